@@ -1,0 +1,132 @@
+/*
+ * infer — find what the monitors need in a guest Linux kernel from its image
+ * alone (OS design patterns), cross-checked by kallsyms and BTF.
+ *
+ * Contract shared by ring -1 (freestanding, arena memory) and host tools.
+ * The engine reads the kernel only through an infer_reader (VA -> bytes,
+ * may fail) and never trusts what it reads: every loop is bounded.
+ */
+#ifndef HVMON_INFER_H
+#define HVMON_INFER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Reads len bytes at kernel virtual address va. Returns false on failure
+ * (unmapped, out of image). Must never fault. */
+typedef bool (*infer_read_fn)(void *ctx, uint64_t va, void *buf, size_t len);
+
+struct infer_reader {
+	infer_read_fn read;
+	void *ctx;
+	/* Optional: the kernel's text range, if known (a file's .text section);
+	 * 0/0 when unknown (guest memory at run time). */
+	uint64_t text_start, text_end;
+};
+
+/* Runtime hints (ring -1): what the guest itself told the hardware. */
+struct infer_hints {
+	bool     have_lstar;     uint64_t lstar;     /* value written to IA32_LSTAR */
+	bool     have_gs_base;   uint64_t gs_base;   /* kernel GS base at that time */
+};
+
+/* Caller-provided memory: the engine never calls malloc in ring -1. */
+struct infer_arena {
+	uint8_t *base;
+	size_t   size;
+	size_t   used;
+};
+
+enum infer_strategy {
+	INFER_S_PATTERNS = 1u << 0,
+	INFER_S_KALLSYMS = 1u << 1,
+	INFER_S_BTF      = 1u << 2,
+	INFER_S_ALL      = 7u,
+};
+
+enum infer_kind { INFER_K_ADDR, INFER_K_SYSCALL, INFER_K_PERCPU, INFER_K_OFFSET };
+
+/*
+ * Every parameter the monitors need: X(id, json-group, name, kind).
+ * json-group/name give the hvinfer --json key (a contract: see docs/INFER.md).
+ * New parameters are appended; names are never changed.
+ */
+#define INFER_PARAMS(X) \
+	X(ENTRY_SYSCALL_64, "symbols",  "entry_SYSCALL_64", INFER_K_ADDR) \
+	X(SYS_CALL_TABLE,   "symbols",  "sys_call_table",   INFER_K_ADDR) \
+	X(X64_SYS_CALL,     "symbols",  "x64_sys_call",     INFER_K_ADDR) \
+	X(SWITCH_TO,        "symbols",  "__switch_to",      INFER_K_ADDR) \
+	X(INIT_TASK,        "symbols",  "init_task",        INFER_K_ADDR) \
+	X(SC_EXECVE,        "syscalls", "execve",           INFER_K_SYSCALL) \
+	X(SC_EXECVEAT,      "syscalls", "execveat",         INFER_K_SYSCALL) \
+	X(SC_EXIT,          "syscalls", "exit",             INFER_K_SYSCALL) \
+	X(SC_EXIT_GROUP,    "syscalls", "exit_group",       INFER_K_SYSCALL) \
+	X(SC_CLONE,         "syscalls", "clone",            INFER_K_SYSCALL) \
+	X(SC_CLONE3,        "syscalls", "clone3",           INFER_K_SYSCALL) \
+	X(SC_FORK,          "syscalls", "fork",             INFER_K_SYSCALL) \
+	X(SC_VFORK,         "syscalls", "vfork",            INFER_K_SYSCALL) \
+	X(SC_KILL,          "syscalls", "kill",             INFER_K_SYSCALL) \
+	X(SC_SETUID,        "syscalls", "setuid",           INFER_K_SYSCALL) \
+	X(SC_SETRESUID,     "syscalls", "setresuid",        INFER_K_SYSCALL) \
+	X(SC_INIT_MODULE,   "syscalls", "init_module",      INFER_K_SYSCALL) \
+	X(SC_FINIT_MODULE,  "syscalls", "finit_module",     INFER_K_SYSCALL) \
+	X(SC_READ,          "syscalls", "read",             INFER_K_SYSCALL) \
+	X(PCPU_CURRENT_TASK,"percpu",   "current_task",     INFER_K_PERCPU) \
+	X(PCPU_TOP_OF_STACK,"percpu",   "top_of_stack",     INFER_K_PERCPU) \
+	X(TASK_PID,         "task_struct", "pid",           INFER_K_OFFSET) \
+	X(TASK_TGID,        "task_struct", "tgid",          INFER_K_OFFSET) \
+	X(TASK_COMM,        "task_struct", "comm",          INFER_K_OFFSET) \
+	X(TASK_REAL_PARENT, "task_struct", "real_parent",   INFER_K_OFFSET) \
+	X(TASK_PARENT,      "task_struct", "parent",        INFER_K_OFFSET) \
+	X(TASK_MM,          "task_struct", "mm",            INFER_K_OFFSET) \
+	X(TASK_CRED,        "task_struct", "cred",          INFER_K_OFFSET) \
+	X(TASK_REAL_CRED,   "task_struct", "real_cred",     INFER_K_OFFSET) \
+	X(TASK_TASKS,       "task_struct", "tasks",         INFER_K_OFFSET) \
+	X(TASK_GROUP_LEADER,"task_struct", "group_leader",  INFER_K_OFFSET) \
+	X(CRED_UID,         "cred",     "uid",              INFER_K_OFFSET) \
+	X(CRED_EUID,        "cred",     "euid",             INFER_K_OFFSET) \
+	X(CRED_GID,         "cred",     "gid",              INFER_K_OFFSET) \
+	X(MM_PGD,           "mm_struct","pgd",              INFER_K_OFFSET)
+
+enum infer_param {
+#define INFER_X_ENUM(id, grp, name, kind) INFER_P_##id,
+	INFER_PARAMS(INFER_X_ENUM)
+#undef INFER_X_ENUM
+	INFER_NPARAMS
+};
+
+struct infer_value {
+	bool     found;          /* unambiguous evidence from >= 1 strategy */
+	uint64_t value;          /* address (VA) or byte offset */
+	uint32_t found_by;       /* bitmask of enum infer_strategy that found it */
+	uint32_t disagree;       /* strategies whose answer differed from value */
+	char     why[96];        /* reason when !found (or the conflict) */
+};
+
+struct infer_profile {
+	char     banner[256];    /* linux_banner, "" if not found */
+	uint32_t strategies;     /* which strategies ran */
+	uint64_t kaslr_slide;    /* runtime - link address (ring -1 only) */
+	struct infer_value p[INFER_NPARAMS];
+};
+
+/* Names/kinds for the table above (for JSON, logs, tests). */
+const char *infer_param_name(enum infer_param p);
+const char *infer_param_group(enum infer_param p);
+enum infer_kind infer_param_kind(enum infer_param p);
+
+/*
+ * Run the selected strategies and cross-check them. Never fails hard: a
+ * parameter that cannot be found is left !found with the reason in why[].
+ * Returns the number of parameters found.
+ */
+int infer_run(const struct infer_reader *rd, const struct infer_hints *hints,
+	      uint32_t strategies, struct infer_arena *arena,
+	      struct infer_profile *out);
+
+/* Serialize as the hvinfer --json object into buf (always NUL-terminated).
+ * Returns the length needed (like snprintf). */
+size_t infer_profile_json(const struct infer_profile *p, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# hvmon dependency setup: Debian packages, then third-party sources fetched and
+# built into third_party/ (git-ignored). Idempotent; fast when everything is there.
+# Usage: tools/deps.sh [--packages-only|--sources-only]
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+tp="$top/third_party"
+stamp="$tp/.stamps"
+mkdir -p "$tp" "$stamp"
+
+log() { printf 'deps: %s\n' "$*" >&2; }
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+
+PACKAGES=(
+  build-essential clang lld llvm dpkg-dev git python3 cpio xz-utils zstd lz4 bzip2 lzop
+  bochs bochsbios vgabios
+  grub-common grub-pc-bin grub-efi-amd64-bin xorriso mtools dosfstools
+  busybox-static
+  newlib-source
+  libcmocka-dev
+  gnu-efi ovmf qemu-system-x86
+  zlib1g-dev liblzma-dev liblz4-dev libzstd-dev libbz2-dev liblzo2-dev
+  dwarves
+  libclang-rt-14-dev
+)
+
+need_pkgs() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  printf '%s\n' "${missing[@]}"
+}
+
+ensure_deb_src() {
+  # apt-get source needs deb-src entries for bookworm.
+  if ! grep -rqs '^Types:.*deb-src\|^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    log "adding deb-src entries for bookworm"
+    $SUDO tee /etc/apt/sources.list.d/hvmon-deb-src.sources >/dev/null <<'SRC'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+
+Types: deb-src
+URIs: http://deb.debian.org/debian-security
+Suites: bookworm-security
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+    touch "$stamp/apt-update-needed"
+  fi
+}
+
+install_packages() {
+  ensure_deb_src
+  local missing
+  missing=$(need_pkgs)
+  if [ -n "$missing" ] || [ -f "$stamp/apt-update-needed" ]; then
+    log "installing: $(echo $missing | tr '\n' ' ')"
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    rm -f "$stamp/apt-update-needed"
+    # shellcheck disable=SC2086
+    [ -z "$missing" ] || $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+  fi
+}
+
+# fetch_source PKG DIRNAME: apt-get source into third_party/src/DIRNAME
+fetch_source() {
+  local pkg=$1 dir=$2
+  [ -d "$tp/src/$dir" ] && return 0
+  log "fetching source package $pkg"
+  local tmp; tmp=$(mktemp -d "$tp/.fetch.XXXXXX")
+  if ! (cd "$tmp" && apt-get source -qq --download-only "$pkg" >/dev/null 2>&1); then
+    rm -rf "$tmp"; log "apt-get source $pkg failed"; return 1
+  fi
+  (cd "$tmp" && dpkg-source --no-check -x ./*.dsc src >/dev/null)
+  mkdir -p "$tp/src"
+  mv "$tmp/src" "$tp/src/$dir"
+  rm -rf "$tmp"
+}
+
+# fetch_deb_headers PKG DIRNAME: unpack a -dev binary package's /usr/include
+fetch_deb_headers() {
+  local pkg=$1 dir=$2
+  [ -d "$tp/src/$dir/include" ] && return 0
+  log "source of $dir unavailable; using headers from binary package $pkg"
+  local tmp; tmp=$(mktemp -d "$tp/.fetch.XXXXXX")
+  (cd "$tmp" && apt-get download -qq "$pkg" 2>/dev/null && dpkg-deb -x ./*.deb x)
+  mkdir -p "$tp/src/$dir"
+  mv "$tmp/x/usr/include" "$tp/src/$dir/include"
+  echo "headers only, from $(basename "$tmp"/*.deb)" > "$tp/src/$dir/ORIGIN"
+  rm -rf "$tmp"
+}
+
+fetch_sources() {
+  fetch_source lwip lwip
+  fetch_source zydis zydis
+  # Debian's zycore-c source package is listed but its files are gone from the
+  # archive (404 on zycore-c_1.4.1.orig.tar.gz as of 2026-11). Zydis' decoder
+  # needs only Zycore's headers with ZYAN_NO_LIBC, so fall back to the headers
+  # of the same version from the binary package libzycore-dev.
+  if ! fetch_source zycore-c zycore-c 2>/dev/null; then
+    fetch_deb_headers libzycore-dev zycore-c
+  fi
+  fetch_source mbedtls mbedtls
+  if [ ! -d "$tp/src/newlib" ]; then
+    log "unpacking newlib from newlib-source"
+    local tarball; tarball=$(ls /usr/src/newlib/newlib-*.tar.* 2>/dev/null | head -n1 || true)
+    [ -n "$tarball" ] || { log "newlib-source tarball not found under /usr/src/newlib"; exit 1; }
+    local tmp; tmp=$(mktemp -d "$tp/.fetch.XXXXXX")
+    tar -C "$tmp" -xf "$tarball"
+    mv "$tmp"/newlib-* "$tp/src/newlib"
+    rm -rf "$tmp"
+  fi
+}
+
+case "${1:-all}" in
+  --packages-only) install_packages ;;
+  --sources-only) fetch_sources ;;
+  all) install_packages; fetch_sources
+       [ -x "$top/tools/build-newlib.sh" ] && "$top/tools/build-newlib.sh" ;;
+  *) echo "usage: $0 [--packages-only|--sources-only]" >&2; exit 2 ;;
+esac
