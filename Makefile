@@ -1,6 +1,6 @@
 # hvmon — top-level Makefile.
 #
-# Each directory adds what it owns in its own build.mk (HV_SRCS for ring -1,
+# Each component adds what it owns in its own fragment <dir>/<name>.mk (HV_SRCS for ring -1,
 # HOST_TOOLS, UNIT_TESTS, FUZZ_TARGETS, INTEGRATION_TESTS); this file holds
 # the shared rules. `make help` lists the targets.
 
@@ -35,7 +35,7 @@ UNIT_TESTS :=       # names; each defines <name>_SRCS (cmocka) and <name>_LIBS
 FUZZ_TARGETS :=     # names; each defines <name>_SRCS (libFuzzer entry point)
 INTEGRATION_TESTS := # scripts run in order by `make test-integration`
 
-include $(sort $(wildcard */build.mk */*/build.mk))
+include $(sort $(wildcard */*.mk */*/*.mk))
 
 # ---- rules ------------------------------------------------------------------
 HV_OBJS := $(patsubst %.c,$(BUILD)/hv/%.o,$(filter %.c,$(HV_SRCS))) \
