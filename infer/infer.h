@@ -23,6 +23,18 @@ struct infer_reader {
 	/* Optional: the kernel's text range, if known (a file's .text section);
 	 * 0/0 when unknown (guest memory at run time). */
 	uint64_t text_start, text_end;
+	/* Appended (issue 3): optional span of the whole loaded image (_text .. _end)
+	 * where data structures may be scanned for; 0/0 when unknown. */
+	uint64_t image_start, image_end;
+	/* Optional ELF section list (vmlinux files only; NULL/0 at run time). */
+	const struct infer_section *sections;
+	size_t nsections;
+};
+
+/* One section of a vmlinux file, by link VA (for infer_reader.sections). */
+struct infer_section {
+	const char *name;
+	uint64_t va, size;
 };
 
 /* Runtime hints (ring -1): what the guest itself told the hardware. */
