@@ -1,0 +1,98 @@
+/*
+ * options — hvmon's option parser. One parser for every front end: the
+ * Multiboot2 command line (`multiboot2 /hvmon.elf console=com2 log=debug ...`)
+ * and the UEFI config file (translated to the same key=value words).
+ *
+ * Syntax: words separated by spaces/tabs/newlines; each word is key=value;
+ * a value may be double-quoted ("..." may contain spaces; no escapes).
+ * Every key is documented in docs/OPTIONS.md (a contract).
+ *
+ * Errors never stop parsing: an unknown key or a bad value is appended to the
+ * error list (the word and why) and that key keeps its default (or its last good
+ * value). hvmon prints the list and continues with what parsed.
+ * Freestanding, no allocation, bounded by HV_OPT_CMDLINE_MAX input bytes.
+ */
+#ifndef HVMON_VMM_OPTIONS_H
+#define HVMON_VMM_OPTIONS_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define HV_OPT_CMDLINE_MAX   4096   /* bytes examined at most */
+#define HV_OPT_WORD_MAX      64     /* bytes of an offending word kept in an error */
+#define HV_OPT_WHY_MAX       96
+#define HV_OPT_MAX_ERRORS    16
+#define HV_OPT_ALLOW_MAX     16     /* keylogger_allow entries */
+#define HV_OPT_COMM_MAX      16     /* TASK_COMM_LEN, incl. NUL */
+#define HV_OPT_KEY_MAX       64     /* PSK bytes (128 hex digits) */
+
+enum hv_log_level { HV_LOG_ERROR = 0, HV_LOG_WARN = 1, HV_LOG_INFO = 2, HV_LOG_DEBUG = 3 };
+enum hv_crash_action { HV_CRASH_HALT = 0, HV_CRASH_RESET = 1 };
+enum hv_ret2usr_action { HV_R2U_REPORT = 0, HV_R2U_KILL = 1, HV_R2U_HALT = 2 };
+enum hv_no_vtx { HV_NOVTX_REFUSE = 0, HV_NOVTX_BOOT_UNMONITORED = 1 };
+
+#define HV_MON_TRACER     0x1u
+#define HV_MON_HANG       0x2u
+#define HV_MON_RET2USR    0x4u
+#define HV_MON_KEYLOGGER  0x8u
+#define HV_MON_ALL        0xfu
+
+struct hv_options {
+	uint16_t console_port;        /* I/O port of the 16550; 0 = no console. default 0x3f8 (com1) */
+	uint8_t  log_level;           /* enum hv_log_level; default info */
+	uint8_t  on_guest_crash;      /* enum hv_crash_action; default halt */
+	uint32_t monitors;            /* HV_MON_* mask; default HV_MON_ALL */
+	uint32_t hang_timeout_s;      /* 1..3600; default 5 */
+	uint8_t  ret2usr_action;      /* enum hv_ret2usr_action; default report */
+	uint32_t nr_keylogger_allow;  /* default: sh, ash, bash, getty, agetty, login */
+	char     keylogger_allow[HV_OPT_ALLOW_MAX][HV_OPT_COMM_MAX];
+	uint32_t keylogger_k;         /* keystrokes before a keylogger event, 1..100000; default 8 */
+	bool     collector_set;       /* collector=IP:PORT given */
+	uint32_t collector_ip;        /* IPv4, host byte order (a.b.c.d -> a<<24|b<<16|c<<8|d) */
+	uint16_t collector_port;
+	bool     ip_dhcp;             /* default true */
+	uint32_t ip_addr;             /* static: host byte order */
+	uint8_t  ip_prefix;           /* 0..32 */
+	uint32_t ip_gw;               /* 0 = no gateway given */
+	uint32_t key_len;             /* PSK length in bytes; 0 = no key */
+	uint8_t  key[HV_OPT_KEY_MAX];
+	bool     net_first;           /* default true: first e1000 found */
+	uint8_t  net_bus, net_dev, net_fn;   /* when !net_first */
+	uint8_t  no_vtx;              /* enum hv_no_vtx; default refuse */
+};
+
+struct hv_opt_error {
+	char word[HV_OPT_WORD_MAX];   /* offending word, truncated, NUL-terminated */
+	char why[HV_OPT_WHY_MAX];     /* reason, NUL-terminated */
+};
+
+struct hv_opt_errors {
+	uint32_t count;               /* errors stored (<= HV_OPT_MAX_ERRORS) */
+	uint32_t dropped;             /* further errors not stored */
+	struct hv_opt_error e[HV_OPT_MAX_ERRORS];
+};
+
+/* Fill @o with the documented defaults. */
+void hv_options_defaults(struct hv_options *o);
+
+/*
+ * hv_options_parse - parse @cmdline (at most min(@max_len, HV_OPT_CMDLINE_MAX)
+ * bytes, stops at NUL) into @o, which must already hold defaults (or earlier
+ * values: a second call layers on top). @errs may be NULL; it is cleared first.
+ * Returns the number of errors found (stored + dropped); 0 = all words accepted.
+ */
+int hv_options_parse(const char *cmdline, size_t max_len, struct hv_options *o,
+		     struct hv_opt_errors *errs);
+
+/* Names for printing the effective configuration. */
+const char *hv_log_level_name(unsigned level);
+const char *hv_crash_action_name(unsigned a);
+const char *hv_ret2usr_action_name(unsigned a);
+const char *hv_no_vtx_name(unsigned a);
+
+/* Write a one-line summary of @o ("console=0x2f8 log=debug ...") into @buf
+ * (always NUL-terminated when size > 0). Returns the length written. */
+size_t hv_options_format(const struct hv_options *o, char *buf, size_t size);
+
+#endif
