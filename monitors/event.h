@@ -1,0 +1,275 @@
+/*
+ * hvmon event core — typed event records, per-CPU rings, sinks.
+ *
+ * Every monitor reports through this file's API; every sink (console JSON,
+ * network) consumes the same `struct hv_event`. docs/EVENTS.md is the schema
+ * (event names and fields are a contract shared with tools/hvmon-collect).
+ *
+ * Builds freestanding (ring -1: no malloc, no floats, no libc beyond
+ * memcpy/memset) and hosted (unit tests, collector).
+ *
+ * Producer side (any CPU, never blocks, never allocates):
+ *
+ *	struct hv_event *ev = hv_event_reserve(cpu, HV_EV_EXIT, HV_MON_PROC);
+ *	if (ev) {                       // NULL: ring full, drop counted
+ *		hv_event_set_task(ev, pid, tgid, comm, sizeof(comm));
+ *		ev->u.exit.code = code;
+ *		hv_event_commit(cpu);
+ *	}
+ *
+ * Consumer side (hvmon's periodic tick, one CPU at a time):
+ *	hv_event_drain(budget);         // hands events to every registered sink
+ */
+#ifndef HVMON_MONITORS_EVENT_H
+#define HVMON_MONITORS_EVENT_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+
+/* ---- sizes (part of the contract: docs/EVENTS.md, docs/PROTOCOL.md) ---- */
+#define HV_EVENT_MAX_CPUS     16
+#define HV_EVENT_RING_SLOTS   256     /* per CPU, power of two */
+#define HV_EVENT_MAX_SINKS    4
+#define HV_COMM_LEN           16      /* TASK_COMM_LEN, NUL included */
+#define HV_PATH_LEN           256     /* exec filename, bytes kept (NUL incl.) */
+#define HV_ARGV_MAX           16      /* arguments kept */
+#define HV_ARG_LEN            128     /* bytes kept per argument (NUL incl.) */
+#define HV_ARGV_BYTES         768     /* all arguments, NUL-separated */
+#define HV_DEVICE_LEN         64
+#define HV_REASON_LEN         96
+#define HV_KIND_LEN           16
+#define HV_KVER_LEN           64
+
+/* Event types. Values travel on the wire: never renumber, only append. */
+enum hv_event_type {
+	HV_EV_NONE            = 0,
+	HV_EV_EXEC            = 1,
+	HV_EV_FORK            = 2,
+	HV_EV_EXIT            = 3,
+	HV_EV_HANG            = 4,
+	HV_EV_HANG_RECOVERED  = 5,
+	HV_EV_RET2USR         = 6,
+	HV_EV_CR4_TAMPER      = 7,
+	HV_EV_KEYLOGGER       = 8,
+	HV_EV_HEARTBEAT       = 9,
+	HV_EV_DROPS           = 10,
+	HV_EV_INFERENCE       = 11,
+	HV_EV_MONITOR_STATE   = 12,
+	HV_EV__COUNT
+};
+
+/* Reporting component. Values travel on the wire: only append. */
+enum hv_monitor_id {
+	HV_MON_CORE     = 0,   /* "hvmon": heartbeat, drops, inference */
+	HV_MON_PROC     = 1,   /* "proctrace" */
+	HV_MON_HANG     = 2,   /* "hang" */
+	HV_MON_RET2USR  = 3,   /* "ret2usr" (also cr4_tamper) */
+	HV_MON_KEYLOG   = 4,   /* "keylogger" */
+	HV_MON__COUNT
+};
+
+/* hdr.flags */
+#define HV_EVF_TASK            0x0001  /* pid/tgid/comm are valid */
+
+/* exec.flags */
+#define HV_EXECF_OK            0x01    /* exec succeeded */
+#define HV_EXECF_ARGV_TRUNC    0x02    /* >16 args, an arg or the total cut */
+#define HV_EXECF_PATH_TRUNC    0x04    /* filename cut to HV_PATH_LEN-1 */
+#define HV_EXECF_READ_FAIL     0x08    /* some guest memory was unreadable */
+
+/* fork.kind */
+enum hv_fork_kind { HV_FORK_PROCESS = 0, HV_FORK_THREAD = 1 };
+
+/* ret2usr.how */
+enum hv_ret2usr_how {
+	HV_R2U_EXEC       = 0,  /* kernel executed a user page (EPT/SMEP) */
+	HV_R2U_DATA       = 1,  /* kernel accessed user data illegitimately */
+	HV_R2U_STACK_PIVOT = 2, /* kernel stack pointer into user memory */
+	HV_R2U_OTHER      = 3,
+};
+
+struct hv_event_hdr {
+	uint64_t tsc;          /* TSC at the time the event was recorded */
+	uint16_t type;         /* enum hv_event_type */
+	uint16_t cpu;          /* vCPU/physical CPU that recorded the event */
+	uint16_t monitor;      /* enum hv_monitor_id */
+	uint16_t flags;        /* HV_EVF_* */
+	int32_t  pid;          /* current task (HV_EVF_TASK) */
+	int32_t  tgid;
+	char     comm[HV_COMM_LEN];
+};
+
+struct hv_ev_exec {
+	int32_t  ppid;
+	uint32_t uid;
+	int32_t  err;          /* 0 or negative errno when !OK */
+	uint8_t  flags;        /* HV_EXECF_* */
+	uint8_t  argc;         /* arguments stored in argv[] (<= HV_ARGV_MAX) */
+	uint16_t argv_len;     /* bytes used in argv[], each arg NUL-terminated */
+	char     filename[HV_PATH_LEN];
+	char     argv[HV_ARGV_BYTES];
+};
+
+struct hv_ev_fork {
+	int32_t  parent_pid;
+	int32_t  child_pid;
+	uint8_t  kind;         /* enum hv_fork_kind */
+	uint8_t  pad[7];
+	uint64_t clone_flags;
+};
+
+struct hv_ev_exit {
+	int32_t  code;         /* exit code as the guest passed it (status>>8 style if from do_exit) */
+};
+
+struct hv_ev_hang {          /* hang and hang_recovered */
+	char     kind[HV_KIND_LEN];  /* "soft", "hard", "rcu", "vcpu" ... */
+	uint32_t vcpu;           /* the vCPU that hung */
+	uint32_t seconds;        /* how long it hung (or had hung) */
+	uint64_t rip;
+	/* pid/comm of the task on that vCPU: hdr.pid / hdr.comm */
+};
+
+struct hv_ev_ret2usr {
+	uint64_t rip;          /* kernel RIP at detection */
+	uint64_t user_addr;    /* user address executed/accessed */
+	uint8_t  how;          /* enum hv_ret2usr_how */
+};
+
+struct hv_ev_cr4 {
+	uint64_t old_cr4;
+	uint64_t new_cr4;      /* value the guest tried to load */
+	uint64_t rip;
+	uint8_t  blocked;      /* 1: hvmon kept the protected bits */
+};
+
+struct hv_ev_keylogger {
+	char     device[HV_DEVICE_LEN];  /* e.g. "/dev/input/event0" */
+	uint64_t keystrokes;     /* keystrokes seen by the suspect reader */
+};
+
+struct hv_ev_heartbeat {
+	uint64_t uptime_ms;
+	uint64_t events;         /* events committed since boot (all CPUs) */
+	uint64_t drops;          /* events dropped since boot (all CPUs) */
+};
+
+struct hv_ev_drops {
+	uint32_t ring_cpu;       /* the ring that overflowed */
+	uint32_t pad;
+	uint64_t count;          /* dropped since the previous drops event */
+	uint64_t total;          /* dropped on this ring since boot */
+};
+
+struct hv_ev_inference {
+	uint8_t  ok;
+	uint8_t  pad[7];
+	char     kernel[HV_KVER_LEN];    /* guest kernel version string */
+	char     reason[HV_REASON_LEN];  /* why not, or a summary */
+};
+
+struct hv_ev_monitor_state {
+	uint8_t  enabled;        /* monitor is hdr.monitor */
+	uint8_t  pad[7];
+	char     reason[HV_REASON_LEN];
+};
+
+struct hv_event {
+	struct hv_event_hdr hdr;
+	union {
+		struct hv_ev_exec exec;
+		struct hv_ev_fork fork;
+		struct hv_ev_exit exit;
+		struct hv_ev_hang hang;
+		struct hv_ev_ret2usr ret2usr;
+		struct hv_ev_cr4 cr4;
+		struct hv_ev_keylogger keylogger;
+		struct hv_ev_heartbeat heartbeat;
+		struct hv_ev_drops drops;
+		struct hv_ev_inference inference;
+		struct hv_ev_monitor_state monitor_state;
+	} u;
+};
+
+/* ---- names ---- */
+const char *hv_event_type_name(unsigned type);     /* "exec"...; NULL if unknown */
+const char *hv_monitor_name(unsigned mon);         /* "proctrace"...; NULL if unknown */
+int hv_event_type_from_name(const char *name);     /* -1 if unknown */
+
+/* ---- helpers for producers (bounded copies; src may lack a NUL) ---- */
+/* Copy at most n bytes of src (stops at NUL) into dst[dstsz], always
+ * NUL-terminates; returns true if src was cut. */
+bool hv_strlcpy_bounded(char *dst, size_t dstsz, const char *src, size_t n);
+void hv_event_set_task(struct hv_event *ev, int32_t pid, int32_t tgid,
+		       const char *comm, size_t comm_n);
+/* Append one argument (len bytes, stops at NUL) to an exec event; sets
+ * HV_EXECF_ARGV_TRUNC when it (or a later one) does not fit. */
+void hv_exec_add_arg(struct hv_event *ev, const char *arg, size_t len);
+/* Iterate packed argv: returns pointer to the i-th arg or NULL. */
+const char *hv_exec_arg(const struct hv_event *ev, unsigned i);
+
+/* ---- rings ---- */
+/* Clock for hdr.tsc (default: none → 0). ring -1 sets rdtsc. */
+void hv_event_set_clock(uint64_t (*clock)(void));
+/* Bytes of ring memory hv_event_init needs for ncpus CPUs. */
+size_t hv_event_mem_size(unsigned ncpus);
+/* Reset all rings, counters and sinks; 1 <= ncpus <= HV_EVENT_MAX_CPUS.
+ * mem: hv_event_mem_size(ncpus) bytes, 8-byte aligned, owned by the event
+ * core from now on (ring -1: from hvmon's heap). Returns 0 or -1. */
+int hv_event_init(unsigned ncpus, void *mem, size_t size);
+/* Reserve the next slot of cpu's ring, header filled (tsc, type, cpu,
+ * monitor), body zeroed. NULL if the ring is full (drop counted) or cpu
+ * is out of range. Exactly one reservation per CPU may be open. */
+struct hv_event *hv_event_reserve(unsigned cpu, unsigned type, unsigned monitor);
+void hv_event_commit(unsigned cpu);
+/* Copy a complete event into cpu's ring (hdr.cpu overwritten). */
+bool hv_event_emit(unsigned cpu, const struct hv_event *ev);
+
+struct hv_event_stats {
+	uint64_t committed;      /* events committed, all CPUs */
+	uint64_t dropped;        /* reservations refused, all CPUs */
+	uint64_t delivered;      /* events handed to sinks */
+};
+void hv_event_get_stats(struct hv_event_stats *st);
+uint64_t hv_event_ring_drops(unsigned cpu);
+
+/* ---- sinks ---- */
+struct hv_event_sink {
+	const char *name;
+	void (*emit)(struct hv_event_sink *s, const struct hv_event *ev);
+	void (*flush)(struct hv_event_sink *s);   /* optional, end of each drain */
+	void *ctx;
+};
+int hv_event_sink_register(struct hv_event_sink *s);   /* 0, or -1 if full */
+void hv_event_sink_unregister(struct hv_event_sink *s);
+/* Drain up to budget events (0: all present) from every ring into every
+ * sink, oldest TSC first across CPUs; then a `drops` event per ring that
+ * dropped since the previous drain. Returns events delivered. Safe to call
+ * concurrently: a second caller returns 0 at once. */
+unsigned hv_event_drain(unsigned budget);
+/* Deliver an event straight to the sinks (from the draining context only,
+ * e.g. heartbeat from the tick). */
+void hv_event_deliver(const struct hv_event *ev);
+
+/* ---- JSON (event_json.c) ---- */
+/* Worst-case length of one JSON line incl. '\n' and NUL. */
+#define HV_EVENT_JSON_MAX     8192
+/* Format ev as one JSON object + '\n' (+ NUL) into buf. extra, if non-NULL,
+ * is inserted verbatim after the "event" member (e.g. "\"sender\":...,").
+ * Returns the length without NUL, or 0 if buf is too small. */
+size_t hv_event_to_json(const struct hv_event *ev, const char *extra,
+			char *buf, size_t size);
+
+/* Console sink: formats each event and calls write(ctx, line, len). */
+struct hv_console_sink {
+	struct hv_event_sink sink;
+	void (*write)(void *ctx, const char *s, size_t len);
+	void *write_ctx;
+	char buf[HV_EVENT_JSON_MAX];
+};
+void hv_console_sink_init(struct hv_console_sink *cs,
+			  void (*write)(void *ctx, const char *s, size_t len),
+			  void *write_ctx);
+
+#endif
