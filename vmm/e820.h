@@ -77,7 +77,7 @@ int e820_build_guest(const struct boot_mem_region *mem, uint32_t nr_mem,
  * avoids every range in @avoid, with addr % align == 0, min <= addr and
  * addr + size <= limit.
  * @map, @nr:         a sorted or unsorted e820 table (e.g. e820_build_guest's output,
- *                    which already excludes hvmon's reserved ranges); nr <= 1024.
+ *                    which already excludes hvmon's reserved ranges); nr <= 256.
  *                    Only E820_TYPE_RAM entries are usable, and a byte covered by
  *                    any non-RAM entry is never returned.
  * @avoid, @nr_avoid: extra ranges to keep clear (boot modules, kernel already placed,

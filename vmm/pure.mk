@@ -1,0 +1,30 @@
+# vmm/pure.mk — host-testable pure logic of the vmm core (owner: pure-logic engineer).
+# Ring -1 sources, cmocka unit tests (tests/unit/test_<module>.c) and libFuzzer targets.
+
+PURE_SRCS := vmm/e820.c vmm/linux_boot.c vmm/ept_map.c vmm/policy.c vmm/options.c vmm/gmem.c
+PURE_SRCS := $(wildcard $(PURE_SRCS))
+HV_SRCS += $(PURE_SRCS)
+
+define pure_unit
+ifneq ($$(wildcard tests/unit/test_$(1).c),)
+UNIT_TESTS += test_$(1)
+test_$(1)_SRCS := tests/unit/test_$(1).c $(2)
+endif
+endef
+$(eval $(call pure_unit,e820,vmm/e820.c))
+$(eval $(call pure_unit,linux_boot,vmm/linux_boot.c vmm/e820.c))
+$(eval $(call pure_unit,ept_map,vmm/ept_map.c))
+$(eval $(call pure_unit,policy,vmm/policy.c))
+$(eval $(call pure_unit,options,vmm/options.c))
+$(eval $(call pure_unit,gmem,vmm/gmem.c))
+
+define pure_fuzz
+ifneq ($$(wildcard tests/fuzz/fuzz_$(1).c),)
+FUZZ_TARGETS += fuzz_$(1)
+fuzz_$(1)_SRCS := tests/fuzz/fuzz_$(1).c $(2)
+endif
+endef
+$(eval $(call pure_fuzz,linux_boot,vmm/linux_boot.c vmm/e820.c))
+$(eval $(call pure_fuzz,options,vmm/options.c))
+$(eval $(call pure_fuzz,e820,vmm/e820.c))
+$(eval $(call pure_fuzz,gmem,vmm/gmem.c))
