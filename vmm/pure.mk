@@ -28,3 +28,15 @@ $(eval $(call pure_fuzz,linux_boot,vmm/linux_boot.c vmm/e820.c))
 $(eval $(call pure_fuzz,options,vmm/options.c))
 $(eval $(call pure_fuzz,e820,vmm/e820.c))
 $(eval $(call pure_fuzz,gmem,vmm/gmem.c))
+
+# Real bzImage fixture for test_linux_boot: the pinned Debian kernel, extracted
+# from its .deb (downloaded into cache/debs/ by the fixtures script).
+LB_TEST_DEB := $(firstword $(wildcard cache/debs/linux-image-6.1.0-56-cloud-amd64-unsigned_*.deb))
+LB_TEST_BZIMAGE := cache/kern-6.1-cloud/boot/vmlinuz-6.1.0-56-cloud-amd64
+ifneq ($(LB_TEST_DEB),)
+$(LB_TEST_BZIMAGE): $(LB_TEST_DEB)
+	@mkdir -p cache/kern-6.1-cloud
+	dpkg-deb --fsys-tarfile $< | tar -x -C cache/kern-6.1-cloud ./boot
+	@touch $@
+test_linux_boot_DEPS := $(LB_TEST_BZIMAGE)
+endif
