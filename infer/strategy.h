@@ -30,6 +30,9 @@ int infer_strategy_kallsyms(const struct infer_reader *rd, const struct infer_hi
 int infer_strategy_btf(const struct infer_reader *rd, const struct infer_hints *h,
 		       struct infer_arena *a, struct infer_profile *out);
 
+/* "patterns", "kallsyms", "btf" for one INFER_S_* bit ("?" otherwise). */
+const char *infer_strategy_name(uint32_t bit);
+
 /* Bump allocator over the caller's arena: 16-byte aligned, zero-filled,
  * NULL when full (never aborts). */
 void *infer_alloc(struct infer_arena *a, size_t size);

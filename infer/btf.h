@@ -1,0 +1,42 @@
+/*
+ * infer/btf.h — BTF (.BTF, CONFIG_DEBUG_INFO_BTF) helpers of the BTF strategy,
+ * also used by the kallsyms strategy (pcpu_hot member offsets on 6.2+).
+ */
+#ifndef HVMON_INFER_BTF_H
+#define HVMON_INFER_BTF_H
+
+#include "infer/strategy.h"
+
+/* The located and copied BTF blob. */
+struct infer_btf {
+	const uint8_t *types, *strs;   /* in the arena */
+	uint32_t types_len, strs_len;
+	uint32_t ntypes;               /* type ids 1..ntypes */
+	uint32_t *off;                 /* type id -> byte offset in types */
+	uint64_t va;                   /* where the blob was found */
+};
+
+/* Parse a BTF blob in memory (copied into the arena). NULL + *why on error. */
+struct infer_btf *infer_btf_parse(const uint8_t *blob, size_t len, struct infer_arena *a,
+				  const char **why);
+
+/* Locate BTF in the image (".BTF" section, else scan for a valid header),
+ * copy it into the arena and parse it. NULL + *why on error. */
+struct infer_btf *infer_btf_load(const struct infer_reader *rd, const struct infer_hints *h,
+				 struct infer_arena *a, const char **why);
+
+/* Byte offset of member `member` in struct/union `type` (searching anonymous
+ * struct/union members too). false + *why when absent/ambiguous/bitfield. */
+bool infer_btf_offset(const struct infer_btf *b, const char *type, const char *member,
+		      uint64_t *off, const char **why);
+
+/* Offset of per-CPU variable `var` in the ".data..percpu" DATASEC. */
+bool infer_btf_percpu_var(const struct infer_btf *b, const char *var, uint64_t *off,
+			  const char **why);
+
+/* One-shot: load BTF from the image and look up type.member. */
+bool infer_btf_member_offset(const struct infer_reader *rd, const struct infer_hints *h,
+			     struct infer_arena *a, const char *type, const char *member,
+			     uint64_t *off, const char **why);
+
+#endif

@@ -1,0 +1,80 @@
+# infer/build.mk — the inference engine (issue 3): one library built twice,
+# hosted (build/host/libinfer.a, for hvinfer, unit tests, fuzzing) and
+# freestanding (build/hv/libinfer.a, linked into hvmon.elf through HV_LIBS).
+#
+# Both the frame (infer.c, json.c, kallsyms.c, btf.c) and the patterns
+# strategy (infer/patterns*.c, picked up automatically) live in INFER_SRCS.
+# The patterns strategy's extra flags/libraries (Zydis) go in the marked
+# section below, ABOVE the rules (the rules expand these variables at parse time).
+
+INFER_SRCS := $(filter-out infer/patterns%,$(wildcard infer/infer.c infer/json.c \
+	infer/kallsyms.c infer/btf.c)) $(sort $(wildcard infer/patterns*.c))
+
+INFER_HOST_CFLAGS :=   # extra CFLAGS for hosted infer objects (e.g. -I<zydis include>)
+INFER_HV_CFLAGS   :=   # extra CFLAGS for freestanding infer objects
+INFER_HOST_LIBS   :=   # extra archives/libs a hosted user of libinfer.a must link
+INFER_HOST_DEPS   :=   # files those need built first
+INFER_HV_LIBS     :=   # extra archives for hvmon.elf (freestanding Zydis...)
+INFER_FUZZ_SRCS   :=   # extra .c compiled into the fuzz target (clang, sanitizers)
+INFER_FUZZ_CFLAGS :=
+
+# ---- patterns strategy (owner: patterns engineer) -----------------------------
+# e.g. INFER_HOST_CFLAGS += -I$(TPSRC)/zydis/include ...
+# ---- end patterns strategy ----------------------------------------------------
+
+ifneq ($(filter infer/patterns%,$(INFER_SRCS)),)
+INFER_DEFS := -DINFER_HAVE_PATTERNS=1
+else
+INFER_DEFS :=
+endif
+
+INFER_HOST_OBJS := $(patsubst %.c,$(BUILD)/host/%.o,$(INFER_SRCS))
+INFER_HV_OBJS   := $(patsubst %.c,$(BUILD)/hv/%.o,$(INFER_SRCS))
+
+$(INFER_HOST_OBJS): HOST_CFLAGS += $(INFER_DEFS) $(INFER_HOST_CFLAGS)
+$(INFER_HV_OBJS):   HV_CFLAGS   += $(INFER_DEFS) $(INFER_HV_CFLAGS)
+
+$(BUILD)/host/libinfer.a: $(INFER_HOST_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/hv/libinfer.a: $(INFER_HV_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+HV_LIBS += $(BUILD)/hv/libinfer.a $(INFER_HV_LIBS)
+INFER_LIB := $(BUILD)/host/libinfer.a $(INFER_HOST_LIBS)
+
+# Build both flavours with `make` (the freestanding one proves the library
+# compiles for ring -1 even before hvmon.elf links it).
+.PHONY: infer-libs
+infer-libs: $(BUILD)/host/libinfer.a $(BUILD)/hv/libinfer.a
+all: infer-libs
+
+# ---- host tool: hvinfer --------------------------------------------------------
+KIMAGE_LIBS := -lz -llzma -llz4 -lzstd -lbz2 -llzo2
+
+ifneq ($(wildcard tools/hvinfer.c),)
+HOST_TOOLS += hvinfer
+hvinfer_SRCS := tools/hvinfer.c tools/kimage.c
+hvinfer_DEPS := $(BUILD)/host/libinfer.a $(INFER_HOST_DEPS)
+hvinfer_LIBS := $(INFER_LIB) $(KIMAGE_LIBS)
+endif
+
+# ---- unit tests ----------------------------------------------------------------
+INFER_UNIT := $(basename $(notdir $(wildcard tests/unit/test_infer_*.c)))
+UNIT_TESTS += $(INFER_UNIT)
+$(foreach t,$(INFER_UNIT),$(eval $(t)_SRCS := tests/unit/$(t).c $(if $(filter test_infer_kimage,$(t)),tools/kimage.c)))
+$(foreach t,$(INFER_UNIT),$(eval $(t)_DEPS := $(BUILD)/host/libinfer.a $(INFER_HOST_DEPS)))
+$(foreach t,$(INFER_UNIT),$(eval $(t)_LIBS := $(INFER_LIB) $(KIMAGE_LIBS)))
+
+# ---- fuzzing ---------------------------------------------------------------------
+ifneq ($(wildcard tests/fuzz/fuzz_hvinfer.c),)
+FUZZ_TARGETS += fuzz_hvinfer
+fuzz_hvinfer_SRCS := tests/fuzz/fuzz_hvinfer.c tools/kimage.c $(INFER_SRCS) $(INFER_FUZZ_SRCS)
+fuzz_hvinfer_CFLAGS := $(INFER_DEFS) $(INFER_FUZZ_CFLAGS) -DKIMAGE_FUZZ=1
+fuzz_hvinfer_LIBS := $(KIMAGE_LIBS)
+endif
+
+# ---- integration (no Bochs: hvinfer vs. ground truth) --------------------------
+INTEGRATION_TESTS += $(sort $(wildcard tests/integration/infer_*.sh))

@@ -1,0 +1,578 @@
+/*
+ * infer/infer.c — the engine's frame: parameter table, arena, read/scan
+ * helpers shared by the strategies, and infer_run (run + cross-check).
+ *
+ * Merge rule (docs/INFER.md): a parameter is found when at least one strategy
+ * found it and every strategy that found it reports the same value. When two
+ * strategies report different values the parameter is NOT found (ambiguous),
+ * `disagree` holds the strategies involved and `why` lists their values.
+ */
+#include "infer/strategy.h"
+
+/* ---- parameter table ------------------------------------------------------- */
+
+static const char *const param_names[INFER_NPARAMS] = {
+#define X(id, grp, name, kind) [INFER_P_##id] = name,
+	INFER_PARAMS(X)
+#undef X
+};
+static const char *const param_groups[INFER_NPARAMS] = {
+#define X(id, grp, name, kind) [INFER_P_##id] = grp,
+	INFER_PARAMS(X)
+#undef X
+};
+static const enum infer_kind param_kinds[INFER_NPARAMS] = {
+#define X(id, grp, name, kind) [INFER_P_##id] = kind,
+	INFER_PARAMS(X)
+#undef X
+};
+
+const char *infer_param_name(enum infer_param p)
+{
+	return (unsigned)p < INFER_NPARAMS ? param_names[p] : "?";
+}
+
+const char *infer_param_group(enum infer_param p)
+{
+	return (unsigned)p < INFER_NPARAMS ? param_groups[p] : "?";
+}
+
+enum infer_kind infer_param_kind(enum infer_param p)
+{
+	return (unsigned)p < INFER_NPARAMS ? param_kinds[p] : INFER_K_ADDR;
+}
+
+/* ---- string helpers ----------------------------------------------------------- */
+
+void *infer_memcpy(void *d, const void *s, size_t n)
+{
+	uint8_t *dd = d;
+	const uint8_t *ss = s;
+	while (n--)
+		*dd++ = *ss++;
+	return d;
+}
+
+void *infer_memset(void *d, int c, size_t n)
+{
+	uint8_t *dd = d;
+	while (n--)
+		*dd++ = (uint8_t)c;
+	return d;
+}
+
+int infer_memcmp(const void *a, const void *b, size_t n)
+{
+	const uint8_t *x = a, *y = b;
+	for (size_t i = 0; i < n; i++)
+		if (x[i] != y[i])
+			return x[i] < y[i] ? -1 : 1;
+	return 0;
+}
+
+size_t infer_strlen(const char *s)
+{
+	size_t n = 0;
+	while (s[n])
+		n++;
+	return n;
+}
+
+size_t infer_strnlen(const char *s, size_t max)
+{
+	size_t n = 0;
+	while (n < max && s[n])
+		n++;
+	return n;
+}
+
+int infer_strcmp(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return (uint8_t)*a - (uint8_t)*b;
+}
+
+int infer_strncmp(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (a[i] != b[i])
+			return (uint8_t)a[i] - (uint8_t)b[i];
+		if (!a[i])
+			return 0;
+	}
+	return 0;
+}
+
+const void *infer_memmem(const void *hay, size_t hlen, const void *needle, size_t nlen)
+{
+	const uint8_t *h = hay, *n = needle;
+	if (nlen == 0)
+		return hay;
+	if (hlen < nlen)
+		return NULL;
+	for (size_t i = 0; i + nlen <= hlen; i++) {
+		if (h[i] != n[0])
+			continue;
+		if (infer_memcmp(h + i, n, nlen) == 0)
+			return h + i;
+	}
+	return NULL;
+}
+
+/* Minimal vsnprintf. */
+struct fmt_out {
+	char *buf;
+	size_t size, len;
+};
+
+static void fmt_putc(struct fmt_out *o, char c)
+{
+	if (o->size && o->len + 1 < o->size)
+		o->buf[o->len] = c;
+	o->len++;
+}
+
+static void fmt_num(struct fmt_out *o, uint64_t v, bool neg, unsigned base, int width, char pad)
+{
+	char tmp[24];
+	int n = 0;
+	do {
+		unsigned d = (unsigned)(v % base);
+		tmp[n++] = (char)(d < 10 ? '0' + d : 'a' + d - 10);
+		v /= base;
+	} while (v && n < (int)sizeof(tmp));
+	if (neg)
+		tmp[n < (int)sizeof(tmp) ? n++ : n - 1] = '-';
+	for (int i = n; i < width; i++)
+		fmt_putc(o, pad);
+	while (n--)
+		fmt_putc(o, tmp[n]);
+}
+
+size_t infer_vfmt(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	struct fmt_out o = { buf, size, 0 };
+	for (const char *f = fmt; *f; f++) {
+		if (*f != '%') {
+			fmt_putc(&o, *f);
+			continue;
+		}
+		f++;
+		char pad = ' ';
+		int width = 0, lng = 0;
+		bool z = false;
+		if (*f == '0') {
+			pad = '0';
+			f++;
+		}
+		while (*f >= '0' && *f <= '9')
+			width = width * 10 + (*f++ - '0');
+		while (*f == 'l') {
+			lng++;
+			f++;
+		}
+		if (*f == 'z') {
+			z = true;
+			f++;
+		}
+		switch (*f) {
+		case 's': {
+			const char *s = va_arg(ap, const char *);
+			if (!s)
+				s = "(null)";
+			size_t l = infer_strlen(s);
+			for (size_t i = l; (int)i < width; i++)
+				fmt_putc(&o, ' ');
+			while (*s)
+				fmt_putc(&o, *s++);
+			break;
+		}
+		case 'c':
+			fmt_putc(&o, (char)va_arg(ap, int));
+			break;
+		case 'd': {
+			int64_t v = lng ? (int64_t)va_arg(ap, long long)
+				 : z ? (int64_t)va_arg(ap, long) : va_arg(ap, int);
+			fmt_num(&o, v < 0 ? (uint64_t)-v : (uint64_t)v, v < 0, 10, width, pad);
+			break;
+		}
+		case 'u':
+		case 'x': {
+			uint64_t v = (lng || z) ? (uint64_t)va_arg(ap, unsigned long long)
+					      : va_arg(ap, unsigned);
+			fmt_num(&o, v, false, *f == 'x' ? 16 : 10, width, pad);
+			break;
+		}
+		case 'p':
+			fmt_putc(&o, '0');
+			fmt_putc(&o, 'x');
+			fmt_num(&o, (uint64_t)(uintptr_t)va_arg(ap, void *), false, 16, width, pad);
+			break;
+		case '%':
+			fmt_putc(&o, '%');
+			break;
+		case 0:
+			f--;
+			break;
+		default:
+			fmt_putc(&o, '%');
+			fmt_putc(&o, *f);
+			break;
+		}
+	}
+	if (size)
+		buf[o.len < size ? o.len : size - 1] = 0;
+	return o.len;
+}
+
+size_t infer_fmt(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	size_t n = infer_vfmt(buf, size, fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+/* ---- arena --------------------------------------------------------------------- */
+
+void *infer_alloc(struct infer_arena *a, size_t size)
+{
+	if (!a || !a->base)
+		return NULL;
+	size_t start = (a->used + 15) & ~(size_t)15;
+	if (start < a->used || start > a->size || size > a->size - start)
+		return NULL;
+	a->used = start + size;
+	return infer_memset(a->base + start, 0, size);
+}
+
+/* ---- results -------------------------------------------------------------------- */
+
+void infer_set_found(struct infer_profile *out, enum infer_param p, uint64_t v)
+{
+	if ((unsigned)p >= INFER_NPARAMS)
+		return;
+	out->p[p].found = true;
+	out->p[p].value = v;
+	out->p[p].why[0] = 0;
+}
+
+void infer_set_missing(struct infer_profile *out, enum infer_param p, const char *fmt, ...)
+{
+	if ((unsigned)p >= INFER_NPARAMS)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	out->p[p].found = false;
+	out->p[p].value = 0;
+	infer_vfmt(out->p[p].why, sizeof(out->p[p].why), fmt, ap);
+	va_end(ap);
+}
+
+/* ---- reading --------------------------------------------------------------------- */
+
+static bool rd_read(const struct infer_reader *rd, uint64_t va, void *buf, size_t len)
+{
+	if (!rd || !rd->read || va + len < va)
+		return false;
+	return rd->read(rd->ctx, va, buf, len);
+}
+
+bool infer_read_u8(const struct infer_reader *rd, uint64_t va, uint8_t *v)
+{
+	return rd_read(rd, va, v, 1);
+}
+
+bool infer_read_u16(const struct infer_reader *rd, uint64_t va, uint16_t *v)
+{
+	uint8_t b[2];
+	if (!rd_read(rd, va, b, 2))
+		return false;
+	*v = (uint16_t)(b[0] | b[1] << 8);
+	return true;
+}
+
+bool infer_read_u32(const struct infer_reader *rd, uint64_t va, uint32_t *v)
+{
+	uint8_t b[4];
+	if (!rd_read(rd, va, b, 4))
+		return false;
+	*v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+	return true;
+}
+
+bool infer_read_u64(const struct infer_reader *rd, uint64_t va, uint64_t *v)
+{
+	uint32_t lo, hi;
+	if (!infer_read_u32(rd, va, &lo) || !infer_read_u32(rd, va + 4, &hi))
+		return false;
+	*v = (uint64_t)hi << 32 | lo;
+	return true;
+}
+
+bool infer_read_str(const struct infer_reader *rd, uint64_t va, char *buf, size_t size)
+{
+	if (!size)
+		return false;
+	for (size_t i = 0; i < size; i++) {
+		uint8_t c;
+		if (!infer_read_u8(rd, va + i, &c))
+			return false;
+		buf[i] = (char)c;
+		if (!c)
+			return true;
+	}
+	buf[size - 1] = 0;
+	return false;
+}
+
+/* ---- image geometry ---------------------------------------------------------------- */
+
+bool infer_scan_range(const struct infer_reader *rd, const struct infer_hints *h,
+		      uint64_t *start, uint64_t *end)
+{
+	if (rd && rd->image_start && rd->image_end > rd->image_start) {
+		*start = rd->image_start;
+		*end = rd->image_end;
+		return true;
+	}
+	if (rd && rd->text_start && rd->text_end > rd->text_start) {
+		*start = rd->text_start;
+		*end = rd->text_start + (64ull << 20);
+		return *end > *start;
+	}
+	if (h && h->have_lstar && h->lstar > (32ull << 20)) {
+		*start = (h->lstar & ~((2ull << 20) - 1)) - (32ull << 20);
+		*end = *start + (64ull << 20);
+		return *end > *start;
+	}
+	return false;
+}
+
+const struct infer_section *infer_find_section(const struct infer_reader *rd, const char *name)
+{
+	if (!rd || !rd->sections)
+		return NULL;
+	for (size_t i = 0; i < rd->nsections && i < 4096; i++)
+		if (rd->sections[i].name && infer_strcmp(rd->sections[i].name, name) == 0)
+			return &rd->sections[i];
+	return NULL;
+}
+
+#define SCAN_CHUNK 4096u
+
+size_t infer_scan(const struct infer_reader *rd, uint64_t start, uint64_t end,
+		  const void *needle, size_t nlen, size_t max_hits,
+		  infer_hit_fn cb, void *ctx)
+{
+	/* chunk + overlap so matches across chunk borders are seen once */
+	uint8_t buf[SCAN_CHUNK + 64];
+	size_t hits = 0;
+	if (!nlen || nlen > 64 || end <= start || !max_hits)
+		return 0;
+	const uint8_t *n = needle;
+	for (uint64_t va = start; va < end && va >= start; va += SCAN_CHUNK) {
+		size_t len = SCAN_CHUNK + nlen - 1;
+		if (end - va < len)
+			len = (size_t)(end - va);
+		if (len < nlen)
+			break;
+		if (!rd_read(rd, va, buf, len)) {
+			/* the tail may cross into an unreadable page: retry without it */
+			size_t l2 = end - va < SCAN_CHUNK ? (size_t)(end - va) : SCAN_CHUNK;
+			if (l2 < nlen || !rd_read(rd, va, buf, l2))
+				continue;
+			len = l2;
+		}
+		for (size_t i = 0; i + nlen <= len && i < SCAN_CHUNK; i++) {
+			if (buf[i] != n[0] || infer_memcmp(buf + i, n, nlen) != 0)
+				continue;
+			hits++;
+			if (!cb || !cb(ctx, va + i) || hits >= max_hits)
+				return hits;
+		}
+	}
+	return hits;
+}
+
+struct banner_ctx {
+	const struct infer_reader *rd;
+	struct infer_profile *out;
+	bool found;
+};
+
+static bool banner_hit(void *vctx, uint64_t va)
+{
+	struct banner_ctx *c = vctx;
+	char b[sizeof(c->out->banner)];
+	size_t n = 0;
+	/* "Linux version X.Y.Z..." printable up to '\n' then NUL: linux_banner */
+	for (; n < sizeof(b) - 1; n++) {
+		uint8_t ch;
+		if (!infer_read_u8(c->rd, va + n, &ch))
+			return true;
+		if (ch == '\n')
+			break;
+		if (ch < 0x20 || ch > 0x7e)
+			return true;
+		b[n] = (char)ch;
+	}
+	if (n == sizeof(b) - 1 || n < 20)
+		return true;
+	b[n] = 0;
+	/* version digit must follow, e.g. "Linux version 6.1.0-..." */
+	if (b[14] < '0' || b[14] > '9')
+		return true;
+	/* linux_banner ends in "\n\0"; the vermagic/other copies do not. */
+	uint8_t nul;
+	if (!infer_read_u8(c->rd, va + n + 1, &nul) || nul != 0)
+		return true;
+	infer_memcpy(c->out->banner, b, n + 1);
+	c->found = true;
+	return false;
+}
+
+bool infer_find_banner(const struct infer_reader *rd, const struct infer_hints *h,
+		       struct infer_profile *out)
+{
+	uint64_t s, e;
+	struct banner_ctx c = { rd, out, false };
+	const struct infer_section *ro = infer_find_section(rd, ".rodata");
+	if (ro && ro->size)
+		infer_scan(rd, ro->va, ro->va + ro->size, "Linux version ", 14, 64, banner_hit, &c);
+	if (!c.found && infer_scan_range(rd, h, &s, &e))
+		infer_scan(rd, s, e, "Linux version ", 14, 64, banner_hit, &c);
+	return c.found;
+}
+
+/* ---- infer_run --------------------------------------------------------------------- */
+
+static const struct {
+	uint32_t bit;
+	const char *name;
+	int (*run)(const struct infer_reader *, const struct infer_hints *,
+		   struct infer_arena *, struct infer_profile *);
+} strategies[] = {
+#ifdef INFER_HAVE_PATTERNS
+	{ INFER_S_PATTERNS, "patterns", infer_strategy_patterns },
+#else
+	{ INFER_S_PATTERNS, "patterns", NULL },
+#endif
+	{ INFER_S_KALLSYMS, "kallsyms", infer_strategy_kallsyms },
+	{ INFER_S_BTF, "btf", infer_strategy_btf },
+};
+#define NSTRAT (sizeof(strategies) / sizeof(strategies[0]))
+
+const char *infer_strategy_name(uint32_t bit)
+{
+	for (size_t i = 0; i < NSTRAT; i++)
+		if (strategies[i].bit == bit)
+			return strategies[i].name;
+	return "?";
+}
+
+static void append_why(char *why, size_t size, const char *name, const char *reason)
+{
+	size_t l = infer_strnlen(why, size);
+	if (l >= size - 1)
+		return;
+	infer_fmt(why + l, size - l, "%s%s: %s", l ? "; " : "", name, reason);
+}
+
+int infer_run(const struct infer_reader *rd, const struct infer_hints *hints,
+	      uint32_t strat, struct infer_arena *arena, struct infer_profile *out)
+{
+	struct infer_hints nohints = { 0 };
+	struct infer_profile *res[NSTRAT] = { 0 };
+	bool ran[NSTRAT] = { 0 };
+	int nfound = 0;
+
+	if (!out)
+		return 0;
+	infer_memset(out, 0, sizeof(*out));
+	if (!hints)
+		hints = &nohints;
+	strat &= INFER_S_ALL;
+
+	size_t mark = arena ? arena->used : 0;
+	for (size_t i = 0; i < NSTRAT; i++) {
+		if (!(strat & strategies[i].bit))
+			continue;
+		res[i] = infer_alloc(arena, sizeof(struct infer_profile));
+		if (!res[i])
+			continue;
+		size_t mark2 = arena->used;
+		if (strategies[i].run) {
+			strategies[i].run(rd, hints, arena, res[i]);
+			ran[i] = true;
+			out->strategies |= strategies[i].bit;
+		} else {
+			for (int p = 0; p < INFER_NPARAMS; p++)
+				infer_set_missing(res[i], p, "strategy not built in");
+			ran[i] = true;
+		}
+		/* the strategy's scratch memory is free again for the next one */
+		arena->used = mark2;
+		if (!out->banner[0] && res[i]->banner[0])
+			infer_memcpy(out->banner, res[i]->banner, sizeof(out->banner));
+	}
+
+	for (int p = 0; p < INFER_NPARAMS; p++) {
+		struct infer_value *v = &out->p[p];
+		bool conflict = false;
+		for (size_t i = 0; i < NSTRAT; i++) {
+			if (!ran[i] || !res[i] || !res[i]->p[p].found)
+				continue;
+			if (!v->found_by) {
+				v->value = res[i]->p[p].value;
+				v->found_by = strategies[i].bit;
+			} else if (res[i]->p[p].value == v->value) {
+				v->found_by |= strategies[i].bit;
+			} else {
+				conflict = true;
+				v->disagree |= strategies[i].bit;
+			}
+		}
+		if (conflict) {
+			/* ambiguous: list every answer */
+			v->disagree |= v->found_by;
+			v->why[0] = 0;
+			for (size_t i = 0; i < NSTRAT; i++) {
+				if (!ran[i] || !res[i] || !res[i]->p[p].found)
+					continue;
+				char val[24];
+				infer_fmt(val, sizeof(val), "0x%llx",
+					  (unsigned long long)res[i]->p[p].value);
+				append_why(v->why, sizeof(v->why), strategies[i].name, val);
+			}
+			v->found = false;
+			v->value = 0;
+			v->found_by = 0;
+			continue;
+		}
+		if (v->found_by) {
+			v->found = true;
+			nfound++;
+			continue;
+		}
+		for (size_t i = 0; i < NSTRAT; i++) {
+			if (!ran[i])
+				continue;
+			const char *r = res[i] ? res[i]->p[p].why : "out of arena memory";
+			if (r[0])
+				append_why(v->why, sizeof(v->why), strategies[i].name, r);
+		}
+		if (!v->why[0])
+			append_why(v->why, sizeof(v->why),
+				   strat ? "all" : "none", strat ? "no strategy handles it" : "no strategy selected");
+	}
+	if (!out->banner[0])
+		infer_find_banner(rd, hints, out);
+	if (arena)
+		arena->used = mark;
+	return nfound;
+}

@@ -1,0 +1,500 @@
+/*
+ * infer/kallsyms.c — the kallsyms strategy: find the kernel's embedded symbol
+ * tables by their shape (no section headers, no symbols needed), decode the
+ * compressed names, and map the parameters to symbols.
+ *
+ * Tables (scripts/kallsyms.c, x86-64, each table 8-byte aligned):
+ *   <= 6.3: kallsyms_offsets, kallsyms_relative_base, kallsyms_num_syms,
+ *           kallsyms_names, kallsyms_markers, kallsyms_token_table, kallsyms_token_index
+ *   >= 6.4: kallsyms_num_syms, kallsyms_names, kallsyms_markers,
+ *           kallsyms_token_table, kallsyms_token_index, kallsyms_offsets,
+ *           kallsyms_relative_base, kallsyms_seqs_of_names
+ * (6.2/6.3 put kallsyms_seqs_of_names between markers and token_table: not
+ * supported, reported as "kallsyms markers not found".)
+ *
+ * How they are found:
+ *  1. token_table: the tokens for '0'..'9' are the digits themselves
+ *     ("0\0" "1\0" ... "9\0"); walk back 48 strings to the table start and
+ *     forward 256 strings to its end; token_index (256 u16 offsets) right after
+ *     must match the walk exactly.
+ *  2. markers (u32 or u64, markers[0] == 0, increasing) end just before the
+ *     token table.
+ *  3. names start 8-aligned after num_syms (u32 N, 4 zero bytes) with
+ *     ceil(N/256) == number of markers; names[256k] must start at markers[k].
+ *  4. offsets + relative_base: before num_syms (<= 6.3) or after
+ *     token_index (>= 6.4); relative_base must be a kernel address.
+ * Values: KALLSYMS_ABSOLUTE_PERCPU (x86-64 SMP): offset >= 0 is an absolute
+ * value (per-CPU symbols: their gs offset), offset < 0 is relative_base - 1 - offset.
+ * Without it: relative_base + (u32)offset.
+ */
+#include "infer/strategy.h"
+#include "infer/btf.h"
+
+#define KS_MAX_SYMS   (1u << 21)
+#define KS_MAX_TOKLEN 64
+
+/* 4 KiB read cache: the names stream is read byte by byte. */
+struct cur {
+	const struct infer_reader *rd;
+	uint64_t base;
+	size_t len;
+	uint8_t buf[4096];
+};
+
+static bool cur_u8(struct cur *c, uint64_t va, uint8_t *v)
+{
+	if (c->len && va >= c->base && va - c->base < c->len) {
+		*v = c->buf[va - c->base];
+		return true;
+	}
+	uint64_t b = va & ~4095ull;
+	c->len = 0;
+	if (!c->rd->read(c->rd->ctx, b, c->buf, 4096))
+		return infer_read_u8(c->rd, va, v);
+	c->base = b;
+	c->len = 4096;
+	*v = c->buf[va - b];
+	return true;
+}
+
+struct ks {
+	const struct infer_reader *rd;
+	uint64_t tok_table, tok_index, tok_end; /* token_index end */
+	uint16_t tok_off[256];
+	char tok[256][KS_MAX_TOKLEN];
+	uint8_t tok_len[256];
+	uint64_t markers;
+	unsigned mwidth, nmarkers;
+	uint64_t names, names_end;
+	uint32_t nsyms;
+	uint64_t offsets, relbase;
+	bool abs_percpu;
+};
+
+static bool printable_sym(uint8_t c)
+{
+	return c > 0x20 && c < 0x7f;
+}
+
+/* Validate a token table whose '0' token starts at va0. */
+static bool try_token_table(struct ks *k, uint64_t va0)
+{
+	const struct infer_reader *rd = k->rd;
+	uint64_t p = va0;
+	/* walk back 48 strings: each is >= 1 printable char followed by NUL */
+	for (int i = 0; i < 48; i++) {
+		uint8_t c;
+		if (!infer_read_u8(rd, p - 1, &c) || c != 0)
+			return false;
+		p--;
+		int n = 0;
+		while (n < KS_MAX_TOKLEN) {
+			if (!infer_read_u8(rd, p - 1, &c))
+				return false;
+			if (!printable_sym(c))
+				break;
+			p--;
+			n++;
+		}
+		if (n == 0 || n >= KS_MAX_TOKLEN)
+			return false;
+	}
+	uint64_t start = p, q = start;
+	for (int i = 0; i < 256; i++) {
+		uint8_t c;
+		int n = 0;
+		k->tok_off[i] = (uint16_t)(q - start);
+		if (q - start > 0xffff)
+			return false;
+		for (;;) {
+			if (!infer_read_u8(rd, q, &c))
+				return false;
+			q++;
+			if (!c)
+				break;
+			if (!printable_sym(c) || n >= KS_MAX_TOKLEN - 1)
+				return false;
+			k->tok[i][n++] = (char)c;
+		}
+		if (n == 0)
+			return false;
+		k->tok[i][n] = 0;
+		k->tok_len[i] = (uint8_t)n;
+	}
+	/* token_index: 256 u16 == tok_off, at the next 2/4/8 alignment */
+	for (uint64_t ti = q; ti < q + 8; ti++) {
+		if (ti & 1)
+			continue;
+		bool ok = true;
+		for (int i = 0; i < 256 && ok; i++) {
+			uint16_t v;
+			ok = infer_read_u16(rd, ti + 2 * i, &v) && v == k->tok_off[i];
+		}
+		if (ok) {
+			k->tok_table = start;
+			k->tok_index = ti;
+			k->tok_end = ti + 512;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool tok_hit(void *ctx, uint64_t va)
+{
+	return !try_token_table(ctx, va);
+}
+
+static bool find_markers(struct ks *k)
+{
+	for (unsigned w = 4; w <= 8; w += 4) {
+		for (unsigned pad = 0; pad < 8; pad += 4) {
+			uint64_t end = k->tok_table - pad;
+			if (end % w)
+				continue;
+			uint64_t prev = ~0ull;
+			unsigned n = 0;
+			for (; n < KS_MAX_SYMS / 256 + 1; n++) {
+				uint64_t v;
+				uint32_t v32;
+				uint64_t at = end - (uint64_t)w * (n + 1);
+				if (w == 4) {
+					if (!infer_read_u32(k->rd, at, &v32))
+						break;
+					v = v32;
+				} else if (!infer_read_u64(k->rd, at, &v)) {
+					break;
+				}
+				/* 256 names take >= 512 bytes and < 256 * 0x4000 */
+				if (prev != ~0ull && (v >= prev || prev - v < 512 || prev - v > (256u << 14)))
+					break;
+				prev = v;
+				if (v == 0) {
+					n++;
+					if (n >= 2) {
+						k->markers = end - (uint64_t)w * n;
+						k->mwidth = w;
+						k->nmarkers = n;
+						return true;
+					}
+					break;
+				}
+			}
+		}
+	}
+	return false;
+}
+
+static uint64_t marker(struct ks *k, unsigned i)
+{
+	uint64_t v = 0;
+	uint32_t v32;
+	if (k->mwidth == 4) {
+		if (infer_read_u32(k->rd, k->markers + 4ull * i, &v32))
+			v = v32;
+	} else {
+		infer_read_u64(k->rd, k->markers + 8ull * i, &v);
+	}
+	return v;
+}
+
+/* Length of the name entry at va (1 or 2 length bytes); 0 when invalid. */
+static unsigned entry_len(struct cur *c, uint64_t va, unsigned *hdr)
+{
+	uint8_t b0, b1;
+	if (!cur_u8(c, va, &b0) || b0 == 0)
+		return 0;
+	if (b0 & 0x80) {
+		if (!cur_u8(c, va + 1, &b1))
+			return 0;
+		*hdr = 2;
+		return (b0 & 0x7fu) | (unsigned)b1 << 7;
+	}
+	*hdr = 1;
+	return b0;
+}
+
+static bool find_names(struct ks *k, struct cur *c)
+{
+	uint64_t last = marker(k, k->nmarkers - 1);
+	uint64_t hi = k->markers - last;
+	/* the last group (1..256 names, each 2..~0x4000 bytes) ends before markers */
+	for (uint64_t x = (hi - 2) & ~7ull; x + (256u << 14) > hi && x > 16; x -= 8) {
+		uint32_t n, pad;
+		if (!infer_read_u32(k->rd, x - 8, &n) || !infer_read_u32(k->rd, x - 4, &pad))
+			continue;
+		if (pad != 0 || n == 0 || n > KS_MAX_SYMS || (n + 255) / 256 != k->nmarkers)
+			continue;
+		/* walk the last group: it must end within 8 bytes of markers */
+		uint64_t p = x + last;
+		bool ok = true;
+		for (uint32_t i = 256 * (k->nmarkers - 1); i < n && ok; i++) {
+			unsigned hdr, l = entry_len(c, p, &hdr);
+			ok = l != 0;
+			p += hdr + l;
+		}
+		if (!ok || p > k->markers || k->markers - p >= 8)
+			continue;
+		k->names = x;
+		k->names_end = p;
+		k->nsyms = n;
+		return true;
+	}
+	return false;
+}
+
+static bool kaddr(uint64_t v)
+{
+	return v >= 0xffff800000000000ull && (v & 0xfff) == 0;
+}
+
+static bool find_offsets(struct ks *k)
+{
+	uint64_t rb;
+	uint64_t sz = (4ull * k->nsyms + 7) & ~7ull;
+	/* <= 6.3: offsets, relative_base, num_syms, names */
+	if (infer_read_u64(k->rd, k->names - 16, &rb) && kaddr(rb)) {
+		k->relbase = rb;
+		k->offsets = k->names - 16 - sz;
+		return true;
+	}
+	/* >= 6.4: token_index, offsets, relative_base */
+	uint64_t off = (k->tok_end + 7) & ~7ull;
+	if (infer_read_u64(k->rd, off + sz, &rb) && kaddr(rb)) {
+		k->relbase = rb;
+		k->offsets = off;
+		return true;
+	}
+	return false;
+}
+
+static bool sym_value(struct ks *k, uint32_t i, uint64_t *v)
+{
+	uint32_t o;
+	if (!infer_read_u32(k->rd, k->offsets + 4ull * i, &o))
+		return false;
+	if (!k->abs_percpu)
+		*v = k->relbase + o;
+	else if ((int32_t)o >= 0)
+		*v = o;
+	else
+		*v = k->relbase - 1 - (int64_t)(int32_t)o;
+	return true;
+}
+
+/* The symbols we look for. */
+enum {
+	W_ENTRY, W_SCT, W_X64SC, W_SWITCH, W_INIT_TASK, W_CURRENT_TASK, W_TOS, W_PCPU_HOT,
+	W_SC0, /* then one (__x64_sys_X) and one (sys_X) per syscall */
+};
+static const char *const sc_names[] = {
+	"execve", "execveat", "exit", "exit_group", "clone", "clone3", "fork", "vfork",
+	"kill", "setuid", "setresuid", "init_module", "finit_module", "read",
+};
+static const enum infer_param sc_params[] = {
+	INFER_P_SC_EXECVE, INFER_P_SC_EXECVEAT, INFER_P_SC_EXIT, INFER_P_SC_EXIT_GROUP,
+	INFER_P_SC_CLONE, INFER_P_SC_CLONE3, INFER_P_SC_FORK, INFER_P_SC_VFORK,
+	INFER_P_SC_KILL, INFER_P_SC_SETUID, INFER_P_SC_SETRESUID, INFER_P_SC_INIT_MODULE,
+	INFER_P_SC_FINIT_MODULE, INFER_P_SC_READ,
+};
+#define NSC (sizeof(sc_names) / sizeof(sc_names[0]))
+#define NWANT (W_SC0 + 2 * NSC)
+
+struct want {
+	char name[40];
+	uint32_t count;
+	uint64_t value;
+	bool ambiguous;
+};
+
+static void set_want(struct want *w, const char *s)
+{
+	infer_fmt(w->name, sizeof(w->name), "%s", s);
+}
+
+static int lookup_all(struct ks *k, struct cur *c, struct want *w, size_t nw)
+{
+	uint64_t p = k->names;
+	char name[256];
+	int negatives = 0;
+	/* KALLSYMS_ABSOLUTE_PERCPU shows as negative offsets */
+	for (uint32_t i = 0; i < k->nsyms && i < 4096; i++) {
+		uint32_t o;
+		if (infer_read_u32(k->rd, k->offsets + 4ull * i, &o) && (int32_t)o < 0)
+			negatives++;
+	}
+	k->abs_percpu = negatives > 0;
+
+	for (uint32_t i = 0; i < k->nsyms; i++) {
+		unsigned hdr, l = entry_len(c, p, &hdr);
+		if (!l || p + hdr + l > k->names_end)
+			return -1;
+		if ((i & 255) == 0 && p - k->names != marker(k, i / 256))
+			return -1;
+		size_t n = 0;
+		for (unsigned j = 0; j < l; j++) {
+			uint8_t t;
+			if (!cur_u8(c, p + hdr + j, &t))
+				return -1;
+			for (unsigned m = 0; m < k->tok_len[t] && n < sizeof(name) - 1; m++)
+				name[n++] = k->tok[t][m];
+		}
+		name[n] = 0;
+		p += hdr + l;
+		/* name[0] is the type letter */
+		for (size_t j = 0; j < nw && n > 1; j++) {
+			if (!w[j].name[0] || infer_strcmp(name + 1, w[j].name))
+				continue;
+			uint64_t v;
+			if (!sym_value(k, i, &v))
+				continue;
+			if (w[j].count && w[j].value != v)
+				w[j].ambiguous = true;
+			w[j].count++;
+			w[j].value = v;
+		}
+	}
+	return p == k->names_end ? 0 : -1;
+}
+
+static bool want_ok(const struct want *w)
+{
+	return w->count && !w->ambiguous;
+}
+
+static void report(struct infer_profile *out, enum infer_param p, const struct want *w)
+{
+	if (want_ok(w))
+		infer_set_found(out, p, w->value);
+	else if (w->ambiguous)
+		infer_set_missing(out, p, "kallsyms: %u different symbols named %s", w->count, w->name);
+	else
+		infer_set_missing(out, p, "no symbol %s in kallsyms", w->name);
+}
+
+static void all_missing(struct infer_profile *out, const char *why)
+{
+	for (int p = 0; p < INFER_NPARAMS; p++)
+		if (infer_param_kind(p) != INFER_K_OFFSET)
+			infer_set_missing(out, p, "%s", why);
+}
+
+/* A per-CPU symbol (<= 6.1), else pcpu_hot + member offset from BTF (6.2+). */
+static void percpu(struct infer_profile *out, enum infer_param p, const struct want *var,
+		   const struct want *hot, const struct infer_btf *b, const char *bwhy,
+		   const char *member)
+{
+	uint64_t off;
+	const char *why = bwhy;
+	if (want_ok(var))
+		infer_set_found(out, p, var->value);
+	else if (!want_ok(hot))
+		infer_set_missing(out, p, "no %s/pcpu_hot symbol in kallsyms", var->name);
+	else if (b && infer_btf_offset(b, "pcpu_hot", member, &off, &why))
+		infer_set_found(out, p, hot->value + off);
+	else
+		infer_set_missing(out, p, "pcpu_hot.%s offset needs BTF: %s", member,
+				  why ? why : "unknown");
+}
+
+/* The strategy: locate the tables, decode every name once, map parameters. */
+int infer_strategy_kallsyms(const struct infer_reader *rd, const struct infer_hints *h,
+			    struct infer_arena *a, struct infer_profile *out)
+{
+	uint64_t s, e;
+	struct ks *k = infer_alloc(a, sizeof(*k));
+	struct cur *c = infer_alloc(a, sizeof(*c));
+	struct want *w = infer_alloc(a, NWANT * sizeof(*w));
+	if (!k || !c || !w) {
+		all_missing(out, "kallsyms: arena too small");
+		return -1;
+	}
+	k->rd = rd;
+	c->rd = rd;
+	infer_find_banner(rd, h, out);
+	if (!infer_scan_range(rd, h, &s, &e)) {
+		all_missing(out, "kallsyms: no image range to scan");
+		return -1;
+	}
+	static const char digits[] = "0\0" "1\0" "2\0" "3\0" "4\0" "5\0" "6\0" "7\0" "8\0" "9";
+	const struct infer_section *ro = infer_find_section(rd, ".rodata");
+	bool found = false;
+	if (ro)
+		found = infer_scan(rd, ro->va, ro->va + ro->size, digits, sizeof(digits), 64,
+				   tok_hit, k) && k->tok_table;
+	if (!found)
+		found = infer_scan(rd, s, e, digits, sizeof(digits), 64, tok_hit, k) && k->tok_table;
+	if (!found) {
+		all_missing(out, "kallsyms token table not found");
+		return -1;
+	}
+	if (!find_markers(k)) {
+		all_missing(out, "kallsyms markers not found");
+		return -1;
+	}
+	if (!find_names(k, c)) {
+		all_missing(out, "kallsyms names/num_syms not found");
+		return -1;
+	}
+	if (!find_offsets(k)) {
+		all_missing(out, "kallsyms offsets/relative_base not found");
+		return -1;
+	}
+
+	set_want(&w[W_ENTRY], "entry_SYSCALL_64");
+	set_want(&w[W_SCT], "sys_call_table");
+	set_want(&w[W_X64SC], "x64_sys_call");
+	set_want(&w[W_SWITCH], "__switch_to");
+	set_want(&w[W_INIT_TASK], "init_task");
+	set_want(&w[W_CURRENT_TASK], "current_task");
+	set_want(&w[W_TOS], "cpu_current_top_of_stack");
+	set_want(&w[W_PCPU_HOT], "pcpu_hot");
+	for (size_t i = 0; i < NSC; i++) {
+		infer_fmt(w[W_SC0 + 2 * i].name, sizeof(w->name), "__x64_sys_%s", sc_names[i]);
+		infer_fmt(w[W_SC0 + 2 * i + 1].name, sizeof(w->name), "sys_%s", sc_names[i]);
+	}
+	if (lookup_all(k, c, w, NWANT) < 0) {
+		all_missing(out, "kallsyms names stream inconsistent with markers");
+		return -1;
+	}
+
+	report(out, INFER_P_ENTRY_SYSCALL_64, &w[W_ENTRY]);
+	report(out, INFER_P_SYS_CALL_TABLE, &w[W_SCT]);
+	if (w[W_X64SC].count)
+		report(out, INFER_P_X64_SYS_CALL, &w[W_X64SC]);
+	else
+		infer_set_missing(out, INFER_P_X64_SYS_CALL,
+				  "absent (no x64_sys_call in kallsyms: table dispatch only)");
+	report(out, INFER_P_SWITCH_TO, &w[W_SWITCH]);
+	report(out, INFER_P_INIT_TASK, &w[W_INIT_TASK]);
+	for (size_t i = 0; i < NSC; i++) {
+		const struct want *x = &w[W_SC0 + 2 * i];
+		report(out, sc_params[i], x->count ? x : &w[W_SC0 + 2 * i + 1]);
+		if (!x->count && !w[W_SC0 + 2 * i + 1].count)
+			infer_set_missing(out, sc_params[i], "no __x64_sys_%s/sys_%s in kallsyms",
+					  sc_names[i], sc_names[i]);
+	}
+
+	/* per-CPU: a zero-based per-CPU symbol's value is its gs offset */
+	if (!k->abs_percpu) {
+		infer_set_missing(out, INFER_P_PCPU_CURRENT_TASK,
+				  "kallsyms without absolute per-CPU values");
+		infer_set_missing(out, INFER_P_PCPU_TOP_OF_STACK,
+				  "kallsyms without absolute per-CPU values");
+	} else {
+		struct infer_btf *b = NULL;
+		const char *bwhy = NULL;
+		if (want_ok(&w[W_PCPU_HOT]) &&
+		    (!want_ok(&w[W_CURRENT_TASK]) || !want_ok(&w[W_TOS])))
+			b = infer_btf_load(rd, h, a, &bwhy);
+		percpu(out, INFER_P_PCPU_CURRENT_TASK, &w[W_CURRENT_TASK], &w[W_PCPU_HOT], b, bwhy,
+		       "current_task");
+		percpu(out, INFER_P_PCPU_TOP_OF_STACK, &w[W_TOS], &w[W_PCPU_HOT], b, bwhy,
+		       "top_of_stack");
+	}
+
+	int n = 0;
+	for (int p = 0; p < INFER_NPARAMS; p++)
+		n += out->p[p].found;
+	return n;
+}
