@@ -1,0 +1,642 @@
+/*
+ * hvmon.efi — UEFI front end of hvmon (gnu-efi).
+ *
+ * Reads \hvmon\hvmon.cfg, checks VT-x, loads hvmon.elf (boot/handoff.h), the
+ * guest kernel and initrd, fills struct boot_info (boot/boot_info.h), exits
+ * boot services and jumps into the vmm core through the 64-bit handoff. No
+ * vmm logic here: the parsing, memory-map conversion and ELF checks are the
+ * pure modules config.c, memmap.c and elfload.c (tested on the host).
+ *
+ * Every message goes to ConOut and to COM1 (unless ConOut already is a
+ * serial console); after ExitBootServices only COM1 is left.
+ */
+#include <efi.h>
+#include <efilib.h>
+
+#include "boot/boot_info.h"
+#include "boot/handoff.h"
+#include "boot/uefi/config.h"
+#include "boot/uefi/elfload.h"
+#include "boot/uefi/memmap.h"
+#include "boot/uefi/vtx.h"
+
+#define TAG "hvmon.efi: "
+#define BELOW_4G            0xffffffffULL
+#define HANDOFF_STACK_SIZE  0x10000ULL      /* 64 KiB, reserved */
+#define COM1                0x3f8
+#define MAX_EBS_TRIES       8
+#define PAGE_BYTES(n)       ((UINT64)EFI_SIZE_TO_PAGES(n) * EFI_PAGE_SIZE)
+
+static EFI_HANDLE g_image;
+static EFI_LOADED_IMAGE *g_loaded;
+static EFI_FILE_HANDLE g_root;
+static int g_mirror_serial = 1;
+static int g_boot_services = 1;
+
+/* ---- output ---------------------------------------------------------------- */
+
+static inline void outb(uint16_t port, uint8_t v)
+{
+	__asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static inline uint8_t inb(uint16_t port)
+{
+	uint8_t v;
+
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static void serial_putc(char c)
+{
+	unsigned spins = 100000;          /* bounded: no UART reads 0xff */
+
+	while (!(inb(COM1 + 5) & 0x20) && --spins)
+		;
+	outb(COM1, (uint8_t)c);
+}
+
+static void serial_puts(const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '\n')
+			serial_putc('\r');
+		serial_putc(*s);
+	}
+}
+
+/* Print to ConOut (with CRLF) and, when useful, to COM1. */
+static void say(const CHAR16 *fmt, ...)
+{
+	static CHAR16 buf[1024], out[2048];
+	va_list ap;
+	UINTN i, o = 0;
+
+	va_start(ap, fmt);
+	VSPrint(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	for (i = 0; buf[i] && o + 2 < sizeof(out) / sizeof(out[0]); i++) {
+		if (buf[i] == L'\n')
+			out[o++] = L'\r';
+		out[o++] = buf[i];
+	}
+	out[o] = 0;
+	if (g_boot_services)
+		uefi_call_wrapper(ST->ConOut->OutputString, 2, ST->ConOut, out);
+	if (g_mirror_serial || !g_boot_services) {
+		for (i = 0; out[i]; i++)
+			serial_putc(out[i] < 0x80 ? (char)out[i] : '?');
+	}
+}
+
+/* Is ConOut already a serial terminal? Then mirroring would print twice. */
+static int conout_has_uart(void)
+{
+	UINTN size = 0;
+	EFI_DEVICE_PATH *dp, *p;
+	int uart = 0;
+
+	dp = LibGetVariableAndSize(L"ConOut", &EfiGlobalVariable, &size);
+	if (!dp)
+		return 0;
+	p = dp;
+	while ((UINT8 *)p + sizeof(EFI_DEVICE_PATH) <= (UINT8 *)dp + size) {
+		UINTN len = DevicePathNodeLength(p);
+
+		if (DevicePathType(p) == MESSAGING_DEVICE_PATH &&
+		    DevicePathSubType(p) == MSG_UART_DP)
+			uart = 1;
+		if (len < sizeof(EFI_DEVICE_PATH) ||
+		    (DevicePathType(p) == END_DEVICE_PATH_TYPE &&
+		     DevicePathSubType(p) == END_ENTIRE_DEVICE_PATH_SUBTYPE))
+			break;
+		p = (EFI_DEVICE_PATH *)((UINT8 *)p + len);
+	}
+	FreePool(dp);
+	return uart;
+}
+
+static void __attribute__((noreturn)) halt_forever(void)
+{
+	for (;;)
+		__asm__ volatile("hlt");
+}
+
+/* Fail closed: no guest is started. The message stays on screen. */
+static void __attribute__((noreturn)) fatal(void)
+{
+	say(L"" TAG "STOPPED: no guest was started. Fix the problem above and reset the machine.\n");
+	if (g_boot_services)
+		uefi_call_wrapper(BS->SetWatchdogTimer, 4, 0, 0, 0, NULL);
+	halt_forever();
+}
+
+/* ---- files ----------------------------------------------------------------- */
+
+static void to_char16(CHAR16 *dst, const char *src, UINTN max)
+{
+	UINTN i;
+
+	for (i = 0; src[i] && i + 1 < max; i++)
+		dst[i] = (CHAR16)(unsigned char)src[i];
+	dst[i] = 0;
+}
+
+/* Open `path` on the boot partition and return its size. */
+static EFI_STATUS open_file(const char *path, EFI_FILE_HANDLE *fh, UINT64 *size)
+{
+	CHAR16 wpath[UEFI_CFG_PATH_MAX];
+	EFI_FILE_INFO *info;
+	EFI_STATUS st;
+
+	to_char16(wpath, path, UEFI_CFG_PATH_MAX);
+	st = uefi_call_wrapper(g_root->Open, 5, g_root, fh, wpath, EFI_FILE_MODE_READ, 0);
+	if (EFI_ERROR(st))
+		return st;
+	info = LibFileInfo(*fh);
+	if (!info) {
+		uefi_call_wrapper((*fh)->Close, 1, *fh);
+		return EFI_DEVICE_ERROR;
+	}
+	if (info->Attribute & EFI_FILE_DIRECTORY) {
+		FreePool(info);
+		uefi_call_wrapper((*fh)->Close, 1, *fh);
+		return EFI_NOT_FOUND;
+	}
+	*size = info->FileSize;
+	FreePool(info);
+	return EFI_SUCCESS;
+}
+
+static EFI_STATUS read_all(EFI_FILE_HANDLE fh, void *buf, UINT64 size)
+{
+	UINT8 *p = buf;
+	UINT64 done = 0;
+
+	while (done < size) {
+		UINTN chunk = size - done > 0x400000 ? 0x400000 : size - done;
+		EFI_STATUS st = uefi_call_wrapper(fh->Read, 3, fh, &chunk, p + done);
+
+		if (EFI_ERROR(st))
+			return st;
+		if (chunk == 0)
+			return EFI_END_OF_FILE;
+		done += chunk;
+	}
+	return EFI_SUCCESS;
+}
+
+/* Allocate pages below 4 GiB aligned to `align` (power of two >= 4 KiB). */
+static EFI_STATUS alloc_aligned(UINT64 size, UINT64 align, EFI_MEMORY_TYPE type,
+				UINT64 *out)
+{
+	UINTN pages = EFI_SIZE_TO_PAGES(size);
+	UINTN extra = align > EFI_PAGE_SIZE ? EFI_SIZE_TO_PAGES(align) : 0;
+	EFI_PHYSICAL_ADDRESS a = BELOW_4G;
+	EFI_STATUS st;
+	UINT64 aligned, head, tail;
+
+	st = uefi_call_wrapper(BS->AllocatePages, 4, AllocateMaxAddress, type,
+			       pages + extra, &a);
+	if (EFI_ERROR(st))
+		return st;
+	aligned = (a + align - 1) & ~(align - 1);
+	head = (aligned - a) / EFI_PAGE_SIZE;
+	tail = extra - head;
+	if (head)
+		uefi_call_wrapper(BS->FreePages, 2, a, head);
+	if (tail)
+		uefi_call_wrapper(BS->FreePages, 2, aligned + pages * EFI_PAGE_SIZE, tail);
+	*out = aligned;
+	return EFI_SUCCESS;
+}
+
+/* Read a whole file into fresh pages below 4 GiB. `what` names the config
+ * key for the error message. */
+static void load_file(const char *path, const char *what, struct boot_blob *blob)
+{
+	EFI_FILE_HANDLE fh;
+	UINT64 size, addr;
+	EFI_STATUS st;
+
+	st = open_file(path, &fh, &size);
+	if (EFI_ERROR(st)) {
+		say(L"" TAG "ERROR: cannot open the %a '%a' on the boot partition: %r\n"
+		    L"" TAG "  (set '%a = <path>' in " UEFI_CFG_DEFAULT_PATH L" or copy the file there)\n",
+		    what, path, st, what);
+		fatal();
+	}
+	if (size == 0) {
+		say(L"" TAG "ERROR: the %a '%a' is empty\n", what, path);
+		fatal();
+	}
+	st = alloc_aligned(size, EFI_PAGE_SIZE, EfiLoaderData, &addr);
+	if (EFI_ERROR(st)) {
+		say(L"" TAG "ERROR: not enough memory below 4 GiB for the %a '%a' (%ld KiB): %r\n",
+		    what, path, size >> 10, st);
+		fatal();
+	}
+	st = read_all(fh, (void *)addr, size);
+	uefi_call_wrapper(fh->Close, 1, fh);
+	if (EFI_ERROR(st)) {
+		say(L"" TAG "ERROR: reading the %a '%a' failed: %r\n", what, path, st);
+		fatal();
+	}
+	blob->base = addr;
+	blob->size = size;
+	say(L"" TAG "loaded %a '%a': %ld bytes at 0x%lx\n", what, path, size, addr);
+}
+
+/* ---- configuration --------------------------------------------------------- */
+
+static struct uefi_config g_cfg;
+
+static void read_config(void)
+{
+	struct uefi_config_error err;
+	EFI_FILE_HANDLE fh;
+	UINT64 size;
+	EFI_STATUS st;
+	char *buf;
+
+	st = open_file(UEFI_CFG_DEFAULT_PATH, &fh, &size);
+	if (EFI_ERROR(st)) {
+		say(L"" TAG "ERROR: cannot open the configuration file %a on the boot partition: %r\n"
+		    L"" TAG "  create it (at least one line 'kernel = \\hvmon\\vmlinuz'; see docs/UEFI.md)\n",
+		    UEFI_CFG_DEFAULT_PATH, st);
+		fatal();
+	}
+	if (size > 1024 * 1024) {
+		say(L"" TAG "ERROR: %a: file is too large (%ld bytes, at most 1 MiB)\n",
+		    UEFI_CFG_DEFAULT_PATH, size);
+		fatal();
+	}
+	buf = AllocatePool(size + 1);
+	if (!buf) {
+		say(L"" TAG "ERROR: not enough memory to read %a\n", UEFI_CFG_DEFAULT_PATH);
+		fatal();
+	}
+	st = read_all(fh, buf, size);
+	uefi_call_wrapper(fh->Close, 1, fh);
+	if (EFI_ERROR(st)) {
+		say(L"" TAG "ERROR: reading %a failed: %r\n", UEFI_CFG_DEFAULT_PATH, st);
+		fatal();
+	}
+	if (uefi_config_parse(buf, size, &g_cfg, &err)) {
+		if (err.line)
+			say(L"" TAG "ERROR: %a line %d: %a\n", UEFI_CFG_DEFAULT_PATH, err.line, err.msg);
+		else
+			say(L"" TAG "ERROR: %a: %a\n", UEFI_CFG_DEFAULT_PATH, err.msg);
+		fatal();
+	}
+	FreePool(buf);
+	say(L"" TAG "config %a: kernel=%a initrd=%a hvmon=%a no_vtx=%a\n",
+	    UEFI_CFG_DEFAULT_PATH, g_cfg.kernel, g_cfg.initrd[0] ? g_cfg.initrd : "(none)",
+	    g_cfg.hvmon, uefi_config_no_vtx_name(g_cfg.no_vtx));
+	say(L"" TAG "guest cmdline: %a\n", g_cfg.cmdline);
+	say(L"" TAG "hvmon options: %a\n", g_cfg.hv_cmdline[0] ? g_cfg.hv_cmdline : "(defaults)");
+}
+
+/* ---- no VT-x: boot the guest without hvmon --------------------------------- */
+
+static void __attribute__((noreturn)) boot_unmonitored(const char *reason)
+{
+	static CHAR16 opts[BOOT_CMDLINE_MAX + UEFI_CFG_PATH_MAX + 16];
+	CHAR16 wpath[UEFI_CFG_PATH_MAX];
+	EFI_DEVICE_PATH *dp;
+	EFI_HANDLE kimg = NULL;
+	EFI_LOADED_IMAGE *kli;
+	EFI_FILE_HANDLE fh;
+	UINT64 size;
+	EFI_STATUS st;
+	UINTN i, o = 0;
+	int r;
+
+	/* the files first, so a typo gives its own message */
+	st = open_file(g_cfg.kernel, &fh, &size);
+	if (EFI_ERROR(st)) {
+		say(L"" TAG "ERROR: cannot open the kernel '%a' on the boot partition: %r\n",
+		    g_cfg.kernel, st);
+		fatal();
+	}
+	uefi_call_wrapper(fh->Close, 1, fh);
+	if (g_cfg.initrd[0]) {
+		st = open_file(g_cfg.initrd, &fh, &size);
+		if (EFI_ERROR(st)) {
+			say(L"" TAG "ERROR: cannot open the initrd '%a' on the boot partition: %r\n",
+			    g_cfg.initrd, st);
+			fatal();
+		}
+		uefi_call_wrapper(fh->Close, 1, fh);
+	}
+
+	for (r = 0; r < 3; r++)
+		say(L"!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n");
+	say(L"!!! " TAG "VT-x is not usable: %a\n", reason);
+	say(L"!!! no_vtx = boot-unmonitored: booting the guest WITHOUT hvmon.\n");
+	say(L"!!! THE GUEST IS NOT MONITORED: no process tracer, no hang/ret2usr/keylogger\n");
+	say(L"!!! detection, no events. Set no_vtx = refuse to fail closed instead.\n");
+	for (r = 0; r < 3; r++)
+		say(L"!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n");
+
+	to_char16(wpath, g_cfg.kernel, UEFI_CFG_PATH_MAX);
+	dp = FileDevicePath(g_loaded->DeviceHandle, wpath);
+	if (!dp) {
+		say(L"" TAG "ERROR: not enough memory for the kernel's device path\n");
+		fatal();
+	}
+	st = uefi_call_wrapper(BS->LoadImage, 6, FALSE, g_image, dp, NULL, 0, &kimg);
+	if (EFI_ERROR(st)) {
+		say(L"" TAG "ERROR: the firmware cannot load '%a' as an EFI image: %r\n", g_cfg.kernel, st);
+		if (st == EFI_SECURITY_VIOLATION || st == EFI_ACCESS_DENIED)
+			say(L"" TAG "  Secure Boot rejects the unsigned kernel: sign it or disable Secure Boot\n");
+		else
+			say(L"" TAG "  boot-unmonitored needs a bzImage built with the EFI stub (CONFIG_EFI_STUB)\n");
+		fatal();
+	}
+	st = uefi_call_wrapper(BS->HandleProtocol, 3, kimg, &LoadedImageProtocol, (void **)&kli);
+	if (EFI_ERROR(st)) {
+		say(L"" TAG "ERROR: no LoadedImage protocol on the kernel image: %r\n", st);
+		fatal();
+	}
+	/* load options: "initrd=<path> <cmdline>" for the kernel's EFI stub */
+	if (g_cfg.initrd[0]) {
+		const char *pre = "initrd=";
+
+		for (i = 0; pre[i]; i++)
+			opts[o++] = pre[i];
+		for (i = 0; g_cfg.initrd[i]; i++)
+			opts[o++] = (CHAR16)g_cfg.initrd[i];
+		opts[o++] = L' ';
+	}
+	for (i = 0; g_cfg.cmdline[i]; i++)
+		opts[o++] = (CHAR16)(unsigned char)g_cfg.cmdline[i];
+	opts[o] = 0;
+	kli->LoadOptions = opts;
+	kli->LoadOptionsSize = (UINT32)((o + 1) * sizeof(CHAR16));
+	say(L"" TAG "starting '%a' (unmonitored) with options: %s\n", g_cfg.kernel, opts);
+	uefi_call_wrapper(BS->Stall, 1, 2000000);   /* let a person read the banner */
+	st = uefi_call_wrapper(BS->StartImage, 3, kimg, NULL, NULL);
+	say(L"" TAG "ERROR: the kernel returned to the firmware: %r\n", st);
+	fatal();
+}
+
+/* ---- firmware tables ------------------------------------------------------- */
+
+static uint64_t find_rsdp(void)
+{
+	EFI_GUID acpi20 = ACPI_20_TABLE_GUID;
+	uint64_t v1 = 0;
+	UINTN i;
+
+	for (i = 0; i < ST->NumberOfTableEntries; i++) {
+		EFI_CONFIGURATION_TABLE *t = &ST->ConfigurationTable[i];
+
+		if (!CompareGuid(&t->VendorGuid, &acpi20))
+			return (uint64_t)t->VendorTable;
+		if (!CompareGuid(&t->VendorGuid, &AcpiTableGuid))
+			v1 = (uint64_t)t->VendorTable;
+	}
+	return v1;
+}
+
+static void find_framebuffer(struct boot_framebuffer *fb)
+{
+	EFI_GRAPHICS_OUTPUT_PROTOCOL *gop;
+	EFI_GRAPHICS_OUTPUT_MODE_INFORMATION *mi;
+	EFI_STATUS st;
+
+	st = uefi_call_wrapper(BS->LocateProtocol, 3, &GraphicsOutputProtocol, NULL, (void **)&gop);
+	if (EFI_ERROR(st) || !gop || !gop->Mode || !gop->Mode->Info)
+		return;
+	mi = gop->Mode->Info;
+	if (mi->PixelFormat == PixelBltOnly)
+		return;
+	fb->addr = gop->Mode->FrameBufferBase;
+	fb->width = mi->HorizontalResolution;
+	fb->height = mi->VerticalResolution;
+	fb->pitch = mi->PixelsPerScanLine * 4;
+	fb->bpp = 32;
+	fb->type = 1;                   /* direct RGB (Multiboot2 framebuffer_type 1) */
+}
+
+/* ---- handoff --------------------------------------------------------------- */
+
+static void __attribute__((noreturn)) jump_to_hvmon(uint64_t entry, uint64_t bi,
+						    uint64_t base, uint64_t stack_top)
+{
+	__asm__ volatile("cli\n\t"
+			 "cld\n\t"
+			 "mov %0, %%rsp\n\t"
+			 "xor %%ebp, %%ebp\n\t"
+			 "push $0\n\t"          /* fake return address: as after a call */
+			 "jmp *%1\n\t"
+			 : : "r"(stack_top), "r"(entry), "D"(bi), "S"(base) : "memory");
+	__builtin_unreachable();
+}
+
+/* Everything hvmon needs that must survive ExitBootServices lives here. */
+struct boot_block {
+	struct boot_info bi;
+	char names[8][16];
+};
+
+static const char *keep_name(struct boot_block *bb, unsigned slot, const char *s)
+{
+	unsigned i;
+
+	for (i = 0; s[i] && i + 1 < sizeof(bb->names[slot]); i++)
+		bb->names[slot][i] = s[i];
+	bb->names[slot][i] = '\0';
+	return bb->names[slot];
+}
+
+static void __attribute__((noreturn)) boot_monitored(void)
+{
+	struct uefi_elf_plan plan;
+	struct boot_block *bb;
+	struct boot_info *bi;
+	EFI_FILE_HANDLE fh;
+	UINT64 size, base, bbaddr, stack;
+	UINTN map_cap, map_size, key, dsize, tries;
+	UINT32 dver;
+	EFI_MEMORY_DESCRIPTOR *map;
+	const char *why;
+	void *elf;
+	EFI_STATUS st;
+	int rc;
+	uint32_t bad;
+
+	/* hvmon.elf */
+	st = open_file(g_cfg.hvmon, &fh, &size);
+	if (EFI_ERROR(st)) {
+		say(L"" TAG "ERROR: cannot open hvmon's image '%a' on the boot partition: %r\n"
+		    L"" TAG "  (copy build/hvmon.elf there or set 'hvmon = <path>')\n", g_cfg.hvmon, st);
+		fatal();
+	}
+	elf = AllocatePool(size);
+	if (!elf) {
+		say(L"" TAG "ERROR: not enough memory to read '%a' (%ld KiB)\n", g_cfg.hvmon, size >> 10);
+		fatal();
+	}
+	st = read_all(fh, elf, size);
+	uefi_call_wrapper(fh->Close, 1, fh);
+	if (EFI_ERROR(st)) {
+		say(L"" TAG "ERROR: reading '%a' failed: %r\n", g_cfg.hvmon, st);
+		fatal();
+	}
+	if (uefi_elf_plan(elf, size, &plan, &why)) {
+		say(L"" TAG "ERROR: '%a' is not a loadable hvmon image: %a\n", g_cfg.hvmon, why);
+		fatal();
+	}
+	/* LoaderCode: OVMF may map LoaderData non-executable */
+	st = alloc_aligned(plan.total, plan.align, EfiLoaderCode, &base);
+	if (EFI_ERROR(st)) {
+		say(L"" TAG "ERROR: not enough memory below 4 GiB for hvmon: %ld MiB (image %ld KiB + heap %ld KiB) aligned to %ld KiB: %r\n",
+		    (plan.total + (1 << 20) - 1) >> 20, plan.image_size >> 10, plan.heap_size >> 10,
+		    plan.align >> 10, st);
+		fatal();
+	}
+	uefi_elf_load(elf, &plan, (void *)base);
+	FreePool(elf);
+	say(L"" TAG "loaded hvmon '%a': %d segment(s), image %ld KiB + heap %ld KiB at 0x%lx, entry 0x%lx\n",
+	    g_cfg.hvmon, plan.nr_load, plan.image_size >> 10, plan.heap_size >> 10, base,
+	    base + plan.entry64_offset);
+
+	/* boot_info and its strings, the handoff stack */
+	st = alloc_aligned(sizeof(*bb), EFI_PAGE_SIZE, EfiLoaderData, &bbaddr);
+	if (!EFI_ERROR(st))
+		st = alloc_aligned(HANDOFF_STACK_SIZE, EFI_PAGE_SIZE, EfiLoaderData, &stack);
+	if (EFI_ERROR(st)) {
+		say(L"" TAG "ERROR: not enough memory below 4 GiB for boot_info: %r\n", st);
+		fatal();
+	}
+	bb = (struct boot_block *)bbaddr;
+	ZeroMem(bb, sizeof(*bb));
+	bi = &bb->bi;
+	bi->version = BOOT_INFO_VERSION;
+	bi->source = BOOT_SRC_UEFI;
+	CopyMem(bi->hv_cmdline, g_cfg.hv_cmdline, sizeof(bi->hv_cmdline));
+	CopyMem(bi->guest_cmdline, g_cfg.cmdline, sizeof(bi->guest_cmdline));
+
+	load_file(g_cfg.kernel, "kernel", &bi->guest_kernel);
+	if (g_cfg.initrd[0])
+		load_file(g_cfg.initrd, "initrd", &bi->guest_initrd);
+
+	bi->acpi_rsdp = find_rsdp();
+	find_framebuffer(&bi->fb);
+	say(L"" TAG "ACPI RSDP: 0x%lx%a; framebuffer: 0x%lx %dx%d\n", bi->acpi_rsdp,
+	    bi->acpi_rsdp ? "" : " (none: the firmware has no ACPI tables)",
+	    bi->fb.addr, bi->fb.width, bi->fb.height);
+
+	uefi_add_reserved(bi, base, PAGE_BYTES(plan.total),
+			  keep_name(bb, 0, "image"));
+	uefi_add_reserved(bi, bbaddr, PAGE_BYTES(sizeof(*bb)),
+			  keep_name(bb, 1, "boot-data"));
+	uefi_add_reserved(bi, stack, HANDOFF_STACK_SIZE, keep_name(bb, 2, "handoff-stack"));
+	uefi_add_reserved(bi, bi->guest_kernel.base,
+			  PAGE_BYTES(bi->guest_kernel.size),
+			  keep_name(bb, 3, "guest-kernel"));
+	if (bi->guest_initrd.size)
+		uefi_add_reserved(bi, bi->guest_initrd.base,
+				  PAGE_BYTES(bi->guest_initrd.size),
+				  keep_name(bb, 4, "guest-initrd"));
+
+	/* memory map buffer with slack: allocating it adds descriptors */
+	map_size = 0;
+	st = uefi_call_wrapper(BS->GetMemoryMap, 5, &map_size, NULL, &key, &dsize, &dver);
+	map_cap = map_size + 16 * (dsize ? dsize : sizeof(EFI_MEMORY_DESCRIPTOR));
+	map = AllocatePool(map_cap);
+	if (!map) {
+		say(L"" TAG "ERROR: not enough memory for the memory map\n");
+		fatal();
+	}
+	/* dry run while messages can still reach the screen */
+	map_size = map_cap;
+	st = uefi_call_wrapper(BS->GetMemoryMap, 5, &map_size, map, &key, &dsize, &dver);
+	if (EFI_ERROR(st)) {
+		say(L"" TAG "ERROR: GetMemoryMap failed: %r\n", st);
+		fatal();
+	}
+	rc = uefi_memmap_to_boot(map, map_size, dsize, bi);
+	if (!rc)
+		rc = uefi_check_reserved(bi, &bad);
+	if (rc) {
+		say(L"" TAG "ERROR: %a\n", uefi_memmap_strerror(rc));
+		fatal();
+	}
+	say(L"" TAG "memory map: %ld descriptors -> %d boot_info entries; %d hvmon-owned ranges\n",
+	    map_size / dsize, bi->nr_mem, bi->nr_reserved);
+	say(L"" TAG "exiting boot services; entering hvmon at 0x%lx (boot_info 0x%lx, phys_base 0x%lx)\n",
+	    base + plan.entry64_offset, bbaddr, base);
+
+	/* no boot-services calls that allocate from here on */
+	for (tries = 0; tries < MAX_EBS_TRIES; tries++) {
+		map_size = map_cap;
+		st = uefi_call_wrapper(BS->GetMemoryMap, 5, &map_size, map, &key, &dsize, &dver);
+		if (EFI_ERROR(st))
+			break;
+		st = uefi_call_wrapper(BS->ExitBootServices, 2, g_image, key);
+		if (!EFI_ERROR(st))
+			break;
+	}
+	if (EFI_ERROR(st)) {
+		say(L"" TAG "ERROR: ExitBootServices failed after %ld tries: %r\n", tries, st);
+		fatal();
+	}
+	g_boot_services = 0;
+	rc = uefi_memmap_to_boot(map, map_size, dsize, bi);
+	if (!rc)
+		rc = uefi_check_reserved(bi, &bad);
+	if (rc) {
+		serial_puts(TAG "ERROR after ExitBootServices: ");
+		serial_puts(uefi_memmap_strerror(rc));
+		serial_puts("\n" TAG "STOPPED: no guest was started.\n");
+		halt_forever();
+	}
+	serial_puts(TAG "boot services exited; jumping to hvmon\n");
+	jump_to_hvmon(base + plan.entry64_offset, bbaddr, base, stack + HANDOFF_STACK_SIZE);
+}
+
+/* ---- entry ----------------------------------------------------------------- */
+
+EFI_STATUS EFIAPI efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
+{
+	EFI_FILE_IO_INTERFACE *fs;
+	struct uefi_vtx_status vs;
+	EFI_STATUS st;
+
+	InitializeLib(image, systab);
+	g_image = image;
+	g_mirror_serial = !conout_has_uart();
+	say(L"\n" TAG "hvmon UEFI front end (boot_info v%d, handoff v%d)%a\n", BOOT_INFO_VERSION,
+	    HV_HANDOFF_VERSION, g_mirror_serial ? ", messages mirrored to COM1" : "");
+
+	st = uefi_call_wrapper(BS->HandleProtocol, 3, image, &LoadedImageProtocol, (void **)&g_loaded);
+	if (!EFI_ERROR(st))
+		st = uefi_call_wrapper(BS->HandleProtocol, 3, g_loaded->DeviceHandle,
+				       &FileSystemProtocol, (void **)&fs);
+	if (!EFI_ERROR(st))
+		st = uefi_call_wrapper(fs->OpenVolume, 2, fs, &g_root);
+	if (EFI_ERROR(st)) {
+		say(L"" TAG "ERROR: cannot open the partition hvmon.efi was loaded from: %r\n"
+		    L"" TAG "  install hvmon.efi on a FAT EFI System Partition\n", st);
+		fatal();
+	}
+	read_config();
+
+	uefi_vtx_probe(&vs);
+	if (vs.ok) {
+		say(L"" TAG "VT-x: usable (VMX, EPT, unrestricted guest; IA32_FEATURE_CONTROL=0x%lx)\n",
+		    vs.feature_control);
+		boot_monitored();
+	}
+	say(L"" TAG "VT-x is not usable: %a\n", vs.reason);
+	if (g_cfg.no_vtx == UEFI_NO_VTX_BOOT_UNMONITORED)
+		boot_unmonitored(vs.reason);
+	say(L"" TAG "no_vtx = refuse: hvmon needs VT-x with EPT and unrestricted guest; the guest is NOT booted.\n"
+	    L"" TAG "  (set 'no_vtx = boot-unmonitored' in " UEFI_CFG_DEFAULT_PATH L" to boot it without hvmon)\n");
+	fatal();
+	return EFI_UNSUPPORTED;
+}
