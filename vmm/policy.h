@@ -36,7 +36,8 @@ uint32_t vmx_ctl_msr(enum vmx_ctl_kind kind, uint64_t vmx_basic);
 int vmx_ctl_derive(uint64_t cap_msr, uint32_t required, uint32_t optional,
 		   uint32_t *value, uint32_t *missing);
 
-/* "secondary: enable EPT", "pin: external-interrupt exiting", ... or "<kind> bit N". */
+/* "secondary: enable EPT", "pin: external-interrupt exiting", ...; for bits without a
+ * name "<kind>: unnamed bit" (print the bit number next to it). */
 const char *vmx_ctl_bit_name(enum vmx_ctl_kind kind, unsigned bit);
 
 /* Lowest set bit index of @bits (0..31), 32 if none. */

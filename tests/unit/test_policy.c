@@ -1,0 +1,185 @@
+/* Unit tests for vmm/policy.c: VMX control derivation, CPUID policy, MSR policy and bitmap. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "vmm/policy.h"
+
+static void test_ctl_derive(void **st)
+{
+	(void)st;
+	uint32_t v, miss;
+	/* allowed0 = 0x16 (must be 1), allowed1 = 0xfff9fffe (bit 0, 17, 18 may not be 1) */
+	uint64_t cap = ((uint64_t)0xfff9fffe << 32) | 0x16;
+	assert_int_equal(vmx_ctl_derive(cap, 0x80000000, 0x1, &v, &miss), 0);
+	assert_int_equal(v, 0x80000016);            /* optional bit 0 dropped, fixed-1 bits added */
+	assert_int_equal(miss, 0);
+	assert_int_equal(vmx_ctl_derive(cap, (1u << 17) | (1u << 3), 0, &v, &miss), -1);
+	assert_int_equal(miss, 1u << 17);
+	assert_int_equal(vmx_first_bit(miss), 17);
+	assert_int_equal(vmx_first_bit(0), 32);
+	/* randomized property: value within allowed1, contains allowed0, contains every allowed required bit */
+	srand(1);
+	for (int i = 0; i < 10000; i++) {
+		uint32_t a0 = rand() & rand(), a1 = (rand() | a0), req = rand() & rand() & rand(), opt = rand();
+		int rc = vmx_ctl_derive(((uint64_t)a1 << 32) | a0, req, opt, &v, &miss);
+		assert_int_equal(v & ~a1, 0);
+		assert_int_equal(v & a0, a0);
+		assert_int_equal(v & req & a1, req & a1);
+		assert_int_equal(rc == 0, (req & ~a1) == 0);
+		assert_int_equal(miss, req & ~a1);
+	}
+}
+
+static void test_ctl_msr_and_names(void **st)
+{
+	(void)st;
+	assert_int_equal(vmx_ctl_msr(VMX_CTL_PIN, 0), 0x481);
+	assert_int_equal(vmx_ctl_msr(VMX_CTL_PIN, VMX_BASIC_TRUE_CTLS), 0x48d);
+	assert_int_equal(vmx_ctl_msr(VMX_CTL_PROC, VMX_BASIC_TRUE_CTLS), 0x48e);
+	assert_int_equal(vmx_ctl_msr(VMX_CTL_PROC2, VMX_BASIC_TRUE_CTLS), 0x48b);
+	assert_int_equal(vmx_ctl_msr(VMX_CTL_EXIT, 0), 0x483);
+	assert_int_equal(vmx_ctl_msr(VMX_CTL_ENTRY, VMX_BASIC_TRUE_CTLS), 0x490);
+	assert_string_equal(vmx_ctl_bit_name(VMX_CTL_PROC2, 1), "secondary: enable EPT");
+	assert_string_equal(vmx_ctl_bit_name(VMX_CTL_PROC2, 7), "secondary: unrestricted guest");
+	assert_string_equal(vmx_ctl_bit_name(VMX_CTL_PROC, 28), "primary: use MSR bitmaps");
+	assert_string_equal(vmx_ctl_bit_name(VMX_CTL_ENTRY, 9), "entry: IA-32e mode guest");
+	assert_string_equal(vmx_ctl_bit_name(VMX_CTL_EXIT, 9), "exit: host address-space size");
+	assert_string_equal(vmx_ctl_bit_name(VMX_CTL_PIN, 1), "pin: unnamed bit");
+	assert_string_equal(vmx_ctl_bit_name(VMX_CTL_NR, 1), "unknown control kind");
+}
+
+static void test_cr_fixed(void **st)
+{
+	(void)st;
+	/* typical: CR0 fixed0 = PE|NE|PG, fixed1 = all ones */
+	uint64_t f0 = 0x80000021, f1 = 0xffffffff;
+	assert_int_equal(vmx_cr_fix(0x10, f0, f1), 0x80000031);
+	assert_int_equal(vmx_cr_fix(0x10, vmx_cr0_fixed0_unrestricted(f0), f1), 0x30);
+	assert_int_equal(vmx_cr_fix(0x3ffff | (1ULL << 40), 0x2000, 0x3fffff), 0x3ffff);
+}
+
+static void test_cpuid(void **st)
+{
+	(void)st;
+	struct cpuid_guest_state g = { .cr4 = 0 };
+	struct cpuid_regs r = { 0x000306a9, 0x01000800, 0xffffffff, 0xbfebfbff };
+	cpuid_policy_apply(1, 0, &g, &r);
+	assert_int_equal(r.ecx & CPUID1_ECX_VMX, 0);
+	assert_int_equal(r.ecx & CPUID1_ECX_SMX, 0);
+	assert_int_equal(r.ecx & CPUID1_ECX_HYPERVISOR, 0);
+	assert_int_equal(r.ecx & CPUID1_ECX_OSXSAVE, 0);          /* guest CR4.OSXSAVE clear */
+	assert_int_equal(r.ecx | CPUID1_ECX_VMX | CPUID1_ECX_SMX | CPUID1_ECX_HYPERVISOR | CPUID1_ECX_OSXSAVE, 0xffffffff);
+	assert_int_equal(r.eax, 0x000306a9);
+	assert_int_equal(r.edx, 0xbfebfbff);
+	g.cr4 = CR4_OSXSAVE;
+	r.ecx = 0xffffffff;
+	cpuid_policy_apply(1, 0, &g, &r);
+	assert_true(r.ecx & CPUID1_ECX_OSXSAVE);
+	r.ecx = CPUID1_ECX_OSXSAVE;                                 /* no XSAVE: never OSXSAVE */
+	cpuid_policy_apply(1, 0, &g, &r);
+	assert_int_equal(r.ecx, 0);
+	/* leaf 7: OSPKE follows guest CR4.PKE; other bits untouched */
+	struct cpuid_regs r7 = { 0, 0x12345678, 0xffffffff, 0x87654321 };
+	g.cr4 = 0;
+	cpuid_policy_apply(7, 0, &g, &r7);
+	assert_int_equal(r7.ecx, 0xffffffff & ~CPUID7_ECX_OSPKE);
+	assert_int_equal(r7.ebx, 0x12345678);
+	g.cr4 = CR4_PKE;
+	r7.ecx = 0;
+	cpuid_policy_apply(7, 0, &g, &r7);
+	assert_int_equal(r7.ecx, CPUID7_ECX_OSPKE);
+	r7.ecx = 0;
+	cpuid_policy_apply(7, 1, &g, &r7);                          /* other subleaf untouched */
+	assert_int_equal(r7.ecx, 0);
+	/* pass-through leaves */
+	struct cpuid_regs h = { 1, 2, 3, 4 };
+	cpuid_policy_apply(0x40000000, 0, &g, &h);
+	assert_int_equal(h.eax + h.ebx + h.ecx + h.edx, 10);
+	/* NULL guest state: VMX still hidden, OSXSAVE as hardware said */
+	struct cpuid_regs r1 = { 0, 0, 0xffffffff, 0 };
+	cpuid_policy_apply(1, 0, NULL, &r1);
+	assert_int_equal(r1.ecx & CPUID1_ECX_VMX, 0);
+	assert_true(r1.ecx & CPUID1_ECX_OSXSAVE);
+}
+
+static void test_msr_policy(void **st)
+{
+	(void)st;
+	for (uint32_t m = 0x480; m <= 0x493; m++) {
+		assert_int_equal(msr_policy_read(m), MSR_GP);
+		assert_int_equal(msr_policy_write(m), MSR_GP);
+	}
+	assert_int_equal(msr_policy_read(0x47f), MSR_PASS);
+	assert_int_equal(msr_policy_read(0x494), MSR_PASS);
+	assert_int_equal(msr_policy_read(0x3a), MSR_EMULATE);
+	assert_int_equal(msr_policy_write(0x3a), MSR_GP);
+	assert_int_equal(msr_policy_read(0xc0000082), MSR_PASS);
+	assert_int_equal(msr_policy_write(0xc0000082), MSR_OBSERVE);
+	assert_int_equal(msr_policy_read(0x10), MSR_PASS);          /* TSC */
+	assert_null(msr_policy_lookup(0xc0000080));                 /* EFER */
+	assert_int_equal(msr_feature_control_guest(0x5), 0x1);
+	assert_int_equal(msr_feature_control_guest(0x0), 0x1);
+	assert_int_equal(msr_feature_control_guest((1ULL << 20) | 7), (1ULL << 20) | 1);
+	uint32_t n;
+	assert_non_null(msr_policy_table(&n));
+	assert_true(n >= 4);
+}
+
+static void test_msr_bitmap(void **st)
+{
+	(void)st;
+	uint8_t *bm = malloc(MSR_BITMAP_SIZE);
+	memset(bm, 0xaa, MSR_BITMAP_SIZE);
+	msr_bitmap_build(bm);
+	/* SDM layout: VMX_BASIC 0x480 read bit in the read-low quarter at byte 0x90 bit 0 */
+	assert_int_equal(bm[0x480 / 8], 0xff);                      /* 0x480..0x487 */
+	assert_int_equal(bm[0x488 / 8], 0xff);                      /* 0x488..0x48f */
+	assert_int_equal(bm[0x490 / 8], 0x0f);                      /* 0x490..0x493 */
+	assert_int_equal(bm[0x800 + 0x480 / 8], 0xff);              /* writes too */
+	assert_int_equal(bm[0x3a / 8], 1 << (0x3a & 7));
+	assert_int_equal(bm[0x800 + 0x3a / 8], 1 << (0x3a & 7));
+	/* LSTAR: write-high quarter only: 0xc00 + 0x82/8 = 0xc10, bit 2 */
+	assert_int_equal(bm[0xc10], 1 << 2);
+	assert_int_equal(bm[0x410], 0);
+	/* count of set bits equals what the policy asks for */
+	int bits = 0;
+	for (int i = 0; i < MSR_BITMAP_SIZE; i++)
+		bits += __builtin_popcount(bm[i]);
+	assert_int_equal(bits, 20 * 2 + 2 + 2 + 1);
+	for (uint32_t m = 0; m < 0x2000; m++) {
+		assert_int_equal(msr_bitmap_intercepts(bm, m, false), msr_policy_read(m) != MSR_PASS);
+		assert_int_equal(msr_bitmap_intercepts(bm, m, true), msr_policy_write(m) != MSR_PASS);
+		uint32_t hm = 0xc0000000 + m;
+		assert_int_equal(msr_bitmap_intercepts(bm, hm, false), msr_policy_read(hm) != MSR_PASS);
+		assert_int_equal(msr_bitmap_intercepts(bm, hm, true), msr_policy_write(hm) != MSR_PASS);
+	}
+	/* outside the ranges: always exits, cannot be set */
+	assert_true(msr_bitmap_intercepts(bm, 0x4000, false));
+	assert_int_equal(msr_bitmap_set(bm, 0x4000, true, true, true), -1);
+	assert_int_equal(msr_bitmap_set(bm, 0xc0002000, true, true, true), -1);
+	/* set/clear individual directions */
+	assert_int_equal(msr_bitmap_set(bm, 0xc0000080, true, false, true), 0);
+	assert_true(msr_bitmap_intercepts(bm, 0xc0000080, false));
+	assert_false(msr_bitmap_intercepts(bm, 0xc0000080, true));
+	assert_int_equal(msr_bitmap_set(bm, 0xc0000080, true, false, false), 0);
+	assert_false(msr_bitmap_intercepts(bm, 0xc0000080, false));
+	free(bm);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ctl_derive),
+		cmocka_unit_test(test_ctl_msr_and_names),
+		cmocka_unit_test(test_cr_fixed),
+		cmocka_unit_test(test_cpuid),
+		cmocka_unit_test(test_msr_policy),
+		cmocka_unit_test(test_msr_bitmap),
+	};
+	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);
+}
