@@ -1,0 +1,320 @@
+/*
+ * infer/patterns.c — design-patterns strategy: decoding core and driver.
+ *
+ * Finds every issue-3 parameter by disassembling the kernel (Zydis decoder,
+ * built with ZYAN_NO_LIBC so the same code runs in ring -1). The reader is
+ * the only input; kallsyms and BTF are ignored. See docs/INFER-PATTERNS.md.
+ *
+ * Bounds: every walk is limited in instructions, bytes and depth, and the
+ * whole strategy has a global decode budget (c->budget).
+ */
+#include <Zydis/Zydis.h>
+#include "infer/patterns.h"
+
+#define CACHE_SZ 8192u
+#define FN_CAP   6144u
+#define DECODE_BUDGET 4000000u
+
+static uint8_t canon(ZydisRegister r)
+{
+	if (r == ZYDIS_REGISTER_NONE)
+		return PR_NONE;
+	if (r == ZYDIS_REGISTER_RIP || r == ZYDIS_REGISTER_EIP)
+		return PR_RIP;
+	ZydisRegister l = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r);
+	if (l >= ZYDIS_REGISTER_RAX && l <= ZYDIS_REGISTER_R15)
+		return (uint8_t)(l - ZYDIS_REGISTER_RAX);
+	return PR_NONE;
+}
+
+static bool cache_fill(struct pctx *c, uint64_t va)
+{
+	uint64_t base = va & ~0xfffull;
+	c->cbase = base;
+	c->clen = 0;
+	if (!c->rd->read(c->rd->ctx, base, c->cbuf, 4096))
+		return false;
+	c->clen = 4096;
+	if (base + 4096 > base && c->rd->read(c->rd->ctx, base + 4096, c->cbuf + 4096, 4096))
+		c->clen = CACHE_SZ;
+	return true;
+}
+
+bool pt_decode(struct pctx *c, uint64_t va, struct pinsn *pi)
+{
+	if (c->budget == 0)
+		return false;
+	c->budget--;
+	if (!(va >= c->cbase && va + 15 <= c->cbase + c->clen)) {
+		if (!cache_fill(c, va))
+			return false;
+	}
+	size_t avail = (size_t)(c->cbase + c->clen - va);
+	if (va < c->cbase || avail == 0 || avail > CACHE_SZ)
+		return false;
+	if (avail > 15)
+		avail = 15;
+	ZydisDecodedInstruction *zi = c->zins;
+	ZydisDecodedOperand *zo = c->zops;
+	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(c->dec, c->cbuf + (va - c->cbase), avail, zi, zo)))
+		return false;
+	infer_memset(pi, 0, sizeof(*pi));
+	pi->va = va;
+	pi->len = zi->length;
+	pi->mnem = (uint16_t)zi->mnemonic;
+	unsigned n = zi->operand_count_visible;
+	if (n > 3)
+		n = 3;
+	pi->nops = (uint8_t)n;
+	for (unsigned i = 0; i < n; i++) {
+		const ZydisDecodedOperand *o = &zo[i];
+		struct pop *p = &pi->op[i];
+		p->size = o->size;
+		p->read = !!(o->actions & ZYDIS_OPERAND_ACTION_MASK_READ);
+		p->write = !!(o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE);
+		switch (o->type) {
+		case ZYDIS_OPERAND_TYPE_REGISTER:
+			p->kind = PO_REG;
+			p->zreg = (uint16_t)o->reg.value;
+			p->reg = canon(o->reg.value);
+			break;
+		case ZYDIS_OPERAND_TYPE_MEMORY:
+			p->kind = PO_MEM;
+			p->base = canon(o->mem.base);
+			p->index = canon(o->mem.index);
+			p->scale = o->mem.scale;
+			p->gs = o->mem.segment == ZYDIS_REGISTER_GS;
+			p->disp = o->mem.disp.has_displacement ? o->mem.disp.value : 0;
+			if (p->index == PR_NONE) {
+				if (p->base == PR_RIP)
+					p->ea = va + zi->length + (uint64_t)p->disp;
+				else if (p->base == PR_NONE)
+					p->ea = (uint64_t)p->disp;
+			}
+			break;
+		case ZYDIS_OPERAND_TYPE_IMMEDIATE:
+			p->kind = PO_IMM;
+			if (o->imm.is_relative)
+				p->imm = va + zi->length + o->imm.value.u;
+			else if (o->imm.is_signed)
+				p->imm = (uint64_t)o->imm.value.s;
+			else
+				p->imm = o->imm.value.u;
+			break;
+		default:
+			break;
+		}
+	}
+	bool rel = n >= 1 && zo[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && zo[0].imm.is_relative;
+	switch (zi->meta.category) {
+	case ZYDIS_CATEGORY_CALL:
+		if (rel) { pi->flags |= PI_CALL; pi->target = pi->op[0].imm; }
+		break;
+	case ZYDIS_CATEGORY_UNCOND_BR:
+		if (rel) { pi->flags |= PI_JMP; pi->target = pi->op[0].imm; }
+		else pi->flags |= PI_END;
+		break;
+	case ZYDIS_CATEGORY_COND_BR:
+		if (rel) { pi->flags |= PI_JCC; pi->target = pi->op[0].imm; }
+		break;
+	case ZYDIS_CATEGORY_RET:
+		pi->flags |= PI_END;
+		break;
+	default:
+		if (zi->mnemonic == ZYDIS_MNEMONIC_UD2 || zi->mnemonic == ZYDIS_MNEMONIC_INT3 ||
+		    zi->mnemonic == ZYDIS_MNEMONIC_HLT)
+			pi->flags |= PI_END;
+		break;
+	}
+	return true;
+}
+
+bool pt_mnem_is(const struct pinsn *pi, int m) { return pi->mnem == (uint16_t)m; }
+
+bool pt_is_kaddr(const struct pctx *c, uint64_t va)
+{
+	if (c->img_lo && c->img_hi)
+		return va >= c->img_lo && va < c->img_hi;
+	return va >= 0xffffffff80000000ull && va < 0xffffffffff000000ull;
+}
+
+bool pt_is_text(const struct pctx *c, uint64_t va)
+{
+	if (c->text_lo && c->text_hi)
+		return va >= c->text_lo && va < c->text_hi;
+	return pt_is_kaddr(c, va);
+}
+
+size_t pt_func(struct pctx *c, uint64_t start, size_t max)
+{
+	size_t n = 0;
+	uint64_t va = start, pending = start;
+	if (max > c->fn_cap)
+		max = c->fn_cap;
+	while (n < max) {
+		struct pinsn *pi = &c->fn[n];
+		if (!pt_decode(c, va, pi))
+			break;
+		n++;
+		uint64_t next = va + pi->len;
+		if ((pi->flags & (PI_JCC | PI_JMP)) && pi->target > va &&
+		    pi->target < start + 0x10000 && pi->target > pending)
+			pending = pi->target;
+		if ((pi->flags & (PI_END | PI_JMP)) && next > pending)
+			break;
+		/* int3 padding after code */
+		if (pi->mnem == ZYDIS_MNEMONIC_INT3 && next > pending)
+			break;
+		va = next;
+	}
+	return n;
+}
+
+size_t pt_window_before(struct pctx *c, uint64_t to, size_t back)
+{
+	for (size_t shift = 0; shift < 24; shift++) {
+		uint64_t va = to - back + shift;
+		size_t n = 0;
+		while (n < c->fn_cap && va < to) {
+			if (!pt_decode(c, va, &c->fn[n]))
+				break;
+			va += c->fn[n].len;
+			n++;
+		}
+		if (va == to && n)
+			return n;
+	}
+	return 0;
+}
+
+bool pt_gs_load64(const struct pinsn *pi, uint64_t *slot, uint8_t *reg)
+{
+	if (pi->mnem != ZYDIS_MNEMONIC_MOV || pi->nops != 2)
+		return false;
+	const struct pop *d = &pi->op[0], *s = &pi->op[1];
+	if (d->kind != PO_REG || d->size != 64 || d->reg >= 16)
+		return false;
+	if (s->kind != PO_MEM || !s->gs || s->index != PR_NONE ||
+	    (s->base != PR_NONE && s->base != PR_RIP))
+		return false;
+	*slot = s->ea;
+	*reg = d->reg;
+	return true;
+}
+
+bool pt_writes_reg(const struct pinsn *pi, uint8_t r)
+{
+	if (pi->flags & PI_CALL)
+		return r == PR_RAX || r == PR_RCX || r == PR_RDX || r == PR_RSI ||
+		       r == PR_RDI || (r >= PR_R8 && r <= PR_R11);
+	for (unsigned i = 0; i < pi->nops; i++)
+		if (pi->op[i].kind == PO_REG && pi->op[i].write && pi->op[i].reg == r)
+			return true;
+	/* implicit writers we care about */
+	if ((pi->mnem == ZYDIS_MNEMONIC_CDQE || pi->mnem == ZYDIS_MNEMONIC_CQO ||
+	     pi->mnem == ZYDIS_MNEMONIC_CDQ) && (r == PR_RAX || r == PR_RDX))
+		return true;
+	if (pi->mnem == ZYDIS_MNEMONIC_RDMSR && (r == PR_RAX || r == PR_RDX))
+		return true;
+	return false;
+}
+
+void pt_track_step(struct pctx *c, struct ptrack *t, const struct pinsn *pi)
+{
+	uint64_t slot; uint8_t r;
+	if (c->have_cur && pt_gs_load64(pi, &slot, &r) && slot == c->cur_slot) {
+		t->cur |= 1u << r;
+		return;
+	}
+	if (pi->mnem == ZYDIS_MNEMONIC_MOV && pi->nops == 2 && pi->op[0].kind == PO_REG &&
+	    pi->op[1].kind == PO_REG && pi->op[0].size == 64 && pi->op[0].reg < 16 &&
+	    pi->op[1].reg < 16) {
+		if (t->cur & (1u << pi->op[1].reg))
+			t->cur |= 1u << pi->op[0].reg;
+		else
+			t->cur &= ~(1u << pi->op[0].reg);
+		return;
+	}
+	for (uint8_t i = 0; i < 16; i++)
+		if ((t->cur & (1u << i)) && pt_writes_reg(pi, i))
+			t->cur &= ~(1u << i);
+}
+
+uint64_t pt_skip_prologue(struct pctx *c, uint64_t va)
+{
+	struct pinsn pi;
+	for (int i = 0; i < 4; i++) {
+		if (!pt_decode(c, va, &pi))
+			return va;
+		if (pi.mnem == ZYDIS_MNEMONIC_ENDBR64 || pi.mnem == ZYDIS_MNEMONIC_NOP ||
+		    (i == 0 && (pi.flags & PI_CALL))) {
+			va += pi.len;
+			continue;
+		}
+		break;
+	}
+	return va;
+}
+
+static void miss_if_unset(struct infer_profile *out, enum infer_param p, const char *why)
+{
+	if (!out->p[p].found && out->p[p].why[0] == 0)
+		infer_set_missing(out, p, "%s", why);
+}
+
+int infer_strategy_patterns(const struct infer_reader *rd, const struct infer_hints *h,
+			    struct infer_arena *a, struct infer_profile *out)
+{
+	static const struct infer_hints nohints;
+	if (!h)
+		h = &nohints;
+	struct pctx *c = infer_alloc(a, sizeof(*c));
+	ZydisDecoder *dec = infer_alloc(a, sizeof(ZydisDecoder));
+	void *zins = infer_alloc(a, sizeof(ZydisDecodedInstruction));
+	void *zops = infer_alloc(a, sizeof(ZydisDecodedOperand) * ZYDIS_MAX_OPERAND_COUNT);
+	uint8_t *cbuf = infer_alloc(a, CACHE_SZ);
+	struct pinsn *fn = infer_alloc(a, sizeof(struct pinsn) * FN_CAP);
+	if (!c || !dec || !zins || !zops || !cbuf || !fn) {
+		for (int p = 0; p < INFER_NPARAMS; p++)
+			miss_if_unset(out, (enum infer_param)p, "arena too small");
+		return -1;
+	}
+	if (!ZYAN_SUCCESS(ZydisDecoderInit(dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64)))
+		return -1;
+	c->rd = rd; c->h = h; c->a = a; c->out = out;
+	c->dec = dec; c->zins = zins; c->zops = zops; c->cbuf = cbuf;
+	c->cbase = 1; c->clen = 0;
+	c->fn = fn; c->fn_cap = FN_CAP;
+	c->budget = DECODE_BUDGET;
+	c->off_cred = c->off_real_parent = c->off_mm = c->off_group_leader = P_UNKNOWN;
+	c->off_pid = c->off_tgid = c->off_parent = c->off_tasks = P_UNKNOWN;
+	c->off_comm = c->off_real_cred = P_UNKNOWN;
+	c->text_lo = rd->text_start; c->text_hi = rd->text_end;
+	if (!infer_scan_range(rd, h, &c->img_lo, &c->img_hi))
+		c->img_lo = c->img_hi = 0;
+	if (c->text_lo == 0 && c->img_lo) {
+		/* unknown text: the image span bounds it */
+		c->text_lo = c->img_lo; c->text_hi = c->img_hi;
+	}
+
+	infer_find_banner(rd, h, out);
+
+	pt_find_entry(c);
+	pt_find_dispatch(c);
+	pt_find_current(c);
+	pt_find_task_fields(c);
+	pt_find_switch(c);
+	pt_find_pgd(c);
+
+	int found = 0;
+	for (int p = 0; p < INFER_NPARAMS; p++) {
+		miss_if_unset(out, (enum infer_param)p, "not reached (an earlier step failed)");
+		if (out->p[p].found)
+			found++;
+	}
+	if (c->budget == 0)
+		for (int p = 0; p < INFER_NPARAMS; p++)
+			if (!out->p[p].found)
+				infer_set_missing(out, (enum infer_param)p, "decode budget exhausted");
+	return found;
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Build Zydis' decoder (Debian source package `zydis`, Zycore headers from
+# libzycore-dev) with ZYAN_NO_LIBC twice:
+#   third_party/build/zydis-host/libzydis.a  host tools / unit tests
+#   third_party/build/zydis-hv/libzydis.a    ring -1 (HV_CFLAGS-compatible)
+# The formatter needs Zycore's String.c (source not available in Debian), so
+# only the decoder (+ Segment, MetaInfo, Mnemonic, Register, Utils) is built.
+# Idempotent: rebuilds only when an archive is missing or older than a source.
+# Static build: ZYDIS_STATIC_BUILD/ZYCORE_STATIC_BUILD replace the CMake-made
+# export headers.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+src="$top/third_party/src/zydis"
+zyc="$top/third_party/src/zycore-c/include"
+out="$top/third_party/build"
+CC=${CC:-gcc}
+[ -d "$src/src" ] || { echo "build-zydis: $src missing (run tools/deps.sh)" >&2; exit 1; }
+[ -d "$zyc/Zycore" ] || { echo "build-zydis: $zyc missing (run tools/deps.sh)" >&2; exit 1; }
+
+FILES=(Decoder DecoderData MetaInfo Mnemonic Register SharedData Segment Utils Zydis)
+DEFS=(-DZYAN_NO_LIBC -DZYDIS_STATIC_BUILD -DZYCORE_STATIC_BUILD
+      -DZYDIS_DISABLE_ENCODER -DZYDIS_DISABLE_FORMATTER)
+INCS=(-I"$src/include" -I"$src/src" -I"$zyc")
+COMMON=(-std=gnu11 -O2 -g -w -fno-builtin)
+HOST_FLAGS=("${COMMON[@]}")
+HV_FLAGS=("${COMMON[@]}" -ffreestanding -fno-stack-protector -fno-pic -fno-pie
+          -mno-red-zone -mgeneral-regs-only -mcmodel=kernel
+          -fno-asynchronous-unwind-tables -fno-omit-frame-pointer)
+
+build() { # name flags...
+  local name=$1; shift
+  local dir="$out/zydis-$name" lib="$out/zydis-$name/libzydis.a"
+  local stale=0
+  if [ -f "$lib" ]; then
+    for f in "${FILES[@]}"; do [ "$src/src/$f.c" -nt "$lib" ] && stale=1; done
+    [ "$0" -nt "$lib" ] && stale=1
+    [ $stale = 0 ] && return 0
+  fi
+  echo "build-zydis: building $lib" >&2
+  rm -rf "$dir"; mkdir -p "$dir/obj"
+  for f in "${FILES[@]}"; do
+    "$CC" "$@" "${DEFS[@]}" "${INCS[@]}" -c "$src/src/$f.c" -o "$dir/obj/$f.o"
+  done
+  ar rcs "$lib.tmp" "$dir"/obj/*.o
+  mv "$lib.tmp" "$lib"
+  # Headers for users: one include dir with both Zydis and Zycore.
+  mkdir -p "$dir/include"
+  cp -r "$src/include/Zydis" "$zyc/Zycore" "$dir/include/"
+}
+
+build host "${HOST_FLAGS[@]}"
+build hv "${HV_FLAGS[@]}"
