@@ -19,7 +19,22 @@ INFER_FUZZ_SRCS   :=   # extra .c compiled into the fuzz target (clang, sanitize
 INFER_FUZZ_CFLAGS :=
 
 # ---- patterns strategy (owner: patterns engineer) -----------------------------
-# e.g. INFER_HOST_CFLAGS += -I$(TPSRC)/zydis/include ...
+# Zydis decoder (tools/build-zydis.sh: hosted + freestanding, ZYAN_NO_LIBC).
+ZYDIS_DEFS := -DZYAN_NO_LIBC -DZYDIS_STATIC_BUILD -DZYCORE_STATIC_BUILD \
+	-DZYDIS_DISABLE_ENCODER -DZYDIS_DISABLE_FORMATTER
+ZYDIS_INC := -I$(TPSRC)/zydis/include -I$(TPSRC)/zycore-c/include
+ZYDIS_HOST_LIB := $(TPBUILD)/zydis-host/libzydis.a
+ZYDIS_HV_LIB := $(TPBUILD)/zydis-hv/libzydis.a
+$(ZYDIS_HOST_LIB) $(ZYDIS_HV_LIB): tools/build-zydis.sh
+	@tools/build-zydis.sh
+INFER_HOST_CFLAGS += $(ZYDIS_DEFS) $(ZYDIS_INC)
+INFER_HV_CFLAGS += $(ZYDIS_DEFS) $(ZYDIS_INC)
+INFER_HOST_LIBS += $(ZYDIS_HOST_LIB)
+INFER_HOST_DEPS += $(ZYDIS_HOST_LIB)
+INFER_HV_LIBS += $(ZYDIS_HV_LIB)
+INFER_FUZZ_SRCS += $(addprefix $(TPSRC)/zydis/src/,Decoder.c DecoderData.c MetaInfo.c \
+	Mnemonic.c Register.c SharedData.c Segment.c Utils.c Zydis.c)
+INFER_FUZZ_CFLAGS += $(ZYDIS_DEFS) $(ZYDIS_INC) -I$(TPSRC)/zydis/src
 # ---- end patterns strategy ----------------------------------------------------
 
 ifneq ($(filter infer/patterns%,$(INFER_SRCS)),)
