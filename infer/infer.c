@@ -402,7 +402,7 @@ size_t infer_scan(const struct infer_reader *rd, uint64_t start, uint64_t end,
 struct banner_ctx {
 	const struct infer_reader *rd;
 	struct infer_profile *out;
-	bool found;
+	int found;     /* 0 none, 1 a banner, 2 one with a build number ("#1 ...") */
 };
 
 static bool banner_hit(void *vctx, uint64_t va)
@@ -427,26 +427,33 @@ static bool banner_hit(void *vctx, uint64_t va)
 	/* version digit must follow, e.g. "Linux version 6.1.0-..." */
 	if (b[14] < '0' || b[14] > '9')
 		return true;
-	/* linux_banner ends in "\n\0"; the vermagic/other copies do not. */
+	/* linux_banner ends in "\n\0"; other copies (vermagic, ...) do not. */
 	uint8_t nul;
 	if (!infer_read_u8(c->rd, va + n + 1, &nul) || nul != 0)
 		return true;
-	infer_memcpy(c->out->banner, b, n + 1);
-	c->found = true;
-	return false;
+	/* 6.1+ also keeps a weak placeholder banner whose version is "# SMP ...";
+	 * the real one has the build number ("#1 SMP ..."). */
+	int quality = 1;
+	for (size_t i = 0; i + 1 < n; i++)
+		if (b[i] == '#' && b[i + 1] >= '0' && b[i + 1] <= '9')
+			quality = 2;
+	if (quality > c->found) {
+		infer_memcpy(c->out->banner, b, n + 1);
+		c->found = quality;
+	}
+	return quality < 2;
 }
-
 bool infer_find_banner(const struct infer_reader *rd, const struct infer_hints *h,
 		       struct infer_profile *out)
 {
 	uint64_t s, e;
-	struct banner_ctx c = { rd, out, false };
+	struct banner_ctx c = { rd, out, 0 };
 	const struct infer_section *ro = infer_find_section(rd, ".rodata");
 	if (ro && ro->size)
 		infer_scan(rd, ro->va, ro->va + ro->size, "Linux version ", 14, 64, banner_hit, &c);
-	if (!c.found && infer_scan_range(rd, h, &s, &e))
+	if (c.found < 2 && infer_scan_range(rd, h, &s, &e))
 		infer_scan(rd, s, e, "Linux version ", 14, 64, banner_hit, &c);
-	return c.found;
+	return c.found > 0;
 }
 
 /* ---- infer_run --------------------------------------------------------------------- */

@@ -9,8 +9,8 @@
  *   >= 6.4: kallsyms_num_syms, kallsyms_names, kallsyms_markers,
  *           kallsyms_token_table, kallsyms_token_index, kallsyms_offsets,
  *           kallsyms_relative_base, kallsyms_seqs_of_names
- * (6.2/6.3 put kallsyms_seqs_of_names between markers and token_table: not
- * supported, reported as "kallsyms markers not found".)
+ * 6.1.y stable (6.1.192 included), 6.2 and 6.3 put kallsyms_seqs_of_names
+ * (3 bytes per symbol) between markers and token_table.
  *
  * How they are found:
  *  1. token_table: the tokens for '0'..'9' are the digits themselves
@@ -18,7 +18,7 @@
  *     forward 256 strings to its end; token_index (256 u16 offsets) right after
  *     must match the walk exactly.
  *  2. markers (u32 or u64, markers[0] == 0, increasing) end just before the
- *     token table.
+ *     token table, or before seqs_of_names (its size follows from N).
  *  3. names start 8-aligned after num_syms (u32 N, 4 zero bytes) with
  *     ceil(N/256) == number of markers; names[256k] must start at markers[k].
  *  4. offsets + relative_base: before num_syms (<= 6.3) or after
@@ -145,40 +145,77 @@ static bool tok_hit(void *ctx, uint64_t va)
 	return !try_token_table(ctx, va);
 }
 
-static bool find_markers(struct ks *k)
+/* markers[0..m) ending at end (width w): 0, then increasing by 512..4 MiB. */
+static bool markers_at(struct ks *k, uint64_t end, unsigned w, unsigned m)
+{
+	uint64_t prev = 0;
+	for (unsigned i = 0; i < m; i++) {
+		uint64_t v;
+		uint32_t v32;
+		uint64_t at = end - (uint64_t)w * (m - i);
+		if (w == 4) {
+			if (!infer_read_u32(k->rd, at, &v32))
+				return false;
+			v = v32;
+		} else if (!infer_read_u64(k->rd, at, &v)) {
+			return false;
+		}
+		if (i == 0 ? v != 0 : (v <= prev || v - prev < 512 || v - prev > (256u << 14)))
+			return false;
+		prev = v;
+	}
+	k->markers = end - (uint64_t)w * m;
+	k->mwidth = w;
+	k->nmarkers = m;
+	return true;
+}
+
+static bool find_names(struct ks *k, struct cur *c);
+
+static uint64_t align8(uint64_t v)
+{
+	return (v + 7) & ~7ull;
+}
+
+/*
+ * markers end right before the token table, or (6.1.y stable, 6.2, 6.3)
+ * before kallsyms_seqs_of_names (3 bytes per symbol) which precedes it.
+ */
+static bool find_markers_names(struct ks *k, struct cur *c)
 {
 	for (unsigned w = 4; w <= 8; w += 4) {
+		/* walk back from the token table: count markers down to markers[0] == 0 */
 		for (unsigned pad = 0; pad < 8; pad += 4) {
 			uint64_t end = k->tok_table - pad;
-			if (end % w)
-				continue;
-			uint64_t prev = ~0ull;
-			unsigned n = 0;
-			for (; n < KS_MAX_SYMS / 256 + 1; n++) {
+			for (unsigned m = 2; m <= KS_MAX_SYMS / 256; m++) {
 				uint64_t v;
 				uint32_t v32;
-				uint64_t at = end - (uint64_t)w * (n + 1);
-				if (w == 4) {
-					if (!infer_read_u32(k->rd, at, &v32))
-						break;
+				uint64_t at = end - (uint64_t)w * m;
+				bool ok = w == 4 ? infer_read_u32(k->rd, at, &v32) : infer_read_u64(k->rd, at, &v);
+				if (!ok)
+					break;
+				if (w == 4)
 					v = v32;
-				} else if (!infer_read_u64(k->rd, at, &v)) {
-					break;
-				}
-				/* 256 names take >= 512 bytes and < 256 * 0x4000 */
-				if (prev != ~0ull && (v >= prev || prev - v < 512 || prev - v > (256u << 14)))
-					break;
-				prev = v;
-				if (v == 0) {
-					n++;
-					if (n >= 2) {
-						k->markers = end - (uint64_t)w * n;
-						k->mwidth = w;
-						k->nmarkers = n;
-						return true;
-					}
-					break;
-				}
+				if (v != 0)
+					continue;
+				if (markers_at(k, end, w, m) && find_names(k, c))
+					return true;
+				break;
+			}
+		}
+		/* seqs_of_names between markers and token table: for m markers,
+		 * 256(m-1) < N <= 256m, so the table is 3N bytes, 8-aligned */
+		for (unsigned m = 1; m <= KS_MAX_SYMS / 256; m++) {
+			uint64_t lo = k->tok_table - align8(3ull * 256 * m) - 4;
+			uint64_t hi = k->tok_table - align8(3ull * (256 * (m - 1) + 1));
+			for (uint64_t end = lo & ~3ull; end <= hi; end += 4) {
+				uint32_t z;
+				if (!infer_read_u32(k->rd, end - (uint64_t)w * m, &z) || z != 0)
+					continue;
+				if (!markers_at(k, end, w, m) || !find_names(k, c))
+					continue;
+				if (align8(end) + align8(3ull * k->nsyms) == k->tok_table)
+					return true;
 			}
 		}
 	}
@@ -218,8 +255,8 @@ static bool find_names(struct ks *k, struct cur *c)
 {
 	uint64_t last = marker(k, k->nmarkers - 1);
 	uint64_t hi = k->markers - last;
-	/* the last group (1..256 names, each 2..~0x4000 bytes) ends before markers */
-	for (uint64_t x = (hi - 2) & ~7ull; x + (256u << 14) > hi && x > 16; x -= 8) {
+	/* the last group (1..256 names of <= 512 tokens each) ends before markers */
+	for (uint64_t x = (hi - 2) & ~7ull; x + 256u * 520 > hi && x > 16; x -= 8) {
 		uint32_t n, pad;
 		if (!infer_read_u32(k->rd, x - 8, &n) || !infer_read_u32(k->rd, x - 4, &pad))
 			continue;
@@ -428,12 +465,8 @@ int infer_strategy_kallsyms(const struct infer_reader *rd, const struct infer_hi
 		all_missing(out, "kallsyms token table not found");
 		return -1;
 	}
-	if (!find_markers(k)) {
-		all_missing(out, "kallsyms markers not found");
-		return -1;
-	}
-	if (!find_names(k, c)) {
-		all_missing(out, "kallsyms names/num_syms not found");
+	if (!find_markers_names(k, c)) {
+		all_missing(out, "kallsyms markers/names/num_syms not found");
 		return -1;
 	}
 	if (!find_offsets(k)) {
