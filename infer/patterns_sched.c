@@ -10,6 +10,12 @@
  */
 #include <Zydis/Zydis.h>
 #include "infer/patterns.h"
+#ifdef PT_DEBUG
+#include <stdio.h>
+#define DBG(...) fprintf(stderr, __VA_ARGS__)
+#else
+#define DBG(...) do { } while (0)
+#endif
 
 struct swctx { struct pctx *c; uint64_t asm_va[8]; size_t n; };
 
@@ -157,8 +163,10 @@ void pt_find_pgd(struct pctx *c)
 					if (c->fn[j].flags & PI_CALL) { smm = c->fn[j].target; break; }
 			}
 		}
+		DBG("pgd: site %llx n=%zu smm=%llx asm=%llx\n", (unsigned long long)cs.va[k], n, (unsigned long long)smm, (unsigned long long)c->switch_to_asm);
 		if (!smm) continue;
 		/* switch_mm_irqs_off(prev, next, tsk): next arrives in %rsi */
+		smm = pt_skip_prologue(c, smm);
 		size_t n2 = pt_func(c, smm, 1500);
 		uint32_t nxt = 1u << PR_RSI;
 		int64_t cand[8]; size_t nc = 0;
@@ -186,6 +194,7 @@ void pt_find_pgd(struct pctx *c)
 							break;
 						}
 				}
+				DBG("  load %llx d=%lld hit=%d\n", (unsigned long long)pi->va, (long long)d, hit);
 				if (hit) cand[nc++] = d;
 			}
 			for (uint8_t r = 0; r < 16; r++)
