@@ -1,0 +1,233 @@
+/* Unit tests for vmm/options.c (hvmon key=value options). */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "vmm/options.h"
+
+static struct hv_options o;
+static struct hv_opt_errors errs;
+
+static int parse(const char *s)
+{
+	hv_options_defaults(&o);
+	return hv_options_parse(s, strlen(s) + 1, &o, &errs);
+}
+
+static void test_defaults(void **st)
+{
+	(void)st;
+	assert_int_equal(parse(""), 0);
+	assert_int_equal(o.console_port, 0x3f8);
+	assert_int_equal(o.log_level, HV_LOG_INFO);
+	assert_int_equal(o.on_guest_crash, HV_CRASH_HALT);
+	assert_int_equal(o.monitors, HV_MON_ALL);
+	assert_int_equal(o.hang_timeout_s, 5);
+	assert_int_equal(o.ret2usr_action, HV_R2U_REPORT);
+	assert_int_equal(o.nr_keylogger_allow, 6);
+	assert_string_equal(o.keylogger_allow[0], "sh");
+	assert_string_equal(o.keylogger_allow[4], "agetty");
+	assert_int_equal(o.keylogger_k, 8);
+	assert_false(o.collector_set);
+	assert_true(o.ip_dhcp);
+	assert_int_equal(o.key_len, 0);
+	assert_true(o.net_first);
+	assert_int_equal(o.no_vtx, HV_NOVTX_REFUSE);
+	assert_int_equal(hv_options_parse(NULL, 10, &o, &errs), 0);
+	assert_int_equal(hv_options_parse("x", 10, NULL, &errs), -1);
+}
+
+static void test_all_keys(void **st)
+{
+	(void)st;
+	int n = parse("console=com2 log=debug on_guest_crash=reset monitors=tracer,hang "
+		      "hang_timeout=12 ret2usr_action=kill keylogger_allow=sh,myshell "
+		      "keylogger_k=20 collector=10.0.2.2:5514 ip=10.0.2.15/24,10.0.2.2 "
+		      "key=000102030405060708090a0b0c0d0e0f101112131415161718191A1B1C1D1E1F "
+		      "net=00:04.0 no_vtx=boot-unmonitored");
+	assert_int_equal(n, 0);
+	assert_int_equal(errs.count, 0);
+	assert_int_equal(o.console_port, 0x2f8);
+	assert_int_equal(o.log_level, HV_LOG_DEBUG);
+	assert_int_equal(o.on_guest_crash, HV_CRASH_RESET);
+	assert_int_equal(o.monitors, HV_MON_TRACER | HV_MON_HANG);
+	assert_int_equal(o.hang_timeout_s, 12);
+	assert_int_equal(o.ret2usr_action, HV_R2U_KILL);
+	assert_int_equal(o.nr_keylogger_allow, 2);
+	assert_string_equal(o.keylogger_allow[1], "myshell");
+	assert_int_equal(o.keylogger_k, 20);
+	assert_true(o.collector_set);
+	assert_int_equal(o.collector_ip, 0x0a000202);
+	assert_int_equal(o.collector_port, 5514);
+	assert_false(o.ip_dhcp);
+	assert_int_equal(o.ip_addr, 0x0a00020f);
+	assert_int_equal(o.ip_prefix, 24);
+	assert_int_equal(o.ip_gw, 0x0a000202);
+	assert_int_equal(o.key_len, 32);
+	for (int i = 0; i < 32; i++)
+		assert_int_equal(o.key[i], i);
+	assert_false(o.net_first);
+	assert_int_equal(o.net_bus, 0);
+	assert_int_equal(o.net_dev, 4);
+	assert_int_equal(o.net_fn, 0);
+	assert_int_equal(o.no_vtx, HV_NOVTX_BOOT_UNMONITORED);
+
+	char buf[512];
+	size_t len = hv_options_format(&o, buf, sizeof(buf));
+	assert_int_equal(len, strlen(buf));
+	assert_string_equal(buf, "console=0x2f8 log=debug on_guest_crash=reset monitors=tracer,hang "
+			    "hang_timeout=12 ret2usr_action=kill keylogger_allow=sh,myshell keylogger_k=20 "
+			    "collector=10.0.2.2:5514 ip=10.0.2.15/24,10.0.2.2 key=<32 bytes> net=00:04.0 "
+			    "no_vtx=boot-unmonitored");
+	/* truncation keeps a terminated prefix */
+	assert_int_equal(hv_options_format(&o, buf, 10), 9);
+	assert_string_equal(buf, "console=0");
+}
+
+static void test_value_variants(void **st)
+{
+	(void)st;
+	assert_int_equal(parse("console=none monitors=none ip=dhcp net=first hang_timeout=30s"), 0);
+	assert_int_equal(o.console_port, 0);
+	assert_int_equal(o.monitors, 0);
+	assert_true(o.ip_dhcp);
+	assert_int_equal(o.hang_timeout_s, 30);
+	assert_int_equal(parse("console=0x3e8 monitors=keylogger,ret2usr ip=192.168.1.7/32 keylogger_allow=none"), 0);
+	assert_int_equal(o.console_port, 0x3e8);
+	assert_int_equal(o.monitors, HV_MON_KEYLOGGER | HV_MON_RET2USR);
+	assert_int_equal(o.ip_addr, 0xc0a80107);
+	assert_int_equal(o.ip_gw, 0);
+	assert_int_equal(o.nr_keylogger_allow, 0);
+	assert_int_equal(parse("console=com4 console=com3"), 0);          /* last wins */
+	assert_int_equal(o.console_port, 0x3e8);
+	assert_int_equal(parse("net=ff:1f.7 console=com1"), 0);
+	assert_int_equal(o.net_bus, 0xff);
+	assert_int_equal(o.net_dev, 0x1f);
+	assert_int_equal(o.net_fn, 7);
+	assert_int_equal(o.console_port, 0x3f8);
+}
+
+static void test_quotes_and_whitespace(void **st)
+{
+	(void)st;
+	assert_int_equal(parse("  \tlog=warn\n\r keylogger_allow=\"sh,bash\"  monitors=\"all\""), 0);
+	assert_int_equal(o.log_level, HV_LOG_WARN);
+	assert_int_equal(o.nr_keylogger_allow, 2);
+	assert_string_equal(o.keylogger_allow[1], "bash");
+	/* a quoted value with a space is one word (the space makes the value invalid here) */
+	assert_int_equal(parse("log=\"de bug\" console=com2"), 1);
+	assert_string_equal(errs.e[0].word, "log=de bug");
+	assert_int_equal(o.console_port, 0x2f8);
+	assert_int_equal(parse("log=\"debug console=com2"), 1);
+	assert_string_equal(errs.e[0].why, "unterminated quote");
+	assert_int_equal(o.console_port, 0x3f8);
+	/* the image path GRUB may put first is ignored, only as the first word */
+	assert_int_equal(parse("/boot/hvmon.elf log=debug"), 0);
+	assert_int_equal(o.log_level, HV_LOG_DEBUG);
+	assert_int_equal(parse("log=debug /boot/hvmon.elf"), 1);
+}
+
+static void expect_one_error(const char *s, const char *word)
+{
+	int n = parse(s);
+	if (n != 1 || strcmp(errs.e[0].word, word) != 0)
+		fail_msg("'%s': %d errors, first word '%s' (%s)", s, n, errs.count ? errs.e[0].word : "",
+			 errs.count ? errs.e[0].why : "");
+	assert_true(strlen(errs.e[0].why) > 5);
+}
+
+static void test_errors(void **st)
+{
+	(void)st;
+	expect_one_error("bogus=1", "bogus=1");
+	expect_one_error("console=com5", "console=com5");
+	expect_one_error("console=0x0", "console=0x0");
+	expect_one_error("console=0x10000", "console=0x10000");
+	expect_one_error("log=verbose", "log=verbose");
+	expect_one_error("on_guest_crash=explode", "on_guest_crash=explode");
+	expect_one_error("monitors=tracer,,hang", "monitors=tracer,,hang");
+	expect_one_error("monitors=tracer,", "monitors=tracer,");
+	expect_one_error("monitors=tracer,fs", "monitors=tracer,fs");
+	expect_one_error("hang_timeout=0", "hang_timeout=0");
+	expect_one_error("hang_timeout=3601", "hang_timeout=3601");
+	expect_one_error("hang_timeout=99999999999999999999999", "hang_timeout=99999999999999999999999");
+	expect_one_error("hang_timeout=-5", "hang_timeout=-5");
+	expect_one_error("ret2usr_action=ignore", "ret2usr_action=ignore");
+	expect_one_error("keylogger_allow=averyveryverylongname", "keylogger_allow=averyveryverylongname");
+	expect_one_error("keylogger_allow=a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q", "keylogger_allow=a,b,c,d,e,f,g,h,i,j,k,l,m,n,o,p,q");
+	expect_one_error("keylogger_k=0", "keylogger_k=0");
+	expect_one_error("collector=10.0.2.2", "collector=10.0.2.2");
+	expect_one_error("collector=10.0.2.256:1", "collector=10.0.2.256:1");
+	expect_one_error("collector=10.0.2:1", "collector=10.0.2:1");
+	expect_one_error("collector=10.0.2.2:0", "collector=10.0.2.2:0");
+	expect_one_error("collector=10.0.2.2:65536", "collector=10.0.2.2:65536");
+	expect_one_error("collector=1.2.3.4.5:80", "collector=1.2.3.4.5:80");
+	expect_one_error("ip=10.0.2.15", "ip=10.0.2.15");
+	expect_one_error("ip=10.0.2.15/33", "ip=10.0.2.15/33");
+	expect_one_error("ip=10.0.2.15/24,gw", "ip=10.0.2.15/24,gw");
+	expect_one_error("key=abc", "key=abc");
+	expect_one_error("key=00112233", "key=00112233");
+	expect_one_error("key=0011223344556677889900112233445g", "key=0011223344556677889900112233445g");
+	expect_one_error("net=00:20.0", "net=00:20.0");
+	expect_one_error("net=00:04.8", "net=00:04.8");
+	expect_one_error("net=eth0", "net=eth0");
+	expect_one_error("no_vtx=maybe", "no_vtx=maybe");
+	expect_one_error("justaword", "justaword");
+	expect_one_error("=x", "=x");
+	expect_one_error("log=", "log=");
+	/* bad values keep the previous value */
+	assert_int_equal(parse("log=debug log=loud"), 1);
+	assert_int_equal(o.log_level, HV_LOG_DEBUG);
+	assert_int_equal(parse("monitors=tracer,zzz"), 1);
+	assert_int_equal(o.monitors, HV_MON_ALL);
+	assert_int_equal(parse("keylogger_allow=a,,b"), 1);
+	assert_int_equal(o.nr_keylogger_allow, 6);
+	/* several errors, parsing continues */
+	assert_int_equal(parse("a=1 log=debug b=2 console=com2 c"), 3);
+	assert_int_equal(errs.count, 3);
+	assert_string_equal(errs.e[1].word, "b=2");
+	assert_int_equal(o.log_level, HV_LOG_DEBUG);
+	assert_int_equal(o.console_port, 0x2f8);
+}
+
+static void test_error_overflow_and_long(void **st)
+{
+	(void)st;
+	char buf[2048] = "";
+	for (int i = 0; i < 40; i++)
+		strcat(buf, "x=1 ");
+	assert_int_equal(parse(buf), 40);
+	assert_int_equal(errs.count, HV_OPT_MAX_ERRORS);
+	assert_int_equal(errs.dropped, 40 - HV_OPT_MAX_ERRORS);
+	/* a long word: truncated in the error record, NUL-terminated */
+	char lw[1200];
+	memset(lw, 'a', sizeof(lw) - 1);
+	lw[sizeof(lw) - 1] = 0;
+	assert_int_equal(parse(lw), 1);
+	assert_int_equal(strlen(errs.e[0].word), HV_OPT_WORD_MAX - 1);
+	/* max_len bounds what is read: "log=debug" cut to "log=de" is an error */
+	hv_options_defaults(&o);
+	assert_int_equal(hv_options_parse("log=debug", 6, &o, &errs), 1);
+	assert_int_equal(o.log_level, HV_LOG_INFO);
+	/* NULL errs is allowed */
+	hv_options_defaults(&o);
+	assert_int_equal(hv_options_parse("x=1 y=2", 100, &o, NULL), 2);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_all_keys),
+		cmocka_unit_test(test_value_variants),
+		cmocka_unit_test(test_quotes_and_whitespace),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_error_overflow_and_long),
+	};
+	return cmocka_run_group_tests_name("options", tests, NULL, NULL);
+}

@@ -1,0 +1,578 @@
+/*
+ * options — hvmon's key=value option parser. See options.h and docs/OPTIONS.md.
+ * No libc: small local helpers for string compare/copy and number parsing.
+ */
+#include "vmm/options.h"
+
+#define WORD_BUF 512   /* longest accepted word (key=value after quote removal) */
+
+static size_t s_len(const char *s, size_t max)
+{
+	size_t n = 0;
+	while (n < max && s[n])
+		n++;
+	return n;
+}
+
+/* Does [s, s+n) equal the NUL-terminated literal @lit? */
+static bool s_eq(const char *s, size_t n, const char *lit)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (lit[i] != s[i] || !lit[i])
+			return false;
+	return lit[n] == 0;
+}
+
+static void s_copy(char *dst, size_t cap, const char *src, size_t n)
+{
+	size_t i;
+	if (!cap)
+		return;
+	if (n > cap - 1)
+		n = cap - 1;
+	for (i = 0; i < n; i++)
+		dst[i] = src[i];
+	dst[n] = 0;
+}
+
+static void add_error(struct hv_opt_errors *errs, int *count, const char *word, size_t wlen,
+		      const char *why)
+{
+	(*count)++;
+	if (!errs)
+		return;
+	if (errs->count >= HV_OPT_MAX_ERRORS) {
+		errs->dropped++;
+		return;
+	}
+	s_copy(errs->e[errs->count].word, HV_OPT_WORD_MAX, word, wlen);
+	s_copy(errs->e[errs->count].why, HV_OPT_WHY_MAX, why, s_len(why, HV_OPT_WHY_MAX));
+	errs->count++;
+}
+
+/* Unsigned decimal in [s, s+n), no sign, no overflow past @max. */
+static bool parse_dec(const char *s, size_t n, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+	if (n == 0 || n > 20)
+		return false;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+		if (v > max)
+			return false;
+	}
+	*out = v;
+	return true;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9') return c - '0';
+	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+	return -1;
+}
+
+static bool parse_hex(const char *s, size_t n, uint64_t max, uint64_t *out)
+{
+	uint64_t v = 0;
+	size_t i;
+	if (n == 0 || n > 16)
+		return false;
+	for (i = 0; i < n; i++) {
+		int h = hexval(s[i]);
+		if (h < 0)
+			return false;
+		v = v << 4 | (uint64_t)h;
+		if (v > max)
+			return false;
+	}
+	*out = v;
+	return true;
+}
+
+/* Dotted quad A.B.C.D in exactly [s, s+n). */
+static bool parse_ipv4(const char *s, size_t n, uint32_t *out)
+{
+	uint32_t ip = 0;
+	size_t i = 0, start;
+	int part;
+	for (part = 0; part < 4; part++) {
+		uint64_t v;
+		start = i;
+		while (i < n && s[i] != '.')
+			i++;
+		if (i - start > 3 || !parse_dec(s + start, i - start, 255, &v))
+			return false;
+		ip = ip << 8 | (uint32_t)v;
+		if (part < 3) {
+			if (i >= n)
+				return false;
+			i++;          /* skip '.' */
+		}
+	}
+	if (i != n)
+		return false;
+	*out = ip;
+	return true;
+}
+
+static size_t find_char(const char *s, size_t n, char c)
+{
+	size_t i;
+	for (i = 0; i < n; i++)
+		if (s[i] == c)
+			return i;
+	return n;
+}
+
+/* ---- per-key value parsers: return NULL on success, else the reason ---- */
+
+static const char *v_console(struct hv_options *o, const char *v, size_t n)
+{
+	static const struct { const char *name; uint16_t port; } ports[] = {
+		{ "com1", 0x3f8 }, { "com2", 0x2f8 }, { "com3", 0x3e8 }, { "com4", 0x2e8 }, { "none", 0 },
+	};
+	unsigned i;
+	uint64_t p;
+	for (i = 0; i < sizeof(ports) / sizeof(ports[0]); i++)
+		if (s_eq(v, n, ports[i].name)) {
+			o->console_port = ports[i].port;
+			return 0;
+		}
+	if (n > 2 && v[0] == '0' && (v[1] == 'x' || v[1] == 'X')) {
+		if (!parse_hex(v + 2, n - 2, 0xffff, &p) || p == 0)
+			return "I/O port must be 0x1..0xffff";
+		o->console_port = (uint16_t)p;
+		return 0;
+	}
+	return "expected com1|com2|com3|com4|none|0xPORT";
+}
+
+static const char *v_log(struct hv_options *o, const char *v, size_t n)
+{
+	static const char *const names[] = { "error", "warn", "info", "debug" };
+	unsigned i;
+	for (i = 0; i < 4; i++)
+		if (s_eq(v, n, names[i])) {
+			o->log_level = (uint8_t)i;
+			return 0;
+		}
+	return "expected error|warn|info|debug";
+}
+
+static const char *v_crash(struct hv_options *o, const char *v, size_t n)
+{
+	if (s_eq(v, n, "halt")) { o->on_guest_crash = HV_CRASH_HALT; return 0; }
+	if (s_eq(v, n, "reset")) { o->on_guest_crash = HV_CRASH_RESET; return 0; }
+	return "expected halt|reset";
+}
+
+static const char *v_monitors(struct hv_options *o, const char *v, size_t n)
+{
+	uint32_t mask = 0;
+	size_t i = 0;
+	if (s_eq(v, n, "all")) { o->monitors = HV_MON_ALL; return 0; }
+	if (s_eq(v, n, "none")) { o->monitors = 0; return 0; }
+	while (i < n) {                       /* each round consumes one element */
+		size_t len = find_char(v + i, n - i, ',');
+		const char *e = v + i;
+		if (len == 0)
+			return "empty element in monitor list";
+		if (s_eq(e, len, "tracer")) mask |= HV_MON_TRACER;
+		else if (s_eq(e, len, "hang")) mask |= HV_MON_HANG;
+		else if (s_eq(e, len, "ret2usr")) mask |= HV_MON_RET2USR;
+		else if (s_eq(e, len, "keylogger")) mask |= HV_MON_KEYLOGGER;
+		else return "unknown monitor (tracer,hang,ret2usr,keylogger, or all|none)";
+		i += len;
+		if (i < n) {
+			i++;              /* ',' */
+			if (i == n)
+				return "empty element in monitor list";
+		}
+	}
+	o->monitors = mask;
+	return 0;
+}
+
+static const char *v_hang(struct hv_options *o, const char *v, size_t n)
+{
+	uint64_t s;
+	if (n > 1 && v[n - 1] == 's')
+		n--;
+	if (!parse_dec(v, n, 3600, &s) || s == 0)
+		return "expected seconds 1..3600";
+	o->hang_timeout_s = (uint32_t)s;
+	return 0;
+}
+
+static const char *v_r2u(struct hv_options *o, const char *v, size_t n)
+{
+	if (s_eq(v, n, "report")) { o->ret2usr_action = HV_R2U_REPORT; return 0; }
+	if (s_eq(v, n, "kill")) { o->ret2usr_action = HV_R2U_KILL; return 0; }
+	if (s_eq(v, n, "halt")) { o->ret2usr_action = HV_R2U_HALT; return 0; }
+	return "expected report|kill|halt";
+}
+
+static const char *v_allow(struct hv_options *o, const char *v, size_t n)
+{
+	char list[HV_OPT_ALLOW_MAX][HV_OPT_COMM_MAX];
+	uint32_t cnt = 0, k;
+	size_t i = 0, j;
+	if (s_eq(v, n, "none")) { o->nr_keylogger_allow = 0; return 0; }
+	while (i < n) {
+		size_t len = find_char(v + i, n - i, ',');
+		if (len == 0)
+			return "empty name in list";
+		if (len > HV_OPT_COMM_MAX - 1)
+			return "process name longer than 15 characters";
+		if (cnt >= HV_OPT_ALLOW_MAX)
+			return "more than 16 names";
+		for (j = 0; j < len; j++)
+			if ((unsigned char)v[i + j] < 0x21 || (unsigned char)v[i + j] > 0x7e)
+				return "non-printable character in name";
+		s_copy(list[cnt++], HV_OPT_COMM_MAX, v + i, len);
+		i += len;
+		if (i < n && ++i == n)
+			return "empty name in list";
+	}
+	for (k = 0; k < cnt; k++)
+		s_copy(o->keylogger_allow[k], HV_OPT_COMM_MAX, list[k], HV_OPT_COMM_MAX);
+	o->nr_keylogger_allow = cnt;
+	return 0;
+}
+
+static const char *v_k(struct hv_options *o, const char *v, size_t n)
+{
+	uint64_t k;
+	if (!parse_dec(v, n, 100000, &k) || k == 0)
+		return "expected a keystroke count 1..100000";
+	o->keylogger_k = (uint32_t)k;
+	return 0;
+}
+
+static const char *v_collector(struct hv_options *o, const char *v, size_t n)
+{
+	size_t c = find_char(v, n, ':');
+	uint32_t ip;
+	uint64_t port;
+	if (c == n)
+		return "expected IP:PORT";
+	if (!parse_ipv4(v, c, &ip))
+		return "bad IPv4 address (expected A.B.C.D:PORT)";
+	if (!parse_dec(v + c + 1, n - c - 1, 65535, &port) || port == 0)
+		return "bad port (1..65535)";
+	o->collector_set = true;
+	o->collector_ip = ip;
+	o->collector_port = (uint16_t)port;
+	return 0;
+}
+
+static const char *v_ip(struct hv_options *o, const char *v, size_t n)
+{
+	size_t slash, comma;
+	uint32_t ip, gw = 0;
+	uint64_t prefix;
+	if (s_eq(v, n, "dhcp")) {
+		o->ip_dhcp = true;
+		return 0;
+	}
+	slash = find_char(v, n, '/');
+	if (slash == n)
+		return "expected dhcp or A.B.C.D/N[,GATEWAY]";
+	if (!parse_ipv4(v, slash, &ip))
+		return "bad IPv4 address";
+	comma = slash + 1 + find_char(v + slash + 1, n - slash - 1, ',');
+	if (!parse_dec(v + slash + 1, comma - slash - 1, 32, &prefix))
+		return "bad prefix length (0..32)";
+	if (comma < n && !parse_ipv4(v + comma + 1, n - comma - 1, &gw))
+		return "bad gateway address";
+	o->ip_dhcp = false;
+	o->ip_addr = ip;
+	o->ip_prefix = (uint8_t)prefix;
+	o->ip_gw = gw;
+	return 0;
+}
+
+static const char *v_key(struct hv_options *o, const char *v, size_t n)
+{
+	size_t i;
+	if (n % 2)
+		return "odd number of hex digits";
+	if (n < 32)
+		return "key shorter than 16 bytes (32 hex digits)";
+	if (n > 2 * HV_OPT_KEY_MAX)
+		return "key longer than 64 bytes (128 hex digits)";
+	for (i = 0; i < n; i++)
+		if (hexval(v[i]) < 0)
+			return "not a hex digit";
+	for (i = 0; i < n / 2; i++)
+		o->key[i] = (uint8_t)(hexval(v[2 * i]) << 4 | hexval(v[2 * i + 1]));
+	o->key_len = (uint32_t)(n / 2);
+	return 0;
+}
+
+static const char *v_net(struct hv_options *o, const char *v, size_t n)
+{
+	uint64_t b, d, f;
+	if (s_eq(v, n, "first")) {
+		o->net_first = true;
+		return 0;
+	}
+	/* bb:dd.f (hex, as lspci prints) */
+	size_t c = find_char(v, n, ':'), dot = find_char(v, n, '.');
+	if (c == n || dot == n || dot < c)
+		return "expected first or a PCI address bb:dd.f";
+	if (!parse_hex(v, c, 0xff, &b) || !parse_hex(v + c + 1, dot - c - 1, 0x1f, &d) ||
+	    !parse_hex(v + dot + 1, n - dot - 1, 7, &f))
+		return "bad PCI address (bus 00-ff, device 00-1f, function 0-7)";
+	o->net_first = false;
+	o->net_bus = (uint8_t)b;
+	o->net_dev = (uint8_t)d;
+	o->net_fn = (uint8_t)f;
+	return 0;
+}
+
+static const char *v_novtx(struct hv_options *o, const char *v, size_t n)
+{
+	if (s_eq(v, n, "refuse")) { o->no_vtx = HV_NOVTX_REFUSE; return 0; }
+	if (s_eq(v, n, "boot-unmonitored")) { o->no_vtx = HV_NOVTX_BOOT_UNMONITORED; return 0; }
+	return "expected refuse|boot-unmonitored";
+}
+
+static const struct {
+	const char *key;
+	const char *(*parse)(struct hv_options *, const char *, size_t);
+} keys[] = {
+	{ "console", v_console }, { "log", v_log }, { "on_guest_crash", v_crash },
+	{ "monitors", v_monitors }, { "hang_timeout", v_hang }, { "ret2usr_action", v_r2u },
+	{ "keylogger_allow", v_allow }, { "keylogger_k", v_k }, { "collector", v_collector },
+	{ "ip", v_ip }, { "key", v_key }, { "net", v_net }, { "no_vtx", v_novtx },
+};
+
+void hv_options_defaults(struct hv_options *o)
+{
+	static const char *const allow[] = { "sh", "ash", "bash", "getty", "agetty", "login" };
+	size_t i;
+	uint8_t *p = (uint8_t *)o;
+	if (!o)
+		return;
+	for (i = 0; i < sizeof(*o); i++)
+		p[i] = 0;
+	o->console_port = 0x3f8;
+	o->log_level = HV_LOG_INFO;
+	o->on_guest_crash = HV_CRASH_HALT;
+	o->monitors = HV_MON_ALL;
+	o->hang_timeout_s = 5;
+	o->ret2usr_action = HV_R2U_REPORT;
+	for (i = 0; i < sizeof(allow) / sizeof(allow[0]); i++)
+		s_copy(o->keylogger_allow[i], HV_OPT_COMM_MAX, allow[i], s_len(allow[i], HV_OPT_COMM_MAX));
+	o->nr_keylogger_allow = (uint32_t)i;
+	o->keylogger_k = 8;
+	o->ip_dhcp = true;
+	o->net_first = true;
+	o->no_vtx = HV_NOVTX_REFUSE;
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+int hv_options_parse(const char *cmdline, size_t max_len, struct hv_options *o,
+		     struct hv_opt_errors *errs)
+{
+	char word[WORD_BUF];
+	size_t i = 0, n, nwords = 0;
+	int count = 0;
+
+	if (errs) {
+		errs->count = 0;
+		errs->dropped = 0;
+	}
+	if (!o)
+		return -1;
+	if (!cmdline)
+		return 0;
+	if (max_len > HV_OPT_CMDLINE_MAX)
+		max_len = HV_OPT_CMDLINE_MAX;
+	n = s_len(cmdline, max_len);
+
+	while (i < n) {                       /* every iteration advances i by >= 1 */
+		size_t start, wl = 0, eq, k;
+		bool quoted = false, too_long = false;
+
+		if (is_space(cmdline[i])) {
+			i++;
+			continue;
+		}
+		start = i;
+		while (i < n && (quoted || !is_space(cmdline[i]))) {
+			char c = cmdline[i++];
+			if (c == '"') {
+				quoted = !quoted;
+				continue;
+			}
+			if (wl < WORD_BUF - 1)
+				word[wl++] = c;
+			else
+				too_long = true;
+		}
+		word[wl] = 0;
+		nwords++;
+		if (quoted) {
+			add_error(errs, &count, cmdline + start, i - start, "unterminated quote");
+			continue;
+		}
+		if (too_long) {
+			add_error(errs, &count, cmdline + start, i - start, "word longer than 511 characters");
+			continue;
+		}
+		eq = find_char(word, wl, '=');
+		if (eq == wl) {
+			/* a boot loader may pass the image path first: ignore it */
+			if (nwords == 1 && word[0] == '/')
+				continue;
+			add_error(errs, &count, word, wl, "not a key=value word");
+			continue;
+		}
+		if (eq == 0) {
+			add_error(errs, &count, word, wl, "empty key");
+			continue;
+		}
+		if (eq + 1 == wl) {
+			add_error(errs, &count, word, wl, "empty value");
+			continue;
+		}
+		for (k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+			if (s_eq(word, eq, keys[k].key)) {
+				const char *why = keys[k].parse(o, word + eq + 1, wl - eq - 1);
+				if (why)
+					add_error(errs, &count, word, wl, why);
+				break;
+			}
+		}
+		if (k == sizeof(keys) / sizeof(keys[0]))
+			add_error(errs, &count, word, wl, "unknown option");
+	}
+	return count;
+}
+
+const char *hv_log_level_name(unsigned level)
+{
+	static const char *const n[] = { "error", "warn", "info", "debug" };
+	return level < 4 ? n[level] : "?";
+}
+
+const char *hv_crash_action_name(unsigned a)
+{
+	return a == HV_CRASH_HALT ? "halt" : a == HV_CRASH_RESET ? "reset" : "?";
+}
+
+const char *hv_ret2usr_action_name(unsigned a)
+{
+	static const char *const n[] = { "report", "kill", "halt" };
+	return a < 3 ? n[a] : "?";
+}
+
+const char *hv_no_vtx_name(unsigned a)
+{
+	return a == HV_NOVTX_REFUSE ? "refuse" : a == HV_NOVTX_BOOT_UNMONITORED ? "boot-unmonitored" : "?";
+}
+
+/* ---- formatting ---- */
+struct out { char *buf; size_t size, len; };
+
+static void put_s(struct out *w, const char *s)
+{
+	size_t i;
+	for (i = 0; s[i] && i < 256; i++) {
+		if (w->len + 1 < w->size)
+			w->buf[w->len] = s[i];
+		w->len++;
+	}
+}
+
+static void put_u(struct out *w, uint64_t v, unsigned base, unsigned min_digits)
+{
+	char tmp[24];
+	int i = 0;
+	do {
+		tmp[i++] = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v && i < 23);
+	while ((unsigned)i < min_digits && i < 23)
+		tmp[i++] = '0';
+	while (i > 0) {
+		char c[2] = { tmp[--i], 0 };
+		put_s(w, c);
+	}
+}
+
+static void put_ip(struct out *w, uint32_t ip)
+{
+	int s;
+	for (s = 24; s >= 0; s -= 8) {
+		put_u(w, (ip >> s) & 0xff, 10, 1);
+		if (s)
+			put_s(w, ".");
+	}
+}
+
+size_t hv_options_format(const struct hv_options *o, char *buf, size_t size)
+{
+	struct out w = { buf, size, 0 };
+	static const char *const mons[] = { "tracer", "hang", "ret2usr", "keylogger" };
+	unsigned i, first = 1;
+
+	if (!o || !buf || !size)
+		return 0;
+	put_s(&w, "console=");
+	if (o->console_port) { put_s(&w, "0x"); put_u(&w, o->console_port, 16, 1); }
+	else put_s(&w, "none");
+	put_s(&w, " log="); put_s(&w, hv_log_level_name(o->log_level));
+	put_s(&w, " on_guest_crash="); put_s(&w, hv_crash_action_name(o->on_guest_crash));
+	put_s(&w, " monitors=");
+	for (i = 0; i < 4; i++)
+		if (o->monitors & (1u << i)) {
+			if (!first) put_s(&w, ",");
+			put_s(&w, mons[i]);
+			first = 0;
+		}
+	if (first) put_s(&w, "none");
+	put_s(&w, " hang_timeout="); put_u(&w, o->hang_timeout_s, 10, 1);
+	put_s(&w, " ret2usr_action="); put_s(&w, hv_ret2usr_action_name(o->ret2usr_action));
+	put_s(&w, " keylogger_allow=");
+	for (i = 0; i < o->nr_keylogger_allow && i < HV_OPT_ALLOW_MAX; i++) {
+		if (i) put_s(&w, ",");
+		put_s(&w, o->keylogger_allow[i]);
+	}
+	if (!o->nr_keylogger_allow) put_s(&w, "none");
+	put_s(&w, " keylogger_k="); put_u(&w, o->keylogger_k, 10, 1);
+	if (o->collector_set) {
+		put_s(&w, " collector="); put_ip(&w, o->collector_ip);
+		put_s(&w, ":"); put_u(&w, o->collector_port, 10, 1);
+	}
+	put_s(&w, " ip=");
+	if (o->ip_dhcp) put_s(&w, "dhcp");
+	else {
+		put_ip(&w, o->ip_addr); put_s(&w, "/"); put_u(&w, o->ip_prefix, 10, 1);
+		if (o->ip_gw) { put_s(&w, ","); put_ip(&w, o->ip_gw); }
+	}
+	put_s(&w, " key=");
+	if (o->key_len) { put_s(&w, "<"); put_u(&w, o->key_len, 10, 1); put_s(&w, " bytes>"); }
+	else put_s(&w, "none");
+	put_s(&w, " net=");
+	if (o->net_first) put_s(&w, "first");
+	else {
+		put_u(&w, o->net_bus, 16, 2); put_s(&w, ":"); put_u(&w, o->net_dev, 16, 2);
+		put_s(&w, "."); put_u(&w, o->net_fn, 16, 1);
+	}
+	put_s(&w, " no_vtx="); put_s(&w, hv_no_vtx_name(o->no_vtx));
+	buf[w.len < size ? w.len : size - 1] = 0;
+	return w.len < size ? w.len : size - 1;
+}
