@@ -243,11 +243,16 @@ void pt_track_step(struct pctx *c, struct ptrack *t, const struct pinsn *pi)
 uint64_t pt_skip_prologue(struct pctx *c, uint64_t va)
 {
 	struct pinsn pi;
+	bool call_skipped = false;
 	for (int i = 0; i < 4; i++) {
 		if (!pt_decode(c, va, &pi))
 			return va;
-		if (pi.mnem == ZYDIS_MNEMONIC_ENDBR64 || pi.mnem == ZYDIS_MNEMONIC_NOP ||
-		    (i == 0 && (pi.flags & PI_CALL))) {
+		if ((pi.flags & PI_CALL) && !call_skipped) {
+			call_skipped = true;
+			va += pi.len;
+			continue;
+		}
+		if (pi.mnem == ZYDIS_MNEMONIC_ENDBR64 || pi.mnem == ZYDIS_MNEMONIC_NOP) {
 			va += pi.len;
 			continue;
 		}

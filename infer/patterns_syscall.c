@@ -180,6 +180,14 @@ static uint64_t emulate_switch(struct pctx *c, uint64_t fn, uint64_t nr)
 	uint64_t val[16]; uint32_t known = 1u << PR_RSI;
 	val[PR_RSI] = nr;
 	uint64_t pc = pt_skip_prologue(c, fn);
+	/* the instrumentation call every function starts with (__fentry__) */
+	uint64_t fentry = 0;
+	for (uint64_t va = fn; va < pc;) {
+		struct pinsn q;
+		if (!pt_decode(c, va, &q)) break;
+		if (q.flags & PI_CALL) fentry = q.target;
+		va += q.len;
+	}
 	bool cmp_valid = false; uint64_t ca = 0, cb = 0; unsigned cbits = 64;
 	int decisions = 0;
 	for (int step = 0; step < 200; step++) {
@@ -226,6 +234,15 @@ static uint64_t emulate_switch(struct pctx *c, uint64_t fn, uint64_t nr)
 			if (!infer_read_u64(c->rd, (uint64_t)o0->disp + 8 * val[o0->index], &t))
 				return 0;
 			pc = t; decisions++; continue;
+		}
+		/* a noreturn case: "call __x64_sys_exit; int3|ud2" */
+		if ((pi.flags & PI_CALL) && decisions) {
+			struct pinsn nx;
+			/* noreturn: the compiler places no ret/jmp after it */
+			if (pt_decode(c, next, &nx) && nx.mnem != ZYDIS_MNEMONIC_RET &&
+			    !(nx.flags & PI_JMP) && pt_is_text(c, pi.target) &&
+			    pi.target != fentry)
+				return pi.target;
 		}
 		/* any other instruction: we are in the handler */
 		return decisions ? pc : 0;
