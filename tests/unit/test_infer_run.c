@@ -1,0 +1,211 @@
+/* Unit tests: infer_run merge rules, the parameter table, JSON output, and
+ * the frame's helpers (infer/infer.c, infer/json.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <cmocka.h>
+
+#include "tests/unit/synth_btf.h"
+#include "tests/unit/synth_kallsyms.h"
+
+static void test_param_table(void **state)
+{
+	(void)state;
+	assert_string_equal(infer_param_name(INFER_P_ENTRY_SYSCALL_64), "entry_SYSCALL_64");
+	assert_string_equal(infer_param_group(INFER_P_TASK_PID), "task_struct");
+	assert_string_equal(infer_param_name(INFER_P_MM_PGD), "pgd");
+	assert_int_equal(infer_param_kind(INFER_P_SC_READ), INFER_K_SYSCALL);
+	assert_int_equal(infer_param_kind(INFER_P_PCPU_CURRENT_TASK), INFER_K_PERCPU);
+	assert_string_equal(infer_param_name(INFER_NPARAMS), "?");
+	/* names are unique (they are JSON keys) */
+	for (int i = 0; i < INFER_NPARAMS; i++)
+		for (int j = i + 1; j < INFER_NPARAMS; j++)
+			assert_true(strcmp(infer_param_name(i), infer_param_name(j)) ||
+				    strcmp(infer_param_group(i), infer_param_group(j)));
+}
+
+static void test_fmt(void **state)
+{
+	(void)state;
+	char b[64];
+	assert_int_equal(infer_fmt(b, sizeof(b), "%s=%d 0x%llx %u%%", "a", -5, 0xffffffff81000000ull, 7u), 26);
+	assert_string_equal(b, "a=-5 0xffffffff81000000 7%");
+	/* truncation is NUL-terminated and reports the needed length */
+	assert_int_equal(infer_fmt(b, 4, "abcdef"), 6);
+	assert_string_equal(b, "abc");
+	infer_fmt(b, sizeof(b), "%08x|%5s|%zu", 0xbeefu, "ab", (size_t)42);
+	assert_string_equal(b, "0000beef|   ab|42");
+}
+
+static void test_arena_alloc(void **state)
+{
+	(void)state;
+	struct infer_arena a = test_arena(256);
+	void *p = infer_alloc(&a, 100);
+	assert_non_null(p);
+	assert_int_equal((uintptr_t)p & 15, 0);
+	assert_non_null(infer_alloc(&a, 100));
+	assert_null(infer_alloc(&a, 100)); /* full: NULL, no abort */
+	assert_null(infer_alloc(&a, (size_t)-8)); /* no overflow */
+	free(a.base);
+}
+
+static bool count_hit(void *ctx, uint64_t va)
+{
+	uint64_t *c = ctx;
+	c[c[0] + 1] = va;
+	c[0]++;
+	return true;
+}
+
+static void test_scan_across_chunks(void **state)
+{
+	(void)state;
+	struct memimg m = { 0x1000000, calloc(1, 3 * 4096), 3 * 4096 };
+	memcpy(m.buf + 4096 - 3, "NEEDLE", 6);  /* straddles a chunk border */
+	memcpy(m.buf + 2 * 4096 + 10, "NEEDLE", 6);
+	struct infer_reader rd = memimg_reader(&m);
+	uint64_t hits[8] = { 0 };
+	assert_int_equal(infer_scan(&rd, m.va, m.va + m.len, "NEEDLE", 6, 8, count_hit, hits), 2);
+	assert_int_equal(hits[1], m.va + 4096 - 3);
+	assert_int_equal(hits[2], m.va + 2 * 4096 + 10);
+	/* end bound respected */
+	hits[0] = 0;
+	assert_int_equal(infer_scan(&rd, m.va, m.va + 4096 + 3, "NEEDLE", 6, 8, count_hit, hits), 1);
+	free(m.buf);
+}
+
+/* An image with both BTF (per-CPU vars) and nothing else: BTF answers, the
+ * kallsyms strategy reports why it could not. */
+static void test_run_reasons_and_json(void **state)
+{
+	(void)state;
+	struct memimg m = { 0xffffffff82000000ull, calloc(1, 1 << 16), 1 << 16 };
+	static const char ban[] = "Linux version 9.9.9-\"q\" (x@y) #1 SMP\n";
+	memcpy(m.buf + 64, ban, sizeof(ban));
+	struct infer_reader rd = memimg_reader(&m);
+	struct infer_arena a = test_arena(1 << 20);
+	struct infer_profile *p = calloc(1, sizeof(*p));
+	int n = infer_run(&rd, NULL, INFER_S_KALLSYMS | INFER_S_BTF, &a, p);
+	assert_int_equal(n, 0);
+	assert_int_equal(a.used, 0); /* arena released */
+	assert_int_equal(p->strategies, INFER_S_KALLSYMS | INFER_S_BTF);
+	assert_string_equal(p->banner, "Linux version 9.9.9-\"q\" (x@y) #1 SMP");
+	assert_false(p->p[INFER_P_INIT_TASK].found);
+	assert_non_null(strstr(p->p[INFER_P_INIT_TASK].why, "kallsyms"));
+	assert_non_null(strstr(p->p[INFER_P_TASK_PID].why, "btf"));
+
+	char buf[16384];
+	size_t len = infer_profile_json(p, buf, sizeof(buf));
+	assert_true(len < sizeof(buf));
+	assert_int_equal(strlen(buf), len);
+	assert_non_null(strstr(buf, "\"banner\": \"Linux version 9.9.9-\\\"q\\\" (x@y) #1 SMP\""));
+	assert_non_null(strstr(buf, "\"strategy\": \"kallsyms+btf\""));
+	assert_non_null(strstr(buf, "\"init_task\": null"));
+	assert_non_null(strstr(buf, "\"syscalls\": {\"execve\": null"));
+	assert_non_null(strstr(buf, "\"task_struct\": {\"pid\": null"));
+	assert_non_null(strstr(buf, "\"missing\": {\"entry_SYSCALL_64\": \""));
+	/* snprintf-like: a short buffer is NUL-terminated and the length is the same */
+	char small[32];
+	assert_int_equal(infer_profile_json(p, small, sizeof(small)), len);
+	assert_int_equal(strlen(small), sizeof(small) - 1);
+	free(p);
+	free(a.base);
+	free(m.buf);
+}
+
+static void test_json_values(void **state)
+{
+	(void)state;
+	struct infer_profile *p = calloc(1, sizeof(*p));
+	p->strategies = INFER_S_ALL;
+	for (int i = 0; i < INFER_NPARAMS; i++) {
+		p->p[i].found = true;
+		p->p[i].found_by = INFER_S_PATTERNS | INFER_S_KALLSYMS;
+		p->p[i].value = 1000 + i;
+	}
+	p->p[INFER_P_ENTRY_SYSCALL_64].value = 0xffffffff81a00000ull;
+	p->p[INFER_P_PCPU_CURRENT_TASK].value = 85568;
+	p->p[INFER_P_TASK_COMM].value = 1840;
+	/* a hostile banner byte stays valid JSON */
+	strcpy(p->banner, "Linux\x01\x7f\\");
+	char buf[16384];
+	infer_profile_json(p, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\"banner\": \"Linux\\u0001\\u007f\\\\\""));
+	assert_non_null(strstr(buf, "\"strategy\": \"all\""));
+	assert_non_null(strstr(buf, "\"entry_SYSCALL_64\": \"0xffffffff81a00000\""));
+	assert_non_null(strstr(buf, "\"percpu\": {\"current_task\": 85568"));
+	assert_non_null(strstr(buf, "\"comm\": 1840"));
+	assert_non_null(strstr(buf, "\"cred\": {\"uid\": "));
+	assert_non_null(strstr(buf, "\"mm_struct\": {\"pgd\": "));
+	assert_non_null(strstr(buf, "\"missing\": {}"));
+	assert_non_null(strstr(buf, "\"pgd\": \"patterns+kallsyms\""));
+	free(p);
+}
+
+/* kallsyms + BTF in one image: agreement and disagreement on per-CPU offsets. */
+static struct infer_profile *run_both(uint32_t btf_current)
+{
+	make_syms(false, false);
+	size_t end = build(L_OLD);
+	uint8_t blob[16384];
+	size_t n = build_kernel_btf(blob, true, btf_current, false);
+	end = (end + 4096) & ~(size_t)4095;
+	memcpy(img + end, blob, n);
+	static struct memimg m;
+	m = (struct memimg){ RO, img, sizeof(img) };
+	struct infer_reader rd = memimg_reader(&m);
+	struct infer_arena a = test_arena(16 << 20);
+	struct infer_profile *p = calloc(1, sizeof(*p));
+	infer_run(&rd, NULL, INFER_S_KALLSYMS | INFER_S_BTF, &a, p);
+	free(a.base);
+	return p;
+}
+
+static void test_merge_agree(void **state)
+{
+	(void)state;
+	struct infer_profile *p = run_both(0x1fb80);
+	assert_true(p->p[INFER_P_PCPU_CURRENT_TASK].found);
+	assert_int_equal(p->p[INFER_P_PCPU_CURRENT_TASK].value, 0x1fb80);
+	assert_int_equal(p->p[INFER_P_PCPU_CURRENT_TASK].found_by, INFER_S_KALLSYMS | INFER_S_BTF);
+	assert_int_equal(p->p[INFER_P_PCPU_CURRENT_TASK].disagree, 0);
+	/* one strategy alone is enough when nobody contradicts it */
+	assert_true(p->p[INFER_P_TASK_PID].found);
+	assert_int_equal(p->p[INFER_P_TASK_PID].found_by, INFER_S_BTF);
+	assert_true(p->p[INFER_P_INIT_TASK].found);
+	assert_int_equal(p->p[INFER_P_INIT_TASK].found_by, INFER_S_KALLSYMS);
+	free(p);
+}
+
+static void test_merge_disagree(void **state)
+{
+	(void)state;
+	struct infer_profile *p = run_both(0x1fb88);
+	const struct infer_value *v = &p->p[INFER_P_PCPU_CURRENT_TASK];
+	assert_false(v->found);
+	assert_int_equal(v->disagree, INFER_S_KALLSYMS | INFER_S_BTF);
+	assert_non_null(strstr(v->why, "kallsyms: 0x1fb80"));
+	assert_non_null(strstr(v->why, "btf: 0x1fb88"));
+	char buf[16384];
+	infer_profile_json(p, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\"current_task\": null"));
+	assert_non_null(strstr(buf, "\"current_task\": \"kallsyms: 0x1fb80; btf: 0x1fb88\""));
+	free(p);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_param_table),
+		cmocka_unit_test(test_fmt),
+		cmocka_unit_test(test_arena_alloc),
+		cmocka_unit_test(test_scan_across_chunks),
+		cmocka_unit_test(test_run_reasons_and_json),
+		cmocka_unit_test(test_json_values),
+		cmocka_unit_test(test_merge_agree),
+		cmocka_unit_test(test_merge_disagree),
+	};
+	return cmocka_run_group_tests_name("infer_run", tests, NULL, NULL);
+}
