@@ -1,0 +1,9 @@
+# infer/patterns.mk — the design-patterns strategy's unit tests (the library
+# sources and Zydis flags are wired in infer/build.mk's marked section).
+UNIT_TESTS += test_patterns
+test_patterns_SRCS := tests/unit/test_patterns.c
+test_patterns_DEPS := $(BUILD)/host/libinfer.a $(INFER_HOST_DEPS)
+test_patterns_LIBS := $(INFER_LIB)
+
+.PHONY: zydis
+zydis: $(ZYDIS_HOST_LIB) $(ZYDIS_HV_LIB)
