@@ -124,7 +124,7 @@ case "${1:-all}" in
   all) install_packages; fetch_sources
        [ -x "$top/tools/build-newlib.sh" ] && "$top/tools/build-newlib.sh"
        # events/network: mbedTLS (ChaCha20-Poly1305) and lwIP, host + ring -1
-       for b in build-mbedtls build-lwip; do
+       for b in build-mbedtls build-lwip build-zydis; do
          if [ -x "$top/tools/$b.sh" ]; then "$top/tools/$b.sh"; fi
        done ;;
   *) echo "usage: $0 [--packages-only|--sources-only]" >&2; exit 2 ;;
