@@ -1,0 +1,176 @@
+#!/usr/bin/env bash
+# Host end-to-end test of the network channel: hvmon's encoder (monitors/wire.c,
+# via hvmon-collect-sim) → UDP on 127.0.0.1 → hvmon-collect. Checks the JSON
+# output against what was sent, and that loss, duplicates, reordering, forgeries
+# and replays are reported (stderr and exit status); a ≥10,000-event burst
+# arrives complete or with its loss accounted exactly; syslog forwarding; bad
+# arguments and key files.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+B=${BUILD:-$top/build}
+COL=$B/tools/hvmon-collect
+SIM=$B/tools/hvmon-collect-sim
+[ -x "$COL" ] && [ -x "$SIM" ] || { echo "collect_e2e: build $COL and $SIM first (make tools)" >&2; exit 1; }
+T=$(mktemp -d /tmp/collect_e2e.XXXXXX)
+trap '[ -n "${KEEP:-}" ] || rm -rf "$T"' EXIT
+fails=0
+ok()   { echo "ok   - $*"; }
+bad()  { echo "FAIL - $*"; fails=$((fails + 1)); }
+check() { local d=$1; shift; if "$@"; then ok "$d"; else bad "$d"; fi; }
+port() { # a free UDP port on 127.0.0.1 (random, checked with ss)
+  local p
+  while :; do
+    p=$(( 20000 + RANDOM % 30000 ))
+    ss -Hlun "sport = :$p" 2>/dev/null | grep -q . || { echo $p; return; }
+  done
+}
+
+"$COL" --genkey "$T/key" 2>/dev/null
+check "genkey writes 64 hex digits" grep -Eq '^[0-9a-f]{64}$' "$T/key"
+
+# compare.py OUT EXPECT: the collector's objects minus transport members equal
+# the sender's objects (same order), every line is one JSON object starting {"event":
+cat > "$T/compare.py" <<'PY'
+import json, sys
+out = open(sys.argv[1], encoding="ascii").read().splitlines()
+exp = open(sys.argv[2], encoding="ascii").read().splitlines()
+for l in out:
+    assert l.startswith('{"event":'), l[:60]
+got = [json.loads(l) for l in out]
+want = [json.loads(l) for l in exp]
+for g in got:
+    for k in ("sender", "sender_id", "boot", "seq", "rec"):
+        assert k in g, (k, g)
+        del g[k]
+if got != want:
+    print("mismatch: got %d want %d" % (len(got), len(want)))
+    for i, (a, b) in enumerate(zip(got, want)):
+        if a != b:
+            print("first difference at", i, a, b); break
+    sys.exit(1)
+PY
+
+run_collector() { # port outfile errfile args...
+  local p=$1 o=$2 e=$3; shift 3
+  "$COL" --listen 127.0.0.1:$p --key "$T/key" --out "$o" "$@" 2>"$e" &
+  CPID=$!
+  for _ in $(seq 50); do grep -q listening "$e" 2>/dev/null && return; sleep 0.05; done
+}
+
+# --- 1. clean run: everything arrives, exit 0, output == sent -----------------
+P=$(port)
+run_collector $P "$T/o1" "$T/e1" --timeout 20 --count 2000
+"$SIM" --to 127.0.0.1:$P --key "$T/key" --events 2000 --expect "$T/x1" 2>/dev/null
+wait $CPID; rc=$?
+check "clean: exit 0 (got $rc)" test $rc = 0
+check "clean: 2000 events written" test "$(wc -l < "$T/o1")" = 2000
+check "clean: decoded objects equal the sent ones" python3 "$T/compare.py" "$T/o1" "$T/x1"
+check "clean: summary reports no loss" grep -q "lost 0 reordered 0 duplicates 0 forged 0 malformed 0 replays 0" "$T/e1"
+
+# --- 2. faults: loss, duplicate, reorder, forgeries, replay --------------------
+P=$(port)
+run_collector $P "$T/o2" "$T/e2" --timeout 4
+"$SIM" --to 127.0.0.1:$P --key "$T/key" --events 3000 --lose 5,9 --dup 3 --swap 12 \
+       --forge 12 --reboot-replay 2,7 --expect "$T/x2" --manifest "$T/m2" 2>/dev/null
+wait $CPID; rc=$?
+check "faults: exit 64+1+2+4+8=79 (got $rc)" test $rc = 79
+check "faults: gap seq 5 reported" grep -q "gap: .* seq 5..5 missing (1 datagrams)" "$T/e2"
+check "faults: gap seq 9 reported" grep -q "gap: .* seq 9..9 missing (1 datagrams)" "$T/e2"
+check "faults: duplicate seq 3 reported" grep -q "duplicate: .* seq 3 " "$T/e2"
+check "faults: reordered seq 12 reported" grep -q "reordered: .* seq 12 arrived late" "$T/e2"
+check "faults: 12 forgeries rejected" test "$(grep -c 'forged: ' "$T/e2")" = 12
+check "faults: 2 replays rejected" test "$(grep -c 'replay: .*superseded' "$T/e2")" = 2
+check "faults: summary" grep -q "lost 2 reordered 1 duplicates 1 forged 12 malformed 0 replays 2" "$T/e2"
+check "faults: output equals exactly the delivered events" python3 "$T/compare.py" "$T/o2" "$T/x2"
+lost_ev=$(awk '$3=="lost"{s+=$2} END{print s+0}' "$T/m2")
+check "faults: events out + events in lost datagrams = 3000 + 1 (after reboot)" \
+      test $(( $(wc -l < "$T/o2") + lost_ev )) = 3001
+
+# --- 3. burst of 20,000 events as fast as the sender can go --------------------
+P=$(port)
+run_collector $P "$T/o3" "$T/e3" --timeout 10 --count 20000 --quiet
+"$SIM" --to 127.0.0.1:$P --key "$T/key" --events 20000 --manifest "$T/m3" 2>/dev/null
+wait $CPID; rc=$?
+got=$(wc -l < "$T/o3")
+# every datagram the collector reports missing, from its gap lines (quiet mode
+# prints only the summary, so use the per-seq accounting instead)
+python3 - "$T/o3" "$T/m3" <<'PY' > "$T/acct3"
+import json, sys
+seen = {}
+for l in open(sys.argv[1]):
+    o = json.loads(l); seen[o["seq"]] = seen.get(o["seq"], 0) + 1
+man = [tuple(l.split()) for l in open(sys.argv[2])]
+complete = all(seen.get(int(s), 0) == int(n) for s, n, _ in man if int(s) in seen)
+missing = sum(int(n) for s, n, _ in man if int(s) not in seen)
+print(sum(seen.values()), missing, "complete" if complete else "partial")
+PY
+read -r recv miss state < "$T/acct3"
+lost=$(sed -n 's/.* lost \([0-9]*\) .*/\1/p' "$T/e3")
+echo "#   burst: rc=$rc received $recv events, $miss events in missing datagrams, collector lost=$lost datagrams"
+check "burst: every datagram whole or missing" test "$state" = complete
+check "burst: received + missing = 20000" test $((recv + miss)) = 20000
+if [ "$miss" = 0 ]; then
+  check "burst: complete, exit 0" test $rc = 0
+else
+  check "burst: loss reported (exit has bit 1)" test $(( (rc - 64) & 1 )) = 1
+fi
+
+# --- 4. sender ring drops are carried and flagged ------------------------------
+P=$(port)
+run_collector $P "$T/o4" "$T/e4" --timeout 10 --count 10
+"$SIM" --to 127.0.0.1:$P --key "$T/key" --events 10 --drops 7 2>/dev/null
+wait $CPID; rc=$?
+check "drops: exit 64+16=80 (got $rc)" test $rc = 80
+check "drops: reported on stderr" grep -q "reports 7 events dropped" "$T/e4"
+
+# --- 5. syslog forwarding (RFC 5424 over UDP) ----------------------------------
+P=$(port); S=$(port)
+cat > "$T/syslog.py" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", int(sys.argv[1]))); s.settimeout(5)
+out = open(sys.argv[2], "w")
+open(sys.argv[2] + ".ready", "w").close()
+try:
+    for _ in range(12):
+        out.write(s.recv(65536).decode("ascii") + "\n"); out.flush()
+except socket.timeout:
+    pass
+PY
+python3 "$T/syslog.py" $S "$T/sys5" &
+SPID=$!
+for _ in $(seq 200); do [ -e "$T/sys5.ready" ] && break; sleep 0.05; done
+run_collector $P "$T/o5" "$T/e5" --timeout 10 --count 12 --syslog 127.0.0.1:$S
+"$SIM" --to 127.0.0.1:$P --key "$T/key" --events 12 2>/dev/null
+wait $CPID; wait $SPID
+check "syslog: 12 messages" test "$(grep -c '^<' "$T/sys5")" = 12
+check "syslog: RFC 5424 header + JSON" grep -Eq '^<134>1 [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z 127\.0\.0\.1 hvmon 81 exec \[hvmon@32473 boot="[0-9a-f]{24}" seq="1"\] \{"event":"exec"' "$T/sys5"
+check "syslog: hang has severity warning (<132>)" grep -q '^<132>1 .* hang \[' "$T/sys5"
+
+# --- 6. bad arguments and key files --------------------------------------------
+"$COL" --key "$T/key" >/dev/null 2>"$T/e6"; rc=$?
+check "no --listen: exit 2 + message" bash -c "test $rc = 2 && grep -q 'required' '$T/e6'"
+"$COL" --listen 127.0.0.1:99999 --key "$T/key" 2>"$T/e6"; rc=$?
+check "bad port: exit 2" bash -c "test $rc = 2 && grep -q 'port must be' '$T/e6'"
+"$COL" --listen 127.0.0.1:5000 --key "$T/nonexistent" 2>"$T/e6"; rc=$?
+check "missing key file: exit 3" bash -c "test $rc = 3 && grep -q 'No such file' '$T/e6'"
+head -c 63 "$T/key" > "$T/short.key"
+"$COL" --listen 127.0.0.1:5000 --key "$T/short.key" 2>"$T/e6"; rc=$?
+check "63-digit key: exit 3" bash -c "test $rc = 3 && grep -q 'found 63' '$T/e6'"
+printf 'zz%s' "$(head -c 62 "$T/key")" > "$T/bad.key"
+"$COL" --listen 127.0.0.1:5000 --key "$T/bad.key" 2>"$T/e6"; rc=$?
+check "non-hex key: exit 3" bash -c "test $rc = 3 && grep -q 'unexpected character' '$T/e6'"
+"$COL" --listen 127.0.0.1:5000 --key "$T/key" --count abc 2>"$T/e6"; rc=$?
+check "bad --count: exit 2" test $rc = 2
+"$COL" --bogus 2>"$T/e6"; rc=$?
+check "unknown option: exit 2" test $rc = 2
+# a collector with another key rejects everything as forged
+"$COL" --genkey "$T/key2" 2>/dev/null
+P=$(port)
+"$COL" --listen 127.0.0.1:$P --key "$T/key2" --out "$T/o7" --timeout 2 2>"$T/e7" & CPID=$!
+sleep 0.3
+"$SIM" --to 127.0.0.1:$P --key "$T/key" --events 100 2>/dev/null
+wait $CPID; rc=$?
+check "wrong key: nothing written, exit 64+4 (got $rc)" bash -c "test $rc = 68 && test ! -s '$T/o7'"
+
+echo "collect_e2e: $fails failure(s)"
+[ $fails = 0 ]

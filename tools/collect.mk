@@ -1,0 +1,42 @@
+# tools/collect.mk — hvmon-collect, its test sender, wire tests and fuzzing
+# (owned by the events/network engineer). The wire protocol needs mbedTLS
+# (tools/build-mbedtls.sh → third_party/build/mbedtls-{host,hv}).
+MBEDTLS_HOST := $(TPBUILD)/mbedtls-host
+MBEDTLS_HV   := $(TPBUILD)/mbedtls-hv
+MBEDTLS_DEFS := -DMBEDTLS_CONFIG_FILE='"wire_mbedtls_config.h"'
+
+$(MBEDTLS_HOST)/libmbedcrypto.a $(MBEDTLS_HV)/libmbedcrypto.a: monitors/wire_mbedtls_config.h tools/build-mbedtls.sh
+	tools/build-mbedtls.sh
+
+WIRE_SRCS := monitors/wire.c $(EVENT_SRCS)
+
+# ring -1: wire.c with the freestanding mbedTLS
+HV_SRCS += monitors/wire.c
+HV_LIBS += $(MBEDTLS_HV)/libmbedcrypto.a
+$(BUILD)/hv/monitors/wire.o: HV_CFLAGS += -I$(MBEDTLS_HV)/include $(MBEDTLS_DEFS)
+$(BUILD)/hv/monitors/wire.o: $(MBEDTLS_HV)/libmbedcrypto.a
+
+# host objects that include mbedTLS headers
+$(BUILD)/host/monitors/wire.o: HOST_CFLAGS += -I$(MBEDTLS_HOST)/include $(MBEDTLS_DEFS)
+$(BUILD)/host/monitors/wire.o: $(MBEDTLS_HOST)/libmbedcrypto.a
+
+HOST_TOOLS += hvmon-collect hvmon-collect-sim
+hvmon-collect_SRCS := tools/hvmon-collect.c tools/hvmon-collect-track.c tools/hvmon-collect-key.c $(WIRE_SRCS)
+hvmon-collect_LIBS := $(MBEDTLS_HOST)/libmbedcrypto.a
+hvmon-collect_DEPS := $(MBEDTLS_HOST)/libmbedcrypto.a
+hvmon-collect-sim_SRCS := tools/hvmon-collect-sim.c tools/hvmon-collect-key.c $(WIRE_SRCS)
+hvmon-collect-sim_LIBS := $(MBEDTLS_HOST)/libmbedcrypto.a
+hvmon-collect-sim_DEPS := $(MBEDTLS_HOST)/libmbedcrypto.a
+
+UNIT_TESTS += test_wire
+test_wire_SRCS := tests/unit/test_wire.c tools/hvmon-collect-track.c tools/hvmon-collect-key.c $(WIRE_SRCS)
+test_wire_LIBS := $(MBEDTLS_HOST)/libmbedcrypto.a
+test_wire_DEPS := $(MBEDTLS_HOST)/libmbedcrypto.a
+
+FUZZ_TARGETS += fuzz_wire
+fuzz_wire_SRCS := tests/fuzz/fuzz_wire.c $(WIRE_SRCS) \
+	$(addprefix $(TPSRC)/mbedtls/library/,chacha20.c poly1305.c chachapoly.c platform_util.c)
+fuzz_wire_CFLAGS := -I$(MBEDTLS_HOST)/include -I$(TPSRC)/mbedtls/library $(MBEDTLS_DEFS)
+fuzz_wire_DEPS := $(MBEDTLS_HOST)/libmbedcrypto.a
+
+INTEGRATION_TESTS += tests/integration/collect_e2e.sh

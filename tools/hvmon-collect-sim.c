@@ -1,0 +1,333 @@
+/*
+ * hvmon-collect-sim — test sender for hvmon-collect: produces events with
+ * hvmon's own encoder (monitors/wire.c, the code ring -1 runs) and sends
+ * the datagrams over UDP, optionally losing, duplicating, reordering,
+ * forging and replaying some, writing what the collector must see.
+ *
+ * usage: hvmon-collect-sim --to ADDR:PORT --key FILE --events N
+ *          [--sender ID] [--lose S,S..] [--dup S,..] [--swap S,..] [--forge K]
+ *          [--reboot-replay S,..] [--drops N] [--expect FILE] [--manifest FILE]
+ *          [--pace-us U] [--bench]
+ *   --lose S      datagram with sequence S is not sent
+ *   --dup S       datagram S is sent twice
+ *   --swap S      datagram S is sent after S+1
+ *   --forge K     K forged datagrams (tampered ciphertext, header, tag, wrong
+ *                 key, truncated, garbage) are sent after the first datagram
+ *   --reboot-replay S  after everything, a new boot session sends one event,
+ *                 then datagram S of the first session is replayed
+ *   --drops N     datagram headers carry drops_total N (sender ring drops)
+ *   --expect F    JSON line of every event the collector must output
+ *                 (without sender/seq members), in send order
+ *   --manifest F  "seq nevents sent|lost" per datagram of the first session
+ *   --bench       print encoder timing (events/s, bytes/event) to stdout
+ */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "monitors/event.h"
+#include "monitors/wire.h"
+#include "tools/hvmon-collect-key.h"
+
+#define MAXLIST 64
+struct list { unsigned n; uint64_t v[MAXLIST]; };
+
+static void parse_list(const char *s, struct list *l)
+{
+	char *end;
+	while (*s) {
+		if (l->n >= MAXLIST) { fprintf(stderr, "sim: list too long\n"); exit(2); }
+		l->v[l->n++] = strtoull(s, &end, 10);
+		if (end == s) { fprintf(stderr, "sim: bad list '%s'\n", s); exit(2); }
+		s = *end == ',' ? end + 1 : end;
+	}
+}
+static int in_list(const struct list *l, uint64_t v)
+{
+	for (unsigned i = 0; i < l->n; i++) if (l->v[i] == v) return 1;
+	return 0;
+}
+
+struct dg { uint8_t *p; size_t len; unsigned nev; };
+static struct dg *dgs;
+static size_t ndg, capdg;
+static unsigned cur_nev;
+
+static void store(void *ctx, const uint8_t *d, size_t len)
+{
+	if (ndg == capdg) {
+		capdg = capdg ? capdg * 2 : 256;
+		dgs = realloc(dgs, capdg * sizeof(*dgs));
+	}
+	dgs[ndg].p = malloc(len);
+	memcpy(dgs[ndg].p, d, len);
+	dgs[ndg].len = len;
+	dgs[ndg].nev = cur_nev;
+	cur_nev = 0;
+	ndg++;
+}
+
+static const char *hostile[] = {
+	"plain", "with space", "quote\"q", "back\\slash", "nl\nline", "\x01\x1f\x7f\xff\xc3\xa9",
+	"{\"event\":\"fake\"}", "tab\there",
+};
+
+static void make_event(struct hv_event *ev, unsigned i)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->hdr.type = (uint16_t)(1 + i % (HV_EV__COUNT - 1));
+	ev->hdr.tsc = 1000000ull + i * 977ull;
+	ev->hdr.cpu = (uint16_t)(i % 2);
+	ev->hdr.monitor = HV_MON_PROC;
+	char comm[32];
+	snprintf(comm, sizeof(comm), "c%u%s", i, hostile[i % 8]);
+	if (ev->hdr.type != HV_EV_HEARTBEAT && ev->hdr.type != HV_EV_DROPS)
+		hv_event_set_task(ev, (int32_t)(100 + i), (int32_t)(100 + i - i % 3), comm, sizeof(comm));
+	switch (ev->hdr.type) {
+	case HV_EV_EXEC: {
+		char path[300];
+		ev->u.exec.ppid = (int32_t)(99 + i);
+		ev->u.exec.uid = i % 1001;
+		ev->u.exec.flags = i % 5 ? HV_EXECF_OK : 0;
+		ev->u.exec.err = i % 5 ? 0 : -2;
+		snprintf(path, sizeof(path), "/usr/bin/prog %u/%s", i, hostile[(i / 3) % 8]);
+		hv_strlcpy_bounded(ev->u.exec.filename, HV_PATH_LEN, path, sizeof(path));
+		for (unsigned a = 0; a < i % 20; a++) {
+			char arg[200];
+			memset(arg, 'a' + a, sizeof(arg));
+			snprintf(arg, 20, "arg%u-%s", a, hostile[a % 8]);
+			arg[strlen(arg)] = (a % 4 == 3) ? 'x' : '\0';  /* some args long (cut) */
+			arg[sizeof(arg) - 1] = 0;
+			hv_exec_add_arg(ev, arg, sizeof(arg));
+		}
+		break;
+	}
+	case HV_EV_FORK:
+		ev->u.fork.parent_pid = (int32_t)(100 + i);
+		ev->u.fork.child_pid = (int32_t)(200 + i);
+		ev->u.fork.kind = i & 1;
+		ev->u.fork.clone_flags = (i & 1) ? 0x3d0f00 : 0x1200011;
+		break;
+	case HV_EV_EXIT: ev->u.exit.code = (int32_t)(i % 256) - 1; break;
+	case HV_EV_HANG: case HV_EV_HANG_RECOVERED:
+		strcpy(ev->u.hang.kind, i & 1 ? "soft" : "hard");
+		ev->u.hang.vcpu = i % 2; ev->u.hang.seconds = 20 + i % 7;
+		ev->u.hang.rip = 0xffffffff81000000ull + i;
+		break;
+	case HV_EV_RET2USR:
+		ev->hdr.monitor = HV_MON_RET2USR;
+		ev->u.ret2usr.rip = 0xffffffff81234567ull; ev->u.ret2usr.user_addr = 0x400000 + i;
+		ev->u.ret2usr.how = i % 4;
+		break;
+	case HV_EV_CR4_TAMPER:
+		ev->hdr.monitor = HV_MON_RET2USR;
+		ev->u.cr4.old_cr4 = 0x3606f0; ev->u.cr4.new_cr4 = 0x2606f0; ev->u.cr4.rip = 0xffffffff81000abcull;
+		ev->u.cr4.blocked = 1;
+		break;
+	case HV_EV_KEYLOGGER:
+		ev->hdr.monitor = HV_MON_KEYLOG;
+		snprintf(ev->u.keylogger.device, HV_DEVICE_LEN, "/dev/input/event%u", i % 4);
+		ev->u.keylogger.keystrokes = i;
+		break;
+	case HV_EV_HEARTBEAT:
+		ev->hdr.monitor = HV_MON_CORE;
+		ev->u.heartbeat.uptime_ms = i * 10ull; ev->u.heartbeat.events = i; ev->u.heartbeat.drops = 0;
+		break;
+	case HV_EV_DROPS:
+		ev->hdr.monitor = HV_MON_CORE;
+		ev->u.drops.ring_cpu = 0; ev->u.drops.count = 0; ev->u.drops.total = 0;
+		break;
+	case HV_EV_INFERENCE:
+		ev->hdr.monitor = HV_MON_CORE;
+		ev->u.inference.ok = 1;
+		strcpy(ev->u.inference.kernel, "6.1.0-56-cloud-amd64");
+		snprintf(ev->u.inference.reason, HV_REASON_LEN, "profile %u %s", i, hostile[i % 8]);
+		break;
+	case HV_EV_MONITOR_STATE:
+		ev->hdr.monitor = HV_MON_HANG;
+		ev->u.monitor_state.enabled = 0;
+		strcpy(ev->u.monitor_state.reason, "no watchdog symbol found");
+		break;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "to", 1, 0, 't' }, { "key", 1, 0, 'k' }, { "events", 1, 0, 'n' },
+		{ "sender", 1, 0, 'S' }, { "lose", 1, 0, 'l' }, { "dup", 1, 0, 'd' },
+		{ "swap", 1, 0, 'w' }, { "forge", 1, 0, 'f' }, { "reboot-replay", 1, 0, 'r' },
+		{ "drops", 1, 0, 'D' }, { "expect", 1, 0, 'e' }, { "manifest", 1, 0, 'm' },
+		{ "pace-us", 1, 0, 'p' }, { "bench", 0, 0, 'b' }, { 0, 0, 0, 0 }
+	};
+	const char *to = NULL, *keyf = NULL, *expf = NULL, *manf = NULL;
+	unsigned long nevents = 0, forge = 0, pace = 0;
+	uint32_t sender = 0x51, drops = 0;
+	struct list lose = {0}, dup = {0}, swap = {0}, rr = {0};
+	int bench = 0, c;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 't': to = optarg; break;
+		case 'k': keyf = optarg; break;
+		case 'n': nevents = strtoul(optarg, NULL, 10); break;
+		case 'S': sender = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'l': parse_list(optarg, &lose); break;
+		case 'd': parse_list(optarg, &dup); break;
+		case 'w': parse_list(optarg, &swap); break;
+		case 'f': forge = strtoul(optarg, NULL, 10); break;
+		case 'r': parse_list(optarg, &rr); break;
+		case 'D': drops = (uint32_t)strtoul(optarg, NULL, 10); break;
+		case 'e': expf = optarg; break;
+		case 'm': manf = optarg; break;
+		case 'p': pace = strtoul(optarg, NULL, 10); break;
+		case 'b': bench = 1; break;
+		default: fprintf(stderr, "sim: bad option\n"); return 2;
+		}
+	}
+	if (!to || !keyf || !nevents) {
+		fprintf(stderr, "usage: hvmon-collect-sim --to ADDR:PORT --key FILE --events N [...]\n");
+		return 2;
+	}
+	uint8_t psk[32], nonce[12];
+	char err[256];
+	if (key_load(keyf, psk, err, sizeof(err))) { fprintf(stderr, "sim: %s\n", err); return 3; }
+	FILE *ur = fopen("/dev/urandom", "rb");
+	if (!ur || fread(nonce, 1, 12, ur) != 12) { perror("urandom"); return 1; }
+
+	static struct hv_wire_tx tx;
+	hv_wire_tx_init(&tx, psk, sender, nonce, store, NULL);
+	tx.drops_total = drops;
+	FILE *ef = expf ? fopen(expf, "w") : NULL;
+	static struct hv_event ev;
+	static char line[HV_EVENT_JSON_MAX];
+	/* events of datagram k must be known for the expect file: buffer lines */
+	char **lines = calloc(nevents, sizeof(char *));
+	unsigned *line_dg = calloc(nevents, sizeof(unsigned));
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (unsigned long i = 0; i < nevents; i++) {
+		make_event(&ev, (unsigned)i);
+		size_t before = ndg;
+		if (hv_wire_tx_add(&tx, &ev)) { fprintf(stderr, "sim: event %lu does not fit\n", i); return 1; }
+		(void)before;
+		cur_nev++;
+		line_dg[i] = (unsigned)ndg;   /* datagram index it will land in (flushes happen before add) */
+		if (!bench) {
+			hv_event_to_json(&ev, NULL, line, sizeof(line));
+			lines[i] = strdup(line);
+		}
+	}
+	hv_wire_tx_flush(&tx);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	/* fix nev counts: store() recorded cur_nev at flush time, but an add that
+	 * triggered a flush had already been counted; recount from line_dg */
+	for (size_t k = 0; k < ndg; k++) dgs[k].nev = 0;
+	for (unsigned long i = 0; i < nevents; i++) dgs[line_dg[i]].nev++;
+	size_t first_session = ndg;
+	unsigned long long first_bytes = tx.bytes;
+	if (bench) {
+		double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+		printf("encode+seal: %lu events in %zu datagrams, %llu bytes, %.1f bytes/event, %.0f events/s\n",
+		       nevents, ndg, (unsigned long long)tx.bytes, (double)tx.bytes / nevents, nevents / s);
+	}
+
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	char host[64];
+	const char *colon = strrchr(to, ':');
+	if (!colon || (size_t)(colon - to) >= sizeof(host)) { fprintf(stderr, "sim: bad --to\n"); return 2; }
+	memcpy(host, to, (size_t)(colon - to)); host[colon - to] = 0;
+	sa.sin_port = htons((uint16_t)atoi(colon + 1));
+	inet_pton(AF_INET, host, &sa.sin_addr);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	int sndbuf = 4 << 20;
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+#define SEND(p, l) do { if (sendto(fd, (p), (l), 0, (struct sockaddr *)&sa, sizeof(sa)) < 0) perror("sendto"); \
+		if (pace) usleep(pace); } while (0)
+
+	FILE *mf = manf ? fopen(manf, "w") : NULL;
+	size_t sent_order[1 << 16];
+	size_t nsent = 0;
+	for (size_t k = 0; k < first_session; k++) {
+		uint64_t seq = k + 1;
+		if (in_list(&swap, seq) && k + 1 < first_session) {
+			/* send S+1 first, then S */
+			uint64_t s2 = seq + 1;
+			if (!in_list(&lose, s2)) { SEND(dgs[k + 1].p, dgs[k + 1].len); if (nsent < 65536) sent_order[nsent++] = k + 1; }
+			if (!in_list(&lose, seq)) { SEND(dgs[k].p, dgs[k].len); if (nsent < 65536) sent_order[nsent++] = k; }
+			if (mf) {
+				fprintf(mf, "%llu %u %s\n", (unsigned long long)seq, dgs[k].nev, in_list(&lose, seq) ? "lost" : "sent");
+				fprintf(mf, "%llu %u %s\n", (unsigned long long)s2, dgs[k + 1].nev, in_list(&lose, s2) ? "lost" : "sent");
+			}
+			k++;
+			continue;
+		}
+		if (mf) fprintf(mf, "%llu %u %s\n", (unsigned long long)seq, dgs[k].nev, in_list(&lose, seq) ? "lost" : "sent");
+		if (in_list(&lose, seq))
+			continue;
+		SEND(dgs[k].p, dgs[k].len);
+		if (nsent < 65536) sent_order[nsent++] = k;
+		if (in_list(&dup, seq))
+			SEND(dgs[k].p, dgs[k].len);
+		if (k == 0 && forge) {
+			uint8_t f[HV_WIRE_MAX_DGRAM];
+			for (unsigned long j = 0; j < forge; j++) {
+				size_t len = dgs[0].len;
+				memcpy(f, dgs[0].p, len);
+				switch (j % 6) {
+				case 0: f[HV_WIRE_HDR_LEN + 3] ^= 0x40; break;          /* ciphertext */
+				case 1: f[24] ^= 0x80; break;                           /* header: seq */
+				case 2: f[len - 1] ^= 1; break;                         /* tag */
+				case 3: {                                               /* wrong key */
+					uint8_t k2[32]; memcpy(k2, psk, 32); k2[0] ^= 1;
+					static struct hv_wire_tx t2;
+					hv_wire_tx_init(&t2, k2, sender, nonce, NULL, NULL);
+					t2.seq = 1000 + j;
+					make_event(&ev, 7);
+					hv_wire_tx_add(&t2, &ev);
+					hv_wire_tx_flush(&t2);
+					len = HV_WIRE_HDR_LEN + t2.buf[38] + (t2.buf[39] << 8) + HV_WIRE_TAG_LEN;
+					memcpy(f, t2.buf, len);
+					break;
+				}
+				case 4: len = 30; break;                                /* truncated */
+				case 5: for (size_t b = 0; b < len; b++) f[b] = (uint8_t)rand(); break; /* garbage */
+				}
+				SEND(f, len);
+			}
+		}
+	}
+	if (mf) fclose(mf);
+	if (ef) {
+		for (size_t s = 0; s < nsent; s++) {
+			size_t k = sent_order[s];
+			for (unsigned long i = 0; i < nevents; i++)
+				if (line_dg[i] == k) fputs(lines[i], ef);
+		}
+	}
+	if (rr.n) {
+		/* reboot: new nonce, one event, then replay old datagrams */
+		uint8_t nonce2[12];
+		if (fread(nonce2, 1, 12, ur) != 12) return 1;
+		size_t before = ndg;
+		hv_wire_tx_init(&tx, psk, sender, nonce2, store, NULL);
+		make_event(&ev, 4242);
+		hv_wire_tx_add(&tx, &ev);
+		hv_wire_tx_flush(&tx);
+		SEND(dgs[before].p, dgs[before].len);
+		if (ef) { hv_event_to_json(&ev, NULL, line, sizeof(line)); fputs(line, ef); }
+		for (unsigned i = 0; i < rr.n; i++)
+			if (rr.v[i] >= 1 && rr.v[i] <= first_session)
+				SEND(dgs[rr.v[i] - 1].p, dgs[rr.v[i] - 1].len);
+	}
+	if (ef) fclose(ef);
+	fprintf(stderr, "sim: %lu events in %zu datagrams (%llu bytes) sent to %s\n", nevents, first_session,
+		first_bytes, to);
+	return 0;
+}
