@@ -1,0 +1,32 @@
+/*
+ * hvmon's console: one 16550 chosen by console= (or none), printf through
+ * newlib's vsnprintf, log levels from log=. Before console_init() output goes
+ * to the Bochs debug port 0xE9 only.
+ */
+#ifndef HVMON_VMM_CONSOLE_H
+#define HVMON_VMM_CONSOLE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmm/options.h"     /* enum hv_log_level */
+
+/* port = 16550 base, 0 = no console. Returns 0, or -1 when no UART answers there. */
+int console_init(uint16_t port, unsigned int log_level);
+uint16_t console_port(void);           /* 0 when none */
+void console_write(const char *s, size_t n);
+
+int hv_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int hv_vprintf(const char *fmt, va_list ap);
+void hv_log(unsigned int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#define pr_err(...)   hv_log(HV_LOG_ERROR, __VA_ARGS__)
+#define pr_warn(...)  hv_log(HV_LOG_WARN, __VA_ARGS__)
+#define pr_info(...)  hv_log(HV_LOG_INFO, __VA_ARGS__)
+#define pr_debug(...) hv_log(HV_LOG_DEBUG, __VA_ARGS__)
+
+/* Print and stop this CPU for good. */
+void hv_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
+
+#endif

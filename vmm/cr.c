@@ -1,0 +1,118 @@
+/*
+ * Control registers. CR0/CR4 bits that VMX fixes are owned by hvmon through
+ * the guest/host masks; the guest reads its own values from the read
+ * shadows and never sees or clears CR4.VMXE (setting it raises #GP, as on a
+ * CPU without VMX). XSETBV is checked and performed for the guest.
+ */
+#include "vmm/vcpu.h"
+#include "vmm/console.h"
+#include "arch/x86/cpu.h"
+
+uint64_t vcpu_guest_cr0(struct vcpu *v)
+{
+	uint64_t mask = vmread(VMCS_CR0_MASK);
+	return (vmread(VMCS_GUEST_CR0) & ~mask) | (vmread(VMCS_CR0_SHADOW) & mask);
+}
+
+uint64_t vcpu_guest_cr4(struct vcpu *v)
+{
+	uint64_t mask = vmread(VMCS_CR4_MASK);
+	return (vmread(VMCS_GUEST_CR4) & ~mask) | (vmread(VMCS_CR4_SHADOW) & mask);
+}
+
+static int guest_write_cr0(struct vcpu *v, uint64_t val)
+{
+	const struct vmx_caps *c = &v->vm->caps;
+	uint64_t fixed0 = c->cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG);
+	if (val >> 32 || ((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
+	    ((val & X86_CR0_NW) && !(val & X86_CR0_CD))) {
+		vcpu_inject_gp(v);
+		return HV_RESUME;
+	}
+	uint64_t old = vmread(VMCS_GUEST_CR0);
+	uint64_t efer = vmread(VMCS_GUEST_EFER);
+	/* Paging switched with EFER.LME: IA-32e mode follows (SDM 10.8.5). */
+	if ((val ^ old) & X86_CR0_PG && (efer & X86_EFER_LME)) {
+		uint32_t entry = (uint32_t)vmread(VMCS_ENTRY_CTLS);
+		if (val & X86_CR0_PG) {
+			efer |= X86_EFER_LMA;
+			entry |= ENTRY_IA32E_GUEST;
+		} else {
+			efer &= ~X86_EFER_LMA;
+			entry &= ~ENTRY_IA32E_GUEST;
+		}
+		vmwrite(VMCS_GUEST_EFER, efer);
+		vmwrite(VMCS_ENTRY_CTLS, entry);
+	}
+	vmwrite(VMCS_CR0_SHADOW, val);
+	vmwrite(VMCS_GUEST_CR0, (val | fixed0) & c->cr0_fixed1);
+	vcpu_skip_instruction(v);
+	return HV_RESUME;
+}
+
+static int guest_write_cr4(struct vcpu *v, uint64_t val)
+{
+	const struct vmx_caps *c = &v->vm->caps;
+	/* VMXE, or a bit VMX operation does not allow: #GP as the guest's CPU
+	 * (which has no VMX) would raise. */
+	if ((val & X86_CR4_VMXE) || (val & ~c->cr4_fixed1)) {
+		pr_debug("guest MOV CR4 <- %#lx refused (#GP)\n", (unsigned long)val);
+		vcpu_inject_gp(v);
+		return HV_RESUME;
+	}
+	vmwrite(VMCS_CR4_SHADOW, val);
+	vmwrite(VMCS_GUEST_CR4, val | c->cr4_fixed0 | X86_CR4_VMXE);
+	vcpu_skip_instruction(v);
+	return HV_RESUME;
+}
+
+int cr_access_exit(struct vcpu *v)
+{
+	uint64_t q = v->exit_qual;
+	unsigned int cr = q & 0xf, type = (q >> 4) & 3, reg = (q >> 8) & 0xf;
+	uint64_t val;
+
+	if (type == 0) {                                /* MOV to CR */
+		val = reg == 4 ? vmread(VMCS_GUEST_RSP) : v->regs->by_index[reg];
+		if (cr == 0)
+			return guest_write_cr0(v, val);
+		if (cr == 4)
+			return guest_write_cr4(v, val);
+	} else if (type == 2) {                         /* CLTS */
+		vmwrite(VMCS_CR0_SHADOW, vmread(VMCS_CR0_SHADOW) & ~8ULL);
+		vmwrite(VMCS_GUEST_CR0, vmread(VMCS_GUEST_CR0) & ~8ULL);
+		vcpu_skip_instruction(v);
+		return HV_RESUME;
+	} else if (type == 3) {                         /* LMSW: low 4 bits, cannot clear PE */
+		uint64_t src = (q >> 16) & 0xf;
+		uint64_t cur = vcpu_guest_cr0(v);
+		val = (cur & ~0xeULL) | (src & 0xf) | (cur & 1);
+		return guest_write_cr0(v, val);
+	}
+	pr_err("unexpected CR access: CR%u type %u reg %u\n", cr, type, reg);
+	return HV_FATAL;
+}
+
+int xsetbv_exit(struct vcpu *v)
+{
+	union guest_regs *r = v->regs;
+	uint32_t idx = (uint32_t)r->rcx;
+	uint64_t val = (r->rdx << 32) | (uint32_t)r->rax;
+	struct x86_cpuid c;
+	cpuid_count(0xd, 0, &c);
+	uint64_t supported = ((uint64_t)c.edx << 32) | c.eax;
+
+	if (idx != 0 || !(vcpu_guest_cr4(v) & X86_CR4_OSXSAVE) || !(val & 1) ||
+	    (val & ~supported) || ((val & 4) && !(val & 2)) ||
+	    ((val & 0xe0) && (val & 0xe0) != 0xe0)) {
+		vcpu_inject_gp(v);
+		return HV_RESUME;
+	}
+	if (!(read_cr4() & X86_CR4_OSXSAVE)) {      /* host without XSAVE: neither has the guest */
+		vcpu_inject_ud(v);
+		return HV_RESUME;
+	}
+	asm volatile("xsetbv" : : "a"((uint32_t)val), "d"((uint32_t)(val >> 32)), "c"(idx));
+	vcpu_skip_instruction(v);
+	return HV_RESUME;
+}

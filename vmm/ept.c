@@ -1,0 +1,167 @@
+/*
+ * The guest's EPT: every RAM and MMIO range identity-mapped (large pages
+ * where possible; WB for RAM, MTRR-derived types elsewhere) EXCEPT hvmon's
+ * own memory, which is never mapped. A guest access to hvmon memory exits
+ * with an EPT violation: it is reported and that 4 KiB guest-physical page
+ * is pointed at a sink page (0xFF-filled, hvmon-owned, holding no hvmon
+ * data), so the guest never reads or writes a single hvmon byte.
+ */
+#include <string.h>
+#include "vmm/vcpu.h"
+#include "vmm/console.h"
+#include "vmm/heap.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/layout.h"
+
+#define EPT_REPORT_MAX 32     /* detailed reports; later violations are only counted */
+
+static void *ept_page(void *ctx, uint64_t *pa)
+{
+	void *p = page_alloc();
+	if (p)
+		*pa = hv_virt_to_phys(p);
+	return p;
+}
+
+static void *ept_p2v(void *ctx, uint64_t pa)
+{
+	uint64_t base = hv_virt_to_phys(__heap_start);
+	uint64_t size = (uint64_t)(__heap_end - __heap_start);
+	if (pa < base || pa - base >= size)
+		return NULL;
+	return __heap_start + (pa - base);
+}
+
+static void mtrr_read(struct mtrr_state *m)
+{
+	static const uint32_t fixed[11] = { 0x250, 0x258, 0x259, 0x268, 0x269, 0x26a, 0x26b,
+					     0x26c, 0x26d, 0x26e, 0x26f };
+	memset(m, 0, sizeof(*m));
+	struct x86_cpuid r;
+	cpuid_count(1, 0, &r);
+	if (!(r.edx & (1u << 12)))              /* no MTRRs: everything UC by the rules */
+		return;
+	m->cap = rdmsr(IA32_MTRRCAP);
+	m->def_type = rdmsr(IA32_MTRR_DEF_TYPE);
+	if (m->cap & (1u << 8))
+		for (int i = 0; i < 11; i++)
+			m->fixed[i] = rdmsr(fixed[i]);
+	unsigned int n = m->cap & 0xff;
+	for (unsigned int i = 0; i < n && i < MTRR_MAX_VAR; i++) {
+		m->var_base[i] = rdmsr(IA32_MTRR_PHYSBASE0 + 2 * i);
+		m->var_mask[i] = rdmsr(IA32_MTRR_PHYSBASE0 + 2 * i + 1);
+	}
+	cpuid_count(0x80000000, 0, &r);
+	if (r.eax >= 0x80000008) {
+		cpuid_count(0x80000008, 0, &r);
+		m->phys_bits = r.eax & 0xff;
+	}
+}
+
+bool vm_is_hvmon_memory(const struct vm *vm, uint64_t pa, uint64_t len)
+{
+	const struct boot_info *bi = vm->bi;
+	for (uint32_t i = 0; i < bi->nr_reserved && i < BOOT_RSVD_MAX; i++) {
+		uint64_t b = bi->reserved[i].base & ~0xfffULL;
+		uint64_t e = (bi->reserved[i].base + bi->reserved[i].length + 0xfff) & ~0xfffULL;
+		if (pa < e && pa + len > b)
+			return true;
+	}
+	return false;
+}
+
+int ept_setup(struct vm *vm)
+{
+	struct mtrr_state mtrr;
+	struct ept_alloc a = { .ctx = vm, .alloc_page = ept_page, .phys_to_virt = ept_p2v };
+	int rc;
+
+	mtrr_read(&mtrr);
+	rc = ept_init(&vm->ept, &a, vm->caps.ept_caps);
+	if (rc)
+		goto fail;
+
+	uint64_t top = vm->phys_top < (4ULL << 30) ? (4ULL << 30) : vm->phys_top;
+	top = (top + EPT_PAGE_1G - 1) & ~(EPT_PAGE_1G - 1);
+	/* 1. everything, with the type the MTRRs give it (MMIO: UC/WC...) */
+	rc = ept_map_identity_mtrr(&vm->ept, 0, top, EPT_RWX, &mtrr);
+	if (rc)
+		goto fail;
+	/* 2. the guest's RAM, write-back */
+	for (uint32_t i = 0; i < vm->nr_e820; i++) {
+		const struct e820_entry *e = &vm->e820[i];
+		if (e->type != E820_TYPE_RAM)
+			continue;
+		uint64_t b = (e->addr + 0xfff) & ~0xfffULL, end = (e->addr + e->size) & ~0xfffULL;
+		if (end > b && (rc = ept_map_identity(&vm->ept, b, end - b, EPT_RWX, MT_WB)))
+			goto fail;
+	}
+	/* 3. hvmon's memory: not mapped at all */
+	const struct boot_info *bi = vm->bi;
+	for (uint32_t i = 0; i < bi->nr_reserved && i < BOOT_RSVD_MAX; i++) {
+		uint64_t b = bi->reserved[i].base & ~0xfffULL;
+		uint64_t e = (bi->reserved[i].base + bi->reserved[i].length + 0xfff) & ~0xfffULL;
+		if ((rc = ept_unmap(&vm->ept, b, e - b)))
+			goto fail;
+		pr_info("EPT: hvmon memory %#lx-%#lx (%s) not mapped\n", (unsigned long)b,
+			(unsigned long)e - 1, bi->reserved[i].what ? bi->reserved[i].what : "?");
+	}
+	vm->eptp = ept_eptp(vm->ept.pml4_pa, false);
+	vm->sink_page = page_alloc();
+	if (!vm->sink_page)
+		return -1;
+	memset(vm->sink_page, 0xff, 4096);
+	vm->sink_pa = hv_virt_to_phys(vm->sink_page);
+	pr_info("EPT: identity map 0..%#lx, %lu paging-structure pages, EPTP %#lx\n",
+		(unsigned long)top, (unsigned long)vm->ept.tables, (unsigned long)vm->eptp);
+	return 0;
+fail:
+	pr_err("EPT setup failed: %s\n", ept_strerror(rc));
+	return -1;
+}
+
+int ept_violation_exit(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	uint64_t q = v->exit_qual;
+	uint64_t gpa = vmread(VMCS_GUEST_PHYS_ADDR);
+	uint64_t page = gpa & ~0xfffULL;
+	bool hvmon = vm_is_hvmon_memory(vm, page, 4096);
+	char acc[4] = { q & 1 ? 'r' : '-', q & 2 ? 'w' : '-', q & 4 ? 'x' : '-', 0 };
+
+	vm->nr_ept_violations++;
+	if (vm->nr_ept_violations <= EPT_REPORT_MAX) {
+		if (q & (1u << 7))
+			pr_err("EPT violation: GPA %#lx linear %#lx access %s RIP %#lx%s\n",
+			       (unsigned long)gpa, (unsigned long)vmread(VMCS_GUEST_LINEAR_ADDR), acc,
+			       (unsigned long)vmread(VMCS_GUEST_RIP),
+			       hvmon ? " -> hvmon memory: access denied" : "");
+		else
+			pr_err("EPT violation: GPA %#lx (no linear address) access %s RIP %#lx%s\n",
+			       (unsigned long)gpa, acc, (unsigned long)vmread(VMCS_GUEST_RIP),
+			       hvmon ? " -> hvmon memory: access denied" : "");
+	}
+	int rc;
+	if (hvmon) {
+		rc = ept_map(&vm->ept, page, vm->sink_pa, 4096, EPT_RWX, MT_WB);
+	} else {
+		/* Outside every range mapped at boot (e.g. a 64-bit BAR above the
+		 * mapped span): identity, uncached, as the hardware would decode it. */
+		if (page >= EPT_GPA_LIMIT)
+			return HV_FATAL;
+		rc = ept_map(&vm->ept, page, page, 4096, EPT_RWX, MT_UC);
+	}
+	if (rc) {
+		pr_err("EPT update for GPA %#lx failed: %s\n", (unsigned long)gpa, ept_strerror(rc));
+		return HV_FATAL;
+	}
+	invept_global();
+	return HV_RESUME;
+}
+
+int ept_misconfig_exit(struct vcpu *v)
+{
+	pr_err("EPT misconfiguration at GPA %#lx (hvmon bug)\n",
+	       (unsigned long)vmread(VMCS_GUEST_PHYS_ADDR));
+	return HV_FATAL;
+}

@@ -1,0 +1,103 @@
+/*
+ * MSR exits. The MSR bitmap (built by vmm/policy) intercepts only what
+ * hvmon owns: the VMX capability MSRs (#GP, as without VMX),
+ * IA32_FEATURE_CONTROL (locked, VMX off) and writes to IA32_LSTAR, which
+ * are observed (registered hooks run: the inference engine starts there)
+ * and then performed.
+ */
+#include "vmm/vcpu.h"
+#include "vmm/policy.h"
+#include "vmm/console.h"
+#include "vmm/heap.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/layout.h"
+
+int msr_setup(struct vm *vm)
+{
+	vm->msr_bitmap = page_alloc();
+	if (!vm->msr_bitmap)
+		return -1;
+	vm->msr_bitmap_pa = hv_virt_to_phys(vm->msr_bitmap);
+	msr_bitmap_build(vm->msr_bitmap);
+	return 0;
+}
+
+int msr_register_lstar_hook(struct vm *vm, lstar_hook_fn fn, void *ctx)
+{
+	if (vm->nr_lstar_hooks >= HV_MAX_LSTAR_HOOKS)
+		return -1;
+	vm->lstar_hooks[vm->nr_lstar_hooks].fn = fn;
+	vm->lstar_hooks[vm->nr_lstar_hooks].ctx = ctx;
+	vm->nr_lstar_hooks++;
+	return 0;
+}
+
+int rdmsr_exit(struct vcpu *v)
+{
+	union guest_regs *r = v->regs;
+	uint32_t msr = (uint32_t)r->rcx;
+	uint64_t val = 0;
+
+	switch (msr_policy_read(msr)) {
+	case MSR_GP:
+		pr_debug("guest RDMSR %#x -> #GP (hidden)\n", msr);
+		vcpu_inject_gp(v);
+		return HV_RESUME;
+	case MSR_EMULATE:
+		if (msr == MSR_IA32_FEATURE_CONTROL) {
+			val = msr_feature_control_guest(rdmsr(IA32_FEATURE_CONTROL));
+			break;
+		}
+		vcpu_inject_gp(v);
+		return HV_RESUME;
+	case MSR_PASS:
+	case MSR_OBSERVE:
+	default:
+		if (rdmsr_safe(msr, &val)) {
+			vcpu_inject_gp(v);
+			return HV_RESUME;
+		}
+		break;
+	}
+	r->rax = (uint32_t)val;
+	r->rdx = val >> 32;
+	vcpu_skip_instruction(v);
+	return HV_RESUME;
+}
+
+int wrmsr_exit(struct vcpu *v)
+{
+	union guest_regs *r = v->regs;
+	uint32_t msr = (uint32_t)r->rcx;
+	uint64_t val = (r->rdx << 32) | (uint32_t)r->rax;
+
+	switch (msr_policy_write(msr)) {
+	case MSR_GP:
+		pr_debug("guest WRMSR %#x <- %#lx -> #GP\n", msr, (unsigned long)val);
+		vcpu_inject_gp(v);
+		return HV_RESUME;
+	case MSR_EMULATE:
+		vcpu_skip_instruction(v);       /* dropped */
+		return HV_RESUME;
+	case MSR_OBSERVE:
+		if (msr == MSR_IA32_LSTAR) {
+			v->lstar_writes++;
+			if (v->lstar_writes == 1)
+				pr_info("guest wrote IA32_LSTAR = %#lx (first write, RIP %#lx)\n",
+					(unsigned long)val, (unsigned long)vmread(VMCS_GUEST_RIP));
+			for (uint32_t i = 0; i < v->vm->nr_lstar_hooks; i++)
+				v->vm->lstar_hooks[i].fn(v, val, v->vm->lstar_hooks[i].ctx);
+		}
+		/* perform it */
+		__attribute__((fallthrough));
+	case MSR_PASS:
+	default:
+		if (wrmsr_safe(msr, val)) {
+			vcpu_inject_gp(v);
+			return HV_RESUME;
+		}
+		break;
+	}
+	vcpu_skip_instruction(v);
+	return HV_RESUME;
+}

@@ -1,0 +1,65 @@
+/* End of a run: guest power-off (stats, then the real power-off), resets. */
+#include "vmm/vcpu.h"
+#include "vmm/console.h"
+#include "vmm/heap.h"
+#include "arch/x86/cpu.h"
+
+void vm_print_exit_stats(struct vm *vm)
+{
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = vm->vcpus[i];
+		uint64_t total = 0, ticks = 0;
+		for (unsigned int r = 0; r < EXIT_REASON_MAX; r++) {
+			total += v->stats[r].count;
+			ticks += v->stats[r].ticks;
+		}
+		hv_printf("hvmon: exit statistics, vCPU %u: %lu exits, %lu TSC ticks in ring -1 handlers, "
+			  "%lu TSC ticks since first VM entry\n", v->id, (unsigned long)total,
+			  (unsigned long)ticks, (unsigned long)(rdtsc() - vm->guest_entry_tsc));
+		hv_printf("hvmon:   %-3s %-22s %12s %16s %12s\n", "nr", "reason", "count", "ticks", "ticks/exit");
+		for (unsigned int r = 0; r < EXIT_REASON_MAX; r++) {
+			const struct exit_stat *s = &v->stats[r];
+			if (!s->count)
+				continue;
+			hv_printf("hvmon:   %-3u %-22s %12lu %16lu %12lu\n", r, exit_reason_name(r),
+				  (unsigned long)s->count, (unsigned long)s->ticks,
+				  (unsigned long)(s->ticks / s->count));
+		}
+	}
+	struct heap_stats h;
+	heap_get_stats(&h);
+	hv_printf("hvmon: heap: %lu KiB of %lu KiB used (%lu pages, %lu KiB malloc arena)\n",
+		  (unsigned long)((h.pages_used * 4096 + h.sbrk_used) / 1024), (unsigned long)(h.size / 1024),
+		  (unsigned long)h.pages_used, (unsigned long)(h.sbrk_used / 1024));
+}
+
+void vm_power_off(struct vcpu *v, uint16_t port, uint32_t value, unsigned int size)
+{
+	hv_printf("\nhvmon: guest powered off (write %#x to port %#x)\n", value, port);
+	vm_print_exit_stats(v->vm);
+	hv_printf("hvmon: powering the machine off\n");
+	/* Perform the guest's own request on the hardware... */
+	if (port != 0x8900) {
+		if (size == 2)
+			outw(port, (uint16_t)value);
+		else
+			outl(port, value);
+	}
+	/* ...and Bochs's shutdown port if still running. */
+	for (const char *s = "Shutdown"; *s; s++)
+		outb(0x8900, (uint8_t)*s);
+	hv_printf("hvmon: power-off did not take effect; halting\n");
+	cpu_halt_forever();
+}
+
+void machine_reset(void)
+{
+	outb(0xcf9, 0x02);
+	outb(0xcf9, 0x06);              /* PCI reset control: hard reset */
+	for (int i = 0; i < 100000 && (inb(0x64) & 2); i++)
+		cpu_relax();
+	outb(0x64, 0xfe);               /* keyboard controller reset line */
+	struct desc_ptr null_idt = { 0, 0 };
+	asm volatile("lidt %0; int3" : : "m"(null_idt));   /* triple fault */
+	cpu_halt_forever();
+}

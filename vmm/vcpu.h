@@ -1,0 +1,153 @@
+/*
+ * struct vm (the one guest) and struct vcpu (one per guest CPU; today only
+ * the boot CPU). Per-CPU state lives here or in struct percpu, never in
+ * file-scope globals, so that more vCPUs are an addition.
+ */
+#ifndef HVMON_VMM_VCPU_H
+#define HVMON_VMM_VCPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "arch/x86/vmx.h"
+#include "arch/x86/percpu.h"
+#include "boot/boot_info.h"
+#include "vmm/e820.h"
+#include "vmm/ept_map.h"
+#include "vmm/options.h"
+
+/* Guest GPRs as arch/x86/vmx_entry.S saves them at the top of the CPU's
+ * stack; indexed by the register numbers of exit qualifications
+ * (0 = RAX ... 4 = RSP (unused: RSP is in the VMCS) ... 15 = R15). */
+union guest_regs {
+	struct {
+		uint64_t rax, rcx, rdx, rbx, rsp_unused, rbp, rsi, rdi;
+		uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	};
+	uint64_t by_index[16];
+};
+
+/* VMX capabilities and the controls derived from them (machine-wide). */
+struct vmx_caps {
+	uint64_t basic, misc, ept_vpid_cap;
+	uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+	uint32_t pin, proc, proc2, exit, entry;     /* derived control values */
+	uint32_t ept_caps;                          /* EPT_CAP_* */
+};
+
+struct exit_stat {
+	uint64_t count;
+	uint64_t ticks;          /* TSC ticks spent in ring -1 handling this reason */
+};
+
+#define HV_MAX_LSTAR_HOOKS 4
+struct vcpu;
+/* Called on the guest's WRMSR to IA32_LSTAR, before the write is performed. */
+typedef void (*lstar_hook_fn)(struct vcpu *v, uint64_t value, void *ctx);
+
+struct vm {
+	const struct boot_info *bi;
+	struct hv_options opt;
+	struct vmx_caps caps;
+	struct ept ept;
+	uint64_t eptp;
+	struct e820_entry e820[E820_MAX_ENTRIES_ZEROPAGE];   /* guest's memory map */
+	uint32_t nr_e820;
+	uint64_t phys_top;                     /* end of the highest memory-map entry */
+	/* shared bitmaps (identical for every vCPU) */
+	uint8_t *msr_bitmap;  uint64_t msr_bitmap_pa;
+	uint8_t *io_bitmap;   uint64_t io_bitmap_pa;   /* two pages: A (0-0x7fff), B */
+	/* EPT violation sink: hvmon memory accessed by the guest maps here */
+	uint8_t *sink_page;   uint64_t sink_pa;
+	uint64_t nr_ept_violations;
+	/* guest power-off */
+	uint16_t pm1a_cnt_port;                /* 0 if no ACPI */
+	uint16_t pm1b_cnt_port;
+	uint8_t bochs_shutdown_state;          /* bytes of "Shutdown" seen on 0x8900 */
+	/* hooks */
+	struct { lstar_hook_fn fn; void *ctx; } lstar_hooks[HV_MAX_LSTAR_HOOKS];
+	uint32_t nr_lstar_hooks;
+	/* guest boot */
+	uint64_t guest_boot_area;              /* GDT, boot_params, cmdline, page tables */
+	uint64_t kernel_load;
+	uint64_t guest_entry_tsc;              /* TSC at first VM entry */
+	uint32_t nr_vcpus;
+	struct vcpu *vcpus[HV_MAX_CPUS];
+};
+
+struct vcpu {
+	struct vm *vm;
+	struct percpu *cpu;
+	uint32_t id;
+	union guest_regs *regs;                /* at the top of cpu->stack */
+	void *vmcs;  uint64_t vmcs_pa;
+	bool launched;
+	/* the exit being handled */
+	uint32_t exit_reason;                  /* full field */
+	uint64_t exit_qual;
+	uint64_t exit_tsc;                     /* TSC when the handler started */
+	struct exit_stat stats[EXIT_REASON_MAX];
+	uint64_t nr_exits;
+	uint64_t lstar_writes;
+};
+
+/* Exit handlers return HV_RESUME (guest continues) or HV_FATAL. */
+#define HV_RESUME 0
+#define HV_FATAL  (-1)
+
+/* ---- helpers used by every exit handler (vmm/vmexit.c) ---- */
+void vcpu_skip_instruction(struct vcpu *v);
+void vcpu_inject_exception(struct vcpu *v, unsigned int vector, bool has_err, uint32_t err);
+static inline void vcpu_inject_ud(struct vcpu *v) { vcpu_inject_exception(v, X86_VEC_UD, false, 0); }
+static inline void vcpu_inject_gp(struct vcpu *v) { vcpu_inject_exception(v, X86_VEC_GP, true, 0); }
+
+/* Full guest state on the console (fatal paths, crash reports). */
+void vcpu_dump_state(struct vcpu *v, const char *why);
+
+/* Fatal guest event: dump, then halt or reset per on_guest_crash=. */
+void __attribute__((noreturn)) vcpu_guest_crash(struct vcpu *v, const char *why);
+
+/* ---- vmm entry points (one file each) ---- */
+/* vmm/vmx.c */
+int vmx_probe_and_derive(struct vmx_caps *caps);       /* BSP: checks + controls */
+int vmx_enable_on_cpu(struct percpu *p, const struct vmx_caps *caps);
+int vmx_instruction_exit(struct vcpu *v);
+/* vmm/vmcs.c */
+int vmcs_setup(struct vcpu *v);
+void __attribute__((noreturn)) vcpu_run(struct vcpu *v);
+void vmx_report_entry_failure(struct vcpu *v, const char *what);
+/* vmm/ept.c */
+int ept_setup(struct vm *vm);
+int ept_violation_exit(struct vcpu *v);
+int ept_misconfig_exit(struct vcpu *v);
+bool vm_is_hvmon_memory(const struct vm *vm, uint64_t pa, uint64_t len);
+/* vmm/cpuid.c */
+int cpuid_exit(struct vcpu *v);
+/* vmm/msr.c */
+int msr_setup(struct vm *vm);
+int rdmsr_exit(struct vcpu *v);
+int wrmsr_exit(struct vcpu *v);
+int msr_register_lstar_hook(struct vm *vm, lstar_hook_fn fn, void *ctx);
+/* vmm/cr.c */
+int cr_access_exit(struct vcpu *v);
+int xsetbv_exit(struct vcpu *v);
+uint64_t vcpu_guest_cr0(struct vcpu *v);   /* as the guest sees it */
+uint64_t vcpu_guest_cr4(struct vcpu *v);
+/* vmm/insn.c */
+int invd_exit(struct vcpu *v);
+int wbinvd_exit(struct vcpu *v);
+int getsec_exit(struct vcpu *v);
+/* vmm/io.c */
+int io_setup(struct vm *vm);
+int io_exit(struct vcpu *v);
+/* vmm/power.c */
+void __attribute__((noreturn)) vm_power_off(struct vcpu *v, uint16_t port, uint32_t value, unsigned size);
+void __attribute__((noreturn)) machine_reset(void);
+void vm_print_exit_stats(struct vm *vm);
+/* vmm/acpi.c */
+int acpi_find_pm1_cnt(uint64_t rsdp, uint16_t *pm1a, uint16_t *pm1b);
+/* vmm/guest_boot.c */
+int guest_boot_prepare(struct vm *vm, struct vcpu *bsp);
+/* vmm/vmexit.c */
+const char *exit_reason_name(uint32_t basic);
+
+#endif

@@ -1,0 +1,164 @@
+/*
+ * VMX bring-up: CPUID/feature-control checks, control derivation from the
+ * IA32_VMX_(TRUE_)* capability MSRs (vmm/policy), VMXON per CPU, and the
+ * guest's own VMX instructions (#UD: the guest sees a CPU without VMX).
+ */
+#include <string.h>
+#include "vmm/vcpu.h"
+#include "vmm/policy.h"
+#include "vmm/console.h"
+#include "vmm/heap.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/layout.h"
+
+static int derive(const struct vmx_caps *c, enum vmx_ctl_kind kind, uint32_t req, uint32_t opt,
+		  uint32_t *out, const char *what)
+{
+	uint64_t cap = rdmsr(vmx_ctl_msr(kind, c->basic));
+	uint32_t missing = 0;
+	if (vmx_ctl_derive(cap, req, opt, out, &missing) < 0) {
+		pr_err("VMX: this CPU lacks a required %s control: %s (capability MSR %#lx)\n",
+		       what, vmx_ctl_bit_name(kind, vmx_first_bit(missing)), (unsigned long)cap);
+		return -1;
+	}
+	uint32_t lost = opt & ~*out;
+	if (lost)
+		pr_warn("VMX: optional %s control unavailable: %s\n", what,
+			vmx_ctl_bit_name(kind, vmx_first_bit(lost)));
+	return 0;
+}
+
+int vmx_probe_and_derive(struct vmx_caps *c)
+{
+	struct x86_cpuid r;
+	cpuid_count(1, 0, &r);
+	if (!(r.ecx & (1u << 5))) {
+		pr_err("VMX: CPUID.1:ECX.VMX[bit 5] = 0: this CPU has no VT-x (or it is disabled)\n");
+		return -1;
+	}
+	uint64_t fc = rdmsr(IA32_FEATURE_CONTROL);
+	if (fc & IA32_FC_LOCK) {
+		if (!(fc & IA32_FC_VMX_OUT_SMX)) {
+			pr_err("VMX: IA32_FEATURE_CONTROL (%#lx) is locked with VMX disabled: "
+			       "enable VT-x in the firmware setup\n", (unsigned long)fc);
+			return -1;
+		}
+	}
+	memset(c, 0, sizeof(*c));
+	c->basic = rdmsr(IA32_VMX_BASIC);
+	c->misc = rdmsr(IA32_VMX_MISC);
+	c->cr0_fixed0 = rdmsr(IA32_VMX_CR0_FIXED0);
+	c->cr0_fixed1 = rdmsr(IA32_VMX_CR0_FIXED1);
+	c->cr4_fixed0 = rdmsr(IA32_VMX_CR4_FIXED0);
+	c->cr4_fixed1 = rdmsr(IA32_VMX_CR4_FIXED1);
+
+	if (((c->basic >> 50) & 0xf) != 6) {
+		pr_err("VMX: VMCS memory type is not write-back (IA32_VMX_BASIC %#lx)\n",
+		       (unsigned long)c->basic);
+		return -1;
+	}
+	if (derive(c, VMX_CTL_PIN, 0, 0, &c->pin, "pin-based") ||
+	    derive(c, VMX_CTL_PROC, PROC_USE_MSR_BITMAPS | PROC_USE_IO_BITMAPS | PROC_SECONDARY, 0,
+		   &c->proc, "processor-based"))
+		return -1;
+	uint64_t p2 = rdmsr(IA32_VMX_PROCBASED2);
+	if (!(p2 >> 32 & PROC2_EPT)) {
+		pr_err("VMX: no EPT on this CPU: hvmon needs EPT to hide its memory\n");
+		return -1;
+	}
+	if (!(p2 >> 32 & PROC2_UNRESTRICTED)) {
+		pr_err("VMX: no unrestricted guest on this CPU: hvmon needs it\n");
+		return -1;
+	}
+	if (derive(c, VMX_CTL_PROC2, PROC2_EPT | PROC2_UNRESTRICTED,
+		   PROC2_RDTSCP | PROC2_INVPCID | PROC2_XSAVES, &c->proc2, "secondary") ||
+	    derive(c, VMX_CTL_EXIT, EXIT_HOST_ADDR64 | EXIT_SAVE_EFER | EXIT_LOAD_EFER,
+		   EXIT_SAVE_PAT | EXIT_LOAD_PAT, &c->exit, "VM-exit") ||
+	    derive(c, VMX_CTL_ENTRY, ENTRY_IA32E_GUEST | ENTRY_LOAD_EFER, ENTRY_LOAD_PAT,
+		   &c->entry, "VM-entry"))
+		return -1;
+
+	c->ept_vpid_cap = rdmsr(IA32_VMX_EPT_VPID_CAP);
+	c->ept_caps = ept_caps_from_msr(c->ept_vpid_cap);
+	if (!(c->ept_caps & EPT_CAP_WALK4) || !(c->ept_caps & EPT_CAP_WB)) {
+		pr_err("VMX: EPT lacks 4-level walks or write-back paging structures (cap %#lx)\n",
+		       (unsigned long)c->ept_vpid_cap);
+		return -1;
+	}
+	pr_info("VMX: basic %#lx pin %#x proc %#x proc2 %#x exit %#x entry %#x EPT caps %#x\n",
+		(unsigned long)c->basic, c->pin, c->proc, c->proc2, c->exit, c->entry, c->ept_caps);
+	return 0;
+}
+
+int vmx_enable_on_cpu(struct percpu *p, const struct vmx_caps *c)
+{
+	uint64_t fc = rdmsr(IA32_FEATURE_CONTROL);
+	if (!(fc & IA32_FC_LOCK)) {
+		wrmsr(IA32_FEATURE_CONTROL, fc | IA32_FC_LOCK | IA32_FC_VMX_OUT_SMX);
+		pr_debug("CPU%u: IA32_FEATURE_CONTROL was unlocked (%#lx): wrote lock|VMX\n",
+			 p->cpu_id, (unsigned long)fc);
+	} else if (!(fc & IA32_FC_VMX_OUT_SMX)) {
+		pr_err("CPU%u: IA32_FEATURE_CONTROL locked with VMX off\n", p->cpu_id);
+		return -1;
+	}
+	p->vmxon_region = page_alloc();
+	if (!p->vmxon_region)
+		return -1;
+	p->vmxon_pa = hv_virt_to_phys(p->vmxon_region);
+	*(uint32_t *)p->vmxon_region = (uint32_t)(c->basic & 0x7fffffff);
+
+	write_cr0((read_cr0() | c->cr0_fixed0) & c->cr0_fixed1);
+	write_cr4((read_cr4() | c->cr4_fixed0 | X86_CR4_VMXE) & c->cr4_fixed1);
+	int rc = vmxon(p->vmxon_pa);
+	if (rc) {
+		pr_err("CPU%u: VMXON failed (%s)\n", p->cpu_id,
+		       rc == -1 ? "VMfailInvalid: bad VMXON region or already in VMX operation"
+				: "VMfailValid");
+		return -1;
+	}
+	pr_info("CPU%u: VMX root operation (VMXON region at %#lx)\n", p->cpu_id,
+		(unsigned long)p->vmxon_pa);
+	return 0;
+}
+
+/* Guest VMX instructions: #UD, as on a CPU without VMX (CPUID.VMX is hidden
+ * and CR4.VMXE can never be set by the guest). */
+int vmx_instruction_exit(struct vcpu *v)
+{
+	vcpu_inject_ud(v);
+	return HV_RESUME;
+}
+
+const char *vmx_instr_error_str(uint32_t err)
+{
+	static const char *const s[] = {
+		[1] = "VMCALL executed in VMX root operation",
+		[2] = "VMCLEAR with invalid physical address",
+		[3] = "VMCLEAR with VMXON pointer",
+		[4] = "VMLAUNCH with non-clear VMCS",
+		[5] = "VMRESUME with non-launched VMCS",
+		[6] = "VMRESUME after VMXOFF",
+		[7] = "VM entry with invalid control field(s)",
+		[8] = "VM entry with invalid host-state field(s)",
+		[9] = "VMPTRLD with invalid physical address",
+		[10] = "VMPTRLD with VMXON pointer",
+		[11] = "VMPTRLD with incorrect VMCS revision identifier",
+		[12] = "VMREAD/VMWRITE from/to unsupported VMCS component",
+		[13] = "VMWRITE to read-only VMCS component",
+		[15] = "VMXON executed in VMX root operation",
+		[16] = "VM entry with invalid executive-VMCS pointer",
+		[17] = "VM entry with non-launched executive VMCS",
+		[18] = "VM entry with executive-VMCS pointer not VMXON pointer",
+		[19] = "VMCALL with non-clear VMCS",
+		[20] = "VMCALL with invalid VM-exit control fields",
+		[22] = "VMCALL with incorrect MSEG revision identifier",
+		[23] = "VMXOFF under dual-monitor treatment of SMIs and SMM",
+		[24] = "VMCALL with invalid SMM-monitor features",
+		[25] = "VM entry with invalid VM-execution control fields in executive VMCS",
+		[26] = "VM entry with events blocked by MOV SS",
+		[28] = "invalid operand to INVEPT/INVVPID",
+	};
+	if (err < sizeof(s) / sizeof(s[0]) && s[err])
+		return s[err];
+	return "unknown VM-instruction error";
+}
