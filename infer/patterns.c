@@ -235,6 +235,11 @@ void pt_track_step(struct pctx *c, struct ptrack *t, const struct pinsn *pi)
 			t->cur &= ~(1u << pi->op[0].reg);
 		return;
 	}
+	/* A pop restores a callee-saved register in an epilogue; the code laid
+	 * out after that exit is reached from where the register still holds
+	 * current (linear walk, no CFG), so pops do not clear. */
+	if (pi->mnem == ZYDIS_MNEMONIC_POP)
+		return;
 	for (uint8_t i = 0; i < 16; i++)
 		if ((t->cur & (1u << i)) && pt_writes_reg(pi, i))
 			t->cur &= ~(1u << i);

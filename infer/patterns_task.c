@@ -16,6 +16,12 @@
  */
 #include <Zydis/Zydis.h>
 #include "infer/patterns.h"
+#ifdef PT_DEBUG
+#include <stdio.h>
+#define DBG(...) fprintf(stderr, __VA_ARGS__)
+#else
+#define DBG(...) do { } while (0)
+#endif
 
 static uint64_t handler(struct pctx *c, unsigned nr) { return nr < 512 ? c->handler[nr] : 0; }
 
@@ -168,6 +174,7 @@ static bool bfs(struct pctx *c, const uint64_t *roots, size_t nroots, int maxdep
 	while (qi < qn && qi < maxfuncs) {
 		uint64_t fn = q[qi]; int depth = d[qi]; qi++;
 		size_t n = pt_func(c, fn, c->fn_cap);
+		DBG("bfs %llx depth %d n %zu end %llx\n", (unsigned long long)fn, depth, n, n ? (unsigned long long)c->fn[n-1].va : 0ull);
 		if (m(c, n, arg))
 			return true;
 		if (depth >= maxdepth) continue;
