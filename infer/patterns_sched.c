@@ -170,8 +170,23 @@ void pt_find_pgd(struct pctx *c)
 		size_t n2 = pt_func(c, smm, 1500);
 		uint32_t nxt = 1u << PR_RSI;
 		int64_t cand[8]; size_t nc = 0;
+		uint8_t z = PR_NONE;   /* register holding 0x80000000 (__pa idiom) */
 		for (size_t i = 0; i < n2; i++) {
 			const struct pinsn *pi = &c->fn[i];
+			/* inline form: mov $0x80000000,%eZ; add PGD(%next),%rZ */
+			if (pi->mnem == ZYDIS_MNEMONIC_MOV && pi->op[0].kind == PO_REG && pi->op[1].kind == PO_IMM &&
+			    (pi->op[1].imm & 0xffffffffull) == 0x80000000ull && pi->op[0].reg < 16) {
+				z = pi->op[0].reg;
+				continue;
+			}
+			if (pi->mnem == ZYDIS_MNEMONIC_ADD && z != PR_NONE && pi->op[0].kind == PO_REG &&
+			    pi->op[0].reg == z && pi->op[1].kind == PO_MEM && pi->op[1].base < 16 &&
+			    (nxt & (1u << pi->op[1].base)) && pi->op[1].index == PR_NONE && nc < 8) {
+				DBG("  add-form %llx d=%lld\n", (unsigned long long)pi->va, (long long)pi->op[1].disp);
+				cand[nc++] = pi->op[1].disp;
+			}
+			if (z != PR_NONE && pt_writes_reg(pi, z))
+				z = PR_NONE;
 			if (pi->mnem == ZYDIS_MNEMONIC_MOV && pi->op[0].kind == PO_REG && pi->op[1].kind == PO_REG &&
 			    pi->op[0].size == 64 && pi->op[0].reg < 16 && pi->op[1].reg < 16) {
 				if (nxt & (1u << pi->op[1].reg)) nxt |= 1u << pi->op[0].reg;
