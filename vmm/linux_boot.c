@@ -41,6 +41,13 @@ int lb_parse(const void *image, uint64_t size, struct lb_image *out)
 	out->version = (uint16_t)get16(p, LB_HDR_VERSION);
 	if (out->version < LB_MIN_VERSION)
 		return LB_ERR_VERSION;
+	/* boot.rst: the header ends at 0x202 + the byte at 0x201 (the jump offset);
+	 * protocol 2.12 fields reach 0x268 (handover_offset). */
+	hdr_end = 0x202 + get8(p, LB_HDR_JUMP + 1);
+	if (hdr_end < LB_HDR_KERNEL_INFO_OFF)
+		return LB_ERR_HDR_LEN;
+	if (hdr_end > LB_HDR_END_MAX)
+		hdr_end = LB_HDR_END_MAX;
 	out->xloadflags = (uint16_t)get16(p, LB_HDR_XLOADFLAGS);
 	if (!(out->xloadflags & LB_XLF_KERNEL_64))
 		return LB_ERR_NOT_64BIT;
@@ -88,9 +95,6 @@ int lb_parse(const void *image, uint64_t size, struct lb_image *out)
 	out->initrd_addr_max = get32(p, LB_HDR_INITRD_ADDR_MAX);
 	out->above_4g_ok = (out->xloadflags & LB_XLF_CAN_BE_LOADED_ABOVE_4G) != 0;
 
-	hdr_end = 0x202 + get8(p, LB_HDR_JUMP + 1);   /* boot.rst: end of header = 0x202 + byte at 0x201 */
-	if (hdr_end > LB_HDR_END_MAX)
-		hdr_end = LB_HDR_END_MAX;
 	out->hdr_end = hdr_end;
 	return LB_OK;
 }
@@ -212,6 +216,7 @@ const char *lb_strerror(int err)
 	case LB_ERR_E820_TOO_MANY:   return "more than 128 e820 entries for boot_params";
 	case LB_ERR_NO_ROOM:         return "no free RAM for the kernel (init_size at kernel_alignment)";
 	case LB_ERR_LOAD_ADDR:       return "kernel load address not aligned to min_alignment or overflows";
+	case LB_ERR_HDR_LEN:         return "setup header shorter than boot protocol 2.12 requires (byte 0x201)";
 	default:                     return "unknown linux_boot error";
 	}
 }

@@ -105,6 +105,7 @@ enum lb_err {
 	LB_ERR_E820_TOO_MANY     = -15,  /* more than 128 e820 entries */
 	LB_ERR_NO_ROOM           = -16,  /* no free RAM for the kernel (init_size, alignment) */
 	LB_ERR_LOAD_ADDR         = -17,  /* load address not aligned / range overflows */
+	LB_ERR_HDR_LEN           = -18,  /* header length (0x202 + byte 0x201) shorter than protocol 2.12's 0x268 */
 };
 
 /* What lb_parse learned from the setup header (all values validated). */
@@ -132,7 +133,7 @@ struct lb_image {
 /*
  * lb_parse - validate a bzImage and fill @out.
  * Checks, each with its own error: size >= 0x270 (LB_ERR_TOO_SMALL), boot flag,
- * "HdrS", version >= 2.12, XLF_KERNEL_64, relocatable_kernel, kernel_alignment,
+ * "HdrS", version >= 2.12, header length >= 0x268 (LB_ERR_HDR_LEN), XLF_KERNEL_64, relocatable_kernel, kernel_alignment,
  * setup_sects (0 -> 4) within the file, syssize*16 and payload_offset+length within
  * the protected-mode part, init_size >= the protected-mode part.
  * @image may be any bytes; nothing outside [image, image + size) is read.

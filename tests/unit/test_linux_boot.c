@@ -122,6 +122,7 @@ static void test_parse_each_error(void **st)
 	make_syn(); syn[0x205] = 'T';                 expect_parse(LB_ERR_MAGIC);
 	make_syn(); w16(syn, 0x206, 0x020b);          expect_parse(LB_ERR_VERSION);
 	make_syn(); w16(syn, 0x236, 0x7e);            expect_parse(LB_ERR_NOT_64BIT);
+	make_syn(); syn[0x201] = 0x65;                expect_parse(LB_ERR_HDR_LEN);
 	make_syn(); syn[0x234] = 0;                   expect_parse(LB_ERR_NOT_RELOCATABLE);
 	make_syn(); w32(syn, 0x230, 0x300000);        expect_parse(LB_ERR_ALIGNMENT);
 	make_syn(); w32(syn, 0x230, 0);               expect_parse(LB_ERR_ALIGNMENT);
@@ -134,7 +135,7 @@ static void test_parse_each_error(void **st)
 	make_syn(); w32(syn, 0x260, 0);               expect_parse(LB_ERR_INIT_SIZE);
 	make_syn(); w32(syn, 0x260, SYN_PM - 1);      expect_parse(LB_ERR_INIT_SIZE);
 	/* every error has its own message */
-	for (int a = LB_ERR_LOAD_ADDR; a <= LB_OK; a++)
+	for (int a = LB_ERR_HDR_LEN; a <= LB_OK; a++)
 		for (int b = a + 1; b <= LB_OK; b++)
 			assert_string_not_equal(lb_strerror(a), lb_strerror(b));
 }
