@@ -332,12 +332,15 @@ bool infer_read_str(const struct infer_reader *rd, uint64_t va, char *buf, size_
 
 /* ---- image geometry ---------------------------------------------------------------- */
 
+#define SCAN_MAX (256ull << 20) /* no kernel image is larger: bounds every scan */
+
 bool infer_scan_range(const struct infer_reader *rd, const struct infer_hints *h,
 		      uint64_t *start, uint64_t *end)
 {
 	if (rd && rd->image_start && rd->image_end > rd->image_start) {
 		*start = rd->image_start;
-		*end = rd->image_end;
+		*end = rd->image_end - rd->image_start > SCAN_MAX ? rd->image_start + SCAN_MAX
+								   : rd->image_end;
 		return true;
 	}
 	if (rd && rd->text_start && rd->text_end > rd->text_start) {
@@ -374,6 +377,8 @@ size_t infer_scan(const struct infer_reader *rd, uint64_t start, uint64_t end,
 	size_t hits = 0;
 	if (!nlen || nlen > 64 || end <= start || !max_hits)
 		return 0;
+	if (end - start > SCAN_MAX)
+		end = start + SCAN_MAX;
 	const uint8_t *n = needle;
 	for (uint64_t va = start; va < end && va >= start; va += SCAN_CHUNK) {
 		size_t len = SCAN_CHUNK + nlen - 1;

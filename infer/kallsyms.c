@@ -69,6 +69,7 @@ struct ks {
 	uint32_t nsyms;
 	uint64_t offsets, relbase;
 	bool abs_percpu;
+	uint32_t budget; /* find_names candidates left (bounded time on hostile input) */
 };
 
 static bool printable_sym(uint8_t c)
@@ -258,6 +259,9 @@ static bool find_names(struct ks *k, struct cur *c)
 	/* the last group (1..256 names of <= 512 tokens each) ends before markers */
 	for (uint64_t x = (hi - 2) & ~7ull; x + 256u * 520 > hi && x > 16; x -= 8) {
 		uint32_t n, pad;
+		if (!k->budget)
+			return false;
+		k->budget--;
 		if (!infer_read_u32(k->rd, x - 8, &n) || !infer_read_u32(k->rd, x - 4, &pad))
 			continue;
 		if (pad != 0 || n == 0 || n > KS_MAX_SYMS || (n + 255) / 256 != k->nmarkers)
@@ -447,6 +451,7 @@ int infer_strategy_kallsyms(const struct infer_reader *rd, const struct infer_hi
 		return -1;
 	}
 	k->rd = rd;
+	k->budget = 1u << 22;
 	c->rd = rd;
 	infer_find_banner(rd, h, out);
 	if (!infer_scan_range(rd, h, &s, &e)) {

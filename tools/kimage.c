@@ -27,8 +27,10 @@
 
 #ifdef KIMAGE_FUZZ
 size_t kimage_max_output = 32u << 20;
+#define SEG_MAX (16ull << 20)
 #else
 size_t kimage_max_output = 1u << 30;
+#define SEG_MAX (1ull << 30)
 #endif
 
 static void seterr(char *err, size_t n, const char *fmt, ...)
@@ -453,7 +455,7 @@ static int open_elf(struct kimage *k)
 		if (le32(ph) != 1) /* PT_LOAD */
 			continue;
 		struct kimage_seg s = { le64(ph + 16), le64(ph + 40), le64(ph + 32), le64(ph + 8) };
-		if (s.off > n || s.filesz > n - s.off || s.filesz > s.memsz || s.memsz > (1ull << 32) ||
+		if (s.off > n || s.filesz > n - s.off || s.filesz > s.memsz || s.memsz > SEG_MAX ||
 		    s.va + s.memsz < s.va)
 			continue; /* skip a bogus segment rather than trust it */
 		k->segs[k->nsegs++] = s;

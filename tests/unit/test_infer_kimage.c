@@ -146,6 +146,21 @@ static size_t make_bzimage(uint8_t *b, size_t cap, enum kimage_comp c)
 	return 1024 + 0x100 + pl;
 }
 
+/* INFER_KIMAGE_SEEDS=DIR writes the generated images there (fuzz seed corpus). */
+static void save_seed(const char *name, const uint8_t *b, size_t n)
+{
+	const char *dir = getenv("INFER_KIMAGE_SEEDS");
+	if (!dir)
+		return;
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "wb");
+	if (f) {
+		fwrite(b, 1, n, f);
+		fclose(f);
+	}
+}
+
 static void check_reader(struct kimage *k)
 {
 	const struct infer_reader *rd = &k->reader;
@@ -174,6 +189,7 @@ static void test_raw_elf(void **state)
 	elf_len = make_elf(elf, sizeof(elf));
 	struct kimage k;
 	assert_int_equal(kimage_open_mem(&k, elf, elf_len), 0);
+	save_seed("elf", elf, elf_len);
 	assert_false(k.is_bzimage);
 	check_reader(&k);
 	kimage_close(&k);
@@ -191,6 +207,7 @@ static void test_bzimage_all_compressions(void **state)
 		if (r)
 			print_error("%s: %s\n", kimage_comp_name(c), k.err);
 		assert_int_equal(r, 0);
+		save_seed(kimage_comp_name(c), b, n);
 		assert_true(k.is_bzimage);
 		assert_int_equal(k.comp, c);
 		assert_true(k.elf_len >= elf_len);
