@@ -7,3 +7,8 @@ test_patterns_LIBS := $(INFER_LIB)
 
 .PHONY: zydis
 zydis: $(ZYDIS_HOST_LIB) $(ZYDIS_HV_LIB)
+
+UNIT_TESTS += test_patterns_dispatch
+test_patterns_dispatch_SRCS := tests/unit/test_patterns_dispatch.c
+test_patterns_dispatch_DEPS := $(BUILD)/host/libinfer.a $(INFER_HOST_DEPS)
+test_patterns_dispatch_LIBS := $(INFER_LIB)

@@ -1,0 +1,227 @@
+/*
+ * Unit tests for the syscall-dispatch and task-field patterns on a small
+ * hand-assembled "kernel": entry -> do_syscall_64 -> either a compare-tree
+ * dispatcher (x64_sys_call) or an indexed call through sys_call_table, plus
+ * tiny getuid/geteuid/getgid/getppid/brk handlers that read the current task
+ * through %gs (absolute and RIP-relative forms).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+#include "infer/infer.h"
+#include "infer/strategy.h"
+
+#define BASE 0xffffffff81000000ull
+#define SIZE 0x8000u
+#define CUR  0x1fb80u
+
+static uint8_t img[SIZE];
+static uint8_t arena_mem[4 << 20];
+static struct infer_profile prof;
+static size_t pc;                      /* emit position (offset in img) */
+
+static bool rd_fn(void *ctx, uint64_t va, void *buf, size_t len)
+{
+	(void)ctx;
+	if (va < BASE || va - BASE > SIZE || len > SIZE - (va - BASE))
+		return false;
+	memcpy(buf, img + (va - BASE), len);
+	return true;
+}
+
+static uint64_t here(void) { return BASE + pc; }
+static void org(size_t off) { pc = off; }
+static void b(const uint8_t *p, size_t n) { memcpy(img + pc, p, n); pc += n; }
+#define B(...) do { const uint8_t _x[] = { __VA_ARGS__ }; b(_x, sizeof(_x)); } while (0)
+static void u32(uint32_t v) { b((const uint8_t *)&v, 4); }
+static void rel32(uint64_t target) { u32((uint32_t)(target - (here() + 4))); }
+static void call(uint64_t t) { B(0xe8); rel32(t); }
+static void jmp(uint64_t t) { B(0xe9); rel32(t); }
+static void je(uint64_t t) { B(0x0f, 0x84); rel32(t); }
+static void ret(void) { B(0xc3); }
+/* mov %gs:CUR,%rax — absolute (65 48 8b 04 25) or RIP-relative (65 48 8b 05) */
+static void gs_cur_rax(bool riprel)
+{
+	if (riprel) { B(0x65, 0x48, 0x8b, 0x05); u32((uint32_t)((uint64_t)CUR - (here() + 4))); }
+	else { B(0x65, 0x48, 0x8b, 0x04, 0x25); u32(CUR); }
+}
+
+#define A(off) (BASE + (off))
+enum { O_INIT = 0x100, O_ENTRY = 0x1000, O_DO = 0x1100, O_X64 = 0x1200, O_FENTRY = 0x1300,
+       O_H0 = 0x1400, O_H1 = 0x1420, O_HNI = 0x1440, O_UID = 0x1500, O_EUID = 0x1540,
+       O_GID = 0x1580, O_PPID = 0x15c0, O_BRK = 0x1600, O_TABLE = 0x4000, O_TABLE2 = 0x6000 };
+#define NR 451
+
+static uint64_t handler_for(unsigned nr)
+{
+	switch (nr) {
+	case 0: return A(O_H0);
+	case 1: return A(O_H1);
+	case 102: return A(O_UID);
+	case 107: return A(O_EUID);
+	case 104: return A(O_GID);
+	case 110: return A(O_PPID);
+	case 12: return A(O_BRK);
+	default: return A(O_HNI);
+	}
+}
+
+static void build(bool switch_dispatch, unsigned euid_cred_off)
+{
+	memset(img, 0xcc, sizeof(img));
+	/* syscall_init: mov $0xc0000082,%ecx; mov $entry,%rax; mov %rax,%rdx; shr $32,%rdx; wrmsr */
+	org(O_INIT);
+	B(0xb9, 0x82, 0x00, 0x00, 0xc0, 0x48, 0xc7, 0xc0); u32((uint32_t)A(O_ENTRY));
+	B(0x48, 0x89, 0xc2, 0x48, 0xc1, 0xea, 0x20, 0x0f, 0x30); ret();
+	/* entry: swapgs; mov %rsp,%gs:0x6014; mov %gs:0x1fb50,%rsp; push..; mov %rsp,%rdi; call do_syscall_64 */
+	org(O_ENTRY);
+	B(0x0f, 0x01, 0xf8, 0x65, 0x48, 0x89, 0x24, 0x25, 0x14, 0x60, 0x00, 0x00);
+	B(0x65, 0x48, 0x8b, 0x24, 0x25, 0x50, 0xfb, 0x01, 0x00);
+	B(0x6a, 0x2b, 0x50, 0x57, 0x48, 0x89, 0xe7);   /* push $0x2b; push %rax; push %rdi; mov %rsp,%rdi */
+	call(A(O_DO));
+	B(0x0f, 0x0b);
+	/* do_syscall_64 */
+	org(O_DO);
+	B(0x55, 0x48, 0x89, 0xfb);                      /* push %rbp; mov %rdi,%rbx */
+	B(0x3d, 0xc2, 0x01, 0x00, 0x00);                /* cmp $0x1c2,%eax */
+	B(0x77, 0x10);                                  /* ja +0x10 */
+	if (switch_dispatch) {
+		B(0x89, 0xc6);                          /* mov %eax,%esi */
+		call(A(O_X64));
+	} else {
+		B(0x89, 0xc0);                          /* mov %eax,%eax */
+		B(0xff, 0x14, 0xc5); u32((uint32_t)A(O_TABLE));  /* call *T(,%rax,8) */
+	}
+	B(0x48, 0x89, 0x43, 0x50, 0x5d); ret();         /* mov %rax,0x50(%rbx); pop %rbp */
+	for (int i = 0; i < 16; i++) B(0x90);
+	/* x64_sys_call: call __fentry__; compare tree */
+	org(O_X64);
+	call(A(O_FENTRY));
+	static const unsigned cases[] = { 0, 1, 12, 102, 104, 107, 110 };
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		B(0x81, 0xfe); u32(cases[i]);               /* cmp $n,%esi */
+		je(handler_for(cases[i]));
+	}
+	jmp(A(O_HNI));
+	org(O_FENTRY); ret();
+	org(O_H0); call(A(O_FENTRY)); B(0x31, 0xc0); ret();
+	org(O_H1); call(A(O_FENTRY)); B(0x31, 0xc0); ret();
+	org(O_HNI); call(A(O_FENTRY)); B(0x48, 0xc7, 0xc0, 0xda, 0xff, 0xff, 0xff); ret();
+	/* getuid: cur->cred(0xb90)->uid(8); geteuid: RIP-relative %gs, euid 0x18; getgid: gid 0xc */
+	org(O_UID); call(A(O_FENTRY)); gs_cur_rax(false);
+	B(0x48, 0x8b, 0x80, 0x90, 0x0b, 0x00, 0x00, 0x8b, 0x70, 0x08); ret();
+	org(O_EUID); call(A(O_FENTRY)); gs_cur_rax(true);
+	B(0x48, 0x8b, 0x80); u32(euid_cred_off); B(0x8b, 0x70, 0x18); ret();
+	org(O_GID); call(A(O_FENTRY)); gs_cur_rax(false);
+	B(0x48, 0x8b, 0x80, 0x90, 0x0b, 0x00, 0x00, 0x8b, 0x70, 0x0c); ret();
+	/* getppid: cur->real_parent (0x980); brk: cur->mm (0x8e0) into %r15 */
+	org(O_PPID); call(A(O_FENTRY)); gs_cur_rax(true);
+	B(0x48, 0x8b, 0xb8, 0x80, 0x09, 0x00, 0x00); call(A(O_FENTRY)); ret();
+	org(O_BRK); call(A(O_FENTRY)); gs_cur_rax(false);
+	B(0x4c, 0x8b, 0xb8, 0xe0, 0x08, 0x00, 0x00); ret();
+	/* sys_call_table */
+	for (unsigned n = 0; n < NR; n++) {
+		uint64_t h = handler_for(n);
+		memcpy(img + O_TABLE + 8 * n, &h, 8);
+	}
+}
+
+static void run(void)
+{
+	struct infer_reader rd = { .read = rd_fn, .text_start = BASE, .text_end = BASE + 0x4000,
+				   .image_start = BASE, .image_end = BASE + SIZE };
+	struct infer_arena a = { arena_mem, sizeof(arena_mem), 0 };
+	memset(&prof, 0, sizeof(prof));
+	assert_true(infer_strategy_patterns(&rd, NULL, &a, &prof) >= 0);
+}
+
+#define FOUND(P, v) do { assert_true(prof.p[INFER_P_##P].found); \
+	assert_int_equal(prof.p[INFER_P_##P].value, (v)); } while (0)
+
+static void test_switch_dispatch(void **st)
+{
+	(void)st;
+	build(true, 0xb90);
+	run();
+	FOUND(ENTRY_SYSCALL_64, A(O_ENTRY));
+	FOUND(X64_SYS_CALL, A(O_X64));
+	FOUND(SYS_CALL_TABLE, A(O_TABLE));
+	FOUND(SC_READ, A(O_H0));
+	FOUND(SC_EXECVE, A(O_HNI));
+	FOUND(SC_CLONE3, A(O_HNI));
+	FOUND(PCPU_CURRENT_TASK, CUR);
+	FOUND(PCPU_TOP_OF_STACK, 0x1fb50);
+	FOUND(TASK_CRED, 0xb90);
+	FOUND(CRED_UID, 8);
+	FOUND(CRED_EUID, 0x18);
+	FOUND(CRED_GID, 0xc);
+	FOUND(TASK_REAL_PARENT, 0x980);
+	FOUND(TASK_MM, 0x8e0);
+	/* nothing in this image has copy_process/__switch_to: missing, with reasons */
+	assert_false(prof.p[INFER_P_SWITCH_TO].found);
+	assert_true(prof.p[INFER_P_SWITCH_TO].why[0] != 0);
+	assert_false(prof.p[INFER_P_TASK_PID].found);
+	assert_true(prof.p[INFER_P_TASK_PID].why[0] != 0);
+}
+
+static void test_table_dispatch(void **st)
+{
+	(void)st;
+	build(false, 0xb90);
+	run();
+	FOUND(SYS_CALL_TABLE, A(O_TABLE));
+	assert_false(prof.p[INFER_P_X64_SYS_CALL].found);
+	assert_non_null(strstr(prof.p[INFER_P_X64_SYS_CALL].why, "directly"));
+	FOUND(SC_READ, A(O_H0));
+	FOUND(SC_EXIT_GROUP, A(O_HNI));
+	FOUND(PCPU_CURRENT_TASK, CUR);
+}
+
+static void test_two_tables_are_ambiguous(void **st)
+{
+	(void)st;
+	build(true, 0xb90);
+	memcpy(img + O_TABLE2, img + O_TABLE, 8 * NR);
+	run();
+	FOUND(X64_SYS_CALL, A(O_X64));
+	assert_false(prof.p[INFER_P_SYS_CALL_TABLE].found);
+	assert_non_null(strstr(prof.p[INFER_P_SYS_CALL_TABLE].why, "2 arrays"));
+	/* the handlers still come from the switch itself */
+	FOUND(SC_READ, A(O_H0));
+}
+
+static void test_table_disagreeing_with_switch_is_rejected(void **st)
+{
+	(void)st;
+	build(true, 0xb90);
+	uint64_t other = A(O_H1);
+	memcpy(img + O_TABLE + 8 * 300, &other, 8);  /* entry 300 no longer matches */
+	run();
+	assert_false(prof.p[INFER_P_SYS_CALL_TABLE].found);
+}
+
+static void test_cred_disagreement_is_not_a_guess(void **st)
+{
+	(void)st;
+	build(true, 0xb98);                         /* geteuid reads another "cred" */
+	run();
+	assert_false(prof.p[INFER_P_TASK_CRED].found);
+	assert_false(prof.p[INFER_P_CRED_EUID].found);
+	assert_true(prof.p[INFER_P_TASK_CRED].why[0] != 0);
+	FOUND(TASK_REAL_PARENT, 0x980);             /* unaffected */
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_switch_dispatch),
+		cmocka_unit_test(test_table_dispatch),
+		cmocka_unit_test(test_two_tables_are_ambiguous),
+		cmocka_unit_test(test_table_disagreeing_with_switch_is_rejected),
+		cmocka_unit_test(test_cred_disagreement_is_not_a_guess),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
