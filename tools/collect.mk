@@ -40,3 +40,5 @@ fuzz_wire_CFLAGS := -I$(MBEDTLS_HOST)/include -I$(TPSRC)/mbedtls/library $(MBEDT
 fuzz_wire_DEPS := $(MBEDTLS_HOST)/libmbedcrypto.a
 
 INTEGRATION_TESTS += tests/integration/collect_e2e.sh
+$(BUILD)/host/tests/unit/test_wire.o: HOST_CFLAGS += -I$(MBEDTLS_HOST)/include $(MBEDTLS_DEFS)
+$(BUILD)/host/tests/unit/test_wire.o: $(MBEDTLS_HOST)/libmbedcrypto.a

@@ -7,7 +7,7 @@
  * usage: hvmon-collect-sim --to ADDR:PORT --key FILE --events N
  *          [--sender ID] [--lose S,S..] [--dup S,..] [--swap S,..] [--forge K]
  *          [--reboot-replay S,..] [--drops N] [--expect FILE] [--manifest FILE]
- *          [--pace-us U] [--bench]
+ *          [--pace-us U] [--bench] [--dump DIR]
  *   --lose S      datagram with sequence S is not sent
  *   --dup S       datagram S is sent twice
  *   --swap S      datagram S is sent after S+1
@@ -19,6 +19,7 @@
  *   --expect F    JSON line of every event the collector must output
  *                 (without sender/seq members), in send order
  *   --manifest F  "seq nevents sent|lost" per datagram of the first session
+ *   --dump DIR    write fuzz seeds (sealed datagrams, plaintext payloads)
  *   --bench       print encoder timing (events/s, bytes/event) to stdout
  */
 #define _GNU_SOURCE
@@ -165,9 +166,9 @@ int main(int argc, char **argv)
 		{ "sender", 1, 0, 'S' }, { "lose", 1, 0, 'l' }, { "dup", 1, 0, 'd' },
 		{ "swap", 1, 0, 'w' }, { "forge", 1, 0, 'f' }, { "reboot-replay", 1, 0, 'r' },
 		{ "drops", 1, 0, 'D' }, { "expect", 1, 0, 'e' }, { "manifest", 1, 0, 'm' },
-		{ "pace-us", 1, 0, 'p' }, { "bench", 0, 0, 'b' }, { 0, 0, 0, 0 }
+		{ "pace-us", 1, 0, 'p' }, { "bench", 0, 0, 'b' }, { "dump", 1, 0, 'u' }, { 0, 0, 0, 0 }
 	};
-	const char *to = NULL, *keyf = NULL, *expf = NULL, *manf = NULL;
+	const char *to = NULL, *keyf = NULL, *expf = NULL, *manf = NULL, *dumpd = NULL;
 	unsigned long nevents = 0, forge = 0, pace = 0;
 	uint32_t sender = 0x51, drops = 0;
 	struct list lose = {0}, dup = {0}, swap = {0}, rr = {0};
@@ -188,6 +189,7 @@ int main(int argc, char **argv)
 		case 'm': manf = optarg; break;
 		case 'p': pace = strtoul(optarg, NULL, 10); break;
 		case 'b': bench = 1; break;
+		case 'u': dumpd = optarg; break;
 		default: fprintf(stderr, "sim: bad option\n"); return 2;
 		}
 	}
@@ -231,6 +233,27 @@ int main(int argc, char **argv)
 	for (size_t k = 0; k < ndg; k++) dgs[k].nev = 0;
 	for (unsigned long i = 0; i < nevents; i++) dgs[line_dg[i]].nev++;
 	size_t first_session = ndg;
+	if (dumpd) {
+		/* fuzz seeds: "1"+sealed datagram, "0"+plaintext payload */
+		uint8_t bk[32], tmp[HV_WIRE_MAX_DGRAM];
+		hv_wire_derive_key(psk, nonce, bk);
+		for (size_t k = 0; k < ndg && k < 64; k++) {
+			char path[512];
+			struct hv_wire_hdr h;
+			const uint8_t *pl;
+			snprintf(path, sizeof(path), "%s/dg-%03zu", dumpd, k);
+			FILE *f = fopen(path, "wb");
+			if (!f) { perror(path); return 1; }
+			fputc(1, f); fwrite(dgs[k].p, 1, dgs[k].len, f); fclose(f);
+			memcpy(tmp, dgs[k].p, dgs[k].len);
+			if (hv_wire_open(bk, tmp, dgs[k].len, &h, &pl) == 0) {
+				snprintf(path, sizeof(path), "%s/pl-%03zu", dumpd, k);
+				f = fopen(path, "wb");
+				if (!f) { perror(path); return 1; }
+				fputc(0, f); fwrite(pl, 1, h.payload_len, f); fclose(f);
+			}
+		}
+	}
 	unsigned long long first_bytes = tx.bytes;
 	if (bench) {
 		double s = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;

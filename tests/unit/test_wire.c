@@ -1,0 +1,335 @@
+#define _GNU_SOURCE
+/* Unit tests for the wire protocol (records, sealing, opening), the
+ * collector's sequence tracking and key-file parsing. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <stdio.h>
+#include <cmocka.h>
+
+#include "monitors/event.h"
+#include "monitors/wire.h"
+#include "mbedtls/chachapoly.h"
+#include "tools/hvmon-collect-track.h"
+#include "tools/hvmon-collect-key.h"
+
+static void unhex(const char *h, uint8_t *out)
+{
+	for (size_t i = 0; h[2 * i]; i++) {
+		unsigned v;
+		sscanf(h + 2 * i, "%2x", &v);
+		out[i] = (uint8_t)v;
+	}
+}
+
+/* RFC 8439 §2.8.2: the mbedTLS build really is ChaCha20-Poly1305. */
+static void test_rfc8439_vector(void **state)
+{
+	uint8_t key[32], nonce[12], aad[12], ct[114], tag[16], exp_tag[16], exp_ct[16];
+	const char *pt = "Ladies and Gentlemen of the class of '99: If I could offer you only one tip "
+			 "for the future, sunscreen would be it.";
+	unhex("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f", key);
+	unhex("070000004041424344454647", nonce);
+	unhex("50515253c0c1c2c3c4c5c6c7", aad);
+	unhex("1ae10b594f09e26a7e902ecbd0600691", exp_tag);
+	unhex("d31a8d34648e60db7b86afbc53ef7ec2", exp_ct);
+	mbedtls_chachapoly_context ctx;
+	mbedtls_chachapoly_init(&ctx);
+	assert_int_equal(mbedtls_chachapoly_setkey(&ctx, key), 0);
+	assert_int_equal(strlen(pt), 114);
+	assert_int_equal(mbedtls_chachapoly_encrypt_and_tag(&ctx, 114, nonce, aad, 12,
+			 (const uint8_t *)pt, ct, tag), 0);
+	assert_memory_equal(ct, exp_ct, 16);
+	assert_memory_equal(tag, exp_tag, 16);
+	mbedtls_chachapoly_free(&ctx);
+}
+
+static void fill_event(struct hv_event *ev, unsigned type)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->hdr.type = (uint16_t)type;
+	ev->hdr.tsc = 0x1122334455667788ull + type;
+	ev->hdr.cpu = 3;
+	ev->hdr.monitor = HV_MON_PROC;
+	hv_event_set_task(ev, -5, 77, "comm\x7f\"x", 16);
+	switch (type) {
+	case HV_EV_EXEC:
+		ev->u.exec.ppid = 1; ev->u.exec.uid = 1000; ev->u.exec.err = -2;
+		ev->u.exec.flags = HV_EXECF_ARGV_TRUNC;
+		memset(ev->u.exec.filename, 'f', HV_PATH_LEN - 1);
+		for (int i = 0; i < 16; i++) {
+			char a[HV_ARG_LEN];
+			memset(a, 'a' + i, sizeof(a));
+			hv_exec_add_arg(ev, a, sizeof(a));
+		}
+		break;
+	case HV_EV_FORK: ev->u.fork.parent_pid = 1; ev->u.fork.child_pid = 2; ev->u.fork.kind = 1;
+		ev->u.fork.clone_flags = 0x3d0f00; break;
+	case HV_EV_EXIT: ev->u.exit.code = -1; break;
+	case HV_EV_HANG: case HV_EV_HANG_RECOVERED: strcpy(ev->u.hang.kind, "soft");
+		ev->u.hang.vcpu = 1; ev->u.hang.seconds = 22; ev->u.hang.rip = ~0ull; break;
+	case HV_EV_RET2USR: ev->u.ret2usr.rip = 1; ev->u.ret2usr.user_addr = 2; ev->u.ret2usr.how = 2; break;
+	case HV_EV_CR4_TAMPER: ev->u.cr4.old_cr4 = 1; ev->u.cr4.new_cr4 = 2; ev->u.cr4.rip = 3;
+		ev->u.cr4.blocked = 1; break;
+	case HV_EV_KEYLOGGER: memset(ev->u.keylogger.device, 'd', HV_DEVICE_LEN - 1);
+		ev->u.keylogger.keystrokes = 99; break;
+	case HV_EV_HEARTBEAT: ev->u.heartbeat.uptime_ms = 5; ev->u.heartbeat.events = 6;
+		ev->u.heartbeat.drops = 7; break;
+	case HV_EV_DROPS: ev->u.drops.ring_cpu = 1; ev->u.drops.count = 2; ev->u.drops.total = 3; break;
+	case HV_EV_INFERENCE: ev->u.inference.ok = 1; strcpy(ev->u.inference.kernel, "6.1");
+		memset(ev->u.inference.reason, 'r', HV_REASON_LEN - 1); break;
+	case HV_EV_MONITOR_STATE: ev->u.monitor_state.enabled = 1;
+		strcpy(ev->u.monitor_state.reason, "why"); break;
+	}
+}
+
+static void test_roundtrip_all_types(void **state)
+{
+	uint8_t buf[2048];
+	struct hv_event in, out;
+	char j1[HV_EVENT_JSON_MAX], j2[HV_EVENT_JSON_MAX];
+	for (unsigned t = 1; t < HV_EV__COUNT; t++) {
+		fill_event(&in, t);
+		size_t n = hv_wire_encode_event(&in, buf, sizeof(buf));
+		assert_true(n > HV_WIRE_REC_HDR_LEN);
+		assert_true(n <= HV_WIRE_MAX_PAYLOAD);     /* every record fits a datagram */
+		size_t used = 0;
+		assert_int_equal(hv_wire_decode_event(buf, n, &out, &used), 0);
+		assert_int_equal(used, n);
+		assert_true(hv_event_to_json(&in, NULL, j1, sizeof(j1)) > 0);
+		assert_true(hv_event_to_json(&out, NULL, j2, sizeof(j2)) > 0);
+		assert_string_equal(j1, j2);
+		/* every strict prefix is rejected, never accepted as an event */
+		for (size_t k = 0; k < n; k++) {
+			int rc = hv_wire_decode_event(buf, k, &out, &used);
+			assert_int_equal(rc, HV_WIRE_E_RECORD);
+		}
+		/* too small an output buffer: 0, no overrun */
+		memset(buf, 0xEE, sizeof(buf));
+		assert_int_equal(hv_wire_encode_event(&in, buf, n - 1), 0);
+		assert_int_equal(buf[n - 1], 0xEE);
+	}
+	/* worst case exec record size */
+	fill_event(&in, HV_EV_EXEC);
+	size_t n = hv_wire_encode_event(&in, buf, sizeof(buf));
+	printf("# max exec record: %zu bytes (payload max %d)\n", n, HV_WIRE_MAX_PAYLOAD);
+	assert_int_equal(in.u.exec.argc, 6);
+}
+
+static void test_decode_rejects(void **state)
+{
+	struct hv_event ev;
+	size_t used;
+	uint8_t buf[256];
+	fill_event(&ev, HV_EV_KEYLOGGER);
+	size_t n = hv_wire_encode_event(&ev, buf, sizeof(buf));
+	/* body: tsc8 cpu2 flags2 pid4 tgid4 comm(1+len) device(1+len) ... */
+	size_t comm_len_at = HV_WIRE_REC_HDR_LEN + 8 + 2 + 2 + 4 + 4;
+	uint8_t save = buf[comm_len_at];
+	buf[comm_len_at] = HV_COMM_LEN;           /* string as long as the field: rejected */
+	assert_int_equal(hv_wire_decode_event(buf, n, &ev, &used), HV_WIRE_E_RECORD);
+	buf[comm_len_at] = save;
+	buf[comm_len_at + 2] = 0;                 /* embedded NUL */
+	assert_int_equal(hv_wire_decode_event(buf, n, &ev, &used), HV_WIRE_E_RECORD);
+	buf[comm_len_at + 2] = 'o';
+	assert_int_equal(hv_wire_decode_event(buf, n, &ev, &used), 0);
+	buf[HV_WIRE_REC_HDR_LEN + 10] = 0x80;     /* unknown header flag */
+	assert_int_equal(hv_wire_decode_event(buf, n, &ev, &used), HV_WIRE_E_RECORD);
+	/* body length larger than the buffer */
+	uint8_t rec[8] = { HV_EV_EXIT, 1, 200, 0 };
+	assert_int_equal(hv_wire_decode_event(rec, sizeof(rec), &ev, &used), HV_WIRE_E_RECORD);
+	/* unknown type: skipped by its length */
+	uint8_t unk[8] = { 200, 1, 4, 0, 1, 2, 3, 4 };
+	assert_int_equal(hv_wire_decode_event(unk, sizeof(unk), &ev, &used), 1);
+	assert_int_equal(used, 8);
+	/* exec with argc 17 */
+	fill_event(&ev, HV_EV_EXEC);
+	memset(&ev.u.exec, 0, sizeof(ev.u.exec));
+	uint8_t eb[512];
+	n = hv_wire_encode_event(&ev, eb, sizeof(eb));
+	/* argc is the last byte (no args, empty filename) */
+	assert_int_equal(eb[n - 1], 0);
+	eb[n - 1] = 17;
+	assert_int_equal(hv_wire_decode_event(eb, n, &ev, &used), HV_WIRE_E_RECORD);
+	/* fork kind out of range */
+	fill_event(&ev, HV_EV_FORK);
+	n = hv_wire_encode_event(&ev, eb, sizeof(eb));
+	eb[n - 9] = 2;
+	assert_int_equal(hv_wire_decode_event(eb, n, &ev, &used), HV_WIRE_E_RECORD);
+}
+
+static uint8_t sent[64][HV_WIRE_MAX_DGRAM];
+static size_t sent_len[64];
+static unsigned nsent;
+static void capture(void *ctx, const uint8_t *d, size_t len)
+{
+	assert_true(len <= HV_WIRE_MAX_DGRAM);
+	memcpy(sent[nsent], d, len);
+	sent_len[nsent++] = len;
+}
+
+static const uint8_t psk[32] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
+static const uint8_t nonce[12] = { 0xa, 0xb, 0xc };
+
+static void test_seal_open(void **state)
+{
+	static struct hv_wire_tx tx;
+	struct hv_event ev;
+	struct hv_wire_hdr h;
+	const uint8_t *pl;
+	uint8_t key[32], d[HV_WIRE_MAX_DGRAM];
+
+	nsent = 0;
+	assert_int_equal(hv_wire_tx_init(&tx, psk, 0x1234, nonce, capture, NULL), 0);
+	for (int i = 0; i < 10; i++) {
+		fill_event(&ev, HV_EV_EXEC);                 /* ~1 KB each: one per datagram */
+		assert_int_equal(hv_wire_tx_add(&tx, &ev), 0);
+	}
+	assert_int_equal(hv_wire_tx_flush(&tx), 0);
+	assert_int_equal(hv_wire_tx_flush(&tx), 0);          /* empty: nothing sent */
+	assert_int_equal(nsent, 10);
+	assert_int_equal(tx.seq, 10);
+	hv_wire_derive_key(psk, nonce, key);
+	for (unsigned k = 0; k < nsent; k++) {
+		memcpy(d, sent[k], sent_len[k]);
+		assert_int_equal(hv_wire_open(key, d, sent_len[k], &h, &pl), 0);
+		assert_int_equal(h.seq, k + 1);
+		assert_int_equal(h.sender, 0x1234);
+		assert_int_equal(h.nrec, 1);
+		assert_memory_equal(h.boot_nonce, nonce, 12);
+	}
+	/* payload is encrypted: the filename bytes do not appear in clear */
+	assert_null(memmem(sent[0], sent_len[0], "ffffffffffffffff", 16));
+	/* any single bit flipped anywhere: rejected */
+	for (size_t i = 0; i < sent_len[0]; i++) {
+		memcpy(d, sent[0], sent_len[0]);
+		d[i] ^= 0x01;
+		assert_int_not_equal(hv_wire_open(key, d, sent_len[0], &h, &pl), 0);
+	}
+	/* truncated / extended */
+	memcpy(d, sent[0], sent_len[0]);
+	assert_int_equal(hv_wire_open(key, d, sent_len[0] - 1, &h, &pl), HV_WIRE_E_LENGTH);
+	assert_int_equal(hv_wire_open(key, d, 20, &h, &pl), HV_WIRE_E_SHORT);
+	/* wrong key / other boot's key */
+	uint8_t other[12] = { 0xa, 0xb, 0xd }, key2[32];
+	hv_wire_derive_key(psk, other, key2);
+	assert_memory_not_equal(key, key2, 32);
+	assert_int_equal(hv_wire_open(key2, d, sent_len[0], &h, &pl), HV_WIRE_E_AUTH);
+	d[4] = 2;
+	assert_int_equal(hv_wire_parse_header(d, sent_len[0], &h), HV_WIRE_E_VERSION);
+	d[0] = 'X';
+	assert_int_equal(hv_wire_parse_header(d, sent_len[0], &h), HV_WIRE_E_MAGIC);
+}
+
+static void test_batching(void **state)
+{
+	static struct hv_wire_tx tx;
+	struct hv_event ev;
+	nsent = 0;
+	hv_wire_tx_init(&tx, psk, 1, nonce, capture, NULL);
+	for (int i = 0; i < 200; i++) {
+		fill_event(&ev, HV_EV_EXIT);
+		ev.u.exit.code = i;
+		hv_wire_tx_add(&tx, &ev);
+	}
+	hv_wire_tx_flush(&tx);
+	/* exit records are ~40 bytes: many per datagram, none lost */
+	assert_true(nsent >= 5 && nsent < 10);
+	uint8_t key[32];
+	hv_wire_derive_key(psk, nonce, key);
+	int next = 0;
+	for (unsigned k = 0; k < nsent; k++) {
+		struct hv_wire_hdr h;
+		const uint8_t *pl;
+		assert_int_equal(hv_wire_open(key, sent[k], sent_len[k], &h, &pl), 0);
+		size_t off = 0, used;
+		for (unsigned r = 0; r < h.nrec; r++) {
+			assert_int_equal(hv_wire_decode_event(pl + off, h.payload_len - off, &ev, &used), 0);
+			assert_int_equal(ev.u.exit.code, next++);
+			off += used;
+		}
+		assert_int_equal(off, h.payload_len);
+	}
+	assert_int_equal(next, 200);
+	assert_int_equal(tx.events, 200);
+}
+
+static struct hv_wire_hdr H(uint32_t sender, uint8_t n0, uint64_t seq)
+{
+	struct hv_wire_hdr h;
+	memset(&h, 0, sizeof(h));
+	h.sender = sender;
+	h.boot_nonce[0] = n0;
+	h.seq = seq;
+	return h;
+}
+
+static void test_track(void **state)
+{
+	static struct track t;
+	struct track_session *s;
+	uint64_t gf, gl;
+	struct hv_wire_hdr h;
+	memset(&t, 0, sizeof(t));
+	h = H(1, 1, 1); assert_int_equal(track_datagram(&t, &h, &s, &gf, &gl), TRACK_NEW); assert_int_equal(gl, 0);
+	h = H(1, 1, 2); assert_int_equal(track_datagram(&t, &h, &s, &gf, &gl), TRACK_NEW);
+	h = H(1, 1, 5); assert_int_equal(track_datagram(&t, &h, &s, &gf, &gl), TRACK_NEW);
+	assert_int_equal(gf, 3); assert_int_equal(gl, 2); assert_int_equal(s->missing, 2);
+	h = H(1, 1, 4); assert_int_equal(track_datagram(&t, &h, &s, &gf, &gl), TRACK_LATE);
+	assert_int_equal(s->missing, 1);
+	h = H(1, 1, 4); assert_int_equal(track_datagram(&t, &h, &s, &gf, &gl), TRACK_DUPLICATE);
+	h = H(1, 1, 5); assert_int_equal(track_datagram(&t, &h, &s, &gf, &gl), TRACK_DUPLICATE);
+	h = H(1, 1, 0); assert_int_equal(track_datagram(&t, &h, &s, &gf, &gl), TRACK_REPLAY);
+	/* jump far ahead: the old ones fall out of the window → replay */
+	h = H(1, 1, 5 + TRACK_WINDOW + 10); assert_int_equal(track_datagram(&t, &h, &s, &gf, &gl), TRACK_NEW);
+	assert_int_equal(gl, TRACK_WINDOW + 9);
+	h = H(1, 1, 3); assert_int_equal(track_datagram(&t, &h, &s, &gf, &gl), TRACK_REPLAY);
+	/* another sender is independent; a first datagram with seq 3 means 1,2 lost */
+	h = H(2, 1, 3); assert_int_equal(track_datagram(&t, &h, &s, &gf, &gl), TRACK_NEW);
+	assert_int_equal(gf, 1); assert_int_equal(gl, 2);
+	/* sender 1 reboots: its old session is superseded */
+	h = H(1, 9, 1); assert_int_equal(track_datagram(&t, &h, &s, &gf, &gl), TRACK_NEW);
+	h = H(1, 1, 6 + TRACK_WINDOW + 10); assert_int_equal(track_datagram(&t, &h, &s, &gf, &gl), TRACK_REPLAY);
+	assert_true(s->superseded);
+	/* many sessions: table recycles the least recently used, never crashes */
+	for (uint32_t i = 0; i < 3 * TRACK_SESSIONS; i++) {
+		h = H(100 + i, 1, 1);
+		assert_int_equal(track_datagram(&t, &h, &s, &gf, &gl), TRACK_NEW);
+	}
+}
+
+static void test_key_parse(void **state)
+{
+	uint8_t k[32];
+	char err[128];
+	const char *good = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1F";
+	assert_int_equal(key_parse(good, strlen(good), k, err, sizeof(err)), 0);
+	assert_int_equal(k[0], 0); assert_int_equal(k[10], 10); assert_int_equal(k[31], 0x1f);
+	char ws[80];
+	snprintf(ws, sizeof(ws), "  %s\r\n", good);
+	assert_int_equal(key_parse(ws, strlen(ws), k, err, sizeof(err)), 0);
+	assert_int_equal(key_parse(good, 63, k, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "found 63"));
+	snprintf(ws, sizeof(ws), "%sff", good);
+	assert_int_equal(key_parse(ws, strlen(ws), k, err, sizeof(err)), -1);
+	snprintf(ws, sizeof(ws), "%s x", good);
+	assert_int_equal(key_parse(ws, strlen(ws), k, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "unexpected character"));
+	assert_int_equal(key_parse("", 0, k, err, sizeof(err)), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_rfc8439_vector),
+		cmocka_unit_test(test_roundtrip_all_types),
+		cmocka_unit_test(test_decode_rejects),
+		cmocka_unit_test(test_seal_open),
+		cmocka_unit_test(test_batching),
+		cmocka_unit_test(test_track),
+		cmocka_unit_test(test_key_parse),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
