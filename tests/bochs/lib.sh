@@ -1,0 +1,162 @@
+# tests/bochs/lib.sh — helpers for Bochs scenario scripts. Source it:
+#   . "$(dirname "$0")/../bochs/lib.sh"
+#
+# Functions (all fail the script with a readable message + log tails on error):
+#   hv_fixture_kernel [cloud|generic|6.12|PKG]     print the guest bzImage path (fetches if needed)
+#   hv_fixture_initrd SCENARIO [fixtures opts...]  build an initramfs for SCENARIO; print its path
+#   hv_iso NAME [mkiso.sh args...]                 build build/iso/NAME.iso; print its path
+#   hv_boot NAME [--bare] [--kernel K] [--initrd I] [--scenario S] [--hv-opts O] [--cmdline C]
+#           [--modules "a.ko b.ko"] [--kmods "evdev"] [run.sh args...]
+#                                                  build ISO + run Bochs; sets RUN_DIR, RUN_STATUS
+#                                                  (stops on guest power-off; fails fast on panics)
+#   hv_run NAME [run.sh args...]                   run.sh wrapper; sets RUN_DIR, RUN_STATUS
+#   assert_marker LOG REGEX [WHAT]                 LOG: guest|hvmon|e9|bochs (of the last run)
+#   assert_no_marker LOG REGEX [WHAT]
+#   assert_status STATUS...                        the run ended with one of these statuses
+#   marker_value LOG REGEX                         print the first line matching REGEX
+#   wait_marker FILE REGEX SECONDS                 poll a file until REGEX appears (0) or timeout (1)
+#   json_events LOG [EVENT]                        print the JSON lines {"event":...} (optionally
+#                                                  only those with "event":"EVENT"), one per line
+#   hv_fail MESSAGE                                print MESSAGE and the tails of the run's logs; exit 1
+#   hv_pass MESSAGE                                print "PASS: MESSAGE"; exit 0
+#
+# Environment: HV_KERNEL / HV_INITRD override the guest of hv_boot (make test-boot KERNEL= INITRD=);
+# HV_TIMEOUT (default 600) bounds each Bochs run; HV_TAIL (default 25) log lines shown on failure.
+
+HV_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+HV_BOCHS="$HV_TOP/tests/bochs"
+RUN_DIR=""
+RUN_STATUS=""
+: "${HV_TIMEOUT:=600}"
+: "${HV_TAIL:=25}"
+# Guest markers that end a run early as a failure (the guest is gone; waiting is pointless).
+HV_GUEST_FATAL='Kernel panic|BUG: unable to handle|general protection fault:|Kernel Offset:.*panic|HVMON-GUEST: poweroff failed'
+
+_hv_log() { case $1 in guest|hvmon|e9|bochs) echo "$RUN_DIR/$1.log" ;; *) echo "$1" ;; esac; }
+
+hv_fail() {
+  echo "FAIL: $*" >&2
+  if [ -n "$RUN_DIR" ] && [ -d "$RUN_DIR" ]; then
+    [ -f "$RUN_DIR/result" ] && echo "--- run: $(tr '\n' ' ' < "$RUN_DIR/result")" >&2
+    local l
+    for l in hvmon guest e9; do
+      [ -s "$RUN_DIR/$l.log" ] || continue
+      echo "--- last $HV_TAIL lines of $RUN_DIR/$l.log:" >&2
+      tr -d '\000\r' < "$RUN_DIR/$l.log" | grep -av '^ALSA\|^[0-9]*i\[' | tail -n "$HV_TAIL" >&2
+    done
+  fi
+  exit 1
+}
+
+hv_pass() { echo "PASS: $*"; exit 0; }
+
+hv_fixture_kernel() {
+  if [ -n "${HV_KERNEL:-}" ]; then
+    [ -f "$HV_KERNEL" ] || hv_fail "KERNEL=$HV_KERNEL does not exist"
+    echo "$HV_KERNEL"; return
+  fi
+  "$HV_TOP/tests/fixtures.sh" kernel "${1:-cloud}" || hv_fail "guest kernel fixture '${1:-cloud}' unavailable"
+}
+
+hv_fixture_initrd() {
+  local s=$1; shift
+  "$HV_TOP/tests/fixtures.sh" initramfs -s "$s" "$@" || hv_fail "initramfs for scenario '$s' failed"
+}
+
+hv_iso() {
+  local name=$1; shift
+  "$HV_BOCHS/mkiso.sh" -o "$HV_TOP/build/iso/$name.iso" "$@" >/dev/null || hv_fail "mkiso $name failed"
+  echo "$HV_TOP/build/iso/$name.iso"
+}
+
+hv_run() {
+  local name=$1; shift
+  RUN_DIR="$HV_TOP/build/runs/$name"
+  local rc=0
+  "$HV_BOCHS/run.sh" --name "$name" "$@" || rc=$?
+  RUN_STATUS=$(sed -n 's/^status=//p' "$RUN_DIR/result" 2>/dev/null || true)
+  [ "$rc" = 2 ] && hv_fail "run.sh setup error for $name"
+  return 0
+}
+
+hv_boot() {
+  local name=$1; shift
+  local bare="" kernel="" initrd="" scenario=boot hvopts="" cmdline="" mods="" kmods="" kflavour=cloud
+  local rest=() fx=()
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --bare) bare=--bare; shift ;;
+      --kernel) kernel=$2; shift 2 ;;
+      --flavour) kflavour=$2; shift 2 ;;
+      --initrd) initrd=$2; shift 2 ;;
+      --scenario) scenario=$2; shift 2 ;;
+      --hv-opts) hvopts=$2; shift 2 ;;
+      --cmdline) cmdline=$2; shift 2 ;;
+      --modules) mods=$2; shift 2 ;;
+      --kmods) kmods=$2; shift 2 ;;
+      *) rest+=("$1"); shift ;;
+    esac
+  done
+  [ -n "$kernel" ] || kernel=$(hv_fixture_kernel "$kflavour") || exit 1
+  if [ -z "$initrd" ]; then
+    initrd=${HV_INITRD:-}
+    if [ -z "$initrd" ]; then
+      local m; for m in $mods; do fx+=(-m "$m"); done
+      for m in $kmods; do fx+=(-k "$m"); done
+      [ -n "$kmods" ] && fx+=(--kernel "$kflavour")
+      initrd=$(hv_fixture_initrd "$scenario" -o "$HV_TOP/build/initramfs/$name.cpio.gz" ${fx[@]+"${fx[@]}"}) || exit 1
+    fi
+  fi
+  local isoargs=(--kernel "$kernel" --initrd "$initrd")
+  [ -n "$bare" ] && isoargs+=(--bare)
+  [ -n "$hvopts" ] && isoargs+=(--hv-opts "$hvopts")
+  [ -n "$cmdline" ] && isoargs+=(--cmdline "$cmdline")
+  local iso; iso=$(hv_iso "$name" "${isoargs[@]}") || exit 1
+  hv_run "$name" --iso "$iso" --timeout "$HV_TIMEOUT" --fail-on "guest:$HV_GUEST_FATAL" \
+    ${rest[@]+"${rest[@]}"}
+}
+
+marker_value() {
+  local f; f=$(_hv_log "$1")
+  tr -d '\000\r' < "$f" 2>/dev/null | grep -aE -m1 -- "$2"
+}
+
+assert_marker() {
+  local f; f=$(_hv_log "$1")
+  tr -d '\000\r' < "$f" 2>/dev/null | grep -aEq -- "$2" || hv_fail "${3:-expected /$2/ in $1 log}"
+}
+
+assert_no_marker() {
+  local f; f=$(_hv_log "$1")
+  if tr -d '\000\r' < "$f" 2>/dev/null | grep -aEq -- "$2"; then
+    hv_fail "${3:-unexpected /$2/ in $1 log}: $(tr -d '\000\r' < "$f" | grep -aE -m1 -- "$2")"
+  fi
+}
+
+assert_status() {
+  local s
+  for s in "$@"; do [ "$RUN_STATUS" = "$s" ] && return 0; done
+  hv_fail "run ended with status '$RUN_STATUS', expected one of: $*"
+}
+
+wait_marker() {
+  local f=$1 re=$2 secs=$3 end
+  end=$(( $(date +%s) + secs ))
+  while [ "$(date +%s)" -le "$end" ]; do
+    [ -f "$f" ] && tr -d '\000\r' < "$f" | grep -aEq -- "$re" && return 0
+    sleep 0.5
+  done
+  return 1
+}
+
+json_events() {
+  local f; f=$(_hv_log "$1")
+  local lines
+  lines=$(tr -d '\000\r' < "$f" 2>/dev/null | grep -ao '{"event":.*}' || true)
+  if [ -n "${2:-}" ]; then
+    printf '%s\n' "$lines" | grep -F "\"event\":\"$2\"" || true
+  else
+    [ -n "$lines" ] && printf '%s\n' "$lines"
+  fi
+  return 0
+}

@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# Guest fixtures for hvmon's tests: pinned Debian kernels, kernel headers for out-of-tree
+# test modules, and a busybox initramfs that runs a scenario and powers off.
+#
+# Usage:
+#   tests/fixtures.sh list                      pinned kernel packages (first = default)
+#   tests/fixtures.sh kernel [PKG|ALIAS]        fetch+extract; print the bzImage path
+#   tests/fixtures.sh kernel-root [PKG|ALIAS]   print the extracted package root (lib/modules/...)
+#   tests/fixtures.sh headers                   fetch+extract linux-headers for the default kernel;
+#                                               print the kbuild dir (make -C DIR M=... modules)
+#   tests/fixtures.sh initramfs [options]       build an initramfs; print its path
+#       -s, --scenario NAME   default scenario (tests/guest/scenarios/NAME.sh; default: boot). All
+#                             scenarios are in the image; `scenario=NAME` on the guest cmdline overrides.
+#       -m, --module FILE.ko  add an out-of-tree module as /modules/<name>.ko (repeatable;
+#                             loaded at boot in the given order unless --no-load)
+#       -k, --kmod NAME       add module NAME (e.g. evdev) from the kernel package (repeatable)
+#       --kernel PKG|ALIAS    kernel whose modules -k takes (default: default kernel)
+#       --no-load             copy modules but do not insmod them at boot
+#       -o FILE               output (default build/initramfs/<scenario>.cpio.gz)
+#   tests/fixtures.sh all                       fetch every pinned kernel and the headers
+#
+# ALIAS: cloud (default) = linux-image-6.1.0-56-cloud-amd64-unsigned,
+#        generic = linux-image-6.1.0-56-amd64-unsigned,
+#        6.12 = linux-image-6.12.117+deb12-cloud-amd64-unsigned
+#
+# Guest console protocol (COM1/ttyS0), written by /init:
+#   HVMON-GUEST: userspace reached uptime=<s>     first line from userspace
+#   HVMON-GUEST: insmod <name> rc=<n>             per module loaded at boot
+#   HVMON-GUEST: scenario <name> start
+#   HVMON-GUEST: scenario <name> exit=<rc>        scenario script finished (rc 0 = its checks passed)
+#   HVMON-GUEST: powering off
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cache="$top/cache"
+debs="$cache/debs"
+
+PINNED=(
+  linux-image-6.1.0-56-cloud-amd64-unsigned
+  linux-image-6.1.0-56-amd64-unsigned
+  linux-image-6.12.117+deb12-cloud-amd64-unsigned
+)
+HEADERS_PKGS=(linux-headers-6.1.0-56-cloud-amd64 linux-headers-6.1.0-56-common linux-kbuild-6.1)
+KVER_DEFAULT=6.1.0-56-cloud-amd64
+
+log() { printf 'fixtures: %s\n' "$*" >&2; }
+die() { printf 'fixtures: ERROR: %s\n' "$*" >&2; exit 1; }
+
+resolve() {
+  case ${1:-cloud} in
+    cloud|default) echo "${PINNED[0]}" ;;
+    generic|amd64) echo "${PINNED[1]}" ;;
+    6.12|612) echo "${PINNED[2]}" ;;
+    linux-*) echo "$1" ;;
+    *) die "unknown kernel '$1' (use cloud, generic, 6.12 or a package name)" ;;
+  esac
+}
+
+# newest_like PKG: newest package in the archive with the same name shape (ABI number varies).
+newest_like() {
+  local pat
+  pat=$(printf '%s' "$1" | sed -E 's/\+/\\+/g; s/-6\.1\.0-[0-9]+-/-6.1.0-[0-9]+-/;
+        s/-6\.12\.[0-9]+\\\+deb12-/-6.12.[0-9]+\\+deb12-/; s/^/^/; s/$/$/')
+  apt-cache search --names-only "$pat" 2>/dev/null | awk '{print $1}' | sort -V | tail -n1
+}
+
+# fetch_deb PKG: cached .deb path (cache/debs/PKG_*.deb), downloading it if needed.
+fetch_deb() {
+  local pkg=$1 f
+  f=$(ls "$debs/${pkg}"_*.deb 2>/dev/null | head -n1 || true)
+  if [ -z "$f" ]; then
+    mkdir -p "$debs"
+    log "downloading $pkg"
+    if ! (cd "$debs" && apt-get download -qq "$pkg" >/dev/null 2>&1); then
+      (apt-get update -qq >/dev/null 2>&1 || true)
+      if ! (cd "$debs" && apt-get download -qq "$pkg" >/dev/null 2>&1); then
+        local newest avail
+        newest=$(newest_like "$pkg")
+        avail=$(apt-cache madison "$pkg" 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); print $2}' | head -n1)
+        die "pinned package $pkg cannot be downloaded${avail:+ (madison lists $avail)}; newest available of its kind: ${newest:-none found}${newest:+ ($(apt-cache madison "$newest" 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); print $2}' | head -n1))}. Update the pin in tests/fixtures.sh."
+      fi
+    fi
+    f=$(ls "$debs/${pkg}"_*.deb 2>/dev/null | head -n1 || true)
+    [ -n "$f" ] || die "apt-get download $pkg produced no file"
+  fi
+  echo "$f"
+}
+
+# extract PKG: cache/kernels/PKG (package root), idempotent.
+extract() {
+  local pkg=$1 dir="$cache/kernels/$1" deb
+  if [ ! -f "$dir/.extracted" ]; then
+    deb=$(fetch_deb "$pkg")
+    rm -rf "$dir"; mkdir -p "$dir"
+    dpkg-deb -x "$deb" "$dir" || die "dpkg-deb -x $deb failed"
+    basename "$deb" > "$dir/.extracted"
+  fi
+  echo "$dir"
+}
+
+kernel() {
+  local pkg dir k
+  pkg=$(resolve "${1:-}")
+  dir=$(extract "$pkg")
+  k=$(ls "$dir"/boot/vmlinuz-* 2>/dev/null | head -n1 || true)
+  [ -n "$k" ] || die "no /boot/vmlinuz-* in $pkg"
+  echo "$k"
+}
+
+headers() {
+  local root="$cache/headers/$KVER_DEFAULT" p deb
+  local kb="$root/usr/src/linux-headers-$KVER_DEFAULT"
+  if [ ! -f "$root/.extracted" ]; then
+    rm -rf "$root"; mkdir -p "$root"
+    for p in "${HEADERS_PKGS[@]}"; do
+      if [ "$p" = linux-kbuild-6.1 ]; then
+        deb=$(ls "$debs"/linux-kbuild-6.1_6.1.192-2_*.deb 2>/dev/null | head -n1 || true)
+        [ -n "$deb" ] || deb=$(fetch_deb "$p")
+      else
+        deb=$(fetch_deb "$p")
+      fi
+      dpkg-deb -x "$deb" "$root" || die "dpkg-deb -x $deb failed"
+    done
+    # The flavour's Makefile includes the -common tree by absolute /usr/src path: point it here.
+    sed -i "s|^include /usr/src/|include $root/usr/src/|" "$kb/Makefile"
+    [ -d "$kb/scripts/" ] || die "kbuild scripts missing in $kb (linux-kbuild-6.1 not extracted?)"
+    command -v gcc-12 >/dev/null || die "gcc-12 missing (the Debian kernel was built with it)"
+    touch "$root/.extracted"
+  fi
+  echo "$kb"
+}
+
+initramfs() {
+  local scenario=boot out="" kpkg="" noload=0 mods=() kmods=()
+  while [ $# -gt 0 ]; do
+    case $1 in
+      -s|--scenario) scenario=$2; shift 2 ;;
+      -m|--module) mods+=("$2"); shift 2 ;;
+      -k|--kmod) kmods+=("$2"); shift 2 ;;
+      --kernel) kpkg=$2; shift 2 ;;
+      --no-load) noload=1; shift ;;
+      -o) out=$2; shift 2 ;;
+      *) die "initramfs: unknown argument $1" ;;
+    esac
+  done
+  local scen_dir="$top/tests/guest/scenarios"
+  [ -f "$scen_dir/$scenario.sh" ] || die "no scenario '$scenario' ($scen_dir/$scenario.sh)"
+  [ -n "$out" ] || out="$top/build/initramfs/$scenario.cpio.gz"
+  local bb=/bin/busybox
+  file -L "$bb" 2>/dev/null | grep -q 'statically linked' || die "$bb is not busybox-static (run tools/deps.sh)"
+
+  local root; root=$(mktemp -d)
+  mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,etc,modules,scenarios,root}
+  cp "$bb" "$root/bin/busybox"
+  ln -s busybox "$root/bin/sh"
+  cp "$scen_dir"/*.sh "$root/scenarios/"
+  local order="$root/modules/order" m name kroot f
+  : > "$order"
+  for m in ${mods[@]+"${mods[@]}"}; do
+    [ -f "$m" ] || die "module not found: $m"
+    name=$(basename "$m")
+    cp "$m" "$root/modules/$name"
+    echo "$name" >> "$order"
+  done
+  if [ ${#kmods[@]} -gt 0 ]; then
+    kroot=$(extract "$(resolve "${kpkg:-}")")
+    for m in "${kmods[@]}"; do
+      f=$(find "$kroot/lib/modules" -name "$m.ko" -o -name "$m.ko.xz" -o -name "$m.ko.zst" | head -n1)
+      [ -n "$f" ] || die "module $m not in $(basename "$kroot")"
+      case $f in
+        *.xz) xz -dc "$f" > "$root/modules/$m.ko" ;;
+        *.zst) zstd -qdc "$f" > "$root/modules/$m.ko" ;;
+        *) cp "$f" "$root/modules/$m.ko" ;;
+      esac
+      echo "$m.ko" >> "$order"
+    done
+  fi
+  [ "$noload" = 1 ] && mv "$order" "$root/modules/order.noload"
+  cat > "$root/init" <<INIT
+#!/bin/sh
+# hvmon test guest init (generated by tests/fixtures.sh)
+/bin/busybox --install -s /bin
+export PATH=/bin:/sbin:/usr/bin:/usr/sbin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev 2>/dev/null
+echo "HVMON-GUEST: userspace reached uptime=\$(cut -d' ' -f1 /proc/uptime)"
+if [ -f /modules/order ]; then
+  while read -r m; do
+    insmod "/modules/\$m"; echo "HVMON-GUEST: insmod \${m%.ko} rc=\$?"
+  done < /modules/order
+fi
+# The kernel hands unknown key=value boot parameters to init as environment variables.
+S=\${scenario:-$scenario}
+[ -f "/scenarios/\$S.sh" ] || { echo "HVMON-GUEST: no scenario \$S"; S=none; }
+echo "HVMON-GUEST: scenario \$S start"
+if [ "\$S" != none ]; then sh "/scenarios/\$S.sh"; rc=\$?; else rc=127; fi
+echo "HVMON-GUEST: scenario \$S exit=\$rc"
+sync
+echo "HVMON-GUEST: powering off"
+poweroff -f
+sleep 5
+echo "HVMON-GUEST: poweroff failed"
+while :; do sleep 3600; done
+INIT
+  chmod +x "$root/init"
+  mkdir -p "$(dirname "$out")"
+  (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc --quiet -R 0:0 | gzip -9n > "$out.tmp")
+  mv "$out.tmp" "$out"
+  rm -rf "$root"
+  echo "$out"
+}
+
+cmd=${1:-}; [ $# -gt 0 ] && shift
+case $cmd in
+  list) printf '%s\n' "${PINNED[@]}" ;;
+  kernel) kernel "${1:-}" ;;
+  kernel-root) extract "$(resolve "${1:-}")" ;;
+  headers) headers ;;
+  initramfs) initramfs "$@" ;;
+  all) for p in "${PINNED[@]}"; do kernel "$p" >/dev/null; done; headers >/dev/null; log "all fixtures present" ;;
+  *) sed -n '2,33p' "$0"; exit 2 ;;
+esac

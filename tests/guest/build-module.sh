@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Build an out-of-tree guest kernel module against Debian's linux-headers of the default test
+# kernel (fetched and extracted under cache/headers/ by tests/fixtures.sh, not installed).
+# The source DIR (with a Kbuild file) is copied to build/modules/<name>/ so the tree stays clean.
+# Usage: tests/guest/build-module.sh DIR     prints the path(s) of the built .ko file(s)
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+die() { echo "build-module: $*" >&2; exit 1; }
+[ $# -eq 1 ] || die "usage: $0 DIR"
+src=$(cd "$1" 2>/dev/null && pwd) || die "no such directory: $1"
+[ -f "$src/Kbuild" ] || [ -f "$src/Makefile" ] || die "$src has no Kbuild/Makefile"
+name=$(basename "$src")
+kdir=$("$top/tests/fixtures.sh" headers) || die "kernel headers unavailable"
+out="$top/build/modules/$name"
+rm -rf "$out"; mkdir -p "$out"
+cp -a "$src"/. "$out"/
+if ! make -C "$kdir" M="$out" modules > "$out/build.log" 2>&1; then
+  cat "$out/build.log" >&2; die "module build failed ($out/build.log)"
+fi
+ls "$out"/*.ko 2>/dev/null || die "no .ko produced in $out"
