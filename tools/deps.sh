@@ -21,7 +21,7 @@ PACKAGES=(
   libcmocka-dev
   gnu-efi ovmf qemu-system-x86
   zlib1g-dev liblzma-dev liblz4-dev libzstd-dev libbz2-dev liblzo2-dev
-  dwarves
+  dwarves gdb
   libclang-rt-14-dev
 )
 
