@@ -298,6 +298,36 @@ static void read_config(void)
 	say(L"" TAG "hvmon options: %a\n", g_cfg.hv_cmdline[0] ? g_cfg.hv_cmdline : "(defaults)");
 }
 
+/* The guest's files must exist whatever happens next: check them before the
+ * VT-x verdict so a typo is reported even where VT-x is missing. */
+static void check_guest_files(void)
+{
+	EFI_FILE_HANDLE fh;
+	UINT64 size;
+	EFI_STATUS st;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		const char *path = i ? g_cfg.initrd : g_cfg.kernel;
+		const char *what = i ? "initrd" : "kernel";
+
+		if (!path[0])
+			continue;
+		st = open_file(path, &fh, &size);
+		if (EFI_ERROR(st)) {
+			say(L"" TAG "ERROR: cannot open the %a '%a' on the boot partition: %r\n"
+			    L"" TAG "  (set '%a = <path>' in " UEFI_CFG_DEFAULT_PATH L" or copy the file there)\n",
+			    what, path, st, what);
+			fatal();
+		}
+		uefi_call_wrapper(fh->Close, 1, fh);
+		if (size == 0) {
+			say(L"" TAG "ERROR: the %a '%a' is empty\n", what, path);
+			fatal();
+		}
+	}
+}
+
 /* ---- no VT-x: boot the guest without hvmon --------------------------------- */
 
 static void __attribute__((noreturn)) boot_unmonitored(const char *reason)
@@ -307,29 +337,9 @@ static void __attribute__((noreturn)) boot_unmonitored(const char *reason)
 	EFI_DEVICE_PATH *dp;
 	EFI_HANDLE kimg = NULL;
 	EFI_LOADED_IMAGE *kli;
-	EFI_FILE_HANDLE fh;
-	UINT64 size;
 	EFI_STATUS st;
 	UINTN i, o = 0;
 	int r;
-
-	/* the files first, so a typo gives its own message */
-	st = open_file(g_cfg.kernel, &fh, &size);
-	if (EFI_ERROR(st)) {
-		say(L"" TAG "ERROR: cannot open the kernel '%a' on the boot partition: %r\n",
-		    g_cfg.kernel, st);
-		fatal();
-	}
-	uefi_call_wrapper(fh->Close, 1, fh);
-	if (g_cfg.initrd[0]) {
-		st = open_file(g_cfg.initrd, &fh, &size);
-		if (EFI_ERROR(st)) {
-			say(L"" TAG "ERROR: cannot open the initrd '%a' on the boot partition: %r\n",
-			    g_cfg.initrd, st);
-			fatal();
-		}
-		uefi_call_wrapper(fh->Close, 1, fh);
-	}
 
 	for (r = 0; r < 3; r++)
 		say(L"!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n");
@@ -625,6 +635,7 @@ EFI_STATUS EFIAPI efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 		fatal();
 	}
 	read_config();
+	check_guest_files();
 
 	uefi_vtx_probe(&vs);
 	if (vs.ok) {

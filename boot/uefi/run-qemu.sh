@@ -3,7 +3,8 @@
 # Boots the ESP folder in QEMU + OVMF, serial on stdio. With /dev/kvm and
 # nested VT-x: -enable-kvm -cpu host,+vmx (hvmon runs the monitored guest);
 # otherwise TCG, which has no VMX: hvmon.efi then follows no_vtx.
-# Env: QEMU_TIMEOUT (seconds, default none), QEMU_MEM (default 1024).
+# Env: QEMU_TIMEOUT (seconds, default none), QEMU_MEM (default 1024),
+#      QEMU_SERIAL (default stdio; e.g. file:serial.log).
 set -euo pipefail
 esp=$1; shift
 ovmf=${QEMU_OVMF:-/usr/share/OVMF/OVMF_CODE.fd}
@@ -20,7 +21,7 @@ else
 	echo "run-qemu: hvmon.efi will report it and follow no_vtx in $esp/hvmon/hvmon.cfg" >&2
 fi
 cmd=(qemu-system-x86_64 -machine q35 "${accel[@]}" -m "${QEMU_MEM:-1024}" -bios "$ovmf"
-     -drive "format=raw,file=fat:rw:$esp" -serial stdio -display none -no-reboot "$@")
+     -drive "format=raw,file=fat:rw:$esp" -serial "${QEMU_SERIAL:-stdio}" -display none -nodefaults -no-reboot "$@")
 if [ -n "${QEMU_TIMEOUT:-}" ]; then
 	exec timeout --foreground -k 5 "$QEMU_TIMEOUT" "${cmd[@]}"
 fi

@@ -64,3 +64,15 @@ fuzz_uefi_config_SRCS  := tests/fuzz/fuzz_uefi_config.c boot/uefi/config.c
 fuzz_uefi_elfload_SRCS := tests/fuzz/fuzz_uefi_elfload.c boot/uefi/elfload.c boot/uefi/memmap.c
 
 # INTEGRATION_TESTS: added with the scripts
+
+# ---- handoff probe (tests only): a stand-in hvmon.elf that checks the handoff
+PROBE_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -ffreestanding -fno-stack-protector -fpie \
+	-mno-red-zone -mgeneral-regs-only -fno-asynchronous-unwind-tables -I.
+$(EFI_BUILD)/handoff-probe.elf: boot/uefi/probe/probe_head.S boot/uefi/probe/probe.c boot/uefi/probe/probe.ld boot/boot_info.h
+	@mkdir -p $(@D)
+	$(CC) $(PROBE_CFLAGS) -c boot/uefi/probe/probe_head.S -o $(EFI_BUILD)/probe_head.o
+	$(CC) $(PROBE_CFLAGS) -c boot/uefi/probe/probe.c -o $(EFI_BUILD)/probe.o
+	ld -nostdlib -static -no-pie -z max-page-size=0x1000 --no-warn-rwx-segments -T boot/uefi/probe/probe.ld \
+		-o $@ $(EFI_BUILD)/probe_head.o $(EFI_BUILD)/probe.o
+	@! readelf -r $@ | grep -q 'R_X86' || { echo "handoff-probe.elf has relocations" >&2; rm -f $@; exit 1; }
+efi: $(EFI_BUILD)/handoff-probe.elf
