@@ -1,0 +1,53 @@
+/* libFuzzer target: guest page-table walker and bounded reads over arbitrary
+ * "guest-physical memory" (the input) with arbitrary CR3 and addresses.
+ * Invariants: no crash/UB, the physical reader is never asked to cross a page or
+ * read outside memory it did not refuse, strings are always terminated. */
+#include <stdint.h>
+#include <stddef.h>
+#include <string.h>
+#include <stdlib.h>
+#include "vmm/gmem.h"
+
+struct gm { const uint8_t *mem; size_t size; };
+
+static int rd(void *ctx, uint64_t gpa, void *buf, uint32_t len)
+{
+	struct gm *g = ctx;
+	if (len == 0 || (gpa & 0xfff) + len > 0x1000)
+		abort();                        /* contract: never crosses a page */
+	/* guest memory repeats the input every 64 KiB up to 16 MiB; beyond: refused */
+	if (gpa >= (16u << 20) || g->size == 0)
+		return -1;
+	for (uint32_t i = 0; i < len; i++)
+		((uint8_t *)buf)[i] = g->mem[(gpa + i) % g->size];
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint64_t hdr[4] = { 0 };
+	if (size < sizeof(hdr))
+		return 0;
+	memcpy(hdr, data, sizeof(hdr));
+	struct gm g = { data + sizeof(hdr), size - sizeof(hdr) };
+	struct gmem_mmu m = { rd, &g, hdr[0] & 0xffffff, (hdr[0] >> 63) & 1, (hdr[0] >> 62) & 1,
+			      (uint8_t)(hdr[0] >> 48) };
+	struct gmem_walk w;
+	uint32_t flags = (hdr[3] & 1) ? GMEM_KERNEL_ONLY : 0;
+	int rc = gmem_translate(&m, hdr[1], flags, &w);
+	if (rc == GMEM_OK && (w.page_size != 0x1000 && w.page_size != 0x200000 && w.page_size != 0x40000000))
+		abort();
+	if (rc == GMEM_OK && (w.gpa & (w.page_size - 1)) != (hdr[1] & (w.page_size - 1)))
+		abort();
+	uint8_t buf[300];
+	uint32_t done = 0, len = (uint32_t)(hdr[2] % sizeof(buf));
+	rc = gmem_read(&m, hdr[1], buf, len, flags, &done);
+	if (done > len || (rc == GMEM_OK && done != len))
+		abort();
+	char s[200];
+	uint32_t slen = 0, max = (uint32_t)((hdr[2] >> 16) % sizeof(s)) + 1;
+	rc = gmem_read_str(&m, hdr[1] - (hdr[3] >> 32), s, max, flags, &slen);
+	if (slen >= max || strlen(s) != slen)
+		abort();
+	return 0;
+}
