@@ -10,6 +10,14 @@
  */
 #include <Zydis/Zydis.h>
 #include "infer/patterns.h"
+#ifdef PT_TIMING
+#include <stdio.h>
+#include <time.h>
+static double pt_now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
+#define PHASE(name, call) do { double _t = pt_now(); unsigned _b = c->budget; call; fprintf(stderr, "phase %-14s %.3f s, %u insns decoded\n", name, pt_now() - _t, _b - c->budget); } while (0)
+#else
+#define PHASE(name, call) call
+#endif
 
 #define CACHE_SZ 8192u
 #define FN_CAP   6144u
@@ -307,14 +315,14 @@ int infer_strategy_patterns(const struct infer_reader *rd, const struct infer_hi
 		c->text_lo = c->img_lo; c->text_hi = c->img_hi;
 	}
 
-	infer_find_banner(rd, h, out);
+	PHASE("banner", infer_find_banner(rd, h, out));
 
-	pt_find_entry(c);
-	pt_find_dispatch(c);
-	pt_find_current(c);
-	pt_find_task_fields(c);
-	pt_find_switch(c);
-	pt_find_pgd(c);
+	PHASE("entry", pt_find_entry(c));
+	PHASE("dispatch", pt_find_dispatch(c));
+	PHASE("current", pt_find_current(c));
+	PHASE("task_fields", pt_find_task_fields(c));
+	PHASE("switch", pt_find_switch(c));
+	PHASE("pgd", pt_find_pgd(c));
 
 	int found = 0;
 	for (int p = 0; p < INFER_NPARAMS; p++) {

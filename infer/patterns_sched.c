@@ -61,7 +61,7 @@ void pt_find_switch(struct pctx *c)
 	s->c = c;
 	static const uint8_t n32[3] = { 0x48, 0x89, 0xa7 }, n8[3] = { 0x48, 0x89, 0x67 };
 	infer_scan(c->rd, c->text_lo, c->text_hi, n32, 3, 100000, sw_cb, s);
-	if (s->n < 8)
+	if (s->n == 0)   /* disp8 form only when no disp32 candidate verified */
 		infer_scan(c->rd, c->text_lo, c->text_hi, n8, 3, 100000, sw_cb, s);
 	uint64_t found = 0, store = 0, asmva = 0; unsigned nfound = 0;
 	for (size_t k = 0; k < s->n; k++) {

@@ -80,6 +80,18 @@ static uint64_t lstar_value_near(struct pctx *c, uint64_t msr_insn)
 		    pi->op[1].base == PR_RIP && pt_is_text(c, pi->op[1].ea))
 			return pi->op[1].ea;
 	}
+	/* native wrmsr: the value split in %eax (low) / %edx (high) immediates */
+	bool have_lo = false, have_hi = false; uint32_t lo = 0, hi = 0;
+	for (size_t i = n; i-- > 0;) {
+		struct pinsn *pi = &c->fn[i];
+		if ((pi->flags & PI_CALL) || pi->mnem == ZYDIS_MNEMONIC_WRMSR || (pi->flags & PI_END))
+			break;
+		if (pi->mnem == ZYDIS_MNEMONIC_MOV && pi->op[0].kind == PO_REG && pi->op[0].size == 32 &&
+		    pi->op[1].kind == PO_IMM) {
+			if (pi->op[0].reg == PR_RAX && !have_lo) { lo = (uint32_t)pi->op[1].imm; have_lo = true; }
+			if (pi->op[0].reg == PR_RDX && !have_hi) { hi = (uint32_t)pi->op[1].imm; have_hi = true; }
+		}
+	}
 	struct pinsn pi;
 	uint64_t va = msr_insn;
 	for (int i = 0; i < 10; i++) {
@@ -95,8 +107,18 @@ static uint64_t lstar_value_near(struct pctx *c, uint64_t msr_insn)
 			val = pi.op[1].ea;
 		if (val)
 			return val;
+		if (pi.mnem == ZYDIS_MNEMONIC_MOV && pi.op[0].kind == PO_REG && pi.op[0].size == 32 &&
+		    pi.op[1].kind == PO_IMM) {
+			if (pi.op[0].reg == PR_RAX) { lo = (uint32_t)pi.op[1].imm; have_lo = true; }
+			if (pi.op[0].reg == PR_RDX) { hi = (uint32_t)pi.op[1].imm; have_hi = true; }
+		}
+		if (pi.mnem == ZYDIS_MNEMONIC_WRMSR && have_lo && have_hi &&
+		    pt_is_text(c, (uint64_t)hi << 32 | lo))
+			return (uint64_t)hi << 32 | lo;
 		va += pi.len;
 	}
+	if (have_lo && have_hi && pt_is_text(c, (uint64_t)hi << 32 | lo))
+		return (uint64_t)hi << 32 | lo;
 	return 0;
 }
 

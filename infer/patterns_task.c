@@ -102,8 +102,7 @@ static bool first_field(struct pctx *c, uint64_t fn, int64_t *off, int64_t *sub3
 		struct ptrack t = { 0 };
 		for (size_t i = 0; i < n; i++) {
 			const struct pinsn *pi = &c->fn[i];
-			if (is_mov_load(pi, 64) && (t.cur & (1u << pi->op[1].base)) &&
-			    pi->op[1].base != pi->op[0].reg + 100) {
+			if (is_mov_load(pi, 64) && (t.cur & (1u << pi->op[1].base))) {
 				*off = pi->op[1].disp;
 				uint8_t r = pi->op[0].reg;
 				if (sub32) {

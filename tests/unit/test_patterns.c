@@ -69,6 +69,17 @@ static size_t emit_entry(size_t off, bool riprel, uint64_t top_slot)
 	return off + sizeof(t);
 }
 
+/* native form: mov $0xc0000082,%ecx; mov $lo,%eax; mov $hi,%edx; wrmsr; ret */
+static void emit_syscall_init_native(size_t off, uint64_t entry)
+{
+	uint8_t b[] = { 0xb9, 0x82, 0x00, 0x00, 0xc0, 0xb8, 0, 0, 0, 0, 0xba, 0, 0, 0, 0,
+			0x0f, 0x30, 0xc3 };
+	uint32_t lo = (uint32_t)entry, hi = (uint32_t)(entry >> 32);
+	memcpy(b + 6, &lo, 4);
+	memcpy(b + 11, &hi, 4);
+	put(off, b, sizeof(b));
+}
+
 static struct infer_profile prof;
 
 static void run(const struct infer_hints *h)
@@ -109,6 +120,17 @@ static void test_lstar_wrmsr_riprel_gs(void **st)
 	assert_int_equal(prof.p[INFER_P_ENTRY_SYSCALL_64].value, ENTRY);
 	assert_true(prof.p[INFER_P_PCPU_TOP_OF_STACK].found);
 	assert_int_equal(prof.p[INFER_P_PCPU_TOP_OF_STACK].value, 0x35018);
+}
+
+static void test_lstar_native_wrmsr_halves(void **st)
+{
+	(void)st;
+	reset();
+	emit_syscall_init_native(0x100, ENTRY);
+	emit_entry(0x1000, false, 0x1fb50);
+	run(NULL);
+	assert_true(prof.p[INFER_P_ENTRY_SYSCALL_64].found);
+	assert_int_equal(prof.p[INFER_P_ENTRY_SYSCALL_64].value, ENTRY);
 }
 
 static void test_two_different_lstar_writes_is_ambiguous(void **st)
@@ -162,6 +184,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lstar_wrmsr_absolute_gs),
 		cmocka_unit_test(test_lstar_wrmsr_riprel_gs),
+		cmocka_unit_test(test_lstar_native_wrmsr_halves),
 		cmocka_unit_test(test_two_different_lstar_writes_is_ambiguous),
 		cmocka_unit_test(test_lstar_hint_used_and_checked),
 		cmocka_unit_test(test_garbage_and_unreadable),
