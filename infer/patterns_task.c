@@ -364,6 +364,35 @@ static void find_comm(struct pctx *c)
 	}
 }
 
+/*
+ * The per-CPU current slot starts out as &init_task (file: .data..percpu is
+ * linked at 0, so the slot's link address holds the initial value; ring -1 at
+ * the first LSTAR write: GS base + slot, the boot CPU still runs init_task).
+ * Cross-check, or fallback when copy_process gave no init_task.
+ */
+static void check_init_task_percpu(struct pctx *c)
+{
+	uint64_t va = c->h->have_gs_base ? c->h->gs_base + c->cur_slot : c->cur_slot, v, x;
+	if (!readq(c, va, &v) || !pt_is_kaddr(c, v))
+		return;                       /* no per-CPU view: nothing to add */
+	if (c->init_task) {
+		if (v != c->init_task) {
+			c->init_task = 0;
+			infer_set_missing(c->out, INFER_P_INIT_TASK,
+					  "per-CPU current 0x%llx != copy_process init_task", (unsigned long long)v);
+		}
+		return;
+	}
+	if (c->off_real_parent == P_UNKNOWN || !readq(c, v + (uint64_t)c->off_real_parent, &x) || x != v)
+		return;
+	if (c->off_group_leader != P_UNKNOWN &&
+	    (!readq(c, v + (uint64_t)c->off_group_leader, &x) || x != v))
+		return;
+	c->init_task = v;
+	c->out->p[INFER_P_INIT_TASK].why[0] = 0;
+	infer_set_found(c->out, INFER_P_INIT_TASK, v);
+}
+
 void pt_find_task_fields(struct pctx *c)
 {
 	struct infer_profile *out = c->out;
@@ -427,6 +456,7 @@ void pt_find_task_fields(struct pctx *c)
 			infer_set_missing(out, INFER_P_INIT_TASK, "list_add_tail(&p->tasks, &init_task.tasks) not found");
 		}
 	}
+	check_init_task_percpu(c);
 	/* real_cred: commit_creds from setuid/setresuid */
 	if (c->off_cred != P_UNKNOWN) {
 		uint64_t roots[2] = { handler(c, 105), handler(c, 117) };

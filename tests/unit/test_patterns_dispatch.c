@@ -23,9 +23,15 @@ static uint8_t arena_mem[4 << 20];
 static struct infer_profile prof;
 static size_t pc;                      /* emit position (offset in img) */
 
+static uint8_t percpu[0x100];           /* per-CPU view at CUR (file: .data..percpu at VA 0) */
+
 static bool rd_fn(void *ctx, uint64_t va, void *buf, size_t len)
 {
 	(void)ctx;
+	if (va >= CUR && va - CUR <= sizeof(percpu) && len <= sizeof(percpu) - (va - CUR)) {
+		memcpy(buf, percpu + (va - CUR), len);
+		return true;
+	}
 	if (va < BASE || va - BASE > SIZE || len > SIZE - (va - BASE))
 		return false;
 	memcpy(buf, img + (va - BASE), len);
@@ -72,6 +78,7 @@ static uint64_t handler_for(unsigned nr)
 static void build(bool switch_dispatch, unsigned euid_cred_off)
 {
 	memset(img, 0xcc, sizeof(img));
+	memset(percpu, 0, sizeof(percpu));
 	/* syscall_init: mov $0xc0000082,%ecx; mov $entry,%rax; mov %rax,%rdx; shr $32,%rdx; wrmsr */
 	org(O_INIT);
 	B(0xb9, 0x82, 0x00, 0x00, 0xc0, 0x48, 0xc7, 0xc0); u32((uint32_t)A(O_ENTRY));
@@ -167,6 +174,33 @@ static void test_switch_dispatch(void **st)
 	assert_true(prof.p[INFER_P_TASK_PID].why[0] != 0);
 }
 
+/* init_task from the per-CPU slot's initial value, validated by
+ * init_task.real_parent == &init_task; comm from "swapper" inside it */
+#define O_INIT_TASK 0x7000
+static void put_init_task(bool self)
+{
+	uint64_t it = A(O_INIT_TASK), rp = self ? it : it + 8;
+	memcpy(percpu, &it, 8);
+	memset(img + O_INIT_TASK, 0, 0x1000);
+	memcpy(img + O_INIT_TASK + 0x980, &rp, 8);
+	memcpy(img + O_INIT_TASK + 0xba0, "swapper/0", 10);
+}
+
+static void test_init_task_from_percpu(void **st)
+{
+	(void)st;
+	build(true, 0xb90);
+	put_init_task(true);
+	run();
+	FOUND(INIT_TASK, A(O_INIT_TASK));
+	FOUND(TASK_COMM, 0xba0);
+	build(true, 0xb90);
+	put_init_task(false);                       /* not self-parented: rejected */
+	run();
+	assert_false(prof.p[INFER_P_INIT_TASK].found);
+	assert_false(prof.p[INFER_P_TASK_COMM].found);
+}
+
 static void test_table_dispatch(void **st)
 {
 	(void)st;
@@ -218,6 +252,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_switch_dispatch),
+		cmocka_unit_test(test_init_task_from_percpu),
 		cmocka_unit_test(test_table_dispatch),
 		cmocka_unit_test(test_two_tables_are_ambiguous),
 		cmocka_unit_test(test_table_disagreeing_with_switch_is_rejected),
