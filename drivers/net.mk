@@ -1,0 +1,25 @@
+# drivers/net.mk — PCI, e1000, lwIP port and network glue (owned by the
+# events/network engineer). lwIP itself: tools/build-lwip.sh →
+# third_party/build/lwip-{host,hv}/liblwip.a.
+LWIP_SRC     := $(TPSRC)/lwip/src
+LWIP_INC     := -Idrivers/net -I$(LWIP_SRC)/include
+LWIP_HOSTLIB := $(TPBUILD)/lwip-host/liblwip.a
+LWIP_HVLIB   := $(TPBUILD)/lwip-hv/liblwip.a
+NET_SRCS     := drivers/net/hvnet.c drivers/net/sys_arch.c
+
+$(LWIP_HOSTLIB) $(LWIP_HVLIB): drivers/net/lwipopts.h drivers/net/arch/cc.h tools/build-lwip.sh
+	tools/build-lwip.sh
+
+HV_SRCS += $(NET_SRCS)
+HV_LIBS += $(LWIP_HVLIB)
+$(patsubst %.c,$(BUILD)/hv/%.o,$(NET_SRCS)): HV_CFLAGS += $(LWIP_INC)
+$(patsubst %.c,$(BUILD)/host/%.o,$(NET_SRCS)): HOST_CFLAGS += $(LWIP_INC)
+
+# lwIP sources compiled into the fuzz target with clang + sanitizers
+LWIP_FUZZ_FILES := core/init.c core/def.c core/inet_chksum.c core/ip.c core/mem.c core/memp.c \
+	core/netif.c core/pbuf.c core/stats.c core/sys.c core/timeouts.c core/udp.c \
+	core/ipv4/dhcp.c core/ipv4/etharp.c core/ipv4/icmp.c core/ipv4/ip4.c \
+	core/ipv4/ip4_addr.c core/ipv4/ip4_frag.c netif/ethernet.c
+FUZZ_TARGETS += fuzz_lwip
+fuzz_lwip_SRCS := tests/fuzz/fuzz_lwip.c $(NET_SRCS) $(addprefix $(LWIP_SRC)/,$(LWIP_FUZZ_FILES))
+fuzz_lwip_CFLAGS := -DHV_LWIP_FUZZ $(LWIP_INC) -w

@@ -1,0 +1,15 @@
+/* lwIP architecture glue for hvmon (x86-64, freestanding against newlib, or hosted). */
+#ifndef HVMON_LWIP_ARCH_CC_H
+#define HVMON_LWIP_ARCH_CC_H
+
+#define LWIP_NO_CTYPE_H   1       /* lwIP's own isdigit etc.: no locale tables */
+#define BYTE_ORDER        LITTLE_ENDIAN
+
+/* Diagnostics go nowhere (LWIP_DEBUG is 0). An assertion is a bug in lwIP
+ * or in hvmon's use of it, never a reaction to input: hv_lwip_assert()
+ * stops (ring -1: hvmon's panic hook; hosted: abort()). */
+void hv_lwip_assert(const char *msg, const char *file, int line) __attribute__((noreturn));
+#define LWIP_PLATFORM_DIAG(x)     do { } while (0)
+#define LWIP_PLATFORM_ASSERT(x)   hv_lwip_assert((x), __FILE__, __LINE__)
+
+#endif
