@@ -12,3 +12,9 @@ UNIT_TESTS += test_patterns_dispatch
 test_patterns_dispatch_SRCS := tests/unit/test_patterns_dispatch.c
 test_patterns_dispatch_DEPS := $(BUILD)/host/libinfer.a $(INFER_HOST_DEPS)
 test_patterns_dispatch_LIBS := $(INFER_LIB)
+
+# patterns-rt: the strategy in ring -1 conditions (bare reader + hints) on the host
+HOST_TOOLS += patterns-rt
+patterns-rt_SRCS := tools/patterns-rt.c tools/kimage.c
+patterns-rt_DEPS := $(BUILD)/host/libinfer.a $(INFER_HOST_DEPS)
+patterns-rt_LIBS := $(INFER_LIB) $(KIMAGE_LIBS)
