@@ -19,7 +19,7 @@ static double pt_now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &
 #define PHASE(name, call) call
 #endif
 
-#define CACHE_SZ 8192u
+#define CACHE_PAGES 32u   /* power of two */
 #define FN_CAP   6144u
 #define DECODE_BUDGET 4000000u
 
@@ -35,17 +35,22 @@ static uint8_t canon(ZydisRegister r)
 	return PR_NONE;
 }
 
-static bool cache_fill(struct pctx *c, uint64_t va)
+/* Page for va from the cache (read on a miss); NULL when unreadable. */
+static const uint8_t *cache_page(struct pctx *c, uint64_t va)
 {
-	uint64_t base = va & ~0xfffull;
-	c->cbase = base;
-	c->clen = 0;
-	if (!c->rd->read(c->rd->ctx, base, c->cbuf, 4096))
-		return false;
-	c->clen = 4096;
-	if (base + 4096 > base && c->rd->read(c->rd->ctx, base + 4096, c->cbuf + 4096, 4096))
-		c->clen = CACHE_SZ;
-	return true;
+	uint64_t page = va & ~0xfffull;
+	size_t slot = (size_t)(page >> 12) & (CACHE_PAGES - 1);
+	uint8_t *buf = c->cbuf + slot * 4096;
+	if (c->ctag[slot] == (page | 1))
+		return buf;
+	if (c->ctag[slot] == (page | 2))
+		return NULL;
+	if (!c->rd->read(c->rd->ctx, page, buf, 4096)) {
+		c->ctag[slot] = page | 2;
+		return NULL;
+	}
+	c->ctag[slot] = page | 1;
+	return buf;
 }
 
 bool pt_decode(struct pctx *c, uint64_t va, struct pinsn *pi)
@@ -53,18 +58,27 @@ bool pt_decode(struct pctx *c, uint64_t va, struct pinsn *pi)
 	if (c->budget == 0)
 		return false;
 	c->budget--;
-	if (!(va >= c->cbase && va + 15 <= c->cbase + c->clen)) {
-		if (!cache_fill(c, va))
-			return false;
-	}
-	size_t avail = (size_t)(c->cbase + c->clen - va);
-	if (va < c->cbase || avail == 0 || avail > CACHE_SZ)
+	uint8_t bytes[15];
+	size_t avail = 0;
+	const uint8_t *p = cache_page(c, va);
+	if (!p)
 		return false;
-	if (avail > 15)
+	size_t in_page = 4096 - (size_t)(va & 0xfff);
+	if (in_page >= 15) {
+		infer_memcpy(bytes, p + (va & 0xfff), 15);
 		avail = 15;
+	} else {
+		infer_memcpy(bytes, p + (va & 0xfff), in_page);
+		avail = in_page;
+		const uint8_t *q = cache_page(c, va + in_page);   /* may evict p: copied already */
+		if (q) {
+			infer_memcpy(bytes + in_page, q, 15 - in_page);
+			avail = 15;
+		}
+	}
 	ZydisDecodedInstruction *zi = c->zins;
 	ZydisDecodedOperand *zo = c->zops;
-	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(c->dec, c->cbuf + (va - c->cbase), avail, zi, zo)))
+	if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(c->dec, bytes, avail, zi, zo)))
 		return false;
 	infer_memset(pi, 0, sizeof(*pi));
 	pi->va = va;
@@ -290,9 +304,10 @@ int infer_strategy_patterns(const struct infer_reader *rd, const struct infer_hi
 	ZydisDecoder *dec = infer_alloc(a, sizeof(ZydisDecoder));
 	void *zins = infer_alloc(a, sizeof(ZydisDecodedInstruction));
 	void *zops = infer_alloc(a, sizeof(ZydisDecodedOperand) * ZYDIS_MAX_OPERAND_COUNT);
-	uint8_t *cbuf = infer_alloc(a, CACHE_SZ);
+	uint8_t *cbuf = infer_alloc(a, CACHE_PAGES * 4096);
+	uint64_t *ctag = infer_alloc(a, CACHE_PAGES * sizeof(uint64_t));
 	struct pinsn *fn = infer_alloc(a, sizeof(struct pinsn) * FN_CAP);
-	if (!c || !dec || !zins || !zops || !cbuf || !fn) {
+	if (!c || !dec || !zins || !zops || !cbuf || !ctag || !fn) {
 		for (int p = 0; p < INFER_NPARAMS; p++)
 			miss_if_unset(out, (enum infer_param)p, "arena too small");
 		return -1;
@@ -301,13 +316,14 @@ int infer_strategy_patterns(const struct infer_reader *rd, const struct infer_hi
 		return -1;
 	c->rd = rd; c->h = h; c->a = a; c->out = out;
 	c->dec = dec; c->zins = zins; c->zops = zops; c->cbuf = cbuf;
-	c->cbase = 1; c->clen = 0;
+	c->ctag = ctag;   /* zeroed: no page VA has tag 0 (tags have bit 0 or 1 set) */
 	c->fn = fn; c->fn_cap = FN_CAP;
 	c->budget = DECODE_BUDGET;
 	c->off_cred = c->off_real_parent = c->off_mm = c->off_group_leader = P_UNKNOWN;
 	c->off_pid = c->off_tgid = c->off_parent = c->off_tasks = P_UNKNOWN;
 	c->off_comm = c->off_real_cred = P_UNKNOWN;
 	c->text_lo = rd->text_start; c->text_hi = rd->text_end;
+	c->fast = !(rd->text_start && rd->text_end);
 	if (!infer_scan_range(rd, h, &c->img_lo, &c->img_hi))
 		c->img_lo = c->img_hi = 0;
 	if (c->text_lo == 0 && c->img_lo) {

@@ -53,8 +53,9 @@ struct pctx {
 	struct infer_profile *out;
 	void *dec;                  /* ZydisDecoder (opaque here) */
 	void *zins, *zops;          /* decode scratch (arena) */
-	/* byte cache: 2 pages */
-	uint64_t cbase; size_t clen; uint8_t *cbuf;
+	/* code byte cache: CACHE_PAGES direct-mapped 4 KiB pages */
+	uint64_t *ctag;             /* page VA | 1 when valid, 2 = known unreadable */
+	uint8_t *cbuf;
 	/* scan range */
 	uint64_t text_lo, text_hi, img_lo, img_hi;
 	/* function buffer */
@@ -67,6 +68,8 @@ struct pctx {
 	uint64_t init_task, switch_to_asm, switch_to, switch_store;
 	uint64_t handler[512];
 	unsigned budget;            /* decode budget (bounds total work) */
+	bool fast;                  /* ring -1 (no text range): stop scans at the first
+	                             * fully verified candidate instead of proving uniqueness */
 };
 
 #define P_UNKNOWN (-1)

@@ -17,23 +17,7 @@
 #define DBG(...) do { } while (0)
 #endif
 
-struct swctx { struct pctx *c; uint64_t asm_va[8]; size_t n; };
-
-static bool sw_cb(void *ctx, uint64_t va)
-{
-	struct swctx *s = ctx;
-	struct pinsn a, b;
-	if (!pt_decode(s->c, va, &a) || a.mnem != ZYDIS_MNEMONIC_MOV || a.op[0].kind != PO_MEM ||
-	    a.op[0].base != PR_RDI || a.op[1].kind != PO_REG || a.op[1].reg != PR_RSP)
-		return true;
-	if (!pt_decode(s->c, va + a.len, &b) || b.mnem != ZYDIS_MNEMONIC_MOV || b.op[0].kind != PO_REG ||
-	    b.op[0].reg != PR_RSP || b.op[1].kind != PO_MEM || b.op[1].base != PR_RSI ||
-	    b.op[1].disp != a.op[0].disp)
-		return true;
-	if (s->n < 8)
-		s->asm_va[s->n++] = va;
-	return s->n < 8;
-}
+struct swctx { struct pctx *c; uint64_t asm_va[8], target[8], store[8]; size_t n; };
 
 /* Store "mov %r64,%gs:CUR" inside fn; returns its VA or 0. */
 static uint64_t cur_store_in(struct pctx *c, uint64_t fn)
@@ -47,6 +31,48 @@ static uint64_t cur_store_in(struct pctx *c, uint64_t fn)
 			return pi->va;
 	}
 	return 0;
+}
+
+/* At va: "mov %rsp,SP(%rdi); mov SP(%rsi),%rsp", then (skipping short
+ * forward jumps inside the stub) a jmp to a function that stores into the
+ * current slot. */
+static bool sw_verify(struct pctx *c, uint64_t va, uint64_t *target, uint64_t *store)
+{
+	struct pinsn a, b, pi;
+	if (!pt_decode(c, va, &a) || a.mnem != ZYDIS_MNEMONIC_MOV || a.op[0].kind != PO_MEM ||
+	    a.op[0].base != PR_RDI || a.op[1].kind != PO_REG || a.op[1].reg != PR_RSP)
+		return false;
+	if (!pt_decode(c, va + a.len, &b) || b.mnem != ZYDIS_MNEMONIC_MOV || b.op[0].kind != PO_REG ||
+	    b.op[0].reg != PR_RSP || b.op[1].kind != PO_MEM || b.op[1].base != PR_RSI ||
+	    b.op[1].disp != a.op[0].disp)
+		return false;
+	uint64_t p = va;
+	for (int i = 0; i < 64; i++) {
+		if (!pt_decode(c, p, &pi)) return false;
+		if (pi.flags & PI_JMP) {
+			if (pi.target > va && pi.target < va + 512) { p += pi.len; continue; }
+			*target = pi.target;
+			*store = cur_store_in(c, pi.target);
+			return *store != 0;
+		}
+		if (pi.flags & PI_END) return false;
+		p += pi.len;
+	}
+	return false;
+}
+
+static bool sw_cb(void *ctx, uint64_t va)
+{
+	struct swctx *s = ctx;
+	uint64_t t, st;
+	if (!sw_verify(s->c, va, &t, &st))
+		return true;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->target[i] == t) return true;
+	if (s->n < 8) {
+		s->asm_va[s->n] = va; s->target[s->n] = t; s->store[s->n] = st; s->n++;
+	}
+	return s->n < (s->c->fast ? 1u : 8u);
 }
 
 void pt_find_switch(struct pctx *c)
@@ -63,31 +89,12 @@ void pt_find_switch(struct pctx *c)
 	infer_scan(c->rd, c->text_lo, c->text_hi, n32, 3, 100000, sw_cb, s);
 	if (s->n == 0)   /* disp8 form only when no disp32 candidate verified */
 		infer_scan(c->rd, c->text_lo, c->text_hi, n8, 3, 100000, sw_cb, s);
-	uint64_t found = 0, store = 0, asmva = 0; unsigned nfound = 0;
-	for (size_t k = 0; k < s->n; k++) {
-		uint64_t va = s->asm_va[k];
-		struct pinsn pi;
-		for (int i = 0; i < 64; i++) {
-			if (!pt_decode(c, va, &pi)) break;
-			if (pi.flags & PI_JMP) {
-				if (pi.target > s->asm_va[k] && pi.target < s->asm_va[k] + 512) { va += pi.len; continue; }
-				uint64_t st = cur_store_in(c, pi.target);
-				if (st && found != pi.target) {
-					found = pi.target; store = st; nfound++;
-					/* __switch_to_asm's start: the pushes before the swap */
-					asmva = s->asm_va[k];
-				}
-				break;
-			}
-			if (pi.flags & PI_END) break;
-			va += pi.len;
-		}
-	}
-	if (nfound != 1) {
+	if (s->n != 1) {
 		infer_set_missing(out, INFER_P_SWITCH_TO,
-				  "%u __switch_to candidates store to the current slot", nfound);
+				  "%zu __switch_to candidates store to the current slot", s->n);
 		return;
 	}
+	uint64_t found = s->target[0], store = s->store[0], asmva = s->asm_va[0];
 	/* back up over the callee-saved pushes to the start of __switch_to_asm */
 	size_t n = pt_window_before(c, asmva, 24);
 	uint64_t start = asmva;
@@ -138,11 +145,12 @@ void pt_find_pgd(struct pctx *c)
 	uint8_t *buf = infer_alloc(c->a, CH + 8);
 	struct callsites cs = { { 0 }, 0 };
 	if (!buf) return;
-	for (uint64_t va = c->text_lo; va < c->text_hi && cs.n < 8; va += CH) {
+	size_t maxsites = c->fast ? 1 : 8;
+	for (uint64_t va = c->text_lo; va < c->text_hi && cs.n < maxsites; va += CH) {
 		size_t len = CH + 4;
 		if (va + len > c->text_hi) len = (size_t)(c->text_hi - va);
 		if (len < 5 || !c->rd->read(c->rd->ctx, va, buf, len)) continue;
-		for (size_t i = 0; i + 5 <= len && cs.n < 8; i++) {
+		for (size_t i = 0; i + 5 <= len && cs.n < maxsites; i++) {
 			if (buf[i] != 0xe8) continue;
 			int32_t rel = (int32_t)((uint32_t)buf[i + 1] | (uint32_t)buf[i + 2] << 8 |
 						(uint32_t)buf[i + 3] << 16 | (uint32_t)buf[i + 4] << 24);
