@@ -23,3 +23,12 @@ LWIP_FUZZ_FILES := core/init.c core/def.c core/inet_chksum.c core/ip.c core/mem.
 FUZZ_TARGETS += fuzz_lwip
 fuzz_lwip_SRCS := tests/fuzz/fuzz_lwip.c $(NET_SRCS) $(addprefix $(LWIP_SRC)/,$(LWIP_FUZZ_FILES))
 fuzz_lwip_CFLAGS := -DHV_LWIP_FUZZ $(LWIP_INC) -w
+
+# PCI + e1000 (ring -1) and their host tests over fake hardware
+HV_SRCS += drivers/pci.c drivers/e1000.c
+UNIT_TESTS += test_e1000
+test_e1000_SRCS := tests/unit/test_e1000.c drivers/pci.c drivers/e1000.c $(NET_SRCS)
+test_e1000_LIBS := $(LWIP_HOSTLIB)
+test_e1000_DEPS := $(LWIP_HOSTLIB)
+$(BUILD)/host/tests/unit/test_e1000.o: HOST_CFLAGS += $(LWIP_INC)
+$(BUILD)/host/drivers/pci.o: HOST_CFLAGS += -DHV_PCI_NO_PIO

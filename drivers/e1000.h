@@ -1,0 +1,152 @@
+/*
+ * Intel 82540EM (e1000) driver for hvmon's management NIC: reset, MAC from
+ * the EEPROM (EERD) or RAL0/RAH0, one RX and one TX descriptor ring with
+ * their buffers in hvmon memory, polled (all interrupts masked). Register
+ * numbers from the PCI/PCI-X Family of Gigabit Ethernet Controllers
+ * Software Developer's Manual (8254x), ch. 13.
+ */
+#ifndef HVMON_DRIVERS_E1000_H
+#define HVMON_DRIVERS_E1000_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <stdbool.h>
+#include "drivers/pci.h"
+
+#define E1000_VENDOR        0x8086
+#define E1000_DEV_82540EM   0x100e
+
+/* registers (byte offsets in BAR0) */
+#define E1000_CTRL     0x0000
+#define E1000_STATUS   0x0008
+#define E1000_EECD     0x0010
+#define E1000_EERD     0x0014
+#define E1000_ICR      0x00c0
+#define E1000_IMS      0x00d0
+#define E1000_IMC      0x00d8
+#define E1000_RCTL     0x0100
+#define E1000_TCTL     0x0400
+#define E1000_TIPG     0x0410
+#define E1000_RDBAL    0x2800
+#define E1000_RDBAH    0x2804
+#define E1000_RDLEN    0x2808
+#define E1000_RDH      0x2810
+#define E1000_RDT      0x2818
+#define E1000_TDBAL    0x3800
+#define E1000_TDBAH    0x3804
+#define E1000_TDLEN    0x3808
+#define E1000_TDH      0x3810
+#define E1000_TDT      0x3818
+#define E1000_MTA      0x5200     /* 128 x 32 bit */
+#define E1000_RAL0     0x5400
+#define E1000_RAH0     0x5404
+#define E1000_MPC      0x4010     /* missed packets (RX ring full) */
+#define E1000_GPRC     0x4074
+#define E1000_GPTC     0x4080
+
+#define E1000_CTRL_ASDE      (1u << 5)
+#define E1000_CTRL_SLU       (1u << 6)
+#define E1000_CTRL_LRST      (1u << 3)
+#define E1000_CTRL_ILOS      (1u << 7)
+#define E1000_CTRL_VME       (1u << 30)
+#define E1000_CTRL_RST       (1u << 26)
+#define E1000_CTRL_PHY_RST   (1u << 31)
+#define E1000_STATUS_LU      (1u << 1)
+#define E1000_EERD_START     (1u << 0)
+#define E1000_EERD_DONE      (1u << 4)
+#define E1000_RCTL_EN        (1u << 1)
+#define E1000_RCTL_BAM       (1u << 15)
+#define E1000_RCTL_SECRC     (1u << 26)     /* BSIZE 00 = 2048 bytes */
+#define E1000_TCTL_EN        (1u << 1)
+#define E1000_TCTL_PSP       (1u << 3)
+#define E1000_TCTL_CT(x)     ((uint32_t)(x) << 4)
+#define E1000_TCTL_COLD(x)   ((uint32_t)(x) << 12)
+#define E1000_RAH_AV         (1u << 31)
+
+#define E1000_RXD_DD         0x01
+#define E1000_RXD_EOP        0x02
+#define E1000_TXD_CMD_EOP    0x01
+#define E1000_TXD_CMD_IFCS   0x02
+#define E1000_TXD_CMD_RS     0x08
+#define E1000_TXD_STA_DD     0x01
+
+#define E1000_NRX            32
+#define E1000_NTX            32
+#define E1000_BUFSZ          2048
+
+struct e1000_rx_desc {
+	uint64_t addr;
+	uint16_t length;
+	uint16_t csum;
+	uint8_t  status;
+	uint8_t  errors;
+	uint16_t special;
+} __attribute__((packed));
+
+struct e1000_tx_desc {
+	uint64_t addr;
+	uint16_t length;
+	uint8_t  cso;
+	uint8_t  cmd;
+	uint8_t  status;
+	uint8_t  css;
+	uint16_t special;
+} __attribute__((packed));
+
+/* Descriptor rings and buffers: in hvmon memory, DMA-visible at the
+ * physical address virt_to_phys() reports. */
+struct e1000_dma {
+	struct e1000_rx_desc rx[E1000_NRX] __attribute__((aligned(128)));
+	struct e1000_tx_desc tx[E1000_NTX] __attribute__((aligned(128)));
+	uint8_t rxbuf[E1000_NRX][E1000_BUFSZ] __attribute__((aligned(16)));
+	uint8_t txbuf[E1000_NTX][E1000_BUFSZ] __attribute__((aligned(16)));
+};
+
+/* Register and platform access; defaults do MMIO on `mmio`. Host tests
+ * plug in a fake register file. */
+struct e1000_platform {
+	uint32_t (*rd)(void *ctx, uint32_t reg);
+	void (*wr)(void *ctx, uint32_t reg, uint32_t val);
+	void (*delay_us)(unsigned us);           /* may be NULL: busy loop */
+	uint64_t (*virt_to_phys)(const void *p); /* NULL: identity */
+	void *ctx;
+};
+
+struct e1000_stats {
+	uint64_t rx_frames, rx_errors, rx_toobig, rx_fragmented;
+	uint64_t tx_frames, tx_full, tx_toobig;
+};
+
+struct e1000 {
+	volatile uint8_t *mmio;
+	struct e1000_platform plat;
+	struct e1000_dma *dma;
+	uint8_t mac[6];
+	bool mac_from_eeprom;
+	unsigned rx_next;        /* next RX descriptor to look at */
+	unsigned tx_tail;        /* next TX descriptor to fill */
+	struct e1000_stats stats;
+};
+
+/* Choose hvmon's NIC: net= option ("BB:DD.F", or NULL/"" for the first
+ * 82540EM). Returns an index into devs or -1 (*err says why). */
+int e1000_pick(const struct pci_dev *devs, int n, const char *net_opt, const char **err);
+
+/* Reset and bring up. mmio: BAR0 mapped uncached (ring -1), or NULL with
+ * plat->rd/wr set. dma: zeroed or not, owned by the driver from now on.
+ * Returns 0 or -1 (*err). */
+int e1000_init(struct e1000 *nic, volatile void *mmio, const struct e1000_platform *plat,
+	       struct e1000_dma *dma, const char **err);
+/* Queue one frame (14..1518 bytes, no FCS). 0, or -1 (ring full / too big). */
+int e1000_tx(struct e1000 *nic, const void *frame, size_t len);
+/* Copy the next good received frame into buf. Returns its length, 0 when
+ * none is pending, -1 when a bad/oversized descriptor was dropped (call
+ * again for the next one). */
+int e1000_rx(struct e1000 *nic, void *buf, size_t cap);
+bool e1000_link_up(struct e1000 *nic);
+
+/* hvnet glue: fills a struct hvnet_nic (drivers/net/hvnet.h) for nic. */
+struct hvnet_nic;
+void e1000_hvnet_nic(struct e1000 *nic, struct hvnet_nic *out);
+
+#endif

@@ -1,0 +1,446 @@
+/* Host tests for drivers/pci.c, drivers/e1000.c and the lwIP glue
+ * (drivers/net/hvnet.c) over a fake PCI configuration space and a fake
+ * 82540EM register file that plays the device's side of the rings. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <stdio.h>
+#include <cmocka.h>
+
+#include "drivers/pci.h"
+#include "drivers/e1000.h"
+#include "drivers/net/hvnet.h"
+
+/* ---------------- fake PCI config space ---------------- */
+struct fcfg { bool present; uint32_t regs[64]; uint32_t barmask[6]; };
+static struct fcfg space[2][32][8];
+
+static struct fcfg *fdev(uint32_t cf8)
+{
+	unsigned bus = (cf8 >> 16) & 0xff, dev = (cf8 >> 11) & 31, fn = (cf8 >> 8) & 7;
+	return bus < 2 ? &space[bus][dev][fn] : NULL;
+}
+static uint32_t f_rd(uint32_t cf8)
+{
+	struct fcfg *d = fdev(cf8);
+	return d && d->present ? d->regs[(cf8 & 0xfc) / 4] : 0xffffffffu;
+}
+static void f_wr(uint32_t cf8, uint32_t v)
+{
+	struct fcfg *d = fdev(cf8);
+	unsigned r = (cf8 & 0xfc) / 4;
+	if (!d || !d->present)
+		return;
+	if (r >= 4 && r < 10) {       /* BAR: size mask, type bits read-only */
+		uint32_t m = d->barmask[r - 4];
+		d->regs[r] = (v & m) | (d->regs[r] & ~m);
+		return;
+	}
+	d->regs[r] = v;
+}
+static const struct pci_cfg_ops fops = { f_rd, f_wr };
+
+static void mkdev(unsigned bus, unsigned dev, unsigned fn, uint16_t ven, uint16_t did,
+		  uint32_t class_rev, uint8_t ht)
+{
+	struct fcfg *d = &space[bus][dev][fn];
+	d->present = true;
+	d->regs[0] = (uint32_t)did << 16 | ven;
+	d->regs[2] = class_rev;
+	d->regs[3] = (uint32_t)ht << 16;
+	d->regs[15] = 11;    /* irq line */
+}
+
+static void setup_pci(void)
+{
+	memset(space, 0, sizeof(space));
+	mkdev(0, 0, 0, 0x8086, 0x1237, 0x06000002, 0x00);                 /* i440FX host bridge */
+	mkdev(0, 3, 0, 0x8086, 0x100e, 0x02000003, 0x00);                 /* 82540EM */
+	space[0][3][0].regs[4] = 0xfebc0000; space[0][3][0].barmask[0] = 0xfffe0000; /* 128K mem */
+	space[0][3][0].regs[5] = 0x0000c001; space[0][3][0].barmask[1] = 0xffffffc0; /* 64B I/O */
+	space[0][3][0].regs[1] = 0x0;                                     /* command */
+	mkdev(0, 4, 0, 0x1234, 0x0001, 0x01010000, 0x80);                 /* multi-function */
+	mkdev(0, 4, 1, 0x1234, 0x0002, 0x0c030000, 0x00);
+	mkdev(0, 5, 0, 0x8086, 0x2448, 0x06040000, 0x01);                 /* PCI-PCI bridge → bus 1 */
+	space[0][5][0].regs[6] = 0x00010100;                              /* secondary bus 1 */
+	mkdev(1, 0, 0, 0x8086, 0x100e, 0x02000003, 0x00);                 /* second e1000, 64-bit BAR */
+	space[1][0][0].regs[4] = 0x00000004; space[1][0][0].barmask[0] = 0xfff00000; /* 1M, 64-bit */
+	space[1][0][0].regs[5] = 0x00000001; space[1][0][0].barmask[1] = 0xffffffff;
+	pci_set_ops(&fops);
+}
+
+static void test_pci_enumerate(void **state)
+{
+	struct pci_dev devs[PCI_MAX_DEVS];
+	setup_pci();
+	int n = pci_enumerate(devs, PCI_MAX_DEVS);
+	assert_int_equal(n, 6);
+	assert_int_equal(devs[1].dev, 3);
+	assert_int_equal(devs[1].vendor, 0x8086);
+	assert_int_equal(devs[1].device, 0x100e);
+	assert_int_equal(devs[1].class_code, 0x02);
+	assert_int_equal(devs[1].bar[0], 0xfebc0000);
+	assert_int_equal(devs[1].bar_size[0], 128 * 1024);
+	assert_true(devs[1].bar_io[1]);
+	assert_int_equal(devs[1].bar[1], 0xc000);
+	assert_int_equal(devs[1].bar_size[1], 64);
+	assert_int_equal(devs[1].irq_line, 11);
+	/* BARs restored after probing */
+	assert_int_equal(space[0][3][0].regs[4], 0xfebc0000);
+	assert_int_equal(devs[3].fn, 1);                  /* found function 1 */
+	assert_int_equal(devs[5].bus, 1);                 /* behind the bridge */
+	assert_true(devs[5].bar_64[0]);
+	assert_int_equal(devs[5].bar[0], 0x100000000ull);
+	assert_int_equal(devs[5].bar_size[0], 1024 * 1024);
+	/* max respected */
+	assert_int_equal(pci_enumerate(devs, 2), 2);   /* never more than max stored */
+	pci_enable_device(&devs[1]);
+	assert_int_equal(space[0][3][0].regs[1] & 0xffff,
+			 PCI_CMD_MEMORY | PCI_CMD_MASTER | PCI_CMD_INTX_OFF | PCI_CMD_IO);
+}
+
+static void test_pci_bdf_pick_hide(void **state)
+{
+	uint8_t b, d, f;
+	struct pci_dev devs[PCI_MAX_DEVS];
+	const char *err = NULL;
+	assert_int_equal(pci_parse_bdf("00:03.0", &b, &d, &f), 0);
+	assert_int_equal(d, 3);
+	assert_int_equal(pci_parse_bdf("0000:01:1f.7", &b, &d, &f), 0);
+	assert_int_equal(b, 1); assert_int_equal(d, 31); assert_int_equal(f, 7);
+	assert_int_equal(pci_parse_bdf("00:20.0", &b, &d, &f), -1);
+	assert_int_equal(pci_parse_bdf("00:03.8", &b, &d, &f), -1);
+	assert_int_equal(pci_parse_bdf("00:03.0x", &b, &d, &f), -1);
+	assert_int_equal(pci_parse_bdf("zz", &b, &d, &f), -1);
+	setup_pci();
+	int n = pci_enumerate(devs, PCI_MAX_DEVS);
+	assert_int_equal(e1000_pick(devs, n, NULL, &err), 1);
+	assert_int_equal(e1000_pick(devs, n, "01:00.0", &err), 5);
+	assert_int_equal(e1000_pick(devs, n, "00:04.0", &err), -1);
+	assert_non_null(strstr(err, "not an 82540EM"));
+	assert_int_equal(e1000_pick(devs, n, "00:09.0", &err), -1);
+	assert_int_equal(e1000_pick(devs, n, "bogus", &err), -1);
+	assert_int_equal(e1000_pick(devs, 1, NULL, &err), -1);
+	assert_false(pci_is_hidden(pci_cf8(0, 3, 0, 0)));
+	assert_int_equal(pci_hide(&devs[1]), 0);
+	assert_true(pci_is_hidden(pci_cf8(0, 3, 0, 0x10)));
+	assert_false(pci_is_hidden(pci_cf8(0, 3, 0, 0) & 0x7fffffff));   /* enable bit off */
+	assert_false(pci_is_hidden(pci_cf8(0, 3, 1, 0)));
+	assert_false(pci_is_hidden(pci_cf8(1, 3, 0, 0)));
+	assert_true(pci_hidden_ecam((0ull << 20) | (3ull << 15) | (0ull << 12) | 0x10));
+	assert_false(pci_hidden_ecam((0ull << 20) | (4ull << 15)));
+}
+
+/* ---------------- fake 82540EM ---------------- */
+static uint32_t regs[0x6000 / 4];
+static uint16_t eeprom[64] = { 0x5452, 0x1200, 0x5634 };   /* 52:54:00:12:34:56 */
+static bool eeprom_works = true, reset_sticks;
+static struct e1000_dma dma;
+static struct e1000 nic;
+
+static uint32_t e_rd(void *ctx, uint32_t r) { return regs[r / 4]; }
+static void e_wr(void *ctx, uint32_t r, uint32_t v)
+{
+	if (r == E1000_EERD) {
+		if (eeprom_works && (v & E1000_EERD_START))
+			v = E1000_EERD_DONE | (uint32_t)eeprom[(v >> 8) & 63] << 16 | (v & 0xff00);
+		else
+			v = 0;
+	}
+	if (r == E1000_ICR) { regs[r / 4] = 0; return; }
+	regs[r / 4] = v;
+}
+static void e_delay(unsigned us)
+{
+	if (!reset_sticks)
+		regs[E1000_CTRL / 4] &= ~E1000_CTRL_RST;
+}
+static const struct e1000_platform plat = { e_rd, e_wr, e_delay, NULL, NULL };
+
+/* device side: put a frame into the descriptor at RDH if the ring has room */
+static bool dev_receive(const void *frame, uint16_t len, uint8_t errors)
+{
+	uint32_t head = regs[E1000_RDH / 4], tail = regs[E1000_RDT / 4];
+	if (head == tail)
+		return false;                     /* ring full: device would count MPC */
+	struct e1000_rx_desc *d = &dma.rx[head];
+	assert_int_equal(d->addr, (uint64_t)(uintptr_t)dma.rxbuf[head]);
+	memcpy((void *)(uintptr_t)d->addr, frame, len);
+	d->length = len;
+	d->errors = errors;
+	d->status = E1000_RXD_DD | E1000_RXD_EOP;
+	regs[E1000_RDH / 4] = (head + 1) % E1000_NRX;
+	return true;
+}
+
+/* device side: transmit everything between TDH and TDT */
+static uint8_t txed[64][1600];
+static size_t txed_len[64];
+static unsigned ntxed;
+static void dev_transmit(void)
+{
+	while (regs[E1000_TDH / 4] != regs[E1000_TDT / 4]) {
+		struct e1000_tx_desc *d = &dma.tx[regs[E1000_TDH / 4]];
+		assert_true(d->cmd & E1000_TXD_CMD_EOP);
+		if (ntxed < 64) {
+			memcpy(txed[ntxed], (void *)(uintptr_t)d->addr, d->length);
+			txed_len[ntxed] = d->length;
+		}
+		ntxed++;
+		d->status |= E1000_TXD_STA_DD;
+		regs[E1000_TDH / 4] = (regs[E1000_TDH / 4] + 1) % E1000_NTX;
+	}
+}
+
+static int setup_nic(void **state)
+{
+	const char *err = NULL;
+	memset(regs, 0, sizeof(regs));
+	memset(&dma, 0xa5, sizeof(dma));        /* driver must not rely on zeroed memory */
+	eeprom_works = true;
+	reset_sticks = false;
+	ntxed = 0;
+	regs[E1000_STATUS / 4] = E1000_STATUS_LU;
+	int rc = e1000_init(&nic, NULL, &plat, &dma, &err);
+	if (rc)
+		fprintf(stderr, "init: %s\n", err);
+	return rc;
+}
+
+static void test_e1000_init(void **state)
+{
+	static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+	assert_memory_equal(nic.mac, mac, 6);
+	assert_true(nic.mac_from_eeprom);
+	assert_int_equal(regs[E1000_RAL0 / 4], 0x12005452);
+	assert_int_equal(regs[E1000_RAH0 / 4], 0x5634 | E1000_RAH_AV);
+	assert_int_equal(regs[E1000_IMC / 4], 0xffffffff);
+	assert_int_equal(regs[E1000_IMS / 4], 0);
+	assert_true(regs[E1000_RCTL / 4] & E1000_RCTL_EN);
+	assert_true(regs[E1000_TCTL / 4] & E1000_TCTL_EN);
+	assert_true(regs[E1000_CTRL / 4] & E1000_CTRL_SLU);
+	assert_int_equal(regs[E1000_RDLEN / 4], E1000_NRX * 16);
+	assert_int_equal(regs[E1000_TDLEN / 4], E1000_NTX * 16);
+	assert_int_equal(regs[E1000_RDT / 4], E1000_NRX - 1);
+	assert_int_equal(regs[E1000_TDT / 4], 0);
+	assert_int_equal(regs[E1000_RDBAL / 4], (uint32_t)(uintptr_t)dma.rx);
+	assert_int_equal(regs[E1000_RDBAH / 4], (uint32_t)((uintptr_t)dma.rx >> 32));
+	assert_int_equal(sizeof(struct e1000_rx_desc), 16);
+	assert_int_equal(sizeof(struct e1000_tx_desc), 16);
+	assert_int_equal((uintptr_t)dma.rx % 16, 0);
+	assert_true(e1000_link_up(&nic));
+	regs[E1000_STATUS / 4] = 0;
+	assert_false(e1000_link_up(&nic));
+}
+
+static void test_e1000_init_fallbacks(void **state)
+{
+	const char *err = NULL;
+	/* no EEPROM: MAC from RAL0/RAH0 */
+	memset(regs, 0, sizeof(regs));
+	eeprom_works = false;
+	regs[E1000_RAL0 / 4] = 0x33221102;
+	regs[E1000_RAH0 / 4] = 0x5544 | E1000_RAH_AV;
+	assert_int_equal(e1000_init(&nic, NULL, &plat, &dma, &err), 0);
+	assert_false(nic.mac_from_eeprom);
+	assert_int_equal(nic.mac[0], 0x02);
+	assert_int_equal(nic.mac[5], 0x55);
+	/* neither: clear error */
+	memset(regs, 0, sizeof(regs));
+	assert_int_equal(e1000_init(&nic, NULL, &plat, &dma, &err), -1);
+	assert_non_null(strstr(err, "MAC"));
+	/* reset never completes: error, bounded */
+	memset(regs, 0, sizeof(regs));
+	eeprom_works = true;
+	reset_sticks = true;
+	assert_int_equal(e1000_init(&nic, NULL, &plat, &dma, &err), -1);
+	assert_non_null(strstr(err, "reset"));
+}
+
+static void test_e1000_rx(void **state)
+{
+	uint8_t f[1600], buf[1600];
+	assert_int_equal(e1000_rx(&nic, buf, sizeof(buf)), 0);
+	/* 300 frames through a 32-descriptor ring, in bursts */
+	unsigned sent = 0, got = 0;
+	while (got < 300) {
+		for (int k = 0; k < 7 && sent < 300; k++) {
+			memset(f, (int)sent, sizeof(f));
+			if (!dev_receive(f, (uint16_t)(60 + sent), 0))
+				break;
+			sent++;
+		}
+		int n;
+		while ((n = e1000_rx(&nic, buf, sizeof(buf))) > 0) {
+			assert_int_equal(n, 60 + got);
+			assert_int_equal(buf[0], (uint8_t)got);
+			assert_int_equal(buf[n - 1], (uint8_t)got);
+			got++;
+		}
+		assert_int_equal(n, 0);
+	}
+	assert_int_equal(nic.stats.rx_frames, 300);
+	/* ring can be filled to N-1 frames, then the device must stop */
+	unsigned fill = 0;
+	while (dev_receive(f, 64, 0))
+		fill++;
+	assert_int_equal(fill, E1000_NRX - 1);
+	while (e1000_rx(&nic, buf, sizeof(buf)) > 0)
+		;
+	/* errored and oversized descriptors are dropped and counted */
+	assert_true(dev_receive(f, 64, 0x01));
+	assert_true(dev_receive(f, 1500, 0));
+	assert_true(dev_receive(f, 70, 0));
+	assert_int_equal(e1000_rx(&nic, buf, sizeof(buf)), -1);
+	assert_int_equal(e1000_rx(&nic, buf, 100), -1);
+	assert_int_equal(e1000_rx(&nic, buf, 100), 70);
+	assert_int_equal(nic.stats.rx_errors, 1);
+	assert_int_equal(nic.stats.rx_toobig, 1);
+	/* a descriptor without EOP */
+	assert_true(dev_receive(f, 64, 0));
+	dma.rx[(regs[E1000_RDH / 4] + E1000_NRX - 1) % E1000_NRX].status = E1000_RXD_DD;
+	assert_int_equal(e1000_rx(&nic, buf, sizeof(buf)), -1);
+	assert_int_equal(nic.stats.rx_fragmented, 1);
+}
+
+static void test_e1000_tx(void **state)
+{
+	uint8_t f[1600];
+	for (int i = 0; i < E1000_NTX - 1; i++) {
+		memset(f, i, sizeof(f));
+		assert_int_equal(e1000_tx(&nic, f, 60 + (size_t)i), 0);
+	}
+	/* every descriptor in flight: full, counted, nothing overwritten */
+	assert_int_equal(e1000_tx(&nic, f, 60), -1);
+	assert_int_equal(nic.stats.tx_full, 1);
+	dev_transmit();
+	assert_int_equal(ntxed, E1000_NTX - 1);
+	for (unsigned i = 0; i < E1000_NTX - 1; i++) {
+		assert_int_equal(txed_len[i], 60 + i);
+		assert_int_equal(txed[i][0], (uint8_t)i);
+	}
+	for (int i = 0; i < 100; i++) {
+		assert_int_equal(e1000_tx(&nic, f, 100), 0);
+		dev_transmit();
+	}
+	assert_int_equal(ntxed, E1000_NTX - 1 + 100);
+	assert_int_equal(e1000_tx(&nic, f, 13), -1);
+	assert_int_equal(e1000_tx(&nic, f, 1519), -1);
+	assert_int_equal(nic.stats.tx_toobig, 2);
+}
+
+/* ---------------- lwIP over the fake e1000 ---------------- */
+static uint32_t now;
+static uint32_t clk(void) { return now; }
+
+static void test_hvnet_udp_over_e1000(void **state)
+{
+	struct hvnet_nic hn;
+	struct hvnet_config cfg;
+	const char *err;
+	memset(&cfg, 0, sizeof(cfg));
+	assert_int_equal(hvnet_parse_ip_option("10.0.2.15/24,10.0.2.2", &cfg, &err), 0);
+	assert_int_equal(cfg.netmask, 0xffffff00);
+	assert_int_equal(hvnet_parse_collector_option("10.0.2.2:5140", &cfg, &err), 0);
+	e1000_hvnet_nic(&nic, &hn);
+	hv_lwip_set_hooks(clk, NULL, NULL);
+	assert_int_equal(hvnet_init(&hn, &cfg), 0);
+	assert_true(hvnet_ready());
+	assert_int_equal(hvnet_ip(), 0x0a00020f);
+	/* bring-up announces the address: one gratuitous ARP (sender = target = us) */
+	dev_transmit();
+	assert_int_equal(ntxed, 1);
+	assert_int_equal(txed[0][12], 0x08); assert_int_equal(txed[0][13], 0x06);
+	assert_memory_equal(&txed[0][28], "\x0a\x00\x02\x0f", 4);
+	assert_memory_equal(&txed[0][38], "\x0a\x00\x02\x0f", 4);
+	ntxed = 0;
+
+	/* first send: lwIP ARPs for 10.0.2.2 and queues the datagram */
+	assert_int_equal(hvnet_send("hello-collector", 15), 0);
+	dev_transmit();
+	assert_int_equal(ntxed, 1);
+	assert_int_equal(txed[0][12], 0x08); assert_int_equal(txed[0][13], 0x06);   /* ARP */
+	assert_int_equal(txed[0][21], 1);                                             /* request */
+	assert_memory_equal(&txed[0][38], "\x0a\x00\x02\x02", 4);                      /* who-has 10.0.2.2 */
+	/* slirp answers */
+	uint8_t rep[60] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02,
+			    0x08, 0x06, 0x00, 0x01, 0x08, 0x00, 6, 4, 0x00, 0x02,
+			    0x52, 0x55, 0x0a, 0x00, 0x02, 0x02, 10, 0, 2, 2,
+			    0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 10, 0, 2, 15 };
+	assert_true(dev_receive(rep, sizeof(rep), 0));
+	hvnet_poll();
+	dev_transmit();
+	assert_int_equal(ntxed, 2);
+	/* the queued UDP datagram went out to the gateway's MAC, port 5140 */
+	uint8_t *u = txed[1];
+	assert_memory_equal(u, "\x52\x55\x0a\x00\x02\x02", 6);
+	assert_int_equal(u[12], 0x08); assert_int_equal(u[13], 0x00);
+	assert_int_equal(u[23], 17);
+	assert_memory_equal(&u[30], "\x0a\x00\x02\x02", 4);
+	assert_int_equal(u[36] << 8 | u[37], 5140);
+	assert_memory_equal(&u[42], "hello-collector", 15);
+	assert_int_equal(txed_len[1], 42 + 15);   /* short frame: the device pads it (TCTL.PSP) */
+
+	/* garbage frames: counted, nothing sent, still works */
+	uint8_t junk[100];
+	memset(junk, 0xff, sizeof(junk));
+	for (int i = 0; i < 50; i++)
+		assert_true(dev_receive(junk, (uint16_t)(14 + i), 0) || (hvnet_poll(), true));
+	hvnet_poll();
+	hvnet_poll();
+	dev_transmit();
+	assert_int_equal(ntxed, 2);
+	assert_int_equal(hvnet_send("again", 5), 0);
+	dev_transmit();
+	assert_int_equal(ntxed, 3);
+	assert_memory_equal(&txed[2][42], "again", 5);
+	struct hvnet_stats st;
+	hvnet_get_stats(&st);
+	assert_int_equal(st.udp_sent, 2);
+	assert_true(st.rx_frames >= 51);
+}
+
+static void test_options(void **state)
+{
+	struct hvnet_config c;
+	const char *err;
+	uint8_t k[32];
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(hvnet_parse_ip_option("dhcp", &c, &err), 0);
+	assert_true(c.dhcp);
+	assert_int_equal(hvnet_parse_ip_option("192.168.1.7/16", &c, &err), 0);
+	assert_false(c.dhcp);
+	assert_int_equal(c.ip, 0xc0a80107); assert_int_equal(c.netmask, 0xffff0000); assert_int_equal(c.gw, 0);
+	assert_int_equal(hvnet_parse_ip_option("256.1.1.1/24", &c, &err), -1);
+	assert_int_equal(hvnet_parse_ip_option("10.0.2.15", &c, &err), -1);
+	assert_int_equal(hvnet_parse_ip_option("10.0.2.15/33", &c, &err), -1);
+	assert_int_equal(hvnet_parse_ip_option("10.0.2.15/24,10.0.2", &c, &err), -1);
+	assert_int_equal(hvnet_parse_ip_option("10.0.2.15/24,10.0.2.2x", &c, &err), -1);
+	assert_int_equal(hvnet_parse_collector_option("10.0.2.2:0", &c, &err), -1);
+	assert_int_equal(hvnet_parse_collector_option("10.0.2.2:65536", &c, &err), -1);
+	assert_int_equal(hvnet_parse_collector_option("10.0.2.2", &c, &err), -1);
+	assert_int_equal(hvnet_parse_collector_option("1.2.3.4:9", &c, &err), 0);
+	assert_int_equal(c.collector_port, 9);
+	assert_int_equal(hvnet_parse_key_option("00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF", k, &err), 0);
+	assert_int_equal(k[1], 0x11); assert_int_equal(k[31], 0xff);
+	assert_int_equal(hvnet_parse_key_option("0011", k, &err), -1);
+	assert_int_equal(hvnet_parse_key_option("00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF0", k, &err), -1);
+	assert_int_equal(hvnet_parse_key_option("g0112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF", k, &err), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pci_enumerate),
+		cmocka_unit_test(test_pci_bdf_pick_hide),
+		cmocka_unit_test_setup(test_e1000_init, setup_nic),
+		cmocka_unit_test(test_e1000_init_fallbacks),
+		cmocka_unit_test_setup(test_e1000_rx, setup_nic),
+		cmocka_unit_test_setup(test_e1000_tx, setup_nic),
+		cmocka_unit_test_setup(test_hvnet_udp_over_e1000, setup_nic),
+		cmocka_unit_test(test_options),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
