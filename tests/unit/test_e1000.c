@@ -386,8 +386,12 @@ static void test_hvnet_udp_over_e1000(void **state)
 	/* garbage frames: counted, nothing sent, still works */
 	uint8_t junk[100];
 	memset(junk, 0xff, sizeof(junk));
-	for (int i = 0; i < 50; i++)
-		assert_true(dev_receive(junk, (uint16_t)(14 + i), 0) || (hvnet_poll(), true));
+	for (int i = 0; i < 50; i++) {
+		if (!dev_receive(junk, (uint16_t)(14 + i), 0)) {
+			hvnet_poll();                  /* ring full: let hvmon drain it */
+			assert_true(dev_receive(junk, (uint16_t)(14 + i), 0));
+		}
+	}
 	hvnet_poll();
 	hvnet_poll();
 	dev_transmit();
@@ -399,7 +403,7 @@ static void test_hvnet_udp_over_e1000(void **state)
 	struct hvnet_stats st;
 	hvnet_get_stats(&st);
 	assert_int_equal(st.udp_sent, 2);
-	assert_true(st.rx_frames >= 51);
+	assert_int_equal(st.rx_frames, 51);            /* 1 ARP reply + 50 junk, all consumed */
 }
 
 static void test_options(void **state)
