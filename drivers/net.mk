@@ -6,13 +6,14 @@ LWIP_INC     := -Idrivers/net -I$(LWIP_SRC)/include
 LWIP_HOSTLIB := $(TPBUILD)/lwip-host/liblwip.a
 LWIP_HVLIB   := $(TPBUILD)/lwip-hv/liblwip.a
 NET_SRCS     := drivers/net/hvnet.c drivers/net/sys_arch.c
+NET_HV_SRCS  := drivers/net/hvnet_setup.c
 
 $(LWIP_HOSTLIB) $(LWIP_HVLIB): drivers/net/lwipopts.h drivers/net/arch/cc.h tools/build-lwip.sh
 	tools/build-lwip.sh
 
-HV_SRCS += $(NET_SRCS)
+HV_SRCS += $(NET_SRCS) $(NET_HV_SRCS)
 HV_LIBS += $(LWIP_HVLIB)
-$(patsubst %.c,$(BUILD)/hv/%.o,$(NET_SRCS)): HV_CFLAGS += $(LWIP_INC)
+$(patsubst %.c,$(BUILD)/hv/%.o,$(NET_SRCS) $(NET_HV_SRCS)): HV_CFLAGS += $(LWIP_INC)
 $(patsubst %.c,$(BUILD)/host/%.o,$(NET_SRCS)): HOST_CFLAGS += $(LWIP_INC)
 
 # lwIP sources compiled into the fuzz target with clang + sanitizers

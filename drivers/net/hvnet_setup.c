@@ -1,0 +1,128 @@
+/* hvmon network channel bring-up — see hvnet_setup.h. */
+#include "drivers/net/hvnet_setup.h"
+#include "drivers/net/hvnet.h"
+#include "drivers/pci.h"
+#include "drivers/e1000.h"
+#include "monitors/event.h"
+#include "monitors/wire.h"
+
+static struct e1000_dma dma __attribute__((aligned(4096)));
+static struct e1000 nic;
+static struct hv_wire_tx tx;
+static struct pci_dev devs[PCI_MAX_DEVS];
+static struct hvnet_platform plat;
+static bool active, sink_attached;
+static uint32_t hb_interval, hb_last;
+
+static void e1000_delay(unsigned us)
+{
+	if (plat.delay_us)
+		plat.delay_us(us);
+}
+
+int hvnet_setup(const struct hvnet_platform *p, const struct hvnet_options *o, const char **err)
+{
+	struct hvnet_config cfg = { 0 };
+	struct hvnet_nic hn;
+	struct e1000_platform ep = { 0 };
+	uint8_t key[32], nonce[HV_WIRE_NONCE_LEN];
+	volatile void *mmio;
+	int n, i;
+
+	if (!p || !p->map_mmio || !p->virt_to_phys || !p->now_ms || !p->rand32) {
+		*err = "net: platform hooks missing";
+		return -1;
+	}
+	plat = *p;
+	if (!o->collector || !o->key) {
+		*err = "net: collector= and key= are required for the network channel";
+		return -1;
+	}
+	if (hvnet_parse_collector_option(o->collector, &cfg, err) ||
+	    hvnet_parse_key_option(o->key, key, err) ||
+	    hvnet_parse_ip_option(o->ip ? o->ip : "dhcp", &cfg, err))
+		return -1;
+
+	n = pci_enumerate(devs, PCI_MAX_DEVS);
+	i = e1000_pick(devs, n, o->net, err);
+	if (i < 0)
+		return -1;
+	if (devs[i].bar_io[0] || !devs[i].bar_size[0] || !devs[i].bar[0]) {
+		*err = "net: e1000 BAR0 is not an assigned memory BAR";
+		return -1;
+	}
+	if (pci_hide(&devs[i])) {
+		*err = "net: too many hidden PCI functions";
+		return -1;
+	}
+	pci_enable_device(&devs[i]);
+	mmio = plat.map_mmio(devs[i].bar[0], devs[i].bar_size[0]);
+	if (!mmio) {
+		*err = "net: cannot map e1000 BAR0";
+		return -1;
+	}
+	ep.delay_us = e1000_delay;
+	ep.virt_to_phys = plat.virt_to_phys;
+	if (e1000_init(&nic, mmio, &ep, &dma, err))
+		return -1;
+
+	hv_lwip_set_hooks(plat.now_ms, plat.rand32, NULL);
+	e1000_hvnet_nic(&nic, &hn);
+	if (hvnet_init(&hn, &cfg)) {
+		*err = "net: lwIP interface setup failed";
+		return -1;
+	}
+	for (unsigned k = 0; k < HV_WIRE_NONCE_LEN; k += 4) {
+		uint32_t r = plat.rand32();
+		for (unsigned b = 0; b < 4; b++)
+			nonce[k + b] = (uint8_t)(r >> (8 * b));
+	}
+	if (hv_wire_tx_init(&tx, key, o->sender_id ? o->sender_id :
+			    (uint32_t)nic.mac[2] << 24 | (uint32_t)nic.mac[3] << 16 |
+			    (uint32_t)nic.mac[4] << 8 | nic.mac[5],
+			    nonce, hvnet_wire_send, NULL)) {
+		*err = "net: key derivation failed";
+		return -1;
+	}
+	for (i = 0; i < 32; i++)
+		((volatile uint8_t *)key)[i] = 0;
+	hb_interval = o->heartbeat_ms ? o->heartbeat_ms : 5000;
+	hb_last = plat.now_ms();
+	active = true;
+	return 0;
+}
+
+void hvnet_tick(void)
+{
+	uint32_t now;
+
+	if (!active)
+		return;
+	hvnet_poll();
+	/* events go out once there is an address to send from; before that
+	 * they are on the console only and the first datagram is seq 1 */
+	if (!sink_attached && hvnet_ready())
+		sink_attached = hv_event_sink_register(&tx.sink) == 0;
+	now = plat.now_ms();
+	if (sink_attached && now - hb_last >= hb_interval) {
+		static struct hv_event hb;
+		struct hv_event_stats st;
+
+		hb_last = now;
+		hv_event_get_stats(&st);
+		hb = (struct hv_event){ 0 };
+		hb.hdr.type = HV_EV_HEARTBEAT;
+		hb.hdr.monitor = HV_MON_CORE;
+		hb.u.heartbeat.uptime_ms = now;
+		hb.u.heartbeat.events = st.committed;
+		hb.u.heartbeat.drops = st.dropped;
+		tx.drops_total = (uint32_t)st.dropped;
+		hv_wire_tx_add(&tx, &hb);         /* network only: console stays quiet */
+		hv_wire_tx_flush(&tx);
+	}
+}
+
+bool hvnet_active(void)
+{
+	return active;
+}
