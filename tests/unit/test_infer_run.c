@@ -145,6 +145,34 @@ static void test_json_values(void **state)
 }
 
 /* kallsyms + BTF in one image: agreement and disagreement on per-CPU offsets. */
+/* INFER_KIMAGE_SEEDS=DIR: write the synthetic image as a vmlinux-like ELF
+ * (one PT_LOAD at RO) for the fuzz seed corpus. */
+static void save_elf_seed(const char *name, size_t len)
+{
+	const char *dir = getenv("INFER_KIMAGE_SEEDS");
+	if (!dir)
+		return;
+	static uint8_t e[0x1000];
+	memset(e, 0, sizeof(e));
+	memcpy(e, "\x7f" "ELF", 4);
+	e[4] = 2; e[5] = 1; e[6] = 1;
+	put16(e + 16, 2); put16(e + 18, 62); put32(e + 20, 1);
+	put64(e + 24, RO); put64(e + 32, 64);
+	put16(e + 52, 64); put16(e + 54, 56); put16(e + 56, 1);
+	uint8_t *ph = e + 64;
+	put32(ph, 1); put32(ph + 4, 5);
+	put64(ph + 8, sizeof(e)); put64(ph + 16, RO); put64(ph + 24, 0x2000000);
+	put64(ph + 32, len); put64(ph + 40, len); put64(ph + 48, 0x1000);
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "wb");
+	if (f) {
+		fwrite(e, 1, sizeof(e), f);
+		fwrite(img, 1, len, f);
+		fclose(f);
+	}
+}
+
 static struct infer_profile *run_both(uint32_t btf_current)
 {
 	make_syms(false, false);
@@ -153,6 +181,7 @@ static struct infer_profile *run_both(uint32_t btf_current)
 	size_t n = build_kernel_btf(blob, true, btf_current, false);
 	end = (end + 4096) & ~(size_t)4095;
 	memcpy(img + end, blob, n);
+	save_elf_seed(btf_current == 0x1fb80 ? "synthetic-elf" : "synthetic-elf-disagree", end + n);
 	static struct memimg m;
 	m = (struct memimg){ RO, img, sizeof(img) };
 	struct infer_reader rd = memimg_reader(&m);

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# hvinfer's command line contract (docs/INFER.md): exit codes 0/1/2/3, one-line
+# reasons, JSON validity and null <-> missing consistency, table output. Uses the
+# synthetic seeds in tests/fuzz/corpus/fuzz_hvinfer and the default pinned kernel.
+set -uo pipefail
+top=$(cd "$(dirname "$0")/../.." && pwd)
+B=${BUILD:-$top/build}
+H=$B/tools/hvinfer
+C=$top/tests/fuzz/corpus/fuzz_hvinfer
+T=$(mktemp -d /tmp/infer_cli.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+ok()  { echo "ok   - $*"; pass=$((pass + 1)); }
+bad() { echo "FAIL - $*"; fail=$((fail + 1)); }
+expect_rc() { # DESC RC CMD...
+  local d=$1 want=$2; shift 2
+  "$@" > "$T/out" 2> "$T/err"; local rc=$?
+  if [ "$rc" = "$want" ]; then ok "$d (exit $rc)"; else bad "$d: exit $rc, want $want ($(head -c 200 "$T/err"))"; fi
+}
+[ -x "$H" ] || { bad "$H not built"; echo "$pass passed, $fail failed"; exit 1; }
+
+expect_rc "no argument is a usage error" 3 "$H"
+expect_rc "unknown strategy is a usage error" 3 "$H" --strategy foo "$C/gzip"
+expect_rc "missing file" 2 "$H" "$T/nope"
+head -c 4096 /dev/urandom > "$T/random"
+expect_rc "random bytes are not a kernel" 2 "$H" "$T/random"
+[ "$(wc -l < "$T/err")" = 1 ] && ok "one-line reason: $(cat "$T/err")" || bad "reason not one line"
+head -c 1500 "$C/xz" > "$T/trunc"
+expect_rc "truncated bzImage" 2 "$H" "$T/trunc"
+expect_rc "an x86-64 ELF that is no kernel (/bin/true)" 2 "$H" /bin/true
+grep -q "not a Linux kernel" "$T/err" && ok "reason names it" || bad "reason: $(cat "$T/err")"
+
+expect_rc "a kernel-like ELF with a banner and nothing else: some missing" 1 "$H" "$C/elf"
+# strategies disagree on current_task: found elsewhere, that one missing -> exit 1
+expect_rc "disagreement means some missing" 1 "$H" --json --strategy all "$C/synthetic-elf-disagree"
+python3 - "$T/out" <<'PY' && ok "JSON: disagreement is null + reason in missing" || bad "JSON disagreement check"
+import json, sys
+j = json.load(open(sys.argv[1]))
+assert j["percpu"]["current_task"] is None
+assert "kallsyms: 0x1fb80" in j["missing"]["current_task"] and "btf: 0x1fb88" in j["missing"]["current_task"]
+assert j["symbols"]["init_task"] == "0xffffffff82a1aa40"
+PY
+
+img=$("$top/tests/fixtures.sh" kernel cloud 2>/dev/null) || img=
+if [ -n "$img" ] && [ -f "$img" ]; then
+  for s in all kallsyms btf patterns; do
+    "$H" --json --strategy "$s" "$img" > "$T/j" 2> "$T/err"; rc=$?
+    python3 - "$T/j" "$rc" "$s" <<'PY' && ok "$s on the pinned kernel: valid JSON, nulls exactly the missing, exit code matches" || bad "$s JSON contract (exit $rc)"
+import json, sys
+j = json.load(open(sys.argv[1])); rc = int(sys.argv[2]); s = sys.argv[3]
+vals = dict(j["symbols"]); sc = vals.pop("syscalls"); vals.update(sc); vals.update(j["percpu"])
+for d in j["offsets"].values(): vals.update(d)
+nulls = {k for k, v in vals.items() if v is None}
+assert nulls == set(j["missing"]), (nulls ^ set(j["missing"]))
+assert rc == (0 if not nulls else 1)
+assert j["strategy"] == s and j["banner"].startswith("Linux version ")
+for k, v in vals.items():
+    if v is not None and k in j["symbols"] or k in sc:
+        assert v is None or v.startswith("0xffffffff"), (k, v)
+PY
+  done
+  "$H" "$img" > "$T/table"; rc=$?
+  [ "$rc" = 0 ] && grep -q "^task_struct  pid" "$T/table" && ok "table output, exit 0" || bad "table output (exit $rc)"
+else
+  bad "could not fetch the default pinned kernel (tests/fixtures.sh kernel cloud)"
+fi
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
