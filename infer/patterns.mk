@@ -18,3 +18,9 @@ HOST_TOOLS += patterns-rt
 patterns-rt_SRCS := tools/patterns-rt.c tools/kimage.c
 patterns-rt_DEPS := $(BUILD)/host/libinfer.a $(INFER_HOST_DEPS)
 patterns-rt_LIBS := $(INFER_LIB) $(KIMAGE_LIBS)
+
+# libFuzzer: the patterns strategy over a mutated synthetic kernel
+FUZZ_TARGETS += fuzz_patterns
+fuzz_patterns_SRCS := tests/fuzz/fuzz_patterns.c $(INFER_SRCS) $(INFER_FUZZ_SRCS)
+fuzz_patterns_CFLAGS := $(INFER_DEFS) $(INFER_FUZZ_CFLAGS)
+fuzz_patterns_LIBS :=
