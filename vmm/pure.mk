@@ -40,3 +40,7 @@ $(LB_TEST_BZIMAGE): $(LB_TEST_DEB)
 	@touch $@
 test_linux_boot_DEPS := $(LB_TEST_BZIMAGE)
 endif
+
+# Host benchmark of the pure-logic modules: make build/tools/bench_pure && build/tools/bench_pure
+HOST_TOOLS += bench_pure
+bench_pure_SRCS := tools/bench/bench_pure.c vmm/e820.c vmm/ept_map.c vmm/options.c vmm/gmem.c
