@@ -97,7 +97,7 @@ int vmcs_setup(struct vcpu *v)
 		vw(VMCS_HOST_PAT, rdmsr(IA32_PAT));
 	v->regs = (union guest_regs *)(percpu_stack_top(p) - sizeof(union guest_regs));
 	memset(v->regs, 0, sizeof(*v->regs));
-	vw(VMCS_HOST_RSP, (uint64_t)v->regs);
+	vw(VMCS_HOST_RSP, percpu_stack_top(p));   /* the exit stub pushes the frame below it */
 	vw(VMCS_HOST_RIP, (uint64_t)vmx_exit_stub);
 	return vmcs_failed ? -1 : 0;
 }
