@@ -1,7 +1,10 @@
 /*
  * hvinfer — run the inference engine on a kernel image file (issue 3).
  *
- *   hvinfer [--json] [--strategy patterns|kallsyms|btf|all] [--time] IMAGE
+ *   hvinfer [--json] [--strategy patterns|kallsyms|btf|all] [--time] [--lstar VA] IMAGE
+ *
+ * --lstar VA simulates ring -1 conditions: the strategies get a bare reader
+ * (no sections, no text range, no image span) and only the LSTAR hint.
  *
  * IMAGE: a bzImage (any of the kernel's compressions) or a vmlinux ELF.
  * Exit: 0 every parameter found, 1 some missing, 2 not a usable kernel image
@@ -24,6 +27,7 @@ static void usage(void)
 		"  IMAGE   bzImage (gzip/bzip2/lzma/xz/lzo/lz4/zstd) or vmlinux ELF\n"
 		"  --json  one JSON object (docs/INFER.md) instead of a table\n"
 		"  --time  print decompression and inference wall time on stderr\n"
+		"  --lstar VA  ring -1 conditions: bare reader, only this LSTAR value as a hint\n"
 		"exit: 0 all found, 1 some missing, 2 not a usable kernel image\n");
 }
 
@@ -67,7 +71,8 @@ static void table(const struct infer_profile *p)
 
 int main(int argc, char **argv)
 {
-	bool json = false, timing = false;
+	bool json = false, timing = false, bare = false;
+	uint64_t lstar = 0;
 	uint32_t strat = INFER_S_ALL;
 	const char *path = NULL;
 	for (int i = 1; i < argc; i++) {
@@ -75,6 +80,14 @@ int main(int argc, char **argv)
 			json = true;
 		} else if (!strcmp(argv[i], "--time")) {
 			timing = true;
+		} else if (!strcmp(argv[i], "--lstar") && i + 1 < argc) {
+			char *end;
+			lstar = strtoull(argv[++i], &end, 0);
+			if (*end || !lstar) {
+				usage();
+				return 3;
+			}
+			bare = true;
 		} else if (!strcmp(argv[i], "--strategy") && i + 1 < argc) {
 			const char *s = argv[++i];
 			if (!strcmp(s, "patterns"))
@@ -120,7 +133,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	struct infer_hints hints = { 0 };
-	int found = infer_run(&k.reader, &hints, strat, &arena, prof);
+	struct infer_reader rd = k.reader;
+	if (bare) {
+		rd = (struct infer_reader){ .read = k.reader.read, .ctx = k.reader.ctx };
+		hints.have_lstar = true;
+		hints.lstar = lstar;
+	}
+	int found = infer_run(&rd, &hints, strat, &arena, prof);
 	double t2 = now();
 	if (!prof->banner[0] && found == 0) {
 		fprintf(stderr, "hvinfer: %s: no Linux banner and nothing inferred: not a Linux kernel image\n",
