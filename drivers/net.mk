@@ -33,3 +33,17 @@ test_e1000_LIBS := $(LWIP_HOSTLIB)
 test_e1000_DEPS := $(LWIP_HOSTLIB)
 $(BUILD)/host/tests/unit/test_e1000.o: HOST_CFLAGS += $(LWIP_INC)
 $(BUILD)/host/drivers/pci.o: HOST_CFLAGS += -DHV_PCI_NO_PIO
+
+# Bare-metal network self-test kernel (Multiboot2, no hvmon core): hvmon's
+# real event/wire/lwIP/PCI/e1000 code against Bochs' e1000 + slirp.
+# tests/integration/collect_bochs_net.sh boots it.
+NETTEST_SRCS := drivers/net/selftest/main.c monitors/event.c monitors/event_ring.c monitors/event_json.c \
+	monitors/wire.c drivers/pci.c \
+	drivers/e1000.c $(NET_SRCS) $(NET_HV_SRCS)
+NETTEST_OBJS := $(patsubst %.c,$(BUILD)/hv/%.o,$(NETTEST_SRCS)) $(BUILD)/hv/drivers/net/selftest/boot.o
+$(BUILD)/hv/drivers/net/selftest/main.o: HV_CFLAGS += $(LWIP_INC) -fno-tree-loop-distribute-patterns
+$(BUILD)/net-selftest.elf: $(NETTEST_OBJS) $(LWIP_HVLIB) $(TPBUILD)/mbedtls-hv/libmbedcrypto.a drivers/net/selftest/link.ld
+	$(CC) -nostdlib -static -no-pie -z max-page-size=0x1000 -T drivers/net/selftest/link.ld \
+		-o $@ $(NETTEST_OBJS) $(LWIP_HVLIB) $(TPBUILD)/mbedtls-hv/libmbedcrypto.a -lgcc
+.PHONY: net-selftest
+net-selftest: $(BUILD)/net-selftest.elf
