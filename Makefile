@@ -27,6 +27,7 @@ HV_LDFLAGS := -nostdlib -static -no-pie -z max-page-size=0x1000 -T linker.ld
 
 HV_SRCS :=
 HV_LIBS :=          # extra archives linked into hvmon.elf (newlib, lwip, zydis...)
+HV_PREBUILT :=      # files (third-party builds) that must exist before ring -1 objects compile
 
 # ---- host -------------------------------------------------------------------
 HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -I. -Iinclude
@@ -40,6 +41,7 @@ include $(sort $(wildcard */*.mk */*/*.mk))
 # ---- rules ------------------------------------------------------------------
 HV_OBJS := $(patsubst %.c,$(BUILD)/hv/%.o,$(filter %.c,$(HV_SRCS))) \
            $(patsubst %.S,$(BUILD)/hv/%.o,$(filter %.S,$(HV_SRCS)))
+$(HV_OBJS): | $(HV_PREBUILT)
 
 $(BUILD)/hv/%.o: %.c
 	@mkdir -p $(@D)

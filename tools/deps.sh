@@ -2,6 +2,7 @@
 # hvmon dependency setup: Debian packages, then third-party sources fetched and
 # built into third_party/ (git-ignored). Idempotent; fast when everything is there.
 # Usage: tools/deps.sh [--packages-only|--sources-only]
+# HV_NO_FIXTURES=1 skips fetching the guest kernels/headers (tests/fixtures.sh all).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 tp="$top/third_party"
@@ -22,6 +23,7 @@ PACKAGES=(
   gnu-efi ovmf qemu-system-x86
   zlib1g-dev liblzma-dev liblz4-dev libzstd-dev libbz2-dev liblzo2-dev
   dwarves gdb
+  file gcc-12
   libclang-rt-14-dev
 )
 
@@ -126,6 +128,10 @@ case "${1:-all}" in
        # events/network: mbedTLS (ChaCha20-Poly1305) and lwIP, host + ring -1
        for b in build-mbedtls build-lwip build-zydis; do
          if [ -x "$top/tools/$b.sh" ]; then "$top/tools/$b.sh"; fi
-       done ;;
+       done
+       # guest fixtures: pinned kernels + linux-headers (cache/, one-time ~150 MB download)
+       if [ -x "$top/tests/fixtures.sh" ] && [ "${HV_NO_FIXTURES:-0}" != 1 ]; then
+         "$top/tests/fixtures.sh" all
+       fi ;;
   *) echo "usage: $0 [--packages-only|--sources-only]" >&2; exit 2 ;;
 esac
