@@ -34,21 +34,22 @@ run="$top/build/runs/$name"
 echo "demo: booting $([ -n "$bare" ] && echo "the guest without hvmon" || echo "hvmon + guest") in Bochs" \
      "(kernel $(basename "$kernel"), initrd $(basename "$initrd")); logs in $run"
 echo "demo: Bochs is slow (~30-90 s to guest userspace); Ctrl-C stops it."
+rm -rf "$run"
 "$here/run.sh" --name "$name" --iso "$top/build/iso/$name.iso" --timeout "$timeout_s" --quiet \
   --fail-on 'guest:Kernel panic|HVMON-GUEST: poweroff failed' &
 runpid=$!
 # run.sh recreates the run directory: wait for it before following the logs.
 for _ in $(seq 50); do [ -f "$run/bochsrc" ] && break; sleep 0.1; done
-tail -n +1 -F "$run/hvmon.log" 2>/dev/null | tr -d '\r' | sed -u 's/^/hvmon| /' &
+# tail --pid ends each follower when run.sh ends (after a last read of the file).
+tail -n +1 -F --pid="$runpid" "$run/hvmon.log" 2>/dev/null | sed -u 's/\r$//; s/^/hvmon| /' &
 t1=$!
-tail -n +1 -F "$run/guest.log" 2>/dev/null | tr -d '\r' | sed -u 's/^/guest| /' &
+tail -n +1 -F --pid="$runpid" "$run/guest.log" 2>/dev/null | sed -u 's/\r$//; s/^/guest| /' &
 t2=$!
-cleanup() { kill "$t1" "$t2" 2>/dev/null || true; }
-trap 'kill "$runpid" 2>/dev/null; cleanup' INT TERM
+trap 'kill "$runpid" 2>/dev/null' INT TERM
 set +e
 wait "$runpid"; rc=$?
 set -e
-sleep 1; cleanup; wait 2>/dev/null || true
+wait "$t1" "$t2" 2>/dev/null || true
 echo
 echo "demo: $(tr '\n' ' ' < "$run/result")"
 if [ "$check" = 1 ]; then
