@@ -361,7 +361,10 @@ void pt_find_dispatch(struct pctx *c)
 	for (int i = 0; i < 200 && nc < 4; i++) {
 		if (!pt_decode(c, va, &pi))
 			break;
-		if (pi.mnem == ZYDIS_MNEMONIC_MOV && pi.op[0].kind == PO_REG && pi.op[0].reg == PR_RDI &&
+		/* pt_regs = the stack: first argument (5.11+: do_syscall_64(regs, nr))
+		 * or second (4.x-5.10: do_syscall_64(nr, regs)) */
+		if (pi.mnem == ZYDIS_MNEMONIC_MOV && pi.op[0].kind == PO_REG &&
+		    (pi.op[0].reg == PR_RDI || pi.op[0].reg == PR_RSI) && pi.op[0].size == 64 &&
 		    pi.op[1].kind == PO_REG && pi.op[1].reg == PR_RSP)
 			rdi_regs = true;
 		else if (rdi_regs && (pi.flags & PI_CALL))

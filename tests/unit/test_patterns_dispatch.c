@@ -75,6 +75,8 @@ static uint64_t handler_for(unsigned nr)
 	}
 }
 
+static bool old_abi;   /* 4.x-5.10 entry: mov %rax,%rdi; mov %rsp,%rsi; call do_syscall_64(nr, regs) */
+
 static void build(bool switch_dispatch, unsigned euid_cred_off)
 {
 	memset(img, 0xcc, sizeof(img));
@@ -87,7 +89,10 @@ static void build(bool switch_dispatch, unsigned euid_cred_off)
 	org(O_ENTRY);
 	B(0x0f, 0x01, 0xf8, 0x65, 0x48, 0x89, 0x24, 0x25, 0x14, 0x60, 0x00, 0x00);
 	B(0x65, 0x48, 0x8b, 0x24, 0x25, 0x50, 0xfb, 0x01, 0x00);
-	B(0x6a, 0x2b, 0x50, 0x57, 0x48, 0x89, 0xe7);   /* push $0x2b; push %rax; push %rdi; mov %rsp,%rdi */
+	if (old_abi)
+		B(0x6a, 0x2b, 0x50, 0x57, 0x48, 0x89, 0xc7, 0x48, 0x89, 0xe6); /* ...; mov %rax,%rdi; mov %rsp,%rsi */
+	else
+		B(0x6a, 0x2b, 0x50, 0x57, 0x48, 0x89, 0xe7); /* push $0x2b; push %rax; push %rdi; mov %rsp,%rdi */
 	call(A(O_DO));
 	B(0x0f, 0x0b);
 	/* do_syscall_64 */
@@ -214,6 +219,19 @@ static void test_table_dispatch(void **st)
 	FOUND(PCPU_CURRENT_TASK, CUR);
 }
 
+/* 4.x-5.10 shape: do_syscall_64(nr, regs), indexed table */
+static void test_old_abi_table_dispatch(void **st)
+{
+	(void)st;
+	old_abi = true;
+	build(false, 0xb90);
+	old_abi = false;
+	run();
+	FOUND(SYS_CALL_TABLE, A(O_TABLE));
+	FOUND(SC_READ, A(O_H0));
+	FOUND(PCPU_CURRENT_TASK, CUR);
+}
+
 static void test_two_tables_are_ambiguous(void **st)
 {
 	(void)st;
@@ -254,6 +272,7 @@ int main(void)
 		cmocka_unit_test(test_switch_dispatch),
 		cmocka_unit_test(test_init_task_from_percpu),
 		cmocka_unit_test(test_table_dispatch),
+		cmocka_unit_test(test_old_abi_table_dispatch),
 		cmocka_unit_test(test_two_tables_are_ambiguous),
 		cmocka_unit_test(test_table_disagreeing_with_switch_is_rejected),
 		cmocka_unit_test(test_cred_disagreement_is_not_a_guess),
