@@ -515,8 +515,10 @@ int infer_run(const struct infer_reader *rd, const struct infer_hints *hints,
 		if (!(strat & strategies[i].bit))
 			continue;
 		res[i] = infer_alloc(arena, sizeof(struct infer_profile));
-		if (!res[i])
+		if (!res[i]) {
+			ran[i] = true; /* reported below as "out of arena memory" */
 			continue;
+		}
 		size_t mark2 = arena->used;
 		if (strategies[i].run) {
 			strategies[i].run(rd, hints, arena, res[i]);

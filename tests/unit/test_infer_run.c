@@ -115,6 +115,24 @@ static void test_run_reasons_and_json(void **state)
 	free(m.buf);
 }
 
+static void test_run_without_arena(void **state)
+{
+	(void)state;
+	struct memimg m = { 0xffffffff82000000ull, calloc(1, 4096), 4096 };
+	struct infer_reader rd = memimg_reader(&m);
+	struct infer_profile *p = calloc(1, sizeof(*p));
+	assert_int_equal(infer_run(&rd, NULL, INFER_S_KALLSYMS | INFER_S_BTF, NULL, p), 0);
+	assert_non_null(strstr(p->p[INFER_P_TASK_PID].why, "arena"));
+	/* room for the per-strategy profiles only: BTF cannot copy its blob */
+	struct infer_arena a = test_arena(3 * sizeof(struct infer_profile));
+	assert_int_equal(infer_run(&rd, NULL, INFER_S_ALL, &a, p), 0);
+	assert_true(p->p[INFER_P_TASK_PID].why[0] != 0);
+	assert_int_equal(a.used, 0);
+	free(a.base);
+	free(p);
+	free(m.buf);
+}
+
 static void test_json_values(void **state)
 {
 	(void)state;
@@ -233,6 +251,7 @@ int main(void)
 		cmocka_unit_test(test_scan_across_chunks),
 		cmocka_unit_test(test_run_reasons_and_json),
 		cmocka_unit_test(test_json_values),
+		cmocka_unit_test(test_run_without_arena),
 		cmocka_unit_test(test_merge_agree),
 		cmocka_unit_test(test_merge_disagree),
 	};
