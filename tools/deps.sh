@@ -28,11 +28,14 @@ PACKAGES=(
 )
 
 need_pkgs() {
-  local missing=()
+  # One dpkg-query for all packages (a call per package costs ~0.3 s on a loaded machine).
+  local installed
+  installed=" $(dpkg-query -W -f='${Package} ${Status}\n' "${PACKAGES[@]}" 2>/dev/null \
+    | awk '$NF == "installed" && $(NF-1) == "ok" {print $1}' | tr '\n' ' ') "
+  local p
   for p in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    case $installed in *" $p "*) ;; *) printf '%s\n' "$p" ;; esac
   done
-  printf '%s\n' "${missing[@]}"
 }
 
 ensure_deb_src() {
