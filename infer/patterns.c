@@ -22,6 +22,7 @@ static double pt_now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &
 #define CACHE_PAGES 32u   /* power of two */
 #define FN_CAP   6144u
 #define DECODE_BUDGET 4000000u
+#define SCAN_CAP (256ull << 20)   /* longest range any scan covers */
 
 static uint8_t canon(ZydisRegister r)
 {
@@ -326,6 +327,16 @@ int infer_strategy_patterns(const struct infer_reader *rd, const struct infer_hi
 	c->fast = !(rd->text_start && rd->text_end);
 	if (!infer_scan_range(rd, h, &c->img_lo, &c->img_hi))
 		c->img_lo = c->img_hi = 0;
+	/* hostile readers: keep ranges ordered and bounded (an inverted range
+	 * is unknown; a huge one is cut to SCAN_CAP, which cannot wrap) */
+	if (c->text_hi <= c->text_lo)
+		c->text_lo = c->text_hi = 0;
+	else if (c->text_hi - c->text_lo > SCAN_CAP)
+		c->text_hi = c->text_lo + SCAN_CAP;
+	if (c->img_hi <= c->img_lo)
+		c->img_lo = c->img_hi = 0;
+	else if (c->img_hi - c->img_lo > SCAN_CAP)
+		c->img_hi = c->img_lo + SCAN_CAP;
 	if (c->text_lo == 0 && c->img_lo) {
 		/* unknown text: the image span bounds it */
 		c->text_lo = c->img_lo; c->text_hi = c->img_hi;

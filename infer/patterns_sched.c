@@ -146,7 +146,9 @@ void pt_find_pgd(struct pctx *c)
 	struct callsites cs = { { 0 }, 0 };
 	if (!buf) return;
 	size_t maxsites = c->fast ? 1 : 8;
-	for (uint64_t va = c->text_lo; va < c->text_hi && cs.n < maxsites; va += CH) {
+	uint64_t chunks = (c->text_hi - c->text_lo) / CH + 1;   /* text range is capped (patterns.c) */
+	uint64_t va = c->text_lo;
+	for (uint64_t k = 0; k < chunks && va < c->text_hi && cs.n < maxsites; k++, va += CH) {
 		size_t len = CH + 4;
 		if (va + len > c->text_hi) len = (size_t)(c->text_hi - va);
 		if (len < 5 || !c->rd->read(c->rd->ctx, va, buf, len)) continue;

@@ -179,6 +179,25 @@ static void test_garbage_and_unreadable(void **st)
 	assert_false(prof.p[INFER_P_ENTRY_SYSCALL_64].found);
 }
 
+/* a hostile reader claiming the whole address space as text must not make
+ * any scan unbounded (the test would time out) */
+static void test_huge_text_range_is_bounded(void **st)
+{
+	(void)st;
+	reset();
+	emit_entry(0x1000, false, 0x1fb50);
+	struct infer_reader rd = { .read = rd_fn, .text_start = 0x1000, .text_end = ~0ull,
+				   .image_start = 0x1000, .image_end = ~0ull };
+	struct infer_arena a = { arena_mem, sizeof(arena_mem), 0 };
+	memset(&prof, 0, sizeof(prof));
+	assert_true(infer_strategy_patterns(&rd, NULL, &a, &prof) >= 0);
+	assert_false(prof.p[INFER_P_ENTRY_SYSCALL_64].found);
+	rd.text_start = ~0ull - 10; rd.text_end = 5;            /* inverted */
+	memset(&prof, 0, sizeof(prof)); a.used = 0;
+	assert_true(infer_strategy_patterns(&rd, NULL, &a, &prof) >= 0);
+	assert_true(prof.p[INFER_P_ENTRY_SYSCALL_64].why[0] != 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -188,6 +207,7 @@ int main(void)
 		cmocka_unit_test(test_two_different_lstar_writes_is_ambiguous),
 		cmocka_unit_test(test_lstar_hint_used_and_checked),
 		cmocka_unit_test(test_garbage_and_unreadable),
+		cmocka_unit_test(test_huge_text_range_is_bounded),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
