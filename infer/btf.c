@@ -236,10 +236,13 @@ bool infer_btf_percpu_var(const struct infer_btf *b, const char *var, uint64_t *
 
 /* ---- locating BTF in the image ------------------------------------------------ */
 
+#define BTF_CANDIDATES 16
+
 struct find_ctx {
 	const struct infer_reader *rd;
-	uint64_t va;
-	uint32_t len;
+	unsigned n;
+	uint64_t va[BTF_CANDIDATES];
+	uint32_t len[BTF_CANDIDATES];
 };
 
 static bool hdr_ok(const uint8_t h[24], uint32_t *total)
@@ -263,59 +266,78 @@ static bool btf_hit(void *vctx, uint64_t va)
 	struct find_ctx *c = vctx;
 	uint8_t h[24];
 	uint32_t total;
-	if (!c->rd->read(c->rd->ctx, va, h, sizeof(h)) || !hdr_ok(h, &total))
-		return true;
-	/* the largest valid one wins (vmlinux BTF is one blob; keep scanning a bit) */
-	if (total > c->len) {
-		c->va = va;
-		c->len = total;
+	if (c->n >= BTF_CANDIDATES || !c->rd->read(c->rd->ctx, va, h, sizeof(h)) || !hdr_ok(h, &total))
+		return c->n < BTF_CANDIDATES;
+	c->va[c->n] = va;
+	c->len[c->n] = total;
+	c->n++;
+	return c->n < BTF_CANDIDATES;
+}
+
+/* Copy and parse one candidate; NULL (arena restored) if it is not BTF. */
+static struct infer_btf *try_candidate(const struct infer_reader *rd, uint64_t va, uint32_t len,
+				       struct infer_arena *a, const char **why)
+{
+	size_t mark = a ? a->used : 0;
+	uint8_t *blob = infer_alloc(a, len);
+	if (!blob) {
+		*why = "arena too small for BTF";
+		return NULL;
 	}
-	return true;
+	/* copy in chunks: the reader may prefer page-sized reads */
+	for (uint32_t o = 0; o < len; o += 4096) {
+		uint32_t n = len - o < 4096 ? len - o : 4096;
+		if (!rd->read(rd->ctx, va + o, blob + o, n)) {
+			*why = "BTF unreadable";
+			a->used = mark;
+			return NULL;
+		}
+	}
+	struct infer_btf *b = infer_btf_parse(blob, len, a, why);
+	if (!b) {
+		a->used = mark;
+		return NULL;
+	}
+	b->va = va;
+	return b;
 }
 
 struct infer_btf *infer_btf_load(const struct infer_reader *rd, const struct infer_hints *h,
 				 struct infer_arena *a, const char **why)
 {
 	static const uint8_t magic[8] = { 0x9f, 0xeb, 0x01, 0x00, 0x18, 0x00, 0x00, 0x00 };
-	struct find_ctx c = { rd, 0, 0 };
+	struct find_ctx c;
 	const struct infer_section *sec = infer_find_section(rd, ".BTF");
 	uint64_t s, e;
+	infer_memset(&c, 0, sizeof(c));
+	c.rd = rd;
 	*why = NULL;
 	if (sec && sec->size >= 24)
 		infer_scan(rd, sec->va, sec->va + 24, magic, sizeof(magic), 1, btf_hit, &c);
-	if (!c.len) {
+	if (!c.n) {
 		if (!infer_scan_range(rd, h, &s, &e)) {
 			*why = "no image range to scan for BTF";
 			return NULL;
 		}
-		infer_scan(rd, s, e, magic, sizeof(magic), 16, btf_hit, &c);
+		infer_scan(rd, s, e, magic, sizeof(magic), BTF_CANDIDATES, btf_hit, &c);
 	}
-	if (!c.len) {
+	if (!c.n) {
 		*why = "no BTF in image";
 		return NULL;
 	}
-	size_t mark = a ? a->used : 0;
-	uint8_t *blob = infer_alloc(a, c.len);
-	if (!blob) {
-		*why = "arena too small for BTF";
-		return NULL;
+	/* largest first (vmlinux BTF is one big blob); the first that parses wins */
+	bool tried[BTF_CANDIDATES] = { 0 };
+	for (unsigned round = 0; round < c.n; round++) {
+		unsigned best = BTF_CANDIDATES;
+		for (unsigned i = 0; i < c.n; i++)
+			if (!tried[i] && (best == BTF_CANDIDATES || c.len[i] > c.len[best]))
+				best = i;
+		tried[best] = true;
+		struct infer_btf *b = try_candidate(rd, c.va[best], c.len[best], a, why);
+		if (b)
+			return b;
 	}
-	/* copy in chunks: the reader may prefer page-sized reads */
-	for (uint32_t o = 0; o < c.len; o += 4096) {
-		uint32_t n = c.len - o < 4096 ? c.len - o : 4096;
-		if (!rd->read(rd->ctx, c.va + o, blob + o, n)) {
-			*why = "BTF unreadable";
-			a->used = mark;
-			return NULL;
-		}
-	}
-	struct infer_btf *b = infer_btf_parse(blob, c.len, a, why);
-	if (!b) {
-		a->used = mark;
-		return NULL;
-	}
-	b->va = c.va;
-	return b;
+	return NULL;
 }
 
 bool infer_btf_member_offset(const struct infer_reader *rd, const struct infer_hints *h,

@@ -92,6 +92,11 @@ static void test_strategy_scan(void **state)
 	size_t n = build_kernel_btf(blob, true, 0x1fb80, false);
 	memcpy(m.buf + 0x43210, blob, n);
 	memcpy(m.buf + 0x100, "Linux version 6.1.0-test (x@y) #1 SMP\n", 39);
+	/* a decoy: a valid-looking, larger header over zeros, before the real blob */
+	memcpy(m.buf + 0x400, blob, 24);
+	put32(m.buf + 0x400 + 12, 0x10000);
+	put32(m.buf + 0x400 + 16, 0x10000);
+	put32(m.buf + 0x400 + 20, 0x100);
 	struct infer_reader rd = memimg_reader(&m);
 	struct infer_arena a = test_arena(4 << 20);
 	struct infer_profile *out = calloc(1, sizeof(*out));
