@@ -61,17 +61,17 @@ bool pt_decode(struct pctx *c, uint64_t va, struct pinsn *pi)
 	c->budget--;
 	uint8_t bytes[15];
 	size_t avail = 0;
-	const uint8_t *p = cache_page(c, va);
-	if (!p)
+	const uint8_t *pg = cache_page(c, va);
+	if (!pg)
 		return false;
 	size_t in_page = 4096 - (size_t)(va & 0xfff);
 	if (in_page >= 15) {
-		infer_memcpy(bytes, p + (va & 0xfff), 15);
+		infer_memcpy(bytes, pg + (va & 0xfff), 15);
 		avail = 15;
 	} else {
-		infer_memcpy(bytes, p + (va & 0xfff), in_page);
+		infer_memcpy(bytes, pg + (va & 0xfff), in_page);
 		avail = in_page;
-		const uint8_t *q = cache_page(c, va + in_page);   /* may evict p: copied already */
+		const uint8_t *q = cache_page(c, va + in_page);   /* may evict pg: copied already */
 		if (q) {
 			infer_memcpy(bytes + in_page, q, 15 - in_page);
 			avail = 15;

@@ -199,19 +199,18 @@ static bool match_copy_process(struct pctx *c, size_t n, void *arg)
 	struct cp_res *r = arg;
 	int64_t rp = c->off_real_parent;
 	struct ptrack t = { 0 };
-	uint8_t p = PR_NONE; size_t at = 0;
+	uint8_t p = PR_NONE;
 	for (size_t i = 0; i < n; i++) {
 		const struct pinsn *pi = &c->fn[i];
 		if (is_mov_store(pi, 64) && pi->op[0].disp == rp && (t.cur & (1u << pi->op[1].reg)) &&
 		    !(t.cur & (1u << pi->op[0].base)) && pi->op[0].base != PR_RSP &&
 		    pi->op[0].base != PR_RBP) {
-			p = pi->op[0].base; at = i; break;
+			p = pi->op[0].base; break;
 		}
 		pt_track_step(c, &t, pi);
 	}
 	if (p == PR_NONE)
 		return false;
-	(void)at;
 	/* group_leader: the self-store "mov %p,G(%p)" (unique offset) */
 	int64_t gl = P_UNKNOWN; bool amb = false;
 	for (size_t i = 0; i < n; i++) {
@@ -261,16 +260,16 @@ static bool match_copy_process(struct pctx *c, size_t n, void *arg)
 	for (size_t i = 0; i < n; i++) {
 		const struct pinsn *pi = &c->fn[i];
 		if (!(is_mov_load(pi, 64) && pi->op[1].base == p && pi->op[1].disp == rp)) continue;
-		uint8_t r = pi->op[0].reg;
+		uint8_t rr = pi->op[0].reg;
 		for (size_t j = i + 1; j < n && j < i + 5; j++) {
 			const struct pinsn *s = &c->fn[j];
-			if (is_mov_store(s, 64) && s->op[0].base == p && s->op[1].reg == r &&
+			if (is_mov_store(s, 64) && s->op[0].base == p && s->op[1].reg == rr &&
 			    s->op[0].disp != rp) {
 				if (par == P_UNKNOWN) par = s->op[0].disp;
 				else if (par != s->op[0].disp) amb = true;
 				break;
 			}
-			if (pt_writes_reg(s, r)) break;
+			if (pt_writes_reg(s, rr)) break;
 		}
 	}
 	if (amb) par = P_UNKNOWN;
