@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvtest — guest-side checks for hvmon (issue 2), loaded by the "hvtest" scenario:
+ *  1. map the physical page probe_pa (the first page of the hole hvmon leaves
+ *     in the guest's memory map: hvmon's own memory) and read it; report
+ *     whether any byte of hvmon's image is visible (hvmon's image starts with
+ *     the handoff magic "HVMON64");
+ *  2. CPUID.1:ECX.VMX, RDMSR of the VMX capability MSRs and IA32_FEATURE_CONTROL,
+ *     setting CR4.VMXE and VMXON: all must behave as on a CPU without VMX.
+ * Every result is one "HVTEST: key=value" line in the kernel log.
+ */
+#include <linux/module.h>
+#include <linux/io.h>
+#include <linux/string.h>
+#include <asm/msr.h>
+#include <asm/processor.h>
+#include <asm/asm.h>
+#include <asm/special_insns.h>
+
+static unsigned long probe_pa;
+module_param(probe_pa, ulong, 0444);
+MODULE_PARM_DESC(probe_pa, "physical address of a page of hvmon memory (hole in the e820)");
+
+static void probe_memory(void)
+{
+	static u8 buf[PAGE_SIZE];
+	void __iomem *p;
+	int i, not_ff = 0, magic = 0;
+
+	if (!probe_pa) {
+		pr_info("HVTEST: probe=skipped (no probe_pa)\n");
+		return;
+	}
+	p = ioremap(probe_pa & PAGE_MASK, PAGE_SIZE);
+	if (!p) {
+		pr_info("HVTEST: probe=ioremap-failed pa=%#lx\n", probe_pa);
+		return;
+	}
+	memcpy_fromio(buf, p, PAGE_SIZE);
+	iounmap(p);
+	for (i = 0; i < PAGE_SIZE; i++)
+		if (buf[i] != 0xff)
+			not_ff++;
+	for (i = 0; i + 7 <= PAGE_SIZE; i++)
+		if (!memcmp(buf + i, "HVMON64", 7))
+			magic++;
+	pr_info("HVTEST: probe=done pa=%#lx first8=%*ph not_ff=%d hvmon_magic=%d\n",
+		probe_pa & PAGE_MASK, 8, buf, not_ff, magic);
+}
+
+/* CR4 write that survives #GP (the kernel's own native_write_cr4 would oops). */
+static int try_write_cr4(unsigned long val)
+{
+	int err = 0;
+
+	asm volatile("1: mov %1, %%cr4\n"
+		     "2:\n"
+		     _ASM_EXTABLE(1b, 3f)
+		     ".pushsection .fixup_hvtest, \"ax\"\n"
+		     "3: movl $1, %0\n"
+		     "   jmp 2b\n"
+		     ".popsection\n"
+		     : "+r"(err) : "r"(val) : "memory");
+	return err;
+}
+
+static int try_vmxon(void)
+{
+	u64 region = 0;
+	int faulted = 0;
+
+	asm volatile("1: vmxon %1\n"
+		     "2:\n"
+		     _ASM_EXTABLE(1b, 3f)
+		     ".pushsection .fixup_hvtest, \"ax\"\n"
+		     "3: movl $1, %0\n"
+		     "   jmp 2b\n"
+		     ".popsection\n"
+		     : "+r"(faulted) : "m"(region) : "memory", "cc");
+	return faulted;
+}
+
+static void probe_vmx(void)
+{
+	u32 eax, ebx, ecx, edx;
+	u64 v;
+	int msr, gp = 0, readable = 0, err;
+	unsigned long cr4;
+
+	cpuid(1, &eax, &ebx, &ecx, &edx);
+	pr_info("HVTEST: cpuid_vmx=%d\n", !!(ecx & (1u << 5)));
+
+	for (msr = 0x480; msr <= 0x491; msr++) {
+		if (rdmsrl_safe(msr, &v))
+			gp++;
+		else
+			readable++;
+	}
+	pr_info("HVTEST: vmx_msrs_gp=%d vmx_msrs_readable=%d\n", gp, readable);
+
+	err = rdmsrl_safe(MSR_IA32_FEAT_CTL, &v);
+	pr_info("HVTEST: feature_control_err=%d value=%#llx locked=%d vmx_enabled=%d\n", err,
+		err ? 0ULL : v, err ? 0 : (int)(v & 1), err ? 0 : (int)((v >> 2) & 1));
+
+	cr4 = __read_cr4();
+	pr_info("HVTEST: cr4_vmxe_visible=%d\n", !!(cr4 & X86_CR4_VMXE));
+	err = try_write_cr4(cr4 | X86_CR4_VMXE);
+	pr_info("HVTEST: cr4_set_vmxe_faulted=%d cr4_vmxe_after=%d\n", err, !!(__read_cr4() & X86_CR4_VMXE));
+	if (!err)
+		try_write_cr4(cr4);
+	pr_info("HVTEST: vmxon_faulted=%d\n", try_vmxon());
+}
+
+static int __init hvtest_init(void)
+{
+	pr_info("HVTEST: start\n");
+	probe_vmx();
+	probe_memory();
+	pr_info("HVTEST: end\n");
+	return 0;
+}
+
+static void __exit hvtest_exit(void)
+{
+}
+
+module_init(hvtest_init);
+module_exit(hvtest_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("hvmon guest-side checks: hidden memory, hidden VMX");

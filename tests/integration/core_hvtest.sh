@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Issue 2: a guest kernel module (tests/guest/hvtest, built against Debian's linux-headers of
+# the test kernel) maps and reads a page of hvmon's memory -> it gets no hvmon bytes and hvmon
+# reports the EPT violation; VMXON, CR4.VMXE and the VMX MSRs fail as on hardware without VMX.
+set -euo pipefail
+. "$(dirname "$0")/../bochs/lib.sh"
+name=core-hvtest
+ko=$("$HV_TOP/tests/guest/build-module.sh" "$HV_TOP/tests/guest/hvtest") || hv_fail "hvtest module build failed"
+initrd=$(hv_fixture_initrd hvtest -m "$ko" --no-load -o "$HV_TOP/build/initramfs/$name.cpio.gz") || exit 1
+hv_boot "$name" --initrd "$initrd" --hv-opts "console=com2 log=info"
+assert_status exit marker
+pa=$(marker_value guest 'HVMON-GUEST: hvtest probe_pa=' | sed 's/.*probe_pa=//')
+[ -n "$pa" ] && [ "$pa" != none ] || hv_fail "the guest found no hole in its memory map"
+# The hole the guest probed must be hvmon's memory as hvmon reported it.
+assert_marker hvmon "EPT: hvmon memory $pa-" "the probed hole ($pa) is hvmon's memory"
+assert_marker guest 'HVTEST: cpuid_vmx=0' "CPUID.VMX hidden"
+assert_marker guest 'HVTEST: vmx_msrs_gp=18 vmx_msrs_readable=0' "VMX MSRs #GP"
+assert_marker guest 'HVTEST: feature_control_err=0 .*locked=1 vmx_enabled=0' "FEATURE_CONTROL locked, VMX off"
+assert_marker guest 'HVTEST: cr4_set_vmxe_faulted=1 cr4_vmxe_after=0' "CR4.VMXE refused"
+assert_marker guest 'HVTEST: vmxon_faulted=1' "VMXON faults"
+assert_marker guest 'HVTEST: probe=done .* not_ff=0 hvmon_magic=0' "no hvmon bytes read"
+assert_marker hvmon "EPT violation: GPA $pa linear 0x[0-9a-f]+ access r-- RIP 0x[0-9a-f]+ -> hvmon memory: access denied" \
+  "EPT violation reported with GPA, linear address, access, RIP"
+assert_marker guest 'HVMON-GUEST: scenario hvtest exit=0' "hvtest scenario checks"
+assert_marker hvmon 'hvmon: guest powered off' "clean power-off"
+assert_marker hvmon '^hvmon: +27 +VMXON +1 ' "VMXON exit counted"
+assert_no_marker hvmon 'guest crashed|PANIC|EXCEPTION in ring -1' "no crash"
+hv_pass "hvmon memory at $pa unreadable (EPT violation reported), VMX invisible to the guest"
