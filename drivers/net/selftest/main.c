@@ -148,49 +148,10 @@ static void tick_for(uint32_t ms)
 	}
 }
 
-void nettest_main(void)
+/* exec/fork/exit triples with hostile strings; event i has pid 1000+i */
+static void workload(unsigned first, unsigned n)
 {
-	struct hvnet_platform plat = { map_mmio, v2p, now_ms, rand32, delay_us };
-	struct hvnet_options o = { 0 };
-	const char *err = "";
-	unsigned events;
-
-	tsc0 = rdtsc();
-	serial_init();
-	read_cmdline();
-	puts_("NETTEST: start cmdline='"); puts_(cmdline); puts_("'\n");
-	hv_event_set_clock(clock_tsc);
-	hv_event_init(1, ringmem, sizeof(ringmem));
-	hv_console_sink_init(&cons, console_write, NULL);
-	hv_event_sink_register(&cons.sink);
-
-	o.net = opt("net");
-	o.ip = opt("ip");
-	o.collector = opt("collector");
-	o.key = opt("key");
-	o.heartbeat_ms = 1000;
-	events = opt("events") ? (unsigned)atoi(opt("events")) : 100;
-	if (hvnet_setup(&plat, &o, &err)) {
-		puts_("NETTEST: setup failed: "); puts_(err); puts_("\n");
-		shutdown();
-	}
-	puts_("NETTEST: e1000 up\n");
-	uint32_t t0 = now_ms();
-	while (!hvnet_ready() && now_ms() - t0 < 60000) {
-		hvnet_tick();
-		hv_event_drain(0);
-	}
-	if (!hvnet_ready()) {
-		puts_("NETTEST: no address after 60 s\n");
-		shutdown();
-	}
-	uint32_t ip = hvnet_ip();
-	puts_("NETTEST: address "); putu(ip >> 24); putc_('.'); putu(ip >> 16 & 255); putc_('.');
-	putu(ip >> 8 & 255); putc_('.'); putu(ip & 255); puts_(" after "); putu(now_ms() - t0); puts_(" ms\n");
-	tick_for(100);                 /* attaches the wire sink */
-
-	/* a process-tracer-like workload: exec/fork/exit triples + hostile strings */
-	for (unsigned i = 0; i < events; i++) {
+	for (unsigned i = first; i < first + n; i++) {
 		struct hv_event *ev;
 		unsigned kind = i % 3;
 		/* drained every 64 events: the 256-slot ring never overflows here */
@@ -223,6 +184,64 @@ void nettest_main(void)
 			hvnet_tick();
 			hv_event_drain(0);
 		}
+	}
+}
+
+void nettest_main(void)
+{
+	struct hvnet_platform plat = { map_mmio, v2p, now_ms, rand32, delay_us };
+	struct hvnet_options o = { 0 };
+	const char *err = "";
+	unsigned events, burst;
+
+	tsc0 = rdtsc();
+	serial_init();
+	read_cmdline();
+	puts_("NETTEST: start cmdline='"); puts_(cmdline); puts_("'\n");
+	hv_event_set_clock(clock_tsc);
+	hv_event_init(1, ringmem, sizeof(ringmem));
+	hv_console_sink_init(&cons, console_write, NULL);
+	hv_event_sink_register(&cons.sink);
+
+	o.net = opt("net");
+	o.ip = opt("ip");
+	o.collector = opt("collector");
+	o.key = opt("key");
+	o.heartbeat_ms = 1000;
+	events = opt("events") ? (unsigned)atoi(opt("events")) : 100;
+	burst = opt("burst") ? (unsigned)atoi(opt("burst")) : 0;
+	if (hvnet_setup(&plat, &o, &err)) {
+		puts_("NETTEST: setup failed: "); puts_(err); puts_("\n");
+		shutdown();
+	}
+	puts_("NETTEST: e1000 up\n");
+	uint32_t t0 = now_ms();
+	while (!hvnet_ready() && now_ms() - t0 < 60000) {
+		hvnet_tick();
+		hv_event_drain(0);
+	}
+	if (!hvnet_ready()) {
+		puts_("NETTEST: no address after 60 s\n");
+		shutdown();
+	}
+	uint32_t ip = hvnet_ip();
+	puts_("NETTEST: address "); putu(ip >> 24); putc_('.'); putu(ip >> 16 & 255); putc_('.');
+	putu(ip >> 8 & 255); putc_('.'); putu(ip & 255); puts_(" after "); putu(now_ms() - t0); puts_(" ms\n");
+	tick_for(100);                 /* attaches the wire sink */
+
+	/* phase 1: a process-tracer-like workload, every event also on the
+	 * console; phase 2: a burst with the console sink off (the serial port
+	 * at 115200 baud would be the bottleneck), checked by pattern */
+	workload(0, events);
+	hv_event_drain(0);
+	if (burst) {
+		hv_event_sink_unregister(&cons.sink);
+		puts_("NETTEST: burst start\n");
+		uint64_t b0 = rdtsc();
+		workload(events, burst);
+		hv_event_drain(0);
+		puts_("NETTEST: burst of "); putu(burst); puts_(" events produced+sent in ");
+		putu(rdtsc() - b0); puts_(" TSC ticks\n");
 	}
 	tick_for(1500);                /* drain, and one heartbeat at least */
 	struct hvnet_stats st;
