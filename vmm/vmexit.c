@@ -130,6 +130,15 @@ void vmexit_handler(union guest_regs *regs)
 	if (rc != HV_RESUME)
 		vcpu_guest_crash(v, "unhandled VM exit");
 
+	/* Deliver an NMI that arrived while hvmon ran, unless an event is
+	 * already being injected or the guest blocks NMIs (it stays pending). */
+	struct percpu *cpu = v->cpu;
+	if (cpu->nmi_pending && !(vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) &&
+	    !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & ((1u << 3) | (1u << 1)))) {
+		cpu->nmi_pending--;
+		vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | 2);
+	}
+
 	if (basic < EXIT_REASON_MAX) {
 		v->stats[basic].count++;
 		v->stats[basic].ticks += rdtsc() - t0;

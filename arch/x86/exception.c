@@ -1,5 +1,6 @@
 /* Ring -1 exceptions are bugs: print everything useful and halt. */
 #include "arch/x86/idt.h"
+#include "arch/x86/percpu.h"
 #include "arch/x86/cpu.h"
 #include "vmm/console.h"
 
@@ -17,6 +18,15 @@ extern const uint64_t __extable_start[], __extable_end[];
 /* Returns only when the faulting instruction has a fixup (rdmsr_safe...). */
 void exception_handler(struct exc_frame *f)
 {
+	/* An NMI while in ring -1 belongs to the guest (hvmon does not use NMIs):
+	 * remember it; vmexit_handler injects it before the next VM entry. */
+	if (f->vector == 2) {
+		uint64_t gs = rdmsr(IA32_GS_BASE);
+		if (gs) {
+			((struct percpu *)gs)->nmi_pending++;
+			return;
+		}
+	}
 	if (f->vector == 13 || f->vector == 6)
 		for (const uint64_t *e = __extable_start; e + 1 < __extable_end; e += 2)
 			if (e[0] == f->rip) {

@@ -29,6 +29,7 @@ struct percpu {
 	uint32_t cpu_id;                    /* 0 = boot CPU */
 	uint32_t apic_id;
 	struct vcpu *vcpu;                  /* the vCPU this CPU runs */
+	volatile uint32_t nmi_pending;      /* NMIs taken in ring -1, owed to the guest */
 	void *vmxon_region;                 /* VA, 4 KiB */
 	uint64_t vmxon_pa;
 	uint64_t gdt[6] __attribute__((aligned(16)));  /* null, code, data, TSS (2), spare */
