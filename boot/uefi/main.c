@@ -19,6 +19,7 @@
 #include "boot/uefi/elfload.h"
 #include "boot/uefi/memmap.h"
 #include "boot/uefi/vtx.h"
+#include "vmm/options.h"
 
 #define TAG "hvmon.efi: "
 #define BELOW_4G            0xffffffffULL
@@ -252,6 +253,36 @@ static void load_file(const char *path, const char *what, struct boot_blob *blob
 
 static struct uefi_config g_cfg;
 
+/* Validate the hvmon options with hvmon's own parser (vmm/options.c, the
+ * same code the core runs) so a bad value is reported here, with its line,
+ * instead of being ignored by hvmon later. */
+static void check_hv_options(void)
+{
+	static struct hv_options opt;
+	static struct hv_opt_errors errs;
+	static char summary[512];
+	uint32_t i;
+
+	hv_options_defaults(&opt);
+	if (hv_options_parse(g_cfg.hv_cmdline, sizeof(g_cfg.hv_cmdline), &opt, &errs) == 0) {
+		hv_options_format(&opt, summary, sizeof(summary));
+		say(L"" TAG "hvmon options in effect: %a\n", summary);
+		return;
+	}
+	for (i = 0; i < errs.count; i++) {
+		const char *w = errs.e[i].word;
+		size_t kl = 0;
+
+		while (w[kl] && w[kl] != '=')
+			kl++;
+		say(L"" TAG "ERROR: %a line %d: hvmon option '%a': %a\n", UEFI_CFG_DEFAULT_PATH,
+		    uefi_config_key_line(&g_cfg, w, kl), w, errs.e[i].why);
+	}
+	if (errs.dropped)
+		say(L"" TAG "  (%d more errors not shown)\n", errs.dropped);
+	fatal();
+}
+
 static void read_config(void)
 {
 	struct uefi_config_error err;
@@ -291,6 +322,7 @@ static void read_config(void)
 		fatal();
 	}
 	FreePool(buf);
+	check_hv_options();
 	say(L"" TAG "config %a: kernel=%a initrd=%a hvmon=%a no_vtx=%a\n",
 	    UEFI_CFG_DEFAULT_PATH, g_cfg.kernel, g_cfg.initrd[0] ? g_cfg.initrd : "(none)",
 	    g_cfg.hvmon, uefi_config_no_vtx_name(g_cfg.no_vtx));
@@ -548,10 +580,10 @@ static void __attribute__((noreturn)) boot_monitored(void)
 	uefi_add_reserved(bi, bi->guest_kernel.base,
 			  PAGE_BYTES(bi->guest_kernel.size),
 			  keep_name(bb, 3, "guest-kernel"));
-	if (bi->guest_initrd.size)
-		uefi_add_reserved(bi, bi->guest_initrd.base,
-				  PAGE_BYTES(bi->guest_initrd.size),
-				  keep_name(bb, 4, "guest-initrd"));
+	/* The initrd is NOT reserved: the guest reads it in place (the core
+	 * passes its address in boot_params and steers clear of it), as with a
+	 * Multiboot2 module. The kernel is reserved: the core copies its payload
+	 * into guest RAM and may read the original later (inference). */
 
 	/* memory map buffer with slack: allocating it adds descriptors */
 	map_size = 0;

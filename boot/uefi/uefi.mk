@@ -16,7 +16,7 @@ EFI_LDFLAGS := -nostdlib -znocombreloc -shared -Bsymbolic \
 	-T $(EFI_LIBDIR)/elf_x86_64_efi.lds -L$(EFI_LIBDIR)
 # pure modules (host-tested) + the firmware glue
 EFI_PURE    := boot/uefi/config.c boot/uefi/memmap.c boot/uefi/elfload.c boot/uefi/vtx.c
-EFI_SRCS    := boot/uefi/main.c $(EFI_PURE)
+EFI_SRCS    := boot/uefi/main.c $(EFI_PURE) vmm/options.c
 EFI_OBJS    := $(patsubst %.c,$(EFI_BUILD)/%.o,$(EFI_SRCS))
 
 $(EFI_BUILD)/%.o: %.c
@@ -63,7 +63,7 @@ FUZZ_TARGETS += fuzz_uefi_config fuzz_uefi_elfload
 fuzz_uefi_config_SRCS  := tests/fuzz/fuzz_uefi_config.c boot/uefi/config.c
 fuzz_uefi_elfload_SRCS := tests/fuzz/fuzz_uefi_elfload.c boot/uefi/elfload.c boot/uefi/memmap.c
 
-# INTEGRATION_TESTS: added with the scripts
+INTEGRATION_TESTS += tests/integration/uefi_qemu.sh tests/integration/uefi_bochs.sh
 
 # ---- handoff probe (tests only): a stand-in hvmon.elf that checks the handoff
 PROBE_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -ffreestanding -fno-stack-protector -fpie \

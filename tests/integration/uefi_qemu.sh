@@ -57,7 +57,7 @@ check() {
 }
 
 STOP='STOPPED: no guest was started'
-NOGUEST=(-"Linux version" -"hvmon-uefi-guest")
+NOGUEST=(-"Linux version" -"HVMON-GUEST")
 GOOD='kernel = \hvmon\vmlinuz
 initrd = \hvmon\initrd
 cmdline = console=ttyS0,115200 panic=-1'
@@ -66,17 +66,18 @@ cmdline = console=ttyS0,115200 panic=-1'
 printf '%s\nlog = debug\n' "$GOOD" | mkesp refuse >/dev/null
 run refuse "$STOP" "$TMO"
 check refuse +"VT-x is not usable: this CPU has no VT-x (CPUID.1:ECX.VMX = 0)" \
-	+"no_vtx = refuse: hvmon needs VT-x" +"hvmon options: log=debug" +"$STOP" "${NOGUEST[@]}"
+	+"no_vtx = refuse: hvmon needs VT-x" +"hvmon options: log=debug" +"hvmon options in effect: " \
+	+"$STOP" "${NOGUEST[@]}"
 grep -q "VMX is unavailable here" "$work/refuse/qemu.out" && \
 	{ echo "PASS uefi_qemu/run-qemu-says-no-vmx"; pass=$((pass + 1)); } || \
 	{ echo "FAIL uefi_qemu/run-qemu-says-no-vmx"; failn=$((failn + 1)); failed+=(run-qemu-msg); }
 
 # 2. boot-unmonitored: the guest reaches userspace, loudly unmonitored
 printf '%s\nno_vtx = boot-unmonitored\n' "$GOOD" | mkesp unmonitored >/dev/null
-run unmonitored 'hvmon-uefi-guest: powering off|Kernel panic' 90
+run unmonitored 'HVMON-GUEST: powering off|Kernel panic' 90
 check unmonitored +"no_vtx = boot-unmonitored: booting the guest WITHOUT hvmon" \
 	+"THE GUEST IS NOT MONITORED" +"Linux version 6.1" \
-	+"hvmon-uefi-guest: userspace reached" +"initrd=\\hvmon\\initrd console=ttyS0,115200 panic=-1" \
+	+"HVMON-GUEST: userspace reached" +"HVMON-GUEST: scenario boot exit=0" +"initrd=\\hvmon\\initrd console=ttyS0,115200 panic=-1" \
 	-"Kernel panic" -"$STOP"
 
 # 3. bad configurations, each with its documented message
@@ -101,6 +102,11 @@ check bad-no-vtx +"line 4: no_vtx must be 'refuse' or 'boot-unmonitored', not 'm
 printf '%s\nlog = info\nlog = debug\n' "$GOOD" | mkesp duplicate >/dev/null
 run duplicate "$STOP" "$TMO"
 check duplicate +"line 5: duplicate key 'log' (first set on line 4)" +"$STOP" "${NOGUEST[@]}"
+
+printf '%s\nconsole = com2\nlog = loud\n' "$GOOD" | mkesp bad-option >/dev/null
+run bad-option "$STOP" "$TMO"
+check bad-option +"ERROR: \\hvmon\\hvmon.cfg line 5: hvmon option 'log=loud': expected error|warn|info|debug" \
+	-"option 'console" +"$STOP" "${NOGUEST[@]}"
 
 printf '%s\nmonitors = tracer hang\n' "$GOOD" | mkesp blank-value >/dev/null
 run blank-value "$STOP" "$TMO"

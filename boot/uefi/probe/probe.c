@@ -139,7 +139,8 @@ void probe_main(struct boot_info *bi, uint64_t phys_base, uint64_t rflags, uint6
 	      ((const char *)bi->guest_kernel.base)[0x205] == 'S', "guest kernel is a bzImage (HdrS)");
 	check(find_rsvd(bi, "guest-kernel") != 0, "guest kernel reserved");
 	if (bi->guest_initrd.size) {
-		check(find_rsvd(bi, "guest-initrd") != 0, "guest initrd reserved");
+		check(find_rsvd(bi, "guest-initrd") == 0, "guest initrd not reserved (the guest reads it)");
+		check(in_ram(bi, bi->guest_initrd.base, bi->guest_initrd.size), "guest initrd in RAM");
 		check(((const unsigned char *)bi->guest_initrd.base)[0] == 0x1f &&
 		      ((const unsigned char *)bi->guest_initrd.base)[1] == 0x8b, "initrd is gzip data");
 	}
