@@ -30,6 +30,7 @@
 #   HVMON-GUEST: scenario <name> exit=<rc>        scenario script finished (rc 0 = its checks passed)
 #   HVMON-GUEST: powering off
 set -euo pipefail
+shopt -s inherit_errexit
 top=$(cd "$(dirname "$0")/.." && pwd)
 cache="$top/cache"
 debs="$cache/debs"
@@ -217,6 +218,6 @@ case $cmd in
   kernel-root) extract "$(resolve "${1:-}")" ;;
   headers) headers ;;
   initramfs) initramfs "$@" ;;
-  all) for p in "${PINNED[@]}"; do kernel "$p" >/dev/null; done; headers >/dev/null; log "all fixtures present" ;;
+  all) for p in "${PINNED[@]}"; do kernel "$p" >/dev/null; done; headers >/dev/null; : ;;
   *) sed -n '2,33p' "$0"; exit 2 ;;
 esac
