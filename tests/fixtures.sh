@@ -185,10 +185,16 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 echo "HVMON-GUEST: userspace reached uptime=\$(cut -d' ' -f1 /proc/uptime)"
-if [ -f /modules/order ]; then
+# The serial driver drains /init's output asynchronously while printk writes synchronously: give
+# the UART time to empty before the kernel is likely to print (module loading, power-off), so
+# marker lines are not split by kernel messages. Idle guest time costs almost no wall time in
+# Bochs (clock: sync=none).
+if [ -s /modules/order ]; then
+  sleep 1
   while read -r m; do
     insmod "/modules/\$m"; echo "HVMON-GUEST: insmod \${m%.ko} rc=\$?"
   done < /modules/order
+  sleep 1
 fi
 # The kernel hands unknown key=value boot parameters to init as environment variables.
 S=\${scenario:-$scenario}
@@ -198,6 +204,7 @@ if [ "\$S" != none ]; then sh "/scenarios/\$S.sh"; rc=\$?; else rc=127; fi
 echo "HVMON-GUEST: scenario \$S exit=\$rc"
 sync
 echo "HVMON-GUEST: powering off"
+sleep 1
 poweroff -f
 sleep 5
 echo "HVMON-GUEST: poweroff failed"
