@@ -4,7 +4,11 @@
 # entry_SYSCALL_64; then build/tools/patterns-rt runs the strategy through a
 # bare VA reader with only that LSTAR value as a hint (what ring -1 has at the
 # guest's first IA32_LSTAR write, KASLR slide 0) and every field must equal
-# the file-mode answer. Also prints the runtime-mode measurements.
+# the file-mode answer. Then the same under simulated KASLR: patterns-rt
+# --kaslr SLIDE lays the image out at its load addresses + SLIDE with the
+# payload's relocation tables applied (as the decompressor does) and hints
+# LSTAR + SLIDE and GS base = __per_cpu_load + SLIDE; with the slide removed
+# every field must again equal the file mode. Also prints measurements.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 B=${BUILD:-$top/build}
@@ -25,9 +29,10 @@ for pkg in $("$top/tests/fixtures.sh" list); do
   if [ -z "$lstar" ]; then
     echo "FAIL - $pkg: file mode found no entry_SYSCALL_64"; fail=$((fail + 1)); continue
   fi
-  timeout 300 "$RT" --lstar "$lstar" "$img" > "$rt_json" 2> "$rt_json.err"
-  echo "# $pkg: $(tail -n 1 "$rt_json.err")"
-  python3 - "$file_json" "$rt_json" "$pkg" <<'PY'
+  for slide in 0 0x2e00000 0x1c000000; do
+  timeout 300 "$RT" --lstar "$lstar" $([ "$slide" = 0 ] || echo --kaslr "$slide") "$img" > "$rt_json" 2> "$rt_json.err"
+  echo "# $pkg slide $slide: $(tail -n 1 "$rt_json.err")"
+  python3 - "$file_json" "$rt_json" "$pkg/slide=$slide" <<'PY'
 import json, sys
 f, r, pkg = json.load(open(sys.argv[1])), json.load(open(sys.argv[2])), sys.argv[3]
 def flat(d, pre=""):
@@ -41,7 +46,7 @@ for grp in ("symbols", "percpu", "offsets"):
     ff, rr = flat(f.get(grp, {}), grp + "."), flat(r.get(grp, {}), grp + ".")
     for k in sorted(ff):
         ok = ff[k] is not None and rr.get(k) == ff[k]
-        print(("ok   - " if ok else "FAIL - ") + f"{pkg}/runtime {k} = {rr.get(k)} (file {ff[k]})")
+        print(("ok   - " if ok else "FAIL - ") + f"{pkg} runtime {k} = {rr.get(k)} (file {ff[k]})")
         bad += not ok
 sys.exit(min(bad, 100))
 PY
@@ -51,6 +56,7 @@ d=json.load(open(sys.argv[1]))
 def c(x): return sum(c(v) if isinstance(v, dict) else 1 for v in x.values())
 print(c(d["symbols"])+c(d["percpu"])+c(d["offsets"]))' "$file_json")
   fail=$((fail + rc)); pass=$((pass + n - rc))
+  done
   rm -f "$file_json" "$rt_json" "$rt_json.err"
 done
 echo "$pass passed, $fail failed"
