@@ -28,9 +28,11 @@ fuzz_lwip_CFLAGS := -DHV_LWIP_FUZZ $(LWIP_INC) -w
 # PCI + e1000 (ring -1) and their host tests over fake hardware
 HV_SRCS += drivers/pci.c drivers/e1000.c
 UNIT_TESTS += test_e1000
-test_e1000_SRCS := tests/unit/test_e1000.c drivers/pci.c drivers/e1000.c $(NET_SRCS)
-test_e1000_LIBS := $(LWIP_HOSTLIB)
-test_e1000_DEPS := $(LWIP_HOSTLIB)
+test_e1000_SRCS := tests/unit/test_e1000.c drivers/pci.c drivers/e1000.c $(NET_SRCS) $(NET_HV_SRCS) \
+	vmm/options.c monitors/wire.c monitors/event.c monitors/event_ring.c monitors/event_json.c
+test_e1000_LIBS := $(LWIP_HOSTLIB) $(TPBUILD)/mbedtls-host/libmbedcrypto.a
+test_e1000_DEPS := $(LWIP_HOSTLIB) $(TPBUILD)/mbedtls-host/libmbedcrypto.a
+$(BUILD)/host/drivers/net/hvnet_setup.o: HOST_CFLAGS += $(LWIP_INC)
 $(BUILD)/host/tests/unit/test_e1000.o: HOST_CFLAGS += $(LWIP_INC)
 $(BUILD)/host/drivers/pci.o: HOST_CFLAGS += -DHV_PCI_NO_PIO
 

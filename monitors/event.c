@@ -20,12 +20,12 @@ static const char *const type_names[HV_EV__COUNT] = {
 	[HV_EV_MONITOR_STATE]  = "monitor_state",
 };
 
-static const char *const monitor_names[HV_MON__COUNT] = {
-	[HV_MON_CORE]    = "hvmon",
-	[HV_MON_PROC]    = "proctrace",
-	[HV_MON_HANG]    = "hang",
-	[HV_MON_RET2USR] = "ret2usr",
-	[HV_MON_KEYLOG]  = "keylogger",
+static const char *const monitor_names[HV_EMON__COUNT] = {
+	[HV_EMON_CORE]    = "hvmon",
+	[HV_EMON_PROC]    = "proctrace",
+	[HV_EMON_HANG]    = "hang",
+	[HV_EMON_RET2USR] = "ret2usr",
+	[HV_EMON_KEYLOG]  = "keylogger",
 };
 
 const char *hv_event_type_name(unsigned type)
@@ -35,7 +35,7 @@ const char *hv_event_type_name(unsigned type)
 
 const char *hv_monitor_name(unsigned mon)
 {
-	return mon < HV_MON__COUNT ? monitor_names[mon] : NULL;
+	return mon < HV_EMON__COUNT ? monitor_names[mon] : NULL;
 }
 
 static bool str_eq(const char *a, const char *b)

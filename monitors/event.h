@@ -10,7 +10,7 @@
  *
  * Producer side (any CPU, never blocks, never allocates):
  *
- *	struct hv_event *ev = hv_event_reserve(cpu, HV_EV_EXIT, HV_MON_PROC);
+ *	struct hv_event *ev = hv_event_reserve(cpu, HV_EV_EXIT, HV_EMON_PROC);
  *	if (ev) {                       // NULL: ring full, drop counted
  *		hv_event_set_task(ev, pid, tgid, comm, sizeof(comm));
  *		ev->u.exit.code = code;
@@ -61,12 +61,12 @@ enum hv_event_type {
 
 /* Reporting component. Values travel on the wire: only append. */
 enum hv_monitor_id {
-	HV_MON_CORE     = 0,   /* "hvmon": heartbeat, drops, inference */
-	HV_MON_PROC     = 1,   /* "proctrace" */
-	HV_MON_HANG     = 2,   /* "hang" */
-	HV_MON_RET2USR  = 3,   /* "ret2usr" (also cr4_tamper) */
-	HV_MON_KEYLOG   = 4,   /* "keylogger" */
-	HV_MON__COUNT
+	HV_EMON_CORE     = 0,   /* "hvmon": heartbeat, drops, inference */
+	HV_EMON_PROC     = 1,   /* "proctrace" */
+	HV_EMON_HANG     = 2,   /* "hang" */
+	HV_EMON_RET2USR  = 3,   /* "ret2usr" (also cr4_tamper) */
+	HV_EMON_KEYLOG   = 4,   /* "keylogger" */
+	HV_EMON__COUNT
 };
 
 /* hdr.flags */

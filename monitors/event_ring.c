@@ -176,7 +176,7 @@ static void report_drops(void)
 		ev.hdr.tsc = clock_fn ? clock_fn() : 0;
 		ev.hdr.type = HV_EV_DROPS;
 		ev.hdr.cpu = (uint16_t)c;
-		ev.hdr.monitor = HV_MON_CORE;
+		ev.hdr.monitor = HV_EMON_CORE;
 		ev.u.drops.ring_cpu = c;
 		ev.u.drops.count = total - rings[c].drops_reported;
 		ev.u.drops.total = total;

@@ -86,7 +86,7 @@ static void make_event(struct hv_event *ev, unsigned i)
 	ev->hdr.type = (uint16_t)(1 + i % (HV_EV__COUNT - 1));
 	ev->hdr.tsc = 1000000ull + i * 977ull;
 	ev->hdr.cpu = (uint16_t)(i % 2);
-	ev->hdr.monitor = HV_MON_PROC;
+	ev->hdr.monitor = HV_EMON_PROC;
 	char comm[32];
 	snprintf(comm, sizeof(comm), "c%u%s", i, hostile[i % 8]);
 	if (ev->hdr.type != HV_EV_HEARTBEAT && ev->hdr.type != HV_EV_DROPS)
@@ -123,36 +123,36 @@ static void make_event(struct hv_event *ev, unsigned i)
 		ev->u.hang.rip = 0xffffffff81000000ull + i;
 		break;
 	case HV_EV_RET2USR:
-		ev->hdr.monitor = HV_MON_RET2USR;
+		ev->hdr.monitor = HV_EMON_RET2USR;
 		ev->u.ret2usr.rip = 0xffffffff81234567ull; ev->u.ret2usr.user_addr = 0x400000 + i;
 		ev->u.ret2usr.how = i % 4;
 		break;
 	case HV_EV_CR4_TAMPER:
-		ev->hdr.monitor = HV_MON_RET2USR;
+		ev->hdr.monitor = HV_EMON_RET2USR;
 		ev->u.cr4.old_cr4 = 0x3606f0; ev->u.cr4.new_cr4 = 0x2606f0; ev->u.cr4.rip = 0xffffffff81000abcull;
 		ev->u.cr4.blocked = 1;
 		break;
 	case HV_EV_KEYLOGGER:
-		ev->hdr.monitor = HV_MON_KEYLOG;
+		ev->hdr.monitor = HV_EMON_KEYLOG;
 		snprintf(ev->u.keylogger.device, HV_DEVICE_LEN, "/dev/input/event%u", i % 4);
 		ev->u.keylogger.keystrokes = i;
 		break;
 	case HV_EV_HEARTBEAT:
-		ev->hdr.monitor = HV_MON_CORE;
+		ev->hdr.monitor = HV_EMON_CORE;
 		ev->u.heartbeat.uptime_ms = i * 10ull; ev->u.heartbeat.events = i; ev->u.heartbeat.drops = 0;
 		break;
 	case HV_EV_DROPS:
-		ev->hdr.monitor = HV_MON_CORE;
+		ev->hdr.monitor = HV_EMON_CORE;
 		ev->u.drops.ring_cpu = 0; ev->u.drops.count = 0; ev->u.drops.total = 0;
 		break;
 	case HV_EV_INFERENCE:
-		ev->hdr.monitor = HV_MON_CORE;
+		ev->hdr.monitor = HV_EMON_CORE;
 		ev->u.inference.ok = 1;
 		strcpy(ev->u.inference.kernel, "6.1.0-56-cloud-amd64");
 		snprintf(ev->u.inference.reason, HV_REASON_LEN, "profile %u %s", i, hostile[i % 8]);
 		break;
 	case HV_EV_MONITOR_STATE:
-		ev->hdr.monitor = HV_MON_HANG;
+		ev->hdr.monitor = HV_EMON_HANG;
 		ev->u.monitor_state.enabled = 0;
 		strcpy(ev->u.monitor_state.reason, "no watchdog symbol found");
 		break;

@@ -5,6 +5,7 @@
 #include "drivers/e1000.h"
 #include "monitors/event.h"
 #include "monitors/wire.h"
+#include "vmm/options.h"
 
 static struct e1000_dma dma __attribute__((aligned(4096)));
 static struct e1000 nic;
@@ -20,12 +21,78 @@ static void e1000_delay(unsigned us)
 		plat.delay_us(us);
 }
 
+int hvnet_options_from_strings(struct hvnet_options *o, const char *net, const char *ip,
+			       const char *collector, const char *key, const char **err)
+{
+	*o = (struct hvnet_options){ 0 };
+	o->net_first = !net || !*net || (net[0] == 'f' && net[1] == 'i');   /* "first" */
+	if (!o->net_first && pci_parse_bdf(net, &o->net_bus, &o->net_dev, &o->net_fn)) {
+		*err = "net=: expected first or a PCI address BB:DD.F";
+		return -1;
+	}
+	if (!collector || !key) {
+		*err = "net: collector= and key= are required for the network channel";
+		return -1;
+	}
+	if (hvnet_parse_collector_option(collector, &o->cfg, err) ||
+	    hvnet_parse_key_option(key, o->key, err) ||
+	    hvnet_parse_ip_option(ip ? ip : "dhcp", &o->cfg, err))
+		return -1;
+	o->key_len = 32;
+	return 0;
+}
+
+int hvnet_options_from_hv(struct hvnet_options *o, const struct hv_options *hv, const char **err)
+{
+	*o = (struct hvnet_options){ 0 };
+	if (!hv->collector_set) {
+		*err = "net: no collector= option: events go to the console only";
+		return -1;
+	}
+	if (hv->key_len != 32) {
+		*err = hv->key_len ? "net: key= must be 64 hex digits (32 bytes) for the wire protocol"
+				   : "net: no key= option: the network channel needs the pre-shared key";
+		return -1;
+	}
+	if (!hv->ip_dhcp && (hv->ip_prefix < 1 || hv->ip_prefix > 30)) {
+		*err = "net: ip= prefix must be 1..30";
+		return -1;
+	}
+	o->cfg.dhcp = hv->ip_dhcp;
+	o->cfg.ip = hv->ip_addr;
+	o->cfg.netmask = hv->ip_dhcp ? 0 : ~((1u << (32 - hv->ip_prefix)) - 1);
+	o->cfg.gw = hv->ip_gw;
+	o->cfg.collector_ip = hv->collector_ip;
+	o->cfg.collector_port = hv->collector_port;
+	o->net_first = hv->net_first;
+	o->net_bus = hv->net_bus;
+	o->net_dev = hv->net_dev;
+	o->net_fn = hv->net_fn;
+	for (int i = 0; i < 32; i++)
+		o->key[i] = hv->key[i];
+	o->key_len = 32;
+	return 0;
+}
+
+int hvnet_setup_from_options(const struct hvnet_platform *p, const struct hv_options *hv,
+			     const char **err)
+{
+	static struct hvnet_options o;
+	int rc = hvnet_options_from_hv(&o, hv, err);
+
+	if (!rc)
+		rc = hvnet_setup(p, &o, err);
+	for (int i = 0; i < 32; i++)
+		((volatile uint8_t *)o.key)[i] = 0;
+	return rc;
+}
+
 int hvnet_setup(const struct hvnet_platform *p, const struct hvnet_options *o, const char **err)
 {
-	struct hvnet_config cfg = { 0 };
+	struct hvnet_config cfg = o->cfg;
 	struct hvnet_nic hn;
 	struct e1000_platform ep = { 0 };
-	uint8_t key[32], nonce[HV_WIRE_NONCE_LEN];
+	uint8_t nonce[HV_WIRE_NONCE_LEN];
 	volatile void *mmio;
 	int n, i;
 
@@ -33,18 +100,20 @@ int hvnet_setup(const struct hvnet_platform *p, const struct hvnet_options *o, c
 		*err = "net: platform hooks missing";
 		return -1;
 	}
-	plat = *p;
-	if (!o->collector || !o->key) {
-		*err = "net: collector= and key= are required for the network channel";
+	if (o->key_len != 32) {
+		*err = "net: the wire protocol needs a 32-byte key";
 		return -1;
 	}
-	if (hvnet_parse_collector_option(o->collector, &cfg, err) ||
-	    hvnet_parse_key_option(o->key, key, err) ||
-	    hvnet_parse_ip_option(o->ip ? o->ip : "dhcp", &cfg, err))
-		return -1;
-
+	plat = *p;
 	n = pci_enumerate(devs, PCI_MAX_DEVS);
-	i = e1000_pick(devs, n, o->net, err);
+	if (o->net_first) {
+		i = e1000_pick(devs, n, NULL, err);
+	} else {
+		char bdf[8] = { "0123456789abcdef"[o->net_bus >> 4], "0123456789abcdef"[o->net_bus & 15], ':',
+				"0123456789abcdef"[o->net_dev >> 4], "0123456789abcdef"[o->net_dev & 15], '.',
+				(char)('0' + (o->net_fn & 7)), 0 };
+		i = e1000_pick(devs, n, bdf, err);
+	}
 	if (i < 0)
 		return -1;
 	if (devs[i].bar_io[0] || !devs[i].bar_size[0] || !devs[i].bar[0]) {
@@ -77,15 +146,13 @@ int hvnet_setup(const struct hvnet_platform *p, const struct hvnet_options *o, c
 		for (unsigned b = 0; b < 4; b++)
 			nonce[k + b] = (uint8_t)(r >> (8 * b));
 	}
-	if (hv_wire_tx_init(&tx, key, o->sender_id ? o->sender_id :
+	if (hv_wire_tx_init(&tx, o->key, o->sender_id ? o->sender_id :
 			    (uint32_t)nic.mac[2] << 24 | (uint32_t)nic.mac[3] << 16 |
 			    (uint32_t)nic.mac[4] << 8 | nic.mac[5],
 			    nonce, hvnet_wire_send, NULL)) {
 		*err = "net: key derivation failed";
 		return -1;
 	}
-	for (i = 0; i < 32; i++)
-		((volatile uint8_t *)key)[i] = 0;
 	hb_interval = o->heartbeat_ms ? o->heartbeat_ms : 5000;
 	hb_last = plat.now_ms();
 	active = true;
@@ -112,7 +179,7 @@ void hvnet_tick(void)
 		hv_event_get_stats(&st);
 		hb = (struct hv_event){ 0 };
 		hb.hdr.type = HV_EV_HEARTBEAT;
-		hb.hdr.monitor = HV_MON_CORE;
+		hb.hdr.monitor = HV_EMON_CORE;
 		hb.u.heartbeat.uptime_ms = now;
 		hb.u.heartbeat.events = st.committed;
 		hb.u.heartbeat.drops = st.dropped;

@@ -4,14 +4,19 @@
  * BAR0 → e1000 reset/rings → lwIP (ip=) → wire sender (collector=, key=).
  *
  *	struct hvnet_platform p = { map_mmio, virt_to_phys, now_ms, rand32, delay_us };
- *	if (hvnet_setup(&p, &opts, &err)) log("net: %s", err);   // monitors keep working
+ *	if (hvnet_setup_from_options(&p, &hv_opts, &err))     // vmm/options.h
+ *		log("net: %s", err);        // monitors keep working, console only
  *	...every tick:  hvnet_tick(); hv_event_drain(0);
  */
 #ifndef HVMON_DRIVERS_NET_HVNET_SETUP_H
 #define HVMON_DRIVERS_NET_HVNET_SETUP_H
 
 #include <stdint.h>
+#include <stddef.h>
 #include <stdbool.h>
+#include "drivers/net/hvnet.h"
+
+struct hv_options;
 
 struct hvnet_platform {
 	/* map [phys, phys+size) uncached into hvmon's address space */
@@ -22,16 +27,27 @@ struct hvnet_platform {
 	void (*delay_us)(unsigned us);
 };
 
-struct hvnet_options {            /* the raw option strings; NULL = absent */
-	const char *net;              /* net=BB:DD.F (default: first 82540EM) */
-	const char *ip;               /* ip=dhcp | ip=A.B.C.D/P[,GW] (default dhcp) */
-	const char *collector;        /* collector=A.B.C.D:PORT (required) */
-	const char *key;              /* key=<64 hex> (required) */
+struct hvnet_options {
+	struct hvnet_config cfg;      /* ip + collector (host byte order) */
+	bool     net_first;           /* first 82540EM, else net_bus/dev/fn */
+	uint8_t  net_bus, net_dev, net_fn;
+	uint8_t  key[32];             /* PSK: the wire protocol needs exactly 32 bytes */
+	size_t   key_len;
 	uint32_t sender_id;           /* 0: derived from the MAC's low 4 bytes */
 	uint32_t heartbeat_ms;        /* 0: 5000 */
 };
 
+/* From the option strings (self-test kernel, tests): NULL net = first,
+ * NULL ip = dhcp; collector and key required. 0 or -1 (*err). */
+int hvnet_options_from_strings(struct hvnet_options *o, const char *net, const char *ip,
+			       const char *collector, const char *key, const char **err);
+/* From hvmon's parsed options (vmm/options.h). 0 or -1 (*err): no
+ * collector, no key, or a key that is not 32 bytes. */
+int hvnet_options_from_hv(struct hvnet_options *o, const struct hv_options *hv, const char **err);
+
 int  hvnet_setup(const struct hvnet_platform *p, const struct hvnet_options *o, const char **err);
+int  hvnet_setup_from_options(const struct hvnet_platform *p, const struct hv_options *hv,
+			      const char **err);
 /* poll the NIC, run lwIP timers, attach the wire sink once the address is
  * up, send a heartbeat every heartbeat_ms. Call before hv_event_drain(). */
 void hvnet_tick(void);

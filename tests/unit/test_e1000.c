@@ -12,6 +12,8 @@
 #include "drivers/pci.h"
 #include "drivers/e1000.h"
 #include "drivers/net/hvnet.h"
+#include "drivers/net/hvnet_setup.h"
+#include "vmm/options.h"
 
 /* ---------------- fake PCI config space ---------------- */
 struct fcfg { bool present; uint32_t regs[64]; uint32_t barmask[6]; };
@@ -434,6 +436,52 @@ static void test_options(void **state)
 	assert_int_equal(hvnet_parse_key_option("g0112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF", k, &err), -1);
 }
 
+/* hvmon's parsed options (vmm/options.c) → the network channel's options */
+static void test_options_from_hv(void **state)
+{
+	struct hv_options o;
+	struct hvnet_options n;
+	const char *err = NULL;
+	const char *cmd = "collector=10.0.2.2:5140 ip=10.0.2.15/24,10.0.2.2 net=00:03.0 "
+		"key=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	hv_options_defaults(&o);
+	assert_int_equal(hv_options_parse(cmd, strlen(cmd), &o, NULL), 0);
+	assert_int_equal(hvnet_options_from_hv(&n, &o, &err), 0);
+	assert_false(n.cfg.dhcp);
+	assert_int_equal(n.cfg.ip, 0x0a00020f);
+	assert_int_equal(n.cfg.netmask, 0xffffff00);
+	assert_int_equal(n.cfg.gw, 0x0a000202);
+	assert_int_equal(n.cfg.collector_ip, 0x0a000202);
+	assert_int_equal(n.cfg.collector_port, 5140);
+	assert_false(n.net_first);
+	assert_int_equal(n.net_dev, 3);
+	assert_int_equal(n.key[1], 0x11);
+	assert_int_equal(n.key[31], 0xff);
+	/* defaults: dhcp, first NIC */
+	const char *cmd2 = "collector=1.2.3.4:9 key=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	hv_options_defaults(&o);
+	assert_int_equal(hv_options_parse(cmd2, strlen(cmd2), &o, NULL), 0);
+	assert_int_equal(hvnet_options_from_hv(&n, &o, &err), 0);
+	assert_true(n.cfg.dhcp);
+	assert_true(n.net_first);
+	/* no collector / no key / a 16-byte key: refused with a reason */
+	hv_options_defaults(&o);
+	assert_int_equal(hvnet_options_from_hv(&n, &o, &err), -1);
+	assert_non_null(strstr(err, "collector"));
+	const char *cmd3 = "collector=1.2.3.4:9 key=00112233445566778899aabbccddeeff";
+	hv_options_defaults(&o);
+	assert_int_equal(hv_options_parse(cmd3, strlen(cmd3), &o, NULL), 0);
+	assert_int_equal(hvnet_options_from_hv(&n, &o, &err), -1);
+	assert_non_null(strstr(err, "32 bytes"));
+	/* the string form used by the self-test kernel */
+	assert_int_equal(hvnet_options_from_strings(&n, NULL, NULL, "10.0.2.2:5140",
+		"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", &err), 0);
+	assert_true(n.cfg.dhcp && n.net_first && n.key_len == 32);
+	assert_int_equal(hvnet_options_from_strings(&n, "zz", NULL, "10.0.2.2:5140",
+		"00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", &err), -1);
+	assert_int_equal(hvnet_options_from_strings(&n, NULL, NULL, NULL, NULL, &err), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -445,6 +493,7 @@ int main(void)
 		cmocka_unit_test_setup(test_e1000_tx, setup_nic),
 		cmocka_unit_test_setup(test_hvnet_udp_over_e1000, setup_nic),
 		cmocka_unit_test(test_options),
+		cmocka_unit_test(test_options_from_hv),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

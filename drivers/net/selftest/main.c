@@ -156,7 +156,7 @@ static void workload(unsigned first, unsigned n)
 		unsigned kind = i % 3;
 		/* drained every 64 events: the 256-slot ring never overflows here */
 		ev = hv_event_reserve(0, kind == 0 ? HV_EV_EXEC : kind == 1 ? HV_EV_FORK : HV_EV_EXIT,
-				      HV_MON_PROC);
+				      HV_EMON_PROC);
 		if (!ev) {
 			puts_("NETTEST: unexpected ring overflow\n");
 			continue;
@@ -190,7 +190,7 @@ static void workload(unsigned first, unsigned n)
 void nettest_main(void)
 {
 	struct hvnet_platform plat = { map_mmio, v2p, now_ms, rand32, delay_us };
-	struct hvnet_options o = { 0 };
+	struct hvnet_options o;
 	const char *err = "";
 	unsigned events, burst;
 
@@ -203,10 +203,10 @@ void nettest_main(void)
 	hv_console_sink_init(&cons, console_write, NULL);
 	hv_event_sink_register(&cons.sink);
 
-	o.net = opt("net");
-	o.ip = opt("ip");
-	o.collector = opt("collector");
-	o.key = opt("key");
+	if (hvnet_options_from_strings(&o, opt("net"), opt("ip"), opt("collector"), opt("key"), &err)) {
+		puts_("NETTEST: setup failed: "); puts_(err); puts_("\n");
+		shutdown();
+	}
 	o.heartbeat_ms = 1000;
 	events = opt("events") ? (unsigned)atoi(opt("events")) : 100;
 	burst = opt("burst") ? (unsigned)atoi(opt("burst")) : 0;
