@@ -344,6 +344,32 @@ static const char *v_novtx(struct hv_options *o, const char *v, size_t n)
 	return "expected refuse|boot-unmonitored";
 }
 
+static const char *v_infer(struct hv_options *o, const char *v, size_t n)
+{
+	static const char *const names[] = { "patterns", "kallsyms", "btf" };
+	uint8_t mask = 0;
+	size_t i = 0;
+	unsigned k;
+	if (s_eq(v, n, "all")) { o->infer = HV_INFER_ALL; return 0; }
+	if (s_eq(v, n, "off")) { o->infer = 0; return 0; }
+	if (n && v[n - 1] == ',')
+		return "expected all|off or a comma list of patterns, kallsyms, btf";
+	while (i < n) {
+		size_t c = find_char(v + i, n - i, ',');
+		for (k = 0; k < 3; k++)
+			if (s_eq(v + i, c, names[k]))
+				break;
+		if (k == 3)
+			return "expected all|off or a comma list of patterns, kallsyms, btf";
+		mask |= (uint8_t)(1u << k);
+		i += c + 1;
+	}
+	if (!mask)
+		return "expected all|off or a comma list of patterns, kallsyms, btf";
+	o->infer = mask;
+	return 0;
+}
+
 static const struct {
 	const char *key;
 	const char *(*parse)(struct hv_options *, const char *, size_t);
@@ -352,6 +378,7 @@ static const struct {
 	{ "monitors", v_monitors }, { "hang_timeout", v_hang }, { "ret2usr_action", v_r2u },
 	{ "keylogger_allow", v_allow }, { "keylogger_k", v_k }, { "collector", v_collector },
 	{ "ip", v_ip }, { "key", v_key }, { "net", v_net }, { "no_vtx", v_novtx },
+	{ "infer", v_infer },
 };
 
 void hv_options_defaults(struct hv_options *o)
@@ -376,6 +403,7 @@ void hv_options_defaults(struct hv_options *o)
 	o->ip_dhcp = true;
 	o->net_first = true;
 	o->no_vtx = HV_NOVTX_REFUSE;
+	o->infer = HV_INFER_ALL;
 }
 
 static bool is_space(char c)
@@ -573,6 +601,18 @@ size_t hv_options_format(const struct hv_options *o, char *buf, size_t size)
 		put_s(&w, "."); put_u(&w, o->net_fn, 16, 1);
 	}
 	put_s(&w, " no_vtx="); put_s(&w, hv_no_vtx_name(o->no_vtx));
+	put_s(&w, " infer=");
+	if (o->infer == HV_INFER_ALL) put_s(&w, "all");
+	else if (!o->infer) put_s(&w, "off");
+	else {
+		static const char *const inames[] = { "patterns", "kallsyms", "btf" };
+		for (i = 0, first = 1; i < 3; i++)
+			if (o->infer & (1u << i)) {
+				if (!first) put_s(&w, ",");
+				put_s(&w, inames[i]);
+				first = 0;
+			}
+	}
 	buf[w.len < size ? w.len : size - 1] = 0;
 	return w.len < size ? w.len : size - 1;
 }

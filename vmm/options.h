@@ -38,6 +38,13 @@ enum hv_no_vtx { HV_NOVTX_REFUSE = 0, HV_NOVTX_BOOT_UNMONITORED = 1 };
 #define HV_MON_KEYLOGGER  0x8u
 #define HV_MON_ALL        0xfu
 
+/* infer= : inference strategies run at the guest's first IA32_LSTAR write
+ * (same bit values as enum infer_strategy in infer/infer.h); 0 = off. */
+#define HV_INFER_PATTERNS 0x1u
+#define HV_INFER_KALLSYMS 0x2u
+#define HV_INFER_BTF      0x4u
+#define HV_INFER_ALL      0x7u
+
 struct hv_options {
 	uint16_t console_port;        /* I/O port of the 16550; 0 = no console. default 0x3f8 (com1) */
 	uint8_t  log_level;           /* enum hv_log_level; default info */
@@ -60,6 +67,7 @@ struct hv_options {
 	bool     net_first;           /* default true: first e1000 found */
 	uint8_t  net_bus, net_dev, net_fn;   /* when !net_first */
 	uint8_t  no_vtx;              /* enum hv_no_vtx; default refuse */
+	uint8_t  infer;               /* HV_INFER_* mask, 0 = off; default HV_INFER_ALL */
 };
 
 struct hv_opt_error {

@@ -49,7 +49,7 @@ static void test_all_keys(void **st)
 		      "hang_timeout=12 ret2usr_action=kill keylogger_allow=sh,myshell "
 		      "keylogger_k=20 collector=10.0.2.2:5514 ip=10.0.2.15/24,10.0.2.2 "
 		      "key=000102030405060708090a0b0c0d0e0f101112131415161718191A1B1C1D1E1F "
-		      "net=00:04.0 no_vtx=boot-unmonitored");
+		      "net=00:04.0 no_vtx=boot-unmonitored infer=patterns,btf");
 	assert_int_equal(n, 0);
 	assert_int_equal(errs.count, 0);
 	assert_int_equal(o.console_port, 0x2f8);
@@ -76,6 +76,7 @@ static void test_all_keys(void **st)
 	assert_int_equal(o.net_dev, 4);
 	assert_int_equal(o.net_fn, 0);
 	assert_int_equal(o.no_vtx, HV_NOVTX_BOOT_UNMONITORED);
+	assert_int_equal(o.infer, HV_INFER_PATTERNS | HV_INFER_BTF);
 
 	char buf[512];
 	size_t len = hv_options_format(&o, buf, sizeof(buf));
@@ -83,7 +84,7 @@ static void test_all_keys(void **st)
 	assert_string_equal(buf, "console=0x2f8 log=debug on_guest_crash=reset monitors=tracer,hang "
 			    "hang_timeout=12 ret2usr_action=kill keylogger_allow=sh,myshell keylogger_k=20 "
 			    "collector=10.0.2.2:5514 ip=10.0.2.15/24,10.0.2.2 key=<32 bytes> net=00:04.0 "
-			    "no_vtx=boot-unmonitored");
+			    "no_vtx=boot-unmonitored infer=patterns,btf");
 	/* truncation keeps a terminated prefix */
 	assert_int_equal(hv_options_format(&o, buf, 10), 9);
 	assert_string_equal(buf, "console=0");
@@ -195,6 +196,39 @@ static void test_errors(void **st)
 	assert_int_equal(o.console_port, 0x2f8);
 }
 
+static void test_infer_key(void **st)
+{
+	(void)st;
+	char buf[512];
+	/* default: every strategy */
+	hv_options_defaults(&o);
+	assert_int_equal(o.infer, HV_INFER_ALL);
+	hv_options_format(&o, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " infer=all"));
+	assert_int_equal(parse("infer=off"), 0);
+	assert_int_equal(o.infer, 0);
+	hv_options_format(&o, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " infer=off"));
+	assert_int_equal(parse("infer=patterns"), 0);
+	assert_int_equal(o.infer, HV_INFER_PATTERNS);
+	assert_int_equal(parse("infer=kallsyms,btf"), 0);
+	assert_int_equal(o.infer, HV_INFER_KALLSYMS | HV_INFER_BTF);
+	hv_options_format(&o, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " infer=kallsyms,btf"));
+	assert_int_equal(parse("infer=btf,patterns,kallsyms"), 0);
+	assert_int_equal(o.infer, HV_INFER_ALL);
+	/* bad values: an error each, the previous value stays */
+	assert_int_equal(parse("infer=patterns infer=dwarf"), 1);
+	assert_int_equal(o.infer, HV_INFER_PATTERNS);
+	assert_string_equal(errs.e[0].word, "infer=dwarf");
+	assert_int_equal(parse("infer=patterns infer="), 1);
+	assert_int_equal(parse("infer=patterns infer=patterns,"), 1);
+	assert_int_equal(parse("infer=patterns infer=,btf"), 1);
+	assert_int_equal(parse("infer=patterns infer=patterns,,btf"), 1);
+	assert_int_equal(parse("infer=patterns infer=ALL"), 1);
+	assert_int_equal(o.infer, HV_INFER_PATTERNS);
+}
+
 static void test_error_overflow_and_long(void **st)
 {
 	(void)st;
@@ -228,6 +262,7 @@ int main(void)
 		cmocka_unit_test(test_quotes_and_whitespace),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_error_overflow_and_long),
+		cmocka_unit_test(test_infer_key),
 	};
 	return cmocka_run_group_tests_name("options", tests, NULL, NULL);
 }
