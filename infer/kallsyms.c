@@ -206,9 +206,13 @@ static bool find_markers_names(struct ks *k, struct cur *c)
 		}
 		/* seqs_of_names between markers and token table: for m markers,
 		 * 256(m-1) < N <= 256m, so the table is 3N bytes, 8-aligned */
-		for (unsigned m = 1; m <= KS_MAX_SYMS / 256; m++) {
+		for (unsigned m = 2; m <= KS_MAX_SYMS / 256; m++) {
 			uint64_t lo = k->tok_table - align8(3ull * 256 * m) - 4;
 			uint64_t hi = k->tok_table - align8(3ull * (256 * (m - 1) + 1));
+			uint32_t probe;
+			/* seqs + markers are one readable run: stop where it ends */
+			if (!infer_read_u32(k->rd, (lo & ~3ull) - (uint64_t)w * m, &probe))
+				break;
 			for (uint64_t end = lo & ~3ull; end <= hi; end += 4) {
 				uint32_t z;
 				if (!infer_read_u32(k->rd, end - (uint64_t)w * m, &z) || z != 0)
@@ -451,7 +455,7 @@ int infer_strategy_kallsyms(const struct infer_reader *rd, const struct infer_hi
 		return -1;
 	}
 	k->rd = rd;
-	k->budget = 1u << 22;
+	k->budget = 1u << 20;
 	c->rd = rd;
 	infer_find_banner(rd, h, out);
 	if (!infer_scan_range(rd, h, &s, &e)) {
