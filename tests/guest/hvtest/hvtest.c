@@ -16,6 +16,11 @@
 #include <asm/processor.h>
 #include <asm/asm.h>
 #include <asm/special_insns.h>
+#include <asm/desc.h>
+
+static int triple_fault;
+module_param(triple_fault, int, 0444);
+MODULE_PARM_DESC(triple_fault, "1: load an empty IDT and raise #BP -> triple fault (tests hvmon's crash path)");
 
 static unsigned long probe_pa;
 module_param(probe_pa, ulong, 0444);
@@ -111,9 +116,23 @@ static void probe_vmx(void)
 	pr_info("HVTEST: vmxon_faulted=%d\n", try_vmxon());
 }
 
+static void do_triple_fault(void)
+{
+	struct desc_ptr empty = { .size = 0, .address = 0 };
+
+	pr_info("HVTEST: triple fault now\n");
+	local_irq_disable();
+	asm volatile("lidt %0; int3" : : "m"(empty) : "memory");
+	pr_info("HVTEST: still alive after the triple fault?!\n");
+}
+
 static int __init hvtest_init(void)
 {
 	pr_info("HVTEST: start\n");
+	if (triple_fault) {
+		do_triple_fault();
+		return -EIO;
+	}
 	probe_vmx();
 	probe_memory();
 	pr_info("HVTEST: end\n");
