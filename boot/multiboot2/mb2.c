@@ -82,6 +82,11 @@ void __attribute__((noreturn)) mb2_main(uint32_t magic, uint64_t mbi_pa)
 				break;
 			uint32_t start = ((const uint32_t *)body)[0], end = ((const uint32_t *)body)[1];
 			const char *s = (const char *)body + 8;
+			if (end <= start) {
+				hv_printf("hvmon: ignoring empty/inverted module %#x-%#x\n", start, end);
+				nmod++;
+				break;
+			}
 			size_t slen = blen - 8;
 			const char *word_end = s;
 			while ((size_t)(word_end - s) < slen && *word_end && *word_end != ' ')
