@@ -192,6 +192,14 @@ int e1000_init(struct e1000 *n, volatile void *mmio, const struct e1000_platform
 	return 0;
 }
 
+static bool tx_free(struct e1000 *n)
+{
+	const volatile struct e1000_tx_desc *tx = n->dma->tx;
+
+	return (tx[n->tx_tail].status & E1000_TXD_STA_DD) &&
+	       (tx[(n->tx_tail + 1) % E1000_NTX].status & E1000_TXD_STA_DD);
+}
+
 int e1000_tx(struct e1000 *n, const void *frame, size_t len)
 {
 	struct e1000_tx_desc *d = &n->dma->tx[n->tx_tail];
@@ -202,9 +210,13 @@ int e1000_tx(struct e1000 *n, const void *frame, size_t len)
 		return -1;
 	}
 	/* at most N-1 descriptors in flight: TDT == TDH means "empty" to the
-	 * device, so the one after tail must be free as well */
-	if (!(d->status & E1000_TXD_STA_DD) ||
-	    !(n->dma->tx[(n->tx_tail + 1) % E1000_NTX].status & E1000_TXD_STA_DD)) {
+	 * device, so the one after tail must be free as well. A full ring is
+	 * given a bounded time to drain (a 1.5 KB frame takes ~12 us at 1 Gb/s). */
+	for (unsigned w = 0; w < E1000_TX_WAIT_US && !tx_free(n); w++) {
+		delay(n, 1);
+		barrier();
+	}
+	if (!tx_free(n)) {
 		n->stats.tx_full++;
 		return -1;
 	}

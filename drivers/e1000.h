@@ -73,6 +73,7 @@
 #define E1000_NRX            32
 #define E1000_NTX            32
 #define E1000_BUFSZ          2048
+#define E1000_TX_WAIT_US     200        /* longest wait for a TX descriptor */
 
 struct e1000_rx_desc {
 	uint64_t addr;
@@ -137,7 +138,9 @@ int e1000_pick(const struct pci_dev *devs, int n, const char *net_opt, const cha
  * Returns 0 or -1 (*err). */
 int e1000_init(struct e1000 *nic, volatile void *mmio, const struct e1000_platform *plat,
 	       struct e1000_dma *dma, const char **err);
-/* Queue one frame (14..1518 bytes, no FCS). 0, or -1 (ring full / too big). */
+/* Queue one frame (14..1518 bytes, no FCS). If the ring is full, waits up to
+ * E1000_TX_WAIT_US for the device to complete one. 0, or -1 (still full /
+ * bad length; counted). */
 int e1000_tx(struct e1000 *nic, const void *frame, size_t len);
 /* Copy the next good received frame into buf. Returns its length, 0 when
  * none is pending, -1 when a bad/oversized descriptor was dropped (call

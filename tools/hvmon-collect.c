@@ -51,7 +51,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 "usage: %s --listen ADDR:PORT --key FILE [--out FILE] [--syslog HOST:PORT]\n"
-"                     [--count N] [--timeout SECONDS] [--quiet]\n"
+"                     [--count N] [--timeout SECONDS] [--silence SECONDS] [--quiet]\n"
 "       %s --genkey FILE\n"
 "  --listen ADDR:PORT   UDP address to receive on (e.g. 0.0.0.0:5140)\n"
 "  --key FILE           pre-shared key: 64 hex digits (32 bytes), as --genkey writes\n"
@@ -59,6 +59,8 @@ static void usage(FILE *f)
 "  --syslog HOST:PORT   also forward each event as RFC 5424 syslog over UDP\n"
 "  --count N            exit after N events written\n"
 "  --timeout SECONDS    exit after SECONDS (idle or not)\n"
+"  --silence SECONDS    report a sender silent for SECONDS (default 15; hvmon sends\n"
+"                       a heartbeat every 5 s)\n"
 "  --quiet              no per-datagram reports on stderr (summary still printed)\n"
 "  --genkey FILE        write a new random key to FILE (mode 0600) and exit\n"
 "exit: 0 clean, 1 runtime error, 2 usage, 3 key file, 64+bits: 1 loss,\n"
@@ -117,6 +119,9 @@ static struct {
 	uint64_t lost_reported, sender_drops_events;
 } st;
 static int quiet;
+static double last_seen[TRACK_SESSIONS];
+static bool silent_reported[TRACK_SESSIONS];
+static uint64_t silences;
 
 #define REPORT(...) do { if (!quiet) { fprintf(stderr, "%s: ", prog); fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } } while (0)
 
@@ -152,13 +157,14 @@ int main(int argc, char **argv)
 		{ "count", required_argument, 0, 'c' },
 		{ "timeout", required_argument, 0, 't' },
 		{ "quiet", no_argument, 0, 'q' },
+		{ "silence", required_argument, 0, 'S' },
 		{ "genkey", required_argument, 0, 'g' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
 	const char *listen_s = NULL, *key_s = NULL, *out_s = NULL, *syslog_s = NULL;
 	unsigned long long count = 0;
-	double timeout = 0;
+	double timeout = 0, silence = 15;
 	int c;
 	char *end;
 	static struct track track;
@@ -184,6 +190,12 @@ int main(int argc, char **argv)
 			timeout = strtod(optarg, &end);
 			if (errno || *end || !*optarg || !(timeout > 0))
 				die(EXIT_USAGE, "--timeout '%s': expected a positive number of seconds", optarg);
+			break;
+		case 'S':
+			errno = 0;
+			silence = strtod(optarg, &end);
+			if (errno || *end || !*optarg || !(silence > 0))
+				die(EXIT_USAGE, "--silence '%s': expected a positive number of seconds", optarg);
 			break;
 		case 'g':
 			if (key_generate(optarg, err, sizeof(err)))
@@ -243,12 +255,27 @@ int main(int argc, char **argv)
 	int flags = 0;
 
 	while (!stop && !(count && st.events >= count)) {
-		int wait_ms = -1;
+		int wait_ms = 1000;           /* wake up at least every second: silence checks */
 		if (timeout) {
 			double left = timeout - (now_s() - t0);
 			if (left <= 0)
 				break;
-			wait_ms = (int)(left * 1000) + 1;
+			if (left * 1000 < wait_ms)
+				wait_ms = (int)(left * 1000) + 1;
+		}
+		{
+			double t = now_s();
+			for (int k = 0; k < TRACK_SESSIONS; k++) {
+				struct track_session *ss = &track.s[k];
+				char nn[2 * HV_WIRE_NONCE_LEN + 1];
+				if (!ss->used || ss->superseded || silent_reported[k] || t - last_seen[k] < silence)
+					continue;
+				silent_reported[k] = true;
+				silences++;
+				hex(nn, ss->nonce, HV_WIRE_NONCE_LEN);
+				REPORT("silence: sender %08x boot %s: nothing for %.0f s (last seq %llu)", ss->sender, nn,
+				       t - last_seen[k], (unsigned long long)ss->max_seq);
+			}
 		}
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		int pr = poll(&pfd, 1, wait_ms);
@@ -315,6 +342,17 @@ int main(int argc, char **argv)
 				prev_drops = track.s[k].drops_total;
 			}
 		enum track_verdict v = track_datagram(&track, &h, &s, &gfrom, &glen);
+		{
+			int k = (int)(s - track.s);
+			if (!known)
+				silent_reported[k] = false;
+			if (v == TRACK_NEW || v == TRACK_LATE) {
+				if (silent_reported[k])
+					REPORT("silence over: sender %08x after %.0f s", h.sender, now_s() - last_seen[k]);
+				silent_reported[k] = false;
+				last_seen[k] = now_s();
+			}
+		}
 		if (!known && !quiet)
 			REPORT("session: sender %08x boot %s from %s (seq %llu)", h.sender, nonce, fromstr,
 			       (unsigned long long)h.seq);
@@ -398,11 +436,12 @@ int main(int argc, char **argv)
 	if (st.replays) flags |= F_REPLAY;
 	if (sender_drops || st.sender_drops_events) flags |= F_DROPS;
 	fprintf(stderr, "%s: summary: datagrams %llu events %llu lost %llu reordered %llu duplicates %llu "
-		"forged %llu malformed %llu replays %llu sender_drops %llu\n", prog,
+		"forged %llu malformed %llu replays %llu sender_drops %llu silences %llu\n", prog,
 		(unsigned long long)st.datagrams, (unsigned long long)st.events,
 		(unsigned long long)missing, (unsigned long long)st.late,
 		(unsigned long long)st.duplicates, (unsigned long long)st.forged,
 		(unsigned long long)st.malformed, (unsigned long long)st.replays,
-		(unsigned long long)(sender_drops > st.sender_drops_events ? sender_drops : st.sender_drops_events));
+		(unsigned long long)(sender_drops > st.sender_drops_events ? sender_drops : st.sender_drops_events),
+		(unsigned long long)silences);
 	return flags ? EXIT_FLAGS + flags : 0;
 }

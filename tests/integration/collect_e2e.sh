@@ -123,6 +123,14 @@ wait $CPID; rc=$?
 check "drops: exit 64+16=80 (got $rc)" test $rc = 80
 check "drops: reported on stderr" grep -q "reports 7 events dropped" "$T/e4"
 
+# --- 4b. silence: a sender that stops is reported (heartbeats make silence visible)
+P=$(port)
+run_collector $P "$T/o4b" "$T/e4b" --timeout 3.5 --silence 1
+"$SIM" --to 127.0.0.1:$P --key "$T/key" --events 10 2>/dev/null
+wait $CPID; rc=$?
+check "silence: reported after 1 s without datagrams" grep -q "silence: sender 00000051 boot [0-9a-f]*: nothing for [12] s (last seq 1)" "$T/e4b"
+check "silence: counted once in the summary, exit 0 (got $rc)" bash -c "grep -q 'silences 1$' '$T/e4b' && test $rc = 0"
+
 # --- 5. syslog forwarding (RFC 5424 over UDP) ----------------------------------
 P=$(port); S=$(port)
 cat > "$T/syslog.py" <<'PY'
@@ -161,6 +169,8 @@ printf 'zz%s' "$(head -c 62 "$T/key")" > "$T/bad.key"
 check "non-hex key: exit 3" bash -c "test $rc = 3 && grep -q 'unexpected character' '$T/e6'"
 "$COL" --listen 127.0.0.1:5000 --key "$T/key" --count abc 2>"$T/e6"; rc=$?
 check "bad --count: exit 2" test $rc = 2
+"$COL" --listen 127.0.0.1:5000 --key "$T/key" --silence 0 2>"$T/e6"; rc=$?
+check "bad --silence: exit 2" test $rc = 2
 "$COL" --bogus 2>"$T/e6"; rc=$?
 check "unknown option: exit 2" test $rc = 2
 # a collector with another key rejects everything as forged

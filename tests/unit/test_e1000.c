@@ -138,7 +138,8 @@ static void test_pci_bdf_pick_hide(void **state)
 /* ---------------- fake 82540EM ---------------- */
 static uint32_t regs[0x6000 / 4];
 static uint16_t eeprom[64] = { 0x5452, 0x1200, 0x5634 };   /* 52:54:00:12:34:56 */
-static bool eeprom_works = true, reset_sticks;
+static bool eeprom_works = true, reset_sticks, complete_on_delay;
+static void dev_transmit(void);
 static struct e1000_dma dma;
 static struct e1000 nic;
 
@@ -156,6 +157,8 @@ static void e_wr(void *ctx, uint32_t r, uint32_t v)
 }
 static void e_delay(unsigned us)
 {
+	if (complete_on_delay)
+		dev_transmit();            /* the device finishes frames while the driver waits */
 	if (!reset_sticks)
 		regs[E1000_CTRL / 4] &= ~E1000_CTRL_RST;
 }
@@ -331,6 +334,16 @@ static void test_e1000_tx(void **state)
 	assert_int_equal(e1000_tx(&nic, f, 13), -1);
 	assert_int_equal(e1000_tx(&nic, f, 1519), -1);
 	assert_int_equal(nic.stats.tx_toobig, 2);
+	/* full ring, but the device completes while the driver waits: no loss */
+	for (int i = 0; i < E1000_NTX - 1; i++)
+		assert_int_equal(e1000_tx(&nic, f, 100), 0);
+	complete_on_delay = true;
+	unsigned before = ntxed;
+	assert_int_equal(e1000_tx(&nic, f, 100), 0);
+	complete_on_delay = false;
+	dev_transmit();
+	assert_int_equal(ntxed, before + E1000_NTX);
+	assert_int_equal(nic.stats.tx_full, 1);
 }
 
 /* ---------------- lwIP over the fake e1000 ---------------- */
