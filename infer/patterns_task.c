@@ -38,14 +38,22 @@ static bool is_mov_store(const struct pinsn *pi, unsigned bits)
 	       pi->op[1].kind == PO_REG && pi->op[1].size == bits && pi->op[1].reg < 16;
 }
 
+/* A return thunk (`jmp __x86_return_thunk` ends functions under retbleed
+ * mitigations): its target starts with ret. */
+static bool is_return_thunk(struct pctx *c, uint64_t va)
+{
+	struct pinsn pi;
+	return pt_decode(c, va, &pi) && pi.mnem == ZYDIS_MNEMONIC_RET;
+}
+
 /* Tail jump out of the decoded function (wrapper -> __do_sys_*), or 0. */
 static uint64_t tail_jump(struct pctx *c, size_t n)
 {
 	if (n == 0) return 0;
 	uint64_t lo = c->fn[0].va, hi = c->fn[n - 1].va + c->fn[n - 1].len;
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n && i < 12; i++)
 		if ((c->fn[i].flags & PI_JMP) && (c->fn[i].target < lo || c->fn[i].target >= hi) &&
-		    i < 12)
+		    !is_return_thunk(c, c->fn[i].target))
 			return c->fn[i].target;
 	return 0;
 }
@@ -98,6 +106,7 @@ void pt_find_current(struct pctx *c)
 static bool first_field(struct pctx *c, uint64_t fn, int64_t *off, int64_t *sub32)
 {
 	for (int depth = 0; depth < 3 && fn; depth++) {
+		uint64_t body = pt_skip_prologue(c, fn);   /* past endbr64 / call __fentry__ */
 		size_t n = pt_func(c, fn, 400);
 		struct ptrack t = { 0 };
 		for (size_t i = 0; i < n; i++) {
@@ -121,7 +130,10 @@ static bool first_field(struct pctx *c, uint64_t fn, int64_t *off, int64_t *sub3
 		uint64_t next = tail_jump(c, n);
 		if (!next) {  /* a wrapper that calls the body: first call */
 			for (size_t i = 0; i < n && i < 16; i++)
-				if (c->fn[i].flags & PI_CALL && i > 0) { next = c->fn[i].target; break; }
+				if ((c->fn[i].flags & PI_CALL) && c->fn[i].va >= body) {
+					next = c->fn[i].target;
+					break;
+				}
 		}
 		fn = next;
 	}
@@ -413,6 +425,7 @@ void pt_find_task_fields(struct pctx *c)
 	int64_t mm = P_UNKNOWN, mm2 = P_UNKNOWN;
 	if (handler(c, 12) && first_field(c, handler(c, 12), &off, &sub)) mm = off;
 	if (handler(c, 11) && first_field(c, handler(c, 11), &off, &sub)) mm2 = off;
+	DBG("mm: brk %lld munmap %lld\n", (long long)mm, (long long)mm2);
 	if (mm != P_UNKNOWN && (mm2 == P_UNKNOWN || mm2 == mm)) {
 		c->off_mm = mm;
 		infer_set_found(out, INFER_P_TASK_MM, (uint64_t)mm);
