@@ -23,7 +23,7 @@
 static void usage(void)
 {
 	fprintf(stderr,
-		"usage: hvinfer [--json] [--strategy patterns|kallsyms|btf|all] [--time] IMAGE\n"
+		"usage: hvinfer [--json] [--strategy patterns|kallsyms|btf|all] [--time] [--lstar VA] IMAGE\n"
 		"  IMAGE   bzImage (gzip/bzip2/lzma/xz/lzo/lz4/zstd) or vmlinux ELF\n"
 		"  --json  one JSON object (docs/INFER.md) instead of a table\n"
 		"  --time  print decompression and inference wall time on stderr\n"
