@@ -58,7 +58,7 @@ static void gs_cur_rax(bool riprel)
 #define A(off) (BASE + (off))
 enum { O_INIT = 0x100, O_ENTRY = 0x1000, O_DO = 0x1100, O_X64 = 0x1200, O_FENTRY = 0x1300,
        O_H0 = 0x1400, O_H1 = 0x1420, O_HNI = 0x1440, O_UID = 0x1500, O_EUID = 0x1540,
-       O_GID = 0x1580, O_PPID = 0x15c0, O_BRK = 0x1600, O_TABLE = 0x4000, O_TABLE2 = 0x6000 };
+       O_GID = 0x1580, O_PPID = 0x15c0, O_BRK = 0x1600, O_MUNMAP = 0x1640, O_TABLE = 0x4000, O_TABLE2 = 0x6000 };
 #define NR 451
 
 static uint64_t handler_for(unsigned nr)
@@ -71,11 +71,13 @@ static uint64_t handler_for(unsigned nr)
 	case 104: return A(O_GID);
 	case 110: return A(O_PPID);
 	case 12: return A(O_BRK);
+	case 11: return A(O_MUNMAP);
 	default: return A(O_HNI);
 	}
 }
 
-static bool old_abi;   /* 4.x-5.10 entry: mov %rax,%rdi; mov %rsp,%rsi; call do_syscall_64(nr, regs) */
+static bool old_abi;
+static uint32_t munmap_mm = 0x8e0;   /* what munmap's body reads as current->mm */   /* 4.x-5.10 entry: mov %rax,%rdi; mov %rsp,%rsi; call do_syscall_64(nr, regs) */
 
 static void build(bool switch_dispatch, unsigned euid_cred_off)
 {
@@ -112,7 +114,7 @@ static void build(bool switch_dispatch, unsigned euid_cred_off)
 	/* x64_sys_call: call __fentry__; compare tree */
 	org(O_X64);
 	call(A(O_FENTRY));
-	static const unsigned cases[] = { 0, 1, 12, 102, 104, 107, 110 };
+	static const unsigned cases[] = { 0, 1, 11, 12, 102, 104, 107, 110 };
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		B(0x81, 0xfe); u32(cases[i]);               /* cmp $n,%esi */
 		je(handler_for(cases[i]));
@@ -134,6 +136,9 @@ static void build(bool switch_dispatch, unsigned euid_cred_off)
 	B(0x48, 0x8b, 0xb8, 0x80, 0x09, 0x00, 0x00); call(A(O_FENTRY)); ret();
 	org(O_BRK); call(A(O_FENTRY)); gs_cur_rax(false);
 	B(0x4c, 0x8b, 0xb8, 0xe0, 0x08, 0x00, 0x00); ret();
+	/* munmap: wrapper calls the body (after endbr64 + call __fentry__), body reads current->mm */
+	org(O_MUNMAP); B(0xf3, 0x0f, 0x1e, 0xfa); call(A(O_FENTRY)); call(A(O_MUNMAP + 0x20)); ret();
+	org(O_MUNMAP + 0x20); gs_cur_rax(true); B(0x48, 0x8b, 0x98); u32(munmap_mm); ret();
 	/* sys_call_table */
 	for (unsigned n = 0; n < NR; n++) {
 		uint64_t h = handler_for(n);
@@ -255,6 +260,17 @@ static void test_table_disagreeing_with_switch_is_rejected(void **st)
 	assert_false(prof.p[INFER_P_SYS_CALL_TABLE].found);
 }
 
+static void test_mm_needs_brk_and_munmap_to_agree(void **st)
+{
+	(void)st;
+	munmap_mm = 0x8e8;
+	build(true, 0xb90);
+	munmap_mm = 0x8e0;
+	run();
+	assert_false(prof.p[INFER_P_TASK_MM].found);
+	assert_non_null(strstr(prof.p[INFER_P_TASK_MM].why, "disagree"));
+}
+
 static void test_cred_disagreement_is_not_a_guess(void **st)
 {
 	(void)st;
@@ -276,6 +292,7 @@ int main(void)
 		cmocka_unit_test(test_two_tables_are_ambiguous),
 		cmocka_unit_test(test_table_disagreeing_with_switch_is_rejected),
 		cmocka_unit_test(test_cred_disagreement_is_not_a_guess),
+		cmocka_unit_test(test_mm_needs_brk_and_munmap_to_agree),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
