@@ -374,6 +374,7 @@ int hv_wire_parse_header(const uint8_t *d, size_t len, struct hv_wire_hdr *h)
 	if (h->version != HV_WIRE_VERSION)
 		return HV_WIRE_E_VERSION;
 	if (h->hdr_len != HV_WIRE_HDR_LEN || h->flags != 0 ||
+	    h->payload_len > HV_WIRE_MAX_PAYLOAD ||
 	    (size_t)HV_WIRE_HDR_LEN + h->payload_len + HV_WIRE_TAG_LEN != len)
 		return HV_WIRE_E_LENGTH;
 	return HV_WIRE_OK;

@@ -316,6 +316,8 @@ int main(int argc, char **argv)
 		unsigned nev = 0, i;
 		for (i = 0; i < h.nrec; i++) {
 			size_t used;
+			if (nev >= sizeof(evs) / sizeof(evs[0]))
+				break;                    /* cannot happen: payload_len <= 1416 */
 			int d = hv_wire_decode_event(payload + off, h.payload_len - off, &evs[nev], &used);
 			if (d < 0)
 				break;

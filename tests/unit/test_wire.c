@@ -217,6 +217,11 @@ static void test_seal_open(void **state)
 	hv_wire_derive_key(psk, other, key2);
 	assert_memory_not_equal(key, key2, 32);
 	assert_int_equal(hv_wire_open(key2, d, sent_len[0], &h, &pl), HV_WIRE_E_AUTH);
+	/* an oversized datagram (consistent lengths, > 1472 bytes) is refused */
+	static uint8_t big[HV_WIRE_HDR_LEN + 2000 + HV_WIRE_TAG_LEN];
+	memcpy(big, sent[0], HV_WIRE_HDR_LEN);
+	big[38] = 2000 & 0xff; big[39] = 2000 >> 8;
+	assert_int_equal(hv_wire_parse_header(big, sizeof(big), &h), HV_WIRE_E_LENGTH);
 	d[4] = 2;
 	assert_int_equal(hv_wire_parse_header(d, sent_len[0], &h), HV_WIRE_E_VERSION);
 	d[0] = 'X';
