@@ -7,6 +7,8 @@
  *	if (hvnet_setup_from_options(&p, &hv_opts, &err))     // vmm/options.h
  *		log("net: %s", err);        // monitors keep working, console only
  *	...every tick:  hvnet_tick(); hv_event_drain(0);
+ * Both on the same CPU (the BSP's tick): lwIP is single-threaded. Other
+ * CPUs only produce events (hv_event_reserve/commit).
  */
 #ifndef HVMON_DRIVERS_NET_HVNET_SETUP_H
 #define HVMON_DRIVERS_NET_HVNET_SETUP_H
