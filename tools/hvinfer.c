@@ -126,7 +126,11 @@ int main(int argc, char **argv)
 	}
 	double t1 = now();
 
-	struct infer_arena arena = { malloc(ARENA_SIZE), ARENA_SIZE, 0 };
+	/* HVINFER_ARENA=bytes overrides the arena size (to measure what ring -1 needs) */
+	size_t asz = ARENA_SIZE;
+	if (getenv("HVINFER_ARENA"))
+		asz = strtoull(getenv("HVINFER_ARENA"), NULL, 0);
+	struct infer_arena arena = { malloc(asz ? asz : 1), asz, 0 };
 	struct infer_profile *prof = calloc(1, sizeof(*prof));
 	if (!arena.base || !prof) {
 		fprintf(stderr, "hvinfer: out of memory\n");
