@@ -1,0 +1,108 @@
+#!/usr/bin/env bash
+# Issue 3 §6: the inference engine in ring -1, KASLR on (the default Debian
+# command line, no nokaslr). Boots the pinned kernel under hvmon in Bochs (twice
+# by default) and requires, for each run:
+#   - hvmon logged the inference at the first IA32_LSTAR write: the readable
+#     summary, the one-line profile and the `inference` event (ok, kernel release);
+#   - the profile, with the logged KASLR slide removed from every address, equals
+#     `hvinfer --json` (file mode, same strategies) field by field;
+#   - the slide equals what the guest itself reports (its _stext from
+#     /proc/kallsyms minus the link address of _text = 0xffffffff80000000 + the
+#     bzImage's pref_address): an independent check of the slide;
+#   - the guest still reached userspace and powered off cleanly.
+# Across the runs, at least one slide must be nonzero (KASLR really on).
+# Usage: tests/integration/infer_ring1.sh [cloud|generic|6.12] [RUNS]   (default: cloud 2)
+set -euo pipefail
+. "$(dirname "$0")/../bochs/lib.sh"
+flavour=${1:-cloud}
+runs=${2:-2}
+HVINFER="$HV_TOP/build/tools/hvinfer"
+[ -x "$HVINFER" ] || hv_fail "build/tools/hvinfer missing (make tools)"
+[ -f "$HV_TOP/build/hvmon.elf" ] || hv_fail "build/hvmon.elf missing (make)"
+kernel=$(hv_fixture_kernel "$flavour") || exit 1
+
+# file-mode reference, same strategies as ring -1's default (infer=all)
+ref=$(mktemp /tmp/infer_ring1_ref.XXXXXX.json)
+trap 'rm -f "$ref" /tmp/infer_ring1_run.$$.json' EXIT
+timeout 600 "$HVINFER" --json --strategy all "$kernel" > "$ref" || {
+  rc=$?; [ "$rc" = 1 ] || hv_fail "hvinfer --json failed on $kernel (exit $rc)"; }
+# link address of _text: 0xffffffff80000000 + setup header pref_address (offset 0x258)
+pref=$(python3 -c 'import struct,sys; d=open(sys.argv[1],"rb").read(0x268); print(struct.unpack_from("<Q",d,0x258)[0])' "$kernel")
+link_text=$(printf '%x' $((0xffffffff80000000 + pref)))
+
+slides=()
+fails=0
+for i in $(seq 1 "$runs"); do
+  # one Bochs at a time on this shared machine: wait while two others run
+  for _ in $(seq 1 120); do [ "$(pgrep -c bochs-bin || true)" -lt 2 ] && break; sleep 5; done
+  name=infer-ring1-$flavour-$i
+  hv_boot "$name" --kernel "$kernel" --scenario boot --hv-opts "console=com2 log=info"
+  assert_status exit marker
+  assert_no_marker guest 'nokaslr' "KASLR must stay on"
+  assert_marker hvmon 'hvmon: inference: first IA32_LSTAR write' "inference ran at the first LSTAR write"
+  assert_marker guest 'HVMON-GUEST: userspace reached' "guest userspace after inference"
+  assert_marker hvmon 'hvmon: guest powered off' "clean power-off"
+  assert_no_marker hvmon 'guest crashed|PANIC|EXCEPTION in ring -1' "no crash"
+  marker_value hvmon 'hvmon: inference: (cost|KASLR|[0-9]+/)' || true
+  tr -d '\000\r' < "$RUN_DIR/hvmon.log" | grep -a -m1 '^hvmon: inference profile: ' \
+    | sed 's/^hvmon: inference profile: //' > /tmp/infer_ring1_run.$$.json
+  [ -s /tmp/infer_ring1_run.$$.json ] || hv_fail "no 'inference profile' line in hvmon.log"
+  ev=$(json_events hvmon inference | head -1)
+  [ -n "$ev" ] || hv_fail "no {\"event\":\"inference\"} line"
+  echo "event: $ev"
+  stext=$(marker_value guest 'HVMON-GUEST: _stext' | awk '{print $3}')
+  [ -n "$stext" ] || hv_fail "guest did not report _stext"
+  slide_line=$(marker_value hvmon 'hvmon: inference: KASLR slide') || hv_fail "no KASLR slide line"
+  slide=$(echo "$slide_line" | sed -E 's/.*KASLR slide (0x[0-9a-f]+|0).*/\1/')
+  slides+=("$slide")
+  if python3 - "$ref" /tmp/infer_ring1_run.$$.json "$slide" "$stext" "$link_text" "$ev" <<'PY'
+import json, sys
+ref = json.load(open(sys.argv[1]))
+run = json.load(open(sys.argv[2]))
+slide = int(sys.argv[3], 16)
+stext, link_text = int(sys.argv[4], 16), int(sys.argv[5], 16)
+ev = json.loads(sys.argv[6])
+ok = bad = 0
+def check(cond, what):
+    global ok, bad
+    if cond: ok += 1; print("ok   - " + what)
+    else: bad += 1; print("FAIL - " + what)
+def addr(v):
+    return None if v is None else int(v, 16)
+check(int(run.get("kaslr_slide", "0x0"), 16) == slide, "profile kaslr_slide == logged slide %#x" % slide)
+check(stext - link_text == slide, "slide == guest _stext %#x - link _text %#x" % (stext, link_text))
+check(run["banner"] == ref["banner"] and ref["banner"], "banner")
+check(run["strategy"] == ref["strategy"], "strategy %s" % run["strategy"])
+for k, v in ref["symbols"].items():
+    if k == "syscalls":
+        for s, sv in v.items():
+            r = addr(run["symbols"]["syscalls"].get(s))
+            check(sv is not None and r is not None and r - slide == addr(sv),
+                  "syscalls.%s %s - slide == %s" % (s, run["symbols"]["syscalls"].get(s), sv))
+    else:
+        r = addr(run["symbols"].get(k))
+        if v is None:
+            check(r is None, "symbols.%s null in both" % k)
+        else:
+            check(r is not None and r - slide == addr(v),
+                  "symbols.%s %s - slide == %s" % (k, run["symbols"].get(k), v))
+for k, v in ref["percpu"].items():
+    check(run["percpu"].get(k) == v and v is not None, "percpu.%s %s" % (k, v))
+for g, fields in ref["offsets"].items():
+    for k, v in fields.items():
+        check(run["offsets"][g].get(k) == v and v is not None, "offsets.%s.%s %s" % (g, k, v))
+check(run["missing"] == ref["missing"], "missing equal (%d)" % len(ref["missing"]))
+check(run.get("found_by") == ref.get("found_by"), "found_by equal")
+check(ev.get("ok") is True and ev.get("kernel") and ev["kernel"] in run["banner"],
+      "inference event ok, kernel %s" % ev.get("kernel"))
+print("%d passed, %d failed" % (ok, bad))
+sys.exit(1 if bad else 0)
+PY
+  then echo "run $i: ring -1 profile (slide $slide removed) equals hvinfer --json"
+  else echo "run $i: FAIL"; fails=$((fails + 1)); fi
+done
+[ "$fails" = 0 ] || hv_fail "$fails of $runs runs differ from hvinfer"
+nonzero=0
+for s in "${slides[@]}"; do [ $((s)) -ne 0 ] && nonzero=1; done
+[ "$nonzero" = 1 ] || hv_fail "KASLR slide was 0 in all $runs runs (${slides[*]})"
+hv_pass "$flavour: $runs Bochs boots with KASLR (slides ${slides[*]}): ring -1 profile minus slide == hvinfer --json, field by field"

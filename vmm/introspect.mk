@@ -1,0 +1,13 @@
+# vmm/introspect.mk — the inference engine in ring -1 (issue 3 §6; owner: ring -1
+# introspection engineer). docs/INFER-RING1.md.
+HV_SRCS += vmm/introspect.c
+
+# Bochs test (KASLR on): ring -1 profile, slide removed == hvinfer --json.
+# infer/build.mk adds tests/integration/infer_*.sh by wildcard; keep one entry.
+INTEGRATION_TESTS := $(filter-out tests/integration/infer_ring1.sh,$(INTEGRATION_TESTS)) \
+	tests/integration/infer_ring1.sh
+
+# cached guest-virtual reader (pure logic) + its host test
+HV_SRCS += vmm/gvread.c
+UNIT_TESTS += test_gvread
+test_gvread_SRCS := tests/unit/test_gvread.c vmm/gvread.c vmm/gmem.c
