@@ -8,6 +8,7 @@
 #include "vmm/heap.h"
 #include "vmm/options.h"
 #include "vmm/e820.h"
+#include "vmm/introspect.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/layout.h"
 #include "arch/x86/paging.h"
@@ -88,6 +89,7 @@ void __attribute__((noreturn)) hv_main(struct boot_info *bi)
 		hv_panic("cannot enter VMX operation");
 	if (ept_setup(vm) || msr_setup(vm) || io_setup(vm))
 		hv_panic("VM setup failed");
+	introspect_init(vm);                    /* failure is logged; the guest boots anyway */
 
 	struct vcpu *v = pages_alloc((sizeof(struct vcpu) + 4095) / 4096);
 	if (!v)

@@ -14,6 +14,7 @@
 #include "vmm/e820.h"
 #include "vmm/ept_map.h"
 #include "vmm/options.h"
+#include "vmm/introspect.h"
 
 /* Guest GPRs as arch/x86/vmx_entry.S saves them at the top of the CPU's
  * stack; indexed by the register numbers of exit qualifications
@@ -72,6 +73,8 @@ struct vm {
 	uint64_t guest_entry_tsc;              /* TSC at first VM entry */
 	uint32_t nr_vcpus;
 	struct vcpu *vcpus[HV_MAX_CPUS];
+	/* guest kernel profile, inferred at the first LSTAR write (vmm/introspect.h) */
+	struct vm_profile profile;
 };
 
 struct vcpu {
