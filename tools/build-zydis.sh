@@ -5,11 +5,14 @@
 #   third_party/build/zydis-hv/libzydis.a    ring -1 (HV_CFLAGS-compatible)
 # The formatter needs Zycore's String.c (source not available in Debian), so
 # only the decoder (+ Segment, MetaInfo, Mnemonic, Register, Utils) is built.
-# Idempotent: rebuilds only when an archive is missing or older than a source.
 # Static build: ZYDIS_STATIC_BUILD/ZYCORE_STATIC_BUILD replace the CMake-made
 # export headers.
+# Idempotent and safe to run concurrently (several make/deps.sh runs share the
+# tree): rebuilds only when an archive is missing or older than a source or
+# this script, under a lock, and replaces the archive atomically.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
+self="$top/tools/build-zydis.sh"
 src="$top/third_party/src/zydis"
 zyc="$top/third_party/src/zycore-c/include"
 out="$top/third_party/build"
@@ -27,26 +30,34 @@ HV_FLAGS=("${COMMON[@]}" -ffreestanding -fno-stack-protector -fno-pic -fno-pie
           -mno-red-zone -mgeneral-regs-only -mcmodel=kernel
           -fno-asynchronous-unwind-tables -fno-omit-frame-pointer)
 
+stale() { # lib
+  [ -f "$1" ] || return 0
+  local f
+  for f in "${FILES[@]}"; do [ "$src/src/$f.c" -nt "$1" ] && return 0; done
+  [ "$self" -nt "$1" ] && return 0
+  return 1
+}
+
 build() { # name flags...
   local name=$1; shift
   local dir="$out/zydis-$name" lib="$out/zydis-$name/libzydis.a"
-  local stale=0
-  if [ -f "$lib" ]; then
-    for f in "${FILES[@]}"; do [ "$src/src/$f.c" -nt "$lib" ] && stale=1; done
-    [ "$0" -nt "$lib" ] && stale=1
-    [ $stale = 0 ] && return 0
-  fi
+  stale "$lib" || return 0
   echo "build-zydis: building $lib" >&2
-  rm -rf "$dir"; mkdir -p "$dir/obj"
+  local tmp; tmp=$(mktemp -d "$out/.zydis-$name.XXXXXX")
+  local f
   for f in "${FILES[@]}"; do
-    "$CC" "$@" "${DEFS[@]}" "${INCS[@]}" -c "$src/src/$f.c" -o "$dir/obj/$f.o"
+    "$CC" "$@" "${DEFS[@]}" "${INCS[@]}" -c "$src/src/$f.c" -o "$tmp/$f.o"
   done
-  ar rcs "$lib.tmp" "$dir"/obj/*.o
-  mv "$lib.tmp" "$lib"
-  # Headers for users: one include dir with both Zydis and Zycore.
+  ar rcs "$tmp/libzydis.a" "$tmp"/*.o
   mkdir -p "$dir/include"
+  # Headers for users: one include dir with both Zydis and Zycore.
   cp -r "$src/include/Zydis" "$zyc/Zycore" "$dir/include/"
+  mv -f "$tmp/libzydis.a" "$lib"       # atomic: readers see the old or the new archive
+  rm -rf "$tmp"
 }
 
+mkdir -p "$out"
+exec 9> "$out/.zydis.lock"
+flock 9
 build host "${HOST_FLAGS[@]}"
 build hv "${HV_FLAGS[@]}"
