@@ -63,7 +63,8 @@ FUZZ_TARGETS += fuzz_uefi_config fuzz_uefi_elfload
 fuzz_uefi_config_SRCS  := tests/fuzz/fuzz_uefi_config.c boot/uefi/config.c
 fuzz_uefi_elfload_SRCS := tests/fuzz/fuzz_uefi_elfload.c boot/uefi/elfload.c boot/uefi/memmap.c
 
-INTEGRATION_TESTS += tests/integration/uefi_qemu.sh tests/integration/uefi_bochs.sh
+INTEGRATION_TESTS += tests/integration/uefi_qemu.sh tests/integration/uefi_bochs.sh \
+	tests/integration/uefi_bochs_guest.sh
 
 # ---- handoff probe (tests only): a stand-in hvmon.elf that checks the handoff
 PROBE_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -ffreestanding -fno-stack-protector -fpie \

@@ -6,7 +6,7 @@
 #                fields, reserved ranges, kernel/initrd) and ends the run;
 #   no-memory  : an image asking for more than there is -> "not enough memory";
 #   no-hvmon   : hvmon.elf missing -> its documented error;
-#   hvmon      : the real build/hvmon.elf: hvmon.efi hands off, hvmon's banner
+#   hvmon      : (tests/integration/uefi_bochs_guest.sh) the real build/hvmon.elf: hvmon.efi hands off, hvmon's banner
 #                says "UEFI boot" (needs build/hvmon.elf).
 #   guest      : (same run) the monitored guest reaches userspace and its
 #                boot scenario passes (UEFI_BOCHS_GUEST=0 leaves this out).
@@ -15,19 +15,20 @@
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top"
-TMO=${UEFI_BOCHS_TIMEOUT:-240}          # firmware-only runs (measured 30-55 s)
-GTMO=${UEFI_BOCHS_GUEST_TIMEOUT:-480}   # hvmon + guest to userspace (measured ~240 s)
+TMO=${UEFI_BOCHS_TIMEOUT:-240}          # firmware-only runs (measured 30-90 s)
+GTMO=${UEFI_BOCHS_GUEST_TIMEOUT:-600}   # hvmon + guest to userspace (measured 240-272 s)
 work=build/test-uefi-bochs
-rm -rf "$work"; mkdir -p "$work"
+mkdir -p "$work"
 make -s build/uefi/hvmon.efi build/uefi/handoff-probe.elf >/dev/null || exit 1
 read -r kernel initrd < <(boot/uefi/esp-fixtures.sh)
 pass=0 failn=0 failed=()
-ONLY=${UEFI_BOCHS_ONLY:-probe no-memory no-hvmon hvmon}   # scenarios to run
+ONLY=${UEFI_BOCHS_ONLY:-probe no-memory no-hvmon}   # scenarios to run (uefi_bochs_guest.sh: hvmon)
 want() { [[ " $ONLY " == *" $1 "* ]]; }
 
 # mkimg NAME HVMON_ELF: FAT16 ESP image; config from stdin
 mkimg() {
 	local name=$1 elf=$2 d=$work/$1/esp
+	rm -rf "${work:?}/$name"
 	mkdir -p "$d/EFI/BOOT" "$d/hvmon"
 	cp build/uefi/hvmon.efi "$d/EFI/BOOT/BOOTX64.EFI"
 	cp "$kernel" "$d/hvmon/vmlinuz"
@@ -100,7 +101,7 @@ elif [ -f build/hvmon.elf ]; then
 	check hvmon +"VT-x: usable" +"boot services exited; jumping to hvmon" \
 		+"thin VT-x/EPT hypervisor (UEFI boot, command line \"log=debug\")" -"$STOP"
 	if [ "${UEFI_BOCHS_GUEST:-1}" = 1 ]; then
-		cp "$work/hvmon/com1.txt" "$work/guest.txt"; mkdir -p "$work/guest"; mv "$work/guest.txt" "$work/guest/com1.txt"
+		rm -rf "$work/guest"; mkdir -p "$work/guest"; cp "$work/hvmon/com1.txt" "$work/guest/com1.txt"
 		check guest +"hvmon: entering the guest" +"HVMON-GUEST: userspace reached" \
 			+"HVMON-GUEST: cpuinfo-vmx no" +"HVMON-GUEST: scenario boot exit=0" -"Kernel panic"
 	fi
