@@ -52,7 +52,7 @@ struct pctx {
 	struct infer_arena *a;
 	struct infer_profile *out;
 	void *dec;                  /* ZydisDecoder (opaque here) */
-	void *zins, *zops;          /* decode scratch (arena) */
+	void *zins, *zctx, *zops;   /* decode scratch (arena) */
 	/* code byte cache: CACHE_PAGES direct-mapped 4 KiB pages */
 	uint64_t *ctag;             /* page VA | 1 when valid, 2 = known unreadable */
 	uint8_t *cbuf;
