@@ -4,13 +4,17 @@
 # hvmon's real PCI enumeration, e1000 driver, lwIP (DHCP from slirp), event
 # core and wire protocol on Bochs' emulated 82540EM; slirp carries the UDP
 # datagrams to hvmon-collect on 127.0.0.1. Checks: DHCP lease, every event on
-# the console arrives at the collector identical (minus transport members),
-# no loss, no forgery, heartbeats seen, collector exit 0.
+# the console arrives at the collector identical (minus transport members);
+# a 10,000-event burst arrives complete (or its loss is reported); a ring
+# overflowed on purpose is reported (drops event, header total, exit 80);
+# no forgery/duplicate/replay; heartbeats seen.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 B=${BUILD:-$top/build}
 EVENTS=${NETTEST_EVENTS:-300}      # phase 1: also printed on the console
 BURST=${NETTEST_BURST:-10000}      # phase 2: console off, checked by pattern
+OVERFLOW=${NETTEST_OVERFLOW:-400}  # phase 3: produced without draining: 256 kept, the rest dropped
+KEPT=$(( OVERFLOW < 256 ? OVERFLOW : 256 )); DROPPED=$(( OVERFLOW - KEPT ))
 ELF=$B/net-selftest.elf
 [ -f "$ELF" ] || make -C "$top" -s "$ELF" >/dev/null || { echo "collect_bochs_net: cannot build $ELF" >&2; exit 1; }
 [ -x "$B/tools/hvmon-collect" ] || { echo "collect_bochs_net: build hvmon-collect first (make tools)" >&2; exit 1; }
@@ -23,7 +27,7 @@ check() { local d=$1; shift; if "$@"; then echo "ok   - $d"; else echo "FAIL - $
 while :; do P=$(( 20000 + RANDOM % 30000 )); ss -Hlun "sport = :$P" | grep -q . || break; done
 : > "$T/dummy"
 "$top/tests/bochs/mkiso.sh" -o "$T/net.iso" --kernel "$T/dummy" --initrd "$T/dummy" --hvmon "$ELF" \
-  --hv-opts "collector=10.0.2.2:$P key=$(cat "$T/key") ip=dhcp events=$EVENTS burst=$BURST" >/dev/null \
+  --hv-opts "collector=10.0.2.2:$P key=$(cat "$T/key") ip=dhcp events=$EVENTS burst=$BURST overflow=$OVERFLOW" >/dev/null \
   || { echo "collect_bochs_net: mkiso failed" >&2; exit 1; }
 "$B/tools/hvmon-collect" --listen 127.0.0.1:$P --key "$T/key" --out "$T/out" --timeout 600 2>"$T/err" &
 CPID=$!
@@ -41,26 +45,34 @@ sed -n 's/.*summary: /collector: /p' "$T/err"
 check "Bochs run ended by the kernel (run.sh rc=$rc)" test $rc = 0
 check "e1000 found and initialised" grep -q 'NETTEST: e1000 up' "$T/guest"
 check "DHCP lease from slirp: 10.0.2.15" grep -q 'NETTEST: address 10.0.2.15 after' "$T/guest"
-check "all $((EVENTS + BURST)) events committed, none dropped, no UDP/TX failure" \
-  grep -q "NETTEST: done events=$((EVENTS + BURST)) dropped=0 udp_sent=[1-9][0-9]* udp_fail=0 tx_fail=0" "$T/guest"
+check "$((EVENTS + BURST + KEPT)) events committed, $DROPPED dropped (overflow phase), no UDP/TX failure" \
+  grep -q "NETTEST: done events=$((EVENTS + BURST + KEPT)) dropped=$DROPPED udp_sent=[1-9][0-9]* udp_fail=0 tx_fail=0" "$T/guest"
 grep '^{"event":' "$T/guest" > "$T/console"
 check "console printed $EVENTS JSON events" test "$(wc -l < "$T/console")" = "$EVENTS"
 lost=$(sed -n 's/.*summary: .* lost \([0-9]*\) .*/\1/p' "$T/err")
-check "collector: no duplicate/forgery/replay/drops, loss only if reported (exit $crc, lost $lost datagrams)" \
-  bash -c "[ $crc = 0 ] || { [ $crc = 65 ] && [ '$lost' -gt 0 ]; }"
+want=$(( DROPPED > 0 ? 80 : 0 ))   # 64 + 16: the sender reported ring drops
+check "collector: no duplicate/forgery/replay, drops flagged iff dropped, loss only if reported (exit $crc, lost $lost datagrams)" \
+  bash -c "[ $crc = $want ] || { [ $crc = $((want ? 81 : 65)) ] && [ '$lost' -gt 0 ]; }"
+if [ "$DROPPED" -gt 0 ]; then
+  check "collector: one drops event with count $DROPPED" \
+    grep -q "\"event\":\"drops\",.*\"ring_cpu\":0,\"count\":$DROPPED,\"total\":$DROPPED}" "$T/out"
+  check "collector: datagram headers carried the sender's drop total" grep -q "reports $DROPPED events dropped" "$T/err"
+fi
 check "collector: heartbeats received" grep -q '"event":"heartbeat"' "$T/out"
 check "collector: phase-1 events equal the console's (in order); burst complete or loss reported" \
-  python3 - "$T/out" "$T/console" $EVENTS $BURST "$lost" <<'PY'
+  python3 - "$T/out" "$T/console" $EVENTS $BURST "$lost" $KEPT <<'PY'
 import json, sys
-out, con, n1, nb, lost = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5] or 0)
-got = [json.loads(l) for l in open(out) if '"event":"heartbeat"' not in l]
+out, con, n1, nb, lost, kept = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5] or 0), int(sys.argv[6])
+got = [json.loads(l) for l in open(out) if '"event":"heartbeat"' not in l and '"event":"drops"' not in l]
 for g in got:
     assert g.pop("sender").startswith("127.0.0.1:"), g   # slirp NATs 10.0.2.15 to the host loopback
     for k in ("sender_id", "boot", "seq", "rec"):
         del g[k]
 want = [json.loads(l) for l in open(con)]
 phase1 = [g for g in got if g["pid"] < 1000 + n1]
-burst = [g for g in got if g["pid"] >= 1000 + n1]
+burst = [g for g in got if 1000 + n1 <= g["pid"] < 1000 + n1 + nb]
+over = sorted(g["pid"] for g in got if g["pid"] >= 1000 + n1 + nb)
+ok_over = over == list(range(1000 + n1 + nb, 1000 + n1 + nb + kept))   # the first 256 kept, in order
 ok = phase1 == want
 pids = [g["pid"] for g in burst]
 kinds = {0: "exec", 1: "fork", 2: "exit"}
@@ -70,8 +82,9 @@ ok &= all(g["event"] == kinds[(g["pid"] - 1000) % 3] and g["comm"] == "wl-%04d" 
           for g in burst)
 missing = nb - len(pids)
 ok &= (missing == 0 and lost == 0) or (missing > 0 and lost > 0)    # loss never silent
-print("#   phase 1: collector %d / console %d; burst: %d of %d received, %d missing, collector lost %d datagrams"
-      % (len(phase1), len(want), len(pids), nb, missing, lost))
+ok &= ok_over or lost > 0
+print("#   phase 1: collector %d / console %d; burst: %d of %d received, %d missing, collector lost %d datagrams; overflow: %d kept events received"
+      % (len(phase1), len(want), len(pids), nb, missing, lost, len(over)))
 sys.exit(0 if ok else 1)
 PY
 echo "collect_bochs_net: $fails failure(s)"

@@ -9,6 +9,7 @@
  */
 #include <stdint.h>
 #include <stddef.h>
+#include <stdbool.h>
 #include "monitors/event.h"
 #include "drivers/net/hvnet.h"
 #include "drivers/net/hvnet_setup.h"
@@ -148,8 +149,10 @@ static void tick_for(uint32_t ms)
 	}
 }
 
-/* exec/fork/exit triples with hostile strings; event i has pid 1000+i */
-static void workload(unsigned first, unsigned n)
+/* exec/fork/exit triples with hostile strings; event i has pid 1000+i.
+ * drain=false: nothing drains while producing, so the 256-slot ring
+ * overflows and the event core must count and report the drops. */
+static void workload(unsigned first, unsigned n, bool drain)
 {
 	for (unsigned i = first; i < first + n; i++) {
 		struct hv_event *ev;
@@ -158,7 +161,8 @@ static void workload(unsigned first, unsigned n)
 		ev = hv_event_reserve(0, kind == 0 ? HV_EV_EXEC : kind == 1 ? HV_EV_FORK : HV_EV_EXIT,
 				      HV_EMON_PROC);
 		if (!ev) {
-			puts_("NETTEST: unexpected ring overflow\n");
+			if (drain)
+				puts_("NETTEST: unexpected ring overflow\n");
 			continue;
 		}
 		char comm[16] = "wl-0000";
@@ -180,7 +184,7 @@ static void workload(unsigned first, unsigned n)
 			ev->u.exit.code = (int32_t)(i % 256);
 		}
 		hv_event_commit(0);
-		if (i % 64 == 63) {
+		if (drain && i % 64 == 63) {
 			hvnet_tick();
 			hv_event_drain(0);
 		}
@@ -192,7 +196,7 @@ void nettest_main(void)
 	struct hvnet_platform plat = { map_mmio, v2p, now_ms, rand32, delay_us };
 	struct hvnet_options o;
 	const char *err = "";
-	unsigned events, burst;
+	unsigned events, burst, overflow;
 
 	tsc0 = rdtsc();
 	serial_init();
@@ -210,6 +214,7 @@ void nettest_main(void)
 	o.heartbeat_ms = 1000;
 	events = opt("events") ? (unsigned)atoi(opt("events")) : 100;
 	burst = opt("burst") ? (unsigned)atoi(opt("burst")) : 0;
+	overflow = opt("overflow") ? (unsigned)atoi(opt("overflow")) : 0;
 	if (hvnet_setup(&plat, &o, &err)) {
 		puts_("NETTEST: setup failed: "); puts_(err); puts_("\n");
 		shutdown();
@@ -232,16 +237,23 @@ void nettest_main(void)
 	/* phase 1: a process-tracer-like workload, every event also on the
 	 * console; phase 2: a burst with the console sink off (the serial port
 	 * at 115200 baud would be the bottleneck), checked by pattern */
-	workload(0, events);
+	workload(0, events, true);
 	hv_event_drain(0);
 	if (burst) {
 		hv_event_sink_unregister(&cons.sink);
 		puts_("NETTEST: burst start\n");
 		uint64_t b0 = rdtsc();
-		workload(events, burst);
+		workload(events, burst, true);
 		hv_event_drain(0);
 		puts_("NETTEST: burst of "); putu(burst); puts_(" events produced+sent in ");
 		putu(rdtsc() - b0); puts_(" TSC ticks\n");
+	}
+	if (overflow) {
+		/* phase 3: overflow the ring on purpose; expect 256 kept, the
+		 * rest dropped and reported in a drops event + datagram headers */
+		puts_("NETTEST: overflow start\n");
+		workload(events + burst, overflow, false);
+		hv_event_drain(0);
 	}
 	tick_for(1500);                /* drain, and one heartbeat at least */
 	struct hvnet_stats st;
