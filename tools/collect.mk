@@ -42,3 +42,14 @@ fuzz_wire_DEPS := $(MBEDTLS_HOST)/libmbedcrypto.a
 INTEGRATION_TESTS += tests/integration/collect_e2e.sh tests/integration/collect_bochs_net.sh
 $(BUILD)/host/tests/unit/test_wire.o: HOST_CFLAGS += -I$(MBEDTLS_HOST)/include $(MBEDTLS_DEFS)
 $(BUILD)/host/tests/unit/test_wire.o: $(MBEDTLS_HOST)/libmbedcrypto.a
+
+FUZZ_TARGETS += fuzz_wire_collect
+fuzz_wire_collect_SRCS := tests/fuzz/fuzz_wire_collect.c tools/hvmon-collect-track.c tools/hvmon-collect-key.c \
+	$(WIRE_SRCS) $(addprefix $(TPSRC)/mbedtls/library/,chacha20.c poly1305.c chachapoly.c platform_util.c)
+fuzz_wire_collect_CFLAGS := -I$(MBEDTLS_HOST)/include -I$(TPSRC)/mbedtls/library $(MBEDTLS_DEFS)
+fuzz_wire_collect_DEPS := $(MBEDTLS_HOST)/libmbedcrypto.a
+# the target #includes tools/hvmon-collect.c (its statics); a .c prerequisite
+# would be compiled a second time by the fuzz rule, so rebuild via a stamp
+$(BUILD)/fuzz/fuzz_wire_collect: $(BUILD)/fuzz/.hvmon-collect.c.stamp
+$(BUILD)/fuzz/.hvmon-collect.c.stamp: tools/hvmon-collect.c
+	@mkdir -p $(@D) && touch $@

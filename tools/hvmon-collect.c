@@ -114,6 +114,15 @@ static double now_s(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+static struct track track;
+static uint8_t psk[HV_WIRE_KEY_LEN];
+static FILE *out;
+static int sfd = -1;
+static struct sockaddr_in sa;
+static unsigned long long count;
+static struct hv_event evs[HV_WIRE_MAX_PAYLOAD / HV_WIRE_REC_HDR_LEN];
+static char line[HV_EVENT_JSON_MAX + 256], extra[256], sysmsg[HV_EVENT_JSON_MAX + 512];
+
 static struct {
 	uint64_t datagrams, events, forged, malformed, replays, duplicates, late;
 	uint64_t lost_reported, sender_drops_events;
@@ -147,6 +156,141 @@ static int severity(unsigned type)
 	}
 }
 
+/* One received datagram: verify, track, decode, output. Returns events written. */
+static int process_datagram(uint8_t *dgram, size_t n, const struct sockaddr_in *fromp)
+{
+	struct sockaddr_in from = *fromp;
+	unsigned long long events_before = st.events;
+	char fromstr[64];
+	snprintf(fromstr, sizeof(fromstr), "%s:%u", inet_ntoa(from.sin_addr), ntohs(from.sin_port));
+	st.datagrams++;
+
+	struct hv_wire_hdr h;
+	const uint8_t *payload;
+	uint8_t bkey[HV_WIRE_KEY_LEN];
+	int rc = hv_wire_parse_header(dgram, (size_t)n, &h);
+	if (!rc) {
+		hv_wire_derive_key(psk, h.boot_nonce, bkey);
+		rc = hv_wire_open(bkey, dgram, (size_t)n, &h, &payload);
+	}
+	if (rc) {
+		st.forged++;
+		REPORT("forged: %zu-byte datagram from %s rejected: %s", n, fromstr, hv_wire_strerror(rc));
+		return 0;
+	}
+	/* decode all records before accepting anything */
+	size_t off = 0;
+	unsigned nev = 0, i;
+	for (i = 0; i < h.nrec; i++) {
+		size_t used;
+		if (nev >= sizeof(evs) / sizeof(evs[0]))
+			break;                    /* cannot happen: payload_len <= 1416 */
+		int d = hv_wire_decode_event(payload + off, h.payload_len - off, &evs[nev], &used);
+		if (d < 0)
+			break;
+		off += used;
+		if (d == 0)
+			nev++;
+	}
+	char nonce[2 * HV_WIRE_NONCE_LEN + 1];
+	hex(nonce, h.boot_nonce, HV_WIRE_NONCE_LEN);
+	if (i != h.nrec || off != h.payload_len) {
+		st.malformed++;
+		REPORT("malformed: authenticated datagram from %s seq %llu: record %u of %u does not decode",
+		       fromstr, (unsigned long long)h.seq, i, h.nrec);
+		return 0;
+	}
+	struct track_session *s;
+	uint64_t gfrom, glen;
+	uint32_t prev_drops = 0;
+	bool known = false;
+	for (int k = 0; k < TRACK_SESSIONS; k++)
+		if (track.s[k].used && track.s[k].sender == h.sender &&
+		    !memcmp(track.s[k].nonce, h.boot_nonce, HV_WIRE_NONCE_LEN)) {
+			known = true;
+			prev_drops = track.s[k].drops_total;
+		}
+	enum track_verdict v = track_datagram(&track, &h, &s, &gfrom, &glen);
+	{
+		int k = (int)(s - track.s);
+		if (!known)
+			silent_reported[k] = false;
+		if (v == TRACK_NEW || v == TRACK_LATE) {
+			if (silent_reported[k])
+				REPORT("silence over: sender %08x after %.0f s", h.sender, now_s() - last_seen[k]);
+			silent_reported[k] = false;
+			last_seen[k] = now_s();
+		}
+	}
+	if (!known && !quiet)
+		REPORT("session: sender %08x boot %s from %s (seq %llu)", h.sender, nonce, fromstr,
+		       (unsigned long long)h.seq);
+	switch (v) {
+	case TRACK_REPLAY:
+		st.replays++;
+		REPORT("replay: sender %08x boot %s seq %llu from %s rejected (%s)", h.sender, nonce,
+		       (unsigned long long)h.seq, fromstr,
+		       s->superseded ? "session superseded by a newer boot" : "older than the replay window");
+		return 0;
+	case TRACK_DUPLICATE:
+		st.duplicates++;
+		REPORT("duplicate: sender %08x boot %s seq %llu from %s dropped", h.sender, nonce,
+		       (unsigned long long)h.seq, fromstr);
+		return 0;
+	case TRACK_LATE:
+		st.late++;
+		REPORT("reordered: sender %08x boot %s seq %llu arrived late (gap filled)", h.sender, nonce,
+		       (unsigned long long)h.seq);
+		break;
+	case TRACK_NEW:
+		if (glen) {
+			st.lost_reported += glen;
+			REPORT("gap: sender %08x boot %s seq %llu..%llu missing (%llu datagrams)", h.sender, nonce,
+			       (unsigned long long)gfrom, (unsigned long long)(gfrom + glen - 1),
+			       (unsigned long long)glen);
+		}
+		if (h.drops_total > prev_drops)
+			REPORT("drops: sender %08x reports %u events dropped in its rings since boot",
+			       h.sender, h.drops_total);
+		break;
+	}
+	for (i = 0; i < nev; i++) {
+		snprintf(extra, sizeof(extra),
+			 "\"sender\":\"%s\",\"sender_id\":%u,\"boot\":\"%s\",\"seq\":%llu,\"rec\":%u",
+			 fromstr, h.sender, nonce, (unsigned long long)h.seq, i);
+		size_t len = hv_event_to_json(&evs[i], extra, line, sizeof(line));
+		if (!len)
+			continue;
+		if (evs[i].hdr.type == HV_EV_DROPS)
+			st.sender_drops_events += evs[i].u.drops.count;
+		if (fwrite(line, 1, len, out) != len)
+			die(EXIT_RUNTIME, "write output: %s", strerror(errno));
+		st.events++;
+		if (sfd >= 0) {
+			/* RFC 5424: <PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG */
+			struct timespec ts;
+			struct tm tm;
+			char tstr[64];
+			clock_gettime(CLOCK_REALTIME, &ts);
+			gmtime_r(&ts.tv_sec, &tm);
+			strftime(tstr, sizeof(tstr), "%Y-%m-%dT%H:%M:%S", &tm);
+			line[len - 1] = 0;   /* strip newline */
+			int m = snprintf(sysmsg, sizeof(sysmsg),
+				"<%d>1 %s.%06ldZ %s hvmon %u %s [hvmon@32473 boot=\"%s\" seq=\"%llu\"] %s",
+				16 * 8 + severity(evs[i].hdr.type), tstr, ts.tv_nsec / 1000,
+				inet_ntoa(from.sin_addr), h.sender,
+				hv_event_type_name(evs[i].hdr.type), nonce,
+				(unsigned long long)h.seq, line);
+			if (m > 0)
+				sendto(sfd, sysmsg, (size_t)m < sizeof(sysmsg) ? (size_t)m : sizeof(sysmsg) - 1, 0,
+				       (struct sockaddr *)&sa, sizeof(sa));
+		}
+		if (count && st.events >= count)
+			break;
+	}
+	return (int)(st.events - events_before);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -163,12 +307,9 @@ int main(int argc, char **argv)
 		{ 0, 0, 0, 0 }
 	};
 	const char *listen_s = NULL, *key_s = NULL, *out_s = NULL, *syslog_s = NULL;
-	unsigned long long count = 0;
 	double timeout = 0, silence = 15;
 	int c;
 	char *end;
-	static struct track track;
-	uint8_t psk[HV_WIRE_KEY_LEN];
 	char err[256];
 
 	opterr = 0;
@@ -219,14 +360,14 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
-	struct sockaddr_in la, sa;
+	struct sockaddr_in la;
 	parse_hostport(listen_s, &la, "--listen");
 	if (syslog_s)
 		parse_hostport(syslog_s, &sa, "--syslog");
 	if (key_load(key_s, psk, err, sizeof(err)))
 		die(EXIT_KEY, "%s", err);
 
-	FILE *out = stdout;
+	out = stdout;
 	if (out_s && !(out = fopen(out_s, "a")))
 		die(EXIT_RUNTIME, "--out %s: %s", out_s, strerror(errno));
 
@@ -238,7 +379,6 @@ int main(int argc, char **argv)
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (bind(fd, (struct sockaddr *)&la, sizeof(la)))
 		die(EXIT_RUNTIME, "bind %s: %s", listen_s, strerror(errno));
-	int sfd = -1;
 	if (syslog_s && (sfd = socket(AF_INET, SOCK_DGRAM, 0)) < 0)
 		die(EXIT_RUNTIME, "socket: %s", strerror(errno));
 
@@ -249,8 +389,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: listening on %s\n", prog, listen_s);
 
 	static uint8_t dgram[65536];
-	static struct hv_event evs[HV_WIRE_MAX_PAYLOAD / HV_WIRE_REC_HDR_LEN];
-	static char line[HV_EVENT_JSON_MAX + 256], extra[256], sysmsg[HV_EVENT_JSON_MAX + 512];
 	double t0 = now_s();
 	int flags = 0;
 
@@ -294,133 +432,7 @@ int main(int argc, char **argv)
 				continue;
 			die(EXIT_RUNTIME, "recvfrom: %s", strerror(errno));
 		}
-		char fromstr[64];
-		snprintf(fromstr, sizeof(fromstr), "%s:%u", inet_ntoa(from.sin_addr), ntohs(from.sin_port));
-		st.datagrams++;
-
-		struct hv_wire_hdr h;
-		const uint8_t *payload;
-		uint8_t bkey[HV_WIRE_KEY_LEN];
-		int rc = hv_wire_parse_header(dgram, (size_t)n, &h);
-		if (!rc) {
-			hv_wire_derive_key(psk, h.boot_nonce, bkey);
-			rc = hv_wire_open(bkey, dgram, (size_t)n, &h, &payload);
-		}
-		if (rc) {
-			st.forged++;
-			REPORT("forged: %zd-byte datagram from %s rejected: %s", n, fromstr, hv_wire_strerror(rc));
-			continue;
-		}
-		/* decode all records before accepting anything */
-		size_t off = 0;
-		unsigned nev = 0, i;
-		for (i = 0; i < h.nrec; i++) {
-			size_t used;
-			if (nev >= sizeof(evs) / sizeof(evs[0]))
-				break;                    /* cannot happen: payload_len <= 1416 */
-			int d = hv_wire_decode_event(payload + off, h.payload_len - off, &evs[nev], &used);
-			if (d < 0)
-				break;
-			off += used;
-			if (d == 0)
-				nev++;
-		}
-		char nonce[2 * HV_WIRE_NONCE_LEN + 1];
-		hex(nonce, h.boot_nonce, HV_WIRE_NONCE_LEN);
-		if (i != h.nrec || off != h.payload_len) {
-			st.malformed++;
-			REPORT("malformed: authenticated datagram from %s seq %llu: record %u of %u does not decode",
-			       fromstr, (unsigned long long)h.seq, i, h.nrec);
-			continue;
-		}
-		struct track_session *s;
-		uint64_t gfrom, glen;
-		uint32_t prev_drops = 0;
-		bool known = false;
-		for (int k = 0; k < TRACK_SESSIONS; k++)
-			if (track.s[k].used && track.s[k].sender == h.sender &&
-			    !memcmp(track.s[k].nonce, h.boot_nonce, HV_WIRE_NONCE_LEN)) {
-				known = true;
-				prev_drops = track.s[k].drops_total;
-			}
-		enum track_verdict v = track_datagram(&track, &h, &s, &gfrom, &glen);
-		{
-			int k = (int)(s - track.s);
-			if (!known)
-				silent_reported[k] = false;
-			if (v == TRACK_NEW || v == TRACK_LATE) {
-				if (silent_reported[k])
-					REPORT("silence over: sender %08x after %.0f s", h.sender, now_s() - last_seen[k]);
-				silent_reported[k] = false;
-				last_seen[k] = now_s();
-			}
-		}
-		if (!known && !quiet)
-			REPORT("session: sender %08x boot %s from %s (seq %llu)", h.sender, nonce, fromstr,
-			       (unsigned long long)h.seq);
-		switch (v) {
-		case TRACK_REPLAY:
-			st.replays++;
-			REPORT("replay: sender %08x boot %s seq %llu from %s rejected (%s)", h.sender, nonce,
-			       (unsigned long long)h.seq, fromstr,
-			       s->superseded ? "session superseded by a newer boot" : "older than the replay window");
-			continue;
-		case TRACK_DUPLICATE:
-			st.duplicates++;
-			REPORT("duplicate: sender %08x boot %s seq %llu from %s dropped", h.sender, nonce,
-			       (unsigned long long)h.seq, fromstr);
-			continue;
-		case TRACK_LATE:
-			st.late++;
-			REPORT("reordered: sender %08x boot %s seq %llu arrived late (gap filled)", h.sender, nonce,
-			       (unsigned long long)h.seq);
-			break;
-		case TRACK_NEW:
-			if (glen) {
-				st.lost_reported += glen;
-				REPORT("gap: sender %08x boot %s seq %llu..%llu missing (%llu datagrams)", h.sender, nonce,
-				       (unsigned long long)gfrom, (unsigned long long)(gfrom + glen - 1),
-				       (unsigned long long)glen);
-			}
-			if (h.drops_total > prev_drops)
-				REPORT("drops: sender %08x reports %u events dropped in its rings since boot",
-				       h.sender, h.drops_total);
-			break;
-		}
-		for (i = 0; i < nev; i++) {
-			snprintf(extra, sizeof(extra),
-				 "\"sender\":\"%s\",\"sender_id\":%u,\"boot\":\"%s\",\"seq\":%llu,\"rec\":%u",
-				 fromstr, h.sender, nonce, (unsigned long long)h.seq, i);
-			size_t len = hv_event_to_json(&evs[i], extra, line, sizeof(line));
-			if (!len)
-				continue;
-			if (evs[i].hdr.type == HV_EV_DROPS)
-				st.sender_drops_events += evs[i].u.drops.count;
-			if (fwrite(line, 1, len, out) != len)
-				die(EXIT_RUNTIME, "write output: %s", strerror(errno));
-			st.events++;
-			if (sfd >= 0) {
-				/* RFC 5424: <PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG */
-				struct timespec ts;
-				struct tm tm;
-				char tstr[64];
-				clock_gettime(CLOCK_REALTIME, &ts);
-				gmtime_r(&ts.tv_sec, &tm);
-				strftime(tstr, sizeof(tstr), "%Y-%m-%dT%H:%M:%S", &tm);
-				line[len - 1] = 0;   /* strip newline */
-				int m = snprintf(sysmsg, sizeof(sysmsg),
-					"<%d>1 %s.%06ldZ %s hvmon %u %s [hvmon@32473 boot=\"%s\" seq=\"%llu\"] %s",
-					16 * 8 + severity(evs[i].hdr.type), tstr, ts.tv_nsec / 1000,
-					inet_ntoa(from.sin_addr), h.sender,
-					hv_event_type_name(evs[i].hdr.type), nonce,
-					(unsigned long long)h.seq, line);
-				if (m > 0)
-					sendto(sfd, sysmsg, (size_t)m < sizeof(sysmsg) ? (size_t)m : sizeof(sysmsg) - 1, 0,
-					       (struct sockaddr *)&sa, sizeof(sa));
-			}
-			if (count && st.events >= count)
-				break;
-		}
+		process_datagram(dgram, (size_t)n, &from);
 		fflush(out);
 	}
 	fflush(out);
