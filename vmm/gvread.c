@@ -72,7 +72,7 @@ bool gvread_read(void *ctx, uint64_t va, void *buf, size_t len)
 	r->reads++;
 	if (len == 0)
 		return true;
-	if (!buf || len > GVREAD_MAX_LEN || va + len < va) {
+	if (!buf || len > GVREAD_MAX_LEN || va + (len - 1) < va) {   /* the last byte may be 2^64-1 */
 		r->failed++;
 		return false;
 	}

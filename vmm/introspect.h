@@ -47,6 +47,7 @@ struct vm_profile {
 	uint32_t strategies;      /* INFER_S_* that ran */
 	/* cost */
 	uint64_t tsc_ticks;       /* rdtsc around infer_run */
+	uint64_t reader_ticks;    /* of which inside the reader (translation + copy) */
 	uint64_t reads, bytes;    /* reader calls / bytes returned */
 	uint64_t walks;           /* page-table walks (TLB misses) */
 	uint64_t pages;           /* 4 KiB guest pages copied from (per call, per page) */

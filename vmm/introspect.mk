@@ -11,3 +11,7 @@ INTEGRATION_TESTS := $(filter-out tests/integration/infer_ring1.sh,$(INTEGRATION
 HV_SRCS += vmm/gvread.c
 UNIT_TESTS += test_gvread
 test_gvread_SRCS := tests/unit/test_gvread.c vmm/gvread.c vmm/gmem.c
+
+# libFuzzer: gvread vs uncached gmem over arbitrary page tables
+FUZZ_TARGETS += fuzz_gvread
+fuzz_gvread_SRCS := tests/fuzz/fuzz_gvread.c vmm/gvread.c vmm/gmem.c

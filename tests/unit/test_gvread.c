@@ -159,6 +159,9 @@ static void test_4k_pages_and_holes(void **st)
 	assert_false(gvread_read(&r, 0x1000, b, 8));
 	assert_false(gvread_read(&r, 0x0000800000000000ULL, b, 8));
 	assert_false(gvread_read(&r, 0xfffffffffffffff0ULL, b, 32));
+	/* the very last byte of the address space is not a wrap (found by fuzz_gvread) */
+	assert_int_equal(gvread_read(&r, 0xffffffffffffffffULL, b, 1),
+			 gmem_read(&mmu, 0xffffffffffffffffULL, b, 1, GMEM_KERNEL_ONLY, NULL) == GMEM_OK);
 	assert_false(gvread_read(&r, KMAP + 0x3000000, b, GVREAD_MAX_LEN + 1));
 	assert_false(gvread_read(&r, KMAP + 0x3000000, NULL, 8));
 	assert_true(gvread_read(&r, KMAP + 0x3000000, b, 0));

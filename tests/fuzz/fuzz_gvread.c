@@ -1,0 +1,52 @@
+/* libFuzzer target: the cached guest-virtual reader (vmm/gvread.c) over
+ * arbitrary "guest-physical memory" (the input) and a sequence of reads taken
+ * from the input. Differential: every read must give exactly what the uncached
+ * vmm/gmem gives (success and bytes), whatever the TLB holds; no crash/UB. */
+#include <stdint.h>
+#include <stddef.h>
+#include <string.h>
+#include <stdlib.h>
+#include "vmm/gvread.h"
+
+struct gm { const uint8_t *mem; size_t size; };
+
+static int rd(void *ctx, uint64_t gpa, void *buf, uint32_t len)
+{
+	struct gm *g = ctx;
+	if (len == 0 || (gpa & 0xfff) + len > 0x1000)
+		abort();                        /* contract: never crosses a page */
+	if (gpa >= (16u << 20) || g->size == 0)
+		return -1;
+	for (uint32_t i = 0; i < len; i++)
+		((uint8_t *)buf)[i] = g->mem[(gpa + i) % g->size];
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	uint64_t hdr[9];
+	if (size < sizeof(hdr))
+		return 0;
+	memcpy(hdr, data, sizeof(hdr));
+	struct gm g = { data + sizeof(hdr), size - sizeof(hdr) };
+	struct gmem_mmu m = { rd, &g, hdr[0] & 0xffffff, (hdr[0] >> 63) & 1, (hdr[0] >> 62) & 1,
+			      (uint8_t)(hdr[0] >> 48) };
+	static struct gvread r;
+	static uint8_t a[9000], b[9000];
+	gvread_init(&r, &m);
+	/* 8 reads: a base VA (kernel half) plus offsets that revisit nearby pages */
+	for (int i = 1; i < 9; i++) {
+		uint64_t va = (hdr[1] & ~0xffffffULL) | (hdr[i] & 0xffffff) | (1ULL << 63);
+		if (i & 1)
+			va = hdr[i];            /* anything, including lower half / non-canonical */
+		uint32_t len = (uint32_t)((hdr[i] >> 40) % sizeof(a));
+		bool got = gvread_read(&r, va, a, len);
+		bool want = gmem_read(&m, va, b, len, GMEM_KERNEL_ONLY, NULL) == GMEM_OK || len == 0;
+		if (got != want || (got && memcmp(a, b, len) != 0))
+			abort();
+	}
+	uint64_t t = gvread_first_mapped_2m(&r, 0xffffffff80000000ULL, 1ULL << 30);
+	if (t && (t & 0x1fffff))
+		abort();
+	return 0;
+}
