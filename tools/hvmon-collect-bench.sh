@@ -32,3 +32,11 @@ run() { # pace_us
 echo "== end to end on loopback (collector writes JSON lines to a file)"
 run 0
 run 20
+echo "== latency on loopback: event created in the sender -> JSON line written by the collector"
+port=$(( 20000 + RANDOM % 30000 ))
+"$B/tools/hvmon-collect" --listen 127.0.0.1:$port --key "$T/key" --out "$T/lat" --quiet --latency \
+    --count 2000 --timeout 60 2>"$T/err" & cpid=$!
+sleep 0.3
+"$B/tools/hvmon-collect-sim" --to 127.0.0.1:$port --key "$T/key" --latency-probe 2000 --pace-us 500 2>/dev/null
+wait $cpid || true
+sed -n 's/.*latency/latency/p' "$T/err"

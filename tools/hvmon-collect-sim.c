@@ -21,6 +21,8 @@
  *   --manifest F  "seq nevents sent|lost" per datagram of the first session
  *   --dump DIR    write fuzz seeds (sealed datagrams, plaintext payloads)
  *   --bench       print encoder timing (events/s, bytes/event) to stdout
+ *   --latency-probe N  send N single-event datagrams (pace: --pace-us, default
+ *                 1000) whose tsc is CLOCK_MONOTONIC ns, for hvmon-collect --latency
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -57,6 +59,7 @@ static int in_list(const struct list *l, uint64_t v)
 }
 
 struct dg { uint8_t *p; size_t len; unsigned nev; };
+static struct hv_event ev_probe;
 static struct dg *dgs;
 static size_t ndg, capdg;
 static unsigned cur_nev;
@@ -222,13 +225,14 @@ int main(int argc, char **argv)
 		{ "sender", 1, 0, 'S' }, { "lose", 1, 0, 'l' }, { "dup", 1, 0, 'd' },
 		{ "swap", 1, 0, 'w' }, { "forge", 1, 0, 'f' }, { "reboot-replay", 1, 0, 'r' },
 		{ "drops", 1, 0, 'D' }, { "expect", 1, 0, 'e' }, { "manifest", 1, 0, 'm' },
-		{ "pace-us", 1, 0, 'p' }, { "bench", 0, 0, 'b' }, { "dump", 1, 0, 'u' }, { 0, 0, 0, 0 }
+		{ "pace-us", 1, 0, 'p' }, { "bench", 0, 0, 'b' }, { "dump", 1, 0, 'u' }, { "latency-probe", 1, 0, 'L' }, { 0, 0, 0, 0 }
 	};
 	const char *to = NULL, *keyf = NULL, *expf = NULL, *manf = NULL, *dumpd = NULL;
 	unsigned long nevents = 0, forge = 0, pace = 0;
 	uint32_t sender = 0x51, drops = 0;
 	struct list lose = {0}, dup = {0}, swap = {0}, rr = {0};
 	int bench = 0, c;
+	unsigned long probes = 0;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 't': to = optarg; break;
@@ -246,9 +250,12 @@ int main(int argc, char **argv)
 		case 'p': pace = strtoul(optarg, NULL, 10); break;
 		case 'b': bench = 1; break;
 		case 'u': dumpd = optarg; break;
+		case 'L': probes = strtoul(optarg, NULL, 10); break;
 		default: fprintf(stderr, "sim: bad option\n"); return 2;
 		}
 	}
+	if (probes && to && keyf)
+		nevents = 1;   /* unused: probe mode below */
 	if (!to || !keyf || !nevents) {
 		fprintf(stderr, "usage: hvmon-collect-sim --to ADDR:PORT --key FILE --events N [...]\n");
 		return 2;
@@ -258,6 +265,33 @@ int main(int argc, char **argv)
 	if (key_load(keyf, psk, err, sizeof(err))) { fprintf(stderr, "sim: %s\n", err); return 3; }
 	FILE *ur = fopen("/dev/urandom", "rb");
 	if (!ur || fread(nonce, 1, 12, ur) != 12) { perror("urandom"); return 1; }
+	if (probes) {
+		/* latency probes: one exit event per datagram, hdr.tsc = CLOCK_MONOTONIC ns
+		 * when the event is created, encoded, sealed and sent at once;
+		 * hvmon-collect --latency reports output time - tsc */
+		struct sockaddr_in pa = { .sin_family = AF_INET };
+		char h2[64];
+		const char *cl = strrchr(to, ':');
+		if (!cl || (size_t)(cl - to) >= sizeof(h2)) return 2;
+		memcpy(h2, to, (size_t)(cl - to)); h2[cl - to] = 0;
+		pa.sin_port = htons((uint16_t)atoi(cl + 1));
+		inet_pton(AF_INET, h2, &pa.sin_addr);
+		int pfd = socket(AF_INET, SOCK_DGRAM, 0);
+		static struct hv_wire_tx ptx;
+		hv_wire_tx_init(&ptx, psk, sender, nonce, store, NULL);
+		for (unsigned long k = 0; k < probes; k++) {
+			struct timespec ts;
+			make_event(&ev_probe, 2);
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			ev_probe.hdr.tsc = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+			hv_wire_tx_add(&ptx, &ev_probe);
+			hv_wire_tx_flush(&ptx);
+			sendto(pfd, dgs[ndg - 1].p, dgs[ndg - 1].len, 0, (struct sockaddr *)&pa, sizeof(pa));
+			usleep(pace ? pace : 1000);
+		}
+		fprintf(stderr, "sim: %lu latency probes sent\n", probes);
+		return 0;
+	}
 
 	static struct hv_wire_tx tx;
 	hv_wire_tx_init(&tx, psk, sender, nonce, store, NULL);

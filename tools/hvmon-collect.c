@@ -62,6 +62,8 @@ static void usage(FILE *f)
 "  --silence SECONDS    report a sender silent for SECONDS (default 15; hvmon sends\n"
 "                       a heartbeat every 5 s)\n"
 "  --quiet              no per-datagram reports on stderr (summary still printed)\n"
+"  --latency            benchmark only: event tsc is the sender's CLOCK_MONOTONIC ns\n"
+"                       (hvmon-collect-sim --latency-probe); print latency stats\n"
 "  --genkey FILE        write a new random key to FILE (mode 0600) and exit\n"
 "exit: 0 clean, 1 runtime error, 2 usage, 3 key file, 64+bits: 1 loss,\n"
 "      2 duplicates, 4 forged/malformed, 8 replays, 16 sender ring drops\n",
@@ -131,6 +133,17 @@ static int quiet;
 static double last_seen[TRACK_SESSIONS];
 static bool silent_reported[TRACK_SESSIONS];
 static uint64_t silences;
+/* --latency (benchmarks with hvmon-collect-sim --latency-probe only): the
+ * sender put CLOCK_MONOTONIC ns into hdr.tsc; record output time - tsc */
+static int latency;
+#define LAT_MAX 100000
+static uint64_t lat_ns[LAT_MAX];
+static size_t nlat;
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
 
 #define REPORT(...) do { if (!quiet) { fprintf(stderr, "%s: ", prog); fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } } while (0)
 
@@ -265,6 +278,12 @@ static int process_datagram(uint8_t *dgram, size_t n, const struct sockaddr_in *
 			st.sender_drops_events += evs[i].u.drops.count;
 		if (fwrite(line, 1, len, out) != len)
 			die(EXIT_RUNTIME, "write output: %s", strerror(errno));
+		if (latency && nlat < LAT_MAX) {
+			struct timespec ts;
+			fflush(out);
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			lat_ns[nlat++] = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec - evs[i].hdr.tsc;
+		}
 		st.events++;
 		if (sfd >= 0) {
 			/* RFC 5424: <PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG */
@@ -302,6 +321,7 @@ int main(int argc, char **argv)
 		{ "timeout", required_argument, 0, 't' },
 		{ "quiet", no_argument, 0, 'q' },
 		{ "silence", required_argument, 0, 'S' },
+		{ "latency", no_argument, 0, 'L' },
 		{ "genkey", required_argument, 0, 'g' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
@@ -320,6 +340,7 @@ int main(int argc, char **argv)
 		case 'o': out_s = optarg; break;
 		case 's': syslog_s = optarg; break;
 		case 'q': quiet = 1; break;
+		case 'L': latency = 1; break;
 		case 'c':
 			errno = 0;
 			count = strtoull(optarg, &end, 10);
@@ -457,5 +478,12 @@ int main(int argc, char **argv)
 		(unsigned long long)st.malformed, (unsigned long long)st.replays,
 		(unsigned long long)(sender_drops > st.sender_drops_events ? sender_drops : st.sender_drops_events),
 		(unsigned long long)silences);
+	if (latency && nlat) {
+		qsort(lat_ns, nlat, sizeof(lat_ns[0]), cmp_u64);
+		fprintf(stderr, "%s: latency (event created -> JSON line written), %zu events: "
+			"min %.1f us, median %.1f us, p99 %.1f us, max %.1f us\n", prog, nlat,
+			lat_ns[0] / 1e3, lat_ns[nlat / 2] / 1e3, lat_ns[nlat * 99 / 100] / 1e3,
+			lat_ns[nlat - 1] / 1e3);
+	}
 	return flags ? EXIT_FLAGS + flags : 0;
 }
