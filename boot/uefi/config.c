@@ -4,16 +4,12 @@
  */
 #include "boot/uefi/config.h"
 
-static const char *const hv_keys[] = { UEFI_CFG_HV_KEYS };
-#define NR_HV_KEYS (sizeof(hv_keys) / sizeof(hv_keys[0]))
-
 /* Keys of the loader itself; the hv keys follow them in the "seen" table. */
 enum { K_KERNEL, K_INITRD, K_CMDLINE, K_HVMON, K_NO_VTX, NR_LOADER_KEYS };
 static const char *const loader_keys[NR_LOADER_KEYS] = {
 	"kernel", "initrd", "cmdline", "hvmon", "no_vtx",
 };
-#define NR_KEYS (NR_LOADER_KEYS + NR_HV_KEYS)
-_Static_assert(NR_KEYS <= UEFI_CFG_KEYS_MAX, "UEFI_CFG_KEYS_MAX too small");
+_Static_assert(NR_LOADER_KEYS == 5, "uefi_config.loader_line");
 
 /* ---- tiny string helpers (no libc) ---------------------------------------- */
 
@@ -99,9 +95,9 @@ struct parser {
 	struct uefi_config_error *err;
 	struct msgbuf m;
 	uint32_t line;
-	uint32_t seen[NR_KEYS];          /* line where each key was set, 0 = unset */
-	const char *hv_val[NR_HV_KEYS];  /* values of hv keys, in file order... */
-	size_t hv_len[NR_HV_KEYS];
+	uint32_t seen[NR_LOADER_KEYS];   /* line where each key was set, 0 = unset */
+	const char *hv_val[UEFI_CFG_HV_MAX];  /* hvmon option values, file order */
+	size_t hv_len[UEFI_CFG_HV_MAX];
 };
 
 static struct msgbuf *fail(struct parser *p, uint32_t line)
@@ -163,23 +159,34 @@ static int set_path(struct parser *p, char *dst, const char *key,
 	return 0;
 }
 
-static int key_index(const char *k, size_t n)
+static int loader_key(const char *k, size_t n)
 {
-	size_t i;
+	int i;
 
 	for (i = 0; i < NR_LOADER_KEYS; i++)
 		if (c_eqn(k, n, loader_keys[i]))
-			return (int)i;
-	for (i = 0; i < NR_HV_KEYS; i++)
-		if (c_eqn(k, n, hv_keys[i]))
-			return (int)(NR_LOADER_KEYS + i);
+			return i;
 	return -1;
 }
 
-static const char *key_name(int idx)
+static int hv_key_index(const struct uefi_config *cfg, const char *k, size_t n)
 {
-	return idx < NR_LOADER_KEYS ? loader_keys[idx]
-				    : hv_keys[idx - NR_LOADER_KEYS];
+	uint32_t i;
+
+	for (i = 0; i < cfg->nr_hv; i++)
+		if (c_eqn(k, n, cfg->hv_key[i]))
+			return (int)i;
+	return -1;
+}
+
+static const char *key_name(const struct parser *p, int idx)
+{
+	return idx < NR_LOADER_KEYS ? loader_keys[idx] : p->cfg->hv_key[idx - NR_LOADER_KEYS];
+}
+
+static int valid_key_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
 }
 
 static int parse_line(struct parser *p, const char *s, size_t n)
@@ -228,34 +235,69 @@ static int parse_line(struct parser *p, const char *s, size_t n)
 		;
 	for (ve = n; ve > vs && is_blank(s[ve - 1]); ve--)
 		;
-	idx = key_index(s + ks, ke - ks);
-	if (idx < 0) {
-		m = fail(p, p->line);
-		mb_puts(m, "unknown key ");
-		mb_quote(m, s + ks, ke - ks);
-		mb_puts(m, " (known: kernel initrd cmdline hvmon no_vtx");
-		for (i = 0; i < NR_HV_KEYS; i++) {
-			mb_puts(m, " ");
-			mb_puts(m, hv_keys[i]);
+	idx = loader_key(s + ks, ke - ks);
+	if (idx >= 0) {
+		if (p->seen[idx]) {
+			m = fail(p, p->line);
+			mb_puts(m, "duplicate key '");
+			mb_puts(m, loader_keys[idx]);
+			mb_puts(m, "' (first set on line ");
+			mb_putu(m, p->seen[idx]);
+			mb_puts(m, ")");
+			return -1;
 		}
-		mb_puts(m, ")");
-		return -1;
+		p->seen[idx] = p->line;
+	} else {
+		/* an hvmon option: checked later by hvmon's own parser */
+		int slot;
+
+		for (i = ks; i < ke; i++) {
+			if (!valid_key_char(s[i])) {
+				m = fail(p, p->line);
+				mb_puts(m, "invalid key ");
+				mb_quote(m, s + ks, ke - ks);
+				mb_puts(m, " (keys are lower-case letters, digits and '_')");
+				return -1;
+			}
+		}
+		if (ke - ks >= UEFI_CFG_KEY_MAX) {
+			m = fail(p, p->line);
+			mb_puts(m, "key ");
+			mb_quote(m, s + ks, ke - ks);
+			mb_puts(m, " is too long (at most ");
+			mb_putu(m, UEFI_CFG_KEY_MAX - 1);
+			mb_puts(m, " characters)");
+			return -1;
+		}
+		slot = hv_key_index(p->cfg, s + ks, ke - ks);
+		if (slot >= 0) {
+			m = fail(p, p->line);
+			mb_puts(m, "duplicate key '");
+			mb_puts(m, p->cfg->hv_key[slot]);
+			mb_puts(m, "' (first set on line ");
+			mb_putu(m, p->cfg->hv_line[slot]);
+			mb_puts(m, ")");
+			return -1;
+		}
+		if (p->cfg->nr_hv >= UEFI_CFG_HV_MAX) {
+			m = fail(p, p->line);
+			mb_puts(m, "too many hvmon options (at most ");
+			mb_putu(m, UEFI_CFG_HV_MAX);
+			mb_puts(m, ")");
+			return -1;
+		}
+		slot = (int)p->cfg->nr_hv++;
+		for (i = 0; i < ke - ks; i++)
+			p->cfg->hv_key[slot][i] = s[ks + i];
+		p->cfg->hv_key[slot][i] = '\0';
+		p->cfg->hv_line[slot] = p->line;
+		idx = NR_LOADER_KEYS + slot;
 	}
-	if (p->seen[idx]) {
-		m = fail(p, p->line);
-		mb_puts(m, "duplicate key '");
-		mb_puts(m, key_name(idx));
-		mb_puts(m, "' (first set on line ");
-		mb_putu(m, p->seen[idx]);
-		mb_puts(m, ")");
-		return -1;
-	}
-	p->seen[idx] = p->line;
 	if (ve > vs && s[vs] == '"') {
 		if (ve - vs < 2 || s[ve - 1] != '"') {
 			m = fail(p, p->line);
 			mb_puts(m, "unterminated quote in the value of '");
-			mb_puts(m, key_name(idx));
+			mb_puts(m, key_name(p, idx));
 			mb_puts(m, "'");
 			return -1;
 		}
@@ -265,7 +307,7 @@ static int parse_line(struct parser *p, const char *s, size_t n)
 			if (s[i] == '"') {
 				m = fail(p, p->line);
 				mb_puts(m, "stray '\"' inside the quoted value of '");
-				mb_puts(m, key_name(idx));
+				mb_puts(m, key_name(p, idx));
 				mb_puts(m, "' (no escapes are supported)");
 				return -1;
 			}
@@ -274,7 +316,7 @@ static int parse_line(struct parser *p, const char *s, size_t n)
 	if (ve == vs && idx != K_CMDLINE) {
 		m = fail(p, p->line);
 		mb_puts(m, "empty value for '");
-		mb_puts(m, key_name(idx));
+		mb_puts(m, key_name(p, idx));
 		mb_puts(m, "'");
 		return -1;
 	}
@@ -315,7 +357,7 @@ static int parse_line(struct parser *p, const char *s, size_t n)
 			if (is_blank(s[i])) {
 				m = fail(p, p->line);
 				mb_puts(m, "the value of '");
-				mb_puts(m, key_name(idx));
+				mb_puts(m, key_name(p, idx));
 				mb_puts(m, "' must not contain blanks (use ',' to separate list items)");
 				return -1;
 			}
@@ -326,63 +368,63 @@ static int parse_line(struct parser *p, const char *s, size_t n)
 	}
 }
 
-static int build_hv_cmdline(struct parser *p)
+/* Append " key=value" (no leading blank for the first word). */
+static int put_word(struct parser *p, size_t *o, const char *k, size_t kl,
+		   const char *v, size_t vl, uint32_t line)
 {
 	char *out = p->cfg->hv_cmdline;
-	size_t o = 0, i, j, kl;
-	const char *nv = uefi_config_no_vtx_name(p->cfg->no_vtx);
-	size_t nvl = c_strlen(nv);
+	size_t j;
 
-	for (i = 0; i < NR_HV_KEYS; i++) {
-		if (!p->hv_val[i])
-			continue;
-		kl = c_strlen(hv_keys[i]);
-		/* word separator + key + '=' + value + final NUL */
-		if (o + (o ? 1 : 0) + kl + 1 + p->hv_len[i] + 1 > BOOT_CMDLINE_MAX) {
-			struct msgbuf *m = fail(p, p->seen[NR_LOADER_KEYS + i]);
+	if (*o + (*o ? 1 : 0) + kl + 1 + vl + 1 > BOOT_CMDLINE_MAX) {
+		struct msgbuf *m = fail(p, line);
 
-			mb_puts(m, "hvmon options are too long in total (at most ");
-			mb_putu(m, BOOT_CMDLINE_MAX - 1);
-			mb_puts(m, " characters as key=value words)");
-			return -1;
-		}
-		if (o)
-			out[o++] = ' ';
-		for (j = 0; j < kl; j++)
-			out[o++] = hv_keys[i][j];
-		out[o++] = '=';
-		for (j = 0; j < p->hv_len[i]; j++)
-			out[o++] = p->hv_val[i][j];
+		mb_puts(m, "hvmon options are too long in total (at most ");
+		mb_putu(m, BOOT_CMDLINE_MAX - 1);
+		mb_puts(m, " characters as key=value words)");
+		return -1;
 	}
+	if (*o)
+		out[(*o)++] = ' ';
+	for (j = 0; j < kl; j++)
+		out[(*o)++] = k[j];
+	out[(*o)++] = '=';
+	for (j = 0; j < vl; j++)
+		out[(*o)++] = v[j];
+	out[*o] = '\0';
+	return 0;
+}
+
+static int build_hv_cmdline(struct parser *p)
+{
+	struct uefi_config *cfg = p->cfg;
+	size_t o = 0, i;
+
+	cfg->hv_cmdline[0] = '\0';
+	for (i = 0; i < cfg->nr_hv; i++)
+		if (put_word(p, &o, cfg->hv_key[i], c_strlen(cfg->hv_key[i]),
+			     p->hv_val[i], p->hv_len[i], cfg->hv_line[i]))
+			return -1;
 	if (p->seen[K_NO_VTX]) {
 		/* hvmon's option parser knows no_vtx too: pass the policy on */
-		if (o + (o ? 1 : 0) + 7 + nvl + 1 > BOOT_CMDLINE_MAX) {
-			struct msgbuf *m = fail(p, p->seen[K_NO_VTX]);
+		const char *nv = uefi_config_no_vtx_name(cfg->no_vtx);
 
-			mb_puts(m, "hvmon options are too long in total (at most ");
-			mb_putu(m, BOOT_CMDLINE_MAX - 1);
-			mb_puts(m, " characters as key=value words)");
+		if (put_word(p, &o, "no_vtx", 6, nv, c_strlen(nv), p->seen[K_NO_VTX]))
 			return -1;
-		}
-		if (o)
-			out[o++] = ' ';
-		for (j = 0; j < 7; j++)
-			out[o++] = "no_vtx="[j];
-		for (j = 0; j < nvl; j++)
-			out[o++] = nv[j];
 	}
-	out[o] = '\0';
-	for (i = 0; i < NR_KEYS; i++)
-		p->cfg->key_line[i] = p->seen[i];
+	for (i = 0; i < NR_LOADER_KEYS; i++)
+		cfg->loader_line[i] = p->seen[i];
 	return 0;
 }
 
 uint32_t uefi_config_key_line(const struct uefi_config *cfg, const char *key,
 			      size_t key_len)
 {
-	int idx = key_index(key, key_len);
+	int i = loader_key(key, key_len);
 
-	return idx < 0 ? 0 : cfg->key_line[idx];
+	if (i >= 0)
+		return cfg->loader_line[i];
+	i = hv_key_index(cfg, key, key_len);
+	return i < 0 ? 0 : cfg->hv_line[i];
 }
 
 int uefi_config_parse(const char *buf, size_t len, struct uefi_config *cfg,

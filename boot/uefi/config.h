@@ -9,10 +9,12 @@
  *     trailing blanks); there are no escapes;
  *   - LF or CRLF line ends, optional UTF-8 byte order mark;
  *   - every key at most once.
- * Keys: kernel (required), initrd, cmdline, hvmon, no_vtx, and the hvmon
- * options of the Multiboot2 command line (UEFI_CFG_HV_KEYS) which are
- * translated into `key=value` words of boot_info.hv_cmdline (in the order
- * of UEFI_CFG_HV_KEYS, then `no_vtx=...` when the file sets no_vtx).
+ * Keys: kernel (required), initrd, cmdline, hvmon, no_vtx are hvmon.efi's own.
+ * Every other key ([a-z0-9_]+) is an hvmon option, exactly as on the
+ * Multiboot2 command line: it becomes a `key=value` word of
+ * boot_info.hv_cmdline (in file order, then `no_vtx=...` when the file sets
+ * no_vtx). This parser does not know hvmon's option set: hvmon.efi checks the
+ * words with hvmon's own parser (vmm/options.c), so the two never drift.
  */
 #ifndef HVMON_BOOT_UEFI_CONFIG_H
 #define HVMON_BOOT_UEFI_CONFIG_H
@@ -24,15 +26,11 @@
 #define UEFI_CFG_PATH_MAX     256     /* bytes incl. NUL, ESP paths */
 #define UEFI_CFG_LINE_MAX     4096    /* longest accepted line */
 #define UEFI_CFG_MSG_MAX      192
-#define UEFI_CFG_KEYS_MAX     24      /* >= number of known keys */
+#define UEFI_CFG_HV_MAX       32      /* distinct hvmon option keys */
+#define UEFI_CFG_KEY_MAX      32      /* bytes of a key incl. NUL */
 #define UEFI_CFG_DEFAULT_DIR  "\\hvmon\\"
 #define UEFI_CFG_DEFAULT_PATH "\\hvmon\\hvmon.cfg"
 #define UEFI_CFG_DEFAULT_ELF  "\\hvmon\\hvmon.elf"
-
-/* hvmon options passed through to boot_info.hv_cmdline, in this order. */
-#define UEFI_CFG_HV_KEYS \
-	"console", "log", "monitors", "hang_timeout", "ret2usr_action", \
-	"keylogger_allow", "collector", "ip", "key", "net", "on_guest_crash"
 
 enum uefi_no_vtx {
 	UEFI_NO_VTX_REFUSE = 0,            /* default: fail closed */
@@ -46,7 +44,10 @@ struct uefi_config {
 	char cmdline[BOOT_CMDLINE_MAX];    /* guest command line, may be "" */
 	char hv_cmdline[BOOT_CMDLINE_MAX]; /* "key=value key=value" */
 	uint32_t no_vtx;                   /* enum uefi_no_vtx */
-	uint32_t key_line[UEFI_CFG_KEYS_MAX]; /* line of each key, 0 = unset (internal order) */
+	uint32_t loader_line[5];           /* line of kernel, initrd, cmdline, hvmon, no_vtx */
+	uint32_t nr_hv;                    /* hvmon option keys, file order */
+	char hv_key[UEFI_CFG_HV_MAX][UEFI_CFG_KEY_MAX];
+	uint32_t hv_line[UEFI_CFG_HV_MAX];
 };
 
 struct uefi_config_error {

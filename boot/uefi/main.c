@@ -253,6 +253,15 @@ static void load_file(const char *path, const char *what, struct boot_blob *blob
 
 static struct uefi_config g_cfg;
 
+static int unknown_option(const char *why)
+{
+	const char *u = "unknown option";
+
+	while (*u && *why == *u)
+		why++, u++;
+	return *u == '\0' && *why == '\0';
+}
+
 /* Validate the hvmon options with hvmon's own parser (vmm/options.c, the
  * same code the core runs) so a bad value is reported here, with its line,
  * instead of being ignored by hvmon later. */
@@ -275,8 +284,11 @@ static void check_hv_options(void)
 
 		while (w[kl] && w[kl] != '=')
 			kl++;
-		say(L"" TAG "ERROR: %a line %d: hvmon option '%a': %a\n", UEFI_CFG_DEFAULT_PATH,
-		    uefi_config_key_line(&g_cfg, w, kl), w, errs.e[i].why);
+		say(L"" TAG "ERROR: %a line %d: hvmon option '%a': %a%a\n", UEFI_CFG_DEFAULT_PATH,
+		    uefi_config_key_line(&g_cfg, w, kl), w, errs.e[i].why,
+		    unknown_option(errs.e[i].why) ?
+		    " (neither an hvmon option nor a hvmon.efi key: kernel initrd cmdline hvmon no_vtx; "
+		    "hvmon's options are listed in docs/OPTIONS.md)" : "");
 	}
 	if (errs.dropped)
 		say(L"" TAG "  (%d more errors not shown)\n", errs.dropped);

@@ -49,8 +49,12 @@ QEMU_OVMF ?= /usr/share/OVMF/OVMF_CODE.fd
 run-qemu: esp
 	boot/uefi/run-qemu.sh $(ESP_DIR)
 
+# ends when the guest's scenario is over (no ACPI power-off under OVMF on Bochs)
+# or hvmon.efi stopped; prints COM1
 run-bochs-uefi: esp
-	boot/uefi/run-bochs.sh $(ESP_IMG)
+	BOCHS_DONE_RE="$${BOCHS_DONE_RE-HVMON-GUEST: scenario [a-z0-9-]+ exit=|reboot: |STOPPED: no guest}" \
+		boot/uefi/run-bochs.sh $(ESP_IMG) $(BUILD)/bochs-uefi
+	@tr -d '\r' < $(BUILD)/bochs-uefi/com1.log
 
 # ---- tests ------------------------------------------------------------------
 UNIT_TESTS += test_uefi_config test_uefi_memmap test_uefi_elfload test_uefi_vtx

@@ -93,7 +93,8 @@ check syntax +"ERROR: \\hvmon\\hvmon.cfg line 3: expected 'key = value', found '
 
 printf '%s\nmonitor = tracer\n' "$GOOD" | mkesp unknown-key >/dev/null
 run unknown-key "$STOP" "$TMO"
-check unknown-key +"ERROR: \\hvmon\\hvmon.cfg line 4: unknown key 'monitor'" +"$STOP" "${NOGUEST[@]}"
+check unknown-key +"ERROR: \\hvmon\\hvmon.cfg line 4: hvmon option 'monitor=tracer': unknown option (neither an hvmon option nor a hvmon.efi key" \
+	+"$STOP" "${NOGUEST[@]}"
 
 printf '%s\nno_vtx = maybe\n' "$GOOD" | mkesp bad-no-vtx >/dev/null
 run bad-no-vtx "$STOP" "$TMO"
