@@ -274,6 +274,29 @@ void pt_track_step(struct pctx *c, struct ptrack *t, const struct pinsn *pi)
 			t->cur &= ~(1u << i);
 }
 
+void pt_chunks(struct pctx *c, uint64_t lo, uint64_t hi, size_t overlap, pt_chunk_fn cb, void *ctx)
+{
+	if (!c->chunk || hi <= lo || overlap > 64)
+		return;
+	if (hi - lo > SCAN_CAP)
+		hi = lo + SCAN_CAP;
+	uint64_t n = (hi - lo + PT_CHUNK - 1) / PT_CHUNK;
+	for (uint64_t k = 0; k < n; k++) {
+		uint64_t va = lo + k * PT_CHUNK;
+		size_t len = PT_CHUNK + overlap;
+		if (hi - va < len)
+			len = (size_t)(hi - va);
+		if (!c->rd->read(c->rd->ctx, va, c->chunk, len)) {
+			/* the overlap may cross into an unreadable page: retry without it */
+			if (len <= PT_CHUNK || !c->rd->read(c->rd->ctx, va, c->chunk, PT_CHUNK))
+				continue;
+			len = PT_CHUNK;
+		}
+		if (!cb(c, ctx, va, c->chunk, len))
+			return;
+	}
+}
+
 uint64_t pt_skip_prologue(struct pctx *c, uint64_t va)
 {
 	struct pinsn pi;
@@ -315,7 +338,8 @@ int infer_strategy_patterns(const struct infer_reader *rd, const struct infer_hi
 	uint8_t *cbuf = infer_alloc(a, CACHE_PAGES * 4096);
 	uint64_t *ctag = infer_alloc(a, CACHE_PAGES * sizeof(uint64_t));
 	struct pinsn *fn = infer_alloc(a, sizeof(struct pinsn) * FN_CAP);
-	if (!c || !dec || !zins || !zctx || !zops || !cbuf || !ctag || !fn) {
+	uint8_t *chunk = infer_alloc(a, PT_CHUNK + 64);
+	if (!c || !dec || !zins || !zctx || !zops || !cbuf || !ctag || !fn || !chunk) {
 		for (int p = 0; p < INFER_NPARAMS; p++)
 			miss_if_unset(out, (enum infer_param)p, "arena too small");
 		return -1;
@@ -325,7 +349,7 @@ int infer_strategy_patterns(const struct infer_reader *rd, const struct infer_hi
 	c->rd = rd; c->h = h; c->a = a; c->out = out;
 	c->dec = dec; c->zins = zins; c->zctx = zctx; c->zops = zops; c->cbuf = cbuf;
 	c->ctag = ctag;   /* zeroed: no page VA has tag 0 (tags have bit 0 or 1 set) */
-	c->fn = fn; c->fn_cap = FN_CAP;
+	c->fn = fn; c->fn_cap = FN_CAP; c->chunk = chunk;
 	c->budget = DECODE_BUDGET;
 	c->off_cred = c->off_real_parent = c->off_mm = c->off_group_leader = P_UNKNOWN;
 	c->off_pid = c->off_tgid = c->off_parent = c->off_tasks = P_UNKNOWN;

@@ -60,6 +60,7 @@ struct pctx {
 	uint64_t text_lo, text_hi, img_lo, img_hi;
 	/* function buffer */
 	struct pinsn *fn; size_t fn_cap;
+	uint8_t *chunk;             /* pt_chunks buffer (PT_CHUNK + 64 bytes) */
 	/* results so far (0 = unknown) */
 	uint64_t entry, do_syscall, dispatcher, table, nr_syscalls;
 	uint64_t cur_slot; bool have_cur;
@@ -73,6 +74,16 @@ struct pctx {
 };
 
 #define P_UNKNOWN (-1)
+
+/* Unaligned little-endian 64-bit load; a constant-size __builtin_memcpy is
+ * a single mov (no libc call, also with -fno-builtin). */
+static inline uint64_t pt_ld64(const uint8_t *p)
+{
+	uint64_t v;
+	__builtin_memcpy(&v, p, 8);
+	return v;
+}
+#define PT_CHUNK 0x10000u
 
 /* patterns.c: decoding and walking */
 bool pt_decode(struct pctx *c, uint64_t va, struct pinsn *pi);
@@ -93,6 +104,11 @@ bool pt_writes_reg(const struct pinsn *pi, uint8_t r);
 /* Skip entry padding/instrumentation: endbr64, nops, call __fentry__ (a call
  * as the very first instruction), returns the first real instruction VA. */
 uint64_t pt_skip_prologue(struct pctx *c, uint64_t va);
+
+/* Chunked read of [lo, hi) (64 KiB + `overlap` bytes per call, unreadable
+ * chunks skipped, bounded by the 256 MiB scan cap); cb returns false to stop. */
+typedef bool (*pt_chunk_fn)(struct pctx *c, void *ctx, uint64_t va, const uint8_t *buf, size_t len);
+void pt_chunks(struct pctx *c, uint64_t lo, uint64_t hi, size_t overlap, pt_chunk_fn cb, void *ctx);
 
 /* Track which registers hold the current task pointer along a linear insn list. */
 struct ptrack { uint32_t cur; };       /* bitmask of PR_* holding current */

@@ -131,7 +131,33 @@ static bool fn_pa_of_rdi(struct pctx *c, uint64_t fn)
 	return pa_idiom(c, 0, n, PR_RDI, 40);
 }
 
-struct callsites { uint64_t va[8]; size_t n; };
+struct callsites { uint64_t va[8]; size_t n; uint64_t target; size_t max; };
+
+/* "call target" sites: e8 + rel32. Eight bytes at a time are skipped when
+ * none is 0xe8 (no SSE in ring -1: plain 64-bit bit tricks). */
+static bool call_chunk(struct pctx *c, void *ctx, uint64_t va, const uint8_t *buf, size_t len)
+{
+	struct callsites *cs = ctx;
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	size_t end = len < PT_CHUNK ? len : PT_CHUNK;   /* sites starting in this chunk */
+	for (size_t i = 0; i < end;) {
+		if (i + 8 <= end) {
+			uint64_t w = pt_ld64(buf + i) ^ 0xe8e8e8e8e8e8e8e8ull;             /* a 0xe8 byte becomes 0 */
+			if (!((w - ones) & ~w & highs)) { i += 8; continue; }
+		}
+		if (buf[i] == 0xe8 && i + 5 <= len) {
+			int32_t rel = (int32_t)((uint32_t)buf[i + 1] | (uint32_t)buf[i + 2] << 8 |
+						(uint32_t)buf[i + 3] << 16 | (uint32_t)buf[i + 4] << 24);
+			if (va + i + 5 + (uint64_t)(int64_t)rel == cs->target) {
+				cs->va[cs->n++] = va + i;
+				if (cs->n >= cs->max)
+					return false;
+			}
+		}
+		i++;
+	}
+	return true;
+}
 
 void pt_find_pgd(struct pctx *c)
 {
@@ -141,25 +167,8 @@ void pt_find_pgd(struct pctx *c)
 		return;
 	}
 	/* call sites of __switch_to_asm (e8 rel32) */
-	const size_t CH = 0x10000;
-	uint8_t *buf = infer_alloc(c->a, CH + 8);
-	struct callsites cs = { { 0 }, 0 };
-	if (!buf) return;
-	size_t maxsites = c->fast ? 1 : 8;
-	uint64_t chunks = (c->text_hi - c->text_lo) / CH + 1;   /* text range is capped (patterns.c) */
-	uint64_t va = c->text_lo;
-	for (uint64_t k = 0; k < chunks && va < c->text_hi && cs.n < maxsites; k++, va += CH) {
-		size_t len = CH + 4;
-		if (va + len > c->text_hi) len = (size_t)(c->text_hi - va);
-		if (len < 5 || !c->rd->read(c->rd->ctx, va, buf, len)) continue;
-		for (size_t i = 0; i + 5 <= len && cs.n < maxsites; i++) {
-			if (buf[i] != 0xe8) continue;
-			int32_t rel = (int32_t)((uint32_t)buf[i + 1] | (uint32_t)buf[i + 2] << 8 |
-						(uint32_t)buf[i + 3] << 16 | (uint32_t)buf[i + 4] << 24);
-			if (va + i + 5 + (uint64_t)(int64_t)rel == c->switch_to_asm)
-				cs.va[cs.n++] = va + i;
-		}
-	}
+	struct callsites cs = { { 0 }, 0, c->switch_to_asm, c->fast ? 1u : 8u };
+	pt_chunks(c, c->text_lo, c->text_hi, 4, call_chunk, &cs);
 	int64_t pgd = P_UNKNOWN; bool amb = false;
 	for (size_t k = 0; k < cs.n; k++) {
 		size_t n = pt_window_before(c, cs.va[k], 400);

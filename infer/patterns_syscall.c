@@ -272,17 +272,29 @@ static uint64_t emulate_switch(struct pctx *c, uint64_t fn, uint64_t nr)
 	return 0;
 }
 
-struct tabsearch { struct pctx *c; uint64_t *tgt; size_t n; uint64_t found; unsigned nfound; };
-static bool tab_cb(void *ctx, uint64_t va)
+struct tabsearch { uint64_t *tgt; size_t n; uint64_t found; unsigned nfound; };
+
+/* sys_call_table candidates: 8-byte aligned words equal to target(0); the
+ * whole array must then equal the emulated targets. */
+static bool tab_chunk(struct pctx *c, void *ctx, uint64_t va, const uint8_t *buf, size_t len)
 {
 	struct tabsearch *s = ctx;
-	for (size_t i = 0; i < s->n; i++) {
-		uint64_t v;
-		if (!infer_read_u64(s->c->rd, va + 8 * i, &v) || v != s->tgt[i])
-			return true;
+	size_t i = (size_t)((8 - (va & 7)) & 7);
+	for (; i + 8 <= len && i < PT_CHUNK; i += 8) {
+		uint64_t v = pt_ld64(buf + i);
+		if (v != s->tgt[0])
+			continue;
+		uint64_t at = va + i;
+		bool all = true;
+		for (size_t k = 1; k < s->n && all; k++)
+			all = infer_read_u64(c->rd, at + 8 * k, &v) && v == s->tgt[k];
+		if (!all || s->found == at)
+			continue;
+		s->found = at;
+		if (++s->nfound >= (c->fast ? 1u : 2u))
+			return false;
 	}
-	if (s->found != va) { s->found = va; s->nfound++; }
-	return s->nfound < (s->c->fast ? 1u : 2u);
+	return true;
 }
 
 static const struct { enum infer_param p; unsigned nr; } want[] = {
@@ -400,12 +412,9 @@ void pt_find_dispatch(struct pctx *c)
 			c->handler[i] = tgt[i];
 		}
 		/* sys_call_table: the array equal to the switch's targets */
-		struct tabsearch s = { c, tgt, (size_t)nr, 0, 0 };
-		uint8_t needle[16];
-		infer_memcpy(needle, &tgt[0], 8);
-		infer_memcpy(needle + 8, &tgt[1], 8);
+		struct tabsearch s = { tgt, (size_t)nr, 0, 0 };
 		if (c->img_lo)
-			infer_scan(c->rd, c->img_lo, c->img_hi, needle, 16, 4096, tab_cb, &s);
+			pt_chunks(c, c->img_lo, c->img_hi, 0, tab_chunk, &s);
 		if (s.nfound == 1) {
 			c->table = s.found;
 			infer_set_found(out, INFER_P_SYS_CALL_TABLE, c->table);
