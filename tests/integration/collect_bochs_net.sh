@@ -7,6 +7,8 @@
 # the console arrives at the collector identical (minus transport members);
 # a 10,000-event burst arrives complete (or its loss is reported); a ring
 # overflowed on purpose is reported (drops event, header total, exit 80);
+# junk UDP sent live to hvmon's NIC (random bytes/sizes, slirp-fragmented
+# oversized datagrams) changes nothing but counters;
 # no forgery/duplicate/replay; heartbeats seen.
 set -uo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -15,6 +17,7 @@ EVENTS=${NETTEST_EVENTS:-300}      # phase 1: also printed on the console
 BURST=${NETTEST_BURST:-10000}      # phase 2: console off, checked by pattern
 OVERFLOW=${NETTEST_OVERFLOW:-400}  # phase 3: produced without draining: 256 kept, the rest dropped
 KEPT=$(( OVERFLOW < 256 ? OVERFLOW : 256 )); DROPPED=$(( OVERFLOW - KEPT ))
+JUNK=${NETTEST_JUNK:-200}          # junk UDP datagrams sent live to hvmon's NIC (slirp hostfwd)
 ELF=$B/net-selftest.elf
 [ -f "$ELF" ] || make -C "$top" -s "$ELF" >/dev/null || { echo "collect_bochs_net: cannot build $ELF" >&2; exit 1; }
 [ -x "$B/tools/hvmon-collect" ] || { echo "collect_bochs_net: build hvmon-collect first (make tools)" >&2; exit 1; }
@@ -25,20 +28,31 @@ check() { local d=$1; shift; if "$@"; then echo "ok   - $d"; else echo "FAIL - $
 
 "$B/tools/hvmon-collect" --genkey "$T/key" 2>/dev/null
 while :; do P=$(( 20000 + RANDOM % 30000 )); ss -Hlun "sport = :$P" | grep -q . || break; done
+while :; do F=$(( 20000 + RANDOM % 30000 )); [ $F != $P ] && ! ss -Hlun "sport = :$F" | grep -q . && break; done
+# slirp: host 127.0.0.1:F → hvmon's UDP port (= the collector port) for the junk phase
+printf '# slirp config\nhostfwd = udp::%s-:%s\n' $F $P > "$T/slirp.conf"
 : > "$T/dummy"
 "$top/tests/bochs/mkiso.sh" -o "$T/net.iso" --kernel "$T/dummy" --initrd "$T/dummy" --hvmon "$ELF" \
-  --hv-opts "collector=10.0.2.2:$P key=$(cat "$T/key") ip=dhcp events=$EVENTS burst=$BURST overflow=$OVERFLOW" >/dev/null \
+  --hv-opts "collector=10.0.2.2:$P key=$(cat "$T/key") ip=dhcp events=$EVENTS burst=$BURST overflow=$OVERFLOW junk_ms=3000" >/dev/null \
   || { echo "collect_bochs_net: mkiso failed" >&2; exit 1; }
 "$B/tools/hvmon-collect" --listen 127.0.0.1:$P --key "$T/key" --out "$T/out" --timeout 600 2>"$T/err" &
 CPID=$!
+G=$top/build/runs/net-selftest/guest.log
+rm -f "$G"
+( # junk sender: waits for the kernel's junk window, then sends random datagrams
+  for _ in $(seq 600); do sleep 0.5; grep -aq 'NETTEST: junk window open' "$G" 2>/dev/null && break; done
+  for i in $(seq $JUNK); do head -c $(( (i * 7919) % 1472 )) /dev/urandom > /dev/udp/127.0.0.1/$F; done
+  for i in 1 2 3 4 5; do head -c 3000 /dev/urandom > /dev/udp/127.0.0.1/$F; done   # slirp fragments these
+) 2>/dev/null &
+JPID=$!
 "$top/tests/bochs/run.sh" --name net-selftest --iso "$T/net.iso" --timeout 400 \
   --extra 'pci: enabled=1, chipset=i440fx' \
-  --extra 'e1000: enabled=1, mac=52:54:00:12:34:56, ethmod=slirp' \
+  --extra "e1000: enabled=1, mac=52:54:00:12:34:56, ethmod=slirp, script=$T/slirp.conf" \
   --fail-on 'guest:NETTEST: (setup failed|no address|unexpected)'
 rc=$?
+kill $JPID 2>/dev/null; wait $JPID 2>/dev/null
 sleep 1
 kill -TERM $CPID 2>/dev/null; wait $CPID; crc=$?; CPID=
-G=$top/build/runs/net-selftest/guest.log
 tr -d '\r\000' < "$G" > "$T/guest"
 grep NETTEST "$T/guest"
 sed -n 's/.*summary: /collector: /p' "$T/err"
@@ -48,6 +62,8 @@ check "DHCP lease from slirp: 10.0.2.15" grep -q 'NETTEST: address 10.0.2.15 aft
 check "$((EVENTS + BURST + KEPT)) events committed, $DROPPED dropped (overflow phase), no UDP/TX failure" \
   grep -q "NETTEST: done events=$((EVENTS + BURST + KEPT)) dropped=$DROPPED udp_sent=[1-9][0-9]* udp_fail=0 tx_fail=0" "$T/guest"
 grep '^{"event":' "$T/guest" > "$T/console"
+check "junk phase: frames received and counted, address unchanged" \
+  grep -Eq 'NETTEST: junk window closed rx_frames\+=[1-9][0-9]* rx_bad\+=0 address 10\.0\.2\.15' "$T/guest"
 check "console printed $EVENTS JSON events" test "$(wc -l < "$T/console")" = "$EVENTS"
 lost=$(sed -n 's/.*summary: .* lost \([0-9]*\) .*/\1/p' "$T/err")
 want=$(( DROPPED > 0 ? 80 : 0 ))   # 64 + 16: the sender reported ring drops
