@@ -131,6 +131,23 @@ printf '\xff\xfek\x00e\x00r\x00' | mkesp utf16 >/dev/null
 run utf16 "$STOP" "$TMO"
 check utf16 +"the file is UTF-16; save it as plain ASCII/UTF-8 text" +"$STOP" "${NOGUEST[@]}"
 
+# 4. make esp's script: folder + FAT16 image holding the documented layout
+mkdir -p "$work/make-esp"
+if boot/uefi/make-esp.sh "$work/make-esp/esp" "$work/make-esp/esp.img" "$efi" boot/uefi/hvmon.cfg.esp \
+	"$(ls build/hvmon.elf 2>/dev/null)" > "$work/make-esp/out.txt" 2>&1 &&
+   file "$work/make-esp/esp.img" | grep -q 'FAT (16 bit)' &&
+   mdir -i "$work/make-esp/esp.img" -b ::/ -/ > "$work/make-esp/listing.txt" 2>&1 &&
+   grep -qi '^::/EFI/BOOT/BOOTX64.EFI$' "$work/make-esp/listing.txt" &&
+   grep -qi '^::/hvmon/hvmon.cfg$' "$work/make-esp/listing.txt" &&
+   grep -qi '^::/hvmon/vmlinuz$' "$work/make-esp/listing.txt" &&
+   grep -qi '^::/hvmon/initrd$' "$work/make-esp/listing.txt" &&
+   mtype -i "$work/make-esp/esp.img" ::/hvmon/hvmon.cfg | cmp -s - boot/uefi/hvmon.cfg.esp &&
+   cmp -s "$efi" "$work/make-esp/esp/EFI/BOOT/BOOTX64.EFI"; then
+	echo "PASS uefi_qemu/make-esp"; pass=$((pass + 1))
+else
+	echo "FAIL uefi_qemu/make-esp ($work/make-esp)"; failn=$((failn + 1)); failed+=(make-esp)
+fi
+
 echo "uefi_qemu: $pass passed, $failn failed${failed:+ (${failed[*]})}"
 echo "$pass passed, $failn failed"
 [ "$failn" = 0 ]
