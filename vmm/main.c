@@ -9,6 +9,11 @@
 #include "vmm/options.h"
 #include "vmm/e820.h"
 #include "vmm/introspect.h"
+#include "vmm/probe.h"
+#include "monitors/tracer.h"
+#include "monitors/hang.h"
+#include "monitors/ret2usr.h"
+#include "vmm/tick.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/layout.h"
 #include "arch/x86/paging.h"
@@ -90,6 +95,11 @@ void __attribute__((noreturn)) hv_main(struct boot_info *bi)
 	if (ept_setup(vm) || msr_setup(vm) || io_setup(vm))
 		hv_panic("VM setup failed");
 	introspect_init(vm);                    /* failure is logged; the guest boots anyway */
+	if (!probe_vm_init(vm))                 /* probes + event rings (docs/PROBES.md) */
+		tracer_setup(vm);               /* monitors=: proctrace (docs/TRACER.md) */
+	tick_init(vm);                          /* periodic tick (VMX-preemption timer) */
+	hang_setup(vm);                         /* monitors=: hang, ret2usr (docs/MONITORS.md) */
+	ret2usr_setup(vm);
 
 	struct vcpu *v = pages_alloc((sizeof(struct vcpu) + 4095) / 4096);
 	if (!v)
@@ -102,6 +112,8 @@ void __attribute__((noreturn)) hv_main(struct boot_info *bi)
 
 	if (vmcs_setup(v))
 		hv_panic("VMCS setup failed");
+	tick_vcpu_start(v);
+	ret2usr_vcpu_start(v);
 	if (guest_boot_prepare(vm, v))
 		hv_panic("cannot boot the guest");
 	pr_info("entering the guest\n");

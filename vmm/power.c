@@ -2,6 +2,11 @@
 #include "vmm/vcpu.h"
 #include "vmm/console.h"
 #include "vmm/heap.h"
+#include "vmm/probe.h"
+#include "monitors/tracer.h"
+#include "monitors/hang.h"
+#include "monitors/ret2usr.h"
+#include "vmm/tick.h"
 #include "arch/x86/cpu.h"
 
 void vm_print_exit_stats(struct vm *vm)
@@ -26,6 +31,11 @@ void vm_print_exit_stats(struct vm *vm)
 				  (unsigned long)(s->ticks / s->count));
 		}
 	}
+	probe_print_stats();
+	tracer_print_stats();
+	tick_print_stats();
+	hang_print_stats();
+	ret2usr_print_stats();
 	struct heap_stats h;
 	heap_get_stats(&h);
 	hv_printf("hvmon: heap: %lu KiB of %lu KiB used (%lu pages, %lu KiB malloc arena)\n",

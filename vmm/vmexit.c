@@ -6,6 +6,9 @@
 #include <string.h>
 #include "vmm/vcpu.h"
 #include "vmm/console.h"
+#include "vmm/probe.h"
+#include "vmm/tick.h"
+#include "monitors/ret2usr.h"
 #include "arch/x86/cpu.h"
 
 typedef int (*exit_handler_fn)(struct vcpu *v);
@@ -20,7 +23,7 @@ static int triple_fault_exit(struct vcpu *v);
 static int unexpected_exit(struct vcpu *v);
 
 static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
-	[EXIT_EXCEPTION_NMI]   = { unexpected_exit,      "exception/NMI", true },
+	[EXIT_EXCEPTION_NMI]   = { ret2usr_exception_exit, "exception/NMI", true },  /* #PF: monitors/ret2usr.c, #BP: vmm/probe_vmx.c */
 	[EXIT_EXTERNAL_INTR]   = { unexpected_exit,      "external interrupt", false },
 	[EXIT_TRIPLE_FAULT]    = { triple_fault_exit,    "triple fault", false },
 	[EXIT_INIT]            = { unexpected_exit,      "INIT signal", false },
@@ -65,11 +68,11 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	[EXIT_VIRT_EOI]        = { unexpected_exit,      "virtualized EOI", true },
 	[EXIT_GDTR_IDTR]       = { unexpected_exit,      "GDTR/IDTR access", true },
 	[EXIT_LDTR_TR]         = { unexpected_exit,      "LDTR/TR access", true },
-	[EXIT_EPT_VIOLATION]   = { ept_violation_exit,   "EPT violation", true },
+	[EXIT_EPT_VIOLATION]   = { probe_ept_violation_exit, "EPT violation", true }, /* probed pages, else ept_violation_exit */
 	[EXIT_EPT_MISCONFIG]   = { ept_misconfig_exit,   "EPT misconfiguration", false },
 	[EXIT_INVEPT]          = { vmx_instruction_exit, "INVEPT", false },
 	[EXIT_RDTSCP]          = { unexpected_exit,      "RDTSCP", false },
-	[EXIT_PREEMPT_TIMER]   = { unexpected_exit,      "preemption timer", false },
+	[EXIT_PREEMPT_TIMER]   = { tick_preempt_exit,    "preemption timer", false },  /* vmm/tick.c */
 	[EXIT_INVVPID]         = { vmx_instruction_exit, "INVVPID", false },
 	[EXIT_WBINVD]          = { wbinvd_exit,          "WBINVD", false },
 	[EXIT_XSETBV]          = { xsetbv_exit,          "XSETBV", false },
@@ -129,6 +132,7 @@ void vmexit_handler(union guest_regs *regs)
 	}
 	if (rc != HV_RESUME)
 		vcpu_guest_crash(v, "unhandled VM exit");
+	tick_after_exit(v);                     /* periodic ring -1 work, re-arms the timer */
 
 	/* Deliver an NMI that arrived while hvmon ran, unless an event is
 	 * already being injected or the guest blocks NMIs (it stays pending). */

@@ -1,0 +1,225 @@
+/*
+ * tracer — the process tracer in ring -1 (monitors/tracer.h, docs/TRACER.md).
+ */
+#include <string.h>
+#include "vmm/vcpu.h"
+#include "vmm/console.h"
+#include "vmm/probe.h"
+#include "vmm/introspect.h"
+#include "monitors/tracer.h"
+#include "arch/x86/cpu.h"
+
+static const struct { enum infer_param p; const char *name; } sc_param[TR__COUNT] = {
+	[TR_EXECVE]     = { INFER_P_SC_EXECVE, "execve" },
+	[TR_EXECVEAT]   = { INFER_P_SC_EXECVEAT, "execveat" },
+	[TR_CLONE]      = { INFER_P_SC_CLONE, "clone" },
+	[TR_CLONE3]     = { INFER_P_SC_CLONE3, "clone3" },
+	[TR_FORK]       = { INFER_P_SC_FORK, "fork" },
+	[TR_VFORK]      = { INFER_P_SC_VFORK, "vfork" },
+	[TR_EXIT]       = { INFER_P_SC_EXIT, "exit" },
+	[TR_EXIT_GROUP] = { INFER_P_SC_EXIT_GROUP, "exit_group" },
+};
+
+static struct vm *tvm;
+static struct tracer_pending pend[TRACER_MAX_PENDING];
+static uint64_t lost_returns, events_made;
+
+static int rd_read(void *ctx, uint64_t va, void *buf, uint32_t len)
+{
+	return guest_read(ctx, va, buf, len, true);
+}
+
+static int rd_str(void *ctx, uint64_t va, char *buf, uint32_t max)
+{
+	return guest_read_str(ctx, va, buf, max, true);
+}
+
+static void ev_init(struct hv_event *ev, unsigned type, struct vcpu *v)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->hdr.tsc = rdtsc();
+	ev->hdr.type = (uint16_t)type;
+	ev->hdr.cpu = (uint16_t)v->id;
+	ev->hdr.monitor = HV_EMON_PROC;
+}
+
+static void set_task(struct vcpu *v, struct hv_event *ev, uint64_t task)
+{
+	int32_t pid, tgid;
+	char comm[16];
+	if (!guest_task_ids(v, task, &pid, &tgid, comm))
+		hv_event_set_task(ev, pid, tgid, comm, sizeof(comm));
+}
+
+static void emit(struct vcpu *v, struct hv_event *ev)
+{
+	ev->hdr.tsc = rdtsc();
+	hv_event_emit(v->id, ev);
+	events_made++;
+}
+
+static void exec_finish(struct vcpu *v, struct hv_event *ev, uint64_t task, bool known, int64_t rax)
+{
+	struct hv_ev_exec *x = &ev->u.exec;
+	set_task(v, ev, task);
+	uint64_t rp, cred;
+	int32_t ppid;
+	uint32_t uid;
+	if (!guest_read(v, task + introspect_value(tvm, INFER_P_TASK_REAL_PARENT), &rp, 8, false) &&
+	    !guest_read(v, rp + introspect_value(tvm, INFER_P_TASK_TGID), &ppid, 4, false))
+		x->ppid = ppid;
+	else
+		x->flags |= HV_EXECF_READ_FAIL;
+	if (!guest_read(v, task + introspect_value(tvm, INFER_P_TASK_CRED), &cred, 8, false) &&
+	    !guest_read(v, cred + introspect_value(tvm, INFER_P_CRED_UID), &uid, 4, false))
+		x->uid = uid;
+	else
+		x->flags |= HV_EXECF_READ_FAIL;
+	if (known) {
+		if (rax == 0)
+			x->flags |= HV_EXECF_OK;
+		else
+			x->err = (int32_t)rax;
+	} else {
+		x->flags |= HV_EXECF_READ_FAIL;        /* result unknown */
+	}
+	emit(v, ev);
+}
+
+static void on_return(struct vcpu *v, struct probe_hit *hit, struct tracer_pending *p, uint64_t task)
+{
+	union guest_regs *r = hit->regs;
+	int64_t rax = (int64_t)r->rax;
+	hit->redirect_rip = p->ret_rip;           /* resume where the handler returned to */
+	hit->redirect_rsp = hit->rsp;
+	if (p->sc == TR_EXECVE || p->sc == TR_EXECVEAT) {
+		exec_finish(v, &p->ev, task, true, rax);
+	} else if (rax > 0) {                     /* fork-like: child pid in the parent */
+		struct hv_event ev;
+		ev_init(&ev, HV_EV_FORK, v);
+		set_task(v, &ev, task);
+		ev.u.fork.parent_pid = ev.hdr.tgid;
+		ev.u.fork.child_pid = (int32_t)rax;
+		ev.u.fork.kind = (p->flags & CLONE_THREAD_FLAG) ? HV_FORK_THREAD : HV_FORK_PROCESS;
+		ev.u.fork.clone_flags = p->flags;
+		emit(v, &ev);
+	}
+	p->used = false;
+}
+
+/* Swap the handler's return address for the probe site: the ret comes back here. */
+static bool arm_return(struct vcpu *v, struct probe_hit *hit, struct tracer_pending *p)
+{
+	uint64_t ret;
+	if (guest_read(v, hit->rsp, &ret, 8, false) || !(ret >> 63) ||
+	    guest_write_u64(v, hit->rsp, hit->va))
+		return false;
+	p->ret_rip = ret;
+	p->ret_rsp = hit->rsp + 8;
+	p->site = hit->va;
+	return true;
+}
+
+static void on_hit(struct vcpu *v, struct probe_hit *hit, void *ctx)
+{
+	enum tracer_sc sc = (enum tracer_sc)(uintptr_t)ctx;
+	uint64_t task;
+	if (guest_current_task(v, &task))
+		return;
+	struct tracer_pending *p = tracer_pending_find(pend, TRACER_MAX_PENDING, task, hit->rsp, hit->va);
+	if (p) {
+		on_return(v, hit, p, task);
+		return;
+	}
+	union guest_regs *r = hit->regs;
+	uint64_t regs = r->rdi;                   /* struct pt_regs * */
+	uint64_t di = 0, si = 0, dx = 0;
+	struct tracer_reader rd = { .ctx = v, .read = rd_read, .read_str = rd_str };
+	if (guest_read(v, regs + PTREGS_DI, &di, 8, false) ||
+	    guest_read(v, regs + PTREGS_SI, &si, 8, false) ||
+	    guest_read(v, regs + PTREGS_DX, &dx, 8, false))
+		return;
+	switch (sc) {
+	case TR_EXIT:
+	case TR_EXIT_GROUP: {
+		struct hv_event ev;
+		ev_init(&ev, HV_EV_EXIT, v);
+		set_task(v, &ev, task);
+		ev.u.exit.code = (int32_t)di;
+		emit(v, &ev);
+		return;
+	}
+	case TR_EXECVE:
+	case TR_EXECVEAT: {
+		p = tracer_pending_get(pend, TRACER_MAX_PENDING);
+		struct hv_event tmp, *ev = p ? &p->ev : &tmp;
+		ev_init(ev, HV_EV_EXEC, v);
+		if (sc == TR_EXECVE)
+			tracer_fill_exec(ev, &rd, di, si);
+		else
+			tracer_fill_exec(ev, &rd, si, dx);
+		if (!p || !arm_return(v, hit, p)) {
+			lost_returns++;
+			if (p)
+				p->used = false;
+			exec_finish(v, ev, task, false, 0);
+			return;
+		}
+		p->sc = (uint8_t)sc;
+		p->task = task;
+		return;
+	}
+	default: {
+		uint64_t flags = 0;
+		if (tracer_clone_flags(sc, &rd, di, &flags))
+			flags = 0;
+		p = tracer_pending_get(pend, TRACER_MAX_PENDING);
+		if (!p || !arm_return(v, hit, p)) {
+			lost_returns++;
+			if (p)
+				p->used = false;
+			return;
+		}
+		p->sc = (uint8_t)sc;
+		p->task = task;
+		p->flags = flags;
+		return;
+	}
+	}
+}
+
+static void tracer_ready(struct vm *vm, void *ctx)
+{
+	static const enum infer_param need[] = {
+		INFER_P_SC_EXECVE, INFER_P_SC_EXECVEAT, INFER_P_SC_CLONE, INFER_P_SC_CLONE3,
+		INFER_P_SC_FORK, INFER_P_SC_VFORK, INFER_P_SC_EXIT, INFER_P_SC_EXIT_GROUP,
+		INFER_P_PCPU_CURRENT_TASK, INFER_P_TASK_PID, INFER_P_TASK_TGID, INFER_P_TASK_COMM,
+		INFER_P_TASK_REAL_PARENT, INFER_P_TASK_CRED, INFER_P_CRED_UID,
+	};
+	if (!introspect_require(vm, HV_EMON_PROC, need, sizeof(need) / sizeof(need[0])))
+		return;
+	int placed = 0;
+	for (int i = 0; i < TR__COUNT; i++)
+		if (!probe_place(vm, introspect_value(vm, sc_param[i].p), on_hit, (void *)(uintptr_t)i,
+				 "proctrace"))
+			placed++;
+	pr_info("proctrace: %d of %d syscall probes placed\n", placed, TR__COUNT);
+	hv_events_ring1_drain();
+}
+
+int tracer_setup(struct vm *vm)
+{
+	tvm = vm;
+	if (!(vm->opt.monitors & HV_MON_TRACER)) {
+		pr_info("monitor proctrace: off (monitors= option)\n");
+		return 0;
+	}
+	return introspect_on_ready(vm, tracer_ready, NULL);
+}
+
+void tracer_print_stats(void)
+{
+	if (tvm && (tvm->opt.monitors & HV_MON_TRACER))
+		hv_printf("hvmon: proctrace: %lu events, %lu syscall results lost (pending table full or "
+			  "stack unwritable)\n", (unsigned long)events_made, (unsigned long)lost_returns);
+}

@@ -1,0 +1,76 @@
+/*
+ * tracer — the process tracer monitor ("proctrace", issue 4; docs/TRACER.md).
+ *
+ * Probes (vmm/probe.h) on the syscall handlers the inference found
+ * (__x64_sys_execve/execveat/clone/clone3/fork/vfork/exit/exit_group; each takes
+ * struct pt_regs * in RDI). exec and fork need the syscall's result: at the
+ * entry hit the tracer swaps the handler's return address on the guest's kernel
+ * stack for the probed entry address itself (a return trampoline, as kretprobes
+ * do); the `ret` lands on the int3 again with RSP = entry RSP + 8, which tells a
+ * return from a new entry; the tracer then resumes the guest at the real return
+ * address. Exits per operation: exec 2, fork/clone 2, exit 1; no other syscall
+ * exits.
+ *
+ * The pure part (pt_regs layout, clone flags, argv collection over a reader
+ * callback, pending-return bookkeeping) is host-tested (tests/unit/test_tracer.c).
+ */
+#ifndef HVMON_MONITORS_TRACER_H
+#define HVMON_MONITORS_TRACER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "monitors/event.h"
+
+/* struct pt_regs (arch/x86/include/asm/ptrace.h, x86-64): byte offsets */
+#define PTREGS_SI   104
+#define PTREGS_DI   112
+#define PTREGS_DX   96
+#define PTREGS_SIZE 168
+
+#define CLONE_THREAD_FLAG 0x00010000ULL
+
+enum tracer_sc {
+	TR_EXECVE, TR_EXECVEAT, TR_CLONE, TR_CLONE3, TR_FORK, TR_VFORK, TR_EXIT, TR_EXIT_GROUP,
+	TR__COUNT
+};
+
+/* Guest memory reader: 0 on success. str: 0 ok, 1 cut, -1 unreadable. */
+struct tracer_reader {
+	void *ctx;
+	int (*read)(void *ctx, uint64_t va, void *buf, uint32_t len);
+	int (*read_str)(void *ctx, uint64_t va, char *buf, uint32_t max);
+};
+
+/* Fill filename/argv of an exec event from user pointers @filename and @argv
+ * (array of up to HV_ARGV_MAX char *, NULL-terminated). Bounded. */
+void tracer_fill_exec(struct hv_event *ev, const struct tracer_reader *rd, uint64_t filename,
+		      uint64_t argv);
+
+/* clone flags for each fork-like syscall from its pt_regs fields (clone: di;
+ * clone3: *(u64 *)di; fork/vfork: none). Returns 0, or -1 when unreadable. */
+int tracer_clone_flags(enum tracer_sc sc, const struct tracer_reader *rd, uint64_t di,
+		       uint64_t *flags);
+
+/* Pending returns (a syscall in flight whose result the tracer needs). */
+#define TRACER_MAX_PENDING 16
+struct tracer_pending {
+	bool     used;
+	uint8_t  sc;             /* enum tracer_sc */
+	uint64_t task;           /* task_struct of the caller */
+	uint64_t ret_rsp;        /* RSP after the handler's ret */
+	uint64_t ret_rip;        /* the real return address */
+	uint64_t site;           /* trampoline (probed entry) */
+	uint64_t flags;          /* clone flags */
+	struct hv_event ev;      /* exec: prefilled at entry */
+};
+struct tracer_pending *tracer_pending_get(struct tracer_pending *tab, unsigned n);
+struct tracer_pending *tracer_pending_find(struct tracer_pending *tab, unsigned n, uint64_t task,
+					   uint64_t rsp, uint64_t site);
+
+/* ring -1: register with the inference (vm->profile) at hv_main time. */
+struct vm;
+int tracer_setup(struct vm *vm);
+/* counters on the console (power-off) */
+void tracer_print_stats(void);
+
+#endif

@@ -1,0 +1,14 @@
+# monitors/tracer.mk — the process tracer (owner: probes-and-tracer engineer; docs/TRACER.md).
+HV_SRCS += monitors/tracer.c monitors/tracer_core.c
+
+UNIT_TESTS += test_tracer
+test_tracer_SRCS := tests/unit/test_tracer.c monitors/tracer_core.c monitors/event.c
+
+# guest workload (static, put in the initramfs by tests/integration/tracer_bochs.sh)
+TRACER_WORK := $(BUILD)/tests/guest/tracer-work
+$(TRACER_WORK): tests/guest/tracer/tracer-work.c
+	@mkdir -p $(dir $@)
+	gcc -static -O2 -Wall -pthread -o $@ $<
+tracer-work: $(TRACER_WORK)
+.PHONY: tracer-work
+INTEGRATION_TESTS += tests/integration/tracer_bochs.sh

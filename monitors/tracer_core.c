@@ -1,0 +1,84 @@
+/*
+ * tracer_core — pure part of the process tracer (monitors/tracer.h): exec
+ * argument collection, clone flags, pending-return table. Freestanding and
+ * hosted (tests/unit/test_tracer.c). All loops bounded; every guest pointer
+ * goes through the reader.
+ */
+#include <string.h>
+#include "monitors/tracer.h"
+
+void tracer_fill_exec(struct hv_event *ev, const struct tracer_reader *rd, uint64_t filename,
+		      uint64_t argv)
+{
+	struct hv_ev_exec *x = &ev->u.exec;
+	int rc = rd->read_str(rd->ctx, filename, x->filename, sizeof(x->filename));
+	if (rc < 0)
+		x->flags |= HV_EXECF_READ_FAIL;
+	else if (rc > 0)
+		x->flags |= HV_EXECF_PATH_TRUNC;
+	if (!argv)
+		return;
+	for (unsigned i = 0; i <= HV_ARGV_MAX; i++) {
+		uint64_t p;
+		if (rd->read(rd->ctx, argv + 8ULL * i, &p, 8)) {
+			x->flags |= HV_EXECF_READ_FAIL;
+			return;
+		}
+		if (!p)
+			return;
+		if (i == HV_ARGV_MAX) {
+			x->flags |= HV_EXECF_ARGV_TRUNC;   /* a 17th argument exists */
+			return;
+		}
+		char a[HV_ARG_LEN];
+		rc = rd->read_str(rd->ctx, p, a, sizeof(a));
+		if (rc < 0) {
+			x->flags |= HV_EXECF_READ_FAIL;
+			a[0] = 0;
+		} else if (rc > 0) {
+			x->flags |= HV_EXECF_ARGV_TRUNC;
+		}
+		hv_exec_add_arg(ev, a, sizeof(a));
+	}
+}
+
+int tracer_clone_flags(enum tracer_sc sc, const struct tracer_reader *rd, uint64_t di,
+		       uint64_t *flags)
+{
+	switch (sc) {
+	case TR_CLONE:
+		*flags = di;
+		return 0;
+	case TR_CLONE3:
+		/* struct clone_args { u64 flags; ... } at the user pointer in di */
+		return rd->read(rd->ctx, di, flags, 8) ? -1 : 0;
+	case TR_FORK:
+		*flags = 0x11;                 /* SIGCHLD, as kernel_clone for fork() */
+		return 0;
+	case TR_VFORK:
+		*flags = 0x4111;               /* CLONE_VFORK | CLONE_VM | SIGCHLD */
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+struct tracer_pending *tracer_pending_get(struct tracer_pending *tab, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (!tab[i].used) {
+			memset(&tab[i], 0, sizeof(tab[i]));
+			tab[i].used = true;
+			return &tab[i];
+		}
+	return NULL;
+}
+
+struct tracer_pending *tracer_pending_find(struct tracer_pending *tab, unsigned n, uint64_t task,
+					   uint64_t rsp, uint64_t site)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (tab[i].used && tab[i].task == task && tab[i].ret_rsp == rsp && tab[i].site == site)
+			return &tab[i];
+	return NULL;
+}

@@ -1,0 +1,10 @@
+# Scenario "tracer" (issue 4): run the tracer workload (/modules/tracer-work, put in the
+# initramfs by tests/integration/tracer_bochs.sh with --no-load) and let it print its own
+# record; first read probed kernel functions through /proc/kcore (must be the original bytes).
+[ -x /modules/tracer-work ] || { echo "HVMON-GUEST: tracer-work missing"; exit 2; }
+echo 0 > /proc/sys/kernel/kptr_restrict
+/modules/tracer-work --ktext __x64_sys_execve __x64_sys_clone __x64_sys_exit_group
+/modules/tracer-work
+rc=$?
+echo "HVMON-GUEST: tracer-work exit=$rc"
+exit $rc

@@ -1,0 +1,196 @@
+/*
+ * probe — invisible ring -1 probes on guest kernel code (issue 4, docs/PROBES.md).
+ *
+ * A probe is an int3 (0xCC) written into a hvmon-owned SHADOW copy of the
+ * guest-physical page that holds the probed instruction. The page has two EPT
+ * views:
+ *   exec view : guest page -> shadow, execute-only (EPT_X)  [needs EPT exec-only]
+ *   data view : guest page -> original, read (+write after the first write), no X
+ * A data access in the exec view exits (EPT violation) and switches to the data
+ * view; the next instruction fetch from the page exits and switches back (after
+ * re-syncing the shadow from the original if the guest wrote the page: text
+ * patching keeps working; a probe whose instruction bytes changed is dropped).
+ * The int3 exits through the exception bitmap (#BP); only probe sites are handled,
+ * any other int3 is reflected to the guest unchanged. After the handlers ran,
+ * the displaced instruction is EMULATED (no monitor trap flag on Bochs):
+ * endbr64 and NOPs (RIP += len), push r64, call rel32. Any other instruction is
+ * refused at placement with a clear error.
+ *
+ * This file: the pure part (decoding/emulation decisions, site and page
+ * bookkeeping with reference counts, shadow re-sync), host-testable through
+ * struct probe_ops. vmm/probe_vmx.c: the ring -1 part (EPT, exits, guest memory).
+ */
+#ifndef HVMON_VMM_PROBE_H
+#define HVMON_VMM_PROBE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROBE_MAX_SITES     32
+#define PROBE_MAX_PAGES     16
+#define PROBE_MAX_HANDLERS  4       /* per site */
+#define PROBE_INSN_MAX      15
+
+/* How the displaced instruction is stepped over. */
+enum probe_emul {
+	PROBE_EMUL_NONE = 0,
+	PROBE_EMUL_SKIP,        /* endbr64, nop: RIP += len */
+	PROBE_EMUL_PUSH,        /* push r64: RSP -= 8, [RSP] = reg, RIP += len */
+	PROBE_EMUL_CALL,        /* call rel32: RSP -= 8, [RSP] = RIP + len, RIP = RIP + len + rel */
+};
+
+struct probe_insn {
+	enum probe_emul kind;
+	uint8_t len;
+	uint8_t reg;            /* PUSH: GPR index 0..15 (union guest_regs order: rax rcx rdx rbx rsp rbp rsi rdi r8..r15) */
+	int32_t rel;            /* CALL */
+	char    text[24];       /* mnemonic, for logs */
+};
+
+/* Decode @n bytes (the instruction at a probe site) and decide how to emulate it.
+ * Returns 0, or -1 with a reason in @why (refused: we cannot emulate it). */
+int probe_classify(const uint8_t *bytes, size_t n, struct probe_insn *out, char *why, size_t whylen);
+
+/* Register state an emulation needs / changes (pure, testable). */
+struct probe_cpu {
+	uint64_t rip, rsp;
+	uint64_t gpr[16];
+};
+/* Compute the effect of emulating @in at cpu->rip: new rip/rsp in @cpu, and if
+ * *push is set, the 8-byte value to store at the NEW rsp. */
+void probe_emulate(const struct probe_insn *in, struct probe_cpu *cpu, bool *push, uint64_t *value);
+
+struct probe_hit;
+struct vcpu;
+/* Handler: runs in the #BP exit with the guest's registers (hit->regs, hit->rsp).
+ * It may set hit->redirect_rip to resume the guest elsewhere (then the displaced
+ * instruction is NOT emulated; used by return trampolines). */
+typedef void (*probe_handler_fn)(struct vcpu *v, struct probe_hit *hit, void *ctx);
+
+struct probe_hit {
+	uint64_t va;            /* probe address */
+	void *regs;             /* union guest_regs * (ring -1) */
+	uint64_t rsp;
+	uint64_t redirect_rip;  /* 0: emulate and continue */
+	uint64_t redirect_rsp;  /* with redirect_rip */
+};
+
+struct probe_page {
+	bool     used;
+	uint64_t gpa;           /* guest-physical page */
+	uint64_t va;            /* guest-virtual page (kernel text) */
+	uint8_t *shadow;        /* hvmon copy with the int3s */
+	uint64_t shadow_pa;
+	uint32_t nsites;        /* sites on this page (refcount) */
+	bool     data_view;     /* currently mapped to the original */
+	bool     writable;      /* data view with W (a write happened: re-sync on exec) */
+	bool     mixed;         /* fallback: shadow mapped R|X (code on the page reads it) */
+	uint64_t resyncs, switches;
+};
+
+struct probe_site {
+	bool     used;
+	uint64_t va;
+	uint32_t page;          /* index into pages[] */
+	uint16_t off;           /* offset in the page */
+	uint8_t  orig[PROBE_INSN_MAX];
+	uint8_t  origlen;       /* bytes of orig[] on this page (>= 1) */
+	struct probe_insn insn;
+	uint32_t nhandlers;     /* refcount */
+	struct { probe_handler_fn fn; void *ctx; } h[PROBE_MAX_HANDLERS];
+	bool     suspended;     /* the guest put its own int3 there: reflect until it changes */
+	uint64_t hits;
+	uint64_t ticks;         /* TSC ticks in ring -1 for hits (handler + emulation) */
+};
+
+/* Hardware side (vmm/probe_vmx.c; fakes in tests/unit/test_probe.c). */
+struct probe_ops {
+	void *ctx;
+	/* translate a kernel text VA: gpa of its page. 0 or -1 */
+	int (*va_to_gpa)(void *ctx, uint64_t va, uint64_t *gpa);
+	/* read @len bytes of guest-physical memory (may not cross a page) */
+	int (*read_phys)(void *ctx, uint64_t gpa, void *buf, uint32_t len);
+	/* read guest-virtual kernel memory (may cross pages) */
+	int (*read_virt)(void *ctx, uint64_t va, void *buf, uint32_t len);
+	/* a zeroed 4 KiB page; NULL when out of memory */
+	uint8_t *(*alloc_page)(void *ctx, uint64_t *pa);
+	void (*free_page)(void *ctx, uint8_t *p);
+	/* EPT: exec view (shadow, X only; or R|X when mixed), data view (original,
+	 * R or RW), or restore the plain identity RWX mapping. 0 or -1 */
+	int (*map_exec)(void *ctx, struct probe_page *pg);
+	int (*map_data)(void *ctx, struct probe_page *pg, bool write);
+	int (*map_plain)(void *ctx, struct probe_page *pg);
+	/* a site was dropped (its instruction changed under it) */
+	void (*dropped)(void *ctx, const struct probe_site *s, const char *why);
+};
+
+struct probe_table {
+	struct probe_ops ops;
+	struct probe_page pages[PROBE_MAX_PAGES];
+	struct probe_site sites[PROBE_MAX_SITES];
+	uint64_t reflected;     /* int3s that were not ours */
+	uint64_t dropped;
+	uint64_t followed;       /* sites re-decoded after the guest rewrote them */
+};
+
+void probe_table_init(struct probe_table *t, const struct probe_ops *ops);
+
+/* Place (or reference) a probe at kernel VA @va with handler @fn/@ctx.
+ * Returns 0, or -1 with a reason in @why. A second add at the same VA adds a
+ * handler (refcount); the same fn/ctx pair twice is refused. */
+int probe_add(struct probe_table *t, uint64_t va, probe_handler_fn fn, void *ctx,
+	      char *why, size_t whylen);
+/* Remove one handler; the int3 goes when the last one goes, the shadow page and
+ * its EPT views when the last site on the page goes. 0 or -1 (not found). */
+int probe_remove(struct probe_table *t, uint64_t va, probe_handler_fn fn, void *ctx);
+
+struct probe_site *probe_find(struct probe_table *t, uint64_t va);
+struct probe_page *probe_find_page(struct probe_table *t, uint64_t gpa);
+
+/* Re-copy the original page into the shadow and re-place the int3 at every site.
+ * A site whose instruction bytes changed FOLLOWS the new instruction when it is
+ * still emulatable (e.g. ftrace turning `call __fentry__` into a 5-byte NOP), is
+ * SUSPENDED while the guest's own int3 sits on it (text_poke_bp in progress: the
+ * guest's breakpoint is reflected), and is DROPPED otherwise (ops.dropped). Returns the number of sites dropped, or -1 on a read failure
+ * (the shadow is then left as it was). */
+int probe_resync(struct probe_table *t, struct probe_page *pg);
+
+/* EPT violation on a probed page. @fetch: instruction fetch; @write: data write;
+ * @rip_on_page: the faulting instruction lies on that page (a data read from
+ * code on the same page: the shadow is mapped R|X, see docs/PROBES.md).
+ * Returns 0 or -1 (EPT update failed). */
+int probe_page_fault(struct probe_table *t, struct probe_page *pg, bool fetch, bool write,
+		     bool rip_on_page);
+
+/* ---- ring -1 (vmm/probe_vmx.c) ------------------------------------------- */
+struct vm;
+/* hv_main, before the first VM entry: probe table, event core (rings + console
+ * sink). Returns 0 or -1 (logged; the guest boots without probes). */
+int probe_vm_init(struct vm *vm);
+/* Place/remove a probe from a VM exit (the guest stopped). Errors are logged
+ * with the reason. 0 or -1. */
+int probe_place(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx, const char *who);
+int probe_unplace(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx);
+/* exit handlers (vmm/vmexit.c table): exception (#BP) and EPT violation
+ * (probed pages; anything else goes on to ept_violation_exit) */
+int probe_exception_exit(struct vcpu *v);
+int probe_ept_violation_exit(struct vcpu *v);
+/* per-site statistics on the console (power-off) */
+void probe_print_stats(void);
+
+/* ---- guest access for monitors (current vCPU, its current CR3) ---- */
+/* Read guest-virtual memory; user addresses allowed when @user. 0 or -1. */
+int guest_read(struct vcpu *v, uint64_t va, void *buf, uint32_t len, bool user);
+/* Read a NUL-terminated string (<= max-1 chars). 0, 1 when cut, -1 unreadable. */
+int guest_read_str(struct vcpu *v, uint64_t va, char *buf, uint32_t max, bool user);
+/* Write 8 bytes at a kernel address on a writable supervisor page. 0 or -1. */
+int guest_write_u64(struct vcpu *v, uint64_t va, uint64_t val);
+/* current task_struct from %gs:current_task (needs the inferred per-CPU offset). */
+int guest_current_task(struct vcpu *v, uint64_t *task);
+/* pid/tgid/comm of @task (inferred offsets); 0 or -1 */
+int guest_task_ids(struct vcpu *v, uint64_t task, int32_t *pid, int32_t *tgid, char comm[16]);
+/* Hand the events recorded so far to the sinks (drain point of ring -1). */
+void hv_events_ring1_drain(void);
+
+#endif

@@ -1,0 +1,11 @@
+# vmm/probe.mk — ring -1 probes (owner: probes-and-tracer engineer; docs/PROBES.md).
+HV_SRCS += vmm/probe.c vmm/probe_vmx.c
+$(BUILD)/hv/vmm/probe.o: HV_CFLAGS += $(ZYDIS_DEFS) $(ZYDIS_INC)
+$(BUILD)/hv/vmm/probe.o: $(ZYDIS_HV_LIB)
+
+UNIT_TESTS += test_probe
+test_probe_SRCS := tests/unit/test_probe.c vmm/probe.c
+test_probe_DEPS := $(ZYDIS_HOST_LIB)
+test_probe_LIBS := $(ZYDIS_HOST_LIB)
+$(BUILD)/host/vmm/probe.o $(BUILD)/host/tests/unit/test_probe.o: HOST_CFLAGS += $(ZYDIS_DEFS) $(ZYDIS_INC)
+$(BUILD)/host/vmm/probe.o: $(ZYDIS_HOST_LIB)

@@ -1,0 +1,393 @@
+/*
+ * probe_vmx — the ring -1 side of the probes (vmm/probe.h, docs/PROBES.md):
+ * EPT views of probed pages, the #BP and EPT-violation exits, emulation of the
+ * displaced instruction, guest memory access for monitors, and the event core
+ * wired into hvmon (rings in hvmon's heap, JSON console sink, drain point).
+ */
+#include <string.h>
+#include <stdio.h>
+#include "vmm/vcpu.h"
+#include "vmm/console.h"
+#include "vmm/heap.h"
+#include "vmm/gmem.h"
+#include "vmm/probe.h"
+#include "vmm/introspect.h"
+#include "monitors/event.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/layout.h"
+
+#define CR4_LA57 (1ULL << 12)
+
+static struct probe_table probes;
+static struct vm *pvm;
+static bool bp_intercepted;
+static uint8_t *free_pages[PROBE_MAX_PAGES];
+static unsigned nfree;
+
+/* ---- physical / virtual access ------------------------------------------- */
+
+static bool phys_ok(const struct vm *vm, uint64_t pa, uint64_t len)
+{
+	if (len == 0 || pa + len < pa || vm_is_hvmon_memory(vm, pa, len))
+		return false;
+	for (uint32_t i = 0; i < vm->nr_e820; i++) {
+		const struct e820_entry *e = &vm->e820[i];
+		if (e->type == E820_TYPE_RAM && pa >= e->addr && pa + len <= e->addr + e->size)
+			return true;
+	}
+	return false;
+}
+
+static int rd_phys(void *ctx, uint64_t gpa, void *buf, uint32_t len)
+{
+	const struct vm *vm = ctx;
+	if (!phys_ok(vm, gpa, len))
+		return -1;
+	memcpy(buf, hv_phys_to_ptr(gpa), len);
+	return 0;
+}
+
+static void mmu_for(struct gmem_mmu *m, uint64_t cr3)
+{
+	memset(m, 0, sizeof(*m));
+	m->read_phys = rd_phys;
+	m->ctx = pvm;
+	m->cr3 = cr3;
+	m->la57 = (vmread(VMCS_GUEST_CR4) & CR4_LA57) != 0;
+	m->nxe = (vmread(VMCS_GUEST_EFER) & X86_EFER_NXE) != 0;
+}
+
+/* Kernel text is translated with the CR3 the guest runs now: at a probe hit or
+ * the LSTAR exit that is a kernel CR3 (KPTI's user CR3 maps only the entry
+ * trampoline, and probes are placed from kernel-mode exits). */
+static int op_va_to_gpa(void *ctx, uint64_t va, uint64_t *gpa)
+{
+	struct gmem_mmu m;
+	struct gmem_walk w;
+	mmu_for(&m, vmread(VMCS_GUEST_CR3));
+	if (gmem_translate(&m, va, GMEM_KERNEL_ONLY, &w))
+		return -1;
+	*gpa = w.gpa;
+	return 0;
+}
+
+static int op_read_virt(void *ctx, uint64_t va, void *buf, uint32_t len)
+{
+	struct gmem_mmu m;
+	mmu_for(&m, vmread(VMCS_GUEST_CR3));
+	return gmem_read(&m, va, buf, len, GMEM_KERNEL_ONLY, NULL) ? -1 : 0;
+}
+
+static uint8_t *op_alloc_page(void *ctx, uint64_t *pa)
+{
+	uint8_t *p = nfree ? free_pages[--nfree] : page_alloc();
+	if (p)
+		*pa = hv_virt_to_phys(p);
+	return p;
+}
+
+static void op_free_page(void *ctx, uint8_t *p)
+{
+	if (nfree < PROBE_MAX_PAGES)
+		free_pages[nfree++] = p;
+}
+
+static int remap(struct probe_page *pg, uint64_t hpa, uint32_t perms)
+{
+	int rc = ept_remap_4k(&pvm->ept, pg->gpa, hpa, perms);
+	if (rc) {
+		pr_err("probe: EPT remap of GPA %#lx failed: %s\n", (unsigned long)pg->gpa, ept_strerror(rc));
+		return -1;
+	}
+	invept_global();
+	return 0;
+}
+
+static int op_map_exec(void *ctx, struct probe_page *pg)
+{
+	/* execute-only needs IA32_VMX_EPT_VPID_CAP bit 0 (Bochs: yes); without it
+	 * the exec view must be readable: reads of the page then see the int3s
+	 * (documented in docs/PROBES.md) */
+	uint32_t perms = (pg->mixed || !(pvm->caps.ept_caps & EPT_CAP_EXEC_ONLY)) ? (EPT_R | EPT_X) : EPT_X;
+	return remap(pg, pg->shadow_pa, perms);
+}
+
+static int op_map_data(void *ctx, struct probe_page *pg, bool write)
+{
+	return remap(pg, pg->gpa, write ? (EPT_R | EPT_W) : EPT_R);
+}
+
+static int op_map_plain(void *ctx, struct probe_page *pg)
+{
+	return remap(pg, pg->gpa, EPT_RWX);
+}
+
+static void op_dropped(void *ctx, const struct probe_site *s, const char *why)
+{
+	pr_warn("probe: probe at %#lx dropped: %s\n", (unsigned long)s->va, why);
+	struct hv_event *ev = hv_event_reserve(0, HV_EV_MONITOR_STATE, HV_EMON_CORE);
+	if (ev) {
+		ev->u.monitor_state.enabled = 0;
+		snprintf(ev->u.monitor_state.reason, sizeof(ev->u.monitor_state.reason),
+			 "probe at %#lx dropped: %s", (unsigned long)s->va, why);
+		hv_event_commit(0);
+	}
+}
+
+/* ---- guest access for monitors -------------------------------------------- */
+
+int guest_read(struct vcpu *v, uint64_t va, void *buf, uint32_t len, bool user)
+{
+	struct gmem_mmu m;
+	mmu_for(&m, vmread(VMCS_GUEST_CR3));
+	return gmem_read(&m, va, buf, len, user ? 0 : GMEM_KERNEL_ONLY, NULL) ? -1 : 0;
+}
+
+int guest_read_str(struct vcpu *v, uint64_t va, char *buf, uint32_t max, bool user)
+{
+	struct gmem_mmu m;
+	mmu_for(&m, vmread(VMCS_GUEST_CR3));
+	int rc = gmem_read_str(&m, va, buf, max, user ? 0 : GMEM_KERNEL_ONLY, NULL);
+	if (rc == GMEM_ERR_TOO_LONG)
+		return 1;
+	if (rc) {
+		if (max)
+			buf[0] = 0;
+		return -1;
+	}
+	return 0;
+}
+
+int guest_write_u64(struct vcpu *v, uint64_t va, uint64_t val)
+{
+	struct gmem_mmu m;
+	struct gmem_walk w;
+	if (va & 7)                       /* aligned: never crosses a page */
+		return -1;
+	mmu_for(&m, vmread(VMCS_GUEST_CR3));
+	if (gmem_translate(&m, va, GMEM_KERNEL_ONLY, &w) || !w.writable)
+		return -1;
+	if (!phys_ok(pvm, w.gpa, 8) || probe_find_page(&probes, w.gpa))
+		return -1;
+	memcpy(hv_phys_to_ptr(w.gpa), &val, 8);
+	return 0;
+}
+
+int guest_current_task(struct vcpu *v, uint64_t *task)
+{
+	if (!introspect_have(pvm, INFER_P_PCPU_CURRENT_TASK))
+		return -1;
+	uint64_t gs = vmread(VMCS_GUEST_GS_BASE);
+	if (!(gs >> 63))
+		return -1;                /* not the kernel's GS (user mode): no current task */
+	uint64_t t;
+	if (guest_read(v, gs + introspect_value(pvm, INFER_P_PCPU_CURRENT_TASK), &t, 8, false) ||
+	    !(t >> 63))
+		return -1;
+	*task = t;
+	return 0;
+}
+
+int guest_task_ids(struct vcpu *v, uint64_t task, int32_t *pid, int32_t *tgid, char comm[16])
+{
+	if (!introspect_have(pvm, INFER_P_TASK_PID) || !introspect_have(pvm, INFER_P_TASK_TGID) ||
+	    !introspect_have(pvm, INFER_P_TASK_COMM))
+		return -1;
+	if (guest_read(v, task + introspect_value(pvm, INFER_P_TASK_PID), pid, 4, false) ||
+	    guest_read(v, task + introspect_value(pvm, INFER_P_TASK_TGID), tgid, 4, false) ||
+	    guest_read(v, task + introspect_value(pvm, INFER_P_TASK_COMM), comm, 16, false))
+		return -1;
+	comm[15] = 0;
+	return 0;
+}
+
+/* ---- event core in ring -1 ------------------------------------------------ */
+
+static struct hv_console_sink console_sink;
+static bool events_ready;
+
+static void console_sink_write(void *ctx, const char *s, size_t len)
+{
+	console_write(s, len);
+}
+
+static uint64_t ev_clock(void)
+{
+	return rdtsc();
+}
+
+static int events_init(void)
+{
+	size_t sz = hv_event_mem_size(HV_MAX_CPUS < HV_EVENT_MAX_CPUS ? HV_MAX_CPUS : HV_EVENT_MAX_CPUS);
+	void *mem = pages_alloc((sz + 4095) / 4096);
+	if (!mem || hv_event_init(HV_MAX_CPUS < HV_EVENT_MAX_CPUS ? HV_MAX_CPUS : HV_EVENT_MAX_CPUS, mem, sz))
+		return -1;
+	hv_event_set_clock(ev_clock);
+	hv_console_sink_init(&console_sink, console_sink_write, NULL);
+	if (hv_event_sink_register(&console_sink.sink))
+		return -1;
+	events_ready = true;
+	pr_info("events: %u per-CPU rings of %u slots (%lu KiB), console sink\n",
+		(unsigned)(HV_MAX_CPUS < HV_EVENT_MAX_CPUS ? HV_MAX_CPUS : HV_EVENT_MAX_CPUS),
+		HV_EVENT_RING_SLOTS, (unsigned long)(sz / 1024));
+	return 0;
+}
+
+void hv_events_ring1_drain(void)
+{
+	if (events_ready)
+		hv_event_drain(0);
+}
+
+/* ---- setup / placement ---------------------------------------------------- */
+
+int probe_vm_init(struct vm *vm)
+{
+	static const struct probe_ops ops = {
+		.va_to_gpa = op_va_to_gpa, .read_phys = rd_phys, .read_virt = op_read_virt,
+		.alloc_page = op_alloc_page, .free_page = op_free_page,
+		.map_exec = op_map_exec, .map_data = op_map_data, .map_plain = op_map_plain,
+		.dropped = op_dropped,
+	};
+	pvm = vm;
+	probe_table_init(&probes, &ops);
+	probes.ops.ctx = vm;
+	if (!(vm->caps.ept_caps & EPT_CAP_EXEC_ONLY))
+		pr_warn("probe: EPT has no execute-only pages: probed pages stay readable in the "
+			"exec view (int3s visible to reads; docs/PROBES.md)\n");
+	if (events_init()) {
+		pr_err("events: cannot set up the event rings\n");
+		return -1;
+	}
+	return 0;
+}
+
+int probe_place(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx, const char *who)
+{
+	char why[128];
+	if (!pvm) {
+		pr_err("probe: %s: probes not initialised\n", who);
+		return -1;
+	}
+	if (probe_add(&probes, va, fn, ctx, why, sizeof(why))) {
+		pr_err("probe: %s: cannot place a probe at %#lx: %s\n", who, (unsigned long)va, why);
+		return -1;
+	}
+	if (!bp_intercepted) {
+		vmwrite(VMCS_EXCEPTION_BITMAP, vmread(VMCS_EXCEPTION_BITMAP) | (1u << 3));
+		bp_intercepted = true;
+	}
+	struct probe_site *s = probe_find(&probes, va);
+	pr_info("probe: %s: probe at %#lx (GPA %#lx, %s, %u bytes)\n", who, (unsigned long)va,
+		(unsigned long)(probes.pages[s->page].gpa + s->off), s->insn.text, s->insn.len);
+	return 0;
+}
+
+int probe_unplace(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx)
+{
+	return probe_remove(&probes, va, fn, ctx);
+}
+
+/* ---- exits ----------------------------------------------------------------- */
+
+static uint64_t exits_bp_ours, exits_bp_reflected, exits_ept_probe;
+
+int probe_exception_exit(struct vcpu *v)
+{
+	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
+	unsigned vec = info & 0xff, type = (info >> 8) & 7;
+	if (!(info & INTR_INFO_VALID) || vec != 3) {
+		pr_err("unexpected exception/NMI exit: interruption info %#x\n", info);
+		return HV_FATAL;
+	}
+	uint64_t t0 = rdtsc();
+	uint64_t rip = vmread(VMCS_GUEST_RIP);
+	struct probe_site *s = probe_find(&probes, rip);
+	if (!s || s->suspended || type != 6) {
+		/* not ours: the guest's own int3 (kprobes, text_poke_bp, a debugger) */
+		exits_bp_reflected++;
+		probes.reflected++;
+		vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_SW_EXCEPTION | 3);
+		vmwrite(VMCS_ENTRY_INSTR_LEN, vmread(VMCS_EXIT_INSTR_LEN));
+		return HV_RESUME;
+	}
+	exits_bp_ours++;
+	union guest_regs *r = v->regs;
+	struct probe_hit hit = { .va = rip, .regs = r, .rsp = vmread(VMCS_GUEST_RSP) };
+	struct probe_insn insn = s->insn;
+	uint32_t n = s->nhandlers;
+	for (uint32_t i = 0; i < n && i < PROBE_MAX_HANDLERS; i++) {
+		if (s->h[i].fn)
+			s->h[i].fn(v, &hit, s->h[i].ctx);
+		if (hit.redirect_rip)
+			break;
+	}
+	if (hit.redirect_rip) {
+		vmwrite(VMCS_GUEST_RIP, hit.redirect_rip);
+		vmwrite(VMCS_GUEST_RSP, hit.redirect_rsp);
+	} else {
+		struct probe_cpu c = { .rip = rip, .rsp = hit.rsp };
+		memcpy(c.gpr, r->by_index, sizeof(c.gpr));
+		c.gpr[4] = hit.rsp;
+		bool push;
+		uint64_t val;
+		probe_emulate(&insn, &c, &push, &val);
+		if (push && guest_write_u64(v, c.rsp, val)) {
+			pr_err("probe: emulating %s at %#lx: cannot write the guest stack at %#lx\n",
+			       insn.text, (unsigned long)rip, (unsigned long)c.rsp);
+			return HV_FATAL;
+		}
+		vmwrite(VMCS_GUEST_RIP, c.rip);
+		vmwrite(VMCS_GUEST_RSP, c.rsp);
+	}
+	s = probe_find(&probes, rip);   /* a handler may have removed it */
+	if (s) {
+		s->hits++;
+		s->ticks += rdtsc() - t0;
+	}
+	hv_events_ring1_drain();
+	return HV_RESUME;
+}
+
+int probe_ept_violation_exit(struct vcpu *v)
+{
+	uint64_t gpa = vmread(VMCS_GUEST_PHYS_ADDR);
+	struct probe_page *pg = probe_find_page(&probes, gpa);
+	if (!pg)
+		return ept_violation_exit(v);
+	exits_ept_probe++;
+	uint64_t q = v->exit_qual;
+	bool fetch = q & 4, write = q & 2;
+	uint64_t rip = vmread(VMCS_GUEST_RIP);
+	bool rip_on_page = (rip & ~0xfffULL) == pg->va;
+	if (probe_page_fault(&probes, pg, fetch, write, rip_on_page))
+		return HV_FATAL;
+	hv_events_ring1_drain();       /* a dropped probe reports through an event */
+	return HV_RESUME;
+}
+
+void probe_print_stats(void)
+{
+	if (!pvm)
+		return;
+	hv_printf("hvmon: probes: %lu int3 exits handled, %lu reflected to the guest, %lu EPT exits on probed "
+		  "pages, %lu probes followed a rewrite, %lu dropped\n", (unsigned long)exits_bp_ours, (unsigned long)exits_bp_reflected,
+		  (unsigned long)exits_ept_probe, (unsigned long)probes.followed, (unsigned long)probes.dropped);
+	for (int i = 0; i < PROBE_MAX_SITES; i++) {
+		const struct probe_site *s = &probes.sites[i];
+		if (!s->used)
+			continue;
+		const struct probe_page *pg = &probes.pages[s->page];
+		hv_printf("hvmon: probe %#lx (%s%s): %lu hits, %lu TSC ticks/hit; page %#lx: %lu view switches, "
+			  "%lu re-syncs\n", (unsigned long)s->va, s->insn.text, s->suspended ? ", suspended" : "", (unsigned long)s->hits,
+			  (unsigned long)(s->hits ? s->ticks / s->hits : 0), (unsigned long)pg->gpa,
+			  (unsigned long)pg->switches, (unsigned long)pg->resyncs);
+	}
+	if (events_ready) {
+		hv_event_drain(0);
+		struct hv_event_stats st;
+		hv_event_get_stats(&st);
+		hv_printf("hvmon: events: %lu committed, %lu delivered, %lu dropped\n",
+			  (unsigned long)st.committed, (unsigned long)st.delivered, (unsigned long)st.dropped);
+	}
+}
