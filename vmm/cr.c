@@ -7,6 +7,7 @@
 #include "vmm/vcpu.h"
 #include "vmm/console.h"
 #include "arch/x86/cpu.h"
+#include "monitors/ret2usr.h"
 
 uint64_t vcpu_guest_cr0(struct vcpu *v)
 {
@@ -60,8 +61,9 @@ static int guest_write_cr4(struct vcpu *v, uint64_t val)
 		vcpu_inject_gp(v);
 		return HV_RESUME;
 	}
+	uint64_t extra = ret2usr_cr4_write(v, vcpu_guest_cr4(v), &val);   /* SMEP/SMAP pinning */
 	vmwrite(VMCS_CR4_SHADOW, val);
-	vmwrite(VMCS_GUEST_CR4, val | c->cr4_fixed0 | X86_CR4_VMXE);
+	vmwrite(VMCS_GUEST_CR4, val | extra | c->cr4_fixed0 | X86_CR4_VMXE);
 	vcpu_skip_instruction(v);
 	return HV_RESUME;
 }

@@ -57,7 +57,7 @@ int vmx_probe_and_derive(struct vmx_caps *c)
 		       (unsigned long)c->basic);
 		return -1;
 	}
-	if (derive(c, VMX_CTL_PIN, 0, 0, &c->pin, "pin-based") ||
+	if (derive(c, VMX_CTL_PIN, 0, PIN_PREEMPT_TIMER, &c->pin, "pin-based") ||   /* vmm/tick.c */
 	    derive(c, VMX_CTL_PROC, PROC_USE_MSR_BITMAPS | PROC_USE_IO_BITMAPS | PROC_SECONDARY, 0,
 		   &c->proc, "processor-based"))
 		return -1;
@@ -73,7 +73,7 @@ int vmx_probe_and_derive(struct vmx_caps *c)
 	if (derive(c, VMX_CTL_PROC2, PROC2_EPT | PROC2_UNRESTRICTED,
 		   PROC2_RDTSCP | PROC2_INVPCID | PROC2_XSAVES, &c->proc2, "secondary") ||
 	    derive(c, VMX_CTL_EXIT, EXIT_HOST_ADDR64 | EXIT_SAVE_EFER | EXIT_LOAD_EFER,
-		   EXIT_SAVE_PAT | EXIT_LOAD_PAT, &c->exit, "VM-exit") ||
+		   EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_PREEMPT_TIMER, &c->exit, "VM-exit") ||
 	    derive(c, VMX_CTL_ENTRY, ENTRY_IA32E_GUEST | ENTRY_LOAD_EFER, ENTRY_LOAD_PAT,
 		   &c->entry, "VM-entry"))
 		return -1;

@@ -1,0 +1,68 @@
+/*
+ * hang — the OS hang detector (issue 5 §1; docs/MONITORS.md).
+ *
+ * Pure decision logic (monitors/hang_core.c, host-tested in tests/unit/test_hang.c)
+ * fed by a ring -1 sampler (monitors/hang.c) on hvmon's periodic tick (vmm/tick.h).
+ *
+ * Each tick takes one sample of the vCPU: TSC, idle (activity state HLT, or the
+ * exit was a HLT/MWAIT), CPL, RFLAGS.IF, RIP, the current task (%gs:current_task
+ * from the inferred profile) and the count of context switches seen by the probe
+ * on __switch_to (when placed). PROGRESS = the vCPU was idle, or the switch count
+ * moved, or the current task changed. Verdicts (T = hang_timeout):
+ *   hard      : kernel mode (CPL 0) with IF=0 at every sample for >= T
+ *   soft      : kernel mode at every sample for >= T, no progress, IF=1 seen
+ *               (decided only when the IF=0 streak is shorter than T/2, else
+ *               the verdict waits for "hard")
+ *   no_switch : no progress for >= T and the vCPU is not in such a kernel streak
+ * One `hang` per episode; `hang_recovered` at the next progress.
+ */
+#ifndef HVMON_MONITORS_HANG_H
+#define HVMON_MONITORS_HANG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct hang_sample {
+	uint64_t tsc;
+	bool     idle;          /* HLT/MWAIT/activity state HLT */
+	bool     kernel;        /* CPL 0 */
+	bool     if_on;         /* RFLAGS.IF */
+	bool     task_valid;
+	uint64_t task;          /* current task_struct */
+	uint64_t switches;      /* context switches counted so far (0 if no probe) */
+	uint64_t rip;
+};
+
+enum hang_kind { HANG_NONE = 0, HANG_HARD, HANG_SOFT, HANG_NO_SWITCH };
+
+struct hang_state {
+	uint64_t timeout;       /* T in TSC ticks */
+	bool     started;
+	uint64_t progress_tsc;  /* last progress */
+	uint64_t kernel_since;  /* start of the current kernel-mode streak (0: none) */
+	uint64_t irqoff_since;  /* start of the current kernel+IF=0 streak (0: none) */
+	uint64_t last_task, last_switches;
+	bool     last_task_valid;
+	enum hang_kind hung;    /* reported and not yet recovered */
+	uint64_t hung_since;    /* start of the hung interval (for the recovered event) */
+	uint64_t reports, recoveries;
+};
+
+struct hang_verdict {
+	enum hang_kind kind;    /* HANG_NONE: nothing to report */
+	bool     recovered;     /* a hang_recovered event (kind = the kind that ended) */
+	uint64_t duration;      /* TSC ticks hung (report: since start; recovered: total) */
+};
+
+void hang_state_init(struct hang_state *s, uint64_t timeout_tsc);
+/* Feed one sample (tsc non-decreasing). Returns true when @out holds an event. */
+bool hang_step(struct hang_state *s, const struct hang_sample *x, struct hang_verdict *out);
+const char *hang_kind_name(enum hang_kind k);
+
+/* ---- ring -1 (monitors/hang.c) ---- */
+struct vm;
+/* hv_main: registers the tick (monitors=hang). 0 or -1. */
+int hang_setup(struct vm *vm);
+void hang_print_stats(void);
+
+#endif

@@ -1,0 +1,104 @@
+/*
+ * hang_core — pure decision logic of the hang detector (monitors/hang.h).
+ * No ring -1 dependencies: host unit tests link it directly.
+ */
+#include <string.h>
+#include "monitors/hang.h"
+
+void hang_state_init(struct hang_state *s, uint64_t timeout_tsc)
+{
+	memset(s, 0, sizeof(*s));
+	s->timeout = timeout_tsc ? timeout_tsc : 1;
+}
+
+const char *hang_kind_name(enum hang_kind k)
+{
+	switch (k) {
+	case HANG_HARD:      return "hard";
+	case HANG_SOFT:      return "soft";
+	case HANG_NO_SWITCH: return "no_switch";
+	default:             return "none";
+	}
+}
+
+static void reset_window(struct hang_state *s, const struct hang_sample *x)
+{
+	s->progress_tsc = x->tsc;
+	s->kernel_since = (!x->idle && x->kernel) ? x->tsc : 0;
+	s->irqoff_since = (!x->idle && x->kernel && !x->if_on) ? x->tsc : 0;
+}
+
+bool hang_step(struct hang_state *s, const struct hang_sample *x, struct hang_verdict *out)
+{
+	memset(out, 0, sizeof(*out));
+	bool progress = x->idle;
+	if (s->started) {
+		if (x->switches != s->last_switches)
+			progress = true;
+		if (x->task_valid && s->last_task_valid && x->task != s->last_task)
+			progress = true;
+	}
+	if (x->task_valid) {
+		s->last_task = x->task;
+		s->last_task_valid = true;
+	}
+	s->last_switches = x->switches;
+	if (!s->started) {
+		s->started = true;
+		reset_window(s, x);
+		return false;
+	}
+	if (progress) {
+		reset_window(s, x);
+		if (s->hung) {
+			out->kind = s->hung;
+			out->recovered = true;
+			out->duration = x->tsc - s->hung_since;
+			s->hung = HANG_NONE;
+			s->recoveries++;
+			return true;
+		}
+		return false;
+	}
+	/* no progress: extend or break the streaks */
+	if (x->kernel) {
+		if (!s->kernel_since)
+			s->kernel_since = x->tsc;
+		if (!x->if_on) {
+			if (!s->irqoff_since)
+				s->irqoff_since = x->tsc;
+		} else {
+			s->irqoff_since = 0;
+		}
+	} else {
+		s->kernel_since = 0;
+		s->irqoff_since = 0;
+	}
+	if (s->hung)
+		return false;
+
+	uint64_t now = x->tsc, T = s->timeout;
+	enum hang_kind k = HANG_NONE;
+	uint64_t since = 0;
+	if (s->irqoff_since && now - s->irqoff_since >= T) {
+		k = HANG_HARD;
+		since = s->irqoff_since;
+	} else if (s->kernel_since && now - s->kernel_since >= T) {
+		/* a running IF=0 streak of >= T/2 will become "hard" soon: wait for it */
+		if (!(s->irqoff_since && now - s->irqoff_since >= T / 2)) {
+			k = HANG_SOFT;
+			since = s->kernel_since;
+		}
+	} else if (!s->kernel_since && now - s->progress_tsc >= T) {
+		k = HANG_NO_SWITCH;
+		since = s->progress_tsc;
+	}
+	if (k == HANG_NONE)
+		return false;
+	s->hung = k;
+	s->hung_since = since;
+	s->reports++;
+	out->kind = k;
+	out->duration = now - since;
+	return true;
+}

@@ -1,0 +1,71 @@
+/*
+ * ret2usr — the return-to-user detector (issue 5 §2; docs/MONITORS.md).
+ *
+ * 1. CR4 pinning: once the guest has set CR4.SMEP / CR4.SMAP, a guest MOV to CR4
+ *    that clears them is an attack (event cr4_tamper, blocked=true) and does not
+ *    take effect: SMEP/SMAP are in the CR4 guest/host mask, the read shadow keeps
+ *    them set, so the guest reads back what it cannot change.
+ * 2. Detection, with or without SMEP in the guest: hvmon keeps CR4.SMEP set in the
+ *    REAL CR4 from the guest's first IA32_LSTAR write on (the kernel runs on its own
+ *    page tables by then); the read shadow shows the guest's own value (nosmep:
+ *    clear). #PF is intercepted with PFEC_MASK = I/D|U/S, PFEC_MATCH = I/D, so only
+ *    supervisor instruction-fetch faults exit. A fetch of a user-half address (SMEP
+ *    violation on a present user page, or a fetch of an unmapped user address) is a
+ *    ret2usr (event ret2usr, how "exec"); anything else is reflected unchanged.
+ * 3. ret2usr_action=: report/kill deliver the #PF the CPU raised (the kernel oopses
+ *    and the offending task dies, as on a SMEP CPU); halt stops the guest with a
+ *    final report.
+ */
+#ifndef HVMON_MONITORS_RET2USR_H
+#define HVMON_MONITORS_RET2USR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define R2U_CR4_SMEP (1ULL << 20)
+#define R2U_CR4_SMAP (1ULL << 21)
+#define R2U_PFEC_P    0x01u
+#define R2U_PFEC_WR   0x02u
+#define R2U_PFEC_US   0x04u
+#define R2U_PFEC_RSVD 0x08u
+#define R2U_PFEC_ID   0x10u
+/* #PF exits only for supervisor instruction fetches */
+#define R2U_PFEC_MASK  (R2U_PFEC_ID | R2U_PFEC_US)
+#define R2U_PFEC_MATCH (R2U_PFEC_ID)
+
+struct r2u_pin {
+	uint64_t pinned;        /* SMEP/SMAP bits the guest has enabled (sticky) */
+	bool     force_smep;    /* hvmon sets SMEP in the real CR4 */
+};
+
+struct r2u_cr4_result {
+	uint64_t shadow;        /* value the guest reads back */
+	uint64_t real_extra;    /* bits to OR into the real CR4 */
+	bool     tamper;        /* the write tried to clear a pinned bit */
+};
+
+/* A guest MOV to CR4: @old = guest view before, @val = what it writes. */
+void r2u_cr4_write(struct r2u_pin *p, uint64_t old, uint64_t val, struct r2u_cr4_result *out);
+
+enum r2u_pf_verdict {
+	R2U_PF_REFLECT = 0,     /* not ours: deliver unchanged */
+	R2U_PF_SMEP,            /* present user page fetched in kernel mode */
+	R2U_PF_USER_UNMAPPED,   /* kernel fetched an unmapped user-half address */
+};
+/* Classify a #PF exit (error code @pfec, linear address @addr). */
+enum r2u_pf_verdict r2u_classify_pf(uint32_t pfec, uint64_t addr);
+const char *r2u_pf_verdict_name(enum r2u_pf_verdict v);
+
+/* ---- ring -1 (monitors/ret2usr.c) ---- */
+struct vm;
+struct vcpu;
+int ret2usr_setup(struct vm *vm);           /* hv_main, before vmcs_setup of the vCPUs */
+void ret2usr_vcpu_start(struct vcpu *v);    /* after vmcs_setup: CR4 mask, #PF filter */
+/* vmm/cr.c: guest MOV to CR4 (after its own #GP checks). Rewrites *val (the value
+ * the guest will read back) and returns bits to OR into the real CR4. */
+uint64_t ret2usr_cr4_write(struct vcpu *v, uint64_t old, uint64_t *val);
+/* vmm/vmexit.c: EXIT_EXCEPTION_NMI; #PF here, anything else -> probe_exception_exit */
+int ret2usr_exception_exit(struct vcpu *v);
+void ret2usr_print_stats(void);
+
+#endif

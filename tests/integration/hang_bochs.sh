@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Issue 5 §1/§5: the hang detector in Bochs. One boot: a busy workload of HANG_BUSY guest seconds
+# (CPU loops, fork/exec storm, I/O; default 60) must raise no hang, then tests/guest/faultinj
+# injects an IRQs-off spin (hard), a preemption-off spin (soft), a spinlock wait (soft), and a
+# real spinlock self-deadlock (soft, never recovers). Each must be reported with the right kind
+# and the injecting task within T + 1 s of guest TSC time (T = hang_timeout), and the
+# recoverable ones must be followed by hang_recovered.
+set -euo pipefail
+. "$(dirname "$0")/../bochs/lib.sh"
+name=hang-bochs
+T=${HANG_T:-5}; N=${HANG_N:-7}; BUSY=${HANG_BUSY:-60}
+ko=$("$HV_TOP/tests/guest/build-module.sh" "$HV_TOP/tests/guest/faultinj") || hv_fail "faultinj module build failed"
+HV_GUEST_FATAL='Kernel panic|HVMON-GUEST: poweroff failed'
+hv_boot "$name" --scenario hang --modules "$ko" --hv-opts "console=com2 log=info hang_timeout=$T" \
+  --cmdline "console=ttyS0,115200 panic=-1 loglevel=7 fi_busy=$BUSY fi_secs=$N fi_final=deadlock" \
+  --stop-on 'hvmon:hang #4: detected'
+assert_no_marker hvmon 'guest crashed|PANIC|EXCEPTION in ring -1' "no crash"
+assert_marker hvmon 'tick: TSC [0-9]+ kHz' "TSC calibrated"
+assert_marker hvmon 'hang: on, timeout' "hang monitor on"
+assert_marker guest 'HVMON-GUEST: busy end' "busy workload ran"
+# no hang before the first injection
+b=$(tr -d '\000\r' < "$RUN_DIR/hvmon.log" | grep -a -c 'hang #[0-9]*: detected' || true)
+[ "$b" = 4 ] || hv_fail "expected exactly 4 hang reports (3 injections + deadlock), got $b: $(grep -a 'hang #' "$RUN_DIR/hvmon.log")"
+khz=$(marker_value guest 'FAULTINJ: ready tsc_khz=' | sed -E 's/.*tsc_khz=([0-9]+).*/\1/')
+[ -n "$khz" ] || hv_fail "no FAULTINJ ready line"
+check() {   # $1 = trigger, $2 = report number, $3 = kind
+  local g h pid comm t0 t1 ms
+  g=$(marker_value guest "FAULTINJ: $1 .*start pid=") || true
+  [ -n "$g" ] || hv_fail "trigger $1 did not start"
+  pid=$(sed -E 's/.*pid=([0-9]+).*/\1/' <<<"$g"); comm=$(sed -E 's/.*comm=([^ ]+).*/\1/' <<<"$g")
+  t0=$(sed -E 's/.*tsc=([0-9]+).*/\1/' <<<"$g")
+  h=$(marker_value hvmon "hang #$2: detected") || true
+  [ -n "$h" ] || hv_fail "no report #$2 for $1"
+  grep -q "detected $3 on vCPU 0" <<<"$h" || hv_fail "$1: wrong kind: $h"
+  grep -q "task $pid ($comm)" <<<"$h" || hv_fail "$1: wrong task (want $pid $comm): $h"
+  t1=$(sed -E 's/.*tsc=([0-9]+).*/\1/' <<<"$h")
+  ms=$(( (t1 - t0) / khz ))
+  [ "$ms" -le $(( (T + 1) * 1000 )) ] || hv_fail "$1: detected after $ms ms > T+1 s"
+  [ "$ms" -ge $(( T * 1000 - 200 )) ] || hv_fail "$1: detected after $ms ms, before T ($T s): $h"
+  echo "  $1: kind $3, task $pid ($comm), latency $ms ms (T=$T s)"
+  LAT="$LAT $1=${ms}ms"
+}
+LAT=""
+check irqoff 1 hard
+check preemptoff 2 soft
+check spinlock 3 soft
+check deadlock 4 soft
+for i in 1 2 3; do assert_marker hvmon "hang #$i: recovered from" "hang #$i recovered"; done
+assert_no_marker hvmon 'hang #4: recovered' "the deadlock never recovers"
+[ "$(json_events hvmon hang | wc -l)" -ge 4 ] || hv_fail "hang JSON events missing"
+json_events hvmon hang | head -1 | grep -q '"kind":"hard".*"vcpu":0' || hv_fail "hang event fields: $(json_events hvmon hang | head -1)"
+hv_pass "no hang in ${BUSY} s busy guest time; 4 injected hangs detected with the right kind/task:$LAT"

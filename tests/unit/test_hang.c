@@ -1,0 +1,171 @@
+/* Unit tests for monitors/hang_core.c: the hang detector's decisions. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "monitors/hang.h"
+
+#define HZ   1000ULL         /* 1 TSC tick = 1 ms in these tests */
+#define T    (5 * HZ)
+#define STEP 100ULL          /* 10 Hz sampling */
+
+struct sim {
+	struct hang_state s;
+	uint64_t now;
+	int reports, recoveries;
+	struct hang_verdict last;
+	uint64_t first_report_at;
+};
+
+static void sim_init(struct sim *m)
+{
+	memset(m, 0, sizeof(*m));
+	hang_state_init(&m->s, T);
+}
+
+/* feed @ms milliseconds of identical samples */
+static void run(struct sim *m, uint64_t ms, bool idle, bool kernel, bool if_on, uint64_t task,
+		uint64_t switches)
+{
+	for (uint64_t t = 0; t < ms; t += STEP) {
+		m->now += STEP;
+		struct hang_sample x = { .tsc = m->now, .idle = idle, .kernel = kernel, .if_on = if_on,
+					 .task_valid = true, .task = task, .switches = switches, .rip = 1 };
+		struct hang_verdict vd;
+		if (hang_step(&m->s, &x, &vd)) {
+			m->last = vd;
+			if (vd.recovered)
+				m->recoveries++;
+			else {
+				m->reports++;
+				if (!m->first_report_at)
+					m->first_report_at = m->now;
+			}
+		}
+	}
+}
+
+static void test_idle_never_hangs(void **st)
+{
+	(void)st;
+	struct sim m;
+	sim_init(&m);
+	run(&m, 60 * HZ, true, true, true, 0x1000, 0);          /* HLT for a minute */
+	assert_int_equal(m.reports, 0);
+}
+
+static void test_hard_lockup(void **st)
+{
+	(void)st;
+	struct sim m;
+	sim_init(&m);
+	run(&m, 2 * HZ, true, true, true, 0xa, 0);              /* idle */
+	uint64_t start = m.now;
+	run(&m, 8 * HZ, false, true, false, 0xb, 1);            /* task b switched in, IRQs off */
+	assert_int_equal(m.reports, 1);
+	assert_int_equal(m.last.kind, HANG_HARD);
+	assert_true(m.first_report_at - start >= T);
+	assert_true(m.first_report_at - start <= T + 2 * STEP);
+	run(&m, 1 * HZ, true, true, true, 0xa, 2);              /* back to idle: recovered */
+	assert_int_equal(m.recoveries, 1);
+	assert_int_equal(m.last.kind, HANG_HARD);
+	assert_true(m.last.recovered);
+}
+
+static void test_soft_lockup(void **st)
+{
+	(void)st;
+	struct sim m;
+	sim_init(&m);
+	run(&m, 1 * HZ, false, false, true, 0xb, 0);            /* user mode */
+	uint64_t start = m.now;
+	run(&m, 7 * HZ, false, true, true, 0xb, 0);             /* same task stuck in kernel, IF=1 */
+	assert_int_equal(m.reports, 1);
+	assert_int_equal(m.last.kind, HANG_SOFT);
+	assert_true(m.first_report_at - start <= T + 2 * STEP);
+	run(&m, 1 * HZ, false, true, true, 0xc, 0);             /* another task: switch */
+	assert_int_equal(m.recoveries, 1);
+}
+
+/* kernel streak starts with IF=1 for a moment, then IF=0: reported as hard, not soft */
+static void test_irqoff_after_kernel_entry_is_hard(void **st)
+{
+	(void)st;
+	struct sim m;
+	sim_init(&m);
+	run(&m, 1 * HZ, false, false, true, 0xb, 0);
+	run(&m, 300, false, true, true, 0xb, 0);                /* syscall entry, IF=1 */
+	run(&m, 8 * HZ, false, true, false, 0xb, 0);            /* cli; spin */
+	assert_int_equal(m.reports, 1);
+	assert_int_equal(m.last.kind, HANG_HARD);
+}
+
+static void test_no_switch_user(void **st)
+{
+	(void)st;
+	struct sim m;
+	sim_init(&m);
+	run(&m, 7 * HZ, false, false, true, 0xb, 0);            /* user mode, never a switch */
+	assert_int_equal(m.reports, 1);
+	assert_int_equal(m.last.kind, HANG_NO_SWITCH);
+}
+
+/* a busy system: user and kernel time interleaved, switches counted by the probe */
+static void test_busy_no_false_positive(void **st)
+{
+	(void)st;
+	struct sim m;
+	sim_init(&m);
+	uint64_t sw = 0;
+	for (int i = 0; i < 600; i++) {                          /* 60 s */
+		run(&m, STEP, false, i & 1, (i % 3) != 0, 0xb + (i % 7 == 0), sw);
+		if (i % 20 == 0)
+			sw++;                                     /* a switch every 2 s */
+	}
+	assert_int_equal(m.reports, 0);
+}
+
+/* switches seen by the probe count as progress even when the sampled task is the same */
+static void test_switch_count_is_progress(void **st)
+{
+	(void)st;
+	struct sim m;
+	sim_init(&m);
+	for (int i = 0; i < 100; i++)
+		run(&m, 1 * HZ, false, false, true, 0xb, (uint64_t)i);
+	assert_int_equal(m.reports, 0);
+	run(&m, 6 * HZ, false, false, true, 0xb, 99);           /* now it stops */
+	assert_int_equal(m.reports, 1);
+}
+
+static void test_one_report_per_episode(void **st)
+{
+	(void)st;
+	struct sim m;
+	sim_init(&m);
+	run(&m, 60 * HZ, false, true, true, 0xb, 0);
+	assert_int_equal(m.reports, 1);
+	assert_int_equal(m.recoveries, 0);
+	assert_true(m.last.duration >= T);
+	assert_string_equal(hang_kind_name(HANG_SOFT), "soft");
+	assert_string_equal(hang_kind_name(HANG_HARD), "hard");
+	assert_string_equal(hang_kind_name(HANG_NO_SWITCH), "no_switch");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_idle_never_hangs),
+		cmocka_unit_test(test_hard_lockup),
+		cmocka_unit_test(test_soft_lockup),
+		cmocka_unit_test(test_irqoff_after_kernel_entry_is_hard),
+		cmocka_unit_test(test_no_switch_user),
+		cmocka_unit_test(test_busy_no_false_positive),
+		cmocka_unit_test(test_switch_count_is_progress),
+		cmocka_unit_test(test_one_report_per_episode),
+	};
+	return cmocka_run_group_tests_name("hang", tests, NULL, NULL);
+}

@@ -1,0 +1,184 @@
+/*
+ * tick — periodic ring -1 callbacks on the VMX-preemption timer (vmm/tick.h).
+ */
+#include <string.h>
+#include "vmm/tick.h"
+#include "vmm/vcpu.h"
+#include "vmm/console.h"
+#include "arch/x86/cpu.h"
+
+struct tick_client {
+	const char *name;
+	tick_fn fn;
+	void *ctx;
+	uint64_t period;        /* TSC ticks */
+	uint64_t next[HV_MAX_CPUS];
+	uint64_t runs, ticks;
+};
+
+static struct tick_client clients[TICK_MAX_CLIENTS];
+static uint32_t nr_clients;
+static uint64_t tsc_hz;
+static unsigned timer_shift;    /* IA32_VMX_MISC[4:0] */
+static bool have_timer;
+static uint64_t timer_exits;
+static struct vm *tvm;
+
+#define PIT_HZ 1193182ULL
+
+/* TSC frequency: CPUID 0x15 (crystal ratio), 0x16 (base MHz), else PIT ch 2. */
+static uint64_t calibrate_tsc(const char **how)
+{
+	struct x86_cpuid r;
+	cpuid_count(0, 0, &r);
+	uint32_t max = r.eax;
+	if (max >= 0x15) {
+		cpuid_count(0x15, 0, &r);
+		if (r.eax && r.ebx && r.ecx) {
+			*how = "CPUID 0x15";
+			return (uint64_t)r.ecx * r.ebx / r.eax;
+		}
+	}
+	if (max >= 0x16) {
+		cpuid_count(0x16, 0, &r);
+		if (r.eax & 0xffff) {
+			*how = "CPUID 0x16";
+			return (uint64_t)(r.eax & 0xffff) * 1000000ULL;
+		}
+	}
+	/* PIT channel 2, one-shot 50 ms, gate via port 0x61 (as Linux's pit_calibrate_tsc). */
+	uint16_t latch = (uint16_t)(PIT_HZ / 20);
+	uint8_t p61 = inb(0x61);
+	outb(0x61, (p61 & ~0x02) | 0x01);
+	outb(0x43, 0xb0);               /* ch 2, lobyte/hibyte, mode 0 */
+	outb(0x42, latch & 0xff);
+	outb(0x42, latch >> 8);
+	uint64_t t0 = rdtsc(), t1 = t0;
+	for (uint64_t i = 0; i < 200000000ULL; i++) {   /* bounded: no PIT -> fallback */
+		if (inb(0x61) & 0x20) {
+			t1 = rdtsc();
+			break;
+		}
+	}
+	outb(0x61, p61);
+	if (t1 > t0) {
+		*how = "PIT channel 2 (50 ms)";
+		return (t1 - t0) * 20;
+	}
+	*how = "fallback (no PIT answer): 1 GHz assumed";
+	return 1000000000ULL;
+}
+
+int tick_init(struct vm *vm)
+{
+	const char *how = "?";
+	tvm = vm;
+	tsc_hz = calibrate_tsc(&how);
+	timer_shift = (unsigned)(vm->caps.misc & 0x1f);
+	have_timer = (vm->caps.pin & PIN_PREEMPT_TIMER) != 0;
+	pr_info("tick: TSC %lu kHz (%s); VMX-preemption timer %s (TSC >> %u)\n",
+		(unsigned long)(tsc_hz / 1000), how, have_timer ? "on" : "UNAVAILABLE", timer_shift);
+	if (!have_timer) {
+		pr_warn("tick: no VMX-preemption timer: periodic work only runs on other exits\n");
+		return -1;
+	}
+	return 0;
+}
+
+uint64_t tick_tsc_hz(void) { return tsc_hz ? tsc_hz : 1000000000ULL; }
+
+uint64_t tick_tsc_to_ms(uint64_t tsc)
+{
+	uint64_t hz = tick_tsc_hz();
+	return tsc / hz * 1000 + (tsc % hz) * 1000 / hz;
+}
+
+int tick_register(const char *name, uint32_t period_ms, tick_fn fn, void *ctx)
+{
+	if (!fn || period_ms == 0 || period_ms > 60000 || nr_clients >= TICK_MAX_CLIENTS) {
+		pr_err("tick: cannot register %s (period %u ms, %u clients)\n", name ? name : "?",
+		       period_ms, nr_clients);
+		return -1;
+	}
+	struct tick_client *c = &clients[nr_clients];
+	memset(c, 0, sizeof(*c));
+	c->name = name;
+	c->fn = fn;
+	c->ctx = ctx;
+	c->period = tick_tsc_hz() / 1000 * period_ms;
+	if (!c->period)
+		c->period = 1;
+	uint64_t now = rdtsc();
+	for (unsigned i = 0; i < HV_MAX_CPUS; i++)
+		c->next[i] = now + c->period;
+	nr_clients++;
+	pr_info("tick: %s every %u ms (%lu TSC ticks)\n", name, period_ms, (unsigned long)c->period);
+	return 0;
+}
+
+static void arm(struct vcpu *v, uint64_t now)
+{
+	if (!have_timer)
+		return;
+	uint64_t next = now + tick_tsc_hz();       /* nothing registered: 1 s */
+	for (uint32_t i = 0; i < nr_clients; i++)
+		if (clients[i].next[v->id] < next)
+			next = clients[i].next[v->id];
+	uint64_t delta = next > now ? (next - now) >> timer_shift : 0;
+	if (delta == 0)
+		delta = 1;
+	if (delta > 0xffffffffULL)
+		delta = 0xffffffffULL;
+	vmwrite(VMCS_PREEMPTION_TIMER, delta);
+}
+
+void tick_vcpu_start(struct vcpu *v)
+{
+	arm(v, rdtsc());
+}
+
+int tick_preempt_exit(struct vcpu *v)
+{
+	(void)v;
+	timer_exits++;
+	return HV_RESUME;
+}
+
+void tick_after_exit(struct vcpu *v)
+{
+	uint64_t now = rdtsc();
+	unsigned id = v->id < HV_MAX_CPUS ? v->id : 0;
+	for (uint32_t i = 0; i < nr_clients; i++) {
+		struct tick_client *c = &clients[i];
+		if (now < c->next[id])
+			continue;
+		c->next[id] += c->period;
+		if (c->next[id] <= now)                  /* missed several periods: no catch-up burst */
+			c->next[id] = now + c->period;
+		uint64_t t0 = rdtsc();
+		c->fn(v, now, c->ctx);
+		c->runs++;
+		c->ticks += rdtsc() - t0;
+	}
+	arm(v, rdtsc());
+}
+
+void tick_get_stats(struct tick_stats *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->timer_exits = timer_exits;
+	for (uint32_t i = 0; i < nr_clients; i++) {
+		s->runs += clients[i].runs;
+		s->ticks += clients[i].ticks;
+	}
+}
+
+void tick_print_stats(void)
+{
+	hv_printf("hvmon: tick: %lu preemption-timer exits, TSC %lu kHz\n", (unsigned long)timer_exits,
+		  (unsigned long)(tsc_hz / 1000));
+	for (uint32_t i = 0; i < nr_clients; i++)
+		hv_printf("hvmon: tick: %s: %lu runs, %lu TSC ticks/run\n", clients[i].name,
+			  (unsigned long)clients[i].runs,
+			  (unsigned long)(clients[i].runs ? clients[i].ticks / clients[i].runs : 0));
+}
