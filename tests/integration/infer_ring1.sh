@@ -25,7 +25,8 @@ kernel=$(hv_fixture_kernel "$flavour") || exit 1
 
 # file-mode reference, same strategies as ring -1 (infer=$strategy)
 ref=$(mktemp /tmp/infer_ring1_ref.XXXXXX.json)
-trap 'rm -f "$ref" /tmp/infer_ring1_run.$$.json' EXIT
+poller=""
+trap 'rm -f "$ref" /tmp/infer_ring1_run.$$.json; [ -z "$poller" ] || kill "$poller" 2>/dev/null || true' EXIT
 timeout 600 "$HVINFER" --json --strategy "$strategy" "$kernel" > "$ref" || {
   rc=$?; [ "$rc" = 1 ] || hv_fail "hvinfer --json failed on $kernel (exit $rc)"; }
 # link address of _text: 0xffffffff80000000 + setup header pref_address (offset 0x258)
