@@ -109,3 +109,33 @@ int acpi_find_pm1_cnt(uint64_t rsdp_pa, uint16_t *pm1a, uint16_t *pm1b)
 	}
 	return -1;
 }
+
+/* Any table by signature (first match), checksummed; NULL if absent.
+ * vmm/net_hide_vmx.c uses it for MCFG. */
+const void *acpi_find_table(uint64_t rsdp_pa, const char *sig)
+{
+	if (!rsdp_pa)
+		return NULL;
+	const struct acpi_rsdp *rsdp = (const void *)rsdp_pa;
+	if (memcmp(rsdp->sig, "RSD PTR ", 8) || !sum_ok(rsdp, 20))
+		return NULL;
+	const struct acpi_hdr *root = NULL;
+	unsigned int esize = 4;
+	if (rsdp->revision >= 2 && rsdp->length >= sizeof(*rsdp) && rsdp->length < 4096 &&
+	    sum_ok(rsdp, rsdp->length) && (root = table_at(rsdp->xsdt, "XSDT")))
+		esize = 8;
+	else
+		root = table_at(rsdp->rsdt, "RSDT");
+	if (!root)
+		return NULL;
+	const uint8_t *ent = (const uint8_t *)root + sizeof(*root);
+	uint32_t n = (root->length - sizeof(*root)) / esize;
+	for (uint32_t i = 0; i < n && i < 1024; i++) {
+		uint64_t pa = 0;
+		memcpy(&pa, ent + i * esize, esize);
+		const struct acpi_hdr *t = table_at(pa, sig);
+		if (t)
+			return t;
+	}
+	return NULL;
+}

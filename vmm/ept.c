@@ -10,6 +10,7 @@
 #include "vmm/vcpu.h"
 #include "vmm/console.h"
 #include "vmm/heap.h"
+#include "vmm/net_hide.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/layout.h"
 
@@ -126,7 +127,8 @@ int ept_violation_exit(struct vcpu *v)
 	uint64_t q = v->exit_qual;
 	uint64_t gpa = vmread(VMCS_GUEST_PHYS_ADDR);
 	uint64_t page = gpa & ~0xfffULL;
-	bool hvmon = vm_is_hvmon_memory(vm, page, 4096);
+	/* hvmon memory, or hvmon's hidden NIC (BARs, ECAM page: vmm/net_hide.h) */
+	bool hvmon = vm_is_hvmon_memory(vm, page, 4096) || net_hide_gpa(page);
 	char acc[4] = { q & 1 ? 'r' : '-', q & 2 ? 'w' : '-', q & 4 ? 'x' : '-', 0 };
 
 	vm->nr_ept_violations++;

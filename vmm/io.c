@@ -9,6 +9,7 @@
 #include "vmm/vcpu.h"
 #include "vmm/console.h"
 #include "vmm/heap.h"
+#include "vmm/net_hide.h"
 #include "drivers/uart.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/layout.h"
@@ -121,6 +122,13 @@ int io_exit(struct vcpu *v)
 			v->regs->rsi += (uint64_t)(step * (int64_t)count);
 		if (rep)
 			v->regs->rcx = 0;
+		vcpu_skip_instruction(v);
+		return HV_RESUME;
+	}
+
+	if (net_hide_io(port, size, in, &val)) {  /* PCI config ports, hidden NIC (vmm/net_hide.h) */
+		if (in)
+			set_rax(v, size, val);
 		vcpu_skip_instruction(v);
 		return HV_RESUME;
 	}

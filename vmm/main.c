@@ -14,6 +14,7 @@
 #include "monitors/hang.h"
 #include "monitors/ret2usr.h"
 #include "vmm/tick.h"
+#include "vmm/netdev.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/layout.h"
 #include "arch/x86/paging.h"
@@ -99,6 +100,7 @@ void __attribute__((noreturn)) hv_main(struct boot_info *bi)
 		tracer_setup(vm);               /* monitors=: proctrace (docs/TRACER.md) */
 	tick_init(vm);                          /* periodic tick (VMX-preemption timer) */
 	hang_setup(vm);                         /* monitors=: hang, ret2usr (docs/MONITORS.md) */
+	netdev_init(vm);                        /* collector=: management NIC, hidden (docs/NETWORK.md) */
 	ret2usr_setup(vm);
 
 	struct vcpu *v = pages_alloc((sizeof(struct vcpu) + 4095) / 4096);

@@ -301,18 +301,24 @@ static const char *v_ip(struct hv_options *o, const char *v, size_t n)
 static const char *v_key(struct hv_options *o, const char *v, size_t n)
 {
 	size_t i;
-	if (n % 2)
-		return "odd number of hex digits";
-	if (n < 32)
-		return "key shorter than 16 bytes (32 hex digits)";
-	if (n > 2 * HV_OPT_KEY_MAX)
-		return "key longer than 64 bytes (128 hex digits)";
+	/* the wire protocol (docs/PROTOCOL.md) keys with exactly 32 bytes */
+	if (n != 2 * HV_OPT_KEY_LEN)
+		return "key must be exactly 32 bytes (64 hex digits)";
 	for (i = 0; i < n; i++)
 		if (hexval(v[i]) < 0)
 			return "not a hex digit";
 	for (i = 0; i < n / 2; i++)
 		o->key[i] = (uint8_t)(hexval(v[2 * i]) << 4 | hexval(v[2 * i + 1]));
 	o->key_len = (uint32_t)(n / 2);
+	return 0;
+}
+
+static const char *v_net_burst(struct hv_options *o, const char *v, size_t n)
+{
+	uint64_t k;
+	if (!parse_dec(v, n, 1000000, &k))
+		return "expected an event count 0..1000000";
+	o->net_burst = (uint32_t)k;
 	return 0;
 }
 
@@ -377,7 +383,7 @@ static const struct {
 	{ "console", v_console }, { "log", v_log }, { "on_guest_crash", v_crash },
 	{ "monitors", v_monitors }, { "hang_timeout", v_hang }, { "ret2usr_action", v_r2u },
 	{ "keylogger_allow", v_allow }, { "keylogger_k", v_k }, { "collector", v_collector },
-	{ "ip", v_ip }, { "key", v_key }, { "net", v_net }, { "no_vtx", v_novtx },
+	{ "ip", v_ip }, { "key", v_key }, { "net", v_net }, { "net_burst", v_net_burst }, { "no_vtx", v_novtx },
 	{ "infer", v_infer },
 };
 

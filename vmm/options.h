@@ -25,7 +25,8 @@
 #define HV_OPT_MAX_ERRORS    16
 #define HV_OPT_ALLOW_MAX     16     /* keylogger_allow entries */
 #define HV_OPT_COMM_MAX      16     /* TASK_COMM_LEN, incl. NUL */
-#define HV_OPT_KEY_MAX       64     /* PSK bytes (128 hex digits) */
+#define HV_OPT_KEY_MAX       64     /* PSK buffer bytes (kept for layout) */
+#define HV_OPT_KEY_LEN       32     /* key= must be exactly this many bytes (64 hex digits) */
 
 enum hv_log_level { HV_LOG_ERROR = 0, HV_LOG_WARN = 1, HV_LOG_INFO = 2, HV_LOG_DEBUG = 3 };
 enum hv_crash_action { HV_CRASH_HALT = 0, HV_CRASH_RESET = 1 };
@@ -68,6 +69,7 @@ struct hv_options {
 	uint8_t  net_bus, net_dev, net_fn;   /* when !net_first */
 	uint8_t  no_vtx;              /* enum hv_no_vtx; default refuse */
 	uint8_t  infer;               /* HV_INFER_* mask, 0 = off; default HV_INFER_ALL */
+	uint32_t net_burst;           /* debug: synthetic events sent once the network is up (0 = none) */
 };
 
 struct hv_opt_error {

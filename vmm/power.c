@@ -7,6 +7,7 @@
 #include "monitors/hang.h"
 #include "monitors/ret2usr.h"
 #include "vmm/tick.h"
+#include "vmm/netdev.h"
 #include "arch/x86/cpu.h"
 
 void vm_print_exit_stats(struct vm *vm)
@@ -34,6 +35,7 @@ void vm_print_exit_stats(struct vm *vm)
 	probe_print_stats();
 	tracer_print_stats();
 	tick_print_stats();
+	netdev_print_stats();
 	hang_print_stats();
 	ret2usr_print_stats();
 	struct heap_stats h;

@@ -148,6 +148,7 @@ void __attribute__((noreturn)) machine_reset(void);
 void vm_print_exit_stats(struct vm *vm);
 /* vmm/acpi.c */
 int acpi_find_pm1_cnt(uint64_t rsdp, uint16_t *pm1a, uint16_t *pm1b);
+const void *acpi_find_table(uint64_t rsdp, const char *sig);   /* checksummed table or NULL */
 /* vmm/guest_boot.c */
 int guest_boot_prepare(struct vm *vm, struct vcpu *bsp);
 /* vmm/vmexit.c */

@@ -13,6 +13,7 @@ static struct hv_wire_tx tx;
 static struct pci_dev devs[PCI_MAX_DEVS];
 static struct hvnet_platform plat;
 static bool active, sink_attached;
+static int nic_index;
 static uint32_t hb_interval, hb_last;
 
 static void e1000_delay(unsigned us)
@@ -120,6 +121,7 @@ int hvnet_setup(const struct hvnet_platform *p, const struct hvnet_options *o, c
 		*err = "net: e1000 BAR0 is not an assigned memory BAR";
 		return -1;
 	}
+	nic_index = i;
 	if (pci_hide(&devs[i])) {
 		*err = "net: too many hidden PCI functions";
 		return -1;
@@ -192,4 +194,9 @@ void hvnet_tick(void)
 bool hvnet_active(void)
 {
 	return active;
+}
+
+const struct pci_dev *hvnet_pci_dev(void)
+{
+	return active ? &devs[nic_index] : NULL;
 }

@@ -54,5 +54,8 @@ int  hvnet_setup_from_options(const struct hvnet_platform *p, const struct hv_op
  * up, send a heartbeat every heartbeat_ms. Call before hv_event_drain(). */
 void hvnet_tick(void);
 bool hvnet_active(void);
+/* The PCI function hvnet_setup took (hidden from the guest), NULL before. */
+struct pci_dev;
+const struct pci_dev *hvnet_pci_dev(void);
 
 #endif

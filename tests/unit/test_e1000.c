@@ -481,9 +481,14 @@ static void test_options_from_hv(void **state)
 	hv_options_defaults(&o);
 	assert_int_equal(hvnet_options_from_hv(&n, &o, &err), -1);
 	assert_non_null(strstr(err, "collector"));
+	/* vmm/options.c itself refuses a key that is not 32 bytes (the key stays unset) */
 	const char *cmd3 = "collector=1.2.3.4:9 key=00112233445566778899aabbccddeeff";
 	hv_options_defaults(&o);
-	assert_int_equal(hv_options_parse(cmd3, strlen(cmd3), &o, NULL), 0);
+	assert_int_equal(hv_options_parse(cmd3, strlen(cmd3), &o, NULL), 1);
+	assert_int_equal(o.key_len, 0);
+	assert_int_equal(hvnet_options_from_hv(&n, &o, &err), -1);
+	assert_non_null(strstr(err, "key="));
+	o.key_len = 16;                 /* a caller that bypassed the parser */
 	assert_int_equal(hvnet_options_from_hv(&n, &o, &err), -1);
 	assert_non_null(strstr(err, "32 bytes"));
 	/* the string form used by the self-test kernel */

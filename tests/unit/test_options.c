@@ -196,6 +196,39 @@ static void test_errors(void **st)
 	assert_int_equal(o.console_port, 0x2f8);
 }
 
+/* key= must be exactly 32 bytes: the wire protocol's key size (issue 6) */
+static void test_key_exactly_32(void **st)
+{
+	(void)st;
+	static const char k32[] = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff";
+	char w[200];
+	snprintf(w, sizeof(w), "key=%s", k32);
+	assert_int_equal(parse(w), 0);
+	assert_int_equal(o.key_len, 32);
+	assert_int_equal(o.key[31], 0xff);
+	/* 16 bytes (the old minimum), 33 bytes, 64 bytes: each a clear error, key unset */
+	snprintf(w, sizeof(w), "key=%.32s", k32);
+	assert_int_equal(parse(w), 1);
+	assert_string_equal(errs.e[0].why, "key must be exactly 32 bytes (64 hex digits)");
+	assert_int_equal(o.key_len, 0);
+	snprintf(w, sizeof(w), "key=%s00", k32);
+	assert_int_equal(parse(w), 1);
+	assert_string_equal(errs.e[0].why, "key must be exactly 32 bytes (64 hex digits)");
+	assert_int_equal(o.key_len, 0);
+	snprintf(w, sizeof(w), "key=%s%s", k32, k32);
+	assert_int_equal(parse(w), 1);
+	assert_int_equal(o.key_len, 0);
+	snprintf(w, sizeof(w), "key=%.63sg", k32);
+	assert_int_equal(parse(w), 1);
+	assert_string_equal(errs.e[0].why, "not a hex digit");
+	/* net_burst (debug) */
+	assert_int_equal(parse("net_burst=10000"), 0);
+	assert_int_equal(o.net_burst, 10000);
+	assert_int_equal(parse("net_burst=1000001"), 1);
+	assert_int_equal(o.net_burst, 0);
+	assert_int_equal(parse("net_burst=x"), 1);
+}
+
 static void test_infer_key(void **st)
 {
 	(void)st;
@@ -263,6 +296,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_error_overflow_and_long),
 		cmocka_unit_test(test_infer_key),
+		cmocka_unit_test(test_key_exactly_32),
 	};
 	return cmocka_run_group_tests_name("options", tests, NULL, NULL);
 }

@@ -1,0 +1,35 @@
+# Scenario "net" (issue 6): hvmon's management NIC must be invisible to the guest while the
+# guest's own NIC works. tests/integration/net_vmx.sh boots the generic kernel (it has an e1000
+# driver: /modules/e1000.ko) with two 82540EM cards: hvmon takes the first, the guest must see
+# only the other one. Also runs a small process workload (tracer events).
+n=0; e1000=0
+for d in /sys/bus/pci/devices/*; do
+  [ -e "$d/vendor" ] || continue
+  v=$(cat "$d/vendor"); dv=$(cat "$d/device")
+  echo "HVMON-GUEST: pci ${d##*/} $v:$dv class $(cat "$d/class")"
+  n=$((n + 1))
+  [ "$v:$dv" = 0x8086:0x100e ] && e1000=$((e1000 + 1))
+done
+echo "HVMON-GUEST: pci-functions $n"
+echo "HVMON-GUEST: pci-e1000-count $e1000"
+if command -v lspci >/dev/null 2>&1; then
+  lspci 2>&1 | sed 's/^/HVMON-GUEST: lspci /'
+fi
+for i in /sys/class/net/*; do
+  drv=$(readlink "$i/device/driver" 2>/dev/null)
+  echo "HVMON-GUEST: netif ${i##*/} driver ${drv##*/} mac $(cat "$i/address")"
+done
+# the guest's own NIC works: link up + a DHCP lease from its slirp
+if [ -e /sys/class/net/eth0 ]; then
+  ip link set eth0 up 2>/dev/null || ifconfig eth0 up
+  if udhcpc -i eth0 -n -q -t 5 -T 2 -s /bin/true >/tmp/udhcpc.log 2>&1; then
+    echo "HVMON-GUEST: eth0 dhcp ok $(grep -o 'lease of [0-9.]*' /tmp/udhcpc.log | head -1)"
+  else
+    echo "HVMON-GUEST: eth0 dhcp failed"
+  fi
+fi
+# process workload: each iteration is an exec + fork + exit for the tracer
+i=0
+while [ $i -lt ${NET_WORK:-60} ]; do /bin/busybox true; i=$((i + 1)); done
+echo "HVMON-GUEST: net workload done $i"
+[ "$e1000" = 1 ]

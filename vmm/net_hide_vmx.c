@@ -1,0 +1,154 @@
+/*
+ * net_hide, ring -1 part: apply the hiding decided in vmm/net_hide.c to the
+ * guest (I/O bitmap, EPT) and serve the exits (docs/NETWORK.md).
+ */
+#include <string.h>
+#include "vmm/net_hide.h"
+#include "vmm/vcpu.h"
+#include "vmm/console.h"
+#include "drivers/pci.h"
+#include "arch/x86/cpu.h"
+
+static struct net_hide_ecam ecam[NET_HIDE_ECAM_MAX];
+static int nr_ecam;
+static struct net_hide_range ranges[NET_HIDE_RANGES_MAX];
+static int nr_ranges;
+static uint64_t ecam_pages[PCI_MAX_HIDDEN];
+static int nr_ecam_pages;
+static uint32_t guest_latch;          /* the guest's 0xCF8 address latch */
+static bool active;
+static struct net_hide_stats st;
+
+static void intercept_ports(struct vm *vm, uint32_t port, uint32_t n)
+{
+	for (uint32_t p = port; p < port + n && p <= 0xffff; p++)
+		vm->io_bitmap[p / 8] |= (uint8_t)(1u << (p % 8));
+}
+
+int net_hide_apply(struct vm *vm, const struct pci_dev *d)
+{
+	int rc;
+
+	if (!d || !vm->io_bitmap)
+		return -1;
+	/* 1. configuration mechanism #1 */
+	intercept_ports(vm, PCI_CFG_ADDR_PORT, 8);
+	/* 2. the BARs */
+	nr_ranges = net_hide_bar_ranges(d, ranges, NET_HIDE_RANGES_MAX);
+	for (int i = 0; i < nr_ranges; i++) {
+		if (ranges[i].io) {
+			intercept_ports(vm, (uint32_t)ranges[i].base, (uint32_t)ranges[i].size);
+			pr_info("net: hidden NIC I/O BAR %#lx-%#lx intercepted\n", (unsigned long)ranges[i].base,
+				(unsigned long)(ranges[i].base + ranges[i].size - 1));
+			continue;
+		}
+		if ((rc = ept_unmap(&vm->ept, ranges[i].base, ranges[i].size))) {
+			pr_err("net: cannot remove BAR %#lx from EPT: %s\n", (unsigned long)ranges[i].base,
+			       ept_strerror(rc));
+			return -1;
+		}
+		pr_info("net: hidden NIC BAR %#lx-%#lx not mapped in EPT\n", (unsigned long)ranges[i].base,
+			(unsigned long)(ranges[i].base + ranges[i].size - 1));
+	}
+	/* 3. MMCONFIG */
+	const void *mcfg = acpi_find_table(vm->bi->acpi_rsdp, "MCFG");
+	if (mcfg) {
+		uint32_t len;
+		memcpy(&len, (const uint8_t *)mcfg + 4, 4);
+		nr_ecam = net_hide_mcfg_parse(mcfg, len, ecam, NET_HIDE_ECAM_MAX);
+		if (nr_ecam < 0)
+			nr_ecam = 0;
+		uint64_t pg = net_hide_ecam_page(ecam, nr_ecam, d->bus, d->dev, d->fn);
+		if (pg && nr_ecam_pages < PCI_MAX_HIDDEN) {
+			if ((rc = ept_unmap(&vm->ept, pg, 4096))) {
+				pr_err("net: cannot remove ECAM page %#lx from EPT: %s\n", (unsigned long)pg,
+				       ept_strerror(rc));
+				return -1;
+			}
+			ecam_pages[nr_ecam_pages++] = pg;
+			pr_info("net: MMCONFIG: ECAM page %#lx of %02x:%02x.%u not mapped in EPT (%d window(s))\n",
+				(unsigned long)pg, d->bus, d->dev, d->fn, nr_ecam);
+		} else {
+			pr_info("net: MMCONFIG: %d window(s), none covers bus %02x\n", nr_ecam, d->bus);
+		}
+	} else {
+		pr_info("net: no ACPI MCFG: configuration mechanism #1 only\n");
+	}
+	invept_global();
+	active = true;
+	pr_info("net: PCI %02x:%02x.%u hidden from the guest (0xCF8/0xCFC: all-ones, writes dropped)\n",
+		d->bus, d->dev, d->fn);
+	return 0;
+}
+
+static uint32_t pin(uint16_t port, unsigned size)
+{
+	return size == 1 ? inb(port) : size == 2 ? inw(port) : inl(port);
+}
+
+static void pout(uint16_t port, unsigned size, uint32_t v)
+{
+	if (size == 1)
+		outb(port, (uint8_t)v);
+	else if (size == 2)
+		outw(port, (uint16_t)v);
+	else
+		outl(port, v);
+}
+
+bool net_hide_io(uint16_t port, unsigned size, bool in, uint32_t *val)
+{
+	if (!active)
+		return false;
+	for (int i = 0; i < nr_ranges; i++) {
+		if (ranges[i].io && port >= ranges[i].base && port < ranges[i].base + ranges[i].size) {
+			st.bar_io++;
+			if (in)
+				*val = 0xffffffffu;
+			return true;
+		}
+	}
+	switch (net_hide_pio_decide(guest_latch, port, size, in)) {
+	case NH_NOT_MINE:
+		return false;
+	case NH_LATCH:
+		guest_latch = *val;
+		outl(port, *val);
+		return true;
+	case NH_ONES:
+		st.cfg_hidden_reads++;
+		*val = 0xffffffffu;
+		return true;
+	case NH_DROP:
+		st.cfg_hidden_writes++;
+		return true;
+	case NH_PASS:
+		break;
+	}
+	st.cfg_passed++;
+	if (port >= PCI_CFG_DATA_PORT && (guest_latch & 0x80000000u))
+		outl(PCI_CFG_ADDR_PORT, guest_latch);   /* hvmon may have used the latch since */
+	if (in)
+		*val = pin(port, size);
+	else
+		pout(port, size, *val);
+	return true;
+}
+
+bool net_hide_gpa(uint64_t gpa)
+{
+	if (!active)
+		return false;
+	for (int i = 0; i < nr_ranges; i++)
+		if (!ranges[i].io && gpa >= ranges[i].base && gpa - ranges[i].base < ranges[i].size)
+			return true;
+	for (int i = 0; i < nr_ecam_pages; i++)
+		if ((gpa & ~0xfffULL) == ecam_pages[i])
+			return true;
+	return nr_ecam && net_hide_ecam_hidden(ecam, nr_ecam, gpa);
+}
+
+void net_hide_get_stats(struct net_hide_stats *s)
+{
+	*s = st;
+}

@@ -1,0 +1,235 @@
+/*
+ * netdev — bring-up glue between the vmm core and the network channel
+ * (drivers/net/hvnet_setup.c). See vmm/netdev.h and docs/NETWORK.md.
+ */
+#include <string.h>
+#include "vmm/netdev.h"
+#include "vmm/net_hide.h"
+#include "vmm/vcpu.h"
+#include "vmm/console.h"
+#include "vmm/options.h"
+#include "vmm/tick.h"
+#include "drivers/pci.h"
+#include "drivers/net/hvnet_setup.h"
+#include "monitors/event.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/layout.h"
+
+#define NET_TICK_MS     10      /* poll period: NIC, lwIP timers, event drain */
+#define NET_BURST_STEP  128     /* synthetic events per tick (ring: 256 slots) */
+
+static uint64_t identity_top;
+static bool have_rdrand, have_rdseed;
+static uint64_t rnd_state;
+static uint32_t burst_total, burst_done;
+
+static struct {
+	uint64_t ticks, drained, drain_tsc, drain_calls_with_events, tick_tsc;
+	uint64_t burst_tsc0, burst_tsc1;
+} ns;
+
+static volatile void *map_mmio(uint64_t phys, uint64_t size)
+{
+	/* hvmon's page tables identity-map 0..max(4 GiB, RAM top) (arch/x86/paging.c);
+	 * the MTRRs make the PCI hole UC, which wins over the WB page attribute. */
+	if (!size || phys + size < phys || phys + size > identity_top)
+		return NULL;
+	return (volatile void *)(uintptr_t)phys;
+}
+
+static uint64_t virt_to_phys(const void *p)
+{
+	uint64_t va = (uint64_t)(uintptr_t)p;
+	return va >= HV_VBASE ? hv_virt_to_phys(p) : va;
+}
+
+static uint32_t now_ms(void)
+{
+	return (uint32_t)tick_tsc_to_ms(rdtsc());
+}
+
+static bool rdrand32(uint32_t *v)
+{
+	uint8_t ok;
+	for (int i = 0; i < 10; i++) {
+		asm volatile("rdrand %0; setc %1" : "=r"(*v), "=qm"(ok));
+		if (ok)
+			return true;
+	}
+	return false;
+}
+
+static bool rdseed32(uint32_t *v)
+{
+	uint8_t ok;
+	for (int i = 0; i < 10; i++) {
+		asm volatile("rdseed %0; setc %1" : "=r"(*v), "=qm"(ok));
+		if (ok)
+			return true;
+	}
+	return false;
+}
+
+/* RDRAND, else RDSEED, mixed with the TSC; without either a xorshift64*
+ * stream seeded from the TSC (weak: logged at bring-up). */
+static uint32_t rand32(void)
+{
+	uint32_t v;
+	uint64_t t = rdtsc();
+	if (have_rdrand && rdrand32(&v))
+		return v ^ (uint32_t)(t * 0x9e3779b97f4a7c15ULL >> 32);
+	if (have_rdseed && rdseed32(&v))
+		return v ^ (uint32_t)(t * 0x9e3779b97f4a7c15ULL >> 32);
+	rnd_state ^= t;
+	rnd_state ^= rnd_state >> 12;
+	rnd_state ^= rnd_state << 25;
+	rnd_state ^= rnd_state >> 27;
+	return (uint32_t)((rnd_state * 0x2545f4914f6cdd1dULL) >> 32);
+}
+
+static void delay_us(unsigned us)
+{
+	uint64_t end = rdtsc() + tick_tsc_hz() / 1000000 * us + 1;
+	while (rdtsc() < end)
+		cpu_relax();
+}
+
+static char *put_dec(char *p, char *end, uint64_t v)
+{
+	char t[24];
+	int n = 0;
+	do {
+		t[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v && n < 24);
+	while (n && p < end)
+		*p++ = t[--n];
+	return p;
+}
+
+static char *put_str(char *p, char *end, const char *s)
+{
+	while (*s && p < end)
+		*p++ = *s++;
+	return p;
+}
+
+/* net_burst=N: N monitor_state events, NET_BURST_STEP per tick, reason
+ * "net_burst I/N tsc T" (T: TSC at reserve, for the latency measurement). */
+static void burst_step(void)
+{
+	for (unsigned k = 0; k < NET_BURST_STEP && burst_done < burst_total; k++) {
+		struct hv_event *ev = hv_event_reserve(0, HV_EV_MONITOR_STATE, HV_EMON_CORE);
+		if (!ev)
+			return;                         /* ring full: counted; retry next tick */
+		uint64_t t = rdtsc();
+		if (!burst_done)
+			ns.burst_tsc0 = t;
+		char *p = ev->u.monitor_state.reason, *end = p + HV_REASON_LEN - 1;
+		ev->u.monitor_state.enabled = 1;
+		p = put_str(p, end, "net_burst ");
+		p = put_dec(p, end, burst_done + 1);
+		p = put_str(p, end, "/");
+		p = put_dec(p, end, burst_total);
+		p = put_str(p, end, " tsc ");
+		p = put_dec(p, end, t);
+		*p = 0;
+		hv_event_commit(0);
+		burst_done++;
+		if (burst_done == burst_total) {
+			ns.burst_tsc1 = t;
+			pr_info("net: burst of %u events produced (TSC %lu..%lu)\n", burst_total,
+				(unsigned long)ns.burst_tsc0, (unsigned long)ns.burst_tsc1);
+		}
+	}
+}
+
+static void net_tick(struct vcpu *v, uint64_t now, void *ctx)
+{
+	(void)now;
+	(void)ctx;
+	if (v->id != 0)                 /* lwIP is single-threaded: BSP only */
+		return;
+	uint64_t t0 = rdtsc();
+	hvnet_tick();
+	if (burst_done < burst_total && hvnet_ready())
+		burst_step();
+	uint64_t t1 = rdtsc();
+	unsigned n = hv_event_drain(0);
+	uint64_t t2 = rdtsc();
+	ns.ticks++;
+	ns.tick_tsc += t2 - t0;
+	if (n) {
+		ns.drained += n;
+		ns.drain_tsc += t2 - t1;
+		ns.drain_calls_with_events++;
+	}
+}
+
+int netdev_init(struct vm *vm)
+{
+	const char *err = "?";
+	struct x86_cpuid r;
+
+	if (!vm->opt.collector_set) {
+		pr_info("net: no collector= option: events on the console only\n");
+		return 0;
+	}
+	identity_top = vm->phys_top < (4ULL << 30) ? (4ULL << 30) :
+		       (vm->phys_top + (1ULL << 30) - 1) & ~((1ULL << 30) - 1);
+	cpuid_count(1, 0, &r);
+	have_rdrand = r.ecx & (1u << 30);
+	cpuid_count(0, 0, &r);
+	if (r.eax >= 7) {
+		cpuid_count(7, 0, &r);
+		have_rdseed = r.ebx & (1u << 18);
+	}
+	rnd_state = rdtsc() | 1;
+	if (!have_rdrand && !have_rdseed)
+		pr_warn("net: no RDRAND/RDSEED: boot nonce and lwIP randomness from the TSC only\n");
+
+	struct hvnet_platform p = { map_mmio, virt_to_phys, now_ms, rand32, delay_us };
+	uint64_t t0 = rdtsc();
+	if (hvnet_setup_from_options(&p, &vm->opt, &err)) {
+		pr_err("%s: events stay on the console\n", err);
+		return -1;
+	}
+	const struct pci_dev *d = hvnet_pci_dev();
+	pr_info("net: e1000 %02x:%02x.%u BAR0 %#lx up in %lu TSC ticks (%s)\n", d->bus, d->dev, d->fn,
+		(unsigned long)d->bar[0], (unsigned long)(rdtsc() - t0),
+		vm->opt.ip_dhcp ? "DHCP" : "static address");
+	if (net_hide_apply(vm, d)) {
+		pr_err("net: cannot hide the NIC from the guest: network channel off\n");
+		hv_panic("management NIC visible to the guest");   /* fail closed */
+	}
+	if (tick_register("net", NET_TICK_MS, net_tick, vm)) {
+		pr_err("net: no tick slot: the network channel cannot run\n");
+		return -1;
+	}
+	burst_total = vm->opt.net_burst;
+	return 0;
+}
+
+void netdev_print_stats(void)
+{
+	struct hvnet_stats hs;
+	struct net_hide_stats hst;
+	if (!hvnet_active())
+		return;
+	hvnet_get_stats(&hs);
+	net_hide_get_stats(&hst);
+	hv_printf("hvmon: net: address %u.%u.%u.%u; rx %lu frames (%lu bad, %lu oversize, %lu no-mem), "
+		  "tx %lu frames (%lu failed); udp %lu sent, %lu failed, %lu not ready\n",
+		  hvnet_ip() >> 24, hvnet_ip() >> 16 & 255, hvnet_ip() >> 8 & 255, hvnet_ip() & 255,
+		  (unsigned long)hs.rx_frames, (unsigned long)hs.rx_bad, (unsigned long)hs.rx_oversize,
+		  (unsigned long)hs.rx_nomem, (unsigned long)hs.tx_frames, (unsigned long)hs.tx_fail,
+		  (unsigned long)hs.udp_sent, (unsigned long)hs.udp_fail, (unsigned long)hs.udp_not_ready);
+	hv_printf("hvmon: net: %lu ticks, %lu TSC ticks/tick; %lu events drained, %lu TSC ticks/event "
+		  "(drain incl. wire seal+send); burst %u/%u\n",
+		  (unsigned long)ns.ticks, (unsigned long)(ns.ticks ? ns.tick_tsc / ns.ticks : 0),
+		  (unsigned long)ns.drained, (unsigned long)(ns.drained ? ns.drain_tsc / ns.drained : 0),
+		  burst_done, burst_total);
+	hv_printf("hvmon: net: hidden config reads %lu, writes dropped %lu, config passed %lu, "
+		  "I/O BAR %lu\n", (unsigned long)hst.cfg_hidden_reads, (unsigned long)hst.cfg_hidden_writes,
+		  (unsigned long)hst.cfg_passed, (unsigned long)hst.bar_io);
+}
