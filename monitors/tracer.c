@@ -93,6 +93,24 @@ static void on_return(struct vcpu *v, struct probe_hit *hit, struct tracer_pendi
 	hit->redirect_rip = p->ret_rip;           /* resume where the handler returned to */
 	hit->redirect_rsp = hit->rsp;
 	if (p->sc == TR_EXECVE || p->sc == TR_EXECVEAT) {
+		struct tracer_reader rd = { .ctx = v, .read = rd_read, .read_str = rd_str };
+		struct hv_ev_exec *x = &p->ev.u.exec;
+		uint64_t sp;
+		if (rax == 0) {
+			/* the new image's stack holds what the kernel really used */
+			if (guest_read(v, p->ptregs + PTREGS_SP, &sp, 8, false) ||
+			    tracer_exec_from_stack(&p->ev, &rd, sp))
+				x->flags |= HV_EXECF_READ_FAIL;
+		} else if (x->flags & HV_EXECF_READ_FAIL) {
+			/* failed: the caller's memory is still there, and the kernel's own
+			 * copy_from_user has faulted the pages in by now: read again */
+			x->flags &= (uint8_t)~(HV_EXECF_ARGV_TRUNC | HV_EXECF_PATH_TRUNC | HV_EXECF_READ_FAIL);
+			x->argc = 0;
+			x->argv_len = 0;
+			memset(x->argv, 0, sizeof(x->argv));
+			memset(x->filename, 0, sizeof(x->filename));
+			tracer_fill_exec(&p->ev, &rd, p->filename, p->argv);
+		}
 		exec_finish(v, &p->ev, task, true, rax);
 	} else if (rax > 0) {                     /* fork-like: child pid in the parent */
 		struct hv_event ev;
@@ -154,10 +172,8 @@ static void on_hit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 		p = tracer_pending_get(pend, TRACER_MAX_PENDING);
 		struct hv_event tmp, *ev = p ? &p->ev : &tmp;
 		ev_init(ev, HV_EV_EXEC, v);
-		if (sc == TR_EXECVE)
-			tracer_fill_exec(ev, &rd, di, si);
-		else
-			tracer_fill_exec(ev, &rd, si, dx);
+		uint64_t fn = sc == TR_EXECVE ? di : si, av = sc == TR_EXECVE ? si : dx;
+		tracer_fill_exec(ev, &rd, fn, av);
 		if (!p || !arm_return(v, hit, p)) {
 			lost_returns++;
 			if (p)
@@ -167,6 +183,9 @@ static void on_hit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 		}
 		p->sc = (uint8_t)sc;
 		p->task = task;
+		p->ptregs = regs;
+		p->filename = fn;
+		p->argv = av;
 		return;
 	}
 	default: {

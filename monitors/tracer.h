@@ -25,6 +25,7 @@
 #define PTREGS_SI   104
 #define PTREGS_DI   112
 #define PTREGS_DX   96
+#define PTREGS_SP   152
 #define PTREGS_SIZE 168
 
 #define CLONE_THREAD_FLAG 0x00010000ULL
@@ -46,6 +47,15 @@ struct tracer_reader {
 void tracer_fill_exec(struct hv_event *ev, const struct tracer_reader *rd, uint64_t filename,
 		      uint64_t argv);
 
+/* After a SUCCESSFUL exec: re-read filename and argv from the new user stack
+ * (@sp = pt_regs->sp at the syscall's return: argc, argv[], NULL, envp[], NULL,
+ * auxv; the filename is AT_EXECFN). The pages are present (the kernel just wrote
+ * them), unlike the caller's strings at entry, which may sit in file-backed pages
+ * a fork child has not faulted in yet. Replaces ev's filename/argv and the
+ * ARGV/PATH/READ_FAIL flags. Returns 0, or -1 (ev unchanged) when the stack is
+ * unreadable or malformed. Bounded: 4096 envp entries, 64 auxv pairs. */
+int tracer_exec_from_stack(struct hv_event *ev, const struct tracer_reader *rd, uint64_t sp);
+
 /* clone flags for each fork-like syscall from its pt_regs fields (clone: di;
  * clone3: *(u64 *)di; fork/vfork: none). Returns 0, or -1 when unreadable. */
 int tracer_clone_flags(enum tracer_sc sc, const struct tracer_reader *rd, uint64_t di,
@@ -61,6 +71,8 @@ struct tracer_pending {
 	uint64_t ret_rip;        /* the real return address */
 	uint64_t site;           /* trampoline (probed entry) */
 	uint64_t flags;          /* clone flags */
+	uint64_t ptregs;         /* the caller's struct pt_regs * (entry RDI) */
+	uint64_t filename, argv; /* exec: user pointers at entry */
 	struct hv_event ev;      /* exec: prefilled at entry */
 };
 struct tracer_pending *tracer_pending_get(struct tracer_pending *tab, unsigned n);

@@ -42,6 +42,43 @@ void tracer_fill_exec(struct hv_event *ev, const struct tracer_reader *rd, uint6
 	}
 }
 
+int tracer_exec_from_stack(struct hv_event *ev, const struct tracer_reader *rd, uint64_t sp)
+{
+	uint64_t argc, v, execfn = 0;
+	if (rd->read(rd->ctx, sp, &argc, 8) || argc > 0x100000)
+		return -1;
+	uint64_t p = sp + 8 * (argc + 2);            /* past argc, argv[], NULL */
+	unsigned i;
+	for (i = 0; i < 4096; i++, p += 8) {         /* envp[] up to its NULL */
+		if (rd->read(rd->ctx, p, &v, 8))
+			return -1;
+		if (!v)
+			break;
+	}
+	if (i == 4096)
+		return -1;
+	p += 8;
+	for (i = 0; i < 64; i++, p += 16) {          /* auxv: (type, value) to AT_NULL */
+		uint64_t kv[2];
+		if (rd->read(rd->ctx, p, kv, 16))
+			return -1;
+		if (kv[0] == 0)
+			break;
+		if (kv[0] == 31)                     /* AT_EXECFN */
+			execfn = kv[1];
+	}
+	if (!execfn)
+		return -1;
+	struct hv_ev_exec *x = &ev->u.exec;
+	x->flags &= (uint8_t)~(HV_EXECF_ARGV_TRUNC | HV_EXECF_PATH_TRUNC | HV_EXECF_READ_FAIL);
+	x->argc = 0;
+	x->argv_len = 0;
+	memset(x->argv, 0, sizeof(x->argv));
+	memset(x->filename, 0, sizeof(x->filename));
+	tracer_fill_exec(ev, rd, execfn, sp + 8);
+	return 0;
+}
+
 int tracer_clone_flags(enum tracer_sc sc, const struct tracer_reader *rd, uint64_t di,
 		       uint64_t *flags)
 {

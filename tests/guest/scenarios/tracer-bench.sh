@@ -3,4 +3,4 @@
 # loop); hvmon's exit statistics at power-off give the exits per operation.
 [ -x /modules/tracer-work ] || { echo "HVMON-GUEST: tracer-work missing"; exit 2; }
 /modules/tracer-work --bench-syscall ${BENCH_SYSCALLS:-20000}
-/modules/tracer-work --bench-forkexec ${BENCH_FORKS:-50}
+/modules/tracer-work --bench-forkexec ${BENCH_FORKS:-100}

@@ -1,0 +1,93 @@
+#!/usr/bin/env python3
+"""Compare the process tracer's events (hvmon console) with the guest workload's own
+record (tests/guest/tracer/tracer-work.c), one to one, for the workload's process tree.
+Usage: tracer_compare.py HVMON_LOG GUEST_LOG   -> exit 0 when they match, 1 otherwise."""
+import json, sys
+from collections import Counter
+
+ARGV_MAX, ARG_LEN, ARGV_BYTES, PATH_LEN = 16, 128, 768, 256   # monitors/event.h
+
+
+def lines(path):
+    with open(path, 'rb') as f:
+        for raw in f.read().replace(b'\0', b'').replace(b'\r', b'').split(b'\n'):
+            yield raw.decode('utf-8', 'replace')
+
+
+def trunc_argv(argv):
+    """what hv_exec_add_arg keeps (monitors/event.c)"""
+    out, used, cut = [], 0, False
+    for a in argv:
+        if len(out) >= ARGV_MAX or used >= ARGV_BYTES:
+            cut = True
+            break
+        room = min(ARGV_BYTES - used, ARG_LEN)
+        b = a.encode()
+        if len(b) + 1 > room:
+            b = b[:room - 1]
+            cut = True
+        out.append(b.decode())
+        used += len(b) + 1
+    return tuple(out), cut
+
+
+def key(e, from_record):
+    t = e['event']
+    if t == 'fork':
+        return ('fork', e['parent_pid'], e['child_pid'], e['kind'])
+    if t == 'exit':
+        return ('exit', e['pid'], e['tgid'], e['code'])
+    if from_record:
+        argv, cut = trunc_argv(e['argv'])
+        fn = e['filename'].encode()[:PATH_LEN - 1].decode()
+    else:
+        argv, cut = tuple(e['argv']), bool(e.get('argv_truncated'))
+        fn = e['filename']
+        if e.get('read_failed'):
+            cut = 'read_failed'
+    return ('exec', e['pid'], e['ppid'], e['uid'], fn, argv, cut, e['ok'], e['err'], e['comm'])
+
+
+def main():
+    hv, guest = sys.argv[1], sys.argv[2]
+    recs = []
+    for l in lines(guest):
+        i = l.find('HVMON-GUEST: REC ')
+        if i >= 0:
+            recs.append(json.loads(l[i + len('HVMON-GUEST: REC '):]))
+    evs = []
+    for l in lines(hv):
+        if l.startswith('{"event":"'):
+            try:
+                e = json.loads(l)
+            except ValueError:
+                print('unparsable event line: ' + l[:200])
+                return 1
+            if e.get('monitor') == 'proctrace' and e['event'] in ('exec', 'fork', 'exit'):
+                evs.append(e)
+    if not recs:
+        print('no REC lines in the guest log')
+        return 1
+    root = next((r['pid'] for r in recs if r['event'] == 'exec' and r['filename'] == '/modules/tracer-work'), None)
+    if root is None:
+        print('the record has no exec of /modules/tracer-work')
+        return 1
+    tree = {root} | {r['child_pid'] for r in recs if r['event'] == 'fork'}
+    mine = [e for e in evs if (e['event'] == 'fork' and e['child_pid'] in tree) or
+            (e['event'] != 'fork' and e['pid'] in tree)]
+    want = Counter(key(r, True) for r in recs)
+    got = Counter(key(e, False) for e in mine)
+    missing, invented = want - got, got - want
+    print('workload pid %d: %d recorded operations, %d tracer events for its tree (%d proctrace events in all)'
+          % (root, sum(want.values()), sum(got.values()), len(evs)))
+    by = Counter(k[0] for k in want.elements())
+    print('  recorded: %s' % ', '.join('%s %d' % kv for kv in sorted(by.items())))
+    for k in missing.elements():
+        print('MISSING (recorded by the guest, no tracer event): %r' % (k,))
+    for k in invented.elements():
+        print('INVENTED (tracer event, not in the record): %r' % (k,))
+    return 1 if missing or invented else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,227 @@
+/* Unit tests for the pure part of the process tracer (monitors/tracer_core.c):
+ * exec filename/argv collection over a guest reader (bounds, truncation flags,
+ * unreadable memory), clone flags per syscall, pending-return table. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <string.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <cmocka.h>
+
+#include "monitors/tracer.h"
+
+/* fake user memory: one 64 KiB window at BASE */
+#define BASE 0x7ff000000000ULL
+static uint8_t mem[65536];
+
+static int f_read(void *c, uint64_t va, void *buf, uint32_t len)
+{
+	if (va < BASE || va + len > BASE + sizeof(mem)) return -1;
+	memcpy(buf, mem + (va - BASE), len);
+	return 0;
+}
+static int f_str(void *c, uint64_t va, char *buf, uint32_t max)
+{
+	for (uint32_t i = 0; i < max; i++) {
+		if (va + i < BASE || va + i >= BASE + sizeof(mem)) { buf[0] = 0; return -1; }
+		buf[i] = (char)mem[va + i - BASE];
+		if (!buf[i]) return 0;
+	}
+	buf[max - 1] = 0;
+	return 1;
+}
+static const struct tracer_reader RD = { .read = f_read, .read_str = f_str };
+
+static uint64_t put_str(uint64_t *at, const char *s)
+{
+	uint64_t va = BASE + *at;
+	memcpy(mem + *at, s, strlen(s) + 1);
+	*at += strlen(s) + 1;
+	return va;
+}
+/* argv array at offset 0x8000 */
+static uint64_t put_argv(uint64_t *at, const char **args, int n)
+{
+	uint64_t *arr = (uint64_t *)(mem + 0x8000);
+	for (int i = 0; i < n; i++)
+		arr[i] = put_str(at, args[i]);
+	arr[n] = 0;
+	return BASE + 0x8000;
+}
+
+static void test_exec_simple(void **st)
+{
+	memset(mem, 0, sizeof(mem));
+	uint64_t at = 0x100;
+	uint64_t fn = put_str(&at, "/bin/ls");
+	const char *a[] = { "ls", "-l", "/dir with spaces" };
+	uint64_t av = put_argv(&at, a, 3);
+	struct hv_event ev;
+	memset(&ev, 0, sizeof(ev));
+	tracer_fill_exec(&ev, &RD, fn, av);
+	assert_string_equal(ev.u.exec.filename, "/bin/ls");
+	assert_int_equal(ev.u.exec.argc, 3);
+	assert_string_equal(hv_exec_arg(&ev, 0), "ls");
+	assert_string_equal(hv_exec_arg(&ev, 2), "/dir with spaces");
+	assert_int_equal(ev.u.exec.flags, 0);
+}
+
+static void test_exec_truncation(void **st)
+{
+	memset(mem, 0, sizeof(mem));
+	uint64_t at = 0x100;
+	static char longpath[400], longs[20][200];
+	memset(longpath, 'p', 399);
+	uint64_t fn = put_str(&at, longpath);
+	const char *a[20];
+	for (int i = 0; i < 20; i++) {
+		memset(longs[i], 'a' + i, 150);
+		a[i] = longs[i];
+	}
+	uint64_t av = put_argv(&at, a, 20);
+	struct hv_event ev;
+	memset(&ev, 0, sizeof(ev));
+	tracer_fill_exec(&ev, &RD, fn, av);
+	assert_true(ev.u.exec.flags & HV_EXECF_PATH_TRUNC);
+	assert_true(ev.u.exec.flags & HV_EXECF_ARGV_TRUNC);
+	assert_false(ev.u.exec.flags & HV_EXECF_READ_FAIL);
+	assert_int_equal(strlen(ev.u.exec.filename), HV_PATH_LEN - 1);
+	assert_true(ev.u.exec.argv_len <= HV_ARGV_BYTES);
+	assert_true(ev.u.exec.argc <= HV_ARGV_MAX);
+	assert_int_equal(strlen(hv_exec_arg(&ev, 0)), HV_ARG_LEN - 1);
+	assert_int_equal((unsigned char)hv_exec_arg(&ev, 1)[0], 'b');
+}
+
+static void test_exec_17_args_exactly(void **st)
+{
+	memset(mem, 0, sizeof(mem));
+	uint64_t at = 0x100;
+	uint64_t fn = put_str(&at, "/x");
+	const char *a[17];
+	for (int i = 0; i < 17; i++) a[i] = "z";
+	struct hv_event ev;
+	memset(&ev, 0, sizeof(ev));
+	tracer_fill_exec(&ev, &RD, fn, put_argv(&at, a, 16));
+	assert_int_equal(ev.u.exec.argc, 16);
+	assert_false(ev.u.exec.flags & HV_EXECF_ARGV_TRUNC);     /* 16 fit exactly */
+	memset(&ev, 0, sizeof(ev));
+	tracer_fill_exec(&ev, &RD, fn, put_argv(&at, a, 17));
+	assert_int_equal(ev.u.exec.argc, 16);
+	assert_true(ev.u.exec.flags & HV_EXECF_ARGV_TRUNC);
+}
+
+static void test_exec_unreadable(void **st)
+{
+	memset(mem, 0, sizeof(mem));
+	struct hv_event ev;
+	memset(&ev, 0, sizeof(ev));
+	tracer_fill_exec(&ev, &RD, 0x1000, 0xffff800000000000ULL);   /* both unreadable */
+	assert_true(ev.u.exec.flags & HV_EXECF_READ_FAIL);
+	assert_string_equal(ev.u.exec.filename, "");
+	assert_int_equal(ev.u.exec.argc, 0);
+	/* argv pointer readable, an element not: recorded as "", flagged */
+	uint64_t at = 0x100;
+	uint64_t fn = put_str(&at, "/y");
+	uint64_t *arr = (uint64_t *)(mem + 0x8000);
+	arr[0] = put_str(&at, "y");
+	arr[1] = 0x1234;
+	arr[2] = 0;
+	memset(&ev, 0, sizeof(ev));
+	tracer_fill_exec(&ev, &RD, fn, BASE + 0x8000);
+	assert_int_equal(ev.u.exec.argc, 2);
+	assert_true(ev.u.exec.flags & HV_EXECF_READ_FAIL);
+	assert_string_equal(hv_exec_arg(&ev, 1), "");
+	/* argv NULL (allowed by Linux): no args, no flag */
+	memset(&ev, 0, sizeof(ev));
+	tracer_fill_exec(&ev, &RD, fn, 0);
+	assert_int_equal(ev.u.exec.argc, 0);
+	assert_int_equal(ev.u.exec.flags, 0);
+}
+
+/* a new image's stack: argc, argv[], NULL, envp[], NULL, auxv (AT_EXECFN = 31) */
+static void test_exec_from_stack(void **st)
+{
+	memset(mem, 0, sizeof(mem));
+	uint64_t at = 0x100;
+	uint64_t a0 = put_str(&at, "tw child"), a1 = put_str(&at, "--child");
+	uint64_t e0 = put_str(&at, "PATH=/bin");
+	uint64_t fn = put_str(&at, "/tmp/dir with spaces/tw child");
+	uint64_t stack[] = { 2, a0, a1, 0, e0, 0, 6, 4096, 31, fn, 0, 0 };
+	memcpy(mem + 0xc000, stack, sizeof(stack));
+	struct hv_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.u.exec.flags = HV_EXECF_READ_FAIL | HV_EXECF_OK;        /* the entry read failed */
+	assert_int_equal(tracer_exec_from_stack(&ev, &RD, BASE + 0xc000), 0);
+	assert_string_equal(ev.u.exec.filename, "/tmp/dir with spaces/tw child");
+	assert_int_equal(ev.u.exec.argc, 2);
+	assert_string_equal(hv_exec_arg(&ev, 1), "--child");
+	assert_int_equal(ev.u.exec.flags, HV_EXECF_OK);               /* READ_FAIL cleared, OK kept */
+	/* no AT_EXECFN / unreadable / absurd argc: -1, event unchanged */
+	stack[8] = 7;
+	memcpy(mem + 0xc000, stack, sizeof(stack));
+	assert_int_equal(tracer_exec_from_stack(&ev, &RD, BASE + 0xc000), -1);
+	assert_int_equal(ev.u.exec.argc, 2);
+	assert_int_equal(tracer_exec_from_stack(&ev, &RD, 0x1000), -1);
+	uint64_t big = 1ULL << 40;
+	memcpy(mem + 0xc000, &big, 8);
+	assert_int_equal(tracer_exec_from_stack(&ev, &RD, BASE + 0xc000), -1);
+	/* envp without its NULL before the end of memory: -1, no runaway */
+	memset(mem, 0xff, sizeof(mem));
+	uint64_t one = 1;
+	memcpy(mem + 0xc000, &one, 8);
+	assert_int_equal(tracer_exec_from_stack(&ev, &RD, BASE + 0xc000), -1);
+}
+
+static void test_clone_flags(void **st)
+{
+	uint64_t f;
+	assert_int_equal(tracer_clone_flags(TR_CLONE, &RD, 0x3d0f00, &f), 0);
+	assert_int_equal(f, 0x3d0f00);
+	assert_true(f & CLONE_THREAD_FLAG);
+	memset(mem, 0, sizeof(mem));
+	uint64_t v = 0x10011;
+	memcpy(mem + 0x40, &v, 8);
+	assert_int_equal(tracer_clone_flags(TR_CLONE3, &RD, BASE + 0x40, &f), 0);
+	assert_int_equal(f, 0x10011);
+	assert_int_equal(tracer_clone_flags(TR_CLONE3, &RD, 0x10, &f), -1);
+	assert_int_equal(tracer_clone_flags(TR_FORK, &RD, 0, &f), 0);
+	assert_false(f & CLONE_THREAD_FLAG);
+	assert_int_equal(tracer_clone_flags(TR_VFORK, &RD, 0, &f), 0);
+	assert_false(f & CLONE_THREAD_FLAG);
+	assert_int_equal(tracer_clone_flags(TR_EXIT, &RD, 0, &f), -1);
+}
+
+static void test_pending(void **st)
+{
+	struct tracer_pending tab[3];
+	memset(tab, 0, sizeof(tab));
+	struct tracer_pending *a = tracer_pending_get(tab, 3), *b = tracer_pending_get(tab, 3);
+	assert_non_null(a);
+	assert_non_null(b);
+	a->task = 1; a->ret_rsp = 0x100; a->site = 7;
+	b->task = 2; b->ret_rsp = 0x100; b->site = 7;
+	assert_ptr_equal(tracer_pending_find(tab, 3, 2, 0x100, 7), b);
+	assert_null(tracer_pending_find(tab, 3, 1, 0x108, 7));          /* a new entry, not a return */
+	assert_null(tracer_pending_find(tab, 3, 1, 0x100, 8));
+	assert_non_null(tracer_pending_get(tab, 3));
+	assert_null(tracer_pending_get(tab, 3));                         /* full */
+	a->used = false;
+	assert_null(tracer_pending_find(tab, 3, 1, 0x100, 7));
+	assert_ptr_equal(tracer_pending_get(tab, 3), a);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_exec_simple),
+		cmocka_unit_test(test_exec_truncation),
+		cmocka_unit_test(test_exec_17_args_exactly),
+		cmocka_unit_test(test_exec_unreadable),
+		cmocka_unit_test(test_exec_from_stack),
+		cmocka_unit_test(test_clone_flags),
+		cmocka_unit_test(test_pending),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
