@@ -12,3 +12,7 @@ $(TRACER_WORK): tests/guest/tracer/tracer-work.c
 tracer-work: $(TRACER_WORK)
 .PHONY: tracer-work
 INTEGRATION_TESTS += tests/integration/tracer_bochs.sh
+
+# libFuzzer: guest-stack / argv parsing
+FUZZ_TARGETS += fuzz_tracer
+fuzz_tracer_SRCS := tests/fuzz/fuzz_tracer.c monitors/tracer_core.c monitors/event.c
