@@ -1,6 +1,7 @@
 /*
- * Multiboot2 header and 32-bit entry. GRUB loads hvmon.elf at p_paddr
- * (HV_PHYS_DEFAULT) and jumps here in 32-bit protected mode, paging off,
+ * Multiboot2 header and 32-bit entry. GRUB loads hvmon.elf (relocated to a
+ * 2 MiB aligned base below 4 GiB, or at p_paddr = HV_PHYS_DEFAULT) and
+ * jumps here in 32-bit protected mode, paging off,
  * EAX = 0x36d76289, EBX = physical address of the MBI.
  *
  * The code is position independent with respect to its physical base: it
@@ -29,6 +30,18 @@ mb2_header:
 	.short 3, 0
 	.long 12
 	.long hv_entry32 - HV_VBASE + HV_PHYS_DEFAULT
+
+	/* relocatable tag: GRUB may load the image anywhere in [16 MiB, 4 GiB), 2 MiB aligned,
+	 * preferring high addresses (away from where the guest kernel goes). The code only
+	 * needs a 2 MiB aligned base below 4 GiB; without relocation support GRUB uses
+	 * p_paddr (HV_PHYS_DEFAULT). */
+	.balign 8
+	.short 10, 0
+	.long 24
+	.long 0x01000000		/* min_addr */
+	.long 0xffffffff		/* max_addr */
+	.long 0x00200000		/* align */
+	.long 2				/* preference: highest */
 
 	/* module alignment tag: page-aligned modules */
 	.balign 8

@@ -1,15 +1,19 @@
 # Scenario "hvtest" (issue 2): load tests/guest/hvtest/hvtest.ko (copied with --no-load) with
-# probe_pa = the first page of the first hole between two "System RAM" ranges above 1 MiB in
+# probe_pa = the first page of the first hole after a "System RAM" range above 1 MiB in
 # /proc/iomem — where hvmon's memory is, as the guest's e820 left it out. The module reads
 # that page and tries the VMX instructions/MSRs; this script checks its HVTEST: lines.
-prev_end=""
+# The first address right after a "System RAM" range (above 1 MiB) that no other top-level
+# /proc/iomem entry covers is a hole in the guest's memory map: hvmon's memory.
 pa=""
-for r in $(grep ' : System RAM$' /proc/iomem | cut -d' ' -f1); do
+ram_end=""
+for line in $(grep -v '^ ' /proc/iomem | sed 's/ : /:/; s/ /_/g'); do
+  r=${line%%:*}; what=${line#*:}
   s=$((0x${r%-*})); e=$((0x${r#*-}))
-  if [ -n "$prev_end" ] && [ "$prev_end" -ge $((0x100000)) ] && [ "$s" -gt $((prev_end + 1)) ]; then
-    pa=$(printf '%#x' $((prev_end + 1))); break
+  if [ -n "$ram_end" ]; then
+    if [ "$s" -gt $((ram_end + 1)) ]; then pa=$(printf '%#x' $((ram_end + 1))); break; fi
+    ram_end=""
   fi
-  prev_end=$e
+  [ "$what" = System_RAM ] && [ "$e" -ge $((0x100000)) ] && ram_end=$e
 done
 echo "HVMON-GUEST: hvtest probe_pa=${pa:-none}"
 [ -n "$pa" ] || exit 2
