@@ -18,6 +18,8 @@
 static struct hang_state st[HV_MAX_CPUS];
 static uint64_t switches[HV_MAX_CPUS];
 static bool switch_probe;
+static bool armed;              /* judging starts once the guest kernel profile is known */
+static uint64_t timeout_tsc;
 static uint64_t samples, sample_ticks;
 
 static void on_switch(struct vcpu *v, struct probe_hit *hit, void *ctx)
@@ -36,6 +38,11 @@ static void hang_ready(struct vm *vm, void *ctx)
 	if (introspect_have(vm, INFER_P_SWITCH_TO) &&
 	    !probe_place(vm, introspect_value(vm, INFER_P_SWITCH_TO), on_switch, NULL, "hang"))
 		switch_probe = true;
+	/* start judging now: before the first LSTAR write the kernel boots with IRQs
+	 * off and has no current task, and the inference itself stopped the guest */
+	for (unsigned i = 0; i < HV_MAX_CPUS; i++)
+		hang_state_init(&st[i], timeout_tsc);
+	armed = true;
 	pr_info("hang: context-switch evidence: %s\n", switch_probe ?
 		"probe on __switch_to" : "sampling %gs:current_task (no __switch_to probe)");
 }
@@ -89,7 +96,7 @@ static void hang_tick(struct vcpu *v, uint64_t now, void *ctx)
 {
 	(void)ctx;
 	uint64_t t0 = rdtsc();
-	if (v->id >= HV_MAX_CPUS)
+	if (v->id >= HV_MAX_CPUS || !armed)
 		return;
 	struct hang_sample x = { .tsc = now };
 	uint32_t basic = v->exit_reason & 0xffff;
@@ -116,6 +123,7 @@ int hang_setup(struct vm *vm)
 	if (!(vm->opt.monitors & HV_MON_HANG))
 		return 0;
 	uint64_t T = tick_tsc_hz() * vm->opt.hang_timeout_s;
+	timeout_tsc = T;
 	for (unsigned i = 0; i < HV_MAX_CPUS; i++)
 		hang_state_init(&st[i], T);
 	if (tick_register("hang", HANG_TICK_MS, hang_tick, NULL))

@@ -23,7 +23,8 @@ set -- $ua; addr=$1 pid=$2 comm=$3
 first=$(marker_value hvmon 'ret2usr: (kernel executed|cr4_tamper)')
 grep -q "kernel executed user address $addr .* in task $pid ($comm)" <<<"$first" \
   || hv_fail "first ret2usr report is not the execuser attack ($addr $pid $comm): $first"
-grep -q "caught by ${R2U_CAUGHT:-the guest's SMEP}" <<<"$first" || hv_fail "caught by: $first"
+caught=${R2U_CAUGHT:-"the guest's SMEP"}
+grep -qF "caught by $caught" <<<"$first" || hv_fail "caught by: $first"
 assert_no_marker guest 'FAULTINJ: execuser returned' "the user page did not run in kernel mode"
 # smepoff_exec: tamper blocked, guest still sees SMEP, then ret2usr
 t=$(marker_value guest 'FAULTINJ: smepoff cr4') || hv_fail "smepoff_exec did not run"

@@ -3,11 +3,23 @@
 # command line (init's environment):
 #   fi_busy=S     seconds of guest time of busy workload first (default 60; 0 = none)
 #   fi_secs=N     length of each recoverable hang (default 7)
-#   fi_tests="irqoff preemptoff spinlock"   recoverable triggers, in order (repeatable names)
-#   fi_gap=S      idle guest seconds between triggers (default 2)
+#   fi_tests=irqoff,preemptoff,spinlock   recoverable triggers, in order (comma-separated)
+#                 (none: no trigger; with fi_gap=S an idle phase of S s for measurements)
+#   fi_repeat=R   run the list R times, each round in a random rotation (default 1)
+#   fi_gap=S      idle guest seconds between triggers (default 2; "rand": 0-3 s, varied moments)
+#   fi_bg=1       keep a fork/exec + CPU load running in the background during the triggers
 #   fi_final=deadlock|none   end with a real self-deadlock (never returns; default none)
 busy=${fi_busy:-60}; secs=${fi_secs:-7}; gap=${fi_gap:-2}
-tests=${fi_tests:-"irqoff preemptoff spinlock"}
+list=$(echo "${fi_tests:-irqoff,preemptoff,spinlock}" | tr , ' ')
+[ "$list" = none ] && list=""
+tests=""
+r=0
+while [ $r -lt "${fi_repeat:-1}" ]; do
+  r=$((r+1)); set -- $list; k=0
+  [ "${fi_repeat:-1}" -gt 1 ] && k=$((RANDOM % $#))
+  while [ $k -gt 0 ]; do x=$1; shift; set -- "$@" "$x"; k=$((k-1)); done
+  tests="$tests $*"
+done
 [ -w /proc/faultinj ] || { echo "HVMON-GUEST: no /proc/faultinj"; exit 2; }
 up() { cut -d. -f1 /proc/uptime; }
 if [ "$busy" -gt 0 ]; then
@@ -21,13 +33,22 @@ if [ "$busy" -gt 0 ]; then
   wait
   echo "HVMON-GUEST: busy end uptime=$(up)"
 fi
+if [ "${fi_bg:-0}" = 1 ]; then
+  ( while :; do /bin/true; i=0; while [ $i -lt 300 ]; do i=$((i+1)); done; done ) &
+  bgpid=$!
+fi
 for t in $tests; do
-  sleep "$gap"
+  if [ "$gap" = rand ]; then
+    r=$((RANDOM % 4)); ms=$((RANDOM % 1000)); sleep "$r.$(printf %03d $ms)"
+  else
+    sleep "$gap"
+  fi
   echo "HVMON-GUEST: trigger $t $secs"
   echo "$t $secs" > /proc/faultinj
   echo "HVMON-GUEST: trigger $t done rc=$?"
 done
-sleep "$gap"
+[ -n "${bgpid:-}" ] && kill "$bgpid"
+sleep 2
 if [ "${fi_final:-none}" = deadlock ]; then
   echo "HVMON-GUEST: trigger deadlock"
   echo deadlock > /proc/faultinj
