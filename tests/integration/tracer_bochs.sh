@@ -38,7 +38,7 @@ python3 "$HV_TOP/tests/integration/tracer_compare.py" "$RUN_DIR/hvmon.log" "$RUN
 
 # invisibility: /proc/kcore bytes vs live probes at the same addresses
 n=0
-while read -r _ _ sym addr bytes; do
+while read -r _ sym addr bytes; do
   [ -n "$bytes" ] || hv_fail "guest could not read $sym through /proc/kcore"
   case $bytes in cc*) hv_fail "guest sees an int3 at $sym ($addr: $bytes)";; esac
   hits=$(tr -d '\000\r' < "$RUN_DIR/hvmon.log" | sed -n "s/^hvmon: probe 0x$addr ([^)]*): \([0-9]*\) hits.*/\1/p")
