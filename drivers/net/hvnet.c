@@ -144,6 +144,29 @@ bool hvnet_ready(void)
 	return up && !ip4_addr_isany_val(*netif_ip4_addr(&nif)) && netif_is_link_up(&nif);
 }
 
+bool hvnet_peer_resolved(void)
+{
+	static uint32_t asked;
+	ip4_addr_t dst, hop;
+	const ip4_addr_t *ipr;
+	struct eth_addr *eth;
+
+	if (!hvnet_ready())
+		return false;
+	dst.addr = lwip_htonl(conf.collector_ip);
+	/* next hop: the collector when on-link, else the gateway */
+	if (ip4_addr_netcmp(&dst, netif_ip4_addr(&nif), netif_ip4_netmask(&nif)) ||
+	    ip4_addr_isany_val(*netif_ip4_gw(&nif)))
+		hop = dst;
+	else
+		hop = *netif_ip4_gw(&nif);
+	if (etharp_find_addr(&nif, &hop, &eth, &ipr) >= 0)
+		return true;
+	if (asked++ % 50 == 0)             /* every 50 calls (ticks) until the reply */
+		etharp_request(&nif, &hop);
+	return false;
+}
+
 uint32_t hvnet_ip(void)
 {
 	return up ? lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(&nif))) : 0;

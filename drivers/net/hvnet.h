@@ -58,6 +58,10 @@ void hvnet_poll(void);
 void hvnet_input_frame(const void *frame, size_t len);
 /* true once the interface has an address (static, or DHCP bound) */
 bool hvnet_ready(void);
+/* true once the next hop towards the collector is in the ARP cache (sends
+ * an ARP request every 50 calls until then); the wire sink attaches only
+ * then, so no datagram waits in lwIP's short per-entry ARP queue */
+bool hvnet_peer_resolved(void);
 uint32_t hvnet_ip(void);                 /* host order, 0 if none */
 /* UDP datagram to the collector; 0 ok, <0 not ready / no memory / error */
 int  hvnet_send(const void *data, size_t len);

@@ -170,7 +170,7 @@ void hvnet_tick(void)
 	hvnet_poll();
 	/* events go out once there is an address to send from; before that
 	 * they are on the console only and the first datagram is seq 1 */
-	if (!sink_attached && hvnet_ready())
+	if (!sink_attached && hvnet_ready() && hvnet_peer_resolved())
 		sink_attached = hv_event_sink_register(&tx.sink) == 0;
 	now = plat.now_ms();
 	if (sink_attached && now - hb_last >= hb_interval) {
@@ -199,4 +199,31 @@ bool hvnet_active(void)
 const struct pci_dev *hvnet_pci_dev(void)
 {
 	return active ? &devs[nic_index] : NULL;
+}
+
+bool hvnet_sink_attached(void)
+{
+	return sink_attached;
+}
+
+/* Network only (like the heartbeat): straight into the wire sender, no ring,
+ * no console. Flushed by hvnet_flush() or when a datagram fills. */
+int hvnet_send_event(const struct hv_event *ev)
+{
+	if (!sink_attached)
+		return -1;
+	return hv_wire_tx_add(&tx, ev);
+}
+
+void hvnet_flush(void)
+{
+	if (sink_attached)
+		hv_wire_tx_flush(&tx);
+}
+
+void hvnet_wire_stats(uint64_t *datagrams, uint64_t *bytes, uint64_t *events)
+{
+	*datagrams = tx.datagrams;
+	*bytes = tx.bytes;
+	*events = tx.events;
 }

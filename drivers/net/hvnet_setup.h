@@ -54,6 +54,15 @@ int  hvnet_setup_from_options(const struct hvnet_platform *p, const struct hv_op
  * up, send a heartbeat every heartbeat_ms. Call before hv_event_drain(). */
 void hvnet_tick(void);
 bool hvnet_active(void);
+/* the wire sink is attached (address up, next hop resolved) */
+bool hvnet_sink_attached(void);
+/* Network-only event (not on the console, not through a ring): 0 or -1
+ * (sink not attached / too big). hvnet_flush() seals the pending datagram. */
+struct hv_event;
+int  hvnet_send_event(const struct hv_event *ev);
+void hvnet_flush(void);
+/* wire sender counters: datagrams, bytes (UDP payload) and events sent */
+void hvnet_wire_stats(uint64_t *datagrams, uint64_t *bytes, uint64_t *events);
 /* The PCI function hvnet_setup took (hidden from the guest), NULL before. */
 struct pci_dev;
 const struct pci_dev *hvnet_pci_dev(void);

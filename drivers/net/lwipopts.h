@@ -42,6 +42,7 @@
 #define ARP_TABLE_SIZE              8
 #define ARP_QUEUEING                1
 #define MEMP_NUM_ARP_QUEUE          16
+#define ARP_QUEUE_LEN               16     /* lwIP default 3: a 4th datagram sent while resolving dropped the oldest */
 
 #define LWIP_STATS                  1      /* counters: the only thing a bad frame may change */
 #define LWIP_STATS_DISPLAY          0
