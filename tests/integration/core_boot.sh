@@ -23,7 +23,7 @@ assert_marker hvmon 'guest wrote IA32_LSTAR' "LSTAR write observed"
 assert_marker hvmon 'hvmon: guest powered off' "ACPI power-off trapped"
 assert_marker hvmon 'exit statistics, vCPU 0: [1-9][0-9]* exits' "exit statistics"
 assert_marker hvmon '^hvmon: +10 +CPUID +[1-9]' "CPUID exits counted"
-assert_no_marker hvmon 'EPT violation' "no EPT violation in a normal boot"
+assert_no_marker hvmon 'EPT violation: GPA' "no EPT violation report (access to unmapped memory) in a normal boot"
 assert_no_marker hvmon 'guest crashed|PANIC|EXCEPTION in ring -1' "no crash"
 stext=$(marker_value guest 'HVMON-GUEST: _stext' | awk '{print $3}')
 [ -n "$stext" ] || hv_fail "guest did not report _stext"

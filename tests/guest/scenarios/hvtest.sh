@@ -1,20 +1,22 @@
 # Scenario "hvtest" (issue 2): load tests/guest/hvtest/hvtest.ko (copied with --no-load) with
-# probe_pa = the first page of the first hole after a "System RAM" range above 1 MiB in
-# /proc/iomem — where hvmon's memory is, as the guest's e820 left it out. The module reads
+# probe_pa = the first page of the first hole after a usable range above 1 MiB in the guest's
+# e820 — where hvmon's memory is, as the guest's e820 left it out. The module reads
 # that page and tries the VMX instructions/MSRs; this script checks its HVTEST: lines.
-# The first address right after a "System RAM" range (above 1 MiB) that no other top-level
-# /proc/iomem entry covers is a hole in the guest's memory map: hvmon's memory.
+# The e820 map the guest was given (the kernel logs it as "BIOS-e820: [mem A-B] type", sorted):
+# the first address right after a usable range above 1 MiB that the next entry does not start
+# at is a hole in the guest's memory map: hvmon's memory.
 pa=""
 ram_end=""
-for line in $(grep -v '^ ' /proc/iomem | sed 's/ : /:/; s/ /_/g'); do
-  r=${line%%:*}; what=${line#*:}
-  s=$((0x${r%-*})); e=$((0x${r#*-}))
+for r in $(dmesg | sed -n 's/.*BIOS-e820: \[mem \(0x[0-9a-f]*-0x[0-9a-f]*\)\] \(.*\)$/\1:\2/p' | tr ' ' '_'); do
+  rng=${r%%:*}; what=${r#*:}
+  s=$((${rng%-*})); e=$((${rng#*-}))
   if [ -n "$ram_end" ]; then
     if [ "$s" -gt $((ram_end + 1)) ]; then pa=$(printf '%#x' $((ram_end + 1))); break; fi
     ram_end=""
   fi
-  [ "$what" = System_RAM ] && [ "$e" -ge $((0x100000)) ] && ram_end=$e
+  [ "$what" = usable ] && [ "$e" -ge $((0x100000)) ] && ram_end=$e
 done
+[ -n "$pa" ] || grep -v '^ ' /proc/iomem | sed 's/^/HVMON-GUEST: iomem /'
 echo "HVMON-GUEST: hvtest probe_pa=${pa:-none}"
 [ -n "$pa" ] || exit 2
 insmod /modules/hvtest.ko probe_pa="$pa" || exit 3
