@@ -118,17 +118,17 @@ hv_boot() {
 
 marker_value() {
   local f; f=$(_hv_log "$1")
-  tr -d '\000\r' < "$f" 2>/dev/null | grep -aE -m1 -- "$2"
+  tr -d '\000\r' < "$f" 2>/dev/null | grep -aE -- "$2" | sed -n 1p
 }
 
 assert_marker() {
   local f; f=$(_hv_log "$1")
-  tr -d '\000\r' < "$f" 2>/dev/null | grep -aEq -- "$2" || hv_fail "${3:-expected /$2/ in $1 log}"
+  tr -d '\000\r' < "$f" 2>/dev/null | grep -aE -- "$2" >/dev/null || hv_fail "${3:-expected /$2/ in $1 log}"
 }
 
 assert_no_marker() {
   local f; f=$(_hv_log "$1")
-  if tr -d '\000\r' < "$f" 2>/dev/null | grep -aEq -- "$2"; then
+  if tr -d '\000\r' < "$f" 2>/dev/null | grep -aE -- "$2" >/dev/null; then
     hv_fail "${3:-unexpected /$2/ in $1 log}: $(tr -d '\000\r' < "$f" | grep -aE -m1 -- "$2")"
   fi
 }
@@ -143,7 +143,7 @@ wait_marker() {
   local f=$1 re=$2 secs=$3 end
   end=$(( $(date +%s) + secs ))
   while [ "$(date +%s)" -le "$end" ]; do
-    [ -f "$f" ] && tr -d '\000\r' < "$f" | grep -aEq -- "$re" && return 0
+    [ -f "$f" ] && tr -d '\000\r' < "$f" | grep -aE -- "$re" >/dev/null && return 0
     sleep 0.5
   done
   return 1
