@@ -9,3 +9,9 @@ test_probe_DEPS := $(ZYDIS_HOST_LIB)
 test_probe_LIBS := $(ZYDIS_HOST_LIB)
 $(BUILD)/host/vmm/probe.o $(BUILD)/host/tests/unit/test_probe.o: HOST_CFLAGS += $(ZYDIS_DEFS) $(ZYDIS_INC)
 $(BUILD)/host/vmm/probe.o: $(ZYDIS_HOST_LIB)
+
+# libFuzzer: instruction classification / emulation decisions
+FUZZ_TARGETS += fuzz_probe
+fuzz_probe_SRCS := tests/fuzz/fuzz_probe.c vmm/probe.c
+fuzz_probe_CFLAGS := $(ZYDIS_DEFS) $(ZYDIS_INC)
+fuzz_probe_LIBS := $(ZYDIS_HOST_LIB)
