@@ -12,9 +12,19 @@ for d in /sys/bus/pci/devices/*; do
 done
 echo "HVMON-GUEST: pci-functions $n"
 echo "HVMON-GUEST: pci-e1000-count $e1000"
+# lspci reads /sys/bus/pci/devices (above) or /proc/bus/pci/devices; busybox has no lspci applet,
+# so list what it would read from /proc too: "BBDF vendordevice ..." (DF = dev<<3|fn, hex)
 if command -v lspci >/dev/null 2>&1; then
   lspci 2>&1 | sed 's/^/HVMON-GUEST: lspci /'
+else
+  echo "HVMON-GUEST: lspci not in this initramfs (busybox): /sys and /proc/bus/pci listed instead"
 fi
+pe=0
+while read -r bdf vd rest; do
+  echo "HVMON-GUEST: procpci $bdf $vd"
+  [ "$vd" = 8086100e ] && pe=$((pe + 1))
+done < /proc/bus/pci/devices
+echo "HVMON-GUEST: procpci-e1000-count $pe"
 for i in /sys/class/net/*; do
   drv=$(readlink "$i/device/driver" 2>/dev/null)
   echo "HVMON-GUEST: netif ${i##*/} driver ${drv##*/} mac $(cat "$i/address")"
@@ -32,4 +42,4 @@ fi
 i=0
 while [ $i -lt ${NET_WORK:-60} ]; do /bin/busybox true; i=$((i + 1)); done
 echo "HVMON-GUEST: net workload done $i"
-[ "$e1000" = 1 ]
+[ "$e1000" = 1 ] && [ "$pe" = 1 ]
