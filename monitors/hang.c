@@ -13,6 +13,7 @@
 #include "arch/x86/cpu.h"
 
 #define HANG_TICK_MS 100
+#define HANG_STATS_EVERY 100    /* samples between two "hang: stats:" console lines (10 s) */
 #define MSR_KERNEL_GS_BASE 0xc0000102
 
 static struct hang_state st[HV_MAX_CPUS];
@@ -116,6 +117,14 @@ static void hang_tick(struct vcpu *v, uint64_t now, void *ctx)
 		emit(v, &vd, x.rip, x.task, x.task_valid);
 	samples++;
 	sample_ticks += rdtsc() - t0;
+	if (samples % HANG_STATS_EVERY == 0) {      /* rates per phase for docs/BENCHMARKS.md */
+		struct tick_stats ts;
+		tick_get_stats(&ts);
+		pr_info("hang: stats: tsc=%lu exits=%lu timer_exits=%lu samples=%lu switches=%lu "
+			"sample_ticks=%lu\n", (unsigned long)now, (unsigned long)v->nr_exits,
+			(unsigned long)ts.timer_exits, (unsigned long)samples,
+			(unsigned long)switches[v->id], (unsigned long)sample_ticks);
+	}
 }
 
 int hang_setup(struct vm *vm)

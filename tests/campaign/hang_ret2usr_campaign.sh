@@ -2,7 +2,7 @@
 # Fault-injection campaign for the hang and ret2usr detectors (issue 5 §6; too long for
 # `make test`). Two Bochs boots:
 #   1. hang: COUNT injections of each recoverable kind (irqoff -> hard, preemptoff -> soft,
-#      spinlock -> soft), in random rotations, at random moments (random 0-3.999 s gaps, background
+#      spinlock -> soft), in random rotations, at random moments (random 0-3.999 s gaps; BG=1: background
 #      fork/exec + CPU load), hang_timeout=T, each spin N s.
 #   2. ret2usr: COUNT execuser + COUNT smepoff_exec attacks (guest with SMEP).
 # For every injection: detected? right kind? right task? latency (guest TSC, injection start ->
@@ -16,7 +16,7 @@ ko=$("$HV_TOP/tests/guest/build-module.sh" "$HV_TOP/tests/guest/faultinj") || hv
 HV_GUEST_FATAL='Kernel panic|HVMON-GUEST: poweroff failed'
 : "${HV_TIMEOUT:=3600}"
 hv_boot campaign-hang --scenario hang --modules "$ko" --hv-opts "console=com2 log=info hang_timeout=$T" \
-  --cmdline "console=ttyS0,115200 panic=-1 loglevel=7 fi_busy=0 fi_secs=$N fi_gap=rand fi_bg=1 fi_tests=irqoff,preemptoff,spinlock fi_repeat=$COUNT"
+  --cmdline "console=ttyS0,115200 panic=-1 loglevel=7 fi_busy=0 fi_secs=$N fi_gap=rand fi_bg=${BG:-0} fi_tests=irqoff,preemptoff,spinlock fi_repeat=$COUNT"
 hlog="$RUN_DIR/hvmon.log"; glog="$RUN_DIR/guest.log"
 python3 - "$glog" "$hlog" "$T" > "$out/hang.txt" <<'PY'
 import re, sys

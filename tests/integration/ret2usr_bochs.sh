@@ -34,7 +34,7 @@ if [ -z "${R2U_NOSMEP:-}" ]; then
   json_events hvmon cr4_tamper | grep -q '"blocked":true' || hv_fail "cr4_tamper event missing"
 else
   grep -q 'smep_after=0' <<<"$t" || hv_fail "nosmep guest: SMEP appeared in its view: $t"
-  assert_no_marker hvmon 'cr4_tamper' "nosmep: clearing a bit the guest never set is no tamper"
+  assert_no_marker hvmon 'ret2usr: cr4_tamper:' "nosmep: clearing a bit the guest never set is no tamper"
 fi
 ua2=$(marker_value guest 'FAULTINJ: smepoff_exec exec user_addr=' | sed -E 's/.*user_addr=(0x[0-9a-f]+) pid=([0-9]+).*/\1 \2/')
 set -- $ua2
