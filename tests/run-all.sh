@@ -11,7 +11,7 @@
 #      HV_STAGES (default "build unit fuzz integration").
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-cd "$top"
+cd "$top" || exit 2
 mkdir -p build/test-logs
 export HV_RESULTS="$top/build/test-results.txt"
 : > "$HV_RESULTS"

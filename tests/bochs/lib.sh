@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # tests/bochs/lib.sh — helpers for Bochs scenario scripts. Source it:
 #   . "$(dirname "$0")/../bochs/lib.sh"
 #

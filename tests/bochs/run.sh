@@ -97,6 +97,9 @@ start=$(date +%s.%N)
 (cd "$run" && exec timeout -k 5 "$timeout_s" bochs -q -f "$run/bochsrc" -rc "$run/dbg.rc" \
    </dev/null >"$run/e9.log" 2>&1) &
 pid=$!
+# `timeout` runs Bochs in its own process group, so a signal to our caller's group would not reach
+# it: if we are stopped (a scenario's own timeout, Ctrl-C), stop Bochs too.
+trap 'kill -TERM "$pid" 2>/dev/null; exit 143' TERM INT HUP
 status="" marker=""
 while kill -0 "$pid" 2>/dev/null; do
   for spec in ${fails[@]+"${fails[@]}"}; do
@@ -124,7 +127,7 @@ if [ -z "$status" ]; then
   for spec in ${fails[@]+"${fails[@]}"}; do match "$spec" && { status=fail-marker marker=$spec; break; }; done
 fi
 if [ -z "$status" ]; then
-  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then status=timeout; else status=exit; fi
+  if [ "$rc" = 124 ] || [ "$rc" = 137 ]; then status="timeout"; else status="exit"; fi
 fi
 { echo "status=$status"; echo "seconds=$secs"; echo "bochs_rc=$rc"; echo "marker=$marker"; } > "$run/result"
 [ "$quiet" = 1 ] || echo "bochs-run: $name: $status after ${secs}s (bochs rc=$rc${marker:+, marker '$marker'}) logs: $run" >&2
