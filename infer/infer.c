@@ -368,6 +368,29 @@ const struct infer_section *infer_find_section(const struct infer_reader *rd, co
 
 #define SCAN_CHUNK 4096u
 
+/* Unaligned little-endian 64-bit load (one mov on x86-64). */
+static inline uint64_t load64(const uint8_t *p)
+{
+	uint64_t v;
+	__builtin_memcpy(&v, p, 8);
+	return v;
+}
+
+#define ONES  0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+
+/*
+ * Exact mask of the bytes of w equal to the byte in b (b = byte * ONES):
+ * bit 7 of byte k set iff byte k of w matches. No borrow crosses bytes, so
+ * there are no false positives (unlike the shorter haszero trick).
+ */
+static inline uint64_t eq_mask(uint64_t w, uint64_t b)
+{
+	uint64_t x = w ^ b;
+	uint64_t t = (x & ~HIGHS) + ~HIGHS;
+	return ~(t | x | ~HIGHS);
+}
+
 size_t infer_scan(const struct infer_reader *rd, uint64_t start, uint64_t end,
 		  const void *needle, size_t nlen, size_t max_hits,
 		  infer_hit_fn cb, void *ctx)
@@ -380,6 +403,7 @@ size_t infer_scan(const struct infer_reader *rd, uint64_t start, uint64_t end,
 	if (end - start > SCAN_MAX)
 		end = start + SCAN_MAX;
 	const uint8_t *n = needle;
+	const uint64_t b0 = n[0] * ONES, b1 = (nlen > 1 ? n[1] : 0) * ONES;
 	for (uint64_t va = start; va < end && va >= start; va += SCAN_CHUNK) {
 		size_t len = SCAN_CHUNK + nlen - 1;
 		if (end - va < len)
@@ -393,7 +417,32 @@ size_t infer_scan(const struct infer_reader *rd, uint64_t start, uint64_t end,
 				continue;
 			len = l2;
 		}
-		for (size_t i = 0; i + nlen <= len && i < SCAN_CHUNK; i++) {
+		/* candidate starts: i + nlen <= len and i < SCAN_CHUNK */
+		size_t lim = len - nlen + 1;
+		if (lim > SCAN_CHUNK)
+			lim = SCAN_CHUNK;
+		size_t i = 0;
+		/* word at a time: skip 8 bytes unless one of them is n[0]
+		 * (exact per-byte mask only for the rare words that pass) */
+		for (; i + 8 <= lim; i += 8) {
+			uint64_t w = load64(buf + i), x = w ^ b0;
+			/* haszero: nonzero iff some byte of x is 0 (may over-mark) */
+			if (!((x - ONES) & ~x & HIGHS))
+				continue;
+			uint64_t m = eq_mask(w, b0);
+			if (nlen > 1)
+				m &= (eq_mask(load64(buf + i + 1), b1));
+			while (m) {
+				unsigned k = (unsigned)__builtin_ctzll(m) >> 3;
+				m &= m - 1;
+				if (infer_memcmp(buf + i + k, n, nlen) != 0)
+					continue;
+				hits++;
+				if (!cb || !cb(ctx, va + i + k) || hits >= max_hits)
+					return hits;
+			}
+		}
+		for (; i < lim; i++) {
 			if (buf[i] != n[0] || infer_memcmp(buf + i, n, nlen) != 0)
 				continue;
 			hits++;
