@@ -426,7 +426,15 @@ size_t infer_scan(const struct infer_reader *rd, uint64_t start, uint64_t end,
 		 * (exact per-byte mask only for the rare words that pass) */
 		for (; i + 8 <= lim; i += 8) {
 			uint64_t w = load64(buf + i), x = w ^ b0;
-			/* haszero: nonzero iff some byte of x is 0 (may over-mark) */
+			/* haszero: nonzero iff some byte of x is 0 (may over-mark);
+			 * two words per test while both fit */
+			if (i + 16 <= lim) {
+				uint64_t x2 = load64(buf + i + 8) ^ b0;
+				if (!((((x - ONES) & ~x) | ((x2 - ONES) & ~x2)) & HIGHS)) {
+					i += 8;
+					continue;
+				}
+			}
 			if (!((x - ONES) & ~x & HIGHS))
 				continue;
 			uint64_t m = eq_mask(w, b0);

@@ -41,12 +41,20 @@ struct cur {
 	uint8_t buf[4096];
 };
 
-static bool cur_u8(struct cur *c, uint64_t va, uint8_t *v)
+static bool cur_fill(struct cur *c, uint64_t va, uint8_t *v);
+
+/* Fast path inline (the names stream is decoded byte by byte). */
+static inline __attribute__((always_inline)) bool cur_u8(struct cur *c, uint64_t va, uint8_t *v)
 {
 	if (c->len && va >= c->base && va - c->base < c->len) {
 		*v = c->buf[va - c->base];
 		return true;
 	}
+	return cur_fill(c, va, v);
+}
+
+static bool cur_fill(struct cur *c, uint64_t va, uint8_t *v)
+{
 	uint64_t b = va & ~4095ull;
 	c->len = 0;
 	if (!c->rd->read(c->rd->ctx, b, c->buf, 4096))
@@ -347,6 +355,7 @@ static const enum infer_param sc_params[] = {
 
 struct want {
 	char name[40];
+	uint32_t len; /* strlen(name), set by lookup_all */
 	uint32_t count;
 	uint64_t value;
 	bool ambiguous;
@@ -370,25 +379,49 @@ static int lookup_all(struct ks *k, struct cur *c, struct want *w, size_t nw)
 	}
 	k->abs_percpu = negatives > 0;
 
+	/* Cheap rejection: a name is only expanded and compared when its
+	 * decoded length (type letter included) is 1 + the length of a wanted
+	 * name; lens has bit L set for each such length L (< 64). */
+	uint64_t lens = 0;
+	for (size_t j = 0; j < nw; j++) {
+		w[j].len = (uint32_t)infer_strlen(w[j].name);
+		if (w[j].name[0] && w[j].len + 1 < 64)
+			lens |= 1ull << (w[j].len + 1);
+	}
+
 	for (uint32_t i = 0; i < k->nsyms; i++) {
 		unsigned hdr, l = entry_len(c, p, &hdr);
 		if (!l || p + hdr + l > k->names_end)
 			return -1;
 		if ((i & 255) == 0 && p - k->names != marker(k, i / 256))
 			return -1;
+		/* decoded length first (every byte must still be readable) */
 		size_t n = 0;
 		for (unsigned j = 0; j < l; j++) {
 			uint8_t t;
 			if (!cur_u8(c, p + hdr + j, &t))
 				return -1;
-			for (unsigned m = 0; m < k->tok_len[t] && n < sizeof(name) - 1; m++)
-				name[n++] = k->tok[t][m];
+			n += k->tok_len[t];
 		}
-		name[n] = 0;
+		if (n > sizeof(name) - 1)
+			n = sizeof(name) - 1;
+		if (n < 64 && (lens >> n & 1)) {
+			size_t o = 0;
+			for (unsigned j = 0; j < l; j++) {
+				uint8_t t;
+				if (!cur_u8(c, p + hdr + j, &t))
+					return -1;
+				for (unsigned m = 0; m < k->tok_len[t] && o < sizeof(name) - 1; m++)
+					name[o++] = k->tok[t][m];
+			}
+			name[o] = 0;
+		} else {
+			n = 0; /* no wanted name has this length */
+		}
 		p += hdr + l;
 		/* name[0] is the type letter */
 		for (size_t j = 0; j < nw && n > 1; j++) {
-			if (!w[j].name[0] || infer_strcmp(name + 1, w[j].name))
+			if (!w[j].name[0] || w[j].len != n - 1 || infer_strcmp(name + 1, w[j].name))
 				continue;
 			uint64_t v;
 			if (!sym_value(k, i, &v))
