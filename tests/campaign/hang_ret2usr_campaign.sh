@@ -78,4 +78,4 @@ for k in n:
     print(f"  {k:12s}: {ok[k]}/{n[k]} detected with the right address and task")
 PY
 cat "$out/ret2usr.txt"
-cat "$out/hang.txt" "$out/ret2usr.txt" > "$out/summary.txt"
+for f in hang ret2usr; do [ -f "$out/$f.txt" ] && cat "$out/$f.txt"; done > "$out/summary.txt"
