@@ -312,14 +312,28 @@ struct infer_btf *infer_btf_load(const struct infer_reader *rd, const struct inf
 	infer_memset(&c, 0, sizeof(c));
 	c.rd = rd;
 	*why = NULL;
-	if (sec && sec->size >= 24)
-		infer_scan(rd, sec->va, sec->va + 24, magic, sizeof(magic), 1, btf_hit, &c);
-	if (!c.n) {
-		if (!infer_scan_range(rd, h, &s, &e)) {
-			*why = "no image range to scan for BTF";
-			return NULL;
+	/* the candidates depend only on the memory: reuse them within one
+	 * infer_run (kallsyms loads BTF for pcpu_hot, then the btf strategy) */
+	bool valid;
+	struct find_ctx *m = infer_memo(rd, h, INFER_MEMO_BTF, &valid);
+	_Static_assert(sizeof(c) <= INFER_MEMO_SIZE, "memo slot too small");
+	if (m && valid) {
+		c = *m;
+		c.rd = rd;
+	} else {
+		if (sec && sec->size >= 24)
+			infer_scan(rd, sec->va, sec->va + 24, magic, sizeof(magic), 1, btf_hit, &c);
+		if (!c.n) {
+			if (!infer_scan_range(rd, h, &s, &e)) {
+				*why = "no image range to scan for BTF";
+				return NULL;
+			}
+			infer_scan(rd, s, e, magic, sizeof(magic), BTF_CANDIDATES, btf_hit, &c);
 		}
-		infer_scan(rd, s, e, magic, sizeof(magic), BTF_CANDIDATES, btf_hit, &c);
+		if (m) {
+			*m = c;
+			infer_memo_done(INFER_MEMO_BTF);
+		}
 	}
 	if (!c.n) {
 		*why = "no BTF in image";

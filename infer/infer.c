@@ -461,6 +461,36 @@ size_t infer_scan(const struct infer_reader *rd, uint64_t start, uint64_t end,
 	return hits;
 }
 
+static struct {
+	const struct infer_reader *rd; /* non-NULL only inside infer_run */
+	const struct infer_hints *h;
+	bool valid[INFER_MEMO_N];
+	_Alignas(16) uint8_t data[INFER_MEMO_N][INFER_MEMO_SIZE];
+} memo;
+
+void *infer_memo(const struct infer_reader *rd, const struct infer_hints *h, unsigned slot,
+		 bool *valid)
+{
+	*valid = false;
+	if (!memo.rd || rd != memo.rd || h != memo.h || slot >= INFER_MEMO_N)
+		return NULL;
+	*valid = memo.valid[slot];
+	return memo.data[slot];
+}
+
+void infer_memo_done(unsigned slot)
+{
+	if (memo.rd && slot < INFER_MEMO_N)
+		memo.valid[slot] = true;
+}
+
+static void memo_reset(const struct infer_reader *rd, const struct infer_hints *h)
+{
+	infer_memset(&memo, 0, sizeof(memo));
+	memo.rd = rd;
+	memo.h = h;
+}
+
 struct banner_ctx {
 	const struct infer_reader *rd;
 	struct infer_profile *out;
@@ -510,11 +540,26 @@ bool infer_find_banner(const struct infer_reader *rd, const struct infer_hints *
 {
 	uint64_t s, e;
 	struct banner_ctx c = { rd, out, 0 };
+	bool valid;
+	char *m = infer_memo(rd, h, INFER_MEMO_BANNER, &valid);
+	_Static_assert(sizeof(out->banner) < INFER_MEMO_SIZE, "memo slot too small");
+	if (m && valid) {
+		/* m[0]: found; the banner follows (only copied when found, as below) */
+		if (m[0])
+			infer_memcpy(out->banner, m + 1, sizeof(out->banner));
+		return m[0] != 0;
+	}
 	const struct infer_section *ro = infer_find_section(rd, ".rodata");
 	if (ro && ro->size)
 		infer_scan(rd, ro->va, ro->va + ro->size, "Linux version ", 14, 64, banner_hit, &c);
 	if (c.found < 2 && infer_scan_range(rd, h, &s, &e))
 		infer_scan(rd, s, e, "Linux version ", 14, 64, banner_hit, &c);
+	if (m) {
+		m[0] = c.found > 0;
+		if (m[0])
+			infer_memcpy(m + 1, out->banner, sizeof(out->banner));
+		infer_memo_done(INFER_MEMO_BANNER);
+	}
 	return c.found > 0;
 }
 
@@ -568,6 +613,7 @@ int infer_run(const struct infer_reader *rd, const struct infer_hints *hints,
 	strat &= INFER_S_ALL;
 
 	size_t mark = arena ? arena->used : 0;
+	memo_reset(rd, hints);
 	for (size_t i = 0; i < NSTRAT; i++) {
 		if (!(strat & strategies[i].bit))
 			continue;
@@ -643,6 +689,7 @@ int infer_run(const struct infer_reader *rd, const struct infer_hints *hints,
 	}
 	if (!out->banner[0])
 		infer_find_banner(rd, hints, out);
+	memo_reset(NULL, NULL);
 	if (arena)
 		arena->used = mark;
 	return nfound;

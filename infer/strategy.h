@@ -79,6 +79,21 @@ size_t infer_scan(const struct infer_reader *rd, uint64_t start, uint64_t end,
 bool infer_find_banner(const struct infer_reader *rd, const struct infer_hints *h,
 		       struct infer_profile *out);
 
+/*
+ * Per-infer_run memo for whole-image scan results that depend only on the
+ * reader's memory and the hints (the banner, the BTF header candidates): the
+ * memory is a snapshot for one infer_run (the guest is stopped), so a second
+ * strategy can reuse what the first located. Returns a zeroed-on-run-start
+ * buffer of INFER_MEMO_SIZE bytes for slot, with *valid telling whether it was
+ * filled (infer_memo_done marks it); NULL outside infer_run or for another
+ * reader/hints (then the caller just scans).
+ */
+#define INFER_MEMO_SIZE 512
+enum { INFER_MEMO_BANNER, INFER_MEMO_BTF, INFER_MEMO_N };
+void *infer_memo(const struct infer_reader *rd, const struct infer_hints *h, unsigned slot,
+		 bool *valid);
+void infer_memo_done(unsigned slot);
+
 /* Read helpers (little-endian); false when unreadable. */
 bool infer_read_u8(const struct infer_reader *rd, uint64_t va, uint8_t *v);
 bool infer_read_u16(const struct infer_reader *rd, uint64_t va, uint16_t *v);
