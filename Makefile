@@ -105,7 +105,7 @@ test: deps
 test-unit: deps unit-tests
 	@tests/run-unit.sh $(addprefix $(BUILD)/tests/unit/,$(UNIT_TESTS))
 
-FUZZ_SECONDS ?= 20
+FUZZ_SECONDS ?= 10
 test-fuzz: deps $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 	@tests/run-fuzz.sh $(FUZZ_SECONDS) $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 

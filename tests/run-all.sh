@@ -7,7 +7,7 @@
 # Every stage runs even when an earlier one failed (a build failure fails the stages that need
 # it). The last line printed is exactly "N passed, N failed" (", N skipped" when any) and the
 # exit status is non-zero when anything failed. A missing prerequisite is a failure.
-# Env: FUZZ_SECONDS (default 20), UNIT_TIMEOUT, INTEGRATION_TIMEOUT, JOBS (default 2),
+# Env: FUZZ_SECONDS (default 10), UNIT_TIMEOUT, INTEGRATION_TIMEOUT, JOBS (default 2),
 #      HV_STAGES (default "build unit fuzz integration").
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -48,8 +48,8 @@ for s in $stages; do
         echo "fail build:newlib-link" >> "$HV_RESULTS"; echo "FAIL newlib link test:"; sed 's/^/    /' build/test-logs/newlib-check.log
       fi ;;
     unit) stage "unit tests"; run_stage unit "${MAKE[@]}" test-unit ;;
-    fuzz) stage "fuzzing (${FUZZ_SECONDS:-20}s per target)"
-          run_stage fuzz "${MAKE[@]}" test-fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-20}" ;;
+    fuzz) stage "fuzzing (${FUZZ_SECONDS:-10}s per target)"
+          run_stage fuzz "${MAKE[@]}" test-fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-10}" ;;
     integration) stage "integration scenarios"; run_stage integration "${MAKE[@]}" test-integration ;;
     *) echo "run-all: unknown stage '$s'"; echo "fail stage:$s" >> "$HV_RESULTS" ;;
   esac
