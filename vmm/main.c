@@ -99,6 +99,7 @@ void __attribute__((noreturn)) hv_main(struct boot_info *bi)
 	if (!probe_vm_init(vm))                 /* probes + event rings (docs/PROBES.md) */
 		tracer_setup(vm);               /* monitors=: proctrace (docs/TRACER.md) */
 	tick_init(vm);                          /* periodic tick (VMX-preemption timer) */
+	power_setup(vm);                        /* the guest's final halt ends the run */
 	hang_setup(vm);                         /* monitors=: hang, ret2usr (docs/MONITORS.md) */
 	netdev_init(vm);                        /* collector=: management NIC, hidden (docs/NETWORK.md) */
 	ret2usr_setup(vm);

@@ -45,9 +45,9 @@ void vm_print_exit_stats(struct vm *vm)
 		  (unsigned long)h.pages_used, (unsigned long)(h.sbrk_used / 1024));
 }
 
-void vm_power_off(struct vcpu *v, uint16_t port, uint32_t value, unsigned int size)
+static void __attribute__((noreturn)) machine_power_off(struct vcpu *v, uint16_t port, uint32_t value,
+							unsigned int size)
 {
-	hv_printf("\nhvmon: guest powered off (write %#x to port %#x)\n", value, port);
 	vm_print_exit_stats(v->vm);
 	hv_printf("hvmon: powering the machine off\n");
 	/* Perform the guest's own request on the hardware... */
@@ -62,6 +62,42 @@ void vm_power_off(struct vcpu *v, uint16_t port, uint32_t value, unsigned int si
 		outb(0x8900, (uint8_t)*s);
 	hv_printf("hvmon: power-off did not take effect; halting\n");
 	cpu_halt_forever();
+}
+
+void vm_power_off(struct vcpu *v, uint16_t port, uint32_t value, unsigned int size)
+{
+	hv_printf("\nhvmon: guest powered off (write %#x to port %#x)\n", value, port);
+	machine_power_off(v, port, value, size);
+}
+
+/*
+ * A guest that halts for good (HLT with interrupts disabled, e.g. Linux's
+ * "reboot: System halted" on a machine without ACPI, such as OVMF under Bochs)
+ * has ended: nothing but an NMI can wake it, and Linux halts again after one.
+ * Sampled from the periodic tick (the preemption timer keeps counting in the
+ * HLT activity state); after HALT_END_MS in that state the run ends as a
+ * power-off would: exit statistics, then the machine is powered off.
+ */
+#define HALT_WATCH_MS 100
+#define HALT_END_MS   2000
+
+static void halt_watch(struct vcpu *v, uint64_t now, void *ctx)
+{
+	uint32_t *halted_ms = ctx;
+	bool halted = vmread(VMCS_GUEST_ACTIVITY_STATE) == 1 &&
+		      !((vmread(VMCS_GUEST_RFLAGS) >> 9) & 1);
+	*halted_ms = halted ? *halted_ms + HALT_WATCH_MS : 0;
+	if (*halted_ms < HALT_END_MS)
+		return;
+	hv_printf("\nhvmon: guest halted with interrupts disabled for %u ms (its final halt; "
+		  "no ACPI power-off was seen): ending the run\n", *halted_ms);
+	machine_power_off(v, 0x8900, 'n', 1);
+}
+
+int power_setup(struct vm *vm)
+{
+	static uint32_t halted_ms;      /* one vCPU today; per-vCPU with SMP */
+	return tick_register("halt-watch", HALT_WATCH_MS, halt_watch, &halted_ms);
 }
 
 void machine_reset(void)
