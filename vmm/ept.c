@@ -59,6 +59,29 @@ static void mtrr_read(struct mtrr_state *m)
 	}
 }
 
+/* Guest RAM only (the guest's e820 RAM), never hvmon memory: what ring -1 may read for a monitor. */
+bool vm_is_guest_ram(const struct vm *vm, uint64_t pa, uint64_t len)
+{
+	if (len == 0 || pa + len < pa || vm_is_hvmon_memory(vm, pa, len))
+		return false;
+	for (uint32_t i = 0; i < vm->nr_e820; i++) {
+		const struct e820_entry *e = &vm->e820[i];
+		if (e->type == E820_TYPE_RAM && pa >= e->addr && pa + len <= e->addr + e->size)
+			return true;
+	}
+	return false;
+}
+
+/* gmem read_phys callback (ctx = struct vm *): guest RAM through hvmon's identity map. */
+int vm_guest_ram_read(void *ctx, uint64_t gpa, void *buf, uint32_t len)
+{
+	const struct vm *vm = ctx;
+	if (!vm_is_guest_ram(vm, gpa, len))
+		return -1;
+	memcpy(buf, hv_phys_to_ptr(gpa), len);
+	return 0;
+}
+
 bool vm_is_hvmon_memory(const struct vm *vm, uint64_t pa, uint64_t len)
 {
 	const struct boot_info *bi = vm->bi;

@@ -35,27 +35,6 @@ _Static_assert(HV_INFER_PATTERNS == INFER_S_PATTERNS && HV_INFER_KALLSYMS == INF
 
 /* ---- the guest-virtual reader ------------------------------------------- */
 
-/* Guest-physical reads through the identity map: only guest RAM, never hvmon. */
-static bool phys_ok(const struct vm *vm, uint64_t pa, uint64_t len)
-{
-	if (len == 0 || pa + len < pa || vm_is_hvmon_memory(vm, pa, len))
-		return false;
-	for (uint32_t i = 0; i < vm->nr_e820; i++) {
-		const struct e820_entry *e = &vm->e820[i];
-		if (e->type == E820_TYPE_RAM && pa >= e->addr && pa + len <= e->addr + e->size)
-			return true;
-	}
-	return false;
-}
-
-static int read_phys(void *ctx, uint64_t gpa, void *buf, uint32_t len)
-{
-	const struct vm *vm = ctx;
-	if (!phys_ok(vm, gpa, len))
-		return -1;
-	memcpy(buf, hv_phys_to_ptr(gpa), len);
-	return 0;
-}
 
 /* ---- console output -------------------------------------------------------- */
 
@@ -258,7 +237,7 @@ static void lstar_hook(struct vcpu *v, uint64_t value, void *ctx)
 
 	/* reader over the guest's current page tables */
 	struct gvread *r = &reader;
-	struct gmem_mmu mmu = { .read_phys = read_phys, .ctx = vm, .cr3 = pr->cr3 };
+	struct gmem_mmu mmu = { .read_phys = vm_guest_ram_read, .ctx = vm, .cr3 = pr->cr3 };
 	mmu.la57 = (vmread(VMCS_GUEST_CR4) & X86_CR4_LA57_) != 0;
 	mmu.nxe = (vmread(VMCS_GUEST_EFER) & X86_EFER_NXE) != 0;
 	struct x86_cpuid id;

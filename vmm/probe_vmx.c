@@ -26,31 +26,11 @@ static unsigned nfree;
 
 /* ---- physical / virtual access ------------------------------------------- */
 
-static bool phys_ok(const struct vm *vm, uint64_t pa, uint64_t len)
-{
-	if (len == 0 || pa + len < pa || vm_is_hvmon_memory(vm, pa, len))
-		return false;
-	for (uint32_t i = 0; i < vm->nr_e820; i++) {
-		const struct e820_entry *e = &vm->e820[i];
-		if (e->type == E820_TYPE_RAM && pa >= e->addr && pa + len <= e->addr + e->size)
-			return true;
-	}
-	return false;
-}
-
-static int rd_phys(void *ctx, uint64_t gpa, void *buf, uint32_t len)
-{
-	const struct vm *vm = ctx;
-	if (!phys_ok(vm, gpa, len))
-		return -1;
-	memcpy(buf, hv_phys_to_ptr(gpa), len);
-	return 0;
-}
 
 static void mmu_for(struct gmem_mmu *m, uint64_t cr3)
 {
 	memset(m, 0, sizeof(*m));
-	m->read_phys = rd_phys;
+	m->read_phys = vm_guest_ram_read;
 	m->ctx = pvm;
 	m->cr3 = cr3;
 	m->la57 = (vmread(VMCS_GUEST_CR4) & CR4_LA57) != 0;
@@ -167,7 +147,7 @@ int guest_write_u64(struct vcpu *v, uint64_t va, uint64_t val)
 	mmu_for(&m, vmread(VMCS_GUEST_CR3));
 	if (gmem_translate(&m, va, GMEM_KERNEL_ONLY, &w) || !w.writable)
 		return -1;
-	if (!phys_ok(pvm, w.gpa, 8) || probe_find_page(&probes, w.gpa))
+	if (!vm_is_guest_ram(pvm, w.gpa, 8) || probe_find_page(&probes, w.gpa))
 		return -1;
 	memcpy(hv_phys_to_ptr(w.gpa), &val, 8);
 	return 0;
@@ -244,7 +224,7 @@ void hv_events_ring1_drain(void)
 int probe_vm_init(struct vm *vm)
 {
 	static const struct probe_ops ops = {
-		.va_to_gpa = op_va_to_gpa, .read_phys = rd_phys, .read_virt = op_read_virt,
+		.va_to_gpa = op_va_to_gpa, .read_phys = vm_guest_ram_read, .read_virt = op_read_virt,
 		.alloc_page = op_alloc_page, .free_page = op_free_page,
 		.map_exec = op_map_exec, .map_data = op_map_data, .map_plain = op_map_plain,
 		.dropped = op_dropped,

@@ -123,6 +123,8 @@ int ept_setup(struct vm *vm);
 int ept_violation_exit(struct vcpu *v);
 int ept_misconfig_exit(struct vcpu *v);
 bool vm_is_hvmon_memory(const struct vm *vm, uint64_t pa, uint64_t len);
+bool vm_is_guest_ram(const struct vm *vm, uint64_t pa, uint64_t len);
+int vm_guest_ram_read(void *ctx, uint64_t gpa, void *buf, uint32_t len);   /* ctx = struct vm * */
 /* vmm/cpuid.c */
 int cpuid_exit(struct vcpu *v);
 /* vmm/msr.c */
