@@ -24,7 +24,7 @@ B=$top/build
 BURST=${NET_BURST:-10000}
 JUNK=${NET_JUNK:-200}
 name=net-vmx
-make -C "$top" -s "$B/hvmon.elf" "$B/tools/hvmon-collect" >/dev/null || hv_fail "build failed"
+make -C "$top" -s build/hvmon.elf build/tools/hvmon-collect >/dev/null || hv_fail "build failed"
 T=$(mktemp -d /tmp/net_vmx.XXXXXX)
 CPID=; JPID=
 trap '[ -n "${KEEP:-}" ] || rm -rf "$T"; [ -n "$CPID" ] && kill $CPID 2>/dev/null; [ -n "$JPID" ] && kill $JPID 2>/dev/null' EXIT
