@@ -99,7 +99,9 @@ enum infer_kind { INFER_K_ADDR, INFER_K_SYSCALL, INFER_K_PERCPU, INFER_K_OFFSET 
 	X(CRED_UID,         "cred",     "uid",              INFER_K_OFFSET) \
 	X(CRED_EUID,        "cred",     "euid",             INFER_K_OFFSET) \
 	X(CRED_GID,         "cred",     "gid",              INFER_K_OFFSET) \
-	X(MM_PGD,           "mm_struct","pgd",              INFER_K_OFFSET)
+	X(MM_PGD,           "mm_struct","pgd",              INFER_K_OFFSET) \
+	/* appended (issue 4): the common task-exit function every task ends in */ \
+	X(DO_EXIT,          "symbols",  "do_exit",          INFER_K_ADDR)
 
 enum infer_param {
 #define INFER_X_ENUM(id, grp, name, kind) INFER_P_##id,

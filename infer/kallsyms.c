@@ -338,6 +338,7 @@ static bool sym_value(struct ks *k, uint32_t i, uint64_t *v)
 /* The symbols we look for. */
 enum {
 	W_ENTRY, W_SCT, W_X64SC, W_SWITCH, W_INIT_TASK, W_CURRENT_TASK, W_TOS, W_PCPU_HOT,
+	W_DO_EXIT,
 	W_SC0, /* then one (__x64_sys_X) and one (sys_X) per syscall */
 };
 static const char *const sc_names[] = {
@@ -524,6 +525,7 @@ int infer_strategy_kallsyms(const struct infer_reader *rd, const struct infer_hi
 	set_want(&w[W_CURRENT_TASK], "current_task");
 	set_want(&w[W_TOS], "cpu_current_top_of_stack");
 	set_want(&w[W_PCPU_HOT], "pcpu_hot");
+	set_want(&w[W_DO_EXIT], "do_exit");
 	for (size_t i = 0; i < NSC; i++) {
 		infer_fmt(w[W_SC0 + 2 * i].name, sizeof(w->name), "__x64_sys_%s", sc_names[i]);
 		infer_fmt(w[W_SC0 + 2 * i + 1].name, sizeof(w->name), "sys_%s", sc_names[i]);
@@ -542,6 +544,7 @@ int infer_strategy_kallsyms(const struct infer_reader *rd, const struct infer_hi
 				  "absent (no x64_sys_call in kallsyms: table dispatch only)");
 	report(out, INFER_P_SWITCH_TO, &w[W_SWITCH]);
 	report(out, INFER_P_INIT_TASK, &w[W_INIT_TASK]);
+	report(out, INFER_P_DO_EXIT, &w[W_DO_EXIT]);
 	for (size_t i = 0; i < NSC; i++) {
 		const struct want *x = &w[W_SC0 + 2 * i];
 		report(out, sc_params[i], x->count ? x : &w[W_SC0 + 2 * i + 1]);

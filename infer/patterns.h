@@ -117,6 +117,7 @@ void pt_track_step(struct pctx *c, struct ptrack *t, const struct pinsn *pi);
 /* patterns_syscall.c */
 void pt_find_entry(struct pctx *c);
 void pt_find_dispatch(struct pctx *c);
+void pt_find_do_exit(struct pctx *c);   /* after pt_find_dispatch */
 /* patterns_task.c */
 void pt_find_current(struct pctx *c);
 void pt_find_task_fields(struct pctx *c);

@@ -445,3 +445,64 @@ void pt_find_dispatch(struct pctx *c)
 			infer_set_missing(out, want[i].p, "nr %u beyond NR_syscalls", want[i].nr);
 	}
 }
+
+/* ---- do_exit: the common task-exit function -------------------------------
+ * exit(2) is "do_exit((error_code & 0xff) << 8)": in the exit handler (or one
+ * wrapper level below it, e.g. a __do_sys_exit), the first direct call or tail
+ * jmp after a "shl $8" of the first argument register is do_exit.
+ * exit_group(2) is "do_group_exit((error_code & 0xff) << 8)" with the same
+ * shape, and do_group_exit itself calls do_exit: that call is the cross-check
+ * (both syscalls must lead to one function, and the two must differ). */
+
+/* First call/jmp target after "shl $8,%edi|%rdi" in fn; when fn's first
+ * call/jmp comes before any such shl, descend into it (depth levels). */
+static uint64_t shl8_call(struct pctx *c, uint64_t fn, int depth)
+{
+	uint64_t start = pt_skip_prologue(c, fn);
+	size_t n = pt_func(c, start, 48);
+	bool shl8 = false;
+	for (size_t i = 0; i < n; i++) {
+		const struct pinsn *pi = &c->fn[i];
+		if (pi->mnem == ZYDIS_MNEMONIC_SHL && pi->nops >= 2 && pi->op[0].kind == PO_REG &&
+		    pi->op[0].reg == PR_RDI && pi->op[1].kind == PO_IMM && pi->op[1].imm == 8) {
+			shl8 = true;
+			continue;
+		}
+		if (!(pi->flags & (PI_CALL | PI_JMP)) || !pt_is_text(c, pi->target))
+			continue;
+		if ((pi->flags & PI_JMP) && pi->target >= start && pi->target <= c->fn[n - 1].va)
+			continue;            /* a jump inside the decoded function itself */
+		uint64_t t = pi->target;
+		if (shl8)
+			return t;
+		return depth > 0 ? shl8_call(c, t, depth - 1) : 0;
+	}
+	return 0;
+}
+
+void pt_find_do_exit(struct pctx *c)
+{
+	struct infer_profile *out = c->out;
+	uint64_t hx = c->handler[60], hg = c->handler[231];
+	if (!hx || !hg) {
+		infer_set_missing(out, INFER_P_DO_EXIT, "exit/exit_group handlers unknown");
+		return;
+	}
+	uint64_t x = shl8_call(c, hx, 1);
+	uint64_t g = shl8_call(c, hg, 1);
+	DBG("do_exit: exit -> %llx, exit_group -> %llx\n", (unsigned long long)x, (unsigned long long)g);
+	if (!x || !g || x == g) {
+		infer_set_missing(out, INFER_P_DO_EXIT,
+				  x == g && x ? "exit and exit_group call one function" :
+				  "no call after (code & 0xff) << 8 in the exit handlers");
+		return;
+	}
+	/* do_group_exit must call do_exit */
+	size_t n = pt_func(c, g, 400);
+	for (size_t i = 0; i < n; i++)
+		if ((c->fn[i].flags & (PI_CALL | PI_JMP)) && c->fn[i].target == x) {
+			infer_set_found(out, INFER_P_DO_EXIT, x);
+			return;
+		}
+	infer_set_missing(out, INFER_P_DO_EXIT, "do_group_exit candidate does not call the exit target");
+}

@@ -89,7 +89,7 @@ def addr(name):
     return None if v is None else "0x%x" % v
 
 symbols = {n: addr(n) for n in ["entry_SYSCALL_64", "sys_call_table", "x64_sys_call",
-                                "__switch_to", "init_task"]}
+                                "__switch_to", "init_task", "do_exit"]}
 sc = {}
 for n in ["execve", "execveat", "exit", "exit_group", "clone", "clone3", "fork", "vfork",
           "kill", "setuid", "setresuid", "init_module", "finit_module", "read"]:

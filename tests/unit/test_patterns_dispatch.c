@@ -58,7 +58,9 @@ static void gs_cur_rax(bool riprel)
 #define A(off) (BASE + (off))
 enum { O_INIT = 0x100, O_ENTRY = 0x1000, O_DO = 0x1100, O_X64 = 0x1200, O_FENTRY = 0x1300,
        O_H0 = 0x1400, O_H1 = 0x1420, O_HNI = 0x1440, O_UID = 0x1500, O_EUID = 0x1540,
-       O_GID = 0x1580, O_PPID = 0x15c0, O_BRK = 0x1600, O_MUNMAP = 0x1640, O_TABLE = 0x4000, O_TABLE2 = 0x6000 };
+       O_GID = 0x1580, O_PPID = 0x15c0, O_BRK = 0x1600, O_MUNMAP = 0x1640,
+       O_EXIT = 0x1700, O_EXITG = 0x1740, O_DOEXIT = 0x1780, O_DGE = 0x17c0, O_DOSYS = 0x1900,
+       O_DECOY = 0x1a00, O_TABLE = 0x4000, O_TABLE2 = 0x6000 };
 #define NR 451
 
 static uint64_t handler_for(unsigned nr)
@@ -72,12 +74,17 @@ static uint64_t handler_for(unsigned nr)
 	case 110: return A(O_PPID);
 	case 12: return A(O_BRK);
 	case 11: return A(O_MUNMAP);
+	case 60: return A(O_EXIT);
+	case 231: return A(O_EXITG);
 	default: return A(O_HNI);
 	}
 }
 
 static bool old_abi;
 static uint32_t munmap_mm = 0x8e0;   /* what munmap's body reads as current->mm */   /* 4.x-5.10 entry: mov %rax,%rdi; mov %rsp,%rsi; call do_syscall_64(nr, regs) */
+
+static bool exit_wrapper;             /* exit handler tail-jumps to a __do_sys_exit */
+static bool dge_calls_do_exit = true;  /* do_group_exit calls do_exit (else a decoy) */
 
 static void build(bool switch_dispatch, unsigned euid_cred_off)
 {
@@ -114,7 +121,7 @@ static void build(bool switch_dispatch, unsigned euid_cred_off)
 	/* x64_sys_call: call __fentry__; compare tree */
 	org(O_X64);
 	call(A(O_FENTRY));
-	static const unsigned cases[] = { 0, 1, 11, 12, 102, 104, 107, 110 };
+	static const unsigned cases[] = { 0, 1, 11, 12, 60, 102, 104, 107, 110, 231 };
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		B(0x81, 0xfe); u32(cases[i]);               /* cmp $n,%esi */
 		je(handler_for(cases[i]));
@@ -139,6 +146,22 @@ static void build(bool switch_dispatch, unsigned euid_cred_off)
 	/* munmap: wrapper calls the body (after endbr64 + call __fentry__), body reads current->mm */
 	org(O_MUNMAP); B(0xf3, 0x0f, 0x1e, 0xfa); call(A(O_FENTRY)); call(A(O_MUNMAP + 0x20)); ret();
 	org(O_MUNMAP + 0x20); gs_cur_rax(true); B(0x48, 0x8b, 0x98); u32(munmap_mm); ret();
+	/* exit: do_exit((code & 0xff) << 8), directly or through __do_sys_exit;
+	 * exit_group: do_group_exit((code & 0xff) << 8), which calls do_exit */
+	org(O_EXIT); call(A(O_FENTRY)); B(0x48, 0x8b, 0x7f, 0x70);      /* mov 0x70(%rdi),%rdi */
+	if (exit_wrapper) {
+		jmp(A(O_DOSYS));
+		org(O_DOSYS); B(0x55);                                     /* push %rbp */
+	}
+	B(0xc1, 0xe7, 0x08, 0x81, 0xe7, 0x00, 0xff, 0x00, 0x00);        /* shl $8,%edi; and $0xff00,%edi */
+	call(A(O_DOEXIT));
+	org(O_EXITG); call(A(O_FENTRY)); B(0x48, 0x8b, 0x7f, 0x70);
+	B(0xc1, 0xe7, 0x08, 0x0f, 0xb7, 0xff);                          /* shl $8,%edi; movzwl %di,%edi */
+	call(A(O_DGE));
+	org(O_DGE); call(A(O_FENTRY)); B(0x53, 0x89, 0xfb, 0x48, 0x63, 0xfb); /* push %rbx; mov %edi,%ebx; movslq */
+	call(A(dge_calls_do_exit ? O_DOEXIT : O_DECOY));
+	org(O_DOEXIT); call(A(O_FENTRY)); B(0x55, 0x0f, 0x0b);          /* push %rbp; ud2 */
+	org(O_DECOY); call(A(O_FENTRY)); ret();
 	/* sys_call_table */
 	for (unsigned n = 0; n < NR; n++) {
 		uint64_t h = handler_for(n);
@@ -177,6 +200,9 @@ static void test_switch_dispatch(void **st)
 	FOUND(CRED_GID, 0xc);
 	FOUND(TASK_REAL_PARENT, 0x980);
 	FOUND(TASK_MM, 0x8e0);
+	FOUND(SC_EXIT, A(O_EXIT));
+	FOUND(SC_EXIT_GROUP, A(O_EXITG));
+	FOUND(DO_EXIT, A(O_DOEXIT));
 	/* nothing in this image has copy_process/__switch_to: missing, with reasons */
 	assert_false(prof.p[INFER_P_SWITCH_TO].found);
 	assert_true(prof.p[INFER_P_SWITCH_TO].why[0] != 0);
@@ -220,7 +246,9 @@ static void test_table_dispatch(void **st)
 	assert_false(prof.p[INFER_P_X64_SYS_CALL].found);
 	assert_non_null(strstr(prof.p[INFER_P_X64_SYS_CALL].why, "directly"));
 	FOUND(SC_READ, A(O_H0));
-	FOUND(SC_EXIT_GROUP, A(O_HNI));
+	FOUND(SC_EXIT_GROUP, A(O_EXITG));
+	FOUND(SC_EXECVE, A(O_HNI));
+	FOUND(DO_EXIT, A(O_DOEXIT));                 /* from the table's handlers too */
 	FOUND(PCPU_CURRENT_TASK, CUR);
 }
 
@@ -282,6 +310,25 @@ static void test_cred_disagreement_is_not_a_guess(void **st)
 	FOUND(TASK_REAL_PARENT, 0x980);             /* unaffected */
 }
 
+/* do_exit: also through a __do_sys_exit tail jump; refused when
+ * do_group_exit does not call the exit handler's target */
+static void test_do_exit(void **st)
+{
+	(void)st;
+	exit_wrapper = true;
+	build(true, 0xb90);
+	run();
+	FOUND(DO_EXIT, A(O_DOEXIT));
+	exit_wrapper = false;
+	dge_calls_do_exit = false;
+	build(true, 0xb90);
+	run();
+	dge_calls_do_exit = true;
+	assert_false(prof.p[INFER_P_DO_EXIT].found);
+	assert_non_null(strstr(prof.p[INFER_P_DO_EXIT].why, "does not call"));
+	FOUND(SC_EXIT, A(O_EXIT));                   /* unaffected */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -293,6 +340,7 @@ int main(void)
 		cmocka_unit_test(test_table_disagreeing_with_switch_is_rejected),
 		cmocka_unit_test(test_cred_disagreement_is_not_a_guess),
 		cmocka_unit_test(test_mm_needs_brk_and_munmap_to_agree),
+		cmocka_unit_test(test_do_exit),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
