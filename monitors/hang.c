@@ -120,10 +120,16 @@ static void hang_tick(struct vcpu *v, uint64_t now, void *ctx)
 	if (samples % HANG_STATS_EVERY == 0) {      /* rates per phase for docs/BENCHMARKS.md */
 		struct tick_stats ts;
 		tick_get_stats(&ts);
-		pr_info("hang: stats: tsc=%lu exits=%lu timer_exits=%lu samples=%lu switches=%lu "
-			"sample_ticks=%lu\n", (unsigned long)now, (unsigned long)v->nr_exits,
-			(unsigned long)ts.timer_exits, (unsigned long)samples,
-			(unsigned long)switches[v->id], (unsigned long)sample_ticks);
+		uint64_t ring1 = 0;     /* TSC ticks in all exit handlers of this vCPU */
+		for (unsigned r = 0; r < EXIT_REASON_MAX; r++)
+			ring1 += v->stats[r].ticks;
+		pr_info("hang: stats: tsc=%lu exits=%lu timer_exits=%lu exc_exits=%lu samples=%lu "
+			"switches=%lu sample_ticks=%lu ring1_ticks=%lu exc_ticks=%lu timer_ticks=%lu\n",
+			(unsigned long)now, (unsigned long)v->nr_exits, (unsigned long)ts.timer_exits,
+			(unsigned long)v->stats[EXIT_EXCEPTION_NMI].count, (unsigned long)samples,
+			(unsigned long)switches[v->id], (unsigned long)sample_ticks, (unsigned long)ring1,
+			(unsigned long)v->stats[EXIT_EXCEPTION_NMI].ticks,
+			(unsigned long)v->stats[EXIT_PREEMPT_TIMER].ticks);
 	}
 }
 

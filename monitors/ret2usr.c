@@ -154,7 +154,13 @@ int ret2usr_exception_exit(struct vcpu *v)
 	if (act == HV_R2U_HALT) {
 		vcpu_dump_state(v, "ret2usr (ret2usr_action=halt)");
 		vm_print_exit_stats(v->vm);
-		hv_printf("hvmon: ret2usr: guest halted (ret2usr_action=halt)\n");
+		hv_printf("hvmon: ret2usr: guest halted (ret2usr_action=halt): the faulting fetch was not "
+			  "delivered, the guest never runs again\n");
+		/* Bochs's shutdown port ends the emulator, so a test run ends by itself here
+		 * (as vmm/power.c does at power-off); on hardware nothing decodes port 0x8900
+		 * and the CPU stays halted with the report on the console. */
+		for (const char *s = "Shutdown"; *s; s++)
+			outb(0x8900, (uint8_t)*s);
 		cpu_halt_forever();
 	}
 	/* report / kill: the fault the CPU raised reaches the guest kernel; its oops

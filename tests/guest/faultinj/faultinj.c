@@ -9,6 +9,7 @@
  *                  through a timer-free trylock loop (recoverable "deadlock")
  *   execuser       execute a user page (mmap'ed RWX in the writer) from kernel mode
  *   smepoff_exec   clear CR4.SMEP with a raw MOV CR4, then execute a user page
+ *   mark TEXT      only log "FAULTINJ: mark TEXT tsc=..." (phase boundaries on the TSC)
  * Every trigger logs "FAULTINJ: <cmd> start/end ..." lines (printk) with the
  * writer's pid/comm, for the tests to match hvmon's reports.
  * Time is measured with the TSC (ktime would stall with IRQs off on one CPU).
@@ -97,6 +98,9 @@ static ssize_t fi_write(struct file *f, const char __user *ubuf, size_t len, lof
 		spin_lock(&fi_lock);    /* never returns */
 		pr_info("FAULTINJ: deadlock passed?!\n");
 		spin_unlock(&fi_lock);
+	} else if (!strncmp(buf, "mark ", 5)) {
+		/* a timestamp for the tests: guest phases on hvmon's clock (the TSC) */
+		pr_info("FAULTINJ: mark %s tsc=%llu\n", buf + 5, rdtsc());
 	} else if (!strcmp(buf, "execuser")) {
 		exec_user("execuser");
 	} else if (!strcmp(buf, "smepoff_exec")) {

@@ -8,6 +8,10 @@
 #   fi_repeat=R   run the list R times, each round in a random rotation (default 1)
 #   fi_gap=S      idle guest seconds between triggers (default 2; "rand": 0-3 s, varied moments)
 #   fi_bg=1       keep a fork/exec + CPU load running in the background during the triggers
+#   fi_bg=mix     per trigger, a random background during the gap and the trigger: none (idle),
+#                 cpu (shell loop), forkexec (true/ls/cat storm) or io (dd/cat/sync on tmpfs);
+#                 the trigger line says which: "HVMON-GUEST: trigger irqoff 3 bg=io"
+#   fi_idle=S     idle guest seconds after the busy phase (measurements; default 0)
 #   fi_final=deadlock|none   end with a real self-deadlock (never returns; default none)
 busy=${fi_busy:-60}; secs=${fi_secs:-7}; gap=${fi_gap:-2}
 list=$(echo "${fi_tests:-irqoff,preemptoff,spinlock}" | tr , ' ')
@@ -22,30 +26,47 @@ while [ $r -lt "${fi_repeat:-1}" ]; do
 done
 [ -w /proc/faultinj ] || { echo "HVMON-GUEST: no /proc/faultinj"; exit 2; }
 up() { cut -d. -f1 /proc/uptime; }
+mark() { echo "mark $1" > /proc/faultinj; }   # FAULTINJ: mark <phase> tsc=... (hvmon's clock)
+# background workloads (also used by fi_bg=mix); each prints its operation count when it ends
+w_cpu() { n=0; while [ "$(up)" -lt "$1" ]; do i=0; while [ $i -lt 2000 ]; do i=$((i+1)); done; n=$((n+1)); done
+  echo "HVMON-GUEST: busy cpu loops=$n (x2000 shell iterations)"; }
+w_forkexec() { n=0; while [ "$(up)" -lt "$1" ]; do /bin/true; ls / > /dev/null; echo x | cat > /dev/null; n=$((n+1)); done
+  echo "HVMON-GUEST: busy forkexec iterations=$n (true+ls+cat pipeline)"; }
+w_io() { n=0; while [ "$(up)" -lt "$1" ]; do dd if=/dev/zero of=/tmp/fi.dat bs=64k count=32 2>/dev/null
+    cat /tmp/fi.dat > /dev/null; sync; rm -f /tmp/fi.dat; n=$((n+1)); done
+  echo "HVMON-GUEST: busy io iterations=$n (2 MiB dd+cat+sync)"; }
 if [ "$busy" -gt 0 ]; then
   end=$(( $(up) + busy ))
-  echo "HVMON-GUEST: busy start uptime=$(up) until=$end"
-  ( while [ "$(up)" -lt "$end" ]; do i=0; while [ $i -lt 2000 ]; do i=$((i+1)); done; done ) &
-  ( n=0; while [ "$(up)" -lt "$end" ]; do /bin/true; ls / > /dev/null; echo x | cat > /dev/null; n=$((n+1)); done
-    echo "HVMON-GUEST: busy forkexec iterations=$n" ) &
-  ( while [ "$(up)" -lt "$end" ]; do dd if=/dev/zero of=/tmp/fi.dat bs=64k count=32 2>/dev/null
-      cat /tmp/fi.dat > /dev/null; sync; rm -f /tmp/fi.dat; done ) &
+  mark busy_start; echo "HVMON-GUEST: busy start uptime=$(up) until=$end"
+  w_cpu "$end" & w_forkexec "$end" & w_io "$end" &
   wait
-  echo "HVMON-GUEST: busy end uptime=$(up)"
+  mark busy_end; echo "HVMON-GUEST: busy end uptime=$(up)"
+fi
+if [ "${fi_idle:-0}" -gt 0 ]; then
+  mark idle_start; echo "HVMON-GUEST: idle start uptime=$(up)"
+  sleep "$fi_idle"
+  mark idle_end; echo "HVMON-GUEST: idle end uptime=$(up)"
 fi
 if [ "${fi_bg:-0}" = 1 ]; then
   ( while :; do /bin/true; i=0; while [ $i -lt 300 ]; do i=$((i+1)); done; done ) &
   bgpid=$!
 fi
 for t in $tests; do
+  bg=""
+  if [ "${fi_bg:-0}" = mix ]; then
+    set -- none cpu forkexec io; k=$((RANDOM % 4)); shift $k; bg=$1
+    [ "$bg" = none ] || { "w_$bg" 2147483647 > /dev/null & bgw=$!; }
+  fi
   if [ "$gap" = rand ]; then
     r=$((RANDOM % 4)); ms=$((RANDOM % 1000)); sleep "$r.$(printf %03d $ms)"
   else
     sleep "$gap"
   fi
-  echo "HVMON-GUEST: trigger $t $secs"
+  mark "bg=${bg:-none}"     # on the kernel log: a console echo can be split by the module's printk
+  echo "HVMON-GUEST: trigger $t $secs${bg:+ bg=$bg}"
   echo "$t $secs" > /proc/faultinj
   echo "HVMON-GUEST: trigger $t done rc=$?"
+  if [ -n "$bg" ] && [ "$bg" != none ]; then kill "$bgw"; wait "$bgw" 2>/dev/null; fi
 done
 [ -n "${bgpid:-}" ] && kill "$bgpid"
 sleep 2
