@@ -120,8 +120,14 @@ struct hv_ev_fork {
 };
 
 struct hv_ev_exit {
-	int32_t  code;         /* exit code as the guest passed it (status>>8 style if from do_exit) */
+	int32_t  code;         /* exit code: (status >> 8) & 0xff */
+	/* appended (issue 4: one exit per task, from do_exit) */
+	int32_t  status;       /* the kernel's exit status (do_exit's argument, wait(2) encoding) */
+	uint8_t  signal;       /* status & 0x7f: the killing signal, 0 for a normal exit */
+	uint8_t  flags;        /* HV_EXITF_* */
 };
+#define HV_EXITF_CORE     0x01   /* status & 0x80: the kernel dumped core */
+#define HV_EXITF_KTHREAD  0x02   /* a kernel thread (no mm at do_exit) */
 
 struct hv_ev_hang {          /* hang and hang_recovered */
 	char     kind[HV_KIND_LEN];  /* "soft", "hard", "rcu", "vcpu" ... */

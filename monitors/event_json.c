@@ -157,6 +157,12 @@ static void body(struct jbuf *b, const struct hv_event *ev)
 		break;
 	case HV_EV_EXIT:
 		KI("code", ev->u.exit.code);
+		KI("signal", ev->u.exit.signal);
+		KI("status", ev->u.exit.status);
+		if (ev->u.exit.flags & HV_EXITF_CORE)
+			KB("core_dumped", 1);
+		if (ev->u.exit.flags & HV_EXITF_KTHREAD)
+			KB("kthread", 1);
 		break;
 	case HV_EV_HANG:
 	case HV_EV_HANG_RECOVERED:

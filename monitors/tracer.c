@@ -18,6 +18,7 @@ static const struct { enum infer_param p; const char *name; } sc_param[TR__COUNT
 	[TR_VFORK]      = { INFER_P_SC_VFORK, "vfork" },
 	[TR_EXIT]       = { INFER_P_SC_EXIT, "exit" },
 	[TR_EXIT_GROUP] = { INFER_P_SC_EXIT_GROUP, "exit_group" },
+	[TR_DO_EXIT]    = { INFER_P_DO_EXIT, "do_exit" },
 };
 
 static struct vm *tvm;
@@ -138,12 +139,32 @@ static bool arm_return(struct vcpu *v, struct probe_hit *hit, struct tracer_pend
 	return true;
 }
 
+/* do_exit(long code): RDI = the exit status, current = the task that ends.
+ * Exactly one hit per task (do_exit does not return). A task without an mm is
+ * a kernel thread (a user task still has its mm here: exit_mm runs later). */
+static void on_do_exit(struct vcpu *v, struct probe_hit *hit, uint64_t task)
+{
+	union guest_regs *r = hit->regs;
+	struct hv_event ev;
+	uint64_t mm = 1;
+	ev_init(&ev, HV_EV_EXIT, v);
+	set_task(v, &ev, task);
+	if (guest_read(v, task + introspect_value(tvm, INFER_P_TASK_MM), &mm, 8, false))
+		mm = 1;                               /* unreadable: not claimed a kthread */
+	tracer_exit_status(&ev.u.exit, r->rdi, mm == 0);
+	emit(v, &ev);
+}
+
 static void on_hit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 {
 	enum tracer_sc sc = (enum tracer_sc)(uintptr_t)ctx;
 	uint64_t task;
 	if (guest_current_task(v, &task))
 		return;
+	if (sc == TR_DO_EXIT) {
+		on_do_exit(v, hit, task);
+		return;
+	}
 	struct tracer_pending *p = tracer_pending_find(pend, TRACER_MAX_PENDING, task, hit->rsp, hit->va);
 	if (p) {
 		on_return(v, hit, p, task);
@@ -163,7 +184,7 @@ static void on_hit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 		struct hv_event ev;
 		ev_init(&ev, HV_EV_EXIT, v);
 		set_task(v, &ev, task);
-		ev.u.exit.code = (int32_t)di;
+		tracer_exit_status(&ev.u.exit, (di & 0xff) << 8, false);   /* as the kernel encodes it */
 		emit(v, &ev);
 		return;
 	}
@@ -211,18 +232,33 @@ static void tracer_ready(struct vm *vm, void *ctx)
 {
 	static const enum infer_param need[] = {
 		INFER_P_SC_EXECVE, INFER_P_SC_EXECVEAT, INFER_P_SC_CLONE, INFER_P_SC_CLONE3,
-		INFER_P_SC_FORK, INFER_P_SC_VFORK, INFER_P_SC_EXIT, INFER_P_SC_EXIT_GROUP,
+		INFER_P_SC_FORK, INFER_P_SC_VFORK,
 		INFER_P_PCPU_CURRENT_TASK, INFER_P_TASK_PID, INFER_P_TASK_TGID, INFER_P_TASK_COMM,
-		INFER_P_TASK_REAL_PARENT, INFER_P_TASK_CRED, INFER_P_CRED_UID,
+		INFER_P_TASK_REAL_PARENT, INFER_P_TASK_CRED, INFER_P_CRED_UID, INFER_P_TASK_MM,
 	};
+	static const enum infer_param need_exit_sc[] = { INFER_P_SC_EXIT, INFER_P_SC_EXIT_GROUP };
 	if (!introspect_require(vm, HV_EMON_PROC, need, sizeof(need) / sizeof(need[0])))
 		return;
-	int placed = 0;
-	for (int i = 0; i < TR__COUNT; i++)
+	/* exit events: do_exit (every task's end), else the exit/exit_group entries */
+	bool do_exit = introspect_have(vm, INFER_P_DO_EXIT);
+	if (!do_exit) {
+		pr_warn("proctrace: do_exit unknown (%s): exit events only for tasks calling "
+			"exit/exit_group\n", vm->profile.p.p[INFER_P_DO_EXIT].why);
+		if (!introspect_require(vm, HV_EMON_PROC, need_exit_sc, 2))
+			return;
+	}
+	int placed = 0, want = 0;
+	for (int i = 0; i < TR__COUNT; i++) {
+		bool exit_sc = i == TR_EXIT || i == TR_EXIT_GROUP;
+		if (i == TR_DO_EXIT ? !do_exit : (exit_sc && do_exit))
+			continue;
+		want++;
 		if (!probe_place(vm, introspect_value(vm, sc_param[i].p), on_hit, (void *)(uintptr_t)i,
 				 "proctrace"))
 			placed++;
-	pr_info("proctrace: %d of %d syscall probes placed\n", placed, TR__COUNT);
+	}
+	pr_info("proctrace: %d of %d probes placed (exit events from %s)\n", placed, want,
+		do_exit ? "do_exit" : "exit/exit_group");
 	hv_events_ring1_drain();
 }
 

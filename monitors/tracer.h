@@ -2,14 +2,17 @@
  * tracer — the process tracer monitor ("proctrace", issue 4; docs/TRACER.md).
  *
  * Probes (vmm/probe.h) on the syscall handlers the inference found
- * (__x64_sys_execve/execveat/clone/clone3/fork/vfork/exit/exit_group; each takes
- * struct pt_regs * in RDI). exec and fork need the syscall's result: at the
+ * (__x64_sys_execve/execveat/clone/clone3/fork/vfork; each takes struct pt_regs *
+ * in RDI) and on do_exit(long code), where every task ends (a normal exit, a
+ * fatal signal, a thread zapped by its group's exit_group, a kernel thread); when
+ * the profile has no do_exit, on __x64_sys_exit/exit_group instead (exit events
+ * then only for tasks that call them). exec and fork need the syscall's result: at the
  * entry hit the tracer swaps the handler's return address on the guest's kernel
  * stack for the probed entry address itself (a return trampoline, as kretprobes
  * do); the `ret` lands on the int3 again with RSP = entry RSP + 8, which tells a
  * return from a new entry; the tracer then resumes the guest at the real return
- * address. Exits per operation: exec 2, fork/clone 2, exit 1; no other syscall
- * exits.
+ * address. Exits per operation: exec 2, fork/clone 2, task end 1; no other
+ * syscall exits.
  *
  * The pure part (pt_regs layout, clone flags, argv collection over a reader
  * callback, pending-return bookkeeping) is host-tested (tests/unit/test_tracer.c).
@@ -32,8 +35,14 @@
 
 enum tracer_sc {
 	TR_EXECVE, TR_EXECVEAT, TR_CLONE, TR_CLONE3, TR_FORK, TR_VFORK, TR_EXIT, TR_EXIT_GROUP,
+	TR_DO_EXIT,      /* not a syscall: the kernel's do_exit(long code), where every task ends */
 	TR__COUNT
 };
+
+/* Fill an exit event from the kernel's exit status (do_exit's argument, the
+ * wait(2) encoding): code = (status >> 8) & 0xff, signal = status & 0x7f,
+ * HV_EXITF_CORE when status & 0x80; HV_EXITF_KTHREAD when @kthread. */
+void tracer_exit_status(struct hv_ev_exit *x, uint64_t status, bool kthread);
 
 /* Guest memory reader: 0 on success. str: 0 ok, 1 cut, -1 unreadable. */
 struct tracer_reader {

@@ -2,7 +2,7 @@
 HV_SRCS += monitors/tracer.c monitors/tracer_core.c
 
 UNIT_TESTS += test_tracer
-test_tracer_SRCS := tests/unit/test_tracer.c monitors/tracer_core.c monitors/event.c
+test_tracer_SRCS := tests/unit/test_tracer.c monitors/tracer_core.c monitors/event.c monitors/event_json.c
 
 # guest workload (static, put in the initramfs by tests/integration/tracer_bochs.sh)
 TRACER_WORK := $(BUILD)/tests/guest/tracer-work

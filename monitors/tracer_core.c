@@ -119,3 +119,16 @@ struct tracer_pending *tracer_pending_find(struct tracer_pending *tab, unsigned 
 			return &tab[i];
 	return NULL;
 }
+
+void tracer_exit_status(struct hv_ev_exit *x, uint64_t status, bool kthread)
+{
+	uint32_t st = (uint32_t)status;              /* task->exit_code is an int */
+	x->status = (int32_t)st;
+	x->code = (int32_t)((st >> 8) & 0xff);
+	x->signal = (uint8_t)(st & 0x7f);
+	x->flags = 0;
+	if (st & 0x80)
+		x->flags |= HV_EXITF_CORE;
+	if (kthread)
+		x->flags |= HV_EXITF_KTHREAD;
+}

@@ -107,6 +107,9 @@ static void enc_body(struct wbuf *w, const struct hv_event *ev)
 		break;
 	case HV_EV_EXIT:
 		w32(w, (uint32_t)ev->u.exit.code);
+		w32(w, (uint32_t)ev->u.exit.status);     /* appended (issue 4) */
+		w8(w, ev->u.exit.signal);
+		w8(w, ev->u.exit.flags);
 		break;
 	case HV_EV_HANG:
 	case HV_EV_HANG_RECOVERED:
@@ -227,6 +230,11 @@ static void dec_body(struct rbuf *r, struct hv_event *ev)
 		break;
 	case HV_EV_EXIT:
 		ev->u.exit.code = (int32_t)r32(r);
+		if (r->off < r->len) {                      /* appended (issue 4); absent from older senders */
+			ev->u.exit.status = (int32_t)r32(r);
+			ev->u.exit.signal = r8(r);
+			ev->u.exit.flags = r8(r);
+		}
 		break;
 	case HV_EV_HANG:
 	case HV_EV_HANG_RECOVERED:

@@ -3,11 +3,14 @@
 # (KASLR on). The guest runs tests/guest/tracer/tracer-work (static, in the initramfs),
 # which performs a known script (6 distinct programs, a pipeline, an exec of a path with
 # spaces and 20 long arguments, a failing exec (ENOENT), an exit with code 42, 3 threads
-# (clone3 with CLONE_THREAD), a burst of 8 forks) and prints its own record of it.
+# (clone3 with CLONE_THREAD), a burst of 8 forks, a child killed by SIGKILL, a child killed
+# by SIGSEGV, a 4-thread process ended by exit_group from its main thread, a thread ending
+# with SYS_exit(7)) and prints its own record of it.
 # Requires:
 #   - every `exec`/`fork`/`exit` event of the workload's process tree on hvmon's console
 #     matches the record one to one (tests/integration/tracer_compare.py: nothing missing,
-#     nothing invented; argv compared after the tracer's documented truncation);
+#     nothing invented, one exit per task; argv compared after the tracer's documented
+#     truncation; exits with code, signal and core flag);
 #   - the guest reading the probed kernel functions through /proc/kcore sees the original
 #     bytes (no 0xcc) while those probes demonstrably fire (hits > 0 in hvmon's stats);
 #   - no probe dropped, no event dropped, no lost syscall result; the guest powered off.
@@ -24,7 +27,7 @@ for _ in $(seq 1 120); do [ "$(pgrep -c bochs-bin || true)" -lt 2 ] && break; sl
 hv_boot "$name" --flavour "$flavour" --initrd "$initrd" --hv-opts "console=com2 log=info monitors=tracer"
 assert_status exit marker
 assert_marker hvmon 'hvmon: monitor proctrace: on' "tracer on"
-assert_marker hvmon 'proctrace: 8 of 8 syscall probes placed' "all 8 syscall probes placed"
+assert_marker hvmon 'proctrace: 7 of 7 probes placed \(exit events from do_exit\)' "all 7 probes placed (6 syscall handlers + do_exit)"
 assert_marker guest 'HVMON-GUEST: tracer-work done' "workload finished"
 assert_marker guest 'HVMON-GUEST: scenario tracer exit=0' "scenario passed"
 assert_marker hvmon 'hvmon: guest powered off' "clean power-off"

@@ -36,7 +36,10 @@ def key(e, from_record):
     if t == 'fork':
         return ('fork', e['parent_pid'], e['child_pid'], e['kind'])
     if t == 'exit':
-        return ('exit', e['pid'], e['tgid'], e['code'])
+        # code, signal and core flag as the kernel records them (docs/EVENTS.md);
+        # a task of the workload's tree is never a kernel thread
+        return ('exit', e['pid'], e['tgid'], e['code'], e.get('signal'), bool(e.get('core_dumped')),
+                bool(e.get('kthread')))
     if from_record:
         argv, cut = trunc_argv(e['argv'])
         fn = e['filename'].encode()[:PATH_LEN - 1].decode()
@@ -82,10 +85,18 @@ def main():
           % (root, sum(want.values()), sum(got.values()), len(evs)))
     by = Counter(k[0] for k in want.elements())
     print('  recorded: %s' % ', '.join('%s %d' % kv for kv in sorted(by.items())))
+    sig = Counter(k[4] for k in want.elements() if k[0] == 'exit' and k[4])
+    print('  recorded exits by a signal: %s' % (', '.join('signal %d: %d' % kv for kv in sorted(sig.items())) or 'none'))
+    dup = Counter((e['pid']) for e in mine if e['event'] == 'exit')
+    for pid, n in sorted(dup.items()):
+        if n > 1:
+            print('DUPLICATE: %d exit events for task %d' % (n, pid))
     for k in missing.elements():
         print('MISSING (recorded by the guest, no tracer event): %r' % (k,))
     for k in invented.elements():
         print('INVENTED (tracer event, not in the record): %r' % (k,))
+    if any(n > 1 for n in dup.values()):
+        return 1
     return 1 if missing or invented else 0
 
 

@@ -212,6 +212,43 @@ static void test_pending(void **st)
 	assert_ptr_equal(tracer_pending_get(tab, 3), a);
 }
 
+/* do_exit's argument (the wait(2) status) -> code / signal / flags; with the
+ * JSON the console and the collector print */
+static void test_exit_status(void **st)
+{
+	(void)st;
+	struct hv_event ev;
+	char j[HV_EVENT_JSON_MAX];
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = HV_EV_EXIT;
+	ev.hdr.monitor = HV_EMON_PROC;
+	tracer_exit_status(&ev.u.exit, 42 << 8, false);            /* exit(42) */
+	assert_int_equal(ev.u.exit.code, 42);
+	assert_int_equal(ev.u.exit.signal, 0);
+	assert_int_equal(ev.u.exit.status, 0x2a00);
+	assert_int_equal(ev.u.exit.flags, 0);
+	assert_true(hv_event_to_json(&ev, NULL, j, sizeof(j)) > 0);
+	assert_non_null(strstr(j, "\"code\":42,\"signal\":0,\"status\":10752}"));
+	tracer_exit_status(&ev.u.exit, 9, false);                  /* SIGKILL */
+	assert_int_equal(ev.u.exit.code, 0);
+	assert_int_equal(ev.u.exit.signal, 9);
+	assert_int_equal(ev.u.exit.flags, 0);
+	tracer_exit_status(&ev.u.exit, 0x8b, false);               /* SIGSEGV, core dumped */
+	assert_int_equal(ev.u.exit.signal, 11);
+	assert_int_equal(ev.u.exit.code, 0);
+	assert_int_equal(ev.u.exit.flags, HV_EXITF_CORE);
+	assert_true(hv_event_to_json(&ev, NULL, j, sizeof(j)) > 0);
+	assert_non_null(strstr(j, "\"signal\":11,\"status\":139,\"core_dumped\":true}"));
+	tracer_exit_status(&ev.u.exit, 0xffffffff00000000ull | 0xff00, true); /* kthread, high bits */
+	assert_int_equal(ev.u.exit.status, 0xff00);
+	assert_int_equal(ev.u.exit.code, 255);
+	assert_int_equal(ev.u.exit.flags, HV_EXITF_KTHREAD);
+	tracer_exit_status(&ev.u.exit, (uint64_t)-4, true);           /* kthread_exit(-EINTR) */
+	assert_int_equal(ev.u.exit.status, -4);
+	assert_true(hv_event_to_json(&ev, NULL, j, sizeof(j)) > 0);
+	assert_non_null(strstr(j, "\"kthread\":true}"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -222,6 +259,7 @@ int main(void)
 		cmocka_unit_test(test_exec_from_stack),
 		cmocka_unit_test(test_clone_flags),
 		cmocka_unit_test(test_pending),
+		cmocka_unit_test(test_exit_status),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -67,7 +67,8 @@ static void fill_event(struct hv_event *ev, unsigned type)
 		break;
 	case HV_EV_FORK: ev->u.fork.parent_pid = 1; ev->u.fork.child_pid = 2; ev->u.fork.kind = 1;
 		ev->u.fork.clone_flags = 0x3d0f00; break;
-	case HV_EV_EXIT: ev->u.exit.code = -1; break;
+	case HV_EV_EXIT: ev->u.exit.code = -1; ev->u.exit.status = 0x8b; ev->u.exit.signal = 11;
+		ev->u.exit.flags = HV_EXITF_CORE | HV_EXITF_KTHREAD; break;
 	case HV_EV_HANG: case HV_EV_HANG_RECOVERED: strcpy(ev->u.hang.kind, "soft");
 		ev->u.hang.vcpu = 1; ev->u.hang.seconds = 22; ev->u.hang.rip = ~0ull; break;
 	case HV_EV_RET2USR: ev->u.ret2usr.rip = 1; ev->u.ret2usr.user_addr = 2; ev->u.ret2usr.how = 2; break;
@@ -140,6 +141,15 @@ static void test_decode_rejects(void **state)
 	/* body length larger than the buffer */
 	uint8_t rec[8] = { HV_EV_EXIT, 1, 200, 0 };
 	assert_int_equal(hv_wire_decode_event(rec, sizeof(rec), &ev, &used), HV_WIRE_E_RECORD);
+	/* exit from an older sender (code only, no appended status/signal/flags) */
+	fill_event(&ev, HV_EV_EXIT);
+	uint8_t xb[128];
+	n = hv_wire_encode_event(&ev, xb, sizeof(xb));
+	xb[2] = (uint8_t)(xb[2] - 6);              /* body length without the appended 6 bytes */
+	assert_int_equal(hv_wire_decode_event(xb, n - 6, &ev, &used), 0);
+	assert_int_equal(ev.u.exit.code, -1);
+	assert_int_equal(ev.u.exit.status, 0);
+	assert_int_equal(ev.u.exit.flags, 0);
 	/* unknown type: skipped by its length */
 	uint8_t unk[8] = { 200, 1, 4, 0, 1, 2, 3, 4 };
 	assert_int_equal(hv_wire_decode_event(unk, sizeof(unk), &ev, &used), 1);

@@ -15,6 +15,7 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <unistd.h>
 
 static void out(const char *fmt, ...)
@@ -63,9 +65,26 @@ static void rec_fork(pid_t parent, pid_t child, const char *kind)
 	    parent, child, kind);
 }
 
+/* exit of task pid (thread group tgid): code = exit code, sig = the killing
+ * signal (0 for a normal exit), core = the kernel dumped core */
+static void rec_exit_sig(pid_t pid, pid_t tgid, int code, int sig, int core)
+{
+	out("HVMON-GUEST: REC {\"event\":\"exit\",\"pid\":%d,\"tgid\":%d,\"code\":%d,\"signal\":%d%s}\n",
+	    pid, tgid, code, sig, core ? ",\"core_dumped\":true" : "");
+}
+
 static void rec_exit(pid_t pid, pid_t tgid, int code)
 {
-	out("HVMON-GUEST: REC {\"event\":\"exit\",\"pid\":%d,\"tgid\":%d,\"code\":%d}\n", pid, tgid, code);
+	rec_exit_sig(pid, tgid, code, 0, 0);
+}
+
+/* the record of task pid's end from a waitpid status */
+static void rec_exit_status(pid_t pid, pid_t tgid, int st)
+{
+	if (WIFEXITED(st))
+		rec_exit_sig(pid, tgid, WEXITSTATUS(st), 0, 0);
+	else
+		rec_exit_sig(pid, tgid, 0, WTERMSIG(st), WCOREDUMP(st) ? 1 : 0);
 }
 
 static void rec_exec(pid_t pid, pid_t ppid, const char *file, char *const argv[], int err,
@@ -139,6 +158,114 @@ static void *thread_fn(void *arg)
 	rec_fork(getpid(), tid, "thread");
 	rec_exit(tid, getpid(), 0);      /* glibc ends a thread with exit(0) */
 	return arg;
+}
+
+/* a thread that ends itself with the raw exit syscall (code 7), not glibc's exit(0) */
+static void *thread_sys_exit(void *arg)
+{
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	rec_fork(getpid(), tid, "thread");
+	rec_exit(tid, getpid(), 7);      /* the code passed to SYS_exit just below */
+	syscall(SYS_exit, 7);
+	return arg;
+}
+
+/* threads of the group-exit child: report the tid, then block or spin until
+ * the main thread's exit_group kills them */
+static int grp_pipe[2];
+static volatile int spin_forever = 1;
+static void *thread_wait(void *arg)
+{
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	if (write(grp_pipe[1], &tid, sizeof(tid)) != sizeof(tid))
+		_exit(95);
+	if (arg)
+		while (spin_forever)
+			;                        /* running in user mode when zapped */
+	for (;;)
+		pause();                     /* blocked in the kernel when zapped */
+	return NULL;
+}
+
+/* fork a child that starts 3 threads (2 blocked in pause(), 1 spinning) and then
+ * calls exit_group(5) from its main thread: the kernel ends all 4 tasks. The
+ * child sends the tids to us; the record uses the status waitpid reports for
+ * the group (the code every task of the group exits with). */
+static void group_exit_case(void)
+{
+	int up[2];
+	if (pipe(up) || pipe(grp_pipe))
+		_exit(94);
+	pid_t c = fork();
+	if (c < 0)
+		_exit(93);
+	if (c == 0) {
+		pthread_t t;
+		pid_t tids[3];
+		for (int i = 0; i < 3; i++)
+			if (pthread_create(&t, NULL, thread_wait, i == 2 ? (void *)1 : NULL))
+				_exit(92);
+		for (int i = 0; i < 3; i++)
+			if (read(grp_pipe[0], &tids[i], sizeof(tids[i])) != sizeof(tids[i]))
+				_exit(91);
+		if (write(up[1], tids, sizeof(tids)) != sizeof(tids))
+			_exit(90);
+		syscall(SYS_exit_group, 5);
+		_exit(89);
+	}
+	close(up[1]);
+	rec_fork(getpid(), c, "process");
+	pid_t tids[3];
+	size_t got = 0;
+	while (got < sizeof(tids)) {
+		ssize_t n = read(up[0], (char *)tids + got, sizeof(tids) - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	close(up[0]);
+	close(grp_pipe[0]);
+	close(grp_pipe[1]);
+	int st;
+	if (waitpid(c, &st, 0) != c) {
+		out("HVMON-GUEST: tracer-work: waitpid(%d) failed\n", c);
+		exit(2);
+	}
+	if (got != sizeof(tids) || !WIFEXITED(st) || WEXITSTATUS(st) != 5) {
+		out("HVMON-GUEST: tracer-work: group-exit child: %zu tid bytes, status %#x\n", got, st);
+		exit(2);
+	}
+	for (int i = 0; i < 3; i++) {
+		rec_fork(c, tids[i], "thread");
+		rec_exit_status(tids[i], c, st);
+	}
+	rec_exit_status(c, c, st);
+}
+
+/* fork a child that we kill (SIGKILL) or that faults (SIGSEGV, a null
+ * dereference through a pointer the compiler cannot see is NULL, so that gcc
+ * does not turn it into a trap instruction) */
+static int *volatile null_ptr;
+static void signal_case(int how)
+{
+	pid_t c = fork();
+	if (c < 0)
+		_exit(88);
+	if (c == 0) {
+		if (how == SIGSEGV)
+			*null_ptr = 1;               /* null dereference */
+		for (;;)
+			pause();
+	}
+	rec_fork(getpid(), c, "process");
+	if (how == SIGKILL)
+		kill(c, SIGKILL);
+	int st;
+	if (waitpid(c, &st, 0) != c || !WIFSIGNALED(st) || WTERMSIG(st) != how) {
+		out("HVMON-GUEST: tracer-work: child %d: want signal %d, status %#x\n", c, how, st);
+		exit(2);
+	}
+	rec_exit_status(c, c, st);
 }
 
 /* first bytes of kernel function @sym as the guest reads them through /proc/kcore */
@@ -287,6 +414,16 @@ int main(int argc, char **argv)
 	}
 	for (int i = 0; i < 8; i++)
 		reap(kids[i]);
+
+	/* 8. tasks that end without calling exit/exit_group themselves (our record
+	 * lines reach the console before any kernel message about the fault) */
+	tcdrain(1);
+	signal_case(SIGKILL);                    /* killed by another process */
+	signal_case(SIGSEGV);                    /* killed by its own fault */
+	group_exit_case();                       /* 3 threads zapped by exit_group */
+	pthread_t ts;                            /* a thread ending with SYS_exit(7) */
+	if (pthread_create(&ts, NULL, thread_sys_exit, NULL) || pthread_join(ts, NULL))
+		return 2;
 
 	rec_exit(me, me, 0);                     /* what we are about to do */
 	out("HVMON-GUEST: tracer-work done\n");
