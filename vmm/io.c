@@ -2,8 +2,9 @@
  * Port I/O. The I/O bitmap intercepts only: hvmon's console UART when it is
  * not also the guest's (hidden: reads float high, writes vanish), the ACPI
  * PM1a/PM1b control ports (a sleep write with SLP_EN is the guest powering
- * off) and Bochs's 0x8900 "Shutdown" port. Everything else goes straight to
- * the hardware.
+ * off), Bochs's 0x8900 "Shutdown" port, and ports a monitor hooked with
+ * io_register_hook() (the keylogger detector: 0x60, only while it is on).
+ * Everything else goes straight to the hardware.
  */
 #include <string.h>
 #include "vmm/vcpu.h"
@@ -78,6 +79,26 @@ int io_setup(struct vm *vm)
 	return 0;
 }
 
+bool io_port_intercepted(const struct vm *vm, uint16_t port)
+{
+	return vm->io_bitmap && intercepted(vm, port);
+}
+
+int io_register_hook(struct vm *vm, uint16_t port, io_hook_fn fn, void *ctx)
+{
+	if (!vm->io_bitmap || !fn || vm->nr_io_hooks >= HV_MAX_IO_HOOKS)
+		return -1;
+	for (uint32_t i = 0; i < vm->nr_io_hooks; i++)
+		if (vm->io_hooks[i].port == port)
+			return -1;
+	vm->io_hooks[vm->nr_io_hooks].port = port;
+	vm->io_hooks[vm->nr_io_hooks].fn = fn;
+	vm->io_hooks[vm->nr_io_hooks].ctx = ctx;
+	vm->nr_io_hooks++;
+	intercept(vm, port, 1);
+	return 0;
+}
+
 static uint32_t port_in(uint16_t port, unsigned int size)
 {
 	return size == 1 ? inb(port) : size == 2 ? inw(port) : inl(port);
@@ -122,6 +143,16 @@ int io_exit(struct vcpu *v)
 			v->regs->rsi += (uint64_t)(step * (int64_t)count);
 		if (rep)
 			v->regs->rcx = 0;
+		vcpu_skip_instruction(v);
+		return HV_RESUME;
+	}
+
+	for (uint32_t i = 0; i < vm->nr_io_hooks; i++) {
+		if (vm->io_hooks[i].port != port)
+			continue;
+		vm->io_hooks[i].fn(v, port, size, in, &val, vm->io_hooks[i].ctx);
+		if (in)
+			set_rax(v, size, val);
 		vcpu_skip_instruction(v);
 		return HV_RESUME;
 	}

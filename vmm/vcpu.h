@@ -45,6 +45,13 @@ struct vcpu;
 /* Called on the guest's WRMSR to IA32_LSTAR, before the write is performed. */
 typedef void (*lstar_hook_fn)(struct vcpu *v, uint64_t value, void *ctx);
 
+#define HV_MAX_IO_HOOKS 4
+/* Port I/O hook (vmm/io.c): called for every non-string IN/OUT of @size bytes at
+ * the hooked port instead of the pass-through. The hook performs the access on
+ * the hardware itself; for IN it stores the value the guest gets in *val. */
+typedef void (*io_hook_fn)(struct vcpu *v, uint16_t port, unsigned int size, bool in, uint32_t *val,
+			   void *ctx);
+
 struct vm {
 	const struct boot_info *bi;
 	struct hv_options opt;
@@ -67,6 +74,8 @@ struct vm {
 	/* hooks */
 	struct { lstar_hook_fn fn; void *ctx; } lstar_hooks[HV_MAX_LSTAR_HOOKS];
 	uint32_t nr_lstar_hooks;
+	struct { uint16_t port; io_hook_fn fn; void *ctx; } io_hooks[HV_MAX_IO_HOOKS];
+	uint32_t nr_io_hooks;
 	/* guest boot */
 	uint64_t guest_boot_area;              /* GDT, boot_params, cmdline, page tables */
 	uint64_t kernel_load;
@@ -144,6 +153,11 @@ int getsec_exit(struct vcpu *v);
 /* vmm/io.c */
 int io_setup(struct vm *vm);
 int io_exit(struct vcpu *v);
+/* Intercept @port (both directions) and hand its accesses to @fn; call before
+ * the first VM entry. 0, or -1 (table full, port already hooked). */
+int io_register_hook(struct vm *vm, uint16_t port, io_hook_fn fn, void *ctx);
+/* Does the I/O bitmap make guest accesses to @port exit? */
+bool io_port_intercepted(const struct vm *vm, uint16_t port);
 /* vmm/power.c */
 void __attribute__((noreturn)) vm_power_off(struct vcpu *v, uint16_t port, uint32_t value, unsigned size);
 void __attribute__((noreturn)) machine_reset(void);

@@ -1,0 +1,269 @@
+/*
+ * keylogger — ring -1 side of the keylogger detector (monitors/keylogger.h,
+ * docs/MONITORS.md): the port-0x60 hook (vmm/io.c), the syscall-exit probe
+ * (vmm/probe.h) armed only for a window after keystrokes, closed by hvmon's tick
+ * (vmm/tick.h), and the `keylogger` event.
+ */
+#include <string.h>
+#include "monitors/keylogger.h"
+#include "monitors/event.h"
+#include "vmm/vcpu.h"
+#include "vmm/tick.h"
+#include "vmm/probe.h"
+#include "vmm/console.h"
+#include "arch/x86/cpu.h"
+
+#define KL_TICK_MS       100    /* window check period */
+#define KL_WINDOW_MIN_MS 100    /* close when every keystroke was consumed and this long passed */
+#define KL_WINDOW_MAX_MS 1000   /* close this long after the last keystroke in any case */
+#define KL_READ_MAX      1536   /* bytes of a read buffer inspected (64 input events) */
+#define KL_REPLY_MS      500    /* a keyboard's reply to a command comes within this time */
+
+#define NR_READ    0
+#define NR_PREAD64 17
+#define NR_READV   19
+#define NR_PREADV  295
+
+static struct vm *kvm;
+static struct kl_state ks;
+static uint8_t kbuf[KL_READ_MAX];
+static uint64_t site, dsc;             /* probe site, do_syscall_64 */
+static bool site_ok, placed;
+static uint64_t last_key_tsc, window_open_tsc, window_seq;
+/* statistics */
+static uint64_t io_in, io_out, io_other, io_ticks;
+static uint64_t windows, window_tsc, place_fail, arm_ticks, disarm_ticks;
+static uint64_t hits, hit_ticks, read_fail;
+
+static int site_read(void *ctx, uint64_t va, void *buf, uint32_t len)
+{
+	return guest_read(ctx, va, buf, len, false);
+}
+
+static void on_sysexit(struct vcpu *v, struct probe_hit *hit, void *ctx);
+
+static void arm(uint64_t now)
+{
+	if (!site_ok || placed)
+		return;
+	uint64_t t0 = rdtsc();
+	int rc = probe_place_quiet(kvm, site, on_sysexit, NULL, "keylogger");
+	arm_ticks += rdtsc() - t0;
+	if (rc) {
+		place_fail++;
+		return;
+	}
+	placed = true;
+	windows++;
+	window_open_tsc = now;
+	window_seq = ks.next_seq - 2;     /* keystrokes of this window: seq > window_seq */
+}
+
+static void disarm(uint64_t now)
+{
+	if (!placed)
+		return;
+	uint64_t t0 = rdtsc();
+	probe_unplace(kvm, site, on_sysexit, NULL);
+	disarm_ticks += rdtsc() - t0;
+	placed = false;
+	window_tsc += now - window_open_tsc;
+}
+
+/* ---- port 0x60 ------------------------------------------------------------ */
+
+static void kl_io(struct vcpu *v, uint16_t port, unsigned int size, bool in, uint32_t *val, void *ctx)
+{
+	uint64_t t0 = rdtsc();
+	if (!in) {
+		io_out++;                          /* keyboard command or controller parameter */
+		if (size == 1) {
+			outb(port, (uint8_t)*val);
+			kl_feed_out(&ks, (uint8_t)*val, t0, tick_tsc_hz() / 1000 * KL_REPLY_MS);
+		}
+		else if (size == 2) {
+			outw(port, (uint16_t)*val);
+		}
+		else
+			outl(port, *val);
+	} else if (size != 1) {
+		io_other++;                        /* not the i8042 driver's access: pass through */
+		*val = size == 2 ? inw(port) : inl(port);
+	} else {
+		io_in++;
+		uint8_t st = inb(KL_I8042_STATUS);
+		uint8_t b = inb(KL_I8042_DATA);
+		*val = b;                          /* the guest gets the byte unchanged */
+		if (kl_feed_byte(&ks, st, b, t0, NULL)) {
+			last_key_tsc = t0;
+			arm(t0);
+		}
+	}
+	io_ticks += rdtsc() - t0;
+}
+
+/* ---- the window ------------------------------------------------------------ */
+
+static void kl_tick(struct vcpu *v, uint64_t now, void *ctx)
+{
+	if (!placed)
+		return;
+	uint64_t idle = tick_tsc_to_ms(now - last_key_tsc);
+	if (idle >= KL_WINDOW_MAX_MS || (idle >= KL_WINDOW_MIN_MS && !kl_unconsumed(&ks, window_seq)))
+		disarm(now);
+}
+
+/* ---- the syscall exit probe ------------------------------------------------- */
+
+static void report(struct vcpu *v, const struct kl_verdict *vd, uint64_t now)
+{
+	const struct kl_proc *p = vd->proc;
+	const struct kl_keystroke *k = kl_find_key(&ks, p->report_seq);
+	uint64_t delay = k ? tick_tsc_to_ms(now - k->tsc) : 0;
+	pr_warn("keylogger: process %d (%s, tgid %d) consumed %lu keystrokes from %s (K=%u): reported; "
+		"%lu ms after keystroke #%lu, its K-th tsc=%lu\n", p->pid, p->comm, p->tgid,
+		(unsigned long)p->count, kl_dev_name(p->report_dev), ks.k, (unsigned long)delay,
+		(unsigned long)p->report_seq, (unsigned long)now);
+	struct hv_event *ev = hv_event_reserve(v->id, HV_EV_KEYLOGGER, HV_EMON_KEYLOG);
+	if (!ev)
+		return;                            /* drop counted by the event core */
+	hv_event_set_task(ev, p->pid, p->tgid, p->comm, sizeof(p->comm));
+	hv_strlcpy_bounded(ev->u.keylogger.device, sizeof(ev->u.keylogger.device),
+			   kl_dev_name(p->report_dev), 8);
+	ev->u.keylogger.keystrokes = p->count;
+	hv_event_commit(v->id);
+}
+
+static void on_sysexit(struct vcpu *v, struct probe_hit *hit, void *ctx)
+{
+	uint64_t t0 = rdtsc();
+	union guest_regs *r = hit->regs;
+	uint64_t regs = r->rdi, nr, ax, buf, len;
+	hits++;
+	if (guest_read(v, regs + KL_PTREGS_ORIG_AX, &nr, 8, false) ||
+	    guest_read(v, regs + KL_PTREGS_AX, &ax, 8, false) || (int64_t)ax <= 0)
+		goto out;
+	if (nr == NR_READ || nr == NR_PREAD64) {
+		if (guest_read(v, regs + KL_PTREGS_SI, &buf, 8, false))
+			goto out;
+		len = ax;
+	} else if (nr == NR_READV || nr == NR_PREADV) {
+		uint64_t iov, iov0[2];              /* first iovec only: { base, len } */
+		if (guest_read(v, regs + KL_PTREGS_SI, &iov, 8, false) ||
+		    guest_read(v, iov, iov0, sizeof(iov0), true))
+			goto out;
+		buf = iov0[0];
+		len = ax < iov0[1] ? ax : iov0[1];
+	} else {
+		goto out;
+	}
+	uint32_t have = len < KL_READ_MAX ? (uint32_t)len : KL_READ_MAX;
+	if (buf >> 47 || guest_read(v, buf, kbuf, have, true)) {
+		read_fail++;                        /* not a user pointer, or not readable */
+		goto out;
+	}
+	uint64_t task;
+	int32_t pid, tgid;
+	char comm[16];
+	if (guest_current_task(v, &task) || guest_task_ids(v, task, &pid, &tgid, comm))
+		goto out;
+	struct kl_verdict vd = kl_consume(&ks, pid, tgid, comm, kbuf, have, len, t0);
+	if (vd.report)
+		report(v, &vd, t0);
+	else if (vd.allowed_at_k)
+		pr_info("keylogger: allowed consumer %d (%s, tgid %d) reached %lu keystrokes from %s: "
+			"not reported\n", vd.proc->pid, vd.proc->comm, vd.proc->tgid,
+			(unsigned long)vd.proc->count, kl_dev_name(vd.dev));
+out:
+	hit_ticks += rdtsc() - t0;
+}
+
+/* ---- setup ------------------------------------------------------------------ */
+
+static void kl_ready(struct vm *vm, void *ctx)
+{
+	static const enum infer_param need[] = {
+		INFER_P_ENTRY_SYSCALL_64, INFER_P_PCPU_CURRENT_TASK, INFER_P_TASK_PID, INFER_P_TASK_TGID,
+		INFER_P_TASK_COMM,
+	};
+	if (!introspect_require(vm, HV_EMON_KEYLOG, need, sizeof(need) / sizeof(need[0]))) {
+		pr_warn("keylogger: keystrokes are counted, consumers are not attributed\n");
+		return;
+	}
+	struct kl_site_reader rd = { .ctx = vm->vcpus[0], .read = site_read };
+	char why[96];
+	if (kl_find_exit_site(&rd, introspect_value(vm, INFER_P_ENTRY_SYSCALL_64),
+			      introspect_value(vm, INFER_P_X64_SYS_CALL),
+			      introspect_value(vm, INFER_P_SYS_CALL_TABLE), &site, &dsc, why, sizeof(why))) {
+		pr_warn("keylogger: no syscall exit site: %s; consumers are not attributed\n", why);
+		return;
+	}
+	/* check once that the site can be probed; then it is armed per window only */
+	if (probe_place(vm, site, on_sysexit, NULL, "keylogger")) {
+		pr_warn("keylogger: the syscall exit site %#lx cannot be probed; consumers are not "
+			"attributed\n", (unsigned long)site);
+		return;
+	}
+	probe_unplace(vm, site, on_sysexit, NULL);
+	site_ok = true;
+	pr_info("keylogger: syscall exit site %#lx (do_syscall_64 %#lx): probed for %u-%u ms after "
+		"keystrokes; K=%u, %u allowed names\n", (unsigned long)site, (unsigned long)dsc,
+		KL_WINDOW_MIN_MS, KL_WINDOW_MAX_MS, ks.k, ks.nallow);
+}
+
+int keylogger_setup(struct vm *vm)
+{
+	kvm = vm;
+	if (!(vm->opt.monitors & HV_MON_KEYLOGGER)) {
+		pr_info("monitor keylogger: off (monitors= option): port 0x60 intercepted: %s\n",
+			io_port_intercepted(vm, KL_I8042_DATA) ? "yes" : "no");
+		return 0;
+	}
+	kl_init(&ks, vm->opt.keylogger_k, (const char (*)[KL_COMM_LEN])vm->opt.keylogger_allow,
+		vm->opt.nr_keylogger_allow);
+	if (io_register_hook(vm, KL_I8042_DATA, kl_io, NULL)) {
+		pr_err("keylogger: cannot hook port 0x60\n");
+		return -1;
+	}
+	if (tick_register("keylogger", KL_TICK_MS, kl_tick, NULL))
+		pr_warn("keylogger: no tick: the read window closes only at the next keystroke\n");
+	pr_info("keylogger: i8042 data port 0x60 intercepted: %s\n",
+		io_port_intercepted(vm, KL_I8042_DATA) ? "yes" : "no");
+	return introspect_on_ready(vm, kl_ready, NULL);
+}
+
+void keylogger_print_stats(void)
+{
+	if (!kvm || !(kvm->opt.monitors & HV_MON_KEYLOGGER))
+		return;
+	uint64_t ios = io_in + io_out + io_other;
+	uint64_t io_own = io_ticks - arm_ticks;    /* decoding only; arming counted below */
+	if (placed)
+		window_tsc += rdtsc() - window_open_tsc;
+	hv_printf("hvmon: keylogger: i8042: %lu port-0x60 exits (%lu IN al, %lu OUT, %lu other), %lu TSC "
+		  "ticks/exit without arming; %lu keyboard bytes, %lu keystrokes (make codes), %lu breaks, %lu ignored, "
+		  "%lu controller replies, %lu keyboard replies, %lu aux, %lu empty\n", (unsigned long)ios, (unsigned long)io_in, (unsigned long)io_out,
+		  (unsigned long)io_other, (unsigned long)(ios ? io_own / ios : 0),
+		  (unsigned long)ks.kbd_bytes, (unsigned long)ks.makes, (unsigned long)ks.breaks,
+		  (unsigned long)ks.ignored, (unsigned long)ks.ctrl_replies, (unsigned long)ks.kbd_replies,
+		  (unsigned long)ks.aux_bytes, (unsigned long)ks.empty_reads);
+	hv_printf("hvmon: keylogger: %lu windows (%lu ms armed; %lu TSC ticks to arm, %lu to disarm), %lu exit-site hits (%lu TSC ticks/hit), "
+		  "%lu reads inspected (%lu input, %lu tty, %lu other, %lu unreadable), %lu keystrokes "
+		  "consumed, %lu unmatched, %lu reports, %lu evictions, %lu placement failures\n",
+		  (unsigned long)windows, (unsigned long)tick_tsc_to_ms(window_tsc),
+		  (unsigned long)(windows ? arm_ticks / windows : 0),
+		  (unsigned long)(windows ? disarm_ticks / windows : 0), (unsigned long)hits,
+		  (unsigned long)(hits ? hit_ticks / hits : 0), (unsigned long)ks.reads_seen,
+		  (unsigned long)ks.reads_input, (unsigned long)ks.reads_tty, (unsigned long)ks.reads_other,
+		  (unsigned long)read_fail, (unsigned long)ks.consumed, (unsigned long)ks.unmatched,
+		  (unsigned long)ks.reports, (unsigned long)ks.proc_evictions, (unsigned long)place_fail);
+	for (unsigned i = 0; i < KL_MAX_PROCS; i++) {
+		const struct kl_proc *p = &ks.procs[i];
+		if (!p->used)
+			continue;
+		hv_printf("hvmon: keylogger: consumer pid %d tgid %d comm %s: %lu keystrokes (input %lu, tty "
+			  "%lu): %s\n", p->pid, p->tgid, p->comm, (unsigned long)p->count,
+			  (unsigned long)p->by_dev[KL_DEV_INPUT], (unsigned long)p->by_dev[KL_DEV_TTY],
+			  p->reported ? "reported" : p->allowed ? "allowed" : "below K");
+	}
+}

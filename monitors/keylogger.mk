@@ -1,0 +1,26 @@
+# monitors/keylogger.mk — the keylogger detector (issue 5 §3; owner: keylogger engineer;
+# docs/MONITORS.md "Keylogger detector").
+HV_SRCS += monitors/keylogger.c monitors/keylogger_core.c monitors/keylogger_site.c
+$(BUILD)/hv/monitors/keylogger_site.o: HV_CFLAGS += $(ZYDIS_DEFS) $(ZYDIS_INC)
+$(BUILD)/hv/monitors/keylogger_site.o: $(ZYDIS_HV_LIB)
+
+UNIT_TESTS += test_keylogger
+test_keylogger_SRCS := tests/unit/test_keylogger.c monitors/keylogger_core.c monitors/keylogger_site.c
+test_keylogger_DEPS := $(ZYDIS_HOST_LIB)
+test_keylogger_LIBS := $(ZYDIS_HOST_LIB)
+$(BUILD)/host/monitors/keylogger_site.o $(BUILD)/host/tests/unit/test_keylogger.o: \
+	HOST_CFLAGS += $(ZYDIS_DEFS) $(ZYDIS_INC)
+$(BUILD)/host/monitors/keylogger_site.o: $(ZYDIS_HOST_LIB)
+
+# libFuzzer: read-buffer classification + consumer table, allow-list option parsing
+FUZZ_TARGETS += fuzz_keylogger
+fuzz_keylogger_SRCS := tests/fuzz/fuzz_keylogger.c monitors/keylogger_core.c vmm/options.c
+
+# guest test keylogger (static; put in the initramfs by tests/integration/keylogger_bochs.sh)
+KL_GUEST := $(BUILD)/tests/guest/hvkeylog
+$(KL_GUEST): tests/guest/keylogger/hvkeylog.c
+	@mkdir -p $(dir $@)
+	gcc -static -O2 -Wall -o $@ $<
+hvkeylog: $(KL_GUEST)
+.PHONY: hvkeylog
+INTEGRATION_TESTS += tests/integration/keylogger_bochs.sh

@@ -1,0 +1,449 @@
+/*
+ * keylogger_core — pure logic of the keylogger detector (monitors/keylogger.h):
+ * scan code decoding, the keystroke history, read-buffer classification and the
+ * per-process consumer table. Freestanding and hosted; no allocation, every loop
+ * bounded by a table size or the buffer length.
+ */
+#include <string.h>
+#include "monitors/keylogger.h"
+
+/* ---- scan codes -------------------------------------------------------------- */
+
+/* E0-prefixed set-1 scan code -> Linux keycode (drivers/input/keyboard/atkbd.c
+ * with the i8042 translation; input-event-codes.h). */
+static const struct { uint8_t sc; uint16_t key; } e0_keys[] = {
+	{ 0x1c, 96 },  /* KEY_KPENTER */    { 0x1d, 97 },  /* KEY_RIGHTCTRL */
+	{ 0x35, 98 },  /* KEY_KPSLASH */    { 0x37, 99 },  /* KEY_SYSRQ (PrtSc) */
+	{ 0x38, 100 }, /* KEY_RIGHTALT */   { 0x47, 102 }, /* KEY_HOME */
+	{ 0x48, 103 }, /* KEY_UP */         { 0x49, 104 }, /* KEY_PAGEUP */
+	{ 0x4b, 105 }, /* KEY_LEFT */       { 0x4d, 106 }, /* KEY_RIGHT */
+	{ 0x4f, 107 }, /* KEY_END */        { 0x50, 108 }, /* KEY_DOWN */
+	{ 0x51, 109 }, /* KEY_PAGEDOWN */   { 0x52, 110 }, /* KEY_INSERT */
+	{ 0x53, 111 }, /* KEY_DELETE */     { 0x5b, 125 }, /* KEY_LEFTMETA */
+	{ 0x5c, 126 }, /* KEY_RIGHTMETA */  { 0x5d, 127 }, /* KEY_COMPOSE */
+};
+
+uint16_t kl_keycode(uint8_t sc, bool extended)
+{
+	sc &= 0x7f;
+	if (extended) {
+		for (size_t i = 0; i < sizeof(e0_keys) / sizeof(e0_keys[0]); i++)
+			if (e0_keys[i].sc == sc)
+				return e0_keys[i].key;
+		return 0;
+	}
+	/* the base block: KEY_ESC (1) .. KEY_KPDOT (83) equal the set-1 codes,
+	 * then KEY_102ND (86), KEY_F11 (87), KEY_F12 (88) */
+	if (sc >= 0x01 && sc <= 0x53)
+		return sc;
+	if (sc == 0x56 || sc == 0x57 || sc == 0x58)
+		return sc;
+	return 0;
+}
+
+enum kl_sc_result kl_scancode_feed(struct kl_sc_state *s, uint8_t b, struct kl_key *out)
+{
+	struct kl_key k = { 0 };
+	if (s->e1_left) {                         /* Pause: E1 1D 45 (make) / E1 9D C5 (break) */
+		if (s->e1_left == 2) {
+			s->e1_first = b;
+			s->e1_left = 1;
+			return KL_SC_NONE;
+		}
+		s->e1_left = 0;
+		k.scancode = 0x45;
+		k.keycode = 119;                  /* KEY_PAUSE */
+		if (out)
+			*out = k;
+		if ((s->e1_first & 0x7f) == 0x1d && (b & 0x7f) == 0x45)
+			return (b & 0x80) ? KL_SC_BREAK : KL_SC_MAKE;
+		return KL_SC_NONE;
+	}
+	if (b == 0xe0) {
+		s->e0 = 1;
+		return KL_SC_NONE;
+	}
+	if (b == 0xe1) {
+		s->e0 = 0;
+		s->e1_left = 2;
+		return KL_SC_NONE;
+	}
+	bool ext = s->e0;
+	s->e0 = 0;
+	/* replies and errors: 0x00/0xFF (overrun), 0xAA (self-test ok; also the
+	 * break of LShift), 0xEE echo, 0xFA ack, 0xFC/0xFD failure, 0xFE resend.
+	 * All but 0x00 have bit 7 set: at most a harmless "break". */
+	if (b == 0x00 || b == 0xff)
+		return KL_SC_NONE;
+	uint8_t sc = b & 0x7f;
+	if (ext && (sc == 0x2a || sc == 0x36))   /* fake shifts around extended keys */
+		return KL_SC_NONE;
+	k.scancode = sc;
+	k.extended = ext;
+	k.keycode = kl_keycode(sc, ext);
+	if (out)
+		*out = k;
+	return (b & 0x80) ? KL_SC_BREAK : KL_SC_MAKE;
+}
+
+/* US console keymap (what the guest's default keymap turns the key into). */
+static const char us_plain[0x3a] =
+	"\0\033" "1234567890-=" "\177\t" "qwertyuiop[]" "\r\0" "asdfghjkl;'`" "\0\\" "zxcvbnm,./" "\0*\0 ";
+static const char us_shift[0x3a] =
+	"\0\033" "!@#$%^&*()_+" "\177\t" "QWERTYUIOP{}" "\r\0" "ASDFGHJKL:\"~" "\0|" "ZXCVBNM<>?" "\0*\0 ";
+
+static uint8_t key_ascii(const struct kl_state *st, const struct kl_key *k)
+{
+	if (k->extended) {
+		if (k->keycode == 96)             /* keypad Enter */
+			return '\r';
+		if (k->keycode == 98)
+			return '/';
+		return 0;
+	}
+	if (k->scancode >= sizeof(us_plain))
+		return 0;
+	bool shift = st->lshift || st->rshift;
+	char c = us_plain[k->scancode];
+	if (c >= 'a' && c <= 'z') {
+		if (st->ctrl)
+			return (uint8_t)(c & 0x1f);
+		if (shift != st->caps)
+			c = us_shift[k->scancode];
+	} else if (shift) {
+		c = us_shift[k->scancode];
+	}
+	return (uint8_t)c;
+}
+
+/* ---- state ----------------------------------------------------------------------- */
+
+static bool name_eq(const char *a, const char *b)
+{
+	for (size_t i = 0; i < KL_COMM_LEN; i++) {
+		if (a[i] != b[i])
+			return false;
+		if (!a[i])
+			return true;
+	}
+	return true;
+}
+
+void kl_init(struct kl_state *st, uint32_t k, const char (*allow)[KL_COMM_LEN], uint32_t nallow)
+{
+	memset(st, 0, sizeof(*st));
+	st->k = k ? k : 1;
+	if (nallow > KL_MAX_ALLOW)
+		nallow = KL_MAX_ALLOW;
+	for (uint32_t i = 0; i < nallow; i++) {
+		memcpy(st->allow[i], allow[i], KL_COMM_LEN);
+		st->allow[i][KL_COMM_LEN - 1] = 0;
+	}
+	st->nallow = nallow;
+	st->next_seq = 1;
+}
+
+bool kl_allowed(const struct kl_state *st, const char *comm)
+{
+	for (uint32_t i = 0; i < st->nallow && i < KL_MAX_ALLOW; i++)
+		if (name_eq(st->allow[i], comm))
+			return true;
+	return false;
+}
+
+const char *kl_dev_name(enum kl_dev d)
+{
+	return d == KL_DEV_INPUT ? "input" : d == KL_DEV_TTY ? "tty" : "none";
+}
+
+void kl_feed_out(struct kl_state *st, uint8_t b, uint64_t tsc, uint64_t ttl)
+{
+	uint8_t skip = 1;                          /* ACK */
+	st->outs++;
+	if (st->last_cmd) {                        /* the parameter of a command */
+		if (st->last_cmd == 0xf0 && b == 0)
+			skip = 2;                  /* ACK + current scan code set */
+		st->last_cmd = 0;
+	} else if (b == 0xf2) {
+		skip = 3;                          /* ACK + 2 ID bytes */
+	} else if (b == 0xff) {
+		skip = 2;                          /* ACK + self-test result */
+	} else if (b == 0xee) {
+		skip = 1;                          /* echo */
+	} else if (b == 0xed || b == 0xf0 || b == 0xf3 || b == 0xfb || b == 0xfc || b == 0xfd) {
+		st->last_cmd = b;                  /* a parameter follows */
+	}
+	st->reply_skip = skip;
+	st->reply_deadline = tsc + ttl;
+}
+
+bool kl_feed_byte(struct kl_state *st, uint8_t status, uint8_t byte, uint64_t tsc, struct kl_key *out)
+{
+	st->bytes++;
+	if (!(status & KL_I8042_OBF)) {
+		st->empty_reads++;                 /* nothing new: the guest re-read the port */
+		return false;
+	}
+	if (status & KL_I8042_AUX) {
+		st->aux_bytes++;                   /* mouse */
+		return false;
+	}
+	st->kbd_bytes++;
+	if (status & KL_I8042_CMD) {
+		st->ctrl_replies++;                /* reply to a controller command (e.g. read CTR) */
+		return false;
+	}
+	if (st->reply_skip) {
+		if (tsc <= st->reply_deadline) {
+			st->reply_skip--;
+			st->kbd_replies++;         /* the keyboard answering a command */
+			return false;
+		}
+		st->reply_skip = 0;                /* no reply came: the expectation lapsed */
+	}
+	if (byte == 0xfa || byte == 0xfe || byte == 0xee) {
+		st->kbd_replies++;                 /* unsolicited ACK/resend/echo */
+		return false;
+	}
+	struct kl_key k;
+	enum kl_sc_result r = kl_scancode_feed(&st->sc, byte, &k);
+	if (r == KL_SC_NONE) {
+		st->ignored++;
+		return false;
+	}
+	bool make = r == KL_SC_MAKE;
+	if (!k.extended) {                         /* modifier state for the keymap */
+		if (k.scancode == 0x2a) st->lshift = make;
+		if (k.scancode == 0x36) st->rshift = make;
+		if (k.scancode == 0x1d) st->ctrl = make;
+	} else if (k.scancode == 0x1d) {
+		st->ctrl = make;
+	}
+	if (!make) {
+		st->breaks++;
+		return false;
+	}
+	if (!k.extended && k.scancode == 0x3a)
+		st->caps = !st->caps;
+	st->makes++;
+	struct kl_keystroke *h = &st->hist[st->next_seq % KL_HIST];
+	h->seq = st->next_seq++;
+	h->tsc = tsc;
+	h->keycode = k.keycode;
+	h->ascii = key_ascii(st, &k);
+	h->consumers = 0;
+	if (out)
+		*out = k;
+	return true;
+}
+
+const struct kl_keystroke *kl_find_key(const struct kl_state *st, uint64_t seq)
+{
+	if (!seq)
+		return NULL;
+	const struct kl_keystroke *h = &st->hist[seq % KL_HIST];
+	return h->seq == seq ? h : NULL;
+}
+
+uint32_t kl_unconsumed(const struct kl_state *st, uint64_t after_seq)
+{
+	uint32_t n = 0;
+	for (size_t i = 0; i < KL_HIST; i++)
+		if (st->hist[i].seq > after_seq && !st->hist[i].consumers)
+			n++;
+	return n;
+}
+
+/* ---- classification --------------------------------------------------------------- */
+
+static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static int32_t rd32(const uint8_t *p)
+{
+	return (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+}
+
+enum kl_dev kl_classify_input(const uint8_t *buf, size_t n, uint16_t *codes, size_t max, size_t *npress)
+{
+	size_t np = 0;
+	bool key = false;
+	if (npress)
+		*npress = 0;
+	if (!buf || n < KL_INPUT_EVENT_SIZE || n % KL_INPUT_EVENT_SIZE)
+		return KL_DEV_NONE;
+	for (size_t off = 0; off + KL_INPUT_EVENT_SIZE <= n; off += KL_INPUT_EVENT_SIZE) {
+		const uint8_t *r = buf + off;
+		uint16_t type = rd16(r + 16), code = rd16(r + 18);
+		int32_t value = rd32(r + 20);
+		if (type > 0x1f)                       /* EV_MAX */
+			return KL_DEV_NONE;
+		if (type == 0 && code > 0xf)           /* EV_SYN codes: SYN_REPORT.. SYN_MAX */
+			return KL_DEV_NONE;
+		if (type != 1)
+			continue;
+		if (code > 0x2ff || value < 0 || value > 2)   /* KEY_MAX; release/press/repeat */
+			return KL_DEV_NONE;
+		key = true;
+		/* presses and autorepeats of keyboard keys (BTN_* are >= 0x100) */
+		if ((value == 1 || value == 2) && code >= 1 && code <= 0xff) {
+			if (codes && np < max)
+				codes[np] = code;
+			np++;
+		}
+	}
+	if (!key)
+		return KL_DEV_NONE;
+	if (npress)
+		*npress = np;
+	return KL_DEV_INPUT;
+}
+
+/* ---- consumers ---------------------------------------------------------------------- */
+
+static struct kl_proc *proc_get(struct kl_state *st, int32_t tgid, const char *comm, uint64_t tsc)
+{
+	struct kl_proc *slot = NULL, *lru = NULL;
+	for (size_t i = 0; i < KL_MAX_PROCS && !slot; i++)
+		if (st->procs[i].used && st->procs[i].tgid == tgid)
+			slot = &st->procs[i];      /* same tgid, other comm: exec'ed or renamed */
+	for (size_t i = 0; i < KL_MAX_PROCS && !slot; i++) {
+		struct kl_proc *p = &st->procs[i];
+		if (!p->used)
+			slot = p;
+		else if (!lru || p->last_tsc < lru->last_tsc)
+			lru = p;
+	}
+	if (!slot) {
+		slot = lru;                        /* table full: forget the least recent */
+		st->proc_evictions++;
+	}
+	memset(slot, 0, sizeof(*slot));
+	slot->used = true;
+	slot->tgid = tgid;
+	memcpy(slot->comm, comm, KL_COMM_LEN);
+	slot->comm[KL_COMM_LEN - 1] = 0;
+	slot->allowed = kl_allowed(st, slot->comm);
+	slot->last_tsc = tsc;
+	return slot;
+}
+
+/* oldest history seq still present */
+static uint64_t hist_first(const struct kl_state *st)
+{
+	return st->next_seq > KL_HIST ? st->next_seq - KL_HIST : 1;
+}
+
+/* next keystroke with seq in [from, next_seq) satisfying the byte/keycode */
+static uint64_t find_next(const struct kl_state *st, uint64_t from, bool tty, uint16_t want)
+{
+	if (from < hist_first(st))
+		from = hist_first(st);
+	for (uint64_t s = from; s < st->next_seq; s++) {
+		const struct kl_keystroke *h = &st->hist[s % KL_HIST];
+		if (h->seq != s)
+			continue;
+		if (tty) {
+			if (h->ascii && (h->ascii == want || (h->ascii == '\r' && want == '\n')))
+				return s;
+		} else if (h->keycode && h->keycode == want) {
+			return s;
+		}
+	}
+	return 0;
+}
+
+#define KL_TTY_RECENT 16        /* a tty read must end on one of the last 16 keystrokes */
+#define KL_MAX_CODES  256
+
+struct kl_verdict kl_consume(struct kl_state *st, int32_t pid, int32_t tgid, const char *comm,
+			     const uint8_t *buf, size_t have, size_t n, uint64_t tsc)
+{
+	struct kl_verdict v = { KL_DEV_NONE, 0, false, false, NULL };
+	uint64_t seqs[KL_MAX_CODES];
+	size_t nseq = 0;
+	st->reads_seen++;
+	if (!buf || !have || have > n || st->next_seq == 1) {
+		st->reads_other++;
+		return v;
+	}
+	char cm[KL_COMM_LEN] = { 0 };
+	size_t i;
+	for (i = 0; i < KL_COMM_LEN - 1 && comm && comm[i]; i++)
+		cm[i] = comm[i];
+	cm[i] = 0;
+	/* the cursor of an existing entry (or 0 for a new process) */
+	struct kl_proc *p = NULL;
+	for (i = 0; i < KL_MAX_PROCS; i++)
+		if (st->procs[i].used && st->procs[i].tgid == tgid && name_eq(st->procs[i].comm, cm))
+			p = &st->procs[i];
+	uint16_t codes[KL_MAX_CODES];
+	size_t npress = 0;
+	size_t whole = have - have % KL_INPUT_EVENT_SIZE;
+	if (n % KL_INPUT_EVENT_SIZE == 0 &&
+	    kl_classify_input(buf, whole, codes, KL_MAX_CODES, &npress) == KL_DEV_INPUT) {
+		v.dev = KL_DEV_INPUT;
+		st->reads_input++;
+		uint64_t cur = p ? p->cursor[KL_DEV_INPUT] : 0;
+		for (i = 0; i < npress && i < KL_MAX_CODES; i++) {
+			uint64_t s = find_next(st, cur + 1, false, codes[i]);
+			if (!s) {
+				st->unmatched++;          /* not an i8042 keystroke hvmon saw */
+				continue;
+			}
+			seqs[nseq++] = s;
+			cur = s;
+		}
+	} else {
+		/* tty: every byte is, in order, the character of a keystroke after the
+		 * cursor (keys without a character and edited-out keys are skipped) */
+		uint64_t cur = p ? p->cursor[KL_DEV_TTY] : 0;
+		if (have > KL_MAX_CODES) {
+			st->reads_other++;
+			return v;
+		}
+		for (i = 0; i < have; i++) {
+			uint64_t s = find_next(st, cur + 1, true, buf[i]);
+			if (!s)
+				break;
+			seqs[nseq++] = s;
+			cur = s;
+		}
+		if (i < have || !nseq || seqs[nseq - 1] + KL_TTY_RECENT < st->next_seq) {
+			st->reads_other++;
+			return v;
+		}
+		v.dev = KL_DEV_TTY;
+		st->reads_tty++;
+	}
+	if (!nseq)
+		return v;
+	if (!p)
+		p = proc_get(st, tgid, cm, tsc);
+	v.proc = p;
+	p->pid = pid;
+	p->last_tsc = tsc;
+	for (i = 0; i < nseq; i++) {
+		struct kl_keystroke *h = &st->hist[seqs[i] % KL_HIST];
+		if (h->consumers < 255)
+			h->consumers++;
+		if (!p->first_key_tsc)
+			p->first_key_tsc = h->tsc;
+	}
+	p->cursor[v.dev] = seqs[nseq - 1];
+	p->count += nseq;
+	p->by_dev[v.dev] += nseq;
+	v.matched = (uint32_t)nseq;
+	st->consumed += nseq;
+	if (p->allowed && p->count >= st->k && p->count - nseq < st->k)
+		v.allowed_at_k = true;
+	if (!p->reported && !p->allowed && p->count >= st->k) {
+		p->reported = true;
+		p->report_tsc = tsc;
+		p->report_dev = v.dev;
+		/* the keystroke that crossed K */
+		uint64_t over = p->count - st->k;      /* < nseq */
+		p->report_seq = seqs[nseq - 1 - (over < nseq ? over : nseq - 1)];
+		v.report = true;
+		st->reports++;
+	}
+	return v;
+}

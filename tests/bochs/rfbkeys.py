@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Type keys into a Bochs guest through Bochs's RFB (VNC) server (display_library: rfb).
+
+Bochs 2.7's RFB server speaks RFB 3.3 with security type 1 (none). After ServerInit it pushes screen
+updates, so the client keeps reading them (a thread drains the socket). A KeyEvent is the 8 bytes
+`4, down-flag, 0, 0, keysym (u32 big-endian)`; an ASCII character's keysym is its code, Return is
+0xff0d, Shift_L 0xffe1. Keys sent before the guest's driver and readers are ready are lost: wait for a
+guest marker first (--wait-file/--wait-re).
+
+Usage:
+  rfbkeys.py --bochs-log RUN/bochs.log [--wait-file RUN/guest.log --wait-re REGEX] [--timeout S]
+             [--delay S] --text TEXT          (\\n in TEXT = Return)
+The RFB port is read from the Bochs log line "listening for connections on port N" (each Bochs
+instance takes the first free port 5900..5949). Prints "rfbkeys: typed N keys" on success; exit 1 on
+timeout or protocol error.
+"""
+import argparse, re, socket, struct, sys, threading, time
+
+KEYSYM_RETURN = 0xff0d
+
+
+def wait_for(path, regex, deadline):
+    rx = re.compile(regex.encode())
+    while time.time() < deadline:
+        try:
+            with open(path, 'rb') as f:
+                m = rx.search(f.read().replace(b'\0', b''))
+                if m:
+                    return m
+        except FileNotFoundError:
+            pass
+        time.sleep(0.2)
+    return None
+
+
+def recv_exact(s, n):
+    b = b''
+    while len(b) < n:
+        c = s.recv(n - len(b))
+        if not c:
+            raise EOFError('RFB server closed the connection')
+        b += c
+    return b
+
+
+def connect(port, deadline):
+    while True:
+        try:
+            return socket.create_connection(('127.0.0.1', port), timeout=5)
+        except OSError:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def handshake(s):
+    ver = recv_exact(s, 12)
+    if not ver.startswith(b'RFB 003.'):
+        raise ValueError('not an RFB server: %r' % ver)
+    s.sendall(b'RFB 003.003\n')
+    sec, = struct.unpack('>I', recv_exact(s, 4))
+    if sec != 1:
+        raise ValueError('RFB security type %d (expected 1: none)' % sec)
+    s.sendall(b'\x01')                      # ClientInit: shared
+    w, h = struct.unpack('>HH', recv_exact(s, 4))
+    recv_exact(s, 16)                       # pixel format
+    nlen, = struct.unpack('>I', recv_exact(s, 4))
+    name = recv_exact(s, nlen)
+    return w, h, name
+
+
+def drain(s, stop):
+    s.settimeout(0.5)
+    while not stop.is_set():
+        try:
+            if not s.recv(65536):
+                return
+        except socket.timeout:
+            continue
+        except OSError:
+            return
+
+
+def keysyms(text):
+    for ch in text:
+        yield KEYSYM_RETURN if ch == '\n' else ord(ch)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--bochs-log', required=True)
+    ap.add_argument('--wait-file')
+    ap.add_argument('--wait-re')
+    ap.add_argument('--timeout', type=float, default=120)
+    ap.add_argument('--delay', type=float, default=0.05, help='seconds between key events')
+    ap.add_argument('--text', required=True)
+    a = ap.parse_args()
+    text = a.text.replace('\\n', '\n')
+    deadline = time.time() + a.timeout
+    m = wait_for(a.bochs_log, r'listening for connections on port (\d+)', deadline)
+    if not m:
+        print('rfbkeys: no RFB port in %s' % a.bochs_log, file=sys.stderr)
+        return 1
+    port = int(m.group(1))
+    s = connect(port, deadline)
+    w, h, name = handshake(s)
+    stop = threading.Event()
+    t = threading.Thread(target=drain, args=(s, stop), daemon=True)
+    t.start()
+    print('rfbkeys: connected to port %d (%dx%d, %r)' % (port, w, h, name), flush=True)
+    if a.wait_file and a.wait_re and not wait_for(a.wait_file, a.wait_re, deadline):
+        print('rfbkeys: marker /%s/ not seen in %s' % (a.wait_re, a.wait_file), file=sys.stderr)
+        return 1
+    n = 0
+    for ks in keysyms(text):
+        s.sendall(struct.pack('>BBxxI', 4, 1, ks))
+        time.sleep(a.delay)
+        s.sendall(struct.pack('>BBxxI', 4, 0, ks))
+        time.sleep(a.delay)
+        n += 1
+    time.sleep(0.5)
+    stop.set()
+    s.close()
+    print('rfbkeys: typed %d keys' % n, flush=True)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,40 @@
+# Scenario "keylogger" (issue 5 §3): consumers of the console keyboard for hvmon's keylogger detector.
+# The initramfs holds /modules/hvkeylog (tests/guest/keylogger/hvkeylog.c) and /modules/evdev.ko (from the
+# kernel package), both with --no-load; tests/integration/keylogger_bochs.sh types the keys through
+# Bochs's RFB server once "HVMON-GUEST: KEYLOG typing" appears.
+#   kl_keys=N    key presses each test keylogger waits for (default 16)
+#   kl_lines=L   lines the shell on /dev/tty1 reads (default 2)
+# Consumers:
+#   sh           reads /dev/tty1 (the VGA console's tty, where the keyboard goes) line by line: comm "sh",
+#                in the default allow list
+#   hvkeylog     reads /dev/input/eventN (evdev) — the keylogger hvmon must report
+#   kl-allowed   the same program under another name (comm "kl-allowed"): reported unless the test puts
+#                it in keylogger_allow=
+N=${kl_keys:-16}
+L=${kl_lines:-2}
+[ -x /modules/hvkeylog ] || { echo "HVMON-GUEST: hvkeylog missing"; exit 2; }
+if [ -f /modules/evdev.ko ] && ! grep -q '^evdev ' /proc/modules; then
+  insmod /modules/evdev.ko; echo "HVMON-GUEST: insmod evdev rc=$?"
+fi
+i=0
+while [ ! -e /dev/input/event0 ] && [ $i -lt 20 ]; do sleep 0.2; i=$((i+1)); done
+ls /dev/input/ | tr '\n' ' ' | sed 's/^/HVMON-GUEST: input nodes: /'; echo
+[ -e /dev/tty1 ] || { echo "HVMON-GUEST: no /dev/tty1"; exit 2; }
+# the console shell: reads the keyboard's tty line by line (busybox read: one byte per read(2))
+sh -c 'echo "HVMON-GUEST: TTY reader pid=$$"; i=0
+  while [ $i -lt '"$L"' ] && IFS= read -r line; do i=$((i+1)); echo "HVMON-GUEST: TTY pid=$$ line=[$line]"; done
+  echo "HVMON-GUEST: TTY done pid=$$ lines=$i"' < /dev/tty1 &
+ttypid=$!
+/modules/hvkeylog "$N" &
+k1=$!
+cp /modules/hvkeylog /tmp/kl-allowed
+/tmp/kl-allowed "$N" &
+k2=$!
+sleep 1
+echo "HVMON-GUEST: KEYLOG typing keys=$N lines=$L"
+rc=0
+wait $k1 || rc=$?
+wait $k2 || rc=$?
+wait $ttypid || rc=$?
+echo "HVMON-GUEST: keylogger scenario done rc=$rc"
+exit $rc

@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# Issue 5 §3/§5: the keylogger detector in Bochs (tests/bochs/rfbkeys.py types through Bochs's RFB server).
+# Boot 1 (monitors=keylogger, K=8, keylogger_allow = the default list + kl-allowed): the guest starts a
+# shell reading /dev/tty1 (comm sh, allowed by default), the test keylogger hvkeylog reading the keyboard's
+# /dev/input/eventN (not allowed) and a copy of it named kl-allowed (allowed by the option). The host
+# types two lines (30 keys, >= 2K). Requires:
+#   - exactly one `keylogger` event: hvkeylog, with the pid the guest printed, device "input",
+#     keystrokes >= K; none for sh (tty) nor kl-allowed (input), which hvmon must have seen consuming
+#     every key (so "not reported" is not vacuous);
+#   - hvmon's i8042 count of keystrokes (make codes) = the keys typed; each consumer's count = the keys typed;
+#   - the guest got every key unchanged: both keyloggers' key codes and the shell's lines = what was typed.
+# Boot 2 (monitors without keylogger): port 0x60 is not in the I/O bitmap (no extra exit), the guest still
+# reads its keyboard (typed keys arrive), and hvmon reports no keylogger activity.
+set -eu   # not pipefail: lib.sh greps with -q behind tr (SIGPIPE on big logs)
+: "${HV_TIMEOUT:=240}"
+. "$(dirname "$0")/../bochs/lib.sh"
+K=8
+LINE1="type some keys"
+LINE2="for hvmon 2468"
+TEXT="$LINE1\\n$LINE2\\n"
+NKEYS=$(( ${#LINE1} + ${#LINE2} + 2 ))
+make -s -C "$HV_TOP" build/hvmon.elf build/tests/guest/hvkeylog >/dev/null || hv_fail "cannot build hvmon.elf / hvkeylog"
+initrd=$(hv_fixture_initrd keylogger -m "$HV_TOP/build/tests/guest/hvkeylog" -k evdev --kernel cloud --no-load \
+  -o "$HV_TOP/build/initramfs/keylogger.cpio.gz") || exit 1
+for _ in $(seq 1 120); do [ "$(pgrep -c bochs-bin || true)" -lt 2 ] && break; sleep 5; done
+
+# boot NAME HVOPTS KEYS LINES: boot with the typist in the background; sets RUN_DIR
+boot() {
+  local name=$1 opts=$2 keys=$3 lines=$4 text=$5 run="$HV_TOP/build/runs/$1"
+  rm -rf "$run"; mkdir -p "$run"
+  python3 "$HV_BOCHS/rfbkeys.py" --bochs-log "$run/bochs.log" --wait-file "$run/guest.log" \
+    --wait-re 'HVMON-GUEST: KEYLOG typing' --timeout "$HV_TIMEOUT" --text "$text" > "$HV_TOP/build/runs/$name.rfb" 2>&1 &
+  local typist=$!
+  hv_boot "$name" --kernel "$(hv_fixture_kernel cloud)" --initrd "$initrd" --hv-opts "$opts" \
+    --cmdline "console=ttyS0,115200 panic=-1 loglevel=4 kl_keys=$keys kl_lines=$lines"
+  wait "$typist" || { cat "$HV_TOP/build/runs/$name.rfb" >&2; hv_fail "$name: typing failed"; }
+  cat "$HV_TOP/build/runs/$name.rfb"
+  assert_status exit marker
+  assert_no_marker hvmon 'guest crashed|PANIC|EXCEPTION in ring -1' "no crash"
+  assert_marker guest 'HVMON-GUEST: keylogger scenario done rc=0' "$name: guest consumers finished"
+  assert_marker hvmon 'hvmon: guest powered off' "$name: clean power-off"
+}
+
+# expected key codes (Linux KEY_*) of the typed text
+codes=$(python3 - "$LINE1" "$LINE2" <<'PY'
+import sys
+rows = {'1234567890': 2, 'qwertyuiop': 16, 'asdfghjkl': 30, 'zxcvbnm': 44}
+def code(c):
+    if c == ' ': return 57
+    if c == '\n': return 28
+    for row, first in rows.items():
+        if c in row: return first + row.index(c)
+    raise SystemExit('no keycode for %r' % c)
+print(','.join(str(code(c)) for c in sys.argv[1] + '\n' + sys.argv[2] + '\n'))
+PY
+)
+
+# ---- boot 1: keylogger on ----
+boot keylogger-on "console=com2 log=info monitors=keylogger keylogger_k=$K keylogger_allow=sh,ash,bash,getty,agetty,login,kl-allowed" \
+  "$NKEYS" 2 "$TEXT"
+log() { tr -d '\000\r' < "$RUN_DIR/$1.log"; }
+assert_marker hvmon 'monitor keylogger: on' "keylogger monitor on"
+assert_marker hvmon 'keylogger: syscall exit site 0x' "syscall exit site found and probe-able"
+kpid=$(log guest | sed -n 's/.*HVMON-GUEST: KEYLOG ready pid=\([0-9]*\) comm=hvkeylog .*/\1/p' | head -n1)
+apid=$(log guest | sed -n 's/.*HVMON-GUEST: KEYLOG ready pid=\([0-9]*\) comm=kl-allowed .*/\1/p' | head -n1)
+tpid=$(log guest | sed -n 's/.*HVMON-GUEST: TTY reader pid=\([0-9]*\).*/\1/p' | head -n1)
+[ -n "$kpid" ] && [ -n "$apid" ] && [ -n "$tpid" ] || hv_fail "guest consumers did not start (hvkeylog '$kpid', kl-allowed '$apid', sh '$tpid')"
+# the guest received every key unchanged
+for c in hvkeylog kl-allowed; do
+  got=$(log guest | sed -n "s/.*HVMON-GUEST: KEYLOG done pid=[0-9]* comm=$c presses=[0-9]* codes=\([0-9,]*\).*/\1/p" | head -n1)
+  [ "$got" = "$codes" ] || hv_fail "$c read key codes '$got', typed '$codes'"
+done
+l1=$(log guest | sed -n "s/.*HVMON-GUEST: TTY pid=$tpid line=\[\(.*\)\]$/\1/p" | sed -n 1p)
+l2=$(log guest | sed -n "s/.*HVMON-GUEST: TTY pid=$tpid line=\[\(.*\)\]$/\1/p" | sed -n 2p)
+[ "$l1" = "$LINE1" ] && [ "$l2" = "$LINE2" ] || hv_fail "shell on tty1 read '$l1' / '$l2', typed '$LINE1' / '$LINE2'"
+# exactly one keylogger event: hvkeylog, device input, >= K keystrokes
+ev=$(json_events hvmon keylogger)
+[ "$(printf '%s\n' "$ev" | grep -c .)" = 1 ] || hv_fail "expected exactly 1 keylogger event, got: $ev"
+printf '%s\n' "$ev" | grep -q "\"pid\":$kpid,\"tgid\":$kpid,\"comm\":\"hvkeylog\"" || hv_fail "keylogger event is not for hvkeylog pid $kpid: $ev"
+printf '%s\n' "$ev" | grep -q '"device":"input"' || hv_fail "keylogger event device is not input: $ev"
+ks=$(printf '%s\n' "$ev" | sed -n 's/.*"keystrokes":\([0-9]*\).*/\1/p')
+[ -n "$ks" ] && [ "$ks" -ge "$K" ] || hv_fail "keylogger event with $ks keystrokes < K=$K"
+# hvmon's own counts
+mk=$(log hvmon | sed -n 's/.*hvmon: keylogger: i8042: .* \([0-9]*\) keystrokes (make codes).*/\1/p')
+[ "$mk" = "$NKEYS" ] || hv_fail "hvmon counted $mk keystrokes (make codes), typed $NKEYS"
+cons() { log hvmon | sed -n "s/.*hvmon: keylogger: consumer pid [0-9]* tgid $1 comm $2: \([0-9]*\) keystrokes (input \([0-9]*\), tty \([0-9]*\)): \([a-z ]*\)$/\1 \2 \3 \4/p"; }
+[ "$(cons "$kpid" hvkeylog)" = "$NKEYS $NKEYS 0 reported" ] || hv_fail "hvkeylog: hvmon saw '$(cons "$kpid" hvkeylog)', want '$NKEYS $NKEYS 0 reported'"
+[ "$(cons "$apid" kl-allowed)" = "$NKEYS $NKEYS 0 allowed" ] || hv_fail "kl-allowed: hvmon saw '$(cons "$apid" kl-allowed)', want '$NKEYS $NKEYS 0 allowed'"
+[ "$(cons "$tpid" sh)" = "$NKEYS 0 $NKEYS allowed" ] || hv_fail "sh on tty1: hvmon saw '$(cons "$tpid" sh)', want '$NKEYS 0 $NKEYS allowed'"
+assert_marker hvmon "keylogger: allowed consumer $tpid \(sh, tgid $tpid\) reached $K keystrokes from tty: not reported" "sh seen at K"
+rep=$(log hvmon | grep -a "keylogger: process $kpid (hvkeylog" | head -n1)
+echo "  $rep"
+log hvmon | grep -a 'hvmon: keylogger: [0-9]* windows\|hvmon: keylogger: i8042' | sed 's/^/  /'
+log hvmon | grep -a 'hvmon:   30 IO\|hvmon:   3 EXCEPTION\|hvmon: probe .*(call' | sed 's/^/  /' || true
+
+# ---- boot 2: keylogger off ----
+boot keylogger-off "console=com2 log=info monitors=tracer,hang,ret2usr" 4 1 "ab1\\n"
+assert_marker hvmon 'monitor keylogger: off \(monitors= option\): port 0x60 intercepted: no' "port 0x60 not intercepted"
+assert_no_marker hvmon 'hvmon: keylogger: ' "no keylogger statistics with the monitor off"
+got=$(log guest | sed -n "s/.*HVMON-GUEST: KEYLOG done pid=[0-9]* comm=hvkeylog presses=[0-9]* codes=\([0-9,]*\).*/\1/p" | head -n1)
+[ "$got" = "30,48,2,28" ] || hv_fail "monitor off: hvkeylog read '$got', typed 30,48,2,28"
+[ -z "$(json_events hvmon keylogger)" ] || hv_fail "keylogger event with the monitor off"
+hv_pass "keylogger reported (pid $kpid, $ks keystrokes, device input), sh on tty1 and kl-allowed not reported; $NKEYS keys typed, counted and received unchanged; monitor off: port 0x60 not intercepted"
