@@ -1,0 +1,84 @@
+/* libFuzzer target: the keylogger detector's pure logic (monitors/keylogger_core.c) on hostile
+ * input — an i8042 byte stream (status + data), keyboard commands, read buffers of any shape from
+ * many processes — and the keylogger_allow= option feeding the allow list (vmm/options.c).
+ * Invariants: counters consistent, one report per tracked process, table bounds, names terminated. */
+#include <stdint.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include "monitors/keylogger.h"
+#include "vmm/options.h"
+
+static struct kl_state st;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 2)
+		return 0;
+	/* 1. the allow list from a keylogger_allow= word built from the input */
+	struct hv_options o;
+	char word[600] = "keylogger_allow=";
+	size_t wl = data[0] % 96, n0 = strlen(word);
+	if (wl > size - 1)
+		wl = size - 1;
+	memcpy(word + n0, data + 1, wl);
+	word[n0 + wl] = 0;
+	hv_options_defaults(&o);
+	hv_options_parse(word, sizeof(word), &o, NULL);
+	if (o.nr_keylogger_allow > HV_OPT_ALLOW_MAX)
+		abort();
+	for (uint32_t i = 0; i < o.nr_keylogger_allow; i++)
+		if (!o.keylogger_allow[i][0] || strnlen(o.keylogger_allow[i], HV_OPT_COMM_MAX) >= HV_OPT_COMM_MAX)
+			abort();
+	kl_init(&st, 1 + data[1] % 12, (const char (*)[KL_COMM_LEN])o.keylogger_allow, o.nr_keylogger_allow);
+	data += 1 + wl;
+	size -= 1 + wl;
+
+	/* 2. an event stream: op byte, then operands */
+	uint64_t tsc = 0, reports = 0;
+	size_t i = 0;
+	while (i + 2 <= size) {
+		uint8_t op = data[i++];
+		tsc += 1 + (op >> 4);
+		switch (op & 3) {
+		case 0:                    /* IN al,0x60 with a status byte */
+			kl_feed_byte(&st, data[i], data[i + 1 < size ? i + 1 : i], tsc, NULL);
+			i += 2;
+			break;
+		case 1:                    /* OUT to 0x60 */
+			kl_feed_out(&st, data[i++], tsc, 8);
+			break;
+		default: {                 /* a read of len bytes by one of 80 processes */
+			size_t len = data[i++] * 3u;
+			if (len > size - i)
+				len = size - i;
+			int32_t tgid = 100 + (op >> 2) % 80;
+			const char *comm = (op & 0x40) ? "sh" : "klfuzz";
+			struct kl_verdict v = kl_consume(&st, tgid, tgid, comm, data + i, len,
+							 len + (op & 0x80 ? 24 : 0), tsc);
+			if (v.report) {
+				if (!v.proc || v.proc->allowed || v.proc->count < st.k || !v.proc->reported)
+					abort();
+				reports++;
+			}
+			if (v.matched && !v.proc)
+				abort();
+			i += len;
+			break;
+		}
+		}
+	}
+	if (st.reports != reports || st.makes > st.kbd_bytes || st.kbd_bytes > st.bytes ||
+	    st.next_seq != st.makes + 1 || kl_unconsumed(&st, 0) > KL_HIST)
+		abort();
+	for (size_t p = 0; p < KL_MAX_PROCS; p++) {
+		const struct kl_proc *q = &st.procs[p];
+		if (!q->used)
+			continue;
+		if (q->comm[KL_COMM_LEN - 1] || (q->reported && q->allowed) ||
+		    q->by_dev[KL_DEV_INPUT] + q->by_dev[KL_DEV_TTY] != q->count ||
+		    q->cursor[KL_DEV_INPUT] >= st.next_seq || q->cursor[KL_DEV_TTY] >= st.next_seq)
+			abort();
+	}
+	return 0;
+}
