@@ -4,6 +4,8 @@
 # Bochs's RFB server once "HVMON-GUEST: KEYLOG typing" appears.
 #   kl_keys=N    key presses each test keylogger waits for (default 16)
 #   kl_lines=L   lines the shell on /dev/tty1 reads (default 2)
+#   kl_idle=S    first stay idle S guest seconds (idle cost: tests/guest/keylogger/idle_bench.sh);
+#                with kl_keys=0 the scenario ends after that, without consumers
 # Consumers:
 #   sh           reads /dev/tty1 (the VGA console's tty, where the keyboard goes) line by line: comm "sh",
 #                in the default allow list
@@ -12,6 +14,10 @@
 #                it in keylogger_allow=
 N=${kl_keys:-16}
 L=${kl_lines:-2}
+if [ -n "${kl_idle:-}" ]; then
+  echo "HVMON-GUEST: idle ${kl_idle}s start"; sleep "$kl_idle"; echo "HVMON-GUEST: idle end"
+  [ "$N" = 0 ] && { echo "HVMON-GUEST: keylogger scenario done rc=0"; exit 0; }
+fi
 [ -x /modules/hvkeylog ] || { echo "HVMON-GUEST: hvkeylog missing"; exit 2; }
 if [ -f /modules/evdev.ko ] && ! grep -q '^evdev ' /proc/modules; then
   insmod /modules/evdev.ko; echo "HVMON-GUEST: insmod evdev rc=$?"
