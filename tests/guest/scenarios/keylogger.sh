@@ -4,6 +4,8 @@
 # Bochs's RFB server once "HVMON-GUEST: KEYLOG typing" appears.
 #   kl_keys=N    key presses each test keylogger waits for (default 16)
 #   kl_lines=L   lines the shell on /dev/tty1 reads (default 2)
+#   kl_busy=1    a syscall-heavy background while typing: dd bs=1 from /dev/zero to /dev/null (2 syscalls
+#                per byte; its reads return zeros, which are neither input records nor typed characters)
 #   kl_idle=S    first stay idle S guest seconds (idle cost: tests/guest/keylogger/idle_bench.sh);
 #                with kl_keys=0 the scenario ends after that, without consumers
 # Consumers:
@@ -36,11 +38,18 @@ k1=$!
 cp /modules/hvkeylog /tmp/kl-allowed
 /tmp/kl-allowed "$N" &
 k2=$!
+busy=""
+if [ "${kl_busy:-0}" = 1 ]; then
+  dd if=/dev/zero of=/dev/null bs=1 2>/dev/null &
+  busy=$!
+  echo "HVMON-GUEST: busy dd pid=$busy"
+fi
 sleep 1
 echo "HVMON-GUEST: KEYLOG typing keys=$N lines=$L"
 rc=0
 wait $k1 || rc=$?
 wait $k2 || rc=$?
 wait $ttypid || rc=$?
+if [ -n "$busy" ]; then kill $busy; wait $busy 2>/dev/null; echo "HVMON-GUEST: busy dd stopped"; fi
 echo "HVMON-GUEST: keylogger scenario done rc=$rc"
 exit $rc
