@@ -351,7 +351,7 @@ static uint64_t find_next(const struct kl_state *st, uint64_t from, bool tty, ui
 	return 0;
 }
 
-#define KL_TTY_RECENT 16        /* a tty read must end on one of the last 16 keystrokes */
+#define KL_TTY_RECENT 64        /* a tty read must end on one of the last 64 keystrokes */
 #define KL_MAX_CODES  256
 
 struct kl_verdict kl_consume(struct kl_state *st, int32_t pid, int32_t tgid, const char *comm,

@@ -290,6 +290,28 @@ static void test_consume_tty(void **s)
 		assert_int_equal(v.matched, 1);
 	}
 	assert_int_equal(st.procs[0].by_dev[KL_DEV_TTY] + st.procs[1].by_dev[KL_DEV_TTY], 3);
+	/* a 40-character line read byte by byte after Enter: the first byte is 40 keys old */
+	init(4);
+	static const uint8_t row[] = { 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19 };  /* qwertyuiop */
+	for (int i = 0; i < 40; i++)
+		key(row[i % 10], 100 + (uint64_t)i);
+	key(0x1c, 200);
+	int got = 0;
+	for (int i = 0; i < 41; i++) {
+		uint8_t c = i < 40 ? (uint8_t)"qwertyuiop"[i % 10] : '\n';
+		v = kl_consume(&st, 704, 704, "sh", &c, 1, 1, 300 + (uint64_t)i);
+		got += (int)v.matched;
+	}
+	assert_int_equal(got, 41);
+	/* ...but a byte matching only keystrokes older than the last 64 is stale, not consumption */
+	init(4);
+	key(0x1e, 1);                            /* 'a' */
+	for (int i = 0; i < 70; i++)
+		key(0x30, 2 + (uint64_t)i);              /* 'b' x 70 */
+	const uint8_t a = 'a';
+	assert_int_equal(kl_consume(&st, 705, 705, "cat", &a, 1, 1, 100).dev, KL_DEV_NONE);
+	init(4);
+	key(0x26, 1); key(0x1f, 2); key(0x1c, 3);
 	/* bytes that were not typed (a file, a pipe) are not keyboard data */
 	const uint8_t other[] = "hello";
 	v = kl_consume(&st, 702, 702, "cat", other, 5, 5, 20);
