@@ -249,14 +249,16 @@ void keylogger_print_stats(void)
 		  (unsigned long)ks.aux_bytes, (unsigned long)ks.empty_reads);
 	hv_printf("hvmon: keylogger: %lu windows (%lu ms armed; %lu TSC ticks to arm, %lu to disarm), %lu exit-site hits (%lu TSC ticks/hit), "
 		  "%lu reads inspected (%lu input, %lu tty, %lu other, %lu unreadable), %lu keystrokes "
-		  "consumed, %lu unmatched, %lu reports, %lu evictions, %lu placement failures\n",
+		  "consumed, %lu unmatched, %lu reports, %lu evictions, %lu placement failures, %lu keystrokes "
+		  "left the history unconsumed\n",
 		  (unsigned long)windows, (unsigned long)tick_tsc_to_ms(window_tsc),
 		  (unsigned long)(windows ? arm_ticks / windows : 0),
 		  (unsigned long)(windows ? disarm_ticks / windows : 0), (unsigned long)hits,
 		  (unsigned long)(hits ? hit_ticks / hits : 0), (unsigned long)ks.reads_seen,
 		  (unsigned long)ks.reads_input, (unsigned long)ks.reads_tty, (unsigned long)ks.reads_other,
 		  (unsigned long)read_fail, (unsigned long)ks.consumed, (unsigned long)ks.unmatched,
-		  (unsigned long)ks.reports, (unsigned long)ks.proc_evictions, (unsigned long)place_fail);
+		  (unsigned long)ks.reports, (unsigned long)ks.proc_evictions, (unsigned long)place_fail,
+		  (unsigned long)ks.hist_overwritten);
 	for (unsigned i = 0; i < KL_MAX_PROCS; i++) {
 		const struct kl_proc *p = &ks.procs[i];
 		if (!p->used)

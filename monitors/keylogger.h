@@ -115,6 +115,7 @@ struct kl_state {
 	uint64_t ctrl_replies, kbd_replies, outs;
 	uint64_t reads_seen, reads_input, reads_tty, reads_other;
 	uint64_t consumed, unmatched, proc_evictions, reports;
+	uint64_t hist_overwritten;   /* keystrokes that left the history unconsumed */
 };
 
 /* @k >= 1; @allow: @nallow comm names (KL_COMM_LEN each, NUL-terminated). */

@@ -227,6 +227,8 @@ bool kl_feed_byte(struct kl_state *st, uint8_t status, uint8_t byte, uint64_t ts
 		st->caps = !st->caps;
 	st->makes++;
 	struct kl_keystroke *h = &st->hist[st->next_seq % KL_HIST];
+	if (h->seq && !h->consumers)
+		st->hist_overwritten++;
 	h->seq = st->next_seq++;
 	h->tsc = tsc;
 	h->keycode = k.keycode;

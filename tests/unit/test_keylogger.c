@@ -339,6 +339,7 @@ static void test_consume_bounds(void **s)
 	assert_null(kl_find_key(&st, 5));
 	assert_non_null(kl_find_key(&st, 6));
 	assert_int_equal(kl_unconsumed(&st, 0), KL_HIST);
+	assert_int_equal(st.hist_overwritten, 5);          /* counted, not silent */
 	/* exec: the same tgid with another comm is a new identity */
 	init(2);
 	key(0x1e, 1); key(0x1e, 2);
