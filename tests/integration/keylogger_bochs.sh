@@ -14,17 +14,19 @@
 # the guest running is measured by tests/guest/keylogger/idle_bench.sh (docs/BENCHMARKS.md).
 # KL_BUSY=1: boot 1 with a syscall-heavy background (dd bs=1 /dev/zero -> /dev/null: its reads must not count)
 # for the cost under load (docs/BENCHMARKS.md "Keylogger"); boot 2 is skipped.
+# Usage: tests/integration/keylogger_bochs.sh [cloud|6.12|generic]   (default cloud)
 set -eu   # not pipefail: lib.sh greps with -q behind tr (SIGPIPE on big logs)
 : "${HV_TIMEOUT:=240}"
 . "$(dirname "$0")/../bochs/lib.sh"
+FLAVOUR=${1:-cloud}
 K=8
 LINE1="type some keys"
 LINE2="for hvmon 2468"
 TEXT="$LINE1\\n$LINE2\\n"
 NKEYS=$(( ${#LINE1} + ${#LINE2} + 2 ))
 make -s -C "$HV_TOP" build/hvmon.elf build/tests/guest/hvkeylog >/dev/null || hv_fail "cannot build hvmon.elf / hvkeylog"
-initrd=$(hv_fixture_initrd keylogger -m "$HV_TOP/build/tests/guest/hvkeylog" -k evdev --kernel cloud --no-load \
-  -o "$HV_TOP/build/initramfs/keylogger.cpio.gz") || exit 1
+initrd=$(hv_fixture_initrd keylogger -m "$HV_TOP/build/tests/guest/hvkeylog" -k evdev --kernel "$FLAVOUR" --no-load \
+  -o "$HV_TOP/build/initramfs/keylogger-$FLAVOUR.cpio.gz") || exit 1
 for _ in $(seq 1 120); do [ "$(pgrep -c bochs-bin || true)" -lt 2 ] && break; sleep 5; done
 
 # boot NAME HVOPTS KEYS LINES: boot with the typist in the background; sets RUN_DIR
@@ -34,7 +36,7 @@ boot() {
   python3 "$HV_BOCHS/rfbkeys.py" --bochs-log "$run/bochs.log" --wait-file "$run/guest.log" \
     --wait-re 'HVMON-GUEST: KEYLOG typing' --timeout "$HV_TIMEOUT" --text "$text" > "$HV_TOP/build/runs/$name.rfb" 2>&1 &
   local typist=$!
-  hv_boot "$name" --kernel "$(hv_fixture_kernel cloud)" --initrd "$initrd" --hv-opts "$opts" \
+  hv_boot "$name" --kernel "$(hv_fixture_kernel "$FLAVOUR")" --initrd "$initrd" --hv-opts "$opts" \
     --cmdline "console=ttyS0,115200 panic=-1 loglevel=4 kl_keys=$keys kl_lines=$lines kl_busy=${KL_BUSY:-0}"
   wait "$typist" || { cat "$HV_TOP/build/runs/$name.rfb" >&2; hv_fail "$name: typing failed"; }
   cat "$HV_TOP/build/runs/$name.rfb"
@@ -103,9 +105,9 @@ fi
 
 # ---- boot 2: keylogger off (up to the first VM entry: the I/O bitmap is final by then) ----
 rm -rf "$HV_TOP/build/runs/keylogger-off"
-hv_boot keylogger-off --kernel "$(hv_fixture_kernel cloud)" --initrd "$initrd" \
+hv_boot keylogger-off --kernel "$(hv_fixture_kernel "$FLAVOUR")" --initrd "$initrd" \
   --hv-opts "console=com2 log=info monitors=tracer,hang,ret2usr" --stop-on 'hvmon:hvmon: entering the guest'
 assert_status marker
 assert_marker hvmon 'monitor keylogger: off \(monitors= option\): port 0x60 intercepted: no' "port 0x60 not intercepted"
 assert_no_marker hvmon 'keylogger: i8042 data port' "no port-0x60 hook with the monitor off"
-hv_pass "keylogger reported (pid $kpid, $ks keystrokes, device input), sh on tty1 and kl-allowed not reported; $NKEYS keys typed, counted and received unchanged; monitor off: port 0x60 not in the I/O bitmap"
+hv_pass "keylogger reported (pid $kpid, $ks keystrokes, device input), sh on tty1 and kl-allowed not reported; $NKEYS keys typed, counted and received unchanged; monitor off: port 0x60 not in the I/O bitmap ($FLAVOUR)"
