@@ -28,7 +28,7 @@ static struct vm *kvm;
 static struct kl_state ks;
 static uint8_t kbuf[KL_READ_MAX];
 static uint64_t site, dsc;             /* probe site, do_syscall_64 */
-static bool site_ok, placed;
+static bool site_ok, placed, have_tick;
 static uint64_t last_key_tsc, window_open_tsc, window_seq;
 /* statistics */
 static uint64_t io_in, io_out, io_other, io_ticks;
@@ -193,7 +193,7 @@ static void kl_ready(struct vm *vm, void *ctx)
 		INFER_P_ENTRY_SYSCALL_64, INFER_P_PCPU_CURRENT_TASK, INFER_P_TASK_PID, INFER_P_TASK_TGID,
 		INFER_P_TASK_COMM,
 	};
-	if (!introspect_require(vm, HV_EMON_KEYLOG, need, sizeof(need) / sizeof(need[0]))) {
+	if (!introspect_require(vm, HV_EMON_KEYLOG, need, sizeof(need) / sizeof(need[0])) || !have_tick) {
 		pr_warn("keylogger: keystrokes are counted, consumers are not attributed\n");
 		return;
 	}
@@ -233,7 +233,10 @@ int keylogger_setup(struct vm *vm)
 		return -1;
 	}
 	if (tick_register("keylogger", KL_TICK_MS, kl_tick, NULL))
-		pr_warn("keylogger: no tick: the read window closes only at the next keystroke\n");
+		pr_warn("keylogger: no tick (table full): a window could not be closed, so consumers will not "
+			"be attributed; keystrokes are still counted\n");
+	else
+		have_tick = true;
 	pr_info("keylogger: i8042 data port 0x60 intercepted: %s\n",
 		io_port_intercepted(vm, KL_I8042_DATA) ? "yes" : "no");
 	return introspect_on_ready(vm, kl_ready, NULL);
