@@ -81,12 +81,11 @@ static void kl_io(struct vcpu *v, uint16_t port, unsigned int size, bool in, uin
 		if (size == 1) {
 			outb(port, (uint8_t)*val);
 			kl_feed_out(&ks, (uint8_t)*val, t0, tick_tsc_hz() / 1000 * KL_REPLY_MS);
-		}
-		else if (size == 2) {
+		} else if (size == 2) {
 			outw(port, (uint16_t)*val);
-		}
-		else
+		} else {
 			outl(port, *val);
+		}
 	} else if (size != 1) {
 		io_other++;                        /* not the i8042 driver's access: pass through */
 		*val = size == 2 ? inw(port) : inl(port);
@@ -128,7 +127,7 @@ static void report(struct vcpu *v, const struct kl_verdict *vd, uint64_t now)
 	const struct kl_keystroke *k = kl_find_key(&ks, p->report_seq);
 	uint64_t delay = k ? tick_tsc_to_ms(now - k->tsc) : 0;
 	pr_warn("keylogger: process %d (%s, tgid %d) consumed %lu keystrokes from %s (K=%u): reported; "
-		"%lu ms after keystroke #%lu, its K-th tsc=%lu\n", p->pid, p->comm, p->tgid,
+		"%lu ms after keystroke #%lu (its K-th) was read from port 0x60; tsc=%lu\n", p->pid, p->comm, p->tgid,
 		(unsigned long)p->count, kl_dev_name(p->report_dev), ks.k, (unsigned long)delay,
 		(unsigned long)p->report_seq, (unsigned long)now);
 	struct hv_event *ev = hv_event_reserve(v->id, HV_EV_KEYLOGGER, HV_EMON_KEYLOG);
