@@ -7,4 +7,4 @@ test_hang_SRCS := tests/unit/test_hang.c monitors/hang_core.c
 test_ret2usr_SRCS := tests/unit/test_ret2usr.c monitors/ret2usr_core.c
 
 INTEGRATION_TESTS += tests/integration/hang_bochs.sh tests/integration/ret2usr_bochs.sh \
-	tests/integration/ret2usr_nosmep.sh
+	tests/integration/ret2usr_nosmep.sh tests/integration/ret2usr_kill.sh tests/integration/ret2usr_halt.sh

@@ -26,7 +26,7 @@ python3 - "$RUN_DIR/guest.log" "$RUN_DIR/hvmon.log" "$RUN_DIR/result" "$IPS" > "
 import math, re, sys
 g = open(sys.argv[1], errors='replace').read().replace('\0', '')
 h = open(sys.argv[2], errors='replace').read().replace('\0', '')
-res = dict(l.split('=', 1) for l in open(sys.argv[3]).read().split())
+res = dict(l.split('=', 1) for l in open(sys.argv[3]).read().splitlines() if '=' in l)
 ips = int(sys.argv[4])
 def num(rx, s, d=None):
     m = re.search(rx, s)
@@ -79,11 +79,13 @@ for r in fp_hang:
 busy_fp = [r for r in fp_hang if phase(r[3]) == 'busy']
 print(f"  hang reports in the busy phase: {len(busy_fp)}; boot: {sum(phase(r[3]) == 'boot' for r in fp_hang)}; "
       f"idle: {sum(phase(r[3]) == 'idle' for r in fp_hang)}")
-n = len(fp_hang) + fp_r2u + fp_cr4
+# the rate is per busy guest time: hang reports of the busy phase (boot/idle ones are listed above),
+# and every ret2usr/cr4_tamper report of the run (no attack was made at all)
+n = len(busy_fp) + fp_r2u + fp_cr4
 hrs = cover / 3600 if cover else float('nan')
 # exact Poisson 95% upper bound for n events (n = 0: -ln(0.05) = 3.0)
 up = {0: 3.00, 1: 4.74, 2: 6.30, 3: 7.75}.get(n, n + 1.96 * math.sqrt(n) + 2)
-print(f"  FP rate: {n} in {cover:.0f} s busy guest time = {n / hrs if hrs else float('nan'):.2f}/h; "
+print(f"  FP rate (busy phase): {n} in {cover:.0f} s busy guest time = {n / hrs if hrs else float('nan'):.2f}/h; "
       f"95% upper bound {up / hrs if hrs else float('nan'):.2f}/h (Poisson, {n} events)")
 if ctl:
     ok = [r for r in ctl_rep if r[0] == 'hard' and r[1] == int(ctl.group(1))]

@@ -12,7 +12,7 @@
 # hvmon report). Prints a summary and writes build/campaign/summary.txt.
 # Usage: tests/campaign/hang_ret2usr_campaign.sh [COUNT (default 20)] [T (default 2)] [N (default 3)]
 #        PART=hang|ret2usr runs one half only; RUN=NAME names the hang run (several runs side by side:
-#        build/runs/NAME, build/campaign/NAME.txt).
+#        build/runs/NAME, build/campaign/NAME.txt); IPS=N sets Bochs's ips for the hang run (default 200M).
 set -eu   # not pipefail: lib.sh greps with -q behind tr (SIGPIPE on big logs)
 . "$(dirname "$0")/../bochs/lib.sh"
 COUNT=${1:-20}; T=${2:-2}; N=${3:-3}
@@ -28,18 +28,18 @@ stop=()
 [ "$FINAL" = deadlock ] && stop=(--stop-on "hvmon:hang #$((3 * COUNT + 1)): detected")
 hv_boot "$RUN" --scenario hang --modules "$ko" --hv-opts "console=com2 log=info hang_timeout=$T" \
   --cmdline "console=ttyS0,115200 panic=-1 loglevel=7 fi_busy=0 fi_secs=$N fi_gap=rand fi_bg=${BG:-mix} fi_tests=irqoff,preemptoff,spinlock fi_repeat=$COUNT fi_final=$FINAL" \
-  ${stop[@]+"${stop[@]}"}
+  ${stop[@]+"${stop[@]}"} ${IPS:+--ips "$IPS"}
 hlog="$RUN_DIR/hvmon.log"; glog="$RUN_DIR/guest.log"
 python3 - "$glog" "$hlog" "$T" "$RUN_DIR/result" > "$out/$RUN.txt" <<'PY'
 import re, sys
 g = open(sys.argv[1], errors='replace').read().replace('\0', '').replace('\r', '')
 h = open(sys.argv[2], errors='replace').read().replace('\0', '').replace('\r', '')
 T = int(sys.argv[3])
-res = dict(l.split('=', 1) for l in open(sys.argv[4]).read().split())
+res = dict(l.split('=', 1) for l in open(sys.argv[4]).read().splitlines() if '=' in l)
 khz = int(re.search(r'FAULTINJ: ready tsc_khz=(\d+)', g).group(1))
 inj = [(m.group(1), int(m.group(2)), m.group(3), int(m.group(4))) for m in
        re.finditer(r'FAULTINJ: (irqoff|preemptoff|spinlock|deadlock)(?: \d+)? start pid=(\d+) comm=(\S+) tsc=(\d+)', g)]
-# the background of each trigger, in order (scenario line before the module's start line)
+# the background of each recoverable trigger, in order (the scenario's 'mark bg=' before the trigger)
 bgs = re.findall(r'FAULTINJ: mark bg=(\S+) tsc=', g)
 rep = [(m.group(1), int(m.group(2)), m.group(3), int(m.group(4))) for m in
        re.finditer(r'hang #\d+: detected (\S+) on vCPU \d+: \d+ ms, RIP \S+, task (-?\d+) \((.*?)\) tsc=(\d+)', h)]

@@ -5,9 +5,10 @@
 # storm, I/O), then IDLE guest seconds idle, no injection. The module's TSC marks delimit the phases;
 # hvmon's "hang: stats:" lines (every 10 s of guest time) give the counters; per phase the script takes
 # the first and the last stats line inside it and prints rates. Attribution:
-#   tick (hang sampler + halt-watch): preemption-timer exits; hang: sampler ticks, __switch_to probe
-#   (#BP exits = switches, ticks/hit from the power-off probe statistics); tracer: the other #BP exits
-#   (exception exits - switches - #PF exits); ret2usr: #PF exits (supervisor instruction fetches only).
+#   tick (hang sampler + halt-watch): preemption-timer exits and their ticks (the sampler's own ticks
+#   separately); hang's __switch_to probe: #BP exits = probed switches; tracer + ret2usr: the other
+#   exception exits (tracer #BP; ret2usr #PF = supervisor instruction fetches only, 0 without attacks);
+#   per-probe TSC ticks/hit for the whole run: the power-off probe statistics.
 # Usage: tests/campaign/monitor_cost.sh [BUSY (default 60)] [IDLE (default 60)]
 #        MONITORS=hang,ret2usr runs without the tracer. Writes build/campaign/cost-<monitors>.txt.
 set -eu   # not pipefail: lib.sh greps with -q behind tr (SIGPIPE on big logs)
@@ -40,8 +41,8 @@ if sw:
 pf = re.search(r'ret2usr: (\d+) #PF exits', h)
 print(f"monitor cost: monitors={sys.argv[3]}, TSC {khz} kHz, switch probe {sw_tph} TSC ticks/hit, "
       f"#PF exits (whole run) {pf.group(1) if pf else 'n/a'}")
-print("phase | guest s | exits/s | timer exits/s | switch-probe exits/s | other #BP exits/s (tracer) | "
-      "ring-1 ticks/s (% of guest time) | hang sampler ticks/s | switch-probe ticks/s | other #BP ticks/s")
+print("phase | guest s | exits/s | timer exits/s | switch-probe #BP/s (hang) | other #BP+#PF/s (tracer, ret2usr) | "
+      "ring-1 ticks/s (% of guest TSC) | in timer exits | in exception exits | hang sampler (runs after any exit)")
 for ph in ('busy', 'idle'):
     a, b = marks.get(ph + '_start'), marks.get(ph + '_end')
     if a is None or b is None:
@@ -52,11 +53,10 @@ for ph in ('busy', 'idle'):
     s0, s1 = inside[0], inside[-1]
     dt = (s1['tsc'] - s0['tsc']) / hz
     d = {k: s1[k] - s0[k] for k in s1 if k in s0}
-    swt = d['switches'] * sw_tph if sw_tph else 0
     other = d['exc_exits'] - d['switches']
     print(f"{ph} | {dt:.0f} | {d['exits'] / dt:.0f} | {d['timer_exits'] / dt:.1f} | {d['switches'] / dt:.1f} | "
           f"{other / dt:.1f} | {d['ring1_ticks'] / dt:.0f} ({100 * d['ring1_ticks'] / (dt * hz):.3f} %) | "
-          f"{d['sample_ticks'] / dt:.0f} | {swt / dt:.0f} | {(d.get('exc_ticks', 0) - swt) / dt:.0f}")
+          f"{d.get('timer_ticks', 0) / dt:.0f} | {d.get('exc_ticks', 0) / dt:.0f} | {d['sample_ticks'] / dt:.0f}")
 ops = re.findall(r'HVMON-GUEST: busy (cpu loops|forkexec iterations|io iterations)=(\d+)', g)
 print("busy workload: " + ", ".join(f"{k}={v}" for k, v in ops))
 PY

@@ -28,7 +28,7 @@ last=$(tr -d '\000\r' < "$RUN_DIR/hvmon.log" | grep -av '^$' | tail -n 1)
 grep -q 'ret2usr: guest halted' <<<"$last" || hv_fail "hvmon printed after the halt: $last"
 assert_no_marker hvmon 'guest powered off|powering the machine off' "not a guest power-off"
 # the guest made no progress after the attack
-assert_no_marker guest 'Oops|FAULTINJ: execuser returned|HVMON-GUEST: attack execuser shell rc' \
+assert_no_marker guest 'Oops|FAULTINJ: execuser returned|HVMON-GUEST: attack execuser pid=' \
   "the guest never ran past the attack"
 assert_no_marker guest 'HVMON-GUEST: attack smepoff_exec|alive after|scenario ret2usr exit|powering off' \
   "no later scenario marker"

@@ -3,8 +3,8 @@
 #                                    kernel's oops ends that shell, the scenario goes on)
 #   fi_repeat=R                    run the list R times (default 1)
 # A bystander process runs during the attacks: ret2usr_action=kill must end only the attacking shell.
-# Markers: "attacker pid=P" (the writer to /proc/faultinj; "attacker survived" if its write returned),
-# "attack T shell rc=R" (137: killed), "bystander pid=B alive|gone", "alive after N attacks".
+# Markers: "attack T pid=P shell rc=R" (P: the writer to /proc/faultinj; R 137: killed), "attacker survived"
+# (only if a write returned), "bystander pid=B alive|gone", "alive after N attacks".
 tests=""
 r=0
 while [ $r -lt "${fi_repeat:-1}" ]; do r=$((r+1)); tests="$tests $(echo "${fi_r2u:-execuser,smepoff_exec}" | tr , ' ')"; done
@@ -17,11 +17,13 @@ n=0
 for t in $tests; do
   n=$((n+1))
   echo "HVMON-GUEST: attack $t"
-  # the writer is this inner shell ($$ inside it); it prints "survived" only if the write returned
-  sh -c 'echo "HVMON-GUEST: attacker pid=$$"; echo '"$t"' > /proc/faultinj; echo "HVMON-GUEST: attacker survived"' &
+  # the writer is this inner shell (pid $a); it prints "survived" only if its write returned. Its pid is
+  # printed by the parent afterwards: an echo right before the write could be split by the module's printk.
+  sh -c 'echo '"$t"' > /proc/faultinj; echo "HVMON-GUEST: attacker survived"' &
   a=$!
   wait $a
-  echo "HVMON-GUEST: attack $t shell rc=$?"
+  rc=$?
+  echo "HVMON-GUEST: attack $t pid=$a shell rc=$rc"
   sleep 1
 done
 # the system still works after the attacks, and the bystander was not touched
