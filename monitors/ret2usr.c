@@ -156,11 +156,9 @@ int ret2usr_exception_exit(struct vcpu *v)
 		vm_print_exit_stats(v->vm);
 		hv_printf("hvmon: ret2usr: guest halted (ret2usr_action=halt): the faulting fetch was not "
 			  "delivered, the guest never runs again\n");
-		/* Bochs's shutdown port ends the emulator, so a test run ends by itself here
-		 * (as vmm/power.c does at power-off); on hardware nothing decodes port 0x8900
-		 * and the CPU stays halted with the report on the console. */
-		for (const char *s = "Shutdown"; *s; s++)
-			outb(0x8900, (uint8_t)*s);
+		/* With bochs_exit=on (tests) Bochs's shutdown port ends the emulator, so the run
+		 * ends by itself; otherwise the CPU stays halted with the report on the console. */
+		power_bochs_exit(v->vm, false);
 		cpu_halt_forever();
 	}
 	/* report / kill: the fault the CPU raised reaches the guest kernel; its oops

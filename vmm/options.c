@@ -343,6 +343,13 @@ static const char *v_net(struct hv_options *o, const char *v, size_t n)
 	return 0;
 }
 
+static const char *v_bochs_exit(struct hv_options *o, const char *v, size_t n)
+{
+	if (s_eq(v, n, "on")) { o->bochs_exit = true; return 0; }
+	if (s_eq(v, n, "off")) { o->bochs_exit = false; return 0; }
+	return "expected on|off";
+}
+
 static const char *v_novtx(struct hv_options *o, const char *v, size_t n)
 {
 	if (s_eq(v, n, "refuse")) { o->no_vtx = HV_NOVTX_REFUSE; return 0; }
@@ -384,7 +391,7 @@ static const struct {
 	{ "monitors", v_monitors }, { "hang_timeout", v_hang }, { "ret2usr_action", v_r2u },
 	{ "keylogger_allow", v_allow }, { "keylogger_k", v_k }, { "collector", v_collector },
 	{ "ip", v_ip }, { "key", v_key }, { "net", v_net }, { "net_burst", v_net_burst }, { "no_vtx", v_novtx },
-	{ "infer", v_infer },
+	{ "infer", v_infer }, { "bochs_exit", v_bochs_exit },
 };
 
 void hv_options_defaults(struct hv_options *o)
@@ -619,6 +626,7 @@ size_t hv_options_format(const struct hv_options *o, char *buf, size_t size)
 				first = 0;
 			}
 	}
+	if (o->bochs_exit) put_s(&w, " bochs_exit=on");
 	buf[w.len < size ? w.len : size - 1] = 0;
 	return w.len < size ? w.len : size - 1;
 }

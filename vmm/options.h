@@ -70,6 +70,7 @@ struct hv_options {
 	uint8_t  no_vtx;              /* enum hv_no_vtx; default refuse */
 	uint8_t  infer;               /* HV_INFER_* mask, 0 = off; default HV_INFER_ALL */
 	uint32_t net_burst;           /* debug: synthetic events sent once the network is up (0 = none) */
+	bool     bochs_exit;          /* tests: end Bochs through port 0x8900 when hvmon ends the run; default off */
 };
 
 struct hv_opt_error {

@@ -47,21 +47,34 @@ void vm_print_exit_stats(struct vm *vm)
 		  (unsigned long)h.pages_used, (unsigned long)(h.sbrk_used / 1024));
 }
 
+/*
+ * Bochs ends the emulation when "Shutdown" is written to port 0x8900. On a real
+ * machine that port may belong to a device (PCI I/O windows often cover it), so
+ * hvmon writes it only for the guest's own 0x8900 request or with bochs_exit=on.
+ */
+void power_bochs_exit(struct vm *vm, bool force)
+{
+	if (!force && !vm->opt.bochs_exit)
+		return;
+	for (const char *s = "Shutdown"; *s; s++)
+		outb(0x8900, (uint8_t)*s);
+}
+
 static void __attribute__((noreturn)) machine_power_off(struct vcpu *v, uint16_t port, uint32_t value,
 							unsigned int size)
 {
 	vm_print_exit_stats(v->vm);
 	hv_printf("hvmon: powering the machine off\n");
 	/* Perform the guest's own request on the hardware... */
-	if (port != 0x8900) {
+	if (port && port != 0x8900) {
 		if (size == 2)
 			outw(port, (uint16_t)value);
 		else
 			outl(port, value);
 	}
-	/* ...and Bochs's shutdown port if still running. */
-	for (const char *s = "Shutdown"; *s; s++)
-		outb(0x8900, (uint8_t)*s);
+	/* ...and Bochs's shutdown port if the guest asked through it or the tests said so. */
+	if (port == 0x8900 || v->vm->opt.bochs_exit)
+		power_bochs_exit(v->vm, true);
 	hv_printf("hvmon: power-off did not take effect; halting\n");
 	cpu_halt_forever();
 }
@@ -93,7 +106,7 @@ static void halt_watch(struct vcpu *v, uint64_t now, void *ctx)
 		return;
 	hv_printf("\nhvmon: guest halted with interrupts disabled for %u ms (its final halt; "
 		  "no ACPI power-off was seen): ending the run\n", *halted_ms);
-	machine_power_off(v, 0x8900, 'n', 1);
+	machine_power_off(v, 0, 0, 0);     /* no guest request: port 0x8900 only with bochs_exit=on */
 }
 
 int power_setup(struct vm *vm)

@@ -163,6 +163,7 @@ void __attribute__((noreturn)) vm_power_off(struct vcpu *v, uint16_t port, uint3
 void __attribute__((noreturn)) machine_reset(void);
 void vm_print_exit_stats(struct vm *vm);
 int power_setup(struct vm *vm);     /* after tick_init: ends the run on the guest's final halt */
+void power_bochs_exit(struct vm *vm, bool force);   /* "Shutdown" to port 0x8900 if force or bochs_exit=on */
 /* vmm/acpi.c */
 int acpi_find_pm1_cnt(uint64_t rsdp, uint16_t *pm1a, uint16_t *pm1b);
 const void *acpi_find_table(uint64_t rsdp, const char *sig);   /* checksummed table or NULL */

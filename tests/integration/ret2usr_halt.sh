@@ -10,7 +10,7 @@ name=ret2usr-halt
 HV_TIMEOUT=${HV_TIMEOUT_HALT:-300}
 ko=$("$HV_TOP/tests/guest/build-module.sh" "$HV_TOP/tests/guest/faultinj") || hv_fail "faultinj module build failed"
 HV_GUEST_FATAL='Kernel panic|HVMON-GUEST: poweroff failed'
-hv_boot "$name" --scenario ret2usr --modules "$ko" --hv-opts "console=com2 log=info ret2usr_action=halt" \
+hv_boot "$name" --scenario ret2usr --modules "$ko" --hv-opts "console=com2 log=info ret2usr_action=halt bochs_exit=on" \
   --cmdline "console=ttyS0,115200 panic=-1 loglevel=7 fi_r2u=execuser,smepoff_exec"
 assert_status exit          # ended by itself: not a marker, not the timeout
 assert_marker hvmon 'ret2usr: on \(action halt\)' "ret2usr monitor on with action halt"

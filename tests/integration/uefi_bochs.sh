@@ -99,13 +99,13 @@ if ! want hvmon; then :
 elif [ -f build/hvmon.elf ]; then
 	# hvmon logs to com2 (console = com2) so that its event lines cannot split the guest's
 	# markers on com1; hvmon.efi itself writes to the firmware console (com1).
-	printf '%s\nlog = debug\nconsole = com2\n' "$CFG" | mkimg hvmon build/hvmon.elf
+	printf '%s\nlog = debug\nconsole = com2\nbochs_exit = on\n' "$CFG" | mkimg hvmon build/hvmon.elf
 	# the run must end by itself: no ACPI under OVMF on Bochs, so the guest's poweroff ends in
 	# "System halted" (HLT with IF=0); hvmon sees that final halt from its tick and ends the
-	# run (exit statistics, then port 0x8900)
+	# run (exit statistics, then port 0x8900: bochs_exit = on)
 	run hvmon 'Kernel panic|hvmon: PANIC|STOPPED' "$GTMO"
 	check hvmon +"VT-x: usable" +"boot services exited; jumping to hvmon" -"$STOP"
-	LOG=com2.txt check hvmon +"thin VT-x/EPT hypervisor (UEFI boot, command line \"log=debug console=com2\")" \
+	LOG=com2.txt check hvmon +"thin VT-x/EPT hypervisor (UEFI boot, command line \"log=debug console=com2 bochs_exit=on\")" \
 		+"hvmon: entering the guest" +"hvmon: guest halted with interrupts disabled for 2000 ms" \
 		+"hvmon: exit statistics"
 	if [ "${UEFI_BOCHS_GUEST:-1}" = 1 ]; then

@@ -262,6 +262,27 @@ static void test_infer_key(void **st)
 	assert_int_equal(o.infer, HV_INFER_PATTERNS);
 }
 
+static void test_bochs_exit(void **st)
+{
+	(void)st;
+	char buf[512];
+	/* default off, and not in the formatted line */
+	hv_options_defaults(&o);
+	assert_false(o.bochs_exit);
+	hv_options_format(&o, buf, sizeof(buf));
+	assert_null(strstr(buf, "bochs_exit"));
+	assert_int_equal(parse("bochs_exit=on"), 0);
+	assert_true(o.bochs_exit);
+	hv_options_format(&o, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " bochs_exit=on"));
+	assert_int_equal(parse("bochs_exit=on bochs_exit=off"), 0);
+	assert_false(o.bochs_exit);
+	/* a bad value is an error and leaves the previous value */
+	assert_int_equal(parse("bochs_exit=on bochs_exit=yes"), 1);
+	assert_true(o.bochs_exit);
+	assert_string_equal(errs.e[0].word, "bochs_exit=yes");
+}
+
 static void test_error_overflow_and_long(void **st)
 {
 	(void)st;
@@ -296,6 +317,7 @@ int main(void)
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_error_overflow_and_long),
 		cmocka_unit_test(test_infer_key),
+		cmocka_unit_test(test_bochs_exit),
 		cmocka_unit_test(test_key_exactly_32),
 	};
 	return cmocka_run_group_tests_name("options", tests, NULL, NULL);
