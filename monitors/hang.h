@@ -7,7 +7,8 @@
  * Each tick takes one sample of the vCPU: TSC, idle (activity state HLT, or the
  * exit was a HLT/MWAIT), CPL, RFLAGS.IF, RIP, the current task (%gs:current_task
  * from the inferred profile) and the count of context switches seen by the probe
- * on __switch_to (when placed). PROGRESS = the vCPU was idle, or the switch count
+ * on __switch_to (when placed), not counting switches into or out of the CPU
+ * stopper (hang_comm_is_stopper()). PROGRESS = the vCPU was idle, or the switch count
  * moved, or the current task changed. Verdicts (T = hang_timeout):
  *   hard      : kernel mode (CPL 0) with IF=0 at every sample for >= T
  *   soft      : kernel mode at every sample for >= T, no progress, IF=1 seen
@@ -58,6 +59,12 @@ void hang_state_init(struct hang_state *s, uint64_t timeout_tsc);
 /* Feed one sample (tsc non-decreasing). Returns true when @out holds an event. */
 bool hang_step(struct hang_state *s, const struct hang_sample *x, struct hang_verdict *out);
 const char *hang_kind_name(enum hang_kind k);
+/* comm (16 bytes, may lack a NUL) names the kernel's per-CPU stopper thread
+ * ("migration/N", kernel/stop_machine.c). Switches into and out of it are not
+ * scheduler progress: the stop class preempts every task, and the kernel's own
+ * soft-lockup watchdog queues work on it every watchdog_thresh*2/5 s (4 s by
+ * default), so a starved run queue would otherwise look alive. */
+bool hang_comm_is_stopper(const char comm[16]);
 
 /* ---- ring -1 (monitors/hang.c) ---- */
 struct vm;

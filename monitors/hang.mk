@@ -8,3 +8,11 @@ test_ret2usr_SRCS := tests/unit/test_ret2usr.c monitors/ret2usr_core.c
 
 INTEGRATION_TESTS += tests/integration/hang_bochs.sh tests/integration/ret2usr_bochs.sh \
 	tests/integration/ret2usr_nosmep.sh tests/integration/ret2usr_kill.sh tests/integration/ret2usr_halt.sh
+
+# guest helper for the no_switch injection (static; put in the initramfs by tests/integration/hang_bochs.sh)
+HANG_RTSPIN := $(BUILD)/tests/guest/rtspin
+$(HANG_RTSPIN): tests/guest/faultinj/rtspin.c
+	@mkdir -p $(dir $@)
+	gcc -static -O2 -Wall -o $@ $<
+rtspin: $(HANG_RTSPIN)
+.PHONY: rtspin

@@ -21,6 +21,19 @@ const char *hang_kind_name(enum hang_kind k)
 	}
 }
 
+bool hang_comm_is_stopper(const char comm[16])
+{
+	/* kernel/stop_machine.c: the per-CPU stopper kthreads are "migration/%u" */
+	static const char pfx[] = "migration/";
+	unsigned i, n = sizeof(pfx) - 1;
+	if (memcmp(comm, pfx, n))
+		return false;
+	for (i = n; i < 16 && comm[i]; i++)
+		if (comm[i] < '0' || comm[i] > '9')
+			return false;
+	return i > n && i < 16;
+}
+
 static void reset_window(struct hang_state *s, const struct hang_sample *x)
 {
 	s->progress_tsc = x->tsc;

@@ -1,27 +1,32 @@
 #!/usr/bin/env bash
 # Issue 5 §1/§5: the hang detector in Bochs. One boot: a busy workload of HANG_BUSY guest seconds
 # (CPU loops, fork/exec storm, I/O; default 60) must raise no hang, then tests/guest/faultinj
-# injects an IRQs-off spin (hard), a preemption-off spin (soft), a spinlock wait (soft), and a
-# real spinlock self-deadlock (soft, never recovers). Each must be reported with the right kind
-# and the injecting task within T + 1 s of guest TSC time (T = hang_timeout), and the
-# recoverable ones must be followed by hang_recovered.
+# injects an IRQs-off spin (hard), a preemption-off spin (soft), a spinlock wait (soft), a
+# user-mode SCHED_FIFO 99 spinner with RT throttling off (no_switch: tests/guest/faultinj/rtspin.c,
+# the run queue starves while the vCPU stays at CPL 3), and a real spinlock self-deadlock (soft,
+# never recovers). Each must be reported with the right kind and the injecting task within T + 1 s
+# of guest TSC time (T = hang_timeout), and the recoverable ones must be followed by hang_recovered.
 set -eu   # not pipefail: lib.sh greps with -q behind tr (SIGPIPE on big logs)
-: "${HV_TIMEOUT:=1500}"   # 60 s busy guest time + 4 spins cost ~10 min wall under load
+: "${HV_TIMEOUT:=1500}"   # 60 s busy guest time + 5 spins cost ~10 min wall under load
 . "$(dirname "$0")/../bochs/lib.sh"
 name=hang-bochs
 T=${HANG_T:-5}; N=${HANG_N:-7}; BUSY=${HANG_BUSY:-60}
 ko=$("$HV_TOP/tests/guest/build-module.sh" "$HV_TOP/tests/guest/faultinj") || hv_fail "faultinj module build failed"
+make -s -C "$HV_TOP" build/tests/guest/rtspin >/dev/null || hv_fail "cannot build rtspin"
+# faultinj.ko and rtspin in /modules; the scenario loads faultinj itself (--no-load)
+initrd=$(hv_fixture_initrd hang -m "$ko" -m "$HV_TOP/build/tests/guest/rtspin" --no-load \
+  -o "$HV_TOP/build/initramfs/$name.cpio.gz") || exit 1
 HV_GUEST_FATAL='Kernel panic|HVMON-GUEST: poweroff failed'
-hv_boot "$name" --scenario hang --modules "$ko" --hv-opts "console=com2 log=info hang_timeout=$T" \
-  --cmdline "console=ttyS0,115200 panic=-1 loglevel=7 fi_busy=$BUSY fi_secs=$N fi_final=deadlock" \
-  --stop-on 'hvmon:hang #4: detected'
+hv_boot "$name" --initrd "$initrd" --hv-opts "console=com2 log=info hang_timeout=$T" \
+  --cmdline "console=ttyS0,115200 panic=-1 loglevel=7 fi_busy=$BUSY fi_secs=$N fi_final=deadlock fi_tests=irqoff,preemptoff,spinlock,rtspin" \
+  --stop-on 'hvmon:hang #5: detected'
 assert_no_marker hvmon 'guest crashed|PANIC|EXCEPTION in ring -1' "no crash"
 assert_marker hvmon 'tick: TSC [0-9]+ kHz' "TSC calibrated"
 assert_marker hvmon 'hang: on, timeout' "hang monitor on"
 [ "$BUSY" = 0 ] || assert_marker guest "HVMON-GUEST: busy end" "busy workload ran"
 # no hang before the first injection
 b=$(tr -d '\000\r' < "$RUN_DIR/hvmon.log" | grep -a -c 'hang #[0-9]*: detected' || true)
-[ "$b" = 4 ] || hv_fail "expected exactly 4 hang reports (3 injections + deadlock), got $b: $(grep -a 'hang #' "$RUN_DIR/hvmon.log")"
+[ "$b" = 5 ] || hv_fail "expected exactly 5 hang reports (4 injections + deadlock), got $b: $(grep -a 'hang #' "$RUN_DIR/hvmon.log")"
 khz=$(marker_value guest 'FAULTINJ: ready tsc_khz=' | sed -E 's/.*tsc_khz=([0-9]+).*/\1/')
 [ -n "$khz" ] || hv_fail "no FAULTINJ ready line"
 check() {   # $1 = trigger, $2 = report number, $3 = kind
@@ -45,9 +50,19 @@ LAT=""
 check irqoff 1 hard
 check preemptoff 2 soft
 check spinlock 3 soft
-check deadlock 4 soft
-for i in 1 2 3; do assert_marker hvmon "hang #$i: recovered from" "hang #$i recovered"; done
-assert_no_marker hvmon 'hang #4: recovered' "the deadlock never recovers"
-[ "$(json_events hvmon hang | wc -l)" -ge 4 ] || hv_fail "hang JSON events missing"
+check rtspin 4 no_switch
+check deadlock 5 soft
+# no_switch: the spinner was caught in user mode (CPL 3: RIP in the lower half), and it is not
+# a kernel streak; the kernel's soft-lockup watchdog kept switching to its CPU stopper meanwhile
+rip=$(marker_value hvmon 'hang #4: detected' | sed -E 's/.*RIP (0x[0-9a-f]+).*/\1/')
+[ -n "$rip" ] && [ $(( rip >> 47 )) = 0 ] || hv_fail "rtspin: RIP $rip is not a user address"
+assert_marker guest 'HVMON-GUEST: rtspin done' "rtspin ran to its end"
+assert_marker guest 'HVMON-GUEST: trigger rtspin done rc=0' "rtspin exit 0"
+for i in 1 2 3 4; do assert_marker hvmon "hang #$i: recovered from" "hang #$i recovered"; done
+assert_marker hvmon 'hang #4: recovered from no_switch' "hang #4 recovered as no_switch"
+assert_no_marker hvmon 'hang #5: recovered' "the deadlock never recovers"
+[ "$(json_events hvmon hang | wc -l)" -ge 5 ] || hv_fail "hang JSON events missing"
+json_events hvmon hang | grep -q '"kind":"no_switch".*"comm":"rtspin"\|"comm":"rtspin".*"kind":"no_switch"' ||
+  hv_fail "no_switch JSON event missing: $(json_events hvmon hang | sed -n 4p)"
 json_events hvmon hang | head -1 | grep -q '"kind":"hard".*"vcpu":0' || hv_fail "hang event fields: $(json_events hvmon hang | head -1)"
-hv_pass "no hang in ${BUSY} s busy guest time; 4 injected hangs detected with the right kind/task:$LAT"
+hv_pass "no hang in ${BUSY} s busy guest time; 5 injected hangs detected with the right kind/task:$LAT"

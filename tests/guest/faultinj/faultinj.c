@@ -10,6 +10,9 @@
  *   execuser       execute a user page (mmap'ed RWX in the writer) from kernel mode
  *   smepoff_exec   clear CR4.SMEP with a raw MOV CR4, then execute a user page
  *   mark TEXT      only log "FAULTINJ: mark TEXT tsc=..." (phase boundaries on the TSC)
+ *   log TEXT       only log "FAULTINJ: TEXT pid=P comm=C tsc=..." with the writer's pid/comm
+ *                  (user-space injections, e.g. tests/guest/faultinj/rtspin.c, announce
+ *                  themselves on the kernel log and hvmon's clock)
  * Every trigger logs "FAULTINJ: <cmd> start/end ..." lines (printk) with the
  * writer's pid/comm, for the tests to match hvmon's reports.
  * Time is measured with the TSC (ktime would stall with IRQs off on one CPU).
@@ -101,6 +104,8 @@ static ssize_t fi_write(struct file *f, const char __user *ubuf, size_t len, lof
 	} else if (!strncmp(buf, "mark ", 5)) {
 		/* a timestamp for the tests: guest phases on hvmon's clock (the TSC) */
 		pr_info("FAULTINJ: mark %s tsc=%llu\n", buf + 5, rdtsc());
+	} else if (!strncmp(buf, "log ", 4)) {
+		pr_info("FAULTINJ: %s pid=%d comm=%s tsc=%llu\n", buf + 4, current->pid, current->comm, rdtsc());
 	} else if (!strcmp(buf, "execuser")) {
 		exec_user("execuser");
 	} else if (!strcmp(buf, "smepoff_exec")) {

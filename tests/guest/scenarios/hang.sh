@@ -3,7 +3,10 @@
 # command line (init's environment):
 #   fi_busy=S     seconds of guest time of busy workload first (default 60; 0 = none)
 #   fi_secs=N     length of each recoverable hang (default 7)
-#   fi_tests=irqoff,preemptoff,spinlock   recoverable triggers, in order (comma-separated)
+#   fi_tests=irqoff,preemptoff,spinlock   recoverable triggers, in order (comma-separated);
+#                 also rtspin: /modules/rtspin (tests/guest/faultinj/rtspin.c) spins N s in user
+#                 mode at SCHED_FIFO 99 with RT throttling off (sched_rt_runtime_us=-1, restored
+#                 after): no other task runs (no_switch)
 #                 (none: no trigger; with fi_gap=S an idle phase of S s for measurements)
 #   fi_repeat=R   run the list R times, each round in a random rotation (default 1)
 #   fi_gap=S      idle guest seconds between triggers (default 2; "rand": 0-3 s, varied moments)
@@ -24,7 +27,20 @@ while [ $r -lt "${fi_repeat:-1}" ]; do
   while [ $k -gt 0 ]; do x=$1; shift; set -- "$@" "$x"; k=$((k-1)); done
   tests="$tests $*"
 done
+# faultinj is loaded by init (hv_boot --modules), or shipped with --no-load next to rtspin
+[ -w /proc/faultinj ] || [ ! -f /modules/faultinj.ko ] || { insmod /modules/faultinj.ko; echo "HVMON-GUEST: insmod faultinj rc=$?"; }
 [ -w /proc/faultinj ] || { echo "HVMON-GUEST: no /proc/faultinj"; exit 2; }
+khz=$(dmesg | sed -n 's/.*FAULTINJ: ready tsc_khz=\([0-9]*\).*/\1/p' | tail -n1)
+# user-mode scheduler starvation (no_switch): SCHED_FIFO 99 spinner, RT throttling off
+rtspin() {
+  [ -x /modules/rtspin ] || { echo "HVMON-GUEST: rtspin missing"; return 2; }
+  [ -n "$khz" ] || { echo "HVMON-GUEST: rtspin: no tsc_khz"; return 2; }
+  old=$(cat /proc/sys/kernel/sched_rt_runtime_us)
+  echo -1 > /proc/sys/kernel/sched_rt_runtime_us || return 2
+  /modules/rtspin "$1" "$khz"; rc=$?
+  echo "$old" > /proc/sys/kernel/sched_rt_runtime_us
+  return $rc
+}
 up() { cut -d. -f1 /proc/uptime; }
 mark() { echo "mark $1" > /proc/faultinj; }   # FAULTINJ: mark <phase> tsc=... (hvmon's clock)
 # background workloads (also used by fi_bg=mix); each prints its operation count when it ends
@@ -64,7 +80,7 @@ for t in $tests; do
   fi
   mark "bg=${bg:-none}"     # on the kernel log: a console echo can be split by the module's printk
   echo "HVMON-GUEST: trigger $t $secs${bg:+ bg=$bg}"
-  echo "$t $secs" > /proc/faultinj
+  if [ "$t" = rtspin ]; then rtspin "$secs"; else echo "$t $secs" > /proc/faultinj; fi
   echo "HVMON-GUEST: trigger $t done rc=$?"
   if [ -n "$bg" ] && [ "$bg" != none ]; then kill "$bgw"; wait "$bgw" 2>/dev/null; fi
 done
