@@ -141,6 +141,28 @@ static void test_switch_count_is_progress(void **st)
 	assert_int_equal(m.reports, 1);
 }
 
+static void comm16(char out[16], const char *s)
+{
+	memset(out, 0, 16);
+	memcpy(out, s, strlen(s) < 16 ? strlen(s) : 16);
+}
+
+static void test_stopper_comm(void **st)
+{
+	(void)st;
+	char c[16];
+	comm16(c, "migration/0");   assert_true(hang_comm_is_stopper(c));
+	comm16(c, "migration/127"); assert_true(hang_comm_is_stopper(c));
+	comm16(c, "migration/");    assert_false(hang_comm_is_stopper(c));   /* no CPU number */
+	comm16(c, "migration/1a");  assert_false(hang_comm_is_stopper(c));
+	comm16(c, "migration");     assert_false(hang_comm_is_stopper(c));
+	comm16(c, "ksoftirqd/0");   assert_false(hang_comm_is_stopper(c));
+	comm16(c, "rtspin");        assert_false(hang_comm_is_stopper(c));
+	/* 16 bytes without a NUL: not a valid comm */
+	memcpy(c, "migration/012345", 16);
+	assert_false(hang_comm_is_stopper(c));
+}
+
 static void test_one_report_per_episode(void **st)
 {
 	(void)st;
@@ -166,6 +188,7 @@ int main(void)
 		cmocka_unit_test(test_busy_no_false_positive),
 		cmocka_unit_test(test_switch_count_is_progress),
 		cmocka_unit_test(test_one_report_per_episode),
+		cmocka_unit_test(test_stopper_comm),
 	};
 	return cmocka_run_group_tests_name("hang", tests, NULL, NULL);
 }
