@@ -19,7 +19,7 @@ OVERFLOW=${NETTEST_OVERFLOW:-400}  # phase 3: produced without draining: 256 kep
 KEPT=$(( OVERFLOW < 256 ? OVERFLOW : 256 )); DROPPED=$(( OVERFLOW - KEPT ))
 JUNK=${NETTEST_JUNK:-200}          # junk UDP datagrams sent live to hvmon's NIC (slirp hostfwd)
 ELF=$B/net-selftest.elf
-[ -f "$ELF" ] || make -C "$top" -s net-selftest >/dev/null || { echo "collect_bochs_net: cannot build $ELF" >&2; exit 1; }
+make -C "$top" -s net-selftest >/dev/null || { echo "collect_bochs_net: cannot build $ELF" >&2; exit 1; }
 [ -x "$B/tools/hvmon-collect" ] || { echo "collect_bochs_net: build hvmon-collect first (make tools)" >&2; exit 1; }
 T=$(mktemp -d /tmp/collect_bochs_net.XXXXXX)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$T"; [ -n "${CPID:-}" ] && kill $CPID 2>/dev/null' EXIT
