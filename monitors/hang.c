@@ -10,11 +10,9 @@
 #include "vmm/tick.h"
 #include "vmm/probe.h"
 #include "vmm/console.h"
-#include "vmm/gmem.h"
 #include "arch/x86/cpu.h"
 
 #define HANG_TICK_MS 100
-#define CR4_LA57 (1ULL << 12)       /* 5-level paging */
 #define HANG_STATS_EVERY 100    /* samples between two "hang: stats:" console lines (10 s) */
 #define MSR_KERNEL_GS_BASE 0xc0000102
 
@@ -32,42 +30,6 @@ static bool armed;              /* judging starts once the guest kernel profile 
 static uint64_t timeout_tsc;
 static uint64_t samples, sample_ticks;
 
-/* Read guest kernel memory. A sample taken in user mode runs on the user CR3; with
- * KPTI that one maps only the entry trampoline, not the per-CPU area nor task_structs.
- * KPTI allocates each mm's PGD pair 8 KiB-aligned, kernel half first, and the user CR3
- * is the kernel CR3 with bit 12 set (PTI_USER_PGTABLE_BIT): when the current CR3 cannot
- * translate @va and has bit 12 set, the walk is retried on the kernel half. */
-static int kread(struct vcpu *v, uint64_t va, void *buf, uint32_t len)
-{
-	struct gmem_mmu m;
-	memset(&m, 0, sizeof(m));
-	m.read_phys = vm_guest_ram_read;
-	m.ctx = v->vm;
-	m.cr3 = vmread(VMCS_GUEST_CR3);
-	m.la57 = (vmread(VMCS_GUEST_CR4) & CR4_LA57) != 0;
-	m.nxe = (vmread(VMCS_GUEST_EFER) & X86_EFER_NXE) != 0;
-	if (!gmem_read(&m, va, buf, len, GMEM_KERNEL_ONLY, NULL))
-		return 0;
-	if (!(m.cr3 & 0x1000))
-		return -1;
-	m.cr3 &= ~0x1000ULL;
-	return gmem_read(&m, va, buf, len, GMEM_KERNEL_ONLY, NULL) ? -1 : 0;
-}
-
-/* pid/tgid/comm of @task (guest_task_ids() with the KPTI fallback of kread()) */
-static int task_ids(struct vcpu *v, uint64_t task, int32_t *pid, int32_t *tgid, char comm[16])
-{
-	if (!introspect_have(v->vm, INFER_P_TASK_PID) || !introspect_have(v->vm, INFER_P_TASK_TGID) ||
-	    !introspect_have(v->vm, INFER_P_TASK_COMM))
-		return -1;
-	if (kread(v, task + introspect_value(v->vm, INFER_P_TASK_PID), pid, 4) ||
-	    kread(v, task + introspect_value(v->vm, INFER_P_TASK_TGID), tgid, 4) ||
-	    kread(v, task + introspect_value(v->vm, INFER_P_TASK_COMM), comm, 16))
-		return -1;
-	comm[15] = 0;
-	return 0;
-}
-
 /* @task is the CPU stopper of this vCPU (comm "migration/N"); unreadable: no */
 static bool is_stopper(struct vcpu *v, uint64_t task)
 {
@@ -79,7 +41,7 @@ static bool is_stopper(struct vcpu *v, uint64_t task)
 			return false;
 	char comm[16];
 	if (!(task >> 63) || !introspect_have(v->vm, INFER_P_TASK_COMM) ||
-	    kread(v, task + introspect_value(v->vm, INFER_P_TASK_COMM), comm, 16))
+	    guest_read(v, task + introspect_value(v->vm, INFER_P_TASK_COMM), comm, 16, false))
 		return false;
 	if (hang_comm_is_stopper(comm)) {
 		stopper[c] = task;
@@ -133,7 +95,7 @@ static int current_task(struct vcpu *v, bool kernel, uint64_t *task)
 	if (!(gs >> 63))
 		return -1;
 	uint64_t t;
-	if (kread(v, gs + introspect_value(v->vm, INFER_P_PCPU_CURRENT_TASK), &t, 8) ||
+	if (guest_read(v, gs + introspect_value(v->vm, INFER_P_PCPU_CURRENT_TASK), &t, 8, false) ||
 	    !(t >> 63))
 		return -1;
 	*task = t;
@@ -144,7 +106,7 @@ static void emit(struct vcpu *v, const struct hang_verdict *vd, uint64_t rip, ui
 {
 	int32_t pid = -1, tgid = -1;
 	char comm[16] = "";
-	bool ids = tv && !task_ids(v, task, &pid, &tgid, comm);
+	bool ids = tv && !guest_task_ids(v, task, &pid, &tgid, comm);
 	uint32_t secs = (uint32_t)(vd->duration / tick_tsc_hz());
 	uint64_t ms = tick_tsc_to_ms(vd->duration);
 	static uint64_t seq;
@@ -186,7 +148,7 @@ static void hang_tick(struct vcpu *v, uint64_t now, void *ctx)
 	/* the idle task (pid 0) runs the idle loop (HLT, or MWAIT without exiting) */
 	int32_t pid, tgid;
 	char comm[16];
-	if (x.task_valid && x.kernel && !task_ids(v, x.task, &pid, &tgid, comm) && pid == 0)
+	if (x.task_valid && x.kernel && !guest_task_ids(v, x.task, &pid, &tgid, comm) && pid == 0)
 		x.idle = true;
 	struct hang_verdict vd;
 	if (hang_step(&st[v->id], &x, &vd))

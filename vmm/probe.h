@@ -183,7 +183,8 @@ int probe_ept_violation_exit(struct vcpu *v);
 void probe_print_stats(void);
 
 /* ---- guest access for monitors (current vCPU, its current CR3) ---- */
-/* Read guest-virtual memory; user addresses allowed when @user. 0 or -1. */
+/* Read guest-virtual memory; user addresses allowed when @user. 0 or -1. A kernel
+ * read that fails on a KPTI user CR3 is retried on its kernel half. */
 int guest_read(struct vcpu *v, uint64_t va, void *buf, uint32_t len, bool user);
 /* Read a NUL-terminated string (<= max-1 chars). 0, 1 when cut, -1 unreadable. */
 int guest_read_str(struct vcpu *v, uint64_t va, char *buf, uint32_t max, bool user);

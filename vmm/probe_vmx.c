@@ -116,11 +116,23 @@ static void op_dropped(void *ctx, const struct probe_site *s, const char *why)
 
 /* ---- guest access for monitors -------------------------------------------- */
 
+/* KPTI: a user CR3 is the kernel CR3 with bit 12 set (PTI_USER_PGTABLE_BIT; each
+ * mm's PGD pair is 8 KiB-aligned, kernel half first) and maps only the entry
+ * trampoline of the kernel. A kernel read that fails on it (an exit taken in user
+ * mode, e.g. the hang monitor's sample) is retried on the kernel half. */
+#define PTI_USER_PGTABLE_BIT (1ULL << 12)
+
 int guest_read(struct vcpu *v, uint64_t va, void *buf, uint32_t len, bool user)
 {
 	struct gmem_mmu m;
-	mmu_for(&m, vmread(VMCS_GUEST_CR3));
-	return gmem_read(&m, va, buf, len, user ? 0 : GMEM_KERNEL_ONLY, NULL) ? -1 : 0;
+	uint64_t cr3 = vmread(VMCS_GUEST_CR3);
+	mmu_for(&m, cr3);
+	if (!gmem_read(&m, va, buf, len, user ? 0 : GMEM_KERNEL_ONLY, NULL))
+		return 0;
+	if (user || !(cr3 & PTI_USER_PGTABLE_BIT))
+		return -1;
+	mmu_for(&m, cr3 & ~PTI_USER_PGTABLE_BIT);
+	return gmem_read(&m, va, buf, len, GMEM_KERNEL_ONLY, NULL) ? -1 : 0;
 }
 
 int guest_read_str(struct vcpu *v, uint64_t va, char *buf, uint32_t max, bool user)
