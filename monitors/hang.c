@@ -5,10 +5,11 @@
  */
 #include <string.h>
 #include "monitors/hang.h"
-#include "monitors/event.h"
+#include "events/event.h"
 #include "vmm/vcpu.h"
 #include "vmm/tick.h"
 #include "vmm/probe.h"
+#include "events/ring1.h"
 #include "vmm/console.h"
 #include "arch/x86/cpu.h"
 

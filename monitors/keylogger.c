@@ -6,7 +6,7 @@
  */
 #include <string.h>
 #include "monitors/keylogger.h"
-#include "monitors/event.h"
+#include "events/event.h"
 #include "vmm/vcpu.h"
 #include "vmm/tick.h"
 #include "vmm/probe.h"

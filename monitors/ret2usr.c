@@ -4,9 +4,10 @@
  */
 #include <string.h>
 #include "monitors/ret2usr.h"
-#include "monitors/event.h"
+#include "events/event.h"
 #include "vmm/vcpu.h"
 #include "vmm/probe.h"
+#include "events/ring1.h"
 #include "vmm/console.h"
 #include "arch/x86/cpu.h"
 

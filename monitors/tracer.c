@@ -5,6 +5,7 @@
 #include "vmm/vcpu.h"
 #include "vmm/console.h"
 #include "vmm/probe.h"
+#include "events/ring1.h"
 #include "vmm/introspect.h"
 #include "monitors/tracer.h"
 #include "arch/x86/cpu.h"

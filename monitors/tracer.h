@@ -22,7 +22,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "monitors/event.h"
+#include "events/event.h"
 
 /* struct pt_regs (arch/x86/include/asm/ptrace.h, x86-64): byte offsets */
 #define PTREGS_SI   104

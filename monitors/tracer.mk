@@ -2,7 +2,7 @@
 HV_SRCS += monitors/tracer.c monitors/tracer_core.c
 
 UNIT_TESTS += test_tracer
-test_tracer_SRCS := tests/unit/test_tracer.c monitors/tracer_core.c monitors/event.c monitors/event_json.c
+test_tracer_SRCS := tests/unit/test_tracer.c monitors/tracer_core.c events/event.c events/event_json.c
 
 # guest workload (static, put in the initramfs by tests/integration/tracer_bochs.sh)
 TRACER_WORK := $(BUILD)/tests/guest/tracer-work
@@ -15,4 +15,4 @@ INTEGRATION_TESTS += tests/integration/tracer_bochs.sh
 
 # libFuzzer: guest-stack / argv parsing
 FUZZ_TARGETS += fuzz_tracer
-fuzz_tracer_SRCS := tests/fuzz/fuzz_tracer.c monitors/tracer_core.c monitors/event.c
+fuzz_tracer_SRCS := tests/fuzz/fuzz_tracer.c monitors/tracer_core.c events/event.c

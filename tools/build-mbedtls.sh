@@ -2,7 +2,7 @@
 # Build the part of mbedTLS (Debian source package `mbedtls`, in
 # third_party/src/mbedtls) that hvmon's wire protocol uses — ChaCha20,
 # Poly1305, ChaCha20-Poly1305 + platform_util (zeroize) — twice, with hvmon's
-# own config header monitors/wire_mbedtls_config.h:
+# own config header events/wire_mbedtls_config.h:
 #   third_party/build/mbedtls-host/{libmbedcrypto.a,include/}  collector, tests
 #   third_party/build/mbedtls-hv/{libmbedcrypto.a,include/}    ring -1: HV_CFLAGS
 #     ABI (-ffreestanding -mgeneral-regs-only -mcmodel=kernel -mno-red-zone),
@@ -14,14 +14,14 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 src="$top/third_party/src/mbedtls"
 out="$top/third_party/build"
-cfg="$top/monitors/wire_mbedtls_config.h"
+cfg="$top/events/wire_mbedtls_config.h"
 CC=${CC:-gcc}
 log() { printf 'build-mbedtls: %s\n' "$*" >&2; }
 [ -f "$src/library/chachapoly.c" ] || { log "$src missing (run tools/deps.sh)"; exit 1; }
 
 FILES=(chacha20 poly1305 chachapoly platform_util)
 COMMON=(-std=gnu11 -O2 -g -Wall -DMBEDTLS_CONFIG_FILE='"wire_mbedtls_config.h"'
-        -I"$top/monitors" -I"$src/include" -I"$src/library")
+        -I"$top/events" -I"$src/include" -I"$src/library")
 HOST_FLAGS=("${COMMON[@]}" -fPIC)
 HV_FLAGS=("${COMMON[@]}" -ffreestanding -fno-stack-protector -fno-pic -fno-pie -fno-builtin
           -mno-red-zone -mgeneral-regs-only -mcmodel=kernel

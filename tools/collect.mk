@@ -5,20 +5,20 @@ MBEDTLS_HOST := $(TPBUILD)/mbedtls-host
 MBEDTLS_HV   := $(TPBUILD)/mbedtls-hv
 MBEDTLS_DEFS := -DMBEDTLS_CONFIG_FILE='"wire_mbedtls_config.h"'
 
-$(MBEDTLS_HOST)/libmbedcrypto.a $(MBEDTLS_HV)/libmbedcrypto.a: monitors/wire_mbedtls_config.h tools/build-mbedtls.sh
+$(MBEDTLS_HOST)/libmbedcrypto.a $(MBEDTLS_HV)/libmbedcrypto.a: events/wire_mbedtls_config.h tools/build-mbedtls.sh
 	tools/build-mbedtls.sh
 
-WIRE_SRCS := monitors/wire.c $(EVENT_SRCS)
+WIRE_SRCS := events/wire.c $(EVENT_SRCS)
 
 # ring -1: wire.c with the freestanding mbedTLS
-HV_SRCS += monitors/wire.c
+HV_SRCS += events/wire.c
 HV_LIBS += $(MBEDTLS_HV)/libmbedcrypto.a
-$(BUILD)/hv/monitors/wire.o: HV_CFLAGS += -I$(MBEDTLS_HV)/include $(MBEDTLS_DEFS)
-$(BUILD)/hv/monitors/wire.o: $(MBEDTLS_HV)/libmbedcrypto.a
+$(BUILD)/hv/events/wire.o: HV_CFLAGS += -I$(MBEDTLS_HV)/include $(MBEDTLS_DEFS)
+$(BUILD)/hv/events/wire.o: $(MBEDTLS_HV)/libmbedcrypto.a
 
 # host objects that include mbedTLS headers
-$(BUILD)/host/monitors/wire.o: HOST_CFLAGS += -I$(MBEDTLS_HOST)/include $(MBEDTLS_DEFS)
-$(BUILD)/host/monitors/wire.o: $(MBEDTLS_HOST)/libmbedcrypto.a
+$(BUILD)/host/events/wire.o: HOST_CFLAGS += -I$(MBEDTLS_HOST)/include $(MBEDTLS_DEFS)
+$(BUILD)/host/events/wire.o: $(MBEDTLS_HOST)/libmbedcrypto.a
 
 HOST_TOOLS += hvmon-collect hvmon-collect-sim
 hvmon-collect_SRCS := tools/hvmon-collect.c tools/hvmon-collect-track.c tools/hvmon-collect-key.c $(WIRE_SRCS)

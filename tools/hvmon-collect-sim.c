@@ -1,6 +1,6 @@
 /*
  * hvmon-collect-sim — test sender for hvmon-collect: produces events with
- * hvmon's own encoder (monitors/wire.c, the code ring -1 runs) and sends
+ * hvmon's own encoder (events/wire.c, the code ring -1 runs) and sends
  * the datagrams over UDP, optionally losing, duplicating, reordering,
  * forging and replaying some, writing what the collector must see.
  *
@@ -35,8 +35,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "monitors/event.h"
-#include "monitors/wire.h"
+#include "events/event.h"
+#include "events/wire.h"
 #include "tools/hvmon-collect-key.h"
 
 #define MAXLIST 64

@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 #include <stdbool.h>
-#include "monitors/wire.h"
+#include "events/wire.h"
 
 #define TRACK_WINDOW    4096    /* datagrams remembered below the highest seq */
 #define TRACK_SESSIONS  64

@@ -27,8 +27,8 @@
 #include <unistd.h>
 #include <fcntl.h>
 
-#include "monitors/event.h"
-#include "monitors/wire.h"
+#include "events/event.h"
+#include "events/wire.h"
 #include "tools/hvmon-collect-track.h"
 #include "tools/hvmon-collect-key.h"
 

@@ -14,7 +14,7 @@
 #include "vmm/e820.h"
 #include "vmm/linux_boot.h"
 #include "vmm/options.h"
-#include "monitors/event.h"
+#include "events/event.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/layout.h"
 

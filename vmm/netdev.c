@@ -11,7 +11,7 @@
 #include "vmm/tick.h"
 #include "drivers/pci.h"
 #include "drivers/net/hvnet_setup.h"
-#include "monitors/event.h"
+#include "events/event.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/layout.h"
 

@@ -194,7 +194,5 @@ int guest_write_u64(struct vcpu *v, uint64_t va, uint64_t val);
 int guest_current_task(struct vcpu *v, uint64_t *task);
 /* pid/tgid/comm of @task (inferred offsets); 0 or -1 */
 int guest_task_ids(struct vcpu *v, uint64_t task, int32_t *pid, int32_t *tgid, char comm[16]);
-/* Hand the events recorded so far to the sinks (drain point of ring -1). */
-void hv_events_ring1_drain(void);
 
 #endif

@@ -1,8 +1,8 @@
 /*
  * probe_vmx — the ring -1 side of the probes (vmm/probe.h, docs/PROBES.md):
  * EPT views of probed pages, the #BP and EPT-violation exits, emulation of the
- * displaced instruction, guest memory access for monitors, and the event core
- * wired into hvmon (rings in hvmon's heap, JSON console sink, drain point).
+ * displaced instruction and guest memory access for monitors. The event rings
+ * are set up here (events/ring1.c) because the probes are their first users.
  */
 #include <string.h>
 #include <stdio.h>
@@ -12,7 +12,8 @@
 #include "vmm/gmem.h"
 #include "vmm/probe.h"
 #include "vmm/introspect.h"
-#include "monitors/event.h"
+#include "events/event.h"
+#include "events/ring1.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/layout.h"
 
@@ -193,44 +194,6 @@ int guest_task_ids(struct vcpu *v, uint64_t task, int32_t *pid, int32_t *tgid, c
 	return 0;
 }
 
-/* ---- event core in ring -1 ------------------------------------------------ */
-
-static struct hv_console_sink console_sink;
-static bool events_ready;
-
-static void console_sink_write(void *ctx, const char *s, size_t len)
-{
-	console_write(s, len);
-}
-
-static uint64_t ev_clock(void)
-{
-	return rdtsc();
-}
-
-static int events_init(void)
-{
-	size_t sz = hv_event_mem_size(HV_MAX_CPUS < HV_EVENT_MAX_CPUS ? HV_MAX_CPUS : HV_EVENT_MAX_CPUS);
-	void *mem = pages_alloc((sz + 4095) / 4096);
-	if (!mem || hv_event_init(HV_MAX_CPUS < HV_EVENT_MAX_CPUS ? HV_MAX_CPUS : HV_EVENT_MAX_CPUS, mem, sz))
-		return -1;
-	hv_event_set_clock(ev_clock);
-	hv_console_sink_init(&console_sink, console_sink_write, NULL);
-	if (hv_event_sink_register(&console_sink.sink))
-		return -1;
-	events_ready = true;
-	pr_info("events: %u per-CPU rings of %u slots (%lu KiB), console sink\n",
-		(unsigned)(HV_MAX_CPUS < HV_EVENT_MAX_CPUS ? HV_MAX_CPUS : HV_EVENT_MAX_CPUS),
-		HV_EVENT_RING_SLOTS, (unsigned long)(sz / 1024));
-	return 0;
-}
-
-void hv_events_ring1_drain(void)
-{
-	if (events_ready)
-		hv_event_drain(0);
-}
-
 /* ---- setup / placement ---------------------------------------------------- */
 
 int probe_vm_init(struct vm *vm)
@@ -247,7 +210,7 @@ int probe_vm_init(struct vm *vm)
 	if (!(vm->caps.ept_caps & EPT_CAP_EXEC_ONLY))
 		pr_warn("probe: EPT has no execute-only pages: probed pages stay readable in the "
 			"exec view (int3s visible to reads; docs/PROBES.md)\n");
-	if (events_init()) {
+	if (hv_events_setup()) {
 		pr_err("events: cannot set up the event rings\n");
 		return -1;
 	}
@@ -386,11 +349,5 @@ void probe_print_stats(void)
 			  (unsigned long)(s->hits ? s->ticks / s->hits : 0), (unsigned long)pg->gpa,
 			  (unsigned long)pg->switches, (unsigned long)pg->resyncs);
 	}
-	if (events_ready) {
-		hv_event_drain(0);
-		struct hv_event_stats st;
-		hv_event_get_stats(&st);
-		hv_printf("hvmon: events: %lu committed, %lu delivered, %lu dropped\n",
-			  (unsigned long)st.committed, (unsigned long)st.delivered, (unsigned long)st.dropped);
-	}
+	hv_events_print_stats();
 }

@@ -3,8 +3,8 @@
 #include "drivers/net/hvnet.h"
 #include "drivers/pci.h"
 #include "drivers/e1000.h"
-#include "monitors/event.h"
-#include "monitors/wire.h"
+#include "events/event.h"
+#include "events/wire.h"
 #include "vmm/options.h"
 
 static struct e1000_dma dma __attribute__((aligned(4096)));

@@ -9,8 +9,8 @@
 #include <stddef.h>
 #include <string.h>
 #include <stdlib.h>
-#include "monitors/event.h"
-#include "monitors/wire.h"
+#include "events/event.h"
+#include "events/wire.h"
 
 static char json[HV_EVENT_JSON_MAX + 256];
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Host end-to-end test of the network channel: hvmon's encoder (monitors/wire.c,
+# Host end-to-end test of the network channel: hvmon's encoder (events/wire.c,
 # via hvmon-collect-sim) → UDP on 127.0.0.1 → hvmon-collect. Checks the JSON
 # output against what was sent, and that loss, duplicates, reordering, forgeries
 # and replays are reported (stderr and exit status); a ≥10,000-event burst

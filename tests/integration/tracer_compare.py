@@ -5,7 +5,7 @@ Usage: tracer_compare.py HVMON_LOG GUEST_LOG   -> exit 0 when they match, 1 othe
 import json, sys
 from collections import Counter
 
-ARGV_MAX, ARG_LEN, ARGV_BYTES, PATH_LEN = 16, 128, 768, 256   # monitors/event.h
+ARGV_MAX, ARG_LEN, ARGV_BYTES, PATH_LEN = 16, 128, 768, 256   # events/event.h
 
 
 def lines(path):
@@ -15,7 +15,7 @@ def lines(path):
 
 
 def trunc_argv(argv):
-    """what hv_exec_add_arg keeps (monitors/event.c)"""
+    """what hv_exec_add_arg keeps (events/event.c)"""
     out, used, cut = [], 0, False
     for a in argv:
         if len(out) >= ARGV_MAX or used >= ARGV_BYTES:

@@ -10,7 +10,7 @@
 #include <sched.h>
 #include <cmocka.h>
 
-#include "monitors/event.h"
+#include "events/event.h"
 
 static uint64_t fake_tsc;
 static uint64_t fake_clock(void) { return ++fake_tsc; }

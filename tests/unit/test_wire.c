@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <cmocka.h>
 
-#include "monitors/event.h"
-#include "monitors/wire.h"
+#include "events/event.h"
+#include "events/wire.h"
 #include "mbedtls/chachapoly.h"
 #include "tools/hvmon-collect-track.h"
 #include "tools/hvmon-collect-key.h"

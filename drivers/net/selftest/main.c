@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <stdbool.h>
-#include "monitors/event.h"
+#include "events/event.h"
 #include "drivers/net/hvnet.h"
 #include "drivers/net/hvnet_setup.h"
 

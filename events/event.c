@@ -2,7 +2,7 @@
  * hvmon event core — names and bounded-copy helpers for producers.
  * Freestanding: no libc calls beyond what the compiler emits.
  */
-#include "monitors/event.h"
+#include "events/event.h"
 
 static const char *const type_names[HV_EV__COUNT] = {
 	[HV_EV_NONE]           = NULL,

@@ -6,7 +6,7 @@
  * ring counts a drop and the caller carries on. The consumer is hvmon's
  * periodic tick (hv_event_drain), serialised by a try-lock.
  */
-#include "monitors/event.h"
+#include "events/event.h"
 
 struct ring {
 	uint32_t head;           /* next slot to produce (producer writes) */

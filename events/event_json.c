@@ -7,7 +7,7 @@
  * bytes >= 0x7f as \u00XX (the byte's value; guest strings are bytes, not
  * necessarily UTF-8). Strings are additionally bounded by their field size.
  */
-#include "monitors/event.h"
+#include "events/event.h"
 
 struct jbuf {
 	char *p;

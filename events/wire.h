@@ -24,7 +24,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
-#include "monitors/event.h"
+#include "events/event.h"
 
 #define HV_WIRE_MAGIC0        'H'
 #define HV_WIRE_MAGIC1        'V'

@@ -3,7 +3,7 @@
  * docs/PROTOCOL.md is the contract. Freestanding (ring -1) and hosted.
  * Every length read from a datagram is checked before use.
  */
-#include "monitors/wire.h"
+#include "events/wire.h"
 #include "mbedtls/chacha20.h"
 #include "mbedtls/chachapoly.h"
 #include "mbedtls/platform_util.h"
