@@ -9,6 +9,7 @@
  *   1 datagrams lost (gaps still open at exit)   2 duplicates seen
  *   4 forged or malformed datagrams rejected     8 replays rejected
  *  16 the sender reported events dropped in its rings
+ *  32 alarms: two live boots of one sender
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -41,9 +42,11 @@
 #define F_FORGED     4
 #define F_REPLAY     8
 #define F_DROPS      16
+#define F_ALARM      32   /* two live boots of one sender, profile mismatch */
 
-static volatile sig_atomic_t stop;
+static volatile sig_atomic_t stop, reopen;
 static void on_signal(int sig) { stop = 1; }
+static void on_hup(int sig) { reopen = 1; }
 
 static const char *prog = "hvmon-collect";
 
@@ -65,8 +68,12 @@ static void usage(FILE *f)
 "  --latency            benchmark only: event tsc is the sender's CLOCK_MONOTONIC ns\n"
 "                       (hvmon-collect-sim --latency-probe); print latency stats\n"
 "  --genkey FILE        write a new random key to FILE (mode 0600) and exit\n"
+"  --sessions N         boots (sender id, nonce) held at once (default 16384);\n"
+"                       the least recently used is evicted into a tombstone\n"
 "exit: 0 clean, 1 runtime error, 2 usage, 3 key file, 64+bits: 1 loss,\n"
-"      2 duplicates, 4 forged/malformed, 8 replays, 16 sender ring drops\n",
+"      2 duplicates, 4 forged/malformed, 8 replays, 16 sender ring drops,\n"
+"      32 alarms (two live boots of one sender)\n"
+"signals: INT/TERM end the run (summary printed), HUP reopens --out\n",
 		prog, prog);
 }
 
@@ -117,8 +124,11 @@ static double now_s(void)
 }
 
 static struct track track;
+static size_t track_cap;          /* --sessions (0: default) */
+static double silence = 15;
 static uint8_t psk[HV_WIRE_KEY_LEN];
 static FILE *out;
+static const char *out_path;
 static int sfd = -1;
 static struct sockaddr_in sa;
 static unsigned long long count;
@@ -127,11 +137,9 @@ static char line[HV_EVENT_JSON_MAX + 256], extra[256], sysmsg[HV_EVENT_JSON_MAX 
 
 static struct {
 	uint64_t datagrams, events, forged, malformed, replays, duplicates, late;
-	uint64_t lost_reported, sender_drops_events;
+	uint64_t lost_reported, sender_drops_events, alarms, suppressed;
 } st;
 static int quiet;
-static double last_seen[TRACK_SESSIONS];
-static bool silent_reported[TRACK_SESSIONS];
 static uint64_t silences;
 /* --latency (benchmarks with hvmon-collect-sim --latency-probe only): the
  * sender put CLOCK_MONOTONIC ns into hdr.tsc; record output time - tsc */
@@ -146,6 +154,63 @@ static int cmp_u64(const void *a, const void *b)
 }
 
 #define REPORT(...) do { if (!quiet) { fprintf(stderr, "%s: ", prog); fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); } } while (0)
+
+/*
+ * Reports about datagrams an attacker can send at line rate (forged,
+ * malformed, replay, duplicate) are aggregated per source address, per kind
+ * and per second: the first one of a second is printed in full, the others
+ * are counted and summed up in one line when the second ends. At most
+ * AGG_SOURCES sources get lines of their own per second, the rest one
+ * "other sources" line per kind: stderr stays bounded whatever arrives.
+ */
+enum agg_kind { AGG_FORGED, AGG_MALFORMED, AGG_REPLAY, AGG_DUPLICATE, AGG_KINDS };
+static const char *const agg_name[AGG_KINDS] = { "forged", "malformed", "replay", "duplicate" };
+#define AGG_SOURCES 32
+static struct { uint32_t addr; uint8_t kind; uint64_t n; } agg[AGG_SOURCES];
+static size_t nagg;
+static uint64_t agg_other[AGG_KINDS];
+static long agg_sec = -1;
+
+static void agg_flush(void)
+{
+	for (size_t i = 0; i < nagg; i++)
+		if (agg[i].n > 1) {
+			struct in_addr ia = { .s_addr = agg[i].addr };
+			REPORT("%s: %llu more datagrams from %s in the same second (reported once)",
+			       agg_name[agg[i].kind], (unsigned long long)(agg[i].n - 1), inet_ntoa(ia));
+		}
+	for (int k = 0; k < AGG_KINDS; k++)
+		if (agg_other[k])
+			REPORT("%s: %llu datagrams from more than %d other sources in the same second (reported once)",
+			       agg_name[k], (unsigned long long)agg_other[k], AGG_SOURCES);
+	nagg = 0;
+	memset(agg_other, 0, sizeof(agg_other));
+}
+
+/* true: print this report in full; false: counted, summed up later */
+static bool agg_first(enum agg_kind kind, const struct sockaddr_in *from, double now)
+{
+	if ((long)now != agg_sec) {
+		agg_flush();
+		agg_sec = (long)now;
+	}
+	for (size_t i = 0; i < nagg; i++)
+		if (agg[i].addr == from->sin_addr.s_addr && agg[i].kind == kind) {
+			agg[i].n++;
+			st.suppressed++;
+			return false;
+		}
+	if (nagg == AGG_SOURCES) {
+		agg_other[kind]++;
+		st.suppressed++;
+		return false;
+	}
+	agg[nagg].addr = from->sin_addr.s_addr;
+	agg[nagg].kind = (uint8_t)kind;
+	agg[nagg].n = 1;
+	nagg++;
+	return true;
+}
 
 static void hex(char *dst, const uint8_t *p, size_t n)
 {
@@ -169,14 +234,148 @@ static int severity(unsigned type)
 	}
 }
 
+static void print_summary(void);
+
+/* Output errors are fatal: an event the collector cannot write is lost, so it
+ * says so and stops with status 1 (a supervisor restarts it) */
+static void fatal_write(const char *what)
+{
+	int e = errno;
+	fprintf(stderr, "%s: write %s: %s: stopping (events not written are lost)\n", prog,
+		out_path ? out_path : "standard output", what && *what ? what : strerror(e));
+	print_summary();
+	exit(EXIT_RUNTIME);
+}
+
+static FILE *open_output(const char *path)
+{
+	/* 0600: events name processes and users; O_NOFOLLOW: a symlink planted in
+	 * a log directory must not redirect the output */
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return NULL;
+	FILE *f = fdopen(fd, "a");
+	if (!f)
+		close(fd);
+	return f;
+}
+
+/* SIGHUP (logrotate's postrotate): close and reopen --out by name */
+static void reopen_output(void)
+{
+	reopen = 0;
+	if (!out_path)
+		return;
+	if (fflush(out))
+		fatal_write("");
+	FILE *f = open_output(out_path);
+	if (!f) {
+		fprintf(stderr, "%s: SIGHUP: reopen %s: %s: stopping\n", prog, out_path, strerror(errno));
+		print_summary();
+		exit(EXIT_RUNTIME);
+	}
+	if (fclose(out))
+		fatal_write("");
+	out = f;
+	REPORT("reopened %s (SIGHUP)", out_path);
+}
+
+/*
+ * Syslog record size rule (docs/PROTOCOL.md): a message is at most
+ * SYSLOG_MAX bytes, so that it travels in one unfragmented UDP datagram. A
+ * longer exec event loses arguments from the end (its flags get "argv cut",
+ * 2) and then its filename tail (flag 4, "path cut") until it fits, and the
+ * structured data says trimmed="1"; the JSON stays whole and valid. The
+ * --out file always has the complete event.
+ */
+#define SYSLOG_MAX 1472
+static size_t syslog_format(const struct hv_event *ev0, const char *hdr, size_t hdrlen,
+			    const char *json, size_t jlen, bool *trimmed)
+{
+	static struct hv_event e;
+	static char j[HV_EVENT_JSON_MAX + 256];
+	*trimmed = false;
+	if (hdrlen + 2 + jlen <= SYSLOG_MAX) {
+		memcpy(sysmsg, hdr, hdrlen);
+		memcpy(sysmsg + hdrlen, "] ", 2);
+		memcpy(sysmsg + hdrlen + 2, json, jlen);
+		return hdrlen + 2 + jlen;
+	}
+	*trimmed = true;
+	e = *ev0;
+	for (;;) {
+		if (e.hdr.type == HV_EV_EXEC && e.u.exec.argc > 0) {
+			/* drop the last argument (args are NUL-terminated, packed) */
+			size_t end = e.u.exec.argv_len ? e.u.exec.argv_len - 1 : 0;
+			while (end > 0 && e.u.exec.argv[end - 1])
+				end--;
+			e.u.exec.argv_len = (uint16_t)end;
+			e.u.exec.argc--;
+			e.u.exec.flags |= HV_EXECF_ARGV_TRUNC;
+		} else if (e.hdr.type == HV_EV_EXEC && strlen(e.u.exec.filename) > 16) {
+			size_t l = strlen(e.u.exec.filename);
+			e.u.exec.filename[l / 2] = 0;
+			e.u.exec.flags |= HV_EXECF_PATH_TRUNC;
+		} else {
+			break;
+		}
+		size_t n = hv_event_to_json(&e, extra, j, sizeof(j));
+		if (n && hdrlen + 16 + n - 1 <= SYSLOG_MAX) {
+			memcpy(sysmsg, hdr, hdrlen);
+			memcpy(sysmsg + hdrlen, " trimmed=\"1\"] ", 14);
+			memcpy(sysmsg + hdrlen + 14, j, n - 1);
+			return hdrlen + 14 + n - 1;
+		}
+	}
+	/* not an exec (cannot happen with today's event sizes): a bare notice */
+	int m = snprintf(sysmsg, SYSLOG_MAX, "%s trimmed=\"1\"] {\"event\":\"%s\",\"trimmed\":true}", hdr,
+			 hv_event_type_name(ev0->hdr.type));
+	return m > 0 && m < SYSLOG_MAX ? (size_t)m : 0;
+}
+
+static void send_syslog(const struct hv_event *ev, uint32_t sender, const char *nonce, uint64_t seq,
+			const char *json, size_t jlen)
+{
+	/* RFC 5424: <PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG. HOSTNAME is the
+	 * authenticated sender id ("hvmon-<8 hex>"), not the UDP source address */
+	struct timespec ts;
+	struct tm tm;
+	char tstr[64], hdr[256];
+	bool trimmed;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(tstr, sizeof(tstr), "%Y-%m-%dT%H:%M:%S", &tm);
+	int h = snprintf(hdr, sizeof(hdr), "<%d>1 %s.%06ldZ hvmon-%08x hvmon %u %s [hvmon@32473 boot=\"%s\" seq=\"%llu\"",
+			 16 * 8 + severity(ev->hdr.type), tstr, ts.tv_nsec / 1000, sender, sender,
+			 hv_event_type_name(ev->hdr.type), nonce, (unsigned long long)seq);
+	if (h <= 0 || (size_t)h >= sizeof(hdr))
+		return;
+	size_t m = syslog_format(ev, hdr, (size_t)h, json, jlen, &trimmed);
+	if (m)
+		sendto(sfd, sysmsg, m, 0, (struct sockaddr *)&sa, sizeof(sa));
+}
+
+static bool ensure_track(void)
+{
+	if (track.s)
+		return true;
+	if (track_init(&track, track_cap, silence)) {
+		fprintf(stderr, "%s: cannot allocate %zu sessions\n", prog, track_cap ? track_cap : (size_t)TRACK_SESSIONS_DEFAULT);
+		exit(EXIT_RUNTIME);
+	}
+	return true;
+}
+
 /* One received datagram: verify, track, decode, output. Returns events written. */
 static int process_datagram(uint8_t *dgram, size_t n, const struct sockaddr_in *fromp)
 {
 	struct sockaddr_in from = *fromp;
 	unsigned long long events_before = st.events;
 	char fromstr[64];
+	double now = now_s();
 	snprintf(fromstr, sizeof(fromstr), "%s:%u", inet_ntoa(from.sin_addr), ntohs(from.sin_port));
 	st.datagrams++;
+	ensure_track();
 
 	struct hv_wire_hdr h;
 	const uint8_t *payload;
@@ -188,7 +387,8 @@ static int process_datagram(uint8_t *dgram, size_t n, const struct sockaddr_in *
 	}
 	if (rc) {
 		st.forged++;
-		REPORT("forged: %zu-byte datagram from %s rejected: %s", n, fromstr, hv_wire_strerror(rc));
+		if (agg_first(AGG_FORGED, &from, now))
+			REPORT("forged: %zu-byte datagram from %s rejected: %s", n, fromstr, hv_wire_strerror(rc));
 		return 0;
 	}
 	/* decode all records before accepting anything */
@@ -209,46 +409,43 @@ static int process_datagram(uint8_t *dgram, size_t n, const struct sockaddr_in *
 	hex(nonce, h.boot_nonce, HV_WIRE_NONCE_LEN);
 	if (i != h.nrec || off != h.payload_len) {
 		st.malformed++;
-		REPORT("malformed: authenticated datagram from %s seq %llu: record %u of %u does not decode",
-		       fromstr, (unsigned long long)h.seq, i, h.nrec);
+		if (agg_first(AGG_MALFORMED, &from, now))
+			REPORT("malformed: authenticated datagram from %s seq %llu: record %u of %u does not decode",
+			       fromstr, (unsigned long long)h.seq, i, h.nrec);
 		return 0;
 	}
-	struct track_session *s;
-	uint64_t gfrom, glen;
-	uint32_t prev_drops = 0;
-	bool known = false;
-	for (int k = 0; k < TRACK_SESSIONS; k++)
-		if (track.s[k].used && track.s[k].sender == h.sender &&
-		    !memcmp(track.s[k].nonce, h.boot_nonce, HV_WIRE_NONCE_LEN)) {
-			known = true;
-			prev_drops = track.s[k].drops_total;
-		}
-	enum track_verdict v = track_datagram(&track, &h, &s, &gfrom, &glen);
-	{
-		int k = (int)(s - track.s);
-		if (!known)
-			silent_reported[k] = false;
-		if (v == TRACK_NEW || v == TRACK_LATE) {
-			if (silent_reported[k])
-				REPORT("silence over: sender %08x after %.0f s", h.sender, now_s() - last_seen[k]);
-			silent_reported[k] = false;
-			last_seen[k] = now_s();
-		}
+	struct track_result tr;
+	enum track_verdict v = track_datagram(&track, &h, now, &tr);
+	struct track_session *s = tr.s;
+	if (s && (v == TRACK_NEW || v == TRACK_LATE)) {
+		if (s->silent_reported)
+			REPORT("silence over: sender %08x after %.0f s", h.sender, now - s->last_new);
+		s->silent_reported = false;
 	}
-	if (!known && !quiet)
+	if (tr.new_session)
 		REPORT("session: sender %08x boot %s from %s (seq %llu)", h.sender, nonce, fromstr,
 		       (unsigned long long)h.seq);
+	if (tr.two_live) {
+		char nn[2 * HV_WIRE_NONCE_LEN + 1];
+		hex(nn, tr.two_live->nonce, HV_WIRE_NONCE_LEN);
+		st.alarms++;
+		/* never silent: printed even with --quiet */
+		fprintf(stderr, "%s: alarm: sender %08x has two live boots: %s (older, seq %llu from %s) and %s "
+			"(newer): a forged or replayed session, or two hosts with one sender id; both are written\n",
+			prog, h.sender, nonce, (unsigned long long)h.seq, fromstr, nn);
+	}
 	switch (v) {
 	case TRACK_REPLAY:
 		st.replays++;
-		REPORT("replay: sender %08x boot %s seq %llu from %s rejected (%s)", h.sender, nonce,
-		       (unsigned long long)h.seq, fromstr,
-		       s->superseded ? "session superseded by a newer boot" : "older than the replay window");
+		if (agg_first(AGG_REPLAY, &from, now))
+			REPORT("replay: sender %08x boot %s seq %llu from %s rejected (%s)", h.sender, nonce,
+			       (unsigned long long)h.seq, fromstr, track_replay_reason(tr.why));
 		return 0;
 	case TRACK_DUPLICATE:
 		st.duplicates++;
-		REPORT("duplicate: sender %08x boot %s seq %llu from %s dropped", h.sender, nonce,
-		       (unsigned long long)h.seq, fromstr);
+		if (agg_first(AGG_DUPLICATE, &from, now))
+			REPORT("duplicate: sender %08x boot %s seq %llu from %s dropped", h.sender, nonce,
+			       (unsigned long long)h.seq, fromstr);
 		return 0;
 	case TRACK_LATE:
 		st.late++;
@@ -256,18 +453,20 @@ static int process_datagram(uint8_t *dgram, size_t n, const struct sockaddr_in *
 		       (unsigned long long)h.seq);
 		break;
 	case TRACK_NEW:
-		if (glen) {
-			st.lost_reported += glen;
+		if (tr.gap_len) {
+			st.lost_reported += tr.gap_len;
 			REPORT("gap: sender %08x boot %s seq %llu..%llu missing (%llu datagrams)", h.sender, nonce,
-			       (unsigned long long)gfrom, (unsigned long long)(gfrom + glen - 1),
-			       (unsigned long long)glen);
+			       (unsigned long long)tr.gap_from, (unsigned long long)(tr.gap_from + tr.gap_len - 1),
+			       (unsigned long long)tr.gap_len);
 		}
-		if (h.drops_total > prev_drops)
+		if (h.drops_total > tr.prev_drops)
 			REPORT("drops: sender %08x reports %u events dropped in its rings since boot",
 			       h.sender, h.drops_total);
 		break;
 	}
 	for (i = 0; i < nev; i++) {
+		/* "sender" is the UDP source address (unauthenticated, informative);
+		 * "sender_id" is the authenticated identity (docs/PROTOCOL.md) */
 		snprintf(extra, sizeof(extra),
 			 "\"sender\":\"%s\",\"sender_id\":%u,\"boot\":\"%s\",\"seq\":%llu,\"rec\":%u",
 			 fromstr, h.sender, nonce, (unsigned long long)h.seq, i);
@@ -277,37 +476,80 @@ static int process_datagram(uint8_t *dgram, size_t n, const struct sockaddr_in *
 		if (evs[i].hdr.type == HV_EV_DROPS)
 			st.sender_drops_events += evs[i].u.drops.count;
 		if (fwrite(line, 1, len, out) != len)
-			die(EXIT_RUNTIME, "write output: %s", strerror(errno));
+			fatal_write("");
 		if (latency && nlat < LAT_MAX) {
 			struct timespec ts;
-			fflush(out);
+			if (fflush(out))
+				fatal_write("");
 			clock_gettime(CLOCK_MONOTONIC, &ts);
 			lat_ns[nlat++] = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec - evs[i].hdr.tsc;
 		}
 		st.events++;
-		if (sfd >= 0) {
-			/* RFC 5424: <PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG */
-			struct timespec ts;
-			struct tm tm;
-			char tstr[64];
-			clock_gettime(CLOCK_REALTIME, &ts);
-			gmtime_r(&ts.tv_sec, &tm);
-			strftime(tstr, sizeof(tstr), "%Y-%m-%dT%H:%M:%S", &tm);
-			line[len - 1] = 0;   /* strip newline */
-			int m = snprintf(sysmsg, sizeof(sysmsg),
-				"<%d>1 %s.%06ldZ %s hvmon %u %s [hvmon@32473 boot=\"%s\" seq=\"%llu\"] %s",
-				16 * 8 + severity(evs[i].hdr.type), tstr, ts.tv_nsec / 1000,
-				inet_ntoa(from.sin_addr), h.sender,
-				hv_event_type_name(evs[i].hdr.type), nonce,
-				(unsigned long long)h.seq, line);
-			if (m > 0)
-				sendto(sfd, sysmsg, (size_t)m < sizeof(sysmsg) ? (size_t)m : sizeof(sysmsg) - 1, 0,
-				       (struct sockaddr *)&sa, sizeof(sa));
-		}
+		if (sfd >= 0)
+			send_syslog(&evs[i], h.sender, nonce, h.seq, line, len - 1);
 		if (count && st.events >= count)
 			break;
 	}
 	return (int)(st.events - events_before);
+}
+
+/* Silence: a session with nothing new for --silence seconds, once. Only a
+ * sender's newest boot is watched (an older boot going quiet is a reboot). */
+static void check_silence(double t)
+{
+	static double last;
+	if (t - last < 0.5)      /* O(sessions): twice a second, not per datagram */
+		return;
+	last = t;
+	for (size_t k = 0; k < track.cap; k++) {
+		struct track_session *ss = &track.s[k];
+		char nn[2 * HV_WIRE_NONCE_LEN + 1];
+		if (!ss->used || ss->silent_reported || !ss->last_new || t - ss->last_new < silence)
+			continue;
+		bool newest = track_is_newest(&track, ss);
+		if (!newest)
+			continue;
+		ss->silent_reported = true;
+		silences++;
+		hex(nn, ss->nonce, HV_WIRE_NONCE_LEN);
+		REPORT("silence: sender %08x boot %s: nothing for %.0f s (last seq %llu)", ss->sender, nn,
+		       t - ss->last_new, (unsigned long long)ss->max_seq);
+	}
+}
+
+static int exit_flags;
+
+static void print_summary(void)
+{
+	uint64_t missing = 0, sender_drops = 0;
+	int flags = 0;
+	fflush(out);
+	agg_flush();
+	for (size_t k = 0; k < track.cap; k++) {
+		if (!track.s[k].used)
+			continue;
+		missing += track.s[k].missing;
+		sender_drops += track.s[k].drops_total;
+	}
+	if (missing) flags |= F_LOSS;
+	if (st.duplicates) flags |= F_DUP;
+	if (st.forged || st.malformed) flags |= F_FORGED;
+	if (st.replays) flags |= F_REPLAY;
+	if (sender_drops || st.sender_drops_events) flags |= F_DROPS;
+	if (st.alarms) flags |= F_ALARM;
+	fprintf(stderr, "%s: summary: datagrams %llu events %llu lost %llu reordered %llu duplicates %llu "
+		"forged %llu malformed %llu replays %llu sender_drops %llu silences %llu alarms %llu\n", prog,
+		(unsigned long long)st.datagrams, (unsigned long long)st.events,
+		(unsigned long long)missing, (unsigned long long)st.late,
+		(unsigned long long)st.duplicates, (unsigned long long)st.forged,
+		(unsigned long long)st.malformed, (unsigned long long)st.replays,
+		(unsigned long long)(sender_drops > st.sender_drops_events ? sender_drops : st.sender_drops_events),
+		(unsigned long long)silences, (unsigned long long)st.alarms);
+	if (track.evicted)
+		fprintf(stderr, "%s: sessions: %llu evicted (table of %zu full; --sessions), %llu tombstones overwritten\n",
+			prog, (unsigned long long)track.evicted, track.cap, (unsigned long long)track.tombs_lost);
+	fflush(stderr);
+	exit_flags = flags;
 }
 
 int main(int argc, char **argv)
@@ -323,11 +565,12 @@ int main(int argc, char **argv)
 		{ "silence", required_argument, 0, 'S' },
 		{ "latency", no_argument, 0, 'L' },
 		{ "genkey", required_argument, 0, 'g' },
+		{ "sessions", required_argument, 0, 'n' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
 	const char *listen_s = NULL, *key_s = NULL, *out_s = NULL, *syslog_s = NULL;
-	double timeout = 0, silence = 15;
+	double timeout = 0;
 	int c;
 	char *end;
 	char err[256];
@@ -359,6 +602,14 @@ int main(int argc, char **argv)
 			if (errno || *end || !*optarg || !(silence > 0))
 				die(EXIT_USAGE, "--silence '%s': expected a positive number of seconds", optarg);
 			break;
+		case 'n': {
+			errno = 0;
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (errno || *end || !*optarg || optarg[0] == '-' || v < 1 || v > 10000000)
+				die(EXIT_USAGE, "--sessions '%s': expected 1..10000000", optarg);
+			track_cap = (size_t)v;
+			break;
+		}
 		case 'g':
 			if (key_generate(optarg, err, sizeof(err)))
 				die(EXIT_KEY, "%s", err);
@@ -389,8 +640,14 @@ int main(int argc, char **argv)
 		die(EXIT_KEY, "%s", err);
 
 	out = stdout;
-	if (out_s && !(out = fopen(out_s, "a")))
+	out_path = out_s;
+	if (out_s && !(out = open_output(out_s)))
 		die(EXIT_RUNTIME, "--out %s: %s", out_s, strerror(errno));
+	ensure_track();
+	/* stderr fully buffered, flushed once per received datagram: a flood
+	 * costs one write per datagram at most, not one per line */
+	static char errbuf[1 << 16];
+	setvbuf(stderr, errbuf, _IOFBF, sizeof(errbuf));
 
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 	if (fd < 0)
@@ -406,12 +663,16 @@ int main(int argc, char **argv)
 	struct sigaction sig = { .sa_handler = on_signal };
 	sigaction(SIGINT, &sig, NULL);
 	sigaction(SIGTERM, &sig, NULL);
+	struct sigaction hup = { .sa_handler = on_hup };
+	sigaction(SIGHUP, &hup, NULL);
+	/* a closed stdout pipe is a write error (EPIPE, reported, exit 1), not a
+	 * silent death without the summary */
+	signal(SIGPIPE, SIG_IGN);
 	if (!quiet)
 		fprintf(stderr, "%s: listening on %s\n", prog, listen_s);
 
 	static uint8_t dgram[65536];
 	double t0 = now_s();
-	int flags = 0;
 
 	while (!stop && !(count && st.events >= count)) {
 		int wait_ms = 1000;           /* wake up at least every second: silence checks */
@@ -422,20 +683,12 @@ int main(int argc, char **argv)
 			if (left * 1000 < wait_ms)
 				wait_ms = (int)(left * 1000) + 1;
 		}
-		{
-			double t = now_s();
-			for (int k = 0; k < TRACK_SESSIONS; k++) {
-				struct track_session *ss = &track.s[k];
-				char nn[2 * HV_WIRE_NONCE_LEN + 1];
-				if (!ss->used || ss->superseded || silent_reported[k] || t - last_seen[k] < silence)
-					continue;
-				silent_reported[k] = true;
-				silences++;
-				hex(nn, ss->nonce, HV_WIRE_NONCE_LEN);
-				REPORT("silence: sender %08x boot %s: nothing for %.0f s (last seq %llu)", ss->sender, nn,
-				       t - last_seen[k], (unsigned long long)ss->max_seq);
-			}
-		}
+		if (reopen)
+			reopen_output();
+		check_silence(now_s());
+		if ((long)now_s() != agg_sec)
+			agg_flush();
+		fflush(stderr);
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		int pr = poll(&pfd, 1, wait_ms);
 		if (pr < 0) {
@@ -454,30 +707,14 @@ int main(int argc, char **argv)
 			die(EXIT_RUNTIME, "recvfrom: %s", strerror(errno));
 		}
 		process_datagram(dgram, (size_t)n, &from);
-		fflush(out);
+		if (fflush(out))
+			fatal_write("");
+		fflush(stderr);
 	}
-	fflush(out);
+	if (fflush(out) || ferror(out))
+		fatal_write("");
 
-	uint64_t missing = 0, sender_drops = 0;
-	for (int k = 0; k < TRACK_SESSIONS; k++) {
-		if (!track.s[k].used)
-			continue;
-		missing += track.s[k].missing;
-		sender_drops += track.s[k].drops_total;
-	}
-	if (missing) flags |= F_LOSS;
-	if (st.duplicates) flags |= F_DUP;
-	if (st.forged || st.malformed) flags |= F_FORGED;
-	if (st.replays) flags |= F_REPLAY;
-	if (sender_drops || st.sender_drops_events) flags |= F_DROPS;
-	fprintf(stderr, "%s: summary: datagrams %llu events %llu lost %llu reordered %llu duplicates %llu "
-		"forged %llu malformed %llu replays %llu sender_drops %llu silences %llu\n", prog,
-		(unsigned long long)st.datagrams, (unsigned long long)st.events,
-		(unsigned long long)missing, (unsigned long long)st.late,
-		(unsigned long long)st.duplicates, (unsigned long long)st.forged,
-		(unsigned long long)st.malformed, (unsigned long long)st.replays,
-		(unsigned long long)(sender_drops > st.sender_drops_events ? sender_drops : st.sender_drops_events),
-		(unsigned long long)silences);
+	print_summary();
 	if (latency && nlat) {
 		qsort(lat_ns, nlat, sizeof(lat_ns[0]), cmp_u64);
 		fprintf(stderr, "%s: latency (event created -> JSON line written), %zu events: "
@@ -485,5 +722,5 @@ int main(int argc, char **argv)
 			lat_ns[0] / 1e3, lat_ns[nlat / 2] / 1e3, lat_ns[nlat * 99 / 100] / 1e3,
 			lat_ns[nlat - 1] / 1e3);
 	}
-	return flags ? EXIT_FLAGS + flags : 0;
+	return exit_flags ? EXIT_FLAGS + exit_flags : 0;
 }

@@ -78,8 +78,12 @@ check "faults: gap seq 5 reported" grep -q "gap: .* seq 5..5 missing (1 datagram
 check "faults: gap seq 9 reported" grep -q "gap: .* seq 9..9 missing (1 datagrams)" "$T/e2"
 check "faults: duplicate seq 3 reported" grep -q "duplicate: .* seq 3 " "$T/e2"
 check "faults: reordered seq 12 reported" grep -q "reordered: .* seq 12 arrived late" "$T/e2"
-check "faults: 12 forgeries rejected" test "$(grep -c 'forged: ' "$T/e2")" = 12
-check "faults: 2 replays rejected" test "$(grep -c 'replay: .*superseded' "$T/e2")" = 2
+# reports of forged/replayed datagrams are aggregated per source per second:
+# full lines + the counts of "N more datagrams" lines = every datagram
+agg_sum() { awk -v k="$1: " 'index($0, "hvmon-collect: " k) == 1 { if ($0 ~ / more datagrams from /) { split($0, a, k); split(a[2], b, " "); n += b[1] } else n++ } END { print n + 0 }' "$2"; }
+check "faults: 12 forgeries rejected (aggregated: $(grep -c 'forged: ' "$T/e2") lines)" test "$(agg_sum forged "$T/e2")" = 12
+check "faults: 2 replays rejected" test "$(agg_sum replay "$T/e2")" = 2
+check "faults: replay names the superseded session" grep -q 'replay: .*superseded' "$T/e2"
 check "faults: summary" grep -q "lost 2 reordered 1 duplicates 1 forged 12 malformed 0 replays 2" "$T/e2"
 check "faults: output equals exactly the delivered events" python3 "$T/compare.py" "$T/o2" "$T/x2"
 lost_ev=$(awk '$3=="lost"{s+=$2} END{print s+0}' "$T/m2")
@@ -129,7 +133,7 @@ run_collector $P "$T/o4b" "$T/e4b" --timeout 3.5 --silence 1
 "$SIM" --to 127.0.0.1:$P --key "$T/key" --events 10 2>/dev/null
 wait $CPID; rc=$?
 check "silence: reported after 1 s without datagrams" grep -q "silence: sender 00000051 boot [0-9a-f]*: nothing for [12] s (last seq 1)" "$T/e4b"
-check "silence: counted once in the summary, exit 0 (got $rc)" bash -c "grep -q 'silences 1$' '$T/e4b' && test $rc = 0"
+check "silence: counted once in the summary, exit 0 (got $rc)" bash -c "grep -q 'silences 1 alarms 0$' '$T/e4b' && test $rc = 0"
 
 # --- 5. syslog forwarding (RFC 5424 over UDP) ----------------------------------
 P=$(port); S=$(port)
@@ -151,7 +155,7 @@ run_collector $P "$T/o5" "$T/e5" --timeout 10 --count 12 --syslog 127.0.0.1:$S
 "$SIM" --to 127.0.0.1:$P --key "$T/key" --events 12 2>/dev/null
 wait $CPID; wait $SPID
 check "syslog: 12 messages" test "$(grep -c '^<' "$T/sys5")" = 12
-check "syslog: RFC 5424 header + JSON" grep -Eq '^<134>1 [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z 127\.0\.0\.1 hvmon 81 exec \[hvmon@32473 boot="[0-9a-f]{24}" seq="1"\] \{"event":"exec"' "$T/sys5"
+check "syslog: RFC 5424 header + JSON" grep -Eq '^<134>1 [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z hvmon-00000051 hvmon 81 exec \[hvmon@32473 boot="[0-9a-f]{24}" seq="1"\] \{"event":"exec"' "$T/sys5"
 check "syslog: hang has severity warning (<132>)" grep -q '^<132>1 .* hang \[' "$T/sys5"
 
 # --- 6. bad arguments and key files --------------------------------------------
@@ -181,6 +185,63 @@ sleep 0.3
 "$SIM" --to 127.0.0.1:$P --key "$T/key" --events 100 2>/dev/null
 wait $CPID; rc=$?
 check "wrong key: nothing written, exit 64+4 (got $rc)" bash -c "test $rc = 68 && test ! -s '$T/o7'"
+
+# --- 8. daemon behaviour (issue 18) ---------------------------------------------
+# write errors are fatal: --out /dev/full exits 1 and says why
+P=$(port)
+"$COL" --listen 127.0.0.1:$P --key "$T/key" --out /dev/full --timeout 5 --count 20 2>"$T/e8" & CPID=$!
+for _ in $(seq 50); do grep -q listening "$T/e8" 2>/dev/null && break; sleep 0.05; done
+"$SIM" --to 127.0.0.1:$P --key "$T/key" --events 20 2>/dev/null
+wait $CPID; rc=$?
+check "/dev/full: exit 1 (got $rc)" test $rc = 1
+check "/dev/full: error names the cause, summary printed" bash -c "grep -q 'No space left on device' '$T/e8' && grep -q 'summary:' '$T/e8'"
+# stdout closed by the reader: EPIPE is a write error (exit 1, summary), not a silent SIGPIPE death
+P=$(port)
+( "$COL" --listen 127.0.0.1:$P --key "$T/key" --timeout 5 --count 2000 2>"$T/e8b"; echo $? > "$T/rc8b" ) | head -c 1 >/dev/null &
+for _ in $(seq 50); do grep -q listening "$T/e8b" 2>/dev/null && break; sleep 0.05; done
+"$SIM" --to 127.0.0.1:$P --key "$T/key" --events 2000 2>/dev/null
+wait
+check "closed pipe: exit 1 with summary (got $(cat "$T/rc8b"))" bash -c "test \$(cat '$T/rc8b') = 1 && grep -q 'summary:' '$T/e8b'"
+# output created 0600 (whatever the umask), symlinks refused
+P=$(port)
+( umask 022; "$COL" --listen 127.0.0.1:$P --key "$T/key" --out "$T/o8" --timeout 5 --count 10 2>"$T/e8c" ) & CPID=$!
+for _ in $(seq 50); do grep -q listening "$T/e8c" 2>/dev/null && break; sleep 0.05; done
+"$SIM" --to 127.0.0.1:$P --key "$T/key" --events 10 2>/dev/null
+wait $CPID
+check "--out created mode 0600" test "$(stat -c %a "$T/o8")" = 600
+ln -s "$T/o8" "$T/link8"
+"$COL" --listen 127.0.0.1:$(port) --key "$T/key" --out "$T/link8" --timeout 1 2>"$T/e8d"; rc=$?
+check "--out symlink refused: exit 1 (got $rc)" bash -c "test $rc = 1 && grep -q 'symbolic links' '$T/e8d'"
+# SIGHUP reopens --out (logrotate: move, HUP, the collector writes a new file)
+P=$(port)
+"$COL" --listen 127.0.0.1:$P --key "$T/key" --out "$T/o9" --timeout 10 --count 20 2>"$T/e9" & CPID=$!
+for _ in $(seq 50); do grep -q listening "$T/e9" 2>/dev/null && break; sleep 0.05; done
+"$SIM" --to 127.0.0.1:$P --key "$T/key" --events 10 --sender 90 2>/dev/null
+for _ in $(seq 50); do [ "$(wc -l < "$T/o9")" = 10 ] && break; sleep 0.05; done
+mv "$T/o9" "$T/o9.1"; kill -HUP $CPID
+for _ in $(seq 50); do grep -q 'reopened' "$T/e9" && break; sleep 0.05; done
+"$SIM" --to 127.0.0.1:$P --key "$T/key" --events 10 --sender 91 2>/dev/null
+wait $CPID; rc=$?
+check "SIGHUP: 10 events in the rotated file, 10 in the new one, exit 0 (got $rc)" \
+      bash -c "test \$(wc -l < '$T/o9.1') = 10 && test \$(wc -l < '$T/o9') = 10 && test $rc = 0"
+# a flood of the 56-byte forgery seed (issue 18): stderr stays bounded
+P=$(port)
+"$COL" --listen 127.0.0.1:$P --key "$T/key" --out "$T/o10" --timeout 4 2>"$T/e10" & CPID=$!
+for _ in $(seq 50); do grep -q listening "$T/e10" 2>/dev/null && break; sleep 0.05; done
+python3 - $P <<'PY'
+import socket, sys, time
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+d = bytes.fromhex("48564d4e01002800") + bytes(48)
+for i in range(20000):
+    s.sendto(d, ("127.0.0.1", int(sys.argv[1])))
+    if i % 2000 == 1999: time.sleep(0.05)
+PY
+wait $CPID; rc=$?
+forged=$(sed -n 's/.* forged \([0-9]*\) .*/\1/p' "$T/e10")
+echo "#   flood: $forged forgeries counted, stderr $(wc -c < "$T/e10") bytes, $(wc -l < "$T/e10") lines"
+check "flood: most of 20000 forgeries counted (got $forged), exit 64+4 (got $rc)" bash -c "test ${forged:-0} -ge 10000 && test $rc = 68"
+check "flood: stderr bounded (< 4 KB)" test "$(wc -c < "$T/e10")" -lt 4096
+check "flood: every forgery accounted in the reports" test "$(agg_sum forged "$T/e10")" = "$forged"
 
 echo "collect_e2e: $fails failure(s)"
 [ $fails = 0 ]

@@ -281,38 +281,125 @@ static struct hv_wire_hdr H(uint32_t sender, uint8_t n0, uint64_t seq)
 	return h;
 }
 
+#define TD(t, h, now, r) track_datagram((t), &(h), (now), (r))
+
 static void test_track(void **state)
 {
 	static struct track t;
-	struct track_session *s;
-	uint64_t gf, gl;
+	struct track_result r;
 	struct hv_wire_hdr h;
-	memset(&t, 0, sizeof(t));
-	h = H(1, 1, 1); assert_int_equal(track_datagram(&t, &h, &s, &gf, &gl), TRACK_NEW); assert_int_equal(gl, 0);
-	h = H(1, 1, 2); assert_int_equal(track_datagram(&t, &h, &s, &gf, &gl), TRACK_NEW);
-	h = H(1, 1, 5); assert_int_equal(track_datagram(&t, &h, &s, &gf, &gl), TRACK_NEW);
-	assert_int_equal(gf, 3); assert_int_equal(gl, 2); assert_int_equal(s->missing, 2);
-	h = H(1, 1, 4); assert_int_equal(track_datagram(&t, &h, &s, &gf, &gl), TRACK_LATE);
-	assert_int_equal(s->missing, 1);
-	h = H(1, 1, 4); assert_int_equal(track_datagram(&t, &h, &s, &gf, &gl), TRACK_DUPLICATE);
-	h = H(1, 1, 5); assert_int_equal(track_datagram(&t, &h, &s, &gf, &gl), TRACK_DUPLICATE);
-	h = H(1, 1, 0); assert_int_equal(track_datagram(&t, &h, &s, &gf, &gl), TRACK_REPLAY);
+	assert_int_equal(track_init(&t, 0, 15), 0);
+	h = H(1, 1, 1); assert_int_equal(TD(&t, h, 1, &r), TRACK_NEW); assert_int_equal(r.gap_len, 0);
+	assert_true(r.new_session);
+	h = H(1, 1, 2); assert_int_equal(TD(&t, h, 1, &r), TRACK_NEW);
+	h = H(1, 1, 5); assert_int_equal(TD(&t, h, 1, &r), TRACK_NEW);
+	assert_int_equal(r.gap_from, 3); assert_int_equal(r.gap_len, 2); assert_int_equal(r.s->missing, 2);
+	h = H(1, 1, 4); assert_int_equal(TD(&t, h, 1, &r), TRACK_LATE);
+	assert_int_equal(r.s->missing, 1);
+	h = H(1, 1, 4); assert_int_equal(TD(&t, h, 1, &r), TRACK_DUPLICATE);
+	h = H(1, 1, 5); assert_int_equal(TD(&t, h, 1, &r), TRACK_DUPLICATE);
+	h = H(1, 1, 0); assert_int_equal(TD(&t, h, 1, &r), TRACK_REPLAY);
 	/* jump far ahead: the old ones fall out of the window → replay */
-	h = H(1, 1, 5 + TRACK_WINDOW + 10); assert_int_equal(track_datagram(&t, &h, &s, &gf, &gl), TRACK_NEW);
-	assert_int_equal(gl, TRACK_WINDOW + 9);
-	h = H(1, 1, 3); assert_int_equal(track_datagram(&t, &h, &s, &gf, &gl), TRACK_REPLAY);
+	h = H(1, 1, 5 + TRACK_WINDOW + 10); assert_int_equal(TD(&t, h, 1, &r), TRACK_NEW);
+	assert_int_equal(r.gap_len, TRACK_WINDOW + 9);
+	h = H(1, 1, 3); assert_int_equal(TD(&t, h, 1, &r), TRACK_REPLAY);
+	assert_int_equal(r.why, TRACK_R_WINDOW);
 	/* another sender is independent; a first datagram with seq 3 means 1,2 lost */
-	h = H(2, 1, 3); assert_int_equal(track_datagram(&t, &h, &s, &gf, &gl), TRACK_NEW);
-	assert_int_equal(gf, 1); assert_int_equal(gl, 2);
-	/* sender 1 reboots: its old session is superseded */
-	h = H(1, 9, 1); assert_int_equal(track_datagram(&t, &h, &s, &gf, &gl), TRACK_NEW);
-	h = H(1, 1, 6 + TRACK_WINDOW + 10); assert_int_equal(track_datagram(&t, &h, &s, &gf, &gl), TRACK_REPLAY);
-	assert_true(s->superseded);
-	/* many sessions: table recycles the least recently used, never crashes */
-	for (uint32_t i = 0; i < 3 * TRACK_SESSIONS; i++) {
-		h = H(100 + i, 1, 1);
-		assert_int_equal(track_datagram(&t, &h, &s, &gf, &gl), TRACK_NEW);
+	h = H(2, 1, 3); assert_int_equal(TD(&t, h, 1, &r), TRACK_NEW);
+	assert_int_equal(r.gap_from, 1); assert_int_equal(r.gap_len, 2);
+	/* sender 1 reboots (seq 1, after its old boot went quiet): a new session;
+	 * an already seen datagram of the old boot is now a replay */
+	h = H(1, 9, 1); assert_int_equal(TD(&t, h, 100, &r), TRACK_NEW);
+	assert_true(r.new_session);
+	h = H(1, 1, 5 + TRACK_WINDOW + 10); assert_int_equal(TD(&t, h, 100, &r), TRACK_REPLAY);
+	assert_int_equal(r.why, TRACK_R_OLD_BOOT);
+	/* the old boot sending a NEW datagram after the new boot appeared: both
+	 * are accepted, and it is an alarm (two live boots), once per minute */
+	h = H(1, 1, 6 + TRACK_WINDOW + 10); assert_int_equal(TD(&t, h, 101, &r), TRACK_NEW);
+	assert_non_null(r.two_live);
+	h = H(1, 9, 2); assert_int_equal(TD(&t, h, 101, &r), TRACK_NEW);
+	assert_null(r.two_live);
+	h = H(1, 1, 6 + TRACK_WINDOW + 11); assert_int_equal(TD(&t, h, 102, &r), TRACK_NEW);
+	assert_null(r.two_live);
+	track_free(&t);
+}
+
+/* issue 18, finding 1: H(sender, boot, seq) = H(1,B,1) H(1,B,2) H(1,A,6)
+ * H(1,B,3): one replayed datagram of an old boot A must not shut out the
+ * live boot B; the replay is reported and dropped. */
+static void test_track_replay_old_boot(void **state)
+{
+	static struct track t;
+	struct track_result r;
+	struct hv_wire_hdr h;
+	enum { A = 0xa, B = 0xb };
+	assert_int_equal(track_init(&t, 0, 15), 0);
+	h = H(1, B, 1); assert_int_equal(TD(&t, h, 10, &r), TRACK_NEW);
+	h = H(1, B, 2); assert_int_equal(TD(&t, h, 10.1, &r), TRACK_NEW);
+	h = H(1, A, 6); assert_int_equal(TD(&t, h, 10.2, &r), TRACK_REPLAY);
+	assert_int_equal(r.why, TRACK_R_NOT_A_BOOT);
+	assert_null(r.s);                 /* no state created for the old boot */
+	for (uint64_t q = 3; q <= 10; q++) {
+		h = H(1, B, q);
+		assert_int_equal(TD(&t, h, 10.3, &r), TRACK_NEW);
+		assert_int_equal(r.gap_len, 0);
+		assert_null(r.two_live);
 	}
+	/* more of A: still refused while B is live */
+	h = H(1, A, 7); assert_int_equal(TD(&t, h, 11, &r), TRACK_REPLAY);
+	track_free(&t);
+}
+
+/* sender ids s0..s0+n-1, each sends seq 1..k round robin: no false gaps;
+ * then a replay of each sender's seq 1 is refused. */
+static void fleet(size_t cap, uint32_t n, uint64_t k, bool expect_evictions)
+{
+	static struct track t;
+	struct track_result r;
+	struct hv_wire_hdr h;
+	assert_int_equal(track_init(&t, cap, 15), 0);
+	for (uint64_t q = 1; q <= k; q++)
+		for (uint32_t i = 0; i < n; i++) {
+			h = H(1000 + i, (uint8_t)i, q);
+			h.boot_nonce[1] = (uint8_t)(i >> 8);
+			assert_int_equal(TD(&t, h, 1, &r), TRACK_NEW);
+			assert_int_equal(r.gap_len, 0);
+			assert_null(r.two_live);
+		}
+	for (uint32_t i = 0; i < n; i++) {
+		h = H(1000 + i, (uint8_t)i, 1);
+		h.boot_nonce[1] = (uint8_t)(i >> 8);
+		enum track_verdict v = TD(&t, h, 2, &r);
+		assert_true(v == TRACK_DUPLICATE || v == TRACK_REPLAY);
+	}
+	if (expect_evictions)
+		assert_true(t.evicted > 0);
+	else
+		assert_int_equal(t.evicted, 0);
+	track_free(&t);
+}
+
+static void test_track_65_senders(void **state)   { fleet(0, 65, 3, false); }
+static void test_track_5000_senders(void **state) { fleet(0, 5000, 3, false); }
+/* a table far too small: eviction into tombstones never reopens replays */
+static void test_track_evicted_replays(void **state)
+{
+	fleet(32, 65, 3, true);
+	static struct track t;
+	struct track_result r;
+	struct hv_wire_hdr h;
+	assert_int_equal(track_init(&t, 4, 15), 0);
+	for (uint32_t i = 0; i < 8; i++) {
+		h = H(1 + i, 1, 1); assert_int_equal(TD(&t, h, 1, &r), TRACK_NEW);
+		h = H(1 + i, 1, 2); assert_int_equal(TD(&t, h, 1, &r), TRACK_NEW);
+	}
+	/* sender 1 was evicted: its seq 2 is refused, its seq 3 resumes the boot */
+	h = H(1, 1, 2); assert_int_equal(TD(&t, h, 1, &r), TRACK_REPLAY);
+	assert_int_equal(r.why, TRACK_R_EVICTED);
+	h = H(1, 1, 3); assert_int_equal(TD(&t, h, 1, &r), TRACK_NEW);
+	assert_int_equal(r.gap_len, 0);
+	h = H(1, 1, 1); assert_int_equal(TD(&t, h, 1, &r), TRACK_REPLAY);
+	track_free(&t);
 }
 
 static void test_key_parse(void **state)
@@ -344,6 +431,10 @@ int main(void)
 		cmocka_unit_test(test_seal_open),
 		cmocka_unit_test(test_batching),
 		cmocka_unit_test(test_track),
+		cmocka_unit_test(test_track_replay_old_boot),
+		cmocka_unit_test(test_track_65_senders),
+		cmocka_unit_test(test_track_5000_senders),
+		cmocka_unit_test(test_track_evicted_replays),
 		cmocka_unit_test(test_key_parse),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
