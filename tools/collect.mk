@@ -53,3 +53,10 @@ fuzz_wire_collect_DEPS := $(MBEDTLS_HOST)/libmbedcrypto.a
 $(BUILD)/fuzz/fuzz_wire_collect: $(BUILD)/fuzz/.hvmon-collect.c.stamp
 $(BUILD)/fuzz/.hvmon-collect.c.stamp: tools/hvmon-collect.c
 	@mkdir -p $(@D) && touch $@
+
+# hvmon-collect's own logic (includes tools/hvmon-collect.c for its statics)
+UNIT_TESTS += test_collect
+test_collect_SRCS := tests/unit/test_collect.c tools/hvmon-collect-track.c tools/hvmon-collect-key.c $(WIRE_SRCS)
+test_collect_LIBS := $(MBEDTLS_HOST)/libmbedcrypto.a
+test_collect_DEPS := $(MBEDTLS_HOST)/libmbedcrypto.a
+$(BUILD)/host/tests/unit/test_collect.o: tools/hvmon-collect.c

@@ -158,6 +158,35 @@ check "syslog: 12 messages" test "$(grep -c '^<' "$T/sys5")" = 12
 check "syslog: RFC 5424 header + JSON" grep -Eq '^<134>1 [0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z hvmon-00000051 hvmon 81 exec \[hvmon@32473 boot="[0-9a-f]{24}" seq="1"\] \{"event":"exec"' "$T/sys5"
 check "syslog: hang has severity warning (<132>)" grep -q '^<132>1 .* hang \[' "$T/sys5"
 
+# size rule: no message above 1472 bytes, JSON still valid
+P=$(port); S=$(port)
+cat > "$T/syslog2.py" <<'PY'
+import socket, sys, json, re
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 << 20); s.bind(("127.0.0.1", int(sys.argv[1]))); s.settimeout(3)
+open(sys.argv[2] + ".ready", "w").close()
+n = big = trimmed = 0
+try:
+    while True:
+        m = s.recv(65536); n += 1
+        big = max(big, len(m))
+        sd, js = m.decode("ascii").split("] ", 1)
+        json.loads(js)
+        if 'trimmed="1"' in sd: trimmed += 1
+except socket.timeout:
+    pass
+open(sys.argv[2], "w").write("%d %d %d\n" % (n, big, trimmed))
+PY
+python3 "$T/syslog2.py" $S "$T/sys5b" &
+SPID=$!
+for _ in $(seq 200); do [ -e "$T/sys5b.ready" ] && break; sleep 0.05; done
+run_collector $P "$T/o5b" "$T/e5b" --timeout 10 --count 400 --syslog 127.0.0.1:$S
+"$SIM" --to 127.0.0.1:$P --key "$T/key" --events 400 --pace-us 2000 2>/dev/null
+wait $CPID; wait $SPID
+read -r sn sbig strim < "$T/sys5b"
+echo "#   syslog size rule: $sn messages, largest $sbig bytes, $strim trimmed"
+check "syslog: 400 messages, none above 1472 bytes, all JSON (trimming: tests/unit/test_collect.c)" \
+      bash -c "test '$sn' = 400 && test '$sbig' -le 1472"
+
 # --- 6. bad arguments and key files --------------------------------------------
 "$COL" --key "$T/key" >/dev/null 2>"$T/e6"; rc=$?
 check "no --listen: exit 2 + message" bash -c "test $rc = 2 && grep -q 'required' '$T/e6'"
