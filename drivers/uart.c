@@ -45,34 +45,3 @@ void uart_write(struct uart *u, const char *s, size_t n)
 	}
 }
 
-uint16_t uart_parse_port(const char *name)
-{
-	static const struct { const char *n; uint16_t base; } ports[] = {
-		{ "com1", UART_COM1 }, { "com2", UART_COM2 },
-		{ "com3", UART_COM3 }, { "com4", UART_COM4 },
-	};
-	for (unsigned int i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
-		const char *a = name, *b = ports[i].n;
-		while (*a && *a == *b)
-			a++, b++;
-		if (!*a && !*b)
-			return ports[i].base;
-	}
-	if (name[0] == '0' && (name[1] == 'x' || name[1] == 'X')) {
-		uint32_t v = 0;
-		const char *p = name + 2;
-		for (int i = 0; *p && i < 5; i++, p++) {
-			char c = *p;
-			uint32_t d = (c >= '0' && c <= '9') ? (uint32_t)(c - '0') :
-				     (c >= 'a' && c <= 'f') ? (uint32_t)(c - 'a' + 10) :
-				     (c >= 'A' && c <= 'F') ? (uint32_t)(c - 'A' + 10) : 0x100;
-			if (d > 15)
-				return 0;
-			v = v * 16 + d;
-		}
-		if (*p || v == 0 || v > 0xfff8)
-			return 0;
-		return (uint16_t)v;
-	}
-	return 0;
-}

@@ -24,6 +24,5 @@ void uart_putc(struct uart *u, char c);
 void uart_write(struct uart *u, const char *s, size_t n);
 
 /* "com1".."com4" or a hex port "0x3f8" -> base; 0 if not recognised. */
-uint16_t uart_parse_port(const char *name);
 
 #endif

@@ -121,7 +121,7 @@ struct hv_ev_fork {
 
 struct hv_ev_exit {
 	int32_t  code;         /* exit code: (status >> 8) & 0xff */
-	/* appended (issue 4: one exit per task, from do_exit) */
+	/* appended (docs/EVENTS.md: one exit per task, from do_exit) */
 	int32_t  status;       /* the kernel's exit status (do_exit's argument, wait(2) encoding) */
 	uint8_t  signal;       /* status & 0x7f: the killing signal, 0 for a normal exit */
 	uint8_t  flags;        /* HV_EXITF_* */

@@ -5,8 +5,8 @@
 #include <stddef.h>
 #include "events/ring1.h"
 #include "events/event.h"
-#include "vmm/console.h"
-#include "vmm/heap.h"
+#include "lib/console.h"
+#include "lib/heap.h"
 #include "vmm/vcpu.h"
 #include "arch/x86/cpu.h"
 

@@ -107,7 +107,7 @@ static void enc_body(struct wbuf *w, const struct hv_event *ev)
 		break;
 	case HV_EV_EXIT:
 		w32(w, (uint32_t)ev->u.exit.code);
-		w32(w, (uint32_t)ev->u.exit.status);     /* appended (issue 4) */
+		w32(w, (uint32_t)ev->u.exit.status);     /* appended (docs/EVENTS.md) */
 		w8(w, ev->u.exit.signal);
 		w8(w, ev->u.exit.flags);
 		break;
@@ -230,7 +230,7 @@ static void dec_body(struct rbuf *r, struct hv_event *ev)
 		break;
 	case HV_EV_EXIT:
 		ev->u.exit.code = (int32_t)r32(r);
-		if (r->off < r->len) {                      /* appended (issue 4); absent from older senders */
+		if (r->off < r->len) {                      /* appended (docs/EVENTS.md); absent from older senders */
 			ev->u.exit.status = (int32_t)r32(r);
 			ev->u.exit.signal = r8(r);
 			ev->u.exit.flags = r8(r);

@@ -354,14 +354,6 @@ struct infer_btf *infer_btf_load(const struct infer_reader *rd, const struct inf
 	return NULL;
 }
 
-bool infer_btf_member_offset(const struct infer_reader *rd, const struct infer_hints *h,
-			     struct infer_arena *a, const char *type, const char *member,
-			     uint64_t *off, const char **why)
-{
-	struct infer_btf *b = infer_btf_load(rd, h, a, why);
-	return b && infer_btf_offset(b, type, member, off, why);
-}
-
 /* ---- the strategy ------------------------------------------------------------- */
 
 static const struct {

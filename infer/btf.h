@@ -34,9 +34,4 @@ bool infer_btf_offset(const struct infer_btf *b, const char *type, const char *m
 bool infer_btf_percpu_var(const struct infer_btf *b, const char *var, uint64_t *off,
 			  const char **why);
 
-/* One-shot: load BTF from the image and look up type.member. */
-bool infer_btf_member_offset(const struct infer_reader *rd, const struct infer_hints *h,
-			     struct infer_arena *a, const char *type, const char *member,
-			     uint64_t *off, const char **why);
-
 #endif

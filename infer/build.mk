@@ -1,4 +1,4 @@
-# infer/build.mk — the inference engine (issue 3): one library built twice,
+# infer/build.mk — the inference engine (docs/INFER.md): one library built twice,
 # hosted (build/host/libinfer.a, for hvinfer, unit tests, fuzzing) and
 # freestanding (build/hv/libinfer.a, linked into hvmon.elf through HV_LIBS).
 #

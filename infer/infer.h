@@ -23,7 +23,7 @@ struct infer_reader {
 	/* Optional: the kernel's text range, if known (a file's .text section);
 	 * 0/0 when unknown (guest memory at run time). */
 	uint64_t text_start, text_end;
-	/* Appended (issue 3): optional span of the whole loaded image (_text .. _end)
+	/* Appended (docs/INFER.md): optional span of the whole loaded image (_text .. _end)
 	 * where data structures may be scanned for; 0/0 when unknown. */
 	uint64_t image_start, image_end;
 	/* Optional ELF section list (vmlinux files only; NULL/0 at run time). */
@@ -100,7 +100,7 @@ enum infer_kind { INFER_K_ADDR, INFER_K_SYSCALL, INFER_K_PERCPU, INFER_K_OFFSET 
 	X(CRED_EUID,        "cred",     "euid",             INFER_K_OFFSET) \
 	X(CRED_GID,         "cred",     "gid",              INFER_K_OFFSET) \
 	X(MM_PGD,           "mm_struct","pgd",              INFER_K_OFFSET) \
-	/* appended (issue 4): the common task-exit function every task ends in */ \
+	/* appended (docs/TRACER.md): the common task-exit function every task ends in */ \
 	X(DO_EXIT,          "symbols",  "do_exit",          INFER_K_ADDR)
 
 enum infer_param {

@@ -1,5 +1,5 @@
 /*
- * infer/json.c — the hvinfer --json object (shape: docs/INFER.md, issue 3).
+ * infer/json.c — the hvinfer --json object (shape: docs/INFER.md, docs/INFER.md).
  *
  * {"banner": "...", "strategy": "patterns",
  *  "symbols": {"entry_SYSCALL_64": "0x...", ..., "syscalls": {"execve": "0x...", ...}},

@@ -1,6 +1,6 @@
 /*
  * infer/patterns.h — internal helpers of the design-patterns strategy
- * (issue 3, strategy a). Everything is found by decoding x86-64 code with
+ * (docs/INFER-PATTERNS.md). Everything is found by decoding x86-64 code with
  * Zydis through an infer_reader; kallsyms and BTF are never consulted.
  */
 #ifndef HVMON_INFER_PATTERNS_H

@@ -10,12 +10,11 @@
 #include "vmm/tick.h"
 #include "vmm/probe.h"
 #include "events/ring1.h"
-#include "vmm/console.h"
+#include "lib/console.h"
 #include "arch/x86/cpu.h"
 
 #define HANG_TICK_MS 100
 #define HANG_STATS_EVERY 100    /* samples between two "hang: stats:" console lines (10 s) */
-#define MSR_KERNEL_GS_BASE 0xc0000102
 
 static struct hang_state st[HV_MAX_CPUS];
 static uint64_t switches[HV_MAX_CPUS];           /* all switches seen by the probe */

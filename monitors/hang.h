@@ -1,5 +1,5 @@
 /*
- * hang — the OS hang detector (issue 5 §1; docs/MONITORS.md).
+ * hang — the OS hang detector (docs/MONITORS.md "Hang detector").
  *
  * Pure decision logic (monitors/hang_core.c, host-tested in tests/unit/test_hang.c)
  * fed by a ring -1 sampler (monitors/hang.c) on hvmon's periodic tick (vmm/tick.h).

@@ -10,7 +10,7 @@
 #include "vmm/vcpu.h"
 #include "vmm/tick.h"
 #include "vmm/probe.h"
-#include "vmm/console.h"
+#include "lib/console.h"
 #include "arch/x86/cpu.h"
 
 #define KL_TICK_MS       100    /* window check period */

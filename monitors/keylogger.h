@@ -1,5 +1,5 @@
 /*
- * keylogger — the process-based keylogger detector (issue 5 §3; docs/MONITORS.md).
+ * keylogger — the process-based keylogger detector (docs/MONITORS.md "Keylogger detector").
  *
  * Two observations from ring -1, nothing in the guest:
  *  1. KEYSTROKES at the hardware: the guest's `in al,0x60` (i8042 data port) is

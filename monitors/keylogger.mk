@@ -1,4 +1,4 @@
-# monitors/keylogger.mk — the keylogger detector (issue 5 §3; owner: keylogger engineer;
+# monitors/keylogger.mk — the keylogger detector (docs/MONITORS.md; owner: keylogger engineer;
 # docs/MONITORS.md "Keylogger detector").
 HV_SRCS += monitors/keylogger.c monitors/keylogger_core.c monitors/keylogger_site.c
 $(BUILD)/hv/monitors/keylogger_site.o: HV_CFLAGS += $(ZYDIS_DEFS) $(ZYDIS_INC)

@@ -8,10 +8,8 @@
 #include "vmm/vcpu.h"
 #include "vmm/probe.h"
 #include "events/ring1.h"
-#include "vmm/console.h"
+#include "lib/console.h"
 #include "arch/x86/cpu.h"
-
-#define X86_VEC_PF 14
 
 static struct r2u_pin pin[HV_MAX_CPUS];
 static bool enabled;
@@ -37,10 +35,10 @@ static void r2u_ready(struct vm *vm, void *ctx)
 	if (!v || v->id >= HV_MAX_CPUS)
 		return;
 	pin[v->id].force_smep = true;
-	vmwrite(VMCS_GUEST_CR4, vmread(VMCS_GUEST_CR4) | R2U_CR4_SMEP);
+	vmwrite(VMCS_GUEST_CR4, vmread(VMCS_GUEST_CR4) | X86_CR4_SMEP);
 	pr_info("ret2usr: on (action %s): SMEP held in the real CR4 (guest view: SMEP %s), #PF filter "
 		"mask %#x match %#x\n", hv_ret2usr_action_name(vm->opt.ret2usr_action),
-		(vmread(VMCS_CR4_SHADOW) & R2U_CR4_SMEP) ? "on" : "off", R2U_PFEC_MASK, R2U_PFEC_MATCH);
+		(vmread(VMCS_CR4_SHADOW) & X86_CR4_SMEP) ? "on" : "off", R2U_PFEC_MASK, R2U_PFEC_MATCH);
 }
 
 int ret2usr_setup(struct vm *vm)
@@ -61,7 +59,7 @@ void ret2usr_vcpu_start(struct vcpu *v)
 {
 	if (!enabled)
 		return;
-	vmwrite(VMCS_CR4_MASK, vmread(VMCS_CR4_MASK) | R2U_CR4_SMEP | R2U_CR4_SMAP);
+	vmwrite(VMCS_CR4_MASK, vmread(VMCS_CR4_MASK) | X86_CR4_SMEP | X86_CR4_SMAP);
 	vmwrite(VMCS_PF_ERR_MASK, R2U_PFEC_MASK);
 	vmwrite(VMCS_PF_ERR_MATCH, R2U_PFEC_MATCH);
 	vmwrite(VMCS_EXCEPTION_BITMAP, vmread(VMCS_EXCEPTION_BITMAP) | (1u << X86_VEC_PF));
@@ -135,7 +133,7 @@ int ret2usr_exception_exit(struct vcpu *v)
 	char comm[16];
 	bool ok;
 	task_of(v, &pid, &tgid, comm, &ok);
-	bool guest_smep = (vmread(VMCS_CR4_SHADOW) & R2U_CR4_SMEP) != 0;
+	bool guest_smep = (vmread(VMCS_CR4_SHADOW) & X86_CR4_SMEP) != 0;
 	unsigned act = v->vm->opt.ret2usr_action;
 	pr_warn("ret2usr: kernel executed user address %#lx (RIP %#lx, caller %#lx) in task %d (%s): %s, "
 		"caught by %s; action %s\n", (unsigned long)addr, (unsigned long)rip, (unsigned long)ret,

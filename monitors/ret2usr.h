@@ -1,5 +1,5 @@
 /*
- * ret2usr — the return-to-user detector (issue 5 §2; docs/MONITORS.md).
+ * ret2usr — the return-to-user detector (docs/MONITORS.md "ret2usr detector").
  *
  * 1. CR4 pinning: once the guest has set CR4.SMEP / CR4.SMAP, a guest MOV to CR4
  *    that clears them is an attack (event cr4_tamper, blocked=true) and does not
@@ -21,17 +21,11 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include "arch/x86/regs.h"
 
-#define R2U_CR4_SMEP (1ULL << 20)
-#define R2U_CR4_SMAP (1ULL << 21)
-#define R2U_PFEC_P    0x01u
-#define R2U_PFEC_WR   0x02u
-#define R2U_PFEC_US   0x04u
-#define R2U_PFEC_RSVD 0x08u
-#define R2U_PFEC_ID   0x10u
 /* #PF exits only for supervisor instruction fetches */
-#define R2U_PFEC_MASK  (R2U_PFEC_ID | R2U_PFEC_US)
-#define R2U_PFEC_MATCH (R2U_PFEC_ID)
+#define R2U_PFEC_MASK  (X86_PFEC_ID | X86_PFEC_US)
+#define R2U_PFEC_MATCH (X86_PFEC_ID)
 
 struct r2u_pin {
 	uint64_t pinned;        /* SMEP/SMAP bits the guest has enabled (sticky) */

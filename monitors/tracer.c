@@ -3,7 +3,7 @@
  */
 #include <string.h>
 #include "vmm/vcpu.h"
-#include "vmm/console.h"
+#include "lib/console.h"
 #include "vmm/probe.h"
 #include "events/ring1.h"
 #include "vmm/introspect.h"

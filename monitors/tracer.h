@@ -1,5 +1,5 @@
 /*
- * tracer — the process tracer monitor ("proctrace", issue 4; docs/TRACER.md).
+ * tracer — the process tracer monitor ("proctrace", docs/TRACER.md).
  *
  * Probes (vmm/probe.h) on the syscall handlers the inference found
  * (__x64_sys_execve/execveat/clone/clone3/fork/vfork; each takes struct pt_regs *

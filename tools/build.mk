@@ -4,7 +4,7 @@
 # third_party/build/newlib/{include,lib/libc.a}. Ring -1 code gets its headers through
 # -isystem, and hvmon.elf links libc.a LAST (after every other HV_LIBS archive, so lwIP,
 # mbedTLS, ... can use it), followed by -lgcc. The syscall glue (_write, _sbrk, _read,
-# _close, _lseek, _fstat, _isatty) is hvmon's own (vmm/newlib_glue.c).
+# _close, _lseek, _fstat, _isatty) is hvmon's own (lib/newlib_glue.c).
 
 NEWLIB_DIR  := $(TPBUILD)/newlib
 NEWLIB_INC  := $(NEWLIB_DIR)/include

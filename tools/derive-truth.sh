@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tools/derive-truth.sh PKG — ground truth for the inference engine (issue 3).
+# tools/derive-truth.sh PKG — ground truth for the inference engine (docs/INFER.md).
 #
 # PKG is a Debian kernel image package name, e.g. linux-image-6.1.0-56-cloud-amd64
 # (an -unsigned or -dbg suffix is accepted and stripped). Downloads the matching

@@ -1,5 +1,5 @@
 /*
- * hvinfer — run the inference engine on a kernel image file (issue 3).
+ * hvinfer — run the inference engine on a kernel image file (docs/INFER.md).
  *
  *   hvinfer [--json] [--strategy patterns|kallsyms|btf|all] [--time] [--lstar VA] IMAGE
  *

@@ -1,5 +1,5 @@
 /*
- * tools/kimage.h — host-side kernel image loading for hvinfer (issue 3):
+ * tools/kimage.h — host-side kernel image loading for hvinfer (docs/INFER.md):
  * bzImage (setup header -> compressed payload -> vmlinux ELF) or a raw
  * vmlinux ELF, exposed as an infer_reader over link-time virtual addresses.
  */

@@ -5,7 +5,7 @@
  */
 #include <string.h>
 #include "vmm/vcpu.h"
-#include "vmm/console.h"
+#include "lib/console.h"
 
 struct __attribute__((packed)) acpi_rsdp {
 	char sig[8];

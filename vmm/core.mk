@@ -1,5 +1,5 @@
 # vmm/core.mk — the vmm core of ring -1 (owner: core engineer). The pure-logic
 # modules (e820, linux_boot, ept_map, policy, options, gmem) are in vmm/pure.mk.
-HV_SRCS += vmm/main.c vmm/console.c vmm/heap.c vmm/newlib_glue.c \
+HV_SRCS += vmm/main.c \
 	vmm/vmx.c vmm/vmcs.c vmm/vmexit.c vmm/cpuid.c vmm/msr.c vmm/cr.c vmm/insn.c \
 	vmm/io.c vmm/power.c vmm/acpi.c vmm/ept.c vmm/guest_boot.c

@@ -5,7 +5,7 @@
  * CPU without VMX). XSETBV is checked and performed for the guest.
  */
 #include "vmm/vcpu.h"
-#include "vmm/console.h"
+#include "lib/console.h"
 #include "arch/x86/cpu.h"
 #include "monitors/ret2usr.h"
 

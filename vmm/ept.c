@@ -8,8 +8,8 @@
  */
 #include <string.h>
 #include "vmm/vcpu.h"
-#include "vmm/console.h"
-#include "vmm/heap.h"
+#include "lib/console.h"
+#include "lib/heap.h"
 #include "vmm/net_hide.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/layout.h"

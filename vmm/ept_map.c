@@ -456,14 +456,3 @@ const char *ept_strerror(int err)
 	}
 }
 
-const char *mt_name(uint8_t mt)
-{
-	switch (mt) {
-	case MT_UC: return "UC";
-	case MT_WC: return "WC";
-	case MT_WT: return "WT";
-	case MT_WP: return "WP";
-	case MT_WB: return "WB";
-	default:    return "??";
-	}
-}

@@ -154,6 +154,5 @@ int ept_map_identity_mtrr(struct ept *e, uint64_t base, uint64_t size, uint32_t 
 			  const struct mtrr_state *m);
 
 const char *ept_strerror(int err);
-const char *mt_name(uint8_t mt);   /* "UC", "WB", ... */
 
 #endif

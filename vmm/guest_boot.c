@@ -15,7 +15,7 @@
 #include "vmm/vcpu.h"
 #include "vmm/linux_boot.h"
 #include "vmm/policy.h"
-#include "vmm/console.h"
+#include "lib/console.h"
 #include "arch/x86/cpu.h"
 
 #define BOOT_AREA_SIZE 0x10000

@@ -8,7 +8,7 @@
 #include <string.h>
 #include "vmm/introspect.h"
 #include "vmm/vcpu.h"
-#include "vmm/console.h"
+#include "lib/console.h"
 #include "vmm/gmem.h"
 #include "vmm/gvread.h"
 #include "vmm/e820.h"
@@ -24,8 +24,6 @@ _Static_assert(HV_INFER_PATTERNS == INFER_S_PATTERNS && HV_INFER_KALLSYMS == INF
 
 #define START_KERNEL_MAP     0xffffffff80000000ULL
 #define KERNEL_MAP_SIZE      (1ULL << 30)        /* KERNEL_IMAGE_SIZE with KASLR */
-#define MSR_KERNEL_GS_BASE_  0xc0000102u
-#define X86_CR4_LA57_        (1ULL << 12)
 
 /* Arena: BTF is the peak (a copy of .BTF, 4.1-4.7 MB on Debian 6.1/6.12, plus
  * 4 bytes per type); patterns needs ~1.1 MB. Measured peak: docs/INFER-RING1.md. */
@@ -238,7 +236,7 @@ static void lstar_hook(struct vcpu *v, uint64_t value, void *ctx)
 	/* reader over the guest's current page tables */
 	struct gvread *r = &reader;
 	struct gmem_mmu mmu = { .read_phys = vm_guest_ram_read, .ctx = vm, .cr3 = pr->cr3 };
-	mmu.la57 = (vmread(VMCS_GUEST_CR4) & X86_CR4_LA57_) != 0;
+	mmu.la57 = (vmread(VMCS_GUEST_CR4) & X86_CR4_LA57) != 0;
 	mmu.nxe = (vmread(VMCS_GUEST_EFER) & X86_EFER_NXE) != 0;
 	struct x86_cpuid id;
 	cpuid_count(0x80000008, 0, &id);
@@ -252,7 +250,7 @@ static void lstar_hook(struct vcpu *v, uint64_t value, void *ctx)
 	uint64_t gs = vmread(VMCS_GUEST_GS_BASE);
 	const char *gs_src = "GUEST_GS_BASE";
 	if (!(gs >> 63)) {
-		gs = rdmsr(MSR_KERNEL_GS_BASE_);
+		gs = rdmsr(MSR_KERNEL_GS_BASE);
 		gs_src = "IA32_KERNEL_GS_BASE";
 	}
 	if (gs >> 63) {

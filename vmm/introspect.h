@@ -1,5 +1,5 @@
 /*
- * introspect — the inference engine (infer/) in ring -1 (issue 3 §6).
+ * introspect — the inference engine (infer/) in ring -1 (docs/INFER-RING1.md).
  *
  * At the guest's FIRST write to IA32_LSTAR (syscall_init, during start_kernel:
  * the kernel is decompressed, relocated, runs on its own page tables and its

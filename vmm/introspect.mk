@@ -1,4 +1,4 @@
-# vmm/introspect.mk — the inference engine in ring -1 (issue 3 §6; owner: ring -1
+# vmm/introspect.mk — the inference engine in ring -1 (docs/INFER-RING1.md; owner: ring -1
 # introspection engineer). docs/INFER-RING1.md.
 HV_SRCS += vmm/introspect.c
 

@@ -8,8 +8,8 @@
  */
 #include <string.h>
 #include "vmm/vcpu.h"
-#include "vmm/console.h"
-#include "vmm/heap.h"
+#include "lib/console.h"
+#include "lib/heap.h"
 #include "vmm/net_hide.h"
 #include "drivers/uart.h"
 #include "arch/x86/cpu.h"
@@ -99,21 +99,6 @@ int io_register_hook(struct vm *vm, uint16_t port, io_hook_fn fn, void *ctx)
 	return 0;
 }
 
-static uint32_t port_in(uint16_t port, unsigned int size)
-{
-	return size == 1 ? inb(port) : size == 2 ? inw(port) : inl(port);
-}
-
-static void port_out(uint16_t port, unsigned int size, uint32_t v)
-{
-	if (size == 1)
-		outb(port, (uint8_t)v);
-	else if (size == 2)
-		outw(port, (uint16_t)v);
-	else
-		outl(port, v);
-}
-
 static void set_rax(struct vcpu *v, unsigned int size, uint32_t val)
 {
 	uint64_t mask = size == 1 ? 0xff : size == 2 ? 0xffff : 0xffffffff;
@@ -136,7 +121,7 @@ int io_exit(struct vcpu *v)
 		/* INS/OUTS on an intercepted port: the data is dropped (OUTS) or the
 		 * destination left untouched (INS); registers advance as if done. */
 		uint64_t count = rep ? (v->regs->rcx & 0xffffffff) : 1;
-		int64_t step = (vmread(VMCS_GUEST_RFLAGS) & (1u << 10)) ? -(int64_t)size : (int64_t)size;
+		int64_t step = (vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_DF) ? -(int64_t)size : (int64_t)size;
 		if (in)
 			v->regs->rdi += (uint64_t)(step * (int64_t)count);
 		else

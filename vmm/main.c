@@ -4,8 +4,8 @@
  */
 #include <string.h>
 #include "vmm/vcpu.h"
-#include "vmm/console.h"
-#include "vmm/heap.h"
+#include "lib/console.h"
+#include "lib/heap.h"
 #include "vmm/options.h"
 #include "vmm/e820.h"
 #include "vmm/introspect.h"

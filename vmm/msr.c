@@ -7,8 +7,8 @@
  */
 #include "vmm/vcpu.h"
 #include "vmm/policy.h"
-#include "vmm/console.h"
-#include "vmm/heap.h"
+#include "lib/console.h"
+#include "lib/heap.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/layout.h"
 

@@ -1,5 +1,5 @@
 /*
- * net_hide — hvmon's management NIC is hvmon's alone (issue 6, docs/NETWORK.md
+ * net_hide — hvmon's management NIC is hvmon's alone (docs/NETWORK.md
  * "Hiding the NIC from the guest").
  *
  *  - PCI configuration mechanism #1: the guest's 0xCF8..0xCFF accesses exit

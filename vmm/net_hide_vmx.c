@@ -5,7 +5,7 @@
 #include <string.h>
 #include "vmm/net_hide.h"
 #include "vmm/vcpu.h"
-#include "vmm/console.h"
+#include "lib/console.h"
 #include "drivers/pci.h"
 #include "arch/x86/cpu.h"
 
@@ -81,21 +81,6 @@ int net_hide_apply(struct vm *vm, const struct pci_dev *d)
 	return 0;
 }
 
-static uint32_t pin(uint16_t port, unsigned size)
-{
-	return size == 1 ? inb(port) : size == 2 ? inw(port) : inl(port);
-}
-
-static void pout(uint16_t port, unsigned size, uint32_t v)
-{
-	if (size == 1)
-		outb(port, (uint8_t)v);
-	else if (size == 2)
-		outw(port, (uint16_t)v);
-	else
-		outl(port, v);
-}
-
 bool net_hide_io(uint16_t port, unsigned size, bool in, uint32_t *val)
 {
 	if (!active)
@@ -129,9 +114,9 @@ bool net_hide_io(uint16_t port, unsigned size, bool in, uint32_t *val)
 	if (port >= PCI_CFG_DATA_PORT && (guest_latch & 0x80000000u))
 		outl(PCI_CFG_ADDR_PORT, guest_latch);   /* hvmon may have used the latch since */
 	if (in)
-		*val = pin(port, size);
+		*val = port_in(port, size);
 	else
-		pout(port, size, *val);
+		port_out(port, size, *val);
 	return true;
 }
 

@@ -6,7 +6,7 @@
 #include "vmm/netdev.h"
 #include "vmm/net_hide.h"
 #include "vmm/vcpu.h"
-#include "vmm/console.h"
+#include "lib/console.h"
 #include "vmm/options.h"
 #include "vmm/tick.h"
 #include "drivers/pci.h"

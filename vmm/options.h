@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include "lib/console.h"     /* enum hv_log_level */
 
 #define HV_OPT_CMDLINE_MAX   4096   /* bytes examined at most */
 #define HV_OPT_WORD_MAX      64     /* bytes of an offending word kept in an error */
@@ -28,7 +29,6 @@
 #define HV_OPT_KEY_MAX       64     /* PSK buffer bytes (kept for layout) */
 #define HV_OPT_KEY_LEN       32     /* key= must be exactly this many bytes (64 hex digits) */
 
-enum hv_log_level { HV_LOG_ERROR = 0, HV_LOG_WARN = 1, HV_LOG_INFO = 2, HV_LOG_DEBUG = 3 };
 enum hv_crash_action { HV_CRASH_HALT = 0, HV_CRASH_RESET = 1 };
 enum hv_ret2usr_action { HV_R2U_REPORT = 0, HV_R2U_KILL = 1, HV_R2U_HALT = 2 };
 enum hv_no_vtx { HV_NOVTX_REFUSE = 0, HV_NOVTX_BOOT_UNMONITORED = 1 };

@@ -1,7 +1,7 @@
 /* End of a run: guest power-off (stats, then the real power-off), resets. */
 #include "vmm/vcpu.h"
-#include "vmm/console.h"
-#include "vmm/heap.h"
+#include "lib/console.h"
+#include "lib/heap.h"
 #include "vmm/probe.h"
 #include "monitors/tracer.h"
 #include "monitors/hang.h"
@@ -100,7 +100,7 @@ static void halt_watch(struct vcpu *v, uint64_t now, void *ctx)
 {
 	uint32_t *halted_ms = ctx;
 	bool halted = vmread(VMCS_GUEST_ACTIVITY_STATE) == 1 &&
-		      !((vmread(VMCS_GUEST_RFLAGS) >> 9) & 1);
+		      !(vmread(VMCS_GUEST_RFLAGS) & X86_RFLAGS_IF);
 	*halted_ms = halted ? *halted_ms + HALT_WATCH_MS : 0;
 	if (*halted_ms < HALT_END_MS)
 		return;

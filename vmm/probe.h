@@ -1,5 +1,5 @@
 /*
- * probe — invisible ring -1 probes on guest kernel code (issue 4, docs/PROBES.md).
+ * probe — invisible ring -1 probes on guest kernel code (docs/PROBES.md).
  *
  * A probe is an int3 (0xCC) written into a hvmon-owned SHADOW copy of the
  * guest-physical page that holds the probed instruction. The page has two EPT

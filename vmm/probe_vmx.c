@@ -7,8 +7,8 @@
 #include <string.h>
 #include <stdio.h>
 #include "vmm/vcpu.h"
-#include "vmm/console.h"
-#include "vmm/heap.h"
+#include "lib/console.h"
+#include "lib/heap.h"
 #include "vmm/gmem.h"
 #include "vmm/probe.h"
 #include "vmm/introspect.h"
@@ -16,8 +16,6 @@
 #include "events/ring1.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/layout.h"
-
-#define CR4_LA57 (1ULL << 12)
 
 static struct probe_table probes;
 static struct vm *pvm;
@@ -34,7 +32,7 @@ static void mmu_for(struct gmem_mmu *m, uint64_t cr3)
 	m->read_phys = vm_guest_ram_read;
 	m->ctx = pvm;
 	m->cr3 = cr3;
-	m->la57 = (vmread(VMCS_GUEST_CR4) & CR4_LA57) != 0;
+	m->la57 = (vmread(VMCS_GUEST_CR4) & X86_CR4_LA57) != 0;
 	m->nxe = (vmread(VMCS_GUEST_EFER) & X86_EFER_NXE) != 0;
 }
 
@@ -229,7 +227,7 @@ static int place(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx, con
 		return -1;
 	}
 	if (!bp_intercepted) {
-		vmwrite(VMCS_EXCEPTION_BITMAP, vmread(VMCS_EXCEPTION_BITMAP) | (1u << 3));
+		vmwrite(VMCS_EXCEPTION_BITMAP, vmread(VMCS_EXCEPTION_BITMAP) | (1u << X86_VEC_BP));
 		bp_intercepted = true;
 	}
 	struct probe_site *s = probe_find(&probes, va);
@@ -262,7 +260,7 @@ int probe_exception_exit(struct vcpu *v)
 {
 	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
 	unsigned vec = info & 0xff, type = (info >> 8) & 7;
-	if (!(info & INTR_INFO_VALID) || vec != 3) {
+	if (!(info & INTR_INFO_VALID) || vec != X86_VEC_BP) {
 		pr_err("unexpected exception/NMI exit: interruption info %#x\n", info);
 		return HV_FATAL;
 	}

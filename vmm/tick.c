@@ -4,7 +4,7 @@
 #include <string.h>
 #include "vmm/tick.h"
 #include "vmm/vcpu.h"
-#include "vmm/console.h"
+#include "lib/console.h"
 #include "arch/x86/cpu.h"
 
 struct tick_client {

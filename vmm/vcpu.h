@@ -92,7 +92,6 @@ struct vcpu {
 	uint32_t id;
 	union guest_regs *regs;                /* at the top of cpu->stack */
 	void *vmcs;  uint64_t vmcs_pa;
-	bool launched;
 	/* the exit being handled */
 	uint32_t exit_reason;                  /* full field */
 	uint64_t exit_qual;

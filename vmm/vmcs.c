@@ -7,8 +7,8 @@
 #include <string.h>
 #include "vmm/vcpu.h"
 #include "vmm/policy.h"
-#include "vmm/console.h"
-#include "vmm/heap.h"
+#include "lib/console.h"
+#include "lib/heap.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/layout.h"
 
@@ -130,6 +130,5 @@ void __attribute__((noreturn)) vmx_entry_failed(union guest_regs *regs, int resu
 void vcpu_run(struct vcpu *v)
 {
 	v->vm->guest_entry_tsc = rdtsc();
-	v->launched = true;
 	vmx_launch(v->regs);
 }

@@ -5,7 +5,7 @@
  */
 #include <string.h>
 #include "vmm/vcpu.h"
-#include "vmm/console.h"
+#include "lib/console.h"
 #include "vmm/probe.h"
 #include "vmm/tick.h"
 #include "monitors/ret2usr.h"
@@ -98,13 +98,9 @@ const char *exit_reason_name(uint32_t basic)
 	return "unknown";
 }
 
-const char *vmx_exit_reason_str(uint32_t reason)
-{
-	return exit_reason_name(reason & 0xffff);
-}
-
-/* Called from arch/x86/vmx_entry.S with the saved guest GPRs. */
-void vmexit_handler(union guest_regs *regs)
+/* Called from arch/x86/vmx_entry.S; the saved guest GPRs are v->regs (the
+ * top of this CPU's stack, set at vmcs_setup). */
+void vmexit_handler(void)
 {
 	uint64_t t0 = rdtsc();
 	struct vcpu *v = this_cpu()->vcpu;
@@ -147,7 +143,6 @@ void vmexit_handler(union guest_regs *regs)
 		v->stats[basic].count++;
 		v->stats[basic].ticks += rdtsc() - t0;
 	}
-	(void)regs;
 }
 
 void vcpu_skip_instruction(struct vcpu *v)

@@ -8,30 +8,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 
-#define X86_CR0_PE   (1ULL << 0)
-#define X86_CR0_MP   (1ULL << 1)
-#define X86_CR0_ET   (1ULL << 4)
-#define X86_CR0_NE   (1ULL << 5)
-#define X86_CR0_WP   (1ULL << 16)
-#define X86_CR0_NW   (1ULL << 29)
-#define X86_CR0_CD   (1ULL << 30)
-#define X86_CR0_PG   (1ULL << 31)
-
-#define X86_CR4_PAE     (1ULL << 5)
-#define X86_CR4_PGE     (1ULL << 7)
-#define X86_CR4_OSFXSR  (1ULL << 9)
-#define X86_CR4_VMXE    (1ULL << 13)
-#define X86_CR4_SMXE    (1ULL << 14)
-#define X86_CR4_OSXSAVE (1ULL << 18)
-
-#define X86_EFER_SCE  (1ULL << 0)
-#define X86_EFER_LME  (1ULL << 8)
-#define X86_EFER_LMA  (1ULL << 10)
-#define X86_EFER_NXE  (1ULL << 11)
-
-#define X86_RFLAGS_FIXED (1ULL << 1)
-#define X86_RFLAGS_TF    (1ULL << 8)
-#define X86_RFLAGS_IF    (1ULL << 9)
+#include "arch/x86/regs.h"
 
 #define IA32_FEATURE_CONTROL  0x3a
 #define   IA32_FC_LOCK                  (1ULL << 0)
@@ -118,6 +95,20 @@ static inline void outl(uint16_t port, uint32_t v) { asm volatile("outl %0, %1" 
 static inline uint8_t inb(uint16_t port) { uint8_t v; asm volatile("inb %1, %0" : "=a"(v) : "Nd"(port)); return v; }
 static inline uint16_t inw(uint16_t port) { uint16_t v; asm volatile("inw %1, %0" : "=a"(v) : "Nd"(port)); return v; }
 static inline uint32_t inl(uint16_t port) { uint32_t v; asm volatile("inl %1, %0" : "=a"(v) : "Nd"(port)); return v; }
+/* IN/OUT of @size bytes (1, 2 or 4), as an I/O exit qualification gives them. */
+static inline uint32_t port_in(uint16_t port, unsigned int size)
+{
+	return size == 1 ? inb(port) : size == 2 ? inw(port) : inl(port);
+}
+static inline void port_out(uint16_t port, unsigned int size, uint32_t v)
+{
+	if (size == 1)
+		outb(port, (uint8_t)v);
+	else if (size == 2)
+		outw(port, (uint16_t)v);
+	else
+		outl(port, v);
+}
 
 static inline void cpu_relax(void) { asm volatile("pause" ::: "memory"); }
 

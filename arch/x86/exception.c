@@ -2,7 +2,7 @@
 #include "arch/x86/idt.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/cpu.h"
-#include "vmm/console.h"
+#include "lib/console.h"
 
 static const char *const exc_names[32] = {
 	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",

@@ -2,8 +2,8 @@
 #include "arch/x86/paging.h"
 #include "arch/x86/layout.h"
 #include "arch/x86/cpu.h"
-#include "vmm/heap.h"
-#include "vmm/console.h"
+#include "lib/heap.h"
+#include "lib/console.h"
 
 #define PTE_P   0x1ULL
 #define PTE_W   0x2ULL

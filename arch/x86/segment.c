@@ -4,8 +4,8 @@
 #include "arch/x86/layout.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/idt.h"
-#include "vmm/heap.h"
-#include "vmm/console.h"
+#include "lib/heap.h"
+#include "lib/console.h"
 
 struct __attribute__((packed)) idt_gate {
 	uint16_t off0;

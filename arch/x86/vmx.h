@@ -7,6 +7,7 @@
 
 #include <stdint.h>
 #include <stdbool.h>
+#include "arch/x86/regs.h"
 
 /* ---- 16-bit ---- */
 #define VMCS_VPID                 0x0000
@@ -215,8 +216,6 @@ enum vmx_exit_reason {
 #define INTR_TYPE_HW_EXCEPTION    (3u << 8)
 #define INTR_TYPE_SW_EXCEPTION    (6u << 8)
 
-#define X86_VEC_UD 6
-#define X86_VEC_GP 13
 
 /* ---- instructions (return 0 on success, -1 VMfailInvalid, -2 VMfailValid) ---- */
 static inline int vmx_status(uint8_t cf, uint8_t zf)
@@ -268,6 +267,5 @@ static inline int invept_global(void)
 }
 
 const char *vmx_instr_error_str(uint32_t err);
-const char *vmx_exit_reason_str(uint32_t reason);
 
 #endif

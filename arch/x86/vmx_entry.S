@@ -59,7 +59,6 @@ vmx_exit_stub:
 	push	%rdx
 	push	%rcx
 	push	%rax
-	mov	%rsp, %rdi
 	cld
 	call	vmexit_handler		/* returns when the guest may resume */
 	POP_GUEST_GPRS

@@ -8,7 +8,7 @@
  */
 #include <string.h>
 #include "boot/boot_info.h"
-#include "vmm/console.h"
+#include "lib/console.h"
 #include "arch/x86/layout.h"
 #include "arch/x86/cpu.h"
 

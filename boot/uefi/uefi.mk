@@ -1,4 +1,4 @@
-# boot/uefi — hvmon.efi (gnu-efi), the ESP, QEMU/Bochs runs, tests (issue 7).
+# boot/uefi — hvmon.efi (gnu-efi), the ESP, QEMU/Bochs runs, tests (docs/UEFI.md).
 #
 #   make efi        build/uefi/hvmon.efi
 #   make esp        build/esp/ (folder) and build/esp.img (FAT16, mtools)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build a BIOS GRUB ISO (grub-mkrescue) that boots either hvmon + a guest, or the guest alone.
 #
-# Boot interface (a contract, see docs/BOOT.md / issue 2):
+# Boot interface (a contract, see docs/BOOT.md):
 #   multiboot2 /hvmon.elf <hvmon options>
 #   module2    /vmlinuz guest-kernel <guest command line>
 #   module2    /initrd  guest-initrd

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# False positives of the hang and ret2usr detectors over a long busy guest run (issue 5 §6; far too
+# False positives of the hang and ret2usr detectors over a long busy guest run (docs/BENCHMARKS.md; far too
 # long for `make test`). One Bochs boot of the "hang" scenario:
 #   BUSY guest seconds of busy workload (3 concurrent loops: shell CPU loop, fork/exec storm
 #   true+ls+cat, I/O dd+cat+sync on tmpfs), then IDLE guest seconds idle, then ONE positive control

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fault-injection campaign for the hang and ret2usr detectors (issue 5 §6; too long for
+# Fault-injection campaign for the hang and ret2usr detectors (docs/BENCHMARKS.md; too long for
 # `make test`). Two Bochs boots:
 #   1. hang: COUNT injections of each recoverable kind (irqoff -> hard, preemptoff -> soft,
 #      spinlock -> soft), in random rotations, at random moments: random 0-3.999 s gaps, and per

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Exits per second and ring -1 TSC ticks of the hang, ret2usr and tracer monitors, idle and under load
-# (issue 5 §6; not in `make test`). One Bochs boot (ips 200M, 1 vCPU) of the "hang" scenario with
+# (docs/BENCHMARKS.md; not in `make test`). One Bochs boot (ips 200M, 1 vCPU) of the "hang" scenario with
 # MONITORS (default hang,ret2usr,tracer): BUSY guest seconds of busy workload (shell CPU loop, fork/exec
 # storm, I/O), then IDLE guest seconds idle, no injection. The module's TSC marks delimit the phases;
 # hvmon's "hang: stats:" lines (every 10 s of guest time) give the counters; per phase the script takes

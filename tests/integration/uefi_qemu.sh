@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# UEFI front end in QEMU TCG + OVMF (no VMX there; issue 7):
+# UEFI front end in QEMU TCG + OVMF (no VMX there; docs/UEFI.md):
 #   - no_vtx = refuse: clear message, no guest;
 #   - no_vtx = boot-unmonitored: loud banner, the guest reaches userspace;
 #   - each kind of bad configuration gives its documented error.

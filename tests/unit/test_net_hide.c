@@ -1,5 +1,5 @@
 /* Unit tests for vmm/net_hide.c: which guest PCI configuration accesses
- * (0xCF8/0xCFC, MMCONFIG/ECAM) and which BAR ranges hvmon hides (issue 6). */
+ * (0xCF8/0xCFC, MMCONFIG/ECAM) and which BAR ranges hvmon hides (docs/NETWORK.md). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>

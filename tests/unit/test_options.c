@@ -196,7 +196,7 @@ static void test_errors(void **st)
 	assert_int_equal(o.console_port, 0x2f8);
 }
 
-/* key= must be exactly 32 bytes: the wire protocol's key size (issue 6) */
+/* key= must be exactly 32 bytes: the wire protocol's key size (docs/NETWORK.md) */
 static void test_key_exactly_32(void **st)
 {
 	(void)st;

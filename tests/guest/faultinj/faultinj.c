@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * faultinj — fault and attack injection for hvmon's hang and ret2usr detectors
- * (issue 5 §4). Triggers: write a command to /proc/faultinj:
+ * (docs/MONITORS.md). Triggers: write a command to /proc/faultinj:
  *   irqoff N       spin N seconds with local interrupts disabled   (hard lockup)
  *   preemptoff N   spin N seconds with preemption disabled          (soft lockup)
  *   deadlock       take a spinlock twice (self-deadlock, never returns)

@@ -1,6 +1,6 @@
 /*
  * rtspin — user-space scheduler starvation for hvmon's hang detector, kind `no_switch`
- * (issue 5 §1a, docs/MONITORS.md; run by tests/guest/scenarios/hang.sh, trigger `rtspin`).
+ * (docs/MONITORS.md; run by tests/guest/scenarios/hang.sh, trigger `rtspin`).
  *
  * Usage: rtspin SECS TSC_KHZ
  *   Makes itself SCHED_FIFO 99, announces the start on the kernel log through

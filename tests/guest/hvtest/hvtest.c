@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hvtest — guest-side checks for hvmon (issue 2), loaded by the "hvtest" scenario:
+ * hvtest — guest-side checks for hvmon (docs/TESTING.md), loaded by the "hvtest" scenario:
  *  1. map the physical page probe_pa (the first page of the hole hvmon leaves
  *     in the guest's memory map: hvmon's own memory) and read it; report
  *     whether any byte of hvmon's image is visible (hvmon's image starts with

@@ -1,5 +1,5 @@
 /*
- * hvkeylog — the test keylogger for hvmon's keylogger detector (issue 5 §3,
+ * hvkeylog — the test keylogger for hvmon's keylogger detector (docs/MONITORS.md,
  * tests/integration/keylogger_bochs.sh). A user-space program that does what a
  * process-based keylogger does: it opens the keyboard's evdev node
  * (/dev/input/event*, the one whose name says "keyboard") and reads

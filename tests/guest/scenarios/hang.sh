@@ -1,4 +1,4 @@
-# Scenario "hang" (issue 5): a busy workload (no hang may be reported), then fault injection
+# Scenario "hang" (docs/MONITORS.md): a busy workload (no hang may be reported), then fault injection
 # through /proc/faultinj (tests/guest/faultinj, loaded at boot). Parameters from the kernel
 # command line (init's environment):
 #   fi_busy=S     seconds of guest time of busy workload first (default 60; 0 = none)

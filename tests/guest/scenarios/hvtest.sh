@@ -1,4 +1,4 @@
-# Scenario "hvtest" (issue 2): load tests/guest/hvtest/hvtest.ko (copied with --no-load) with
+# Scenario "hvtest" (docs/TESTING.md): load tests/guest/hvtest/hvtest.ko (copied with --no-load) with
 # probe_pa = the first page of the first hole after a usable range above 1 MiB in the guest's
 # e820 — where hvmon's memory is, as the guest's e820 left it out. The module reads
 # that page and tries the VMX instructions/MSRs; this script checks its HVTEST: lines.

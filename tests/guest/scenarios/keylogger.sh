@@ -1,4 +1,4 @@
-# Scenario "keylogger" (issue 5 §3): consumers of the console keyboard for hvmon's keylogger detector.
+# Scenario "keylogger" (docs/MONITORS.md "Keylogger detector"): consumers of the console keyboard for hvmon's keylogger detector.
 # The initramfs holds /modules/hvkeylog (tests/guest/keylogger/hvkeylog.c) and /modules/evdev.ko (from the
 # kernel package), both with --no-load; tests/integration/keylogger_bochs.sh types the keys through
 # Bochs's RFB server once "HVMON-GUEST: KEYLOG typing" appears.

@@ -1,4 +1,4 @@
-# Scenario "net" (issue 6): hvmon's management NIC must be invisible to the guest while the
+# Scenario "net" (docs/NETWORK.md): hvmon's management NIC must be invisible to the guest while the
 # guest's own NIC works. tests/integration/net_vmx.sh boots the generic kernel (it has an e1000
 # driver: /modules/e1000.ko) with two 82540EM cards: hvmon takes the first, the guest must see
 # only the other one. Also runs a small process workload (tracer events).

@@ -1,4 +1,4 @@
-# Scenario "ret2usr" (issue 5): attacks through /proc/faultinj (tests/guest/faultinj).
+# Scenario "ret2usr" (docs/MONITORS.md): attacks through /proc/faultinj (tests/guest/faultinj).
 #   fi_r2u=execuser,smepoff_exec   attacks, in order (comma-separated); each runs in its own shell (the guest
 #                                    kernel's oops ends that shell, the scenario goes on)
 #   fi_repeat=R                    run the list R times (default 1)

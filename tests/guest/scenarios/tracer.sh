@@ -1,4 +1,4 @@
-# Scenario "tracer" (issue 4): run the tracer workload (/modules/tracer-work, put in the
+# Scenario "tracer" (docs/TRACER.md): run the tracer workload (/modules/tracer-work, put in the
 # initramfs by tests/integration/tracer_bochs.sh with --no-load) and let it print its own
 # record; first read probed kernel functions through /proc/kcore (must be the original bytes).
 [ -x /modules/tracer-work ] || { echo "HVMON-GUEST: tracer-work missing"; exit 2; }

@@ -1,5 +1,5 @@
 /*
- * tracer-work — the guest workload of tests/integration/tracer_bochs.sh (issue 4).
+ * tracer-work — the guest workload of tests/integration/tracer_bochs.sh (docs/TRACER.md).
  * Runs a known script of process operations and prints ITS OWN record of each
  * one, as JSON after "HVMON-GUEST: REC ", in the shape of the tracer's events
  * (docs/EVENTS.md): the test requires hvmon's events for this process tree to

@@ -1,6 +1,6 @@
 /* hvmon console: formatting by newlib, output to the chosen 16550. */
 #include <stdio.h>
-#include "vmm/console.h"
+#include "lib/console.h"
 #include "drivers/uart.h"
 #include "arch/x86/cpu.h"
 

@@ -4,8 +4,8 @@
  * the top (VMCS, EPT, bitmaps, per-CPU data); newlib's malloc grows from the
  * bottom through sbrk. They never cross.
  */
-#ifndef HVMON_VMM_HEAP_H
-#define HVMON_VMM_HEAP_H
+#ifndef HVMON_LIB_HEAP_H
+#define HVMON_LIB_HEAP_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -5,8 +5,8 @@
 #include <errno.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include "vmm/console.h"
-#include "vmm/heap.h"
+#include "lib/console.h"
+#include "lib/heap.h"
 #include "arch/x86/cpu.h"
 
 #undef errno

@@ -1,5 +1,5 @@
 #include <string.h>
-#include "vmm/heap.h"
+#include "lib/heap.h"
 #include "arch/x86/layout.h"
 
 static struct {

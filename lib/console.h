@@ -3,14 +3,16 @@
  * newlib's vsnprintf, log levels from log=. Before console_init() output goes
  * to the Bochs debug port 0xE9 only.
  */
-#ifndef HVMON_VMM_CONSOLE_H
-#define HVMON_VMM_CONSOLE_H
+#ifndef HVMON_LIB_CONSOLE_H
+#define HVMON_LIB_CONSOLE_H
 
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/options.h"     /* enum hv_log_level */
+/* log= levels (docs/OPTIONS.md); the option parser stores one of these. */
+enum hv_log_level { HV_LOG_ERROR = 0, HV_LOG_WARN = 1, HV_LOG_INFO = 2, HV_LOG_DEBUG = 3 };
+
 
 /* port = 16550 base, 0 = no console. Returns 0, or -1 when no UART answers there. */
 int console_init(uint16_t port, unsigned int log_level);
