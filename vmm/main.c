@@ -48,6 +48,32 @@ static void print_memory(const struct vm *vm)
 			 e820_type_name(vm->e820[i].type));
 }
 
+/* issue 17: the key as typed on the command line, kept only until every copy
+ * in what becomes guest RAM is wiped (hvmon's own memory is hidden by EPT) */
+static char key_text[HV_OPT_WORD_MAX * 2];
+
+/* Before the first VM entry: zero every copy of the key text in guest RAM
+ * (the boot loader's config, heap and boot information: GRUB keeps several) */
+static void wipe_key_copies(struct vm *vm)
+{
+	size_t n = 0, kl = 0;
+	uint64_t bytes = 0, t0 = rdtsc();
+	while (kl < sizeof(key_text) && key_text[kl])
+		kl++;
+	if (!kl)
+		return;
+	for (uint32_t i = 0; i < vm->nr_e820; i++) {
+		if (vm->e820[i].type != E820_TYPE_RAM)
+			continue;
+		n += hv_wipe_text((uint8_t *)(uintptr_t)vm->e820[i].addr, vm->e820[i].size, key_text, kl);
+		bytes += vm->e820[i].size;
+	}
+	for (size_t i = 0; i < sizeof(key_text); i++)
+		((volatile char *)key_text)[i] = 0;
+	pr_info("key: %lu cop%s of key= wiped from guest RAM (%lu MiB scanned, %lu ms)\n", (unsigned long)n,
+		n == 1 ? "y" : "ies", (unsigned long)(bytes >> 20), (unsigned long)tick_tsc_to_ms(rdtsc() - t0));
+}
+
 void __attribute__((noreturn)) hv_main(struct boot_info *bi)
 {
 	heap_init();
@@ -58,14 +84,19 @@ void __attribute__((noreturn)) hv_main(struct boot_info *bi)
 
 	struct hv_opt_errors *errs = page_alloc();
 	hv_options_defaults(&vm->opt);
-	hv_options_parse(bi->hv_cmdline, sizeof(bi->hv_cmdline), &vm->opt, errs);
+	int nerr = hv_options_parse(bi->hv_cmdline, sizeof(bi->hv_cmdline), &vm->opt, errs);
+	hv_options_redact(bi->hv_cmdline, sizeof(bi->hv_cmdline), key_text, sizeof(key_text));
 	if (console_init(vm->opt.console_port, vm->opt.log_level))
 		hv_printf("hvmon: no UART at port %#x; console stays on port 0xe9\n", vm->opt.console_port);
 
 	hv_printf("\nhvmon " HVMON_VERSION " - thin VT-x/EPT hypervisor (%s boot, command line \"%s\")\n",
 		  bi->source == BOOT_SRC_UEFI ? "UEFI" : "Multiboot2", bi->hv_cmdline);
 	for (uint32_t i = 0; errs && i < errs->count; i++)
-		pr_warn("option \"%s\": %s (ignored)\n", errs->e[i].word, errs->e[i].why);
+		pr_err("option \"%s\": %s\n", errs->e[i].word, errs->e[i].why);
+	/* fail closed, the policy of hvmon.efi: a typo must not silently turn a
+	 * monitor or the event channel off (issue 18) */
+	if (nerr)
+		hv_panic("%d bad option(s) on the command line; refusing to boot (docs/OPTIONS.md)", nerr);
 	if (bi->version != BOOT_INFO_VERSION)
 		hv_panic("boot_info version %u, expected %u", bi->version, BOOT_INFO_VERSION);
 
@@ -121,6 +152,7 @@ void __attribute__((noreturn)) hv_main(struct boot_info *bi)
 	ret2usr_vcpu_start(v);
 	if (guest_boot_prepare(vm, v))
 		hv_panic("cannot boot the guest");
+	wipe_key_copies(vm);
 	pr_info("entering the guest\n");
 	vcpu_run(v);
 }

@@ -46,7 +46,11 @@ static void add_error(struct hv_opt_errors *errs, int *count, const char *word, 
 		errs->dropped++;
 		return;
 	}
-	s_copy(errs->e[errs->count].word, HV_OPT_WORD_MAX, word, wlen);
+	/* an error about key= must not print (part of) the key: issue 17 */
+	if (wlen >= 4 && word[0] == 'k' && word[1] == 'e' && word[2] == 'y' && word[3] == '=')
+		s_copy(errs->e[errs->count].word, HV_OPT_WORD_MAX, "key=<set>", 9);
+	else
+		s_copy(errs->e[errs->count].word, HV_OPT_WORD_MAX, word, wlen);
 	s_copy(errs->e[errs->count].why, HV_OPT_WHY_MAX, why, s_len(why, HV_OPT_WHY_MAX));
 	errs->count++;
 }
@@ -605,7 +609,7 @@ size_t hv_options_format(const struct hv_options *o, char *buf, size_t size)
 		if (o->ip_gw) { put_s(&w, ","); put_ip(&w, o->ip_gw); }
 	}
 	put_s(&w, " key=");
-	if (o->key_len) { put_s(&w, "<"); put_u(&w, o->key_len, 10, 1); put_s(&w, " bytes>"); }
+	if (o->key_len) put_s(&w, "<set>");
 	else put_s(&w, "none");
 	put_s(&w, " net=");
 	if (o->net_first) put_s(&w, "first");
@@ -629,4 +633,94 @@ size_t hv_options_format(const struct hv_options *o, char *buf, size_t size)
 	if (o->bochs_exit) put_s(&w, " bochs_exit=on");
 	buf[w.len < size ? w.len : size - 1] = 0;
 	return w.len < size ? w.len : size - 1;
+}
+
+/* ---- key hygiene (issue 17): redact the command line, wipe copies ---- */
+
+static bool word_is_key(const char *s, size_t n)
+{
+	return n >= 4 && s[0] == 'k' && s[1] == 'e' && s[2] == 'y' && s[3] == '=';
+}
+
+size_t hv_options_redact(char *cmdline, size_t max, char *keytext, size_t keysize)
+{
+	static char out[HV_OPT_CMDLINE_MAX];
+	size_t n = s_len(cmdline, max), i = 0, w = 0, found = 0;
+
+	if (keysize)
+		keytext[0] = 0;
+	if (n > sizeof(out) - 1)
+		n = sizeof(out) - 1;
+	while (i < n) {
+		size_t start = i;
+		bool quoted = false;
+		if (is_space(cmdline[i])) {
+			if (w < sizeof(out) - 1)
+				out[w++] = cmdline[i];
+			i++;
+			continue;
+		}
+		while (i < n && (quoted || !is_space(cmdline[i])))
+			if (cmdline[i++] == '"')
+				quoted = !quoted;
+		if (word_is_key(cmdline + start, i - start)) {
+			size_t vl = i - start - 4, k = 0;
+			found++;
+			for (size_t j = 0; j < vl && k + 1 < keysize; j++)
+				if (cmdline[start + 4 + j] != '"')
+					keytext[k++] = cmdline[start + 4 + j];
+			if (keysize)
+				keytext[k] = 0;
+			for (const char *r = "key=<set>"; *r && w < sizeof(out) - 1; r++)
+				out[w++] = *r;
+		} else {
+			for (size_t j = start; j < i && w < sizeof(out) - 1; j++)
+				out[w++] = cmdline[j];
+		}
+	}
+	if (!found)
+		return 0;
+	/* write back, NUL-padded to the end: no byte of the old text survives */
+	for (i = 0; i < max; i++)
+		cmdline[i] = i < w ? out[i] : 0;
+	if (max)
+		cmdline[max - 1] = 0;
+	for (i = 0; i < sizeof(out); i++)
+		out[i] = 0;
+	return found;
+}
+
+size_t hv_wipe_text(uint8_t *p, size_t len, const char *needle, size_t nlen)
+{
+	uint64_t win[8];
+	size_t hits = 0;
+
+	/* every occurrence of a >= 16-byte needle contains one 8-aligned qword
+	 * that equals needle[j..j+8) for j = (-start) mod 8: test each aligned
+	 * qword against the 8 windows, then confirm bytewise */
+	if (nlen < 16 || len < nlen)
+		return 0;
+	for (int j = 0; j < 8; j++)
+		__builtin_memcpy(&win[j], needle + j, 8);
+	uintptr_t a = ((uintptr_t)p + 7) & ~(uintptr_t)7;
+	uintptr_t end = (uintptr_t)p + len;
+	for (; a + 8 <= end; a += 8) {
+		uint64_t q = *(const uint64_t *)a;
+		for (int j = 0; j < 8; j++) {
+			if (q != win[j])
+				continue;
+			uintptr_t s = a - (uintptr_t)j;
+			if (s < (uintptr_t)p || s + nlen > end)
+				continue;
+			size_t k = 0;
+			while (k < nlen && ((const char *)s)[k] == needle[k])
+				k++;
+			if (k == nlen) {
+				for (k = 0; k < nlen; k++)
+					((volatile char *)s)[k] = 0;
+				hits++;
+			}
+		}
+	}
+	return hits;
 }

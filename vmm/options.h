@@ -106,4 +106,15 @@ const char *hv_no_vtx_name(unsigned a);
  * (always NUL-terminated when size > 0). Returns the length written. */
 size_t hv_options_format(const struct hv_options *o, char *buf, size_t size);
 
+/*
+ * Key hygiene (issue 17). hv_options_redact rewrites every key=VALUE word of
+ * @cmdline (NUL-terminated within @max) as key=<set>, NUL-pads the rest of the
+ * buffer, and copies the last VALUE (quotes removed) into @keytext for the
+ * guest RAM wipe; returns the number of key= words. hv_wipe_text zeroes every
+ * occurrence of @needle (at least 16 bytes; shorter needles are not searched)
+ * in p[0..len) and returns how many it wiped.
+ */
+size_t hv_options_redact(char *cmdline, size_t max, char *keytext, size_t keysize);
+size_t hv_wipe_text(uint8_t *p, size_t len, const char *needle, size_t nlen);
+
 #endif

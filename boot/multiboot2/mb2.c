@@ -8,28 +8,16 @@
  */
 #include <string.h>
 #include "boot/boot_info.h"
+#include "boot/multiboot2/mb2_parse.h"
 #include "lib/console.h"
 #include "arch/x86/layout.h"
 #include "arch/x86/cpu.h"
 
 #define MB2_BOOT_MAGIC 0x36d76289
-enum { TAG_END = 0, TAG_CMDLINE = 1, TAG_MODULE = 3, TAG_MMAP = 6, TAG_FB = 8,
-       TAG_ACPI_OLD = 14, TAG_ACPI_NEW = 15, TAG_LOAD_BASE = 21 };
-
-struct mb2_tag { uint32_t type, size; };
 
 static struct boot_info mb2_bi;
 
 void __attribute__((noreturn)) hv_main(struct boot_info *bi);
-
-static size_t copy_str(char *dst, size_t cap, const char *src, size_t max)
-{
-	size_t n = 0;
-	while (n + 1 < cap && n < max && src[n])
-		dst[n] = src[n], n++;
-	dst[n] = 0;
-	return n;
-}
 
 /* GRUB hands a copy of the RSDP; the guest needs its address: find the
  * original in the legacy BIOS areas (EBDA first KiB, 0xE0000-0xFFFFF). */
@@ -59,96 +47,28 @@ void __attribute__((noreturn)) mb2_main(uint32_t magic, uint64_t mbi_pa)
 	bi->version = BOOT_INFO_VERSION;
 	bi->source = BOOT_SRC_MULTIBOOT2;
 
-	const uint8_t *mbi = (const uint8_t *)mbi_pa;
+	uint8_t *mbi = (uint8_t *)mbi_pa;
 	uint32_t total = *(const uint32_t *)mbi;
 	if (total < 16 || total > (1u << 24))
-		hv_panic("implausible MBI size %u", total);
-	const uint8_t *acpi_copy = NULL;
-	size_t acpi_len = 0;
-	unsigned int nmod = 0;
+		hv_panic("Multiboot2: implausible boot information size %u; refusing to boot", total);
+	uint64_t image = (uint64_t)(__image_end - __image_start);
+	uint64_t heap = (uint64_t)(__heap_end - __heap_start);
+	struct mb2_parsed p;
+	static char err[MB2_ERR_LEN];
+	/* fail closed, as hvmon.efi does: a malformed MBI, a cut command line or a
+	 * module over hvmon or outside RAM stops the boot with the reason */
+	if (mb2_parse(mbi, total, hv_phys_base, image + heap, bi, &p, err))
+		hv_panic("Multiboot2: %s; refusing to boot (docs/BOOT.md)", err);
+	/* the command line may hold key=: GRUB's MBI lies in what becomes guest
+	 * RAM, so wipe it now that hvmon has its copy (issue 17) */
+	if (p.cmdline_len)
+		memset(mbi + p.cmdline_off, 0, p.cmdline_len);
+	const uint8_t *acpi_copy = p.acpi_len ? mbi + p.acpi_off : NULL;
+	size_t acpi_len = p.acpi_len;
 
-	for (uint32_t off = 8; off + 8 <= total;) {
-		const struct mb2_tag *t = (const void *)(mbi + off);
-		if (t->type == TAG_END || t->size < 8 || off + t->size > total)
-			break;
-		const uint8_t *body = (const uint8_t *)t + 8;
-		uint32_t blen = t->size - 8;
-		switch (t->type) {
-		case TAG_CMDLINE:
-			copy_str(bi->hv_cmdline, sizeof(bi->hv_cmdline), (const char *)body, blen);
-			break;
-		case TAG_MODULE: {
-			if (blen < 8)
-				break;
-			uint32_t start = ((const uint32_t *)body)[0], end = ((const uint32_t *)body)[1];
-			const char *s = (const char *)body + 8;
-			if (end <= start) {
-				hv_printf("hvmon: ignoring empty/inverted module %#x-%#x\n", start, end);
-				nmod++;
-				break;
-			}
-			size_t slen = blen - 8;
-			const char *word_end = s;
-			while ((size_t)(word_end - s) < slen && *word_end && *word_end != ' ')
-				word_end++;
-			size_t wl = (size_t)(word_end - s);
-			bool is_kernel = wl == 12 && !memcmp(s, "guest-kernel", 12);
-			bool is_initrd = wl == 12 && !memcmp(s, "guest-initrd", 12);
-			if (!is_kernel && !is_initrd) {
-				is_kernel = nmod == 0;
-				is_initrd = nmod == 1;
-				word_end = s;     /* whole string is the kernel command line */
-			}
-			if (is_kernel) {
-				bi->guest_kernel = (struct boot_blob){ start, end - start };
-				while ((size_t)(word_end - s) < slen && *word_end == ' ')
-					word_end++;
-				copy_str(bi->guest_cmdline, sizeof(bi->guest_cmdline), word_end,
-					 slen - (size_t)(word_end - s));
-			} else if (is_initrd) {
-				bi->guest_initrd = (struct boot_blob){ start, end - start };
-			}
-			nmod++;
-			break;
-		}
-		case TAG_MMAP: {
-			uint32_t esize = ((const uint32_t *)body)[0];
-			if (esize < 24)
-				break;
-			for (uint32_t e = 8; e + esize <= blen && bi->nr_mem < BOOT_MEM_MAX; e += esize) {
-				const uint8_t *ent = body + e;
-				struct boot_mem_region *m = &bi->mem[bi->nr_mem++];
-				memcpy(&m->base, ent, 8);
-				memcpy(&m->length, ent + 8, 8);
-				memcpy(&m->type, ent + 16, 4);
-			}
-			break;
-		}
-		case TAG_ACPI_OLD:
-			if (!acpi_copy)
-				acpi_copy = body, acpi_len = blen;
-			break;
-		case TAG_ACPI_NEW:
-			acpi_copy = body, acpi_len = blen;
-			break;
-		case TAG_FB:
-			if (blen >= 22) {
-				memcpy(&bi->fb.addr, body, 8);
-				memcpy(&bi->fb.pitch, body + 8, 4);
-				memcpy(&bi->fb.width, body + 12, 4);
-				memcpy(&bi->fb.height, body + 16, 4);
-				bi->fb.bpp = body[20];
-				bi->fb.type = body[21];
-			}
-			break;
-		}
-		off += (t->size + 7) & ~7u;
-	}
 	if (acpi_copy)
 		bi->acpi_rsdp = find_rsdp(acpi_copy, acpi_len);
 
-	uint64_t image = (uint64_t)(__image_end - __image_start);
-	uint64_t heap = (uint64_t)(__heap_end - __heap_start);
 	bi->reserved[bi->nr_reserved++] = (struct boot_reserved){
 		hv_phys_base, image + heap, "hvmon image+heap" };
 	hv_main(bi);

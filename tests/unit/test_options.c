@@ -83,7 +83,7 @@ static void test_all_keys(void **st)
 	assert_int_equal(len, strlen(buf));
 	assert_string_equal(buf, "console=0x2f8 log=debug on_guest_crash=reset monitors=tracer,hang "
 			    "hang_timeout=12 ret2usr_action=kill keylogger_allow=sh,myshell keylogger_k=20 "
-			    "collector=10.0.2.2:5514 ip=10.0.2.15/24,10.0.2.2 key=<32 bytes> net=00:04.0 "
+			    "collector=10.0.2.2:5514 ip=10.0.2.15/24,10.0.2.2 key=<set> net=00:04.0 "
 			    "no_vtx=boot-unmonitored infer=patterns,btf");
 	/* truncation keeps a terminated prefix */
 	assert_int_equal(hv_options_format(&o, buf, 10), 9);
@@ -171,9 +171,9 @@ static void test_errors(void **st)
 	expect_one_error("ip=10.0.2.15", "ip=10.0.2.15");
 	expect_one_error("ip=10.0.2.15/33", "ip=10.0.2.15/33");
 	expect_one_error("ip=10.0.2.15/24,gw", "ip=10.0.2.15/24,gw");
-	expect_one_error("key=abc", "key=abc");
-	expect_one_error("key=00112233", "key=00112233");
-	expect_one_error("key=0011223344556677889900112233445g", "key=0011223344556677889900112233445g");
+	expect_one_error("key=abc", "key=<set>");
+	expect_one_error("key=00112233", "key=<set>");
+	expect_one_error("key=0011223344556677889900112233445g", "key=<set>");
 	expect_one_error("net=00:20.0", "net=00:20.0");
 	expect_one_error("net=00:04.8", "net=00:04.8");
 	expect_one_error("net=eth0", "net=eth0");
@@ -307,6 +307,68 @@ static void test_error_overflow_and_long(void **st)
 	assert_int_equal(hv_options_parse("x=1 y=2", 100, &o, NULL), 2);
 }
 
+#define K64 "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
+
+/* issue 17: the key is never printed, and every copy can be wiped */
+static void test_key_redact(void **state)
+{
+	char cl[256], kt[80];
+	struct hv_options o;
+	struct hv_opt_errors errs;
+	snprintf(cl, sizeof(cl), "console=com2 key=" K64 " keylogger_k=3");
+	memset(cl + strlen(cl) + 1, 'Z', sizeof(cl) - strlen(cl) - 1);   /* stale tail */
+	assert_int_equal(hv_options_redact(cl, sizeof(cl), kt, sizeof(kt)), 1);
+	assert_string_equal(cl, "console=com2 key=<set> keylogger_k=3");
+	assert_string_equal(kt, K64);
+	for (size_t i = strlen(cl); i < sizeof(cl); i++)
+		assert_int_equal(cl[i], 0);
+	/* quoted, twice: the last value is kept for the wipe */
+	snprintf(cl, sizeof(cl), "key=\"ab\" log=info key=" K64);
+	assert_int_equal(hv_options_redact(cl, sizeof(cl), kt, sizeof(kt)), 2);
+	assert_string_equal(cl, "key=<set> log=info key=<set>");
+	assert_string_equal(kt, K64);
+	/* no key: untouched; keylogger_* are not key= */
+	snprintf(cl, sizeof(cl), "keylogger_k=3 log=info");
+	assert_int_equal(hv_options_redact(cl, sizeof(cl), kt, sizeof(kt)), 0);
+	assert_string_equal(cl, "keylogger_k=3 log=info");
+	/* a bad key= value is reported without its text */
+	hv_options_defaults(&o);
+	assert_int_equal(hv_options_parse("key=0011223344556677889", 64, &o, &errs), 1);
+	assert_string_equal(errs.e[0].word, "key=<set>");
+	/* the summary */
+	char sum[1024];
+	hv_options_defaults(&o);
+	assert_int_equal(hv_options_parse("key=" K64, 200, &o, NULL), 0);
+	hv_options_format(&o, sum, sizeof(sum));
+	assert_non_null(strstr(sum, " key=<set> "));
+	assert_null(strstr(sum, "00112233"));
+}
+
+static void test_wipe_text(void **state)
+{
+	static uint8_t ram[8192 + 64];
+	const char *k = K64;
+	memset(ram, 'x', sizeof(ram));
+	/* every alignment, one copy cut short, and the buffer's two ends */
+	size_t at[] = { 0, 70, 150, 233, 4093, 5000, sizeof(ram) - 64 };
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++)
+		memcpy(ram + at[i], k, 64);
+	memcpy(ram + 7000, k, 63);                    /* not the key: 63 digits */
+	assert_int_equal(hv_wipe_text(ram, sizeof(ram), k, 64), 7);
+	for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++)
+		for (size_t j = 0; j < 64; j++)
+			assert_int_equal(ram[at[i] + j], 0);
+	assert_memory_equal(ram + 7000, k, 63);
+	assert_int_equal(ram[66], 'x');
+	assert_int_equal(hv_wipe_text(ram, sizeof(ram), k, 64), 0);
+	/* unaligned buffer start and end */
+	memset(ram, 'x', sizeof(ram));
+	memcpy(ram + 3, k, 64);
+	memcpy(ram + 8100, k, 64);
+	assert_int_equal(hv_wipe_text(ram + 3, 8100 + 64 - 3, k, 64), 2);
+	assert_int_equal(hv_wipe_text(ram, 100, "short", 5), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -319,6 +381,8 @@ int main(void)
 		cmocka_unit_test(test_infer_key),
 		cmocka_unit_test(test_bochs_exit),
 		cmocka_unit_test(test_key_exactly_32),
+		cmocka_unit_test(test_key_redact),
+		cmocka_unit_test(test_wipe_text),
 	};
 	return cmocka_run_group_tests_name("options", tests, NULL, NULL);
 }
