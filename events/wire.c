@@ -337,6 +337,48 @@ int hv_wire_derive_key(const uint8_t psk[HV_WIRE_KEY_LEN],
 	return mbedtls_chacha20_crypt(psk, boot_nonce, 0, HV_WIRE_KEY_LEN, zeros, out) ? -1 : 0;
 }
 
+/* Flag HV_WIRE_F_SENDER_KEY (issue 18): K_b = the first 32 bytes of the
+ * ChaCha20 block under the PSK with nonce = the boot nonce and block counter =
+ * the sender id, so two senders sharing a PSK never share a per-boot key even
+ * with one boot nonce (v1, counter 0 for everyone, did). ChaCha20's block
+ * function is a PRF of (counter, nonce): distinct (sender, nonce) pairs give
+ * independent keys. */
+int hv_wire_derive_key_sender(const uint8_t psk[HV_WIRE_KEY_LEN], uint32_t sender,
+			      const uint8_t boot_nonce[HV_WIRE_NONCE_LEN],
+			      uint8_t out[HV_WIRE_KEY_LEN])
+{
+	static const uint8_t zeros[HV_WIRE_KEY_LEN];
+
+	return mbedtls_chacha20_crypt(psk, boot_nonce, sender, HV_WIRE_KEY_LEN, zeros, out) ? -1 : 0;
+}
+
+int hv_wire_hdr_key(const uint8_t psk[HV_WIRE_KEY_LEN], const struct hv_wire_hdr *h,
+		    uint8_t out[HV_WIRE_KEY_LEN])
+{
+	if (h->flags & HV_WIRE_F_SENDER_KEY)
+		return hv_wire_derive_key_sender(psk, h->sender, h->boot_nonce, out);
+	return hv_wire_derive_key(psk, h->boot_nonce, out);
+}
+
+/* Boot nonce from a 32-bit random source, with a repetition test (in the
+ * spirit of NIST SP 800-90B 4.4.1): four draws, all distinct, or the source is
+ * refused. A stuck or constant source (a stub, a broken RDRAND) fails; a real
+ * one fails with probability ~1.4e-9. */
+int hv_wire_make_nonce(uint32_t (*rand32)(void), uint8_t nonce[HV_WIRE_NONCE_LEN])
+{
+	uint32_t r[4];
+
+	for (int i = 0; i < 4; i++)
+		r[i] = rand32();
+	for (int i = 0; i < 4; i++)
+		for (int j = i + 1; j < 4; j++)
+			if (r[i] == r[j])
+				return -1;
+	for (unsigned k = 0; k < HV_WIRE_NONCE_LEN; k++)
+		nonce[k] = (uint8_t)(r[k / 4] >> (8 * (k % 4)));
+	return 0;
+}
+
 static void aead_nonce(uint64_t seq, uint8_t n[12])
 {
 	for (int i = 0; i < 8; i++)
@@ -381,7 +423,7 @@ int hv_wire_parse_header(const uint8_t *d, size_t len, struct hv_wire_hdr *h)
 	h->payload_len = r16(&r);
 	if (h->version != HV_WIRE_VERSION)
 		return HV_WIRE_E_VERSION;
-	if (h->hdr_len != HV_WIRE_HDR_LEN || h->flags != 0 ||
+	if (h->hdr_len != HV_WIRE_HDR_LEN || (h->flags & ~HV_WIRE_F_SENDER_KEY) ||
 	    h->payload_len > HV_WIRE_MAX_PAYLOAD ||
 	    (size_t)HV_WIRE_HDR_LEN + h->payload_len + HV_WIRE_TAG_LEN != len)
 		return HV_WIRE_E_LENGTH;
@@ -433,7 +475,7 @@ int hv_wire_tx_init(struct hv_wire_tx *tx, const uint8_t psk[HV_WIRE_KEY_LEN],
 		    void (*send)(void *ctx, const uint8_t *dgram, size_t len),
 		    void *send_ctx)
 {
-	if (hv_wire_derive_key(psk, boot_nonce, tx->key))
+	if (hv_wire_derive_key_sender(psk, sender, boot_nonce, tx->key))
 		return -1;
 	tx->sender = sender;
 	for (int i = 0; i < HV_WIRE_NONCE_LEN; i++)
@@ -466,7 +508,7 @@ int hv_wire_tx_flush(struct hv_wire_tx *tx)
 	w8(&w, HV_WIRE_MAGIC0); w8(&w, HV_WIRE_MAGIC1);
 	w8(&w, HV_WIRE_MAGIC2); w8(&w, HV_WIRE_MAGIC3);
 	w8(&w, HV_WIRE_VERSION);
-	w8(&w, 0);
+	w8(&w, HV_WIRE_F_SENDER_KEY);          /* per-boot key bound to the sender id */
 	w16(&w, HV_WIRE_HDR_LEN);
 	w32(&w, tx->sender);
 	for (int i = 0; i < HV_WIRE_NONCE_LEN; i++)

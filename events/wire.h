@@ -73,10 +73,25 @@ size_t hv_wire_encode_event(const struct hv_event *ev, uint8_t *buf, size_t size
  * Never reads outside buf[0..len). */
 int hv_wire_decode_event(const uint8_t *buf, size_t len, struct hv_event *ev, size_t *used);
 
+/* header flags (appended, issue 18): bit 0 = the per-boot key is bound to the
+ * sender id (hv_wire_derive_key_sender). A collector accepts 0 and 1. */
+#define HV_WIRE_F_SENDER_KEY  0x01
+
 /* Per-boot key derivation (documented in PROTOCOL.md). */
 int hv_wire_derive_key(const uint8_t psk[HV_WIRE_KEY_LEN],
 		       const uint8_t boot_nonce[HV_WIRE_NONCE_LEN],
 		       uint8_t out[HV_WIRE_KEY_LEN]);
+
+/* flag 1: K_b bound to the sender id (what hv_wire_tx_init uses) */
+int hv_wire_derive_key_sender(const uint8_t psk[HV_WIRE_KEY_LEN], uint32_t sender,
+			      const uint8_t boot_nonce[HV_WIRE_NONCE_LEN],
+			      uint8_t out[HV_WIRE_KEY_LEN]);
+/* the per-boot key a datagram with header h was sealed with (by its flags) */
+struct hv_wire_hdr;
+int hv_wire_hdr_key(const uint8_t psk[HV_WIRE_KEY_LEN], const struct hv_wire_hdr *h,
+		    uint8_t out[HV_WIRE_KEY_LEN]);
+/* 12-byte boot nonce from rand32, refused (-1) if the source repeats itself */
+int hv_wire_make_nonce(uint32_t (*rand32)(void), uint8_t nonce[HV_WIRE_NONCE_LEN]);
 
 /* ---- receiver ---- */
 /* Parse the clear header only (no authentication!). */

@@ -326,7 +326,7 @@ int main(int argc, char **argv)
 	if (dumpd) {
 		/* fuzz seeds: "1"+sealed datagram, "0"+plaintext payload */
 		uint8_t bk[32], tmp[HV_WIRE_MAX_DGRAM];
-		hv_wire_derive_key(psk, nonce, bk);
+		hv_wire_derive_key_sender(psk, sender, nonce, bk);
 		for (size_t k = 0; k < ndg && k < 64; k++) {
 			char path[512];
 			struct hv_wire_hdr h;

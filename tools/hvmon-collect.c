@@ -382,7 +382,7 @@ static int process_datagram(uint8_t *dgram, size_t n, const struct sockaddr_in *
 	uint8_t bkey[HV_WIRE_KEY_LEN];
 	int rc = hv_wire_parse_header(dgram, (size_t)n, &h);
 	if (!rc) {
-		hv_wire_derive_key(psk, h.boot_nonce, bkey);
+		hv_wire_hdr_key(psk, &h, bkey);
 		rc = hv_wire_open(bkey, dgram, (size_t)n, &h, &payload);
 	}
 	if (rc) {

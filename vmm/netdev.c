@@ -226,8 +226,16 @@ int netdev_init(struct vm *vm)
 		have_rdseed = r.ebx & (1u << 18);
 	}
 	rnd_state = rdtsc() | 1;
-	if (!have_rdrand && !have_rdseed)
-		pr_warn("net: no RDRAND/RDSEED: boot nonce and lwIP randomness from the TSC only\n");
+	if (!have_rdrand && !have_rdseed) {
+		/* a TSC-seeded nonce can repeat across boots and hosts: AEAD nonce
+		 * reuse (issue 18). Only an explicit opt-in accepts that. */
+		if (!vm->opt.net_rng_insecure) {
+			pr_err("net: no RDRAND/RDSEED: no network channel without a hardware random source "
+			       "(net_rng=tsc-insecure accepts a TSC-seeded nonce; docs/OPTIONS.md); events stay on the console\n");
+			return -1;
+		}
+		pr_warn("net: no RDRAND/RDSEED, net_rng=tsc-insecure: boot nonce and lwIP randomness from the TSC only\n");
+	}
 
 	struct hvnet_platform p = { map_mmio, virt_to_phys, now_ms, rand32, delay_us };
 	uint64_t t0 = rdtsc();

@@ -361,6 +361,13 @@ static const char *v_novtx(struct hv_options *o, const char *v, size_t n)
 	return "expected refuse|boot-unmonitored";
 }
 
+static const char *v_net_rng(struct hv_options *o, const char *v, size_t n)
+{
+	if (s_eq(v, n, "hardware")) { o->net_rng_insecure = 0; return 0; }
+	if (s_eq(v, n, "tsc-insecure")) { o->net_rng_insecure = 1; return 0; }
+	return "expected hardware|tsc-insecure";
+}
+
 static const char *v_infer(struct hv_options *o, const char *v, size_t n)
 {
 	static const char *const names[] = { "patterns", "kallsyms", "btf" };
@@ -395,6 +402,7 @@ static const struct {
 	{ "monitors", v_monitors }, { "hang_timeout", v_hang }, { "ret2usr_action", v_r2u },
 	{ "keylogger_allow", v_allow }, { "keylogger_k", v_k }, { "collector", v_collector },
 	{ "ip", v_ip }, { "key", v_key }, { "net", v_net }, { "net_burst", v_net_burst }, { "no_vtx", v_novtx },
+	{ "net_rng", v_net_rng },
 	{ "infer", v_infer }, { "bochs_exit", v_bochs_exit },
 };
 
@@ -618,6 +626,8 @@ size_t hv_options_format(const struct hv_options *o, char *buf, size_t size)
 		put_s(&w, "."); put_u(&w, o->net_fn, 16, 1);
 	}
 	put_s(&w, " no_vtx="); put_s(&w, hv_no_vtx_name(o->no_vtx));
+	if (o->net_rng_insecure)
+		put_s(&w, " net_rng=tsc-insecure");
 	put_s(&w, " infer=");
 	if (o->infer == HV_INFER_ALL) put_s(&w, "all");
 	else if (!o->infer) put_s(&w, "off");

@@ -68,6 +68,7 @@ struct hv_options {
 	bool     net_first;           /* default true: first e1000 found */
 	uint8_t  net_bus, net_dev, net_fn;   /* when !net_first */
 	uint8_t  no_vtx;              /* enum hv_no_vtx; default refuse */
+	uint8_t  net_rng_insecure;    /* net_rng=tsc-insecure: network without RDRAND/RDSEED */
 	uint8_t  infer;               /* HV_INFER_* mask, 0 = off; default HV_INFER_ALL */
 	uint32_t net_burst;           /* debug: synthetic events sent once the network is up (0 = none) */
 	bool     bochs_exit;          /* tests: end Bochs through port 0x8900 when hvmon ends the run; default off */

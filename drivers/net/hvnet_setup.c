@@ -143,10 +143,9 @@ int hvnet_setup(const struct hvnet_platform *p, const struct hvnet_options *o, c
 		*err = "net: lwIP interface setup failed";
 		return -1;
 	}
-	for (unsigned k = 0; k < HV_WIRE_NONCE_LEN; k += 4) {
-		uint32_t r = plat.rand32();
-		for (unsigned b = 0; b < 4; b++)
-			nonce[k + b] = (uint8_t)(r >> (8 * b));
+	if (hv_wire_make_nonce(plat.rand32, nonce)) {
+		*err = "net: the random source repeats itself: no boot nonce, no network channel";
+		return -1;
 	}
 	if (hv_wire_tx_init(&tx, o->key, o->sender_id ? o->sender_id :
 			    (uint32_t)nic.mac[2] << 24 | (uint32_t)nic.mac[3] << 16 |

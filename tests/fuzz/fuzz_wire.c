@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* datagram mode */
 		memcpy(buf, data + 1, size - 1);
 		if (hv_wire_parse_header(buf, size - 1, &h) == 0) {
-			hv_wire_derive_key(psk, h.boot_nonce, key);
+			hv_wire_hdr_key(psk, &h, key);
 			if (hv_wire_open(key, buf, size - 1, &h, &pl) == 0)
 				decode_records(pl, h.payload_len, h.nrec);
 		}

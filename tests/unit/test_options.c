@@ -344,6 +344,26 @@ static void test_key_redact(void **state)
 	assert_null(strstr(sum, "00112233"));
 }
 
+/* issue 18: the network channel needs a hardware RNG unless net_rng opts out */
+static void test_net_rng(void **state)
+{
+	struct hv_options o;
+	struct hv_opt_errors e;
+	char sum[1024];
+	hv_options_defaults(&o);
+	assert_int_equal(o.net_rng_insecure, 0);
+	hv_options_format(&o, sum, sizeof(sum));
+	assert_null(strstr(sum, "net_rng"));
+	assert_int_equal(hv_options_parse("net_rng=tsc-insecure", 64, &o, &e), 0);
+	assert_int_equal(o.net_rng_insecure, 1);
+	hv_options_format(&o, sum, sizeof(sum));
+	assert_non_null(strstr(sum, " net_rng=tsc-insecure"));
+	assert_int_equal(hv_options_parse("net_rng=hardware", 64, &o, &e), 0);
+	assert_int_equal(o.net_rng_insecure, 0);
+	assert_int_equal(hv_options_parse("net_rng=tsc", 64, &o, &e), 1);
+	assert_string_equal(e.e[0].why, "expected hardware|tsc-insecure");
+}
+
 static void test_wipe_text(void **state)
 {
 	static uint8_t ram[8192 + 64];
@@ -383,6 +403,7 @@ int main(void)
 		cmocka_unit_test(test_key_exactly_32),
 		cmocka_unit_test(test_key_redact),
 		cmocka_unit_test(test_wipe_text),
+		cmocka_unit_test(test_net_rng),
 	};
 	return cmocka_run_group_tests_name("options", tests, NULL, NULL);
 }

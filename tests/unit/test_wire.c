@@ -201,7 +201,7 @@ static void test_seal_open(void **state)
 	assert_int_equal(hv_wire_tx_flush(&tx), 0);          /* empty: nothing sent */
 	assert_int_equal(nsent, 10);
 	assert_int_equal(tx.seq, 10);
-	hv_wire_derive_key(psk, nonce, key);
+	hv_wire_derive_key_sender(psk, 0x1234, nonce, key);
 	for (unsigned k = 0; k < nsent; k++) {
 		memcpy(d, sent[k], sent_len[k]);
 		assert_int_equal(hv_wire_open(key, d, sent_len[k], &h, &pl), 0);
@@ -224,7 +224,7 @@ static void test_seal_open(void **state)
 	assert_int_equal(hv_wire_open(key, d, 20, &h, &pl), HV_WIRE_E_SHORT);
 	/* wrong key / other boot's key */
 	uint8_t other[12] = { 0xa, 0xb, 0xd }, key2[32];
-	hv_wire_derive_key(psk, other, key2);
+	hv_wire_derive_key_sender(psk, 0x1234, other, key2);
 	assert_memory_not_equal(key, key2, 32);
 	assert_int_equal(hv_wire_open(key2, d, sent_len[0], &h, &pl), HV_WIRE_E_AUTH);
 	/* an oversized datagram (consistent lengths, > 1472 bytes) is refused */
@@ -253,7 +253,7 @@ static void test_batching(void **state)
 	/* exit records are ~40 bytes: many per datagram, none lost */
 	assert_true(nsent >= 5 && nsent < 10);
 	uint8_t key[32];
-	hv_wire_derive_key(psk, nonce, key);
+	hv_wire_derive_key_sender(psk, 1, nonce, key);
 	int next = 0;
 	for (unsigned k = 0; k < nsent; k++) {
 		struct hv_wire_hdr h;
@@ -279,6 +279,69 @@ static struct hv_wire_hdr H(uint32_t sender, uint8_t n0, uint64_t seq)
 	h.boot_nonce[0] = n0;
 	h.seq = seq;
 	return h;
+}
+
+/* issue 18 finding 2: two senders with one PSK and one boot nonce must not
+ * share a keystream (v1 derived the per-boot key from PSK and nonce only) */
+static uint8_t cap2[2][HV_WIRE_MAX_DGRAM];
+static size_t cap2_len[2];
+static int cap2_i;
+static void capture2(void *ctx, const uint8_t *d, size_t len)
+{
+	memcpy(cap2[cap2_i], d, len);
+	cap2_len[cap2_i] = len;
+}
+
+static void test_sender_bound_keys(void **state)
+{
+	static struct hv_wire_tx a, b;
+	struct hv_event ev;
+	fill_event(&ev, HV_EV_EXEC);
+	assert_int_equal(hv_wire_tx_init(&a, psk, 7, nonce, capture2, NULL), 0);
+	assert_int_equal(hv_wire_tx_init(&b, psk, 8, nonce, capture2, NULL), 0);
+	assert_memory_not_equal(a.key, b.key, 32);
+	cap2_i = 0; hv_wire_tx_add(&a, &ev); hv_wire_tx_flush(&a);
+	cap2_i = 1; hv_wire_tx_add(&b, &ev); hv_wire_tx_flush(&b);
+	/* same plaintext, same seq 1, same nonce: the ciphertexts differ, i.e.
+	 * ciphertext XOR plaintext (the keystream) differs */
+	assert_int_equal(cap2_len[0], cap2_len[1]);
+	assert_int_equal(cap2[0][5], HV_WIRE_F_SENDER_KEY);
+	assert_memory_not_equal(cap2[0] + HV_WIRE_HDR_LEN, cap2[1] + HV_WIRE_HDR_LEN, 64);
+	/* each opens with its own sender-bound key, chosen from the header */
+	struct hv_wire_hdr h;
+	const uint8_t *pl;
+	uint8_t k[32];
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(hv_wire_parse_header(cap2[i], cap2_len[i], &h), 0);
+		assert_int_equal(hv_wire_hdr_key(psk, &h, k), 0);
+		assert_int_equal(hv_wire_open(k, cap2[i], cap2_len[i], &h, &pl), 0);
+	}
+	/* a flags-0 (v1) datagram still opens with the v1 key; flag 2 is refused */
+	uint8_t d[HV_WIRE_MAX_DGRAM], k1[32];
+	memcpy(d, cap2[0], cap2_len[0]);
+	d[5] = 0;
+	assert_int_equal(hv_wire_parse_header(d, cap2_len[0], &h), 0);
+	hv_wire_hdr_key(psk, &h, k1);
+	assert_memory_not_equal(k1, a.key, 32);
+	d[5] = 2;
+	assert_int_equal(hv_wire_parse_header(d, cap2_len[0], &h), HV_WIRE_E_LENGTH);
+}
+
+static uint32_t const_rand(void) { return 0x12345678; }
+static uint32_t ctr_state;
+static uint32_t ctr_rand(void) { return ctr_state += 0x9e3779b9; }
+static uint32_t stuck_after_two(void) { static int n; return n++ < 2 ? (uint32_t)n : 2; }
+
+/* issue 18: a random source returning constants gives no nonce (the channel refuses) */
+static void test_nonce_source(void **state)
+{
+	uint8_t n[12];
+	assert_int_equal(hv_wire_make_nonce(const_rand, n), -1);
+	assert_int_equal(hv_wire_make_nonce(stuck_after_two, n), -1);
+	assert_int_equal(hv_wire_make_nonce(ctr_rand, n), 0);
+	uint8_t n2[12];
+	assert_int_equal(hv_wire_make_nonce(ctr_rand, n2), 0);
+	assert_memory_not_equal(n, n2, 12);
 }
 
 #define TD(t, h, now, r) track_datagram((t), &(h), (now), (r))
@@ -430,6 +493,8 @@ int main(void)
 		cmocka_unit_test(test_decode_rejects),
 		cmocka_unit_test(test_seal_open),
 		cmocka_unit_test(test_batching),
+		cmocka_unit_test(test_sender_bound_keys),
+		cmocka_unit_test(test_nonce_source),
 		cmocka_unit_test(test_track),
 		cmocka_unit_test(test_track_replay_old_boot),
 		cmocka_unit_test(test_track_65_senders),
