@@ -18,6 +18,7 @@ static const char *const type_names[HV_EV__COUNT] = {
 	[HV_EV_DROPS]          = "drops",
 	[HV_EV_INFERENCE]      = "inference",
 	[HV_EV_MONITOR_STATE]  = "monitor_state",
+	[HV_EV_BOOT_CONFIG]    = "boot_config",
 };
 
 static const char *const monitor_names[HV_EMON__COUNT] = {

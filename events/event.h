@@ -56,6 +56,7 @@ enum hv_event_type {
 	HV_EV_DROPS           = 10,
 	HV_EV_INFERENCE       = 11,
 	HV_EV_MONITOR_STATE   = 12,
+	HV_EV_BOOT_CONFIG     = 13,   /* appended, issue 18: what hvmon booted */
 	HV_EV__COUNT
 };
 
@@ -181,6 +182,22 @@ struct hv_ev_monitor_state {
 	char     reason[HV_REASON_LEN];
 };
 
+/* boot_config (issue 18): sent once, in the first datagrams of a boot.
+ * monitors: the monitors= mask in effect (bit 0 tracer, 1 hang, 2 ret2usr,
+ * 3 keylogger = vmm/options.h HV_MON_*). Hashes: lower-case hex SHA-256. */
+#define HV_SHA256_HEX   65
+#define HV_OPTSUM_LEN   240
+struct hv_ev_boot_config {
+	uint8_t  monitors;
+	uint8_t  loader;         /* 1 Multiboot2 (GRUB), 2 UEFI (hvmon.efi) */
+	uint8_t  pad[6];
+	char     hvmon_sha256[HV_SHA256_HEX];    /* hvmon's loaded code + read-only data */
+	char     kernel_sha256[HV_SHA256_HEX];   /* the guest kernel file as loaded */
+	char     initrd_sha256[HV_SHA256_HEX];   /* the initrd file as loaded ("" if none) */
+	char     options_sha256[HV_SHA256_HEX];  /* the whole effective-options summary */
+	char     options[HV_OPTSUM_LEN];         /* that summary (key=<set>), cut to fit */
+};
+
 struct hv_event {
 	struct hv_event_hdr hdr;
 	union {
@@ -195,6 +212,7 @@ struct hv_event {
 		struct hv_ev_drops drops;
 		struct hv_ev_inference inference;
 		struct hv_ev_monitor_state monitor_state;
+		struct hv_ev_boot_config boot_config;
 	} u;
 };
 

@@ -207,6 +207,30 @@ static void body(struct jbuf *b, const struct hv_event *ev)
 		puts_raw(b, ev->u.monitor_state.enabled ? "\"on\"" : "\"off\"");
 		KS("reason", ev->u.monitor_state.reason);
 		break;
+	case HV_EV_BOOT_CONFIG: {
+		static const char *const mon[4] = { "tracer", "hang", "ret2usr", "keylogger" };
+		const struct hv_ev_boot_config *c = &ev->u.boot_config;
+		char m[48];
+		unsigned n = 0;
+		for (int i = 0; i < 4; i++) {
+			if (!(c->monitors & (1u << i)))
+				continue;
+			if (n)
+				m[n++] = ',';
+			for (const char *q = mon[i]; *q; q++)
+				m[n++] = *q;
+		}
+		m[n] = 0;
+		KS("monitors", m);
+		key(b, "loader");
+		puts_raw(b, c->loader == 1 ? "\"multiboot2\"" : c->loader == 2 ? "\"uefi\"" : "\"unknown\"");
+		KS("hvmon_sha256", c->hvmon_sha256);
+		KS("kernel_sha256", c->kernel_sha256);
+		KS("initrd_sha256", c->initrd_sha256);
+		KS("options_sha256", c->options_sha256);
+		KS("options", c->options);
+		break;
+	}
 	default:
 		break;
 	}

@@ -152,6 +152,17 @@ static void enc_body(struct wbuf *w, const struct hv_event *ev)
 		w8(w, ev->u.monitor_state.enabled);
 		wstr(w, ev->u.monitor_state.reason, sizeof(ev->u.monitor_state.reason));
 		break;
+	case HV_EV_BOOT_CONFIG: {
+		const struct hv_ev_boot_config *c = &ev->u.boot_config;
+		w8(w, c->monitors);
+		w8(w, c->loader);
+		wstr(w, c->hvmon_sha256, sizeof(c->hvmon_sha256));
+		wstr(w, c->kernel_sha256, sizeof(c->kernel_sha256));
+		wstr(w, c->initrd_sha256, sizeof(c->initrd_sha256));
+		wstr(w, c->options_sha256, sizeof(c->options_sha256));
+		wstr(w, c->options, sizeof(c->options));
+		break;
+	}
 	default:
 		break;
 	}
@@ -277,6 +288,17 @@ static void dec_body(struct rbuf *r, struct hv_event *ev)
 		ev->u.monitor_state.enabled = r8(r);
 		rstr(r, ev->u.monitor_state.reason, sizeof(ev->u.monitor_state.reason));
 		break;
+	case HV_EV_BOOT_CONFIG: {
+		struct hv_ev_boot_config *c = &ev->u.boot_config;
+		c->monitors = r8(r);
+		c->loader = r8(r);
+		rstr(r, c->hvmon_sha256, sizeof(c->hvmon_sha256));
+		rstr(r, c->kernel_sha256, sizeof(c->kernel_sha256));
+		rstr(r, c->initrd_sha256, sizeof(c->initrd_sha256));
+		rstr(r, c->options_sha256, sizeof(c->options_sha256));
+		rstr(r, c->options, sizeof(c->options));
+		break;
+	}
 	default:
 		break;
 	}

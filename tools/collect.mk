@@ -39,7 +39,7 @@ fuzz_wire_SRCS := tests/fuzz/fuzz_wire.c $(WIRE_SRCS) \
 fuzz_wire_CFLAGS := -I$(MBEDTLS_HOST)/include -I$(TPSRC)/mbedtls/library $(MBEDTLS_DEFS)
 fuzz_wire_DEPS := $(MBEDTLS_HOST)/libmbedcrypto.a
 
-INTEGRATION_TESTS += tests/integration/collect_e2e.sh tests/integration/collect_bochs_net.sh
+INTEGRATION_TESTS += tests/integration/collect_e2e.sh tests/integration/collect_bochs_net.sh tests/integration/tamper_bochs.sh
 $(BUILD)/host/tests/unit/test_wire.o: HOST_CFLAGS += -I$(MBEDTLS_HOST)/include $(MBEDTLS_DEFS)
 $(BUILD)/host/tests/unit/test_wire.o: $(MBEDTLS_HOST)/libmbedcrypto.a
 

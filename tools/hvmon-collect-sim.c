@@ -21,6 +21,8 @@
  *   --manifest F  "seq nevents sent|lost" per datagram of the first session
  *   --dump DIR    write fuzz seeds (sealed datagrams, plaintext payloads)
  *   --bench       print encoder timing (events/s, bytes/event) to stdout
+ *   --fleet N [--seconds S] [--rate D]  benchmark: N senders (ids 0x10000..),
+ *                 each its own boot, D datagrams/s in total (default 20000) for S s
  *   --latency-probe N  send N single-event datagrams (pace: --pace-us, default
  *                 1000) whose tsc is CLOCK_MONOTONIC ns, for hvmon-collect --latency
  */
@@ -159,6 +161,15 @@ static void make_event(struct hv_event *ev, unsigned i)
 		ev->u.monitor_state.enabled = 0;
 		strcpy(ev->u.monitor_state.reason, "no watchdog symbol found");
 		break;
+	case HV_EV_BOOT_CONFIG:
+		ev->u.boot_config.monitors = (uint8_t)(i & 15);
+		ev->u.boot_config.loader = 1;
+		for (int k = 0; k < 64; k++) {
+			ev->u.boot_config.kernel_sha256[k] = "0123456789abcdef"[(i + k) & 15];
+			ev->u.boot_config.hvmon_sha256[k] = "0123456789abcdef"[(i * 3 + k) & 15];
+		}
+		snprintf(ev->u.boot_config.options, HV_OPTSUM_LEN, "console=com1 monitors=%u key=<set> %s", i & 15, hostile[i % 8]);
+		break;
 	}
 }
 
@@ -218,6 +229,67 @@ static void bench_ring_path(const uint8_t psk[32], const uint8_t nonce[12])
 	}
 }
 
+/* --fleet N --seconds S --rate D (benchmark, docs/BENCHMARKS.md): N senders
+ * (ids 0x10000..), each its own boot nonce and wire sender, round robin, one
+ * event per datagram, D datagrams per second in total for S seconds. */
+static void fleet_send(void *ctx, const uint8_t *d, size_t len)
+{
+	(void)ctx;
+	(void)d;
+	(void)len;
+}
+
+static int fleet_run(const char *to, const uint8_t psk[32], unsigned long n, double secs, double rate)
+{
+	struct sockaddr_in pa = { .sin_family = AF_INET };
+	char h2[64];
+	const char *cl = strrchr(to, ':');
+	if (!cl || (size_t)(cl - to) >= sizeof(h2)) return 2;
+	memcpy(h2, to, (size_t)(cl - to)); h2[cl - to] = 0;
+	pa.sin_port = htons((uint16_t)atoi(cl + 1));
+	inet_pton(AF_INET, h2, &pa.sin_addr);
+	int fd = socket(AF_INET, SOCK_DGRAM, 0);
+	int sndbuf = 4 << 20;
+	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	struct hv_wire_tx *tx = calloc(n, sizeof(*tx));
+	FILE *ur = fopen("/dev/urandom", "rb");
+	if (!tx || !ur) return 1;
+	for (unsigned long k = 0; k < n; k++) {
+		uint8_t nonce[12];
+		if (fread(nonce, 1, 12, ur) != 12) return 1;
+		hv_wire_tx_init(&tx[k], psk, 0x10000 + (uint32_t)k, nonce, fleet_send, NULL);
+	}
+	fclose(ur);
+	static struct hv_event ev;
+	struct timespec t0, t;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	unsigned long long sent = 0, fail = 0;
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		double el = (double)(t.tv_sec - t0.tv_sec) + (double)(t.tv_nsec - t0.tv_nsec) / 1e9;
+		if (el >= secs)
+			break;
+		if (sent >= el * rate) {
+			usleep(200);
+			continue;
+		}
+		struct hv_wire_tx *x = &tx[sent % n];
+		make_event(&ev, (unsigned)(sent / n));
+		if (ev.hdr.type == HV_EV_BOOT_CONFIG || ev.hdr.type == HV_EV_EXEC)
+			make_event(&ev, 2);          /* keep datagrams small and uniform */
+		hv_wire_tx_add(x, &ev);
+		/* seal without the callback: tx->buf holds the datagram after flush */
+		hv_wire_tx_flush(x);
+		size_t len = HV_WIRE_HDR_LEN + (size_t)(x->buf[38] | x->buf[39] << 8) + HV_WIRE_TAG_LEN;
+		if (sendto(fd, x->buf, len, 0, (struct sockaddr *)&pa, sizeof(pa)) < 0)
+			fail++;
+		sent++;
+	}
+	printf("fleet: %lu senders, %llu datagrams sent in %.0f s (%.0f/s), %llu send errors\n",
+	       n, sent, secs, sent / secs, fail);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -225,14 +297,16 @@ int main(int argc, char **argv)
 		{ "sender", 1, 0, 'S' }, { "lose", 1, 0, 'l' }, { "dup", 1, 0, 'd' },
 		{ "swap", 1, 0, 'w' }, { "forge", 1, 0, 'f' }, { "reboot-replay", 1, 0, 'r' },
 		{ "drops", 1, 0, 'D' }, { "expect", 1, 0, 'e' }, { "manifest", 1, 0, 'm' },
-		{ "pace-us", 1, 0, 'p' }, { "bench", 0, 0, 'b' }, { "dump", 1, 0, 'u' }, { "latency-probe", 1, 0, 'L' }, { 0, 0, 0, 0 }
+		{ "pace-us", 1, 0, 'p' }, { "bench", 0, 0, 'b' }, { "dump", 1, 0, 'u' }, { "latency-probe", 1, 0, 'L' },
+		{ "fleet", 1, 0, 'F' }, { "seconds", 1, 0, 'T' }, { "rate", 1, 0, 'R' }, { 0, 0, 0, 0 }
 	};
 	const char *to = NULL, *keyf = NULL, *expf = NULL, *manf = NULL, *dumpd = NULL;
 	unsigned long nevents = 0, forge = 0, pace = 0;
 	uint32_t sender = 0x51, drops = 0;
 	struct list lose = {0}, dup = {0}, swap = {0}, rr = {0};
 	int bench = 0, c;
-	unsigned long probes = 0;
+	unsigned long probes = 0, fleet = 0;
+	double fleet_secs = 60, fleet_rate = 20000;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
 		case 't': to = optarg; break;
@@ -244,6 +318,9 @@ int main(int argc, char **argv)
 		case 'w': parse_list(optarg, &swap); break;
 		case 'f': forge = strtoul(optarg, NULL, 10); break;
 		case 'r': parse_list(optarg, &rr); break;
+		case 'F': fleet = strtoul(optarg, NULL, 10); break;
+		case 'T': fleet_secs = strtod(optarg, NULL); break;
+		case 'R': fleet_rate = strtod(optarg, NULL); break;
 		case 'D': drops = (uint32_t)strtoul(optarg, NULL, 10); break;
 		case 'e': expf = optarg; break;
 		case 'm': manf = optarg; break;
@@ -254,8 +331,8 @@ int main(int argc, char **argv)
 		default: fprintf(stderr, "sim: bad option\n"); return 2;
 		}
 	}
-	if (probes && to && keyf)
-		nevents = 1;   /* unused: probe mode below */
+	if ((probes || fleet) && to && keyf)
+		nevents = 1;   /* unused: probe / fleet mode below */
 	if (!to || !keyf || !nevents) {
 		fprintf(stderr, "usage: hvmon-collect-sim --to ADDR:PORT --key FILE --events N [...]\n");
 		return 2;
@@ -265,6 +342,8 @@ int main(int argc, char **argv)
 	if (key_load(keyf, psk, err, sizeof(err))) { fprintf(stderr, "sim: %s\n", err); return 3; }
 	FILE *ur = fopen("/dev/urandom", "rb");
 	if (!ur || fread(nonce, 1, 12, ur) != 12) { perror("urandom"); return 1; }
+	if (fleet)
+		return fleet_run(to, psk, fleet, fleet_secs, fleet_rate);
 	if (probes) {
 		/* latency probes: one exit event per datagram, hdr.tsc = CLOCK_MONOTONIC ns
 		 * when the event is created, encoded, sealed and sent at once;

@@ -53,6 +53,7 @@ struct track_session {
 	double   last_new;          /* time of the last accepted datagram */
 	double   alarm_at;          /* last two-live alarm (rate limit), 0 none */
 	bool     silent_reported;
+	bool     config_seen, config_alarmed;   /* boot_config received / missing reported */
 	int32_t  next;              /* hash chain (index, -1 end) */
 };
 

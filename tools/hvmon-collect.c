@@ -9,7 +9,7 @@
  *   1 datagrams lost (gaps still open at exit)   2 duplicates seen
  *   4 forged or malformed datagrams rejected     8 replays rejected
  *  16 the sender reported events dropped in its rings
- *  32 alarms: two live boots of one sender
+ *  32 alarms: two live boots of one sender, a --profile mismatch
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -55,6 +55,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: %s --listen ADDR:PORT --key FILE [--out FILE] [--syslog HOST:PORT]\n"
 "                     [--count N] [--timeout SECONDS] [--silence SECONDS] [--quiet]\n"
+"                     [--sessions N] [--profile FILE]\n"
 "       %s --genkey FILE\n"
 "  --listen ADDR:PORT   UDP address to receive on (e.g. 0.0.0.0:5140)\n"
 "  --key FILE           pre-shared key: 64 hex digits (32 bytes), as --genkey writes\n"
@@ -68,11 +69,13 @@ static void usage(FILE *f)
 "  --latency            benchmark only: event tsc is the sender's CLOCK_MONOTONIC ns\n"
 "                       (hvmon-collect-sim --latency-probe); print latency stats\n"
 "  --genkey FILE        write a new random key to FILE (mode 0600) and exit\n"
+"  --profile FILE       expected boot per sender (monitors that must be on,\n"
+"                       SHA-256 of hvmon, kernel, initrd, options): alarms\n"
 "  --sessions N         boots (sender id, nonce) held at once (default 16384);\n"
 "                       the least recently used is evicted into a tombstone\n"
 "exit: 0 clean, 1 runtime error, 2 usage, 3 key file, 64+bits: 1 loss,\n"
 "      2 duplicates, 4 forged/malformed, 8 replays, 16 sender ring drops,\n"
-"      32 alarms (two live boots of one sender)\n"
+"      32 alarms (two live boots of one sender, profile mismatch)\n"
 "signals: INT/TERM end the run (summary printed), HUP reopens --out\n",
 		prog, prog);
 }
@@ -235,6 +238,139 @@ static int severity(unsigned type)
 }
 
 static void print_summary(void);
+
+/*
+ * --profile FILE (issue 18): what each sender must have booted. One line per
+ * sender: "ID key=value ..." (ID decimal, 0xHEX, or * for every sender without
+ * its own line); keys monitors=LIST (monitors that must be on: tracer, hang,
+ * ret2usr, keylogger, all), kernel_sha256=, initrd_sha256=, hvmon_sha256=,
+ * options_sha256= (64 hex digits). '#' starts a comment. A boot_config event
+ * that differs, a monitor_state "off" for a required monitor, or a boot of a
+ * profiled sender that sends 3 datagrams without boot_config is an alarm.
+ */
+struct profile {
+	uint32_t sender;
+	bool     any;
+	uint8_t  monitors;
+	char     hash[4][HV_SHA256_HEX];    /* hvmon, kernel, initrd, options; "" = any */
+};
+static const char *const prof_hash_key[4] = { "hvmon_sha256", "kernel_sha256", "initrd_sha256", "options_sha256" };
+static const char *const mon_bit_name[4] = { "tracer", "hang", "ret2usr", "keylogger" };
+static struct profile *profiles;
+static size_t nprofiles;
+
+static void load_profiles(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char l[1024];
+	unsigned ln = 0;
+	if (!f)
+		die(EXIT_USAGE, "--profile %s: %s", path, strerror(errno));
+	while (fgets(l, sizeof(l), f)) {
+		ln++;
+		char *save, *tok, *h = strchr(l, '#');
+		if (h)
+			*h = 0;
+		tok = strtok_r(l, " \t\r\n", &save);
+		if (!tok)
+			continue;
+		struct profile pr = { 0 };
+		if (!strcmp(tok, "*")) {
+			pr.any = true;
+		} else {
+			char *end;
+			errno = 0;
+			unsigned long v = strtoul(tok, &end, 0);
+			if (errno || *end || v > 0xffffffffUL)
+				die(EXIT_USAGE, "--profile %s line %u: sender id '%s': expected a number or *", path, ln, tok);
+			pr.sender = (uint32_t)v;
+		}
+		while ((tok = strtok_r(NULL, " \t\r\n", &save))) {
+			char *eq = strchr(tok, '=');
+			if (!eq)
+				die(EXIT_USAGE, "--profile %s line %u: '%s': expected key=value", path, ln, tok);
+			*eq++ = 0;
+			int k;
+			for (k = 0; k < 4 && strcmp(tok, prof_hash_key[k]); k++)
+				;
+			if (k < 4) {
+				size_t n = strspn(eq, "0123456789abcdef");
+				if (n != 64 || eq[64])
+					die(EXIT_USAGE, "--profile %s line %u: %s: expected 64 lower-case hex digits", path, ln, tok);
+				memcpy(pr.hash[k], eq, 65);
+				continue;
+			}
+			if (strcmp(tok, "monitors"))
+				die(EXIT_USAGE, "--profile %s line %u: unknown key '%s' (monitors, %s, %s, %s, %s)", path, ln,
+				    tok, prof_hash_key[0], prof_hash_key[1], prof_hash_key[2], prof_hash_key[3]);
+			for (char *m = strtok(eq, ","); m; m = strtok(NULL, ",")) {
+				int b;
+				if (!strcmp(m, "all")) { pr.monitors = 15; continue; }
+				for (b = 0; b < 4 && strcmp(m, mon_bit_name[b]); b++)
+					;
+				if (b == 4)
+					die(EXIT_USAGE, "--profile %s line %u: unknown monitor '%s'", path, ln, m);
+				pr.monitors |= (uint8_t)(1u << b);
+			}
+		}
+		profiles = realloc(profiles, (nprofiles + 1) * sizeof(*profiles));
+		if (!profiles)
+			die(EXIT_RUNTIME, "out of memory");
+		profiles[nprofiles++] = pr;
+	}
+	fclose(f);
+}
+
+static const struct profile *profile_for(uint32_t sender)
+{
+	const struct profile *any = NULL;
+	for (size_t i = 0; i < nprofiles; i++) {
+		if (!profiles[i].any && profiles[i].sender == sender)
+			return &profiles[i];
+		if (profiles[i].any)
+			any = &profiles[i];
+	}
+	return any;
+}
+
+static void alarm_line(uint32_t sender, const char *nonce, const char *fmt, ...)
+{
+	va_list ap;
+	st.alarms++;
+	fprintf(stderr, "%s: alarm: sender %08x boot %s: ", prog, sender, nonce);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void check_profile(const struct hv_event *ev, uint32_t sender, const char *nonce,
+			  struct track_session *s)
+{
+	const struct profile *pr = profile_for(sender);
+	if (ev->hdr.type == HV_EV_BOOT_CONFIG && s)
+		s->config_seen = true;
+	if (!pr)
+		return;
+	if (ev->hdr.type == HV_EV_BOOT_CONFIG) {
+		const struct hv_ev_boot_config *c = &ev->u.boot_config;
+		const char *got[4] = { c->hvmon_sha256, c->kernel_sha256, c->initrd_sha256, c->options_sha256 };
+		uint8_t off = pr->monitors & (uint8_t)~c->monitors;
+		for (int b = 0; b < 4; b++)
+			if (off & (1u << b))
+				alarm_line(sender, nonce, "profile: monitor %s is off (booted with: %s)", mon_bit_name[b],
+					   c->options);
+		for (int k = 0; k < 4; k++)
+			if (pr->hash[k][0] && strcmp(pr->hash[k], got[k]))
+				alarm_line(sender, nonce, "profile: %s %s, expected %s", prof_hash_key[k],
+					   got[k][0] ? got[k] : "(none)", pr->hash[k]);
+	} else if (ev->hdr.type == HV_EV_MONITOR_STATE && !ev->u.monitor_state.enabled &&
+		   ev->hdr.monitor >= HV_EMON_PROC && ev->hdr.monitor <= HV_EMON_KEYLOG &&
+		   (pr->monitors & (1u << (ev->hdr.monitor - HV_EMON_PROC)))) {
+		alarm_line(sender, nonce, "profile: monitor %s reports off: %s",
+			   mon_bit_name[ev->hdr.monitor - HV_EMON_PROC], ev->u.monitor_state.reason);
+	}
+}
 
 /* Output errors are fatal: an event the collector cannot write is lost, so it
  * says so and stops with status 1 (a supervisor restarts it) */
@@ -434,6 +570,18 @@ static int process_datagram(uint8_t *dgram, size_t n, const struct sockaddr_in *
 			"(newer): a forged or replayed session, or two hosts with one sender id; both are written\n",
 			prog, h.sender, nonce, (unsigned long long)h.seq, fromstr, nn);
 	}
+	if (s && nprofiles && (v == TRACK_NEW || v == TRACK_LATE) && !s->config_seen && !s->config_alarmed &&
+	    s->accepted >= 3 && profile_for(h.sender)) {
+		bool here = false;
+		for (unsigned k = 0; k < nev; k++)
+			here |= evs[k].hdr.type == HV_EV_BOOT_CONFIG;
+		if (!here) {
+			s->config_alarmed = true;
+			alarm_line(h.sender, nonce, "profile: no boot_config in the first %llu datagrams "
+				   "(hvmon older than issue 18, or its measurement was dropped)",
+				   (unsigned long long)s->accepted);
+		}
+	}
 	switch (v) {
 	case TRACK_REPLAY:
 		st.replays++;
@@ -475,6 +623,7 @@ static int process_datagram(uint8_t *dgram, size_t n, const struct sockaddr_in *
 			continue;
 		if (evs[i].hdr.type == HV_EV_DROPS)
 			st.sender_drops_events += evs[i].u.drops.count;
+		check_profile(&evs[i], h.sender, nonce, s);
 		if (fwrite(line, 1, len, out) != len)
 			fatal_write("");
 		if (latency && nlat < LAT_MAX) {
@@ -566,6 +715,7 @@ int main(int argc, char **argv)
 		{ "latency", no_argument, 0, 'L' },
 		{ "genkey", required_argument, 0, 'g' },
 		{ "sessions", required_argument, 0, 'n' },
+		{ "profile", required_argument, 0, 'p' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
@@ -601,6 +751,9 @@ int main(int argc, char **argv)
 			silence = strtod(optarg, &end);
 			if (errno || *end || !*optarg || !(silence > 0))
 				die(EXIT_USAGE, "--silence '%s': expected a positive number of seconds", optarg);
+			break;
+		case 'p':
+			load_profiles(optarg);
 			break;
 		case 'n': {
 			errno = 0;

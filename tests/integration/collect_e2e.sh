@@ -272,5 +272,23 @@ check "flood: most of 20000 forgeries counted (got $forged), exit 64+4 (got $rc)
 check "flood: stderr bounded (< 4 KB)" test "$(wc -c < "$T/e10")" -lt 4096
 check "flood: every forgery accounted in the reports" test "$(agg_sum forged "$T/e10")" = "$forged"
 
+# --- 9. --profile: the booted configuration is checked (issue 18) -------------
+# the simulator's boot_config events (type 13: i = 12, 25) report monitors
+# i & 15 = 12 (hang,ret2usr... bits 2,3) and 9: each required monitor off is an alarm
+cat > "$T/profile" <<'EOF2'
+# sender  what it must have booted
+0x51 monitors=all   # every monitor on
+EOF2
+P=$(port)
+run_collector $P "$T/o11" "$T/e11" --timeout 10 --count 30 --profile "$T/profile"
+"$SIM" --to 127.0.0.1:$P --key "$T/key" --events 30 2>/dev/null
+wait $CPID; rc=$?
+check "profile: 4 alarms (tracer+hang off, then hang+ret2usr off)" test "$(grep -c 'alarm: sender 00000051 .*profile: monitor .* is off' "$T/e11")" = 4
+check "profile: exit 64+32 (got $rc), events still written" bash -c "test $rc = 96 && test \$(wc -l < '$T/o11') = 30"
+check "profile: boot_config written as JSON" grep -q '"event":"boot_config".*"monitors":"ret2usr,keylogger"' "$T/o11"
+printf '0x51 monitors=tracer,bogus\n' > "$T/badprofile"
+"$COL" --listen 127.0.0.1:$(port) --key "$T/key" --profile "$T/badprofile" 2>"$T/e11b"; rc=$?
+check "bad profile: exit 2 with the line" bash -c "test $rc = 2 && grep -q 'line 1: unknown monitor' '$T/e11b'"
+
 echo "collect_e2e: $fails failure(s)"
 [ $fails = 0 ]

@@ -83,6 +83,11 @@ static void fill_event(struct hv_event *ev, unsigned type)
 		memset(ev->u.inference.reason, 'r', HV_REASON_LEN - 1); break;
 	case HV_EV_MONITOR_STATE: ev->u.monitor_state.enabled = 1;
 		strcpy(ev->u.monitor_state.reason, "why"); break;
+	case HV_EV_BOOT_CONFIG: ev->u.boot_config.monitors = 0xb; ev->u.boot_config.loader = 1;
+		memset(ev->u.boot_config.kernel_sha256, 'a', 64);
+		memset(ev->u.boot_config.hvmon_sha256, 'b', 64);
+		memset(ev->u.boot_config.options_sha256, 'c', 64);
+		memset(ev->u.boot_config.options, 'o', HV_OPTSUM_LEN - 1); break;
 	}
 }
 
