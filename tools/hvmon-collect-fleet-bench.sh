@@ -18,7 +18,7 @@ cpid=$!
 sleep 0.5
 "$B/tools/hvmon-collect-sim" --to 127.0.0.1:$port --key "$T/key" --fleet "$N" --seconds "$S" --rate "$R" | tee "$T/sim"
 wait $cpid || true
-read -r wall user sys rss < "$T/time"
+read -r wall user sys rss < <(tail -1 "$T/time")
 sent=$(sed -n 's/.* \([0-9]*\) datagrams sent.*/\1/p' "$T/sim")
 recv=$(sed -n 's/.*summary: datagrams \([0-9]*\) .*/\1/p' "$T/err")
 lost=$(sed -n 's/.*summary: .* lost \([0-9]*\) .*/\1/p' "$T/err")

@@ -333,13 +333,22 @@ static void read_config(void)
 			say(L"" TAG "ERROR: %a: %a\n", UEFI_CFG_DEFAULT_PATH, err.msg);
 		fatal();
 	}
+	SetMem(buf, size, 0);            /* the file text holds key= (issue 17) */
 	FreePool(buf);
 	check_hv_options();
 	say(L"" TAG "config %a: kernel=%a initrd=%a hvmon=%a no_vtx=%a\n",
 	    UEFI_CFG_DEFAULT_PATH, g_cfg.kernel, g_cfg.initrd[0] ? g_cfg.initrd : "(none)",
 	    g_cfg.hvmon, uefi_config_no_vtx_name(g_cfg.no_vtx));
 	say(L"" TAG "guest cmdline: %a\n", g_cfg.cmdline);
-	say(L"" TAG "hvmon options: %a\n", g_cfg.hv_cmdline[0] ? g_cfg.hv_cmdline : "(defaults)");
+	{
+		static char shown[BOOT_CMDLINE_MAX];
+		static char kt[8];
+		CopyMem(shown, g_cfg.hv_cmdline, sizeof(shown));
+		hv_options_redact(shown, sizeof(shown), kt, sizeof(kt));   /* key=<set> */
+		SetMem(kt, sizeof(kt), 0);
+		say(L"" TAG "hvmon options: %a\n", shown[0] ? shown : "(defaults)");
+		SetMem(shown, sizeof(shown), 0);
+	}
 }
 
 /* The guest's files must exist whatever happens next: check them before the
@@ -572,6 +581,10 @@ static void __attribute__((noreturn)) boot_monitored(void)
 	bi->version = BOOT_INFO_VERSION;
 	bi->source = BOOT_SRC_UEFI;
 	CopyMem(bi->hv_cmdline, g_cfg.hv_cmdline, sizeof(bi->hv_cmdline));
+	/* hvmon.efi's image and data become guest RAM: wipe its copy of the
+	 * options (key=) now that boot_info has it (hvmon wipes any other copy of
+	 * the key text from guest RAM before the first VM entry; issue 17) */
+	SetMem(g_cfg.hv_cmdline, sizeof(g_cfg.hv_cmdline), 0);
 	CopyMem(bi->guest_cmdline, g_cfg.cmdline, sizeof(bi->guest_cmdline));
 
 	load_file(g_cfg.kernel, "kernel", &bi->guest_kernel);
