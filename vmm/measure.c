@@ -2,7 +2,7 @@
 #include <string.h>
 #include "vmm/measure.h"
 #include "vmm/vcpu.h"
-#include "vmm/console.h"
+#include "lib/console.h"
 #include "vmm/options.h"
 #include "vmm/tick.h"
 #include "arch/x86/cpu.h"
