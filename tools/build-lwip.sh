@@ -37,10 +37,17 @@ else
              -isystem "$($CC -print-file-name=include)")
 fi
 
+# third_party/ is shared by git worktrees (symlinks): one build at a time, and
+# a stamp that does not depend on the worktree's path (else each worktree
+# rebuilds the others' archives, and concurrent rebuilds break them)
+mkdir -p "$out"
+exec 9> "$out/.lwip.lock"
+flock 9
+
 build() { # name flags...
   local name=$1; shift
   local dir="$out/lwip-$name" lib="$out/lwip-$name/liblwip.a"
-  local want; want="$* | $(cat "$top/drivers/net/lwipopts.h" "$top/drivers/net/arch/cc.h" "$0" | md5sum) | $(head -1 "$src/../debian/changelog")"
+  local want; want="${*//$top/.} | $(cat "$top/drivers/net/lwipopts.h" "$top/drivers/net/arch/cc.h" "$0" | md5sum) | $(head -1 "$src/../debian/changelog")"
   if [ "${FORCE:-0}" = 0 ] && [ -f "$lib" ] && [ -f "$dir/.stamp" ] && [ "$(cat "$dir/.stamp")" = "$want" ]; then
     return 0
   fi

@@ -44,10 +44,17 @@ else
              -isystem "$($CC -print-file-name=include)")
 fi
 
+# third_party/ is shared by git worktrees (symlinks): one build at a time, and
+# a stamp that does not depend on the worktree's path (else each worktree
+# rebuilds the others' archives, and concurrent rebuilds break them)
+mkdir -p "$out"
+exec 9> "$out/.mbedtls.lock"
+flock 9
+
 build() { # name flags...
   local name=$1; shift
   local dir="$out/mbedtls-$name" lib="$out/mbedtls-$name/libmbedcrypto.a"
-  local want; want="$* | $(cat "$cfg" | md5sum) | $(cat "$0" | md5sum) | $(head -1 "$src/debian/changelog")"
+  local want; want="${*//$top/.} | $(cat "$cfg" | md5sum) | $(cat "$0" | md5sum) | $(head -1 "$src/debian/changelog")"
   if [ "${FORCE:-0}" = 0 ] && [ -f "$lib" ] && [ -f "$dir/.stamp" ] && [ "$(cat "$dir/.stamp")" = "$want" ]; then
     return 0
   fi
