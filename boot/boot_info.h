@@ -64,6 +64,10 @@ struct boot_info {
 	struct boot_mem_region mem[BOOT_MEM_MAX];   /* firmware map, sorted, as given */
 	uint32_t nr_reserved;
 	struct boot_reserved reserved[BOOT_RSVD_MAX]; /* hvmon-owned, hidden */
+	/* appended (issue 18): random bytes from the firmware's EFI_RNG_PROTOCOL
+	 * (UEFI front end); rng_seed_len 0 when absent (always on Multiboot2) */
+	uint32_t rng_seed_len;
+	uint8_t  rng_seed[32];
 };
 
 #endif

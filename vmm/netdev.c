@@ -74,8 +74,32 @@ static bool rdseed32(uint32_t *v)
 }
 
 /* RDRAND, else RDSEED, mixed with the TSC; without either a xorshift64*
- * stream seeded from the TSC (weak: logged at bring-up). */
+ * stream seeded from the TSC (weak: refused unless net_rng=tsc-insecure or
+ * the firmware gave a seed). */
+static uint32_t rand32_cpu(void);
+static uint8_t fw_seed[32];      /* EFI_RNG_PROTOCOL bytes (boot_info), if any */
+static bool have_fw_seed;
+static uint32_t fw_seed_i;
+
+/* the firmware seed, 4 bytes at a time, XORed into every draw: a fresh
+ * firmware seed makes the boot nonce fresh even without RDRAND */
+static uint32_t fw_mix(void)
+{
+	uint32_t w = 0;
+	if (!have_fw_seed)
+		return 0;
+	for (int b = 0; b < 4; b++)
+		w |= (uint32_t)fw_seed[(fw_seed_i * 4 + b) % sizeof(fw_seed)] << (8 * b);
+	fw_seed_i++;
+	return w;
+}
+
 static uint32_t rand32(void)
+{
+	return rand32_cpu() ^ fw_mix();
+}
+
+static uint32_t rand32_cpu(void)
 {
 	uint32_t v;
 	uint64_t t = rdtsc();
@@ -235,7 +259,13 @@ int netdev_init(struct vm *vm)
 		have_rdseed = r.ebx & (1u << 18);
 	}
 	rnd_state = rdtsc() | 1;
-	if (!have_rdrand && !have_rdseed) {
+	if (vm->bi->rng_seed_len == sizeof(fw_seed)) {
+		memcpy(fw_seed, vm->bi->rng_seed, sizeof(fw_seed));
+		have_fw_seed = true;
+	}
+	if (!have_rdrand && !have_rdseed && have_fw_seed) {
+		pr_warn("net: no RDRAND/RDSEED: boot nonce from the firmware's EFI_RNG_PROTOCOL seed\n");
+	} else if (!have_rdrand && !have_rdseed) {
 		/* a TSC-seeded nonce can repeat across boots and hosts: AEAD nonce
 		 * reuse (issue 18). Only an explicit opt-in accepts that. */
 		if (!vm->opt.net_rng_insecure) {

@@ -580,6 +580,22 @@ static void __attribute__((noreturn)) boot_monitored(void)
 	bi = &bb->bi;
 	bi->version = BOOT_INFO_VERSION;
 	bi->source = BOOT_SRC_UEFI;
+	{
+		/* a seed for hvmon's boot nonce from the firmware's RNG (UEFI 2.5
+		 * section 37.5): hvmon mixes it in, and with it the network channel
+		 * has a hardware-backed source even where RDRAND is hidden (issue 18) */
+		static EFI_GUID rng_guid = EFI_RNG_PROTOCOL_GUID;
+		EFI_RNG_PROTOCOL *rng = NULL;
+		EFI_STATUS rs = uefi_call_wrapper(BS->LocateProtocol, 3, &rng_guid, NULL, (void **)&rng);
+		if (!EFI_ERROR(rs) && rng)
+			rs = uefi_call_wrapper(rng->GetRNG, 4, rng, NULL, sizeof(bi->rng_seed), bi->rng_seed);
+		if (!EFI_ERROR(rs) && rng) {
+			bi->rng_seed_len = sizeof(bi->rng_seed);
+			say(L"" TAG "EFI_RNG_PROTOCOL: %d bytes of seed for hvmon\n", (int)sizeof(bi->rng_seed));
+		} else {
+			say(L"" TAG "EFI_RNG_PROTOCOL: not available (%r); hvmon relies on RDRAND/RDSEED\n", rs);
+		}
+	}
 	CopyMem(bi->hv_cmdline, g_cfg.hv_cmdline, sizeof(bi->hv_cmdline));
 	/* hvmon.efi's image and data become guest RAM: wipe its copy of the
 	 * options (key=) now that boot_info has it (hvmon wipes any other copy of
