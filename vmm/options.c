@@ -716,6 +716,8 @@ size_t hv_wipe_text(uint8_t *p, size_t len, const char *needle, size_t nlen)
 	uintptr_t end = (uintptr_t)p + len;
 	for (; a + 8 <= end; a += 8) {
 		uint64_t q = *(const uint64_t *)a;
+		if (!q)                 /* most of RAM at boot: one test per qword */
+			continue;
 		for (int j = 0; j < 8; j++) {
 			if (q != win[j])
 				continue;

@@ -35,7 +35,7 @@ P=$(freeport)
 "$B/tools/hvmon-collect" --listen 127.0.0.1:$P --key "$T/key" --out "$T/out" --timeout $HV_TIMEOUT \
   --silence 100000 --profile "$T/profile" 2>"$T/err" &
 CPID=$!
-hv_boot "$name" --scenario keyscan --modules "$ko" \
+hv_boot "$name" --scenario keyscan --modules "$ko" --megs 256 \
   --hv-opts "console=com2 log=info monitors=none collector=10.0.2.2:$P key=$KEY ip=dhcp" \
   --cmdline "console=ttyS0,115200 panic=-1 loglevel=7 keyscan=$REV" \
   --extra 'pci: enabled=1, chipset=i440fx' \

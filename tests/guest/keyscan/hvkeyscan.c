@@ -42,7 +42,10 @@ static bool match_fwd(const u8 *s)
 static void scan_buf(size_t len, unsigned long *hits, unsigned long *ctl)
 {
 	for (size_t a = 0; a + 8 <= len; a += 8) {
-		u64 q = *(const u64 *)(buf + a), r = swab64(q);
+		u64 q = *(const u64 *)(buf + a), r;
+		if (!q)
+			continue;
+		r = swab64(q);
 		for (int j = 0; j < 8; j++) {
 			long s = (long)a - j;
 			if (s <= 0 || s + PL > (long)len)
