@@ -55,7 +55,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: %s --listen ADDR:PORT --key FILE [--out FILE] [--syslog HOST:PORT]\n"
 "                     [--count N] [--timeout SECONDS] [--silence SECONDS] [--quiet]\n"
-"                     [--sessions N] [--profile FILE]\n"
+"                     [--sessions N] [--profile FILE] [--host-keys FILE]\n"
 "       %s --genkey FILE\n"
 "  --listen ADDR:PORT   UDP address to receive on (e.g. 0.0.0.0:5140)\n"
 "  --key FILE           pre-shared key: 64 hex digits (32 bytes), as --genkey writes\n"
@@ -69,6 +69,8 @@ static void usage(FILE *f)
 "  --latency            benchmark only: event tsc is the sender's CLOCK_MONOTONIC ns\n"
 "                       (hvmon-collect-sim --latency-probe); print latency stats\n"
 "  --genkey FILE        write a new random key to FILE (mode 0600) and exit\n"
+"  --host-keys FILE     per-host keys: lines \"SENDER_ID KEY\"; listed senders must\n"
+"                       use their own key (others: --key)\n"
 "  --profile FILE       expected boot per sender (monitors that must be on,\n"
 "                       SHA-256 of hvmon, kernel, initrd, options): alarms\n"
 "  --sessions N         boots (sender id, nonce) held at once (default 16384);\n"
@@ -238,6 +240,65 @@ static int severity(unsigned type)
 }
 
 static void print_summary(void);
+
+/*
+ * --host-keys FILE (issue 18): per-host keys. One line per sender: "ID KEY"
+ * (ID decimal or 0xHEX; KEY 64 hex digits); '#' comments. A datagram whose
+ * header names a listed sender is opened with that sender's key only, so a
+ * host cannot forge another host's datagrams; unlisted senders use --key.
+ */
+struct hostkey { uint32_t sender; uint8_t key[HV_WIRE_KEY_LEN]; };
+static struct hostkey *hostkeys;
+static size_t nhostkeys;
+
+static int hostkey_cmp(const void *a, const void *b)
+{
+	uint32_t x = ((const struct hostkey *)a)->sender, y = ((const struct hostkey *)b)->sender;
+	return x < y ? -1 : x > y;
+}
+
+static void load_hostkeys(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char l[512], e2[160];
+	unsigned ln = 0;
+	if (!f)
+		die(EXIT_KEY, "--host-keys %s: %s", path, strerror(errno));
+	while (fgets(l, sizeof(l), f)) {
+		ln++;
+		char *h = strchr(l, '#'), *save, *id, *k, *end;
+		if (h)
+			*h = 0;
+		if (!(id = strtok_r(l, " \t\r\n", &save)))
+			continue;
+		k = strtok_r(NULL, " \t\r\n", &save);
+		errno = 0;
+		unsigned long v = strtoul(id, &end, 0);
+		if (errno || *end || v > 0xffffffffUL)
+			die(EXIT_KEY, "--host-keys %s line %u: sender id '%s': expected a number", path, ln, id);
+		struct hostkey hk = { .sender = (uint32_t)v };
+		if (!k || strtok_r(NULL, " \t\r\n", &save) || key_parse(k, strlen(k), hk.key, e2, sizeof(e2)))
+			die(EXIT_KEY, "--host-keys %s line %u: %s", path, ln, k ? e2 : "expected: ID KEY (64 hex digits)");
+		hostkeys = realloc(hostkeys, (nhostkeys + 1) * sizeof(*hostkeys));
+		if (!hostkeys)
+			die(EXIT_RUNTIME, "out of memory");
+		hostkeys[nhostkeys++] = hk;
+	}
+	fclose(f);
+	qsort(hostkeys, nhostkeys, sizeof(*hostkeys), hostkey_cmp);
+	for (size_t i = 1; i < nhostkeys; i++)
+		if (hostkeys[i].sender == hostkeys[i - 1].sender)
+			die(EXIT_KEY, "--host-keys %s: sender %u listed twice", path, hostkeys[i].sender);
+}
+
+static const uint8_t *key_for(uint32_t sender)
+{
+	struct hostkey q = { .sender = sender }, *hk;
+	if (!nhostkeys)
+		return psk;
+	hk = bsearch(&q, hostkeys, nhostkeys, sizeof(*hostkeys), hostkey_cmp);
+	return hk ? hk->key : psk;
+}
 
 /*
  * --profile FILE (issue 18): what each sender must have booted. One line per
@@ -518,7 +579,7 @@ static int process_datagram(uint8_t *dgram, size_t n, const struct sockaddr_in *
 	uint8_t bkey[HV_WIRE_KEY_LEN];
 	int rc = hv_wire_parse_header(dgram, (size_t)n, &h);
 	if (!rc) {
-		hv_wire_hdr_key(psk, &h, bkey);
+		hv_wire_hdr_key(key_for(h.sender), &h, bkey);
 		rc = hv_wire_open(bkey, dgram, (size_t)n, &h, &payload);
 	}
 	if (rc) {
@@ -716,6 +777,7 @@ int main(int argc, char **argv)
 		{ "genkey", required_argument, 0, 'g' },
 		{ "sessions", required_argument, 0, 'n' },
 		{ "profile", required_argument, 0, 'p' },
+		{ "host-keys", required_argument, 0, 'H' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
@@ -754,6 +816,9 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			load_profiles(optarg);
+			break;
+		case 'H':
+			load_hostkeys(optarg);
 			break;
 		case 'n': {
 			errno = 0;

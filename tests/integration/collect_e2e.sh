@@ -290,5 +290,21 @@ printf '0x51 monitors=tracer,bogus\n' > "$T/badprofile"
 "$COL" --listen 127.0.0.1:$(port) --key "$T/key" --profile "$T/badprofile" 2>"$T/e11b"; rc=$?
 check "bad profile: exit 2 with the line" bash -c "test $rc = 2 && grep -q 'line 1: unknown monitor' '$T/e11b'"
 
+# --- 10. --host-keys: a listed sender must use its own key (issue 18) -----------
+"$COL" --genkey "$T/key51" 2>/dev/null
+printf '# per-host keys\n0x51 %s\n' "$(cat "$T/key51")" > "$T/hostkeys"
+P=$(port)
+run_collector $P "$T/o12" "$T/e12" --timeout 4 --host-keys "$T/hostkeys"
+"$SIM" --to 127.0.0.1:$P --key "$T/key51" --events 10 --sender 0x51 2>/dev/null   # its own key: accepted
+"$SIM" --to 127.0.0.1:$P --key "$T/key" --events 10 --sender 0x51 2>/dev/null     # the shared key: refused
+"$SIM" --to 127.0.0.1:$P --key "$T/key" --events 10 --sender 0x52 2>/dev/null     # unlisted: shared key
+wait $CPID; rc=$?
+check "host keys: 20 events written (0x51 with its key, 0x52 with the shared one)" \
+      bash -c "test \$(wc -l < '$T/o12') = 20 && test \$(grep -c '\"sender_id\":81,' '$T/o12') = 10"
+check "host keys: 0x51 under the shared key is forged (exit 68, got $rc)" bash -c "test $rc = 68 && grep -q 'summary: .* forged [1-9]' '$T/e12'"
+printf '0x51 1234\n' > "$T/badhostkeys"
+"$COL" --listen 127.0.0.1:$(port) --key "$T/key" --host-keys "$T/badhostkeys" 2>"$T/e12b"; rc=$?
+check "bad host key: exit 3 with the line" bash -c "test $rc = 3 && grep -q 'line 1: expected 64 hexadecimal digits' '$T/e12b'"
+
 echo "collect_e2e: $fails failure(s)"
 [ $fails = 0 ]
