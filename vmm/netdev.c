@@ -23,8 +23,7 @@ static uint64_t identity_top;
 static bool have_rdrand, have_rdseed;
 static uint64_t rnd_state;
 static uint32_t burst_total, burst_done;
-static struct hv_event boot_cfg;        /* vmm/measure.c: sent once, first */
-static bool boot_cfg_sent;
+static struct hv_event boot_cfg;        /* vmm/measure.c: sent once, first (seq 1) */
 
 static struct {
 	uint64_t ticks, drained, drain_tsc, drain_calls_with_events, tick_tsc;
@@ -218,12 +217,6 @@ static void net_tick(struct vcpu *v, uint64_t now, void *ctx)
 		return;
 	uint64_t t0 = rdtsc();
 	hvnet_tick();
-	/* the boot measurement goes first: seq 1 of the boot (issue 18) */
-	if (!boot_cfg_sent && hvnet_sink_attached()) {
-		hvnet_send_event(&boot_cfg);
-		hvnet_flush();
-		boot_cfg_sent = true;
-	}
 	if (burst_done < burst_total && hvnet_sink_attached())
 		burst_step();
 	if (!lat_attached && hvnet_sink_attached())
@@ -279,6 +272,7 @@ int netdev_init(struct vm *vm)
 	measure_boot(vm, &boot_cfg);            /* before the guest can touch kernel/initrd */
 	struct hvnet_platform p = { map_mmio, virt_to_phys, now_ms, rand32, delay_us };
 	uint64_t t0 = rdtsc();
+	hvnet_set_first_event(&boot_cfg);
 	if (hvnet_setup_from_options(&p, &vm->opt, &err)) {
 		pr_err("%s: events stay on the console\n", err);
 		return -1;

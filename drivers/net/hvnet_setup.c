@@ -13,6 +13,7 @@ static struct hv_wire_tx tx;
 static struct pci_dev devs[PCI_MAX_DEVS];
 static struct hvnet_platform plat;
 static bool active, sink_attached;
+static const struct hv_event *first_ev;   /* hvnet_set_first_event */
 static int nic_index;
 static uint32_t hb_interval, hb_last;
 
@@ -169,8 +170,15 @@ void hvnet_tick(void)
 	hvnet_poll();
 	/* events go out once there is an address to send from; before that
 	 * they are on the console only and the first datagram is seq 1 */
-	if (!sink_attached && hvnet_ready() && hvnet_peer_resolved())
+	if (!sink_attached && hvnet_ready() && hvnet_peer_resolved()) {
 		sink_attached = hv_event_sink_register(&tx.sink) == 0;
+		/* the boot measurement is seq 1, before any heartbeat (issue 18) */
+		if (sink_attached && first_ev) {
+			hv_wire_tx_add(&tx, first_ev);
+			hv_wire_tx_flush(&tx);
+			first_ev = NULL;
+		}
+	}
 	now = plat.now_ms();
 	if (sink_attached && now - hb_last >= hb_interval) {
 		static struct hv_event hb;
@@ -198,6 +206,11 @@ bool hvnet_active(void)
 const struct pci_dev *hvnet_pci_dev(void)
 {
 	return active ? &devs[nic_index] : NULL;
+}
+
+void hvnet_set_first_event(const struct hv_event *ev)
+{
+	first_ev = ev;
 }
 
 bool hvnet_sink_attached(void)

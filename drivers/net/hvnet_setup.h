@@ -56,6 +56,10 @@ void hvnet_tick(void);
 bool hvnet_active(void);
 /* the wire sink is attached (address up, next hop resolved) */
 bool hvnet_sink_attached(void);
+/* ev (kept by pointer, must stay valid) is sent alone as the first datagram
+ * (seq 1) once the sink attaches, before any other event (boot_config). */
+struct hv_event;
+void hvnet_set_first_event(const struct hv_event *ev);
 /* Network-only event (not on the console, not through a ring): 0 or -1
  * (sink not attached / too big). hvnet_flush() seals the pending datagram. */
 struct hv_event;
