@@ -99,6 +99,8 @@ static void unlink_session(struct track *t, int32_t idx)
 		*pp = t->s[idx].next;
 }
 
+static void tomb_put(struct track *t, uint32_t sender, const uint8_t *nonce, uint64_t max_seq);
+
 /* Evict the least recently used session into a tombstone (its highest seq),
  * so that replays of it stay refused after its slot is reused. */
 static int32_t evict_lru(struct track *t)
@@ -108,25 +110,38 @@ static int32_t evict_lru(struct track *t)
 		if (t->s[i].last_use < t->s[v].last_use)
 			v = (int32_t)i;
 	struct track_session *s = &t->s[v];
-	struct track_tomb *set = tomb_set(t, s->sender, s->nonce), *tb = &set[0];
+	tomb_put(t, s->sender, s->nonce, s->max_seq);
+	unlink_session(t, v);
+	t->evicted++;
+	t->used--;
+	return v;
+}
+
+static void tomb_put(struct track *t, uint32_t sender, const uint8_t *nonce, uint64_t max_seq)
+{
+	struct track_tomb *set = tomb_set(t, sender, nonce), *tb = &set[0];
 	for (int w = 0; w < TOMB_WAYS; w++) {
-		if (!set[w].max_seq) {
+		if (!set[w].max_seq || (set[w].sender == sender &&
+					!memcmp(set[w].nonce, nonce, HV_WIRE_NONCE_LEN))) {
 			tb = &set[w];
 			break;
 		}
 		if (set[w].when < tb->when)
 			tb = &set[w];
 	}
-	if (tb->max_seq)
+	if (tb->max_seq && !(tb->sender == sender && !memcmp(tb->nonce, nonce, HV_WIRE_NONCE_LEN)))
 		t->tombs_lost++;
 	tb->when = ++t->tomb_clock;
-	tb->sender = s->sender;
-	memcpy(tb->nonce, s->nonce, HV_WIRE_NONCE_LEN);
-	tb->max_seq = s->max_seq ? s->max_seq : 1;
-	unlink_session(t, v);
-	t->evicted++;
-	t->used--;
-	return v;
+	tb->sender = sender;
+	memcpy(tb->nonce, nonce, HV_WIRE_NONCE_LEN);
+	tb->max_seq = max_seq ? max_seq : 1;
+}
+
+int track_add_tomb(struct track *t, uint32_t sender, const uint8_t nonce[HV_WIRE_NONCE_LEN],
+		   uint64_t max_seq)
+{
+	tomb_put(t, sender, nonce, max_seq);
+	return 0;
 }
 
 static struct track_session *create(struct track *t, const struct hv_wire_hdr *h, uint64_t floor)

@@ -97,6 +97,11 @@ void track_free(struct track *t);
 enum track_verdict track_datagram(struct track *t, const struct hv_wire_hdr *h, double now,
 				  struct track_result *r);
 
+/* --state (issue 18): remember a boot seen by an earlier run as a tombstone
+ * (its datagrams up to max_seq stay refused). Returns 0. */
+int track_add_tomb(struct track *t, uint32_t sender, const uint8_t nonce[HV_WIRE_NONCE_LEN],
+		   uint64_t max_seq);
+
 /* No newer boot of s's sender is held. */
 bool track_is_newest(const struct track *t, const struct track_session *s);
 

@@ -55,7 +55,7 @@ static void usage(FILE *f)
 	fprintf(f,
 "usage: %s --listen ADDR:PORT --key FILE [--out FILE] [--syslog HOST:PORT]\n"
 "                     [--count N] [--timeout SECONDS] [--silence SECONDS] [--quiet]\n"
-"                     [--sessions N] [--profile FILE] [--host-keys FILE]\n"
+"                     [--sessions N] [--profile FILE] [--host-keys FILE] [--state FILE]\n"
 "       %s --genkey FILE\n"
 "  --listen ADDR:PORT   UDP address to receive on (e.g. 0.0.0.0:5140)\n"
 "  --key FILE           pre-shared key: 64 hex digits (32 bytes), as --genkey writes\n"
@@ -71,6 +71,7 @@ static void usage(FILE *f)
 "  --genkey FILE        write a new random key to FILE (mode 0600) and exit\n"
 "  --host-keys FILE     per-host keys: lines \"SENDER_ID KEY\"; listed senders must\n"
 "                       use their own key (others: --key)\n"
+"  --state FILE         remember the boots seen across restarts (replays stay refused)\n"
 "  --profile FILE       expected boot per sender (monitors that must be on,\n"
 "                       SHA-256 of hvmon, kernel, initrd, options): alarms\n"
 "  --sessions N         boots (sender id, nonce) held at once (default 16384);\n"
@@ -240,6 +241,73 @@ static int severity(unsigned type)
 }
 
 static void print_summary(void);
+
+/*
+ * --state FILE (issue 18): the boots this collector has seen — every held
+ * session and tombstone as "SENDER NONCE MAX_SEQ" (hex, hex, decimal) — are
+ * saved every 60 s and at exit (written to FILE.tmp mode 0600, then renamed)
+ * and loaded at start as tombstones: after a restart, a replay of anything an
+ * earlier run accepted is still refused, and a live boot resumes above it.
+ */
+static const char *state_path;
+
+static void load_state(void)
+{
+	FILE *f = fopen(state_path, "r");
+	char l[128], nh[64];
+	unsigned long long seq;
+	unsigned x, n = 0;
+	if (!f) {
+		if (errno != ENOENT)
+			die(EXIT_RUNTIME, "--state %s: %s", state_path, strerror(errno));
+		return;
+	}
+	while (fgets(l, sizeof(l), f)) {
+		uint8_t nonce[HV_WIRE_NONCE_LEN];
+		if (sscanf(l, "%x %63s %llu", &x, nh, &seq) != 3 || strlen(nh) != 2 * HV_WIRE_NONCE_LEN)
+			die(EXIT_RUNTIME, "--state %s: bad line '%.60s' (delete the file to start afresh)", state_path, l);
+		for (int i = 0; i < HV_WIRE_NONCE_LEN; i++) {
+			unsigned b;
+			if (sscanf(nh + 2 * i, "%2x", &b) != 1)
+				die(EXIT_RUNTIME, "--state %s: bad nonce '%s'", state_path, nh);
+			nonce[i] = (uint8_t)b;
+		}
+		track_add_tomb(&track, x, nonce, seq);
+		n++;
+	}
+	fclose(f);
+	REPORT("state: %u boots remembered from %s", n, state_path);
+}
+
+static void save_state(void)
+{
+	char tmp[4096], nh[2 * HV_WIRE_NONCE_LEN + 1];
+	if (!state_path || !track.s)
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", state_path);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		fprintf(stderr, "%s: --state %s: %s (replay protection across restarts not saved)\n", prog, tmp,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	for (size_t k = 0; k < track.cap; k++)
+		if (track.s[k].used && track.s[k].max_seq) {
+			hex(nh, track.s[k].nonce, HV_WIRE_NONCE_LEN);
+			fprintf(f, "%08x %s %llu\n", track.s[k].sender, nh, (unsigned long long)track.s[k].max_seq);
+		}
+	for (size_t k = 0; k < track.ntomb; k++)
+		if (track.tomb[k].max_seq) {
+			hex(nh, track.tomb[k].nonce, HV_WIRE_NONCE_LEN);
+			fprintf(f, "%08x %s %llu\n", track.tomb[k].sender, nh, (unsigned long long)track.tomb[k].max_seq);
+		}
+	if (fflush(f) || fsync(fileno(f)) || fclose(f) || rename(tmp, state_path))
+		fprintf(stderr, "%s: --state %s: %s (replay protection across restarts not saved)\n", prog,
+			state_path, strerror(errno));
+}
 
 /*
  * --host-keys FILE (issue 18): per-host keys. One line per sender: "ID KEY"
@@ -733,6 +801,7 @@ static void print_summary(void)
 {
 	uint64_t missing = 0, sender_drops = 0;
 	int flags = 0;
+	save_state();
 	fflush(out);
 	agg_flush();
 	for (size_t k = 0; k < track.cap; k++) {
@@ -778,6 +847,7 @@ int main(int argc, char **argv)
 		{ "sessions", required_argument, 0, 'n' },
 		{ "profile", required_argument, 0, 'p' },
 		{ "host-keys", required_argument, 0, 'H' },
+		{ "state", required_argument, 0, 'Z' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
@@ -819,6 +889,9 @@ int main(int argc, char **argv)
 			break;
 		case 'H':
 			load_hostkeys(optarg);
+			break;
+		case 'Z':
+			state_path = optarg;
 			break;
 		case 'n': {
 			errno = 0;
@@ -862,6 +935,8 @@ int main(int argc, char **argv)
 	if (out_s && !(out = open_output(out_s)))
 		die(EXIT_RUNTIME, "--out %s: %s", out_s, strerror(errno));
 	ensure_track();
+	if (state_path)
+		load_state();
 	/* stderr fully buffered, flushed once per received datagram: a flood
 	 * costs one write per datagram at most, not one per line */
 	static char errbuf[1 << 16];
@@ -903,6 +978,14 @@ int main(int argc, char **argv)
 		}
 		if (reopen)
 			reopen_output();
+		{
+			static double last_save;
+			if (state_path && now_s() - last_save >= 60) {
+				if (last_save)
+					save_state();
+				last_save = now_s();
+			}
+		}
 		check_silence(now_s());
 		if ((long)now_s() != agg_sec)
 			agg_flush();

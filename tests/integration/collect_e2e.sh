@@ -306,5 +306,24 @@ printf '0x51 1234\n' > "$T/badhostkeys"
 "$COL" --listen 127.0.0.1:$(port) --key "$T/key" --host-keys "$T/badhostkeys" 2>"$T/e12b"; rc=$?
 check "bad host key: exit 3 with the line" bash -c "test $rc = 3 && grep -q 'line 1: expected 64 hexadecimal digits' '$T/e12b'"
 
+# --- 11. --state: replays stay refused across a collector restart (issue 18) -----
+P=$(port); mkdir -p "$T/dump13"
+run_collector $P "$T/o13" "$T/e13" --timeout 10 --count 50 --state "$T/state"
+"$SIM" --to 127.0.0.1:$P --key "$T/key" --events 50 --dump "$T/dump13" 2>/dev/null
+wait $CPID
+check "state: saved at exit (one boot, 0600)" bash -c "test \$(wc -l < '$T/state') = 1 && test \$(stat -c %a '$T/state') = 600"
+P=$(port)
+run_collector $P "$T/o13b" "$T/e13b" --timeout 3 --state "$T/state"
+python3 - $P "$T/dump13" <<'PY'
+import socket, sys, glob
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for f in sorted(glob.glob(sys.argv[2] + "/dg-*")):
+    s.sendto(open(f, "rb").read()[1:], ("127.0.0.1", int(sys.argv[1])))
+PY
+wait $CPID; rc=$?
+n=$(ls "$T/dump13" | grep -c '^dg-')
+check "state: after a restart, all $n replayed datagrams refused, nothing written (exit 72, got $rc)" \
+      bash -c "test $rc = 72 && test ! -s '$T/o13b' && grep -q 'replays $n ' '$T/e13b' && grep -q 'state: 1 boots remembered' '$T/e13b'"
+
 echo "collect_e2e: $fails failure(s)"
 [ $fails = 0 ]

@@ -447,6 +447,23 @@ static void fleet(size_t cap, uint32_t n, uint64_t k, bool expect_evictions)
 	track_free(&t);
 }
 
+/* --state: a boot remembered from an earlier run stays replay-proof */
+static void test_track_remembered(void **state)
+{
+	static struct track t;
+	struct track_result r;
+	struct hv_wire_hdr h = H(5, 7, 0);
+	assert_int_equal(track_init(&t, 0, 15), 0);
+	assert_int_equal(track_add_tomb(&t, 5, h.boot_nonce, 40), 0);
+	h.seq = 1;  assert_int_equal(TD(&t, h, 1, &r), TRACK_REPLAY);
+	assert_int_equal(r.why, TRACK_R_EVICTED);
+	h.seq = 40; assert_int_equal(TD(&t, h, 1, &r), TRACK_REPLAY);
+	h.seq = 41; assert_int_equal(TD(&t, h, 1, &r), TRACK_NEW);   /* the boot goes on */
+	assert_int_equal(r.gap_len, 0);
+	h.seq = 39; assert_int_equal(TD(&t, h, 1, &r), TRACK_REPLAY);
+	track_free(&t);
+}
+
 static void test_track_65_senders(void **state)   { fleet(0, 65, 3, false); }
 static void test_track_5000_senders(void **state) { fleet(0, 5000, 3, false); }
 /* a table far too small: eviction into tombstones never reopens replays */
@@ -502,6 +519,7 @@ int main(void)
 		cmocka_unit_test(test_nonce_source),
 		cmocka_unit_test(test_track),
 		cmocka_unit_test(test_track_replay_old_boot),
+		cmocka_unit_test(test_track_remembered),
 		cmocka_unit_test(test_track_65_senders),
 		cmocka_unit_test(test_track_5000_senders),
 		cmocka_unit_test(test_track_evicted_replays),
