@@ -30,7 +30,8 @@ HV_LIBS :=          # extra archives linked into hvmon.elf (newlib, lwip, zydis.
 HV_PREBUILT :=      # files (third-party builds) that must exist before ring -1 objects compile
 
 # ---- host -------------------------------------------------------------------
-HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -I. -Iinclude
+HOST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -I. -Iinclude $(HOST_EXTRA_CFLAGS)
+HOST_LDFLAGS ?=     # `make deb` passes dpkg-buildflags' hardening flags in both
 HOST_TOOLS :=       # names; each defines <name>_SRCS and optional <name>_LIBS
 UNIT_TESTS :=       # names; each defines <name>_SRCS (cmocka) and <name>_LIBS
 FUZZ_TARGETS :=     # names; each defines <name>_SRCS (libFuzzer entry point)
@@ -43,11 +44,11 @@ HV_OBJS := $(patsubst %.c,$(BUILD)/hv/%.o,$(filter %.c,$(HV_SRCS))) \
            $(patsubst %.S,$(BUILD)/hv/%.o,$(filter %.S,$(HV_SRCS)))
 $(HV_OBJS): | $(HV_PREBUILT)
 
-$(BUILD)/hv/%.o: %.c
+$(BUILD)/hv/%.o: %.c | deps
 	@mkdir -p $(@D)
 	$(CC) $(HV_CFLAGS) -MMD -MP -c $< -o $@
 
-$(BUILD)/hv/%.o: %.S
+$(BUILD)/hv/%.o: %.S | deps
 	@mkdir -p $(@D)
 	$(CC) $(HV_ASFLAGS) -MMD -MP -c $< -o $@
 
@@ -55,14 +56,14 @@ $(BUILD)/hvmon.elf: $(HV_OBJS) $(HV_LIBS) linker.ld
 	$(CC) $(HV_LDFLAGS) -o $@ $(HV_OBJS) $(HV_LIBS) -lgcc
 	@size $@
 
-$(BUILD)/host/%.o: %.c
+$(BUILD)/host/%.o: %.c | deps
 	@mkdir -p $(@D)
 	$(HOST_CC) $(HOST_CFLAGS) -MMD -MP -c $< -o $@
 
 define host_tool_rule
 $(BUILD)/tools/$(1): $$(patsubst %.c,$(BUILD)/host/%.o,$$($(1)_SRCS)) $$($(1)_DEPS)
 	@mkdir -p $$(@D)
-	$(HOST_CC) -o $$@ $$(filter %.o,$$^) $$($(1)_LIBS)
+	$(HOST_CC) $(HOST_LDFLAGS) -o $$@ $$(filter %.o,$$^) $$($(1)_LIBS)
 endef
 $(foreach t,$(HOST_TOOLS),$(eval $(call host_tool_rule,$(t))))
 
@@ -75,16 +76,25 @@ $(foreach t,$(UNIT_TESTS),$(eval $(call unit_test_rule,$(t))))
 
 FUZZ_CFLAGS := -std=gnu11 -O1 -g -fsanitize=fuzzer,address,undefined -I. -Iinclude
 define fuzz_rule
-$(BUILD)/fuzz/$(1): $$($(1)_SRCS) $$($(1)_DEPS)
+$(BUILD)/fuzz/$(1): $$($(1)_SRCS) $$($(1)_DEPS) | deps
 	@mkdir -p $$(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) $$($(1)_CFLAGS) -o $$@ $$(filter %.c,$$^) $$($(1)_LIBS)
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
+
+# The deps step (tools/deps.sh: packages, fetched sources such as Zydis' headers, the
+# third-party builds) runs before anything compiles, also under `make -j`: every compile
+# rule above has `| deps` (order-only: it orders, it never forces a rebuild), and so do
+# the rules that build third-party archives themselves (they would race deps.sh's own
+# run of the same build script). A fresh clone therefore builds with one `make -j$(nproc)`.
+$(HV_PREBUILT) $(filter $(TPBUILD)/%,$(HV_LIBS) $(INFER_HOST_LIBS) $(INFER_HV_LIBS)) \
+  $(MBEDTLS_HOST)/libmbedcrypto.a $(MBEDTLS_HV)/libmbedcrypto.a $(LWIP_HOSTLIB) $(LWIP_HVLIB) \
+  $(EFI_OBJS): | deps
 
 # ---- entry points -----------------------------------------------------------
-.PHONY: all deps hvmon tools unit-tests test test-unit test-fuzz test-integration run clean help
+.PHONY: all deps hvmon tools unit-tests test test-unit test-fuzz test-integration run clean help deb
 
 all: deps hvmon tools
 
@@ -112,6 +122,10 @@ test-fuzz: deps $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 test-integration: deps all
 	@tests/run-integration.sh $(INTEGRATION_TESTS)
 
+# Debian package build/deb/hvmon_<version>_amd64.deb (tools/mkdeb.sh, pkg/, docs/OPTIONS.md)
+deb: all
+	@tools/mkdeb.sh
+
 clean:
 	rm -rf $(BUILD)
 
@@ -121,3 +135,4 @@ help:
 	@echo "make run        boot hvmon + default guest in Bochs (headless)"
 	@echo "make test       unit tests, bounded fuzzing, Bochs integration scenarios"
 	@echo "make test-unit | test-fuzz | test-integration"
+	@echo "make deb        Debian package build/deb/hvmon_<version>_amd64.deb"

@@ -17,7 +17,9 @@
 #       --kernel PKG|ALIAS    kernel whose modules -k takes (default: default kernel)
 #       --no-load             copy modules but do not insmod them at boot
 #       -o FILE               output (default build/initramfs/<scenario>.cpio.gz)
-#   tests/fixtures.sh all                       fetch every pinned kernel and the headers
+#   tests/fixtures.sh debroot                   a throwaway Debian root for the package test
+#                                               (debootstrap minbase + grub); print its tarball
+#   tests/fixtures.sh all                       fetch every pinned kernel, the headers, the root
 #
 # ALIAS: cloud (default) = linux-image-6.1.0-56-cloud-amd64-unsigned,
 #        generic = linux-image-6.1.0-56-amd64-unsigned,
@@ -218,6 +220,36 @@ INIT
   echo "$out"
 }
 
+# debroot: the Debian root tests/integration/pkg_deb.sh installs the package into — bookworm
+# `debootstrap --variant=minbase` from Debian's mirror plus GRUB's generator (grub-common,
+# grub2-common: grub-mkconfig, update-grub, /etc/grub.d) and the host tools' libraries
+# (liblzo2-2; the rest is in minbase). Kept as cache/debroot/<name>.tar.zst: the first run
+# takes ~4-5 min (download + dpkg configuring ~100 packages), later runs only unpack it.
+DEBROOT_SUITE=bookworm
+DEBROOT_INCLUDE=grub-common,grub2-common,liblzo2-2
+DEBROOT_MIRROR=${DEBROOT_MIRROR:-http://deb.debian.org/debian}
+debroot() {
+  local name tarball tmp
+  name=$DEBROOT_SUITE-minbase-$(printf '%s' "$DEBROOT_INCLUDE" | sha256sum | cut -c1-8)
+  tarball="$cache/debroot/$name.tar.zst"
+  if [ ! -f "$tarball" ]; then
+    [ "$(id -u)" = 0 ] || die "debroot: debootstrap needs root"
+    command -v debootstrap >/dev/null || die "debroot: debootstrap missing (tools/deps.sh)"
+    log "debroot: debootstrap --variant=minbase $DEBROOT_SUITE (+$DEBROOT_INCLUDE), one-time ~4-5 min"
+    mkdir -p "$cache/debroot"
+    tmp=$(mktemp -d "$cache/debroot/.build.XXXXXX")
+    if ! debootstrap --variant=minbase --include="$DEBROOT_INCLUDE" "$DEBROOT_SUITE" "$tmp/root" \
+        "$DEBROOT_MIRROR" > "$tmp/debootstrap.log" 2>&1; then
+      tail -n 20 "$tmp/debootstrap.log" >&2; rm -rf "$tmp"; die "debroot: debootstrap failed"
+    fi
+    rm -rf "$tmp/root/var/cache/apt/archives/"*.deb "$tmp/root/var/lib/apt/lists/"*_Packages
+    tar -C "$tmp/root" --numeric-owner -cf - . | zstd -q -T0 -o "$tarball.tmp"
+    mv "$tarball.tmp" "$tarball"
+    rm -rf "$tmp"
+  fi
+  echo "$tarball"
+}
+
 cmd=${1:-}; [ $# -gt 0 ] && shift
 case $cmd in
   list) printf '%s\n' "${PINNED[@]}" ;;
@@ -225,6 +257,7 @@ case $cmd in
   kernel-root) extract "$(resolve "${1:-}")" ;;
   headers) headers ;;
   initramfs) initramfs "$@" ;;
-  all) for p in "${PINNED[@]}"; do kernel "$p" >/dev/null; done; headers >/dev/null; : ;;
-  *) sed -n '2,33p' "$0"; exit 2 ;;
+  debroot) debroot ;;
+  all) for p in "${PINNED[@]}"; do kernel "$p" >/dev/null; done; headers >/dev/null; debroot >/dev/null ;;
+  *) sed -n '2,35p' "$0"; exit 2 ;;
 esac
