@@ -21,8 +21,8 @@ ldflags=$(dpkg-buildflags --get LDFLAGS)
 
 # hardened host tools (incremental: same BUILD dir, same flags every time)
 make -s BUILD=$out/host HOST_EXTRA_CFLAGS="$cflags" HOST_LDFLAGS="$ldflags" \
-	$out/host/tools/hvinfer $out/host/tools/hvmon-collect
-make -s build/hvmon.elf build/uefi/hvmon.efi
+	$out/host/tools/hvinfer $out/host/tools/hvmon-collect >&2
+make -s build/hvmon.elf build/uefi/hvmon.efi >&2
 
 rm -rf "$src"
 mkdir -p "$src/stage/man" "$src/stage/doc"
@@ -38,4 +38,4 @@ rm -f "$out"/hvmon_*
 (cd "$src" && dpkg-buildpackage -b -us -uc > ../dpkg-buildpackage.log 2>&1) || {
 	tail -n 30 "$out/dpkg-buildpackage.log" >&2; echo "mkdeb: dpkg-buildpackage failed (log: $out/dpkg-buildpackage.log)" >&2; exit 1; }
 deb=$(ls "$out"/hvmon_*_amd64.deb)
-echo "$deb"
+echo "$top/$deb"

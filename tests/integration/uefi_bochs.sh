@@ -6,8 +6,8 @@
 #                fields, reserved ranges, kernel/initrd) and ends the run;
 #   no-memory  : an image asking for more than there is -> "not enough memory";
 #   no-hvmon   : hvmon.elf missing -> its documented error;
-#   hvmon      : (tests/integration/uefi_bochs_guest.sh) the real build/hvmon.elf: hvmon.efi hands off, hvmon's banner
-#                says "UEFI boot" (needs build/hvmon.elf).
+#   hvmon      : (tests/integration/uefi_bochs_guest.sh) the real build/hvmon.elf on an ESP made by
+#                pkg/hvmon-efi-install: hvmon.efi hands off, hvmon's banner says "UEFI boot".
 #   guest      : (same run) the monitored guest reaches userspace and its
 #                boot scenario passes (UEFI_BOCHS_GUEST=0 leaves this out).
 # Each run is bounded (UEFI_BOCHS_TIMEOUT / UEFI_BOCHS_GUEST_TIMEOUT) and stopped as soon
@@ -99,7 +99,18 @@ if ! want hvmon; then :
 elif [ -f build/hvmon.elf ]; then
 	# hvmon logs to com2 (console = com2) so that its event lines cannot split the guest's
 	# markers on com1; hvmon.efi itself writes to the firmware console (com1).
-	printf '%s\nlog = debug\nconsole = com2\nbochs_exit = on\n' "$CFG" | mkimg hvmon build/hvmon.elf
+	# The ESP is made by the package's installer (pkg/hvmon-efi-install, issue 13) from a
+	# staged root: \hvmon\hvmon.cfg, hvmon.elf, kernel and initrd as it lays them out.
+	# --removable puts hvmon.efi at \EFI\BOOT\BOOTX64.EFI: OVMF on Bochs has no writable
+	# variable store for an efibootmgr entry (pkg_deb.sh checks the entry it would create).
+	r=$work/hvmon/root; rm -rf "${work:?}/hvmon"; mkdir -p "$r/boot" "$r/usr/lib/hvmon"
+	cp build/hvmon.elf "$r/boot/hvmon.elf"; cp build/uefi/hvmon.efi "$r/usr/lib/hvmon/"
+	cp "$kernel" "$r/boot/vmlinuz-test"; cp "$initrd" "$r/boot/initrd.img-test"
+	truncate -s 48M "$work/hvmon/esp.img"
+	mformat -i "$work/hvmon/esp.img" -v HVMON_ESP -T $((48 * 2048)) -h 16 -s 32 ::
+	pkg/hvmon-efi-install --root "$r" --esp "$work/hvmon/esp.img" --kernel test --removable \
+		--cmdline "console=ttyS0,115200 panic=-1" --options "log=debug console=com2 bochs_exit=on" \
+		|| echo "FAIL uefi_bochs/hvmon: hvmon-efi-install"
 	# the run must end by itself: no ACPI under OVMF on Bochs, so the guest's poweroff ends in
 	# "System halted" (HLT with IF=0); hvmon sees that final halt from its tick and ends the
 	# run (exit statistics, then port 0x8900: bochs_exit = on)
