@@ -25,6 +25,7 @@ PACKAGES=(
   dwarves gdb
   file gcc-12
   libclang-rt-14-dev
+  debhelper lintian debootstrap mandoc systemd
 )
 
 need_pkgs() {

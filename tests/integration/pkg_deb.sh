@@ -123,7 +123,7 @@ grep -E '^\s*(multiboot2|module2)\s' "$work/entry.cfg" | sed 's/^\s*//' > "$work
 newest=$(printf '%s\n' "${kernels[@]}" | sort -V | tail -1)
 want1="multiboot2	/boot/hvmon.elf $hvopts"
 # root= as Debian's own 10_linux entry for the same kernel has it
-rootarg=$(grep -m1 -E "^\s*linux\s+/boot/vmlinuz-$newest " "$cfg" | grep -o 'root=[^ ]*')
+rootarg=$(grep -F "/boot/vmlinuz-$newest root=" "$cfg" | grep -v module2 | head -1 | grep -o 'root=[^ ]*' || true)
 [ -n "$rootarg" ] || hv_fail "no 10_linux entry for $newest"
 want2="module2	/boot/vmlinuz-$newest guest-kernel $rootarg ro console=ttyS0,115200 panic=-1 nosmp"
 want3="module2	/boot/initrd.img-$newest guest-initrd"
