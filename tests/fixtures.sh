@@ -222,11 +222,12 @@ INIT
 
 # debroot: the Debian root tests/integration/pkg_deb.sh installs the package into — bookworm
 # `debootstrap --variant=minbase` from Debian's mirror plus GRUB's generator (grub-common,
-# grub2-common: grub-mkconfig, update-grub, /etc/grub.d) and the host tools' libraries
-# (liblzo2-2; the rest is in minbase). Kept as cache/debroot/<name>.tar.zst: the first run
+# grub2-common: grub-mkconfig, update-grub, /etc/grub.d), the host tools' libraries
+# (liblzo2-2; the rest is in minbase) and systemd (the units systemd-analyze verify checks
+# the service against). Kept as cache/debroot/<name>.tar.zst: the first run
 # takes ~4-5 min (download + dpkg configuring ~100 packages), later runs only unpack it.
 DEBROOT_SUITE=bookworm
-DEBROOT_INCLUDE=grub-common,grub2-common,liblzo2-2
+DEBROOT_INCLUDE=grub-common,grub2-common,liblzo2-2,systemd
 DEBROOT_MIRROR=${DEBROOT_MIRROR:-http://deb.debian.org/debian}
 debroot() {
   local name tarball tmp

@@ -25,7 +25,7 @@ PACKAGES=(
   dwarves gdb
   file gcc-12
   libclang-rt-14-dev
-  debhelper lintian debootstrap mandoc systemd
+  debhelper lintian debootstrap mandoc systemd logrotate
 )
 
 need_pkgs() {

@@ -22,7 +22,8 @@
 #   hv_pass MESSAGE                                print "PASS: MESSAGE"; exit 0
 #
 # Environment: HV_KERNEL / HV_INITRD override the guest of hv_boot (make test-boot KERNEL= INITRD=);
-# HV_TIMEOUT (default 600) bounds each Bochs run; HV_TAIL (default 25) log lines shown on failure.
+# HV_TIMEOUT (default 600) bounds each Bochs run; HV_TAIL (default 25) log lines shown on failure;
+# HV_RUN_WRAPPER is a command prefix for run.sh (e.g. a lock that serialises emulators).
 
 HV_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HV_BOCHS="$HV_TOP/tests/bochs"
@@ -74,7 +75,9 @@ hv_run() {
   local name=$1; shift
   RUN_DIR="$HV_TOP/build/runs/$name"
   local rc=0
-  "$HV_BOCHS/run.sh" --name "$name" "$@" || rc=$?
+  # HV_RUN_WRAPPER: a command prefix for the emulator run only (e.g. a machine-wide slot lock),
+  # so that a script's other work does not hold it
+  ${HV_RUN_WRAPPER:-} "$HV_BOCHS/run.sh" --name "$name" "$@" || rc=$?
   RUN_STATUS=$(sed -n 's/^status=//p' "$RUN_DIR/result" 2>/dev/null || true)
   [ "$rc" = 2 ] && hv_fail "run.sh setup error for $name"
   return 0

@@ -15,7 +15,8 @@
 #      kernel and initrd) on a GRUB ISO in Bochs, with hvmon's NIC sending to the collector,
 #      started with the unit's own ExecStart line and /etc/hvmon/collect.conf (as systemd would:
 #      EnvironmentFile + the key as a credential): the guest reaches userspace, the tracer
-#      reports, and the collector's events equal the console's.
+#      reports, and the collector's events equal the console's, across a log rotation (rename +
+#      SIGHUP, what /etc/logrotate.d/hvmon's postrotate triggers).
 #   6. dpkg -r keeps the key and drops the entries; reinstall keeps the key; dpkg --purge
 #      removes the key, /etc/hvmon and the generator.
 #   7. the installed hvmon-efi-install: --dry-run changes nothing; no ESP / no efibootmgr fail
@@ -152,7 +153,10 @@ ok "reinstall without update-grub succeeds; the key is kept"
 systemd-analyze verify --root="$root" --man=no hvmon-collect.service > "$work/verify.txt" 2>&1 \
 	|| { cat "$work/verify.txt"; hv_fail "systemd-analyze verify rejects hvmon-collect.service"; }
 [ ! -s "$work/verify.txt" ] || { cat "$work/verify.txt"; hv_fail "systemd-analyze verify warns"; }
-ok "systemd-analyze verify accepts hvmon-collect.service"
+logrotate -d "$root/etc/logrotate.d/hvmon" > "$work/logrotate.txt" 2>&1 \
+	|| { cat "$work/logrotate.txt"; hv_fail "logrotate rejects /etc/logrotate.d/hvmon"; }
+grep -qi 'error' "$work/logrotate.txt" && { cat "$work/logrotate.txt"; hv_fail "logrotate -d reports an error"; }
+ok "systemd-analyze verify accepts hvmon-collect.service; logrotate -d accepts /etc/logrotate.d/hvmon"
 
 # ---- 5. boot the generated entry, collector as the unit runs it -----------------------
 # systemd: EnvironmentFile=/etc/hvmon/collect.conf, LoadCredential=collect.key:/etc/hvmon/collect.key
@@ -179,19 +183,28 @@ cp "$root/boot/hvmon.elf" "$root/boot/vmlinuz-$newest" "$root/boot/initrd.img-$n
 	echo "}"
 } > "$stage/boot/grub/grub.cfg"
 grub-mkrescue -d /usr/lib/grub/i386-pc -o "$iso" "$stage" > "$work/mkrescue.log" 2>&1 || { cat "$work/mkrescue.log"; hv_fail "grub-mkrescue"; }
+# logrotate's part while events flow: rename the file, then its postrotate's SIGHUP
+# (systemctl kill --signal=HUP): the collector must reopen OUTPUT and go on
+out=$root/var/log/hvmon/events.jsonl
+( wait_marker "$out" '"event":"exec"' 900 && mv "$out" "$out.1" && kill -HUP $cpid && echo "rotated at $(wc -l < "$out.1") events" ) > "$work/rotate.log" 2>&1 &
+rpid=$!
 hv_run pkg-entry --iso "$iso" --timeout "$HV_TIMEOUT" --fail-on "guest:$HV_GUEST_FATAL" \
 	--extra 'pci: enabled=1, chipset=i440fx' --extra 'e1000: enabled=1, mac=52:54:00:12:34:56, ethmod=slirp'
 assert_status exit marker
-assert_marker hvmon "command line \"$(printf '%s' "$hvopts" | sed 's/[.[\*^$]/\\&/g')\"" "hvmon got GRUB_CMDLINE_HVMON"
+# (hvmon prints the key redacted: compare up to it)
+assert_marker hvmon "command line \"$(printf '%s' "${hvopts% key=*} key=" | sed 's/[.[\*^$]/\\&/g')" "hvmon got GRUB_CMDLINE_HVMON"
 assert_marker guest 'HVMON-GUEST: userspace reached' "guest userspace"
 assert_marker guest 'HVMON-GUEST: scenario boot exit=0' "boot scenario passed"
 assert_marker hvmon 'hvmon: monitor proctrace: on' "tracer on"
 nexec=$(json_events hvmon exec | wc -l)
 [ "$nexec" -gt 0 ] || hv_fail "no exec event on hvmon's console"
 sleep 2; kill $cpid 2>/dev/null || true; wait $cpid 2>/dev/null || true; trap - EXIT
-out=$root/var/log/hvmon/events.jsonl
-[ -s "$out" ] || { cat "$work/collect.err"; hv_fail "the collector wrote no events to /var/log/hvmon/events.jsonl"; }
-python3 - "$RUN_DIR/hvmon.log" "$out" <<'PY' || hv_fail "collector events differ from the console's"
+kill $rpid 2>/dev/null || true; wait $rpid 2>/dev/null || true
+grep -q '^rotated at [1-9]' "$work/rotate.log" || hv_fail "no rotation happened: $(cat "$work/rotate.log")"
+[ -s "$out" ] || { cat "$work/collect.err"; hv_fail "after SIGHUP the collector wrote nothing to a new /var/log/hvmon/events.jsonl"; }
+[ "$(stat -c %a "$out")" = 600 ] || hv_fail "events.jsonl mode $(stat -c %a "$out")"
+cat "$out.1" "$out" > "$work/events-all.jsonl"
+python3 - "$RUN_DIR/hvmon.log" "$work/events-all.jsonl" <<'PY' || hv_fail "collector events differ from the console's"
 import json, sys
 drop = {"sender", "sender_id", "boot", "seq", "rec"}
 con = [json.loads(l[l.index('{"event":'):]) for l in open(sys.argv[1], errors="replace") if '{"event":' in l]
@@ -206,7 +219,7 @@ if missing or not want:
     print("missing at the collector:", list(missing)[:3]); sys.exit(1)
 PY
 grep -q 'forged\|replay' "$work/collect.err" && hv_fail "collector reports: $(grep -m1 'forged\|replay' "$work/collect.err")"
-ok "Bochs booted the generated entry: guest userspace, $nexec exec events; the collector (unit ExecStart + collect.conf) received them"
+ok "Bochs booted the generated entry: guest userspace, $nexec exec events; the collector (unit ExecStart + collect.conf) received them, across a rotation ($(cat "$work/rotate.log")) + SIGHUP"
 
 # ---- 6. remove, reinstall, purge ------------------------------------------------------
 chroot "$root" dpkg -r hvmon > "$work/dpkg-r.log" 2>&1 || { cat "$work/dpkg-r.log"; hv_fail "dpkg -r failed"; }
