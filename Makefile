@@ -82,7 +82,9 @@ $(BUILD)/fuzz/$(1): $$($(1)_SRCS) $$($(1)_DEPS) | deps
 endef
 $(foreach t,$(FUZZ_TARGETS),$(eval $(call fuzz_rule,$(t))))
 
--include $(shell find $(BUILD) -name '*.d' -type f 2>/dev/null)
+# (pruned: the package build and its test root hold Debian files named *.d, e.g. /etc/grub.d)
+-include $(shell find $(BUILD) \( -path '$(BUILD)/deb/src' -o -path '$(BUILD)/pkgtest' \) -prune \
+	-o -name '*.d' -type f -print 2>/dev/null)
 
 # The deps step (tools/deps.sh: packages, fetched sources such as Zydis' headers, the
 # third-party builds) runs before anything compiles, also under `make -j`: every compile

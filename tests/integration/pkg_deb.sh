@@ -117,22 +117,31 @@ key=$(cat "$root/etc/hvmon/collect.key")
 hvopts="console=com2 log=info bochs_exit=on monitors=tracer collector=10.0.2.2:$port ip=dhcp key=$key"
 sed -i "s|^GRUB_CMDLINE_HVMON=.*|GRUB_CMDLINE_HVMON=\"$hvopts\"|" "$root/etc/default/grub.d/hvmon.cfg"
 chroot "$root" update-grub > "$work/update-grub-1.log" 2>&1 || { cat "$work/update-grub-1.log"; hv_fail "update-grub failed"; }
-# the top-level entry (the newest kernel) — its loader lines exactly as generated
-awk "/^menuentry 'Debian GNU\\/Linux, with hvmon'/,/^}/" "$cfg" > "$work/entry.cfg"
-grep -E '^\s*(multiboot2|module2)\s' "$work/entry.cfg" | sed 's/^\s*//' > "$work/lines"
-[ "$(wc -l < "$work/lines")" = 3 ] || { cat "$work/entry.cfg"; hv_fail "expected 3 loader lines in the entry"; }
+# entry_lines TITLE VERSION OUT: the loader lines of the entry TITLE exactly as generated (OUT),
+# checked against the documented shape for kernel VERSION
+entry_lines() {
+	local title=$1 v=$2 o=$3 rootarg i w got
+	awk -v t="menuentry '$title'" 'index($0, t) { on = 1 } on { print } on && /^[ \t]*}/ { exit }' "$cfg" > "$o.entry"
+	grep -E '^\s*(multiboot2|module2)\s' "$o.entry" | sed 's/^\s*//' > "$o"
+	[ "$(wc -l < "$o")" = 3 ] || { cat "$o.entry"; hv_fail "expected 3 loader lines in '$title'"; }
+	# root= as Debian's own 10_linux entry for the same kernel has it
+	rootarg=$(grep -F "/boot/vmlinuz-$v root=" "$cfg" | grep -v module2 | head -1 | grep -o 'root=[^ ]*' || true)
+	[ -n "$rootarg" ] || hv_fail "no 10_linux entry for $v"
+	local want1="multiboot2	/boot/hvmon.elf $hvopts"
+	local want2="module2	/boot/vmlinuz-$v guest-kernel $rootarg ro console=ttyS0,115200 panic=-1 nosmp"
+	local want3="module2	/boot/initrd.img-$v guest-initrd"
+	for i in 1 2 3; do
+		w=want$i; got=$(sed -n "${i}p" "$o")
+		[ "$got" = "${!w}" ] || { cat "$o.entry"; hv_fail "'$title' line $i: got '$got', want '${!w}'"; }
+	done
+}
 newest=$(printf '%s\n' "${kernels[@]}" | sort -V | tail -1)
-want1="multiboot2	/boot/hvmon.elf $hvopts"
-# root= as Debian's own 10_linux entry for the same kernel has it
-rootarg=$(grep -F "/boot/vmlinuz-$newest root=" "$cfg" | grep -v module2 | head -1 | grep -o 'root=[^ ]*' || true)
-[ -n "$rootarg" ] || hv_fail "no 10_linux entry for $newest"
-want2="module2	/boot/vmlinuz-$newest guest-kernel $rootarg ro console=ttyS0,115200 panic=-1 nosmp"
-want3="module2	/boot/initrd.img-$newest guest-initrd"
-for i in 1 2 3; do
-	w=want$i; got=$(sed -n "${i}p" "$work/lines")
-	[ "$got" = "${!w}" ] || { cat "$work/entry.cfg"; hv_fail "line $i: got '$got', want '${!w}'"; }
+entry_lines "Debian GNU/Linux, with hvmon" "$newest" "$work/lines-top"
+for v in "${kernels[@]}"; do
+	entry_lines "Debian GNU/Linux, with hvmon and Linux $v" "$v" "$work/lines-$v"
 done
-ok "update-grub: entry lines = multiboot2 /boot/hvmon.elf \$GRUB_CMDLINE_HVMON; module2 vmlinuz guest-kernel $rootarg (as 10_linux) ro \$GRUB_CMDLINE_LINUX \$GRUB_CMDLINE_LINUX_DEFAULT nosmp; module2 initrd guest-initrd"
+rootarg=$(grep -o 'root=[^ ]*' "$work/lines-top")
+ok "update-grub: top entry ($newest) and one per kernel, lines = multiboot2 /boot/hvmon.elf \$GRUB_CMDLINE_HVMON; module2 vmlinuz guest-kernel $rootarg (as 10_linux) ro \$GRUB_CMDLINE_LINUX \$GRUB_CMDLINE_LINUX_DEFAULT nosmp; module2 initrd guest-initrd"
 
 # default entry: only when the operator asks
 sed -i 's/^HVMON_OVERRIDE_GRUB_DEFAULT=0/HVMON_OVERRIDE_GRUB_DEFAULT=1/' "$root/etc/default/grub.d/hvmon.cfg"
@@ -173,12 +182,14 @@ cpid=$!
 trap 'kill $cpid 2>/dev/null || true' EXIT
 iso=$work/entry.iso
 stage=$work/iso; mkdir -p "$stage/boot/grub"
-cp "$root/boot/hvmon.elf" "$root/boot/vmlinuz-$newest" "$root/boot/initrd.img-$newest" "$stage/boot/"
+# the submenu entry of the pinned 6.1 cloud kernel (the reference guest; the newest, 6.12,
+# is the top entry and has the same shape, checked above)
+cp "$root/boot/hvmon.elf" "$root/boot/vmlinuz-$KV" "$root/boot/initrd.img-$KV" "$stage/boot/"
 {
 	echo "set timeout=0"; echo "serial --unit=0 --speed=115200"; echo "terminal_output serial console"
 	echo "menuentry 'generated hvmon entry' {"
 	echo "  echo 'GRUB: booting hvmon'"
-	cat "$work/lines"
+	cat "$work/lines-$KV"
 	echo "  boot"
 	echo "}"
 } > "$stage/boot/grub/grub.cfg"
