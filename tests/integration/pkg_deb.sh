@@ -17,12 +17,12 @@
 #      EnvironmentFile + the key as a credential): the guest reaches userspace, the tracer
 #      reports, and the collector's events equal the console's, across a log rotation (rename +
 #      SIGHUP, what /etc/logrotate.d/hvmon's postrotate triggers).
-#   6. dpkg -r keeps the key and drops the entries; reinstall keeps the key; dpkg --purge
-#      removes the key, /etc/hvmon and the generator.
-#   7. the installed hvmon-efi-install: --dry-run changes nothing; no ESP / no efibootmgr fail
+#   6. the installed hvmon-efi-install: --dry-run changes nothing; no ESP / no efibootmgr fail
 #      closed; into a FAT image with a stub efibootmgr (records its arguments): the layout,
 #      \hvmon\hvmon.cfg, and an entry created with --create-only (no BootNext, BootOrder kept).
 #      The boot of an ESP made by this installer is tests/integration/uefi_bochs_guest.sh.
+#   7. dpkg -r keeps the key and drops the entries; reinstall keeps the key; dpkg --purge
+#      removes the key, /etc/hvmon and the generator.
 set -euo pipefail
 . "$(dirname "$0")/../bochs/lib.sh"
 cd "$HV_TOP"
@@ -197,7 +197,7 @@ grub-mkrescue -d /usr/lib/grub/i386-pc -o "$iso" "$stage" > "$work/mkrescue.log"
 # logrotate's part while events flow: rename the file, then its postrotate's SIGHUP
 # (systemctl kill --signal=HUP): the collector must reopen OUTPUT and go on
 out=$root/var/log/hvmon/events.jsonl
-( wait_marker "$out" '"event":"exec"' 900 && mv "$out" "$out.1" && kill -HUP $cpid && echo "rotated at $(wc -l < "$out.1") events" ) > "$work/rotate.log" 2>&1 &
+( wait_marker "$out" '"event":"exec"' 7200 && mv "$out" "$out.1" && kill -HUP $cpid && echo "rotated at $(wc -l < "$out.1") events" ) > "$work/rotate.log" 2>&1 &
 rpid=$!
 hv_run pkg-entry --iso "$iso" --timeout "$HV_TIMEOUT" --fail-on "guest:$HV_GUEST_FATAL" \
 	--extra 'pci: enabled=1, chipset=i440fx' --extra 'e1000: enabled=1, mac=52:54:00:12:34:56, ethmod=slirp'
@@ -232,21 +232,7 @@ PY
 grep -q 'forged\|replay' "$work/collect.err" && hv_fail "collector reports: $(grep -m1 'forged\|replay' "$work/collect.err")"
 ok "Bochs booted the generated entry: guest userspace, $nexec exec events; the collector (unit ExecStart + collect.conf) received them, across a rotation ($(cat "$work/rotate.log")) + SIGHUP"
 
-# ---- 6. remove, reinstall, purge ------------------------------------------------------
-chroot "$root" dpkg -r hvmon > "$work/dpkg-r.log" 2>&1 || { cat "$work/dpkg-r.log"; hv_fail "dpkg -r failed"; }
-grep -q hvmon "$cfg" && hv_fail "hvmon entries left after dpkg -r"
-[ "$(sha256sum < "$root/etc/hvmon/collect.key" 2>/dev/null)" = "$key_sum" ] || hv_fail "dpkg -r removed or changed the key"
-chroot "$root" dpkg -i "/tmp/$(basename "$deb")" > "$work/dpkg-i2.log" 2>&1 || hv_fail "reinstall failed"
-[ "$(sha256sum < "$root/etc/hvmon/collect.key")" = "$key_sum" ] || hv_fail "reinstall changed the key"
-grep -q "with hvmon" "$cfg" || hv_fail "reinstall: no entries"
-chroot "$root" dpkg --purge hvmon > "$work/dpkg-purge.log" 2>&1 || { cat "$work/dpkg-purge.log"; hv_fail "dpkg --purge failed"; }
-grep -q hvmon "$cfg" && hv_fail "hvmon entries left after purge"
-[ -e "$root/etc/hvmon" ] && hv_fail "/etc/hvmon left after purge: $(ls -la "$root/etc/hvmon")"
-[ -e "$root/etc/grub.d/25_hvmon" ] && hv_fail "/etc/grub.d/25_hvmon left after purge"
-ok "dpkg -r: entries gone, key kept; reinstall: same key; purge: entries, key, /etc/hvmon, generator gone"
-
-# ---- 7. hvmon-efi-install (the installed script, files from the root) ------------------
-chroot "$root" dpkg -i "/tmp/$(basename "$deb")" > /dev/null 2>&1 || hv_fail "reinstall for hvmon-efi-install"
+# ---- 6. hvmon-efi-install (the installed script, files from the root) ------------------
 inst="$root/usr/sbin/hvmon-efi-install"
 esp=$work/esp.img
 truncate -s 64M "$esp"; mformat -i "$esp" -v TESTESP -T $((64 * 2048)) -h 16 -s 32 ::
@@ -285,5 +271,18 @@ grep -q -- '--bootnext\|--bootorder\|^-c \|--create ' "$work/efibootmgr.calls" &
 PATH="$stub:$PATH" "$inst" "${common[@]}" > "$work/efi2.txt" || hv_fail "second hvmon-efi-install failed"
 [ "$(grep -c -- '--create-only' "$work/efibootmgr.calls")" = 1 ] || hv_fail "second run created another entry"
 ok "hvmon-efi-install: dry-run writes nothing; no ESP / no efibootmgr fail closed; files + hvmon.cfg on the FAT image; entry --create-only (BootOrder, BootNext untouched), reused on a rerun"
+
+# ---- 7. remove, reinstall, purge ------------------------------------------------------
+chroot "$root" dpkg -r hvmon > "$work/dpkg-r.log" 2>&1 || { cat "$work/dpkg-r.log"; hv_fail "dpkg -r failed"; }
+grep -q hvmon "$cfg" && hv_fail "hvmon entries left after dpkg -r"
+[ "$(sha256sum < "$root/etc/hvmon/collect.key" 2>/dev/null)" = "$key_sum" ] || hv_fail "dpkg -r removed or changed the key"
+chroot "$root" dpkg -i "/tmp/$(basename "$deb")" > "$work/dpkg-i2.log" 2>&1 || hv_fail "reinstall failed"
+[ "$(sha256sum < "$root/etc/hvmon/collect.key")" = "$key_sum" ] || hv_fail "reinstall changed the key"
+grep -q "with hvmon" "$cfg" || hv_fail "reinstall: no entries"
+chroot "$root" dpkg --purge hvmon > "$work/dpkg-purge.log" 2>&1 || { cat "$work/dpkg-purge.log"; hv_fail "dpkg --purge failed"; }
+grep -q hvmon "$cfg" && hv_fail "hvmon entries left after purge"
+[ -e "$root/etc/hvmon" ] && hv_fail "/etc/hvmon left after purge: $(ls -la "$root/etc/hvmon")"
+[ -e "$root/etc/grub.d/25_hvmon" ] && hv_fail "/etc/grub.d/25_hvmon left after purge"
+ok "dpkg -r: entries gone, key kept; reinstall: same key; purge: entries, key, /etc/hvmon, generator gone"
 
 hv_pass "package: lintian clean, installed in a Debian root, generated GRUB entry booted monitored in Bochs with the collector service's command, remove/purge, hvmon-efi-install"
