@@ -274,13 +274,13 @@ ok "hvmon-efi-install: dry-run writes nothing; no ESP / no efibootmgr fail close
 
 # ---- 7. remove, reinstall, purge ------------------------------------------------------
 chroot "$root" dpkg -r hvmon > "$work/dpkg-r.log" 2>&1 || { cat "$work/dpkg-r.log"; hv_fail "dpkg -r failed"; }
-grep -q hvmon "$cfg" && hv_fail "hvmon entries left after dpkg -r"
+grep -q "menuentry '.*with hvmon" "$cfg" && hv_fail "hvmon entries left after dpkg -r"
 [ "$(sha256sum < "$root/etc/hvmon/collect.key" 2>/dev/null)" = "$key_sum" ] || hv_fail "dpkg -r removed or changed the key"
 chroot "$root" dpkg -i "/tmp/$(basename "$deb")" > "$work/dpkg-i2.log" 2>&1 || hv_fail "reinstall failed"
 [ "$(sha256sum < "$root/etc/hvmon/collect.key")" = "$key_sum" ] || hv_fail "reinstall changed the key"
 grep -q "with hvmon" "$cfg" || hv_fail "reinstall: no entries"
 chroot "$root" dpkg --purge hvmon > "$work/dpkg-purge.log" 2>&1 || { cat "$work/dpkg-purge.log"; hv_fail "dpkg --purge failed"; }
-grep -q hvmon "$cfg" && hv_fail "hvmon entries left after purge"
+grep -q hvmon "$cfg" && hv_fail "hvmon left in grub.cfg after purge: $(grep -m1 hvmon "$cfg")"
 [ -e "$root/etc/hvmon" ] && hv_fail "/etc/hvmon left after purge: $(ls -la "$root/etc/hvmon")"
 [ -e "$root/etc/grub.d/25_hvmon" ] && hv_fail "/etc/grub.d/25_hvmon left after purge"
 ok "dpkg -r: entries gone, key kept; reinstall: same key; purge: entries, key, /etc/hvmon, generator gone"
