@@ -274,6 +274,41 @@ void pt_track_step(struct pctx *c, struct ptrack *t, const struct pinsn *pi)
 			t->cur &= ~(1u << i);
 }
 
+size_t pt_index_of(const struct pctx *c, size_t n, uint64_t va)
+{
+	size_t lo = 0, hi = n;              /* c->fn is in address order (linear decode) */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (c->fn[mid].va < va) lo = mid + 1;
+		else hi = mid;
+	}
+	return lo < n && c->fn[lo].va == va ? lo : n;
+}
+
+void pt_track_flow(struct pctx *c, size_t n)
+{
+	struct ptrack t = { 0 };
+	if (n > c->fn_cap)
+		n = c->fn_cap;
+	infer_memset(c->flow, 0, n * sizeof(c->flow[0]));
+	for (size_t i = 0; i < n; i++) {
+		const struct pinsn *pi = &c->fn[i];
+		/* After an unconditional exit, only forward branches reach here (back
+		 * edges are not followed: nothing is assumed about them). */
+		if (i && (c->fn[i - 1].flags & (PI_JMP | PI_END)))
+			t.cur = 0;
+		t.cur |= c->flow[i];            /* what forward branches to here carry */
+		c->flow[i] = t.cur;
+		/* A branch writes no GPR: its target starts with the state here. */
+		if ((pi->flags & (PI_JCC | PI_JMP)) && pi->target > pi->va) {
+			size_t k = pt_index_of(c, n, pi->target);
+			if (k < n)
+				c->flow[k] |= t.cur;
+		}
+		pt_track_step(c, &t, pi);
+	}
+}
+
 void pt_chunks(struct pctx *c, uint64_t lo, uint64_t hi, size_t overlap, pt_chunk_fn cb, void *ctx)
 {
 	if (!c->chunk || hi <= lo || overlap > 64)
@@ -338,8 +373,9 @@ int infer_strategy_patterns(const struct infer_reader *rd, const struct infer_hi
 	uint8_t *cbuf = infer_alloc(a, CACHE_PAGES * 4096);
 	uint64_t *ctag = infer_alloc(a, CACHE_PAGES * sizeof(uint64_t));
 	struct pinsn *fn = infer_alloc(a, sizeof(struct pinsn) * FN_CAP);
+	uint32_t *flow = infer_alloc(a, sizeof(uint32_t) * FN_CAP);
 	uint8_t *chunk = infer_alloc(a, PT_CHUNK + 64);
-	if (!c || !dec || !zins || !zctx || !zops || !cbuf || !ctag || !fn || !chunk) {
+	if (!c || !dec || !zins || !zctx || !zops || !cbuf || !ctag || !fn || !flow || !chunk) {
 		for (int p = 0; p < INFER_NPARAMS; p++)
 			miss_if_unset(out, (enum infer_param)p, "arena too small");
 		return -1;
@@ -349,7 +385,7 @@ int infer_strategy_patterns(const struct infer_reader *rd, const struct infer_hi
 	c->rd = rd; c->h = h; c->a = a; c->out = out;
 	c->dec = dec; c->zins = zins; c->zctx = zctx; c->zops = zops; c->cbuf = cbuf;
 	c->ctag = ctag;   /* zeroed: no page VA has tag 0 (tags have bit 0 or 1 set) */
-	c->fn = fn; c->fn_cap = FN_CAP; c->chunk = chunk;
+	c->fn = fn; c->fn_cap = FN_CAP; c->flow = flow; c->chunk = chunk;
 	c->budget = DECODE_BUDGET;
 	c->off_cred = c->off_real_parent = c->off_mm = c->off_group_leader = P_UNKNOWN;
 	c->off_pid = c->off_tgid = c->off_parent = c->off_tasks = P_UNKNOWN;

@@ -60,6 +60,7 @@ struct pctx {
 	uint64_t text_lo, text_hi, img_lo, img_hi;
 	/* function buffer */
 	struct pinsn *fn; size_t fn_cap;
+	uint32_t *flow;             /* pt_track_flow result, fn_cap entries */
 	uint8_t *chunk;             /* pt_chunks buffer (PT_CHUNK + 64 bytes) */
 	/* results so far (0 = unknown) */
 	uint64_t entry, do_syscall, dispatcher, table, nr_syscalls;
@@ -113,6 +114,12 @@ void pt_chunks(struct pctx *c, uint64_t lo, uint64_t hi, size_t overlap, pt_chun
 /* Track which registers hold the current task pointer along a linear insn list. */
 struct ptrack { uint32_t cur; };       /* bitmask of PR_* holding current */
 void pt_track_step(struct pctx *c, struct ptrack *t, const struct pinsn *pi);
+/* Same over c->fn[0..n), also carrying the state along forward branches to
+ * their targets (out-of-line blocks compilers move after the function's
+ * exit): fills c->flow[i] = registers holding current before insn i. */
+void pt_track_flow(struct pctx *c, size_t n);
+/* Index in c->fn[0..n) of the instruction at va, or n. */
+size_t pt_index_of(const struct pctx *c, size_t n, uint64_t va);
 
 /* patterns_syscall.c */
 void pt_find_entry(struct pctx *c);

@@ -203,6 +203,51 @@ static bool bfs(struct pctx *c, const uint64_t *roots, size_t nroots, int maxdep
 	return false;
 }
 
+/*
+ * pid from the thread-group-leader branch of copy_process (5.10 .. 6.12):
+ *     p->pid = pid_nr(pid);
+ *     if (clone_flags & CLONE_THREAD) { ...; p->tgid = current->tgid; }
+ *     else { p->group_leader = p; p->tgid = p->pid; }
+ * A new leader's tgid is its pid: the register stored to TGID(p) right after
+ * the self-store (possibly past a jmp back into a merged tail) holds the pid,
+ * and the same register was stored to PID(p) just before the branch that
+ * leads to the self-store (or before the self-store when it falls through).
+ */
+static int64_t leader_pid(struct pctx *c, size_t n, uint8_t p, size_t self, int64_t tg)
+{
+	uint8_t r32 = PR_NONE;
+	size_t i = self + 1;
+	for (int steps = 0; steps < 12 && i < n; steps++) {
+		const struct pinsn *pi = &c->fn[i];
+		if (is_mov_store(pi, 32) && pi->op[0].base == p && pi->op[0].disp == tg) {
+			r32 = pi->op[1].reg; break;
+		}
+		if (pi->flags & PI_JMP) {
+			size_t k = pt_index_of(c, n, pi->target);
+			if (k == n) break;
+			i = k; continue;
+		}
+		if (pi->flags & (PI_END | PI_CALL)) break;
+		i++;
+	}
+	if (r32 == PR_NONE)
+		return P_UNKNOWN;
+	/* where the self-store is reached from: a branch to it, else fall-through */
+	size_t from = self;
+	for (size_t j = 0; j < n; j++)
+		if ((c->fn[j].flags & (PI_JCC | PI_JMP)) && c->fn[j].target == c->fn[self].va) {
+			from = j; break;
+		}
+	for (size_t k = from; k-- > 0 && k + 40 > from;) {
+		const struct pinsn *s = &c->fn[k];
+		if (is_mov_store(s, 32) && s->op[0].base == p && s->op[1].reg == r32 && s->op[0].disp != tg)
+			return s->op[0].disp;
+		if (pt_writes_reg(s, r32))
+			break;
+	}
+	return P_UNKNOWN;
+}
+
 /* copy_process: p->real_parent = current */
 struct cp_res { int64_t gl, tgid, pid, parent, tasks; uint64_t tasks_head; const char *why; };
 
@@ -212,23 +257,27 @@ static bool match_copy_process(struct pctx *c, size_t n, void *arg)
 	int64_t rp = c->off_real_parent;
 	struct ptrack t = { 0 };
 	uint8_t p = PR_NONE;
+	/* The store may sit in an out-of-line block after the function's exit
+	 * (5.10: "p->real_parent = current" for !CLONE_PARENT|CLONE_THREAD is
+	 * moved there): follow forward branches. */
+	pt_track_flow(c, n);
 	for (size_t i = 0; i < n; i++) {
 		const struct pinsn *pi = &c->fn[i];
-		if (is_mov_store(pi, 64) && pi->op[0].disp == rp && (t.cur & (1u << pi->op[1].reg)) &&
-		    !(t.cur & (1u << pi->op[0].base)) && pi->op[0].base != PR_RSP &&
+		uint32_t cur = c->flow[i];
+		if (is_mov_store(pi, 64) && pi->op[0].disp == rp && (cur & (1u << pi->op[1].reg)) &&
+		    !(cur & (1u << pi->op[0].base)) && pi->op[0].base != PR_RSP &&
 		    pi->op[0].base != PR_RBP) {
 			p = pi->op[0].base; break;
 		}
-		pt_track_step(c, &t, pi);
 	}
 	if (p == PR_NONE)
 		return false;
 	/* group_leader: the self-store "mov %p,G(%p)" (unique offset) */
-	int64_t gl = P_UNKNOWN; bool amb = false;
+	int64_t gl = P_UNKNOWN; bool amb = false; size_t self = n;
 	for (size_t i = 0; i < n; i++) {
 		const struct pinsn *pi = &c->fn[i];
 		if (is_mov_store(pi, 64) && pi->op[0].base == p && pi->op[1].reg == p) {
-			if (gl == P_UNKNOWN) gl = pi->op[0].disp;
+			if (gl == P_UNKNOWN) { gl = pi->op[0].disp; self = i; }
 			else if (gl != pi->op[0].disp) amb = true;
 		}
 	}
@@ -256,24 +305,20 @@ static bool match_copy_process(struct pctx *c, size_t n, void *arg)
 				}
 				if (!stored) continue;
 				tg = off;
-				/* pid: the latest 32-bit store of the same register to p before */
-				for (size_t k = i; k-- > 0 && k + 40 > i;) {
-					const struct pinsn *s = &c->fn[k];
-					if (is_mov_store(s, 32) && s->op[0].base == p && s->op[1].reg == r32 &&
-					    s->op[0].disp != off) { pid = s->op[0].disp; break; }
-				}
 				break;
 			}
 			pt_track_step(c, &t2, q);
 		}
 	}
+	if (tg != P_UNKNOWN)
+		pid = leader_pid(c, n, p, self, tg);
 	/* p->parent = p->real_parent */
 	int64_t par = P_UNKNOWN; amb = false;
 	for (size_t i = 0; i < n; i++) {
 		const struct pinsn *pi = &c->fn[i];
 		if (!(is_mov_load(pi, 64) && pi->op[1].base == p && pi->op[1].disp == rp)) continue;
 		uint8_t rr = pi->op[0].reg;
-		for (size_t j = i + 1; j < n && j < i + 5; j++) {
+		for (size_t j = i + 1; j < n && j < i + 16; j++) {
 			const struct pinsn *s = &c->fn[j];
 			if (is_mov_store(s, 64) && s->op[0].base == p && s->op[1].reg == rr &&
 			    s->op[0].disp != rp) {

@@ -20,10 +20,15 @@
 #   tests/fixtures.sh debroot                   a throwaway Debian root for the package test
 #                                               (debootstrap minbase + grub); print its tarball
 #   tests/fixtures.sh all                       fetch every pinned kernel, the headers, the root
+#   tests/fixtures.sh headers-5.10              same as headers for the 5.10 cloud kernel (Debian 11)
+#   tests/fixtures.sh apt-bullseye TOOL ARGS... apt-get/apt-cache with the private Debian 11 configuration
 #
 # ALIAS: cloud (default) = linux-image-6.1.0-56-cloud-amd64-unsigned,
 #        generic = linux-image-6.1.0-56-amd64-unsigned,
-#        6.12 = linux-image-6.12.117+deb12-cloud-amd64-unsigned
+#        6.12 = linux-image-6.12.117+deb12-cloud-amd64-unsigned,
+#        5.10 = linux-image-5.10.0-32-cloud-amd64-unsigned (Debian 11 "bullseye", issue 14;
+#        also 5.10-generic, 5.10-rt). 5.10 packages come from bullseye through a private apt
+#        configuration under cache/apt-bullseye/ (the system's sources are never edited).
 #
 # Guest console protocol (COM1/ttyS0), written by /init:
 #   HVMON-GUEST: userspace reached uptime=<s>     first line from userspace
@@ -41,9 +46,14 @@ PINNED=(
   linux-image-6.1.0-56-cloud-amd64-unsigned
   linux-image-6.1.0-56-amd64-unsigned
   linux-image-6.12.117+deb12-cloud-amd64-unsigned
+  linux-image-5.10.0-32-cloud-amd64-unsigned
+  linux-image-5.10.0-32-amd64-unsigned
+  linux-image-5.10.0-32-rt-amd64-unsigned
 )
 HEADERS_PKGS=(linux-headers-6.1.0-56-cloud-amd64 linux-headers-6.1.0-56-common linux-kbuild-6.1)
 KVER_DEFAULT=6.1.0-56-cloud-amd64
+HEADERS_PKGS_510=(linux-headers-5.10.0-32-cloud-amd64 linux-headers-5.10.0-32-common linux-kbuild-5.10)
+KVER_510=5.10.0-32-cloud-amd64
 
 log() { printf 'fixtures: %s\n' "$*" >&2; }
 die() { printf 'fixtures: ERROR: %s\n' "$*" >&2; exit 1; }
@@ -53,17 +63,55 @@ resolve() {
     cloud|default) echo "${PINNED[0]}" ;;
     generic|amd64) echo "${PINNED[1]}" ;;
     6.12|612) echo "${PINNED[2]}" ;;
+    5.10|510|5.10-cloud) echo "${PINNED[3]}" ;;
+    5.10-generic|5.10-amd64) echo "${PINNED[4]}" ;;
+    5.10-rt) echo "${PINNED[5]}" ;;
     linux-*) echo "$1" ;;
-    *) die "unknown kernel '$1' (use cloud, generic, 6.12 or a package name)" ;;
+    *) die "unknown kernel '$1' (use cloud, generic, 6.12, 5.10, 5.10-generic, 5.10-rt or a package name)" ;;
   esac
 }
+
+# Debian 11 (bullseye) packages (the 5.10 kernels) come through a private apt configuration:
+# its own sources list, package lists, cache and an empty dpkg status under cache/apt-bullseye/.
+# The system's sources and lists are not touched.
+bullseye_dir="$cache/apt-bullseye"
+is_bullseye() { case $1 in *-5.10.0-*|linux-kbuild-5.10) return 0 ;; esac; return 1; }
+apt_bullseye_opts() {
+  printf '%s\n' -o "Dir::Etc::sourcelist=$bullseye_dir/sources.list" -o Dir::Etc::sourceparts=/nonexistent \
+    -o "Dir::State::Lists=$bullseye_dir/lists" -o "Dir::Cache=$bullseye_dir/cache" \
+    -o "Dir::State::status=$bullseye_dir/status" -o APT::Architecture=amd64
+}
+apt_bullseye_setup() {
+  mkdir -p "$bullseye_dir/lists/partial" "$bullseye_dir/cache/archives/partial"
+  [ -f "$bullseye_dir/status" ] || : > "$bullseye_dir/status"
+  cat > "$bullseye_dir/sources.list.tmp" <<'SRC'
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bullseye main
+deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian-security bullseye-security main
+SRC
+  mv "$bullseye_dir/sources.list.tmp" "$bullseye_dir/sources.list"
+  if ! ls "$bullseye_dir"/lists/*_Packages* >/dev/null 2>&1; then
+    local o; mapfile -t o < <(apt_bullseye_opts)
+    apt-get "${o[@]}" update -qq >/dev/null 2>&1 ||
+      die "apt-get update of the private bullseye configuration ($bullseye_dir) failed"
+  fi
+}
+# apt_for PKG TOOL ARGS...: TOOL (apt-get/apt-cache) with the configuration PKG comes from.
+apt_for() {
+  local pkg=$1 tool=$2 o=(); shift 2
+  if is_bullseye "$pkg"; then
+    apt_bullseye_setup
+    mapfile -t o < <(apt_bullseye_opts)
+  fi
+  "$tool" ${o[@]+"${o[@]}"} "$@"
+}
+apt_update_for() { apt_for "$1" apt-get update -qq >/dev/null 2>&1 || true; }
 
 # newest_like PKG: newest package in the archive with the same name shape (ABI number varies).
 newest_like() {
   local pat
-  pat=$(printf '%s' "$1" | sed -E 's/\+/\\+/g; s/-6\.1\.0-[0-9]+-/-6.1.0-[0-9]+-/;
+  pat=$(printf '%s' "$1" | sed -E 's/\+/\\+/g; s/-6\.1\.0-[0-9]+-/-6.1.0-[0-9]+-/; s/-5\.10\.0-[0-9]+-/-5.10.0-[0-9]+-/;
         s/-6\.12\.[0-9]+\\\+deb12-/-6.12.[0-9]+\\+deb12-/; s/^/^/; s/$/$/')
-  apt-cache search --names-only "$pat" 2>/dev/null | awk '{print $1}' | sort -V | tail -n1
+  apt_for "$1" apt-cache search --names-only "$pat" 2>/dev/null | awk '{print $1}' | sort -V | tail -n1
 }
 
 # fetch_deb PKG: cached .deb path (cache/debs/PKG_*.deb), downloading it if needed.
@@ -73,13 +121,13 @@ fetch_deb() {
   if [ -z "$f" ]; then
     mkdir -p "$debs"
     log "downloading $pkg"
-    if ! (cd "$debs" && apt-get download -qq "$pkg" >/dev/null 2>&1); then
-      (apt-get update -qq >/dev/null 2>&1 || true)
-      if ! (cd "$debs" && apt-get download -qq "$pkg" >/dev/null 2>&1); then
+    if ! (cd "$debs" && apt_for "$pkg" apt-get download -qq "$pkg" >/dev/null 2>&1); then
+      apt_update_for "$pkg"
+      if ! (cd "$debs" && apt_for "$pkg" apt-get download -qq "$pkg" >/dev/null 2>&1); then
         local newest avail
         newest=$(newest_like "$pkg")
-        avail=$(apt-cache madison "$pkg" 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); print $2}' | head -n1)
-        die "pinned package $pkg cannot be downloaded${avail:+ (madison lists $avail)}; newest available of its kind: ${newest:-none found}${newest:+ ($(apt-cache madison "$newest" 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); print $2}' | head -n1))}. Update the pin in tests/fixtures.sh."
+        avail=$(apt_for "$pkg" apt-cache madison "$pkg" 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); print $2}' | head -n1)
+        die "pinned package $pkg cannot be downloaded${avail:+ (madison lists $avail)}; newest available of its kind: ${newest:-none found}${newest:+ ($(apt_for "$newest" apt-cache madison "$newest" 2>/dev/null | awk -F'|' '{gsub(/ /,"",$2); print $2}' | head -n1))}. Update the pin in tests/fixtures.sh."
       fi
     fi
     f=$(ls "$debs/${pkg}"_*.deb 2>/dev/null | head -n1 || true)
@@ -109,12 +157,14 @@ kernel() {
   echo "$k"
 }
 
-headers() {
-  local root="$cache/headers/$KVER_DEFAULT" p deb
-  local kb="$root/usr/src/linux-headers-$KVER_DEFAULT"
+# headers_of KVER GCC PKG...: extract the header packages of KVER; print its kbuild dir.
+headers_of() {
+  local kver=$1 gcc=$2 p deb; shift 2
+  local root="$cache/headers/$kver"
+  local kb="$root/usr/src/linux-headers-$kver"
   if [ ! -f "$root/.extracted" ]; then
     rm -rf "$root"; mkdir -p "$root"
-    for p in "${HEADERS_PKGS[@]}"; do
+    for p in "$@"; do
       if [ "$p" = linux-kbuild-6.1 ]; then
         deb=$(ls "$debs"/linux-kbuild-6.1_6.1.192-2_*.deb 2>/dev/null | head -n1 || true)
         [ -n "$deb" ] || deb=$(fetch_deb "$p")
@@ -125,12 +175,14 @@ headers() {
     done
     # The flavour's Makefile includes the -common tree by absolute /usr/src path: point it here.
     sed -i "s|^include /usr/src/|include $root/usr/src/|" "$kb/Makefile"
-    [ -d "$kb/scripts/" ] || die "kbuild scripts missing in $kb (linux-kbuild-6.1 not extracted?)"
-    command -v gcc-12 >/dev/null || die "gcc-12 missing (the Debian kernel was built with it)"
+    [ -d "$kb/scripts/" ] || die "kbuild scripts missing in $kb (linux-kbuild not extracted?)"
+    command -v "$gcc" >/dev/null || die "$gcc missing (the Debian kernel was built with it)"
     touch "$root/.extracted"
   fi
   echo "$kb"
 }
+headers() { headers_of "$KVER_DEFAULT" gcc-12 "${HEADERS_PKGS[@]}"; }
+headers_510() { headers_of "$KVER_510" gcc "${HEADERS_PKGS_510[@]}"; }
 
 initramfs() {
   local scenario=boot out="" kpkg="" noload=0 mods=() kmods=()
@@ -257,8 +309,10 @@ case $cmd in
   kernel) kernel "${1:-}" ;;
   kernel-root) extract "$(resolve "${1:-}")" ;;
   headers) headers ;;
+  headers-5.10) headers_510 ;;
+  apt-bullseye) apt_for linux-kbuild-5.10 "$@" ;;
   initramfs) initramfs "$@" ;;
   debroot) debroot ;;
-  all) for p in "${PINNED[@]}"; do kernel "$p" >/dev/null; done; headers >/dev/null; debroot >/dev/null ;;
-  *) sed -n '2,35p' "$0"; exit 2 ;;
+  all) for p in "${PINNED[@]}"; do kernel "$p" >/dev/null; done; headers >/dev/null; headers_510 >/dev/null; debroot >/dev/null ;;
+  *) sed -n '2,/^set -euo/p' "$0" | sed '$d'; exit 2 ;;
 esac

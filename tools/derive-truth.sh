@@ -28,7 +28,11 @@ mkdir -p "$debs" "$work" "$top/tests/truth"
 deb=$(ls "$debs/${dbg}_"*.deb 2>/dev/null | head -n1 || true)
 if [ -z "$deb" ]; then
   echo "derive-truth: downloading $dbg (large)" >&2
-  (cd "$debs" && nice -n 10 apt-get download -qq "$dbg")
+  # Debian 11 (5.10) packages come through tests/fixtures.sh's private bullseye apt configuration.
+  case $ver in
+    5.10.0-*) (cd "$debs" && nice -n 10 "$top/tests/fixtures.sh" apt-bullseye apt-get download -qq "$dbg") ;;
+    *) (cd "$debs" && nice -n 10 apt-get download -qq "$dbg") ;;
+  esac
   deb=$(ls "$debs/${dbg}_"*.deb | head -n1)
 fi
 
