@@ -5,14 +5,14 @@
  * CPU without VMX). XSETBV is checked and performed for the guest.
  */
 #include "vmm/vcpu.h"
+#include "vmm/cr0.h"
 #include "lib/console.h"
 #include "arch/x86/cpu.h"
 #include "monitors/ret2usr.h"
 
 uint64_t vcpu_guest_cr0(struct vcpu *v)
 {
-	uint64_t mask = vmread(VMCS_CR0_MASK);
-	return (vmread(VMCS_GUEST_CR0) & ~mask) | (vmread(VMCS_CR0_SHADOW) & mask);
+	return cr0_guest_view(vmread(VMCS_GUEST_CR0), vmread(VMCS_CR0_SHADOW), vmread(VMCS_CR0_MASK));
 }
 
 uint64_t vcpu_guest_cr4(struct vcpu *v)
@@ -25,8 +25,8 @@ static int guest_write_cr0(struct vcpu *v, uint64_t val)
 {
 	const struct vmx_caps *c = &v->vm->caps;
 	uint64_t fixed0 = c->cr0_fixed0 & ~(X86_CR0_PE | X86_CR0_PG);
-	if (val >> 32 || ((val & X86_CR0_PG) && !(val & X86_CR0_PE)) ||
-	    ((val & X86_CR0_NW) && !(val & X86_CR0_CD))) {
+	struct cr0_write w = cr0_guest_write(val, fixed0, c->cr0_fixed1);   /* vmm/cr0.h */
+	if (w.gp) {
 		vcpu_inject_gp(v);
 		return HV_RESUME;
 	}
@@ -45,8 +45,8 @@ static int guest_write_cr0(struct vcpu *v, uint64_t val)
 		vmwrite(VMCS_GUEST_EFER, efer);
 		vmwrite(VMCS_ENTRY_CTLS, entry);
 	}
-	vmwrite(VMCS_CR0_SHADOW, val);
-	vmwrite(VMCS_GUEST_CR0, (val | fixed0) & c->cr0_fixed1);
+	vmwrite(VMCS_CR0_SHADOW, w.shadow);
+	vmwrite(VMCS_GUEST_CR0, w.guest);
 	vcpu_skip_instruction(v);
 	return HV_RESUME;
 }

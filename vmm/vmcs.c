@@ -4,6 +4,7 @@
  * state is filled by vmm/guest_boot.c. Also the first VM entry and decoding
  * of VM-entry failures.
  */
+#include "vmm/cr0.h"
 #include <string.h>
 #include "vmm/vcpu.h"
 #include "vmm/policy.h"
@@ -67,7 +68,7 @@ int vmcs_setup(struct vcpu *v)
 	/* CR0/CR4: bits VMX fixes are owned by hvmon; the guest reads its shadow.
 	 * With unrestricted guest CR0.PE/PG are the guest's own. */
 	uint64_t cr0_fixed0 = vmx_cr0_fixed0_unrestricted(c->cr0_fixed0);
-	vw(VMCS_CR0_MASK, (cr0_fixed0 | ~c->cr0_fixed1) & 0xffffffffULL);
+	vw(VMCS_CR0_MASK, cr0_guest_mask(cr0_fixed0, c->cr0_fixed1));   /* + CD/NW: vmm/cr0.h */
 	vw(VMCS_CR4_MASK, (c->cr4_fixed0 | ~c->cr4_fixed1 | X86_CR4_VMXE) & 0xffffffffULL);
 
 	/* host state: this CPU's ring -1 environment */
