@@ -257,6 +257,7 @@ void infer_set_found(struct infer_profile *out, enum infer_param p, uint64_t v)
 	if ((unsigned)p >= INFER_NPARAMS)
 		return;
 	out->p[p].found = true;
+	out->p[p].na = false;
 	out->p[p].value = v;
 	out->p[p].why[0] = 0;
 }
@@ -268,9 +269,33 @@ void infer_set_missing(struct infer_profile *out, enum infer_param p, const char
 	va_list ap;
 	va_start(ap, fmt);
 	out->p[p].found = false;
+	out->p[p].na = false;
 	out->p[p].value = 0;
 	infer_vfmt(out->p[p].why, sizeof(out->p[p].why), fmt, ap);
 	va_end(ap);
+}
+
+void infer_set_na(struct infer_profile *out, enum infer_param p, const char *fmt, ...)
+{
+	if ((unsigned)p >= INFER_NPARAMS)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	out->p[p].found = false;
+	out->p[p].na = true;
+	out->p[p].value = 0;
+	infer_vfmt(out->p[p].why, sizeof(out->p[p].why), fmt, ap);
+	va_end(ap);
+}
+
+bool infer_profile_complete(const struct infer_profile *p)
+{
+	if (!p)
+		return false;
+	for (int i = 0; i < INFER_NPARAMS; i++)
+		if (!p->p[i].found && !p->p[i].na)
+			return false;
+	return true;
 }
 
 /* ---- reading --------------------------------------------------------------------- */
@@ -641,7 +666,10 @@ int infer_run(const struct infer_reader *rd, const struct infer_hints *hints,
 	for (int p = 0; p < INFER_NPARAMS; p++) {
 		struct infer_value *v = &out->p[p];
 		bool conflict = false;
+		uint32_t na_by = 0;
 		for (size_t i = 0; i < NSTRAT; i++) {
+			if (ran[i] && res[i] && res[i]->p[p].na)
+				na_by |= strategies[i].bit;
 			if (!ran[i] || !res[i] || !res[i]->p[p].found)
 				continue;
 			if (!v->found_by) {
@@ -654,16 +682,24 @@ int infer_run(const struct infer_reader *rd, const struct infer_hints *hints,
 				v->disagree |= strategies[i].bit;
 			}
 		}
+		/* one strategy found what another showed does not exist: ambiguous too */
+		if (v->found_by && na_by) {
+			conflict = true;
+			v->disagree |= na_by;
+		}
 		if (conflict) {
 			/* ambiguous: list every answer */
 			v->disagree |= v->found_by;
 			v->why[0] = 0;
 			for (size_t i = 0; i < NSTRAT; i++) {
-				if (!ran[i] || !res[i] || !res[i]->p[p].found)
+				if (!ran[i] || !res[i] || (!res[i]->p[p].found && !res[i]->p[p].na))
 					continue;
 				char val[24];
-				infer_fmt(val, sizeof(val), "0x%llx",
-					  (unsigned long long)res[i]->p[p].value);
+				if (res[i]->p[p].na)
+					infer_fmt(val, sizeof(val), "not applicable");
+				else
+					infer_fmt(val, sizeof(val), "0x%llx",
+						  (unsigned long long)res[i]->p[p].value);
 				append_why(v->why, sizeof(v->why), strategies[i].name, val);
 			}
 			v->found = false;
@@ -676,8 +712,11 @@ int infer_run(const struct infer_reader *rd, const struct infer_hints *hints,
 			nfound++;
 			continue;
 		}
+		/* Not applicable when a strategy established that the kernel has no
+		 * such thing and none found it; its reasons (only) are given. */
+		v->na = na_by != 0;
 		for (size_t i = 0; i < NSTRAT; i++) {
-			if (!ran[i])
+			if (!ran[i] || (v->na && !(na_by & strategies[i].bit)))
 				continue;
 			const char *r = res[i] ? res[i]->p[p].why : "out of arena memory";
 			if (r[0])

@@ -116,6 +116,10 @@ struct infer_value {
 	uint32_t found_by;       /* bitmask of enum infer_strategy that found it */
 	uint32_t disagree;       /* strategies whose answer differed from value */
 	char     why[96];        /* reason when !found (or the conflict) */
+	/* Appended (issue 14): the parameter does not exist in this kernel (e.g.
+	 * x64_sys_call before the BHI switch dispatcher); !found, why says why.
+	 * Not applicable is not missing: see docs/INFER.md. */
+	bool     na;
 };
 
 struct infer_profile {
@@ -138,6 +142,9 @@ enum infer_kind infer_param_kind(enum infer_param p);
 int infer_run(const struct infer_reader *rd, const struct infer_hints *hints,
 	      uint32_t strategies, struct infer_arena *arena,
 	      struct infer_profile *out);
+
+/* Every parameter found or not applicable (hvinfer exit status 0). */
+bool infer_profile_complete(const struct infer_profile *p);
 
 /* Serialize as the hvinfer --json object into buf (always NUL-terminated).
  * Returns the length needed (like snprintf). */

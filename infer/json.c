@@ -150,7 +150,7 @@ size_t infer_profile_json(const struct infer_profile *p, char *buf, size_t size)
 	jputs(&o, "},\n \"missing\": {");
 	first = true;
 	for (int i = 0; i < INFER_NPARAMS; i++) {
-		if (p->p[i].found)
+		if (p->p[i].found || p->p[i].na)
 			continue;
 		if (!first)
 			jputs(&o, ",\n   ");
@@ -172,6 +172,20 @@ size_t infer_profile_json(const struct infer_profile *p, char *buf, size_t size)
 		jputs(&o, ": ");
 		strategies_str(p->p[i].found_by, tmp, sizeof(tmp), false);
 		jstr(&o, tmp, sizeof(tmp));
+	}
+	jputc(&o, '}');
+	/* appended (issue 14): parameters this kernel does not have, with the reason */
+	jputs(&o, ",\n \"not_applicable\": {");
+	first = true;
+	for (int i = 0; i < INFER_NPARAMS; i++) {
+		if (p->p[i].found || !p->p[i].na)
+			continue;
+		if (!first)
+			jputs(&o, ", ");
+		first = false;
+		jstr(&o, infer_param_name(i), 64);
+		jputs(&o, ": ");
+		jstr(&o, p->p[i].why[0] ? p->p[i].why : "not applicable", sizeof(p->p[i].why));
 	}
 	jputc(&o, '}');
 	if (p->kaslr_slide) {

@@ -540,8 +540,8 @@ int infer_strategy_kallsyms(const struct infer_reader *rd, const struct infer_hi
 	if (w[W_X64SC].count)
 		report(out, INFER_P_X64_SYS_CALL, &w[W_X64SC]);
 	else
-		infer_set_missing(out, INFER_P_X64_SYS_CALL,
-				  "absent (no x64_sys_call in kallsyms: table dispatch only)");
+		infer_set_na(out, INFER_P_X64_SYS_CALL,
+			     "absent (no x64_sys_call in kallsyms: table dispatch only)");
 	report(out, INFER_P_SWITCH_TO, &w[W_SWITCH]);
 	report(out, INFER_P_INIT_TASK, &w[W_INIT_TASK]);
 	report(out, INFER_P_DO_EXIT, &w[W_DO_EXIT]);

@@ -424,8 +424,8 @@ void pt_find_dispatch(struct pctx *c)
 		}
 	} else {
 		infer_set_found(out, INFER_P_SYS_CALL_TABLE, c->table);
-		infer_set_missing(out, INFER_P_X64_SYS_CALL,
-				  "kernel indexes sys_call_table directly (no switch dispatcher)");
+		infer_set_na(out, INFER_P_X64_SYS_CALL,
+			     "kernel indexes sys_call_table directly (no switch dispatcher)");
 		for (uint64_t i = 0; i < nr; i++) {
 			uint64_t v;
 			if (!infer_read_u64(c->rd, c->table + 8 * i, &v) || !pt_is_text(c, v)) {

@@ -44,6 +44,10 @@ void infer_set_found(struct infer_profile *out, enum infer_param p, uint64_t v);
 /* Mark parameter p missing with a reason (printf subset, see infer_fmt). */
 void infer_set_missing(struct infer_profile *out, enum infer_param p, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* Mark parameter p not applicable: the strategy established that this kernel
+ * has no such thing (not merely that it could not find it), with the reason. */
+void infer_set_na(struct infer_profile *out, enum infer_param p, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 /* ---- image geometry --------------------------------------------------------- */
 

@@ -64,6 +64,10 @@ for m in current_task top_of_stack; do
   echo "printf \"pcpu_hot.$m %lu\\n\", (unsigned long)&((struct pcpu_hot *)0)->$m" > "$work/pcpu_$m.cmds"
   gx+=(-x "$work/pcpu_$m.cmds")
 done
+# 5.9 .. 5.15 have no cpu_current_top_of_stack variable: the syscall entry loads
+# RSP from cpu_tss_rw.x86_tss.sp1 (PER_CPU_VAR(cpu_tss_rw + TSS_sp1)).
+echo "printf \"tss.sp1 %lu\\n\", (unsigned long)&((struct tss_struct *)0)->x86_tss.sp1" > "$work/tss_sp1.cmds"
+gx+=(-x "$work/tss_sp1.cmds")
 echo 'printf "banner %s", linux_banner' > "$work/banner.cmds"
 gx+=(-x "$work/banner.cmds")
 echo "derive-truth: reading DWARF with gdb" >&2
@@ -111,13 +115,15 @@ if sym("cpu_current_top_of_stack") is not None:
     percpu["top_of_stack"] = sym("cpu_current_top_of_stack")
 elif sym("pcpu_hot") is not None and "pcpu_hot.top_of_stack" in facts:
     percpu["top_of_stack"] = sym("pcpu_hot") + int(facts["pcpu_hot.top_of_stack"])
+elif sym("cpu_tss_rw") is not None and "tss.sp1" in facts:
+    percpu["top_of_stack"] = sym("cpu_tss_rw") + int(facts["tss.sp1"])
 else:
     percpu["top_of_stack"] = None
 
 offsets = {"task_struct": {}, "cred": {}, "mm_struct": {}}
 for k, v in facts.items():
     s, _, m = k.partition(".")
-    if s in offsets:
+    if s in offsets and k != "tss.sp1":
         offsets[s][m] = int(v)
 banner = facts.get("banner", "")
 missing = {}

@@ -7,7 +7,7 @@
  * (no sections, no text range, no image span) and only the LSTAR hint.
  *
  * IMAGE: a bzImage (any of the kernel's compressions) or a vmlinux ELF.
- * Exit: 0 every parameter found, 1 some missing, 2 not a usable kernel image
+ * Exit: 0 every applicable parameter found (not applicable is not missing), 1 some missing, 2 not a usable kernel image
  * (one-line reason on stderr), 3 usage.
  */
 #include <stdio.h>
@@ -28,7 +28,7 @@ static void usage(void)
 		"  --json  one JSON object (docs/INFER.md) instead of a table\n"
 		"  --time  print decompression and inference wall time on stderr\n"
 		"  --lstar VA  ring -1 conditions: bare reader, only this LSTAR value as a hint\n"
-		"exit: 0 all found, 1 some missing, 2 not a usable kernel image\n");
+		"exit: 0 all applicable found, 1 some missing, 2 not a usable kernel image\n");
 }
 
 static double now(void)
@@ -56,7 +56,7 @@ static void table(const struct infer_profile *p)
 	printf("%-12s %-18s %-20s %s\n", "group", "parameter", "value", "found by / why missing");
 	for (int i = 0; i < INFER_NPARAMS; i++) {
 		const struct infer_value *v = &p->p[i];
-		char val[32] = "-";
+		char val[32] = "-", why[128];
 		if (v->found) {
 			if (infer_param_kind(i) == INFER_K_OFFSET || infer_param_kind(i) == INFER_K_PERCPU)
 				snprintf(val, sizeof(val), "%llu (0x%llx)", (unsigned long long)v->value,
@@ -64,8 +64,13 @@ static void table(const struct infer_profile *p)
 			else
 				snprintf(val, sizeof(val), "0x%llx", (unsigned long long)v->value);
 		}
-		printf("%-12s %-18s %-20s %s\n", infer_param_group(i), infer_param_name(i), val,
-		       v->found ? sname(v->found_by, sb, sizeof(sb)) : v->why);
+		if (!v->found && v->na) {
+			snprintf(val, sizeof(val), "n/a");
+			snprintf(why, sizeof(why), "not applicable: %s", v->why);
+		} else {
+			snprintf(why, sizeof(why), "%s", v->found ? sname(v->found_by, sb, sizeof(sb)) : v->why);
+		}
+		printf("%-12s %-18s %-20s %s\n", infer_param_group(i), infer_param_name(i), val, why);
 	}
 }
 
@@ -168,8 +173,10 @@ int main(int argc, char **argv)
 			path, t1 - t0, k.is_bzimage ? "bzImage " : "vmlinux",
 			k.is_bzimage ? kimage_comp_name(k.comp) : "", k.decompress_seconds, t2 - t1,
 			found, INFER_NPARAMS);
+	/* 0: every applicable parameter found (docs/INFER.md: not applicable is not missing) */
+	int rc = infer_profile_complete(prof) ? 0 : 1;
 	kimage_close(&k);
 	free(arena.base);
 	free(prof);
-	return found == INFER_NPARAMS ? 0 : 1;
+	return rc;
 }

@@ -90,7 +90,10 @@ static void log_profile(struct vm *vm)
 		pr_warn("inference: KASLR slide unknown (%s)\n", pr->why);
 	for (int i = 0; i < INFER_NPARAMS; i++) {
 		const struct infer_value *v = &pr->p.p[i];
-		if (!v->found)
+		if (!v->found && v->na)
+			pr_info("inference: %s.%s not applicable: %s\n", infer_param_group(i),
+				infer_param_name(i), v->why);
+		else if (!v->found)
 			pr_warn("inference: %s.%s missing: %s\n", infer_param_group(i), infer_param_name(i),
 				v->why);
 		else if (infer_param_kind(i) == INFER_K_ADDR || infer_param_kind(i) == INFER_K_SYSCALL)
@@ -300,7 +303,7 @@ static void lstar_hook(struct vcpu *v, uint64_t value, void *ctx)
 	pr->reader_ticks = reader_ticks;
 	pr->strategies = vm->opt.infer;
 	pr->nfound = n > 0 ? (uint32_t)n : 0;
-	pr->complete = pr->nfound == INFER_NPARAMS;
+	pr->complete = infer_profile_complete(&pr->p);   /* not applicable is not missing */
 	pr->reads = r->reads;
 	pr->bytes = r->bytes;
 	pr->walks = r->walks;

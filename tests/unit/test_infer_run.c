@@ -242,6 +242,83 @@ static void test_merge_disagree(void **state)
 	free(p);
 }
 
+/* Issue 14: not applicable is not missing. A kernel without the BHI switch
+ * dispatcher has no x64_sys_call: kallsyms establishes that (the symbol table
+ * is complete and has no such name), the merged profile says not applicable
+ * with its reason, JSON lists it under "not_applicable" (value null) and not
+ * under "missing", and the profile is complete (hvinfer exit status 0). */
+static void test_not_applicable_merge(void **state)
+{
+	(void)state;
+	make_syms(false, false);
+	for (size_t i = 0; i < nsyms; i++)
+		if (!strcmp(syms[i].name, "Tx64_sys_call"))
+			strcpy(syms[i].name, "Tx64_sys_call_gone");   /* same address order */
+	build(L_OLD);
+	struct memimg m = { RO, img, sizeof(img) };
+	struct infer_reader rd = memimg_reader(&m);
+	struct infer_arena a = test_arena(16 << 20);
+	struct infer_profile *p = calloc(1, sizeof(*p));
+	infer_run(&rd, NULL, INFER_S_KALLSYMS, &a, p);
+	const struct infer_value *v = &p->p[INFER_P_X64_SYS_CALL];
+	assert_false(v->found);
+	assert_true(v->na);
+	assert_non_null(strstr(v->why, "kallsyms: absent"));
+	assert_true(p->p[INFER_P_SYS_CALL_TABLE].found);
+	char buf[16384];
+	infer_profile_json(p, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\"x64_sys_call\": null"));
+	assert_non_null(strstr(buf, "\"not_applicable\": {\"x64_sys_call\": \"kallsyms: absent"));
+	char *miss = strstr(buf, "\"missing\": {");
+	char *na = strstr(buf, "\"not_applicable\"");
+	assert_non_null(miss);
+	assert_non_null(na);
+	*na = 0;
+	assert_null(strstr(miss, "x64_sys_call"));      /* not under "missing" */
+	/* with x64_sys_call present, kallsyms finds it and nothing is n/a */
+	make_syms(false, false);
+	build(L_OLD);
+	infer_run(&rd, NULL, INFER_S_KALLSYMS, &a, p);
+	assert_true(p->p[INFER_P_X64_SYS_CALL].found);
+	assert_false(p->p[INFER_P_X64_SYS_CALL].na);
+	free(p);
+	free(a.base);
+}
+
+/* The setters, infer_profile_complete and the JSON key on a built profile. */
+static void test_not_applicable_rules(void **state)
+{
+	(void)state;
+	struct infer_profile *p = calloc(1, sizeof(*p));
+	p->strategies = INFER_S_PATTERNS;
+	for (int i = 0; i < INFER_NPARAMS; i++)
+		infer_set_found(p, (enum infer_param)i, 1000 + i);
+	assert_true(infer_profile_complete(p));
+	infer_set_na(p, INFER_P_X64_SYS_CALL, "no switch dispatcher (%d)", 7);
+	assert_true(p->p[INFER_P_X64_SYS_CALL].na);
+	assert_false(p->p[INFER_P_X64_SYS_CALL].found);
+	assert_string_equal(p->p[INFER_P_X64_SYS_CALL].why, "no switch dispatcher (7)");
+	assert_true(infer_profile_complete(p));             /* n/a is not missing */
+	char buf[16384];
+	infer_profile_json(p, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\"missing\": {}"));
+	assert_non_null(strstr(buf, "\"not_applicable\": {\"x64_sys_call\": \"no switch dispatcher (7)\"}"));
+	infer_set_missing(p, INFER_P_TASK_PID, "not found");
+	assert_false(infer_profile_complete(p));            /* a missing one is */
+	infer_profile_json(p, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\"missing\": {\"pid\": \"not found\"}"));
+	/* found and missing both clear n/a */
+	infer_set_found(p, INFER_P_X64_SYS_CALL, 5);
+	assert_false(p->p[INFER_P_X64_SYS_CALL].na);
+	infer_set_na(p, INFER_P_X64_SYS_CALL, "x");
+	infer_set_missing(p, INFER_P_X64_SYS_CALL, "y");
+	assert_false(p->p[INFER_P_X64_SYS_CALL].na);
+	infer_profile_json(p, buf, sizeof(buf));
+	assert_non_null(strstr(buf, "\"not_applicable\": {}"));
+	assert_false(infer_profile_complete(NULL));
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -254,6 +331,8 @@ int main(void)
 		cmocka_unit_test(test_run_without_arena),
 		cmocka_unit_test(test_merge_agree),
 		cmocka_unit_test(test_merge_disagree),
+		cmocka_unit_test(test_not_applicable_merge),
+		cmocka_unit_test(test_not_applicable_rules),
 	};
 	return cmocka_run_group_tests_name("infer_run", tests, NULL, NULL);
 }
