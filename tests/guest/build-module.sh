@@ -3,6 +3,8 @@
 # kernel (fetched and extracted under cache/headers/ by tests/fixtures.sh, not installed).
 # The source DIR (with a Kbuild file) is copied to build/modules/<name>/ so the tree stays clean.
 # Usage: tests/guest/build-module.sh DIR     prints the path(s) of the built .ko file(s)
+# HV_MODULE_KERNEL=5.10: build against the Debian 11 5.10 cloud kernel's headers instead
+# (tests/fixtures.sh headers-5.10), into build/modules-5.10/<name>/.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 die() { echo "build-module: $*" >&2; exit 1; }
@@ -10,11 +12,20 @@ die() { echo "build-module: $*" >&2; exit 1; }
 src=$(cd "$1" 2>/dev/null && pwd) || die "no such directory: $1"
 [ -f "$src/Kbuild" ] || [ -f "$src/Makefile" ] || die "$src has no Kbuild/Makefile"
 name=$(basename "$src")
-kdir=$("$top/tests/fixtures.sh" headers) || die "kernel headers unavailable"
-out="$top/build/modules/$name"
+mkargs=()
+case ${HV_MODULE_KERNEL:-} in
+  "") kdir=$("$top/tests/fixtures.sh" headers) || die "kernel headers unavailable"
+      out="$top/build/modules/$name" ;;
+  5.10) kdir=$("$top/tests/fixtures.sh" headers-5.10) || die "5.10 kernel headers unavailable"
+      out="$top/build/modules-5.10/$name"
+      # Debian 11 built 5.10 with gcc-10, which Debian 12 does not ship: its gcc builds
+      # the module (5.10's vermagic does not name the compiler).
+      mkargs+=(CC=gcc) ;;
+  *) die "HV_MODULE_KERNEL=$HV_MODULE_KERNEL: only 5.10 (or unset)" ;;
+esac
 rm -rf "$out"; mkdir -p "$out"
 cp -a "$src"/. "$out"/
-if ! make -C "$kdir" M="$out" modules > "$out/build.log" 2>&1; then
+if ! make -C "$kdir" M="$out" ${mkargs[@]+"${mkargs[@]}"} modules > "$out/build.log" 2>&1; then
   cat "$out/build.log" >&2; die "module build failed ($out/build.log)"
 fi
 ls "$out"/*.ko 2>/dev/null || die "no .ko produced in $out"

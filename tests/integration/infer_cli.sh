@@ -66,5 +66,27 @@ PY
 else
   bad "could not fetch the default pinned kernel (tests/fixtures.sh kernel cloud)"
 fi
+# issue 14: a kernel without the BHI dispatcher (Debian 11's 5.10): x64_sys_call is not
+# applicable, not missing: null in the JSON, listed under not_applicable with the reason, the
+# table says n/a, and the exit status is 0 (every applicable parameter found)
+img=$("$top/tests/fixtures.sh" kernel 5.10 2>/dev/null) || img=
+if [ -n "$img" ] && [ -f "$img" ]; then
+  for s in patterns all; do
+    "$H" --json --strategy "$s" "$img" > "$T/j" 2> "$T/err"; rc=$?
+    python3 - "$T/j" "$rc" <<'PY' && ok "5.10 $s: x64_sys_call not applicable (null, reason), missing {}, exit 0" || bad "5.10 $s not applicable (exit $rc)"
+import json, sys
+j = json.load(open(sys.argv[1])); rc = int(sys.argv[2])
+assert j["symbols"]["x64_sys_call"] is None
+assert "sys_call_table directly" in j["not_applicable"]["x64_sys_call"], j["not_applicable"]
+assert j["missing"] == {}, j["missing"]
+assert rc == 0
+PY
+  done
+  "$H" --strategy patterns "$img" > "$T/table"; rc=$?
+  [ "$rc" = 0 ] && grep -q "^symbols *x64_sys_call *n/a *not applicable: patterns: kernel indexes" "$T/table" &&
+    ok "5.10 table: x64_sys_call n/a with the reason, exit 0" || bad "5.10 table (exit $rc)"
+else
+  bad "could not fetch the 5.10 kernel (tests/fixtures.sh kernel 5.10)"
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

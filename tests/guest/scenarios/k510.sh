@@ -1,0 +1,16 @@
+# Scenario "k510" (issue 14): one boot of a kernel hvmon has not seen before (Debian 11's 5.10)
+# for several checks — the tracer workload (scenario tracer), then the ret2usr attacks
+# (scenario ret2usr) with /modules/faultinj.ko (built against that kernel's headers, loaded
+# here, after the tracer part, so its oopses cannot touch the tracer's record), and the
+# guest's own _stext for the ring -1 profile's KASLR slide. Needs --no-load.
+echo "HVMON-GUEST: _stext $(grep -m1 ' _stext$' /proc/kallsyms | cut -d' ' -f1)"
+sh /scenarios/tracer.sh
+rc1=$?
+echo "HVMON-GUEST: part tracer exit=$rc1"
+insmod /modules/faultinj.ko
+echo "HVMON-GUEST: insmod faultinj rc=$?"
+sleep 1
+sh /scenarios/ret2usr.sh
+rc2=$?
+echo "HVMON-GUEST: part ret2usr exit=$rc2"
+[ "$rc1" = 0 ] && [ "$rc2" = 0 ]
