@@ -7,6 +7,9 @@ echo "HVMON-GUEST: _stext $(grep -m1 ' _stext$' /proc/kallsyms | cut -d' ' -f1)"
 sh /scenarios/tracer.sh
 rc1=$?
 echo "HVMON-GUEST: part tracer exit=$rc1"
+# The UART drains the record asynchronously while printk writes synchronously: let it empty
+# before the module's load messages (idle guest time costs almost no wall time in Bochs).
+sleep 3
 insmod /modules/faultinj.ko
 echo "HVMON-GUEST: insmod faultinj rc=$?"
 sleep 1
