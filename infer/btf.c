@@ -376,7 +376,18 @@ static const struct {
 	{ INFER_P_MM_PGD, "mm_struct", "pgd" },
 };
 
-/* per-CPU: the variable itself (<= 6.1), else pcpu_hot + member (6.2+) */
+bool infer_btf_tss_sp1(const struct infer_btf *b, uint64_t *off, const char **why)
+{
+	uint64_t a, s;
+	if (!infer_btf_offset(b, "tss_struct", "x86_tss", &a, why) ||
+	    !infer_btf_offset(b, "x86_hw_tss", "sp1", &s, why))
+		return false;
+	*off = a + s;
+	return true;
+}
+
+/* per-CPU: the variable itself (<= 6.1), else pcpu_hot + member (6.2+); the
+ * top of stack on 5.9 .. 5.15 is cpu_tss_rw.x86_tss.sp1 (infer_btf_tss_sp1) */
 static void percpu(const struct infer_btf *b, struct infer_profile *out, enum infer_param p,
 		   const char *var, const char *hot_member)
 {
@@ -384,6 +395,15 @@ static void percpu(const struct infer_btf *b, struct infer_profile *out, enum in
 	const char *why = NULL, *why2 = NULL;
 	if (infer_btf_percpu_var(b, var, &v, &why)) {
 		infer_set_found(out, p, v);
+		return;
+	}
+	if (p == INFER_P_PCPU_TOP_OF_STACK && !infer_btf_percpu_var(b, "pcpu_hot", &v, &why2) &&
+	    infer_btf_percpu_var(b, "cpu_tss_rw", &v, &why2)) {
+		if (infer_btf_tss_sp1(b, &m, &why2)) {
+			infer_set_found(out, p, v + m);
+			return;
+		}
+		infer_set_missing(out, p, "cpu_tss_rw + x86_tss.sp1: %s", why2);
 		return;
 	}
 	if (infer_btf_percpu_var(b, "pcpu_hot", &v, &why2)) {

@@ -30,6 +30,11 @@ struct infer_btf *infer_btf_load(const struct infer_reader *rd, const struct inf
 bool infer_btf_offset(const struct infer_btf *b, const char *type, const char *member,
 		      uint64_t *off, const char **why);
 
+/* 5.9 .. 5.15 have no cpu_current_top_of_stack variable: the syscall entry loads
+ * RSP from PER_CPU_VAR(cpu_tss_rw + TSS_sp1). Byte offset of x86_tss.sp1 in
+ * struct tss_struct (issue 14). */
+bool infer_btf_tss_sp1(const struct infer_btf *b, uint64_t *off, const char **why);
+
 /* Offset of per-CPU variable `var` in the ".data..percpu" DATASEC. */
 bool infer_btf_percpu_var(const struct infer_btf *b, const char *var, uint64_t *off,
 			  const char **why);

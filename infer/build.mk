@@ -93,3 +93,8 @@ endif
 
 # ---- integration (no Bochs: hvinfer vs. ground truth) --------------------------
 INTEGRATION_TESTS += $(sort $(wildcard tests/integration/infer_*.sh))
+
+# ---- issue 14: a kernel hvmon was not built around (Debian 11's 5.10) under hvmon in Bochs --
+# k510_bochs.sh: one boot for the tracer, a ret2usr attack and the ring -1 profile check;
+# hang_bochs_510.sh: one boot for hang_bochs.sh's five injections (no busy phase).
+INTEGRATION_TESTS += tests/integration/k510_bochs.sh tests/integration/hang_bochs_510.sh

@@ -337,7 +337,7 @@ static bool sym_value(struct ks *k, uint32_t i, uint64_t *v)
 
 /* The symbols we look for. */
 enum {
-	W_ENTRY, W_SCT, W_X64SC, W_SWITCH, W_INIT_TASK, W_CURRENT_TASK, W_TOS, W_PCPU_HOT,
+	W_ENTRY, W_SCT, W_X64SC, W_SWITCH, W_INIT_TASK, W_CURRENT_TASK, W_TOS, W_PCPU_HOT, W_TSS,
 	W_DO_EXIT,
 	W_SC0, /* then one (__x64_sys_X) and one (sys_X) per syscall */
 };
@@ -525,6 +525,7 @@ int infer_strategy_kallsyms(const struct infer_reader *rd, const struct infer_hi
 	set_want(&w[W_CURRENT_TASK], "current_task");
 	set_want(&w[W_TOS], "cpu_current_top_of_stack");
 	set_want(&w[W_PCPU_HOT], "pcpu_hot");
+	set_want(&w[W_TSS], "cpu_tss_rw");
 	set_want(&w[W_DO_EXIT], "do_exit");
 	for (size_t i = 0; i < NSC; i++) {
 		infer_fmt(w[W_SC0 + 2 * i].name, sizeof(w->name), "__x64_sys_%s", sc_names[i]);
@@ -562,13 +563,25 @@ int infer_strategy_kallsyms(const struct infer_reader *rd, const struct infer_hi
 	} else {
 		struct infer_btf *b = NULL;
 		const char *bwhy = NULL;
-		if (want_ok(&w[W_PCPU_HOT]) &&
-		    (!want_ok(&w[W_CURRENT_TASK]) || !want_ok(&w[W_TOS])))
+		/* 5.9 .. 5.15: no cpu_current_top_of_stack; the entry's RSP slot is
+		 * cpu_tss_rw.x86_tss.sp1 (member offset from BTF, as for pcpu_hot) */
+		bool tss = !want_ok(&w[W_TOS]) && !want_ok(&w[W_PCPU_HOT]) && want_ok(&w[W_TSS]);
+		if ((want_ok(&w[W_PCPU_HOT]) &&
+		     (!want_ok(&w[W_CURRENT_TASK]) || !want_ok(&w[W_TOS]))) || tss)
 			b = infer_btf_load(rd, h, a, &bwhy);
 		percpu(out, INFER_P_PCPU_CURRENT_TASK, &w[W_CURRENT_TASK], &w[W_PCPU_HOT], b, bwhy,
 		       "current_task");
-		percpu(out, INFER_P_PCPU_TOP_OF_STACK, &w[W_TOS], &w[W_PCPU_HOT], b, bwhy,
-		       "top_of_stack");
+		uint64_t sp1;
+		const char *twhy = bwhy;
+		if (!tss)
+			percpu(out, INFER_P_PCPU_TOP_OF_STACK, &w[W_TOS], &w[W_PCPU_HOT], b, bwhy,
+			       "top_of_stack");
+		else if (b && infer_btf_tss_sp1(b, &sp1, &twhy))
+			infer_set_found(out, INFER_P_PCPU_TOP_OF_STACK, w[W_TSS].value + sp1);
+		else
+			infer_set_missing(out, INFER_P_PCPU_TOP_OF_STACK,
+					  "cpu_tss_rw.x86_tss.sp1 offset needs BTF: %s",
+					  twhy ? twhy : "unknown");
 	}
 
 	int n = 0;

@@ -17,7 +17,7 @@ infer_truth_summary() {
 }
 
 infer_truth_run() {
-  local strategy=$1 groups=$2 complete=${3:-} pass=0 fail=0 t pkg img out rc
+  local strategy=$1 groups=$2 complete=${3:-} gap=${4:-} pass=0 fail=0 t pkg img out rc
   [ -x "$HVINFER" ] || { echo "FAIL - $HVINFER not built (make tools)"; FAILED=$((FAILED + 1)); return 1; }
   local truths=("$top"/tests/truth/linux-image-*.json)
   [ -e "${truths[0]}" ] || { echo "FAIL - no tests/truth/*.json"; FAILED=$((FAILED + 1)); return 1; }
@@ -41,7 +41,7 @@ infer_truth_run() {
         echo "FAIL - $pkg/$strategy: exit status $rc (some applicable parameter missing)"; fail=$((fail + 1))
       fi
     fi
-    python3 "$top/tests/integration/infer_compare.py" "$t" "$out" "$groups" "$pkg/$strategy"
+    python3 "$top/tests/integration/infer_compare.py" "$t" "$out" "$groups" "$pkg/$strategy" "$gap"
     rc=$?
     local n
     n=$(python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))
