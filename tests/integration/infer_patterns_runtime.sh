@@ -46,8 +46,16 @@ for grp in ("symbols", "percpu", "offsets"):
     ff, rr = flat(f.get(grp, {}), grp + "."), flat(r.get(grp, {}), grp + ".")
     for k in sorted(ff):
         ok = ff[k] is not None and rr.get(k) == ff[k]
-        print(("ok   - " if ok else "FAIL - ") + f"{pkg} runtime {k} = {rr.get(k)} (file {ff[k]})")
-        bad += not ok
+        # issue 14: a parameter the kernel does not have (x64_sys_call before the BHI
+        # dispatcher) is null and not applicable in both modes, with the same reason (hvinfer
+        # prefixes the strategy's name, patterns-rt runs the strategy alone: no prefix)
+        name = k.split(".")[-1]
+        na = ff[k] is None and rr.get(k, 0) is None and name in f.get("not_applicable", {}) \
+            and r.get("not_applicable", {}).get(name) is not None \
+            and r["not_applicable"][name] in f["not_applicable"][name]
+        print(("ok   - " if ok or na else "FAIL - ") + f"{pkg} runtime {k} = {rr.get(k)} (file {ff[k]})"
+              + (" not applicable in both" if na else ""))
+        bad += not (ok or na)
 sys.exit(min(bad, 100))
 PY
   rc=$?
