@@ -244,12 +244,96 @@ static void test_table_dispatch(void **st)
 	run();
 	FOUND(SYS_CALL_TABLE, A(O_TABLE));
 	assert_false(prof.p[INFER_P_X64_SYS_CALL].found);
+	assert_true(prof.p[INFER_P_X64_SYS_CALL].na);      /* issue 14: not applicable, not missing */
 	assert_non_null(strstr(prof.p[INFER_P_X64_SYS_CALL].why, "directly"));
 	FOUND(SC_READ, A(O_H0));
 	FOUND(SC_EXIT_GROUP, A(O_EXITG));
 	FOUND(SC_EXECVE, A(O_HNI));
 	FOUND(DO_EXIT, A(O_DOEXIT));                 /* from the table's handlers too */
 	FOUND(PCPU_CURRENT_TASK, CUR);
+}
+
+/*
+ * Issue 14: copy_process as gcc-10 lays it out on 5.10 (reached from fork through a
+ * kernel_clone-like wrapper): "p->real_parent = current" and the new-leader branch
+ * ("p->group_leader = p; p->tgid = p->pid") sit in out-of-line blocks after the
+ * function's ret, reached by forward je; the pid register differs from the
+ * current->tgid path's. Offsets are the synthetic kernel's (real_parent 0x980 from
+ * getppid): pid 0x970, tgid 0x974, group_leader 0x9b0, parent 0x988, tasks 0x890.
+ */
+enum { O_FORK = 0x2000, O_CP = 0x2100, O_IT = 0x7000 };
+static void emit_copy_process_510(void)
+{
+	uint64_t H = A(O_IT) + 0x890;                    /* &init_task.tasks */
+	uint64_t l_rp = A(O_CP + 0x100), l_leader = A(O_CP + 0x140), l_back, l_back2;
+	org(O_FORK); call(A(O_FENTRY)); call(A(O_CP)); ret();
+	org(O_CP); call(A(O_FENTRY));
+	B(0x55, 0x49, 0x89, 0xfc);                       /* push %rbp; mov %rdi,%r12 */
+	call(A(O_FENTRY)); B(0x49, 0x89, 0xc5);          /* p = dup_task_struct(): mov %rax,%r13 */
+	B(0x44, 0x8b, 0x78, 0x60);                       /* mov 0x60(%rax),%r15d (pid_nr) */
+	B(0x4d, 0x85, 0xe4);                             /* test %r12,%r12 */
+	B(0x45, 0x89, 0xbd, 0x70, 0x09, 0, 0);           /* mov %r15d,0x970(%r13)  p->pid */
+	je(l_leader);
+	gs_cur_rax(false);
+	B(0x48, 0x8b, 0x90, 0xb0, 0x09, 0, 0);           /* mov 0x9b0(%rax),%rdx */
+	B(0x49, 0x89, 0x95, 0xb0, 0x09, 0, 0);           /* mov %rdx,0x9b0(%r13) */
+	B(0x8b, 0x80, 0x74, 0x09, 0, 0);                 /* mov 0x974(%rax),%eax */
+	B(0x41, 0x89, 0x85, 0x74, 0x09, 0, 0);           /* mov %eax,0x974(%r13) */
+	l_back = here();
+	gs_cur_rax(false);
+	B(0x41, 0xf7, 0xc4, 0x00, 0x80, 0x01, 0x00);     /* test $0x18000,%r12d */
+	je(l_rp);
+	B(0x48, 0x8b, 0x90, 0x80, 0x09, 0, 0);           /* mov 0x980(%rax),%rdx */
+	B(0x49, 0x89, 0x95, 0x80, 0x09, 0, 0);           /* mov %rdx,0x980(%r13) */
+	l_back2 = here();
+	B(0x49, 0x8b, 0x8d, 0x80, 0x09, 0, 0);           /* mov 0x980(%r13),%rcx */
+	B(0x49, 0x8d, 0x95, 0xb8, 0x09, 0, 0);           /* lea 0x9b8(%r13),%rdx */
+	B(0x49, 0x89, 0x95, 0xb8, 0x09, 0, 0);           /* mov %rdx,0x9b8(%r13) */
+	B(0x49, 0x89, 0x8d, 0x88, 0x09, 0, 0);           /* mov %rcx,0x988(%r13)  p->parent */
+	for (int i = 0; i < 4; i++)                      /* movq $0,0x868(%r13) (other fields) */
+		B(0x49, 0xc7, 0x85, 0x68, 0x08, 0, 0, 0, 0, 0, 0);
+	B(0x48, 0x8b, 0x35); u32((uint32_t)(H + 8 - (here() + 4)));   /* mov H+8(%rip),%rsi */
+	B(0x48, 0xc7, 0xc2); u32((uint32_t)H);           /* mov $H,%rdx */
+	B(0x49, 0x8d, 0xbd, 0x90, 0x08, 0, 0);           /* lea 0x890(%r13),%rdi */
+	call(A(O_FENTRY));                               /* __list_add_rcu */
+	B(0x5d); ret();
+	org(O_CP + 0x100);                               /* p->real_parent = current */
+	B(0x49, 0x89, 0x85, 0x80, 0x09, 0, 0); jmp(l_back2);
+	org(O_CP + 0x140);                               /* p->group_leader = p; p->tgid = p->pid */
+	B(0x4d, 0x89, 0xad, 0xb0, 0x09, 0, 0);
+	B(0x45, 0x89, 0xbd, 0x74, 0x09, 0, 0); jmp(l_back);
+	/* init_task: tasks.next = &tasks, real_parent = group_leader = itself */
+	uint64_t it = A(O_IT);
+	memset(img + O_IT, 0, 0xa00);
+	memcpy(img + O_IT + 0x890, &H, 8);
+	memcpy(img + O_IT + 0x898, &H, 8);
+	memcpy(img + O_IT + 0x980, &it, 8);
+	memcpy(img + O_IT + 0x9b0, &it, 8);
+	uint64_t f = A(O_FORK);
+	memcpy(img + O_TABLE + 8 * 57, &f, 8);          /* fork */
+}
+
+static void test_copy_process_510_shape(void **st)
+{
+	(void)st;
+	build(false, 0xb90);
+	emit_copy_process_510();
+	run();
+	FOUND(TASK_REAL_PARENT, 0x980);
+	FOUND(TASK_PID, 0x970);
+	FOUND(TASK_TGID, 0x974);
+	FOUND(TASK_GROUP_LEADER, 0x9b0);
+	FOUND(TASK_PARENT, 0x988);
+	FOUND(TASK_TASKS, 0x890);
+	FOUND(INIT_TASK, A(O_IT));
+	assert_true(prof.p[INFER_P_X64_SYS_CALL].na);
+	/* the leader's tgid store from another register than the pid's: pid not guessed */
+	build(false, 0xb90);
+	emit_copy_process_510();
+	img[O_CP + 0x140 + 7 + 1] = 0x89; img[O_CP + 0x140 + 7 + 2] = 0xb5;   /* mov %r14d,0x974(%r13) */
+	run();
+	assert_false(prof.p[INFER_P_TASK_PID].found);
+	FOUND(TASK_TGID, 0x974);
 }
 
 /* 4.x-5.10 shape: do_syscall_64(nr, regs), indexed table */
@@ -335,6 +419,7 @@ int main(void)
 		cmocka_unit_test(test_switch_dispatch),
 		cmocka_unit_test(test_init_task_from_percpu),
 		cmocka_unit_test(test_table_dispatch),
+		cmocka_unit_test(test_copy_process_510_shape),
 		cmocka_unit_test(test_old_abi_table_dispatch),
 		cmocka_unit_test(test_two_tables_are_ambiguous),
 		cmocka_unit_test(test_table_disagreeing_with_switch_is_rejected),
