@@ -17,7 +17,7 @@ HOST_CC ?= gcc
 FUZZ_CC ?= clang
 
 # ---- ring -1 (freestanding) -------------------------------------------------
-HV_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter \
+HV_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -DHV_RING1 \
 	-ffreestanding -fno-stack-protector -fno-pic -fno-pie -fno-builtin \
 	-mno-red-zone -mgeneral-regs-only -mcmodel=kernel \
 	-fno-asynchronous-unwind-tables -fno-omit-frame-pointer \

@@ -1,6 +1,7 @@
 /* hvmon console: formatting by newlib, output to the chosen 16550. */
 #include <stdio.h>
 #include "lib/console.h"
+#include "lib/stop.h"
 #include "drivers/uart.h"
 #include "arch/x86/cpu.h"
 
@@ -103,6 +104,6 @@ void hv_panic(const char *fmt, ...)
 	va_start(ap, fmt);
 	hv_vprintf(fmt, ap);
 	va_end(ap);
-	hv_printf("\nhvmon: halting this CPU\n");
-	cpu_halt_forever();
+	hv_printf("\n");
+	hv_stop(HV_STOP_PANIC, NULL, "hvmon panic");
 }

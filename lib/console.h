@@ -28,7 +28,7 @@ void hv_log(unsigned int level, const char *fmt, ...) __attribute__((format(prin
 #define pr_info(...)  hv_log(HV_LOG_INFO, __VA_ARGS__)
 #define pr_debug(...) hv_log(HV_LOG_DEBUG, __VA_ARGS__)
 
-/* Print and stop this CPU for good. */
+/* Print, then end the run: hv_stop(HV_STOP_PANIC) (lib/stop.h). */
 void hv_panic(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 #endif

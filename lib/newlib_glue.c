@@ -7,6 +7,7 @@
 #include <sys/types.h>
 #include "lib/console.h"
 #include "lib/heap.h"
+#include "lib/stop.h"
 #include "arch/x86/cpu.h"
 
 #undef errno
@@ -46,8 +47,8 @@ int _fstat(int fd, struct stat *st)
 
 void _exit(int code)
 {
-	hv_printf("\nhvmon: _exit(%d) called in ring -1; halting\n", code);
-	cpu_halt_forever();
+	hv_printf("\nhvmon: _exit(%d) called in ring -1\n", code);
+	hv_stop(HV_STOP_PANIC, NULL, "_exit in ring -1");
 }
 
 /* newlib's abort() ends in _exit via raise; keep a direct one for assert(). */

@@ -6,48 +6,60 @@
 #include <string.h>
 #include "monitors/hang.h"
 #include "events/event.h"
+#include "events/ring1.h"
 #include "vmm/vcpu.h"
+#include "vmm/guest.h"
+#include "vmm/monitor.h"
 #include "vmm/tick.h"
 #include "vmm/probe.h"
-#include "events/ring1.h"
 #include "lib/console.h"
 #include "arch/x86/cpu.h"
 
 #define HANG_TICK_MS 100
 #define HANG_STATS_EVERY 100    /* samples between two "hang: stats:" console lines (10 s) */
-
-static struct hang_state st[HV_MAX_CPUS];
-static uint64_t switches[HV_MAX_CPUS];           /* all switches seen by the probe */
-static uint64_t progress_sw[HV_MAX_CPUS];        /* ... without the CPU stopper's (progress) */
 /* The CPU stopper's task_struct per vCPU once recognised (it never exits), and a small
  * cache of tasks known not to be it, so most switches cost no guest read. */
 #define HANG_OTHER_CACHE 8
-static uint64_t stopper[HV_MAX_CPUS];
-static uint64_t other[HV_MAX_CPUS][HANG_OTHER_CACHE];
-static unsigned other_next[HV_MAX_CPUS];
-static bool switch_probe;
+
+/* per vCPU (allocated by the core: hv_vcpu_state) */
+struct hang_vcpu {
+	struct hang_state st;
+	uint64_t switches;              /* all switches seen by the probe */
+	uint64_t progress_sw;           /* ... without the CPU stopper's (progress) */
+	uint64_t stopper;
+	uint64_t other[HANG_OTHER_CACHE];
+	unsigned other_next;
+	uint64_t samples, sample_ticks;
+};
+
+const struct hv_monitor_ops hang_ops;
+static bool switch_probe;       /* set once, in ready */
 static bool armed;              /* judging starts once the guest kernel profile is known */
 static uint64_t timeout_tsc;
-static uint64_t samples, sample_ticks;
+static uint64_t seq;            /* hang episodes reported (console numbering) */
+
+static struct hang_vcpu *hv_of(struct vcpu *v)
+{
+	return hv_vcpu_state(v, &hang_ops);
+}
 
 /* @task is the CPU stopper of this vCPU (comm "migration/N"); unreadable: no */
-static bool is_stopper(struct vcpu *v, uint64_t task)
+static bool is_stopper(struct vcpu *v, struct hang_vcpu *h, uint64_t task)
 {
-	unsigned c = v->id, i;
-	if (stopper[c] && task == stopper[c])
+	unsigned i;
+	if (h->stopper && task == h->stopper)
 		return true;
 	for (i = 0; i < HANG_OTHER_CACHE; i++)
-		if (other[c][i] == task)
+		if (h->other[i] == task)
 			return false;
-	char comm[16];
-	if (!(task >> 63) || !introspect_have(v->vm, INFER_P_TASK_COMM) ||
-	    guest_read(v, task + introspect_value(v->vm, INFER_P_TASK_COMM), comm, 16, false))
+	struct guest_task t;
+	if (!(task >> 63) || guest_task_of(v, task, &t))
 		return false;
-	if (hang_comm_is_stopper(comm)) {
-		stopper[c] = task;
+	if (hang_comm_is_stopper(t.comm)) {
+		h->stopper = task;
 		return true;
 	}
-	other[c][other_next[c]++ % HANG_OTHER_CACHE] = task;
+	h->other[h->other_next++ % HANG_OTHER_CACHE] = task;
 	return false;
 }
 
@@ -57,17 +69,17 @@ static bool is_stopper(struct vcpu *v, uint64_t task)
 static void on_switch(struct vcpu *v, struct probe_hit *hit, void *ctx)
 {
 	(void)ctx;
-	if (v->id >= HV_MAX_CPUS)
+	struct hang_vcpu *h = hv_of(v);
+	if (!h)
 		return;
 	union guest_regs *r = hit->regs;
-	switches[v->id]++;
-	if (!is_stopper(v, r->rdi) && !is_stopper(v, r->rsi))
-		progress_sw[v->id]++;
+	h->switches++;
+	if (!is_stopper(v, h, r->rdi) && !is_stopper(v, h, r->rsi))
+		h->progress_sw++;
 }
 
-static void hang_ready(struct vm *vm, void *ctx)
+static void hang_ready(struct vm *vm)
 {
-	(void)ctx;
 	static const enum infer_param need[] = { INFER_P_PCPU_CURRENT_TASK, INFER_P_TASK_PID,
 						 INFER_P_TASK_COMM };
 	introspect_require(vm, HV_EMON_HANG, need, sizeof(need) / sizeof(need[0]));
@@ -76,40 +88,23 @@ static void hang_ready(struct vm *vm, void *ctx)
 		switch_probe = true;
 	/* start judging now: before the first LSTAR write the kernel boots with IRQs
 	 * off and has no current task, and the inference itself stopped the guest */
-	for (unsigned i = 0; i < HV_MAX_CPUS; i++)
-		hang_state_init(&st[i], timeout_tsc);
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		struct hang_vcpu *h = hv_of(vm->vcpus[i]);
+		if (h)
+			hang_state_init(&h->st, timeout_tsc);
+	}
 	armed = true;
 	pr_info("hang: context-switch evidence: %s\n", switch_probe ?
 		"probe on __switch_to" : "sampling %gs:current_task (no __switch_to probe)");
 }
 
-/* current task: kernel GS base (VMCS GS base in kernel mode, IA32_KERNEL_GS_BASE
- * holds it while the guest runs user code: hvmon never touches that MSR). */
-static int current_task(struct vcpu *v, bool kernel, uint64_t *task)
+static void emit(struct vcpu *v, const struct hang_verdict *vd, uint64_t rip, const struct guest_task *t,
+		 bool ids)
 {
-	if (!introspect_have(v->vm, INFER_P_PCPU_CURRENT_TASK))
-		return -1;
-	uint64_t gs = vmread(VMCS_GUEST_GS_BASE);
-	if (!kernel || !(gs >> 63))
-		gs = rdmsr(MSR_KERNEL_GS_BASE);
-	if (!(gs >> 63))
-		return -1;
-	uint64_t t;
-	if (guest_read(v, gs + introspect_value(v->vm, INFER_P_PCPU_CURRENT_TASK), &t, 8, false) ||
-	    !(t >> 63))
-		return -1;
-	*task = t;
-	return 0;
-}
-
-static void emit(struct vcpu *v, const struct hang_verdict *vd, uint64_t rip, uint64_t task, bool tv)
-{
-	int32_t pid = -1, tgid = -1;
-	char comm[16] = "";
-	bool ids = tv && !guest_task_ids(v, task, &pid, &tgid, comm);
+	int32_t pid = t->pid, tgid = t->tgid;
+	const char *comm = t->comm;
 	uint32_t secs = (uint32_t)(vd->duration / tick_tsc_hz());
 	uint64_t ms = tick_tsc_to_ms(vd->duration);
-	static uint64_t seq;
 	pr_warn("hang #%lu: %s %s on vCPU %u: %lu ms, RIP %#lx, task %d (%s) tsc=%lu\n",
 		(unsigned long)(vd->recovered ? seq : ++seq), vd->recovered ? "recovered from" : "detected",
 		hang_kind_name(vd->kind), v->id, (unsigned long)ms, (unsigned long)rip, ids ? pid : -1,
@@ -119,7 +114,7 @@ static void emit(struct vcpu *v, const struct hang_verdict *vd, uint64_t rip, ui
 	if (!ev)
 		return;
 	if (ids)
-		hv_event_set_task(ev, pid, tgid, comm, sizeof(comm));
+		hv_event_set_task(ev, pid, tgid, comm, sizeof(t->comm));
 	hv_strlcpy_bounded(ev->u.hang.kind, sizeof(ev->u.hang.kind), hang_kind_name(vd->kind), 16);
 	ev->u.hang.vcpu = v->id;
 	ev->u.hang.seconds = secs;
@@ -132,30 +127,32 @@ static void hang_tick(struct vcpu *v, uint64_t now, void *ctx)
 {
 	(void)ctx;
 	uint64_t t0 = rdtsc();
-	if (v->id >= HV_MAX_CPUS || !armed)
+	struct hang_vcpu *h = hv_of(v);
+	if (!h || !armed)
 		return;
 	struct hang_sample x = { .tsc = now };
 	uint32_t basic = v->exit_reason & 0xffff;
-	x.idle = vmread(VMCS_GUEST_ACTIVITY_STATE) == 1 || basic == EXIT_HLT || basic == EXIT_MWAIT;
-	x.kernel = ((vmread(VMCS_GUEST_SS_AR) >> 5) & 3) == 0;
-	x.if_on = (vmread(VMCS_GUEST_RFLAGS) >> 9) & 1;
-	x.rip = vmread(VMCS_GUEST_RIP);
-	x.task_valid = !current_task(v, x.kernel, &x.task);
+	x.idle = vcpu_halted(v) || basic == EXIT_HLT || basic == EXIT_MWAIT;
+	x.kernel = vcpu_cpl(v) == 0;
+	x.if_on = vcpu_if(v);
+	x.rip = vcpu_rip(v);
+	struct guest_task t;
+	int trc = guest_task_of(v, GUEST_TASK_CURRENT, &t);
+	x.task_valid = trc >= 0;
+	x.task = t.ptr;
 	/* a sample that lands in the stopper is no task change (see on_switch) */
-	if (x.task_valid && switch_probe && is_stopper(v, x.task))
+	if (x.task_valid && switch_probe && is_stopper(v, h, x.task))
 		x.task_valid = false;
-	x.switches = progress_sw[v->id];
+	x.switches = h->progress_sw;
 	/* the idle task (pid 0) runs the idle loop (HLT, or MWAIT without exiting) */
-	int32_t pid, tgid;
-	char comm[16];
-	if (x.task_valid && x.kernel && !guest_task_ids(v, x.task, &pid, &tgid, comm) && pid == 0)
+	if (x.task_valid && x.kernel && trc == 0 && t.pid == 0)
 		x.idle = true;
 	struct hang_verdict vd;
-	if (hang_step(&st[v->id], &x, &vd))
-		emit(v, &vd, x.rip, x.task, x.task_valid);
-	samples++;
-	sample_ticks += rdtsc() - t0;
-	if (samples % HANG_STATS_EVERY == 0) {      /* rates per phase for docs/BENCHMARKS.md */
+	if (hang_step(&h->st, &x, &vd))
+		emit(v, &vd, x.rip, &t, x.task_valid && trc == 0);
+	h->samples++;
+	h->sample_ticks += rdtsc() - t0;
+	if (h->samples % HANG_STATS_EVERY == 0) {   /* rates per phase for docs/BENCHMARKS.md */
 		struct tick_stats ts;
 		tick_get_stats(&ts);
 		uint64_t ring1 = 0;     /* TSC ticks in all exit handlers of this vCPU */
@@ -164,39 +161,54 @@ static void hang_tick(struct vcpu *v, uint64_t now, void *ctx)
 		pr_info("hang: stats: tsc=%lu exits=%lu timer_exits=%lu exc_exits=%lu samples=%lu "
 			"switches=%lu sample_ticks=%lu ring1_ticks=%lu exc_ticks=%lu timer_ticks=%lu\n",
 			(unsigned long)now, (unsigned long)v->nr_exits, (unsigned long)ts.timer_exits,
-			(unsigned long)v->stats[EXIT_EXCEPTION_NMI].count, (unsigned long)samples,
-			(unsigned long)switches[v->id], (unsigned long)sample_ticks, (unsigned long)ring1,
+			(unsigned long)v->stats[EXIT_EXCEPTION_NMI].count, (unsigned long)h->samples,
+			(unsigned long)h->switches, (unsigned long)h->sample_ticks, (unsigned long)ring1,
 			(unsigned long)v->stats[EXIT_EXCEPTION_NMI].ticks,
 			(unsigned long)v->stats[EXIT_PREEMPT_TIMER].ticks);
 	}
 }
 
-int hang_setup(struct vm *vm)
+static int hang_setup(struct vm *vm)
 {
-	if (!(vm->opt.monitors & HV_MON_HANG))
-		return 0;
-	uint64_t T = tick_tsc_hz() * vm->opt.hang_timeout_s;
+	const struct hang_config *cfg = hv_monitor_config(vm, &hang_ops);
+	uint64_t T = tick_tsc_hz() * cfg->timeout_s;
 	timeout_tsc = T;
-	for (unsigned i = 0; i < HV_MAX_CPUS; i++)
-		hang_state_init(&st[i], T);
 	if (tick_register("hang", HANG_TICK_MS, hang_tick, NULL))
 		return -1;
-	pr_info("hang: on, timeout %u s (%lu TSC ticks), sampling every %u ms\n", vm->opt.hang_timeout_s,
+	pr_info("hang: on, timeout %u s (%lu TSC ticks), sampling every %u ms\n", cfg->timeout_s,
 		(unsigned long)T, HANG_TICK_MS);
-	return introspect_on_ready(vm, hang_ready, NULL);
+	return 0;
 }
 
-void hang_print_stats(void)
+static void hang_vcpu_start(struct vcpu *v)
 {
-	uint64_t rep = 0, rec = 0, sw = 0, psw = 0;
-	for (unsigned i = 0; i < HV_MAX_CPUS; i++) {
-		rep += st[i].reports;
-		rec += st[i].recoveries;
-		sw += switches[i];
-		psw += progress_sw[i];
+	hang_state_init(&hv_of(v)->st, timeout_tsc);
+}
+
+static void hang_print_stats(struct vm *vm)
+{
+	uint64_t rep = 0, rec = 0, sw = 0, psw = 0, samples = 0, sample_ticks = 0;
+	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
+		const struct hang_vcpu *h = hv_of(vm->vcpus[i]);
+		if (!h)
+			continue;
+		rep += h->st.reports;
+		rec += h->st.recoveries;
+		sw += h->switches;
+		psw += h->progress_sw;
+		samples += h->samples;
+		sample_ticks += h->sample_ticks;
 	}
 	hv_printf("hvmon: hang: %lu samples (%lu TSC ticks/sample), %lu hangs reported, %lu recovered, "
 		  "%lu context switches probed (%lu into/out of the CPU stopper)\n", (unsigned long)samples,
 		  (unsigned long)(samples ? sample_ticks / samples : 0), (unsigned long)rep,
 		  (unsigned long)rec, (unsigned long)sw, (unsigned long)(sw - psw));
 }
+
+const struct hv_monitor_ops hang_ops = {
+	.setup = hang_setup,
+	.vcpu_start = hang_vcpu_start,
+	.ready = hang_ready,
+	.print_stats = hang_print_stats,
+	.vcpu_state_size = sizeof(struct hang_vcpu),
+};

@@ -66,10 +66,15 @@ const char *hang_kind_name(enum hang_kind k);
  * default), so a starved run queue would otherwise look alive. */
 bool hang_comm_is_stopper(const char comm[16]);
 
-/* ---- ring -1 (monitors/hang.c) ---- */
-struct vm;
-/* hv_main: registers the tick (monitors=hang). 0 or -1. */
-int hang_setup(struct vm *vm);
-void hang_print_stats(void);
+/* ---- options (monitors/hang_options.c; docs/OPTIONS.md) ---- */
+struct hang_config {
+	uint32_t timeout_s;     /* hang_timeout=, 1..3600 s; default 5 */
+};
+struct hv_opt_owner;
+extern const struct hv_opt_owner hang_options;
+
+/* ---- ring -1 (monitors/hang.c): the registry entry's operations ---- */
+struct hv_monitor_ops;
+extern const struct hv_monitor_ops hang_ops;
 
 #endif

@@ -8,6 +8,9 @@
 #include "monitors/keylogger.h"
 #include "events/event.h"
 #include "vmm/vcpu.h"
+#include "vmm/guest.h"
+#include "vmm/monitor.h"
+#include "vmm/intercept.h"
 #include "vmm/tick.h"
 #include "vmm/probe.h"
 #include "lib/console.h"
@@ -24,9 +27,14 @@
 #define NR_READV   19
 #define NR_PREADV  295
 
-static struct vm *kvm;
-static struct kl_state ks;
-static uint8_t kbuf[KL_READ_MAX];
+/* per vCPU (allocated by the core: hv_vcpu_state): the read buffer inspected */
+struct kl_vcpu {
+	uint8_t buf[KL_READ_MAX];
+};
+
+const struct hv_monitor_ops keylogger_ops;
+static struct vm *kvm;                 /* the guest (set up once) */
+static struct kl_state ks;             /* keystrokes and consumers of the whole guest */
 static uint64_t site, dsc;             /* probe site, do_syscall_64 */
 static bool site_ok, placed, have_tick;
 static uint64_t last_key_tsc, window_open_tsc, window_seq;
@@ -73,8 +81,13 @@ static void disarm(uint64_t now)
 
 /* ---- port 0x60 ------------------------------------------------------------ */
 
-static void kl_io(struct vcpu *v, uint16_t port, unsigned int size, bool in, uint32_t *val, void *ctx)
+/* I/O subscriber (vmm/intercept.h) of port 0x60: performs the access itself */
+static int kl_io(struct vcpu *v, struct hv_icpt *x, void *ctx)
 {
+	uint16_t port = x->io.port;
+	unsigned size = x->io.size;
+	bool in = x->io.in;
+	uint32_t *val = &x->io.value;
 	uint64_t t0 = rdtsc();
 	if (!in) {
 		io_out++;                          /* keyboard command or controller parameter */
@@ -106,6 +119,7 @@ static void kl_io(struct vcpu *v, uint16_t port, unsigned int size, bool in, uin
 		}
 	}
 	io_ticks += rdtsc() - t0;
+	return HV_ICPT_DONE;
 }
 
 /* ---- the window ------------------------------------------------------------ */
@@ -164,16 +178,15 @@ static void on_sysexit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 		goto out;
 	}
 	uint32_t have = len < KL_READ_MAX ? (uint32_t)len : KL_READ_MAX;
+	uint8_t *kbuf = ((struct kl_vcpu *)hv_vcpu_state(v, &keylogger_ops))->buf;
 	if (buf >> 47 || guest_read(v, buf, kbuf, have, true)) {
 		read_fail++;                        /* not a user pointer, or not readable */
 		goto out;
 	}
-	uint64_t task;
-	int32_t pid, tgid;
-	char comm[16];
-	if (guest_current_task(v, &task) || guest_task_ids(v, task, &pid, &tgid, comm))
+	struct guest_task t;
+	if (guest_task_of(v, GUEST_TASK_CURRENT, &t))
 		goto out;
-	struct kl_verdict vd = kl_consume(&ks, pid, tgid, comm, kbuf, have, len, t0);
+	struct kl_verdict vd = kl_consume(&ks, t.pid, t.tgid, t.comm, kbuf, have, len, t0);
 	if (vd.report)
 		report(v, &vd, t0);
 	else if (vd.allowed_at_k)
@@ -186,7 +199,7 @@ out:
 
 /* ---- setup ------------------------------------------------------------------ */
 
-static void kl_ready(struct vm *vm, void *ctx)
+static void kl_ready(struct vm *vm)
 {
 	static const enum infer_param need[] = {
 		INFER_P_ENTRY_SYSCALL_64, INFER_P_PCPU_CURRENT_TASK, INFER_P_TASK_PID, INFER_P_TASK_TGID,
@@ -217,17 +230,18 @@ static void kl_ready(struct vm *vm, void *ctx)
 		KL_WINDOW_MIN_MS, KL_WINDOW_MAX_MS, ks.k, ks.nallow);
 }
 
-int keylogger_setup(struct vm *vm)
+static void kl_disabled(struct vm *vm)
 {
+	pr_info("monitor keylogger: off (monitors= option): port 0x60 intercepted: %s\n",
+		io_port_intercepted(vm, KL_I8042_DATA) ? "yes" : "no");
+}
+
+static int kl_setup(struct vm *vm)
+{
+	const struct kl_config *cfg = hv_monitor_config(vm, &keylogger_ops);
 	kvm = vm;
-	if (!(vm->opt.monitors & HV_MON_KEYLOGGER)) {
-		pr_info("monitor keylogger: off (monitors= option): port 0x60 intercepted: %s\n",
-			io_port_intercepted(vm, KL_I8042_DATA) ? "yes" : "no");
-		return 0;
-	}
-	kl_init(&ks, vm->opt.keylogger_k, (const char (*)[KL_COMM_LEN])vm->opt.keylogger_allow,
-		vm->opt.nr_keylogger_allow);
-	if (io_register_hook(vm, KL_I8042_DATA, kl_io, NULL)) {
+	kl_init(&ks, cfg->k, (const char (*)[KL_COMM_LEN])cfg->allow, cfg->nr_allow);
+	if (hv_intercept_io(vm, KL_I8042_DATA, 1, kl_io, NULL)) {
 		pr_err("keylogger: cannot hook port 0x60\n");
 		return -1;
 	}
@@ -238,13 +252,11 @@ int keylogger_setup(struct vm *vm)
 		have_tick = true;
 	pr_info("keylogger: i8042 data port 0x60 intercepted: %s\n",
 		io_port_intercepted(vm, KL_I8042_DATA) ? "yes" : "no");
-	return introspect_on_ready(vm, kl_ready, NULL);
+	return 0;
 }
 
-void keylogger_print_stats(void)
+static void kl_print_stats(struct vm *vm)
 {
-	if (!kvm || !(kvm->opt.monitors & HV_MON_KEYLOGGER))
-		return;
 	uint64_t ios = io_in + io_out + io_other;
 	uint64_t io_own = io_ticks - arm_ticks;    /* decoding only; arming counted below */
 	if (placed)
@@ -285,3 +297,11 @@ void keylogger_print_stats(void)
 			  p->reported ? "reported" : p->allowed ? "allowed" : "below K");
 	}
 }
+
+const struct hv_monitor_ops keylogger_ops = {
+	.setup = kl_setup,
+	.disabled = kl_disabled,
+	.ready = kl_ready,
+	.print_stats = kl_print_stats,
+	.vcpu_state_size = sizeof(struct kl_vcpu),
+};

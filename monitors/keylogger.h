@@ -189,11 +189,19 @@ struct kl_site_reader {
 int kl_find_exit_site(const struct kl_site_reader *rd, uint64_t entry, uint64_t dispatch, uint64_t table,
 		      uint64_t *site, uint64_t *dsc, char *why, size_t whylen);
 
-/* ---- ring -1 (monitors/keylogger.c) ---- */
-struct vm;
-/* hv_main: with monitors=keylogger, hooks port 0x60 (vmm/io.c) and registers
- * with the inference; without it nothing is trapped. 0 or -1. */
-int keylogger_setup(struct vm *vm);
-void keylogger_print_stats(void);
+/* ---- options (monitors/keylogger_options.c; docs/OPTIONS.md) ---- */
+struct kl_config {
+	uint32_t k;                               /* keylogger_k=, 1..100000; default 8 */
+	uint32_t nr_allow;                        /* keylogger_allow= */
+	char     allow[KL_MAX_ALLOW][KL_COMM_LEN];
+};
+struct hv_opt_owner;
+extern const struct hv_opt_owner keylogger_options;
+
+/* ---- ring -1 (monitors/keylogger.c): the registry entry's operations. With
+ * monitors=keylogger it subscribes to port 0x60 (vmm/intercept.h); without it
+ * nothing is trapped. ---- */
+struct hv_monitor_ops;
+extern const struct hv_monitor_ops keylogger_ops;
 
 #endif

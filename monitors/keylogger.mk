@@ -14,7 +14,8 @@ $(BUILD)/host/monitors/keylogger_site.o: $(ZYDIS_HOST_LIB)
 
 # libFuzzer: read-buffer classification + consumer table, allow-list option parsing
 FUZZ_TARGETS += fuzz_keylogger
-fuzz_keylogger_SRCS := tests/fuzz/fuzz_keylogger.c monitors/keylogger_core.c vmm/options.c
+fuzz_keylogger_SRCS := tests/fuzz/fuzz_keylogger.c monitors/keylogger_core.c vmm/options.c \
+	monitors/keylogger_options.c
 
 # guest test keylogger (static; put in the initramfs by tests/integration/keylogger_bochs.sh)
 KL_GUEST := $(BUILD)/tests/guest/hvkeylog

@@ -50,16 +50,19 @@ enum r2u_pf_verdict {
 enum r2u_pf_verdict r2u_classify_pf(uint32_t pfec, uint64_t addr);
 const char *r2u_pf_verdict_name(enum r2u_pf_verdict v);
 
-/* ---- ring -1 (monitors/ret2usr.c) ---- */
-struct vm;
-struct vcpu;
-int ret2usr_setup(struct vm *vm);           /* hv_main, before vmcs_setup of the vCPUs */
-void ret2usr_vcpu_start(struct vcpu *v);    /* after vmcs_setup: CR4 mask, #PF filter */
-/* vmm/cr.c: guest MOV to CR4 (after its own #GP checks). Rewrites *val (the value
- * the guest will read back) and returns bits to OR into the real CR4. */
-uint64_t ret2usr_cr4_write(struct vcpu *v, uint64_t old, uint64_t *val);
-/* vmm/vmexit.c: EXIT_EXCEPTION_NMI; #PF here, anything else -> probe_exception_exit */
-int ret2usr_exception_exit(struct vcpu *v);
-void ret2usr_print_stats(void);
+/* ---- options (monitors/ret2usr_options.c; docs/OPTIONS.md) ---- */
+enum hv_ret2usr_action { HV_R2U_REPORT = 0, HV_R2U_KILL = 1, HV_R2U_HALT = 2 };
+struct r2u_config {
+	uint8_t action;         /* ret2usr_action=, enum hv_ret2usr_action; default report */
+};
+const char *hv_ret2usr_action_name(unsigned a);
+struct hv_opt_owner;
+extern const struct hv_opt_owner ret2usr_options;
+
+/* ---- ring -1 (monitors/ret2usr.c): the registry entry's operations. It
+ * subscribes (vmm/intercept.h) to MOV to CR4 (SMEP/SMAP in the guest/host mask)
+ * and to #PF with the filter R2U_PFEC_MASK/MATCH. ---- */
+struct hv_monitor_ops;
+extern const struct hv_monitor_ops ret2usr_ops;
 
 #endif

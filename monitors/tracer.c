@@ -3,6 +3,8 @@
  */
 #include <string.h>
 #include "vmm/vcpu.h"
+#include "vmm/guest.h"
+#include "vmm/monitor.h"
 #include "lib/console.h"
 #include "vmm/probe.h"
 #include "events/ring1.h"
@@ -22,7 +24,7 @@ static const struct { enum infer_param p; const char *name; } sc_param[TR__COUNT
 	[TR_DO_EXIT]    = { INFER_P_DO_EXIT, "do_exit" },
 };
 
-static struct vm *tvm;
+static struct vm *tvm;          /* the guest (set up once) */
 static struct tracer_pending pend[TRACER_MAX_PENDING];
 static uint64_t lost_returns, events_made;
 
@@ -47,10 +49,9 @@ static void ev_init(struct hv_event *ev, unsigned type, struct vcpu *v)
 
 static void set_task(struct vcpu *v, struct hv_event *ev, uint64_t task)
 {
-	int32_t pid, tgid;
-	char comm[16];
-	if (!guest_task_ids(v, task, &pid, &tgid, comm))
-		hv_event_set_task(ev, pid, tgid, comm, sizeof(comm));
+	struct guest_task t;
+	if (!guest_task_of(v, task, &t))
+		hv_event_set_task(ev, t.pid, t.tgid, t.comm, sizeof(t.comm));
 }
 
 static void emit(struct vcpu *v, struct hv_event *ev)
@@ -229,7 +230,7 @@ static void on_hit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 	}
 }
 
-static void tracer_ready(struct vm *vm, void *ctx)
+static void tracer_ready(struct vm *vm)
 {
 	static const enum infer_param need[] = {
 		INFER_P_SC_EXECVE, INFER_P_SC_EXECVEAT, INFER_P_SC_CLONE, INFER_P_SC_CLONE3,
@@ -263,19 +264,30 @@ static void tracer_ready(struct vm *vm, void *ctx)
 	hv_events_ring1_drain();
 }
 
-int tracer_setup(struct vm *vm)
+static int tracer_setup(struct vm *vm)
 {
 	tvm = vm;
-	if (!(vm->opt.monitors & HV_MON_TRACER)) {
-		pr_info("monitor proctrace: off (monitors= option)\n");
-		return 0;
+	if (!hv_events_ready()) {           /* probes report through the event rings */
+		pr_err("proctrace: off: no event rings\n");
+		return -1;
 	}
-	return introspect_on_ready(vm, tracer_ready, NULL);
+	return 0;
 }
 
-void tracer_print_stats(void)
+static void tracer_disabled(struct vm *vm)
 {
-	if (tvm && (tvm->opt.monitors & HV_MON_TRACER))
-		hv_printf("hvmon: proctrace: %lu events, %lu syscall results lost (pending table full or "
-			  "stack unwritable)\n", (unsigned long)events_made, (unsigned long)lost_returns);
+	pr_info("monitor proctrace: off (monitors= option)\n");
 }
+
+static void tracer_print_stats(struct vm *vm)
+{
+	hv_printf("hvmon: proctrace: %lu events, %lu syscall results lost (pending table full or "
+		  "stack unwritable)\n", (unsigned long)events_made, (unsigned long)lost_returns);
+}
+
+const struct hv_monitor_ops tracer_ops = {
+	.setup = tracer_setup,
+	.disabled = tracer_disabled,
+	.ready = tracer_ready,
+	.print_stats = tracer_print_stats,
+};

@@ -88,10 +88,11 @@ struct tracer_pending *tracer_pending_get(struct tracer_pending *tab, unsigned n
 struct tracer_pending *tracer_pending_find(struct tracer_pending *tab, unsigned n, uint64_t task,
 					   uint64_t rsp, uint64_t site);
 
-/* ring -1: register with the inference (vm->profile) at hv_main time. */
-struct vm;
-int tracer_setup(struct vm *vm);
-/* counters on the console (power-off) */
-void tracer_print_stats(void);
+/* The registry entry (monitors/monitors.c): no options; ring -1 operations
+ * in monitors/tracer.c (probes placed when the inference is over). */
+struct hv_opt_owner;
+extern const struct hv_opt_owner tracer_options;
+struct hv_monitor_ops;
+extern const struct hv_monitor_ops tracer_ops;
 
 #endif

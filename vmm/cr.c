@@ -8,7 +8,6 @@
 #include "vmm/cr0.h"
 #include "lib/console.h"
 #include "arch/x86/cpu.h"
-#include "monitors/ret2usr.h"
 
 uint64_t vcpu_guest_cr0(struct vcpu *v)
 {
@@ -61,9 +60,13 @@ static int guest_write_cr4(struct vcpu *v, uint64_t val)
 		vcpu_inject_gp(v);
 		return HV_RESUME;
 	}
-	uint64_t extra = ret2usr_cr4_write(v, vcpu_guest_cr4(v), &val);   /* SMEP/SMAP pinning */
-	vmwrite(VMCS_CR4_SHADOW, val);
-	vmwrite(VMCS_GUEST_CR4, val | extra | c->cr4_fixed0 | X86_CR4_VMXE);
+	/* subscribers (vmm/intercept.h) may keep bits (the read shadow) and force
+	 * bits into the real CR4 */
+	struct hv_icpt x = { .kind = HV_ICPT_CR4_WRITE, .cr4 = { .old = vcpu_guest_cr4(v), .val = val } };
+	if (v->vm->cr4_icpt_bits)
+		hv_intercept_call(v, &x);
+	vmwrite(VMCS_CR4_SHADOW, x.cr4.val);
+	vmwrite(VMCS_GUEST_CR4, x.cr4.val | x.cr4.force | c->cr4_fixed0 | X86_CR4_VMXE);
 	vcpu_skip_instruction(v);
 	return HV_RESUME;
 }

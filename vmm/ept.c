@@ -150,6 +150,12 @@ int ept_violation_exit(struct vcpu *v)
 	uint64_t q = v->exit_qual;
 	uint64_t gpa = vmread(VMCS_GUEST_PHYS_ADDR);
 	uint64_t page = gpa & ~0xfffULL;
+	/* a subscribed page (probes: vmm/intercept.h) */
+	if (vm->nr_icpt) {
+		struct hv_icpt x = { .kind = HV_ICPT_PAGE, .page = { .gpa = gpa, .qual = q } };
+		if (hv_intercept_call(v, &x) == HV_ICPT_DONE)
+			return HV_RESUME;
+	}
 	/* hvmon memory, or hvmon's hidden NIC (BARs, ECAM page: vmm/net_hide.h) */
 	bool hvmon = vm_is_hvmon_memory(vm, page, 4096) || net_hide_gpa(page);
 	char acc[4] = { q & 1 ? 'r' : '-', q & 2 ? 'w' : '-', q & 4 ? 'x' : '-', 0 };

@@ -220,20 +220,22 @@ static bool timed_read(void *ctx, uint64_t va, void *buf, size_t len)
 	return ok;
 }
 
-static void lstar_hook(struct vcpu *v, uint64_t value, void *ctx)
+/* WRMSR IA32_LSTAR subscriber (vmm/intercept.h): observes, the core performs it */
+static int lstar_write(struct vcpu *v, struct hv_icpt *x, void *ctx)
 {
 	struct vm *vm = ctx;
+	uint64_t value = x->msr.value;
 	struct vm_profile *pr = &vm->profile;
 	(void)v;
 	if (pr->done)
-		return;                      /* only the first write (boot CPU, start_kernel) */
+		return HV_ICPT_PASS;                      /* only the first write (boot CPU, start_kernel) */
 	pr->lstar = value;
 	pr->cr3 = vmread(VMCS_GUEST_CR3);
 	if (!vm->opt.infer) {
 		snprintf(pr->why, sizeof(pr->why), "disabled by infer=off");
 		log_not_run(vm);
 		run_ready(vm);
-		return;
+		return HV_ICPT_PASS;
 	}
 
 	/* reader over the guest's current page tables */
@@ -280,7 +282,7 @@ static void lstar_hook(struct vcpu *v, uint64_t value, void *ctx)
 			 INTROSPECT_ARENA_MIN);
 		log_not_run(vm);
 		run_ready(vm);
-		return;
+		return HV_ICPT_PASS;
 	}
 	memset(mem, ARENA_FILL, asize);
 	struct infer_arena arena = { .base = mem, .size = asize, .used = 0 };
@@ -312,6 +314,7 @@ static void lstar_hook(struct vcpu *v, uint64_t value, void *ctx)
 	pr->p.kaslr_slide = pr->slide_valid ? pr->kaslr_slide : 0;
 	log_profile(vm);
 	run_ready(vm);
+	return HV_ICPT_PASS;
 }
 
 /* ---- public ------------------------------------------------------------------ */
@@ -327,8 +330,8 @@ int introspect_init(struct vm *vm)
 		pr->pref_address = img.pref_address;
 		pr->kernel_alignment = img.kernel_alignment;
 	}
-	if (msr_register_lstar_hook(vm, lstar_hook, vm)) {
-		snprintf(pr->why, sizeof(pr->why), "no free LSTAR hook slot");
+	if (hv_intercept_msr_write(vm, IA32_LSTAR, lstar_write, vm)) {
+		snprintf(pr->why, sizeof(pr->why), "no free intercept slot for IA32_LSTAR");
 		pr_err("inference: %s; monitors needing the guest's kernel stay off\n", pr->why);
 		return -1;
 	}

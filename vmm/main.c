@@ -10,10 +10,7 @@
 #include "vmm/e820.h"
 #include "vmm/introspect.h"
 #include "vmm/probe.h"
-#include "monitors/tracer.h"
-#include "monitors/hang.h"
-#include "monitors/ret2usr.h"
-#include "monitors/keylogger.h"
+#include "vmm/monitor.h"
 #include "vmm/tick.h"
 #include "vmm/netdev.h"
 #include "arch/x86/cpu.h"
@@ -84,6 +81,7 @@ void __attribute__((noreturn)) hv_main(struct boot_info *bi)
 
 	struct hv_opt_errors *errs = page_alloc();
 	hv_options_defaults(&vm->opt);
+	int own = hv_monitors_options(&vm->opt);    /* each monitor's keys (vmm/monitor.h) */
 	int nerr = hv_options_parse(bi->hv_cmdline, sizeof(bi->hv_cmdline), &vm->opt, errs);
 	hv_options_redact(bi->hv_cmdline, sizeof(bi->hv_cmdline), key_text, sizeof(key_text));
 	if (console_init(vm->opt.console_port, vm->opt.log_level))
@@ -91,6 +89,8 @@ void __attribute__((noreturn)) hv_main(struct boot_info *bi)
 
 	hv_printf("\nhvmon " HVMON_VERSION " - thin VT-x/EPT hypervisor (%s boot, command line \"%s\")\n",
 		  bi->source == BOOT_SRC_UEFI ? "UEFI" : "Multiboot2", bi->hv_cmdline);
+	if (own)
+		pr_err("monitor option descriptors refused: monitors' keys are unknown\n");
 	for (uint32_t i = 0; errs && i < errs->count; i++)
 		pr_err("option \"%s\": %s\n", errs->e[i].word, errs->e[i].why);
 	/* fail closed, the policy of hvmon.efi: a typo must not silently turn a
@@ -128,14 +128,11 @@ void __attribute__((noreturn)) hv_main(struct boot_info *bi)
 	if (ept_setup(vm) || msr_setup(vm) || io_setup(vm))
 		hv_panic("VM setup failed");
 	introspect_init(vm);                    /* failure is logged; the guest boots anyway */
-	if (!probe_vm_init(vm))                 /* probes + event rings (docs/PROBES.md) */
-		tracer_setup(vm);               /* monitors=: proctrace (docs/TRACER.md) */
+	probe_vm_init(vm);                      /* probes + event rings (docs/PROBES.md) */
 	tick_init(vm);                          /* periodic tick (VMX-preemption timer) */
-	power_setup(vm);                        /* the guest's final halt ends the run */
-	hang_setup(vm);                         /* monitors=: hang, ret2usr (docs/MONITORS.md) */
+	power_setup(vm);                        /* power-off ports; the guest's final halt ends the run */
+	hv_monitors_setup(vm);                  /* monitors= (vmm/monitor.h, docs/MONITORS.md) */
 	netdev_init(vm);                        /* collector=: management NIC, hidden (docs/NETWORK.md) */
-	ret2usr_setup(vm);
-	keylogger_setup(vm);                    /* monitors=: keylogger (docs/MONITORS.md) */
 
 	struct vcpu *v = pages_alloc((sizeof(struct vcpu) + 4095) / 4096);
 	if (!v)
@@ -149,7 +146,9 @@ void __attribute__((noreturn)) hv_main(struct boot_info *bi)
 	if (vmcs_setup(v))
 		hv_panic("VMCS setup failed");
 	tick_vcpu_start(v);
-	ret2usr_vcpu_start(v);
+	if (hv_monitors_vcpu_start(v))
+		hv_panic("cannot start the monitors on vCPU %u", v->id);
+	hv_intercept_apply(v);                  /* exception bitmap, #PF filter, CR4 mask */
 	if (guest_boot_prepare(vm, v))
 		hv_panic("cannot boot the guest");
 	wipe_key_copies(vm);

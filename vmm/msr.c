@@ -22,16 +22,6 @@ int msr_setup(struct vm *vm)
 	return 0;
 }
 
-int msr_register_lstar_hook(struct vm *vm, lstar_hook_fn fn, void *ctx)
-{
-	if (vm->nr_lstar_hooks >= HV_MAX_LSTAR_HOOKS)
-		return -1;
-	vm->lstar_hooks[vm->nr_lstar_hooks].fn = fn;
-	vm->lstar_hooks[vm->nr_lstar_hooks].ctx = ctx;
-	vm->nr_lstar_hooks++;
-	return 0;
-}
-
 int rdmsr_exit(struct vcpu *v)
 {
 	union guest_regs *r = v->regs;
@@ -71,6 +61,16 @@ int wrmsr_exit(struct vcpu *v)
 	uint32_t msr = (uint32_t)r->rcx;
 	uint64_t val = (r->rdx << 32) | (uint32_t)r->rax;
 
+	/* IA32_LSTAR: the first write is where the guest kernel's profile is inferred */
+	if (msr == IA32_LSTAR && ++v->lstar_writes == 1)
+		pr_info("guest wrote IA32_LSTAR = %#lx (first write, RIP %#lx)\n",
+			(unsigned long)val, (unsigned long)vmread(VMCS_GUEST_RIP));
+	/* subscribers (vmm/intercept.h) see it before it is performed */
+	struct hv_icpt x = { .kind = HV_ICPT_MSR_WRITE, .msr = { .msr = msr, .value = val } };
+	if (hv_intercept_call(v, &x) == HV_ICPT_DONE) {
+		vcpu_skip_instruction(v);
+		return HV_RESUME;
+	}
 	switch (msr_policy_write(msr)) {
 	case MSR_GP:
 		pr_debug("guest WRMSR %#x <- %#lx -> #GP\n", msr, (unsigned long)val);
@@ -79,17 +79,7 @@ int wrmsr_exit(struct vcpu *v)
 	case MSR_EMULATE:
 		vcpu_skip_instruction(v);       /* dropped */
 		return HV_RESUME;
-	case MSR_OBSERVE:
-		if (msr == MSR_IA32_LSTAR) {
-			v->lstar_writes++;
-			if (v->lstar_writes == 1)
-				pr_info("guest wrote IA32_LSTAR = %#lx (first write, RIP %#lx)\n",
-					(unsigned long)val, (unsigned long)vmread(VMCS_GUEST_RIP));
-			for (uint32_t i = 0; i < v->vm->nr_lstar_hooks; i++)
-				v->vm->lstar_hooks[i].fn(v, val, v->vm->lstar_hooks[i].ctx);
-		}
-		/* perform it */
-		__attribute__((fallthrough));
+	case MSR_OBSERVE:               /* observed above, performed */
 	case MSR_PASS:
 	default:
 		if (wrmsr_safe(msr, val)) {

@@ -19,10 +19,18 @@ static uint32_t guest_latch;          /* the guest's 0xCF8 address latch */
 static bool active;
 static struct net_hide_stats st;
 
+/* I/O subscriber (vmm/intercept.h) of the configuration ports and I/O BARs */
+static int net_io(struct vcpu *v, struct hv_icpt *x, void *ctx)
+{
+	(void)v;
+	(void)ctx;
+	return net_hide_io(x->io.port, x->io.size, x->io.in, &x->io.value) ? HV_ICPT_DONE : HV_ICPT_PASS;
+}
+
 static void intercept_ports(struct vm *vm, uint32_t port, uint32_t n)
 {
-	for (uint32_t p = port; p < port + n && p <= 0xffff; p++)
-		vm->io_bitmap[p / 8] |= (uint8_t)(1u << (p % 8));
+	if (port > 0xffff || n > 0x10000 - port || hv_intercept_io(vm, (uint16_t)port, n, net_io, NULL))
+		pr_err("net: cannot intercept ports %#x-%#x: they stay visible\n", port, port + n - 1);
 }
 
 int net_hide_apply(struct vm *vm, const struct pci_dev *d)

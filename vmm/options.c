@@ -178,20 +178,22 @@ static const char *v_crash(struct hv_options *o, const char *v, size_t n)
 
 static const char *v_monitors(struct hv_options *o, const char *v, size_t n)
 {
-	uint32_t mask = 0;
+	uint32_t mask = 0, k;
 	size_t i = 0;
-	if (s_eq(v, n, "all")) { o->monitors = HV_MON_ALL; return 0; }
+	if (s_eq(v, n, "all")) { o->monitors = (1u << o->nr_owners) - 1; return 0; }
 	if (s_eq(v, n, "none")) { o->monitors = 0; return 0; }
 	while (i < n) {                       /* each round consumes one element */
 		size_t len = find_char(v + i, n - i, ',');
 		const char *e = v + i;
 		if (len == 0)
 			return "empty element in monitor list";
-		if (s_eq(e, len, "tracer")) mask |= HV_MON_TRACER;
-		else if (s_eq(e, len, "hang")) mask |= HV_MON_HANG;
-		else if (s_eq(e, len, "ret2usr")) mask |= HV_MON_RET2USR;
-		else if (s_eq(e, len, "keylogger")) mask |= HV_MON_KEYLOGGER;
-		else return "unknown monitor (tracer,hang,ret2usr,keylogger, or all|none)";
+		for (k = 0; k < o->nr_owners; k++)
+			if (s_eq(e, len, o->owners[k]->name))
+				break;
+		if (k == o->nr_owners)
+			return o->nr_owners ? "unknown monitor (see docs/OPTIONS.md: a name, or all|none)" :
+					      "unknown monitor (this build has none)";
+		mask |= 1u << k;
 		i += len;
 		if (i < n) {
 			i++;              /* ',' */
@@ -203,38 +205,57 @@ static const char *v_monitors(struct hv_options *o, const char *v, size_t n)
 	return 0;
 }
 
-static const char *v_hang(struct hv_options *o, const char *v, size_t n)
+/* ---- a monitor's keys, through its descriptors ---- */
+
+static const char *v_uint(const struct hv_opt_desc *d, uint8_t *cfg, const char *v, size_t n)
 {
-	uint64_t s;
-	if (n > 1 && v[n - 1] == 's')
+	uint64_t x;
+	uint32_t u;
+	if (d->suffix && n > 1 && v[n - 1] == d->suffix)
 		n--;
-	if (!parse_dec(v, n, 3600, &s) || s == 0)
-		return "expected seconds 1..3600";
-	o->hang_timeout_s = (uint32_t)s;
+	if (!parse_dec(v, n, d->max, &x) || x < d->min)
+		return d->why ? d->why : "value out of range";
+	u = (uint32_t)x;
+	for (size_t b = 0; b < 4; b++)          /* no alignment assumed */
+		cfg[d->off + b] = (uint8_t)(u >> (8 * b));
 	return 0;
 }
 
-static const char *v_r2u(struct hv_options *o, const char *v, size_t n)
+static const char *v_enum(const struct hv_opt_desc *d, uint8_t *cfg, const char *v, size_t n)
 {
-	if (s_eq(v, n, "report")) { o->ret2usr_action = HV_R2U_REPORT; return 0; }
-	if (s_eq(v, n, "kill")) { o->ret2usr_action = HV_R2U_KILL; return 0; }
-	if (s_eq(v, n, "halt")) { o->ret2usr_action = HV_R2U_HALT; return 0; }
-	return "expected report|kill|halt";
+	for (unsigned i = 0; d->names && d->names[i] && i < 256; i++)
+		if (s_eq(v, n, d->names[i])) {
+			cfg[d->off] = (uint8_t)i;
+			return 0;
+		}
+	return d->why ? d->why : "unknown value";
 }
 
-static const char *v_allow(struct hv_options *o, const char *v, size_t n)
+static void set_u32(uint8_t *cfg, uint16_t off, uint32_t u)
 {
-	char list[HV_OPT_ALLOW_MAX][HV_OPT_COMM_MAX];
-	uint32_t cnt = 0, k;
+	for (size_t b = 0; b < 4; b++)
+		cfg[off + b] = (uint8_t)(u >> (8 * b));
+}
+
+static uint32_t get_u32(const uint8_t *cfg, uint16_t off)
+{
+	return (uint32_t)cfg[off] | (uint32_t)cfg[off + 1] << 8 | (uint32_t)cfg[off + 2] << 16 |
+	       (uint32_t)cfg[off + 3] << 24;
+}
+
+static const char *v_names(const struct hv_opt_desc *d, uint8_t *cfg, const char *v, size_t n)
+{
+	char list[HV_OPT_NAMES_MAX][HV_OPT_COMM_MAX];
+	uint32_t cnt = 0, k, max = d->max < HV_OPT_NAMES_MAX ? d->max : HV_OPT_NAMES_MAX;
 	size_t i = 0, j;
-	if (s_eq(v, n, "none")) { o->nr_keylogger_allow = 0; return 0; }
+	if (s_eq(v, n, "none")) { set_u32(cfg, d->off, 0); return 0; }
 	while (i < n) {
 		size_t len = find_char(v + i, n - i, ',');
 		if (len == 0)
 			return "empty name in list";
 		if (len > HV_OPT_COMM_MAX - 1)
 			return "process name longer than 15 characters";
-		if (cnt >= HV_OPT_ALLOW_MAX)
+		if (cnt >= max)
 			return "more than 16 names";
 		for (j = 0; j < len; j++)
 			if ((unsigned char)v[i + j] < 0x21 || (unsigned char)v[i + j] > 0x7e)
@@ -245,17 +266,79 @@ static const char *v_allow(struct hv_options *o, const char *v, size_t n)
 			return "empty name in list";
 	}
 	for (k = 0; k < cnt; k++)
-		s_copy(o->keylogger_allow[k], HV_OPT_COMM_MAX, list[k], HV_OPT_COMM_MAX);
-	o->nr_keylogger_allow = cnt;
+		s_copy((char *)cfg + d->list_off + k * HV_OPT_COMM_MAX, HV_OPT_COMM_MAX, list[k], HV_OPT_COMM_MAX);
+	set_u32(cfg, d->off, cnt);
 	return 0;
 }
 
-static const char *v_k(struct hv_options *o, const char *v, size_t n)
+static const char *v_desc(const struct hv_opt_desc *d, uint8_t *cfg, const char *v, size_t n)
 {
-	uint64_t k;
-	if (!parse_dec(v, n, 100000, &k) || k == 0)
-		return "expected a keystroke count 1..100000";
-	o->keylogger_k = (uint32_t)k;
+	switch (d->type) {
+	case HV_OPT_UINT:  return v_uint(d, cfg, v, n);
+	case HV_OPT_ENUM:  return v_enum(d, cfg, v, n);
+	case HV_OPT_NAMES: return v_names(d, cfg, v, n);
+	default:           return "bad option descriptor";
+	}
+}
+
+/* A descriptor must fit its owner's block; a bad one is never used. */
+static bool desc_ok(const struct hv_opt_desc *d, uint32_t size)
+{
+	if (!d->key)
+		return false;
+	switch (d->type) {
+	case HV_OPT_UINT:  return (uint32_t)d->off + 4 <= size && d->min <= d->max;
+	case HV_OPT_ENUM:  return d->off < size && d->names && d->names[0] && d->def < 256;
+	case HV_OPT_NAMES: return (uint32_t)d->off + 4 <= size && d->max >= 1 && d->max <= HV_OPT_NAMES_MAX &&
+				  (uint32_t)d->list_off + d->max * HV_OPT_COMM_MAX <= size;
+	default:           return false;
+	}
+}
+
+int hv_options_set_owners(struct hv_options *o, const struct hv_opt_owner *const *owners, uint32_t n)
+{
+	uint32_t i, k;
+	if (!o || n > HV_OPT_MAX_OWNERS || (n && !owners))
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (!owners[i] || !owners[i]->name || owners[i]->config_size > HV_OPT_CONFIG_MAX ||
+		    (owners[i]->nr_opts && !owners[i]->opts))
+			return -1;
+		for (k = 0; k < owners[i]->nr_opts; k++)
+			if (!desc_ok(&owners[i]->opts[k], owners[i]->config_size))
+				return -1;
+	}
+	o->nr_owners = n;
+	o->monitors = n ? (1u << n) - 1 : 0;
+	for (i = 0; i < n; i++) {
+		uint8_t *cfg = (uint8_t *)o->mon_config[i];
+		o->owners[i] = owners[i];
+		for (k = 0; k < HV_OPT_CONFIG_MAX; k++)
+			cfg[k] = 0;
+		for (k = 0; k < owners[i]->nr_opts; k++) {
+			const struct hv_opt_desc *d = &owners[i]->opts[k];
+			if (d->type == HV_OPT_UINT)
+				set_u32(cfg, d->off, d->def);
+			else if (d->type == HV_OPT_ENUM)
+				cfg[d->off] = (uint8_t)d->def;
+			else if (d->type == HV_OPT_NAMES)
+				v_names(d, cfg, d->def_list ? d->def_list : "none",
+					d->def_list && d->def_list[0] ? s_len(d->def_list, 512) : 4);
+		}
+	}
+	return 0;
+}
+
+/* Find @key among the owners' descriptors: owner index and descriptor, or NULL. */
+static const struct hv_opt_desc *owner_key(const struct hv_options *o, const char *key, size_t n,
+					   uint32_t *owner)
+{
+	for (uint32_t i = 0; i < o->nr_owners; i++)
+		for (uint32_t k = 0; k < o->owners[i]->nr_opts; k++)
+			if (s_eq(key, n, o->owners[i]->opts[k].key)) {
+				*owner = i;
+				return &o->owners[i]->opts[k];
+			}
 	return 0;
 }
 
@@ -399,8 +482,7 @@ static const struct {
 	const char *(*parse)(struct hv_options *, const char *, size_t);
 } keys[] = {
 	{ "console", v_console }, { "log", v_log }, { "on_guest_crash", v_crash },
-	{ "monitors", v_monitors }, { "hang_timeout", v_hang }, { "ret2usr_action", v_r2u },
-	{ "keylogger_allow", v_allow }, { "keylogger_k", v_k }, { "collector", v_collector },
+	{ "monitors", v_monitors }, { "collector", v_collector },
 	{ "ip", v_ip }, { "key", v_key }, { "net", v_net }, { "net_burst", v_net_burst }, { "no_vtx", v_novtx },
 	{ "net_rng", v_net_rng },
 	{ "infer", v_infer }, { "bochs_exit", v_bochs_exit },
@@ -408,7 +490,6 @@ static const struct {
 
 void hv_options_defaults(struct hv_options *o)
 {
-	static const char *const allow[] = { "sh", "ash", "bash", "getty", "agetty", "login" };
 	size_t i;
 	uint8_t *p = (uint8_t *)o;
 	if (!o)
@@ -418,13 +499,6 @@ void hv_options_defaults(struct hv_options *o)
 	o->console_port = 0x3f8;
 	o->log_level = HV_LOG_INFO;
 	o->on_guest_crash = HV_CRASH_HALT;
-	o->monitors = HV_MON_ALL;
-	o->hang_timeout_s = 5;
-	o->ret2usr_action = HV_R2U_REPORT;
-	for (i = 0; i < sizeof(allow) / sizeof(allow[0]); i++)
-		s_copy(o->keylogger_allow[i], HV_OPT_COMM_MAX, allow[i], s_len(allow[i], HV_OPT_COMM_MAX));
-	o->nr_keylogger_allow = (uint32_t)i;
-	o->keylogger_k = 8;
 	o->ip_dhcp = true;
 	o->net_first = true;
 	o->no_vtx = HV_NOVTX_REFUSE;
@@ -509,8 +583,14 @@ int hv_options_parse(const char *cmdline, size_t max_len, struct hv_options *o,
 				break;
 			}
 		}
-		if (k == sizeof(keys) / sizeof(keys[0]))
-			add_error(errs, &count, word, wl, "unknown option");
+		if (k == sizeof(keys) / sizeof(keys[0])) {
+			uint32_t owner;
+			const struct hv_opt_desc *d = owner_key(o, word, eq, &owner);
+			const char *why = d ? v_desc(d, (uint8_t *)o->mon_config[owner], word + eq + 1, wl - eq - 1) :
+					      "unknown option";
+			if (why)
+				add_error(errs, &count, word, wl, why);
+		}
 	}
 	return count;
 }
@@ -524,12 +604,6 @@ const char *hv_log_level_name(unsigned level)
 const char *hv_crash_action_name(unsigned a)
 {
 	return a == HV_CRASH_HALT ? "halt" : a == HV_CRASH_RESET ? "reset" : "?";
-}
-
-const char *hv_ret2usr_action_name(unsigned a)
-{
-	static const char *const n[] = { "report", "kill", "halt" };
-	return a < 3 ? n[a] : "?";
 }
 
 const char *hv_no_vtx_name(unsigned a)
@@ -576,10 +650,38 @@ static void put_ip(struct out *w, uint32_t ip)
 	}
 }
 
+/* " key=value" for each of a monitor's keys */
+static void put_owner(struct out *w, const struct hv_opt_owner *ow, const uint8_t *cfg)
+{
+	for (uint32_t k = 0; k < ow->nr_opts; k++) {
+		const struct hv_opt_desc *d = &ow->opts[k];
+		put_s(w, " ");
+		put_s(w, d->key);
+		put_s(w, "=");
+		if (d->type == HV_OPT_UINT) {
+			put_u(w, get_u32(cfg, d->off), 10, 1);
+		} else if (d->type == HV_OPT_ENUM) {
+			unsigned i;
+			for (i = 0; d->names[i] && i < cfg[d->off]; i++)
+				;
+			put_s(w, d->names[i] ? d->names[i] : "?");
+		} else if (d->type == HV_OPT_NAMES) {
+			uint32_t cnt = get_u32(cfg, d->off), i;
+			for (i = 0; i < cnt && i < d->max && i < HV_OPT_NAMES_MAX; i++) {
+				char name[HV_OPT_COMM_MAX];
+				if (i) put_s(w, ",");
+				s_copy(name, sizeof(name), (const char *)cfg + d->list_off + i * HV_OPT_COMM_MAX,
+				       HV_OPT_COMM_MAX - 1);
+				put_s(w, name);
+			}
+			if (!cnt) put_s(w, "none");
+		}
+	}
+}
+
 size_t hv_options_format(const struct hv_options *o, char *buf, size_t size)
 {
 	struct out w = { buf, size, 0 };
-	static const char *const mons[] = { "tracer", "hang", "ret2usr", "keylogger" };
 	unsigned i, first = 1;
 
 	if (!o || !buf || !size)
@@ -590,22 +692,15 @@ size_t hv_options_format(const struct hv_options *o, char *buf, size_t size)
 	put_s(&w, " log="); put_s(&w, hv_log_level_name(o->log_level));
 	put_s(&w, " on_guest_crash="); put_s(&w, hv_crash_action_name(o->on_guest_crash));
 	put_s(&w, " monitors=");
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < o->nr_owners && i < HV_OPT_MAX_OWNERS; i++)
 		if (o->monitors & (1u << i)) {
 			if (!first) put_s(&w, ",");
-			put_s(&w, mons[i]);
+			put_s(&w, o->owners[i]->name);
 			first = 0;
 		}
 	if (first) put_s(&w, "none");
-	put_s(&w, " hang_timeout="); put_u(&w, o->hang_timeout_s, 10, 1);
-	put_s(&w, " ret2usr_action="); put_s(&w, hv_ret2usr_action_name(o->ret2usr_action));
-	put_s(&w, " keylogger_allow=");
-	for (i = 0; i < o->nr_keylogger_allow && i < HV_OPT_ALLOW_MAX; i++) {
-		if (i) put_s(&w, ",");
-		put_s(&w, o->keylogger_allow[i]);
-	}
-	if (!o->nr_keylogger_allow) put_s(&w, "none");
-	put_s(&w, " keylogger_k="); put_u(&w, o->keylogger_k, 10, 1);
+	for (i = 0; i < o->nr_owners && i < HV_OPT_MAX_OWNERS; i++)
+		put_owner(&w, o->owners[i], (const uint8_t *)o->mon_config[i]);
 	if (o->collector_set) {
 		put_s(&w, " collector="); put_ip(&w, o->collector_ip);
 		put_s(&w, ":"); put_u(&w, o->collector_port, 10, 1);

@@ -24,20 +24,45 @@
 #define HV_OPT_WORD_MAX      64     /* bytes of an offending word kept in an error */
 #define HV_OPT_WHY_MAX       96
 #define HV_OPT_MAX_ERRORS    16
-#define HV_OPT_ALLOW_MAX     16     /* keylogger_allow entries */
+#define HV_OPT_NAMES_MAX     16     /* names in a HV_OPT_NAMES list */
 #define HV_OPT_COMM_MAX      16     /* TASK_COMM_LEN, incl. NUL */
+#define HV_OPT_MAX_OWNERS    8      /* monitors whose keys the parser is handed */
+#define HV_OPT_CONFIG_MAX    512    /* bytes of one monitor's parsed configuration */
 #define HV_OPT_KEY_MAX       64     /* PSK buffer bytes (kept for layout) */
 #define HV_OPT_KEY_LEN       32     /* key= must be exactly this many bytes (64 hex digits) */
 
 enum hv_crash_action { HV_CRASH_HALT = 0, HV_CRASH_RESET = 1 };
-enum hv_ret2usr_action { HV_R2U_REPORT = 0, HV_R2U_KILL = 1, HV_R2U_HALT = 2 };
 enum hv_no_vtx { HV_NOVTX_REFUSE = 0, HV_NOVTX_BOOT_UNMONITORED = 1 };
 
-#define HV_MON_TRACER     0x1u
-#define HV_MON_HANG       0x2u
-#define HV_MON_RET2USR    0x4u
-#define HV_MON_KEYLOGGER  0x8u
-#define HV_MON_ALL        0xfu
+/*
+ * A monitor's own keys (docs/ARCHITECTURE.md "Adding a monitor"). The parser
+ * knows no monitor: hv_options_set_owners() hands it each monitor's name (its
+ * word in monitors=) and key descriptors; their values land in that monitor's
+ * configuration block, o->mon_config[i], at the descriptor's offset.
+ */
+enum hv_opt_type {
+	HV_OPT_UINT = 1,      /* uint32_t at off: decimal min..max, optional unit letter */
+	HV_OPT_ENUM,          /* uint8_t at off: index of the value in names[] */
+	HV_OPT_NAMES,         /* uint32_t count at off, char [max][HV_OPT_COMM_MAX] at list_off:
+			       * a comma list of 1..15 printable characters each, or "none" */
+};
+struct hv_opt_desc {
+	const char *key;
+	uint8_t  type;             /* enum hv_opt_type */
+	char     suffix;           /* UINT: a unit letter accepted after the number ('s'), or 0 */
+	uint16_t off, list_off;
+	uint32_t min, max;         /* UINT: range; NAMES: max = most names (<= HV_OPT_NAMES_MAX) */
+	uint32_t def;              /* UINT, ENUM: default */
+	const char *def_list;      /* NAMES: default, comma list ("" = none) */
+	const char *const *names;  /* ENUM: value names, NULL-terminated */
+	const char *why;           /* UINT, ENUM: the error for a bad value */
+};
+struct hv_opt_owner {
+	const char *name;          /* the monitors= word */
+	const struct hv_opt_desc *opts;
+	uint32_t nr_opts;
+	uint32_t config_size;      /* <= HV_OPT_CONFIG_MAX */
+};
 
 /* infer= : inference strategies run at the guest's first IA32_LSTAR write
  * (same bit values as enum infer_strategy in infer/infer.h); 0 = off. */
@@ -50,12 +75,7 @@ struct hv_options {
 	uint16_t console_port;        /* I/O port of the 16550; 0 = no console. default 0x3f8 (com1) */
 	uint8_t  log_level;           /* enum hv_log_level; default info */
 	uint8_t  on_guest_crash;      /* enum hv_crash_action; default halt */
-	uint32_t monitors;            /* HV_MON_* mask; default HV_MON_ALL */
-	uint32_t hang_timeout_s;      /* 1..3600; default 5 */
-	uint8_t  ret2usr_action;      /* enum hv_ret2usr_action; default report */
-	uint32_t nr_keylogger_allow;  /* default: sh, ash, bash, getty, agetty, login */
-	char     keylogger_allow[HV_OPT_ALLOW_MAX][HV_OPT_COMM_MAX];
-	uint32_t keylogger_k;         /* keystrokes before a keylogger event, 1..100000; default 8 */
+	uint32_t monitors;            /* bit i: owners[i] runs; default all owners */
 	bool     collector_set;       /* collector=IP:PORT given */
 	uint32_t collector_ip;        /* IPv4, host byte order (a.b.c.d -> a<<24|b<<16|c<<8|d) */
 	uint16_t collector_port;
@@ -72,6 +92,10 @@ struct hv_options {
 	uint8_t  infer;               /* HV_INFER_* mask, 0 = off; default HV_INFER_ALL */
 	uint32_t net_burst;           /* debug: synthetic events sent once the network is up (0 = none) */
 	bool     bochs_exit;          /* tests: end Bochs through port 0x8900 when hvmon ends the run; default off */
+	/* the monitors (hv_options_set_owners): their keys, their parsed values */
+	uint32_t nr_owners;
+	const struct hv_opt_owner *owners[HV_OPT_MAX_OWNERS];
+	uint64_t mon_config[HV_OPT_MAX_OWNERS][HV_OPT_CONFIG_MAX / 8];
 };
 
 struct hv_opt_error {
@@ -85,8 +109,18 @@ struct hv_opt_errors {
 	struct hv_opt_error e[HV_OPT_MAX_ERRORS];
 };
 
-/* Fill @o with the documented defaults. */
+/* Fill @o with the documented defaults (no monitor keys: see below). */
 void hv_options_defaults(struct hv_options *o);
+/* Hand the parser the monitors (in registry order, at most HV_OPT_MAX_OWNERS;
+ * entries with config_size > HV_OPT_CONFIG_MAX are refused): monitors= then
+ * accepts their names (default: all), and their keys are parsed into
+ * o->mon_config[i], which gets each key's default now. Returns 0 or -1. */
+int hv_options_set_owners(struct hv_options *o, const struct hv_opt_owner *const *owners, uint32_t n);
+/* Owner @i's configuration block (NULL if out of range). */
+static inline const void *hv_options_config(const struct hv_options *o, uint32_t i)
+{
+	return i < o->nr_owners ? (const void *)o->mon_config[i] : (const void *)0;
+}
 
 /*
  * hv_options_parse - parse @cmdline (at most min(@max_len, HV_OPT_CMDLINE_MAX)
@@ -100,7 +134,6 @@ int hv_options_parse(const char *cmdline, size_t max_len, struct hv_options *o,
 /* Names for printing the effective configuration. */
 const char *hv_log_level_name(unsigned level);
 const char *hv_crash_action_name(unsigned a);
-const char *hv_ret2usr_action_name(unsigned a);
 const char *hv_no_vtx_name(unsigned a);
 
 /* Write a one-line summary of @o ("console=0x2f8 log=debug ...") into @buf

@@ -175,24 +175,11 @@ int probe_place(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx, cons
  * keylogger detector's per-keystroke window); errors are still logged. */
 int probe_place_quiet(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx, const char *who);
 int probe_unplace(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx);
-/* exit handlers (vmm/vmexit.c table): exception (#BP) and EPT violation
- * (probed pages; anything else goes on to ept_violation_exit) */
-int probe_exception_exit(struct vcpu *v);
-int probe_ept_violation_exit(struct vcpu *v);
+/* Is the guest-physical page of @gpa probed (its EPT views are hvmon's)? */
+bool probe_gpa_probed(uint64_t gpa);
 /* per-site statistics on the console (power-off) */
 void probe_print_stats(void);
 
-/* ---- guest access for monitors (current vCPU, its current CR3) ---- */
-/* Read guest-virtual memory; user addresses allowed when @user. 0 or -1. A kernel
- * read that fails on a KPTI user CR3 is retried on its kernel half. */
-int guest_read(struct vcpu *v, uint64_t va, void *buf, uint32_t len, bool user);
-/* Read a NUL-terminated string (<= max-1 chars). 0, 1 when cut, -1 unreadable. */
-int guest_read_str(struct vcpu *v, uint64_t va, char *buf, uint32_t max, bool user);
-/* Write 8 bytes at a kernel address on a writable supervisor page. 0 or -1. */
-int guest_write_u64(struct vcpu *v, uint64_t va, uint64_t val);
-/* current task_struct from %gs:current_task (needs the inferred per-CPU offset). */
-int guest_current_task(struct vcpu *v, uint64_t *task);
-/* pid/tgid/comm of @task (inferred offsets); 0 or -1 */
-int guest_task_ids(struct vcpu *v, uint64_t task, int32_t *pid, int32_t *tgid, char comm[16]);
+/* Guest memory and tasks for monitors: vmm/guest.h. */
 
 #endif

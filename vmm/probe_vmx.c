@@ -12,6 +12,7 @@
 #include "vmm/gmem.h"
 #include "vmm/probe.h"
 #include "vmm/introspect.h"
+#include "vmm/guest.h"
 #include "events/event.h"
 #include "events/ring1.h"
 #include "arch/x86/cpu.h"
@@ -20,6 +21,7 @@
 static struct probe_table probes;
 static struct vm *pvm;
 static bool bp_intercepted;
+static uint64_t page_sub[PROBE_MAX_PAGES];   /* GPA with an EPT page intercept, per pages[] slot */
 static uint8_t *free_pages[PROBE_MAX_PAGES];
 static unsigned nfree;
 
@@ -113,83 +115,9 @@ static void op_dropped(void *ctx, const struct probe_site *s, const char *why)
 	}
 }
 
-/* ---- guest access for monitors -------------------------------------------- */
-
-/* KPTI: a user CR3 is the kernel CR3 with bit 12 set (PTI_USER_PGTABLE_BIT; each
- * mm's PGD pair is 8 KiB-aligned, kernel half first) and maps only the entry
- * trampoline of the kernel. A kernel read that fails on it (an exit taken in user
- * mode, e.g. the hang monitor's sample) is retried on the kernel half. */
-#define PTI_USER_PGTABLE_BIT (1ULL << 12)
-
-int guest_read(struct vcpu *v, uint64_t va, void *buf, uint32_t len, bool user)
+bool probe_gpa_probed(uint64_t gpa)
 {
-	struct gmem_mmu m;
-	uint64_t cr3 = vmread(VMCS_GUEST_CR3);
-	mmu_for(&m, cr3);
-	if (!gmem_read(&m, va, buf, len, user ? 0 : GMEM_KERNEL_ONLY, NULL))
-		return 0;
-	if (user || !(cr3 & PTI_USER_PGTABLE_BIT))
-		return -1;
-	mmu_for(&m, cr3 & ~PTI_USER_PGTABLE_BIT);
-	return gmem_read(&m, va, buf, len, GMEM_KERNEL_ONLY, NULL) ? -1 : 0;
-}
-
-int guest_read_str(struct vcpu *v, uint64_t va, char *buf, uint32_t max, bool user)
-{
-	struct gmem_mmu m;
-	mmu_for(&m, vmread(VMCS_GUEST_CR3));
-	int rc = gmem_read_str(&m, va, buf, max, user ? 0 : GMEM_KERNEL_ONLY, NULL);
-	if (rc == GMEM_ERR_TOO_LONG)
-		return 1;
-	if (rc) {
-		if (max)
-			buf[0] = 0;
-		return -1;
-	}
-	return 0;
-}
-
-int guest_write_u64(struct vcpu *v, uint64_t va, uint64_t val)
-{
-	struct gmem_mmu m;
-	struct gmem_walk w;
-	if (va & 7)                       /* aligned: never crosses a page */
-		return -1;
-	mmu_for(&m, vmread(VMCS_GUEST_CR3));
-	if (gmem_translate(&m, va, GMEM_KERNEL_ONLY, &w) || !w.writable)
-		return -1;
-	if (!vm_is_guest_ram(pvm, w.gpa, 8) || probe_find_page(&probes, w.gpa))
-		return -1;
-	memcpy(hv_phys_to_ptr(w.gpa), &val, 8);
-	return 0;
-}
-
-int guest_current_task(struct vcpu *v, uint64_t *task)
-{
-	if (!introspect_have(pvm, INFER_P_PCPU_CURRENT_TASK))
-		return -1;
-	uint64_t gs = vmread(VMCS_GUEST_GS_BASE);
-	if (!(gs >> 63))
-		return -1;                /* not the kernel's GS (user mode): no current task */
-	uint64_t t;
-	if (guest_read(v, gs + introspect_value(pvm, INFER_P_PCPU_CURRENT_TASK), &t, 8, false) ||
-	    !(t >> 63))
-		return -1;
-	*task = t;
-	return 0;
-}
-
-int guest_task_ids(struct vcpu *v, uint64_t task, int32_t *pid, int32_t *tgid, char comm[16])
-{
-	if (!introspect_have(pvm, INFER_P_TASK_PID) || !introspect_have(pvm, INFER_P_TASK_TGID) ||
-	    !introspect_have(pvm, INFER_P_TASK_COMM))
-		return -1;
-	if (guest_read(v, task + introspect_value(pvm, INFER_P_TASK_PID), pid, 4, false) ||
-	    guest_read(v, task + introspect_value(pvm, INFER_P_TASK_TGID), tgid, 4, false) ||
-	    guest_read(v, task + introspect_value(pvm, INFER_P_TASK_COMM), comm, 16, false))
-		return -1;
-	comm[15] = 0;
-	return 0;
+	return pvm && probe_find_page(&probes, gpa);
 }
 
 /* ---- setup / placement ---------------------------------------------------- */
@@ -215,6 +143,25 @@ int probe_vm_init(struct vm *vm)
 	return 0;
 }
 
+static int probe_bp(struct vcpu *v, struct hv_icpt *x, void *ctx);
+static int probe_page(struct vcpu *v, struct hv_icpt *x, void *ctx);
+
+/* One EPT page intercept per probed page (vmm/intercept.h), following pages[]. */
+static void sync_page_intercepts(struct vm *vm)
+{
+	for (unsigned i = 0; i < PROBE_MAX_PAGES; i++) {
+		const struct probe_page *pg = &probes.pages[i];
+		uint64_t want = pg->used ? pg->gpa : 0;
+		if (page_sub[i] == want)
+			continue;
+		if (page_sub[i])
+			hv_intercept_page_remove(vm, page_sub[i], probe_page, NULL);
+		page_sub[i] = 0;
+		if (want && !hv_intercept_page(vm, want, probe_page, NULL))
+			page_sub[i] = want;
+	}
+}
+
 static int place(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx, const char *who, bool quiet)
 {
 	char why[128];
@@ -227,10 +174,13 @@ static int place(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx, con
 		return -1;
 	}
 	if (!bp_intercepted) {
-		vmwrite(VMCS_EXCEPTION_BITMAP, vmread(VMCS_EXCEPTION_BITMAP) | (1u << X86_VEC_BP));
+		/* from now on int3 exits (applied before the next VM entry) */
+		if (hv_intercept_exception(vm, X86_VEC_BP, 0, 0, probe_bp, NULL))
+			pr_err("probe: %s: cannot intercept #BP\n", who);
 		bp_intercepted = true;
 	}
 	struct probe_site *s = probe_find(&probes, va);
+	sync_page_intercepts(vm);
 	if (!quiet)
 		pr_info("probe: %s: probe at %#lx (GPA %#lx, %s, %u bytes)\n", who, (unsigned long)va,
 			(unsigned long)(probes.pages[s->page].gpa + s->off), s->insn.text, s->insn.len);
@@ -249,31 +199,27 @@ int probe_place_quiet(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx
 
 int probe_unplace(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx)
 {
-	return probe_remove(&probes, va, fn, ctx);
+	int rc = probe_remove(&probes, va, fn, ctx);
+	sync_page_intercepts(vm);
+	return rc;
 }
 
 /* ---- exits ----------------------------------------------------------------- */
 
 static uint64_t exits_bp_ours, exits_bp_reflected, exits_ept_probe;
 
-int probe_exception_exit(struct vcpu *v)
+/* #BP subscriber: a probe site runs its handlers and the displaced instruction is
+ * emulated; any other int3 is the guest's own (kprobes, text_poke_bp, a debugger)
+ * and the core reflects it. */
+static int probe_bp(struct vcpu *v, struct hv_icpt *x, void *ctx)
 {
-	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
-	unsigned vec = info & 0xff, type = (info >> 8) & 7;
-	if (!(info & INTR_INFO_VALID) || vec != X86_VEC_BP) {
-		pr_err("unexpected exception/NMI exit: interruption info %#x\n", info);
-		return HV_FATAL;
-	}
 	uint64_t t0 = rdtsc();
 	uint64_t rip = vmread(VMCS_GUEST_RIP);
 	struct probe_site *s = probe_find(&probes, rip);
-	if (!s || s->suspended || type != 6) {
-		/* not ours: the guest's own int3 (kprobes, text_poke_bp, a debugger) */
+	if (!s || s->suspended || !x->exc.software) {
 		exits_bp_reflected++;
 		probes.reflected++;
-		vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_SW_EXCEPTION | 3);
-		vmwrite(VMCS_ENTRY_INSTR_LEN, vmread(VMCS_EXIT_INSTR_LEN));
-		return HV_RESUME;
+		return HV_ICPT_PASS;
 	}
 	exits_bp_ours++;
 	union guest_regs *r = v->regs;
@@ -299,7 +245,7 @@ int probe_exception_exit(struct vcpu *v)
 		if (push && guest_write_u64(v, c.rsp, val)) {
 			pr_err("probe: emulating %s at %#lx: cannot write the guest stack at %#lx\n",
 			       insn.text, (unsigned long)rip, (unsigned long)c.rsp);
-			return HV_FATAL;
+			vcpu_guest_crash(v, "probe emulation failed");
 		}
 		vmwrite(VMCS_GUEST_RIP, c.rip);
 		vmwrite(VMCS_GUEST_RSP, c.rsp);
@@ -310,24 +256,25 @@ int probe_exception_exit(struct vcpu *v)
 		s->ticks += rdtsc() - t0;
 	}
 	hv_events_ring1_drain();
-	return HV_RESUME;
+	return HV_ICPT_DONE;
 }
 
-int probe_ept_violation_exit(struct vcpu *v)
+/* EPT violation on a probed page: switch its view (docs/PROBES.md). */
+static int probe_page(struct vcpu *v, struct hv_icpt *x, void *ctx)
 {
-	uint64_t gpa = vmread(VMCS_GUEST_PHYS_ADDR);
-	struct probe_page *pg = probe_find_page(&probes, gpa);
+	struct probe_page *pg = probe_find_page(&probes, x->page.gpa);
 	if (!pg)
-		return ept_violation_exit(v);
+		return HV_ICPT_PASS;
 	exits_ept_probe++;
-	uint64_t q = v->exit_qual;
+	uint64_t q = x->page.qual;
 	bool fetch = q & 4, write = q & 2;
 	uint64_t rip = vmread(VMCS_GUEST_RIP);
 	bool rip_on_page = (rip & ~0xfffULL) == pg->va;
 	if (probe_page_fault(&probes, pg, fetch, write, rip_on_page))
-		return HV_FATAL;
+		vcpu_guest_crash(v, "probe: EPT view switch failed");
+	sync_page_intercepts(v->vm);   /* a dropped probe may have freed its page */
 	hv_events_ring1_drain();       /* a dropped probe reports through an event */
-	return HV_RESUME;
+	return HV_ICPT_DONE;
 }
 
 void probe_print_stats(void)

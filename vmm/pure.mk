@@ -15,7 +15,7 @@ $(eval $(call pure_unit,e820,vmm/e820.c))
 $(eval $(call pure_unit,linux_boot,vmm/linux_boot.c vmm/e820.c))
 $(eval $(call pure_unit,ept_map,vmm/ept_map.c))
 $(eval $(call pure_unit,policy,vmm/policy.c))
-$(eval $(call pure_unit,options,vmm/options.c))
+$(eval $(call pure_unit,options,vmm/options.c $(MONITOR_TABLE_SRCS)))
 $(eval $(call pure_unit,gmem,vmm/gmem.c))
 $(eval $(call pure_unit,cr0,vmm/cr0.c))
 
@@ -26,7 +26,7 @@ fuzz_$(1)_SRCS := tests/fuzz/fuzz_$(1).c $(2)
 endif
 endef
 $(eval $(call pure_fuzz,linux_boot,vmm/linux_boot.c vmm/e820.c))
-$(eval $(call pure_fuzz,options,vmm/options.c))
+$(eval $(call pure_fuzz,options,vmm/options.c $(MONITOR_TABLE_SRCS)))
 $(eval $(call pure_fuzz,e820,vmm/e820.c))
 $(eval $(call pure_fuzz,gmem,vmm/gmem.c))
 

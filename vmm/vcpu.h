@@ -15,6 +15,9 @@
 #include "vmm/ept_map.h"
 #include "vmm/options.h"
 #include "vmm/introspect.h"
+#include "vmm/intercept.h"
+#include "vmm/monitor.h"
+#include "lib/stop.h"
 
 /* Guest GPRs as arch/x86/vmx_entry.S saves them at the top of the CPU's
  * stack; indexed by the register numbers of exit qualifications
@@ -40,17 +43,18 @@ struct exit_stat {
 	uint64_t ticks;          /* TSC ticks spent in ring -1 handling this reason */
 };
 
-#define HV_MAX_LSTAR_HOOKS 4
-struct vcpu;
-/* Called on the guest's WRMSR to IA32_LSTAR, before the write is performed. */
-typedef void (*lstar_hook_fn)(struct vcpu *v, uint64_t value, void *ctx);
-
-#define HV_MAX_IO_HOOKS 4
-/* Port I/O hook (vmm/io.c): called for every non-string IN/OUT of @size bytes at
- * the hooked port instead of the pass-through. The hook performs the access on
- * the hardware itself; for IN it stores the value the guest gets in *val. */
-typedef void (*io_hook_fn)(struct vcpu *v, uint16_t port, unsigned int size, bool in, uint32_t *val,
-			   void *ctx);
+/* One subscription (vmm/intercept.h); the key fields of its kind are set. */
+struct hv_icpt_sub {
+	uint8_t  kind;                         /* enum hv_icpt_kind */
+	uint8_t  vector;                       /* EXCEPTION */
+	uint16_t port;  uint32_t nports;       /* IO */
+	uint32_t pf_mask, pf_match;            /* EXCEPTION #PF */
+	uint32_t msr;                          /* MSR_WRITE */
+	uint64_t gpa;                          /* PAGE */
+	uint64_t cr4_bits;                     /* CR4_WRITE */
+	hv_icpt_fn fn;                         /* NULL: free slot */
+	void *ctx;
+};
 
 struct vm {
 	const struct boot_info *bi;
@@ -71,11 +75,15 @@ struct vm {
 	uint16_t pm1a_cnt_port;                /* 0 if no ACPI */
 	uint16_t pm1b_cnt_port;
 	uint8_t bochs_shutdown_state;          /* bytes of "Shutdown" seen on 0x8900 */
-	/* hooks */
-	struct { lstar_hook_fn fn; void *ctx; } lstar_hooks[HV_MAX_LSTAR_HOOKS];
-	uint32_t nr_lstar_hooks;
-	struct { uint16_t port; io_hook_fn fn; void *ctx; } io_hooks[HV_MAX_IO_HOOKS];
-	uint32_t nr_io_hooks;
+	struct { uint16_t port; uint8_t size; uint32_t value; } power_req;   /* the guest's power-off write */
+	/* intercepts (vmm/intercept.h) and the controls they imply */
+	struct hv_icpt_sub icpt[HV_MAX_ICPT];
+	uint32_t nr_icpt;                      /* slots in use are below this */
+	uint32_t exc_bitmap, pf_mask, pf_match;
+	uint64_t cr4_icpt_bits;
+	uint32_t icpt_gen;                     /* bumped when the controls change */
+	/* monitors (vmm/monitor.h): bit i = hv_monitors[i] is set up and running */
+	uint32_t mon_active;
 	/* guest boot */
 	uint64_t guest_boot_area;              /* GDT, boot_params, cmdline, page tables */
 	uint64_t kernel_load;
@@ -99,6 +107,9 @@ struct vcpu {
 	struct exit_stat stats[EXIT_REASON_MAX];
 	uint64_t nr_exits;
 	uint64_t lstar_writes;
+	uint32_t icpt_gen;                     /* vm->icpt_gen applied to this VMCS */
+	uint32_t halted_ms;                    /* vmm/power.c: time in HLT with IF=0 */
+	void *mon_state[HV_MAX_MONITORS];      /* per-vCPU monitor state (vmm/monitor.h) */
 };
 
 /* Exit handlers return HV_RESUME (guest continues) or HV_FATAL. */
@@ -114,8 +125,11 @@ static inline void vcpu_inject_gp(struct vcpu *v) { vcpu_inject_exception(v, X86
 /* Full guest state on the console (fatal paths, crash reports). */
 void vcpu_dump_state(struct vcpu *v, const char *why);
 
-/* Fatal guest event: dump, then halt or reset per on_guest_crash=. */
-void __attribute__((noreturn)) vcpu_guest_crash(struct vcpu *v, const char *why);
+/* Fatal guest event: hv_stop(HV_STOP_GUEST_CRASH): dump, then halt or reset per on_guest_crash=. */
+static inline void __attribute__((noreturn)) vcpu_guest_crash(struct vcpu *v, const char *why)
+{
+	hv_stop(HV_STOP_GUEST_CRASH, v, why);
+}
 
 /* ---- vmm entry points (one file each) ---- */
 /* vmm/vmx.c */
@@ -139,7 +153,6 @@ int cpuid_exit(struct vcpu *v);
 int msr_setup(struct vm *vm);
 int rdmsr_exit(struct vcpu *v);
 int wrmsr_exit(struct vcpu *v);
-int msr_register_lstar_hook(struct vm *vm, lstar_hook_fn fn, void *ctx);
 /* vmm/cr.c */
 int cr_access_exit(struct vcpu *v);
 int xsetbv_exit(struct vcpu *v);
@@ -152,16 +165,12 @@ int getsec_exit(struct vcpu *v);
 /* vmm/io.c */
 int io_setup(struct vm *vm);
 int io_exit(struct vcpu *v);
-/* Intercept @port (both directions) and hand its accesses to @fn; call before
- * the first VM entry. 0, or -1 (table full, port already hooked). */
-int io_register_hook(struct vm *vm, uint16_t port, io_hook_fn fn, void *ctx);
-/* Does the I/O bitmap make guest accesses to @port exit? */
-bool io_port_intercepted(const struct vm *vm, uint16_t port);
 /* vmm/power.c */
 void __attribute__((noreturn)) vm_power_off(struct vcpu *v, uint16_t port, uint32_t value, unsigned size);
+int power_setup(struct vm *vm);     /* after io_setup, tick_init: power-off ports, the guest's final halt */
+/* vmm/stop.c */
 void __attribute__((noreturn)) machine_reset(void);
 void vm_print_exit_stats(struct vm *vm);
-int power_setup(struct vm *vm);     /* after tick_init: ends the run on the guest's final halt */
 void power_bochs_exit(struct vm *vm, bool force);   /* "Shutdown" to port 0x8900 if force or bochs_exit=on */
 /* vmm/acpi.c */
 int acpi_find_pm1_cnt(uint64_t rsdp, uint16_t *pm1a, uint16_t *pm1b);
@@ -170,5 +179,8 @@ const void *acpi_find_table(uint64_t rsdp, const char *sig);   /* checksummed ta
 int guest_boot_prepare(struct vm *vm, struct vcpu *bsp);
 /* vmm/vmexit.c */
 const char *exit_reason_name(uint32_t basic);
+int exception_exit(struct vcpu *v);        /* exception bitmap exits: subscribers, else reflected */
+/* Deliver the exception of an exception exit to the guest unchanged. */
+void vcpu_reflect_exception(struct vcpu *v, const struct hv_icpt *x);
 
 #endif

@@ -6,9 +6,7 @@
 #include <string.h>
 #include "vmm/vcpu.h"
 #include "lib/console.h"
-#include "vmm/probe.h"
 #include "vmm/tick.h"
-#include "monitors/ret2usr.h"
 #include "arch/x86/cpu.h"
 
 typedef int (*exit_handler_fn)(struct vcpu *v);
@@ -19,11 +17,53 @@ struct exit_entry {
 	bool need_qual;          /* read EXIT_QUALIFICATION before calling */
 };
 
+/*
+ * Exceptions in the exception bitmap (vmm/intercept.h): the subscribers of the
+ * vector first; one that returns HV_ICPT_DONE has dealt with it. Otherwise it
+ * is delivered to the guest as the CPU raised it (SDM 27.2.2 exit interruption
+ * information; 26.6.1.1: a software exception needs the instruction length;
+ * #PF: the guest's CR2 is the real CR2 in ring -1).
+ */
+int exception_exit(struct vcpu *v)
+{
+	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
+	unsigned type = (info >> 8) & 7;
+	if (!(info & INTR_INFO_VALID) || (type != 3 && type != 6)) {
+		pr_err("unexpected exception/NMI exit: interruption info %#x\n", info);
+		return HV_FATAL;
+	}
+	struct hv_icpt x = { .kind = HV_ICPT_EXCEPTION };
+	x.exc.vector = (uint8_t)(info & 0xff);
+	x.exc.software = type == 6;
+	x.exc.has_error = (info & INTR_INFO_DELIVER_ERR) != 0;
+	x.exc.error = x.exc.has_error ? (uint32_t)vmread(VMCS_EXIT_INTR_ERROR) : 0;
+	x.exc.qual = v->exit_qual;
+	if (hv_intercept_call(v, &x) == HV_ICPT_DONE)
+		return HV_RESUME;
+	vcpu_reflect_exception(v, &x);
+	return HV_RESUME;
+}
+
+void vcpu_reflect_exception(struct vcpu *v, const struct hv_icpt *x)
+{
+	uint32_t info = INTR_INFO_VALID | x->exc.vector |
+			(x->exc.software ? INTR_TYPE_SW_EXCEPTION : INTR_TYPE_HW_EXCEPTION);
+	if (x->exc.vector == X86_VEC_PF)
+		write_cr2(x->exc.qual);
+	if (x->exc.has_error) {
+		info |= INTR_INFO_DELIVER_ERR;
+		vmwrite(VMCS_ENTRY_EXC_ERROR, x->exc.error);
+	}
+	if (x->exc.software)
+		vmwrite(VMCS_ENTRY_INSTR_LEN, vmread(VMCS_EXIT_INSTR_LEN));
+	vmwrite(VMCS_ENTRY_INTR_INFO, info);
+}
+
 static int triple_fault_exit(struct vcpu *v);
 static int unexpected_exit(struct vcpu *v);
 
 static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
-	[EXIT_EXCEPTION_NMI]   = { ret2usr_exception_exit, "exception/NMI", true },  /* #PF: monitors/ret2usr.c, #BP: vmm/probe_vmx.c */
+	[EXIT_EXCEPTION_NMI]   = { exception_exit,       "exception/NMI", true },  /* subscribers: vmm/intercept.h */
 	[EXIT_EXTERNAL_INTR]   = { unexpected_exit,      "external interrupt", false },
 	[EXIT_TRIPLE_FAULT]    = { triple_fault_exit,    "triple fault", false },
 	[EXIT_INIT]            = { unexpected_exit,      "INIT signal", false },
@@ -68,7 +108,7 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	[EXIT_VIRT_EOI]        = { unexpected_exit,      "virtualized EOI", true },
 	[EXIT_GDTR_IDTR]       = { unexpected_exit,      "GDTR/IDTR access", true },
 	[EXIT_LDTR_TR]         = { unexpected_exit,      "LDTR/TR access", true },
-	[EXIT_EPT_VIOLATION]   = { probe_ept_violation_exit, "EPT violation", true }, /* probed pages, else ept_violation_exit */
+	[EXIT_EPT_VIOLATION]   = { ept_violation_exit,   "EPT violation", true }, /* subscribed pages (probes), else hvmon memory */
 	[EXIT_EPT_MISCONFIG]   = { ept_misconfig_exit,   "EPT misconfiguration", false },
 	[EXIT_INVEPT]          = { vmx_instruction_exit, "INVEPT", false },
 	[EXIT_RDTSCP]          = { unexpected_exit,      "RDTSCP", false },
@@ -129,6 +169,7 @@ void vmexit_handler(void)
 	if (rc != HV_RESUME)
 		vcpu_guest_crash(v, "unhandled VM exit");
 	tick_after_exit(v);                     /* periodic ring -1 work, re-arms the timer */
+	hv_intercept_apply(v);                  /* controls changed by new subscriptions */
 
 	/* Deliver an NMI that arrived while hvmon ran, unless an event is
 	 * already being injected or the guest blocks NMIs (it stays pending). */
@@ -223,16 +264,4 @@ void vcpu_dump_state(struct vcpu *v, const char *why)
 		  (unsigned long)vmread(VMCS_IDT_VECTORING_INFO), (unsigned long)vmread(VMCS_IDT_VECTORING_ERROR),
 		  (unsigned long)vmread(VMCS_EXIT_INTR_INFO), (unsigned long)vmread(VMCS_GUEST_PHYS_ADDR),
 		  (unsigned long)vmread(VMCS_GUEST_LINEAR_ADDR));
-}
-
-void vcpu_guest_crash(struct vcpu *v, const char *why)
-{
-	vcpu_dump_state(v, why);
-	vm_print_exit_stats(v->vm);
-	if (v->vm->opt.on_guest_crash == HV_CRASH_RESET) {
-		hv_printf("hvmon: guest crashed (%s): resetting the machine (on_guest_crash=reset)\n", why);
-		machine_reset();
-	}
-	hv_printf("hvmon: guest crashed (%s): halting (on_guest_crash=halt)\n", why);
-	cpu_halt_forever();
 }

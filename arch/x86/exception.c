@@ -3,6 +3,7 @@
 #include "arch/x86/percpu.h"
 #include "arch/x86/cpu.h"
 #include "lib/console.h"
+#include "lib/stop.h"
 
 static const char *const exc_names[32] = {
 	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
@@ -49,6 +50,5 @@ void exception_handler(struct exc_frame *f)
 		  (unsigned long)f->r12, (unsigned long)f->r13, (unsigned long)f->r14, (unsigned long)f->r15);
 	hv_printf("  CR0 %016lx CR3 %016lx CR4 %016lx\n",
 		  (unsigned long)read_cr0(), (unsigned long)read_cr3(), (unsigned long)read_cr4());
-	hv_printf("hvmon: halted\n");
-	cpu_halt_forever();
+	hv_stop(HV_STOP_HOST_FAULT, NULL, "exception in ring -1");
 }

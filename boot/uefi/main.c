@@ -20,6 +20,7 @@
 #include "boot/uefi/memmap.h"
 #include "boot/uefi/vtx.h"
 #include "vmm/options.h"
+#include "vmm/monitor.h"
 
 #define TAG "hvmon.efi: "
 #define BELOW_4G            0xffffffffULL
@@ -272,7 +273,9 @@ static void check_hv_options(void)
 	static char summary[512];
 	uint32_t i;
 
+	const struct hv_opt_owner *owners[HV_MAX_MONITORS];
 	hv_options_defaults(&opt);
+	hv_options_set_owners(&opt, owners, hv_monitor_owners(owners, HV_MAX_MONITORS));
 	if (hv_options_parse(g_cfg.hv_cmdline, sizeof(g_cfg.hv_cmdline), &opt, &errs) == 0) {
 		hv_options_format(&opt, summary, sizeof(summary));
 		say(L"" TAG "hvmon options in effect: %a\n", summary);

@@ -16,7 +16,9 @@ EFI_LDFLAGS := -nostdlib -znocombreloc -shared -Bsymbolic \
 	-T $(EFI_LIBDIR)/elf_x86_64_efi.lds -L$(EFI_LIBDIR)
 # pure modules (host-tested) + the firmware glue
 EFI_PURE    := boot/uefi/config.c boot/uefi/memmap.c boot/uefi/elfload.c boot/uefi/vtx.c
-EFI_SRCS    := boot/uefi/main.c $(EFI_PURE) vmm/options.c
+# the monitors' option descriptors: the same keys as the core's parser knows
+EFI_SRCS    := boot/uefi/main.c $(EFI_PURE) vmm/options.c monitors/monitors.c \
+	$(sort $(wildcard monitors/*_options.c))
 EFI_OBJS    := $(patsubst %.c,$(EFI_BUILD)/%.o,$(EFI_SRCS))
 
 $(EFI_BUILD)/%.o: %.c

@@ -23,14 +23,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		wl = size - 1;
 	memcpy(word + n0, data + 1, wl);
 	word[n0 + wl] = 0;
+	const struct hv_opt_owner *own[1] = { &keylogger_options };
 	hv_options_defaults(&o);
-	hv_options_parse(word, sizeof(word), &o, NULL);
-	if (o.nr_keylogger_allow > HV_OPT_ALLOW_MAX)
+	if (hv_options_set_owners(&o, own, 1))
 		abort();
-	for (uint32_t i = 0; i < o.nr_keylogger_allow; i++)
-		if (!o.keylogger_allow[i][0] || strnlen(o.keylogger_allow[i], HV_OPT_COMM_MAX) >= HV_OPT_COMM_MAX)
+	hv_options_parse(word, sizeof(word), &o, NULL);
+	const struct kl_config *cfg = hv_options_config(&o, 0);
+	if (cfg->nr_allow > KL_MAX_ALLOW)
+		abort();
+	for (uint32_t i = 0; i < cfg->nr_allow; i++)
+		if (!cfg->allow[i][0] || strnlen(cfg->allow[i], HV_OPT_COMM_MAX) >= HV_OPT_COMM_MAX)
 			abort();
-	kl_init(&st, 1 + data[1] % 12, (const char (*)[KL_COMM_LEN])o.keylogger_allow, o.nr_keylogger_allow);
+	kl_init(&st, 1 + data[1] % 12, (const char (*)[KL_COMM_LEN])cfg->allow, cfg->nr_allow);
 	data += 1 + wl;
 	size -= 1 + wl;
 

@@ -9,15 +9,51 @@
 #include <cmocka.h>
 
 #include "vmm/options.h"
+#include "vmm/monitor.h"
+#include "monitors/hang.h"
+#include "monitors/ret2usr.h"
+#include "monitors/keylogger.h"
 
 static struct hv_options o;
 static struct hv_opt_errors errs;
 
+/* As hv_main does: defaults, then every monitor's keys (the registry), then parse. */
+static void defaults(struct hv_options *x)
+{
+	const struct hv_opt_owner *own[HV_MAX_MONITORS];
+	hv_options_defaults(x);
+	assert_int_equal(hv_options_set_owners(x, own, hv_monitor_owners(own, HV_MAX_MONITORS)), 0);
+}
+
 static int parse(const char *s)
 {
-	hv_options_defaults(&o);
+	defaults(&o);
 	return hv_options_parse(s, strlen(s) + 1, &o, &errs);
 }
+
+/* a monitor's bit in monitors= and its configuration block, by name */
+static uint32_t mon_bit(const char *name)
+{
+	for (uint32_t i = 0; i < o.nr_owners; i++)
+		if (!strcmp(o.owners[i]->name, name))
+			return 1u << i;
+	fail_msg("no monitor %s", name);
+	return 0;
+}
+static const void *cfg_of(const char *name)
+{
+	uint32_t b = mon_bit(name), i = 0;
+	while (!(b & 1)) { b >>= 1; i++; }
+	return hv_options_config(&o, i);
+}
+#define HV_MON_TRACER    mon_bit("tracer")
+#define HV_MON_HANG      mon_bit("hang")
+#define HV_MON_RET2USR   mon_bit("ret2usr")
+#define HV_MON_KEYLOGGER mon_bit("keylogger")
+#define HV_MON_ALL       ((1u << o.nr_owners) - 1)
+#define HANG ((const struct hang_config *)cfg_of("hang"))
+#define R2U  ((const struct r2u_config *)cfg_of("ret2usr"))
+#define KL   ((const struct kl_config *)cfg_of("keylogger"))
 
 static void test_defaults(void **st)
 {
@@ -27,12 +63,12 @@ static void test_defaults(void **st)
 	assert_int_equal(o.log_level, HV_LOG_INFO);
 	assert_int_equal(o.on_guest_crash, HV_CRASH_HALT);
 	assert_int_equal(o.monitors, HV_MON_ALL);
-	assert_int_equal(o.hang_timeout_s, 5);
-	assert_int_equal(o.ret2usr_action, HV_R2U_REPORT);
-	assert_int_equal(o.nr_keylogger_allow, 6);
-	assert_string_equal(o.keylogger_allow[0], "sh");
-	assert_string_equal(o.keylogger_allow[4], "agetty");
-	assert_int_equal(o.keylogger_k, 8);
+	assert_int_equal(HANG->timeout_s, 5);
+	assert_int_equal(R2U->action, HV_R2U_REPORT);
+	assert_int_equal(KL->nr_allow, 6);
+	assert_string_equal(KL->allow[0], "sh");
+	assert_string_equal(KL->allow[4], "agetty");
+	assert_int_equal(KL->k, 8);
 	assert_false(o.collector_set);
 	assert_true(o.ip_dhcp);
 	assert_int_equal(o.key_len, 0);
@@ -56,11 +92,11 @@ static void test_all_keys(void **st)
 	assert_int_equal(o.log_level, HV_LOG_DEBUG);
 	assert_int_equal(o.on_guest_crash, HV_CRASH_RESET);
 	assert_int_equal(o.monitors, HV_MON_TRACER | HV_MON_HANG);
-	assert_int_equal(o.hang_timeout_s, 12);
-	assert_int_equal(o.ret2usr_action, HV_R2U_KILL);
-	assert_int_equal(o.nr_keylogger_allow, 2);
-	assert_string_equal(o.keylogger_allow[1], "myshell");
-	assert_int_equal(o.keylogger_k, 20);
+	assert_int_equal(HANG->timeout_s, 12);
+	assert_int_equal(R2U->action, HV_R2U_KILL);
+	assert_int_equal(KL->nr_allow, 2);
+	assert_string_equal(KL->allow[1], "myshell");
+	assert_int_equal(KL->k, 20);
 	assert_true(o.collector_set);
 	assert_int_equal(o.collector_ip, 0x0a000202);
 	assert_int_equal(o.collector_port, 5514);
@@ -97,13 +133,13 @@ static void test_value_variants(void **st)
 	assert_int_equal(o.console_port, 0);
 	assert_int_equal(o.monitors, 0);
 	assert_true(o.ip_dhcp);
-	assert_int_equal(o.hang_timeout_s, 30);
+	assert_int_equal(HANG->timeout_s, 30);
 	assert_int_equal(parse("console=0x3e8 monitors=keylogger,ret2usr ip=192.168.1.7/32 keylogger_allow=none"), 0);
 	assert_int_equal(o.console_port, 0x3e8);
 	assert_int_equal(o.monitors, HV_MON_KEYLOGGER | HV_MON_RET2USR);
 	assert_int_equal(o.ip_addr, 0xc0a80107);
 	assert_int_equal(o.ip_gw, 0);
-	assert_int_equal(o.nr_keylogger_allow, 0);
+	assert_int_equal(KL->nr_allow, 0);
 	assert_int_equal(parse("console=com4 console=com3"), 0);          /* last wins */
 	assert_int_equal(o.console_port, 0x3e8);
 	assert_int_equal(parse("net=ff:1f.7 console=com1"), 0);
@@ -118,8 +154,8 @@ static void test_quotes_and_whitespace(void **st)
 	(void)st;
 	assert_int_equal(parse("  \tlog=warn\n\r keylogger_allow=\"sh,bash\"  monitors=\"all\""), 0);
 	assert_int_equal(o.log_level, HV_LOG_WARN);
-	assert_int_equal(o.nr_keylogger_allow, 2);
-	assert_string_equal(o.keylogger_allow[1], "bash");
+	assert_int_equal(KL->nr_allow, 2);
+	assert_string_equal(KL->allow[1], "bash");
 	/* a quoted value with a space is one word (the space makes the value invalid here) */
 	assert_int_equal(parse("log=\"de bug\" console=com2"), 1);
 	assert_string_equal(errs.e[0].word, "log=de bug");
@@ -187,7 +223,7 @@ static void test_errors(void **st)
 	assert_int_equal(parse("monitors=tracer,zzz"), 1);
 	assert_int_equal(o.monitors, HV_MON_ALL);
 	assert_int_equal(parse("keylogger_allow=a,,b"), 1);
-	assert_int_equal(o.nr_keylogger_allow, 6);
+	assert_int_equal(KL->nr_allow, 6);
 	/* several errors, parsing continues */
 	assert_int_equal(parse("a=1 log=debug b=2 console=com2 c"), 3);
 	assert_int_equal(errs.count, 3);
@@ -387,6 +423,53 @@ static void test_wipe_text(void **state)
 	memcpy(ram + 8100, k, 64);
 	assert_int_equal(hv_wipe_text(ram + 3, 8100 + 64 - 3, k, 64), 2);
 	assert_int_equal(hv_wipe_text(ram, 100, "short", 5), 0);
+
+/* The parser knows no monitor: their keys come from the descriptors it is handed. */
+static void test_owner_descriptors(void **st)
+{
+	(void)st;
+	char buf[512];
+	/* without owners: monitor keys are unknown, monitors= knows no name */
+	hv_options_defaults(&o);
+	assert_int_equal(hv_options_parse("hang_timeout=5 monitors=hang", 100, &o, &errs), 2);
+	assert_string_equal(errs.e[0].why, "unknown option");
+	assert_int_equal(o.monitors, 0);
+	/* a descriptor that does not fit its owner's block is refused, nothing changes */
+	static const struct hv_opt_desc bad[] = {
+		{ .key = "x_k", .type = HV_OPT_UINT, .off = 8, .min = 1, .max = 2 },
+	};
+	static const struct hv_opt_owner bad_owner = { "x", bad, 1, 8 };
+	static const struct hv_opt_owner big_owner = { "y", NULL, 0, HV_OPT_CONFIG_MAX + 1 };
+	const struct hv_opt_owner *own[2] = { &bad_owner, &big_owner };
+	assert_int_equal(hv_options_set_owners(&o, own, 1), -1);
+	assert_int_equal(hv_options_set_owners(&o, own + 1, 1), -1);
+	assert_int_equal(o.nr_owners, 0);
+	/* an owner of its own: defaults, parsing, range errors, formatting */
+	struct cfg { uint32_t n; uint8_t mode; };
+	static const char *const modes[] = { "a", "b", NULL };
+	static const struct hv_opt_desc good[] = {
+		{ .key = "z_n", .type = HV_OPT_UINT, .off = offsetof(struct cfg, n), .min = 2, .max = 9,
+		  .def = 3, .why = "expected 2..9" },
+		{ .key = "z_mode", .type = HV_OPT_ENUM, .off = offsetof(struct cfg, mode), .names = modes,
+		  .def = 1, .why = "expected a|b" },
+	};
+	static const struct hv_opt_owner z = { "zmon", good, 2, sizeof(struct cfg) };
+	own[0] = &z;
+	hv_options_defaults(&o);
+	assert_int_equal(hv_options_set_owners(&o, own, 1), 0);
+	const struct cfg *c = hv_options_config(&o, 0);
+	assert_int_equal(c->n, 3);
+	assert_int_equal(c->mode, 1);
+	assert_int_equal(o.monitors, 1);
+	assert_int_equal(hv_options_parse("z_n=7 z_mode=a z_n=10 z_mode=c monitors=none", 200, &o, &errs), 2);
+	assert_int_equal(c->n, 7);
+	assert_int_equal(c->mode, 0);
+	assert_string_equal(errs.e[0].why, "expected 2..9");
+	assert_string_equal(errs.e[1].why, "expected a|b");
+	assert_int_equal(o.monitors, 0);
+	hv_options_format(&o, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " monitors=none z_n=7 z_mode=a"));
+	assert_null(hv_options_config(&o, 1));
 }
 
 int main(void)
@@ -404,6 +487,7 @@ int main(void)
 		cmocka_unit_test(test_key_redact),
 		cmocka_unit_test(test_wipe_text),
 		cmocka_unit_test(test_net_rng),
+		cmocka_unit_test(test_owner_descriptors),
 	};
 	return cmocka_run_group_tests_name("options", tests, NULL, NULL);
 }

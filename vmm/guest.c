@@ -1,0 +1,122 @@
+/*
+ * The guest-access module (vmm/guest.h): guest memory through the guest's
+ * page tables, the current task, vCPU state the monitors may change.
+ */
+#include <string.h>
+#include "vmm/guest.h"
+#include "vmm/vcpu.h"
+#include "vmm/gmem.h"
+#include "vmm/probe.h"
+#include "vmm/introspect.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/layout.h"
+
+static void mmu_for(struct vcpu *v, struct gmem_mmu *m, uint64_t cr3)
+{
+	memset(m, 0, sizeof(*m));
+	m->read_phys = vm_guest_ram_read;
+	m->ctx = v->vm;
+	m->cr3 = cr3;
+	m->la57 = (vmread(VMCS_GUEST_CR4) & X86_CR4_LA57) != 0;
+	m->nxe = (vmread(VMCS_GUEST_EFER) & X86_EFER_NXE) != 0;
+}
+
+/* KPTI: a user CR3 is the kernel CR3 with bit 12 set (PTI_USER_PGTABLE_BIT; each
+ * mm's PGD pair is 8 KiB-aligned, kernel half first) and maps only the entry
+ * trampoline of the kernel. A kernel read that fails on it (an exit taken in user
+ * mode, e.g. the hang monitor's sample) is retried on the kernel half. */
+#define PTI_USER_PGTABLE_BIT (1ULL << 12)
+
+int guest_read(struct vcpu *v, uint64_t va, void *buf, uint32_t len, bool user)
+{
+	struct gmem_mmu m;
+	uint64_t cr3 = vmread(VMCS_GUEST_CR3);
+	mmu_for(v, &m, cr3);
+	if (!gmem_read(&m, va, buf, len, user ? 0 : GMEM_KERNEL_ONLY, NULL))
+		return 0;
+	if (user || !(cr3 & PTI_USER_PGTABLE_BIT))
+		return -1;
+	mmu_for(v, &m, cr3 & ~PTI_USER_PGTABLE_BIT);
+	return gmem_read(&m, va, buf, len, GMEM_KERNEL_ONLY, NULL) ? -1 : 0;
+}
+
+int guest_read_str(struct vcpu *v, uint64_t va, char *buf, uint32_t max, bool user)
+{
+	struct gmem_mmu m;
+	mmu_for(v, &m, vmread(VMCS_GUEST_CR3));
+	int rc = gmem_read_str(&m, va, buf, max, user ? 0 : GMEM_KERNEL_ONLY, NULL);
+	if (rc == GMEM_ERR_TOO_LONG)
+		return 1;
+	if (rc) {
+		if (max)
+			buf[0] = 0;
+		return -1;
+	}
+	return 0;
+}
+
+int guest_write_u64(struct vcpu *v, uint64_t va, uint64_t val)
+{
+	struct gmem_mmu m;
+	struct gmem_walk w;
+	if (va & 7)                       /* aligned: never crosses a page */
+		return -1;
+	mmu_for(v, &m, vmread(VMCS_GUEST_CR3));
+	if (gmem_translate(&m, va, GMEM_KERNEL_ONLY, &w) || !w.writable)
+		return -1;
+	if (!vm_is_guest_ram(v->vm, w.gpa, 8) || probe_gpa_probed(w.gpa))
+		return -1;
+	memcpy(hv_phys_to_ptr(w.gpa), &val, 8);
+	return 0;
+}
+
+/* The kernel's GS base: the VMCS GS base in kernel mode; while the guest runs
+ * user code IA32_KERNEL_GS_BASE holds it (SWAPGS; hvmon never touches that MSR). */
+static uint64_t kernel_gs(struct vcpu *v)
+{
+	uint64_t gs = vmread(VMCS_GUEST_GS_BASE);
+	if (!(gs >> 63) || vcpu_cpl(v) != 0)
+		gs = rdmsr(MSR_KERNEL_GS_BASE);
+	return gs >> 63 ? gs : 0;
+}
+
+int guest_current_task(struct vcpu *v, uint64_t *task)
+{
+	const struct vm *vm = v->vm;
+	uint64_t gs, t;
+	if (!introspect_have(vm, INFER_P_PCPU_CURRENT_TASK) || !(gs = kernel_gs(v)) ||
+	    guest_read(v, gs + introspect_value(vm, INFER_P_PCPU_CURRENT_TASK), &t, 8, false) ||
+	    !(t >> 63))
+		return -1;
+	*task = t;
+	return 0;
+}
+
+int guest_task_of(struct vcpu *v, uint64_t task, struct guest_task *t)
+{
+	const struct vm *vm = v->vm;
+	memset(t, 0, sizeof(*t));
+	t->pid = t->tgid = -1;
+	if (task == GUEST_TASK_CURRENT && guest_current_task(v, &task))
+		return -1;
+	t->ptr = task;
+	int32_t pid, tgid;
+	char comm[16];
+	if (!introspect_have(vm, INFER_P_TASK_PID) || !introspect_have(vm, INFER_P_TASK_TGID) ||
+	    !introspect_have(vm, INFER_P_TASK_COMM) ||
+	    guest_read(v, task + introspect_value(vm, INFER_P_TASK_PID), &pid, 4, false) ||
+	    guest_read(v, task + introspect_value(vm, INFER_P_TASK_TGID), &tgid, 4, false) ||
+	    guest_read(v, task + introspect_value(vm, INFER_P_TASK_COMM), comm, 16, false))
+		return 1;
+	comm[15] = 0;
+	t->pid = pid;
+	t->tgid = tgid;
+	memcpy(t->comm, comm, 16);
+	return 0;
+}
+
+void vcpu_force_cr4(struct vcpu *v, uint64_t bits)
+{
+	(void)v;
+	vmwrite(VMCS_GUEST_CR4, vmread(VMCS_GUEST_CR4) | bits);
+}

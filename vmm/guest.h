@@ -1,0 +1,56 @@
+/*
+ * guest — what a monitor may read of the guest: the state of the vCPU it runs
+ * on (accessors; only the core touches the VMCS) and guest memory through the
+ * guest's own page tables (vmm/gmem), bounded, refusing hvmon's memory.
+ * Called from an exit (the guest is stopped) on the vCPU @v of that exit.
+ */
+#ifndef HVMON_VMM_GUEST_H
+#define HVMON_VMM_GUEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include "arch/x86/vmx.h"
+
+struct vcpu;
+
+/* ---- vCPU state (SDM 24.4.1 guest register state) ---- */
+static inline uint64_t vcpu_rip(const struct vcpu *v) { (void)v; return vmread(VMCS_GUEST_RIP); }
+static inline uint64_t vcpu_rsp(const struct vcpu *v) { (void)v; return vmread(VMCS_GUEST_RSP); }
+static inline uint64_t vcpu_rflags(const struct vcpu *v) { (void)v; return vmread(VMCS_GUEST_RFLAGS); }
+/* Current privilege level: SS.DPL (SDM 24.4.1: the CPL is SS's DPL). */
+static inline unsigned vcpu_cpl(const struct vcpu *v) { (void)v; return (vmread(VMCS_GUEST_SS_AR) >> 5) & 3; }
+static inline bool vcpu_if(const struct vcpu *v) { return (vcpu_rflags(v) & X86_RFLAGS_IF) != 0; }
+/* In the HLT activity state (SDM 24.4.2: activity state 1). */
+static inline bool vcpu_halted(const struct vcpu *v) { (void)v; return vmread(VMCS_GUEST_ACTIVITY_STATE) == 1; }
+/* CR4 as the guest sees it (read shadow for the bits hvmon owns). */
+uint64_t vcpu_guest_cr4(struct vcpu *v);
+/* Set @bits in the real CR4 from now on (the guest's view is unchanged). */
+void vcpu_force_cr4(struct vcpu *v, uint64_t bits);
+
+/* ---- guest memory (the vCPU's current CR3) ---- */
+/* Read guest-virtual memory; user addresses allowed when @user. 0 or -1. A kernel
+ * read that fails on a KPTI user CR3 is retried on its kernel half. */
+int guest_read(struct vcpu *v, uint64_t va, void *buf, uint32_t len, bool user);
+/* Read a NUL-terminated string (<= max-1 chars). 0, 1 when cut, -1 unreadable. */
+int guest_read_str(struct vcpu *v, uint64_t va, char *buf, uint32_t max, bool user);
+/* Write 8 bytes at a kernel address on a writable supervisor page (not a
+ * probed page). 0 or -1. */
+int guest_write_u64(struct vcpu *v, uint64_t va, uint64_t val);
+
+/* ---- guest tasks (offsets from the inferred profile, vmm/introspect.h) ---- */
+struct guest_task {
+	uint64_t ptr;                   /* task_struct; 0 = unknown */
+	int32_t  pid, tgid;             /* -1 when unreadable */
+	char     comm[16];              /* "" when unreadable */
+};
+#define GUEST_TASK_CURRENT 0
+/* @task: a task_struct pointer, or GUEST_TASK_CURRENT for the task running on
+ * @v (%gs:current_task through the kernel's GS base: the VMCS GS base in kernel
+ * mode, IA32_KERNEL_GS_BASE while the guest runs user code). Fills @t.
+ * Returns 0 when t->ptr and its ids are valid, 1 when only t->ptr is, -1 when
+ * the task is unknown. */
+int guest_task_of(struct vcpu *v, uint64_t task, struct guest_task *t);
+/* Only the pointer of the task running on @v (one guest read: probe hits). 0 or -1. */
+int guest_current_task(struct vcpu *v, uint64_t *task);
+
+#endif

@@ -1,0 +1,102 @@
+/*
+ * intercept — the guest events the core traps for its subscribers
+ * (docs/ARCHITECTURE.md "Intercepts"; the Xen hvm_monitor_* / DRAKVUF
+ * trap-kind idea): an exception vector, a MOV to CR4, a WRMSR, a
+ * guest-physical page (EPT violation), an I/O port. One callback shape for
+ * all. The VMX controls follow from the subscriptions: the exception bitmap
+ * and the #PF error-code mask/match, the CR4 guest/host mask (per vCPU), the
+ * MSR and I/O bitmaps. exit_table[] points only at core handlers, which call
+ * the subscribers and then do the core's default.
+ *
+ * Subscribe before the first VM entry (setup), or from an exit (the guest is
+ * stopped: probes subscribe their pages and #BP when placed). Every vCPU
+ * applies changed controls before its next VM entry.
+ */
+#ifndef HVMON_VMM_INTERCEPT_H
+#define HVMON_VMM_INTERCEPT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vm;
+struct vcpu;
+
+enum hv_icpt_kind {
+	HV_ICPT_EXCEPTION = 0,
+	HV_ICPT_CR4_WRITE,
+	HV_ICPT_MSR_WRITE,
+	HV_ICPT_PAGE,
+	HV_ICPT_IO,
+	HV_ICPT__COUNT
+};
+
+/* What the subscriber sees, and may change where noted. */
+struct hv_icpt {
+	enum hv_icpt_kind kind;
+	union {
+		struct {               /* exception or NMI exit (SDM 27.2.2) */
+			uint8_t  vector;
+			bool     has_error;
+			bool     software;      /* INT3/INTO: re-injected as a software exception */
+			uint32_t error;         /* #PF: the page-fault error code */
+			uint64_t qual;          /* #PF: the linear address (CR2) */
+		} exc;
+		struct {               /* MOV to CR4, after the core's own checks */
+			uint64_t old;           /* the guest's view before */
+			uint64_t val;           /* in: what it writes; out: what it reads back */
+			uint64_t force;         /* out: bits OR'ed into the real CR4 */
+		} cr4;
+		struct {               /* WRMSR, before it is performed */
+			uint32_t msr;
+			uint64_t value;
+		} msr;
+		struct {               /* EPT violation on a subscribed page */
+			uint64_t gpa;
+			uint64_t qual;          /* exit qualification (SDM Table 28-7) */
+		} page;
+		struct {               /* IN/OUT (not string), before anything is performed */
+			uint16_t port;
+			uint8_t  size;          /* 1, 2, 4 */
+			bool     in;
+			uint32_t value;         /* OUT: the value; IN (HV_ICPT_DONE): what the guest gets */
+		} io;
+	};
+};
+
+/* Return values of a subscriber. */
+#define HV_ICPT_PASS 0      /* not handled: the next subscriber, then the core's default */
+#define HV_ICPT_DONE 1      /* handled: nothing more (exception: not reflected; MSR: not
+			     * performed; IO: not performed, RIP advanced; page: resumed) */
+
+typedef int (*hv_icpt_fn)(struct vcpu *v, struct hv_icpt *x, void *ctx);
+
+#define HV_MAX_ICPT 32      /* subscriptions of all kinds together */
+
+/* Exception @vector (0..31). For #PF, only faults with (error & pf_mask) ==
+ * pf_match reach @fn; the VMCS filter is the widest that serves every #PF
+ * subscriber (SDM 25.2 "exception bitmap", PFEC_MASK/MATCH). 0 or -1. */
+int hv_intercept_exception(struct vm *vm, unsigned vector, uint32_t pf_mask, uint32_t pf_match,
+			   hv_icpt_fn fn, void *ctx);
+/* Every MOV to CR4 that exits; @bits join the CR4 guest/host mask, so that
+ * writes changing them exit (the guest reads its own values from the read
+ * shadow, x->cr4.val). */
+int hv_intercept_cr4(struct vm *vm, uint64_t bits, hv_icpt_fn fn, void *ctx);
+/* WRMSR to @msr (its write bit is set in the MSR bitmap). */
+int hv_intercept_msr_write(struct vm *vm, uint32_t msr, hv_icpt_fn fn, void *ctx);
+/* EPT violations in the 4 KiB guest-physical page @gpa (the subscriber also
+ * owns its EPT mapping). Removed by hv_intercept_page_remove. */
+int hv_intercept_page(struct vm *vm, uint64_t gpa, hv_icpt_fn fn, void *ctx);
+int hv_intercept_page_remove(struct vm *vm, uint64_t gpa, hv_icpt_fn fn, void *ctx);
+/* IN/OUT to ports [port, port + n) (set in the I/O bitmap). */
+int hv_intercept_io(struct vm *vm, uint16_t port, uint32_t n, hv_icpt_fn fn, void *ctx);
+/* Does the I/O bitmap make guest accesses to @port exit? */
+bool io_port_intercepted(const struct vm *vm, uint16_t port);
+
+/* ---- the core's side (vmm/intercept.c) ---- */
+/* Call the subscribers of @x->kind (and of its vector/msr/page/port) in
+ * subscription order until one returns HV_ICPT_DONE. */
+int hv_intercept_call(struct vcpu *v, struct hv_icpt *x);
+/* Before each VM entry of @v: apply controls changed since its last entry. */
+void hv_intercept_apply(struct vcpu *v);
+
+#endif
