@@ -3,3 +3,8 @@
 HV_SRCS += vmm/main.c \
 	vmm/vmx.c vmm/vmcs.c vmm/vmexit.c vmm/cpuid.c vmm/msr.c vmm/cr.c vmm/insn.c \
 	vmm/io.c vmm/power.c vmm/stop.c vmm/monitor.c vmm/intercept.c vmm/guest.c vmm/acpi.c vmm/ept.c vmm/guest_boot.c
+
+# The example monitor of docs/ARCHITECTURE.md "Adding a monitor", on the core's
+# registry loop, option parser and intercept table (host).
+UNIT_TESTS += test_monitor_example
+test_monitor_example_SRCS := tests/unit/test_monitor_example.c vmm/monitor.c vmm/intercept.c vmm/options.c

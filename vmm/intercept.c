@@ -1,11 +1,14 @@
 /*
  * The core's intercept table (vmm/intercept.h): subscriptions, the VMX
- * controls they imply, and the dispatch the core exit handlers call.
+ * controls they imply (kept in struct vm, written to each VMCS by
+ * hv_intercept_apply in vmm/vmexit.c), and the dispatch the core exit
+ * handlers call. No VMCS access here: host-tested (tests/unit/test_monitor_example.c).
  */
+#include <stddef.h>
 #include "vmm/intercept.h"
 #include "vmm/vcpu.h"
 #include "lib/console.h"
-#include "arch/x86/cpu.h"
+#include "arch/x86/regs.h"
 
 static struct hv_icpt_sub *new_sub(struct vm *vm, enum hv_icpt_kind kind, hv_icpt_fn fn, void *ctx)
 {
@@ -168,16 +171,4 @@ int hv_intercept_call(struct vcpu *v, struct hv_icpt *x)
 			return HV_ICPT_DONE;
 	}
 	return HV_ICPT_PASS;
-}
-
-void hv_intercept_apply(struct vcpu *v)
-{
-	struct vm *vm = v->vm;
-	if (v->icpt_gen == vm->icpt_gen)
-		return;
-	v->icpt_gen = vm->icpt_gen;
-	vmwrite(VMCS_EXCEPTION_BITMAP, vmread(VMCS_EXCEPTION_BITMAP) | vm->exc_bitmap);
-	vmwrite(VMCS_PF_ERR_MASK, vm->pf_mask);
-	vmwrite(VMCS_PF_ERR_MATCH, vm->pf_match);
-	vmwrite(VMCS_CR4_MASK, vmread(VMCS_CR4_MASK) | vm->cr4_icpt_bits);
 }

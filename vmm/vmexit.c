@@ -206,6 +206,21 @@ void vcpu_inject_exception(struct vcpu *v, unsigned int vector, bool has_err, ui
 	vmwrite(VMCS_ENTRY_INTR_INFO, info);
 }
 
+/* The controls the intercept subscriptions imply (vmm/intercept.c), written to
+ * this vCPU's VMCS when they changed since its last entry (SDM 25.2, 25.6.3,
+ * 25.6.6): only bits are added, never removed. */
+void hv_intercept_apply(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	if (v->icpt_gen == vm->icpt_gen)
+		return;
+	v->icpt_gen = vm->icpt_gen;
+	vmwrite(VMCS_EXCEPTION_BITMAP, vmread(VMCS_EXCEPTION_BITMAP) | vm->exc_bitmap);
+	vmwrite(VMCS_PF_ERR_MASK, vm->pf_mask);
+	vmwrite(VMCS_PF_ERR_MATCH, vm->pf_match);
+	vmwrite(VMCS_CR4_MASK, vmread(VMCS_CR4_MASK) | vm->cr4_icpt_bits);
+}
+
 static int triple_fault_exit(struct vcpu *v)
 {
 	vcpu_guest_crash(v, "guest triple fault");
