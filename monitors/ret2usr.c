@@ -15,6 +15,7 @@
 #include "arch/x86/cpu.h"
 
 const struct hv_monitor_ops ret2usr_ops;
+static bool smep_held;          /* ready() ran: every vCPU keeps SMEP in its real CR4 */
 static uint64_t nr_pf_exits, nr_reflected, nr_detected, nr_tamper;
 static uint64_t pf_ticks;
 
@@ -36,6 +37,7 @@ static void r2u_ready(struct vm *vm)
 	struct r2u_pin *p = v ? pin_of(v) : NULL;
 	if (!p)
 		return;
+	smep_held = true;
 	p->force_smep = true;
 	vcpu_force_cr4(v, X86_CR4_SMEP);
 	pr_info("ret2usr: on (action %s): SMEP held in the real CR4 (guest view: SMEP %s), #PF filter "
@@ -150,6 +152,15 @@ static int r2u_setup(struct vm *vm)
 	return 0;
 }
 
+/* A vCPU started after ready() (an AP, once there are several) holds SMEP at once. */
+static void r2u_vcpu_start(struct vcpu *v)
+{
+	if (!smep_held)
+		return;
+	pin_of(v)->force_smep = true;
+	vcpu_force_cr4(v, X86_CR4_SMEP);
+}
+
 static void r2u_print_stats(struct vm *vm)
 {
 	(void)vm;
@@ -161,6 +172,7 @@ static void r2u_print_stats(struct vm *vm)
 
 const struct hv_monitor_ops ret2usr_ops = {
 	.setup = r2u_setup,
+	.vcpu_start = r2u_vcpu_start,
 	.ready = r2u_ready,
 	.print_stats = r2u_print_stats,
 	.vcpu_state_size = sizeof(struct r2u_pin),

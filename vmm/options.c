@@ -176,6 +176,31 @@ static const char *v_crash(struct hv_options *o, const char *v, size_t n)
 	return "expected halt|reset";
 }
 
+/* "unknown monitor (tracer,hang,..., or all|none)" from the owners' names */
+static const char *unknown_monitor(const struct hv_options *o)
+{
+	static char why[HV_OPT_WHY_MAX];
+	size_t w = 0;
+	const char *pre = "unknown monitor (", *post = "or all|none)";
+	for (size_t i = 0; pre[i] && w < sizeof(why) - 1; i++)
+		why[w++] = pre[i];
+	for (uint32_t k = 0; k < o->nr_owners; k++) {
+		const char *nm = o->owners[k]->name;
+		size_t len = s_len(nm, HV_OPT_WORD_MAX);
+		if (w + len + 2 + 13 >= sizeof(why))
+			break;
+		for (size_t i = 0; i < len; i++)
+			why[w++] = nm[i];
+		why[w++] = ',';
+		if (k + 1 == o->nr_owners)
+			why[w++] = ' ';
+	}
+	for (size_t i = 0; post[i] && w < sizeof(why) - 1; i++)
+		why[w++] = post[i];
+	why[w] = 0;
+	return why;
+}
+
 static const char *v_monitors(struct hv_options *o, const char *v, size_t n)
 {
 	uint32_t mask = 0, k;
@@ -191,8 +216,7 @@ static const char *v_monitors(struct hv_options *o, const char *v, size_t n)
 			if (s_eq(e, len, o->owners[k]->name))
 				break;
 		if (k == o->nr_owners)
-			return o->nr_owners ? "unknown monitor (see docs/OPTIONS.md: a name, or all|none)" :
-					      "unknown monitor (this build has none)";
+			return unknown_monitor(o);
 		mask |= 1u << k;
 		i += len;
 		if (i < n) {

@@ -221,6 +221,7 @@ static void test_errors(void **st)
 	assert_int_equal(parse("log=debug log=loud"), 1);
 	assert_int_equal(o.log_level, HV_LOG_DEBUG);
 	assert_int_equal(parse("monitors=tracer,zzz"), 1);
+	assert_string_equal(errs.e[0].why, "unknown monitor (tracer,hang,ret2usr,keylogger, or all|none)");
 	assert_int_equal(o.monitors, HV_MON_ALL);
 	assert_int_equal(parse("keylogger_allow=a,,b"), 1);
 	assert_int_equal(KL->nr_allow, 6);
