@@ -21,7 +21,8 @@ enum hv_stop_reason {
 	HV_STOP_HOST_FAULT,     /* an exception in ring -1 (arch/x86/exception.c): halt */
 	HV_STOP_GUEST_CRASH,    /* the guest cannot go on: halt or reset per on_guest_crash= */
 	HV_STOP_POWER_OFF,      /* the guest powered off or halted for good: the machine powers off */
-	HV_STOP_MONITOR_HALT,   /* a monitor stops the guest (ret2usr_action=halt): halt */
+	HV_STOP_MONITOR_HALT,   /* a monitor stops the guest (ret2usr_action=halt): halt;
+				 * why = "<monitor> (<what>)", e.g. "ret2usr (ret2usr_action=halt)" */
 };
 
 struct vcpu;

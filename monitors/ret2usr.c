@@ -125,8 +125,7 @@ static int r2u_pf(struct vcpu *v, struct hv_icpt *x, void *ctx)
 	}
 	hv_events_ring1_drain();
 	if (act == HV_R2U_HALT) {
-		hv_printf("hvmon: ret2usr: guest halted (ret2usr_action=halt): the faulting fetch was not "
-			  "delivered, the guest never runs again\n");
+		pr_warn("ret2usr: halt: the faulting fetch is not delivered; the run ends\n");
 		hv_stop(HV_STOP_MONITOR_HALT, v, "ret2usr (ret2usr_action=halt)");
 	}
 	if (act == HV_R2U_KILL)

@@ -123,11 +123,21 @@ void hv_stop(enum hv_stop_reason reason, struct vcpu *v, const char *why)
 		}
 		hv_printf("hvmon: guest crashed (%s): halting (on_guest_crash=halt)\n", why);
 		break;
-	case HV_STOP_MONITOR_HALT:
+	case HV_STOP_MONITOR_HALT: {
+		/* why = "<monitor> (<what>)": the last line names both */
+		const char *p = why;
+		while (*p && !(p[0] == ' ' && p[1] == '('))
+			p++;
+		if (*p)
+			hv_printf("hvmon: %.*s: guest halted %s: the guest never runs again\n", (int)(p - why), why,
+				  p + 1);
+		else
+			hv_printf("hvmon: guest halted (%s): the guest never runs again\n", why);
 		/* With bochs_exit=on (tests) Bochs's shutdown port ends the emulator, so the
 		 * run ends by itself; otherwise the CPU stays halted with the report. */
 		power_bochs_exit(vm, false);
 		break;
+	}
 	case HV_STOP_HOST_FAULT:
 		power_bochs_exit(vm, false);
 		hv_printf("hvmon: halted\n");
