@@ -21,6 +21,7 @@ static struct hv_icpt_sub *new_sub(struct vm *vm, enum hv_icpt_kind kind, hv_icp
 		*s = (struct hv_icpt_sub){ .kind = (uint8_t)kind, .fn = fn, .ctx = ctx };
 		if (i >= vm->nr_icpt)
 			vm->nr_icpt = i + 1;
+		vm->icpt_of_kind[kind] |= 1u << i;
 		return s;
 	}
 	pr_err("intercepts: table full (%u)\n", HV_MAX_ICPT);
@@ -116,6 +117,7 @@ int hv_intercept_page_remove(struct vm *vm, uint64_t gpa, hv_icpt_fn fn, void *c
 		struct hv_icpt_sub *s = &vm->icpt[i];
 		if (s->fn == fn && s->ctx == ctx && s->kind == HV_ICPT_PAGE && s->gpa == (gpa & ~0xfffULL)) {
 			s->fn = NULL;
+			vm->icpt_of_kind[HV_ICPT_PAGE] &= ~(1u << i);
 			while (vm->nr_icpt && !vm->icpt[vm->nr_icpt - 1].fn)
 				vm->nr_icpt--;
 			return 0;
@@ -162,12 +164,16 @@ static bool matches(const struct hv_icpt_sub *s, const struct hv_icpt *x)
 	}
 }
 
+/* Only the subscriptions of x->kind are visited, in slot (= subscription) order:
+ * the exit paths pay for their own kind's few entries, not for the table. */
 int hv_intercept_call(struct vcpu *v, struct hv_icpt *x)
 {
 	struct vm *vm = v->vm;
-	for (uint32_t i = 0; i < vm->nr_icpt; i++) {
-		const struct hv_icpt_sub *s = &vm->icpt[i];
-		if (s->fn && s->kind == x->kind && matches(s, x) && s->fn(v, x, s->ctx) == HV_ICPT_DONE)
+	if ((unsigned)x->kind >= HV_ICPT__COUNT)
+		return HV_ICPT_PASS;
+	for (uint32_t m = vm->icpt_of_kind[x->kind]; m; m &= m - 1) {
+		const struct hv_icpt_sub *s = &vm->icpt[__builtin_ctz(m)];
+		if (s->fn && matches(s, x) && s->fn(v, x, s->ctx) == HV_ICPT_DONE)
 			return HV_ICPT_DONE;
 	}
 	return HV_ICPT_PASS;

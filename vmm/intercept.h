@@ -70,7 +70,7 @@ struct hv_icpt {
 
 typedef int (*hv_icpt_fn)(struct vcpu *v, struct hv_icpt *x, void *ctx);
 
-#define HV_MAX_ICPT 32      /* subscriptions of all kinds together */
+#define HV_MAX_ICPT 32      /* subscriptions of all kinds together (a bit each: icpt_of_kind) */
 
 /* Exception @vector (0..31). For #PF, only faults with (error & pf_mask) ==
  * pf_match reach @fn; the VMCS filter is the widest that serves every #PF

@@ -79,6 +79,7 @@ struct vm {
 	/* intercepts (vmm/intercept.h) and the controls they imply */
 	struct hv_icpt_sub icpt[HV_MAX_ICPT];
 	uint32_t nr_icpt;                      /* slots in use are below this */
+	uint32_t icpt_of_kind[HV_ICPT__COUNT]; /* bit i: icpt[i] is in use, of that kind (dispatch) */
 	uint32_t exc_bitmap, pf_mask, pf_match;
 	uint64_t cr4_icpt_bits;
 	uint32_t icpt_gen;                     /* bumped when the controls change */
