@@ -32,7 +32,6 @@ struct hang_vcpu {
 	uint64_t samples, sample_ticks;
 };
 
-const struct hv_monitor_ops hang_ops;
 static bool switch_probe;       /* set once, in ready */
 static bool armed;              /* judging starts once the guest kernel profile is known */
 static uint64_t timeout_tsc;
@@ -205,7 +204,7 @@ static void hang_print_stats(struct vm *vm)
 		  (unsigned long)rec, (unsigned long)sw, (unsigned long)(sw - psw));
 }
 
-const struct hv_monitor_ops hang_ops = {
+struct hv_monitor_ops hang_ops = {
 	.setup = hang_setup,
 	.vcpu_start = hang_vcpu_start,
 	.ready = hang_ready,

@@ -75,6 +75,6 @@ extern const struct hv_opt_owner hang_options;
 
 /* ---- ring -1 (monitors/hang.c): the registry entry's operations ---- */
 struct hv_monitor_ops;
-extern const struct hv_monitor_ops hang_ops;
+extern struct hv_monitor_ops hang_ops;
 
 #endif

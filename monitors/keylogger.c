@@ -32,7 +32,6 @@ struct kl_vcpu {
 	uint8_t buf[KL_READ_MAX];
 };
 
-const struct hv_monitor_ops keylogger_ops;
 static struct vm *kvm;                 /* the guest (set up once) */
 static struct kl_state ks;             /* keystrokes and consumers of the whole guest */
 static uint64_t site, dsc;             /* probe site, do_syscall_64 */
@@ -298,7 +297,7 @@ static void kl_print_stats(struct vm *vm)
 	}
 }
 
-const struct hv_monitor_ops keylogger_ops = {
+struct hv_monitor_ops keylogger_ops = {
 	.setup = kl_setup,
 	.disabled = kl_disabled,
 	.ready = kl_ready,

@@ -202,6 +202,6 @@ extern const struct hv_opt_owner keylogger_options;
  * monitors=keylogger it subscribes to port 0x60 (vmm/intercept.h); without it
  * nothing is trapped. ---- */
 struct hv_monitor_ops;
-extern const struct hv_monitor_ops keylogger_ops;
+extern struct hv_monitor_ops keylogger_ops;
 
 #endif

@@ -14,7 +14,6 @@
 #include "lib/console.h"
 #include "arch/x86/cpu.h"
 
-const struct hv_monitor_ops ret2usr_ops;
 static bool smep_held;          /* ready() ran: every vCPU keeps SMEP in its real CR4 */
 static uint64_t nr_pf_exits, nr_reflected, nr_detected, nr_tamper;
 static uint64_t pf_ticks;
@@ -169,7 +168,7 @@ static void r2u_print_stats(struct vm *vm)
 		  (unsigned long)nr_detected, (unsigned long)nr_tamper);
 }
 
-const struct hv_monitor_ops ret2usr_ops = {
+struct hv_monitor_ops ret2usr_ops = {
 	.setup = r2u_setup,
 	.vcpu_start = r2u_vcpu_start,
 	.ready = r2u_ready,

@@ -63,6 +63,6 @@ extern const struct hv_opt_owner ret2usr_options;
  * subscribes (vmm/intercept.h) to MOV to CR4 (SMEP/SMAP in the guest/host mask)
  * and to #PF with the filter R2U_PFEC_MASK/MATCH. ---- */
 struct hv_monitor_ops;
-extern const struct hv_monitor_ops ret2usr_ops;
+extern struct hv_monitor_ops ret2usr_ops;
 
 #endif

@@ -285,7 +285,7 @@ static void tracer_print_stats(struct vm *vm)
 		  "stack unwritable)\n", (unsigned long)events_made, (unsigned long)lost_returns);
 }
 
-const struct hv_monitor_ops tracer_ops = {
+struct hv_monitor_ops tracer_ops = {
 	.setup = tracer_setup,
 	.disabled = tracer_disabled,
 	.ready = tracer_ready,

@@ -93,6 +93,6 @@ struct tracer_pending *tracer_pending_find(struct tracer_pending *tab, unsigned 
 struct hv_opt_owner;
 extern const struct hv_opt_owner tracer_options;
 struct hv_monitor_ops;
-extern const struct hv_monitor_ops tracer_ops;
+extern struct hv_monitor_ops tracer_ops;
 
 #endif

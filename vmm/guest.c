@@ -95,23 +95,23 @@ int guest_current_task(struct vcpu *v, uint64_t *task)
 int guest_task_of(struct vcpu *v, uint64_t task, struct guest_task *t)
 {
 	const struct vm *vm = v->vm;
-	memset(t, 0, sizeof(*t));
+	t->ptr = 0;
 	t->pid = t->tgid = -1;
+	t->comm[0] = 0;
 	if (task == GUEST_TASK_CURRENT && guest_current_task(v, &task))
 		return -1;
 	t->ptr = task;
-	int32_t pid, tgid;
-	char comm[16];
+	/* straight into @t: on a failed read the ids are reset below */
 	if (!introspect_have(vm, INFER_P_TASK_PID) || !introspect_have(vm, INFER_P_TASK_TGID) ||
 	    !introspect_have(vm, INFER_P_TASK_COMM) ||
-	    guest_read(v, task + introspect_value(vm, INFER_P_TASK_PID), &pid, 4, false) ||
-	    guest_read(v, task + introspect_value(vm, INFER_P_TASK_TGID), &tgid, 4, false) ||
-	    guest_read(v, task + introspect_value(vm, INFER_P_TASK_COMM), comm, 16, false))
+	    guest_read(v, task + introspect_value(vm, INFER_P_TASK_PID), &t->pid, 4, false) ||
+	    guest_read(v, task + introspect_value(vm, INFER_P_TASK_TGID), &t->tgid, 4, false) ||
+	    guest_read(v, task + introspect_value(vm, INFER_P_TASK_COMM), t->comm, 16, false)) {
+		t->pid = t->tgid = -1;
+		t->comm[0] = 0;
 		return 1;
-	comm[15] = 0;
-	t->pid = pid;
-	t->tgid = tgid;
-	memcpy(t->comm, comm, 16);
+	}
+	t->comm[15] = 0;
 	return 0;
 }
 

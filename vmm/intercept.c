@@ -66,6 +66,7 @@ int hv_intercept_exception(struct vm *vm, unsigned vector, uint32_t pf_mask, uin
 	if (vector == X86_VEC_PF)
 		pf_filter(vm);
 	vm->icpt_gen++;
+	hv_intercept_changed(vm);
 	return 0;
 }
 
@@ -77,6 +78,7 @@ int hv_intercept_cr4(struct vm *vm, uint64_t bits, hv_icpt_fn fn, void *ctx)
 	s->cr4_bits = bits;
 	vm->cr4_icpt_bits |= bits;
 	vm->icpt_gen++;
+	hv_intercept_changed(vm);
 	return 0;
 }
 
@@ -145,36 +147,48 @@ bool io_port_intercepted(const struct vm *vm, uint16_t port)
 	return vm->io_bitmap && (vm->io_bitmap[port / 8] & (1u << (port % 8)));
 }
 
-static bool matches(const struct hv_icpt_sub *s, const struct hv_icpt *x)
-{
-	switch (x->kind) {
-	case HV_ICPT_EXCEPTION:
-		return s->vector == x->exc.vector &&
-		       (x->exc.vector != X86_VEC_PF || (x->exc.error & s->pf_mask) == s->pf_match);
-	case HV_ICPT_CR4_WRITE:
-		return true;            /* every write: a subscriber may force bits into the real CR4 */
-	case HV_ICPT_MSR_WRITE:
-		return s->msr == x->msr.msr;
-	case HV_ICPT_PAGE:
-		return s->gpa == (x->page.gpa & ~0xfffULL);
-	case HV_ICPT_IO:
-		return x->io.port >= s->port && (uint32_t)(x->io.port - s->port) < s->nports;
-	default:
-		return false;
-	}
-}
+/*
+ * Only the subscriptions of x->kind are visited (a slot mask per kind), in slot
+ * (= subscription) order, each kind with its own key test: the exit paths pay
+ * for their own kind's few entries, not for the table (docs/BENCHMARKS.md).
+ */
+#define EACH_OF_KIND(vm, kind, s)                                                         \
+	for (uint32_t m_ = (vm)->icpt_of_kind[kind], i_;                                   \
+	     m_ && (i_ = (uint32_t)__builtin_ctz(m_), s = &(vm)->icpt[i_], 1); m_ &= m_ - 1)
 
-/* Only the subscriptions of x->kind are visited, in slot (= subscription) order:
- * the exit paths pay for their own kind's few entries, not for the table. */
 int hv_intercept_call(struct vcpu *v, struct hv_icpt *x)
 {
 	struct vm *vm = v->vm;
-	if ((unsigned)x->kind >= HV_ICPT__COUNT)
+	const struct hv_icpt_sub *s;
+	switch (x->kind) {
+	case HV_ICPT_EXCEPTION:
+		EACH_OF_KIND(vm, HV_ICPT_EXCEPTION, s)
+			if (s->vector == x->exc.vector &&
+			    (x->exc.vector != X86_VEC_PF || (x->exc.error & s->pf_mask) == s->pf_match) &&
+			    s->fn(v, x, s->ctx) == HV_ICPT_DONE)
+				return HV_ICPT_DONE;
 		return HV_ICPT_PASS;
-	for (uint32_t m = vm->icpt_of_kind[x->kind]; m; m &= m - 1) {
-		const struct hv_icpt_sub *s = &vm->icpt[__builtin_ctz(m)];
-		if (s->fn && matches(s, x) && s->fn(v, x, s->ctx) == HV_ICPT_DONE)
-			return HV_ICPT_DONE;
+	case HV_ICPT_CR4_WRITE:         /* every write: a subscriber may force bits into the real CR4 */
+		EACH_OF_KIND(vm, HV_ICPT_CR4_WRITE, s)
+			if (s->fn(v, x, s->ctx) == HV_ICPT_DONE)
+				return HV_ICPT_DONE;
+		return HV_ICPT_PASS;
+	case HV_ICPT_MSR_WRITE:
+		EACH_OF_KIND(vm, HV_ICPT_MSR_WRITE, s)
+			if (s->msr == x->msr.msr && s->fn(v, x, s->ctx) == HV_ICPT_DONE)
+				return HV_ICPT_DONE;
+		return HV_ICPT_PASS;
+	case HV_ICPT_PAGE:
+		EACH_OF_KIND(vm, HV_ICPT_PAGE, s)
+			if (s->gpa == (x->page.gpa & ~0xfffULL) && s->fn(v, x, s->ctx) == HV_ICPT_DONE)
+				return HV_ICPT_DONE;
+		return HV_ICPT_PASS;
+	case HV_ICPT_IO:
+		EACH_OF_KIND(vm, HV_ICPT_IO, s)
+			if ((uint32_t)(x->io.port - s->port) < s->nports && s->fn(v, x, s->ctx) == HV_ICPT_DONE)
+				return HV_ICPT_DONE;
+		return HV_ICPT_PASS;
+	default:
+		return HV_ICPT_PASS;
 	}
-	return HV_ICPT_PASS;
 }

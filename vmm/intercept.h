@@ -9,8 +9,8 @@
  * the subscribers and then do the core's default.
  *
  * Subscribe before the first VM entry (setup), or from an exit (the guest is
- * stopped: probes subscribe their pages and #BP when placed). Every vCPU
- * applies changed controls before its next VM entry.
+ * stopped: probes subscribe their pages and #BP when placed): the controls
+ * reach the VMCS of that exit's vCPU at once.
  */
 #ifndef HVMON_VMM_INTERCEPT_H
 #define HVMON_VMM_INTERCEPT_H
@@ -96,7 +96,9 @@ bool io_port_intercepted(const struct vm *vm, uint16_t port);
 /* Call the subscribers of @x->kind (and of its vector/msr/page/port) in
  * subscription order until one returns HV_ICPT_DONE. */
 int hv_intercept_call(struct vcpu *v, struct hv_icpt *x);
-/* Before each VM entry of @v: apply controls changed since its last entry. */
+/* @v's VMCS takes the controls (its start; after a change on its CPU). */
 void hv_intercept_apply(struct vcpu *v);
+/* vmm/vmexit.c: the controls changed: apply them to the vCPU of this CPU's exit. */
+void hv_intercept_changed(struct vm *vm);
 
 #endif

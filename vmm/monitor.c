@@ -8,14 +8,6 @@
 #include "lib/console.h"
 #include "lib/heap.h"
 
-static int index_of(const struct hv_monitor_ops *ops)
-{
-	for (unsigned i = 0; i < hv_nr_monitors && i < HV_MAX_MONITORS; i++)
-		if (hv_monitors[i].ops == ops)
-			return (int)i;
-	return -1;
-}
-
 static bool active(const struct vm *vm, unsigned i)
 {
 	return (vm->mon_active >> i) & 1;
@@ -25,24 +17,20 @@ int hv_monitors_options(struct hv_options *o)
 {
 	const struct hv_opt_owner *owners[HV_MAX_MONITORS];
 	unsigned n = hv_monitor_owners(owners, HV_MAX_MONITORS);
+	for (unsigned i = 0; i < hv_nr_monitors && i < HV_MAX_MONITORS; i++)
+		if (hv_monitors[i].ops)
+			hv_monitors[i].ops->slot = i + 1;
 	return hv_options_set_owners(o, owners, n);
 }
 
 const void *hv_monitor_config(const struct vm *vm, const struct hv_monitor_ops *ops)
 {
-	int i = index_of(ops);
-	return i < 0 ? NULL : hv_options_config(&vm->opt, (uint32_t)i);
+	return ops->slot ? hv_options_config(&vm->opt, ops->slot - 1) : NULL;
 }
 
 struct vcpu *hv_current_vcpu(void)
 {
 	return this_cpu()->vcpu;
-}
-
-void *hv_vcpu_state(const struct vcpu *v, const struct hv_monitor_ops *ops)
-{
-	int i = index_of(ops);
-	return i < 0 ? NULL : v->mon_state[i];
 }
 
 static void monitors_ready(struct vm *vm, void *ctx)

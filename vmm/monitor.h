@@ -35,18 +35,19 @@ struct hv_monitor_ops {
 	void (*ready)(struct vm *vm);         /* optional: inference over (vm->profile) */
 	void (*print_stats)(struct vm *vm);   /* optional: the run ends */
 	size_t vcpu_state_size;               /* per-vCPU state, allocated zeroed by the core */
+	unsigned slot;                        /* set by the core: 1 + its index in hv_monitors[] */
 };
 
 struct hv_monitor {
 	const struct hv_opt_owner *options;   /* name (monitors= word), keys, config size */
 	unsigned event_id;                    /* enum hv_monitor_id of its events */
-	const struct hv_monitor_ops *ops;     /* ring -1 only (HV_MONITOR_OPS) */
+	struct hv_monitor_ops *ops;           /* ring -1 only (HV_MONITOR_OPS) */
 };
 
 #ifdef HV_RING1
 #define HV_MONITOR_OPS(ops) (ops)
 #else
-#define HV_MONITOR_OPS(ops) ((const struct hv_monitor_ops *)0)
+#define HV_MONITOR_OPS(ops) ((struct hv_monitor_ops *)0)
 #endif
 
 #define HV_MAX_MONITORS HV_OPT_MAX_OWNERS
@@ -58,7 +59,8 @@ extern const unsigned hv_nr_monitors;
 unsigned hv_monitor_owners(const struct hv_opt_owner *out[], unsigned max);
 
 /* ---- ring -1 (vmm/monitor.c) ---- */
-/* hv_main: the parser gets every monitor's keys (before hv_options_parse). */
+/* hv_main: the parser gets every monitor's keys (before hv_options_parse); each
+ * monitor's ops->slot is set. */
 int hv_monitors_options(struct hv_options *o);
 /* hv_main: setup of each selected monitor; the ready hook with the inference. */
 void hv_monitors_setup(struct vm *vm);
@@ -69,7 +71,7 @@ void hv_monitors_print_stats(struct vm *vm);
 const void *hv_monitor_config(const struct vm *vm, const struct hv_monitor_ops *ops);
 /* The vCPU of the exit being handled on this CPU (NULL outside exits). */
 struct vcpu *hv_current_vcpu(void);
-/* This vCPU's state of the monitor (NULL if it is off or has none). */
-void *hv_vcpu_state(const struct vcpu *v, const struct hv_monitor_ops *ops);
+/* This vCPU's state of the monitor (NULL if it is off or has none): an inline
+ * in vmm/vcpu.h (one load: it is on the monitors' exit paths). */
 
 #endif

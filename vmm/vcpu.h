@@ -109,9 +109,16 @@ struct vcpu {
 	uint64_t nr_exits;
 	uint64_t lstar_writes;
 	uint32_t icpt_gen;                     /* vm->icpt_gen applied to this VMCS */
+	bool icpt_started;                     /* hv_intercept_apply ran: its VMCS follows changes */
 	uint32_t halted_ms;                    /* vmm/power.c: time in HLT with IF=0 */
 	void *mon_state[HV_MAX_MONITORS];      /* per-vCPU monitor state (vmm/monitor.h) */
 };
+
+/* A monitor's state on this vCPU (vmm/monitor.h), NULL when it is off or has none. */
+static inline void *hv_vcpu_state(const struct vcpu *v, const struct hv_monitor_ops *ops)
+{
+	return ops->slot ? v->mon_state[ops->slot - 1] : (void *)0;
+}
 
 /* Exit handlers return HV_RESUME (guest continues) or HV_FATAL. */
 #define HV_RESUME 0

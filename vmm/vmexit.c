@@ -169,7 +169,6 @@ void vmexit_handler(void)
 	if (rc != HV_RESUME)
 		vcpu_guest_crash(v, "unhandled VM exit");
 	tick_after_exit(v);                     /* periodic ring -1 work, re-arms the timer */
-	hv_intercept_apply(v);                  /* controls changed by new subscriptions */
 
 	/* Deliver an NMI that arrived while hvmon ran, unless an event is
 	 * already being injected or the guest blocks NMIs (it stays pending). */
@@ -207,14 +206,24 @@ void vcpu_inject_exception(struct vcpu *v, unsigned int vector, bool has_err, ui
 }
 
 /* The controls the intercept subscriptions imply (vmm/intercept.c), written to
- * this vCPU's VMCS when they changed since its last entry (SDM 25.2, 25.6.3,
- * 25.6.6): only bits are added, never removed. */
+ * the vCPU's VMCS (SDM 25.2, 25.6.3, 25.6.6): at its start, and at once on the
+ * vCPU of the exit during which a subscription changed them (no cost on other
+ * exits). Only bits are added, never removed. With several vCPUs the others
+ * will take it as a request before their next entry (the SMP issue). */
+void hv_intercept_changed(struct vm *vm)
+{
+	struct vcpu *v = this_cpu()->vcpu;
+	if (v && v->vm == vm && v->icpt_started)
+		hv_intercept_apply(v);
+}
+
 void hv_intercept_apply(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
 	if (v->icpt_gen == vm->icpt_gen)
 		return;
 	v->icpt_gen = vm->icpt_gen;
+	v->icpt_started = true;
 	vmwrite(VMCS_EXCEPTION_BITMAP, vmread(VMCS_EXCEPTION_BITMAP) | vm->exc_bitmap);
 	vmwrite(VMCS_PF_ERR_MASK, vm->pf_mask);
 	vmwrite(VMCS_PF_ERR_MATCH, vm->pf_match);

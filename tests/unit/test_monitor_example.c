@@ -36,7 +36,7 @@ static const struct hv_opt_owner example_options = {
 	.name = "example", .opts = example_opts, .nr_opts = 1, .config_size = sizeof(struct example_config),
 };
 
-static const struct hv_monitor_ops example_ops;
+static struct hv_monitor_ops example_ops;
 static int stats_printed, readies;
 
 static int example_exception(struct vcpu *v, struct hv_icpt *x, void *ctx)
@@ -56,7 +56,7 @@ static int example_setup(struct vm *vm)
 static void example_ready(struct vm *vm) { readies++; }
 static void example_stats(struct vm *vm) { stats_printed++; }
 
-static const struct hv_monitor_ops example_ops = {
+static struct hv_monitor_ops example_ops = {
 	.setup = example_setup,
 	.ready = example_ready,
 	.print_stats = example_stats,
@@ -79,6 +79,8 @@ unsigned hv_monitor_owners(const struct hv_opt_owner *out[], unsigned max)
 /* ---- what the rest of ring -1 provides, for the host ---- */
 void hv_log(unsigned int level, const char *fmt, ...) { (void)level; (void)fmt; }
 void *pages_alloc(size_t n) { return calloc(n, 4096); }
+static int changed;
+void hv_intercept_changed(struct vm *vm) { changed++; }   /* ring -1: the VMCS of this exit's vCPU */
 static introspect_ready_fn ready_fn;
 static void *ready_ctx;
 int introspect_on_ready(struct vm *vm, introspect_ready_fn fn, void *ctx)
@@ -118,6 +120,7 @@ static void test_example_monitor(void **st)
 	hv_monitors_setup(vm);                               /* setup: subscribes to #GP */
 	assert_int_equal(vm->mon_active, 1);
 	assert_int_equal(vm->exc_bitmap, 1u << 13);          /* the bitmap follows the subscription */
+	assert_true(changed > 0);
 	struct vcpu v = { .vm = vm, .id = 0 };
 	vm->vcpus[vm->nr_vcpus++] = &v;
 	assert_int_equal(hv_monitors_vcpu_start(&v), 0);     /* per-vCPU state from the core */
