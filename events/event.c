@@ -23,10 +23,10 @@ static const char *const type_names[HV_EV__COUNT] = {
 
 static const char *const monitor_names[HV_EMON__COUNT] = {
 	[HV_EMON_CORE]    = "hvmon",
-	[HV_EMON_PROC]    = "proctrace",
+	[HV_EMON_TRACER]    = "proctrace",
 	[HV_EMON_HANG]    = "hang",
 	[HV_EMON_RET2USR] = "ret2usr",
-	[HV_EMON_KEYLOG]  = "keylogger",
+	[HV_EMON_KEYLOGGER]  = "keylogger",
 };
 
 const char *hv_event_type_name(unsigned type)

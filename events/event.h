@@ -10,7 +10,7 @@
  *
  * Producer side (any CPU, never blocks, never allocates):
  *
- *	struct hv_event *ev = hv_event_reserve(cpu, HV_EV_EXIT, HV_EMON_PROC);
+ *	struct hv_event *ev = hv_event_reserve(cpu, HV_EV_EXIT, HV_EMON_TRACER);
  *	if (ev) {                       // NULL: ring full, drop counted
  *		hv_event_set_task(ev, pid, tgid, comm, sizeof(comm));
  *		ev->u.exit.code = code;
@@ -63,10 +63,10 @@ enum hv_event_type {
 /* Reporting component. Values travel on the wire: only append. */
 enum hv_monitor_id {
 	HV_EMON_CORE     = 0,   /* "hvmon": heartbeat, drops, inference */
-	HV_EMON_PROC     = 1,   /* "proctrace" */
+	HV_EMON_TRACER   = 1,   /* the tracer; its name on the wire/JSON is "proctrace" (contract) */
 	HV_EMON_HANG     = 2,   /* "hang" */
 	HV_EMON_RET2USR  = 3,   /* "ret2usr" (also cr4_tamper) */
-	HV_EMON_KEYLOG   = 4,   /* "keylogger" */
+	HV_EMON_KEYLOGGER = 4,  /* "keylogger" */
 	HV_EMON__COUNT
 };
 

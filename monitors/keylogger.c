@@ -143,7 +143,7 @@ static void report(struct vcpu *v, const struct kl_verdict *vd, uint64_t now)
 		"%lu ms after keystroke #%lu (its K-th) was read from port 0x60; tsc=%lu\n", p->pid, p->comm, p->tgid,
 		(unsigned long)p->count, kl_dev_name(p->report_dev), ks.k, (unsigned long)delay,
 		(unsigned long)p->report_seq, (unsigned long)now);
-	struct hv_event *ev = hv_event_reserve(v->id, HV_EV_KEYLOGGER, HV_EMON_KEYLOG);
+	struct hv_event *ev = hv_event_reserve(v->id, HV_EV_KEYLOGGER, HV_EMON_KEYLOGGER);
 	if (!ev)
 		return;                            /* drop counted by the event core */
 	hv_event_set_task(ev, p->pid, p->tgid, p->comm, sizeof(p->comm));
@@ -204,7 +204,7 @@ static void kl_ready(struct vm *vm)
 		INFER_P_ENTRY_SYSCALL_64, INFER_P_PCPU_CURRENT_TASK, INFER_P_TASK_PID, INFER_P_TASK_TGID,
 		INFER_P_TASK_COMM,
 	};
-	if (!introspect_require(vm, HV_EMON_KEYLOG, need, sizeof(need) / sizeof(need[0])) || !have_tick) {
+	if (!introspect_require(vm, HV_EMON_KEYLOGGER, need, sizeof(need) / sizeof(need[0])) || !have_tick) {
 		pr_warn("keylogger: keystrokes are counted, consumers are not attributed\n");
 		return;
 	}

@@ -44,7 +44,7 @@ static void ev_init(struct hv_event *ev, unsigned type, struct vcpu *v)
 	ev->hdr.tsc = rdtsc();
 	ev->hdr.type = (uint16_t)type;
 	ev->hdr.cpu = (uint16_t)v->id;
-	ev->hdr.monitor = HV_EMON_PROC;
+	ev->hdr.monitor = HV_EMON_TRACER;
 }
 
 static void set_task(struct vcpu *v, struct hv_event *ev, uint64_t task)
@@ -239,14 +239,14 @@ static void tracer_ready(struct vm *vm)
 		INFER_P_TASK_REAL_PARENT, INFER_P_TASK_CRED, INFER_P_CRED_UID, INFER_P_TASK_MM,
 	};
 	static const enum infer_param need_exit_sc[] = { INFER_P_SC_EXIT, INFER_P_SC_EXIT_GROUP };
-	if (!introspect_require(vm, HV_EMON_PROC, need, sizeof(need) / sizeof(need[0])))
+	if (!introspect_require(vm, HV_EMON_TRACER, need, sizeof(need) / sizeof(need[0])))
 		return;
 	/* exit events: do_exit (every task's end), else the exit/exit_group entries */
 	bool do_exit = introspect_have(vm, INFER_P_DO_EXIT);
 	if (!do_exit) {
 		pr_warn("proctrace: do_exit unknown (%s): exit events only for tasks calling "
 			"exit/exit_group\n", vm->profile.p.p[INFER_P_DO_EXIT].why);
-		if (!introspect_require(vm, HV_EMON_PROC, need_exit_sc, 2))
+		if (!introspect_require(vm, HV_EMON_TRACER, need_exit_sc, 2))
 			return;
 	}
 	int placed = 0, want = 0;

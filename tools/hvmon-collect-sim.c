@@ -91,7 +91,7 @@ static void make_event(struct hv_event *ev, unsigned i)
 	ev->hdr.type = (uint16_t)(1 + i % (HV_EV__COUNT - 1));
 	ev->hdr.tsc = 1000000ull + i * 977ull;
 	ev->hdr.cpu = (uint16_t)(i % 2);
-	ev->hdr.monitor = HV_EMON_PROC;
+	ev->hdr.monitor = HV_EMON_TRACER;
 	char comm[32];
 	snprintf(comm, sizeof(comm), "c%u%s", i, hostile[i % 8]);
 	if (ev->hdr.type != HV_EV_HEARTBEAT && ev->hdr.type != HV_EV_DROPS)
@@ -138,7 +138,7 @@ static void make_event(struct hv_event *ev, unsigned i)
 		ev->u.cr4.blocked = 1;
 		break;
 	case HV_EV_KEYLOGGER:
-		ev->hdr.monitor = HV_EMON_KEYLOG;
+		ev->hdr.monitor = HV_EMON_KEYLOGGER;
 		snprintf(ev->u.keylogger.device, HV_DEVICE_LEN, "/dev/input/event%u", i % 4);
 		ev->u.keylogger.keystrokes = i;
 		break;

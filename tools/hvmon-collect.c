@@ -494,10 +494,10 @@ static void check_profile(const struct hv_event *ev, uint32_t sender, const char
 				alarm_line(sender, nonce, "profile: %s %s, expected %s", prof_hash_key[k],
 					   got[k][0] ? got[k] : "(none)", pr->hash[k]);
 	} else if (ev->hdr.type == HV_EV_MONITOR_STATE && !ev->u.monitor_state.enabled &&
-		   ev->hdr.monitor >= HV_EMON_PROC && ev->hdr.monitor <= HV_EMON_KEYLOG &&
-		   (pr->monitors & (1u << (ev->hdr.monitor - HV_EMON_PROC)))) {
+		   ev->hdr.monitor >= HV_EMON_TRACER && ev->hdr.monitor <= HV_EMON_KEYLOGGER &&
+		   (pr->monitors & (1u << (ev->hdr.monitor - HV_EMON_TRACER)))) {
 		alarm_line(sender, nonce, "profile: monitor %s reports off: %s",
-			   mon_bit_name[ev->hdr.monitor - HV_EMON_PROC], ev->u.monitor_state.reason);
+			   mon_bit_name[ev->hdr.monitor - HV_EMON_TRACER], ev->u.monitor_state.reason);
 	}
 }
 

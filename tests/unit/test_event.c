@@ -58,7 +58,7 @@ static void test_names(void **state)
 	for (unsigned t = 1; t < HV_EV__COUNT; t++)
 		assert_int_equal(hv_event_type_from_name(hv_event_type_name(t)), (int)t);
 	assert_int_equal(hv_event_type_from_name("nope"), -1);
-	assert_string_equal(hv_monitor_name(HV_EMON_PROC), "proctrace");
+	assert_string_equal(hv_monitor_name(HV_EMON_TRACER), "proctrace");
 	assert_null(hv_monitor_name(99));
 }
 
@@ -75,16 +75,16 @@ static void test_fill_drop_drain(void **state)
 	unsigned i;
 
 	for (i = 0; i < HV_EVENT_RING_SLOTS; i++) {
-		struct hv_event *ev = hv_event_reserve(0, HV_EV_EXIT, HV_EMON_PROC);
+		struct hv_event *ev = hv_event_reserve(0, HV_EV_EXIT, HV_EMON_TRACER);
 		assert_non_null(ev);
 		ev->u.exit.code = (int)i;
 		hv_event_commit(0);
 	}
 	/* full: producer is refused, never blocks, drop counted */
 	for (i = 0; i < 5; i++)
-		assert_null(hv_event_reserve(0, HV_EV_EXIT, HV_EMON_PROC));
+		assert_null(hv_event_reserve(0, HV_EV_EXIT, HV_EMON_TRACER));
 	assert_int_equal(hv_event_ring_drops(0), 5);
-	assert_null(hv_event_reserve(7, HV_EV_EXIT, HV_EMON_PROC));   /* bad cpu */
+	assert_null(hv_event_reserve(7, HV_EV_EXIT, HV_EMON_TRACER));   /* bad cpu */
 
 	assert_int_equal(hv_event_drain(10), 10);
 	assert_int_equal(rec.flushes, 1);
@@ -102,7 +102,7 @@ static void test_fill_drop_drain(void **state)
 		assert_int_equal(rec.ev[i].u.exit.code, (int)i - 1);
 
 	/* room again; next drop reports only the new count */
-	assert_non_null(hv_event_reserve(0, HV_EV_EXIT, HV_EMON_PROC));
+	assert_non_null(hv_event_reserve(0, HV_EV_EXIT, HV_EMON_TRACER));
 	hv_event_commit(0);
 	struct hv_event_stats st;
 	hv_event_get_stats(&st);
@@ -116,7 +116,7 @@ static void test_tsc_order_across_cpus(void **state)
 	struct hv_event e;
 	memset(&e, 0, sizeof(e));
 	e.hdr.type = HV_EV_EXIT;
-	e.hdr.monitor = HV_EMON_PROC;
+	e.hdr.monitor = HV_EMON_TRACER;
 	uint64_t tscs0[] = { 5, 9, 20 }, tscs1[] = { 1, 10, 11 };
 	for (int i = 0; i < 3; i++) {
 		e.hdr.tsc = tscs0[i]; e.u.exit.code = (int)tscs0[i];
@@ -145,7 +145,7 @@ static struct hv_event *mk_exec(struct hv_event *ev)
 {
 	memset(ev, 0, sizeof(*ev));
 	ev->hdr.type = HV_EV_EXEC;
-	ev->hdr.monitor = HV_EMON_PROC;
+	ev->hdr.monitor = HV_EMON_TRACER;
 	ev->hdr.tsc = 77;
 	hv_event_set_task(ev, 412, 412, "sh", 16);
 	ev->u.exec.ppid = 1;
@@ -329,7 +329,7 @@ static volatile int producing;
 static void *producer(void *arg)
 {
 	for (int i = 0; i < 200000; i++) {
-		struct hv_event *ev = hv_event_reserve(1, HV_EV_EXIT, HV_EMON_PROC);
+		struct hv_event *ev = hv_event_reserve(1, HV_EV_EXIT, HV_EMON_TRACER);
 		if (ev) {
 			ev->u.exit.code = i;
 			hv_event_commit(1);

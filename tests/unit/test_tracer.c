@@ -221,7 +221,7 @@ static void test_exit_status(void **st)
 	char j[HV_EVENT_JSON_MAX];
 	memset(&ev, 0, sizeof(ev));
 	ev.hdr.type = HV_EV_EXIT;
-	ev.hdr.monitor = HV_EMON_PROC;
+	ev.hdr.monitor = HV_EMON_TRACER;
 	tracer_exit_status(&ev.u.exit, 42 << 8, false);            /* exit(42) */
 	assert_int_equal(ev.u.exit.code, 42);
 	assert_int_equal(ev.u.exit.signal, 0);

@@ -52,7 +52,7 @@ static void fill_event(struct hv_event *ev, unsigned type)
 	ev->hdr.type = (uint16_t)type;
 	ev->hdr.tsc = 0x1122334455667788ull + type;
 	ev->hdr.cpu = 3;
-	ev->hdr.monitor = HV_EMON_PROC;
+	ev->hdr.monitor = HV_EMON_TRACER;
 	hv_event_set_task(ev, -5, 77, "comm\x7f\"x", 16);
 	switch (type) {
 	case HV_EV_EXEC:

@@ -159,7 +159,7 @@ static void workload(unsigned first, unsigned n, bool drain)
 		unsigned kind = i % 3;
 		/* drained every 64 events: the 256-slot ring never overflows here */
 		ev = hv_event_reserve(0, kind == 0 ? HV_EV_EXEC : kind == 1 ? HV_EV_FORK : HV_EV_EXIT,
-				      HV_EMON_PROC);
+				      HV_EMON_TRACER);
 		if (!ev) {
 			if (drain)
 				puts_("NETTEST: unexpected ring overflow\n");
