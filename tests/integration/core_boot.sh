@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 2: the guest reaches userspace under hvmon's VMX and powers off cleanly.
+# docs/TESTING.md (core boot): the guest reaches userspace under hvmon's VMX and powers off cleanly.
 # Usage: tests/integration/core_boot.sh [cloud|generic|6.12]   (default cloud)
 # Checks: hvmon banner + VMX root + EPT hides hvmon; guest userspace marker; KASLR on
 # (no nokaslr, kernel text not at the default address); VMX hidden from the guest

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 2: a guest triple fault (tests/guest/hvtest with triple_fault=1) -> hvmon prints the
+# docs/TESTING.md (core): a guest triple fault (tests/guest/hvtest with triple_fault=1) -> hvmon prints the
 # full guest state and the exit statistics, then halts (on_guest_crash=halt).
 set -euo pipefail
 . "$(dirname "$0")/../bochs/lib.sh"

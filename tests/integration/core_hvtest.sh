@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 2: a guest kernel module (tests/guest/hvtest, built against Debian's linux-headers of
+# docs/TESTING.md (core): a guest kernel module (tests/guest/hvtest, built against Debian's linux-headers of
 # the test kernel) maps and reads a page of hvmon's memory -> it gets no hvmon bytes and hvmon
 # reports the EPT violation; VMXON, CR4.VMXE and the VMX MSRs fail as on hardware without VMX.
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 3 §6: the inference engine in ring -1, KASLR on (the default Debian
+# docs/INFER-RING1.md: the inference engine in ring -1, KASLR on (the default Debian
 # command line, no nokaslr). Boots the pinned kernel under hvmon in Bochs (twice
 # by default) and requires, for each run:
 #   - hvmon logged the inference at the first IA32_LSTAR write: the readable

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 3 §6, failure path: with infer=off hvmon runs no inference, says so (log line +
+# docs/INFER-RING1.md, failure path: with infer=off hvmon runs no inference, says so (log line +
 # `inference` event with ok=false and the reason), monitors that need the profile say they
 # stay off (monitor_state events, when a monitor is built in), and the guest is NOT stopped:
 # it reaches userspace and powers off cleanly.

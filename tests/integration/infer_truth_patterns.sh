@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 3's acceptance test: the design-patterns strategy ALONE (kallsyms and
+# docs/INFER.md, acceptance test: the design-patterns strategy ALONE (kallsyms and
 # BTF ignored) must equal the ground truth (tests/truth/*.json) field by field
 # on the pinned kernels; then all strategies together must agree with it
 # (a disagreement shows as a missing field). Both must exit 0: every applicable

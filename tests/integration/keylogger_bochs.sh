@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 5 §3/§5: the keylogger detector in Bochs (tests/bochs/rfbkeys.py types through Bochs's RFB server).
+# docs/MONITORS.md "Keylogger detector": the keylogger detector in Bochs (tests/bochs/rfbkeys.py types through Bochs's RFB server).
 # Boot 1 (monitors=keylogger, K=8, keylogger_allow = the default list + kl-allowed): the guest starts a
 # shell reading /dev/tty1 (comm sh, allowed by default), the test keylogger hvkeylog reading the keyboard's
 # /dev/input/eventN (not allowed) and a copy of it named kl-allowed (allowed by the option). The host

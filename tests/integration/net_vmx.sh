@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 6, integration: hvmon's management NIC under VMX. hvmon (ring -1) brings up the first
+# docs/NETWORK.md, integration: hvmon's management NIC under VMX. hvmon (ring -1) brings up the first
 # e1000 + lwIP (DHCP from slirp) + the wire sender while the generic 6.1 guest runs, hides the
 # NIC from the guest, and ships every event to hvmon-collect on 127.0.0.1.
 # Bochs: two 82540EM cards on two slirp instances (hvmon takes the first, the guest the other).

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 5 §2/§5: the ret2usr detector in Bochs, guest WITH SMEP/SMAP (broadwell_ult).
+# docs/MONITORS.md "ret2usr detector": the ret2usr detector in Bochs, guest WITH SMEP/SMAP (broadwell_ult).
 # tests/guest/faultinj: (1) execuser: kernel mode calls into a user RWX page -> ret2usr event with
 # the task, the user address and how it was caught; the guest kernel's oops ends only that task.
 # (2) smepoff_exec: a raw MOV CR4 clearing SMEP -> cr4_tamper (blocked: the guest reads SMEP

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 5 §2: ret2usr_action=halt in Bochs (guest with SMEP). One execuser attack: hvmon reports it,
+# docs/MONITORS.md "ret2usr detector": ret2usr_action=halt in Bochs (guest with SMEP). One execuser attack: hvmon reports it,
 # dumps the guest state and the exit statistics (final report), does not deliver the fault and stops
 # the machine; under Bochs it ends the emulator through its shutdown port, so the run ends by itself
 # (status exit, far below the harness timeout). The guest makes no progress after the attack: no oops,

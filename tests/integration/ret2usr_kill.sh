@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 5 §2: ret2usr_action=kill in Bochs (guest with SMEP). Two attacks (execuser, smepoff_exec),
+# docs/MONITORS.md "ret2usr detector": ret2usr_action=kill in Bochs (guest with SMEP). Two attacks (execuser, smepoff_exec),
 # each from its own shell: hvmon reports the attack, says it kills the writer, and delivers the #PF the
 # CPU raised; the guest kernel's oops ends exactly that task (shell rc 137 = killed, it never printed
 # "attacker survived"). A bystander process started before the attacks is still alive afterwards, and the

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 5 §2: the ret2usr detector holds for a guest booted without SMEP (`clearcpuid=smep`; 6.1 dropped the old `nosmep` option, kept on the line for older kernels): hvmon keeps SMEP in the
+# docs/MONITORS.md "ret2usr detector": the ret2usr detector holds for a guest booted without SMEP (`clearcpuid=smep`; 6.1 dropped the old `nosmep` option, kept on the line for older kernels): hvmon keeps SMEP in the
 # real CR4 (the guest reads it clear) and catches the supervisor instruction fetch through the
 # #PF filter. Same attacks as ret2usr_bochs.sh.
 R2U_NAME=ret2usr-nosmep R2U_CMDLINE="nosmep clearcpuid=smep" R2U_NOSMEP=1 \

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 4: ring -1 probes + the process tracer, in Bochs, against the pinned cloud kernel
+# docs/TRACER.md: ring -1 probes + the process tracer, in Bochs, against the pinned cloud kernel
 # (KASLR on). The guest runs tests/guest/tracer/tracer-work (static, in the initramfs),
 # which performs a known script (6 distinct programs, a pipeline, an exec of a path with
 # spaces and 20 long arguments, a failing exec (ENOENT), an exit with code 42, 3 threads
