@@ -10,7 +10,6 @@
 #include "vmm/vcpu.h"
 #include "lib/console.h"
 #include "lib/heap.h"
-#include "vmm/net_hide.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/layout.h"
 
@@ -144,44 +143,59 @@ fail:
 	return -1;
 }
 
+/* A guest access to memory that is hvmon's: reported (the first EPT_REPORT_MAX),
+ * then the page maps to the sink page so the guest reads zeros and its writes
+ * vanish (it never sees hvmon's memory). */
+static void report_violation(struct vcpu *v, uint64_t gpa, uint64_t q, const char *what)
+{
+	struct vm *vm = v->vm;
+	char acc[4] = { q & 1 ? 'r' : '-', q & 2 ? 'w' : '-', q & 4 ? 'x' : '-', 0 };
+	vm->nr_ept_violations++;
+	if (vm->nr_ept_violations > EPT_REPORT_MAX)
+		return;
+	if (q & (1u << 7))
+		pr_err("EPT violation: GPA %#lx linear %#lx access %s RIP %#lx%s\n",
+		       (unsigned long)gpa, (unsigned long)vmread(VMCS_GUEST_LINEAR_ADDR), acc,
+		       (unsigned long)vmread(VMCS_GUEST_RIP), what);
+	else
+		pr_err("EPT violation: GPA %#lx (no linear address) access %s RIP %#lx%s\n",
+		       (unsigned long)gpa, acc, (unsigned long)vmread(VMCS_GUEST_RIP), what);
+}
+
+int ept_deny_access(struct vcpu *v, uint64_t gpa, uint64_t q)
+{
+	struct vm *vm = v->vm;
+	uint64_t page = gpa & ~0xfffULL;
+	report_violation(v, gpa, q, " -> hvmon memory: access denied");
+	int rc = ept_map(&vm->ept, page, vm->sink_pa, 4096, EPT_RWX, MT_WB);
+	if (rc) {
+		pr_err("EPT update for GPA %#lx failed: %s\n", (unsigned long)gpa, ept_strerror(rc));
+		return HV_FATAL;
+	}
+	invept_global();
+	return HV_RESUME;
+}
+
 int ept_violation_exit(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
 	uint64_t q = v->exit_qual;
 	uint64_t gpa = vmread(VMCS_GUEST_PHYS_ADDR);
 	uint64_t page = gpa & ~0xfffULL;
-	/* a subscribed page (probes: vmm/intercept.h) */
+	/* a subscribed page (probes, the hidden NIC's BARs: vmm/intercept.h) */
 	if (vm->nr_icpt) {
 		struct hv_icpt x = { .kind = HV_ICPT_PAGE, .page = { .gpa = gpa, .qual = q } };
 		if (hv_intercept_call(v, &x) == HV_ICPT_DONE)
 			return HV_RESUME;
 	}
-	/* hvmon memory, or hvmon's hidden NIC (BARs, ECAM page: vmm/net_hide.h) */
-	bool hvmon = vm_is_hvmon_memory(vm, page, 4096) || net_hide_gpa(page);
-	char acc[4] = { q & 1 ? 'r' : '-', q & 2 ? 'w' : '-', q & 4 ? 'x' : '-', 0 };
-
-	vm->nr_ept_violations++;
-	if (vm->nr_ept_violations <= EPT_REPORT_MAX) {
-		if (q & (1u << 7))
-			pr_err("EPT violation: GPA %#lx linear %#lx access %s RIP %#lx%s\n",
-			       (unsigned long)gpa, (unsigned long)vmread(VMCS_GUEST_LINEAR_ADDR), acc,
-			       (unsigned long)vmread(VMCS_GUEST_RIP),
-			       hvmon ? " -> hvmon memory: access denied" : "");
-		else
-			pr_err("EPT violation: GPA %#lx (no linear address) access %s RIP %#lx%s\n",
-			       (unsigned long)gpa, acc, (unsigned long)vmread(VMCS_GUEST_RIP),
-			       hvmon ? " -> hvmon memory: access denied" : "");
-	}
-	int rc;
-	if (hvmon) {
-		rc = ept_map(&vm->ept, page, vm->sink_pa, 4096, EPT_RWX, MT_WB);
-	} else {
-		/* Outside every range mapped at boot (e.g. a 64-bit BAR above the
-		 * mapped span): identity, uncached, as the hardware would decode it. */
-		if (page >= EPT_GPA_LIMIT)
-			return HV_FATAL;
-		rc = ept_map(&vm->ept, page, page, 4096, EPT_RWX, MT_UC);
-	}
+	if (vm_is_hvmon_memory(vm, page, 4096))
+		return ept_deny_access(v, gpa, q);
+	report_violation(v, gpa, q, "");
+	/* Outside every range mapped at boot (e.g. a 64-bit BAR above the
+	 * mapped span): identity, uncached, as the hardware would decode it. */
+	if (page >= EPT_GPA_LIMIT)
+		return HV_FATAL;
+	int rc = ept_map(&vm->ept, page, page, 4096, EPT_RWX, MT_UC);
 	if (rc) {
 		pr_err("EPT update for GPA %#lx failed: %s\n", (unsigned long)gpa, ept_strerror(rc));
 		return HV_FATAL;

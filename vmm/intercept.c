@@ -104,13 +104,22 @@ int hv_intercept_msr_write(struct vm *vm, uint32_t msr, hv_icpt_fn fn, void *ctx
 	return 0;
 }
 
-int hv_intercept_page(struct vm *vm, uint64_t gpa, hv_icpt_fn fn, void *ctx)
+int hv_intercept_gpa_range(struct vm *vm, uint64_t gpa, uint64_t size, hv_icpt_fn fn, void *ctx)
 {
+	uint64_t base = gpa & ~0xfffULL, end = (gpa + size + 0xfff) & ~0xfffULL;
+	if (!size || end <= base)
+		return -1;
 	struct hv_icpt_sub *s = new_sub(vm, HV_ICPT_PAGE, fn, ctx);
 	if (!s)
 		return -1;
-	s->gpa = gpa & ~0xfffULL;
+	s->gpa = base;
+	s->gpa_size = end - base;
 	return 0;
+}
+
+int hv_intercept_page(struct vm *vm, uint64_t gpa, hv_icpt_fn fn, void *ctx)
+{
+	return hv_intercept_gpa_range(vm, gpa, 4096, fn, ctx);
 }
 
 int hv_intercept_page_remove(struct vm *vm, uint64_t gpa, hv_icpt_fn fn, void *ctx)
@@ -180,7 +189,7 @@ int hv_intercept_call(struct vcpu *v, struct hv_icpt *x)
 		return HV_ICPT_PASS;
 	case HV_ICPT_PAGE:
 		EACH_OF_KIND(vm, HV_ICPT_PAGE, s)
-			if (s->gpa == (x->page.gpa & ~0xfffULL) && s->fn(v, x, s->ctx) == HV_ICPT_DONE)
+			if (x->page.gpa - s->gpa < s->gpa_size && s->fn(v, x, s->ctx) == HV_ICPT_DONE)
 				return HV_ICPT_DONE;
 		return HV_ICPT_PASS;
 	case HV_ICPT_IO:

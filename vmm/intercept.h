@@ -86,6 +86,8 @@ int hv_intercept_msr_write(struct vm *vm, uint32_t msr, hv_icpt_fn fn, void *ctx
 /* EPT violations in the 4 KiB guest-physical page @gpa (the subscriber also
  * owns its EPT mapping). Removed by hv_intercept_page_remove. */
 int hv_intercept_page(struct vm *vm, uint64_t gpa, hv_icpt_fn fn, void *ctx);
+/* The same for the pages of [gpa, gpa + size) (e.g. a hidden device's BAR). */
+int hv_intercept_gpa_range(struct vm *vm, uint64_t gpa, uint64_t size, hv_icpt_fn fn, void *ctx);
 int hv_intercept_page_remove(struct vm *vm, uint64_t gpa, hv_icpt_fn fn, void *ctx);
 /* IN/OUT to ports [port, port + n) (set in the I/O bitmap). */
 int hv_intercept_io(struct vm *vm, uint16_t port, uint32_t n, hv_icpt_fn fn, void *ctx);

@@ -75,10 +75,8 @@ int net_hide_bar_ranges(const struct pci_dev *d, struct net_hide_range *out, int
 /* After hvnet_setup hid @d (pci_hide): intercept 0xCF8..0xCFF and the I/O
  * BARs, remove the memory BARs and the ECAM page from EPT. 0 or -1 (logged). */
 int net_hide_apply(struct vm *vm, const struct pci_dev *d);
-/* vmm/io.c: true when the access was handled here (*val: the value read). */
+/* The I/O subscriber of the hidden ports: true when the access was handled here (*val: the value read). */
 bool net_hide_io(uint16_t port, unsigned size, bool in, uint32_t *val);
-/* vmm/ept.c: a guest-physical page hvmon hides (BAR or ECAM page). */
-bool net_hide_gpa(uint64_t gpa);
 
 struct net_hide_stats {
 	uint64_t cfg_hidden_reads, cfg_hidden_writes, cfg_passed, bar_io;

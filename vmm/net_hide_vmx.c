@@ -27,6 +27,16 @@ static int net_io(struct vcpu *v, struct hv_icpt *x, void *ctx)
 	return net_hide_io(x->io.port, x->io.size, x->io.in, &x->io.value) ? HV_ICPT_DONE : HV_ICPT_PASS;
 }
 
+/* EPT page subscriber (vmm/intercept.h) of the unmapped BARs and ECAM page:
+ * the guest's access is denied as for hvmon's own memory. */
+static int net_mem(struct vcpu *v, struct hv_icpt *x, void *ctx)
+{
+	(void)ctx;
+	if (ept_deny_access(v, x->page.gpa, x->page.qual) != HV_RESUME)
+		vcpu_guest_crash(v, "EPT update for a hidden NIC page failed");
+	return HV_ICPT_DONE;
+}
+
 static void intercept_ports(struct vm *vm, uint32_t port, uint32_t n)
 {
 	if (port > 0xffff || n > 0x10000 - port || hv_intercept_io(vm, (uint16_t)port, n, net_io, NULL))
@@ -55,6 +65,9 @@ int net_hide_apply(struct vm *vm, const struct pci_dev *d)
 			       ept_strerror(rc));
 			return -1;
 		}
+		if (hv_intercept_gpa_range(vm, ranges[i].base, ranges[i].size, net_mem, NULL))
+			pr_err("net: BAR %#lx: no EPT page intercept: guest accesses are handled as unknown "
+			       "memory\n", (unsigned long)ranges[i].base);
 		pr_info("net: hidden NIC BAR %#lx-%#lx not mapped in EPT\n", (unsigned long)ranges[i].base,
 			(unsigned long)(ranges[i].base + ranges[i].size - 1));
 	}
@@ -74,6 +87,8 @@ int net_hide_apply(struct vm *vm, const struct pci_dev *d)
 				return -1;
 			}
 			ecam_pages[nr_ecam_pages++] = pg;
+			if (hv_intercept_gpa_range(vm, pg, 4096, net_mem, NULL))
+				pr_err("net: ECAM page %#lx: no EPT page intercept\n", (unsigned long)pg);
 			pr_info("net: MMCONFIG: ECAM page %#lx of %02x:%02x.%u not mapped in EPT (%d window(s))\n",
 				(unsigned long)pg, d->bus, d->dev, d->fn, nr_ecam);
 		} else {
@@ -126,19 +141,6 @@ bool net_hide_io(uint16_t port, unsigned size, bool in, uint32_t *val)
 	else
 		port_out(port, size, *val);
 	return true;
-}
-
-bool net_hide_gpa(uint64_t gpa)
-{
-	if (!active)
-		return false;
-	for (int i = 0; i < nr_ranges; i++)
-		if (!ranges[i].io && gpa >= ranges[i].base && gpa - ranges[i].base < ranges[i].size)
-			return true;
-	for (int i = 0; i < nr_ecam_pages; i++)
-		if ((gpa & ~0xfffULL) == ecam_pages[i])
-			return true;
-	return nr_ecam && net_hide_ecam_hidden(ecam, nr_ecam, gpa);
 }
 
 void net_hide_get_stats(struct net_hide_stats *s)

@@ -50,7 +50,7 @@ struct hv_icpt_sub {
 	uint16_t port;  uint32_t nports;       /* IO */
 	uint32_t pf_mask, pf_match;            /* EXCEPTION #PF */
 	uint32_t msr;                          /* MSR_WRITE */
-	uint64_t gpa;                          /* PAGE */
+	uint64_t gpa, gpa_size;                /* PAGE: [gpa, gpa + gpa_size), 4 KiB aligned */
 	uint64_t cr4_bits;                     /* CR4_WRITE */
 	hv_icpt_fn fn;                         /* NULL: free slot */
 	void *ctx;
@@ -151,6 +151,8 @@ void vmx_report_entry_failure(struct vcpu *v, const char *what);
 /* vmm/ept.c */
 int ept_setup(struct vm *vm);
 int ept_violation_exit(struct vcpu *v);
+/* hvmon-owned memory touched by the guest: report, map the sink page. HV_RESUME/HV_FATAL. */
+int ept_deny_access(struct vcpu *v, uint64_t gpa, uint64_t q);
 int ept_misconfig_exit(struct vcpu *v);
 bool vm_is_hvmon_memory(const struct vm *vm, uint64_t pa, uint64_t len);
 bool vm_is_guest_ram(const struct vm *vm, uint64_t pa, uint64_t len);
