@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 5 §1/§5: the hang detector in Bochs. One boot: a busy workload of HANG_BUSY guest seconds
+# docs/MONITORS.md "Hang detector": the hang detector in Bochs. One boot: a busy workload of HANG_BUSY guest seconds
 # (CPU loops, fork/exec storm, I/O; default 60) must raise no hang, then tests/guest/faultinj
 # injects an IRQs-off spin (hard), a preemption-off spin (soft), a spinlock wait (soft), a
 # user-mode SCHED_FIFO 99 spinner with RT throttling off (no_switch: tests/guest/faultinj/rtspin.c,
