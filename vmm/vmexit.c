@@ -220,10 +220,10 @@ void hv_intercept_changed(struct vm *vm)
 void hv_intercept_apply(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
-	if (v->icpt_gen == vm->icpt_gen)
+	v->icpt_started = true;         /* from now on changes reach this VMCS at once */
+	if (v->icpt_gen == vm->icpt_gen && v->icpt_gen)
 		return;
 	v->icpt_gen = vm->icpt_gen;
-	v->icpt_started = true;
 	vmwrite(VMCS_EXCEPTION_BITMAP, vmread(VMCS_EXCEPTION_BITMAP) | vm->exc_bitmap);
 	vmwrite(VMCS_PF_ERR_MASK, vm->pf_mask);
 	vmwrite(VMCS_PF_ERR_MATCH, vm->pf_match);
