@@ -184,7 +184,7 @@ struct hv_ev_monitor_state {
 
 /* boot_config (issue 18): sent once, in the first datagrams of a boot.
  * monitors: the monitors= mask in effect (bit 0 tracer, 1 hang, 2 ret2usr,
- * 3 keylogger = vmm/options.h HV_MON_*). Hashes: lower-case hex SHA-256. */
+ * 3 keylogger: the order of the registry, monitors/monitors.c). Hashes: lower-case hex SHA-256. */
 #define HV_SHA256_HEX   65
 #define HV_OPTSUM_LEN   240
 struct hv_ev_boot_config {

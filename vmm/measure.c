@@ -34,7 +34,7 @@ void measure_boot(struct vm *vm, struct hv_event *ev)
 	ev->hdr.type = HV_EV_BOOT_CONFIG;
 	ev->hdr.monitor = HV_EMON_CORE;
 	ev->hdr.tsc = t0;
-	c->monitors = (uint8_t)(vm->opt.monitors & HV_MON_ALL);
+	c->monitors = (uint8_t)(vm->opt.monitors & ((1u << vm->opt.nr_owners) - 1));   /* registry order */
 	c->loader = bi->source == BOOT_SRC_UEFI ? 2 : 1;
 	/* hvmon's code and read-only data (.text, .rodata: not written after
 	 * load); data, bss and heap change at run time and are not measured */

@@ -424,6 +424,7 @@ static void test_wipe_text(void **state)
 	memcpy(ram + 8100, k, 64);
 	assert_int_equal(hv_wipe_text(ram + 3, 8100 + 64 - 3, k, 64), 2);
 	assert_int_equal(hv_wipe_text(ram, 100, "short", 5), 0);
+}
 
 /* The parser knows no monitor: their keys come from the descriptors it is handed. */
 static void test_owner_descriptors(void **st)
