@@ -184,7 +184,10 @@ int ept_violation_exit(struct vcpu *v)
 	uint64_t page = gpa & ~0xfffULL;
 	/* a subscribed page (probes, the hidden NIC's BARs: vmm/intercept.h) */
 	if (vm->nr_icpt) {
-		struct hv_icpt x = { .kind = HV_ICPT_PAGE, .page = { .gpa = gpa, .qual = q } };
+		struct hv_icpt x;
+		x.kind = HV_ICPT_PAGE;
+		x.page.gpa = gpa;
+		x.page.qual = q;
 		if (hv_intercept_call(v, &x) == HV_ICPT_DONE)
 			return HV_RESUME;
 	}

@@ -89,8 +89,12 @@ int io_exit(struct vcpu *v)
 	}
 
 	/* the port's subscribers (vmm/intercept.h), else the hardware */
-	struct hv_icpt x = { .kind = HV_ICPT_IO,
-			     .io = { .port = port, .size = (uint8_t)size, .in = in, .value = (uint32_t)v->regs->rax } };
+	struct hv_icpt x;               /* fields set one by one: no zeroing on the exit path */
+	x.kind = HV_ICPT_IO;
+	x.io.port = port;
+	x.io.size = (uint8_t)size;
+	x.io.in = in;
+	x.io.value = (uint32_t)v->regs->rax;
 	if (hv_intercept_call(v, &x) != HV_ICPT_DONE) {
 		if (in)
 			x.io.value = port_in(port, size);

@@ -270,9 +270,11 @@ static int probe_page(struct vcpu *v, struct hv_icpt *x, void *ctx)
 	bool fetch = q & 4, write = q & 2;
 	uint64_t rip = vmread(VMCS_GUEST_RIP);
 	bool rip_on_page = (rip & ~0xfffULL) == pg->va;
+	uint64_t dropped = probes.dropped;
 	if (probe_page_fault(&probes, pg, fetch, write, rip_on_page))
 		vcpu_guest_crash(v, "probe: EPT view switch failed");
-	sync_page_intercepts(v->vm);   /* a dropped probe may have freed its page */
+	if (probes.dropped != dropped)
+		sync_page_intercepts(v->vm);   /* a dropped probe may have freed its page */
 	hv_events_ring1_drain();       /* a dropped probe reports through an event */
 	return HV_ICPT_DONE;
 }

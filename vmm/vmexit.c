@@ -32,7 +32,8 @@ int exception_exit(struct vcpu *v)
 		pr_err("unexpected exception/NMI exit: interruption info %#x\n", info);
 		return HV_FATAL;
 	}
-	struct hv_icpt x = { .kind = HV_ICPT_EXCEPTION };
+	struct hv_icpt x;               /* fields set one by one: no zeroing on the probe-hit path */
+	x.kind = HV_ICPT_EXCEPTION;
 	x.exc.vector = (uint8_t)(info & 0xff);
 	x.exc.software = type == 6;
 	x.exc.has_error = (info & INTR_INFO_DELIVER_ERR) != 0;
