@@ -229,7 +229,8 @@ missing = set(want) - set(got)
 if missing or not want:
     print("missing at the collector:", list(missing)[:3]); sys.exit(1)
 PY
-grep -q 'forged\|replay' "$work/collect.err" && hv_fail "collector reports: $(grep -m1 'forged\|replay' "$work/collect.err")"
+grep -Eq 'summary: .* lost 0 .* duplicates 0 forged 0 malformed 0 replays 0 ' "$work/collect.err" \
+	|| hv_fail "collector summary: $(grep -m1 'summary' "$work/collect.err" || tail -3 "$work/collect.err")"
 ok "Bochs booted the generated entry: guest userspace, $nexec exec events; the collector (unit ExecStart + collect.conf) received them, across a rotation ($(cat "$work/rotate.log")) + SIGHUP"
 
 # ---- 6. hvmon-efi-install (the installed script, files from the root) ------------------
