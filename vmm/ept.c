@@ -10,6 +10,7 @@
 #include "vmm/vcpu.h"
 #include "lib/console.h"
 #include "lib/heap.h"
+#include "vmm/iommu.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/layout.h"
 
@@ -191,7 +192,8 @@ int ept_violation_exit(struct vcpu *v)
 		if (hv_intercept_call(v, &x) == HV_ICPT_DONE)
 			return HV_RESUME;
 	}
-	if (vm_is_hvmon_memory(vm, page, 4096))
+	/* hvmon memory, or the VT-d units' registers (vmm/iommu.h) */
+	if (vm_is_hvmon_memory(vm, page, 4096) || iommu_hide_gpa(page))
 		return ept_deny_access(v, gpa, q);
 	report_violation(v, gpa, q, "");
 	/* Outside every range mapped at boot (e.g. a 64-bit BAR above the

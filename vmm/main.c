@@ -13,6 +13,7 @@
 #include "vmm/monitor.h"
 #include "vmm/tick.h"
 #include "vmm/netdev.h"
+#include "vmm/iommu.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/layout.h"
 #include "arch/x86/paging.h"
@@ -117,6 +118,8 @@ void __attribute__((noreturn)) hv_main(struct boot_info *bi)
 	if (rc)
 		hv_panic("guest memory map: %s", e820_strerror(rc));
 	print_memory(vm);
+	if (vm->opt.iommu_selftest)             /* QEMU q35 + intel-iommu + edu: no VT-x there */
+		iommu_selftest(vm);
 
 	if (vmx_probe_and_derive(&vm->caps)) {
 		if (vm->opt.no_vtx == HV_NOVTX_BOOT_UNMONITORED)
@@ -133,6 +136,7 @@ void __attribute__((noreturn)) hv_main(struct boot_info *bi)
 	power_setup(vm);                        /* power-off ports; the guest's final halt ends the run */
 	hv_monitors_setup(vm);                  /* monitors= (vmm/monitor.h, docs/MONITORS.md) */
 	netdev_init(vm);                        /* collector=: management NIC, hidden (docs/NETWORK.md) */
+	iommu_setup(vm);                        /* iommu=: VT-d for every device (docs/VTD.md) */
 
 	struct vcpu *v = pages_alloc((sizeof(struct vcpu) + 4095) / 4096);
 	if (!v)

@@ -461,6 +461,22 @@ static const char *v_bochs_exit(struct hv_options *o, const char *v, size_t n)
 	return "expected on|off";
 }
 
+static const char *v_iommu(struct hv_options *o, const char *v, size_t n)
+{
+	if (s_eq(v, n, "auto")) { o->iommu = HV_IOMMU_AUTO; return 0; }
+	if (s_eq(v, n, "required")) { o->iommu = HV_IOMMU_REQUIRED; return 0; }
+	if (s_eq(v, n, "off")) { o->iommu = HV_IOMMU_OFF; return 0; }
+	return "expected required|auto|off";
+}
+
+static const char *v_iommu_selftest(struct hv_options *o, const char *v, size_t n)
+{
+	if (s_eq(v, n, "on")) { o->iommu_selftest = 1; return 0; }
+	if (s_eq(v, n, "register")) { o->iommu_selftest = 2; return 0; }
+	if (s_eq(v, n, "off")) { o->iommu_selftest = 0; return 0; }
+	return "expected on|register|off";
+}
+
 static const char *v_novtx(struct hv_options *o, const char *v, size_t n)
 {
 	if (s_eq(v, n, "refuse")) { o->no_vtx = HV_NOVTX_REFUSE; return 0; }
@@ -510,6 +526,7 @@ static const struct {
 	{ "ip", v_ip }, { "key", v_key }, { "net", v_net }, { "net_burst", v_net_burst }, { "no_vtx", v_novtx },
 	{ "net_rng", v_net_rng },
 	{ "infer", v_infer }, { "bochs_exit", v_bochs_exit },
+	{ "iommu", v_iommu }, { "iommu_selftest", v_iommu_selftest },
 };
 
 void hv_options_defaults(struct hv_options *o)
@@ -633,6 +650,12 @@ const char *hv_crash_action_name(unsigned a)
 const char *hv_no_vtx_name(unsigned a)
 {
 	return a == HV_NOVTX_REFUSE ? "refuse" : a == HV_NOVTX_BOOT_UNMONITORED ? "boot-unmonitored" : "?";
+}
+
+const char *hv_iommu_name(unsigned a)
+{
+	static const char *const n[] = { "auto", "required", "off" };
+	return a < 3 ? n[a] : "?";
 }
 
 /* ---- formatting ---- */
@@ -760,6 +783,8 @@ size_t hv_options_format(const struct hv_options *o, char *buf, size_t size)
 			}
 	}
 	if (o->bochs_exit) put_s(&w, " bochs_exit=on");
+	if (o->iommu != HV_IOMMU_AUTO) { put_s(&w, " iommu="); put_s(&w, hv_iommu_name(o->iommu)); }
+	if (o->iommu_selftest) put_s(&w, o->iommu_selftest == 2 ? " iommu_selftest=register" : " iommu_selftest=on");
 	buf[w.len < size ? w.len : size - 1] = 0;
 	return w.len < size ? w.len : size - 1;
 }

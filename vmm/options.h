@@ -33,6 +33,7 @@
 
 enum hv_crash_action { HV_CRASH_HALT = 0, HV_CRASH_RESET = 1 };
 enum hv_no_vtx { HV_NOVTX_REFUSE = 0, HV_NOVTX_BOOT_UNMONITORED = 1 };
+enum hv_iommu { HV_IOMMU_AUTO = 0, HV_IOMMU_REQUIRED = 1, HV_IOMMU_OFF = 2 };
 
 /*
  * A monitor's own keys (docs/ARCHITECTURE.md "Adding a monitor"). The parser
@@ -96,6 +97,9 @@ struct hv_options {
 	uint32_t nr_owners;
 	const struct hv_opt_owner *owners[HV_OPT_MAX_OWNERS];
 	uint64_t mon_config[HV_OPT_MAX_OWNERS][HV_OPT_CONFIG_MAX / 8];
+	uint8_t  iommu;               /* enum hv_iommu: VT-d DMA remapping policy; default auto */
+	uint8_t  iommu_selftest;      /* tests: VT-d self-test instead of a guest (QEMU q35 + edu): 0 off, 1 on,
+					 * 2 on with register-based invalidation forced; default off */
 };
 
 struct hv_opt_error {
@@ -135,6 +139,7 @@ int hv_options_parse(const char *cmdline, size_t max_len, struct hv_options *o,
 const char *hv_log_level_name(unsigned level);
 const char *hv_crash_action_name(unsigned a);
 const char *hv_no_vtx_name(unsigned a);
+const char *hv_iommu_name(unsigned a);
 
 /* Write a one-line summary of @o ("console=0x2f8 log=debug ...") into @buf
  * (always NUL-terminated when size > 0). Returns the length written. */

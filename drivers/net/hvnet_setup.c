@@ -239,3 +239,10 @@ void hvnet_wire_stats(uint64_t *datagrams, uint64_t *bytes, uint64_t *events)
 	*bytes = tx.bytes;
 	*events = tx.events;
 }
+
+/* The NIC's descriptor rings and buffers (physical range) for the IOMMU's NIC domain. */
+void hvnet_dma_range(uint64_t *pa, uint64_t *len)
+{
+	*pa = active ? plat.virt_to_phys(&dma) : 0;
+	*len = active ? sizeof(dma) : 0;
+}

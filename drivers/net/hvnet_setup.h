@@ -70,5 +70,7 @@ void hvnet_wire_stats(uint64_t *datagrams, uint64_t *bytes, uint64_t *events);
 /* The PCI function hvnet_setup took (hidden from the guest), NULL before. */
 struct pci_dev;
 const struct pci_dev *hvnet_pci_dev(void);
+/* Physical range of the NIC's rings and buffers (0, 0 when the NIC is not active). */
+void hvnet_dma_range(uint64_t *pa, uint64_t *len);
 
 #endif
