@@ -57,6 +57,7 @@ enum hv_event_type {
 	HV_EV_INFERENCE       = 11,
 	HV_EV_MONITOR_STATE   = 12,
 	HV_EV_BOOT_CONFIG     = 13,   /* appended, issue 18: what hvmon booted */
+	HV_EV_DMA_FAULT       = 14,   /* issue 12: a blocked DMA (VT-d fault record) */
 	HV_EV__COUNT
 };
 
@@ -198,6 +199,15 @@ struct hv_ev_boot_config {
 	char     options[HV_OPTSUM_LEN];         /* that summary (key=<set>), cut to fit */
 };
 
+struct hv_ev_dma_fault {     /* VT-d fault (docs/VTD.md) */
+	uint64_t addr;           /* faulting page address (DMA address, 4 KiB aligned) */
+	uint64_t suppressed;     /* faults not reported since the previous dma_fault (rate limit) */
+	uint16_t source;         /* requester id: bus << 8 | dev << 3 | fn */
+	uint8_t  write;          /* 1: write request, 0: read request */
+	uint8_t  reason;         /* VT-d fault reason (spec 7.1.3): 5 write / 6 read not allowed, ... */
+	uint32_t unit;           /* index of the remapping unit that recorded it */
+};
+
 struct hv_event {
 	struct hv_event_hdr hdr;
 	union {
@@ -213,6 +223,7 @@ struct hv_event {
 		struct hv_ev_inference inference;
 		struct hv_ev_monitor_state monitor_state;
 		struct hv_ev_boot_config boot_config;
+		struct hv_ev_dma_fault dma_fault;
 	} u;
 };
 

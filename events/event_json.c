@@ -231,6 +231,21 @@ static void body(struct jbuf *b, const struct hv_event *ev)
 		KS("options", c->options);
 		break;
 	}
+	case HV_EV_DMA_FAULT: {
+		static const char hx[] = "0123456789abcdef";
+		unsigned s = ev->u.dma_fault.source;
+		char bdf[8] = { hx[s >> 12], hx[(s >> 8) & 15], ':', hx[(s >> 7) & 1], hx[(s >> 3) & 15],
+				'.', (char)('0' + (s & 7)), 0 };
+		key(b, "source");
+		put_str(b, bdf, sizeof(bdf));
+		KX("address", ev->u.dma_fault.addr);
+		key(b, "access");
+		puts_raw(b, ev->u.dma_fault.write ? "\"write\"" : "\"read\"");
+		KU("reason", ev->u.dma_fault.reason);
+		KU("unit", ev->u.dma_fault.unit);
+		KU("suppressed", ev->u.dma_fault.suppressed);
+		break;
+	}
 	default:
 		break;
 	}

@@ -163,6 +163,14 @@ static void enc_body(struct wbuf *w, const struct hv_event *ev)
 		wstr(w, c->options, sizeof(c->options));
 		break;
 	}
+	case HV_EV_DMA_FAULT:
+		w16(w, ev->u.dma_fault.source);
+		w8(w, ev->u.dma_fault.write);
+		w8(w, ev->u.dma_fault.reason);
+		w64(w, ev->u.dma_fault.addr);
+		w64(w, ev->u.dma_fault.suppressed);
+		w32(w, ev->u.dma_fault.unit);
+		break;
 	default:
 		break;
 	}
@@ -299,6 +307,14 @@ static void dec_body(struct rbuf *r, struct hv_event *ev)
 		rstr(r, c->options, sizeof(c->options));
 		break;
 	}
+	case HV_EV_DMA_FAULT:
+		ev->u.dma_fault.source = r16(r);
+		ev->u.dma_fault.write = r8(r);
+		ev->u.dma_fault.reason = r8(r);
+		ev->u.dma_fault.addr = r64(r);
+		ev->u.dma_fault.suppressed = r64(r);
+		ev->u.dma_fault.unit = r32(r);
+		break;
 	default:
 		break;
 	}

@@ -170,6 +170,14 @@ static void make_event(struct hv_event *ev, unsigned i)
 		}
 		snprintf(ev->u.boot_config.options, HV_OPTSUM_LEN, "console=com1 monitors=%u key=<set> %s", i & 15, hostile[i % 8]);
 		break;
+	case HV_EV_DMA_FAULT:
+		ev->hdr.monitor = HV_EMON_CORE;
+		ev->u.dma_fault.source = (uint16_t)(i & 0xffff);
+		ev->u.dma_fault.write = i & 1;
+		ev->u.dma_fault.reason = (uint8_t)(5 + (i & 1));
+		ev->u.dma_fault.addr = 0x1dc00000ULL + ((uint64_t)i << 12);
+		ev->u.dma_fault.suppressed = i % 7;
+		break;
 	}
 }
 

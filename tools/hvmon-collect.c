@@ -231,7 +231,7 @@ static void hex(char *dst, const uint8_t *p, size_t n)
 static int severity(unsigned type)
 {
 	switch (type) {
-	case HV_EV_HANG: case HV_EV_RET2USR: case HV_EV_CR4_TAMPER: case HV_EV_KEYLOGGER:
+	case HV_EV_HANG: case HV_EV_RET2USR: case HV_EV_CR4_TAMPER: case HV_EV_KEYLOGGER: case HV_EV_DMA_FAULT:
 		return 4;   /* warning */
 	case HV_EV_DROPS: case HV_EV_MONITOR_STATE:
 		return 5;   /* notice */

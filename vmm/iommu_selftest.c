@@ -17,6 +17,8 @@
 #include "vmm/console.h"
 #include "vmm/heap.h"
 #include "drivers/pci.h"
+#include "events/event.h"
+#include "events/ring1.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/layout.h"
 
@@ -187,6 +189,39 @@ static void stale_mapping(struct iommu_state *s, uint64_t a, uint64_t c)
 	      (unsigned long)n, c);
 }
 
+/* The production path: a blocked DMA read through iommu_poll_faults (what the
+ * tick calls) becomes one dma_fault event on the console sink. */
+static struct hv_event seen;
+static unsigned nr_seen;
+static void grab(struct hv_event_sink *sk, const struct hv_event *ev)
+{
+	if (ev->hdr.type == HV_EV_DMA_FAULT) {
+		seen = *ev;
+		nr_seen++;
+	}
+}
+
+static void fault_event(struct iommu_state *s, uint64_t target)
+{
+	static struct hv_event_sink sink = { .name = "selftest", .emit = grab };
+	if (hv_events_setup() || hv_event_sink_register(&sink)) {
+		check(false, "dma_fault-event", "event core set-up failed (%lu %lu)", 0, 0);
+		return;
+	}
+	drain_faults();
+	w64(EDU_SRC, target);
+	w64(EDU_DST, EDU_BUF);
+	w64(EDU_CNT, XFER);
+	w64(EDU_CMD, EDU_RUN);
+	while (r32(EDU_CMD) & EDU_RUN)
+		__asm__ volatile("pause");
+	iommu_poll_faults(0);
+	hv_event_drain(0);
+	check(nr_seen == 1 && seen.u.dma_fault.source == edu_sid && !seen.u.dma_fault.write &&
+	      seen.u.dma_fault.reason == 6 && seen.u.dma_fault.addr == (target & ~0xfffULL),
+	      "dma_fault-event", "%lu event(s), address %#lx", nr_seen, (unsigned long)seen.u.dma_fault.addr);
+}
+
 static void run(struct vm *vm)
 {
 	struct iommu_state *s = iommu_get();
@@ -224,6 +259,7 @@ static void run(struct vm *vm)
 	      (unsigned long)s->units[0].base, 0);
 
 	stale_mapping(s, a, c);
+	fault_event(s, hv_virt_to_phys(image_target));
 	time_invalidations(&s->units[0]);
 }
 

@@ -6,7 +6,7 @@ VTD_PURE := drivers/vtd/dmar.c drivers/vtd/vtd_domain.c
 HV_SRCS += $(VTD_PURE) drivers/vtd/vtd.c vmm/iommu.c vmm/iommu_selftest.c
 
 UNIT_TESTS += test_vtd
-test_vtd_SRCS := tests/unit/test_vtd.c $(VTD_PURE) vmm/ept_map.c
+test_vtd_SRCS := tests/unit/test_vtd.c $(VTD_PURE) vmm/ept_map.c events/event.c events/event_json.c
 
 FUZZ_TARGETS += fuzz_dmar
 fuzz_dmar_SRCS := tests/fuzz/fuzz_dmar.c $(VTD_PURE) vmm/ept_map.c

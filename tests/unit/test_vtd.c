@@ -15,6 +15,7 @@
 
 #include "drivers/vtd/dmar.h"
 #include "drivers/vtd/vtd_domain.h"
+#include "events/event.h"
 
 #define MB (1024ULL * 1024)
 #define GB (1024ULL * MB)
@@ -284,6 +285,32 @@ static void test_fault_decode(void **st)
 	assert_string_equal(vtd_fault_reason_name(0xff), "other");
 }
 
+/* the dma_fault event as JSON (docs/EVENTS.md, a contract) */
+static void test_dma_fault_json(void **st)
+{
+	struct hv_event ev;
+	char buf[HV_EVENT_JSON_MAX];
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = HV_EV_DMA_FAULT;
+	ev.hdr.monitor = HV_EMON_CORE;
+	ev.hdr.tsc = 42;
+	ev.u.dma_fault.source = 0x3a9a;
+	ev.u.dma_fault.write = 1;
+	ev.u.dma_fault.reason = 5;
+	ev.u.dma_fault.addr = 0x1dc97000;
+	ev.u.dma_fault.unit = 0;
+	ev.u.dma_fault.suppressed = 3;
+	assert_true(hv_event_to_json(&ev, NULL, buf, sizeof(buf)) > 0);
+	assert_string_equal(buf, "{\"event\":\"dma_fault\",\"cpu\":0,\"tsc\":42,\"monitor\":\"hvmon\","
+			    "\"source\":\"3a:13.2\",\"address\":\"0x1dc97000\",\"access\":\"write\","
+			    "\"reason\":5,\"unit\":0,\"suppressed\":3}\n");
+	ev.u.dma_fault.write = 0;
+	ev.u.dma_fault.source = 0xff07;
+	assert_true(hv_event_to_json(&ev, NULL, buf, sizeof(buf)) > 0);
+	assert_non_null(strstr(buf, "\"source\":\"ff:00.7\",\"address\":\"0x1dc97000\",\"access\":\"read\""));
+	assert_int_equal(hv_event_type_from_name("dma_fault"), HV_EV_DMA_FAULT);
+}
+
 static void test_ratelimit(void **st)
 {
 	struct vtd_ratelimit r = { .window_ticks = 1000, .per_window = 20 };
@@ -488,6 +515,7 @@ int main(void)
 		cmocka_unit_test(test_caps),
 		cmocka_unit_test(test_fault_decode),
 		cmocka_unit_test(test_ratelimit),
+		cmocka_unit_test(test_dma_fault_json),
 		cmocka_unit_test(test_root_ctx),
 		cmocka_unit_test(test_domain_4level),
 		cmocka_unit_test(test_domain_3level),

@@ -88,6 +88,9 @@ static void fill_event(struct hv_event *ev, unsigned type)
 		memset(ev->u.boot_config.hvmon_sha256, 'b', 64);
 		memset(ev->u.boot_config.options_sha256, 'c', 64);
 		memset(ev->u.boot_config.options, 'o', HV_OPTSUM_LEN - 1); break;
+	case HV_EV_DMA_FAULT: ev->u.dma_fault.source = 0xff17; ev->u.dma_fault.write = 1;
+		ev->u.dma_fault.reason = 5; ev->u.dma_fault.addr = 0x1dc97000; ev->u.dma_fault.suppressed = 3;
+		ev->u.dma_fault.unit = 1; break;
 	}
 }
 
