@@ -14,6 +14,7 @@ assert_status exit marker
 assert_marker hvmon '^hvmon [0-9.]+ - thin VT-x/EPT hypervisor' "hvmon banner"
 assert_marker hvmon 'CPU0: VMX root operation' "VMXON"
 assert_marker hvmon 'EPT: hvmon memory .* not mapped' "hvmon memory unmapped in EPT"
+assert_marker hvmon 'iommu=auto: NO DMA REMAPPING \(no ACPI DMAR table\)' "iommu=auto says loudly that Bochs has no VT-d"
 assert_marker hvmon 'entering the guest' "VM entry"
 assert_marker guest 'HVMON-GUEST: userspace reached' "guest userspace"
 assert_marker guest 'HVMON-GUEST: cpuinfo-vmx no' "VMX hidden from the guest"

@@ -54,5 +54,24 @@ for cfg in ${CONFIGS//,/ }; do
 	fi
 	grep -a "VTD-SELFTEST: FAIL \|VTD-SELFTEST: info\|VTD-SELFTEST: cost\|VTD-SELFTEST: table" "$log" | sed "s/^/  $name: /"
 done
+# q35 without intel-iommu: no DMAR. The self-test runs with iommu=required
+# semantics, so hvmon must refuse with the documented message.
+log=$work/no-iommu.log
+timeout "$TMO" qemu-system-x86_64 -M q35 -accel tcg -m 512 -display none -no-reboot -net none \
+	-device isa-debug-exit,iobase=0xf4,iosize=0x04 -cdrom "$work/vtd.iso" -boot d -serial "file:$log" \
+	> "$work/no-iommu.qemu.out" 2>&1 &
+qpid=$!
+for _ in $(seq 1 $((TMO * 2))); do
+	grep -aq "refusing to boot the guest" "$log" 2>/dev/null && break
+	kill -0 $qpid 2>/dev/null || break
+	sleep 0.5
+done
+kill $qpid 2>/dev/null; wait $qpid 2>/dev/null
+if grep -aq "iommu=required: no working DMA remapping (no ACPI DMAR table); refusing to boot the guest" "$log" \
+   && ! grep -aq "VTD-SELFTEST: PASS" "$log"; then
+	echo "vtd_qemu: PASS no-iommu (iommu=required refuses without DMAR)"; pass=$((pass + 1))
+else
+	echo "vtd_qemu: FAIL no-iommu"; tail -5 "$log"; failn=$((failn + 1)); failed+=(no-iommu)
+fi
 echo "vtd_qemu: $pass passed, $failn failed ${failed[*]:-}"
 [ $failn -eq 0 ]
