@@ -320,6 +320,35 @@ static void test_bochs_exit(void **st)
 	assert_string_equal(errs.e[0].word, "bochs_exit=yes");
 }
 
+static void test_iommu(void **st)
+{
+	(void)st;
+	char buf[512];
+	hv_options_defaults(&o);
+	assert_int_equal(o.iommu, HV_IOMMU_AUTO);             /* documented default */
+	assert_int_equal(o.iommu_selftest, 0);
+	hv_options_format(&o, buf, sizeof(buf));
+	assert_null(strstr(buf, "iommu"));
+	assert_int_equal(parse("iommu=required"), 0);
+	assert_int_equal(o.iommu, HV_IOMMU_REQUIRED);
+	hv_options_format(&o, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " iommu=required"));
+	assert_int_equal(parse("iommu=off"), 0);
+	assert_int_equal(o.iommu, HV_IOMMU_OFF);
+	assert_int_equal(parse("iommu=required iommu=auto"), 0);
+	assert_int_equal(o.iommu, HV_IOMMU_AUTO);
+	assert_int_equal(parse("iommu=off iommu=yes"), 1);
+	assert_int_equal(o.iommu, HV_IOMMU_OFF);
+	assert_string_equal(errs.e[0].word, "iommu=yes");
+	assert_string_equal(errs.e[0].why, "expected required|auto|off");
+	assert_int_equal(parse("iommu_selftest=register"), 0);
+	assert_int_equal(o.iommu_selftest, 2);
+	assert_int_equal(parse("iommu_selftest=on iommu_selftest=maybe"), 1);
+	assert_int_equal(o.iommu_selftest, 1);
+	assert_string_equal(hv_iommu_name(HV_IOMMU_REQUIRED), "required");
+	assert_string_equal(hv_iommu_name(9), "?");
+}
+
 static void test_error_overflow_and_long(void **st)
 {
 	(void)st;
@@ -485,6 +514,7 @@ int main(void)
 		cmocka_unit_test(test_error_overflow_and_long),
 		cmocka_unit_test(test_infer_key),
 		cmocka_unit_test(test_bochs_exit),
+		cmocka_unit_test(test_iommu),
 		cmocka_unit_test(test_key_exactly_32),
 		cmocka_unit_test(test_key_redact),
 		cmocka_unit_test(test_wipe_text),

@@ -92,6 +92,13 @@ static void test_full_file(void **st)
 	assert_int_equal(uefi_config_key_line(&cfg, "infer", 5), 0);
 }
 
+/* iommu= in hvmon.cfg reaches the core's option parser (the UEFI path honours it) */
+static void test_iommu_passed_on(void **st)
+{
+	assert_int_equal(parse("kernel = k\niommu = required\n"), 0);
+	assert_string_equal(cfg.hv_cmdline, "iommu=required");
+}
+
 static void test_quotes_keep_blanks(void **st)
 {
 	(void)st;
@@ -287,6 +294,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_minimal_defaults),
 		cmocka_unit_test(test_full_file),
+		cmocka_unit_test(test_iommu_passed_on),
 		cmocka_unit_test(test_quotes_keep_blanks),
 		cmocka_unit_test(test_error_no_equals),
 		cmocka_unit_test(test_other_keys_pass_through),
