@@ -11,6 +11,7 @@
 #include "vmm/probe.h"
 #include "vmm/tick.h"
 #include "vmm/netdev.h"
+#include "vmm/iommu.h"
 #include "arch/x86/cpu.h"
 
 #define BOCHS_SHUTDOWN_PORT 0x8900
@@ -40,6 +41,7 @@ void vm_print_exit_stats(struct vm *vm)
 	probe_print_stats();
 	tick_print_stats();
 	netdev_print_stats();
+	iommu_print_stats();
 	hv_monitors_print_stats(vm);
 	struct heap_stats h;
 	heap_get_stats(&h);
