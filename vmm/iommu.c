@@ -6,8 +6,8 @@
 #include <string.h>
 #include "vmm/iommu.h"
 #include "vmm/vcpu.h"
-#include "vmm/console.h"
-#include "vmm/heap.h"
+#include "lib/console.h"
+#include "lib/heap.h"
 #include "vmm/tick.h"
 #include "vmm/net_hide.h"
 #include "drivers/net/hvnet_setup.h"

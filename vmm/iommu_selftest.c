@@ -14,8 +14,8 @@
 #include <string.h>
 #include "vmm/iommu.h"
 #include "vmm/vcpu.h"
-#include "vmm/console.h"
-#include "vmm/heap.h"
+#include "lib/console.h"
+#include "lib/heap.h"
 #include "drivers/pci.h"
 #include "events/event.h"
 #include "events/ring1.h"
