@@ -201,6 +201,19 @@ static void grab(struct hv_event_sink *sk, const struct hv_event *ev)
 	}
 }
 
+/* a DMA read of @target (blocked), then the tick's poll and a drain */
+static void blocked_read(uint64_t target)
+{
+	w64(EDU_SRC, target);
+	w64(EDU_DST, EDU_BUF);
+	w64(EDU_CNT, XFER);
+	w64(EDU_CMD, EDU_RUN);
+	for (uint64_t i = 0; (r32(EDU_CMD) & EDU_RUN) && i < 4000000000ULL; i++)
+		__asm__ volatile("pause");
+	iommu_poll_faults(0);
+	hv_event_drain(0);
+}
+
 static void fault_event(struct iommu_state *s, uint64_t target)
 {
 	static struct hv_event_sink sink = { .name = "selftest", .emit = grab };
@@ -209,17 +222,26 @@ static void fault_event(struct iommu_state *s, uint64_t target)
 		return;
 	}
 	drain_faults();
-	w64(EDU_SRC, target);
-	w64(EDU_DST, EDU_BUF);
-	w64(EDU_CNT, XFER);
-	w64(EDU_CMD, EDU_RUN);
-	while (r32(EDU_CMD) & EDU_RUN)
-		__asm__ volatile("pause");
-	iommu_poll_faults(0);
-	hv_event_drain(0);
+	blocked_read(target);
 	check(nr_seen == 1 && seen.u.dma_fault.source == edu_sid && !seen.u.dma_fault.write &&
 	      seen.u.dma_fault.reason == 6 && seen.u.dma_fault.addr == (target & ~0xfffULL),
 	      "dma_fault-event", "%lu event(s), address %#lx", nr_seen, (unsigned long)seen.u.dma_fault.addr);
+
+	/* a flood: with one report allowed per window, 4 faults give 1 event and 3
+	 * counted; the first report of the next window carries the 3 */
+	struct vtd_ratelimit saved = s->rl;
+	s->rl = (struct vtd_ratelimit){ .window_ticks = ~0ULL >> 1, .per_window = 1, .window_start = rdtsc() };
+	uint64_t f0 = s->faults;
+	nr_seen = 0;
+	for (int i = 0; i < 4; i++)
+		blocked_read(target);
+	check(nr_seen == 1 && s->faults - f0 == 4 && s->rl.suppressed == 3, "fault-flood",
+	      "4 faults: %lu event(s), %lu suppressed", nr_seen, (unsigned long)s->rl.suppressed);
+	s->rl.window_ticks = 1;                 /* next window */
+	blocked_read(target);
+	check(nr_seen == 2 && seen.u.dma_fault.suppressed == 3, "fault-flood",
+	      "next report carries suppressed=%lu (%lu events)", (unsigned long)seen.u.dma_fault.suppressed, nr_seen);
+	s->rl = saved;
 }
 
 static void run(struct vm *vm)
