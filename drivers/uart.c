@@ -3,7 +3,7 @@
 #include "drivers/uart.h"
 #include "arch/x86/cpu.h"
 
-enum { THR = 0, IER = 1, FCR = 2, LCR = 3, MCR = 4, LSR = 5, SCR = 7 };
+enum { THR = 0, IER = 1, FCR = 2, IIR = 2, LCR = 3, MCR = 4, LSR = 5, SCR = 7 };
 #define LSR_THRE 0x20
 #define LCR_DLAB 0x80
 
@@ -22,6 +22,9 @@ bool uart_init(struct uart *u, uint16_t base)
 	outb(base + LCR, 0x03);         /* 8N1 */
 	outb(base + FCR, 0x07);         /* FIFO on, cleared */
 	outb(base + MCR, 0x03);         /* DTR | RTS, OUT2 off: no IRQ */
+	/* IIR[7:6] = 11b: the 16-byte FIFOs of a 16550A are enabled (an 8250/16450
+	 * reads 00b and has a one-byte holding register) */
+	u->fifo = (inb(base + IIR) & 0xc0) == 0xc0 ? 16 : 1;
 	u->present = true;
 	return true;
 }
@@ -45,3 +48,16 @@ void uart_write(struct uart *u, const char *s, size_t n)
 	}
 }
 
+/* In FIFO mode LSR.THRE (bit 5) is set when the transmit FIFO is empty, so a
+ * whole FIFO's worth of bytes can be written at once (16550A data sheet, LSR). */
+unsigned uart_tx_room(struct uart *u)
+{
+	if (!u->present)
+		return 0;
+	return (inb(u->base + LSR) & LSR_THRE) ? u->fifo : 0;
+}
+
+void uart_tx_byte(struct uart *u, char c)
+{
+	outb(u->base + THR, (uint8_t)c);
+}

@@ -15,6 +15,7 @@
 struct uart {
 	uint16_t base;
 	bool present;
+	uint8_t fifo;            /* transmit FIFO depth: 16 on a 16550A (FIFO found at init), else 1 */
 };
 
 /* 115200 8N1, FIFO on, interrupts off. Returns false (and marks the UART
@@ -22,6 +23,11 @@ struct uart {
 bool uart_init(struct uart *u, uint16_t base);
 void uart_putc(struct uart *u, char c);
 void uart_write(struct uart *u, const char *s, size_t n);
+/* Bytes the transmitter takes now without any wait: the FIFO depth when LSR.THRE
+ * says the transmit FIFO is empty, else 0 (one LSR read, no spin). */
+unsigned uart_tx_room(struct uart *u);
+/* Write one byte to THR without checking: only after uart_tx_room() said so. */
+void uart_tx_byte(struct uart *u, char c);
 
 /* "com1".."com4" or a hex port "0x3f8" -> base; 0 if not recognised. */
 

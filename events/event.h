@@ -268,6 +268,8 @@ struct hv_event_stats {
 };
 void hv_event_get_stats(struct hv_event_stats *st);
 uint64_t hv_event_ring_drops(unsigned cpu);
+/* Events committed on cpu's ring and not yet drained (0 if cpu is out of range). */
+unsigned hv_event_ring_pending(unsigned cpu);
 
 /* ---- sinks ---- */
 struct hv_event_sink {

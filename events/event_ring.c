@@ -35,6 +35,15 @@ static void zero(void *p, size_t n)
 		q[i] = 0;
 }
 
+static void copy(void *dst, const void *src, size_t n)
+{
+	volatile uint64_t *d = dst;   /* volatile: no memcpy call emitted */
+	const uint64_t *s = src;
+
+	for (size_t i = 0; i < n / 8; i++)
+		d[i] = s[i];
+}
+
 void hv_event_set_clock(uint64_t (*clock)(void))
 {
 	clock_fn = clock;
@@ -69,6 +78,26 @@ int hv_event_init(unsigned ncpus, void *mem, size_t size)
 	return 0;
 }
 
+/* Bytes of a record of @type that carry data: the header and the type's union
+ * member. Every consumer (JSON, wire) reads only those, so a reservation clears
+ * and hv_event_emit copies only them: a fork or exit costs ~100 bytes, not the
+ * ~1.1 KiB of an exec. Unknown types: the whole record. */
+static size_t ev_size(unsigned type)
+{
+	size_t m;
+	switch (type) {
+	case HV_EV_EXEC:           m = sizeof(struct hv_ev_exec); break;
+	case HV_EV_FORK:           m = sizeof(struct hv_ev_fork); break;
+	case HV_EV_EXIT:           m = sizeof(struct hv_ev_exit); break;
+	case HV_EV_HANG:
+	case HV_EV_HANG_RECOVERED: m = sizeof(struct hv_ev_hang); break;
+	case HV_EV_RET2USR:        m = sizeof(struct hv_ev_ret2usr); break;
+	case HV_EV_CR4_TAMPER:     m = sizeof(struct hv_ev_cr4); break;
+	default:                   return sizeof(struct hv_event);
+	}
+	return (offsetof(struct hv_event, u) + m + 7) & ~(size_t)7;
+}
+
 struct hv_event *hv_event_reserve(unsigned cpu, unsigned type, unsigned monitor)
 {
 	struct ring *r;
@@ -85,9 +114,8 @@ struct hv_event *hv_event_reserve(unsigned cpu, unsigned type, unsigned monitor)
 		return NULL;
 	}
 	ev = &r->slots[head & (HV_EVENT_RING_SLOTS - 1)];
-	/* Body zeroed up to the largest member actually used is cheaper, but a
-	 * full clear keeps stale guest data from leaking into the next event. */
-	zero(ev, sizeof(*ev));
+	/* the type's bytes cleared: no stale guest data in what sinks read */
+	zero(ev, ev_size(type));
 	ev->hdr.tsc = clock_fn ? clock_fn() : 0;
 	ev->hdr.type = (uint16_t)type;
 	ev->hdr.cpu = (uint16_t)cpu;
@@ -114,7 +142,7 @@ bool hv_event_emit(unsigned cpu, const struct hv_event *src)
 	if (!ev)
 		return false;
 	tsc = ev->hdr.tsc;
-	*ev = *src;
+	copy(ev, src, ev_size(src->hdr.type));
 	ev->hdr.cpu = (uint16_t)cpu;
 	if (!src->hdr.tsc)
 		ev->hdr.tsc = tsc;
@@ -135,6 +163,13 @@ void hv_event_get_stats(struct hv_event_stats *st)
 uint64_t hv_event_ring_drops(unsigned cpu)
 {
 	return cpu < nr_cpus ? __atomic_load_n(&rings[cpu].drops, __ATOMIC_RELAXED) : 0;
+}
+
+unsigned hv_event_ring_pending(unsigned cpu)
+{
+	if (cpu >= nr_cpus)
+		return 0;
+	return LOAD_ACQ(&rings[cpu].head) - __atomic_load_n(&rings[cpu].tail, __ATOMIC_RELAXED);
 }
 
 int hv_event_sink_register(struct hv_event_sink *s)

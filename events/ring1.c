@@ -1,49 +1,191 @@
 /*
  * events/ring1 — the event core in ring -1 (events/ring1.h): rings in hvmon's
- * heap, TSC timestamps, the JSON console sink and the drain point.
+ * heap, TSC timestamps, the console sink and the drain off the hot path.
+ *
+ * A monitor's exit only records into its CPU's ring (hv_event_reserve/commit, a
+ * few hundred cycles). The sinks run from hvmon's tick: every EV_TICK_MS the
+ * "events" tick client drains at most EV_TICK_BUDGET events; a ring that passes
+ * EV_HIGH_WATER is drained at once down to EV_LOW_WATER by the exit that filled
+ * it (hv_events_ring1_kick), so bursts reach the sinks instead of the drop
+ * counter. A full ring drops and counts (a `drops` event follows); nothing in
+ * here waits for a device.
+ *
+ * The console sink formats the events that console_events= lets through and
+ * queues the line (vmm/console.h: a byte queue the UART takes from as its FIFO
+ * allows, pumped by a lazy 1 ms tick only while bytes wait). A line that does
+ * not fit is skipped and counted; the count is reported on the console.
  */
 #include <stddef.h>
+#include <stdio.h>
 #include "events/ring1.h"
 #include "events/event.h"
 #include "lib/console.h"
 #include "lib/heap.h"
 #include "vmm/vcpu.h"
+#include "vmm/tick.h"
 #include "arch/x86/cpu.h"
 
 #define EV_CPUS (HV_MAX_CPUS < HV_EVENT_MAX_CPUS ? HV_MAX_CPUS : HV_EVENT_MAX_CPUS)
 
-static struct hv_console_sink console_sink;
-static bool events_ready;
+#define EV_TICK_MS        10                            /* drain period */
+#define EV_TICK_BUDGET    64                            /* events per drain tick */
+#define EV_HIGH_WATER     (HV_EVENT_RING_SLOTS * 3 / 4) /* drain from the exit above this */
+#define EV_LOW_WATER      (HV_EVENT_RING_SLOTS / 4)     /* ... down to this */
+#define CON_PUMP_MS       1       /* 16 bytes per ms > 115 200 baud: the UART never idles */
+#define CON_QUEUE_BYTES   (512u << 10)                  /* a power of two */
+#define CON_MIN_ROOM      1024    /* below this, skip without formatting (most lines are shorter) */
+#define CON_NOTE_MS       1000    /* at most one "skipped" note per second */
 
-static void console_sink_write(void *ctx, const char *s, size_t len)
-{
-	console_write(s, len);
-}
+static bool events_ready;
+static unsigned echo_mode;            /* enum hv_console_events, resolved */
+static uint32_t echo_rate;            /* lines per second (HV_CEV_RATE) */
+
+static struct {
+	uint64_t echoed;              /* lines queued for the UART */
+	uint64_t skipped;             /* lines that did not fit the queue */
+	uint64_t suppressed;          /* not echoed by console_events= (none / over the rate) */
+	uint64_t skipped_noted;       /* skipped count in the last note */
+	uint64_t note_tsc;
+	uint64_t tokens_tsc;          /* rate limit: TSC at which the bucket was full */
+} con;
+
+static struct {
+	uint64_t ticks, tick_events, tick_tsc;   /* drain ticks */
+	uint64_t kicks, kick_events, kick_tsc;   /* high-water drains from exits */
+} st;
+
+static char line[HV_EVENT_JSON_MAX];
 
 static uint64_t ev_clock(void)
 {
 	return rdtsc();
 }
 
-int hv_events_setup(void)
+/* Token bucket in TSC time: one line per hz/rate ticks, bursts up to one second. */
+static bool rate_allows(uint64_t now)
+{
+	uint64_t per = tick_tsc_hz() / echo_rate;
+	uint64_t floor = now - tick_tsc_hz();
+	if (!per)
+		per = 1;
+	if (con.tokens_tsc < floor || con.tokens_tsc > now)
+		con.tokens_tsc = floor;
+	if (con.tokens_tsc + per > now)
+		return false;
+	con.tokens_tsc += per;
+	return true;
+}
+
+static void console_emit(struct hv_event_sink *s, const struct hv_event *ev)
+{
+	(void)s;
+	if (echo_mode == HV_CEV_NONE || (echo_mode == HV_CEV_RATE && !rate_allows(rdtsc()))) {
+		con.suppressed++;
+		return;
+	}
+	if (console_evq_room() < CON_MIN_ROOM) {
+		con.skipped++;
+		return;
+	}
+	size_t n = hv_event_to_json(ev, NULL, line, sizeof(line));
+	if (n && console_evq_put(line, n))
+		con.echoed++;
+	else
+		con.skipped++;
+}
+
+static struct hv_event_sink console_sink = { .name = "console", .emit = console_emit };
+
+/* "skipped" note: queued like an event line (never waits), at most once per second. */
+static void console_note(uint64_t now)
+{
+	if (con.skipped == con.skipped_noted || now - con.note_tsc < tick_tsc_hz() / 1000 * CON_NOTE_MS)
+		return;
+	int n = snprintf(line, sizeof(line), "hvmon: console: %lu event lines skipped (queue full), "
+			 "%lu in total\n", (unsigned long)(con.skipped - con.skipped_noted),
+			 (unsigned long)con.skipped);
+	if (n > 0 && console_evq_put(line, (size_t)n)) {
+		con.skipped_noted = con.skipped;
+		con.note_tsc = now;
+	}
+}
+
+static void events_tick(struct vcpu *v, uint64_t now, void *ctx)
+{
+	(void)v;
+	(void)ctx;
+	uint64_t t0 = rdtsc();
+	unsigned n = hv_event_drain(EV_TICK_BUDGET);
+	st.ticks++;
+	if (n) {                              /* cost per event: drains that delivered */
+		st.tick_events += n;
+		st.tick_tsc += rdtsc() - t0;
+	}
+	console_note(now);
+	console_evq_pump();
+}
+
+static void console_tick(struct vcpu *v, uint64_t now, void *ctx)
+{
+	console_evq_pump();
+}
+
+static bool console_want(void *ctx)
+{
+	return console_evq_pending();
+}
+
+int hv_events_setup(const struct hv_options *opt)
 {
 	size_t sz = hv_event_mem_size(EV_CPUS);
 	void *mem = pages_alloc((sz + 4095) / 4096);
-	if (!mem || hv_event_init(EV_CPUS, mem, sz))
+	void *q = pages_alloc(CON_QUEUE_BYTES / 4096);
+	if (!mem || !q || hv_event_init(EV_CPUS, mem, sz))
 		return -1;
 	hv_event_set_clock(ev_clock);
-	hv_console_sink_init(&console_sink, console_sink_write, NULL);
-	if (hv_event_sink_register(&console_sink.sink))
+	console_evq_init(q, CON_QUEUE_BYTES);
+	echo_mode = hv_console_events_effective(opt);
+	echo_rate = opt->console_events_rate ? opt->console_events_rate : 1;
+	if (hv_event_sink_register(&console_sink))
 		return -1;
 	events_ready = true;
-	pr_info("events: %u per-CPU rings of %u slots (%lu KiB), console sink\n",
-		(unsigned)EV_CPUS, HV_EVENT_RING_SLOTS, (unsigned long)(sz / 1024));
+	pr_info("events: %u per-CPU rings of %u slots (%lu KiB), console sink (console_events=%s, "
+		"%u KiB queue)\n", (unsigned)EV_CPUS, HV_EVENT_RING_SLOTS, (unsigned long)(sz / 1024),
+		echo_mode == HV_CEV_ALL ? "all" : echo_mode == HV_CEV_NONE ? "none" : "rate-limited",
+		CON_QUEUE_BYTES >> 10);
+	if (echo_mode == HV_CEV_RATE)
+		pr_info("events: console echo at most %u lines per second\n", echo_rate);
+	return 0;
+}
+
+int hv_events_start(void)
+{
+	if (!events_ready)
+		return -1;
+	if (tick_register("events", EV_TICK_MS, events_tick, NULL) ||
+	    tick_register_lazy("console", CON_PUMP_MS, console_tick, NULL, console_want)) {
+		pr_err("events: no tick slot: events reach the sinks only at high water and power-off\n");
+		return -1;
+	}
 	return 0;
 }
 
 bool hv_events_ready(void)
 {
 	return events_ready;
+}
+
+void hv_events_ring1_kick(unsigned cpu)
+{
+	if (!events_ready)
+		return;
+	unsigned n = hv_event_ring_pending(cpu);
+	if (n < EV_HIGH_WATER)
+		return;
+	uint64_t t0 = rdtsc();
+	st.kick_events += hv_event_drain(n - EV_LOW_WATER);
+	st.kicks++;
+	st.kick_tsc += rdtsc() - t0;
 }
 
 void hv_events_ring1_drain(void)
@@ -57,8 +199,18 @@ void hv_events_print_stats(void)
 	if (!events_ready)
 		return;
 	hv_event_drain(0);
-	struct hv_event_stats st;
-	hv_event_get_stats(&st);
+	console_note(rdtsc() + tick_tsc_hz());
+	console_evq_flush();                  /* final flush at power-off */
+	struct hv_event_stats es;
+	hv_event_get_stats(&es);
 	hv_printf("hvmon: events: %lu committed, %lu delivered, %lu dropped\n",
-		  (unsigned long)st.committed, (unsigned long)st.delivered, (unsigned long)st.dropped);
+		  (unsigned long)es.committed, (unsigned long)es.delivered, (unsigned long)es.dropped);
+	hv_printf("hvmon: events: drain ticks %lu (%lu events, %lu TSC ticks/event), high-water drains %lu "
+		  "(%lu events, %lu TSC ticks/event)\n", (unsigned long)st.ticks, (unsigned long)st.tick_events,
+		  (unsigned long)(st.tick_events ? st.tick_tsc / st.tick_events : 0), (unsigned long)st.kicks,
+		  (unsigned long)st.kick_events, (unsigned long)(st.kick_events ? st.kick_tsc / st.kick_events : 0));
+	hv_printf("hvmon: console: %lu event lines written, %lu skipped (queue full), %lu not echoed "
+		  "(console_events=%s)\n", (unsigned long)con.echoed, (unsigned long)con.skipped,
+		  (unsigned long)con.suppressed,
+		  echo_mode == HV_CEV_ALL ? "all" : echo_mode == HV_CEV_NONE ? "none" : "rate-limited");
 }

@@ -12,6 +12,13 @@ static struct {
 	volatile int lock;
 } con = { .level = HV_LOG_INFO };
 
+static struct {
+	char *buf;
+	size_t mask;             /* size - 1 (size a power of two) */
+	uint64_t head, tail;     /* bytes queued / sent since boot */
+	bool line_open;          /* the UART has part of an event line */
+} evq;
+
 static void con_lock(void)
 {
 	for (unsigned long i = 0; i < 100000000UL; i++)   /* bounded: never deadlock the console */
@@ -44,8 +51,81 @@ uint16_t console_port(void)
 	return con.ready ? con.uart.base : 0;
 }
 
+static void evq_out(char c, bool wait)
+{
+	if (!con.ready)
+		outb(0xe9, (uint8_t)c);
+	else if (wait)
+		uart_putc(&con.uart, c);
+	else
+		uart_tx_byte(&con.uart, c);
+	evq.line_open = c != '\n';
+}
+
+/* A log line must not land inside an event line: finish the one in flight. */
+static void evq_finish_line(void)
+{
+	while (evq.line_open && evq.tail != evq.head)
+		evq_out(evq.buf[evq.tail++ & evq.mask], true);
+	evq.line_open = false;
+}
+
+void console_evq_init(void *buf, size_t size)
+{
+	if (!buf || !size || (size & (size - 1)))
+		return;
+	evq.buf = buf;
+	evq.mask = size - 1;
+	evq.head = evq.tail = 0;
+}
+
+size_t console_evq_room(void)
+{
+	return evq.buf ? evq.mask + 1 - (size_t)(evq.head - evq.tail) : 0;
+}
+
+bool console_evq_pending(void)
+{
+	return evq.head != evq.tail;
+}
+
+bool console_evq_put(const char *s, size_t n)
+{
+	size_t need = n;
+	for (size_t i = 0; i < n; i++)
+		need += s[i] == '\n';
+	if (need > console_evq_room())
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\n')
+			evq.buf[evq.head++ & evq.mask] = '\r';
+		evq.buf[evq.head++ & evq.mask] = s[i];
+	}
+	return true;
+}
+
+void console_evq_pump(void)
+{
+	if (evq.head == evq.tail || __atomic_exchange_n(&con.lock, 1, __ATOMIC_ACQUIRE))
+		return;
+	/* without a UART the bytes go to the Bochs debug port, which never waits */
+	uint64_t room = con.ready ? uart_tx_room(&con.uart) : evq.head - evq.tail;
+	while (room-- && evq.tail != evq.head)
+		evq_out(evq.buf[evq.tail++ & evq.mask], false);
+	con_unlock();
+}
+
+void console_evq_flush(void)
+{
+	con_lock();
+	while (evq.tail != evq.head)
+		evq_out(evq.buf[evq.tail++ & evq.mask], true);
+	con_unlock();
+}
+
 void console_write(const char *s, size_t n)
 {
+	evq_finish_line();
 	if (con.ready) {
 		uart_write(&con.uart, s, n);
 		return;

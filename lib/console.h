@@ -7,6 +7,7 @@
 #define HVMON_LIB_CONSOLE_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +19,26 @@ enum hv_log_level { HV_LOG_ERROR = 0, HV_LOG_WARN = 1, HV_LOG_INFO = 2, HV_LOG_D
 int console_init(uint16_t port, unsigned int log_level);
 uint16_t console_port(void);           /* 0 when none */
 void console_write(const char *s, size_t n);
+
+/*
+ * Event lines (events/ring1.c) go through a byte queue that never waits: the
+ * producer puts whole lines or nothing, console_evq_pump() hands the UART only
+ * what its transmit FIFO takes right now. hvmon's own log lines (console_write,
+ * hv_printf, hv_log) keep priority: they first finish the event line the UART is
+ * in the middle of (so lines never interleave), then go out ahead of the queue.
+ */
+/* @buf: @size bytes (a power of two), owned by the console from now on. */
+void console_evq_init(void *buf, size_t size);
+/* Bytes free in the queue (0 when there is none). */
+size_t console_evq_room(void);
+/* Queue one line (every '\n' becomes "\r\n"). false, nothing queued, when it does not fit. */
+bool console_evq_put(const char *s, size_t n);
+/* true while queued bytes wait for the UART */
+bool console_evq_pending(void);
+/* Non-blocking: one LSR read, then at most one FIFO's worth of bytes. */
+void console_evq_pump(void);
+/* Blocking (bounded by the queue size): everything queued, e.g. at power-off. */
+void console_evq_flush(void);
 
 int hv_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int hv_vprintf(const char *fmt, va_list ap);

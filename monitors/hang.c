@@ -119,7 +119,7 @@ static void emit(struct vcpu *v, const struct hang_verdict *vd, uint64_t rip, co
 	ev->u.hang.seconds = secs;
 	ev->u.hang.rip = rip;
 	hv_event_commit(v->id);
-	hv_events_ring1_drain();
+	hv_events_ring1_kick(v->id);
 }
 
 static void hang_tick(struct vcpu *v, uint64_t now, void *ctx)

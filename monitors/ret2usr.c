@@ -74,7 +74,7 @@ static int r2u_cr4(struct vcpu *v, struct hv_icpt *x, void *ctx)
 			ev->u.cr4.rip = rip;
 			ev->u.cr4.blocked = 1;
 			hv_event_commit(v->id);
-			hv_events_ring1_drain();
+			hv_events_ring1_kick(v->id);
 		}
 	}
 	return HV_ICPT_PASS;
@@ -122,7 +122,7 @@ static int r2u_pf(struct vcpu *v, struct hv_icpt *x, void *ctx)
 		ev->u.ret2usr.how = HV_R2U_EXEC;
 		hv_event_commit(v->id);
 	}
-	hv_events_ring1_drain();
+	hv_events_ring1_kick(v->id);
 	if (act == HV_R2U_HALT) {
 		pr_warn("ret2usr: halt: the faulting fetch is not delivered; the run ends\n");
 		hv_stop(HV_STOP_MONITOR_HALT, v, "ret2usr (ret2usr_action=halt)");

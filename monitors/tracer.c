@@ -38,9 +38,11 @@ static int rd_str(void *ctx, uint64_t va, char *buf, uint32_t max)
 	return guest_read_str(ctx, va, buf, max, true);
 }
 
-static void ev_init(struct hv_event *ev, unsigned type, struct vcpu *v)
+/* Clears the header and the first @body bytes of the union: the event core
+ * copies only the header and the type's member into the ring. */
+static void ev_init(struct hv_event *ev, unsigned type, struct vcpu *v, size_t body)
 {
-	memset(ev, 0, sizeof(*ev));
+	memset(ev, 0, offsetof(struct hv_event, u) + body);
 	ev->hdr.tsc = rdtsc();
 	ev->hdr.type = (uint16_t)type;
 	ev->hdr.cpu = (uint16_t)v->id;
@@ -99,25 +101,22 @@ static void on_return(struct vcpu *v, struct probe_hit *hit, struct tracer_pendi
 		struct tracer_reader rd = { .ctx = v, .read = rd_read, .read_str = rd_str };
 		struct hv_ev_exec *x = &p->ev.u.exec;
 		uint64_t sp;
+		/* filename and argv are read once, here at the return (nothing at the
+		 * entry): the exec's result says where they are */
 		if (rax == 0) {
 			/* the new image's stack holds what the kernel really used */
 			if (guest_read(v, p->ptregs + PTREGS_SP, &sp, 8, false) ||
 			    tracer_exec_from_stack(&p->ev, &rd, sp))
 				x->flags |= HV_EXECF_READ_FAIL;
-		} else if (x->flags & HV_EXECF_READ_FAIL) {
+		} else {
 			/* failed: the caller's memory is still there, and the kernel's own
-			 * copy_from_user has faulted the pages in by now: read again */
-			x->flags &= (uint8_t)~(HV_EXECF_ARGV_TRUNC | HV_EXECF_PATH_TRUNC | HV_EXECF_READ_FAIL);
-			x->argc = 0;
-			x->argv_len = 0;
-			memset(x->argv, 0, sizeof(x->argv));
-			memset(x->filename, 0, sizeof(x->filename));
+			 * copy_from_user has faulted the pages in by now */
 			tracer_fill_exec(&p->ev, &rd, p->filename, p->argv);
 		}
 		exec_finish(v, &p->ev, task, true, rax);
 	} else if (rax > 0) {                     /* fork-like: child pid in the parent */
 		struct hv_event ev;
-		ev_init(&ev, HV_EV_FORK, v);
+		ev_init(&ev, HV_EV_FORK, v, sizeof(ev.u.fork));
 		set_task(v, &ev, task);
 		ev.u.fork.parent_pid = ev.hdr.tgid;
 		ev.u.fork.child_pid = (int32_t)rax;
@@ -149,7 +148,7 @@ static void on_do_exit(struct vcpu *v, struct probe_hit *hit, uint64_t task)
 	union guest_regs *r = hit->regs;
 	struct hv_event ev;
 	uint64_t mm = 1;
-	ev_init(&ev, HV_EV_EXIT, v);
+	ev_init(&ev, HV_EV_EXIT, v, sizeof(ev.u.exit));
 	set_task(v, &ev, task);
 	if (guest_read(v, task + introspect_value(tvm, INFER_P_TASK_MM), &mm, 8, false))
 		mm = 1;                               /* unreadable: not claimed a kthread */
@@ -184,7 +183,7 @@ static void on_hit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 	case TR_EXIT:
 	case TR_EXIT_GROUP: {
 		struct hv_event ev;
-		ev_init(&ev, HV_EV_EXIT, v);
+		ev_init(&ev, HV_EV_EXIT, v, sizeof(ev.u.exit));
 		set_task(v, &ev, task);
 		tracer_exit_status(&ev.u.exit, (di & 0xff) << 8, false);   /* as the kernel encodes it */
 		emit(v, &ev);
@@ -194,13 +193,13 @@ static void on_hit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 	case TR_EXECVEAT: {
 		p = tracer_pending_get(pend, TRACER_MAX_PENDING);
 		struct hv_event tmp, *ev = p ? &p->ev : &tmp;
-		ev_init(ev, HV_EV_EXEC, v);
+		ev_init(ev, HV_EV_EXEC, v, sizeof(ev->u));
 		uint64_t fn = sc == TR_EXECVE ? di : si, av = sc == TR_EXECVE ? si : dx;
-		tracer_fill_exec(ev, &rd, fn, av);
 		if (!p || !arm_return(v, hit, p)) {
 			lost_returns++;
 			if (p)
 				p->used = false;
+			tracer_fill_exec(ev, &rd, fn, av);   /* no return to wait for: now */
 			exec_finish(v, ev, task, false, 0);
 			return;
 		}
@@ -261,7 +260,6 @@ static void tracer_ready(struct vm *vm)
 	}
 	pr_info("proctrace: %d of %d probes placed (exit events from %s)\n", placed, want,
 		do_exit ? "do_exit" : "exit/exit_group");
-	hv_events_ring1_drain();
 }
 
 static int tracer_setup(struct vm *vm)

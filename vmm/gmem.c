@@ -30,7 +30,56 @@ static bool in_kernel_half(uint64_t gva)
 	return (gva >> 63) != 0;
 }
 
+static int walk(const struct gmem_mmu *m, uint64_t gva, uint32_t flags, struct gmem_walk *w);
+
+static const struct gmem_tc_ent *tc_find(const struct gmem_tc *tc, uint64_t cr3, uint64_t va, uint32_t flags)
+{
+	for (uint32_t i = 0; i < tc->n && i < GMEM_TC_ENTRIES; i++)
+		if (tc->e[i].va == va && tc->e[i].cr3 == cr3 && tc->e[i].flags == flags)
+			return &tc->e[i];
+	return 0;
+}
+
+static void tc_put(struct gmem_tc *tc, uint64_t cr3, uint64_t va, uint32_t flags, const struct gmem_walk *w)
+{
+	uint32_t i = tc->n < GMEM_TC_ENTRIES ? tc->n++ : tc->next++ % GMEM_TC_ENTRIES;
+	struct gmem_tc_ent *e = &tc->e[i];
+	e->cr3 = cr3;
+	e->va = va;
+	e->gpa = w->gpa & ~(PAGE - 1);
+	e->flags = flags;
+	e->writable = w->writable;
+	e->user = w->user;
+	e->nx = w->nx;
+	e->page_size = w->page_size;
+}
+
 int gmem_translate(const struct gmem_mmu *m, uint64_t gva, uint32_t flags, struct gmem_walk *w)
+{
+	if (!m || !m->tc || !w)
+		return walk(m, gva, flags, w);
+	uint64_t va = gva & ~(PAGE - 1);
+	const struct gmem_tc_ent *e = tc_find(m->tc, m->cr3, va, flags);
+	if (e) {
+		m->tc->hits++;
+		w->gpa = e->gpa | (gva & (PAGE - 1));
+		w->page_size = e->page_size;
+		w->writable = e->writable;
+		w->user = e->user;
+		w->nx = e->nx;
+		w->levels = m->la57 ? 5 : 4;
+		w->fail_level = 0;
+		w->fail_entry = 0;
+		return GMEM_OK;
+	}
+	m->tc->misses++;
+	int rc = walk(m, gva, flags, w);
+	if (rc == GMEM_OK)
+		tc_put(m->tc, m->cr3, va, flags, w);
+	return rc;
+}
+
+static int walk(const struct gmem_mmu *m, uint64_t gva, uint32_t flags, struct gmem_walk *w)
 {
 	uint64_t addr_mask, table, entry = 0;
 	int level;

@@ -20,6 +20,26 @@
  * (not RAM, hvmon memory, out of range). */
 typedef int (*gmem_read_phys_fn)(void *ctx, uint64_t gpa, void *buf, uint32_t len);
 
+/*
+ * Optional translation cache (struct gmem_mmu.tc): successful walks of 4 KiB
+ * granules, keyed by (CR3, page, flags). The owner clears it (gmem_tc_reset)
+ * whenever the guest may have changed its page tables: ring -1 keeps one per
+ * vCPU and resets it at every VM exit, so the walks of one exit are paid once.
+ */
+#define GMEM_TC_ENTRIES 8
+struct gmem_tc_ent {
+	uint64_t cr3, va, gpa;     /* va, gpa: 4 KiB aligned */
+	uint32_t flags;
+	bool writable, user, nx;
+	uint64_t page_size;
+};
+struct gmem_tc {
+	uint32_t n, next;          /* entries used; next to replace (round robin) */
+	struct gmem_tc_ent e[GMEM_TC_ENTRIES];
+	uint64_t hits, misses;
+};
+static inline void gmem_tc_reset(struct gmem_tc *tc) { tc->n = 0; tc->next = 0; }
+
 struct gmem_mmu {
 	gmem_read_phys_fn read_phys;
 	void *ctx;
@@ -27,6 +47,7 @@ struct gmem_mmu {
 	bool la57;             /* guest CR4.LA57: 5-level paging */
 	bool nxe;              /* guest EFER.NXE: bit 63 of entries means XD (else reserved) */
 	uint8_t maxphyaddr;    /* guest MAXPHYADDR for reserved-bit checks; 0 -> 52 */
+	struct gmem_tc *tc;    /* optional translation cache; NULL = walk every time */
 };
 
 enum gmem_err {

@@ -11,6 +11,18 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/layout.h"
 
+/* Monitors' reads in one exit walk the same few pages (task_struct, pt_regs,
+ * the user stack) again and again: cache their translations for that exit only
+ * (the guest cannot change its page tables before the next VM entry). */
+static struct gmem_tc *exit_tc(struct vcpu *v)
+{
+	if (v->gtc_exit != v->nr_exits) {
+		gmem_tc_reset(&v->gtc);
+		v->gtc_exit = v->nr_exits;
+	}
+	return &v->gtc;
+}
+
 static void mmu_for(struct vcpu *v, struct gmem_mmu *m, uint64_t cr3)
 {
 	memset(m, 0, sizeof(*m));
@@ -19,6 +31,7 @@ static void mmu_for(struct vcpu *v, struct gmem_mmu *m, uint64_t cr3)
 	m->cr3 = cr3;
 	m->la57 = (vmread(VMCS_GUEST_CR4) & X86_CR4_LA57) != 0;
 	m->nxe = (vmread(VMCS_GUEST_EFER) & X86_EFER_NXE) != 0;
+	m->tc = exit_tc(v);
 }
 
 /* KPTI: a user CR3 is the kernel CR3 with bit 12 set (PTI_USER_PGTABLE_BIT; each
@@ -67,6 +80,7 @@ int guest_write_u64(struct vcpu *v, uint64_t va, uint64_t val)
 	if (!vm_is_guest_ram(v->vm, w.gpa, 8) || probe_gpa_probed(w.gpa))
 		return -1;
 	memcpy(hv_phys_to_ptr(w.gpa), &val, 8);
+	gmem_tc_reset(exit_tc(v));        /* the page written might be a page table */
 	return 0;
 }
 

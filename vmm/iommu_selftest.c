@@ -217,7 +217,9 @@ static void blocked_read(uint64_t target)
 static void fault_event(struct iommu_state *s, uint64_t target)
 {
 	static struct hv_event_sink sink = { .name = "selftest", .emit = grab };
-	if (hv_events_setup() || hv_event_sink_register(&sink)) {
+	static struct hv_options eo;      /* the event core's console echo: defaults */
+	hv_options_defaults(&eo);
+	if (hv_events_setup(&eo) || hv_event_sink_register(&sink)) {
 		check(false, "dma_fault-event", "event core set-up failed (%lu %lu)", 0, 0);
 		return;
 	}

@@ -14,6 +14,7 @@
 #include "vmm/tick.h"
 #include "vmm/netdev.h"
 #include "vmm/iommu.h"
+#include "events/ring1.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/layout.h"
 #include "arch/x86/paging.h"
@@ -133,6 +134,7 @@ void __attribute__((noreturn)) hv_main(struct boot_info *bi)
 	introspect_init(vm);                    /* failure is logged; the guest boots anyway */
 	probe_vm_init(vm);                      /* probes + event rings (docs/PROBES.md) */
 	tick_init(vm);                          /* periodic tick (VMX-preemption timer) */
+	hv_events_start();                      /* drain tick + console pump (events/ring1.h) */
 	power_setup(vm);                        /* power-off ports; the guest's final halt ends the run */
 	hv_monitors_setup(vm);                  /* monitors= (vmm/monitor.h, docs/MONITORS.md) */
 	netdev_init(vm);                        /* collector=: management NIC, hidden (docs/NETWORK.md) */

@@ -433,6 +433,25 @@ static const char *v_net_burst(struct hv_options *o, const char *v, size_t n)
 	return 0;
 }
 
+static const char *v_console_events(struct hv_options *o, const char *v, size_t n)
+{
+	uint64_t k;
+	if (s_eq(v, n, "all")) { o->console_events = HV_CEV_ALL; return 0; }
+	if (s_eq(v, n, "none")) { o->console_events = HV_CEV_NONE; return 0; }
+	if (!parse_dec(v, n, HV_CEV_RATE_MAX, &k) || k == 0)
+		return "expected all|none or lines per second 1..100000";
+	o->console_events = HV_CEV_RATE;
+	o->console_events_rate = (uint32_t)k;
+	return 0;
+}
+
+unsigned hv_console_events_effective(const struct hv_options *o)
+{
+	if (o->console_events == HV_CEV_DEFAULT)
+		return o->collector_set ? HV_CEV_NONE : HV_CEV_ALL;
+	return o->console_events;
+}
+
 static const char *v_net(struct hv_options *o, const char *v, size_t n)
 {
 	uint64_t b, d, f;
@@ -526,7 +545,7 @@ static const struct {
 	{ "ip", v_ip }, { "key", v_key }, { "net", v_net }, { "net_burst", v_net_burst }, { "no_vtx", v_novtx },
 	{ "net_rng", v_net_rng },
 	{ "infer", v_infer }, { "bochs_exit", v_bochs_exit },
-	{ "iommu", v_iommu }, { "iommu_selftest", v_iommu_selftest },
+	{ "iommu", v_iommu }, { "iommu_selftest", v_iommu_selftest }, { "console_events", v_console_events },
 };
 
 void hv_options_defaults(struct hv_options *o)

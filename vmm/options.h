@@ -34,6 +34,11 @@
 enum hv_crash_action { HV_CRASH_HALT = 0, HV_CRASH_RESET = 1 };
 enum hv_no_vtx { HV_NOVTX_REFUSE = 0, HV_NOVTX_BOOT_UNMONITORED = 1 };
 enum hv_iommu { HV_IOMMU_AUTO = 0, HV_IOMMU_REQUIRED = 1, HV_IOMMU_OFF = 2 };
+/* console_events= : event lines echoed on the console (docs/OPTIONS.md). DEFAULT
+ * resolves at run time: ALL without collector=, NONE with it (the network is the
+ * record). RATE: at most console_events_rate lines per second of guest time. */
+enum hv_console_events { HV_CEV_DEFAULT = 0, HV_CEV_ALL = 1, HV_CEV_NONE = 2, HV_CEV_RATE = 3 };
+#define HV_CEV_RATE_MAX 100000
 
 /*
  * A monitor's own keys (docs/ARCHITECTURE.md "Adding a monitor"). The parser
@@ -100,6 +105,8 @@ struct hv_options {
 	uint8_t  iommu;               /* enum hv_iommu: VT-d DMA remapping policy; default auto */
 	uint8_t  iommu_selftest;      /* tests: VT-d self-test instead of a guest (QEMU q35 + edu): 0 off, 1 on,
 					 * 2 on with register-based invalidation forced; default off */
+	uint8_t  console_events;      /* enum hv_console_events; default HV_CEV_DEFAULT */
+	uint32_t console_events_rate; /* lines/s of guest time when HV_CEV_RATE (1..HV_CEV_RATE_MAX) */
 };
 
 struct hv_opt_error {
@@ -134,6 +141,9 @@ static inline const void *hv_options_config(const struct hv_options *o, uint32_t
  */
 int hv_options_parse(const char *cmdline, size_t max_len, struct hv_options *o,
 		     struct hv_opt_errors *errs);
+
+/* console_events= after resolving the default: HV_CEV_ALL, HV_CEV_NONE or HV_CEV_RATE. */
+unsigned hv_console_events_effective(const struct hv_options *o);
 
 /* Names for printing the effective configuration. */
 const char *hv_log_level_name(unsigned level);

@@ -136,7 +136,7 @@ int probe_vm_init(struct vm *vm)
 	if (!(vm->caps.ept_caps & EPT_CAP_EXEC_ONLY))
 		pr_warn("probe: EPT has no execute-only pages: probed pages stay readable in the "
 			"exec view (int3s visible to reads; docs/PROBES.md)\n");
-	if (hv_events_setup()) {
+	if (hv_events_setup(&vm->opt)) {
 		pr_err("events: cannot set up the event rings\n");
 		return -1;
 	}
@@ -255,7 +255,7 @@ static int probe_bp(struct vcpu *v, struct hv_icpt *x, void *ctx)
 		s->hits++;
 		s->ticks += rdtsc() - t0;
 	}
-	hv_events_ring1_drain();
+	hv_events_ring1_kick(v->id);   /* the sinks run from the tick, unless the ring is nearly full */
 	return HV_ICPT_DONE;
 }
 
@@ -275,7 +275,7 @@ static int probe_page(struct vcpu *v, struct hv_icpt *x, void *ctx)
 		vcpu_guest_crash(v, "probe: EPT view switch failed");
 	if (probes.dropped != dropped)
 		sync_page_intercepts(v->vm);   /* a dropped probe may have freed its page */
-	hv_events_ring1_drain();       /* a dropped probe reports through an event */
+	hv_events_ring1_kick(v->id);   /* a dropped probe reports through an event */
 	return HV_ICPT_DONE;
 }
 

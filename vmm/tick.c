@@ -11,6 +11,7 @@ struct tick_client {
 	const char *name;
 	tick_fn fn;
 	void *ctx;
+	bool (*want)(void *ctx); /* lazy client: no timer deadline while it returns false */
 	uint64_t period;        /* TSC ticks */
 	uint64_t next[HV_MAX_CPUS];
 	uint64_t runs, ticks;
@@ -93,6 +94,15 @@ uint64_t tick_tsc_to_ms(uint64_t tsc)
 	return tsc / hz * 1000 + (tsc % hz) * 1000 / hz;
 }
 
+int tick_register_lazy(const char *name, uint32_t period_ms, tick_fn fn, void *ctx,
+		       bool (*want)(void *ctx))
+{
+	if (tick_register(name, period_ms, fn, ctx))
+		return -1;
+	clients[nr_clients - 1].want = want;
+	return 0;
+}
+
 int tick_register(const char *name, uint32_t period_ms, tick_fn fn, void *ctx)
 {
 	if (!fn || period_ms == 0 || period_ms > 60000 || nr_clients >= TICK_MAX_CLIENTS) {
@@ -122,7 +132,7 @@ static void arm(struct vcpu *v, uint64_t now)
 		return;
 	uint64_t next = now + tick_tsc_hz();       /* nothing registered: 1 s */
 	for (uint32_t i = 0; i < nr_clients; i++)
-		if (clients[i].next[v->id] < next)
+		if (clients[i].next[v->id] < next && (!clients[i].want || clients[i].want(clients[i].ctx)))
 			next = clients[i].next[v->id];
 	uint64_t delta = next > now ? (next - now) >> timer_shift : 0;
 	if (delta == 0)
@@ -150,7 +160,7 @@ void tick_after_exit(struct vcpu *v)
 	unsigned id = v->id < HV_MAX_CPUS ? v->id : 0;
 	for (uint32_t i = 0; i < nr_clients; i++) {
 		struct tick_client *c = &clients[i];
-		if (now < c->next[id])
+		if (now < c->next[id] || (c->want && !c->want(c->ctx)))
 			continue;
 		c->next[id] += c->period;
 		if (c->next[id] <= now)                  /* missed several periods: no catch-up burst */

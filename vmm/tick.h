@@ -33,6 +33,10 @@ typedef void (*tick_fn)(struct vcpu *v, uint64_t now, void *ctx);
 int tick_init(struct vm *vm);
 /* Register a periodic callback (period 1..60000 ms). 0, or -1 (table full / bad period). */
 int tick_register(const char *name, uint32_t period_ms, tick_fn fn, void *ctx);
+/* Same, but the timer is armed for this client only while want(ctx) is true
+ * (e.g. output waiting for a device): an idle client costs no exit. */
+int tick_register_lazy(const char *name, uint32_t period_ms, tick_fn fn, void *ctx,
+		       bool (*want)(void *ctx));
 /* After vmcs_setup for @v: arm the timer. */
 void tick_vcpu_start(struct vcpu *v);
 /* Exit-table handler for EXIT_PREEMPT_TIMER (the work happens in tick_after_exit). */

@@ -18,6 +18,7 @@
 #include "vmm/intercept.h"
 #include "vmm/monitor.h"
 #include "lib/stop.h"
+#include "vmm/gmem.h"
 
 /* Guest GPRs as arch/x86/vmx_entry.S saves them at the top of the CPU's
  * stack; indexed by the register numbers of exit qualifications
@@ -112,6 +113,10 @@ struct vcpu {
 	bool icpt_started;                     /* hv_intercept_apply ran: its VMCS follows changes */
 	uint32_t halted_ms;                    /* vmm/power.c: time in HLT with IF=0 */
 	void *mon_state[HV_MAX_MONITORS];      /* per-vCPU monitor state (vmm/monitor.h) */
+	/* guest-virtual translations of the exit being handled (guest_read*):
+	 * valid while gtc_exit == nr_exits, i.e. reset at every exit */
+	struct gmem_tc gtc;
+	uint64_t gtc_exit;
 };
 
 /* A monitor's state on this vCPU (vmm/monitor.h), NULL when it is off or has none. */

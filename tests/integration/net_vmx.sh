@@ -51,7 +51,7 @@ rm -f "$G" "$top/build/runs/$name/hvmon.log"
 JPID=$!
 t0=$(date +%s)
 hv_boot "$name" --flavour generic --kmods e1000 --scenario net \
-  --hv-opts "console=com2 log=info collector=10.0.2.2:$P key=$(cat "$T/key") ip=dhcp net_burst=$BURST" \
+  --hv-opts "console=com2 log=info console_events=all collector=10.0.2.2:$P key=$(cat "$T/key") ip=dhcp net_burst=$BURST" \
   --extra 'pci: enabled=1, chipset=i440fx' \
   --extra "e1000: card=0, enabled=1, mac=52:54:00:12:34:56, ethmod=slirp, script=$T/slirp0.conf" \
   --extra "e1000: card=1, enabled=1, mac=52:54:00:12:34:57, ethmod=slirp, script=$T/slirp1.conf"

@@ -83,6 +83,72 @@ static int setup(void **st)
 
 static int teardown(void **st) { (void)st; free(mem); return 0; }
 
+/* The translation cache: a hit answers without a page-table read and with the
+ * walk's result; keys are (CR3, page, flags); failures are not cached; a reset
+ * forgets everything; a full cache replaces entries and stays correct. */
+static void test_tcache(void **st)
+{
+	(void)st;
+	struct gmem_walk w, w0;
+	struct gmem_tc tc;
+	uint64_t kva = 0xffffffff84000000ULL, uva = 0x00007e0000100000ULL;
+	map(root, 4, kva, 0x510000, 1, P | RW, P | RW);
+	map(root, 4, uva, 0x540000, 1, P | RW | US, P | RW | US);
+	map(root, 4, 0xffffffffc0800000ULL, 0x400000, 2, P | XD, P | RW);
+	gmem_tc_reset(&tc);
+	tc.hits = tc.misses = 0;
+	mmu.tc = &tc;
+	assert_int_equal(gmem_translate(&mmu, kva + 0x10, 0, &w0), GMEM_OK);
+	unsigned r0 = reads;
+	assert_int_equal(gmem_translate(&mmu, kva + 0xff8, 0, &w), GMEM_OK);
+	assert_int_equal(reads, r0);                          /* no walk */
+	assert_int_equal(w.gpa, 0x510ff8);
+	assert_int_equal(w.page_size, w0.page_size);
+	assert_true(w.writable);
+	assert_false(w.user);
+	assert_int_equal(tc.hits, 1);
+	/* another flag set is another key: the kernel-only check still runs */
+	assert_int_equal(gmem_translate(&mmu, uva + 8, 0, &w), GMEM_OK);
+	assert_int_equal(gmem_translate(&mmu, uva + 8, GMEM_KERNEL_ONLY, &w), GMEM_ERR_NOT_KERNEL);
+	assert_int_equal(gmem_translate(&mmu, uva + 16, 0, &w), GMEM_OK);
+	assert_int_equal(w.gpa, 0x540010);
+	/* another CR3 is another key */
+	uint64_t cr3 = mmu.cr3;
+	mmu.cr3 = new_table();
+	assert_int_equal(gmem_translate(&mmu, kva, 0, &w), GMEM_ERR_NOT_PRESENT);
+	assert_int_equal(gmem_translate(&mmu, kva, 0, &w), GMEM_ERR_NOT_PRESENT);   /* not cached */
+	mmu.cr3 = cr3;
+	/* large page: each 4 KiB granule is its own entry, nx kept */
+	assert_int_equal(gmem_translate(&mmu, 0xffffffffc0801234ULL, 0, &w), GMEM_OK);
+	assert_int_equal(gmem_translate(&mmu, 0xffffffffc0801238ULL, 0, &w), GMEM_OK);
+	assert_int_equal(w.gpa, 0x401238);
+	assert_true(w.nx);
+	assert_int_equal(w.page_size, 2u << 20);
+	/* a changed mapping is seen only after a reset (the owner's job at each exit) */
+	map(root, 4, kva, 0x520000, 1, P | RW, P | RW);
+	assert_int_equal(gmem_translate(&mmu, kva, 0, &w), GMEM_OK);
+	assert_int_equal(w.gpa, 0x510000);
+	gmem_tc_reset(&tc);
+	assert_int_equal(gmem_translate(&mmu, kva, 0, &w), GMEM_OK);
+	assert_int_equal(w.gpa, 0x520000);
+	/* more pages than entries: replaced round robin, answers stay right */
+	for (unsigned i = 0; i < 3 * GMEM_TC_ENTRIES; i++)
+		map(root, 4, kva + 0x10000 + i * 0x1000ULL, 0x560000 + i * 0x1000ULL, 1, P | RW, P | RW);
+	for (unsigned k = 0; k < 2; k++)
+		for (unsigned i = 0; i < 3 * GMEM_TC_ENTRIES; i++) {
+			assert_int_equal(gmem_translate(&mmu, kva + 0x10000 + i * 0x1000ULL + 5, 0, &w), GMEM_OK);
+			assert_int_equal(w.gpa, 0x560005 + i * 0x1000ULL);
+		}
+	/* reads through the cache */
+	char buf[16];
+	memcpy(mem + 0x540000 + 0xff8, "crosses!", 8);
+	map(root, 4, uva + 0x1000, 0x550000, 1, P | RW | US, P | RW | US);
+	memcpy(mem + 0x550000, "a page", 7);
+	assert_int_equal(gmem_read(&mmu, uva + 0xff8, buf, 15, 0, NULL), GMEM_OK);
+	assert_memory_equal(buf, "crosses!a page", 15);
+	mmu.tc = NULL;
+}
+
 static void test_translate_4k_2m_1g(void **st)
 {
 	(void)st;
@@ -326,6 +392,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_translate_4k_2m_1g),
+		cmocka_unit_test(test_tcache),
 		cmocka_unit_test(test_translate_failures),
 		cmocka_unit_test(test_five_level),
 		cmocka_unit_test(test_read_across_pages),

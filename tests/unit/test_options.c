@@ -347,6 +347,37 @@ static void test_iommu(void **st)
 	assert_int_equal(o.iommu_selftest, 1);
 	assert_string_equal(hv_iommu_name(HV_IOMMU_REQUIRED), "required");
 	assert_string_equal(hv_iommu_name(9), "?");
+static void test_console_events(void **st)
+{
+	(void)st;
+	char buf[512];
+	/* default: all without a collector, none with one (the network is the record) */
+	assert_int_equal(parse(""), 0);
+	assert_int_equal(o.console_events, HV_CEV_DEFAULT);
+	assert_int_equal(hv_console_events_effective(&o), HV_CEV_ALL);
+	hv_options_format(&o, buf, sizeof(buf));
+	assert_null(strstr(buf, "console_events"));
+	assert_int_equal(parse("collector=10.0.2.2:5140"), 0);
+	assert_int_equal(hv_console_events_effective(&o), HV_CEV_NONE);
+	/* explicit values win over the collector rule */
+	assert_int_equal(parse("collector=10.0.2.2:5140 console_events=all"), 0);
+	assert_int_equal(hv_console_events_effective(&o), HV_CEV_ALL);
+	hv_options_format(&o, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " console_events=all"));
+	assert_int_equal(parse("console_events=none"), 0);
+	assert_int_equal(hv_console_events_effective(&o), HV_CEV_NONE);
+	assert_int_equal(parse("console_events=25"), 0);
+	assert_int_equal(hv_console_events_effective(&o), HV_CEV_RATE);
+	assert_int_equal(o.console_events_rate, 25);
+	hv_options_format(&o, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " console_events=25"));
+	/* bad values: an error each, the previous value stays */
+	assert_int_equal(parse("console_events=all console_events=0"), 1);
+	assert_int_equal(o.console_events, HV_CEV_ALL);
+	assert_string_equal(errs.e[0].why, "expected all|none or lines per second 1..100000");
+	assert_int_equal(parse("console_events=100001"), 1);
+	assert_int_equal(parse("console_events=some"), 1);
+	assert_int_equal(o.console_events, HV_CEV_DEFAULT);
 }
 
 static void test_error_overflow_and_long(void **st)
@@ -515,6 +546,7 @@ int main(void)
 		cmocka_unit_test(test_infer_key),
 		cmocka_unit_test(test_bochs_exit),
 		cmocka_unit_test(test_iommu),
+		cmocka_unit_test(test_console_events),
 		cmocka_unit_test(test_key_exactly_32),
 		cmocka_unit_test(test_key_redact),
 		cmocka_unit_test(test_wipe_text),

@@ -141,7 +141,7 @@ int main(void)
 	pd[(va >> 21) & 511] = 0x4000 | 3;
 	pt[(va >> 12) & 511] = 0x10000 | 3;
 	memcpy(gmem_buf + 0x10000 + 0x800, "/usr/bin/some-program", 22);
-	struct gmem_mmu mm = { rd, NULL, 0x1000, false, true, 46 };
+	struct gmem_mmu mm = { rd, NULL, 0x1000, false, true, 46, NULL };
 	struct gmem_walk w;
 	iters = 1000000;
 	t = now();
