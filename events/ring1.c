@@ -11,7 +11,7 @@
  * here waits for a device.
  *
  * The console sink formats the events that console_events= lets through and
- * queues the line (vmm/console.h: a byte queue the UART takes from as its FIFO
+ * queues the line (lib/console.h: a byte queue the UART takes from as its FIFO
  * allows, pumped by a lazy 1 ms tick only while bytes wait). A line that does
  * not fit is skipped and counted; the count is reported on the console.
  */
