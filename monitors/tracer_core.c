@@ -42,8 +42,42 @@ void tracer_fill_exec(struct hv_event *ev, const struct tracer_reader *rd, uint6
 	}
 }
 
-int tracer_exec_from_stack(struct hv_event *ev, const struct tracer_reader *rd, uint64_t sp)
+/* One bounded copy of the top of the new stack (argc, argv[], envp[], auxv sit
+ * right above sp): later reads inside it are served from the copy, others go to
+ * the guest. The copy stops at the end of sp's page, which is mapped. */
+#define STACK_WIN 1024
+struct stack_win {
+	const struct tracer_reader *rd;
+	uint64_t va;
+	uint32_t len;
+	uint8_t b[STACK_WIN];
+};
+
+static int win_read(void *ctx, uint64_t va, void *buf, uint32_t len)
 {
+	struct stack_win *w = ctx;
+	if (va >= w->va && len <= w->len && va - w->va <= w->len - len) {
+		memcpy(buf, w->b + (va - w->va), len);
+		return 0;
+	}
+	return w->rd->read(w->rd->ctx, va, buf, len);
+}
+
+static int win_str(void *ctx, uint64_t va, char *buf, uint32_t max)
+{
+	struct stack_win *w = ctx;
+	return w->rd->read_str(w->rd->ctx, va, buf, max);
+}
+
+int tracer_exec_from_stack(struct hv_event *ev, const struct tracer_reader *grd, uint64_t sp)
+{
+	struct stack_win w = { .rd = grd, .va = sp };
+	uint32_t n = 4096 - (uint32_t)(sp & 4095);
+	n = n < STACK_WIN ? n : STACK_WIN;
+	if (!grd->read(grd->ctx, sp, w.b, n))
+		w.len = n;
+	const struct tracer_reader wrd = { .ctx = &w, .read = win_read, .read_str = win_str };
+	const struct tracer_reader *rd = &wrd;
 	uint64_t argc, v, execfn = 0;
 	if (rd->read(rd->ctx, sp, &argc, 8) || argc > 0x100000)
 		return -1;

@@ -158,6 +158,15 @@ static void test_exec_from_stack(void **st)
 	assert_int_equal(ev.u.exec.argc, 2);
 	assert_string_equal(hv_exec_arg(&ev, 1), "--child");
 	assert_int_equal(ev.u.exec.flags, HV_EXECF_OK);               /* READ_FAIL cleared, OK kept */
+	/* the same stack 24 bytes before a page end: the one-copy window holds only
+	 * argc..argv[1], the rest is read from the guest; same result */
+	memcpy(mem + 0xdfe8, stack, sizeof(stack));
+	memset(&ev, 0, sizeof(ev));
+	assert_int_equal(tracer_exec_from_stack(&ev, &RD, BASE + 0xdfe8), 0);
+	assert_string_equal(ev.u.exec.filename, "/tmp/dir with spaces/tw child");
+	assert_int_equal(ev.u.exec.argc, 2);
+	assert_string_equal(hv_exec_arg(&ev, 0), "tw child");
+	assert_string_equal(hv_exec_arg(&ev, 1), "--child");
 	/* no AT_EXECFN / unreadable / absurd argc: -1, event unchanged */
 	stack[8] = 7;
 	memcpy(mem + 0xc000, stack, sizeof(stack));
