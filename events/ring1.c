@@ -11,9 +11,12 @@
  * here waits for a device.
  *
  * The console sink formats the events that console_events= lets through and
- * queues the line (lib/console.h: a byte queue the UART takes from as its FIFO
- * allows, pumped by a lazy 1 ms tick only while bytes wait). A line that does
- * not fit is skipped and counted; the count is reported on the console.
+ * queues the line (lib/console.h: byte queues the UART takes from as its FIFO
+ * allows, pumped by a lazy 1 ms tick only while bytes wait): process events in
+ * the bulk queue, every other monitor's (rare alarms: hang, ret2usr, keylogger,
+ * hvmon's own) in a small priority queue sent first, so an alarm never waits
+ * behind a backlog. A line that does not fit is skipped and counted; the count
+ * is reported on the console.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -33,6 +36,7 @@
 #define EV_LOW_WATER      (HV_EVENT_RING_SLOTS / 4)     /* ... down to this */
 #define CON_PUMP_MS       1       /* 16 bytes per ms > 115 200 baud: the UART never idles */
 #define CON_QUEUE_BYTES   (512u << 10)                  /* a power of two */
+#define CON_PRIO_BYTES    (16u << 10)   /* alarms (every monitor but the tracer), sent first */
 #define CON_MIN_ROOM      1024    /* below this, skip without formatting (most lines are shorter) */
 #define CON_NOTE_MS       1000    /* at most one "skipped" note per second */
 
@@ -83,12 +87,15 @@ static void console_emit(struct hv_event_sink *s, const struct hv_event *ev)
 		con.suppressed++;
 		return;
 	}
-	if (console_evq_room() < CON_MIN_ROOM) {
+	/* process events are the bulk; every other monitor's event is a rare alarm
+	 * that must not wait behind (or be skipped for) a backlog of them */
+	bool prio = ev->hdr.monitor != HV_EMON_PROC;
+	if (console_evq_room(prio) < CON_MIN_ROOM) {
 		con.skipped++;
 		return;
 	}
 	size_t n = hv_event_to_json(ev, NULL, line, sizeof(line));
-	if (n && console_evq_put(line, n))
+	if (n && console_evq_put(line, n, prio))
 		con.echoed++;
 	else
 		con.skipped++;
@@ -104,7 +111,7 @@ static void console_note(uint64_t now)
 	int n = snprintf(line, sizeof(line), "hvmon: console: %lu event lines skipped (queue full), "
 			 "%lu in total\n", (unsigned long)(con.skipped - con.skipped_noted),
 			 (unsigned long)con.skipped);
-	if (n > 0 && console_evq_put(line, (size_t)n)) {
+	if (n > 0 && console_evq_put(line, (size_t)n, true)) {
 		con.skipped_noted = con.skipped;
 		con.note_tsc = now;
 	}
@@ -139,11 +146,12 @@ int hv_events_setup(const struct hv_options *opt)
 {
 	size_t sz = hv_event_mem_size(EV_CPUS);
 	void *mem = pages_alloc((sz + 4095) / 4096);
-	void *q = pages_alloc(CON_QUEUE_BYTES / 4096);
-	if (!mem || !q || hv_event_init(EV_CPUS, mem, sz))
+	void *q = pages_alloc(CON_QUEUE_BYTES / 4096), *pq = pages_alloc(CON_PRIO_BYTES / 4096);
+	if (!mem || !q || !pq || hv_event_init(EV_CPUS, mem, sz))
 		return -1;
 	hv_event_set_clock(ev_clock);
-	console_evq_init(q, CON_QUEUE_BYTES);
+	console_evq_init(q, CON_QUEUE_BYTES, false);
+	console_evq_init(pq, CON_PRIO_BYTES, true);
 	echo_mode = hv_console_events_effective(opt);
 	echo_rate = opt->console_events_rate ? opt->console_events_rate : 1;
 	if (hv_event_sink_register(&console_sink))

@@ -12,12 +12,15 @@ static struct {
 	volatile int lock;
 } con = { .level = HV_LOG_INFO };
 
-static struct {
+/* Event-line queues: [0] bulk (every echoed event), [1] priority (rare alarms:
+ * they must not wait behind a backlog of process events). */
+struct evq {
 	char *buf;
 	size_t mask;             /* size - 1 (size a power of two) */
 	uint64_t head, tail;     /* bytes queued / sent since boot */
-	bool line_open;          /* the UART has part of an event line */
-} evq;
+};
+static struct evq evq[2];
+static int evq_cur = -1;         /* queue whose line is partly in the UART, -1: none */
 
 static void con_lock(void)
 {
@@ -59,67 +62,104 @@ static void evq_out(char c, bool wait)
 		uart_putc(&con.uart, c);
 	else
 		uart_tx_byte(&con.uart, c);
-	evq.line_open = c != '\n';
+}
+
+static bool q_empty(const struct evq *q)
+{
+	return q->head == q->tail;
+}
+
+/* The queue to send from: the one whose line is in flight, else priority first. */
+static struct evq *q_next(void)
+{
+	if (evq_cur >= 0)
+		return &evq[evq_cur];
+	if (!q_empty(&evq[1])) {
+		evq_cur = 1;
+		return &evq[1];
+	}
+	if (!q_empty(&evq[0])) {
+		evq_cur = 0;
+		return &evq[0];
+	}
+	return NULL;
+}
+
+/* Send one byte of the current line; false when there is nothing to send. */
+static bool evq_send(bool wait)
+{
+	struct evq *q = q_next();
+	if (!q || q_empty(q)) {
+		evq_cur = -1;
+		return false;
+	}
+	char c = q->buf[q->tail++ & q->mask];
+	evq_out(c, wait);
+	if (c == '\n')
+		evq_cur = -1;
+	return true;
 }
 
 /* A log line must not land inside an event line: finish the one in flight. */
 static void evq_finish_line(void)
 {
-	while (evq.line_open && evq.tail != evq.head)
-		evq_out(evq.buf[evq.tail++ & evq.mask], true);
-	evq.line_open = false;
+	while (evq_cur >= 0 && evq_send(true))
+		;
 }
 
-void console_evq_init(void *buf, size_t size)
+void console_evq_init(void *buf, size_t size, bool prio)
 {
 	if (!buf || !size || (size & (size - 1)))
 		return;
-	evq.buf = buf;
-	evq.mask = size - 1;
-	evq.head = evq.tail = 0;
+	struct evq *q = &evq[prio];
+	q->buf = buf;
+	q->mask = size - 1;
+	q->head = q->tail = 0;
 }
 
-size_t console_evq_room(void)
+size_t console_evq_room(bool prio)
 {
-	return evq.buf ? evq.mask + 1 - (size_t)(evq.head - evq.tail) : 0;
+	const struct evq *q = &evq[prio];
+	return q->buf ? q->mask + 1 - (size_t)(q->head - q->tail) : 0;
 }
 
 bool console_evq_pending(void)
 {
-	return evq.head != evq.tail;
+	return !q_empty(&evq[0]) || !q_empty(&evq[1]);
 }
 
-bool console_evq_put(const char *s, size_t n)
+bool console_evq_put(const char *s, size_t n, bool prio)
 {
+	struct evq *q = &evq[prio];
 	size_t need = n;
 	for (size_t i = 0; i < n; i++)
 		need += s[i] == '\n';
-	if (need > console_evq_room())
+	if (need > console_evq_room(prio))
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '\n')
-			evq.buf[evq.head++ & evq.mask] = '\r';
-		evq.buf[evq.head++ & evq.mask] = s[i];
+			q->buf[q->head++ & q->mask] = '\r';
+		q->buf[q->head++ & q->mask] = s[i];
 	}
 	return true;
 }
 
 void console_evq_pump(void)
 {
-	if (evq.head == evq.tail || __atomic_exchange_n(&con.lock, 1, __ATOMIC_ACQUIRE))
+	if (!console_evq_pending() || __atomic_exchange_n(&con.lock, 1, __ATOMIC_ACQUIRE))
 		return;
 	/* without a UART the bytes go to the Bochs debug port, which never waits */
-	uint64_t room = con.ready ? uart_tx_room(&con.uart) : evq.head - evq.tail;
-	while (room-- && evq.tail != evq.head)
-		evq_out(evq.buf[evq.tail++ & evq.mask], false);
+	uint64_t room = con.ready ? uart_tx_room(&con.uart) : ~0ULL;
+	while (room-- && evq_send(false))
+		;
 	con_unlock();
 }
 
 void console_evq_flush(void)
 {
 	con_lock();
-	while (evq.tail != evq.head)
-		evq_out(evq.buf[evq.tail++ & evq.mask], true);
+	while (evq_send(true))
+		;
 	con_unlock();
 }
 

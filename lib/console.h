@@ -27,12 +27,14 @@ void console_write(const char *s, size_t n);
  * hv_printf, hv_log) keep priority: they first finish the event line the UART is
  * in the middle of (so lines never interleave), then go out ahead of the queue.
  */
-/* @buf: @size bytes (a power of two), owned by the console from now on. */
-void console_evq_init(void *buf, size_t size);
-/* Bytes free in the queue (0 when there is none). */
-size_t console_evq_room(void);
+/* Two queues: the bulk one (@prio false) and a priority one for rare alarm
+ * lines, sent first (a line in flight is always finished first).
+ * @buf: @size bytes (a power of two), owned by the console from now on. */
+void console_evq_init(void *buf, size_t size, bool prio);
+/* Bytes free in that queue (0 when there is none). */
+size_t console_evq_room(bool prio);
 /* Queue one line (every '\n' becomes "\r\n"). false, nothing queued, when it does not fit. */
-bool console_evq_put(const char *s, size_t n);
+bool console_evq_put(const char *s, size_t n, bool prio);
 /* true while queued bytes wait for the UART */
 bool console_evq_pending(void);
 /* Non-blocking: one LSR read, then at most one FIFO's worth of bytes. */
