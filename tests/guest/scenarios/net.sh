@@ -38,6 +38,17 @@ if [ -e /sys/class/net/eth0 ]; then
     echo "HVMON-GUEST: eth0 dhcp failed"
   fi
 fi
+# net_vmx.sh sends junk datagrams to both NICs once this scenario started; the
+# guest's own card sees its share: keep running (bounded) until it did, so that
+# hvmon's card has received its share too before the power-off (the guest is
+# fast now that no event sink stalls it)
+if [ -r /sys/class/net/eth0/statistics/rx_packets ]; then
+  rx0=$(cat /sys/class/net/eth0/statistics/rx_packets); j=0
+  while [ $j -lt 400 ] && [ $(( $(cat /sys/class/net/eth0/statistics/rx_packets) - rx0 )) -lt ${NET_JUNK_WAIT:-200} ]; do
+    /bin/busybox true; j=$((j + 1))
+  done
+  echo "HVMON-GUEST: eth0 junk wait $j rounds, rx +$(( $(cat /sys/class/net/eth0/statistics/rx_packets) - rx0 ))"
+fi
 # process workload: each iteration is an exec + fork + exit for the tracer
 i=0
 while [ $i -lt ${NET_WORK:-60} ]; do /bin/busybox true; i=$((i + 1)); done
