@@ -89,7 +89,7 @@ static void console_emit(struct hv_event_sink *s, const struct hv_event *ev)
 	}
 	/* process events are the bulk; every other monitor's event is a rare alarm
 	 * that must not wait behind (or be skipped for) a backlog of them */
-	bool prio = ev->hdr.monitor != HV_EMON_PROC;
+	bool prio = ev->hdr.monitor != HV_EMON_TRACER;
 	if (console_evq_room(prio) < CON_MIN_ROOM) {
 		con.skipped++;
 		return;

@@ -804,6 +804,11 @@ size_t hv_options_format(const struct hv_options *o, char *buf, size_t size)
 	if (o->bochs_exit) put_s(&w, " bochs_exit=on");
 	if (o->iommu != HV_IOMMU_AUTO) { put_s(&w, " iommu="); put_s(&w, hv_iommu_name(o->iommu)); }
 	if (o->iommu_selftest) put_s(&w, o->iommu_selftest == 2 ? " iommu_selftest=register" : " iommu_selftest=on");
+	if (o->console_events == HV_CEV_ALL) put_s(&w, " console_events=all");
+	else if (o->console_events == HV_CEV_NONE) put_s(&w, " console_events=none");
+	else if (o->console_events == HV_CEV_RATE) {
+		put_s(&w, " console_events="); put_u(&w, o->console_events_rate, 10, 1);
+	}
 	buf[w.len < size ? w.len : size - 1] = 0;
 	return w.len < size ? w.len : size - 1;
 }

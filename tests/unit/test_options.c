@@ -347,10 +347,12 @@ static void test_iommu(void **st)
 	assert_int_equal(o.iommu_selftest, 1);
 	assert_string_equal(hv_iommu_name(HV_IOMMU_REQUIRED), "required");
 	assert_string_equal(hv_iommu_name(9), "?");
+}
+
 static void test_console_events(void **st)
 {
 	(void)st;
-	char buf[512];
+	char buf[2048];
 	/* default: all without a collector, none with one (the network is the record) */
 	assert_int_equal(parse(""), 0);
 	assert_int_equal(o.console_events, HV_CEV_DEFAULT);
