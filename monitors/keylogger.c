@@ -16,11 +16,11 @@
 #include "lib/console.h"
 #include "arch/x86/cpu.h"
 
-#define KL_TICK_MS       100    /* window check period */
-#define KL_WINDOW_MIN_MS 100    /* close when every keystroke was consumed and this long passed */
-#define KL_WINDOW_MAX_MS 1000   /* close this long after the last keystroke in any case */
-#define KL_READ_MAX      1536   /* bytes of a read buffer inspected (64 input events) */
-#define KL_REPLY_MS      500    /* a keyboard's reply to a command comes within this time */
+#define KEYLOGGER_TICK_MS       100    /* window check period */
+#define KEYLOGGER_WINDOW_MIN_MS 100    /* close when every keystroke was consumed and this long passed */
+#define KEYLOGGER_WINDOW_MAX_MS 1000   /* close this long after the last keystroke in any case */
+#define KEYLOGGER_READ_MAX      1536   /* bytes of a read buffer inspected (64 input events) */
+#define KEYLOGGER_REPLY_MS      500    /* a keyboard's reply to a command comes within this time */
 
 #define NR_READ    0
 #define NR_PREAD64 17
@@ -28,12 +28,12 @@
 #define NR_PREADV  295
 
 /* per vCPU (allocated by the core: hv_vcpu_state): the read buffer inspected */
-struct kl_vcpu {
-	uint8_t buf[KL_READ_MAX];
+struct keylogger_vcpu {
+	uint8_t buf[KEYLOGGER_READ_MAX];
 };
 
 static struct vm *kvm;                 /* the guest (set up once) */
-static struct kl_state ks;             /* keystrokes and consumers of the whole guest */
+static struct keylogger_state ks;             /* keystrokes and consumers of the whole guest */
 static uint64_t site, dsc;             /* probe site, do_syscall_64 */
 static bool site_ok, placed, have_tick;
 static uint64_t last_key_tsc, window_open_tsc, window_seq;
@@ -81,7 +81,7 @@ static void disarm(uint64_t now)
 /* ---- port 0x60 ------------------------------------------------------------ */
 
 /* I/O subscriber (vmm/intercept.h) of port 0x60: performs the access itself */
-static int kl_io(struct vcpu *v, struct hv_icpt *x, void *ctx)
+static int keylogger_io(struct vcpu *v, struct hv_icpt *x, void *ctx)
 {
 	uint16_t port = x->io.port;
 	unsigned size = x->io.size;
@@ -92,7 +92,7 @@ static int kl_io(struct vcpu *v, struct hv_icpt *x, void *ctx)
 		io_out++;                          /* keyboard command or controller parameter */
 		if (size == 1) {
 			outb(port, (uint8_t)*val);
-			kl_feed_out(&ks, (uint8_t)*val, t0, tick_tsc_hz() / 1000 * KL_REPLY_MS);
+			keylogger_feed_out(&ks, (uint8_t)*val, t0, tick_tsc_hz() / 1000 * KEYLOGGER_REPLY_MS);
 		} else if (size == 2) {
 			outw(port, (uint16_t)*val);
 		} else {
@@ -103,10 +103,10 @@ static int kl_io(struct vcpu *v, struct hv_icpt *x, void *ctx)
 		*val = size == 2 ? inw(port) : inl(port);
 	} else {
 		io_in++;
-		uint8_t st = inb(KL_I8042_STATUS);
-		uint8_t b = inb(KL_I8042_DATA);
+		uint8_t st = inb(KEYLOGGER_I8042_STATUS);
+		uint8_t b = inb(KEYLOGGER_I8042_DATA);
 		*val = b;                          /* the guest gets the byte unchanged */
-		if (kl_feed_byte(&ks, st, b, t0, NULL)) {
+		if (keylogger_feed_byte(&ks, st, b, t0, NULL)) {
 			if (!first_key_tsc) {
 				first_key_tsc = t0;
 				first_key_exits = v->nr_exits;
@@ -123,32 +123,32 @@ static int kl_io(struct vcpu *v, struct hv_icpt *x, void *ctx)
 
 /* ---- the window ------------------------------------------------------------ */
 
-static void kl_tick(struct vcpu *v, uint64_t now, void *ctx)
+static void keylogger_tick(struct vcpu *v, uint64_t now, void *ctx)
 {
 	if (!placed)
 		return;
 	uint64_t idle = tick_tsc_to_ms(now - last_key_tsc);
-	if (idle >= KL_WINDOW_MAX_MS || (idle >= KL_WINDOW_MIN_MS && !kl_unconsumed(&ks, window_seq)))
+	if (idle >= KEYLOGGER_WINDOW_MAX_MS || (idle >= KEYLOGGER_WINDOW_MIN_MS && !keylogger_unconsumed(&ks, window_seq)))
 		disarm(now);
 }
 
 /* ---- the syscall exit probe ------------------------------------------------- */
 
-static void report(struct vcpu *v, const struct kl_verdict *vd, uint64_t now)
+static void report(struct vcpu *v, const struct keylogger_verdict *vd, uint64_t now)
 {
-	const struct kl_proc *p = vd->proc;
-	const struct kl_keystroke *k = kl_find_key(&ks, p->report_seq);
+	const struct keylogger_proc *p = vd->proc;
+	const struct keylogger_keystroke *k = keylogger_find_key(&ks, p->report_seq);
 	uint64_t delay = k ? tick_tsc_to_ms(now - k->tsc) : 0;
 	pr_warn("keylogger: process %d (%s, tgid %d) consumed %lu keystrokes from %s (K=%u): reported; "
 		"%lu ms after keystroke #%lu (its K-th) was read from port 0x60; tsc=%lu\n", p->pid, p->comm, p->tgid,
-		(unsigned long)p->count, kl_dev_name(p->report_dev), ks.k, (unsigned long)delay,
+		(unsigned long)p->count, keylogger_dev_name(p->report_dev), ks.k, (unsigned long)delay,
 		(unsigned long)p->report_seq, (unsigned long)now);
 	struct hv_event *ev = hv_event_reserve(v->id, HV_EV_KEYLOGGER, HV_EMON_KEYLOGGER);
 	if (!ev)
 		return;                            /* drop counted by the event core */
 	hv_event_set_task(ev, p->pid, p->tgid, p->comm, sizeof(p->comm));
 	hv_strlcpy_bounded(ev->u.keylogger.device, sizeof(ev->u.keylogger.device),
-			   kl_dev_name(p->report_dev), 8);
+			   keylogger_dev_name(p->report_dev), 8);
 	ev->u.keylogger.keystrokes = p->count;
 	hv_event_commit(v->id);
 }
@@ -159,16 +159,16 @@ static void on_sysexit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 	union guest_regs *r = hit->regs;
 	uint64_t regs = r->rdi, nr, ax, buf, len;
 	hits++;
-	if (guest_read(v, regs + KL_PTREGS_ORIG_AX, &nr, 8, false) ||
-	    guest_read(v, regs + KL_PTREGS_AX, &ax, 8, false) || (int64_t)ax <= 0)
+	if (guest_read(v, regs + KEYLOGGER_PTREGS_ORIG_AX, &nr, 8, false) ||
+	    guest_read(v, regs + KEYLOGGER_PTREGS_AX, &ax, 8, false) || (int64_t)ax <= 0)
 		goto out;
 	if (nr == NR_READ || nr == NR_PREAD64) {
-		if (guest_read(v, regs + KL_PTREGS_SI, &buf, 8, false))
+		if (guest_read(v, regs + KEYLOGGER_PTREGS_SI, &buf, 8, false))
 			goto out;
 		len = ax;
 	} else if (nr == NR_READV || nr == NR_PREADV) {
 		uint64_t iov, iov0[2];              /* first iovec only: { base, len } */
-		if (guest_read(v, regs + KL_PTREGS_SI, &iov, 8, false) ||
+		if (guest_read(v, regs + KEYLOGGER_PTREGS_SI, &iov, 8, false) ||
 		    guest_read(v, iov, iov0, sizeof(iov0), true))
 			goto out;
 		buf = iov0[0];
@@ -176,8 +176,8 @@ static void on_sysexit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 	} else {
 		goto out;
 	}
-	uint32_t have = len < KL_READ_MAX ? (uint32_t)len : KL_READ_MAX;
-	uint8_t *kbuf = ((struct kl_vcpu *)hv_vcpu_state(v, &keylogger_ops))->buf;
+	uint32_t have = len < KEYLOGGER_READ_MAX ? (uint32_t)len : KEYLOGGER_READ_MAX;
+	uint8_t *kbuf = ((struct keylogger_vcpu *)hv_vcpu_state(v, &keylogger_ops))->buf;
 	if (buf >> 47 || guest_read(v, buf, kbuf, have, true)) {
 		read_fail++;                        /* not a user pointer, or not readable */
 		goto out;
@@ -185,20 +185,20 @@ static void on_sysexit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 	struct guest_task t;
 	if (guest_task_of(v, GUEST_TASK_CURRENT, &t))
 		goto out;
-	struct kl_verdict vd = kl_consume(&ks, t.pid, t.tgid, t.comm, kbuf, have, len, t0);
+	struct keylogger_verdict vd = keylogger_consume(&ks, t.pid, t.tgid, t.comm, kbuf, have, len, t0);
 	if (vd.report)
 		report(v, &vd, t0);
 	else if (vd.allowed_at_k)
 		pr_info("keylogger: allowed consumer %d (%s, tgid %d) reached %lu keystrokes from %s: "
 			"not reported\n", vd.proc->pid, vd.proc->comm, vd.proc->tgid,
-			(unsigned long)vd.proc->count, kl_dev_name(vd.dev));
+			(unsigned long)vd.proc->count, keylogger_dev_name(vd.dev));
 out:
 	hit_ticks += rdtsc() - t0;
 }
 
 /* ---- setup ------------------------------------------------------------------ */
 
-static void kl_ready(struct vm *vm)
+static void keylogger_ready(struct vm *vm)
 {
 	static const enum infer_param need[] = {
 		INFER_P_ENTRY_SYSCALL_64, INFER_P_PCPU_CURRENT_TASK, INFER_P_TASK_PID, INFER_P_TASK_TGID,
@@ -208,9 +208,9 @@ static void kl_ready(struct vm *vm)
 		pr_warn("keylogger: keystrokes are counted, consumers are not attributed\n");
 		return;
 	}
-	struct kl_site_reader rd = { .ctx = vm->vcpus[0], .read = site_read };
+	struct keylogger_site_reader rd = { .ctx = vm->vcpus[0], .read = site_read };
 	char why[96];
-	if (kl_find_exit_site(&rd, introspect_value(vm, INFER_P_ENTRY_SYSCALL_64),
+	if (keylogger_find_exit_site(&rd, introspect_value(vm, INFER_P_ENTRY_SYSCALL_64),
 			      introspect_value(vm, INFER_P_X64_SYS_CALL),
 			      introspect_value(vm, INFER_P_SYS_CALL_TABLE), &site, &dsc, why, sizeof(why))) {
 		pr_warn("keylogger: no syscall exit site: %s; consumers are not attributed\n", why);
@@ -226,35 +226,35 @@ static void kl_ready(struct vm *vm)
 	site_ok = true;
 	pr_info("keylogger: syscall exit site %#lx (do_syscall_64 %#lx): probed for %u-%u ms after "
 		"keystrokes; K=%u, %u allowed names\n", (unsigned long)site, (unsigned long)dsc,
-		KL_WINDOW_MIN_MS, KL_WINDOW_MAX_MS, ks.k, ks.nallow);
+		KEYLOGGER_WINDOW_MIN_MS, KEYLOGGER_WINDOW_MAX_MS, ks.k, ks.nallow);
 }
 
-static void kl_disabled(struct vm *vm)
+static void keylogger_disabled(struct vm *vm)
 {
 	pr_info("monitor keylogger: off (monitors= option): port 0x60 intercepted: %s\n",
-		io_port_intercepted(vm, KL_I8042_DATA) ? "yes" : "no");
+		io_port_intercepted(vm, KEYLOGGER_I8042_DATA) ? "yes" : "no");
 }
 
-static int kl_setup(struct vm *vm)
+static int keylogger_setup(struct vm *vm)
 {
-	const struct kl_config *cfg = hv_monitor_config(vm, &keylogger_ops);
+	const struct keylogger_config *cfg = hv_monitor_config(vm, &keylogger_ops);
 	kvm = vm;
-	kl_init(&ks, cfg->k, (const char (*)[KL_COMM_LEN])cfg->allow, cfg->nr_allow);
-	if (hv_intercept_io(vm, KL_I8042_DATA, 1, kl_io, NULL)) {
+	keylogger_init(&ks, cfg->k, (const char (*)[KEYLOGGER_COMM_LEN])cfg->allow, cfg->nr_allow);
+	if (hv_intercept_io(vm, KEYLOGGER_I8042_DATA, 1, keylogger_io, NULL)) {
 		pr_err("keylogger: cannot hook port 0x60\n");
 		return -1;
 	}
-	if (tick_register("keylogger", KL_TICK_MS, kl_tick, NULL))
+	if (tick_register("keylogger", KEYLOGGER_TICK_MS, keylogger_tick, NULL))
 		pr_warn("keylogger: no tick (table full): a window could not be closed, so consumers will not "
 			"be attributed; keystrokes are still counted\n");
 	else
 		have_tick = true;
 	pr_info("keylogger: i8042 data port 0x60 intercepted: %s\n",
-		io_port_intercepted(vm, KL_I8042_DATA) ? "yes" : "no");
+		io_port_intercepted(vm, KEYLOGGER_I8042_DATA) ? "yes" : "no");
 	return 0;
 }
 
-static void kl_print_stats(struct vm *vm)
+static void keylogger_print_stats(struct vm *vm)
 {
 	uint64_t ios = io_in + io_out + io_other;
 	uint64_t io_own = io_ticks - arm_ticks;    /* decoding only; arming counted below */
@@ -286,21 +286,21 @@ static void kl_print_stats(struct vm *vm)
 			  "of vCPU 0 (%lu/s), %lu exit-site hits until the last keystroke\n", (unsigned long)ms, (unsigned long)ex,
 			  (unsigned long)(ms ? ex * 1000 / ms : 0), (unsigned long)last_key_hits);
 	}
-	for (unsigned i = 0; i < KL_MAX_PROCS; i++) {
-		const struct kl_proc *p = &ks.procs[i];
+	for (unsigned i = 0; i < KEYLOGGER_MAX_PROCS; i++) {
+		const struct keylogger_proc *p = &ks.procs[i];
 		if (!p->used)
 			continue;
 		hv_printf("hvmon: keylogger: consumer pid %d tgid %d comm %s: %lu keystrokes (input %lu, tty "
 			  "%lu): %s\n", p->pid, p->tgid, p->comm, (unsigned long)p->count,
-			  (unsigned long)p->by_dev[KL_DEV_INPUT], (unsigned long)p->by_dev[KL_DEV_TTY],
+			  (unsigned long)p->by_dev[KEYLOGGER_DEV_INPUT], (unsigned long)p->by_dev[KEYLOGGER_DEV_TTY],
 			  p->reported ? "reported" : p->allowed ? "allowed" : "below K");
 	}
 }
 
 struct hv_monitor_ops keylogger_ops = {
-	.setup = kl_setup,
-	.disabled = kl_disabled,
-	.ready = kl_ready,
-	.print_stats = kl_print_stats,
-	.vcpu_state_size = sizeof(struct kl_vcpu),
+	.setup = keylogger_setup,
+	.disabled = keylogger_disabled,
+	.ready = keylogger_ready,
+	.print_stats = keylogger_print_stats,
+	.vcpu_state_size = sizeof(struct keylogger_vcpu),
 };

@@ -31,46 +31,46 @@
 #include <stdint.h>
 
 /* ---- i8042 ---------------------------------------------------------------- */
-#define KL_I8042_DATA    0x60
-#define KL_I8042_STATUS  0x64
-#define KL_I8042_OBF     0x01    /* status: output buffer full */
-#define KL_I8042_CMD     0x08    /* status: the last write went to the command port 0x64 */
-#define KL_I8042_AUX     0x20    /* status: the byte comes from the AUX (mouse) port */
+#define KEYLOGGER_I8042_DATA    0x60
+#define KEYLOGGER_I8042_STATUS  0x64
+#define KEYLOGGER_I8042_OBF     0x01    /* status: output buffer full */
+#define KEYLOGGER_I8042_CMD     0x08    /* status: the last write went to the command port 0x64 */
+#define KEYLOGGER_I8042_AUX     0x20    /* status: the byte comes from the AUX (mouse) port */
 
 /* ---- scan code decoding (set 1, i8042-translated) ----------------------------
  * Make codes 0x01..0x7f, break = make | 0x80; 0xE0 prefixes an extended key,
  * E1 1D 45 / E1 9D C5 is Pause. Not keystrokes: controller/keyboard replies
  * (0x00, 0xFF overrun, 0xAA self-test, 0xEE echo, 0xFA ACK, 0xFE resend: all of
  * them are >= 0x80 or 0x00), the "fake shifts" E0 2A / E0 36 (and their breaks). */
-enum kl_sc_result { KL_SC_NONE = 0, KL_SC_MAKE, KL_SC_BREAK };
+enum keylogger_sc_result { KEYLOGGER_SC_NONE = 0, KEYLOGGER_SC_MAKE, KEYLOGGER_SC_BREAK };
 
-struct kl_sc_state {
+struct keylogger_sc_state {
 	uint8_t e0;              /* 1: the previous byte was 0xE0 */
 	uint8_t e1_left;         /* bytes left of an E1 (Pause) sequence */
 	uint8_t e1_first;        /* first byte after E1 */
 };
 
-struct kl_key {
+struct keylogger_key {
 	uint8_t  scancode;       /* without the 0x80 break bit */
 	bool     extended;       /* E0-prefixed */
 	uint16_t keycode;        /* Linux KEY_* code (0: unknown) */
 };
 
-enum kl_sc_result kl_scancode_feed(struct kl_sc_state *s, uint8_t byte, struct kl_key *out);
+enum keylogger_sc_result keylogger_scancode_feed(struct keylogger_sc_state *s, uint8_t byte, struct keylogger_key *out);
 /* Linux keycode of a set-1 scan code (what atkbd reports for the translated
  * set 2 keyboard), 0 if unknown. */
-uint16_t kl_keycode(uint8_t scancode, bool extended);
+uint16_t keylogger_keycode(uint8_t scancode, bool extended);
 
 /* ---- keystroke history and consumers ----------------------------------------- */
-#define KL_HIST          128     /* keystrokes remembered (ring) */
-#define KL_MAX_PROCS     64      /* consumer processes tracked */
-#define KL_COMM_LEN      16
-#define KL_MAX_ALLOW     16
+#define KEYLOGGER_HIST          128     /* keystrokes remembered (ring) */
+#define KEYLOGGER_MAX_PROCS     64      /* consumer processes tracked */
+#define KEYLOGGER_COMM_LEN      16
+#define KEYLOGGER_MAX_ALLOW     16
 
-enum kl_dev { KL_DEV_NONE = 0, KL_DEV_INPUT = 1, KL_DEV_TTY = 2 };
-const char *kl_dev_name(enum kl_dev d);      /* "input", "tty", "none" */
+enum keylogger_dev { KEYLOGGER_DEV_NONE = 0, KEYLOGGER_DEV_INPUT = 1, KEYLOGGER_DEV_TTY = 2 };
+const char *keylogger_dev_name(enum keylogger_dev d);      /* "input", "tty", "none" */
 
-struct kl_keystroke {
+struct keylogger_keystroke {
 	uint64_t seq;            /* 1, 2, ... (0: empty slot) */
 	uint64_t tsc;
 	uint16_t keycode;
@@ -78,38 +78,38 @@ struct kl_keystroke {
 	uint8_t  consumers;      /* processes that consumed it (saturating) */
 };
 
-struct kl_proc {
+struct keylogger_proc {
 	bool     used;
 	bool     reported;       /* the one event was emitted */
 	bool     allowed;        /* comm in the allow list (never reported) */
 	int32_t  pid, tgid;      /* pid: the thread that last read */
-	char     comm[KL_COMM_LEN];
-	uint64_t cursor[3];      /* per enum kl_dev: last keystroke seq consumed */
+	char     comm[KEYLOGGER_COMM_LEN];
+	uint64_t cursor[3];      /* per enum keylogger_dev: last keystroke seq consumed */
 	uint64_t count;          /* keystrokes consumed (all devices) */
 	uint64_t by_dev[3];
 	uint64_t first_key_tsc;  /* TSC of the first keystroke it consumed */
 	uint64_t last_tsc;       /* last consumption (LRU) */
 	uint64_t report_tsc;     /* when the event was emitted */
 	uint64_t report_seq;     /* keystroke seq that crossed K */
-	enum kl_dev report_dev;
+	enum keylogger_dev report_dev;
 };
 
-struct kl_state {
+struct keylogger_state {
 	/* configuration */
 	uint32_t k;
 	uint32_t nallow;
-	char     allow[KL_MAX_ALLOW][KL_COMM_LEN];
+	char     allow[KEYLOGGER_MAX_ALLOW][KEYLOGGER_COMM_LEN];
 	/* keyboard */
-	struct kl_sc_state sc;
+	struct keylogger_sc_state sc;
 	bool     lshift, rshift, ctrl, caps;
-	struct kl_keystroke hist[KL_HIST];
+	struct keylogger_keystroke hist[KEYLOGGER_HIST];
 	uint64_t next_seq;       /* seq of the next keystroke (starts at 1) */
 	/* replies to keyboard commands the guest wrote to port 0x60 */
 	uint8_t  last_cmd;       /* previous command byte that takes a parameter (0: none) */
 	uint8_t  reply_skip;     /* keyboard bytes still expected as the reply */
 	uint64_t reply_deadline; /* TSC after which the expectation lapses */
 	/* consumers */
-	struct kl_proc procs[KL_MAX_PROCS];
+	struct keylogger_proc procs[KEYLOGGER_MAX_PROCS];
 	/* counters */
 	uint64_t bytes, kbd_bytes, aux_bytes, empty_reads, makes, breaks, ignored;
 	uint64_t ctrl_replies, kbd_replies, outs;
@@ -118,51 +118,51 @@ struct kl_state {
 	uint64_t hist_overwritten;   /* keystrokes that left the history unconsumed */
 };
 
-/* @k >= 1; @allow: @nallow comm names (KL_COMM_LEN each, NUL-terminated). */
-void kl_init(struct kl_state *st, uint32_t k, const char (*allow)[KL_COMM_LEN], uint32_t nallow);
-bool kl_allowed(const struct kl_state *st, const char *comm);
+/* @k >= 1; @allow: @nallow comm names (KEYLOGGER_COMM_LEN each, NUL-terminated). */
+void keylogger_init(struct keylogger_state *st, uint32_t k, const char (*allow)[KEYLOGGER_COMM_LEN], uint32_t nallow);
+bool keylogger_allowed(const struct keylogger_state *st, const char *comm);
 
 /* The guest wrote @byte to port 0x60 (a keyboard command or a parameter). The
  * keyboard's reply is not keystrokes: ACK (+ 2 ID bytes after 0xF2 "get ID", + the
  * set number after 0xF0 0x00 "get scancode set", + 0xAA after 0xFF "reset");
  * those bytes are skipped until @tsc + @ttl. */
-void kl_feed_out(struct kl_state *st, uint8_t byte, uint64_t tsc, uint64_t ttl);
+void keylogger_feed_out(struct keylogger_state *st, uint8_t byte, uint64_t tsc, uint64_t ttl);
 
 /* One byte the guest read from port 0x60 with status @status (read just before).
  * Not keystrokes: no output-buffer-full, AUX (mouse) bytes, controller replies
  * (status bit 3: the last write was a controller command), keyboard replies
- * (kl_feed_out), ACK/resend/echo bytes, break codes.
+ * (keylogger_feed_out), ACK/resend/echo bytes, break codes.
  * Returns true when it completed a keystroke (a make code), recorded in the
  * history with @tsc; @out (optional) gets the key. */
-bool kl_feed_byte(struct kl_state *st, uint8_t status, uint8_t byte, uint64_t tsc, struct kl_key *out);
+bool keylogger_feed_byte(struct keylogger_state *st, uint8_t status, uint8_t byte, uint64_t tsc, struct keylogger_key *out);
 
 /* Classify a read buffer. Input: @n a multiple of 24 (struct input_event on
  * x86-64: 16-byte timeval, u16 type, u16 code, s32 value), every record's type
  * <= EV_MAX (0x1f), at least one EV_KEY. @codes (optional, @max entries) gets the
  * keycodes of the EV_KEY presses (value 1, code 1..255) in order; *npress their
- * number. Returns KL_DEV_INPUT or KL_DEV_NONE (not input records). */
-#define KL_INPUT_EVENT_SIZE 24
-enum kl_dev kl_classify_input(const uint8_t *buf, size_t n, uint16_t *codes, size_t max, size_t *npress);
+ * number. Returns KEYLOGGER_DEV_INPUT or KEYLOGGER_DEV_NONE (not input records). */
+#define KEYLOGGER_INPUT_EVENT_SIZE 24
+enum keylogger_dev keylogger_classify_input(const uint8_t *buf, size_t n, uint16_t *codes, size_t max, size_t *npress);
 
 /* Result of one consumption. */
-struct kl_verdict {
-	enum kl_dev dev;         /* how the buffer was classified */
+struct keylogger_verdict {
+	enum keylogger_dev dev;         /* how the buffer was classified */
 	uint32_t matched;        /* keystrokes newly consumed by this read */
 	bool     report;         /* emit the `keylogger` event now (once per process) */
 	bool     allowed_at_k;   /* an allowed process just reached K (noted, not reported) */
-	struct kl_proc *proc;    /* the consumer's entry (NULL: not keyboard data) */
+	struct keylogger_proc *proc;    /* the consumer's entry (NULL: not keyboard data) */
 };
 
 /* A read by (pid, tgid, comm) returned @n bytes (@buf: the first @have of them,
  * @have <= @n). Matches the data against the keystroke history after the
  * process's cursor and updates its count. Returns the classification. */
-struct kl_verdict kl_consume(struct kl_state *st, int32_t pid, int32_t tgid, const char *comm,
+struct keylogger_verdict keylogger_consume(struct keylogger_state *st, int32_t pid, int32_t tgid, const char *comm,
 			     const uint8_t *buf, size_t have, size_t n, uint64_t tsc);
 
 /* Keystrokes with seq > @after_seq that no process consumed yet. */
-uint32_t kl_unconsumed(const struct kl_state *st, uint64_t after_seq);
+uint32_t keylogger_unconsumed(const struct keylogger_state *st, uint64_t after_seq);
 /* The keystroke with sequence number @seq, NULL if it left the history. */
-const struct kl_keystroke *kl_find_key(const struct kl_state *st, uint64_t seq);
+const struct keylogger_keystroke *keylogger_find_key(const struct keylogger_state *st, uint64_t seq);
 
 /* ---- the syscall exit site (monitors/keylogger_site.c) --------------------------
  * do_syscall_64 stores the dispatch result into pt_regs->ax and then calls
@@ -173,12 +173,12 @@ const struct kl_keystroke *kl_find_key(const struct kl_state *st, uint64_t seq);
  *     call syscall_exit_to_user_mode  <- the site: a `call rel32` probes can emulate
  * Found from entry_SYSCALL_64: its direct calls after `mov %rsp,%rdi` are the
  * do_syscall_64 candidates. Reads go through @read (0 on success). */
-#define KL_PTREGS_AX      80
-#define KL_PTREGS_DX      96
-#define KL_PTREGS_SI      104
-#define KL_PTREGS_DI      112
-#define KL_PTREGS_ORIG_AX 120
-struct kl_site_reader {
+#define KEYLOGGER_PTREGS_AX      80
+#define KEYLOGGER_PTREGS_DX      96
+#define KEYLOGGER_PTREGS_SI      104
+#define KEYLOGGER_PTREGS_DI      112
+#define KEYLOGGER_PTREGS_ORIG_AX 120
+struct keylogger_site_reader {
 	void *ctx;
 	int (*read)(void *ctx, uint64_t va, void *buf, uint32_t len);
 };
@@ -186,14 +186,14 @@ struct kl_site_reader {
  * sys_call_table (0 if unknown). Returns 0 and the site's address in *site (and
  * do_syscall_64 in *dsc), or -1 with a reason in @why. Bounded: 200 instructions
  * of the entry, 4 candidates, 96 instructions of each. */
-int kl_find_exit_site(const struct kl_site_reader *rd, uint64_t entry, uint64_t dispatch, uint64_t table,
+int keylogger_find_exit_site(const struct keylogger_site_reader *rd, uint64_t entry, uint64_t dispatch, uint64_t table,
 		      uint64_t *site, uint64_t *dsc, char *why, size_t whylen);
 
 /* ---- options (monitors/keylogger_options.c; docs/OPTIONS.md) ---- */
-struct kl_config {
+struct keylogger_config {
 	uint32_t k;                               /* keylogger_k=, 1..100000; default 8 */
 	uint32_t nr_allow;                        /* keylogger_allow= */
-	char     allow[KL_MAX_ALLOW][KL_COMM_LEN];
+	char     allow[KEYLOGGER_MAX_ALLOW][KEYLOGGER_COMM_LEN];
 };
 struct hv_opt_owner;
 extern const struct hv_opt_owner keylogger_options;

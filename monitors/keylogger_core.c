@@ -23,7 +23,7 @@ static const struct { uint8_t sc; uint16_t key; } e0_keys[] = {
 	{ 0x5c, 126 }, /* KEY_RIGHTMETA */  { 0x5d, 127 }, /* KEY_COMPOSE */
 };
 
-uint16_t kl_keycode(uint8_t sc, bool extended)
+uint16_t keylogger_keycode(uint8_t sc, bool extended)
 {
 	sc &= 0x7f;
 	if (extended) {
@@ -41,14 +41,14 @@ uint16_t kl_keycode(uint8_t sc, bool extended)
 	return 0;
 }
 
-enum kl_sc_result kl_scancode_feed(struct kl_sc_state *s, uint8_t b, struct kl_key *out)
+enum keylogger_sc_result keylogger_scancode_feed(struct keylogger_sc_state *s, uint8_t b, struct keylogger_key *out)
 {
-	struct kl_key k = { 0 };
+	struct keylogger_key k = { 0 };
 	if (s->e1_left) {                         /* Pause: E1 1D 45 (make) / E1 9D C5 (break) */
 		if (s->e1_left == 2) {
 			s->e1_first = b;
 			s->e1_left = 1;
-			return KL_SC_NONE;
+			return KEYLOGGER_SC_NONE;
 		}
 		s->e1_left = 0;
 		k.scancode = 0x45;
@@ -56,17 +56,17 @@ enum kl_sc_result kl_scancode_feed(struct kl_sc_state *s, uint8_t b, struct kl_k
 		if (out)
 			*out = k;
 		if ((s->e1_first & 0x7f) == 0x1d && (b & 0x7f) == 0x45)
-			return (b & 0x80) ? KL_SC_BREAK : KL_SC_MAKE;
-		return KL_SC_NONE;
+			return (b & 0x80) ? KEYLOGGER_SC_BREAK : KEYLOGGER_SC_MAKE;
+		return KEYLOGGER_SC_NONE;
 	}
 	if (b == 0xe0) {
 		s->e0 = 1;
-		return KL_SC_NONE;
+		return KEYLOGGER_SC_NONE;
 	}
 	if (b == 0xe1) {
 		s->e0 = 0;
 		s->e1_left = 2;
-		return KL_SC_NONE;
+		return KEYLOGGER_SC_NONE;
 	}
 	bool ext = s->e0;
 	s->e0 = 0;
@@ -74,16 +74,16 @@ enum kl_sc_result kl_scancode_feed(struct kl_sc_state *s, uint8_t b, struct kl_k
 	 * break of LShift), 0xEE echo, 0xFA ack, 0xFC/0xFD failure, 0xFE resend.
 	 * All but 0x00 have bit 7 set: at most a harmless "break". */
 	if (b == 0x00 || b == 0xff)
-		return KL_SC_NONE;
+		return KEYLOGGER_SC_NONE;
 	uint8_t sc = b & 0x7f;
 	if (ext && (sc == 0x2a || sc == 0x36))   /* fake shifts around extended keys */
-		return KL_SC_NONE;
+		return KEYLOGGER_SC_NONE;
 	k.scancode = sc;
 	k.extended = ext;
-	k.keycode = kl_keycode(sc, ext);
+	k.keycode = keylogger_keycode(sc, ext);
 	if (out)
 		*out = k;
-	return (b & 0x80) ? KL_SC_BREAK : KL_SC_MAKE;
+	return (b & 0x80) ? KEYLOGGER_SC_BREAK : KEYLOGGER_SC_MAKE;
 }
 
 /* US console keymap (what the guest's default keymap turns the key into). */
@@ -92,7 +92,7 @@ static const char us_plain[0x3a] =
 static const char us_shift[0x3a] =
 	"\0\033" "!@#$%^&*()_+" "\177\t" "QWERTYUIOP{}" "\r\0" "ASDFGHJKL:\"~" "\0|" "ZXCVBNM<>?" "\0*\0 ";
 
-static uint8_t key_ascii(const struct kl_state *st, const struct kl_key *k)
+static uint8_t key_ascii(const struct keylogger_state *st, const struct keylogger_key *k)
 {
 	if (k->extended) {
 		if (k->keycode == 96)             /* keypad Enter */
@@ -120,7 +120,7 @@ static uint8_t key_ascii(const struct kl_state *st, const struct kl_key *k)
 
 static bool name_eq(const char *a, const char *b)
 {
-	for (size_t i = 0; i < KL_COMM_LEN; i++) {
+	for (size_t i = 0; i < KEYLOGGER_COMM_LEN; i++) {
 		if (a[i] != b[i])
 			return false;
 		if (!a[i])
@@ -129,34 +129,34 @@ static bool name_eq(const char *a, const char *b)
 	return true;
 }
 
-void kl_init(struct kl_state *st, uint32_t k, const char (*allow)[KL_COMM_LEN], uint32_t nallow)
+void keylogger_init(struct keylogger_state *st, uint32_t k, const char (*allow)[KEYLOGGER_COMM_LEN], uint32_t nallow)
 {
 	memset(st, 0, sizeof(*st));
 	st->k = k ? k : 1;
-	if (nallow > KL_MAX_ALLOW)
-		nallow = KL_MAX_ALLOW;
+	if (nallow > KEYLOGGER_MAX_ALLOW)
+		nallow = KEYLOGGER_MAX_ALLOW;
 	for (uint32_t i = 0; i < nallow; i++) {
-		memcpy(st->allow[i], allow[i], KL_COMM_LEN);
-		st->allow[i][KL_COMM_LEN - 1] = 0;
+		memcpy(st->allow[i], allow[i], KEYLOGGER_COMM_LEN);
+		st->allow[i][KEYLOGGER_COMM_LEN - 1] = 0;
 	}
 	st->nallow = nallow;
 	st->next_seq = 1;
 }
 
-bool kl_allowed(const struct kl_state *st, const char *comm)
+bool keylogger_allowed(const struct keylogger_state *st, const char *comm)
 {
-	for (uint32_t i = 0; i < st->nallow && i < KL_MAX_ALLOW; i++)
+	for (uint32_t i = 0; i < st->nallow && i < KEYLOGGER_MAX_ALLOW; i++)
 		if (name_eq(st->allow[i], comm))
 			return true;
 	return false;
 }
 
-const char *kl_dev_name(enum kl_dev d)
+const char *keylogger_dev_name(enum keylogger_dev d)
 {
-	return d == KL_DEV_INPUT ? "input" : d == KL_DEV_TTY ? "tty" : "none";
+	return d == KEYLOGGER_DEV_INPUT ? "input" : d == KEYLOGGER_DEV_TTY ? "tty" : "none";
 }
 
-void kl_feed_out(struct kl_state *st, uint8_t b, uint64_t tsc, uint64_t ttl)
+void keylogger_feed_out(struct keylogger_state *st, uint8_t b, uint64_t tsc, uint64_t ttl)
 {
 	uint8_t skip = 1;                          /* ACK */
 	st->outs++;
@@ -177,19 +177,19 @@ void kl_feed_out(struct kl_state *st, uint8_t b, uint64_t tsc, uint64_t ttl)
 	st->reply_deadline = tsc + ttl;
 }
 
-bool kl_feed_byte(struct kl_state *st, uint8_t status, uint8_t byte, uint64_t tsc, struct kl_key *out)
+bool keylogger_feed_byte(struct keylogger_state *st, uint8_t status, uint8_t byte, uint64_t tsc, struct keylogger_key *out)
 {
 	st->bytes++;
-	if (!(status & KL_I8042_OBF)) {
+	if (!(status & KEYLOGGER_I8042_OBF)) {
 		st->empty_reads++;                 /* nothing new: the guest re-read the port */
 		return false;
 	}
-	if (status & KL_I8042_AUX) {
+	if (status & KEYLOGGER_I8042_AUX) {
 		st->aux_bytes++;                   /* mouse */
 		return false;
 	}
 	st->kbd_bytes++;
-	if (status & KL_I8042_CMD) {
+	if (status & KEYLOGGER_I8042_CMD) {
 		st->ctrl_replies++;                /* reply to a controller command (e.g. read CTR) */
 		return false;
 	}
@@ -205,13 +205,13 @@ bool kl_feed_byte(struct kl_state *st, uint8_t status, uint8_t byte, uint64_t ts
 		st->kbd_replies++;                 /* unsolicited ACK/resend/echo */
 		return false;
 	}
-	struct kl_key k;
-	enum kl_sc_result r = kl_scancode_feed(&st->sc, byte, &k);
-	if (r == KL_SC_NONE) {
+	struct keylogger_key k;
+	enum keylogger_sc_result r = keylogger_scancode_feed(&st->sc, byte, &k);
+	if (r == KEYLOGGER_SC_NONE) {
 		st->ignored++;
 		return false;
 	}
-	bool make = r == KL_SC_MAKE;
+	bool make = r == KEYLOGGER_SC_MAKE;
 	if (!k.extended) {                         /* modifier state for the keymap */
 		if (k.scancode == 0x2a) st->lshift = make;
 		if (k.scancode == 0x36) st->rshift = make;
@@ -226,7 +226,7 @@ bool kl_feed_byte(struct kl_state *st, uint8_t status, uint8_t byte, uint64_t ts
 	if (!k.extended && k.scancode == 0x3a)
 		st->caps = !st->caps;
 	st->makes++;
-	struct kl_keystroke *h = &st->hist[st->next_seq % KL_HIST];
+	struct keylogger_keystroke *h = &st->hist[st->next_seq % KEYLOGGER_HIST];
 	if (h->seq && !h->consumers)
 		st->hist_overwritten++;
 	h->seq = st->next_seq++;
@@ -239,18 +239,18 @@ bool kl_feed_byte(struct kl_state *st, uint8_t status, uint8_t byte, uint64_t ts
 	return true;
 }
 
-const struct kl_keystroke *kl_find_key(const struct kl_state *st, uint64_t seq)
+const struct keylogger_keystroke *keylogger_find_key(const struct keylogger_state *st, uint64_t seq)
 {
 	if (!seq)
 		return NULL;
-	const struct kl_keystroke *h = &st->hist[seq % KL_HIST];
+	const struct keylogger_keystroke *h = &st->hist[seq % KEYLOGGER_HIST];
 	return h->seq == seq ? h : NULL;
 }
 
-uint32_t kl_unconsumed(const struct kl_state *st, uint64_t after_seq)
+uint32_t keylogger_unconsumed(const struct keylogger_state *st, uint64_t after_seq)
 {
 	uint32_t n = 0;
-	for (size_t i = 0; i < KL_HIST; i++)
+	for (size_t i = 0; i < KEYLOGGER_HIST; i++)
 		if (st->hist[i].seq > after_seq && !st->hist[i].consumers)
 			n++;
 	return n;
@@ -264,26 +264,26 @@ static int32_t rd32(const uint8_t *p)
 	return (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
 }
 
-enum kl_dev kl_classify_input(const uint8_t *buf, size_t n, uint16_t *codes, size_t max, size_t *npress)
+enum keylogger_dev keylogger_classify_input(const uint8_t *buf, size_t n, uint16_t *codes, size_t max, size_t *npress)
 {
 	size_t np = 0;
 	bool key = false;
 	if (npress)
 		*npress = 0;
-	if (!buf || n < KL_INPUT_EVENT_SIZE || n % KL_INPUT_EVENT_SIZE)
-		return KL_DEV_NONE;
-	for (size_t off = 0; off + KL_INPUT_EVENT_SIZE <= n; off += KL_INPUT_EVENT_SIZE) {
+	if (!buf || n < KEYLOGGER_INPUT_EVENT_SIZE || n % KEYLOGGER_INPUT_EVENT_SIZE)
+		return KEYLOGGER_DEV_NONE;
+	for (size_t off = 0; off + KEYLOGGER_INPUT_EVENT_SIZE <= n; off += KEYLOGGER_INPUT_EVENT_SIZE) {
 		const uint8_t *r = buf + off;
 		uint16_t type = rd16(r + 16), code = rd16(r + 18);
 		int32_t value = rd32(r + 20);
 		if (type > 0x1f)                       /* EV_MAX */
-			return KL_DEV_NONE;
+			return KEYLOGGER_DEV_NONE;
 		if (type == 0 && code > 0xf)           /* EV_SYN codes: SYN_REPORT.. SYN_MAX */
-			return KL_DEV_NONE;
+			return KEYLOGGER_DEV_NONE;
 		if (type != 1)
 			continue;
 		if (code > 0x2ff || value < 0 || value > 2)   /* KEY_MAX; release/press/repeat */
-			return KL_DEV_NONE;
+			return KEYLOGGER_DEV_NONE;
 		key = true;
 		/* presses and autorepeats of keyboard keys (BTN_* are >= 0x100) */
 		if ((value == 1 || value == 2) && code >= 1 && code <= 0xff) {
@@ -293,22 +293,22 @@ enum kl_dev kl_classify_input(const uint8_t *buf, size_t n, uint16_t *codes, siz
 		}
 	}
 	if (!key)
-		return KL_DEV_NONE;
+		return KEYLOGGER_DEV_NONE;
 	if (npress)
 		*npress = np;
-	return KL_DEV_INPUT;
+	return KEYLOGGER_DEV_INPUT;
 }
 
 /* ---- consumers ---------------------------------------------------------------------- */
 
-static struct kl_proc *proc_get(struct kl_state *st, int32_t tgid, const char *comm, uint64_t tsc)
+static struct keylogger_proc *proc_get(struct keylogger_state *st, int32_t tgid, const char *comm, uint64_t tsc)
 {
-	struct kl_proc *slot = NULL, *lru = NULL;
-	for (size_t i = 0; i < KL_MAX_PROCS && !slot; i++)
+	struct keylogger_proc *slot = NULL, *lru = NULL;
+	for (size_t i = 0; i < KEYLOGGER_MAX_PROCS && !slot; i++)
 		if (st->procs[i].used && st->procs[i].tgid == tgid)
 			slot = &st->procs[i];      /* same tgid, other comm: exec'ed or renamed */
-	for (size_t i = 0; i < KL_MAX_PROCS && !slot; i++) {
-		struct kl_proc *p = &st->procs[i];
+	for (size_t i = 0; i < KEYLOGGER_MAX_PROCS && !slot; i++) {
+		struct keylogger_proc *p = &st->procs[i];
 		if (!p->used)
 			slot = p;
 		else if (!lru || p->last_tsc < lru->last_tsc)
@@ -321,26 +321,26 @@ static struct kl_proc *proc_get(struct kl_state *st, int32_t tgid, const char *c
 	memset(slot, 0, sizeof(*slot));
 	slot->used = true;
 	slot->tgid = tgid;
-	memcpy(slot->comm, comm, KL_COMM_LEN);
-	slot->comm[KL_COMM_LEN - 1] = 0;
-	slot->allowed = kl_allowed(st, slot->comm);
+	memcpy(slot->comm, comm, KEYLOGGER_COMM_LEN);
+	slot->comm[KEYLOGGER_COMM_LEN - 1] = 0;
+	slot->allowed = keylogger_allowed(st, slot->comm);
 	slot->last_tsc = tsc;
 	return slot;
 }
 
 /* oldest history seq still present */
-static uint64_t hist_first(const struct kl_state *st)
+static uint64_t hist_first(const struct keylogger_state *st)
 {
-	return st->next_seq > KL_HIST ? st->next_seq - KL_HIST : 1;
+	return st->next_seq > KEYLOGGER_HIST ? st->next_seq - KEYLOGGER_HIST : 1;
 }
 
 /* next keystroke with seq in [from, next_seq) satisfying the byte/keycode */
-static uint64_t find_next(const struct kl_state *st, uint64_t from, bool tty, uint16_t want)
+static uint64_t find_next(const struct keylogger_state *st, uint64_t from, bool tty, uint16_t want)
 {
 	if (from < hist_first(st))
 		from = hist_first(st);
 	for (uint64_t s = from; s < st->next_seq; s++) {
-		const struct kl_keystroke *h = &st->hist[s % KL_HIST];
+		const struct keylogger_keystroke *h = &st->hist[s % KEYLOGGER_HIST];
 		if (h->seq != s)
 			continue;
 		if (tty) {
@@ -353,39 +353,39 @@ static uint64_t find_next(const struct kl_state *st, uint64_t from, bool tty, ui
 	return 0;
 }
 
-#define KL_TTY_RECENT 64        /* a tty read must end on one of the last 64 keystrokes */
-#define KL_MAX_CODES  256
+#define KEYLOGGER_TTY_RECENT 64        /* a tty read must end on one of the last 64 keystrokes */
+#define KEYLOGGER_MAX_CODES  256
 
-struct kl_verdict kl_consume(struct kl_state *st, int32_t pid, int32_t tgid, const char *comm,
+struct keylogger_verdict keylogger_consume(struct keylogger_state *st, int32_t pid, int32_t tgid, const char *comm,
 			     const uint8_t *buf, size_t have, size_t n, uint64_t tsc)
 {
-	struct kl_verdict v = { KL_DEV_NONE, 0, false, false, NULL };
-	uint64_t seqs[KL_MAX_CODES];
+	struct keylogger_verdict v = { KEYLOGGER_DEV_NONE, 0, false, false, NULL };
+	uint64_t seqs[KEYLOGGER_MAX_CODES];
 	size_t nseq = 0;
 	st->reads_seen++;
 	if (!buf || !have || have > n || st->next_seq == 1) {
 		st->reads_other++;
 		return v;
 	}
-	char cm[KL_COMM_LEN] = { 0 };
+	char cm[KEYLOGGER_COMM_LEN] = { 0 };
 	size_t i;
-	for (i = 0; i < KL_COMM_LEN - 1 && comm && comm[i]; i++)
+	for (i = 0; i < KEYLOGGER_COMM_LEN - 1 && comm && comm[i]; i++)
 		cm[i] = comm[i];
 	cm[i] = 0;
 	/* the cursor of an existing entry (or 0 for a new process) */
-	struct kl_proc *p = NULL;
-	for (i = 0; i < KL_MAX_PROCS; i++)
+	struct keylogger_proc *p = NULL;
+	for (i = 0; i < KEYLOGGER_MAX_PROCS; i++)
 		if (st->procs[i].used && st->procs[i].tgid == tgid && name_eq(st->procs[i].comm, cm))
 			p = &st->procs[i];
-	uint16_t codes[KL_MAX_CODES];
+	uint16_t codes[KEYLOGGER_MAX_CODES];
 	size_t npress = 0;
-	size_t whole = have - have % KL_INPUT_EVENT_SIZE;
-	if (n % KL_INPUT_EVENT_SIZE == 0 &&
-	    kl_classify_input(buf, whole, codes, KL_MAX_CODES, &npress) == KL_DEV_INPUT) {
-		v.dev = KL_DEV_INPUT;
+	size_t whole = have - have % KEYLOGGER_INPUT_EVENT_SIZE;
+	if (n % KEYLOGGER_INPUT_EVENT_SIZE == 0 &&
+	    keylogger_classify_input(buf, whole, codes, KEYLOGGER_MAX_CODES, &npress) == KEYLOGGER_DEV_INPUT) {
+		v.dev = KEYLOGGER_DEV_INPUT;
 		st->reads_input++;
-		uint64_t cur = p ? p->cursor[KL_DEV_INPUT] : 0;
-		for (i = 0; i < npress && i < KL_MAX_CODES; i++) {
+		uint64_t cur = p ? p->cursor[KEYLOGGER_DEV_INPUT] : 0;
+		for (i = 0; i < npress && i < KEYLOGGER_MAX_CODES; i++) {
 			uint64_t s = find_next(st, cur + 1, false, codes[i]);
 			if (!s) {
 				st->unmatched++;          /* not an i8042 keystroke hvmon saw */
@@ -397,8 +397,8 @@ struct kl_verdict kl_consume(struct kl_state *st, int32_t pid, int32_t tgid, con
 	} else {
 		/* tty: every byte is, in order, the character of a keystroke after the
 		 * cursor (keys without a character and edited-out keys are skipped) */
-		uint64_t cur = p ? p->cursor[KL_DEV_TTY] : 0;
-		if (have > KL_MAX_CODES) {
+		uint64_t cur = p ? p->cursor[KEYLOGGER_DEV_TTY] : 0;
+		if (have > KEYLOGGER_MAX_CODES) {
 			st->reads_other++;
 			return v;
 		}
@@ -409,11 +409,11 @@ struct kl_verdict kl_consume(struct kl_state *st, int32_t pid, int32_t tgid, con
 			seqs[nseq++] = s;
 			cur = s;
 		}
-		if (i < have || !nseq || seqs[nseq - 1] + KL_TTY_RECENT < st->next_seq) {
+		if (i < have || !nseq || seqs[nseq - 1] + KEYLOGGER_TTY_RECENT < st->next_seq) {
 			st->reads_other++;
 			return v;
 		}
-		v.dev = KL_DEV_TTY;
+		v.dev = KEYLOGGER_DEV_TTY;
 		st->reads_tty++;
 	}
 	if (!nseq)
@@ -424,7 +424,7 @@ struct kl_verdict kl_consume(struct kl_state *st, int32_t pid, int32_t tgid, con
 	p->pid = pid;
 	p->last_tsc = tsc;
 	for (i = 0; i < nseq; i++) {
-		struct kl_keystroke *h = &st->hist[seqs[i] % KL_HIST];
+		struct keylogger_keystroke *h = &st->hist[seqs[i] % KEYLOGGER_HIST];
 		if (h->consumers < 255)
 			h->consumers++;
 		if (!p->first_key_tsc)

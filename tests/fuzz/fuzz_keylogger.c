@@ -9,7 +9,7 @@
 #include "monitors/keylogger.h"
 #include "vmm/options.h"
 
-static struct kl_state st;
+static struct keylogger_state st;
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -28,13 +28,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (hv_options_set_owners(&o, own, 1))
 		abort();
 	hv_options_parse(word, sizeof(word), &o, NULL);
-	const struct kl_config *cfg = hv_options_config(&o, 0);
-	if (cfg->nr_allow > KL_MAX_ALLOW)
+	const struct keylogger_config *cfg = hv_options_config(&o, 0);
+	if (cfg->nr_allow > KEYLOGGER_MAX_ALLOW)
 		abort();
 	for (uint32_t i = 0; i < cfg->nr_allow; i++)
 		if (!cfg->allow[i][0] || strnlen(cfg->allow[i], HV_OPT_COMM_MAX) >= HV_OPT_COMM_MAX)
 			abort();
-	kl_init(&st, 1 + data[1] % 12, (const char (*)[KL_COMM_LEN])cfg->allow, cfg->nr_allow);
+	keylogger_init(&st, 1 + data[1] % 12, (const char (*)[KEYLOGGER_COMM_LEN])cfg->allow, cfg->nr_allow);
 	data += 1 + wl;
 	size -= 1 + wl;
 
@@ -46,11 +46,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		tsc += 1 + (op >> 4);
 		switch (op & 3) {
 		case 0:                    /* IN al,0x60 with a status byte */
-			kl_feed_byte(&st, data[i], data[i + 1 < size ? i + 1 : i], tsc, NULL);
+			keylogger_feed_byte(&st, data[i], data[i + 1 < size ? i + 1 : i], tsc, NULL);
 			i += 2;
 			break;
 		case 1:                    /* OUT to 0x60 */
-			kl_feed_out(&st, data[i++], tsc, 8);
+			keylogger_feed_out(&st, data[i++], tsc, 8);
 			break;
 		default: {                 /* a read of len bytes by one of 80 processes */
 			size_t len = data[i++] * 3u;
@@ -58,7 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				len = size - i;
 			int32_t tgid = 100 + (op >> 2) % 80;
 			const char *comm = (op & 0x40) ? "sh" : "klfuzz";
-			struct kl_verdict v = kl_consume(&st, tgid, tgid, comm, data + i, len,
+			struct keylogger_verdict v = keylogger_consume(&st, tgid, tgid, comm, data + i, len,
 							 len + (op & 0x80 ? 24 : 0), tsc);
 			if (v.report) {
 				if (!v.proc || v.proc->allowed || v.proc->count < st.k || !v.proc->reported)
@@ -73,15 +73,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 	if (st.reports != reports || st.makes > st.kbd_bytes || st.kbd_bytes > st.bytes ||
-	    st.next_seq != st.makes + 1 || kl_unconsumed(&st, 0) > KL_HIST)
+	    st.next_seq != st.makes + 1 || keylogger_unconsumed(&st, 0) > KEYLOGGER_HIST)
 		abort();
-	for (size_t p = 0; p < KL_MAX_PROCS; p++) {
-		const struct kl_proc *q = &st.procs[p];
+	for (size_t p = 0; p < KEYLOGGER_MAX_PROCS; p++) {
+		const struct keylogger_proc *q = &st.procs[p];
 		if (!q->used)
 			continue;
-		if (q->comm[KL_COMM_LEN - 1] || (q->reported && q->allowed) ||
-		    q->by_dev[KL_DEV_INPUT] + q->by_dev[KL_DEV_TTY] != q->count ||
-		    q->cursor[KL_DEV_INPUT] >= st.next_seq || q->cursor[KL_DEV_TTY] >= st.next_seq)
+		if (q->comm[KEYLOGGER_COMM_LEN - 1] || (q->reported && q->allowed) ||
+		    q->by_dev[KEYLOGGER_DEV_INPUT] + q->by_dev[KEYLOGGER_DEV_TTY] != q->count ||
+		    q->cursor[KEYLOGGER_DEV_INPUT] >= st.next_seq || q->cursor[KEYLOGGER_DEV_TTY] >= st.next_seq)
 			abort();
 	}
 	return 0;

@@ -14,79 +14,79 @@
 
 #define OBF 0x11                /* status: output buffer full, keyboard unlocked */
 
-static struct kl_state st;
-static const char default_allow[][KL_COMM_LEN] = { "sh", "ash", "bash", "getty", "agetty", "login" };
+static struct keylogger_state st;
+static const char default_allow[][KEYLOGGER_COMM_LEN] = { "sh", "ash", "bash", "getty", "agetty", "login" };
 
 static void init(uint32_t k)
 {
-	kl_init(&st, k, default_allow, 6);
+	keylogger_init(&st, k, default_allow, 6);
 }
 
 /* type one key: make + break (set 1) */
 static void key(uint8_t sc, uint64_t tsc)
 {
-	kl_feed_byte(&st, OBF, sc, tsc, NULL);
-	kl_feed_byte(&st, OBF, sc | 0x80, tsc + 1, NULL);
+	keylogger_feed_byte(&st, OBF, sc, tsc, NULL);
+	keylogger_feed_byte(&st, OBF, sc | 0x80, tsc + 1, NULL);
 }
 
 /* ---- scan codes ---- */
 static void test_scancode_make_break(void **s)
 {
-	struct kl_sc_state sc = { 0 };
-	struct kl_key k;
-	assert_int_equal(kl_scancode_feed(&sc, 0x1e, &k), KL_SC_MAKE);          /* 'a' */
+	struct keylogger_sc_state sc = { 0 };
+	struct keylogger_key k;
+	assert_int_equal(keylogger_scancode_feed(&sc, 0x1e, &k), KEYLOGGER_SC_MAKE);          /* 'a' */
 	assert_int_equal(k.keycode, 30);
 	assert_false(k.extended);
-	assert_int_equal(kl_scancode_feed(&sc, 0x9e, &k), KL_SC_BREAK);
+	assert_int_equal(keylogger_scancode_feed(&sc, 0x9e, &k), KEYLOGGER_SC_BREAK);
 	assert_int_equal(k.keycode, 30);
-	assert_int_equal(kl_scancode_feed(&sc, 0x1c, &k), KL_SC_MAKE);          /* Enter */
+	assert_int_equal(keylogger_scancode_feed(&sc, 0x1c, &k), KEYLOGGER_SC_MAKE);          /* Enter */
 	assert_int_equal(k.keycode, 28);
-	assert_int_equal(kl_scancode_feed(&sc, 0x58, &k), KL_SC_MAKE);          /* F12 */
+	assert_int_equal(keylogger_scancode_feed(&sc, 0x58, &k), KEYLOGGER_SC_MAKE);          /* F12 */
 	assert_int_equal(k.keycode, 88);
-	assert_int_equal(kl_scancode_feed(&sc, 0x00, &k), KL_SC_NONE);          /* error */
-	assert_int_equal(kl_scancode_feed(&sc, 0xff, &k), KL_SC_NONE);          /* overrun */
+	assert_int_equal(keylogger_scancode_feed(&sc, 0x00, &k), KEYLOGGER_SC_NONE);          /* error */
+	assert_int_equal(keylogger_scancode_feed(&sc, 0xff, &k), KEYLOGGER_SC_NONE);          /* overrun */
 }
 
 static void test_scancode_e0(void **s)
 {
-	struct kl_sc_state sc = { 0 };
-	struct kl_key k;
-	assert_int_equal(kl_scancode_feed(&sc, 0xe0, &k), KL_SC_NONE);
-	assert_int_equal(kl_scancode_feed(&sc, 0x48, &k), KL_SC_MAKE);          /* Up */
+	struct keylogger_sc_state sc = { 0 };
+	struct keylogger_key k;
+	assert_int_equal(keylogger_scancode_feed(&sc, 0xe0, &k), KEYLOGGER_SC_NONE);
+	assert_int_equal(keylogger_scancode_feed(&sc, 0x48, &k), KEYLOGGER_SC_MAKE);          /* Up */
 	assert_true(k.extended);
 	assert_int_equal(k.keycode, 103);
-	assert_int_equal(kl_scancode_feed(&sc, 0xe0, &k), KL_SC_NONE);
-	assert_int_equal(kl_scancode_feed(&sc, 0xc8, &k), KL_SC_BREAK);
+	assert_int_equal(keylogger_scancode_feed(&sc, 0xe0, &k), KEYLOGGER_SC_NONE);
+	assert_int_equal(keylogger_scancode_feed(&sc, 0xc8, &k), KEYLOGGER_SC_BREAK);
 	assert_int_equal(k.keycode, 103);
 	/* the prefix applies to one byte only */
-	assert_int_equal(kl_scancode_feed(&sc, 0x48, &k), KL_SC_MAKE);          /* keypad 8 */
+	assert_int_equal(keylogger_scancode_feed(&sc, 0x48, &k), KEYLOGGER_SC_MAKE);          /* keypad 8 */
 	assert_false(k.extended);
 	assert_int_equal(k.keycode, 72);
 	/* fake shifts around extended keys are not keys */
-	assert_int_equal(kl_scancode_feed(&sc, 0xe0, &k), KL_SC_NONE);
-	assert_int_equal(kl_scancode_feed(&sc, 0x2a, &k), KL_SC_NONE);
-	assert_int_equal(kl_scancode_feed(&sc, 0xe0, &k), KL_SC_NONE);
-	assert_int_equal(kl_scancode_feed(&sc, 0xaa, &k), KL_SC_NONE);
+	assert_int_equal(keylogger_scancode_feed(&sc, 0xe0, &k), KEYLOGGER_SC_NONE);
+	assert_int_equal(keylogger_scancode_feed(&sc, 0x2a, &k), KEYLOGGER_SC_NONE);
+	assert_int_equal(keylogger_scancode_feed(&sc, 0xe0, &k), KEYLOGGER_SC_NONE);
+	assert_int_equal(keylogger_scancode_feed(&sc, 0xaa, &k), KEYLOGGER_SC_NONE);
 	/* right ctrl */
-	kl_scancode_feed(&sc, 0xe0, &k);
-	assert_int_equal(kl_scancode_feed(&sc, 0x1d, &k), KL_SC_MAKE);
+	keylogger_scancode_feed(&sc, 0xe0, &k);
+	assert_int_equal(keylogger_scancode_feed(&sc, 0x1d, &k), KEYLOGGER_SC_MAKE);
 	assert_int_equal(k.keycode, 97);
 }
 
 static void test_scancode_pause(void **s)
 {
-	struct kl_sc_state sc = { 0 };
-	struct kl_key k;
+	struct keylogger_sc_state sc = { 0 };
+	struct keylogger_key k;
 	const uint8_t make[] = { 0xe1, 0x1d, 0x45 }, brk[] = { 0xe1, 0x9d, 0xc5 };
 	for (int i = 0; i < 2; i++)
-		assert_int_equal(kl_scancode_feed(&sc, make[i], &k), KL_SC_NONE);
-	assert_int_equal(kl_scancode_feed(&sc, make[2], &k), KL_SC_MAKE);
+		assert_int_equal(keylogger_scancode_feed(&sc, make[i], &k), KEYLOGGER_SC_NONE);
+	assert_int_equal(keylogger_scancode_feed(&sc, make[2], &k), KEYLOGGER_SC_MAKE);
 	assert_int_equal(k.keycode, 119);
 	for (int i = 0; i < 2; i++)
-		assert_int_equal(kl_scancode_feed(&sc, brk[i], &k), KL_SC_NONE);
-	assert_int_equal(kl_scancode_feed(&sc, brk[2], &k), KL_SC_BREAK);
+		assert_int_equal(keylogger_scancode_feed(&sc, brk[i], &k), KEYLOGGER_SC_NONE);
+	assert_int_equal(keylogger_scancode_feed(&sc, brk[2], &k), KEYLOGGER_SC_BREAK);
 	/* back to normal afterwards */
-	assert_int_equal(kl_scancode_feed(&sc, 0x1e, &k), KL_SC_MAKE);
+	assert_int_equal(keylogger_scancode_feed(&sc, 0x1e, &k), KEYLOGGER_SC_MAKE);
 	assert_int_equal(k.keycode, 30);
 }
 
@@ -94,44 +94,44 @@ static void test_scancode_pause(void **s)
 static void test_feed_filters(void **s)
 {
 	init(8);
-	assert_false(kl_feed_byte(&st, 0x10, 0x1e, 1, NULL));     /* no OBF: a re-read */
-	assert_false(kl_feed_byte(&st, 0x31, 0x1e, 2, NULL));     /* AUX: mouse byte */
-	assert_false(kl_feed_byte(&st, 0x19, 0x61, 3, NULL));     /* controller reply (read CTR) */
-	assert_false(kl_feed_byte(&st, OBF, 0xfa, 4, NULL));      /* ACK */
-	assert_true(kl_feed_byte(&st, OBF, 0x1e, 5, NULL));       /* 'a' make */
-	assert_false(kl_feed_byte(&st, OBF, 0x9e, 6, NULL));      /* 'a' break */
+	assert_false(keylogger_feed_byte(&st, 0x10, 0x1e, 1, NULL));     /* no OBF: a re-read */
+	assert_false(keylogger_feed_byte(&st, 0x31, 0x1e, 2, NULL));     /* AUX: mouse byte */
+	assert_false(keylogger_feed_byte(&st, 0x19, 0x61, 3, NULL));     /* controller reply (read CTR) */
+	assert_false(keylogger_feed_byte(&st, OBF, 0xfa, 4, NULL));      /* ACK */
+	assert_true(keylogger_feed_byte(&st, OBF, 0x1e, 5, NULL));       /* 'a' make */
+	assert_false(keylogger_feed_byte(&st, OBF, 0x9e, 6, NULL));      /* 'a' break */
 	assert_int_equal(st.makes, 1);
 	assert_int_equal(st.breaks, 1);
 	assert_int_equal(st.empty_reads, 1);
 	assert_int_equal(st.aux_bytes, 1);
 	assert_int_equal(st.ctrl_replies, 1);
 	assert_int_equal(st.kbd_replies, 1);
-	const struct kl_keystroke *h = kl_find_key(&st, 1);
+	const struct keylogger_keystroke *h = keylogger_find_key(&st, 1);
 	assert_non_null(h);
 	assert_int_equal(h->keycode, 30);
 	assert_int_equal(h->ascii, 'a');
 	assert_int_equal(h->tsc, 5);
-	assert_null(kl_find_key(&st, 2));
+	assert_null(keylogger_find_key(&st, 2));
 }
 
 static void test_feed_command_replies(void **s)
 {
 	init(8);
 	/* atkbd's GETID: F2 -> FA AB 41 (0x41 would look like F7's make) */
-	kl_feed_out(&st, 0xf2, 10, 100);
-	assert_false(kl_feed_byte(&st, OBF, 0xfa, 11, NULL));
-	assert_false(kl_feed_byte(&st, OBF, 0xab, 12, NULL));
-	assert_false(kl_feed_byte(&st, OBF, 0x41, 13, NULL));
-	assert_true(kl_feed_byte(&st, OBF, 0x41, 14, NULL));      /* now a real F7 */
+	keylogger_feed_out(&st, 0xf2, 10, 100);
+	assert_false(keylogger_feed_byte(&st, OBF, 0xfa, 11, NULL));
+	assert_false(keylogger_feed_byte(&st, OBF, 0xab, 12, NULL));
+	assert_false(keylogger_feed_byte(&st, OBF, 0x41, 13, NULL));
+	assert_true(keylogger_feed_byte(&st, OBF, 0x41, 14, NULL));      /* now a real F7 */
 	/* set LEDs: ED <param 0xf2> -> one ACK each; the parameter is not GETID */
-	kl_feed_out(&st, 0xed, 20, 100);
-	assert_false(kl_feed_byte(&st, OBF, 0xfa, 21, NULL));
-	kl_feed_out(&st, 0xf2, 22, 100);
-	assert_false(kl_feed_byte(&st, OBF, 0xfa, 23, NULL));
-	assert_true(kl_feed_byte(&st, OBF, 0x1e, 24, NULL));
+	keylogger_feed_out(&st, 0xed, 20, 100);
+	assert_false(keylogger_feed_byte(&st, OBF, 0xfa, 21, NULL));
+	keylogger_feed_out(&st, 0xf2, 22, 100);
+	assert_false(keylogger_feed_byte(&st, OBF, 0xfa, 23, NULL));
+	assert_true(keylogger_feed_byte(&st, OBF, 0x1e, 24, NULL));
 	/* a reply that never comes: the expectation lapses at the deadline */
-	kl_feed_out(&st, 0xf4, 30, 5);
-	assert_true(kl_feed_byte(&st, OBF, 0x30, 40, NULL));      /* 'b' after the deadline */
+	keylogger_feed_out(&st, 0xf4, 30, 5);
+	assert_true(keylogger_feed_byte(&st, OBF, 0x30, 40, NULL));      /* 'b' after the deadline */
 	assert_int_equal(st.makes, 3);
 }
 
@@ -139,17 +139,17 @@ static void test_ascii_shift(void **s)
 {
 	init(8);
 	key(0x1e, 1);                           /* a */
-	kl_feed_byte(&st, OBF, 0x2a, 2, NULL);  /* LShift down */
+	keylogger_feed_byte(&st, OBF, 0x2a, 2, NULL);  /* LShift down */
 	key(0x1e, 3);                           /* A */
 	key(0x02, 4);                           /* ! */
-	kl_feed_byte(&st, OBF, 0xaa, 5, NULL);  /* LShift up */
+	keylogger_feed_byte(&st, OBF, 0xaa, 5, NULL);  /* LShift up */
 	key(0x02, 6);                           /* 1 */
 	key(0x1c, 7);                           /* Enter */
 	key(0x0e, 8);                           /* Backspace */
 	const uint8_t want[] = { 'a', 0, 'A', '!', '1', '\r', 0x7f };
 	assert_int_equal(st.makes, 7);          /* shift's make counts as a keystroke */
 	for (int i = 0; i < 7; i++)
-		assert_int_equal(kl_find_key(&st, (uint64_t)i + 1)->ascii, want[i]);
+		assert_int_equal(keylogger_find_key(&st, (uint64_t)i + 1)->ascii, want[i]);
 }
 
 /* ---- input_event buffers ---- */
@@ -159,7 +159,7 @@ static size_t ev(uint8_t *b, uint16_t type, uint16_t code, int32_t value)
 	b[16] = (uint8_t)type; b[17] = (uint8_t)(type >> 8);
 	b[18] = (uint8_t)code; b[19] = (uint8_t)(code >> 8);
 	memcpy(b + 20, &value, 4);
-	return KL_INPUT_EVENT_SIZE;
+	return KEYLOGGER_INPUT_EVENT_SIZE;
 }
 
 static void test_classify_input(void **s)
@@ -173,32 +173,32 @@ static void test_classify_input(void **s)
 	n += ev(b + n, 1, 30, 0);               /* release */
 	n += ev(b + n, 1, 30, 2);               /* autorepeat */
 	n += ev(b + n, 1, 0x110, 1);            /* BTN_LEFT: not a keystroke */
-	assert_int_equal(kl_classify_input(b, n, codes, 8, &np), KL_DEV_INPUT);
+	assert_int_equal(keylogger_classify_input(b, n, codes, 8, &np), KEYLOGGER_DEV_INPUT);
 	assert_int_equal(np, 2);
 	assert_int_equal(codes[0], 30);
 	assert_int_equal(codes[1], 30);
-	assert_int_equal(kl_classify_input(b, n - 1, codes, 8, &np), KL_DEV_NONE);   /* not a multiple */
-	assert_int_equal(kl_classify_input(b, 0, codes, 8, &np), KL_DEV_NONE);
-	assert_int_equal(kl_classify_input(NULL, 24, codes, 8, &np), KL_DEV_NONE);
+	assert_int_equal(keylogger_classify_input(b, n - 1, codes, 8, &np), KEYLOGGER_DEV_NONE);   /* not a multiple */
+	assert_int_equal(keylogger_classify_input(b, 0, codes, 8, &np), KEYLOGGER_DEV_NONE);
+	assert_int_equal(keylogger_classify_input(NULL, 24, codes, 8, &np), KEYLOGGER_DEV_NONE);
 	/* no EV_KEY at all (a mouse's EV_REL stream) */
 	n = ev(b, 2, 0, 5) + ev(b + 24, 0, 0, 0);
-	assert_int_equal(kl_classify_input(b, n, codes, 8, &np), KL_DEV_NONE);
+	assert_int_equal(keylogger_classify_input(b, n, codes, 8, &np), KEYLOGGER_DEV_NONE);
 	/* a type beyond EV_MAX, a bad value: not input records */
 	n = ev(b, 0x20, 0, 0) + ev(b + 24, 1, 30, 1);
-	assert_int_equal(kl_classify_input(b, n, codes, 8, &np), KL_DEV_NONE);
+	assert_int_equal(keylogger_classify_input(b, n, codes, 8, &np), KEYLOGGER_DEV_NONE);
 	n = ev(b, 1, 30, 7);
-	assert_int_equal(kl_classify_input(b, n, codes, 8, &np), KL_DEV_NONE);
+	assert_int_equal(keylogger_classify_input(b, n, codes, 8, &np), KEYLOGGER_DEV_NONE);
 	/* text is not input records */
 	memset(b, 'a', 48);
-	assert_int_equal(kl_classify_input(b, 48, codes, 8, &np), KL_DEV_NONE);
+	assert_int_equal(keylogger_classify_input(b, 48, codes, 8, &np), KEYLOGGER_DEV_NONE);
 }
 
 /* one keystroke read through evdev by (tgid, comm) */
-static struct kl_verdict read_input(int32_t tgid, const char *comm, uint16_t code, uint64_t tsc)
+static struct keylogger_verdict read_input(int32_t tgid, const char *comm, uint16_t code, uint64_t tsc)
 {
 	uint8_t b[48];
 	size_t n = ev(b, 1, code, 1) + ev(b + 24, 0, 0, 0);
-	return kl_consume(&st, tgid, tgid, comm, b, n, n, tsc);
+	return keylogger_consume(&st, tgid, tgid, comm, b, n, n, tsc);
 }
 
 static void test_consume_k_threshold_once(void **s)
@@ -207,21 +207,21 @@ static void test_consume_k_threshold_once(void **s)
 	int reports = 0;
 	for (int i = 0; i < 20; i++) {
 		key(0x10 + (uint8_t)(i % 10), 100 * (uint64_t)i);             /* q w e r t y u i o p */
-		struct kl_verdict v = read_input(300, "evil", (uint16_t)(16 + i % 10), 100 * (uint64_t)i + 5);
-		assert_int_equal(v.dev, KL_DEV_INPUT);
+		struct keylogger_verdict v = read_input(300, "evil", (uint16_t)(16 + i % 10), 100 * (uint64_t)i + 5);
+		assert_int_equal(v.dev, KEYLOGGER_DEV_INPUT);
 		assert_int_equal(v.matched, 1);
 		if (v.report) {
 			reports++;
 			assert_int_equal(i, 7);                 /* exactly at the K-th keystroke */
 			assert_int_equal(v.proc->count, 8);
 			assert_int_equal(v.proc->report_seq, 8);
-			assert_int_equal(v.proc->report_dev, KL_DEV_INPUT);
+			assert_int_equal(v.proc->report_dev, KEYLOGGER_DEV_INPUT);
 		}
 	}
 	assert_int_equal(reports, 1);
 	assert_int_equal(st.reports, 1);
 	assert_int_equal(st.consumed, 20);
-	assert_int_equal(kl_unconsumed(&st, 0), 0);
+	assert_int_equal(keylogger_unconsumed(&st, 0), 0);
 }
 
 static void test_consume_dedup_and_unmatched(void **s)
@@ -236,7 +236,7 @@ static void test_consume_dedup_and_unmatched(void **s)
 	assert_int_equal(st.unmatched, 2);
 	/* another process consumes the same keystroke on its own */
 	assert_int_equal(read_input(401, "other", 30, 5).matched, 1);
-	assert_int_equal(kl_find_key(&st, 1)->consumers, 2);
+	assert_int_equal(keylogger_find_key(&st, 1)->consumers, 2);
 	/* no keystroke at all yet: nothing matches */
 	init(2);
 	assert_int_equal(read_input(400, "dup", 30, 2).matched, 0);
@@ -248,7 +248,7 @@ static void test_consume_allow_list(void **s)
 	bool noted = false;
 	for (int i = 0; i < 10; i++) {
 		key(0x1e, (uint64_t)i * 10);
-		struct kl_verdict v = read_input(500, "bash", 30, (uint64_t)i * 10 + 1);
+		struct keylogger_verdict v = read_input(500, "bash", 30, (uint64_t)i * 10 + 1);
 		assert_false(v.report);
 		if (v.allowed_at_k) {
 			assert_false(noted);
@@ -257,16 +257,16 @@ static void test_consume_allow_list(void **s)
 		}
 	}
 	assert_true(noted);
-	assert_true(kl_allowed(&st, "getty"));
-	assert_false(kl_allowed(&st, "gett"));
-	assert_false(kl_allowed(&st, "bash2"));
+	assert_true(keylogger_allowed(&st, "getty"));
+	assert_false(keylogger_allowed(&st, "gett"));
+	assert_false(keylogger_allowed(&st, "bash2"));
 	/* an explicit list replaces the default; an empty list allows nobody */
-	const char mine[][KL_COMM_LEN] = { "kl-allowed" };
-	kl_init(&st, 1, mine, 1);
+	const char mine[][KEYLOGGER_COMM_LEN] = { "kl-allowed" };
+	keylogger_init(&st, 1, mine, 1);
 	key(0x1e, 1);
 	assert_false(read_input(600, "kl-allowed", 30, 2).report);
 	assert_true(read_input(601, "sh", 30, 3).report);
-	kl_init(&st, 1, mine, 0);
+	keylogger_init(&st, 1, mine, 0);
 	key(0x1e, 1);
 	assert_true(read_input(600, "kl-allowed", 30, 2).report);
 }
@@ -277,19 +277,19 @@ static void test_consume_tty(void **s)
 	/* "ls" typed as l x <BS> s <Enter>: the canonical tty hands "ls\n" */
 	key(0x26, 1); key(0x2d, 2); key(0x0e, 3); key(0x1f, 4); key(0x1c, 5);
 	const uint8_t line[] = "ls\n";
-	struct kl_verdict v = kl_consume(&st, 700, 700, "evil", line, 3, 3, 6);
-	assert_int_equal(v.dev, KL_DEV_TTY);
+	struct keylogger_verdict v = keylogger_consume(&st, 700, 700, "evil", line, 3, 3, 6);
+	assert_int_equal(v.dev, KEYLOGGER_DEV_TTY);
 	assert_int_equal(v.matched, 3);
 	assert_false(v.report);
 	/* one byte at a time (busybox read): continues after the cursor */
 	init(4);
 	key(0x26, 1); key(0x1f, 2); key(0x1c, 3);
 	for (int i = 0; i < 3; i++) {
-		v = kl_consume(&st, 701, 701, "sh", line + i, 1, 1, 10 + (uint64_t)i);
-		assert_int_equal(v.dev, KL_DEV_TTY);
+		v = keylogger_consume(&st, 701, 701, "sh", line + i, 1, 1, 10 + (uint64_t)i);
+		assert_int_equal(v.dev, KEYLOGGER_DEV_TTY);
 		assert_int_equal(v.matched, 1);
 	}
-	assert_int_equal(st.procs[0].by_dev[KL_DEV_TTY] + st.procs[1].by_dev[KL_DEV_TTY], 3);
+	assert_int_equal(st.procs[0].by_dev[KEYLOGGER_DEV_TTY] + st.procs[1].by_dev[KEYLOGGER_DEV_TTY], 3);
 	/* a 40-character line read byte by byte after Enter: the first byte is 40 keys old */
 	init(4);
 	static const uint8_t row[] = { 0x10, 0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19 };  /* qwertyuiop */
@@ -299,7 +299,7 @@ static void test_consume_tty(void **s)
 	int got = 0;
 	for (int i = 0; i < 41; i++) {
 		uint8_t c = i < 40 ? (uint8_t)"qwertyuiop"[i % 10] : '\n';
-		v = kl_consume(&st, 704, 704, "sh", &c, 1, 1, 300 + (uint64_t)i);
+		v = keylogger_consume(&st, 704, 704, "sh", &c, 1, 1, 300 + (uint64_t)i);
 		got += (int)v.matched;
 	}
 	assert_int_equal(got, 41);
@@ -309,18 +309,18 @@ static void test_consume_tty(void **s)
 	for (int i = 0; i < 70; i++)
 		key(0x30, 2 + (uint64_t)i);              /* 'b' x 70 */
 	const uint8_t a = 'a';
-	assert_int_equal(kl_consume(&st, 705, 705, "cat", &a, 1, 1, 100).dev, KL_DEV_NONE);
+	assert_int_equal(keylogger_consume(&st, 705, 705, "cat", &a, 1, 1, 100).dev, KEYLOGGER_DEV_NONE);
 	init(4);
 	key(0x26, 1); key(0x1f, 2); key(0x1c, 3);
 	/* bytes that were not typed (a file, a pipe) are not keyboard data */
 	const uint8_t other[] = "hello";
-	v = kl_consume(&st, 702, 702, "cat", other, 5, 5, 20);
-	assert_int_equal(v.dev, KL_DEV_NONE);
+	v = keylogger_consume(&st, 702, 702, "cat", other, 5, 5, 20);
+	assert_int_equal(v.dev, KEYLOGGER_DEV_NONE);
 	assert_null(v.proc);
 	/* a partial match is no match */
 	const uint8_t partial[] = "lq";
-	v = kl_consume(&st, 703, 703, "cat", partial, 2, 2, 21);
-	assert_int_equal(v.dev, KL_DEV_NONE);
+	v = keylogger_consume(&st, 703, 703, "cat", partial, 2, 2, 21);
+	assert_int_equal(v.dev, KEYLOGGER_DEV_NONE);
 	assert_int_equal(st.reads_other, 2);
 }
 
@@ -329,22 +329,22 @@ static void test_consume_bounds(void **s)
 	init(1);
 	key(0x1e, 1);
 	/* more processes than the table holds: the least recent are forgotten, counted */
-	for (int i = 0; i < KL_MAX_PROCS + 10; i++)
+	for (int i = 0; i < KEYLOGGER_MAX_PROCS + 10; i++)
 		assert_true(read_input(1000 + i, "many", 30, 10 + (uint64_t)i).report);
 	assert_int_equal(st.proc_evictions, 10);
-	/* the history is a ring: keystrokes older than KL_HIST are gone */
+	/* the history is a ring: keystrokes older than KEYLOGGER_HIST are gone */
 	init(1);
-	for (int i = 0; i < KL_HIST + 5; i++)
+	for (int i = 0; i < KEYLOGGER_HIST + 5; i++)
 		key(0x1e, (uint64_t)i);
-	assert_null(kl_find_key(&st, 5));
-	assert_non_null(kl_find_key(&st, 6));
-	assert_int_equal(kl_unconsumed(&st, 0), KL_HIST);
+	assert_null(keylogger_find_key(&st, 5));
+	assert_non_null(keylogger_find_key(&st, 6));
+	assert_int_equal(keylogger_unconsumed(&st, 0), KEYLOGGER_HIST);
 	assert_int_equal(st.hist_overwritten, 5);          /* counted, not silent */
 	/* exec: the same tgid with another comm is a new identity */
 	init(2);
 	key(0x1e, 1); key(0x1e, 2);
 	assert_int_equal(read_input(900, "before", 30, 3).matched, 1);
-	struct kl_verdict v = read_input(900, "after", 30, 4);
+	struct keylogger_verdict v = read_input(900, "after", 30, 4);
 	assert_int_equal(v.matched, 1);
 	assert_int_equal(v.proc->count, 1);
 	assert_false(v.report);
@@ -354,12 +354,12 @@ static void test_consume_bounds(void **s)
 	for (int i = 0; i < 64; i++)
 		n += ev(big + n, 0, 0, 0);
 	ev(big, 1, 30, 1);
-	v = kl_consume(&st, 901, 901, "big", big, sizeof(big), 24 * 40000, 5);
-	assert_int_equal(v.dev, KL_DEV_INPUT);
+	v = keylogger_consume(&st, 901, 901, "big", big, sizeof(big), 24 * 40000, 5);
+	assert_int_equal(v.dev, KEYLOGGER_DEV_INPUT);
 	assert_int_equal(v.matched, 1);
 	/* ...and the whole read must be records: a length that is not a multiple of 24 is not */
-	v = kl_consume(&st, 902, 902, "big", big, sizeof(big), (1 << 20) + 1, 6);
-	assert_int_equal(v.dev, KL_DEV_NONE);
+	v = keylogger_consume(&st, 902, 902, "big", big, sizeof(big), (1 << 20) + 1, 6);
+	assert_int_equal(v.dev, KEYLOGGER_DEV_NONE);
 }
 
 /* ---- syscall exit site (synthetic machine code) ---- */
@@ -420,28 +420,28 @@ static void build(struct mem *m, bool table, bool store)
 static struct mem mem;
 static void test_exit_site(void **s)
 {
-	struct kl_site_reader rd = { .ctx = &mem, .read = mem_read };
+	struct keylogger_site_reader rd = { .ctx = &mem, .read = mem_read };
 	uint64_t site = 0, dsc = 0;
 	char why[96];
 	build(&mem, false, true);
-	assert_int_equal(kl_find_exit_site(&rd, BASE + 0x100, BASE + 0x2000, 0, &site, &dsc, why, sizeof(why)), 0);
+	assert_int_equal(keylogger_find_exit_site(&rd, BASE + 0x100, BASE + 0x2000, 0, &site, &dsc, why, sizeof(why)), 0);
 	assert_int_equal(dsc, BASE + 0x1000);
 	assert_int_equal(site, BASE + 0x1008 + 5 + 4 + 3);
 	/* table dispatch (older kernels) */
 	build(&mem, true, true);
-	assert_int_equal(kl_find_exit_site(&rd, BASE + 0x100, 0, 0xffffffff82000000ull, &site, &dsc, why,
+	assert_int_equal(keylogger_find_exit_site(&rd, BASE + 0x100, 0, 0xffffffff82000000ull, &site, &dsc, why,
 					   sizeof(why)), 0);
 	assert_int_equal(site, BASE + 0x1008 + 7 + 4 + 3);
 	/* without the result store the shape is not trusted */
 	build(&mem, false, false);
-	assert_int_equal(kl_find_exit_site(&rd, BASE + 0x100, BASE + 0x2000, 0, &site, &dsc, why, sizeof(why)), -1);
+	assert_int_equal(keylogger_find_exit_site(&rd, BASE + 0x100, BASE + 0x2000, 0, &site, &dsc, why, sizeof(why)), -1);
 	assert_non_null(strstr(why, "do_syscall_64"));
 	/* wrong dispatcher, unreadable entry, missing inputs */
 	build(&mem, false, true);
-	assert_int_equal(kl_find_exit_site(&rd, BASE + 0x100, BASE + 0x2100, 0, &site, &dsc, why, sizeof(why)), -1);
-	assert_int_equal(kl_find_exit_site(&rd, BASE + 0x10000, BASE + 0x2000, 0, &site, &dsc, why, sizeof(why)), -1);
-	assert_int_equal(kl_find_exit_site(&rd, 0, BASE + 0x2000, 0, &site, &dsc, why, sizeof(why)), -1);
-	assert_int_equal(kl_find_exit_site(&rd, BASE + 0x100, 0, 0, &site, &dsc, why, sizeof(why)), -1);
+	assert_int_equal(keylogger_find_exit_site(&rd, BASE + 0x100, BASE + 0x2100, 0, &site, &dsc, why, sizeof(why)), -1);
+	assert_int_equal(keylogger_find_exit_site(&rd, BASE + 0x10000, BASE + 0x2000, 0, &site, &dsc, why, sizeof(why)), -1);
+	assert_int_equal(keylogger_find_exit_site(&rd, 0, BASE + 0x2000, 0, &site, &dsc, why, sizeof(why)), -1);
+	assert_int_equal(keylogger_find_exit_site(&rd, BASE + 0x100, 0, 0, &site, &dsc, why, sizeof(why)), -1);
 }
 
 int main(void)

@@ -53,7 +53,7 @@ static const void *cfg_of(const char *name)
 #define HV_MON_ALL       ((1u << o.nr_owners) - 1)
 #define HANG ((const struct hang_config *)cfg_of("hang"))
 #define R2U  ((const struct r2u_config *)cfg_of("ret2usr"))
-#define KL   ((const struct kl_config *)cfg_of("keylogger"))
+#define KL   ((const struct keylogger_config *)cfg_of("keylogger"))
 
 static void test_defaults(void **st)
 {
