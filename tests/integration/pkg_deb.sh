@@ -114,7 +114,7 @@ ok "dpkg -i: key 0600, postinst's update-grub: entries for ${kernels[*]}, defaul
 # options the way an operator sets them, then update-grub
 port=$((20000 + RANDOM % 20000))
 key=$(cat "$root/etc/hvmon/collect.key")
-hvopts="console=com2 log=info bochs_exit=on monitors=tracer collector=10.0.2.2:$port ip=dhcp key=$key"
+hvopts="console=com2 log=info bochs_exit=on monitors=tracer console_events=all collector=10.0.2.2:$port ip=dhcp key=$key"
 sed -i "s|^GRUB_CMDLINE_HVMON=.*|GRUB_CMDLINE_HVMON=\"$hvopts\"|" "$root/etc/default/grub.d/hvmon.cfg"
 chroot "$root" update-grub > "$work/update-grub-1.log" 2>&1 || { cat "$work/update-grub-1.log"; hv_fail "update-grub failed"; }
 # entry_lines TITLE VERSION OUT: the loader lines of the entry TITLE exactly as generated (OUT),
