@@ -35,7 +35,8 @@ HOST_LDFLAGS ?=     # `make deb` passes dpkg-buildflags' hardening flags in both
 HOST_TOOLS :=       # names; each defines <name>_SRCS and optional <name>_LIBS
 UNIT_TESTS :=       # names; each defines <name>_SRCS (cmocka) and <name>_LIBS
 FUZZ_TARGETS :=     # names; each defines <name>_SRCS (libFuzzer entry point)
-INTEGRATION_TESTS := # scripts run in order by `make test-integration`
+INTEGRATION_TESTS := # scripts run by `make test-integration` (two at a time, longest first)
+INTEGRATION_PREREQS := # programs the scripts need, built before they start side by side
 
 include $(sort $(wildcard */*.mk */*/*.mk))
 
@@ -121,7 +122,7 @@ FUZZ_SECONDS ?= 10
 test-fuzz: deps $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 	@tests/run-fuzz.sh $(FUZZ_SECONDS) $(addprefix $(BUILD)/fuzz/,$(FUZZ_TARGETS))
 
-test-integration: deps all
+test-integration: deps all $(INTEGRATION_PREREQS)
 	@tests/run-integration.sh $(INTEGRATION_TESTS)
 
 # Debian package build/deb/hvmon_<version>_amd64.deb (tools/mkdeb.sh, pkg/, docs/OPTIONS.md)

@@ -49,3 +49,4 @@ $(BUILD)/net-selftest.elf: $(NETTEST_OBJS) $(LWIP_HVLIB) $(TPBUILD)/mbedtls-hv/l
 		-o $@ $(NETTEST_OBJS) $(LWIP_HVLIB) $(TPBUILD)/mbedtls-hv/libmbedcrypto.a -lgcc
 .PHONY: net-selftest
 net-selftest: $(BUILD)/net-selftest.elf
+INTEGRATION_PREREQS += $(BUILD)/net-selftest.elf

@@ -15,4 +15,5 @@ $(HANG_RTSPIN): tests/guest/faultinj/rtspin.c
 	@mkdir -p $(dir $@)
 	gcc -static -O2 -Wall -o $@ $<
 rtspin: $(HANG_RTSPIN)
+INTEGRATION_PREREQS += $(HANG_RTSPIN)
 .PHONY: rtspin

@@ -23,5 +23,6 @@ $(KL_GUEST): tests/guest/keylogger/hvkeylog.c
 	@mkdir -p $(dir $@)
 	gcc -static -O2 -Wall -o $@ $<
 hvkeylog: $(KL_GUEST)
+INTEGRATION_PREREQS += $(KL_GUEST)
 .PHONY: hvkeylog
 INTEGRATION_TESTS += tests/integration/keylogger_bochs.sh

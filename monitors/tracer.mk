@@ -11,6 +11,7 @@ $(TRACER_WORK): tests/guest/tracer/tracer-work.c
 	gcc -static -O2 -Wall -pthread -o $@ $<
 tracer-work: $(TRACER_WORK)
 .PHONY: tracer-work
+INTEGRATION_PREREQS += $(TRACER_WORK)
 INTEGRATION_TESTS += tests/integration/tracer_bochs.sh
 
 # libFuzzer: guest-stack / argv parsing

@@ -304,6 +304,15 @@ debroot() {
 }
 
 cmd=${1:-}; [ $# -gt 0 ] && shift
+# Integration scripts run side by side (tests/run-integration.sh): one fixtures.sh at a time, so
+# that two scripts never fetch or extract the same package into cache/ at once. Re-entrant
+# through HV_FIXTURES_LOCKED (a nested call already holds the lock).
+if [ "$cmd" != list ] && [ -z "${HV_FIXTURES_LOCKED:-}" ]; then
+  mkdir -p "$cache"
+  exec 8>"$cache/.fixtures.lock"
+  flock 8
+  export HV_FIXTURES_LOCKED=1
+fi
 case $cmd in
   list) printf '%s\n' "${PINNED[@]}" ;;
   kernel) kernel "${1:-}" ;;

@@ -3,11 +3,12 @@
 #   1. build: hvmon.elf + host tools (make all), the newlib link test
 #   2. host unit tests (cmocka)                    tests/run-unit.sh
 #   3. bounded fuzzing (FUZZ_SECONDS per target)   tests/run-fuzz.sh
-#   4. integration scenarios, one at a time        tests/run-integration.sh
+#   4. integration scenarios, two at a time        tests/run-integration.sh (INTEGRATION_JOBS)
 # Every stage runs even when an earlier one failed (a build failure fails the stages that need
 # it). The last line printed is exactly "N passed, N failed" (", N skipped" when any) and the
 # exit status is non-zero when anything failed. A missing prerequisite is a failure.
-# Env: FUZZ_SECONDS (default 10), UNIT_TIMEOUT, INTEGRATION_TIMEOUT, JOBS (default 2),
+# Env: FUZZ_SECONDS (default 10), UNIT_TIMEOUT, INTEGRATION_TIMEOUT, INTEGRATION_JOBS and FUZZ_JOBS
+#      (default 2 each), JOBS (make -j, default 2),
 #      HV_STAGES (default "build unit fuzz integration").
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)

@@ -1,30 +1,60 @@
 #!/usr/bin/env bash
-# Run integration scenario scripts one after another (never two Bochs at once), each bounded
-# by a timeout. A script passes with exit 0, fails otherwise; exit 77 means "skipped" and is
-# reported and counted as skipped, never as passed. Logs: build/test-logs/integration/<name>.log.
+# Run integration scenario scripts, INTEGRATION_JOBS at a time (default 2: Bochs and QEMU TCG are
+# single-threaded, so two scenarios use the two cores of the CI machine; 1 runs them one after
+# another), each bounded by a timeout. Longest scenarios start first (tests/integration/durations:
+# measured seconds per script; an unlisted script counts as DEFAULT_COST), so the two lanes end
+# together. A script passes with exit 0, fails otherwise; exit 77 means "skipped" and is reported
+# and counted as skipped, never as passed. Logs: build/test-logs/integration/<name>.log.
+# Scripts that run side by side must not share a port, a /tmp path or a build output: they use
+# mktemp, free ports picked at run time, and per-scenario names under build/ (tests/bochs/lib.sh);
+# shared fixtures (tests/fixtures.sh, tests/guest/build-module.sh) take their own locks, and
+# `make test-integration` builds every program the scripts need first (integration-prereqs).
 # Usage: tests/run-integration.sh SCRIPT...   (make test-integration passes INTEGRATION_TESTS)
-# Env: INTEGRATION_TIMEOUT (seconds per script, default 900); HV_RESULTS=FILE appends
-# "pass|fail|skip integration:<name>".
+# Env: INTEGRATION_TIMEOUT (seconds per script, default 900); INTEGRATION_JOBS (default 2);
+# HV_RESULTS=FILE appends "pass|fail|skip integration:<name>".
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 logs="$top/build/test-logs/integration"; mkdir -p "$logs"
 tmo=${INTEGRATION_TIMEOUT:-900}
+jobs=${INTEGRATION_JOBS:-2}
+case $jobs in ''|*[!0-9]*|0) echo "integration: INTEGRATION_JOBS must be a positive integer" >&2; exit 2 ;; esac
+DEFAULT_COST=120
 pass=0 fail=0 skip=0
 record() { [ -n "${HV_RESULTS:-}" ] && echo "$1 $2" >> "$HV_RESULTS"; return 0; }
 if [ $# -eq 0 ]; then
   echo "integration: no scenario scripts given (INTEGRATION_TESTS is empty)" >&2
   record fail integration:none; echo "integration: 0 passed, 1 failed"; exit 1
 fi
-for t in "$@"; do
-  name=$(basename "$t" .sh); log="$logs/$name.log"
-  if [ ! -f "$t" ]; then
-    echo "FAIL integ $name: script missing ($t)"; fail=$((fail + 1)); record fail "integration:$name"; continue
-  fi
-  start=$(date +%s)
-  echo "...  integ $name (timeout ${tmo}s)"
-  (cd "$top" && exec timeout -k 10 "$tmo" bash "$t") > "$log" 2>&1 < /dev/null
+
+# cost NAME: the measured seconds of NAME (durations file), else DEFAULT_COST
+cost() {
+  local c
+  c=$(awk -v n="$1" '$1 == n { print $2; exit }' "$top/tests/integration/durations" 2>/dev/null)
+  echo "${c:-$DEFAULT_COST}"
+}
+
+# the scripts, longest first (stable for equal costs: given order)
+order=()
+i=0
+while read -r _ _ t; do order+=("$t"); done < <(
+  for t in "$@"; do printf '%s %s %s\n' "$(cost "$(basename "$t" .sh)")" "$i" "$t"; i=$((i + 1)); done |
+    sort -k1,1nr -k2,2n)
+
+state=$(mktemp -d); trap 'rm -rf "$state"' EXIT
+
+# run_one SCRIPT: run it, write "rc secs" to $state/<name>
+run_one() {
+  local t=$1 name start rc
+  name=$(basename "$t" .sh); start=$(date +%s)
+  (cd "$top" && exec timeout -k 10 "$tmo" bash "$t") > "$logs/$name.log" 2>&1 < /dev/null
   rc=$?
-  secs=$(( $(date +%s) - start ))
+  echo "$rc $(( $(date +%s) - start ))" > "$state/$name.done"
+}
+
+# report NAME: print and record the result of a finished script
+report() {
+  local name=$1 rc secs log="$logs/$1.log" why
+  read -r rc secs < "$state/$name.done"
   case $rc in
     0) echo "ok   integ $name (${secs}s)"; pass=$((pass + 1)); record pass "integration:$name" ;;
     77) echo "SKIP integ $name (${secs}s): $(grep -a -m1 -i 'skip' "$log")"; skip=$((skip + 1))
@@ -34,6 +64,28 @@ for t in "$@"; do
        tail -n 30 "$log" | sed 's/^/    /'
        fail=$((fail + 1)); record fail "integration:$name" ;;
   esac
+}
+
+# reap: report every finished script not reported yet; print how many are still running
+declare -A running=()
+reap() {
+  local n
+  for n in "${!running[@]}"; do
+    if [ -f "$state/$n.done" ]; then report "$n"; unset "running[$n]"; fi
+  done
+}
+
+for t in "${order[@]}"; do
+  name=$(basename "$t" .sh)
+  if [ ! -f "$t" ]; then
+    echo "FAIL integ $name: script missing ($t)"; fail=$((fail + 1)); record fail "integration:$name"; continue
+  fi
+  while [ "${#running[@]}" -ge "$jobs" ]; do wait -n 2>/dev/null || true; reap; done
+  echo "...  integ $name (timeout ${tmo}s)"
+  run_one "$t" &
+  running[$name]=$!
 done
+while [ "${#running[@]}" -gt 0 ]; do wait -n 2>/dev/null || true; reap; done
+
 echo "integration: $pass passed, $fail failed$([ "$skip" = 0 ] || echo ", $skip skipped")"
 [ "$fail" = 0 ]

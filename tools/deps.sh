@@ -8,6 +8,13 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 tp="$top/third_party"
 stamp="$tp/.stamps"
 mkdir -p "$tp" "$stamp"
+# Every `make` runs this, and integration scripts run side by side (two makes at once): one
+# deps.sh at a time. Re-entrant through HV_DEPS_LOCKED (a nested make already holds the lock).
+if [ -z "${HV_DEPS_LOCKED:-}" ]; then
+  exec 7>"$tp/.deps.lock"
+  flock 7
+  export HV_DEPS_LOCKED=1
+fi
 
 log() { printf 'deps: %s\n' "$*" >&2; }
 SUDO=""

@@ -23,9 +23,22 @@ case ${HV_MODULE_KERNEL:-} in
       mkargs+=(CC=gcc) ;;
   *) die "HV_MODULE_KERNEL=$HV_MODULE_KERNEL: only 5.10 (or unset)" ;;
 esac
+# Scripts that run side by side may build the same module: one build at a time per module, and
+# a module already built from the same sources against the same headers is not rebuilt (a
+# rebuild would remove the .ko another script is packing into its initramfs).
+mkdir -p "$(dirname "$out")"
+exec 9>"$out.lock"
+flock 9
+stamp="$out/.built-from"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$kdir ${mkargs[*]:-}" ] && ls "$out"/*.ko >/dev/null 2>&1 &&
+   [ -z "$(find "$src" -newer "$stamp" -print -quit)" ]; then
+  ls "$out"/*.ko
+  exit 0
+fi
 rm -rf "$out"; mkdir -p "$out"
 cp -a "$src"/. "$out"/
 if ! make -C "$kdir" M="$out" ${mkargs[@]+"${mkargs[@]}"} modules > "$out/build.log" 2>&1; then
   cat "$out/build.log" >&2; die "module build failed ($out/build.log)"
 fi
 ls "$out"/*.ko 2>/dev/null || die "no .ko produced in $out"
+echo "$kdir ${mkargs[*]:-}" > "$stamp"
