@@ -237,6 +237,27 @@ static void bench_ring_path(const uint8_t psk[32], const uint8_t nonce[12])
 	}
 }
 
+/* parse_to "HOST:PORT" (IPv4) into @sa; -1 with a message on a bad address */
+static int parse_to(const char *to, struct sockaddr_in *sa)
+{
+	char host[64];
+	const char *colon = strrchr(to, ':');
+	char *end;
+	unsigned long port;
+	memset(sa, 0, sizeof(*sa));
+	sa->sin_family = AF_INET;
+	if (!colon || (size_t)(colon - to) >= sizeof(host)) goto bad;
+	memcpy(host, to, (size_t)(colon - to)); host[colon - to] = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (end == colon + 1 || *end || port == 0 || port > 65535) goto bad;
+	sa->sin_port = htons((uint16_t)port);
+	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1) goto bad;
+	return 0;
+bad:
+	fprintf(stderr, "sim: bad --to '%s' (want IPv4:PORT)\n", to);
+	return -1;
+}
+
 /* --fleet N --seconds S --rate D (benchmark, docs/BENCHMARKS.md): N senders
  * (ids 0x10000..), each its own boot nonce and wire sender, round robin, one
  * event per datagram, D datagrams per second in total for S seconds. */
@@ -249,13 +270,8 @@ static void fleet_send(void *ctx, const uint8_t *d, size_t len)
 
 static int fleet_run(const char *to, const uint8_t psk[32], unsigned long n, double secs, double rate)
 {
-	struct sockaddr_in pa = { .sin_family = AF_INET };
-	char h2[64];
-	const char *cl = strrchr(to, ':');
-	if (!cl || (size_t)(cl - to) >= sizeof(h2)) return 2;
-	memcpy(h2, to, (size_t)(cl - to)); h2[cl - to] = 0;
-	pa.sin_port = htons((uint16_t)atoi(cl + 1));
-	inet_pton(AF_INET, h2, &pa.sin_addr);
+	struct sockaddr_in pa;
+	if (parse_to(to, &pa)) return 2;
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 	int sndbuf = 4 << 20;
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
@@ -356,13 +372,8 @@ int main(int argc, char **argv)
 		/* latency probes: one exit event per datagram, hdr.tsc = CLOCK_MONOTONIC ns
 		 * when the event is created, encoded, sealed and sent at once;
 		 * hvmon-collect --latency reports output time - tsc */
-		struct sockaddr_in pa = { .sin_family = AF_INET };
-		char h2[64];
-		const char *cl = strrchr(to, ':');
-		if (!cl || (size_t)(cl - to) >= sizeof(h2)) return 2;
-		memcpy(h2, to, (size_t)(cl - to)); h2[cl - to] = 0;
-		pa.sin_port = htons((uint16_t)atoi(cl + 1));
-		inet_pton(AF_INET, h2, &pa.sin_addr);
+		struct sockaddr_in pa;
+		if (parse_to(to, &pa)) return 2;
 		int pfd = socket(AF_INET, SOCK_DGRAM, 0);
 		static struct hv_wire_tx ptx;
 		hv_wire_tx_init(&ptx, psk, sender, nonce, store, NULL);
@@ -439,13 +450,8 @@ int main(int argc, char **argv)
 		bench_ring_path(psk, nonce);
 	}
 
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	char host[64];
-	const char *colon = strrchr(to, ':');
-	if (!colon || (size_t)(colon - to) >= sizeof(host)) { fprintf(stderr, "sim: bad --to\n"); return 2; }
-	memcpy(host, to, (size_t)(colon - to)); host[colon - to] = 0;
-	sa.sin_port = htons((uint16_t)atoi(colon + 1));
-	inet_pton(AF_INET, host, &sa.sin_addr);
+	struct sockaddr_in sa;
+	if (parse_to(to, &sa)) return 2;
 	int fd = socket(AF_INET, SOCK_DGRAM, 0);
 	int sndbuf = 4 << 20;
 	setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));

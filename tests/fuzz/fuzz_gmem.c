@@ -8,20 +8,7 @@
 #include <stdlib.h>
 #include "vmm/gmem.h"
 
-struct gm { const uint8_t *mem; size_t size; };
-
-static int rd(void *ctx, uint64_t gpa, void *buf, uint32_t len)
-{
-	struct gm *g = ctx;
-	if (len == 0 || (gpa & 0xfff) + len > 0x1000)
-		abort();                        /* contract: never crosses a page */
-	/* guest memory repeats the input every 64 KiB up to 16 MiB; beyond: refused */
-	if (gpa >= (16u << 20) || g->size == 0)
-		return -1;
-	for (uint32_t i = 0; i < len; i++)
-		((uint8_t *)buf)[i] = g->mem[(gpa + i) % g->size];
-	return 0;
-}
+#include "tests/fuzz/fuzz_guest_mem.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

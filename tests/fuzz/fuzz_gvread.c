@@ -8,19 +8,7 @@
 #include <stdlib.h>
 #include "vmm/gvread.h"
 
-struct gm { const uint8_t *mem; size_t size; };
-
-static int rd(void *ctx, uint64_t gpa, void *buf, uint32_t len)
-{
-	struct gm *g = ctx;
-	if (len == 0 || (gpa & 0xfff) + len > 0x1000)
-		abort();                        /* contract: never crosses a page */
-	if (gpa >= (16u << 20) || g->size == 0)
-		return -1;
-	for (uint32_t i = 0; i < len; i++)
-		((uint8_t *)buf)[i] = g->mem[(gpa + i) % g->size];
-	return 0;
-}
+#include "tests/fuzz/fuzz_guest_mem.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

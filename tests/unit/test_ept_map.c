@@ -16,41 +16,9 @@
 #define GB (1024ULL * MB)
 
 /* ---- page pool: fake physical addresses 0x7000_0000 + i * 4K ---- */
-#define POOL_PA 0x70000000ULL
-struct pool { uint8_t *mem; uint32_t n, used; };
+#include "tests/unit/page_pool.h"
 
-static void *pool_alloc(void *ctx, uint64_t *pa)
-{
-	struct pool *p = ctx;
-	if (p->used >= p->n)
-		return NULL;
-	void *va = p->mem + (size_t)p->used * 4096;
-	memset(va, 0, 4096);
-	*pa = POOL_PA + (uint64_t)p->used * 4096;
-	p->used++;
-	return va;
-}
-
-static void *pool_p2v(void *ctx, uint64_t pa)
-{
-	struct pool *p = ctx;
-	if (pa < POOL_PA || pa >= POOL_PA + (uint64_t)p->used * 4096 || (pa & 0xfff))
-		return NULL;
-	return p->mem + (pa - POOL_PA);
-}
-
-static struct pool pool;
-static struct ept_alloc alloc = { &pool, pool_alloc, pool_p2v };
-
-static void pool_reset(uint32_t n)
-{
-	free(pool.mem);
-	pool.mem = aligned_alloc(4096, (size_t)n * 4096);
-	pool.n = n;
-	pool.used = 0;
-}
-
-static int teardown(void **st) { (void)st; free(pool.mem); pool.mem = NULL; return 0; }
+static int teardown(void **st) { (void)st; pool_free(); return 0; }
 
 /* Independent walker with the CPU's rules (SDM 29.3.2): returns 0 = not present
  * (RWX == 0 on any level), else fills hpa/perms/mt/size. */

@@ -18,33 +18,7 @@
 #define PS 0x80ULL
 #define XD (1ULL << 63)
 
-static uint8_t *mem;
-static uint64_t next_table;
-static unsigned reads, cross_page_reads;
-
-static int rd(void *ctx, uint64_t gpa, void *buf, uint32_t len)
-{
-	(void)ctx;
-	reads++;
-	if ((gpa & 0xfff) + len > 0x1000)
-		cross_page_reads++;
-	if (gpa >= MEM_SIZE || len > MEM_SIZE - gpa)
-		return -1;
-	if (gpa < HVMON_GPA + 0x10000 && gpa + len > HVMON_GPA)
-		return -1;
-	memcpy(buf, mem + gpa, len);
-	return 0;
-}
-
-static uint64_t new_table(void)
-{
-	uint64_t t = next_table;
-	next_table += 0x1000;
-	memset(mem + t, 0, 0x1000);
-	return t;
-}
-
-static uint64_t *ent(uint64_t table, unsigned idx) { return (uint64_t *)(mem + table + idx * 8); }
+#include "tests/unit/fake_guest_mem.h"
 
 /* Map gva -> gpa with a leaf at @leaf_level (1 = 4K, 2 = 2M, 3 = 1G); upper levels get
  * P|RW|US unless @upper overrides. */

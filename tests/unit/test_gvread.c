@@ -18,32 +18,9 @@
 #define PS 0x80ULL
 #define KMAP 0xffffffff80000000ULL
 
-static uint8_t *mem;
-static uint64_t next_table, root;
-static unsigned phys_reads;
+#include "tests/unit/fake_guest_mem.h"
+static uint64_t root;
 static struct gmem_mmu mmu;
-
-static int rd(void *ctx, uint64_t gpa, void *buf, uint32_t len)
-{
-	(void)ctx;
-	phys_reads++;
-	if (gpa >= MEM_SIZE || len > MEM_SIZE - gpa)
-		return -1;
-	if (gpa < HVMON_GPA + 0x10000 && gpa + len > HVMON_GPA)
-		return -1;
-	memcpy(buf, mem + gpa, len);
-	return 0;
-}
-
-static uint64_t new_table(void)
-{
-	uint64_t t = next_table;
-	next_table += 0x1000;
-	memset(mem + t, 0, 0x1000);
-	return t;
-}
-
-static uint64_t *ent(uint64_t table, unsigned idx) { return (uint64_t *)(mem + table + idx * 8); }
 
 static void map(uint64_t gva, uint64_t gpa, int leaf_level, uint64_t flags)
 {

@@ -344,34 +344,7 @@ static void test_root_ctx(void **st)
 }
 
 /* ---- table builder ---- */
-#define POOL_PA 0x70000000ULL
-struct pool { uint8_t *mem; uint32_t n, used; };
-static struct pool pool;
-static void *pool_alloc(void *ctx, uint64_t *pa)
-{
-	struct pool *p = ctx;
-	if (p->used >= p->n)
-		return NULL;
-	void *va = p->mem + (size_t)p->used * 4096;
-	memset(va, 0, 4096);
-	*pa = POOL_PA + (uint64_t)p->used++ * 4096;
-	return va;
-}
-static void *pool_p2v(void *ctx, uint64_t pa)
-{
-	struct pool *p = ctx;
-	if (pa < POOL_PA || pa >= POOL_PA + (uint64_t)p->used * 4096)
-		return NULL;
-	return p->mem + (pa - POOL_PA);
-}
-static struct ept_alloc alloc = { &pool, pool_alloc, pool_p2v };
-static void pool_reset(uint32_t n)
-{
-	free(pool.mem);
-	pool.mem = aligned_alloc(4096, (size_t)n * 4096);
-	pool.n = n;
-	pool.used = 0;
-}
+#include "tests/unit/page_pool.h"
 
 /* What the remapping hardware would do (spec 3.6, 9.8): walk from root_pa,
  * `levels` levels, R/W bits, PS at levels 2 and 3. Returns R|W of the leaf
@@ -505,7 +478,7 @@ static void test_domain_small_pages_and_limits(void **st)
 	assert_non_null(why);
 }
 
-static int teardown(void **st) { free(pool.mem); pool.mem = NULL; return 0; }
+static int teardown(void **st) { (void)st; pool_free(); return 0; }
 
 int main(void)
 {
