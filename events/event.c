@@ -20,6 +20,7 @@ static const char *const type_names[HV_EV__COUNT] = {
 	[HV_EV_MONITOR_STATE]  = "monitor_state",
 	[HV_EV_BOOT_CONFIG]    = "boot_config",
 	[HV_EV_DMA_FAULT]      = "dma_fault",
+	[HV_EV_DENIED]         = "denied",
 };
 
 static const char *const monitor_names[HV_EMON__COUNT] = {

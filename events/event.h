@@ -58,6 +58,7 @@ enum hv_event_type {
 	HV_EV_MONITOR_STATE   = 12,
 	HV_EV_BOOT_CONFIG     = 13,   /* appended, issue 18: what hvmon booted */
 	HV_EV_DMA_FAULT       = 14,   /* issue 12: a blocked DMA (VT-d fault record) */
+	HV_EV_DENIED          = 15,   /* issue 17: a guest request hvmon refused (sleep, MSR, XCR0...) */
 	HV_EV__COUNT
 };
 
@@ -208,6 +209,17 @@ struct hv_ev_dma_fault {     /* VT-d fault (docs/VTD.md) */
 	uint32_t unit;           /* index of the remapping unit that recorded it */
 };
 
+/* denied (issue 17): a guest request that would bypass or stop hvmon, refused
+ * (docs/SECURITY.md). Reported at the 1st, 2nd, 4th, 8th... occurrence of a
+ * kind on a vCPU, so a storm costs log2(n) events. */
+struct hv_ev_denied {
+	uint64_t reg;            /* the port, MSR or XCR index concerned */
+	uint64_t value;          /* the value the guest wrote */
+	uint64_t rip;            /* guest RIP of the request */
+	uint64_t count;          /* occurrences of this kind on this vCPU so far */
+	char     what[HV_KIND_LEN];   /* "sleep", "msr_write", "msr_read", "xcr0", ... */
+};
+
 struct hv_event {
 	struct hv_event_hdr hdr;
 	union {
@@ -224,6 +236,7 @@ struct hv_event {
 		struct hv_ev_monitor_state monitor_state;
 		struct hv_ev_boot_config boot_config;
 		struct hv_ev_dma_fault dma_fault;
+		struct hv_ev_denied denied;
 	} u;
 };
 

@@ -246,6 +246,13 @@ static void body(struct jbuf *b, const struct hv_event *ev)
 		KU("suppressed", ev->u.dma_fault.suppressed);
 		break;
 	}
+	case HV_EV_DENIED:
+		KS("what", ev->u.denied.what);
+		KX("reg", ev->u.denied.reg);
+		KX("value", ev->u.denied.value);
+		KX("rip", ev->u.denied.rip);
+		KU("count", ev->u.denied.count);
+		break;
 	default:
 		break;
 	}

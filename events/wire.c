@@ -171,6 +171,13 @@ static void enc_body(struct wbuf *w, const struct hv_event *ev)
 		w64(w, ev->u.dma_fault.suppressed);
 		w32(w, ev->u.dma_fault.unit);
 		break;
+	case HV_EV_DENIED:
+		w64(w, ev->u.denied.reg);
+		w64(w, ev->u.denied.value);
+		w64(w, ev->u.denied.rip);
+		w64(w, ev->u.denied.count);
+		wstr(w, ev->u.denied.what, sizeof(ev->u.denied.what));
+		break;
 	default:
 		break;
 	}
@@ -314,6 +321,13 @@ static void dec_body(struct rbuf *r, struct hv_event *ev)
 		ev->u.dma_fault.addr = r64(r);
 		ev->u.dma_fault.suppressed = r64(r);
 		ev->u.dma_fault.unit = r32(r);
+		break;
+	case HV_EV_DENIED:
+		ev->u.denied.reg = r64(r);
+		ev->u.denied.value = r64(r);
+		ev->u.denied.rip = r64(r);
+		ev->u.denied.count = r64(r);
+		rstr(r, ev->u.denied.what, sizeof(ev->u.denied.what));
 		break;
 	default:
 		break;

@@ -139,3 +139,44 @@ const void *acpi_find_table(uint64_t rsdp_pa, const char *sig)
 	}
 	return NULL;
 }
+
+#define FADT_DSDT          40
+#define FADT_PM1A_EVT      56
+#define FADT_PM1B_EVT      60
+#define FADT_X_DSDT        140
+#define FADT_X_PM1A_EVT    148
+#define FADT_X_PM1B_EVT    160
+
+/* What vmm/power.c needs to judge sleep requests (issue 17): the PM1 status
+ * ports (WAK_STS) and the DSDT's AML, from the FADT. -1 without a FADT. */
+int acpi_find_sleep_regs(uint64_t rsdp_pa, struct acpi_sleep_regs *r)
+{
+	memset(r, 0, sizeof(*r));
+	const struct acpi_hdr *fadt = acpi_find_table(rsdp_pa, "FACP");
+	if (!fadt)
+		return -1;
+	const uint8_t *f = (const void *)fadt;
+	uint32_t len = fadt->length;
+	uint32_t a32 = 0, b32 = 0, d32 = 0;
+	uint64_t d64 = 0;
+	if (len >= FADT_PM1A_EVT + 4)
+		memcpy(&a32, f + FADT_PM1A_EVT, 4);
+	if (len >= FADT_PM1B_EVT + 4)
+		memcpy(&b32, f + FADT_PM1B_EVT, 4);
+	if (len >= FADT_DSDT + 4)
+		memcpy(&d32, f + FADT_DSDT, 4);
+	if (len >= FADT_X_DSDT + 8)
+		memcpy(&d64, f + FADT_X_DSDT, 8);
+	r->pm1a_evt = gas_io_port(f, len, FADT_X_PM1A_EVT);
+	if (!r->pm1a_evt && a32 <= 0xffff)
+		r->pm1a_evt = (uint16_t)a32;
+	r->pm1b_evt = gas_io_port(f, len, FADT_X_PM1B_EVT);
+	if (!r->pm1b_evt && b32 <= 0xffff)
+		r->pm1b_evt = (uint16_t)b32;
+	const struct acpi_hdr *dsdt = table_at(d64 ? d64 : d32, "DSDT");
+	if (dsdt) {
+		r->aml = (const uint8_t *)dsdt + sizeof(*dsdt);
+		r->aml_len = dsdt->length - sizeof(*dsdt);
+	}
+	return 0;
+}

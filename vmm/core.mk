@@ -2,7 +2,7 @@
 # modules (e820, linux_boot, ept_map, policy, options, gmem) are in vmm/pure.mk.
 HV_SRCS += vmm/main.c \
 	vmm/vmx.c vmm/vmcs.c vmm/vmexit.c vmm/cpuid.c vmm/msr.c vmm/cr.c vmm/insn.c \
-	vmm/io.c vmm/power.c vmm/stop.c vmm/monitor.c vmm/intercept.c vmm/guest.c vmm/acpi.c vmm/ept.c vmm/guest_boot.c
+	vmm/io.c vmm/power.c vmm/stop.c vmm/monitor.c vmm/intercept.c vmm/guest.c vmm/acpi.c vmm/deny.c vmm/ept.c vmm/guest_boot.c
 
 # The example monitor of docs/ARCHITECTURE.md "Adding a monitor", on the core's
 # registry loop, option parser and intercept table (host).

@@ -194,7 +194,11 @@ int hv_intercept_call(struct vcpu *v, struct hv_icpt *x)
 		return HV_ICPT_PASS;
 	case HV_ICPT_IO:
 		EACH_OF_KIND(vm, HV_ICPT_IO, s)
-			if ((uint32_t)(x->io.port - s->port) < s->nports && s->fn(v, x, s->ctx) == HV_ICPT_DONE)
+			/* any overlap: a word/dword access that starts below the
+			 * subscribed ports exits too (SDM 25.1.3) and must not
+			 * reach the hardware unseen (issue 17: PM1_CNT+1) */
+			if ((uint32_t)x->io.port + x->io.size > s->port &&
+			    (uint32_t)x->io.port < (uint32_t)s->port + s->nports && s->fn(v, x, s->ctx) == HV_ICPT_DONE)
 				return HV_ICPT_DONE;
 		return HV_ICPT_PASS;
 	default:

@@ -1,16 +1,23 @@
 /*
- * The guest's end of a run: its ACPI power-off (PM1a/PM1b SLP_EN), Bochs's
- * 0x8900 "Shutdown" port, and its final halt. Each ends the run through
- * hv_stop(HV_STOP_POWER_OFF) (vmm/stop.c), which performs the request.
+ * The guest's end of a run: its ACPI power-off (PM1a/PM1b SLP_EN with the S5
+ * sleep type), Bochs's 0x8900 "Shutdown" port, and its final halt. Each ends
+ * the run through hv_stop(HV_STOP_POWER_OFF) (vmm/stop.c), which performs the
+ * request. Any other sleep state (S1-S4) is refused (issue 17): the chipset
+ * would power the CPU context down, VMX with it, and the guest would resume
+ * without hvmon. The write is performed without SLP_EN, a `denied` event is
+ * reported, and PM1_STS.WAK_STS reads 1 until the guest clears it, so that
+ * Linux's wait for the wake-up (ACPICA acpi_hw_legacy_sleep) ends and it
+ * resumes as from a wake-up that came at once: it keeps running, monitored.
  */
 #include "vmm/vcpu.h"
 #include "vmm/guest.h"
 #include "vmm/tick.h"
+#include "vmm/acpi_sleep.h"
+#include "vmm/deny.h"
 #include "lib/console.h"
 #include "arch/x86/cpu.h"
 
 #define BOCHS_SHUTDOWN_PORT 0x8900
-#define PM1_SLP_EN (1u << 13)        /* ACPI 6.5, 4.8.3.2.1 PM1 control: sleep enable */
 
 void vm_power_off(struct vcpu *v, uint16_t port, uint32_t value, unsigned int size)
 {
@@ -21,14 +28,75 @@ void vm_power_off(struct vcpu *v, uint16_t port, uint32_t value, unsigned int si
 	hv_stop(HV_STOP_POWER_OFF, v, "guest powered off");
 }
 
-/* PM1a/PM1b control: a write with SLP_EN is the guest powering off; anything
- * else goes to the hardware. */
-static int pm1_write(struct vcpu *v, struct hv_icpt *x, void *ctx)
+/* PM1a (ctx 0) / PM1b (ctx 1) control, any write that touches it (byte,
+ * word or dword, at its base or overlapping it): SLP_EN with the S5 type is
+ * the guest powering off; with another type it is refused; anything else
+ * goes to the hardware. */
+static int pm1_cnt_write(struct vcpu *v, struct hv_icpt *x, void *ctx)
 {
-	(void)ctx;
-	if (!x->io.in && x->io.size >= 2 && (x->io.value & PM1_SLP_EN))
+	struct vm *vm = v->vm;
+	unsigned i = (unsigned)(uintptr_t)ctx, typ;
+	uint16_t base = i ? vm->pm1b_cnt_port : vm->pm1a_cnt_port;
+	uint32_t masked;
+	if (x->io.in)
+		return HV_ICPT_PASS;
+	switch (pm1_cnt_classify(base, x->io.port, x->io.size, x->io.value, vm->s5_typ[i], &masked, &typ)) {
+	case PM1_POWER_OFF:
 		vm_power_off(v, x->io.port, x->io.value, x->io.size);
+	case PM1_REFUSE:
+		__atomic_store_n(&vm->wake_pending, 1, __ATOMIC_RELEASE);
+		hv_deny(v, HV_DENY_SLEEP, x->io.port, x->io.value);
+		x->io.value = masked;           /* performed without SLP_EN */
+		return HV_ICPT_PASS;
+	case PM1_PASS:
+		break;
+	}
 	return HV_ICPT_PASS;
+}
+
+/* PM1a/PM1b status: after a refused sleep WAK_STS reads 1 (the guest's wait
+ * for its wake-up ends) until the guest clears it (write 1 to clear). */
+static int pm1_sts_access(struct vcpu *v, struct hv_icpt *x, void *ctx)
+{
+	struct vm *vm = v->vm;
+	uint16_t base = vm->pm1_sts_port[(uintptr_t)ctx];
+	uint32_t wak = pm1_sts_wak_mask(base, x->io.port, x->io.size);
+	if (!wak)
+		return HV_ICPT_PASS;
+	if (!x->io.in) {
+		if (x->io.value & wak)
+			__atomic_store_n(&vm->wake_pending, 0, __ATOMIC_RELEASE);
+		return HV_ICPT_PASS;
+	}
+	if (!__atomic_load_n(&vm->wake_pending, __ATOMIC_ACQUIRE))
+		return HV_ICPT_PASS;
+	x->io.value = port_in(x->io.port, x->io.size) | wak;
+	return HV_ICPT_DONE;
+}
+
+/* The S5 type of PM1a/PM1b from the DSDT, and the status ports. */
+static void sleep_setup(struct vm *vm)
+{
+	struct acpi_sleep_regs r;
+	uint8_t a, b;
+	vm->s5_typ[0] = vm->s5_typ[1] = -1;
+	if (acpi_find_sleep_regs(vm->bi->acpi_rsdp, &r))
+		return;
+	if (r.aml && acpi_sleep_type(r.aml, r.aml_len, 5, &a, &b) == 0) {
+		vm->s5_typ[0] = (int8_t)a;
+		vm->s5_typ[1] = (int8_t)b;
+		pr_info("ACPI sleep: S5 (power-off) is SLP_TYP %u/%u; any other sleep state is refused\n", a, b);
+	} else {
+		pr_warn("ACPI sleep: no \\_S5 in the DSDT: every sleep request is refused "
+			"(a power-off ends by the final-halt watch)\n");
+	}
+	vm->pm1_sts_port[0] = r.pm1a_evt;
+	vm->pm1_sts_port[1] = r.pm1b_evt;
+	for (uintptr_t i = 0; i < 2; i++)
+		if (r.pm1a_evt && (i == 0 || r.pm1b_evt) &&
+		    hv_intercept_io(vm, vm->pm1_sts_port[i], 2, pm1_sts_access, (void *)i))
+			pr_err("ACPI sleep: cannot intercept PM1%c_STS: a refused sleep hangs the guest\n",
+			       (int)('a' + i));
 }
 
 /* Bochs's "Shutdown" port: the bytes of the word, in order, end the run. */
@@ -82,8 +150,9 @@ static void halt_watch(struct vcpu *v, uint64_t now, void *ctx)
 int power_setup(struct vm *vm)
 {
 	if (acpi_find_pm1_cnt(vm->bi->acpi_rsdp, &vm->pm1a_cnt_port, &vm->pm1b_cnt_port) == 0) {
-		if (hv_intercept_io(vm, vm->pm1a_cnt_port, 2, pm1_write, NULL) ||
-		    (vm->pm1b_cnt_port && hv_intercept_io(vm, vm->pm1b_cnt_port, 2, pm1_write, NULL)))
+		sleep_setup(vm);
+		if (hv_intercept_io(vm, vm->pm1a_cnt_port, 2, pm1_cnt_write, (void *)0) ||
+		    (vm->pm1b_cnt_port && hv_intercept_io(vm, vm->pm1b_cnt_port, 2, pm1_cnt_write, (void *)1)))
 			pr_err("ACPI power-off: cannot intercept the PM1 control ports\n");
 		pr_info("ACPI power-off: PM1a_CNT port %#x, PM1b_CNT port %#x\n",
 			vm->pm1a_cnt_port, vm->pm1b_cnt_port);

@@ -42,6 +42,7 @@ void vm_print_exit_stats(struct vm *vm)
 	tick_print_stats();
 	netdev_print_stats();
 	iommu_print_stats();
+	hv_deny_print_stats(vm);
 	hv_monitors_print_stats(vm);
 	struct heap_stats h;
 	heap_get_stats(&h);
@@ -82,7 +83,9 @@ static void __attribute__((noreturn)) machine_power_off(struct vm *vm)
 	uint16_t port = vm->power_req.port;
 	hv_printf("hvmon: powering the machine off\n");
 	if (port && port != BOCHS_SHUTDOWN_PORT) {
-		if (vm->power_req.size == 2)
+		if (vm->power_req.size == 1)
+			outb(port, (uint8_t)vm->power_req.value);
+		else if (vm->power_req.size == 2)
 			outw(port, (uint16_t)vm->power_req.value);
 		else
 			outl(port, vm->power_req.value);

@@ -19,6 +19,7 @@
 #include "vmm/monitor.h"
 #include "lib/stop.h"
 #include "vmm/gmem.h"
+#include "vmm/deny.h"
 
 /* Guest GPRs as arch/x86/vmx_entry.S saves them at the top of the CPU's
  * stack; indexed by the register numbers of exit qualifications
@@ -77,6 +78,9 @@ struct vm {
 	uint16_t pm1b_cnt_port;
 	uint8_t bochs_shutdown_state;          /* bytes of "Shutdown" seen on 0x8900 */
 	struct { uint16_t port; uint8_t size; uint32_t value; } power_req;   /* the guest's power-off write */
+	int8_t s5_typ[2];                      /* SLP_TYPa/b of \_S5 (-1 unknown): only these power off */
+	uint16_t pm1_sts_port[2];              /* PM1a/PM1b status (WAK_STS faked after a refused sleep) */
+	uint32_t wake_pending;                 /* a sleep was refused: WAK_STS reads 1 until cleared (atomic) */
 	/* intercepts (vmm/intercept.h) and the controls they imply */
 	struct hv_icpt_sub icpt[HV_MAX_ICPT];
 	uint32_t nr_icpt;                      /* slots in use are below this */
@@ -112,6 +116,7 @@ struct vcpu {
 	uint32_t icpt_gen;                     /* vm->icpt_gen applied to this VMCS */
 	bool icpt_started;                     /* hv_intercept_apply ran: its VMCS follows changes */
 	uint32_t halted_ms;                    /* vmm/power.c: time in HLT with IF=0 */
+	uint64_t denied[HV_DENY__COUNT];       /* vmm/deny.c: refused requests by kind */
 	void *mon_state[HV_MAX_MONITORS];      /* per-vCPU monitor state (vmm/monitor.h) */
 	/* guest-virtual translations of the exit being handled (guest_read*):
 	 * valid while gtc_exit == nr_exits, i.e. reset at every exit */
@@ -189,6 +194,8 @@ void vm_print_exit_stats(struct vm *vm);
 void power_bochs_exit(struct vm *vm, bool force);   /* "Shutdown" to port 0x8900 if force or bochs_exit=on */
 /* vmm/acpi.c */
 int acpi_find_pm1_cnt(uint64_t rsdp, uint16_t *pm1a, uint16_t *pm1b);
+struct acpi_sleep_regs { uint16_t pm1a_evt, pm1b_evt; const uint8_t *aml; uint32_t aml_len; };
+int acpi_find_sleep_regs(uint64_t rsdp, struct acpi_sleep_regs *r);
 const void *acpi_find_table(uint64_t rsdp, const char *sig);   /* checksummed table or NULL */
 /* vmm/guest_boot.c */
 int guest_boot_prepare(struct vm *vm, struct vcpu *bsp);

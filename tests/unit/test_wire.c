@@ -91,6 +91,9 @@ static void fill_event(struct hv_event *ev, unsigned type)
 	case HV_EV_DMA_FAULT: ev->u.dma_fault.source = 0xff17; ev->u.dma_fault.write = 1;
 		ev->u.dma_fault.reason = 5; ev->u.dma_fault.addr = 0x1dc97000; ev->u.dma_fault.suppressed = 3;
 		ev->u.dma_fault.unit = 1; break;
+	case HV_EV_DENIED: ev->u.denied.reg = 0xb004; ev->u.denied.value = 0x2401;
+		ev->u.denied.rip = 0xffffffff81000000ull; ev->u.denied.count = 4;
+		strcpy(ev->u.denied.what, "sleep"); break;
 	}
 }
 

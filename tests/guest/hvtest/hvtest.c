@@ -6,7 +6,9 @@
  *     whether any byte of hvmon's image is visible (hvmon's image starts with
  *     the handoff magic "HVMON64");
  *  2. CPUID.1:ECX.VMX, RDMSR of the VMX capability MSRs and IA32_FEATURE_CONTROL,
- *     setting CR4.VMXE and VMXON: all must behave as on a CPU without VMX.
+ *     setting CR4.VMXE and VMXON: all must behave as on a CPU without VMX;
+ *  3. the hostile-guest attacks of issue 17 (docs/SECURITY.md), each given by
+ *     a parameter: sleep requests written straight to PM1a_CNT (pm1_cnt=).
  * Every result is one "HVTEST: key=value" line in the kernel log.
  */
 #include <linux/module.h>
@@ -25,6 +27,34 @@ MODULE_PARM_DESC(triple_fault, "1: load an empty IDT and raise #BP -> triple fau
 static unsigned long probe_pa;
 module_param(probe_pa, ulong, 0444);
 MODULE_PARM_DESC(probe_pa, "physical address of a page of hvmon memory (hole in the e820)");
+
+static unsigned int pm1_cnt;
+module_param(pm1_cnt, uint, 0444);
+MODULE_PARM_DESC(pm1_cnt, "ACPI PM1a_CNT port: write S3 requests to it as a byte, a word and a dword");
+
+/*
+ * Issue 17: ACPI sleep requests written directly (no ACPICA): SLP_TYP 1 (S3 in
+ * Bochs's and SeaBIOS's DSDT) with SLP_EN as a byte to PM1a_CNT+1, a word to
+ * PM1a_CNT and a dword that starts 2 ports below. hvmon must refuse each one:
+ * we are still running afterwards, and SLP_EN never sticks.
+ */
+static void attack_pm1(void)
+{
+	u16 v, after;
+
+	if (!pm1_cnt || pm1_cnt > 0xfffd) {
+		pr_info("HVTEST: pm1=skipped\n");
+		return;
+	}
+	v = inw(pm1_cnt);
+	outb((u8)(((v >> 8) & ~0x3c) | 0x24), pm1_cnt + 1);
+	outw((u16)((v & ~0x3c00) | 0x2400), pm1_cnt);
+	outl(((u32)((v & ~0x3c00) | 0x2400) << 16) | inw(pm1_cnt - 2), pm1_cnt - 2);
+	after = inw(pm1_cnt);
+	outw(v, pm1_cnt);                       /* SLP_TYP back as it was */
+	pr_info("HVTEST: pm1=survived port=%#x before=%#x after=%#x slp_en=%d\n", pm1_cnt, v, after,
+		!!(after & 0x2000));
+}
 
 static void probe_memory(void)
 {
@@ -135,6 +165,7 @@ static int __init hvtest_init(void)
 	}
 	probe_vmx();
 	probe_memory();
+	attack_pm1();
 	pr_info("HVTEST: end\n");
 	return 0;
 }
