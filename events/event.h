@@ -137,6 +137,10 @@ struct hv_ev_hang {          /* hang and hang_recovered */
 	uint32_t vcpu;           /* the vCPU that hung */
 	uint32_t seconds;        /* how long it hung (or had hung) */
 	uint64_t rip;
+	/* appended (issue 11, SMP): 1 partial (other vCPUs still progress), 2 machine
+	 * (every sampled vCPU hung), 0 unknown (an older sender / recovered) */
+	uint8_t  scope;
+	uint32_t cpus_hung;      /* vCPUs hung when this was recorded, this one included */
 	/* pid/comm of the task on that vCPU: hdr.pid / hdr.comm */
 };
 

@@ -170,6 +170,11 @@ static void body(struct jbuf *b, const struct hv_event *ev)
 		KU("vcpu", ev->u.hang.vcpu);
 		KU("seconds", ev->u.hang.seconds);
 		KX("rip", ev->u.hang.rip);
+		if (ev->u.hang.scope == 1 || ev->u.hang.scope == 2) {   /* appended (issue 11) */
+			key(b, "scope");
+			put_str(b, ev->u.hang.scope == 1 ? "partial" : "machine", 8);
+			KU("cpus_hung", ev->u.hang.cpus_hung);
+		}
 		break;
 	case HV_EV_RET2USR:
 		KX("rip", ev->u.ret2usr.rip);

@@ -58,7 +58,9 @@ static struct {
 	uint64_t kicks, kick_events, kick_tsc;   /* high-water drains from exits */
 } st;
 
-static char line[HV_EVENT_JSON_MAX];
+#define ST_ADD(c, n) __atomic_fetch_add(&(c), (n), __ATOMIC_RELAXED)
+
+static char line[HV_EVENT_JSON_MAX];   /* console_emit's: runs only inside hv_event_drain (one consumer) */
 
 static uint64_t ev_clock(void)
 {
@@ -106,12 +108,13 @@ static struct hv_event_sink console_sink = { .name = "console", .emit = console_
 /* "skipped" note: queued like an event line (never waits), at most once per second. */
 static void console_note(uint64_t now)
 {
+	char note[128];                       /* not line[]: that one is the drain holder's */
 	if (con.skipped == con.skipped_noted || now - con.note_tsc < tick_tsc_hz() / 1000 * CON_NOTE_MS)
 		return;
-	int n = snprintf(line, sizeof(line), "hvmon: console: %lu event lines skipped (queue full), "
+	int n = snprintf(note, sizeof(note), "hvmon: console: %lu event lines skipped (queue full), "
 			 "%lu in total\n", (unsigned long)(con.skipped - con.skipped_noted),
 			 (unsigned long)con.skipped);
-	if (n > 0 && console_evq_put(line, (size_t)n, true)) {
+	if (n > 0 && (size_t)n < sizeof(note) && console_evq_put(note, (size_t)n, true)) {
 		con.skipped_noted = con.skipped;
 		con.note_tsc = now;
 	}
@@ -122,11 +125,13 @@ static void events_tick(struct vcpu *v, uint64_t now, void *ctx)
 	(void)v;
 	(void)ctx;
 	uint64_t t0 = rdtsc();
+	/* every vCPU ticks; hv_event_drain's try-lock keeps one consumer at a time
+	 * (the others return 0 at once), the statistics are added atomically */
 	unsigned n = hv_event_drain(EV_TICK_BUDGET);
-	st.ticks++;
+	ST_ADD(st.ticks, 1);
 	if (n) {                              /* cost per event: drains that delivered */
-		st.tick_events += n;
-		st.tick_tsc += rdtsc() - t0;
+		ST_ADD(st.tick_events, n);
+		ST_ADD(st.tick_tsc, rdtsc() - t0);
 	}
 	console_note(now);
 	console_evq_pump();
@@ -191,9 +196,9 @@ void hv_events_ring1_kick(unsigned cpu)
 	if (n < EV_HIGH_WATER)
 		return;
 	uint64_t t0 = rdtsc();
-	st.kick_events += hv_event_drain(n - EV_LOW_WATER);
-	st.kicks++;
-	st.kick_tsc += rdtsc() - t0;
+	ST_ADD(st.kick_events, hv_event_drain(n - EV_LOW_WATER));
+	ST_ADD(st.kicks, 1);
+	ST_ADD(st.kick_tsc, rdtsc() - t0);
 }
 
 void hv_events_ring1_drain(void)

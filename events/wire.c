@@ -117,6 +117,8 @@ static void enc_body(struct wbuf *w, const struct hv_event *ev)
 		w32(w, ev->u.hang.vcpu);
 		w32(w, ev->u.hang.seconds);
 		w64(w, ev->u.hang.rip);
+		w8(w, ev->u.hang.scope);                 /* appended (issue 11) */
+		w32(w, ev->u.hang.cpus_hung);
 		break;
 	case HV_EV_RET2USR:
 		w64(w, ev->u.ret2usr.rip);
@@ -268,6 +270,10 @@ static void dec_body(struct rbuf *r, struct hv_event *ev)
 		ev->u.hang.vcpu = r32(r);
 		ev->u.hang.seconds = r32(r);
 		ev->u.hang.rip = r64(r);
+		if (r->off < r->len) {                      /* appended (issue 11); absent from older senders */
+			ev->u.hang.scope = r8(r);
+			ev->u.hang.cpus_hung = r32(r);
+		}
 		break;
 	case HV_EV_RET2USR:
 		ev->u.ret2usr.rip = r64(r);

@@ -35,7 +35,7 @@ struct hang_vcpu {
 static bool switch_probe;       /* set once, in ready */
 static bool armed;              /* judging starts once the guest kernel profile is known */
 static uint64_t timeout_tsc;
-static uint64_t seq;            /* hang episodes reported (console numbering) */
+static uint64_t seq;            /* hang episodes reported (console numbering; atomic: every vCPU) */
 
 static struct hang_vcpu *hv_of(struct vcpu *v)
 {
@@ -104,9 +104,26 @@ static void emit(struct vcpu *v, const struct hang_verdict *vd, uint64_t rip, co
 	const char *comm = t->comm;
 	uint32_t secs = (uint32_t)(vd->duration / tick_tsc_hz());
 	uint64_t ms = tick_tsc_to_ms(vd->duration);
-	pr_warn("hang #%lu: %s %s on vCPU %u: %lu ms, RIP %#lx, task %d (%s) tsc=%lu\n",
-		(unsigned long)(vd->recovered ? seq : ++seq), vd->recovered ? "recovered from" : "detected",
-		hang_kind_name(vd->kind), v->id, (unsigned long)ms, (unsigned long)rip, ids ? pid : -1,
+	/* SMP: this vCPU's hang, judged on its own samples; the scope says whether
+	 * the other vCPUs still progress (partial) or every one is hung (machine) */
+	unsigned hung = 0;
+	enum hang_scope scope = HANG_SCOPE_UNKNOWN;
+	if (!vd->recovered) {
+		const struct hang_state *all[HV_MAX_CPUS];
+		struct vm *vm = v->vm;
+		unsigned n = vm->nr_vcpus < HV_MAX_CPUS ? vm->nr_vcpus : HV_MAX_CPUS;
+		for (unsigned i = 0; i < n; i++) {
+			const struct hang_vcpu *o = vm->vcpus[i] ? hv_of(vm->vcpus[i]) : NULL;
+			all[i] = o ? &o->st : NULL;
+		}
+		scope = hang_scope_of(all, n, &hung);
+	}
+	uint64_t nr = vd->recovered ? __atomic_load_n(&seq, __ATOMIC_RELAXED)
+				    : __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED);
+	pr_warn("hang #%lu: %s %s on vCPU %u%s%s: %lu ms, RIP %#lx, task %d (%s) tsc=%lu\n",
+		(unsigned long)nr, vd->recovered ? "recovered from" : "detected",
+		hang_kind_name(vd->kind), v->id, scope ? ", " : "", scope ? hang_scope_name(scope) : "",
+		(unsigned long)ms, (unsigned long)rip, ids ? pid : -1,
 		ids ? comm : "?", (unsigned long)rdtsc());
 	struct hv_event *ev = hv_event_reserve(v->id, vd->recovered ? HV_EV_HANG_RECOVERED : HV_EV_HANG,
 					       HV_EMON_HANG);
@@ -118,6 +135,8 @@ static void emit(struct vcpu *v, const struct hang_verdict *vd, uint64_t rip, co
 	ev->u.hang.vcpu = v->id;
 	ev->u.hang.seconds = secs;
 	ev->u.hang.rip = rip;
+	ev->u.hang.scope = (uint8_t)scope;
+	ev->u.hang.cpus_hung = hung;
 	hv_event_commit(v->id);
 	hv_events_ring1_kick(v->id);
 }

@@ -59,6 +59,18 @@ void hang_state_init(struct hang_state *s, uint64_t timeout_tsc);
 /* Feed one sample (tsc non-decreasing). Returns true when @out holds an event. */
 bool hang_step(struct hang_state *s, const struct hang_sample *x, struct hang_verdict *out);
 const char *hang_kind_name(enum hang_kind k);
+/* SMP (issue 11): each vCPU has its own hang_state, fed by the tick on that
+ * vCPU; one stuck vCPU while others progress is a PARTIAL hang, every sampled
+ * vCPU hung at once is a MACHINE hang (with one vCPU every hang is one). An idle
+ * vCPU (HLT, MWAIT, the idle task; an offline CPU sits in HLT) is progress, so it
+ * is never hung and never counts as hung. */
+enum hang_scope { HANG_SCOPE_UNKNOWN = 0, HANG_SCOPE_PARTIAL = 1, HANG_SCOPE_MACHINE = 2 };
+/* Scope of a hang on one vCPU: @st[0..n) the states of every vCPU (NULL: no such
+ * vCPU or monitor off); vCPUs that never sampled are not counted. @hung counts
+ * the vCPUs hung now (including the reporter, which must be hung). */
+enum hang_scope hang_scope_of(const struct hang_state *const *st, unsigned n, unsigned *hung);
+const char *hang_scope_name(enum hang_scope s);
+
 /* comm (16 bytes, may lack a NUL) names the kernel's per-CPU stopper thread
  * ("migration/N", kernel/stop_machine.c). Switches into and out of it are not
  * scheduler progress: the stop class preempts every task, and the kernel's own

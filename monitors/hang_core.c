@@ -21,6 +21,34 @@ const char *hang_kind_name(enum hang_kind k)
 	}
 }
 
+enum hang_scope hang_scope_of(const struct hang_state *const *st, unsigned n, unsigned *hung)
+{
+	unsigned sampled = 0, nh = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (!st[i] || !st[i]->started)
+			continue;
+		sampled++;
+		/* another vCPU's flag, read without its owner's cooperation: a stale value
+		 * costs one report's scope, never a report */
+		if (__atomic_load_n(&st[i]->hung, __ATOMIC_RELAXED) != HANG_NONE)
+			nh++;
+	}
+	if (hung)
+		*hung = nh;
+	if (!nh)
+		return HANG_SCOPE_UNKNOWN;
+	return nh == sampled ? HANG_SCOPE_MACHINE : HANG_SCOPE_PARTIAL;
+}
+
+const char *hang_scope_name(enum hang_scope s)
+{
+	switch (s) {
+	case HANG_SCOPE_PARTIAL: return "partial";
+	case HANG_SCOPE_MACHINE: return "machine";
+	default:                 return "unknown";
+	}
+}
+
 bool hang_comm_is_stopper(const char comm[16])
 {
 	/* kernel/stop_machine.c: the per-CPU stopper kthreads are "migration/%u" */

@@ -15,6 +15,7 @@
 #include "vmm/probe.h"
 #include "lib/console.h"
 #include "arch/x86/cpu.h"
+#include "lib/spinlock.h"
 
 #define KEYLOGGER_TICK_MS       100    /* window check period */
 #define KEYLOGGER_WINDOW_MIN_MS 100    /* close when every keystroke was consumed and this long passed */
@@ -32,6 +33,13 @@ struct keylogger_vcpu {
 	uint8_t buf[KEYLOGGER_READ_MAX];
 };
 
+/* Every CPU may read port 0x60 (the i8042 interrupt lands on any CPU) and any CPU
+ * may read the keystrokes (the consumer runs wherever the scheduler puts it):
+ * the keystroke history, the consumer table, the window and the statistics
+ * below are VM-wide and kl_lock serialises them. Order: kl_lock, then the probe
+ * table's lock (arm/disarm place the probe); no guest-memory read and no
+ * console output is done under it. */
+static hv_spinlock_t kl_lock = HV_SPINLOCK_INIT;
 static struct vm *kvm;                 /* the guest (set up once) */
 static struct keylogger_state ks;             /* keystrokes and consumers of the whole guest */
 static uint64_t site, dsc;             /* probe site, do_syscall_64 */
@@ -88,6 +96,7 @@ static int keylogger_io(struct vcpu *v, struct hv_icpt *x, void *ctx)
 	bool in = x->io.in;
 	uint32_t *val = &x->io.value;
 	uint64_t t0 = rdtsc();
+	hv_spin_lock(&kl_lock);
 	if (!in) {
 		io_out++;                          /* keyboard command or controller parameter */
 		if (size == 1) {
@@ -118,6 +127,7 @@ static int keylogger_io(struct vcpu *v, struct hv_icpt *x, void *ctx)
 		}
 	}
 	io_ticks += rdtsc() - t0;
+	hv_spin_unlock(&kl_lock);
 	return HV_ICPT_DONE;
 }
 
@@ -125,20 +135,23 @@ static int keylogger_io(struct vcpu *v, struct hv_icpt *x, void *ctx)
 
 static void keylogger_tick(struct vcpu *v, uint64_t now, void *ctx)
 {
-	if (!placed)
-		return;
+	if (!__atomic_load_n(&placed, __ATOMIC_RELAXED))
+		return;                        /* no window: no lock (every CPU ticks) */
+	hv_spin_lock(&kl_lock);
 	uint64_t idle = tick_tsc_to_ms(now - last_key_tsc);
-	if (idle >= KEYLOGGER_WINDOW_MAX_MS || (idle >= KEYLOGGER_WINDOW_MIN_MS && !keylogger_unconsumed(&ks, window_seq)))
+	if (placed && (idle >= KEYLOGGER_WINDOW_MAX_MS ||
+		       (idle >= KEYLOGGER_WINDOW_MIN_MS && !keylogger_unconsumed(&ks, window_seq))))
 		disarm(now);
+	hv_spin_unlock(&kl_lock);
 }
 
 /* ---- the syscall exit probe ------------------------------------------------- */
 
-static void report(struct vcpu *v, const struct keylogger_verdict *vd, uint64_t now)
+/* @p: a copy of the consumer's entry taken under kl_lock; @key_tsc: when its
+ * K-th keystroke was read (0: left the history). Runs without the lock. */
+static void report(struct vcpu *v, const struct keylogger_proc *p, uint64_t key_tsc, uint64_t now)
 {
-	const struct keylogger_proc *p = vd->proc;
-	const struct keylogger_keystroke *k = keylogger_find_key(&ks, p->report_seq);
-	uint64_t delay = k ? tick_tsc_to_ms(now - k->tsc) : 0;
+	uint64_t delay = key_tsc ? tick_tsc_to_ms(now - key_tsc) : 0;
 	pr_warn("keylogger: process %d (%s, tgid %d) consumed %lu keystrokes from %s (K=%u): reported; "
 		"%lu ms after keystroke #%lu (its K-th) was read from port 0x60; tsc=%lu\n", p->pid, p->comm, p->tgid,
 		(unsigned long)p->count, keylogger_dev_name(p->report_dev), ks.k, (unsigned long)delay,
@@ -158,7 +171,7 @@ static void on_sysexit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 	uint64_t t0 = rdtsc();
 	union guest_regs *r = hit->regs;
 	uint64_t regs = r->rdi, nr, ax, buf, len;
-	hits++;
+	__atomic_fetch_add(&hits, 1, __ATOMIC_RELAXED);
 	if (guest_read(v, regs + KEYLOGGER_PTREGS_ORIG_AX, &nr, 8, false) ||
 	    guest_read(v, regs + KEYLOGGER_PTREGS_AX, &ax, 8, false) || (int64_t)ax <= 0)
 		goto out;
@@ -179,21 +192,32 @@ static void on_sysexit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 	uint32_t have = len < KEYLOGGER_READ_MAX ? (uint32_t)len : KEYLOGGER_READ_MAX;
 	uint8_t *kbuf = ((struct keylogger_vcpu *)hv_vcpu_state(v, &keylogger_ops))->buf;
 	if (buf >> 47 || guest_read(v, buf, kbuf, have, true)) {
-		read_fail++;                        /* not a user pointer, or not readable */
+		__atomic_fetch_add(&read_fail, 1, __ATOMIC_RELAXED);   /* not a user pointer, or not readable */
 		goto out;
 	}
 	struct guest_task t;
 	if (guest_task_of(v, GUEST_TASK_CURRENT, &t))
 		goto out;
+	/* the history is VM-wide: a keystroke read from port 0x60 on one CPU is
+	 * attributed to the reader whichever CPU it runs on */
+	struct keylogger_proc proc;
+	uint64_t key_tsc = 0;
+	hv_spin_lock(&kl_lock);
 	struct keylogger_verdict vd = keylogger_consume(&ks, t.pid, t.tgid, t.comm, kbuf, have, len, t0);
-	if (vd.report)
-		report(v, &vd, t0);
-	else if (vd.allowed_at_k)
+	if (vd.proc) {
+		proc = *vd.proc;
+		const struct keylogger_keystroke *k = vd.report ? keylogger_find_key(&ks, proc.report_seq) : NULL;
+		key_tsc = k ? k->tsc : 0;
+	}
+	hv_spin_unlock(&kl_lock);
+	if (vd.report && vd.proc)
+		report(v, &proc, key_tsc, t0);
+	else if (vd.allowed_at_k && vd.proc)
 		pr_info("keylogger: allowed consumer %d (%s, tgid %d) reached %lu keystrokes from %s: "
-			"not reported\n", vd.proc->pid, vd.proc->comm, vd.proc->tgid,
-			(unsigned long)vd.proc->count, keylogger_dev_name(vd.dev));
+			"not reported\n", proc.pid, proc.comm, proc.tgid,
+			(unsigned long)proc.count, keylogger_dev_name(vd.dev));
 out:
-	hit_ticks += rdtsc() - t0;
+	__atomic_fetch_add(&hit_ticks, rdtsc() - t0, __ATOMIC_RELAXED);
 }
 
 /* ---- setup ------------------------------------------------------------------ */

@@ -15,8 +15,10 @@
 #include "arch/x86/cpu.h"
 
 static bool smep_held;          /* ready() ran: every vCPU keeps SMEP in its real CR4 */
+/* statistics of every vCPU (atomic adds: any CPU counts) */
 static uint64_t nr_pf_exits, nr_reflected, nr_detected, nr_tamper;
 static uint64_t pf_ticks;
+#define COUNT(c, n) __atomic_fetch_add(&(c), (n), __ATOMIC_RELAXED)
 
 static struct r2u_pin *pin_of(struct vcpu *v)
 {
@@ -36,7 +38,16 @@ static void r2u_ready(struct vm *vm)
 	struct r2u_pin *p = v ? pin_of(v) : NULL;
 	if (!p)
 		return;
-	smep_held = true;
+	/* every vCPU holds SMEP from now on. Only this vCPU's VMCS is loaded here:
+	 * the others get SMEP in their real CR4 at their next MOV to CR4 (the
+	 * subscription forces it: Linux's AP bring-up writes CR4 before it runs any
+	 * task) and vCPUs started later at their vcpu_start. */
+	for (unsigned i = 0; i < vm->nr_vcpus && i < HV_MAX_CPUS; i++) {
+		struct r2u_pin *o = vm->vcpus[i] ? pin_of(vm->vcpus[i]) : NULL;
+		if (o)
+			o->force_smep = true;
+	}
+	__atomic_store_n(&smep_held, true, __ATOMIC_RELEASE);
 	p->force_smep = true;
 	vcpu_force_cr4(v, X86_CR4_SMEP);
 	pr_info("ret2usr: on (action %s): SMEP held in the real CR4 (guest view: SMEP %s), #PF filter "
@@ -58,7 +69,7 @@ static int r2u_cr4(struct vcpu *v, struct hv_icpt *x, void *ctx)
 	x->cr4.val = res.shadow;
 	x->cr4.force |= res.real_extra;
 	if (res.tamper) {
-		nr_tamper++;
+		COUNT(nr_tamper, 1);
 		uint64_t rip = vcpu_rip(v);
 		struct guest_task t;
 		bool ok = guest_task_of(v, GUEST_TASK_CURRENT, &t) == 0;
@@ -88,18 +99,18 @@ static int r2u_pf(struct vcpu *v, struct hv_icpt *x, void *ctx)
 {
 	(void)ctx;
 	uint64_t t0 = rdtsc();
-	nr_pf_exits++;
+	COUNT(nr_pf_exits, 1);
 	uint32_t pfec = x->exc.error;
 	uint64_t addr = x->exc.qual;
 	enum r2u_pf_verdict vd = r2u_classify_pf(pfec, addr);
 	/* A #PF raised while delivering another event: deliver the #PF; the guest
 	 * re-raises the original (SDM 27.2.4 IDT-vectoring information). */
 	if (vd == R2U_PF_REFLECT) {
-		nr_reflected++;
-		pf_ticks += rdtsc() - t0;
+		COUNT(nr_reflected, 1);
+		COUNT(pf_ticks, rdtsc() - t0);
 		return HV_ICPT_PASS;
 	}
-	nr_detected++;
+	COUNT(nr_detected, 1);
 	uint64_t rip = vcpu_rip(v), rsp = vcpu_rsp(v), ret = 0;
 	/* the kernel code that jumped: the return address of a call, when on the stack */
 	if (guest_read(v, rsp, &ret, 8, false) || !(ret >> 63))
@@ -130,7 +141,7 @@ static int r2u_pf(struct vcpu *v, struct hv_icpt *x, void *ctx)
 	if (act == HV_R2U_KILL)
 		pr_warn("ret2usr: kill: #PF (error %#x) delivered to task %d: the guest kernel ends it\n",
 			pfec, t.pid);
-	pf_ticks += rdtsc() - t0;
+	COUNT(pf_ticks, rdtsc() - t0);
 	return HV_ICPT_PASS;
 }
 
@@ -153,7 +164,7 @@ static int r2u_setup(struct vm *vm)
 /* A vCPU started after ready() (an AP, once there are several) holds SMEP at once. */
 static void r2u_vcpu_start(struct vcpu *v)
 {
-	if (!smep_held)
+	if (!__atomic_load_n(&smep_held, __ATOMIC_ACQUIRE))
 		return;
 	pin_of(v)->force_smep = true;
 	vcpu_force_cr4(v, X86_CR4_SMEP);

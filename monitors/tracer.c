@@ -11,6 +11,7 @@
 #include "vmm/introspect.h"
 #include "monitors/tracer.h"
 #include "arch/x86/cpu.h"
+#include "lib/spinlock.h"
 
 static const struct { enum infer_param p; const char *name; } sc_param[TR__COUNT] = {
 	[TR_EXECVE]     = { INFER_P_SC_EXECVE, "execve" },
@@ -25,8 +26,38 @@ static const struct { enum infer_param p; const char *name; } sc_param[TR__COUNT
 };
 
 static struct vm *tvm;          /* the guest (set up once) */
+/* Pending returns are VM-wide, not per vCPU: a task may be preempted inside the
+ * syscall and return on another CPU. pend_lock serialises claiming a slot
+ * (tracer_pending_get) and the lookup; a claimed slot belongs to the one task
+ * whose return it waits for (that task runs on one CPU at a time), so its
+ * fields are filled and read without the lock. */
 static struct tracer_pending pend[TRACER_MAX_PENDING];
-static uint64_t lost_returns, events_made;
+static hv_spinlock_t pend_lock = HV_SPINLOCK_INIT;
+static uint64_t lost_returns, events_made;     /* atomic: every CPU counts */
+
+#define COUNT(c) __atomic_fetch_add(&(c), 1, __ATOMIC_RELAXED)
+
+static struct tracer_pending *pending_get(void)
+{
+	hv_spin_lock(&pend_lock);
+	struct tracer_pending *p = tracer_pending_get(pend, TRACER_MAX_PENDING);
+	hv_spin_unlock(&pend_lock);
+	return p;
+}
+
+static struct tracer_pending *pending_find(uint64_t task, uint64_t rsp, uint64_t site)
+{
+	hv_spin_lock(&pend_lock);
+	struct tracer_pending *p = tracer_pending_find(pend, TRACER_MAX_PENDING, task, rsp, site);
+	hv_spin_unlock(&pend_lock);
+	return p;
+}
+
+/* Frees a slot: the release store publishes every field written before it. */
+static void pending_put(struct tracer_pending *p)
+{
+	__atomic_store_n(&p->used, false, __ATOMIC_RELEASE);
+}
 
 static int rd_read(void *ctx, uint64_t va, void *buf, uint32_t len)
 {
@@ -60,7 +91,7 @@ static void emit(struct vcpu *v, struct hv_event *ev)
 {
 	ev->hdr.tsc = rdtsc();
 	hv_event_emit(v->id, ev);
-	events_made++;
+	COUNT(events_made);
 }
 
 static void exec_finish(struct vcpu *v, struct hv_event *ev, uint64_t task, bool known, int64_t rax)
@@ -124,7 +155,7 @@ static void on_return(struct vcpu *v, struct probe_hit *hit, struct tracer_pendi
 		ev.u.fork.clone_flags = p->flags;
 		emit(v, &ev);
 	}
-	p->used = false;
+	pending_put(p);
 }
 
 /* Swap the handler's return address for the probe site: the ret comes back here. */
@@ -166,7 +197,7 @@ static void on_hit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 		on_do_exit(v, hit, task);
 		return;
 	}
-	struct tracer_pending *p = tracer_pending_find(pend, TRACER_MAX_PENDING, task, hit->rsp, hit->va);
+	struct tracer_pending *p = pending_find(task, hit->rsp, hit->va);
 	if (p) {
 		on_return(v, hit, p, task);
 		return;
@@ -191,14 +222,14 @@ static void on_hit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 	}
 	case TR_EXECVE:
 	case TR_EXECVEAT: {
-		p = tracer_pending_get(pend, TRACER_MAX_PENDING);
+		p = pending_get();
 		struct hv_event tmp, *ev = p ? &p->ev : &tmp;
 		ev_init(ev, HV_EV_EXEC, v, sizeof(ev->u));
 		uint64_t fn = sc == TR_EXECVE ? di : si, av = sc == TR_EXECVE ? si : dx;
 		if (!p || !arm_return(v, hit, p)) {
-			lost_returns++;
+			COUNT(lost_returns);
 			if (p)
-				p->used = false;
+				pending_put(p);
 			tracer_fill_exec(ev, &rd, fn, av);   /* no return to wait for: now */
 			exec_finish(v, ev, task, false, 0);
 			return;
@@ -214,11 +245,11 @@ static void on_hit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 		uint64_t flags = 0;
 		if (tracer_clone_flags(sc, &rd, di, &flags))
 			flags = 0;
-		p = tracer_pending_get(pend, TRACER_MAX_PENDING);
+		p = pending_get();
 		if (!p || !arm_return(v, hit, p)) {
-			lost_returns++;
+			COUNT(lost_returns);
 			if (p)
-				p->used = false;
+				pending_put(p);
 			return;
 		}
 		p->sc = (uint8_t)sc;

@@ -44,7 +44,9 @@ static char ev_line[HV_EVENT_JSON_MAX];
  * set up; otherwise straight to the console as the same JSON line. */
 static void emit_event(const struct hv_event *ev)
 {
-	if (hv_event_emit(0, ev))
+	/* the ring of the CPU running this exit: a ring has one producer, its CPU */
+	struct vcpu *v = hv_current_vcpu();
+	if (hv_event_emit(v ? v->id : 0, ev))
 		return;
 	size_t n = hv_event_to_json(ev, NULL, ev_line, sizeof(ev_line));
 	if (n)

@@ -106,12 +106,15 @@ static int op_map_plain(void *ctx, struct probe_page *pg)
 static void op_dropped(void *ctx, const struct probe_site *s, const char *why)
 {
 	pr_warn("probe: probe at %#lx dropped: %s\n", (unsigned long)s->va, why);
-	struct hv_event *ev = hv_event_reserve(0, HV_EV_MONITOR_STATE, HV_EMON_CORE);
+	/* the ring of the CPU running this exit: a ring has one producer, its CPU */
+	struct vcpu *v = hv_current_vcpu();
+	unsigned cpu = v ? v->id : 0;
+	struct hv_event *ev = hv_event_reserve(cpu, HV_EV_MONITOR_STATE, HV_EMON_CORE);
 	if (ev) {
 		ev->u.monitor_state.enabled = 0;
 		snprintf(ev->u.monitor_state.reason, sizeof(ev->u.monitor_state.reason),
 			 "probe at %#lx dropped: %s", (unsigned long)s->va, why);
-		hv_event_commit(0);
+		hv_event_commit(cpu);
 	}
 }
 

@@ -177,6 +177,116 @@ static void test_one_report_per_episode(void **st)
 	assert_string_equal(hang_kind_name(HANG_NO_SWITCH), "no_switch");
 }
 
+/* ---- SMP (issue 11): one hang_state per vCPU, stepped in lock-step ---- */
+
+/* @kinds per CPU: 'b' busy (user/kernel, switching), 'i' idle (HLT), 'h' kernel IF=0
+ * spin, 's' kernel IF=1 spin, 'f' SCHED_FIFO user spinner (no switch) */
+static void run2(struct sim *m, unsigned n, uint64_t ms, const char *kinds)
+{
+	for (uint64_t t = 0; t < ms; t += STEP)
+		for (unsigned c = 0; c < n; c++) {
+			char k = kinds[c];
+			uint64_t sw = m[c].now / 700;          /* busy: a switch every 0.7 s */
+			bool idle = k == 'i', kernel = k == 'h' || k == 's' || (k == 'b' && (m[c].now / STEP) & 1);
+			bool if_on = k != 'h';
+			run(&m[c], STEP, idle, kernel, if_on, 0xb0 + c, k == 'b' ? sw : 0);
+		}
+}
+
+static enum hang_scope scope2(struct sim *m, unsigned n, unsigned *hung)
+{
+	const struct hang_state *st[4];
+	for (unsigned c = 0; c < n; c++)
+		st[c] = &m[c].s;
+	return hang_scope_of(st, n, hung);
+}
+
+static void sims(struct sim *m, unsigned n)
+{
+	for (unsigned c = 0; c < n; c++)
+		sim_init(&m[c]);
+}
+
+/* CPU 1 spins with IRQs off while CPU 0 stays busy: a partial hard hang on CPU 1
+ * only, within T + 2 samples; CPU 0 never reports */
+static void test_smp_partial_hard(void **st)
+{
+	(void)st;
+	struct sim m[2];
+	unsigned hung;
+	sims(m, 2);
+	run2(m, 2, 2 * HZ, "bb");
+	uint64_t start = m[1].now;
+	run2(m, 2, 8 * HZ, "bh");
+	assert_int_equal(m[0].reports, 0);
+	assert_int_equal(m[1].reports, 1);
+	assert_int_equal(m[1].last.kind, HANG_HARD);
+	assert_true(m[1].first_report_at - start <= T + 2 * STEP);
+	assert_int_equal(scope2(m, 2, &hung), HANG_SCOPE_PARTIAL);
+	assert_int_equal(hung, 1);
+	run2(m, 2, 1 * HZ, "bb");
+	assert_int_equal(m[1].recoveries, 1);
+	assert_int_equal(scope2(m, 2, &hung), HANG_SCOPE_UNKNOWN);
+	assert_int_equal(hung, 0);
+}
+
+static void test_smp_partial_soft_and_fifo(void **st)
+{
+	(void)st;
+	struct sim m[2];
+	sims(m, 2);
+	run2(m, 2, 1 * HZ, "bb");
+	run2(m, 2, 7 * HZ, "bs");
+	assert_int_equal(m[0].reports, 0);
+	assert_int_equal(m[1].last.kind, HANG_SOFT);
+	sims(m, 2);
+	run2(m, 2, 7 * HZ, "fb");                     /* SCHED_FIFO spinner on CPU 0 */
+	assert_int_equal(m[0].reports, 1);
+	assert_int_equal(m[0].last.kind, HANG_NO_SWITCH);
+	assert_int_equal(m[1].reports, 0);
+}
+
+/* 60 s busy on both CPUs, 60 s with one idle: no report at all */
+static void test_smp_busy_and_idle_no_report(void **st)
+{
+	(void)st;
+	struct sim m[2];
+	sims(m, 2);
+	run2(m, 2, 60 * HZ, "bb");
+	run2(m, 2, 60 * HZ, "bi");
+	run2(m, 2, 60 * HZ, "ib");
+	assert_int_equal(m[0].reports + m[1].reports, 0);
+}
+
+/* both CPUs stuck: each reports; the second to hang sees a machine hang */
+static void test_smp_machine_hang(void **st)
+{
+	(void)st;
+	struct sim m[2];
+	unsigned hung;
+	sims(m, 2);
+	run2(m, 2, 1 * HZ, "bb");
+	run2(m, 2, 7 * HZ, "hs");
+	assert_int_equal(m[0].reports, 1);
+	assert_int_equal(m[1].reports, 1);
+	assert_int_equal(scope2(m, 2, &hung), HANG_SCOPE_MACHINE);
+	assert_int_equal(hung, 2);
+	/* one vCPU: every hang is a machine hang; an idle CPU is not hung */
+	sims(m, 2);
+	run2(m, 2, 7 * HZ, "hi");
+	assert_int_equal(scope2(m, 2, &hung), HANG_SCOPE_PARTIAL);
+	assert_int_equal(scope2(m, 1, &hung), HANG_SCOPE_MACHINE);
+	/* a vCPU that never sampled (not started) does not count */
+	struct sim fresh[2];
+	sims(fresh, 2);
+	run(&fresh[0], 7 * HZ, false, true, false, 0xb, 0);
+	assert_int_equal(scope2(fresh, 2, &hung), HANG_SCOPE_MACHINE);
+	const struct hang_state *none[2] = { &fresh[0].s, NULL };
+	assert_int_equal(hang_scope_of(none, 2, &hung), HANG_SCOPE_MACHINE);
+	assert_string_equal(hang_scope_name(HANG_SCOPE_PARTIAL), "partial");
+	assert_string_equal(hang_scope_name(HANG_SCOPE_MACHINE), "machine");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -189,6 +299,10 @@ int main(void)
 		cmocka_unit_test(test_switch_count_is_progress),
 		cmocka_unit_test(test_one_report_per_episode),
 		cmocka_unit_test(test_stopper_comm),
+		cmocka_unit_test(test_smp_partial_hard),
+		cmocka_unit_test(test_smp_partial_soft_and_fifo),
+		cmocka_unit_test(test_smp_busy_and_idle_no_report),
+		cmocka_unit_test(test_smp_machine_hang),
 	};
 	return cmocka_run_group_tests_name("hang", tests, NULL, NULL);
 }

@@ -70,7 +70,8 @@ static void fill_event(struct hv_event *ev, unsigned type)
 	case HV_EV_EXIT: ev->u.exit.code = -1; ev->u.exit.status = 0x8b; ev->u.exit.signal = 11;
 		ev->u.exit.flags = HV_EXITF_CORE | HV_EXITF_KTHREAD; break;
 	case HV_EV_HANG: case HV_EV_HANG_RECOVERED: strcpy(ev->u.hang.kind, "soft");
-		ev->u.hang.vcpu = 1; ev->u.hang.seconds = 22; ev->u.hang.rip = ~0ull; break;
+		ev->u.hang.vcpu = 1; ev->u.hang.seconds = 22; ev->u.hang.rip = ~0ull;
+		ev->u.hang.scope = 1; ev->u.hang.cpus_hung = 1; break;   /* appended (issue 11) */
 	case HV_EV_RET2USR: ev->u.ret2usr.rip = 1; ev->u.ret2usr.user_addr = 2; ev->u.ret2usr.how = 2; break;
 	case HV_EV_CR4_TAMPER: ev->u.cr4.old_cr4 = 1; ev->u.cr4.new_cr4 = 2; ev->u.cr4.rip = 3;
 		ev->u.cr4.blocked = 1; break;
