@@ -199,6 +199,15 @@ static int leaf_4k(struct ept *e, uint64_t gpa, uint64_t **leaf)
 	return EPT_OK;
 }
 
+int ept_split_4k(struct ept *e, uint64_t gpa)
+{
+	uint64_t *leaf;
+
+	if (!e || !e->pml4 || gpa >= EPT_GPA_LIMIT)
+		return EPT_ERR_INVAL;
+	return leaf_4k(e, gpa, &leaf);
+}
+
 int ept_set_perms_4k(struct ept *e, uint64_t gpa, uint32_t perms)
 {
 	uint64_t *leaf;

@@ -108,6 +108,10 @@ int ept_set_perms_4k(struct ept *e, uint64_t gpa, uint32_t perms);
  * its memory type (splitting first). EPT_ERR_NOT_MAPPED if unmapped. */
 int ept_remap_4k(struct ept *e, uint64_t gpa, uint64_t hpa, uint32_t perms);
 
+/* ept_split_4k - split large pages down to a 4 KiB leaf at @gpa, mapping unchanged
+ * (per-vCPU views, vmm/ept_view.h). EPT_ERR_NOT_MAPPED if unmapped. */
+int ept_split_4k(struct ept *e, uint64_t gpa);
+
 struct ept_lookup {
 	uint64_t hpa;         /* translation of the looked-up gpa (not the page base) */
 	uint64_t page_size;   /* 4K, 2M or 1G */

@@ -1,7 +1,7 @@
 # vmm/pure.mk — host-testable pure logic of the vmm core (owner: pure-logic engineer).
 # Ring -1 sources, cmocka unit tests (tests/unit/test_<module>.c) and libFuzzer targets.
 
-PURE_SRCS := vmm/e820.c vmm/linux_boot.c vmm/ept_map.c vmm/policy.c vmm/options.c vmm/gmem.c vmm/cr0.c vmm/acpi_sleep.c
+PURE_SRCS := vmm/e820.c vmm/linux_boot.c vmm/ept_map.c vmm/ept_view.c vmm/policy.c vmm/options.c vmm/gmem.c vmm/cr0.c vmm/acpi_sleep.c
 PURE_SRCS := $(wildcard $(PURE_SRCS))
 HV_SRCS += $(PURE_SRCS)
 
@@ -14,6 +14,7 @@ endef
 $(eval $(call pure_unit,e820,vmm/e820.c))
 $(eval $(call pure_unit,linux_boot,vmm/linux_boot.c vmm/e820.c))
 $(eval $(call pure_unit,ept_map,vmm/ept_map.c))
+$(eval $(call pure_unit,ept_view,vmm/ept_view.c vmm/ept_map.c))
 $(eval $(call pure_unit,policy,vmm/policy.c))
 $(eval $(call pure_unit,options,vmm/options.c $(MONITOR_TABLE_SRCS)))
 $(eval $(call pure_unit,gmem,vmm/gmem.c))
