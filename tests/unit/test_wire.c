@@ -162,6 +162,14 @@ static void test_decode_rejects(void **state)
 	assert_int_equal(ev.u.exit.code, -1);
 	assert_int_equal(ev.u.exit.status, 0);
 	assert_int_equal(ev.u.exit.flags, 0);
+	/* hang from an older sender (no appended scope/cpus_hung, issue 11): scope 0 */
+	fill_event(&ev, HV_EV_HANG);
+	n = hv_wire_encode_event(&ev, xb, sizeof(xb));
+	xb[2] = (uint8_t)(xb[2] - 5);              /* body length without the appended 5 bytes */
+	assert_int_equal(hv_wire_decode_event(xb, n - 5, &ev, &used), 0);
+	assert_int_equal(ev.u.hang.vcpu, 1);
+	assert_int_equal(ev.u.hang.scope, 0);
+	assert_int_equal(ev.u.hang.cpus_hung, 0);
 	/* unknown type: skipped by its length */
 	uint8_t unk[8] = { 200, 1, 4, 0, 1, 2, 3, 4 };
 	assert_int_equal(hv_wire_decode_event(unk, sizeof(unk), &ev, &used), 1);
