@@ -9,46 +9,27 @@
 #include <cmocka.h>
 
 #include "vmm/ept_view.h"
+#include "page_pool.h"
 
 #define MB (1024ULL * 1024)
 #define GB (1024ULL * MB)
-#define POOL_PA 0x70000000ULL
 #define POOL_N  256
-
-struct pool { uint8_t *mem; uint32_t used; };
-static struct pool pool;
-
-static void *pool_alloc(void *ctx, uint64_t *pa)
-{
-	struct pool *p = ctx;
-	if (p->used >= POOL_N)
-		return NULL;
-	void *va = p->mem + (size_t)p->used * 4096;
-	memset(va, 0, 4096);
-	*pa = POOL_PA + (uint64_t)p->used * 4096;
-	p->used++;
-	return va;
-}
-
-static void *pool_p2v(void *ctx, uint64_t pa)
-{
-	struct pool *p = ctx;
-	if (pa < POOL_PA || pa >= POOL_PA + (uint64_t)p->used * 4096 || (pa & 0xfff))
-		return NULL;
-	return p->mem + (pa - POOL_PA);
-}
 
 static struct ept base;
 
 static int setup(void **st)
 {
 	(void)st;
-	struct ept_alloc a = { &pool, pool_alloc, pool_p2v };
-	free(pool.mem);
-	pool.mem = aligned_alloc(4096, (size_t)POOL_N * 4096);
-	pool.used = 0;
-	assert_int_equal(ept_init(&base, &a, EPT_CAP_2M | EPT_CAP_1G | EPT_CAP_EXEC_ONLY), EPT_OK);
+	pool_reset(POOL_N);
+	assert_int_equal(ept_init(&base, &alloc, EPT_CAP_2M | EPT_CAP_1G | EPT_CAP_EXEC_ONLY), EPT_OK);
 	assert_int_equal(ept_map_identity(&base, 0, 4 * GB, EPT_RWX, MT_WB), EPT_OK);
+	return 0;
+}
+
+static int teardown(void **st)
+{
+	(void)st;
+	pool_free();
 	return 0;
 }
 
@@ -177,10 +158,10 @@ static void test_errors(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup(test_views_are_private, setup),
-		cmocka_unit_test_setup(test_fast_path, setup),
-		cmocka_unit_test_setup(test_shared_changes_and_clear, setup),
-		cmocka_unit_test_setup(test_errors, setup),
+		cmocka_unit_test_setup_teardown(test_views_are_private, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_fast_path, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_shared_changes_and_clear, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_errors, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
