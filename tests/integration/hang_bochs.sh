@@ -19,6 +19,15 @@ case $flavour in
   *) hv_fail "hang_bochs.sh: flavour $flavour (cloud or 5.10)" ;;
 esac
 T=${HANG_T:-5}; N=${HANG_N:-7}; BUSY=${HANG_BUSY:-60}
+# HANG_CPUS=2 (issue 11): Bochs cpu count=2, the guest without nosmp; the busy phase runs on both CPUs,
+# then HANG_BUSY1 s (default 60) pinned to CPU 0 with CPU 1 idle: no report; every trigger runs pinned
+# to CPU 1 (fi_pin=1) while a fork/exec loop pinned to CPU 0 keeps the tracer busy there (fi_bg=1):
+# each hang must be reported for vCPU 1 (scope partial, event cpu 1) while CPU 0 produces events
+CPUS=${HANG_CPUS:-1}; HCPU=0; smp_cmd=""; smp_run=""
+if [ "$CPUS" -gt 1 ]; then
+  HCPU=1; smp_run="--cpus $CPUS"
+  smp_cmd="fi_pin=1 fi_bg=1 fi_busy1=${HANG_BUSY1:-60}"
+fi
 ko=$(HV_MODULE_KERNEL=$modkernel "$HV_TOP/tests/guest/build-module.sh" "$HV_TOP/tests/guest/faultinj") ||
   hv_fail "faultinj module build failed"
 make -s -C "$HV_TOP" build/tests/guest/rtspin >/dev/null || hv_fail "cannot build rtspin"
@@ -27,8 +36,8 @@ initrd=$(hv_fixture_initrd hang -m "$ko" -m "$HV_TOP/build/tests/guest/rtspin" -
   -o "$HV_TOP/build/initramfs/$name.cpio.gz") || exit 1
 HV_GUEST_FATAL='Kernel panic|HVMON-GUEST: poweroff failed'
 hv_boot "$name" --flavour "$flavour" --initrd "$initrd" --hv-opts "console=com2 log=info hang_timeout=$T" \
-  --cmdline "console=ttyS0,115200 panic=-1 loglevel=7 fi_busy=$BUSY fi_secs=$N fi_final=deadlock fi_tests=irqoff,preemptoff,spinlock,rtspin" \
-  --stop-on 'hvmon:hang #5: detected'
+  --cmdline "console=ttyS0,115200 panic=-1 loglevel=7 fi_busy=$BUSY fi_secs=$N fi_final=deadlock fi_tests=irqoff,preemptoff,spinlock,rtspin $smp_cmd" \
+  --stop-on 'hvmon:hang #5: detected' $smp_run
 assert_no_marker hvmon 'guest crashed|PANIC|EXCEPTION in ring -1' "no crash"
 assert_marker hvmon 'tick: TSC [0-9]+ kHz' "TSC calibrated"
 assert_marker hvmon 'hang: on, timeout' "hang monitor on"
@@ -46,12 +55,21 @@ check() {   # $1 = trigger, $2 = report number, $3 = kind
   t0=$(sed -E 's/.*tsc=([0-9]+).*/\1/' <<<"$g")
   h=$(marker_value hvmon "hang #$2: detected") || true
   [ -n "$h" ] || hv_fail "no report #$2 for $1"
-  grep -q "detected $3 on vCPU 0" <<<"$h" || hv_fail "$1: wrong kind: $h"
+  grep -q "detected $3 on vCPU $HCPU" <<<"$h" || hv_fail "$1: wrong kind or vCPU (want $3 on vCPU $HCPU): $h"
   grep -q "task $pid ($comm)" <<<"$h" || hv_fail "$1: wrong task (want $pid $comm): $h"
   t1=$(sed -E 's/.*tsc=([0-9]+).*/\1/' <<<"$h")
   ms=$(( (t1 - t0) / khz ))
   [ "$ms" -le $(( (T + 1) * 1000 )) ] || hv_fail "$1: detected after $ms ms > T+1 s"
   [ "$ms" -ge $(( T * 1000 - 200 )) ] || hv_fail "$1: detected after $ms ms, before T ($T s): $h"
+  if [ "$CPUS" -gt 1 ]; then
+    grep -q "on vCPU 1, partial:" <<<"$h" || hv_fail "$1: not a partial hang of vCPU 1: $h"
+    # CPU 0 kept producing events while CPU 1 hung (the fork/exec loop pinned there)
+    local c0
+    c0=$(json_events hvmon | grep '"cpu":0,' | grep '"monitor":"proctrace"' |
+      sed -E 's/.*"tsc":([0-9]+).*/\1/' | awk -v a="$t0" -v b="$t1" '$1 > a && $1 < b' | wc -l)
+    [ "$c0" -gt 0 ] || hv_fail "$1: no tracer event from CPU 0 while CPU 1 hung"
+    echo "  $1: $c0 tracer events from CPU 0 during the hang of CPU 1"
+  fi
   echo "  $1: kind $3, task $pid ($comm), latency $ms ms (T=$T s)"
   LAT="$LAT $1=${ms}ms"
 }
@@ -73,5 +91,12 @@ assert_no_marker hvmon 'hang #5: recovered' "the deadlock never recovers"
 [ "$(json_events hvmon hang | wc -l)" -ge 5 ] || hv_fail "hang JSON events missing"
 json_events hvmon hang | grep -q '"kind":"no_switch".*"comm":"rtspin"\|"comm":"rtspin".*"kind":"no_switch"' ||
   hv_fail "no_switch JSON event missing: $(json_events hvmon hang | sed -n 4p)"
-json_events hvmon hang | head -1 | grep -q '"kind":"hard".*"vcpu":0' || hv_fail "hang event fields: $(json_events hvmon hang | head -1)"
+json_events hvmon hang | head -1 | grep -q "\"cpu\":$HCPU,.*\"kind\":\"hard\".*\"vcpu\":$HCPU" || hv_fail "hang event fields: $(json_events hvmon hang | head -1)"
+if [ "$CPUS" -gt 1 ]; then
+  json_events hvmon hang | head -1 | grep -q '"scope":"partial","cpus_hung":1' || hv_fail "hang event scope: $(json_events hvmon hang | head -1)"
+  assert_marker guest "HVMON-GUEST: busy1 end" "the one-CPU-idle phase ran"
+  assert_marker guest "HVMON-GUEST: cpus online=0-1" "the guest runs 2 CPUs"
+else
+  json_events hvmon hang | head -1 | grep -q '"scope":"machine","cpus_hung":1' || hv_fail "hang event scope: $(json_events hvmon hang | head -1)"
+fi
 hv_pass "$flavour: no hang in ${BUSY} s busy guest time; 5 injected hangs detected with the right kind/task:$LAT"

@@ -21,10 +21,21 @@ flavour=${1:-cloud}
 [ -f "$HV_TOP/build/hvmon.elf" ] || hv_fail "build/hvmon.elf missing (make)"
 make -s -C "$HV_TOP" build/tests/guest/tracer-work >/dev/null || hv_fail "cannot build tracer-work"
 name=tracer-$flavour
-initrd=$(hv_fixture_initrd tracer -m "$HV_TOP/build/tests/guest/tracer-work" --no-load \
+# TRACER_CPUS=2 (issue 11): Bochs cpu count=2, the guest without nosmp; the workload runs once pinned
+# to each CPU (its events must carry that cpu), then the ret2usr attacks from a shell pinned to CPU 1
+# (ret2usr monitor on as well): the attack caught, the CR4.SMEP clear blocked, both with cpu 1
+CPUS=${TRACER_CPUS:-1}; smp_mods=(); smp_cmd=""; smp_run=(); mons=tracer
+if [ "$CPUS" -gt 1 ]; then
+  ko=$("$HV_TOP/tests/guest/build-module.sh" "$HV_TOP/tests/guest/faultinj") || hv_fail "faultinj module build failed"
+  smp_mods=(-m "$ko"); smp_run=(--cpus "$CPUS"); mons=tracer,ret2usr
+  smp_cmd="tr_cpus=$(seq -s, 0 $((CPUS - 1))) tr_r2u=1"
+  HV_GUEST_FATAL='Kernel panic|HVMON-GUEST: poweroff failed'     # the attacks' oopses are expected
+fi
+initrd=$(hv_fixture_initrd tracer -m "$HV_TOP/build/tests/guest/tracer-work" "${smp_mods[@]}" --no-load \
   -o "$HV_TOP/build/initramfs/$name.cpio.gz") || exit 1
 for _ in $(seq 1 120); do [ "$(pgrep -c bochs-bin || true)" -lt 2 ] && break; sleep 5; done
-hv_boot "$name" --flavour "$flavour" --initrd "$initrd" --hv-opts "console=com2 log=info monitors=tracer"
+hv_boot "$name" --flavour "$flavour" --initrd "$initrd" --hv-opts "console=com2 log=info monitors=$mons" \
+  ${smp_cmd:+--cmdline "console=ttyS0,115200 panic=-1 loglevel=7 $smp_cmd"} "${smp_run[@]}"
 assert_status exit marker
 assert_marker hvmon 'hvmon: monitor proctrace: on' "tracer on"
 assert_marker hvmon 'proctrace: 7 of 7 probes placed \(exit events from do_exit\)' "all 7 probes placed (6 syscall handlers + do_exit)"
@@ -36,8 +47,27 @@ assert_marker hvmon 'probes followed a rewrite, 0 dropped' "no probe dropped"
 assert_marker hvmon 'hvmon: events: [0-9]+ committed, [0-9]+ delivered, 0 dropped' "no event dropped"
 assert_marker hvmon 'proctrace: [0-9]+ events, 0 syscall results lost' "no lost syscall result"
 
-python3 "$HV_TOP/tests/integration/tracer_compare.py" "$RUN_DIR/hvmon.log" "$RUN_DIR/guest.log" \
+cmp_cpus=()
+[ "$CPUS" -gt 1 ] && cmp_cpus=(--cpus="$(seq -s, 0 $((CPUS - 1)))")
+python3 "$HV_TOP/tests/integration/tracer_compare.py" "${cmp_cpus[@]}" "$RUN_DIR/hvmon.log" "$RUN_DIR/guest.log" \
   || hv_fail "tracer events do not match the workload's record"
+if [ "$CPUS" -gt 1 ]; then
+  assert_marker guest "HVMON-GUEST: cpus online=$CPUS 0-$((CPUS - 1))" "the guest runs $CPUS CPUs"
+  # ret2usr from CPU 1: the first report is the execuser attack, its event says cpu 1
+  ua=$(marker_value guest 'FAULTINJ: execuser exec user_addr=' | sed -E 's/.*user_addr=(0x[0-9a-f]+) pid=([0-9]+).*/\1 \2/')
+  [ -n "$ua" ] || hv_fail "execuser did not run"
+  set -- $ua
+  assert_marker hvmon "kernel executed user address $1 .* in task $2 " "ret2usr from CPU 1 caught"
+  assert_no_marker guest 'FAULTINJ: execuser returned' "the user page did not run in kernel mode"
+  json_events hvmon ret2usr | head -1 | grep -q "\"cpu\":1,.*\"pid\":$2.*\"user_addr\":\"$1\"" \
+    || hv_fail "ret2usr event (want cpu 1): $(json_events hvmon ret2usr | head -1)"
+  t=$(marker_value guest 'FAULTINJ: smepoff cr4') || hv_fail "smepoff_exec did not run"
+  grep -q 'smep_after=1' <<<"$t" || hv_fail "CR4.SMEP cleared on CPU 1 in the guest's view: $t"
+  json_events hvmon cr4_tamper | head -1 | grep -q '"cpu":1,.*"blocked":true' \
+    || hv_fail "cr4_tamper event (want cpu 1, blocked): $(json_events hvmon cr4_tamper | head -1)"
+  assert_marker guest 'HVMON-GUEST: alive after 2 attacks' "guest alive after the attacks"
+  assert_marker guest 'HVMON-GUEST: ret2usr on cpu=1 done' "ret2usr attacks ran on CPU 1"
+fi
 
 # invisibility: /proc/kcore bytes vs live probes at the same addresses
 n=0

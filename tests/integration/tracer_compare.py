@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Compare the process tracer's events (hvmon console) with the guest workload's own
 record (tests/guest/tracer/tracer-work.c), one to one, for the workload's process tree.
-Usage: tracer_compare.py HVMON_LOG GUEST_LOG   -> exit 0 when they match, 1 otherwise."""
+Usage: tracer_compare.py [--cpus=C0,C1,...] HVMON_LOG GUEST_LOG   -> exit 0 when they match, 1 otherwise.
+--cpus: the guest ran the workload once per CPU in that order, pinned with taskset (issue 11): each run is
+compared on its own and every event of its tree must carry that `cpu`."""
 import json, sys
 from collections import Counter
 
@@ -51,26 +53,9 @@ def key(e, from_record):
     return ('exec', e['pid'], e['ppid'], e['uid'], fn, argv, cut, e['ok'], e['err'], e['comm'])
 
 
-def main():
-    hv, guest = sys.argv[1], sys.argv[2]
-    recs = []
-    for l in lines(guest):
-        i = l.find('HVMON-GUEST: REC ')
-        if i >= 0:
-            recs.append(json.loads(l[i + len('HVMON-GUEST: REC '):]))
-    evs = []
-    for l in lines(hv):
-        if l.startswith('{"event":"'):
-            try:
-                e = json.loads(l)
-            except ValueError:
-                print('unparsable event line: ' + l[:200])
-                return 1
-            if e.get('monitor') == 'proctrace' and e['event'] in ('exec', 'fork', 'exit'):
-                evs.append(e)
-    if not recs:
-        print('no REC lines in the guest log')
-        return 1
+def compare(recs, evs, cpu=None):
+    """one run of the workload: its record against the tracer's events for its tree;
+    with @cpu (the run was pinned there, issue 11) every one of them must say that cpu"""
     root = next((r['pid'] for r in recs if r['event'] == 'exec' and r['filename'] == '/modules/tracer-work'), None)
     if root is None:
         print('the record has no exec of /modules/tracer-work')
@@ -81,8 +66,8 @@ def main():
     want = Counter(key(r, True) for r in recs)
     got = Counter(key(e, False) for e in mine)
     missing, invented = want - got, got - want
-    print('workload pid %d: %d recorded operations, %d tracer events for its tree (%d proctrace events in all)'
-          % (root, sum(want.values()), sum(got.values()), len(evs)))
+    print('workload pid %d%s: %d recorded operations, %d tracer events for its tree (%d proctrace events in all)'
+          % (root, '' if cpu is None else ' (pinned to CPU %d)' % cpu, sum(want.values()), sum(got.values()), len(evs)))
     by = Counter(k[0] for k in want.elements())
     print('  recorded: %s' % ', '.join('%s %d' % kv for kv in sorted(by.items())))
     sig = Counter(k[4] for k in want.elements() if k[0] == 'exit' and k[4])
@@ -95,9 +80,55 @@ def main():
         print('MISSING (recorded by the guest, no tracer event): %r' % (k,))
     for k in invented.elements():
         print('INVENTED (tracer event, not in the record): %r' % (k,))
+    bad_cpu = 0
+    if cpu is not None:
+        cpus = Counter(e.get('cpu') for e in mine)
+        print('  events by cpu: %s' % ', '.join('cpu %s: %d' % kv for kv in sorted(cpus.items(), key=str)))
+        for e in mine:
+            if e.get('cpu') != cpu:
+                bad_cpu += 1
+                print('WRONG CPU (want %d): %s' % (cpu, json.dumps(e)[:200]))
     if any(n > 1 for n in dup.values()):
         return 1
-    return 1 if missing or invented else 0
+    return 1 if missing or invented or bad_cpu else 0
+
+
+def main():
+    args = sys.argv[1:]
+    cpus = None
+    if args and args[0].startswith('--cpus='):
+        # the guest ran the workload once per listed CPU, pinned (taskset), in this order
+        cpus = [int(c) for c in args[0][len('--cpus='):].split(',')]
+        args = args[1:]
+    hv, guest = args[0], args[1]
+    runs = [[]]
+    for l in lines(guest):
+        i = l.find('HVMON-GUEST: REC ')
+        if i >= 0:
+            r = json.loads(l[i + len('HVMON-GUEST: REC '):])
+            if (r['event'] == 'exec' and r['filename'] == '/modules/tracer-work' and
+                    any(x['event'] == 'exec' and x['filename'] == '/modules/tracer-work' for x in runs[-1])):
+                runs.append([])                 # the next run of the workload
+            runs[-1].append(r)
+    evs = []
+    for l in lines(hv):
+        if l.startswith('{"event":"'):
+            try:
+                e = json.loads(l)
+            except ValueError:
+                print('unparsable event line: ' + l[:200])
+                return 1
+            if e.get('monitor') == 'proctrace' and e['event'] in ('exec', 'fork', 'exit'):
+                evs.append(e)
+    if not runs[0]:
+        print('no REC lines in the guest log')
+        return 1
+    if cpus is None:
+        return compare([r for run in runs for r in run], evs)
+    if len(runs) != len(cpus):
+        print('expected %d runs of the workload (one per CPU %s), the record has %d' % (len(cpus), cpus, len(runs)))
+        return 1
+    return max(compare(run, evs, c) for run, c in zip(runs, cpus))
 
 
 if __name__ == '__main__':

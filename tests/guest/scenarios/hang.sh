@@ -16,7 +16,16 @@
 #                 the trigger line says which: "HVMON-GUEST: trigger irqoff 3 bg=io"
 #   fi_idle=S     idle guest seconds after the busy phase (measurements; default 0)
 #   fi_final=deadlock|none   end with a real self-deadlock (never returns; default none)
+#   fi_pin=C      (several CPUs, issue 11) every trigger runs pinned to CPU C (taskset), the final
+#                 deadlock too; fi_bg=1's background load then runs pinned to CPU 0, so CPU 0 keeps
+#                 producing events while C hangs
+#   fi_busy1=S    after the busy phase, S more seconds of it pinned to CPU 0 only (the other CPUs idle)
 busy=${fi_busy:-60}; secs=${fi_secs:-7}; gap=${fi_gap:-2}
+pin=""; bgpin=""
+if [ -n "${fi_pin:-}" ]; then
+  pin="taskset -c $fi_pin"; bgpin="taskset -c 0"
+  echo "HVMON-GUEST: cpus online=$(cat /sys/devices/system/cpu/online); triggers on cpu $fi_pin"
+fi
 list=$(echo "${fi_tests:-irqoff,preemptoff,spinlock}" | tr , ' ')
 [ "$list" = none ] && list=""
 tests=""
@@ -37,7 +46,7 @@ rtspin() {
   [ -n "$khz" ] || { echo "HVMON-GUEST: rtspin: no tsc_khz"; return 2; }
   old=$(cat /proc/sys/kernel/sched_rt_runtime_us)
   echo -1 > /proc/sys/kernel/sched_rt_runtime_us || return 2
-  /modules/rtspin "$1" "$khz"; rc=$?
+  $pin /modules/rtspin "$1" "$khz"; rc=$?
   echo "$old" > /proc/sys/kernel/sched_rt_runtime_us
   return $rc
 }
@@ -58,13 +67,23 @@ if [ "$busy" -gt 0 ]; then
   wait
   mark busy_end; echo "HVMON-GUEST: busy end uptime=$(up)"
 fi
+if [ "${fi_busy1:-0}" -gt 0 ]; then
+  end=$(( $(up) + fi_busy1 ))
+  mark busy1_start; echo "HVMON-GUEST: busy1 start uptime=$(up) until=$end (cpu 0 only)"
+  # the functions run in subshells pinned to CPU 0 (their children inherit it)
+  taskset -p -c 0 $$ > /dev/null
+  w_cpu "$end" & w_forkexec "$end" & w_io "$end" &
+  wait
+  taskset -p -c "0-$(( $(grep -c '^processor' /proc/cpuinfo) - 1 ))" $$ > /dev/null
+  mark busy1_end; echo "HVMON-GUEST: busy1 end uptime=$(up)"
+fi
 if [ "${fi_idle:-0}" -gt 0 ]; then
   mark idle_start; echo "HVMON-GUEST: idle start uptime=$(up)"
   sleep "$fi_idle"
   mark idle_end; echo "HVMON-GUEST: idle end uptime=$(up)"
 fi
 if [ "${fi_bg:-0}" = 1 ]; then
-  ( while :; do /bin/true; i=0; while [ $i -lt 300 ]; do i=$((i+1)); done; done ) &
+  $bgpin sh -c 'while :; do /bin/true; i=0; while [ $i -lt 300 ]; do i=$((i+1)); done; done' &
   bgpid=$!
 fi
 for t in $tests; do
@@ -80,7 +99,8 @@ for t in $tests; do
   fi
   mark "bg=${bg:-none}"     # on the kernel log: a console echo can be split by the module's printk
   echo "HVMON-GUEST: trigger $t $secs${bg:+ bg=$bg}"
-  if [ "$t" = rtspin ]; then rtspin "$secs"; else echo "$t $secs" > /proc/faultinj; fi
+  if [ "$t" = rtspin ]; then rtspin "$secs"; elif [ -n "$pin" ]; then $pin sh -c "echo '$t $secs' > /proc/faultinj"
+  else echo "$t $secs" > /proc/faultinj; fi
   echo "HVMON-GUEST: trigger $t done rc=$?"
   if [ -n "$bg" ] && [ "$bg" != none ]; then kill "$bgw"; wait "$bgw" 2>/dev/null; fi
 done
@@ -88,6 +108,6 @@ done
 sleep 2
 if [ "${fi_final:-none}" = deadlock ]; then
   echo "HVMON-GUEST: trigger deadlock"
-  echo deadlock > /proc/faultinj
+  if [ -n "$pin" ]; then $pin sh -c 'echo deadlock > /proc/faultinj'; else echo deadlock > /proc/faultinj; fi
 fi
 exit 0

@@ -1,12 +1,33 @@
 # Scenario "tracer" (docs/TRACER.md): run the tracer workload (/modules/tracer-work, put in the
 # initramfs by tests/integration/tracer_bochs.sh with --no-load) and let it print its own
 # record; first read probed kernel functions through /proc/kcore (must be the original bytes).
+#   tr_cpus=0,1     (kernel command line, issue 11) run the workload once per CPU, pinned with
+#                   taskset, in that order; "HVMON-GUEST: cpus online=N" first
+#   tr_r2u=1        then the ret2usr attacks (scenario ret2usr) from a shell pinned to the last
+#                   CPU of tr_cpus (needs faultinj.ko loaded)
 [ -x /modules/tracer-work ] || { echo "HVMON-GUEST: tracer-work missing"; exit 2; }
 echo 0 > /proc/sys/kernel/kptr_restrict
 # the SIGSEGV case: no "segfault at 0" kernel line cutting a record line on the console
 echo 0 > /proc/sys/debug/exception-trace 2>/dev/null || true
 /modules/tracer-work --ktext __x64_sys_execve __x64_sys_clone do_exit
-/modules/tracer-work
-rc=$?
+if [ -z "${tr_cpus:-}" ]; then
+  /modules/tracer-work
+  rc=$?
+  echo "HVMON-GUEST: tracer-work exit=$rc"
+  exit $rc
+fi
+echo "HVMON-GUEST: cpus online=$(grep -c '^processor' /proc/cpuinfo) $(cat /sys/devices/system/cpu/online)"
+rc=0
+for c in $(echo "$tr_cpus" | tr , ' '); do
+  echo "HVMON-GUEST: tracer-work pinned cpu=$c"
+  taskset -c "$c" /modules/tracer-work || rc=$?
+  last=$c
+done
 echo "HVMON-GUEST: tracer-work exit=$rc"
+if [ -n "${tr_r2u:-}" ]; then
+  # the attacks run from a shell pinned to $last (children inherit the affinity)
+  [ -w /proc/faultinj ] || insmod /modules/faultinj.ko || echo "HVMON-GUEST: insmod faultinj failed"
+  taskset -c "$last" sh /scenarios/ret2usr.sh || rc=$?
+  echo "HVMON-GUEST: ret2usr on cpu=$last done"
+fi
 exit $rc
