@@ -38,7 +38,7 @@ khz = num(r'tick: TSC (\d+) kHz', h)
 ctl = re.search(r'FAULTINJ: irqoff 7 start pid=(\d+) comm=(\S+) tsc=(\d+)', g)
 t_ctl = int(ctl.group(3)) if ctl else 1 << 80
 reps = [(m.group(1), int(m.group(2)), m.group(3), int(m.group(4))) for m in
-        re.finditer(r'hang #\d+: detected (\S+) on vCPU \d+: \d+ ms, RIP \S+, task (-?\d+) \((.*?)\) tsc=(\d+)', h)]
+        re.finditer(r'hang #\d+: detected (\S+) on vCPU \d+(?:, \w+)?: \d+ ms, RIP \S+, task (-?\d+) \((.*?)\) tsc=(\d+)', h)]
 fp_hang = [r for r in reps if r[3] < t_ctl]
 ctl_rep = [r for r in reps if r[3] >= t_ctl]
 fp_r2u = len(re.findall(r'ret2usr: kernel executed user address', h))

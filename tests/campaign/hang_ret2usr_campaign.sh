@@ -42,7 +42,7 @@ inj = [(m.group(1), int(m.group(2)), m.group(3), int(m.group(4))) for m in
 # the background of each recoverable trigger, in order (the scenario's 'mark bg=' before the trigger)
 bgs = re.findall(r'FAULTINJ: mark bg=(\S+) tsc=', g)
 rep = [(m.group(1), int(m.group(2)), m.group(3), int(m.group(4))) for m in
-       re.finditer(r'hang #\d+: detected (\S+) on vCPU \d+: \d+ ms, RIP \S+, task (-?\d+) \((.*?)\) tsc=(\d+)', h)]
+       re.finditer(r'hang #\d+: detected (\S+) on vCPU \d+(?:, \w+)?: \d+ ms, RIP \S+, task (-?\d+) \((.*?)\) tsc=(\d+)', h)]
 recov = len(re.findall(r'hang #\d+: recovered from', h))
 want = {'irqoff': 'hard', 'preemptoff': 'soft', 'spinlock': 'soft', 'deadlock': 'soft'}
 stats = {}
