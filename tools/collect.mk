@@ -21,8 +21,17 @@ $(BUILD)/host/events/wire.o: HOST_CFLAGS += -I$(MBEDTLS_HOST)/include $(MBEDTLS_
 $(BUILD)/host/events/wire.o: $(MBEDTLS_HOST)/libmbedcrypto.a
 
 HOST_TOOLS += hvmon-collect hvmon-collect-sim
-hvmon-collect_SRCS := tools/hvmon-collect.c tools/hvmon-collect-track.c tools/hvmon-collect-key.c $(WIRE_SRCS)
-hvmon-collect_LIBS := $(MBEDTLS_HOST)/libmbedcrypto.a
+# --make-profile (issue 18): hvmon's option parser and monitor table, and the
+# SHA-256 hvmon measures with (mbedTLS sha256.c, vmm/measure.mk's config)
+COLLECT_PROFILE_SRCS := tools/hvmon-collect-profile.c vmm/options.c $(MONITOR_TABLE_SRCS) \
+	$(TPSRC)/mbedtls/library/sha256.c
+COLLECT_PROFILE_LIBS := -lz -llzma
+$(BUILD)/host/tools/hvmon-collect-profile.o $(BUILD)/host/$(TPSRC)/mbedtls/library/sha256.o: \
+	HOST_CFLAGS += $(MEASURE_MBEDTLS_CFLAGS)
+$(BUILD)/host/$(TPSRC)/mbedtls/library/sha256.o: HOST_CFLAGS += -Wno-error
+hvmon-collect_SRCS := tools/hvmon-collect.c tools/hvmon-collect-track.c tools/hvmon-collect-key.c $(WIRE_SRCS) \
+	$(COLLECT_PROFILE_SRCS)
+hvmon-collect_LIBS := $(MBEDTLS_HOST)/libmbedcrypto.a $(COLLECT_PROFILE_LIBS)
 hvmon-collect_DEPS := $(MBEDTLS_HOST)/libmbedcrypto.a
 hvmon-collect-sim_SRCS := tools/hvmon-collect-sim.c tools/hvmon-collect-key.c $(WIRE_SRCS)
 hvmon-collect-sim_LIBS := $(MBEDTLS_HOST)/libmbedcrypto.a
@@ -45,8 +54,11 @@ $(BUILD)/host/tests/unit/test_wire.o: $(MBEDTLS_HOST)/libmbedcrypto.a
 
 FUZZ_TARGETS += fuzz_wire_collect
 fuzz_wire_collect_SRCS := tests/fuzz/fuzz_wire_collect.c tools/hvmon-collect-track.c tools/hvmon-collect-key.c \
-	$(WIRE_SRCS) $(addprefix $(TPSRC)/mbedtls/library/,chacha20.c poly1305.c chachapoly.c platform_util.c)
-fuzz_wire_collect_CFLAGS := -I$(MBEDTLS_HOST)/include -I$(TPSRC)/mbedtls/library $(MBEDTLS_DEFS)
+	$(WIRE_SRCS) $(addprefix $(TPSRC)/mbedtls/library/,chacha20.c poly1305.c chachapoly.c platform_util.c) \
+	$(COLLECT_PROFILE_SRCS)
+fuzz_wire_collect_CFLAGS := -I$(MBEDTLS_HOST)/include -I$(TPSRC)/mbedtls/library -Ivmm -Itools \
+	-DMBEDTLS_CONFIG_FILE='"collect_fuzz_mbedtls_config.h"'
+fuzz_wire_collect_LIBS := $(COLLECT_PROFILE_LIBS)
 fuzz_wire_collect_DEPS := $(MBEDTLS_HOST)/libmbedcrypto.a
 # the target #includes tools/hvmon-collect.c (its statics); a .c prerequisite
 # would be compiled a second time by the fuzz rule, so rebuild via a stamp
@@ -54,9 +66,18 @@ $(BUILD)/fuzz/fuzz_wire_collect: $(BUILD)/fuzz/.hvmon-collect.c.stamp
 $(BUILD)/fuzz/.hvmon-collect.c.stamp: tools/hvmon-collect.c
 	@mkdir -p $(@D) && touch $@
 
+# --make-profile's file readers (ELF walk, gzip/xz)
+FUZZ_TARGETS += fuzz_collect_profile
+fuzz_collect_profile_SRCS := tests/fuzz/fuzz_collect_profile.c tools/hvmon-collect-profile.c vmm/options.c \
+	$(MONITOR_TABLE_SRCS) $(TPSRC)/mbedtls/library/sha256.c $(TPSRC)/mbedtls/library/platform_util.c
+fuzz_collect_profile_CFLAGS = $(MEASURE_MBEDTLS_CFLAGS)
+fuzz_collect_profile_LIBS := $(COLLECT_PROFILE_LIBS)
+
 # hvmon-collect's own logic (includes tools/hvmon-collect.c for its statics)
 UNIT_TESTS += test_collect
-test_collect_SRCS := tests/unit/test_collect.c tools/hvmon-collect-track.c tools/hvmon-collect-key.c $(WIRE_SRCS)
-test_collect_LIBS := $(MBEDTLS_HOST)/libmbedcrypto.a
+test_collect_SRCS := tests/unit/test_collect.c tools/hvmon-collect-track.c tools/hvmon-collect-key.c $(WIRE_SRCS) \
+	$(COLLECT_PROFILE_SRCS)
+test_collect_LIBS := $(MBEDTLS_HOST)/libmbedcrypto.a $(COLLECT_PROFILE_LIBS)
 test_collect_DEPS := $(MBEDTLS_HOST)/libmbedcrypto.a
 $(BUILD)/host/tests/unit/test_collect.o: tools/hvmon-collect.c
+$(BUILD)/host/tests/unit/test_collect.o: HOST_CFLAGS += $(MEASURE_MBEDTLS_CFLAGS)

@@ -32,6 +32,7 @@
 #include "events/wire.h"
 #include "tools/hvmon-collect-track.h"
 #include "tools/hvmon-collect-key.h"
+#include "tools/hvmon-collect-profile.h"
 
 #define EXIT_RUNTIME 1
 #define EXIT_USAGE   2
@@ -57,6 +58,8 @@ static void usage(FILE *f)
 "                     [--count N] [--timeout SECONDS] [--silence SECONDS] [--quiet]\n"
 "                     [--sessions N] [--profile FILE] [--host-keys FILE] [--state FILE]\n"
 "       %s --genkey FILE\n"
+"       %s --make-profile ID [--loader multiboot2|uefi] [--hvmon FILE]\n"
+"                     [--kernel FILE] [--initrd FILE] [--options TEXT]\n"
 "  --listen ADDR:PORT   UDP address to receive on (e.g. 0.0.0.0:5140)\n"
 "  --key FILE           pre-shared key: 64 hex digits (32 bytes), as --genkey writes\n"
 "  --out FILE           JSON lines output (default: standard output)\n"
@@ -76,11 +79,15 @@ static void usage(FILE *f)
 "                       SHA-256 of hvmon, kernel, initrd, options): alarms\n"
 "  --sessions N         boots (sender id, nonce) held at once (default 16384);\n"
 "                       the least recently used is evicted into a tombstone\n"
+"  --make-profile ID    print the --profile line of sender ID for the files an\n"
+"                       operator deploys (hvmon.elf, kernel, initrd, hvmon's options\n"
+"                       as on the GRUB line or in hvmon.cfg) and exit; --loader:\n"
+"                       how they are booted (GRUB decompresses gzip/xz modules)\n"
 "exit: 0 clean, 1 runtime error, 2 usage, 3 key file, 64+bits: 1 loss,\n"
 "      2 duplicates, 4 forged/malformed, 8 replays, 16 sender ring drops,\n"
 "      32 alarms (two live boots of one sender, profile mismatch)\n"
 "signals: INT/TERM end the run (summary printed), HUP reopens --out\n",
-		prog, prog);
+		prog, prog, prog);
 }
 
 static void die(int code, const char *fmt, ...)
@@ -163,38 +170,53 @@ static int cmp_u64(const void *a, const void *b)
 
 /*
  * Reports about datagrams an attacker can send at line rate (forged,
- * malformed, replay, duplicate) are aggregated per source address, per kind
- * and per second: the first one of a second is printed in full, the others
- * are counted and summed up in one line when the second ends. At most
- * AGG_SOURCES sources get lines of their own per second, the rest one
- * "other sources" line per kind: stderr stays bounded whatever arrives.
+ * malformed, replay, duplicate) or cause by dropping or delaying a sender's
+ * datagrams on the path (gap, reordered) are aggregated per source address,
+ * per kind and per second: the first one of a second is printed in full, the
+ * others are counted and summed up in one line when the second ends (for
+ * gaps also the datagrams they miss). At most AGG_SOURCES sources get lines
+ * of their own per second, the rest one "other sources" line per kind:
+ * stderr stays bounded whatever arrives.
  */
-enum agg_kind { AGG_FORGED, AGG_MALFORMED, AGG_REPLAY, AGG_DUPLICATE, AGG_KINDS };
-static const char *const agg_name[AGG_KINDS] = { "forged", "malformed", "replay", "duplicate" };
+enum agg_kind { AGG_FORGED, AGG_MALFORMED, AGG_REPLAY, AGG_DUPLICATE, AGG_GAP, AGG_LATE, AGG_KINDS };
+static const char *const agg_name[AGG_KINDS] = { "forged", "malformed", "replay", "duplicate", "gap", "reordered" };
 #define AGG_SOURCES 32
-static struct { uint32_t addr; uint8_t kind; uint64_t n; } agg[AGG_SOURCES];
+static struct { uint32_t addr; uint8_t kind; uint64_t n, missing; } agg[AGG_SOURCES];
 static size_t nagg;
-static uint64_t agg_other[AGG_KINDS];
+static uint64_t agg_other[AGG_KINDS], agg_other_missing[AGG_KINDS];
 static long agg_sec = -1;
 
 static void agg_flush(void)
 {
-	for (size_t i = 0; i < nagg; i++)
-		if (agg[i].n > 1) {
-			struct in_addr ia = { .s_addr = agg[i].addr };
+	for (size_t i = 0; i < nagg; i++) {
+		struct in_addr ia = { .s_addr = agg[i].addr };
+		if (agg[i].n <= 1)
+			continue;
+		if (agg[i].kind == AGG_GAP)
+			REPORT("gap: %llu more gaps (%llu datagrams missing) from %s in the same second (reported once)",
+			       (unsigned long long)(agg[i].n - 1), (unsigned long long)agg[i].missing, inet_ntoa(ia));
+		else
 			REPORT("%s: %llu more datagrams from %s in the same second (reported once)",
 			       agg_name[agg[i].kind], (unsigned long long)(agg[i].n - 1), inet_ntoa(ia));
-		}
-	for (int k = 0; k < AGG_KINDS; k++)
-		if (agg_other[k])
+	}
+	for (int k = 0; k < AGG_KINDS; k++) {
+		if (!agg_other[k])
+			continue;
+		if (k == AGG_GAP)
+			REPORT("gap: %llu gaps (%llu datagrams missing) from more than %d other sources in the same second (reported once)",
+			       (unsigned long long)agg_other[k], (unsigned long long)agg_other_missing[k], AGG_SOURCES);
+		else
 			REPORT("%s: %llu datagrams from more than %d other sources in the same second (reported once)",
 			       agg_name[k], (unsigned long long)agg_other[k], AGG_SOURCES);
+	}
 	nagg = 0;
 	memset(agg_other, 0, sizeof(agg_other));
+	memset(agg_other_missing, 0, sizeof(agg_other_missing));
 }
 
-/* true: print this report in full; false: counted, summed up later */
-static bool agg_first(enum agg_kind kind, const struct sockaddr_in *from, double now)
+/* true: print this report in full; false: counted, summed up later.
+ * missing: the datagrams a gap report stands for (0 for the other kinds) */
+static bool agg_first_n(enum agg_kind kind, const struct sockaddr_in *from, double now, uint64_t missing)
 {
 	if ((long)now != agg_sec) {
 		agg_flush();
@@ -203,19 +225,27 @@ static bool agg_first(enum agg_kind kind, const struct sockaddr_in *from, double
 	for (size_t i = 0; i < nagg; i++)
 		if (agg[i].addr == from->sin_addr.s_addr && agg[i].kind == kind) {
 			agg[i].n++;
+			agg[i].missing += missing;
 			st.suppressed++;
 			return false;
 		}
 	if (nagg == AGG_SOURCES) {
 		agg_other[kind]++;
+		agg_other_missing[kind] += missing;
 		st.suppressed++;
 		return false;
 	}
 	agg[nagg].addr = from->sin_addr.s_addr;
 	agg[nagg].kind = (uint8_t)kind;
 	agg[nagg].n = 1;
+	agg[nagg].missing = 0;      /* the full line names its own datagrams */
 	nagg++;
 	return true;
+}
+
+static bool agg_first(enum agg_kind kind, const struct sockaddr_in *from, double now)
+{
+	return agg_first_n(kind, from, now, 0);
 }
 
 static void hex(char *dst, const uint8_t *p, size_t n)
@@ -726,15 +756,17 @@ static int process_datagram(uint8_t *dgram, size_t n, const struct sockaddr_in *
 		return 0;
 	case TRACK_LATE:
 		st.late++;
-		REPORT("reordered: sender %08x boot %s seq %llu arrived late (gap filled)", h.sender, nonce,
-		       (unsigned long long)h.seq);
+		if (agg_first(AGG_LATE, &from, now))
+			REPORT("reordered: sender %08x boot %s seq %llu arrived late (gap filled)", h.sender, nonce,
+			       (unsigned long long)h.seq);
 		break;
 	case TRACK_NEW:
 		if (tr.gap_len) {
 			st.lost_reported += tr.gap_len;
-			REPORT("gap: sender %08x boot %s seq %llu..%llu missing (%llu datagrams)", h.sender, nonce,
-			       (unsigned long long)tr.gap_from, (unsigned long long)(tr.gap_from + tr.gap_len - 1),
-			       (unsigned long long)tr.gap_len);
+			if (agg_first_n(AGG_GAP, &from, now, tr.gap_len))
+				REPORT("gap: sender %08x boot %s seq %llu..%llu missing (%llu datagrams)", h.sender, nonce,
+				       (unsigned long long)tr.gap_from,
+				       (unsigned long long)(tr.gap_from + tr.gap_len - 1), (unsigned long long)tr.gap_len);
 		}
 		if (h.drops_total > tr.prev_drops)
 			REPORT("drops: sender %08x reports %u events dropped in its rings since boot",
@@ -831,6 +863,59 @@ static void print_summary(void)
 	exit_flags = flags;
 }
 
+/*
+ * --make-profile ID (issue 18): the profile line an operator writes for a
+ * host, computed from the files deployed on it (tools/hvmon-collect-profile.c
+ * reproduces vmm/measure.c), so that --profile needs no trial boot.
+ */
+static int make_profile(const char *id, int loader, const char *hvmon, const char *kernel, const char *initrd,
+			const char *options)
+{
+	char err[512], h[65], mons[128], summary[1024], line[1024];
+	char *end;
+	size_t n = 0;
+	errno = 0;
+	unsigned long v = strtoul(id, &end, 0);
+	if (errno || *end || !*id || v > 0xffffffffUL)
+		die(EXIT_USAGE, "--make-profile '%s': sender id: expected a number (decimal or 0x...)", id);
+	if (!hvmon && !kernel && !initrd && !options)
+		die(EXIT_USAGE, "--make-profile: give at least one of --hvmon, --kernel, --initrd, --options");
+	/* everything is computed before anything is printed: an error leaves no half line */
+	n += (size_t)snprintf(line + n, sizeof(line) - n, "0x%08lx", v);
+	if (options) {
+		if (prof_options(options, h, mons, sizeof(mons), summary, sizeof(summary), err, sizeof(err)))
+			die(EXIT_USAGE, "--options: %s", err);
+		if (mons[0])
+			n += (size_t)snprintf(line + n, sizeof(line) - n, " monitors=%s", mons);
+	}
+	const char *files[3] = { hvmon, kernel, initrd };
+	for (int k = 0; k < 3; k++) {
+		size_t len;
+		uint8_t *data;
+		char fh[65];
+		if (!files[k])
+			continue;
+		if (!(data = prof_read_file(files[k], &len, err, sizeof(err))))
+			die(EXIT_USAGE, "%s", err);
+		int rc = k == 0 ? prof_hvmon_sha256(data, len, fh, err, sizeof(err))
+				: prof_module_sha256(data, len, loader, fh, err, sizeof(err));
+		free(data);
+		if (rc)
+			die(EXIT_USAGE, "%s: %s", files[k], err);
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%s", prof_hash_key[k], fh);
+	}
+	if (options)
+		n += (size_t)snprintf(line + n, sizeof(line) - n, " %s=%s", prof_hash_key[3], h);
+	printf("# hvmon-collect --make-profile: sender 0x%08lx, loader %s\n", v,
+	       loader == PROF_LOADER_UEFI ? "uefi" : "multiboot2");
+	if (options)
+		printf("# effective options: %s\n", summary);
+	printf("%s\n", line);
+	if (fflush(stdout) || ferror(stdout))
+		die(EXIT_RUNTIME, "write standard output: %s", strerror(errno));
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -848,10 +933,18 @@ int main(int argc, char **argv)
 		{ "profile", required_argument, 0, 'p' },
 		{ "host-keys", required_argument, 0, 'H' },
 		{ "state", required_argument, 0, 'Z' },
+		{ "make-profile", required_argument, 0, 'M' },
+		{ "loader", required_argument, 0, 'B' },
+		{ "hvmon", required_argument, 0, 'E' },
+		{ "kernel", required_argument, 0, 'K' },
+		{ "initrd", required_argument, 0, 'I' },
+		{ "options", required_argument, 0, 'O' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 }
 	};
 	const char *listen_s = NULL, *key_s = NULL, *out_s = NULL, *syslog_s = NULL;
+	const char *mp_id = NULL, *mp_file[3] = { 0 }, *mp_options = NULL;
+	int mp_loader = PROF_LOADER_MULTIBOOT2, mp_only = 0;
 	double timeout = 0;
 	int c;
 	char *end;
@@ -893,6 +986,20 @@ int main(int argc, char **argv)
 		case 'Z':
 			state_path = optarg;
 			break;
+		case 'M': mp_id = optarg; break;
+		case 'B':
+			if (!strcmp(optarg, "multiboot2") || !strcmp(optarg, "grub"))
+				mp_loader = PROF_LOADER_MULTIBOOT2;
+			else if (!strcmp(optarg, "uefi"))
+				mp_loader = PROF_LOADER_UEFI;
+			else
+				die(EXIT_USAGE, "--loader '%s': expected multiboot2 (GRUB) or uefi (hvmon.efi)", optarg);
+			mp_only = 1;
+			break;
+		case 'E': mp_file[0] = optarg; mp_only = 1; break;
+		case 'K': mp_file[1] = optarg; mp_only = 1; break;
+		case 'I': mp_file[2] = optarg; mp_only = 1; break;
+		case 'O': mp_options = optarg; mp_only = 1; break;
 		case 'n': {
 			errno = 0;
 			unsigned long long v = strtoull(optarg, &end, 10);
@@ -918,6 +1025,10 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_USAGE;
 	}
+	if (mp_id)
+		return make_profile(mp_id, mp_loader, mp_file[0], mp_file[1], mp_file[2], mp_options);
+	if (mp_only)
+		die(EXIT_USAGE, "--loader, --hvmon, --kernel, --initrd and --options go with --make-profile");
 	if (!listen_s || !key_s) {
 		fprintf(stderr, "%s: --listen and --key are required\n", prog);
 		usage(stderr);
