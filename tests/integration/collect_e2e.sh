@@ -277,8 +277,8 @@ check "flood: stderr bounded (< 4 KB)" test "$(wc -c < "$T/e10")" -lt 4096
 check "flood: every forgery accounted in the reports" test "$(agg_sum forged "$T/e10")" = "$forged"
 
 # --- 9. --profile: the booted configuration is checked (issue 18) -------------
-# the simulator's boot_config events (type 13: i = 12, 25) report monitors
-# i & 15 = 12 (hang,ret2usr... bits 2,3) and 9: each required monitor off is an alarm
+# the simulator's boot_config events (type 13) report monitors
+# i & 15 (its record index): each required monitor off is an alarm
 cat > "$T/profile" <<'EOF2'
 # sender  what it must have booted
 0x51 monitors=all   # every monitor on
@@ -287,7 +287,16 @@ P=$(port)
 run_collector $P "$T/o11" "$T/e11" --timeout 10 --count 30 --profile "$T/profile"
 "$SIM" --to 127.0.0.1:$P --key "$T/key" --events 30 2>/dev/null
 wait $CPID; rc=$?
-check "profile: 4 alarms (tracer+hang off, then hang+ret2usr off)" test "$(grep -c 'alarm: sender 00000051 .*profile: monitor .* is off' "$T/e11")" = 4
+# how many monitors the simulator's boot_config events leave off (its event types cycle through
+# every type, so which boots it sends depends on how many types there are: count, don't assume)
+want_off=$(python3 -c 'import json,sys
+n=0
+for l in open(sys.argv[1]):
+    o=json.loads(l)
+    if o["event"]=="boot_config": n+=4-len([m for m in o["monitors"].split(",") if m])
+print(n)' "$T/o11")
+check "profile: one alarm per required monitor off in each boot_config ($want_off, at least 2)" \
+  bash -c "test $want_off -ge 2 && test \$(grep -c 'alarm: sender 00000051 .*profile: monitor .* is off' '$T/e11') = $want_off"
 check "profile: exit 64+32 (got $rc), events still written" bash -c "test $rc = 96 && test \$(wc -l < '$T/o11') = 30"
 check "profile: boot_config written as JSON" grep -q '"event":"boot_config".*"monitors":"ret2usr,keylogger"' "$T/o11"
 printf '0x51 monitors=tracer,bogus\n' > "$T/badprofile"
