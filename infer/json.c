@@ -100,6 +100,51 @@ static void strategies_str(uint32_t mask, char *buf, size_t size, bool collapse)
 	}
 }
 
+/* ---- the per-parameter maps: "missing", "found_by", "not_applicable" ---- */
+
+static bool is_missing(const struct infer_value *v) { return !v->found && !v->na; }
+static bool is_found(const struct infer_value *v) { return v->found; }
+static bool is_na(const struct infer_value *v) { return !v->found && v->na; }
+
+/* Each writes the map value of v into tmp (size bytes) and returns it. */
+static const char *why_or_not_found(const struct infer_value *v, char *tmp, size_t size)
+{
+	(void)tmp; (void)size;
+	return v->why[0] ? v->why : "not found";
+}
+
+static const char *why_or_na(const struct infer_value *v, char *tmp, size_t size)
+{
+	(void)tmp; (void)size;
+	return v->why[0] ? v->why : "not applicable";
+}
+
+static const char *found_by_str(const struct infer_value *v, char *tmp, size_t size)
+{
+	strategies_str(v->found_by, tmp, size, false);
+	return tmp;
+}
+
+/* "name": value for every parameter that passes filter, in table order,
+ * separated by sep (the caller writes the braces). */
+static void jparam_map(struct jout *o, const struct infer_profile *p,
+		       bool (*filter)(const struct infer_value *), const char *sep,
+		       const char *(*value)(const struct infer_value *, char *, size_t))
+{
+	char tmp[sizeof(p->p[0].why)];
+	bool first = true;
+	for (int i = 0; i < INFER_NPARAMS; i++) {
+		if (!filter(&p->p[i]))
+			continue;
+		if (!first)
+			jputs(o, sep);
+		first = false;
+		jstr(o, infer_param_name(i), 64);
+		jputs(o, ": ");
+		jstr(o, value(&p->p[i], tmp, sizeof(tmp)), sizeof(tmp));
+	}
+}
+
 size_t infer_profile_json(const struct infer_profile *p, char *buf, size_t size)
 {
 	struct jout o = { buf, size, 0 };
@@ -148,45 +193,13 @@ size_t infer_profile_json(const struct infer_profile *p, char *buf, size_t size)
 	}
 
 	jputs(&o, "},\n \"missing\": {");
-	first = true;
-	for (int i = 0; i < INFER_NPARAMS; i++) {
-		if (p->p[i].found || p->p[i].na)
-			continue;
-		if (!first)
-			jputs(&o, ",\n   ");
-		first = false;
-		jstr(&o, infer_param_name(i), 64);
-		jputs(&o, ": ");
-		jstr(&o, p->p[i].why[0] ? p->p[i].why : "not found", sizeof(p->p[i].why));
-	}
-
+	jparam_map(&o, p, is_missing, ",\n   ", why_or_not_found);
 	jputs(&o, "},\n \"found_by\": {");
-	first = true;
-	for (int i = 0; i < INFER_NPARAMS; i++) {
-		if (!p->p[i].found)
-			continue;
-		if (!first)
-			jputs(&o, ", ");
-		first = false;
-		jstr(&o, infer_param_name(i), 64);
-		jputs(&o, ": ");
-		strategies_str(p->p[i].found_by, tmp, sizeof(tmp), false);
-		jstr(&o, tmp, sizeof(tmp));
-	}
+	jparam_map(&o, p, is_found, ", ", found_by_str);
 	jputc(&o, '}');
 	/* appended (issue 14): parameters this kernel does not have, with the reason */
 	jputs(&o, ",\n \"not_applicable\": {");
-	first = true;
-	for (int i = 0; i < INFER_NPARAMS; i++) {
-		if (p->p[i].found || !p->p[i].na)
-			continue;
-		if (!first)
-			jputs(&o, ", ");
-		first = false;
-		jstr(&o, infer_param_name(i), 64);
-		jputs(&o, ": ");
-		jstr(&o, p->p[i].why[0] ? p->p[i].why : "not applicable", sizeof(p->p[i].why));
-	}
+	jparam_map(&o, p, is_na, ", ", why_or_na);
 	jputc(&o, '}');
 	if (p->kaslr_slide) {
 		infer_fmt(tmp, sizeof(tmp), ",\n \"kaslr_slide\": \"0x%llx\"",
