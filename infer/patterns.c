@@ -20,6 +20,7 @@ static double pt_now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &
 #endif
 
 #define CACHE_PAGES 32u   /* power of two */
+#define DCACHE   4096u    /* decoded instructions cached, power of two */
 #define FN_CAP   6144u
 #define DECODE_BUDGET 4000000u
 #define SCAN_CAP (256ull << 20)   /* longest range any scan covers */
@@ -54,11 +55,33 @@ static const uint8_t *cache_page(struct pctx *c, uint64_t va)
 	return buf;
 }
 
+static bool decode_insn(struct pctx *c, uint64_t va, struct pinsn *pi);
+
+/*
+ * The bytes under the guest's stopped kernel (or the file) do not change
+ * during one run, so the decoding of one VA is always the same: a hit returns
+ * the stored copy. Only successful decodes are stored (an entry whose va is 0
+ * is empty: no kernel VA is 0). The budget counts every call, hit or not, so
+ * where it runs out does not depend on the cache.
+ */
 bool pt_decode(struct pctx *c, uint64_t va, struct pinsn *pi)
 {
 	if (c->budget == 0)
 		return false;
 	c->budget--;
+	struct pinsn *e = &c->dcache[(size_t)(va ^ (va >> 12)) & (DCACHE - 1)];
+	if (e->va == va && va) {
+		*pi = *e;
+		return true;
+	}
+	if (!decode_insn(c, va, pi))
+		return false;
+	*e = *pi;
+	return true;
+}
+
+static bool decode_insn(struct pctx *c, uint64_t va, struct pinsn *pi)
+{
 	uint8_t bytes[15];
 	size_t avail = 0;
 	const uint8_t *pg = cache_page(c, va);
@@ -375,7 +398,9 @@ int infer_strategy_patterns(const struct infer_reader *rd, const struct infer_hi
 	struct pinsn *fn = infer_alloc(a, sizeof(struct pinsn) * FN_CAP);
 	uint32_t *flow = infer_alloc(a, sizeof(uint32_t) * FN_CAP);
 	uint8_t *chunk = infer_alloc(a, PT_CHUNK + 64);
-	if (!c || !dec || !zins || !zctx || !zops || !cbuf || !ctag || !fn || !flow || !chunk) {
+	struct pinsn *dcache = infer_alloc(a, sizeof(struct pinsn) * DCACHE);
+	if (!c || !dec || !zins || !zctx || !zops || !cbuf || !ctag || !fn || !flow || !chunk ||
+	    !dcache) {
 		for (int p = 0; p < INFER_NPARAMS; p++)
 			miss_if_unset(out, (enum infer_param)p, "arena too small");
 		return -1;
@@ -386,6 +411,7 @@ int infer_strategy_patterns(const struct infer_reader *rd, const struct infer_hi
 	c->dec = dec; c->zins = zins; c->zctx = zctx; c->zops = zops; c->cbuf = cbuf;
 	c->ctag = ctag;   /* zeroed: no page VA has tag 0 (tags have bit 0 or 1 set) */
 	c->fn = fn; c->fn_cap = FN_CAP; c->flow = flow; c->chunk = chunk;
+	c->dcache = dcache;   /* zeroed: every entry empty */
 	c->budget = DECODE_BUDGET;
 	c->off_cred = c->off_real_parent = c->off_mm = c->off_group_leader = P_UNKNOWN;
 	c->off_pid = c->off_tgid = c->off_parent = c->off_tasks = P_UNKNOWN;

@@ -53,6 +53,9 @@ struct pctx {
 	struct infer_profile *out;
 	void *dec;                  /* ZydisDecoder (opaque here) */
 	void *zins, *zctx, *zops;   /* decode scratch (arena) */
+	/* decoded-instruction cache: DCACHE direct-mapped entries keyed by VA
+	 * (the compare tree and the same functions are decoded many times) */
+	struct pinsn *dcache;
 	/* code byte cache: CACHE_PAGES direct-mapped 4 KiB pages */
 	uint64_t *ctag;             /* page VA | 1 when valid, 2 = known unreadable */
 	uint8_t *cbuf;
@@ -85,6 +88,24 @@ static inline uint64_t pt_ld64(const uint8_t *p)
 	return v;
 }
 #define PT_CHUNK 0x10000u
+
+/* Bytes of w equal to the byte in b (b = byte * 0x0101...01): bit 7 of byte k
+ * set iff byte k matches; exact (no borrow crosses bytes). */
+static inline uint64_t pt_eq_mask(uint64_t w, uint64_t b)
+{
+	const uint64_t highs = 0x8080808080808080ull;
+	uint64_t x = w ^ b;
+	uint64_t t = (x & ~highs) + ~highs;
+	return ~(t | x | ~highs);
+}
+
+/* Nonzero when some byte of w equals the byte in b (may over-mark: a fast
+ * pre-test, pt_eq_mask gives the exact bytes). */
+static inline uint64_t pt_has_byte(uint64_t w, uint64_t b)
+{
+	uint64_t x = w ^ b;
+	return (x - 0x0101010101010101ull) & ~x & 0x8080808080808080ull;
+}
 
 /* patterns.c: decoding and walking */
 bool pt_decode(struct pctx *c, uint64_t va, struct pinsn *pi);

@@ -133,29 +133,39 @@ static bool fn_pa_of_rdi(struct pctx *c, uint64_t fn)
 
 struct callsites { uint64_t va[8]; size_t n; uint64_t target; size_t max; };
 
-/* "call target" sites: e8 + rel32. Eight bytes at a time are skipped when
- * none is 0xe8 (no SSE in ring -1: plain 64-bit bit tricks). */
+/* "call target" sites: e8 + rel32, in address order. Eight bytes at a time
+ * are skipped when none is 0xe8; in the others every 0xe8 byte is checked
+ * once (no SSE in ring -1: plain 64-bit bit tricks). */
+static bool call_site(struct callsites *cs, uint64_t va, const uint8_t *buf, size_t len, size_t i)
+{
+	if (i + 5 > len)
+		return true;
+	uint32_t rel;
+	__builtin_memcpy(&rel, buf + i + 1, 4);
+	if (va + i + 5 + (uint64_t)(int64_t)(int32_t)rel != cs->target)
+		return true;
+	cs->va[cs->n++] = va + i;
+	return cs->n < cs->max;
+}
+
 static bool call_chunk(struct pctx *c, void *ctx, uint64_t va, const uint8_t *buf, size_t len)
 {
+	(void)c;
 	struct callsites *cs = ctx;
-	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	const uint64_t e8 = 0xe8e8e8e8e8e8e8e8ull;
 	size_t end = len < PT_CHUNK ? len : PT_CHUNK;   /* sites starting in this chunk */
-	for (size_t i = 0; i < end;) {
-		if (i + 8 <= end) {
-			uint64_t w = pt_ld64(buf + i) ^ 0xe8e8e8e8e8e8e8e8ull;             /* a 0xe8 byte becomes 0 */
-			if (!((w - ones) & ~w & highs)) { i += 8; continue; }
-		}
-		if (buf[i] == 0xe8 && i + 5 <= len) {
-			int32_t rel = (int32_t)((uint32_t)buf[i + 1] | (uint32_t)buf[i + 2] << 8 |
-						(uint32_t)buf[i + 3] << 16 | (uint32_t)buf[i + 4] << 24);
-			if (va + i + 5 + (uint64_t)(int64_t)rel == cs->target) {
-				cs->va[cs->n++] = va + i;
-				if (cs->n >= cs->max)
-					return false;
-			}
-		}
-		i++;
+	size_t i = 0;
+	for (; i + 8 <= end; i += 8) {
+		uint64_t w = pt_ld64(buf + i);
+		if (!pt_has_byte(w, e8))
+			continue;
+		for (uint64_t m = pt_eq_mask(w, e8); m; m &= m - 1)
+			if (!call_site(cs, va, buf, len, i + ((unsigned)__builtin_ctzll(m) >> 3)))
+				return false;
 	}
+	for (; i < end; i++)
+		if (buf[i] == 0xe8 && !call_site(cs, va, buf, len, i))
+			return false;
 	return true;
 }
 

@@ -279,12 +279,22 @@ struct tabsearch { uint64_t *tgt; size_t n; uint64_t found; unsigned nfound; };
 static bool tab_chunk(struct pctx *c, void *ctx, uint64_t va, const uint8_t *buf, size_t len)
 {
 	struct tabsearch *s = ctx;
+	const uint64_t t0 = s->tgt[0];
 	size_t i = (size_t)((8 - (va & 7)) & 7);
-	for (; i + 8 <= len && i < PT_CHUNK; i += 8) {
-		uint64_t v = pt_ld64(buf + i);
-		if (v != s->tgt[0])
+	/* candidate words start at i < lim: i + 8 <= len and i < PT_CHUNK */
+	size_t lim = len < 8 ? 0 : len - 7;
+	if (lim > PT_CHUNK)
+		lim = PT_CHUNK;
+	for (; i < lim; i += 8) {
+		/* four words per test while they fit: almost none equals t0 */
+		if (i + 32 <= lim && pt_ld64(buf + i) != t0 && pt_ld64(buf + i + 8) != t0 &&
+		    pt_ld64(buf + i + 16) != t0 && pt_ld64(buf + i + 24) != t0) {
+			i += 24;
 			continue;
-		uint64_t at = va + i;
+		}
+		if (pt_ld64(buf + i) != t0)
+			continue;
+		uint64_t at = va + i, v;
 		bool all = true;
 		for (size_t k = 1; k < s->n && all; k++)
 			all = infer_read_u64(c->rd, at + 8 * k, &v) && v == s->tgt[k];
