@@ -237,13 +237,23 @@ bool infer_btf_percpu_var(const struct infer_btf *b, const char *var, uint64_t *
 /* ---- locating BTF in the image ------------------------------------------------ */
 
 #define BTF_CANDIDATES 16
+/* A candidate that parses with at least this many types is the kernel's own
+ * BTF (vmlinux has ~10^5; a BPF object embedded in the image, e.g. a light
+ * skeleton's, has tens to hundreds): the scan stops there. */
+#define BTF_EARLY_TYPES 1000u
 
 struct find_ctx {
 	const struct infer_reader *rd;
 	unsigned n;
 	uint64_t va[BTF_CANDIDATES];
 	uint32_t len[BTF_CANDIDATES];
+	unsigned winner;                /* index of the early winner, or BTF_CANDIDATES */
+	struct infer_arena *a;          /* scan only: where to parse, and the result */
+	struct infer_btf *found;
 };
+
+static struct infer_btf *try_candidate(const struct infer_reader *rd, uint64_t va, uint32_t len,
+				       struct infer_arena *a, const char **why);
 
 static bool hdr_ok(const uint8_t h[24], uint32_t *total)
 {
@@ -271,6 +281,18 @@ static bool btf_hit(void *vctx, uint64_t va)
 	c->va[c->n] = va;
 	c->len[c->n] = total;
 	c->n++;
+	/* parse it now: the kernel's BTF ends the scan (the rest of the image,
+	 * half of it on Debian's kernels, is not read) */
+	const char *why;
+	size_t mark = c->a ? c->a->used : 0;
+	struct infer_btf *b = c->a ? try_candidate(c->rd, va, total, c->a, &why) : NULL;
+	if (b && b->ntypes >= BTF_EARLY_TYPES) {
+		c->found = b;
+		c->winner = c->n - 1;
+		return false;
+	}
+	if (b)
+		c->a->used = mark;      /* a small one: judged with the others below */
 	return c->n < BTF_CANDIDATES;
 }
 
@@ -320,7 +342,13 @@ struct infer_btf *infer_btf_load(const struct infer_reader *rd, const struct inf
 	if (m && valid) {
 		c = *m;
 		c.rd = rd;
+		c.a = NULL;
+		c.found = NULL;
+		if (c.winner < c.n)     /* the scan's winner: parse it again, nothing else */
+			return try_candidate(rd, c.va[c.winner], c.len[c.winner], a, why);
 	} else {
+		c.winner = BTF_CANDIDATES;
+		c.a = a;
 		if (sec && sec->size >= 24)
 			infer_scan(rd, sec->va, sec->va + 24, magic, sizeof(magic), 1, btf_hit, &c);
 		if (!c.n) {
@@ -334,6 +362,8 @@ struct infer_btf *infer_btf_load(const struct infer_reader *rd, const struct inf
 			*m = c;
 			infer_memo_done(INFER_MEMO_BTF);
 		}
+		if (c.found)
+			return c.found;
 	}
 	if (!c.n) {
 		*why = "no BTF in image";

@@ -393,6 +393,10 @@ const struct infer_section *infer_find_section(const struct infer_reader *rd, co
 
 #define SCAN_CHUNK 4096u
 
+static size_t scan_words(const struct infer_reader *rd, uint64_t start, uint64_t end,
+			 const void *needle, size_t nlen, size_t max_hits,
+			 infer_hit_fn cb, void *ctx);
+
 /* Unaligned little-endian 64-bit load (one mov on x86-64). */
 static inline uint64_t load64(const uint8_t *p)
 {
@@ -416,9 +420,108 @@ static inline uint64_t eq_mask(uint64_t w, uint64_t b)
 	return ~(t | x | ~HIGHS);
 }
 
+/*
+ * Long needles (>= SKIP_MIN bytes: the banner, the kallsyms digits) skip by
+ * the byte pair at the window's end (Horspool's rule on pairs): for a window
+ * at i whose last two bytes are (a, b), no occurrence starts in (i, i + s)
+ * when s is the smallest shift that puts an equal pair of the needle (or its
+ * first byte, for s = nlen - 1) under them. One table of 64 Ki shifts, built
+ * per scan; hits and their order are those of a byte-by-byte search (the
+ * unit test compares them with one). Scans of code and data then look at one
+ * pair per ~nlen bytes instead of every word.
+ */
+#define SKIP_MIN 12
+static struct {
+	bool busy;                 /* a callback that scanned again uses the word loop */
+	uint8_t shift[1u << 16];
+} skip;
+
+static void skip_build(const uint8_t *n, size_t nlen)
+{
+	size_t k = nlen - 1;       /* the window's last byte */
+	infer_memset(skip.shift, (int)(k + 1), sizeof(skip.shift));
+	for (unsigned x = 0; x < 256; x++)
+		skip.shift[x << 8 | n[0]] = (uint8_t)k;
+	for (size_t j = 0; j + 1 < k; j++)     /* closer to the end = smaller: last write wins */
+		skip.shift[(unsigned)n[j] << 8 | n[j + 1]] = (uint8_t)(k - 1 - j);
+}
+
+/* One chunk with the pair skip: candidates i in [*pos, lim); *pos returns
+ * where the next chunk starts (i - lim past it). Returns false to stop. */
+static bool skip_chunk(const uint8_t *buf, size_t lim, const uint8_t *n, size_t nlen,
+		       uint64_t va, size_t *pos, size_t *hits, size_t max_hits,
+		       infer_hit_fn cb, void *ctx)
+{
+	size_t i = *pos, k = nlen - 1;
+	const uint8_t a0 = n[k - 1], b0 = n[k];
+	while (i < lim) {
+		uint8_t a = buf[i + k - 1], b = buf[i + k];
+		if (a == a0 && b == b0 && infer_memcmp(buf + i, n, k - 1) == 0) {
+			++*hits;
+			if (!cb || !cb(ctx, va + i) || *hits >= max_hits)
+				return false;
+		}
+		i += skip.shift[(unsigned)a << 8 | b];
+	}
+	*pos = i - lim;
+	return true;
+}
+
+static size_t scan_skip(const struct infer_reader *rd, uint64_t start, uint64_t end,
+			const uint8_t *n, size_t nlen, size_t max_hits, infer_hit_fn cb, void *ctx)
+{
+	uint8_t buf[SCAN_CHUNK + 64];
+	size_t hits = 0, pos = 0;
+	skip_build(n, nlen);
+	for (uint64_t va = start; va < end && va >= start; va += SCAN_CHUNK) {
+		size_t len = SCAN_CHUNK + nlen - 1;
+		if (end - va < len)
+			len = (size_t)(end - va);
+		if (len < nlen)
+			break;
+		if (!rd_read(rd, va, buf, len)) {
+			size_t l2 = end - va < SCAN_CHUNK ? (size_t)(end - va) : SCAN_CHUNK;
+			if (l2 < nlen || !rd_read(rd, va, buf, l2)) {
+				pos = 0;
+				continue;
+			}
+			len = l2;
+		}
+		size_t lim = len - nlen + 1;
+		if (lim > SCAN_CHUNK)
+			lim = SCAN_CHUNK;
+		if (pos >= lim) {          /* skipped past this (short) chunk */
+			pos = lim == SCAN_CHUNK ? pos - lim : 0;
+			continue;
+		}
+		if (!skip_chunk(buf, lim, n, nlen, va, &pos, &hits, max_hits, cb, ctx))
+			break;
+		if (lim < SCAN_CHUNK)      /* the tail was cut: nothing carries over */
+			pos = 0;
+	}
+	return hits;
+}
+
 size_t infer_scan(const struct infer_reader *rd, uint64_t start, uint64_t end,
 		  const void *needle, size_t nlen, size_t max_hits,
 		  infer_hit_fn cb, void *ctx)
+{
+	if (!nlen || nlen > 64 || end <= start || !max_hits)
+		return 0;
+	if (end - start > SCAN_MAX)
+		end = start + SCAN_MAX;
+	if (nlen >= SKIP_MIN && !skip.busy) {
+		skip.busy = true;
+		size_t h = scan_skip(rd, start, end, needle, nlen, max_hits, cb, ctx);
+		skip.busy = false;
+		return h;
+	}
+	return scan_words(rd, start, end, needle, nlen, max_hits, cb, ctx);
+}
+
+static size_t scan_words(const struct infer_reader *rd, uint64_t start, uint64_t end,
+			 const void *needle, size_t nlen, size_t max_hits,
+			 infer_hit_fn cb, void *ctx)
 {
 	/* chunk + overlap so matches across chunk borders are seen once */
 	uint8_t buf[SCAN_CHUNK + 64];

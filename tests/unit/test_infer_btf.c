@@ -117,6 +117,64 @@ static void test_strategy_scan(void **state)
 	free(m.buf);
 }
 
+/* A BTF blob with ntypes types: int, ntypes - 2 pointers, and
+ * struct task_struct { int pid @pid_off }. */
+static size_t big_btf(uint8_t *out, uint32_t ntypes, uint32_t pid_off)
+{
+	static const char strs[] = "\0int\0task_struct\0pid";
+	uint8_t *t = out + 24, *p = t;
+	put32(p, 1); put32(p + 4, 1u << 24); put32(p + 8, 4); put32(p + 12, 32); p += 16;
+	for (uint32_t i = 0; i + 2 < ntypes; i++, p += 12) {
+		put32(p, 0); put32(p + 4, 2u << 24); put32(p + 8, 1);
+	}
+	put32(p, 5); put32(p + 4, 4u << 24 | 1); put32(p + 8, 4096);
+	put32(p + 12, 17); put32(p + 16, 1); put32(p + 20, pid_off * 8); p += 24;
+	uint32_t tlen = (uint32_t)(p - t);
+	put16(out, 0xeB9F); out[2] = 1; out[3] = 0;
+	put32(out + 4, 24); put32(out + 8, 0); put32(out + 12, tlen);
+	put32(out + 16, tlen); put32(out + 20, sizeof(strs));
+	memcpy(p, strs, sizeof(strs));
+	return 24 + tlen + sizeof(strs);
+}
+
+/* Scanning memory: the first blob (address order) that parses with >= 1000
+ * types is the kernel's BTF and ends the scan; smaller ones before it do not
+ * (an embedded BPF object's BTF); a larger one after it is never looked at. */
+static void test_scan_stops_at_kernel_btf(void **state)
+{
+	(void)state;
+	struct memimg m = { 0xffffffff82000000ull, calloc(1, 1 << 20), 1 << 20 };
+	static uint8_t blob[64 * 1024];
+	size_t n = build_kernel_btf(blob, true, 0x1fb80, false);   /* small, pid 2416 */
+	memcpy(m.buf + 0x1000, blob, n);
+	n = big_btf(blob, 1000, 100);
+	memcpy(m.buf + 0x10000, blob, n);
+	n = big_btf(blob, 3000, 200);                               /* larger, later */
+	memcpy(m.buf + 0x40000, blob, n);
+	struct infer_reader rd = memimg_reader(&m);
+	struct infer_arena a = test_arena(4 << 20);
+	const char *why = NULL;
+	struct infer_btf *b = infer_btf_load(&rd, NULL, &a, &why);
+	assert_non_null(b);
+	assert_int_equal(b->va, m.va + 0x10000);
+	uint64_t off = 0;
+	assert_true(infer_btf_offset(b, "task_struct", "pid", &off, &why));
+	assert_int_equal(off, 100);
+	/* with 999 types it is not taken early: largest first, as before */
+	a.used = 0;
+	n = big_btf(blob, 999, 100);
+	memcpy(m.buf + 0x10000, blob, n);
+	memset(m.buf + 0x40000, 0, 64 * 1024);
+	n = big_btf(blob, 999, 300);
+	memcpy(m.buf + 0x40000, blob, n);
+	put32(m.buf + 0x40000 + 20, 0x2000);   /* larger: trailing NULs in the strings */
+	b = infer_btf_load(&rd, NULL, &a, &why);
+	assert_non_null(b);
+	assert_int_equal(b->va, m.va + 0x40000);
+	free(a.base);
+	free(m.buf);
+}
+
 /* 6.2+: current_task/top_of_stack are pcpu_hot members. */
 static void test_strategy_pcpu_hot(void **state)
 {
@@ -155,6 +213,7 @@ static void test_no_btf(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_scan_stops_at_kernel_btf),
 		cmocka_unit_test(test_parse_and_offsets),
 		cmocka_unit_test(test_rejects_corrupt),
 		cmocka_unit_test(test_strategy_scan),

@@ -76,6 +76,100 @@ static void test_scan_across_chunks(void **state)
 	free(m.buf);
 }
 
+/* Differential test of the scan against the documented chunk rule, done byte
+ * by byte: long needles take the pair-skip path, short ones the word path;
+ * self-similar needles, dense partial matches, holes, odd bounds, hit limits. */
+struct holeimg {
+	struct memimg m;
+	uint64_t hole_lo, hole_hi;   /* unreadable [lo, hi) */
+};
+
+static bool holeimg_read(void *ctx, uint64_t va, void *out, size_t len)
+{
+	const struct holeimg *h = ctx;
+	if (va < h->hole_hi && va + len > h->hole_lo)
+		return false;
+	return memimg_read((void *)&h->m, va, out, len);
+}
+
+static bool collect_hit(void *ctx, uint64_t va)
+{
+	uint64_t *c = ctx;
+	if (c[0] < 4000)
+		c[++c[0]] = va;
+	return true;
+}
+
+static size_t ref_scan(const struct infer_reader *rd, uint64_t start, uint64_t end,
+		       const uint8_t *n, size_t nlen, size_t max, uint64_t *out)
+{
+	static uint8_t buf[4096 + 64];
+	size_t hits = 0;
+	for (uint64_t va = start; va < end; va += 4096) {
+		size_t len = 4096 + nlen - 1;
+		if (end - va < len)
+			len = (size_t)(end - va);
+		if (len < nlen)
+			break;
+		if (!rd->read(rd->ctx, va, buf, len)) {
+			size_t l2 = end - va < 4096 ? (size_t)(end - va) : 4096;
+			if (l2 < nlen || !rd->read(rd->ctx, va, buf, l2))
+				continue;
+			len = l2;
+		}
+		size_t lim = len - nlen + 1 < 4096 ? len - nlen + 1 : 4096;
+		for (size_t i = 0; i < lim; i++)
+			if (!memcmp(buf + i, n, nlen)) {
+				out[++out[0]] = va + i;
+				if (++hits >= max)
+					return hits;
+			}
+	}
+	return hits;
+}
+
+static void test_scan_differential(void **state)
+{
+	(void)state;
+	uint32_t seed = 12345;
+#define RND() (seed = seed * 1103515245u + 12345u, seed >> 8)
+	const size_t size = 48 * 1024;
+	struct holeimg h = { { 0xffffffff81000000ull, malloc(size), size }, 0, 0 };
+	uint64_t *got = calloc(4001, 8), *want = calloc(4001, 8);
+	for (int round = 0; round < 300; round++) {
+		uint8_t n[64];
+		size_t nlen = round % 3 == 0 ? 3 + RND() % 9 : 12 + RND() % 40;
+		/* alphabets of 2..5 letters: many partial and overlapping matches */
+		unsigned alpha = 2 + RND() % 4;
+		for (size_t i = 0; i < nlen; i++)
+			n[i] = round % 5 == 0 ? (uint8_t)('a' + i % 2) : (uint8_t)RND() % alpha;
+		for (size_t i = 0; i < size; i++)
+			h.m.buf[i] = (uint8_t)(RND() % (alpha + 1));
+		for (int k = 0; k < 40; k++) {          /* planted copies, some overlapping */
+			size_t at = RND() % (size - nlen);
+			memcpy(h.m.buf + at, n, nlen);
+		}
+		h.hole_lo = h.hole_hi = 0;
+		if (round % 4 == 1) {
+			h.hole_lo = h.m.va + (RND() % size);
+			h.hole_hi = h.hole_lo + 1 + RND() % 9000;
+		}
+		struct infer_reader rd = { holeimg_read, &h, 0, 0, 0, 0, NULL, 0 };
+		uint64_t start = h.m.va + RND() % 5000, end = h.m.va + size - RND() % 5000;
+		size_t max = round % 7 == 0 ? 1 + RND() % 5 : 100000;
+		got[0] = want[0] = 0;
+		size_t a = infer_scan(&rd, start, end, n, nlen, max, collect_hit, got);
+		size_t b = ref_scan(&rd, start, end, n, nlen, max, want);
+		assert_int_equal(a, b);
+		assert_int_equal(got[0], want[0]);
+		assert_memory_equal(got + 1, want + 1, 8 * got[0]);
+	}
+#undef RND
+	free(got);
+	free(want);
+	free(h.m.buf);
+}
+
 /* An image with both BTF (per-CPU vars) and nothing else: BTF answers, the
  * kallsyms strategy reports why it could not. */
 static void test_run_reasons_and_json(void **state)
@@ -326,6 +420,7 @@ int main(void)
 		cmocka_unit_test(test_fmt),
 		cmocka_unit_test(test_arena_alloc),
 		cmocka_unit_test(test_scan_across_chunks),
+		cmocka_unit_test(test_scan_differential),
 		cmocka_unit_test(test_run_reasons_and_json),
 		cmocka_unit_test(test_json_values),
 		cmocka_unit_test(test_run_without_arena),
