@@ -20,6 +20,13 @@ enum {
 	BTF_KIND_FLOAT, BTF_KIND_DECL_TAG, BTF_KIND_TYPE_TAG, BTF_KIND_ENUM64,
 };
 
+#define MEMO_IDS 8
+struct infer_btf_memo {
+	char type[64];                 /* "" = empty */
+	unsigned n;
+	uint32_t id[MEMO_IDS];
+};
+
 static uint32_t le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
@@ -96,6 +103,7 @@ struct infer_btf *infer_btf_parse(const uint8_t *blob, size_t len, struct infer_
 		n++;
 	}
 	b->ntypes = n;
+	b->memo = infer_alloc(a, sizeof(*b->memo));   /* optional */
 	b->off = infer_alloc(a, ((size_t)n + 1) * sizeof(uint32_t));
 	if (!b->off) {
 		*why = "arena too small for BTF index";
@@ -177,17 +185,47 @@ static int find_member(const struct infer_btf *b, uint32_t id, const char *membe
 	return hits;
 }
 
-bool infer_btf_offset(const struct infer_btf *b, const char *type, const char *member,
-		      uint64_t *off, const char **why)
+/* Non-empty structs/unions named type, in id order, into m (false when more
+ * than MEMO_IDS or the name does not fit: then the caller walks all types). */
+static bool struct_ids(const struct infer_btf *b, const char *type, struct infer_btf_memo *m)
 {
-	int candidates = 0;
-	uint64_t val = 0;
+	size_t l = infer_strlen(type);
+	if (l >= sizeof(m->type))
+		return false;
+	if (m->type[0] && !infer_strcmp(m->type, type))
+		return true;
+	m->type[0] = 0;
+	m->n = 0;
 	for (uint32_t id = 1; id <= b->ntypes; id++) {
 		const uint8_t *t = type_at(b, id);
 		uint32_t k = t_kind(t);
 		if ((k != BTF_KIND_STRUCT && k != BTF_KIND_UNION) || t_vlen(t) == 0 ||
 		    infer_strcmp(str_at(b, le32(t)), type))
 			continue;
+		if (m->n == MEMO_IDS)
+			return false;
+		m->id[m->n++] = id;
+	}
+	infer_memcpy(m->type, type, l + 1);
+	return true;
+}
+
+bool infer_btf_offset(const struct infer_btf *b, const char *type, const char *member,
+		      uint64_t *off, const char **why)
+{
+	int candidates = 0;
+	uint64_t val = 0;
+	struct infer_btf_memo *m = b->memo && struct_ids(b, type, b->memo) ? b->memo : NULL;
+	for (uint32_t i = 0, id = 1; m ? i < m->n : id <= b->ntypes; i++, id++) {
+		if (m) {
+			id = m->id[i];
+		} else {
+			const uint8_t *t = type_at(b, id);
+			uint32_t k = t_kind(t);
+			if ((k != BTF_KIND_STRUCT && k != BTF_KIND_UNION) || t_vlen(t) == 0 ||
+			    infer_strcmp(str_at(b, le32(t)), type))
+				continue;
+		}
 		uint64_t bits = 0;
 		bool bf = false;
 		int h = find_member(b, id, member, 0, &bits, &bf, 0);

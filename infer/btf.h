@@ -14,6 +14,9 @@ struct infer_btf {
 	uint32_t ntypes;               /* type ids 1..ntypes */
 	uint32_t *off;                 /* type id -> byte offset in types */
 	uint64_t va;                   /* where the blob was found */
+	/* the struct/union ids of the last type name looked up (btf.c): the
+	 * offsets of one struct are asked for one member at a time */
+	struct infer_btf_memo *memo;   /* NULL: no memo (arena full) */
 };
 
 /* Parse a BTF blob in memory (copied into the arena). NULL + *why on error. */

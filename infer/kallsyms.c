@@ -367,7 +367,57 @@ static void set_want(struct want *w, const char *s)
 	infer_fmt(w->name, sizeof(w->name), "%s", s);
 }
 
-static int lookup_all(struct ks *k, struct cur *c, struct want *w, size_t nw)
+/*
+ * Name filter: a polynomial hash of the decoded name without its type letter,
+ * folded token by token from per-token values (tok_h/tok_p: hash and B^len of
+ * each token; tail_h/tail_p: the same without the token's first character, for
+ * the name's first token, whose first character is the type letter). A name
+ * is expanded and compared only when its length is a wanted length and its
+ * hash's bit is set in a 1024-bit set of the wanted names' hashes: equal
+ * names have equal hashes, so no wanted name is skipped, and the strcmp below
+ * still decides.
+ */
+#define HASH_B 0x100000001b3ull
+struct name_hash {
+	uint64_t tok_h[256], tok_p[256], tail_h[256], tail_p[256];
+	uint64_t bloom[16];
+};
+
+static void hash_tokens(const struct ks *k, struct name_hash *nh)
+{
+	for (int t = 0; t < 256; t++) {
+		uint64_t h = 0, p = 1, th = 0, tp = 1;
+		for (unsigned m = 0; m < k->tok_len[t]; m++) {
+			uint8_t ch = (uint8_t)k->tok[t][m];
+			h = h * HASH_B + ch;
+			p *= HASH_B;
+			if (m) {
+				th = th * HASH_B + ch;
+				tp *= HASH_B;
+			}
+		}
+		nh->tok_h[t] = h;
+		nh->tok_p[t] = p;
+		nh->tail_h[t] = th;
+		nh->tail_p[t] = tp;
+	}
+}
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 0;
+	while (*s)
+		h = h * HASH_B + (uint8_t)*s++;
+	return h;
+}
+
+static inline bool bloom_has(const struct name_hash *nh, uint64_t h)
+{
+	return nh->bloom[h >> 60] >> (h >> 54 & 63) & 1;
+}
+
+static int lookup_all(struct ks *k, struct cur *c, struct want *w, size_t nw,
+		      struct name_hash *nh)
 {
 	uint64_t p = k->names;
 	char name[256];
@@ -382,12 +432,18 @@ static int lookup_all(struct ks *k, struct cur *c, struct want *w, size_t nw)
 
 	/* Cheap rejection: a name is only expanded and compared when its
 	 * decoded length (type letter included) is 1 + the length of a wanted
-	 * name; lens has bit L set for each such length L (< 64). */
+	 * name (lens has bit L set for each such length L < 64) and its hash
+	 * is in the wanted set (see struct name_hash). */
 	uint64_t lens = 0;
+	hash_tokens(k, nh);
+	infer_memset(nh->bloom, 0, sizeof(nh->bloom));
 	for (size_t j = 0; j < nw; j++) {
 		w[j].len = (uint32_t)infer_strlen(w[j].name);
-		if (w[j].name[0] && w[j].len + 1 < 64)
+		if (w[j].name[0] && w[j].len + 1 < 64) {
+			uint64_t h = hash_str(w[j].name);
 			lens |= 1ull << (w[j].len + 1);
+			nh->bloom[h >> 60] |= 1ull << (h >> 54 & 63);
+		}
 	}
 
 	for (uint32_t i = 0; i < k->nsyms; i++) {
@@ -396,28 +452,42 @@ static int lookup_all(struct ks *k, struct cur *c, struct want *w, size_t nw)
 			return -1;
 		if ((i & 255) == 0 && p - k->names != marker(k, i / 256))
 			return -1;
-		/* decoded length first (every byte must still be readable) */
+		/* decoded length and hash first (every byte must still be readable);
+		 * the bytes straight from the cursor's page when they are all in it */
 		size_t n = 0;
-		for (unsigned j = 0; j < l; j++) {
-			uint8_t t;
-			if (!cur_u8(c, p + hdr + j, &t))
-				return -1;
-			n += k->tok_len[t];
+		uint64_t h = 0;
+		uint64_t q = p + hdr;
+		if (c->len && q >= c->base && q - c->base + l <= c->len) {
+			const uint8_t *b = c->buf + (q - c->base);
+			n = k->tok_len[b[0]];
+			h = nh->tail_h[b[0]];
+			for (unsigned j = 1; j < l; j++) {
+				n += k->tok_len[b[j]];
+				h = h * nh->tok_p[b[j]] + nh->tok_h[b[j]];
+			}
+		} else {
+			for (unsigned j = 0; j < l; j++) {
+				uint8_t t;
+				if (!cur_u8(c, q + j, &t))
+					return -1;
+				n += k->tok_len[t];
+				h = j ? h * nh->tok_p[t] + nh->tok_h[t] : nh->tail_h[t];
+			}
 		}
 		if (n > sizeof(name) - 1)
 			n = sizeof(name) - 1;
-		if (n < 64 && (lens >> n & 1)) {
+		if (n < 64 && (lens >> n & 1) && bloom_has(nh, h)) {
 			size_t o = 0;
 			for (unsigned j = 0; j < l; j++) {
 				uint8_t t;
-				if (!cur_u8(c, p + hdr + j, &t))
+				if (!cur_u8(c, q + j, &t))
 					return -1;
 				for (unsigned m = 0; m < k->tok_len[t] && o < sizeof(name) - 1; m++)
 					name[o++] = k->tok[t][m];
 			}
 			name[o] = 0;
 		} else {
-			n = 0; /* no wanted name has this length */
+			n = 0; /* no wanted name has this length and hash */
 		}
 		p += hdr + l;
 		/* name[0] is the type letter */
@@ -484,7 +554,8 @@ int infer_strategy_kallsyms(const struct infer_reader *rd, const struct infer_hi
 	struct ks *k = infer_alloc(a, sizeof(*k));
 	struct cur *c = infer_alloc(a, sizeof(*c));
 	struct want *w = infer_alloc(a, NWANT * sizeof(*w));
-	if (!k || !c || !w) {
+	struct name_hash *nh = infer_alloc(a, sizeof(*nh));
+	if (!k || !c || !w || !nh) {
 		all_missing(out, "kallsyms: arena too small");
 		return -1;
 	}
@@ -531,7 +602,7 @@ int infer_strategy_kallsyms(const struct infer_reader *rd, const struct infer_hi
 		infer_fmt(w[W_SC0 + 2 * i].name, sizeof(w->name), "__x64_sys_%s", sc_names[i]);
 		infer_fmt(w[W_SC0 + 2 * i + 1].name, sizeof(w->name), "sys_%s", sc_names[i]);
 	}
-	if (lookup_all(k, c, w, NWANT) < 0) {
+	if (lookup_all(k, c, w, NWANT, nh) < 0) {
 		all_missing(out, "kallsyms names stream inconsistent with markers");
 		return -1;
 	}
