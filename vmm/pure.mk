@@ -1,7 +1,7 @@
 # vmm/pure.mk — host-testable pure logic of the vmm core (owner: pure-logic engineer).
 # Ring -1 sources, cmocka unit tests (tests/unit/test_<module>.c) and libFuzzer targets.
 
-PURE_SRCS := vmm/e820.c vmm/linux_boot.c vmm/ept_map.c vmm/ept_view.c vmm/policy.c vmm/options.c vmm/gmem.c vmm/cr0.c vmm/acpi_sleep.c
+PURE_SRCS := vmm/madt.c vmm/e820.c vmm/linux_boot.c vmm/ept_map.c vmm/ept_view.c vmm/policy.c vmm/options.c vmm/gmem.c vmm/cr0.c vmm/acpi_sleep.c
 PURE_SRCS := $(wildcard $(PURE_SRCS))
 HV_SRCS += $(PURE_SRCS)
 
@@ -20,6 +20,7 @@ $(eval $(call pure_unit,options,vmm/options.c $(MONITOR_TABLE_SRCS)))
 $(eval $(call pure_unit,gmem,vmm/gmem.c))
 $(eval $(call pure_unit,cr0,vmm/cr0.c))
 $(eval $(call pure_unit,acpi_sleep,vmm/acpi_sleep.c))
+$(eval $(call pure_unit,madt,vmm/madt.c))
 
 define pure_fuzz
 ifneq ($$(wildcard tests/fuzz/fuzz_$(1).c),)
@@ -32,6 +33,7 @@ $(eval $(call pure_fuzz,options,vmm/options.c $(MONITOR_TABLE_SRCS)))
 $(eval $(call pure_fuzz,e820,vmm/e820.c))
 $(eval $(call pure_fuzz,gmem,vmm/gmem.c))
 $(eval $(call pure_fuzz,acpi_sleep,vmm/acpi_sleep.c))
+$(eval $(call pure_fuzz,madt,vmm/madt.c))
 
 # Real bzImage fixture for test_linux_boot: the pinned Debian kernel, extracted
 # from its .deb (downloaded into cache/debs/ by the fixtures script).
