@@ -155,12 +155,12 @@ static void report_violation(struct vcpu *v, uint64_t gpa, uint64_t q, const cha
 	if (vm->nr_ept_violations > EPT_REPORT_MAX)
 		return;
 	if (q & (1u << 7))
-		pr_err("EPT violation: GPA %#lx linear %#lx access %s RIP %#lx%s\n",
+		pr_err("EPT violation: GPA %#lx linear %#lx access %s RIP %#lx%s (vCPU %u)\n",
 		       (unsigned long)gpa, (unsigned long)vmread(VMCS_GUEST_LINEAR_ADDR), acc,
-		       (unsigned long)vmread(VMCS_GUEST_RIP), what);
+		       (unsigned long)vmread(VMCS_GUEST_RIP), what, v->id);
 	else
-		pr_err("EPT violation: GPA %#lx (no linear address) access %s RIP %#lx%s\n",
-		       (unsigned long)gpa, acc, (unsigned long)vmread(VMCS_GUEST_RIP), what);
+		pr_err("EPT violation: GPA %#lx (no linear address) access %s RIP %#lx%s (vCPU %u)\n",
+		       (unsigned long)gpa, acc, (unsigned long)vmread(VMCS_GUEST_RIP), what, v->id);
 }
 
 int ept_deny_access(struct vcpu *v, uint64_t gpa, uint64_t q)
@@ -168,7 +168,9 @@ int ept_deny_access(struct vcpu *v, uint64_t gpa, uint64_t q)
 	struct vm *vm = v->vm;
 	uint64_t page = gpa & ~0xfffULL;
 	report_violation(v, gpa, q, " -> hvmon memory: access denied");
+	hv_spin_lock(&vm->ept_lock);
 	int rc = ept_map(&vm->ept, page, vm->sink_pa, 4096, EPT_RWX, MT_WB);
+	hv_spin_unlock(&vm->ept_lock);
 	if (rc) {
 		pr_err("EPT update for GPA %#lx failed: %s\n", (unsigned long)gpa, ept_strerror(rc));
 		return HV_FATAL;
@@ -200,7 +202,9 @@ int ept_violation_exit(struct vcpu *v)
 	 * mapped span): identity, uncached, as the hardware would decode it. */
 	if (page >= EPT_GPA_LIMIT)
 		return HV_FATAL;
+	hv_spin_lock(&vm->ept_lock);           /* another CPU may map the same page: same result */
 	int rc = ept_map(&vm->ept, page, page, 4096, EPT_RWX, MT_UC);
+	hv_spin_unlock(&vm->ept_lock);
 	if (rc) {
 		pr_err("EPT update for GPA %#lx failed: %s\n", (unsigned long)gpa, ept_strerror(rc));
 		return HV_FATAL;

@@ -14,6 +14,7 @@
 #include "vmm/tick.h"
 #include "vmm/netdev.h"
 #include "vmm/iommu.h"
+#include "vmm/smp.h"
 #include "events/ring1.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/layout.h"
@@ -155,6 +156,7 @@ void __attribute__((noreturn)) hv_main(struct boot_info *bi)
 	if (hv_monitors_vcpu_start(v))
 		hv_panic("cannot start the monitors on vCPU %u", v->id);
 	hv_intercept_apply(v);                  /* exception bitmap, #PF filter, CR4 mask */
+	smp_boot_aps(vm);                       /* every other CPU: VMX root, waiting for the guest's SIPI */
 	if (guest_boot_prepare(vm, v))
 		hv_panic("cannot boot the guest");
 	wipe_key_copies(vm);

@@ -138,6 +138,8 @@ static void __attribute__((noinline, noreturn, cold)) halt_end(struct vcpu *v)
 static void halt_watch(struct vcpu *v, uint64_t now, void *ctx)
 {
 	(void)ctx;
+	if (v->id != 0)                 /* an AP halts with IF=0 when offline: only the boot CPU's halt ends a run */
+		return;
 	if (!vcpu_halted(v) || vcpu_if(v)) {
 		v->halted_ms = 0;
 		return;

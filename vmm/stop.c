@@ -12,6 +12,7 @@
 #include "vmm/tick.h"
 #include "vmm/netdev.h"
 #include "vmm/iommu.h"
+#include "vmm/smp.h"
 #include "arch/x86/cpu.h"
 
 #define BOCHS_SHUTDOWN_PORT 0x8900
@@ -40,6 +41,7 @@ void vm_print_exit_stats(struct vm *vm)
 	}
 	probe_print_stats();
 	tick_print_stats();
+	smp_print_stats();
 	netdev_print_stats();
 	iommu_print_stats();
 	hv_deny_print_stats(vm);
@@ -111,8 +113,10 @@ void hv_stop(enum hv_stop_reason reason, struct vcpu *v, const char *why)
 		v = p ? p->vcpu : NULL;
 	}
 	struct vm *vm = v ? v->vm : NULL;
-	/* One CPU today. With SMP, the other CPUs are stopped here (before the
-	 * report, so that nothing runs the guest while it is printed). */
+	/* Every other CPU stops first (at its next exit, or at once when it waits
+	 * for SIPI), so that nothing runs the guest while the report is printed
+	 * and only this CPU prints it (vmm/smp.h). */
+	smp_stop_others();
 	if (v && reason != HV_STOP_POWER_OFF)
 		vcpu_dump_state(v, why);
 	if (vm)

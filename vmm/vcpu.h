@@ -18,6 +18,7 @@
 #include "vmm/intercept.h"
 #include "vmm/monitor.h"
 #include "lib/stop.h"
+#include "lib/spinlock.h"
 #include "vmm/gmem.h"
 #include "vmm/deny.h"
 
@@ -96,6 +97,7 @@ struct vm {
 	uint64_t guest_entry_tsc;              /* TSC at first VM entry */
 	uint32_t nr_vcpus;
 	struct vcpu *vcpus[HV_MAX_CPUS];
+	hv_spinlock_t ept_lock;                /* changes to ept (several CPUs take EPT violations) */
 	/* guest kernel profile, inferred at the first LSTAR write (vmm/introspect.h) */
 	struct vm_profile profile;
 };
@@ -122,6 +124,13 @@ struct vcpu {
 	 * valid while gtc_exit == nr_exits, i.e. reset at every exit */
 	struct gmem_tc gtc;
 	uint64_t gtc_exit;
+	/* SMP (vmm/smp.c) */
+	uint32_t apic_id;                      /* physical local APIC id of its CPU */
+	volatile uint32_t sipi;                /* the guest's INIT/SIPI for it (SMP_SIPI_*) */
+	volatile uint32_t run_state;           /* SMP_VCPU_* */
+	volatile uint32_t call_done;           /* last cross-CPU call generation it ran */
+	uint64_t nr_starts;                    /* guest SIPIs that started it */
+	uint64_t nr_apic_writes;               /* emulated xAPIC writes (ICR interception) */
 };
 
 /* A monitor's state on this vCPU (vmm/monitor.h), NULL when it is off or has none. */

@@ -7,6 +7,7 @@
 #include "vmm/vcpu.h"
 #include "lib/console.h"
 #include "vmm/tick.h"
+#include "vmm/smp.h"
 #include "arch/x86/cpu.h"
 
 typedef int (*exit_handler_fn)(struct vcpu *v);
@@ -184,6 +185,7 @@ void vmexit_handler(void)
 		v->stats[basic].count++;
 		v->stats[basic].ticks += rdtsc() - t0;
 	}
+	smp_exit_poll(v);                       /* other CPUs' requests, the guest's INIT (vmm/smp.h) */
 }
 
 void vcpu_skip_instruction(struct vcpu *v)

@@ -49,6 +49,9 @@ static inline struct percpu *this_cpu(void)
 
 /* Allocate and set up GDT/TSS/IDT, GS base for @cpu_id on the calling CPU. */
 struct percpu *percpu_setup(uint32_t cpu_id);
+/* The two halves (SMP: the boot CPU allocates an AP's block, the AP loads it). */
+struct percpu *percpu_alloc(uint32_t cpu_id);
+void percpu_load(struct percpu *p);
 
 /* Top of this CPU's ring -1 stack (16-byte aligned). */
 static inline uint64_t percpu_stack_top(struct percpu *p)

@@ -32,7 +32,7 @@ static void idt_build(void)
 	}
 }
 
-struct percpu *percpu_setup(uint32_t cpu_id)
+struct percpu *percpu_alloc(uint32_t cpu_id)
 {
 	size_t pages = (sizeof(struct percpu) + 4095) / 4096;
 	struct percpu *p = pages_alloc(pages);
@@ -57,7 +57,12 @@ struct percpu *percpu_setup(uint32_t cpu_id)
 
 	if (cpu_id == 0)
 		idt_build();
+	return p;
+}
 
+/* On the CPU that owns @p: GDT, segments, IDT (shared), TSS, GS base. */
+void percpu_load(struct percpu *p)
+{
 	struct desc_ptr gdtr = { sizeof(p->gdt) - 1, (uint64_t)p->gdt };
 	struct desc_ptr idtr = { sizeof(idt) - 1, (uint64_t)idt };
 	asm volatile(
@@ -81,5 +86,11 @@ struct percpu *percpu_setup(uint32_t cpu_id)
 		: "rax", "memory");
 	wrmsr(IA32_GS_BASE, (uint64_t)p);
 	wrmsr(IA32_FS_BASE, 0);
+}
+
+struct percpu *percpu_setup(uint32_t cpu_id)
+{
+	struct percpu *p = percpu_alloc(cpu_id);
+	percpu_load(p);
 	return p;
 }

@@ -158,7 +158,7 @@ static void do_triple_fault(void)
 
 static int __init hvtest_init(void)
 {
-	pr_info("HVTEST: start\n");
+	pr_info("HVTEST: start cpu=%d\n", raw_smp_processor_id());   /* issue 11: which CPU probes */
 	if (triple_fault) {
 		do_triple_fault();
 		return -EIO;
