@@ -211,8 +211,8 @@ void vcpu_inject_exception(struct vcpu *v, unsigned int vector, bool has_err, ui
 /* The controls the intercept subscriptions imply (vmm/intercept.c), written to
  * the vCPU's VMCS (SDM 25.2, 25.6.3, 25.6.6): at its start, and at once on the
  * vCPU of the exit during which a subscription changed them (no cost on other
- * exits). Only bits are added, never removed. With several vCPUs the others
- * will take it as a request before their next entry (the SMP issue). */
+ * exits). Only bits are added, never removed. The other vCPUs take it at
+ * their next exit (smp_exit_poll compares icpt_gen, vmm/smp.h). */
 void hv_intercept_changed(struct vm *vm)
 {
 	struct vcpu *v = this_cpu()->vcpu;

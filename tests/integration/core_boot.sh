@@ -5,11 +5,22 @@
 # (no nokaslr, kernel text not at the default address); VMX hidden from the guest
 # (cpuinfo-vmx no); ACPI power-off seen by hvmon with exit statistics; no EPT
 # violation and no crash report during a normal boot.
+# Issue 11 (every CPU under hvmon), in the same boot: Bochs `cpu: count=2`, guest without nosmp,
+# scenario "smp": both CPUs online under hvmon, no VMX flag on either, both take interrupts;
+# CPU 1 offline/online 5 times with a pinned task each time, seen by the tracer on vCPU 1;
+# cloud only (the module is built for that kernel): tests/guest/hvtest's isolation checks pinned
+# to CPU 1 then CPU 0 (hvmon reports the EPT violation on vCPU 1).
 set -euo pipefail
 . "$(dirname "$0")/../bochs/lib.sh"
 flavour=${1:-cloud}
 name=core-boot-$flavour
-hv_boot "$name" --flavour "$flavour" --scenario boot --hv-opts "console=com2 log=info"
+ini=()
+if [ "$flavour" = cloud ]; then
+  ko=$("$HV_TOP/tests/guest/build-module.sh" "$HV_TOP/tests/guest/hvtest") || hv_fail "hvtest module build failed"
+  initrd=$(hv_fixture_initrd smp -m "$ko" --no-load -o "$HV_TOP/build/initramfs/$name.cpio.gz") || exit 1
+  ini=(--initrd "$initrd")
+fi
+hv_boot "$name" --flavour "$flavour" --scenario smp ${ini[@]+"${ini[@]}"} --hv-opts "console=com2 log=info" --cpus 2
 assert_status exit marker
 assert_marker hvmon '^hvmon [0-9.]+ - thin VT-x/EPT hypervisor' "hvmon banner"
 assert_marker hvmon 'CPU0: VMX root operation' "VMXON"
@@ -19,14 +30,35 @@ assert_marker hvmon 'entering the guest' "VM entry"
 assert_marker guest 'HVMON-GUEST: userspace reached' "guest userspace"
 assert_marker guest 'HVMON-GUEST: cpuinfo-vmx no' "VMX hidden from the guest"
 assert_no_marker guest 'nokaslr' "KASLR must stay on"
-assert_marker guest 'HVMON-GUEST: scenario boot exit=0' "boot scenario checks"
+assert_marker guest 'HVMON-GUEST: cpus 2' "the guest sees 2 CPUs"
+assert_marker hvmon 'smp: CPU1 \(APIC id 0x1\) in VMX root' "CPU 1 in VMX root before the guest runs"
+assert_marker guest 'HVMON-GUEST: smp online 0-1' "2 CPUs online"
+assert_marker guest 'HVMON-GUEST: smp vmx-flags 0' "no VMX flag on either CPU"
+assert_marker guest 'HVMON-GUEST: smp interrupts-per-cpu [1-9][0-9]* [1-9][0-9]* ' "both CPUs take interrupts"
+for i in 1 2 3 4 5; do
+  assert_marker guest "HVMON-GUEST: smp cycle $i offline=0 online=0-1 pinned-cpu=1" "CPU 1 offline/online, cycle $i"
+  json_events hvmon exec | grep -F "\"filename\":\"/tmp/smppin$i\"" | grep -qF '"cpu":1,' ||
+    hv_fail "the tracer did not see the pinned task of cycle $i (/tmp/smppin$i) exec on vCPU 1"
+done
+assert_marker hvmon 'smp: vCPU 1: APIC id 0x1, started by the guest 6 time' "vCPU 1 started by the guest's SIPI at boot + 5 onlines"
+if [ "$flavour" = cloud ]; then
+  assert_marker guest 'HVTEST: start cpu=1' "hvtest module on CPU 1"
+  assert_marker guest 'HVMON-GUEST: smp hvtest cpu=1 rc=0' "isolation checks pass on CPU 1"
+  assert_marker guest 'HVTEST: start cpu=0' "hvtest module on CPU 0"
+  assert_marker guest 'HVMON-GUEST: smp hvtest cpu=0 rc=0' "isolation checks pass on CPU 0"
+  assert_marker hvmon 'EPT violation: GPA 0x[0-9a-f]+ linear 0x[0-9a-f]+ access r-- RIP 0x[0-9a-f]+ -> hvmon memory: access denied \(vCPU 1\)' \
+    "hvmon's memory read from CPU 1: EPT violation on vCPU 1"
+fi
+assert_marker guest 'HVMON-GUEST: scenario smp exit=0' "boot + smp scenario checks"
 assert_marker hvmon 'guest wrote IA32_LSTAR' "LSTAR write observed"
 assert_marker hvmon 'hvmon: guest powered off' "ACPI power-off trapped"
 assert_marker hvmon 'exit statistics, vCPU 0: [1-9][0-9]* exits' "exit statistics"
 assert_marker hvmon '^hvmon: +10 +CPUID +[1-9]' "CPUID exits counted"
-assert_no_marker hvmon 'EPT violation: GPA' "no EPT violation report (access to unmapped memory) in a normal boot"
+[ "$flavour" = cloud ] || assert_no_marker hvmon 'EPT violation: GPA' "no EPT violation report (access to unmapped memory) in a normal boot"
+[ "$flavour" != cloud ] || [ "$(grep -ac 'EPT violation: GPA' "$RUN_DIR/hvmon.log")" = 1 ] ||
+  hv_fail "exactly one EPT violation report expected (the module's probe)"
 assert_no_marker hvmon 'guest crashed|PANIC|EXCEPTION in ring -1' "no crash"
 stext=$(marker_value guest 'HVMON-GUEST: _stext' | awk '{print $3}')
 [ -n "$stext" ] || hv_fail "guest did not report _stext"
 [ "$stext" != ffffffff81000000 ] || hv_fail "_stext at the default address: KASLR did not randomize"
-hv_pass "$flavour kernel: userspace under VMX, KASLR (_stext $stext), clean ACPI power-off with exit stats"
+hv_pass "$flavour kernel, 2 CPUs: userspace under VMX on both, CPU 1 offline/online x5 with traced pinned tasks, KASLR (_stext $stext), clean ACPI power-off with exit stats"

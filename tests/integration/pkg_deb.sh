@@ -128,7 +128,7 @@ entry_lines() {
 	rootarg=$(grep -F "/boot/vmlinuz-$v root=" "$cfg" | grep -v module2 | head -1 | grep -o 'root=[^ ]*' || true)
 	[ -n "$rootarg" ] || hv_fail "no 10_linux entry for $v"
 	local want1="multiboot2	/boot/hvmon.elf $hvopts"
-	local want2="module2	/boot/vmlinuz-$v guest-kernel $rootarg ro console=ttyS0,115200 panic=-1 nosmp"
+	local want2="module2	/boot/vmlinuz-$v guest-kernel $rootarg ro console=ttyS0,115200 panic=-1"
 	local want3="module2	/boot/initrd.img-$v guest-initrd"
 	for i in 1 2 3; do
 		w=want$i; got=$(sed -n "${i}p" "$o")
@@ -141,7 +141,7 @@ for v in "${kernels[@]}"; do
 	entry_lines "Debian GNU/Linux, with hvmon and Linux $v" "$v" "$work/lines-$v"
 done
 rootarg=$(grep -o 'root=[^ ]*' "$work/lines-top")
-ok "update-grub: top entry ($newest) and one per kernel, lines = multiboot2 /boot/hvmon.elf \$GRUB_CMDLINE_HVMON; module2 vmlinuz guest-kernel $rootarg (as 10_linux) ro \$GRUB_CMDLINE_LINUX \$GRUB_CMDLINE_LINUX_DEFAULT nosmp; module2 initrd guest-initrd"
+ok "update-grub: top entry ($newest) and one per kernel, lines = multiboot2 /boot/hvmon.elf \$GRUB_CMDLINE_HVMON; module2 vmlinuz guest-kernel $rootarg (as 10_linux) ro \$GRUB_CMDLINE_LINUX \$GRUB_CMDLINE_LINUX_DEFAULT (no nosmp: every CPU under hvmon); module2 initrd guest-initrd"
 
 # default entry: only when the operator asks
 sed -i 's/^HVMON_OVERRIDE_GRUB_DEFAULT=0/HVMON_OVERRIDE_GRUB_DEFAULT=1/' "$root/etc/default/grub.d/hvmon.cfg"
@@ -248,7 +248,7 @@ echo "Boot0001* debian	HD(1,GPT)/File(\\\\EFI\\\\debian\\\\shimx64.efi)"
 exit 0
 STUB
 chmod +x "$stub/efibootmgr"
-common=(--root "$root" --esp "$esp" --kernel "$KV" --cmdline "console=ttyS0,115200 panic=-1 nosmp" --disk /dev/sdz --part 1)
+common=(--root "$root" --esp "$esp" --kernel "$KV" --cmdline "console=ttyS0,115200 panic=-1" --disk /dev/sdz --part 1)
 PATH="$stub:$PATH" "$inst" "${common[@]}" --dry-run > "$work/efi-dry.txt" || hv_fail "--dry-run failed"
 grep -q 'would run: efibootmgr --create-only' "$work/efi-dry.txt" || hv_fail "--dry-run does not show the efibootmgr call"
 mdir -i "$esp" ::/hvmon >/dev/null 2>&1 && hv_fail "--dry-run wrote to the ESP"
@@ -265,7 +265,7 @@ for f in EFI/hvmon/hvmon.efi hvmon/hvmon.elf "hvmon/vmlinuz-$KV" "hvmon/initrd.i
 done
 mtype -i "$esp" ::/hvmon/hvmon.cfg > "$work/hvmon.cfg"
 grep -qx "kernel = \\\\hvmon\\\\vmlinuz-$KV" "$work/hvmon.cfg" && grep -qx 'console = com2' "$work/hvmon.cfg" \
-	&& grep -qx 'cmdline = console=ttyS0,115200 panic=-1 nosmp' "$work/hvmon.cfg" || { cat "$work/hvmon.cfg"; hv_fail "hvmon.cfg content"; }
+	&& grep -qx 'cmdline = console=ttyS0,115200 panic=-1' "$work/hvmon.cfg" || { cat "$work/hvmon.cfg"; hv_fail "hvmon.cfg content"; }
 grep -qx -- "--create-only --disk /dev/sdz --part 1 --label hvmon --loader \\\\EFI\\\\hvmon\\\\hvmon.efi" "$work/efibootmgr.calls" \
 	|| { cat "$work/efibootmgr.calls"; hv_fail "efibootmgr call"; }
 grep -q -- '--bootnext\|--bootorder\|^-c \|--create ' "$work/efibootmgr.calls" && hv_fail "BootNext/BootOrder changed without being asked"
