@@ -14,6 +14,7 @@ set -euo pipefail
 . "$(dirname "$0")/../bochs/lib.sh"
 flavour=${1:-cloud}
 name=core-boot-$flavour
+HV_TIMEOUT=${HV_TIMEOUT_SMP:-840}    # 2 CPUs emulated one after the other: about twice a 1-CPU boot's wall time
 ini=()
 if [ "$flavour" = cloud ]; then
   ko=$("$HV_TOP/tests/guest/build-module.sh" "$HV_TOP/tests/guest/hvtest") || hv_fail "hvtest module build failed"
