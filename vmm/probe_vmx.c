@@ -17,6 +17,7 @@
 #include "events/ring1.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/layout.h"
+#include "lib/tickhist.h"
 
 static struct probe_table probes;
 static struct vm *pvm;
@@ -210,6 +211,9 @@ int probe_unplace(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx)
 /* ---- exits ----------------------------------------------------------------- */
 
 static uint64_t exits_bp_ours, exits_bp_reflected, exits_ept_probe;
+/* ring -1 ticks per hit of each site, for medians (the issue's measure; a mean
+ * hides that most hits are cheap and a few are not) */
+static struct tickhist site_ticks[PROBE_MAX_SITES];
 
 /* #BP subscriber: a probe site runs its handlers and the displaced instruction is
  * emulated; any other int3 is the guest's own (kprobes, text_poke_bp, a debugger)
@@ -253,10 +257,14 @@ static int probe_bp(struct vcpu *v, struct hv_icpt *x, void *ctx)
 		vmwrite(VMCS_GUEST_RIP, c.rip);
 		vmwrite(VMCS_GUEST_RSP, c.rsp);
 	}
-	s = probe_find(&probes, rip);   /* a handler may have removed it */
-	if (s) {
+	if (s->used && s->va == rip) {  /* a handler may have removed it */
+		uint64_t dt = rdtsc() - t0;
+		struct tickhist *h = &site_ticks[s - probes.sites];
+		if (!s->hits)                 /* a new site in this slot */
+			memset(h, 0, sizeof(*h));
 		s->hits++;
-		s->ticks += rdtsc() - t0;
+		s->ticks += dt;
+		tickhist_add(h, dt);
 	}
 	hv_events_ring1_kick(v->id);   /* the sinks run from the tick, unless the ring is nearly full */
 	return HV_ICPT_DONE;
@@ -294,9 +302,12 @@ void probe_print_stats(void)
 		if (!s->used)
 			continue;
 		const struct probe_page *pg = &probes.pages[s->page];
-		hv_printf("hvmon: probe %#lx (%s%s): %lu hits, %lu TSC ticks/hit; page %#lx: %lu view switches, "
-			  "%lu re-syncs\n", (unsigned long)s->va, s->insn.text, s->suspended ? ", suspended" : "", (unsigned long)s->hits,
-			  (unsigned long)(s->hits ? s->ticks / s->hits : 0), (unsigned long)pg->gpa,
+		const struct tickhist *h = &site_ticks[i];
+		hv_printf("hvmon: probe %#lx (%s%s): %lu hits, %lu TSC ticks/hit (median %lu, p90 %lu); page %#lx: "
+			  "%lu view switches, %lu re-syncs\n", (unsigned long)s->va, s->insn.text,
+			  s->suspended ? ", suspended" : "", (unsigned long)s->hits,
+			  (unsigned long)(s->hits ? s->ticks / s->hits : 0), (unsigned long)tickhist_median(h),
+			  (unsigned long)tickhist_percentile(h, 90), (unsigned long)pg->gpa,
 			  (unsigned long)pg->switches, (unsigned long)pg->resyncs);
 	}
 	hv_events_print_stats();
