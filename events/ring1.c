@@ -4,7 +4,9 @@
  *
  * A monitor's exit only records into its CPU's ring (hv_event_reserve/commit, a
  * few hundred cycles). The sinks run from hvmon's tick: every EV_TICK_MS the
- * "events" tick client drains at most EV_TICK_BUDGET events; a ring that passes
+ * "events" tick client drains at most EV_TICK_BUDGET events (a lazy client: no
+ * timer exit while the rings are empty, the first drain one period after an
+ * event is recorded); a ring that passes
  * EV_HIGH_WATER is drained at once down to EV_LOW_WATER by the exit that filled
  * it (hv_events_ring1_kick), so bursts reach the sinks instead of the drop
  * counter. A full ring drops and counts (a `drops` event follows); nothing in
@@ -27,6 +29,7 @@
 #include "vmm/vcpu.h"
 #include "vmm/tick.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/percpu.h"
 
 #define EV_CPUS (HV_MAX_CPUS < HV_EVENT_MAX_CPUS ? HV_MAX_CPUS : HV_EVENT_MAX_CPUS)
 
@@ -147,6 +150,20 @@ static bool console_want(void *ctx)
 	return console_evq_pending();
 }
 
+/* The drain tick is lazy: an idle guest (nothing recorded, nothing to note)
+ * costs it no timer exit. Asked after every exit of every vCPU, so it looks at
+ * the ring of the CPU asking only (a few loads): each CPU's exits record into
+ * its own ring, so that CPU's next exit sees them, and one drain takes every
+ * ring's events. */
+static bool events_want(void *ctx)
+{
+	(void)ctx;
+	if (con.skipped != con.skipped_noted)
+		return true;
+	const struct vcpu *v = this_cpu()->vcpu;
+	return hv_event_ring_pending(v ? v->id : 0) != 0;
+}
+
 int hv_events_setup(const struct hv_options *opt)
 {
 	size_t sz = hv_event_mem_size(EV_CPUS);
@@ -175,7 +192,7 @@ int hv_events_start(void)
 {
 	if (!events_ready)
 		return -1;
-	if (tick_register("events", EV_TICK_MS, events_tick, NULL) ||
+	if (tick_register_lazy("events", EV_TICK_MS, events_tick, NULL, events_want) ||
 	    tick_register_lazy("console", CON_PUMP_MS, console_tick, NULL, console_want)) {
 		pr_err("events: no tick slot: events reach the sinks only at high water and power-off\n");
 		return -1;

@@ -14,6 +14,7 @@ struct tick_client {
 	bool (*want)(void *ctx); /* lazy client: no timer deadline while it returns false */
 	uint64_t period;        /* TSC ticks */
 	uint64_t next[HV_MAX_CPUS];
+	bool busy[HV_MAX_CPUS];  /* lazy client: want() was true at this vCPU's last exit */
 	uint64_t runs, ticks;
 };
 
@@ -160,7 +161,18 @@ void tick_after_exit(struct vcpu *v)
 	unsigned id = v->id < HV_MAX_CPUS ? v->id : 0;
 	for (uint32_t i = 0; i < nr_clients; i++) {
 		struct tick_client *c = &clients[i];
-		if (now < c->next[id] || (c->want && !c->want(c->ctx)))
+		if (c->want) {
+			/* lazy: while idle it has no deadline; when work appears its first
+			 * run comes one period later, never in the exit that made the work
+			 * (a probe exit only records: issue 16) */
+			bool w = c->want(c->ctx);
+			if (w && !c->busy[id])
+				c->next[id] = now + c->period;
+			c->busy[id] = w;
+			if (!w)
+				continue;
+		}
+		if (now < c->next[id])
 			continue;
 		c->next[id] += c->period;
 		if (c->next[id] <= now)                  /* missed several periods: no catch-up burst */

@@ -34,7 +34,9 @@ int tick_init(struct vm *vm);
 /* Register a periodic callback (period 1..60000 ms). 0, or -1 (table full / bad period). */
 int tick_register(const char *name, uint32_t period_ms, tick_fn fn, void *ctx);
 /* Same, but the timer is armed for this client only while want(ctx) is true
- * (e.g. output waiting for a device): an idle client costs no exit. */
+ * (e.g. output waiting for a device, events waiting in a ring): an idle client
+ * costs no exit. want() is asked after every exit; when it turns true the first
+ * run comes one period later, never in the exit that made the work. */
 int tick_register_lazy(const char *name, uint32_t period_ms, tick_fn fn, void *ctx,
 		       bool (*want)(void *ctx));
 /* After vmcs_setup for @v: arm the timer. */
