@@ -35,7 +35,8 @@ static int walk(const struct gmem_mmu *m, uint64_t gva, uint32_t flags, struct g
 static const struct gmem_tc_ent *tc_find(const struct gmem_tc *tc, uint64_t cr3, uint64_t va, uint32_t flags)
 {
 	for (uint32_t i = 0; i < tc->n && i < GMEM_TC_ENTRIES; i++)
-		if (tc->e[i].va == va && tc->e[i].cr3 == cr3 && tc->e[i].flags == flags)
+		if (tc->e[i].va == (va & ~(tc->e[i].page_size - 1)) && tc->e[i].cr3 == cr3 &&
+		    tc->e[i].flags == flags)
 			return &tc->e[i];
 	return 0;
 }
@@ -45,8 +46,8 @@ static void tc_put(struct gmem_tc *tc, uint64_t cr3, uint64_t va, uint32_t flags
 	uint32_t i = tc->n < GMEM_TC_ENTRIES ? tc->n++ : tc->next++ % GMEM_TC_ENTRIES;
 	struct gmem_tc_ent *e = &tc->e[i];
 	e->cr3 = cr3;
-	e->va = va;
-	e->gpa = w->gpa & ~(PAGE - 1);
+	e->va = va & ~(w->page_size - 1);          /* page_size: 4K, 2M or 1G (a walk's) */
+	e->gpa = w->gpa & ~(w->page_size - 1);
 	e->flags = flags;
 	e->writable = w->writable;
 	e->user = w->user;
@@ -62,7 +63,7 @@ int gmem_translate(const struct gmem_mmu *m, uint64_t gva, uint32_t flags, struc
 	const struct gmem_tc_ent *e = tc_find(m->tc, m->cr3, va, flags);
 	if (e) {
 		m->tc->hits++;
-		w->gpa = e->gpa | (gva & (PAGE - 1));
+		w->gpa = e->gpa | (gva & (e->page_size - 1));
 		w->page_size = e->page_size;
 		w->writable = e->writable;
 		w->user = e->user;

@@ -21,14 +21,17 @@
 typedef int (*gmem_read_phys_fn)(void *ctx, uint64_t gpa, void *buf, uint32_t len);
 
 /*
- * Optional translation cache (struct gmem_mmu.tc): successful walks of 4 KiB
- * granules, keyed by (CR3, page, flags). The owner clears it (gmem_tc_reset)
- * whenever the guest may have changed its page tables: ring -1 keeps one per
- * vCPU and resets it at every VM exit, so the walks of one exit are paid once.
+ * Optional translation cache (struct gmem_mmu.tc): successful walks, keyed by
+ * (CR3, page, flags), one entry per guest page of the size the walk found
+ * (4 KiB, 2 MiB or 1 GiB, as a TLB holds it: a task_struct, the per-CPU area and
+ * the kernel's other direct-map data share one entry). The owner clears it
+ * (gmem_tc_reset) whenever the guest may have changed its page tables: ring -1
+ * keeps one per vCPU and resets it at every VM exit, so the walks of one exit
+ * are paid once.
  */
 #define GMEM_TC_ENTRIES 8
 struct gmem_tc_ent {
-	uint64_t cr3, va, gpa;     /* va, gpa: 4 KiB aligned */
+	uint64_t cr3, va, gpa;     /* va, gpa: aligned to page_size */
 	uint32_t flags;
 	bool writable, user, nx;
 	uint64_t page_size;

@@ -92,12 +92,31 @@ static void test_tcache(void **st)
 	assert_int_equal(gmem_translate(&mmu, kva, 0, &w), GMEM_ERR_NOT_PRESENT);
 	assert_int_equal(gmem_translate(&mmu, kva, 0, &w), GMEM_ERR_NOT_PRESENT);   /* not cached */
 	mmu.cr3 = cr3;
-	/* large page: each 4 KiB granule is its own entry, nx kept */
+	/* large page: one entry for the whole 2 MiB page (as a TLB), nx kept */
 	assert_int_equal(gmem_translate(&mmu, 0xffffffffc0801234ULL, 0, &w), GMEM_OK);
+	r0 = reads;
+	unsigned h0 = tc.hits;
 	assert_int_equal(gmem_translate(&mmu, 0xffffffffc0801238ULL, 0, &w), GMEM_OK);
 	assert_int_equal(w.gpa, 0x401238);
 	assert_true(w.nx);
 	assert_int_equal(w.page_size, 2u << 20);
+	assert_int_equal(gmem_translate(&mmu, 0xffffffffc09ffff8ULL, 0, &w), GMEM_OK);  /* other 4K granule */
+	assert_int_equal(w.gpa, 0x5ffff8);
+	assert_int_equal(gmem_translate(&mmu, 0xffffffffc0800000ULL, 0, &w), GMEM_OK);  /* first byte */
+	assert_int_equal(w.gpa, 0x400000);
+	assert_int_equal(reads, r0);                          /* no walk for any of them */
+	assert_int_equal(tc.hits, h0 + 3);
+	/* the next 2 MiB page is not that entry: it is not mapped */
+	assert_int_equal(gmem_translate(&mmu, 0xffffffffc0a00000ULL, 0, &w), GMEM_ERR_NOT_PRESENT);
+	/* 1 GiB page (the kernel's direct map): one entry for all of it */
+	map(root, 4, 0xffff888000000000ULL, 0x0, 3, P | RW | XD, P | RW);
+	assert_int_equal(gmem_translate(&mmu, 0xffff888000001000ULL, GMEM_KERNEL_ONLY, &w), GMEM_OK);
+	r0 = reads;
+	assert_int_equal(gmem_translate(&mmu, 0xffff88803ffff008ULL, GMEM_KERNEL_ONLY, &w), GMEM_OK);
+	assert_int_equal(w.gpa, 0x3ffff008ULL);
+	assert_int_equal(w.page_size, 1u << 30);
+	assert_int_equal(reads, r0);
+	assert_int_equal(gmem_translate(&mmu, 0xffff888040000000ULL, GMEM_KERNEL_ONLY, &w), GMEM_ERR_NOT_PRESENT);
 	/* a changed mapping is seen only after a reset (the owner's job at each exit) */
 	map(root, 4, kva, 0x520000, 1, P | RW, P | RW);
 	assert_int_equal(gmem_translate(&mmu, kva, 0, &w), GMEM_OK);
