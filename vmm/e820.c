@@ -298,3 +298,58 @@ const char *e820_strerror(int err)
 	default:                 return "unknown e820 error";
 	}
 }
+
+int e820_ram_minus(const struct e820_entry *map, uint32_t nr, const struct boot_reserved *rsvd,
+		   uint32_t nr_rsvd, struct e820_range *out, uint32_t out_max)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < nr; i++) {
+		if (map[i].type != E820_TYPE_RAM || !map[i].size)
+			continue;
+		uint64_t a = map[i].addr, end = a + map[i].size;
+		if (end < a)
+			end = UINT64_MAX;                  /* clamped, as e820_build_guest does */
+		uint32_t first = n;
+		if (n >= out_max)
+			return -1;
+		out[n].base = a;
+		out[n++].length = end - a;
+		/* cut every reserved range out of this entry's pieces [first, n) */
+		for (uint32_t r = 0; r < nr_rsvd; r++) {
+			uint64_t rb = rsvd[r].base & ~0xfffULL;
+			uint64_t re = rsvd[r].base + rsvd[r].length;
+			re = re < rsvd[r].base ? UINT64_MAX : (re + 0xfff < re ? UINT64_MAX : (re + 0xfff) & ~0xfffULL);
+			if (!rsvd[r].length)
+				continue;
+			for (uint32_t k = first; k < n; k++) {
+				uint64_t pb = out[k].base, pe = pb + out[k].length;
+				if (re <= pb || rb >= pe)
+					continue;
+				if (rb > pb && re < pe) {          /* splits the piece in two */
+					if (n >= out_max)
+						return -1;
+					out[n].base = re;
+					out[n++].length = pe - re;
+					out[k].length = rb - pb;
+				} else if (rb > pb) {              /* cuts its end */
+					out[k].length = rb - pb;
+				} else if (re < pe) {              /* cuts its start */
+					out[k].base = re;
+					out[k].length = pe - re;
+				} else {                           /* covers it: drop it */
+					out[k] = out[--n];
+					k--;
+				}
+			}
+		}
+	}
+	/* largest first (insertion sort: a few ranges) */
+	for (uint32_t i = 1; i < n; i++) {
+		struct e820_range x = out[i];
+		uint32_t j = i;
+		for (; j > 0 && out[j - 1].length < x.length; j--)
+			out[j] = out[j - 1];
+		out[j] = x;
+	}
+	return (int)n;
+}

@@ -91,6 +91,18 @@ int e820_find_free(const struct e820_entry *map, uint32_t nr,
 		   uint64_t size, uint64_t align, uint64_t min, uint64_t limit,
 		   uint32_t flags, uint64_t *addr);
 
+/*
+ * e820_ram_minus - the guest-RAM ranges hvmon may read for the guest: every
+ * E820_TYPE_RAM entry of @map minus every range of @rsvd widened to 4 KiB
+ * boundaries (base down, end up), written to @out (largest first, so that a
+ * lookup usually stops at the first range). [pa, pa + len) lies inside one
+ * output range exactly when it lies inside one RAM entry and overlaps no
+ * widened reserved range. Returns the number of ranges, or -1 when more than
+ * @out_max would be needed (the caller then checks the tables directly).
+ */
+int e820_ram_minus(const struct e820_entry *map, uint32_t nr, const struct boot_reserved *rsvd,
+		   uint32_t nr_rsvd, struct e820_range *out, uint32_t out_max);
+
 /* Sum of E820_TYPE_RAM bytes in @map (for logging). */
 uint64_t e820_ram_bytes(const struct e820_entry *map, uint32_t nr);
 

@@ -60,9 +60,35 @@ static void mtrr_read(struct mtrr_state *m)
 }
 
 /* Guest RAM only (the guest's e820 RAM), never hvmon memory: what ring -1 may read for a monitor. */
+/* Guest RAM minus hvmon's memory (e820_ram_minus), computed once in ept_setup
+ * and read-only afterwards, so every vCPU reads it without a lock. Each physical
+ * read of a guest page walk is checked against it (a probe hit makes dozens):
+ * largest range first, usually one comparison instead of the two tables. */
+#define RAM_OK_MAX 64
+static struct e820_range ram_ok[RAM_OK_MAX];
+static int nr_ram_ok = -1;            /* -1: not built (or too many): the tables */
+static const struct vm *ram_ok_vm;
+
+static void ram_ok_build(const struct vm *vm)
+{
+	const struct boot_info *bi = vm->bi;
+	uint32_t nr = bi->nr_reserved < BOOT_RSVD_MAX ? bi->nr_reserved : BOOT_RSVD_MAX;
+	nr_ram_ok = e820_ram_minus(vm->e820, vm->nr_e820, bi->reserved, nr, ram_ok, RAM_OK_MAX);
+	ram_ok_vm = vm;
+}
+
 bool vm_is_guest_ram(const struct vm *vm, uint64_t pa, uint64_t len)
 {
-	if (len == 0 || pa + len < pa || vm_is_hvmon_memory(vm, pa, len))
+	if (len == 0 || pa + len < pa)
+		return false;
+	if (nr_ram_ok >= 0 && vm == ram_ok_vm) {
+		for (int i = 0; i < nr_ram_ok; i++)
+			if (pa - ram_ok[i].base < ram_ok[i].length &&
+			    len <= ram_ok[i].length - (pa - ram_ok[i].base))
+				return true;
+		return false;
+	}
+	if (vm_is_hvmon_memory(vm, pa, len))
 		return false;
 	for (uint32_t i = 0; i < vm->nr_e820; i++) {
 		const struct e820_entry *e = &vm->e820[i];
@@ -78,7 +104,10 @@ int vm_guest_ram_read(void *ctx, uint64_t gpa, void *buf, uint32_t len)
 	const struct vm *vm = ctx;
 	if (!vm_is_guest_ram(vm, gpa, len))
 		return -1;
-	memcpy(buf, hv_phys_to_ptr(gpa), len);
+	if (len == 8)                         /* page-table entries, pointers: no call */
+		__builtin_memcpy(buf, hv_phys_to_ptr(gpa), 8);
+	else
+		memcpy(buf, hv_phys_to_ptr(gpa), len);
 	return 0;
 }
 
@@ -130,6 +159,7 @@ int ept_setup(struct vm *vm)
 		pr_info("EPT: hvmon memory %#lx-%#lx (%s) not mapped\n", (unsigned long)b,
 			(unsigned long)e - 1, bi->reserved[i].what ? bi->reserved[i].what : "?");
 	}
+	ram_ok_build(vm);
 	vm->eptp = ept_eptp(vm->ept.pml4_pa, false);
 	vm->sink_page = page_alloc();
 	if (!vm->sink_page)

@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdbool.h>
 #include <setjmp.h>
 #include <string.h>
 #include <stdlib.h>
@@ -315,6 +316,58 @@ static void test_find_free_random(void **st)
 	}
 }
 
+/* Reference check of e820_ram_minus: inside one output range <=> inside one RAM
+ * entry and no overlap with a widened reserved range, for many random reads. */
+static bool ref_ok(const struct e820_entry *m, uint32_t nr, const struct boot_reserved *r,
+		   uint32_t nr_r, uint64_t pa, uint64_t len)
+{
+	for (uint32_t i = 0; i < nr_r; i++) {
+		uint64_t b = r[i].base & ~0xfffULL, e = (r[i].base + r[i].length + 0xfff) & ~0xfffULL;
+		if (r[i].length && pa < e && pa + len > b)
+			return false;
+	}
+	for (uint32_t i = 0; i < nr; i++)
+		if (m[i].type == E820_TYPE_RAM && pa >= m[i].addr && pa + len <= m[i].addr + m[i].size)
+			return true;
+	return false;
+}
+
+static void test_ram_minus(void **st)
+{
+	(void)st;
+	struct e820_entry m[] = {
+		{ 0, 0x9fc00, E820_TYPE_RAM }, { 0x9fc00, 0x400, 2 }, { 0xf0000, 0x10000, 2 },
+		{ 0x100000, 0x1ff00000, E820_TYPE_RAM }, { 0x20000000, 0x100000, 2 },
+		{ 0x20100000, 0x3000000, E820_TYPE_RAM },
+	};
+	struct boot_reserved r[] = {
+		{ 0x1000000, 0x200000, "image" }, { 0x3000800, 0x100, "boot-data" },  /* widened */
+		{ 0x20100000, 0x1000, "start" }, { 0x230ff000, 0x1000, "end" },
+		{ 0x5000, 0, "empty" },
+	};
+	struct e820_range out[16];
+	int n = e820_ram_minus(m, 6, r, 5, out, 16);
+	assert_int_equal(n, 5);   /* [0,9fc00) [1M,16M) [18M,48M) [48M+4K,512M) [513M+4K,560M-4K) */
+	for (int i = 1; i < n; i++)
+		assert_true(out[i - 1].length >= out[i].length);
+	uint64_t x = 0x9E3779B97F4A7C15ull;
+	for (unsigned k = 0; k < 200000; k++) {
+		x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+		uint64_t pa = x % 0x24000000ull, len = 1 + (x >> 40) % 0x1000;
+		if (k % 4 == 0)
+			pa = (pa & ~0xfffull) + ((k / 4) % 2 ? 0xff8 : 0) ;   /* page edges */
+		bool got = false;
+		for (int i = 0; i < n; i++)
+			if (pa >= out[i].base && pa + len <= out[i].base + out[i].length)
+				got = true;
+		assert_int_equal(got, ref_ok(m, 6, r, 5, pa, len));
+	}
+	assert_int_equal(e820_ram_minus(m, 6, r, 5, out, 3), -1);   /* does not fit */
+	/* a reserved range covering a whole entry removes it */
+	struct boot_reserved all = { 0, 0x100000, "low" };
+	assert_int_equal(e820_ram_minus(m, 1, &all, 1, out, 16), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -330,6 +383,7 @@ int main(void)
 		cmocka_unit_test(test_find_free_basic),
 		cmocka_unit_test(test_find_free_never_over_non_ram),
 		cmocka_unit_test(test_find_free_random),
+		cmocka_unit_test(test_ram_minus),
 	};
 	return cmocka_run_group_tests_name("e820", tests, NULL, NULL);
 }
