@@ -204,12 +204,19 @@ static void on_hit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 	}
 	union guest_regs *r = hit->regs;
 	uint64_t regs = r->rdi;                   /* struct pt_regs * */
-	uint64_t di = 0, si = 0, dx = 0;
+	uint64_t a[3] = { 0, 0, 0 };              /* pt_regs dx, si, di: adjacent */
 	struct tracer_reader rd = { .ctx = v, .read = rd_read, .read_str = rd_str };
-	if (guest_read(v, regs + PTREGS_DI, &di, 8, false) ||
-	    guest_read(v, regs + PTREGS_SI, &si, 8, false) ||
-	    guest_read(v, regs + PTREGS_DX, &dx, 8, false))
-		return;
+	_Static_assert(PTREGS_SI == PTREGS_DX + 8 && PTREGS_DI == PTREGS_DX + 16, "pt_regs layout");
+	/* read only the arguments the call needs: fork/vfork none, clone(3) the
+	 * first, exit(_group) the first, exec(at) two of the three */
+	if (sc == TR_EXECVE || sc == TR_EXECVEAT) {
+		if (guest_read(v, regs + PTREGS_DX, a, sizeof(a), false))
+			return;
+	} else if (sc != TR_FORK && sc != TR_VFORK) {
+		if (guest_read(v, regs + PTREGS_DI, &a[2], 8, false))
+			return;
+	}
+	uint64_t dx = a[0], si = a[1], di = a[2];
 	switch (sc) {
 	case TR_EXIT:
 	case TR_EXIT_GROUP: {

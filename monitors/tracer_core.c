@@ -4,6 +4,7 @@
  * hosted (tests/unit/test_tracer.c). All loops bounded; every guest pointer
  * goes through the reader.
  */
+#include <stddef.h>
 #include <string.h>
 #include "monitors/tracer.h"
 
@@ -138,7 +139,9 @@ struct tracer_pending *tracer_pending_get(struct tracer_pending *tab, unsigned n
 {
 	for (unsigned i = 0; i < n; i++)
 		if (!tab[i].used) {
-			memset(&tab[i], 0, sizeof(tab[i]));
+			/* the fields, not the 1.1 KiB event: an exec clears that itself
+			 * (ev_init), a fork-like call never uses it */
+			memset(&tab[i], 0, offsetof(struct tracer_pending, ev));
 			tab[i].used = true;
 			return &tab[i];
 		}

@@ -25,13 +25,14 @@ static struct gmem_tc *exit_tc(struct vcpu *v)
 
 static void mmu_for(struct vcpu *v, struct gmem_mmu *m, uint64_t cr3)
 {
-	memset(m, 0, sizeof(*m));
-	m->read_phys = vm_guest_ram_read;
-	m->ctx = v->vm;
-	m->cr3 = cr3;
-	m->la57 = (vmread(VMCS_GUEST_CR4) & X86_CR4_LA57) != 0;
-	m->nxe = (vmread(VMCS_GUEST_EFER) & X86_EFER_NXE) != 0;
-	m->tc = exit_tc(v);
+	*m = (struct gmem_mmu){
+		.read_phys = vm_guest_ram_read,
+		.ctx = v->vm,
+		.cr3 = cr3,
+		.la57 = (vmread(VMCS_GUEST_CR4) & X86_CR4_LA57) != 0,
+		.nxe = (vmread(VMCS_GUEST_EFER) & X86_EFER_NXE) != 0,
+		.tc = exit_tc(v),
+	};
 }
 
 /* KPTI: a user CR3 is the kernel CR3 with bit 12 set (PTI_USER_PGTABLE_BIT; each
@@ -106,6 +107,24 @@ int guest_current_task(struct vcpu *v, uint64_t *task)
 	return 0;
 }
 
+/* pid and tgid: one read when they are adjacent (Linux: pid_t pid; pid_t tgid;) */
+static int read_ids(struct vcpu *v, uint64_t task, struct guest_task *t)
+{
+	const struct vm *vm = v->vm;
+	uint64_t pid_off = introspect_value(vm, INFER_P_TASK_PID);
+	uint64_t tgid_off = introspect_value(vm, INFER_P_TASK_TGID);
+	int32_t ids[2];
+	if (tgid_off == pid_off + 4) {
+		if (guest_read(v, task + pid_off, ids, 8, false))
+			return -1;
+		t->pid = ids[0];
+		t->tgid = ids[1];
+		return 0;
+	}
+	return guest_read(v, task + pid_off, &t->pid, 4, false) ||
+	       guest_read(v, task + tgid_off, &t->tgid, 4, false) ? -1 : 0;
+}
+
 int guest_task_of(struct vcpu *v, uint64_t task, struct guest_task *t)
 {
 	const struct vm *vm = v->vm;
@@ -117,9 +136,7 @@ int guest_task_of(struct vcpu *v, uint64_t task, struct guest_task *t)
 	t->ptr = task;
 	/* straight into @t: on a failed read the ids are reset below */
 	if (!introspect_have(vm, INFER_P_TASK_PID) || !introspect_have(vm, INFER_P_TASK_TGID) ||
-	    !introspect_have(vm, INFER_P_TASK_COMM) ||
-	    guest_read(v, task + introspect_value(vm, INFER_P_TASK_PID), &t->pid, 4, false) ||
-	    guest_read(v, task + introspect_value(vm, INFER_P_TASK_TGID), &t->tgid, 4, false) ||
+	    !introspect_have(vm, INFER_P_TASK_COMM) || read_ids(v, task, t) ||
 	    guest_read(v, task + introspect_value(vm, INFER_P_TASK_COMM), t->comm, 16, false)) {
 		t->pid = t->tgid = -1;
 		t->comm[0] = 0;
