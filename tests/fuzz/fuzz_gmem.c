@@ -1,7 +1,8 @@
 /* libFuzzer target: guest page-table walker and bounded reads over arbitrary
  * "guest-physical memory" (the input) with arbitrary CR3 and addresses.
  * Invariants: no crash/UB, the physical reader is never asked to cross a page or
- * read outside memory it did not refuse, strings are always terminated. */
+ * read outside memory it did not refuse, strings are always terminated, a
+ * translation-cache answer equals the walk's. */
 #include <stdint.h>
 #include <stddef.h>
 #include <string.h>
@@ -26,6 +27,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (rc == GMEM_OK && (w.gpa & (w.page_size - 1)) != (hdr[1] & (w.page_size - 1)))
 		abort();
+	/* the translation cache answers exactly as the walk, for the address walked
+	 * and for any other address of the page it cached (hdr[3] picks one) */
+	struct gmem_tc tc;
+	gmem_tc_reset(&tc);
+	struct gmem_mmu mc = m;
+	mc.tc = &tc;
+	uint64_t other = rc == GMEM_OK ? (hdr[1] & ~(w.page_size - 1)) | ((hdr[3] >> 8) & (w.page_size - 1))
+				       : hdr[1];
+	for (int k = 0; k < 2; k++) {
+		uint64_t va = k ? other : hdr[1];
+		struct gmem_walk a, b, c;
+		int ra = gmem_translate(&m, va, flags, &a);
+		int rb = gmem_translate(&mc, va, flags, &b);       /* fills the cache */
+		int rc2 = gmem_translate(&mc, va, flags, &c);      /* may hit it */
+		if (ra != rb || ra != rc2)
+			abort();
+		if (ra == GMEM_OK && (a.gpa != b.gpa || a.gpa != c.gpa || a.page_size != c.page_size ||
+				      a.writable != c.writable || a.user != c.user || a.nx != c.nx))
+			abort();
+	}
 	uint8_t buf[300];
 	uint32_t done = 0, len = (uint32_t)(hdr[2] % sizeof(buf));
 	rc = gmem_read(&m, hdr[1], buf, len, flags, &done);
