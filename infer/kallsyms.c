@@ -65,8 +65,42 @@ static bool cur_fill(struct cur *c, uint64_t va, uint8_t *v)
 	return true;
 }
 
+/* Little-endian loads through a cursor: true iff every byte is readable
+ * (what one all-or-nothing read of the same bytes gives). */
+static bool cur_u16(struct cur *c, uint64_t va, uint16_t *v)
+{
+	uint8_t b0, b1;
+	if (!cur_u8(c, va, &b0) || !cur_u8(c, va + 1, &b1))
+		return false;
+	*v = (uint16_t)(b0 | b1 << 8);
+	return true;
+}
+
+static bool cur_u32(struct cur *c, uint64_t va, uint32_t *v)
+{
+	uint8_t b[4];
+	for (int i = 0; i < 4; i++)
+		if (!cur_u8(c, va + i, &b[i]))
+			return false;
+	*v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+	return true;
+}
+
+static bool cur_u64(struct cur *c, uint64_t va, uint64_t *v)
+{
+	uint32_t lo, hi;
+	if (!cur_u32(c, va, &lo) || !cur_u32(c, va + 4, &hi))
+		return false;
+	*v = (uint64_t)hi << 32 | lo;
+	return true;
+}
+
 struct ks {
 	const struct infer_reader *rd;
+	/* every table read except the names stream goes through this cursor:
+	 * the markers search reads ~10^5 words near each other, and each
+	 * reader call costs far more in ring -1 than a copy from the cursor */
+	struct cur mc;
 	uint64_t tok_table, tok_index, tok_end; /* token_index end */
 	uint16_t tok_off[256];
 	char tok[256][KS_MAX_TOKLEN];
@@ -88,17 +122,16 @@ static bool printable_sym(uint8_t c)
 /* Validate a token table whose '0' token starts at va0. */
 static bool try_token_table(struct ks *k, uint64_t va0)
 {
-	const struct infer_reader *rd = k->rd;
 	uint64_t p = va0;
 	/* walk back 48 strings: each is >= 1 printable char followed by NUL */
 	for (int i = 0; i < 48; i++) {
 		uint8_t c;
-		if (!infer_read_u8(rd, p - 1, &c) || c != 0)
+		if (!cur_u8(&k->mc, p - 1, &c) || c != 0)
 			return false;
 		p--;
 		int n = 0;
 		while (n < KS_MAX_TOKLEN) {
-			if (!infer_read_u8(rd, p - 1, &c))
+			if (!cur_u8(&k->mc, p - 1, &c))
 				return false;
 			if (!printable_sym(c))
 				break;
@@ -116,7 +149,7 @@ static bool try_token_table(struct ks *k, uint64_t va0)
 		if (q - start > 0xffff)
 			return false;
 		for (;;) {
-			if (!infer_read_u8(rd, q, &c))
+			if (!cur_u8(&k->mc, q, &c))
 				return false;
 			q++;
 			if (!c)
@@ -137,7 +170,7 @@ static bool try_token_table(struct ks *k, uint64_t va0)
 		bool ok = true;
 		for (int i = 0; i < 256 && ok; i++) {
 			uint16_t v;
-			ok = infer_read_u16(rd, ti + 2 * i, &v) && v == k->tok_off[i];
+			ok = cur_u16(&k->mc, ti + 2 * i, &v) && v == k->tok_off[i];
 		}
 		if (ok) {
 			k->tok_table = start;
@@ -163,10 +196,10 @@ static bool markers_at(struct ks *k, uint64_t end, unsigned w, unsigned m)
 		uint32_t v32;
 		uint64_t at = end - (uint64_t)w * (m - i);
 		if (w == 4) {
-			if (!infer_read_u32(k->rd, at, &v32))
+			if (!cur_u32(&k->mc, at, &v32))
 				return false;
 			v = v32;
-		} else if (!infer_read_u64(k->rd, at, &v)) {
+		} else if (!cur_u64(&k->mc, at, &v)) {
 			return false;
 		}
 		if (i == 0 ? v != 0 : (v <= prev || v - prev < 512 || v - prev > (256u << 14)))
@@ -200,7 +233,7 @@ static bool find_markers_names(struct ks *k, struct cur *c)
 				uint64_t v;
 				uint32_t v32;
 				uint64_t at = end - (uint64_t)w * m;
-				bool ok = w == 4 ? infer_read_u32(k->rd, at, &v32) : infer_read_u64(k->rd, at, &v);
+				bool ok = w == 4 ? cur_u32(&k->mc, at, &v32) : cur_u64(&k->mc, at, &v);
 				if (!ok)
 					break;
 				if (w == 4)
@@ -219,11 +252,11 @@ static bool find_markers_names(struct ks *k, struct cur *c)
 			uint64_t hi = k->tok_table - align8(3ull * (256 * (m - 1) + 1));
 			uint32_t probe;
 			/* seqs + markers are one readable run: stop where it ends */
-			if (!infer_read_u32(k->rd, (lo & ~3ull) - (uint64_t)w * m, &probe))
+			if (!cur_u32(&k->mc, (lo & ~3ull) - (uint64_t)w * m, &probe))
 				break;
 			for (uint64_t end = lo & ~3ull; end <= hi; end += 4) {
 				uint32_t z;
-				if (!infer_read_u32(k->rd, end - (uint64_t)w * m, &z) || z != 0)
+				if (!cur_u32(&k->mc, end - (uint64_t)w * m, &z) || z != 0)
 					continue;
 				if (!markers_at(k, end, w, m) || !find_names(k, c))
 					continue;
@@ -240,10 +273,10 @@ static uint64_t marker(struct ks *k, unsigned i)
 	uint64_t v = 0;
 	uint32_t v32;
 	if (k->mwidth == 4) {
-		if (infer_read_u32(k->rd, k->markers + 4ull * i, &v32))
+		if (cur_u32(&k->mc, k->markers + 4ull * i, &v32))
 			v = v32;
 	} else {
-		infer_read_u64(k->rd, k->markers + 8ull * i, &v);
+		cur_u64(&k->mc, k->markers + 8ull * i, &v);
 	}
 	return v;
 }
@@ -274,7 +307,7 @@ static bool find_names(struct ks *k, struct cur *c)
 		if (!k->budget)
 			return false;
 		k->budget--;
-		if (!infer_read_u32(k->rd, x - 8, &n) || !infer_read_u32(k->rd, x - 4, &pad))
+		if (!cur_u32(&k->mc, x - 8, &n) || !cur_u32(&k->mc, x - 4, &pad))
 			continue;
 		if (pad != 0 || n == 0 || n > KS_MAX_SYMS || (n + 255) / 256 != k->nmarkers)
 			continue;
@@ -306,14 +339,14 @@ static bool find_offsets(struct ks *k)
 	uint64_t rb;
 	uint64_t sz = (4ull * k->nsyms + 7) & ~7ull;
 	/* <= 6.3: offsets, relative_base, num_syms, names */
-	if (infer_read_u64(k->rd, k->names - 16, &rb) && kaddr(rb)) {
+	if (cur_u64(&k->mc, k->names - 16, &rb) && kaddr(rb)) {
 		k->relbase = rb;
 		k->offsets = k->names - 16 - sz;
 		return true;
 	}
 	/* >= 6.4: token_index, offsets, relative_base */
 	uint64_t off = (k->tok_end + 7) & ~7ull;
-	if (infer_read_u64(k->rd, off + sz, &rb) && kaddr(rb)) {
+	if (cur_u64(&k->mc, off + sz, &rb) && kaddr(rb)) {
 		k->relbase = rb;
 		k->offsets = off;
 		return true;
@@ -324,7 +357,7 @@ static bool find_offsets(struct ks *k)
 static bool sym_value(struct ks *k, uint32_t i, uint64_t *v)
 {
 	uint32_t o;
-	if (!infer_read_u32(k->rd, k->offsets + 4ull * i, &o))
+	if (!cur_u32(&k->mc, k->offsets + 4ull * i, &o))
 		return false;
 	if (!k->abs_percpu)
 		*v = k->relbase + o;
@@ -425,7 +458,7 @@ static int lookup_all(struct ks *k, struct cur *c, struct want *w, size_t nw,
 	/* KALLSYMS_ABSOLUTE_PERCPU shows as negative offsets */
 	for (uint32_t i = 0; i < k->nsyms && i < 4096; i++) {
 		uint32_t o;
-		if (infer_read_u32(k->rd, k->offsets + 4ull * i, &o) && (int32_t)o < 0)
+		if (cur_u32(&k->mc, k->offsets + 4ull * i, &o) && (int32_t)o < 0)
 			negatives++;
 	}
 	k->abs_percpu = negatives > 0;
@@ -560,6 +593,7 @@ int infer_strategy_kallsyms(const struct infer_reader *rd, const struct infer_hi
 		return -1;
 	}
 	k->rd = rd;
+	k->mc.rd = rd;
 	k->budget = 1u << 20;
 	c->rd = rd;
 	infer_find_banner(rd, h, out);
