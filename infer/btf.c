@@ -104,7 +104,7 @@ struct infer_btf *infer_btf_parse(const uint8_t *blob, size_t len, struct infer_
 	}
 	b->ntypes = n;
 	b->memo = infer_alloc(a, sizeof(*b->memo));   /* optional */
-	b->off = infer_alloc(a, ((size_t)n + 1) * sizeof(uint32_t));
+	b->off = infer_alloc_raw(a, ((size_t)n + 1) * sizeof(uint32_t));   /* off[1..n] set below */
 	if (!b->off) {
 		*why = "arena too small for BTF index";
 		return NULL;
@@ -339,7 +339,7 @@ static struct infer_btf *try_candidate(const struct infer_reader *rd, uint64_t v
 				       struct infer_arena *a, const char **why)
 {
 	size_t mark = a ? a->used : 0;
-	uint8_t *blob = infer_alloc(a, len);
+	uint8_t *blob = infer_alloc_raw(a, len);   /* every byte is copied below */
 	if (!blob) {
 		*why = "arena too small for BTF";
 		return NULL;

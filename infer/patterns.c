@@ -60,8 +60,8 @@ static bool decode_insn(struct pctx *c, uint64_t va, struct pinsn *pi);
 /*
  * The bytes under the guest's stopped kernel (or the file) do not change
  * during one run, so the decoding of one VA is always the same: a hit returns
- * the stored copy. Only successful decodes are stored (an entry whose va is 0
- * is empty: no kernel VA is 0). The budget counts every call, hit or not, so
+ * the stored copy. Only successful decodes are stored (tag 0 = empty: no kernel
+ * VA is 0). The budget counts every call, hit or not, so
  * where it runs out does not depend on the cache.
  */
 bool pt_decode(struct pctx *c, uint64_t va, struct pinsn *pi)
@@ -69,14 +69,15 @@ bool pt_decode(struct pctx *c, uint64_t va, struct pinsn *pi)
 	if (c->budget == 0)
 		return false;
 	c->budget--;
-	struct pinsn *e = &c->dcache[(size_t)(va ^ (va >> 12)) & (DCACHE - 1)];
-	if (e->va == va && va) {
-		*pi = *e;
+	size_t slot = (size_t)(va ^ (va >> 12)) & (DCACHE - 1);
+	if (c->dtag[slot] == va && va) {
+		*pi = c->dcache[slot];
 		return true;
 	}
 	if (!decode_insn(c, va, pi))
 		return false;
-	*e = *pi;
+	c->dcache[slot] = *pi;
+	c->dtag[slot] = va;
 	return true;
 }
 
@@ -393,14 +394,16 @@ int infer_strategy_patterns(const struct infer_reader *rd, const struct infer_hi
 	void *zins = infer_alloc(a, sizeof(ZydisDecodedInstruction));
 	void *zctx = infer_alloc(a, sizeof(ZydisDecoderContext));
 	void *zops = infer_alloc(a, sizeof(ZydisDecodedOperand) * ZYDIS_MAX_OPERAND_COUNT);
-	uint8_t *cbuf = infer_alloc(a, CACHE_PAGES * 4096);
+	/* buffers only read where written first: not zeroed (the tags say what is valid) */
+	uint8_t *cbuf = infer_alloc_raw(a, CACHE_PAGES * 4096);
 	uint64_t *ctag = infer_alloc(a, CACHE_PAGES * sizeof(uint64_t));
-	struct pinsn *fn = infer_alloc(a, sizeof(struct pinsn) * FN_CAP);
-	uint32_t *flow = infer_alloc(a, sizeof(uint32_t) * FN_CAP);
-	uint8_t *chunk = infer_alloc(a, PT_CHUNK + 64);
-	struct pinsn *dcache = infer_alloc(a, sizeof(struct pinsn) * DCACHE);
+	struct pinsn *fn = infer_alloc_raw(a, sizeof(struct pinsn) * FN_CAP);
+	uint32_t *flow = infer_alloc_raw(a, sizeof(uint32_t) * FN_CAP);
+	uint8_t *chunk = infer_alloc_raw(a, PT_CHUNK + 64);
+	struct pinsn *dcache = infer_alloc_raw(a, sizeof(struct pinsn) * DCACHE);
+	uint64_t *dtag = infer_alloc(a, sizeof(uint64_t) * DCACHE);
 	if (!c || !dec || !zins || !zctx || !zops || !cbuf || !ctag || !fn || !flow || !chunk ||
-	    !dcache) {
+	    !dcache || !dtag) {
 		for (int p = 0; p < INFER_NPARAMS; p++)
 			miss_if_unset(out, (enum infer_param)p, "arena too small");
 		return -1;
@@ -411,7 +414,8 @@ int infer_strategy_patterns(const struct infer_reader *rd, const struct infer_hi
 	c->dec = dec; c->zins = zins; c->zctx = zctx; c->zops = zops; c->cbuf = cbuf;
 	c->ctag = ctag;   /* zeroed: no page VA has tag 0 (tags have bit 0 or 1 set) */
 	c->fn = fn; c->fn_cap = FN_CAP; c->flow = flow; c->chunk = chunk;
-	c->dcache = dcache;   /* zeroed: every entry empty */
+	c->dcache = dcache;
+	c->dtag = dtag;       /* zeroed: every entry empty */
 	c->budget = DECODE_BUDGET;
 	c->off_cred = c->off_real_parent = c->off_mm = c->off_group_leader = P_UNKNOWN;
 	c->off_pid = c->off_tgid = c->off_parent = c->off_tasks = P_UNKNOWN;

@@ -56,6 +56,7 @@ struct pctx {
 	/* decoded-instruction cache: DCACHE direct-mapped entries keyed by VA
 	 * (the compare tree and the same functions are decoded many times) */
 	struct pinsn *dcache;
+	uint64_t *dtag;             /* VA of each dcache entry, 0 = empty */
 	/* code byte cache: CACHE_PAGES direct-mapped 4 KiB pages */
 	uint64_t *ctag;             /* page VA | 1 when valid, 2 = known unreadable */
 	uint8_t *cbuf;

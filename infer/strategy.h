@@ -36,6 +36,9 @@ const char *infer_strategy_name(uint32_t bit);
 /* Bump allocator over the caller's arena: 16-byte aligned, zero-filled,
  * NULL when full (never aborts). */
 void *infer_alloc(struct infer_arena *a, size_t size);
+/* The same without the zeroing, for buffers written before they are read
+ * (a 4 MiB BTF copy, the decoder's page cache): the bytes are stale. */
+void *infer_alloc_raw(struct infer_arena *a, size_t size);
 
 /* ---- results -------------------------------------------------------------- */
 
