@@ -484,39 +484,168 @@ static bool skip_chunk(const uint8_t *buf, size_t lim, const uint8_t *n, size_t 
 	return true;
 }
 
+/*
+ * The chunk rule both scans follow (unchanged since the first version): the
+ * range is cut in SCAN_CHUNK pieces from start; a piece is read with the
+ * nlen - 1 bytes after it (matches across borders are seen once), or alone
+ * when that fails, or skipped when that fails too; candidates start in the
+ * piece and end in what was read. scan_pieces reads 16 pieces at once (one
+ * reader call: in ring -1 each call costs a translation, a RAM check and a
+ * copy per page, and a 4 KiB read with its overlap touches two pages) and
+ * falls back to single pieces, each with the rule above, when that read
+ * fails: when it succeeds, every single read would have succeeded too, so the
+ * candidates are the same. fn gets the bytes at va, the candidates [0, lim)
+ * and the piece size span (lim == span: the next piece follows directly);
+ * lim 0 for a skipped piece. fn returns false to stop.
+ */
+#define SCAN_BIG (16 * SCAN_CHUNK)
+typedef bool (*piece_fn)(void *st, const uint8_t *buf, uint64_t va, size_t lim, size_t span);
+
+static struct {
+	bool busy;                 /* a scan from a hit callback uses single pieces */
+	uint8_t buf[SCAN_BIG + 64];
+} big;
+
+static bool scan_piece(const struct infer_reader *rd, uint64_t va, uint64_t end, size_t nlen,
+		       uint8_t *buf, size_t span, piece_fn fn, void *st, bool *done)
+{
+	size_t len = span + nlen - 1;
+	if (end - va < len)
+		len = (size_t)(end - va);
+	if (len < nlen) {
+		*done = true;
+		return true;
+	}
+	if (!rd_read(rd, va, buf, len)) {
+		/* the tail may cross into an unreadable page: retry without it */
+		size_t l2 = end - va < span ? (size_t)(end - va) : span;
+		if (l2 < nlen || !rd_read(rd, va, buf, l2))
+			return span == SCAN_CHUNK ? fn(st, buf, va, 0, span) : false;
+		if (span != SCAN_CHUNK)
+			return false;  /* the big piece's tail: redo it piece by piece */
+		len = l2;
+	}
+	size_t lim = len - nlen + 1;
+	if (lim > span)
+		lim = span;
+	if (!fn(st, buf, va, lim, span))
+		*done = true;
+	return true;
+}
+
+static void scan_pieces(const struct infer_reader *rd, uint64_t start, uint64_t end, size_t nlen,
+			piece_fn fn, void *st)
+{
+	uint8_t small[SCAN_CHUNK + 64];
+	bool mine = !big.busy, done = false;
+	big.busy = true;
+	for (uint64_t va = start; va < end && va >= start && !done;) {
+		if (mine && end - va > SCAN_CHUNK &&
+		    scan_piece(rd, va, end, nlen, big.buf, SCAN_BIG, fn, st, &done)) {
+			va += SCAN_BIG;
+			continue;
+		}
+		/* single pieces: a nested scan, or up to SCAN_BIG after a failed big read */
+		uint64_t stop = mine && end - va > SCAN_BIG ? va + SCAN_BIG : end;
+		for (; va < stop && va < end && va >= start && !done; va += SCAN_CHUNK)
+			scan_piece(rd, va, end, nlen, small, SCAN_CHUNK, fn, st, &done);
+	}
+	if (mine)
+		big.busy = false;
+}
+
+struct skip_st {
+	const uint8_t *n;
+	size_t nlen, pos, hits, max_hits;
+	infer_hit_fn cb;
+	void *ctx;
+};
+
+static bool skip_piece(void *vst, const uint8_t *buf, uint64_t va, size_t lim, size_t span)
+{
+	struct skip_st *s = vst;
+	if (s->pos >= lim) {       /* skipped past this (short or unread) piece */
+		s->pos = lim == span ? s->pos - lim : 0;
+		return true;
+	}
+	if (!skip_chunk(buf, lim, s->n, s->nlen, va, &s->pos, &s->hits, s->max_hits, s->cb, s->ctx))
+		return false;
+	if (lim < span)            /* the tail was cut: nothing carries over */
+		s->pos = 0;
+	return true;
+}
+
 static size_t scan_skip(const struct infer_reader *rd, uint64_t start, uint64_t end,
 			const uint8_t *n, size_t nlen, size_t max_hits, infer_hit_fn cb, void *ctx)
 {
-	uint8_t buf[SCAN_CHUNK + 64];
-	size_t hits = 0, pos = 0;
+	struct skip_st s = { n, nlen, 0, 0, max_hits, cb, ctx };
 	skip_build(n, nlen);
-	for (uint64_t va = start; va < end && va >= start; va += SCAN_CHUNK) {
-		size_t len = SCAN_CHUNK + nlen - 1;
-		if (end - va < len)
-			len = (size_t)(end - va);
-		if (len < nlen)
-			break;
-		if (!rd_read(rd, va, buf, len)) {
-			size_t l2 = end - va < SCAN_CHUNK ? (size_t)(end - va) : SCAN_CHUNK;
-			if (l2 < nlen || !rd_read(rd, va, buf, l2)) {
-				pos = 0;
+	scan_pieces(rd, start, end, nlen, skip_piece, &s);
+	return s.hits;
+}
+
+struct words_st {
+	const uint8_t *n;
+	size_t nlen, hits, max_hits;
+	uint64_t b0, b1;
+	infer_hit_fn cb;
+	void *ctx;
+};
+
+static bool words_piece(void *vst, const uint8_t *buf, uint64_t va, size_t lim, size_t span)
+{
+	struct words_st *s = vst;
+	const uint8_t *n = s->n;
+	const size_t nlen = s->nlen;
+	const uint64_t b0 = s->b0, b1 = s->b1;
+	size_t i = 0;
+	(void)span;
+	/* word at a time: skip 8 bytes unless one of them is n[0]
+	 * (exact per-byte mask only for the rare words that pass) */
+	for (; i + 8 <= lim; i += 8) {
+		uint64_t w = load64(buf + i), x = w ^ b0;
+		/* haszero: nonzero iff some byte of x is 0 (may over-mark);
+		 * two words per test while both fit */
+		if (i + 16 <= lim) {
+			uint64_t x2 = load64(buf + i + 8) ^ b0;
+			if (!((((x - ONES) & ~x) | ((x2 - ONES) & ~x2)) & HIGHS)) {
+				i += 8;
 				continue;
 			}
-			len = l2;
 		}
-		size_t lim = len - nlen + 1;
-		if (lim > SCAN_CHUNK)
-			lim = SCAN_CHUNK;
-		if (pos >= lim) {          /* skipped past this (short) chunk */
-			pos = lim == SCAN_CHUNK ? pos - lim : 0;
+		if (!((x - ONES) & ~x & HIGHS))
 			continue;
+		uint64_t m = eq_mask(w, b0);
+		if (nlen > 1)
+			m &= (eq_mask(load64(buf + i + 1), b1));
+		while (m) {
+			unsigned k = (unsigned)__builtin_ctzll(m) >> 3;
+			m &= m - 1;
+			if (infer_memcmp(buf + i + k, n, nlen) != 0)
+				continue;
+			s->hits++;
+			if (!s->cb || !s->cb(s->ctx, va + i + k) || s->hits >= s->max_hits)
+				return false;
 		}
-		if (!skip_chunk(buf, lim, n, nlen, va, &pos, &hits, max_hits, cb, ctx))
-			break;
-		if (lim < SCAN_CHUNK)      /* the tail was cut: nothing carries over */
-			pos = 0;
 	}
-	return hits;
+	for (; i < lim; i++) {
+		if (buf[i] != n[0] || infer_memcmp(buf + i, n, nlen) != 0)
+			continue;
+		s->hits++;
+		if (!s->cb || !s->cb(s->ctx, va + i) || s->hits >= s->max_hits)
+			return false;
+	}
+	return true;
+}
+
+static size_t scan_words(const struct infer_reader *rd, uint64_t start, uint64_t end,
+			 const void *needle, size_t nlen, size_t max_hits,
+			 infer_hit_fn cb, void *ctx)
+{
+	const uint8_t *n = needle;
+	struct words_st s = { n, nlen, 0, max_hits, n[0] * ONES, (nlen > 1 ? n[1] : 0) * ONES, cb, ctx };
+	scan_pieces(rd, start, end, nlen, words_piece, &s);
+	return s.hits;
 }
 
 size_t infer_scan(const struct infer_reader *rd, uint64_t start, uint64_t end,
@@ -534,76 +663,6 @@ size_t infer_scan(const struct infer_reader *rd, uint64_t start, uint64_t end,
 		return h;
 	}
 	return scan_words(rd, start, end, needle, nlen, max_hits, cb, ctx);
-}
-
-static size_t scan_words(const struct infer_reader *rd, uint64_t start, uint64_t end,
-			 const void *needle, size_t nlen, size_t max_hits,
-			 infer_hit_fn cb, void *ctx)
-{
-	/* chunk + overlap so matches across chunk borders are seen once */
-	uint8_t buf[SCAN_CHUNK + 64];
-	size_t hits = 0;
-	if (!nlen || nlen > 64 || end <= start || !max_hits)
-		return 0;
-	if (end - start > SCAN_MAX)
-		end = start + SCAN_MAX;
-	const uint8_t *n = needle;
-	const uint64_t b0 = n[0] * ONES, b1 = (nlen > 1 ? n[1] : 0) * ONES;
-	for (uint64_t va = start; va < end && va >= start; va += SCAN_CHUNK) {
-		size_t len = SCAN_CHUNK + nlen - 1;
-		if (end - va < len)
-			len = (size_t)(end - va);
-		if (len < nlen)
-			break;
-		if (!rd_read(rd, va, buf, len)) {
-			/* the tail may cross into an unreadable page: retry without it */
-			size_t l2 = end - va < SCAN_CHUNK ? (size_t)(end - va) : SCAN_CHUNK;
-			if (l2 < nlen || !rd_read(rd, va, buf, l2))
-				continue;
-			len = l2;
-		}
-		/* candidate starts: i + nlen <= len and i < SCAN_CHUNK */
-		size_t lim = len - nlen + 1;
-		if (lim > SCAN_CHUNK)
-			lim = SCAN_CHUNK;
-		size_t i = 0;
-		/* word at a time: skip 8 bytes unless one of them is n[0]
-		 * (exact per-byte mask only for the rare words that pass) */
-		for (; i + 8 <= lim; i += 8) {
-			uint64_t w = load64(buf + i), x = w ^ b0;
-			/* haszero: nonzero iff some byte of x is 0 (may over-mark);
-			 * two words per test while both fit */
-			if (i + 16 <= lim) {
-				uint64_t x2 = load64(buf + i + 8) ^ b0;
-				if (!((((x - ONES) & ~x) | ((x2 - ONES) & ~x2)) & HIGHS)) {
-					i += 8;
-					continue;
-				}
-			}
-			if (!((x - ONES) & ~x & HIGHS))
-				continue;
-			uint64_t m = eq_mask(w, b0);
-			if (nlen > 1)
-				m &= (eq_mask(load64(buf + i + 1), b1));
-			while (m) {
-				unsigned k = (unsigned)__builtin_ctzll(m) >> 3;
-				m &= m - 1;
-				if (infer_memcmp(buf + i + k, n, nlen) != 0)
-					continue;
-				hits++;
-				if (!cb || !cb(ctx, va + i + k) || hits >= max_hits)
-					return hits;
-			}
-		}
-		for (; i < lim; i++) {
-			if (buf[i] != n[0] || infer_memcmp(buf + i, n, nlen) != 0)
-				continue;
-			hits++;
-			if (!cb || !cb(ctx, va + i) || hits >= max_hits)
-				return hits;
-		}
-	}
-	return hits;
 }
 
 static struct {

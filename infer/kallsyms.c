@@ -78,6 +78,11 @@ static bool cur_u16(struct cur *c, uint64_t va, uint16_t *v)
 
 static bool cur_u32(struct cur *c, uint64_t va, uint32_t *v)
 {
+	if (c->len && va >= c->base && va - c->base + 4 <= c->len) {   /* all in the page */
+		const uint8_t *p = c->buf + (va - c->base);
+		*v = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+		return true;
+	}
 	uint8_t b[4];
 	for (int i = 0; i < 4; i++)
 		if (!cur_u8(c, va + i, &b[i]))
