@@ -20,7 +20,7 @@ static double pt_now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &
 #endif
 
 #define CACHE_PAGES 32u   /* power of two */
-#define DCACHE   4096u    /* decoded instructions cached, power of two */
+#define DCACHE   2048u    /* decoded instructions cached, power of two */
 #define FN_CAP   6144u
 #define DECODE_BUDGET 4000000u
 #define SCAN_CAP (256ull << 20)   /* longest range any scan covers */
@@ -399,7 +399,7 @@ int infer_strategy_patterns(const struct infer_reader *rd, const struct infer_hi
 	uint64_t *ctag = infer_alloc(a, CACHE_PAGES * sizeof(uint64_t));
 	struct pinsn *fn = infer_alloc_raw(a, sizeof(struct pinsn) * FN_CAP);
 	uint32_t *flow = infer_alloc_raw(a, sizeof(uint32_t) * FN_CAP);
-	uint8_t *chunk = infer_alloc_raw(a, PT_CHUNK + 64);
+	uint8_t *chunk = infer_alloc(a, PT_CHUNK + 64);   /* zeroed: scans load a few bytes past len */
 	struct pinsn *dcache = infer_alloc_raw(a, sizeof(struct pinsn) * DCACHE);
 	uint64_t *dtag = infer_alloc(a, sizeof(uint64_t) * DCACHE);
 	if (!c || !dec || !zins || !zctx || !zops || !cbuf || !ctag || !fn || !flow || !chunk ||
