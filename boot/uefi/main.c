@@ -518,6 +518,10 @@ static const char *keep_name(struct boot_block *bb, unsigned slot, const char *s
 	return bb->names[slot];
 }
 
+/* EFI_RNG_PROTOCOL seed (get_rng_seed, below) */
+static uint8_t g_rng_seed[32];          /* = sizeof(boot_info.rng_seed) */
+static UINTN g_rng_seed_len;
+
 static void __attribute__((noreturn)) boot_monitored(void)
 {
 	struct uefi_elf_plan plan;
@@ -583,22 +587,12 @@ static void __attribute__((noreturn)) boot_monitored(void)
 	bi = &bb->bi;
 	bi->version = BOOT_INFO_VERSION;
 	bi->source = BOOT_SRC_UEFI;
-	{
-		/* a seed for hvmon's boot nonce from the firmware's RNG (UEFI 2.5
-		 * section 37.5): hvmon mixes it in, and with it the network channel
-		 * has a hardware-backed source even where RDRAND is hidden (issue 18) */
-		static EFI_GUID rng_guid = EFI_RNG_PROTOCOL_GUID;
-		EFI_RNG_PROTOCOL *rng = NULL;
-		EFI_STATUS rs = uefi_call_wrapper(BS->LocateProtocol, 3, &rng_guid, NULL, (void **)&rng);
-		if (!EFI_ERROR(rs) && rng)
-			rs = uefi_call_wrapper(rng->GetRNG, 4, rng, NULL, sizeof(bi->rng_seed), bi->rng_seed);
-		if (!EFI_ERROR(rs) && rng) {
-			bi->rng_seed_len = sizeof(bi->rng_seed);
-			say(L"" TAG "EFI_RNG_PROTOCOL: %d bytes of seed for hvmon\n", (int)sizeof(bi->rng_seed));
-		} else {
-			say(L"" TAG "EFI_RNG_PROTOCOL: not available (%r); hvmon relies on RDRAND/RDSEED\n", rs);
-		}
+	if (g_rng_seed_len == sizeof(bi->rng_seed)) {
+		CopyMem(bi->rng_seed, g_rng_seed, sizeof(bi->rng_seed));
+		bi->rng_seed_len = sizeof(bi->rng_seed);
 	}
+	/* hvmon.efi's data becomes guest RAM: no copy of the seed stays there */
+	SetMem(g_rng_seed, sizeof(g_rng_seed), 0);
 	CopyMem(bi->hv_cmdline, g_cfg.hv_cmdline, sizeof(bi->hv_cmdline));
 	/* hvmon.efi's image and data become guest RAM: wipe its copy of the
 	 * options (key=) now that boot_info has it (hvmon wipes any other copy of
@@ -685,6 +679,29 @@ static void __attribute__((noreturn)) boot_monitored(void)
 	jump_to_hvmon(base + plan.entry64_offset, bbaddr, base, stack + HANDOFF_STACK_SIZE);
 }
 
+/* ---- a seed for hvmon's boot nonce ------------------------------------------ */
+
+/* 32 bytes from the firmware's RNG (UEFI 2.5 section 37.5, default
+ * algorithm): hvmon mixes them into its boot nonce, so the network channel
+ * has a hardware-backed source even where RDRAND is hidden (issue 18). Asked
+ * before the VT-x check so that the message shows on any machine. */
+static void get_rng_seed(void)
+{
+	static EFI_GUID rng_guid = EFI_RNG_PROTOCOL_GUID;
+	EFI_RNG_PROTOCOL *rng = NULL;
+	EFI_STATUS rs = uefi_call_wrapper(BS->LocateProtocol, 3, &rng_guid, NULL, (void **)&rng);
+
+	if (!EFI_ERROR(rs) && rng)
+		rs = uefi_call_wrapper(rng->GetRNG, 4, rng, NULL, sizeof(g_rng_seed), g_rng_seed);
+	if (!EFI_ERROR(rs) && rng) {
+		g_rng_seed_len = sizeof(g_rng_seed);
+		say(L"" TAG "EFI_RNG_PROTOCOL: %d bytes of seed for hvmon\n", (int)sizeof(g_rng_seed));
+	} else {
+		SetMem(g_rng_seed, sizeof(g_rng_seed), 0);
+		say(L"" TAG "EFI_RNG_PROTOCOL: not available (%r); hvmon relies on RDRAND/RDSEED\n", rs);
+	}
+}
+
 /* ---- entry ----------------------------------------------------------------- */
 
 EFI_STATUS EFIAPI efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
@@ -712,6 +729,7 @@ EFI_STATUS EFIAPI efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	}
 	read_config();
 	check_guest_files();
+	get_rng_seed();
 
 	uefi_vtx_probe(&vs);
 	if (vs.ok) {
