@@ -155,6 +155,27 @@ static int walk(const struct gmem_mmu *m, uint64_t gva, uint32_t flags, struct g
 	return GMEM_ERR_RESERVED;   /* not reached: level 1 always returns */
 }
 
+/* The readers need only the address: a cache hit fills nothing else. */
+static int xlate(const struct gmem_mmu *m, uint64_t gva, uint32_t flags, uint64_t *gpa)
+{
+	struct gmem_walk w;
+	int rc;
+	if (m->tc) {
+		const struct gmem_tc_ent *e = tc_find(m->tc, m->cr3, gva & ~(PAGE - 1), flags);
+		if (e) {
+			m->tc->hits++;
+			*gpa = e->gpa | (gva & (e->page_size - 1));
+			return GMEM_OK;
+		}
+		m->tc->misses++;
+	}
+	rc = walk(m, gva, flags, &w);
+	if (rc == GMEM_OK && m->tc)
+		tc_put(m->tc, m->cr3, gva & ~(PAGE - 1), flags, &w);
+	*gpa = w.gpa;
+	return rc;
+}
+
 int gmem_read(const struct gmem_mmu *m, uint64_t gva, void *buf, uint32_t len,
 	      uint32_t flags, uint32_t *done)
 {
@@ -169,16 +190,16 @@ int gmem_read(const struct gmem_mmu *m, uint64_t gva, void *buf, uint32_t len,
 	if (len && gva + len - 1 < gva)
 		return GMEM_ERR_OVERFLOW;
 	while (copied < len) {             /* <= 257 iterations for 1 MiB */
-		struct gmem_walk w;
+		uint64_t gpa;
 		uint64_t va = gva + copied;
 		uint32_t chunk = (uint32_t)(PAGE - (va & (PAGE - 1)));
 
 		if (chunk > len - copied)
 			chunk = len - copied;
-		rc = gmem_translate(m, va, flags, &w);
+		rc = xlate(m, va, flags, &gpa);
 		if (rc)
 			break;
-		if (m->read_phys(m->ctx, w.gpa, out + copied, chunk) != 0) {
+		if (m->read_phys(m->ctx, gpa, out + copied, chunk) != 0) {
 			rc = GMEM_ERR_READ_PHYS;
 			break;
 		}
@@ -217,7 +238,7 @@ int gmem_read_str(const struct gmem_mmu *m, uint64_t gva, char *buf, uint32_t ma
 		return GMEM_ERR_INVAL;
 	buf[0] = 0;
 	while (got < max - 1) {            /* each round reads >= 1 byte */
-		struct gmem_walk w;
+		uint64_t gpa;
 		uint64_t va = gva + got;
 		uint32_t chunk = (uint32_t)(PAGE - (va & (PAGE - 1))), i;
 		int rc;
@@ -230,8 +251,8 @@ int gmem_read_str(const struct gmem_mmu *m, uint64_t gva, char *buf, uint32_t ma
 		}
 		if (chunk > max - 1 - got)
 			chunk = max - 1 - got;
-		rc = gmem_translate(m, va, flags, &w);
-		if (rc == GMEM_OK && m->read_phys(m->ctx, w.gpa, buf + got, chunk) != 0)
+		rc = xlate(m, va, flags, &gpa);
+		if (rc == GMEM_OK && m->read_phys(m->ctx, gpa, buf + got, chunk) != 0)
 			rc = GMEM_ERR_READ_PHYS;
 		if (rc) {
 			buf[got] = 0;
