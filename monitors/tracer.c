@@ -101,13 +101,13 @@ static void exec_finish(struct vcpu *v, struct hv_event *ev, uint64_t task, bool
 	uint64_t rp, cred;
 	int32_t ppid;
 	uint32_t uid;
-	if (!guest_read(v, task + introspect_value(tvm, INFER_P_TASK_REAL_PARENT), &rp, 8, false) &&
-	    !guest_read(v, rp + introspect_value(tvm, INFER_P_TASK_TGID), &ppid, 4, false))
+	if (!guest_read_kobj(v, task + introspect_value(tvm, INFER_P_TASK_REAL_PARENT), &rp, 8) &&
+	    !guest_read_kobj(v, rp + introspect_value(tvm, INFER_P_TASK_TGID), &ppid, 4))
 		x->ppid = ppid;
 	else
 		x->flags |= HV_EXECF_READ_FAIL;
-	if (!guest_read(v, task + introspect_value(tvm, INFER_P_TASK_CRED), &cred, 8, false) &&
-	    !guest_read(v, cred + introspect_value(tvm, INFER_P_CRED_UID), &uid, 4, false))
+	if (!guest_read_kobj(v, task + introspect_value(tvm, INFER_P_TASK_CRED), &cred, 8) &&
+	    !guest_read_kobj(v, cred + introspect_value(tvm, INFER_P_CRED_UID), &uid, 4))
 		x->uid = uid;
 	else
 		x->flags |= HV_EXECF_READ_FAIL;
@@ -181,7 +181,7 @@ static void on_do_exit(struct vcpu *v, struct probe_hit *hit, uint64_t task)
 	uint64_t mm = 1;
 	ev_init(&ev, HV_EV_EXIT, v, sizeof(ev.u.exit));
 	set_task(v, &ev, task);
-	if (guest_read(v, task + introspect_value(tvm, INFER_P_TASK_MM), &mm, 8, false))
+	if (guest_read_kobj(v, task + introspect_value(tvm, INFER_P_TASK_MM), &mm, 8))
 		mm = 1;                               /* unreadable: not claimed a kthread */
 	tracer_exit_status(&ev.u.exit, r->rdi, mm == 0);
 	emit(v, &ev);

@@ -95,13 +95,83 @@ static uint64_t kernel_gs(struct vcpu *v)
 	return gs >> 63 ? gs : 0;
 }
 
+/* Kernel VA -> GPA through the current CR3 (its kernel half under KPTI). */
+static int kernel_walk(struct vcpu *v, uint64_t va, struct gmem_walk *w)
+{
+	struct gmem_mmu m;
+	uint64_t cr3 = vmread(VMCS_GUEST_CR3);
+	mmu_for(v, &m, cr3);
+	if (!gmem_translate(&m, va, GMEM_KERNEL_ONLY, w))
+		return 0;
+	if (!(cr3 & PTI_USER_PGTABLE_BIT))
+		return -1;
+	mmu_for(v, &m, cr3 & ~PTI_USER_PGTABLE_BIT);
+	return gmem_translate(&m, va, GMEM_KERNEL_ONLY, w) ? -1 : 0;
+}
+
+static int kernel_gpa(struct vcpu *v, uint64_t va, uint64_t *gpa)
+{
+	struct gmem_walk w;
+	if (kernel_walk(v, va, &w))
+		return -1;
+	*gpa = w.gpa;
+	return 0;
+}
+
+int guest_read_kobj(struct vcpu *v, uint64_t va, void *buf, uint32_t len)
+{
+	if (!len || len > 4096 || va + len < va)
+		return -1;
+	for (unsigned i = 0; i < GUEST_KOBJ_PAGES; i++) {
+		uint64_t off = va - v->kobj[i].va;
+		if (off < v->kobj[i].size && len <= v->kobj[i].size - off)
+			return vm_guest_ram_read(v->vm, v->kobj[i].gpa + off, buf, len);
+	}
+	struct gmem_walk w;
+	if (!kernel_walk(v, va, &w) && w.page_size >= (2ULL << 20)) {
+		unsigned i = v->kobj_next++ % GUEST_KOBJ_PAGES;
+		v->kobj[i].va = va & ~(w.page_size - 1);
+		v->kobj[i].gpa = w.gpa & ~(w.page_size - 1);
+		v->kobj[i].size = w.page_size;
+		uint64_t off = va - v->kobj[i].va;
+		if (len <= w.page_size - off)
+			return vm_guest_ram_read(v->vm, w.gpa, buf, len);
+	}
+	return guest_read(v, va, buf, len, false);
+}
+
+/*
+ * %gs:current_task, read at every probe hit. The per-CPU area does not move
+ * while the kernel runs (set up once at boot, before the first LSTAR write that
+ * starts the monitors; Linux never remaps it), so the translation of its page is
+ * kept per vCPU across exits, keyed by the kernel GS base, and each hit pays a
+ * bounded physical read instead of a page walk. The read still goes through the
+ * guest-RAM check; a guest that remapped that page would only keep hvmon reading
+ * the page the kernel set up (and %gs:current_task is guest data either way).
+ */
 int guest_current_task(struct vcpu *v, uint64_t *task)
 {
 	const struct vm *vm = v->vm;
-	uint64_t gs, t;
-	if (!introspect_have(vm, INFER_P_PCPU_CURRENT_TASK) || !(gs = kernel_gs(v)) ||
-	    guest_read(v, gs + introspect_value(vm, INFER_P_PCPU_CURRENT_TASK), &t, 8, false) ||
-	    !(t >> 63))
+	uint64_t gs, t, va;
+	if (!introspect_have(vm, INFER_P_PCPU_CURRENT_TASK) || !(gs = kernel_gs(v)))
+		return -1;
+	va = gs + introspect_value(vm, INFER_P_PCPU_CURRENT_TASK);
+	if ((va & 0xfff) > 0x1000 - 8) {          /* crosses a page: the plain way */
+		if (guest_read(v, va, &t, 8, false))
+			return -1;
+	} else {
+		if (v->pcpu_gs != gs || v->pcpu_page != (va & ~0xfffULL)) {
+			uint64_t gpa;
+			if (kernel_gpa(v, va & ~0xfffULL, &gpa))
+				return -1;
+			v->pcpu_gs = gs;
+			v->pcpu_page = va & ~0xfffULL;
+			v->pcpu_gpa = gpa & ~0xfffULL;
+		}
+		if (vm_guest_ram_read(v->vm, v->pcpu_gpa | (va & 0xfff), &t, 8))
+			return -1;
+	}
+	if (!(t >> 63))
 		return -1;
 	*task = t;
 	return 0;
@@ -115,14 +185,14 @@ static int read_ids(struct vcpu *v, uint64_t task, struct guest_task *t)
 	uint64_t tgid_off = introspect_value(vm, INFER_P_TASK_TGID);
 	int32_t ids[2];
 	if (tgid_off == pid_off + 4) {
-		if (guest_read(v, task + pid_off, ids, 8, false))
+		if (guest_read_kobj(v, task + pid_off, ids, 8))
 			return -1;
 		t->pid = ids[0];
 		t->tgid = ids[1];
 		return 0;
 	}
-	return guest_read(v, task + pid_off, &t->pid, 4, false) ||
-	       guest_read(v, task + tgid_off, &t->tgid, 4, false) ? -1 : 0;
+	return guest_read_kobj(v, task + pid_off, &t->pid, 4) ||
+	       guest_read_kobj(v, task + tgid_off, &t->tgid, 4) ? -1 : 0;
 }
 
 int guest_task_of(struct vcpu *v, uint64_t task, struct guest_task *t)
@@ -137,7 +207,7 @@ int guest_task_of(struct vcpu *v, uint64_t task, struct guest_task *t)
 	/* straight into @t: on a failed read the ids are reset below */
 	if (!introspect_have(vm, INFER_P_TASK_PID) || !introspect_have(vm, INFER_P_TASK_TGID) ||
 	    !introspect_have(vm, INFER_P_TASK_COMM) || read_ids(v, task, t) ||
-	    guest_read(v, task + introspect_value(vm, INFER_P_TASK_COMM), t->comm, 16, false)) {
+	    guest_read_kobj(v, task + introspect_value(vm, INFER_P_TASK_COMM), t->comm, 16)) {
 		t->pid = t->tgid = -1;
 		t->comm[0] = 0;
 		return 1;

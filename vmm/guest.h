@@ -33,6 +33,13 @@ void vcpu_force_cr4(struct vcpu *v, uint64_t bits);
 int guest_read(struct vcpu *v, uint64_t va, void *buf, uint32_t len, bool user);
 /* Read a NUL-terminated string (<= max-1 chars). 0, 1 when cut, -1 unreadable. */
 int guest_read_str(struct vcpu *v, uint64_t va, char *buf, uint32_t max, bool user);
+/* Read a kernel slab object (task_struct, cred, mm_struct: the kernel's direct
+ * map, which Linux maps once at boot with 2 MiB / 1 GiB pages and never moves).
+ * The large-page translations these reads find are kept per vCPU across exits
+ * (GUEST_KOBJ_PAGES of them, vmm/vcpu.h), so a probe hit pays no page walk for
+ * the task it reports; every read still goes through the guest-RAM check. Other
+ * addresses (4 KiB pages) are read as guest_read does. 0 or -1. */
+int guest_read_kobj(struct vcpu *v, uint64_t va, void *buf, uint32_t len);
 /* Write 8 bytes at a kernel address on a writable supervisor page (not a
  * probed page). 0 or -1. */
 int guest_write_u64(struct vcpu *v, uint64_t va, uint64_t val);

@@ -131,6 +131,14 @@ struct vcpu {
 	volatile uint32_t call_done;           /* last cross-CPU call generation it ran */
 	uint64_t nr_starts;                    /* guest SIPIs that started it */
 	uint64_t nr_apic_writes;               /* emulated xAPIC writes (ICR interception) */
+	/* the page of %gs:current_task, kept across exits (guest_current_task):
+	 * valid while the kernel GS base is pcpu_gs */
+	uint64_t pcpu_gs, pcpu_page, pcpu_gpa;
+	/* large pages of the kernel's direct map that held slab objects
+	 * (guest_read_kobj, vmm/guest.h), kept across exits; round robin */
+#define GUEST_KOBJ_PAGES 4
+	struct { uint64_t va, size, gpa; } kobj[GUEST_KOBJ_PAGES];
+	uint32_t kobj_next;
 };
 
 /* A monitor's state on this vCPU (vmm/monitor.h), NULL when it is off or has none. */
