@@ -16,6 +16,7 @@
 #include "lib/console.h"
 #include "arch/x86/cpu.h"
 #include "lib/spinlock.h"
+#include "lib/tickhist.h"
 
 #define KEYLOGGER_TICK_MS       100    /* window check period */
 #define KEYLOGGER_WINDOW_MIN_MS 100    /* close when every keystroke was consumed and this long passed */
@@ -49,6 +50,7 @@ static uint64_t last_key_tsc, window_open_tsc, window_seq;
 static uint64_t io_in, io_out, io_other, io_ticks;
 static uint64_t windows, window_tsc, place_fail, arm_ticks, disarm_ticks;
 static uint64_t hits, hit_ticks, read_fail;
+static struct tickhist hit_hist;      /* ticks per exit-site hit, for the median (atomic adds) */
 static uint64_t first_key_tsc, first_key_exits, last_key_exits, last_key_hits;   /* typing phase */
 
 static int site_read(void *ctx, uint64_t va, void *buf, uint32_t len)
@@ -171,18 +173,22 @@ static void on_sysexit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 	uint64_t t0 = rdtsc();
 	union guest_regs *r = hit->regs;
 	uint64_t regs = r->rdi, nr, ax, buf, len;
+	uint64_t pr[6];                           /* pt_regs ax, cx, dx, si, di, orig_ax: one read */
+	_Static_assert(KEYLOGGER_PTREGS_ORIG_AX == KEYLOGGER_PTREGS_AX + 40 &&
+		       KEYLOGGER_PTREGS_SI == KEYLOGGER_PTREGS_AX + 24, "pt_regs layout");
 	__atomic_fetch_add(&hits, 1, __ATOMIC_RELAXED);
-	if (guest_read(v, regs + KEYLOGGER_PTREGS_ORIG_AX, &nr, 8, false) ||
-	    guest_read(v, regs + KEYLOGGER_PTREGS_AX, &ax, 8, false) || (int64_t)ax <= 0)
+	if (guest_read(v, regs + KEYLOGGER_PTREGS_AX, pr, sizeof(pr), false))
+		goto out;
+	ax = pr[0];
+	nr = pr[5];
+	if ((int64_t)ax <= 0)
 		goto out;
 	if (nr == NR_READ || nr == NR_PREAD64) {
-		if (guest_read(v, regs + KEYLOGGER_PTREGS_SI, &buf, 8, false))
-			goto out;
+		buf = pr[3];
 		len = ax;
 	} else if (nr == NR_READV || nr == NR_PREADV) {
-		uint64_t iov, iov0[2];              /* first iovec only: { base, len } */
-		if (guest_read(v, regs + KEYLOGGER_PTREGS_SI, &iov, 8, false) ||
-		    guest_read(v, iov, iov0, sizeof(iov0), true))
+		uint64_t iov = pr[3], iov0[2];      /* first iovec only: { base, len } */
+		if (guest_read(v, iov, iov0, sizeof(iov0), true))
 			goto out;
 		buf = iov0[0];
 		len = ax < iov0[1] ? ax : iov0[1];
@@ -216,8 +222,10 @@ static void on_sysexit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 		pr_info("keylogger: allowed consumer %d (%s, tgid %d) reached %lu keystrokes from %s: "
 			"not reported\n", proc.pid, proc.comm, proc.tgid,
 			(unsigned long)proc.count, keylogger_dev_name(vd.dev));
-out:
-	__atomic_fetch_add(&hit_ticks, rdtsc() - t0, __ATOMIC_RELAXED);
+out:;
+	uint64_t dt = rdtsc() - t0;
+	__atomic_fetch_add(&hit_ticks, dt, __ATOMIC_RELAXED);
+	tickhist_add(&hit_hist, dt);
 }
 
 /* ---- setup ------------------------------------------------------------------ */
@@ -291,14 +299,15 @@ static void keylogger_print_stats(struct vm *vm)
 		  (unsigned long)ks.kbd_bytes, (unsigned long)ks.makes, (unsigned long)ks.breaks,
 		  (unsigned long)ks.ignored, (unsigned long)ks.ctrl_replies, (unsigned long)ks.kbd_replies,
 		  (unsigned long)ks.aux_bytes, (unsigned long)ks.empty_reads);
-	hv_printf("hvmon: keylogger: %lu windows (%lu ms armed; %lu TSC ticks to arm, %lu to disarm), %lu exit-site hits (%lu TSC ticks/hit), "
+	hv_printf("hvmon: keylogger: %lu windows (%lu ms armed; %lu TSC ticks to arm, %lu to disarm), %lu exit-site hits (%lu TSC ticks/hit, median %lu, p90 %lu), "
 		  "%lu reads inspected (%lu input, %lu tty, %lu other, %lu unreadable), %lu keystrokes "
 		  "consumed, %lu unmatched, %lu reports, %lu evictions, %lu placement failures, %lu keystrokes "
 		  "left the history unconsumed\n",
 		  (unsigned long)windows, (unsigned long)tick_tsc_to_ms(window_tsc),
 		  (unsigned long)(windows ? arm_ticks / windows : 0),
 		  (unsigned long)(windows ? disarm_ticks / windows : 0), (unsigned long)hits,
-		  (unsigned long)(hits ? hit_ticks / hits : 0), (unsigned long)ks.reads_seen,
+		  (unsigned long)(hits ? hit_ticks / hits : 0), (unsigned long)tickhist_median(&hit_hist),
+		  (unsigned long)tickhist_percentile(&hit_hist, 90), (unsigned long)ks.reads_seen,
 		  (unsigned long)ks.reads_input, (unsigned long)ks.reads_tty, (unsigned long)ks.reads_other,
 		  (unsigned long)read_fail, (unsigned long)ks.consumed, (unsigned long)ks.unmatched,
 		  (unsigned long)ks.reports, (unsigned long)ks.proc_evictions, (unsigned long)place_fail,
