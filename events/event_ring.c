@@ -98,10 +98,10 @@ static size_t ev_size(unsigned type)
 	return (offsetof(struct hv_event, u) + m + 7) & ~(size_t)7;
 }
 
-struct hv_event *hv_event_reserve(unsigned cpu, unsigned type, unsigned monitor)
+/* The next free slot of @cpu's ring, not cleared; NULL (and a drop counted) when full. */
+static struct hv_event *slot(unsigned cpu)
 {
 	struct ring *r;
-	struct hv_event *ev;
 	uint32_t head, tail;
 
 	if (cpu >= nr_cpus)
@@ -113,7 +113,15 @@ struct hv_event *hv_event_reserve(unsigned cpu, unsigned type, unsigned monitor)
 		__atomic_add_fetch(&r->drops, 1, __ATOMIC_RELAXED);
 		return NULL;
 	}
-	ev = &r->slots[head & (HV_EVENT_RING_SLOTS - 1)];
+	return &r->slots[head & (HV_EVENT_RING_SLOTS - 1)];
+}
+
+struct hv_event *hv_event_reserve(unsigned cpu, unsigned type, unsigned monitor)
+{
+	struct hv_event *ev = slot(cpu);
+
+	if (!ev)
+		return NULL;
 	/* the type's bytes cleared: no stale guest data in what sinks read */
 	zero(ev, ev_size(type));
 	ev->hdr.tsc = clock_fn ? clock_fn() : 0;
@@ -136,16 +144,15 @@ void hv_event_commit(unsigned cpu)
 
 bool hv_event_emit(unsigned cpu, const struct hv_event *src)
 {
-	struct hv_event *ev = hv_event_reserve(cpu, src->hdr.type, src->hdr.monitor);
-	uint64_t tsc;
+	/* the copy covers every byte reserve would clear: no clearing first */
+	struct hv_event *ev = slot(cpu);
 
 	if (!ev)
 		return false;
-	tsc = ev->hdr.tsc;
 	copy(ev, src, ev_size(src->hdr.type));
 	ev->hdr.cpu = (uint16_t)cpu;
 	if (!src->hdr.tsc)
-		ev->hdr.tsc = tsc;
+		ev->hdr.tsc = clock_fn ? clock_fn() : 0;
 	hv_event_commit(cpu);
 	return true;
 }
