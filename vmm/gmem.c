@@ -53,6 +53,8 @@ static void tc_put(struct gmem_tc *tc, uint64_t cr3, uint64_t va, uint32_t flags
 	e->user = w->user;
 	e->nx = w->nx;
 	e->page_size = w->page_size;
+	e->leaf_pa = w->leaf_pa;
+	e->leaf = w->leaf;
 }
 
 int gmem_translate(const struct gmem_mmu *m, uint64_t gva, uint32_t flags, struct gmem_walk *w)
@@ -65,6 +67,8 @@ int gmem_translate(const struct gmem_mmu *m, uint64_t gva, uint32_t flags, struc
 		m->tc->hits++;
 		w->gpa = e->gpa | (gva & (e->page_size - 1));
 		w->page_size = e->page_size;
+		w->leaf_pa = e->leaf_pa;
+		w->leaf = e->leaf;
 		w->writable = e->writable;
 		w->user = e->user;
 		w->nx = e->nx;
@@ -144,6 +148,8 @@ static int walk(const struct gmem_mmu *m, uint64_t gva, uint32_t flags, struct g
 				return GMEM_ERR_USER_PAGE;
 			w->gpa = base | (gva & (size - 1));
 			w->page_size = size;
+			w->leaf_pa = table + idx * 8;
+			w->leaf = entry;
 			w->fail_level = 0;
 			w->fail_entry = 0;
 			return GMEM_OK;

@@ -35,6 +35,7 @@ struct gmem_tc_ent {
 	uint32_t flags;
 	bool writable, user, nx;
 	uint64_t page_size;
+	uint64_t leaf_pa, leaf;    /* the walk's mapping entry (struct gmem_walk) */
 };
 struct gmem_tc {
 	uint32_t n, next;          /* entries used; next to replace (round robin) */
@@ -78,6 +79,8 @@ struct gmem_walk {
 	int  levels;           /* 4 or 5 */
 	int  fail_level;       /* on error: level whose entry failed (5..1), 0 otherwise */
 	uint64_t fail_entry;   /* that entry's value (0 when the read itself failed) */
+	uint64_t leaf_pa;      /* on success: guest-physical address of the entry that maps the page */
+	uint64_t leaf;         /* ... and its value */
 };
 
 /* Canonical for the mode (48-bit or 57-bit). */

@@ -108,6 +108,17 @@ static void test_tcache(void **st)
 	assert_int_equal(tc.hits, h0 + 3);
 	/* the next 2 MiB page is not that entry: it is not mapped */
 	assert_int_equal(gmem_translate(&mmu, 0xffffffffc0a00000ULL, 0, &w), GMEM_ERR_NOT_PRESENT);
+	/* the mapping entry is reported (walk and cache hit alike) */
+	{
+		struct gmem_walk a, b;
+		gmem_tc_reset(&tc);
+		assert_int_equal(gmem_translate(&mmu, kva + 5, 0, &a), GMEM_OK);
+		assert_int_equal(gmem_translate(&mmu, kva + 9, 0, &b), GMEM_OK);
+		assert_int_equal(a.leaf, 0x510000 | P | RW);
+		assert_memory_equal(mem + a.leaf_pa, &a.leaf, 8);
+		assert_int_equal(b.leaf_pa, a.leaf_pa);
+		assert_int_equal(b.leaf, a.leaf);
+	}
 	/* 1 GiB page (the kernel's direct map): one entry for all of it */
 	map(root, 4, 0xffff888000000000ULL, 0x0, 3, P | RW | XD, P | RW);
 	assert_int_equal(gmem_translate(&mmu, 0xffff888000001000ULL, GMEM_KERNEL_ONLY, &w), GMEM_OK);
