@@ -177,7 +177,7 @@ static void on_sysexit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 	_Static_assert(KEYLOGGER_PTREGS_ORIG_AX == KEYLOGGER_PTREGS_AX + 40 &&
 		       KEYLOGGER_PTREGS_SI == KEYLOGGER_PTREGS_AX + 24, "pt_regs layout");
 	__atomic_fetch_add(&hits, 1, __ATOMIC_RELAXED);
-	if (guest_read(v, regs + KEYLOGGER_PTREGS_AX, pr, sizeof(pr), false))
+	if (guest_read_kstack(v, regs + KEYLOGGER_PTREGS_AX, pr, sizeof(pr)))
 		goto out;
 	ax = pr[0];
 	nr = pr[5];

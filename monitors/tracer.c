@@ -136,7 +136,7 @@ static void on_return(struct vcpu *v, struct probe_hit *hit, struct tracer_pendi
 		 * entry): the exec's result says where they are */
 		if (rax == 0) {
 			/* the new image's stack holds what the kernel really used */
-			if (guest_read(v, p->ptregs + PTREGS_SP, &sp, 8, false) ||
+			if (guest_read_kstack(v, p->ptregs + PTREGS_SP, &sp, 8) ||
 			    tracer_exec_from_stack(&p->ev, &rd, sp))
 				x->flags |= HV_EXECF_READ_FAIL;
 		} else {
@@ -162,7 +162,7 @@ static void on_return(struct vcpu *v, struct probe_hit *hit, struct tracer_pendi
 static bool arm_return(struct vcpu *v, struct probe_hit *hit, struct tracer_pending *p)
 {
 	uint64_t ret;
-	if (guest_read(v, hit->rsp, &ret, 8, false) || !(ret >> 63) ||
+	if (guest_read_kstack(v, hit->rsp, &ret, 8) || !(ret >> 63) ||
 	    guest_write_u64(v, hit->rsp, hit->va))
 		return false;
 	p->ret_rip = ret;
@@ -210,10 +210,10 @@ static void on_hit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 	/* read only the arguments the call needs: fork/vfork none, clone(3) the
 	 * first, exit(_group) the first, exec(at) two of the three */
 	if (sc == TR_EXECVE || sc == TR_EXECVEAT) {
-		if (guest_read(v, regs + PTREGS_DX, a, sizeof(a), false))
+		if (guest_read_kstack(v, regs + PTREGS_DX, a, sizeof(a)))
 			return;
 	} else if (sc != TR_FORK && sc != TR_VFORK) {
-		if (guest_read(v, regs + PTREGS_DI, &a[2], 8, false))
+		if (guest_read_kstack(v, regs + PTREGS_DI, &a[2], 8))
 			return;
 	}
 	uint64_t dx = a[0], si = a[1], di = a[2];

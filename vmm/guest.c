@@ -140,6 +140,34 @@ int guest_read_kobj(struct vcpu *v, uint64_t va, void *buf, uint32_t len)
 	return guest_read(v, va, buf, len, false);
 }
 
+int guest_read_kstack(struct vcpu *v, uint64_t va, void *buf, uint32_t len)
+{
+	uint64_t page = va & ~0xfffULL, off = va & 0xfff, pte;
+	if (!(va >> 63) || !len || len > 0x1000 - off)
+		return guest_read(v, va, buf, len, false);
+	for (unsigned i = 0; i < GUEST_KSTACK_PAGES; i++) {
+		if (v->kstk[i].va != page)
+			continue;
+		/* the same leaf entry, same value: the same page (Linux never moves
+		 * a live kernel stack; a freed one has its entry cleared) */
+		if (!vm_guest_ram_read(v->vm, v->kstk[i].pte_pa, &pte, 8) && pte == v->kstk[i].pte)
+			return vm_guest_ram_read(v->vm, v->kstk[i].gpa | off, buf, len);
+		v->kstk[i].va = 0;                /* stale: walk again */
+		break;
+	}
+	struct gmem_walk w;
+	if (kernel_walk(v, va, &w))
+		return guest_read(v, va, buf, len, false);   /* the plain path says why */
+	if (w.page_size == 0x1000) {
+		unsigned i = v->kstk_next++ % GUEST_KSTACK_PAGES;
+		v->kstk[i].va = page;
+		v->kstk[i].gpa = w.gpa & ~0xfffULL;
+		v->kstk[i].pte_pa = w.leaf_pa;
+		v->kstk[i].pte = w.leaf;
+	}
+	return vm_guest_ram_read(v->vm, w.gpa, buf, len);
+}
+
 /*
  * %gs:current_task, read at every probe hit. The per-CPU area does not move
  * while the kernel runs (set up once at boot, before the first LSTAR write that

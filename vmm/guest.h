@@ -40,6 +40,13 @@ int guest_read_str(struct vcpu *v, uint64_t va, char *buf, uint32_t max, bool us
  * the task it reports; every read still goes through the guest-RAM check. Other
  * addresses (4 KiB pages) are read as guest_read does. 0 or -1. */
 int guest_read_kobj(struct vcpu *v, uint64_t va, void *buf, uint32_t len);
+/* Read kernel memory on a 4 KiB page whose mapping may change when its owner
+ * goes away (a task's vmalloc'd stack: pt_regs, return addresses). The
+ * translation and the page-table entry that made it are kept per vCPU across
+ * exits (GUEST_KSTACK_PAGES, vmm/vcpu.h); a later read re-reads that one entry
+ * and uses the translation only while the entry is unchanged, else walks again.
+ * Reads crossing a page, user addresses and large pages: as guest_read. 0 or -1. */
+int guest_read_kstack(struct vcpu *v, uint64_t va, void *buf, uint32_t len);
 /* Write 8 bytes at a kernel address on a writable supervisor page (not a
  * probed page). 0 or -1. */
 int guest_write_u64(struct vcpu *v, uint64_t va, uint64_t val);

@@ -139,6 +139,11 @@ struct vcpu {
 #define GUEST_KOBJ_PAGES 4
 	struct { uint64_t va, size, gpa; } kobj[GUEST_KOBJ_PAGES];
 	uint32_t kobj_next;
+	/* 4 KiB kernel pages (stacks: pt_regs, return addresses) with the entry
+	 * that mapped them (guest_read_kstack), kept across exits; round robin */
+#define GUEST_KSTACK_PAGES 8
+	struct { uint64_t va, gpa, pte_pa, pte; } kstk[GUEST_KSTACK_PAGES];
+	uint32_t kstk_next;
 };
 
 /* A monitor's state on this vCPU (vmm/monitor.h), NULL when it is off or has none. */
