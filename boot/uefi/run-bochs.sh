@@ -4,7 +4,8 @@
 # runs end through port 0x8900 "Shutdown"). Serial: OUTDIR/com1.log (hvmon.efi,
 # guest), OUTDIR/com2.log; port 0xE9 goes to OUTDIR/bochs.out.
 # Env: BOCHS_TIMEOUT (seconds, default 600), BOCHS_MEGS (default 512),
-#      BOCHS_DONE_RE (stop as soon as com1.log matches this ERE).
+#      BOCHS_DONE_RE (stop as soon as com1.log matches this ERE),
+#      BOCHS_EXTRA (more bochsrc lines, e.g. a PCI e1000 with slirp).
 set -euo pipefail
 img=$(realpath "$1")
 out=$(realpath -m "${2:-build/bochs-uefi}")
@@ -31,6 +32,7 @@ info: action=report
 debug: action=ignore
 speaker: enabled=0
 port_e9_hack: enabled=1
+${BOCHS_EXTRA:-}
 RC
 printf 'c\nquit\n' > "$out/dbg.rc"
 # Bochs 2.7 aborts ("buffer overflow detected") at start-up under LANG=C.UTF-8
