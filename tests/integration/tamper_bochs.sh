@@ -2,15 +2,14 @@
 # Issues 17/18, one Bochs boot (GRUB/Multiboot2 path): a TAMPERED hvmon configuration
 # (monitors=none, as a guest root that edits grub.cfg would leave it) with the network
 # channel on, and a collector holding the expected profile for this sender:
-#  - the collector raises its alarm (every required monitor off), exit 64+32, and the
-#    boot_config event's kernel/initrd SHA-256 equal sha256sum of the files booted;
+#  - the collector raises its alarm (every required monitor off, options differ), exit 64+32,
+#    and the boot_config event's kernel/initrd SHA-256 equal sha256sum of the files booted;
+#  - the profile is written by hvmon-collect --make-profile from the files and the options as
+#    installed: its hvmon/kernel hashes match the boot, its initrd rule (gunzip) too;
 #  - key hygiene: hvmon prints key=<set>, never the key; it wiped the key's copies from
 #    guest RAM before the first VM entry; a guest module scanning ALL guest RAM
 #    (tests/guest/keyscan) finds 0 copies (and finds its own control text: the scan works).
-# Why GRUB and not UEFI (Bochs+OVMF): hvmon's e1000 channel is tested under Bochs on the
-# GRUB path only (net_vmx.sh, collect_bochs_net.sh); with OVMF the slower firmware boot
-# would add minutes to make test. boot_config is the same code for both loaders
-# (vmm/measure.c); hvmon.cfg's monitors= is translated to the same option word.
+# The UEFI path (a tampered \hvmon\hvmon.cfg, e1000 under OVMF) is uefi_bochs_guest.sh.
 set -uo pipefail
 : "${HV_TIMEOUT:=900}"
 . "$(dirname "$0")/../bochs/lib.sh"
@@ -28,15 +27,23 @@ KEY=$(tr -d '\n' < "$T/key")
 REV=$(printf '%s' "$KEY" | rev)
 kernel=$(hv_fixture_kernel cloud) || hv_fail "kernel fixture"
 KSHA=$(sha256sum "$kernel" | cut -d' ' -f1)
-# the sender id is the low 4 bytes of the MAC 52:54:00:12:34:56
-printf '0x00123456 monitors=all kernel_sha256=%s\n' "$KSHA" > "$T/profile"
 freeport() { local p; while :; do p=$(( 20000 + RANDOM % 30000 )); ss -Hlun "sport = :$p" | grep -q . || { echo $p; return; }; done; }
 P=$(freeport)
+# the profile, as an operator writes it without booting (hvmon-collect --make-profile):
+# the deployed hvmon.elf and kernel, the options as installed (every monitor on); the
+# sender id is the low 4 bytes of the MAC 52:54:00:12:34:56
+GOOD_OPTS="console=com2 log=info monitors=all collector=10.0.2.2:$P key=$KEY ip=dhcp"
+BAD_OPTS="console=com2 log=info monitors=none collector=10.0.2.2:$P key=$KEY ip=dhcp"
+"$B/tools/hvmon-collect" --make-profile 0x00123456 --hvmon "$B/hvmon.elf" --kernel "$kernel" \
+  --options "$GOOD_OPTS" | grep -v '^#' > "$T/profile" || hv_fail "hvmon-collect --make-profile"
+cat "$T/profile"
+BAD_OSHA=$("$B/tools/hvmon-collect" --make-profile 0x00123456 --options "$BAD_OPTS" | sed -n 's/.*options_sha256=//p')
+HSHA=$(sed -n 's/.*hvmon_sha256=\([0-9a-f]*\).*/\1/p' "$T/profile")
 "$B/tools/hvmon-collect" --listen 127.0.0.1:$P --key "$T/key" --out "$T/out" --timeout $HV_TIMEOUT \
   --silence 100000 --profile "$T/profile" 2>"$T/err" &
 CPID=$!
 hv_boot "$name" --scenario keyscan --modules "$ko" --megs 256 \
-  --hv-opts "console=com2 log=info monitors=none collector=10.0.2.2:$P key=$KEY ip=dhcp" \
+  --hv-opts "$BAD_OPTS" \
   --cmdline "console=ttyS0,115200 panic=-1 loglevel=7 keyscan=$REV" \
   --extra 'pci: enabled=1, chipset=i440fx' \
   --extra "e1000: enabled=1, mac=52:54:00:12:34:56, ethmod=slirp"
@@ -46,6 +53,8 @@ tr -d '\000\r' < "$RUN_DIR/hvmon.log" > "$T/hvmon"; tr -d '\000\r' < "$RUN_DIR/g
 initrd=$B/initramfs/$name.cpio.gz
 # GRUB's module2 decompresses a gzip module unless --nounzip: hvmon measures what was loaded
 ISHA=$(zcat "$initrd" | sha256sum | cut -d' ' -f1)
+# --make-profile's initrd rule (multiboot2: gzip hashed decompressed), on the initrd booted
+TSHA=$("$B/tools/hvmon-collect" --make-profile 0x00123456 --initrd "$initrd" | sed -n 's/.*initrd_sha256=//p')
 grep -a 'alarm:' "$T/err" | head -6
 grep -a 'measure:\|key: \|command line' "$T/hvmon" | head -5
 grep -a 'HVMON-GUEST: keyscan\|scenario keyscan' "$T/guest"
@@ -59,7 +68,12 @@ check "boot_config is the first record of the boot (seq 1, rec 0), monitors=\"\"
   grep -qE '^\{"event":"boot_config","sender":"[^"]*","sender_id":1193046,"boot":"[0-9a-f]{24}","seq":1,"rec":0,.*"monitors":"","loader":"multiboot2"' "$T/out"
 check "measured kernel = sha256sum of the booted bzImage" grep -q "\"kernel_sha256\":\"$KSHA\"" "$T/out"
 check "measured initrd = sha256sum of the initramfs as GRUB loaded it (decompressed)" grep -q "\"initrd_sha256\":\"$ISHA\"" "$T/out"
-check "no kernel hash alarm (it matches the profile)" bash -c "! grep -q 'kernel_sha256' '$T/err'"
+check "no hvmon/kernel hash alarm (--make-profile's hashes match the boot)" \
+  bash -c "! grep -q 'hvmon_sha256\|kernel_sha256' '$T/err'"
+check "measured hvmon = --make-profile's hvmon_sha256 of build/hvmon.elf" grep -q "\"hvmon_sha256\":\"$HSHA\"" "$T/out"
+check "--make-profile's initrd_sha256 (GRUB rule: gunzip) = the measured one" test "$TSHA" = "$ISHA"
+check "collector: options alarm; measured options = --make-profile of the tampered options" \
+  grep -q "alarm: sender 00123456 .*profile: options_sha256 $BAD_OSHA, expected" "$T/err"
 check "hvmon prints key=<set>" grep -aq 'key=<set>' "$T/hvmon"
 check "the key appears in no log" bash -c "! grep -aqi '$KEY' '$T/hvmon' '$T/guest' '$RUN_DIR/e9.log'"
 check "hvmon wiped the key's copies from guest RAM before the first VM entry" \
