@@ -214,8 +214,8 @@ struct hv_ev_dma_fault {     /* VT-d fault (docs/VTD.md) */
 };
 
 /* denied (issue 17): a guest request that would bypass or stop hvmon, refused
- * (docs/SECURITY.md). Reported at the 1st, 2nd, 4th, 8th... occurrence of a
- * kind on a vCPU, so a storm costs log2(n) events. */
+ * (docs/SECURITY.md). Reported for the first 16 of a kind on a vCPU, then the
+ * 32nd, 64th..., so a storm costs 16 + log2(n) events. */
 struct hv_ev_denied {
 	uint64_t reg;            /* the port, MSR or XCR index concerned */
 	uint64_t value;          /* the value the guest wrote */

@@ -5,6 +5,8 @@
  * CPU without VMX). XSETBV is checked and performed for the guest.
  */
 #include "vmm/vcpu.h"
+#include "vmm/xcr0.h"
+#include "vmm/deny.h"
 #include "vmm/cr0.h"
 #include "lib/console.h"
 #include "arch/x86/cpu.h"
@@ -107,17 +109,20 @@ int xsetbv_exit(struct vcpu *v)
 	cpuid_count(0xd, 0, &c);
 	uint64_t supported = ((uint64_t)c.edx << 32) | c.eax;
 
-	if (idx != 0 || !(vcpu_guest_cr4(v) & X86_CR4_OSXSAVE) || !(val & 1) ||
-	    (val & ~supported) || ((val & 4) && !(val & 2)) ||
-	    ((val & 0xe0) && (val & 0xe0) != 0xe0)) {
-		vcpu_inject_gp(v);
-		return HV_RESUME;
-	}
 	if (!(read_cr4() & X86_CR4_OSXSAVE)) {      /* host without XSAVE: neither has the guest */
 		vcpu_inject_ud(v);
 		return HV_RESUME;
 	}
-	asm volatile("xsetbv" : : "a"((uint32_t)val), "d"((uint32_t)(val >> 32)), "c"(idx));
+	/* every XCR0 rule (vmm/xcr0.c), then the instruction with fault recovery:
+	 * a #GP here would halt ring -1 (issue 17) */
+	const char *why = (vcpu_guest_cr4(v) & X86_CR4_OSXSAVE) ? xcr0_check(idx, val, supported)
+								: "CR4.OSXSAVE is clear";
+	if (why || xsetbv_safe(idx, val)) {
+		pr_debug("guest XSETBV %#x <- %#lx refused: %s\n", idx, (unsigned long)val, why ? why : "#GP");
+		hv_deny(v, HV_DENY_XCR0, idx, val);
+		vcpu_inject_gp(v);
+		return HV_RESUME;
+	}
 	vcpu_skip_instruction(v);
 	return HV_RESUME;
 }

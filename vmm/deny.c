@@ -11,6 +11,7 @@ static const char *const deny_name[HV_DENY__COUNT] = {
 	[HV_DENY_MSR_WRITE] = "msr_write",
 	[HV_DENY_XCR0]      = "xcr0",
 	[HV_DENY_VMX]       = "vmx",
+	[HV_DENY_MMIO]      = "mmio",
 };
 
 void hv_deny(struct vcpu *v, enum hv_deny_kind k, uint64_t reg, uint64_t value)
@@ -18,8 +19,8 @@ void hv_deny(struct vcpu *v, enum hv_deny_kind k, uint64_t reg, uint64_t value)
 	if ((unsigned)k >= HV_DENY__COUNT)
 		return;
 	uint64_t n = ++v->denied[k];            /* per vCPU: no lock */
-	if (n & (n - 1))
-		return;                         /* report 1, 2, 4, 8, ... only */
+	if (n > 16 && (n & (n - 1)))
+		return;                         /* report 1..16, then 32, 64, ... only */
 	uint64_t rip = vcpu_rip(v);
 	pr_warn("denied %s: reg %#lx value %#lx rip %#lx (cpu %u, %lu so far)\n", deny_name[k],
 		(unsigned long)reg, (unsigned long)value, (unsigned long)rip, v->id, (unsigned long)n);

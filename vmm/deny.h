@@ -17,6 +17,7 @@ enum hv_deny_kind {
 	HV_DENY_MSR_WRITE,    /* WRMSR refused (#GP) */
 	HV_DENY_XCR0,         /* XSETBV with an invalid value (#GP) */
 	HV_DENY_VMX,          /* a VMX instruction (#UD) */
+	HV_DENY_MMIO,         /* an access beyond every guest-physical address mapped (#GP) */
 	HV_DENY__COUNT
 };
 

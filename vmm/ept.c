@@ -79,7 +79,8 @@ static void ram_ok_build(const struct vm *vm)
 
 bool vm_is_guest_ram(const struct vm *vm, uint64_t pa, uint64_t len)
 {
-	if (len == 0 || pa + len < pa)
+	/* above hvmon's identity map a guest address is no pointer (issue 17) */
+	if (len == 0 || pa + len < pa || pa + len > HV_IDENTITY_LIMIT)
 		return false;
 	if (nr_ram_ok >= 0 && vm == ram_ok_vm) {
 		for (int i = 0; i < nr_ram_ok; i++)
@@ -123,6 +124,27 @@ bool vm_is_hvmon_memory(const struct vm *vm, uint64_t pa, uint64_t len)
 	return false;
 }
 
+/* The span above the boot map: to 2^MAXPHYADDR (at most the 4-level EPT's
+ * 256 TiB) with 1 GiB pages (1 table page per 512 GiB); with 2 MiB pages only
+ * (1 table page per GiB) at most 64 GiB of it. */
+#define EPT_ABOVE_2M_MAX (64ULL << 30)
+static int ept_map_above(struct vm *vm, uint64_t top, const struct mtrr_state *mtrr)
+{
+	unsigned bits = mtrr->phys_bits ? mtrr->phys_bits : 36;
+	uint64_t end = bits >= 48 ? EPT_GPA_LIMIT : 1ULL << bits;
+	if (!(vm->ept.caps & EPT_CAP_1G) && end > top + EPT_ABOVE_2M_MAX)
+		end = top + EPT_ABOVE_2M_MAX;
+	vm->ept_mapped_top = end > top ? end : top;
+	if (end <= top)
+		return 0;
+	uint64_t before = vm->ept.tables;
+	int rc = ept_map_identity(&vm->ept, top, end - top, EPT_RWX, MT_UC);
+	if (!rc)
+		pr_info("EPT: above RAM %#lx-%#lx identity, uncached (%lu table pages)\n", (unsigned long)top,
+			(unsigned long)end - 1, (unsigned long)(vm->ept.tables - before));
+	return rc;
+}
+
 int ept_setup(struct vm *vm)
 {
 	struct mtrr_state mtrr;
@@ -149,6 +171,12 @@ int ept_setup(struct vm *vm)
 		if (end > b && (rc = ept_map_identity(&vm->ept, b, end - b, EPT_RWX, MT_WB)))
 			goto fail;
 	}
+	/* 2b. everything above, up to the CPU's physical-address width (64-bit
+	 * BARs...), identity and uncached, now: with large pages this costs a few
+	 * table pages, and an EPT violation never has to allocate one (issue 17:
+	 * a guest touching 10,000 distinct MMIO pages used to exhaust the heap) */
+	if ((rc = ept_map_above(vm, top, &mtrr)))
+		goto fail;
 	/* 3. hvmon's memory: not mapped at all */
 	const struct boot_info *bi = vm->bi;
 	for (uint32_t i = 0; i < bi->nr_reserved && i < BOOT_RSVD_MAX; i++) {
@@ -202,8 +230,11 @@ int ept_deny_access(struct vcpu *v, uint64_t gpa, uint64_t q)
 	int rc = ept_map(&vm->ept, page, vm->sink_pa, 4096, EPT_RWX, MT_WB);
 	hv_spin_unlock(&vm->ept_lock);
 	if (rc) {
+		/* bounded (hvmon's memory was split at boot), but never fatal: the guest gets #GP */
 		pr_err("EPT update for GPA %#lx failed: %s\n", (unsigned long)gpa, ept_strerror(rc));
-		return HV_FATAL;
+		hv_deny(v, HV_DENY_MMIO, gpa, q);
+		vcpu_inject_gp(v);
+		return HV_RESUME;
 	}
 	invept_global();
 	return HV_RESUME;
@@ -228,18 +259,11 @@ int ept_violation_exit(struct vcpu *v)
 	if (vm_is_hvmon_memory(vm, page, 4096) || iommu_hide_gpa(page))
 		return ept_deny_access(v, gpa, q);
 	report_violation(v, gpa, q, "");
-	/* Outside every range mapped at boot (e.g. a 64-bit BAR above the
-	 * mapped span): identity, uncached, as the hardware would decode it. */
-	if (page >= EPT_GPA_LIMIT)
-		return HV_FATAL;
-	hv_spin_lock(&vm->ept_lock);           /* another CPU may map the same page: same result */
-	int rc = ept_map(&vm->ept, page, page, 4096, EPT_RWX, MT_UC);
-	hv_spin_unlock(&vm->ept_lock);
-	if (rc) {
-		pr_err("EPT update for GPA %#lx failed: %s\n", (unsigned long)gpa, ept_strerror(rc));
-		return HV_FATAL;
-	}
-	invept_global();
+	/* Every guest-physical address up to the CPU's width was mapped at boot
+	 * (ept_map_above): this one is beyond it. Nothing is allocated for it
+	 * (issue 17: no guest input exhausts the heap); the guest gets #GP. */
+	hv_deny(v, HV_DENY_MMIO, gpa, q);
+	vcpu_inject_gp(v);
 	return HV_RESUME;
 }
 

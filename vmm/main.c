@@ -65,8 +65,13 @@ static void wipe_key_copies(struct vm *vm)
 	for (uint32_t i = 0; i < vm->nr_e820; i++) {
 		if (vm->e820[i].type != E820_TYPE_RAM)
 			continue;
-		n += hv_wipe_text((uint8_t *)(uintptr_t)vm->e820[i].addr, vm->e820[i].size, key_text, kl);
-		bytes += vm->e820[i].size;
+		uint64_t a = vm->e820[i].addr, sz = vm->e820[i].size;
+		if (a >= HV_IDENTITY_LIMIT)
+			continue;               /* not mapped in ring -1; no loader puts the key there */
+		if (sz > HV_IDENTITY_LIMIT - a)
+			sz = HV_IDENTITY_LIMIT - a;
+		n += hv_wipe_text((uint8_t *)(uintptr_t)a, sz, key_text, kl);
+		bytes += sz;
 	}
 	for (size_t i = 0; i < sizeof(key_text); i++)
 		((volatile char *)key_text)[i] = 0;

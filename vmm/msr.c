@@ -1,12 +1,15 @@
 /*
- * MSR exits. The MSR bitmap (built by vmm/policy) intercepts only what
- * hvmon owns: the VMX capability MSRs (#GP, as without VMX),
- * IA32_FEATURE_CONTROL (locked, VMX off) and writes to IA32_LSTAR, which
- * are observed (registered hooks run: the inference engine starts there)
- * and then performed.
+ * MSR exits. The MSR bitmap (built by vmm/policy from its one table) denies
+ * by default (issue 17): only the table's MSR_PASS lines go to the hardware
+ * without an exit. Here: the VMX capability MSRs (#GP, as without VMX),
+ * IA32_FEATURE_CONTROL (locked, VMX off), writes to IA32_LSTAR (observed:
+ * registered hooks run, the inference engine starts there, then performed),
+ * checked MSRs (vmm/msr_guard.c), reads of unlisted MSRs (performed with
+ * fault recovery) and refused writes (#GP + a `denied` event).
  */
 #include "vmm/vcpu.h"
 #include "vmm/policy.h"
+#include "vmm/deny.h"
 #include "lib/console.h"
 #include "lib/heap.h"
 #include "arch/x86/cpu.h"
@@ -31,8 +34,15 @@ int rdmsr_exit(struct vcpu *v)
 	switch (msr_policy_read(msr)) {
 	case MSR_GP:
 		pr_debug("guest RDMSR %#x -> #GP (hidden)\n", msr);
+		hv_deny(v, HV_DENY_MSR_READ, msr, 0);
 		vcpu_inject_gp(v);
 		return HV_RESUME;
+	case MSR_CHECK:
+		if (msr_check_read(v, msr, &val)) {
+			vcpu_inject_gp(v);
+			return HV_RESUME;
+		}
+		break;
 	case MSR_EMULATE:
 		if (msr == MSR_IA32_FEATURE_CONTROL) {
 			val = msr_feature_control_guest(rdmsr(IA32_FEATURE_CONTROL));
@@ -42,6 +52,7 @@ int rdmsr_exit(struct vcpu *v)
 		return HV_RESUME;
 	case MSR_PASS:
 	case MSR_OBSERVE:
+	case MSR_PERFORM:
 	default:
 		if (rdmsr_safe(msr, &val)) {
 			vcpu_inject_gp(v);
@@ -73,14 +84,22 @@ int wrmsr_exit(struct vcpu *v)
 	}
 	switch (msr_policy_write(msr)) {
 	case MSR_GP:
-		pr_debug("guest WRMSR %#x <- %#lx -> #GP\n", msr, (unsigned long)val);
+		hv_deny(v, HV_DENY_MSR_WRITE, msr, val);
 		vcpu_inject_gp(v);
 		return HV_RESUME;
+	case MSR_CHECK:
+		if (msr_check_write(v, msr, val)) {
+			hv_deny(v, HV_DENY_MSR_WRITE, msr, val);
+			vcpu_inject_gp(v);
+			return HV_RESUME;
+		}
+		break;
 	case MSR_EMULATE:
 		vcpu_skip_instruction(v);       /* dropped */
 		return HV_RESUME;
 	case MSR_OBSERVE:               /* observed above, performed */
 	case MSR_PASS:
+	case MSR_PERFORM:
 	default:
 		if (wrmsr_safe(msr, val)) {
 			vcpu_inject_gp(v);

@@ -128,6 +128,9 @@ void cpuid_policy_apply(uint32_t leaf, uint32_t subleaf, const struct cpuid_gues
 	switch (leaf) {
 	case 1:
 		r->ecx &= ~(CPUID1_ECX_VMX | CPUID1_ECX_SMX | CPUID1_ECX_HYPERVISOR);
+		/* DS, DTES64, DS-CPL hidden: IA32_DS_AREA/PEBS are refused (issue 17) */
+		r->ecx &= ~(CPUID1_ECX_DTES64 | CPUID1_ECX_DSCPL);
+		r->edx &= ~CPUID1_EDX_DS;
 		if (g) {
 			r->ecx &= ~CPUID1_ECX_OSXSAVE;
 			if ((r->ecx & CPUID1_ECX_XSAVE) && (g->cr4 & CR4_OSXSAVE))
@@ -135,28 +138,118 @@ void cpuid_policy_apply(uint32_t leaf, uint32_t subleaf, const struct cpuid_gues
 		}
 		break;
 	case 7:
+		if (subleaf == 0) {
+			r->ebx &= ~CPUID7_EBX_PT;       /* Intel PT: RTIT_* refused (issue 17) */
+			r->ecx &= ~CPUID7_ECX_WAITPKG;  /* user wait/pause is off in the VMCS: TPAUSE would #UD */
+		}
 		if (subleaf == 0 && g) {
 			r->ecx &= ~CPUID7_ECX_OSPKE;
 			if (g->cr4 & CR4_PKE)
 				r->ecx |= CPUID7_ECX_OSPKE;
 		}
 		break;
+	case 0xd:
+		if (subleaf == 1)
+			r->ecx &= ~CPUID_D1_ECX_XSS_PT; /* no PT state in XSAVES (IA32_XSS bit 8 refused) */
+		break;
+	case 0x14:                              /* the PT leaf: nothing */
+		r->eax = r->ebx = r->ecx = r->edx = 0;
+		break;
 	default:
 		break;   /* pass through, including 0x40000000-0x4fffffff */
 	}
 }
 
-/* ---- MSR policy ---- */
+/* ---- MSR policy: deny by default (issue 17, docs/SECURITY.md "MSRs") ----
+ * The one table of MSRs the guest may touch. An MSR with no line is
+ * intercepted in both directions: a read is performed by hvmon (with fault
+ * recovery: #GP when the hardware has no such MSR), a write is refused (#GP
+ * and a `denied` event). A line says what happens instead, and why. MSRs
+ * that VMX switches on entry/exit (FS/GS base, SYSENTER, EFER, PAT,
+ * DEBUGCTL...) must be PASS or emulated: a read performed in root mode
+ * would return hvmon's own value. Owners: the x2APIC line is the SMP core's
+ * (issue 11: it subscribes to ICR 0x830 writes through hv_intercept_msr_write,
+ * which sets the write bit again on top of this table). */
+#define R(first, last, rd, wr, why) { first, last, rd, wr, why }
 static const struct msr_rule msr_rules[] = {
-	{ MSR_IA32_FEATURE_CONTROL, MSR_IA32_FEATURE_CONTROL, MSR_EMULATE, MSR_GP,
-	  "IA32_FEATURE_CONTROL (reads: locked, VMX off; writes: #GP as when locked)" },
-	{ MSR_IA32_SMM_MONITOR_CTL, MSR_IA32_SMM_MONITOR_CTL, MSR_GP, MSR_GP,
-	  "IA32_SMM_MONITOR_CTL (absent without VMX/SMX)" },
-	{ MSR_IA32_VMX_FIRST, MSR_IA32_VMX_LAST, MSR_GP, MSR_GP,
-	  "IA32_VMX_* capability MSRs (absent without VMX)" },
-	{ MSR_IA32_LSTAR, MSR_IA32_LSTAR, MSR_PASS, MSR_OBSERVE,
-	  "IA32_LSTAR (writes observed, then performed)" },
+	/* hvmon's clock and the guest's view of it */
+	R(0x010, 0x010, MSR_PASS, MSR_CHECK, "IA32_TSC: reads give TSC + the vCPU's offset; a write moves the offset, never the TSC (hvmon's clock)"),
+	R(0x03b, 0x03b, MSR_CHECK, MSR_CHECK, "IA32_TSC_ADJUST: emulated per vCPU on top of the TSC offset (the real one would move hvmon's clock)"),
+	/* memory that bypasses EPT */
+	R(0x01b, 0x01b, MSR_PASS, MSR_CHECK, "IA32_APIC_BASE: mode changes performed; moving the APIC page (over hvmon's memory) refused"),
+	R(0x3f1, 0x3f1, MSR_GP, MSR_GP, "IA32_PEBS_ENABLE: PEBS records are written with host paging while hvmon runs (DS hidden in CPUID)"),
+	R(0x3f2, 0x3f2, MSR_GP, MSR_GP, "IA32_PEBS_DATA_CFG: PEBS (refused)"),
+	R(0x3f6, 0x3f7, MSR_GP, MSR_GP, "PEBS_LD_LAT, PEBS_FRONTEND: PEBS (refused)"),
+	R(0x560, 0x58f, MSR_GP, MSR_GP, "Intel PT (RTIT_OUTPUT_BASE/MASK, RTIT_CTL, STATUS, CR3_MATCH, ADDRn): trace output goes to host-physical addresses (PT hidden in CPUID)"),
+	R(0x600, 0x600, MSR_GP, MSR_GP, "IA32_DS_AREA: BTS/PEBS buffer, written with host paging (DS hidden in CPUID)"),
+	R(0xda0, 0xda0, MSR_PASS, MSR_CHECK, "IA32_XSS: XRSTORS would load the PT state (bit 8): refused; other states performed"),
+	R(0x079, 0x079, MSR_GP, MSR_GP, "IA32_BIOS_UPDT_TRIG: no microcode update from the guest"),
+	/* VMX: the guest sees a CPU without it */
+	R(0x03a, 0x03a, MSR_EMULATE, MSR_GP, "IA32_FEATURE_CONTROL (reads: locked, VMX off; writes: #GP as when locked)"),
+	R(0x09b, 0x09b, MSR_GP, MSR_GP, "IA32_SMM_MONITOR_CTL (absent without VMX/SMX)"),
+	R(0x480, 0x493, MSR_GP, MSR_GP, "IA32_VMX_* capability MSRs (absent without VMX)"),
+	/* checked writes */
+	R(0x1a0, 0x1a0, MSR_CHECK, MSR_CHECK, "IA32_MISC_ENABLE: reads say BTS/PEBS unavailable; setting XD-disable refused (the next VM entry would fail)"),
+	R(0x200, 0x21f, MSR_PASS, MSR_CHECK, "variable MTRRs: rewriting the current value performed, a change dropped (memory types of hvmon's memory)"),
+	R(0x250, 0x250, MSR_PASS, MSR_CHECK, "fixed MTRR 64K: as variable MTRRs"),
+	R(0x258, 0x259, MSR_PASS, MSR_CHECK, "fixed MTRRs 16K: as variable MTRRs"),
+	R(0x268, 0x26f, MSR_PASS, MSR_CHECK, "fixed MTRRs 4K: as variable MTRRs"),
+	R(0x2ff, 0x2ff, MSR_PASS, MSR_CHECK, "IA32_MTRR_DEF_TYPE: as variable MTRRs"),
+	/* switched by the VMCS or the hardware on entry/exit: the guest's own */
+	R(0x174, 0x176, MSR_PASS, MSR_PASS, "SYSENTER_CS/ESP/EIP: guest state in the VMCS"),
+	R(0x1d9, 0x1d9, MSR_PASS, MSR_PASS, "IA32_DEBUGCTL: saved/loaded by the debug-controls VM-exit/entry controls, cleared on exit"),
+	R(0x277, 0x277, MSR_PASS, MSR_PASS, "IA32_PAT: saved/loaded by the VMCS"),
+	R(0xd90, 0xd90, MSR_PASS, MSR_PASS, "IA32_BNDCFGS: guest state (MPX)"),
+	R(0xc0000080, 0xc0000080, MSR_PASS, MSR_PASS, "IA32_EFER: saved/loaded by the VMCS"),
+	R(0xc0000081, 0xc0000081, MSR_PASS, MSR_PASS, "IA32_STAR: the guest's system-call target"),
+	R(0xc0000082, 0xc0000082, MSR_PASS, MSR_OBSERVE, "IA32_LSTAR (writes observed: the inference starts there, then performed)"),
+	R(0xc0000083, 0xc0000084, MSR_PASS, MSR_PASS, "IA32_CSTAR, IA32_FMASK: the guest's system-call state"),
+	R(0xc0000100, 0xc0000102, MSR_PASS, MSR_PASS, "FS_BASE, GS_BASE (VMCS), KERNEL_GS_BASE (hvmon never uses SWAPGS)"),
+	R(0xc0000103, 0xc0000103, MSR_PASS, MSR_PASS, "IA32_TSC_AUX: RDTSCP/RDPID's value, the guest's"),
+	/* the guest's interrupts and timers (hot: never an exit) */
+	R(0x6e0, 0x6e0, MSR_PASS, MSR_PASS, "IA32_TSC_DEADLINE: the guest's APIC timer"),
+	R(0x800, 0x8ff, MSR_PASS, MSR_PASS, "x2APIC registers: the local APIC is the guest's (ICR 0x830 writes: the SMP core's subscription, issue 11)"),
+	/* speculation controls (hot: written at kernel entry/exit by some mitigations) */
+	R(0x048, 0x049, MSR_PASS, MSR_PASS, "IA32_SPEC_CTRL, IA32_PRED_CMD: the guest's mitigations (docs/SECURITY.md: hvmon's own)"),
+	R(0x10a, 0x10b, MSR_PASS, MSR_PASS, "IA32_ARCH_CAPABILITIES (read-only), IA32_FLUSH_CMD"),
+	R(0x122, 0x123, MSR_PASS, MSR_PASS, "IA32_TSX_CTRL, IA32_MCU_OPT_CTRL: mitigation controls"),
+	/* performance monitoring without memory: counters, selectors, LBRs */
+	R(0x0c1, 0x0c8, MSR_PASS, MSR_PASS, "IA32_PMC0-7: counters"),
+	R(0x186, 0x18d, MSR_PASS, MSR_PASS, "IA32_PERFEVTSEL0-7: event selectors"),
+	R(0x309, 0x30b, MSR_PASS, MSR_PASS, "fixed-function counters"),
+	R(0x345, 0x345, MSR_PASS, MSR_PASS, "IA32_PERF_CAPABILITIES (read-only)"),
+	R(0x38d, 0x390, MSR_PASS, MSR_PASS, "FIXED_CTR_CTRL, PERF_GLOBAL_STATUS/CTRL/OVF_CTRL: counter control"),
+	R(0x4c1, 0x4c8, MSR_PASS, MSR_PASS, "IA32_A_PMC0-7: full-width counters"),
+	R(0x0e7, 0x0e8, MSR_PASS, MSR_PASS, "IA32_MPERF, IA32_APERF: read every scheduler tick (frequency invariance)"),
+	R(0x1c8, 0x1c9, MSR_PASS, MSR_PASS, "LBR_SELECT, LBR TOS: last-branch records stay in MSRs"),
+	R(0x1db, 0x1de, MSR_PASS, MSR_PASS, "last branch/exception from/to (read-only)"),
+	R(0x680, 0x69f, MSR_PASS, MSR_PASS, "LBR from stack"),
+	R(0x6c0, 0x6df, MSR_PASS, MSR_PASS, "LBR to stack"),
+	R(0xdc0, 0xddf, MSR_PASS, MSR_PASS, "LBR_INFO stack"),
+	/* machine check, thermal and power: the guest runs the machine */
+	R(0x017, 0x017, MSR_PASS, MSR_PASS, "IA32_PLATFORM_ID (read-only)"),
+	R(0x034, 0x035, MSR_PASS, MSR_PASS, "SMI count, core/thread count (read-only)"),
+	R(0x08b, 0x08b, MSR_PASS, MSR_PASS, "IA32_BIOS_SIGN_ID: microcode revision (written 0, then read, by Linux)"),
+	R(0x0ce, 0x0ce, MSR_PASS, MSR_PASS, "MSR_PLATFORM_INFO (read-only)"),
+	R(0x0e2, 0x0e2, MSR_PASS, MSR_PASS, "PKG_CST_CONFIG_CONTROL"),
+	R(0x0fe, 0x0fe, MSR_PASS, MSR_PASS, "IA32_MTRRCAP (read-only)"),
+	R(0x140, 0x140, MSR_PASS, MSR_PASS, "MISC_FEATURES_ENABLES: CPUID faulting is checked before the CPUID exit"),
+	R(0x179, 0x17b, MSR_PASS, MSR_PASS, "IA32_MCG_CAP/STATUS/CTL: machine check"),
+	R(0x198, 0x19c, MSR_PASS, MSR_PASS, "PERF_STATUS/CTL, clock modulation, thermal interrupt/status"),
+	R(0x1a2, 0x1a2, MSR_PASS, MSR_PASS, "TEMPERATURE_TARGET (read-only)"),
+	R(0x1a4, 0x1a4, MSR_PASS, MSR_PASS, "MISC_FEATURE_CONTROL (prefetchers)"),
+	R(0x1ad, 0x1ad, MSR_PASS, MSR_PASS, "TURBO_RATIO_LIMIT (read-only)"),
+	R(0x1b0, 0x1b2, MSR_PASS, MSR_PASS, "ENERGY_PERF_BIAS, package thermal status/interrupt"),
+	R(0x1fc, 0x1fc, MSR_PASS, MSR_PASS, "POWER_CTL (C1E)"),
+	R(0x280, 0x29f, MSR_PASS, MSR_PASS, "IA32_MCi_CTL2: machine check"),
+	R(0x3f8, 0x3fe, MSR_PASS, MSR_PASS, "C-state residency counters (read-only)"),
+	R(0x400, 0x47f, MSR_PASS, MSR_PASS, "IA32_MCi_CTL/STATUS/ADDR/MISC: machine-check banks"),
+	R(0x4d0, 0x4d0, MSR_PASS, MSR_PASS, "IA32_MCG_EXT_CTL: local machine check"),
+	R(0x606, 0x64f, MSR_PASS, MSR_PASS, "RAPL power units, limits and energy counters"),
+	R(0x6a0, 0x6a8, MSR_PASS, MSR_PASS, "CET: U_CET, S_CET, PLn_SSP, INTERRUPT_SSP_TABLE (the guest's shadow stacks)"),
+	R(0x770, 0x777, MSR_PASS, MSR_PASS, "HWP: hardware P-states"),
 };
+#undef R
 
 const struct msr_rule *msr_policy_table(uint32_t *count)
 {
@@ -175,16 +268,56 @@ const struct msr_rule *msr_policy_lookup(uint32_t msr)
 	return (const struct msr_rule *)0;
 }
 
+/* No line: a read is performed by hvmon, a write refused (deny by default). */
 enum msr_action msr_policy_read(uint32_t msr)
 {
 	const struct msr_rule *r = msr_policy_lookup(msr);
-	return r ? (enum msr_action)r->read : MSR_PASS;
+	return r ? (enum msr_action)r->read : MSR_PERFORM;
 }
 
 enum msr_action msr_policy_write(uint32_t msr)
 {
 	const struct msr_rule *r = msr_policy_lookup(msr);
-	return r ? (enum msr_action)r->write : MSR_PASS;
+	return r ? (enum msr_action)r->write : MSR_GP;
+}
+
+/* IA32_APIC_BASE (SDM Vol. 3A 11.4.4): bits 8 (BSP, read-only), 10 (x2APIC
+ * enable) and 11 (global enable) may change; the base address may not. */
+#define APIC_BASE_MODE_BITS ((1ULL << 8) | (1ULL << 10) | (1ULL << 11))
+bool msr_apic_base_write_ok(uint64_t cur, uint64_t val)
+{
+	return (cur & ~APIC_BASE_MODE_BITS) == (val & ~APIC_BASE_MODE_BITS);
+}
+
+/* IA32_MISC_ENABLE (SDM Vol. 4 2.1): bit 11 BTS unavailable, 12 PEBS
+ * unavailable (read-only), 34 XD bit disable. */
+#define MISC_BTS_UNAVAIL  (1ULL << 11)
+#define MISC_PEBS_UNAVAIL (1ULL << 12)
+#define MISC_XD_DISABLE   (1ULL << 34)
+uint64_t msr_misc_enable_guest(uint64_t hw)
+{
+	return hw | MISC_BTS_UNAVAIL | MISC_PEBS_UNAVAIL;
+}
+
+int msr_misc_enable_write(uint64_t hw, uint64_t val, uint64_t *out)
+{
+	if (val & MISC_XD_DISABLE)
+		return -1;
+	/* the read-only bits keep the hardware's value (the guest read them as 1) */
+	*out = (val & ~(MISC_BTS_UNAVAIL | MISC_PEBS_UNAVAIL)) | (hw & (MISC_BTS_UNAVAIL | MISC_PEBS_UNAVAIL));
+	return 0;
+}
+
+#define XSS_PT (1ULL << 8)      /* SDM Vol. 1 13.5.6: PT state component */
+bool msr_xss_write_ok(uint64_t val)
+{
+	return !(val & XSS_PT);
+}
+
+bool msr_is_mtrr(uint32_t msr)
+{
+	return (msr >= 0x200 && msr <= 0x21f) || msr == 0x250 || msr == 0x258 || msr == 0x259 ||
+	       (msr >= 0x268 && msr <= 0x26f) || msr == 0x2ff;
 }
 
 uint64_t msr_feature_control_guest(uint64_t host_value)
@@ -246,11 +379,11 @@ void msr_bitmap_build(uint8_t *bitmap)
 	if (!bitmap)
 		return;
 	for (i = 0; i < MSR_BITMAP_SIZE; i++)
-		bitmap[i] = 0;
+		bitmap[i] = 0xff;               /* deny by default: every MSR exits */
 	for (i = 0; i < ARRAY_SIZE(msr_rules); i++)
 		for (msr = msr_rules[i].first; msr <= msr_rules[i].last && msr >= msr_rules[i].first; msr++) {
-			msr_bitmap_set(bitmap, msr, msr_rules[i].read != MSR_PASS,
-				       msr_rules[i].write != MSR_PASS, true);
+			msr_bitmap_set(bitmap, msr, msr_rules[i].read == MSR_PASS,
+				       msr_rules[i].write == MSR_PASS, false);
 			if (msr == 0xffffffffu)
 				break;
 		}

@@ -67,6 +67,12 @@ struct cpuid_guest_state {
 #define CPUID1_ECX_OSXSAVE    (1u << 27)
 #define CPUID1_ECX_HYPERVISOR (1u << 31)
 #define CPUID7_ECX_OSPKE      (1u << 4)
+#define CPUID7_ECX_WAITPKG    (1u << 5)
+#define CPUID7_EBX_PT         (1u << 25)
+#define CPUID1_ECX_DTES64     (1u << 2)
+#define CPUID1_ECX_DSCPL      (1u << 4)
+#define CPUID1_EDX_DS         (1u << 21)
+#define CPUID_D1_ECX_XSS_PT   (1u << 8)
 #define CR4_OSXSAVE           (1ULL << 18)
 #define CR4_PKE               (1ULL << 22)
 
@@ -77,6 +83,8 @@ struct cpuid_guest_state {
  *    hypervisor bit (31) CLEARED: hvmon is meant to be invisible, the guest sees
  *    bare metal; OSXSAVE reflects the guest's CR4.OSXSAVE.
  *  - leaf 7 subleaf 0 ECX.OSPKE reflects the guest's CR4.PKE.
+ *  - hidden (issue 17): DS/DTES64/DS-CPL (leaf 1), PT (leaf 7 EBX.25, leaf 0x14,
+ *    XSS PT state in leaf 0xd.1), WAITPKG (leaf 7 ECX.5: user wait is off).
  *  - hypervisor range 0x40000000-0x4fffffff: passed through (what the hardware
  *    answers for those leaves on bare metal).
  *  - everything else passes through unchanged.
@@ -98,9 +106,11 @@ void cpuid_policy_apply(uint32_t leaf, uint32_t subleaf, const struct cpuid_gues
 
 enum msr_action {
 	MSR_PASS = 0,        /* not intercepted (bitmap bit clear) */
-	MSR_GP,              /* inject #GP(0), as hardware without VMX does */
+	MSR_GP,              /* inject #GP(0): hidden, or refused (a write is reported: `denied`) */
 	MSR_EMULATE,         /* hvmon supplies the value (read) / drops the write */
 	MSR_OBSERVE,         /* intercepted: hvmon records the value, then performs it */
+	MSR_PERFORM,         /* intercepted, performed by hvmon with fault recovery (unlisted reads) */
+	MSR_CHECK,           /* intercepted, the value checked per MSR (vmm/msr.c: TSC, APIC_BASE...) */
 };
 
 struct msr_rule {
@@ -109,18 +119,30 @@ struct msr_rule {
 	const char *name;
 };
 
-/* The rule for @msr, or NULL (= MSR_PASS for both directions). Note: MSRs outside
- * 0..0x1fff and 0xc0000000..0xc0001fff always exit; with no rule the core should
- * perform the access with fault recovery and inject #GP when it faults. */
+/* The rule for @msr, or NULL: deny by default (issue 17) — a read is
+ * MSR_PERFORM, a write MSR_GP. MSRs outside 0..0x1fff and 0xc0000000..0xc0001fff
+ * always exit. */
 const struct msr_rule *msr_policy_lookup(uint32_t msr);
 
-/* Read and write actions for @msr (MSR_PASS when no rule). */
+/* Read and write actions for @msr (MSR_PERFORM / MSR_GP when no rule). */
 enum msr_action msr_policy_read(uint32_t msr);
 enum msr_action msr_policy_write(uint32_t msr);
 
 /* Value the guest reads for IA32_FEATURE_CONTROL: locked, VMX (in and outside SMX)
  * disabled, other bits (e.g. SGX, LMCE) as the hardware has them. */
 uint64_t msr_feature_control_guest(uint64_t host_value);
+
+/* Checked writes (MSR_CHECK), pure: */
+/* IA32_APIC_BASE: only the mode bits (BSP, x2APIC, enable) may change, not the base */
+bool msr_apic_base_write_ok(uint64_t cur, uint64_t val);
+/* IA32_MISC_ENABLE: the guest reads BTS and PEBS unavailable; a write that sets
+ * XD-disable is refused (-1), else *out is the value to write (read-only bits kept) */
+uint64_t msr_misc_enable_guest(uint64_t hw);
+int msr_misc_enable_write(uint64_t hw, uint64_t val, uint64_t *out);
+/* IA32_XSS: no PT state component (bit 8) */
+bool msr_xss_write_ok(uint64_t val);
+/* the MTRRs (variable, fixed, default type) */
+bool msr_is_mtrr(uint32_t msr);
 
 /* The rule table, for documentation / logging. */
 const struct msr_rule *msr_policy_table(uint32_t *count);
@@ -135,8 +157,8 @@ const struct msr_rule *msr_policy_table(uint32_t *count);
 int msr_bitmap_set(uint8_t *bitmap, uint32_t msr, bool read, bool write, bool intercept);
 /* True when an access to @msr exits (always true outside the two ranges). */
 bool msr_bitmap_intercepts(const uint8_t *bitmap, uint32_t msr, bool write);
-/* Zero @bitmap, then set every bit the policy table asks for (read action !=
- * MSR_PASS -> read bit, write action != MSR_PASS -> write bit). */
+/* Set every bit of @bitmap (deny by default), then clear the bits of the
+ * directions the table passes through (action MSR_PASS). */
 void msr_bitmap_build(uint8_t *bitmap);
 
 #endif

@@ -74,6 +74,7 @@ struct vm {
 	/* EPT violation sink: hvmon memory accessed by the guest maps here */
 	uint8_t *sink_page;   uint64_t sink_pa;
 	uint64_t nr_ept_violations;
+	uint64_t ept_mapped_top;               /* identity-mapped at boot up to here (vmm/ept.c) */
 	/* guest power-off */
 	uint16_t pm1a_cnt_port;                /* 0 if no ACPI */
 	uint16_t pm1b_cnt_port;
@@ -119,6 +120,9 @@ struct vcpu {
 	bool icpt_started;                     /* hv_intercept_apply ran: its VMCS follows changes */
 	uint32_t halted_ms;                    /* vmm/power.c: time in HLT with IF=0 */
 	uint64_t denied[HV_DENY__COUNT];       /* vmm/deny.c: refused requests by kind */
+	int64_t tsc_offset;                    /* vmm/msr_guard.c: guest TSC - host TSC (VMCS) */
+	uint64_t tsc_adjust;                   /* the guest's IA32_TSC_ADJUST (emulated) */
+	bool tsc_adjust_valid;
 	void *mon_state[HV_MAX_MONITORS];      /* per-vCPU monitor state (vmm/monitor.h) */
 	/* guest-virtual translations of the exit being handled (guest_read*):
 	 * valid while gtc_exit == nr_exits, i.e. reset at every exit */
@@ -218,6 +222,10 @@ void power_bochs_exit(struct vm *vm, bool force);   /* "Shutdown" to port 0x8900
 int acpi_find_pm1_cnt(uint64_t rsdp, uint16_t *pm1a, uint16_t *pm1b);
 struct acpi_sleep_regs { uint16_t pm1a_evt, pm1b_evt; const uint8_t *aml; uint32_t aml_len; };
 int acpi_find_sleep_regs(uint64_t rsdp, struct acpi_sleep_regs *r);
+
+/* vmm/msr_guard.c: MSR_CHECK lines of the MSR table (0, or -1 = #GP) */
+int msr_check_read(struct vcpu *v, uint32_t msr, uint64_t *val);
+int msr_check_write(struct vcpu *v, uint32_t msr, uint64_t val);
 const void *acpi_find_table(uint64_t rsdp, const char *sig);   /* checksummed table or NULL */
 /* vmm/guest_boot.c */
 int guest_boot_prepare(struct vm *vm, struct vcpu *bsp);

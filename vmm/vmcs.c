@@ -59,6 +59,7 @@ int vmcs_setup(struct vcpu *v)
 	vw(VMCS_EXIT_MSR_LOAD_COUNT, 0);
 	vw(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
 	vw(VMCS_ENTRY_INTR_INFO, 0);
+	vw(VMCS_TSC_OFFSET, 0);                  /* guest TSC writes move it: vmm/msr_guard.c */
 	vw(VMCS_MSR_BITMAP, vm->msr_bitmap_pa);
 	vw(VMCS_IO_BITMAP_A, vm->io_bitmap_pa);
 	vw(VMCS_IO_BITMAP_B, vm->io_bitmap_pa + 4096);

@@ -58,8 +58,8 @@ int vmx_probe_and_derive(struct vmx_caps *c)
 		return -1;
 	}
 	if (derive(c, VMX_CTL_PIN, 0, PIN_PREEMPT_TIMER, &c->pin, "pin-based") ||   /* vmm/tick.c */
-	    derive(c, VMX_CTL_PROC, PROC_USE_MSR_BITMAPS | PROC_USE_IO_BITMAPS | PROC_SECONDARY, 0,
-		   &c->proc, "processor-based"))
+	    derive(c, VMX_CTL_PROC, PROC_USE_MSR_BITMAPS | PROC_USE_IO_BITMAPS | PROC_SECONDARY,
+		   PROC_USE_TSC_OFFSET /* guest TSC writes: vmm/msr_guard.c */, &c->proc, "processor-based"))
 		return -1;
 	uint64_t p2 = rdmsr(IA32_VMX_PROCBASED2);
 	if (!(p2 >> 32 & PROC2_EPT)) {
@@ -72,9 +72,10 @@ int vmx_probe_and_derive(struct vmx_caps *c)
 	}
 	if (derive(c, VMX_CTL_PROC2, PROC2_EPT | PROC2_UNRESTRICTED,
 		   PROC2_RDTSCP | PROC2_INVPCID | PROC2_XSAVES, &c->proc2, "secondary") ||
+	    /* debug controls (issue 17): the guest's DR7/DEBUGCTL survive exits */
 	    derive(c, VMX_CTL_EXIT, EXIT_HOST_ADDR64 | EXIT_SAVE_EFER | EXIT_LOAD_EFER,
-		   EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_PREEMPT_TIMER, &c->exit, "VM-exit") ||
-	    derive(c, VMX_CTL_ENTRY, ENTRY_IA32E_GUEST | ENTRY_LOAD_EFER, ENTRY_LOAD_PAT,
+		   EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_PREEMPT_TIMER | EXIT_SAVE_DEBUG, &c->exit, "VM-exit") ||
+	    derive(c, VMX_CTL_ENTRY, ENTRY_IA32E_GUEST | ENTRY_LOAD_EFER, ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG,
 		   &c->entry, "VM-entry"))
 		return -1;
 
@@ -125,6 +126,7 @@ int vmx_enable_on_cpu(struct percpu *p, const struct vmx_caps *c)
  * and CR4.VMXE can never be set by the guest). */
 int vmx_instruction_exit(struct vcpu *v)
 {
+	hv_deny(v, HV_DENY_VMX, v->exit_reason & 0xffff, 0);   /* reg: the exit reason (which instruction) */
 	vcpu_inject_ud(v);
 	return HV_RESUME;
 }

@@ -134,5 +134,6 @@ bool cpu_has_1g_pages(void);
 /* arch/x86/msr_safe.S: 0 on success, -1 when the access faulted (#GP). */
 int rdmsr_safe(uint32_t msr, uint64_t *val);
 int wrmsr_safe(uint32_t msr, uint64_t val);
+int xsetbv_safe(uint32_t xcr, uint64_t val);
 
 #endif

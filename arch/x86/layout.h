@@ -31,6 +31,10 @@ static inline uint64_t hv_virt_to_phys(const void *va)
 	return (uint64_t)va - HV_VBASE + hv_phys_base;
 }
 
+/* Physical memory is identity-mapped up to here (arch/x86/paging.c: one PML4
+ * slot): a physical address below it is a pointer; above it, not mapped. */
+#define HV_IDENTITY_LIMIT   (512ULL << 30)
+
 /* Physical memory is identity-mapped: a physical address is a pointer. */
 static inline void *hv_phys_to_ptr(uint64_t pa)
 {

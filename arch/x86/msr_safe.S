@@ -4,6 +4,8 @@
  * exception_handler resumes at the fixup, which returns -1.
  *   int rdmsr_safe(uint32_t msr, uint64_t *val)   0 or -1
  *   int wrmsr_safe(uint32_t msr, uint64_t val)    0 or -1
+ *   int xsetbv_safe(uint32_t xcr, uint64_t val)   0 or -1 (issue 17: a value the
+ *       validator let through by mistake must not halt ring -1)
  */
 	.text
 	.globl rdmsr_safe
@@ -31,10 +33,23 @@ wrmsr_safe:
 4:	mov	$-1, %eax
 	ret
 
+	.globl xsetbv_safe
+xsetbv_safe:
+	mov	%edi, %ecx
+	mov	%rsi, %rax
+	mov	%rsi, %rdx
+	shr	$32, %rdx
+5:	xsetbv
+	xor	%eax, %eax
+	ret
+6:	mov	$-1, %eax
+	ret
+
 	.section .rodata.extable, "a"
 	.balign 8
 	.globl __extable_start, __extable_end
 __extable_start:
 	.quad 1b, 2b
 	.quad 3b, 4b
+	.quad 5b, 6b
 __extable_end:

@@ -73,9 +73,11 @@ static void test_cpuid(void **st)
 	assert_int_equal(r.ecx & CPUID1_ECX_SMX, 0);
 	assert_int_equal(r.ecx & CPUID1_ECX_HYPERVISOR, 0);
 	assert_int_equal(r.ecx & CPUID1_ECX_OSXSAVE, 0);          /* guest CR4.OSXSAVE clear */
-	assert_int_equal(r.ecx | CPUID1_ECX_VMX | CPUID1_ECX_SMX | CPUID1_ECX_HYPERVISOR | CPUID1_ECX_OSXSAVE, 0xffffffff);
+	assert_int_equal(r.ecx & (CPUID1_ECX_DTES64 | CPUID1_ECX_DSCPL), 0);   /* DS hidden (issue 17) */
+	assert_int_equal(r.ecx | CPUID1_ECX_VMX | CPUID1_ECX_SMX | CPUID1_ECX_HYPERVISOR | CPUID1_ECX_OSXSAVE |
+			 CPUID1_ECX_DTES64 | CPUID1_ECX_DSCPL, 0xffffffff);
 	assert_int_equal(r.eax, 0x000306a9);
-	assert_int_equal(r.edx, 0xbfebfbff);
+	assert_int_equal(r.edx, 0xbfebfbff & ~CPUID1_EDX_DS);
 	g.cr4 = CR4_OSXSAVE;
 	r.ecx = 0xffffffff;
 	cpuid_policy_apply(1, 0, &g, &r);
@@ -87,8 +89,17 @@ static void test_cpuid(void **st)
 	struct cpuid_regs r7 = { 0, 0x12345678, 0xffffffff, 0x87654321 };
 	g.cr4 = 0;
 	cpuid_policy_apply(7, 0, &g, &r7);
-	assert_int_equal(r7.ecx, 0xffffffff & ~CPUID7_ECX_OSPKE);
-	assert_int_equal(r7.ebx, 0x12345678);
+	assert_int_equal(r7.ecx, 0xffffffff & ~(CPUID7_ECX_OSPKE | CPUID7_ECX_WAITPKG));
+	assert_int_equal(r7.ebx, 0x12345678 & ~CPUID7_EBX_PT);
+	r7.ebx = 0xffffffff;
+	cpuid_policy_apply(7, 0, &g, &r7);
+	assert_int_equal(r7.ebx, 0xffffffff & ~CPUID7_EBX_PT);       /* PT hidden (issue 17) */
+	struct cpuid_regs pt = { 1, 2, 3, 4 };
+	cpuid_policy_apply(0x14, 0, &g, &pt);
+	assert_int_equal(pt.eax | pt.ebx | pt.ecx | pt.edx, 0);
+	struct cpuid_regs xs = { 0xf, 0, 0x1900, 0 };
+	cpuid_policy_apply(0xd, 1, &g, &xs);
+	assert_int_equal(xs.ecx, 0x1800);                           /* XSS: CET kept, PT gone */
 	g.cr4 = CR4_PKE;
 	r7.ecx = 0;
 	cpuid_policy_apply(7, 0, &g, &r7);
@@ -114,43 +125,111 @@ static void test_msr_policy(void **st)
 		assert_int_equal(msr_policy_read(m), MSR_GP);
 		assert_int_equal(msr_policy_write(m), MSR_GP);
 	}
-	assert_int_equal(msr_policy_read(0x47f), MSR_PASS);
-	assert_int_equal(msr_policy_read(0x494), MSR_PASS);
+	/* deny by default: an unlisted MSR is read by hvmon, a write is refused */
+	assert_null(msr_policy_lookup(0x4ff));
+	assert_int_equal(msr_policy_read(0x4ff), MSR_PERFORM);
+	assert_int_equal(msr_policy_write(0x47f + 0x100), MSR_GP);
+	assert_int_equal(msr_policy_read(0x494), MSR_PERFORM);
+	assert_int_equal(msr_policy_write(0x4000), MSR_GP);
+	assert_int_equal(msr_policy_write(0xe1), MSR_GP);           /* UMWAIT_CONTROL: WAITPKG hidden */
 	assert_int_equal(msr_policy_read(0x3a), MSR_EMULATE);
 	assert_int_equal(msr_policy_write(0x3a), MSR_GP);
 	assert_int_equal(msr_policy_read(0xc0000082), MSR_PASS);
 	assert_int_equal(msr_policy_write(0xc0000082), MSR_OBSERVE);
-	assert_int_equal(msr_policy_read(0x10), MSR_PASS);          /* TSC */
-	assert_null(msr_policy_lookup(0xc0000080));                 /* EFER */
+	/* the issue-17 MSRs */
+	assert_int_equal(msr_policy_read(0x10), MSR_PASS);          /* TSC: reads include the offset */
+	assert_int_equal(msr_policy_write(0x10), MSR_CHECK);
+	assert_int_equal(msr_policy_read(0x3b), MSR_CHECK);         /* TSC_ADJUST emulated */
+	assert_int_equal(msr_policy_write(0x3b), MSR_CHECK);
+	assert_int_equal(msr_policy_write(0x1b), MSR_CHECK);        /* APIC_BASE */
+	assert_int_equal(msr_policy_read(0x1b), MSR_PASS);
+	static const uint32_t refused[] = { 0x560, 0x561, 0x570, 0x571, 0x572, 0x580, 0x587, /* PT */
+					    0x600, 0x3f1, 0x3f6, 0x3f7, 0x79 };
+	for (unsigned i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		assert_int_equal(msr_policy_write(refused[i]), MSR_GP);
+		assert_int_equal(msr_policy_read(refused[i]), MSR_GP);
+	}
+	for (uint32_t m = 0x200; m <= 0x21f; m++) {
+		assert_true(msr_is_mtrr(m));
+		assert_int_equal(msr_policy_write(m), MSR_CHECK);
+	}
+	assert_true(msr_is_mtrr(0x2ff) && msr_is_mtrr(0x250) && msr_is_mtrr(0x26f));
+	assert_false(msr_is_mtrr(0x277) || msr_is_mtrr(0x220) || msr_is_mtrr(0xfe));
+	/* hot and VMCS-switched MSRs pass both ways (an exit would cost, or leak hvmon's value) */
+	static const uint32_t pass[] = { 0x6e0, 0x830, 0x80b, 0x48, 0x49, 0x174, 0x1d9, 0x277,
+					 0xc0000080, 0xc0000100, 0xc0000101, 0xc0000102, 0xe7, 0xe8 };
+	for (unsigned i = 0; i < sizeof(pass) / sizeof(pass[0]); i++) {
+		assert_int_equal(msr_policy_read(pass[i]), MSR_PASS);
+		assert_int_equal(msr_policy_write(pass[i]), MSR_PASS);
+	}
 	assert_int_equal(msr_feature_control_guest(0x5), 0x1);
 	assert_int_equal(msr_feature_control_guest(0x0), 0x1);
 	assert_int_equal(msr_feature_control_guest((1ULL << 20) | 7), (1ULL << 20) | 1);
+}
+
+/* the one table: every line has a reason, valid actions, no overlap with another */
+static void test_msr_table(void **st)
+{
+	(void)st;
 	uint32_t n;
-	assert_non_null(msr_policy_table(&n));
-	assert_true(n >= 4);
+	const struct msr_rule *t = msr_policy_table(&n);
+	assert_non_null(t);
+	assert_true(n >= 40);
+	for (uint32_t i = 0; i < n; i++) {
+		assert_non_null(t[i].name);
+		assert_true(strlen(t[i].name) > 10);
+		assert_true(t[i].first <= t[i].last);
+		assert_true(t[i].read <= MSR_CHECK && t[i].write <= MSR_CHECK);
+		assert_true(t[i].read != MSR_OBSERVE);              /* observing is for writes */
+		for (uint32_t j = i + 1; j < n; j++)
+			assert_true(t[i].last < t[j].first || t[j].last < t[i].first);
+		assert_ptr_equal(msr_policy_lookup(t[i].first), &t[i]);
+		assert_ptr_equal(msr_policy_lookup(t[i].last), &t[i]);
+	}
+}
+
+static void test_msr_checks(void **st)
+{
+	(void)st;
+	uint64_t out;
+	/* APIC_BASE: enable/x2APIC/BSP bits may change, the base may not */
+	assert_true(msr_apic_base_write_ok(0xfee00900, 0xfee00d00));   /* x2APIC on */
+	assert_true(msr_apic_base_write_ok(0xfee00900, 0xfee00100));   /* disabled */
+	assert_false(msr_apic_base_write_ok(0xfee00900, 0x1dc00900));  /* moved onto hvmon */
+	assert_false(msr_apic_base_write_ok(0xfee00900, 0xfee01900));
+	assert_false(msr_apic_base_write_ok(0xfee00900, 0xfee00901));  /* reserved bit */
+	/* MISC_ENABLE: BTS/PEBS unavailable in reads; XD-disable refused; RO bits kept */
+	assert_int_equal(msr_misc_enable_guest(0x850089), 0x851889);
+	assert_int_equal(msr_misc_enable_write(0x850089, 0x850089 | (1ULL << 34), &out), -1);
+	assert_int_equal(msr_misc_enable_write(0x850089, 0x851888, &out), 0);
+	assert_int_equal(out, 0x850088);
+	assert_int_equal(msr_misc_enable_write(0x851889, 0x850889, &out), 0);
+	assert_int_equal(out, 0x851889);
+	/* XSS: PT state refused, CET states allowed */
+	assert_false(msr_xss_write_ok(1ULL << 8));
+	assert_true(msr_xss_write_ok((1ULL << 11) | (1ULL << 12)));
+	assert_true(msr_xss_write_ok(0));
 }
 
 static void test_msr_bitmap(void **st)
 {
 	(void)st;
 	uint8_t *bm = malloc(MSR_BITMAP_SIZE);
-	memset(bm, 0xaa, MSR_BITMAP_SIZE);
+	memset(bm, 0x00, MSR_BITMAP_SIZE);
 	msr_bitmap_build(bm);
 	/* SDM layout: VMX_BASIC 0x480 read bit in the read-low quarter at byte 0x90 bit 0 */
 	assert_int_equal(bm[0x480 / 8], 0xff);                      /* 0x480..0x487 */
-	assert_int_equal(bm[0x488 / 8], 0xff);                      /* 0x488..0x48f */
-	assert_int_equal(bm[0x490 / 8], 0x0f);                      /* 0x490..0x493 */
 	assert_int_equal(bm[0x800 + 0x480 / 8], 0xff);              /* writes too */
-	assert_int_equal(bm[0x3a / 8], 1 << (0x3a & 7));
-	assert_int_equal(bm[0x800 + 0x3a / 8], 1 << (0x3a & 7));
-	/* LSTAR: write-high quarter only: 0xc00 + 0x82/8 = 0xc10, bit 2 */
-	assert_int_equal(bm[0xc10], 1 << 2);
-	assert_int_equal(bm[0x410], 0);
-	/* count of set bits equals what the policy asks for */
-	int bits = 0;
-	for (int i = 0; i < MSR_BITMAP_SIZE; i++)
-		bits += __builtin_popcount(bm[i]);
-	assert_int_equal(bits, 20 * 2 + 2 + 2 + 1);
+	assert_int_equal(bm[0x3a / 8] & (1 << (0x3a & 7)), 1 << (0x3a & 7));
+	/* LSTAR: read passes (read-high quarter 0x400 + 0x82/8 = 0x410, bit 2 clear), write exits */
+	assert_int_equal(bm[0xc10] & (1 << 2), 1 << 2);
+	assert_int_equal(bm[0x410] & (1 << 2), 0);
+	/* x2APIC: all pass both ways (the SMP core subscribes ICR writes on top) */
+	for (uint32_t m = 0x800; m <= 0x8ff; m++) {
+		assert_false(msr_bitmap_intercepts(bm, m, false));
+		assert_false(msr_bitmap_intercepts(bm, m, true));
+	}
+	/* every bit follows the table: clear exactly for MSR_PASS */
 	for (uint32_t m = 0; m < 0x2000; m++) {
 		assert_int_equal(msr_bitmap_intercepts(bm, m, false), msr_policy_read(m) != MSR_PASS);
 		assert_int_equal(msr_bitmap_intercepts(bm, m, true), msr_policy_write(m) != MSR_PASS);
@@ -158,6 +237,11 @@ static void test_msr_bitmap(void **st)
 		assert_int_equal(msr_bitmap_intercepts(bm, hm, false), msr_policy_read(hm) != MSR_PASS);
 		assert_int_equal(msr_bitmap_intercepts(bm, hm, true), msr_policy_write(hm) != MSR_PASS);
 	}
+	/* deny by default: most of the bitmap exits */
+	int bits = 0;
+	for (int i = 0; i < MSR_BITMAP_SIZE; i++)
+		bits += __builtin_popcount(bm[i]);
+	assert_true(bits > 4 * 0x2000 - 2000);
 	/* outside the ranges: always exits, cannot be set */
 	assert_true(msr_bitmap_intercepts(bm, 0x4000, false));
 	assert_int_equal(msr_bitmap_set(bm, 0x4000, true, true, true), -1);
@@ -179,6 +263,8 @@ int main(void)
 		cmocka_unit_test(test_cr_fixed),
 		cmocka_unit_test(test_cpuid),
 		cmocka_unit_test(test_msr_policy),
+		cmocka_unit_test(test_msr_table),
+		cmocka_unit_test(test_msr_checks),
 		cmocka_unit_test(test_msr_bitmap),
 	};
 	return cmocka_run_group_tests_name("policy", tests, NULL, NULL);

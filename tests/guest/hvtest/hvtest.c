@@ -7,8 +7,12 @@
  *     the handoff magic "HVMON64");
  *  2. CPUID.1:ECX.VMX, RDMSR of the VMX capability MSRs and IA32_FEATURE_CONTROL,
  *     setting CR4.VMXE and VMXON: all must behave as on a CPU without VMX;
- *  3. the hostile-guest attacks of issue 17 (docs/SECURITY.md), each given by
- *     a parameter: sleep requests written straight to PM1a_CNT (pm1_cnt=).
+ *  3. the hostile-guest attacks of issue 17 (docs/SECURITY.md): sleep requests
+ *     written straight to PM1a_CNT (pm1_cnt=); with attacks=1: APIC_BASE moved
+ *     onto hvmon's memory, PT and DS/PEBS MSR writes, a TSC rewind during an
+ *     injected hang (the hang detector must still fire: hvmon's clock is not
+ *     the guest's), bad XCR0 values, 10,000 distinct MMIO pages above RAM, a
+ *     VMX instruction storm. Each must fail in the guest (and hvmon report it).
  * Every result is one "HVTEST: key=value" line in the kernel log.
  */
 #include <linux/module.h>
@@ -19,6 +23,10 @@
 #include <asm/asm.h>
 #include <asm/special_insns.h>
 #include <asm/desc.h>
+#include <asm/tsc.h>
+#include <asm/fpu/api.h>
+#include <asm/fpu/xcr.h>
+#include <linux/delay.h>
 
 static int triple_fault;
 module_param(triple_fault, int, 0444);
@@ -54,6 +62,141 @@ static void attack_pm1(void)
 	outw(v, pm1_cnt);                       /* SLP_TYP back as it was */
 	pr_info("HVTEST: pm1=survived port=%#x before=%#x after=%#x slp_en=%d\n", pm1_cnt, v, after,
 		!!(after & 0x2000));
+}
+
+static int attacks;
+module_param(attacks, int, 0444);
+MODULE_PARM_DESC(attacks, "1: run the issue-17 MSR/TSC/XCR0/MMIO/VMX attacks");
+
+static unsigned int hang_ms = 3500;
+module_param(hang_ms, uint, 0444);
+MODULE_PARM_DESC(hang_ms, "length of the interrupts-off spin run while the TSC is rewound");
+
+/* APIC page onto hvmon's memory, Intel PT and DS/PEBS pointing at it */
+static void attack_msrs(void)
+{
+	u64 base, after, pa = probe_pa & PAGE_MASK;
+	int e_apic, n = 0;
+
+	rdmsrl(MSR_IA32_APICBASE, base);
+	e_apic = wrmsrl_safe(MSR_IA32_APICBASE, (base & 0xfffULL) | pa);
+	rdmsrl(MSR_IA32_APICBASE, after);
+	pr_info("HVTEST: apic_base_move_refused=%d moved=%d\n", !!e_apic, after != base);
+	n += !!wrmsrl_safe(MSR_IA32_RTIT_OUTPUT_BASE, pa);
+	n += !!wrmsrl_safe(MSR_IA32_RTIT_OUTPUT_MASK, 0x7f);
+	n += !!wrmsrl_safe(MSR_IA32_RTIT_CTL, RTIT_CTL_TRACEEN | RTIT_CTL_TOPA);
+	n += !!wrmsrl_safe(MSR_IA32_DS_AREA, (u64)(unsigned long)__va(pa));
+	n += !!wrmsrl_safe(MSR_IA32_PEBS_ENABLE, 1);
+	pr_info("HVTEST: pt_ds_pebs_refused=%d/5\n", n);
+}
+
+/*
+ * The TSC rewound to half its value, then interrupts off for hang_ms (a hard
+ * hang hvmon's hang detector must report: its clock is the host TSC, which a
+ * guest write only offsets), then the TSC put forward again so the guest's
+ * own time stays sane.
+ */
+static void attack_tsc(void)
+{
+	unsigned long flags;
+	u64 t0, t1, t2, spin = (u64)hang_ms * tsc_khz;
+	int err;
+
+	local_irq_save(flags);
+	t0 = rdtsc();
+	err = wrmsrl_safe(MSR_IA32_TSC, t0 / 2);
+	t1 = rdtsc();
+	while (rdtsc() - t1 < spin)
+		cpu_relax();
+	t2 = rdtsc();
+	wrmsrl_safe(MSR_IA32_TSC, t2 + (t0 - t0 / 2));
+	local_irq_restore(flags);
+	pr_info("HVTEST: tsc_rewind err=%d rewound=%d spun_ms=%llu\n", err, t1 < t0 / 2 + t0 / 4,
+		(t2 - t1) / tsc_khz);
+}
+
+static int try_xsetbv(u32 idx, u64 val)
+{
+	int faulted = 0;
+
+	asm volatile("1: xsetbv\n"
+		     "2:\n"
+		     _ASM_EXTABLE(1b, 3f)
+		     ".pushsection .fixup_hvtest, \"ax\"\n"
+		     "3: movl $1, %0\n"
+		     "   jmp 2b\n"
+		     ".popsection\n"
+		     : "+r"(faulted) : "a"((u32)val), "d"((u32)(val >> 32)), "c"(idx) : "memory");
+	return faulted;
+}
+
+/* XCR0 values that break a rule of SDM Vol. 1 13.3: each must #GP in the guest */
+static void attack_xcr0(void)
+{
+	static const u64 bad[] = { 0x0, 0x2, 0x5, 0x27, 0x67, 0xe1, 0xe3, 0x9, 0x11, 0x20003, 0x40003,
+				   0x107, 1ULL << 63 };
+	u64 before = xgetbv(0);
+	int i, gp = 0;
+
+	if (!boot_cpu_has(X86_FEATURE_OSXSAVE)) {
+		pr_info("HVTEST: xcr0=skipped (no OSXSAVE)\n");
+		return;
+	}
+	kernel_fpu_begin();
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		gp += try_xsetbv(0, bad[i]);
+	gp += try_xsetbv(1, before);            /* XCR1 is not writable */
+	kernel_fpu_end();
+	pr_info("HVTEST: xcr0_bad_refused=%d/%d xcr0_unchanged=%d xcr0=%#llx\n", gp,
+		(int)ARRAY_SIZE(bad) + 1, xgetbv(0) == before, before);
+}
+
+/* 10,000 distinct 4 KiB pages above RAM, each in its own 2 MiB region (each
+ * used to cost hvmon an EPT table page): read through an uncached mapping. */
+#define MMIO_PAGES 10000
+static void attack_mmio(void)
+{
+	u64 base = 1ULL << 33;                  /* 8 GiB: above the 4 GiB hvmon maps at boot, below 2^36 */
+	unsigned int i, ok = 0, ones = 0;
+	void __iomem *p;
+
+	for (i = 0; i < MMIO_PAGES; i++) {
+		p = ioremap(base + (u64)i * (2ULL << 20), PAGE_SIZE);
+		if (!p)
+			continue;
+		ok++;
+		if (readl(p) == 0xffffffff)
+			ones++;
+		iounmap(p);
+	}
+	pr_info("HVTEST: mmio_pages=%u/%d all_ones=%u\n", ok, MMIO_PAGES, ones);
+}
+
+static int try_vmcall(void)
+{
+	int faulted = 0;
+
+	asm volatile("1: vmcall\n"
+		     "2:\n"
+		     _ASM_EXTABLE(1b, 3f)
+		     ".pushsection .fixup_hvtest, \"ax\"\n"
+		     "3: movl $1, %0\n"
+		     "   jmp 2b\n"
+		     ".popsection\n"
+		     : "+r"(faulted) : : "memory");
+	return faulted;
+}
+
+static int try_vmxon(void);
+
+/* 2,000 VMX instructions: each must #UD in the guest, none stops hvmon */
+static void attack_vmx_storm(void)
+{
+	int i, ud = 0;
+
+	for (i = 0; i < 1000; i++)
+		ud += try_vmxon() + try_vmcall();
+	pr_info("HVTEST: vmx_storm_ud=%d/2000\n", ud);
 }
 
 static void probe_memory(void)
@@ -166,6 +309,13 @@ static int __init hvtest_init(void)
 	probe_vmx();
 	probe_memory();
 	attack_pm1();
+	if (attacks) {
+		attack_msrs();
+		attack_xcr0();
+		attack_vmx_storm();
+		attack_mmio();
+		attack_tsc();
+	}
 	pr_info("HVTEST: end\n");
 	return 0;
 }

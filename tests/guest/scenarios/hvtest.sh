@@ -22,7 +22,7 @@ echo "HVMON-GUEST: hvtest probe_pa=${pa:-none}"
 # issue 17: PM1a_CNT for the module's direct sleep requests (the kernel reserves it in /proc/ioports)
 pm1=$(sed -n 's/^ *\([0-9a-f]*\)-[0-9a-f]* : ACPI PM1a_CNT_BLK$/\1/p' /proc/ioports | head -1)
 echo "HVMON-GUEST: hvtest pm1a_cnt=${pm1:-none}"
-insmod /modules/hvtest.ko probe_pa="$pa" pm1_cnt=$((0x${pm1:-0})) || exit 3
+insmod /modules/hvtest.ko probe_pa="$pa" pm1_cnt=$((0x${pm1:-0})) attacks=1 || exit 3
 out=$(dmesg | grep 'HVTEST:')
 ok=0
 chk() { echo "$out" | grep -q "$1" || { echo "HVMON-GUEST: hvtest check failed: $1"; ok=1; }; }
@@ -34,6 +34,12 @@ chk 'HVTEST: cr4_set_vmxe_faulted=1 cr4_vmxe_after=0'
 chk 'HVTEST: vmxon_faulted=1'
 chk 'HVTEST: probe=done .*hvmon_magic=0'
 chk 'HVTEST: pm1=survived .*slp_en=0'
+chk 'HVTEST: apic_base_move_refused=1 moved=0'
+chk 'HVTEST: pt_ds_pebs_refused=5/5'
+chk 'HVTEST: xcr0_bad_refused=14/14 xcr0_unchanged=1'
+chk 'HVTEST: vmx_storm_ud=2000/2000'
+chk 'HVTEST: mmio_pages=10000/10000'
+chk 'HVTEST: tsc_rewind err=0 rewound=1'
 # issue 17: the kernel's own S3 (ACPICA): refused by hvmon, the guest resumes at once and stays
 # monitored (the exec below must be traced: core_hvtest.sh checks hvmon's console)
 grep -q mem /sys/power/state || { echo "HVMON-GUEST: hvtest check failed: no S3 in /sys/power/state"; ok=1; }
