@@ -23,3 +23,13 @@ int getsec_exit(struct vcpu *v)
 	vcpu_inject_ud(v);
 	return HV_RESUME;
 }
+
+/* MONITOR/MWAIT (issue 17): CPUID.1:ECX.MONITOR is hidden, so the guest idles
+ * with HLT. MWAIT could enter C-states deeper than C2, where the
+ * VMX-preemption timer stops (SDM Vol. 3C 26.5.1) and hvmon's tick starves;
+ * with the exiting controls on, both are #UD as on a CPU without them. */
+int monitor_mwait_exit(struct vcpu *v)
+{
+	vcpu_inject_ud(v);
+	return HV_RESUME;
+}

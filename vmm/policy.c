@@ -130,6 +130,8 @@ void cpuid_policy_apply(uint32_t leaf, uint32_t subleaf, const struct cpuid_gues
 		r->ecx &= ~(CPUID1_ECX_VMX | CPUID1_ECX_SMX | CPUID1_ECX_HYPERVISOR);
 		/* DS, DTES64, DS-CPL hidden: IA32_DS_AREA/PEBS are refused (issue 17) */
 		r->ecx &= ~(CPUID1_ECX_DTES64 | CPUID1_ECX_DSCPL);
+		/* MONITOR/MWAIT hidden (and #UD): deep C-states stop the preemption timer */
+		r->ecx &= ~CPUID1_ECX_MONITOR;
 		r->edx &= ~CPUID1_EDX_DS;
 		if (g) {
 			r->ecx &= ~CPUID1_ECX_OSXSAVE;
@@ -152,6 +154,7 @@ void cpuid_policy_apply(uint32_t leaf, uint32_t subleaf, const struct cpuid_gues
 		if (subleaf == 1)
 			r->ecx &= ~CPUID_D1_ECX_XSS_PT; /* no PT state in XSAVES (IA32_XSS bit 8 refused) */
 		break;
+	case 5:                                 /* the MONITOR/MWAIT leaf: nothing */
 	case 0x14:                              /* the PT leaf: nothing */
 		r->eax = r->ebx = r->ecx = r->edx = 0;
 		break;
@@ -247,6 +250,11 @@ static const struct msr_rule msr_rules[] = {
 	R(0x4d0, 0x4d0, MSR_PASS, MSR_PASS, "IA32_MCG_EXT_CTL: local machine check"),
 	R(0x606, 0x64f, MSR_PASS, MSR_PASS, "RAPL power units, limits and energy counters"),
 	R(0x6a0, 0x6a8, MSR_PASS, MSR_PASS, "CET: U_CET, S_CET, PLn_SSP, INTERRUPT_SSP_TABLE (the guest's shadow stacks)"),
+	R(0x6e1, 0x6e1, MSR_PASS, MSR_PASS, "IA32_PKRS: supervisor protection keys (hvmon runs with CR4.PKS clear)"),
+	R(0x19d, 0x19d, MSR_PASS, MSR_PASS, "THERM2_CTL: thermal control"),
+	R(0xc81, 0xc82, MSR_PASS, MSR_PASS, "RDT: L3/L2 QoS configuration (cache allocation, no memory address)"),
+	R(0xc8d, 0xc90, MSR_PASS, MSR_PASS, "RDT: QM_EVTSEL, QM_CTR, PQR_ASSOC (written at context switch by resctrl)"),
+	R(0xd10, 0xd8f, MSR_PASS, MSR_PASS, "RDT: L3/L2 cache allocation masks"),
 	R(0x770, 0x777, MSR_PASS, MSR_PASS, "HWP: hardware P-states"),
 };
 #undef R

@@ -70,6 +70,7 @@ struct cpuid_guest_state {
 #define CPUID7_ECX_WAITPKG    (1u << 5)
 #define CPUID7_EBX_PT         (1u << 25)
 #define CPUID1_ECX_DTES64     (1u << 2)
+#define CPUID1_ECX_MONITOR    (1u << 3)
 #define CPUID1_ECX_DSCPL      (1u << 4)
 #define CPUID1_EDX_DS         (1u << 21)
 #define CPUID_D1_ECX_XSS_PT   (1u << 8)
@@ -84,7 +85,8 @@ struct cpuid_guest_state {
  *    bare metal; OSXSAVE reflects the guest's CR4.OSXSAVE.
  *  - leaf 7 subleaf 0 ECX.OSPKE reflects the guest's CR4.PKE.
  *  - hidden (issue 17): DS/DTES64/DS-CPL (leaf 1), PT (leaf 7 EBX.25, leaf 0x14,
- *    XSS PT state in leaf 0xd.1), WAITPKG (leaf 7 ECX.5: user wait is off).
+ *    XSS PT state in leaf 0xd.1), WAITPKG (leaf 7 ECX.5: user wait is off),
+ *    MONITOR/MWAIT (leaf 1 ECX.3, leaf 5: deep C-states stop the preemption timer).
  *  - hypervisor range 0x40000000-0x4fffffff: passed through (what the hardware
  *    answers for those leaves on bare metal).
  *  - everything else passes through unchanged.

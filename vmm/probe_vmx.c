@@ -250,9 +250,12 @@ static int probe_bp(struct vcpu *v, struct hv_icpt *x, void *ctx)
 		uint64_t val;
 		probe_emulate(&insn, &c, &push, &val);
 		if (push && guest_write_u64(v, c.rsp, val)) {
-			pr_err("probe: emulating %s at %#lx: cannot write the guest stack at %#lx\n",
-			       insn.text, (unsigned long)rip, (unsigned long)c.rsp);
-			vcpu_guest_crash(v, "probe emulation failed");
+			/* what the CPU would have done: a #PF on the push, the
+			 * instruction not executed (issue 17: never a halt of ring -1) */
+			pr_warn("probe: emulating %s at %#lx: cannot write the guest stack at %#lx: #PF to the guest\n",
+				insn.text, (unsigned long)rip, (unsigned long)c.rsp);
+			vcpu_inject_pf(v, c.rsp, 0x2);
+			return HV_ICPT_DONE;
 		}
 		vmwrite(VMCS_GUEST_RIP, c.rip);
 		vmwrite(VMCS_GUEST_RSP, c.rsp);

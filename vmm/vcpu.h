@@ -123,6 +123,7 @@ struct vcpu {
 	int64_t tsc_offset;                    /* vmm/msr_guard.c: guest TSC - host TSC (VMCS) */
 	uint64_t tsc_adjust;                   /* the guest's IA32_TSC_ADJUST (emulated) */
 	bool tsc_adjust_valid;
+	uint8_t spec_entry;                    /* vmm/spec_vmx.c: enum spec_entry */
 	void *mon_state[HV_MAX_MONITORS];      /* per-vCPU monitor state (vmm/monitor.h) */
 	/* guest-virtual translations of the exit being handled (guest_read*):
 	 * valid while gtc_exit == nr_exits, i.e. reset at every exit */
@@ -166,6 +167,15 @@ void vcpu_inject_exception(struct vcpu *v, unsigned int vector, bool has_err, ui
 static inline void vcpu_inject_ud(struct vcpu *v) { vcpu_inject_exception(v, X86_VEC_UD, false, 0); }
 static inline void vcpu_inject_gp(struct vcpu *v) { vcpu_inject_exception(v, X86_VEC_GP, true, 0); }
 
+/* vmm/spec_vmx.c: speculation hygiene before VM entry (issue 17) */
+void spec_vcpu_setup(struct vcpu *v);
+void spec_before_entry(struct vcpu *v);
+
+/* vmm/reinject.c: events across exits */
+void vcpu_reinject_idt_vectoring(struct vcpu *v);
+bool vcpu_nmi_injectable(struct vcpu *v);
+void vcpu_inject_pf(struct vcpu *v, uint64_t addr, uint32_t err);
+
 /* Full guest state on the console (fatal paths, crash reports). */
 void vcpu_dump_state(struct vcpu *v, const char *why);
 
@@ -208,6 +218,7 @@ uint64_t vcpu_guest_cr4(struct vcpu *v);
 int invd_exit(struct vcpu *v);
 int wbinvd_exit(struct vcpu *v);
 int getsec_exit(struct vcpu *v);
+int monitor_mwait_exit(struct vcpu *v);
 /* vmm/io.c */
 int io_setup(struct vm *vm);
 int io_exit(struct vcpu *v);

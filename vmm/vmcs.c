@@ -101,6 +101,7 @@ int vmcs_setup(struct vcpu *v)
 	memset(v->regs, 0, sizeof(*v->regs));
 	vw(VMCS_HOST_RSP, percpu_stack_top(p));   /* the exit stub pushes the frame below it */
 	vw(VMCS_HOST_RIP, (uint64_t)vmx_exit_stub);
+	spec_vcpu_setup(v);                      /* L1D flush / VERW before entries (issue 17) */
 	return vmcs_failed ? -1 : 0;
 }
 
@@ -132,5 +133,6 @@ void __attribute__((noreturn)) vmx_entry_failed(union guest_regs *regs, int resu
 void vcpu_run(struct vcpu *v)
 {
 	v->vm->guest_entry_tsc = rdtsc();
+	spec_before_entry(v);
 	vmx_launch(v->regs);
 }

@@ -100,9 +100,9 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	[EXIT_WRMSR]           = { wrmsr_exit,           "WRMSR", false },
 	[EXIT_ENTRY_BAD_GUEST] = { unexpected_exit,      "VM entry: invalid guest state", true },
 	[EXIT_ENTRY_BAD_MSR]   = { unexpected_exit,      "VM entry: MSR loading", true },
-	[EXIT_MWAIT]           = { unexpected_exit,      "MWAIT", false },
+	[EXIT_MWAIT]           = { monitor_mwait_exit,   "MWAIT", false },    /* #UD: vmm/insn.c */
 	[EXIT_MTF]             = { unexpected_exit,      "monitor trap flag", false },
-	[EXIT_MONITOR]         = { unexpected_exit,      "MONITOR", false },
+	[EXIT_MONITOR]         = { monitor_mwait_exit,   "MONITOR", false },
 	[EXIT_PAUSE]           = { unexpected_exit,      "PAUSE", false },
 	[EXIT_ENTRY_MCE]       = { unexpected_exit,      "VM entry: machine check", false },
 	[EXIT_TPR_BELOW]       = { unexpected_exit,      "TPR below threshold", false },
@@ -171,12 +171,12 @@ void vmexit_handler(void)
 	if (rc != HV_RESUME)
 		vcpu_guest_crash(v, "unhandled VM exit");
 	tick_after_exit(v);                     /* periodic ring -1 work, re-arms the timer */
+	vcpu_reinject_idt_vectoring(v);         /* an event the exit interrupted (vmm/reinject.c) */
 
 	/* Deliver an NMI that arrived while hvmon ran, unless an event is
 	 * already being injected or the guest blocks NMIs (it stays pending). */
 	struct percpu *cpu = v->cpu;
-	if (cpu->nmi_pending && !(vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) &&
-	    !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & ((1u << 3) | (1u << 1)))) {
+	if (cpu->nmi_pending && vcpu_nmi_injectable(v)) {
 		cpu->nmi_pending--;
 		vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | 2);
 	}
@@ -186,6 +186,7 @@ void vmexit_handler(void)
 		v->stats[basic].ticks += rdtsc() - t0;
 	}
 	smp_exit_poll(v);                       /* other CPUs' requests, the guest's INIT (vmm/smp.h) */
+	spec_before_entry(v);                   /* last: L1D flush / VERW (vmm/spec_vmx.c) */
 }
 
 void vcpu_skip_instruction(struct vcpu *v)

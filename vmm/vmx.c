@@ -59,7 +59,8 @@ int vmx_probe_and_derive(struct vmx_caps *c)
 	}
 	if (derive(c, VMX_CTL_PIN, 0, PIN_PREEMPT_TIMER, &c->pin, "pin-based") ||   /* vmm/tick.c */
 	    derive(c, VMX_CTL_PROC, PROC_USE_MSR_BITMAPS | PROC_USE_IO_BITMAPS | PROC_SECONDARY,
-		   PROC_USE_TSC_OFFSET /* guest TSC writes: vmm/msr_guard.c */, &c->proc, "processor-based"))
+		   PROC_USE_TSC_OFFSET /* guest TSC writes: vmm/msr_guard.c */ |
+		   PROC_MWAIT_EXIT | PROC_MONITOR_EXIT /* no deep C-states: vmm/insn.c */, &c->proc, "processor-based"))
 		return -1;
 	uint64_t p2 = rdmsr(IA32_VMX_PROCBASED2);
 	if (!(p2 >> 32 & PROC2_EPT)) {

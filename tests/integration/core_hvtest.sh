@@ -40,6 +40,8 @@ done
 assert_marker guest 'HVTEST: xcr0_bad_refused=14/14 xcr0_unchanged=1' "14 bad XCR0/XCR values #GP in the guest"
 assert_marker hvmon '"event":"denied".*"what":"xcr0"' "denied event: XCR0"
 assert_marker guest 'HVTEST: vmx_storm_ud=2000/2000' "VMX storm: 2000 x #UD"
+assert_marker guest 'HVTEST: cpuid_monitor=0 monitor_faulted=1' "MONITOR/MWAIT hidden and #UD"
+assert_marker hvmon '^hvmon: speculation: CPU0: ' "speculation hygiene mode chosen"
 assert_marker hvmon '^hvmon: denied requests, vCPU 0: .*xcr0 14 vmx 2001 mmio 0' "denied totals: 14 XSETBV, 2001 VMX, no MMIO refusal"
 assert_marker hvmon '^hvmon: EPT: above RAM 0x100000000-' "MMIO above RAM mapped at boot"
 assert_marker guest 'HVTEST: mmio_pages=10000/10000' "10,000 distinct MMIO pages touched"

@@ -74,8 +74,9 @@ static void test_cpuid(void **st)
 	assert_int_equal(r.ecx & CPUID1_ECX_HYPERVISOR, 0);
 	assert_int_equal(r.ecx & CPUID1_ECX_OSXSAVE, 0);          /* guest CR4.OSXSAVE clear */
 	assert_int_equal(r.ecx & (CPUID1_ECX_DTES64 | CPUID1_ECX_DSCPL), 0);   /* DS hidden (issue 17) */
+	assert_int_equal(r.ecx & CPUID1_ECX_MONITOR, 0);                       /* MWAIT hidden */
 	assert_int_equal(r.ecx | CPUID1_ECX_VMX | CPUID1_ECX_SMX | CPUID1_ECX_HYPERVISOR | CPUID1_ECX_OSXSAVE |
-			 CPUID1_ECX_DTES64 | CPUID1_ECX_DSCPL, 0xffffffff);
+			 CPUID1_ECX_DTES64 | CPUID1_ECX_DSCPL | CPUID1_ECX_MONITOR, 0xffffffff);
 	assert_int_equal(r.eax, 0x000306a9);
 	assert_int_equal(r.edx, 0xbfebfbff & ~CPUID1_EDX_DS);
 	g.cr4 = CR4_OSXSAVE;
@@ -94,6 +95,9 @@ static void test_cpuid(void **st)
 	r7.ebx = 0xffffffff;
 	cpuid_policy_apply(7, 0, &g, &r7);
 	assert_int_equal(r7.ebx, 0xffffffff & ~CPUID7_EBX_PT);       /* PT hidden (issue 17) */
+	struct cpuid_regs mw = { 0x40, 0x40, 3, 0x1120 };
+	cpuid_policy_apply(5, 0, &g, &mw);
+	assert_int_equal(mw.eax | mw.ebx | mw.ecx | mw.edx, 0);
 	struct cpuid_regs pt = { 1, 2, 3, 4 };
 	cpuid_policy_apply(0x14, 0, &g, &pt);
 	assert_int_equal(pt.eax | pt.ebx | pt.ecx | pt.edx, 0);

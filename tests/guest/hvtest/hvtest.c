@@ -189,6 +189,24 @@ static int try_vmcall(void)
 
 static int try_vmxon(void);
 
+/* MONITOR is hidden (deep C-states would stop hvmon's timer): CPUID says no, the instruction #UDs */
+static void attack_mwait(void)
+{
+	u32 eax, ebx, ecx, edx;
+	int faulted = 0;
+
+	cpuid(1, &eax, &ebx, &ecx, &edx);
+	asm volatile("1: monitor\n"
+		     "2:\n"
+		     _ASM_EXTABLE(1b, 3f)
+		     ".pushsection .fixup_hvtest, \"ax\"\n"
+		     "3: movl $1, %0\n"
+		     "   jmp 2b\n"
+		     ".popsection\n"
+		     : "+r"(faulted) : "a"(&eax), "c"(0), "d"(0) : "memory");
+	pr_info("HVTEST: cpuid_monitor=%d monitor_faulted=%d\n", !!(ecx & (1u << 3)), faulted);
+}
+
 /* 2,000 VMX instructions: each must #UD in the guest, none stops hvmon */
 static void attack_vmx_storm(void)
 {
@@ -313,6 +331,7 @@ static int __init hvtest_init(void)
 		attack_msrs();
 		attack_xcr0();
 		attack_vmx_storm();
+		attack_mwait();
 		attack_mmio();
 		attack_tsc();
 	}

@@ -38,6 +38,7 @@ chk 'HVTEST: apic_base_move_refused=1 moved=0'
 chk 'HVTEST: pt_ds_pebs_refused=5/5'
 chk 'HVTEST: xcr0_bad_refused=14/14 xcr0_unchanged=1'
 chk 'HVTEST: vmx_storm_ud=2000/2000'
+chk 'HVTEST: cpuid_monitor=0 monitor_faulted=1'
 chk 'HVTEST: mmio_pages=10000/10000'
 chk 'HVTEST: tsc_rewind err=0 rewound=1'
 # issue 17: the kernel's own S3 (ACPICA): refused by hvmon, the guest resumes at once and stays
