@@ -211,7 +211,9 @@ static const struct msr_rule msr_rules[] = {
 	R(0xc0000103, 0xc0000103, MSR_PASS, MSR_PASS, "IA32_TSC_AUX: RDTSCP/RDPID's value, the guest's"),
 	/* the guest's interrupts and timers (hot: never an exit) */
 	R(0x6e0, 0x6e0, MSR_PASS, MSR_PASS, "IA32_TSC_DEADLINE: the guest's APIC timer"),
-	R(0x800, 0x8ff, MSR_PASS, MSR_PASS, "x2APIC registers: the local APIC is the guest's (ICR 0x830 writes: the SMP core's subscription, issue 11)"),
+	R(0x800, 0x82f, MSR_PASS, MSR_PASS, "x2APIC registers: the local APIC is the guest's"),
+	R(0x830, 0x830, MSR_PASS, MSR_PASS, "x2APIC ICR: the SMP core's line (issue 11: it intercepts writes, INIT/SIPI)"),
+	R(0x831, 0x8ff, MSR_PASS, MSR_PASS, "x2APIC registers: the local APIC is the guest's"),
 	/* speculation controls (hot: written at kernel entry/exit by some mitigations) */
 	R(0x048, 0x049, MSR_PASS, MSR_PASS, "IA32_SPEC_CTRL, IA32_PRED_CMD: the guest's mitigations (docs/SECURITY.md: hvmon's own)"),
 	R(0x10a, 0x10b, MSR_PASS, MSR_PASS, "IA32_ARCH_CAPABILITIES (read-only), IA32_FLUSH_CMD"),
