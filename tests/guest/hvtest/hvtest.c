@@ -28,6 +28,18 @@
 #include <asm/fpu/xcr.h>
 #include <linux/delay.h>
 
+/* Run one instruction; a fault on it (#GP, #UD) sets `faulted` and resumes after it
+ * (the kernel's exception table, as the *_safe MSR accessors do). */
+#define HVTEST_TRY(faulted, insn, ...)						\
+	asm volatile("1: " insn "\n"						\
+		     "2:\n"							\
+		     _ASM_EXTABLE(1b, 3f)					\
+		     ".pushsection .fixup_hvtest, \"ax\"\n"			\
+		     "3: movl $1, %0\n"						\
+		     "   jmp 2b\n"						\
+		     ".popsection\n"						\
+		     : "+r"(faulted) : __VA_ARGS__ : "memory", "cc")
+
 static int triple_fault;
 module_param(triple_fault, int, 0444);
 MODULE_PARM_DESC(triple_fault, "1: load an empty IDT and raise #BP -> triple fault (tests hvmon's crash path)");
@@ -119,14 +131,7 @@ static int try_xsetbv(u32 idx, u64 val)
 {
 	int faulted = 0;
 
-	asm volatile("1: xsetbv\n"
-		     "2:\n"
-		     _ASM_EXTABLE(1b, 3f)
-		     ".pushsection .fixup_hvtest, \"ax\"\n"
-		     "3: movl $1, %0\n"
-		     "   jmp 2b\n"
-		     ".popsection\n"
-		     : "+r"(faulted) : "a"((u32)val), "d"((u32)(val >> 32)), "c"(idx) : "memory");
+	HVTEST_TRY(faulted, "xsetbv", "a"((u32)val), "d"((u32)(val >> 32)), "c"(idx));
 	return faulted;
 }
 
@@ -176,14 +181,7 @@ static int try_vmcall(void)
 {
 	int faulted = 0;
 
-	asm volatile("1: vmcall\n"
-		     "2:\n"
-		     _ASM_EXTABLE(1b, 3f)
-		     ".pushsection .fixup_hvtest, \"ax\"\n"
-		     "3: movl $1, %0\n"
-		     "   jmp 2b\n"
-		     ".popsection\n"
-		     : "+r"(faulted) : : "memory");
+	HVTEST_TRY(faulted, "vmcall", "i"(0));
 	return faulted;
 }
 
@@ -196,14 +194,7 @@ static void attack_mwait(void)
 	int faulted = 0;
 
 	cpuid(1, &eax, &ebx, &ecx, &edx);
-	asm volatile("1: monitor\n"
-		     "2:\n"
-		     _ASM_EXTABLE(1b, 3f)
-		     ".pushsection .fixup_hvtest, \"ax\"\n"
-		     "3: movl $1, %0\n"
-		     "   jmp 2b\n"
-		     ".popsection\n"
-		     : "+r"(faulted) : "a"(&eax), "c"(0), "d"(0) : "memory");
+	HVTEST_TRY(faulted, "monitor", "a"(&eax), "c"(0), "d"(0));
 	pr_info("HVTEST: cpuid_monitor=%d monitor_faulted=%d\n", !!(ecx & (1u << 3)), faulted);
 }
 
@@ -249,14 +240,7 @@ static int try_write_cr4(unsigned long val)
 {
 	int err = 0;
 
-	asm volatile("1: mov %1, %%cr4\n"
-		     "2:\n"
-		     _ASM_EXTABLE(1b, 3f)
-		     ".pushsection .fixup_hvtest, \"ax\"\n"
-		     "3: movl $1, %0\n"
-		     "   jmp 2b\n"
-		     ".popsection\n"
-		     : "+r"(err) : "r"(val) : "memory");
+	HVTEST_TRY(err, "mov %1, %%cr4", "r"(val));
 	return err;
 }
 
@@ -265,14 +249,7 @@ static int try_vmxon(void)
 	u64 region = 0;
 	int faulted = 0;
 
-	asm volatile("1: vmxon %1\n"
-		     "2:\n"
-		     _ASM_EXTABLE(1b, 3f)
-		     ".pushsection .fixup_hvtest, \"ax\"\n"
-		     "3: movl $1, %0\n"
-		     "   jmp 2b\n"
-		     ".popsection\n"
-		     : "+r"(faulted) : "m"(region) : "memory", "cc");
+	HVTEST_TRY(faulted, "vmxon %1", "m"(region));
 	return faulted;
 }
 
