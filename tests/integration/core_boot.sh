@@ -41,7 +41,9 @@ for i in 1 2 3 4 5; do
   json_events hvmon exec | grep -F "\"filename\":\"/tmp/smppin$i\"" | grep -qF '"cpu":1,' ||
     hv_fail "the tracer did not see the pinned task of cycle $i (/tmp/smppin$i) exec on vCPU 1"
 done
-assert_marker hvmon 'smp: vCPU 1: APIC id 0x1, started by the guest 6 time' "vCPU 1 started by the guest's SIPI at boot + 5 onlines"
+# at least boot + 5 onlines (the cloud run's hvtest.sh also tries suspend, refused by hvmon, and
+# Linux's "Disabling/Enabling non-boot CPUs" around it starts CPU 1 again)
+assert_marker hvmon "smp: vCPU 1: APIC id 0x1, started by the guest ([6-9]|[1-9][0-9]+) time" "vCPU 1 started by the guest's SIPI at boot + 5 onlines (at least)"
 if [ "$flavour" = cloud ]; then
   assert_marker guest 'HVTEST: start cpu=1' "hvtest module on CPU 1"
   assert_marker guest 'HVMON-GUEST: smp hvtest cpu=1 rc=0' "isolation checks pass on CPU 1"
