@@ -44,7 +44,7 @@ static hv_spinlock_t kl_lock = HV_SPINLOCK_INIT;
 static struct vm *kvm;                 /* the guest (set up once) */
 static struct keylogger_state ks;             /* keystrokes and consumers of the whole guest */
 static uint64_t site, dsc;             /* probe site, do_syscall_64 */
-static bool site_ok, placed, have_tick;
+static bool site_ok, placed, have_tick;   /* placed: the window's probe is in (kl_lock) */
 static uint64_t last_key_tsc, window_open_tsc, window_seq;
 /* statistics */
 static uint64_t io_in, io_out, io_other, io_ticks;
@@ -60,32 +60,67 @@ static int site_read(void *ctx, uint64_t va, void *buf, uint32_t len)
 
 static void on_sysexit(struct vcpu *v, struct probe_hit *hit, void *ctx);
 
+/* The window's probe: kl_lock records what is wanted (want_placed); the probe
+ * is placed or removed WITHOUT kl_lock, because that ends in an EPT shootdown
+ * that waits for every other CPU's next exit, and a CPU spinning on kl_lock
+ * would never take it. One CPU at a time does it (kl_busy); it re-checks the
+ * wish afterwards, so a change made meanwhile on another CPU is not lost. */
+static bool want_placed, kl_busy;
+static uint64_t want_open_tsc, want_seq;
+
+/* under kl_lock */
 static void arm(uint64_t now)
 {
-	if (!site_ok || placed)
+	if (!site_ok || want_placed)
 		return;
-	uint64_t t0 = rdtsc();
-	int rc = probe_place_quiet(kvm, site, on_sysexit, NULL, "keylogger");
-	arm_ticks += rdtsc() - t0;
-	if (rc) {
-		place_fail++;
-		return;
-	}
-	placed = true;
-	windows++;
-	window_open_tsc = now;
-	window_seq = ks.next_seq - 2;     /* keystrokes of this window: seq > window_seq */
+	want_placed = true;
+	want_open_tsc = now;
+	want_seq = ks.next_seq - 2;       /* keystrokes of this window: seq > window_seq */
 }
 
+/* under kl_lock */
 static void disarm(uint64_t now)
 {
-	if (!placed)
-		return;
-	uint64_t t0 = rdtsc();
-	probe_unplace(kvm, site, on_sysexit, NULL);
-	disarm_ticks += rdtsc() - t0;
-	placed = false;
-	window_tsc += now - window_open_tsc;
+	want_placed = false;
+}
+
+/* without kl_lock: make the probe follow want_placed */
+static void kl_apply(void)
+{
+	for (int round = 0; round < 4; round++) {      /* bounded: the wish may change meanwhile */
+		hv_spin_lock(&kl_lock);
+		if (kl_busy || placed == want_placed) {
+			hv_spin_unlock(&kl_lock);
+			return;
+		}
+		kl_busy = true;
+		bool want = want_placed;
+		uint64_t open_tsc = want_open_tsc, seq_at = want_seq;
+		hv_spin_unlock(&kl_lock);
+		uint64_t t0 = rdtsc();
+		int rc = want ? probe_place_quiet(kvm, site, on_sysexit, NULL, "keylogger")
+			      : probe_unplace(kvm, site, on_sysexit, NULL);
+		uint64_t t1 = rdtsc();
+		hv_spin_lock(&kl_lock);
+		kl_busy = false;
+		if (!want) {
+			disarm_ticks += t1 - t0;
+			placed = false;
+			window_tsc += t1 - window_open_tsc;
+		} else {
+			arm_ticks += t1 - t0;
+			if (rc) {
+				place_fail++;
+				want_placed = false;
+			} else {
+				placed = true;
+				windows++;
+				window_open_tsc = open_tsc;
+				window_seq = seq_at;
+			}
+		}
+		hv_spin_unlock(&kl_lock);
+	}
 }
 
 /* ---- port 0x60 ------------------------------------------------------------ */
@@ -128,8 +163,9 @@ static int keylogger_io(struct vcpu *v, struct hv_icpt *x, void *ctx)
 			arm(t0);
 		}
 	}
-	io_ticks += rdtsc() - t0;
 	hv_spin_unlock(&kl_lock);
+	kl_apply();
+	__atomic_fetch_add(&io_ticks, rdtsc() - t0, __ATOMIC_RELAXED);
 	return HV_ICPT_DONE;
 }
 
@@ -141,10 +177,11 @@ static void keylogger_tick(struct vcpu *v, uint64_t now, void *ctx)
 		return;                        /* no window: no lock (every CPU ticks) */
 	hv_spin_lock(&kl_lock);
 	uint64_t idle = tick_tsc_to_ms(now - last_key_tsc);
-	if (placed && (idle >= KEYLOGGER_WINDOW_MAX_MS ||
+	if (placed && want_placed && (idle >= KEYLOGGER_WINDOW_MAX_MS ||
 		       (idle >= KEYLOGGER_WINDOW_MIN_MS && !keylogger_unconsumed(&ks, window_seq))))
 		disarm(now);
 	hv_spin_unlock(&kl_lock);
+	kl_apply();
 }
 
 /* ---- the syscall exit probe ------------------------------------------------- */

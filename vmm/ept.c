@@ -11,6 +11,7 @@
 #include "lib/console.h"
 #include "lib/heap.h"
 #include "vmm/iommu.h"
+#include "vmm/probe.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/layout.h"
 
@@ -254,6 +255,14 @@ int ept_violation_exit(struct vcpu *v)
 		x.page.qual = q;
 		if (hv_intercept_call(v, &x) == HV_ICPT_DONE)
 			return HV_RESUME;
+	}
+	/* Several CPUs: the mapping may have changed since this exit happened (a
+	 * probe removed by another CPU, a page another CPU just mapped): if the
+	 * EPT this vCPU runs on allows the access now, flush and retry. */
+	uint64_t leaf = probe_vcpu_leaf(v, page);
+	if (leaf && (leaf & q & 7) == (q & 7) && (q & 7)) {
+		invept_global();
+		return HV_RESUME;
 	}
 	/* hvmon memory, or the VT-d units' registers (vmm/iommu.h) */
 	if (vm_is_hvmon_memory(vm, page, 4096) || iommu_hide_gpa(page))

@@ -277,13 +277,14 @@ int probe_add(struct probe_table *t, uint64_t va, probe_handler_fn fn, void *ctx
 	ns->h[0].ctx = ctx;
 	ns->nhandlers = 1;
 	pg->nsites++;
-	pg->shadow[ns->off] = 0xcc;
-	if (newpage || !pg->data_view) {
-		if (t->ops.map_exec(t->ops.ctx, pg)) {
-			free_site(t, ns);
-			set_why(why, whylen, "EPT update failed");
-			return -1;
-		}
+	/* one byte into a live shadow: a CPU executing it meanwhile sees the old
+	 * byte or the int3, both correct (the one cross-modification x86 allows
+	 * without a sync, as Linux's text_poke_bp relies on) */
+	__atomic_store_n(&pg->shadow[ns->off], 0xcc, __ATOMIC_RELEASE);
+	if (newpage && t->ops.map(t->ops.ctx, pg, PROBE_ALL)) {
+		free_site(t, ns);
+		set_why(why, whylen, "EPT update failed");
+		return -1;
 	}
 	return 0;
 }
@@ -306,11 +307,49 @@ int probe_remove(struct probe_table *t, uint64_t va, probe_handler_fn fn, void *
 	return -1;
 }
 
+void probe_leaf_of(const struct probe_page *pg, int cpu, bool exec_only, struct probe_leaf *out)
+{
+	enum probe_view v = (cpu >= 0 && cpu < PROBE_MAX_VCPUS) ? (enum probe_view)pg->view[cpu]
+								 : PROBE_VIEW_EXEC;
+	const uint32_t R = 1, W = 2, X = 4;
+	if (pg->dirty) {
+		/* the shadow is stale: nobody executes it; the next fetch exits and re-syncs */
+		out->hpa = pg->gpa;
+		out->perms = v == PROBE_VIEW_DATA_RW ? (R | W) : R;
+		return;
+	}
+	switch (v) {
+	case PROBE_VIEW_MIXED:
+		out->hpa = pg->shadow_pa;
+		out->perms = R | X;
+		break;
+	case PROBE_VIEW_DATA:
+	case PROBE_VIEW_DATA_RW:      /* RW only while dirty: the next write exits and marks it */
+		out->hpa = pg->gpa;
+		out->perms = R;
+		break;
+	default:
+		out->hpa = pg->shadow_pa;
+		out->perms = exec_only ? X : (R | X);
+		break;
+	}
+}
+
 int probe_resync(struct probe_table *t, struct probe_page *pg)
 {
-	static uint8_t tmp[4096];    /* one CPU handles exits of one VM: see docs/PROBES.md */
-	if (t->ops.read_phys(t->ops.ctx, pg->gpa, tmp, 0x1000))
+	/* a new page, never the live one: other vCPUs may be executing the old
+	 * shadow until the swap below reaches them */
+	uint64_t npa;
+	uint8_t *tmp = t->ops.alloc_page(t->ops.ctx, &npa);
+	if (!tmp)
 		return -1;
+	if (t->ops.read_phys(t->ops.ctx, pg->gpa, tmp, 0x1000)) {
+		t->ops.free_page(t->ops.ctx, tmp);
+		return -1;
+	}
+	uint8_t *old = pg->shadow;
+	pg->shadow = tmp;
+	pg->shadow_pa = npa;
 	uint32_t pi = (uint32_t)(pg - t->pages);
 	int dropped = 0;
 	for (int i = 0; i < PROBE_MAX_SITES; i++) {
@@ -341,41 +380,54 @@ int probe_resync(struct probe_table *t, struct probe_page *pg)
 		if (t->ops.dropped)
 			t->ops.dropped(t->ops.ctx, s, "probed instruction rewritten by the guest into one hvmon cannot emulate");
 		bool last = pg->nsites == 1;
-		free_site(t, s);
-		if (last)
-			return dropped;          /* page released, plain mapping back */
+		s->orig[0] = tmp[s->off];        /* free_site restores this byte: the current one */
+		free_site(t, s);                 /* (the last site frees the new page, plain mapping back) */
+		if (last) {
+			t->ops.free_page(t->ops.ctx, old);
+			return dropped;
+		}
 	}
-	memcpy(pg->shadow, tmp, 0x1000);
 	arm_sites(t, pg);
+	pg->dirty = false;
+	for (unsigned c = 0; c < PROBE_MAX_VCPUS; c++)   /* a later write must exit again */
+		if (pg->view[c] == PROBE_VIEW_DATA_RW)
+			pg->view[c] = PROBE_VIEW_DATA;
 	pg->resyncs++;
-	return dropped;
+	int rc = t->ops.map(t->ops.ctx, pg, PROBE_ALL);
+	t->ops.free_page(t->ops.ctx, old);
+	return rc ? -1 : dropped;
 }
 
-int probe_page_fault(struct probe_table *t, struct probe_page *pg, bool fetch, bool write,
+int probe_page_fault(struct probe_table *t, struct probe_page *pg, int cpu, bool fetch, bool write,
 		     bool rip_on_page)
 {
+	if (cpu < 0 || cpu >= PROBE_MAX_VCPUS)
+		return -1;
 	pg->switches++;
 	if (fetch) {
-		if (pg->writable) {
-			int d = probe_resync(t, pg);
-			if (d < 0 || !pg->used)
-				return d < 0 ? -1 : 0;   /* page gone: plain mapping restored */
+		pg->view[cpu] = PROBE_VIEW_EXEC;
+		if (pg->dirty) {
+			int d = probe_resync(t, pg);        /* maps every view */
+			return d < 0 ? -1 : 0;               /* (page gone: plain mapping restored) */
 		}
-		pg->data_view = false;
-		pg->writable = false;
-		pg->mixed = false;
-		return t->ops.map_exec(t->ops.ctx, pg);
+		return t->ops.map(t->ops.ctx, pg, cpu);
 	}
 	if (rip_on_page && !write) {
 		/* code on this page reads this page: fetch and read must both work in
 		 * one view or the guest ping-pongs forever (no MTF to step it) */
-		pg->mixed = true;
-		pg->data_view = false;
-		return t->ops.map_exec(t->ops.ctx, pg);
+		pg->view[cpu] = PROBE_VIEW_MIXED;
+		return t->ops.map(t->ops.ctx, pg, cpu);
 	}
-	pg->data_view = true;
-	pg->mixed = false;
-	if (write)
-		pg->writable = true;
-	return t->ops.map_data(t->ops.ctx, pg, pg->writable);
+	if (write) {
+		pg->view[cpu] = PROBE_VIEW_DATA_RW;
+		if (!pg->dirty) {
+			/* the original changes: the shadow every vCPU executes is stale
+			 * (text patching); all lose it until the next fetch re-syncs */
+			pg->dirty = true;
+			return t->ops.map(t->ops.ctx, pg, PROBE_ALL);
+		}
+		return t->ops.map(t->ops.ctx, pg, cpu);
+	}
+	pg->view[cpu] = PROBE_VIEW_DATA;
+	return t->ops.map(t->ops.ctx, pg, cpu);
 }

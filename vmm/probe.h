@@ -76,18 +76,39 @@ struct probe_hit {
 	uint64_t redirect_rsp;  /* with redirect_rip */
 };
 
+/* Views are per vCPU (issue 11, docs/PROBES.md "Several vCPUs"): each vCPU has
+ * its own EPT root (vmm/ept_view.h) and its own view of each probed page; the
+ * shared EPT holds the exec view (what a vCPU without its own view runs). */
+#define PROBE_MAX_VCPUS 64
+#define PROBE_SHARED    (-1)    /* the shared EPT */
+#define PROBE_ALL       (-2)    /* the shared EPT and every vCPU's view */
+enum probe_view {
+	PROBE_VIEW_EXEC = 0,    /* shadow, execute-only (R|X without exec-only EPT) */
+	PROBE_VIEW_DATA,        /* original, R */
+	PROBE_VIEW_DATA_RW,     /* original, R|W (this vCPU wrote the page) */
+	PROBE_VIEW_MIXED,       /* shadow R|X: code on the page reads the page */
+};
+
 struct probe_page {
 	bool     used;
 	uint64_t gpa;           /* guest-physical page */
 	uint64_t va;            /* guest-virtual page (kernel text) */
-	uint8_t *shadow;        /* hvmon copy with the int3s */
+	uint8_t *shadow;        /* hvmon copy with the int3s (replaced, never rewritten, by a re-sync) */
 	uint64_t shadow_pa;
 	uint32_t nsites;        /* sites on this page (refcount) */
-	bool     data_view;     /* currently mapped to the original */
-	bool     writable;      /* data view with W (a write happened: re-sync on exec) */
-	bool     mixed;         /* fallback: shadow mapped R|X (code on the page reads it) */
+	bool     dirty;         /* the guest wrote the original since the shadow was built:
+				 * no vCPU may execute the shadow until a re-sync */
+	uint8_t  view[PROBE_MAX_VCPUS];   /* enum probe_view, per vCPU */
 	uint64_t resyncs, switches;
 };
+
+/* The EPT leaf of @pg in vCPU @cpu's view (PROBE_SHARED: the shared EPT).
+ * @exec_only: the CPU supports execute-only EPT pages. */
+struct probe_leaf {
+	uint64_t hpa;
+	uint32_t perms;         /* EPT_R/W/X bits (1, 2, 4) */
+};
+void probe_leaf_of(const struct probe_page *pg, int cpu, bool exec_only, struct probe_leaf *out);
 
 struct probe_site {
 	bool     used;
@@ -116,10 +137,10 @@ struct probe_ops {
 	/* a zeroed 4 KiB page; NULL when out of memory */
 	uint8_t *(*alloc_page)(void *ctx, uint64_t *pa);
 	void (*free_page)(void *ctx, uint8_t *p);
-	/* EPT: exec view (shadow, X only; or R|X when mixed), data view (original,
-	 * R or RW), or restore the plain identity RWX mapping. 0 or -1 */
-	int (*map_exec)(void *ctx, struct probe_page *pg);
-	int (*map_data)(void *ctx, struct probe_page *pg, bool write);
+	/* EPT: apply probe_leaf_of(pg, cpu) to vCPU @cpu's view, to the shared
+	 * EPT (PROBE_SHARED) or to both and every vCPU (PROBE_ALL); or restore the
+	 * plain identity RWX mapping everywhere. 0 or -1 */
+	int (*map)(void *ctx, struct probe_page *pg, int cpu);
 	int (*map_plain)(void *ctx, struct probe_page *pg);
 	/* a site was dropped (its instruction changed under it) */
 	void (*dropped)(void *ctx, const struct probe_site *s, const char *why);
@@ -148,7 +169,9 @@ int probe_remove(struct probe_table *t, uint64_t va, probe_handler_fn fn, void *
 struct probe_site *probe_find(struct probe_table *t, uint64_t va);
 struct probe_page *probe_find_page(struct probe_table *t, uint64_t gpa);
 
-/* Re-copy the original page into the shadow and re-place the int3 at every site.
+/* Build a NEW shadow from the original page, re-place the int3 at every site
+ * and swap it in everywhere (ops.map(PROBE_ALL)); the old shadow goes to
+ * ops.free_page and is never written (another vCPU may still execute it).
  * A site whose instruction bytes changed FOLLOWS the new instruction when it is
  * still emulatable (e.g. ftrace turning `call __fentry__` into a 5-byte NOP), is
  * SUSPENDED while the guest's own int3 sits on it (text_poke_bp in progress: the
@@ -156,11 +179,13 @@ struct probe_page *probe_find_page(struct probe_table *t, uint64_t gpa);
  * (the shadow is then left as it was). */
 int probe_resync(struct probe_table *t, struct probe_page *pg);
 
-/* EPT violation on a probed page. @fetch: instruction fetch; @write: data write;
- * @rip_on_page: the faulting instruction lies on that page (a data read from
- * code on the same page: the shadow is mapped R|X, see docs/PROBES.md).
- * Returns 0 or -1 (EPT update failed). */
-int probe_page_fault(struct probe_table *t, struct probe_page *pg, bool fetch, bool write,
+/* EPT violation on a probed page on vCPU @cpu (0..PROBE_MAX_VCPUS-1). @fetch:
+ * instruction fetch; @write: data write; @rip_on_page: the faulting instruction
+ * lies on that page (a data read from code on the same page: the shadow is
+ * mapped R|X, see docs/PROBES.md). Only @cpu's view changes, except that the
+ * first write after a re-sync takes the shadow away from every vCPU (dirty) and
+ * a fetch of a dirty page re-syncs it for all. Returns 0 or -1. */
+int probe_page_fault(struct probe_table *t, struct probe_page *pg, int cpu, bool fetch, bool write,
 		     bool rip_on_page);
 
 /* ---- ring -1 (vmm/probe_vmx.c) ------------------------------------------- */
@@ -175,6 +200,12 @@ int probe_place(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx, cons
  * keylogger detector's per-keystroke window); errors are still logged. */
 int probe_place_quiet(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx, const char *who);
 int probe_unplace(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx);
+/* Several vCPUs: every exit of @v (vmm/vmexit.c) and before its first entry:
+ * (re)build its EPT view when probes were placed or removed since (one compare
+ * otherwise). */
+void probe_vcpu_sync(struct vcpu *v);
+/* The EPT leaf @v runs on for @gpa now (its view, else the VM's EPT); 0: none. */
+uint64_t probe_vcpu_leaf(struct vcpu *v, uint64_t gpa);
 /* Is the guest-physical page of @gpa probed (its EPT views are hvmon's)? */
 bool probe_gpa_probed(uint64_t gpa);
 /* per-site statistics on the console (power-off) */

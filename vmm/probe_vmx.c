@@ -6,6 +6,7 @@
  */
 #include <string.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include "vmm/vcpu.h"
 #include "lib/console.h"
 #include "lib/heap.h"
@@ -18,13 +19,31 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/layout.h"
 #include "lib/tickhist.h"
+#include "lib/spinlock.h"
+#include "vmm/ept_view.h"
 
+/*
+ * Several vCPUs (issue 11, docs/PROBES.md "Several vCPUs"): each vCPU runs on
+ * its own EPT root (vmm/ept_view.h, v->ept_view) that shares everything with
+ * the VM's EPT except the probed pages, whose view is per vCPU. The VM's EPT
+ * holds the exec view, so a vCPU that has no view yet (or runs a stale one)
+ * still hits every int3. plock serialises the table, the views and the
+ * statistics; it is never held across a wait for another CPU (the shootdown
+ * runs after it is released) nor while a handler runs.
+ */
+static hv_spinlock_t plock = HV_SPINLOCK_INIT;
 static struct probe_table probes;
 static struct vm *pvm;
 static bool bp_intercepted;
 static uint64_t page_sub[PROBE_MAX_PAGES];   /* GPA with an EPT page intercept, per pages[] slot */
 static uint8_t *free_pages[PROBE_MAX_PAGES];
 static unsigned nfree;
+/* under plock: shadows released during the current operation, freed once the
+ * shootdown guarantees no CPU still executes them */
+static uint8_t *dead_pages[2 * PROBE_MAX_PAGES];
+static unsigned ndead;
+static bool need_sync;                /* the VM's EPT or another vCPU's view changed */
+static uint32_t views_gen;            /* bumped when views must be rebuilt (pages added/removed) */
 
 /* ---- physical / virtual access ------------------------------------------- */
 
@@ -68,40 +87,113 @@ static uint8_t *op_alloc_page(void *ctx, uint64_t *pa)
 	return p;
 }
 
+/* a shadow leaves the table: it is freed only after the next shootdown (another
+ * CPU may still execute it until then) */
 static void op_free_page(void *ctx, uint8_t *p)
 {
-	if (nfree < PROBE_MAX_PAGES)
-		free_pages[nfree++] = p;
+	if (ndead < sizeof(dead_pages) / sizeof(dead_pages[0]))
+		dead_pages[ndead++] = p;
 }
 
-static int remap(struct probe_page *pg, uint64_t hpa, uint32_t perms)
+static struct vcpu *this_vcpu(void)
 {
-	int rc = ept_remap_4k(&pvm->ept, pg->gpa, hpa, perms);
-	if (rc) {
-		pr_err("probe: EPT remap of GPA %#lx failed: %s\n", (unsigned long)pg->gpa, ept_strerror(rc));
-		return -1;
-	}
-	invept_global();
-	return 0;
+	struct vcpu *v = hv_current_vcpu();
+	return v && v->vm == pvm ? v : NULL;
 }
 
-static int op_map_exec(void *ctx, struct probe_page *pg)
+static void map_failed(const struct probe_page *pg, const char *where, int rc)
 {
+	pr_err("probe: EPT update of GPA %#lx (%s) failed: %s\n", (unsigned long)pg->gpa, where, ept_strerror(rc));
+}
+
+/* the leaf of @pg in @cpu's view (probe_leaf_of) into the VM's EPT or a view */
+static int map_shared(struct probe_page *pg)
+{
+	struct probe_leaf l;
 	/* execute-only needs IA32_VMX_EPT_VPID_CAP bit 0 (Bochs: yes); without it
 	 * the exec view must be readable: reads of the page then see the int3s
 	 * (documented in docs/PROBES.md) */
-	uint32_t perms = (pg->mixed || !(pvm->caps.ept_caps & EPT_CAP_EXEC_ONLY)) ? (EPT_R | EPT_X) : EPT_X;
-	return remap(pg, pg->shadow_pa, perms);
+	probe_leaf_of(pg, PROBE_SHARED, pvm->caps.ept_caps & EPT_CAP_EXEC_ONLY, &l);
+	int rc = ept_remap_4k(&pvm->ept, pg->gpa, l.hpa, l.perms);   /* splits the VM's EPT to 4 KiB */
+	if (rc) {
+		map_failed(pg, "shared", rc);
+		return -1;
+	}
+	need_sync = true;
+	return 0;
 }
 
-static int op_map_data(void *ctx, struct probe_page *pg, bool write)
+static int map_view(struct vcpu *v, struct probe_page *pg)
 {
-	return remap(pg, pg->gpa, write ? (EPT_R | EPT_W) : EPT_R);
+	struct probe_leaf l;
+	if (!v->ept_view)
+		return 0;                     /* runs on the VM's EPT until its first sync */
+	probe_leaf_of(pg, (int)v->id, pvm->caps.ept_caps & EPT_CAP_EXEC_ONLY, &l);
+	int rc = ept_view_set(v->ept_view, pg->gpa, l.hpa, l.perms);
+	if (rc) {
+		map_failed(pg, "vCPU view", rc);
+		return -1;
+	}
+	if (v == this_vcpu())
+		invept_global();              /* this CPU: at once */
+	else
+		need_sync = true;             /* another CPU: the shootdown after the operation */
+	return 0;
 }
 
+static int op_map(void *ctx, struct probe_page *pg, int cpu)
+{
+	int rc = 0;
+	if (cpu == PROBE_SHARED || cpu == PROBE_ALL)
+		rc |= map_shared(pg);
+	for (uint32_t i = 0; i < pvm->nr_vcpus && i < HV_MAX_CPUS; i++) {
+		struct vcpu *v = pvm->vcpus[i];
+		if (v && (cpu == PROBE_ALL || (int)v->id == cpu))
+			rc |= map_view(v, pg);
+	}
+	return rc ? -1 : 0;
+}
+
+/* the last site of the page went: identity RWX everywhere; the views drop
+ * the page at their next rebuild */
 static int op_map_plain(void *ctx, struct probe_page *pg)
 {
-	return remap(pg, pg->gpa, EPT_RWX);
+	int rc = ept_remap_4k(&pvm->ept, pg->gpa, pg->gpa, EPT_RWX);
+	if (rc)
+		map_failed(pg, "shared", rc);
+	for (uint32_t i = 0; i < pvm->nr_vcpus && i < HV_MAX_CPUS; i++) {
+		struct vcpu *v = pvm->vcpus[i];
+		if (v && v->ept_view && ept_view_set(v->ept_view, pg->gpa, pg->gpa, EPT_RWX) == EPT_OK)
+			ept_view_clear(v->ept_view, pg->gpa);
+	}
+	need_sync = true;
+	views_gen++;
+	return rc ? -1 : 0;
+}
+
+/* INVEPT on every CPU (vmm/smp.h smp_ept_sync once several CPUs run; one CPU:
+ * this one). Never called with plock held: it waits for the other CPUs. */
+static void ept_sync_all(void)
+{
+	invept_global();
+}
+
+/* End of an operation that took plock: release it, shoot down if the VM's EPT
+ * or another vCPU's view changed, then recycle the shadows it released. */
+static void op_end(void)
+{
+	bool sync = need_sync;
+	need_sync = false;
+	hv_spin_unlock(&plock);
+	if (!sync && !ndead)
+		return;
+	ept_sync_all();
+	hv_spin_lock(&plock);
+	for (unsigned i = 0; i < ndead; i++)
+		if (nfree < PROBE_MAX_PAGES)
+			free_pages[nfree++] = dead_pages[i];
+	ndead = 0;
+	hv_spin_unlock(&plock);
 }
 
 static void op_dropped(void *ctx, const struct probe_site *s, const char *why)
@@ -121,17 +213,83 @@ static void op_dropped(void *ctx, const struct probe_site *s, const char *why)
 
 bool probe_gpa_probed(uint64_t gpa)
 {
-	return pvm && probe_find_page(&probes, gpa);
+	if (!pvm)
+		return false;
+	hv_spin_lock(&plock);
+	bool r = probe_find_page(&probes, gpa) != NULL;
+	hv_spin_unlock(&plock);
+	return r;
+}
+
+/* ---- per-vCPU views ---------------------------------------------------------- */
+
+/* (Re)build @v's view from the VM's EPT and its view of every probed page, and
+ * run on it. On its own CPU, in an exit (its VMCS is current). plock held. */
+static void view_rebuild(struct vcpu *v)
+{
+	if (!v->ept_view) {
+		struct ept_view *w = malloc(sizeof(*w));
+		if (!w || ept_view_init(w, &pvm->ept)) {
+			free(w);
+			pr_err("probe: no EPT view for vCPU %u: it runs on the shared EPT\n", v->id);
+			v->probe_gen = views_gen;
+			return;
+		}
+		v->ept_view = w;
+	}
+	struct ept_view *w = v->ept_view;
+	for (unsigned i = 0; i < EPT_VIEW_MAX_PAGES; i++)
+		w->ovr[i].used = false;
+	int rc = ept_view_build(w);
+	for (unsigned i = 0; i < PROBE_MAX_PAGES && !rc; i++) {
+		struct probe_page *pg = &probes.pages[i];
+		struct probe_leaf l;
+		if (!pg->used)
+			continue;
+		probe_leaf_of(pg, (int)v->id, pvm->caps.ept_caps & EPT_CAP_EXEC_ONLY, &l);
+		rc = ept_view_set(w, pg->gpa, l.hpa, l.perms);
+	}
+	if (rc)
+		pr_err("probe: EPT view of vCPU %u: %s\n", v->id, ept_strerror(rc));
+	v->probe_gen = views_gen;
+	vmwrite(VMCS_EPTP, rc ? pvm->eptp : ept_eptp(ept_view_root(w), false));
+	invept_global();
+}
+
+void probe_vcpu_sync(struct vcpu *v)
+{
+	/* one compare per exit: 0 until the first probe is placed */
+	if (__atomic_load_n(&views_gen, __ATOMIC_RELAXED) == v->probe_gen || !pvm)
+		return;
+	hv_spin_lock(&plock);
+	view_rebuild(v);
+	hv_spin_unlock(&plock);
+}
+
+uint64_t probe_vcpu_leaf(struct vcpu *v, uint64_t gpa)
+{
+	struct ept_lookup l;
+	uint64_t leaf = 0;
+	hv_spin_lock(&plock);
+	if (v->ept_view && pvm)
+		leaf = ept_view_leaf(v->ept_view, gpa & ~0xfffULL);
+	else if (pvm && !ept_lookup(&pvm->ept, gpa, &l))
+		leaf = *l.entry;
+	hv_spin_unlock(&plock);
+	return leaf;
 }
 
 /* ---- setup / placement ---------------------------------------------------- */
+
+static int probe_bp(struct vcpu *v, struct hv_icpt *x, void *ctx);
+static int probe_page(struct vcpu *v, struct hv_icpt *x, void *ctx);
 
 int probe_vm_init(struct vm *vm)
 {
 	static const struct probe_ops ops = {
 		.va_to_gpa = op_va_to_gpa, .read_phys = vm_guest_ram_read, .read_virt = op_read_virt,
 		.alloc_page = op_alloc_page, .free_page = op_free_page,
-		.map_exec = op_map_exec, .map_data = op_map_data, .map_plain = op_map_plain,
+		.map = op_map, .map_plain = op_map_plain,
 		.dropped = op_dropped,
 	};
 	pvm = vm;
@@ -144,11 +302,17 @@ int probe_vm_init(struct vm *vm)
 		pr_err("events: cannot set up the event rings\n");
 		return -1;
 	}
+	/* #BP exits from the first VM entry of every vCPU on (reflected while no
+	 * probe is placed; guest int3s are rare): with several vCPUs an int3 a
+	 * placement makes visible must never reach a vCPU whose exception bitmap
+	 * has not caught up yet */
+	if (hv_intercept_exception(vm, X86_VEC_BP, 0, 0, probe_bp, NULL))
+		pr_err("probe: cannot intercept #BP: probes cannot be placed\n");
+	else
+		bp_intercepted = true;
 	return 0;
 }
 
-static int probe_bp(struct vcpu *v, struct hv_icpt *x, void *ctx);
-static int probe_page(struct vcpu *v, struct hv_icpt *x, void *ctx);
 
 /* One EPT page intercept per probed page (vmm/intercept.h), following pages[]. */
 static void sync_page_intercepts(struct vm *vm)
@@ -173,21 +337,27 @@ static int place(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx, con
 		pr_err("probe: %s: probes not initialised\n", who);
 		return -1;
 	}
-	if (probe_add(&probes, va, fn, ctx, why, sizeof(why))) {
+	if (!bp_intercepted) {
+		pr_err("probe: %s: cannot place a probe at %#lx: #BP is not intercepted\n", who, (unsigned long)va);
+		return -1;
+	}
+	hv_spin_lock(&plock);
+	int rc = probe_add(&probes, va, fn, ctx, why, sizeof(why));
+	if (!rc)
+		views_gen++;                  /* every vCPU rebuilds its view at its next exit */
+	struct probe_site *s = rc ? NULL : probe_find(&probes, va);
+	uint64_t gpa = s ? probes.pages[s->page].gpa + s->off : 0;
+	struct probe_insn insn = s ? s->insn : (struct probe_insn){ 0 };
+	if (!rc)
+		sync_page_intercepts(vm);
+	op_end();
+	if (rc) {
 		pr_err("probe: %s: cannot place a probe at %#lx: %s\n", who, (unsigned long)va, why);
 		return -1;
 	}
-	if (!bp_intercepted) {
-		/* from now on int3 exits (applied before the next VM entry) */
-		if (hv_intercept_exception(vm, X86_VEC_BP, 0, 0, probe_bp, NULL))
-			pr_err("probe: %s: cannot intercept #BP\n", who);
-		bp_intercepted = true;
-	}
-	struct probe_site *s = probe_find(&probes, va);
-	sync_page_intercepts(vm);
 	if (!quiet)
 		pr_info("probe: %s: probe at %#lx (GPA %#lx, %s, %u bytes)\n", who, (unsigned long)va,
-			(unsigned long)(probes.pages[s->page].gpa + s->off), s->insn.text, s->insn.len);
+			(unsigned long)gpa, insn.text, insn.len);
 	return 0;
 }
 
@@ -203,39 +373,69 @@ int probe_place_quiet(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx
 
 int probe_unplace(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx)
 {
+	hv_spin_lock(&plock);
 	int rc = probe_remove(&probes, va, fn, ctx);
 	sync_page_intercepts(vm);
+	op_end();
 	return rc;
 }
 
 /* ---- exits ----------------------------------------------------------------- */
 
-static uint64_t exits_bp_ours, exits_bp_reflected, exits_ept_probe;
+static uint64_t exits_bp_ours, exits_bp_reflected, exits_ept_probe, exits_stale;   /* under plock */
 /* ring -1 ticks per hit of each site, for medians (the issue's measure; a mean
- * hides that most hits are cheap and a few are not) */
+ * hides that most hits are cheap and a few are not); under plock */
 static struct tickhist site_ticks[PROBE_MAX_SITES];
+
+/* An int3 that is no live site: the guest's own, or one of ours another CPU
+ * removed (or re-synced away) between this exit and now. Ours if the guest's
+ * own byte there is not an int3: then retry the instruction on the current
+ * view (rebuilt), which no longer holds it. */
+static bool stale_int3(struct vcpu *v, uint64_t rip)
+{
+	uint64_t gpa;
+	uint8_t b;
+	if (op_va_to_gpa(NULL, rip, &gpa) || vm_guest_ram_read(pvm, gpa, &b, 1) || b == 0xcc)
+		return false;
+	hv_spin_lock(&plock);
+	exits_stale++;
+	view_rebuild(v);
+	hv_spin_unlock(&plock);
+	return true;
+}
 
 /* #BP subscriber: a probe site runs its handlers and the displaced instruction is
  * emulated; any other int3 is the guest's own (kprobes, text_poke_bp, a debugger)
- * and the core reflects it. */
+ * and the core reflects it. The handlers run without plock (they may place or
+ * remove probes), on a copy of the site's handler list. */
 static int probe_bp(struct vcpu *v, struct hv_icpt *x, void *ctx)
 {
 	uint64_t t0 = rdtsc();
 	uint64_t rip = vmread(VMCS_GUEST_RIP);
+	hv_spin_lock(&plock);
 	struct probe_site *s = probe_find(&probes, rip);
 	if (!s || s->suspended || !x->exc.software) {
+		bool live = s != NULL;
+		hv_spin_unlock(&plock);
+		if (!live && x->exc.software && stale_int3(v, rip))
+			return HV_ICPT_DONE;      /* resume at the same RIP */
+		hv_spin_lock(&plock);
 		exits_bp_reflected++;
 		probes.reflected++;
+		hv_spin_unlock(&plock);
 		return HV_ICPT_PASS;
 	}
 	exits_bp_ours++;
+	struct probe_insn insn = s->insn;
+	uint32_t n = s->nhandlers < PROBE_MAX_HANDLERS ? s->nhandlers : PROBE_MAX_HANDLERS;
+	struct { probe_handler_fn fn; void *ctx; } h[PROBE_MAX_HANDLERS];
+	memcpy(h, s->h, sizeof(h));
+	hv_spin_unlock(&plock);
 	union guest_regs *r = v->regs;
 	struct probe_hit hit = { .va = rip, .regs = r, .rsp = vmread(VMCS_GUEST_RSP) };
-	struct probe_insn insn = s->insn;
-	uint32_t n = s->nhandlers;
-	for (uint32_t i = 0; i < n && i < PROBE_MAX_HANDLERS; i++) {
-		if (s->h[i].fn)
-			s->h[i].fn(v, &hit, s->h[i].ctx);
+	for (uint32_t i = 0; i < n; i++) {
+		if (h[i].fn)
+			h[i].fn(v, &hit, h[i].ctx);
 		if (hit.redirect_rip)
 			break;
 	}
@@ -260,15 +460,18 @@ static int probe_bp(struct vcpu *v, struct hv_icpt *x, void *ctx)
 		vmwrite(VMCS_GUEST_RIP, c.rip);
 		vmwrite(VMCS_GUEST_RSP, c.rsp);
 	}
-	if (s->used && s->va == rip) {  /* a handler may have removed it */
+	hv_spin_lock(&plock);
+	s = probe_find(&probes, rip);   /* a handler (or another CPU) may have removed it */
+	if (s) {
 		uint64_t dt = rdtsc() - t0;
-		struct tickhist *h = &site_ticks[s - probes.sites];
+		struct tickhist *th = &site_ticks[s - probes.sites];
 		if (!s->hits)                 /* a new site in this slot */
-			memset(h, 0, sizeof(*h));
+			memset(th, 0, sizeof(*th));
 		s->hits++;
 		s->ticks += dt;
-		tickhist_add(h, dt);
+		tickhist_add(th, dt);
 	}
+	hv_spin_unlock(&plock);
 	hv_events_ring1_kick(v->id);   /* the sinks run from the tick, unless the ring is nearly full */
 	return HV_ICPT_DONE;
 }
@@ -276,21 +479,41 @@ static int probe_bp(struct vcpu *v, struct hv_icpt *x, void *ctx)
 /* EPT violation on a probed page: switch its view (docs/PROBES.md). */
 static int probe_page(struct vcpu *v, struct hv_icpt *x, void *ctx)
 {
-	struct probe_page *pg = probe_find_page(&probes, x->page.gpa);
-	if (!pg)
-		return HV_ICPT_PASS;
-	exits_ept_probe++;
 	uint64_t q = x->page.qual;
 	bool fetch = q & 4, write = q & 2;
 	uint64_t rip = vmread(VMCS_GUEST_RIP);
+	hv_spin_lock(&plock);
+	struct probe_page *pg = probe_find_page(&probes, x->page.gpa);
+	if (!pg) {
+		hv_spin_unlock(&plock);
+		return HV_ICPT_PASS;
+	}
+	if (v->ept_view && v->probe_gen != views_gen) {
+		/* this vCPU's view predates a placement or removal: rebuild and retry */
+		view_rebuild(v);
+		exits_stale++;
+		hv_spin_unlock(&plock);
+		return HV_ICPT_DONE;
+	}
+	exits_ept_probe++;
 	bool rip_on_page = (rip & ~0xfffULL) == pg->va;
 	uint64_t dropped = probes.dropped;
-	if (probe_page_fault(&probes, pg, fetch, write, rip_on_page))
-		vcpu_guest_crash(v, "probe: EPT view switch failed");
+	int rc = probe_page_fault(&probes, pg, (int)v->id, fetch, write, rip_on_page);
 	if (probes.dropped != dropped)
 		sync_page_intercepts(v->vm);   /* a dropped probe may have freed its page */
+	op_end();
+	if (rc)
+		vcpu_guest_crash(v, "probe: EPT view switch failed");
 	hv_events_ring1_kick(v->id);   /* a dropped probe reports through an event */
 	return HV_ICPT_DONE;
+}
+
+static unsigned views_count(void)
+{
+	unsigned n = 0;
+	for (uint32_t i = 0; i < pvm->nr_vcpus && i < HV_MAX_CPUS; i++)
+		n += pvm->vcpus[i] && pvm->vcpus[i]->ept_view;
+	return n;
 }
 
 void probe_print_stats(void)
@@ -300,6 +523,8 @@ void probe_print_stats(void)
 	hv_printf("hvmon: probes: %lu int3 exits handled, %lu reflected to the guest, %lu EPT exits on probed "
 		  "pages, %lu probes followed a rewrite, %lu dropped\n", (unsigned long)exits_bp_ours, (unsigned long)exits_bp_reflected,
 		  (unsigned long)exits_ept_probe, (unsigned long)probes.followed, (unsigned long)probes.dropped);
+	hv_printf("hvmon: probes: %lu exits retried on a rebuilt vCPU view (stale after another CPU's change), "
+		  "%u vCPU views\n", (unsigned long)exits_stale, views_count());
 	for (int i = 0; i < PROBE_MAX_SITES; i++) {
 		const struct probe_site *s = &probes.sites[i];
 		if (!s->used)

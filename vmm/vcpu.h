@@ -22,6 +22,8 @@
 #include "vmm/gmem.h"
 #include "vmm/deny.h"
 
+struct ept_view;
+
 /* Guest GPRs as arch/x86/vmx_entry.S saves them at the top of the CPU's
  * stack; indexed by the register numbers of exit qualifications
  * (0 = RAX ... 4 = RSP (unused: RSP is in the VMCS) ... 15 = R15). */
@@ -149,6 +151,10 @@ struct vcpu {
 #define GUEST_KSTACK_PAGES 8
 	struct { uint64_t va, gpa, pte_pa, pte; } kstk[GUEST_KSTACK_PAGES];
 	uint32_t kstk_next;
+	/* its own EPT root over vm->ept (vmm/ept_view.h): the probes' per-vCPU
+	 * views (vmm/probe_vmx.c); NULL until the first probe, then its EPTP */
+	struct ept_view *ept_view;
+	uint32_t probe_gen;                    /* probe views generation it was built for */
 };
 
 /* A monitor's state on this vCPU (vmm/monitor.h), NULL when it is off or has none. */

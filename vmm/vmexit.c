@@ -5,6 +5,7 @@
  */
 #include <string.h>
 #include "vmm/vcpu.h"
+#include "vmm/probe.h"
 #include "lib/console.h"
 #include "vmm/tick.h"
 #include "vmm/smp.h"
@@ -171,6 +172,7 @@ void vmexit_handler(void)
 	if (rc != HV_RESUME)
 		vcpu_guest_crash(v, "unhandled VM exit");
 	tick_after_exit(v);                     /* periodic ring -1 work, re-arms the timer */
+	probe_vcpu_sync(v);                     /* SMP: its EPT view after probes came or went */
 	vcpu_reinject_idt_vectoring(v);         /* an event the exit interrupted (vmm/reinject.c) */
 
 	/* Deliver an NMI that arrived while hvmon ran, unless an event is

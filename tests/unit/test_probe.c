@@ -16,10 +16,13 @@
 #define VA0  0xffffffff81000000ULL
 #define GPA0 0x100000ULL
 static uint8_t guest[2][4096];
+#define NCPU 4
+#define NPAGES 32
 static struct fake {
-	int allocs, frees, exec_maps, data_maps, data_write, plain_maps, drops;
-	bool last_mixed;
-	uint8_t pages[4][4096];
+	int allocs, frees, plain_maps, drops;
+	int maps[NCPU + 1];                  /* ops.map per view: [0] shared, [1 + cpu] */
+	struct probe_leaf leaf[NCPU + 1];    /* the leaf each view holds now */
+	uint8_t pages[NPAGES][4096];
 	int next;
 } F;
 
@@ -43,21 +46,42 @@ static int f_rvirt(void *c, uint64_t va, void *buf, uint32_t len)
 }
 static uint8_t *f_alloc(void *c, uint64_t *pa)
 {
-	if (F.next >= 4) return NULL;
+	if (F.next >= NPAGES) return NULL;
 	F.allocs++;
 	*pa = 0x9000000 + 0x1000ULL * F.next;
 	memset(F.pages[F.next], 0, 4096);
 	return F.pages[F.next++];
 }
 static void f_free(void *c, uint8_t *p) { F.frees++; }
-static int f_exec(void *c, struct probe_page *pg) { F.exec_maps++; F.last_mixed = pg->mixed; return 0; }
-static int f_data(void *c, struct probe_page *pg, bool w) { F.data_maps++; F.data_write = w; return 0; }
+static void f_map1(struct probe_page *pg, int cpu)
+{
+	F.maps[cpu + 1]++;
+	probe_leaf_of(pg, cpu, true, &F.leaf[cpu + 1]);
+}
+static int f_map(void *c, struct probe_page *pg, int cpu)
+{
+	if (cpu == PROBE_ALL) {
+		f_map1(pg, PROBE_SHARED);
+		for (int i = 0; i < NCPU; i++)
+			f_map1(pg, i);
+	} else {
+		assert_true(cpu >= PROBE_SHARED && cpu < NCPU);
+		f_map1(pg, cpu);
+	}
+	return 0;
+}
 static int f_plain(void *c, struct probe_page *pg) { F.plain_maps++; return 0; }
+/* the view of vCPU @cpu (-1: shared) maps @hpa with @perms (R 1, W 2, X 4) */
+static void view_is(int cpu, uint64_t hpa, uint32_t perms)
+{
+	assert_int_equal(F.leaf[cpu + 1].hpa, hpa);
+	assert_int_equal(F.leaf[cpu + 1].perms, perms);
+}
 static void f_drop(void *c, const struct probe_site *s, const char *why) { F.drops++; }
 
 static const struct probe_ops OPS = {
 	.va_to_gpa = f_va2gpa, .read_phys = f_rphys, .read_virt = f_rvirt, .alloc_page = f_alloc,
-	.free_page = f_free, .map_exec = f_exec, .map_data = f_data, .map_plain = f_plain,
+	.free_page = f_free, .map = f_map, .map_plain = f_plain,
 	.dropped = f_drop,
 };
 static struct probe_table T;
@@ -160,9 +184,12 @@ static void test_add_remove_refcount(void **st)
 	char why[128];
 	assert_int_equal(probe_add(&T, VA0 + 0x100, h1, NULL, why, sizeof(why)), 0);
 	assert_int_equal(F.allocs, 1);
-	assert_int_equal(F.exec_maps, 1);
+	assert_int_equal(F.maps[0], 1);                             /* placed: every view */
+	assert_int_equal(F.maps[1 + NCPU - 1], 1);
 	struct probe_page *pg = probe_find_page(&T, GPA0 + 0x100);
 	assert_non_null(pg);
+	view_is(PROBE_SHARED, pg->shadow_pa, 4);
+	view_is(NCPU - 1, pg->shadow_pa, 4);
 	assert_int_equal(pg->shadow[0x100], 0xcc);
 	assert_int_equal(pg->shadow[0x101], 0x0f);
 	assert_int_equal(guest[0][0x100], 0xf3);                    /* original untouched */
@@ -201,14 +228,34 @@ static void test_resync_follow_suspend_drop(void **st)
 	assert_int_equal(probe_add(&T, VA0 + 0x200, h1, NULL, why, sizeof(why)), 0);   /* call */
 	assert_int_equal(probe_add(&T, VA0 + 0x104, h1, NULL, why, sizeof(why)), 0);   /* push */
 	struct probe_page *pg = probe_find_page(&T, GPA0);
-	/* the guest writes the page (data view, write), e.g. ftrace: call -> nop5 */
-	assert_int_equal(probe_page_fault(&T, pg, false, true, false), 0);
-	assert_int_equal(F.data_maps, 1);
-	assert_true(F.data_write);
+	uint64_t shadow0 = pg->shadow_pa;
+	uint8_t *old = pg->shadow, before[4096];
+	view_is(PROBE_SHARED, shadow0, 4);
+	view_is(1, shadow0, 4);
+	/* vCPU 1 writes the page (data view, write), e.g. ftrace: call -> nop5; no
+	 * vCPU may execute the now stale shadow: vCPU 0 and 2 lose X */
+	assert_int_equal(probe_page_fault(&T, pg, 1, false, true, false), 0);
+	view_is(1, GPA0, 3);
+	view_is(0, GPA0, 1);
+	view_is(2, GPA0, 1);
+	view_is(PROBE_SHARED, GPA0, 1);
+	memcpy(before, old, 4096);
 	memcpy(&guest[0][0x200], NOP5, 5);
 	guest[0][0x800] = 0xc3;                      /* unrelated byte */
-	assert_int_equal(probe_page_fault(&T, pg, true, false, false), 0);   /* next fetch */
+	/* vCPU 0 fetches: re-sync into a NEW page, swapped in everywhere; the
+	 * old shadow (vCPUs may still run it) is not written, only freed */
+	int frees = F.frees;
+	assert_int_equal(probe_page_fault(&T, pg, 0, true, false, false), 0);
 	assert_int_equal(T.followed, 1);
+	assert_int_not_equal(pg->shadow_pa, shadow0);
+	assert_ptr_not_equal(pg->shadow, old);
+	assert_memory_equal(old, before, 4096);
+	assert_int_equal(F.frees, frees + 1);
+	view_is(0, pg->shadow_pa, 4);
+	view_is(2, pg->shadow_pa, 4);
+	view_is(PROBE_SHARED, pg->shadow_pa, 4);
+	view_is(1, GPA0, 1);                         /* its write view lost W: the next write exits */
+	assert_false(pg->dirty);
 	struct probe_site *s = probe_find(&T, VA0 + 0x200);
 	assert_non_null(s);
 	assert_int_equal(s->insn.kind, PROBE_EMUL_SKIP);
@@ -217,23 +264,23 @@ static void test_resync_follow_suspend_drop(void **st)
 	assert_int_equal(pg->shadow[0x800], 0xc3);
 	assert_int_equal(pg->shadow[0x104], 0xcc);
 	/* text_poke_bp in progress: the guest's own int3 on our site -> suspended */
-	probe_page_fault(&T, pg, false, true, false);
+	probe_page_fault(&T, pg, 0, false, true, false);
 	guest[0][0x200] = 0xcc;
-	probe_page_fault(&T, pg, true, false, false);
+	probe_page_fault(&T, pg, 0, true, false, false);
 	assert_true(s->suspended);
 	assert_int_equal(pg->shadow[0x200], 0xcc);   /* the guest's byte */
 	/* then an instruction we cannot emulate -> dropped, event callback */
-	probe_page_fault(&T, pg, false, true, false);
+	probe_page_fault(&T, pg, 2, false, true, false);
 	memcpy(&guest[0][0x200], (const uint8_t[]){ 0x48, 0x89, 0xe5, 0x90, 0x90 }, 5);
-	probe_page_fault(&T, pg, true, false, false);
+	probe_page_fault(&T, pg, 3, true, false, false);
 	assert_int_equal(F.drops, 1);
 	assert_null(probe_find(&T, VA0 + 0x200));
 	assert_int_equal(pg->shadow[0x200], 0x48);
 	assert_int_equal(pg->shadow[0x104], 0xcc);   /* the other site lives on */
 	/* dropping the last site of a page releases it */
-	probe_page_fault(&T, pg, false, true, false);
+	probe_page_fault(&T, pg, 0, false, true, false);
 	guest[0][0x104] = 0x48; guest[0][0x105] = 0x89; guest[0][0x106] = 0xe5;
-	probe_page_fault(&T, pg, true, false, false);
+	probe_page_fault(&T, pg, 0, true, false, false);
 	assert_int_equal(F.drops, 2);
 	assert_null(probe_find_page(&T, GPA0));
 	assert_int_equal(F.plain_maps, 1);
@@ -245,24 +292,40 @@ static void test_views(void **st)
 	assert_int_equal(probe_add(&T, VA0 + 0x1010, h1, NULL, why, sizeof(why)), 0);
 	struct probe_page *pg = probe_find_page(&T, GPA0 + 0x1000);
 	int resyncs = (int)pg->resyncs;
-	/* a read from elsewhere: data view, read-only, no re-sync on the way back */
-	probe_page_fault(&T, pg, false, false, false);
-	assert_true(pg->data_view);
-	assert_false(F.data_write);
-	probe_page_fault(&T, pg, true, false, false);
-	assert_false(pg->data_view);
+	uint64_t sh = pg->shadow_pa, gpa = GPA0 + 0x1000;
+	/* a read from elsewhere on vCPU 2: its data view, read-only; every other
+	 * vCPU keeps executing the shadow (no missed int3), none was touched */
+	int m0 = F.maps[1], m1 = F.maps[2];
+	probe_page_fault(&T, pg, 2, false, false, false);
+	view_is(2, gpa, 1);
+	view_is(0, sh, 4);
+	view_is(1, sh, 4);
+	view_is(PROBE_SHARED, sh, 4);
+	assert_int_equal(F.maps[1], m0);
+	assert_int_equal(F.maps[2], m1);
+	/* meanwhile vCPU 0 reads too: its own data view; vCPU 1 still on the shadow */
+	probe_page_fault(&T, pg, 0, false, false, false);
+	view_is(0, gpa, 1);
+	view_is(1, sh, 4);
+	/* vCPU 2 fetches: back to exec, no re-sync (nothing was written) */
+	probe_page_fault(&T, pg, 2, true, false, false);
+	view_is(2, sh, 4);
+	view_is(0, gpa, 1);
 	assert_int_equal((int)pg->resyncs, resyncs);
-	/* code on the page reading the page: mixed exec view (R|X shadow) */
-	probe_page_fault(&T, pg, false, false, true);
-	assert_true(F.last_mixed);
-	assert_false(pg->data_view);
-	/* a write after that still goes to the original */
-	probe_page_fault(&T, pg, false, true, true);
-	assert_true(pg->data_view);
-	assert_true(F.data_write);
-	probe_page_fault(&T, pg, true, false, false);
+	/* code on the page reading the page: mixed exec view (R|X shadow) on that vCPU */
+	probe_page_fault(&T, pg, 2, false, false, true);
+	view_is(2, sh, 5);
+	view_is(1, sh, 4);
+	/* a write after that still goes to the original; then a fetch re-syncs */
+	probe_page_fault(&T, pg, 2, false, true, true);
+	view_is(2, gpa, 3);
+	probe_page_fault(&T, pg, 2, true, false, false);
 	assert_int_equal((int)pg->resyncs, resyncs + 1);
-	assert_false(F.last_mixed);
+	view_is(2, pg->shadow_pa, 4);
+	view_is(1, pg->shadow_pa, 4);
+	view_is(0, gpa, 1);                          /* vCPU 0 stays in its data view */
+	/* a vCPU id beyond the table is refused, not written out of bounds */
+	assert_int_equal(probe_page_fault(&T, pg, PROBE_MAX_VCPUS, true, false, false), -1);
 }
 
 static void test_table_full(void **st)
