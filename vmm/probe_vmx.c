@@ -230,10 +230,12 @@ static void view_rebuild(struct vcpu *v)
 	if (!v->ept_view) {
 		struct ept_view *w = malloc(sizeof(*w));
 		if (!w || ept_view_init(w, &pvm->ept)) {
+			/* without its own view a vCPU's data access to a probed page
+			 * could never be served: end the run with the reason */
 			free(w);
-			pr_err("probe: no EPT view for vCPU %u: it runs on the shared EPT\n", v->id);
-			v->probe_gen = views_gen;
-			return;
+			hv_spin_unlock(&plock);
+			pr_err("probe: out of memory for the EPT view of vCPU %u\n", v->id);
+			vcpu_guest_crash(v, "probe: no EPT view for this vCPU");
 		}
 		v->ept_view = w;
 	}
@@ -488,8 +490,9 @@ static int probe_page(struct vcpu *v, struct hv_icpt *x, void *ctx)
 		hv_spin_unlock(&plock);
 		return HV_ICPT_PASS;
 	}
-	if (v->ept_view && v->probe_gen != views_gen) {
-		/* this vCPU's view predates a placement or removal: rebuild and retry */
+	if (v->probe_gen != views_gen) {
+		/* this vCPU's view predates a placement or removal (or it has none
+		 * yet): rebuild and retry */
 		view_rebuild(v);
 		exits_stale++;
 		hv_spin_unlock(&plock);
