@@ -21,6 +21,7 @@
 #include "lib/tickhist.h"
 #include "lib/spinlock.h"
 #include "vmm/ept_view.h"
+#include "vmm/smp.h"
 
 /*
  * Several vCPUs (issue 11, docs/PROBES.md "Several vCPUs"): each vCPU runs on
@@ -114,7 +115,9 @@ static int map_shared(struct probe_page *pg)
 	 * the exec view must be readable: reads of the page then see the int3s
 	 * (documented in docs/PROBES.md) */
 	probe_leaf_of(pg, PROBE_SHARED, pvm->caps.ept_caps & EPT_CAP_EXEC_ONLY, &l);
+	hv_spin_lock(&pvm->ept_lock);                 /* order: plock, then ept_lock */
 	int rc = ept_remap_4k(&pvm->ept, pg->gpa, l.hpa, l.perms);   /* splits the VM's EPT to 4 KiB */
+	hv_spin_unlock(&pvm->ept_lock);
 	if (rc) {
 		map_failed(pg, "shared", rc);
 		return -1;
@@ -129,7 +132,9 @@ static int map_view(struct vcpu *v, struct probe_page *pg)
 	if (!v->ept_view)
 		return 0;                     /* runs on the VM's EPT until its first sync */
 	probe_leaf_of(pg, (int)v->id, pvm->caps.ept_caps & EPT_CAP_EXEC_ONLY, &l);
+	hv_spin_lock(&pvm->ept_lock);                 /* the view copies tables of the VM's EPT */
 	int rc = ept_view_set(v->ept_view, pg->gpa, l.hpa, l.perms);
+	hv_spin_unlock(&pvm->ept_lock);
 	if (rc) {
 		map_failed(pg, "vCPU view", rc);
 		return -1;
@@ -158,24 +163,27 @@ static int op_map(void *ctx, struct probe_page *pg, int cpu)
  * the page at their next rebuild */
 static int op_map_plain(void *ctx, struct probe_page *pg)
 {
+	hv_spin_lock(&pvm->ept_lock);
 	int rc = ept_remap_4k(&pvm->ept, pg->gpa, pg->gpa, EPT_RWX);
-	if (rc)
-		map_failed(pg, "shared", rc);
 	for (uint32_t i = 0; i < pvm->nr_vcpus && i < HV_MAX_CPUS; i++) {
 		struct vcpu *v = pvm->vcpus[i];
 		if (v && v->ept_view && ept_view_set(v->ept_view, pg->gpa, pg->gpa, EPT_RWX) == EPT_OK)
 			ept_view_clear(v->ept_view, pg->gpa);
 	}
+	hv_spin_unlock(&pvm->ept_lock);
+	if (rc)
+		map_failed(pg, "shared", rc);
 	need_sync = true;
 	views_gen++;
 	return rc ? -1 : 0;
 }
 
-/* INVEPT on every CPU (vmm/smp.h smp_ept_sync once several CPUs run; one CPU:
- * this one). Never called with plock held: it waits for the other CPUs. */
+/* INVEPT on every CPU (vmm/smp.h): returns when no CPU can still use a
+ * translation from before. Never called with plock held: it waits for every
+ * other CPU's next exit, and a CPU spinning on plock would never take one. */
 static void ept_sync_all(void)
 {
-	invept_global();
+	smp_ept_sync(pvm);
 }
 
 /* End of an operation that took plock: release it, shoot down if the VM's EPT
@@ -229,7 +237,13 @@ static void view_rebuild(struct vcpu *v)
 {
 	if (!v->ept_view) {
 		struct ept_view *w = malloc(sizeof(*w));
-		if (!w || ept_view_init(w, &pvm->ept)) {
+		int irc = -1;
+		if (w) {
+			hv_spin_lock(&pvm->ept_lock);
+			irc = ept_view_init(w, &pvm->ept);
+			hv_spin_unlock(&pvm->ept_lock);
+		}
+		if (irc) {
 			/* without its own view a vCPU's data access to a probed page
 			 * could never be served: end the run with the reason */
 			free(w);
@@ -242,6 +256,7 @@ static void view_rebuild(struct vcpu *v)
 	struct ept_view *w = v->ept_view;
 	for (unsigned i = 0; i < EPT_VIEW_MAX_PAGES; i++)
 		w->ovr[i].used = false;
+	hv_spin_lock(&pvm->ept_lock);
 	int rc = ept_view_build(w);
 	for (unsigned i = 0; i < PROBE_MAX_PAGES && !rc; i++) {
 		struct probe_page *pg = &probes.pages[i];
@@ -251,6 +266,7 @@ static void view_rebuild(struct vcpu *v)
 		probe_leaf_of(pg, (int)v->id, pvm->caps.ept_caps & EPT_CAP_EXEC_ONLY, &l);
 		rc = ept_view_set(w, pg->gpa, l.hpa, l.perms);
 	}
+	hv_spin_unlock(&pvm->ept_lock);
 	if (rc)
 		pr_err("probe: EPT view of vCPU %u: %s\n", v->id, ept_strerror(rc));
 	v->probe_gen = views_gen;
@@ -273,10 +289,14 @@ uint64_t probe_vcpu_leaf(struct vcpu *v, uint64_t gpa)
 	struct ept_lookup l;
 	uint64_t leaf = 0;
 	hv_spin_lock(&plock);
+	if (pvm)
+		hv_spin_lock(&pvm->ept_lock);
 	if (v->ept_view && pvm)
 		leaf = ept_view_leaf(v->ept_view, gpa & ~0xfffULL);
 	else if (pvm && !ept_lookup(&pvm->ept, gpa, &l))
 		leaf = *l.entry;
+	if (pvm)
+		hv_spin_unlock(&pvm->ept_lock);
 	hv_spin_unlock(&plock);
 	return leaf;
 }

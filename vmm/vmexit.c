@@ -172,7 +172,6 @@ void vmexit_handler(void)
 	if (rc != HV_RESUME)
 		vcpu_guest_crash(v, "unhandled VM exit");
 	tick_after_exit(v);                     /* periodic ring -1 work, re-arms the timer */
-	probe_vcpu_sync(v);                     /* SMP: its EPT view after probes came or went */
 	vcpu_reinject_idt_vectoring(v);         /* an event the exit interrupted (vmm/reinject.c) */
 
 	/* Deliver an NMI that arrived while hvmon ran, unless an event is
@@ -188,6 +187,7 @@ void vmexit_handler(void)
 		v->stats[basic].ticks += rdtsc() - t0;
 	}
 	smp_exit_poll(v);                       /* other CPUs' requests, the guest's INIT (vmm/smp.h) */
+	probe_vcpu_sync(v);                     /* its EPT view after probes came or went (also after a park) */
 	spec_before_entry(v);                   /* last: L1D flush / VERW (vmm/spec_vmx.c) */
 }
 
