@@ -483,8 +483,7 @@ static int probe_bp(struct vcpu *v, struct hv_icpt *x, void *ctx)
 		vmwrite(VMCS_GUEST_RSP, c.rsp);
 	}
 	hv_spin_lock(&plock);
-	s = probe_find(&probes, rip);   /* a handler (or another CPU) may have removed it */
-	if (s) {
+	if (s->used && s->va == rip) {  /* a handler (or another CPU) may have removed it */
 		uint64_t dt = rdtsc() - t0;
 		struct tickhist *th = &site_ticks[s - probes.sites];
 		if (!s->hits)                 /* a new site in this slot */
