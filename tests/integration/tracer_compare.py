@@ -103,13 +103,13 @@ def main():
     hv, guest = args[0], args[1]
     runs = [[]]
     for l in lines(guest):
+        if cpus is not None and 'HVMON-GUEST: tracer-work pinned cpu=' in l:
+            if runs[-1]:
+                runs.append([])                 # the next run of the workload (tracer.sh's marker)
+            continue
         i = l.find('HVMON-GUEST: REC ')
         if i >= 0:
-            r = json.loads(l[i + len('HVMON-GUEST: REC '):])
-            if (r['event'] == 'exec' and r['filename'] == '/modules/tracer-work' and
-                    any(x['event'] == 'exec' and x['filename'] == '/modules/tracer-work' for x in runs[-1])):
-                runs.append([])                 # the next run of the workload
-            runs[-1].append(r)
+            runs[-1].append(json.loads(l[i + len('HVMON-GUEST: REC '):]))
     evs = []
     for l in lines(hv):
         if l.startswith('{"event":"'):

@@ -17,16 +17,22 @@ if [ -z "${tr_cpus:-}" ]; then
   exit $rc
 fi
 echo "HVMON-GUEST: cpus online=$(grep -c '^processor' /proc/cpuinfo) $(cat /sys/devices/system/cpu/online)"
+# load faultinj before the workloads: its kernel lines must not cut a REC line on the console
+if [ -n "${tr_r2u:-}" ] && [ ! -w /proc/faultinj ]; then
+  insmod /modules/faultinj.ko || echo "HVMON-GUEST: insmod faultinj failed"
+  sleep 1
+fi
 rc=0
 for c in $(echo "$tr_cpus" | tr , ' '); do
   echo "HVMON-GUEST: tracer-work pinned cpu=$c"
-  taskset -c "$c" /modules/tracer-work || rc=$?
+  # a pinned shell forks the workload, so its creation is on CPU $c too ("; exit": no exec shortcut)
+  taskset -c "$c" sh -c '/modules/tracer-work; exit $?' || rc=$?
   last=$c
 done
 echo "HVMON-GUEST: tracer-work exit=$rc"
 if [ -n "${tr_r2u:-}" ]; then
   # the attacks run from a shell pinned to $last (children inherit the affinity)
-  [ -w /proc/faultinj ] || insmod /modules/faultinj.ko || echo "HVMON-GUEST: insmod faultinj failed"
+  sleep 3                              # the console drains the REC lines before the oopses
   taskset -c "$last" sh /scenarios/ret2usr.sh || rc=$?
   echo "HVMON-GUEST: ret2usr on cpu=$last done"
 fi
