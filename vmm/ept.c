@@ -237,6 +237,7 @@ int ept_deny_access(struct vcpu *v, uint64_t gpa, uint64_t q)
 		vcpu_inject_gp(v);
 		return HV_RESUME;
 	}
+	probe_views_stale();    /* per-vCPU views copy the tables above this page (vmm/probe_vmx.c) */
 	invept_global();
 	return HV_RESUME;
 }

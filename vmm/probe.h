@@ -206,6 +206,8 @@ int probe_unplace(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx);
 void probe_vcpu_sync(struct vcpu *v);
 /* The EPT leaf @v runs on for @gpa now (its view, else the VM's EPT); 0: none. */
 uint64_t probe_vcpu_leaf(struct vcpu *v, uint64_t gpa);
+/* The VM's EPT changed outside the probes: every vCPU rebuilds its view at its next exit. */
+void probe_views_stale(void);
 /* Is the guest-physical page of @gpa probed (its EPT views are hvmon's)? */
 bool probe_gpa_probed(uint64_t gpa);
 /* per-site statistics on the console (power-off) */

@@ -274,6 +274,20 @@ static void view_rebuild(struct vcpu *v)
 	invept_global();
 }
 
+/* The VM's EPT changed outside the probes (vmm/ept.c maps a page of hvmon's
+ * memory to the sink): a view holds private copies of the tables along its
+ * probed pages and would keep the old entry, so the guest would fault on it
+ * forever. Every view is rebuilt from the VM's EPT at its vCPU's next exit
+ * (the calling vCPU's at the end of this one). Call without ept_lock held. */
+void probe_views_stale(void)
+{
+	if (!pvm)
+		return;
+	hv_spin_lock(&plock);
+	views_gen++;
+	hv_spin_unlock(&plock);
+}
+
 void probe_vcpu_sync(struct vcpu *v)
 {
 	/* one compare per exit: 0 until the first probe is placed */
