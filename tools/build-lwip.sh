@@ -13,6 +13,7 @@ src="$top/third_party/src/lwip/src"
 out="$top/third_party/build"
 CC=${CC:-gcc}
 log() { printf 'build-lwip: %s\n' "$*" >&2; }
+. "$top/tools/build-lib.sh"
 [ -f "$src/core/init.c" ] || { log "$src missing (run tools/deps.sh)"; exit 1; }
 
 FILES=(core/init.c core/def.c core/inet_chksum.c core/ip.c core/mem.c core/memp.c
@@ -21,36 +22,20 @@ FILES=(core/init.c core/def.c core/inet_chksum.c core/ip.c core/mem.c core/memp.
        core/ipv4/ip4_addr.c core/ipv4/ip4_frag.c netif/ethernet.c)
 COMMON=(-std=gnu11 -O2 -g -w -I"$top" -I"$top/drivers/net" -I"$src/include")
 HOST_FLAGS=("${COMMON[@]}")
-HV_FLAGS=("${COMMON[@]}" -ffreestanding -fno-stack-protector -fno-pic -fno-pie -fno-builtin
-          -mno-red-zone -mgeneral-regs-only -mcmodel=kernel
-          -fno-asynchronous-unwind-tables -fno-omit-frame-pointer)
-nl="$out/newlib/include"
-if [ -f "$nl/string.h" ]; then
-  HV_FLAGS+=(-nostdinc -isystem "$nl" -isystem "$($CC -print-file-name=include)")
+HV_FLAGS=("${COMMON[@]}" "${RING1_FLAGS[@]}")
+if libc=$(ring1_libc_flags); then
+  mapfile -t libc_flags <<< "$libc"; HV_FLAGS+=("${libc_flags[@]}")
 else
-  nlo="$out/newlib-obj/x86_64-elf/newlib/targ-include"
-  if [ ! -f "$nlo/newlib.h" ]; then
-    log "newlib headers not found (tools/build-newlib.sh not run yet?): ring -1 archive NOT built"
-    NO_HV=1
-  fi
-  HV_FLAGS+=(-nostdinc -isystem "$nlo" -isystem "$top/third_party/src/newlib/newlib/libc/include"
-             -isystem "$($CC -print-file-name=include)")
+  log "newlib headers not found (tools/build-newlib.sh not run yet?): ring -1 archive NOT built"
+  NO_HV=1
 fi
-
-# third_party/ is shared by git worktrees (symlinks): one build at a time, and
-# a stamp that does not depend on the worktree's path (else each worktree
-# rebuilds the others' archives, and concurrent rebuilds break them)
-mkdir -p "$out"
-exec 9> "$out/.lwip.lock"
-flock 9
+build_lock lwip
 
 build() { # name flags...
   local name=$1; shift
   local dir="$out/lwip-$name" lib="$out/lwip-$name/liblwip.a"
   local want; want="${*//$top/.} | $(cat "$top/drivers/net/lwipopts.h" "$top/drivers/net/arch/cc.h" "$0" | md5sum) | $(head -1 "$src/../debian/changelog")"
-  if [ "${FORCE:-0}" = 0 ] && [ -f "$lib" ] && [ -f "$dir/.stamp" ] && [ "$(cat "$dir/.stamp")" = "$want" ]; then
-    return 0
-  fi
+  stamp_current "$dir" "$lib" "$want" && return 0
   log "building $lib"
   rm -rf "$dir"; mkdir -p "$dir/obj"
   for f in "${FILES[@]}"; do
@@ -59,9 +44,7 @@ build() { # name flags...
   ar rcs "$lib.tmp" "$dir"/obj/*.o
   mv "$lib.tmp" "$lib"
   if [ "$name" = hv ]; then
-    if objdump -d "$lib" | grep -Eq '%xmm|%ymm|%st\('; then
-      log "$lib uses SSE/x87 registers"; rm -f "$lib"; exit 1
-    fi
+    no_sse "$lib" || exit 1
     nm -u "$lib" | awk '{print $2}' | sort -u > "$dir/undefined.txt"
   fi
   echo "$want" > "$dir/.stamp"

@@ -17,6 +17,7 @@ src="$top/third_party/src/zydis"
 zyc="$top/third_party/src/zycore-c/include"
 out="$top/third_party/build"
 CC=${CC:-gcc}
+. "$top/tools/build-lib.sh"
 [ -d "$src/src" ] || { echo "build-zydis: $src missing (run tools/deps.sh)" >&2; exit 1; }
 [ -d "$zyc/Zycore" ] || { echo "build-zydis: $zyc missing (run tools/deps.sh)" >&2; exit 1; }
 
@@ -26,9 +27,7 @@ DEFS=(-DZYAN_NO_LIBC -DZYDIS_STATIC_BUILD -DZYCORE_STATIC_BUILD
 INCS=(-I"$src/include" -I"$src/src" -I"$zyc")
 COMMON=(-std=gnu11 -O2 -g -w -fno-builtin)
 HOST_FLAGS=("${COMMON[@]}")
-HV_FLAGS=("${COMMON[@]}" -ffreestanding -fno-stack-protector -fno-pic -fno-pie
-          -mno-red-zone -mgeneral-regs-only -mcmodel=kernel
-          -fno-asynchronous-unwind-tables -fno-omit-frame-pointer)
+HV_FLAGS=("${COMMON[@]}" "${RING1_FLAGS[@]}")
 
 stale() { # lib
   [ -f "$1" ] || return 0
@@ -56,8 +55,6 @@ build() { # name flags...
   rm -rf "$tmp"
 }
 
-mkdir -p "$out"
-exec 9> "$out/.zydis.lock"
-flock 9
+build_lock zydis
 build host "${HOST_FLAGS[@]}"
 build hv "${HV_FLAGS[@]}"
