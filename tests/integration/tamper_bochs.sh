@@ -16,7 +16,7 @@ set -uo pipefail
 top=$HV_TOP
 B=$top/build
 name=tamper
-make -C "$top" -s build/hvmon.elf build/tools/hvmon-collect >/dev/null || hv_fail "build failed"
+make -C "$top" -s build/hvmon.elf build/tools/hvmon-collect build/tools/hvmon-collect-sim >/dev/null || hv_fail "build failed"
 ko=$("$top/tests/guest/build-module.sh" "$top/tests/guest/keyscan" | tail -1)
 [ -f "$ko" ] || hv_fail "hvkeyscan.ko did not build"
 T=$(mktemp -d /tmp/tamper.XXXXXX)
@@ -42,12 +42,21 @@ HSHA=$(sed -n 's/.*hvmon_sha256=\([0-9a-f]*\).*/\1/p' "$T/profile")
 "$B/tools/hvmon-collect" --listen 127.0.0.1:$P --key "$T/key" --out "$T/out" --timeout $HV_TIMEOUT \
   --silence 100000 --profile "$T/profile" 2>"$T/err" &
 CPID=$!
+# issue 17 (docs/SECURITY.md, hostile-guest suite): a guest root that read the key from the disk
+# forges a new session for this sender (seq 1, a new boot nonce) once the guest is up; the genuine
+# boot's later datagrams (heartbeats) must still be written, and the collector must raise its
+# two-live-boots alarm
+rm -f "$top/build/runs/$name/guest.log"
+( for _ in $(seq 1 1200); do grep -aq 'HVMON-GUEST: userspace reached' "$top/build/runs/$name/guest.log" 2>/dev/null && break; sleep 0.5; done
+  "$B/tools/hvmon-collect-sim" --to 127.0.0.1:$P --key "$T/key" --events 3 --sender 0x00123456 > "$T/forger" 2>&1 ) &
+FPID=$!
 hv_boot "$name" --scenario keyscan --modules "$ko" --megs 256 \
   --hv-opts "$BAD_OPTS" \
   --cmdline "console=ttyS0,115200 panic=-1 loglevel=7 keyscan=$REV" \
   --extra 'pci: enabled=1, chipset=i440fx' \
   --extra "e1000: enabled=1, mac=52:54:00:12:34:56, ethmod=slirp"
 sleep 1
+kill $FPID 2>/dev/null; wait $FPID 2>/dev/null
 kill -TERM $CPID 2>/dev/null; wait $CPID; crc=$?; CPID=
 tr -d '\000\r' < "$RUN_DIR/hvmon.log" > "$T/hvmon"; tr -d '\000\r' < "$RUN_DIR/guest.log" > "$T/guest"
 initrd=$B/initramfs/$name.cpio.gz
@@ -81,6 +90,17 @@ check "hvmon wiped the key's copies from guest RAM before the first VM entry" \
 check "guest RAM scan: 0 copies of the key, control text found" \
   grep -aqE 'HVMON-GUEST: keyscan hits=0 control=[1-9][0-9]* pages=[1-9]' "$T/guest"
 check "guest scenario passed" grep -aq 'HVMON-GUEST: scenario keyscan exit=0' "$T/guest"
+# the forged session: the genuine boot is the one whose boot_config was datagram 1
+GB=$(sed -n 's/^{"event":"boot_config",.*"boot":"\([0-9a-f]*\)".*/\1/p' "$T/out" | head -1)
+FB=$(grep -o '"sender_id":1193046,"boot":"[0-9a-f]*"' "$T/out" | grep -v "$GB" | head -1 | sed 's/.*"boot":"\([0-9a-f]*\)"/\1/')
+first_forged=$(grep -n "\"boot\":\"${FB:-none}\"" "$T/out" | head -1 | cut -d: -f1)
+last_genuine=$(grep -n "\"boot\":\"${GB:-none}\"" "$T/out" | tail -1 | cut -d: -f1)
+echo "# forged boot ${FB:-none} first at line ${first_forged:-?}, genuine boot ${GB:-none} last at line ${last_genuine:-?}"
+check "forged session (the key from the disk): its 3 events written as a new boot" \
+  test "$(grep -c "\"boot\":\"${FB:-none}\"" "$T/out")" = 3
+check "collector: two-live-boots alarm for sender 00123456" grep -aq 'alarm: sender 00123456 has two live boots' "$T/err"
+check "genuine events still written after the forged session" \
+  test "${last_genuine:-0}" -gt "${first_forged:-999999}"
 echo "tamper_bochs: $fails failure(s)"
 [ -n "${KEEP:-}" ] && echo "kept $T"
 [ $fails = 0 ] && hv_pass "tampered config alarmed; key absent from guest RAM and logs" || hv_fail "$fails check(s) failed"
