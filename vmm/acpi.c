@@ -68,46 +68,23 @@ static uint16_t gas_io_port(const uint8_t *fadt, uint32_t len, uint32_t off)
 int acpi_find_pm1_cnt(uint64_t rsdp_pa, uint16_t *pm1a, uint16_t *pm1b)
 {
 	*pm1a = *pm1b = 0;
-	if (!rsdp_pa)
+	const struct acpi_hdr *fadt = acpi_find_table(rsdp_pa, "FACP");
+	if (!fadt)
 		return -1;
-	const struct acpi_rsdp *rsdp = (const void *)rsdp_pa;
-	if (memcmp(rsdp->sig, "RSD PTR ", 8) || !sum_ok(rsdp, 20))
-		return -1;
-
-	const struct acpi_hdr *root = NULL;
-	unsigned int esize = 4;
-	if (rsdp->revision >= 2 && rsdp->length >= sizeof(*rsdp) && rsdp->length < 4096 &&
-	    sum_ok(rsdp, rsdp->length) && (root = table_at(rsdp->xsdt, "XSDT")))
-		esize = 8;
-	else
-		root = table_at(rsdp->rsdt, "RSDT");
-	if (!root)
-		return -1;
-
-	const uint8_t *ent = (const uint8_t *)root + sizeof(*root);
-	uint32_t n = (root->length - sizeof(*root)) / esize;
-	for (uint32_t i = 0; i < n && i < 1024; i++) {
-		uint64_t pa = 0;
-		memcpy(&pa, ent + i * esize, esize);
-		const struct acpi_hdr *fadt = table_at(pa, "FACP");
-		if (!fadt)
-			continue;
-		const uint8_t *f = (const void *)fadt;
-		uint32_t len = fadt->length;
-		uint32_t a32 = 0, b32 = 0;
-		if (len >= FADT_PM1A_CNT + 4)
-			memcpy(&a32, f + FADT_PM1A_CNT, 4);
-		if (len >= FADT_PM1B_CNT + 4)
-			memcpy(&b32, f + FADT_PM1B_CNT, 4);
-		*pm1a = gas_io_port(f, len, FADT_X_PM1A_CNT);
-		if (!*pm1a && a32 <= 0xffff)
-			*pm1a = (uint16_t)a32;
-		*pm1b = gas_io_port(f, len, FADT_X_PM1B_CNT);
-		if (!*pm1b && b32 <= 0xffff)
-			*pm1b = (uint16_t)b32;
-		return *pm1a ? 0 : -1;
-	}
-	return -1;
+	const uint8_t *f = (const void *)fadt;
+	uint32_t len = fadt->length;
+	uint32_t a32 = 0, b32 = 0;
+	if (len >= FADT_PM1A_CNT + 4)
+		memcpy(&a32, f + FADT_PM1A_CNT, 4);
+	if (len >= FADT_PM1B_CNT + 4)
+		memcpy(&b32, f + FADT_PM1B_CNT, 4);
+	*pm1a = gas_io_port(f, len, FADT_X_PM1A_CNT);
+	if (!*pm1a && a32 <= 0xffff)
+		*pm1a = (uint16_t)a32;
+	*pm1b = gas_io_port(f, len, FADT_X_PM1B_CNT);
+	if (!*pm1b && b32 <= 0xffff)
+		*pm1b = (uint16_t)b32;
+	return *pm1a ? 0 : -1;
 }
 
 /* Any table by signature (first match), checksummed; NULL if absent.
