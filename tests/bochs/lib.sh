@@ -164,3 +164,33 @@ json_events() {
   fi
   return 0
 }
+
+# assert_probes_invisible N: the guest's `HVMON-GUEST: KTEXT sym addr bytes` lines (its
+# /proc/kcore reads of probed functions) show original bytes, not int3, at N addresses where
+# hvmon reports a live probe with hits. Prints one line per address.
+assert_probes_invisible() {
+  local want=$1 n=0 sym addr bytes hits
+  while read -r _ sym addr bytes; do
+    [ -n "$bytes" ] || hv_fail "guest could not read $sym through /proc/kcore"
+    case $bytes in cc*) hv_fail "guest sees an int3 at $sym ($addr: $bytes)";; esac
+    hits=$(tr -d '\000\r' < "$RUN_DIR/hvmon.log" | sed -n "s/^hvmon: probe 0x$addr ([^)]*): \([0-9]*\) hits.*/\1/p")
+    [ -n "$hits" ] && [ "$hits" -gt 0 ] || hv_fail "no live probe with hits at $sym ($addr)"
+    echo "$sym at $addr: guest reads $bytes; probe hits $hits"
+    n=$((n + 1))
+  done < <(tr -d '\000\r' < "$RUN_DIR/guest.log" | grep -a 'HVMON-GUEST: KTEXT ' | sed 's/^.*HVMON-GUEST: //')
+  [ "$n" = "$want" ] || hv_fail "expected $want KTEXT lines, got $n"
+}
+
+# assert_ret2usr_first_execuser: the first ret2usr report names faultinj's execuser attack
+# (its user address, pid and comm: no event came before it), and the user page never ran
+# in kernel mode. Sets addr, pid, comm (the attack) and first (the report) for the caller.
+assert_ret2usr_first_execuser() {
+  local ua
+  ua=$(marker_value guest 'FAULTINJ: execuser exec user_addr=' | sed -E 's/.*user_addr=(0x[0-9a-f]+) pid=([0-9]+) comm=([^ ]+).*/\1 \2 \3/')
+  [ -n "$ua" ] || hv_fail "execuser did not run"
+  read -r addr pid comm <<<"$ua"
+  first=$(marker_value hvmon 'ret2usr: (kernel executed|cr4_tamper)')
+  grep -q "kernel executed user address $addr .* in task $pid ($comm)" <<<"$first" \
+    || hv_fail "first ret2usr report is not the execuser attack ($addr $pid $comm): $first"
+  assert_no_marker guest 'FAULTINJ: execuser returned' "the user page did not run in kernel mode"
+}

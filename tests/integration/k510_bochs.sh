@@ -47,27 +47,13 @@ assert_marker hvmon 'hvmon: events: [0-9]+ committed, [0-9]+ delivered, 0 droppe
 assert_marker hvmon 'proctrace: [0-9]+ events, 0 syscall results lost' "no lost syscall result"
 python3 "$HV_TOP/tests/integration/tracer_compare.py" "$RUN_DIR/hvmon.log" "$RUN_DIR/guest.log" \
   || hv_fail "tracer events do not match the workload's record (5.10)"
-n=0
-while read -r _ sym addr bytes; do
-  [ -n "$bytes" ] || hv_fail "guest could not read $sym through /proc/kcore"
-  case $bytes in cc*) hv_fail "guest sees an int3 at $sym ($addr: $bytes)";; esac
-  hits=$(tr -d '\000\r' < "$RUN_DIR/hvmon.log" | sed -n "s/^hvmon: probe 0x$addr ([^)]*): \([0-9]*\) hits.*/\1/p")
-  [ -n "$hits" ] && [ "$hits" -gt 0 ] || hv_fail "no live probe with hits at $sym ($addr)"
-  n=$((n + 1))
-done < <(tr -d '\000\r' < "$RUN_DIR/guest.log" | grep -a 'HVMON-GUEST: KTEXT ' | sed 's/^.*HVMON-GUEST: //')
-[ "$n" = 3 ] || hv_fail "expected 3 KTEXT lines, got $n"
+assert_probes_invisible 3 > /dev/null
 echo "tracer: events match one to one; 3 probed functions read back original bytes"
 
 # 2. ret2usr
 assert_marker guest 'HVMON-GUEST: insmod faultinj rc=0' "faultinj (5.10 headers) loaded"
 assert_marker hvmon 'ret2usr: on \(action' "ret2usr monitor on"
-ua=$(marker_value guest 'FAULTINJ: execuser exec user_addr=' | sed -E 's/.*user_addr=(0x[0-9a-f]+) pid=([0-9]+) comm=([^ ]+).*/\1 \2 \3/')
-[ -n "$ua" ] || hv_fail "execuser did not run"
-set -- $ua; addr=$1 pid=$2 comm=$3
-first=$(marker_value hvmon 'ret2usr: (kernel executed|cr4_tamper)')
-grep -q "kernel executed user address $addr .* in task $pid ($comm)" <<<"$first" \
-  || hv_fail "first ret2usr report is not the execuser attack ($addr $pid $comm): $first"
-assert_no_marker guest 'FAULTINJ: execuser returned' "the user page did not run in kernel mode"
+assert_ret2usr_first_execuser
 assert_marker hvmon 'ret2usr: cr4_tamper: MOV CR4 .* blocked' "cr4_tamper reported"
 ua2=$(marker_value guest 'FAULTINJ: smepoff_exec exec user_addr=' | sed -E 's/.*user_addr=(0x[0-9a-f]+) pid=([0-9]+).*/\1 \2/')
 [ -n "$ua2" ] || hv_fail "smepoff_exec did not run"

@@ -17,15 +17,9 @@ assert_status exit marker
 assert_no_marker hvmon 'guest crashed|PANIC|EXCEPTION in ring -1' "no crash"
 assert_marker hvmon 'ret2usr: on \(action' "ret2usr monitor on"
 # no event before the first attack: the first ret2usr line names the execuser address
-ua=$(marker_value guest 'FAULTINJ: execuser exec user_addr=' | sed -E 's/.*user_addr=(0x[0-9a-f]+) pid=([0-9]+) comm=([^ ]+).*/\1 \2 \3/')
-[ -n "$ua" ] || hv_fail "execuser did not run"
-set -- $ua; addr=$1 pid=$2 comm=$3
-first=$(marker_value hvmon 'ret2usr: (kernel executed|cr4_tamper)')
-grep -q "kernel executed user address $addr .* in task $pid ($comm)" <<<"$first" \
-  || hv_fail "first ret2usr report is not the execuser attack ($addr $pid $comm): $first"
+assert_ret2usr_first_execuser
 caught=${R2U_CAUGHT:-"the guest's SMEP"}
 grep -qF "caught by $caught" <<<"$first" || hv_fail "caught by: $first"
-assert_no_marker guest 'FAULTINJ: execuser returned' "the user page did not run in kernel mode"
 # smepoff_exec: tamper blocked, guest still sees SMEP, then ret2usr
 t=$(marker_value guest 'FAULTINJ: smepoff cr4') || hv_fail "smepoff_exec did not run"
 if [ -z "${R2U_NOSMEP:-}" ]; then

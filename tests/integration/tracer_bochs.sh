@@ -72,14 +72,5 @@ if [ "$CPUS" -gt 1 ]; then
 fi
 
 # invisibility: /proc/kcore bytes vs live probes at the same addresses
-n=0
-while read -r _ sym addr bytes; do
-  [ -n "$bytes" ] || hv_fail "guest could not read $sym through /proc/kcore"
-  case $bytes in cc*) hv_fail "guest sees an int3 at $sym ($addr: $bytes)";; esac
-  hits=$(tr -d '\000\r' < "$RUN_DIR/hvmon.log" | sed -n "s/^hvmon: probe 0x$addr ([^)]*): \([0-9]*\) hits.*/\1/p")
-  [ -n "$hits" ] && [ "$hits" -gt 0 ] || hv_fail "no live probe with hits at $sym ($addr)"
-  echo "$sym at $addr: guest reads $bytes; probe hits $hits"
-  n=$((n + 1))
-done < <(tr -d '\000\r' < "$RUN_DIR/guest.log" | grep -a 'HVMON-GUEST: KTEXT ' | sed 's/^.*HVMON-GUEST: //')
-[ "$n" = 3 ] || hv_fail "expected 3 KTEXT lines, got $n"
+assert_probes_invisible 3
 hv_pass "tracer events match the workload's record; probed pages read back original bytes ($flavour)"
