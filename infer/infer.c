@@ -324,6 +324,13 @@ static bool rd_read(const struct infer_reader *rd, uint64_t va, void *buf, size_
 	return rd->read(rd->ctx, va, buf, len);
 }
 
+const uint8_t *infer_view(const struct infer_reader *rd, uint64_t va, size_t len)
+{
+	if (!rd || !rd->view || !len || va + len < va)
+		return NULL;
+	return rd->view(rd->ctx, va, len);
+}
+
 bool infer_read_u8(const struct infer_reader *rd, uint64_t va, uint8_t *v)
 {
 	return rd_read(rd, va, v, 1);
@@ -514,6 +521,15 @@ static bool scan_piece(const struct infer_reader *rd, uint64_t va, uint64_t end,
 		len = (size_t)(end - va);
 	if (len < nlen) {
 		*done = true;
+		return true;
+	}
+	/* in place when the reader can: the same bytes a read would copy, and
+	 * the piece functions read only [0, len) of them */
+	const uint8_t *v = infer_view(rd, va, len);
+	if (v) {
+		size_t lim = len - nlen + 1;
+		if (!fn(st, v, va, lim > span ? span : lim, span))
+			*done = true;
 		return true;
 	}
 	if (!rd_read(rd, va, buf, len)) {

@@ -29,6 +29,14 @@ struct infer_reader {
 	/* Optional ELF section list (vmlinux files only; NULL/0 at run time). */
 	const struct infer_section *sections;
 	size_t nsections;
+	/* Appended (issue 14 §4): optional zero-copy view, NULL when absent. Returns a
+	 * pointer to the len bytes at va when the reader can hand them out in place,
+	 * else NULL (the engine then reads them: a view never succeeds where read
+	 * would fail, and both give the same bytes). The pointer covers exactly len
+	 * bytes, checked by the reader (ring -1: mapped kernel pages, one physically
+	 * contiguous run, all guest RAM); the engine never reads past them nor writes
+	 * through them, and uses them only within the infer_run (the guest is stopped). */
+	const uint8_t *(*view)(void *ctx, uint64_t va, size_t len);
 };
 
 /* One section of a vmlinux file, by link VA (for infer_reader.sections). */

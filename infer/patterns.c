@@ -345,6 +345,13 @@ void pt_chunks(struct pctx *c, uint64_t lo, uint64_t hi, size_t overlap, pt_chun
 		size_t len = PT_CHUNK + overlap;
 		if (hi - va < len)
 			len = (size_t)(hi - va);
+		/* in place when the reader can (the same bytes; cb reads [0, len)) */
+		const uint8_t *buf = infer_view(c->rd, va, len);
+		if (buf) {
+			if (!cb(c, ctx, va, buf, len))
+				return;
+			continue;
+		}
 		if (!c->rd->read(c->rd->ctx, va, c->chunk, len)) {
 			/* the overlap may cross into an unreadable page: retry without it */
 			if (len <= PT_CHUNK || !c->rd->read(c->rd->ctx, va, c->chunk, PT_CHUNK))

@@ -101,6 +101,10 @@ void *infer_memo(const struct infer_reader *rd, const struct infer_hints *h, uns
 		 bool *valid);
 void infer_memo_done(unsigned slot);
 
+/* The reader's zero-copy view of [va, va + len) (struct infer_reader.view), or
+ * NULL (no view, not viewable, or va + len wraps): then read the bytes instead. */
+const uint8_t *infer_view(const struct infer_reader *rd, uint64_t va, size_t len);
+
 /* Read helpers (little-endian); false when unreadable. */
 bool infer_read_u8(const struct infer_reader *rd, uint64_t va, uint8_t *v);
 bool infer_read_u16(const struct infer_reader *rd, uint64_t va, uint16_t *v);

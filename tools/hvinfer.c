@@ -144,7 +144,8 @@ int main(int argc, char **argv)
 	struct infer_hints hints = { 0 };
 	struct infer_reader rd = k.reader;
 	if (bare) {
-		rd = (struct infer_reader){ .read = k.reader.read, .ctx = k.reader.ctx };
+		rd = (struct infer_reader){ .read = k.reader.read, .ctx = k.reader.ctx,
+					    .view = k.reader.view };
 		hints.have_lstar = true;
 		hints.lstar = lstar;
 	}

@@ -390,6 +390,22 @@ int kimage_decompress(enum kimage_comp c, const uint8_t *in, size_t len, uint8_t
 
 /* ---- ELF --------------------------------------------------------------------- */
 
+/* infer_reader.view: the bytes in place when [va, va + len) lies in one segment's
+ * file bytes (the engine copies otherwise; a view never succeeds where
+ * elf_read would fail, and gives the same bytes). */
+static const uint8_t *elf_view(void *ctx, uint64_t va, size_t len)
+{
+	const struct kimage *k = ctx;
+	for (size_t i = 0; i < k->nsegs; i++) {
+		const struct kimage_seg *s = &k->segs[i];
+		if (va >= s->va && va - s->va < s->memsz) {   /* elf_read's segment */
+			uint64_t o = va - s->va;
+			return o < s->filesz && len <= s->filesz - o ? k->elf + s->off + o : NULL;
+		}
+	}
+	return NULL;
+}
+
 static bool elf_read(void *ctx, uint64_t va, void *buf, size_t len)
 {
 	const struct kimage *k = ctx;
@@ -472,6 +488,7 @@ static int open_elf(struct kimage *k)
 		return -1;
 	}
 	k->reader.read = elf_read;
+	k->reader.view = elf_view;
 	k->reader.ctx = k;
 	if (hi > lo) {
 		k->reader.image_start = lo;

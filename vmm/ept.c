@@ -113,6 +113,14 @@ int vm_guest_ram_read(void *ctx, uint64_t gpa, void *buf, uint32_t len)
 	return 0;
 }
 
+const uint8_t *vm_guest_ram_ptr(void *ctx, uint64_t gpa, uint64_t len)
+{
+	const struct vm *vm = ctx;
+	if (!vm_is_guest_ram(vm, gpa, len))
+		return NULL;
+	return hv_phys_to_ptr(gpa);
+}
+
 bool vm_is_hvmon_memory(const struct vm *vm, uint64_t pa, uint64_t len)
 {
 	const struct boot_info *bi = vm->bi;

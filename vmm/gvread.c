@@ -24,7 +24,8 @@ static struct gvread_ent *slot(struct gvread *r, uint64_t va, uint64_t size)
 	return &r->t4k[(va >> 12) % GVREAD_T4K];
 }
 
-bool gvread_translate(struct gvread *r, uint64_t va, uint64_t *pa)
+/* gvread_translate that also gives the size of the page holding va */
+static bool translate_sz(struct gvread *r, uint64_t va, uint64_t *pa, uint64_t *psize)
 {
 	static const uint64_t sizes[3] = { 1ULL << 30, 1ULL << 21, 1ULL << 12 };
 	for (int i = 0; i < 3; i++) {
@@ -33,6 +34,7 @@ bool gvread_translate(struct gvread *r, uint64_t va, uint64_t *pa)
 			if (!e->present)
 				return false;
 			*pa = e->pa + (va & (sizes[i] - 1));
+			*psize = sizes[i];
 			return true;
 		}
 	}
@@ -49,6 +51,7 @@ bool gvread_translate(struct gvread *r, uint64_t va, uint64_t *pa)
 		e->pa = w.gpa - (va & (size - 1));
 		e->present = true;
 		*pa = w.gpa;
+		*psize = size;
 		return true;
 	}
 	/* Negative entry as wide as the level whose entry was not present:
@@ -63,6 +66,42 @@ bool gvread_translate(struct gvread *r, uint64_t va, uint64_t *pa)
 	e->va = va & ~(size - 1);
 	e->present = false;
 	return false;
+}
+
+bool gvread_translate(struct gvread *r, uint64_t va, uint64_t *pa)
+{
+	uint64_t size;
+	return translate_sz(r, va, pa, &size);
+}
+
+void gvread_set_view(struct gvread *r, gvread_phys_ptr_fn fn, void *ctx)
+{
+	r->phys_ptr = fn;
+	r->phys_ctx = ctx;
+}
+
+const uint8_t *gvread_view(void *ctx, uint64_t va, size_t len)
+{
+	struct gvread *r = ctx;
+	uint64_t pa0, pa, size;
+	if (!r->phys_ptr || len == 0 || len > GVREAD_MAX_LEN || va + (len - 1) < va)
+		return NULL;
+	if (!translate_sz(r, va, &pa0, &size))
+		return NULL;
+	/* bytes of [va, va + len) known to follow pa0 contiguously; at most
+	 * len / 4 KiB + 1 more pages (len is bounded above) */
+	uint64_t have = size - (va & (size - 1));
+	while (have < len) {
+		if (!translate_sz(r, va + have, &pa, &size) || pa != pa0 + have)
+			return NULL;
+		have += size - ((va + have) & (size - 1));
+	}
+	const uint8_t *p = r->phys_ptr(r->phys_ctx, pa0, len);
+	if (p) {
+		r->views++;
+		r->view_bytes += len;
+	}
+	return p;
 }
 
 bool gvread_read(void *ctx, uint64_t va, void *buf, size_t len)

@@ -29,8 +29,14 @@ struct gvread_ent {
 	bool present;
 };
 
+/* Pointer to len bytes of guest RAM at gpa through hvmon's map, or NULL when
+ * any of them is not guest RAM (hvmon's memory, MMIO, beyond the map). */
+typedef const uint8_t *(*gvread_phys_ptr_fn)(void *ctx, uint64_t gpa, uint64_t len);
+
 struct gvread {
 	struct gmem_mmu mmu;
+	gvread_phys_ptr_fn phys_ptr;   /* NULL: no views (gvread_set_view) */
+	void *phys_ctx;
 	struct gvread_ent t4k[GVREAD_T4K], t2m[GVREAD_T2M], t1g[GVREAD_T1G];
 	/* counters */
 	uint64_t reads;       /* gvread_read calls */
@@ -38,6 +44,8 @@ struct gvread {
 	uint64_t pages;       /* per-page copies (4 KiB granules read) */
 	uint64_t walks;       /* page-table walks (TLB misses) */
 	uint64_t failed;      /* reads that failed */
+	uint64_t views;       /* gvread_view calls that handed out a pointer */
+	uint64_t view_bytes;  /* bytes those views covered (read in place, not copied) */
 };
 
 void gvread_init(struct gvread *r, const struct gmem_mmu *m);
@@ -47,6 +55,17 @@ bool gvread_translate(struct gvread *r, uint64_t va, uint64_t *pa);
 
 /* infer_read_fn-compatible: ctx = struct gvread *. All or nothing. */
 bool gvread_read(void *ctx, uint64_t va, void *buf, size_t len);
+
+/* Enable gvread_view through fn (vm_guest_ram_ptr in ring -1). */
+void gvread_set_view(struct gvread *r, gvread_phys_ptr_fn fn, void *ctx);
+
+/* infer_reader.view-compatible zero-copy read: a pointer to the len bytes at
+ * va, or NULL. Only when every page of [va, va + len) is mapped (the rules of
+ * gvread_read), the pages are one physically contiguous run, and phys_ptr
+ * accepts the whole run: so a view never succeeds where gvread_read would
+ * fail, and gives the same bytes. len <= GVREAD_MAX_LEN. NULL is no error
+ * (the caller copies instead); it is not counted as a failed read. */
+const uint8_t *gvread_view(void *ctx, uint64_t va, size_t len);
 
 /* First present 2 MiB slot in [start, start + size) (start 2 MiB aligned,
  * size <= 1 GiB): the kernel's _text in the kernel map. 0 if none. */

@@ -106,11 +106,12 @@ static void log_profile(struct vm *vm)
 				 (unsigned long)v->value);
 	}
 	pr_info("inference: cost %lu TSC ticks (%lu in the reader); %lu reads, %lu bytes, %lu page copies, %lu page walks, "
-		"%lu failed reads; arena peak %lu of %lu bytes\n",
+		"%lu failed reads; arena peak %lu of %lu bytes; %lu views, %lu bytes read in place\n",
 		(unsigned long)pr->tsc_ticks, (unsigned long)pr->reader_ticks,
 		(unsigned long)pr->reads, (unsigned long)pr->bytes,
 		(unsigned long)pr->pages, (unsigned long)pr->walks, (unsigned long)pr->failed_reads,
-		(unsigned long)pr->arena_peak, (unsigned long)pr->arena_size);
+		(unsigned long)pr->arena_peak, (unsigned long)pr->arena_size,
+		(unsigned long)pr->views, (unsigned long)pr->view_bytes);
 
 	/* the whole profile, runtime addresses, as one line (hvinfer --json shape) */
 	size_t n = infer_profile_json(&pr->p, json_buf, sizeof(json_buf));
@@ -222,6 +223,15 @@ static bool timed_read(void *ctx, uint64_t va, void *buf, size_t len)
 	return ok;
 }
 
+/* gvread_view, timed like the reads (its cost is the reader's too) */
+static const uint8_t *timed_view(void *ctx, uint64_t va, size_t len)
+{
+	uint64_t t0 = rdtsc();
+	const uint8_t *p = gvread_view(ctx, va, len);
+	reader_ticks += rdtsc() - t0;
+	return p;
+}
+
 /* WRMSR IA32_LSTAR subscriber (vmm/intercept.h): observes, the core performs it */
 static int lstar_write(struct vcpu *v, struct hv_icpt *x, void *ctx)
 {
@@ -249,6 +259,7 @@ static int lstar_write(struct vcpu *v, struct hv_icpt *x, void *ctx)
 	cpuid_count(0x80000008, 0, &id);
 	mmu.maxphyaddr = (uint8_t)(id.eax & 0xff);
 	gvread_init(r, &mmu);
+	gvread_set_view(r, vm_guest_ram_ptr, vm);    /* scans read guest RAM in place */
 
 	/* hints: the kernel GS base. In syscall_init the kernel runs in ring 0 with
 	 * GS = its per-CPU base (loaded by switch_to_new_gdt/setup_per_cpu_areas);
@@ -288,7 +299,7 @@ static int lstar_write(struct vcpu *v, struct hv_icpt *x, void *ctx)
 	}
 	memset(mem, ARENA_FILL, asize);
 	struct infer_arena arena = { .base = mem, .size = asize, .used = 0 };
-	struct infer_reader rd = { .read = timed_read, .ctx = r };
+	struct infer_reader rd = { .read = timed_read, .ctx = r, .view = timed_view };
 	reader_ticks = 0;
 	if (pr->image_end) {                /* the mapped image bounds the engine's scans */
 		rd.image_start = pr->runtime_text;
@@ -313,6 +324,8 @@ static int lstar_write(struct vcpu *v, struct hv_icpt *x, void *ctx)
 	pr->walks = r->walks;
 	pr->pages = r->pages;
 	pr->failed_reads = r->failed;
+	pr->views = r->views;
+	pr->view_bytes = r->view_bytes;
 	pr->p.kaslr_slide = pr->slide_valid ? pr->kaslr_slide : 0;
 	log_profile(vm);
 	run_ready(vm);

@@ -52,6 +52,7 @@ struct vm_profile {
 	uint64_t walks;           /* page-table walks (TLB misses) */
 	uint64_t pages;           /* 4 KiB guest pages copied from (per call, per page) */
 	uint64_t failed_reads;
+	uint64_t views, view_bytes;     /* zero-copy reads (gvread_view) and their bytes */
 	uint64_t arena_size, arena_peak;
 	/* the engine's result, addresses as the guest runs them (slide included);
 	 * p.p[param].found is the per-parameter valid flag */

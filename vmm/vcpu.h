@@ -209,6 +209,9 @@ int ept_misconfig_exit(struct vcpu *v);
 bool vm_is_hvmon_memory(const struct vm *vm, uint64_t pa, uint64_t len);
 bool vm_is_guest_ram(const struct vm *vm, uint64_t pa, uint64_t len);
 int vm_guest_ram_read(void *ctx, uint64_t gpa, void *buf, uint32_t len);   /* ctx = struct vm * */
+/* Pointer to [gpa, gpa + len) through hvmon's identity map when all of it is guest
+ * RAM (vm_is_guest_ram), else NULL: zero-copy reads (gvread_view). ctx = struct vm * */
+const uint8_t *vm_guest_ram_ptr(void *ctx, uint64_t gpa, uint64_t len);
 /* vmm/cpuid.c */
 int cpuid_exit(struct vcpu *v);
 /* vmm/msr.c */

@@ -188,6 +188,73 @@ static void test_first_mapped_2m(void **st)
 	assert_int_equal(gvread_mapped_end_2m(&r, KMAP + 0x2e00000, 1ULL << 30), KMAP + 0x2e00000);
 }
 
+/* gvread_view's physical side: like rd(), a pointer instead of a copy */
+static unsigned ptr_calls;
+static const uint8_t *phys_ptr(void *ctx, uint64_t gpa, uint64_t len)
+{
+	(void)ctx;
+	ptr_calls++;
+	if (gpa >= MEM_SIZE || len > MEM_SIZE - gpa)
+		return NULL;
+	if (gpa < HVMON_GPA + 0x10000 && gpa + len > HVMON_GPA)
+		return NULL;
+	return mem + gpa;
+}
+
+/* Zero-copy views: only where gvread_read succeeds, the same bytes, one
+ * physically contiguous run; never a pointer past what was checked. */
+static void test_view(void **st)
+{
+	(void)st;
+	struct gvread r;
+	gvread_init(&r, &mmu);
+	static uint8_t b[0x3000];
+	/* no phys_ptr set: no views */
+	assert_null(gvread_view(&r, KMAP + 0x3000000, 16));
+	gvread_set_view(&r, phys_ptr, NULL);
+	/* inside one 2 MiB page, and across the two (physically contiguous) */
+	const uint8_t *p = gvread_view(&r, KMAP + 0x3000100, 0x10000);
+	assert_ptr_equal(p, mem + 0x200100);
+	p = gvread_view(&r, KMAP + 0x31ff000, 0x2000);
+	assert_ptr_equal(p, mem + 0x3ff000);
+	assert_int_equal(r.views, 2);
+	assert_int_equal(r.view_bytes, 0x12000);
+	assert_int_equal(r.reads, 0);                 /* nothing copied, nothing counted as read */
+	/* 4 KiB pages mapped to scrambled physical pages: one page is fine, two are not */
+	p = gvread_view(&r, KMAP + 0x3402010, 0xff0);
+	assert_ptr_equal(p, mem + 0x800000 + 74 * 0x1000 + 0x10);
+	assert_null(gvread_view(&r, KMAP + 0x3402010, 0xff1));     /* page 3 is absent */
+	/* last byte of the mapped run, then one past: a hole, hvmon, user, wrap, sizes */
+	unsigned before = ptr_calls;
+	assert_null(gvread_view(&r, KMAP + 0x33fffff, 2));          /* 4 KiB page 0 is at 0x800000 */
+	assert_null(gvread_view(&r, KMAP + 0x3600000, 8));          /* hvmon's memory: refused */
+	assert_int_equal(ptr_calls, before + 1);                    /* asked for hvmon's page only */
+	assert_null(gvread_view(&r, KMAP + 0x3601000, 8));          /* user page */
+	assert_null(gvread_view(&r, 0x1000, 8));                    /* lower half */
+	assert_null(gvread_view(&r, 0xfffffffffffffff0ULL, 32));    /* wraps */
+	assert_null(gvread_view(&r, KMAP + 0x3000000, 0));
+	assert_null(gvread_view(&r, KMAP + 0x3000000, GVREAD_MAX_LEN + 1));
+	assert_int_equal(r.failed, 0);                              /* a refused view is no failed read */
+	/* every view equals a read; random ranges over every kind of mapping */
+	static const uint64_t bases[] = { KMAP + 0x3000000, KMAP + 0x3400000, KMAP + 0x3600000,
+					  0xffff888000000000ULL, KMAP + 0x2e00000 };
+	srand(777);
+	unsigned ok = 0;
+	for (int i = 0; i < 20000; i++) {
+		uint64_t va = bases[rand() % 5] + ((uint64_t)rand() % 0x500000);
+		uint32_t len = (uint32_t)(rand() % 0x2800) + 1;
+		p = gvread_view(&r, va, len);
+		bool got = gvread_read(&r, va, b, len);
+		if (p) {
+			assert_true(got);
+			assert_memory_equal(p, b, len);
+			assert_true(p >= mem && p + len <= mem + MEM_SIZE);
+			ok++;
+		}
+	}
+	assert_true(ok > 1000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -196,6 +263,7 @@ int main(void)
 		cmocka_unit_test(test_4k_pages_and_holes),
 		cmocka_unit_test(test_equals_gmem),
 		cmocka_unit_test(test_first_mapped_2m),
+		cmocka_unit_test(test_view),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <cmocka.h>
+#include <sys/mman.h>
 
 #include "tests/unit/synth_btf.h"
 #include "tests/unit/synth_kallsyms.h"
@@ -92,6 +93,24 @@ static bool holeimg_read(void *ctx, uint64_t va, void *out, size_t len)
 	return memimg_read((void *)&h->m, va, out, len);
 }
 
+/* A view hands out a copy that ends at a PROT_NONE page: a scan reading one
+ * byte past the view faults. Views are refused for some ranges a read would
+ * accept (a view is optional), never accepted where a read fails. */
+#define VIEW_MAX (128u * 1024)
+static uint8_t *view_area;           /* VIEW_MAX bytes, then the guard page */
+static unsigned views_given;
+
+static const uint8_t *holeimg_view(void *ctx, uint64_t va, size_t len)
+{
+	if (len > VIEW_MAX || (va / 4096) % 3 == 0)
+		return NULL;
+	uint8_t *p = view_area + VIEW_MAX - len;
+	if (!holeimg_read(ctx, va, p, len))
+		return NULL;
+	views_given++;
+	return p;
+}
+
 #define HITS_CAP (1u << 18)   /* >= the positions of a 200 KiB image */
 
 static bool collect_hit(void *ctx, uint64_t va)
@@ -139,6 +158,10 @@ static void test_scan_differential(void **state)
 	const size_t max = 200 * 1024;  /* several 64 KiB reads, and single pieces */
 	struct holeimg h = { { 0xffffffff81000000ull, malloc(max), max }, 0, 0 };
 	uint64_t *got = calloc(HITS_CAP + 1, 8), *want = calloc(HITS_CAP + 1, 8);
+	view_area = mmap(NULL, VIEW_MAX + 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(view_area != MAP_FAILED);
+	assert_int_equal(mprotect(view_area + VIEW_MAX, 4096, PROT_NONE), 0);
+	views_given = 0;
 	for (int round = 0; round < 300; round++) {
 		const size_t size = round & 1 ? max : 48 * 1024;
 		h.m.len = size;
@@ -159,7 +182,8 @@ static void test_scan_differential(void **state)
 			h.hole_lo = h.m.va + (RND() % size);
 			h.hole_hi = h.hole_lo + 1 + RND() % 9000;
 		}
-		struct infer_reader rd = { holeimg_read, &h, 0, 0, 0, 0, NULL, 0 };
+		struct infer_reader rd = { holeimg_read, &h, 0, 0, 0, 0, NULL, 0,
+					   round % 3 == 1 ? holeimg_view : NULL };
 		uint64_t start = h.m.va + RND() % 5000, end = h.m.va + size - RND() % 5000;
 		size_t maxh = round % 7 == 0 ? 1 + RND() % 5 : 100000;
 		got[0] = want[0] = 0;
@@ -170,6 +194,9 @@ static void test_scan_differential(void **state)
 		assert_memory_equal(got + 1, want + 1, 8 * got[0]);
 	}
 #undef RND
+	print_message("%u views\n", views_given);
+	assert_true(views_given > 100);       /* the view path ran (and read no byte past a view) */
+	munmap(view_area, VIEW_MAX + 4096);
 	free(got);
 	free(want);
 	free(h.m.buf);
