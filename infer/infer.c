@@ -457,35 +457,57 @@ static inline uint64_t eq_mask(uint64_t w, uint64_t b)
 #define SKIP_MIN 12
 static struct {
 	bool busy;                 /* a callback that scanned again uses the word loop */
+	uint8_t cand;              /* the shift after a candidate (the end pair's own) */
+	/* indexed by the pair as a little-endian 16-bit load: b << 8 | a; 0 marks
+	 * the needle's end pair (a candidate: compare, then shift by cand) */
 	uint8_t shift[1u << 16];
 } skip;
+
+static inline unsigned pair_ix(uint8_t a, uint8_t b)
+{
+	return (unsigned)b << 8 | a;
+}
 
 static void skip_build(const uint8_t *n, size_t nlen)
 {
 	size_t k = nlen - 1;       /* the window's last byte */
 	infer_memset(skip.shift, (int)(k + 1), sizeof(skip.shift));
 	for (unsigned x = 0; x < 256; x++)
-		skip.shift[x << 8 | n[0]] = (uint8_t)k;
+		skip.shift[pair_ix((uint8_t)x, n[0])] = (uint8_t)k;
 	for (size_t j = 0; j + 1 < k; j++)     /* closer to the end = smaller: last write wins */
-		skip.shift[(unsigned)n[j] << 8 | n[j + 1]] = (uint8_t)(k - 1 - j);
+		skip.shift[pair_ix(n[j], n[j + 1])] = (uint8_t)(k - 1 - j);
+	skip.cand = skip.shift[pair_ix(n[k - 1], n[k])];
+	skip.shift[pair_ix(n[k - 1], n[k])] = 0;
+}
+
+static inline unsigned load16(const uint8_t *p)
+{
+	uint16_t v;
+	__builtin_memcpy(&v, p, 2);
+	return v;
 }
 
 /* One chunk with the pair skip: candidates i in [*pos, lim); *pos returns
- * where the next chunk starts (i - lim past it). Returns false to stop. */
+ * where the next chunk starts (i - lim past it). Returns false to stop.
+ * The pair at i + k - 1 lies in the bytes read for a candidate i < lim. */
 static bool skip_chunk(const uint8_t *buf, size_t lim, const uint8_t *n, size_t nlen,
 		       uint64_t va, size_t *pos, size_t *hits, size_t max_hits,
 		       infer_hit_fn cb, void *ctx)
 {
 	size_t i = *pos, k = nlen - 1;
-	const uint8_t a0 = n[k - 1], b0 = n[k];
+	const uint8_t *t = buf + k - 1;        /* t[i]: the pair ending window i */
 	while (i < lim) {
-		uint8_t a = buf[i + k - 1], b = buf[i + k];
-		if (a == a0 && b == b0 && infer_memcmp(buf + i, n, k - 1) == 0) {
+		unsigned s = skip.shift[load16(t + i)];
+		if (s) {
+			i += s;
+			continue;
+		}
+		if (infer_memcmp(buf + i, n, k - 1) == 0) {
 			++*hits;
 			if (!cb || !cb(ctx, va + i) || *hits >= max_hits)
 				return false;
 		}
-		i += skip.shift[(unsigned)a << 8 | b];
+		i += skip.cand;
 	}
 	*pos = i - lim;
 	return true;
@@ -619,16 +641,18 @@ static bool words_piece(void *vst, const uint8_t *buf, uint64_t va, size_t lim, 
 	/* word at a time: skip 8 bytes unless one of them is n[0]
 	 * (exact per-byte mask only for the rare words that pass) */
 	for (; i + 8 <= lim; i += 8) {
-		uint64_t w = load64(buf + i), x = w ^ b0;
-		/* haszero: nonzero iff some byte of x is 0 (may over-mark);
-		 * two words per test while both fit */
-		if (i + 16 <= lim) {
-			uint64_t x2 = load64(buf + i + 8) ^ b0;
-			if (!((((x - ONES) & ~x) | ((x2 - ONES) & ~x2)) & HIGHS)) {
-				i += 8;
+		/* haszero: nonzero iff some byte of x is 0 (may over-mark which one);
+		 * four words per test while they fit (one branch per 32 bytes) */
+		if (i + 32 <= lim) {
+			uint64_t x0 = load64(buf + i) ^ b0, x1 = load64(buf + i + 8) ^ b0;
+			uint64_t x2 = load64(buf + i + 16) ^ b0, x3 = load64(buf + i + 24) ^ b0;
+			if (!((((x0 - ONES) & ~x0) | ((x1 - ONES) & ~x1) |
+			       ((x2 - ONES) & ~x2) | ((x3 - ONES) & ~x3)) & HIGHS)) {
+				i += 24;
 				continue;
 			}
 		}
+		uint64_t w = load64(buf + i), x = w ^ b0;
 		if (!((x - ONES) & ~x & HIGHS))
 			continue;
 		uint64_t m = eq_mask(w, b0);
