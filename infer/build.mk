@@ -20,12 +20,13 @@ INFER_FUZZ_CFLAGS :=
 
 # ---- patterns strategy (owner: patterns engineer) -----------------------------
 # Zydis decoder (tools/build-zydis.sh: hosted + freestanding, ZYAN_NO_LIBC).
+# lib/zydis_libc.h: a word-at-a-time ZYAN_MEMSET (Zycore's no-libc one is a byte loop)
 ZYDIS_DEFS := -DZYAN_NO_LIBC -DZYDIS_STATIC_BUILD -DZYCORE_STATIC_BUILD \
-	-DZYDIS_DISABLE_ENCODER -DZYDIS_DISABLE_FORMATTER
+	-DZYDIS_DISABLE_ENCODER -DZYDIS_DISABLE_FORMATTER -include lib/zydis_libc.h
 ZYDIS_INC := -I$(TPSRC)/zydis/include -I$(TPSRC)/zycore-c/include
 ZYDIS_HOST_LIB := $(TPBUILD)/zydis-host/libzydis.a
 ZYDIS_HV_LIB := $(TPBUILD)/zydis-hv/libzydis.a
-$(ZYDIS_HOST_LIB) $(ZYDIS_HV_LIB): tools/build-zydis.sh
+$(ZYDIS_HOST_LIB) $(ZYDIS_HV_LIB): tools/build-zydis.sh lib/zydis_libc.h
 	@tools/build-zydis.sh
 INFER_HOST_CFLAGS += $(ZYDIS_DEFS) $(ZYDIS_INC)
 INFER_HV_CFLAGS += $(ZYDIS_DEFS) $(ZYDIS_INC)

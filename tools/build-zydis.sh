@@ -22,8 +22,10 @@ CC=${CC:-gcc}
 [ -d "$zyc/Zycore" ] || { echo "build-zydis: $zyc missing (run tools/deps.sh)" >&2; exit 1; }
 
 FILES=(Decoder DecoderData MetaInfo Mnemonic Register SharedData Segment Utils Zydis)
+# lib/zydis_libc.h: a word-at-a-time ZYAN_MEMSET (Zycore's no-libc one is a byte loop)
+shim="$top/lib/zydis_libc.h"
 DEFS=(-DZYAN_NO_LIBC -DZYDIS_STATIC_BUILD -DZYCORE_STATIC_BUILD
-      -DZYDIS_DISABLE_ENCODER -DZYDIS_DISABLE_FORMATTER)
+      -DZYDIS_DISABLE_ENCODER -DZYDIS_DISABLE_FORMATTER -include "$shim")
 INCS=(-I"$src/include" -I"$src/src" -I"$zyc")
 COMMON=(-std=gnu11 -O2 -g -w -fno-builtin)
 HOST_FLAGS=("${COMMON[@]}")
@@ -34,6 +36,7 @@ stale() { # lib
   local f
   for f in "${FILES[@]}"; do [ "$src/src/$f.c" -nt "$1" ] && return 0; done
   [ "$self" -nt "$1" ] && return 0
+  [ "$shim" -nt "$1" ] && return 0
   return 1
 }
 

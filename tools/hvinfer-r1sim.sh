@@ -18,7 +18,7 @@ mkdir -p "$out/obj"
 hvf=(-std=gnu11 -O2 -g -w -ffreestanding -fno-stack-protector -fno-pic -fno-pie -fno-builtin
      -mno-red-zone -mgeneral-regs-only -fno-asynchronous-unwind-tables -fno-omit-frame-pointer)
 zd=(-DZYAN_NO_LIBC -DZYDIS_STATIC_BUILD -DZYCORE_STATIC_BUILD -DZYDIS_DISABLE_ENCODER
-    -DZYDIS_DISABLE_FORMATTER)
+    -DZYDIS_DISABLE_FORMATTER -include "$top/lib/zydis_libc.h")
 zi=(-I"$tp/zydis/include" -I"$tp/zydis/src" -I"$tp/zycore-c/include")
 for f in Decoder DecoderData MetaInfo Mnemonic Register SharedData Segment Utils Zydis; do
   gcc "${hvf[@]}" "${zd[@]}" "${zi[@]}" -c "$tp/zydis/src/$f.c" -o "$out/obj/z_$f.o"
