@@ -3,6 +3,7 @@
  * after reset, INTx disabled in PCI command). Every loop is bounded: a
  * device that never answers makes init fail with a message, never hangs.
  */
+#include <string.h>
 #include "drivers/e1000.h"
 #include "drivers/net/hvnet.h"
 
@@ -220,8 +221,7 @@ int e1000_tx(struct e1000 *n, const void *frame, size_t len)
 		n->stats.tx_full++;
 		return -1;
 	}
-	for (size_t i = 0; i < len; i++)
-		n->dma->txbuf[n->tx_tail][i] = src[i];
+	memcpy(n->dma->txbuf[n->tx_tail], src, len);
 	d->length = (uint16_t)len;
 	d->cso = 0;
 	d->css = 0;

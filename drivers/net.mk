@@ -50,3 +50,12 @@ $(BUILD)/net-selftest.elf: $(NETTEST_OBJS) $(LWIP_HVLIB) $(TPBUILD)/mbedtls-hv/l
 .PHONY: net-selftest
 net-selftest: $(BUILD)/net-selftest.elf
 INTEGRATION_PREREQS += $(BUILD)/net-selftest.elf
+
+# Host benchmark of the network sink's ring -1 path (issue 16): make build/tools/bench_net,
+# then valgrind --tool=callgrind build/tools/bench_net burst|proc N (instructions ≈ Bochs ticks)
+HOST_TOOLS += bench_net
+bench_net_SRCS := tools/bench/bench_net.c drivers/e1000.c drivers/pci.c $(NET_SRCS) events/wire.c events/event.c \
+	events/event_ring.c events/event_json.c
+bench_net_LIBS := $(LWIP_HOSTLIB) $(TPBUILD)/mbedtls-host/libmbedcrypto.a
+bench_net_DEPS := $(LWIP_HOSTLIB) $(TPBUILD)/mbedtls-host/libmbedcrypto.a
+$(BUILD)/host/tools/bench/bench_net.o: HOST_CFLAGS += $(LWIP_INC)

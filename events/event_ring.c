@@ -93,6 +93,14 @@ static size_t ev_size(unsigned type)
 	case HV_EV_HANG_RECOVERED: m = sizeof(struct hv_ev_hang); break;
 	case HV_EV_RET2USR:        m = sizeof(struct hv_ev_ret2usr); break;
 	case HV_EV_CR4_TAMPER:     m = sizeof(struct hv_ev_cr4); break;
+	case HV_EV_KEYLOGGER:      m = sizeof(struct hv_ev_keylogger); break;
+	case HV_EV_HEARTBEAT:      m = sizeof(struct hv_ev_heartbeat); break;
+	case HV_EV_DROPS:          m = sizeof(struct hv_ev_drops); break;
+	case HV_EV_INFERENCE:      m = sizeof(struct hv_ev_inference); break;
+	case HV_EV_MONITOR_STATE:  m = sizeof(struct hv_ev_monitor_state); break;
+	case HV_EV_BOOT_CONFIG:    m = sizeof(struct hv_ev_boot_config); break;
+	case HV_EV_DMA_FAULT:      m = sizeof(struct hv_ev_dma_fault); break;
+	case HV_EV_DENIED:         m = sizeof(struct hv_ev_denied); break;
 	default:                   return sizeof(struct hv_event);
 	}
 	return (offsetof(struct hv_event, u) + m + 7) & ~(size_t)7;

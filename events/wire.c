@@ -19,9 +19,24 @@ static void w8(struct wbuf *w, uint8_t v)
 	else
 		w->err = 1;
 }
-static void w16(struct wbuf *w, uint16_t v) { w8(w, (uint8_t)v); w8(w, (uint8_t)(v >> 8)); }
-static void w32(struct wbuf *w, uint32_t v) { w16(w, (uint16_t)v); w16(w, (uint16_t)(v >> 16)); }
-static void w64(struct wbuf *w, uint64_t v) { w32(w, (uint32_t)v); w32(w, (uint32_t)(v >> 32)); }
+
+/* n little-endian bytes of v, one bounds check (issue 16: the encoder runs
+ * for every event the network sink sends) */
+static inline void wle(struct wbuf *w, uint64_t v, unsigned n)
+{
+	if (w->size - w->len < n) {
+		w->err = 1;
+		w->len = w->size;
+		return;
+	}
+	uint8_t *d = w->p + w->len;
+	for (unsigned i = 0; i < n; i++, v >>= 8)
+		d[i] = (uint8_t)v;
+	w->len += n;
+}
+static void w16(struct wbuf *w, uint16_t v) { wle(w, v, 2); }
+static void w32(struct wbuf *w, uint32_t v) { wle(w, v, 4); }
+static void w64(struct wbuf *w, uint64_t v) { wle(w, v, 8); }
 
 /* string: u8 length (no NUL) + bytes; bounded by the field size */
 static void wstr(struct wbuf *w, const char *s, size_t cap)
@@ -30,9 +45,16 @@ static void wstr(struct wbuf *w, const char *s, size_t cap)
 
 	while (n < cap - 1 && n < 255 && s[n])
 		n++;
-	w8(w, (uint8_t)n);
+	if (w->size - w->len < n + 1) {
+		w->err = 1;
+		w->len = w->size;
+		return;
+	}
+	uint8_t *d = w->p + w->len;
+	d[0] = (uint8_t)n;
 	for (size_t i = 0; i < n; i++)
-		w8(w, (uint8_t)s[i]);
+		d[1 + i] = (uint8_t)s[i];
+	w->len += n + 1;
 }
 
 static uint8_t r8(struct rbuf *r)

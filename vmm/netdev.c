@@ -13,6 +13,7 @@
 #include "drivers/pci.h"
 #include "drivers/net/hvnet_setup.h"
 #include "events/event.h"
+#include "events/ring1.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/layout.h"
 
@@ -23,6 +24,7 @@ static uint64_t identity_top;
 static bool have_rdrand, have_rdseed;
 static uint64_t rnd_state;
 static uint32_t burst_total, burst_done;
+static struct vm *nvm;
 static struct hv_event boot_cfg;        /* vmm/measure.c: sent once, first (seq 1) */
 
 static struct {
@@ -182,6 +184,88 @@ static void burst_step(void)
 	}
 }
 
+/* net_burst_rate=R1,R2,... (issue 16: the network sink at its limit): one phase
+ * per rate, each of net_burst events recorded into CPU 0's ring at R events per
+ * second of guest TSC time — the path a monitor's events take: reserve/commit,
+ * the high-water drain (hv_events_ring1_kick) and this tick's drain into the
+ * wire sink — so the ring's drop counter, the NIC's and lwIP's failures and the
+ * collector's loss all show when the sink cannot keep up. One line per phase:
+ * the rate reached, ring -1 ticks per event and ring -1's share of the phase. */
+static struct {
+	uint32_t phase, done;
+	uint64_t t_start, ring1, drops0, udpfail0, txfail0, dg0;
+} bp;
+
+static void rate_phase_record(uint32_t rate, uint64_t now)
+{
+	uint64_t due = (now - bp.t_start) * rate / tick_tsc_hz();
+	if (due > burst_total)
+		due = burst_total;
+	while (bp.done < due) {
+		struct hv_event *ev = hv_event_reserve(0, HV_EV_MONITOR_STATE, HV_EMON_CORE);
+		bp.done++;
+		if (!ev)
+			continue;                       /* ring full: counted by the event core */
+		char *p = ev->u.monitor_state.reason, *end = p + HV_REASON_LEN - 1;
+		ev->u.monitor_state.enabled = 1;
+		p = put_str(p, end, "net_burst ");
+		p = put_dec(p, end, bp.done);
+		p = put_str(p, end, "/");
+		p = put_dec(p, end, burst_total);
+		p = put_str(p, end, " rate ");
+		p = put_dec(p, end, rate);
+		*p = 0;
+		hv_event_commit(0);
+		hv_events_ring1_kick(0);                /* as a monitor's exit does */
+	}
+}
+
+static void rate_phase_end(uint32_t rate, uint64_t now)
+{
+	struct hvnet_stats hs;
+	uint64_t dg, by, evs, span = now - bp.t_start, hz = tick_tsc_hz();
+	hvnet_get_stats(&hs);
+	hvnet_wire_stats(&dg, &by, &evs);
+	pr_info("net: burst phase %u: offered %u/s, %u events in %lu TSC ticks = %lu events/s of guest time; "
+		"ring -1 %lu TSC ticks/event (record + drain + seal + send), %lu.%02lu %% of the phase; "
+		"ring drops %lu, udp failed %lu, tx failed %lu, %lu datagrams\n", bp.phase + 1, rate, burst_total,
+		(unsigned long)span, (unsigned long)(span ? (uint64_t)burst_total * hz / span : 0),
+		(unsigned long)(bp.ring1 / burst_total), (unsigned long)(span ? bp.ring1 * 100 / span : 0),
+		(unsigned long)(span ? bp.ring1 * 10000 / span % 100 : 0),
+		(unsigned long)(hv_event_ring_drops(0) - bp.drops0), (unsigned long)(hs.udp_fail - bp.udpfail0),
+		(unsigned long)(hs.tx_fail - bp.txfail0), (unsigned long)(dg - bp.dg0));
+}
+
+/* called at the start of the BSP's net tick; returns true while a phase runs */
+static bool rate_phase_step(uint64_t now)
+{
+	if (bp.phase >= nvm->opt.net_burst_rates || !burst_total || !hvnet_sink_attached())
+		return false;
+	if (!bp.t_start) {                              /* phase start: counters at zero */
+		struct hvnet_stats hs;
+		uint64_t by, evs;
+		hvnet_get_stats(&hs);
+		hvnet_wire_stats(&bp.dg0, &by, &evs);
+		bp.t_start = now;
+		bp.drops0 = hv_event_ring_drops(0);
+		bp.udpfail0 = hs.udp_fail;
+		bp.txfail0 = hs.tx_fail;
+		return true;
+	}
+	rate_phase_record(nvm->opt.net_burst_rate[bp.phase], now);
+	return true;
+}
+
+/* after the tick's drain: the phase ends once all its events are out */
+static void rate_phase_account(uint64_t ticks)
+{
+	bp.ring1 += ticks;
+	if (bp.done < burst_total)
+		return;
+	rate_phase_end(nvm->opt.net_burst_rate[bp.phase], rdtsc());
+	bp = (typeof(bp)){ .phase = bp.phase + 1 };
+}
+
 /* Latency meter: a third sink, after the console and wire sinks, sees each
  * event at the end of its delivery in the drain: now - hdr.tsc = ring -1
  * latency from the event's record to its datagram handed to the NIC (the
@@ -216,8 +300,9 @@ static void net_tick(struct vcpu *v, uint64_t now, void *ctx)
 	if (v->id != 0)                 /* lwIP is single-threaded: BSP only */
 		return;
 	uint64_t t0 = rdtsc();
+	bool phase = rate_phase_step(t0);
 	hvnet_tick();
-	if (burst_done < burst_total && hvnet_sink_attached())
+	if (!nvm->opt.net_burst_rates && burst_done < burst_total && hvnet_sink_attached())
 		burst_step();
 	if (!lat_attached && hvnet_sink_attached())
 		lat_attached = hv_event_sink_register(&lat_sink) == 0;   /* after the wire sink */
@@ -226,6 +311,8 @@ static void net_tick(struct vcpu *v, uint64_t now, void *ctx)
 	uint64_t t2 = rdtsc();
 	ns.ticks++;
 	ns.tick_tsc += t2 - t0;
+	if (phase)
+		rate_phase_account(t2 - t0);
 	if (n) {
 		ns.drained += n;
 		ns.drain_tsc += t2 - t1;
@@ -290,6 +377,9 @@ int netdev_init(struct vm *vm)
 		return -1;
 	}
 	burst_total = vm->opt.net_burst;
+	nvm = vm;
+	if (vm->opt.net_burst_rates && !burst_total)
+		pr_warn("net: net_burst_rate= without net_burst=: no burst phases\n");
 	return 0;
 }
 

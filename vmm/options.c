@@ -433,6 +433,28 @@ static const char *v_net_burst(struct hv_options *o, const char *v, size_t n)
 	return 0;
 }
 
+/* net_burst_rate=R1[,R2...]: up to HV_OPT_BURST_RATES offered rates, events per
+ * second of guest time, 100..10,000,000 each (docs/OPTIONS.md) */
+static const char *v_net_burst_rate(struct hv_options *o, const char *v, size_t n)
+{
+	uint32_t k = 0;
+	size_t i = 0;
+	while (i <= n) {
+		size_t j = i;
+		uint64_t r;
+		while (j < n && v[j] != ',')
+			j++;
+		if (k == HV_OPT_BURST_RATES || !parse_dec(v + i, j - i, 10000000, &r) || r < 100) {
+			o->net_burst_rates = 0;
+			return "expected 1 to 8 rates 100..10000000 (events per second), comma-separated";
+		}
+		o->net_burst_rate[k++] = (uint32_t)r;
+		i = j + 1;
+	}
+	o->net_burst_rates = k;
+	return 0;
+}
+
 static const char *v_console_events(struct hv_options *o, const char *v, size_t n)
 {
 	uint64_t k;
@@ -542,7 +564,7 @@ static const struct {
 } keys[] = {
 	{ "console", v_console }, { "log", v_log }, { "on_guest_crash", v_crash },
 	{ "monitors", v_monitors }, { "collector", v_collector },
-	{ "ip", v_ip }, { "key", v_key }, { "net", v_net }, { "net_burst", v_net_burst }, { "no_vtx", v_novtx },
+	{ "ip", v_ip }, { "key", v_key }, { "net", v_net }, { "net_burst", v_net_burst }, { "net_burst_rate", v_net_burst_rate }, { "no_vtx", v_novtx },
 	{ "net_rng", v_net_rng },
 	{ "infer", v_infer }, { "bochs_exit", v_bochs_exit },
 	{ "iommu", v_iommu }, { "iommu_selftest", v_iommu_selftest }, { "console_events", v_console_events },

@@ -77,6 +77,8 @@ struct hv_opt_owner {
 #define HV_INFER_BTF      0x4u
 #define HV_INFER_ALL      0x7u
 
+#define HV_OPT_BURST_RATES 8   /* net_burst_rate= phases */
+
 struct hv_options {
 	uint16_t console_port;        /* I/O port of the 16550; 0 = no console. default 0x3f8 (com1) */
 	uint8_t  log_level;           /* enum hv_log_level; default info */
@@ -97,6 +99,10 @@ struct hv_options {
 	uint8_t  net_rng_insecure;    /* net_rng=tsc-insecure: network without RDRAND/RDSEED */
 	uint8_t  infer;               /* HV_INFER_* mask, 0 = off; default HV_INFER_ALL */
 	uint32_t net_burst;           /* debug: synthetic events sent once the network is up (0 = none) */
+	/* benchmark (issue 16): net_burst=N events per phase through CPU 0's ring at each
+	 * offered rate (events per second of guest TSC time); 0 phases = the plain burst */
+	uint32_t net_burst_rates;
+	uint32_t net_burst_rate[HV_OPT_BURST_RATES];
 	bool     bochs_exit;          /* tests: end Bochs through port 0x8900 when hvmon ends the run; default off */
 	/* the monitors (hv_options_set_owners): their keys, their parsed values */
 	uint32_t nr_owners;

@@ -184,12 +184,15 @@ int hvnet_send(const void *data, size_t len)
 	}
 	if (len > 0xffff - 28)
 		return -1;
-	p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_RAM);
+	/* the payload by reference (no copy): lwIP prepends its headers in a pbuf
+	 * of its own, linkoutput flattens the chain into the NIC's buffer, and an
+	 * ARP queue copies a PBUF_REF chain before keeping it (etharp_query) */
+	p = pbuf_alloc(PBUF_TRANSPORT, (u16_t)len, PBUF_REF);
 	if (!p) {
 		stats.udp_fail++;
 		return -1;
 	}
-	pbuf_take(p, data, (u16_t)len);
+	p->payload = (void *)(uintptr_t)data;
 	ip_addr_set_ip4_u32(&dst, lwip_htonl(conf.collector_ip));
 	e = udp_sendto(pcb, p, &dst, conf.collector_port);
 	pbuf_free(p);

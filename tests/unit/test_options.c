@@ -264,6 +264,24 @@ static void test_key_exactly_32(void **st)
 	assert_int_equal(parse("net_burst=1000001"), 1);
 	assert_int_equal(o.net_burst, 0);
 	assert_int_equal(parse("net_burst=x"), 1);
+	/* net_burst_rate (benchmark, issue 16): 1..8 rates, 100..10,000,000 each */
+	assert_int_equal(parse("net_burst_rate=25000,50000,1000000"), 0);
+	assert_int_equal(o.net_burst_rates, 3);
+	assert_int_equal(o.net_burst_rate[0], 25000);
+	assert_int_equal(o.net_burst_rate[2], 1000000);
+	assert_int_equal(parse("net_burst_rate=100"), 0);
+	assert_int_equal(o.net_burst_rates, 1);
+	assert_int_equal(parse("net_burst_rate=99"), 1);
+	assert_int_equal(o.net_burst_rates, 0);
+	assert_int_equal(parse("net_burst_rate=10000001"), 1);
+	assert_int_equal(parse("net_burst_rate=1000,"), 1);
+	assert_int_equal(parse("net_burst_rate=,1000"), 1);
+	assert_int_equal(parse("net_burst_rate=1000,x"), 1);
+	assert_int_equal(parse("net_burst_rate=1,2,3,4,5,6,7,8,9"), 1);
+	assert_int_equal(parse("net_burst_rate=100,200,300,400,500,600,700,800"), 0);
+	assert_int_equal(o.net_burst_rates, 8);
+	assert_int_equal(parse("net_burst_rate=100,200,300,400,500,600,700,800,900"), 1);
+	assert_int_equal(o.net_burst_rates, 0);
 }
 
 static void test_infer_key(void **st)
