@@ -164,12 +164,18 @@ static bool events_want(void *ctx)
 	return hv_event_ring_pending(v ? v->id : 0) != 0;
 }
 
-int hv_events_setup(const struct hv_options *opt)
+int hv_events_setup(const struct hv_options *opt, unsigned ncpus)
 {
-	size_t sz = hv_event_mem_size(EV_CPUS);
+	/* one ring per CPU hvmon may run the guest on (276 KiB each), not
+	 * HV_EVENT_MAX_CPUS of them: 4.3 MiB on a one-CPU machine otherwise */
+	if (ncpus < 1)
+		ncpus = 1;
+	if (ncpus > EV_CPUS)
+		ncpus = EV_CPUS;
+	size_t sz = hv_event_mem_size(ncpus);
 	void *mem = pages_alloc((sz + 4095) / 4096);
 	void *q = pages_alloc(CON_QUEUE_BYTES / 4096), *pq = pages_alloc(CON_PRIO_BYTES / 4096);
-	if (!mem || !q || !pq || hv_event_init(EV_CPUS, mem, sz))
+	if (!mem || !q || !pq || hv_event_init(ncpus, mem, sz))
 		return -1;
 	hv_event_set_clock(ev_clock);
 	console_evq_init(q, CON_QUEUE_BYTES, false);
@@ -180,7 +186,7 @@ int hv_events_setup(const struct hv_options *opt)
 		return -1;
 	events_ready = true;
 	pr_info("events: %u per-CPU rings of %u slots (%lu KiB), console sink (console_events=%s, "
-		"%u KiB queue)\n", (unsigned)EV_CPUS, HV_EVENT_RING_SLOTS, (unsigned long)(sz / 1024),
+		"%u KiB queue)\n", ncpus, HV_EVENT_RING_SLOTS, (unsigned long)(sz / 1024),
 		echo_mode == HV_CEV_ALL ? "all" : echo_mode == HV_CEV_NONE ? "none" : "rate-limited",
 		CON_QUEUE_BYTES >> 10);
 	if (echo_mode == HV_CEV_RATE)

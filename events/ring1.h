@@ -12,9 +12,10 @@
 
 struct hv_options;
 
-/* Rings, clock, console sink (console_events= from @opt). 0, or -1 (heap too
+/* Rings for @ncpus CPUs (vCPU ids 0..ncpus-1; clamped to 1..the event core's
+ * limit), clock, console sink (console_events= from @opt). 0, or -1 (heap too
  * small, sink table full). Monitors may record from now on. */
-int hv_events_setup(const struct hv_options *opt);
+int hv_events_setup(const struct hv_options *opt, unsigned ncpus);
 /* After tick_init(): the drain tick and the console pump. 0 or -1. */
 int hv_events_start(void);
 /* true once hv_events_setup() succeeded */

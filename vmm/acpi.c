@@ -6,6 +6,7 @@
 #include <string.h>
 #include "vmm/vcpu.h"
 #include "lib/console.h"
+#include "vmm/madt.h"
 
 struct __attribute__((packed)) acpi_rsdp {
 	char sig[8];
@@ -156,4 +157,20 @@ int acpi_find_sleep_regs(uint64_t rsdp_pa, struct acpi_sleep_regs *r)
 		r->aml_len = dsdt->length - sizeof(*dsdt);
 	}
 	return 0;
+}
+
+/* Sizes the per-CPU event rings before smp_boot_aps() reads the same table
+ * (the vCPU ids it gives are 0..nr_cpus-1): the parse result on the stack. */
+unsigned acpi_madt_cpus(uint64_t rsdp)
+{
+	struct madt_info m;
+	char err[MADT_ERR_LEN];
+	const uint8_t *t = acpi_find_table(rsdp, "APIC");
+	uint32_t len;
+	if (!t)
+		return 1;
+	memcpy(&len, t + 4, 4);
+	if (madt_parse(t, len, &m, err))
+		return HV_MAX_CPUS;
+	return m.nr_cpus ? m.nr_cpus : 1;
 }

@@ -219,7 +219,7 @@ static void fault_event(struct iommu_state *s, uint64_t target)
 	static struct hv_event_sink sink = { .name = "selftest", .emit = grab };
 	static struct hv_options eo;      /* the event core's console echo: defaults */
 	hv_options_defaults(&eo);
-	if (hv_events_setup(&eo) || hv_event_sink_register(&sink)) {
+	if (hv_events_setup(&eo, 1) || hv_event_sink_register(&sink)) {
 		check(false, "dma_fault-event", "event core set-up failed (%lu %lu)", 0, 0);
 		return;
 	}

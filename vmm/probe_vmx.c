@@ -334,7 +334,7 @@ int probe_vm_init(struct vm *vm)
 	if (!(vm->caps.ept_caps & EPT_CAP_EXEC_ONLY))
 		pr_warn("probe: EPT has no execute-only pages: probed pages stay readable in the "
 			"exec view (int3s visible to reads; docs/PROBES.md)\n");
-	if (hv_events_setup(&vm->opt)) {
+	if (hv_events_setup(&vm->opt, acpi_madt_cpus(vm->bi->acpi_rsdp))) {
 		pr_err("events: cannot set up the event rings\n");
 		return -1;
 	}

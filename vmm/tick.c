@@ -127,20 +127,34 @@ int tick_register(const char *name, uint32_t period_ms, tick_fn fn, void *ctx)
 	return 0;
 }
 
-static void arm(struct vcpu *v, uint64_t now)
+/* The timer fires at @next (a TSC value; SDM 26.5.1: the VMX-preemption timer
+ * counts down at the TSC rate >> IA32_VMX_MISC[4:0] in non-root operation). */
+static void arm_at(uint64_t now, uint64_t next)
 {
 	if (!have_timer)
 		return;
-	uint64_t next = now + tick_tsc_hz();       /* nothing registered: 1 s */
-	for (uint32_t i = 0; i < nr_clients; i++)
-		if (clients[i].next[v->id] < next && (!clients[i].want || clients[i].want(clients[i].ctx)))
-			next = clients[i].next[v->id];
 	uint64_t delta = next > now ? (next - now) >> timer_shift : 0;
 	if (delta == 0)
 		delta = 1;
 	if (delta > 0xffffffffULL)
 		delta = 0xffffffffULL;
 	vmwrite(VMCS_PREEMPTION_TIMER, delta);
+}
+
+/* The earliest deadline of this vCPU's clients; a lazy client counts only
+ * while busy (its want() was true at this exit). Nothing due: 1 s. */
+static uint64_t next_deadline(unsigned id, uint64_t now)
+{
+	uint64_t next = now + tick_tsc_hz();
+	for (uint32_t i = 0; i < nr_clients; i++)
+		if ((!clients[i].want || clients[i].busy[id]) && clients[i].next[id] < next)
+			next = clients[i].next[id];
+	return next;
+}
+
+static void arm(struct vcpu *v, uint64_t now)
+{
+	arm_at(now, next_deadline(v->id < HV_MAX_CPUS ? v->id : 0, now));
 }
 
 void tick_vcpu_start(struct vcpu *v)
@@ -155,10 +169,17 @@ int tick_preempt_exit(struct vcpu *v)
 	return HV_RESUME;
 }
 
+/* After every exit of every vCPU (issue 16: the common exit path). Each lazy
+ * client's want() is asked once per exit; the earliest deadline is kept while
+ * walking the clients, so the timer is armed without a second pass — unless a
+ * client ran: its work may have made another lazy client busy (a drain queues
+ * console lines), so then every want() is asked again before arming. */
 void tick_after_exit(struct vcpu *v)
 {
 	uint64_t now = rdtsc();
 	unsigned id = v->id < HV_MAX_CPUS ? v->id : 0;
+	uint64_t next = now + tick_tsc_hz();
+	bool ran = false;
 	for (uint32_t i = 0; i < nr_clients; i++) {
 		struct tick_client *c = &clients[i];
 		if (c->want) {
@@ -172,17 +193,34 @@ void tick_after_exit(struct vcpu *v)
 			if (!w)
 				continue;
 		}
-		if (now < c->next[id])
-			continue;
-		c->next[id] += c->period;
-		if (c->next[id] <= now)                  /* missed several periods: no catch-up burst */
-			c->next[id] = now + c->period;
-		uint64_t t0 = rdtsc();
-		c->fn(v, now, c->ctx);
-		c->runs++;
-		c->ticks += rdtsc() - t0;
+		if (now >= c->next[id]) {
+			c->next[id] += c->period;
+			if (c->next[id] <= now)          /* missed several periods: no catch-up burst */
+				c->next[id] = now + c->period;
+			uint64_t t0 = rdtsc();
+			c->fn(v, now, c->ctx);
+			c->runs++;
+			c->ticks += rdtsc() - t0;
+			ran = true;
+		}
+		if (c->next[id] < next)
+			next = c->next[id];
 	}
-	arm(v, rdtsc());
+	if (!ran) {
+		arm_at(now, next);
+		return;
+	}
+	now = rdtsc();
+	for (uint32_t i = 0; i < nr_clients; i++) {
+		struct tick_client *c = &clients[i];
+		if (!c->want)
+			continue;
+		bool w = c->want(c->ctx);
+		if (w && !c->busy[id])
+			c->next[id] = now + c->period;
+		c->busy[id] = w;
+	}
+	arm_at(now, next_deadline(id, now));
 }
 
 void tick_get_stats(struct tick_stats *s)

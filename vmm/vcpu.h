@@ -247,6 +247,9 @@ int acpi_find_sleep_regs(uint64_t rsdp, struct acpi_sleep_regs *r);
 int msr_check_read(struct vcpu *v, uint32_t msr, uint64_t *val);
 int msr_check_write(struct vcpu *v, uint32_t msr, uint64_t val);
 const void *acpi_find_table(uint64_t rsdp, const char *sig);   /* checksummed table or NULL */
+/* CPUs the MADT lists as usable (enabled or online-capable), at least 1; 1 without a
+ * MADT, HV_MAX_CPUS when it does not parse (smp_boot_aps refuses it later) */
+unsigned acpi_madt_cpus(uint64_t rsdp);
 /* vmm/guest_boot.c */
 int guest_boot_prepare(struct vm *vm, struct vcpu *bsp);
 /* vmm/vmexit.c */
