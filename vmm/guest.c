@@ -69,22 +69,6 @@ int guest_read_str(struct vcpu *v, uint64_t va, char *buf, uint32_t max, bool us
 	return 0;
 }
 
-int guest_write_u64(struct vcpu *v, uint64_t va, uint64_t val)
-{
-	struct gmem_mmu m;
-	struct gmem_walk w;
-	if (va & 7)                       /* aligned: never crosses a page */
-		return -1;
-	mmu_for(v, &m, vmread(VMCS_GUEST_CR3));
-	if (gmem_translate(&m, va, GMEM_KERNEL_ONLY, &w) || !w.writable)
-		return -1;
-	if (!vm_is_guest_ram(v->vm, w.gpa, 8) || probe_gpa_probed(w.gpa))
-		return -1;
-	memcpy(hv_phys_to_ptr(w.gpa), &val, 8);
-	gmem_tc_reset(exit_tc(v));        /* the page written might be a page table */
-	return 0;
-}
-
 /* The kernel's GS base: the VMCS GS base in kernel mode; while the guest runs
  * user code IA32_KERNEL_GS_BASE holds it (SWAPGS; hvmon never touches that MSR). */
 static uint64_t kernel_gs(struct vcpu *v)
@@ -140,32 +124,85 @@ int guest_read_kobj(struct vcpu *v, uint64_t va, void *buf, uint32_t len)
 	return guest_read(v, va, buf, len, false);
 }
 
-int guest_read_kstack(struct vcpu *v, uint64_t va, void *buf, uint32_t len)
+/* The kernel-stack page of @va (kernel half, 4 KiB leaf) as kept across exits:
+ * its guest-physical page, or -1 when it is not kept or its leaf entry changed
+ * (then it is dropped and the caller walks). Linux never moves a live kernel
+ * stack; a freed one has its entry cleared. */
+static int kstack_cached(struct vcpu *v, uint64_t page, uint64_t *gpa, bool *writable)
 {
-	uint64_t page = va & ~0xfffULL, off = va & 0xfff, pte;
-	if (!(va >> 63) || !len || len > 0x1000 - off)
-		return guest_read(v, va, buf, len, false);
+	uint64_t pte;
 	for (unsigned i = 0; i < GUEST_KSTACK_PAGES; i++) {
 		if (v->kstk[i].va != page)
 			continue;
-		/* the same leaf entry, same value: the same page (Linux never moves
-		 * a live kernel stack; a freed one has its entry cleared) */
-		if (!vm_guest_ram_read(v->vm, v->kstk[i].pte_pa, &pte, 8) && pte == v->kstk[i].pte)
-			return vm_guest_ram_read(v->vm, v->kstk[i].gpa | off, buf, len);
+		if (!vm_guest_ram_read(v->vm, v->kstk[i].pte_pa, &pte, 8) && pte == v->kstk[i].pte) {
+			*gpa = v->kstk[i].gpa;
+			*writable = v->kstk[i].writable;
+			return 0;
+		}
 		v->kstk[i].va = 0;                /* stale: walk again */
 		break;
 	}
+	return -1;
+}
+
+/* keep the translation of a 4 KiB kernel-stack page the walk @w found */
+static void kstack_keep(struct vcpu *v, uint64_t page, const struct gmem_walk *w)
+{
+	if (w->page_size != 0x1000)
+		return;
+	unsigned i = v->kstk_next++ % GUEST_KSTACK_PAGES;
+	v->kstk[i].va = page;
+	v->kstk[i].gpa = w->gpa & ~0xfffULL;
+	v->kstk[i].pte_pa = w->leaf_pa;
+	v->kstk[i].pte = w->leaf;
+	v->kstk[i].writable = w->writable;
+}
+
+int guest_read_kstack(struct vcpu *v, uint64_t va, void *buf, uint32_t len)
+{
+	uint64_t page = va & ~0xfffULL, off = va & 0xfff, gpa;
+	bool wr;
+	if (!(va >> 63) || !len || len > 0x1000 - off)
+		return guest_read(v, va, buf, len, false);
+	if (!kstack_cached(v, page, &gpa, &wr))
+		return vm_guest_ram_read(v->vm, gpa | off, buf, len);
 	struct gmem_walk w;
 	if (kernel_walk(v, va, &w))
 		return guest_read(v, va, buf, len, false);   /* the plain path says why */
-	if (w.page_size == 0x1000) {
-		unsigned i = v->kstk_next++ % GUEST_KSTACK_PAGES;
-		v->kstk[i].va = page;
-		v->kstk[i].gpa = w.gpa & ~0xfffULL;
-		v->kstk[i].pte_pa = w.leaf_pa;
-		v->kstk[i].pte = w.leaf;
-	}
+	kstack_keep(v, page, &w);
 	return vm_guest_ram_read(v->vm, w.gpa, buf, len);
+}
+
+/* Probe emulation's push and the tracer's return-address swap write the
+ * kernel stack at every hit: through the kernel-stack translation kept across
+ * exits (issue 16: the walk was most of a clone entry's cost), else a walk of
+ * the current CR3 (whose 4 KiB result is kept). Writable on every level of the
+ * walk that made the translation; the leaf is re-checked at each use (a guest
+ * that later write-protects the page above the leaf only gets its own RAM
+ * written, never hvmon's: the guest-RAM and probed-page checks below). */
+int guest_write_u64(struct vcpu *v, uint64_t va, uint64_t val)
+{
+	uint64_t page = va & ~0xfffULL, gpa;
+	bool writable;
+	if (va & 7)                       /* aligned: never crosses a page */
+		return -1;
+	if (!(va >> 63) || kstack_cached(v, page, &gpa, &writable)) {
+		struct gmem_mmu m;
+		struct gmem_walk w;
+		mmu_for(v, &m, vmread(VMCS_GUEST_CR3));
+		if (gmem_translate(&m, va, GMEM_KERNEL_ONLY, &w))
+			return -1;
+		if (va >> 63)
+			kstack_keep(v, page, &w);
+		gpa = w.gpa & ~0xfffULL;
+		writable = w.writable;
+	}
+	gpa |= va & 0xfff;
+	if (!writable || !vm_is_guest_ram(v->vm, gpa, 8) || probe_gpa_probed(gpa))
+		return -1;
+	memcpy(hv_phys_to_ptr(gpa), &val, 8);
+	gmem_tc_reset(exit_tc(v));        /* the page written might be a page table */
+	return 0;
 }
 
 /*

@@ -48,7 +48,8 @@ int guest_read_kobj(struct vcpu *v, uint64_t va, void *buf, uint32_t len);
  * Reads crossing a page, user addresses and large pages: as guest_read. 0 or -1. */
 int guest_read_kstack(struct vcpu *v, uint64_t va, void *buf, uint32_t len);
 /* Write 8 bytes at a kernel address on a writable supervisor page (not a
- * probed page). 0 or -1. */
+ * probed page). A kernel-stack page goes through the translation
+ * guest_read_kstack keeps (and a 4 KiB page walked here is kept for it). 0 or -1. */
 int guest_write_u64(struct vcpu *v, uint64_t va, uint64_t val);
 
 /* ---- guest tasks (offsets from the inferred profile, vmm/introspect.h) ---- */

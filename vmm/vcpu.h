@@ -149,7 +149,7 @@ struct vcpu {
 	/* 4 KiB kernel pages (stacks: pt_regs, return addresses) with the entry
 	 * that mapped them (guest_read_kstack), kept across exits; round robin */
 #define GUEST_KSTACK_PAGES 8
-	struct { uint64_t va, gpa, pte_pa, pte; } kstk[GUEST_KSTACK_PAGES];
+	struct { uint64_t va, gpa, pte_pa, pte; bool writable; } kstk[GUEST_KSTACK_PAGES];
 	uint32_t kstk_next;
 	/* its own EPT root over vm->ept (vmm/ept_view.h): the probes' per-vCPU
 	 * views (vmm/probe_vmx.c); NULL until the first probe, then its EPTP */
