@@ -567,6 +567,8 @@ int hv_wire_tx_init(struct hv_wire_tx *tx, const uint8_t psk[HV_WIRE_KEY_LEN],
 	tx->send = send;
 	tx->send_ctx = send_ctx;
 	tx->datagrams = tx->bytes = tx->events = tx->too_big = 0;
+	tx->clock = NULL;
+	tx->seal_ticks = 0;
 	tx->sink.name = "wire";
 	tx->sink.emit = tx_sink_emit;
 	tx->sink.flush = tx_sink_flush;
@@ -598,6 +600,7 @@ int hv_wire_tx_flush(struct hv_wire_tx *tx)
 	w16(&w, tx->nrec);
 	w16(&w, tx->payload_len);
 	aead_nonce(tx->seq, nonce);
+	uint64_t t0 = tx->clock ? tx->clock() : 0;
 	mbedtls_chachapoly_init(&ctx);
 	rc = mbedtls_chachapoly_setkey(&ctx, tx->key);
 	if (!rc)
@@ -607,6 +610,8 @@ int hv_wire_tx_flush(struct hv_wire_tx *tx)
 							tx->buf + HV_WIRE_HDR_LEN,
 							tx->buf + HV_WIRE_HDR_LEN + tx->payload_len);
 	mbedtls_chachapoly_free(&ctx);
+	if (tx->clock)
+		tx->seal_ticks += tx->clock() - t0;
 	total = HV_WIRE_HDR_LEN + (size_t)tx->payload_len + HV_WIRE_TAG_LEN;
 	tx->nrec = 0;
 	tx->payload_len = 0;

@@ -115,6 +115,8 @@ struct hv_wire_tx {
 	void    *send_ctx;
 	/* statistics */
 	uint64_t datagrams, bytes, events, too_big;
+	uint64_t (*clock)(void);             /* optional (ring -1: rdtsc): seal_ticks counts */
+	uint64_t seal_ticks;                 /* in the AEAD seal (ChaCha20-Poly1305) */
 	struct hv_event_sink sink;
 	uint8_t  buf[HV_WIRE_MAX_DGRAM];
 };

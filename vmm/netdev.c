@@ -407,6 +407,10 @@ void netdev_print_stats(void)
 	hv_printf("hvmon: net: wire %lu datagrams, %lu bytes, %lu events (%lu bytes/event)\n",
 		  (unsigned long)dg, (unsigned long)by, (unsigned long)evs,
 		  (unsigned long)(evs ? by / evs : 0));
+	hv_printf("hvmon: net: per datagram: seal (ChaCha20-Poly1305) %lu TSC ticks, send (lwIP UDP/IP/Ethernet "
+		  "+ NIC) %lu, of which the NIC's tx %lu\n", (unsigned long)(dg ? hvnet_seal_ticks() / dg : 0),
+		  (unsigned long)(hs.udp_sent ? hs.send_tsc / hs.udp_sent : 0),
+		  (unsigned long)(hs.tx_frames ? hs.nic_tsc / hs.tx_frames : 0));
 	uint64_t hz = tick_tsc_hz();
 	hv_printf("hvmon: net: latency record->sent (ring events, TSC %lu kHz): %lu events, min %lu "
 		  "avg %lu max %lu TSC ticks (avg %lu us)\n", (unsigned long)(hz / 1000),

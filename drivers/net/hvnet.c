@@ -32,7 +32,10 @@ static err_t linkoutput(struct netif *n, struct pbuf *p)
 	}
 	/* flatten the chain (one copy; e1000 descriptors take one buffer) */
 	len = pbuf_copy_partial(p, out, p->tot_len, 0);
-	if (nic.tx(nic.ctx, out, len) < 0) {
+	uint64_t t0 = __builtin_ia32_rdtsc();
+	int rc = nic.tx(nic.ctx, out, len);
+	stats.nic_tsc += __builtin_ia32_rdtsc() - t0;
+	if (rc < 0) {
 		stats.tx_fail++;
 		return ERR_MEM;
 	}
@@ -172,7 +175,18 @@ uint32_t hvnet_ip(void)
 	return up ? lwip_ntohl(ip4_addr_get_u32(netif_ip4_addr(&nif))) : 0;
 }
 
+static int send_udp(const void *data, size_t len);
+
+/* one datagram to the collector; its cost is counted (docs/BENCHMARKS.md) */
 int hvnet_send(const void *data, size_t len)
+{
+	uint64_t t0 = __builtin_ia32_rdtsc();
+	int rc = send_udp(data, len);
+	stats.send_tsc += __builtin_ia32_rdtsc() - t0;
+	return rc;
+}
+
+static int send_udp(const void *data, size_t len)
 {
 	struct pbuf *p;
 	ip_addr_t dst;

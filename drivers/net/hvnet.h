@@ -45,6 +45,7 @@ struct hvnet_stats {
 	uint64_t tx_frames, tx_fail;
 	uint64_t udp_sent, udp_fail, udp_not_ready;
 	uint64_t polls;
+	uint64_t send_tsc, nic_tsc;    /* TSC ticks in hvnet_send (lwIP + NIC) and in the NIC's tx */
 };
 
 void hv_lwip_set_hooks(uint32_t (*now_ms)(void), uint32_t (*rnd)(void),

@@ -17,6 +17,11 @@ static const struct hv_event *first_ev;   /* hvnet_set_first_event */
 static int nic_index;
 static uint32_t hb_interval, hb_last;
 
+static uint64_t wire_clock(void)
+{
+	return __builtin_ia32_rdtsc();
+}
+
 static void e1000_delay(unsigned us)
 {
 	if (plat.delay_us)
@@ -155,6 +160,7 @@ int hvnet_setup(const struct hvnet_platform *p, const struct hvnet_options *o, c
 		*err = "net: key derivation failed";
 		return -1;
 	}
+	tx.clock = wire_clock;
 	hb_interval = o->heartbeat_ms ? o->heartbeat_ms : 5000;
 	hb_last = plat.now_ms();
 	active = true;
@@ -231,6 +237,11 @@ void hvnet_flush(void)
 {
 	if (sink_attached)
 		hv_wire_tx_flush(&tx);
+}
+
+uint64_t hvnet_seal_ticks(void)
+{
+	return tx.seal_ticks;
 }
 
 void hvnet_wire_stats(uint64_t *datagrams, uint64_t *bytes, uint64_t *events)

@@ -66,6 +66,8 @@ struct hv_event;
 int  hvnet_send_event(const struct hv_event *ev);
 void hvnet_flush(void);
 /* wire sender counters: datagrams, bytes (UDP payload) and events sent */
+/* TSC ticks spent sealing datagrams (ChaCha20-Poly1305) since boot */
+uint64_t hvnet_seal_ticks(void);
 void hvnet_wire_stats(uint64_t *datagrams, uint64_t *bytes, uint64_t *events);
 /* The PCI function hvnet_setup took (hidden from the guest), NULL before. */
 struct pci_dev;
