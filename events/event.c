@@ -21,6 +21,7 @@ static const char *const type_names[HV_EV__COUNT] = {
 	[HV_EV_BOOT_CONFIG]    = "boot_config",
 	[HV_EV_DMA_FAULT]      = "dma_fault",
 	[HV_EV_DENIED]         = "denied",
+	[HV_EV_TRACE_LOST]     = "trace_lost",
 };
 
 static const char *const monitor_names[HV_EMON__COUNT] = {
@@ -126,4 +127,14 @@ const char *hv_exec_arg(const struct hv_event *ev, unsigned idx)
 		n++;
 	}
 	return NULL;
+}
+
+static const char *const abi_names[HV_ABI__COUNT] = {
+	[HV_ABI_X64] = "x64", [HV_ABI_I386] = "i386", [HV_ABI_X32] = "x32",
+	[HV_ABI_KERNEL] = "kernel", [HV_ABI_UNKNOWN] = "unknown",
+};
+
+const char *hv_abi_name(unsigned abi)
+{
+	return abi < HV_ABI__COUNT ? abi_names[abi] : NULL;
 }

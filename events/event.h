@@ -59,6 +59,7 @@ enum hv_event_type {
 	HV_EV_BOOT_CONFIG     = 13,   /* appended, issue 18: what hvmon booted */
 	HV_EV_DMA_FAULT       = 14,   /* issue 12: a blocked DMA (VT-d fault record) */
 	HV_EV_DENIED          = 15,   /* issue 17: a guest request hvmon refused (sleep, MSR, XCR0...) */
+	HV_EV_TRACE_LOST      = 16,   /* issue 15: a process event the tracer could not complete */
 	HV_EV__COUNT
 };
 
@@ -112,7 +113,23 @@ struct hv_ev_exec {
 	uint16_t argv_len;     /* bytes used in argv[], each arg NUL-terminated */
 	char     filename[HV_PATH_LEN];
 	char     argv[HV_ARGV_BYTES];
+	/* appended (issue 15): the ABI of the call; 0 = not told (older senders) */
+	uint8_t  abi;          /* enum hv_abi */
+	int32_t  syscall;      /* the syscall number the task entered with (pt_regs orig_ax), -1 none */
 };
+
+/* How a traced call reached the kernel (issue 15, docs/TRACER.md "ABI"). */
+enum hv_abi {
+	HV_ABI_NONE = 0,       /* not reported (a sender before issue 15) */
+	HV_ABI_X64,            /* 64-bit syscall (CS 0x33) */
+	HV_ABI_I386,           /* 32-bit: int $0x80, sysenter or compat syscall (CS 0x23) */
+	HV_ABI_X32,            /* x32: 64-bit CS, __X32_SYSCALL_BIT in the number */
+	HV_ABI_KERNEL,         /* kernel-internal: a kernel thread, no user registers */
+	HV_ABI_UNKNOWN,        /* the guest's registers did not say consistently */
+	HV_ABI__COUNT
+};
+/* "x64", "i386", "x32", "kernel", "unknown"; NULL for HV_ABI_NONE or out of range */
+const char *hv_abi_name(unsigned abi);
 
 struct hv_ev_fork {
 	int32_t  parent_pid;
@@ -120,6 +137,9 @@ struct hv_ev_fork {
 	uint8_t  kind;         /* enum hv_fork_kind */
 	uint8_t  pad[7];
 	uint64_t clone_flags;
+	/* appended (issue 15): as in struct hv_ev_exec */
+	uint8_t  abi;
+	int32_t  syscall;
 };
 
 struct hv_ev_exit {
@@ -128,6 +148,9 @@ struct hv_ev_exit {
 	int32_t  status;       /* the kernel's exit status (do_exit's argument, wait(2) encoding) */
 	uint8_t  signal;       /* status & 0x7f: the killing signal, 0 for a normal exit */
 	uint8_t  flags;        /* HV_EXITF_* */
+	/* appended (issue 15): as in struct hv_ev_exec (the ABI the task ran with) */
+	uint8_t  abi;
+	int32_t  syscall;
 };
 #define HV_EXITF_CORE     0x01   /* status & 0x80: the kernel dumped core */
 #define HV_EXITF_KTHREAD  0x02   /* a kernel thread (no mm at do_exit) */
@@ -224,6 +247,17 @@ struct hv_ev_denied {
 	char     what[HV_KIND_LEN];   /* "sleep", "msr_write", "msr_read", "xcr0", ... */
 };
 
+/* trace_lost (issue 15): a process event the tracer could not complete, e.g.
+ * a fork whose result had no pending slot (16 calls in flight, such as parents
+ * blocked in vfork): the task is the caller. Reported at the 1st, 2nd, 4th,
+ * 8th... loss (count says how many in all). */
+struct hv_ev_trace_lost {
+	uint64_t count;          /* results lost since boot (all kinds) */
+	uint32_t pending;        /* calls in flight when it happened (the table's size when full) */
+	char     what[HV_KIND_LEN];    /* "fork", "exec" */
+	char     reason[HV_KIND_LEN];  /* "pending_full", "stack_unwritable" */
+};
+
 struct hv_event {
 	struct hv_event_hdr hdr;
 	union {
@@ -241,6 +275,7 @@ struct hv_event {
 		struct hv_ev_boot_config boot_config;
 		struct hv_ev_dma_fault dma_fault;
 		struct hv_ev_denied denied;
+		struct hv_ev_trace_lost trace_lost;
 	} u;
 };
 

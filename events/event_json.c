@@ -114,6 +114,18 @@ static void key(struct jbuf *b, const char *k)
 static const char *const fork_kinds[] = { "process", "thread" };
 static const char *const r2u_how[] = { "exec", "data", "stack_pivot", "other" };
 
+/* Appended (issue 15) to exec, fork and exit: absent when the sender did not
+ * tell (HV_ABI_NONE: older senders). */
+static void abi(struct jbuf *b, uint8_t a, int32_t sc)
+{
+	const char *n = hv_abi_name(a);
+	if (!n)
+		return;
+	key(b, "abi");
+	put_str(b, n, 8);
+	KI("syscall", sc);
+}
+
 static void body(struct jbuf *b, const struct hv_event *ev)
 {
 	const struct hv_ev_exec *x = &ev->u.exec;
@@ -146,6 +158,7 @@ static void body(struct jbuf *b, const struct hv_event *ev)
 			KB("filename_truncated", 1);
 		if (x->flags & HV_EXECF_READ_FAIL)
 			KB("read_failed", 1);
+		abi(b, x->abi, x->syscall);
 		break;
 	}
 	case HV_EV_FORK:
@@ -154,6 +167,7 @@ static void body(struct jbuf *b, const struct hv_event *ev)
 		key(b, "kind");
 		put_str(b, fork_kinds[ev->u.fork.kind & 1], 16);
 		KX("clone_flags", ev->u.fork.clone_flags);
+		abi(b, ev->u.fork.abi, ev->u.fork.syscall);
 		break;
 	case HV_EV_EXIT:
 		KI("code", ev->u.exit.code);
@@ -163,6 +177,7 @@ static void body(struct jbuf *b, const struct hv_event *ev)
 			KB("core_dumped", 1);
 		if (ev->u.exit.flags & HV_EXITF_KTHREAD)
 			KB("kthread", 1);
+		abi(b, ev->u.exit.abi, ev->u.exit.syscall);
 		break;
 	case HV_EV_HANG:
 	case HV_EV_HANG_RECOVERED:
@@ -257,6 +272,12 @@ static void body(struct jbuf *b, const struct hv_event *ev)
 		KX("value", ev->u.denied.value);
 		KX("rip", ev->u.denied.rip);
 		KU("count", ev->u.denied.count);
+		break;
+	case HV_EV_TRACE_LOST:
+		KS("what", ev->u.trace_lost.what);
+		KS("reason", ev->u.trace_lost.reason);
+		KU("count", ev->u.trace_lost.count);
+		KU("pending", ev->u.trace_lost.pending);
 		break;
 	default:
 		break;

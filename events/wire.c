@@ -119,6 +119,8 @@ static void enc_body(struct wbuf *w, const struct hv_event *ev)
 		}
 		if (!w->err)
 			w->p[argc_at] = (uint8_t)n;
+		w8(w, x->abi);                           /* appended (issue 15) */
+		w32(w, (uint32_t)x->syscall);
 		break;
 	}
 	case HV_EV_FORK:
@@ -126,12 +128,16 @@ static void enc_body(struct wbuf *w, const struct hv_event *ev)
 		w32(w, (uint32_t)ev->u.fork.child_pid);
 		w8(w, ev->u.fork.kind);
 		w64(w, ev->u.fork.clone_flags);
+		w8(w, ev->u.fork.abi);                   /* appended (issue 15) */
+		w32(w, (uint32_t)ev->u.fork.syscall);
 		break;
 	case HV_EV_EXIT:
 		w32(w, (uint32_t)ev->u.exit.code);
 		w32(w, (uint32_t)ev->u.exit.status);     /* appended (docs/EVENTS.md) */
 		w8(w, ev->u.exit.signal);
 		w8(w, ev->u.exit.flags);
+		w8(w, ev->u.exit.abi);                   /* appended (issue 15) */
+		w32(w, (uint32_t)ev->u.exit.syscall);
 		break;
 	case HV_EV_HANG:
 	case HV_EV_HANG_RECOVERED:
@@ -202,6 +208,12 @@ static void enc_body(struct wbuf *w, const struct hv_event *ev)
 		w64(w, ev->u.denied.count);
 		wstr(w, ev->u.denied.what, sizeof(ev->u.denied.what));
 		break;
+	case HV_EV_TRACE_LOST:
+		w64(w, ev->u.trace_lost.count);
+		w32(w, ev->u.trace_lost.pending);
+		wstr(w, ev->u.trace_lost.what, sizeof(ev->u.trace_lost.what));
+		wstr(w, ev->u.trace_lost.reason, sizeof(ev->u.trace_lost.reason));
+		break;
 	default:
 		break;
 	}
@@ -232,6 +244,18 @@ size_t hv_wire_encode_event(const struct hv_event *ev, uint8_t *buf, size_t size
 	buf[2] = (uint8_t)body_len;
 	buf[3] = (uint8_t)(body_len >> 8);
 	return w.len;
+}
+
+/* Appended (issue 15) to exec, fork and exit: absent from older senders (then
+ * abi stays HV_ABI_NONE and the JSON has no abi/syscall). */
+static void rd_abi(struct rbuf *r, uint8_t *abi, int32_t *sc)
+{
+	if (r->off >= r->len)
+		return;
+	*abi = r8(r);
+	*sc = (int32_t)r32(r);
+	if (*abi >= HV_ABI__COUNT)
+		r->err = 1;
 }
 
 static void dec_body(struct rbuf *r, struct hv_event *ev)
@@ -268,6 +292,7 @@ static void dec_body(struct rbuf *r, struct hv_event *ev)
 			x->argv_len++;
 			x->argc++;
 		}
+		rd_abi(r, &x->abi, &x->syscall);
 		break;
 	}
 	case HV_EV_FORK:
@@ -277,6 +302,7 @@ static void dec_body(struct rbuf *r, struct hv_event *ev)
 		ev->u.fork.clone_flags = r64(r);
 		if (ev->u.fork.kind > HV_FORK_THREAD)
 			r->err = 1;
+		rd_abi(r, &ev->u.fork.abi, &ev->u.fork.syscall);
 		break;
 	case HV_EV_EXIT:
 		ev->u.exit.code = (int32_t)r32(r);
@@ -285,6 +311,7 @@ static void dec_body(struct rbuf *r, struct hv_event *ev)
 			ev->u.exit.signal = r8(r);
 			ev->u.exit.flags = r8(r);
 		}
+		rd_abi(r, &ev->u.exit.abi, &ev->u.exit.syscall);
 		break;
 	case HV_EV_HANG:
 	case HV_EV_HANG_RECOVERED:
@@ -356,6 +383,12 @@ static void dec_body(struct rbuf *r, struct hv_event *ev)
 		ev->u.denied.rip = r64(r);
 		ev->u.denied.count = r64(r);
 		rstr(r, ev->u.denied.what, sizeof(ev->u.denied.what));
+		break;
+	case HV_EV_TRACE_LOST:
+		ev->u.trace_lost.count = r64(r);
+		ev->u.trace_lost.pending = r32(r);
+		rstr(r, ev->u.trace_lost.what, sizeof(ev->u.trace_lost.what));
+		rstr(r, ev->u.trace_lost.reason, sizeof(ev->u.trace_lost.reason));
 		break;
 	default:
 		break;

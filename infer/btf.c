@@ -442,6 +442,7 @@ static const struct {
 	{ INFER_P_CRED_EUID, "cred", "euid" },
 	{ INFER_P_CRED_GID, "cred", "gid" },
 	{ INFER_P_MM_PGD, "mm_struct", "pgd" },
+	{ INFER_P_KCA_EXIT_SIGNAL, "kernel_clone_args", "exit_signal" },   /* issue 15 */
 };
 
 bool infer_btf_tss_sp1(const struct infer_btf *b, uint64_t *off, const char **why)

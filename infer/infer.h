@@ -109,7 +109,12 @@ enum infer_kind { INFER_K_ADDR, INFER_K_SYSCALL, INFER_K_PERCPU, INFER_K_OFFSET 
 	X(CRED_GID,         "cred",     "gid",              INFER_K_OFFSET) \
 	X(MM_PGD,           "mm_struct","pgd",              INFER_K_OFFSET) \
 	/* appended (docs/TRACER.md): the common task-exit function every task ends in */ \
-	X(DO_EXIT,          "symbols",  "do_exit",          INFER_K_ADDR)
+	X(DO_EXIT,          "symbols",  "do_exit",          INFER_K_ADDR) \
+	/* appended (issue 15, docs/TRACER.md): where every fork and exec path meets */ \
+	X(KERNEL_CLONE,     "symbols",  "kernel_clone",     INFER_K_ADDR) \
+	X(DO_EXECVEAT_COMMON,"symbols", "do_execveat_common", INFER_K_ADDR) \
+	X(KERNEL_EXECVE,    "symbols",  "kernel_execve",    INFER_K_ADDR) \
+	X(KCA_EXIT_SIGNAL,  "kernel_clone_args", "exit_signal", INFER_K_OFFSET)
 
 enum infer_param {
 #define INFER_X_ENUM(id, grp, name, kind) INFER_P_##id,

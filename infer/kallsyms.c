@@ -377,6 +377,8 @@ static bool sym_value(struct ks *k, uint32_t i, uint64_t *v)
 enum {
 	W_ENTRY, W_SCT, W_X64SC, W_SWITCH, W_INIT_TASK, W_CURRENT_TASK, W_TOS, W_PCPU_HOT, W_TSS,
 	W_DO_EXIT,
+	/* appended (issue 15); do_execveat_common is static: GCC may clone it with a suffix */
+	W_KCLONE, W_KEXECVE, W_DEC, W_DEC_ISRA, W_DEC_CP,
 	W_SC0, /* then one (__x64_sys_X) and one (sys_X) per syscall */
 };
 static const char *const sc_names[] = {
@@ -559,6 +561,27 @@ static void report(struct infer_profile *out, enum infer_param p, const struct w
 		infer_set_missing(out, p, "no symbol %s in kallsyms", w->name);
 }
 
+/* One function under one of n names (a static function GCC may have cloned
+ * as NAME.isra.0 or NAME.constprop.0): found when exactly one name is. */
+static void report_one_of(struct infer_profile *out, enum infer_param p, const struct want *w,
+			  size_t n)
+{
+	const struct want *hit = NULL;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (w[i].count) {
+			k++;
+			hit = &w[i];
+		}
+	if (k == 1)
+		report(out, p, hit);
+	else if (k > 1)
+		infer_set_missing(out, p, "kallsyms: %s under several names", w[0].name);
+	else
+		infer_set_missing(out, p, "no symbol %s (or .isra.0/.constprop.0) in kallsyms",
+				  w[0].name);
+}
+
 static void all_missing(struct infer_profile *out, const char *why)
 {
 	for (int p = 0; p < INFER_NPARAMS; p++)
@@ -637,6 +660,11 @@ int infer_strategy_kallsyms(const struct infer_reader *rd, const struct infer_hi
 	set_want(&w[W_PCPU_HOT], "pcpu_hot");
 	set_want(&w[W_TSS], "cpu_tss_rw");
 	set_want(&w[W_DO_EXIT], "do_exit");
+	set_want(&w[W_KCLONE], "kernel_clone");
+	set_want(&w[W_KEXECVE], "kernel_execve");
+	set_want(&w[W_DEC], "do_execveat_common");
+	set_want(&w[W_DEC_ISRA], "do_execveat_common.isra.0");
+	set_want(&w[W_DEC_CP], "do_execveat_common.constprop.0");
 	for (size_t i = 0; i < NSC; i++) {
 		infer_fmt(w[W_SC0 + 2 * i].name, sizeof(w->name), "__x64_sys_%s", sc_names[i]);
 		infer_fmt(w[W_SC0 + 2 * i + 1].name, sizeof(w->name), "sys_%s", sc_names[i]);
@@ -656,6 +684,9 @@ int infer_strategy_kallsyms(const struct infer_reader *rd, const struct infer_hi
 	report(out, INFER_P_SWITCH_TO, &w[W_SWITCH]);
 	report(out, INFER_P_INIT_TASK, &w[W_INIT_TASK]);
 	report(out, INFER_P_DO_EXIT, &w[W_DO_EXIT]);
+	report(out, INFER_P_KERNEL_CLONE, &w[W_KCLONE]);
+	report(out, INFER_P_KERNEL_EXECVE, &w[W_KEXECVE]);
+	report_one_of(out, INFER_P_DO_EXECVEAT_COMMON, &w[W_DEC], 3);
 	for (size_t i = 0; i < NSC; i++) {
 		const struct want *x = &w[W_SC0 + 2 * i];
 		report(out, sc_params[i], x->count ? x : &w[W_SC0 + 2 * i + 1]);

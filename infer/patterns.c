@@ -451,6 +451,7 @@ int infer_strategy_patterns(const struct infer_reader *rd, const struct infer_hi
 	PHASE("entry", pt_find_entry(c));
 	PHASE("dispatch", pt_find_dispatch(c));
 	PHASE("do_exit", pt_find_do_exit(c));
+	PHASE("exec_fork", pt_find_exec_fork(c));
 	PHASE("current", pt_find_current(c));
 	PHASE("task_fields", pt_find_task_fields(c));
 	PHASE("switch", pt_find_switch(c));

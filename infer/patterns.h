@@ -147,6 +147,9 @@ size_t pt_index_of(const struct pctx *c, size_t n, uint64_t va);
 void pt_find_entry(struct pctx *c);
 void pt_find_dispatch(struct pctx *c);
 void pt_find_do_exit(struct pctx *c);   /* after pt_find_dispatch */
+/* patterns_exec.c: kernel_clone (+ kernel_clone_args.exit_signal),
+ * do_execveat_common, kernel_execve; after pt_find_dispatch */
+void pt_find_exec_fork(struct pctx *c);
 /* patterns_task.c */
 void pt_find_current(struct pctx *c);
 void pt_find_task_fields(struct pctx *c);

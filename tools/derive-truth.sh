@@ -57,6 +57,8 @@ for m in uid euid gid; do
   echo "printf \"cred.$m %lu\\n\", (unsigned long)&((struct cred *)0)->$m" >> "$gdbcmds"
 done
 echo "printf \"mm_struct.pgd %lu\\n\", (unsigned long)&((struct mm_struct *)0)->pgd" >> "$gdbcmds"
+# issue 15: where every fork path meets (kernel_clone's argument)
+echo "printf \"kernel_clone_args.exit_signal %lu\\n\", (unsigned long)&((struct kernel_clone_args *)0)->exit_signal" >> "$gdbcmds"
 # pcpu_hot exists on 6.2+ only: separate command files, since gdb stops a
 # sourced file at its first error but goes on with the next -x file.
 gx=(-x "$gdbcmds")
@@ -98,6 +100,14 @@ def addr(name):
 
 symbols = {n: addr(n) for n in ["entry_SYSCALL_64", "sys_call_table", "x64_sys_call",
                                 "__switch_to", "init_task", "do_exit"]}
+# issue 15: the meeting points of every exec/fork path; do_execveat_common is
+# static and GCC may clone it (NAME.isra.0, NAME.constprop.0; NAME.cold is a
+# split-off cold part, not the entry)
+symbols["kernel_clone"] = addr("kernel_clone")
+symbols["kernel_execve"] = addr("kernel_execve")
+dec = [addr(n) for n in ("do_execveat_common", "do_execveat_common.isra.0",
+                         "do_execveat_common.constprop.0") if addr(n)]
+symbols["do_execveat_common"] = dec[0] if len(dec) == 1 else None
 sc = {}
 for n in ["execve", "execveat", "exit", "exit_group", "clone", "clone3", "fork", "vfork",
           "kill", "setuid", "setresuid", "init_module", "finit_module", "read"]:
@@ -120,7 +130,7 @@ elif sym("cpu_tss_rw") is not None and "tss.sp1" in facts:
 else:
     percpu["top_of_stack"] = None
 
-offsets = {"task_struct": {}, "cred": {}, "mm_struct": {}}
+offsets = {"task_struct": {}, "cred": {}, "mm_struct": {}, "kernel_clone_args": {}}
 for k, v in facts.items():
     s, _, m = k.partition(".")
     if s in offsets and k != "tss.sp1":
@@ -136,7 +146,8 @@ for s, d in offsets.items():
         pass
 need = {"task_struct": ["pid", "tgid", "comm", "real_parent", "parent", "mm", "cred",
                         "real_cred", "tasks", "group_leader"],
-        "cred": ["uid", "euid", "gid"], "mm_struct": ["pgd"]}
+        "cred": ["uid", "euid", "gid"], "mm_struct": ["pgd"],
+        "kernel_clone_args": ["exit_signal"]}
 for s, ms in need.items():
     for m in ms:
         if m not in offsets[s]:

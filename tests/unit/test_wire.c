@@ -64,11 +64,14 @@ static void fill_event(struct hv_event *ev, unsigned type)
 			memset(a, 'a' + i, sizeof(a));
 			hv_exec_add_arg(ev, a, sizeof(a));
 		}
+		ev->u.exec.abi = HV_ABI_I386; ev->u.exec.syscall = 11;   /* appended (issue 15) */
 		break;
 	case HV_EV_FORK: ev->u.fork.parent_pid = 1; ev->u.fork.child_pid = 2; ev->u.fork.kind = 1;
-		ev->u.fork.clone_flags = 0x3d0f00; break;
+		ev->u.fork.clone_flags = 0x3d0f00; ev->u.fork.abi = HV_ABI_KERNEL;
+		ev->u.fork.syscall = -1; break;
 	case HV_EV_EXIT: ev->u.exit.code = -1; ev->u.exit.status = 0x8b; ev->u.exit.signal = 11;
-		ev->u.exit.flags = HV_EXITF_CORE | HV_EXITF_KTHREAD; break;
+		ev->u.exit.flags = HV_EXITF_CORE | HV_EXITF_KTHREAD; ev->u.exit.abi = HV_ABI_X32;
+		ev->u.exit.syscall = 0x4000003c; break;
 	case HV_EV_HANG: case HV_EV_HANG_RECOVERED: strcpy(ev->u.hang.kind, "soft");
 		ev->u.hang.vcpu = 1; ev->u.hang.seconds = 22; ev->u.hang.rip = ~0ull;
 		ev->u.hang.scope = 1; ev->u.hang.cpus_hung = 1; break;   /* appended (issue 11) */
@@ -95,6 +98,9 @@ static void fill_event(struct hv_event *ev, unsigned type)
 	case HV_EV_DENIED: ev->u.denied.reg = 0xb004; ev->u.denied.value = 0x2401;
 		ev->u.denied.rip = 0xffffffff81000000ull; ev->u.denied.count = 4;
 		strcpy(ev->u.denied.what, "sleep"); break;
+	case HV_EV_TRACE_LOST: ev->u.trace_lost.count = 17; ev->u.trace_lost.pending = 16;
+		strcpy(ev->u.trace_lost.what, "fork"); strcpy(ev->u.trace_lost.reason, "pending_full");
+		break;
 	}
 }
 
@@ -157,11 +163,38 @@ static void test_decode_rejects(void **state)
 	fill_event(&ev, HV_EV_EXIT);
 	uint8_t xb[128];
 	n = hv_wire_encode_event(&ev, xb, sizeof(xb));
-	xb[2] = (uint8_t)(xb[2] - 6);              /* body length without the appended 6 bytes */
-	assert_int_equal(hv_wire_decode_event(xb, n - 6, &ev, &used), 0);
+	xb[2] = (uint8_t)(xb[2] - 11);             /* without the appended 6 + 5 (issue 15) bytes */
+	assert_int_equal(hv_wire_decode_event(xb, n - 11, &ev, &used), 0);
 	assert_int_equal(ev.u.exit.code, -1);
 	assert_int_equal(ev.u.exit.status, 0);
 	assert_int_equal(ev.u.exit.flags, 0);
+	assert_int_equal(ev.u.exit.abi, HV_ABI_NONE);
+	/* exec, fork and exit from a sender before issue 15 (no abi/syscall): no "abi" member */
+	static const unsigned t15[] = { HV_EV_EXEC, HV_EV_FORK, HV_EV_EXIT };
+	for (unsigned i = 0; i < 3; i++) {
+		uint8_t eb[2048];
+		char js[HV_EVENT_JSON_MAX];
+		fill_event(&ev, t15[i]);
+		n = hv_wire_encode_event(&ev, eb, sizeof(eb));
+		size_t bl = (size_t)eb[2] | (size_t)eb[3] << 8;
+		eb[2] = (uint8_t)(bl - 5);
+		eb[3] = (uint8_t)((bl - 5) >> 8);
+		assert_int_equal(hv_wire_decode_event(eb, n - 5, &ev, &used), 0);
+		assert_int_equal(ev.hdr.type, t15[i]);
+		hv_event_to_json(&ev, NULL, js, sizeof(js));
+		assert_null(strstr(js, "\"abi\""));
+		/* and with them: "abi" and "syscall" appended last */
+		fill_event(&ev, t15[i]);
+		n = hv_wire_encode_event(&ev, eb, sizeof(eb));
+		assert_int_equal(hv_wire_decode_event(eb, n, &ev, &used), 0);
+		hv_event_to_json(&ev, NULL, js, sizeof(js));
+		assert_non_null(strstr(js, i == 0 ? ",\"abi\":\"i386\",\"syscall\":11}" :
+					   i == 1 ? ",\"abi\":\"kernel\",\"syscall\":-1}" :
+					   ",\"abi\":\"x32\",\"syscall\":1073741884}"));
+		/* an ABI code this build does not know is a malformed record */
+		eb[n - 5] = HV_ABI__COUNT;
+		assert_int_equal(hv_wire_decode_event(eb, n, &ev, &used), HV_WIRE_E_RECORD);
+	}
 	/* hang from an older sender (no appended scope/cpus_hung, issue 11): scope 0 */
 	fill_event(&ev, HV_EV_HANG);
 	n = hv_wire_encode_event(&ev, xb, sizeof(xb));
@@ -179,14 +212,14 @@ static void test_decode_rejects(void **state)
 	memset(&ev.u.exec, 0, sizeof(ev.u.exec));
 	uint8_t eb[512];
 	n = hv_wire_encode_event(&ev, eb, sizeof(eb));
-	/* argc is the last byte (no args, empty filename) */
-	assert_int_equal(eb[n - 1], 0);
-	eb[n - 1] = 17;
+	/* argc is the last byte before the appended abi u8 + syscall u32 (no args, empty filename) */
+	assert_int_equal(eb[n - 6], 0);
+	eb[n - 6] = 17;
 	assert_int_equal(hv_wire_decode_event(eb, n, &ev, &used), HV_WIRE_E_RECORD);
 	/* fork kind out of range */
 	fill_event(&ev, HV_EV_FORK);
 	n = hv_wire_encode_event(&ev, eb, sizeof(eb));
-	eb[n - 9] = 2;
+	eb[n - 14] = 2;                          /* kind, before flags u64 and the appended abi u8 + syscall u32 */
 	assert_int_equal(hv_wire_decode_event(eb, n, &ev, &used), HV_WIRE_E_RECORD);
 }
 
