@@ -1,6 +1,7 @@
 /* vmm/apic_icr.c — pure rules of intercepted local-APIC writes (vmm/apic_icr.h). */
 #include <Zydis/Zydis.h>
 #include "vmm/apic_icr.h"
+#include "vmm/zyreg.h"
 
 #define DM_INIT    (5u << 8)
 #define DM_STARTUP (6u << 8)
@@ -41,22 +42,6 @@ struct icr_req icr_classify(uint32_t lo, uint32_t dest, bool x2apic)
 	return r;
 }
 
-/* Zydis register -> exit-qualification numbering (RAX 0 ... R15 15) */
-static int gpr(ZydisRegister r)
-{
-	ZydisRegister big = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, r);
-	static const ZydisRegister map[16] = {
-		ZYDIS_REGISTER_RAX, ZYDIS_REGISTER_RCX, ZYDIS_REGISTER_RDX, ZYDIS_REGISTER_RBX,
-		ZYDIS_REGISTER_RSP, ZYDIS_REGISTER_RBP, ZYDIS_REGISTER_RSI, ZYDIS_REGISTER_RDI,
-		ZYDIS_REGISTER_R8, ZYDIS_REGISTER_R9, ZYDIS_REGISTER_R10, ZYDIS_REGISTER_R11,
-		ZYDIS_REGISTER_R12, ZYDIS_REGISTER_R13, ZYDIS_REGISTER_R14, ZYDIS_REGISTER_R15,
-	};
-	for (int i = 0; i < 16; i++)
-		if (map[i] == big)
-			return i;
-	return -1;
-}
-
 int apic_store_decode(const uint8_t *b, size_t n, unsigned mode_bits, struct apic_store *out,
 		      const char **why)
 {
@@ -93,7 +78,7 @@ int apic_store_decode(const uint8_t *b, size_t n, unsigned mode_bits, struct api
 	out->reg = -1;
 	out->imm = 0;
 	if (src->type == ZYDIS_OPERAND_TYPE_REGISTER) {
-		int r = gpr(src->reg.value);
+		int r = zyreg_gpr_enclosing(src->reg.value);
 		if (r < 0) {
 			*why = "source is not a general register";
 			return -1;

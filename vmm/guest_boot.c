@@ -39,6 +39,30 @@ static void set_seg(uint32_t sel_f, uint16_t sel, uint64_t base, uint32_t limit,
 	vw(VMCS_GUEST_ES_BASE + 2 * i, base);
 }
 
+/*
+ * The guest state both starts share, the boot CPU's 64-bit entry above and an
+ * AP's start at the guest's SIPI (vmm/smp.c): the values after RESET/INIT
+ * (SDM Vol. 3A 9.1.1 Table 9-1) — RFLAGS 2, DR7 0x400, DEBUGCTL 0, PAT
+ * 0x0007040600070406, SYSENTER 0 — active, nothing blocked (also no stale
+ * NMI/SMI blocking: interruptibility bits 2/3), no pending debug exception or
+ * injected event, every GPR 0. Runs on the vCPU's current VMCS.
+ */
+void vcpu_reset_common_state(struct vcpu *v)
+{
+	vw(VMCS_GUEST_RFLAGS, X86_RFLAGS_FIXED);
+	vw(VMCS_GUEST_DR7, 0x400);
+	vw(VMCS_GUEST_DEBUGCTL, 0);
+	vw(VMCS_GUEST_PAT, 0x0007040600070406ULL);
+	vw(VMCS_GUEST_SYSENTER_CS, 0);
+	vw(VMCS_GUEST_SYSENTER_ESP, 0);
+	vw(VMCS_GUEST_SYSENTER_EIP, 0);
+	vw(VMCS_GUEST_ACTIVITY_STATE, 0);
+	vw(VMCS_GUEST_INTERRUPTIBILITY, 0);
+	vw(VMCS_GUEST_PENDING_DBG, 0);
+	vw(VMCS_ENTRY_INTR_INFO, 0);
+	memset(v->regs, 0, sizeof(*v->regs));
+}
+
 int guest_boot_prepare(struct vm *vm, struct vcpu *v)
 {
 	const struct boot_info *bi = vm->bi;
@@ -151,18 +175,7 @@ int guest_boot_prepare(struct vm *vm, struct vcpu *v)
 
 	vw(VMCS_GUEST_RIP, lb_entry64(load));
 	vw(VMCS_GUEST_RSP, area + BOOT_AREA_SIZE - 16);
-	vw(VMCS_GUEST_RFLAGS, X86_RFLAGS_FIXED);
-	vw(VMCS_GUEST_DR7, 0x400);
-	vw(VMCS_GUEST_DEBUGCTL, 0);
-	vw(VMCS_GUEST_PAT, 0x0007040600070406ULL);
-	vw(VMCS_GUEST_SYSENTER_CS, 0);
-	vw(VMCS_GUEST_SYSENTER_ESP, 0);
-	vw(VMCS_GUEST_SYSENTER_EIP, 0);
-	vw(VMCS_GUEST_ACTIVITY_STATE, 0);
-	vw(VMCS_GUEST_INTERRUPTIBILITY, 0);
-	vw(VMCS_GUEST_PENDING_DBG, 0);
-
-	memset(v->regs, 0, sizeof(*v->regs));
+	vcpu_reset_common_state(v);
 	v->regs->rsi = area + 0x1000;
 
 	pr_info("guest: kernel at %#lx (entry %#lx), boot_params %#lx, cmdline \"%s\"\n",

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <Zydis/Zydis.h>
 #include "vmm/probe.h"
+#include "vmm/zyreg.h"
 
 static void set_why(char *why, size_t n, const char *s)
 {
@@ -18,21 +19,6 @@ static void set_why(char *why, size_t n, const char *s)
 		memcpy(why, s, l);
 		why[l] = 0;
 	}
-}
-
-/* Zydis GPR (64-bit) -> union guest_regs index */
-static int gpr_index(ZydisRegister r)
-{
-	static const ZydisRegister map[16] = {
-		ZYDIS_REGISTER_RAX, ZYDIS_REGISTER_RCX, ZYDIS_REGISTER_RDX, ZYDIS_REGISTER_RBX,
-		ZYDIS_REGISTER_RSP, ZYDIS_REGISTER_RBP, ZYDIS_REGISTER_RSI, ZYDIS_REGISTER_RDI,
-		ZYDIS_REGISTER_R8, ZYDIS_REGISTER_R9, ZYDIS_REGISTER_R10, ZYDIS_REGISTER_R11,
-		ZYDIS_REGISTER_R12, ZYDIS_REGISTER_R13, ZYDIS_REGISTER_R14, ZYDIS_REGISTER_R15,
-	};
-	for (int i = 0; i < 16; i++)
-		if (map[i] == r)
-			return i;
-	return -1;
 }
 
 int probe_classify(const uint8_t *bytes, size_t n, struct probe_insn *out, char *why, size_t whylen)
@@ -63,7 +49,7 @@ int probe_classify(const uint8_t *bytes, size_t n, struct probe_insn *out, char 
 	case ZYDIS_MNEMONIC_PUSH:
 		if (zi.operand_count_visible == 1 && zo[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
 		    zi.operand_width == 64) {
-			int r = gpr_index(zo[0].reg.value);
+			int r = zyreg_gpr64(zo[0].reg.value);
 			if (r >= 0 && r != 4) {        /* push %rsp: value is the old RSP: not needed */
 				out->kind = PROBE_EMUL_PUSH;
 				out->reg = (uint8_t)r;

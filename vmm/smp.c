@@ -289,19 +289,7 @@ static void vcpu_sipi_state(struct vcpu *v, uint8_t vector)
 	vw(VMCS_GUEST_IDTR_LIMIT, 0xffff);
 	vw(VMCS_GUEST_RIP, 0);
 	vw(VMCS_GUEST_RSP, 0);
-	vw(VMCS_GUEST_RFLAGS, X86_RFLAGS_FIXED);
-	vw(VMCS_GUEST_DR7, 0x400);
-	vw(VMCS_GUEST_DEBUGCTL, 0);
-	vw(VMCS_GUEST_PAT, 0x0007040600070406ULL);
-	vw(VMCS_GUEST_SYSENTER_CS, 0);
-	vw(VMCS_GUEST_SYSENTER_ESP, 0);
-	vw(VMCS_GUEST_SYSENTER_EIP, 0);
-	vw(VMCS_GUEST_ACTIVITY_STATE, 0);
-	/* nothing blocked (also clears a stale "blocking by SMI/NMI", bits 2/3) */
-	vw(VMCS_GUEST_INTERRUPTIBILITY, 0);
-	vw(VMCS_GUEST_PENDING_DBG, 0);
-	vw(VMCS_ENTRY_INTR_INFO, 0);
-	memset(v->regs, 0, sizeof(*v->regs));
+	vcpu_reset_common_state(v);     /* RFLAGS, DR7, PAT, ..., nothing blocked, GPRs 0 */
 	struct x86_cpuid r;
 	cpuid_count(1, 0, &r);
 	v->regs->rdx = r.eax;

@@ -252,6 +252,9 @@ const void *acpi_find_table(uint64_t rsdp, const char *sig);   /* checksummed ta
 unsigned acpi_madt_cpus(uint64_t rsdp);
 /* vmm/guest_boot.c */
 int guest_boot_prepare(struct vm *vm, struct vcpu *bsp);
+/* The guest state every start shares (boot CPU and an AP's SIPI): RFLAGS,
+ * DR7, DEBUGCTL, PAT, SYSENTER, active, nothing blocked, GPRs 0. */
+void vcpu_reset_common_state(struct vcpu *v);
 /* vmm/vmexit.c */
 const char *exit_reason_name(uint32_t basic);
 int exception_exit(struct vcpu *v);        /* exception bitmap exits: subscribers, else reflected */
