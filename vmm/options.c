@@ -424,6 +424,24 @@ static const char *v_key(struct hv_options *o, const char *v, size_t n)
 	return 0;
 }
 
+static const char *v_smp_bench_ms(struct hv_options *o, const char *v, size_t n)
+{
+	uint64_t k;
+	if (!parse_dec(v, n, 60000, &k))
+		return "expected a period in ms 0..60000";
+	o->smp_bench_ms = (uint32_t)k;
+	return 0;
+}
+
+static const char *v_smp_fail_ap(struct hv_options *o, const char *v, size_t n)
+{
+	uint64_t k;
+	if (!parse_dec(v, n, 63, &k))
+		return "expected a vCPU id 0..63 (0 = off)";
+	o->smp_fail_ap = (uint32_t)k;
+	return 0;
+}
+
 static const char *v_net_burst(struct hv_options *o, const char *v, size_t n)
 {
 	uint64_t k;
@@ -568,6 +586,7 @@ static const struct {
 	{ "net_rng", v_net_rng },
 	{ "infer", v_infer }, { "bochs_exit", v_bochs_exit },
 	{ "iommu", v_iommu }, { "iommu_selftest", v_iommu_selftest }, { "console_events", v_console_events },
+	{ "smp_bench_ms", v_smp_bench_ms }, { "smp_fail_ap", v_smp_fail_ap },
 };
 
 void hv_options_defaults(struct hv_options *o)
@@ -826,6 +845,8 @@ size_t hv_options_format(const struct hv_options *o, char *buf, size_t size)
 	if (o->bochs_exit) put_s(&w, " bochs_exit=on");
 	if (o->iommu != HV_IOMMU_AUTO) { put_s(&w, " iommu="); put_s(&w, hv_iommu_name(o->iommu)); }
 	if (o->iommu_selftest) put_s(&w, o->iommu_selftest == 2 ? " iommu_selftest=register" : " iommu_selftest=on");
+	if (o->smp_bench_ms) { put_s(&w, " smp_bench_ms="); put_u(&w, o->smp_bench_ms, 10, 1); }
+	if (o->smp_fail_ap) { put_s(&w, " smp_fail_ap="); put_u(&w, o->smp_fail_ap, 10, 1); }
 	if (o->console_events == HV_CEV_ALL) put_s(&w, " console_events=all");
 	else if (o->console_events == HV_CEV_NONE) put_s(&w, " console_events=none");
 	else if (o->console_events == HV_CEV_RATE) {

@@ -113,6 +113,8 @@ struct hv_options {
 					 * 2 on with register-based invalidation forced; default off */
 	uint8_t  console_events;      /* enum hv_console_events; default HV_CEV_DEFAULT */
 	uint32_t console_events_rate; /* lines/s of guest time when HV_CEV_RATE (1..HV_CEV_RATE_MAX) */
+	uint32_t smp_bench_ms;        /* benchmark: vCPU 0 runs one EPT shootdown round every N ms (0 = off) */
+	uint32_t smp_fail_ap;         /* tests: the AP with this vCPU id fails its VMXON at bring-up (0 = off) */
 };
 
 struct hv_opt_error {

@@ -13,6 +13,7 @@
  */
 #include "vmm/vcpu.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/nmi.h"
 
 #define INTR_TYPE_MASK      (7u << 8)
 #define INTR_TYPE_SW_INTR   (4u << 8)
@@ -42,6 +43,61 @@ bool vcpu_nmi_injectable(struct vcpu *v)
 	return !(vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) &&
 	       !(vmread(VMCS_GUEST_INTERRUPTIBILITY) &
 		 (INTERRUPTIBILITY_NMI | INTERRUPTIBILITY_MOVSS | INTERRUPTIBILITY_STI));
+}
+
+/*
+ * An NMI exit ("NMI exiting", SDM Vol. 3C 25.2): hvmon's kick (consumed; the
+ * request is answered by smp_exit_poll before the entry) or the guest's own
+ * NMI, owed to it and injected by vcpu_deliver_nmi, as before NMI exiting.
+ * Then an IRET unblocks NMIs in ring -1 (arch/x86/nmi.h nmi_unblock).
+ */
+int vcpu_nmi_exit(struct vcpu *v)
+{
+	struct percpu *p = v->cpu;
+	if (nmi_kick_take(&p->nmi_kick)) {
+		v->nr_kick_exits++;
+	} else {
+		v->nr_guest_nmis++;
+		__atomic_fetch_add(&p->nmi_pending, 1, __ATOMIC_RELAXED);
+	}
+	nmi_unblock();
+	return HV_RESUME;
+}
+
+static void nmi_window(bool on)
+{
+	uint64_t proc = vmread(VMCS_PROC_CTLS);
+	if (!!(proc & PROC_NMI_WINDOW) != on)
+		vmwrite(VMCS_PROC_CTLS, on ? proc | PROC_NMI_WINDOW : proc & ~(uint64_t)PROC_NMI_WINDOW);
+}
+
+/* The guest unblocked NMIs (NMI-window exiting, SDM Vol. 3C 26.7.6): the
+ * control goes off; vcpu_deliver_nmi injects before this entry or sets it
+ * again if the guest still blocks. */
+int nmi_window_exit(struct vcpu *v)
+{
+	(void)v;
+	nmi_window(false);
+	return HV_RESUME;
+}
+
+/* Before a VM entry while the guest is owed NMIs (cpu->nmi_pending != 0). */
+void vcpu_deliver_nmi(struct vcpu *v)
+{
+	struct percpu *p = v->cpu;
+	switch (nmi_decide(__atomic_load_n(&p->nmi_pending, __ATOMIC_ACQUIRE), vcpu_nmi_injectable(v),
+			   v->vm->caps.nmi_window)) {
+	case NMI_ACT_INJECT:
+		__atomic_fetch_sub(&p->nmi_pending, 1, __ATOMIC_RELAXED);
+		vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | 2);
+		break;
+	case NMI_ACT_WINDOW:
+		nmi_window(true);
+		break;
+	case NMI_ACT_NONE:
+	case NMI_ACT_LATER:
+		break;
+	}
 }
 
 /* A #PF for the guest at a linear address hvmon failed to write for it

@@ -31,6 +31,7 @@
 #include "lib/spinlock.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/lapic.h"
+#include "arch/x86/nmi.h"
 #include "arch/x86/ap_boot.h"
 #include "arch/x86/layout.h"
 
@@ -59,6 +60,13 @@ static uint64_t ap_tsc_ready;                 /* AP side: TSC ticks from its ent
 static uint64_t start_ticks_max, start_ticks_sum;   /* boot CPU: INIT sent .. AP ready */
 static uint64_t ap_ticks_sum;
 static uint64_t calls, call_ticks_sum, call_ticks_max;
+/* rounds by where the other CPUs were when they answered (docs/BENCHMARKS.md
+ * "Several CPUs"): all in the guest and one running / all in the guest in
+ * HLT / one waiting in ring -1 (for the guest's SIPI, or the caller alone) */
+enum { ROUND_BUSY, ROUND_HLT, ROUND_PARKED, ROUND__N };
+static uint64_t round_n[ROUND__N], round_sum[ROUND__N], round_max[ROUND__N];
+static uint64_t kicks_sent;
+#define ACTIVITY_PARKED 0xffu           /* call_activity: answered while waiting in ring -1 */
 static uint64_t guest_inits, guest_sipis, guest_ignored;
 
 uint32_t smp_nr_vcpus(void)
@@ -72,6 +80,8 @@ static void delay_us(uint64_t us)
 	while (rdtsc() < end)
 		cpu_relax();
 }
+
+static void kick(struct vcpu *u);
 
 /* ---- stop ---------------------------------------------------------------- */
 
@@ -89,6 +99,9 @@ uint32_t smp_stop_others(void)
 		return 0;
 	struct percpu *p = (struct percpu *)rdmsr(IA32_GS_BASE);
 	struct vcpu *self = p ? p->vcpu : NULL;
+	for (uint32_t i = 0; i < svm->nr_vcpus; i++)    /* in the guest: exit now, see stop_req */
+		if (svm->vcpus[i] && svm->vcpus[i] != self)
+			kick(svm->vcpus[i]);
 	uint64_t end = rdtsc() + tick_tsc_hz() / 2;        /* 500 ms: > one tick period */
 	uint32_t late = 0;
 	for (uint32_t i = 0; i < svm->nr_vcpus; i++) {
@@ -106,6 +119,22 @@ uint32_t smp_stop_others(void)
 }
 
 /* ---- cross-CPU calls ------------------------------------------------------- */
+
+/*
+ * Make @u's CPU exit now (arch/x86/nmi.h): an NMI IPI to a CPU that runs the
+ * guest, unless a kick is already in flight to it. Without NMI exiting (a CPU
+ * without virtual NMIs) nothing is sent: the request waits for its next exit.
+ */
+static void kick(struct vcpu *u)
+{
+	if (!(svm->caps.pin & PIN_NMI_EXIT) ||
+	    __atomic_load_n(&u->run_state, __ATOMIC_ACQUIRE) != SMP_VCPU_RUNNING)
+		return;
+	if (nmi_kick_post(&u->cpu->nmi_kick)) {
+		lapic_send_ipi(u->apic_id, APIC_DM_NMI | APIC_ICR_ASSERT);
+		__atomic_fetch_add(&kicks_sent, 1, __ATOMIC_RELAXED);
+	}
+}
 
 static void run_call(struct vcpu *v)
 {
@@ -133,33 +162,56 @@ void smp_call_all(struct vm *vm, smp_call_fn fn, void *arg)
 	call_arg = arg;
 	uint32_t gen = call_gen + 1;
 	__atomic_store_n(&call_gen, gen, __ATOMIC_RELEASE);
+	/* every other CPU in the guest exits now (NMI kick), not at its next tick */
+	for (uint32_t i = 0; i < vm->nr_vcpus; i++)
+		if (vm->vcpus[i] && vm->vcpus[i] != self)
+			kick(vm->vcpus[i]);
 	if (self) {
 		fn(self, arg);
 		__atomic_store_n(&self->call_done, gen, __ATOMIC_RELEASE);
 	}
+	uint32_t cls = ROUND_BUSY, nguest = 0, nhlt = 0;
 	for (uint32_t i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *u = vm->vcpus[i];
 		if (!u || u == self)
 			continue;
-		uint64_t warn = rdtsc() + tick_tsc_hz() * 10;
+		uint64_t now = rdtsc(), warn = now + tick_tsc_hz() * 10, rekick = now + tick_tsc_hz() / 1000;
 		while (__atomic_load_n(&u->call_done, __ATOMIC_ACQUIRE) != gen) {
 			if (stop_req)
 				stop_this_cpu(self);
 			if (u->run_state == SMP_VCPU_STOPPED)
 				break;
-			if (warn && rdtsc() > warn) {
+			now = rdtsc();
+			if (now > rekick) {     /* it was parked when kicked, or re-entered the guest: again */
+				kick(u);
+				rekick = now + tick_tsc_hz() / 1000;
+			}
+			if (warn && now > warn) {
 				pr_err("smp: vCPU %u has not answered a cross-CPU call for 10 s; still waiting\n", u->id);
 				warn = 0;
 			}
 			cpu_relax();
 		}
+		uint32_t a = __atomic_load_n(&u->call_activity, __ATOMIC_ACQUIRE);
+		if (a == ACTIVITY_PARKED || u->run_state != SMP_VCPU_RUNNING) {
+			cls = ROUND_PARKED;
+		} else {
+			nguest++;
+			nhlt += a == 1;         /* activity state 1: HLT (SDM Vol. 3C 24.4.2) */
+		}
 	}
 	hv_spin_unlock(&call_lock);
 	uint64_t dt = rdtsc() - t0;
+	if (cls != ROUND_PARKED && (!nguest || nhlt == nguest))
+		cls = nguest ? ROUND_HLT : ROUND_PARKED;
 	__atomic_fetch_add(&calls, 1, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&call_ticks_sum, dt, __ATOMIC_RELAXED);
 	if (dt > call_ticks_max)
 		call_ticks_max = dt;
+	round_n[cls]++;             /* under no lock: statistics, one caller at a time in practice */
+	round_sum[cls] += dt;
+	if (dt > round_max[cls])
+		round_max[cls] = dt;
 }
 
 static void invept_one(struct vcpu *v, void *arg)
@@ -229,6 +281,7 @@ static uint8_t park(struct vcpu *v)
 	for (;;) {
 		if (stop_req)
 			stop_this_cpu(v);
+		v->call_activity = ACTIVITY_PARKED;
 		run_call(v);
 		uint32_t s = __atomic_load_n(&v->sipi, __ATOMIC_ACQUIRE);
 		if ((s & SMP_SIPI_VALID) &&
@@ -304,8 +357,10 @@ void smp_exit_poll(struct vcpu *v)
 {
 	if (__builtin_expect(stop_req, 0))
 		stop_this_cpu(v);
-	if (__builtin_expect(v->call_done != call_gen, 0))
+	if (__builtin_expect(v->call_done != call_gen, 0)) {
+		v->call_activity = (uint32_t)vmread(VMCS_GUEST_ACTIVITY_STATE);   /* statistics */
 		run_call(v);
+	}
 	if (__builtin_expect(v->icpt_gen != v->vm->icpt_gen, 0))
 		hv_intercept_apply(v);      /* a subscription made on another CPU */
 	if (__builtin_expect(v->sipi & SMP_SIPI_INIT, 0))
@@ -330,10 +385,13 @@ static void __attribute__((noreturn, used)) ap_entry(struct percpu *p)
 	struct vcpu *v = p->vcpu;
 	if (lapic_id() != v->apic_id)
 		ap_fail("it answered with another APIC id");
+	if (svm->opt.smp_fail_ap && svm->opt.smp_fail_ap == v->id)     /* tests: the stop policy */
+		ap_fail("VMXON failed on it (fault injected by smp_fail_ap=)");
 	if (vmx_enable_on_cpu(p, &svm->caps))
 		ap_fail("VMXON failed on it (see above)");
 	if (vmcs_setup(v))
 		ap_fail("its VMCS setup failed");
+	p->kick_timer = 1;              /* its VMCS is current from now on */
 	tick_vcpu_start(v);
 	if (hv_monitors_vcpu_start(v))
 		ap_fail("the monitors could not start on it");
@@ -427,6 +485,15 @@ static void start_ap(struct vm *vm, const struct madt_cpu *c, uint64_t page)
 		(unsigned long)ap_tsc_ready);
 }
 
+/* smp_bench_ms= (benchmark): one shootdown round from vCPU 0's tick, wherever
+ * the other CPUs are; smp_print_stats splits the rounds by where they were. */
+static void bench_tick(struct vcpu *v, uint64_t now, void *ctx)
+{
+	(void)now; (void)ctx;
+	if (v->id == 0)
+		smp_ept_sync(v->vm);
+}
+
 uint32_t smp_boot_aps(struct vm *vm)
 {
 	svm = vm;
@@ -435,6 +502,7 @@ uint32_t smp_boot_aps(struct vm *vm)
 	bsp->cpu->apic_id = bsp->apic_id;
 	bsp->run_state = SMP_VCPU_RUNNING;
 	bsp->call_done = call_gen;
+	bsp->cpu->kick_timer = 1;       /* vCPU 0's VMCS is current (hv_main) */
 
 	const uint8_t *t = acpi_find_table(vm->bi->acpi_rsdp, "APIC");
 	struct madt_info *m = page_alloc();
@@ -489,8 +557,14 @@ uint32_t smp_boot_aps(struct vm *vm)
 	uint64_t t0 = rdtsc();
 	smp_ept_sync(vm);
 	pr_info("smp: %u CPUs under hvmon; the guest starts the APs itself (INIT/SIPI intercepted); "
-		"one EPT shootdown round with the APs waiting: %lu TSC ticks\n", vm->nr_vcpus,
-		(unsigned long)(rdtsc() - t0));
+		"one EPT shootdown round with the APs waiting: %lu TSC ticks; cross-CPU requests %s\n",
+		vm->nr_vcpus, (unsigned long)(rdtsc() - t0),
+		vm->caps.pin & PIN_NMI_EXIT ? "kick the CPUs in the guest with an NMI"
+					    : "wait for the next exit (no virtual NMIs: no NMI kick)");
+	if (vm->opt.smp_bench_ms &&
+	    tick_register("smp_bench", vm->opt.smp_bench_ms, bench_tick, NULL) == 0)
+		pr_info("smp: smp_bench_ms=%u: vCPU 0 runs one EPT shootdown round every %u ms\n",
+			vm->opt.smp_bench_ms, vm->opt.smp_bench_ms);
 	return vm->nr_vcpus;
 }
 
@@ -509,10 +583,22 @@ void smp_print_stats(void)
 	hv_printf("hvmon: smp: %lu cross-CPU call(s) (EPT shootdowns included), %lu TSC ticks/call "
 		  "(max %lu)\n", (unsigned long)calls, (unsigned long)(calls ? call_ticks_sum / calls : 0),
 		  (unsigned long)call_ticks_max);
+	static const char *const cls[ROUND__N] = {
+		"other CPUs in the guest, running", "other CPUs in the guest, in HLT",
+		"a CPU waiting in ring -1",
+	};
+	for (unsigned c = 0; c < ROUND__N; c++)
+		if (round_n[c])
+			hv_printf("hvmon: smp: shootdown rounds, %s: %lu, %lu TSC ticks/round (max %lu)\n",
+				  cls[c], (unsigned long)round_n[c], (unsigned long)(round_sum[c] / round_n[c]),
+				  (unsigned long)round_max[c]);
+	hv_printf("hvmon: smp: %lu kick NMI(s) sent\n", (unsigned long)kicks_sent);
 	for (uint32_t i = 0; i < svm->nr_vcpus; i++) {
 		struct vcpu *v = svm->vcpus[i];
 		hv_printf("hvmon: smp: vCPU %u: APIC id %#x, started by the guest %lu time(s), "
-			  "%lu emulated xAPIC writes\n", v->id, v->apic_id, (unsigned long)v->nr_starts,
-			  (unsigned long)v->nr_apic_writes);
+			  "%lu emulated xAPIC writes, %lu kick NMI exit(s), %lu kick NMI(s) in ring -1, "
+			  "%lu guest NMI(s) re-injected\n", v->id, v->apic_id, (unsigned long)v->nr_starts,
+			  (unsigned long)v->nr_apic_writes, (unsigned long)v->nr_kick_exits,
+			  (unsigned long)v->cpu->kick_nmi_root, (unsigned long)v->nr_guest_nmis);
 	}
 }

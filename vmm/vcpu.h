@@ -41,6 +41,7 @@ struct vmx_caps {
 	uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 	uint32_t pin, proc, proc2, exit, entry;     /* derived control values */
 	uint32_t ept_caps;                          /* EPT_CAP_* */
+	bool nmi_window;                            /* NMI-window exiting usable (virtual NMIs on) */
 };
 
 struct exit_stat {
@@ -138,6 +139,9 @@ struct vcpu {
 	volatile uint32_t call_done;           /* last cross-CPU call generation it ran */
 	uint64_t nr_starts;                    /* guest SIPIs that started it */
 	uint64_t nr_apic_writes;               /* emulated xAPIC writes (ICR interception) */
+	uint64_t nr_kick_exits;                /* NMI exits that were hvmon's kicks (arch/x86/nmi.h) */
+	uint64_t nr_guest_nmis;                /* the guest's NMIs hvmon saw and re-injected */
+	uint32_t call_activity;                /* guest activity state when it answered the last call */
 	/* the page of %gs:current_task, kept across exits (guest_current_task):
 	 * valid while the kernel GS base is pcpu_gs */
 	uint64_t pcpu_gs, pcpu_page, pcpu_gpa;
@@ -180,6 +184,11 @@ void spec_before_entry(struct vcpu *v);
 /* vmm/reinject.c: events across exits */
 void vcpu_reinject_idt_vectoring(struct vcpu *v);
 bool vcpu_nmi_injectable(struct vcpu *v);
+/* vmm/reinject.c: NMIs (arch/x86/nmi.h) — an NMI exit, the NMI-window exit,
+ * and the delivery of the guest's owed NMIs before an entry */
+int vcpu_nmi_exit(struct vcpu *v);
+int nmi_window_exit(struct vcpu *v);
+void vcpu_deliver_nmi(struct vcpu *v);
 void vcpu_inject_pf(struct vcpu *v, uint64_t addr, uint32_t err);
 
 /* Full guest state on the console (fatal paths, crash reports). */

@@ -30,6 +30,8 @@ int exception_exit(struct vcpu *v)
 {
 	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
 	unsigned type = (info >> 8) & 7;
+	if ((info & INTR_INFO_VALID) && type == 2)
+		return vcpu_nmi_exit(v);        /* a kick or the guest's NMI (vmm/reinject.c) */
 	if (!(info & INTR_INFO_VALID) || (type != 3 && type != 6)) {
 		pr_err("unexpected exception/NMI exit: interruption info %#x\n", info);
 		return HV_FATAL;
@@ -74,7 +76,7 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	[EXIT_IO_SMI]          = { unexpected_exit,      "I/O SMI", true },
 	[EXIT_OTHER_SMI]       = { unexpected_exit,      "other SMI", false },
 	[EXIT_INTR_WINDOW]     = { unexpected_exit,      "interrupt window", false },
-	[EXIT_NMI_WINDOW]      = { unexpected_exit,      "NMI window", false },
+	[EXIT_NMI_WINDOW]      = { nmi_window_exit,      "NMI window", false },     /* vmm/reinject.c */
 	[EXIT_TASK_SWITCH]     = { unexpected_exit,      "task switch", true },
 	[EXIT_CPUID]           = { cpuid_exit,           "CPUID", false },
 	[EXIT_GETSEC]          = { getsec_exit,          "GETSEC", false },
@@ -174,13 +176,11 @@ void vmexit_handler(void)
 	tick_after_exit(v);                     /* periodic ring -1 work, re-arms the timer */
 	vcpu_reinject_idt_vectoring(v);         /* an event the exit interrupted (vmm/reinject.c) */
 
-	/* Deliver an NMI that arrived while hvmon ran, unless an event is
-	 * already being injected or the guest blocks NMIs (it stays pending). */
-	struct percpu *cpu = v->cpu;
-	if (cpu->nmi_pending && vcpu_nmi_injectable(v)) {
-		cpu->nmi_pending--;
-		vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | 2);
-	}
+	/* Deliver the guest's NMI (an NMI exit, or one taken in ring -1), unless
+	 * an event is already being injected or the guest blocks NMIs: then
+	 * NMI-window exiting brings it back when it unblocks (vmm/reinject.c). */
+	if (__builtin_expect(v->cpu->nmi_pending != 0, 0))
+		vcpu_deliver_nmi(v);
 
 	if (basic < EXIT_REASON_MAX) {
 		v->stats[basic].count++;

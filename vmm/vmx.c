@@ -57,11 +57,22 @@ int vmx_probe_and_derive(struct vmx_caps *c)
 		       (unsigned long)c->basic);
 		return -1;
 	}
-	if (derive(c, VMX_CTL_PIN, 0, PIN_PREEMPT_TIMER, &c->pin, "pin-based") ||   /* vmm/tick.c */
+	/* NMI exiting + virtual NMIs: hvmon's kick NMIs become exits (vmm/smp.c,
+	 * arch/x86/nmi.h); the guest's NMIs are injected, its IRET unblocks
+	 * virtual-NMI blocking (SDM Vol. 3C 25.3, 26.6.1.2). */
+	if (derive(c, VMX_CTL_PIN, 0, PIN_PREEMPT_TIMER /* vmm/tick.c */ | PIN_NMI_EXIT | PIN_VIRTUAL_NMIS,
+		   &c->pin, "pin-based") ||
 	    derive(c, VMX_CTL_PROC, PROC_USE_MSR_BITMAPS | PROC_USE_IO_BITMAPS | PROC_SECONDARY,
 		   PROC_USE_TSC_OFFSET /* guest TSC writes: vmm/msr_guard.c */ |
 		   PROC_MWAIT_EXIT | PROC_MONITOR_EXIT /* no deep C-states: vmm/insn.c */, &c->proc, "processor-based"))
 		return -1;
+	/* NMI exiting alone would keep the guest's NMIs blocked after its first
+	 * (its IRET no longer unblocks them): both or neither (then no kicks:
+	 * cross-CPU requests wait for the other CPUs' next exit). */
+	if ((c->pin & (PIN_NMI_EXIT | PIN_VIRTUAL_NMIS)) != (PIN_NMI_EXIT | PIN_VIRTUAL_NMIS))
+		c->pin &= ~(PIN_NMI_EXIT | PIN_VIRTUAL_NMIS);
+	c->nmi_window = (c->pin & PIN_VIRTUAL_NMIS) &&
+			((rdmsr(vmx_ctl_msr(VMX_CTL_PROC, c->basic)) >> 32) & PROC_NMI_WINDOW);
 	uint64_t p2 = rdmsr(IA32_VMX_PROCBASED2);
 	if (!(p2 >> 32 & PROC2_EPT)) {
 		pr_err("VMX: no EPT on this CPU: hvmon needs EPT to hide its memory\n");

@@ -2,6 +2,8 @@
 #include "arch/x86/idt.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/nmi.h"
+#include "arch/x86/vmx.h"
 #include "lib/console.h"
 #include "lib/stop.h"
 
@@ -19,12 +21,23 @@ extern const uint64_t __extable_start[], __extable_end[];
 /* Returns only when the faulting instruction has a fixup (rdmsr_safe...). */
 void exception_handler(struct exc_frame *f)
 {
-	/* An NMI while in ring -1 belongs to the guest (hvmon does not use NMIs):
-	 * remember it; vmexit_handler injects it before the next VM entry. */
+	/* An NMI while in ring -1: hvmon's kick (arch/x86/nmi.h) or the guest's.
+	 * The guest's is remembered; vmexit_handler injects it before a VM entry.
+	 * A kick may come after this exit's last look at the cross-CPU requests
+	 * (smp_exit_poll): a zero VMX-preemption timer makes the guest exit again
+	 * right after the entry (SDM Vol. 3C 26.7.4), so the request is answered
+	 * now, not at the next tick. tick_after_exit re-arms the timer. */
 	if (f->vector == 2) {
 		uint64_t gs = rdmsr(IA32_GS_BASE);
 		if (gs) {
-			((struct percpu *)gs)->nmi_pending++;
+			struct percpu *p = (struct percpu *)gs;
+			if (nmi_kick_take(&p->nmi_kick)) {
+				p->kick_nmi_root++;
+				if (p->kick_timer)
+					vmwrite(VMCS_PREEMPTION_TIMER, 0);
+			} else {
+				__atomic_fetch_add(&p->nmi_pending, 1, __ATOMIC_RELAXED);
+			}
 			return;
 		}
 	}

@@ -29,7 +29,10 @@ struct percpu {
 	uint32_t cpu_id;                    /* 0 = boot CPU */
 	uint32_t apic_id;
 	struct vcpu *vcpu;                  /* the vCPU this CPU runs */
-	volatile uint32_t nmi_pending;      /* NMIs taken in ring -1, owed to the guest */
+	volatile uint32_t nmi_pending;      /* the guest's NMIs seen by hvmon, owed to the guest */
+	volatile uint32_t nmi_kick;         /* a kick NMI is in flight to this CPU (arch/x86/nmi.h) */
+	volatile uint32_t kick_nmi_root;    /* kick NMIs taken in ring -1 (statistics) */
+	uint8_t kick_timer;                 /* its VMCS is current: a kick in ring -1 zeroes the preemption timer */
 	void *vmxon_region;                 /* VA, 4 KiB */
 	uint64_t vmxon_pa;
 	uint64_t gdt[6] __attribute__((aligned(16)));  /* null, code, data, TSS (2), spare */

@@ -258,6 +258,15 @@ static void test_key_exactly_32(void **st)
 	snprintf(w, sizeof(w), "key=%.63sg", k32);
 	assert_int_equal(parse(w), 1);
 	assert_string_equal(errs.e[0].why, "not a hex digit");
+	/* smp_bench_ms, smp_fail_ap (issue 11: benchmark, fault injection) */
+	assert_int_equal(parse("smp_bench_ms=50 smp_fail_ap=1"), 0);
+	assert_int_equal(o.smp_bench_ms, 50);
+	assert_int_equal(o.smp_fail_ap, 1);
+	assert_int_equal(parse("smp_bench_ms=60001"), 1);
+	assert_int_equal(o.smp_bench_ms, 0);
+	assert_int_equal(parse("smp_fail_ap=64"), 1);
+	assert_int_equal(o.smp_fail_ap, 0);
+	assert_int_equal(parse("smp_fail_ap=-1"), 1);
 	/* net_burst (debug) */
 	assert_int_equal(parse("net_burst=10000"), 0);
 	assert_int_equal(o.net_burst, 10000);
