@@ -10,6 +10,10 @@
 # CPU 1 offline/online 5 times with a pinned task each time, seen by the tracer on vCPU 1;
 # cloud only (the module is built for that kernel): tests/guest/hvtest's isolation checks pinned
 # to CPU 1 then CPU 0 (hvmon reports the EPT violation on vCPU 1).
+# NMI kick (issue 11): smp_bench_ms=37 makes vCPU 0 run an EPT shootdown round every 37 ms; rounds
+# with CPU 1 in the guest (in HLT, and running the scenario's busy loop) end well within one tick
+# period (< 2,000,000 TSC ticks; without the kick they wait for CPU 1's next exit, up to 20,000,000);
+# the guest's own NMI IPI (sysrq l) reaches CPU 1 (NMI exit, re-injected: "NMI backtrace for cpu 1").
 set -euo pipefail
 . "$(dirname "$0")/../bochs/lib.sh"
 flavour=${1:-cloud}
@@ -21,7 +25,7 @@ if [ "$flavour" = cloud ]; then
   initrd=$(hv_fixture_initrd smp -m "$ko" --no-load -o "$HV_TOP/build/initramfs/$name.cpio.gz") || exit 1
   ini=(--initrd "$initrd")
 fi
-hv_boot "$name" --flavour "$flavour" --scenario smp ${ini[@]+"${ini[@]}"} --hv-opts "console=com2 log=info" --cpus 2
+hv_boot "$name" --flavour "$flavour" --scenario smp ${ini[@]+"${ini[@]}"} --hv-opts "console=com2 log=info smp_bench_ms=37" --cpus 2
 assert_status exit marker
 assert_marker hvmon '^hvmon [0-9.]+ - thin VT-x/EPT hypervisor' "hvmon banner"
 assert_marker hvmon 'CPU0: VMX root operation' "VMXON"
@@ -53,6 +57,18 @@ if [ "$flavour" = cloud ]; then
     "hvmon's memory read from CPU 1: EPT violation on vCPU 1"
 fi
 assert_marker guest 'HVMON-GUEST: scenario smp exit=0' "boot + smp scenario checks"
+assert_marker hvmon 'cross-CPU requests kick the CPUs in the guest with an NMI' "NMI kick on (NMI exiting + virtual NMIs)"
+assert_marker guest 'HVMON-GUEST: smp sysrq-l sent' "sysrq l (the guest's NMI IPI)"
+assert_marker guest 'NMI backtrace for cpu 1' "the guest's NMI reached CPU 1 (re-injected by hvmon)"
+assert_marker hvmon 'smp: vCPU 1: .* [1-9][0-9]* guest NMI\(s\) re-injected' "hvmon re-injected the guest's NMI on vCPU 1"
+for cls in 'in HLT' 'running'; do
+  l=$(marker_value hvmon "shootdown rounds, other CPUs in the guest, $cls: ")
+  [ -n "$l" ] || hv_fail "no shootdown round with CPU 1 in the guest, $cls (smp_bench_ms=37)"
+  max=$(sed -n 's/.*(max \([0-9]*\)).*/\1/p' <<<"$l")
+  [ -n "$max" ] && [ "$max" -lt 2000000 ] ||
+    hv_fail "a shootdown round with CPU 1 in the guest ($cls) took $max TSC ticks: the NMI kick did not make it exit at once ($l)"
+  echo "shootdown rounds, CPU 1 $cls: ${l#*: }"
+done
 assert_marker hvmon 'guest wrote IA32_LSTAR' "LSTAR write observed"
 assert_marker hvmon 'hvmon: guest powered off' "ACPI power-off trapped"
 assert_marker hvmon 'exit statistics, vCPU 0: [1-9][0-9]* exits' "exit statistics"

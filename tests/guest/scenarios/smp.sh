@@ -2,6 +2,9 @@
 # no VMX flag on either, both take interrupts; CPU 1 offline/online 5 times, each time a task
 # pinned to it (taskset) runs (hvmon's tracer sees its exec as /tmp/smppin<N>); then, when
 # /modules/hvtest.ko is in the image, the "hvtest" isolation checks pinned to CPU 1, then CPU 0.
+# NMIs: sysrq "l" (a backtrace of every CPU: CPU 1's through the guest's own NMI IPI, which hvmon
+# takes as an NMI exit and re-injects), then a busy loop pinned to CPU 1 (hvmon's smp_bench_ms
+# shootdown rounds find CPU 1 running).
 sh /scenarios/boot.sh || { echo "HVMON-GUEST: smp: boot checks failed"; exit 10; }
 fail=0
 bad() { echo "HVMON-GUEST: smp check failed: $*"; fail=1; }
@@ -35,6 +38,9 @@ while [ $i -le 5 ]; do
   [ "$c" = 1 ] || bad "cycle $i: the pinned task ran on CPU $c"
   i=$((i + 1))
 done
+echo l > /proc/sysrq-trigger && echo "HVMON-GUEST: smp sysrq-l sent"
+taskset -c 1 sh -c 'i=0; while [ $i -lt 30000 ]; do i=$((i + 1)); done'
+echo "HVMON-GUEST: smp busy1 done"
 if [ -f /modules/hvtest.ko ]; then
   for c in 1 0; do
     taskset -c $c sh /scenarios/hvtest.sh; rc=$?
