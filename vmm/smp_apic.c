@@ -106,10 +106,15 @@ static int xapic_write(struct vcpu *v, struct hv_icpt *x, void *ctx)
 	return HV_ICPT_DONE;
 }
 
-/* WRMSR 0x830 (x2APIC ICR: destination in bits 63:32). */
+/* WRMSR 0x830 (x2APIC ICR: destination in bits 63:32). With the APIC in
+ * xAPIC mode the x2APIC MSRs do not exist (SDM Vol. 3A 11.12.1.2): the write
+ * is performed on the hardware, which raises #GP, reflected to the guest as
+ * on bare metal — an xAPIC guest cannot start a CPU through this MSR. */
 static int x2apic_icr(struct vcpu *v, struct hv_icpt *x, void *ctx)
 {
 	(void)ctx;
+	if (!lapic_x2apic())
+		return HV_ICPT_PASS;
 	return icr_write(v, (uint32_t)x->msr.value, (uint32_t)(x->msr.value >> 32), true) ? HV_ICPT_DONE
 											 : HV_ICPT_PASS;
 }
