@@ -38,7 +38,9 @@ while [ $i -le 5 ]; do
   [ "$c" = 1 ] || bad "cycle $i: the pinned task ran on CPU $c"
   i=$((i + 1))
 done
+sleep 1                      # the console drains before the kernel's sysrq lines (they would cut markers)
 echo l > /proc/sysrq-trigger && echo "HVMON-GUEST: smp sysrq-l sent"
+sleep 2
 taskset -c 1 sh -c 'i=0; while [ $i -lt 30000 ]; do i=$((i + 1)); done'
 echo "HVMON-GUEST: smp busy1 done"
 if [ -f /modules/hvtest.ko ]; then
