@@ -24,7 +24,7 @@ static bool memimg_read(void *ctx, uint64_t va, void *out, size_t len)
 
 __attribute__((unused)) static struct infer_reader memimg_reader(struct memimg *m)
 {
-	struct infer_reader rd = { memimg_read, m, 0, 0, m->va, m->va + m->len, NULL, 0 };
+	struct infer_reader rd = { memimg_read, m, 0, 0, m->va, m->va + m->len, NULL, 0, NULL };
 	return rd;
 }
 
