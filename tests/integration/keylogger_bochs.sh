@@ -12,13 +12,19 @@
 # Boot 2 (monitors without keylogger), stopped at the first VM entry: port 0x60 is not in the I/O bitmap
 # (hvmon prints it from the bitmap; no hook registered), so the keyboard costs no exit. The idle cost with
 # the guest running is measured by tests/guest/keylogger/idle_bench.sh (docs/BENCHMARKS.md).
+# KL_CPUS (default 2; issue 11 "the keylogger attributes keystrokes whichever CPU reads them"): boot 1 runs
+# on 2 CPUs (guest without nosmp): hvkeylog pinned to CPU 1 and a copy named kl-cpu0 pinned to CPU 0 are
+# each reported once, in an event with the `cpu` it read on (1 and 0); kl-allowed reads alternately on
+# CPU 0 and CPU 1 (the guest prints the CPU of each key) and hvmon still counts every key for it.
+# KL_CPUS=1: the one-CPU boot (one event, for hvkeylog).
 # KL_BUSY=1: boot 1 with a syscall-heavy background (dd bs=1 /dev/zero -> /dev/null: its reads must not count)
 # for the cost under load (docs/BENCHMARKS.md "Keylogger"); boot 2 is skipped.
 # Usage: tests/integration/keylogger_bochs.sh [cloud|6.12|generic]   (default cloud)
 set -eu   # not pipefail: lib.sh greps with -q behind tr (SIGPIPE on big logs)
-: "${HV_TIMEOUT:=240}"
+: "${HV_TIMEOUT:=600}"   # a bound only: boot 1 runs 2 CPUs (~2x the emulation per guest second)
 . "$(dirname "$0")/../bochs/lib.sh"
 FLAVOUR=${1:-cloud}
+CPUS=${KL_CPUS:-2}
 K=8
 LINE1="type some keys"
 LINE2="for hvmon 2468"
@@ -37,7 +43,8 @@ boot() {
     --wait-re 'HVMON-GUEST: KEYLOG typing' --timeout "$HV_TIMEOUT" --text "$text" > "$HV_TOP/build/runs/$name.rfb" 2>&1 &
   local typist=$!
   hv_boot "$name" --kernel "$(hv_fixture_kernel "$FLAVOUR")" --initrd "$initrd" --hv-opts "$opts" \
-    --cmdline "console=ttyS0,115200 panic=-1 loglevel=4 kl_keys=$keys kl_lines=$lines kl_busy=${KL_BUSY:-0}"
+    --cmdline "console=ttyS0,115200 panic=-1 loglevel=4 kl_keys=$keys kl_lines=$lines kl_busy=${KL_BUSY:-0} kl_cpus=$CPUS" \
+    --cpus "$CPUS"
   wait "$typist" || { cat "$HV_TOP/build/runs/$name.rfb" >&2; hv_fail "$name: typing failed"; }
   cat "$HV_TOP/build/runs/$name.rfb"
   assert_status exit marker
@@ -78,10 +85,29 @@ done
 l1=$(log guest | sed -n "s/.*HVMON-GUEST: TTY pid=$tpid line=\[\(.*\)\]$/\1/p" | sed -n 1p)
 l2=$(log guest | sed -n "s/.*HVMON-GUEST: TTY pid=$tpid line=\[\(.*\)\]$/\1/p" | sed -n 2p)
 [ "$l1" = "$LINE1" ] && [ "$l2" = "$LINE2" ] || hv_fail "shell on tty1 read '$l1' / '$l2', typed '$LINE1' / '$LINE2'"
-# exactly one keylogger event: hvkeylog, device input, >= K keystrokes
-ev=$(json_events hvmon keylogger)
-[ "$(printf '%s\n' "$ev" | grep -c .)" = 1 ] || hv_fail "expected exactly 1 keylogger event, got: $ev"
-printf '%s\n' "$ev" | grep -q "\"pid\":$kpid,\"tgid\":$kpid,\"comm\":\"hvkeylog\"" || hv_fail "keylogger event is not for hvkeylog pid $kpid: $ev"
+# exactly one keylogger event per reported reader: hvkeylog (and kl-cpu0 on 2 CPUs), device input, >= K keystrokes
+evs=$(json_events hvmon keylogger)
+[ "$(printf '%s\n' "$evs" | grep -c .)" = "$CPUS" ] || hv_fail "expected exactly $CPUS keylogger event(s), got: $evs"
+ev=$(printf '%s\n' "$evs" | grep "\"pid\":$kpid,\"tgid\":$kpid,\"comm\":\"hvkeylog\"") || hv_fail "no keylogger event for hvkeylog pid $kpid: $evs"
+if [ "$CPUS" -gt 1 ]; then
+  # each reader's event carries the CPU it read on; kl-allowed's reads alternated between the CPUs
+  assert_marker guest 'HVMON-GUEST: KEYLOG cpus online=0-1' "the guest runs 2 CPUs"
+  zpid=$(log guest | sed -n 's/.*HVMON-GUEST: KEYLOG ready pid=\([0-9]*\) comm=kl-cpu0 .*/\1/p' | head -n1)
+  [ -n "$zpid" ] || hv_fail "kl-cpu0 did not start"
+  printf '%s\n' "$ev" | grep -q '"cpu":1,' || hv_fail "hvkeylog (pinned to CPU 1): event without cpu 1: $ev"
+  ev0=$(printf '%s\n' "$evs" | grep "\"pid\":$zpid,\"tgid\":$zpid,\"comm\":\"kl-cpu0\"") || hv_fail "no keylogger event for kl-cpu0 pid $zpid: $evs"
+  printf '%s\n' "$ev0" | grep -q '"cpu":0,' || hv_fail "kl-cpu0 (pinned to CPU 0): event without cpu 0: $ev0"
+  printf '%s\n' "$ev0" | grep -q '"device":"input"' || hv_fail "kl-cpu0 event device is not input: $ev0"
+  nk=$(log guest | grep -c "HVMON-GUEST: KEYLOG key pid=$kpid code=[0-9]* cpu=1\$" || true)
+  [ "$nk" = "$NKEYS" ] || hv_fail "hvkeylog read $nk keys on CPU 1, want $NKEYS"
+  for c in 0 1; do
+    nk=$(log guest | grep -c "HVMON-GUEST: KEYLOG key pid=$apid code=[0-9]* cpu=$c\$" || true)
+    [ "$nk" -gt 0 ] || hv_fail "kl-allowed read no key on CPU $c (alt mode)"
+    echo "  kl-allowed read $nk keys on CPU $c"
+  done
+  got=$(log guest | sed -n "s/.*HVMON-GUEST: KEYLOG done pid=[0-9]* comm=kl-cpu0 presses=[0-9]* codes=\([0-9,]*\).*/\1/p" | head -n1)
+  [ "$got" = "$codes" ] || hv_fail "kl-cpu0 read key codes '$got', typed '$codes'"
+fi
 printf '%s\n' "$ev" | grep -q '"device":"input"' || hv_fail "keylogger event device is not input: $ev"
 ks=$(printf '%s\n' "$ev" | sed -n 's/.*"keystrokes":\([0-9]*\).*/\1/p')
 [ -n "$ks" ] && [ "$ks" -ge "$K" ] || hv_fail "keylogger event with $ks keystrokes < K=$K"
@@ -91,6 +117,7 @@ mk=$(log hvmon | sed -n 's/.*hvmon: keylogger: i8042: .* \([0-9]*\) keystrokes (
 cons() { log hvmon | sed -n "s/.*hvmon: keylogger: consumer pid [0-9]* tgid $1 comm $2: \([0-9]*\) keystrokes (input \([0-9]*\), tty \([0-9]*\)): \([a-z ]*\)$/\1 \2 \3 \4/p"; }
 [ "$(cons "$kpid" hvkeylog)" = "$NKEYS $NKEYS 0 reported" ] || hv_fail "hvkeylog: hvmon saw '$(cons "$kpid" hvkeylog)', want '$NKEYS $NKEYS 0 reported'"
 [ "$(cons "$apid" kl-allowed)" = "$NKEYS $NKEYS 0 allowed" ] || hv_fail "kl-allowed: hvmon saw '$(cons "$apid" kl-allowed)', want '$NKEYS $NKEYS 0 allowed'"
+[ "$CPUS" = 1 ] || [ "$(cons "$zpid" kl-cpu0)" = "$NKEYS $NKEYS 0 reported" ] || hv_fail "kl-cpu0: hvmon saw '$(cons "$zpid" kl-cpu0)', want '$NKEYS $NKEYS 0 reported'"
 [ "$(cons "$tpid" sh)" = "$NKEYS 0 $NKEYS allowed" ] || hv_fail "sh on tty1: hvmon saw '$(cons "$tpid" sh)', want '$NKEYS 0 $NKEYS allowed'"
 assert_marker hvmon "keylogger: allowed consumer $tpid \(sh, tgid $tpid\) reached $K keystrokes from tty: not reported" "sh seen at K"
 rep=$(log hvmon | grep -a "keylogger: process $kpid (hvkeylog" | head -n1)
@@ -110,4 +137,4 @@ hv_boot keylogger-off --kernel "$(hv_fixture_kernel "$FLAVOUR")" --initrd "$init
 assert_status marker
 assert_marker hvmon 'monitor keylogger: off \(monitors= option\): port 0x60 intercepted: no' "port 0x60 not intercepted"
 assert_no_marker hvmon 'keylogger: i8042 data port' "no port-0x60 hook with the monitor off"
-hv_pass "keylogger reported (pid $kpid, $ks keystrokes, device input), sh on tty1 and kl-allowed not reported; $NKEYS keys typed, counted and received unchanged; monitor off: port 0x60 not in the I/O bitmap ($FLAVOUR)"
+hv_pass "keylogger reported (pid $kpid$([ "$CPUS" = 1 ] || echo " on CPU 1 with cpu 1, kl-cpu0 pid $zpid on CPU 0 with cpu 0; kl-allowed read on both CPUs, every key counted"), $ks keystrokes, device input), sh on tty1 and kl-allowed not reported; $NKEYS keys typed, counted and received unchanged; monitor off: port 0x60 not in the I/O bitmap ($FLAVOUR)"

@@ -6,6 +6,9 @@
 #   kl_lines=L   lines the shell on /dev/tty1 reads (default 2)
 #   kl_busy=1    a syscall-heavy background while typing: dd bs=1 from /dev/zero to /dev/null (2 syscalls
 #                per byte; its reads return zeros, which are neither input records nor typed characters)
+#   kl_cpus=2    (several CPUs, issue 11) hvkeylog runs pinned to CPU 1, a copy named kl-cpu0 (not
+#                allowed: reported too) pinned to CPU 0, and kl-allowed reads alternately on CPU 0 and
+#                CPU 1 (hvkeylog's "alt" mode: it moves to the other CPU after each key press)
 #   kl_idle=S    first stay idle S guest seconds (idle cost: tests/guest/keylogger/idle_bench.sh);
 #                with kl_keys=0 the scenario ends after that, without consumers
 # Consumers:
@@ -33,11 +36,23 @@ sh -c 'echo "HVMON-GUEST: TTY reader pid=$$"; i=0
   while [ $i -lt '"$L"' ] && IFS= read -r line; do i=$((i+1)); echo "HVMON-GUEST: TTY pid=$$ line=[$line]"; done
   echo "HVMON-GUEST: TTY done pid=$$ lines=$i"' < /dev/tty1 &
 ttypid=$!
-/modules/hvkeylog "$N" &
-k1=$!
 cp /modules/hvkeylog /tmp/kl-allowed
-/tmp/kl-allowed "$N" &
-k2=$!
+k0=""
+if [ "${kl_cpus:-1}" -gt 1 ]; then
+  echo "HVMON-GUEST: KEYLOG cpus online=$(cat /sys/devices/system/cpu/online)"
+  taskset -c 1 /modules/hvkeylog "$N" &
+  k1=$!
+  cp /modules/hvkeylog /tmp/kl-cpu0
+  taskset -c 0 /tmp/kl-cpu0 "$N" &
+  k0=$!
+  /tmp/kl-allowed "$N" alt &
+  k2=$!
+else
+  /modules/hvkeylog "$N" &
+  k1=$!
+  /tmp/kl-allowed "$N" &
+  k2=$!
+fi
 busy=""
 if [ "${kl_busy:-0}" = 1 ]; then
   dd if=/dev/zero of=/dev/null bs=1 2>/dev/null &
@@ -49,6 +64,7 @@ echo "HVMON-GUEST: KEYLOG typing keys=$N lines=$L"
 rc=0
 wait $k1 || rc=$?
 wait $k2 || rc=$?
+[ -z "$k0" ] || wait $k0 || rc=$?
 wait $ttypid || rc=$?
 if [ -n "$busy" ]; then kill $busy; wait $busy 2>/dev/null; echo "HVMON-GUEST: busy dd stopped"; fi
 echo "HVMON-GUEST: keylogger scenario done rc=$rc"
