@@ -422,6 +422,11 @@ static uint64_t exits_bp_ours, exits_bp_reflected, exits_ept_probe, exits_stale;
 /* ring -1 ticks per hit of each site, for medians (the issue's measure; a mean
  * hides that most hits are cheap and a few are not); under plock */
 static struct tickhist site_ticks[PROBE_MAX_SITES];
+/* the same for the hits a handler redirected (a return trampoline's second
+ * hit: the tracer's fork/exec returns), so an entry probe's two kinds of hit
+ * have medians of their own (issue 16: the clone entry's target) */
+static struct tickhist site_redir_ticks[PROBE_MAX_SITES];
+static uint64_t site_redir_hits[PROBE_MAX_SITES];
 
 /* An int3 that is no live site: the guest's own, or one of ours another CPU
  * removed (or re-synced away) between this exit and now. Ours if the guest's
@@ -499,12 +504,20 @@ static int probe_bp(struct vcpu *v, struct hv_icpt *x, void *ctx)
 	hv_spin_lock(&plock);
 	if (s->used && s->va == rip) {  /* a handler (or another CPU) may have removed it */
 		uint64_t dt = rdtsc() - t0;
-		struct tickhist *th = &site_ticks[s - probes.sites];
-		if (!s->hits)                 /* a new site in this slot */
+		unsigned si = (unsigned)(s - probes.sites);
+		struct tickhist *th = &site_ticks[si];
+		if (!s->hits) {               /* a new site in this slot */
 			memset(th, 0, sizeof(*th));
+			memset(&site_redir_ticks[si], 0, sizeof(site_redir_ticks[si]));
+			site_redir_hits[si] = 0;
+		}
 		s->hits++;
 		s->ticks += dt;
 		tickhist_add(th, dt);
+		if (hit.redirect_rip) {
+			site_redir_hits[si]++;
+			tickhist_add(&site_redir_ticks[si], dt);
+		}
 	}
 	hv_spin_unlock(&plock);
 	hv_events_ring1_kick(v->id);   /* the sinks run from the tick, unless the ring is nearly full */
@@ -552,6 +565,22 @@ static unsigned views_count(void)
 	return n;
 }
 
+/* A site some of whose hits a handler redirected: the medians of the two kinds
+ * (emulated = the probed instruction ran, e.g. a syscall's entry; redirected =
+ * the return trampoline's hit). The emulated histogram is all minus redirected. */
+static void probe_print_split(const struct probe_site *s, const struct tickhist *all,
+			      const struct tickhist *redir, uint64_t nredir)
+{
+	static struct tickhist emu;           /* power-off only, one CPU prints */
+	for (unsigned b = 0; b < TICKHIST_BUCKETS; b++)
+		emu.b[b] = all->b[b] - redir->b[b];
+	hv_printf("hvmon: probe %#lx: emulated hits %lu (median %lu, p90 %lu), redirected hits %lu (median %lu, "
+		  "p90 %lu)\n", (unsigned long)s->va, (unsigned long)(s->hits - nredir),
+		  (unsigned long)tickhist_median(&emu), (unsigned long)tickhist_percentile(&emu, 90),
+		  (unsigned long)nredir, (unsigned long)tickhist_median(redir),
+		  (unsigned long)tickhist_percentile(redir, 90));
+}
+
 void probe_print_stats(void)
 {
 	if (!pvm)
@@ -573,6 +602,8 @@ void probe_print_stats(void)
 			  (unsigned long)(s->hits ? s->ticks / s->hits : 0), (unsigned long)tickhist_median(h),
 			  (unsigned long)tickhist_percentile(h, 90), (unsigned long)pg->gpa,
 			  (unsigned long)pg->switches, (unsigned long)pg->resyncs);
+		if (site_redir_hits[i])
+			probe_print_split(s, h, &site_redir_ticks[i], site_redir_hits[i]);
 	}
 	hv_events_print_stats();
 }
