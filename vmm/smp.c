@@ -21,6 +21,7 @@
 #include <string.h>
 #include "vmm/smp.h"
 #include "vmm/vcpu.h"
+#include "vmm/guest.h"
 #include "vmm/madt.h"
 #include "vmm/cr0.h"
 #include "vmm/tick.h"
@@ -353,12 +354,25 @@ static void vcpu_sipi_state(struct vcpu *v, uint8_t vector)
 		 (unsigned)vector << 8);
 }
 
+/* Statistics of a round: was the guest idle in HLT when this exit came? The
+ * activity state says so on hardware; Bochs 2.7 wakes a halted CPU before an
+ * NMI exit (cpu/event.cc: activity "active", RIP after the HLT), so an HLT
+ * byte (0xF4) just before RIP counts too. Only on the answer of a call. */
+static uint32_t guest_was_halted(struct vcpu *v)
+{
+	if (vmread(VMCS_GUEST_ACTIVITY_STATE) == 1)
+		return 1;
+	uint8_t b = 0;
+	uint64_t rip = vmread(VMCS_GUEST_RIP) + vmread(VMCS_GUEST_CS_BASE);
+	return rip && !guest_read(v, rip - 1, &b, 1, false) && b == 0xf4;
+}
+
 void smp_exit_poll(struct vcpu *v)
 {
 	if (__builtin_expect(stop_req, 0))
 		stop_this_cpu(v);
 	if (__builtin_expect(v->call_done != call_gen, 0)) {
-		v->call_activity = (uint32_t)vmread(VMCS_GUEST_ACTIVITY_STATE);   /* statistics */
+		v->call_activity = guest_was_halted(v);         /* statistics */
 		run_call(v);
 	}
 	if (__builtin_expect(v->icpt_gen != v->vm->icpt_gen, 0))
