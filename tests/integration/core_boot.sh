@@ -60,6 +60,7 @@ fi
 assert_marker guest 'HVMON-GUEST: scenario smp exit=0' "boot + smp scenario checks"
 assert_marker hvmon 'cross-CPU requests kick the CPUs in the guest with an NMI' "NMI kick on (NMI exiting + virtual NMIs)"
 assert_marker guest 'HVMON-GUEST: smp sysrq-l sent' "sysrq l (the guest's NMI IPI)"
+assert_marker guest 'Sending NMI from CPU 0 to CPUs 1' "the guest sent its NMI IPI from CPU 0 to CPU 1"
 assert_marker guest 'NMI backtrace for cpu 1' "the guest's NMI reached CPU 1 (re-injected by hvmon)"
 assert_marker hvmon 'smp: vCPU 1: .* [1-9][0-9]* guest NMI\(s\) re-injected' "hvmon re-injected the guest's NMI on vCPU 1"
 # every round with CPU 1 in the guest (running or in HLT) is answered at once: < 1,000,000 TSC ticks

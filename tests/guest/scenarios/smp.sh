@@ -39,7 +39,7 @@ while [ $i -le 5 ]; do
   i=$((i + 1))
 done
 sleep 1                      # the console drains before the kernel's sysrq lines (they would cut markers)
-echo l > /proc/sysrq-trigger && echo "HVMON-GUEST: smp sysrq-l sent"
+taskset -c 0 sh -c 'echo l > /proc/sysrq-trigger' && echo "HVMON-GUEST: smp sysrq-l sent"   # from CPU 0: CPU 1's by NMI
 sleep 2
 taskset -c 1 sh -c 'i=0; while [ $i -lt 30000 ]; do i=$((i + 1)); done'
 echo "HVMON-GUEST: smp busy1 done"
