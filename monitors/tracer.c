@@ -23,6 +23,15 @@ static const struct { enum infer_param p; const char *name; } sc_param[TR__COUNT
 	[TR_EXIT]       = { INFER_P_SC_EXIT, "exit" },
 	[TR_EXIT_GROUP] = { INFER_P_SC_EXIT_GROUP, "exit_group" },
 	[TR_DO_EXIT]    = { INFER_P_DO_EXIT, "do_exit" },
+	[TR_KERNEL_CLONE]  = { INFER_P_KERNEL_CLONE, "kernel_clone" },
+	[TR_DO_EXECVEAT]   = { INFER_P_DO_EXECVEAT_COMMON, "do_execveat_common" },
+	[TR_KERNEL_EXECVE] = { INFER_P_KERNEL_EXECVE, "kernel_execve" },
+};
+/* The x86-64 syscall numbers of the handlers probed without meeting points
+ * (the ABI those probes see: the __x64_sys_* handlers are 64-bit only). */
+static const int16_t x64_nr[TR__COUNT] = {
+	[TR_EXECVE] = 59, [TR_EXECVEAT] = 322, [TR_CLONE] = 56, [TR_CLONE3] = 435, [TR_FORK] = 57,
+	[TR_VFORK] = 58, [TR_EXIT] = 60, [TR_EXIT_GROUP] = 231,
 };
 
 static struct vm *tvm;          /* the guest (set up once) */
@@ -94,6 +103,35 @@ static void emit(struct vcpu *v, struct hv_event *ev)
 	COUNT(events_made);
 }
 
+/* Slots in use (a trace_lost event says how full the table was). */
+static unsigned pending_in_use(void)
+{
+	unsigned n = 0;
+	hv_spin_lock(&pend_lock);
+	for (unsigned i = 0; i < TRACER_MAX_PENDING; i++)
+		n += pend[i].used;
+	hv_spin_unlock(&pend_lock);
+	return n;
+}
+
+/* A result the tracer cannot wait for (issue 15 item 6): counted, and reported
+ * as a trace_lost event at the 1st, 2nd, 4th... loss (tracer_lost_reported). */
+static void lost(struct vcpu *v, uint64_t task, const char *what, bool full)
+{
+	uint64_t n = __atomic_add_fetch(&lost_returns, 1, __ATOMIC_RELAXED);
+	if (!tracer_lost_reported(n))
+		return;
+	struct hv_event ev;
+	ev_init(&ev, HV_EV_TRACE_LOST, v, sizeof(ev.u.trace_lost));
+	set_task(v, &ev, task);
+	ev.u.trace_lost.count = n;
+	ev.u.trace_lost.pending = pending_in_use();
+	hv_strlcpy_bounded(ev.u.trace_lost.what, sizeof(ev.u.trace_lost.what), what, HV_KIND_LEN);
+	hv_strlcpy_bounded(ev.u.trace_lost.reason, sizeof(ev.u.trace_lost.reason),
+			   full ? "pending_full" : "stack_unwritable", HV_KIND_LEN);
+	emit(v, &ev);
+}
+
 static void exec_finish(struct vcpu *v, struct hv_event *ev, uint64_t task, bool known, int64_t rax)
 {
 	struct hv_ev_exec *x = &ev->u.exec;
@@ -126,24 +164,36 @@ static void on_return(struct vcpu *v, struct probe_hit *hit, struct tracer_pendi
 {
 	union guest_regs *r = hit->regs;
 	int64_t rax = (int64_t)r->rax;
+	/* the meeting points return int/pid_t: the upper half of RAX is undefined
+	 * (the syscall handlers sign-extend it themselves, cltq) */
+	if (p->sc == TR_KERNEL_CLONE || p->sc == TR_DO_EXECVEAT || p->sc == TR_KERNEL_EXECVE)
+		rax = (int32_t)r->rax;
 	hit->redirect_rip = p->ret_rip;           /* resume where the handler returned to */
 	hit->redirect_rsp = hit->rsp;
-	if (p->sc == TR_EXECVE || p->sc == TR_EXECVEAT) {
+	if (p->sc == TR_EXECVE || p->sc == TR_EXECVEAT || p->sc == TR_DO_EXECVEAT ||
+	    p->sc == TR_KERNEL_EXECVE) {
 		struct tracer_reader rd = { .ctx = v, .read = rd_read, .read_str = rd_str };
 		struct hv_ev_exec *x = &p->ev.u.exec;
-		uint64_t sp;
 		/* filename and argv are read once, here at the return (nothing at the
 		 * entry): the exec's result says where they are */
+		uint64_t cs_sp[3];                    /* pt_regs cs, flags, sp */
+		_Static_assert(PTREGS_SP == PTREGS_CS + 16, "pt_regs layout");
 		if (rax == 0) {
-			/* the new image's stack holds what the kernel really used */
-			if (guest_read_kstack(v, p->ptregs + PTREGS_SP, &sp, 8) ||
-			    tracer_exec_from_stack(&p->ev, &rd, sp))
+			/* the new image's stack holds what the kernel really used; its
+			 * layout follows the new image (start_thread set CS: 0x23 for a
+			 * 32-bit ELF), not the caller's ABI */
+			if (!p->ptregs || guest_read_kstack(v, p->ptregs + PTREGS_CS, cs_sp, sizeof(cs_sp)) ||
+			    ((cs_sp[0] & 0xffff) == USER_CS_32 ?
+			     tracer_exec_from_stack32(&p->ev, &rd, cs_sp[2]) :
+			     tracer_exec_from_stack(&p->ev, &rd, cs_sp[2])))
 				x->flags |= HV_EXECF_READ_FAIL;
 		} else {
 			/* failed: the caller's memory is still there, and the kernel's own
 			 * copy_from_user has faulted the pages in by now */
-			tracer_fill_exec(&p->ev, &rd, p->filename, p->argv);
+			tracer_fill_exec_ptrs(&p->ev, &rd, p->filename, p->argv, p->ptr_size);
 		}
+		x->abi = p->abi;
+		x->syscall = p->syscall;
 		exec_finish(v, &p->ev, task, true, rax);
 	} else if (rax > 0) {                     /* fork-like: child pid in the parent */
 		struct hv_event ev;
@@ -153,6 +203,8 @@ static void on_return(struct vcpu *v, struct probe_hit *hit, struct tracer_pendi
 		ev.u.fork.child_pid = (int32_t)rax;
 		ev.u.fork.kind = (p->flags & CLONE_THREAD_FLAG) ? HV_FORK_THREAD : HV_FORK_PROCESS;
 		ev.u.fork.clone_flags = p->flags;
+		ev.u.fork.abi = p->abi;
+		ev.u.fork.syscall = p->syscall;
 		emit(v, &ev);
 	}
 	pending_put(p);
@@ -174,17 +226,129 @@ static bool arm_return(struct vcpu *v, struct probe_hit *hit, struct tracer_pend
 /* do_exit(long code): RDI = the exit status, current = the task that ends.
  * Exactly one hit per task (do_exit does not return). A task without an mm is
  * a kernel thread (a user task still has its mm here: exit_mm runs later). */
+/* The ABI of the current task's call (issue 15, docs/TRACER.md "ABI"): its
+ * user registers are the pt_regs right below the per-CPU top of stack, trusted
+ * only when the hit's own RSP (hardware state, from the VMCS) lies on that
+ * stack. A task without an mm is a kernel thread: no user registers. The
+ * registers are read only when @need_regs or the task is not a kernel thread. */
+struct call_abi {
+	uint64_t mm;          /* task->mm; 1 when unreadable (never claimed a kthread) */
+	uint64_t uregs;       /* the user pt_regs, 0 when not trusted */
+	int32_t  syscall;
+	uint8_t  abi;
+};
+
+static void call_abi(struct vcpu *v, struct probe_hit *hit, uint64_t task, bool need_regs,
+		     struct call_abi *c)
+{
+	uint64_t tos, r[3] = { 0, 0, 0 };           /* orig_ax, ip, cs */
+	_Static_assert(PTREGS_CS == PTREGS_ORIG_AX + 16, "pt_regs layout");
+	bool ok = false;
+	c->uregs = 0;
+	if (guest_read_kobj(v, task + introspect_value(tvm, INFER_P_TASK_MM), &c->mm, 8))
+		c->mm = 1;
+	bool kthread = c->mm == 0;
+	if ((!kthread || need_regs) &&
+	    !guest_read_percpu(v, introspect_value(tvm, INFER_P_PCPU_TOP_OF_STACK), &tos, 8) &&
+	    hit->rsp < tos && tos - hit->rsp <= TRACER_KSTACK_MAX) {
+		c->uregs = tos - PTREGS_SIZE;
+		ok = kthread || !guest_read_kstack(v, c->uregs + PTREGS_ORIG_AX, r, sizeof(r));
+	}
+	c->abi = tracer_abi(kthread, ok, r[2], r[0], &c->syscall);
+}
+
 static void on_do_exit(struct vcpu *v, struct probe_hit *hit, uint64_t task)
 {
 	union guest_regs *r = hit->regs;
 	struct hv_event ev;
-	uint64_t mm = 1;
+	struct call_abi c;
 	ev_init(&ev, HV_EV_EXIT, v, sizeof(ev.u.exit));
 	set_task(v, &ev, task);
-	if (guest_read_kobj(v, task + introspect_value(tvm, INFER_P_TASK_MM), &mm, 8))
-		mm = 1;                               /* unreadable: not claimed a kthread */
-	tracer_exit_status(&ev.u.exit, r->rdi, mm == 0);
+	call_abi(v, hit, task, false, &c);
+	tracer_exit_status(&ev.u.exit, r->rdi, c.mm == 0);
+	ev.u.exit.abi = c.abi;
+	ev.u.exit.syscall = c.syscall;
 	emit(v, &ev);
+}
+
+/* The meeting points (issue 15): kernel_clone, do_execveat_common and
+ * kernel_execve, reached by every ABI's fork/exec and by the kernel's own. */
+static void on_meet_clone(struct vcpu *v, struct probe_hit *hit, uint64_t task)
+{
+	union guest_regs *r = hit->regs;
+	struct call_abi c;
+	call_abi(v, hit, task, false, &c);
+	/* struct kernel_clone_args { u64 flags; ...; int exit_signal; ... } on the
+	 * caller's stack: the clone flags with the exit signal in CSIGNAL, as
+	 * clone(2) takes them (fork: 0x11, vfork: 0x4111) */
+	uint64_t off = introspect_value(tvm, INFER_P_KCA_EXIT_SIGNAL), flags = 0;
+	uint8_t a[72];
+	if (off >= 8 && off <= sizeof(a) - 4 && !guest_read_kstack(v, r->rdi, a, (uint32_t)off + 4)) {
+		uint32_t sig;
+		memcpy(&flags, a, 8);
+		memcpy(&sig, a + off, 4);
+		flags |= sig & 0xff;
+	}
+	struct tracer_pending *p = pending_get();
+	if (!p || !arm_return(v, hit, p)) {
+		if (p)
+			pending_put(p);
+		lost(v, task, "fork", !p);
+		return;
+	}
+	p->sc = TR_KERNEL_CLONE;
+	p->task = task;
+	p->flags = flags;
+	p->abi = c.abi;
+	p->syscall = c.syscall;
+}
+
+static void on_meet_exec(struct vcpu *v, struct probe_hit *hit, enum tracer_sc sc, uint64_t task)
+{
+	union guest_regs *r = hit->regs;
+	struct tracer_reader rd = { .ctx = v, .read = rd_read, .read_str = rd_str };
+	struct call_abi c;
+	call_abi(v, hit, task, true, &c);
+	uint64_t fn, av;
+	unsigned psz = 8;
+	if (sc == TR_DO_EXECVEAT) {
+		/* (int fd, struct filename *filename, struct user_arg_ptr argv, ...):
+		 * the 16-byte argv struct { bool is_compat; ptr } is passed in RDX:RCX;
+		 * struct filename { const char *name; const char __user *uptr; } — the
+		 * user pointer stays valid after the call (the kernel copy is freed) */
+		uint64_t f[2] = { 0, 0 };
+		bool compat = (r->rdx & 0xff) != 0;
+		if (guest_read_kobj(v, r->rsi, f, sizeof(f)))
+			f[0] = f[1] = 0;
+		fn = f[1] ? f[1] : f[0];
+		av = r->rcx;
+		psz = compat ? 4 : 8;
+		c.abi = tracer_abi_check_compat(c.abi, compat);
+	} else {
+		fn = r->rdi;                          /* kernel_execve: kernel pointers */
+		av = r->rsi;
+	}
+	struct tracer_pending *p = pending_get();
+	struct hv_event tmp, *ev = p ? &p->ev : &tmp;
+	ev_init(ev, HV_EV_EXEC, v, sizeof(ev->u));
+	if (!p || !arm_return(v, hit, p)) {
+		if (p)
+			pending_put(p);
+		lost(v, task, "exec", !p);
+		tracer_fill_exec_ptrs(ev, &rd, fn, av, psz);   /* no return to wait for: now */
+		ev->u.exec.abi = c.abi;
+		ev->u.exec.syscall = c.syscall;
+		exec_finish(v, ev, task, false, 0);
+		return;
+	}
+	p->sc = (uint8_t)sc;
+	p->task = task;
+	p->ptregs = c.uregs;
+	p->filename = fn;
+	p->argv = av;
+	p->ptr_size = (uint8_t)psz;
+	p->abi = c.abi;
+	p->syscall = c.syscall;
 }
 
 static void on_hit(struct vcpu *v, struct probe_hit *hit, void *ctx)
@@ -200,6 +364,14 @@ static void on_hit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 	struct tracer_pending *p = pending_find(task, hit->rsp, hit->va);
 	if (p) {
 		on_return(v, hit, p, task);
+		return;
+	}
+	if (sc == TR_KERNEL_CLONE) {
+		on_meet_clone(v, hit, task);
+		return;
+	}
+	if (sc == TR_DO_EXECVEAT || sc == TR_KERNEL_EXECVE) {
+		on_meet_exec(v, hit, sc, task);
 		return;
 	}
 	union guest_regs *r = hit->regs;
@@ -224,6 +396,8 @@ static void on_hit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 		ev_init(&ev, HV_EV_EXIT, v, sizeof(ev.u.exit));
 		set_task(v, &ev, task);
 		tracer_exit_status(&ev.u.exit, (di & 0xff) << 8, false);   /* as the kernel encodes it */
+		ev.u.exit.abi = HV_ABI_X64;
+		ev.u.exit.syscall = x64_nr[sc];
 		emit(v, &ev);
 		return;
 	}
@@ -234,16 +408,21 @@ static void on_hit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 		ev_init(ev, HV_EV_EXEC, v, sizeof(ev->u));
 		uint64_t fn = sc == TR_EXECVE ? di : si, av = sc == TR_EXECVE ? si : dx;
 		if (!p || !arm_return(v, hit, p)) {
-			COUNT(lost_returns);
 			if (p)
 				pending_put(p);
+			lost(v, task, "exec", !p);
 			tracer_fill_exec(ev, &rd, fn, av);   /* no return to wait for: now */
+			ev->u.exec.abi = HV_ABI_X64;
+			ev->u.exec.syscall = x64_nr[sc];
 			exec_finish(v, ev, task, false, 0);
 			return;
 		}
 		p->sc = (uint8_t)sc;
 		p->task = task;
 		p->ptregs = regs;
+		p->ptr_size = 8;
+		p->abi = HV_ABI_X64;
+		p->syscall = x64_nr[sc];
 		p->filename = fn;
 		p->argv = av;
 		return;
@@ -254,28 +433,65 @@ static void on_hit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 			flags = 0;
 		p = pending_get();
 		if (!p || !arm_return(v, hit, p)) {
-			COUNT(lost_returns);
 			if (p)
 				pending_put(p);
+			lost(v, task, "fork", !p);
 			return;
 		}
 		p->sc = (uint8_t)sc;
 		p->task = task;
 		p->flags = flags;
+		p->abi = HV_ABI_X64;
+		p->syscall = x64_nr[sc];
 		return;
 	}
 	}
 }
 
+/* Issue 15: exec/fork where every path meets (64-bit, 32-bit, x32, kernel-
+ * internal) and exits at do_exit. Returns false (nothing placed) when the
+ * profile lacks one of them: then the 64-bit syscall handlers are probed. */
+static bool place_meeting_points(struct vm *vm)
+{
+	static const enum infer_param meet[] = {
+		INFER_P_KERNEL_CLONE, INFER_P_DO_EXECVEAT_COMMON, INFER_P_KERNEL_EXECVE,
+		INFER_P_KCA_EXIT_SIGNAL, INFER_P_PCPU_TOP_OF_STACK, INFER_P_DO_EXIT,
+	};
+	static const enum tracer_sc sites[] = {
+		TR_KERNEL_CLONE, TR_DO_EXECVEAT, TR_KERNEL_EXECVE, TR_DO_EXIT,
+	};
+	for (size_t i = 0; i < sizeof(meet) / sizeof(meet[0]); i++)
+		if (!introspect_have(vm, meet[i])) {
+			pr_warn("proctrace: %s unknown (%s): only 64-bit syscalls traced (32-bit and "
+				"kernel-internal exec/fork are not)\n", infer_param_name(meet[i]),
+				vm->profile.p.p[meet[i]].why);
+			return false;
+		}
+	int placed = 0;
+	for (size_t i = 0; i < sizeof(sites) / sizeof(sites[0]); i++)
+		if (!probe_place(vm, introspect_value(vm, sc_param[sites[i]].p), on_hit,
+				 (void *)(uintptr_t)sites[i], "proctrace"))
+			placed++;
+	pr_info("proctrace: %d of 4 probes placed (exit events from do_exit; exec/fork at "
+		"kernel_clone, do_execveat_common, kernel_execve: every ABI)\n", placed);
+	return true;
+}
+
 static void tracer_ready(struct vm *vm)
 {
-	static const enum infer_param need[] = {
-		INFER_P_SC_EXECVE, INFER_P_SC_EXECVEAT, INFER_P_SC_CLONE, INFER_P_SC_CLONE3,
-		INFER_P_SC_FORK, INFER_P_SC_VFORK,
+	static const enum infer_param need_task[] = {
 		INFER_P_PCPU_CURRENT_TASK, INFER_P_TASK_PID, INFER_P_TASK_TGID, INFER_P_TASK_COMM,
 		INFER_P_TASK_REAL_PARENT, INFER_P_TASK_CRED, INFER_P_CRED_UID, INFER_P_TASK_MM,
 	};
+	static const enum infer_param need[] = {
+		INFER_P_SC_EXECVE, INFER_P_SC_EXECVEAT, INFER_P_SC_CLONE, INFER_P_SC_CLONE3,
+		INFER_P_SC_FORK, INFER_P_SC_VFORK,
+	};
 	static const enum infer_param need_exit_sc[] = { INFER_P_SC_EXIT, INFER_P_SC_EXIT_GROUP };
+	if (!introspect_require(vm, HV_EMON_TRACER, need_task, sizeof(need_task) / sizeof(need_task[0])))
+		return;
+	if (place_meeting_points(vm))
+		return;
 	if (!introspect_require(vm, HV_EMON_TRACER, need, sizeof(need) / sizeof(need[0])))
 		return;
 	/* exit events: do_exit (every task's end), else the exit/exit_group entries */
@@ -287,7 +503,7 @@ static void tracer_ready(struct vm *vm)
 			return;
 	}
 	int placed = 0, want = 0;
-	for (int i = 0; i < TR__COUNT; i++) {
+	for (int i = 0; i <= TR_DO_EXIT; i++) {
 		bool exit_sc = i == TR_EXIT || i == TR_EXIT_GROUP;
 		if (i == TR_DO_EXIT ? !do_exit : (exit_sc && do_exit))
 			continue;

@@ -28,14 +28,27 @@
 #define PTREGS_SI   104
 #define PTREGS_DI   112
 #define PTREGS_DX   96
+#define PTREGS_ORIG_AX 120
+#define PTREGS_CS   136
 #define PTREGS_SP   152
 #define PTREGS_SIZE 168
+/* The user-mode pt_regs sit right below the per-CPU top of stack (task_pt_regs);
+ * the RSP of a probe hit must lie within this many bytes below it (x86-64
+ * THREAD_SIZE is 16 KiB, 32 KiB with KASAN) or the registers are not trusted. */
+#define TRACER_KSTACK_MAX 0x8000
+#define USER_CS_64  0x33     /* __USER_CS */
+#define USER_CS_32  0x23     /* __USER32_CS */
+#define X32_SYSCALL_BIT 0x40000000ULL
 
 #define CLONE_THREAD_FLAG 0x00010000ULL
 
 enum tracer_sc {
 	TR_EXECVE, TR_EXECVEAT, TR_CLONE, TR_CLONE3, TR_FORK, TR_VFORK, TR_EXIT, TR_EXIT_GROUP,
 	TR_DO_EXIT,      /* not a syscall: the kernel's do_exit(long code), where every task ends */
+	/* issue 15: where every fork/exec path meets (64-bit, 32-bit, kernel-internal) */
+	TR_KERNEL_CLONE,    /* kernel_clone(struct kernel_clone_args *) */
+	TR_DO_EXECVEAT,     /* do_execveat_common(fd, struct filename *, argv, envp, flags) */
+	TR_KERNEL_EXECVE,   /* kernel_execve(filename, argv, envp): kernel pointers */
 	TR__COUNT
 };
 
@@ -55,6 +68,9 @@ struct tracer_reader {
  * (array of up to HV_ARGV_MAX char *, NULL-terminated). Bounded. */
 void tracer_fill_exec(struct hv_event *ev, const struct tracer_reader *rd, uint64_t filename,
 		      uint64_t argv);
+/* The same with @ptr_size-byte pointers in argv[] (4: a compat caller's array). */
+void tracer_fill_exec_ptrs(struct hv_event *ev, const struct tracer_reader *rd, uint64_t filename,
+			   uint64_t argv, unsigned ptr_size);
 
 /* After a SUCCESSFUL exec: re-read filename and argv from the new user stack
  * (@sp = pt_regs->sp at the syscall's return: argc, argv[], NULL, envp[], NULL,
@@ -64,6 +80,31 @@ void tracer_fill_exec(struct hv_event *ev, const struct tracer_reader *rd, uint6
  * ARGV/PATH/READ_FAIL flags. Returns 0, or -1 (ev unchanged) when the stack is
  * unreadable or malformed. Bounded: 4096 envp entries, 64 auxv pairs. */
 int tracer_exec_from_stack(struct hv_event *ev, const struct tracer_reader *rd, uint64_t sp);
+/* The same for a 32-bit image (the new pt_regs' CS is __USER32_CS): argc, argv[],
+ * envp[] and auxv are 4-byte words. */
+int tracer_exec_from_stack32(struct hv_event *ev, const struct tracer_reader *rd, uint64_t sp);
+
+/*
+ * The ABI of a call seen at a meeting point (docs/TRACER.md "ABI"), from what
+ * the kernel saved of the task's user registers (the pt_regs at the top of its
+ * kernel stack: CS and orig_ax) and whether it is a kernel thread (no mm):
+ *   kernel thread                      -> HV_ABI_KERNEL (no user registers)
+ *   !regs_ok (unreadable, or the hit's RSP not on the stack the per-CPU top says)
+ *                                      -> HV_ABI_UNKNOWN
+ *   CS 0x33 -> HV_ABI_X64, or HV_ABI_X32 with __X32_SYSCALL_BIT in orig_ax
+ *   CS 0x23 -> HV_ABI_I386 (int $0x80, sysenter, compat syscall)
+ *   CS 0 (a user worker/io thread: zeroed registers, shares an mm) -> HV_ABI_KERNEL
+ *   anything else -> HV_ABI_UNKNOWN.
+ * *syscall = orig_ax (the number the task entered the kernel with, -1 when it
+ * entered by an interrupt/exception), -1 for HV_ABI_KERNEL/UNKNOWN.
+ */
+uint8_t tracer_abi(bool kthread, bool regs_ok, uint64_t cs, uint64_t orig_ax, int32_t *syscall);
+/* do_execveat_common's is_compat (the argv array's pointer width) must agree
+ * with the ABI (compat for i386 and x32): otherwise the ABI is HV_ABI_UNKNOWN. */
+uint8_t tracer_abi_check_compat(uint8_t abi, bool is_compat);
+/* Whether the n-th loss (n >= 1) is reported as a trace_lost event: the 1st,
+ * 2nd, 4th, 8th... (a storm costs log2(n) events; the count says how many). */
+bool tracer_lost_reported(uint64_t n);
 
 /* clone flags for each fork-like syscall from its pt_regs fields (clone: di;
  * clone3: *(u64 *)di; fork/vfork: none). Returns 0, or -1 when unreadable. */
@@ -82,6 +123,10 @@ struct tracer_pending {
 	uint64_t flags;          /* clone flags */
 	uint64_t ptregs;         /* the caller's struct pt_regs * (entry RDI) */
 	uint64_t filename, argv; /* exec: user pointers at entry */
+	/* issue 15 (meeting points) */
+	uint8_t  abi;            /* enum hv_abi of the call */
+	uint8_t  ptr_size;       /* exec: argv pointer width at entry (4 compat, 8) */
+	int32_t  syscall;        /* orig_ax at entry, -1 none */
 	struct hv_event ev;      /* exec: prefilled at entry */
 };
 struct tracer_pending *tracer_pending_get(struct tracer_pending *tab, unsigned n);

@@ -12,6 +12,12 @@ $(TRACER_WORK): tests/guest/tracer/tracer-work.c
 tracer-work: $(TRACER_WORK)
 .PHONY: tracer-work
 INTEGRATION_PREREQS += $(TRACER_WORK)
+# issue 15: a static i386 program (freestanding: no 32-bit libc needed, gcc -m32 only)
+TRACER_HV32 := $(BUILD)/tests/guest/hv32
+$(TRACER_HV32): tests/guest/tracer/hv32.c
+	@mkdir -p $(dir $@)
+	gcc -m32 -static -nostdlib -ffreestanding -fno-pic -fno-stack-protector -O2 -Wall -o $@ $<
+INTEGRATION_PREREQS += $(TRACER_HV32)
 INTEGRATION_TESTS += tests/integration/tracer_bochs.sh
 
 # libFuzzer: guest-stack / argv parsing

@@ -11,6 +11,12 @@
 void tracer_fill_exec(struct hv_event *ev, const struct tracer_reader *rd, uint64_t filename,
 		      uint64_t argv)
 {
+	tracer_fill_exec_ptrs(ev, rd, filename, argv, 8);
+}
+
+void tracer_fill_exec_ptrs(struct hv_event *ev, const struct tracer_reader *rd, uint64_t filename,
+			   uint64_t argv, unsigned ptr_size)
+{
 	struct hv_ev_exec *x = &ev->u.exec;
 	int rc = rd->read_str(rd->ctx, filename, x->filename, sizeof(x->filename));
 	if (rc < 0)
@@ -19,9 +25,11 @@ void tracer_fill_exec(struct hv_event *ev, const struct tracer_reader *rd, uint6
 		x->flags |= HV_EXECF_PATH_TRUNC;
 	if (!argv)
 		return;
+	if (ptr_size != 4)
+		ptr_size = 8;
 	for (unsigned i = 0; i <= HV_ARGV_MAX; i++) {
-		uint64_t p;
-		if (rd->read(rd->ctx, argv + 8ULL * i, &p, 8)) {
+		uint64_t p = 0;                       /* little-endian: a 4-byte read fills the low half */
+		if (rd->read(rd->ctx, argv + (uint64_t)ptr_size * i, &p, ptr_size)) {
 			x->flags |= HV_EXECF_READ_FAIL;
 			return;
 		}
@@ -168,4 +176,86 @@ void tracer_exit_status(struct hv_ev_exit *x, uint64_t status, bool kthread)
 		x->flags |= HV_EXITF_CORE;
 	if (kthread)
 		x->flags |= HV_EXITF_KTHREAD;
+}
+
+/* The 32-bit image's initial stack (fs/binfmt_elf.c create_elf_tables with
+ * compat types): u32 argc, argv[argc], NULL, envp[], NULL, auxv (u32 pairs). */
+int tracer_exec_from_stack32(struct hv_event *ev, const struct tracer_reader *grd, uint64_t sp)
+{
+	struct stack_win w = { .rd = grd, .va = sp };
+	uint32_t n = 4096 - (uint32_t)(sp & 4095);
+	n = n < STACK_WIN ? n : STACK_WIN;
+	if (sp >> 32)
+		return -1;                           /* a 32-bit task's stack is below 4 GiB */
+	if (!grd->read(grd->ctx, sp, w.b, n))
+		w.len = n;
+	const struct tracer_reader wrd = { .ctx = &w, .read = win_read, .read_str = win_str };
+	const struct tracer_reader *rd = &wrd;
+	uint32_t argc, v, execfn = 0;
+	if (rd->read(rd->ctx, sp, &argc, 4) || argc > 0x100000)
+		return -1;
+	uint64_t p = sp + 4 * ((uint64_t)argc + 2);
+	unsigned i;
+	for (i = 0; i < 4096; i++, p += 4) {
+		if (rd->read(rd->ctx, p, &v, 4))
+			return -1;
+		if (!v)
+			break;
+	}
+	if (i == 4096)
+		return -1;
+	p += 4;
+	for (i = 0; i < 64; i++, p += 8) {
+		uint32_t kv[2];
+		if (rd->read(rd->ctx, p, kv, 8))
+			return -1;
+		if (kv[0] == 0)
+			break;
+		if (kv[0] == 31)                     /* AT_EXECFN */
+			execfn = kv[1];
+	}
+	if (!execfn)
+		return -1;
+	struct hv_ev_exec *x = &ev->u.exec;
+	x->flags &= (uint8_t)~(HV_EXECF_ARGV_TRUNC | HV_EXECF_PATH_TRUNC | HV_EXECF_READ_FAIL);
+	x->argc = 0;
+	x->argv_len = 0;
+	memset(x->argv, 0, sizeof(x->argv));
+	memset(x->filename, 0, sizeof(x->filename));
+	tracer_fill_exec_ptrs(ev, rd, execfn, sp + 4, 4);
+	return 0;
+}
+
+uint8_t tracer_abi(bool kthread, bool regs_ok, uint64_t cs, uint64_t orig_ax, int32_t *syscall)
+{
+	*syscall = -1;
+	if (kthread)
+		return HV_ABI_KERNEL;
+	if (!regs_ok)
+		return HV_ABI_UNKNOWN;
+	switch (cs & 0xffff) {
+	case USER_CS_64:
+		*syscall = (int32_t)orig_ax;
+		return (orig_ax & X32_SYSCALL_BIT) && (int64_t)orig_ax > 0 ? HV_ABI_X32 : HV_ABI_X64;
+	case USER_CS_32:
+		*syscall = (int32_t)orig_ax;
+		return HV_ABI_I386;
+	case 0:
+		return HV_ABI_KERNEL;            /* a user worker / io thread: zeroed registers */
+	default:
+		return HV_ABI_UNKNOWN;
+	}
+}
+
+uint8_t tracer_abi_check_compat(uint8_t abi, bool is_compat)
+{
+	bool compat = abi == HV_ABI_I386 || abi == HV_ABI_X32;
+	if (abi == HV_ABI_X64 || compat)
+		return compat == is_compat ? abi : HV_ABI_UNKNOWN;
+	return abi;
+}
+
+bool tracer_lost_reported(uint64_t n)
+{
+	return n && !(n & (n - 1));
 }

@@ -242,6 +242,14 @@ int guest_current_task(struct vcpu *v, uint64_t *task)
 	return 0;
 }
 
+int guest_read_percpu(struct vcpu *v, uint64_t off, void *buf, uint32_t len)
+{
+	uint64_t gs = kernel_gs(v);
+	if (!gs || gs + off < gs)
+		return -1;
+	return guest_read_kobj(v, gs + off, buf, len);
+}
+
 /* pid and tgid: one read when they are adjacent (Linux: pid_t pid; pid_t tgid;) */
 static int read_ids(struct vcpu *v, uint64_t task, struct guest_task *t)
 {

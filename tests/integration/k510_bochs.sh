@@ -18,10 +18,14 @@ HVINFER="$HV_TOP/build/tools/hvinfer"
 [ -x "$HVINFER" ] || hv_fail "build/tools/hvinfer missing (make tools)"
 [ -f "$HV_TOP/build/hvmon.elf" ] || hv_fail "build/hvmon.elf missing (make)"
 kernel=$(hv_fixture_kernel "$flavour") || exit 1
-make -s -C "$HV_TOP" build/tests/guest/tracer-work >/dev/null || hv_fail "cannot build tracer-work"
+make -s -C "$HV_TOP" build/tests/guest/tracer-work build/tests/guest/hv32 >/dev/null ||
+  hv_fail "cannot build tracer-work/hv32"
+umh=$(HV_MODULE_KERNEL=5.10 "$HV_TOP/tests/guest/build-module.sh" "$HV_TOP/tests/guest/hvumh") ||
+  hv_fail "hvumh module build against the 5.10 headers failed"
 ko=$(HV_MODULE_KERNEL=5.10 "$HV_TOP/tests/guest/build-module.sh" "$HV_TOP/tests/guest/faultinj") ||
   hv_fail "faultinj module build against the 5.10 headers failed"
-initrd=$(hv_fixture_initrd k510 -m "$HV_TOP/build/tests/guest/tracer-work" -m "$ko" --no-load \
+initrd=$(hv_fixture_initrd k510 -m "$HV_TOP/build/tests/guest/tracer-work" -m "$ko" \
+  -m "$HV_TOP/build/tests/guest/hv32" -m "$umh" --no-load \
   -o "$HV_TOP/build/initramfs/$name.cpio.gz") || exit 1
 ref=$(mktemp /tmp/k510_ref.XXXXXX.json); run=$(mktemp /tmp/k510_run.XXXXXX.json)
 trap 'rm -f "$ref" "$run"' EXIT
@@ -39,13 +43,13 @@ assert_marker hvmon 'hvmon: guest powered off' "clean power-off"
 
 # 1. tracer (tracer_bochs.sh's checks)
 assert_marker hvmon 'hvmon: monitor proctrace: on' "tracer on"
-assert_marker hvmon 'proctrace: 7 of 7 probes placed \(exit events from do_exit\)' "all 7 probes placed"
+assert_marker hvmon 'proctrace: 4 of 4 probes placed \(exit events from do_exit; exec/fork at kernel_clone, do_execveat_common, kernel_execve: every ABI\)' "all 4 probes placed"
 assert_marker guest 'HVMON-GUEST: tracer-work done' "workload finished"
 assert_marker guest 'HVMON-GUEST: part tracer exit=0' "tracer scenario passed"
 assert_marker hvmon 'probes followed a rewrite, 0 dropped' "no probe dropped"
 assert_marker hvmon 'hvmon: events: [0-9]+ committed, [0-9]+ delivered, 0 dropped' "no event dropped"
 assert_marker hvmon 'proctrace: [0-9]+ events, 0 syscall results lost' "no lost syscall result"
-python3 "$HV_TOP/tests/integration/tracer_compare.py" "$RUN_DIR/hvmon.log" "$RUN_DIR/guest.log" \
+python3 "$HV_TOP/tests/integration/tracer_compare.py" --abi "$RUN_DIR/hvmon.log" "$RUN_DIR/guest.log" \
   || hv_fail "tracer events do not match the workload's record (5.10)"
 assert_probes_invisible 3 > /dev/null
 echo "tracer: events match one to one; 3 probed functions read back original bytes"

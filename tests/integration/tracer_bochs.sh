@@ -6,6 +6,9 @@
 # (clone3 with CLONE_THREAD), a burst of 8 forks, a child killed by SIGKILL, a child killed
 # by SIGSEGV, a 4-thread process ended by exit_group from its main thread, a thread ending
 # with SYS_exit(7)) and prints its own record of it.
+# Then (issue 15) a static i386 program forks, execs and exits through int $0x80 (and the vDSO),
+# and a module runs one usermode helper (cloud): their events are exactly the expected ones, with
+# "abi" i386 / kernel, and every event of the 64-bit workload says "abi":"x64".
 # Requires:
 #   - every `exec`/`fork`/`exit` event of the workload's process tree on hvmon's console
 #     matches the record one to one (tests/integration/tracer_compare.py: nothing missing,
@@ -19,8 +22,16 @@ set -euo pipefail
 . "$(dirname "$0")/../bochs/lib.sh"
 flavour=${1:-cloud}
 [ -f "$HV_TOP/build/hvmon.elf" ] || hv_fail "build/hvmon.elf missing (make)"
-make -s -C "$HV_TOP" build/tests/guest/tracer-work >/dev/null || hv_fail "cannot build tracer-work"
+make -s -C "$HV_TOP" build/tests/guest/tracer-work build/tests/guest/hv32 >/dev/null ||
+  hv_fail "cannot build tracer-work/hv32"
 name=tracer-$flavour
+# issue 15: the static i386 program everywhere; the usermode-helper module where it loads (it is
+# built against the cloud kernel's headers): then tracer_compare.py --abi checks both
+abi_mods=(-m "$HV_TOP/build/tests/guest/hv32"); abi_cmp=()
+if [ "$flavour" = cloud ]; then
+  umh=$("$HV_TOP/tests/guest/build-module.sh" "$HV_TOP/tests/guest/hvumh") || hv_fail "hvumh module build failed"
+  abi_mods+=(-m "$umh"); abi_cmp=(--abi)
+fi
 # TRACER_CPUS=2 (issue 11; the default for the cloud kernel, 1 for the others): Bochs cpu count=2, the
 # guest without nosmp; the workload runs once pinned
 # to each CPU (its events must carry that cpu), then the ret2usr attacks from a shell pinned to CPU 1
@@ -33,14 +44,14 @@ if [ "$CPUS" -gt 1 ]; then
   smp_cmd="tr_cpus=$(seq -s, 0 $((CPUS - 1))) tr_r2u=1"
   HV_GUEST_FATAL='Kernel panic|HVMON-GUEST: poweroff failed'     # the attacks' oopses are expected
 fi
-initrd=$(hv_fixture_initrd tracer -m "$HV_TOP/build/tests/guest/tracer-work" "${smp_mods[@]}" --no-load \
+initrd=$(hv_fixture_initrd tracer -m "$HV_TOP/build/tests/guest/tracer-work" "${abi_mods[@]}" "${smp_mods[@]}" --no-load \
   -o "$HV_TOP/build/initramfs/$name.cpio.gz") || exit 1
 for _ in $(seq 1 120); do [ "$(pgrep -c bochs-bin || true)" -lt 2 ] && break; sleep 5; done
 hv_boot "$name" --flavour "$flavour" --initrd "$initrd" --hv-opts "console=com2 log=info monitors=$mons" \
   ${smp_cmd:+--cmdline "console=ttyS0,115200 panic=-1 loglevel=7 $smp_cmd"} "${smp_run[@]}"
 assert_status exit marker
 assert_marker hvmon 'hvmon: monitor proctrace: on' "tracer on"
-assert_marker hvmon 'proctrace: 7 of 7 probes placed \(exit events from do_exit\)' "all 7 probes placed (6 syscall handlers + do_exit)"
+assert_marker hvmon 'proctrace: 4 of 4 probes placed \(exit events from do_exit; exec/fork at kernel_clone, do_execveat_common, kernel_execve: every ABI\)' "all 4 probes placed (the meeting points of every exec/fork path + do_exit)"
 assert_marker guest 'HVMON-GUEST: tracer-work done' "workload finished"
 assert_marker guest 'HVMON-GUEST: scenario tracer exit=0' "scenario passed"
 assert_marker hvmon 'hvmon: guest powered off' "clean power-off"
@@ -51,7 +62,7 @@ assert_marker hvmon 'proctrace: [0-9]+ events, 0 syscall results lost' "no lost 
 
 cmp_cpus=()
 [ "$CPUS" -gt 1 ] && cmp_cpus=(--cpus="$(seq -s, 0 $((CPUS - 1)))")
-python3 "$HV_TOP/tests/integration/tracer_compare.py" "${cmp_cpus[@]}" "$RUN_DIR/hvmon.log" "$RUN_DIR/guest.log" \
+python3 "$HV_TOP/tests/integration/tracer_compare.py" "${cmp_cpus[@]}" "${abi_cmp[@]}" "$RUN_DIR/hvmon.log" "$RUN_DIR/guest.log" \
   || hv_fail "tracer events do not match the workload's record"
 if [ "$CPUS" -gt 1 ]; then
   assert_marker guest "HVMON-GUEST: cpus online=$CPUS 0-$((CPUS - 1))" "the guest runs $CPUS CPUs"

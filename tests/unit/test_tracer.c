@@ -183,6 +183,135 @@ static void test_exec_from_stack(void **st)
 	assert_int_equal(tracer_exec_from_stack(&ev, &RD, BASE + 0xc000), -1);
 }
 
+/* issue 15: a 32-bit caller's or image's memory: the same window below 4 GiB */
+#define BASE32 0x08000000ULL
+static int f_read32(void *c, uint64_t va, void *buf, uint32_t len)
+{
+	return va < BASE32 ? -1 : f_read(c, va - BASE32 + BASE, buf, len);
+}
+static int f_str32(void *c, uint64_t va, char *buf, uint32_t max)
+{
+	if (va < BASE32) { buf[0] = 0; return -1; }
+	return f_str(c, va - BASE32 + BASE, buf, max);
+}
+static const struct tracer_reader RD32 = { .read = f_read32, .read_str = f_str32 };
+static uint32_t put_str32(uint64_t *at, const char *s)
+{
+	return (uint32_t)(put_str(at, s) - BASE + BASE32);
+}
+
+static void test_exec_compat(void **st)
+{
+	memset(mem, 0, sizeof(mem));
+	uint64_t at = 0x100;
+	uint32_t a0 = put_str32(&at, "hv32"), a1 = put_str32(&at, "child");
+	uint32_t e0 = put_str32(&at, "PATH=/bin");
+	uint32_t fn = put_str32(&at, "/bin/hv32");
+	/* a compat caller's argv: 4-byte pointers */
+	uint32_t argv[] = { a0, a1, 0 };
+	memcpy(mem + 0x8000, argv, sizeof(argv));
+	struct hv_event ev;
+	memset(&ev, 0, sizeof(ev));
+	tracer_fill_exec_ptrs(&ev, &RD32, fn, BASE32 + 0x8000, 4);
+	assert_string_equal(ev.u.exec.filename, "/bin/hv32");
+	assert_int_equal(ev.u.exec.argc, 2);
+	assert_string_equal(hv_exec_arg(&ev, 1), "child");
+	assert_int_equal(ev.u.exec.flags, 0);
+	/* read as 8-byte pointers the same array is wrong: a0|a1<<32 is unreadable */
+	memset(&ev, 0, sizeof(ev));
+	tracer_fill_exec_ptrs(&ev, &RD32, fn, BASE32 + 0x8000, 8);
+	assert_true(ev.u.exec.flags & HV_EXECF_READ_FAIL);
+	/* a 32-bit image's new stack: u32 argc, argv, NULL, envp, NULL, auxv pairs */
+	uint32_t stack[] = { 2, a0, a1, 0, e0, 0, 6, 4096, 31, fn, 0, 0 };
+	memcpy(mem + 0xc000, stack, sizeof(stack));
+	memset(&ev, 0, sizeof(ev));
+	ev.u.exec.flags = HV_EXECF_READ_FAIL | HV_EXECF_OK;
+	assert_int_equal(tracer_exec_from_stack32(&ev, &RD32, BASE32 + 0xc000), 0);
+	assert_string_equal(ev.u.exec.filename, "/bin/hv32");
+	assert_int_equal(ev.u.exec.argc, 2);
+	assert_string_equal(hv_exec_arg(&ev, 0), "hv32");
+	assert_string_equal(hv_exec_arg(&ev, 1), "child");
+	assert_int_equal(ev.u.exec.flags, HV_EXECF_OK);
+	/* the 64-bit parser on the same bytes finds no AT_EXECFN pair: -1 */
+	assert_int_equal(tracer_exec_from_stack(&ev, &RD32, BASE32 + 0xc000), -1);
+	/* a stack above 4 GiB is no 32-bit stack; no AT_EXECFN: -1 */
+	assert_int_equal(tracer_exec_from_stack32(&ev, &RD, BASE + 0xc000), -1);
+	stack[8] = 7;
+	memcpy(mem + 0xc000, stack, sizeof(stack));
+	assert_int_equal(tracer_exec_from_stack32(&ev, &RD32, BASE32 + 0xc000), -1);
+	/* envp without its NULL: bounded, -1 */
+	memset(mem, 0xff, sizeof(mem));
+	uint32_t one = 1;
+	memcpy(mem + 0xc000, &one, 4);
+	assert_int_equal(tracer_exec_from_stack32(&ev, &RD32, BASE32 + 0xc000), -1);
+}
+
+static void test_abi(void **st)
+{
+	int32_t sc;
+	/* a kernel thread: no user registers, whatever they hold */
+	assert_int_equal(tracer_abi(true, false, 0x33, 59, &sc), HV_ABI_KERNEL);
+	assert_int_equal(sc, -1);
+	assert_int_equal(tracer_abi(false, true, 0x33, 59, &sc), HV_ABI_X64);
+	assert_int_equal(sc, 59);
+	assert_int_equal(tracer_abi(false, true, 0x23, 11, &sc), HV_ABI_I386);
+	assert_int_equal(sc, 11);
+	/* only the selector's 16 bits count (the pushed slot is 8 bytes) */
+	assert_int_equal(tracer_abi(false, true, 0xdead000000000023ULL, 2, &sc), HV_ABI_I386);
+	assert_int_equal(tracer_abi(false, true, 0x33, 0x40000000 | 520, &sc), HV_ABI_X32);
+	assert_int_equal(sc, 0x40000208);
+	/* killed from an interrupt: orig_ax -1, still 64-bit code */
+	assert_int_equal(tracer_abi(false, true, 0x33, ~0ULL, &sc), HV_ABI_X64);
+	assert_int_equal(sc, -1);
+	/* zeroed registers with an mm: an io/user worker thread */
+	assert_int_equal(tracer_abi(false, true, 0, 0, &sc), HV_ABI_KERNEL);
+	assert_int_equal(sc, -1);
+	/* untrusted or odd registers */
+	assert_int_equal(tracer_abi(false, false, 0x33, 59, &sc), HV_ABI_UNKNOWN);
+	assert_int_equal(sc, -1);
+	assert_int_equal(tracer_abi(false, true, 0x10, 59, &sc), HV_ABI_UNKNOWN);
+	assert_int_equal(tracer_abi(false, true, 0x2b, 59, &sc), HV_ABI_UNKNOWN);
+	/* is_compat of the argv array must agree */
+	assert_int_equal(tracer_abi_check_compat(HV_ABI_X64, false), HV_ABI_X64);
+	assert_int_equal(tracer_abi_check_compat(HV_ABI_X64, true), HV_ABI_UNKNOWN);
+	assert_int_equal(tracer_abi_check_compat(HV_ABI_I386, true), HV_ABI_I386);
+	assert_int_equal(tracer_abi_check_compat(HV_ABI_I386, false), HV_ABI_UNKNOWN);
+	assert_int_equal(tracer_abi_check_compat(HV_ABI_X32, true), HV_ABI_X32);
+	assert_int_equal(tracer_abi_check_compat(HV_ABI_KERNEL, false), HV_ABI_KERNEL);
+	assert_int_equal(tracer_abi_check_compat(HV_ABI_UNKNOWN, true), HV_ABI_UNKNOWN);
+	assert_string_equal(hv_abi_name(HV_ABI_I386), "i386");
+	assert_null(hv_abi_name(HV_ABI_NONE));
+	assert_null(hv_abi_name(HV_ABI__COUNT));
+}
+
+/* issue 15 item 6: 16 blocked vforks fill the table; each later loss is
+ * counted, and reported at the 1st, 2nd, 4th, 8th... */
+static void test_pending_overflow(void **st)
+{
+	struct tracer_pending tab[TRACER_MAX_PENDING];
+	memset(tab, 0, sizeof(tab));
+	for (unsigned i = 0; i < TRACER_MAX_PENDING; i++) {
+		struct tracer_pending *p = tracer_pending_get(tab, TRACER_MAX_PENDING);
+		assert_non_null(p);
+		p->task = 0x1000 + i;                   /* a parent blocked in vfork */
+	}
+	uint64_t lost = 0, reported = 0;
+	for (unsigned i = 0; i < 20; i++)
+		if (!tracer_pending_get(tab, TRACER_MAX_PENDING)) {
+			lost++;
+			reported += tracer_lost_reported(lost);
+		}
+	assert_int_equal(lost, 20);
+	assert_int_equal(reported, 5);                  /* 1, 2, 4, 8, 16 */
+	assert_false(tracer_lost_reported(0));
+	assert_true(tracer_lost_reported(1ULL << 40));
+	assert_false(tracer_lost_reported(3));
+	/* a slot freed: the next call gets it again */
+	tab[5].used = false;
+	assert_ptr_equal(tracer_pending_get(tab, TRACER_MAX_PENDING), &tab[5]);
+	assert_int_equal(tab[5].task, 0);               /* cleared */
+}
+
 static void test_clone_flags(void **st)
 {
 	uint64_t f;
@@ -269,6 +398,9 @@ int main(void)
 		cmocka_unit_test(test_clone_flags),
 		cmocka_unit_test(test_pending),
 		cmocka_unit_test(test_exit_status),
+		cmocka_unit_test(test_exec_compat),
+		cmocka_unit_test(test_abi),
+		cmocka_unit_test(test_pending_overflow),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

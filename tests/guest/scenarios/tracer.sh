@@ -9,11 +9,26 @@
 echo 0 > /proc/sys/kernel/kptr_restrict
 # the SIGSEGV case: no "segfault at 0" kernel line cutting a record line on the console
 echo 0 > /proc/sys/debug/exception-trace 2>/dev/null || true
-/modules/tracer-work --ktext __x64_sys_execve __x64_sys_clone do_exit
+# issue 15: the other ABIs (when their files are in the image) — a static i386 program
+# (fork/exec/exit through int $0x80 and the vDSO), then one usermode helper (kernel_clone
+# from a kworker, kernel_execve); tracer_compare.py --abi checks their events
+other_abis() {
+  sleep 1
+  if [ -x /modules/hv32 ]; then
+    /modules/hv32
+    echo "HVMON-GUEST: hv32 exit=$?"
+  fi
+  if [ -f /modules/hvumh.ko ]; then
+    insmod /modules/hvumh.ko || echo "HVMON-GUEST: insmod hvumh failed"
+    echo "HVMON-GUEST: UMH pid=$(cat /tmp/hvumh.pid 2>/dev/null) ret=$(cat /sys/module/hvumh/parameters/ret 2>/dev/null)"
+  fi
+}
+/modules/tracer-work --ktext do_execveat_common kernel_clone do_exit
 if [ -z "${tr_cpus:-}" ]; then
   /modules/tracer-work
   rc=$?
   echo "HVMON-GUEST: tracer-work exit=$rc"
+  other_abis
   exit $rc
 fi
 echo "HVMON-GUEST: cpus online=$(grep -c '^processor' /proc/cpuinfo) $(cat /sys/devices/system/cpu/online)"
@@ -30,6 +45,7 @@ for c in $(echo "$tr_cpus" | tr , ' '); do
   last=$c
 done
 echo "HVMON-GUEST: tracer-work exit=$rc"
+other_abis
 if [ -n "${tr_r2u:-}" ]; then
   # the attacks run from a shell pinned to $last (children inherit the affinity)
   sleep 3                              # the console drains the REC lines before the oopses

@@ -274,8 +274,12 @@ static void ktext(const char *sym)
 	FILE *f = fopen("/proc/kallsyms", "r");
 	unsigned long long addr = 0, a;
 	char t, name[256];
+	size_t sl = strlen(sym);
+	/* a static function may carry GCC's clone suffix (do_execveat_common.isra.0);
+	 * NAME.cold is a split-off part, not the entry */
 	while (f && fscanf(f, "%llx %c %255s%*[^\n]", &a, &t, name) == 3)
-		if (!strcmp(name, sym)) {
+		if (!strcmp(name, sym) ||
+		    (!strncmp(name, sym, sl) && name[sl] == '.' && !strstr(name, ".cold"))) {
 			addr = a;
 			break;
 		}
