@@ -234,16 +234,22 @@ static bool arm_return(struct vcpu *v, struct probe_hit *hit, struct tracer_pend
 struct call_abi {
 	uint64_t mm;          /* task->mm; 1 when unreadable (never claimed a kthread) */
 	uint64_t uregs;       /* the user pt_regs, 0 when not trusted */
+	struct tracer_uregs u;   /* with @args: the argument registers saved there */
 	int32_t  syscall;
 	uint8_t  abi;
 };
 
+/* pt_regs from bx (40) to cs (136): one read on the stack's top page (pt_regs
+ * sit in its last 168 bytes, never across a page) */
+#define PTREGS_BX 40
+#define PTREGS_CX 88
+
 static void call_abi(struct vcpu *v, struct probe_hit *hit, uint64_t task, bool need_regs,
 		     struct call_abi *c)
 {
-	uint64_t tos, r[3] = { 0, 0, 0 };           /* orig_ax, ip, cs */
-	_Static_assert(PTREGS_CS == PTREGS_ORIG_AX + 16, "pt_regs layout");
+	uint64_t tos, r[(PTREGS_CS + 8 - PTREGS_BX) / 8];
 	bool ok = false;
+	memset(r, 0, sizeof(r));
 	c->uregs = 0;
 	if (guest_read_kobj(v, task + introspect_value(tvm, INFER_P_TASK_MM), &c->mm, 8))
 		c->mm = 1;
@@ -252,9 +258,14 @@ static void call_abi(struct vcpu *v, struct probe_hit *hit, uint64_t task, bool 
 	    !guest_read_percpu(v, introspect_value(tvm, INFER_P_PCPU_TOP_OF_STACK), &tos, 8) &&
 	    hit->rsp < tos && tos - hit->rsp <= TRACER_KSTACK_MAX) {
 		c->uregs = tos - PTREGS_SIZE;
-		ok = kthread || !guest_read_kstack(v, c->uregs + PTREGS_ORIG_AX, r, sizeof(r));
+		ok = kthread || !guest_read_kstack(v, c->uregs + PTREGS_BX, r, sizeof(r));
 	}
-	c->abi = tracer_abi(kthread, ok, r[2], r[0], &c->syscall);
+	c->u.bx = r[0];
+	c->u.cx = r[(PTREGS_CX - PTREGS_BX) / 8];
+	c->u.si = r[(PTREGS_SI - PTREGS_BX) / 8];
+	c->u.di = r[(PTREGS_DI - PTREGS_BX) / 8];
+	c->abi = tracer_abi(kthread, ok, r[(PTREGS_CS - PTREGS_BX) / 8],
+			    r[(PTREGS_ORIG_AX - PTREGS_BX) / 8], &c->syscall);
 }
 
 static void on_do_exit(struct vcpu *v, struct probe_hit *hit, uint64_t task)
@@ -313,17 +324,21 @@ static void on_meet_exec(struct vcpu *v, struct probe_hit *hit, enum tracer_sc s
 	unsigned psz = 8;
 	if (sc == TR_DO_EXECVEAT) {
 		/* (int fd, struct filename *filename, struct user_arg_ptr argv, ...):
-		 * the 16-byte argv struct { bool is_compat; ptr } is passed in RDX:RCX;
-		 * struct filename { const char *name; const char __user *uptr; } — the
-		 * user pointer stays valid after the call (the kernel copy is freed) */
-		uint64_t f[2] = { 0, 0 };
+		 * the 16-byte argv struct { bool is_compat; ptr } is passed in RDX:RCX.
+		 * The file name: the user pointer the call passed (the saved registers,
+		 * read already), else struct filename { const char *name; const char
+		 * __user *uptr; } — the user pointer stays valid after the call, the
+		 * kernel copy is freed */
 		bool compat = (r->rdx & 0xff) != 0;
-		if (guest_read_kobj(v, r->rsi, f, sizeof(f)))
-			f[0] = f[1] = 0;
-		fn = f[1] ? f[1] : f[0];
 		av = r->rcx;
 		psz = compat ? 4 : 8;
 		c.abi = tracer_abi_check_compat(c.abi, compat);
+		if (tracer_exec_uptr(c.abi, c.syscall, &c.u, &fn)) {
+			uint64_t f[2] = { 0, 0 };
+			if (guest_read_kobj(v, r->rsi, f, sizeof(f)))
+				f[0] = f[1] = 0;
+			fn = f[1] ? f[1] : f[0];
+		}
 	} else {
 		fn = r->rdi;                          /* kernel_execve: kernel pointers */
 		av = r->rsi;

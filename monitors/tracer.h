@@ -102,6 +102,14 @@ uint8_t tracer_abi(bool kthread, bool regs_ok, uint64_t cs, uint64_t orig_ax, in
 /* do_execveat_common's is_compat (the argv array's pointer width) must agree
  * with the ABI (compat for i386 and x32): otherwise the ABI is HV_ABI_UNKNOWN. */
 uint8_t tracer_abi_check_compat(uint8_t abi, bool is_compat);
+/* The user registers an exec's file name pointer comes from, by ABI (pt_regs
+ * bx..di: the i386 ABI passes arguments in ebx, ecx, edx; x64/x32 in rdi, rsi,
+ * rdx). */
+struct tracer_uregs { uint64_t bx, cx, si, di; };
+/* The user pointer to the file name of an execve/execveat call (@abi, @syscall
+ * as tracer_abi gave them): 0 and *fn set, or -1 when the call is none of
+ * those (then the kernel's struct filename is read instead). */
+int tracer_exec_uptr(uint8_t abi, int32_t syscall, const struct tracer_uregs *u, uint64_t *fn);
 /* Whether the n-th loss (n >= 1) is reported as a trace_lost event: the 1st,
  * 2nd, 4th, 8th... (a storm costs log2(n) events; the count says how many). */
 bool tracer_lost_reported(uint64_t n);

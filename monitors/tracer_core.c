@@ -259,3 +259,29 @@ bool tracer_lost_reported(uint64_t n)
 {
 	return n && !(n & (n - 1));
 }
+
+int tracer_exec_uptr(uint8_t abi, int32_t syscall, const struct tracer_uregs *u, uint64_t *fn)
+{
+	switch (abi) {
+	case HV_ABI_X64:
+		if (syscall == 59 || syscall == 322) {       /* execve(fn, ...), execveat(fd, fn, ...) */
+			*fn = syscall == 59 ? u->di : u->si;
+			return 0;
+		}
+		return -1;
+	case HV_ABI_X32:
+		if (syscall == (int32_t)(X32_SYSCALL_BIT | 520) || syscall == (int32_t)(X32_SYSCALL_BIT | 545)) {
+			*fn = (syscall & 0xfff) == 520 ? u->di : u->si;
+			return 0;
+		}
+		return -1;
+	case HV_ABI_I386:
+		if (syscall == 11 || syscall == 358) {       /* execve(ebx, ...), execveat(ebx, ecx, ...) */
+			*fn = (uint32_t)(syscall == 11 ? u->bx : u->cx);
+			return 0;
+		}
+		return -1;
+	default:
+		return -1;
+	}
+}

@@ -244,10 +244,14 @@ int guest_current_task(struct vcpu *v, uint64_t *task)
 
 int guest_read_percpu(struct vcpu *v, uint64_t off, void *buf, uint32_t len)
 {
-	uint64_t gs = kernel_gs(v);
-	if (!gs || gs + off < gs)
+	uint64_t gs = kernel_gs(v), va = gs + off;
+	if (!gs || va < gs || !len || len > 0x1000)
 		return -1;
-	return guest_read_kobj(v, gs + off, buf, len);
+	/* the page of %gs:current_task that guest_current_task keeps across exits:
+	 * on 6.1+ pcpu_hot/top_of_stack share it, so a probe hit pays no walk */
+	if (v->pcpu_gs == gs && v->pcpu_page == (va & ~0xfffULL) && (va & 0xfff) + len <= 0x1000)
+		return vm_guest_ram_read(v->vm, v->pcpu_gpa | (va & 0xfff), buf, len);
+	return guest_read_kobj(v, va, buf, len);
 }
 
 /* pid and tgid: one read when they are adjacent (Linux: pid_t pid; pid_t tgid;) */

@@ -68,8 +68,9 @@ int guest_task_of(struct vcpu *v, uint64_t task, struct guest_task *t);
 /* Only the pointer of the task running on @v (one guest read: probe hits). 0 or -1. */
 int guest_current_task(struct vcpu *v, uint64_t *task);
 /* Read @len bytes of this vCPU's per-CPU variable at offset @off of the kernel's
- * GS base (an inferred INFER_K_PERCPU value); the per-CPU area is in the direct
- * map, read as guest_read_kobj. 0 or -1. */
+ * GS base (an inferred INFER_K_PERCPU value): through guest_current_task's page
+ * when it is on that page, else as guest_read_kobj (the per-CPU area is in the
+ * direct map). 0 or -1. */
 int guest_read_percpu(struct vcpu *v, uint64_t off, void *buf, uint32_t len);
 
 #endif

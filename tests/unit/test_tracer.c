@@ -279,6 +279,26 @@ static void test_abi(void **st)
 	assert_int_equal(tracer_abi_check_compat(HV_ABI_X32, true), HV_ABI_X32);
 	assert_int_equal(tracer_abi_check_compat(HV_ABI_KERNEL, false), HV_ABI_KERNEL);
 	assert_int_equal(tracer_abi_check_compat(HV_ABI_UNKNOWN, true), HV_ABI_UNKNOWN);
+	/* the exec's file name pointer from the saved registers, by ABI */
+	struct tracer_uregs u = { .bx = 0xdead00000804a000ULL, .cx = 0x804b000, .si = 0x7ff1, .di = 0x7ff2 };
+	uint64_t fn = 0;
+	assert_int_equal(tracer_exec_uptr(HV_ABI_X64, 59, &u, &fn), 0);
+	assert_int_equal(fn, 0x7ff2);
+	assert_int_equal(tracer_exec_uptr(HV_ABI_X64, 322, &u, &fn), 0);
+	assert_int_equal(fn, 0x7ff1);
+	assert_int_equal(tracer_exec_uptr(HV_ABI_I386, 11, &u, &fn), 0);
+	assert_int_equal(fn, 0x804a000);                  /* ebx: the low 32 bits only */
+	assert_int_equal(tracer_exec_uptr(HV_ABI_I386, 358, &u, &fn), 0);
+	assert_int_equal(fn, 0x804b000);
+	assert_int_equal(tracer_exec_uptr(HV_ABI_X32, 0x40000000 | 520, &u, &fn), 0);
+	assert_int_equal(fn, 0x7ff2);
+	assert_int_equal(tracer_exec_uptr(HV_ABI_X32, 0x40000000 | 545, &u, &fn), 0);
+	assert_int_equal(fn, 0x7ff1);
+	/* not an exec call (io_uring, a forged number), kernel, unknown: the struct filename */
+	assert_int_equal(tracer_exec_uptr(HV_ABI_X64, 426, &u, &fn), -1);
+	assert_int_equal(tracer_exec_uptr(HV_ABI_I386, 59, &u, &fn), -1);
+	assert_int_equal(tracer_exec_uptr(HV_ABI_KERNEL, -1, &u, &fn), -1);
+	assert_int_equal(tracer_exec_uptr(HV_ABI_UNKNOWN, 59, &u, &fn), -1);
 	assert_string_equal(hv_abi_name(HV_ABI_I386), "i386");
 	assert_null(hv_abi_name(HV_ABI_NONE));
 	assert_null(hv_abi_name(HV_ABI__COUNT));

@@ -19,6 +19,7 @@ other_abis() {
     echo "HVMON-GUEST: hv32 exit=$?"
   fi
   if [ -f /modules/hvumh.ko ]; then
+    sleep 3                  # the UART drains the line above before the module's kernel lines
     insmod /modules/hvumh.ko || echo "HVMON-GUEST: insmod hvumh failed"
     echo "HVMON-GUEST: UMH pid=$(cat /tmp/hvumh.pid 2>/dev/null) ret=$(cat /sys/module/hvumh/parameters/ret 2>/dev/null)"
   fi
