@@ -214,9 +214,12 @@ static void on_return(struct vcpu *v, struct probe_hit *hit, struct tracer_pendi
 static bool arm_return(struct vcpu *v, struct probe_hit *hit, struct tracer_pending *p)
 {
 	uint64_t ret;
-	if (guest_read_kstack(v, hit->rsp, &ret, 8) || !(ret >> 63) ||
-	    guest_write_u64(v, hit->rsp, hit->va))
+	if (guest_kstack_swap_u64(v, hit->rsp, hit->va, &ret))
 		return false;
+	if (!(ret >> 63)) {                       /* not a kernel return address: put it back */
+		guest_write_u64(v, hit->rsp, ret);
+		return false;
+	}
 	p->ret_rip = ret;
 	p->ret_rsp = hit->rsp + 8;
 	p->site = hit->va;

@@ -205,6 +205,24 @@ int guest_write_u64(struct vcpu *v, uint64_t va, uint64_t val)
 	return 0;
 }
 
+/* Read the 8 bytes at a kernel-stack address and write @val there, with one
+ * look-up of the kept translation (the tracer's return-address swap: issue 16,
+ * the clone entry). The same checks as guest_read_kstack + guest_write_u64. */
+int guest_kstack_swap_u64(struct vcpu *v, uint64_t va, uint64_t val, uint64_t *old)
+{
+	uint64_t page = va & ~0xfffULL, gpa;
+	bool writable;
+	if ((va & 7) || !(va >> 63) || kstack_cached(v, page, &gpa, &writable))
+		return guest_read_kstack(v, va, old, 8) || guest_write_u64(v, va, val) ? -1 : 0;
+	gpa |= va & 0xfff;
+	if (!writable || !vm_is_guest_ram(v->vm, gpa, 8) || probe_gpa_probed(gpa))
+		return -1;
+	memcpy(old, hv_phys_to_ptr(gpa), 8);
+	memcpy(hv_phys_to_ptr(gpa), &val, 8);
+	gmem_tc_reset(exit_tc(v));        /* the page written might be a page table */
+	return 0;
+}
+
 /*
  * %gs:current_task, read at every probe hit. The per-CPU area does not move
  * while the kernel runs (set up once at boot, before the first LSTAR write that

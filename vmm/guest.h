@@ -51,6 +51,9 @@ int guest_read_kstack(struct vcpu *v, uint64_t va, void *buf, uint32_t len);
  * probed page). A kernel-stack page goes through the translation
  * guest_read_kstack keeps (and a 4 KiB page walked here is kept for it). 0 or -1. */
 int guest_write_u64(struct vcpu *v, uint64_t va, uint64_t val);
+/* Read the u64 at a kernel-stack address into *old and write @val there (one
+ * look-up of the translation guest_read_kstack keeps). 0, or -1 (nothing written). */
+int guest_kstack_swap_u64(struct vcpu *v, uint64_t va, uint64_t val, uint64_t *old);
 
 /* ---- guest tasks (offsets from the inferred profile, vmm/introspect.h) ---- */
 struct guest_task {
