@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # docs/MONITORS.md "Hang detector": the hang detector in Bochs. One boot: a busy workload of HANG_BUSY guest seconds
-# (CPU loops, fork/exec storm, I/O; default 60) must raise no hang, then tests/guest/faultinj
+# (CPU loops, fork/exec storm, I/O; default 20 on 2 CPUs, 60 on one) must raise no hang, then tests/guest/faultinj
 # injects an IRQs-off spin (hard), a preemption-off spin (soft), a spinlock wait (soft), a
 # user-mode SCHED_FIFO 99 spinner with RT throttling off (no_switch: tests/guest/faultinj/rtspin.c,
 # the run queue starves while the vCPU stays at CPL 3), and a real spinlock self-deadlock (soft,
@@ -8,25 +8,37 @@
 # of guest TSC time (T = hang_timeout), and the recoverable ones must be followed by hang_recovered.
 # Usage: hang_bochs.sh [cloud|5.10]   (5.10: Debian 11's cloud kernel, faultinj built against its
 # headers; issue 14. HANG_BUSY etc. as below.)
+# HANG_CPUS (default 2; issue 11): Bochs cpu count, the guest without nosmp. With 2 CPUs the run adds:
+#   - the busy phase runs on both CPUs (tracer events from each during it), then HANG_BUSY1 guest
+#     seconds (default 20) pinned to CPU 0 with CPU 1 idle: no report in either phase;
+#   - every trigger runs pinned to CPU 1 while a fork/exec loop pinned to CPU 0 keeps the tracer busy
+#     there: each hang is reported for vCPU 1 (scope partial, event cpu 1) within T+1 s, with tracer
+#     events from CPU 0 during it;
+#   - after CPU 1's deadlock (partial), a writer pinned to CPU 0 deadlocks on the same spinlock: a
+#     whole-machine hang, reported for vCPU 0 (scope machine, cpus_hung 2) within T+1 s.
+# Phase lengths on 2 CPUs: 20 s busy (both CPUs) + 20 s one CPU idle, each 4x the longest threshold of
+# the detector (T = hang_timeout = 5 s: a hard/soft/no_switch verdict needs T s of one streak), instead
+# of the issue's 60 s + 60 s: those cost ~2x the wall time per guest second with two emulated CPUs
+# (docs/TESTING.md); tests/campaign/hang_smp60.sh runs them (docs/BENCHMARKS.md "Several CPUs").
+# HANG_RUN=NAME names the run directory (default hang-bochs[-5.10]).
 set -eu   # not pipefail: lib.sh greps with -q behind tr (SIGPIPE on big logs)
 : "${HV_TIMEOUT:=1500}"   # 60 s busy guest time + 5 spins cost ~10 min wall under load
 . "$(dirname "$0")/../bochs/lib.sh"
 flavour=${1:-cloud}
-name=hang-bochs; modkernel=""
+name=${HANG_RUN:-hang-bochs}; modkernel=""
 case $flavour in
   cloud) ;;
-  5.10*) name=hang-bochs-$flavour; modkernel=5.10 ;;
+  5.10*) name=${HANG_RUN:-hang-bochs-$flavour}; modkernel=5.10 ;;
   *) hv_fail "hang_bochs.sh: flavour $flavour (cloud or 5.10)" ;;
 esac
-T=${HANG_T:-5}; N=${HANG_N:-7}; BUSY=${HANG_BUSY:-60}
-# HANG_CPUS=2 (issue 11): Bochs cpu count=2, the guest without nosmp; the busy phase runs on both CPUs,
-# then HANG_BUSY1 s (default 60) pinned to CPU 0 with CPU 1 idle: no report; every trigger runs pinned
-# to CPU 1 (fi_pin=1) while a fork/exec loop pinned to CPU 0 keeps the tracer busy there (fi_bg=1):
-# each hang must be reported for vCPU 1 (scope partial, event cpu 1) while CPU 0 produces events
-CPUS=${HANG_CPUS:-1}; HCPU=0; smp_cmd=""; smp_run=""
+CPUS=${HANG_CPUS:-2}; HCPU=0; smp_cmd=""; smp_run=""; NREP=5; stop='hvmon:hang #5: detected' 
+T=${HANG_T:-5}; N=${HANG_N:-7}
 if [ "$CPUS" -gt 1 ]; then
-  HCPU=1; smp_run="--cpus $CPUS"
-  smp_cmd="fi_pin=1 fi_bg=1 fi_busy1=${HANG_BUSY1:-60}"
+  BUSY=${HANG_BUSY:-20}; BUSY1=${HANG_BUSY1:-20}
+  HCPU=1; smp_run="--cpus $CPUS"; NREP=6; stop='hvmon:"event":"hang",.*"scope":"machine"'
+  smp_cmd="fi_pin=1 fi_bg=1 fi_busy1=$BUSY1"
+else
+  BUSY=${HANG_BUSY:-60}
 fi
 ko=$(HV_MODULE_KERNEL=$modkernel "$HV_TOP/tests/guest/build-module.sh" "$HV_TOP/tests/guest/faultinj") ||
   hv_fail "faultinj module build failed"
@@ -37,31 +49,31 @@ initrd=$(hv_fixture_initrd hang -m "$ko" -m "$HV_TOP/build/tests/guest/rtspin" -
 HV_GUEST_FATAL='Kernel panic|HVMON-GUEST: poweroff failed'
 hv_boot "$name" --flavour "$flavour" --initrd "$initrd" --hv-opts "console=com2 log=info hang_timeout=$T" \
   --cmdline "console=ttyS0,115200 panic=-1 loglevel=7 fi_busy=$BUSY fi_secs=$N fi_final=deadlock fi_tests=irqoff,preemptoff,spinlock,rtspin $smp_cmd" \
-  --stop-on 'hvmon:hang #5: detected' $smp_run
+  --stop-on "$stop" $smp_run
 assert_no_marker hvmon 'guest crashed|PANIC|EXCEPTION in ring -1' "no crash"
 assert_marker hvmon 'tick: TSC [0-9]+ kHz' "TSC calibrated"
 assert_marker hvmon 'hang: on, timeout' "hang monitor on"
 [ "$BUSY" = 0 ] || assert_marker guest "HVMON-GUEST: busy end" "busy workload ran"
 # no hang before the first injection
 b=$(tr -d '\000\r' < "$RUN_DIR/hvmon.log" | grep -a -c 'hang #[0-9]*: detected' || true)
-[ "$b" = 5 ] || hv_fail "expected exactly 5 hang reports (4 injections + deadlock), got $b: $(grep -a 'hang #' "$RUN_DIR/hvmon.log")"
+[ "$b" = "$NREP" ] || hv_fail "expected exactly $NREP hang reports (4 injections + deadlock$([ "$NREP" = 5 ] || echo ' on CPU 1 + on CPU 0')), got $b: $(grep -a 'hang #' "$RUN_DIR/hvmon.log")"
 khz=$(marker_value guest 'FAULTINJ: ready tsc_khz=' | sed -E 's/.*tsc_khz=([0-9]+).*/\1/')
 [ -n "$khz" ] || hv_fail "no FAULTINJ ready line"
-check() {   # $1 = trigger, $2 = report number, $3 = kind
-  local g h pid comm t0 t1 ms
-  g=$(marker_value guest "FAULTINJ: $1 .*start pid=") || true
+check() {   # $1 = trigger, $2 = report number, $3 = kind [, $4 = vCPU, $5 = which start line of $1]
+  local g h pid comm t0 t1 ms cpu=${4:-$HCPU}
+  g=$(tr -d '\000\r' < "$RUN_DIR/guest.log" | grep -aE "FAULTINJ: $1 .*start pid=" | sed -n "${5:-1}p") || true
   [ -n "$g" ] || hv_fail "trigger $1 did not start"
   pid=$(sed -E 's/.*pid=([0-9]+).*/\1/' <<<"$g"); comm=$(sed -E 's/.*comm=([^ ]+).*/\1/' <<<"$g")
   t0=$(sed -E 's/.*tsc=([0-9]+).*/\1/' <<<"$g")
   h=$(marker_value hvmon "hang #$2: detected") || true
   [ -n "$h" ] || hv_fail "no report #$2 for $1"
-  grep -q "detected $3 on vCPU $HCPU" <<<"$h" || hv_fail "$1: wrong kind or vCPU (want $3 on vCPU $HCPU): $h"
+  grep -q "detected $3 on vCPU $cpu" <<<"$h" || hv_fail "$1: wrong kind or vCPU (want $3 on vCPU $cpu): $h"
   grep -q "task $pid ($comm)" <<<"$h" || hv_fail "$1: wrong task (want $pid $comm): $h"
   t1=$(sed -E 's/.*tsc=([0-9]+).*/\1/' <<<"$h")
   ms=$(( (t1 - t0) / khz ))
   [ "$ms" -le $(( (T + 1) * 1000 )) ] || hv_fail "$1: detected after $ms ms > T+1 s"
   [ "$ms" -ge $(( T * 1000 - 200 )) ] || hv_fail "$1: detected after $ms ms, before T ($T s): $h"
-  if [ "$CPUS" -gt 1 ]; then
+  if [ "$CPUS" -gt 1 ] && [ "$cpu" = 1 ]; then
     grep -q "on vCPU 1, partial:" <<<"$h" || hv_fail "$1: not a partial hang of vCPU 1: $h"
     # CPU 0 kept producing events while CPU 1 hung (the fork/exec loop pinned there)
     local c0
@@ -79,6 +91,16 @@ check preemptoff 2 soft
 check spinlock 3 soft
 check rtspin 4 no_switch
 check deadlock 5 soft
+if [ "$CPUS" -gt 1 ]; then
+  # the whole machine: CPU 0's writer spins on the lock CPU 1's deadlock holds
+  check deadlock 6 soft 0 2
+  h=$(marker_value hvmon 'hang #6: detected')
+  grep -q "on vCPU 0, machine:" <<<"$h" || hv_fail "deadlock on CPU 0: not a whole-machine hang: $h"
+  assert_marker guest 'HVMON-GUEST: trigger deadlock cpu 0 \(whole machine\)' "the whole-machine deadlock ran"
+  m=$(json_events hvmon hang | grep '"scope":"machine"' || true)
+  [ "$(printf '%s\n' "$m" | grep -c .)" = 1 ] && grep -q '"cpu":0,.*"kind":"soft".*"vcpu":0,.*"scope":"machine","cpus_hung":2' <<<"$m" ||
+    hv_fail "want one whole-machine hang event (cpu 0, soft, cpus_hung 2): $m"
+fi
 # no_switch: the spinner was caught in user mode (CPL 3: RIP in the lower half), and it is not
 # a kernel streak; the kernel's soft-lockup watchdog kept switching to its CPU stopper meanwhile
 rip=$(marker_value hvmon 'hang #4: detected' | sed -E 's/.*RIP (0x[0-9a-f]+).*/\1/')
@@ -87,8 +109,8 @@ assert_marker guest 'HVMON-GUEST: rtspin done' "rtspin ran to its end"
 assert_marker guest 'HVMON-GUEST: trigger rtspin done rc=0' "rtspin exit 0"
 for i in 1 2 3 4; do assert_marker hvmon "hang #$i: recovered from" "hang #$i recovered"; done
 assert_marker hvmon 'hang #4: recovered from no_switch' "hang #4 recovered as no_switch"
-assert_no_marker hvmon 'hang #5: recovered' "the deadlock never recovers"
-[ "$(json_events hvmon hang | wc -l)" -ge 5 ] || hv_fail "hang JSON events missing"
+assert_no_marker hvmon "hang #[5-$NREP]: recovered" "the deadlock never recovers"
+[ "$(json_events hvmon hang | wc -l)" -ge "$NREP" ] || hv_fail "hang JSON events missing"
 json_events hvmon hang | grep -q '"kind":"no_switch".*"comm":"rtspin"\|"comm":"rtspin".*"kind":"no_switch"' ||
   hv_fail "no_switch JSON event missing: $(json_events hvmon hang | sed -n 4p)"
 json_events hvmon hang | head -1 | grep -q "\"cpu\":$HCPU,.*\"kind\":\"hard\".*\"vcpu\":$HCPU" || hv_fail "hang event fields: $(json_events hvmon hang | head -1)"
@@ -96,7 +118,24 @@ if [ "$CPUS" -gt 1 ]; then
   json_events hvmon hang | head -1 | grep -q '"scope":"partial","cpus_hung":1' || hv_fail "hang event scope: $(json_events hvmon hang | head -1)"
   assert_marker guest "HVMON-GUEST: busy1 end" "the one-CPU-idle phase ran"
   assert_marker guest "HVMON-GUEST: cpus online=0-1" "the guest runs 2 CPUs"
+  # the busy phase loaded both CPUs, the next one only CPU 0 (tracer events per CPU between the marks)
+  between() {   # $1 $2 = marks, $3 = cpu: proctrace events of that CPU between the two marks' TSCs
+    local a b
+    a=$(marker_value guest "FAULTINJ: mark $1 tsc=" | sed -E 's/.*tsc=([0-9]+).*/\1/')
+    b=$(marker_value guest "FAULTINJ: mark $2 tsc=" | sed -E 's/.*tsc=([0-9]+).*/\1/')
+    [ -n "$a" ] && [ -n "$b" ] || hv_fail "no marks $1/$2 on the guest log"
+    json_events hvmon | grep "\"cpu\":$3," | grep '"monitor":"proctrace"' |
+      sed -E 's/.*"tsc":([0-9]+).*/\1/' | awk -v a="$a" -v b="$b" '$1 > a && $1 < b' | wc -l
+  }
+  b0=$(between busy_start busy_end 0); b1=$(between busy_start busy_end 1)
+  i0=$(between busy1_start busy1_end 0); i1=$(between busy1_start busy1_end 1)
+  echo "  tracer events: busy phase ($BUSY s) CPU 0 $b0, CPU 1 $b1; one-CPU phase ($BUSY1 s) CPU 0 $i0, CPU 1 $i1"
+  [ "$b0" -gt 0 ] && [ "$b1" -gt 0 ] || hv_fail "the busy phase did not run on both CPUs (events CPU 0 $b0, CPU 1 $b1)"
+  [ "$i0" -gt 0 ] && [ "$i0" -gt $(( 10 * i1 )) ] || hv_fail "the one-CPU phase did not leave CPU 1 idle (events CPU 0 $i0, CPU 1 $i1)"
 else
   json_events hvmon hang | head -1 | grep -q '"scope":"machine","cpus_hung":1' || hv_fail "hang event scope: $(json_events hvmon hang | head -1)"
+fi
+if [ "$CPUS" -gt 1 ]; then
+  hv_pass "$flavour, $CPUS CPUs: no hang in $BUSY s busy on both CPUs nor in $BUSY1 s with CPU 1 idle; 5 injected hangs on CPU 1 reported as partial hangs of vCPU 1 while CPU 0 produced events, then the whole machine (CPU 0 too) as machine:$LAT"
 fi
 hv_pass "$flavour: no hang in ${BUSY} s busy guest time; 5 injected hangs detected with the right kind/task:$LAT"

@@ -18,7 +18,9 @@
 #   fi_final=deadlock|none   end with a real self-deadlock (never returns; default none)
 #   fi_pin=C      (several CPUs, issue 11) every trigger runs pinned to CPU C (taskset), the final
 #                 deadlock too; fi_bg=1's background load then runs pinned to CPU 0, so CPU 0 keeps
-#                 producing events while C hangs
+#                 producing events while C hangs. With fi_final=deadlock, fi_secs s after CPU C's
+#                 deadlock (a partial hang) a writer pinned to CPU 0 deadlocks on the same spinlock
+#                 (a whole-machine hang: no CPU progresses)
 #   fi_busy1=S    after the busy phase, S more seconds of it pinned to CPU 0 only (the other CPUs idle)
 busy=${fi_busy:-60}; secs=${fi_secs:-7}; gap=${fi_gap:-2}
 pin=""; bgpin=""
@@ -104,10 +106,23 @@ for t in $tests; do
   echo "HVMON-GUEST: trigger $t done rc=$?"
   if [ -n "$bg" ] && [ "$bg" != none ]; then kill "$bgw"; wait "$bgw" 2>/dev/null; fi
 done
+if [ "${fi_final:-none}" = deadlock ] && [ -n "$pin" ]; then
+  # several CPUs: a partial hang first (CPU $fi_pin deadlocked while the background keeps CPU 0
+  # producing events), then a whole-machine hang: a writer pinned to CPU 0 spins on the same held
+  # spinlock, so no CPU progresses any more
+  sleep 2
+  echo "HVMON-GUEST: trigger deadlock"
+  $pin sh -c 'echo deadlock > /proc/faultinj' &
+  sleep "$secs"   # > hang_timeout: the partial hang is reported meanwhile
+  [ -n "${bgpid:-}" ] && kill "$bgpid"
+  echo "HVMON-GUEST: trigger deadlock cpu 0 (whole machine)"
+  taskset -c 0 sh -c 'echo deadlock > /proc/faultinj'
+  exit 0
+fi
 [ -n "${bgpid:-}" ] && kill "$bgpid"
 sleep 2
 if [ "${fi_final:-none}" = deadlock ]; then
   echo "HVMON-GUEST: trigger deadlock"
-  if [ -n "$pin" ]; then $pin sh -c 'echo deadlock > /proc/faultinj'; else echo deadlock > /proc/faultinj; fi
+  echo deadlock > /proc/faultinj
 fi
 exit 0
