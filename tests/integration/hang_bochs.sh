@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # docs/MONITORS.md "Hang detector": the hang detector in Bochs. One boot: a busy workload of HANG_BUSY guest seconds
-# (CPU loops, fork/exec storm, I/O; default 20 on 2 CPUs, 60 on one) must raise no hang, then tests/guest/faultinj
+# (CPU loops, fork/exec storm, I/O; default 15 on 2 CPUs, 60 on one) must raise no hang, then tests/guest/faultinj
 # injects an IRQs-off spin (hard), a preemption-off spin (soft), a spinlock wait (soft), a
 # user-mode SCHED_FIFO 99 spinner with RT throttling off (no_switch: tests/guest/faultinj/rtspin.c,
 # the run queue starves while the vCPU stays at CPL 3), and a real spinlock self-deadlock (soft,
@@ -11,15 +11,16 @@
 # HANG_CPUS (default 2; issue 11): Bochs cpu count, the guest without nosmp. With 2 CPUs the run adds:
 #   - the busy phase runs on both CPUs (tracer events from each during it), then HANG_BUSY1 guest
 #     seconds (default 20) pinned to CPU 0 with CPU 1 idle: no report in either phase;
-#   - every trigger runs pinned to CPU 1 while a fork/exec loop pinned to CPU 0 keeps the tracer busy
-#     there: each hang is reported for vCPU 1 (scope partial, event cpu 1) within T+1 s, with tracer
-#     events from CPU 0 during it;
+#   - every trigger runs pinned to CPU 1 while a loop pinned to CPU 0 runs /bin/true every 0.2 s
+#     (fi_bg=events): each hang is reported for vCPU 1 (scope partial, event cpu 1) within T+1 s, with
+#     tracer events from CPU 0 during it;
 #   - after CPU 1's deadlock (partial), a writer pinned to CPU 0 deadlocks on the same spinlock: a
 #     whole-machine hang, reported for vCPU 0 (scope machine, cpus_hung 2) within T+1 s.
-# Phase lengths on 2 CPUs: 20 s busy (both CPUs) + 20 s one CPU idle, each 4x the longest threshold of
-# the detector (T = hang_timeout = 5 s: a hard/soft/no_switch verdict needs T s of one streak), instead
-# of the issue's 60 s + 60 s: those cost ~2x the wall time per guest second with two emulated CPUs
-# (docs/TESTING.md); tests/campaign/hang_smp60.sh runs them (docs/BENCHMARKS.md "Several CPUs").
+# Phase lengths on 2 CPUs: 15 s busy on both CPUs (3x the longest threshold of the detector: T =
+# hang_timeout = 5 s, every hard/soft/no_switch verdict needs T s of one streak) + 20 s with CPU 1 idle
+# (4x T), instead of the issue's 60 s + 60 s: a guest second of the busy workload on two emulated CPUs
+# costs Bochs ~2-3.5x the CPU time of one (docs/BENCHMARKS.md "Several CPUs");
+# tests/campaign/hang_smp60.sh runs the 60 s phases.
 # HANG_RUN=NAME names the run directory (default hang-bochs[-5.10]).
 set -eu   # not pipefail: lib.sh greps with -q behind tr (SIGPIPE on big logs)
 : "${HV_TIMEOUT:=1500}"   # 60 s busy guest time + 5 spins cost ~10 min wall under load
@@ -34,9 +35,9 @@ esac
 CPUS=${HANG_CPUS:-2}; HCPU=0; smp_cmd=""; smp_run=""; NREP=5; stop='hvmon:hang #5: detected' 
 T=${HANG_T:-5}; N=${HANG_N:-7}
 if [ "$CPUS" -gt 1 ]; then
-  BUSY=${HANG_BUSY:-20}; BUSY1=${HANG_BUSY1:-20}
+  BUSY=${HANG_BUSY:-15}; BUSY1=${HANG_BUSY1:-20}
   HCPU=1; smp_run="--cpus $CPUS"; NREP=6; stop='hvmon:"event":"hang",.*"scope":"machine"'
-  smp_cmd="fi_pin=1 fi_bg=1 fi_busy1=$BUSY1"
+  smp_cmd="fi_pin=1 fi_bg=events fi_busy1=$BUSY1"
 else
   BUSY=${HANG_BUSY:-60}
 fi

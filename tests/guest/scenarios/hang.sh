@@ -11,13 +11,15 @@
 #   fi_repeat=R   run the list R times, each round in a random rotation (default 1)
 #   fi_gap=S      idle guest seconds between triggers (default 2; "rand": 0-3 s, varied moments)
 #   fi_bg=1       keep a fork/exec + CPU load running in the background during the triggers
+#   fi_bg=events  a light background: one /bin/true every 0.2 s (tracer events, the CPU mostly idle:
+#                 with fi_pin, CPU 0 keeps producing events while CPU C hangs, at little emulation cost)
 #   fi_bg=mix     per trigger, a random background during the gap and the trigger: none (idle),
 #                 cpu (shell loop), forkexec (true/ls/cat storm) or io (dd/cat/sync on tmpfs);
 #                 the trigger line says which: "HVMON-GUEST: trigger irqoff 3 bg=io"
 #   fi_idle=S     idle guest seconds after the busy phase (measurements; default 0)
 #   fi_final=deadlock|none   end with a real self-deadlock (never returns; default none)
 #   fi_pin=C      (several CPUs, issue 11) every trigger runs pinned to CPU C (taskset), the final
-#                 deadlock too; fi_bg=1's background load then runs pinned to CPU 0, so CPU 0 keeps
+#                 deadlock too; fi_bg's background load then runs pinned to CPU 0, so CPU 0 keeps
 #                 producing events while C hangs. With fi_final=deadlock, fi_secs s after CPU C's
 #                 deadlock (a partial hang) a writer pinned to CPU 0 deadlocks on the same spinlock
 #                 (a whole-machine hang: no CPU progresses)
@@ -86,6 +88,9 @@ if [ "${fi_idle:-0}" -gt 0 ]; then
 fi
 if [ "${fi_bg:-0}" = 1 ]; then
   $bgpin sh -c 'while :; do /bin/true; i=0; while [ $i -lt 300 ]; do i=$((i+1)); done; done' &
+  bgpid=$!
+elif [ "${fi_bg:-0}" = events ]; then
+  $bgpin sh -c 'while :; do /bin/true; sleep 0.2; done' &
   bgpid=$!
 fi
 for t in $tests; do
