@@ -10,15 +10,14 @@
 # headers; issue 14. HANG_BUSY etc. as below.)
 # HANG_CPUS (default 2; issue 11): Bochs cpu count, the guest without nosmp. With 2 CPUs the run adds:
 #   - the busy phase runs on both CPUs (tracer events from each during it), then HANG_BUSY1 guest
-#     seconds (default 20) pinned to CPU 0 with CPU 1 idle: no report in either phase;
-#   - every trigger runs pinned to CPU 1 while a loop pinned to CPU 0 runs /bin/true every 0.2 s
+#     seconds (default 15) pinned to CPU 0 with CPU 1 idle: no report in either phase;
+#   - every trigger runs pinned to CPU 1 while a loop pinned to CPU 0 runs /bin/true every 0.5 s
 #     (fi_bg=events): each hang is reported for vCPU 1 (scope partial, event cpu 1) within T+1 s, with
 #     tracer events from CPU 0 during it;
 #   - after CPU 1's deadlock (partial), a writer pinned to CPU 0 deadlocks on the same spinlock: a
 #     whole-machine hang, reported for vCPU 0 (scope machine, cpus_hung 2) within T+1 s.
-# Phase lengths on 2 CPUs: 15 s busy on both CPUs (3x the longest threshold of the detector: T =
-# hang_timeout = 5 s, every hard/soft/no_switch verdict needs T s of one streak) + 20 s with CPU 1 idle
-# (4x T), instead of the issue's 60 s + 60 s: a guest second of the busy workload on two emulated CPUs
+# Phase lengths on 2 CPUs: 15 s busy on both CPUs + 15 s with CPU 1 idle, each 3x the longest threshold
+# of the detector (T = hang_timeout = 5 s: every hard/soft/no_switch verdict needs T s of one streak), instead of the issue's 60 s + 60 s: a guest second of the busy workload on two emulated CPUs
 # costs Bochs ~2-3.5x the CPU time of one (docs/BENCHMARKS.md "Several CPUs");
 # tests/campaign/hang_smp60.sh runs the 60 s phases.
 # HANG_RUN=NAME names the run directory (default hang-bochs[-5.10]).
@@ -32,11 +31,17 @@ case $flavour in
   5.10*) name=${HANG_RUN:-hang-bochs-$flavour}; modkernel=5.10 ;;
   *) hv_fail "hang_bochs.sh: flavour $flavour (cloud or 5.10)" ;;
 esac
-CPUS=${HANG_CPUS:-2}; HCPU=0; smp_cmd=""; smp_run=""; NREP=5; stop='hvmon:hang #5: detected' 
+CPUS=${HANG_CPUS:-2}; HCPU=0; smp_cmd=""; smp_run=""; NREP=5; stop='hvmon:hang #5: detected'; cev=""
 T=${HANG_T:-5}; N=${HANG_N:-7}
 if [ "$CPUS" -gt 1 ]; then
-  BUSY=${HANG_BUSY:-15}; BUSY1=${HANG_BUSY1:-20}
+  BUSY=${HANG_BUSY:-15}; BUSY1=${HANG_BUSY1:-15}
   HCPU=1; smp_run="--cpus $CPUS"; NREP=6; stop='hvmon:"event":"hang",.*"scope":"machine"'
+  # the checks read each CPU's tracer events per phase from the console. Echoing every event, the busy
+  # phases filled its 512 KiB queue (~45 s of a 115200-baud UART): the events of the hangs were still
+  # queued when the run stopped. At 40 lines per guest second (below the UART's ~50) the queue never
+  # backs up; the background during the triggers makes ~12 events/s, so the bucket (1 s of burst) is
+  # never empty when a hang event comes (the rate applies to every event line)
+  cev="console_events=40"
   smp_cmd="fi_pin=1 fi_bg=events fi_busy1=$BUSY1"
 else
   BUSY=${HANG_BUSY:-60}
@@ -48,7 +53,7 @@ make -s -C "$HV_TOP" build/tests/guest/rtspin >/dev/null || hv_fail "cannot buil
 initrd=$(hv_fixture_initrd hang -m "$ko" -m "$HV_TOP/build/tests/guest/rtspin" --no-load \
   -o "$HV_TOP/build/initramfs/$name.cpio.gz") || exit 1
 HV_GUEST_FATAL='Kernel panic|HVMON-GUEST: poweroff failed'
-hv_boot "$name" --flavour "$flavour" --initrd "$initrd" --hv-opts "console=com2 log=info hang_timeout=$T" \
+hv_boot "$name" --flavour "$flavour" --initrd "$initrd" --hv-opts "console=com2 log=info hang_timeout=$T${cev:+ $cev}" \
   --cmdline "console=ttyS0,115200 panic=-1 loglevel=7 fi_busy=$BUSY fi_secs=$N fi_final=deadlock fi_tests=irqoff,preemptoff,spinlock,rtspin $smp_cmd" \
   --stop-on "$stop" $smp_run
 assert_no_marker hvmon 'guest crashed|PANIC|EXCEPTION in ring -1' "no crash"

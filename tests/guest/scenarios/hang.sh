@@ -11,7 +11,7 @@
 #   fi_repeat=R   run the list R times, each round in a random rotation (default 1)
 #   fi_gap=S      idle guest seconds between triggers (default 2; "rand": 0-3 s, varied moments)
 #   fi_bg=1       keep a fork/exec + CPU load running in the background during the triggers
-#   fi_bg=events  a light background: one /bin/true every 0.2 s (tracer events, the CPU mostly idle:
+#   fi_bg=events  a light background: one /bin/true every 0.5 s (~12 tracer events/s, the CPU mostly idle:
 #                 with fi_pin, CPU 0 keeps producing events while CPU C hangs, at little emulation cost)
 #   fi_bg=mix     per trigger, a random background during the gap and the trigger: none (idle),
 #                 cpu (shell loop), forkexec (true/ls/cat storm) or io (dd/cat/sync on tmpfs);
@@ -90,7 +90,7 @@ if [ "${fi_bg:-0}" = 1 ]; then
   $bgpin sh -c 'while :; do /bin/true; i=0; while [ $i -lt 300 ]; do i=$((i+1)); done; done' &
   bgpid=$!
 elif [ "${fi_bg:-0}" = events ]; then
-  $bgpin sh -c 'while :; do /bin/true; sleep 0.2; done' &
+  $bgpin sh -c 'while :; do /bin/true; sleep 0.5; done' &
   bgpid=$!
 fi
 for t in $tests; do
