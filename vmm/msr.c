@@ -32,6 +32,9 @@ int rdmsr_exit(struct vcpu *v)
 	uint64_t val = 0;
 
 	switch (msr_policy_read(msr)) {
+	case MSR_ABSENT:                /* not on this CPU class: the hardware's answer */
+		vcpu_inject_gp(v);
+		return HV_RESUME;
 	case MSR_GP:
 		pr_debug("guest RDMSR %#x -> #GP (hidden)\n", msr);
 		hv_deny(v, HV_DENY_MSR_READ, msr, 0);
@@ -83,6 +86,9 @@ int wrmsr_exit(struct vcpu *v)
 		return HV_RESUME;
 	}
 	switch (msr_policy_write(msr)) {
+	case MSR_ABSENT:
+		vcpu_inject_gp(v);
+		return HV_RESUME;
 	case MSR_GP:
 		hv_deny(v, HV_DENY_MSR_WRITE, msr, val);
 		vcpu_inject_gp(v);

@@ -95,7 +95,9 @@ int msr_check_write(struct vcpu *v, uint32_t msr, uint64_t val)
 		if (msr_is_mtrr(msr)) {
 			if (rdmsr_safe(msr, &cur))
 				return -1;
-			if (cur != val)         /* a change: dropped (memory types of hvmon's pages) */
+			/* a change: dropped (memory types of hvmon's pages); reported
+			 * unless it is the disable step of the MTRR update sequence */
+			if (msr_mtrr_change_reported(msr, cur, val))
 				hv_deny(v, HV_DENY_MSR_WRITE, msr, val);
 			return 0;
 		}

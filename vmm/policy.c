@@ -197,7 +197,7 @@ static const struct msr_rule msr_rules[] = {
 	R(0x250, 0x250, MSR_PASS, MSR_CHECK, "fixed MTRR 64K: as variable MTRRs"),
 	R(0x258, 0x259, MSR_PASS, MSR_CHECK, "fixed MTRRs 16K: as variable MTRRs"),
 	R(0x268, 0x26f, MSR_PASS, MSR_CHECK, "fixed MTRRs 4K: as variable MTRRs"),
-	R(0x2ff, 0x2ff, MSR_PASS, MSR_CHECK, "IA32_MTRR_DEF_TYPE: as variable MTRRs"),
+	R(0x2ff, 0x2ff, MSR_PASS, MSR_CHECK, "IA32_MTRR_DEF_TYPE: as variable MTRRs; clearing E (Linux's cache_disable at every CPU start) dropped without a report"),
 	/* switched by the VMCS or the hardware on entry/exit: the guest's own */
 	R(0x174, 0x176, MSR_PASS, MSR_PASS, "SYSENTER_CS/ESP/EIP: guest state in the VMCS"),
 	R(0x1d9, 0x1d9, MSR_PASS, MSR_PASS, "IA32_DEBUGCTL: saved/loaded by the debug-controls VM-exit/entry controls, cleared on exit"),
@@ -217,13 +217,16 @@ static const struct msr_rule msr_rules[] = {
 	/* speculation controls (hot: written at kernel entry/exit by some mitigations) */
 	R(0x048, 0x049, MSR_PASS, MSR_PASS, "IA32_SPEC_CTRL, IA32_PRED_CMD: the guest's mitigations (docs/SECURITY.md: hvmon's own)"),
 	R(0x10a, 0x10b, MSR_PASS, MSR_PASS, "IA32_ARCH_CAPABILITIES (read-only), IA32_FLUSH_CMD"),
+	R(0x10f, 0x10f, MSR_PASS, MSR_PASS, "TSX_FORCE_ABORT: TSX erratum control (Skylake; Linux perf writes it)"),
 	R(0x122, 0x123, MSR_PASS, MSR_PASS, "IA32_TSX_CTRL, IA32_MCU_OPT_CTRL: mitigation controls"),
 	/* performance monitoring without memory: counters, selectors, LBRs */
 	R(0x0c1, 0x0c8, MSR_PASS, MSR_PASS, "IA32_PMC0-7: counters"),
 	R(0x186, 0x18d, MSR_PASS, MSR_PASS, "IA32_PERFEVTSEL0-7: event selectors"),
-	R(0x309, 0x30b, MSR_PASS, MSR_PASS, "fixed-function counters"),
+	R(0x309, 0x30f, MSR_PASS, MSR_PASS, "fixed-function counters 0-6 (counter 3, TOPDOWN.SLOTS, from Ice Lake)"),
+	R(0x329, 0x329, MSR_PASS, MSR_PASS, "PERF_METRICS: top-down counters (Ice Lake+, perf writes 0 with plain WRMSR)"),
 	R(0x345, 0x345, MSR_PASS, MSR_PASS, "IA32_PERF_CAPABILITIES (read-only)"),
-	R(0x38d, 0x390, MSR_PASS, MSR_PASS, "FIXED_CTR_CTRL, PERF_GLOBAL_STATUS/CTRL/OVF_CTRL: counter control"),
+	R(0x38d, 0x392, MSR_PASS, MSR_PASS, "FIXED_CTR_CTRL, PERF_GLOBAL_STATUS/CTRL/OVF_CTRL/STATUS_SET/INUSE: counter control"),
+	R(0x1a6, 0x1a7, MSR_PASS, MSR_PASS, "OFFCORE_RSP_0/1: event filters of the counters (perf writes them with plain WRMSR)"),
 	R(0x4c1, 0x4c8, MSR_PASS, MSR_PASS, "IA32_A_PMC0-7: full-width counters"),
 	R(0x0e7, 0x0e8, MSR_PASS, MSR_PASS, "IA32_MPERF, IA32_APERF: read every scheduler tick (frequency invariance)"),
 	R(0x1c8, 0x1c9, MSR_PASS, MSR_PASS, "LBR_SELECT, LBR TOS: last-branch records stay in MSRs"),
@@ -231,6 +234,10 @@ static const struct msr_rule msr_rules[] = {
 	R(0x680, 0x69f, MSR_PASS, MSR_PASS, "LBR from stack"),
 	R(0x6c0, 0x6df, MSR_PASS, MSR_PASS, "LBR to stack"),
 	R(0xdc0, 0xddf, MSR_PASS, MSR_PASS, "LBR_INFO stack"),
+	R(0x1200, 0x121f, MSR_PASS, MSR_PASS, "architectural LBR_INFO_0-31 (Alder Lake+): records stay in MSRs"),
+	R(0x14ce, 0x14cf, MSR_PASS, MSR_PASS, "architectural LBR_CTL, LBR_DEPTH (written at context switch by perf)"),
+	R(0x1500, 0x151f, MSR_PASS, MSR_PASS, "architectural LBR_FROM_IP_0-31"),
+	R(0x1600, 0x161f, MSR_PASS, MSR_PASS, "architectural LBR_TO_IP_0-31"),
 	/* machine check, thermal and power: the guest runs the machine */
 	R(0x017, 0x017, MSR_PASS, MSR_PASS, "IA32_PLATFORM_ID (read-only)"),
 	R(0x034, 0x035, MSR_PASS, MSR_PASS, "SMI count, core/thread count (read-only)"),
@@ -252,12 +259,18 @@ static const struct msr_rule msr_rules[] = {
 	R(0x4d0, 0x4d0, MSR_PASS, MSR_PASS, "IA32_MCG_EXT_CTL: local machine check"),
 	R(0x606, 0x64f, MSR_PASS, MSR_PASS, "RAPL power units, limits and energy counters"),
 	R(0x6a0, 0x6a8, MSR_PASS, MSR_PASS, "CET: U_CET, S_CET, PLn_SSP, INTERRUPT_SSP_TABLE (the guest's shadow stacks)"),
+	R(0x1c4, 0x1c5, MSR_PASS, MSR_PASS, "IA32_XFD, XFD_ERR: AMX first-use trap, the guest's XSAVE state (ring -1 uses no XSAVE state; written at context switch)"),
 	R(0x6e1, 0x6e1, MSR_PASS, MSR_PASS, "IA32_PKRS: supervisor protection keys (hvmon runs with CR4.PKS clear)"),
 	R(0x19d, 0x19d, MSR_PASS, MSR_PASS, "THERM2_CTL: thermal control"),
 	R(0xc81, 0xc82, MSR_PASS, MSR_PASS, "RDT: L3/L2 QoS configuration (cache allocation, no memory address)"),
 	R(0xc8d, 0xc90, MSR_PASS, MSR_PASS, "RDT: QM_EVTSEL, QM_CTR, PQR_ASSOC (written at context switch by resctrl)"),
 	R(0xd10, 0xd8f, MSR_PASS, MSR_PASS, "RDT: L3/L2 cache allocation masks"),
 	R(0x770, 0x777, MSR_PASS, MSR_PASS, "HWP: hardware P-states"),
+	/* not on Intel CPUs: #GP as the hardware gives it. Emulators answer some
+	 * (Bochs's ignore_bad_msrs reads 0xc0011029 AMD DE_CFG as 0; Linux 6.1 then
+	 * saves it for S3 and writes it back on resume: a refused write, an
+	 * "unchecked MSR access" in the guest — a real Intel CPU #GPs the read) */
+	R(0xc0010000, 0xc001ffff, MSR_ABSENT, MSR_ABSENT, "AMD MSRs (K7/K8 and family 10h+: HWCR, DE_CFG, LS_CFG, NB_CFG, PERF_CTL...): absent on VT-x hosts"),
 };
 #undef R
 
@@ -322,6 +335,15 @@ int msr_misc_enable_write(uint64_t hw, uint64_t val, uint64_t *out)
 bool msr_xss_write_ok(uint64_t val)
 {
 	return !(val & XSS_PT);
+}
+
+#define MSR_MTRR_DEF_TYPE 0x2ff
+#define MTRR_DEF_TYPE_E   (1ULL << 11)      /* SDM Vol. 3A 11.11.2.1: MTRRs enabled */
+bool msr_mtrr_change_reported(uint32_t msr, uint64_t cur, uint64_t val)
+{
+	if (cur == val)
+		return false;
+	return !(msr == MSR_MTRR_DEF_TYPE && !(val & MTRR_DEF_TYPE_E));
 }
 
 bool msr_is_mtrr(uint32_t msr)

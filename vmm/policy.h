@@ -113,6 +113,8 @@ enum msr_action {
 	MSR_OBSERVE,         /* intercepted: hvmon records the value, then performs it */
 	MSR_PERFORM,         /* intercepted, performed by hvmon with fault recovery (unlisted reads) */
 	MSR_CHECK,           /* intercepted, the value checked per MSR (vmm/msr.c: TSC, APIC_BASE...) */
+	MSR_ABSENT,          /* #GP(0) as the hardware gives it, not reported: an MSR that Intel
+	                      * CPUs do not have (AMD's), whatever the emulator answers */
 };
 
 struct msr_rule {
@@ -145,6 +147,12 @@ int msr_misc_enable_write(uint64_t hw, uint64_t val, uint64_t *out);
 bool msr_xss_write_ok(uint64_t val);
 /* the MTRRs (variable, fixed, default type) */
 bool msr_is_mtrr(uint32_t msr);
+/* An MTRR write is never performed unless it rewrites the current value. True
+ * when the dropped write is reported (`denied`): any change except clearing
+ * IA32_MTRR_DEF_TYPE.E (bit 11), the first step of the update sequence of SDM
+ * Vol. 3A 11.11.8 that Linux runs on every CPU start (cache_disable): dropped
+ * quietly (its re-enable with the same value is not a change). */
+bool msr_mtrr_change_reported(uint32_t msr, uint64_t cur, uint64_t val);
 
 /* The rule table, for documentation / logging. */
 const struct msr_rule *msr_policy_table(uint32_t *count);

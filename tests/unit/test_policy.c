@@ -166,6 +166,25 @@ static void test_msr_policy(void **st)
 		assert_int_equal(msr_policy_read(pass[i]), MSR_PASS);
 		assert_int_equal(msr_policy_write(pass[i]), MSR_PASS);
 	}
+	/* MSRs Linux writes with a plain (unchecked) WRMSR on Intel hardware that the
+	 * default would refuse: perf (OFFCORE_RSP, PERF_METRICS, fixed counter 3,
+	 * GLOBAL_STATUS_SET/INUSE, arch LBRs), AMX (XFD), TSX_FORCE_ABORT */
+	static const uint32_t linux_wrmsr[] = { 0x1a6, 0x1a7, 0x329, 0x30c, 0x391, 0x392, 0x14ce, 0x14cf,
+						0x1200, 0x121f, 0x1500, 0x161f, 0x1c4, 0x1c5, 0x10f };
+	for (unsigned i = 0; i < sizeof(linux_wrmsr) / sizeof(linux_wrmsr[0]); i++) {
+		assert_int_equal(msr_policy_read(linux_wrmsr[i]), MSR_PASS);
+		assert_int_equal(msr_policy_write(linux_wrmsr[i]), MSR_PASS);
+	}
+	assert_int_equal(msr_policy_write(0x1220), MSR_GP);         /* beyond the 32 arch LBRs */
+	/* AMD MSRs: #GP both ways, not reported (Bochs answers DE_CFG 0xc0011029; Linux
+	 * then wrote it back after S3: "unchecked MSR access") */
+	static const uint32_t amd[] = { 0xc0010000, 0xc0010015, 0xc0011020, 0xc0011029, 0xc001ffff };
+	for (unsigned i = 0; i < sizeof(amd) / sizeof(amd[0]); i++) {
+		assert_int_equal(msr_policy_read(amd[i]), MSR_ABSENT);
+		assert_int_equal(msr_policy_write(amd[i]), MSR_ABSENT);
+	}
+	assert_int_equal(msr_policy_read(0xc0020000), MSR_PERFORM);
+	assert_int_equal(msr_policy_write(0xc000ffff), MSR_GP);
 	assert_int_equal(msr_feature_control_guest(0x5), 0x1);
 	assert_int_equal(msr_feature_control_guest(0x0), 0x1);
 	assert_int_equal(msr_feature_control_guest((1ULL << 20) | 7), (1ULL << 20) | 1);
@@ -183,7 +202,7 @@ static void test_msr_table(void **st)
 		assert_non_null(t[i].name);
 		assert_true(strlen(t[i].name) > 10);
 		assert_true(t[i].first <= t[i].last);
-		assert_true(t[i].read <= MSR_CHECK && t[i].write <= MSR_CHECK);
+		assert_true(t[i].read <= MSR_ABSENT && t[i].write <= MSR_ABSENT);
 		assert_true(t[i].read != MSR_OBSERVE);              /* observing is for writes */
 		for (uint32_t j = i + 1; j < n; j++)
 			assert_true(t[i].last < t[j].first || t[j].last < t[i].first);
@@ -209,6 +228,16 @@ static void test_msr_checks(void **st)
 	assert_int_equal(out, 0x850088);
 	assert_int_equal(msr_misc_enable_write(0x851889, 0x850889, &out), 0);
 	assert_int_equal(out, 0x851889);
+	/* MTRRs: a change is dropped; reported unless it clears DEF_TYPE.E (the update
+	 * sequence's disable step Linux runs at every CPU start: 0xc06 -> 0 -> 0xc06) */
+	assert_false(msr_mtrr_change_reported(0x2ff, 0xc06, 0xc06));
+	assert_false(msr_mtrr_change_reported(0x2ff, 0xc06, 0));
+	assert_false(msr_mtrr_change_reported(0x2ff, 0xc06, 0x406));
+	assert_true(msr_mtrr_change_reported(0x2ff, 0xc06, 0xc00));     /* default type UC */
+	assert_true(msr_mtrr_change_reported(0x2ff, 0x806, 0xc06));     /* fixed range on */
+	assert_true(msr_mtrr_change_reported(0x200, 0x6, 0x0));         /* a variable range */
+	assert_false(msr_mtrr_change_reported(0x200, 0x6, 0x6));
+	assert_true(msr_mtrr_change_reported(0x201, 0xfff800800, 0));   /* its mask: range off */
 	/* XSS: PT state refused, CET states allowed */
 	assert_false(msr_xss_write_ok(1ULL << 8));
 	assert_true(msr_xss_write_ok((1ULL << 11) | (1ULL << 12)));
