@@ -118,7 +118,10 @@ int xsetbv_exit(struct vcpu *v)
 	const char *why = (vcpu_guest_cr4(v) & X86_CR4_OSXSAVE) ? xcr0_check(idx, val, supported)
 								: "CR4.OSXSAVE is clear";
 	if (why || xsetbv_safe(idx, val)) {
-		pr_debug("guest XSETBV %#x <- %#lx refused: %s\n", idx, (unsigned long)val, why ? why : "#GP");
+		/* the rule that refused it, for the first reports (as hv_deny's rate) */
+		if (v->denied[HV_DENY_XCR0] < 16)
+			pr_info("guest XSETBV %#x <- %#lx refused: %s\n", idx, (unsigned long)val,
+				why ? why : "#GP from the CPU");
 		hv_deny(v, HV_DENY_XCR0, idx, val);
 		vcpu_inject_gp(v);
 		return HV_RESUME;

@@ -1,14 +1,34 @@
 #!/usr/bin/env bash
 # docs/TESTING.md (core): a guest kernel module (tests/guest/hvtest, built against Debian's linux-headers of
 # the test kernel) maps and reads a page of hvmon's memory -> it gets no hvmon bytes and hvmon
-# reports the EPT violation; VMXON, CR4.VMXE and the VMX MSRs fail as on hardware without VMX.
-set -euo pipefail
+# reports the EPT violation; VMX instructions/MSRs fail as on hardware without VMX; then the
+# hostile-guest suite (issue 17, docs/SECURITY.md).
+# The CPU is Bochs's corei7_skylake_x (VMX with EPT, unrestricted guest, preemption timer, VPID;
+# AVX-512), so the XCR0 validator's AVX-512 rules meet a CPU that has AVX-512; the boot has
+# hvmon's network channel and a collector, so the heartbeats are seen across the TSC rewind.
+set -uo pipefail
 . "$(dirname "$0")/../bochs/lib.sh"
 name=core-hvtest
+make -C "$HV_TOP" -s build/hvmon.elf build/tools/hvmon-collect >/dev/null || hv_fail "build failed"
 ko=$("$HV_TOP/tests/guest/build-module.sh" "$HV_TOP/tests/guest/hvtest") || hv_fail "hvtest module build failed"
 initrd=$(hv_fixture_initrd hvtest -m "$ko" --no-load -o "$HV_TOP/build/initramfs/$name.cpio.gz") || exit 1
-# hang_timeout=2: the TSC-rewind attack spins 3.5 s with interrupts off (a hard hang hvmon must see)
-hv_boot "$name" --initrd "$initrd" --hv-opts "console=com2 log=info hang_timeout=2"
+T=$(mktemp -d /tmp/core-hvtest.XXXXXX)
+CPID=
+trap '[ -n "${KEEP:-}" ] || rm -rf "$T"; [ -n "$CPID" ] && kill $CPID 2>/dev/null' EXIT
+"$HV_TOP/build/tools/hvmon-collect" --genkey "$T/key" 2>/dev/null || hv_fail "genkey"
+freeport() { local p; while :; do p=$(( 20000 + RANDOM % 30000 )); ss -Hlun "sport = :$p" | grep -q . || { echo $p; return; }; done; }
+P=$(freeport)
+"$HV_TOP/build/tools/hvmon-collect" --listen 127.0.0.1:$P --key "$T/key" --out "$T/out" \
+  --timeout "${HV_TIMEOUT:-600}" --silence 120 2>"$T/err" &
+CPID=$!
+# hang_timeout=2: the TSC-rewind attack spins 7 s with interrupts off (a hard hang hvmon must see,
+# and longer than the 5 s heartbeat period); console_events=all: the checks below read the console
+hv_boot "$name" --initrd "$initrd" --cpu-model corei7_skylake_x \
+  --hv-opts "console=com2 log=info hang_timeout=2 collector=10.0.2.2:$P key=$(cat "$T/key") ip=dhcp console_events=all" \
+  --extra 'pci: enabled=1, chipset=i440fx' \
+  --extra "e1000: enabled=1, mac=52:54:00:12:34:56, ethmod=slirp"
+sleep 1
+kill -TERM $CPID 2>/dev/null; wait $CPID; CPID=
 assert_status exit marker
 # (the kernel's own line: the scenario's echo can be interleaved with kernel messages)
 pa=$(marker_value guest 'HVTEST: probe=done pa=0x[0-9a-f]+' | sed -E 's/.*probe=done pa=(0x[0-9a-f]+).*/\1/')
@@ -38,6 +58,16 @@ for m in 0x560 0x561 0x570 0x600 0x3f1; do
   assert_marker hvmon "\"event\":\"denied\".*\"what\":\"msr_write\",\"reg\":\"$m\"" "denied event: MSR $m"
 done
 assert_marker guest 'HVTEST: xcr0_bad_refused=14/14 xcr0_unchanged=1' "14 bad XCR0/XCR values #GP in the guest"
+# corei7_skylake_x: Linux enabled the AVX-512 states (XCR0 0xe7) through hvmon's validator, the
+# AVX-512 rules (not "unsupported bit") refused the partial values, and legal values pass
+assert_marker guest 'HVTEST: xcr0_bad_refused=14/14 xcr0_unchanged=1 xcr0=0xe7' "XCR0 with AVX-512 (0xe7) set by the guest at boot"
+assert_marker guest 'HVTEST: xcr0_good_accepted=3/3 avx512=1' "legal XCR0 values performed (AVX-512 off and on again)"
+for v in 0x27 0x67; do
+  assert_marker hvmon "guest XSETBV 0 <- $v refused: AVX-512 bits 5-7 go together" "AVX-512 rule: $v"
+done
+for v in 0xe1 0xe3; do
+  assert_marker hvmon "guest XSETBV 0 <- $v refused: AVX-512 \\(bits 5-7\\) needs SSE and AVX" "AVX-512 rule: $v"
+done
 assert_marker hvmon '"event":"denied".*"what":"xcr0"' "denied event: XCR0"
 assert_marker guest 'HVTEST: vmx_storm_ud=2000/2000' "VMX storm: 2000 x #UD"
 assert_marker guest 'HVTEST: cpuid_monitor=0 monitor_faulted=1' "MONITOR/MWAIT hidden and #UD"
@@ -48,6 +78,42 @@ assert_marker guest 'HVTEST: mmio_pages=10000/10000' "10,000 distinct MMIO pages
 assert_no_marker hvmon 'EPT violation: GPA 0x[2-9a-f][0-9a-f]{8}' "no EPT violation above 4 GiB"
 assert_marker guest 'HVTEST: tsc_rewind err=0 rewound=1' "guest TSC rewound (offset)"
 assert_marker hvmon '"event":"hang",' "hang detected while the guest's TSC was rewound"
+# TSC rewind: the collector got hvmon's heartbeats every 5 s of hvmon's clock with no gap,
+# one of them while the guest's TSC was rewound (within the 7 s spin: the hang event's TSC
+# marks it, 2 s after the spin began)
+khz=$(marker_value hvmon 'tick: TSC [0-9]+ kHz' | sed -E 's/.*TSC ([0-9]+) kHz.*/\1/')
+python3 - "$T/out" "$T/err" "${khz:-0}" <<'PY' || hv_fail "heartbeats across the TSC rewind"
+import json, re, sys
+out, err, khz = sys.argv[1], sys.argv[2], int(sys.argv[3])
+ev = [json.loads(l) for l in open(out) if l.startswith('{')]
+hb = [e for e in ev if e['event'] == 'heartbeat']
+hang = [e for e in ev if e['event'] == 'hang']
+errs = open(err).read()
+ok = True
+def check(what, cond):
+    global ok
+    print(('ok   - ' if cond else 'FAIL - ') + what)
+    ok = ok and cond
+up = [h['uptime_ms'] for h in hb]
+d = [b - a for a, b in zip(up, up[1:])]
+print('# heartbeats: %d, uptime_ms %s, deltas %s' % (len(hb), up[:1] + up[-1:], sorted(set(d))))
+check('>= 4 heartbeats at the collector', len(hb) >= 4)
+check('every heartbeat 5.0-5.2 s of hvmon\'s clock after the previous (no gap, no rewind)',
+      bool(d) and all(5000 <= x <= 5200 for x in d))
+check('collector: no lost datagram, no silence, no gap line',
+      re.search(r'lost 0 ', errs) is not None and re.search(r'silences 0', errs) is not None
+      and 'gap:' not in errs)
+check('the hang event reached the collector', len(hang) >= 1 and khz > 0)
+if hang and khz:
+    t = hang[0]['tsc'] // khz                    # hvmon's clock, ms (heartbeat uptime_ms is the same)
+    inside = [u for u in up if t - 1500 <= u <= t + 4500]
+    print('# hang at %d ms; heartbeats in the rewound window [%d, %d]: %s' % (t, t - 1500, t + 4500, inside))
+    check('a heartbeat while the guest TSC was rewound', len(inside) >= 1)
+sys.exit(0 if ok else 1)
+PY
+# issue 17: Linux makes no MSR access the table refuses (the S3 resume wrote AMD DE_CFG back)
+assert_no_marker guest 'unchecked MSR access' "no unchecked MSR access in the guest"
+assert_no_marker hvmon 'denied msr_write: reg 0x2ff' "the MTRR disable step at CPU start is not reported"
 assert_marker guest 'HVMON-GUEST: scenario hvtest exit=0' "hvtest scenario checks"
 assert_marker hvmon 'hvmon: guest powered off' "clean power-off"
 assert_marker hvmon '^hvmon: +27 +VMXON +1001 ' "VMXON exits counted (1 + the storm's 1000)"
