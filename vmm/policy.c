@@ -241,6 +241,7 @@ static const struct msr_rule msr_rules[] = {
 	/* machine check, thermal and power: the guest runs the machine */
 	R(0x017, 0x017, MSR_PASS, MSR_PASS, "IA32_PLATFORM_ID (read-only)"),
 	R(0x034, 0x035, MSR_PASS, MSR_PASS, "SMI count, core/thread count (read-only)"),
+	R(0x04e, 0x04f, MSR_PASS, MSR_PASS, "PPIN_CTL, PPIN: protected processor inventory number (Xeon; Linux enables it at boot, seen on corei7_skylake_x)"),
 	R(0x08b, 0x08b, MSR_PASS, MSR_PASS, "IA32_BIOS_SIGN_ID: microcode revision (written 0, then read, by Linux)"),
 	R(0x0ce, 0x0ce, MSR_PASS, MSR_PASS, "MSR_PLATFORM_INFO (read-only)"),
 	R(0x0e2, 0x0e2, MSR_PASS, MSR_PASS, "PKG_CST_CONFIG_CONTROL"),

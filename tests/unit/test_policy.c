@@ -169,7 +169,7 @@ static void test_msr_policy(void **st)
 	/* MSRs Linux writes with a plain (unchecked) WRMSR on Intel hardware that the
 	 * default would refuse: perf (OFFCORE_RSP, PERF_METRICS, fixed counter 3,
 	 * GLOBAL_STATUS_SET/INUSE, arch LBRs), AMX (XFD), TSX_FORCE_ABORT */
-	static const uint32_t linux_wrmsr[] = { 0x1a6, 0x1a7, 0x329, 0x30c, 0x391, 0x392, 0x14ce, 0x14cf,
+	static const uint32_t linux_wrmsr[] = { 0x4e, 0x4f, 0x1a6, 0x1a7, 0x329, 0x30c, 0x391, 0x392, 0x14ce, 0x14cf,
 						0x1200, 0x121f, 0x1500, 0x161f, 0x1c4, 0x1c5, 0x10f };
 	for (unsigned i = 0; i < sizeof(linux_wrmsr) / sizeof(linux_wrmsr[0]); i++) {
 		assert_int_equal(msr_policy_read(linux_wrmsr[i]), MSR_PASS);

@@ -142,13 +142,14 @@ static void attack_xcr0(void)
 {
 	static const u64 bad[] = { 0x0, 0x2, 0x5, 0x27, 0x67, 0xe1, 0xe3, 0x9, 0x11, 0x20003, 0x40003,
 				   0x107, 1ULL << 63 };
-	u64 before = xgetbv(0);
+	u64 before;
 	int i, gp = 0, good = 0;
 
-	if (!boot_cpu_has(X86_FEATURE_OSXSAVE)) {
+	if (!boot_cpu_has(X86_FEATURE_OSXSAVE)) {   /* XGETBV would #UD */
 		pr_info("HVTEST: xcr0=skipped (no OSXSAVE)\n");
 		return;
 	}
+	before = xgetbv(0);
 	kernel_fpu_begin();
 	for (i = 0; i < ARRAY_SIZE(bad); i++)
 		gp += try_xsetbv(0, bad[i]);
