@@ -28,6 +28,7 @@ PACKAGES=(
   newlib-source
   libcmocka-dev
   gnu-efi ovmf qemu-system-x86
+  swtpm tpm2-tools libtss2-tcti-swtpm0
   zlib1g-dev liblzma-dev liblz4-dev libzstd-dev libbz2-dev liblzo2-dev
   dwarves gdb
   file gcc-12

@@ -5,11 +5,11 @@
 #include "boot/uefi/config.h"
 
 /* Keys of the loader itself; the hv keys follow them in the "seen" table. */
-enum { K_KERNEL, K_INITRD, K_CMDLINE, K_HVMON, K_NO_VTX, NR_LOADER_KEYS };
+enum { K_KERNEL, K_INITRD, K_CMDLINE, K_HVMON, K_NO_VTX, K_KEY_TPM, NR_LOADER_KEYS };
 static const char *const loader_keys[NR_LOADER_KEYS] = {
-	"kernel", "initrd", "cmdline", "hvmon", "no_vtx",
+	"kernel", "initrd", "cmdline", "hvmon", "no_vtx", "key_tpm",
 };
-_Static_assert(NR_LOADER_KEYS == 5, "uefi_config.loader_line");
+_Static_assert(NR_LOADER_KEYS == 6, "uefi_config.loader_line");
 
 /* ---- tiny string helpers (no libc) ---------------------------------------- */
 
@@ -327,6 +327,8 @@ static int parse_line(struct parser *p, const char *s, size_t n)
 		return set_path(p, p->cfg->initrd, "initrd", s + vs, ve - vs);
 	case K_HVMON:
 		return set_path(p, p->cfg->hvmon, "hvmon", s + vs, ve - vs);
+	case K_KEY_TPM:
+		return set_path(p, p->cfg->key_tpm, "key_tpm", s + vs, ve - vs);
 	case K_CMDLINE:
 		if (ve - vs >= BOOT_CMDLINE_MAX) {
 			m = fail(p, p->line);
@@ -400,6 +402,14 @@ static int build_hv_cmdline(struct parser *p)
 	size_t o = 0, i;
 
 	cfg->hv_cmdline[0] = '\0';
+	for (i = 0; p->seen[K_KEY_TPM] && i < cfg->nr_hv; i++)
+		if (c_eqn(cfg->hv_key[i], c_strlen(cfg->hv_key[i]), "key")) {
+			struct msgbuf *m = fail(p, cfg->hv_line[i]);
+
+			mb_puts(m, "'key' and 'key_tpm' are both set: the event key comes from the TPM "
+				"(key_tpm) or from this file (key), not both");
+			return -1;
+		}
 	for (i = 0; i < cfg->nr_hv; i++)
 		if (put_word(p, &o, cfg->hv_key[i], c_strlen(cfg->hv_key[i]),
 			     p->hv_val[i], p->hv_len[i], cfg->hv_line[i]))

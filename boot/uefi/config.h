@@ -9,7 +9,8 @@
  *     trailing blanks); there are no escapes;
  *   - LF or CRLF line ends, optional UTF-8 byte order mark;
  *   - every key at most once.
- * Keys: kernel (required), initrd, cmdline, hvmon, no_vtx are hvmon.efi's own.
+ * Keys: kernel (required), initrd, cmdline, hvmon, no_vtx, key_tpm (appended: the
+ * sealed event key, docs/SECURITY.md "TPM key source") are hvmon.efi's own.
  * Every other key ([a-z0-9_]+) is an hvmon option, exactly as on the
  * Multiboot2 command line: it becomes a `key=value` word of
  * boot_info.hv_cmdline (in file order, then `no_vtx=...` when the file sets
@@ -42,9 +43,10 @@ struct uefi_config {
 	char initrd[UEFI_CFG_PATH_MAX];    /* "" when absent */
 	char hvmon[UEFI_CFG_PATH_MAX];     /* default UEFI_CFG_DEFAULT_ELF */
 	char cmdline[BOOT_CMDLINE_MAX];    /* guest command line, may be "" */
+	char key_tpm[UEFI_CFG_PATH_MAX];   /* sealed event key on the ESP; "" when absent */
 	char hv_cmdline[BOOT_CMDLINE_MAX]; /* "key=value key=value" */
 	uint32_t no_vtx;                   /* enum uefi_no_vtx */
-	uint32_t loader_line[5];           /* line of kernel, initrd, cmdline, hvmon, no_vtx */
+	uint32_t loader_line[6];           /* line of kernel, initrd, cmdline, hvmon, no_vtx, key_tpm */
 	uint32_t nr_hv;                    /* hvmon option keys, file order */
 	char hv_key[UEFI_CFG_HV_MAX][UEFI_CFG_KEY_MAX];
 	uint32_t hv_line[UEFI_CFG_HV_MAX];

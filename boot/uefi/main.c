@@ -19,6 +19,7 @@
 #include "boot/uefi/elfload.h"
 #include "boot/uefi/memmap.h"
 #include "boot/uefi/vtx.h"
+#include "boot/uefi/tpm2.h"
 #include "vmm/options.h"
 #include "vmm/monitor.h"
 
@@ -250,9 +251,249 @@ static void load_file(const char *path, const char *what, struct boot_blob *blob
 	say(L"" TAG "loaded %a '%a': %ld bytes at 0x%lx\n", what, path, size, addr);
 }
 
-/* ---- configuration --------------------------------------------------------- */
+/* ---- configuration (1/2) --------------------------------------------------------- */
 
 static struct uefi_config g_cfg;
+
+/* ---- TPM: measurements and the sealed event key (issue 17) ------------------
+ * docs/SECURITY.md "TPM key source". When the firmware offers EFI_TCG2_PROTOCOL
+ * (TCG EFI Protocol Specification 2.0), hvmon.efi extends PCR 9 with SHA-256
+ * digests of hvmon.cfg and hvmon.elf as read (EV_IPL events in the firmware's
+ * log), then, with `key_tpm = <path>`, unseals the event key sealed to a PCR
+ * policy that includes PCR 9 (boot/uefi/tpm2.c marshals the commands), then
+ * extends PCR 9 with a separator so the policy can never match again this boot:
+ * the guest, which owns the TPM afterwards, cannot unseal the key. */
+#define TCG2_GUID { 0x607f766c, 0x7455, 0x42be, { 0x93, 0x0b, 0xe4, 0xd7, 0x6d, 0xb2, 0x72, 0x0f } }
+#define EV_SEPARATOR 0x4
+#define EV_IPL       0xd
+struct tcg2_event {
+	UINT32 Size;
+	UINT32 HeaderSize;      /* EFI_TCG2_EVENT_HEADER (packed) */
+	UINT16 HeaderVersion;
+	UINT32 PCRIndex;
+	UINT32 EventType;
+	UINT8 Event[64];
+} __attribute__((packed));
+struct tcg2 {
+	EFI_STATUS (EFIAPI *GetCapability)(struct tcg2 *, void *);
+	EFI_STATUS (EFIAPI *GetEventLog)(struct tcg2 *, UINT32, EFI_PHYSICAL_ADDRESS *,
+					 EFI_PHYSICAL_ADDRESS *, BOOLEAN *);
+	EFI_STATUS (EFIAPI *HashLogExtendEvent)(struct tcg2 *, UINT64, EFI_PHYSICAL_ADDRESS,
+						UINT64, struct tcg2_event *);
+	EFI_STATUS (EFIAPI *SubmitCommand)(struct tcg2 *, UINT32, UINT8 *, UINT32, UINT8 *);
+};
+static struct tcg2 *g_tcg2;
+static UINT8 g_tpm_cmd[TPM2_CMD_MAX], g_tpm_resp[TPM2_RESP_MAX];
+/* nonceCaller of the policy session: PolicyPCR and an HMAC-less Unseal do not
+ * depend on its secrecy (no HMAC, no parameter encryption), so a constant */
+static const UINT8 g_tpm_nonce[16] = "hvmon.efi nonce";
+
+/* Send g_tpm_cmd[0..len) and return the response length (0 on a transport error). */
+static UINT32 tpm_submit(UINT32 len)
+{
+	EFI_STATUS st;
+	UINT32 n;
+
+	SetMem(g_tpm_resp, sizeof(g_tpm_resp), 0);
+	if (!len)
+		return 0;
+	st = uefi_call_wrapper(g_tcg2->SubmitCommand, 5, g_tcg2, len, g_tpm_cmd,
+			       (UINT32)sizeof(g_tpm_resp), g_tpm_resp);
+	if (EFI_ERROR(st))
+		return 0;
+	n = (UINT32)g_tpm_resp[2] << 24 | (UINT32)g_tpm_resp[3] << 16 | (UINT32)g_tpm_resp[4] << 8 |
+	    g_tpm_resp[5];
+	return n > sizeof(g_tpm_resp) ? 0 : n;
+}
+
+static void tpm_flush(UINT32 handle)
+{
+	tpm_submit(tpm2_cmd_flush(g_tpm_cmd, sizeof(g_tpm_cmd), handle));
+}
+
+static EFI_STATUS tpm_extend(const char *what, const void *data, UINT64 len, UINT32 type)
+{
+	static struct tcg2_event ev;
+	UINTN i;
+
+	SetMem(&ev, sizeof(ev), 0);
+	for (i = 0; what[i] && i < sizeof(ev.Event) - 1; i++)
+		ev.Event[i] = (UINT8)what[i];
+	ev.Size = (UINT32)(sizeof(ev) - sizeof(ev.Event) + i);
+	ev.HeaderSize = 14;
+	ev.HeaderVersion = 1;
+	ev.PCRIndex = TPM2_HVMON_PCR;
+	ev.EventType = type;
+	return uefi_call_wrapper(g_tcg2->HashLogExtendEvent, 5, g_tcg2, 0,
+				 (EFI_PHYSICAL_ADDRESS)(UINTN)data, len, &ev);
+}
+
+/* Load the sealed object, satisfy its PCR policy, unseal. The TPM's response
+ * code (0 = the secret is in out[0..*n)). */
+static UINT32 tpm_try_unseal(const struct tpm2_blob *b, UINT8 *out, UINT32 cap, UINT32 *n)
+{
+	UINT32 item = 0, sess = 0, rc;
+
+	rc = tpm2_resp_handle(g_tpm_resp, tpm_submit(tpm2_cmd_load(g_tpm_cmd, sizeof(g_tpm_cmd),
+						     TPM2_SRK_HANDLE, b)), &item);
+	if (rc)
+		return rc;
+	rc = tpm2_resp_handle(g_tpm_resp, tpm_submit(tpm2_cmd_start_policy_session(g_tpm_cmd,
+						     sizeof(g_tpm_cmd), g_tpm_nonce)), &sess);
+	if (!rc)
+		rc = tpm2_resp_rc(g_tpm_resp, tpm_submit(tpm2_cmd_policy_pcr(g_tpm_cmd, sizeof(g_tpm_cmd),
+								 sess, b->pcr_mask)));
+	if (!rc)
+		rc = tpm2_resp_unseal(g_tpm_resp, tpm_submit(tpm2_cmd_unseal(g_tpm_cmd, sizeof(g_tpm_cmd),
+							     item, sess, g_tpm_nonce)), out, cap, n);
+	SetMem(g_tpm_resp, sizeof(g_tpm_resp), 0);      /* held the secret */
+	if (sess)
+		tpm_flush(sess);        /* already gone after a successful Unseal: ignored */
+	tpm_flush(item);
+	return rc;
+}
+
+static void tpm_show_pcr(UINT32 pcr)
+{
+	static const char hex[] = "0123456789abcdef";
+	UINT8 d[32];
+	char t[65];
+	UINT32 rc = tpm2_resp_pcr_read(g_tpm_resp, tpm_submit(tpm2_cmd_pcr_read(g_tpm_cmd,
+								 sizeof(g_tpm_cmd), pcr)), d);
+	int i;
+
+	if (rc) {
+		say(L"" TAG "TPM: PCR %d: read failed (0x%x %a)\n", pcr, rc, tpm2_rc_text(rc));
+		return;
+	}
+	for (i = 0; i < 32; i++) {
+		t[2 * i] = hex[d[i] >> 4];
+		t[2 * i + 1] = hex[d[i] & 15];
+	}
+	t[64] = 0;
+	say(L"" TAG "TPM: PCR %d sha256 %a\n", pcr, t);
+}
+
+static void __attribute__((noreturn)) tpm_fatal(const char *what, const char *why)
+{
+	say(L"" TAG "ERROR: key_tpm = %a: %a: %a\n"
+	    L"" TAG "  the event key stays sealed; reseal it for this configuration with hvmon-tpm-seal"
+	    L" (docs/SECURITY.md \"TPM key source\")\n", g_cfg.key_tpm, what, why);
+	fatal();
+}
+
+/* The unsealed key text becomes the hvmon option key=... (never printed). */
+static void tpm_take_key(UINT8 *sec, UINT32 n)
+{
+	UINTN o = 0, i;
+
+	if (n < 16)
+		tpm_fatal("the unsealed key", "shorter than 16 characters");
+	for (i = 0; i < n; i++)
+		if (sec[i] <= ' ' || sec[i] > '~')
+			tpm_fatal("the unsealed key", "not printable text without blanks (seal the key file's text)");
+	while (o < sizeof(g_cfg.hv_cmdline) && g_cfg.hv_cmdline[o])
+		o++;
+	if (o + 5 + n + 1 > sizeof(g_cfg.hv_cmdline))
+		tpm_fatal("the unsealed key", "does not fit in the hvmon options");
+	CopyMem(g_cfg.hv_cmdline + o, o ? " key=" : "key=", o ? 5 : 4);
+	o += o ? 5 : 4;
+	CopyMem(g_cfg.hv_cmdline + o, sec, n);
+	g_cfg.hv_cmdline[o + n] = 0;
+	SetMem(sec, n, 0);
+}
+
+/* Measure the configuration (buf, the file as read) and hvmon.elf into PCR 9,
+ * unseal the key when key_tpm is set, close PCR 9. */
+static void tpm_boot_step(const char *cfg, UINT64 cfg_len)
+{
+	static EFI_GUID guid = TCG2_GUID;
+	static UINT8 secret[TPM2_SECRET_MAX];
+	static const UINT8 separator[4];
+	struct tpm2_blob blob;
+	const char *why = NULL;
+	EFI_FILE_HANDLE fh;
+	EFI_STATUS st;
+	UINT64 size = 0;
+	UINT8 *elf = NULL, *kb = NULL;
+	UINT32 n = 0, rc, pcr;
+
+	st = uefi_call_wrapper(BS->LocateProtocol, 3, &guid, NULL, (void **)&g_tcg2);
+	if (EFI_ERROR(st) || !g_tcg2) {
+		g_tcg2 = NULL;
+		if (g_cfg.key_tpm[0])
+			tpm_fatal("no TPM 2.0", "the firmware offers no EFI_TCG2_PROTOCOL");
+		return;                 /* no TPM: nothing measured (docs/SECURITY.md) */
+	}
+	st = tpm_extend("hvmon.efi: " UEFI_CFG_DEFAULT_PATH, cfg, cfg_len, EV_IPL);
+	if (!EFI_ERROR(st)) {
+		st = open_file(g_cfg.hvmon, &fh, &size);
+		if (!EFI_ERROR(st)) {
+			elf = AllocatePool(size ? size : 1);
+			st = elf ? read_all(fh, elf, size) : EFI_OUT_OF_RESOURCES;
+			uefi_call_wrapper(fh->Close, 1, fh);
+		}
+		if (!EFI_ERROR(st))
+			st = tpm_extend("hvmon.efi: hvmon.elf", elf, size, EV_IPL);
+		if (elf)
+			FreePool(elf);
+	}
+	if (EFI_ERROR(st)) {
+		if (g_cfg.key_tpm[0])
+			tpm_fatal("measuring hvmon.cfg and hvmon.elf into PCR 9 failed", "see the firmware");
+		say(L"" TAG "TPM: measuring into PCR 9 failed: %r (no key_tpm: going on)\n", st);
+		return;
+	}
+	say(L"" TAG "TPM: PCR 9 extended with hvmon.cfg and %a (%ld bytes)\n", g_cfg.hvmon, size);
+	for (pcr = 0; pcr <= TPM2_HVMON_PCR; pcr++)
+		if ((1u << pcr) & ((1u << 0) | (1u << 2) | (1u << 4) | (1u << 7) | (1u << TPM2_HVMON_PCR)))
+			tpm_show_pcr(pcr);
+	if (g_cfg.key_tpm[0]) {
+		st = open_file(g_cfg.key_tpm, &fh, &size);
+		if (EFI_ERROR(st))
+			tpm_fatal("cannot open the sealed key file", "not on the boot partition");
+		if (size > 4096)
+			tpm_fatal("the sealed key file", "larger than 4 KiB");
+		kb = AllocatePool(size ? size : 1);
+		st = kb ? read_all(fh, kb, size) : EFI_OUT_OF_RESOURCES;
+		uefi_call_wrapper(fh->Close, 1, fh);
+		if (EFI_ERROR(st))
+			tpm_fatal("reading the sealed key file failed", "see the firmware");
+		if (tpm2_blob_parse(kb, size, &blob, &why))
+			tpm_fatal("the sealed key file", why);
+		rc = tpm_try_unseal(&blob, secret, sizeof(secret), &n);
+		if (rc) {
+			say(L"" TAG "TPM: unseal refused: 0x%x %a\n", rc, tpm2_rc_text(rc));
+			tpm_fatal("the TPM refused to unseal the key",
+				  rc == TPM2_RC_POLICY_FAIL ? "hvmon.cfg, hvmon.elf, hvmon.efi or the firmware "
+				  "changed since the key was sealed (the PCRs differ)" : tpm2_rc_text(rc));
+		}
+		tpm_take_key(secret, n);
+		say(L"" TAG "TPM: event key unsealed (PCR mask 0x%x): key=<set>\n", blob.pcr_mask);
+	}
+	/* close PCR 9: nothing later (the guest) satisfies the policy again */
+	st = tpm_extend("hvmon.efi: key sealed until the next boot", separator, sizeof(separator),
+			EV_SEPARATOR);
+	if (EFI_ERROR(st)) {
+		SetMem(g_cfg.hv_cmdline, sizeof(g_cfg.hv_cmdline), 0);
+		tpm_fatal("extending PCR 9 with the separator failed", "the key would stay unsealable");
+	}
+	if (g_cfg.key_tpm[0]) {
+		rc = tpm_try_unseal(&blob, secret, sizeof(secret), &n);
+		SetMem(secret, sizeof(secret), 0);
+		if (!rc) {
+			SetMem(g_cfg.hv_cmdline, sizeof(g_cfg.hv_cmdline), 0);
+			tpm_fatal("PCR 9 was extended but the key still unseals", "refusing to go on");
+		}
+		say(L"" TAG "TPM: PCR 9 closed: a second unseal is refused (0x%x %a)\n", rc, tpm2_rc_text(rc));
+		SetMem(kb, size, 0);
+		FreePool(kb);
+	}
+}
+
+/* ---- configuration (2/2) ---- */
+
+
 
 static int unknown_option(const char *why)
 {
@@ -290,7 +531,7 @@ static void check_hv_options(void)
 		say(L"" TAG "ERROR: %a line %d: hvmon option '%a': %a%a\n", UEFI_CFG_DEFAULT_PATH,
 		    uefi_config_key_line(&g_cfg, w, kl), w, errs.e[i].why,
 		    unknown_option(errs.e[i].why) ?
-		    " (neither an hvmon option nor a hvmon.efi key: kernel initrd cmdline hvmon no_vtx; "
+		    " (neither an hvmon option nor a hvmon.efi key: kernel initrd cmdline hvmon no_vtx key_tpm; "
 		    "hvmon's options are listed in docs/OPTIONS.md)" : "");
 	}
 	if (errs.dropped)
@@ -336,6 +577,7 @@ static void read_config(void)
 			say(L"" TAG "ERROR: %a: %a\n", UEFI_CFG_DEFAULT_PATH, err.msg);
 		fatal();
 	}
+	tpm_boot_step(buf, size);        /* PCR 9, key_tpm (issue 17) */
 	SetMem(buf, size, 0);            /* the file text holds key= (issue 17) */
 	FreePool(buf);
 	check_hv_options();
@@ -397,6 +639,9 @@ static void __attribute__((noreturn)) boot_unmonitored(const char *reason)
 	UINTN i, o = 0;
 	int r;
 
+	/* the guest runs now, in this memory: no copy of key= (from hvmon.cfg or
+	 * unsealed from the TPM) may stay behind (issue 17) */
+	SetMem(g_cfg.hv_cmdline, sizeof(g_cfg.hv_cmdline), 0);
 	for (r = 0; r < 3; r++)
 		say(L"!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n");
 	say(L"!!! " TAG "VT-x is not usable: %a\n", reason);

@@ -15,7 +15,7 @@ EFI_CFLAGS  := -std=gnu11 -O2 -Wall -Wextra -Wno-unused-parameter \
 EFI_LDFLAGS := -nostdlib -znocombreloc -shared -Bsymbolic \
 	-T $(EFI_LIBDIR)/elf_x86_64_efi.lds -L$(EFI_LIBDIR)
 # pure modules (host-tested) + the firmware glue
-EFI_PURE    := boot/uefi/config.c boot/uefi/memmap.c boot/uefi/elfload.c boot/uefi/vtx.c
+EFI_PURE    := boot/uefi/config.c boot/uefi/memmap.c boot/uefi/elfload.c boot/uefi/vtx.c boot/uefi/tpm2.c
 # the monitors' option descriptors: the same keys as the core's parser knows
 EFI_SRCS    := boot/uefi/main.c $(EFI_PURE) vmm/options.c monitors/monitors.c \
 	$(sort $(wildcard monitors/*_options.c))
@@ -59,18 +59,20 @@ run-bochs-uefi: esp
 	@tr -d '\r' < $(BUILD)/bochs-uefi/com1.log
 
 # ---- tests ------------------------------------------------------------------
-UNIT_TESTS += test_uefi_config test_uefi_memmap test_uefi_elfload test_uefi_vtx
+UNIT_TESTS += test_uefi_config test_uefi_memmap test_uefi_elfload test_uefi_vtx test_tpm2
+test_tpm2_SRCS         := tests/unit/test_tpm2.c boot/uefi/tpm2.c
 test_uefi_config_SRCS  := tests/unit/test_uefi_config.c boot/uefi/config.c
 test_uefi_memmap_SRCS  := tests/unit/test_uefi_memmap.c boot/uefi/memmap.c vmm/e820.c
 test_uefi_elfload_SRCS := tests/unit/test_uefi_elfload.c boot/uefi/elfload.c
 test_uefi_vtx_SRCS     := tests/unit/test_uefi_vtx.c boot/uefi/vtx.c
 
-FUZZ_TARGETS += fuzz_uefi_config fuzz_uefi_elfload
+FUZZ_TARGETS += fuzz_uefi_config fuzz_uefi_elfload fuzz_tpm2
+fuzz_tpm2_SRCS         := tests/fuzz/fuzz_tpm2.c boot/uefi/tpm2.c
 fuzz_uefi_config_SRCS  := tests/fuzz/fuzz_uefi_config.c boot/uefi/config.c
 fuzz_uefi_elfload_SRCS := tests/fuzz/fuzz_uefi_elfload.c boot/uefi/elfload.c boot/uefi/memmap.c
 
 INTEGRATION_TESTS += tests/integration/uefi_qemu.sh tests/integration/uefi_bochs.sh \
-	tests/integration/uefi_bochs_guest.sh
+	tests/integration/uefi_bochs_guest.sh tests/integration/tpm_qemu.sh
 
 # ---- handoff probe (tests only): a stand-in hvmon.elf that checks the handoff
 PROBE_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -ffreestanding -fno-stack-protector -fpie \

@@ -110,6 +110,20 @@ static void test_quotes_keep_blanks(void **st)
 	assert_string_equal(cfg.cmdline, "");
 }
 
+/* key_tpm (issue 17): the sealed key's path; never together with key = ... */
+static void test_key_tpm(void **st)
+{
+	(void)st;
+	assert_int_equal(parse("kernel = k\nkey_tpm = key.tpm\ncollector = 10.0.2.2:5140\n"), 0);
+	assert_string_equal(cfg.key_tpm, "\\hvmon\\key.tpm");
+	assert_string_equal(cfg.hv_cmdline, "collector=10.0.2.2:5140");   /* not an hvmon option */
+	assert_int_equal(parse("kernel = k\n"), 0);
+	assert_string_equal(cfg.key_tpm, "");
+	expect_error("kernel = k\nkey_tpm = \\hvmon\\key.tpm\nkey = 0011\n", 3,
+		     "'key' and 'key_tpm' are both set");
+	expect_error("kernel = k\nkey_tpm =\n", 2, "empty value for 'key_tpm'");
+}
+
 static void test_error_no_equals(void **st)
 {
 	(void)st;
@@ -297,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_iommu_passed_on),
 		cmocka_unit_test(test_quotes_keep_blanks),
 		cmocka_unit_test(test_error_no_equals),
+		cmocka_unit_test(test_key_tpm),
 		cmocka_unit_test(test_other_keys_pass_through),
 		cmocka_unit_test(test_too_many_options),
 		cmocka_unit_test(test_error_duplicate),
