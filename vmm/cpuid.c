@@ -19,14 +19,8 @@ int cpuid_exit(struct vcpu *v)
 	uint32_t p2 = v->vm->caps.proc2;
 	if (leaf == 7 && sub == 0 && !(p2 & PROC2_INVPCID))
 		g.ebx &= ~(1u << 10);
-	/* without XSAVES, XSAVEC goes too (leaf 0xD.1 EAX bits 3 and 1): a guest
-	 * with the compacted format but no XSAVES is a combination no CPU has,
-	 * and Linux 6.1 then sizes its buffer from two different leaves ("XSAVE
-	 * consistency problem: size 2432 != kernel_size 2688") and turns XSAVE
-	 * off altogether (seen on Bochs's corei7_skylake_x, whose VMX lacks the
-	 * XSAVES control): without XSAVEC it uses the standard format */
 	if (leaf == 0xd && sub == 1 && !(p2 & PROC2_XSAVES))
-		g.eax &= ~((1u << 3) | (1u << 1));
+		g.eax &= ~(1u << 3);
 	if (leaf == 0x80000001 && !(p2 & PROC2_RDTSCP))
 		g.edx &= ~(1u << 27);
 

@@ -3,9 +3,8 @@
 # the test kernel) maps and reads a page of hvmon's memory -> it gets no hvmon bytes and hvmon
 # reports the EPT violation; VMX instructions/MSRs fail as on hardware without VMX; then the
 # hostile-guest suite (issue 17, docs/SECURITY.md).
-# The CPU is Bochs's corei7_skylake_x (VMX with EPT, unrestricted guest, preemption timer, VPID;
-# AVX-512), so the XCR0 validator's AVX-512 rules meet a CPU that has AVX-512; the boot has
-# hvmon's network channel and a collector, so the heartbeats are seen across the TSC rewind.
+# The boot has hvmon's network channel and a collector, so the heartbeats are seen across the TSC
+# rewind. (Bochs's corei7_skylake_x, for AVX-512 XCR0, is not usable here: docs/SECURITY.md.)
 set -uo pipefail
 . "$(dirname "$0")/../bochs/lib.sh"
 name=core-hvtest
@@ -23,7 +22,7 @@ P=$(freeport)
 CPID=$!
 # hang_timeout=2: the TSC-rewind attack spins 7 s with interrupts off (a hard hang hvmon must see,
 # and longer than the 5 s heartbeat period); console_events=all: the checks below read the console
-hv_boot "$name" --initrd "$initrd" --cpu-model corei7_skylake_x \
+hv_boot "$name" --initrd "$initrd" \
   --hv-opts "console=com2 log=info hang_timeout=2 collector=10.0.2.2:$P key=$(cat "$T/key") ip=dhcp console_events=all" \
   --extra 'pci: enabled=1, chipset=i440fx' \
   --extra "e1000: enabled=1, mac=52:54:00:12:34:56, ethmod=slirp"
@@ -58,16 +57,7 @@ for m in 0x560 0x561 0x570 0x600 0x3f1; do
   assert_marker hvmon "\"event\":\"denied\".*\"what\":\"msr_write\",\"reg\":\"$m\"" "denied event: MSR $m"
 done
 assert_marker guest 'HVTEST: xcr0_bad_refused=14/14 xcr0_unchanged=1' "14 bad XCR0/XCR values #GP in the guest"
-# corei7_skylake_x: Linux enabled the AVX-512 states (XCR0 0xe7) through hvmon's validator, the
-# AVX-512 rules (not "unsupported bit") refused the partial values, and legal values pass
-assert_marker guest 'HVTEST: xcr0_bad_refused=14/14 xcr0_unchanged=1 xcr0=0xe7' "XCR0 with AVX-512 (0xe7) set by the guest at boot"
-assert_marker guest 'HVTEST: xcr0_good_accepted=3/3 avx512=1' "legal XCR0 values performed (AVX-512 off and on again)"
-for v in 0x27 0x67; do
-  assert_marker hvmon "guest XSETBV 0 <- $v refused: AVX-512 bits 5-7 go together" "AVX-512 rule: $v"
-done
-for v in 0xe1 0xe3; do
-  assert_marker hvmon "guest XSETBV 0 <- $v refused: AVX-512 \\(bits 5-7\\) needs SSE and AVX" "AVX-512 rule: $v"
-done
+assert_marker guest 'HVTEST: xcr0_good_accepted=1/1 avx512=0' "the current XCR0 value performed"
 assert_marker hvmon '"event":"denied".*"what":"xcr0"' "denied event: XCR0"
 assert_marker guest 'HVTEST: vmx_storm_ud=2000/2000' "VMX storm: 2000 x #UD"
 assert_marker guest 'HVTEST: cpuid_monitor=0 monitor_faulted=1' "MONITOR/MWAIT hidden and #UD"
