@@ -294,16 +294,26 @@ static UINT32 tpm_submit(UINT32 len)
 	EFI_STATUS st;
 	UINT32 n;
 
-	SetMem(g_tpm_resp, sizeof(g_tpm_resp), 0);
+	int tries;
+
 	if (!len)
 		return 0;
-	st = uefi_call_wrapper(g_tcg2->SubmitCommand, 5, g_tcg2, len, g_tpm_cmd,
-			       (UINT32)sizeof(g_tpm_resp), g_tpm_resp);
-	if (EFI_ERROR(st))
-		return 0;
-	n = (UINT32)g_tpm_resp[2] << 24 | (UINT32)g_tpm_resp[3] << 16 | (UINT32)g_tpm_resp[4] << 8 |
-	    g_tpm_resp[5];
-	return n > sizeof(g_tpm_resp) ? 0 : n;
+	/* TPM_RC_RETRY, YIELDED, TESTING: send the command again (as a TSS does), 2 s at most */
+	for (tries = 0; tries < 100; tries++) {
+		SetMem(g_tpm_resp, sizeof(g_tpm_resp), 0);
+		st = uefi_call_wrapper(g_tcg2->SubmitCommand, 5, g_tcg2, len, g_tpm_cmd,
+				       (UINT32)sizeof(g_tpm_resp), g_tpm_resp);
+		if (EFI_ERROR(st))
+			return 0;
+		n = (UINT32)g_tpm_resp[2] << 24 | (UINT32)g_tpm_resp[3] << 16 |
+		    (UINT32)g_tpm_resp[4] << 8 | g_tpm_resp[5];
+		if (n > sizeof(g_tpm_resp))
+			return 0;
+		if (!tpm2_rc_is_retry(tpm2_resp_rc(g_tpm_resp, n)))
+			return n;
+		uefi_call_wrapper(BS->Stall, 1, 20000);
+	}
+	return n;
 }
 
 static void tpm_flush(UINT32 handle)
@@ -330,22 +340,30 @@ static EFI_STATUS tpm_extend(const char *what, const void *data, UINT64 len, UIN
 
 /* Load the sealed object, satisfy its PCR policy, unseal. The TPM's response
  * code (0 = the secret is in out[0..*n)). */
+static const char *g_tpm_step = "";
+
 static UINT32 tpm_try_unseal(const struct tpm2_blob *b, UINT8 *out, UINT32 cap, UINT32 *n)
 {
 	UINT32 item = 0, sess = 0, rc;
 
+	g_tpm_step = "TPM2_Load";
 	rc = tpm2_resp_handle(g_tpm_resp, tpm_submit(tpm2_cmd_load(g_tpm_cmd, sizeof(g_tpm_cmd),
 						     TPM2_SRK_HANDLE, b)), &item);
 	if (rc)
 		return rc;
+	g_tpm_step = "TPM2_StartAuthSession";
 	rc = tpm2_resp_handle(g_tpm_resp, tpm_submit(tpm2_cmd_start_policy_session(g_tpm_cmd,
 						     sizeof(g_tpm_cmd), g_tpm_nonce)), &sess);
-	if (!rc)
+	if (!rc) {
+		g_tpm_step = "TPM2_PolicyPCR";
 		rc = tpm2_resp_rc(g_tpm_resp, tpm_submit(tpm2_cmd_policy_pcr(g_tpm_cmd, sizeof(g_tpm_cmd),
 								 sess, b->pcr_mask)));
-	if (!rc)
+	}
+	if (!rc) {
+		g_tpm_step = "TPM2_Unseal";
 		rc = tpm2_resp_unseal(g_tpm_resp, tpm_submit(tpm2_cmd_unseal(g_tpm_cmd, sizeof(g_tpm_cmd),
 							     item, sess, g_tpm_nonce)), out, cap, n);
+	}
 	SetMem(g_tpm_resp, sizeof(g_tpm_resp), 0);      /* held the secret */
 	if (sess)
 		tpm_flush(sess);        /* already gone after a successful Unseal: ignored */
@@ -463,7 +481,7 @@ static void tpm_boot_step(const char *cfg, UINT64 cfg_len)
 			tpm_fatal("the sealed key file", why);
 		rc = tpm_try_unseal(&blob, secret, sizeof(secret), &n);
 		if (rc) {
-			say(L"" TAG "TPM: unseal refused: 0x%x %a\n", rc, tpm2_rc_text(rc));
+			say(L"" TAG "TPM: unseal refused: 0x%x %a (%a)\n", rc, tpm2_rc_text(rc), g_tpm_step);
 			tpm_fatal("the TPM refused to unseal the key",
 				  rc == TPM2_RC_POLICY_FAIL ? "hvmon.cfg, hvmon.elf, hvmon.efi or the firmware "
 				  "changed since the key was sealed (the PCRs differ)" : tpm2_rc_text(rc));

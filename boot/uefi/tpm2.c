@@ -290,3 +290,8 @@ const char *tpm2_rc_text(uint32_t rc)
 	default:    return "TPM error";
 	}
 }
+
+int tpm2_rc_is_retry(uint32_t rc)
+{
+	return rc == 0x922 || rc == 0x908 || rc == 0x90a;   /* RETRY, YIELDED, TESTING */
+}

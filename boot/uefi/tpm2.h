@@ -64,5 +64,7 @@ uint32_t tpm2_resp_pcr_read(const uint8_t *r, uint32_t len, uint8_t digest[32]);
 /* A short English reason for a response code (format-1 codes by their error
  * number, e.g. policy check failed, handle, authorization). */
 const char *tpm2_rc_text(uint32_t rc);
+/* TPM_RC_RETRY, TPM_RC_YIELDED, TPM_RC_TESTING: the command may be sent again. */
+int tpm2_rc_is_retry(uint32_t rc);
 
 #endif

@@ -121,6 +121,7 @@ static void test_responses(void **st)
 	static const uint8_t fail[] = { 0x80, 0x01, 0, 0, 0, 10, 0, 0, 0x09, 0x9d };
 	assert_int_equal(tpm2_resp_unseal(fail, sizeof(fail), sec, sizeof(sec), &n), TPM2_RC_POLICY_FAIL);
 	assert_string_equal(tpm2_rc_text(0x99d), "policy check failed (the PCRs differ from the sealed policy)");
+	assert_true(tpm2_rc_is_retry(0x922) && tpm2_rc_is_retry(0x90a) && !tpm2_rc_is_retry(0x921));
 	assert_string_equal(tpm2_rc_text(0x18b), "handle not found (no storage root key at 0x81000001?)");
 	/* Unseal: parameterSize 8, outData "secret" (6), then the response session */
 	static const uint8_t ok[] = { 0x80, 0x02, 0, 0, 0, 27, 0, 0, 0, 0, 0, 0, 0, 8, 0, 6,
