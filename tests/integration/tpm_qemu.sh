@@ -61,7 +61,8 @@ boot() {
   tr -d '\r' < "$log" > "$log.txt"
   grep -a 'hvmon.efi: TPM\|key_tpm\|ERROR' "$log.txt" | sed "s/^/  [$name] /"
 }
-has() { grep -aqF -- "$2" "$T/$1.log.txt"; }
+# (case-insensitive: the firmware's Print writes %x in upper case, 0x99D)
+has() { grep -aiqF -- "$2" "$T/$1.log.txt"; }
 
 # A. no sealed file yet
 boot A
@@ -100,7 +101,7 @@ cp "$esp/hvmon/hvmon.cfg" "$T/cfg.good"
 echo 'monitors = none' >> "$esp/hvmon/hvmon.cfg"
 boot C
 check "C: changed hvmon.cfg: unseal refused (policy check failed), clear error, no guest" \
-  bash -c "grep -aqF 'TPM: unseal refused: 0x99d' '$T/C.log.txt' && grep -aqF 'changed since the key was sealed' '$T/C.log.txt' && grep -aqF 'STOPPED: no guest' '$T/C.log.txt'"
+  bash -c "grep -aiqF 'TPM: unseal refused: 0x99d' '$T/C.log.txt' && grep -aqF 'changed since the key was sealed' '$T/C.log.txt' && grep -aqF 'STOPPED: no guest' '$T/C.log.txt'"
 check "C: no key reached hvmon's options" bash -c "! grep -aqF 'key unsealed' '$T/C.log.txt'"
 
 # D. hvmon.elf changed (one byte appended), hvmon.cfg as sealed
@@ -108,6 +109,6 @@ cp "$T/cfg.good" "$esp/hvmon/hvmon.cfg"
 printf '\0' >> "$esp/hvmon/hvmon.elf"
 boot D
 check "D: changed hvmon.elf: unseal refused, no guest" \
-  bash -c "grep -aqF 'TPM: unseal refused: 0x99d' '$T/D.log.txt' && grep -aqF 'STOPPED: no guest' '$T/D.log.txt'"
+  bash -c "grep -aiqF 'TPM: unseal refused: 0x99d' '$T/D.log.txt' && grep -aqF 'STOPPED: no guest' '$T/D.log.txt'"
 echo "tpm_qemu: $fails failure(s)"
 [ $fails = 0 ] && echo "PASS: TPM key source (seal, unseal for the measured configuration only, PCR 9 closed)" || { echo "FAIL: $fails check(s)"; exit 1; }
