@@ -78,37 +78,44 @@ static int win_str(void *ctx, uint64_t va, char *buf, uint32_t max)
 	return w->rd->read_str(w->rd->ctx, va, buf, max);
 }
 
-int tracer_exec_from_stack(struct hv_event *ev, const struct tracer_reader *grd, uint64_t sp)
+/* The new image's initial stack (fs/binfmt_elf.c create_elf_tables): argc,
+ * argv[argc], NULL, envp[], NULL, auxv pairs; every slot is @psz bytes (8, or 4
+ * with compat types for a 32-bit image). */
+static int exec_from_stack(struct hv_event *ev, const struct tracer_reader *grd, uint64_t sp,
+			   unsigned psz)
 {
 	struct stack_win w = { .rd = grd, .va = sp };
 	uint32_t n = 4096 - (uint32_t)(sp & 4095);
 	n = n < STACK_WIN ? n : STACK_WIN;
+	if (psz == 4 && (sp >> 32))
+		return -1;                           /* a 32-bit task's stack is below 4 GiB */
 	if (!grd->read(grd->ctx, sp, w.b, n))
 		w.len = n;
 	const struct tracer_reader wrd = { .ctx = &w, .read = win_read, .read_str = win_str };
 	const struct tracer_reader *rd = &wrd;
-	uint64_t argc, v, execfn = 0;
-	if (rd->read(rd->ctx, sp, &argc, 8) || argc > 0x100000)
+	uint64_t argc = 0, v, execfn = 0;
+	if (rd->read(rd->ctx, sp, &argc, psz) || argc > 0x100000)
 		return -1;
-	uint64_t p = sp + 8 * (argc + 2);            /* past argc, argv[], NULL */
+	uint64_t p = sp + psz * (argc + 2);          /* past argc, argv[], NULL */
 	unsigned i;
-	for (i = 0; i < 4096; i++, p += 8) {         /* envp[] up to its NULL */
-		if (rd->read(rd->ctx, p, &v, 8))
+	for (i = 0; i < 4096; i++, p += psz) {       /* envp[] up to its NULL */
+		v = 0;
+		if (rd->read(rd->ctx, p, &v, psz))
 			return -1;
 		if (!v)
 			break;
 	}
 	if (i == 4096)
 		return -1;
-	p += 8;
-	for (i = 0; i < 64; i++, p += 16) {          /* auxv: (type, value) to AT_NULL */
-		uint64_t kv[2];
-		if (rd->read(rd->ctx, p, kv, 16))
+	p += psz;
+	for (i = 0; i < 64; i++, p += 2 * psz) {     /* auxv: (type, value) to AT_NULL */
+		uint64_t type = 0, val = 0;
+		if (rd->read(rd->ctx, p, &type, psz) || rd->read(rd->ctx, p + psz, &val, psz))
 			return -1;
-		if (kv[0] == 0)
+		if (type == 0)
 			break;
-		if (kv[0] == 31)                     /* AT_EXECFN */
-			execfn = kv[1];
+		if (type == 31)                      /* AT_EXECFN */
+			execfn = val;
 	}
 	if (!execfn)
 		return -1;
@@ -118,8 +125,13 @@ int tracer_exec_from_stack(struct hv_event *ev, const struct tracer_reader *grd,
 	x->argv_len = 0;
 	memset(x->argv, 0, sizeof(x->argv));
 	memset(x->filename, 0, sizeof(x->filename));
-	tracer_fill_exec(ev, rd, execfn, sp + 8);
+	tracer_fill_exec_ptrs(ev, rd, execfn, sp + psz, psz);
 	return 0;
+}
+
+int tracer_exec_from_stack(struct hv_event *ev, const struct tracer_reader *rd, uint64_t sp)
+{
+	return exec_from_stack(ev, rd, sp, 8);
 }
 
 int tracer_clone_flags(enum tracer_sc sc, const struct tracer_reader *rd, uint64_t di,
@@ -178,52 +190,9 @@ void tracer_exit_status(struct hv_ev_exit *x, uint64_t status, bool kthread)
 		x->flags |= HV_EXITF_KTHREAD;
 }
 
-/* The 32-bit image's initial stack (fs/binfmt_elf.c create_elf_tables with
- * compat types): u32 argc, argv[argc], NULL, envp[], NULL, auxv (u32 pairs). */
-int tracer_exec_from_stack32(struct hv_event *ev, const struct tracer_reader *grd, uint64_t sp)
+int tracer_exec_from_stack32(struct hv_event *ev, const struct tracer_reader *rd, uint64_t sp)
 {
-	struct stack_win w = { .rd = grd, .va = sp };
-	uint32_t n = 4096 - (uint32_t)(sp & 4095);
-	n = n < STACK_WIN ? n : STACK_WIN;
-	if (sp >> 32)
-		return -1;                           /* a 32-bit task's stack is below 4 GiB */
-	if (!grd->read(grd->ctx, sp, w.b, n))
-		w.len = n;
-	const struct tracer_reader wrd = { .ctx = &w, .read = win_read, .read_str = win_str };
-	const struct tracer_reader *rd = &wrd;
-	uint32_t argc, v, execfn = 0;
-	if (rd->read(rd->ctx, sp, &argc, 4) || argc > 0x100000)
-		return -1;
-	uint64_t p = sp + 4 * ((uint64_t)argc + 2);
-	unsigned i;
-	for (i = 0; i < 4096; i++, p += 4) {
-		if (rd->read(rd->ctx, p, &v, 4))
-			return -1;
-		if (!v)
-			break;
-	}
-	if (i == 4096)
-		return -1;
-	p += 4;
-	for (i = 0; i < 64; i++, p += 8) {
-		uint32_t kv[2];
-		if (rd->read(rd->ctx, p, kv, 8))
-			return -1;
-		if (kv[0] == 0)
-			break;
-		if (kv[0] == 31)                     /* AT_EXECFN */
-			execfn = kv[1];
-	}
-	if (!execfn)
-		return -1;
-	struct hv_ev_exec *x = &ev->u.exec;
-	x->flags &= (uint8_t)~(HV_EXECF_ARGV_TRUNC | HV_EXECF_PATH_TRUNC | HV_EXECF_READ_FAIL);
-	x->argc = 0;
-	x->argv_len = 0;
-	memset(x->argv, 0, sizeof(x->argv));
-	memset(x->filename, 0, sizeof(x->filename));
-	tracer_fill_exec_ptrs(ev, rd, execfn, sp + 4, 4);
-	return 0;
+	return exec_from_stack(ev, rd, sp, 4);
 }
 
 uint8_t tracer_abi(bool kthread, bool regs_ok, uint64_t cs, uint64_t orig_ax, int32_t *syscall)
