@@ -39,8 +39,11 @@ while [ $i -le 5 ]; do
   i=$((i + 1))
 done
 sleep 1                      # the console drains before the kernel's sysrq lines (they would cut markers)
-taskset -c 0 sh -c 'echo l > /proc/sysrq-trigger' && echo "HVMON-GUEST: smp sysrq-l sent"   # from CPU 0: CPU 1's by NMI
+# from CPU 0: CPU 1's backtrace comes by NMI and is printed by CPU 1 a little later, so the marker is
+# written only after the kernel's lines are out (written at once, it was cut by them: CI of 5e6b8f8)
+taskset -c 0 sh -c 'echo l > /proc/sysrq-trigger'; rc=$?
 sleep 2
+[ $rc = 0 ] && echo "HVMON-GUEST: smp sysrq-l sent" || bad "sysrq l refused (rc $rc)"
 taskset -c 1 sh -c 'i=0; while [ $i -lt 30000 ]; do i=$((i + 1)); done'
 echo "HVMON-GUEST: smp busy1 done"
 if [ -f /modules/hvtest.ko ]; then
