@@ -22,6 +22,7 @@ static const char *const type_names[HV_EV__COUNT] = {
 	[HV_EV_DMA_FAULT]      = "dma_fault",
 	[HV_EV_DENIED]         = "denied",
 	[HV_EV_TRACE_LOST]     = "trace_lost",
+	[HV_EV_PROBE_TAMPER]   = "probe_tamper",
 };
 
 static const char *const monitor_names[HV_EMON__COUNT] = {

@@ -60,6 +60,7 @@ enum hv_event_type {
 	HV_EV_DMA_FAULT       = 14,   /* issue 12: a blocked DMA (VT-d fault record) */
 	HV_EV_DENIED          = 15,   /* issue 17: a guest request hvmon refused (sleep, MSR, XCR0...) */
 	HV_EV_TRACE_LOST      = 16,   /* issue 15: a process event the tracer could not complete */
+	HV_EV_PROBE_TAMPER    = 17,   /* issue 15: the guest blinded (or tried to blind) a probe */
 	HV_EV__COUNT
 };
 
@@ -258,6 +259,27 @@ struct hv_ev_trace_lost {
 	char     reason[HV_KIND_LEN];  /* "pending_full", "stack_unwritable" */
 };
 
+/* probe_tamper (issue 15, docs/PROBES.md "Tampering"): the guest wrote over a
+ * probe site (an int3 kept past the grace period, or an instruction hvmon
+ * cannot emulate), remapped a probed virtual address to another physical page,
+ * or the probes of a group stopped firing while new address spaces appeared.
+ * The task: the writer (int3/rewrite: the task whose write exited), else the
+ * task running on that vCPU when hvmon saw it. */
+#define HV_TAMPER_BYTES 8
+struct hv_ev_probe_tamper {
+	uint64_t va;             /* the probed kernel virtual address */
+	uint64_t gpa;            /* its guest-physical address as probed */
+	uint64_t new_gpa;        /* remap: where the VA points now (0 otherwise) */
+	uint64_t rip;            /* int3/rewrite: the guest RIP of the write (0: not known) */
+	uint64_t ms;             /* int3: how long the guest's int3 had been there; silent: window length */
+	uint32_t new_mm;         /* silent: new address spaces seen in the window */
+	uint8_t  rearmed;        /* the probe is live again (re-placed on the new page, or re-armed) */
+	uint8_t  nbytes;         /* bytes[] used */
+	uint8_t  bytes[HV_TAMPER_BYTES];   /* the guest's bytes at the site now */
+	char     what[HV_KIND_LEN];        /* "int3", "rewrite", "remap", "silent" */
+	char     probe[HV_KIND_LEN * 2];   /* the probe's name, e.g. "proctrace:kernel_clone" */
+};
+
 struct hv_event {
 	struct hv_event_hdr hdr;
 	union {
@@ -276,6 +298,7 @@ struct hv_event {
 		struct hv_ev_dma_fault dma_fault;
 		struct hv_ev_denied denied;
 		struct hv_ev_trace_lost trace_lost;
+		struct hv_ev_probe_tamper probe_tamper;
 	} u;
 };
 

@@ -279,6 +279,28 @@ static void body(struct jbuf *b, const struct hv_event *ev)
 		KU("count", ev->u.trace_lost.count);
 		KU("pending", ev->u.trace_lost.pending);
 		break;
+	case HV_EV_PROBE_TAMPER: {
+		static const char hx[] = "0123456789abcdef";
+		const struct hv_ev_probe_tamper *t = &ev->u.probe_tamper;
+		char by[2 * HV_TAMPER_BYTES + 1];
+		unsigned n = t->nbytes < HV_TAMPER_BYTES ? t->nbytes : HV_TAMPER_BYTES;
+		for (unsigned i = 0; i < n; i++) {
+			by[2 * i] = hx[t->bytes[i] >> 4];
+			by[2 * i + 1] = hx[t->bytes[i] & 15];
+		}
+		by[2 * n] = 0;
+		KS("what", t->what);
+		KS("probe", t->probe);
+		KX("va", t->va);
+		KX("gpa", t->gpa);
+		KX("new_gpa", t->new_gpa);
+		KS("bytes", by);
+		KX("rip", t->rip);
+		KU("ms", t->ms);
+		KU("new_mm", t->new_mm);
+		KB("rearmed", t->rearmed);
+		break;
+	}
 	default:
 		break;
 	}

@@ -214,6 +214,23 @@ static void enc_body(struct wbuf *w, const struct hv_event *ev)
 		wstr(w, ev->u.trace_lost.what, sizeof(ev->u.trace_lost.what));
 		wstr(w, ev->u.trace_lost.reason, sizeof(ev->u.trace_lost.reason));
 		break;
+	case HV_EV_PROBE_TAMPER: {
+		const struct hv_ev_probe_tamper *t = &ev->u.probe_tamper;
+		unsigned n = t->nbytes < HV_TAMPER_BYTES ? t->nbytes : HV_TAMPER_BYTES;
+		w64(w, t->va);
+		w64(w, t->gpa);
+		w64(w, t->new_gpa);
+		w64(w, t->rip);
+		w64(w, t->ms);
+		w32(w, t->new_mm);
+		w8(w, t->rearmed);
+		w8(w, (uint8_t)n);
+		for (unsigned i = 0; i < n; i++)
+			w8(w, t->bytes[i]);
+		wstr(w, t->what, sizeof(t->what));
+		wstr(w, t->probe, sizeof(t->probe));
+		break;
+	}
 	default:
 		break;
 	}
@@ -390,6 +407,27 @@ static void dec_body(struct rbuf *r, struct hv_event *ev)
 		rstr(r, ev->u.trace_lost.what, sizeof(ev->u.trace_lost.what));
 		rstr(r, ev->u.trace_lost.reason, sizeof(ev->u.trace_lost.reason));
 		break;
+	case HV_EV_PROBE_TAMPER: {
+		struct hv_ev_probe_tamper *t = &ev->u.probe_tamper;
+		t->va = r64(r);
+		t->gpa = r64(r);
+		t->new_gpa = r64(r);
+		t->rip = r64(r);
+		t->ms = r64(r);
+		t->new_mm = r32(r);
+		t->rearmed = r8(r);
+		t->nbytes = r8(r);
+		if (t->nbytes > HV_TAMPER_BYTES) {      /* hostile length: refuse the record */
+			r->err = 1;
+			t->nbytes = 0;
+			break;
+		}
+		for (unsigned i = 0; i < t->nbytes; i++)
+			t->bytes[i] = r8(r);
+		rstr(r, t->what, sizeof(t->what));
+		rstr(r, t->probe, sizeof(t->probe));
+		break;
+	}
 	default:
 		break;
 	}

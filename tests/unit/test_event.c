@@ -322,6 +322,22 @@ static void test_all_types_format(void **state)
 	ev.u.fork.clone_flags = 0x3d0f00;
 	hv_event_to_json(&ev, NULL, out, sizeof(out));
 	assert_non_null(strstr(out, "\"kind\":\"thread\",\"clone_flags\":\"0x3d0f00\""));
+	/* probe_tamper (issue 15): exact members, bytes as hex, a hostile probe name escaped */
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = HV_EV_PROBE_TAMPER;
+	ev.hdr.monitor = HV_EMON_CORE;
+	ev.u.probe_tamper.va = 0xffffffff8108c9a0ull;
+	ev.u.probe_tamper.gpa = 0x208c9a0;
+	ev.u.probe_tamper.nbytes = 5;
+	memcpy(ev.u.probe_tamper.bytes, "\xcc\x1f\x44\x00\x00", 5);
+	ev.u.probe_tamper.ms = 600;
+	strcpy(ev.u.probe_tamper.what, "int3");
+	strcpy(ev.u.probe_tamper.probe, "p\"x");
+	hv_event_to_json(&ev, NULL, out, sizeof(out));
+	assert_string_equal(out, "{\"event\":\"probe_tamper\",\"cpu\":0,\"tsc\":0,\"monitor\":\"hvmon\","
+			    "\"what\":\"int3\",\"probe\":\"p\\\"x\",\"va\":\"0xffffffff8108c9a0\",\"gpa\":\"0x208c9a0\","
+			    "\"new_gpa\":\"0x0\",\"bytes\":\"cc1f440000\",\"rip\":\"0x0\",\"ms\":600,\"new_mm\":0,"
+			    "\"rearmed\":false}\n");
 }
 
 /* One producer thread, one draining thread: nothing lost silently. */

@@ -101,6 +101,13 @@ static void fill_event(struct hv_event *ev, unsigned type)
 	case HV_EV_TRACE_LOST: ev->u.trace_lost.count = 17; ev->u.trace_lost.pending = 16;
 		strcpy(ev->u.trace_lost.what, "fork"); strcpy(ev->u.trace_lost.reason, "pending_full");
 		break;
+	case HV_EV_PROBE_TAMPER: ev->u.probe_tamper.va = 0xffffffff81234560ull;
+		ev->u.probe_tamper.gpa = 0x1234560; ev->u.probe_tamper.new_gpa = 0x7654000;
+		ev->u.probe_tamper.rip = 0xffffffffc0001234ull; ev->u.probe_tamper.ms = 512;
+		ev->u.probe_tamper.new_mm = 3; ev->u.probe_tamper.rearmed = 1; ev->u.probe_tamper.nbytes = 8;
+		memcpy(ev->u.probe_tamper.bytes, "\xcc\x1f\x44\x00\x00\x55\x48\x89", 8);
+		strcpy(ev->u.probe_tamper.what, "remap");
+		strcpy(ev->u.probe_tamper.probe, "proctrace:kernel_clone"); break;
 	}
 }
 
