@@ -424,65 +424,74 @@ static const char *v_key(struct hv_options *o, const char *v, size_t n)
 	return 0;
 }
 
+/* One parser for hvmon's numeric keys (smp_bench_ms, smp_fail_ap, net_burst,
+ * net_burst_rate, console_events' rate): 1..@cap comma-separated unsigned decimals,
+ * each in [@min, @max], into @out[]; @cnt (lists) gets the count. Nothing is
+ * written on error. */
+#define NUM_LIST_MAX HV_OPT_BURST_RATES
+static bool parse_u32_list(const char *v, size_t n, uint32_t min, uint32_t max, uint32_t *out,
+			   uint32_t cap, uint32_t *cnt)
+{
+	uint32_t tmp[NUM_LIST_MAX], k = 0;
+	size_t i = 0;
+	if (cap > NUM_LIST_MAX)
+		return false;
+	while (i <= n) {
+		size_t j = i;
+		uint64_t r;
+		while (j < n && v[j] != ',')
+			j++;
+		if (k == cap || !parse_dec(v + i, j - i, max, &r) || r < min)
+			return false;
+		tmp[k++] = (uint32_t)r;
+		i = j + 1;
+	}
+	for (uint32_t x = 0; x < k; x++)
+		out[x] = tmp[x];
+	if (cnt)
+		*cnt = k;
+	return true;
+}
+
+static const char *v_num(uint32_t *field, const char *v, size_t n, uint32_t min, uint32_t max, const char *why)
+{
+	return parse_u32_list(v, n, min, max, field, 1, NULL) ? 0 : why;
+}
+
 static const char *v_smp_bench_ms(struct hv_options *o, const char *v, size_t n)
 {
-	uint64_t k;
-	if (!parse_dec(v, n, 60000, &k))
-		return "expected a period in ms 0..60000";
-	o->smp_bench_ms = (uint32_t)k;
-	return 0;
+	return v_num(&o->smp_bench_ms, v, n, 0, 60000, "expected a period in ms 0..60000");
 }
 
 static const char *v_smp_fail_ap(struct hv_options *o, const char *v, size_t n)
 {
-	uint64_t k;
-	if (!parse_dec(v, n, 63, &k))
-		return "expected a vCPU id 0..63 (0 = off)";
-	o->smp_fail_ap = (uint32_t)k;
-	return 0;
+	return v_num(&o->smp_fail_ap, v, n, 0, 63, "expected a vCPU id 0..63 (0 = off)");
 }
 
 static const char *v_net_burst(struct hv_options *o, const char *v, size_t n)
 {
-	uint64_t k;
-	if (!parse_dec(v, n, 1000000, &k))
-		return "expected an event count 0..1000000";
-	o->net_burst = (uint32_t)k;
-	return 0;
+	return v_num(&o->net_burst, v, n, 0, 1000000, "expected an event count 0..1000000");
 }
 
 /* net_burst_rate=R1[,R2...]: up to HV_OPT_BURST_RATES offered rates, events per
  * second of guest time, 100..10,000,000 each (docs/OPTIONS.md) */
 static const char *v_net_burst_rate(struct hv_options *o, const char *v, size_t n)
 {
-	uint32_t k = 0;
-	size_t i = 0;
-	while (i <= n) {
-		size_t j = i;
-		uint64_t r;
-		while (j < n && v[j] != ',')
-			j++;
-		if (k == HV_OPT_BURST_RATES || !parse_dec(v + i, j - i, 10000000, &r) || r < 100) {
-			o->net_burst_rates = 0;
-			return "expected 1 to 8 rates 100..10000000 (events per second), comma-separated";
-		}
-		o->net_burst_rate[k++] = (uint32_t)r;
-		i = j + 1;
-	}
-	o->net_burst_rates = k;
-	return 0;
+	if (parse_u32_list(v, n, 100, 10000000, o->net_burst_rate, HV_OPT_BURST_RATES, &o->net_burst_rates))
+		return 0;
+	o->net_burst_rates = 0;
+	return "expected 1 to 8 rates 100..10000000 (events per second), comma-separated";
 }
 
 static const char *v_console_events(struct hv_options *o, const char *v, size_t n)
 {
-	uint64_t k;
 	if (s_eq(v, n, "all")) { o->console_events = HV_CEV_ALL; return 0; }
 	if (s_eq(v, n, "none")) { o->console_events = HV_CEV_NONE; return 0; }
-	if (!parse_dec(v, n, HV_CEV_RATE_MAX, &k) || k == 0)
-		return "expected all|none or lines per second 1..100000";
-	o->console_events = HV_CEV_RATE;
-	o->console_events_rate = (uint32_t)k;
-	return 0;
+	const char *why = v_num(&o->console_events_rate, v, n, 1, HV_CEV_RATE_MAX,
+				"expected all|none or lines per second 1..100000");
+	if (!why)
+		o->console_events = HV_CEV_RATE;
+	return why;
 }
 
 unsigned hv_console_events_effective(const struct hv_options *o)

@@ -291,6 +291,22 @@ static void test_key_exactly_32(void **st)
 	assert_int_equal(o.net_burst_rates, 8);
 	assert_int_equal(parse("net_burst_rate=100,200,300,400,500,600,700,800,900"), 1);
 	assert_int_equal(o.net_burst_rates, 0);
+	/* one numeric parser for all: a single-value key takes no list, no empty value, no sign */
+	assert_int_equal(parse("smp_bench_ms=1,2"), 1);
+	assert_int_equal(o.smp_bench_ms, 0);
+	assert_int_equal(parse("net_burst="), 1);
+	assert_int_equal(parse("smp_fail_ap=+1"), 1);
+	assert_int_equal(parse("smp_bench_ms=60000 smp_fail_ap=63 net_burst=1000000"), 0);
+	assert_int_equal(o.smp_bench_ms, 60000);
+	assert_int_equal(o.smp_fail_ap, 63);
+	assert_int_equal(o.net_burst, 1000000);
+	assert_int_equal(parse("console_events=100000"), 0);
+	assert_int_equal(o.console_events, HV_CEV_RATE);
+	assert_int_equal(o.console_events_rate, 100000);
+	assert_int_equal(parse("console_events=5,6"), 1);
+	assert_int_equal(o.console_events, HV_CEV_DEFAULT);
+	assert_int_equal(parse("net_burst_rate=00100"), 0);          /* leading zeros, as before */
+	assert_int_equal(o.net_burst_rate[0], 100);
 }
 
 static void test_infer_key(void **st)
