@@ -23,6 +23,9 @@ static const char *const type_names[HV_EV__COUNT] = {
 	[HV_EV_DENIED]         = "denied",
 	[HV_EV_TRACE_LOST]     = "trace_lost",
 	[HV_EV_PROBE_TAMPER]   = "probe_tamper",
+	[HV_EV_SYSCALL_HOOK]   = "syscall_hook",
+	[HV_EV_CR0_WP]         = "cr0_wp",
+	[HV_EV_IDT_WRITE]      = "idt_write",
 };
 
 static const char *const monitor_names[HV_EMON__COUNT] = {
@@ -31,6 +34,7 @@ static const char *const monitor_names[HV_EMON__COUNT] = {
 	[HV_EMON_HANG]    = "hang",
 	[HV_EMON_RET2USR] = "ret2usr",
 	[HV_EMON_KEYLOGGER]  = "keylogger",
+	[HV_EMON_INTEGRITY]  = "integrity",
 };
 
 const char *hv_event_type_name(unsigned type)

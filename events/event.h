@@ -61,6 +61,9 @@ enum hv_event_type {
 	HV_EV_DENIED          = 15,   /* issue 17: a guest request hvmon refused (sleep, MSR, XCR0...) */
 	HV_EV_TRACE_LOST      = 16,   /* issue 15: a process event the tracer could not complete */
 	HV_EV_PROBE_TAMPER    = 17,   /* issue 15: the guest blinded (or tried to blind) a probe */
+	HV_EV_SYSCALL_HOOK    = 18,   /* issue 15 (integrity): IA32_LSTAR / SYSENTER MSR changed */
+	HV_EV_CR0_WP          = 19,   /* issue 15 (integrity): CR0.WP cleared after boot */
+	HV_EV_IDT_WRITE       = 20,   /* issue 15 (integrity): IDTR/GDTR changed after boot */
 	HV_EV__COUNT
 };
 
@@ -71,6 +74,7 @@ enum hv_monitor_id {
 	HV_EMON_HANG     = 2,   /* "hang" */
 	HV_EMON_RET2USR  = 3,   /* "ret2usr" (also cr4_tamper) */
 	HV_EMON_KEYLOGGER = 4,  /* "keylogger" */
+	HV_EMON_INTEGRITY = 5,  /* "integrity" (issue 15) */
 	HV_EMON__COUNT
 };
 
@@ -214,7 +218,7 @@ struct hv_ev_monitor_state {
 
 /* boot_config (issue 18): sent once, in the first datagrams of a boot.
  * monitors: the monitors= mask in effect (bit 0 tracer, 1 hang, 2 ret2usr,
- * 3 keylogger: the order of the registry, monitors/monitors.c). Hashes: lower-case hex SHA-256. */
+ * 3 keylogger, 4 integrity: the order of the registry, monitors/monitors.c). Hashes: lower-case hex SHA-256. */
 #define HV_SHA256_HEX   65
 #define HV_OPTSUM_LEN   240
 struct hv_ev_boot_config {
@@ -280,6 +284,17 @@ struct hv_ev_probe_tamper {
 	char     probe[HV_KIND_LEN * 2];   /* the probe's name, e.g. "proctrace:kernel_clone" */
 };
 
+/* syscall_hook, cr0_wp, idt_write (issue 15, the integrity monitor,
+ * docs/MONITORS.md "Integrity"): a change of a register the kernel sets once. */
+struct hv_ev_integrity {
+	uint64_t reg;            /* syscall_hook: the MSR; idt_write: the new limit; cr0_wp: 0 */
+	uint64_t old_value;      /* the baseline (MSR value, CR0, table base) */
+	uint64_t new_value;      /* what the guest wrote or loaded */
+	uint64_t rip;            /* guest RIP of the write (idt_write: where the change was seen) */
+	uint8_t  blocked;        /* 1: the write did not take effect (integrity_action=block) */
+	char     what[HV_KIND_LEN];   /* "lstar", "sysenter_cs/esp/eip", "cr0", "idtr", "gdtr" */
+};
+
 struct hv_event {
 	struct hv_event_hdr hdr;
 	union {
@@ -299,6 +314,7 @@ struct hv_event {
 		struct hv_ev_denied denied;
 		struct hv_ev_trace_lost trace_lost;
 		struct hv_ev_probe_tamper probe_tamper;
+		struct hv_ev_integrity integrity;
 	} u;
 };
 

@@ -228,11 +228,11 @@ static void body(struct jbuf *b, const struct hv_event *ev)
 		KS("reason", ev->u.monitor_state.reason);
 		break;
 	case HV_EV_BOOT_CONFIG: {
-		static const char *const mon[4] = { "tracer", "hang", "ret2usr", "keylogger" };
+		static const char *const mon[5] = { "tracer", "hang", "ret2usr", "keylogger", "integrity" };
 		const struct hv_ev_boot_config *c = &ev->u.boot_config;
-		char m[48];
+		char m[64];
 		unsigned n = 0;
-		for (int i = 0; i < 4; i++) {
+		for (int i = 0; i < 5; i++) {
 			if (!(c->monitors & (1u << i)))
 				continue;
 			if (n)
@@ -301,6 +301,28 @@ static void body(struct jbuf *b, const struct hv_event *ev)
 		KB("rearmed", t->rearmed);
 		break;
 	}
+	case HV_EV_SYSCALL_HOOK:
+		KS("what", ev->u.integrity.what);
+		KX("msr", ev->u.integrity.reg);
+		KX("old", ev->u.integrity.old_value);
+		KX("new", ev->u.integrity.new_value);
+		KX("rip", ev->u.integrity.rip);
+		KB("blocked", ev->u.integrity.blocked);
+		break;
+	case HV_EV_CR0_WP:
+		KX("old", ev->u.integrity.old_value);
+		KX("new", ev->u.integrity.new_value);
+		KX("rip", ev->u.integrity.rip);
+		KB("blocked", ev->u.integrity.blocked);
+		break;
+	case HV_EV_IDT_WRITE:
+		KS("what", ev->u.integrity.what);
+		KX("old", ev->u.integrity.old_value);
+		KX("new", ev->u.integrity.new_value);
+		KU("limit", ev->u.integrity.reg);
+		KX("rip", ev->u.integrity.rip);
+		KB("blocked", ev->u.integrity.blocked);
+		break;
 	default:
 		break;
 	}

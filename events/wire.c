@@ -231,6 +231,16 @@ static void enc_body(struct wbuf *w, const struct hv_event *ev)
 		wstr(w, t->probe, sizeof(t->probe));
 		break;
 	}
+	case HV_EV_SYSCALL_HOOK:
+	case HV_EV_CR0_WP:
+	case HV_EV_IDT_WRITE:
+		w64(w, ev->u.integrity.reg);
+		w64(w, ev->u.integrity.old_value);
+		w64(w, ev->u.integrity.new_value);
+		w64(w, ev->u.integrity.rip);
+		w8(w, ev->u.integrity.blocked);
+		wstr(w, ev->u.integrity.what, sizeof(ev->u.integrity.what));
+		break;
 	default:
 		break;
 	}
@@ -428,6 +438,16 @@ static void dec_body(struct rbuf *r, struct hv_event *ev)
 		rstr(r, t->probe, sizeof(t->probe));
 		break;
 	}
+	case HV_EV_SYSCALL_HOOK:
+	case HV_EV_CR0_WP:
+	case HV_EV_IDT_WRITE:
+		ev->u.integrity.reg = r64(r);
+		ev->u.integrity.old_value = r64(r);
+		ev->u.integrity.new_value = r64(r);
+		ev->u.integrity.rip = r64(r);
+		ev->u.integrity.blocked = r8(r);
+		rstr(r, ev->u.integrity.what, sizeof(ev->u.integrity.what));
+		break;
 	default:
 		break;
 	}

@@ -10,12 +10,14 @@
 #include "monitors/hang.h"
 #include "monitors/ret2usr.h"
 #include "monitors/keylogger.h"
+#include "monitors/integrity.h"
 
 const struct hv_monitor hv_monitors[] = {
 	{ &tracer_options,    HV_EMON_TRACER,    HV_MONITOR_OPS(&tracer_ops) },
 	{ &hang_options,      HV_EMON_HANG,    HV_MONITOR_OPS(&hang_ops) },
 	{ &ret2usr_options,   HV_EMON_RET2USR, HV_MONITOR_OPS(&ret2usr_ops) },
 	{ &keylogger_options, HV_EMON_KEYLOGGER,  HV_MONITOR_OPS(&keylogger_ops) },
+	{ &integrity_options, HV_EMON_INTEGRITY, HV_MONITOR_OPS(&integrity_ops) },
 };
 const unsigned hv_nr_monitors = sizeof(hv_monitors) / sizeof(hv_monitors[0]);
 

@@ -263,6 +263,7 @@ static int severity(unsigned type)
 	switch (type) {
 	case HV_EV_HANG: case HV_EV_RET2USR: case HV_EV_CR4_TAMPER: case HV_EV_KEYLOGGER: case HV_EV_DMA_FAULT:
 	case HV_EV_PROBE_TAMPER:
+	case HV_EV_SYSCALL_HOOK: case HV_EV_CR0_WP: case HV_EV_IDT_WRITE:
 		return 4;   /* warning */
 	case HV_EV_DROPS: case HV_EV_MONITOR_STATE: case HV_EV_TRACE_LOST:
 		return 5;   /* notice */
@@ -403,7 +404,7 @@ static const uint8_t *key_for(uint32_t sender)
  * --profile FILE (issue 18): what each sender must have booted. One line per
  * sender: "ID key=value ..." (ID decimal, 0xHEX, or * for every sender without
  * its own line); keys monitors=LIST (monitors that must be on: tracer, hang,
- * ret2usr, keylogger, all), kernel_sha256=, initrd_sha256=, hvmon_sha256=,
+ * ret2usr, keylogger, integrity, all), kernel_sha256=, initrd_sha256=, hvmon_sha256=,
  * options_sha256= (64 hex digits). '#' starts a comment. A boot_config event
  * that differs, a monitor_state "off" for a required monitor, or a boot of a
  * profiled sender that sends 3 datagrams without boot_config is an alarm.
@@ -415,7 +416,7 @@ struct profile {
 	char     hash[4][HV_SHA256_HEX];    /* hvmon, kernel, initrd, options; "" = any */
 };
 static const char *const prof_hash_key[4] = { "hvmon_sha256", "kernel_sha256", "initrd_sha256", "options_sha256" };
-static const char *const mon_bit_name[4] = { "tracer", "hang", "ret2usr", "keylogger" };
+static const char *const mon_bit_name[5] = { "tracer", "hang", "ret2usr", "keylogger", "integrity" };
 static struct profile *profiles;
 static size_t nprofiles;
 
@@ -465,10 +466,10 @@ static void load_profiles(const char *path)
 				    tok, prof_hash_key[0], prof_hash_key[1], prof_hash_key[2], prof_hash_key[3]);
 			for (char *m = strtok(eq, ","); m; m = strtok(NULL, ",")) {
 				int b;
-				if (!strcmp(m, "all")) { pr.monitors = 15; continue; }
-				for (b = 0; b < 4 && strcmp(m, mon_bit_name[b]); b++)
+				if (!strcmp(m, "all")) { pr.monitors = 31; continue; }
+				for (b = 0; b < 5 && strcmp(m, mon_bit_name[b]); b++)
 					;
-				if (b == 4)
+				if (b == 5)
 					die(EXIT_USAGE, "--profile %s line %u: unknown monitor '%s'", path, ln, m);
 				pr.monitors |= (uint8_t)(1u << b);
 			}
@@ -516,7 +517,7 @@ static void check_profile(const struct hv_event *ev, uint32_t sender, const char
 		const struct hv_ev_boot_config *c = &ev->u.boot_config;
 		const char *got[4] = { c->hvmon_sha256, c->kernel_sha256, c->initrd_sha256, c->options_sha256 };
 		uint8_t off = pr->monitors & (uint8_t)~c->monitors;
-		for (int b = 0; b < 4; b++)
+		for (int b = 0; b < 5; b++)
 			if (off & (1u << b))
 				alarm_line(sender, nonce, "profile: monitor %s is off (booted with: %s)", mon_bit_name[b],
 					   c->options);
@@ -525,7 +526,7 @@ static void check_profile(const struct hv_event *ev, uint32_t sender, const char
 				alarm_line(sender, nonce, "profile: %s %s, expected %s", prof_hash_key[k],
 					   got[k][0] ? got[k] : "(none)", pr->hash[k]);
 	} else if (ev->hdr.type == HV_EV_MONITOR_STATE && !ev->u.monitor_state.enabled &&
-		   ev->hdr.monitor >= HV_EMON_TRACER && ev->hdr.monitor <= HV_EMON_KEYLOGGER &&
+		   ev->hdr.monitor >= HV_EMON_TRACER && ev->hdr.monitor <= HV_EMON_INTEGRITY &&
 		   (pr->monitors & (1u << (ev->hdr.monitor - HV_EMON_TRACER)))) {
 		alarm_line(sender, nonce, "profile: monitor %s reports off: %s",
 			   mon_bit_name[ev->hdr.monitor - HV_EMON_TRACER], ev->u.monitor_state.reason);

@@ -3,6 +3,9 @@
  * the guest/host masks; the guest reads its own values from the read
  * shadows and never sees or clears CR4.VMXE (setting it raises #GP, as on a
  * CPU without VMX). XSETBV is checked and performed for the guest.
+ * MOV to CR0 reaches the CR0 subscribers (vmm/intercept.h) when it changes a
+ * bit they put in the guest/host mask (SDM Vol. 3C 26.1.3: a MOV to CR0 exits
+ * when a masked bit differs from the read shadow).
  */
 #include "vmm/vcpu.h"
 #include "vmm/xcr0.h"
@@ -30,6 +33,19 @@ static int guest_write_cr0(struct vcpu *v, uint64_t val)
 	if (w.gp) {
 		vcpu_inject_gp(v);
 		return HV_RESUME;
+	}
+	/* subscribers (vmm/intercept.h) see a valid write and may keep bits
+	 * (e.g. CR0.WP): what they leave is re-checked and performed */
+	if (v->vm->cr0_icpt_bits) {
+		struct hv_icpt x = { .kind = HV_ICPT_CR0_WRITE, .cr0 = { .old = vcpu_guest_cr0(v), .val = val } };
+		hv_intercept_call(v, &x);
+		if (x.cr0.val != val) {
+			struct cr0_write k = cr0_guest_write(x.cr0.val, fixed0, c->cr0_fixed1);
+			if (!k.gp) {
+				val = x.cr0.val;
+				w = k;
+			}
+		}
 	}
 	uint64_t old = vmread(VMCS_GUEST_CR0);
 	uint64_t efer = vmread(VMCS_GUEST_EFER);

@@ -22,6 +22,11 @@ static inline unsigned vcpu_cpl(const struct vcpu *v) { (void)v; return (vmread(
 static inline bool vcpu_if(const struct vcpu *v) { return (vcpu_rflags(v) & X86_RFLAGS_IF) != 0; }
 /* In the HLT activity state (SDM 24.4.2: activity state 1). */
 static inline bool vcpu_halted(const struct vcpu *v) { (void)v; return vmread(VMCS_GUEST_ACTIVITY_STATE) == 1; }
+/* The descriptor-table registers (SDM 24.4.1: base and limit fields). */
+static inline uint64_t vcpu_idtr_base(const struct vcpu *v) { (void)v; return vmread(VMCS_GUEST_IDTR_BASE); }
+static inline uint32_t vcpu_idtr_limit(const struct vcpu *v) { (void)v; return (uint32_t)vmread(VMCS_GUEST_IDTR_LIMIT); }
+static inline uint64_t vcpu_gdtr_base(const struct vcpu *v) { (void)v; return vmread(VMCS_GUEST_GDTR_BASE); }
+static inline uint32_t vcpu_gdtr_limit(const struct vcpu *v) { (void)v; return (uint32_t)vmread(VMCS_GUEST_GDTR_LIMIT); }
 /* CR4 as the guest sees it (read shadow for the bits hvmon owns). */
 uint64_t vcpu_guest_cr4(struct vcpu *v);
 /* Set @bits in the real CR4 from now on (the guest's view is unchanged). */

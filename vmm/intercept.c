@@ -21,7 +21,7 @@ static struct hv_icpt_sub *new_sub(struct vm *vm, enum hv_icpt_kind kind, hv_icp
 		*s = (struct hv_icpt_sub){ .kind = (uint8_t)kind, .fn = fn, .ctx = ctx };
 		if (i >= vm->nr_icpt)
 			vm->nr_icpt = i + 1;
-		vm->icpt_of_kind[kind] |= 1u << i;
+		vm->icpt_of_kind[kind] |= 1ull << i;
 		return s;
 	}
 	pr_err("intercepts: table full (%u)\n", HV_MAX_ICPT);
@@ -82,6 +82,18 @@ int hv_intercept_cr4(struct vm *vm, uint64_t bits, hv_icpt_fn fn, void *ctx)
 	return 0;
 }
 
+int hv_intercept_cr0(struct vm *vm, uint64_t bits, hv_icpt_fn fn, void *ctx)
+{
+	struct hv_icpt_sub *s = new_sub(vm, HV_ICPT_CR0_WRITE, fn, ctx);
+	if (!s)
+		return -1;
+	s->cr4_bits = bits;             /* the control-register bits it watches */
+	vm->cr0_icpt_bits |= bits;
+	vm->icpt_gen++;
+	hv_intercept_changed(vm);
+	return 0;
+}
+
 /* MSR bitmap (SDM 25.6.9): read low 0-0x3ff, read high 0x400, write low 0x800,
  * write high 0xc00; low MSRs 0..0x1fff, high 0xc0000000..0xc0001fff. */
 int hv_intercept_msr_write(struct vm *vm, uint32_t msr, hv_icpt_fn fn, void *ctx)
@@ -128,7 +140,7 @@ int hv_intercept_page_remove(struct vm *vm, uint64_t gpa, hv_icpt_fn fn, void *c
 		struct hv_icpt_sub *s = &vm->icpt[i];
 		if (s->fn == fn && s->ctx == ctx && s->kind == HV_ICPT_PAGE && s->gpa == (gpa & ~0xfffULL)) {
 			s->fn = NULL;
-			vm->icpt_of_kind[HV_ICPT_PAGE] &= ~(1u << i);
+			vm->icpt_of_kind[HV_ICPT_PAGE] &= ~(1ull << i);
 			while (vm->nr_icpt && !vm->icpt[vm->nr_icpt - 1].fn)
 				vm->nr_icpt--;
 			return 0;
@@ -162,8 +174,8 @@ bool io_port_intercepted(const struct vm *vm, uint16_t port)
  * for their own kind's few entries, not for the table (docs/BENCHMARKS.md).
  */
 #define EACH_OF_KIND(vm, kind, s)                                                         \
-	for (uint32_t m_ = (vm)->icpt_of_kind[kind], i_;                                   \
-	     m_ && (i_ = (uint32_t)__builtin_ctz(m_), s = &(vm)->icpt[i_], 1); m_ &= m_ - 1)
+	for (uint64_t m_ = (vm)->icpt_of_kind[kind], i_;                                   \
+	     m_ && (i_ = (uint64_t)__builtin_ctzll(m_), s = &(vm)->icpt[i_], 1); m_ &= m_ - 1)
 
 int hv_intercept_call(struct vcpu *v, struct hv_icpt *x)
 {
@@ -179,6 +191,11 @@ int hv_intercept_call(struct vcpu *v, struct hv_icpt *x)
 		return HV_ICPT_PASS;
 	case HV_ICPT_CR4_WRITE:         /* every write: a subscriber may force bits into the real CR4 */
 		EACH_OF_KIND(vm, HV_ICPT_CR4_WRITE, s)
+			if (s->fn(v, x, s->ctx) == HV_ICPT_DONE)
+				return HV_ICPT_DONE;
+		return HV_ICPT_PASS;
+	case HV_ICPT_CR0_WRITE:         /* every write: a subscriber may keep bits */
+		EACH_OF_KIND(vm, HV_ICPT_CR0_WRITE, s)
 			if (s->fn(v, x, s->ctx) == HV_ICPT_DONE)
 				return HV_ICPT_DONE;
 		return HV_ICPT_PASS;

@@ -27,6 +27,7 @@ enum hv_icpt_kind {
 	HV_ICPT_MSR_WRITE,
 	HV_ICPT_PAGE,
 	HV_ICPT_IO,
+	HV_ICPT_CR0_WRITE,      /* appended (issue 15): MOV to CR0 changing a subscribed bit */
 	HV_ICPT__COUNT
 };
 
@@ -54,6 +55,11 @@ struct hv_icpt {
 			uint64_t gpa;
 			uint64_t qual;          /* exit qualification (SDM Table 28-7) */
 		} page;
+		struct {               /* MOV to CR0 (or LMSW), after the core's #GP checks */
+			uint64_t old;           /* the guest's view before */
+			uint64_t val;           /* in: what it writes; out: what is performed
+						 * (and what the guest reads back) */
+		} cr0;
 		struct {               /* IN/OUT (not string), before anything is performed */
 			uint16_t port;
 			uint8_t  size;          /* 1, 2, 4 */
@@ -70,7 +76,7 @@ struct hv_icpt {
 
 typedef int (*hv_icpt_fn)(struct vcpu *v, struct hv_icpt *x, void *ctx);
 
-#define HV_MAX_ICPT 32      /* subscriptions of all kinds together (a bit each: icpt_of_kind) */
+#define HV_MAX_ICPT 64      /* subscriptions of all kinds together (a bit each: icpt_of_kind) */
 
 /* Exception @vector (0..31). For #PF, only faults with (error & pf_mask) ==
  * pf_match reach @fn; the VMCS filter is the widest that serves every #PF
@@ -81,7 +87,14 @@ int hv_intercept_exception(struct vm *vm, unsigned vector, uint32_t pf_mask, uin
  * writes changing them exit (the guest reads its own values from the read
  * shadow, x->cr4.val). */
 int hv_intercept_cr4(struct vm *vm, uint64_t bits, hv_icpt_fn fn, void *ctx);
-/* WRMSR to @msr (its write bit is set in the MSR bitmap). */
+/* Every MOV to CR0 / LMSW that exits; @bits join the CR0 guest/host mask, so
+ * that writes changing them exit (the read shadow is what the guest wrote, or
+ * what a subscriber left in x->cr0.val). A subscriber may change x->cr0.val
+ * (e.g. keep CR0.WP set); the core re-checks the result for #GP. */
+int hv_intercept_cr0(struct vm *vm, uint64_t bits, hv_icpt_fn fn, void *ctx);
+/* WRMSR to @msr (its write bit is set in the MSR bitmap). For MSRs that VMX
+ * switches through the VMCS guest-state area (IA32_SYSENTER_CS/ESP/EIP) the
+ * core's default performs the write into that field (SDM 25.4.1). */
 int hv_intercept_msr_write(struct vm *vm, uint32_t msr, hv_icpt_fn fn, void *ctx);
 /* EPT violations in the 4 KiB guest-physical page @gpa (the subscriber also
  * owns its EPT mapping). Removed by hv_intercept_page_remove. */

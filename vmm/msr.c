@@ -69,11 +69,36 @@ int rdmsr_exit(struct vcpu *v)
 	return HV_RESUME;
 }
 
+/* An MSR that VM entry loads from the VMCS guest-state area (SDM Vol. 3C
+ * 25.4.1, 28.3.2.1): a WRMSR in root mode would change the host's copy only,
+ * overwritten by the next VM entry. It exits only when a subscriber asked for
+ * it (the policy passes it through): the write goes into the guest field. */
+static int msr_write_guest_field(uint32_t msr, uint64_t val)
+{
+	/* ESP/EIP must be canonical (WRMSR #GPs otherwise; VM entry checks it, SDM 28.3.1.1) */
+	if ((msr == 0x175 || msr == 0x176) && (uint64_t)((int64_t)(val << 16) >> 16) != val)
+		return -1;
+	switch (msr) {
+	case 0x174:                     /* IA32_SYSENTER_CS (32-bit field) */
+		vmwrite(VMCS_GUEST_SYSENTER_CS, (uint32_t)val);
+		return 1;
+	case 0x175:                     /* IA32_SYSENTER_ESP */
+		vmwrite(VMCS_GUEST_SYSENTER_ESP, val);
+		return 1;
+	case 0x176:                     /* IA32_SYSENTER_EIP */
+		vmwrite(VMCS_GUEST_SYSENTER_EIP, val);
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 int wrmsr_exit(struct vcpu *v)
 {
 	union guest_regs *r = v->regs;
 	uint32_t msr = (uint32_t)r->rcx;
 	uint64_t val = (r->rdx << 32) | (uint32_t)r->rax;
+	int rc;
 
 	/* IA32_LSTAR: the first write is where the guest kernel's profile is inferred */
 	if (msr == IA32_LSTAR && ++v->lstar_writes == 1)
@@ -107,7 +132,10 @@ int wrmsr_exit(struct vcpu *v)
 	case MSR_PASS:
 	case MSR_PERFORM:
 	default:
-		if (wrmsr_safe(msr, val)) {
+		rc = msr_write_guest_field(msr, val);
+		if (rc > 0)
+			break;
+		if (rc < 0 || wrmsr_safe(msr, val)) {
 			vcpu_inject_gp(v);
 			return HV_RESUME;
 		}

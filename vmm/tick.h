@@ -22,7 +22,7 @@
 struct vm;
 struct vcpu;
 
-#define TICK_MAX_CLIENTS 8
+#define TICK_MAX_CLIENTS 12
 
 /* Runs in ring -1 on the vCPU that exited (the guest stopped), at most once per
  * period (late by at most one exit or one timer period). @now: TSC. */

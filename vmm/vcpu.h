@@ -57,7 +57,7 @@ struct hv_icpt_sub {
 	uint32_t pf_mask, pf_match;            /* EXCEPTION #PF */
 	uint32_t msr;                          /* MSR_WRITE */
 	uint64_t gpa, gpa_size;                /* PAGE: [gpa, gpa + gpa_size), 4 KiB aligned */
-	uint64_t cr4_bits;                     /* CR4_WRITE */
+	uint64_t cr4_bits;                     /* CR4_WRITE, CR0_WRITE: the bits watched */
 	hv_icpt_fn fn;                         /* NULL: free slot */
 	void *ctx;
 };
@@ -89,9 +89,10 @@ struct vm {
 	/* intercepts (vmm/intercept.h) and the controls they imply */
 	struct hv_icpt_sub icpt[HV_MAX_ICPT];
 	uint32_t nr_icpt;                      /* slots in use are below this */
-	uint32_t icpt_of_kind[HV_ICPT__COUNT]; /* bit i: icpt[i] is in use, of that kind (dispatch) */
+	uint64_t icpt_of_kind[HV_ICPT__COUNT]; /* bit i: icpt[i] is in use, of that kind (dispatch) */
 	uint32_t exc_bitmap, pf_mask, pf_match;
 	uint64_t cr4_icpt_bits;
+	uint64_t cr0_icpt_bits;                /* appended (issue 15): CR0 subscribers' bits */
 	uint32_t icpt_gen;                     /* bumped when the controls change */
 	/* monitors (vmm/monitor.h): bit i = hv_monitors[i] is set up and running */
 	uint32_t mon_active;

@@ -234,6 +234,10 @@ void hv_intercept_apply(struct vcpu *v)
 	vmwrite(VMCS_PF_ERR_MASK, vm->pf_mask);
 	vmwrite(VMCS_PF_ERR_MATCH, vm->pf_match);
 	vmwrite(VMCS_CR4_MASK, vmread(VMCS_CR4_MASK) | vm->cr4_icpt_bits);
+	/* CR0: the read shadow always holds the guest's own CR0 (vmm/cr.c), so a
+	 * bit joining the mask keeps reading what the guest last wrote */
+	if (vm->cr0_icpt_bits)
+		vmwrite(VMCS_CR0_MASK, vmread(VMCS_CR0_MASK) | vm->cr0_icpt_bits);
 }
 
 static int triple_fault_exit(struct vcpu *v)

@@ -10,7 +10,8 @@ set -uo pipefail
 name=core-hvtest
 make -C "$HV_TOP" -s build/hvmon.elf build/tools/hvmon-collect >/dev/null || hv_fail "build failed"
 ko=$("$HV_TOP/tests/guest/build-module.sh" "$HV_TOP/tests/guest/hvtest") || hv_fail "hvtest module build failed"
-initrd=$(hv_fixture_initrd hvtest -m "$ko" --no-load -o "$HV_TOP/build/initramfs/$name.cpio.gz") || exit 1
+mods=(); for k in $ko; do mods+=(-m "$k"); done     # hvtest.ko, hvinteg.ko (issue 15)
+initrd=$(hv_fixture_initrd hvtest "${mods[@]}" --no-load -o "$HV_TOP/build/initramfs/$name.cpio.gz") || exit 1
 T=$(mktemp -d /tmp/core-hvtest.XXXXXX)
 CPID=
 trap '[ -n "${KEEP:-}" ] || rm -rf "$T"; [ -n "$CPID" ] && kill $CPID 2>/dev/null' EXIT
@@ -21,9 +22,10 @@ P=$(freeport)
   --timeout "${HV_TIMEOUT:-600}" --silence 120 2>"$T/err" &
 CPID=$!
 # hang_timeout=2: the TSC-rewind attack spins 7 s with interrupts off (a hard hang hvmon must see,
-# and longer than the 5 s heartbeat period); console_events=all: the checks below read the console
+# and longer than the 5 s heartbeat period); console_events=all: the checks below read the console;
+# integrity_action=block: the integrity monitor's attacks (hvinteg.ko) must not take effect
 hv_boot "$name" --initrd "$initrd" \
-  --hv-opts "console=com2 log=info hang_timeout=2 collector=10.0.2.2:$P key=$(cat "$T/key") ip=dhcp console_events=all" \
+  --hv-opts "console=com2 log=info hang_timeout=2 integrity_action=block collector=10.0.2.2:$P key=$(cat "$T/key") ip=dhcp console_events=all" \
   --extra 'pci: enabled=1, chipset=i440fx' \
   --extra "e1000: enabled=1, mac=52:54:00:12:34:56, ethmod=slirp"
 sleep 1
@@ -104,6 +106,22 @@ PY
 # issue 17: Linux makes no MSR access the table refuses (the S3 resume wrote AMD DE_CFG back)
 assert_no_marker guest 'unchecked MSR access' "no unchecked MSR access in the guest"
 assert_no_marker hvmon 'denied msr_write: reg 0x2ff' "the MTRR disable step at CPU start is not reported"
+# issue 15 (docs/MONITORS.md "Integrity monitor"), integrity_action=block: each register move is an
+# event, blocked, and did not take effect in the guest; nothing else (boot, the S3 restore, the
+# restores of the attacks) is an integrity event
+assert_marker hvmon 'integrity: on \(action block\)' "integrity monitor on, blocking"
+assert_marker hvmon 'integrity: boot done: vCPU [0-9]+ runs user mode' "boot done at the first user mode"
+assert_marker guest 'HVTEST: integ lstar_hook took_effect=0' "LSTAR hook blocked (read back: the kernel's entry)"
+assert_marker guest 'HVTEST: integ sysenter_eip_hook took_effect=0' "SYSENTER_EIP hook blocked"
+assert_marker guest 'HVTEST: integ cr0_wp took_effect=0 ro_write_faulted=1' "CR0.WP clear blocked: read-only memory stays read-only"
+assert_marker guest 'HVTEST: integ idt_move=done' "IDT moved to a copy and back"
+assert_marker hvmon '"event":"syscall_hook",.*"monitor":"integrity",.*"what":"lstar","msr":"0xc0000082",.*"blocked":true' "syscall_hook event: LSTAR"
+assert_marker hvmon '"event":"syscall_hook",.*"what":"sysenter_eip","msr":"0x176",.*"blocked":true' "syscall_hook event: SYSENTER_EIP"
+assert_marker hvmon '"event":"cr0_wp",.*"comm":"insmod",.*"blocked":true' "cr0_wp event (the insmod task)"
+assert_marker hvmon '"event":"idt_write",.*"what":"idtr",.*"blocked":false' "idt_write event: IDTR moved"
+n=$(tr -d '\000\r' < "$RUN_DIR/hvmon.log" | grep -ac '^{"event":[^,]*,"cpu":[0-9]*,"tsc":[0-9]*,"monitor":"integrity"' || true)
+[ "$n" = 4 ] || hv_fail "integrity events: $n, expected 4 (lstar, sysenter_eip, cr0_wp, idtr)"
+assert_marker hvmon '^hvmon: integrity: .* 2 syscall_hook, 1 cr0_wp \(\+0 during boot\), 1 idt_write, 3 blocked' "integrity statistics"
 assert_marker guest 'HVMON-GUEST: scenario hvtest exit=0' "hvtest scenario checks"
 assert_marker hvmon 'hvmon: guest powered off' "clean power-off"
 assert_marker hvmon '^hvmon: +27 +VMXON +1001 ' "VMXON exits counted (1 + the storm's 1000)"

@@ -70,8 +70,8 @@ grep -a 'HVMON-GUEST: keyscan\|scenario keyscan' "$T/guest"
 fails=0
 check() { local d=$1; shift; if "$@"; then echo "ok   - $d"; else echo "FAIL - $d"; fails=$((fails + 1)); fi; }
 check "run ended by the guest's power-off (status $RUN_STATUS)" test "$RUN_STATUS" = exit
-check "collector: alarm for each required monitor that is off (4)" \
-  test "$(grep -c 'alarm: sender 00123456 .*profile: monitor .* is off' "$T/err")" = 4
+check "collector: alarm for each required monitor that is off (5: tracer, hang, ret2usr, keylogger, integrity)" \
+  test "$(grep -c 'alarm: sender 00123456 .*profile: monitor .* is off' "$T/err")" = 5
 check "collector: exit 64+32 (got $crc)" test $(( (crc - 64) & 32 )) = 32
 check "boot_config is the first record of the boot (seq 1, rec 0), monitors=\"\"" \
   grep -qE '^\{"event":"boot_config","sender":"[^"]*","sender_id":1193046,"boot":"[0-9a-f]{24}","seq":1,"rec":0,.*"monitors":"","loader":"multiboot2"' "$T/out"

@@ -326,7 +326,7 @@ static void test_profile_options(void **state)
 				      sizeof(mons), sum, sizeof(sum), err, sizeof(err)), 0);
 	assert_non_null(strstr(sum, "key=<set>"));
 	assert_null(strstr(sum, "0011"));
-	assert_string_equal(mons, "tracer,hang,ret2usr,keylogger");   /* the default: all */
+	assert_string_equal(mons, "tracer,hang,ret2usr,keylogger,integrity");   /* the default: all */
 	assert_int_equal(prof_options("monitors=none", h, mons, sizeof(mons), NULL, 0, err, sizeof(err)), 0);
 	assert_string_equal(mons, "");
 	/* what hvmon refuses to boot with is refused here */

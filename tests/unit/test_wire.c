@@ -108,6 +108,11 @@ static void fill_event(struct hv_event *ev, unsigned type)
 		memcpy(ev->u.probe_tamper.bytes, "\xcc\x1f\x44\x00\x00\x55\x48\x89", 8);
 		strcpy(ev->u.probe_tamper.what, "remap");
 		strcpy(ev->u.probe_tamper.probe, "proctrace:kernel_clone"); break;
+	case HV_EV_SYSCALL_HOOK: case HV_EV_CR0_WP: case HV_EV_IDT_WRITE:   /* issue 15 (integrity) */
+		ev->u.integrity.reg = 0xc0000082; ev->u.integrity.old_value = 0xffffffff81a00080ull;
+		ev->u.integrity.new_value = 0xffffffffc0a01000ull; ev->u.integrity.rip = 0xffffffffc0a00010ull;
+		ev->u.integrity.blocked = 1; strcpy(ev->u.integrity.what, "lstar");
+		break;
 	}
 }
 

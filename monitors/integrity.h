@@ -1,0 +1,94 @@
+/*
+ * integrity — the kernel integrity monitor (issue 15, docs/MONITORS.md
+ * "Integrity monitor"): registers a kernel sets once and a rootkit changes.
+ *
+ * - IA32_LSTAR, IA32_SYSENTER_CS/EIP: the first value written (the boot CPU's,
+ *   in syscall_init) is the baseline of every vCPU; IA32_SYSENTER_ESP (a per-CPU
+ *   entry stack) has one baseline per vCPU. A later write of another value is
+ *   event syscall_hook; with integrity_action=block it is not performed.
+ * - CR0.WP: in the CR0 guest/host mask; a MOV to CR0 that clears it (paging
+ *   staying on) after boot is done is event cr0_wp; with block the real CR0 and
+ *   the read shadow keep WP set.
+ * - IDTR/GDTR: sampled on every vCPU's 100 ms tick once boot is done; a base or
+ *   limit other than the vCPU's baseline (its first sample in user mode, taken
+ *   again after the guest restarts the vCPU) is event idt_write (reported,
+ *   never blocked).
+ * "Boot done": the first tick that finds a vCPU at CPL 3 — user mode runs only
+ * after the kernel has finished its init (mark_rodata_ro, free_initmem) and
+ * started init; hvmon sees it from the VMCS, not from guest memory.
+ * Pure logic here (monitors/integrity_core.c, host-tested by
+ * tests/unit/test_integrity.c); ring -1 in monitors/integrity.c.
+ */
+#ifndef HVMON_MONITORS_INTEGRITY_H
+#define HVMON_MONITORS_INTEGRITY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define INTEG_MSR_SYSENTER_CS  0x174u
+#define INTEG_MSR_SYSENTER_ESP 0x175u
+#define INTEG_MSR_SYSENTER_EIP 0x176u
+#define INTEG_MSR_LSTAR        0xc0000082u
+
+enum integ_reg { INTEG_LSTAR = 0, INTEG_SYSENTER_CS, INTEG_SYSENTER_ESP, INTEG_SYSENTER_EIP, INTEG_NREG };
+
+/* The watched MSR's index (enum integ_reg), or -1. */
+int integ_msr_index(uint32_t msr);
+uint32_t integ_msr_of(unsigned idx);
+const char *integ_reg_name(unsigned idx);        /* "lstar", "sysenter_cs", ... */
+/* Does one baseline serve every vCPU (LSTAR, CS, EIP) or one per vCPU (ESP)? */
+bool integ_reg_per_vcpu(unsigned idx);
+
+struct integ_baseline {
+	uint8_t  set;            /* 0: no write seen yet */
+	uint64_t value;
+};
+
+enum integ_verdict {
+	INTEG_SAME = 0,          /* the baseline value again (e.g. S3 resume, an AP) */
+	INTEG_FIRST,             /* the first write: it becomes the baseline */
+	INTEG_CHANGED,           /* another value: a hook */
+};
+/* A write of @value to a register with baseline @b (taken atomically: several
+ * vCPUs may write at once). */
+enum integ_verdict integ_check_write(struct integ_baseline *b, uint64_t value);
+
+#define INTEG_CR0_WP (1ULL << 16)
+#define INTEG_CR0_PG (1ULL << 31)
+/* A MOV to CR0 from @old to @val: does it clear WP with paging on? */
+bool integ_cr0_clears_wp(uint64_t old, uint64_t val);
+
+/* A descriptor-table register sample against the vCPU's baseline. */
+struct integ_dtr {
+	uint8_t  set;
+	uint8_t  reported;       /* the current deviation was reported */
+	uint32_t limit;
+	uint64_t base;
+	uint32_t last_limit;     /* the deviation last reported */
+	uint64_t last_base;
+};
+/* A sample of the register, taken at CPL 3 when @user. The baseline is the
+ * first sample taken in user mode (a CPU the guest (re)starts loads transient
+ * tables in its bring-up and reaches user mode only with its final ones; the
+ * caller clears @d when the vCPU is restarted). Returns true when (base, limit)
+ * differs from the baseline and from the deviation last reported (a change is
+ * reported once; back to the baseline re-arms). */
+bool integ_dtr_sample(struct integ_dtr *d, uint64_t base, uint32_t limit, bool user);
+
+/* Report the n-th (1-based) occurrence of a kind? The first 16, then powers of 2. */
+bool integ_should_report(uint64_t n);
+
+/* ---- options (monitors/integrity_options.c; docs/OPTIONS.md) ---- */
+enum hv_integrity_action { HV_INTEG_REPORT = 0, HV_INTEG_BLOCK = 1 };
+struct integrity_config {
+	uint8_t action;          /* integrity_action=, enum hv_integrity_action; default report */
+};
+const char *hv_integrity_action_name(unsigned a);
+struct hv_opt_owner;
+extern const struct hv_opt_owner integrity_options;
+
+/* ---- ring -1 (monitors/integrity.c) ---- */
+struct hv_monitor_ops;
+extern struct hv_monitor_ops integrity_ops;
+
+#endif
