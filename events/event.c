@@ -26,6 +26,7 @@ static const char *const type_names[HV_EV__COUNT] = {
 	[HV_EV_SYSCALL_HOOK]   = "syscall_hook",
 	[HV_EV_CR0_WP]         = "cr0_wp",
 	[HV_EV_IDT_WRITE]      = "idt_write",
+	[HV_EV_KERNEL_TEXT_WRITE] = "kernel_text_write",
 };
 
 static const char *const monitor_names[HV_EMON__COUNT] = {

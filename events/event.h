@@ -64,6 +64,7 @@ enum hv_event_type {
 	HV_EV_SYSCALL_HOOK    = 18,   /* issue 15 (integrity): IA32_LSTAR / SYSENTER MSR changed */
 	HV_EV_CR0_WP          = 19,   /* issue 15 (integrity): CR0.WP cleared after boot */
 	HV_EV_IDT_WRITE       = 20,   /* issue 15 (integrity): IDTR/GDTR changed after boot */
+	HV_EV_KERNEL_TEXT_WRITE = 21, /* issue 15 (integrity): a write to the write-protected kernel image */
 	HV_EV__COUNT
 };
 
@@ -295,6 +296,23 @@ struct hv_ev_integrity {
 	char     what[HV_KIND_LEN];   /* "lstar", "sysenter_cs/esp/eip", "cr0", "idtr", "gdtr" */
 };
 
+/* kernel_text_write (issue 15, the integrity monitor): a guest write to a page
+ * of the kernel image hvmon write-protects through EPT (text, read-only data,
+ * the system-call table, the IDT), with what changed once hvmon looked. */
+#define HV_TEXTW_BYTES 16
+struct hv_ev_text_write {
+	uint64_t va;             /* guest-linear address of the first write (0: not given) */
+	uint64_t gpa;            /* guest-physical address of the first changed byte (the page when none) */
+	uint64_t rip;            /* guest RIP of the first write */
+	uint32_t changed;        /* bytes of the page that differ from before the first write */
+	uint8_t  len;            /* bytes in old/new: the first changed span, <= HV_TEXTW_BYTES */
+	uint8_t  old_bytes[HV_TEXTW_BYTES];
+	uint8_t  new_bytes[HV_TEXTW_BYTES];
+	char     region[HV_KIND_LEN];     /* "text", "rodata", "syscall_table", "idt" */
+	char     severity[HV_KIND_LEN];   /* "attack", "patch" (docs/MONITORS.md) */
+	char     writer[HV_KIND_LEN];     /* "text_poke", "kernel", "user" */
+};
+
 struct hv_event {
 	struct hv_event_hdr hdr;
 	union {
@@ -315,6 +333,7 @@ struct hv_event {
 		struct hv_ev_trace_lost trace_lost;
 		struct hv_ev_probe_tamper probe_tamper;
 		struct hv_ev_integrity integrity;
+		struct hv_ev_text_write text_write;
 	} u;
 };
 

@@ -323,6 +323,29 @@ static void body(struct jbuf *b, const struct hv_event *ev)
 		KX("rip", ev->u.integrity.rip);
 		KB("blocked", ev->u.integrity.blocked);
 		break;
+	case HV_EV_KERNEL_TEXT_WRITE: {
+		const struct hv_ev_text_write *t = &ev->u.text_write;
+		static const char hx[] = "0123456789abcdef";
+		char o[2 * HV_TEXTW_BYTES + 1], n[2 * HV_TEXTW_BYTES + 1];
+		unsigned len = t->len <= HV_TEXTW_BYTES ? t->len : HV_TEXTW_BYTES;
+		for (unsigned i = 0; i < len; i++) {
+			o[2 * i] = hx[t->old_bytes[i] >> 4];
+			o[2 * i + 1] = hx[t->old_bytes[i] & 15];
+			n[2 * i] = hx[t->new_bytes[i] >> 4];
+			n[2 * i + 1] = hx[t->new_bytes[i] & 15];
+		}
+		o[2 * len] = n[2 * len] = 0;
+		KS("region", t->region);
+		KS("severity", t->severity);
+		KS("writer", t->writer);
+		KX("va", t->va);
+		KX("gpa", t->gpa);
+		KX("rip", t->rip);
+		KU("changed", t->changed);
+		KS("old", o);
+		KS("new", n);
+		break;
+	}
 	default:
 		break;
 	}

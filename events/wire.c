@@ -241,6 +241,23 @@ static void enc_body(struct wbuf *w, const struct hv_event *ev)
 		w8(w, ev->u.integrity.blocked);
 		wstr(w, ev->u.integrity.what, sizeof(ev->u.integrity.what));
 		break;
+	case HV_EV_KERNEL_TEXT_WRITE: {
+		const struct hv_ev_text_write *t = &ev->u.text_write;
+		unsigned len = t->len <= HV_TEXTW_BYTES ? t->len : HV_TEXTW_BYTES;
+		w64(w, t->va);
+		w64(w, t->gpa);
+		w64(w, t->rip);
+		w32(w, t->changed);
+		w8(w, (uint8_t)len);
+		for (unsigned i = 0; i < len; i++)
+			w8(w, t->old_bytes[i]);
+		for (unsigned i = 0; i < len; i++)
+			w8(w, t->new_bytes[i]);
+		wstr(w, t->region, sizeof(t->region));
+		wstr(w, t->severity, sizeof(t->severity));
+		wstr(w, t->writer, sizeof(t->writer));
+		break;
+	}
 	default:
 		break;
 	}
@@ -448,6 +465,27 @@ static void dec_body(struct rbuf *r, struct hv_event *ev)
 		ev->u.integrity.blocked = r8(r);
 		rstr(r, ev->u.integrity.what, sizeof(ev->u.integrity.what));
 		break;
+	case HV_EV_KERNEL_TEXT_WRITE: {
+		struct hv_ev_text_write *t = &ev->u.text_write;
+		t->va = r64(r);
+		t->gpa = r64(r);
+		t->rip = r64(r);
+		t->changed = r32(r);
+		t->len = r8(r);
+		if (t->len > HV_TEXTW_BYTES) {
+			r->err = 1;             /* malformed: more bytes than the record holds */
+			t->len = 0;
+			break;
+		}
+		for (unsigned i = 0; i < t->len; i++)
+			t->old_bytes[i] = r8(r);
+		for (unsigned i = 0; i < t->len; i++)
+			t->new_bytes[i] = r8(r);
+		rstr(r, t->region, sizeof(t->region));
+		rstr(r, t->severity, sizeof(t->severity));
+		rstr(r, t->writer, sizeof(t->writer));
+		break;
+	}
 	default:
 		break;
 	}

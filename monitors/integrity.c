@@ -5,6 +5,7 @@
  * and registers a 100 ms tick that decides "boot done" and samples IDTR/GDTR.
  */
 #include <string.h>
+#include <stdlib.h>
 #include "monitors/integrity.h"
 #include "events/event.h"
 #include "events/ring1.h"
@@ -13,7 +14,10 @@
 #include "vmm/monitor.h"
 #include "vmm/intercept.h"
 #include "vmm/tick.h"
+#include "vmm/introspect.h"
+#include "vmm/page_guard.h"
 #include "lib/console.h"
+#include "lib/spinlock.h"
 #include "arch/x86/cpu.h"
 
 #define INTEG_TICK_MS 100
@@ -33,6 +37,35 @@ static uint64_t boot_done_tsc;
 static uint64_t nr_msr_exits, nr_cr0_exits, nr_hooks, nr_wp, nr_dtr, nr_blocked, nr_wp_boot;
 static uint64_t exit_ticks;
 #define COUNT(c, n) __atomic_fetch_add(&(c), (n), __ATOMIC_RELAXED)
+
+/* ---- part B: the kernel image write-protected through EPT (vmm/page_guard.h) ---- */
+#define INTEG_MAX_RANGES 12
+#define INTEG_WINDOWS    16
+#define INTEG_SCT_BYTES  (512 * 8)      /* sys_call_table: __NR_syscalls <= 512 on x86-64 */
+static struct { uint64_t gpa, size; uint8_t region; } granges[INTEG_MAX_RANGES];
+static unsigned nr_granges;
+static uint64_t sct_gpa;                /* 0: unknown */
+static uint64_t prot_pages[INTEG_R__COUNT], prot_ticks;
+static bool protected_on;
+/* A write window: from the first write to a protected page (the core opens it)
+ * to the tick that protects it again and compares it with the copy taken before. */
+struct integ_window {
+	uint64_t page;                      /* 0: free */
+	uint64_t va, rip;
+	uint8_t  region, writer;
+	bool     task_ok;
+	struct guest_task task;
+	uint32_t vcpu;
+	uint64_t t_open;
+	uint8_t  before[4096];
+};
+static struct integ_window *wins;       /* INTEG_WINDOWS, from the heap when protection starts */
+static hv_spinlock_t wlock;
+static bool closing;                    /* one vCPU closes windows at a time */
+static uint8_t cur_page[4096];          /* the closer's copy (closing held) */
+static struct integ_window cur_win;     /* the closer's window (closing held) */
+static uint64_t nr_windows, nr_win_full, nr_text_attack, nr_text_patch, nr_paging, nr_dup;
+static uint64_t write_ticks, close_ticks, close_n;
 
 static struct integ_vcpu *state_of(struct vcpu *v)
 {
@@ -137,6 +170,224 @@ static void dtr_check(struct vcpu *v, struct integ_vcpu *s, struct integ_dtr *d,
 		report(v, HV_EV_IDT_WRITE, what, limit, old, base, vcpu_rip(v), false);
 }
 
+static unsigned region_of(uint64_t gpa)
+{
+	if (sct_gpa && gpa - sct_gpa < INTEG_SCT_BYTES)
+		return INTEG_R_SCT;
+	for (unsigned i = 0; i < nr_granges; i++)
+		if (gpa - granges[i].gpa < granges[i].size)
+			return granges[i].region;
+	return INTEG_R_TEXT;
+}
+
+/* A write to a protected page, before the core opens it (vmm/page_guard.h):
+ * the page as it was, and who wrote. */
+static int integ_write(struct vcpu *v, struct hv_icpt *x, void *ctx)
+{
+	(void)ctx;
+	uint64_t t0 = rdtsc();
+	uint64_t page = x->page.gpa & ~0xfffULL;
+	uint64_t q = x->page.qual;
+	uint64_t lin = (q & (1u << 7)) ? vcpu_guest_linear(v) : 0;
+	enum integ_writer w = integ_writer_of(q, lin, vcpu_cpl(v));
+	hv_spin_lock(&wlock);
+	struct integ_window *free_w = NULL;
+	for (unsigned i = 0; i < INTEG_WINDOWS; i++) {
+		if (wins[i].page == page) {         /* open already (another vCPU's stale TLB) */
+			hv_spin_unlock(&wlock);
+			COUNT(nr_dup, 1);
+			return HV_ICPT_PASS;
+		}
+		if (!wins[i].page && !free_w)
+			free_w = &wins[i];
+	}
+	if (!free_w) {
+		hv_spin_unlock(&wlock);
+		COUNT(nr_win_full, 1);      /* opened without a copy: reported with nothing to compare */
+		struct hv_event *ev = hv_event_reserve(v->id, HV_EV_KERNEL_TEXT_WRITE, HV_EMON_INTEGRITY);
+		if (ev) {
+			ev->u.text_write.va = lin;
+			ev->u.text_write.gpa = x->page.gpa;
+			ev->u.text_write.rip = vcpu_rip(v);
+			hv_strlcpy_bounded(ev->u.text_write.region, HV_KIND_LEN, integ_region_name(region_of(x->page.gpa)), 15);
+			hv_strlcpy_bounded(ev->u.text_write.severity, HV_KIND_LEN, "attack", 15);
+			hv_strlcpy_bounded(ev->u.text_write.writer, HV_KIND_LEN, integ_writer_name(w), 15);
+			hv_event_commit(v->id);
+		}
+		return HV_ICPT_PASS;
+	}
+	free_w->va = lin;
+	free_w->rip = vcpu_rip(v);
+	free_w->region = (uint8_t)region_of(x->page.gpa);
+	free_w->writer = (uint8_t)w;
+	free_w->vcpu = v->id;
+	free_w->t_open = t0;
+	free_w->task_ok = w != INTEG_W_PAGING && guest_task_of(v, GUEST_TASK_CURRENT, &free_w->task) == 0;
+	if (guest_read_gpa(v, page, free_w->before, sizeof(free_w->before)))
+		memset(free_w->before, 0, sizeof(free_w->before));
+	free_w->page = page;
+	hv_spin_unlock(&wlock);
+	COUNT(nr_windows, 1);
+	COUNT(write_ticks, rdtsc() - t0);
+	return HV_ICPT_PASS;
+}
+
+/* Close every open window: protect the page again (every CPU), then compare it
+ * with the copy from before the first write and report. */
+static void close_windows(struct vcpu *v)
+{
+	bool f = false;
+	if (!__atomic_compare_exchange_n(&closing, &f, true, false, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return;
+	for (unsigned i = 0; i < INTEG_WINDOWS; i++) {
+		if (!__atomic_load_n(&wins[i].page, __ATOMIC_RELAXED))
+			continue;
+		uint64_t t0 = rdtsc();
+		hv_spin_lock(&wlock);
+		cur_win = wins[i];
+		wins[i].page = 0;
+		hv_spin_unlock(&wlock);
+		if (!cur_win.page)
+			continue;
+		/* protected first: a later write opens a new window; what landed before is in this one */
+		hv_page_guard_close(v->vm, cur_win.page);
+		if (guest_read_gpa(v, cur_win.page, cur_page, sizeof(cur_page)))
+			memcpy(cur_page, cur_win.before, sizeof(cur_page));
+		struct integ_diff d;
+		integ_diff(cur_win.before, cur_page, 4096, &d);
+		enum integ_severity sev = integ_classify(cur_win.region, cur_win.writer, cur_win.before,
+							 cur_page, 4096, &d);
+		if (sev == INTEG_SEV_NONE) {
+			COUNT(nr_paging, 1);
+		} else {
+			COUNT(*(sev == INTEG_SEV_PATCH ? &nr_text_patch : &nr_text_attack), 1);
+			struct hv_event *ev = hv_event_reserve(v->id, HV_EV_KERNEL_TEXT_WRITE, HV_EMON_INTEGRITY);
+			if (ev) {
+				struct hv_ev_text_write *t = &ev->u.text_write;
+				ev->hdr.cpu = (uint16_t)cur_win.vcpu;   /* the vCPU that wrote */
+				if (cur_win.task_ok)
+					hv_event_set_task(ev, cur_win.task.pid, cur_win.task.tgid, cur_win.task.comm, 16);
+				t->va = cur_win.va;
+				t->gpa = cur_win.page + (d.changed ? d.first : 0);
+				t->rip = cur_win.rip;
+				t->changed = d.changed;
+				t->len = (uint8_t)d.span;
+				if (d.changed) {
+					memcpy(t->old_bytes, cur_win.before + d.first, d.span);
+					memcpy(t->new_bytes, cur_page + d.first, d.span);
+				}
+				hv_strlcpy_bounded(t->region, HV_KIND_LEN, integ_region_name(cur_win.region), 15);
+				hv_strlcpy_bounded(t->severity, HV_KIND_LEN, integ_severity_name(sev), 15);
+				hv_strlcpy_bounded(t->writer, HV_KIND_LEN, integ_writer_name(cur_win.writer), 15);
+				hv_event_commit(v->id);
+			}
+			if (sev == INTEG_SEV_ATTACK)
+				pr_warn("integrity: kernel_text_write: %s GPA %#lx (VA %#lx) by RIP %#lx (%s, %s): %u bytes "
+					"changed\n", integ_region_name(cur_win.region), (unsigned long)cur_win.page,
+					(unsigned long)cur_win.va, (unsigned long)cur_win.rip,
+					integ_writer_name(cur_win.writer), cur_win.task_ok ? cur_win.task.comm : "?",
+					d.changed);
+		}
+		COUNT(close_ticks, rdtsc() - t0);
+		COUNT(close_n, 1);
+	}
+	hv_events_ring1_kick(v->id);
+	__atomic_store_n(&closing, false, __ATOMIC_RELEASE);
+}
+
+/* Add a run of pages the kernel maps read-only (one kind) as a protected range. */
+static void protect_run(struct vm *vm, uint64_t gpa, uint64_t end, unsigned region)
+{
+	if (end <= gpa)
+		return;
+	if (nr_granges >= INTEG_MAX_RANGES) {
+		pr_warn("integrity: more than %u read-only runs in the kernel image: %#lx-%#lx not protected\n",
+			INTEG_MAX_RANGES, (unsigned long)gpa, (unsigned long)end);
+		return;
+	}
+	granges[nr_granges].gpa = gpa;
+	granges[nr_granges].size = end - gpa;
+	granges[nr_granges].region = (uint8_t)region;
+	nr_granges++;
+	long n = hv_page_guard(vm, gpa, end - gpa, integ_write, NULL);
+	if (n > 0)
+		prot_pages[region] += (uint64_t)n;
+}
+
+/*
+ * Boot done (this vCPU, this exit): write-protect what the kernel itself mapped
+ * read-only in its image — the text and read-only data, __ro_after_init and the
+ * system-call table among them — by walking its page tables over the image span
+ * the inference found (vm->profile: runtime _text .. the end of the mapped run),
+ * and the page the IDT register points at.
+ */
+static void integ_protect(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	const struct vm_profile *pr = &vm->profile;
+	uint64_t t0 = rdtsc();
+	if (!pr->runtime_text || !pr->image_end) {
+		pr_warn("integrity: EPT write protection off: the kernel image span is unknown (%s)\n", pr->why);
+		return;
+	}
+	wins = calloc(INTEG_WINDOWS, sizeof(*wins));
+	if (!wins) {
+		pr_warn("integrity: EPT write protection off: no heap for %u write windows\n", INTEG_WINDOWS);
+		return;
+	}
+	uint64_t run = 0, run_end = 0;
+	unsigned run_kind = 0;
+	for (uint64_t va = pr->runtime_text; va < pr->image_end;) {
+		struct guest_xlat x;
+		uint64_t step = 4096;
+		bool ro = false;
+		unsigned kind = INTEG_R_TEXT;
+		if (!guest_kernel_translate(v, va, &x)) {
+			step = x.page_size - (va & (x.page_size - 1));
+			ro = !x.writable;
+			kind = x.nx ? INTEG_R_RODATA : INTEG_R_TEXT;
+		}
+		if (va + step > pr->image_end)
+			step = pr->image_end - va;
+		if (ro && run_end && kind == run_kind && x.gpa == run_end) {
+			run_end += step;
+		} else {
+			if (run_end)
+				protect_run(vm, run, run_end, run_kind);
+			run = run_end = 0;
+			if (ro) {
+				run = x.gpa;
+				run_end = x.gpa + step;
+				run_kind = kind;
+			}
+		}
+		va += step;
+	}
+	if (run_end)
+		protect_run(vm, run, run_end, run_kind);
+	if (introspect_have(vm, INFER_P_SYS_CALL_TABLE)) {
+		struct guest_xlat x;
+		if (!guest_kernel_translate(v, introspect_value(vm, INFER_P_SYS_CALL_TABLE), &x))
+			sct_gpa = x.gpa;
+	}
+	struct guest_xlat ix;
+	if (!guest_kernel_translate(v, vcpu_idtr_base(v), &ix)) {
+		uint64_t p = ix.gpa & ~0xfffULL;
+		bool inside = false;
+		for (unsigned i = 0; i < nr_granges; i++)
+			inside |= p - granges[i].gpa < granges[i].size;
+		if (!inside)
+			protect_run(vm, p, p + 4096, INTEG_R_IDT);
+	}
+	prot_ticks = rdtsc() - t0;
+	__atomic_store_n(&protected_on, true, __ATOMIC_RELEASE);
+	pr_info("integrity: EPT write protection: %lu text + %lu rodata + %lu IDT pages in %u ranges "
+		"(kernel map %#lx-%#lx), sys_call_table at GPA %#lx; %lu TSC ticks\n",
+		(unsigned long)prot_pages[INTEG_R_TEXT], (unsigned long)prot_pages[INTEG_R_RODATA],
+		(unsigned long)prot_pages[INTEG_R_IDT], nr_granges, (unsigned long)pr->runtime_text,
+		(unsigned long)pr->image_end, (unsigned long)sct_gpa, (unsigned long)prot_ticks);
+}
+
 /* Every 100 ms on every vCPU: boot done at the first CPL 3 seen; then the
  * descriptor-table registers against this vCPU's first sample. */
 static void integ_tick(struct vcpu *v, uint64_t now, void *ctx)
@@ -153,8 +404,14 @@ static void integ_tick(struct vcpu *v, uint64_t now, void *ctx)
 			boot_done_tsc = now;
 			pr_info("integrity: boot done: vCPU %u runs user mode (RIP %#lx); CR0.WP, IDTR and GDTR "
 				"watched from now on\n", v->id, (unsigned long)vcpu_rip(v));
+			if (((const struct integrity_config *)hv_monitor_config(v->vm, &integrity_ops))->ept)
+				integ_protect(v);
+			else
+				pr_info("integrity: EPT write protection off (integrity_ept=off)\n");
 		}
 	}
+	if (__atomic_load_n(&protected_on, __ATOMIC_ACQUIRE))
+		close_windows(v);
 	/* the guest restarted this vCPU (INIT/SIPI, CPU offline/online): new baselines */
 	if (s->starts != v->nr_starts) {
 		s->starts = v->nr_starts;
@@ -196,6 +453,21 @@ static void integ_print_stats(struct vm *vm)
 		  (unsigned long)nr_msr_exits, (unsigned long)nr_cr0_exits, (unsigned long)(n ? exit_ticks / n : 0),
 		  (unsigned long)(boot_done ? tick_tsc_to_ms(boot_done_tsc) : 0), (unsigned long)nr_hooks,
 		  (unsigned long)nr_wp, (unsigned long)nr_wp_boot, (unsigned long)nr_dtr, (unsigned long)nr_blocked);
+	if (!protected_on)
+		return;
+	struct page_guard_stats g;
+	page_guard_get_stats(&g);
+	hv_printf("hvmon: integrity: EPT write protection: %lu pages (%lu text, %lu rodata, %lu IDT; %lu left to "
+		  "probes), %lu EPT tables, %lu TSC ticks to protect; %lu write windows (%lu TSC ticks/write exit, "
+		  "%lu TSC ticks/close), %lu kernel_text_write attack, %lu patch, %lu paging-structure, %lu repeated "
+		  "exits, %lu without a copy\n",
+		  (unsigned long)g.pages, (unsigned long)prot_pages[INTEG_R_TEXT], (unsigned long)prot_pages[INTEG_R_RODATA],
+		  (unsigned long)prot_pages[INTEG_R_IDT], (unsigned long)g.skipped, (unsigned long)g.tables,
+		  (unsigned long)prot_ticks, (unsigned long)nr_windows,
+		  (unsigned long)(nr_windows ? write_ticks / nr_windows : 0),
+		  (unsigned long)(close_n ? close_ticks / close_n : 0), (unsigned long)nr_text_attack,
+		  (unsigned long)nr_text_patch, (unsigned long)nr_paging, (unsigned long)nr_dup,
+		  (unsigned long)nr_win_full);
 }
 
 struct hv_monitor_ops integrity_ops = {

@@ -78,10 +78,53 @@ bool integ_dtr_sample(struct integ_dtr *d, uint64_t base, uint32_t limit, bool u
 /* Report the n-th (1-based) occurrence of a kind? The first 16, then powers of 2. */
 bool integ_should_report(uint64_t n);
 
+/* ---- EPT write protection of the kernel image (part B) ---- */
+enum integ_region { INTEG_R_TEXT = 0, INTEG_R_RODATA, INTEG_R_SCT, INTEG_R_IDT, INTEG_R__COUNT };
+const char *integ_region_name(unsigned r);       /* "text", "rodata", "syscall_table", "idt" */
+
+/* Who wrote, from the EPT violation (SDM 28.2.1 Table 28-7) and the CPL. */
+enum integ_writer {
+	INTEG_W_KERNEL = 0,      /* kernel mode, through a kernel-half address */
+	INTEG_W_POKE,            /* kernel mode, through a user-half address: text_poke's poking_mm alias */
+	INTEG_W_USER,            /* user mode */
+	INTEG_W_PAGING,          /* the CPU's page walker setting A/D bits in a paging structure */
+};
+const char *integ_writer_name(unsigned w);       /* "kernel", "text_poke", "user", "paging" */
+/* @qual: the exit qualification; @linear: the guest-linear address (valid when
+ * qualification bit 7 is set); @cpl. */
+enum integ_writer integ_writer_of(uint64_t qual, uint64_t linear, unsigned cpl);
+
+/* What changed on a page: the bytes that differ and the first changed span
+ * (bytes from the first difference to the last one within 16). */
+struct integ_diff {
+	uint32_t changed;        /* differing bytes */
+	uint32_t first;          /* offset of the first (n when none) */
+	uint32_t span;           /* first .. last differing byte within [first, first + 16) */
+	uint32_t in_span;        /* differing bytes inside the span */
+};
+void integ_diff(const uint8_t *old, const uint8_t *cur, uint32_t n, struct integ_diff *d);
+
+/* Is every change on the page an instruction-sized step of the kernel's own
+ * code patching (jump labels, static calls, ftrace, kprobes, text_poke_bp)? The
+ * changes form sites of at most 5 bytes, and at each the bytes, before and
+ * after, start a NOP, a call/jmp rel32, a jmp rel8, a ret, an int3, a lock/ds
+ * prefix — or only the rel32/rel8 of an unchanged call/jmp changed, or the tail
+ * behind an unchanged int3 (text_poke_bp's middle step). */
+bool integ_patch_shape(const uint8_t *old, const uint8_t *cur, uint32_t n, const struct integ_diff *d);
+
+enum integ_severity { INTEG_SEV_NONE = 0, INTEG_SEV_PATCH, INTEG_SEV_ATTACK };
+const char *integ_severity_name(unsigned s);     /* "none", "patch", "attack" */
+/* The severity of a write window: "patch" only for text written through
+ * text_poke's alias in a patch shape; paging-structure updates are not
+ * reported; everything else is an attack. */
+enum integ_severity integ_classify(enum integ_region r, enum integ_writer w, const uint8_t *old,
+				   const uint8_t *cur, uint32_t n, const struct integ_diff *d);
+
 /* ---- options (monitors/integrity_options.c; docs/OPTIONS.md) ---- */
 enum hv_integrity_action { HV_INTEG_REPORT = 0, HV_INTEG_BLOCK = 1 };
 struct integrity_config {
 	uint8_t action;          /* integrity_action=, enum hv_integrity_action; default report */
+	uint8_t ept;             /* integrity_ept=on|off: EPT write protection of the kernel image (part B) */
 };
 const char *hv_integrity_action_name(unsigned a);
 struct hv_opt_owner;

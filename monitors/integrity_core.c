@@ -84,3 +84,121 @@ bool integ_should_report(uint64_t n)
 {
 	return n >= 1 && (n <= 16 || (n & (n - 1)) == 0);
 }
+
+static const char *const region_names[INTEG_R__COUNT] = { "text", "rodata", "syscall_table", "idt" };
+const char *integ_region_name(unsigned r)
+{
+	return r < INTEG_R__COUNT ? region_names[r] : "?";
+}
+
+static const char *const writer_names[] = { "kernel", "text_poke", "user", "paging" };
+const char *integ_writer_name(unsigned w)
+{
+	return w < 4 ? writer_names[w] : "?";
+}
+
+enum integ_writer integ_writer_of(uint64_t qual, uint64_t linear, unsigned cpl)
+{
+	/* bit 7: linear address valid; bit 8 clear with it: the access was to a
+	 * paging-structure entry (the walker's A/D update), SDM Table 28-7 */
+	if ((qual & (1u << 7)) && !(qual & (1u << 8)))
+		return INTEG_W_PAGING;
+	if (cpl == 3)
+		return INTEG_W_USER;
+	/* kernel mode through a lower-half address: the kernel maps its text there
+	 * only in text_poke's temporary mm (poking_mm, poking_addr) */
+	if ((qual & (1u << 7)) && !(linear >> 63))
+		return INTEG_W_POKE;
+	return INTEG_W_KERNEL;
+}
+
+void integ_diff(const uint8_t *old, const uint8_t *cur, uint32_t n, struct integ_diff *d)
+{
+	d->changed = 0;
+	d->first = n;
+	d->span = 0;
+	d->in_span = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		if (old[i] == cur[i])
+			continue;
+		if (!d->changed)
+			d->first = i;
+		d->changed++;
+		if (i - d->first < 16) {
+			d->span = i - d->first + 1;
+			d->in_span++;
+		}
+	}
+}
+
+/* the first byte(s) of an instruction the kernel patches in and out */
+static bool patch_op(const uint8_t *p, uint32_t left)
+{
+	switch (p[0]) {
+	case 0xcc: case 0xe8: case 0xe9: case 0xeb: case 0xc3: case 0x90:
+	case 0x2e: case 0x3e: case 0xf0:        /* cs/ds-prefixed NOPs, lock <-> ds (SMP alternatives) */
+		return true;
+	case 0x0f:                              /* 0f 1f /0: NOPL */
+		return left > 1 && p[1] == 0x1f;
+	case 0x66:                              /* 66 90, 66 0f 1f ..., 66 66 ... */
+		return left > 1 && (p[1] == 0x90 || p[1] == 0x0f || p[1] == 0x66 || p[1] == 0x2e);
+	default:
+		return false;
+	}
+}
+
+/* One changed span [s, s + span) (span <= 5, every change of the page within
+ * [s, s + 5) inside it): a step of the kernel's code patching? */
+static bool shape_at(const uint8_t *old, const uint8_t *cur, uint32_t n, uint32_t s, uint32_t span)
+{
+	/* the change lies inside the 5 bytes of an unchanged int3 (text_poke_bp's
+	 * middle step: the tail behind it) or call/jmp rel32 (only the target moved) */
+	for (uint32_t k = 1; k <= 4 && k <= s; k++) {
+		uint8_t op = cur[s - k];
+		if (op != old[s - k])
+			break;
+		if ((op == 0xcc || op == 0xe8 || op == 0xe9) && s + span <= s - k + 5)
+			return true;
+		if (op == 0xeb && k == 1 && span == 1)
+			return true;
+	}
+	return patch_op(old + s, n - s) && patch_op(cur + s, n - s);
+}
+
+bool integ_patch_shape(const uint8_t *old, const uint8_t *cur, uint32_t n, const struct integ_diff *d)
+{
+	if (!d->changed || d->first >= n)
+		return false;
+	/* every patch site on the page: changes from s on, within 5 bytes, form one
+	 * site (a batch of jump labels may patch several sites of one page) */
+	uint32_t s = d->first;
+	while (s < n) {
+		uint32_t last = s;
+		for (uint32_t i = s; i < n && i < s + 5; i++)
+			if (old[i] != cur[i])
+				last = i;
+		if (!shape_at(old, cur, n, s, last - s + 1))
+			return false;
+		uint32_t next = s + 5;
+		while (next < n && old[next] == cur[next])
+			next++;
+		s = next;
+	}
+	return true;
+}
+
+static const char *const sev_names[] = { "none", "patch", "attack" };
+const char *integ_severity_name(unsigned s)
+{
+	return s < 3 ? sev_names[s] : "?";
+}
+
+enum integ_severity integ_classify(enum integ_region r, enum integ_writer w, const uint8_t *old,
+				   const uint8_t *cur, uint32_t n, const struct integ_diff *d)
+{
+	if (w == INTEG_W_PAGING)
+		return INTEG_SEV_NONE;
+	if (r == INTEG_R_TEXT && w == INTEG_W_POKE && (!d->changed || integ_patch_shape(old, cur, n, d)))
+		return INTEG_SEV_PATCH;
+	return INTEG_SEV_ATTACK;
+}

@@ -4,10 +4,13 @@
 #include "vmm/options.h"
 
 static const char *const actions[] = { "report", "block", NULL };
+static const char *const onoff[] = { "off", "on", NULL };
 
 static const struct hv_opt_desc opts[] = {
 	{ .key = "integrity_action", .type = HV_OPT_ENUM, .off = offsetof(struct integrity_config, action),
 	  .names = actions, .def = HV_INTEG_REPORT, .why = "expected report|block" },
+	{ .key = "integrity_ept", .type = HV_OPT_ENUM, .off = offsetof(struct integrity_config, ept),
+	  .names = onoff, .def = 0, .why = "expected on|off" },
 };
 
 const struct hv_opt_owner integrity_options = {

@@ -263,7 +263,7 @@ static int severity(unsigned type)
 	switch (type) {
 	case HV_EV_HANG: case HV_EV_RET2USR: case HV_EV_CR4_TAMPER: case HV_EV_KEYLOGGER: case HV_EV_DMA_FAULT:
 	case HV_EV_PROBE_TAMPER:
-	case HV_EV_SYSCALL_HOOK: case HV_EV_CR0_WP: case HV_EV_IDT_WRITE:
+	case HV_EV_SYSCALL_HOOK: case HV_EV_CR0_WP: case HV_EV_IDT_WRITE: case HV_EV_KERNEL_TEXT_WRITE:
 		return 4;   /* warning */
 	case HV_EV_DROPS: case HV_EV_MONITOR_STATE: case HV_EV_TRACE_LOST:
 		return 5;   /* notice */

@@ -93,6 +93,23 @@ static int kernel_walk(struct vcpu *v, uint64_t va, struct gmem_walk *w)
 	return gmem_translate(&m, va, GMEM_KERNEL_ONLY, w) ? -1 : 0;
 }
 
+int guest_kernel_translate(struct vcpu *v, uint64_t va, struct guest_xlat *out)
+{
+	struct gmem_walk w;
+	if (kernel_walk(v, va, &w))
+		return -1;
+	out->gpa = w.gpa;
+	out->page_size = w.page_size;
+	out->writable = w.writable;
+	out->nx = w.nx;
+	return 0;
+}
+
+int guest_read_gpa(struct vcpu *v, uint64_t gpa, void *buf, uint32_t len)
+{
+	return vm_guest_ram_read(v->vm, gpa, buf, len) ? -1 : 0;
+}
+
 static int kernel_gpa(struct vcpu *v, uint64_t va, uint64_t *gpa)
 {
 	struct gmem_walk w;

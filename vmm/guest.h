@@ -27,6 +27,9 @@ static inline uint64_t vcpu_idtr_base(const struct vcpu *v) { (void)v; return vm
 static inline uint32_t vcpu_idtr_limit(const struct vcpu *v) { (void)v; return (uint32_t)vmread(VMCS_GUEST_IDTR_LIMIT); }
 static inline uint64_t vcpu_gdtr_base(const struct vcpu *v) { (void)v; return vmread(VMCS_GUEST_GDTR_BASE); }
 static inline uint32_t vcpu_gdtr_limit(const struct vcpu *v) { (void)v; return (uint32_t)vmread(VMCS_GUEST_GDTR_LIMIT); }
+/* The guest-linear address of the access that caused the exit (EPT violation
+ * with qualification bit 7 set, SDM 28.2.1). */
+static inline uint64_t vcpu_guest_linear(const struct vcpu *v) { (void)v; return vmread(VMCS_GUEST_LINEAR_ADDR); }
 /* CR4 as the guest sees it (read shadow for the bits hvmon owns). */
 uint64_t vcpu_guest_cr4(struct vcpu *v);
 /* Set @bits in the real CR4 from now on (the guest's view is unchanged). */
@@ -36,6 +39,16 @@ void vcpu_force_cr4(struct vcpu *v, uint64_t bits);
 /* Read guest-virtual memory; user addresses allowed when @user. 0 or -1. A kernel
  * read that fails on a KPTI user CR3 is retried on its kernel half. */
 int guest_read(struct vcpu *v, uint64_t va, void *buf, uint32_t len, bool user);
+/* A kernel virtual address through the current CR3 (its kernel half under
+ * KPTI): its guest-physical address and how the guest maps it. 0 or -1. */
+struct guest_xlat {
+	uint64_t gpa;
+	uint64_t page_size;             /* 4K, 2M, 1G */
+	bool writable, nx;              /* R/W at every level; XD at some level */
+};
+int guest_kernel_translate(struct vcpu *v, uint64_t va, struct guest_xlat *out);
+/* Read guest-physical memory (guest RAM only, never hvmon's). 0 or -1. */
+int guest_read_gpa(struct vcpu *v, uint64_t gpa, void *buf, uint32_t len);
 /* Read a NUL-terminated string (<= max-1 chars). 0, 1 when cut, -1 unreadable. */
 int guest_read_str(struct vcpu *v, uint64_t va, char *buf, uint32_t max, bool user);
 /* Read a kernel slab object (task_struct, cred, mm_struct: the kernel's direct

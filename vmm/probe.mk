@@ -1,5 +1,5 @@
 # vmm/probe.mk — ring -1 probes (owner: probes-and-tracer engineer; docs/PROBES.md).
-HV_SRCS += vmm/probe.c vmm/probe_vmx.c
+HV_SRCS += vmm/probe.c vmm/probe_vmx.c vmm/page_guard.c
 $(BUILD)/hv/vmm/probe.o: HV_CFLAGS += $(ZYDIS_DEFS) $(ZYDIS_INC)
 $(BUILD)/hv/vmm/probe.o: $(ZYDIS_HV_LIB)
 

@@ -22,6 +22,7 @@
 #include "lib/spinlock.h"
 #include "vmm/ept_view.h"
 #include "vmm/smp.h"
+#include "vmm/page_guard.h"
 
 /*
  * Several vCPUs (issue 11, docs/PROBES.md "Several vCPUs"): each vCPU runs on
@@ -159,15 +160,17 @@ static int op_map(void *ctx, struct probe_page *pg, int cpu)
 	return rc ? -1 : 0;
 }
 
-/* the last site of the page went: identity RWX everywhere; the views drop
- * the page at their next rebuild */
+/* the last site of the page went: identity RWX everywhere (read+execute when
+ * the page is write-protected for a subscriber: vmm/page_guard.h); the views
+ * drop the page at their next rebuild */
 static int op_map_plain(void *ctx, struct probe_page *pg)
 {
+	uint32_t perms = page_guard_perms(pg->gpa);
 	hv_spin_lock(&pvm->ept_lock);
-	int rc = ept_remap_4k(&pvm->ept, pg->gpa, pg->gpa, EPT_RWX);
+	int rc = ept_remap_4k(&pvm->ept, pg->gpa, pg->gpa, perms);
 	for (uint32_t i = 0; i < pvm->nr_vcpus && i < HV_MAX_CPUS; i++) {
 		struct vcpu *v = pvm->vcpus[i];
-		if (v && v->ept_view && ept_view_set(v->ept_view, pg->gpa, pg->gpa, EPT_RWX) == EPT_OK)
+		if (v && v->ept_view && ept_view_set(v->ept_view, pg->gpa, pg->gpa, perms) == EPT_OK)
 			ept_view_clear(v->ept_view, pg->gpa);
 	}
 	hv_spin_unlock(&pvm->ept_lock);

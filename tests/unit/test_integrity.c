@@ -122,6 +122,105 @@ static void test_rate(void **st)
 	assert_int_equal(reported, 16 + 12);      /* 1..16, then 32, 64, ..., 65536 */
 }
 
+static void test_writer(void **st)
+{
+	(void)st;
+	uint64_t w = 2, lin = 1u << 7, phys = 1u << 8;     /* qualification: write, linear valid, not paging */
+	assert_int_equal(integ_writer_of(w | lin | phys, 0x7f1234560000ull, 0), INTEG_W_POKE);   /* poking_mm */
+	assert_int_equal(integ_writer_of(w | lin | phys, 0xffffc90000123000ull, 0), INTEG_W_KERNEL); /* vmap alias */
+	assert_int_equal(integ_writer_of(w | lin | phys, 0xffffffff81000000ull, 0), INTEG_W_KERNEL); /* CR0.WP off */
+	assert_int_equal(integ_writer_of(w | lin | phys, 0x400000, 3), INTEG_W_USER);
+	assert_int_equal(integ_writer_of(w | lin, 0xffff888000001000ull, 0), INTEG_W_PAGING);      /* A/D update */
+	assert_int_equal(integ_writer_of(w, 0, 0), INTEG_W_KERNEL);   /* no linear address */
+	assert_string_equal(integ_writer_name(INTEG_W_POKE), "text_poke");
+	assert_string_equal(integ_region_name(INTEG_R_SCT), "syscall_table");
+}
+
+static uint8_t pg_old[4096], pg_new[4096];
+
+static void page_with(const uint8_t *a, const uint8_t *b, uint32_t off, uint32_t n)
+{
+	memset(pg_old, 0x41, sizeof(pg_old));          /* inc %ecx-ish filler: not a patch opcode */
+	memcpy(pg_new, pg_old, sizeof(pg_new));
+	memcpy(pg_old + off, a, n);
+	memcpy(pg_new + off, b, n);
+}
+
+static enum integ_severity sev(enum integ_region r, enum integ_writer w)
+{
+	struct integ_diff d;
+	integ_diff(pg_old, pg_new, 4096, &d);
+	return integ_classify(r, w, pg_old, pg_new, 4096, &d);
+}
+
+static void test_diff(void **st)
+{
+	(void)st;
+	struct integ_diff d;
+	page_with((const uint8_t *)"\x0f\x1f\x44\x00\x00", (const uint8_t *)"\xe8\x10\x20\x00\x00", 100, 5);
+	integ_diff(pg_old, pg_new, 4096, &d);
+	assert_int_equal(d.changed, 3);                 /* 0f->e8, 1f->10, 44->20; the zeros stay */
+	assert_int_equal(d.first, 100);
+	assert_int_equal(d.span, 3);
+	assert_int_equal(d.in_span, 3);
+	integ_diff(pg_old, pg_old, 4096, &d);
+	assert_int_equal(d.changed, 0);
+	assert_int_equal(d.first, 4096);
+}
+
+/* The kernel's own patch steps through text_poke are "patch"; the same bytes
+ * written any other way, or other bytes, are attacks. */
+static void test_classify(void **st)
+{
+	(void)st;
+	static const struct { const char *a, *b; unsigned n; } patch[] = {
+		{ "\x0f\x1f\x44\x00\x00", "\xe8\x10\x20\x30\x00", 5 },   /* ftrace: nop5 -> call */
+		{ "\xe8\x10\x20\x30\x00", "\x0f\x1f\x44\x00\x00", 5 },   /* and back */
+		{ "\x0f\x1f\x44\x00\x00", "\xcc\x1f\x44\x00\x00", 5 },   /* text_poke_bp: int3 first */
+		{ "\xcc\x1f\x44\x00\x00", "\xcc\x10\x20\x30\x00", 5 },   /* then the tail */
+		{ "\xcc\x10\x20\x30\x00", "\xe9\x10\x20\x30\x00", 5 },   /* then the head */
+		{ "\xe8\x10\x20\x30\x40", "\xe8\x11\x22\x30\x40", 5 },   /* static call: new target */
+		{ "\x66\x90", "\xeb\x20", 2 },                          /* 2-byte jump label */
+		{ "\xeb\x20", "\xeb\x30", 2 },                          /* its target */
+		{ "\x3e", "\xf0", 1 },                                    /* SMP alternatives: lock */
+		{ "\xe8\x10\x20\x30\x40", "\xc3\xcc\xcc\xcc\xcc", 5 },   /* static call to ret */
+	};
+	for (unsigned i = 0; i < sizeof(patch) / sizeof(patch[0]); i++) {
+		page_with((const uint8_t *)patch[i].a, (const uint8_t *)patch[i].b, 2000, patch[i].n);
+		assert_int_equal(sev(INTEG_R_TEXT, INTEG_W_POKE), INTEG_SEV_PATCH);
+		assert_int_equal(sev(INTEG_R_TEXT, INTEG_W_KERNEL), INTEG_SEV_ATTACK);   /* not through text_poke */
+		assert_int_equal(sev(INTEG_R_RODATA, INTEG_W_POKE), INTEG_SEV_ATTACK);   /* data is never patched */
+		assert_int_equal(sev(INTEG_R_SCT, INTEG_W_POKE), INTEG_SEV_ATTACK);
+		assert_int_equal(sev(INTEG_R_TEXT, INTEG_W_PAGING), INTEG_SEV_NONE);
+	}
+	static const struct { const char *a, *b; unsigned n; } attack[] = {
+		{ "\x55\x48\x89\xe5\x41", "\xe9\x10\x20\x30\x00", 5 },   /* prologue -> jmp: a hook */
+		{ "\x0f\x1f\x44\x00\x00\x55\x48", "\x0f\x1f\x44\x00\x00\x90\x90", 7 },   /* code after the site */
+		{ "\x48\x89\xe5", "\x48\x89\xe6", 3 },                  /* one byte of an instruction */
+		{ "\x0f\x1f\x44\x00\x00\x41\x41\x41", "\xe9\x01\x02\x03\x04\x05\x06\x07", 8 },   /* 8 bytes */
+	};
+	for (unsigned i = 0; i < sizeof(attack) / sizeof(attack[0]); i++) {
+		page_with((const uint8_t *)attack[i].a, (const uint8_t *)attack[i].b, 2000, attack[i].n);
+		assert_int_equal(sev(INTEG_R_TEXT, INTEG_W_POKE), INTEG_SEV_ATTACK);
+	}
+	/* a batch of jump labels: several sites of one page in one window */
+	page_with((const uint8_t *)"\x0f\x1f\x44\x00\x00", (const uint8_t *)"\xe9\x10\x20\x00\x00", 10, 5);
+	memcpy(pg_old + 300, "\x66\x90", 2);
+	memcpy(pg_new + 300, "\xeb\x7f", 2);
+	memcpy(pg_old + 305, "\xe9\x01\x02\x03\x04", 5);
+	memcpy(pg_new + 305, "\x0f\x1f\x44\x00\x00", 5);
+	assert_int_equal(sev(INTEG_R_TEXT, INTEG_W_POKE), INTEG_SEV_PATCH);
+	memcpy(pg_new + 4000, "\x90", 1);                      /* plus one stray byte */
+	assert_int_equal(sev(INTEG_R_TEXT, INTEG_W_POKE), INTEG_SEV_ATTACK);
+	/* a write that left the page as it was, through text_poke: patch; directly: attack */
+	page_with((const uint8_t *)"\x90", (const uint8_t *)"\x90", 0, 1);
+	assert_int_equal(sev(INTEG_R_TEXT, INTEG_W_POKE), INTEG_SEV_PATCH);
+	assert_int_equal(sev(INTEG_R_TEXT, INTEG_W_KERNEL), INTEG_SEV_ATTACK);
+	/* a site at the very end of the page (no byte after the opcode to look at) */
+	page_with((const uint8_t *)"\x0f", (const uint8_t *)"\xe8", 4095, 1);
+	assert_int_equal(sev(INTEG_R_TEXT, INTEG_W_POKE), INTEG_SEV_ATTACK);   /* 0f alone is no NOPL */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -131,6 +230,9 @@ int main(void)
 		cmocka_unit_test(test_cr0_wp),
 		cmocka_unit_test(test_dtr),
 		cmocka_unit_test(test_rate),
+		cmocka_unit_test(test_writer),
+		cmocka_unit_test(test_diff),
+		cmocka_unit_test(test_classify),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -113,6 +113,14 @@ static void fill_event(struct hv_event *ev, unsigned type)
 		ev->u.integrity.new_value = 0xffffffffc0a01000ull; ev->u.integrity.rip = 0xffffffffc0a00010ull;
 		ev->u.integrity.blocked = 1; strcpy(ev->u.integrity.what, "lstar");
 		break;
+	case HV_EV_KERNEL_TEXT_WRITE: ev->u.text_write.va = 0xffffc90000123456ull;
+		ev->u.text_write.gpa = 0x5a00123; ev->u.text_write.rip = 0xffffffffc0a00010ull;
+		ev->u.text_write.changed = 3; ev->u.text_write.len = HV_TEXTW_BYTES;
+		memset(ev->u.text_write.old_bytes, 0x0f, HV_TEXTW_BYTES);
+		memset(ev->u.text_write.new_bytes, 0xe9, HV_TEXTW_BYTES);
+		strcpy(ev->u.text_write.region, "syscall_table"); strcpy(ev->u.text_write.severity, "attack");
+		strcpy(ev->u.text_write.writer, "kernel");
+		break;
 	}
 }
 

@@ -10,8 +10,13 @@
  *  - CR0.WP cleared by a plain MOV to CR0 (write_cr0 would pin it back), read
  *    back, and a write of a read-only variable tried under it (its own value:
  *    harmless if it lands; a #PF is caught by the exception table), then WP set;
- *  - the IDT moved to a copy (LIDT) for 400 ms, then back.
- * Results: "HVTEST: integ ..." lines in the kernel log.
+ *  - the IDT moved to a copy (LIDT) for 400 ms, then back;
+ *  - (EPT write protection) one byte of kernel text (ktext=) and one byte of
+ *    sys_call_table (sct=, the entry of acct(2)) changed through a writable vmap
+ *    alias of their page (what a rootkit does when CR0.WP is pinned), kept 300 ms,
+ *    then restored.
+ * attack=0: none of it (a plain module load and unload for the "no false
+ * positive" workload). Results: "HVTEST: integ ..." lines in the kernel log.
  */
 #include <linux/module.h>
 #include <linux/delay.h>
@@ -22,6 +27,19 @@
 #include <asm/asm.h>
 #include <asm/desc.h>
 #include <asm/processor-flags.h>
+#include <asm/set_memory.h>
+#include <linux/vmalloc.h>
+#include <linux/mm.h>
+
+static int attack = 1;
+module_param(attack, int, 0444);
+MODULE_PARM_DESC(attack, "0: load and unload only");
+static unsigned long ktext;
+module_param(ktext, ulong, 0444);
+MODULE_PARM_DESC(ktext, "a kernel text address nobody runs during the test (e.g. __x64_sys_acct)");
+static unsigned long sct;
+module_param(sct, ulong, 0444);
+MODULE_PARM_DESC(sct, "sys_call_table");
 
 /* in .rodata: read-only once the module is loaded (module_enable_ro) */
 static const unsigned long hvinteg_ro __attribute__((section(".rodata"), used)) = 0x5a5a5a5a;
@@ -85,13 +103,45 @@ static void move_idt(void)
 	free_page((unsigned long)page);
 }
 
+/* Flip one bit of the byte at kernel address @va through a writable alias of its
+ * page, keep it @ms, put it back. */
+static void poke_alias(const char *what, unsigned long va, unsigned int ms)
+{
+	phys_addr_t pa;
+	struct page *pg;
+	u8 *alias, old, now;
+
+	if (!va) {
+		pr_info("HVTEST: integ %s_poke=noaddr\n", what);
+		return;
+	}
+	pa = slow_virt_to_phys((void *)va);
+	pg = pfn_to_page(pa >> PAGE_SHIFT);
+	alias = vmap(&pg, 1, VM_MAP, PAGE_KERNEL);
+	if (!alias) {
+		pr_info("HVTEST: integ %s_poke=novmap\n", what);
+		return;
+	}
+	old = READ_ONCE(alias[pa & ~PAGE_MASK]);
+	WRITE_ONCE(alias[pa & ~PAGE_MASK], old ^ 1);
+	now = READ_ONCE(*(u8 *)va);
+	msleep(ms);
+	WRITE_ONCE(alias[pa & ~PAGE_MASK], old);
+	vunmap(alias);
+	pr_info("HVTEST: integ %s_poke=done va=%px pa=%pa old=%02x seen=%02x\n", what, (void *)va, &pa, old, now);
+}
+
 static int __init hvinteg_init(void)
 {
-	pr_info("HVTEST: integ start cpu=%d\n", raw_smp_processor_id());
+	pr_info("HVTEST: integ start cpu=%d attack=%d\n", raw_smp_processor_id(), attack);
+	if (!attack)
+		return 0;
 	hook_msr("lstar", MSR_LSTAR);
 	hook_msr("sysenter_eip", MSR_IA32_SYSENTER_EIP);
 	clear_wp();
 	move_idt();
+	poke_alias("text", ktext, 300);
+	poke_alias("sct", sct ? sct + 163 * 8 : 0, 300);   /* __NR_acct (x86-64) */
 	pr_info("HVTEST: integ end\n");
 	return 0;
 }

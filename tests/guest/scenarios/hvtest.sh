@@ -45,7 +45,27 @@ chk 'HVTEST: tsc_rewind err=0 rewound=1'
 # SYSENTER_EIP hooks, CR0.WP cleared, the IDT moved to a copy); core_hvtest.sh runs this boot with
 # integrity_action=block and checks hvmon's events and that nothing took effect. The S3 below
 # restores the same registers: no event from it.
-insmod /modules/hvinteg.ko || { echo "HVMON-GUEST: hvtest check failed: insmod hvinteg"; ok=1; }
+ksym() { sed -n "s/^\([0-9a-f]*\) . $1\$/0x\1/p" /proc/kallsyms | head -1; }
+insmod /modules/hvinteg.ko ktext="$(ksym __x64_sys_acct)" sct="$(ksym sys_call_table)" ||
+  { echo "HVMON-GUEST: hvtest check failed: insmod hvinteg"; ok=1; }
+rmmod hvinteg
+# ... and the kernel's own code patching, which must give no attack-severity event: ftrace on one
+# function, a static key flipped (schedstats), a module loaded and unloaded
+tr=/sys/kernel/tracing
+[ -d $tr/events ] || mount -t tracefs nodev $tr 2>/dev/null
+if echo vfs_fsync > $tr/set_ftrace_filter && echo function > $tr/current_tracer; then
+  sync; sleep 1
+  n=$(grep -c vfs_fsync $tr/trace)
+  echo nop > $tr/current_tracer; echo > $tr/set_ftrace_filter
+  echo "HVMON-GUEST: hvtest integ ftrace=on traced=$n"
+else
+  echo "HVMON-GUEST: hvtest integ ftrace=unavailable"
+fi
+if echo 1 > /proc/sys/kernel/sched_schedstats; then
+  sleep 1; echo 0 > /proc/sys/kernel/sched_schedstats; echo "HVMON-GUEST: hvtest integ static_key=flipped"
+fi
+insmod /modules/hvinteg.ko attack=0 && rmmod hvinteg && echo "HVMON-GUEST: hvtest integ module=loaded_unloaded"
+sleep 1
 # issue 17: the kernel's own S3 (ACPICA): refused by hvmon, the guest resumes at once and stays
 # monitored (the exec below must be traced: core_hvtest.sh checks hvmon's console)
 grep -q mem /sys/power/state || { echo "HVMON-GUEST: hvtest check failed: no S3 in /sys/power/state"; ok=1; }
