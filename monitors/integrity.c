@@ -40,11 +40,12 @@ static uint64_t exit_ticks;
 
 /* ---- part B: the kernel image write-protected through EPT (vmm/page_guard.h) ---- */
 #define INTEG_MAX_RANGES 12
-#define INTEG_WINDOWS    16
+#define INTEG_WINDOWS    64       /* a static key flip patches sites on tens of pages at once */
 #define INTEG_SCT_BYTES  (512 * 8)      /* sys_call_table: __NR_syscalls <= 512 on x86-64 */
 static struct { uint64_t gpa, size; uint8_t region; } granges[INTEG_MAX_RANGES];
 static unsigned nr_granges;
 static uint64_t sct_gpa;                /* 0: unknown */
+static uint64_t idt_gpa;                /* the IDT's page, 0: unknown */
 static uint64_t prot_pages[INTEG_R__COUNT], prot_ticks;
 static bool protected_on;
 /* A write window: from the first write to a protected page (the core opens it)
@@ -174,6 +175,8 @@ static unsigned region_of(uint64_t gpa)
 {
 	if (sct_gpa && gpa - sct_gpa < INTEG_SCT_BYTES)
 		return INTEG_R_SCT;
+	if (idt_gpa && (gpa & ~0xfffULL) == idt_gpa)
+		return INTEG_R_IDT;
 	for (unsigned i = 0; i < nr_granges; i++)
 		if (gpa - granges[i].gpa < granges[i].size)
 			return granges[i].region;
@@ -204,13 +207,20 @@ static int integ_write(struct vcpu *v, struct hv_icpt *x, void *ctx)
 	if (!free_w) {
 		hv_spin_unlock(&wlock);
 		COUNT(nr_win_full, 1);      /* opened without a copy: reported with nothing to compare */
+		/* without a copy the bytes cannot be judged: the writer alone says
+		 * (text_poke into text: patch; anything else: attack) */
+		unsigned rg = region_of(x->page.gpa);
+		bool poke = rg == INTEG_R_TEXT && w == INTEG_W_POKE;
+		if (w == INTEG_W_PAGING)
+			return HV_ICPT_PASS;
+		COUNT(*(poke ? &nr_text_patch : &nr_text_attack), 1);
 		struct hv_event *ev = hv_event_reserve(v->id, HV_EV_KERNEL_TEXT_WRITE, HV_EMON_INTEGRITY);
 		if (ev) {
 			ev->u.text_write.va = lin;
 			ev->u.text_write.gpa = x->page.gpa;
 			ev->u.text_write.rip = vcpu_rip(v);
-			hv_strlcpy_bounded(ev->u.text_write.region, HV_KIND_LEN, integ_region_name(region_of(x->page.gpa)), 15);
-			hv_strlcpy_bounded(ev->u.text_write.severity, HV_KIND_LEN, "attack", 15);
+			hv_strlcpy_bounded(ev->u.text_write.region, HV_KIND_LEN, integ_region_name(rg), 15);
+			hv_strlcpy_bounded(ev->u.text_write.severity, HV_KIND_LEN, poke ? "patch" : "attack", 15);
 			hv_strlcpy_bounded(ev->u.text_write.writer, HV_KIND_LEN, integ_writer_name(w), 15);
 			hv_event_commit(v->id);
 		}
@@ -290,6 +300,16 @@ static void close_windows(struct vcpu *v)
 		}
 		COUNT(close_ticks, rdtsc() - t0);
 		COUNT(close_n, 1);
+	}
+	/* pages opened without a window (the table was full): protected again, unjudged */
+	static uint64_t open_now[PAGE_GUARD_MAX_OPEN];
+	unsigned n = hv_page_guard_open_pages(open_now, PAGE_GUARD_MAX_OPEN);
+	for (unsigned i = 0; i < n; i++) {
+		bool has = false;
+		for (unsigned j = 0; j < INTEG_WINDOWS && !has; j++)
+			has = __atomic_load_n(&wins[j].page, __ATOMIC_RELAXED) == open_now[i];
+		if (!has)
+			hv_page_guard_close(v->vm, open_now[i]);
 	}
 	hv_events_ring1_kick(v->id);
 	__atomic_store_n(&closing, false, __ATOMIC_RELEASE);
@@ -373,6 +393,7 @@ static void integ_protect(struct vcpu *v)
 	struct guest_xlat ix;
 	if (!guest_kernel_translate(v, vcpu_idtr_base(v), &ix)) {
 		uint64_t p = ix.gpa & ~0xfffULL;
+		idt_gpa = p;
 		bool inside = false;
 		for (unsigned i = 0; i < nr_granges; i++)
 			inside |= p - granges[i].gpa < granges[i].size;
