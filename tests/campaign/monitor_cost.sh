@@ -10,7 +10,8 @@
 #   exception exits (tracer #BP; ret2usr #PF = supervisor instruction fetches only, 0 without attacks);
 #   per-probe TSC ticks/hit for the whole run: the power-off probe statistics.
 # Usage: tests/campaign/monitor_cost.sh [BUSY (default 60)] [IDLE (default 60)]
-#        MONITORS=hang,ret2usr runs without the tracer. Writes build/campaign/cost-<monitors>.txt.
+#        MONITORS=hang,ret2usr runs without the tracer. MONITOR_COST_OPTS: more hvmon options (e.g.
+#        integrity_ept=on with MONITORS=hang,ret2usr,integrity). Writes build/campaign/cost-<monitors>.txt.
 set -eu   # not pipefail: lib.sh greps with -q behind tr (SIGPIPE on big logs)
 . "$(dirname "$0")/../bochs/lib.sh"
 BUSY=${1:-60}; IDLE=${2:-60}; MON=${MONITORS:-hang,ret2usr,tracer}
@@ -20,7 +21,7 @@ HV_GUEST_FATAL='Kernel panic|HVMON-GUEST: poweroff failed'
 HV_TIMEOUT=${CAMPAIGN_TIMEOUT:-1800}
 name="cost-${MON//,/-}"
 hv_boot "$name" --scenario hang --modules "$ko" \
-  --hv-opts "console=com2 log=info monitors=$MON hang_timeout=5" \
+  --hv-opts "console=com2 log=info monitors=$MON hang_timeout=5 ${MONITOR_COST_OPTS:-}" \
   --cmdline "console=ttyS0,115200 panic=-1 loglevel=7 fi_busy=$BUSY fi_idle=$IDLE fi_tests=none"
 assert_status exit
 python3 - "$RUN_DIR/guest.log" "$RUN_DIR/hvmon.log" "$MON" > "$out/$name.txt" <<'PY'
