@@ -131,58 +131,63 @@ void integ_diff(const uint8_t *old, const uint8_t *cur, uint32_t n, struct integ
 	}
 }
 
-/* the first byte(s) of an instruction the kernel patches in and out */
-static bool patch_op(const uint8_t *p, uint32_t left)
+/* The length of an instruction the kernel patches in and out that starts at
+ * @p (0: none): int3, call/jmp rel32, jmp rel8, ret, NOPs (1, 2, 5, 6 bytes:
+ * the kernel's patchable NOPs are 5 bytes), lock/ds/cs prefixes. */
+static uint32_t patch_op(const uint8_t *p, uint32_t left)
 {
 	switch (p[0]) {
-	case 0xcc: case 0xe8: case 0xe9: case 0xeb: case 0xc3: case 0x90:
-	case 0x2e: case 0x3e: case 0xf0:        /* cs/ds-prefixed NOPs, lock <-> ds (SMP alternatives) */
-		return true;
+	case 0xcc: case 0xc3: case 0x90:
+	case 0x2e: case 0x3e: case 0xf0:        /* prefixed NOPs, lock <-> ds (SMP alternatives) */
+		return 1;
+	case 0xe8: case 0xe9:
+		return 5;
+	case 0xeb:
+		return 2;
 	case 0x0f:                              /* 0f 1f /0: NOPL */
-		return left > 1 && p[1] == 0x1f;
-	case 0x66:                              /* 66 90, 66 0f 1f ..., 66 66 ... */
-		return left > 1 && (p[1] == 0x90 || p[1] == 0x0f || p[1] == 0x66 || p[1] == 0x2e);
+		return left > 1 && p[1] == 0x1f ? 5 : 0;
+	case 0x66:                              /* 66 90; 66 0f 1f: 6-byte NOPL */
+		if (left > 1 && p[1] == 0x90)
+			return 2;
+		return left > 2 && p[1] == 0x0f && p[2] == 0x1f ? 6 : 0;
 	default:
-		return false;
+		return 0;
 	}
 }
 
-/* One changed span [s, s + span) (span <= 5, every change of the page within
- * [s, s + 5) inside it): a step of the kernel's code patching? */
-static bool shape_at(const uint8_t *old, const uint8_t *cur, uint32_t n, uint32_t s, uint32_t span)
+/* The end of the patch site whose first changed byte is @s, or 0 when the
+ * change there is no step of the kernel's code patching: an instruction the
+ * kernel patches, before and after; or the bytes inside the 5 of an unchanged
+ * int3 (text_poke_bp's middle step: the tail behind it) or call/jmp rel32 (only
+ * the target moved), or the rel8 of an unchanged jmp. */
+static uint32_t site_end(const uint8_t *old, const uint8_t *cur, uint32_t n, uint32_t s)
 {
-	/* the change lies inside the 5 bytes of an unchanged int3 (text_poke_bp's
-	 * middle step: the tail behind it) or call/jmp rel32 (only the target moved) */
+	uint32_t lo = patch_op(old + s, n - s), ln = patch_op(cur + s, n - s);
+	if (lo && ln)
+		return s + (lo > ln ? lo : ln);
 	for (uint32_t k = 1; k <= 4 && k <= s; k++) {
 		uint8_t op = cur[s - k];
 		if (op != old[s - k])
 			break;
-		if ((op == 0xcc || op == 0xe8 || op == 0xe9) && s + span <= s - k + 5)
-			return true;
-		if (op == 0xeb && k == 1 && span == 1)
-			return true;
+		if (op == 0xcc || op == 0xe8 || op == 0xe9)
+			return s - k + 5;
+		if (op == 0xeb && k == 1)
+			return s + 1;
 	}
-	return patch_op(old + s, n - s) && patch_op(cur + s, n - s);
+	return 0;
 }
 
 bool integ_patch_shape(const uint8_t *old, const uint8_t *cur, uint32_t n, const struct integ_diff *d)
 {
 	if (!d->changed || d->first >= n)
 		return false;
-	/* every patch site on the page: changes from s on, within 5 bytes, form one
-	 * site (a batch of jump labels may patch several sites of one page) */
-	uint32_t s = d->first;
-	while (s < n) {
-		uint32_t last = s;
-		for (uint32_t i = s; i < n && i < s + 5; i++)
-			if (old[i] != cur[i])
-				last = i;
-		if (!shape_at(old, cur, n, s, last - s + 1))
+	/* every patch site on the page (a batch of jump labels patches several) */
+	for (uint32_t s = d->first; s < n;) {
+		uint32_t e = site_end(old, cur, n, s);
+		if (!e)
 			return false;
-		uint32_t next = s + 5;
-		while (next < n && old[next] == cur[next])
-			next++;
-		s = next;
+		for (s = e; s < n && old[s] == cur[s]; s++)
+			;
 	}
 	return true;
 }

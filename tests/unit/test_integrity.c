@@ -212,6 +212,11 @@ static void test_classify(void **st)
 	assert_int_equal(sev(INTEG_R_TEXT, INTEG_W_POKE), INTEG_SEV_PATCH);
 	memcpy(pg_new + 4000, "\x90", 1);                      /* plus one stray byte */
 	assert_int_equal(sev(INTEG_R_TEXT, INTEG_W_POKE), INTEG_SEV_ATTACK);
+	/* three adjacent 2-byte jump labels flipped together (seen in Bochs: schedstats) */
+	page_with((const uint8_t *)"\x66\x90\x66\x90\x66\x90", (const uint8_t *)"\xeb\x54\xeb\x45\xeb\x21", 3859, 6);
+	assert_int_equal(sev(INTEG_R_TEXT, INTEG_W_POKE), INTEG_SEV_PATCH);
+	page_with((const uint8_t *)"\xcc\x54\xcc\x45\xcc\x21", (const uint8_t *)"\x66\x90\x66\x90\x66\x90", 3859, 6);
+	assert_int_equal(sev(INTEG_R_TEXT, INTEG_W_POKE), INTEG_SEV_PATCH);   /* and back, from the int3 step */
 	/* a write that left the page as it was, through text_poke: patch; directly: attack */
 	page_with((const uint8_t *)"\x90", (const uint8_t *)"\x90", 0, 1);
 	assert_int_equal(sev(INTEG_R_TEXT, INTEG_W_POKE), INTEG_SEV_PATCH);

@@ -50,14 +50,16 @@ insmod /modules/hvinteg.ko ktext="$(ksym __x64_sys_acct)" sct="$(ksym sys_call_t
   { echo "HVMON-GUEST: hvtest check failed: insmod hvinteg"; ok=1; }
 rmmod hvinteg
 # ... and the kernel's own code patching, which must give no attack-severity event: ftrace on one
-# function, a static key flipped (schedstats), a module loaded and unloaded
+# function (ksys_sync, which sync(1) calls), a static key flipped (schedstats), a module loaded and unloaded
 tr=/sys/kernel/tracing
 [ -d $tr/events ] || mount -t tracefs nodev $tr 2>/dev/null
-if echo vfs_fsync > $tr/set_ftrace_filter && echo function > $tr/current_tracer; then
-  sync; sleep 1
-  n=$(grep -c vfs_fsync $tr/trace)
+fn=""
+for f in ksys_sync do_sys_openat2; do echo $f > $tr/set_ftrace_filter 2>/dev/null && { fn=$f; break; }; done
+if [ -n "$fn" ] && echo function > $tr/current_tracer; then
+  sync; cat /proc/version > /dev/null; sync; sleep 1
+  n=$(grep -c " $fn" $tr/trace)
   echo nop > $tr/current_tracer; echo > $tr/set_ftrace_filter
-  echo "HVMON-GUEST: hvtest integ ftrace=on traced=$n"
+  echo "HVMON-GUEST: hvtest integ ftrace=on fn=$fn traced=$n"
 else
   echo "HVMON-GUEST: hvtest integ ftrace=unavailable"
 fi
@@ -65,7 +67,6 @@ if echo 1 > /proc/sys/kernel/sched_schedstats; then
   sleep 1; echo 0 > /proc/sys/kernel/sched_schedstats; echo "HVMON-GUEST: hvtest integ static_key=flipped"
 fi
 insmod /modules/hvinteg.ko attack=0 && rmmod hvinteg && echo "HVMON-GUEST: hvtest integ module=loaded_unloaded"
-sleep 1
 # issue 17: the kernel's own S3 (ACPICA): refused by hvmon, the guest resumes at once and stays
 # monitored (the exec below must be traced: core_hvtest.sh checks hvmon's console)
 grep -q mem /sys/power/state || { echo "HVMON-GUEST: hvtest check failed: no S3 in /sys/power/state"; ok=1; }
