@@ -92,6 +92,12 @@ int acpi_find_pm1_cnt(uint64_t rsdp_pa, uint16_t *pm1a, uint16_t *pm1b)
  * vmm/net_hide_vmx.c uses it for MCFG. */
 const void *acpi_find_table(uint64_t rsdp_pa, const char *sig)
 {
+	return acpi_find_table_nth(rsdp_pa, sig, 0);
+}
+
+/* The nth (from 0) table with this signature (SSDTs come several). */
+const void *acpi_find_table_nth(uint64_t rsdp_pa, const char *sig, unsigned nth)
+{
 	if (!rsdp_pa)
 		return NULL;
 	const struct acpi_rsdp *rsdp = (const void *)rsdp_pa;
@@ -112,7 +118,7 @@ const void *acpi_find_table(uint64_t rsdp_pa, const char *sig)
 		uint64_t pa = 0;
 		memcpy(&pa, ent + i * esize, esize);
 		const struct acpi_hdr *t = table_at(pa, sig);
-		if (t)
+		if (t && nth-- == 0)
 			return t;
 	}
 	return NULL;

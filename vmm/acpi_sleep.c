@@ -108,3 +108,141 @@ uint32_t pm1_sts_wak_mask(uint16_t base, uint16_t port, unsigned size)
 	int hb = access_byte(base, 1, port, size);
 	return hb < 0 ? 0 : (uint32_t)(PM1_STS_WAK >> 8) << (8 * hb);
 }
+
+#define FADT_HDR_LEN        36
+#define FADT_P_LVL2_LAT     96
+#define FADT_P_LVL3_LAT     98
+#define FADT_FLAGS          112
+#define FADT_FLAG_HW_REDUCED (1u << 20)
+#define FADT_SLEEP_CONTROL  244
+#define FADT_SLEEP_STATUS   256
+
+static void gas_at(const uint8_t *f, uint32_t len, uint32_t off, struct acpi_gas *g)
+{
+	memset(g, 0, sizeof(*g));
+	if (len < off + 12)
+		return;
+	g->space = f[off];
+	g->width = f[off + 1];
+	g->offset = f[off + 2];
+	g->access = f[off + 3];
+	memcpy(&g->addr, f + off + 4, 8);
+}
+
+int fadt_sleep_parse(const uint8_t *f, uint32_t len, struct fadt_sleep *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!f || len < FADT_HDR_LEN)
+		return -1;
+	if (len >= FADT_P_LVL2_LAT + 2)
+		memcpy(&out->plvl2_lat, f + FADT_P_LVL2_LAT, 2);
+	if (len >= FADT_P_LVL3_LAT + 2)
+		memcpy(&out->plvl3_lat, f + FADT_P_LVL3_LAT, 2);
+	if (len >= FADT_FLAGS + 4) {
+		uint32_t flags;
+		memcpy(&flags, f + FADT_FLAGS, 4);
+		out->hw_reduced = !!(flags & FADT_FLAG_HW_REDUCED);
+	}
+	gas_at(f, len, FADT_SLEEP_CONTROL, &out->sleep_ctl);
+	gas_at(f, len, FADT_SLEEP_STATUS, &out->sleep_sts);
+	return 0;
+}
+
+enum pm1_verdict sleep_ctl_classify(uint8_t value, int s5_typ, uint8_t *masked, unsigned *typ)
+{
+	*masked = value;
+	*typ = 0;
+	if (!(value & SLEEP_CTL_SLP_EN))
+		return PM1_PASS;
+	*typ = (value >> SLEEP_CTL_SLP_TYP_SHIFT) & 7;
+	if (s5_typ >= 0 && *typ == (unsigned)s5_typ)
+		return PM1_POWER_OFF;
+	*masked = (uint8_t)(value & ~SLEEP_CTL_SLP_EN);
+	return PM1_REFUSE;
+}
+
+/* PkgLength (ACPI 6.5, 20.2.4) value and encoding size; 0 if malformed. */
+static size_t aml_pkglen_val(const uint8_t *p, size_t n, uint32_t *val)
+{
+	size_t k = aml_pkglen(p, n);
+	if (!k)
+		return 0;
+	if (k == 1) {
+		*val = p[0] & 0x3f;
+		return 1;
+	}
+	uint32_t v = p[0] & 0x0f;
+	for (size_t i = 1; i < k; i++)
+		v |= (uint32_t)p[i] << (4 + 8 * (i - 1));
+	*val = v;
+	return k;
+}
+
+/* NameString (ACPI 6.5, 20.2.2): bytes used, 0 if malformed. */
+static size_t aml_namestring(const uint8_t *p, size_t n)
+{
+	size_t o = 0;
+	if (o < n && p[o] == '\\')
+		o++;
+	else
+		while (o < n && p[o] == '^')
+			o++;
+	if (o >= n)
+		return 0;
+	unsigned segs;
+	if (p[o] == 0x00)               /* NullName */
+		return o + 1;
+	if (p[o] == 0x2e) {             /* DualNamePrefix */
+		segs = 2;
+		o++;
+	} else if (p[o] == 0x2f) {      /* MultiNamePrefix SegCount */
+		if (o + 1 >= n)
+			return 0;
+		segs = p[o + 1];
+		o += 2;
+	} else {
+		segs = 1;
+	}
+	if (segs == 0 || (n - o) / 4 < segs)
+		return 0;
+	return o + 4 * (size_t)segs;
+}
+
+unsigned acpi_pblk_find(const uint8_t *aml, size_t len, uint16_t *pblk, unsigned max)
+{
+	unsigned found = 0;
+	if (!aml || !pblk)
+		return 0;
+	for (size_t i = 0; i + 2 <= len && found < max; i++) {
+		if (aml[i] != 0x5b || aml[i + 1] != 0x83)
+			continue;
+		size_t o = i + 2;
+		uint32_t plen;
+		size_t k = aml_pkglen_val(aml + o, len - o, &plen);
+		if (!k || plen < k)
+			continue;
+		size_t end = o + plen;          /* PkgLength counts its own bytes */
+		if (end > len)
+			end = len;
+		o += k;
+		if (o >= end)
+			continue;
+		k = aml_namestring(aml + o, end - o);
+		if (!k)
+			continue;
+		o += k;
+		if (end - o < 6)                /* ProcID(1) PblkAddr(4) PblkLen(1) */
+			continue;
+		uint32_t addr;
+		memcpy(&addr, aml + o + 1, 4);
+		if (aml[o + 5] != 6 || addr == 0 || addr > 0xfffa)
+			continue;
+		unsigned j;
+		for (j = 0; j < found; j++)
+			if (pblk[j] == addr)
+				break;
+		if (j == found)
+			pblk[found++] = (uint16_t)addr;
+	}
+	return found;
+}

@@ -40,4 +40,42 @@ enum pm1_verdict pm1_cnt_classify(uint16_t base, uint16_t port, unsigned size, u
  * 0 when the access does not cover it. */
 uint32_t pm1_sts_wak_mask(uint16_t base, uint16_t port, unsigned size);
 
+/* ---- Hardware-reduced ACPI sleep (ACPI 6.5, 4.8.3.7): the FADT's
+ * SLEEP_CONTROL_REG (8 bits: SLP_TYP 4:2, SLP_EN 5) and SLEEP_STATUS_REG
+ * (WAK_STS bit 7) replace PM1 on platforms without the fixed hardware. */
+#define SLEEP_CTL_SLP_TYP_SHIFT 2
+#define SLEEP_CTL_SLP_EN        (1u << 5)
+#define SLEEP_STS_WAK           (1u << 7)
+
+#define GAS_SYSTEM_MEMORY 0
+#define GAS_SYSTEM_IO     1
+
+struct acpi_gas {               /* Generic Address Structure (ACPI 6.5, 5.2.3.2) */
+	uint8_t space, width, offset, access;
+	uint64_t addr;          /* 0: absent */
+};
+
+struct fadt_sleep {
+	int hw_reduced;         /* FADT Flags bit 20 HW_REDUCED_ACPI */
+	struct acpi_gas sleep_ctl, sleep_sts;   /* FADT offsets 244, 256 (revision 5+) */
+	uint16_t plvl2_lat, plvl3_lat;          /* offsets 96, 98: > 100 / > 1000 = no C2 / C3 */
+};
+
+/* The FADT's sleep and C-state fields, bounded by len (a short FADT leaves
+ * what it lacks 0). -1 if fadt is NULL or shorter than its header. */
+int fadt_sleep_parse(const uint8_t *fadt, uint32_t len, struct fadt_sleep *out);
+
+/* A byte written to SLEEP_CONTROL_REG: verdict as for PM1_CNT (s5_typ: the
+ * \_S5 type, -1 unknown: every sleep refused); *masked: SLP_EN cleared. */
+enum pm1_verdict sleep_ctl_classify(uint8_t value, int s5_typ, uint8_t *masked, unsigned *typ);
+
+/* ---- ACPI SystemIO C-states (ACPI 6.5, 8.1.2-8.1.4, 4.8.3.5.1): reading
+ * P_LVL2 (P_BLK + 4) or P_LVL3 (P_BLK + 5) puts the CPU into C2/C3, where the
+ * VMX-preemption timer may stop (SDM Vol. 3C 26.5.1: it counts in C-states up
+ * to C2 only). The P_BLK of each processor is in its AML Processor() object:
+ * ProcessorOp (0x5B 0x83) PkgLength NameString ProcID PblkAddr(4) PblkLen(1).
+ * The distinct P_BLK addresses of 6-byte blocks (1..0xfffa) found in `aml`
+ * are stored in pblk[0..max) (up to max); the number stored is returned. */
+unsigned acpi_pblk_find(const uint8_t *aml, size_t len, uint16_t *pblk, unsigned max);
+
 #endif

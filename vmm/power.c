@@ -16,6 +16,7 @@
 #include "vmm/deny.h"
 #include "lib/console.h"
 #include "arch/x86/cpu.h"
+#include <string.h>
 
 #define BOCHS_SHUTDOWN_PORT 0x8900
 
@@ -74,6 +75,145 @@ static int pm1_sts_access(struct vcpu *v, struct hv_icpt *x, void *ctx)
 	return HV_ICPT_DONE;
 }
 
+/* Hardware-reduced ACPI (ACPI 6.5, 4.8.3.7): SLEEP_CONTROL_REG, one byte,
+ * judged as PM1_CNT is (only the \_S5 type powers off, any other sleep is
+ * refused: written without SLP_EN, `denied`, WAK_STS faked). */
+static int sleep_ctl_write(struct vcpu *v, struct hv_icpt *x, void *ctx)
+{
+	struct vm *vm = v->vm;
+	unsigned b = (uint16_t)(vm->sleep_ctl_port - x->io.port), typ;
+	uint8_t masked;
+	(void)ctx;
+	if (x->io.in || b >= x->io.size)
+		return HV_ICPT_PASS;
+	uint8_t byte = (uint8_t)(x->io.value >> (8 * b));
+	switch (sleep_ctl_classify(byte, vm->s5_typ[0], &masked, &typ)) {
+	case PM1_POWER_OFF:
+		vm_power_off(v, x->io.port, x->io.value, x->io.size);
+	case PM1_REFUSE:
+		__atomic_store_n(&vm->wake_pending, 1, __ATOMIC_RELEASE);
+		hv_deny(v, HV_DENY_SLEEP, x->io.port, x->io.value);
+		x->io.value = (x->io.value & ~(0xffu << (8 * b))) | ((uint32_t)masked << (8 * b));
+		return HV_ICPT_PASS;
+	case PM1_PASS:
+		break;
+	}
+	return HV_ICPT_PASS;
+}
+
+/* SLEEP_STATUS_REG: WAK_STS (bit 7) reads 1 after a refused sleep until cleared. */
+static int sleep_sts_access(struct vcpu *v, struct hv_icpt *x, void *ctx)
+{
+	struct vm *vm = v->vm;
+	unsigned b = (uint16_t)(vm->sleep_sts_port - x->io.port);
+	(void)ctx;
+	if (b >= x->io.size)
+		return HV_ICPT_PASS;
+	uint32_t wak = SLEEP_STS_WAK << (8 * b);
+	if (!x->io.in) {
+		if (x->io.value & wak)
+			__atomic_store_n(&vm->wake_pending, 0, __ATOMIC_RELEASE);
+		return HV_ICPT_PASS;
+	}
+	if (!__atomic_load_n(&vm->wake_pending, __ATOMIC_ACQUIRE))
+		return HV_ICPT_PASS;
+	x->io.value = port_in(x->io.port, x->io.size) | wak;
+	return HV_ICPT_DONE;
+}
+
+static uint16_t gas_port(const struct acpi_gas *g)
+{
+	return g->space == GAS_SYSTEM_IO && g->addr && g->addr <= 0xffff ? (uint16_t)g->addr : 0;
+}
+
+static void hw_reduced_setup(struct vm *vm, const struct fadt_sleep *fs)
+{
+	if (fs->sleep_ctl.addr) {
+		vm->sleep_ctl_port = gas_port(&fs->sleep_ctl);
+		if (!vm->sleep_ctl_port)
+			pr_warn("ACPI sleep: SLEEP_CONTROL_REG in address space %u at %#lx: not intercepted "
+				"(hardware-reduced sleep through memory is not covered)\n", fs->sleep_ctl.space,
+				(unsigned long)fs->sleep_ctl.addr);
+		else if (hv_intercept_io(vm, vm->sleep_ctl_port, 1, sleep_ctl_write, NULL))
+			pr_err("ACPI sleep: cannot intercept SLEEP_CONTROL_REG %#x\n", vm->sleep_ctl_port);
+		else
+			pr_info("ACPI sleep: SLEEP_CONTROL_REG port %#x (hardware-reduced%s): sleep requests refused\n",
+				vm->sleep_ctl_port, fs->hw_reduced ? "" : " fields in a FADT with PM1");
+	}
+	if (fs->sleep_sts.addr && (vm->sleep_sts_port = gas_port(&fs->sleep_sts)) &&
+	    hv_intercept_io(vm, vm->sleep_sts_port, 1, sleep_sts_access, NULL))
+		pr_err("ACPI sleep: cannot intercept SLEEP_STATUS_REG %#x: a refused sleep hangs the guest\n",
+		       vm->sleep_sts_port);
+}
+
+/*
+ * ACPI SystemIO C-states: reading P_LVL2/P_LVL3 (P_BLK + 4/+5 of a Processor()
+ * object) enters C2/C3; deeper than C2 the VMX-preemption timer, hvmon's tick,
+ * stops (as with MWAIT, hidden for that reason). The read is completed at once
+ * without touching the port: it returns 0 as the register does (ACPI 6.5,
+ * 4.8.3.5.2) and the guest sees a C-state it left at once, as on an interrupt.
+ * Its idle loop stays correct; it saves no power that way (docs/SECURITY.md).
+ */
+static int plvl_read(struct vcpu *v, struct hv_icpt *x, void *ctx)
+{
+	struct vm *vm = v->vm;
+	uint16_t lvl2 = (uint16_t)(uintptr_t)ctx;   /* P_BLK + 4; P_LVL3 follows */
+	if (!x->io.in)
+		return HV_ICPT_PASS;                /* writes have no effect on the hardware either */
+	__atomic_add_fetch(&vm->plvl_reads, 1, __ATOMIC_RELAXED);
+	for (unsigned k = 0; k < 2; k++) {
+		unsigned b = (uint16_t)(lvl2 + k - x->io.port), bit = (lvl2 + k) & 31;
+		if (b < x->io.size && !(__atomic_fetch_or(&vm->plvl_seen, 1u << bit, __ATOMIC_RELAXED) & (1u << bit)))
+			pr_info("C-state: vCPU%u read P_LVL%u (port %#x): completed at once, not performed "
+				"(C2/C3 would stop the VMX-preemption timer)\n", v->id, 2 + k, lvl2 + k);
+	}
+	x->io.value = 0;
+	return HV_ICPT_DONE;
+}
+
+#define PBLK_MAX 4
+static void cstate_setup(struct vm *vm, const struct acpi_sleep_regs *r, const struct fadt_sleep *fs)
+{
+	uint16_t pb[PBLK_MAX];
+	unsigned n = 0;
+	if (r->aml)
+		n = acpi_pblk_find(r->aml, r->aml_len, pb, PBLK_MAX);
+	for (unsigned k = 0; k < 16 && n < PBLK_MAX; k++) {   /* Processor() objects are often in SSDTs */
+		const uint8_t *t = acpi_find_table_nth(vm->bi->acpi_rsdp, "SSDT", k);
+		uint32_t len;
+		if (!t)
+			break;
+		memcpy(&len, t + 4, 4);
+		uint16_t more[PBLK_MAX];
+		unsigned m = acpi_pblk_find(t + 36, len - 36, more, PBLK_MAX);
+		for (unsigned j = 0; j < m && n < PBLK_MAX; j++) {
+			unsigned q;
+			for (q = 0; q < n && pb[q] != more[j]; q++)
+				;
+			if (q == n)
+				pb[n++] = more[j];
+		}
+	}
+	for (unsigned j = 0; j < n; j++) {
+		if (hv_intercept_io(vm, pb[j] + 4, 2, plvl_read, (void *)(uintptr_t)(pb[j] + 4)))
+			pr_err("C-states: cannot intercept P_LVL2/P_LVL3 of P_BLK %#x\n", pb[j]);
+		else
+			pr_info("C-states: P_BLK %#x: reads of P_LVL2 %#x and P_LVL3 %#x completed at once "
+				"(FADT P_LVL2_LAT %u, P_LVL3_LAT %u)\n", pb[j], pb[j] + 4, pb[j] + 5,
+				fs->plvl2_lat, fs->plvl3_lat);
+	}
+	if (!n)
+		pr_info("C-states: no Processor() P_BLK in the DSDT/SSDTs (_CST SystemIO registers are "
+			"not read: no AML interpreter)\n");
+}
+
+void power_print_stats(struct vm *vm)
+{
+	uint64_t n = __atomic_load_n(&vm->plvl_reads, __ATOMIC_RELAXED);
+	if (n)
+		hv_printf("hvmon: C-state: %lu P_LVL2/P_LVL3 reads completed at once\n", (unsigned long)n);
+}
+
 /* The S5 type of PM1a/PM1b from the DSDT, and the status ports. */
 static void sleep_setup(struct vm *vm)
 {
@@ -82,6 +222,13 @@ static void sleep_setup(struct vm *vm)
 	vm->s5_typ[0] = vm->s5_typ[1] = -1;
 	if (acpi_find_sleep_regs(vm->bi->acpi_rsdp, &r))
 		return;
+	struct fadt_sleep fs;
+	const uint8_t *f = acpi_find_table(vm->bi->acpi_rsdp, "FACP");
+	uint32_t flen = 0;
+	if (f)
+		memcpy(&flen, f + 4, 4);
+	if (fadt_sleep_parse(f, flen, &fs))
+		memset(&fs, 0, sizeof(fs));
 	if (r.aml && acpi_sleep_type(r.aml, r.aml_len, 5, &a, &b) == 0) {
 		vm->s5_typ[0] = (int8_t)a;
 		vm->s5_typ[1] = (int8_t)b;
@@ -97,6 +244,8 @@ static void sleep_setup(struct vm *vm)
 		    hv_intercept_io(vm, vm->pm1_sts_port[i], 2, pm1_sts_access, (void *)i))
 			pr_err("ACPI sleep: cannot intercept PM1%c_STS: a refused sleep hangs the guest\n",
 			       (int)('a' + i));
+	hw_reduced_setup(vm, &fs);
+	cstate_setup(vm, &r, &fs);
 }
 
 /* Bochs's "Shutdown" port: the bytes of the word, in order, end the run. */
@@ -151,8 +300,8 @@ static void halt_watch(struct vcpu *v, uint64_t now, void *ctx)
 
 int power_setup(struct vm *vm)
 {
+	sleep_setup(vm);        /* S5 type, PM1 status, hardware-reduced sleep, C-state ports */
 	if (acpi_find_pm1_cnt(vm->bi->acpi_rsdp, &vm->pm1a_cnt_port, &vm->pm1b_cnt_port) == 0) {
-		sleep_setup(vm);
 		if (hv_intercept_io(vm, vm->pm1a_cnt_port, 2, pm1_cnt_write, (void *)0) ||
 		    (vm->pm1b_cnt_port && hv_intercept_io(vm, vm->pm1b_cnt_port, 2, pm1_cnt_write, (void *)1)))
 			pr_err("ACPI power-off: cannot intercept the PM1 control ports\n");

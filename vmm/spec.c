@@ -24,3 +24,18 @@ const char *spec_entry_name(enum spec_entry m)
 	default:                   return "none (not affected, or no L1D_FLUSH/MD_CLEAR on this CPU)";
 	}
 }
+
+void spec_exit_policy(uint32_t edx, uint64_t caps, struct spec_exit *out)
+{
+	if (!(edx & CPUID7_EDX_ARCH_CAPS))
+		caps = 0;                       /* no MSR: no enhanced IBRS */
+	bool eibrs = (edx & CPUID7_EDX_IBRS_IBPB) && (caps & ARCH_CAP_IBRS_ALL);
+
+	/* the MSR exists with any of its controls (SDM Vol. 4, IA32_SPEC_CTRL) */
+	out->switch_spec_ctrl = (edx & (CPUID7_EDX_IBRS_IBPB | CPUID7_EDX_STIBP | CPUID7_EDX_SSBD)) != 0;
+	out->host_spec_ctrl = (edx & CPUID7_EDX_IBRS_IBPB) ? SPEC_CTRL_IBRS : 0;
+	out->legacy_ibrs = (edx & CPUID7_EDX_IBRS_IBPB) && !eibrs;
+	/* every CPU without enhanced IBRS: underflowing returns must not reach
+	 * guest entries; PBRSB needs an unbalanced RET, which hvmon has not */
+	out->rsb_fill = !eibrs;
+}

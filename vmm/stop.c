@@ -45,6 +45,8 @@ void vm_print_exit_stats(struct vm *vm)
 	netdev_print_stats();
 	iommu_print_stats();
 	hv_deny_print_stats(vm);
+	spec_print_stats(vm);
+	power_print_stats(vm);
 	hv_monitors_print_stats(vm);
 	struct heap_stats h;
 	heap_get_stats(&h);

@@ -86,6 +86,9 @@ struct vm {
 	int8_t s5_typ[2];                      /* SLP_TYPa/b of \_S5 (-1 unknown): only these power off */
 	uint16_t pm1_sts_port[2];              /* PM1a/PM1b status (WAK_STS faked after a refused sleep) */
 	uint32_t wake_pending;                 /* a sleep was refused: WAK_STS reads 1 until cleared (atomic) */
+	uint16_t sleep_ctl_port, sleep_sts_port; /* hardware-reduced ACPI sleep registers (SystemIO), 0 if none */
+	uint32_t plvl_seen;                    /* vmm/power.c: P_LVLx ports already logged (bit: port % 32) */
+	uint64_t plvl_reads;                   /* P_LVL2/P_LVL3 reads completed at once (atomic) */
 	/* intercepts (vmm/intercept.h) and the controls they imply */
 	struct hv_icpt_sub icpt[HV_MAX_ICPT];
 	uint32_t nr_icpt;                      /* slots in use are below this */
@@ -128,6 +131,7 @@ struct vcpu {
 	uint64_t tsc_adjust;                   /* the guest's IA32_TSC_ADJUST (emulated) */
 	bool tsc_adjust_valid;
 	uint8_t spec_entry;                    /* vmm/spec_vmx.c: enum spec_entry */
+	uint64_t *spec_msrs;                   /* vmm/spec_vmx.c: VMCS MSR lists (SPEC_CTRL), or NULL */
 	void *mon_state[HV_MAX_MONITORS];      /* per-vCPU monitor state (vmm/monitor.h) */
 	/* guest-virtual translations of the exit being handled (guest_read*):
 	 * valid while gtc_exit == nr_exits, i.e. reset at every exit */
@@ -181,6 +185,8 @@ static inline void vcpu_inject_gp(struct vcpu *v) { vcpu_inject_exception(v, X86
 /* vmm/spec_vmx.c: speculation hygiene before VM entry (issue 17) */
 void spec_vcpu_setup(struct vcpu *v);
 void spec_before_entry(struct vcpu *v);
+void spec_print_stats(struct vm *vm);
+void power_print_stats(struct vm *vm);   /* vmm/power.c: C-state port reads */
 
 /* vmm/reinject.c: events across exits */
 void vcpu_reinject_idt_vectoring(struct vcpu *v);
@@ -257,6 +263,7 @@ int acpi_find_sleep_regs(uint64_t rsdp, struct acpi_sleep_regs *r);
 int msr_check_read(struct vcpu *v, uint32_t msr, uint64_t *val);
 int msr_check_write(struct vcpu *v, uint32_t msr, uint64_t val);
 const void *acpi_find_table(uint64_t rsdp, const char *sig);   /* checksummed table or NULL */
+const void *acpi_find_table_nth(uint64_t rsdp, const char *sig, unsigned nth);   /* the nth such table */
 /* CPUs the MADT lists as usable (enabled or online-capable), at least 1; 1 without a
  * MADT, HV_MAX_CPUS when it does not parse (smp_boot_aps refuses it later) */
 unsigned acpi_madt_cpus(uint64_t rsdp);

@@ -21,3 +21,19 @@ const char *xcr0_check(uint32_t xcr, uint64_t val, uint64_t supported)
 		return "AMX bits 17 and 18 go together";
 	return 0;
 }
+
+uint32_t xsave_compacted_size(uint64_t mask, const struct xsave_comp *comp, unsigned nr)
+{
+	uint64_t size = 512 + 64;               /* legacy region (x87, SSE) + XSAVE header */
+
+	for (unsigned i = 2; i < 63; i++) {     /* bit 63 of XCOMP_BV is the format flag */
+		if (!(mask & (1ULL << i)))
+			continue;
+		if (!comp || i >= nr || comp[i].size == 0)
+			return 0;
+		if (comp[i].align64)
+			size = (size + 63) & ~63ULL;
+		size += comp[i].size;
+	}
+	return size > 0xffffffffULL ? 0 : (uint32_t)size;
+}

@@ -26,4 +26,21 @@
  * EDX:EAX is `supported`; else a static string naming the broken rule. */
 const char *xcr0_check(uint32_t xcr, uint64_t val, uint64_t supported);
 
+/* One XSAVE state component as CPUID.(EAX=0DH,ECX=i) describes it: EAX its
+ * size, ECX[1] "64-byte aligned in the compacted format". size 0: unknown. */
+struct xsave_comp {
+	uint32_t size;
+	int align64;
+};
+
+/* The size of a compacted XSAVE area (XSAVEC/XSAVES) holding the components
+ * in `mask` (normally XCR0 | IA32_XSS), SDM Vol. 1 13.4.3: the legacy region
+ * and header (576 bytes) hold components 0-1; each further component i in
+ * `mask` follows the previous one, its offset rounded up to 64 when its
+ * align64 is set. comp[i] for i < nr; 0 if a component of `mask` is unknown
+ * (no entry or size 0: the size cannot be known). This is what CPUID.(EAX=0DH,
+ * ECX=1):EBX must report (SDM Vol. 2A, CPUID leaf 0DH: "the size in bytes of
+ * the XSAVE area containing all states enabled by XCR0 | IA32_XSS"). */
+uint32_t xsave_compacted_size(uint64_t mask, const struct xsave_comp *comp, unsigned nr);
+
 #endif

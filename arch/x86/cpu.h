@@ -59,6 +59,14 @@ static inline void cpuid_count(uint32_t leaf, uint32_t sub, struct x86_cpuid *r)
 		     : "a"(leaf), "c"(sub));
 }
 
+/* XGETBV: #UD unless CR4.OSXSAVE is set (check read_cr4() first) */
+static inline uint64_t xgetbv(uint32_t xcr)
+{
+	uint32_t lo, hi;
+	asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(xcr));
+	return ((uint64_t)hi << 32) | lo;
+}
+
 static inline uint64_t rdmsr(uint32_t msr)
 {
 	uint32_t lo, hi;

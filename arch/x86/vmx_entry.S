@@ -60,7 +60,29 @@ vmx_exit_stub:
 	push	%rcx
 	push	%rax
 	cld
-	call	vmexit_handler		/* returns when the guest may resume */
+	/* RSB filling (vmm/spec.h, without enhanced IBRS): 32 return-stack entries
+	 * that point at speculation traps, so a return that underflows the RSB in
+	 * the handler never uses an entry (or, RSBA, a branch target) the guest
+	 * left. Two CALLs per round, their return addresses dropped from the stack
+	 * (the RSB keeps them); a final LFENCE stops a mispredicted loop exit.
+	 * As Linux's __FILL_RETURN_BUFFER (arch/x86/include/asm/nospec-branch.h),
+	 * run by KVM after every VM exit (arch/x86/kvm/vmx/vmenter.S). */
+	cmpb	$0, spec_rsb_fill(%rip)
+	je	4f
+	mov	$16, %ecx
+3:	call	5f
+6:	pause
+	lfence
+	jmp	6b
+5:	call	7f
+8:	pause
+	lfence
+	jmp	8b
+7:	add	$16, %rsp
+	dec	%ecx
+	jnz	3b
+	lfence
+4:	call	vmexit_handler		/* returns when the guest may resume */
 	POP_GUEST_GPRS
 	vmresume
 	sub	$128, %rsp

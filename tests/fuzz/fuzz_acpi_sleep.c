@@ -1,7 +1,9 @@
 /* libFuzzer target: vmm/acpi_sleep.c's AML scan for \_Sx packages on
  * arbitrary DSDT bytes (the firmware's, but bounded like guest data), in a
  * buffer of exactly the input's size so ASan catches any over-read; and the
- * PM1_CNT classifier on the first bytes as a port write. */
+ * PM1_CNT classifier on the first bytes as a port write; the Processor()
+ * P_BLK scan on the same bytes as AML, the FADT sleep fields on them as a
+ * FADT, and the SLEEP_CONTROL_REG classifier (issue 17). */
 #include <stdint.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -28,6 +30,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (r == PM1_REFUSE && (m == v || (m | v) != v))
 			abort();                /* refused: exactly SLP_EN cleared */
 		if (typ > 7)
+			abort();
+	}
+	uint16_t pb[8];
+	unsigned n = acpi_pblk_find(data, size, pb, 8);
+	if (n > 8)
+		abort();
+	for (unsigned i = 0; i < n; i++) {
+		if (pb[i] == 0 || pb[i] > 0xfffa)
+			abort();
+		for (unsigned j = 0; j < i; j++)
+			if (pb[i] == pb[j])
+				abort();        /* distinct */
+	}
+	struct fadt_sleep fs;
+	if (fadt_sleep_parse(data, (uint32_t)size, &fs) != (size >= 36 ? 0 : -1))
+		abort();
+	if (size < 268 && fs.sleep_sts.addr)
+		abort();                /* nothing read beyond the table */
+	if (size >= 1) {
+		uint8_t m;
+		unsigned typ;
+		enum pm1_verdict r = sleep_ctl_classify(data[0], (int)(data[size - 1] % 9) - 1, &m, &typ);
+		if ((r == PM1_REFUSE) != (m != data[0]) || typ > 7 || (r == PM1_PASS && (data[0] & 0x20)))
 			abort();
 	}
 	return 0;

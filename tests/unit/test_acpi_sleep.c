@@ -120,12 +120,116 @@ static void test_wak_mask(void **st)
 	assert_int_equal(pm1_sts_wak_mask(0xb000, 0xb002, 2), 0);
 }
 
+/* Bochs 2.7's processor SSDT for 2 CPUs (bios/rombios32.c acpi_build_processor_ssdt,
+ * after the table header): Scope(_PR_) { Processor(CPU0, 0, 0xb010, 6) Processor(CPU1, 1, 0xb010, 6) } */
+static const uint8_t bochs_ssdt[] = {
+	0x10, 0x1f, '_', 'P', 'R', '_',
+	0x5b, 0x83, 0x0b, 'C', 'P', 'U', '0', 0x00, 0x10, 0xb0, 0x00, 0x00, 0x06,
+	0x5b, 0x83, 0x0b, 'C', 'P', 'U', '1', 0x01, 0x10, 0xb0, 0x00, 0x00, 0x06,
+};
+
+static void test_pblk(void **st)
+{
+	(void)st;
+	uint16_t p[4] = { 0 };
+	assert_int_equal(acpi_pblk_find(bochs_ssdt, sizeof(bochs_ssdt), p, 4), 1);   /* one block, shared */
+	assert_int_equal(p[0], 0xb010);
+	/* rooted and dual names, two blocks, a processor without P_BLK (len 0), a 2-byte PkgLength */
+	static const uint8_t many[] = {
+		0x5b, 0x83, 0x11, '\\', 0x2e, '_', 'P', 'R', '_', 'C', '0', '0', '0', 0x00, 0x10, 0x04, 0, 0, 0x06,
+		0x5b, 0x83, 0x0b, 'C', '0', '0', '1', 0x01, 0x20, 0x04, 0, 0, 0x00,          /* no P_BLK */
+		0x5b, 0x83, 0x4d, 0x00, '^', 'C', '0', '0', '2', 0x02, 0x20, 0x04, 0, 0, 0x06,
+		0x5b, 0x83, 0x0b, 'C', '0', '0', '3', 0x03, 0x00, 0x00, 0, 0, 0x06,          /* address 0 */
+		0x5b, 0x83, 0x0b, 'C', '0', '0', '4', 0x04, 0xfc, 0xff, 0, 0, 0x06,          /* would pass 0xffff */
+		0x5b, 0x83, 0x0b, 'C', '0', '0', '5', 0x05, 0x10, 0x00, 1, 0, 0x06,          /* above the I/O space */
+	};
+	memset(p, 0, sizeof(p));
+	assert_int_equal(acpi_pblk_find(many, sizeof(many), p, 4), 2);
+	assert_int_equal(p[0], 0x410);
+	assert_int_equal(p[1], 0x420);
+	assert_int_equal(acpi_pblk_find(many, sizeof(many), p, 1), 1);                 /* bounded by max */
+	assert_int_equal(acpi_pblk_find(NULL, 10, p, 4), 0);
+	/* every cut of Bochs's SSDT: found only once the first object is complete */
+	for (size_t n = 0; n <= sizeof(bochs_ssdt); n++) {
+		uint8_t *cut = malloc(n ? n : 1);
+		memcpy(cut, bochs_ssdt, n);
+		p[0] = 0;
+		unsigned k = acpi_pblk_find(cut, n, p, 4);
+		assert_int_equal(k, n >= 19 ? 1 : 0);
+		if (k)
+			assert_int_equal(p[0], 0xb010);
+		free(cut);
+	}
+}
+
+static void test_fadt_sleep(void **st)
+{
+	(void)st;
+	uint8_t f[276];
+	struct fadt_sleep fs;
+	memset(f, 0, sizeof(f));
+	memcpy(f, "FACP", 4);
+	f[96] = 0xff; f[97] = 0x0f;                 /* P_LVL2_LAT 0xfff: no C2 (Bochs, QEMU) */
+	f[98] = 0x64;                               /* P_LVL3_LAT 100 */
+	f[112 + 2] = 0x10;                          /* Flags bit 20: HW_REDUCED_ACPI */
+	f[244] = GAS_SYSTEM_IO; f[245] = 8; f[248] = 0x04; f[249] = 0x04;   /* SLEEP_CONTROL_REG: port 0x404 */
+	f[256] = GAS_SYSTEM_MEMORY; f[257] = 8; f[260] = 0x00; f[261] = 0x10; f[262] = 0xfe; f[263] = 0xfe;
+	assert_int_equal(fadt_sleep_parse(f, sizeof(f), &fs), 0);
+	assert_int_equal(fs.hw_reduced, 1);
+	assert_int_equal(fs.plvl2_lat, 0xfff);
+	assert_int_equal(fs.plvl3_lat, 100);
+	assert_int_equal(fs.sleep_ctl.space, GAS_SYSTEM_IO);
+	assert_int_equal(fs.sleep_ctl.addr, 0x404);
+	assert_int_equal(fs.sleep_sts.space, GAS_SYSTEM_MEMORY);
+	assert_int_equal(fs.sleep_sts.addr, 0xfefe1000ULL);
+	/* a revision-1 FADT (Bochs: 116 bytes): no sleep registers, not hardware-reduced */
+	assert_int_equal(fadt_sleep_parse(f, 116, &fs), 0);
+	assert_int_equal(fs.hw_reduced, 1);         /* Flags is inside 116 bytes */
+	assert_int_equal(fs.sleep_ctl.addr, 0);
+	assert_int_equal(fs.sleep_sts.addr, 0);
+	assert_int_equal(fadt_sleep_parse(f, 114, &fs), 0);
+	assert_int_equal(fs.hw_reduced, 0);
+	assert_int_equal(fs.plvl2_lat, 0xfff);
+	assert_int_equal(fadt_sleep_parse(f, 267, &fs), 0);                  /* status GAS cut */
+	assert_int_equal(fs.sleep_ctl.addr, 0x404);
+	assert_int_equal(fs.sleep_sts.addr, 0);
+	assert_int_equal(fadt_sleep_parse(f, 35, &fs), -1);
+	assert_int_equal(fadt_sleep_parse(NULL, 276, &fs), -1);
+}
+
+static void test_sleep_ctl(void **st)
+{
+	(void)st;
+	uint8_t m;
+	unsigned typ;
+	/* S5 type 5 (a hardware-reduced DSDT's \_S5), SLP_EN: power-off */
+	assert_int_equal(sleep_ctl_classify(0x20 | (5 << 2), 5, &m, &typ), PM1_POWER_OFF);
+	assert_int_equal(typ, 5);
+	/* S3 (type 3): refused, exactly SLP_EN cleared */
+	assert_int_equal(sleep_ctl_classify(0x20 | (3 << 2), 5, &m, &typ), PM1_REFUSE);
+	assert_int_equal(m, 3 << 2);
+	assert_int_equal(typ, 3);
+	/* no SLP_EN: performed as written */
+	assert_int_equal(sleep_ctl_classify(5 << 2, 5, &m, &typ), PM1_PASS);
+	assert_int_equal(m, 5 << 2);
+	/* S5 unknown: every sleep refused, the power-off too */
+	assert_int_equal(sleep_ctl_classify(0x20 | (5 << 2), -1, &m, &typ), PM1_REFUSE);
+	for (unsigned v = 0; v < 256; v++) {
+		enum pm1_verdict r = sleep_ctl_classify((uint8_t)v, 0, &m, &typ);
+		assert_int_equal(r == PM1_PASS, !(v & 0x20));
+		assert_int_equal(m, r == PM1_REFUSE ? (v & ~0x20u) : v);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sleep_types),
 		cmocka_unit_test(test_pm1_cnt),
 		cmocka_unit_test(test_wak_mask),
+		cmocka_unit_test(test_pblk),
+		cmocka_unit_test(test_fadt_sleep),
+		cmocka_unit_test(test_sleep_ctl),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

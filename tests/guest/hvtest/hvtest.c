@@ -168,6 +168,27 @@ static void attack_xcr0(void)
 		boot_cpu_has(X86_FEATURE_AVX512F) ? 3 : 1, boot_cpu_has(X86_FEATURE_AVX512F));
 }
 
+/*
+ * The XCR0 attack alone, on demand: writing 1 to
+ * /sys/module/hvtest/parameters/run_xcr0 runs it (tamper_bochs.sh loads hvtest
+ * at boot without parameters on corei7_skylake_x, a CPU with AVX-512, and
+ * triggers this from the keyscan scenario; core_hvtest's CPU has no AVX-512).
+ */
+static int run_xcr0_set(const char *val, const struct kernel_param *kp)
+{
+	int on, err = kstrtoint(val, 0, &on);
+
+	if (err)
+		return err;
+	if (on)
+		attack_xcr0();
+	return 0;
+}
+
+static const struct kernel_param_ops run_xcr0_ops = { .set = run_xcr0_set };
+module_param_cb(run_xcr0, &run_xcr0_ops, NULL, 0200);
+MODULE_PARM_DESC(run_xcr0, "write 1: run the XCR0 attack now (HVTEST: xcr0_* lines)");
+
 /* 10,000 distinct 4 KiB pages above RAM, each in its own 2 MiB region (each
  * used to cost hvmon an EPT table page): read through an uncached mapping. */
 #define MMIO_PAGES 10000

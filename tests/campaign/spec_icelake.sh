@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Issue 17 (docs/SECURITY.md "Speculation hygiene"), one Bochs boot, not in make test:
+# hvmon on Bochs's corei7_icelake_u, the one Bochs 2.7 model family (with tigerlake) that
+# exposes IA32_SPEC_CTRL and IA32_ARCH_CAPABILITIES (0x1f: RDCL_NO, IBRS_ALL, RSBA,
+# SKIP_L1DFL_VMENTRY, SSB_NO) with MD_CLEAR and L1D_FLUSH. Checks:
+#  - hvmon's decisions on that model: VERW before entry (MDS_NO clear), SPEC_CTRL switched
+#    by the VMCS MSR lists with hvmon's IBRS (enhanced), no RSB filling;
+#  - the guest module tests/guest/hvspec sets SSBD in its IA32_SPEC_CTRL and reads the value
+#    back after 1,000 VM exits (hvmon loads its own value at each exit, the guest's at each entry);
+#  - hvmon's end-of-run line: the guest's value saved at the last exit (with SSBD) and
+#    hvmon's own in force in root operation (IBRS only).
+# Usage: /work/lead/slot.sh tests/campaign/spec_icelake.sh
+set -uo pipefail
+: "${HV_TIMEOUT:=900}"
+. "$(dirname "$0")/../bochs/lib.sh"
+make -C "$HV_TOP" -s build/hvmon.elf >/dev/null || hv_fail "build failed"
+ko=$("$HV_TOP/tests/guest/build-module.sh" "$HV_TOP/tests/guest/hvspec" | tail -1)
+[ -f "$ko" ] || hv_fail "hvspec.ko did not build"
+hv_boot spec-icelake --scenario boot --modules "$ko" --cpu-model corei7_icelake_u \
+  --cmdline "console=ttyS0,115200 panic=-1 loglevel=7 tsc_early_khz=200000" \
+  --stop-on 'guest:reboot: Power down'
+T=$(mktemp -d /tmp/spec-icelake.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+tr -d '\000\r' < "$RUN_DIR/hvmon.log" > "$T/hvmon"; tr -d '\000\r' < "$RUN_DIR/guest.log" > "$T/guest"
+grep -a 'speculation\|cpuid: CPUID\|tick: TSC' "$T/hvmon"
+grep -a 'HVSPEC\|Spectre\|spectre\|x86/fpu: Enabled\|XSAVE consistency' "$T/guest"
+fails=0
+check() { local d=$1; shift; if "$@"; then echo "ok   - $d"; else echo "FAIL - $d"; fails=$((fails + 1)); fi; }
+check "guest reached userspace and powered off (status $RUN_STATUS)" \
+  bash -c "grep -aq 'HVMON-GUEST: scenario boot exit=0' '$T/guest' && [ '$RUN_STATUS' = exit ]"
+check "VERW before entry (MD_CLEAR, MDS_NO clear), no L1D flush (RDCL_NO)" \
+  grep -aq 'speculation: CPU0: VERW (clear CPU buffers) before every VM entry' "$T/hvmon"
+check "SPEC_CTRL switched by the MSR lists, hvmon's IBRS (enhanced), no RSB filling" \
+  grep -aqE "speculation: CPU0: at VM exit: IA32_SPEC_CTRL switched by the VMCS MSR lists, hvmon's IBRS \(enhanced\); no RSB filling" "$T/hvmon"
+w=$(sed -nE 's/.*HVSPEC: err=0 before=(0x[0-9a-f]+|0) written=(0x[0-9a-f]+) after_1000_exits=(0x[0-9a-f]+|0)$/\2 \3/p' "$T/guest")
+check "guest SPEC_CTRL with SSBD survives 1,000 VM exits (written/read: ${w:-none})" \
+  bash -c "[ -n '$w' ] && set -- $w && [ \"\$1\" = \"\$2\" ] && [ \$(( \$1 & 4 )) = 4 ]"
+check "end of run: guest's value saved at the last exit has SSBD, hvmon's own is IBRS only" \
+  grep -aqE "speculation: vCPU 0: guest IA32_SPEC_CTRL 0x[0-9a-f]*[4-7] \(saved at the last exit\), hvmon's 0x1 \(in force now\)" "$T/hvmon"
+echo "spec_icelake: $fails failure(s)"
+[ $fails = 0 ] && hv_pass "SPEC_CTRL switching on corei7_icelake_u" || hv_fail "$fails check(s) failed"
