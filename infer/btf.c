@@ -156,7 +156,7 @@ static uint32_t resolve(const struct infer_btf *b, uint32_t id)
 /* Search member in struct/union id (recursing into anonymous members).
  * Returns number of matches (0, 1, >1), first bit offset in *bits. */
 static int find_member(const struct infer_btf *b, uint32_t id, const char *member,
-		       uint64_t base, uint64_t *bits, bool *bitfield, int depth)
+		       uint64_t base, uint64_t *bits, bool *bitfield, int depth, uint32_t *mtype)
 {
 	const uint8_t *t = type_at(b, id);
 	if (!t || depth > 8)
@@ -173,11 +173,13 @@ static int find_member(const struct infer_btf *b, uint32_t id, const char *membe
 		bool bf = kflag && (mo >> 24);
 		if (name == 0) {
 			hits += find_member(b, resolve(b, mt), member, base + bit, bits, bitfield,
-					    depth + 1);
+					    depth + 1, mtype);
 		} else if (!infer_strcmp(str_at(b, name), member)) {
 			if (!hits) {
 				*bits = base + bit;
 				*bitfield = bf;
+				if (mtype)
+					*mtype = mt;
 			}
 			hits++;
 		}
@@ -228,7 +230,7 @@ bool infer_btf_offset(const struct infer_btf *b, const char *type, const char *m
 		}
 		uint64_t bits = 0;
 		bool bf = false;
-		int h = find_member(b, id, member, 0, &bits, &bf, 0);
+		int h = find_member(b, id, member, 0, &bits, &bf, 0, NULL);
 		if (h == 0)
 			continue;
 		if (h > 1 || bf || (bits & 7)) {
@@ -240,6 +242,43 @@ bool infer_btf_offset(const struct infer_btf *b, const char *type, const char *m
 			return false;
 		}
 		val = bits / 8;
+		candidates++;
+	}
+	if (!candidates) {
+		*why = "no such struct member in BTF";
+		return false;
+	}
+	*off = val;
+	return true;
+}
+
+bool infer_btf_offset_in(const struct infer_btf *b, const char *type, const char *outer, const char *member,
+			 uint64_t *off, const char **why)
+{
+	int candidates = 0;
+	uint64_t val = 0;
+	for (uint32_t id = 1; id <= b->ntypes; id++) {
+		const uint8_t *t = type_at(b, id);
+		uint32_t k = t_kind(t);
+		if ((k != BTF_KIND_STRUCT && k != BTF_KIND_UNION) || t_vlen(t) == 0 ||
+		    infer_strcmp(str_at(b, le32(t)), type))
+			continue;
+		uint64_t bits = 0, bits2 = 0;
+		bool bf = false, bf2 = false;
+		uint32_t mt = 0;
+		int h = find_member(b, id, outer, 0, &bits, &bf, 0, &mt);
+		if (h == 0)
+			continue;
+		int h2 = h == 1 && !bf ? find_member(b, resolve(b, mt), member, 0, &bits2, &bf2, 0, NULL) : 0;
+		if (h2 != 1 || bf2 || ((bits + bits2) & 7)) {
+			*why = h2 > 1 ? "member name not unique in BTF" : "no such member in the outer member's type";
+			return false;
+		}
+		if (candidates && (bits + bits2) / 8 != val) {
+			*why = "several BTF structs of that name disagree";
+			return false;
+		}
+		val = (bits + bits2) / 8;
 		candidates++;
 	}
 	if (!candidates) {
@@ -443,6 +482,12 @@ static const struct {
 	{ INFER_P_CRED_GID, "cred", "gid" },
 	{ INFER_P_MM_PGD, "mm_struct", "pgd" },
 	{ INFER_P_KCA_EXIT_SIGNAL, "kernel_clone_args", "exit_signal" },   /* issue 15 */
+	/* issue 15 item 5: a reader's controlling terminal and its foreground group */
+	{ INFER_P_TASK_SIGNAL, "task_struct", "signal" },
+	{ INFER_P_SIGNAL_TTY, "signal_struct", "tty" },
+	{ INFER_P_SIGNAL_PIDS, "signal_struct", "pids" },
+	{ INFER_P_TTY_NAME, "tty_struct", "name" },
+	{ INFER_P_TTY_PGRP, "tty_struct", "pgrp" },       /* <= 5.10; 5.11+: ctrl.pgrp (below) */
 };
 
 bool infer_btf_tss_sp1(const struct infer_btf *b, uint64_t *off, const char **why)
@@ -503,7 +548,11 @@ int infer_strategy_btf(const struct infer_reader *rd, const struct infer_hints *
 	int n = 0;
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		uint64_t off;
-		if (infer_btf_offset(b, fields[i].type, fields[i].member, &off, &why)) {
+		if (infer_btf_offset(b, fields[i].type, fields[i].member, &off, &why) ||
+		    /* tty_struct.pgrp moved into the named member `ctrl` (v5.11, "tty: make
+		     * tty_struct.ctrl"): the same field, one level down */
+		    (fields[i].p == INFER_P_TTY_PGRP &&
+		     infer_btf_offset_in(b, "tty_struct", "ctrl", "pgrp", &off, &why))) {
 			infer_set_found(out, fields[i].p, off);
 			n++;
 		} else {

@@ -39,6 +39,10 @@ bool infer_btf_offset(const struct infer_btf *b, const char *type, const char *m
 bool infer_btf_tss_sp1(const struct infer_btf *b, uint64_t *off, const char **why);
 
 /* Offset of per-CPU variable `var` in the ".data..percpu" DATASEC. */
+/* Offset of @outer.@member in struct @type, where @outer is a named member of
+ * struct/union type (e.g. tty_struct's ctrl.pgrp). Same rules as infer_btf_offset. */
+bool infer_btf_offset_in(const struct infer_btf *b, const char *type, const char *outer, const char *member,
+			 uint64_t *off, const char **why);
 bool infer_btf_percpu_var(const struct infer_btf *b, const char *var, uint64_t *off,
 			  const char **why);
 

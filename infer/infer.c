@@ -305,12 +305,17 @@ void infer_set_na(struct infer_profile *out, enum infer_param p, const char *fmt
 	va_end(ap);
 }
 
+bool infer_param_optional(enum infer_param p)
+{
+	return p >= INFER_P_TASK_SIGNAL && p <= INFER_P_TTY_PGRP;
+}
+
 bool infer_profile_complete(const struct infer_profile *p)
 {
 	if (!p)
 		return false;
 	for (int i = 0; i < INFER_NPARAMS; i++)
-		if (!p->p[i].found && !p->p[i].na)
+		if (!p->p[i].found && !p->p[i].na && !infer_param_optional((enum infer_param)i))
 			return false;
 	return true;
 }

@@ -114,7 +114,14 @@ enum infer_kind { INFER_K_ADDR, INFER_K_SYSCALL, INFER_K_PERCPU, INFER_K_OFFSET 
 	X(KERNEL_CLONE,     "symbols",  "kernel_clone",     INFER_K_ADDR) \
 	X(DO_EXECVEAT_COMMON,"symbols", "do_execveat_common", INFER_K_ADDR) \
 	X(KERNEL_EXECVE,    "symbols",  "kernel_execve",    INFER_K_ADDR) \
-	X(KCA_EXIT_SIGNAL,  "kernel_clone_args", "exit_signal", INFER_K_OFFSET)
+	X(KCA_EXIT_SIGNAL,  "kernel_clone_args", "exit_signal", INFER_K_OFFSET) \
+	/* appended (issue 15 item 5, docs/MONITORS.md keylogger): a reader's controlling */ \
+	/* terminal and its foreground process group; BTF only (INFER_OPTIONAL below) */ \
+	X(TASK_SIGNAL,      "task_struct", "signal",        INFER_K_OFFSET) \
+	X(SIGNAL_TTY,       "signal_struct", "tty",         INFER_K_OFFSET) \
+	X(SIGNAL_PIDS,      "signal_struct", "pids",        INFER_K_OFFSET) \
+	X(TTY_NAME,         "tty_struct", "name",           INFER_K_OFFSET) \
+	X(TTY_PGRP,         "tty_struct", "pgrp",           INFER_K_OFFSET)
 
 enum infer_param {
 #define INFER_X_ENUM(id, grp, name, kind) INFER_P_##id,
@@ -156,8 +163,13 @@ int infer_run(const struct infer_reader *rd, const struct infer_hints *hints,
 	      uint32_t strategies, struct infer_arena *arena,
 	      struct infer_profile *out);
 
-/* Every parameter found or not applicable (hvinfer exit status 0). */
+/* Every parameter found or not applicable (hvinfer exit status 0); optional
+ * parameters (infer_param_optional) may be missing. */
 bool infer_profile_complete(const struct infer_profile *p);
+/* Optional: found by BTF only (the patterns strategy does not handle them), needed
+ * by one monitor decision that degrades without them (issue 15 item 5: the
+ * keylogger's terminal parameters, docs/INFER.md "Optional parameters"). */
+bool infer_param_optional(enum infer_param p);
 
 /* Serialize as the hvinfer --json object into buf (always NUL-terminated).
  * Returns the length needed (like snprintf). */

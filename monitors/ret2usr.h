@@ -47,7 +47,7 @@ enum r2u_pf_verdict {
 	R2U_PF_USER_UNMAPPED,   /* kernel fetched an unmapped user-half address */
 };
 /* Classify a #PF exit (error code @pfec, linear address @addr). */
-enum r2u_pf_verdict r2u_classify_pf(uint32_t pfec, uint64_t addr);
+enum r2u_pf_verdict r2u_classify_pf(uint32_t pfec, uint64_t addr, bool la57);
 const char *r2u_pf_verdict_name(enum r2u_pf_verdict v);
 
 /* ---- options (monitors/ret2usr_options.c; docs/OPTIONS.md) ---- */

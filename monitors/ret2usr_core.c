@@ -3,6 +3,7 @@
  */
 #include <string.h>
 #include "monitors/ret2usr.h"
+#include "vmm/gmem.h"
 
 void r2u_cr4_write(struct r2u_pin *p, uint64_t old, uint64_t val, struct r2u_cr4_result *out)
 {
@@ -19,13 +20,13 @@ void r2u_cr4_write(struct r2u_pin *p, uint64_t old, uint64_t val, struct r2u_cr4
 	out->real_extra = (p->force_smep ? X86_CR4_SMEP : 0);
 }
 
-enum r2u_pf_verdict r2u_classify_pf(uint32_t pfec, uint64_t addr)
+enum r2u_pf_verdict r2u_classify_pf(uint32_t pfec, uint64_t addr, bool la57)
 {
 	if ((pfec & R2U_PFEC_MASK) != R2U_PFEC_MATCH)   /* not a supervisor fetch */
 		return R2U_PF_REFLECT;
 	if (pfec & X86_PFEC_RSVD)
 		return R2U_PF_REFLECT;
-	if (addr >> 47)                                   /* kernel half (or non-canonical) */
+	if (!gmem_user_va(addr, la57))                    /* kernel half (or non-canonical) */
 		return R2U_PF_REFLECT;
 	return (pfec & X86_PFEC_P) ? R2U_PF_SMEP : R2U_PF_USER_UNMAPPED;
 }

@@ -59,6 +59,12 @@ done
 echo "printf \"mm_struct.pgd %lu\\n\", (unsigned long)&((struct mm_struct *)0)->pgd" >> "$gdbcmds"
 # issue 15: where every fork path meets (kernel_clone's argument)
 echo "printf \"kernel_clone_args.exit_signal %lu\\n\", (unsigned long)&((struct kernel_clone_args *)0)->exit_signal" >> "$gdbcmds"
+# issue 15 item 5: the keylogger's reader terminal (controlling tty, foreground group)
+echo "printf \"task_struct.signal %lu\\n\", (unsigned long)&((struct task_struct *)0)->signal" >> "$gdbcmds"
+for m in tty pids; do
+  echo "printf \"signal_struct.$m %lu\\n\", (unsigned long)&((struct signal_struct *)0)->$m" >> "$gdbcmds"
+done
+echo "printf \"tty_struct.name %lu\\n\", (unsigned long)&((struct tty_struct *)0)->name" >> "$gdbcmds"
 # pcpu_hot exists on 6.2+ only: separate command files, since gdb stops a
 # sourced file at its first error but goes on with the next -x file.
 gx=(-x "$gdbcmds")
@@ -70,6 +76,10 @@ done
 # RSP from cpu_tss_rw.x86_tss.sp1 (PER_CPU_VAR(cpu_tss_rw + TSS_sp1)).
 echo "printf \"tss.sp1 %lu\\n\", (unsigned long)&((struct tss_struct *)0)->x86_tss.sp1" > "$work/tss_sp1.cmds"
 gx+=(-x "$work/tss_sp1.cmds")
+# tty_struct.pgrp: tty->ctrl.pgrp on 5.11+, tty->pgrp before (one of the two files fails)
+echo "printf \"tty_struct.pgrp %lu\\n\", (unsigned long)&((struct tty_struct *)0)->ctrl.pgrp" > "$work/tty_pgrp_ctrl.cmds"
+echo "printf \"tty_struct.pgrp %lu\\n\", (unsigned long)&((struct tty_struct *)0)->pgrp" > "$work/tty_pgrp.cmds"
+gx+=(-x "$work/tty_pgrp_ctrl.cmds" -x "$work/tty_pgrp.cmds")
 echo 'printf "banner %s", linux_banner' > "$work/banner.cmds"
 gx+=(-x "$work/banner.cmds")
 echo "derive-truth: reading DWARF with gdb" >&2
@@ -130,7 +140,8 @@ elif sym("cpu_tss_rw") is not None and "tss.sp1" in facts:
 else:
     percpu["top_of_stack"] = None
 
-offsets = {"task_struct": {}, "cred": {}, "mm_struct": {}, "kernel_clone_args": {}}
+offsets = {"task_struct": {}, "cred": {}, "mm_struct": {}, "kernel_clone_args": {},
+           "signal_struct": {}, "tty_struct": {}}
 for k, v in facts.items():
     s, _, m = k.partition(".")
     if s in offsets and k != "tss.sp1":
@@ -145,9 +156,10 @@ for s, d in offsets.items():
     for m in d:
         pass
 need = {"task_struct": ["pid", "tgid", "comm", "real_parent", "parent", "mm", "cred",
-                        "real_cred", "tasks", "group_leader"],
+                        "real_cred", "tasks", "group_leader", "signal"],
         "cred": ["uid", "euid", "gid"], "mm_struct": ["pgd"],
-        "kernel_clone_args": ["exit_signal"]}
+        "kernel_clone_args": ["exit_signal"],
+        "signal_struct": ["tty", "pids"], "tty_struct": ["name", "pgrp"]}
 for s, ms in need.items():
     for m in ms:
         if m not in offsets[s]:

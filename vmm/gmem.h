@@ -85,6 +85,15 @@ struct gmem_walk {
 
 /* Canonical for the mode (48-bit or 57-bit). */
 bool gmem_canonical(const struct gmem_mmu *m, uint64_t gva);
+/* Is @gva in the USER half for the paging mode: below 2^47 with 4-level paging,
+ * below 2^56 with 5-level (CR4.LA57; SDM Vol. 3A 4.5: the canonical lower half
+ * is bits 63:47 resp. 63:56 all zero). Non-canonical and kernel-half addresses are
+ * not user. The one helper for every monitor that judges a guest pointer
+ * (keylogger read buffers, ret2usr fetch addresses). */
+static inline bool gmem_user_va(uint64_t gva, bool la57)
+{
+	return (gva >> (la57 ? 56 : 47)) == 0;
+}
 
 /* gmem_translate - walk the guest page tables for @gva. Returns GMEM_OK and fills
  * @w, or an enum gmem_err (w->fail_level set). */

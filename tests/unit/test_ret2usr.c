@@ -61,21 +61,26 @@ static void test_classify_pf(void **st)
 {
 	(void)st;
 	/* supervisor fetch of a present user page: SMEP */
-	assert_int_equal(r2u_classify_pf(X86_PFEC_ID | X86_PFEC_P, 0x7f0000001000ULL), R2U_PF_SMEP);
+	assert_int_equal(r2u_classify_pf(X86_PFEC_ID | X86_PFEC_P, 0x7f0000001000ULL, false), R2U_PF_SMEP);
 	/* supervisor fetch of an unmapped user address */
-	assert_int_equal(r2u_classify_pf(X86_PFEC_ID, 0x400000ULL), R2U_PF_USER_UNMAPPED);
+	assert_int_equal(r2u_classify_pf(X86_PFEC_ID, 0x400000ULL, false), R2U_PF_USER_UNMAPPED);
 	/* supervisor fetch in the kernel half (NX kernel page): not ours */
-	assert_int_equal(r2u_classify_pf(X86_PFEC_ID | X86_PFEC_P, 0xffffffff81000000ULL), R2U_PF_REFLECT);
+	assert_int_equal(r2u_classify_pf(X86_PFEC_ID | X86_PFEC_P, 0xffffffff81000000ULL, false), R2U_PF_REFLECT);
 	/* user-mode fetch, supervisor data access: not ours */
-	assert_int_equal(r2u_classify_pf(X86_PFEC_ID | X86_PFEC_US | X86_PFEC_P, 0x400000ULL), R2U_PF_REFLECT);
-	assert_int_equal(r2u_classify_pf(X86_PFEC_P | X86_PFEC_WR, 0x400000ULL), R2U_PF_REFLECT);
+	assert_int_equal(r2u_classify_pf(X86_PFEC_ID | X86_PFEC_US | X86_PFEC_P, 0x400000ULL, false), R2U_PF_REFLECT);
+	assert_int_equal(r2u_classify_pf(X86_PFEC_P | X86_PFEC_WR, 0x400000ULL, false), R2U_PF_REFLECT);
 	/* reserved-bit fault: page-table corruption, not ret2usr */
-	assert_int_equal(r2u_classify_pf(X86_PFEC_ID | X86_PFEC_P | X86_PFEC_RSVD, 0x400000ULL), R2U_PF_REFLECT);
+	assert_int_equal(r2u_classify_pf(X86_PFEC_ID | X86_PFEC_P | X86_PFEC_RSVD, 0x400000ULL, false), R2U_PF_REFLECT);
 	/* the exit filter the hardware applies agrees with the classification */
 	assert_int_equal(R2U_PFEC_MASK, X86_PFEC_ID | X86_PFEC_US);
 	assert_int_equal(R2U_PFEC_MATCH, X86_PFEC_ID);
-	assert_int_equal(r2u_classify_pf(X86_PFEC_ID | X86_PFEC_P, 0x00007fffffffffffULL), R2U_PF_SMEP);
-	assert_int_equal(r2u_classify_pf(X86_PFEC_ID | X86_PFEC_P, 0x0000800000000000ULL), R2U_PF_REFLECT);
+	assert_int_equal(r2u_classify_pf(X86_PFEC_ID | X86_PFEC_P, 0x00007fffffffffffULL, false), R2U_PF_SMEP);
+	assert_int_equal(r2u_classify_pf(X86_PFEC_ID | X86_PFEC_P, 0x0000800000000000ULL, false), R2U_PF_REFLECT);
+	/* 5-level paging (CR4.LA57): the user half reaches 2^56 - 1 (issue 15 item 5) */
+	assert_int_equal(r2u_classify_pf(X86_PFEC_ID | X86_PFEC_P, 0x0000800000000000ULL, true), R2U_PF_SMEP);
+	assert_int_equal(r2u_classify_pf(X86_PFEC_ID, 0x00ffffffffffffffULL, true), R2U_PF_USER_UNMAPPED);
+	assert_int_equal(r2u_classify_pf(X86_PFEC_ID | X86_PFEC_P, 0x0100000000000000ULL, true), R2U_PF_REFLECT);
+	assert_int_equal(r2u_classify_pf(X86_PFEC_ID | X86_PFEC_P, 0xff00000000000000ULL, true), R2U_PF_REFLECT);
 }
 
 int main(void)
