@@ -1,5 +1,5 @@
 # events/build.mk — the event core and wire format (below the core and the monitors; docs/EVENTS.md).
-EVENT_SRCS := events/event.c events/event_ring.c events/event_json.c
+EVENT_SRCS := events/event.c events/event_ring.c events/event_json.c events/echo.c
 EVENT_RING1_SRCS := events/ring1.c
 
 HV_SRCS += $(EVENT_SRCS) $(EVENT_RING1_SRCS)

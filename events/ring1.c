@@ -17,13 +17,15 @@
  * allows, pumped by a lazy 1 ms tick only while bytes wait): process events in
  * the bulk queue, every other monitor's (rare alarms: hang, ret2usr, keylogger,
  * hvmon's own) in a small priority queue sent first, so an alarm never waits
- * behind a backlog. A line that does not fit is skipped and counted; the count
+ * behind a backlog. Under console_events=N the alarms (events/echo.h) bypass the
+ * rate limit too. A line that does not fit is skipped and counted; the count
  * is reported on the console.
  */
 #include <stddef.h>
 #include <stdio.h>
 #include "events/ring1.h"
 #include "events/event.h"
+#include "events/echo.h"
 #include "lib/console.h"
 #include "lib/heap.h"
 #include "vmm/vcpu.h"
@@ -53,7 +55,7 @@ static struct {
 	uint64_t suppressed;          /* not echoed by console_events= (none / over the rate) */
 	uint64_t skipped_noted;       /* skipped count in the last note */
 	uint64_t note_tsc;
-	uint64_t tokens_tsc;          /* rate limit: TSC at which the bucket was full */
+	struct hv_echo_bucket bucket; /* console_events=N: the bulk's rate limit */
 } con;
 
 static struct {
@@ -70,25 +72,12 @@ static uint64_t ev_clock(void)
 	return rdtsc();
 }
 
-/* Token bucket in TSC time: one line per hz/rate ticks, bursts up to one second. */
-static bool rate_allows(uint64_t now)
-{
-	uint64_t per = tick_tsc_hz() / echo_rate;
-	uint64_t floor = now - tick_tsc_hz();
-	if (!per)
-		per = 1;
-	if (con.tokens_tsc < floor || con.tokens_tsc > now)
-		con.tokens_tsc = floor;
-	if (con.tokens_tsc + per > now)
-		return false;
-	con.tokens_tsc += per;
-	return true;
-}
-
 static void console_emit(struct hv_event_sink *s, const struct hv_event *ev)
 {
 	(void)s;
-	if (echo_mode == HV_CEV_NONE || (echo_mode == HV_CEV_RATE && !rate_allows(rdtsc()))) {
+	/* console_events=N limits the bulk; alarms bypass the bucket (events/echo.h) */
+	if (echo_mode == HV_CEV_NONE || (echo_mode == HV_CEV_RATE && !hv_event_is_alarm(ev) &&
+					 !hv_echo_bucket_take(&con.bucket, rdtsc(), tick_tsc_hz(), echo_rate))) {
 		con.suppressed++;
 		return;
 	}

@@ -39,8 +39,8 @@ if [ "$CPUS" -gt 1 ]; then
   # the checks read each CPU's tracer events per phase from the console. Echoing every event, the busy
   # phases filled its 512 KiB queue (~45 s of a 115200-baud UART): the events of the hangs were still
   # queued when the run stopped. At 40 lines per guest second (below the UART's ~50) the queue never
-  # backs up; the background during the triggers makes ~12 events/s, so the bucket (1 s of burst) is
-  # never empty when a hang event comes (the rate applies to every event line)
+  # backs up; the background during the triggers makes ~12 events/s; hang events are alarms, which
+  # bypass the rate limit (events/echo.h)
   cev="console_events=40"
   smp_cmd="fi_pin=1 fi_bg=events fi_busy1=$BUSY1"
 else

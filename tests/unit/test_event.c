@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "events/event.h"
+#include "events/echo.h"
 
 static uint64_t fake_tsc;
 static uint64_t fake_clock(void) { return ++fake_tsc; }
@@ -397,6 +398,79 @@ static void test_concurrent(void **state)
 	       (unsigned long long)st.committed, (unsigned long long)st.dropped);
 }
 
+/* console_events=N (events/echo.h): process events take a token, alarms never do */
+static struct hv_event mk(unsigned type, unsigned monitor, uint8_t enabled)
+{
+	struct hv_event ev;
+	memset(&ev, 0, sizeof(ev));
+	ev.hdr.type = (uint16_t)type;
+	ev.hdr.monitor = (uint16_t)monitor;
+	ev.u.monitor_state.enabled = enabled;
+	return ev;
+}
+
+static void test_echo_alarms(void **state)
+{
+	(void)state;
+	struct hv_event e;
+	e = mk(HV_EV_EXEC, HV_EMON_TRACER, 0);          assert_false(hv_event_is_alarm(&e));
+	e = mk(HV_EV_FORK, HV_EMON_TRACER, 0);          assert_false(hv_event_is_alarm(&e));
+	e = mk(HV_EV_TRACE_LOST, HV_EMON_TRACER, 0);    assert_true(hv_event_is_alarm(&e));
+	e = mk(HV_EV_PROBE_TAMPER, HV_EMON_CORE, 0);    assert_true(hv_event_is_alarm(&e));
+	e = mk(HV_EV_PROBE_TAMPER, HV_EMON_TRACER, 0);  assert_true(hv_event_is_alarm(&e));
+	e = mk(HV_EV_MONITOR_STATE, HV_EMON_TRACER, 0); assert_true(hv_event_is_alarm(&e));
+	e = mk(HV_EV_HANG, HV_EMON_HANG, 0);            assert_true(hv_event_is_alarm(&e));
+	e = mk(HV_EV_HANG_RECOVERED, HV_EMON_HANG, 0);  assert_true(hv_event_is_alarm(&e));
+	e = mk(HV_EV_RET2USR, HV_EMON_RET2USR, 0);      assert_true(hv_event_is_alarm(&e));
+	e = mk(HV_EV_CR4_TAMPER, HV_EMON_RET2USR, 0);   assert_true(hv_event_is_alarm(&e));
+	e = mk(HV_EV_KEYLOGGER, HV_EMON_KEYLOGGER, 0);  assert_true(hv_event_is_alarm(&e));
+	e = mk(HV_EV_MONITOR_STATE, HV_EMON__COUNT, 1); assert_true(hv_event_is_alarm(&e));  /* a later monitor */
+	e = mk(HV_EV_DENIED, HV_EMON_CORE, 0);          assert_true(hv_event_is_alarm(&e));
+	e = mk(HV_EV_DMA_FAULT, HV_EMON_CORE, 0);       assert_true(hv_event_is_alarm(&e));
+	e = mk(HV_EV_DROPS, HV_EMON_CORE, 0);           assert_true(hv_event_is_alarm(&e));
+	e = mk(HV_EV_MONITOR_STATE, HV_EMON_CORE, 0);   assert_true(hv_event_is_alarm(&e));  /* probe dropped */
+	e = mk(HV_EV_MONITOR_STATE, HV_EMON_CORE, 1);   assert_false(hv_event_is_alarm(&e)); /* status, net_burst */
+	e = mk(HV_EV_HEARTBEAT, HV_EMON_CORE, 0);       assert_false(hv_event_is_alarm(&e));
+	e = mk(HV_EV_INFERENCE, HV_EMON_CORE, 0);       assert_false(hv_event_is_alarm(&e));
+	e = mk(HV_EV_BOOT_CONFIG, HV_EMON_CORE, 0);     assert_false(hv_event_is_alarm(&e));
+}
+
+/* the bucket: N lines per second, a burst of at most one second's worth; an alarm
+ * storm in the middle of a tracer flood gets every line through as ring1.c decides */
+static void test_echo_bucket(void **state)
+{
+	(void)state;
+	const uint64_t hz = 1000000;
+	struct hv_echo_bucket b = { 0 };
+	uint64_t now = 50 * hz;
+	unsigned ok = 0;
+	for (int i = 0; i < 1000; i++)                   /* 1000 lines at once: one second's burst */
+		ok += hv_echo_bucket_take(&b, now, hz, 40);
+	assert_int_equal(ok, 40);
+	assert_false(hv_echo_bucket_take(&b, now + hz / 40 - 1, hz, 40));
+	assert_true(hv_echo_bucket_take(&b, now + hz / 40, hz, 40));
+	/* 10 s at 200 process lines/s plus one alarm per second: 40/s + every alarm echoed */
+	struct hv_event bulk = mk(HV_EV_EXEC, HV_EMON_TRACER, 0), alarm = mk(HV_EV_HANG, HV_EMON_HANG, 0);
+	unsigned bulk_ok = 0, alarm_ok = 0;
+	now += 10 * hz;
+	for (uint64_t t = 0; t < 10 * hz; t += hz / 200) {
+		const struct hv_event *ev = (t % hz) == 0 ? &alarm : &bulk;
+		bool echo = hv_event_is_alarm(ev) || hv_echo_bucket_take(&b, now + t, hz, 40);
+		if (echo)
+			*(ev == &alarm ? &alarm_ok : &bulk_ok) += 1;
+	}
+	assert_int_equal(alarm_ok, 10);
+	assert_in_range(bulk_ok, 10 * 40, 10 * 40 + 40);     /* the rate, plus at most the first burst */
+	/* early TSC (below one second) and a TSC that went back: no underflow, no stall */
+	struct hv_echo_bucket c = { 0 };
+	assert_true(hv_echo_bucket_take(&c, 10, hz, 40) || hv_echo_bucket_take(&c, hz / 40 + 10, hz, 40));
+	c.full_tsc = 100 * hz;
+	assert_true(hv_echo_bucket_take(&c, 5 * hz, hz, 40));
+	/* rate above the clock rate: one line per tick at most */
+	struct hv_echo_bucket d = { 0 };
+	assert_true(hv_echo_bucket_take(&d, 3 * hz, 10, 100000));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -410,6 +484,8 @@ int main(void)
 		cmocka_unit_test_setup(test_argv_bounds, setup),
 		cmocka_unit_test_setup(test_all_types_format, setup),
 		cmocka_unit_test_setup(test_concurrent, setup),
+		cmocka_unit_test(test_echo_alarms),
+		cmocka_unit_test(test_echo_bucket),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
