@@ -1,7 +1,9 @@
 /*
  * hang — ring -1 side of the hang detector (monitors/hang.h, docs/MONITORS.md):
- * a sampler on hvmon's tick (vmm/tick.h), context-switch evidence from a probe on
- * the inferred __switch_to (vmm/probe.h) or, without it, from %gs:current_task.
+ * a sampler on hvmon's tick (vmm/tick.h) reading the vCPU's state from the VMCS,
+ * context-switch evidence from a probe on the inferred __switch_to (vmm/probe.h)
+ * or, without it, from %gs:current_task (guest memory: cross-checked in
+ * monitors/hang_core.c, never trusted alone).
  */
 #include <string.h>
 #include "monitors/hang.h"
@@ -162,9 +164,10 @@ static void hang_tick(struct vcpu *v, uint64_t now, void *ctx)
 	if (x.task_valid && switch_probe && is_stopper(v, h, x.task))
 		x.task_valid = false;
 	x.switches = h->progress_sw;
-	/* the idle task (pid 0) runs the idle loop (HLT, or MWAIT without exiting) */
-	if (x.task_valid && x.kernel && trc == 0 && t.pid == 0)
-		x.idle = true;
+	x.switch_probe = switch_probe;
+	/* the guest's word that this is its idle loop: recorded, not trusted (hang.h):
+	 * only HLT, from the VMCS, is idle */
+	x.idle_task = x.task_valid && trc == 0 && t.pid == 0;
 	struct hang_verdict vd;
 	if (hang_step(&h->st, &x, &vd))
 		emit(v, &vd, x.rip, &t, x.task_valid && trc == 0);
@@ -177,12 +180,14 @@ static void hang_tick(struct vcpu *v, uint64_t now, void *ctx)
 		for (unsigned r = 0; r < EXIT_REASON_MAX; r++)
 			ring1 += v->stats[r].ticks;
 		pr_info("hang: stats: tsc=%lu exits=%lu timer_exits=%lu exc_exits=%lu samples=%lu "
-			"switches=%lu sample_ticks=%lu ring1_ticks=%lu exc_ticks=%lu timer_ticks=%lu\n",
+			"switches=%lu sample_ticks=%lu ring1_ticks=%lu exc_ticks=%lu timer_ticks=%lu "
+			"idle_claims=%lu task_claims=%lu\n",
 			(unsigned long)now, (unsigned long)v->nr_exits, (unsigned long)ts.timer_exits,
 			(unsigned long)v->stats[EXIT_EXCEPTION_NMI].count, (unsigned long)h->samples,
 			(unsigned long)h->switches, (unsigned long)h->sample_ticks, (unsigned long)ring1,
 			(unsigned long)v->stats[EXIT_EXCEPTION_NMI].ticks,
-			(unsigned long)v->stats[EXIT_PREEMPT_TIMER].ticks);
+			(unsigned long)v->stats[EXIT_PREEMPT_TIMER].ticks,
+			(unsigned long)h->st.idle_claims, (unsigned long)h->st.task_claims);
 	}
 }
 
@@ -205,7 +210,7 @@ static void hang_vcpu_start(struct vcpu *v)
 
 static void hang_print_stats(struct vm *vm)
 {
-	uint64_t rep = 0, rec = 0, sw = 0, psw = 0, samples = 0, sample_ticks = 0;
+	uint64_t rep = 0, rec = 0, sw = 0, psw = 0, samples = 0, sample_ticks = 0, ic = 0, tc = 0;
 	for (unsigned i = 0; i < vm->nr_vcpus; i++) {
 		const struct hang_vcpu *h = hv_of(vm->vcpus[i]);
 		if (!h)
@@ -216,11 +221,15 @@ static void hang_print_stats(struct vm *vm)
 		psw += h->progress_sw;
 		samples += h->samples;
 		sample_ticks += h->sample_ticks;
+		ic += h->st.idle_claims;
+		tc += h->st.task_claims;
 	}
 	hv_printf("hvmon: hang: %lu samples (%lu TSC ticks/sample), %lu hangs reported, %lu recovered, "
-		  "%lu context switches probed (%lu into/out of the CPU stopper)\n", (unsigned long)samples,
+		  "%lu context switches probed (%lu into/out of the CPU stopper); not trusted: %lu samples in "
+		  "the idle task while running, %lu task changes without a probed switch\n", (unsigned long)samples,
 		  (unsigned long)(samples ? sample_ticks / samples : 0), (unsigned long)rep,
-		  (unsigned long)rec, (unsigned long)sw, (unsigned long)(sw - psw));
+		  (unsigned long)rec, (unsigned long)sw, (unsigned long)(sw - psw), (unsigned long)ic,
+		  (unsigned long)tc);
 }
 
 struct hv_monitor_ops hang_ops = {

@@ -62,61 +62,71 @@ bool hang_comm_is_stopper(const char comm[16])
 	return i > n && i < 16;
 }
 
+/* a new progress window starts at @x (the IRQs-off streak is not part of it) */
 static void reset_window(struct hang_state *s, const struct hang_sample *x)
 {
 	s->progress_tsc = x->tsc;
 	s->kernel_since = (!x->idle && x->kernel) ? x->tsc : 0;
-	s->irqoff_since = (!x->idle && x->kernel && !x->if_on) ? x->tsc : 0;
+}
+
+/* Guest-memory evidence of scheduling since the last sample, cross-checked against
+ * the hardware (monitors/hang.h): the probe's #BP exits at __switch_to count; a
+ * change of the sampled current task counts only without that probe. */
+static bool sched_progress(struct hang_state *s, const struct hang_sample *x)
+{
+	bool moved = x->switches != s->last_switches;
+	bool changed = x->task_valid && s->last_task_valid && x->task != s->last_task;
+	if (changed && x->switch_probe && !moved)
+		s->task_claims++;       /* `current` rewritten without a context switch */
+	return moved || (changed && !x->switch_probe);
 }
 
 bool hang_step(struct hang_state *s, const struct hang_sample *x, struct hang_verdict *out)
 {
 	memset(out, 0, sizeof(*out));
+	/* the hardware's IRQs-off streak: CPL 0, IF=0, running (an offline CPU halts with IF=0) */
+	bool irqoff = !x->idle && x->kernel && !x->if_on;
 	bool progress = x->idle;
-	if (s->started) {
-		if (x->switches != s->last_switches)
-			progress = true;
-		if (x->task_valid && s->last_task_valid && x->task != s->last_task)
-			progress = true;
-	}
+	if (s->started && sched_progress(s, x))
+		progress = true;
+	if (x->idle_task && !x->idle)
+		s->idle_claims++;       /* the guest says idle, the vCPU runs: not idle */
 	if (x->task_valid) {
 		s->last_task = x->task;
 		s->last_task_valid = true;
 	}
 	s->last_switches = x->switches;
+	if (!irqoff)
+		s->irqoff_since = 0;
+	else if (!s->irqoff_since)
+		s->irqoff_since = x->tsc;
 	if (!s->started) {
 		s->started = true;
 		reset_window(s, x);
 		return false;
 	}
-	if (progress) {
+	if (progress)
 		reset_window(s, x);
-		if (s->hung) {
-			out->kind = s->hung;
-			out->recovered = true;
-			out->duration = x->tsc - s->hung_since;
-			s->hung = HANG_NONE;
-			s->recoveries++;
-			return true;
-		}
-		return false;
-	}
-	/* no progress: extend or break the streaks */
-	if (x->kernel) {
+	else if (x->kernel) {
 		if (!s->kernel_since)
 			s->kernel_since = x->tsc;
-		if (!x->if_on) {
-			if (!s->irqoff_since)
-				s->irqoff_since = x->tsc;
-		} else {
-			s->irqoff_since = 0;
-		}
 	} else {
 		s->kernel_since = 0;
-		s->irqoff_since = 0;
 	}
-	if (s->hung)
-		return false;
+	if (s->hung) {
+		/* hard ends by the hardware only (the guest may claim progress meanwhile);
+		 * the others at the next progress */
+		bool end = s->hung == HANG_HARD ? !irqoff : progress;
+		if (!end)
+			return false;
+		reset_window(s, x);
+		out->kind = s->hung;
+		out->recovered = true;
+		out->duration = x->tsc - s->hung_since;
+		s->hung = HANG_NONE;
+		s->recoveries++;
+		return true;
+	}
 
 	uint64_t now = x->tsc, T = s->timeout;
 	enum hang_kind k = HANG_NONE;

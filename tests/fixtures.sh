@@ -174,10 +174,17 @@ headers_of() {
       dpkg-deb -x "$deb" "$root" || die "dpkg-deb -x $deb failed"
     done
     # The flavour's Makefile includes the -common tree by absolute /usr/src path: point it here.
-    sed -i "s|^include /usr/src/|include $root/usr/src/|" "$kb/Makefile"
+    sed -i "s|^include /usr/src/|include $(cd "$root" && pwd -P)/usr/src/|" "$kb/Makefile"
     [ -d "$kb/scripts/" ] || die "kbuild scripts missing in $kb (linux-kbuild not extracted?)"
     command -v "$gcc" >/dev/null || die "$gcc missing (the Debian kernel was built with it)"
     touch "$root/.extracted"
+  fi
+  # The include path is absolute: a cache extracted through another worktree's cache/ symlink
+  # (before it was resolved with pwd -P) names that worktree, which may be gone. Re-point it.
+  local inc
+  inc=$(sed -n 's|^include \(/.*/usr/src/.*\)$|\1|p' "$kb/Makefile" | head -n1)
+  if [ -n "$inc" ] && [ ! -f "$inc" ]; then
+    sed -i "s|^include /.*/usr/src/|include $(cd "$root" && pwd -P)/usr/src/|" "$kb/Makefile"
   fi
   echo "$kb"
 }

@@ -20,6 +20,10 @@
 # of the detector (T = hang_timeout = 5 s: every hard/soft/no_switch verdict needs T s of one streak), instead of the issue's 60 s + 60 s: a guest second of the busy workload on two emulated CPUs
 # costs Bochs ~2-3.5x the CPU time of one (docs/BENCHMARKS.md "Several CPUs");
 # tests/campaign/hang_smp60.sh runs the 60 s phases.
+# HANG_FAKE=1 (issue 15 item 4; hang_bochs_510.sh sets it): after rtspin, faultinj's `fakelive N` spins
+#   N s with IRQs off while rewriting the per-CPU current_task (idle task, writer, parent) in a loop: it
+#   must still be a hard hang within T+1 s (hvmon judges progress from the VMCS, not from `current`),
+#   recovered only when IRQs are on again, and hvmon's counters must show the rewrites it saw.
 # HANG_RUN=NAME names the run directory (default hang-bochs[-5.10]).
 set -eu   # not pipefail: lib.sh greps with -q behind tr (SIGPIPE on big logs)
 : "${HV_TIMEOUT:=1500}"   # 60 s busy guest time + 5 spins cost ~10 min wall under load
@@ -31,11 +35,15 @@ case $flavour in
   5.10*) name=${HANG_RUN:-hang-bochs-$flavour}; modkernel=5.10 ;;
   *) hv_fail "hang_bochs.sh: flavour $flavour (cloud or 5.10)" ;;
 esac
-CPUS=${HANG_CPUS:-2}; HCPU=0; smp_cmd=""; smp_run=""; NREP=5; stop='hvmon:hang #5: detected'; cev=""
+CPUS=${HANG_CPUS:-2}; HCPU=0; smp_cmd=""; smp_run=""; NREP=5; cev=""
 T=${HANG_T:-5}; N=${HANG_N:-7}
+FAKE=${HANG_FAKE:-0}; tests=irqoff,preemptoff,spinlock,rtspin
+[ "$FAKE" = 1 ] && { tests=$tests,fakelive; NREP=6; }
+DL=$NREP   # the report number of the final deadlock
+stop="hvmon:hang #$NREP: detected"
 if [ "$CPUS" -gt 1 ]; then
   BUSY=${HANG_BUSY:-15}; BUSY1=${HANG_BUSY1:-15}
-  HCPU=1; smp_run="--cpus $CPUS"; NREP=6; stop='hvmon:"event":"hang",.*"scope":"machine"'
+  HCPU=1; smp_run="--cpus $CPUS"; NREP=$((NREP + 1)); stop='hvmon:"event":"hang",.*"scope":"machine"'
   # the checks read each CPU's tracer events per phase from the console. Echoing every event, the busy
   # phases filled its 512 KiB queue (~45 s of a 115200-baud UART): the events of the hangs were still
   # queued when the run stopped. At 40 lines per guest second (below the UART's ~50) the queue never
@@ -54,7 +62,7 @@ initrd=$(hv_fixture_initrd hang -m "$ko" -m "$HV_TOP/build/tests/guest/rtspin" -
   -o "$HV_TOP/build/initramfs/$name.cpio.gz") || exit 1
 HV_GUEST_FATAL='Kernel panic|HVMON-GUEST: poweroff failed'
 hv_boot "$name" --flavour "$flavour" --initrd "$initrd" --hv-opts "console=com2 log=info hang_timeout=$T${cev:+ $cev}" \
-  --cmdline "console=ttyS0,115200 panic=-1 loglevel=7 fi_busy=$BUSY fi_secs=$N fi_final=deadlock fi_tests=irqoff,preemptoff,spinlock,rtspin $smp_cmd" \
+  --cmdline "console=ttyS0,115200 panic=-1 loglevel=7 fi_busy=$BUSY fi_secs=$N fi_final=deadlock fi_tests=$tests $smp_cmd" \
   --stop-on "$stop" $smp_run
 assert_no_marker hvmon 'guest crashed|PANIC|EXCEPTION in ring -1' "no crash"
 assert_marker hvmon 'tick: TSC [0-9]+ kHz' "TSC calibrated"
@@ -62,10 +70,11 @@ assert_marker hvmon 'hang: on, timeout' "hang monitor on"
 [ "$BUSY" = 0 ] || assert_marker guest "HVMON-GUEST: busy end" "busy workload ran"
 # no hang before the first injection
 b=$(tr -d '\000\r' < "$RUN_DIR/hvmon.log" | grep -a -c 'hang #[0-9]*: detected' || true)
-[ "$b" = "$NREP" ] || hv_fail "expected exactly $NREP hang reports (4 injections + deadlock$([ "$NREP" = 5 ] || echo ' on CPU 1 + on CPU 0')), got $b: $(grep -a 'hang #' "$RUN_DIR/hvmon.log")"
+[ "$b" = "$NREP" ] || hv_fail "expected exactly $NREP hang reports ($tests + deadlock$([ "$CPUS" = 1 ] || echo ' on CPU 1 + on CPU 0')), got $b: $(grep -a 'hang #' "$RUN_DIR/hvmon.log")"
 khz=$(marker_value guest 'FAULTINJ: ready tsc_khz=' | sed -E 's/.*tsc_khz=([0-9]+).*/\1/')
 [ -n "$khz" ] || hv_fail "no FAULTINJ ready line"
-check() {   # $1 = trigger, $2 = report number, $3 = kind [, $4 = vCPU, $5 = which start line of $1]
+check() {   # $1 = trigger, $2 = report number, $3 = kind [, $4 = vCPU, $5 = which start line of $1,
+            #   $6 = anytask: the reported task is not checked (fakelive forges `current`)]
   local g h pid comm t0 t1 ms cpu=${4:-$HCPU}
   g=$(tr -d '\000\r' < "$RUN_DIR/guest.log" | grep -aE "FAULTINJ: $1 .*start pid=" | sed -n "${5:-1}p") || true
   [ -n "$g" ] || hv_fail "trigger $1 did not start"
@@ -74,7 +83,7 @@ check() {   # $1 = trigger, $2 = report number, $3 = kind [, $4 = vCPU, $5 = whi
   h=$(marker_value hvmon "hang #$2: detected") || true
   [ -n "$h" ] || hv_fail "no report #$2 for $1"
   grep -q "detected $3 on vCPU $cpu" <<<"$h" || hv_fail "$1: wrong kind or vCPU (want $3 on vCPU $cpu): $h"
-  grep -q "task $pid ($comm)" <<<"$h" || hv_fail "$1: wrong task (want $pid $comm): $h"
+  [ "${6:-}" = anytask ] || grep -q "task $pid ($comm)" <<<"$h" || hv_fail "$1: wrong task (want $pid $comm): $h"
   t1=$(sed -E 's/.*tsc=([0-9]+).*/\1/' <<<"$h")
   ms=$(( (t1 - t0) / khz ))
   [ "$ms" -le $(( (T + 1) * 1000 )) ] || hv_fail "$1: detected after $ms ms > T+1 s"
@@ -96,11 +105,32 @@ check irqoff 1 hard
 check preemptoff 2 soft
 check spinlock 3 soft
 check rtspin 4 no_switch
-check deadlock 5 soft
+if [ "$FAKE" = 1 ]; then
+  # a kernel faking liveness: IRQs off at every sample is hard, whatever `current` says
+  check fakelive 5 hard "$HCPU" 1 anytask
+  assert_marker hvmon 'hang #5: recovered from hard' "fakelive recovered (IRQs on again)"
+  g=$(marker_value guest 'FAULTINJ: fakelive [0-9]+ start') || true
+  t0=$(sed -E 's/.*tsc=([0-9]+).*/\1/' <<<"$g")
+  rw=$(marker_value guest 'FAULTINJ: fakelive [0-9]+ end rewrites=' | sed -E 's/.*rewrites=([0-9]+).*/\1/')
+  [ -n "$rw" ] && [ "$rw" -gt 1000 ] || hv_fail "fakelive: the module did not rewrite current ($rw)"
+  # hvmon's counters (hang: stats:, every 10 s, cumulative): the samples that read the forged
+  # `current` (the idle task while running; task changes no probed switch explains) grew during it
+  claims() {   # $1 = key: value of the last stats line before TSC $2 (or the last one)
+    tr -d '\000\r' < "$RUN_DIR/hvmon.log" | grep -a "hang: stats: " | grep -a " tsc=" |
+      awk -v k="$1" -v lim="${2:-}" '{ t = ""; v = ""; for (i = 1; i <= NF; i++) { split($i, a, "=");
+        if (a[1] == "tsc") t = a[2]; if (a[1] == k) v = a[2] } if (lim == "" || t + 0 < lim + 0) last = v }
+        END { print last + 0 }'
+  }
+  ic=$(( $(claims idle_claims) - $(claims idle_claims "$t0") ))
+  tc=$(( $(claims task_claims) - $(claims task_claims "$t0") ))
+  echo "  fakelive: $rw rewrites of current; hvmon saw $ic samples in the idle task while running, $tc task changes without a probed switch (not progress)"
+  [ $((ic + tc)) -ge 10 ] || hv_fail "fakelive: hvmon's samples did not see the forged current ($ic + $tc)"
+fi
+check deadlock "$DL" soft
 if [ "$CPUS" -gt 1 ]; then
   # the whole machine: CPU 0's writer spins on the lock CPU 1's deadlock holds
-  check deadlock 6 soft 0 2
-  h=$(marker_value hvmon 'hang #6: detected')
+  check deadlock $((DL + 1)) soft 0 2
+  h=$(marker_value hvmon "hang #$((DL + 1)): detected")
   grep -q "on vCPU 0, machine:" <<<"$h" || hv_fail "deadlock on CPU 0: not a whole-machine hang: $h"
   assert_marker guest 'HVMON-GUEST: trigger deadlock cpu 0 \(whole machine\)' "the whole-machine deadlock ran"
   m=$(json_events hvmon hang | grep '"scope":"machine"' || true)
@@ -115,7 +145,7 @@ assert_marker guest 'HVMON-GUEST: rtspin done' "rtspin ran to its end"
 assert_marker guest 'HVMON-GUEST: trigger rtspin done rc=0' "rtspin exit 0"
 for i in 1 2 3 4; do assert_marker hvmon "hang #$i: recovered from" "hang #$i recovered"; done
 assert_marker hvmon 'hang #4: recovered from no_switch' "hang #4 recovered as no_switch"
-assert_no_marker hvmon "hang #[5-$NREP]: recovered" "the deadlock never recovers"
+assert_no_marker hvmon "hang #[$DL-$NREP]: recovered" "the deadlock never recovers"
 [ "$(json_events hvmon hang | wc -l)" -ge "$NREP" ] || hv_fail "hang JSON events missing"
 json_events hvmon hang | grep -q '"kind":"no_switch".*"comm":"rtspin"\|"comm":"rtspin".*"kind":"no_switch"' ||
   hv_fail "no_switch JSON event missing: $(json_events hvmon hang | sed -n 4p)"
@@ -142,6 +172,6 @@ else
   json_events hvmon hang | head -1 | grep -q '"scope":"machine","cpus_hung":1' || hv_fail "hang event scope: $(json_events hvmon hang | head -1)"
 fi
 if [ "$CPUS" -gt 1 ]; then
-  hv_pass "$flavour, $CPUS CPUs: no hang in $BUSY s busy on both CPUs nor in $BUSY1 s with CPU 1 idle; 5 injected hangs on CPU 1 reported as partial hangs of vCPU 1 while CPU 0 produced events, then the whole machine (CPU 0 too) as machine:$LAT"
+  hv_pass "$flavour, $CPUS CPUs: no hang in $BUSY s busy on both CPUs nor in $BUSY1 s with CPU 1 idle; $((NREP - 1)) injected hangs on CPU 1 reported as partial hangs of vCPU 1 while CPU 0 produced events, then the whole machine (CPU 0 too) as machine:$LAT"
 fi
-hv_pass "$flavour: no hang in ${BUSY} s busy guest time; 5 injected hangs detected with the right kind/task:$LAT"
+hv_pass "$flavour: no hang in ${BUSY} s busy guest time; $NREP injected hangs detected with the right kind/task:$LAT"

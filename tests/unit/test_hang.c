@@ -26,6 +26,23 @@ static void sim_init(struct sim *m)
 	hang_state_init(&m->s, T);
 }
 
+static void step(struct sim *m, struct hang_sample x)
+{
+	m->now += STEP;
+	x.tsc = m->now;
+	struct hang_verdict vd;
+	if (hang_step(&m->s, &x, &vd)) {
+		m->last = vd;
+		if (vd.recovered)
+			m->recoveries++;
+		else {
+			m->reports++;
+			if (!m->first_report_at)
+				m->first_report_at = m->now;
+		}
+	}
+}
+
 /* feed @ms milliseconds of identical samples */
 static void run(struct sim *m, uint64_t ms, bool idle, bool kernel, bool if_on, uint64_t task,
 		uint64_t switches)
@@ -177,6 +194,99 @@ static void test_one_report_per_episode(void **st)
 	assert_string_equal(hang_kind_name(HANG_NO_SWITCH), "no_switch");
 }
 
+/* ---- issue 15 item 4: a hostile kernel fakes liveness in guest memory ---- */
+
+#define IDLE_TASK 0x1000        /* init_task (pid 0) */
+#define TASK_A    0xa000
+#define TASK_B    0xb000
+
+/* @ms of a kernel spin at CPL 0 (IF = @if_on) that rewrites `current` between the
+ * idle task and two tasks (each sample sees another one: the old rules took every
+ * sample as idle or as a task change); the probe's switch count stays @sw */
+static void fake(struct sim *m, uint64_t ms, bool if_on, bool probe, uint64_t sw)
+{
+	static const uint64_t cycle[3] = { IDLE_TASK, TASK_A, TASK_B };
+	for (uint64_t t = 0; t < ms; t += STEP) {
+		uint64_t task = cycle[(m->now / STEP) % 3];
+		step(m, (struct hang_sample){ .kernel = true, .if_on = if_on, .switches = sw,
+					      .switch_probe = probe, .rip = 0xffffffffc0001234ull,
+					      .task_valid = true, .task = task,
+					      .idle_task = task == IDLE_TASK });
+	}
+}
+
+/* IRQs off at every sample: a hard hang whatever `current` says, with or without the
+ * __switch_to probe; no recovery while the spin goes on; recovered at the first
+ * sample with IF=1 */
+static void test_fake_liveness_irqoff(void **st)
+{
+	(void)st;
+	for (int probe = 0; probe < 2; probe++) {
+		struct sim m;
+		sim_init(&m);
+		run(&m, 2 * HZ, false, false, true, TASK_A, 3);  /* user mode */
+		uint64_t start = m.now;
+		fake(&m, 12 * HZ, false, probe, 3);
+		assert_int_equal(m.reports, 1);
+		assert_int_equal(m.last.kind, HANG_HARD);
+		assert_true(m.first_report_at - start >= T);
+		assert_true(m.first_report_at - start <= T + 2 * STEP);
+		assert_int_equal(m.recoveries, 0);
+		assert_true(m.s.idle_claims >= 12 * HZ / STEP / 3 - 1);
+		if (probe)
+			assert_true(m.s.task_claims >= 12 * HZ / STEP - 2);
+		step(&m, (struct hang_sample){ .kernel = true, .if_on = true, .switches = 3,
+					       .switch_probe = probe, .task_valid = true, .task = TASK_A });
+		assert_int_equal(m.recoveries, 1);
+		assert_int_equal(m.last.kind, HANG_HARD);
+		assert_true(m.last.duration >= 12 * HZ - STEP);
+	}
+}
+
+/* IRQs on: with the probe, task changes it never saw are no progress: soft */
+static void test_fake_liveness_irqon_probe(void **st)
+{
+	(void)st;
+	struct sim m;
+	sim_init(&m);
+	run(&m, 2 * HZ, false, false, true, TASK_A, 7);
+	uint64_t start = m.now;
+	fake(&m, 8 * HZ, true, true, 7);
+	assert_int_equal(m.reports, 1);
+	assert_int_equal(m.last.kind, HANG_SOFT);
+	assert_true(m.first_report_at - start <= T + 2 * STEP);
+	run(&m, 1 * HZ, false, false, true, TASK_A, 8);          /* a probed switch: recovered */
+	assert_int_equal(m.recoveries, 1);
+	/* the same fake seen as progress by the old rules (no probe: each task change
+	 * counts): the idle task alone still is not idle */
+	sim_init(&m);
+	for (int i = 0; i < 80; i++)
+		step(&m, (struct hang_sample){ .kernel = true, .if_on = true, .switch_probe = true,
+					       .task_valid = true, .task = IDLE_TASK, .idle_task = true });
+	assert_int_equal(m.reports, 1);
+	assert_int_equal(m.last.kind, HANG_SOFT);
+}
+
+/* idle is the hardware's word: HLT with IF=1 (NOHZ idle) or IF=0 (an offline CPU's
+ * play_dead loop) is never a hang; a real idle loop seen between its HLTs (the idle
+ * task running, IRQs on or off) is no report either */
+static void test_hw_idle(void **st)
+{
+	(void)st;
+	struct sim m;
+	sim_init(&m);
+	run(&m, 60 * HZ, true, true, false, IDLE_TASK, 0);      /* offline: HLT, IF=0 */
+	for (int i = 0; i < 600; i++) {                          /* 60 s of a mostly idle CPU */
+		bool halted = i % 4 != 0;
+		step(&m, (struct hang_sample){ .idle = halted, .kernel = true, .if_on = i % 8 != 0,
+					       .switch_probe = true, .switches = (uint64_t)i / 50,
+					       .task_valid = true, .task = IDLE_TASK, .idle_task = true });
+	}
+	assert_int_equal(m.reports, 0);
+	assert_int_equal(m.s.idle_claims, 150);
+	assert_int_equal(m.s.task_claims, 0);
+}
+
 /* ---- SMP (issue 11): one hang_state per vCPU, stepped in lock-step ---- */
 
 /* @kinds per CPU: 'b' busy (user/kernel, switching), 'i' idle (HLT), 'h' kernel IF=0
@@ -303,6 +413,9 @@ int main(void)
 		cmocka_unit_test(test_smp_partial_soft_and_fifo),
 		cmocka_unit_test(test_smp_busy_and_idle_no_report),
 		cmocka_unit_test(test_smp_machine_hang),
+		cmocka_unit_test(test_fake_liveness_irqoff),
+		cmocka_unit_test(test_fake_liveness_irqon_probe),
+		cmocka_unit_test(test_hw_idle),
 	};
 	return cmocka_run_group_tests_name("hang", tests, NULL, NULL);
 }

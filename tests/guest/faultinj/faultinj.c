@@ -7,6 +7,10 @@
  *   deadlock       take a spinlock twice (self-deadlock, never returns)
  *   spinlock N     ABBA-free variant: wait N s on a spinlock held by nobody but us
  *                  through a timer-free trylock loop (recoverable "deadlock")
+ *   fakelive N     a hostile kernel faking liveness (issue 15 item 4): spin N s with
+ *                  local interrupts disabled while rewriting this CPU's current_task
+ *                  (the per-CPU `current` hvmon samples) in a loop: the idle task
+ *                  (pid 0), the writer, its parent. Restored before IRQs are on again.
  *   execuser       execute a user page (mmap'ed RWX in the writer) from kernel mode
  *   smepoff_exec   clear CR4.SMEP with a raw MOV CR4, then execute a user page
  *   mark TEXT      only log "FAULTINJ: mark TEXT tsc=..." (phase boundaries on the TSC)
@@ -38,6 +42,27 @@ static void spin_seconds(unsigned int secs)
 	u64 end = rdtsc() + (u64)secs * tsc_khz * 1000ULL;
 	while (rdtsc() < end)
 		cpu_relax();
+}
+
+/* fakelive: what a rootkit would do to look alive while it holds the CPU with IRQs
+ * off. Nothing may use `current` in the loop (no printk, no preemption point). */
+static void fake_liveness(unsigned int secs)
+{
+	struct task_struct *me = current;
+	struct task_struct *fake[3] = { &init_task, me, me->real_parent };
+	u64 end = rdtsc() + (u64)secs * tsc_khz * 1000ULL, n = 0;
+	unsigned long flags;
+
+	local_irq_save(flags);
+	while (rdtsc() < end) {
+		unsigned int i;
+		this_cpu_write(current_task, fake[n++ % 3]);
+		for (i = 0; i < 1000; i++)
+			cpu_relax();
+	}
+	this_cpu_write(current_task, me);
+	local_irq_restore(flags);
+	pr_info("FAULTINJ: fakelive %u end rewrites=%llu\n", secs, n);
 }
 
 static void exec_user(const char *what)
@@ -95,6 +120,9 @@ static ssize_t fi_write(struct file *f, const char __user *ubuf, size_t len, lof
 			cpu_relax();
 		spin_unlock(&fi_lock);
 		pr_info("FAULTINJ: spinlock %u end\n", n);
+	} else if (sscanf(buf, "fakelive %u", &n) == 1) {
+		pr_info("FAULTINJ: fakelive %u start pid=%d comm=%s tsc=%llu\n", n, current->pid, current->comm, rdtsc());
+		fake_liveness(n);
 	} else if (!strcmp(buf, "deadlock")) {
 		pr_info("FAULTINJ: deadlock start pid=%d comm=%s tsc=%llu\n", current->pid, current->comm, rdtsc());
 		spin_lock(&fi_lock);
