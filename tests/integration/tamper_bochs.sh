@@ -9,6 +9,16 @@
 #  - key hygiene: hvmon prints key=<set>, never the key; it wiped the key's copies from
 #    guest RAM before the first VM entry; a guest module scanning ALL guest RAM
 #    (tests/guest/keyscan) finds 0 copies (and finds its own control text: the scan works).
+#  - issue 17 on a CPU with AVX-512 (Bochs's corei7_skylake_x; none of the checks above depends
+#    on the CPU model): the guest's XSAVE is on with AVX-512 (hvmon corrects Bochs 2.7's
+#    CPUID.(0DH,1).EBX), hvmon's clock comes from PIT channel 2, not from the model's wrong
+#    CPUID 0x16 (3.5 GHz; Bochs's TSC runs at ips), and hvtest's XCR0 attack runs with
+#    AVX-512: partial AVX-512 values #GP (refused by hvmon's rules), the AVX-512 states
+#    turned off and on again are performed. The guest gets tsc_early_khz= (the kernel's own
+#    documented cure for a CPUID 0x16 it cannot trust), else its delays run 17 times long.
+#  - ACPI SystemIO C-states: hvmon finds the P_BLK of Bochs's Processor() objects (SSDT, 0xb010)
+#    and completes reads of P_LVL2/P_LVL3 (0xb014/0xb015) at once; the guest module hvspec reads
+#    both (as an OS entering C2/C3 does) and goes on.
 # The UEFI path (a tampered \hvmon\hvmon.cfg, e1000 under OVMF) is uefi_bochs_guest.sh.
 set -uo pipefail
 : "${HV_TIMEOUT:=900}"
@@ -19,6 +29,11 @@ name=tamper
 make -C "$top" -s build/hvmon.elf build/tools/hvmon-collect build/tools/hvmon-collect-sim >/dev/null || hv_fail "build failed"
 ko=$("$top/tests/guest/build-module.sh" "$top/tests/guest/keyscan" | tail -1)
 [ -f "$ko" ] || hv_fail "hvkeyscan.ko did not build"
+hvko=$("$top/tests/guest/build-module.sh" "$top/tests/guest/hvtest" | tail -1)
+[ -f "$hvko" ] || hv_fail "hvtest.ko did not build"
+spko=$("$top/tests/guest/build-module.sh" "$top/tests/guest/hvspec" | tail -1)
+[ -f "$spko" ] || hv_fail "hvspec.ko did not build"
+IPS=200000000
 T=$(mktemp -d /tmp/tamper.XXXXXX)
 CPID=
 trap '[ -n "${KEEP:-}" ] || rm -rf "$T"; [ -n "$CPID" ] && kill $CPID 2>/dev/null' EXIT
@@ -50,9 +65,10 @@ rm -f "$top/build/runs/$name/guest.log"
 ( for _ in $(seq 1 1200); do grep -aq 'HVMON-GUEST: userspace reached' "$top/build/runs/$name/guest.log" 2>/dev/null && break; sleep 0.5; done
   "$B/tools/hvmon-collect-sim" --to 127.0.0.1:$P --key "$T/key" --events 3 --sender 0x00123456 > "$T/forger" 2>&1 ) &
 FPID=$!
-hv_boot "$name" --scenario keyscan --modules "$ko" --megs 256 \
+hv_boot "$name" --scenario keyscan --modules "$ko $hvko $spko" --megs 256 \
+  --cpu-model corei7_skylake_x --ips $IPS \
   --hv-opts "$BAD_OPTS" \
-  --cmdline "console=ttyS0,115200 panic=-1 loglevel=7 keyscan=$REV" \
+  --cmdline "console=ttyS0,115200 panic=-1 loglevel=7 keyscan=$REV tsc_early_khz=$((IPS / 1000)) hvtest_xcr0=1 plvl=0xb014,0xb015" \
   --extra 'pci: enabled=1, chipset=i440fx' \
   --extra "e1000: enabled=1, mac=52:54:00:12:34:56, ethmod=slirp"
 sleep 1
@@ -101,6 +117,34 @@ check "forged session (the key from the disk): its 3 events written as a new boo
 check "collector: two-live-boots alarm for sender 00123456" grep -aq 'alarm: sender 00123456 has two live boots' "$T/err"
 check "genuine events still written after the forged session" \
   test "${last_genuine:-0}" -gt "${first_forged:-999999}"
+# issue 17, AVX-512 XCR0 (corei7_skylake_x)
+grep -a 'x86/fpu: Enabled\|XSAVE consistency\|HVTEST: xcr0' "$T/guest"
+grep -a 'cpuid: CPUID\|tick: TSC\|refused: AVX-512\|denied requests' "$T/hvmon"
+check "guest XSAVE on with AVX-512, compacted (no 'XSAVE consistency problem')" \
+  bash -c "grep -aqE 'x86/fpu: Enabled xstate features 0x[0-9a-f]*e7, context size is [0-9]+ bytes, using .compacted. format' '$T/guest' && ! grep -aq 'XSAVE consistency problem' '$T/guest'"
+check "hvmon corrected CPUID.(0DH,1).EBX to the compacted size (Bochs 2.7 reports the standard one)" \
+  grep -aqE 'cpuid: CPUID.\(0DH,1\).EBX 2688 is not the compacted size of XCR0.XSS 0xe7 \(2432' "$T/hvmon"
+khz=$(sed -nE 's/.*tick: TSC ([0-9]+) kHz.*/\1/p' "$T/hvmon" | head -1)
+check "hvmon's TSC rate from the PIT (${khz:-?} kHz, Bochs ips $IPS), CPUID 0x16's 3.5 GHz not used" \
+  bash -c "[ $(( ${khz:-0} > IPS / 1000 * 99 / 100 && ${khz:-0} < IPS / 1000 * 101 / 100 )) = 1 ] &&
+    grep -aqE 'tick: TSC [0-9]+ kHz \(PIT channel 2 \(50 ms\); CPUID 0x16 says 3500000 kHz, [0-9.]+% off: not used\)' '$T/hvmon'"
+check "XCR0 attack with AVX-512: 14/14 bad values #GP, XCR0 0xe7 unchanged" \
+  grep -aq 'HVTEST: xcr0_bad_refused=14/14 xcr0_unchanged=1 xcr0=0xe7' "$T/guest"
+check "AVX-512 states turned off and on again: performed (3/3 legal values)" \
+  grep -aq 'HVTEST: xcr0_good_accepted=3/3 avx512=1' "$T/guest"
+check "partial AVX-512 values refused by hvmon's rules (0x27, 0x67: 5-7 together; 0xe1, 0xe3: needs SSE+AVX)" \
+  bash -c "[ \$(grep -ac 'refused: AVX-512 bits 5-7 go together' '$T/hvmon') = 2 ] &&
+    [ \$(grep -ac 'refused: AVX-512 (bits 5-7) needs SSE and AVX' '$T/hvmon') = 2 ]"
+check "denied totals: xcr0 14" grep -aqE '^hvmon: denied requests, vCPU 0: .*xcr0 14( |$)' "$T/hvmon"
+# issue 17, ACPI SystemIO C-states (Bochs's P_BLK 0xb010)
+grep -a 'C-state' "$T/hvmon"
+check "hvmon found Bochs's P_BLK 0xb010 (SSDT Processor objects) and traps P_LVL2/P_LVL3" \
+  grep -aq 'C-states: P_BLK 0xb010: reads of P_LVL2 0xb014 and P_LVL3 0xb015 completed at once' "$T/hvmon"
+check "the guest's P_LVL2 and P_LVL3 reads: completed at once (read 0), reported" \
+  bash -c "grep -aqE 'HVSPEC: port 0xb014 read 0(x0)?\$' '$T/guest' && grep -aqE 'HVSPEC: port 0xb015 read 0(x0)?\$' '$T/guest' &&
+    grep -aq 'C-state: vCPU0 read P_LVL2 (port 0xb014): completed at once' '$T/hvmon' &&
+    grep -aq 'C-state: vCPU0 read P_LVL3 (port 0xb015): completed at once' '$T/hvmon' &&
+    grep -aqE '^hvmon: C-state: ([2-9]|[1-9][0-9]+) P_LVL2/P_LVL3 reads completed at once' '$T/hvmon'"
 echo "tamper_bochs: $fails failure(s)"
 [ -n "${KEEP:-}" ] && echo "kept $T"
 [ $fails = 0 ] && hv_pass "tampered config alarmed; key absent from guest RAM and logs" || hv_fail "$fails check(s) failed"

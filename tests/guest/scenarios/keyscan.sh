@@ -7,6 +7,16 @@ grep -q '^hvkeyscan ' /proc/modules || { echo "HVMON-GUEST: hvkeyscan not loaded
 [ ${#keyscan} = 64 ] || { echo "HVMON-GUEST: keyscan= missing on the command line"; exit 1; }
 echo "$keyscan" > /sys/module/hvkeyscan/parameters/scan || exit 1
 dmesg | grep -o 'HVMON-GUEST: keyscan .*' | tail -1
+# issue 17 (tamper_bochs.sh on corei7_skylake_x): hvtest's XCR0 attack, with AVX-512
+if [ -n "${hvtest_xcr0:-}" ]; then
+  echo 1 > /sys/module/hvtest/parameters/run_xcr0 || { echo "HVMON-GUEST: hvtest run_xcr0 failed"; exit 1; }
+  dmesg | grep -o 'HVTEST: xcr0.*'
+fi
+# issue 17: ACPI SystemIO C-state entry, P_LVL2 and P_LVL3 of Bochs's P_BLK (plvl= on the command line)
+if [ -n "${plvl:-}" ]; then
+  for p in $(echo "$plvl" | tr , ' '); do echo "$p" > /sys/module/hvspec/parameters/read_port || exit 1; done
+  dmesg | grep -o 'HVSPEC: port.*'
+fi
 i=0
 while [ $i -lt ${KEYSCAN_WORK:-20} ]; do /bin/busybox true; sleep 0.5; i=$((i + 1)); done
 dmesg | grep -q 'HVMON-GUEST: keyscan hits=0 ' || exit 1
