@@ -35,9 +35,15 @@ static const int16_t x64_nr[TR__COUNT] = {
 };
 
 static struct vm *tvm;          /* the guest (set up once) */
+/* the profile's offsets a hit reads, looked up once when the probes are placed
+ * (the profile does not change after the inference; issue 16: a hit asked for
+ * each through introspect_value) */
+static struct {
+	uint64_t mm, top_of_stack, kca_exit_signal, real_parent, tgid, cred, uid;
+} toff;
 /* Pending returns are VM-wide, not per vCPU: a task may be preempted inside the
  * syscall and return on another CPU. pend_lock serialises claiming a slot
- * (tracer_pending_get) and the lookup; a claimed slot belongs to the one task
+ * and the lookup (pending_lookup); a claimed slot belongs to the one task
  * whose return it waits for (that task runs on one CPU at a time), so its
  * fields are filled and read without the lock. */
 static struct tracer_pending pend[TRACER_MAX_PENDING];
@@ -46,18 +52,27 @@ static uint64_t lost_returns, events_made;     /* atomic: every CPU counts */
 
 #define COUNT(c) __atomic_fetch_add(&(c), 1, __ATOMIC_RELAXED)
 
-static struct tracer_pending *pending_get(void)
-{
-	hv_spin_lock(&pend_lock);
-	struct tracer_pending *p = tracer_pending_get(pend, TRACER_MAX_PENDING);
-	hv_spin_unlock(&pend_lock);
-	return p;
-}
+static uint32_t pend_used;      /* slots claimed and not yet put: atomic */
 
-static struct tracer_pending *pending_find(uint64_t task, uint64_t rsp, uint64_t site)
+/* A hit's one locked pass (issue 16): the slot waiting for this return, else,
+ * with @claim (an entry that waits for its result), a fresh slot claimed in
+ * *fresh (NULL when the table is full). While no slot is in use — most
+ * entries — there is nothing to scan: pend_used counts claims not yet put,
+ * and a put clears its slot before it decrements, so 0 means every slot is
+ * free (claims are serialised with this look-up by pend_lock). */
+static struct tracer_pending *pending_lookup(uint64_t task, uint64_t rsp, uint64_t site, bool claim,
+					     struct tracer_pending **fresh)
 {
+	struct tracer_pending *p = NULL, *free = &pend[0];
 	hv_spin_lock(&pend_lock);
-	struct tracer_pending *p = tracer_pending_find(pend, TRACER_MAX_PENDING, task, rsp, site);
+	if (__atomic_load_n(&pend_used, __ATOMIC_ACQUIRE))
+		p = tracer_pending_match(pend, TRACER_MAX_PENDING, task, rsp, site, &free);
+	*fresh = NULL;
+	if (!p && claim && free) {
+		tracer_pending_claim(free);
+		__atomic_fetch_add(&pend_used, 1, __ATOMIC_RELAXED);
+		*fresh = free;
+	}
 	hv_spin_unlock(&pend_lock);
 	return p;
 }
@@ -66,6 +81,7 @@ static struct tracer_pending *pending_find(uint64_t task, uint64_t rsp, uint64_t
 static void pending_put(struct tracer_pending *p)
 {
 	__atomic_store_n(&p->used, false, __ATOMIC_RELEASE);
+	__atomic_fetch_sub(&pend_used, 1, __ATOMIC_RELEASE);
 }
 
 static int rd_read(void *ctx, uint64_t va, void *buf, uint32_t len)
@@ -139,13 +155,13 @@ static void exec_finish(struct vcpu *v, struct hv_event *ev, uint64_t task, bool
 	uint64_t rp, cred;
 	int32_t ppid;
 	uint32_t uid;
-	if (!guest_read_kobj(v, task + introspect_value(tvm, INFER_P_TASK_REAL_PARENT), &rp, 8) &&
-	    !guest_read_kobj(v, rp + introspect_value(tvm, INFER_P_TASK_TGID), &ppid, 4))
+	if (!guest_read_kobj(v, task + toff.real_parent, &rp, 8) &&
+	    !guest_read_kobj(v, rp + toff.tgid, &ppid, 4))
 		x->ppid = ppid;
 	else
 		x->flags |= HV_EXECF_READ_FAIL;
-	if (!guest_read_kobj(v, task + introspect_value(tvm, INFER_P_TASK_CRED), &cred, 8) &&
-	    !guest_read_kobj(v, cred + introspect_value(tvm, INFER_P_CRED_UID), &uid, 4))
+	if (!guest_read_kobj(v, task + toff.cred, &cred, 8) &&
+	    !guest_read_kobj(v, cred + toff.uid, &uid, 4))
 		x->uid = uid;
 	else
 		x->flags |= HV_EXECF_READ_FAIL;
@@ -246,29 +262,41 @@ struct call_abi {
  * sit in its last 168 bytes, never across a page) */
 #define PTREGS_BX 40
 #define PTREGS_CX 88
+#define UREGS_WORDS ((PTREGS_CS + 8 - PTREGS_BX) / 8)
+#define UREG(r, off) ((r)[((off) - PTREGS_BX) / 8])
+
+/* The saved user registers at @uregs into r[] (indexed by UREG): with @args
+ * bx..cs (exec needs the argument registers), else only orig_ax..cs, the
+ * 24 bytes the ABI itself needs (issue 16: fork and exit read no more). */
+static int read_uregs(struct vcpu *v, uint64_t uregs, bool args, uint64_t r[UREGS_WORDS])
+{
+	if (args)
+		return guest_read_kstack(v, uregs + PTREGS_BX, r, UREGS_WORDS * 8);
+	return guest_read_kstack(v, uregs + PTREGS_ORIG_AX, &UREG(r, PTREGS_ORIG_AX),
+				 PTREGS_CS + 8 - PTREGS_ORIG_AX);
+}
 
 static void call_abi(struct vcpu *v, struct probe_hit *hit, uint64_t task, bool need_regs,
 		     struct call_abi *c)
 {
-	uint64_t tos, r[(PTREGS_CS + 8 - PTREGS_BX) / 8];
+	uint64_t tos, r[UREGS_WORDS];
 	bool ok = false;
 	memset(r, 0, sizeof(r));
 	c->uregs = 0;
-	if (guest_read_kobj(v, task + introspect_value(tvm, INFER_P_TASK_MM), &c->mm, 8))
+	if (guest_read_kobj(v, task + toff.mm, &c->mm, 8))
 		c->mm = 1;
 	bool kthread = c->mm == 0;
 	if ((!kthread || need_regs) &&
-	    !guest_read_percpu(v, introspect_value(tvm, INFER_P_PCPU_TOP_OF_STACK), &tos, 8) &&
+	    !guest_read_percpu(v, toff.top_of_stack, &tos, 8) &&
 	    hit->rsp < tos && tos - hit->rsp <= TRACER_KSTACK_MAX) {
 		c->uregs = tos - PTREGS_SIZE;
-		ok = kthread || !guest_read_kstack(v, c->uregs + PTREGS_BX, r, sizeof(r));
+		ok = kthread || !read_uregs(v, c->uregs, need_regs, r);
 	}
-	c->u.bx = r[0];
-	c->u.cx = r[(PTREGS_CX - PTREGS_BX) / 8];
-	c->u.si = r[(PTREGS_SI - PTREGS_BX) / 8];
-	c->u.di = r[(PTREGS_DI - PTREGS_BX) / 8];
-	c->abi = tracer_abi(kthread, ok, r[(PTREGS_CS - PTREGS_BX) / 8],
-			    r[(PTREGS_ORIG_AX - PTREGS_BX) / 8], &c->syscall);
+	c->u.bx = UREG(r, PTREGS_BX);
+	c->u.cx = UREG(r, PTREGS_CX);
+	c->u.si = UREG(r, PTREGS_SI);
+	c->u.di = UREG(r, PTREGS_DI);
+	c->abi = tracer_abi(kthread, ok, UREG(r, PTREGS_CS), UREG(r, PTREGS_ORIG_AX), &c->syscall);
 }
 
 static void on_do_exit(struct vcpu *v, struct probe_hit *hit, uint64_t task)
@@ -287,7 +315,8 @@ static void on_do_exit(struct vcpu *v, struct probe_hit *hit, uint64_t task)
 
 /* The meeting points (issue 15): kernel_clone, do_execveat_common and
  * kernel_execve, reached by every ABI's fork/exec and by the kernel's own. */
-static void on_meet_clone(struct vcpu *v, struct probe_hit *hit, uint64_t task)
+static void on_meet_clone(struct vcpu *v, struct probe_hit *hit, uint64_t task,
+			  struct tracer_pending *p)
 {
 	union guest_regs *r = hit->regs;
 	struct call_abi c;
@@ -295,15 +324,14 @@ static void on_meet_clone(struct vcpu *v, struct probe_hit *hit, uint64_t task)
 	/* struct kernel_clone_args { u64 flags; ...; int exit_signal; ... } on the
 	 * caller's stack: the clone flags with the exit signal in CSIGNAL, as
 	 * clone(2) takes them (fork: 0x11, vfork: 0x4111) */
-	uint64_t off = introspect_value(tvm, INFER_P_KCA_EXIT_SIGNAL), flags = 0;
+	uint64_t off = toff.kca_exit_signal, flags = 0;
 	uint8_t a[72];
 	if (off >= 8 && off <= sizeof(a) - 4 && !guest_read_kstack(v, r->rdi, a, (uint32_t)off + 4)) {
 		uint32_t sig;
-		memcpy(&flags, a, 8);
-		memcpy(&sig, a + off, 4);
+		__builtin_memcpy(&flags, a, 8);
+		__builtin_memcpy(&sig, a + off, 4);
 		flags |= sig & 0xff;
 	}
-	struct tracer_pending *p = pending_get();
 	if (!p || !arm_return(v, hit, p)) {
 		if (p)
 			pending_put(p);
@@ -317,7 +345,8 @@ static void on_meet_clone(struct vcpu *v, struct probe_hit *hit, uint64_t task)
 	p->syscall = c.syscall;
 }
 
-static void on_meet_exec(struct vcpu *v, struct probe_hit *hit, enum tracer_sc sc, uint64_t task)
+static void on_meet_exec(struct vcpu *v, struct probe_hit *hit, enum tracer_sc sc, uint64_t task,
+			 struct tracer_pending *p)
 {
 	union guest_regs *r = hit->regs;
 	struct tracer_reader rd = { .ctx = v, .read = rd_read, .read_str = rd_str };
@@ -346,7 +375,6 @@ static void on_meet_exec(struct vcpu *v, struct probe_hit *hit, enum tracer_sc s
 		fn = r->rdi;                          /* kernel_execve: kernel pointers */
 		av = r->rsi;
 	}
-	struct tracer_pending *p = pending_get();
 	struct hv_event tmp, *ev = p ? &p->ev : &tmp;
 	ev_init(ev, HV_EV_EXEC, v, sizeof(ev->u));
 	if (!p || !arm_return(v, hit, p)) {
@@ -369,6 +397,9 @@ static void on_meet_exec(struct vcpu *v, struct probe_hit *hit, enum tracer_sc s
 	p->syscall = c.syscall;
 }
 
+static void on_syscall_entry(struct vcpu *v, struct probe_hit *hit, enum tracer_sc sc, uint64_t task,
+			     struct tracer_pending *p);
+
 static void on_hit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 {
 	enum tracer_sc sc = (enum tracer_sc)(uintptr_t)ctx;
@@ -379,19 +410,29 @@ static void on_hit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 		on_do_exit(v, hit, task);
 		return;
 	}
-	struct tracer_pending *p = pending_find(task, hit->rsp, hit->va);
+	/* every other site is an entry that waits for its result, or its return */
+	struct tracer_pending *fresh;
+	struct tracer_pending *p = pending_lookup(task, hit->rsp, hit->va,
+						  sc != TR_EXIT && sc != TR_EXIT_GROUP, &fresh);
 	if (p) {
 		on_return(v, hit, p, task);
 		return;
 	}
 	if (sc == TR_KERNEL_CLONE) {
-		on_meet_clone(v, hit, task);
+		on_meet_clone(v, hit, task, fresh);
 		return;
 	}
 	if (sc == TR_DO_EXECVEAT || sc == TR_KERNEL_EXECVE) {
-		on_meet_exec(v, hit, sc, task);
+		on_meet_exec(v, hit, sc, task, fresh);
 		return;
 	}
+	on_syscall_entry(v, hit, sc, task, fresh);
+}
+
+/* Without meeting points: the __x64_sys_* handler entries (RDI = pt_regs). */
+static void on_syscall_entry(struct vcpu *v, struct probe_hit *hit, enum tracer_sc sc, uint64_t task,
+			     struct tracer_pending *p)
+{
 	union guest_regs *r = hit->regs;
 	uint64_t regs = r->rdi;                   /* struct pt_regs * */
 	uint64_t a[3] = { 0, 0, 0 };              /* pt_regs dx, si, di: adjacent */
@@ -399,12 +440,15 @@ static void on_hit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 	_Static_assert(PTREGS_SI == PTREGS_DX + 8 && PTREGS_DI == PTREGS_DX + 16, "pt_regs layout");
 	/* read only the arguments the call needs: fork/vfork none, clone(3) the
 	 * first, exit(_group) the first, exec(at) two of the three */
-	if (sc == TR_EXECVE || sc == TR_EXECVEAT) {
-		if (guest_read_kstack(v, regs + PTREGS_DX, a, sizeof(a)))
-			return;
-	} else if (sc != TR_FORK && sc != TR_VFORK) {
-		if (guest_read_kstack(v, regs + PTREGS_DI, &a[2], 8))
-			return;
+	int bad = 0;
+	if (sc == TR_EXECVE || sc == TR_EXECVEAT)
+		bad = guest_read_kstack(v, regs + PTREGS_DX, a, sizeof(a));
+	else if (sc != TR_FORK && sc != TR_VFORK)
+		bad = guest_read_kstack(v, regs + PTREGS_DI, &a[2], 8);
+	if (bad) {
+		if (p)
+			pending_put(p);
+		return;
 	}
 	uint64_t dx = a[0], si = a[1], di = a[2];
 	switch (sc) {
@@ -421,7 +465,6 @@ static void on_hit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 	}
 	case TR_EXECVE:
 	case TR_EXECVEAT: {
-		p = pending_get();
 		struct hv_event tmp, *ev = p ? &p->ev : &tmp;
 		ev_init(ev, HV_EV_EXEC, v, sizeof(ev->u));
 		uint64_t fn = sc == TR_EXECVE ? di : si, av = sc == TR_EXECVE ? si : dx;
@@ -449,7 +492,6 @@ static void on_hit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 		uint64_t flags = 0;
 		if (tracer_clone_flags(sc, &rd, di, &flags))
 			flags = 0;
-		p = pending_get();
 		if (!p || !arm_return(v, hit, p)) {
 			if (p)
 				pending_put(p);
@@ -495,6 +537,18 @@ static bool place_meeting_points(struct vm *vm)
 	return true;
 }
 
+/* before any probe is placed: a hit only reads toff */
+static void tracer_offsets(struct vm *vm)
+{
+	toff.mm = introspect_value(vm, INFER_P_TASK_MM);
+	toff.top_of_stack = introspect_value(vm, INFER_P_PCPU_TOP_OF_STACK);
+	toff.kca_exit_signal = introspect_value(vm, INFER_P_KCA_EXIT_SIGNAL);
+	toff.real_parent = introspect_value(vm, INFER_P_TASK_REAL_PARENT);
+	toff.tgid = introspect_value(vm, INFER_P_TASK_TGID);
+	toff.cred = introspect_value(vm, INFER_P_TASK_CRED);
+	toff.uid = introspect_value(vm, INFER_P_CRED_UID);
+}
+
 static void tracer_ready(struct vm *vm)
 {
 	static const enum infer_param need_task[] = {
@@ -508,6 +562,7 @@ static void tracer_ready(struct vm *vm)
 	static const enum infer_param need_exit_sc[] = { INFER_P_SC_EXIT, INFER_P_SC_EXIT_GROUP };
 	if (!introspect_require(vm, HV_EMON_TRACER, need_task, sizeof(need_task) / sizeof(need_task[0])))
 		return;
+	tracer_offsets(vm);
 	if (place_meeting_points(vm))
 		return;
 	if (!introspect_require(vm, HV_EMON_TRACER, need, sizeof(need) / sizeof(need[0])))

@@ -140,6 +140,13 @@ struct tracer_pending {
 struct tracer_pending *tracer_pending_get(struct tracer_pending *tab, unsigned n);
 struct tracer_pending *tracer_pending_find(struct tracer_pending *tab, unsigned n, uint64_t task,
 					   uint64_t rsp, uint64_t site);
+/* One pass over the table (issue 16: a probe hit scanned it twice): the slot
+ * waiting for (task, rsp, site), else NULL with *free = the first unused slot
+ * (NULL when full), not yet claimed. */
+struct tracer_pending *tracer_pending_match(struct tracer_pending *tab, unsigned n, uint64_t task,
+					    uint64_t rsp, uint64_t site, struct tracer_pending **free);
+/* Claim a free slot (clears its fields, not its event). */
+void tracer_pending_claim(struct tracer_pending *p);
 
 /* The registry entry (monitors/monitors.c): no options; ring -1 operations
  * in monitors/tracer.c (probes placed when the inference is over). */

@@ -161,8 +161,7 @@ struct tracer_pending *tracer_pending_get(struct tracer_pending *tab, unsigned n
 		if (!tab[i].used) {
 			/* the fields, not the 1.1 KiB event: an exec clears that itself
 			 * (ev_init), a fork-like call never uses it */
-			memset(&tab[i], 0, offsetof(struct tracer_pending, ev));
-			tab[i].used = true;
+			tracer_pending_claim(&tab[i]);
 			return &tab[i];
 		}
 	return NULL;
@@ -175,6 +174,28 @@ struct tracer_pending *tracer_pending_find(struct tracer_pending *tab, unsigned 
 		if (tab[i].used && tab[i].task == task && tab[i].ret_rsp == rsp && tab[i].site == site)
 			return &tab[i];
 	return NULL;
+}
+
+struct tracer_pending *tracer_pending_match(struct tracer_pending *tab, unsigned n, uint64_t task,
+					    uint64_t rsp, uint64_t site, struct tracer_pending **free)
+{
+	*free = NULL;
+	for (unsigned i = 0; i < n; i++) {
+		if (!tab[i].used) {
+			if (!*free)
+				*free = &tab[i];
+		} else if (tab[i].task == task && tab[i].ret_rsp == rsp && tab[i].site == site) {
+			return &tab[i];
+		}
+	}
+	return NULL;
+}
+
+void tracer_pending_claim(struct tracer_pending *p)
+{
+	/* the fields, not the 1.1 KiB event (as tracer_pending_get) */
+	memset(p, 0, offsetof(struct tracer_pending, ev));
+	p->used = true;
 }
 
 void tracer_exit_status(struct hv_ev_exit *x, uint64_t status, bool kthread)

@@ -54,7 +54,7 @@ int guest_read_str(struct vcpu *v, uint64_t va, char *buf, uint32_t max, bool us
 /* Read a kernel slab object (task_struct, cred, mm_struct: the kernel's direct
  * map, which Linux maps once at boot with 2 MiB / 1 GiB pages and never moves).
  * The large-page translations these reads find are kept per vCPU across exits
- * (GUEST_KOBJ_PAGES of them, vmm/vcpu.h), so a probe hit pays no page walk for
+ * (GUEST_KOBJ_PAGES of them, one per 2 MiB slot of the address, vmm/vcpu.h), so a probe hit pays no page walk for
  * the task it reports; every read still goes through the guest-RAM check. Other
  * addresses (4 KiB pages) are read as guest_read does. 0 or -1. */
 int guest_read_kobj(struct vcpu *v, uint64_t va, void *buf, uint32_t len);

@@ -150,16 +150,22 @@ struct vcpu {
 	/* the page of %gs:current_task, kept across exits (guest_current_task):
 	 * valid while the kernel GS base is pcpu_gs */
 	uint64_t pcpu_gs, pcpu_page, pcpu_gpa;
+	/* the kernel GS base as read in exit kgs_exit (kernel_gs, vmm/guest.c) */
+	uint64_t kgs, kgs_exit;
 	/* large pages of the kernel's direct map that held slab objects
-	 * (guest_read_kobj, vmm/guest.h), kept across exits; round robin */
-#define GUEST_KOBJ_PAGES 4
-	struct { uint64_t va, size, gpa; } kobj[GUEST_KOBJ_PAGES];
-	uint32_t kobj_next;
+	 * (guest_read_kobj, vmm/guest.h), kept across exits; direct-mapped by
+	 * the 2 MiB slot of the address (one look-up per read: issue 16) */
+#define GUEST_KOBJ_PAGES 64
+	struct { uint64_t va, size, gpa; bool ram; } kobj[GUEST_KOBJ_PAGES];   /* ram: all guest RAM */
 	/* 4 KiB kernel pages (stacks: pt_regs, return addresses) with the entry
-	 * that mapped them (guest_read_kstack), kept across exits; round robin */
-#define GUEST_KSTACK_PAGES 8
+	 * that mapped them (guest_read_kstack), kept across exits; direct-mapped
+	 * by the page number */
+#define GUEST_KSTACK_PAGES 16
 	struct { uint64_t va, gpa, pte_pa, pte; bool writable; } kstk[GUEST_KSTACK_PAGES];
-	uint32_t kstk_next;
+	/* the kernel-stack page last checked in this exit (kstack_cached): valid
+	 * while kstk_memo.exit == nr_exits; its leaf is not re-read again in the
+	 * same exit unless hvmon itself wrote the page that holds the leaf */
+	struct { uint64_t exit, va, gpa, pte_page; bool writable, ram; } kstk_memo;
 	/* its own EPT root over vm->ept (vmm/ept_view.h): the probes' per-vCPU
 	 * views (vmm/probe_vmx.c); NULL until the first probe, then its EPTP */
 	struct ept_view *ept_view;

@@ -372,6 +372,32 @@ static void test_pending(void **st)
 
 /* do_exit's argument (the wait(2) status) -> code / signal / flags; with the
  * JSON the console and the collector print */
+/* issue 16: the one-pass look-up finds what tracer_pending_find finds and the
+ * slot tracer_pending_get would claim */
+static void test_pending_match(void **st)
+{
+	(void)st;
+	struct tracer_pending tab[4], *fr;
+	memset(tab, 0, sizeof(tab));
+	assert_null(tracer_pending_match(tab, 4, 1, 0x100, 7, &fr));
+	assert_ptr_equal(fr, &tab[0]);
+	tracer_pending_claim(fr);
+	assert_true(tab[0].used);
+	tab[0].task = 1; tab[0].ret_rsp = 0x100; tab[0].site = 7;
+	struct tracer_pending *b = tracer_pending_get(tab, 4);
+	b->task = 2; b->ret_rsp = 0x200; b->site = 7;
+	tab[0].used = false;                       /* a freed slot before a used one */
+	assert_ptr_equal(tracer_pending_match(tab, 4, 2, 0x200, 7, &fr), b);
+	assert_null(tracer_pending_match(tab, 4, 2, 0x208, 7, &fr));     /* a new call */
+	assert_ptr_equal(fr, &tab[0]);
+	for (int i = 0; i < 4; i++)
+		tab[i].used = true;
+	tab[3].task = 9; tab[3].ret_rsp = 0x300; tab[3].site = 1;
+	assert_ptr_equal(tracer_pending_match(tab, 4, 9, 0x300, 1, &fr), &tab[3]);   /* the last */
+	assert_null(tracer_pending_match(tab, 4, 9, 0x300, 2, &fr));
+	assert_null(fr);                           /* full */
+}
+
 static void test_exit_status(void **st)
 {
 	(void)st;
@@ -417,6 +443,7 @@ int main(void)
 		cmocka_unit_test(test_exec_from_stack),
 		cmocka_unit_test(test_clone_flags),
 		cmocka_unit_test(test_pending),
+		cmocka_unit_test(test_pending_match),
 		cmocka_unit_test(test_exit_status),
 		cmocka_unit_test(test_exec_compat),
 		cmocka_unit_test(test_abi),
