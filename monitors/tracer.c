@@ -528,9 +528,13 @@ static bool place_meeting_points(struct vm *vm)
 			return false;
 		}
 	int placed = 0;
+	/* named for probe_tamper reports; every fork and exec passes the first
+	 * three: they must fire when new address spaces appear (issue 15) */
+	static const char *const names[] = { "kernel_clone", "do_execveat_common", "kernel_execve", "do_exit" };
 	for (size_t i = 0; i < sizeof(sites) / sizeof(sites[0]); i++)
-		if (!probe_place(vm, introspect_value(vm, sc_param[sites[i]].p), on_hit,
-				 (void *)(uintptr_t)sites[i], "proctrace"))
+		if (!probe_place_as(vm, introspect_value(vm, sc_param[sites[i]].p), on_hit,
+				    (void *)(uintptr_t)sites[i], "proctrace", names[i],
+				    sites[i] == TR_DO_EXIT ? 0 : PROBE_F_EXPECT_NEWMM))
 			placed++;
 	pr_info("proctrace: %d of 4 probes placed (exit events from do_exit; exec/fork at "
 		"kernel_clone, do_execveat_common, kernel_execve: every ABI)\n", placed);

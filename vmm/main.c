@@ -141,6 +141,7 @@ void __attribute__((noreturn)) hv_main(struct boot_info *bi)
 	probe_vm_init(vm);                      /* probes + event rings (docs/PROBES.md) */
 	tick_init(vm);                          /* periodic tick (VMX-preemption timer) */
 	hv_events_start();                      /* drain tick + console pump (events/ring1.h) */
+	probe_checks_start();                   /* probe tampering checks (docs/PROBES.md) */
 	power_setup(vm);                        /* power-off ports; the guest's final halt ends the run */
 	hv_monitors_setup(vm);                  /* monitors= (vmm/monitor.h, docs/MONITORS.md) */
 	netdev_init(vm);                        /* collector=: management NIC, hidden (docs/NETWORK.md) */

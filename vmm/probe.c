@@ -321,6 +321,80 @@ void probe_leaf_of(const struct probe_page *pg, int cpu, bool exec_only, struct 
 	}
 }
 
+static void tamper_fill(struct probe_tamper *tp, const char *what, const struct probe_site *s,
+			const struct probe_page *pg, const uint8_t *bytes, unsigned n)
+{
+	memset(tp, 0, sizeof(*tp));
+	tp->what = what;
+	tp->site = s;
+	tp->page = pg;
+	tp->va = s->va;
+	tp->gpa = pg->gpa + s->off;
+	tp->rearmed = !s->suspended;
+	tp->nbytes = (uint8_t)(n < sizeof(tp->bytes) ? n : sizeof(tp->bytes));
+	if (bytes)
+		memcpy(tp->bytes, bytes, tp->nbytes);
+}
+
+static uint64_t tsc_ms(const struct probe_tick_in *in, uint64_t d)
+{
+	return in->tsc_per_ms ? d / in->tsc_per_ms : 0;
+}
+
+static void report(struct probe_table *t, const struct probe_tamper *tp)
+{
+	t->tampers++;
+	if (t->ops.tamper)
+		t->ops.tamper(t->ops.ctx, tp);
+}
+
+/* The guest's bytes @cur at site @s of @pg differ from what the site holds
+ * (after a write or a move to another physical page): the rules of
+ * docs/PROBES.md "Tampering". Returns 1 when the site was blinded by a rewrite
+ * now, else 0. */
+static int recheck_site(struct probe_table *t, struct probe_page *pg, struct probe_site *s, const uint8_t *cur)
+{
+	if (!memcmp(cur + s->off, s->orig, s->origlen))
+		return 0;
+	if (cur[s->off] == 0xcc) {           /* the guest's own breakpoint (text_poke_bp, or not) */
+		s->suspended = true;
+		memcpy(s->orig, cur + s->off, s->origlen);
+		return 0;
+	}
+	struct probe_insn ni;
+	size_t avail = 0x1000 - s->off < PROBE_INSN_MAX ? 0x1000 - s->off : PROBE_INSN_MAX;
+	char why[8];
+	if (!probe_classify(cur + s->off, avail, &ni, why, sizeof(why)) &&
+	    (uint32_t)s->off + ni.len <= 0x1000) {
+		/* ftrace's call <-> nop, or the original bytes back after an int3 or
+		 * a rewrite: follow / re-arm */
+		if (s->suspended)
+			t->rearmed++;
+		s->insn = ni;
+		s->origlen = ni.len;
+		memcpy(s->orig, cur + s->off, s->origlen);
+		s->suspended = false;
+		s->rewrite_reported = false;
+		t->followed++;
+		return 0;
+	}
+	/* an instruction hvmon cannot emulate, written without the int3 that
+	 * Linux's live patching puts first (text_poke_bp): an attack, or a
+	 * patch hvmon cannot follow. The guest's bytes win; the site waits,
+	 * suspended, for bytes it can probe again. */
+	s->suspended = true;
+	s->origlen = (uint8_t)(0x1000 - s->off < PROBE_INSN_MAX ? 0x1000 - s->off : PROBE_INSN_MAX);
+	memcpy(s->orig, cur + s->off, s->origlen);
+	if (s->rewrite_reported)
+		return 0;
+	s->rewrite_reported = true;
+	t->dropped++;
+	struct probe_tamper tp;
+	tamper_fill(&tp, "rewrite", s, pg, cur + s->off, s->origlen);
+	report(t, &tp);
+	return 1;
+}
+
 int probe_resync(struct probe_table *t, struct probe_page *pg)
 {
 	/* a new page, never the live one: other vCPUs may be executing the old
@@ -337,41 +411,11 @@ int probe_resync(struct probe_table *t, struct probe_page *pg)
 	pg->shadow = tmp;
 	pg->shadow_pa = npa;
 	uint32_t pi = (uint32_t)(pg - t->pages);
-	int dropped = 0;
+	int blinded = 0;
 	for (int i = 0; i < PROBE_MAX_SITES; i++) {
 		struct probe_site *s = &t->sites[i];
-		if (!s->used || s->page != pi)
-			continue;
-		if (!memcmp(tmp + s->off, s->orig, s->origlen))
-			continue;
-		if (tmp[s->off] == 0xcc) {           /* the guest's own breakpoint */
-			s->suspended = true;
-			memcpy(s->orig, tmp + s->off, s->origlen);
-			continue;
-		}
-		struct probe_insn ni;
-		size_t avail = 0x1000 - s->off < PROBE_INSN_MAX ? 0x1000 - s->off : PROBE_INSN_MAX;
-		char why[8];
-		if (!probe_classify(tmp + s->off, avail, &ni, why, sizeof(why)) &&
-		    (uint32_t)s->off + ni.len <= 0x1000) {
-			s->insn = ni;
-			s->origlen = ni.len;
-			memcpy(s->orig, tmp + s->off, s->origlen);
-			s->suspended = false;
-			t->followed++;
-			continue;
-		}
-		t->dropped++;
-		dropped++;
-		if (t->ops.dropped)
-			t->ops.dropped(t->ops.ctx, s, "probed instruction rewritten by the guest into one hvmon cannot emulate");
-		bool last = pg->nsites == 1;
-		s->orig[0] = tmp[s->off];        /* free_site restores this byte: the current one */
-		free_site(t, s);                 /* (the last site frees the new page, plain mapping back) */
-		if (last) {
-			t->ops.free_page(t->ops.ctx, old);
-			return dropped;
-		}
+		if (s->used && s->page == pi)
+			blinded += recheck_site(t, pg, s, tmp);
 	}
 	arm_sites(t, pg);
 	pg->dirty = false;
@@ -381,7 +425,7 @@ int probe_resync(struct probe_table *t, struct probe_page *pg)
 	pg->resyncs++;
 	int rc = t->ops.map(t->ops.ctx, pg, PROBE_ALL);
 	t->ops.free_page(t->ops.ctx, old);
-	return rc ? -1 : dropped;
+	return rc ? -1 : blinded;
 }
 
 int probe_page_fault(struct probe_table *t, struct probe_page *pg, int cpu, bool fetch, bool write,
@@ -416,4 +460,209 @@ int probe_page_fault(struct probe_table *t, struct probe_page *pg, int cpu, bool
 	}
 	pg->view[cpu] = PROBE_VIEW_DATA;
 	return t->ops.map(t->ops.ctx, pg, cpu);
+}
+
+/* ---- tampering (issue 15, docs/PROBES.md "Tampering") ------------------------ */
+
+void probe_site_label(struct probe_site *s, const char *who, const char *what, uint32_t flags)
+{
+	size_t n = 0;
+	for (const char *p = who; p && *p && n < PROBE_NAME_LEN - 1; p++)
+		s->name[n++] = *p;
+	if (what && *what && n < PROBE_NAME_LEN - 1)
+		s->name[n++] = ':';
+	for (const char *p = what; p && *p && n < PROBE_NAME_LEN - 1; p++)
+		s->name[n++] = *p;
+	s->name[n] = 0;
+	s->flags = flags;
+}
+
+/* The guest's page tables map the probed page's VA to @ngpa now (a copy of
+ * the page, e.g.): re-place the page's probes there. The old physical page
+ * gets its plain mapping back. Each site is reported ("remap"); its bytes on
+ * the new page follow the usual rules (recheck_site). 0, or -1 when the probes
+ * could not move (the new page is probed already, no memory, unreadable). */
+static int move_page(struct probe_table *t, struct probe_page *pg, uint64_t ngpa, int *blinded)
+{
+	uint32_t pi = (uint32_t)(pg - t->pages);
+	uint64_t npa;
+	uint8_t *ns = probe_find_page(t, ngpa) ? NULL : t->ops.alloc_page(t->ops.ctx, &npa);
+	if (ns && t->ops.read_phys(t->ops.ctx, ngpa, ns, 0x1000)) {
+		t->ops.free_page(t->ops.ctx, ns);
+		ns = NULL;
+	}
+	uint64_t ogpa = pg->gpa;
+	if (ns) {
+		t->ops.map_plain(t->ops.ctx, pg);        /* the old page: identity RWX again */
+		t->ops.free_page(t->ops.ctx, pg->shadow);
+		pg->gpa = ngpa;
+		pg->shadow = ns;
+		pg->shadow_pa = npa;
+		pg->dirty = false;
+		memset(pg->view, PROBE_VIEW_EXEC, sizeof(pg->view));
+		pg->moves++;
+		t->moves++;
+		for (int i = 0; i < PROBE_MAX_SITES; i++) {
+			struct probe_site *s = &t->sites[i];
+			if (s->used && s->page == pi)
+				*blinded += recheck_site(t, pg, s, ns);
+		}
+		arm_sites(t, pg);
+		if (t->ops.map(t->ops.ctx, pg, PROBE_ALL))
+			return -1;
+	}
+	for (int i = 0; i < PROBE_MAX_SITES; i++) {
+		struct probe_site *s = &t->sites[i];
+		if (!s->used || s->page != pi)
+			continue;
+		struct probe_tamper tp;
+		tamper_fill(&tp, "remap", s, pg, ns ? ns + s->off : NULL, ns ? s->insn.len : 0);
+		tp.gpa = ogpa + s->off;
+		tp.new_gpa = ngpa + s->off;
+		tp.rearmed = ns && !s->suspended;
+		report(t, &tp);
+	}
+	return ns ? 0 : -1;
+}
+
+/* Remap check of one page with the CR3 of this vCPU (kernel mode). */
+static int check_remap(struct probe_table *t, struct probe_page *pg, int *blinded)
+{
+	uint64_t gpa;
+	if (t->ops.va_to_gpa(t->ops.ctx, pg->va, &gpa))
+		return 0;                     /* not mapped under this CR3: nothing to compare */
+	gpa &= ~0xfffULL;
+	if (gpa == pg->gpa) {
+		pg->remap_gpa = 0;
+		pg->remap_seen = 0;
+		return 0;
+	}
+	if (pg->remap_gpa != gpa) {
+		pg->remap_gpa = gpa;
+		pg->remap_seen = 0;
+	}
+	/* two consecutive checks must agree: a CR3 that maps the kernel half
+	 * differently for a moment (KPTI's entry trampoline) moves nothing */
+	if (++pg->remap_seen != PROBE_REMAP_CHECKS)
+		return 0;
+	pg->remap_gpa = 0;
+	pg->remap_seen = 0;
+	return move_page(t, pg, gpa, blinded) ? 0 : 1;
+}
+
+/* The guest's int3 on a site: reported when it stays past the grace period. */
+static void check_site_bytes(struct probe_table *t, struct probe_site *s, const struct probe_tick_in *in)
+{
+	struct probe_page *pg = &t->pages[s->page];
+	uint8_t b[8];
+	unsigned n = s->origlen < sizeof(b) ? s->origlen : sizeof(b);
+	if (!n || t->ops.read_phys(t->ops.ctx, pg->gpa + s->off, b, n))
+		return;
+	if (b[0] != 0xcc) {
+		/* restored, or never an int3: a re-sync follows any change at the
+		 * next fetch of the page (recheck_site re-arms the site) */
+		s->int3_since = 0;
+		s->int3_reported = false;
+		return;
+	}
+	if (!s->int3_since) {
+		s->int3_since = in->now ? in->now : 1;
+		return;
+	}
+	uint64_t ms = in->tsc_per_ms ? (in->now - s->int3_since) / in->tsc_per_ms : 0;
+	if (s->int3_reported || ms < PROBE_INT3_GRACE_MS)
+		return;
+	s->int3_reported = true;
+	struct probe_tamper tp;
+	tamper_fill(&tp, "int3", s, pg, b, n);
+	tp.ms = ms;
+	tp.rearmed = false;
+	report(t, &tp);
+}
+
+/* A new address space (CR3 root never seen, of the last PROBE_MM_SLOTS)? Keyed
+ * by the page-table root without PCID bits and without bit 12: KPTI's user and
+ * kernel roots are the two halves of one 8 KiB pair (two adjacent roots without
+ * KPTI count once: an undercount, the safe side). */
+static bool mm_new(struct probe_table *t, uint64_t cr3)
+{
+	uint64_t key = cr3 & 0x000ffffffffff000ULL & ~0x1000ULL;
+	if (!key)
+		return false;
+	for (uint32_t i = 0; i < t->mm.n; i++)
+		if (t->mm.key[i] == key)
+			return false;
+	t->mm.key[t->mm.next] = key;
+	t->mm.next = (t->mm.next + 1) % PROBE_MM_SLOTS;
+	if (t->mm.n < PROBE_MM_SLOTS)
+		t->mm.n++;
+	return true;
+}
+
+/* Silent: the group of PROBE_F_EXPECT_NEWMM sites had no hit in this window
+ * and the last while new address spaces appeared (each needs a fork or an
+ * exec, which the group sees). Reported once per episode, for each site of the
+ * group; their pages are re-synced at the next fetch (dirty), which re-reads
+ * their bytes. */
+static void check_silent(struct probe_table *t, const struct probe_tick_in *in)
+{
+	if (mm_new(t, in->cr3)) {
+		t->win_newmm++;
+		t->newmm++;
+	}
+	if (!t->win_start) {
+		t->win_start = in->now ? in->now : 1;
+		return;
+	}
+	uint64_t win = (uint64_t)PROBE_SILENT_WIN_MS * in->tsc_per_ms;
+	if (in->now - t->win_start < win)
+		return;
+	uint64_t hits = 0;
+	unsigned group = 0;
+	for (int i = 0; i < PROBE_MAX_SITES; i++)
+		if (t->sites[i].used && (t->sites[i].flags & PROBE_F_EXPECT_NEWMM)) {
+			hits += t->sites[i].hits;
+			group++;
+		}
+	uint64_t whits = hits >= t->win_hits_base ? hits - t->win_hits_base : hits;
+	uint32_t newmm = t->win_newmm;
+	bool silent = group && newmm >= PROBE_SILENT_NEWMM && whits == 0 && t->prev_win_hits == 0;
+	if (whits)
+		t->silent_reported = false;
+	if (silent && !t->silent_reported) {
+		t->silent_reported = true;
+		for (int i = 0; i < PROBE_MAX_SITES; i++) {
+			struct probe_site *s = &t->sites[i];
+			if (!s->used || !(s->flags & PROBE_F_EXPECT_NEWMM))
+				continue;
+			struct probe_page *pg = &t->pages[s->page];
+			struct probe_tamper tp;
+			tamper_fill(&tp, "silent", s, pg, NULL, 0);
+			tp.ms = tsc_ms(in, in->now - t->win_start);
+			tp.new_mm = newmm;
+			report(t, &tp);
+			if (!pg->dirty) {              /* re-read its bytes at the next fetch */
+				pg->dirty = true;
+				t->ops.map(t->ops.ctx, pg, PROBE_ALL);
+			}
+		}
+	}
+	t->prev_win_hits = whits;
+	t->win_hits_base = hits;
+	t->win_newmm = 0;
+	t->win_start = in->now;
+}
+
+int probe_tick(struct probe_table *t, const struct probe_tick_in *in)
+{
+	int moved = 0, blinded = 0;
+	for (int i = 0; i < PROBE_MAX_SITES; i++)
+		if (t->sites[i].used)
+			check_site_bytes(t, &t->sites[i], in);
+	if (in->kernel_cr3)
+		for (int i = 0; i < PROBE_MAX_PAGES; i++)
+			if (t->pages[i].used)
+				moved += check_remap(t, &t->pages[i], &blinded);
+	check_silent(t, in);
+	return moved;
 }

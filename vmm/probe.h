@@ -63,6 +63,9 @@ void probe_emulate(const struct probe_insn *in, struct probe_cpu *cpu, bool *pus
 
 struct probe_hit;
 struct vcpu;
+struct probe_site;
+struct probe_page;
+struct probe_tamper;
 /* Handler: runs in the #BP exit with the guest's registers (hit->regs, hit->rsp).
  * It may set hit->redirect_rip to resume the guest elsewhere (then the displaced
  * instruction is NOT emulated; used by return trampolines). */
@@ -100,6 +103,18 @@ struct probe_page {
 				 * no vCPU may execute the shadow until a re-sync */
 	uint8_t  view[PROBE_MAX_VCPUS];   /* enum probe_view, per vCPU */
 	uint64_t resyncs, switches;
+	/* tampering (issue 15): the writer of the first write since the last
+	 * re-sync (set by ring -1 at the write's EPT exit), and a remap seen by the
+	 * tick that is not acted on until a second check agrees */
+	struct probe_writer {
+		bool     known;
+		uint64_t rip;
+		int32_t  pid, tgid;
+		char     comm[16];
+	} writer;
+	uint64_t remap_gpa;     /* where the tick last saw the VA point (0: at gpa) */
+	uint32_t remap_seen;    /* consecutive checks that saw remap_gpa */
+	uint64_t moves;         /* re-placed on another physical page after a remap */
 };
 
 /* The EPT leaf of @pg in vCPU @cpu's view (PROBE_SHARED: the shared EPT).
@@ -109,6 +124,11 @@ struct probe_leaf {
 	uint32_t perms;         /* EPT_R/W/X bits (1, 2, 4) */
 };
 void probe_leaf_of(const struct probe_page *pg, int cpu, bool exec_only, struct probe_leaf *out);
+
+#define PROBE_NAME_LEN 32
+/* The site must fire whenever the guest creates an address space (a fork or an
+ * exec): the "silent" check watches the group of such sites (docs/PROBES.md). */
+#define PROBE_F_EXPECT_NEWMM 0x1
 
 struct probe_site {
 	bool     used;
@@ -120,9 +140,27 @@ struct probe_site {
 	struct probe_insn insn;
 	uint32_t nhandlers;     /* refcount */
 	struct { probe_handler_fn fn; void *ctx; } h[PROBE_MAX_HANDLERS];
-	bool     suspended;     /* the guest put its own int3 there: reflect until it changes */
+	bool     suspended;     /* the guest's int3 or an instruction hvmon cannot emulate is
+				 * there: reflect/run the guest's bytes until they change back */
+	char     name[PROBE_NAME_LEN];   /* "who:what" for reports (probe_place_as) */
+	uint32_t flags;         /* PROBE_F_* */
+	uint64_t int3_since;    /* TSC when the tick first saw the guest's int3 here (0: none) */
+	bool     int3_reported, rewrite_reported;
 	uint64_t hits;
 	uint64_t ticks;         /* TSC ticks in ring -1 for hits (handler + emulation) */
+};
+
+/* A tampering report (issue 15, docs/PROBES.md "Tampering"): the event
+ * probe_tamper's members. */
+struct probe_tamper {
+	const char *what;               /* "int3", "rewrite", "remap", "silent" */
+	const struct probe_site *site;
+	const struct probe_page *page;  /* page->writer: who wrote (int3, rewrite) */
+	uint64_t va, gpa, new_gpa, ms;
+	uint32_t new_mm;
+	bool     rearmed;               /* the probe is live again */
+	uint8_t  nbytes;
+	uint8_t  bytes[8];              /* the guest's bytes at the site now */
 };
 
 /* Hardware side (vmm/probe_vmx.c; fakes in tests/unit/test_probe.c). */
@@ -142,18 +180,50 @@ struct probe_ops {
 	 * plain identity RWX mapping everywhere. 0 or -1 */
 	int (*map)(void *ctx, struct probe_page *pg, int cpu);
 	int (*map_plain)(void *ctx, struct probe_page *pg);
-	/* a site was dropped (its instruction changed under it) */
-	void (*dropped)(void *ctx, const struct probe_site *s, const char *why);
+	/* the guest blinded (or tried to blind) a probe (issue 15): report it */
+	void (*tamper)(void *ctx, const struct probe_tamper *tp);
 };
+
+/* Tampering rules (docs/PROBES.md "Tampering"). */
+#define PROBE_INT3_GRACE_MS   500   /* the guest's int3 on a site longer than this: an attack (text_poke_bp keeps it for microseconds) */
+#define PROBE_REMAP_CHECKS    2     /* consecutive checks that must see a remap before the probe moves */
+#define PROBE_SILENT_WIN_MS   1000  /* window of the silent check */
+#define PROBE_SILENT_NEWMM    3     /* new address spaces in a window with no hit of the group (this and the last window) */
+#define PROBE_MM_SLOTS        256
 
 struct probe_table {
 	struct probe_ops ops;
 	struct probe_page pages[PROBE_MAX_PAGES];
 	struct probe_site sites[PROBE_MAX_SITES];
 	uint64_t reflected;     /* int3s that were not ours */
-	uint64_t dropped;
+	uint64_t dropped;       /* sites blinded by a rewrite hvmon cannot emulate (kept, suspended) */
 	uint64_t followed;       /* sites re-decoded after the guest rewrote them */
+	/* tampering checks (probe_tick) */
+	struct {
+		uint64_t key[PROBE_MM_SLOTS];   /* address spaces (CR3 roots) seen */
+		uint32_t n, next;
+	} mm;
+	uint64_t win_start, win_hits_base, prev_win_hits;
+	uint32_t win_newmm;
+	bool     silent_reported;
+	uint64_t tampers, moves, rearmed, newmm;
 };
+
+
+/* The tamper checks, from hvmon's tick on one vCPU (never from a probe hit). */
+struct probe_tick_in {
+	uint64_t now;           /* TSC */
+	uint64_t tsc_per_ms;
+	bool     kernel_cr3;    /* the vCPU is in kernel mode (CPL 0): its CR3 maps the kernel half */
+	uint64_t cr3;           /* its CR3 (an address-space sample) */
+};
+/* Reads each site's bytes in the guest page (int3 kept past the grace period,
+ * rewrite), walks the guest's page tables for each probed page (remap: the
+ * probe moves to the new page) and runs the silent check. Returns the number of
+ * pages moved (ring -1 then updates its page intercepts and views). */
+int probe_tick(struct probe_table *t, const struct probe_tick_in *in);
+/* Name a site for reports ("who:what", cut to PROBE_NAME_LEN - 1) and set its flags. */
+void probe_site_label(struct probe_site *s, const char *who, const char *what, uint32_t flags);
 
 void probe_table_init(struct probe_table *t, const struct probe_ops *ops);
 
@@ -175,8 +245,11 @@ struct probe_page *probe_find_page(struct probe_table *t, uint64_t gpa);
  * A site whose instruction bytes changed FOLLOWS the new instruction when it is
  * still emulatable (e.g. ftrace turning `call __fentry__` into a 5-byte NOP), is
  * SUSPENDED while the guest's own int3 sits on it (text_poke_bp in progress: the
- * guest's breakpoint is reflected), and is DROPPED otherwise (ops.dropped). Returns the number of sites dropped, or -1 on a read failure
- * (the shadow is then left as it was). */
+ * guest's breakpoint is reflected; the tick reports it if it stays: "int3"), and
+ * is SUSPENDED and reported otherwise (ops.tamper "rewrite"; issue 15: it was
+ * dropped before) until its bytes become emulatable again: then it is re-armed.
+ * Returns the number of sites blinded by such a rewrite now, or -1 on a read
+ * failure (the shadow is then left as it was). */
 int probe_resync(struct probe_table *t, struct probe_page *pg);
 
 /* EPT violation on a probed page on vCPU @cpu (0..PROBE_MAX_VCPUS-1). @fetch:
@@ -199,7 +272,13 @@ int probe_place(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx, cons
 /* The same without the info line on success (probes armed and disarmed often, e.g. the
  * keylogger detector's per-keystroke window); errors are still logged. */
 int probe_place_quiet(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx, const char *who);
+/* The same, naming the site @what in tamper reports ("who:what") with PROBE_F_* @flags
+ * (issue 15: PROBE_F_EXPECT_NEWMM for the sites of every fork and exec). */
+int probe_place_as(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx, const char *who,
+		   const char *what, uint32_t flags);
 int probe_unplace(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx);
+/* After tick_init: the tamper checks' tick client (issue 15). 0 or -1 (logged). */
+int probe_checks_start(void);
 /* Several vCPUs: every exit of @v (vmm/vmexit.c) and before its first entry:
  * (re)build its EPT view when probes were placed or removed since (one compare
  * otherwise). */

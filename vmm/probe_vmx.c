@@ -23,6 +23,7 @@
 #include "vmm/ept_view.h"
 #include "vmm/smp.h"
 #include "vmm/page_guard.h"
+#include "vmm/tick.h"
 
 /*
  * Several vCPUs (issue 11, docs/PROBES.md "Several vCPUs"): each vCPU runs on
@@ -207,19 +208,43 @@ static void op_end(void)
 	hv_spin_unlock(&plock);
 }
 
-static void op_dropped(void *ctx, const struct probe_site *s, const char *why)
+/* issue 15: a probe blinded (or an attempt): event probe_tamper on the ring of
+ * the CPU running this exit (a ring has one producer, its CPU), from the tick or
+ * an EPT exit, under plock. The task is the writer for a write (int3, rewrite),
+ * else the task running on this vCPU. */
+static void op_tamper(void *ctx, const struct probe_tamper *tp)
 {
-	pr_warn("probe: probe at %#lx dropped: %s\n", (unsigned long)s->va, why);
-	/* the ring of the CPU running this exit: a ring has one producer, its CPU */
 	struct vcpu *v = hv_current_vcpu();
 	unsigned cpu = v ? v->id : 0;
-	struct hv_event *ev = hv_event_reserve(cpu, HV_EV_MONITOR_STATE, HV_EMON_CORE);
-	if (ev) {
-		ev->u.monitor_state.enabled = 0;
-		snprintf(ev->u.monitor_state.reason, sizeof(ev->u.monitor_state.reason),
-			 "probe at %#lx dropped: %s", (unsigned long)s->va, why);
-		hv_event_commit(cpu);
+	pr_warn("probe: tamper: %s at %#lx (%s, GPA %#lx%s%#lx)%s\n", tp->what, (unsigned long)tp->va,
+		tp->site->name[0] ? tp->site->name : "?", (unsigned long)tp->gpa,
+		tp->new_gpa ? " -> " : ", rip ", (unsigned long)(tp->new_gpa ? tp->new_gpa : tp->page->writer.rip),
+		tp->rearmed ? ": re-established" : "");
+	struct hv_event *ev = hv_event_reserve(cpu, HV_EV_PROBE_TAMPER, HV_EMON_CORE);
+	if (!ev)
+		return;
+	struct hv_ev_probe_tamper *e = &ev->u.probe_tamper;
+	const struct probe_writer *w = &tp->page->writer;
+	bool by_writer = w->known && (!strcmp(tp->what, "int3") || !strcmp(tp->what, "rewrite"));
+	if (by_writer) {
+		hv_event_set_task(ev, w->pid, w->tgid, w->comm, sizeof(w->comm));
+		e->rip = w->rip;
+	} else if (v) {
+		struct guest_task t;
+		if (guest_task_of(v, GUEST_TASK_CURRENT, &t) == 0)
+			hv_event_set_task(ev, t.pid, t.tgid, t.comm, sizeof(t.comm));
 	}
+	e->va = tp->va;
+	e->gpa = tp->gpa;
+	e->new_gpa = tp->new_gpa;
+	e->ms = tp->ms;
+	e->new_mm = tp->new_mm;
+	e->rearmed = tp->rearmed;
+	e->nbytes = tp->nbytes < HV_TAMPER_BYTES ? tp->nbytes : HV_TAMPER_BYTES;
+	memcpy(e->bytes, tp->bytes, e->nbytes);
+	hv_strlcpy_bounded(e->what, sizeof(e->what), tp->what, HV_KIND_LEN);
+	hv_strlcpy_bounded(e->probe, sizeof(e->probe), tp->site->name, PROBE_NAME_LEN);
+	hv_event_commit(cpu);
 }
 
 bool probe_gpa_probed(uint64_t gpa)
@@ -329,7 +354,7 @@ int probe_vm_init(struct vm *vm)
 		.va_to_gpa = op_va_to_gpa, .read_phys = vm_guest_ram_read, .read_virt = op_read_virt,
 		.alloc_page = op_alloc_page, .free_page = op_free_page,
 		.map = op_map, .map_plain = op_map_plain,
-		.dropped = op_dropped,
+		.tamper = op_tamper,
 	};
 	pvm = vm;
 	probe_table_init(&probes, &ops);
@@ -369,7 +394,8 @@ static void sync_page_intercepts(struct vm *vm)
 	}
 }
 
-static int place(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx, const char *who, bool quiet)
+static int place(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx, const char *who, bool quiet,
+		 const char *what, uint32_t flags)
 {
 	char why[128];
 	if (!pvm) {
@@ -385,6 +411,8 @@ static int place(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx, con
 	if (!rc)
 		views_gen++;                  /* every vCPU rebuilds its view at its next exit */
 	struct probe_site *s = rc ? NULL : probe_find(&probes, va);
+	if (s && (what || !s->name[0]))
+		probe_site_label(s, who, what, flags | s->flags);
 	uint64_t gpa = s ? probes.pages[s->page].gpa + s->off : 0;
 	struct probe_insn insn = s ? s->insn : (struct probe_insn){ 0 };
 	if (!rc)
@@ -402,12 +430,18 @@ static int place(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx, con
 
 int probe_place(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx, const char *who)
 {
-	return place(vm, va, fn, ctx, who, false);
+	return place(vm, va, fn, ctx, who, false, NULL, 0);
+}
+
+int probe_place_as(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx, const char *who,
+		   const char *what, uint32_t flags)
+{
+	return place(vm, va, fn, ctx, who, false, what, flags);
 }
 
 int probe_place_quiet(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx, const char *who)
 {
-	return place(vm, va, fn, ctx, who, true);
+	return place(vm, va, fn, ctx, who, true, NULL, 0);
 }
 
 int probe_unplace(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx)
@@ -533,11 +567,23 @@ static int probe_page(struct vcpu *v, struct hv_icpt *x, void *ctx)
 	uint64_t q = x->page.qual;
 	bool fetch = q & 4, write = q & 2;
 	uint64_t rip = vmread(VMCS_GUEST_RIP);
+	/* a write to probed text (one exit per re-sync and vCPU): who wrote, for a
+	 * probe_tamper report (issue 15); read before plock (guest memory) */
+	struct guest_task wt = { 0 };
+	bool wt_ok = write && guest_task_of(v, GUEST_TASK_CURRENT, &wt) == 0;
 	hv_spin_lock(&plock);
 	struct probe_page *pg = probe_find_page(&probes, x->page.gpa);
 	if (!pg) {
 		hv_spin_unlock(&plock);
 		return HV_ICPT_PASS;
+	}
+	if (write && !pg->dirty) {        /* the first write since the last re-sync */
+		pg->writer.known = true;
+		pg->writer.rip = rip;
+		pg->writer.pid = wt_ok ? wt.pid : -1;
+		pg->writer.tgid = wt_ok ? wt.tgid : -1;
+		memcpy(pg->writer.comm, wt_ok ? wt.comm : "", wt_ok ? sizeof(wt.comm) : 1);
+		pg->writer.comm[sizeof(pg->writer.comm) - 1] = 0;
 	}
 	if (v->probe_gen != views_gen) {
 		/* this vCPU's view predates a placement or removal (or it has none
@@ -551,13 +597,53 @@ static int probe_page(struct vcpu *v, struct hv_icpt *x, void *ctx)
 	bool rip_on_page = (rip & ~0xfffULL) == pg->va;
 	uint64_t dropped = probes.dropped;
 	int rc = probe_page_fault(&probes, pg, (int)v->id, fetch, write, rip_on_page);
-	if (probes.dropped != dropped)
-		sync_page_intercepts(v->vm);   /* a dropped probe may have freed its page */
+	(void)dropped;                     /* (a blinded probe keeps its page: issue 15) */
 	op_end();
 	if (rc)
 		vcpu_guest_crash(v, "probe: EPT view switch failed");
-	hv_events_ring1_kick(v->id);   /* a dropped probe reports through an event */
+	hv_events_ring1_kick(v->id);   /* a blinded probe reports through an event */
 	return HV_ICPT_DONE;
+}
+
+/* ---- tamper checks on the tick (issue 15, docs/PROBES.md "Tampering") -------- */
+
+#define PROBE_TICK_MS 100
+static struct tickhist tamper_ticks;      /* ring -1 ticks per check, under plock */
+static uint64_t tamper_runs;
+
+/* Every PROBE_TICK_MS on each vCPU, never in a probe hit: the sites' bytes in
+ * guest memory, the guest's page tables for each probed page (with this vCPU's
+ * CR3, in kernel mode), an address-space sample. Bounded: 32 sites, 16 walks. */
+static void probe_tamper_tick(struct vcpu *v, uint64_t now, void *ctx)
+{
+	if (!pvm || !__atomic_load_n(&views_gen, __ATOMIC_RELAXED))
+		return;                       /* no probe was ever placed */
+	uint64_t t0 = rdtsc();
+	struct probe_tick_in in = {
+		.now = now, .tsc_per_ms = tick_tsc_hz() / 1000, .kernel_cr3 = vcpu_cpl(v) == 0,
+		.cr3 = vmread(VMCS_GUEST_CR3),
+	};
+	hv_spin_lock(&plock);
+	if (probe_tick(&probes, &in)) {
+		views_gen++;                  /* a page moved: every view is rebuilt */
+		need_sync = true;
+		sync_page_intercepts(v->vm);
+	}
+	tamper_runs++;
+	tickhist_add(&tamper_ticks, rdtsc() - t0);
+	op_end();
+	hv_events_ring1_kick(v->id);
+}
+
+int probe_checks_start(void)
+{
+	if (!pvm)
+		return -1;
+	if (tick_register("probe", PROBE_TICK_MS, probe_tamper_tick, NULL)) {
+		pr_err("probe: no tick slot: probe tampering is only seen at re-syncs (no int3, remap or silent check)\n");
+		return -1;
+	}
+	return 0;
 }
 
 static unsigned views_count(void)
@@ -593,6 +679,11 @@ void probe_print_stats(void)
 		  (unsigned long)exits_ept_probe, (unsigned long)probes.followed, (unsigned long)probes.dropped);
 	hv_printf("hvmon: probes: %lu exits retried on a rebuilt vCPU view (stale after another CPU's change), "
 		  "%u vCPU views\n", (unsigned long)exits_stale, views_count());
+	hv_printf("hvmon: probes: tampering: %lu reports, %lu probes re-armed, %lu pages re-placed after a remap, "
+		  "%lu new address spaces; %lu checks, median %lu TSC ticks (p90 %lu)\n", (unsigned long)probes.tampers,
+		  (unsigned long)probes.rearmed, (unsigned long)probes.moves, (unsigned long)probes.newmm,
+		  (unsigned long)tamper_runs, (unsigned long)tickhist_median(&tamper_ticks),
+		  (unsigned long)tickhist_percentile(&tamper_ticks, 90));
 	for (int i = 0; i < PROBE_MAX_SITES; i++) {
 		const struct probe_site *s = &probes.sites[i];
 		if (!s->used)

@@ -15,7 +15,8 @@
 /* ---- fake guest: two text pages at VA 0xffffffff81000000 -> GPA 0x100000 ---- */
 #define VA0  0xffffffff81000000ULL
 #define GPA0 0x100000ULL
-static uint8_t guest[2][4096];
+static uint8_t guest[3][4096];          /* [2]: a copy a rootkit maps instead of [0] (GPA0 + 0x2000) */
+static uint64_t remap_to;                 /* VA0's page maps to this GPA when set */
 #define NCPU 4
 #define NPAGES 32
 static struct fake {
@@ -30,11 +31,13 @@ static int f_va2gpa(void *c, uint64_t va, uint64_t *gpa)
 {
 	if (va < VA0 || va >= VA0 + 0x2000) return -1;
 	*gpa = GPA0 + (va - VA0);
+	if (remap_to && va < VA0 + 0x1000)
+		*gpa = remap_to + (va - VA0);
 	return 0;
 }
 static int f_rphys(void *c, uint64_t gpa, void *buf, uint32_t len)
 {
-	if (gpa < GPA0 || gpa + len > GPA0 + 0x2000) return -1;
+	if (gpa < GPA0 || gpa + len > GPA0 + 0x3000) return -1;
 	memcpy(buf, &guest[0][0] + (gpa - GPA0), len);
 	return 0;
 }
@@ -77,12 +80,24 @@ static void view_is(int cpu, uint64_t hpa, uint32_t perms)
 	assert_int_equal(F.leaf[cpu + 1].hpa, hpa);
 	assert_int_equal(F.leaf[cpu + 1].perms, perms);
 }
-static void f_drop(void *c, const struct probe_site *s, const char *why) { F.drops++; }
+#define MAXTP 16
+static struct probe_tamper TP[MAXTP];
+static char TPN[MAXTP][PROBE_NAME_LEN];
+static int ntp;
+static void f_tamper(void *c, const struct probe_tamper *tp)
+{
+	F.drops += !strcmp(tp->what, "rewrite");
+	if (ntp < MAXTP) {
+		TP[ntp] = *tp;
+		strcpy(TPN[ntp], tp->site->name);
+		ntp++;
+	}
+}
 
 static const struct probe_ops OPS = {
 	.va_to_gpa = f_va2gpa, .read_phys = f_rphys, .read_virt = f_rvirt, .alloc_page = f_alloc,
 	.free_page = f_free, .map = f_map, .map_plain = f_plain,
-	.dropped = f_drop,
+	.tamper = f_tamper,
 };
 static struct probe_table T;
 static int hits;
@@ -104,6 +119,9 @@ static int setup(void **st)
 	memcpy(&guest[1][0x10], NOP5, 5);
 	probe_table_init(&T, &OPS);
 	hits = 0;
+	ntp = 0;
+	memset(TP, 0, sizeof(TP));
+	remap_to = 0;
 	return 0;
 }
 
@@ -269,21 +287,227 @@ static void test_resync_follow_suspend_drop(void **st)
 	probe_page_fault(&T, pg, 0, true, false, false);
 	assert_true(s->suspended);
 	assert_int_equal(pg->shadow[0x200], 0xcc);   /* the guest's byte */
-	/* then an instruction we cannot emulate -> dropped, event callback */
+	/* then an instruction we cannot emulate (no int3 first) -> a "rewrite" report; the
+	 * site is kept, suspended, with the guest's bytes (issue 15: it was dropped) */
 	probe_page_fault(&T, pg, 2, false, true, false);
 	memcpy(&guest[0][0x200], (const uint8_t[]){ 0x48, 0x89, 0xe5, 0x90, 0x90 }, 5);
-	probe_page_fault(&T, pg, 3, true, false, false);
+	assert_int_equal(probe_page_fault(&T, pg, 3, true, false, false), 0);
 	assert_int_equal(F.drops, 1);
-	assert_null(probe_find(&T, VA0 + 0x200));
-	assert_int_equal(pg->shadow[0x200], 0x48);
+	assert_int_equal(ntp, 1);
+	assert_string_equal(TP[0].what, "rewrite");
+	assert_int_equal(TP[0].va, VA0 + 0x200);
+	assert_int_equal(TP[0].gpa, GPA0 + 0x200);
+	assert_int_equal(TP[0].bytes[0], 0x48);
+	assert_false(TP[0].rearmed);
+	assert_ptr_equal(probe_find(&T, VA0 + 0x200), s);
+	assert_true(s->suspended);
+	assert_int_equal(pg->shadow[0x200], 0x48);   /* the guest's bytes run */
 	assert_int_equal(pg->shadow[0x104], 0xcc);   /* the other site lives on */
-	/* dropping the last site of a page releases it */
+	/* another write that leaves it unemulatable: no second report */
 	probe_page_fault(&T, pg, 0, false, true, false);
-	guest[0][0x104] = 0x48; guest[0][0x105] = 0x89; guest[0][0x106] = 0xe5;
+	guest[0][0x207] = 0x90;
 	probe_page_fault(&T, pg, 0, true, false, false);
-	assert_int_equal(F.drops, 2);
+	assert_int_equal(ntp, 1);
+	/* the original bytes back: the probe is re-armed */
+	probe_page_fault(&T, pg, 0, false, true, false);
+	memcpy(&guest[0][0x200], NOP5, 5);
+	uint64_t rearmed = T.rearmed;
+	probe_page_fault(&T, pg, 0, true, false, false);
+	assert_false(s->suspended);
+	assert_int_equal(T.rearmed, rearmed + 1);
+	assert_int_equal(pg->shadow[0x200], 0xcc);
+	assert_int_equal(s->insn.kind, PROBE_EMUL_SKIP);
+	/* the same after the guest's int3 is removed (text_poke_bp's last step) */
+	probe_page_fault(&T, pg, 0, false, true, false);
+	guest[0][0x104] = 0xcc;
+	probe_page_fault(&T, pg, 0, true, false, false);
+	assert_true(probe_find(&T, VA0 + 0x104)->suspended);
+	probe_page_fault(&T, pg, 0, false, true, false);
+	guest[0][0x104] = 0x55;
+	probe_page_fault(&T, pg, 0, true, false, false);
+	assert_false(probe_find(&T, VA0 + 0x104)->suspended);
+	assert_int_equal(pg->shadow[0x104], 0xcc);
+	assert_int_equal(ntp, 1);                    /* no report: the int3 was transient */
+}
+
+/* issue 15: the tick's tamper checks */
+#define MS 1000ULL                            /* TSC ticks per ms in these tests */
+static int tick_at(uint64_t ms, bool kernel, uint64_t cr3)
+{
+	struct probe_tick_in in = { .now = ms * MS, .tsc_per_ms = MS, .kernel_cr3 = kernel, .cr3 = cr3 };
+	return probe_tick(&T, &in);
+}
+
+static void test_tamper_int3(void **st)
+{
+	char why[128];
+	assert_int_equal(probe_add(&T, VA0 + 0x200, h1, NULL, why, sizeof(why)), 0);
+	struct probe_site *s = probe_find(&T, VA0 + 0x200);
+	probe_site_label(s, "proctrace", "kernel_execve", 0);
+	assert_string_equal(s->name, "proctrace:kernel_execve");
+	struct probe_page *pg = probe_find_page(&T, GPA0);
+	tick_at(100, true, 0x5000);
+	/* the guest's int3 appears (a write, then a fetch: suspended) */
+	probe_page_fault(&T, pg, 0, false, true, false);
+	pg->writer.known = true;
+	pg->writer.pid = 77;
+	guest[0][0x200] = 0xcc;
+	probe_page_fault(&T, pg, 0, true, false, false);
+	assert_true(s->suspended);
+	tick_at(200, true, 0x5000);                 /* seen: the grace period starts */
+	tick_at(600, true, 0x5000);                 /* 400 ms: text_poke_bp could still be at work */
+	assert_int_equal(ntp, 0);
+	tick_at(700, true, 0x5000);                 /* 500 ms: an attack */
+	assert_int_equal(ntp, 1);
+	assert_string_equal(TP[0].what, "int3");
+	assert_string_equal(TPN[0], "proctrace:kernel_execve");
+	assert_int_equal(TP[0].ms, 500);
+	assert_int_equal(TP[0].gpa, GPA0 + 0x200);
+	assert_int_equal(TP[0].page->writer.pid, 77);
+	assert_int_equal(TP[0].bytes[0], 0xcc);
+	assert_int_equal(TP[0].bytes[1], 0x10);
+	assert_false(TP[0].rearmed);
+	tick_at(2000, true, 0x5000);                /* once per episode */
+	assert_int_equal(ntp, 1);
+	/* restored: re-armed at the next fetch; a later int3 is a new episode */
+	probe_page_fault(&T, pg, 0, false, true, false);
+	memcpy(&guest[0][0x200], CALL, 5);
+	tick_at(2100, true, 0x5000);
+	probe_page_fault(&T, pg, 0, true, false, false);
+	assert_false(s->suspended);
+	assert_int_equal(pg->shadow[0x200], 0xcc);
+	guest[0][0x200] = 0xcc;                     /* (no fetch: the tick alone sees it) */
+	tick_at(2200, true, 0x5000);
+	tick_at(2800, true, 0x5000);
+	assert_int_equal(ntp, 2);
+	/* a transient int3 (gone within the grace period) is never reported */
+	guest[0][0x200] = 0xe8;
+	tick_at(2900, true, 0x5000);
+	guest[0][0x200] = 0xcc;
+	tick_at(3000, true, 0x5000);
+	tick_at(3400, true, 0x5000);
+	guest[0][0x200] = 0xe8;
+	tick_at(3500, true, 0x5000);
+	tick_at(9000, true, 0x5000);
+	assert_int_equal(ntp, 2);
+}
+
+static void test_tamper_remap(void **st)
+{
+	char why[128];
+	assert_int_equal(probe_add(&T, VA0 + 0x200, h1, NULL, why, sizeof(why)), 0);
+	assert_int_equal(probe_add(&T, VA0 + 0x104, h2, NULL, why, sizeof(why)), 0);
+	struct probe_page *pg = probe_find_page(&T, GPA0);
+	uint8_t *shadow0 = pg->shadow;
+	/* the rootkit maps a copy of the page (without our int3s: it read the original) */
+	memcpy(guest[2], guest[0], 4096);
+	remap_to = GPA0 + 0x2000;
+	assert_int_equal(tick_at(100, false, 0x5000), 0);   /* user mode: the page tables are not walked */
+	assert_int_equal(tick_at(200, true, 0x5000), 0);    /* seen once: not yet */
+	assert_int_equal(ntp, 0);
+	int plain = F.plain_maps;
+	assert_int_equal(tick_at(300, true, 0x5000), 1);    /* twice: moved */
+	assert_int_equal(F.plain_maps, plain + 1);          /* the old page: identity again */
+	assert_int_equal(pg->gpa, GPA0 + 0x2000);
+	assert_ptr_not_equal(pg->shadow, shadow0);
+	assert_int_equal(pg->shadow[0x200], 0xcc);
+	assert_int_equal(pg->shadow[0x104], 0xcc);
+	view_is(PROBE_SHARED, pg->shadow_pa, 4);
+	view_is(3, pg->shadow_pa, 4);
+	assert_ptr_equal(probe_find_page(&T, GPA0 + 0x2000), pg);
 	assert_null(probe_find_page(&T, GPA0));
-	assert_int_equal(F.plain_maps, 1);
+	assert_int_equal(ntp, 2);                           /* one per site */
+	for (int i = 0; i < 2; i++) {
+		assert_string_equal(TP[i].what, "remap");
+		assert_true(TP[i].rearmed);
+		assert_int_equal(TP[i].new_gpa - TP[i].gpa, 0x2000);
+	}
+	assert_int_equal(T.moves, 1);
+	/* stable: nothing more */
+	assert_int_equal(tick_at(400, true, 0x5000), 0);
+	assert_int_equal(ntp, 2);
+	/* a flicker (one check sees another page) moves nothing */
+	remap_to = GPA0;
+	tick_at(500, true, 0x5000);
+	remap_to = GPA0 + 0x2000;
+	tick_at(600, true, 0x5000);
+	tick_at(700, true, 0x5000);
+	assert_int_equal(ntp, 2);
+	/* a copy whose site holds an instruction we cannot emulate: moved, reported, not re-armed */
+	memcpy(guest[0], guest[2], 4096);
+	guest[0][0x200] = 0x48; guest[0][0x201] = 0x89; guest[0][0x202] = 0xe5;
+	remap_to = 0;                                       /* back to GPA0, now altered */
+	tick_at(800, true, 0x5000);
+	assert_int_equal(tick_at(900, true, 0x5000), 1);
+	assert_int_equal(pg->gpa, GPA0);
+	assert_true(probe_find(&T, VA0 + 0x200)->suspended);
+	assert_int_equal(pg->shadow[0x200], 0x48);
+	int nremap = 0, nrew = 0;
+	for (int i = 0; i < ntp; i++) {
+		nremap += !strcmp(TP[i].what, "remap");
+		nrew += !strcmp(TP[i].what, "rewrite");
+	}
+	assert_int_equal(nremap, 4);
+	assert_int_equal(nrew, 1);
+	assert_int_equal(TP[ntp - 2].va, VA0 + 0x200);         /* the blinded site: not re-armed */
+	assert_false(TP[ntp - 2].rearmed);
+	assert_int_equal(TP[ntp - 1].va, VA0 + 0x104);         /* its neighbour: live on the new page */
+	assert_true(TP[ntp - 1].rearmed);
+}
+
+static void test_tamper_silent(void **st)
+{
+	char why[128];
+	assert_int_equal(probe_add(&T, VA0 + 0x200, h1, NULL, why, sizeof(why)), 0);   /* fork */
+	assert_int_equal(probe_add(&T, VA0 + 0x104, h1, NULL, why, sizeof(why)), 0);   /* exit: not in the group */
+	struct probe_site *fork = probe_find(&T, VA0 + 0x200), *ex = probe_find(&T, VA0 + 0x104);
+	probe_site_label(fork, "proctrace", "kernel_clone", PROBE_F_EXPECT_NEWMM);
+	uint64_t ms = 0, cr3 = 0x10000;
+	/* busy and traced: new address spaces, group hits: nothing */
+	for (int w = 0; w < 5; w++)
+		for (int i = 0; i < 10; i++) {
+			fork->hits++;
+			tick_at(ms += 100, true, (cr3 += 0x2000) | 0x801);
+		}
+	assert_int_equal(ntp, 0);
+	/* idle: old address spaces only, no hits: nothing */
+	for (int i = 0; i < 50; i++)
+		tick_at(ms += 100, true, 0x12000 + 0x2000 * (i % 5));
+	assert_int_equal(ntp, 0);
+	/* the exit probe fires, new address spaces appear, the fork probe is silent */
+	for (int i = 0; i < 30; i++) {
+		ex->hits++;
+		tick_at(ms += 100, true, (cr3 += 0x2000));
+	}
+	assert_int_equal(ntp, 1);
+	assert_string_equal(TP[0].what, "silent");
+	assert_string_equal(TPN[0], "proctrace:kernel_clone");
+	assert_true(TP[0].new_mm >= PROBE_SILENT_NEWMM);
+	assert_int_equal(TP[0].ms, 1000);
+	assert_true(probe_find_page(&T, GPA0)->dirty);     /* its bytes are re-read at the next fetch */
+	/* KPTI's user root (bit 12) is the same address space as its kernel root */
+	uint32_t n = T.mm.n;
+	tick_at(ms += 100, true, cr3 | 0x1000);
+	assert_int_equal(T.mm.n, n);
+	/* once per episode; hits again end it, a later silence is a new one */
+	for (int i = 0; i < 30; i++)
+		tick_at(ms += 100, true, (cr3 += 0x2000));
+	assert_int_equal(ntp, 1);
+	for (int i = 0; i < 15; i++) {
+		fork->hits++;
+		tick_at(ms += 100, true, (cr3 += 0x2000));
+	}
+	for (int i = 0; i < 30; i++)
+		tick_at(ms += 100, true, (cr3 += 0x2000));
+	assert_int_equal(ntp, 2);
+	/* fewer than PROBE_SILENT_NEWMM new ones per window: nothing */
+	for (int i = 0; i < 15; i++) {
+		fork->hits++;
+		tick_at(ms += 100, true, 0x12000);
+	}
+	for (int i = 0; i < 50; i++)
+		tick_at(ms += 100, true, i % 5 == 0 ? (cr3 += 0x2000) : 0x12000);
+	assert_int_equal(ntp, 2);
 }
 
 static void test_views(void **st)
@@ -348,6 +572,9 @@ int main(void)
 		cmocka_unit_test_setup(test_add_remove_refcount, setup),
 		cmocka_unit_test_setup(test_resync_follow_suspend_drop, setup),
 		cmocka_unit_test_setup(test_views, setup),
+		cmocka_unit_test_setup(test_tamper_int3, setup),
+		cmocka_unit_test_setup(test_tamper_remap, setup),
+		cmocka_unit_test_setup(test_tamper_silent, setup),
 		cmocka_unit_test_setup(test_table_full, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
