@@ -8,9 +8,12 @@
 set -uo pipefail
 . "$(dirname "$0")/../bochs/lib.sh"
 name=core-hvtest
-make -C "$HV_TOP" -s build/hvmon.elf build/tools/hvmon-collect >/dev/null || hv_fail "build failed"
+make -C "$HV_TOP" -s build/hvmon.elf build/tools/hvmon-collect build/tests/guest/hvvfork >/dev/null || hv_fail "build failed"
 ko=$("$HV_TOP/tests/guest/build-module.sh" "$HV_TOP/tests/guest/hvtest") || hv_fail "hvtest module build failed"
 mods=(); for k in $ko; do mods+=(-m "$k"); done     # hvtest.ko, hvinteg.ko (issue 15)
+# issue 15: the probe-tampering attacks (tests/guest/scenarios/hvtamper.sh) and the vfork storm
+tko=$("$HV_TOP/tests/guest/build-module.sh" "$HV_TOP/tests/guest/hvtamper") || hv_fail "hvtamper module build failed"
+mods+=(-m "$tko" -m "$HV_TOP/build/tests/guest/hvvfork")
 initrd=$(hv_fixture_initrd hvtest "${mods[@]}" --no-load -o "$HV_TOP/build/initramfs/$name.cpio.gz") || exit 1
 T=$(mktemp -d /tmp/core-hvtest.XXXXXX)
 CPID=
@@ -122,6 +125,30 @@ assert_marker hvmon '"event":"idt_write",.*"what":"idtr",.*"blocked":false' "idt
 n=$(tr -d '\000\r' < "$RUN_DIR/hvmon.log" | grep -acE '^\{"event":"(syscall_hook|cr0_wp|idt_write)",' || true)
 [ "$n" = 4 ] || hv_fail "register events: $n, expected 4 (lstar, sysenter_eip, cr0_wp, idtr)"
 assert_marker hvmon '^hvmon: integrity: .* 2 syscall_hook, 1 cr0_wp \(\+0 during boot\), 1 idt_write, 3 blocked' "integrity statistics"
+# issue 15 (docs/PROBES.md "Tampering"): each attack on a probe is a probe_tamper event, and the
+# probe is re-established: 0xCC over kernel_execve's probe for 1.5 s (reported past the 500 ms grace,
+# with the writer), then a usermode helper's exec is traced again; do_exit's page mapped to a copy
+# (reported, the probe re-placed on the copy), then a new program's exec and exit are traced.
+ex=$(marker_value guest 'HVMON-GUEST: hvtamper kernel_execve=0x' | sed -E 's/.*kernel_execve=(0x[0-9a-f]+).*/\1/')
+dx=$(marker_value guest 'HVMON-GUEST: hvtamper kernel_execve=0x' | sed -E 's/.*do_exit=(0x[0-9a-f]+).*/\1/')
+[ -n "$ex" ] && [ -n "$dx" ] || hv_fail "hvtamper: no kallsyms addresses"
+assert_marker guest 'HVTAMPER: int3=done held_ms=1500 stepped=[0-9]+ restored=1' "0xCC held over kernel_execve's probe 1.5 s"
+assert_marker hvmon "\"event\":\"probe_tamper\".*\"comm\":\"insmod\",\"what\":\"int3\",\"probe\":\"proctrace:kernel_execve\",\"va\":\"$ex\",.*\"bytes\":\"cc" \
+  "probe_tamper int3: kernel_execve, the writer insmod, the guest's bytes"
+assert_marker guest 'HVTAMPER: umh rc=0' "usermode helper after the restore"
+assert_marker hvmon '"event":"exec".*"argv":\["true","hvtamper-umh"\].*"abi":"kernel"' "kernel_execve traced again after the int3 (re-armed)"
+cpa=$(marker_value guest 'HVTAMPER: remap=done' | sed -E 's/.*copy_pa=(0x[0-9a-f]+).*/\1/')
+[ -n "$cpa" ] || hv_fail "hvtamper: the module did not remap do_exit's page"
+assert_marker hvmon "\"event\":\"probe_tamper\".*\"what\":\"remap\",\"probe\":\"proctrace:do_exit\",\"va\":\"$dx\",\"gpa\":\"0x[0-9a-f]+\",\"new_gpa\":\"$cpa\",.*\"rearmed\":true" \
+  "probe_tamper remap: do_exit moved to the copy at $cpa"
+rp=$(marker_value hvmon '"event":"exec".*"argv":\["true","hvtamper-after-remap"\]' | sed -E 's/.*"pid":([0-9]+),.*/\1/')
+[ -n "$rp" ] || hv_fail "exec after the remap not traced"
+assert_marker hvmon "\"event\":\"exit\".*\"pid\":$rp,.*\"code\":0" "do_exit traced on the copy: exit of pid $rp"
+assert_no_marker hvmon '"event":"probe_tamper".*"what":"(silent|rewrite)"' "no silent/rewrite report (no false alarm)"
+assert_marker hvmon '^hvmon: probes: tampering: 2 reports, [0-9]+ probes re-armed, 1 pages re-placed' "tampering statistics"
+# issue 15 item 6: 20 parents blocked in vfork at once: the 16-slot pending table overflows, reported
+assert_marker guest 'HVMON-GUEST: hvvfork done workers=20 ok=20' "20 vforks blocked together"
+assert_marker hvmon '"event":"trace_lost".*"comm":"hvvfork","what":"fork","reason":"pending_full".*"pending":16' "trace_lost: pending table full"
 assert_marker guest 'HVMON-GUEST: scenario hvtest exit=0' "hvtest scenario checks"
 assert_marker hvmon 'hvmon: guest powered off' "clean power-off"
 assert_marker hvmon '^hvmon: +27 +VMXON +1001 ' "VMXON exits counted (1 + the storm's 1000)"

@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvtamper — a kernel rootkit's attempts to blind hvmon's probes (issue 15,
+ * docs/PROBES.md "Tampering"), loaded by tests/guest/scenarios/hvtamper.sh in
+ * core_hvtest's boot. The addresses come from /proc/kallsyms (module params):
+ *  1. int3_va (the tracer's kernel_execve probe): writes 0xCC over the first
+ *     byte through a writable alias of its physical page (vmap, as text_poke
+ *     does, but without text_poke's protocol), keeps it hold_ms, then restores
+ *     the byte; a die notifier steps over the int3 if the function runs
+ *     meanwhile (what a rootkit that keeps the guest alive does). Then a
+ *     usermode helper runs (kernel_execve): hvmon must trace it again.
+ *  2. remap_va (the tracer's do_exit probe): maps a copy of its 4 KiB page in
+ *     place of the original in the kernel's page tables (splitting the 2 MiB
+ *     text mapping when needed), and leaves it so: hvmon must see the remap and
+ *     re-place the probe on the copy.
+ * Every result is one "HVTAMPER: key=value" line in the kernel log.
+ */
+#include <linux/module.h>
+#include <linux/mm.h>
+#include <linux/gfp.h>
+#include <linux/vmalloc.h>
+#include <linux/delay.h>
+#include <linux/kdebug.h>
+#include <linux/notifier.h>
+#include <linux/umh.h>
+#include <linux/smp.h>
+#include <asm/pgtable.h>
+#include <asm/tlbflush.h>
+
+static unsigned long int3_va;
+module_param(int3_va, ulong, 0444);
+MODULE_PARM_DESC(int3_va, "kernel text address: write 0xCC over it for hold_ms");
+static unsigned long remap_va;
+module_param(remap_va, ulong, 0444);
+MODULE_PARM_DESC(remap_va, "kernel text address: map a copy of its page instead of the original");
+static unsigned int hold_ms = 1500;
+module_param(hold_ms, uint, 0444);
+
+static unsigned int int3_len;     /* the instruction the int3 replaces (stepped over by hvt_die) */
+static atomic_t int3_hits;
+
+static int hvt_die(struct notifier_block *nb, unsigned long val, void *data)
+{
+	struct die_args *a = data;
+
+	/* after an int3 the saved RIP is the next byte */
+	if (val == DIE_INT3 && int3_len && a->regs->ip - 1 == int3_va) {
+		a->regs->ip = int3_va + int3_len;
+		atomic_inc(&int3_hits);
+		return NOTIFY_STOP;
+	}
+	return NOTIFY_DONE;
+}
+static struct notifier_block hvt_nb = { .notifier_call = hvt_die };
+
+/* the physical page of a kernel text address (4 KiB or inside a 2 MiB mapping) */
+static struct page *text_page(unsigned long va)
+{
+	unsigned int level;
+	pte_t *pte = lookup_address(va, &level);
+
+	if (!pte)
+		return NULL;
+	if (level == PG_LEVEL_4K)
+		return pfn_to_page(pte_pfn(*pte));
+	if (level == PG_LEVEL_2M)
+		return pfn_to_page(pmd_pfn(*(pmd_t *)pte) + ((va & ~PMD_MASK) >> PAGE_SHIFT));
+	return NULL;
+}
+
+/* one byte of kernel text through a writable alias of its page */
+static int poke(unsigned long va, u8 val)
+{
+	struct page *pg = text_page(va);
+	u8 *map;
+
+	if (!pg)
+		return -EFAULT;
+	map = vmap(&pg, 1, VM_MAP, PAGE_KERNEL);
+	if (!map)
+		return -ENOMEM;
+	WRITE_ONCE(map[va & ~PAGE_MASK], val);
+	vunmap(map);
+	return 0;
+}
+
+static void attack_int3(void)
+{
+	static const u8 nop5[] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 }, endbr[] = { 0xf3, 0x0f, 0x1e, 0xfa };
+	char *argv[] = { "/bin/busybox", "true", "hvtamper-umh", NULL };
+	char *envp[] = { "PATH=/bin", NULL };
+	u8 orig[5];
+	int rc;
+
+	memcpy(orig, (void *)int3_va, sizeof(orig));
+	int3_len = !memcmp(orig, nop5, 5) ? 5 : !memcmp(orig, endbr, 4) ? 4 : 0;
+	if (!int3_len) {
+		pr_info("HVTAMPER: int3=skipped bytes=%5phN\n", orig);
+		return;
+	}
+	register_die_notifier(&hvt_nb);
+	rc = poke(int3_va, 0xcc);
+	msleep(hold_ms);
+	if (!rc)
+		rc = poke(int3_va, orig[0]);
+	unregister_die_notifier(&hvt_nb);
+	pr_info("HVTAMPER: int3=%s held_ms=%u stepped=%d restored=%d\n", rc ? "failed" : "done", hold_ms,
+		atomic_read(&int3_hits), *(volatile u8 *)int3_va == orig[0]);
+	/* a kernel-internal exec through the restored (and re-armed) probe */
+	msleep(300);
+	rc = call_usermodehelper(argv[0], argv, envp, UMH_WAIT_PROC);
+	pr_info("HVTAMPER: umh rc=%d\n", rc);
+}
+
+static void flush_all(void *unused)
+{
+	__flush_tlb_all();
+}
+
+static void attack_remap(void)
+{
+	unsigned int level;
+	pte_t *pte = lookup_address(remap_va, &level);
+	struct page *copy = alloc_page(GFP_KERNEL);
+	unsigned long idx = (remap_va & ~PMD_MASK) >> PAGE_SHIFT;
+
+	if (!pte || !copy || (level != PG_LEVEL_4K && level != PG_LEVEL_2M)) {
+		pr_info("HVTAMPER: remap=failed level=%u\n", pte ? level : 0);
+		return;
+	}
+	/* the copy: read through the text address (hvmon's data view: original bytes) */
+	memcpy(page_address(copy), (void *)(remap_va & PAGE_MASK), PAGE_SIZE);
+	if (level == PG_LEVEL_4K) {
+		set_pte(pte, pfn_pte(page_to_pfn(copy), pte_pgprot(*pte)));
+	} else {
+		/* split the 2 MiB mapping into 512 PTEs (as split_large_page does), one
+		 * of them on the copy */
+		pmd_t *pmd = (pmd_t *)pte;
+		pte_t *tbl = (pte_t *)get_zeroed_page(GFP_KERNEL);
+		pgprot_t prot = pgprot_large_2_4k(pmd_pgprot(*pmd));
+		unsigned long base = pmd_pfn(*pmd), i;
+
+		if (!tbl) {
+			pr_info("HVTAMPER: remap=failed nomem\n");
+			return;
+		}
+		for (i = 0; i < PTRS_PER_PTE; i++)
+			tbl[i] = pfn_pte(base + i, prot);
+		tbl[idx] = pfn_pte(page_to_pfn(copy), prot);
+		set_pmd(pmd, __pmd(__pa(tbl) | _KERNPG_TABLE));
+	}
+	on_each_cpu(flush_all, NULL, 1);
+	pr_info("HVTAMPER: remap=done level=%s copy_pa=%#llx\n", level == PG_LEVEL_4K ? "4k" : "2m",
+		((unsigned long long)page_to_pfn(copy) << PAGE_SHIFT) + (remap_va & ~PAGE_MASK));
+}
+
+static int __init hvtamper_init(void)
+{
+	if (int3_va)
+		attack_int3();
+	if (remap_va)
+		attack_remap();
+	return 0;
+}
+
+module_init(hvtamper_init);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("hvmon test: attacks on hvmon's probes (issue 15)");

@@ -1,0 +1,18 @@
+# Scenario part "hvtamper" (issue 15, docs/PROBES.md "Tampering"), run by hvtest.sh in core_hvtest's
+# boot (the tracer's probes are placed): tests/guest/hvtamper/hvtamper.ko writes 0xCC over the
+# kernel_execve probe for 1.5 s, then runs a usermode helper, and maps a copy of do_exit's page;
+# then a program runs (its exec and exit must be traced: the probes are re-established), and
+# hvvfork blocks 20 vforks at once (the tracer's pending table overflows: trace_lost).
+ks() { sed -n "s/^\([0-9a-f]*\) [Tt] $1\$/0x\1/p" /proc/kallsyms | head -1; }
+ex=$(ks kernel_execve); dx=$(ks do_exit)
+echo "HVMON-GUEST: hvtamper kernel_execve=${ex:-none} do_exit=${dx:-none}"
+[ -n "$ex" ] && [ -n "$dx" ] || exit 2
+[ -f /modules/hvtamper.ko ] || exit 3
+insmod /modules/hvtamper.ko int3_va="$ex" remap_va="$dx" || exit 4
+dmesg | grep -o 'HVTAMPER: .*' | sed 's/^/HVMON-GUEST: /'
+# hvmon moves the do_exit probe at its second check (100 ms apart)
+sleep 1
+/bin/busybox true hvtamper-after-remap
+echo "HVMON-GUEST: hvtamper after-remap rc=$?"
+/modules/hvvfork
+echo "HVMON-GUEST: hvvfork exit=$?"
