@@ -535,8 +535,11 @@ static int check_remap(struct probe_table *t, struct probe_page *pg, int *blinde
 	if (gpa == pg->gpa) {
 		pg->remap_gpa = 0;
 		pg->remap_seen = 0;
+		pg->remap_failed = 0;
 		return 0;
 	}
+	if (gpa == pg->remap_failed)
+		return 0;                     /* reported once; the probes stay where they were */
 	if (pg->remap_gpa != gpa) {
 		pg->remap_gpa = gpa;
 		pg->remap_seen = 0;
@@ -547,7 +550,11 @@ static int check_remap(struct probe_table *t, struct probe_page *pg, int *blinde
 		return 0;
 	pg->remap_gpa = 0;
 	pg->remap_seen = 0;
-	return move_page(t, pg, gpa, blinded) ? 0 : 1;
+	if (move_page(t, pg, gpa, blinded)) {
+		pg->remap_failed = gpa;
+		return 0;
+	}
+	return 1;
 }
 
 /* The guest's int3 on a site: reported when it stays past the grace period. */

@@ -114,6 +114,7 @@ struct probe_page {
 	} writer;
 	uint64_t remap_gpa;     /* where the tick last saw the VA point (0: at gpa) */
 	uint32_t remap_seen;    /* consecutive checks that saw remap_gpa */
+	uint64_t remap_failed;  /* a remap reported whose page the probes could not move to */
 	uint64_t moves;         /* re-placed on another physical page after a remap */
 };
 

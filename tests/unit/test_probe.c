@@ -453,6 +453,23 @@ static void test_tamper_remap(void **st)
 	assert_false(TP[ntp - 2].rearmed);
 	assert_int_equal(TP[ntp - 1].va, VA0 + 0x104);         /* its neighbour: live on the new page */
 	assert_true(TP[ntp - 1].rearmed);
+	/* a remap to a page the probes cannot move to (not readable guest RAM): reported once */
+	int n0 = ntp;
+	remap_to = GPA0 + 0x7000;
+	for (int i = 0; i < 10; i++)
+		assert_int_equal(tick_at(1000 + 100 * i, true, 0x5000), 0);
+	assert_int_equal(ntp, n0 + 2);
+	assert_string_equal(TP[n0].what, "remap");
+	assert_false(TP[n0].rearmed);
+	assert_int_equal(TP[n0].new_gpa, GPA0 + 0x7000 + 0x200);
+	assert_int_equal(pg->gpa, GPA0);
+	/* back to the page it is on: nothing; the same remap again later: a new report */
+	remap_to = 0;
+	tick_at(2100, true, 0x5000);
+	remap_to = GPA0 + 0x7000;
+	tick_at(2200, true, 0x5000);
+	tick_at(2300, true, 0x5000);
+	assert_int_equal(ntp, n0 + 4);
 }
 
 static void test_tamper_silent(void **st)
