@@ -15,3 +15,9 @@ FUZZ_TARGETS += fuzz_probe
 fuzz_probe_SRCS := tests/fuzz/fuzz_probe.c vmm/probe.c
 fuzz_probe_CFLAGS := $(ZYDIS_DEFS) $(ZYDIS_INC)
 fuzz_probe_LIBS := $(ZYDIS_HOST_LIB)
+
+# libFuzzer (issue 15): the tamper checks over hostile guest text and page tables
+FUZZ_TARGETS += fuzz_probe_tamper
+fuzz_probe_tamper_SRCS := tests/fuzz/fuzz_probe_tamper.c vmm/probe.c
+fuzz_probe_tamper_CFLAGS := $(ZYDIS_DEFS) $(ZYDIS_INC)
+fuzz_probe_tamper_LIBS := $(ZYDIS_HOST_LIB)
