@@ -595,9 +595,8 @@ static int probe_page(struct vcpu *v, struct hv_icpt *x, void *ctx)
 	}
 	exits_ept_probe++;
 	bool rip_on_page = (rip & ~0xfffULL) == pg->va;
-	uint64_t dropped = probes.dropped;
+	/* (a probe blinded by a rewrite keeps its page: no intercept changes, issue 15) */
 	int rc = probe_page_fault(&probes, pg, (int)v->id, fetch, write, rip_on_page);
-	(void)dropped;                     /* (a blinded probe keeps its page: issue 15) */
 	op_end();
 	if (rc)
 		vcpu_guest_crash(v, "probe: EPT view switch failed");
