@@ -516,7 +516,8 @@ static int move_page(struct probe_table *t, struct probe_page *pg, uint64_t ngpa
 		if (!s->used || s->page != pi)
 			continue;
 		struct probe_tamper tp;
-		tamper_fill(&tp, "remap", s, pg, ns ? ns + s->off : NULL, ns ? s->insn.len : 0);
+		/* the guest's bytes there (s->orig after recheck_site), not the shadow's int3 */
+		tamper_fill(&tp, "remap", s, pg, ns ? s->orig : NULL, ns ? s->origlen : 0);
 		tp.gpa = ogpa + s->off;
 		tp.new_gpa = ngpa + s->off;
 		tp.rearmed = ns && !s->suspended;

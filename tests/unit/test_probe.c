@@ -417,6 +417,8 @@ static void test_tamper_remap(void **st)
 	assert_ptr_equal(probe_find_page(&T, GPA0 + 0x2000), pg);
 	assert_null(probe_find_page(&T, GPA0));
 	assert_int_equal(ntp, 2);                           /* one per site */
+	assert_int_equal(TP[0].bytes[0], 0xe8);              /* the guest's bytes on the copy, not our int3 */
+	assert_int_equal(TP[1].bytes[0], 0x55);
 	for (int i = 0; i < 2; i++) {
 		assert_string_equal(TP[i].what, "remap");
 		assert_true(TP[i].rearmed);
