@@ -7,3 +7,12 @@ HV_SRCS += $(EVENT_SRCS) $(EVENT_RING1_SRCS)
 UNIT_TESTS += test_event
 test_event_SRCS := tests/unit/test_event.c $(EVENT_SRCS)
 test_event_LIBS := -lpthread
+
+# The sender's seal (events/wire_seal.c, issue 16): BearSSL's ChaCha20 + Poly1305
+# compiled into that one object from the Debian source (tools/deps.sh), faster
+# than mbedTLS's for the same AEAD. Every program that links events/wire.c
+# links events/wire_seal.c too (tools/collect.mk, drivers/net.mk).
+BEARSSL_CFLAGS := -I$(TPSRC)/bearssl -I$(TPSRC)/bearssl/inc -I$(TPSRC)/bearssl/src
+WIRE_SEAL_CFLAGS := $(BEARSSL_CFLAGS) -O3 -funroll-loops -fbuiltin
+$(BUILD)/hv/events/wire_seal.o: HV_CFLAGS += $(WIRE_SEAL_CFLAGS)
+$(BUILD)/host/events/wire_seal.o: HOST_CFLAGS += $(WIRE_SEAL_CFLAGS)

@@ -8,10 +8,10 @@ MBEDTLS_DEFS := -DMBEDTLS_CONFIG_FILE='"wire_mbedtls_config.h"'
 $(MBEDTLS_HOST)/libmbedcrypto.a $(MBEDTLS_HV)/libmbedcrypto.a: events/wire_mbedtls_config.h tools/build-mbedtls.sh
 	tools/build-mbedtls.sh
 
-WIRE_SRCS := events/wire.c $(EVENT_SRCS)
+WIRE_SRCS := events/wire.c events/wire_seal.c $(EVENT_SRCS)
 
-# ring -1: wire.c with the freestanding mbedTLS
-HV_SRCS += events/wire.c
+# ring -1: wire.c with the freestanding mbedTLS (the seal: BearSSL, events/build.mk)
+HV_SRCS += events/wire.c events/wire_seal.c
 HV_LIBS += $(MBEDTLS_HV)/libmbedcrypto.a
 $(BUILD)/hv/events/wire.o: HV_CFLAGS += -I$(MBEDTLS_HV)/include $(MBEDTLS_DEFS)
 $(BUILD)/hv/events/wire.o: $(MBEDTLS_HV)/libmbedcrypto.a
@@ -45,7 +45,7 @@ test_wire_DEPS := $(MBEDTLS_HOST)/libmbedcrypto.a
 FUZZ_TARGETS += fuzz_wire
 fuzz_wire_SRCS := tests/fuzz/fuzz_wire.c $(WIRE_SRCS) \
 	$(addprefix $(TPSRC)/mbedtls/library/,chacha20.c poly1305.c chachapoly.c platform_util.c)
-fuzz_wire_CFLAGS := -I$(MBEDTLS_HOST)/include -I$(TPSRC)/mbedtls/library $(MBEDTLS_DEFS)
+fuzz_wire_CFLAGS := -I$(MBEDTLS_HOST)/include -I$(TPSRC)/mbedtls/library $(MBEDTLS_DEFS) $(BEARSSL_CFLAGS)
 fuzz_wire_DEPS := $(MBEDTLS_HOST)/libmbedcrypto.a
 
 INTEGRATION_TESTS += tests/integration/collect_e2e.sh tests/integration/collect_bochs_net.sh tests/integration/tamper_bochs.sh
@@ -56,7 +56,7 @@ FUZZ_TARGETS += fuzz_wire_collect
 fuzz_wire_collect_SRCS := tests/fuzz/fuzz_wire_collect.c tools/hvmon-collect-track.c tools/hvmon-collect-key.c \
 	$(WIRE_SRCS) $(addprefix $(TPSRC)/mbedtls/library/,chacha20.c poly1305.c chachapoly.c platform_util.c) \
 	$(COLLECT_PROFILE_SRCS)
-fuzz_wire_collect_CFLAGS := -I$(MBEDTLS_HOST)/include -I$(TPSRC)/mbedtls/library -Ivmm -Itools \
+fuzz_wire_collect_CFLAGS := -I$(MBEDTLS_HOST)/include -I$(TPSRC)/mbedtls/library -Ivmm -Itools $(BEARSSL_CFLAGS) \
 	-DMBEDTLS_CONFIG_FILE='"collect_fuzz_mbedtls_config.h"'
 fuzz_wire_collect_LIBS := $(COLLECT_PROFILE_LIBS)
 fuzz_wire_collect_DEPS := $(MBEDTLS_HOST)/libmbedcrypto.a

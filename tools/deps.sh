@@ -121,6 +121,9 @@ fetch_sources() {
     fetch_deb_headers libzycore-dev zycore-c
   fi
   fetch_source mbedtls mbedtls
+  # the ring -1 seal of the wire protocol (events/wire_seal.c, issue 16):
+  # BearSSL's ChaCha20 + Poly1305 (64-bit multiplications), freestanding C
+  fetch_source bearssl bearssl
   if [ ! -d "$tp/src/newlib" ]; then
     log "unpacking newlib from newlib-source"
     local tarball; tarball=$(ls /usr/src/newlib/newlib-*.tar.* 2>/dev/null | head -n1 || true)

@@ -11,6 +11,7 @@
 
 #include "events/event.h"
 #include "events/wire.h"
+#include "events/wire_seal.h"
 #include "mbedtls/chachapoly.h"
 #include "tools/hvmon-collect-track.h"
 #include "tools/hvmon-collect-key.h"
@@ -43,6 +44,55 @@ static void test_rfc8439_vector(void **state)
 			 (const uint8_t *)pt, ct, tag), 0);
 	assert_memory_equal(ct, exp_ct, 16);
 	assert_memory_equal(tag, exp_tag, 16);
+	mbedtls_chachapoly_free(&ctx);
+}
+
+/* RFC 8439 §2.8.2 through the sender's seal (BearSSL, events/wire_seal.c):
+ * the whole ciphertext as the RFC prints it, and the tag. */
+static void test_seal_rfc8439(void **state)
+{
+	uint8_t key[32], nonce[12], aad[12], buf[114], tag[16], exp_tag[16], exp_ct[114];
+	const char *pt = "Ladies and Gentlemen of the class of '99: If I could offer you only one tip "
+			 "for the future, sunscreen would be it.";
+	unhex("808182838485868788898a8b8c8d8e8f909192939495969798999a9b9c9d9e9f", key);
+	unhex("070000004041424344454647", nonce);
+	unhex("50515253c0c1c2c3c4c5c6c7", aad);
+	unhex("1ae10b594f09e26a7e902ecbd0600691", exp_tag);
+	unhex("d31a8d34648e60db7b86afbc53ef7ec2a4aded51296e08fea9e2b5a736ee62d6"
+	      "3dbea45e8ca9671282fafb69da92728b1a71de0a9e060b2905d6a5b67ecd3b36"
+	      "92ddbd7f2d778b8c9803aee328091b58fab324e4fad675945585808b4831d7bc"
+	      "3ff4def08e4b7a9de576d26586cec64b6116", exp_ct);
+	memcpy(buf, pt, sizeof(buf));
+	hv_wire_seal(key, nonce, aad, sizeof(aad), buf, sizeof(buf), tag);
+	assert_memory_equal(buf, exp_ct, sizeof(exp_ct));
+	assert_memory_equal(tag, exp_tag, 16);
+}
+
+/* The sender's seal and mbedTLS (the collector's open) agree on every length
+ * a datagram can have, partial blocks included: same ciphertext, same tag. */
+static void test_seal_same_as_mbedtls(void **state)
+{
+	static uint8_t a[HV_WIRE_MAX_PAYLOAD], b[HV_WIRE_MAX_PAYLOAD];
+	uint8_t key[32], nonce[12], aad[HV_WIRE_HDR_LEN], ta[16], tb[16];
+	uint32_t x = 12345;
+	for (unsigned i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(i * 29 + 3);
+	for (unsigned i = 0; i < sizeof(aad); i++)
+		aad[i] = (uint8_t)(i ^ 0x5a);
+	mbedtls_chachapoly_context ctx;
+	mbedtls_chachapoly_init(&ctx);
+	assert_int_equal(mbedtls_chachapoly_setkey(&ctx, key), 0);
+	for (size_t len = 0; len <= HV_WIRE_MAX_PAYLOAD; len += len < 200 ? 1 : 61) {
+		for (size_t i = 0; i < len; i++)
+			a[i] = b[i] = (uint8_t)((x = x * 1103515245u + 12345u) >> 16);
+		memset(nonce, 0, sizeof(nonce));
+		memcpy(nonce + 4, &len, sizeof(uint32_t));
+		assert_int_equal(mbedtls_chachapoly_encrypt_and_tag(&ctx, len, nonce, aad, sizeof(aad),
+								    a, a, ta), 0);
+		hv_wire_seal(key, nonce, aad, sizeof(aad), b, len, tb);
+		assert_memory_equal(a, b, len ? len : 1);
+		assert_memory_equal(ta, tb, 16);
+	}
 	mbedtls_chachapoly_free(&ctx);
 }
 
@@ -579,6 +629,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rfc8439_vector),
+		cmocka_unit_test(test_seal_rfc8439),
+		cmocka_unit_test(test_seal_same_as_mbedtls),
 		cmocka_unit_test(test_roundtrip_all_types),
 		cmocka_unit_test(test_decode_rejects),
 		cmocka_unit_test(test_seal_open),
