@@ -18,6 +18,11 @@
 #   wait_marker FILE REGEX SECONDS                 poll a file until REGEX appears (0) or timeout (1)
 #   json_events LOG [EVENT]                        print the JSON lines {"event":...} (optionally
 #                                                  only those with "event":"EVENT"), one per line
+#   hv_freeport                                    print a UDP port nothing listens on (chosen at run time)
+#   hv_start_collector [hvmon-collect opts...]     key + hvmon-collect on 127.0.0.1 in the background; sets
+#                                                  HV_COL_DIR (key, out, err), HV_COL_PORT, HV_COL_PID and
+#                                                  HV_COL_OPTS (hvmon's collector=/key=/ip= options)
+#   hv_stop_collector                              stop it; HV_COL_RC = its exit status
 #   hv_fail MESSAGE                                print MESSAGE and the tails of the run's logs; exit 1
 #   hv_pass MESSAGE                                print "PASS: MESSAGE"; exit 0
 #
@@ -193,4 +198,50 @@ assert_ret2usr_first_execuser() {
   grep -q "kernel executed user address $addr .* in task $pid ($comm)" <<<"$first" \
     || hv_fail "first ret2usr report is not the execuser attack ($addr $pid $comm): $first"
   assert_no_marker guest 'FAULTINJ: execuser returned' "the user page did not run in kernel mode"
+}
+
+# ---- a collector for scripts that boot hvmon with its network channel ----
+# hv_freeport: a UDP port nothing listens on now (chosen at run time: scripts run two at a time)
+hv_freeport() {
+  local p
+  while :; do
+    p=$(( 20000 + RANDOM % 30000 ))
+    ss -Hlun "sport = :$p" | grep -q . || { echo "$p"; return; }
+  done
+}
+
+# hv_start_collector [hvmon-collect options...]: a fresh key and hvmon-collect listening on
+# 127.0.0.1 in the background (extra options: --timeout, --silence...). Sets HV_COL_DIR (a
+# mktemp dir: key, out = the collector's events, err = its log; removed at exit unless KEEP
+# is set), HV_COL_PORT, HV_COL_PID, and HV_COL_OPTS, hvmon's options for it
+# ("collector=10.0.2.2:PORT key=KEY ip=dhcp": slirp's host address). Needs
+# build/tools/hvmon-collect (the script's make). A script with its own EXIT trap calls
+# hv_collector_cleanup from it.
+hv_start_collector() {
+  local col="$HV_TOP/build/tools/hvmon-collect"
+  [ -x "$col" ] || hv_fail "no $col (make tools)"
+  hv_collector_cleanup                    # a previous one of this script
+  HV_COL_DIR=$(mktemp -d /tmp/hv-collector.XXXXXX) || hv_fail "mktemp"
+  trap hv_collector_cleanup EXIT
+  "$col" --genkey "$HV_COL_DIR/key" 2>/dev/null || hv_fail "hvmon-collect --genkey failed"
+  HV_COL_PORT=$(hv_freeport)
+  "$col" --listen "127.0.0.1:$HV_COL_PORT" --key "$HV_COL_DIR/key" --out "$HV_COL_DIR/out" "$@" \
+    2>"$HV_COL_DIR/err" &
+  HV_COL_PID=$!
+  HV_COL_OPTS="collector=10.0.2.2:$HV_COL_PORT key=$(cat "$HV_COL_DIR/key") ip=dhcp"
+}
+
+# hv_stop_collector: SIGTERM, wait; HV_COL_RC = its exit status (0, or 65: loss reported)
+hv_stop_collector() {
+  HV_COL_RC=0
+  [ -n "${HV_COL_PID:-}" ] || return 0
+  kill -TERM "$HV_COL_PID" 2>/dev/null
+  wait "$HV_COL_PID" || HV_COL_RC=$?
+  HV_COL_PID=""
+}
+
+hv_collector_cleanup() {
+  [ -n "${HV_COL_PID:-}" ] && kill "$HV_COL_PID" 2>/dev/null
+  [ -n "${KEEP:-}" ] || [ -z "${HV_COL_DIR:-}" ] || rm -rf "$HV_COL_DIR"
+  return 0
 }

@@ -15,24 +15,17 @@ mods=(); for k in $ko; do mods+=(-m "$k"); done     # hvtest.ko, hvinteg.ko (iss
 tko=$("$HV_TOP/tests/guest/build-module.sh" "$HV_TOP/tests/guest/hvtamper") || hv_fail "hvtamper module build failed"
 mods+=(-m "$tko" -m "$HV_TOP/build/tests/guest/hvvfork")
 initrd=$(hv_fixture_initrd hvtest "${mods[@]}" --no-load -o "$HV_TOP/build/initramfs/$name.cpio.gz") || exit 1
-T=$(mktemp -d /tmp/core-hvtest.XXXXXX)
-CPID=
-trap '[ -n "${KEEP:-}" ] || rm -rf "$T"; [ -n "$CPID" ] && kill $CPID 2>/dev/null' EXIT
-"$HV_TOP/build/tools/hvmon-collect" --genkey "$T/key" 2>/dev/null || hv_fail "genkey"
-freeport() { local p; while :; do p=$(( 20000 + RANDOM % 30000 )); ss -Hlun "sport = :$p" | grep -q . || { echo $p; return; }; done; }
-P=$(freeport)
-"$HV_TOP/build/tools/hvmon-collect" --listen 127.0.0.1:$P --key "$T/key" --out "$T/out" \
-  --timeout "${HV_TIMEOUT:-600}" --silence 120 2>"$T/err" &
-CPID=$!
+hv_start_collector --timeout "${HV_TIMEOUT:-600}" --silence 120
+T=$HV_COL_DIR
 # hang_timeout=2: the TSC-rewind attack spins 7 s with interrupts off (a hard hang hvmon must see,
 # and longer than the 5 s heartbeat period); console_events=all: the checks below read the console;
 # integrity_action=block: the integrity monitor's attacks (hvinteg.ko) must not take effect
 hv_boot "$name" --initrd "$initrd" \
-  --hv-opts "console=com2 log=info hang_timeout=2 integrity_action=block collector=10.0.2.2:$P key=$(cat "$T/key") ip=dhcp console_events=all" \
+  --hv-opts "console=com2 log=info hang_timeout=2 integrity_action=block $HV_COL_OPTS console_events=all" \
   --extra 'pci: enabled=1, chipset=i440fx' \
   --extra "e1000: enabled=1, mac=52:54:00:12:34:56, ethmod=slirp"
 sleep 1
-kill -TERM $CPID 2>/dev/null; wait $CPID; CPID=
+hv_stop_collector
 assert_status exit marker
 # (the kernel's own line: the scenario's echo can be interleaved with kernel messages)
 pa=$(marker_value guest 'HVTEST: probe=done pa=0x[0-9a-f]+' | sed -E 's/.*probe=done pa=(0x[0-9a-f]+).*/\1/')

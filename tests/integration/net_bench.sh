@@ -20,25 +20,18 @@ RATES=${NETB_RATES:-25000,50000,75000,100000,150000,200000}
 IDLE=${NETB_IDLE:-10}
 name=net-bench
 make -C "$top" -s build/hvmon.elf build/tools/hvmon-collect >/dev/null || hv_fail "build failed"
-T=$(mktemp -d /tmp/net_bench.XXXXXX)
-CPID=
-trap '[ -n "${KEEP:-}" ] || rm -rf "$T"; [ -n "$CPID" ] && kill $CPID 2>/dev/null' EXIT
-"$B/tools/hvmon-collect" --genkey "$T/key" 2>/dev/null || hv_fail "genkey"
-freeport() { local p; while :; do p=$(( 20000 + RANDOM % 30000 )); ss -Hlun "sport = :$p" | grep -q . || { echo $p; return; }; done; }
-P=$(freeport)
+hv_start_collector --timeout "$HV_TIMEOUT" --silence 100000
+T=$HV_COL_DIR
 printf '# slirp config\n' > "$T/slirp0.conf"
-"$B/tools/hvmon-collect" --listen 127.0.0.1:$P --key "$T/key" --out "$T/out" --timeout $HV_TIMEOUT \
-  --silence 100000 2>"$T/err" &
-CPID=$!
 t0=$(date +%s)
 hv_boot "$name" --scenario smpcost \
-  --hv-opts "console=com2 log=info monitors=none collector=10.0.2.2:$P key=$(cat "$T/key") ip=dhcp net_burst=$N net_burst_rate=$RATES" \
+  --hv-opts "console=com2 log=info monitors=none $HV_COL_OPTS net_burst=$N net_burst_rate=$RATES" \
   --cmdline "console=ttyS0,115200 panic=-1 loglevel=7 smp_idle=$IDLE smp_busy=0" \
   --extra 'pci: enabled=1, chipset=i440fx' \
   --extra "e1000: card=0, enabled=1, mac=52:54:00:12:34:56, ethmod=slirp, script=$T/slirp0.conf"
 t1=$(date +%s)
 sleep 2
-kill -TERM $CPID 2>/dev/null; wait $CPID; crc=$?; CPID=
+hv_stop_collector; crc=$HV_COL_RC
 H=$RUN_DIR/hvmon.log
 tr -d '\000\r' < "$H" > "$T/hvmon"
 echo "# wall $((t1 - t0)) s; run status $RUN_STATUS; collector exit $crc"

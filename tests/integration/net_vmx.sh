@@ -25,18 +25,13 @@ BURST=${NET_BURST:-10000}
 JUNK=${NET_JUNK:-200}
 name=net-vmx
 make -C "$top" -s build/hvmon.elf build/tools/hvmon-collect >/dev/null || hv_fail "build failed"
-T=$(mktemp -d /tmp/net_vmx.XXXXXX)
-CPID=; JPID=
-trap '[ -n "${KEEP:-}" ] || rm -rf "$T"; [ -n "$CPID" ] && kill $CPID 2>/dev/null; [ -n "$JPID" ] && kill $JPID 2>/dev/null' EXIT
-"$B/tools/hvmon-collect" --genkey "$T/key" 2>/dev/null || hv_fail "genkey"
-freeport() { local p; while :; do p=$(( 20000 + RANDOM % 30000 )); ss -Hlun "sport = :$p" | grep -q . || { echo $p; return; }; done; }
-P=$(freeport); F0=$(freeport); F1=$(freeport)
+JPID=
+hv_start_collector --timeout "$HV_TIMEOUT" --silence 100000
+trap 'hv_collector_cleanup; [ -n "$JPID" ] && kill $JPID 2>/dev/null' EXIT
+T=$HV_COL_DIR; P=$HV_COL_PORT; F0=$(hv_freeport); F1=$(hv_freeport)
 # each card its own slirp (same default 10.0.2.0/24 net); junk enters through hostfwd
 printf '# slirp config\nhostfwd = udp::%s-:%s\n' $F0 $P > "$T/slirp0.conf"
 printf '# slirp config\nhostfwd = udp::%s-:%s\n' $F1 $P > "$T/slirp1.conf"
-"$B/tools/hvmon-collect" --listen 127.0.0.1:$P --key "$T/key" --out "$T/out" --timeout $HV_TIMEOUT \
-  --silence 100000 2>"$T/err" &
-CPID=$!
 G=$top/build/runs/$name/guest.log
 rm -f "$G" "$top/build/runs/$name/hvmon.log"
 ( # junk sender: once the guest scenario runs, random datagrams to both cards' hostfwd
@@ -51,14 +46,14 @@ rm -f "$G" "$top/build/runs/$name/hvmon.log"
 JPID=$!
 t0=$(date +%s)
 hv_boot "$name" --flavour generic --kmods e1000 --scenario net \
-  --hv-opts "console=com2 log=info console_events=all collector=10.0.2.2:$P key=$(cat "$T/key") ip=dhcp net_burst=$BURST" \
+  --hv-opts "console=com2 log=info console_events=all $HV_COL_OPTS net_burst=$BURST" \
   --extra 'pci: enabled=1, chipset=i440fx' \
   --extra "e1000: card=0, enabled=1, mac=52:54:00:12:34:56, ethmod=slirp, script=$T/slirp0.conf" \
   --extra "e1000: card=1, enabled=1, mac=52:54:00:12:34:57, ethmod=slirp, script=$T/slirp1.conf"
 t1=$(date +%s)
 wait $JPID 2>/dev/null; JPID=
 sleep 2
-kill -TERM $CPID 2>/dev/null; wait $CPID; crc=$?; CPID=
+hv_stop_collector; crc=$HV_COL_RC
 H=$RUN_DIR/hvmon.log
 tr -d '\000\r' < "$H" > "$T/hvmon"; tr -d '\000\r' < "$G" > "$T/guest"
 grep -a '^{"event":' "$T/hvmon" > "$T/console"

@@ -34,20 +34,15 @@ for mode in $MODES; do
     echo "== monitors=$mode (syscalls $ns, fork+exec+wait $nf)"
     report ;;
   tracer-net)
-    B=$HV_TOP/build
-    [ -x "$B/tools/hvmon-collect" ] || make -s -C "$HV_TOP" build/tools/hvmon-collect >/dev/null
-    T=$(mktemp -d /tmp/tracer_bench.XXXXXX)
-    "$B/tools/hvmon-collect" --genkey "$T/key" 2>/dev/null || hv_fail "genkey"
-    P=$(( 20000 + RANDOM % 30000 ))
-    "$B/tools/hvmon-collect" --listen 127.0.0.1:$P --key "$T/key" --out "$T/out" --timeout 1800 \
-      --silence 100000 2>"$T/err" &
-    CPID=$!
+    [ -x "$HV_TOP/build/tools/hvmon-collect" ] || make -s -C "$HV_TOP" build/tools/hvmon-collect >/dev/null
+    hv_start_collector --timeout 1800 --silence 100000
+    T=$HV_COL_DIR
     hv_boot "tracer-bench-net" --initrd "$initrd" \
-      --hv-opts "console=com2 log=info monitors=tracer collector=10.0.2.2:$P key=$(cat "$T/key") ip=dhcp" \
+      --hv-opts "console=com2 log=info monitors=tracer $HV_COL_OPTS" \
       --extra 'pci: enabled=1, chipset=i440fx' \
       --extra 'e1000: card=0, enabled=1, mac=52:54:00:12:34:56, ethmod=slirp'
     sleep 2
-    kill -TERM $CPID 2>/dev/null; wait $CPID || true
+    hv_stop_collector
     assert_marker hvmon 'hvmon: guest powered off' "clean power-off"
     echo "== monitors=tracer, collector= (syscalls $ns, fork+exec+wait $nf)"
     report
@@ -55,8 +50,7 @@ for mode in $MODES; do
     made=$(tr -d '\000\r' < "$RUN_DIR/hvmon.log" | sed -n 's/^hvmon: proctrace: \([0-9]*\) events.*/\1/p')
     got=$(grep -c '"event":"\(exec\|fork\|exit\)"' "$T/out" || true)
     drops=$(grep -c '"event":"drops"' "$T/out" || true)
-    echo "collector: $got exec/fork/exit events received, hvmon made ${made:-?}; $drops drops events"
-    rm -rf "$T" ;;
+    echo "collector: $got exec/fork/exit events received, hvmon made ${made:-?}; $drops drops events" ;;
   *) hv_fail "unknown mode $mode" ;;
   esac
 done
