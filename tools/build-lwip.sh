@@ -5,7 +5,8 @@
 #   third_party/build/lwip-host/liblwip.a   host tests (gcc, hosted)
 #   third_party/build/lwip-hv/liblwip.a     ring -1: HV_CFLAGS ABI, newlib headers
 # The port's own C file (drivers/net/sys_arch.c) is built by drivers/net.mk.
-# Idempotent: returns at once when the stamp (flags + sources + options) matches.
+# Idempotent: returns at once when the stamp (flags + sources + options) matches; builds
+# in a temporary directory and publishes it atomically (tools/build-lib.sh, versioned archives).
 # Usage: tools/build-lwip.sh [--force]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,21 +34,23 @@ build_lock lwip
 
 build() { # name flags...
   local name=$1; shift
-  local dir="$out/lwip-$name" lib="$out/lwip-$name/liblwip.a"
-  local want; want="${*//$top/.} | $(cat "$top/drivers/net/lwipopts.h" "$top/drivers/net/arch/cc.h" "$0" | md5sum) | $(head -1 "$src/../debian/changelog")"
-  stamp_current "$dir" "$lib" "$want" && return 0
-  log "building $lib"
-  rm -rf "$dir"; mkdir -p "$dir/obj"
+  local lib=liblwip.a
+  # stamp: flags + sources (the package version, the files, the port's config headers)
+  local want; want="${*//$top/.} | $(lib_sum "$top/drivers/net/lwipopts.h" "$top/drivers/net/arch/cc.h" "${FILES[@]/#/$src/}") | ${FILES[*]} | $(head -1 "$src/../debian/changelog")"
+  lib_current "lwip-$name" "$lib" "$want" && return 0
+  lib_reuse "lwip-$name" "$lib" "$want" && return 0
+  log "building $out/lwip-$name/$lib"
+  local tmp; tmp=$(lib_tmpdir "lwip-$name")
+  mkdir -p "$tmp/obj"
   for f in "${FILES[@]}"; do
-    "$CC" "$@" -c "$src/$f" -o "$dir/obj/$(echo "$f" | tr / _ | sed 's/\.c$/.o/')"
+    "$CC" "$@" -c "$src/$f" -o "$tmp/obj/$(echo "$f" | tr / _ | sed 's/\.c$/.o/')"
   done
-  ar rcs "$lib.tmp" "$dir"/obj/*.o
-  mv "$lib.tmp" "$lib"
+  ar rcs "$tmp/$lib" "$tmp"/obj/*.o
   if [ "$name" = hv ]; then
-    no_sse "$lib" || exit 1
-    nm -u "$lib" | awk '{print $2}' | sort -u > "$dir/undefined.txt"
+    no_sse "$tmp/$lib" || { rm -rf "$tmp"; exit 1; }
+    nm -u "$tmp/$lib" | awk '{print $2}' | sort -u > "$tmp/undefined.txt"
   fi
-  echo "$want" > "$dir/.stamp"
+  lib_publish "lwip-$name" "$tmp" "$want"
 }
 
 [ "${1:-}" = --force ] && FORCE=1

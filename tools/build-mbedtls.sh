@@ -8,7 +8,8 @@
 #     ABI (-ffreestanding -mgeneral-regs-only -mcmodel=kernel -mno-red-zone),
 #     newlib headers (third_party/build/newlib/include); needs only memcpy,
 #     memset, memcmp at link time (newlib's libc.a provides them).
-# Idempotent: returns at once when a stamp (flags + sources) matches.
+# Idempotent: returns at once when a stamp (flags + sources) matches; builds in a temporary
+# directory and publishes it atomically (tools/build-lib.sh, versioned archives).
 # Usage: tools/build-mbedtls.sh [--force]
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,25 +36,29 @@ build_lock mbedtls
 
 build() { # name flags...
   local name=$1; shift
-  local dir="$out/mbedtls-$name" lib="$out/mbedtls-$name/libmbedcrypto.a"
-  local want; want="${*//$top/.} | $(cat "$cfg" | md5sum) | $(cat "$0" | md5sum) | $(head -1 "$src/debian/changelog")"
-  stamp_current "$dir" "$lib" "$want" && return 0
-  log "building $lib"
-  rm -rf "$dir"; mkdir -p "$dir/obj" "$dir/include"
+  local lib=libmbedcrypto.a
+  # stamp: flags + sources (the package version, the files, the config header)
+  local srcs=() f
+  for f in "${FILES[@]}"; do srcs+=("$src/library/$f.c"); done
+  local want; want="${*//$top/.} | $(lib_sum "$cfg" "${srcs[@]}") | ${FILES[*]} | $(head -1 "$src/debian/changelog")"
+  lib_current "mbedtls-$name" "$lib" "$want" && return 0
+  lib_reuse "mbedtls-$name" "$lib" "$want" && return 0
+  log "building $out/mbedtls-$name/$lib"
+  local tmp; tmp=$(lib_tmpdir "mbedtls-$name")
+  mkdir -p "$tmp/obj" "$tmp/include"
   for f in "${FILES[@]}"; do
-    "$CC" "$@" -c "$src/library/$f.c" -o "$dir/obj/$f.o"
+    "$CC" "$@" -c "$src/library/$f.c" -o "$tmp/obj/$f.o"
   done
-  ar rcs "$lib.tmp" "$dir"/obj/*.o
-  mv "$lib.tmp" "$lib"
-  cp -r "$src/include/mbedtls" "$dir/include/"
-  cp "$cfg" "$dir/include/"
+  ar rcs "$tmp/$lib" "$tmp"/obj/*.o
+  cp -r "$src/include/mbedtls" "$tmp/include/"
+  cp "$cfg" "$tmp/include/"
   if [ "$name" = hv ]; then
     # ring -1 contract: no symbol from outside the freestanding set
-    local undef; undef=$(nm -u "$lib" | awk '{print $2}' | sort -u | grep -v -E '^(memcpy|memset|memcmp|mbedtls_.*)$' || true)
-    [ -z "$undef" ] || { log "unexpected undefined symbols in $lib: $undef"; rm -f "$lib"; exit 1; }
-    no_sse "$lib" || exit 1
+    local undef; undef=$(nm -u "$tmp/$lib" | awk '{print $2}' | sort -u | grep -v -E '^(memcpy|memset|memcmp|mbedtls_.*)$' || true)
+    [ -z "$undef" ] || { log "unexpected undefined symbols in $lib: $undef"; rm -rf "$tmp"; exit 1; }
+    no_sse "$tmp/$lib" || { rm -rf "$tmp"; exit 1; }
   fi
-  echo "$want" > "$dir/.stamp"
+  lib_publish "mbedtls-$name" "$tmp" "$want"
 }
 
 [ "${1:-}" = --force ] && FORCE=1

@@ -8,11 +8,10 @@
 # Static build: ZYDIS_STATIC_BUILD/ZYCORE_STATIC_BUILD replace the CMake-made
 # export headers.
 # Idempotent and safe to run concurrently (several make/deps.sh runs share the
-# tree): rebuilds only when an archive is missing or older than a source or
-# this script, under a lock, and replaces the archive atomically.
+# tree): rebuilds only when the stamp (flags + sources) differs, under a lock, in a
+# temporary directory published atomically (tools/build-lib.sh, versioned archives).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
-self="$top/tools/build-zydis.sh"
 src="$top/third_party/src/zydis"
 zyc="$top/third_party/src/zycore-c/include"
 out="$top/third_party/build"
@@ -31,31 +30,27 @@ COMMON=(-std=gnu11 -O2 -g -w -fno-builtin)
 HOST_FLAGS=("${COMMON[@]}")
 HV_FLAGS=("${COMMON[@]}" "${RING1_FLAGS[@]}")
 
-stale() { # lib
-  [ -f "$1" ] || return 0
-  local f
-  for f in "${FILES[@]}"; do [ "$src/src/$f.c" -nt "$1" ] && return 0; done
-  [ "$self" -nt "$1" ] && return 0
-  [ "$shim" -nt "$1" ] && return 0
-  return 1
-}
-
 build() { # name flags...
   local name=$1; shift
-  local dir="$out/zydis-$name" lib="$out/zydis-$name/libzydis.a"
-  stale "$lib" || return 0
-  echo "build-zydis: building $lib" >&2
-  local tmp; tmp=$(mktemp -d "$out/.zydis-$name.XXXXXX")
-  local f
+  local lib=libzydis.a
+  # stamp: flags + sources (the package version, the files, the libc shim, Zycore's headers)
+  local zsum; zsum=$(find "$zyc" -type f -name '*.h' | LC_ALL=C sort | xargs cat | md5sum | cut -c1-32)
+  local srcs=() f
+  for f in "${FILES[@]}"; do srcs+=("$src/src/$f.c"); done
+  local want; want="${*//$top/.} ${DEFS[*]//$top/.} | $(lib_sum "$shim" "${srcs[@]}") | $zsum | ${FILES[*]} | $(head -1 "$src/debian/changelog")"
+  lib_current "zydis-$name" "$lib" "$want" && return 0
+  lib_reuse "zydis-$name" "$lib" "$want" && return 0
+  echo "build-zydis: building $out/zydis-$name/$lib" >&2
+  local tmp; tmp=$(lib_tmpdir "zydis-$name")
   for f in "${FILES[@]}"; do
     "$CC" "$@" "${DEFS[@]}" "${INCS[@]}" -c "$src/src/$f.c" -o "$tmp/$f.o"
   done
-  ar rcs "$tmp/libzydis.a" "$tmp"/*.o
-  mkdir -p "$dir/include"
+  ar rcs "$tmp/$lib" "$tmp"/*.o
+  rm -f "$tmp"/*.o
   # Headers for users: one include dir with both Zydis and Zycore.
-  cp -r "$src/include/Zydis" "$zyc/Zycore" "$dir/include/"
-  mv -f "$tmp/libzydis.a" "$lib"       # atomic: readers see the old or the new archive
-  rm -rf "$tmp"
+  mkdir -p "$tmp/include"
+  cp -r "$src/include/Zydis" "$zyc/Zycore" "$tmp/include/"
+  lib_publish "zydis-$name" "$tmp" "$want"
 }
 
 build_lock zydis
