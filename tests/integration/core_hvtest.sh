@@ -19,9 +19,10 @@ hv_start_collector --timeout "${HV_TIMEOUT:-600}" --silence 120
 T=$HV_COL_DIR
 # hang_timeout=2: the TSC-rewind attack spins 7 s with interrupts off (a hard hang hvmon must see,
 # and longer than the 5 s heartbeat period); console_events=all: the checks below read the console;
-# integrity_action=block: the integrity monitor's attacks (hvinteg.ko) must not take effect
+# integrity_action=block: the integrity monitor's attacks (hvinteg.ko) must not take effect;
+# integrity_ept=on: the kernel image write-protected through EPT once boot is done
 hv_boot "$name" --initrd "$initrd" \
-  --hv-opts "console=com2 log=info hang_timeout=2 integrity_action=block $HV_COL_OPTS console_events=all" \
+  --hv-opts "console=com2 log=info hang_timeout=2 integrity_action=block integrity_ept=on $HV_COL_OPTS console_events=all" \
   --extra 'pci: enabled=1, chipset=i440fx' \
   --extra "e1000: enabled=1, mac=52:54:00:12:34:56, ethmod=slirp"
 sleep 1
@@ -142,6 +143,21 @@ assert_marker hvmon '^hvmon: probes: tampering: 2 reports, [0-9]+ probes re-arme
 # issue 15 item 6: 20 parents blocked in vfork at once: the 16-slot pending table overflows, reported
 assert_marker guest 'HVMON-GUEST: hvvfork done workers=20 ok=20' "20 vforks blocked together"
 assert_marker hvmon '"event":"trace_lost".*"comm":"hvvfork","what":"fork","reason":"pending_full".*"pending":16' "trace_lost: pending table full"
+# part B: the kernel image write-protected through EPT at boot done; one byte of kernel text and one
+# of sys_call_table changed through a vmap alias (and put back 300 ms later): attack-severity
+# kernel_text_write events by insmod, and the guest went on; ftrace on one function, a static key
+# flip and a module load/unload give no attack-severity event (the kernel's text_poke is "patch")
+assert_marker hvmon '^hvmon: integrity: EPT write protection: [1-9][0-9]* text \+ [1-9][0-9]* rodata \+ [01] IDT pages' "kernel image write-protected"
+assert_marker guest 'HVTEST: integ text_poke=done .* old=([0-9a-f]{2}) seen=' "text byte changed through an alias"
+assert_marker guest 'HVTEST: integ sct_poke=done ' "sys_call_table byte changed through an alias"
+assert_marker hvmon '"event":"kernel_text_write",.*"comm":"insmod","region":"text","severity":"attack","writer":"kernel",.*"changed":1,' "kernel_text_write: text, attack"
+assert_marker hvmon '"event":"kernel_text_write",.*"comm":"insmod","region":"syscall_table","severity":"attack","writer":"kernel",.*"changed":1,' "kernel_text_write: sys_call_table, attack"
+assert_marker guest 'HVMON-GUEST: hvtest integ ftrace=on fn=[a-z_0-9]+ traced=[1-9]' "ftrace on one function, traced"
+assert_marker guest 'HVMON-GUEST: hvtest integ static_key=flipped' "schedstats static key flipped"
+assert_marker guest 'HVMON-GUEST: hvtest integ module=loaded_unloaded' "module loaded and unloaded"
+assert_marker hvmon '"event":"kernel_text_write",.*"region":"text","severity":"patch","writer":"text_poke"' "the kernel's own patching seen, at severity patch"
+bad=$(tr -d '\000\r' < "$RUN_DIR/hvmon.log" | grep -a '^{"event":"kernel_text_write",' | grep -a '"severity":"attack"' | grep -avc '"comm":"insmod"' || true)
+[ "$bad" = 0 ] || hv_fail "$bad attack-severity kernel_text_write events not from the attack module: $(grep -a '"severity":"attack"' "$RUN_DIR/hvmon.log" | grep -av '"comm":"insmod"' | head -3)"
 assert_marker guest 'HVMON-GUEST: scenario hvtest exit=0' "hvtest scenario checks"
 assert_marker hvmon 'hvmon: guest powered off' "clean power-off"
 assert_marker hvmon '^hvmon: +27 +VMXON +1001 ' "VMXON exits counted (1 + the storm's 1000)"
