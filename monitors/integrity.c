@@ -431,7 +431,7 @@ static void integ_tick(struct vcpu *v, uint64_t now, void *ctx)
 				pr_info("integrity: EPT write protection off (integrity_ept=off)\n");
 		}
 	}
-	if (__atomic_load_n(&protected_on, __ATOMIC_ACQUIRE))
+	if (__atomic_load_n(&protected_on, __ATOMIC_ACQUIRE) && hv_page_guard_any_open())
 		close_windows(v);
 	/* the guest restarted this vCPU (INIT/SIPI, CPU offline/online): new baselines */
 	if (s->starts != v->nr_starts) {

@@ -26,6 +26,12 @@ static uint64_t open_pages[PAGE_GUARD_MAX_OPEN];   /* 0: free */
 static hv_spinlock_t glock;                     /* open_pages, ranges */
 static struct page_guard_stats st;
 static bool overflow_open;                      /* a page was opened with the table full */
+static uint32_t nr_open;                        /* entries of open_pages in use (+1 while overflow_open) */
+
+bool hv_page_guard_any_open(void)
+{
+	return __atomic_load_n(&nr_open, __ATOMIC_ACQUIRE) != 0;
+}
 
 static bool in_ranges(uint64_t page)
 {
@@ -65,11 +71,15 @@ static int guard_fault(struct vcpu *v, struct hv_icpt *x, void *ctx)
 	for (i = 0; i < PAGE_GUARD_MAX_OPEN && open_pages[i] && open_pages[i] != page; i++)
 		;
 	if (i < PAGE_GUARD_MAX_OPEN) {
-		if (!open_pages[i])
+		if (!open_pages[i]) {
 			st.opens++;
+			__atomic_add_fetch(&nr_open, 1, __ATOMIC_RELEASE);
+		}
 		open_pages[i] = page;
 	} else {
 		st.open_full++;
+		if (!overflow_open)
+			__atomic_add_fetch(&nr_open, 1, __ATOMIC_RELEASE);
 		overflow_open = true;
 	}
 	hv_spin_unlock(&glock);
@@ -157,8 +167,11 @@ void hv_page_guard_close(struct vm *vm, uint64_t gpa)
 			open_pages[i] = 0;
 			found = true;
 			st.closes++;
+			__atomic_sub_fetch(&nr_open, 1, __ATOMIC_RELEASE);
 		}
 	all = overflow_open;
+	if (all)
+		__atomic_sub_fetch(&nr_open, 1, __ATOMIC_RELEASE);
 	overflow_open = false;
 	hv_spin_unlock(&glock);
 	if (found)

@@ -35,6 +35,8 @@ struct vcpu;
 long hv_page_guard(struct vm *vm, uint64_t gpa, uint64_t size, hv_icpt_fn fn, void *ctx);
 /* Write-protect the open page @gpa again (a no-op if it is not open). */
 void hv_page_guard_close(struct vm *vm, uint64_t gpa);
+/* Is any page open (one load: a subscriber's tick can skip its closing pass)? */
+bool hv_page_guard_any_open(void);
 /* Pages open now (for a subscriber that closes them all). */
 unsigned hv_page_guard_open_pages(uint64_t *out, unsigned max);
 /* The EPT permissions the page's identity mapping should have (EPT_RWX, or
