@@ -258,9 +258,12 @@ static void hex(char *dst, const uint8_t *p, size_t n)
 	dst[2 * n] = 0;
 }
 
-static int severity(unsigned type)
+static int severity(const struct hv_event *ev)
 {
-	switch (type) {
+	/* the kernel's own code patching (integrity, severity "patch"): notice */
+	if (ev->hdr.type == HV_EV_KERNEL_TEXT_WRITE && !strcmp(ev->u.text_write.severity, "patch"))
+		return 5;
+	switch (ev->hdr.type) {
 	case HV_EV_HANG: case HV_EV_RET2USR: case HV_EV_CR4_TAMPER: case HV_EV_KEYLOGGER: case HV_EV_DMA_FAULT:
 	case HV_EV_PROBE_TAMPER:
 	case HV_EV_SYSCALL_HOOK: case HV_EV_CR0_WP: case HV_EV_IDT_WRITE: case HV_EV_KERNEL_TEXT_WRITE:
@@ -643,7 +646,7 @@ static void send_syslog(const struct hv_event *ev, uint32_t sender, const char *
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(tstr, sizeof(tstr), "%Y-%m-%dT%H:%M:%S", &tm);
 	int h = snprintf(hdr, sizeof(hdr), "<%d>1 %s.%06ldZ hvmon-%08x hvmon %u %s [hvmon@32473 boot=\"%s\" seq=\"%llu\"",
-			 16 * 8 + severity(ev->hdr.type), tstr, ts.tv_nsec / 1000, sender, sender,
+			 16 * 8 + severity(ev), tstr, ts.tv_nsec / 1000, sender, sender,
 			 hv_event_type_name(ev->hdr.type), nonce, (unsigned long long)seq);
 	if (h <= 0 || (size_t)h >= sizeof(hdr))
 		return;
