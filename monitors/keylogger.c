@@ -9,6 +9,7 @@
 #include "events/event.h"
 #include "vmm/vcpu.h"
 #include "vmm/guest.h"
+#include "vmm/gmem.h"
 #include "vmm/monitor.h"
 #include "vmm/intercept.h"
 #include "vmm/tick.h"
@@ -23,11 +24,8 @@
 #define KEYLOGGER_WINDOW_MAX_MS 1000   /* close this long after the last keystroke in any case */
 #define KEYLOGGER_READ_MAX      1536   /* bytes of a read buffer inspected (64 input events) */
 #define KEYLOGGER_REPLY_MS      500    /* a keyboard's reply to a command comes within this time */
-
-#define NR_READ    0
-#define NR_PREAD64 17
-#define NR_READV   19
-#define NR_PREADV  295
+#define KEYLOGGER_WINDOW_LATE_MS 10000 /* an input reader that lags keeps the window open this long at most */
+#define KEYLOGGER_IOV_MAX       8      /* iovecs of a readv/preadv/preadv2 inspected */
 
 /* per vCPU (allocated by the core: hv_vcpu_state): the read buffer inspected */
 struct keylogger_vcpu {
@@ -43,13 +41,15 @@ struct keylogger_vcpu {
 static hv_spinlock_t kl_lock = HV_SPINLOCK_INIT;
 static struct vm *kvm;                 /* the guest (set up once) */
 static struct keylogger_state ks;             /* keystrokes and consumers of the whole guest */
-static uint64_t site, dsc;             /* probe site, do_syscall_64 */
+static uint64_t site, dsc;             /* the call in do_syscall_64, do_syscall_64 */
+static uint64_t probe_va;              /* what the window probes: syscall_exit_to_user_mode (every ABI) or @site */
+static bool probe_entry;               /* probe_va is the callee's entry: the return address tells the ABI */
 static bool site_ok, placed, have_tick;   /* placed: the window's probe is in (kl_lock) */
 static uint64_t last_key_tsc, window_open_tsc, window_seq;
 /* statistics */
-static uint64_t io_in, io_out, io_other, io_ticks;
+static uint64_t io_in, io_out, io_ticks;
 static uint64_t windows, window_tsc, place_fail, arm_ticks, disarm_ticks;
-static uint64_t hits, hit_ticks, read_fail;
+static uint64_t hits, hit_ticks, read_fail, hits_compat, late_windows, io_raw, io_raw_keys;
 static struct tickhist hit_hist;      /* ticks per exit-site hit, for the median (atomic adds) */
 static uint64_t first_key_tsc, first_key_exits, last_key_exits, last_key_hits;   /* typing phase */
 
@@ -98,8 +98,8 @@ static void kl_apply(void)
 		uint64_t open_tsc = want_open_tsc, seq_at = want_seq;
 		hv_spin_unlock(&kl_lock);
 		uint64_t t0 = rdtsc();
-		int rc = want ? probe_place_quiet(kvm, site, on_sysexit, NULL, "keylogger")
-			      : probe_unplace(kvm, site, on_sysexit, NULL);
+		int rc = want ? probe_place_quiet(kvm, probe_va, on_sysexit, NULL, "keylogger")
+			      : probe_unplace(kvm, probe_va, on_sysexit, NULL);
 		uint64_t t1 = rdtsc();
 		hv_spin_lock(&kl_lock);
 		kl_busy = false;
@@ -123,9 +123,49 @@ static void kl_apply(void)
 	}
 }
 
+static void report(struct vcpu *v, const struct keylogger_proc *p, uint64_t key_tsc, uint64_t now);
+
 /* ---- port 0x60 ------------------------------------------------------------ */
 
-/* I/O subscriber (vmm/intercept.h) of port 0x60: performs the access itself */
+/* The i8042 is an 8-bit device: a 16/32-bit access that covers port 0x60 (`in ax,0x60`,
+ * `inw` at 0x5f, `in eax` at 0x5d..0x60) reaches it on the LPC bus as byte cycles, so
+ * hvmon performs it as such (Bochs refuses wide accesses to byte-only ports with 0xff.. and
+ * leaves the byte in the controller; hardware splits them). Byte @i of the access is
+ * port + i. The byte at 0x60 is read right after the status (0x64), as for `in al`. */
+static uint32_t io_in_bytes(uint16_t port, unsigned size, uint8_t *st, uint8_t *data)
+{
+	uint32_t val = 0;
+	for (unsigned i = 0; i < size && i < 4; i++) {
+		uint16_t p = (uint16_t)(port + i);
+		uint8_t b;
+		if (p == KEYLOGGER_I8042_DATA) {
+			*st = inb(KEYLOGGER_I8042_STATUS);
+			b = inb(p);
+			*data = b;
+		} else {
+			b = inb(p);
+		}
+		val |= (uint32_t)b << (8 * i);
+	}
+	return val;
+}
+
+static void io_out_bytes(uint16_t port, unsigned size, uint32_t val, uint8_t *data)
+{
+	for (unsigned i = 0; i < size && i < 4; i++) {
+		uint16_t p = (uint16_t)(port + i);
+		uint8_t b = (uint8_t)(val >> (8 * i));
+		if (p == KEYLOGGER_I8042_DATA)
+			*data = b;
+		outb(p, b);
+	}
+}
+
+/* I/O subscriber (vmm/intercept.h) of every access that covers port 0x60 (any width,
+ * either port: the core calls it for an access overlapping the port): performs the
+ * access itself. The driver's access is `in al,0x60` at CPL 0; any other (a user
+ * process with ioperm/iopl at CPL 3, or a wide access) reads keystrokes past the
+ * kernel: the keystroke is attributed to the task that read it (device "port"). */
 static int keylogger_io(struct vcpu *v, struct hv_icpt *x, void *ctx)
 {
 	uint16_t port = x->io.port;
@@ -133,25 +173,24 @@ static int keylogger_io(struct vcpu *v, struct hv_icpt *x, void *ctx)
 	bool in = x->io.in;
 	uint32_t *val = &x->io.value;
 	uint64_t t0 = rdtsc();
+	bool raw = size != 1 || port != KEYLOGGER_I8042_DATA || vcpu_cpl(v) != 0;
+	uint64_t raw_seq = 0;
 	hv_spin_lock(&kl_lock);
 	if (!in) {
 		io_out++;                          /* keyboard command or controller parameter */
-		if (size == 1) {
-			outb(port, (uint8_t)*val);
-			keylogger_feed_out(&ks, (uint8_t)*val, t0, tick_tsc_hz() / 1000 * KEYLOGGER_REPLY_MS);
-		} else if (size == 2) {
-			outw(port, (uint16_t)*val);
-		} else {
-			outl(port, *val);
-		}
-	} else if (size != 1) {
-		io_other++;                        /* not the i8042 driver's access: pass through */
-		*val = size == 2 ? inw(port) : inl(port);
+		uint8_t st = inb(KEYLOGGER_I8042_STATUS), b = 0;
+		io_out_bytes(port, size, *val, &b);
+		/* status bit 3: the last write went to 0x64, so this byte is the controller
+		 * command's parameter (e.g. a new CTR), not a keyboard command */
+		if (!(st & KEYLOGGER_I8042_CMD))
+			keylogger_feed_out(&ks, b, t0, tick_tsc_hz() / 1000 * KEYLOGGER_REPLY_MS);
 	} else {
-		io_in++;
-		uint8_t st = inb(KEYLOGGER_I8042_STATUS);
-		uint8_t b = inb(KEYLOGGER_I8042_DATA);
-		*val = b;                          /* the guest gets the byte unchanged */
+		uint8_t st = 0, b = 0;
+		*val = io_in_bytes(port, size, &st, &b);   /* the guest gets the bytes unchanged */
+		if (raw)
+			io_raw++;
+		else
+			io_in++;
 		if (keylogger_feed_byte(&ks, st, b, t0, NULL)) {
 			if (!first_key_tsc) {
 				first_key_tsc = t0;
@@ -160,11 +199,29 @@ static int keylogger_io(struct vcpu *v, struct hv_icpt *x, void *ctx)
 			last_key_exits = v->nr_exits;
 			last_key_hits = hits;
 			last_key_tsc = t0;
+			if (raw) {
+				raw_seq = ks.next_seq - 1;
+				io_raw_keys++;
+			}
 			arm(t0);
 		}
 	}
 	hv_spin_unlock(&kl_lock);
 	kl_apply();
+	if (raw_seq) {
+		/* who read it past the kernel: the current task (no guest read under kl_lock) */
+		struct guest_task t;
+		if (!guest_task_of(v, GUEST_TASK_CURRENT, &t)) {
+			struct keylogger_proc proc;
+			hv_spin_lock(&kl_lock);
+			struct keylogger_verdict vd = keylogger_consume_port(&ks, t.pid, t.tgid, t.comm, raw_seq, t0);
+			if (vd.proc)
+				proc = *vd.proc;
+			hv_spin_unlock(&kl_lock);
+			if (vd.report && vd.proc)
+				report(v, &proc, t0, t0);
+		}
+	}
 	__atomic_fetch_add(&io_ticks, rdtsc() - t0, __ATOMIC_RELAXED);
 	return HV_ICPT_DONE;
 }
@@ -177,9 +234,16 @@ static void keylogger_tick(struct vcpu *v, uint64_t now, void *ctx)
 		return;                        /* no window: no lock (every CPU ticks) */
 	hv_spin_lock(&kl_lock);
 	uint64_t idle = tick_tsc_to_ms(now - last_key_tsc);
-	if (placed && want_placed && (idle >= KEYLOGGER_WINDOW_MAX_MS ||
-		       (idle >= KEYLOGGER_WINDOW_MIN_MS && !keylogger_unconsumed(&ks, window_seq))))
+	/* by sequence, not time: while an input reader has not read the newest keystroke
+	 * yet the window stays (up to KEYLOGGER_WINDOW_LATE_MS), so its late read is seen
+	 * and attributed by the keystrokes' sequence numbers */
+	bool lag = keylogger_lagging(&ks, now, tick_tsc_hz() / 1000 * KEYLOGGER_WINDOW_LATE_MS) != 0;
+	if (placed && want_placed && (idle >= KEYLOGGER_WINDOW_LATE_MS || (!lag && (idle >= KEYLOGGER_WINDOW_MAX_MS ||
+		       (idle >= KEYLOGGER_WINDOW_MIN_MS && !keylogger_unconsumed(&ks, window_seq)))))) {
+		if (idle >= KEYLOGGER_WINDOW_MAX_MS && lag)
+			late_windows++;
 		disarm(now);
+	}
 	hv_spin_unlock(&kl_lock);
 	kl_apply();
 }
@@ -205,39 +269,79 @@ static void report(struct vcpu *v, const struct keylogger_proc *p, uint64_t key_
 	hv_event_commit(v->id);
 }
 
+/* Read the bytes a read returned into @kbuf (up to KEYLOGGER_READ_MAX): the buffer,
+ * or the non-empty iovecs in order. Every pointer is checked to be a user-half address
+ * for the paging mode (gmem_user_va: 2^47, or 2^56 with LA57) and read with user
+ * permission. Returns the bytes copied (0: nothing readable). */
+static uint32_t read_user_data(struct vcpu *v, const struct keylogger_read_args *a, uint64_t ax, uint8_t *kbuf)
+{
+	bool la57 = (vmread(VMCS_GUEST_CR4) & X86_CR4_LA57) != 0;
+	struct keylogger_span sp[KEYLOGGER_IOV_MAX];
+	size_t nsp = 1;
+	if (!a->iov) {
+		sp[0].base = a->ptr;
+		sp[0].len = ax;
+	} else {
+		uint8_t iov[KEYLOGGER_IOV_MAX * 16];
+		uint64_t n = a->cnt < KEYLOGGER_IOV_MAX ? a->cnt : KEYLOGGER_IOV_MAX;
+		uint32_t es = a->iov32 ? 8 : 16;
+		if (!n || !gmem_user_va(a->ptr, la57) || guest_read(v, a->ptr, iov, (uint32_t)(n * es), true))
+			return 0;
+		nsp = keylogger_iov_gather(iov, n, a->iov32, ax, sp, KEYLOGGER_IOV_MAX);
+	}
+	uint32_t have = 0;
+	for (size_t i = 0; i < nsp && have < KEYLOGGER_READ_MAX; i++) {
+		uint64_t len = sp[i].len;
+		if (len > KEYLOGGER_READ_MAX - have)
+			len = KEYLOGGER_READ_MAX - have;
+		if (!gmem_user_va(sp[i].base, la57) || !gmem_user_va(sp[i].base + len - 1, la57) ||
+		    guest_read(v, sp[i].base, kbuf + have, (uint32_t)len, true))
+			return have;
+		have += (uint32_t)len;
+	}
+	return have;
+}
+
 static void on_sysexit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 {
 	uint64_t t0 = rdtsc();
 	union guest_regs *r = hit->regs;
-	uint64_t regs = r->rdi, nr, ax, buf, len;
-	uint64_t pr[6];                           /* pt_regs ax, cx, dx, si, di, orig_ax: one read */
-	_Static_assert(KEYLOGGER_PTREGS_ORIG_AX == KEYLOGGER_PTREGS_AX + 40 &&
-		       KEYLOGGER_PTREGS_SI == KEYLOGGER_PTREGS_AX + 24, "pt_regs layout");
+	uint64_t regs = r->rdi, ax;
+	uint64_t pr[13];                          /* pt_regs bx .. cs: one read */
+	_Static_assert(KEYLOGGER_PTREGS_AX == 40 + 5 * 8 && KEYLOGGER_PTREGS_ORIG_AX == 40 + 10 * 8, "pt_regs layout");
 	__atomic_fetch_add(&hits, 1, __ATOMIC_RELAXED);
-	if (guest_read_kstack(v, regs + KEYLOGGER_PTREGS_AX, pr, sizeof(pr)))
-		goto out;
-	ax = pr[0];
-	nr = pr[5];
-	if ((int64_t)ax <= 0)
-		goto out;
-	if (nr == NR_READ || nr == NR_PREAD64) {
-		buf = pr[3];
-		len = ax;
-	} else if (nr == NR_READV || nr == NR_PREADV) {
-		uint64_t iov = pr[3], iov0[2];      /* first iovec only: { base, len } */
-		if (guest_read(v, iov, iov0, sizeof(iov0), true))
+	/* the ABI: at syscall_exit_to_user_mode's entry the return address says who
+	 * called it: do_syscall_64 (64-bit and x32), else the compat entries (int $0x80,
+	 * sysenter, compat syscall) or a new task's first return (result 0, skipped) */
+	bool compat = false;
+	if (probe_entry) {
+		uint64_t ret;
+		if (guest_read_kstack(v, hit->rsp, &ret, sizeof(ret)))
 			goto out;
-		buf = iov0[0];
-		len = ax < iov0[1] ? ax : iov0[1];
-	} else {
+		compat = ret != site + 5;
+	}
+	if (guest_read_kstack(v, regs + 40, pr, sizeof(pr)))
+		goto out;
+	ax = pr[5];
+	if (compat) {
+		ax = (uint32_t)ax;                /* a compat result is 32 bits */
+		if ((int32_t)ax <= 0)
+			goto out;
+	} else if ((int64_t)ax <= 0) {
 		goto out;
 	}
-	uint32_t have = len < KEYLOGGER_READ_MAX ? (uint32_t)len : KEYLOGGER_READ_MAX;
+	struct keylogger_read_args a;
+	if (!keylogger_read_call(pr, compat, &a))
+		goto out;
+	if (compat)
+		__atomic_fetch_add(&hits_compat, 1, __ATOMIC_RELAXED);
 	uint8_t *kbuf = ((struct keylogger_vcpu *)hv_vcpu_state(v, &keylogger_ops))->buf;
-	if (buf >> 47 || guest_read(v, buf, kbuf, have, true)) {
+	uint32_t have = read_user_data(v, &a, ax, kbuf);
+	if (!have) {
 		__atomic_fetch_add(&read_fail, 1, __ATOMIC_RELAXED);   /* not a user pointer, or not readable */
 		goto out;
 	}
+	uint64_t len = ax;
 	struct guest_task t;
 	if (guest_task_of(v, GUEST_TASK_CURRENT, &t))
 		goto out;
@@ -246,7 +350,7 @@ static void on_sysexit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 	struct keylogger_proc proc;
 	uint64_t key_tsc = 0;
 	hv_spin_lock(&kl_lock);
-	struct keylogger_verdict vd = keylogger_consume(&ks, t.pid, t.tgid, t.comm, kbuf, have, len, t0);
+	struct keylogger_verdict vd = keylogger_consume_rec(&ks, t.pid, t.tgid, t.comm, kbuf, have, len, a.rec, t0);
 	if (vd.proc) {
 		proc = *vd.proc;
 		const struct keylogger_keystroke *k = vd.report ? keylogger_find_key(&ks, proc.report_seq) : NULL;
@@ -285,17 +389,37 @@ static void keylogger_ready(struct vm *vm)
 		pr_warn("keylogger: no syscall exit site: %s; consumers are not attributed\n", why);
 		return;
 	}
-	/* check once that the site can be probed; then it is armed per window only */
-	if (probe_place(vm, site, on_sysexit, NULL, "keylogger")) {
-		pr_warn("keylogger: the syscall exit site %#lx cannot be probed; consumers are not "
-			"attributed\n", (unsigned long)site);
-		return;
+	/* The site is `call syscall_exit_to_user_mode`; probing the callee's entry sees
+	 * the compat entries' returns too (int $0x80, sysenter, compat syscall call it with
+	 * the same pt_regs). Check once that it can be probed (else fall back to the
+	 * site: 64-bit reads only); then it is armed per window only. */
+	uint8_t call[5];
+	probe_va = site;
+	if (!site_read(vm->vcpus[0], site, call, sizeof(call)) && call[0] == 0xe8) {
+		int32_t rel;
+		memcpy(&rel, call + 1, 4);
+		uint64_t callee = site + 5 + (uint64_t)(int64_t)rel;
+		if (!probe_place(vm, callee, on_sysexit, NULL, "keylogger")) {
+			probe_unplace(vm, callee, on_sysexit, NULL);
+			probe_va = callee;
+			probe_entry = true;
+		}
 	}
-	probe_unplace(vm, site, on_sysexit, NULL);
+	if (!probe_entry) {
+		if (probe_place(vm, site, on_sysexit, NULL, "keylogger")) {
+			pr_warn("keylogger: the syscall exit site %#lx cannot be probed; consumers are not "
+				"attributed\n", (unsigned long)site);
+			return;
+		}
+		probe_unplace(vm, site, on_sysexit, NULL);
+		pr_warn("keylogger: syscall_exit_to_user_mode cannot be probed: only 64-bit reads are seen\n");
+	}
 	site_ok = true;
 	pr_info("keylogger: syscall exit site %#lx (do_syscall_64 %#lx): probed for %u-%u ms after "
 		"keystrokes; K=%u, %u allowed names\n", (unsigned long)site, (unsigned long)dsc,
 		KEYLOGGER_WINDOW_MIN_MS, KEYLOGGER_WINDOW_MAX_MS, ks.k, ks.nallow);
+	pr_info("keylogger: probe at %#lx (%s): 64-bit, x32 and i386 reads\n", (unsigned long)probe_va,
+		probe_entry ? "syscall_exit_to_user_mode, every ABI" : "the site, 64-bit only");
 }
 
 static void keylogger_disabled(struct vm *vm)
@@ -325,14 +449,14 @@ static int keylogger_setup(struct vm *vm)
 
 static void keylogger_print_stats(struct vm *vm)
 {
-	uint64_t ios = io_in + io_out + io_other;
+	uint64_t ios = io_in + io_out + io_raw;
 	uint64_t io_own = io_ticks - arm_ticks;    /* decoding only; arming counted below */
 	if (placed)
 		window_tsc += rdtsc() - window_open_tsc;
-	hv_printf("hvmon: keylogger: i8042: %lu port-0x60 exits (%lu IN al, %lu OUT, %lu other), %lu TSC "
+	hv_printf("hvmon: keylogger: i8042: %lu port-0x60 exits (%lu IN al, %lu OUT, %lu other IN), %lu TSC "
 		  "ticks/exit without arming; %lu keyboard bytes, %lu keystrokes (make codes), %lu breaks, %lu ignored, "
 		  "%lu controller replies, %lu keyboard replies, %lu aux, %lu empty\n", (unsigned long)ios, (unsigned long)io_in, (unsigned long)io_out,
-		  (unsigned long)io_other, (unsigned long)(ios ? io_own / ios : 0),
+		  (unsigned long)io_raw, (unsigned long)(ios ? io_own / ios : 0),
 		  (unsigned long)ks.kbd_bytes, (unsigned long)ks.makes, (unsigned long)ks.breaks,
 		  (unsigned long)ks.ignored, (unsigned long)ks.ctrl_replies, (unsigned long)ks.kbd_replies,
 		  (unsigned long)ks.aux_bytes, (unsigned long)ks.empty_reads);
@@ -356,14 +480,20 @@ static void keylogger_print_stats(struct vm *vm)
 			  "of vCPU 0 (%lu/s), %lu exit-site hits until the last keystroke\n", (unsigned long)ms, (unsigned long)ex,
 			  (unsigned long)(ms ? ex * 1000 / ms : 0), (unsigned long)last_key_hits);
 	}
+	hv_printf("hvmon: keylogger: raw i8042 reads (not the driver's `in al` at CPL 0): %lu, %lu keystrokes; "
+		  "%lu port keystrokes attributed; %lu compat (i386) reads; %lu windows kept open by lagging readers "
+		  "up to %u ms; probe %s\n", (unsigned long)io_raw, (unsigned long)io_raw_keys,
+		  (unsigned long)ks.reads_port, (unsigned long)hits_compat, (unsigned long)late_windows,
+		  KEYLOGGER_WINDOW_LATE_MS, probe_entry ? "syscall_exit_to_user_mode (every ABI)" : "do_syscall_64's site");
 	for (unsigned i = 0; i < KEYLOGGER_MAX_PROCS; i++) {
 		const struct keylogger_proc *p = &ks.procs[i];
 		if (!p->used)
 			continue;
 		hv_printf("hvmon: keylogger: consumer pid %d tgid %d comm %s: %lu keystrokes (input %lu, tty "
-			  "%lu): %s\n", p->pid, p->tgid, p->comm, (unsigned long)p->count,
+			  "%lu, port %lu): %s\n", p->pid, p->tgid, p->comm, (unsigned long)p->count,
 			  (unsigned long)p->by_dev[KEYLOGGER_DEV_INPUT], (unsigned long)p->by_dev[KEYLOGGER_DEV_TTY],
-			  p->reported ? "reported" : p->allowed ? "allowed" : "below K");
+			  (unsigned long)p->by_dev[KEYLOGGER_DEV_PORT],
+			  p->reported ? "reported" : keylogger_proc_allowed(p) ? "allowed" : "below K");
 	}
 }
 

@@ -67,8 +67,11 @@ uint16_t keylogger_keycode(uint8_t scancode, bool extended);
 #define KEYLOGGER_COMM_LEN      16
 #define KEYLOGGER_MAX_ALLOW     16
 
-enum keylogger_dev { KEYLOGGER_DEV_NONE = 0, KEYLOGGER_DEV_INPUT = 1, KEYLOGGER_DEV_TTY = 2 };
-const char *keylogger_dev_name(enum keylogger_dev d);      /* "input", "tty", "none" */
+/* PORT (appended, issue 15): keystrokes a process read from the i8042 itself (IN at
+ * CPL 3 with ioperm/iopl, or any IN other than the driver's byte read of 0x60). */
+enum keylogger_dev { KEYLOGGER_DEV_NONE = 0, KEYLOGGER_DEV_INPUT = 1, KEYLOGGER_DEV_TTY = 2, KEYLOGGER_DEV_PORT = 3 };
+#define KEYLOGGER_NDEV 4
+const char *keylogger_dev_name(enum keylogger_dev d);      /* "input", "tty", "port", "none" */
 
 struct keylogger_keystroke {
 	uint64_t seq;            /* 1, 2, ... (0: empty slot) */
@@ -84,9 +87,9 @@ struct keylogger_proc {
 	bool     allowed;        /* comm in the allow list (never reported) */
 	int32_t  pid, tgid;      /* pid: the thread that last read */
 	char     comm[KEYLOGGER_COMM_LEN];
-	uint64_t cursor[3];      /* per enum keylogger_dev: last keystroke seq consumed */
+	uint64_t cursor[KEYLOGGER_NDEV]; /* per enum keylogger_dev: last keystroke seq consumed */
 	uint64_t count;          /* keystrokes consumed (all devices) */
-	uint64_t by_dev[3];
+	uint64_t by_dev[KEYLOGGER_NDEV];
 	uint64_t first_key_tsc;  /* TSC of the first keystroke it consumed */
 	uint64_t last_tsc;       /* last consumption (LRU) */
 	uint64_t report_tsc;     /* when the event was emitted */
@@ -113,7 +116,7 @@ struct keylogger_state {
 	/* counters */
 	uint64_t bytes, kbd_bytes, aux_bytes, empty_reads, makes, breaks, ignored;
 	uint64_t ctrl_replies, kbd_replies, outs;
-	uint64_t reads_seen, reads_input, reads_tty, reads_other;
+	uint64_t reads_seen, reads_input, reads_tty, reads_other, reads_port;
 	uint64_t consumed, unmatched, proc_evictions, reports;
 	uint64_t hist_overwritten;   /* keystrokes that left the history unconsumed */
 };
@@ -121,6 +124,9 @@ struct keylogger_state {
 /* @k >= 1; @allow: @nallow comm names (KEYLOGGER_COMM_LEN each, NUL-terminated). */
 void keylogger_init(struct keylogger_state *st, uint32_t k, const char (*allow)[KEYLOGGER_COMM_LEN], uint32_t nallow);
 bool keylogger_allowed(const struct keylogger_state *st, const char *comm);
+/* Is the consumer allowed: its comm is in the allow list AND it read keystrokes only
+ * from a tty (an input-device or i8042 reader is never allowed by its name). */
+bool keylogger_proc_allowed(const struct keylogger_proc *p);
 
 /* The guest wrote @byte to port 0x60 (a keyboard command or a parameter). The
  * keyboard's reply is not keystrokes: ACK (+ 2 ID bytes after 0xF2 "get ID", + the
@@ -142,7 +148,11 @@ bool keylogger_feed_byte(struct keylogger_state *st, uint8_t status, uint8_t byt
  * keycodes of the EV_KEY presses (value 1, code 1..255) in order; *npress their
  * number. Returns KEYLOGGER_DEV_INPUT or KEYLOGGER_DEV_NONE (not input records). */
 #define KEYLOGGER_INPUT_EVENT_SIZE 24
+#define KEYLOGGER_INPUT_EVENT_SIZE32 16   /* i386 (compat) readers: 8-byte timeval (evdev's input_event_compat) */
 enum keylogger_dev keylogger_classify_input(const uint8_t *buf, size_t n, uint16_t *codes, size_t max, size_t *npress);
+/* The same with records of @rec bytes (24, or 16 for a compat reader). */
+enum keylogger_dev keylogger_classify_input_rec(const uint8_t *buf, size_t n, size_t rec, uint16_t *codes, size_t max,
+						size_t *npress);
 
 /* Result of one consumption. */
 struct keylogger_verdict {
@@ -158,6 +168,36 @@ struct keylogger_verdict {
  * process's cursor and updates its count. Returns the classification. */
 struct keylogger_verdict keylogger_consume(struct keylogger_state *st, int32_t pid, int32_t tgid, const char *comm,
 			     const uint8_t *buf, size_t have, size_t n, uint64_t tsc);
+
+/* The same for a reader whose input records are @rec bytes (the read's ABI). */
+struct keylogger_verdict keylogger_consume_rec(struct keylogger_state *st, int32_t pid, int32_t tgid, const char *comm,
+					       const uint8_t *buf, size_t have, size_t n, size_t rec, uint64_t tsc);
+/* A process read keystroke @seq from the i8042 itself (device "port"): counted once. */
+struct keylogger_verdict keylogger_consume_port(struct keylogger_state *st, int32_t pid, int32_t tgid, const char *comm,
+						uint64_t seq, uint64_t tsc);
+
+/* A returning system call, from its pt_regs words bx..cs (offsets 40..136, 13
+ * words): is it a read that fills user memory, and where? 64-bit: read 0,
+ * pread64 17, readv 19, preadv 295, preadv2 327 (buffer/iovec in si, count in dx);
+ * x32 (bit 30): read, pread64, readv 515, preadv 534, preadv2 546 (compat iovecs);
+ * @compat (i386 entry: int $0x80, sysenter, compat syscall): read 3, pread64 180,
+ * readv 145, preadv 333, preadv2 378 (cx, dx; 32 bits; 8-byte iovecs). */
+struct keylogger_read_args {
+	uint64_t ptr;            /* buffer, or the iovec array */
+	uint64_t cnt;            /* iovec count (iov) */
+	bool     iov, iov32;     /* ptr is an iovec array; of compat {u32 base, u32 len} */
+	uint8_t  rec;            /* input_event size for this ABI */
+};
+bool keylogger_read_call(const uint64_t *pr, bool compat, struct keylogger_read_args *out);
+/* The non-empty iovecs of @iov (@niov entries, compat layout if @iov32) up to
+ * @total bytes (the read's result), as at most @max spans. Returns the count. */
+struct keylogger_span { uint64_t base, len; };
+size_t keylogger_iov_gather(const uint8_t *iov, size_t niov, bool iov32, uint64_t total, struct keylogger_span *spans,
+			    size_t max);
+/* Consumers that read the input device within @max_age TSC ticks before @now and
+ * have not read the newest keystroke yet (the window stays open for them: late
+ * reads are attributed by sequence, docs/MONITORS.md). */
+uint32_t keylogger_lagging(const struct keylogger_state *st, uint64_t now, uint64_t max_age);
 
 /* Keystrokes with seq > @after_seq that no process consumed yet. */
 uint32_t keylogger_unconsumed(const struct keylogger_state *st, uint64_t after_seq);

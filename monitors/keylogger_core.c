@@ -151,9 +151,17 @@ bool keylogger_allowed(const struct keylogger_state *st, const char *comm)
 	return false;
 }
 
+bool keylogger_proc_allowed(const struct keylogger_proc *p)
+{
+	/* a name never allows reading the keyboard past the terminal: the allow list
+	 * covers tty readers only (issue 15 item 5: `comm` alone never allows a process
+	 * to read the input device or the i8042) */
+	return p->allowed && !p->by_dev[KEYLOGGER_DEV_INPUT] && !p->by_dev[KEYLOGGER_DEV_PORT];
+}
+
 const char *keylogger_dev_name(enum keylogger_dev d)
 {
-	return d == KEYLOGGER_DEV_INPUT ? "input" : d == KEYLOGGER_DEV_TTY ? "tty" : "none";
+	return d == KEYLOGGER_DEV_INPUT ? "input" : d == KEYLOGGER_DEV_TTY ? "tty" : d == KEYLOGGER_DEV_PORT ? "port" : "none";
 }
 
 void keylogger_feed_out(struct keylogger_state *st, uint8_t b, uint64_t tsc, uint64_t ttl)
@@ -266,16 +274,24 @@ static int32_t rd32(const uint8_t *p)
 
 enum keylogger_dev keylogger_classify_input(const uint8_t *buf, size_t n, uint16_t *codes, size_t max, size_t *npress)
 {
+	return keylogger_classify_input_rec(buf, n, KEYLOGGER_INPUT_EVENT_SIZE, codes, max, npress);
+}
+
+enum keylogger_dev keylogger_classify_input_rec(const uint8_t *buf, size_t n, size_t rec, uint16_t *codes, size_t max,
+						size_t *npress)
+{
 	size_t np = 0;
 	bool key = false;
 	if (npress)
 		*npress = 0;
-	if (!buf || n < KEYLOGGER_INPUT_EVENT_SIZE || n % KEYLOGGER_INPUT_EVENT_SIZE)
+	if (rec != KEYLOGGER_INPUT_EVENT_SIZE && rec != KEYLOGGER_INPUT_EVENT_SIZE32)
 		return KEYLOGGER_DEV_NONE;
-	for (size_t off = 0; off + KEYLOGGER_INPUT_EVENT_SIZE <= n; off += KEYLOGGER_INPUT_EVENT_SIZE) {
-		const uint8_t *r = buf + off;
-		uint16_t type = rd16(r + 16), code = rd16(r + 18);
-		int32_t value = rd32(r + 20);
+	if (!buf || n < rec || n % rec)
+		return KEYLOGGER_DEV_NONE;
+	for (size_t off = 0; off + rec <= n; off += rec) {
+		const uint8_t *r = buf + off + rec - 8;        /* type, code, value follow the timestamp */
+		uint16_t type = rd16(r), code = rd16(r + 2);
+		int32_t value = rd32(r + 4);
 		if (type > 0x1f)                       /* EV_MAX */
 			return KEYLOGGER_DEV_NONE;
 		if (type == 0 && code > 0xf)           /* EV_SYN codes: SYN_REPORT.. SYN_MAX */
@@ -353,11 +369,21 @@ static uint64_t find_next(const struct keylogger_state *st, uint64_t from, bool 
 	return 0;
 }
 
+static struct keylogger_verdict account(struct keylogger_state *st, struct keylogger_proc *p, int32_t pid, int32_t tgid,
+					const char *cm, const uint64_t *seqs, size_t nseq, struct keylogger_verdict v,
+					uint64_t tsc);
+
 #define KEYLOGGER_TTY_RECENT 64        /* a tty read must end on one of the last 64 keystrokes */
 #define KEYLOGGER_MAX_CODES  256
 
 struct keylogger_verdict keylogger_consume(struct keylogger_state *st, int32_t pid, int32_t tgid, const char *comm,
 			     const uint8_t *buf, size_t have, size_t n, uint64_t tsc)
+{
+	return keylogger_consume_rec(st, pid, tgid, comm, buf, have, n, KEYLOGGER_INPUT_EVENT_SIZE, tsc);
+}
+
+struct keylogger_verdict keylogger_consume_rec(struct keylogger_state *st, int32_t pid, int32_t tgid, const char *comm,
+					       const uint8_t *buf, size_t have, size_t n, size_t rec, uint64_t tsc)
 {
 	struct keylogger_verdict v = { KEYLOGGER_DEV_NONE, 0, false, false, NULL };
 	uint64_t seqs[KEYLOGGER_MAX_CODES];
@@ -379,9 +405,9 @@ struct keylogger_verdict keylogger_consume(struct keylogger_state *st, int32_t p
 			p = &st->procs[i];
 	uint16_t codes[KEYLOGGER_MAX_CODES];
 	size_t npress = 0;
-	size_t whole = have - have % KEYLOGGER_INPUT_EVENT_SIZE;
-	if (n % KEYLOGGER_INPUT_EVENT_SIZE == 0 &&
-	    keylogger_classify_input(buf, whole, codes, KEYLOGGER_MAX_CODES, &npress) == KEYLOGGER_DEV_INPUT) {
+	size_t whole = rec ? have - have % rec : 0;
+	if (rec && n % rec == 0 &&
+	    keylogger_classify_input_rec(buf, whole, rec, codes, KEYLOGGER_MAX_CODES, &npress) == KEYLOGGER_DEV_INPUT) {
 		v.dev = KEYLOGGER_DEV_INPUT;
 		st->reads_input++;
 		uint64_t cur = p ? p->cursor[KEYLOGGER_DEV_INPUT] : 0;
@@ -418,6 +444,16 @@ struct keylogger_verdict keylogger_consume(struct keylogger_state *st, int32_t p
 	}
 	if (!nseq)
 		return v;
+	return account(st, p, pid, tgid, cm, seqs, nseq, v, tsc);
+}
+
+/* @nseq (>= 1) keystrokes @seqs (ascending) consumed by the process (its entry @p,
+ * NULL: new) through v.dev: count them, decide the report. */
+static struct keylogger_verdict account(struct keylogger_state *st, struct keylogger_proc *p, int32_t pid, int32_t tgid,
+					const char *cm, const uint64_t *seqs, size_t nseq, struct keylogger_verdict v,
+					uint64_t tsc)
+{
+	size_t i;
 	if (!p)
 		p = proc_get(st, tgid, cm, tsc);
 	v.proc = p;
@@ -435,9 +471,10 @@ struct keylogger_verdict keylogger_consume(struct keylogger_state *st, int32_t p
 	p->by_dev[v.dev] += nseq;
 	v.matched = (uint32_t)nseq;
 	st->consumed += nseq;
-	if (p->allowed && p->count >= st->k && p->count - nseq < st->k)
+	bool allowed = keylogger_proc_allowed(p);
+	if (allowed && p->count >= st->k && p->count - nseq < st->k)
 		v.allowed_at_k = true;
-	if (!p->reported && !p->allowed && p->count >= st->k) {
+	if (!p->reported && !allowed && p->count >= st->k) {
 		p->reported = true;
 		p->report_tsc = tsc;
 		p->report_dev = v.dev;
@@ -448,4 +485,127 @@ struct keylogger_verdict keylogger_consume(struct keylogger_state *st, int32_t p
 		st->reports++;
 	}
 	return v;
+}
+
+/* ---- raw port reads (issue 15 item 5) ------------------------------------------------- */
+
+struct keylogger_verdict keylogger_consume_port(struct keylogger_state *st, int32_t pid, int32_t tgid, const char *comm,
+						uint64_t seq, uint64_t tsc)
+{
+	struct keylogger_verdict v = { KEYLOGGER_DEV_NONE, 0, false, false, NULL };
+	char cm[KEYLOGGER_COMM_LEN] = { 0 };
+	size_t i;
+	if (!keylogger_find_key(st, seq))
+		return v;
+	for (i = 0; i < KEYLOGGER_COMM_LEN - 1 && comm && comm[i]; i++)
+		cm[i] = comm[i];
+	cm[i] = 0;
+	struct keylogger_proc *p = NULL;
+	for (i = 0; i < KEYLOGGER_MAX_PROCS; i++)
+		if (st->procs[i].used && st->procs[i].tgid == tgid && name_eq(st->procs[i].comm, cm))
+			p = &st->procs[i];
+	if (p && p->cursor[KEYLOGGER_DEV_PORT] >= seq)
+		return v;                          /* counted already */
+	st->reads_port++;
+	v.dev = KEYLOGGER_DEV_PORT;
+	return account(st, p, pid, tgid, cm, &seq, 1, v, tsc);
+}
+
+/* ---- read system calls by ABI ----------------------------------------------------------- */
+
+/* pt_regs words from bx (offset 40): bx r11 r10 r9 r8 ax cx dx si di orig_ax ip cs */
+enum { PR_BX = 0, PR_AX = 5, PR_CX = 6, PR_DX = 7, PR_SI = 8, PR_DI = 9, PR_ORIG_AX = 10 };
+
+#define X32_BIT 0x40000000ULL
+
+bool keylogger_read_call(const uint64_t *pr, bool compat, struct keylogger_read_args *out)
+{
+	memset(out, 0, sizeof(*out));
+	uint64_t nr = pr[PR_ORIG_AX];
+	if (compat) {                              /* i386 numbers, 32-bit arguments in bx cx dx */
+		out->rec = KEYLOGGER_INPUT_EVENT_SIZE32;
+		out->ptr = (uint32_t)pr[PR_CX];
+		out->cnt = (uint32_t)pr[PR_DX];
+		out->iov32 = true;
+		switch (nr) {
+		case 3: case 180:                  /* read, pread64 */
+			out->iov32 = false;
+			return true;
+		case 145: case 333: case 378:      /* readv, preadv, preadv2 */
+			out->iov = true;
+			return true;
+		}
+		return false;
+	}
+	out->rec = KEYLOGGER_INPUT_EVENT_SIZE;
+	out->ptr = pr[PR_SI];
+	out->cnt = pr[PR_DX];
+	if (nr & X32_BIT) {                        /* x32: 64-bit registers, compat iovecs */
+		switch (nr & ~X32_BIT) {
+		case 0: case 17:                   /* read, pread64 */
+			return true;
+		case 515: case 534: case 546:      /* readv, preadv, preadv2 (x32 numbers) */
+			out->iov = out->iov32 = true;
+			return true;
+		}
+		return false;
+	}
+	switch (nr) {
+	case 0: case 17:                           /* read, pread64 */
+		return true;
+	case 19: case 295: case 327:               /* readv, preadv, preadv2 */
+		out->iov = true;
+		return true;
+	}
+	return false;
+}
+
+size_t keylogger_iov_gather(const uint8_t *iov, size_t niov, bool iov32, uint64_t total, struct keylogger_span *spans,
+			    size_t max)
+{
+	size_t n = 0, es = iov32 ? 8 : 16;
+	for (size_t i = 0; i < niov && n < max && total; i++) {
+		const uint8_t *e = iov + i * es;
+		uint64_t base, len;
+		if (iov32) {
+			base = (uint32_t)rd32(e);
+			len = (uint32_t)rd32(e + 4);
+		} else {
+			memcpy(&base, e, 8);
+			memcpy(&len, e + 8, 8);
+		}
+		if (!len)
+			continue;                  /* an empty iovec hides nothing */
+		if (len > total)
+			len = total;
+		spans[n].base = base;
+		spans[n].len = len;
+		n++;
+		total -= len;
+	}
+	return n;
+}
+
+/* ---- the window (by sequence) -------------------------------------------------------------- */
+
+uint32_t keylogger_lagging(const struct keylogger_state *st, uint64_t now, uint64_t max_age)
+{
+	uint64_t newest = 0;                       /* newest keystroke with a keycode */
+	for (uint64_t s = st->next_seq; s > hist_first(st) && !newest; s--) {
+		const struct keylogger_keystroke *h = keylogger_find_key(st, s - 1);
+		if (h && h->keycode)
+			newest = s - 1;
+	}
+	uint32_t n = 0;
+	if (!newest)
+		return 0;
+	for (size_t i = 0; i < KEYLOGGER_MAX_PROCS; i++) {
+		const struct keylogger_proc *p = &st->procs[i];
+		uint64_t c = p->cursor[KEYLOGGER_DEV_INPUT];
+		/* an input reader, active within @max_age, that has not read the newest key yet
+		 * (one that exited stops holding the window after @max_age) */
+		if (p->used && c && c >= hist_first(st) && c < newest && now - p->last_tsc <= max_age)
+			n++;
+	}
+	return n;
 }

@@ -94,6 +94,8 @@ def main():
     ap.add_argument('--timeout', type=float, default=120)
     ap.add_argument('--delay', type=float, default=0.05, help='seconds between key events')
     ap.add_argument('--text', required=True)
+    ap.add_argument('--then', nargs=2, action='append', default=[], metavar=('RE', 'TEXT'),
+                    help='afterwards wait for RE in --wait-file and type TEXT (repeatable; same connection)')
     a = ap.parse_args()
     text = a.text.replace('\\n', '\n')
     deadline = time.time() + a.timeout
@@ -112,12 +114,17 @@ def main():
         print('rfbkeys: marker /%s/ not seen in %s' % (a.wait_re, a.wait_file), file=sys.stderr)
         return 1
     n = 0
-    for ks in keysyms(text):
-        s.sendall(struct.pack('>BBxxI', 4, 1, ks))
-        time.sleep(a.delay)
-        s.sendall(struct.pack('>BBxxI', 4, 0, ks))
-        time.sleep(a.delay)
-        n += 1
+    phases = [(None, text)] + [(re_, t.replace('\\n', '\n')) for re_, t in a.then]
+    for re_, txt in phases:
+        if re_ and not wait_for(a.wait_file, re_, deadline):
+            print('rfbkeys: marker /%s/ not seen in %s' % (re_, a.wait_file), file=sys.stderr)
+            return 1
+        for ks in keysyms(txt):
+            s.sendall(struct.pack('>BBxxI', 4, 1, ks))
+            time.sleep(a.delay)
+            s.sendall(struct.pack('>BBxxI', 4, 0, ks))
+            time.sleep(a.delay)
+            n += 1
     time.sleep(0.5)
     stop.set()
     s.close()

@@ -1,6 +1,8 @@
 /* libFuzzer target: the keylogger detector's pure logic (monitors/keylogger_core.c) on hostile
  * input — an i8042 byte stream (status + data), keyboard commands, read buffers of any shape from
  * many processes — and the keylogger_allow= option feeding the allow list (vmm/options.c).
+ * Issue 15: compat (16-byte) records, raw port consumption, the read-call decoder (pt_regs
+ * words of any value, both ABIs), the iovec gatherer and the lagging-reader count.
  * Invariants: counters consistent, one report per tracked process, table bounds, names terminated. */
 #include <stdint.h>
 #include <stddef.h>
@@ -52,16 +54,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 1:                    /* OUT to 0x60 */
 			keylogger_feed_out(&st, data[i++], tsc, 8);
 			break;
+		case 2:
+			if (op & 0x80) {   /* a raw port read of a recent keystroke */
+				int32_t tgid = 100 + (op >> 2) % 80;
+				uint64_t seq = st.next_seq > data[i] ? st.next_seq - data[i] : 0;
+				struct keylogger_verdict v = keylogger_consume_port(&st, tgid, tgid, "klraw", seq, tsc);
+				if (v.report) {
+					if (!v.proc || keylogger_proc_allowed(v.proc) || v.proc->count < st.k)
+						abort();
+					reports++;
+				}
+				i++;
+				break;
+			}
+			/* fall through */
 		default: {                 /* a read of len bytes by one of 80 processes */
 			size_t len = data[i++] * 3u;
 			if (len > size - i)
 				len = size - i;
 			int32_t tgid = 100 + (op >> 2) % 80;
 			const char *comm = (op & 0x40) ? "sh" : "klfuzz";
-			struct keylogger_verdict v = keylogger_consume(&st, tgid, tgid, comm, data + i, len,
-							 len + (op & 0x80 ? 24 : 0), tsc);
+			size_t rec = (op & 0x20) ? KEYLOGGER_INPUT_EVENT_SIZE32 : KEYLOGGER_INPUT_EVENT_SIZE;
+			struct keylogger_verdict v = keylogger_consume_rec(&st, tgid, tgid, comm, data + i, len,
+							 len + (op & 0x80 ? rec : 0), rec, tsc);
 			if (v.report) {
-				if (!v.proc || v.proc->allowed || v.proc->count < st.k || !v.proc->reported)
+				if (!v.proc || keylogger_proc_allowed(v.proc) || v.proc->count < st.k || !v.proc->reported)
 					abort();
 				reports++;
 			}
@@ -72,6 +89,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		}
 	}
+	/* the decoders on the raw input: any pt_regs words, any iovec bytes */
+	if (size >= 13 * 8) {
+		uint64_t pr[13];
+		struct keylogger_read_args a;
+		memcpy(pr, data, sizeof(pr));
+		for (int c = 0; c < 2; c++)
+			if (keylogger_read_call(pr, c, &a) &&
+			    ((a.rec != 16 && a.rec != 24) || (a.iov32 && !a.iov && !c) || (c && a.ptr >> 32)))
+				abort();
+		struct keylogger_span sp[8];
+		uint64_t total = pr[0] & 0xffff, sum = 0;
+		size_t ns = keylogger_iov_gather(data, size / 16 < 8 ? size / 16 : 8, data[0] & 1, total, sp, 8);
+		for (size_t k = 0; k < ns; k++) {
+			if (!sp[k].len)
+				abort();
+			sum += sp[k].len;
+		}
+		if (ns > 8 || sum > total)
+			abort();
+	}
+	if (keylogger_lagging(&st, tsc, tsc) > KEYLOGGER_MAX_PROCS)
+		abort();
 	if (st.reports != reports || st.makes > st.kbd_bytes || st.kbd_bytes > st.bytes ||
 	    st.next_seq != st.makes + 1 || keylogger_unconsumed(&st, 0) > KEYLOGGER_HIST)
 		abort();
@@ -79,8 +118,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		const struct keylogger_proc *q = &st.procs[p];
 		if (!q->used)
 			continue;
-		if (q->comm[KEYLOGGER_COMM_LEN - 1] || (q->reported && q->allowed) ||
-		    q->by_dev[KEYLOGGER_DEV_INPUT] + q->by_dev[KEYLOGGER_DEV_TTY] != q->count ||
+		if (q->comm[KEYLOGGER_COMM_LEN - 1] || (q->reported && keylogger_proc_allowed(q)) ||
+		    q->by_dev[KEYLOGGER_DEV_INPUT] + q->by_dev[KEYLOGGER_DEV_TTY] + q->by_dev[KEYLOGGER_DEV_PORT] != q->count ||
+		    q->cursor[KEYLOGGER_DEV_PORT] >= st.next_seq ||
 		    q->cursor[KEYLOGGER_DEV_INPUT] >= st.next_seq || q->cursor[KEYLOGGER_DEV_TTY] >= st.next_seq)
 			abort();
 	}

@@ -17,6 +17,12 @@
 # each reported once, in an event with the `cpu` it read on (1 and 0); kl-allowed reads alternately on
 # CPU 0 and CPU 1 (the guest prints the CPU of each key) and hvmon still counts every key for it.
 # KL_CPUS=1: the one-CPU boot (one event, for hvkeylog).
+# Issue 15 item 5 (same boot; guest kl_more=1): readers hvmon must also see and report — kl-preadv2
+# (preadv2, first iovec empty), kl-int80 (the i386 read through `int $0x80`, 16-byte compat records),
+# kl-late (reads 2 s after the keys: after the 1 s window, attributed by sequence), an evdev reader
+# named `sh` and kl-allowed (in keylogger_allow=: a name never allows reading the input device); then
+# kl-raw reads 10 more typed keys from the i8042 itself (`inw` at port 0x5f, keyboard IRQ off):
+# reported with device "port". Each must have every key counted.
 # KL_BUSY=1: boot 1 with a syscall-heavy background (dd bs=1 /dev/zero -> /dev/null: its reads must not count)
 # for the cost under load (docs/BENCHMARKS.md "Keylogger"); boot 2 is skipped.
 # Usage: tests/integration/keylogger_bochs.sh [cloud|6.12|generic]   (default cloud)
@@ -30,6 +36,8 @@ LINE1="type some keys"
 LINE2="for hvmon 2468"
 TEXT="$LINE1\\n$LINE2\\n"
 NKEYS=$(( ${#LINE1} + ${#LINE2} + 2 ))
+RAWLINE="raw 12345"
+NRAW=$(( ${#RAWLINE} + 1 ))
 make -s -C "$HV_TOP" build/hvmon.elf build/tests/guest/hvkeylog >/dev/null || hv_fail "cannot build hvmon.elf / hvkeylog"
 initrd=$(hv_fixture_initrd keylogger -m "$HV_TOP/build/tests/guest/hvkeylog" -k evdev --kernel "$FLAVOUR" --no-load \
   -o "$HV_TOP/build/initramfs/keylogger-$FLAVOUR.cpio.gz") || exit 1
@@ -40,10 +48,11 @@ boot() {
   local name=$1 opts=$2 keys=$3 lines=$4 text=$5 run="$HV_TOP/build/runs/$1"
   rm -rf "$run"; mkdir -p "$run"
   python3 "$HV_BOCHS/rfbkeys.py" --bochs-log "$run/bochs.log" --wait-file "$run/guest.log" \
-    --wait-re 'HVMON-GUEST: KEYLOG typing' --timeout "$HV_TIMEOUT" --text "$text" > "$HV_TOP/build/runs/$name.rfb" 2>&1 &
+    --wait-re 'HVMON-GUEST: KEYLOG typing' --timeout "$HV_TIMEOUT" --text "$text" \
+    --then 'HVMON-GUEST: KEYLOG raw typing' "$RAWLINE\\n" > "$HV_TOP/build/runs/$name.rfb" 2>&1 &
   local typist=$!
   hv_boot "$name" --kernel "$(hv_fixture_kernel "$FLAVOUR")" --initrd "$initrd" --hv-opts "$opts" \
-    --cmdline "console=ttyS0,115200 panic=-1 loglevel=4 kl_keys=$keys kl_lines=$lines kl_busy=${KL_BUSY:-0} kl_cpus=$CPUS" \
+    --cmdline "console=ttyS0,115200 panic=-1 loglevel=4 kl_keys=$keys kl_lines=$lines kl_busy=${KL_BUSY:-0} kl_cpus=$CPUS kl_more=1 kl_raw=$NRAW" \
     --cpus "$CPUS"
   wait "$typist" || { cat "$HV_TOP/build/runs/$name.rfb" >&2; hv_fail "$name: typing failed"; }
   cat "$HV_TOP/build/runs/$name.rfb"
@@ -66,6 +75,18 @@ def code(c):
 print(','.join(str(code(c)) for c in sys.argv[1] + '\n' + sys.argv[2] + '\n'))
 PY
 )
+# the raw phase's set-1 make codes equal the keycodes for these keys
+rawcodes=$(python3 - "$RAWLINE" <<'PY'
+import sys
+rows = {'1234567890': 2, 'qwertyuiop': 16, 'asdfghjkl': 30, 'zxcvbnm': 44}
+def code(c):
+    if c == ' ': return 57
+    if c == '\n': return 28
+    for row, first in rows.items():
+        if c in row: return first + row.index(c)
+print(','.join(str(code(c)) for c in sys.argv[1] + '\n'))
+PY
+)
 
 # ---- boot 1: keylogger on ----
 boot keylogger-on "console=com2 log=info monitors=keylogger keylogger_k=$K keylogger_allow=sh,ash,bash,getty,agetty,login,kl-allowed" \
@@ -78,16 +99,31 @@ apid=$(log guest | sed -n 's/.*HVMON-GUEST: KEYLOG ready pid=\([0-9]*\) comm=kl-
 tpid=$(log guest | sed -n 's/.*HVMON-GUEST: TTY reader pid=\([0-9]*\).*/\1/p' | head -n1)
 [ -n "$kpid" ] && [ -n "$apid" ] && [ -n "$tpid" ] || hv_fail "guest consumers did not start (hvkeylog '$kpid', kl-allowed '$apid', sh '$tpid')"
 # the guest received every key unchanged
-for c in hvkeylog kl-allowed; do
+for c in hvkeylog kl-allowed kl-preadv2 kl-int80 kl-late sh; do
   got=$(log guest | sed -n "s/.*HVMON-GUEST: KEYLOG done pid=[0-9]* comm=$c presses=[0-9]* codes=\([0-9,]*\).*/\1/p" | head -n1)
   [ "$got" = "$codes" ] || hv_fail "$c read key codes '$got', typed '$codes'"
 done
 l1=$(log guest | sed -n "s/.*HVMON-GUEST: TTY pid=$tpid line=\[\(.*\)\]$/\1/p" | sed -n 1p)
 l2=$(log guest | sed -n "s/.*HVMON-GUEST: TTY pid=$tpid line=\[\(.*\)\]$/\1/p" | sed -n 2p)
 [ "$l1" = "$LINE1" ] && [ "$l2" = "$LINE2" ] || hv_fail "shell on tty1 read '$l1' / '$l2', typed '$LINE1' / '$LINE2'"
-# exactly one keylogger event per reported reader: hvkeylog (and kl-cpu0 on 2 CPUs), device input, >= K keystrokes
+# exactly one keylogger event per reported reader: hvkeylog (and kl-cpu0 on 2 CPUs), device input, >= K keystrokes;
+# and (issue 15) kl-allowed, kl-preadv2, kl-int80, kl-late, the evdev reader named sh, kl-raw (device port)
 evs=$(json_events hvmon keylogger)
-[ "$(printf '%s\n' "$evs" | grep -c .)" = "$CPUS" ] || hv_fail "expected exactly $CPUS keylogger event(s), got: $evs"
+NEV=$((CPUS + 6))
+[ "$(printf '%s\n' "$evs" | grep -c .)" = "$NEV" ] || hv_fail "expected exactly $NEV keylogger event(s), got: $evs"
+pid_of() { log guest | sed -n "s/.*HVMON-GUEST: KEYLOG ready pid=\([0-9]*\) comm=$1 .*/\1/p" | head -n1; }
+rpid=$(log guest | sed -n 's/.*HVMON-GUEST: KEYLOG raw ready pid=\([0-9]*\) comm=kl-raw .*/\1/p' | head -n1)
+[ -n "$rpid" ] || hv_fail "kl-raw did not start"
+got=$(log guest | sed -n "s/.*HVMON-GUEST: KEYLOG raw done pid=$rpid comm=kl-raw makes=[0-9]* scancodes=\([0-9,]*\).*/\1/p")
+[ "$got" = "$rawcodes" ] || hv_fail "kl-raw read scan codes '$got', typed '$rawcodes'"
+for c in kl-allowed kl-preadv2 kl-int80 kl-late sh kl-raw; do
+  p=$([ $c = kl-raw ] && echo "$rpid" || pid_of "$c")
+  [ -n "$p" ] || hv_fail "$c did not start"
+  e=$(printf '%s\n' "$evs" | grep "\"pid\":$p,\"tgid\":$p,\"comm\":\"$c\"") || hv_fail "no keylogger event for $c pid $p: $evs"
+  d=$([ $c = kl-raw ] && echo port || echo input)
+  printf '%s\n' "$e" | grep -q "\"device\":\"$d\"" || hv_fail "$c: event device is not $d: $e"
+done
+shpid=$(pid_of sh)
 ev=$(printf '%s\n' "$evs" | grep "\"pid\":$kpid,\"tgid\":$kpid,\"comm\":\"hvkeylog\"") || hv_fail "no keylogger event for hvkeylog pid $kpid: $evs"
 if [ "$CPUS" -gt 1 ]; then
   # each reader's event carries the CPU it read on; kl-allowed's reads alternated between the CPUs
@@ -113,16 +149,23 @@ ks=$(printf '%s\n' "$ev" | sed -n 's/.*"keystrokes":\([0-9]*\).*/\1/p')
 [ -n "$ks" ] && [ "$ks" -ge "$K" ] || hv_fail "keylogger event with $ks keystrokes < K=$K"
 # hvmon's own counts
 mk=$(log hvmon | sed -n 's/.*hvmon: keylogger: i8042: .* \([0-9]*\) keystrokes (make codes).*/\1/p')
-[ "$mk" = "$NKEYS" ] || hv_fail "hvmon counted $mk keystrokes (make codes), typed $NKEYS"
-cons() { log hvmon | sed -n "s/.*hvmon: keylogger: consumer pid [0-9]* tgid $1 comm $2: \([0-9]*\) keystrokes (input \([0-9]*\), tty \([0-9]*\)): \([a-z ]*\)$/\1 \2 \3 \4/p"; }
-[ "$(cons "$kpid" hvkeylog)" = "$NKEYS $NKEYS 0 reported" ] || hv_fail "hvkeylog: hvmon saw '$(cons "$kpid" hvkeylog)', want '$NKEYS $NKEYS 0 reported'"
-[ "$(cons "$apid" kl-allowed)" = "$NKEYS $NKEYS 0 allowed" ] || hv_fail "kl-allowed: hvmon saw '$(cons "$apid" kl-allowed)', want '$NKEYS $NKEYS 0 allowed'"
-[ "$CPUS" = 1 ] || [ "$(cons "$zpid" kl-cpu0)" = "$NKEYS $NKEYS 0 reported" ] || hv_fail "kl-cpu0: hvmon saw '$(cons "$zpid" kl-cpu0)', want '$NKEYS $NKEYS 0 reported'"
-[ "$(cons "$tpid" sh)" = "$NKEYS 0 $NKEYS allowed" ] || hv_fail "sh on tty1: hvmon saw '$(cons "$tpid" sh)', want '$NKEYS 0 $NKEYS allowed'"
+[ "$mk" = "$((NKEYS + NRAW))" ] || hv_fail "hvmon counted $mk keystrokes (make codes), typed $NKEYS + $NRAW"
+cons() { log hvmon | sed -n "s/.*hvmon: keylogger: consumer pid [0-9]* tgid $1 comm $2: \([0-9]*\) keystrokes (input \([0-9]*\), tty \([0-9]*\), port \([0-9]*\)): \([a-z ]*\)$/\1 \2 \3 \4 \5/p"; }
+want_cons() { [ "$(cons "$1" "$2")" = "$3" ] || hv_fail "$2 (pid $1): hvmon saw '$(cons "$1" "$2")', want '$3'"; }
+want_cons "$kpid" hvkeylog "$NKEYS $NKEYS 0 0 reported"
+want_cons "$apid" kl-allowed "$NKEYS $NKEYS 0 0 reported"
+[ "$CPUS" = 1 ] || want_cons "$zpid" kl-cpu0 "$NKEYS $NKEYS 0 0 reported"
+for c in kl-preadv2 kl-int80 kl-late; do want_cons "$(pid_of $c)" $c "$NKEYS $NKEYS 0 0 reported"; done
+want_cons "$shpid" sh "$NKEYS $NKEYS 0 0 reported"
+want_cons "$rpid" kl-raw "$NRAW 0 0 $NRAW reported"
+want_cons "$tpid" sh "$NKEYS 0 $NKEYS 0 allowed"
+assert_marker hvmon 'keylogger: probe at 0x[0-9a-f]* \(syscall_exit_to_user_mode, every ABI\)' "exit probe on syscall_exit_to_user_mode"
+nc=$(log hvmon | sed -n 's/.* \([0-9]*\) compat (i386) reads;.*/\1/p')
+[ -n "$nc" ] && [ "$nc" -gt 0 ] || hv_fail "no compat read seen ('$nc')"
 assert_marker hvmon "keylogger: allowed consumer $tpid \(sh, tgid $tpid\) reached $K keystrokes from tty: not reported" "sh seen at K"
 rep=$(log hvmon | grep -a "keylogger: process $kpid (hvkeylog" | head -n1)
 echo "  $rep"
-log hvmon | grep -a 'hvmon: keylogger: [0-9]* windows\|hvmon: keylogger: i8042' | sed 's/^/  /'
+log hvmon | grep -a 'hvmon: keylogger: [0-9]* windows\|hvmon: keylogger: i8042\|hvmon: keylogger: raw i8042' | sed 's/^/  /'
 log hvmon | grep -a 'hvmon:   30 IO\|hvmon:   3 EXCEPTION\|hvmon: probe .*(call' | sed 's/^/  /' || true
 
 if [ "${KL_BUSY:-0}" = 1 ]; then
@@ -137,4 +180,4 @@ hv_boot keylogger-off --kernel "$(hv_fixture_kernel "$FLAVOUR")" --initrd "$init
 assert_status marker
 assert_marker hvmon 'monitor keylogger: off \(monitors= option\): port 0x60 intercepted: no' "port 0x60 not intercepted"
 assert_no_marker hvmon 'keylogger: i8042 data port' "no port-0x60 hook with the monitor off"
-hv_pass "keylogger reported (pid $kpid$([ "$CPUS" = 1 ] || echo " on CPU 1 with cpu 1, kl-cpu0 pid $zpid on CPU 0 with cpu 0; kl-allowed read on both CPUs, every key counted"), $ks keystrokes, device input), sh on tty1 and kl-allowed not reported; $NKEYS keys typed, counted and received unchanged; monitor off: port 0x60 not in the I/O bitmap ($FLAVOUR)"
+hv_pass "keylogger reported (pid $kpid; preadv2, int \$0x80, late (2 s), evdev-named-sh, name-allowed evdev and raw inw readers reported with every key counted$([ "$CPUS" = 1 ] || echo " on CPU 1 with cpu 1, kl-cpu0 pid $zpid on CPU 0 with cpu 0; kl-allowed read on both CPUs, every key counted"), $ks keystrokes, device input), sh on tty1 and kl-allowed not reported; $NKEYS keys typed, counted and received unchanged; monitor off: port 0x60 not in the I/O bitmap ($FLAVOUR)"

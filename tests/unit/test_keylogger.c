@@ -242,13 +242,21 @@ static void test_consume_dedup_and_unmatched(void **s)
 	assert_int_equal(read_input(400, "dup", 30, 2).matched, 0);
 }
 
+/* one keystroke ('a', scan code 0x1e) read from a tty by (tgid, comm) */
+static struct keylogger_verdict read_tty_a(int32_t tgid, const char *comm, uint64_t tsc)
+{
+	const uint8_t a = 'a';
+	return keylogger_consume(&st, tgid, tgid, comm, &a, 1, 1, tsc);
+}
+
 static void test_consume_allow_list(void **s)
 {
 	init(3);
 	bool noted = false;
 	for (int i = 0; i < 10; i++) {
 		key(0x1e, (uint64_t)i * 10);
-		struct keylogger_verdict v = read_input(500, "bash", 30, (uint64_t)i * 10 + 1);
+		struct keylogger_verdict v = read_tty_a(500, "bash", (uint64_t)i * 10 + 1);
+		assert_int_equal(v.dev, KEYLOGGER_DEV_TTY);
 		assert_false(v.report);
 		if (v.allowed_at_k) {
 			assert_false(noted);
@@ -260,15 +268,161 @@ static void test_consume_allow_list(void **s)
 	assert_true(keylogger_allowed(&st, "getty"));
 	assert_false(keylogger_allowed(&st, "gett"));
 	assert_false(keylogger_allowed(&st, "bash2"));
+	/* issue 15: a name never allows the input device: "sh" reading evdev is reported */
+	init(1);
+	key(0x1e, 1);
+	struct keylogger_verdict v = read_input(510, "sh", 30, 2);
+	assert_true(v.report);
+	assert_false(keylogger_proc_allowed(v.proc));
+	/* an allowed tty reader that also reads evdev: reported at the input read */
+	init(2);
+	key(0x1e, 1); key(0x1e, 2); key(0x1e, 3);
+	assert_false(read_tty_a(511, "bash", 4).report);
+	assert_false(read_tty_a(511, "bash", 5).report);
+	v = read_input(511, "bash", 30, 6);
+	assert_true(v.report);
+	assert_int_equal(v.proc->report_dev, KEYLOGGER_DEV_INPUT);
 	/* an explicit list replaces the default; an empty list allows nobody */
 	const char mine[][KEYLOGGER_COMM_LEN] = { "kl-allowed" };
 	keylogger_init(&st, 1, mine, 1);
 	key(0x1e, 1);
-	assert_false(read_input(600, "kl-allowed", 30, 2).report);
-	assert_true(read_input(601, "sh", 30, 3).report);
+	assert_false(read_tty_a(600, "kl-allowed", 2).report);
+	assert_true(read_tty_a(601, "sh", 3).report);
+	assert_true(read_input(602, "kl-allowed", 30, 4).report);   /* the name does not cover evdev */
 	keylogger_init(&st, 1, mine, 0);
 	key(0x1e, 1);
-	assert_true(read_input(600, "kl-allowed", 30, 2).report);
+	assert_true(read_tty_a(600, "kl-allowed", 2).report);
+}
+
+static void test_consume_compat_records(void **s)
+{
+	/* evdev's compat records (i386 reader): 8-byte timeval, then type, code, value */
+	init(2);
+	key(0x1e, 1); key(0x30, 2);
+	uint8_t b[16 * 4] = { 0 };
+	for (int i = 0; i < 4; i++) {
+		uint16_t type = (i % 2) ? 0 : 1, code = (i % 2) ? 0 : (i ? 48 : 30);
+		int32_t value = (i % 2) ? 0 : 1;
+		memcpy(b + 16 * i + 8, &type, 2); memcpy(b + 16 * i + 10, &code, 2); memcpy(b + 16 * i + 12, &value, 4);
+	}
+	uint16_t codes[4];
+	size_t np;
+	assert_int_equal(keylogger_classify_input_rec(b, sizeof(b), 16, codes, 4, &np), KEYLOGGER_DEV_INPUT);
+	assert_int_equal(np, 2);
+	assert_int_equal(codes[1], 48);
+	/* the same bytes as 24-byte records are not input (64 is not a multiple of 24) */
+	assert_int_equal(keylogger_classify_input(b, sizeof(b), codes, 4, &np), KEYLOGGER_DEV_NONE);
+	assert_int_equal(keylogger_classify_input_rec(b, 48, 12, codes, 4, &np), KEYLOGGER_DEV_NONE);   /* no such size */
+	struct keylogger_verdict v = keylogger_consume_rec(&st, 800, 800, "i386", b, sizeof(b), sizeof(b), 16, 3);
+	assert_int_equal(v.dev, KEYLOGGER_DEV_INPUT);
+	assert_int_equal(v.matched, 2);
+	assert_true(v.report);
+}
+
+static void test_consume_port(void **s)
+{
+	init(3);
+	for (int i = 0; i < 3; i++)
+		key(0x1e, 1 + (uint64_t)i);
+	assert_true(keylogger_consume_port(&st, 900, 900, "sh", 1, 5).proc != NULL);
+	assert_int_equal(keylogger_consume_port(&st, 900, 900, "sh", 1, 6).matched, 0);   /* once per keystroke */
+	assert_false(keylogger_consume_port(&st, 900, 900, "sh", 2, 7).report);
+	struct keylogger_verdict v = keylogger_consume_port(&st, 900, 900, "sh", 3, 8);
+	assert_true(v.report);                       /* "sh" is on the list: not for the port */
+	assert_int_equal(v.dev, KEYLOGGER_DEV_PORT);
+	assert_int_equal(v.proc->by_dev[KEYLOGGER_DEV_PORT], 3);
+	assert_string_equal(keylogger_dev_name(KEYLOGGER_DEV_PORT), "port");
+	assert_null(keylogger_consume_port(&st, 901, 901, "x", 99, 9).proc);   /* no such keystroke */
+}
+
+static void test_read_call(void **s)
+{
+	uint64_t pr[13] = { 0 };
+	struct keylogger_read_args a;
+	/* 64-bit: read(fd, buf=si, n=dx) */
+	pr[10] = 0; pr[8] = 0x7000; pr[7] = 64;
+	assert_true(keylogger_read_call(pr, false, &a));
+	assert_false(a.iov);
+	assert_int_equal(a.ptr, 0x7000);
+	assert_int_equal(a.rec, 24);
+	static const uint64_t iov64[] = { 19, 295, 327 };
+	for (int i = 0; i < 3; i++) {
+		pr[10] = iov64[i];
+		assert_true(keylogger_read_call(pr, false, &a));
+		assert_true(a.iov);
+		assert_false(a.iov32);
+		assert_int_equal(a.cnt, 64);
+	}
+	pr[10] = 1;                                  /* write */
+	assert_false(keylogger_read_call(pr, false, &a));
+	pr[10] = 3;                                  /* close in 64-bit numbering */
+	assert_false(keylogger_read_call(pr, false, &a));
+	/* x32 */
+	pr[10] = 0x40000000 | 546;
+	assert_true(keylogger_read_call(pr, false, &a));
+	assert_true(a.iov && a.iov32);
+	pr[10] = 0x40000000 | 19;                    /* the 64-bit readv is not an x32 call */
+	assert_false(keylogger_read_call(pr, false, &a));
+	/* i386: read(bx, cx, dx), upper halves ignored */
+	pr[10] = 3; pr[6] = 0xffffffff00801000ULL; pr[7] = 1024;
+	assert_true(keylogger_read_call(pr, true, &a));
+	assert_false(a.iov);
+	assert_int_equal(a.ptr, 0x801000);
+	assert_int_equal(a.rec, 16);
+	static const uint64_t iov32[] = { 145, 333, 378 };
+	for (int i = 0; i < 3; i++) {
+		pr[10] = iov32[i];
+		assert_true(keylogger_read_call(pr, true, &a));
+		assert_true(a.iov && a.iov32);
+	}
+	pr[10] = 0;                                  /* restart_syscall in i386 numbering */
+	assert_false(keylogger_read_call(pr, true, &a));
+}
+
+static void test_iov_gather(void **s)
+{
+	uint8_t iov[4 * 16] = { 0 };
+	uint64_t e[8] = { 0x1000, 0, 0x2000, 24, 0x3000, 100, 0x4000, 5 };
+	memcpy(iov, e, sizeof(e));
+	struct keylogger_span sp[4];
+	/* the empty first iovec is skipped; the total (the read's result) bounds the spans */
+	size_t n = keylogger_iov_gather(iov, 4, false, 50, sp, 4);
+	assert_int_equal(n, 2);
+	assert_int_equal(sp[0].base, 0x2000);
+	assert_int_equal(sp[0].len, 24);
+	assert_int_equal(sp[1].base, 0x3000);
+	assert_int_equal(sp[1].len, 26);
+	assert_int_equal(keylogger_iov_gather(iov, 4, false, 500, sp, 1), 1);   /* @max */
+	/* compat iovecs: { u32 base, u32 len } */
+	uint32_t c[4] = { 0x5000, 0, 0x6000, 16 };
+	memcpy(iov, c, sizeof(c));
+	n = keylogger_iov_gather(iov, 2, true, 16, sp, 4);
+	assert_int_equal(n, 1);
+	assert_int_equal(sp[0].base, 0x6000);
+	assert_int_equal(sp[0].len, 16);
+}
+
+static void test_lagging(void **s)
+{
+	init(100);
+	key(0x1e, 1); key(0x30, 2);
+	assert_int_equal(keylogger_lagging(&st, 10, 100), 0);      /* nobody read anything yet */
+	read_input(1000, "fast", 30, 3);
+	read_input(1000, "fast", 48, 4);
+	read_input(1001, "late", 30, 5);
+	assert_int_equal(keylogger_lagging(&st, 10, 100), 1);      /* "late" has not read 'b' */
+	read_input(1001, "late", 48, 6);                  /* its late read, matched by sequence */
+	assert_int_equal(keylogger_lagging(&st, 10, 100), 0);
+	assert_int_equal(st.procs[1].count, 2);
+	key(0x2a, 7);                                     /* Shift: evdev readers get it too */
+	assert_int_equal(keylogger_lagging(&st, 10, 100), 2);
+	assert_int_equal(keylogger_lagging(&st, 200, 100), 0);   /* inactive for longer than max_age: exited */
+	/* a tty reader does not hold the window (its line may not be complete) */
+	init(100);
+	key(0x1e, 1);
+	read_tty_a(1002, "sh", 2);
+	key(0x30, 3);
+	assert_int_equal(keylogger_lagging(&st, 10, 100), 0);
 }
 
 static void test_consume_tty(void **s)
@@ -457,6 +611,11 @@ int main(void)
 		cmocka_unit_test(test_consume_k_threshold_once),
 		cmocka_unit_test(test_consume_dedup_and_unmatched),
 		cmocka_unit_test(test_consume_allow_list),
+		cmocka_unit_test(test_consume_compat_records),
+		cmocka_unit_test(test_consume_port),
+		cmocka_unit_test(test_read_call),
+		cmocka_unit_test(test_iov_gather),
+		cmocka_unit_test(test_lagging),
 		cmocka_unit_test(test_consume_tty),
 		cmocka_unit_test(test_consume_bounds),
 		cmocka_unit_test(test_exit_site),

@@ -8,7 +8,15 @@
  *   HVMON-GUEST: KEYLOG ready pid=P comm=C dev=/dev/input/eventN name="..."
  *   HVMON-GUEST: KEYLOG key pid=P code=C cpu=X
  *   HVMON-GUEST: KEYLOG done pid=P comm=C presses=N codes=c1,c2,...
- * Usage: hvkeylog N [alt]  — stop after N key presses (EV_KEY value 1).
+ * Usage: hvkeylog N [alt|preadv2|int80|late|raw]  — stop after N key presses (EV_KEY value 1).
+ * preadv2 (issue 15): reads with preadv2(2) (offset -1: the current position) through two
+ *   iovecs, the first empty. int80: reads with the i386 read(2) through `int $0x80` (the
+ *   compat entry; a 64-bit program may call it, buffer below 4 GiB), which returns evdev's
+ *   16-byte compat records. late: sleeps 2 s before each read (its reads return keys typed
+ *   more than hvmon's 1 s window earlier). raw: no evdev at all: with ioperm it turns off the i8042's keyboard
+ *   interrupt (controller command byte, bit 0) so the kernel gets no key, polls the status port
+ *   0x64 and reads each byte with `inw` at port 0x5f (the word covers 0x5f and the data port
+ *   0x60: the key is the high byte); N make codes, then the command byte is restored.
  * alt (several CPUs, issue 11): after each read that returned a key press, move to the next
  * online CPU (sched_setaffinity to that one CPU), so the reads alternate between the CPUs;
  * cpu=X is the CPU the read ran on (the affinity is one CPU, so sched_getcpu() after it is that CPU).
@@ -24,8 +32,88 @@
 #include <stdlib.h>
 #include <sched.h>
 #include <string.h>
+#include <sys/io.h>
 #include <sys/prctl.h>
+#include <sys/uio.h>
+#include <stdint.h>
 #include <unistd.h>
+
+/* compat (i386) evdev record: 32-bit timeval */
+struct ev32 { uint32_t sec, usec; uint16_t type, code; int32_t value; };
+static struct ev32 ev32buf[64];          /* .bss of a static non-PIE binary: below 4 GiB */
+
+static long read_int80(int fd, void *buf, unsigned len)
+{
+	long ret;
+	__asm__ volatile("int $0x80" : "=a"(ret) : "a"(3L), "b"((long)fd), "c"((long)(uintptr_t)buf), "d"((long)len)
+			 : "memory", "r8", "r9", "r10", "r11");
+	return ret;
+}
+
+static void i8042_wait_in(void)           /* input buffer empty: the controller takes a byte */
+{
+	for (int i = 0; i < 1000000 && (inb(0x64) & 2); i++)
+		;
+}
+
+static int i8042_read_ctr(void)
+{
+	i8042_wait_in();
+	outb(0x20, 0x64);
+	for (int i = 0; i < 1000000; i++)
+		if (inb(0x64) & 1)
+			return inb(0x60);
+	return -1;
+}
+
+static void i8042_write_ctr(int ctr)
+{
+	i8042_wait_in();
+	outb(0x60, 0x64);
+	i8042_wait_in();
+	outb((unsigned char)ctr, 0x60);
+}
+
+/* raw mode: the keyboard read past the kernel */
+static int raw_reader(int want, const char *comm)
+{
+	if (ioperm(0x5f, 6, 1)) {
+		printf("HVMON-GUEST: KEYLOG error: ioperm: %s\n", strerror(errno));
+		return 2;
+	}
+	int ctr = i8042_read_ctr();
+	if (ctr < 0) {
+		printf("HVMON-GUEST: KEYLOG error: no i8042 command byte\n");
+		return 2;
+	}
+	i8042_write_ctr(ctr & ~1);           /* no IRQ 1: the kernel's driver gets nothing */
+	printf("HVMON-GUEST: KEYLOG raw ready pid=%d comm=%s ctr=0x%02x\n", getpid(), comm, ctr);
+	printf("HVMON-GUEST: KEYLOG raw typing\n");
+	char codes[4096] = "";
+	size_t cl = 0;
+	int makes = 0, e0 = 0;
+	while (makes < want) {
+		unsigned char st = inb(0x64);
+		if (!(st & 1) || (st & 0x20))
+			continue;                /* nothing, or a mouse byte */
+		unsigned short w = inw(0x5f);
+		unsigned char b = (unsigned char)(w >> 8);
+		if (b == 0xe0) { e0 = 1; continue; }
+		if (!(b & 0x80) && !e0 && b) {
+			makes++;
+			if (cl < sizeof(codes) - 8)
+				cl += (size_t)snprintf(codes + cl, sizeof(codes) - cl, "%s%u", cl ? "," : "", b);
+		}
+		e0 = 0;
+	}
+	/* the releases of the last key: let them come, then give the keyboard back */
+	usleep(300000);
+	while (inb(0x64) & 1)
+		(void)inw(0x5f);
+	i8042_write_ctr(ctr);
+	printf("HVMON-GUEST: KEYLOG raw done pid=%d comm=%s makes=%d scancodes=%s\n", getpid(), comm, makes, codes);
+	return 0;
+}
 
 /* alt mode: pin the caller to the online CPU after @cpu (wrapping); returns it */
 static int move_to_next_cpu(int cpu)
@@ -67,10 +155,14 @@ static int open_keyboard(char *path, size_t plen, char *name, size_t nlen)
 int main(int argc, char **argv)
 {
 	int want = argc > 1 ? atoi(argv[1]) : 16;
-	int alt = argc > 2 && !strcmp(argv[2], "alt");
+	const char *mode = argc > 2 ? argv[2] : "";
+	int alt = !strcmp(mode, "alt"), pv2 = !strcmp(mode, "preadv2"), i80 = !strcmp(mode, "int80");
+	int late = !strcmp(mode, "late");
 	char path[300], name[128], comm[17] = "";
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	prctl(PR_GET_NAME, comm);
+	if (!strcmp(mode, "raw"))
+		return raw_reader(want, comm);
 	int fd = open_keyboard(path, sizeof(path), name, sizeof(name));
 	if (fd < 0) {
 		printf("HVMON-GUEST: KEYLOG error: no keyboard evdev node (%s)\n", strerror(errno));
@@ -84,7 +176,28 @@ int main(int argc, char **argv)
 	if (alt)
 		move_to_next_cpu(-1);         /* start on CPU 0 */
 	while (presses < want) {
-		ssize_t n = read(fd, ev, sizeof(ev));
+		ssize_t n;
+		if (late)
+			sleep(2);          /* read what queued up meanwhile: after hvmon's 1 s window */
+		if (pv2) {
+			struct iovec iov[2] = { { ev, 0 }, { ev, sizeof(ev) } };   /* the first iovec empty */
+			n = preadv2(fd, iov, 2, -1, 0);
+		} else if (i80) {
+			long r = read_int80(fd, ev32buf, sizeof(ev32buf));
+			if (r < 0) {
+				errno = (int)-r;
+				n = -1;
+			} else {           /* widen the compat records for the loop below */
+				n = (ssize_t)(r / (long)sizeof(ev32buf[0]) * (long)sizeof(ev[0]));
+				for (long i = 0; i < r / (long)sizeof(ev32buf[0]); i++) {
+					ev[i].type = ev32buf[i].type;
+					ev[i].code = ev32buf[i].code;
+					ev[i].value = ev32buf[i].value;
+				}
+			}
+		} else {
+			n = read(fd, ev, sizeof(ev));
+		}
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;

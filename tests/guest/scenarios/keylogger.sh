@@ -9,6 +9,12 @@
 #   kl_cpus=2    (several CPUs, issue 11) hvkeylog runs pinned to CPU 1, a copy named kl-cpu0 (not
 #                allowed: reported too) pinned to CPU 0, and kl-allowed reads alternately on CPU 0 and
 #                CPU 1 (hvkeylog's "alt" mode: it moves to the other CPU after each key press)
+#   kl_more=1    (issue 15 item 5) more consumers of the same keys: kl-preadv2 (evdev through preadv2,
+#                first iovec empty), kl-int80 (evdev through the i386 read of `int $0x80`: 16-byte
+#                compat records), kl-late (sleeps 2 s before each read) and an evdev reader named `sh`
+#                (/tmp/shdir/sh); then, once they all
+#                finished, kl-raw reads kl_raw=R (default 10) keys from the i8042 itself (ioperm, the
+#                keyboard interrupt off, `inw` at port 0x5f) after the marker "KEYLOG raw typing"
 #   kl_idle=S    first stay idle S guest seconds (idle cost: tests/guest/keylogger/idle_bench.sh);
 #                with kl_keys=0 the scenario ends after that, without consumers
 # Consumers:
@@ -53,6 +59,16 @@ else
   /tmp/kl-allowed "$N" &
   k2=$!
 fi
+more=""
+if [ "${kl_more:-0}" = 1 ]; then
+  cp /modules/hvkeylog /tmp/kl-preadv2; cp /modules/hvkeylog /tmp/kl-int80; cp /modules/hvkeylog /tmp/kl-raw
+  cp /modules/hvkeylog /tmp/kl-late
+  mkdir -p /tmp/shdir; cp /modules/hvkeylog /tmp/shdir/sh
+  /tmp/kl-preadv2 "$N" preadv2 & more="$more $!"
+  /tmp/kl-int80 "$N" int80 & more="$more $!"
+  /tmp/shdir/sh "$N" & more="$more $!"
+  /tmp/kl-late "$N" late & more="$more $!"
+fi
 busy=""
 if [ "${kl_busy:-0}" = 1 ]; then
   dd if=/dev/zero of=/dev/null bs=1 2>/dev/null &
@@ -66,6 +82,10 @@ wait $k1 || rc=$?
 wait $k2 || rc=$?
 [ -z "$k0" ] || wait $k0 || rc=$?
 wait $ttypid || rc=$?
+for p in $more; do wait $p || rc=$?; done
+if [ "${kl_more:-0}" = 1 ]; then
+  /tmp/kl-raw "${kl_raw:-10}" raw || rc=$?
+fi
 if [ -n "$busy" ]; then kill $busy; wait $busy 2>/dev/null; echo "HVMON-GUEST: busy dd stopped"; fi
 echo "HVMON-GUEST: keylogger scenario done rc=$rc"
 exit $rc
