@@ -302,6 +302,35 @@ static uint32_t read_user_data(struct vcpu *v, const struct keylogger_read_args 
 	return have;
 }
 
+/* The reader's terminal (monitors/keylogger.h enum keylogger_term), from the guest's
+ * tty structures: task->signal->tty (its controlling terminal), that tty's foreground
+ * group tty->ctrl.pgrp (->pgrp before 5.11) against the task's own group
+ * task->signal->pids[PIDTYPE_PGID] (struct pid pointers: compared, never followed),
+ * and the tty's name (a virtual console "ttyN" is where the keyboard's keys go).
+ * Offsets inferred (BTF, docs/INFER.md); every pointer is read with a checked guest
+ * read, so a hostile kernel can lie about its terminals but not crash ring -1. */
+#define PIDTYPE_PGID 2
+static bool have_term;
+static uint64_t term_fg, term_other, term_unknown;
+
+static enum keylogger_term reader_term(struct vcpu *v, uint64_t task)
+{
+	if (!have_term || !task)
+		return KEYLOGGER_TERM_UNKNOWN;
+	uint64_t sig, tty, pgrp, fg;
+	char name[8];
+	if (guest_read_kobj(v, task + introspect_value(kvm, INFER_P_TASK_SIGNAL), &sig, 8) || !sig ||
+	    guest_read_kobj(v, sig + introspect_value(kvm, INFER_P_SIGNAL_TTY), &tty, 8) ||
+	    guest_read_kobj(v, sig + introspect_value(kvm, INFER_P_SIGNAL_PIDS) + 8 * PIDTYPE_PGID, &pgrp, 8))
+		return KEYLOGGER_TERM_UNKNOWN;
+	if (!tty)
+		return KEYLOGGER_TERM_OTHER;              /* no controlling terminal */
+	if (guest_read_kobj(v, tty + introspect_value(kvm, INFER_P_TTY_PGRP), &fg, 8) ||
+	    guest_read_kobj(v, tty + introspect_value(kvm, INFER_P_TTY_NAME), name, sizeof(name)))
+		return KEYLOGGER_TERM_UNKNOWN;
+	return fg && fg == pgrp && keylogger_vt_name(name, sizeof(name)) ? KEYLOGGER_TERM_FG : KEYLOGGER_TERM_OTHER;
+}
+
 static void on_sysexit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 {
 	uint64_t t0 = rdtsc();
@@ -349,8 +378,13 @@ static void on_sysexit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 	 * attributed to the reader whichever CPU it runs on */
 	struct keylogger_proc proc;
 	uint64_t key_tsc = 0;
+	/* who it is, not its name (five checked guest reads; only reads that returned
+	 * data while the window is open get here) */
+	enum keylogger_term term = reader_term(v, t.ptr);
+	__atomic_fetch_add(term == KEYLOGGER_TERM_FG ? &term_fg : term == KEYLOGGER_TERM_OTHER ? &term_other : &term_unknown,
+			   1, __ATOMIC_RELAXED);
 	hv_spin_lock(&kl_lock);
-	struct keylogger_verdict vd = keylogger_consume_rec(&ks, t.pid, t.tgid, t.comm, kbuf, have, len, a.rec, t0);
+	struct keylogger_verdict vd = keylogger_consume_rec(&ks, t.pid, t.tgid, t.comm, kbuf, have, len, a.rec, term, t0);
 	if (vd.proc) {
 		proc = *vd.proc;
 		const struct keylogger_keystroke *k = vd.report ? keylogger_find_key(&ks, proc.report_seq) : NULL;
@@ -415,6 +449,13 @@ static void keylogger_ready(struct vm *vm)
 		pr_warn("keylogger: syscall_exit_to_user_mode cannot be probed: only 64-bit reads are seen\n");
 	}
 	site_ok = true;
+	have_term = introspect_have(vm, INFER_P_TASK_SIGNAL) && introspect_have(vm, INFER_P_SIGNAL_TTY) &&
+		    introspect_have(vm, INFER_P_SIGNAL_PIDS) && introspect_have(vm, INFER_P_TTY_PGRP) &&
+		    introspect_have(vm, INFER_P_TTY_NAME);
+	if (!have_term)
+		pr_warn("keylogger: the tty structures are unknown (inference: task_struct.signal, signal_struct.tty/pids, "
+			"tty_struct.pgrp/name): no reader can be judged the foreground of its terminal, every reader "
+			"of K keystrokes is reported\n");
 	pr_info("keylogger: syscall exit site %#lx (do_syscall_64 %#lx): probed for %u-%u ms after "
 		"keystrokes; K=%u, %u allowed names\n", (unsigned long)site, (unsigned long)dsc,
 		KEYLOGGER_WINDOW_MIN_MS, KEYLOGGER_WINDOW_MAX_MS, ks.k, ks.nallow);
@@ -482,9 +523,11 @@ static void keylogger_print_stats(struct vm *vm)
 	}
 	hv_printf("hvmon: keylogger: raw i8042 reads (not the driver's `in al` at CPL 0): %lu, %lu keystrokes; "
 		  "%lu port keystrokes attributed; %lu compat (i386) reads; %lu windows kept open by lagging readers "
-		  "up to %u ms; probe %s\n", (unsigned long)io_raw, (unsigned long)io_raw_keys,
+		  "up to %u ms; probe %s; reader terminals: %lu foreground of a console, %lu other, %lu unknown\n",
+		  (unsigned long)io_raw, (unsigned long)io_raw_keys,
 		  (unsigned long)ks.reads_port, (unsigned long)hits_compat, (unsigned long)late_windows,
-		  KEYLOGGER_WINDOW_LATE_MS, probe_entry ? "syscall_exit_to_user_mode (every ABI)" : "do_syscall_64's site");
+		  KEYLOGGER_WINDOW_LATE_MS, probe_entry ? "syscall_exit_to_user_mode (every ABI)" : "do_syscall_64's site",
+		  (unsigned long)term_fg, (unsigned long)term_other, (unsigned long)term_unknown);
 	for (unsigned i = 0; i < KEYLOGGER_MAX_PROCS; i++) {
 		const struct keylogger_proc *p = &ks.procs[i];
 		if (!p->used)

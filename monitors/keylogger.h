@@ -84,7 +84,9 @@ struct keylogger_keystroke {
 struct keylogger_proc {
 	bool     used;
 	bool     reported;       /* the one event was emitted */
-	bool     allowed;        /* comm in the allow list (never reported) */
+	bool     allowed;        /* comm in keylogger_allow= (one input of the input-device rule only) */
+	uint64_t not_allowed;    /* keystrokes it consumed that no rule allowed (issue 15:
+				  * allowed = none such; docs/MONITORS.md "Who is a keylogger") */
 	int32_t  pid, tgid;      /* pid: the thread that last read */
 	char     comm[KEYLOGGER_COMM_LEN];
 	uint64_t cursor[KEYLOGGER_NDEV]; /* per enum keylogger_dev: last keystroke seq consumed */
@@ -124,8 +126,8 @@ struct keylogger_state {
 /* @k >= 1; @allow: @nallow comm names (KEYLOGGER_COMM_LEN each, NUL-terminated). */
 void keylogger_init(struct keylogger_state *st, uint32_t k, const char (*allow)[KEYLOGGER_COMM_LEN], uint32_t nallow);
 bool keylogger_allowed(const struct keylogger_state *st, const char *comm);
-/* Is the consumer allowed: its comm is in the allow list AND it read keystrokes only
- * from a tty (an input-device or i8042 reader is never allowed by its name). */
+/* Is the consumer allowed: a rule allowed every keystroke it consumed
+ * (keylogger_consume_rec); its name alone never does. */
 bool keylogger_proc_allowed(const struct keylogger_proc *p);
 
 /* The guest wrote @byte to port 0x60 (a keyboard command or a parameter). The
@@ -165,13 +167,29 @@ struct keylogger_verdict {
 
 /* A read by (pid, tgid, comm) returned @n bytes (@buf: the first @have of them,
  * @have <= @n). Matches the data against the keystroke history after the
- * process's cursor and updates its count. Returns the classification. */
+ * process's cursor and updates its count. Returns the classification. The reader's
+ * terminal is unknown (keylogger_consume_rec with KEYLOGGER_TERM_UNKNOWN: nothing
+ * is allowed). */
 struct keylogger_verdict keylogger_consume(struct keylogger_state *st, int32_t pid, int32_t tgid, const char *comm,
 			     const uint8_t *buf, size_t have, size_t n, uint64_t tsc);
 
-/* The same for a reader whose input records are @rec bytes (the read's ABI). */
+/* The reader's terminal, read by ring -1 from the guest's tty structures at the read:
+ * FG  its controlling terminal is a virtual console (tty<N>, where the keyboard goes)
+ *     and its process group is that terminal's foreground process group;
+ * OTHER  no controlling terminal, a background group, or not a virtual console;
+ * UNKNOWN  the structures are unknown (inference) or unreadable. */
+enum keylogger_term { KEYLOGGER_TERM_UNKNOWN = 0, KEYLOGGER_TERM_FG, KEYLOGGER_TERM_OTHER };
+/* The rule (docs/MONITORS.md): keystrokes read from a tty are the intended
+ * consumer's when @term is FG; from the input device only when @term is FG AND the
+ * comm is in keylogger_allow= (a display server on its own console, identified by
+ * more than its name); from the i8042 never. A process is allowed while every
+ * keystroke it consumed was. The same as keylogger_consume for a reader whose input
+ * records are @rec bytes (the read's ABI). */
 struct keylogger_verdict keylogger_consume_rec(struct keylogger_state *st, int32_t pid, int32_t tgid, const char *comm,
-					       const uint8_t *buf, size_t have, size_t n, size_t rec, uint64_t tsc);
+					       const uint8_t *buf, size_t have, size_t n, size_t rec,
+					       enum keylogger_term term, uint64_t tsc);
+/* Is @name a virtual console's tty name ("tty" + 1..63): where the keyboard's keys go. */
+bool keylogger_vt_name(const char *name, size_t len);
 /* A process read keystroke @seq from the i8042 itself (device "port"): counted once. */
 struct keylogger_verdict keylogger_consume_port(struct keylogger_state *st, int32_t pid, int32_t tgid, const char *comm,
 						uint64_t seq, uint64_t tsc);

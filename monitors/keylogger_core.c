@@ -153,10 +153,9 @@ bool keylogger_allowed(const struct keylogger_state *st, const char *comm)
 
 bool keylogger_proc_allowed(const struct keylogger_proc *p)
 {
-	/* a name never allows reading the keyboard past the terminal: the allow list
-	 * covers tty readers only (issue 15 item 5: `comm` alone never allows a process
-	 * to read the input device or the i8042) */
-	return p->allowed && !p->by_dev[KEYLOGGER_DEV_INPUT] && !p->by_dev[KEYLOGGER_DEV_PORT];
+	/* every keystroke it consumed was allowed by a rule (keylogger_consume_rec);
+	 * `comm` alone never allows (issue 15 item 5) */
+	return p->count && !p->not_allowed;
 }
 
 const char *keylogger_dev_name(enum keylogger_dev d)
@@ -370,8 +369,8 @@ static uint64_t find_next(const struct keylogger_state *st, uint64_t from, bool 
 }
 
 static struct keylogger_verdict account(struct keylogger_state *st, struct keylogger_proc *p, int32_t pid, int32_t tgid,
-					const char *cm, const uint64_t *seqs, size_t nseq, struct keylogger_verdict v,
-					uint64_t tsc);
+					const char *cm, const uint64_t *seqs, size_t nseq, bool ok,
+					struct keylogger_verdict v, uint64_t tsc);
 
 #define KEYLOGGER_TTY_RECENT 64        /* a tty read must end on one of the last 64 keystrokes */
 #define KEYLOGGER_MAX_CODES  256
@@ -379,11 +378,27 @@ static struct keylogger_verdict account(struct keylogger_state *st, struct keylo
 struct keylogger_verdict keylogger_consume(struct keylogger_state *st, int32_t pid, int32_t tgid, const char *comm,
 			     const uint8_t *buf, size_t have, size_t n, uint64_t tsc)
 {
-	return keylogger_consume_rec(st, pid, tgid, comm, buf, have, n, KEYLOGGER_INPUT_EVENT_SIZE, tsc);
+	return keylogger_consume_rec(st, pid, tgid, comm, buf, have, n, KEYLOGGER_INPUT_EVENT_SIZE,
+				     KEYLOGGER_TERM_UNKNOWN, tsc);
+}
+
+bool keylogger_vt_name(const char *name, size_t len)
+{
+	/* "tty1".."tty63" (drivers/tty/vt/vt.c names its ttys "tty%d", MAX_NR_CONSOLES
+	 * 63); "tty0" is the current console alias, never a controlling tty's name */
+	if (!name || len < 5 || name[0] != 't' || name[1] != 't' || name[2] != 'y')
+		return false;
+	unsigned v = 0, i = 3;
+	for (; i < len && i < 6 && name[i] >= '0' && name[i] <= '9'; i++)
+		v = v * 10 + (unsigned)(name[i] - '0');
+	if (i == 3 || (i < len && name[i]) || name[3] == '0')
+		return false;
+	return v >= 1 && v <= 63;
 }
 
 struct keylogger_verdict keylogger_consume_rec(struct keylogger_state *st, int32_t pid, int32_t tgid, const char *comm,
-					       const uint8_t *buf, size_t have, size_t n, size_t rec, uint64_t tsc)
+					       const uint8_t *buf, size_t have, size_t n, size_t rec,
+					       enum keylogger_term term, uint64_t tsc)
 {
 	struct keylogger_verdict v = { KEYLOGGER_DEV_NONE, 0, false, false, NULL };
 	uint64_t seqs[KEYLOGGER_MAX_CODES];
@@ -444,14 +459,16 @@ struct keylogger_verdict keylogger_consume_rec(struct keylogger_state *st, int32
 	}
 	if (!nseq)
 		return v;
-	return account(st, p, pid, tgid, cm, seqs, nseq, v, tsc);
+	bool ok = term == KEYLOGGER_TERM_FG &&
+		  (v.dev == KEYLOGGER_DEV_TTY || (v.dev == KEYLOGGER_DEV_INPUT && keylogger_allowed(st, cm)));
+	return account(st, p, pid, tgid, cm, seqs, nseq, ok, v, tsc);
 }
 
 /* @nseq (>= 1) keystrokes @seqs (ascending) consumed by the process (its entry @p,
  * NULL: new) through v.dev: count them, decide the report. */
 static struct keylogger_verdict account(struct keylogger_state *st, struct keylogger_proc *p, int32_t pid, int32_t tgid,
-					const char *cm, const uint64_t *seqs, size_t nseq, struct keylogger_verdict v,
-					uint64_t tsc)
+					const char *cm, const uint64_t *seqs, size_t nseq, bool ok,
+					struct keylogger_verdict v, uint64_t tsc)
 {
 	size_t i;
 	if (!p)
@@ -467,6 +484,8 @@ static struct keylogger_verdict account(struct keylogger_state *st, struct keylo
 			p->first_key_tsc = h->tsc;
 	}
 	p->cursor[v.dev] = seqs[nseq - 1];
+	if (!ok)
+		p->not_allowed += nseq;
 	p->count += nseq;
 	p->by_dev[v.dev] += nseq;
 	v.matched = (uint32_t)nseq;
@@ -508,7 +527,7 @@ struct keylogger_verdict keylogger_consume_port(struct keylogger_state *st, int3
 		return v;                          /* counted already */
 	st->reads_port++;
 	v.dev = KEYLOGGER_DEV_PORT;
-	return account(st, p, pid, tgid, cm, &seq, 1, v, tsc);
+	return account(st, p, pid, tgid, cm, &seq, 1, false, v, tsc);   /* the i8042 itself: never allowed */
 }
 
 /* ---- read system calls by ABI ----------------------------------------------------------- */

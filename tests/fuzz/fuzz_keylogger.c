@@ -2,7 +2,8 @@
  * input — an i8042 byte stream (status + data), keyboard commands, read buffers of any shape from
  * many processes — and the keylogger_allow= option feeding the allow list (vmm/options.c).
  * Issue 15: compat (16-byte) records, raw port consumption, the read-call decoder (pt_regs
- * words of any value, both ABIs), the iovec gatherer and the lagging-reader count.
+ * words of any value, both ABIs), the iovec gatherer, the lagging-reader count, the reader's
+ * terminal (any of the three answers per read) and the console-name check.
  * Invariants: counters consistent, one report per tracked process, table bounds, names terminated. */
 #include <stdint.h>
 #include <stddef.h>
@@ -75,8 +76,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			int32_t tgid = 100 + (op >> 2) % 80;
 			const char *comm = (op & 0x40) ? "sh" : "klfuzz";
 			size_t rec = (op & 0x20) ? KEYLOGGER_INPUT_EVENT_SIZE32 : KEYLOGGER_INPUT_EVENT_SIZE;
+			enum keylogger_term term = (enum keylogger_term)((op >> 3) % 3);
 			struct keylogger_verdict v = keylogger_consume_rec(&st, tgid, tgid, comm, data + i, len,
-							 len + (op & 0x80 ? rec : 0), rec, tsc);
+							 len + (op & 0x80 ? rec : 0), rec, term, tsc);
+			if (v.matched && term != KEYLOGGER_TERM_FG && keylogger_proc_allowed(v.proc))
+				abort();   /* a read outside the foreground never leaves its reader allowed */
 			if (v.report) {
 				if (!v.proc || keylogger_proc_allowed(v.proc) || v.proc->count < st.k || !v.proc->reported)
 					abort();
@@ -111,6 +115,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (keylogger_lagging(&st, tsc, tsc) > KEYLOGGER_MAX_PROCS)
 		abort();
+	if (size >= 8)
+		(void)keylogger_vt_name((const char *)data, 8);
 	if (st.reports != reports || st.makes > st.kbd_bytes || st.kbd_bytes > st.bytes ||
 	    st.next_seq != st.makes + 1 || keylogger_unconsumed(&st, 0) > KEYLOGGER_HIST)
 		abort();

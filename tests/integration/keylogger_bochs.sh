@@ -22,7 +22,9 @@
 # kl-late (reads 2 s after the keys: after the 1 s window, attributed by sequence), an evdev reader
 # named `sh` and kl-allowed (in keylogger_allow=: a name never allows reading the input device); then
 # kl-raw reads 10 more typed keys from the i8042 itself (`inw` at port 0x5f, keyboard IRQ off):
-# reported with device "port". Each must have every key counted.
+# reported with device "port". Each must have every key counted. Readers are judged by what they are:
+# the shell on tty1 (setsid -c: tty1 is its controlling terminal, it is the foreground group) and then
+# `less` in that group consuming 20 typed keys are not reported (hvmon read the guest's tty structures).
 # KL_BUSY=1: boot 1 with a syscall-heavy background (dd bs=1 /dev/zero -> /dev/null: its reads must not count)
 # for the cost under load (docs/BENCHMARKS.md "Keylogger"); boot 2 is skipped.
 # Usage: tests/integration/keylogger_bochs.sh [cloud|6.12|generic]   (default cloud)
@@ -38,6 +40,8 @@ TEXT="$LINE1\\n$LINE2\\n"
 NKEYS=$(( ${#LINE1} + ${#LINE2} + 2 ))
 RAWLINE="raw 12345"
 NRAW=$(( ${#RAWLINE} + 1 ))
+LESSKEYS="jjjjjjjjjjjjjjjjjjjq"
+NLESS=${#LESSKEYS}
 make -s -C "$HV_TOP" build/hvmon.elf build/tests/guest/hvkeylog >/dev/null || hv_fail "cannot build hvmon.elf / hvkeylog"
 initrd=$(hv_fixture_initrd keylogger -m "$HV_TOP/build/tests/guest/hvkeylog" -k evdev --kernel "$FLAVOUR" --no-load \
   -o "$HV_TOP/build/initramfs/keylogger-$FLAVOUR.cpio.gz") || exit 1
@@ -49,7 +53,8 @@ boot() {
   rm -rf "$run"; mkdir -p "$run"
   python3 "$HV_BOCHS/rfbkeys.py" --bochs-log "$run/bochs.log" --wait-file "$run/guest.log" \
     --wait-re 'HVMON-GUEST: KEYLOG typing' --timeout "$HV_TIMEOUT" --text "$text" \
-    --then 'HVMON-GUEST: KEYLOG raw typing' "$RAWLINE\\n" > "$HV_TOP/build/runs/$name.rfb" 2>&1 &
+    --then 'HVMON-GUEST: KEYLOG raw typing' "$RAWLINE\\n" \
+    --then 'HVMON-GUEST: KEYLOG less typing' "$LESSKEYS" > "$HV_TOP/build/runs/$name.rfb" 2>&1 &
   local typist=$!
   hv_boot "$name" --kernel "$(hv_fixture_kernel "$FLAVOUR")" --initrd "$initrd" --hv-opts "$opts" \
     --cmdline "console=ttyS0,115200 panic=-1 loglevel=4 kl_keys=$keys kl_lines=$lines kl_busy=${KL_BUSY:-0} kl_cpus=$CPUS kl_more=1 kl_raw=$NRAW" \
@@ -149,7 +154,7 @@ ks=$(printf '%s\n' "$ev" | sed -n 's/.*"keystrokes":\([0-9]*\).*/\1/p')
 [ -n "$ks" ] && [ "$ks" -ge "$K" ] || hv_fail "keylogger event with $ks keystrokes < K=$K"
 # hvmon's own counts
 mk=$(log hvmon | sed -n 's/.*hvmon: keylogger: i8042: .* \([0-9]*\) keystrokes (make codes).*/\1/p')
-[ "$mk" = "$((NKEYS + NRAW))" ] || hv_fail "hvmon counted $mk keystrokes (make codes), typed $NKEYS + $NRAW"
+[ "$mk" = "$((NKEYS + NRAW + NLESS))" ] || hv_fail "hvmon counted $mk keystrokes (make codes), typed $NKEYS + $NRAW + $NLESS"
 cons() { log hvmon | sed -n "s/.*hvmon: keylogger: consumer pid [0-9]* tgid $1 comm $2: \([0-9]*\) keystrokes (input \([0-9]*\), tty \([0-9]*\), port \([0-9]*\)): \([a-z ]*\)$/\1 \2 \3 \4 \5/p"; }
 want_cons() { [ "$(cons "$1" "$2")" = "$3" ] || hv_fail "$2 (pid $1): hvmon saw '$(cons "$1" "$2")', want '$3'"; }
 want_cons "$kpid" hvkeylog "$NKEYS $NKEYS 0 0 reported"
@@ -159,6 +164,12 @@ for c in kl-preadv2 kl-int80 kl-late; do want_cons "$(pid_of $c)" $c "$NKEYS $NK
 want_cons "$shpid" sh "$NKEYS $NKEYS 0 0 reported"
 want_cons "$rpid" kl-raw "$NRAW 0 0 $NRAW reported"
 want_cons "$tpid" sh "$NKEYS 0 $NKEYS 0 allowed"
+assert_marker guest 'HVMON-GUEST: less done rc=0' "less on tty1 ended (q typed)"
+lc=$(log hvmon | sed -n "s/.*hvmon: keylogger: consumer pid [0-9]* tgid [0-9]* comm less: \([0-9]*\) keystrokes (input \([0-9]*\), tty \([0-9]*\), port \([0-9]*\)): \([a-z ]*\)$/\1 \2 \3 \4 \5/p")
+[ "$lc" = "$NLESS 0 $NLESS 0 allowed" ] || hv_fail "less on tty1: hvmon saw '$lc', want '$NLESS 0 $NLESS 0 allowed'"
+printf '%s\n' "$evs" | grep -q '"comm":"less"' && hv_fail "less (foreground of tty1) was reported: $evs"
+nfg=$(log hvmon | sed -n 's/.*reader terminals: \([0-9]*\) foreground of a console.*/\1/p')
+[ -n "$nfg" ] && [ "$nfg" -gt 0 ] || hv_fail "hvmon judged no read as the foreground of a console ('$nfg')"
 assert_marker hvmon 'keylogger: probe at 0x[0-9a-f]* \(syscall_exit_to_user_mode, every ABI\)' "exit probe on syscall_exit_to_user_mode"
 nc=$(log hvmon | sed -n 's/.* \([0-9]*\) compat (i386) reads;.*/\1/p')
 [ -n "$nc" ] && [ "$nc" -gt 0 ] || hv_fail "no compat read seen ('$nc')"
@@ -180,4 +191,4 @@ hv_boot keylogger-off --kernel "$(hv_fixture_kernel "$FLAVOUR")" --initrd "$init
 assert_status marker
 assert_marker hvmon 'monitor keylogger: off \(monitors= option\): port 0x60 intercepted: no' "port 0x60 not intercepted"
 assert_no_marker hvmon 'keylogger: i8042 data port' "no port-0x60 hook with the monitor off"
-hv_pass "keylogger reported (pid $kpid; preadv2, int \$0x80, late (2 s), evdev-named-sh, name-allowed evdev and raw inw readers reported with every key counted$([ "$CPUS" = 1 ] || echo " on CPU 1 with cpu 1, kl-cpu0 pid $zpid on CPU 0 with cpu 0; kl-allowed read on both CPUs, every key counted"), $ks keystrokes, device input), sh on tty1 and kl-allowed not reported; $NKEYS keys typed, counted and received unchanged; monitor off: port 0x60 not in the I/O bitmap ($FLAVOUR)"
+hv_pass "keylogger reported (pid $kpid; the tty1 shell and less in its foreground group ($NLESS keys) not reported; preadv2, int \$0x80, late (2 s), evdev-named-sh, name-allowed evdev and raw inw readers reported with every key counted$([ "$CPUS" = 1 ] || echo " on CPU 1 with cpu 1, kl-cpu0 pid $zpid on CPU 0 with cpu 0; kl-allowed read on both CPUs, every key counted"), $ks keystrokes, device input), sh on tty1 and kl-allowed not reported; $NKEYS keys typed, counted and received unchanged; monitor off: port 0x60 not in the I/O bitmap ($FLAVOUR)"

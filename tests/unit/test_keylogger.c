@@ -242,20 +242,33 @@ static void test_consume_dedup_and_unmatched(void **s)
 	assert_int_equal(read_input(400, "dup", 30, 2).matched, 0);
 }
 
-/* one keystroke ('a', scan code 0x1e) read from a tty by (tgid, comm) */
-static struct keylogger_verdict read_tty_a(int32_t tgid, const char *comm, uint64_t tsc)
+/* one keystroke ('a', scan code 0x1e) read from a tty by (tgid, comm) with terminal @term */
+static struct keylogger_verdict read_tty_t(int32_t tgid, const char *comm, enum keylogger_term term, uint64_t tsc)
 {
 	const uint8_t a = 'a';
-	return keylogger_consume(&st, tgid, tgid, comm, &a, 1, 1, tsc);
+	return keylogger_consume_rec(&st, tgid, tgid, comm, &a, 1, 1, KEYLOGGER_INPUT_EVENT_SIZE, term, tsc);
+}
+static struct keylogger_verdict read_tty_a(int32_t tgid, const char *comm, uint64_t tsc)
+{
+	return read_tty_t(tgid, comm, KEYLOGGER_TERM_FG, tsc);
+}
+static struct keylogger_verdict read_input_t(int32_t tgid, const char *comm, enum keylogger_term term, uint16_t code,
+					     uint64_t tsc)
+{
+	uint8_t b[48];
+	size_t n = ev(b, 1, code, 1) + ev(b + 24, 0, 0, 0);
+	return keylogger_consume_rec(&st, tgid, tgid, comm, b, n, n, KEYLOGGER_INPUT_EVENT_SIZE, term, tsc);
 }
 
-static void test_consume_allow_list(void **s)
+/* issue 15 item 5: readers judged by what they are (their terminal), not by name */
+static void test_consume_who_not_name(void **s)
 {
+	/* the foreground group of its console reading the tty: allowed, whatever its name */
 	init(3);
 	bool noted = false;
 	for (int i = 0; i < 10; i++) {
 		key(0x1e, (uint64_t)i * 10);
-		struct keylogger_verdict v = read_tty_a(500, "bash", (uint64_t)i * 10 + 1);
+		struct keylogger_verdict v = read_tty_a(500, "less", (uint64_t)i * 10 + 1);
 		assert_int_equal(v.dev, KEYLOGGER_DEV_TTY);
 		assert_false(v.report);
 		if (v.allowed_at_k) {
@@ -265,33 +278,69 @@ static void test_consume_allow_list(void **s)
 		}
 	}
 	assert_true(noted);
-	assert_true(keylogger_allowed(&st, "getty"));
+	assert_true(keylogger_allowed(&st, "getty"));          /* the list is still parsed and kept */
 	assert_false(keylogger_allowed(&st, "gett"));
-	assert_false(keylogger_allowed(&st, "bash2"));
-	/* issue 15: a name never allows the input device: "sh" reading evdev is reported */
+	/* "bash" on the allow list but in the background (or no controlling tty): reported */
+	init(2);
+	key(0x1e, 1); key(0x1e, 2);
+	assert_false(read_tty_t(501, "bash", KEYLOGGER_TERM_OTHER, 3).report);
+	assert_true(read_tty_t(501, "bash", KEYLOGGER_TERM_OTHER, 4).report);
+	/* unknown terminal (no inference): nothing is allowed */
 	init(1);
 	key(0x1e, 1);
-	struct keylogger_verdict v = read_input(510, "sh", 30, 2);
+	assert_true(read_tty_t(502, "sh", KEYLOGGER_TERM_UNKNOWN, 2).report);
+	/* "sh" reading evdev: reported (not on the list; and a name is never enough) */
+	init(1);
+	key(0x1e, 1);
+	struct keylogger_verdict v = read_input_t(510, "sh", KEYLOGGER_TERM_OTHER, 30, 2);
 	assert_true(v.report);
 	assert_false(keylogger_proc_allowed(v.proc));
-	/* an allowed tty reader that also reads evdev: reported at the input read */
+	/* foreground of its console once, then a background read: reported then */
 	init(2);
 	key(0x1e, 1); key(0x1e, 2); key(0x1e, 3);
-	assert_false(read_tty_a(511, "bash", 4).report);
-	assert_false(read_tty_a(511, "bash", 5).report);
-	v = read_input(511, "bash", 30, 6);
+	assert_false(read_tty_a(511, "vi", 4).report);
+	assert_false(read_tty_a(511, "vi", 5).report);
+	v = read_tty_t(511, "vi", KEYLOGGER_TERM_OTHER, 6);
 	assert_true(v.report);
-	assert_int_equal(v.proc->report_dev, KEYLOGGER_DEV_INPUT);
-	/* an explicit list replaces the default; an empty list allows nobody */
-	const char mine[][KEYLOGGER_COMM_LEN] = { "kl-allowed" };
+	/* an allowed tty reader that also reads evdev while not listed: reported at the input read */
+	init(2);
+	key(0x1e, 1); key(0x1e, 2);
+	assert_false(read_tty_a(512, "vi", 3).report);
+	assert_true(read_input_t(512, "vi", KEYLOGGER_TERM_FG, 30, 4).report);
+	/* the input-device rule: on keylogger_allow= AND the foreground of its console */
+	const char mine[][KEYLOGGER_COMM_LEN] = { "Xorg" };
 	keylogger_init(&st, 1, mine, 1);
 	key(0x1e, 1);
-	assert_false(read_tty_a(600, "kl-allowed", 2).report);
-	assert_true(read_tty_a(601, "sh", 3).report);
-	assert_true(read_input(602, "kl-allowed", 30, 4).report);   /* the name does not cover evdev */
-	keylogger_init(&st, 1, mine, 0);
+	assert_false(read_input_t(600, "Xorg", KEYLOGGER_TERM_FG, 30, 2).report);
+	assert_true(read_input_t(601, "Xorg", KEYLOGGER_TERM_OTHER, 30, 3).report);   /* the name alone */
+	assert_true(read_input_t(602, "kl", KEYLOGGER_TERM_FG, 30, 4).report);       /* foreground alone */
+	/* the plain API knows no terminal: nothing allowed */
+	keylogger_init(&st, 1, mine, 1);
 	key(0x1e, 1);
-	assert_true(read_tty_a(600, "kl-allowed", 2).report);
+	assert_true(read_input(603, "Xorg", 30, 2).report);
+}
+
+static void test_vt_name(void **s)
+{
+	char n[8];
+	static const char *yes[] = { "tty1", "tty7", "tty12", "tty63" };
+	static const char *no[] = { "tty0", "tty64", "ttyS0", "pts0", "tty", "tty01", "tty1x", "ptmx", "console" };
+	for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		memset(n, 0, sizeof(n));
+		strncpy(n, yes[i], sizeof(n));
+		assert_true(keylogger_vt_name(n, sizeof(n)));
+	}
+	for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+		memset(n, 0, sizeof(n));
+		memcpy(n, no[i], strlen(no[i]) < sizeof(n) ? strlen(no[i]) : sizeof(n));
+		assert_false(keylogger_vt_name(n, sizeof(n)));
+	}
+	memcpy(n, "tty1234", 7); n[7] = 0;
+	assert_false(keylogger_vt_name(n, sizeof(n)));
+	memcpy(n, "tty12\0\0x", 8);
+	assert_true(keylogger_vt_name(n, sizeof(n)));
+	assert_false(keylogger_vt_name(NULL, 8));
+	assert_false(keylogger_vt_name("tty1", 4));       /* no terminator within @len */
 }
 
 static void test_consume_compat_records(void **s)
@@ -313,7 +362,8 @@ static void test_consume_compat_records(void **s)
 	/* the same bytes as 24-byte records are not input (64 is not a multiple of 24) */
 	assert_int_equal(keylogger_classify_input(b, sizeof(b), codes, 4, &np), KEYLOGGER_DEV_NONE);
 	assert_int_equal(keylogger_classify_input_rec(b, 48, 12, codes, 4, &np), KEYLOGGER_DEV_NONE);   /* no such size */
-	struct keylogger_verdict v = keylogger_consume_rec(&st, 800, 800, "i386", b, sizeof(b), sizeof(b), 16, 3);
+	struct keylogger_verdict v = keylogger_consume_rec(&st, 800, 800, "i386", b, sizeof(b), sizeof(b), 16,
+							   KEYLOGGER_TERM_FG, 3);
 	assert_int_equal(v.dev, KEYLOGGER_DEV_INPUT);
 	assert_int_equal(v.matched, 2);
 	assert_true(v.report);
@@ -610,7 +660,8 @@ int main(void)
 		cmocka_unit_test(test_classify_input),
 		cmocka_unit_test(test_consume_k_threshold_once),
 		cmocka_unit_test(test_consume_dedup_and_unmatched),
-		cmocka_unit_test(test_consume_allow_list),
+		cmocka_unit_test(test_consume_who_not_name),
+		cmocka_unit_test(test_vt_name),
 		cmocka_unit_test(test_consume_compat_records),
 		cmocka_unit_test(test_consume_port),
 		cmocka_unit_test(test_read_call),

@@ -12,7 +12,7 @@
 #   kl_more=1    (issue 15 item 5) more consumers of the same keys: kl-preadv2 (evdev through preadv2,
 #                first iovec empty), kl-int80 (evdev through the i386 read of `int $0x80`: 16-byte
 #                compat records), kl-late (sleeps 2 s before each read) and an evdev reader named `sh`
-#                (/tmp/shdir/sh); then, once they all
+#                (/tmp/shdir/sh); the tty1 shell then runs less (20 keys, see below); then, once they all
 #                finished, kl-raw reads kl_raw=R (default 10) keys from the i8042 itself (ioperm, the
 #                keyboard interrupt off, `inw` at port 0x5f) after the marker "KEYLOG raw typing"
 #   kl_idle=S    first stay idle S guest seconds (idle cost: tests/guest/keylogger/idle_bench.sh);
@@ -37,10 +37,20 @@ i=0
 while [ ! -e /dev/input/event0 ] && [ $i -lt 20 ]; do sleep 0.2; i=$((i+1)); done
 ls /dev/input/ | tr '\n' ' ' | sed 's/^/HVMON-GUEST: input nodes: /'; echo
 [ -e /dev/tty1 ] || { echo "HVMON-GUEST: no /dev/tty1"; exit 2; }
-# the console shell: reads the keyboard's tty line by line (busybox read: one byte per read(2))
-sh -c 'echo "HVMON-GUEST: TTY reader pid=$$"; i=0
+# the console shell: reads the keyboard's tty line by line (busybox read: one byte per read(2)).
+# It runs as a login shell would: in its own session with tty1 as its controlling terminal
+# (setsid -c), so it is the foreground process group of tty1 (hvmon judges it by that, issue 15).
+# kl_more=1: afterwards (once /tmp/kl-less-go exists) it runs `less` on tty1 in its foreground
+# group; the host types 19 x "j" and "q" (20 keys) after "KEYLOG less typing".
+setsid -c sh -c 'echo "HVMON-GUEST: TTY reader pid=$$"; i=0
   while [ $i -lt '"$L"' ] && IFS= read -r line; do i=$((i+1)); echo "HVMON-GUEST: TTY pid=$$ line=[$line]"; done
-  echo "HVMON-GUEST: TTY done pid=$$ lines=$i"' < /dev/tty1 &
+  echo "HVMON-GUEST: TTY done pid=$$ lines=$i"
+  if [ '"${kl_more:-0}"' = 1 ]; then
+    while [ ! -e /tmp/kl-less-go ]; do sleep 0.2; done
+    seq 1 400 > /tmp/kl-lines
+    (sleep 1; echo "HVMON-GUEST: KEYLOG less typing") &
+    less /tmp/kl-lines > /dev/tty1; echo "HVMON-GUEST: less done rc=$?"
+  fi' < /dev/tty1 &
 ttypid=$!
 cp /modules/hvkeylog /tmp/kl-allowed
 k0=""
@@ -81,11 +91,12 @@ rc=0
 wait $k1 || rc=$?
 wait $k2 || rc=$?
 [ -z "$k0" ] || wait $k0 || rc=$?
-wait $ttypid || rc=$?
 for p in $more; do wait $p || rc=$?; done
 if [ "${kl_more:-0}" = 1 ]; then
   /tmp/kl-raw "${kl_raw:-10}" raw || rc=$?
+  touch /tmp/kl-less-go
 fi
+wait $ttypid || rc=$?
 if [ -n "$busy" ]; then kill $busy; wait $busy 2>/dev/null; echo "HVMON-GUEST: busy dd stopped"; fi
 echo "HVMON-GUEST: keylogger scenario done rc=$rc"
 exit $rc
