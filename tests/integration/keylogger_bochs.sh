@@ -19,7 +19,7 @@
 # KL_CPUS=1: the one-CPU boot (one event, for hvkeylog).
 # Issue 15 item 5 (same boot; guest kl_more=1): readers hvmon must also see and report — kl-preadv2
 # (preadv2, first iovec empty), kl-int80 (the i386 read through `int $0x80`, 16-byte compat records),
-# kl-late (reads 2 s after the keys: after the 1 s window, attributed by sequence), an evdev reader
+# kl-late (its last reads 3 s after the keys: after the 1 s window, attributed by sequence), an evdev reader
 # named `sh` and kl-allowed (in keylogger_allow=: a name never allows reading the input device); then
 # kl-raw reads 10 more typed keys from the i8042 itself (`inw` at port 0x5f, keyboard IRQ off):
 # reported with device "port". Each must have every key counted. Readers are judged by what they are:
@@ -52,7 +52,7 @@ boot() {
   local name=$1 opts=$2 keys=$3 lines=$4 text=$5 run="$HV_TOP/build/runs/$1"
   rm -rf "$run"; mkdir -p "$run"
   python3 "$HV_BOCHS/rfbkeys.py" --bochs-log "$run/bochs.log" --wait-file "$run/guest.log" \
-    --wait-re 'HVMON-GUEST: KEYLOG typing' --timeout "$HV_TIMEOUT" --text "$text" \
+    --wait-re 'HVMON-GUEST: KEYLOG typing' --timeout "$HV_TIMEOUT" --delay 0.07 --text "$text" \
     --then 'HVMON-GUEST: KEYLOG raw typing' "$RAWLINE\\n" \
     --then 'HVMON-GUEST: KEYLOG less typing' "$LESSKEYS" > "$HV_TOP/build/runs/$name.rfb" 2>&1 &
   local typist=$!
