@@ -84,12 +84,18 @@ static int raw_reader(int want, const char *comm)
 		printf("HVMON-GUEST: KEYLOG error: ioperm: %s\n", strerror(errno));
 		return 2;
 	}
+	/* No IRQ 1 first: the kernel's driver then reads nothing. Reading the command byte
+	 * before that would race with it (the reply raises IRQ 1 and the driver takes it as a
+	 * scan code), so the byte Linux leaves on a PC with a PS/2 mouse is written (0x47:
+	 * translate, system flag, AUX and keyboard interrupts) without bit 0, and read back. */
+	i8042_write_ctr(0x46);
 	int ctr = i8042_read_ctr();
 	if (ctr < 0) {
 		printf("HVMON-GUEST: KEYLOG error: no i8042 command byte\n");
+		i8042_write_ctr(0x47);
 		return 2;
 	}
-	i8042_write_ctr(ctr & ~1);           /* no IRQ 1: the kernel's driver gets nothing */
+	ctr |= 1;                             /* restored at the end */
 	printf("HVMON-GUEST: KEYLOG raw ready pid=%d comm=%s ctr=0x%02x\n", getpid(), comm, ctr);
 	printf("HVMON-GUEST: KEYLOG raw typing\n");
 	char codes[4096] = "";
