@@ -522,8 +522,8 @@ static void keylogger_print_stats(struct vm *vm)
 			  (unsigned long)(ms ? ex * 1000 / ms : 0), (unsigned long)last_key_hits);
 	}
 	hv_printf("hvmon: keylogger: raw i8042 reads (not the driver's `in al` at CPL 0): %lu, %lu keystrokes; "
-		  "%lu port keystrokes attributed; %lu compat (i386) reads; %lu windows kept open by lagging readers "
-		  "up to %u ms; probe %s; reader terminals: %lu foreground of a console, %lu other, %lu unknown\n",
+		  "%lu port keystrokes attributed; %lu compat (i386) reads; %lu windows closed at the cap with a reader "
+		  "still lagging (cap %u ms); probe %s; reader terminals: %lu foreground of a console, %lu other, %lu unknown\n",
 		  (unsigned long)io_raw, (unsigned long)io_raw_keys,
 		  (unsigned long)ks.reads_port, (unsigned long)hits_compat, (unsigned long)late_windows,
 		  KEYLOGGER_WINDOW_LATE_MS, probe_entry ? "syscall_exit_to_user_mode (every ABI)" : "do_syscall_64's site",
