@@ -22,7 +22,7 @@ name=core-boot-$flavour
 HV_TIMEOUT=${HV_TIMEOUT_SMP:-840}    # 2 CPUs emulated one after the other: about twice a 1-CPU boot's wall time
 ini=()
 if [ "$flavour" = cloud ]; then
-  ko=$("$HV_TOP/tests/guest/build-module.sh" "$HV_TOP/tests/guest/hvtest") || hv_fail "hvtest module build failed"
+  ko=$("$HV_TOP/tests/guest/build-module.sh" "$HV_TOP/tests/guest/hvtest" | grep '/hvtest\.ko$') || hv_fail "hvtest module build failed"
   initrd=$(hv_fixture_initrd smp -m "$ko" --no-load -o "$HV_TOP/build/initramfs/$name.cpio.gz") || exit 1
   ini=(--initrd "$initrd")
 fi

@@ -5,7 +5,7 @@
 set -euo pipefail
 . "$(dirname "$0")/../bochs/lib.sh"
 name=core-crash
-ko=$("$HV_TOP/tests/guest/build-module.sh" "$HV_TOP/tests/guest/hvtest") || hv_fail "hvtest module build failed"
+ko=$("$HV_TOP/tests/guest/build-module.sh" "$HV_TOP/tests/guest/hvtest" | grep '/hvtest\.ko$') || hv_fail "hvtest module build failed"
 initrd=$(hv_fixture_initrd hvcrash -m "$ko" --no-load -o "$HV_TOP/build/initramfs/$name.cpio.gz") || exit 1
 hv_boot "$name" --initrd "$initrd" --hv-opts "console=com2 log=info on_guest_crash=halt" \
   --stop-on 'hvmon:guest crashed .* halting' --cpus 2
