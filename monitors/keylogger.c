@@ -275,7 +275,7 @@ static void report(struct vcpu *v, const struct keylogger_proc *p, uint64_t key_
  * permission. Returns the bytes copied (0: nothing readable). */
 static uint32_t read_user_data(struct vcpu *v, const struct keylogger_read_args *a, uint64_t ax, uint8_t *kbuf)
 {
-	bool la57 = (vmread(VMCS_GUEST_CR4) & X86_CR4_LA57) != 0;
+	bool la57 = vcpu_la57(v);
 	struct keylogger_span sp[KEYLOGGER_IOV_MAX];
 	size_t nsp = 1;
 	if (!a->iov) {

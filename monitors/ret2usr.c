@@ -102,7 +102,7 @@ static int r2u_pf(struct vcpu *v, struct hv_icpt *x, void *ctx)
 	COUNT(nr_pf_exits, 1);
 	uint32_t pfec = x->exc.error;
 	uint64_t addr = x->exc.qual;
-	enum r2u_pf_verdict vd = r2u_classify_pf(pfec, addr, (vmread(VMCS_GUEST_CR4) & X86_CR4_LA57) != 0);
+	enum r2u_pf_verdict vd = r2u_classify_pf(pfec, addr, vcpu_la57(v));
 	/* A #PF raised while delivering another event: deliver the #PF; the guest
 	 * re-raises the original (SDM 27.2.4 IDT-vectoring information). */
 	if (vd == R2U_PF_REFLECT) {

@@ -30,6 +30,9 @@ static inline uint32_t vcpu_gdtr_limit(const struct vcpu *v) { (void)v; return (
 /* The guest-linear address of the access that caused the exit (EPT violation
  * with qualification bit 7 set, SDM 28.2.1). */
 static inline uint64_t vcpu_guest_linear(const struct vcpu *v) { (void)v; return vmread(VMCS_GUEST_LINEAR_ADDR); }
+/* 5-level paging in force (the real CR4.LA57, SDM 4.1.1): the user half of a linear
+ * address ends at 2^56 instead of 2^47 (gmem_user_va). */
+static inline bool vcpu_la57(const struct vcpu *v) { (void)v; return (vmread(VMCS_GUEST_CR4) & X86_CR4_LA57) != 0; }
 /* CR4 as the guest sees it (read shadow for the bits hvmon owns). */
 uint64_t vcpu_guest_cr4(struct vcpu *v);
 /* Set @bits in the real CR4 from now on (the guest's view is unchanged). */
