@@ -29,6 +29,25 @@ void vm_power_off(struct vcpu *v, uint16_t port, uint32_t value, unsigned int si
 	hv_stop(HV_STOP_POWER_OFF, v, "guest powered off");
 }
 
+/* What a sleep-register write becomes (PM1_CNT and SLEEP_CONTROL_REG alike): the \_S5
+ * type powers off; another sleep is refused (`denied`, WAK_STS faked until the guest
+ * clears it) and @performed, the write without SLP_EN, goes to the hardware. */
+static int sleep_verdict(struct vcpu *v, struct hv_icpt *x, enum pm1_verdict vd, uint32_t performed)
+{
+	switch (vd) {
+	case PM1_POWER_OFF:
+		vm_power_off(v, x->io.port, x->io.value, x->io.size);       /* does not return */
+	case PM1_REFUSE:
+		__atomic_store_n(&v->vm->wake_pending, 1, __ATOMIC_RELEASE);
+		hv_deny(v, HV_DENY_SLEEP, x->io.port, x->io.value);
+		x->io.value = performed;
+		return HV_ICPT_PASS;
+	case PM1_PASS:
+		break;
+	}
+	return HV_ICPT_PASS;
+}
+
 /* PM1a (ctx 0) / PM1b (ctx 1) control, any write that touches it (byte,
  * word or dword, at its base or overlapping it): SLP_EN with the S5 type is
  * the guest powering off; with another type it is refused; anything else
@@ -41,18 +60,8 @@ static int pm1_cnt_write(struct vcpu *v, struct hv_icpt *x, void *ctx)
 	uint32_t masked;
 	if (x->io.in)
 		return HV_ICPT_PASS;
-	switch (pm1_cnt_classify(base, x->io.port, x->io.size, x->io.value, vm->s5_typ[i], &masked, &typ)) {
-	case PM1_POWER_OFF:
-		vm_power_off(v, x->io.port, x->io.value, x->io.size);
-	case PM1_REFUSE:
-		__atomic_store_n(&vm->wake_pending, 1, __ATOMIC_RELEASE);
-		hv_deny(v, HV_DENY_SLEEP, x->io.port, x->io.value);
-		x->io.value = masked;           /* performed without SLP_EN */
-		return HV_ICPT_PASS;
-	case PM1_PASS:
-		break;
-	}
-	return HV_ICPT_PASS;
+	enum pm1_verdict vd = pm1_cnt_classify(base, x->io.port, x->io.size, x->io.value, vm->s5_typ[i], &masked, &typ);
+	return sleep_verdict(v, x, vd, masked);
 }
 
 /* PM1a/PM1b status: after a refused sleep WAK_STS reads 1 (the guest's wait
@@ -87,18 +96,8 @@ static int sleep_ctl_write(struct vcpu *v, struct hv_icpt *x, void *ctx)
 	if (x->io.in || b >= x->io.size)
 		return HV_ICPT_PASS;
 	uint8_t byte = (uint8_t)(x->io.value >> (8 * b));
-	switch (sleep_ctl_classify(byte, vm->s5_typ[0], &masked, &typ)) {
-	case PM1_POWER_OFF:
-		vm_power_off(v, x->io.port, x->io.value, x->io.size);
-	case PM1_REFUSE:
-		__atomic_store_n(&vm->wake_pending, 1, __ATOMIC_RELEASE);
-		hv_deny(v, HV_DENY_SLEEP, x->io.port, x->io.value);
-		x->io.value = (x->io.value & ~(0xffu << (8 * b))) | ((uint32_t)masked << (8 * b));
-		return HV_ICPT_PASS;
-	case PM1_PASS:
-		break;
-	}
-	return HV_ICPT_PASS;
+	enum pm1_verdict vd = sleep_ctl_classify(byte, vm->s5_typ[0], &masked, &typ);
+	return sleep_verdict(v, x, vd, (x->io.value & ~(0xffu << (8 * b))) | ((uint32_t)masked << (8 * b)));
 }
 
 /* SLEEP_STATUS_REG: WAK_STS (bit 7) reads 1 after a refused sleep until cleared. */
