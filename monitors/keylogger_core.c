@@ -375,6 +375,22 @@ static struct keylogger_verdict account(struct keylogger_state *st, struct keylo
 #define KEYLOGGER_TTY_RECENT 64        /* a tty read must end on one of the last 64 keystrokes */
 #define KEYLOGGER_MAX_CODES  256
 
+/* @comm cut to KEYLOGGER_COMM_LEN - 1 into @cm, and the table entry of (@tgid, @cm), or NULL
+ * (the last match, as both consumers always took it). */
+static struct keylogger_proc *proc_lookup(struct keylogger_state *st, int32_t tgid, const char *comm, char *cm)
+{
+	size_t i;
+	for (i = 0; i < KEYLOGGER_COMM_LEN - 1 && comm && comm[i]; i++)
+		cm[i] = comm[i];
+	for (; i < KEYLOGGER_COMM_LEN; i++)
+		cm[i] = 0;
+	struct keylogger_proc *p = NULL;
+	for (i = 0; i < KEYLOGGER_MAX_PROCS; i++)
+		if (st->procs[i].used && st->procs[i].tgid == tgid && name_eq(st->procs[i].comm, cm))
+			p = &st->procs[i];
+	return p;
+}
+
 struct keylogger_verdict keylogger_consume(struct keylogger_state *st, int32_t pid, int32_t tgid, const char *comm,
 			     const uint8_t *buf, size_t have, size_t n, uint64_t tsc)
 {
@@ -408,16 +424,10 @@ struct keylogger_verdict keylogger_consume_rec(struct keylogger_state *st, int32
 		st->reads_other++;
 		return v;
 	}
-	char cm[KEYLOGGER_COMM_LEN] = { 0 };
-	size_t i;
-	for (i = 0; i < KEYLOGGER_COMM_LEN - 1 && comm && comm[i]; i++)
-		cm[i] = comm[i];
-	cm[i] = 0;
+	char cm[KEYLOGGER_COMM_LEN];
 	/* the cursor of an existing entry (or 0 for a new process) */
-	struct keylogger_proc *p = NULL;
-	for (i = 0; i < KEYLOGGER_MAX_PROCS; i++)
-		if (st->procs[i].used && st->procs[i].tgid == tgid && name_eq(st->procs[i].comm, cm))
-			p = &st->procs[i];
+	struct keylogger_proc *p = proc_lookup(st, tgid, comm, cm);
+	size_t i;
 	uint16_t codes[KEYLOGGER_MAX_CODES];
 	size_t npress = 0;
 	size_t whole = rec ? have - have % rec : 0;
@@ -512,17 +522,10 @@ struct keylogger_verdict keylogger_consume_port(struct keylogger_state *st, int3
 						uint64_t seq, uint64_t tsc)
 {
 	struct keylogger_verdict v = { KEYLOGGER_DEV_NONE, 0, false, false, NULL };
-	char cm[KEYLOGGER_COMM_LEN] = { 0 };
-	size_t i;
+	char cm[KEYLOGGER_COMM_LEN];
 	if (!keylogger_find_key(st, seq))
 		return v;
-	for (i = 0; i < KEYLOGGER_COMM_LEN - 1 && comm && comm[i]; i++)
-		cm[i] = comm[i];
-	cm[i] = 0;
-	struct keylogger_proc *p = NULL;
-	for (i = 0; i < KEYLOGGER_MAX_PROCS; i++)
-		if (st->procs[i].used && st->procs[i].tgid == tgid && name_eq(st->procs[i].comm, cm))
-			p = &st->procs[i];
+	struct keylogger_proc *p = proc_lookup(st, tgid, comm, cm);
 	if (p && p->cursor[KEYLOGGER_DEV_PORT] >= seq)
 		return v;                          /* counted already */
 	st->reads_port++;
