@@ -21,3 +21,7 @@ FUZZ_TARGETS += fuzz_probe_tamper
 fuzz_probe_tamper_SRCS := tests/fuzz/fuzz_probe_tamper.c vmm/probe.c
 fuzz_probe_tamper_CFLAGS := $(ZYDIS_DEFS) $(ZYDIS_INC)
 fuzz_probe_tamper_LIBS := $(ZYDIS_HOST_LIB)
+
+# issue 16: probe_gpa_probed's lock-free filter (header only)
+UNIT_TESTS += test_probe_filter
+test_probe_filter_SRCS := tests/unit/test_probe_filter.c

@@ -24,6 +24,7 @@
 #include "vmm/smp.h"
 #include "vmm/page_guard.h"
 #include "vmm/tick.h"
+#include "vmm/probe_filter.h"
 
 /*
  * Several vCPUs (issue 11, docs/PROBES.md "Several vCPUs"): each vCPU runs on
@@ -47,6 +48,9 @@ static uint8_t *dead_pages[2 * PROBE_MAX_PAGES];
 static unsigned ndead;
 static bool need_sync;                /* the VM's EPT or another vCPU's view changed */
 static uint32_t views_gen;            /* bumped when views must be rebuilt (pages added/removed) */
+/* the probed pages for probe_gpa_probed's lock-free first answer; rebuilt under
+ * plock with every change of pages[] (filter_rebuild) */
+static struct probe_filter pfilter;
 
 /* ---- physical / virtual access ------------------------------------------- */
 
@@ -247,9 +251,12 @@ static void op_tamper(void *ctx, const struct probe_tamper *tp)
 	hv_event_commit(cpu);
 }
 
+/* Asked at every kernel-stack write hvmon makes (issue 16): the filter answers
+ * "not probed" for almost every page without the lock; a possible hit is
+ * checked exactly under plock. */
 bool probe_gpa_probed(uint64_t gpa)
 {
-	if (!pvm)
+	if (!pvm || !probe_filter_maybe(&pfilter, gpa))
 		return false;
 	hv_spin_lock(&plock);
 	bool r = probe_find_page(&probes, gpa) != NULL;
@@ -378,9 +385,23 @@ int probe_vm_init(struct vm *vm)
 }
 
 
-/* One EPT page intercept per probed page (vmm/intercept.h), following pages[]. */
+/* probe_gpa_probed's filter from pages[]. plock held. */
+static void filter_rebuild(void)
+{
+	uint64_t gpas[PROBE_MAX_PAGES];
+	bool used[PROBE_MAX_PAGES];
+	for (unsigned i = 0; i < PROBE_MAX_PAGES; i++) {
+		gpas[i] = probes.pages[i].gpa;
+		used[i] = probes.pages[i].used;
+	}
+	probe_filter_build(&pfilter, gpas, used, PROBE_MAX_PAGES);
+}
+
+/* One EPT page intercept per probed page (vmm/intercept.h), following pages[]
+ * (every change of pages[] comes here: the filter follows it too). */
 static void sync_page_intercepts(struct vm *vm)
 {
+	filter_rebuild();
 	for (unsigned i = 0; i < PROBE_MAX_PAGES; i++) {
 		const struct probe_page *pg = &probes.pages[i];
 		uint64_t want = pg->used ? pg->gpa : 0;
