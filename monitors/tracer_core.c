@@ -52,19 +52,51 @@ void tracer_fill_exec_ptrs(struct hv_event *ev, const struct tracer_reader *rd, 
 }
 
 /* One bounded copy of the top of the new stack (argc, argv[], envp[], auxv sit
- * right above sp): later reads inside it are served from the copy, others go to
- * the guest. The copy stops at the end of sp's page, which is mapped. */
+ * right above sp), and one of the strings (issue 16: the exec return reads what
+ * the event needs with two copies): later reads inside them are served from the
+ * copies, others go to the guest. Each copy stops at the end of its first page
+ * (sp's page is mapped; so is argv[0]'s, the lowest string: create_elf_tables). */
 #define STACK_WIN 1024
+#define STR_WIN   1024
 struct stack_win {
 	const struct tracer_reader *rd;
 	uint64_t va;
 	uint32_t len;
 	uint8_t b[STACK_WIN];
+	uint64_t sva;                 /* the strings' copy: from argv[0] */
+	uint32_t slen;
+	char s[STR_WIN];
 };
+
+/* The @psz-byte (4 or 8) little-endian word at @va: from the copy without a
+ * call when it lies inside, else one read from the guest. */
+static inline int win_word(const struct stack_win *w, uint64_t va, unsigned psz, uint64_t *v)
+{
+	if (va >= w->va && w->len >= psz && va - w->va <= w->len - psz) {
+		const uint8_t *p = w->b + (va - w->va);
+		if (psz == 8) {
+			__builtin_memcpy(v, p, 8);
+		} else {
+			uint32_t x;
+			__builtin_memcpy(&x, p, 4);
+			*v = x;
+		}
+		return 0;
+	}
+	*v = 0;
+	return w->rd->read(w->rd->ctx, va, v, psz);
+}
 
 static int win_read(void *ctx, uint64_t va, void *buf, uint32_t len)
 {
 	struct stack_win *w = ctx;
+	if (len == 8 || len == 4) {                  /* argv[] slots */
+		uint64_t v;
+		if (win_word(w, va, len, &v))
+			return -1;
+		__builtin_memcpy(buf, &v, len == 8 ? 8 : 4);
+		return 0;
+	}
 	if (va >= w->va && len <= w->len && va - w->va <= w->len - len) {
 		memcpy(buf, w->b + (va - w->va), len);
 		return 0;
@@ -72,35 +104,51 @@ static int win_read(void *ctx, uint64_t va, void *buf, uint32_t len)
 	return w->rd->read(w->rd->ctx, va, buf, len);
 }
 
+/* A string from the strings' copy when its end (the NUL, or @max - 1 bytes: cut,
+ * returns 1 as the reader does) lies inside it; else the guest reader. */
 static int win_str(void *ctx, uint64_t va, char *buf, uint32_t max)
 {
 	struct stack_win *w = ctx;
+	if (max && va >= w->sva && va - w->sva < w->slen) {
+		const char *p = w->s + (va - w->sva);
+		uint32_t room = w->slen - (uint32_t)(va - w->sva), lim = max - 1 < room ? max - 1 : room, i;
+		for (i = 0; i < lim && p[i]; i++)
+			;
+		/* the NUL, or no NUL in max - 1 bytes: cut (as gmem_read_str) */
+		if (i < lim || lim == max - 1) {
+			memcpy(buf, p, i);
+			buf[i] = 0;
+			return i < lim ? 0 : 1;
+		}
+	}
 	return w->rd->read_str(w->rd->ctx, va, buf, max);
 }
 
 /* The new image's initial stack (fs/binfmt_elf.c create_elf_tables): argc,
  * argv[argc], NULL, envp[], NULL, auxv pairs; every slot is @psz bytes (8, or 4
  * with compat types for a 32-bit image). */
-static int exec_from_stack(struct hv_event *ev, const struct tracer_reader *grd, uint64_t sp,
+static inline __attribute__((always_inline)) int
+exec_from_stack(struct hv_event *ev, const struct tracer_reader *grd, uint64_t sp,
 			   unsigned psz)
 {
-	struct stack_win w = { .rd = grd, .va = sp };
+	struct stack_win w;
+	w.rd = grd;
+	w.va = sp;
+	w.len = w.slen = 0;
+	w.sva = 0;
 	uint32_t n = 4096 - (uint32_t)(sp & 4095);
 	n = n < STACK_WIN ? n : STACK_WIN;
 	if (psz == 4 && (sp >> 32))
 		return -1;                           /* a 32-bit task's stack is below 4 GiB */
 	if (!grd->read(grd->ctx, sp, w.b, n))
 		w.len = n;
-	const struct tracer_reader wrd = { .ctx = &w, .read = win_read, .read_str = win_str };
-	const struct tracer_reader *rd = &wrd;
-	uint64_t argc = 0, v, execfn = 0;
-	if (rd->read(rd->ctx, sp, &argc, psz) || argc > 0x100000)
+	uint64_t argc = 0, v, execfn = 0, a0 = 0;
+	if (win_word(&w, sp, psz, &argc) || argc > 0x100000)
 		return -1;
 	uint64_t p = sp + psz * (argc + 2);          /* past argc, argv[], NULL */
 	unsigned i;
 	for (i = 0; i < 4096; i++, p += psz) {       /* envp[] up to its NULL */
-		v = 0;
-		if (rd->read(rd->ctx, p, &v, psz))
+		if (win_word(&w, p, psz, &v))
 			return -1;
 		if (!v)
 			break;
@@ -109,8 +157,8 @@ static int exec_from_stack(struct hv_event *ev, const struct tracer_reader *grd,
 		return -1;
 	p += psz;
 	for (i = 0; i < 64; i++, p += 2 * psz) {     /* auxv: (type, value) to AT_NULL */
-		uint64_t type = 0, val = 0;
-		if (rd->read(rd->ctx, p, &type, psz) || rd->read(rd->ctx, p + psz, &val, psz))
+		uint64_t type, val;
+		if (win_word(&w, p, psz, &type) || win_word(&w, p + psz, psz, &val))
 			return -1;
 		if (type == 0)
 			break;
@@ -119,13 +167,23 @@ static int exec_from_stack(struct hv_event *ev, const struct tracer_reader *grd,
 	}
 	if (!execfn)
 		return -1;
+	/* the strings: argv[0] is the lowest (argv, envp, then the file name above) */
+	if (argc && !win_word(&w, sp + psz, psz, &a0) && a0) {
+		uint32_t sn = 4096 - (uint32_t)(a0 & 4095);
+		sn = sn < STR_WIN ? sn : STR_WIN;
+		if (!grd->read(grd->ctx, a0, w.s, sn)) {
+			w.sva = a0;
+			w.slen = sn;
+		}
+	}
+	const struct tracer_reader wrd = { .ctx = &w, .read = win_read, .read_str = win_str };
 	struct hv_ev_exec *x = &ev->u.exec;
 	x->flags &= (uint8_t)~(HV_EXECF_ARGV_TRUNC | HV_EXECF_PATH_TRUNC | HV_EXECF_READ_FAIL);
 	x->argc = 0;
 	x->argv_len = 0;
 	memset(x->argv, 0, sizeof(x->argv));
 	memset(x->filename, 0, sizeof(x->filename));
-	tracer_fill_exec_ptrs(ev, rd, execfn, sp + psz, psz);
+	tracer_fill_exec_ptrs(ev, &wrd, execfn, sp + psz, psz);
 	return 0;
 }
 

@@ -433,6 +433,82 @@ static void test_exit_status(void **st)
 	assert_non_null(strstr(j, "\"kthread\":true}"));
 }
 
+/* issue 16: the exec return serves argv and the file name from one copy of the
+ * strings (from argv[0] to its page end, at most 1 KiB) and falls back to the
+ * guest reader past it. Differential: for layouts that put the strings at
+ * every distance from a page end, with arguments cut or not and a file name
+ * past the copy, tracer_exec_from_stack gives exactly what
+ * tracer_fill_exec_ptrs gives on the same pointers with the plain reader
+ * (which here behaves as gmem_read_str: no NUL in max - 1 bytes is a cut). */
+static int g_str(void *c, uint64_t va, char *buf, uint32_t max)
+{
+	for (uint32_t i = 0; i + 1 < max; i++) {
+		if (va + i < BASE || va + i >= BASE + sizeof(mem)) { buf[0] = 0; return -1; }
+		buf[i] = (char)mem[va + i - BASE];
+		if (!buf[i]) return 0;
+	}
+	buf[max - 1] = 0;
+	return 1;
+}
+static const struct tracer_reader RDG = { .read = f_read, .read_str = g_str };
+
+static void test_exec_from_stack_strings(void **st)
+{
+	static const unsigned lens[] = { 0, 1, 5, 126, 127, 128, 200, 600 };
+	static const uint32_t starts[] = { 0x9000, 0x9ff0, 0x9f81, 0x9c00, 0x9a00, 0x9400 };
+	unsigned runs = 0;
+	for (unsigned si = 0; si < sizeof(starts) / sizeof(starts[0]); si++)
+		for (unsigned li = 0; li < sizeof(lens) / sizeof(lens[0]); li++) {
+			memset(mem, 0, sizeof(mem));
+			uint64_t at = starts[si];
+			char big[700], fnbuf[300];
+			memset(big, 'a' + (char)li, lens[li]);
+			big[lens[li]] = 0;
+			memset(fnbuf, '/', sizeof(fnbuf));
+			fnbuf[li * 37 % 290] = 0;                   /* 0..289 bytes: cut at 255 too */
+			uint64_t a0 = put_str(&at, "prog"), a1 = put_str(&at, big);
+			uint64_t a2 = put_str(&at, "x"), a3 = put_str(&at, big);
+			uint64_t e0 = put_str(&at, "PATH=/bin"), fn = put_str(&at, fnbuf);
+			uint64_t stack[] = { 4, a0, a1, a2, a3, 0, e0, 0, 6, 4096, 31, fn, 0, 0 };
+			memcpy(mem + 0xc000, stack, sizeof(stack));
+			struct hv_event want, got;
+			memset(&want, 0, sizeof(want));
+			memset(&got, 0, sizeof(got));
+			tracer_fill_exec_ptrs(&want, &RDG, fn, BASE + 0xc008, 8);
+			assert_int_equal(tracer_exec_from_stack(&got, &RDG, BASE + 0xc000), 0);
+			assert_int_equal(got.u.exec.flags, want.u.exec.flags);
+			assert_string_equal(got.u.exec.filename, want.u.exec.filename);
+			assert_int_equal(got.u.exec.argc, want.u.exec.argc);
+			assert_int_equal(got.u.exec.argv_len, want.u.exec.argv_len);
+			assert_memory_equal(got.u.exec.argv, want.u.exec.argv, sizeof(got.u.exec.argv));
+			runs++;
+		}
+	assert_int_equal(runs, 48);
+	/* the cut flag is really exercised: a 200-byte argument is cut, 126 is not */
+	memset(mem, 0, sizeof(mem));
+	uint64_t at = 0x9000;
+	char big[201];
+	memset(big, 'b', 200);
+	big[200] = 0;
+	uint64_t a0 = put_str(&at, big), fn = put_str(&at, "/bin/b");
+	uint64_t stack[] = { 1, a0, 0, 0, 31, fn, 0, 0 };
+	memcpy(mem + 0xc000, stack, sizeof(stack));
+	struct hv_event ev;
+	memset(&ev, 0, sizeof(ev));
+	assert_int_equal(tracer_exec_from_stack(&ev, &RDG, BASE + 0xc000), 0);
+	assert_true(ev.u.exec.flags & HV_EXECF_ARGV_TRUNC);
+	assert_int_equal(strlen(hv_exec_arg(&ev, 0)), HV_ARG_LEN - 1);
+	assert_string_equal(ev.u.exec.filename, "/bin/b");
+	/* a string copy that cannot be read (argv[0] unmapped): the strings come
+	 * from the reader one by one, which fails the same way */
+	stack[1] = 0x1000;
+	memcpy(mem + 0xc000, stack, sizeof(stack));
+	memset(&ev, 0, sizeof(ev));
+	assert_int_equal(tracer_exec_from_stack(&ev, &RDG, BASE + 0xc000), 0);
+	assert_true(ev.u.exec.flags & HV_EXECF_READ_FAIL);
+	assert_string_equal(ev.u.exec.filename, "/bin/b");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -441,6 +517,7 @@ int main(void)
 		cmocka_unit_test(test_exec_17_args_exactly),
 		cmocka_unit_test(test_exec_unreadable),
 		cmocka_unit_test(test_exec_from_stack),
+		cmocka_unit_test(test_exec_from_stack_strings),
 		cmocka_unit_test(test_clone_flags),
 		cmocka_unit_test(test_pending),
 		cmocka_unit_test(test_pending_match),
