@@ -208,6 +208,98 @@ static size_t aml_namestring(const uint8_t *p, size_t n)
 	return o + 4 * (size_t)segs;
 }
 
+/* A constant integer term (ACPI 6.5, 20.2.3): Zero, One, Ones, Byte/Word/DWord/QWord
+ * prefixed. Bytes used, 0 if it is none of those. */
+static size_t aml_const_int(const uint8_t *p, size_t n, uint64_t *val)
+{
+	static const uint8_t size_of[] = { [0x0a] = 1, [0x0b] = 2, [0x0c] = 4, [0x0e] = 8 };
+	if (!n)
+		return 0;
+	if (p[0] == 0x00 || p[0] == 0x01) {
+		*val = p[0];
+		return 1;
+	}
+	if (p[0] == 0xff) {
+		*val = ~0ULL;
+		return 1;
+	}
+	if (p[0] >= sizeof(size_of) || !size_of[p[0]] || n < 1u + size_of[p[0]])
+		return 0;
+	uint64_t v = 0;
+	for (unsigned i = 0; i < size_of[p[0]]; i++)
+		v |= (uint64_t)p[1 + i] << (8 * i);
+	*val = v;
+	return 1u + size_of[p[0]];
+}
+
+/* Generic Register Descriptor (ACPI 6.5, 6.4.3.7): 0x82, length 12 (2 bytes),
+ * space, bit width, bit offset, access size, address (8). */
+#define GRD_LEN 15
+/* A Buffer element at aml[0..n) holding exactly one GRD and an End Tag: its end
+ * offset (bytes used), 0 if it is something else. */
+static size_t aml_grd_buffer(const uint8_t *p, size_t n, struct acpi_cst_reg *r)
+{
+	if (n < 2 || p[0] != 0x11)      /* BufferOp */
+		return 0;
+	uint32_t plen;
+	size_t k = aml_pkglen_val(p + 1, n - 1, &plen);
+	if (!k || plen < k || plen > n - 1)
+		return 0;
+	size_t end = 1 + plen, o = 1 + k;
+	uint64_t bsize;
+	size_t b = aml_const_int(p + o, end - o, &bsize);
+	if (!b)
+		return 0;
+	o += b;
+	if (end - o < GRD_LEN + 2 || bsize < GRD_LEN + 2)
+		return 0;
+	const uint8_t *g = p + o;
+	if (g[0] != 0x82 || g[1] != 12 || g[2] != 0 || g[GRD_LEN] != 0x79)
+		return 0;
+	r->space = g[3];
+	r->width = g[4];
+	r->access = g[6];
+	memcpy(&r->addr, g + 7, 8);
+	return end;
+}
+
+unsigned acpi_cst_find(const uint8_t *aml, size_t len, struct acpi_cst_reg *out, unsigned max)
+{
+	unsigned found = 0;
+	if (!aml || !out)
+		return 0;
+	for (size_t i = 0; i + 2 <= len && found < max; i++) {
+		if (aml[i] != 0x12)             /* PackageOp */
+			continue;
+		size_t o = i + 1;
+		uint32_t plen;
+		size_t k = aml_pkglen_val(aml + o, len - o, &plen);
+		if (!k || plen < k || plen > len - o)
+			continue;
+		size_t end = o + plen;
+		o += k;
+		if (o >= end || aml[o] != 4)    /* NumElements */
+			continue;
+		o++;
+		struct acpi_cst_reg r;
+		size_t b = aml_grd_buffer(aml + o, end - o, &r);
+		if (!b)
+			continue;
+		o += b;
+		uint64_t type;
+		if (!aml_const_int(aml + o, end - o, &type) || type < 1 || type > 3)
+			continue;
+		r.type = (uint8_t)type;
+		unsigned j;
+		for (j = 0; j < found; j++)
+			if (out[j].space == r.space && out[j].addr == r.addr)
+				break;
+		if (j == found)
+			out[found++] = r;
+	}
+	return found;
+}
+
 unsigned acpi_pblk_find(const uint8_t *aml, size_t len, uint16_t *pblk, unsigned max)
 {
 	unsigned found = 0;

@@ -78,4 +78,24 @@ enum pm1_verdict sleep_ctl_classify(uint8_t value, int s5_typ, uint8_t *masked, 
  * are stored in pblk[0..max) (up to max); the number stored is returned. */
 unsigned acpi_pblk_find(const uint8_t *aml, size_t len, uint16_t *pblk, unsigned max);
 
+/* ---- _CST C-state registers (ACPI 6.5, 8.4.1.1): _CST is a package (often
+ * returned by a method, or named elsewhere and returned by reference) of
+ * Count followed by one 4-element package per C-state:
+ *   Package { Register (Buffer: a Generic Register Descriptor), Type (1-3),
+ *             Latency, Power }.
+ * No AML is run: every 4-element package of that shape anywhere in `aml` is
+ * taken (its Buffer holds exactly a GRD, 0x82 0x0C 0x00 ..., and an End Tag;
+ * its Type is an integer 1..3), so a _CST built from conditionals or returned
+ * by name is found as well. Bounded by len; corrupt AML finds nothing. The
+ * distinct registers are stored in out[0..max); the number stored is returned. */
+#define ACPI_SPACE_SYSTEM_IO 1
+#define ACPI_SPACE_FFH       0x7f     /* Functional Fixed Hardware: MWAIT hints on Intel */
+struct acpi_cst_reg {
+	uint8_t  space;                 /* GRD Address Space ID */
+	uint8_t  type;                  /* C-state type 1..3 (C1..C3) */
+	uint8_t  width, access;         /* GRD bit width, access size */
+	uint64_t addr;
+};
+unsigned acpi_cst_find(const uint8_t *aml, size_t len, struct acpi_cst_reg *out, unsigned max);
+
 #endif

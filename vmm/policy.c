@@ -332,6 +332,26 @@ int msr_misc_enable_write(uint64_t hw, uint64_t val, uint64_t *out)
 	return 0;
 }
 
+/* MSR_PKG_CST_CONFIG_CONTROL bit 10 (SDM Vol. 4, Nehalem and later): reads of the
+ * ports of MSR_PMG_IO_CAPTURE_BASE become MWAITs */
+#define PKG_CST_IO_MWAIT (1ULL << 10)
+bool msr_pkg_cst_write_ok(uint64_t cur, uint64_t val)
+{
+	return !(val & PKG_CST_IO_MWAIT) || (cur & PKG_CST_IO_MWAIT);
+}
+
+/* MSR_PMG_IO_CAPTURE_BASE (SDM Vol. 4): bits 15:0 the LVL_2 base port, 18:16 the
+ * deepest C-state included (0 = C3, 1 = C6, 2 = C7, later CPUs more): one port per
+ * C-state from LVL_2 up; IO_MWAIT_PORTS covers every encoding. */
+#define IO_MWAIT_PORTS 8
+unsigned msr_io_mwait_ports(uint64_t pkg_cst, uint64_t capture_base, uint16_t *base)
+{
+	*base = (uint16_t)capture_base;
+	if (!(pkg_cst & PKG_CST_IO_MWAIT) || !*base)
+		return 0;
+	return 0x10000u - *base < IO_MWAIT_PORTS ? 0x10000u - *base : IO_MWAIT_PORTS;
+}
+
 #define XSS_PT (1ULL << 8)      /* SDM Vol. 1 13.5.6: PT state component */
 bool msr_xss_write_ok(uint64_t val)
 {

@@ -143,6 +143,13 @@ bool msr_apic_base_write_ok(uint64_t cur, uint64_t val);
  * XD-disable is refused (-1), else *out is the value to write (read-only bits kept) */
 uint64_t msr_misc_enable_guest(uint64_t hw);
 int msr_misc_enable_write(uint64_t hw, uint64_t val, uint64_t *out);
+/* MSR_PKG_CST_CONFIG_CONTROL (0xe2): a write may not turn I/O MWAIT redirection
+ * (bit 10) on; left on by the firmware, it may stay */
+bool msr_pkg_cst_write_ok(uint64_t cur, uint64_t val);
+/* The ports whose reads I/O MWAIT redirection turns into MWAITs, from
+ * MSR_PKG_CST_CONFIG_CONTROL and MSR_PMG_IO_CAPTURE_BASE (0xe4): *base and the
+ * number of ports (0: redirection off) */
+unsigned msr_io_mwait_ports(uint64_t pkg_cst, uint64_t capture_base, uint16_t *base);
 /* IA32_XSS: no PT state component (bit 8) */
 bool msr_xss_write_ok(uint64_t val);
 /* the MTRRs (variable, fixed, default type) */

@@ -2,7 +2,7 @@
 # Ring -1 sources, cmocka unit tests (tests/unit/test_<module>.c) and libFuzzer targets.
 
 PURE_SRCS := vmm/madt.c vmm/e820.c vmm/linux_boot.c vmm/ept_map.c vmm/ept_view.c vmm/policy.c vmm/options.c vmm/gmem.c vmm/cr0.c
-PURE_SRCS += vmm/acpi_sleep.c vmm/xcr0.c vmm/spec.c vmm/tsc_rate.c   # issue 17
+PURE_SRCS += vmm/acpi_sleep.c vmm/xcr0.c vmm/spec.c vmm/tsc_rate.c vmm/cstate.c   # issue 17
 PURE_SRCS := $(wildcard $(PURE_SRCS))
 HV_SRCS += $(PURE_SRCS)
 
@@ -25,6 +25,7 @@ $(eval $(call pure_unit,madt,vmm/madt.c))
 $(eval $(call pure_unit,xcr0,vmm/xcr0.c))
 $(eval $(call pure_unit,tsc_rate,vmm/tsc_rate.c))
 $(eval $(call pure_unit,spec,vmm/spec.c))
+$(eval $(call pure_unit,cstate,vmm/cstate.c))
 
 define pure_fuzz
 ifneq ($$(wildcard tests/fuzz/fuzz_$(1).c),)

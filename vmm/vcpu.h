@@ -122,6 +122,7 @@ struct vcpu {
 	uint64_t exit_tsc;                     /* TSC when the handler started */
 	struct exit_stat stats[EXIT_REASON_MAX];
 	uint64_t nr_exits;
+	uint64_t exc_exits[32];                /* exception/NMI exits by vector (vmexit.c exc_note) */
 	uint64_t lstar_writes;
 	uint32_t icpt_gen;                     /* vm->icpt_gen applied to this VMCS */
 	bool icpt_started;                     /* hv_intercept_apply ran: its VMCS follows changes */

@@ -26,10 +26,30 @@ struct exit_entry {
  * information; 26.6.1.1: a software exception needs the instruction length;
  * #PF: the guest's CR2 is the real CR2 in ring -1).
  */
+/*
+ * Exception/NMI exits counted by vector and logged at the first, then at every
+ * power of two from 2^16: a storm (the guest stuck re-raising one exception, or
+ * a handler that never completes it) then names its vector, RIP, error code and
+ * qualification in the log, even when the run is cut short, at ~17 lines per
+ * vector for 2^32 exits and one counter increment per exit.
+ */
+static void exc_note(struct vcpu *v, uint32_t info)
+{
+	uint64_t n = ++v->exc_exits[info & 31];
+	if (n != 1 && (n < 65536 || (n & (n - 1))))
+		return;
+	pr_info("exception exits: vCPU%u vector %u (info %#x): %lu, this one at RIP %#lx, error %#lx, "
+		"qualification %#lx, CR0 %#lx CR4 %#lx\n", v->id, info & 0xff, info, (unsigned long)n,
+		(unsigned long)vmread(VMCS_GUEST_RIP), (unsigned long)vmread(VMCS_EXIT_INTR_ERROR),
+		(unsigned long)v->exit_qual, (unsigned long)vmread(VMCS_GUEST_CR0),
+		(unsigned long)vmread(VMCS_GUEST_CR4));
+}
+
 int exception_exit(struct vcpu *v)
 {
 	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
 	unsigned type = (info >> 8) & 7;
+	exc_note(v, info);
 	if ((info & INTR_INFO_VALID) && type == 2)
 		return vcpu_nmi_exit(v);        /* a kick or the guest's NMI (vmm/reinject.c) */
 	if (!(info & INTR_INFO_VALID) || (type != 3 && type != 6)) {

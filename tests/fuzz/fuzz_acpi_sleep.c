@@ -3,7 +3,7 @@
  * buffer of exactly the input's size so ASan catches any over-read; and the
  * PM1_CNT classifier on the first bytes as a port write; the Processor()
  * P_BLK scan on the same bytes as AML, the FADT sleep fields on them as a
- * FADT, and the SLEEP_CONTROL_REG classifier (issue 17). */
+ * FADT, the SLEEP_CONTROL_REG classifier and the _CST register scan (issue 17). */
 #include <stdint.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -43,6 +43,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (pb[i] == pb[j])
 				abort();        /* distinct */
 	}
+	struct acpi_cst_reg c[8];
+	unsigned nc = acpi_cst_find(data, size, c, 8);
+	if (nc > 8)
+		abort();
+	for (unsigned i = 0; i < nc; i++) {
+		if (c[i].type < 1 || c[i].type > 3)
+			abort();
+		for (unsigned j = 0; j < i; j++)
+			if (c[i].space == c[j].space && c[i].addr == c[j].addr)
+				abort();        /* distinct */
+	}
+	if (size < 31 && nc)
+		abort();                /* a C-state package takes 30 bytes at least */
 	struct fadt_sleep fs;
 	if (fadt_sleep_parse(data, (uint32_t)size, &fs) != (size >= 36 ? 0 : -1))
 		abort();

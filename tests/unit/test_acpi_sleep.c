@@ -1,11 +1,14 @@
 /* Unit tests for vmm/acpi_sleep.c: \_Sx packages in AML, PM1_CNT writes
- * (power-off, refused sleep, byte/word/dword and overlapping forms), WAK_STS. */
+ * (power-off, refused sleep, byte/word/dword and overlapping forms), WAK_STS,
+ * P_BLK and _CST C-state registers. */
+#define _GNU_SOURCE                     /* memmem */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 #include <setjmp.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <cmocka.h>
 
 #include "vmm/acpi_sleep.h"
@@ -162,6 +165,145 @@ static void test_pblk(void **st)
 	}
 }
 
+/* ---- _CST (ACPI 6.5, 8.4.1.1), synthetic AML as iasl encodes ASL ---- */
+
+/* Package(4) { ResourceTemplate() { Register(space, width, 0, addr, access) }, type, 100, 500 }:
+ * bytes written at out, count returned (31 bytes, 30 with type One). */
+static size_t cst_state(uint8_t *out, uint8_t space, uint8_t width, uint8_t access, uint64_t addr, uint8_t type)
+{
+	size_t o = 0;
+	out[o++] = 0x12; out[o++] = 30; out[o++] = 4;                 /* PackageOp PkgLength NumElements */
+	out[o++] = 0x11; out[o++] = 20; out[o++] = 0x0a; out[o++] = 17;  /* BufferOp PkgLength BufferSize */
+	out[o++] = 0x82; out[o++] = 0x0c; out[o++] = 0x00;             /* Generic Register Descriptor */
+	out[o++] = space; out[o++] = width; out[o++] = 0; out[o++] = access;
+	for (unsigned i = 0; i < 8; i++)
+		out[o++] = (uint8_t)(addr >> (8 * i));
+	out[o++] = 0x79; out[o++] = 0x00;                             /* End Tag */
+	if (type == 1)
+		out[o++] = 0x01;                                          /* One */
+	else {
+		out[o++] = 0x0a; out[o++] = type;
+	}
+	out[o++] = 0x0a; out[o++] = 100;                              /* latency */
+	out[o++] = 0x0b; out[o++] = 0xf4; out[o++] = 0x01;            /* power 500 */
+	out[1] = (uint8_t)(o - 1);                                    /* PkgLength: 30, or 29 with One */
+	return o;
+}
+
+/* Scope(\_PR.CPU0) { Method(_CST) { Return(Package() { 3, C1 FFH, C2 SystemIO 0x414, C3 SystemIO 0x415 }) } }
+ * (Intel reference code's shape: a method returning a package), then the same as
+ * Name(CST2, Package() {...}) returned by reference elsewhere. */
+static size_t cst_table(uint8_t *t, uint16_t c2, uint16_t c3)
+{
+	size_t o = 0;
+	t[o++] = 0x14; size_t mlen = o; t[o++] = 0x40; t[o++] = 0;    /* MethodOp, 2-byte PkgLength */
+	memcpy(t + o, "_CST", 4); o += 4; t[o++] = 0x00;              /* flags */
+	t[o++] = 0xa4;                                                /* ReturnOp */
+	t[o++] = 0x12; size_t plen = o; t[o++] = 0x40; t[o++] = 0; t[o++] = 4;   /* Package, 4 elements */
+	t[o++] = 0x0a; t[o++] = 3;                                    /* Count */
+	o += cst_state(t + o, 0x7f, 1, 1, 0x00, 1);                    /* C1: FFH (MWAIT hint 0) */
+	o += cst_state(t + o, 1, 8, 1, c2, 2);                         /* C2: SystemIO */
+	o += cst_state(t + o, 1, 8, 1, c3, 3);                         /* C3: SystemIO */
+	size_t n = o - plen;                                          /* 2-byte PkgLength */
+	t[plen] = (uint8_t)(0x40 | (n & 0x0f)); t[plen + 1] = (uint8_t)(n >> 4);
+	n = o - mlen;
+	t[mlen] = (uint8_t)(0x40 | (n & 0x0f)); t[mlen + 1] = (uint8_t)(n >> 4);
+	return o;
+}
+
+static void test_cst(void **st)
+{
+	(void)st;
+	uint8_t t[512];
+	struct acpi_cst_reg r[8];
+	size_t n = cst_table(t, 0x414, 0x415);
+	assert_int_equal(acpi_cst_find(t, n, r, 8), 3);
+	assert_int_equal(r[0].space, ACPI_SPACE_FFH); assert_int_equal(r[0].type, 1);
+	assert_int_equal(r[1].space, ACPI_SPACE_SYSTEM_IO); assert_int_equal(r[1].addr, 0x414);
+	assert_int_equal(r[1].type, 2); assert_int_equal(r[1].width, 8); assert_int_equal(r[1].access, 1);
+	assert_int_equal(r[2].addr, 0x415); assert_int_equal(r[2].type, 3);
+	assert_int_equal(acpi_cst_find(t, n, r, 2), 2);                  /* bounded by max */
+	/* two processors' copies of the same registers: stored once */
+	memcpy(t + n, t, n);
+	assert_int_equal(acpi_cst_find(t, 2 * n, r, 8), 3);
+	/* a register in memory space, a 4-byte access, a type out of range, a GRD of another length */
+	size_t o = 0;
+	o += cst_state(t + o, 0, 32, 3, 0xfed00000ULL, 2);
+	o += cst_state(t + o, 1, 32, 3, 0x1800, 3);
+	size_t bad = o; o += cst_state(t + o, 1, 8, 1, 0x1810, 4);      /* type 4: not a _CST entry */
+	size_t grd = o; o += cst_state(t + o, 1, 8, 1, 0x1820, 2);
+	t[grd + 8] = 0x0d;                                              /* GRD length 13 */
+	(void)bad;
+	assert_int_equal(acpi_cst_find(t, o, r, 8), 2);
+	assert_int_equal(r[0].space, 0); assert_int_equal(r[0].addr, 0xfed00000ULL);
+	assert_int_equal(r[1].addr, 0x1800); assert_int_equal(r[1].access, 3);
+	/* every cut of the method: nothing past the end is read, and a state is found only whole */
+	n = cst_table(t, 0x414, 0x415);
+	for (size_t k = 0; k <= n; k++) {
+		uint8_t *cut = malloc(k ? k : 1);
+		memcpy(cut, t, k);
+		unsigned f = acpi_cst_find(cut, k, r, 8);
+		assert_true(f <= 3);
+		free(cut);
+	}
+	assert_int_equal(acpi_cst_find(NULL, 10, r, 8), 0);
+	/* a package claiming more than the table holds */
+	static const uint8_t lie[] = { 0x12, 0x3f, 4, 0x11, 20, 0x0a, 17, 0x82, 0x0c, 0 };
+	assert_int_equal(acpi_cst_find(lie, sizeof(lie), r, 8), 0);
+}
+
+/* Real firmware tables (installed by tools/deps.sh): Bochs 2.7's DSDT inside its BIOS
+ * image and SeaBIOS's acpi-dsdt.aml. Neither has _CST (nor the Processor() objects:
+ * Bochs builds them in an SSDT at boot): nothing is found. */
+static uint8_t *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	uint8_t *b = malloc(1 << 20);
+	*len = fread(b, 1, 1 << 20, f);
+	fclose(f);
+	return b;
+}
+
+static void real_dsdt(const uint8_t *d, size_t len, int s5)
+{
+	struct acpi_cst_reg r[8];
+	uint16_t p[4];
+	uint8_t a, b;
+	uint32_t tl;
+	assert_true(len > 36);
+	assert_memory_equal(d, "DSDT", 4);
+	memcpy(&tl, d + 4, 4);
+	assert_true(tl <= len && tl > 36);
+	assert_int_equal(acpi_cst_find(d + 36, tl - 36, r, 8), 0);
+	assert_int_equal(acpi_pblk_find(d + 36, tl - 36, p, 4), 0);
+	assert_int_equal(acpi_sleep_type(d + 36, tl - 36, 5, &a, &b), s5);   /* the scans read real AML */
+	/* every prefix: bounded */
+	for (size_t k = 0; k < tl - 36; k += 97)
+		assert_int_equal(acpi_cst_find(d + 36, k, r, 8), 0);
+}
+
+static void test_cst_real_tables(void **st)
+{
+	(void)st;
+	size_t len;
+	uint8_t *rom = read_file("/usr/share/bochs/BIOS-bochs-latest", &len);
+	uint8_t *d = memmem(rom, len, "DSDT", 4);
+	assert_non_null(d);
+	real_dsdt(d, len - (size_t)(d - rom), 0);        /* Bochs's DSDT has \_S5 */
+	free(rom);
+	uint8_t *sea = read_file("/usr/share/seabios/acpi-dsdt.aml", &len);
+	real_dsdt(sea, len, -1);                         /* SeaBIOS's has none (QEMU adds it in an SSDT) */
+	/* the synthetic _CST method placed inside SeaBIOS's DSDT (at its end) is found */
+	uint32_t tl;
+	memcpy(&tl, sea + 4, 4);
+	size_t n = cst_table(sea + tl, 0x1814, 0x1815);
+	struct acpi_cst_reg r[8];
+	assert_int_equal(acpi_cst_find(sea + 36, tl - 36 + n, r, 8), 3);
+	assert_int_equal(r[1].addr, 0x1814);
+	free(sea);
+}
+
 static void test_fadt_sleep(void **st)
 {
 	(void)st;
@@ -228,6 +370,8 @@ int main(void)
 		cmocka_unit_test(test_pm1_cnt),
 		cmocka_unit_test(test_wak_mask),
 		cmocka_unit_test(test_pblk),
+		cmocka_unit_test(test_cst),
+		cmocka_unit_test(test_cst_real_tables),
 		cmocka_unit_test(test_fadt_sleep),
 		cmocka_unit_test(test_sleep_ctl),
 	};

@@ -242,6 +242,20 @@ static void test_msr_checks(void **st)
 	assert_false(msr_xss_write_ok(1ULL << 8));
 	assert_true(msr_xss_write_ok((1ULL << 11) | (1ULL << 12)));
 	assert_true(msr_xss_write_ok(0));
+	/* I/O MWAIT redirection (issue 17): PKG_CST_CONFIG_CONTROL may not turn bit 10 on
+	 * (a package C-state limit change is fine); left on by the firmware it may stay;
+	 * PMG_IO_CAPTURE_BASE writes refused, reads passed */
+	assert_true(msr_pkg_cst_write_ok(0x1e000403, 0x1e000401));
+	assert_false(msr_pkg_cst_write_ok(0x1e000003, 0x1e000403));
+	assert_true(msr_pkg_cst_write_ok(0x1e008403, 0x1e008403));
+	assert_true(msr_pkg_cst_write_ok(0x1e000403, 0x1e000003));       /* turning it off */
+	uint16_t base = 0;
+	assert_int_equal(msr_io_mwait_ports(0x1e000003, 0x10414, &base), 0);     /* redirection off */
+	assert_int_equal(msr_io_mwait_ports(0x1e000403, 0x10414, &base), 8);     /* LVL_2 0x414, up to C6 */
+	assert_int_equal(base, 0x414);
+	assert_int_equal(msr_io_mwait_ports(0x1e000403, 0x0, &base), 0);         /* no base */
+	assert_int_equal(msr_io_mwait_ports(0x400, 0xfffd, &base), 3);           /* the range ends at 0xffff */
+	assert_int_equal(base, 0xfffd);
 }
 
 static void test_msr_bitmap(void **st)
