@@ -47,7 +47,7 @@ static bool probe_entry;               /* probe_va is the callee's entry: the re
 static bool site_ok, placed, have_tick;   /* placed: the window's probe is in (kl_lock) */
 static uint64_t last_key_tsc, window_open_tsc, window_seq;
 /* statistics */
-static uint64_t io_in, io_out, io_ticks;
+static uint64_t io_in, io_out, io_ticks, io_cmd, io_status, io64_ticks;
 static uint64_t windows, window_tsc, place_fail, arm_ticks, disarm_ticks;
 static uint64_t hits, hit_ticks, read_fail, hits_compat, late_windows, io_raw, io_raw_keys;
 static struct tickhist hit_hist;      /* ticks per exit-site hit, for the median (atomic adds) */
@@ -124,6 +124,7 @@ static void kl_apply(void)
 }
 
 static void report(struct vcpu *v, const struct keylogger_proc *p, uint64_t key_tsc, uint64_t now);
+static uint64_t reader_ident(struct vcpu *v, uint64_t task);
 
 /* ---- port 0x60 ------------------------------------------------------------ */
 
@@ -150,14 +151,26 @@ static uint32_t io_in_bytes(uint16_t port, unsigned size, uint8_t *st, uint8_t *
 	return val;
 }
 
-static void io_out_bytes(uint16_t port, unsigned size, uint32_t val, uint8_t *data)
+/* OUT: byte @i to port + i. A byte to 0x60 is a keyboard command or a controller
+ * command's parameter (the status is read before it: the fallback when no 0x64 write
+ * was seen); a byte to 0x64 is a controller command (issue 15: the keyboard bytes read
+ * later are its replies only while one is pending). Under kl_lock. */
+static void io_out_bytes(uint16_t port, unsigned size, uint32_t val, uint64_t tsc)
 {
+	uint64_t ttl = tick_tsc_hz() / 1000 * KEYLOGGER_REPLY_MS;
 	for (unsigned i = 0; i < size && i < 4; i++) {
 		uint16_t p = (uint16_t)(port + i);
 		uint8_t b = (uint8_t)(val >> (8 * i));
-		if (p == KEYLOGGER_I8042_DATA)
-			*data = b;
-		outb(p, b);
+		if (p == KEYLOGGER_I8042_DATA) {
+			uint8_t st = inb(KEYLOGGER_I8042_STATUS);
+			outb(p, b);
+			keylogger_feed_data_out(&ks, st, b, tsc, ttl);
+		} else if (p == KEYLOGGER_I8042_STATUS) {
+			outb(p, b);
+			keylogger_feed_cmd(&ks, b, tsc, ttl);
+		} else {
+			outb(p, b);
+		}
 	}
 }
 
@@ -173,17 +186,21 @@ static int keylogger_io(struct vcpu *v, struct hv_icpt *x, void *ctx)
 	bool in = x->io.in;
 	uint32_t *val = &x->io.value;
 	uint64_t t0 = rdtsc();
+	/* does the access cover the data port (else only the command/status port 0x64) */
+	bool data = port <= KEYLOGGER_I8042_DATA && port + size > KEYLOGGER_I8042_DATA;
 	bool raw = size != 1 || port != KEYLOGGER_I8042_DATA || vcpu_cpl(v) != 0;
 	uint64_t raw_seq = 0;
 	hv_spin_lock(&kl_lock);
 	if (!in) {
-		io_out++;                          /* keyboard command or controller parameter */
-		uint8_t st = inb(KEYLOGGER_I8042_STATUS), b = 0;
-		io_out_bytes(port, size, *val, &b);
-		/* status bit 3: the last write went to 0x64, so this byte is the controller
-		 * command's parameter (e.g. a new CTR), not a keyboard command */
-		if (!(st & KEYLOGGER_I8042_CMD))
-			keylogger_feed_out(&ks, b, t0, tick_tsc_hz() / 1000 * KEYLOGGER_REPLY_MS);
+		if (data)
+			io_out++;                  /* keyboard command or controller parameter */
+		else
+			io_cmd++;                  /* controller command */
+		io_out_bytes(port, size, *val, t0);
+	} else if (!data) {
+		uint8_t st = 0, b = 0;
+		*val = io_in_bytes(port, size, &st, &b);   /* a status read: performed, nothing to decode */
+		io_status++;
 	} else {
 		uint8_t st = 0, b = 0;
 		*val = io_in_bytes(port, size, &st, &b);   /* the guest gets the bytes unchanged */
@@ -213,8 +230,9 @@ static int keylogger_io(struct vcpu *v, struct hv_icpt *x, void *ctx)
 		struct guest_task t;
 		if (!guest_task_of(v, GUEST_TASK_CURRENT, &t)) {
 			struct keylogger_proc proc;
+			uint64_t ident = reader_ident(v, t.ptr);
 			hv_spin_lock(&kl_lock);
-			struct keylogger_verdict vd = keylogger_consume_port(&ks, t.pid, t.tgid, t.comm, raw_seq, t0);
+			struct keylogger_verdict vd = keylogger_consume_port(&ks, t.pid, t.tgid, ident, t.comm, raw_seq, t0);
 			if (vd.proc)
 				proc = *vd.proc;
 			hv_spin_unlock(&kl_lock);
@@ -222,7 +240,7 @@ static int keylogger_io(struct vcpu *v, struct hv_icpt *x, void *ctx)
 				report(v, &proc, t0, t0);
 		}
 	}
-	__atomic_fetch_add(&io_ticks, rdtsc() - t0, __ATOMIC_RELAXED);
+	__atomic_fetch_add(data ? &io_ticks : &io64_ticks, rdtsc() - t0, __ATOMIC_RELAXED);
 	return HV_ICPT_DONE;
 }
 
@@ -331,6 +349,19 @@ static enum keylogger_term reader_term(struct vcpu *v, uint64_t task)
 	return fg && fg == pgrp && keylogger_vt_name(name, sizeof(name)) ? KEYLOGGER_TERM_FG : KEYLOGGER_TERM_OTHER;
 }
 
+/* Who the reader is, beyond its tgid (issue 15 item 5: a rename must not restart its
+ * count): the process's signal_struct (shared by its threads, io_uring's workers
+ * included, kept across exec; inferred from BTF), else its group leader's task_struct.
+ * A value, compared, never followed; 0 when unreadable (then the tgid alone). */
+static uint64_t reader_ident(struct vcpu *v, uint64_t task)
+{
+	uint64_t id = 0;
+	enum infer_param p = introspect_have(kvm, INFER_P_TASK_SIGNAL) ? INFER_P_TASK_SIGNAL : INFER_P_TASK_GROUP_LEADER;
+	if (!task || !introspect_have(kvm, p) || guest_read_kobj(v, task + introspect_value(kvm, p), &id, 8))
+		return 0;
+	return id;
+}
+
 static void on_sysexit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 {
 	uint64_t t0 = rdtsc();
@@ -381,10 +412,11 @@ static void on_sysexit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 	/* who it is, not its name (five checked guest reads; only reads that returned
 	 * data while the window is open get here) */
 	enum keylogger_term term = reader_term(v, t.ptr);
+	uint64_t ident = reader_ident(v, t.ptr);
 	__atomic_fetch_add(term == KEYLOGGER_TERM_FG ? &term_fg : term == KEYLOGGER_TERM_OTHER ? &term_other : &term_unknown,
 			   1, __ATOMIC_RELAXED);
 	hv_spin_lock(&kl_lock);
-	struct keylogger_verdict vd = keylogger_consume_rec(&ks, t.pid, t.tgid, t.comm, kbuf, have, len, a.rec, term, t0);
+	struct keylogger_verdict vd = keylogger_consume_rec(&ks, t.pid, t.tgid, ident, t.comm, kbuf, have, len, a.rec, term, t0);
 	if (vd.proc) {
 		proc = *vd.proc;
 		const struct keylogger_keystroke *k = vd.report ? keylogger_find_key(&ks, proc.report_seq) : NULL;
@@ -465,8 +497,9 @@ static void keylogger_ready(struct vm *vm)
 
 static void keylogger_disabled(struct vm *vm)
 {
-	pr_info("monitor keylogger: off (monitors= option): port 0x60 intercepted: %s\n",
-		io_port_intercepted(vm, KEYLOGGER_I8042_DATA) ? "yes" : "no");
+	pr_info("monitor keylogger: off (monitors= option): port 0x60 intercepted: %s, port 0x64: %s\n",
+		io_port_intercepted(vm, KEYLOGGER_I8042_DATA) ? "yes" : "no",
+		io_port_intercepted(vm, KEYLOGGER_I8042_STATUS) ? "yes" : "no");
 }
 
 static int keylogger_setup(struct vm *vm)
@@ -478,19 +511,25 @@ static int keylogger_setup(struct vm *vm)
 		pr_err("keylogger: cannot hook port 0x60\n");
 		return -1;
 	}
+	/* the command port too (issue 15): which commands the guest gave decides which data
+	 * bytes are controller replies; without it, status bit 3 decides (a raw reader that
+	 * read the command byte then hides its keys under that bit) */
+	if (hv_intercept_io(vm, KEYLOGGER_I8042_STATUS, 1, keylogger_io, NULL))
+		pr_warn("keylogger: cannot hook port 0x64: controller replies judged by status bit 3\n");
 	if (tick_register("keylogger", KEYLOGGER_TICK_MS, keylogger_tick, NULL))
 		pr_warn("keylogger: no tick (table full): a window could not be closed, so consumers will not "
 			"be attributed; keystrokes are still counted\n");
 	else
 		have_tick = true;
-	pr_info("keylogger: i8042 data port 0x60 intercepted: %s\n",
-		io_port_intercepted(vm, KEYLOGGER_I8042_DATA) ? "yes" : "no");
+	pr_info("keylogger: i8042 data port 0x60 intercepted: %s, command port 0x64: %s\n",
+		io_port_intercepted(vm, KEYLOGGER_I8042_DATA) ? "yes" : "no",
+		io_port_intercepted(vm, KEYLOGGER_I8042_STATUS) ? "yes" : "no");
 	return 0;
 }
 
 static void keylogger_print_stats(struct vm *vm)
 {
-	uint64_t ios = io_in + io_out + io_raw;
+	uint64_t ios = io_in + io_out + io_raw;   /* port-0x60 accesses (0x64's below) */
 	uint64_t io_own = io_ticks - arm_ticks;    /* decoding only; arming counted below */
 	if (placed)
 		window_tsc += rdtsc() - window_open_tsc;
@@ -501,6 +540,11 @@ static void keylogger_print_stats(struct vm *vm)
 		  (unsigned long)ks.kbd_bytes, (unsigned long)ks.makes, (unsigned long)ks.breaks,
 		  (unsigned long)ks.ignored, (unsigned long)ks.ctrl_replies, (unsigned long)ks.kbd_replies,
 		  (unsigned long)ks.aux_bytes, (unsigned long)ks.empty_reads);
+	hv_printf("hvmon: keylogger: i8042 command port 0x64: %lu status reads, %lu commands (%lu parameters "
+		  "to 0x60), %lu TSC ticks/exit; controller replies judged by %s\n", (unsigned long)io_status,
+		  (unsigned long)io_cmd, (unsigned long)ks.ctrl_params,
+		  (unsigned long)(io_status + io_cmd ? io64_ticks / (io_status + io_cmd) : 0),
+		  ks.cmd_watch ? "the commands seen" : "status bit 3");
 	hv_printf("hvmon: keylogger: %lu windows (%lu ms armed; %lu TSC ticks to arm, %lu to disarm), %lu exit-site hits (%lu TSC ticks/hit, median %lu, p90 %lu), "
 		  "%lu reads inspected (%lu input, %lu tty, %lu other, %lu unreadable), %lu keystrokes "
 		  "consumed, %lu unmatched, %lu reports, %lu evictions, %lu placement failures, %lu keystrokes "

@@ -88,7 +88,9 @@ struct keylogger_proc {
 	uint64_t not_allowed;    /* keystrokes it consumed that no rule allowed (issue 15:
 				  * allowed = none such; docs/MONITORS.md "Who is a keylogger") */
 	int32_t  pid, tgid;      /* pid: the thread that last read */
-	char     comm[KEYLOGGER_COMM_LEN];
+	uint64_t ident;          /* with tgid, who it is (issue 15: the guest's signal_struct or group
+				  * leader; a rename or a thread does not change it) */
+	char     comm[KEYLOGGER_COMM_LEN];   /* the name it had at its last read */
 	uint64_t cursor[KEYLOGGER_NDEV]; /* per enum keylogger_dev: last keystroke seq consumed */
 	uint64_t count;          /* keystrokes consumed (all devices) */
 	uint64_t by_dev[KEYLOGGER_NDEV];
@@ -113,6 +115,14 @@ struct keylogger_state {
 	uint8_t  last_cmd;       /* previous command byte that takes a parameter (0: none) */
 	uint8_t  reply_skip;     /* keyboard bytes still expected as the reply */
 	uint64_t reply_deadline; /* TSC after which the expectation lapses */
+	/* controller commands the guest wrote to port 0x64 (issue 15: keylogger_feed_cmd) */
+	bool     cmd_watch;      /* 0x64 writes are seen: a byte is a controller reply only while one
+				  * is pending (else the fallback: status bit 3) */
+	uint8_t  ctrl_param;     /* the command whose parameter the next 0x60 write is (0: none) */
+	uint8_t  ctrl_pending;   /* controller reply bytes expected */
+	uint8_t  ctrl_loop;      /* 0xd2/0xd3: the pending reply is a loop-back's */
+	uint64_t ctrl_deadline;  /* TSC after which they are no longer expected */
+	uint64_t ctrl_cmds, ctrl_params;
 	/* consumers */
 	struct keylogger_proc procs[KEYLOGGER_MAX_PROCS];
 	/* counters */
@@ -136,9 +146,24 @@ bool keylogger_proc_allowed(const struct keylogger_proc *p);
  * those bytes are skipped until @tsc + @ttl. */
 void keylogger_feed_out(struct keylogger_state *st, uint8_t byte, uint64_t tsc, uint64_t ttl);
 
+/* The guest wrote @cmd to the i8042's command port 0x64 (issue 15). Sets st->cmd_watch:
+ * from then on a keyboard byte is a controller reply only while one is pending —
+ * 1 byte after 0x20..0x3f (read controller RAM: 0x20 = the command byte), 0xa9/0xaa/0xab
+ * (tests), 0xc0 (input port), 0xd0 (output port), 0xe0 (test inputs), and after the
+ * parameter of 0xd2/0xd3 (keyboard/AUX loop-back: the byte comes back as data; an AUX
+ * byte ends 0xd3's) — until @tsc + @ttl. The next 0x60 write is this command's parameter after
+ * 0x60..0x7f (write controller RAM), 0xd1..0xd4 and 0x90..0x93 (multiplexer). Any
+ * other command cancels what the previous one expected. */
+void keylogger_feed_cmd(struct keylogger_state *st, uint8_t cmd, uint64_t tsc, uint64_t ttl);
+/* The guest wrote @byte to port 0x60 with status @status (read just before): a
+ * controller command's parameter (keylogger_feed_cmd; without cmd_watch: status bit 3)
+ * or a keyboard command (keylogger_feed_out). */
+void keylogger_feed_data_out(struct keylogger_state *st, uint8_t status, uint8_t byte, uint64_t tsc, uint64_t ttl);
+
 /* One byte the guest read from port 0x60 with status @status (read just before).
  * Not keystrokes: no output-buffer-full, AUX (mouse) bytes, controller replies
- * (status bit 3: the last write was a controller command), keyboard replies
+ * (a reply pending after a 0x64 command, keylogger_feed_cmd; before any command was
+ * seen, status bit 3: the last write was a controller command), keyboard replies
  * (keylogger_feed_out), ACK/resend/echo bytes, break codes.
  * Returns true when it completed a keystroke (a make code), recorded in the
  * history with @tsc; @out (optional) gets the key. */
@@ -184,15 +209,19 @@ enum keylogger_term { KEYLOGGER_TERM_UNKNOWN = 0, KEYLOGGER_TERM_FG, KEYLOGGER_T
  * comm is in keylogger_allow= (a display server on its own console, identified by
  * more than its name); from the i8042 never. A process is allowed while every
  * keystroke it consumed was. The same as keylogger_consume for a reader whose input
- * records are @rec bytes (the read's ABI). */
-struct keylogger_verdict keylogger_consume_rec(struct keylogger_state *st, int32_t pid, int32_t tgid, const char *comm,
+ * records are @rec bytes (the read's ABI). A reader is (@tgid, @ident): @ident is what
+ * the caller knows of it that a rename cannot change (ring -1: the guest's signal_struct,
+ * else the group leader's task_struct; 0: tgid alone). Its comm is only remembered for the
+ * report: a process that renames itself keeps its count (issue 15 item 5). */
+struct keylogger_verdict keylogger_consume_rec(struct keylogger_state *st, int32_t pid, int32_t tgid, uint64_t ident,
+					       const char *comm,
 					       const uint8_t *buf, size_t have, size_t n, size_t rec,
 					       enum keylogger_term term, uint64_t tsc);
 /* Is @name a virtual console's tty name ("tty" + 1..63): where the keyboard's keys go. */
 bool keylogger_vt_name(const char *name, size_t len);
 /* A process read keystroke @seq from the i8042 itself (device "port"): counted once. */
-struct keylogger_verdict keylogger_consume_port(struct keylogger_state *st, int32_t pid, int32_t tgid, const char *comm,
-						uint64_t seq, uint64_t tsc);
+struct keylogger_verdict keylogger_consume_port(struct keylogger_state *st, int32_t pid, int32_t tgid, uint64_t ident,
+						const char *comm, uint64_t seq, uint64_t tsc);
 
 /* A returning system call, from its pt_regs words bx..cs (offsets 40..136, 13
  * words): is it a read that fills user memory, and where? 64-bit: read 0,

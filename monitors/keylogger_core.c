@@ -184,6 +184,71 @@ void keylogger_feed_out(struct keylogger_state *st, uint8_t b, uint64_t tsc, uin
 	st->reply_deadline = tsc + ttl;
 }
 
+/* ---- controller commands (port 0x64, issue 15) -------------------------------------
+ * What an i8042 command makes the controller do with the data port (IBM PS/2 technical
+ * reference, "Keyboard/Auxiliary Device Controller" commands; Linux's i8042.h encodes the
+ * same as (params << 12 | replies << 8 | command)): @params bytes the guest writes to 0x60
+ * next, @replies bytes the controller puts in the output buffer (without the AUX bit). */
+static void cmd_shape(uint8_t c, uint8_t *params, uint8_t *replies)
+{
+	*params = *replies = 0;
+	if (c >= 0x20 && c <= 0x3f)
+		*replies = 1;                      /* read controller RAM (0x20: the command byte) */
+	else if (c >= 0x60 && c <= 0x7f)
+		*params = 1;                       /* write controller RAM */
+	else if (c == 0xa9 || c == 0xaa || c == 0xab || c == 0xc0 || c == 0xd0 || c == 0xe0)
+		*replies = 1;                      /* port tests, self-test, input/output port, test inputs */
+	else if ((c >= 0xd1 && c <= 0xd4) || (c >= 0x90 && c <= 0x93))
+		*params = 1;                       /* output port; keyboard/aux loop; to aux; to a mux port */
+}
+
+void keylogger_feed_cmd(struct keylogger_state *st, uint8_t cmd, uint64_t tsc, uint64_t ttl)
+{
+	uint8_t params, replies;
+	cmd_shape(cmd, &params, &replies);
+	st->cmd_watch = true;
+	st->ctrl_cmds++;
+	st->ctrl_param = params ? cmd : 0;
+	st->ctrl_pending = replies;                /* a new command: the previous expectation ends */
+	st->ctrl_loop = 0;
+	st->ctrl_deadline = tsc + ttl;
+}
+
+void keylogger_feed_data_out(struct keylogger_state *st, uint8_t status, uint8_t byte, uint64_t tsc, uint64_t ttl)
+{
+	if (st->cmd_watch ? st->ctrl_param != 0 : (status & KEYLOGGER_I8042_CMD) != 0) {
+		/* a controller command's parameter (e.g. a new command byte), not a keyboard command */
+		st->ctrl_params++;
+		if (st->ctrl_param == 0xd2 || st->ctrl_param == 0xd3) {
+			/* loop-back: the byte comes back as keyboard (d2) or AUX (d3) data; a
+			 * controller that forgets the AUX bit on d3's is still not typing */
+			st->ctrl_pending = 1;
+			st->ctrl_loop = st->ctrl_param;
+			st->ctrl_deadline = tsc + ttl;
+		}
+		st->ctrl_param = 0;
+		return;
+	}
+	keylogger_feed_out(st, byte, tsc, ttl);
+}
+
+/* Is a keyboard byte read with @status a controller's reply? With the 0x64 writes seen,
+ * only while one is pending (a command's reply; a raw reader that read the command byte
+ * leaves status bit 3 set while it reads keys); before that, status bit 3. */
+static bool ctrl_reply(struct keylogger_state *st, uint8_t status, uint64_t tsc)
+{
+	if (!st->cmd_watch)
+		return (status & KEYLOGGER_I8042_CMD) != 0;
+	if (!st->ctrl_pending)
+		return false;
+	st->ctrl_pending--;
+	if (tsc > st->ctrl_deadline) {             /* the reply never came: the expectation lapsed */
+		st->ctrl_pending = 0;
+		return false;
+	}
+	return true;
+}
+
 bool keylogger_feed_byte(struct keylogger_state *st, uint8_t status, uint8_t byte, uint64_t tsc, struct keylogger_key *out)
 {
 	st->bytes++;
@@ -193,10 +258,12 @@ bool keylogger_feed_byte(struct keylogger_state *st, uint8_t status, uint8_t byt
 	}
 	if (status & KEYLOGGER_I8042_AUX) {
 		st->aux_bytes++;                   /* mouse */
+		if (st->ctrl_pending && st->ctrl_loop == 0xd3)
+			st->ctrl_pending = 0;      /* the AUX loop-back's reply, where it belongs */
 		return false;
 	}
 	st->kbd_bytes++;
-	if (status & KEYLOGGER_I8042_CMD) {
+	if (ctrl_reply(st, status, tsc)) {
 		st->ctrl_replies++;                /* reply to a controller command (e.g. read CTR) */
 		return false;
 	}
@@ -316,12 +383,13 @@ enum keylogger_dev keylogger_classify_input_rec(const uint8_t *buf, size_t n, si
 
 /* ---- consumers ---------------------------------------------------------------------- */
 
-static struct keylogger_proc *proc_get(struct keylogger_state *st, int32_t tgid, const char *comm, uint64_t tsc)
+static struct keylogger_proc *proc_get(struct keylogger_state *st, int32_t tgid, uint64_t ident, const char *comm,
+				       uint64_t tsc)
 {
 	struct keylogger_proc *slot = NULL, *lru = NULL;
 	for (size_t i = 0; i < KEYLOGGER_MAX_PROCS && !slot; i++)
 		if (st->procs[i].used && st->procs[i].tgid == tgid)
-			slot = &st->procs[i];      /* same tgid, other comm: exec'ed or renamed */
+			slot = &st->procs[i];      /* same tgid, other identity: the pid was reused */
 	for (size_t i = 0; i < KEYLOGGER_MAX_PROCS && !slot; i++) {
 		struct keylogger_proc *p = &st->procs[i];
 		if (!p->used)
@@ -336,6 +404,7 @@ static struct keylogger_proc *proc_get(struct keylogger_state *st, int32_t tgid,
 	memset(slot, 0, sizeof(*slot));
 	slot->used = true;
 	slot->tgid = tgid;
+	slot->ident = ident;
 	memcpy(slot->comm, comm, KEYLOGGER_COMM_LEN);
 	slot->comm[KEYLOGGER_COMM_LEN - 1] = 0;
 	slot->allowed = keylogger_allowed(st, slot->comm);
@@ -369,15 +438,16 @@ static uint64_t find_next(const struct keylogger_state *st, uint64_t from, bool 
 }
 
 static struct keylogger_verdict account(struct keylogger_state *st, struct keylogger_proc *p, int32_t pid, int32_t tgid,
-					const char *cm, const uint64_t *seqs, size_t nseq, bool ok,
+					uint64_t ident, const char *cm, const uint64_t *seqs, size_t nseq, bool ok,
 					struct keylogger_verdict v, uint64_t tsc);
 
 #define KEYLOGGER_TTY_RECENT 64        /* a tty read must end on one of the last 64 keystrokes */
 #define KEYLOGGER_MAX_CODES  256
 
-/* @comm cut to KEYLOGGER_COMM_LEN - 1 into @cm, and the table entry of (@tgid, @cm), or NULL
- * (the last match, as both consumers always took it). */
-static struct keylogger_proc *proc_lookup(struct keylogger_state *st, int32_t tgid, const char *comm, char *cm)
+/* @comm cut to KEYLOGGER_COMM_LEN - 1 into @cm, and the table entry of (@tgid, @ident), or NULL.
+ * Not keyed by the name (issue 15 item 5): a reader that renames itself keeps its count. */
+static struct keylogger_proc *proc_lookup(struct keylogger_state *st, int32_t tgid, uint64_t ident, const char *comm,
+					  char *cm)
 {
 	size_t i;
 	for (i = 0; i < KEYLOGGER_COMM_LEN - 1 && comm && comm[i]; i++)
@@ -386,7 +456,7 @@ static struct keylogger_proc *proc_lookup(struct keylogger_state *st, int32_t tg
 		cm[i] = 0;
 	struct keylogger_proc *p = NULL;
 	for (i = 0; i < KEYLOGGER_MAX_PROCS; i++)
-		if (st->procs[i].used && st->procs[i].tgid == tgid && name_eq(st->procs[i].comm, cm))
+		if (st->procs[i].used && st->procs[i].tgid == tgid && st->procs[i].ident == ident)
 			p = &st->procs[i];
 	return p;
 }
@@ -394,7 +464,7 @@ static struct keylogger_proc *proc_lookup(struct keylogger_state *st, int32_t tg
 struct keylogger_verdict keylogger_consume(struct keylogger_state *st, int32_t pid, int32_t tgid, const char *comm,
 			     const uint8_t *buf, size_t have, size_t n, uint64_t tsc)
 {
-	return keylogger_consume_rec(st, pid, tgid, comm, buf, have, n, KEYLOGGER_INPUT_EVENT_SIZE,
+	return keylogger_consume_rec(st, pid, tgid, 0, comm, buf, have, n, KEYLOGGER_INPUT_EVENT_SIZE,
 				     KEYLOGGER_TERM_UNKNOWN, tsc);
 }
 
@@ -412,7 +482,8 @@ bool keylogger_vt_name(const char *name, size_t len)
 	return v >= 1 && v <= 63;
 }
 
-struct keylogger_verdict keylogger_consume_rec(struct keylogger_state *st, int32_t pid, int32_t tgid, const char *comm,
+struct keylogger_verdict keylogger_consume_rec(struct keylogger_state *st, int32_t pid, int32_t tgid, uint64_t ident,
+					       const char *comm,
 					       const uint8_t *buf, size_t have, size_t n, size_t rec,
 					       enum keylogger_term term, uint64_t tsc)
 {
@@ -426,7 +497,7 @@ struct keylogger_verdict keylogger_consume_rec(struct keylogger_state *st, int32
 	}
 	char cm[KEYLOGGER_COMM_LEN];
 	/* the cursor of an existing entry (or 0 for a new process) */
-	struct keylogger_proc *p = proc_lookup(st, tgid, comm, cm);
+	struct keylogger_proc *p = proc_lookup(st, tgid, ident, comm, cm);
 	size_t i;
 	uint16_t codes[KEYLOGGER_MAX_CODES];
 	size_t npress = 0;
@@ -471,20 +542,22 @@ struct keylogger_verdict keylogger_consume_rec(struct keylogger_state *st, int32
 		return v;
 	bool ok = term == KEYLOGGER_TERM_FG &&
 		  (v.dev == KEYLOGGER_DEV_TTY || (v.dev == KEYLOGGER_DEV_INPUT && keylogger_allowed(st, cm)));
-	return account(st, p, pid, tgid, cm, seqs, nseq, ok, v, tsc);
+	return account(st, p, pid, tgid, ident, cm, seqs, nseq, ok, v, tsc);
 }
 
 /* @nseq (>= 1) keystrokes @seqs (ascending) consumed by the process (its entry @p,
  * NULL: new) through v.dev: count them, decide the report. */
 static struct keylogger_verdict account(struct keylogger_state *st, struct keylogger_proc *p, int32_t pid, int32_t tgid,
-					const char *cm, const uint64_t *seqs, size_t nseq, bool ok,
+					uint64_t ident, const char *cm, const uint64_t *seqs, size_t nseq, bool ok,
 					struct keylogger_verdict v, uint64_t tsc)
 {
 	size_t i;
 	if (!p)
-		p = proc_get(st, tgid, cm, tsc);
+		p = proc_get(st, tgid, ident, cm, tsc);
 	v.proc = p;
 	p->pid = pid;
+	memcpy(p->comm, cm, KEYLOGGER_COMM_LEN);   /* the latest name, for the report */
+	p->allowed = keylogger_allowed(st, p->comm);
 	p->last_tsc = tsc;
 	for (i = 0; i < nseq; i++) {
 		struct keylogger_keystroke *h = &st->hist[seqs[i] % KEYLOGGER_HIST];
@@ -518,19 +591,19 @@ static struct keylogger_verdict account(struct keylogger_state *st, struct keylo
 
 /* ---- raw port reads (issue 15 item 5) ------------------------------------------------- */
 
-struct keylogger_verdict keylogger_consume_port(struct keylogger_state *st, int32_t pid, int32_t tgid, const char *comm,
-						uint64_t seq, uint64_t tsc)
+struct keylogger_verdict keylogger_consume_port(struct keylogger_state *st, int32_t pid, int32_t tgid, uint64_t ident,
+						const char *comm, uint64_t seq, uint64_t tsc)
 {
 	struct keylogger_verdict v = { KEYLOGGER_DEV_NONE, 0, false, false, NULL };
 	char cm[KEYLOGGER_COMM_LEN];
 	if (!keylogger_find_key(st, seq))
 		return v;
-	struct keylogger_proc *p = proc_lookup(st, tgid, comm, cm);
+	struct keylogger_proc *p = proc_lookup(st, tgid, ident, comm, cm);
 	if (p && p->cursor[KEYLOGGER_DEV_PORT] >= seq)
 		return v;                          /* counted already */
 	st->reads_port++;
 	v.dev = KEYLOGGER_DEV_PORT;
-	return account(st, p, pid, tgid, cm, &seq, 1, false, v, tsc);   /* the i8042 itself: never allowed */
+	return account(st, p, pid, tgid, ident, cm, &seq, 1, false, v, tsc);   /* the i8042 itself: never allowed */
 }
 
 /* ---- read system calls by ABI ----------------------------------------------------------- */

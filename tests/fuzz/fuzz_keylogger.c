@@ -3,7 +3,8 @@
  * many processes — and the keylogger_allow= option feeding the allow list (vmm/options.c).
  * Issue 15: compat (16-byte) records, raw port consumption, the read-call decoder (pt_regs
  * words of any value, both ABIs), the iovec gatherer, the lagging-reader count, the reader's
- * terminal (any of the three answers per read) and the console-name check.
+ * terminal (any of the three answers per read) and the console-name check; controller
+ * commands on port 0x64 and readers that rename themselves or share a pid (issue 15).
  * Invariants: counters consistent, one report per tracked process, table bounds, names terminated. */
 #include <stdint.h>
 #include <stddef.h>
@@ -52,14 +53,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			keylogger_feed_byte(&st, data[i], data[i + 1 < size ? i + 1 : i], tsc, NULL);
 			i += 2;
 			break;
-		case 1:                    /* OUT to 0x60 */
-			keylogger_feed_out(&st, data[i++], tsc, 8);
+		case 1:                    /* OUT to 0x60 (a status byte first) or, with bit 7, to 0x64 */
+			if (op & 0x80)
+				keylogger_feed_cmd(&st, data[i++], tsc, 8);
+			else if (op & 0x40)
+				keylogger_feed_out(&st, data[i++], tsc, 8);
+			else {
+				keylogger_feed_data_out(&st, data[i], data[i + 1 < size ? i + 1 : i], tsc, 8);
+				i += 2;
+			}
 			break;
 		case 2:
 			if (op & 0x80) {   /* a raw port read of a recent keystroke */
 				int32_t tgid = 100 + (op >> 2) % 80;
 				uint64_t seq = st.next_seq > data[i] ? st.next_seq - data[i] : 0;
-				struct keylogger_verdict v = keylogger_consume_port(&st, tgid, tgid, "klraw", seq, tsc);
+				struct keylogger_verdict v = keylogger_consume_port(&st, tgid, tgid, op & 0x40, "klraw", seq, tsc);
 				if (v.report) {
 					if (!v.proc || keylogger_proc_allowed(v.proc) || v.proc->count < st.k)
 						abort();
@@ -77,7 +85,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			const char *comm = (op & 0x40) ? "sh" : "klfuzz";
 			size_t rec = (op & 0x20) ? KEYLOGGER_INPUT_EVENT_SIZE32 : KEYLOGGER_INPUT_EVENT_SIZE;
 			enum keylogger_term term = (enum keylogger_term)((op >> 3) % 3);
-			struct keylogger_verdict v = keylogger_consume_rec(&st, tgid, tgid, comm, data + i, len,
+			/* identities: a reader renames itself (comm) or a pid is reused (ident) */
+			struct keylogger_verdict v = keylogger_consume_rec(&st, tgid, tgid, op >> 7, comm, data + i, len,
 							 len + (op & 0x80 ? rec : 0), rec, term, tsc);
 			if (v.matched && term != KEYLOGGER_TERM_FG && keylogger_proc_allowed(v.proc))
 				abort();   /* a read outside the foreground never leaves its reader allowed */
@@ -120,10 +129,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (st.reports != reports || st.makes > st.kbd_bytes || st.kbd_bytes > st.bytes ||
 	    st.next_seq != st.makes + 1 || keylogger_unconsumed(&st, 0) > KEYLOGGER_HIST)
 		abort();
+	if (st.ctrl_pending > 1 || (st.ctrl_loop && st.ctrl_loop != 0xd2 && st.ctrl_loop != 0xd3))
+		abort();                   /* at most one controller reply expected per command */
 	for (size_t p = 0; p < KEYLOGGER_MAX_PROCS; p++) {
 		const struct keylogger_proc *q = &st.procs[p];
 		if (!q->used)
 			continue;
+		for (size_t r = p + 1; r < KEYLOGGER_MAX_PROCS; r++)
+			if (st.procs[r].used && st.procs[r].tgid == q->tgid && st.procs[r].ident == q->ident)
+				abort();   /* one entry per reader, whatever names it took */
 		if (q->comm[KEYLOGGER_COMM_LEN - 1] || (q->reported && keylogger_proc_allowed(q)) ||
 		    q->by_dev[KEYLOGGER_DEV_INPUT] + q->by_dev[KEYLOGGER_DEV_TTY] + q->by_dev[KEYLOGGER_DEV_PORT] != q->count ||
 		    q->cursor[KEYLOGGER_DEV_PORT] >= st.next_seq ||

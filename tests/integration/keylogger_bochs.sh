@@ -22,11 +22,12 @@
 # kl-late (its last reads 3 s after the keys: after the 1 s window, attributed by sequence), an evdev reader
 # named `sh` and kl-allowed (in keylogger_allow=: a name never allows reading the input device); then
 # kl-raw reads 10 more typed keys from the i8042 itself (`inw` at port 0x5f, keyboard IRQ off): the guest
-# must get the typed scan codes and hvmon must see its INs as raw (not the driver's). KNOWN GAP (run of
-# 2026-12-05 10:18): hvmon does not count them as keystrokes, so kl-raw is not reported: kl-raw read the
-# command byte back (`out 0x64,0x20`), which leaves status bit 3 ("last write was a command") set, and hvmon
-# takes every byte read under that bit for a controller reply (docs/MONITORS.md "Limits"). Each other
-# reader must have every key counted. Readers are judged by what they are:
+# must get the typed scan codes, hvmon must see its INs as raw (not the driver's), count every key and
+# report kl-raw with device "port" — although kl-raw read the command byte back (`out 0x64,0x20`), which
+# leaves status bit 3 ("last write was a command") set while it reads the keys: hvmon watches the 0x64
+# writes and takes a byte for a controller reply only while one is pending. kl-rename renames itself every
+# 7 keys (K = 8) and is still reported, under its latest name (a reader is its tgid and identity, not its
+# comm). Each reader must have every key counted. Readers are judged by what they are:
 # the shell on tty1 (setsid -c: tty1 is its controlling terminal, it is the foreground group) and then
 # `less` in that group consuming 20 typed keys are not reported (hvmon read the guest's tty structures).
 # KL_BUSY=1: boot 1 with a syscall-heavy background (dd bs=1 /dev/zero -> /dev/null: its reads must not count)
@@ -116,22 +117,30 @@ l1=$(log guest | sed -n "s/.*HVMON-GUEST: TTY pid=$tpid line=\[\(.*\)\]$/\1/p" |
 l2=$(log guest | sed -n "s/.*HVMON-GUEST: TTY pid=$tpid line=\[\(.*\)\]$/\1/p" | sed -n 2p)
 [ "$l1" = "$LINE1" ] && [ "$l2" = "$LINE2" ] || hv_fail "shell on tty1 read '$l1' / '$l2', typed '$LINE1' / '$LINE2'"
 # exactly one keylogger event per reported reader: hvkeylog (and kl-cpu0 on 2 CPUs), device input, >= K keystrokes;
-# and (issue 15) kl-allowed, kl-preadv2, kl-int80, kl-late, the evdev reader named sh
+# and (issue 15) kl-allowed, kl-preadv2, kl-int80, kl-late, the evdev reader named sh, kl-raw, kl-rename
 evs=$(json_events hvmon keylogger)
-NEV=$((CPUS + 5))
+NEV=$((CPUS + 7))
 [ "$(printf '%s\n' "$evs" | grep -c .)" = "$NEV" ] || hv_fail "expected exactly $NEV keylogger event(s), got: $evs"
 pid_of() { log guest | sed -n "s/.*HVMON-GUEST: KEYLOG ready pid=\([0-9]*\) comm=$1 .*/\1/p" | head -n1; }
 rpid=$(log guest | sed -n 's/.*HVMON-GUEST: KEYLOG raw ready pid=\([0-9]*\) comm=kl-raw .*/\1/p' | head -n1)
 [ -n "$rpid" ] || hv_fail "kl-raw did not start"
 got=$(log guest | sed -n "s/.*HVMON-GUEST: KEYLOG raw done pid=$rpid comm=kl-raw makes=[0-9]* scancodes=\([0-9,]*\).*/\1/p")
 [ "$got" = "$rawcodes" ] || hv_fail "kl-raw read scan codes '$got', typed '$rawcodes'"
-for c in kl-allowed kl-preadv2 kl-int80 kl-late sh; do
-  p=$(pid_of "$c")
+for c in kl-allowed kl-preadv2 kl-int80 kl-late sh kl-raw; do
+  p=$([ $c = kl-raw ] && echo "$rpid" || pid_of "$c")
   [ -n "$p" ] || hv_fail "$c did not start"
   e=$(printf '%s\n' "$evs" | grep "\"pid\":$p,\"tgid\":$p,\"comm\":\"$c\"") || hv_fail "no keylogger event for $c pid $p: $evs"
   d=$([ $c = kl-raw ] && echo port || echo input)
   printf '%s\n' "$e" | grep -q "\"device\":\"$d\"" || hv_fail "$c: event device is not $d: $e"
 done
+# the renaming reader: reported once, under the name it had at its K-th key (kl-ren1 when it read the
+# 7th and 8th keys apart, kl-rename when one read returned both)
+npid=$(pid_of kl-rename)
+[ -n "$npid" ] || hv_fail "kl-rename did not start"
+e=$(printf '%s\n' "$evs" | grep "\"pid\":$npid,\"tgid\":$npid,\"comm\":\"kl-ren\(1\|ame\)\"") || hv_fail "no keylogger event for kl-rename (pid $npid): $evs"
+printf '%s\n' "$e" | grep -q '"device":"input"' || hv_fail "kl-rename: event device is not input: $e"
+got=$(log guest | sed -n "s/.*HVMON-GUEST: KEYLOG done pid=$npid comm=kl-rename presses=[0-9]* codes=\([0-9,]*\).*/\1/p" | head -n1)
+[ "$got" = "$codes" ] || hv_fail "kl-rename read key codes '$got', typed '$codes'"
 shpid=$(pid_of sh)
 ev=$(printf '%s\n' "$evs" | grep "\"pid\":$kpid,\"tgid\":$kpid,\"comm\":\"hvkeylog\"") || hv_fail "no keylogger event for hvkeylog pid $kpid: $evs"
 if [ "$CPUS" -gt 1 ]; then
@@ -158,7 +167,7 @@ ks=$(printf '%s\n' "$ev" | sed -n 's/.*"keystrokes":\([0-9]*\).*/\1/p')
 [ -n "$ks" ] && [ "$ks" -ge "$K" ] || hv_fail "keylogger event with $ks keystrokes < K=$K"
 # hvmon's own counts
 mk=$(log hvmon | sed -n 's/.*hvmon: keylogger: i8042: .* \([0-9]*\) keystrokes (make codes).*/\1/p')
-[ "$mk" = "$((NKEYS + NLESS))" ] || hv_fail "hvmon counted $mk keystrokes (make codes), typed $NKEYS + $NLESS (+ $NRAW read raw: the known gap above)"
+[ "$mk" = "$((NKEYS + NLESS + NRAW))" ] || hv_fail "hvmon counted $mk keystrokes (make codes), typed $NKEYS + $NLESS + $NRAW (read raw)"
 nraw=$(log hvmon | sed -n 's/.*hvmon: keylogger: raw i8042 reads (not the driver.s `in al` at CPL 0): \([0-9]*\),.*/\1/p')
 [ -n "$nraw" ] && [ "$nraw" -ge "$NRAW" ] || hv_fail "hvmon saw '$nraw' raw i8042 reads, kl-raw read at least $NRAW bytes with inw"
 cons() { log hvmon | sed -n "s/.*hvmon: keylogger: consumer pid [0-9]* tgid $1 comm $2: \([0-9]*\) keystrokes (input \([0-9]*\), tty \([0-9]*\), port \([0-9]*\)): \([a-z ]*\)$/\1 \2 \3 \4 \5/p"; }
@@ -168,6 +177,10 @@ want_cons "$apid" kl-allowed "$NKEYS $NKEYS 0 0 reported"
 [ "$CPUS" = 1 ] || want_cons "$zpid" kl-cpu0 "$NKEYS $NKEYS 0 0 reported"
 for c in kl-preadv2 kl-int80 kl-late; do want_cons "$(pid_of $c)" $c "$NKEYS $NKEYS 0 0 reported"; done
 want_cons "$shpid" sh "$NKEYS $NKEYS 0 0 reported"
+want_cons "$rpid" kl-raw "$NRAW 0 0 $NRAW reported"
+# one entry across its names (30 keys: renamed after 7, 14, 21, 28), shown under the name of its last read
+want_cons "$npid" 'kl-ren[34]' "$NKEYS $NKEYS 0 0 reported"
+assert_marker hvmon 'i8042 command port 0x64: [0-9]* status reads, [1-9][0-9]* commands .*judged by the commands seen' "0x64 commands seen"
 want_cons "$tpid" sh "$NKEYS 0 $NKEYS 0 allowed"
 assert_marker guest 'HVMON-GUEST: less done rc=0' "less on tty1 ended (q typed)"
 lc=$(log hvmon | sed -n "s/.*hvmon: keylogger: consumer pid [0-9]* tgid [0-9]* comm less: \([0-9]*\) keystrokes (input \([0-9]*\), tty \([0-9]*\), port \([0-9]*\)): \([a-z ]*\)$/\1 \2 \3 \4 \5/p")
@@ -194,6 +207,6 @@ rm -rf "$HV_TOP/build/runs/keylogger-off"
 hv_boot keylogger-off --kernel "$(hv_fixture_kernel "$FLAVOUR")" --initrd "$initrd" \
   --hv-opts "console=com2 log=info monitors=tracer,hang,ret2usr" --stop-on 'hvmon:hvmon: entering the guest'
 assert_status marker
-assert_marker hvmon 'monitor keylogger: off \(monitors= option\): port 0x60 intercepted: no' "port 0x60 not intercepted"
+assert_marker hvmon 'monitor keylogger: off \(monitors= option\): port 0x60 intercepted: no, port 0x64: no' "ports 0x60/0x64 not intercepted"
 assert_no_marker hvmon 'keylogger: i8042 data port' "no port-0x60 hook with the monitor off"
-hv_pass "keylogger reported (pid $kpid; the tty1 shell and less in its foreground group ($NLESS keys) not reported; preadv2, int \$0x80, late (3 s), evdev-named-sh and name-allowed evdev readers reported with every key counted; raw inw reads seen ($nraw), not yet counted (known gap)$([ "$CPUS" = 1 ] || echo " on CPU 1 with cpu 1, kl-cpu0 pid $zpid on CPU 0 with cpu 0; kl-allowed read on both CPUs, every key counted"), $ks keystrokes, device input), sh on tty1 and kl-allowed not reported; $NKEYS keys typed, counted and received unchanged; monitor off: port 0x60 not in the I/O bitmap ($FLAVOUR)"
+hv_pass "keylogger reported (pid $kpid; the tty1 shell and less in its foreground group ($NLESS keys) not reported; preadv2, int \$0x80, late (3 s), evdev-named-sh and name-allowed evdev readers reported with every key counted; raw inw reader kl-raw reported (device port, $NRAW keys, $nraw raw reads; 0x64 commands watched), kl-rename reported across 4 renames$([ "$CPUS" = 1 ] || echo " on CPU 1 with cpu 1, kl-cpu0 pid $zpid on CPU 0 with cpu 0; kl-allowed read on both CPUs, every key counted"), $ks keystrokes, device input), sh on tty1 and kl-allowed not reported; $NKEYS keys typed, counted and received unchanged; monitor off: port 0x60 not in the I/O bitmap ($FLAVOUR)"

@@ -135,6 +135,60 @@ static void test_feed_command_replies(void **s)
 	assert_int_equal(st.makes, 3);
 }
 
+/* issue 15: the controller's replies follow the commands written to port 0x64 */
+static void test_feed_controller_commands(void **s)
+{
+	init(8);
+	const uint8_t CMD = KEYLOGGER_I8042_CMD;
+	/* read the command byte: one reply (status bit 3 set), then keys with bit 3 still set */
+	keylogger_feed_cmd(&st, 0x20, 10, 100);
+	assert_true(st.cmd_watch);
+	assert_false(keylogger_feed_byte(&st, OBF | CMD, 0x47, 11, NULL));   /* the CTR */
+	assert_true(keylogger_feed_byte(&st, OBF | CMD, 0x13, 12, NULL));    /* 'r', a raw reader's */
+	assert_false(keylogger_feed_byte(&st, OBF | CMD, 0x93, 13, NULL));
+	assert_true(keylogger_feed_byte(&st, OBF | CMD, 0x1e, 14, NULL));    /* 'a' */
+	assert_int_equal(st.ctrl_replies, 1);
+	/* write the command byte: its parameter is not a keyboard command (0xf2 is not GETID) */
+	keylogger_feed_cmd(&st, 0x60, 20, 100);
+	keylogger_feed_data_out(&st, CMD, 0xf2, 21, 100);
+	assert_int_equal(st.ctrl_params, 1);
+	assert_true(keylogger_feed_byte(&st, OBF, 0x41, 22, NULL));          /* F7, not an ID byte */
+	/* without a parameter pending the next 0x60 write is a keyboard command, whatever bit 3 says */
+	keylogger_feed_data_out(&st, CMD, 0xf2, 23, 100);
+	assert_false(keylogger_feed_byte(&st, OBF, 0xfa, 24, NULL));
+	assert_false(keylogger_feed_byte(&st, OBF, 0xab, 25, NULL));
+	assert_false(keylogger_feed_byte(&st, OBF, 0x41, 26, NULL));
+	/* tests and ports: one reply each; a command with none expects nothing */
+	keylogger_feed_cmd(&st, 0xaa, 30, 100);
+	assert_false(keylogger_feed_byte(&st, OBF, 0x55, 31, NULL));
+	keylogger_feed_cmd(&st, 0xae, 32, 100);                               /* enable keyboard */
+	assert_true(keylogger_feed_byte(&st, OBF, 0x1f, 33, NULL));           /* 's' */
+	/* a new command replaces the previous expectation (at most one byte per command) */
+	keylogger_feed_cmd(&st, 0x20, 40, 100);
+	keylogger_feed_cmd(&st, 0xad, 41, 100);
+	assert_true(keylogger_feed_byte(&st, OBF, 0x20, 42, NULL));           /* 'd' */
+	/* a reply that never came lapses */
+	keylogger_feed_cmd(&st, 0xd0, 50, 5);
+	assert_true(keylogger_feed_byte(&st, OBF, 0x21, 60, NULL));           /* 'f' after the deadline */
+	/* keyboard loop-back (d2): the parameter comes back as keyboard data, not a key */
+	keylogger_feed_cmd(&st, 0xd2, 70, 100);
+	keylogger_feed_data_out(&st, 0, 0x1e, 71, 100);
+	assert_false(keylogger_feed_byte(&st, OBF, 0x1e, 72, NULL));
+	/* AUX loop-back (d3): its reply comes with the AUX bit and ends the expectation */
+	keylogger_feed_cmd(&st, 0xd3, 80, 100);
+	keylogger_feed_data_out(&st, 0, 0x56, 81, 100);
+	assert_false(keylogger_feed_byte(&st, OBF | KEYLOGGER_I8042_AUX, 0x56, 82, NULL));
+	assert_true(keylogger_feed_byte(&st, OBF, 0x22, 83, NULL));           /* 'g' */
+	assert_int_equal(st.makes, 7);
+	assert_int_equal(st.ctrl_cmds, 9);
+	/* before any 0x64 write is seen (the hook failed): status bit 3 decides, as before */
+	init(8);
+	assert_false(keylogger_feed_byte(&st, OBF | CMD, 0x1e, 1, NULL));
+	keylogger_feed_data_out(&st, CMD, 0xf2, 2, 100);                     /* a parameter by bit 3 */
+	assert_true(keylogger_feed_byte(&st, OBF, 0x41, 3, NULL));
+	assert_false(st.cmd_watch);
+}
+
 static void test_ascii_shift(void **s)
 {
 	init(8);
@@ -246,7 +300,7 @@ static void test_consume_dedup_and_unmatched(void **s)
 static struct keylogger_verdict read_tty_t(int32_t tgid, const char *comm, enum keylogger_term term, uint64_t tsc)
 {
 	const uint8_t a = 'a';
-	return keylogger_consume_rec(&st, tgid, tgid, comm, &a, 1, 1, KEYLOGGER_INPUT_EVENT_SIZE, term, tsc);
+	return keylogger_consume_rec(&st, tgid, tgid, 0, comm, &a, 1, 1, KEYLOGGER_INPUT_EVENT_SIZE, term, tsc);
 }
 static struct keylogger_verdict read_tty_a(int32_t tgid, const char *comm, uint64_t tsc)
 {
@@ -257,7 +311,7 @@ static struct keylogger_verdict read_input_t(int32_t tgid, const char *comm, enu
 {
 	uint8_t b[48];
 	size_t n = ev(b, 1, code, 1) + ev(b + 24, 0, 0, 0);
-	return keylogger_consume_rec(&st, tgid, tgid, comm, b, n, n, KEYLOGGER_INPUT_EVENT_SIZE, term, tsc);
+	return keylogger_consume_rec(&st, tgid, tgid, 0, comm, b, n, n, KEYLOGGER_INPUT_EVENT_SIZE, term, tsc);
 }
 
 /* issue 15 item 5: readers judged by what they are (their terminal), not by name */
@@ -362,7 +416,7 @@ static void test_consume_compat_records(void **s)
 	/* the same bytes as 24-byte records are not input (64 is not a multiple of 24) */
 	assert_int_equal(keylogger_classify_input(b, sizeof(b), codes, 4, &np), KEYLOGGER_DEV_NONE);
 	assert_int_equal(keylogger_classify_input_rec(b, 48, 12, codes, 4, &np), KEYLOGGER_DEV_NONE);   /* no such size */
-	struct keylogger_verdict v = keylogger_consume_rec(&st, 800, 800, "i386", b, sizeof(b), sizeof(b), 16,
+	struct keylogger_verdict v = keylogger_consume_rec(&st, 800, 800, 0, "i386", b, sizeof(b), sizeof(b), 16,
 							   KEYLOGGER_TERM_FG, 3);
 	assert_int_equal(v.dev, KEYLOGGER_DEV_INPUT);
 	assert_int_equal(v.matched, 2);
@@ -374,15 +428,15 @@ static void test_consume_port(void **s)
 	init(3);
 	for (int i = 0; i < 3; i++)
 		key(0x1e, 1 + (uint64_t)i);
-	assert_true(keylogger_consume_port(&st, 900, 900, "sh", 1, 5).proc != NULL);
-	assert_int_equal(keylogger_consume_port(&st, 900, 900, "sh", 1, 6).matched, 0);   /* once per keystroke */
-	assert_false(keylogger_consume_port(&st, 900, 900, "sh", 2, 7).report);
-	struct keylogger_verdict v = keylogger_consume_port(&st, 900, 900, "sh", 3, 8);
+	assert_true(keylogger_consume_port(&st, 900, 900, 0, "sh", 1, 5).proc != NULL);
+	assert_int_equal(keylogger_consume_port(&st, 900, 900, 0, "sh", 1, 6).matched, 0);   /* once per keystroke */
+	assert_false(keylogger_consume_port(&st, 900, 900, 0, "sh", 2, 7).report);
+	struct keylogger_verdict v = keylogger_consume_port(&st, 900, 900, 0, "sh", 3, 8);
 	assert_true(v.report);                       /* "sh" is on the list: not for the port */
 	assert_int_equal(v.dev, KEYLOGGER_DEV_PORT);
 	assert_int_equal(v.proc->by_dev[KEYLOGGER_DEV_PORT], 3);
 	assert_string_equal(keylogger_dev_name(KEYLOGGER_DEV_PORT), "port");
-	assert_null(keylogger_consume_port(&st, 901, 901, "x", 99, 9).proc);   /* no such keystroke */
+	assert_null(keylogger_consume_port(&st, 901, 901, 0, "x", 99, 9).proc);   /* no such keystroke */
 }
 
 static void test_read_call(void **s)
@@ -544,13 +598,23 @@ static void test_consume_bounds(void **s)
 	assert_non_null(keylogger_find_key(&st, 6));
 	assert_int_equal(keylogger_unconsumed(&st, 0), KEYLOGGER_HIST);
 	assert_int_equal(st.hist_overwritten, 5);          /* counted, not silent */
-	/* exec: the same tgid with another comm is a new identity */
+	/* issue 15: a rename keeps the count (the reader is its tgid + identity, not its comm);
+	 * a new identity under the same tgid (the pid was reused) starts over */
 	init(2);
-	key(0x1e, 1); key(0x1e, 2);
-	assert_int_equal(read_input(900, "before", 30, 3).matched, 1);
-	struct keylogger_verdict v = read_input(900, "after", 30, 4);
+	key(0x1e, 1); key(0x1e, 2); key(0x1e, 3);
+	uint8_t rb[48];
+	size_t rn = ev(rb, 1, 30, 1) + ev(rb + 24, 0, 0, 0);
+	assert_int_equal(keylogger_consume_rec(&st, 900, 900, 0xa000, "before", rb, rn, rn, 24,
+					       KEYLOGGER_TERM_OTHER, 3).matched, 1);
+	struct keylogger_verdict v = keylogger_consume_rec(&st, 900, 900, 0xa000, "after", rb, rn, rn, 24,
+							   KEYLOGGER_TERM_OTHER, 4);
 	assert_int_equal(v.matched, 1);
-	assert_int_equal(v.proc->count, 1);
+	assert_int_equal(v.proc->count, 2);
+	assert_true(v.report);                             /* K = 2 reached across the rename */
+	assert_string_equal(v.proc->comm, "after");        /* reported under its latest name */
+	v = keylogger_consume_rec(&st, 900, 900, 0xb000, "after", rb, rn, rn, 24, KEYLOGGER_TERM_OTHER, 5);
+	assert_int_equal(v.matched, 1);
+	assert_int_equal(v.proc->count, 1);                /* another process with that pid */
 	assert_false(v.report);
 	/* a huge read is looked at only as far as the caller copied it */
 	uint8_t big[24 * 64];
@@ -656,6 +720,7 @@ int main(void)
 		cmocka_unit_test(test_scancode_pause),
 		cmocka_unit_test(test_feed_filters),
 		cmocka_unit_test(test_feed_command_replies),
+		cmocka_unit_test(test_feed_controller_commands),
 		cmocka_unit_test(test_ascii_shift),
 		cmocka_unit_test(test_classify_input),
 		cmocka_unit_test(test_consume_k_threshold_once),

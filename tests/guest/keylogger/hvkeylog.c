@@ -8,7 +8,9 @@
  *   HVMON-GUEST: KEYLOG ready pid=P comm=C dev=/dev/input/eventN name="..."
  *   HVMON-GUEST: KEYLOG key pid=P code=C cpu=X
  *   HVMON-GUEST: KEYLOG done pid=P comm=C presses=N codes=c1,c2,...
- * Usage: hvkeylog N [alt|preadv2|int80|late|raw]  — stop after N key presses (EV_KEY value 1).
+ * Usage: hvkeylog N [alt|preadv2|int80|late|raw|rename]  — stop after N key presses (EV_KEY value 1).
+ * rename (issue 15): after every 7th key press it renames itself (prctl PR_SET_NAME kl-ren1, kl-ren2,
+ *   ...): hvmon keys a reader by what it is, not its name, so the count goes on (K = 8).
  * preadv2 (issue 15): reads with preadv2(2) (offset -1: the current position) through two
  *   iovecs, the first empty. int80: reads with the i386 read(2) through `int $0x80` (the
  *   compat entry; a 64-bit program may call it, buffer below 4 GiB), which returns evdev's
@@ -166,7 +168,7 @@ int main(int argc, char **argv)
 	int want = argc > 1 ? atoi(argv[1]) : 16;
 	const char *mode = argc > 2 ? argv[2] : "";
 	int alt = !strcmp(mode, "alt"), pv2 = !strcmp(mode, "preadv2"), i80 = !strcmp(mode, "int80");
-	int late = !strcmp(mode, "late");
+	int late = !strcmp(mode, "late"), ren = !strcmp(mode, "rename"), renames = 0;
 	int quiet = getenv("HVKL_QUIET") && !strcmp(getenv("HVKL_QUIET"), "1");
 	char path[300], name[128], comm[17] = "";
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -228,6 +230,11 @@ int main(int argc, char **argv)
 		}
 		if (alt && pressed)
 			move_to_next_cpu(cpu);
+		if (ren && presses / 7 > renames) {
+			char nm[16];
+			snprintf(nm, sizeof(nm), "kl-ren%d", ++renames);
+			prctl(PR_SET_NAME, nm);
+		}
 	}
 	printf("HVMON-GUEST: KEYLOG done pid=%d comm=%s presses=%d codes=%s\n", getpid(), comm, presses,
 	       codes);
