@@ -406,6 +406,17 @@ static void on_hit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 	uint64_t task;
 	if (guest_current_task(v, &task))
 		return;
+	if (hit->ret_only) {
+		/* the site is suspended (the guest's int3 or a rewrite on the entry,
+		 * issue 15): take a return armed here, never an entry — a return
+		 * given back to the guest would run the function again */
+		struct tracer_pending *none;
+		struct tracer_pending *p = sc == TR_DO_EXIT ? NULL :
+			pending_lookup(task, hit->rsp, hit->va, false, &none);
+		if (p)
+			on_return(v, hit, p, task);
+		return;
+	}
 	if (sc == TR_DO_EXIT) {
 		on_do_exit(v, hit, task);
 		return;
@@ -534,7 +545,7 @@ static bool place_meeting_points(struct vm *vm)
 	for (size_t i = 0; i < sizeof(sites) / sizeof(sites[0]); i++)
 		if (!probe_place_as(vm, introspect_value(vm, sc_param[sites[i]].p), on_hit,
 				    (void *)(uintptr_t)sites[i], "proctrace", names[i],
-				    sites[i] == TR_DO_EXIT ? 0 : PROBE_F_EXPECT_NEWMM))
+				    sites[i] == TR_DO_EXIT ? 0 : PROBE_F_EXPECT_NEWMM | PROBE_F_RETURNS))
 			placed++;
 	pr_info("proctrace: %d of 4 probes placed (exit events from do_exit; exec/fork at "
 		"kernel_clone, do_execveat_common, kernel_execve: every ABI)\n", placed);
@@ -585,8 +596,9 @@ static void tracer_ready(struct vm *vm)
 		if (i == TR_DO_EXIT ? !do_exit : (exit_sc && do_exit))
 			continue;
 		want++;
-		if (!probe_place(vm, introspect_value(vm, sc_param[i].p), on_hit, (void *)(uintptr_t)i,
-				 "proctrace"))
+		/* every entry but the exits sends its return to the site */
+		if (!probe_place_as(vm, introspect_value(vm, sc_param[i].p), on_hit, (void *)(uintptr_t)i,
+				    "proctrace", NULL, exit_sc || i == TR_DO_EXIT ? 0 : PROBE_F_RETURNS))
 			placed++;
 	}
 	pr_info("proctrace: %d of %d probes placed (exit events from %s)\n", placed, want,

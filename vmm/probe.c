@@ -129,13 +129,46 @@ struct probe_page *probe_find_page(struct probe_table *t, uint64_t gpa)
 	return NULL;
 }
 
-/* int3 at every live site of the page, in the shadow */
+/* int3 at every live site of the page, in the shadow, and at every suspended
+ * site that returns land on (PROBE_F_RETURNS: the catcher; under the guest's
+ * own int3 the byte is 0xCC already) */
 static void arm_sites(struct probe_table *t, struct probe_page *pg)
 {
 	uint32_t pi = (uint32_t)(pg - t->pages);
-	for (int i = 0; i < PROBE_MAX_SITES; i++)
-		if (t->sites[i].used && t->sites[i].page == pi && !t->sites[i].suspended)
-			pg->shadow[t->sites[i].off] = 0xcc;
+	for (int i = 0; i < PROBE_MAX_SITES; i++) {
+		const struct probe_site *s = &t->sites[i];
+		if (s->used && s->page == pi && (!s->suspended || (s->flags & PROBE_F_RETURNS)))
+			pg->shadow[s->off] = 0xcc;
+	}
+}
+
+enum probe_bp_action probe_bp_action(const struct probe_site *s, bool software)
+{
+	if (!s || !s->used || !software)
+		return PROBE_BP_REFLECT;
+	if (!s->suspended)
+		return PROBE_BP_ENTRY;
+	if (s->orig[0] == 0xcc)             /* the guest's int3: its own breakpoint, or a return */
+		return (s->flags & PROBE_F_RETURNS) ? PROBE_BP_RETURN_OR_REFLECT : PROBE_BP_REFLECT;
+	/* a rewrite: only a catcher puts an int3 here (arm_sites) */
+	return (s->flags & PROBE_F_RETURNS) ? PROBE_BP_RETURN_OR_GUEST : PROBE_BP_REFLECT;
+}
+
+int probe_guest_view(struct probe_table *t, struct probe_page *pg, int cpu)
+{
+	if (cpu < 0 || cpu >= PROBE_MAX_VCPUS || !pg->used)
+		return -1;
+	t->guest_runs++;
+	pg->view[cpu] = PROBE_VIEW_GUEST;
+	return t->ops.map(t->ops.ctx, pg, cpu);
+}
+
+int probe_guest_view_end(struct probe_table *t, struct probe_page *pg, int cpu)
+{
+	if (cpu < 0 || cpu >= PROBE_MAX_VCPUS || !pg->used || pg->view[cpu] != PROBE_VIEW_GUEST)
+		return 0;
+	pg->view[cpu] = PROBE_VIEW_EXEC;
+	return t->ops.map(t->ops.ctx, pg, cpu);
 }
 
 static void free_site(struct probe_table *t, struct probe_site *s)
@@ -305,6 +338,10 @@ void probe_leaf_of(const struct probe_page *pg, int cpu, bool exec_only, struct 
 		return;
 	}
 	switch (v) {
+	case PROBE_VIEW_GUEST:        /* the guest's bytes, run once after a catcher's entry */
+		out->hpa = pg->gpa;
+		out->perms = R | X;
+		break;
 	case PROBE_VIEW_MIXED:
 		out->hpa = pg->shadow_pa;
 		out->perms = R | X;

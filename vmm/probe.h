@@ -77,6 +77,10 @@ struct probe_hit {
 	uint64_t rsp;
 	uint64_t redirect_rip;  /* 0: emulate and continue */
 	uint64_t redirect_rsp;  /* with redirect_rip */
+	/* the site is suspended (the guest's int3 or bytes hvmon cannot emulate
+	 * are there, docs/PROBES.md "Tampering"): a handler may take a RETURN it
+	 * armed here (redirect_rip), never act on an entry (issue 15) */
+	bool ret_only;
 };
 
 /* Views are per vCPU (issue 11, docs/PROBES.md "Several vCPUs"): each vCPU has
@@ -90,6 +94,8 @@ enum probe_view {
 	PROBE_VIEW_DATA,        /* original, R */
 	PROBE_VIEW_DATA_RW,     /* original, R|W (this vCPU wrote the page) */
 	PROBE_VIEW_MIXED,       /* shadow R|X: code on the page reads the page */
+	PROBE_VIEW_GUEST,       /* original R|X until this vCPU's next exit: an entry at a
+				 * site suspended by a rewrite runs the guest's bytes */
 };
 
 struct probe_page {
@@ -130,6 +136,12 @@ void probe_leaf_of(const struct probe_page *pg, int cpu, bool exec_only, struct 
 /* The site must fire whenever the guest creates an address space (a fork or an
  * exec): the "silent" check watches the group of such sites (docs/PROBES.md). */
 #define PROBE_F_EXPECT_NEWMM 0x1
+/* Its handlers send returns to the site (a return trampoline: the tracer swaps
+ * a call's return address for the site's address). While the site is
+ * suspended the shadow keeps hvmon's int3 there (a "catcher"), so a return
+ * that lands on it is still taken and never re-runs the function
+ * (docs/PROBES.md "Returns at a suspended site"). */
+#define PROBE_F_RETURNS      0x2
 
 struct probe_site {
 	bool     used;
@@ -208,7 +220,28 @@ struct probe_table {
 	uint32_t win_newmm;
 	bool     silent_reported;
 	uint64_t tampers, moves, rearmed, newmm;
+	/* returns taken at a suspended site; entries at a site suspended by a
+	 * rewrite run on the guest's bytes (PROBE_VIEW_GUEST); by ring -1 */
+	uint64_t ret_suspended, guest_runs;
 };
+
+/* What a #BP at a site means (pure; ring -1 acts on it, docs/PROBES.md). */
+enum probe_bp_action {
+	PROBE_BP_REFLECT = 0,   /* not ours: the guest's own int3, reflected */
+	PROBE_BP_ENTRY,         /* a live site: handlers, then the displaced instruction emulated */
+	PROBE_BP_RETURN_OR_REFLECT,  /* suspended under the guest's int3: a return is taken, anything else
+				      * is the guest's breakpoint (text_poke_bp, an attack): reflected */
+	PROBE_BP_RETURN_OR_GUEST,    /* suspended by a rewrite, hvmon's catcher int3: a return is taken,
+				      * an entry runs the guest's bytes (probe_guest_view) */
+};
+/* @software: the #BP came from an int3 instruction (not INT1/an injected one). */
+enum probe_bp_action probe_bp_action(const struct probe_site *s, bool software);
+/* An entry at a site suspended by a rewrite: vCPU @cpu runs the guest's own
+ * page (R|X) until its next exit, then probe_guest_view_end. 0 or -1. */
+int probe_guest_view(struct probe_table *t, struct probe_page *pg, int cpu);
+/* Back to the exec view after the exit that followed probe_guest_view (a no-op
+ * when the view changed meanwhile, e.g. a write fault). 0 or -1. */
+int probe_guest_view_end(struct probe_table *t, struct probe_page *pg, int cpu);
 
 
 /* The tamper checks, from hvmon's tick on one vCPU (never from a probe hit). */

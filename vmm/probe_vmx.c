@@ -51,6 +51,10 @@ static uint32_t views_gen;            /* bumped when views must be rebuilt (page
 /* the probed pages for probe_gpa_probed's lock-free first answer; rebuilt under
  * plock with every change of pages[] (filter_rebuild) */
 static struct probe_filter pfilter;
+/* a vCPU running the guest's bytes of a suspended site's page (bp_guest_bytes) */
+static uint8_t gview_page[PROBE_MAX_VCPUS];   /* pages[] index + 1; 0: none */
+static bool gview_fresh[PROBE_MAX_VCPUS];     /* set in this exit: end at the next one */
+static void guest_view_end(struct vcpu *v);
 
 /* ---- physical / virtual access ------------------------------------------- */
 
@@ -325,6 +329,8 @@ void probe_views_stale(void)
 
 void probe_vcpu_sync(struct vcpu *v)
 {
+	if (__builtin_expect(v->id < PROBE_MAX_VCPUS && gview_page[v->id] != 0, 0))
+		guest_view_end(v);
 	/* one compare per exit: 0 until the first probe is placed */
 	if (__atomic_load_n(&views_gen, __ATOMIC_RELAXED) == v->probe_gen || !pvm)
 		return;
@@ -503,6 +509,89 @@ static bool stale_int3(struct vcpu *v, uint64_t rip)
 	return true;
 }
 
+/* the guest's own int3: the core reflects it */
+static int bp_reflect(void)
+{
+	hv_spin_lock(&plock);
+	exits_bp_reflected++;
+	probes.reflected++;
+	hv_spin_unlock(&plock);
+	return HV_ICPT_PASS;
+}
+
+/* An entry at a site suspended by a rewrite runs the guest's bytes: this vCPU
+ * maps the guest's page R|X until its next exit (probe_vcpu_sync ends it). No
+ * MTF on Bochs to end it after one instruction; meanwhile this vCPU misses the
+ * other probes of that page (docs/PROBES.md "Returns at a suspended site"). */
+
+static int bp_guest_bytes(struct vcpu *v, uint64_t rip)
+{
+	if (v->id >= PROBE_MAX_VCPUS)
+		return bp_reflect();
+	hv_spin_lock(&plock);
+	struct probe_site *s = probe_find(&probes, rip);
+	int rc = 0;
+	if (s && probe_bp_action(s, true) == PROBE_BP_RETURN_OR_GUEST) {
+		rc = probe_guest_view(&probes, &probes.pages[s->page], (int)v->id);
+		gview_page[v->id] = (uint8_t)(s->page + 1);
+		gview_fresh[v->id] = true;
+	}
+	op_end();
+	if (rc)
+		vcpu_guest_crash(v, "probe: EPT view switch failed");
+	/* RIP unchanged: the guest's bytes run (or, when the site changed
+	 * meanwhile, the instruction is retried on what is there now) */
+	return HV_ICPT_DONE;
+}
+
+static void guest_view_end(struct vcpu *v)
+{
+	if (gview_fresh[v->id]) {
+		gview_fresh[v->id] = false;   /* the exit that switched it: the guest runs first */
+		return;
+	}
+	hv_spin_lock(&plock);
+	struct probe_page *pg = &probes.pages[gview_page[v->id] - 1];
+	gview_page[v->id] = 0;
+	int rc = probe_guest_view_end(&probes, pg, (int)v->id);
+	op_end();
+	if (rc)
+		vcpu_guest_crash(v, "probe: EPT view switch failed");
+}
+
+/* A #BP at a suspended site (issue 15): the tracer's return trampoline may
+ * send a return here while the guest's int3 or a rewrite sits on the entry.
+ * The handlers may take it (ret_only: a return, never an entry); otherwise the
+ * guest's int3 is reflected, or the guest's bytes run (a rewrite). */
+static int bp_suspended(struct vcpu *v, struct probe_site *s, uint64_t rip, enum probe_bp_action act)
+{
+	hv_spin_lock(&plock);
+	if (!s->used || s->va != rip) {       /* removed between the two locks */
+		hv_spin_unlock(&plock);
+		return HV_ICPT_DONE;
+	}
+	uint32_t n = s->nhandlers < PROBE_MAX_HANDLERS ? s->nhandlers : PROBE_MAX_HANDLERS;
+	struct { probe_handler_fn fn; void *ctx; } h[PROBE_MAX_HANDLERS];
+	memcpy(h, s->h, sizeof(h));
+	hv_spin_unlock(&plock);
+	struct probe_hit hit = { .va = rip, .regs = v->regs, .rsp = vmread(VMCS_GUEST_RSP), .ret_only = true };
+	for (uint32_t i = 0; i < n && !hit.redirect_rip; i++)
+		if (h[i].fn)
+			h[i].fn(v, &hit, h[i].ctx);
+	if (hit.redirect_rip) {
+		vmwrite(VMCS_GUEST_RIP, hit.redirect_rip);
+		vmwrite(VMCS_GUEST_RSP, hit.redirect_rsp);
+		hv_spin_lock(&plock);
+		probes.ret_suspended++;
+		hv_spin_unlock(&plock);
+		hv_events_ring1_kick(v->id);
+		return HV_ICPT_DONE;
+	}
+	if (act == PROBE_BP_RETURN_OR_REFLECT)
+		return bp_reflect();
+	return bp_guest_bytes(v, rip);
+}
+
 /* #BP subscriber: a probe site runs its handlers and the displaced instruction is
  * emulated; any other int3 is the guest's own (kprobes, text_poke_bp, a debugger)
  * and the core reflects it. The handlers run without plock (they may place or
@@ -513,16 +602,17 @@ static int probe_bp(struct vcpu *v, struct hv_icpt *x, void *ctx)
 	uint64_t rip = vmread(VMCS_GUEST_RIP);
 	hv_spin_lock(&plock);
 	struct probe_site *s = probe_find(&probes, rip);
-	if (!s || s->suspended || !x->exc.software) {
+	enum probe_bp_action act = probe_bp_action(s, x->exc.software);
+	if (act == PROBE_BP_REFLECT) {
 		bool live = s != NULL;
 		hv_spin_unlock(&plock);
 		if (!live && x->exc.software && stale_int3(v, rip))
 			return HV_ICPT_DONE;      /* resume at the same RIP */
-		hv_spin_lock(&plock);
-		exits_bp_reflected++;
-		probes.reflected++;
+		return bp_reflect();
+	}
+	if (act != PROBE_BP_ENTRY) {
 		hv_spin_unlock(&plock);
-		return HV_ICPT_PASS;
+		return bp_suspended(v, s, rip, act);
 	}
 	exits_bp_ours++;
 	struct probe_insn insn = s->insn;
@@ -699,6 +789,8 @@ void probe_print_stats(void)
 		  (unsigned long)exits_ept_probe, (unsigned long)probes.followed, (unsigned long)probes.dropped);
 	hv_printf("hvmon: probes: %lu exits retried on a rebuilt vCPU view (stale after another CPU's change), "
 		  "%u vCPU views\n", (unsigned long)exits_stale, views_count());
+	hv_printf("hvmon: probes: suspended sites: %lu returns taken, %lu entries ran the guest's bytes\n",
+		  (unsigned long)probes.ret_suspended, (unsigned long)probes.guest_runs);
 	hv_printf("hvmon: probes: tampering: %lu reports, %lu probes re-armed, %lu pages re-placed after a remap, "
 		  "%lu new address spaces; %lu checks, median %lu TSC ticks (p90 %lu)\n", (unsigned long)probes.tampers,
 		  (unsigned long)probes.rearmed, (unsigned long)probes.moves, (unsigned long)probes.newmm,

@@ -138,8 +138,19 @@ assert_marker hvmon "\"event\":\"probe_tamper\".*\"what\":\"remap\",\"probe\":\"
 rp=$(marker_value hvmon '"event":"exec".*"argv":\[[^]]*"hvtamper-after-remap"\]' | sed -E 's/.*"pid":([0-9]+),.*/\1/')
 [ -n "$rp" ] || hv_fail "exec after the remap not traced"
 assert_marker hvmon "\"event\":\"exit\".*\"pid\":$rp,.*\"code\":0" "do_exit traced on the copy: exit of pid $rp"
+# a return at a suspended site: a vfork parent blocked in kernel_clone since before the same int3
+# was written over kernel_clone's entry returns while it is there (onto the tracer's trampoline at
+# that entry): hvmon takes the return (its fork event, counted as a return at a suspended site),
+# never hands it to the guest (which would run kernel_clone again)
+assert_marker guest 'HVTAMPER: int3b=done stepped_b=[0-9]+ restored=1' "0xCC held over kernel_clone's probe too"
+assert_marker hvmon "\"event\":\"probe_tamper\".*\"what\":\"int3\",\"probe\":\"proctrace:kernel_clone\"" "probe_tamper int3: kernel_clone"
+vw=$(marker_value guest 'HVMON-GUEST: hvvfork wait parent=[0-9]+ child=[0-9]+ ok=1')
+[ -n "$vw" ] || hv_fail "hvvfork wait: the vfork parent did not complete"
+vp=$(echo "$vw" | sed -E 's/.*parent=([0-9]+).*/\1/'); vc=$(echo "$vw" | sed -E 's/.*child=([0-9]+).*/\1/')
+assert_marker hvmon "\"event\":\"fork\".*\"pid\":$vp,.*\"child_pid\":$vc," "vfork's return taken at the suspended kernel_clone: fork $vp -> $vc"
+assert_marker hvmon '^hvmon: probes: suspended sites: [1-9][0-9]* returns taken' "the return was taken at a suspended site"
 assert_no_marker hvmon '"event":"probe_tamper".*"what":"(silent|rewrite)"' "no silent/rewrite report (no false alarm)"
-assert_marker hvmon '^hvmon: probes: tampering: 2 reports, [0-9]+ probes re-armed, 1 pages re-placed' "tampering statistics"
+assert_marker hvmon '^hvmon: probes: tampering: 3 reports, [0-9]+ probes re-armed, 1 pages re-placed' "tampering statistics"
 # issue 15 item 6: 20 parents blocked in vfork at once: the 16-slot pending table overflows, reported
 assert_marker guest 'HVMON-GUEST: hvvfork done workers=20 ok=20' "20 vforks blocked together"
 assert_marker hvmon '"event":"trace_lost".*"comm":"hvvfork","what":"fork","reason":"pending_full".*"pending":16' "trace_lost: pending table full"

@@ -571,6 +571,92 @@ static void test_views(void **st)
 	assert_int_equal(probe_page_fault(&T, pg, PROBE_MAX_VCPUS, true, false, false), -1);
 }
 
+/* issue 15: a return trampoline's site suspended (the guest's int3, a rewrite) or
+ * moved while calls are in flight: the shadow keeps a catcher int3 there, so a
+ * return is still taken (never handed to the guest, which would re-run the
+ * function); an entry reflects the guest's int3 or runs the guest's bytes on
+ * that vCPU alone, until its next exit */
+static void test_returns_at_suspended(void **st)
+{
+	char why[128];
+	assert_int_equal(probe_add(&T, VA0 + 0x200, h1, NULL, why, sizeof(why)), 0);   /* call: returns land here */
+	assert_int_equal(probe_add(&T, VA0 + 0x104, h2, NULL, why, sizeof(why)), 0);   /* push: no returns */
+	struct probe_site *s = probe_find(&T, VA0 + 0x200), *o = probe_find(&T, VA0 + 0x104);
+	probe_site_label(s, "proctrace", "kernel_clone", PROBE_F_EXPECT_NEWMM | PROBE_F_RETURNS);
+	struct probe_page *pg = probe_find_page(&T, GPA0);
+	assert_int_equal(probe_bp_action(s, true), PROBE_BP_ENTRY);
+	assert_int_equal(probe_bp_action(s, false), PROBE_BP_REFLECT);   /* not an int3 instruction */
+	assert_int_equal(probe_bp_action(NULL, true), PROBE_BP_REFLECT);
+	/* the guest's int3 on both (text_poke_bp, or an attack): a return is taken at s,
+	 * anything else at either is the guest's breakpoint */
+	probe_page_fault(&T, pg, 1, false, true, false);
+	guest[0][0x200] = 0xcc;
+	guest[0][0x104] = 0xcc;
+	probe_page_fault(&T, pg, 0, true, false, false);
+	assert_true(s->suspended && o->suspended);
+	assert_int_equal(pg->shadow[0x200], 0xcc);
+	assert_int_equal(probe_bp_action(s, true), PROBE_BP_RETURN_OR_REFLECT);
+	assert_int_equal(probe_bp_action(o, true), PROBE_BP_REFLECT);
+	/* rewrites hvmon cannot emulate on both: s keeps hvmon's catcher int3 (the
+	 * rest of the guest's instruction after it), o runs the guest's bytes */
+	probe_page_fault(&T, pg, 2, false, true, false);
+	memcpy(&guest[0][0x200], (const uint8_t[]){ 0x48, 0x89, 0xe5, 0x90, 0x90 }, 5);
+	guest[0][0x104] = 0xc3;                      /* ret: not emulated */
+	probe_page_fault(&T, pg, 3, true, false, false);
+	assert_int_equal(ntp, 2);                    /* both reported: "rewrite" */
+	assert_string_equal(TP[0].what, "rewrite");
+	assert_int_equal(TP[0].bytes[0], 0x48);      /* the guest's bytes, not the catcher */
+	assert_true(s->suspended && o->suspended);
+	assert_int_equal(pg->shadow[0x200], 0xcc);
+	assert_int_equal(pg->shadow[0x201], 0x89);
+	assert_int_equal(pg->shadow[0x104], 0xc3);
+	assert_int_equal(probe_bp_action(s, true), PROBE_BP_RETURN_OR_GUEST);
+	assert_int_equal(probe_bp_action(o, true), PROBE_BP_REFLECT);
+	/* an entry at s on vCPU 1: that vCPU alone runs the guest's page (R|X);
+	 * vCPU 0 keeps the shadow with the catcher, and its returns are taken */
+	uint64_t sh = pg->shadow_pa;
+	assert_int_equal(probe_guest_view(&T, pg, 1), 0);
+	view_is(1, GPA0, 5);
+	view_is(0, sh, 4);
+	view_is(PROBE_SHARED, sh, 4);
+	assert_int_equal(probe_guest_view(&T, pg, 3), 0);   /* several vCPUs at once */
+	view_is(3, GPA0, 5);
+	assert_int_equal(T.guest_runs, 2);
+	/* its next exit: back to the shadow */
+	assert_int_equal(probe_guest_view_end(&T, pg, 1), 0);
+	view_is(1, sh, 4);
+	view_is(3, GPA0, 5);
+	/* vCPU 3 wrote the page meanwhile (a data view): the end leaves it alone; the
+	 * write made the shadow stale: nobody runs it until the next fetch */
+	probe_page_fault(&T, pg, 3, false, true, false);
+	view_is(3, GPA0, 3);
+	assert_int_equal(probe_guest_view_end(&T, pg, 3), 0);
+	view_is(3, GPA0, 3);
+	/* a guest view on a stale page never executes it: the fetch re-syncs */
+	assert_int_equal(probe_guest_view(&T, pg, 2), 0);
+	view_is(2, GPA0, 1);
+	probe_page_fault(&T, pg, 2, true, false, false);
+	assert_int_equal(pg->shadow[0x200], 0xcc);   /* still suspended: the catcher again */
+	view_is(2, pg->shadow_pa, 4);
+	assert_int_equal(probe_guest_view(&T, pg, PROBE_MAX_VCPUS), -1);
+	/* moved to a copy (remap) whose site holds the rewrite: the catcher follows */
+	memcpy(guest[2], guest[0], 4096);
+	remap_to = GPA0 + 0x2000;
+	tick_at(100, true, 0x5000);
+	assert_int_equal(tick_at(200, true, 0x5000), 1);
+	assert_int_equal(pg->gpa, GPA0 + 0x2000);
+	assert_true(s->suspended);
+	assert_int_equal(pg->shadow[0x200], 0xcc);
+	assert_int_equal(pg->shadow[0x104], 0xc3);
+	/* the original bytes back: live again (an entry) */
+	probe_page_fault(&T, pg, 0, false, true, false);
+	memcpy(&guest[2][0x200], CALL, 5);           /* (the copy: GPA0 + 0x2000) */
+	probe_page_fault(&T, pg, 0, true, false, false);
+	assert_false(s->suspended);
+	assert_int_equal(probe_bp_action(s, true), PROBE_BP_ENTRY);
+	remap_to = 0;
+}
+
 static void test_table_full(void **st)
 {
 	char why[128];
@@ -594,6 +680,7 @@ int main(void)
 		cmocka_unit_test_setup(test_tamper_int3, setup),
 		cmocka_unit_test_setup(test_tamper_remap, setup),
 		cmocka_unit_test_setup(test_tamper_silent, setup),
+		cmocka_unit_test_setup(test_returns_at_suspended, setup),
 		cmocka_unit_test_setup(test_table_full, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

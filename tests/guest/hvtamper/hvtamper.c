@@ -9,6 +9,11 @@
  *     the byte; a die notifier steps over the int3 if the function runs
  *     meanwhile (what a rootkit that keeps the guest alive does). Then a
  *     usermode helper runs (kernel_execve): hvmon must trace it again.
+ *     int3b_va (the tracer's kernel_clone probe) gets the same int3 at the same
+ *     time: a vfork parent blocked in kernel_clone since before (hvvfork wait)
+ *     returns while it is there, onto hvmon's return trampoline at that very
+ *     entry: hvmon must take the return (a fork event), never hand it to the
+ *     guest (the function would run again: stepped_b counts such entries).
  *  2. remap_va (the tracer's do_exit probe): maps a copy of its 4 KiB page in
  *     place of the original in the kernel's page tables (splitting the 2 MiB
  *     text mapping when needed), and leaves it so: hvmon must see the remap and
@@ -33,11 +38,14 @@ MODULE_PARM_DESC(int3_va, "kernel text address: write 0xCC over it for hold_ms")
 static unsigned long remap_va;
 module_param(remap_va, ulong, 0444);
 MODULE_PARM_DESC(remap_va, "kernel text address: map a copy of its page instead of the original");
+static unsigned long int3b_va;
+module_param(int3b_va, ulong, 0444);
+MODULE_PARM_DESC(int3b_va, "kernel text address: the same int3, at the same time");
 static unsigned int hold_ms = 1500;
 module_param(hold_ms, uint, 0444);
 
-static unsigned int int3_len;     /* the instruction the int3 replaces (stepped over by hvt_die) */
-static atomic_t int3_hits;
+static unsigned int int3_len, int3b_len;   /* the instructions the int3s replace (stepped over by hvt_die) */
+static atomic_t int3_hits, int3b_hits;
 
 static int hvt_die(struct notifier_block *nb, unsigned long val, void *data)
 {
@@ -47,6 +55,11 @@ static int hvt_die(struct notifier_block *nb, unsigned long val, void *data)
 	if (val == DIE_INT3 && int3_len && a->regs->ip - 1 == int3_va) {
 		a->regs->ip = int3_va + int3_len;
 		atomic_inc(&int3_hits);
+		return NOTIFY_STOP;
+	}
+	if (val == DIE_INT3 && int3b_len && a->regs->ip - 1 == int3b_va) {
+		a->regs->ip = int3b_va + int3b_len;
+		atomic_inc(&int3b_hits);
 		return NOTIFY_STOP;
 	}
 	return NOTIFY_DONE;
@@ -84,28 +97,48 @@ static int poke(unsigned long va, u8 val)
 	return 0;
 }
 
-static void attack_int3(void)
+/* the length of the first instruction when hvt_die can step over it (5-byte NOP, endbr64) */
+static unsigned int step_len(const u8 *b)
 {
 	static const u8 nop5[] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 }, endbr[] = { 0xf3, 0x0f, 0x1e, 0xfa };
+
+	return !memcmp(b, nop5, 5) ? 5 : !memcmp(b, endbr, 4) ? 4 : 0;
+}
+
+static void attack_int3(void)
+{
 	char *argv[] = { "/bin/busybox", "true", "hvtamper-umh", NULL };
 	char *envp[] = { "PATH=/bin", NULL };
-	u8 orig[5];
-	int rc;
+	u8 orig[5], origb[5] = { 0 };
+	int rc, rcb = -1;
 
 	memcpy(orig, (void *)int3_va, sizeof(orig));
-	int3_len = !memcmp(orig, nop5, 5) ? 5 : !memcmp(orig, endbr, 4) ? 4 : 0;
+	int3_len = step_len(orig);
 	if (!int3_len) {
 		pr_info("HVTAMPER: int3=skipped bytes=%5phN\n", orig);
 		return;
 	}
+	if (int3b_va) {
+		memcpy(origb, (void *)int3b_va, sizeof(origb));
+		int3b_len = step_len(origb);
+		if (!int3b_len)
+			pr_info("HVTAMPER: int3b=skipped bytes=%5phN\n", origb);
+	}
 	register_die_notifier(&hvt_nb);
 	rc = poke(int3_va, 0xcc);
+	if (int3b_len)
+		rcb = poke(int3b_va, 0xcc);
 	msleep(hold_ms);
 	if (!rc)
 		rc = poke(int3_va, orig[0]);
+	if (!rcb)
+		rcb = poke(int3b_va, origb[0]);
 	unregister_die_notifier(&hvt_nb);
 	pr_info("HVTAMPER: int3=%s held_ms=%u stepped=%d restored=%d\n", rc ? "failed" : "done", hold_ms,
 		atomic_read(&int3_hits), *(volatile u8 *)int3_va == orig[0]);
+	if (int3b_len)
+		pr_info("HVTAMPER: int3b=%s stepped_b=%d restored=%d\n", rcb ? "failed" : "done",
+			atomic_read(&int3b_hits), *(volatile u8 *)int3b_va == origb[0]);
 	/* a kernel-internal exec through the restored (and re-armed) probe */
 	msleep(300);
 	rc = call_usermodehelper(argv[0], argv, envp, UMH_WAIT_PROC);

@@ -4,16 +4,67 @@
  * before _exit), so more than 16 fork results are in flight together and the
  * tracer must report the ones it cannot complete as trace_lost events.
  * Static (the initramfs has only busybox); prints one HVMON-GUEST line.
+ *
+ * `hvvfork wait MODULE MS` (issue 15, a return at a suspended probe site): one
+ * parent blocks in vfork while its child creates /tmp/hvvfork.ready, waits
+ * until /sys/module/MODULE/initstate reads "coming" (the module's init is
+ * running: hvtamper holds the guest's int3 on kernel_clone then), sleeps MS and
+ * _exits; the parent's kernel_clone returns while that int3 is there. The
+ * parent prints its pid and the child's.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
 #include <sys/wait.h>
 
 #define WORKERS 20
 
-int main(void)
+static void sleep_ms(long ms)
 {
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	nanosleep(&ts, NULL);
+}
+
+static int module_coming(const char *path)
+{
+	char b[16] = { 0 };
+	int fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	ssize_t n = read(fd, b, sizeof(b) - 1);
+	close(fd);
+	return n > 0 && !strncmp(b, "coming", 6);
+}
+
+static int wait_mode(const char *mod, long ms)
+{
+	char path[128];
+	snprintf(path, sizeof(path), "/sys/module/%s/initstate", mod);
+	pid_t c = vfork();
+	if (c == 0) {
+		int fd = open("/tmp/hvvfork.ready", O_WRONLY | O_CREAT, 0644);
+		if (fd >= 0)
+			close(fd);
+		/* bounded: 30 s at most */
+		for (int i = 0; i < 1500 && !module_coming(path); i++)
+			sleep_ms(20);
+		sleep_ms(ms);
+		_exit(0);
+	}
+	int st;
+	int ok = c > 0 && waitpid(c, &st, 0) == c;
+	printf("HVMON-GUEST: hvvfork wait parent=%d child=%d ok=%d\n", (int)getpid(), (int)c, ok);
+	fflush(stdout);
+	return ok ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 4 && !strcmp(argv[1], "wait"))
+		return wait_mode(argv[2], atol(argv[3]));
 	int started = 0, ok = 0;
 	for (int i = 0; i < WORKERS; i++) {
 		pid_t w = fork();

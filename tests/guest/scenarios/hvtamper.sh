@@ -3,12 +3,20 @@
 # kernel_execve probe for 1.5 s, then runs a usermode helper, and maps a copy of do_exit's page;
 # then a program runs (its exec and exit must be traced: the probes are re-established), and
 # hvvfork blocks 20 vforks at once (the tracer's pending table overflows: trace_lost).
+# The same int3 sits on kernel_clone meanwhile while a vfork parent blocked in kernel_clone since
+# before returns (hvvfork wait): hvmon must take that return at the suspended site (a fork event).
 ks() { sed -n "s/^\([0-9a-f]*\) [Tt] $1\$/0x\1/p" /proc/kallsyms | head -1; }
-ex=$(ks kernel_execve); dx=$(ks do_exit)
+ex=$(ks kernel_execve); dx=$(ks do_exit); ck=$(ks kernel_clone)
 echo "HVMON-GUEST: hvtamper kernel_execve=${ex:-none} do_exit=${dx:-none}"
-[ -n "$ex" ] && [ -n "$dx" ] || exit 2
+[ -n "$ex" ] && [ -n "$dx" ] && [ -n "$ck" ] || exit 2
 [ -f /modules/hvtamper.ko ] || exit 3
-insmod /modules/hvtamper.ko int3_va="$ex" remap_va="$dx" || exit 4
+# the vfork parent enters kernel_clone before the int3 (its child is running once the file exists)
+rm -f /tmp/hvvfork.ready
+/modules/hvvfork wait hvtamper 500 &
+vf=$!
+i=0; while [ ! -e /tmp/hvvfork.ready ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+insmod /modules/hvtamper.ko int3_va="$ex" int3b_va="$ck" remap_va="$dx" || exit 4
+wait $vf
 dmesg | grep -o 'HVTAMPER: .*' | sed 's/^/HVMON-GUEST: /'
 # hvmon moves the do_exit probe at its second check (100 ms apart)
 sleep 1
