@@ -16,3 +16,16 @@ BEARSSL_CFLAGS := -I$(TPSRC)/bearssl -I$(TPSRC)/bearssl/inc -I$(TPSRC)/bearssl/s
 WIRE_SEAL_CFLAGS := $(BEARSSL_CFLAGS) -O3 -funroll-loops -fbuiltin
 $(BUILD)/hv/events/wire_seal.o: HV_CFLAGS += $(WIRE_SEAL_CFLAGS)
 $(BUILD)/host/events/wire_seal.o: HOST_CFLAGS += $(WIRE_SEAL_CFLAGS)
+# BearSSL's SSE2 ChaCha20 (events/wire_seal_sse2.c): the only ring -1 object with
+# SSE (-msse2 after -mgeneral-regs-only re-enables SSE/SSE2 for this file only;
+# -mno-red-zone stays). It runs only inside the vector guard (arch/x86/fpu.h);
+# tools/check-ring1-simd.sh checks hvmon.elf for vector registers elsewhere.
+$(BUILD)/hv/events/wire_seal_sse2.o: HV_CFLAGS += $(WIRE_SEAL_CFLAGS) -msse2
+$(BUILD)/host/events/wire_seal_sse2.o: HOST_CFLAGS += $(WIRE_SEAL_CFLAGS)
+
+# Issue 16: no vector register outside the SSE2 ChaCha20 (tools/check-ring1-simd.sh);
+# part of `all`, so every full build checks the linked hvmon.elf.
+$(BUILD)/hvmon.simd-ok: $(BUILD)/hvmon.elf tools/check-ring1-simd.sh
+	tools/check-ring1-simd.sh $< > $@.tmp || { cat $@.tmp; rm -f $@.tmp; exit 1; }
+	@mv $@.tmp $@
+all: $(BUILD)/hvmon.simd-ok

@@ -2,16 +2,17 @@
  * wire_seal — the sender's AEAD seal of one datagram (docs/PROTOCOL.md:
  * ChaCha20-Poly1305 as RFC 8439 §2.8 defines it, 96-bit nonce, 128-bit tag).
  * Issue 16: ring -1 spends most of its per-event network cost here, so the
- * seal uses BearSSL's portable ChaCha20 (br_chacha20_ct_run) and its Poly1305
- * over 64-bit multiplications (br_poly1305_ctmulq_run), built with -O3
- * -funroll-loops and ring -1's general-register ABI: about 28 host
- * instructions per payload byte where mbedTLS's took about 40 (docs/
- * BENCHMARKS.md). The bytes are the same AEAD: the collector still opens with
- * mbedTLS (hv_wire_open), and test_wire checks both against RFC 8439's vectors.
+ * seal uses BearSSL: its Poly1305 over 64-bit multiplications
+ * (br_poly1305_ctmulq_run) with either its SSE2 ChaCha20 (br_chacha20_sse2_run,
+ * when a vector guard is installed and lets it run) or its portable one
+ * (br_chacha20_ct_run, general registers only). The bytes are the same AEAD:
+ * the collector still opens with mbedTLS (hv_wire_open), and test_wire checks
+ * both paths against RFC 8439's vectors and mbedTLS.
  */
 #ifndef HVMON_EVENTS_WIRE_SEAL_H
 #define HVMON_EVENTS_WIRE_SEAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,5 +20,20 @@
  * authenticated, not encrypted. Always succeeds (no state, no allocation). */
 void hv_wire_seal(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *aad, size_t aad_len,
 		  uint8_t *data, size_t len, uint8_t tag[16]);
+
+/* The vector guard (ring -1: arch/x86/fpu.h's FXSAVE/FXRSTOR). begin() saves
+ * the live vector state into @save (HV_WIRE_VEC_SAVE bytes, 16-aligned, on
+ * the sealing CPU's stack) and returns true if vector code may run now; end()
+ * restores it. Without a guard, or when begin() says no, the seal takes the
+ * general-register path: the same bytes. */
+#define HV_WIRE_VEC_SAVE 512
+struct hv_wire_vec_guard {
+	bool (*begin)(void *save);
+	void (*end)(void *save);
+};
+void hv_wire_seal_set_guard(const struct hv_wire_vec_guard *g);   /* NULL: portable only */
+
+/* Seals done so far on each path (log lines, tests). */
+void hv_wire_seal_counts(uint64_t *vector, uint64_t *portable);
 
 #endif

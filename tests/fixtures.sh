@@ -221,7 +221,7 @@ initramfs() {
     [ -f "$m" ] || die "module not found: $m"
     name=$(basename "$m")
     cp "$m" "$root/modules/$name"
-    echo "$name" >> "$order"
+    case $name in *.ko) echo "$name" >> "$order" ;; esac   # a program (-m hvvec) is not insmod'ed
   done
   if [ ${#kmods[@]} -gt 0 ]; then
     kroot=$(extract "$(resolve "${kpkg:-}")")

@@ -17,6 +17,7 @@
 #include "vmm/smp.h"
 #include "events/ring1.h"
 #include "arch/x86/cpu.h"
+#include "arch/x86/fpu.h"
 #include "arch/x86/layout.h"
 #include "arch/x86/paging.h"
 
@@ -119,6 +120,7 @@ void __attribute__((noreturn)) hv_main(struct boot_info *bi)
 	cpuid_count(1, 0, &r);
 	if (r.ecx & (1u << 26))                 /* XSAVE: lets hvmon execute XSETBV for the guest */
 		write_cr4(read_cr4() | X86_CR4_OSXSAVE);
+	fpu_host_init();                        /* before any VMCS: host CR0/CR4 for the seal's SSE2 */
 
 	int rc = e820_build_guest(bi->mem, bi->nr_mem, bi->reserved, bi->nr_reserved,
 				  vm->e820, E820_MAX_ENTRIES_ZEROPAGE, &vm->nr_e820);

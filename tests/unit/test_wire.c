@@ -47,6 +47,65 @@ static void test_rfc8439_vector(void **state)
 	mbedtls_chachapoly_free(&ctx);
 }
 
+/* The seal's two ChaCha20 paths (events/wire_seal.h): a host vector guard
+ * (FXSAVE64/FXRSTOR64 run in user mode too, as ring -1's arch/x86/fpu.c does)
+ * selects BearSSL's SSE2 ChaCha20; no guard, or a guard that refuses, the
+ * portable one. Each seal test runs on each path and checks which one ran. */
+static unsigned guard_begins, guard_ends;
+static bool guard_allow;
+static bool host_vec_begin(void *save)
+{
+	guard_begins++;
+	if (!guard_allow)
+		return false;
+	asm volatile("fxsave64 %0" : "=m"(*(uint8_t (*)[HV_WIRE_VEC_SAVE])save) : : "memory");
+	return true;
+}
+static void host_vec_end(void *save)
+{
+	guard_ends++;
+	asm volatile("fxrstor64 %0" : : "m"(*(uint8_t (*)[HV_WIRE_VEC_SAVE])save) : "memory");
+}
+static const struct hv_wire_vec_guard host_guard = { host_vec_begin, host_vec_end };
+static uint64_t seals_vec0, seals_port0;
+static int path_vector(void **state)
+{
+	hv_wire_seal_set_guard(&host_guard);
+	guard_allow = true;
+	guard_begins = guard_ends = 0;
+	hv_wire_seal_counts(&seals_vec0, &seals_port0);
+	*state = (void *)"vector";
+	return 0;
+}
+static int path_refused(void **state)
+{
+	path_vector(state);
+	guard_allow = false;
+	*state = (void *)"refused";
+	return 0;
+}
+static int path_portable(void **state)
+{
+	hv_wire_seal_set_guard(NULL);
+	guard_begins = guard_ends = 0;
+	hv_wire_seal_counts(&seals_vec0, &seals_port0);
+	*state = (void *)"portable";
+	return 0;
+}
+/* teardown: the path the setup chose is the one every seal took */
+static int path_check(void **state)
+{
+	uint64_t v, p;
+	hv_wire_seal_counts(&v, &p);
+	bool vec = !strcmp(*state, "vector");
+	assert_true(v - seals_vec0 > 0 ? vec : !vec);
+	assert_true(p - seals_port0 > 0 ? !vec : vec);
+	assert_int_equal(guard_ends, vec ? guard_begins : 0);
+	assert_true(!strcmp(*state, "portable") ? guard_begins == 0 : guard_begins > 0);
+	hv_wire_seal_set_guard(NULL);
+	return 0;
+}
+
 /* RFC 8439 §2.8.2 through the sender's seal (BearSSL, events/wire_seal.c):
  * the whole ciphertext as the RFC prints it, and the tag. */
 static void test_seal_rfc8439(void **state)
@@ -629,8 +688,11 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rfc8439_vector),
-		cmocka_unit_test(test_seal_rfc8439),
-		cmocka_unit_test(test_seal_same_as_mbedtls),
+		cmocka_unit_test_setup_teardown(test_seal_rfc8439, path_portable, path_check),
+		cmocka_unit_test_setup_teardown(test_seal_same_as_mbedtls, path_portable, path_check),
+		cmocka_unit_test_setup_teardown(test_seal_rfc8439, path_vector, path_check),
+		cmocka_unit_test_setup_teardown(test_seal_same_as_mbedtls, path_vector, path_check),
+		cmocka_unit_test_setup_teardown(test_seal_rfc8439, path_refused, path_check),
 		cmocka_unit_test(test_roundtrip_all_types),
 		cmocka_unit_test(test_decode_rejects),
 		cmocka_unit_test(test_seal_open),

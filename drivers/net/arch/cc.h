@@ -3,7 +3,11 @@
 #define HVMON_LWIP_ARCH_CC_H
 
 #define LWIP_NO_CTYPE_H   1       /* lwIP's own isdigit etc.: no locale tables */
+/* a hosted build (bench_net, test_e1000) already has glibc's BYTE_ORDER (the same
+ * value, __LITTLE_ENDIAN 1234): define it only where nothing did */
+#ifndef BYTE_ORDER
 #define BYTE_ORDER        LITTLE_ENDIAN
+#endif
 
 /* Diagnostics go nowhere (LWIP_DEBUG is 0). An assertion is a bug in lwIP
  * or in hvmon's use of it, never a reaction to input: hv_lwip_assert()
