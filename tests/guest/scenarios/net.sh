@@ -38,14 +38,6 @@ if [ -e /sys/class/net/eth0 ]; then
     echo "HVMON-GUEST: eth0 dhcp failed"
   fi
 fi
-# issue 16: /modules/hvvec (tests/guest/vecstate) keeps a pattern in the vector registers and
-# MXCSR and checks it until told to stop, while the junk wait and the process workload below make
-# hvmon seal datagrams (SSE2 ChaCha20 between FXSAVE and FXRSTOR, arch/x86/fpu.h) on its exits
-vpid=
-if [ -x /modules/hvvec ]; then
-  rm -f /tmp/hvvec.stop
-  /modules/hvvec /tmp/hvvec.stop & vpid=$!
-fi
 # net_vmx.sh sends junk datagrams to both NICs once this scenario started; the
 # guest's own card sees its share: keep running (bounded) until it did, so that
 # hvmon's card has received its share too before the power-off (the guest is
@@ -56,6 +48,14 @@ if [ -r /sys/class/net/eth0/statistics/rx_packets ]; then
     /bin/busybox true; j=$((j + 1))
   done
   echo "HVMON-GUEST: eth0 junk wait $j rounds, rx +$(( $(cat /sys/class/net/eth0/statistics/rx_packets) - rx0 ))"
+fi
+# issue 16: /modules/hvvec (tests/guest/vecstate) keeps a pattern in the vector registers and
+# MXCSR and checks it until told to stop, while the process workload below makes
+# hvmon seal datagrams (SSE2 ChaCha20 between FXSAVE and FXRSTOR, arch/x86/fpu.h) on its exits
+vpid=
+if [ -x /modules/hvvec ]; then
+  rm -f /tmp/hvvec.stop
+  /modules/hvvec /tmp/hvvec.stop & vpid=$!
 fi
 # process workload: each iteration is an exec + fork + exit for the tracer
 i=0
