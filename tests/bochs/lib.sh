@@ -29,6 +29,10 @@
 # Environment: HV_KERNEL / HV_INITRD override the guest of hv_boot (make test-boot KERNEL= INITRD=);
 # HV_TIMEOUT (default 600) bounds each Bochs run; HV_TAIL (default 25) log lines shown on failure;
 # HV_RUN_WRAPPER is a command prefix for run.sh (e.g. a lock that serialises emulators).
+# HV_EXTRA_OPTS: options appended to every hv_boot's --hv-opts (the last value of a key wins, so this
+# forces an option onto existing scenarios: HV_EXTRA_OPTS=integrity_ept=on tests/integration/X.sh);
+# HV_EXTRA_MONITORS: monitors appended to an explicit monitors=LIST (not to all/none/absent, which
+# already mean every monitor or none), e.g. HV_EXTRA_MONITORS=integrity.
 
 HV_TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HV_BOCHS="$HV_TOP/tests/bochs"
@@ -88,6 +92,23 @@ hv_run() {
   return 0
 }
 
+# _hv_extra_opts OPTS: OPTS with HV_EXTRA_MONITORS and HV_EXTRA_OPTS applied (see the header).
+_hv_extra_opts() {
+  local o=$1 w out=""
+  if [ -n "${HV_EXTRA_MONITORS:-}" ]; then
+    for w in $o; do
+      case $w in
+        monitors=all|monitors=none) ;;
+        monitors=*) w="$w,$HV_EXTRA_MONITORS" ;;
+      esac
+      out="${out:+$out }$w"
+    done
+    o=$out
+  fi
+  [ -n "${HV_EXTRA_OPTS:-}" ] && o="${o:+$o }$HV_EXTRA_OPTS"
+  printf '%s' "$o"
+}
+
 hv_boot() {
   local name=$1; shift
   local bare="" kernel="" initrd="" scenario=boot hvopts="" cmdline="" mods="" kmods="" kflavour=cloud
@@ -118,6 +139,7 @@ hv_boot() {
   fi
   local isoargs=(--kernel "$kernel" --initrd "$initrd")
   [ -n "$bare" ] && isoargs+=(--bare)
+  hvopts=$(_hv_extra_opts "$hvopts")
   [ -n "$hvopts" ] && isoargs+=(--hv-opts "$hvopts")
   [ -n "$cmdline" ] && isoargs+=(--cmdline "$cmdline")
   local iso; iso=$(hv_iso "$name" "${isoargs[@]}") || exit 1
