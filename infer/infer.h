@@ -121,7 +121,12 @@ enum infer_kind { INFER_K_ADDR, INFER_K_SYSCALL, INFER_K_PERCPU, INFER_K_OFFSET 
 	X(SIGNAL_TTY,       "signal_struct", "tty",         INFER_K_OFFSET) \
 	X(SIGNAL_PIDS,      "signal_struct", "pids",        INFER_K_OFFSET) \
 	X(TTY_NAME,         "tty_struct", "name",           INFER_K_OFFSET) \
-	X(TTY_PGRP,         "tty_struct", "pgrp",           INFER_K_OFFSET)
+	X(TTY_PGRP,         "tty_struct", "pgrp",           INFER_K_OFFSET) \
+	/* appended (issue 15 item 5, docs/MONITORS.md keylogger): where every evdev read */ \
+	/* copies an event to user memory (io_uring's workers too), and the active VT's */ \
+	/* index; kallsyms only (INFER_OPTIONAL below) */ \
+	X(INPUT_EVENT_TO_USER,"symbols", "input_event_to_user", INFER_K_ADDR) \
+	X(FG_CONSOLE,       "symbols",  "fg_console",       INFER_K_ADDR)
 
 enum infer_param {
 #define INFER_X_ENUM(id, grp, name, kind) INFER_P_##id,

@@ -379,6 +379,8 @@ enum {
 	W_DO_EXIT,
 	/* appended (issue 15); do_execveat_common is static: GCC may clone it with a suffix */
 	W_KCLONE, W_KEXECVE, W_DEC, W_DEC_ISRA, W_DEC_CP,
+	/* appended (issue 15 item 5): the keylogger's evdev copy point and the active VT */
+	W_IETU, W_FGC,
 	W_SC0, /* then one (__x64_sys_X) and one (sys_X) per syscall */
 };
 static const char *const sc_names[] = {
@@ -665,6 +667,8 @@ int infer_strategy_kallsyms(const struct infer_reader *rd, const struct infer_hi
 	set_want(&w[W_DEC], "do_execveat_common");
 	set_want(&w[W_DEC_ISRA], "do_execveat_common.isra.0");
 	set_want(&w[W_DEC_CP], "do_execveat_common.constprop.0");
+	set_want(&w[W_IETU], "input_event_to_user");
+	set_want(&w[W_FGC], "fg_console");
 	for (size_t i = 0; i < NSC; i++) {
 		infer_fmt(w[W_SC0 + 2 * i].name, sizeof(w->name), "__x64_sys_%s", sc_names[i]);
 		infer_fmt(w[W_SC0 + 2 * i + 1].name, sizeof(w->name), "sys_%s", sc_names[i]);
@@ -687,6 +691,8 @@ int infer_strategy_kallsyms(const struct infer_reader *rd, const struct infer_hi
 	report(out, INFER_P_KERNEL_CLONE, &w[W_KCLONE]);
 	report(out, INFER_P_KERNEL_EXECVE, &w[W_KEXECVE]);
 	report_one_of(out, INFER_P_DO_EXECVEAT_COMMON, &w[W_DEC], 3);
+	report(out, INFER_P_INPUT_EVENT_TO_USER, &w[W_IETU]);
+	report(out, INFER_P_FG_CONSOLE, &w[W_FGC]);
 	for (size_t i = 0; i < NSC; i++) {
 		const struct want *x = &w[W_SC0 + 2 * i];
 		report(out, sc_params[i], x->count ? x : &w[W_SC0 + 2 * i + 1]);

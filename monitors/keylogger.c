@@ -59,6 +59,35 @@ static int site_read(void *ctx, uint64_t va, void *buf, uint32_t len)
 }
 
 static void on_sysexit(struct vcpu *v, struct probe_hit *hit, void *ctx);
+static void on_evdev(struct vcpu *v, struct probe_hit *hit, void *ctx);
+/* issue 15: input_event_to_user (inferred, 0: unknown or not probe-able), probed with the
+ * window's exit probe: every evdev read path copies each event there (io_uring's workers
+ * too, which never pass the syscall exit) */
+static uint64_t evdev_va;
+static bool evdev_placed;                  /* kl_lock */
+static uint64_t evdev_hits, evdev_fail, evdev_ticks;
+
+/* without kl_lock: place (@want) or remove the window's probes; 0 when the exit probe
+ * followed (the evdev probe is an addition: *evdev_ok says whether it is in) */
+static int kl_place(bool want, bool *evdev_ok)
+{
+	int rc;
+	if (want) {
+		/* the copy point first: no evdev read returns between the two placements uncounted */
+		*evdev_ok = evdev_va && !probe_place_quiet(kvm, evdev_va, on_evdev, NULL, "keylogger");
+		rc = probe_place_quiet(kvm, probe_va, on_sysexit, NULL, "keylogger");
+		if (rc && *evdev_ok) {
+			probe_unplace(kvm, evdev_va, on_evdev, NULL);
+			*evdev_ok = false;
+		}
+		return rc;
+	}
+	rc = probe_unplace(kvm, probe_va, on_sysexit, NULL);
+	if (*evdev_ok)
+		probe_unplace(kvm, evdev_va, on_evdev, NULL);
+	*evdev_ok = false;
+	return rc;
+}
 
 /* The window's probe: kl_lock records what is wanted (want_placed); the probe
  * is placed or removed WITHOUT kl_lock, because that ends in an EPT shootdown
@@ -94,15 +123,18 @@ static void kl_apply(void)
 			return;
 		}
 		kl_busy = true;
-		bool want = want_placed;
+		bool want = want_placed, ev = evdev_placed;
 		uint64_t open_tsc = want_open_tsc, seq_at = want_seq;
 		hv_spin_unlock(&kl_lock);
 		uint64_t t0 = rdtsc();
-		int rc = want ? probe_place_quiet(kvm, probe_va, on_sysexit, NULL, "keylogger")
-			      : probe_unplace(kvm, probe_va, on_sysexit, NULL);
+		int rc = kl_place(want, &ev);
 		uint64_t t1 = rdtsc();
 		hv_spin_lock(&kl_lock);
 		kl_busy = false;
+		evdev_placed = ev;
+		ks.input_at_copy = ev;            /* input records counted at the copy, not at the return */
+		if (want && evdev_va && !ev && !rc)
+			evdev_fail++;
 		if (!want) {
 			disarm_ticks += t1 - t0;
 			placed = false;
@@ -329,6 +361,7 @@ static uint32_t read_user_data(struct vcpu *v, const struct keylogger_read_args 
  * read, so a hostile kernel can lie about its terminals but not crash ring -1. */
 #define PIDTYPE_PGID 2
 static bool have_term;
+static uint64_t fgc_va;                /* fg_console (inferred; 0: unknown, any console counts) */
 static uint64_t term_fg, term_other, term_unknown;
 
 static enum keylogger_term reader_term(struct vcpu *v, uint64_t task)
@@ -346,7 +379,12 @@ static enum keylogger_term reader_term(struct vcpu *v, uint64_t task)
 	if (guest_read_kobj(v, tty + introspect_value(kvm, INFER_P_TTY_PGRP), &fg, 8) ||
 	    guest_read_kobj(v, tty + introspect_value(kvm, INFER_P_TTY_NAME), name, sizeof(name)))
 		return KEYLOGGER_TERM_UNKNOWN;
-	return fg && fg == pgrp && keylogger_vt_name(name, sizeof(name)) ? KEYLOGGER_TERM_FG : KEYLOGGER_TERM_OTHER;
+	/* the active VT (issue 15: keys typed go to the foreground console only; another
+	 * session's console is not where they were typed): fg_console, 0 = tty1 */
+	int32_t fgc = -1;
+	if (fgc_va && (guest_read_kobj(v, fgc_va, &fgc, sizeof(fgc)) || fgc < 0 || fgc > 62))
+		return KEYLOGGER_TERM_UNKNOWN;
+	return keylogger_judge_term(tty, fg, pgrp, name, sizeof(name), fgc);
 }
 
 /* Who the reader is, beyond its tgid (issue 15 item 5: a rename must not restart its
@@ -435,6 +473,60 @@ out:;
 	tickhist_add(&hit_hist, dt);
 }
 
+/* input_event_to_user(char __user *buffer, const struct input_event *event) entry:
+ * the kernel copies one event of an evdev read to the reader (RSI: the kernel's
+ * struct input_event, 24 bytes on x86-64 whatever the reader's ABI: 16-byte time,
+ * u16 type, u16 code, s32 value). The reader is the current task: the reading thread,
+ * or the io_uring worker thread of its process (5.12+). */
+static void on_evdev(struct vcpu *v, struct probe_hit *hit, void *ctx)
+{
+	uint64_t t0 = rdtsc();
+	union guest_regs *r = hit->regs;
+	uint8_t e[KEYLOGGER_INPUT_EVENT_SIZE];
+	__atomic_fetch_add(&evdev_hits, 1, __ATOMIC_RELAXED);
+	/* the event is evdev_read's local: on the reader's (vmalloc'd) kernel stack */
+	if (!(r->rsi >> 63) || guest_read_kstack(v, r->rsi, e, sizeof(e))) {
+		__atomic_fetch_add(&read_fail, 1, __ATOMIC_RELAXED);
+		goto out;
+	}
+	uint16_t type, code;
+	int32_t value;
+	memcpy(&type, e + 16, 2);
+	memcpy(&code, e + 18, 2);
+	memcpy(&value, e + 20, 4);
+	struct guest_task t;
+	if (type != 1 || guest_task_of(v, GUEST_TASK_CURRENT, &t)) {
+		if (type != 1) {
+			hv_spin_lock(&kl_lock);
+			ks.events_seen++;          /* SYN, MSC, ...: no key, no task look-up */
+			hv_spin_unlock(&kl_lock);
+		}
+		goto out;
+	}
+	enum keylogger_term term = reader_term(v, t.ptr);
+	uint64_t ident = reader_ident(v, t.ptr);
+	__atomic_fetch_add(term == KEYLOGGER_TERM_FG ? &term_fg : term == KEYLOGGER_TERM_OTHER ? &term_other : &term_unknown,
+			   1, __ATOMIC_RELAXED);
+	struct keylogger_proc proc;
+	uint64_t key_tsc = 0;
+	hv_spin_lock(&kl_lock);
+	struct keylogger_verdict vd = keylogger_consume_event(&ks, t.pid, t.tgid, ident, t.comm, type, code, value, term, t0);
+	if (vd.proc) {
+		proc = *vd.proc;
+		const struct keylogger_keystroke *k = vd.report ? keylogger_find_key(&ks, proc.report_seq) : NULL;
+		key_tsc = k ? k->tsc : 0;
+	}
+	hv_spin_unlock(&kl_lock);
+	if (vd.report && vd.proc)
+		report(v, &proc, key_tsc, t0);
+	else if (vd.allowed_at_k && vd.proc)
+		pr_info("keylogger: allowed consumer %d (%s, tgid %d) reached %lu keystrokes from %s: "
+			"not reported\n", proc.pid, proc.comm, proc.tgid,
+			(unsigned long)proc.count, keylogger_dev_name(vd.dev));
+out:
+	__atomic_fetch_add(&evdev_ticks, rdtsc() - t0, __ATOMIC_RELAXED);
+}
+
 /* ---- setup ------------------------------------------------------------------ */
 
 static void keylogger_ready(struct vm *vm)
@@ -481,6 +573,23 @@ static void keylogger_ready(struct vm *vm)
 		pr_warn("keylogger: syscall_exit_to_user_mode cannot be probed: only 64-bit reads are seen\n");
 	}
 	site_ok = true;
+	/* issue 15: the evdev copy point (io_uring and every other read path of an input
+	 * device), checked once like the exit probe; without it input records are counted
+	 * at the read's return (read, readv, preadv, preadv2, compat: not io_uring) */
+	if (introspect_have(vm, INFER_P_INPUT_EVENT_TO_USER)) {
+		uint64_t va = introspect_value(vm, INFER_P_INPUT_EVENT_TO_USER);
+		if (!probe_place(vm, va, on_evdev, NULL, "keylogger")) {
+			probe_unplace(vm, va, on_evdev, NULL);
+			evdev_va = va;
+		}
+	}
+	if (!evdev_va)
+		pr_warn("keylogger: input_event_to_user unknown or not probe-able: evdev reads are seen at the "
+			"syscall return only (io_uring reads of an input device are not seen)\n");
+	fgc_va = introspect_value(vm, INFER_P_FG_CONSOLE);
+	if (!fgc_va)
+		pr_warn("keylogger: fg_console unknown: the foreground of any virtual console counts as the "
+			"keyboard's consumer, not only the active one's\n");
 	have_term = introspect_have(vm, INFER_P_TASK_SIGNAL) && introspect_have(vm, INFER_P_SIGNAL_TTY) &&
 		    introspect_have(vm, INFER_P_SIGNAL_PIDS) && introspect_have(vm, INFER_P_TTY_PGRP) &&
 		    introspect_have(vm, INFER_P_TTY_NAME);
@@ -493,6 +602,10 @@ static void keylogger_ready(struct vm *vm)
 		KEYLOGGER_WINDOW_MIN_MS, KEYLOGGER_WINDOW_MAX_MS, ks.k, ks.nallow);
 	pr_info("keylogger: probe at %#lx (%s): 64-bit, x32 and i386 reads\n", (unsigned long)probe_va,
 		probe_entry ? "syscall_exit_to_user_mode, every ABI" : "the site, 64-bit only");
+	if (evdev_va)
+		pr_info("keylogger: evdev events counted at input_event_to_user %#lx (every read path, io_uring "
+			"included); active console from fg_console %#lx\n", (unsigned long)evdev_va,
+			(unsigned long)fgc_va);
 }
 
 static void keylogger_disabled(struct vm *vm)
@@ -565,6 +678,10 @@ static void keylogger_print_stats(struct vm *vm)
 			  "of vCPU 0 (%lu/s), %lu exit-site hits until the last keystroke\n", (unsigned long)ms, (unsigned long)ex,
 			  (unsigned long)(ms ? ex * 1000 / ms : 0), (unsigned long)last_key_hits);
 	}
+	hv_printf("hvmon: keylogger: evdev copy point input_event_to_user: %lu hits (%lu TSC ticks/hit), %lu events "
+		  "(%lu key presses), %lu windows without it (placement failed)\n", (unsigned long)evdev_hits,
+		  (unsigned long)(evdev_hits ? evdev_ticks / evdev_hits : 0), (unsigned long)ks.events_seen,
+		  (unsigned long)ks.events_keys, (unsigned long)evdev_fail);
 	hv_printf("hvmon: keylogger: raw i8042 reads (not the driver's `in al` at CPL 0): %lu, %lu keystrokes; "
 		  "%lu port keystrokes attributed; %lu compat (i386) reads; %lu windows closed at the cap with a reader "
 		  "still lagging (cap %u ms); probe %s; reader terminals: %lu foreground of a console, %lu other, %lu unknown\n",

@@ -124,6 +124,9 @@ struct keylogger_state {
 	uint64_t ctrl_deadline;  /* TSC after which they are no longer expected */
 	uint64_t ctrl_cmds, ctrl_params;
 	/* consumers */
+	bool     input_at_copy;  /* evdev events are counted where the kernel copies them to the reader
+				  * (keylogger_consume_event, issue 15): a read's input records are then
+				  * not counted again at its return */
 	struct keylogger_proc procs[KEYLOGGER_MAX_PROCS];
 	/* counters */
 	uint64_t bytes, kbd_bytes, aux_bytes, empty_reads, makes, breaks, ignored;
@@ -131,6 +134,7 @@ struct keylogger_state {
 	uint64_t reads_seen, reads_input, reads_tty, reads_other, reads_port;
 	uint64_t consumed, unmatched, proc_evictions, reports;
 	uint64_t hist_overwritten;   /* keystrokes that left the history unconsumed */
+	uint64_t events_seen, events_keys;   /* evdev events at the copy point; key presses among them */
 };
 
 /* @k >= 1; @allow: @nallow comm names (KEYLOGGER_COMM_LEN each, NUL-terminated). */
@@ -219,6 +223,25 @@ struct keylogger_verdict keylogger_consume_rec(struct keylogger_state *st, int32
 					       enum keylogger_term term, uint64_t tsc);
 /* Is @name a virtual console's tty name ("tty" + 1..63): where the keyboard's keys go. */
 bool keylogger_vt_name(const char *name, size_t len);
+/* The virtual console number of @name ("tty7" -> 7), 0 if it is not one. */
+unsigned keylogger_vt_number(const char *name, size_t len);
+/* The reader's terminal from what ring -1 read (issue 15 item 5): @tty its controlling
+ * terminal (0: none), @fg that terminal's foreground group, @own the reader's group (struct
+ * pid pointers, compared only), @name the terminal's name, @fg_console the active VT's index
+ * (the kernel's fg_console: 0 is tty1; -1 unknown). FG only when it is the foreground group
+ * of a virtual console and that console is the active one (keys go to the active VT only). */
+enum keylogger_term keylogger_judge_term(uint64_t tty, uint64_t fg, uint64_t own, const char *name, size_t len,
+					 int32_t fg_console);
+/* One evdev event the kernel copies to a reader (input_event_to_user(): every read path
+ * of an evdev node — read, readv, preadv2, compat, io_uring's workers — passes it):
+ * @type/@code/@value of the kernel's struct input_event. A key press or autorepeat of a
+ * keyboard key (EV_KEY, value 1/2, code 1..255) is matched to the next keystroke after
+ * the reader's input cursor with that keycode and counted as keylogger_consume_rec
+ * counts an input read (allowed only for the foreground of the active console whose
+ * comm is in keylogger_allow=). Other events: dev NONE. */
+struct keylogger_verdict keylogger_consume_event(struct keylogger_state *st, int32_t pid, int32_t tgid, uint64_t ident,
+						 const char *comm, uint16_t type, uint16_t code, int32_t value,
+						 enum keylogger_term term, uint64_t tsc);
 /* A process read keystroke @seq from the i8042 itself (device "port"): counted once. */
 struct keylogger_verdict keylogger_consume_port(struct keylogger_state *st, int32_t pid, int32_t tgid, uint64_t ident,
 						const char *comm, uint64_t seq, uint64_t tsc);

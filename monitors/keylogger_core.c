@@ -470,16 +470,34 @@ struct keylogger_verdict keylogger_consume(struct keylogger_state *st, int32_t p
 
 bool keylogger_vt_name(const char *name, size_t len)
 {
+	return keylogger_vt_number(name, len) != 0;
+}
+
+enum keylogger_term keylogger_judge_term(uint64_t tty, uint64_t fg, uint64_t own, const char *name, size_t len,
+					 int32_t fg_console)
+{
+	if (!tty || !fg || fg != own)
+		return KEYLOGGER_TERM_OTHER;       /* no controlling terminal, or not its foreground */
+	unsigned vt = keylogger_vt_number(name, len);
+	if (!vt)
+		return KEYLOGGER_TERM_OTHER;       /* not a virtual console: the keyboard does not go there */
+	if (fg_console >= 0 && vt != (unsigned)fg_console + 1)
+		return KEYLOGGER_TERM_OTHER;       /* another session's console: its keys are not typed now */
+	return KEYLOGGER_TERM_FG;
+}
+
+unsigned keylogger_vt_number(const char *name, size_t len)
+{
 	/* "tty1".."tty63" (drivers/tty/vt/vt.c names its ttys "tty%d", MAX_NR_CONSOLES
 	 * 63); "tty0" is the current console alias, never a controlling tty's name */
 	if (!name || len < 5 || name[0] != 't' || name[1] != 't' || name[2] != 'y')
-		return false;
+		return 0;
 	unsigned v = 0, i = 3;
 	for (; i < len && i < 6 && name[i] >= '0' && name[i] <= '9'; i++)
 		v = v * 10 + (unsigned)(name[i] - '0');
 	if (i == 3 || (i < len && name[i]) || name[3] == '0')
-		return false;
-	return v >= 1 && v <= 63;
+		return 0;
+	return v >= 1 && v <= 63 ? v : 0;
 }
 
 struct keylogger_verdict keylogger_consume_rec(struct keylogger_state *st, int32_t pid, int32_t tgid, uint64_t ident,
@@ -506,6 +524,8 @@ struct keylogger_verdict keylogger_consume_rec(struct keylogger_state *st, int32
 	    keylogger_classify_input_rec(buf, whole, rec, codes, KEYLOGGER_MAX_CODES, &npress) == KEYLOGGER_DEV_INPUT) {
 		v.dev = KEYLOGGER_DEV_INPUT;
 		st->reads_input++;
+		if (st->input_at_copy)
+			return v;                  /* counted event by event where the kernel copied them */
 		uint64_t cur = p ? p->cursor[KEYLOGGER_DEV_INPUT] : 0;
 		for (i = 0; i < npress && i < KEYLOGGER_MAX_CODES; i++) {
 			uint64_t s = find_next(st, cur + 1, false, codes[i]);
@@ -587,6 +607,30 @@ static struct keylogger_verdict account(struct keylogger_state *st, struct keylo
 		st->reports++;
 	}
 	return v;
+}
+
+/* ---- evdev events at the kernel's copy (issue 15 item 5) ---------------------------------- */
+
+struct keylogger_verdict keylogger_consume_event(struct keylogger_state *st, int32_t pid, int32_t tgid, uint64_t ident,
+						 const char *comm, uint16_t type, uint16_t code, int32_t value,
+						 enum keylogger_term term, uint64_t tsc)
+{
+	struct keylogger_verdict v = { KEYLOGGER_DEV_NONE, 0, false, false, NULL };
+	st->events_seen++;
+	/* presses and autorepeats of keyboard keys, as keylogger_classify_input_rec takes them */
+	if (type != 1 || (value != 1 && value != 2) || code < 1 || code > 0xff)
+		return v;
+	st->events_keys++;
+	v.dev = KEYLOGGER_DEV_INPUT;
+	char cm[KEYLOGGER_COMM_LEN];
+	struct keylogger_proc *p = proc_lookup(st, tgid, ident, comm, cm);
+	uint64_t s = find_next(st, (p ? p->cursor[KEYLOGGER_DEV_INPUT] : 0) + 1, false, code);
+	if (!s) {
+		st->unmatched++;                   /* not an i8042 keystroke hvmon saw (or read already) */
+		return v;
+	}
+	bool ok = term == KEYLOGGER_TERM_FG && keylogger_allowed(st, cm);
+	return account(st, p, pid, tgid, ident, cm, &s, 1, ok, v, tsc);
 }
 
 /* ---- raw port reads (issue 15 item 5) ------------------------------------------------- */

@@ -118,6 +118,9 @@ symbols["kernel_execve"] = addr("kernel_execve")
 dec = [addr(n) for n in ("do_execveat_common", "do_execveat_common.isra.0",
                          "do_execveat_common.constprop.0") if addr(n)]
 symbols["do_execveat_common"] = dec[0] if len(dec) == 1 else None
+# issue 15 item 5: the keylogger's evdev copy point and the active VT's index
+symbols["input_event_to_user"] = addr("input_event_to_user")
+symbols["fg_console"] = addr("fg_console")
 sc = {}
 for n in ["execve", "execveat", "exit", "exit_group", "clone", "clone3", "fork", "vfork",
           "kill", "setuid", "setresuid", "init_module", "finit_module", "read"]:

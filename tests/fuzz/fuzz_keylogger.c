@@ -4,7 +4,8 @@
  * Issue 15: compat (16-byte) records, raw port consumption, the read-call decoder (pt_regs
  * words of any value, both ABIs), the iovec gatherer, the lagging-reader count, the reader's
  * terminal (any of the three answers per read) and the console-name check; controller
- * commands on port 0x64 and readers that rename themselves or share a pid (issue 15).
+ * commands on port 0x64, readers that rename themselves or share a pid, evdev events at the
+ * kernel's copy point and the active-console judgement (issue 15).
  * Invariants: counters consistent, one report per tracked process, table bounds, names terminated. */
 #include <stdint.h>
 #include <stddef.h>
@@ -64,6 +65,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			break;
 		case 2:
+			if ((op & 0xc0) == 0x40 && i + 5 <= size) {   /* an evdev event at the kernel's copy */
+				int32_t tgid = 100 + (op >> 2) % 16;
+				uint16_t code = (uint16_t)(data[i] | data[i + 1] << 8);
+				int32_t value = (int8_t)data[i + 2];
+				st.input_at_copy = data[i + 3] & 1;
+				struct keylogger_verdict v = keylogger_consume_event(&st, tgid + 1000, tgid, data[i + 3] >> 6,
+					"iou-wrk", data[i + 4] & 3, code, value,
+					(enum keylogger_term)(data[i + 3] >> 1 & 1 ? 1 : 2), tsc);
+				if (v.matched > 1 || (v.matched && !v.proc))
+					abort();
+				if (v.report) {
+					if (!v.proc || keylogger_proc_allowed(v.proc) || v.proc->count < st.k)
+						abort();
+					reports++;
+				}
+				i += 5;
+				break;
+			}
 			if (op & 0x80) {   /* a raw port read of a recent keystroke */
 				int32_t tgid = 100 + (op >> 2) % 80;
 				uint64_t seq = st.next_seq > data[i] ? st.next_seq - data[i] : 0;
@@ -124,8 +143,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (keylogger_lagging(&st, tsc, tsc) > KEYLOGGER_MAX_PROCS)
 		abort();
-	if (size >= 8)
+	if (size >= 8) {
 		(void)keylogger_vt_name((const char *)data, 8);
+		enum keylogger_term t = keylogger_judge_term(data[0], data[1], data[2], (const char *)data, 8,
+							     (int8_t)data[3]);
+		if (t == KEYLOGGER_TERM_FG && (!data[0] || !data[1] || data[1] != data[2] ||
+					       !keylogger_vt_number((const char *)data, 8)))
+			abort();
+	}
 	if (st.reports != reports || st.makes > st.kbd_bytes || st.kbd_bytes > st.bytes ||
 	    st.next_seq != st.makes + 1 || keylogger_unconsumed(&st, 0) > KEYLOGGER_HIST)
 		abort();

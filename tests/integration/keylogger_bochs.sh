@@ -27,7 +27,10 @@
 # leaves status bit 3 ("last write was a command") set while it reads the keys: hvmon watches the 0x64
 # writes and takes a byte for a controller reply only while one is pending. kl-rename renames itself every
 # 7 keys (K = 8) and is still reported, under its latest name (a reader is its tgid and identity, not its
-# comm). Each reader must have every key counted. Readers are judged by what they are:
+# comm). kl-uring reads evdev through io_uring (the reads run in an io-wq worker thread of its process and
+# return through no syscall): hvmon counts evdev events where the kernel copies them (input_event_to_user,
+# inferred) and reports it (its tgid; comm kl-uring or the worker's iou-wrk-PID).
+# Each reader must have every key counted. Readers are judged by what they are:
 # the shell on tty1 (setsid -c: tty1 is its controlling terminal, it is the foreground group) and then
 # `less` in that group consuming 20 typed keys are not reported (hvmon read the guest's tty structures).
 # KL_BUSY=1: boot 1 with a syscall-heavy background (dd bs=1 /dev/zero -> /dev/null: its reads must not count)
@@ -109,7 +112,7 @@ apid=$(log guest | sed -n 's/.*HVMON-GUEST: KEYLOG ready pid=\([0-9]*\) comm=kl-
 tpid=$(log guest | sed -n 's/.*HVMON-GUEST: TTY reader pid=\([0-9]*\).*/\1/p' | head -n1)
 [ -n "$kpid" ] && [ -n "$apid" ] && [ -n "$tpid" ] || hv_fail "guest consumers did not start (hvkeylog '$kpid', kl-allowed '$apid', sh '$tpid')"
 # the guest received every key unchanged
-for c in hvkeylog kl-allowed kl-preadv2 kl-int80 kl-late sh; do
+for c in hvkeylog kl-allowed kl-preadv2 kl-int80 kl-late sh kl-uring; do
   got=$(log guest | sed -n "s/.*HVMON-GUEST: KEYLOG done pid=[0-9]* comm=$c presses=[0-9]* codes=\([0-9,]*\).*/\1/p" | head -n1)
   [ "$got" = "$codes" ] || hv_fail "$c read key codes '$got', typed '$codes'"
 done
@@ -117,9 +120,9 @@ l1=$(log guest | sed -n "s/.*HVMON-GUEST: TTY pid=$tpid line=\[\(.*\)\]$/\1/p" |
 l2=$(log guest | sed -n "s/.*HVMON-GUEST: TTY pid=$tpid line=\[\(.*\)\]$/\1/p" | sed -n 2p)
 [ "$l1" = "$LINE1" ] && [ "$l2" = "$LINE2" ] || hv_fail "shell on tty1 read '$l1' / '$l2', typed '$LINE1' / '$LINE2'"
 # exactly one keylogger event per reported reader: hvkeylog (and kl-cpu0 on 2 CPUs), device input, >= K keystrokes;
-# and (issue 15) kl-allowed, kl-preadv2, kl-int80, kl-late, the evdev reader named sh, kl-raw, kl-rename
+# and (issue 15) kl-allowed, kl-preadv2, kl-int80, kl-late, the evdev reader named sh, kl-raw, kl-rename, kl-uring
 evs=$(json_events hvmon keylogger)
-NEV=$((CPUS + 7))
+NEV=$((CPUS + 8))
 [ "$(printf '%s\n' "$evs" | grep -c .)" = "$NEV" ] || hv_fail "expected exactly $NEV keylogger event(s), got: $evs"
 pid_of() { log guest | sed -n "s/.*HVMON-GUEST: KEYLOG ready pid=\([0-9]*\) comm=$1 .*/\1/p" | head -n1; }
 rpid=$(log guest | sed -n 's/.*HVMON-GUEST: KEYLOG raw ready pid=\([0-9]*\) comm=kl-raw .*/\1/p' | head -n1)
@@ -141,6 +144,12 @@ e=$(printf '%s\n' "$evs" | grep "\"pid\":$npid,\"tgid\":$npid,\"comm\":\"kl-ren\
 printf '%s\n' "$e" | grep -q '"device":"input"' || hv_fail "kl-rename: event device is not input: $e"
 got=$(log guest | sed -n "s/.*HVMON-GUEST: KEYLOG done pid=$npid comm=kl-rename presses=[0-9]* codes=\([0-9,]*\).*/\1/p" | head -n1)
 [ "$got" = "$codes" ] || hv_fail "kl-rename read key codes '$got', typed '$codes'"
+# the io_uring reader: reported by its process (tgid); the reading thread is its io-wq worker
+upid=$(pid_of kl-uring)
+[ -n "$upid" ] || hv_fail "kl-uring did not start"
+e=$(printf '%s\n' "$evs" | grep "\"tgid\":$upid,\"comm\":\"\(kl-uring\|iou-wrk-$upid\)\"") || hv_fail "no keylogger event for kl-uring (tgid $upid): $evs"
+printf '%s\n' "$e" | grep -q '"device":"input"' || hv_fail "kl-uring: event device is not input: $e"
+echo "  io_uring reader's event: $e"
 shpid=$(pid_of sh)
 ev=$(printf '%s\n' "$evs" | grep "\"pid\":$kpid,\"tgid\":$kpid,\"comm\":\"hvkeylog\"") || hv_fail "no keylogger event for hvkeylog pid $kpid: $evs"
 if [ "$CPUS" -gt 1 ]; then
@@ -180,6 +189,12 @@ want_cons "$shpid" sh "$NKEYS $NKEYS 0 0 reported"
 want_cons "$rpid" kl-raw "$NRAW 0 0 $NRAW reported"
 # one entry across its names (30 keys: renamed after 7, 14, 21, 28), shown under the name of its last read
 want_cons "$npid" 'kl-ren[34]' "$NKEYS $NKEYS 0 0 reported"
+want_cons "$upid" '[a-z0-9-]*' "$NKEYS $NKEYS 0 0 reported"   # kl-uring or its worker iou-wrk-PID (no group: cons numbers them)
+assert_marker hvmon 'keylogger: evdev events counted at input_event_to_user 0x[0-9a-f]* .*active console from fg_console 0x[0-9a-f]*[1-9a-f]' "evdev copy point probed, fg_console known"
+nev=$(log hvmon | sed -n 's/.*evdev copy point input_event_to_user: \([0-9]*\) hits.*(\([0-9]*\) key presses), \([0-9]*\) windows without it.*/\1 \2 \3/p')
+read -r _ evkeys evmiss <<< "$nev"
+NEVR=$((CPUS + 7))   # evdev readers: hvkeylog, kl-allowed, kl-preadv2, kl-int80, sh, kl-late, kl-rename, kl-uring (+ kl-cpu0)
+[ "${evkeys:-0}" -ge "$((NEVR * NKEYS))" ] && [ "${evmiss:-1}" = 0 ] || hv_fail "evdev copy point: hits/key presses/windows without it '$nev', want >= $((NEVR * NKEYS)) key presses ($NEVR evdev readers), 0 windows without"
 assert_marker hvmon 'i8042 command port 0x64: [0-9]* status reads, [1-9][0-9]* commands .*judged by the commands seen' "0x64 commands seen"
 want_cons "$tpid" sh "$NKEYS 0 $NKEYS 0 allowed"
 assert_marker guest 'HVMON-GUEST: less done rc=0' "less on tty1 ended (q typed)"
@@ -209,4 +224,4 @@ hv_boot keylogger-off --kernel "$(hv_fixture_kernel "$FLAVOUR")" --initrd "$init
 assert_status marker
 assert_marker hvmon 'monitor keylogger: off \(monitors= option\): port 0x60 intercepted: no, port 0x64: no' "ports 0x60/0x64 not intercepted"
 assert_no_marker hvmon 'keylogger: i8042 data port' "no port-0x60 hook with the monitor off"
-hv_pass "keylogger reported (pid $kpid; the tty1 shell and less in its foreground group ($NLESS keys) not reported; preadv2, int \$0x80, late (3 s), evdev-named-sh and name-allowed evdev readers reported with every key counted; raw inw reader kl-raw reported (device port, $NRAW keys, $nraw raw reads; 0x64 commands watched), kl-rename reported across 4 renames$([ "$CPUS" = 1 ] || echo " on CPU 1 with cpu 1, kl-cpu0 pid $zpid on CPU 0 with cpu 0; kl-allowed read on both CPUs, every key counted"), $ks keystrokes, device input), sh on tty1 and kl-allowed not reported; $NKEYS keys typed, counted and received unchanged; monitor off: port 0x60 not in the I/O bitmap ($FLAVOUR)"
+hv_pass "keylogger reported (pid $kpid; the tty1 shell and less in its foreground group ($NLESS keys) not reported; preadv2, int \$0x80, late (3 s), evdev-named-sh and name-allowed evdev readers reported with every key counted; raw inw reader kl-raw reported (device port, $NRAW keys, $nraw raw reads; 0x64 commands watched), kl-rename reported across 4 renames, io_uring reader kl-uring reported$([ "$CPUS" = 1 ] || echo " on CPU 1 with cpu 1, kl-cpu0 pid $zpid on CPU 0 with cpu 0; kl-allowed read on both CPUs, every key counted"), $ks keystrokes, device input), sh on tty1 and kl-allowed not reported; $NKEYS keys typed, counted and received unchanged; monitor off: port 0x60 not in the I/O bitmap ($FLAVOUR)"

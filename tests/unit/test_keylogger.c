@@ -397,6 +397,74 @@ static void test_vt_name(void **s)
 	assert_false(keylogger_vt_name("tty1", 4));       /* no terminator within @len */
 }
 
+/* issue 15: the active console decides; another session's console is not where keys go */
+static void test_judge_term(void **s)
+{
+	char t1[8] = "tty1", t2[8] = "tty2", s0[8] = "ttyS0";
+	assert_int_equal(keylogger_judge_term(0x10, 0x20, 0x20, t1, 8, 0), KEYLOGGER_TERM_FG);
+	assert_int_equal(keylogger_judge_term(0x10, 0x20, 0x20, t1, 8, -1), KEYLOGGER_TERM_FG);   /* unknown: any VT */
+	assert_int_equal(keylogger_judge_term(0x10, 0x20, 0x20, t2, 8, 0), KEYLOGGER_TERM_OTHER); /* tty2, tty1 active */
+	assert_int_equal(keylogger_judge_term(0x10, 0x20, 0x20, t2, 8, 1), KEYLOGGER_TERM_FG);
+	assert_int_equal(keylogger_judge_term(0x10, 0x20, 0x30, t1, 8, 0), KEYLOGGER_TERM_OTHER); /* background */
+	assert_int_equal(keylogger_judge_term(0, 0x20, 0x20, t1, 8, 0), KEYLOGGER_TERM_OTHER);    /* no terminal */
+	assert_int_equal(keylogger_judge_term(0x10, 0, 0, t1, 8, 0), KEYLOGGER_TERM_OTHER);       /* no fg group */
+	assert_int_equal(keylogger_judge_term(0x10, 0x20, 0x20, s0, 8, 0), KEYLOGGER_TERM_OTHER); /* not a VT */
+	assert_int_equal(keylogger_vt_number(t2, 8), 2);
+	assert_int_equal(keylogger_vt_number(s0, 8), 0);
+}
+
+/* issue 15: evdev events at the kernel's copy (every read path, io_uring's workers too) */
+static void test_consume_event(void **s)
+{
+	init(3);
+	st.input_at_copy = true;
+	key(0x1e, 1); key(0x30, 2); key(0x1e, 3); key(0x2e, 4);      /* a b a c */
+	/* not keys: SYN, MSC, a release, a button */
+	assert_int_equal(keylogger_consume_event(&st, 70, 7, 0x77, "iou-wrk-7", 0, 0, 0, KEYLOGGER_TERM_OTHER, 5).dev,
+			 KEYLOGGER_DEV_NONE);
+	assert_int_equal(keylogger_consume_event(&st, 70, 7, 0x77, "iou-wrk-7", 4, 4, 30, KEYLOGGER_TERM_OTHER, 5).dev,
+			 KEYLOGGER_DEV_NONE);
+	assert_int_equal(keylogger_consume_event(&st, 70, 7, 0x77, "iou-wrk-7", 1, 30, 0, KEYLOGGER_TERM_OTHER, 5).dev,
+			 KEYLOGGER_DEV_NONE);
+	assert_int_equal(keylogger_consume_event(&st, 70, 7, 0x77, "iou-wrk-7", 1, 0x110, 1, KEYLOGGER_TERM_OTHER, 5).dev,
+			 KEYLOGGER_DEV_NONE);
+	/* the worker thread (pid 70) and the main thread (pid 7) are one reader: tgid + identity */
+	struct keylogger_verdict v = keylogger_consume_event(&st, 70, 7, 0x77, "iou-wrk-7", 1, 30, 1,
+							     KEYLOGGER_TERM_OTHER, 6);
+	assert_int_equal(v.dev, KEYLOGGER_DEV_INPUT);
+	assert_int_equal(v.matched, 1);
+	assert_int_equal(keylogger_consume_event(&st, 7, 7, 0x77, "kl-uring", 1, 48, 1, KEYLOGGER_TERM_OTHER, 7).matched, 1);
+	v = keylogger_consume_event(&st, 70, 7, 0x77, "iou-wrk-7", 1, 30, 2, KEYLOGGER_TERM_OTHER, 8);  /* autorepeat */
+	assert_int_equal(v.matched, 1);
+	assert_true(v.report);
+	assert_int_equal(v.proc->count, 3);
+	assert_int_equal(v.proc->report_seq, 3);
+	/* the same event copied again (re-read) finds nothing after the cursor: counted once */
+	assert_int_equal(keylogger_consume_event(&st, 70, 7, 0x77, "x", 1, 30, 1, KEYLOGGER_TERM_OTHER, 9).matched, 0);
+	assert_int_equal(st.unmatched, 1);
+	/* ...and the read's return does not count the records again */
+	uint8_t b[24];
+	ev(b, 1, 46, 1);
+	v = keylogger_consume_rec(&st, 7, 7, 0x77, "kl-uring", b, 24, 24, 24, KEYLOGGER_TERM_OTHER, 10);
+	assert_int_equal(v.dev, KEYLOGGER_DEV_INPUT);
+	assert_int_equal(v.matched, 0);
+	assert_int_equal(st.events_seen, 8);
+	assert_int_equal(st.events_keys, 4);
+	/* the foreground of the active console named in keylogger_allow=: allowed; elsewhere not */
+	init(2);
+	key(0x1e, 1); key(0x1e, 2);
+	assert_int_equal(keylogger_consume_event(&st, 9, 9, 1, "sh", 1, 30, 1, KEYLOGGER_TERM_FG, 3).matched, 1);
+	v = keylogger_consume_event(&st, 9, 9, 1, "sh", 1, 30, 1, KEYLOGGER_TERM_FG, 4);
+	assert_false(v.report);
+	assert_true(v.allowed_at_k);
+	v = keylogger_consume_event(&st, 10, 10, 2, "sh", 1, 30, 1, KEYLOGGER_TERM_OTHER, 5);
+	assert_int_equal(v.matched, 1);
+	assert_false(keylogger_proc_allowed(v.proc));
+	/* no keystroke yet: nothing to match */
+	init(2);
+	assert_int_equal(keylogger_consume_event(&st, 9, 9, 1, "x", 1, 30, 1, KEYLOGGER_TERM_OTHER, 1).matched, 0);
+}
+
 static void test_consume_compat_records(void **s)
 {
 	/* evdev's compat records (i386 reader): 8-byte timeval, then type, code, value */
@@ -727,6 +795,8 @@ int main(void)
 		cmocka_unit_test(test_consume_dedup_and_unmatched),
 		cmocka_unit_test(test_consume_who_not_name),
 		cmocka_unit_test(test_vt_name),
+		cmocka_unit_test(test_judge_term),
+		cmocka_unit_test(test_consume_event),
 		cmocka_unit_test(test_consume_compat_records),
 		cmocka_unit_test(test_consume_port),
 		cmocka_unit_test(test_read_call),

@@ -8,7 +8,10 @@
  *   HVMON-GUEST: KEYLOG ready pid=P comm=C dev=/dev/input/eventN name="..."
  *   HVMON-GUEST: KEYLOG key pid=P code=C cpu=X
  *   HVMON-GUEST: KEYLOG done pid=P comm=C presses=N codes=c1,c2,...
- * Usage: hvkeylog N [alt|preadv2|int80|late|raw|rename]  — stop after N key presses (EV_KEY value 1).
+ * Usage: hvkeylog N [alt|preadv2|int80|late|raw|rename|uring]  — stop after N key presses (EV_KEY value 1).
+ * uring (issue 15): reads through io_uring (raw io_uring_setup/io_uring_enter, no liburing): one
+ *   IORING_OP_READ per loop, submitted and waited for in one io_uring_enter; the kernel runs the read
+ *   in an io-wq worker thread of this process, which never returns through the syscall exit.
  * rename (issue 15): after every 7th key press it renames itself (prctl PR_SET_NAME kl-ren1, kl-ren2,
  *   ...): hvmon keys a reader by what it is, not its name, so the count goes on (K = 8).
  * preadv2 (issue 15): reads with preadv2(2) (offset -1: the current position) through two
@@ -38,6 +41,9 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/io.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <linux/io_uring.h>
 #include <sys/prctl.h>
 #include <sys/uio.h>
 #include <stdint.h>
@@ -126,6 +132,78 @@ static int raw_reader(int want, const char *comm)
 	return 0;
 }
 
+/* uring mode: one ring, one read in flight */
+struct uring {
+	int fd;
+	unsigned *sq_tail, *sq_mask, *sq_array, *cq_head, *cq_tail, *cq_mask;
+	struct io_uring_sqe *sqes;
+	struct io_uring_cqe *cqes;
+};
+
+static int uring_init(struct uring *u)
+{
+	struct io_uring_params p;
+	memset(&p, 0, sizeof(p));
+	u->fd = (int)syscall(__NR_io_uring_setup, 4, &p);
+	if (u->fd < 0)
+		return -1;
+	size_t sqsz = p.sq_off.array + p.sq_entries * sizeof(unsigned);
+	size_t cqsz = p.cq_off.cqes + p.cq_entries * sizeof(struct io_uring_cqe);
+	if (p.features & IORING_FEAT_SINGLE_MMAP)
+		sqsz = cqsz = sqsz > cqsz ? sqsz : cqsz;
+	uint8_t *sq = mmap(NULL, sqsz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, u->fd, IORING_OFF_SQ_RING);
+	if (sq == MAP_FAILED)
+		return -1;
+	uint8_t *cq = sq;
+	if (!(p.features & IORING_FEAT_SINGLE_MMAP)) {
+		cq = mmap(NULL, cqsz, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, u->fd, IORING_OFF_CQ_RING);
+		if (cq == MAP_FAILED)
+			return -1;
+	}
+	u->sqes = mmap(NULL, p.sq_entries * sizeof(struct io_uring_sqe), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_POPULATE, u->fd, IORING_OFF_SQES);
+	if (u->sqes == MAP_FAILED)
+		return -1;
+	u->sq_tail = (unsigned *)(sq + p.sq_off.tail);
+	u->sq_mask = (unsigned *)(sq + p.sq_off.ring_mask);
+	u->sq_array = (unsigned *)(sq + p.sq_off.array);
+	u->cq_head = (unsigned *)(cq + p.cq_off.head);
+	u->cq_tail = (unsigned *)(cq + p.cq_off.tail);
+	u->cq_mask = (unsigned *)(cq + p.cq_off.ring_mask);
+	u->cqes = (struct io_uring_cqe *)(cq + p.cq_off.cqes);
+	return 0;
+}
+
+/* read(2) through the ring: the result of the completion (bytes, or -errno) */
+static long uring_read(struct uring *u, int fd, void *buf, unsigned len)
+{
+	unsigned tail = *u->sq_tail, idx = tail & *u->sq_mask;
+	struct io_uring_sqe *e = &u->sqes[idx];
+	memset(e, 0, sizeof(*e));
+	e->opcode = IORING_OP_READ;
+	e->fd = fd;
+	e->addr = (uint64_t)(uintptr_t)buf;
+	e->len = len;
+	e->off = (uint64_t)-1;               /* the file position (evdev ignores it) */
+	e->user_data = 1;
+	u->sq_array[idx] = idx;
+	__atomic_store_n(u->sq_tail, tail + 1, __ATOMIC_RELEASE);
+	unsigned submit = 1;
+	for (;;) {
+		long r = syscall(__NR_io_uring_enter, u->fd, submit, 1, IORING_ENTER_GETEVENTS, NULL, 0);
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		if (r > 0)
+			submit = 0;
+		unsigned head = *u->cq_head;
+		if (head != __atomic_load_n(u->cq_tail, __ATOMIC_ACQUIRE)) {
+			long res = u->cqes[head & *u->cq_mask].res;
+			__atomic_store_n(u->cq_head, head + 1, __ATOMIC_RELEASE);
+			return res;
+		}
+	}
+}
+
 /* alt mode: pin the caller to the online CPU after @cpu (wrapping); returns it */
 static int move_to_next_cpu(int cpu)
 {
@@ -168,7 +246,8 @@ int main(int argc, char **argv)
 	int want = argc > 1 ? atoi(argv[1]) : 16;
 	const char *mode = argc > 2 ? argv[2] : "";
 	int alt = !strcmp(mode, "alt"), pv2 = !strcmp(mode, "preadv2"), i80 = !strcmp(mode, "int80");
-	int late = !strcmp(mode, "late"), ren = !strcmp(mode, "rename"), renames = 0;
+	int late = !strcmp(mode, "late"), ren = !strcmp(mode, "rename"), renames = 0, uring = !strcmp(mode, "uring");
+	struct uring u = { .fd = -1 };
 	int quiet = getenv("HVKL_QUIET") && !strcmp(getenv("HVKL_QUIET"), "1");
 	char path[300], name[128], comm[17] = "";
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -178,6 +257,10 @@ int main(int argc, char **argv)
 	int fd = open_keyboard(path, sizeof(path), name, sizeof(name));
 	if (fd < 0) {
 		printf("HVMON-GUEST: KEYLOG error: no keyboard evdev node (%s)\n", strerror(errno));
+		return 2;
+	}
+	if (uring && uring_init(&u)) {
+		printf("HVMON-GUEST: KEYLOG error: io_uring: %s\n", strerror(errno));
 		return 2;
 	}
 	printf("HVMON-GUEST: KEYLOG ready pid=%d comm=%s dev=%s name=\"%s\"\n", getpid(), comm, path, name);
@@ -194,6 +277,14 @@ int main(int argc, char **argv)
 		if (pv2) {
 			struct iovec iov[2] = { { ev, 0 }, { ev, sizeof(ev) } };   /* the first iovec empty */
 			n = preadv2(fd, iov, 2, -1, 0);
+		} else if (uring) {
+			long r = uring_read(&u, fd, ev, sizeof(ev));
+			if (r < 0) {
+				errno = (int)-r;
+				n = -1;
+			} else {
+				n = r;
+			}
 		} else if (i80) {
 			long r = read_int80(fd, ev32buf, sizeof(ev32buf));
 			if (r < 0) {

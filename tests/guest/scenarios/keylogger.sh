@@ -12,7 +12,8 @@
 #   kl_more=1    (issue 15 item 5) more consumers of the same keys: kl-preadv2 (evdev through preadv2,
 #                first iovec empty), kl-int80 (evdev through the i386 read of `int $0x80`: 16-byte
 #                compat records), kl-late (sleeps 3 s before each of its last reads) and an evdev reader named `sh`
-#                (/tmp/shdir/sh), kl-rename (renames itself kl-ren1, kl-ren2, ... every 7 keys);
+#                (/tmp/shdir/sh), kl-rename (renames itself kl-ren1, kl-ren2, ... every 7 keys), kl-uring
+#                (evdev through io_uring: the reads run in an io-wq worker thread, no syscall returns them);
 #                the tty1 shell then runs less (20 keys, see below); then, once they all
 #                finished, kl-raw reads kl_raw=R (default 10) keys from the i8042 itself (ioperm, the
 #                keyboard interrupt off, `inw` at port 0x5f) after the marker "KEYLOG raw typing"
@@ -73,7 +74,7 @@ fi
 more=""
 if [ "${kl_more:-0}" = 1 ]; then
   cp /modules/hvkeylog /tmp/kl-preadv2; cp /modules/hvkeylog /tmp/kl-int80; cp /modules/hvkeylog /tmp/kl-raw
-  cp /modules/hvkeylog /tmp/kl-late; cp /modules/hvkeylog /tmp/kl-rename
+  cp /modules/hvkeylog /tmp/kl-late; cp /modules/hvkeylog /tmp/kl-rename; cp /modules/hvkeylog /tmp/kl-uring
   mkdir -p /tmp/shdir; cp /modules/hvkeylog /tmp/shdir/sh
   # quiet (no line per key): seven evdev readers printing every key slow the guest enough that
   # evdev's 64-event client buffers overflow (measured: 10 keys lost by every reader)
@@ -82,6 +83,7 @@ if [ "${kl_more:-0}" = 1 ]; then
   HVKL_QUIET=1 /tmp/shdir/sh "$N" & more="$more $!"
   HVKL_QUIET=1 /tmp/kl-late "$N" late & more="$more $!"
   HVKL_QUIET=1 /tmp/kl-rename "$N" rename & more="$more $!"
+  HVKL_QUIET=1 /tmp/kl-uring "$N" uring & more="$more $!"
 fi
 busy=""
 if [ "${kl_busy:-0}" = 1 ]; then
