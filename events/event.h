@@ -189,7 +189,13 @@ struct hv_ev_cr4 {
 struct hv_ev_keylogger {
 	char     device[HV_DEVICE_LEN];  /* e.g. "/dev/input/event0" */
 	uint64_t keystrokes;     /* keystrokes seen by the suspect reader */
+	uint8_t  terminal;       /* appended (issue 15): HV_KL_TERM_*, how the reader's terminal was judged
+				  * at the read that crossed K (0: not sent, an older sender) */
 };
+#define HV_KL_TERM_FOREGROUND 1  /* "foreground": the foreground group of the active console */
+#define HV_KL_TERM_OTHER      2  /* "other": its terminal was read; not the active console's foreground */
+#define HV_KL_TERM_UNKNOWN    3  /* "unknown": the tty structures are unknown (a kernel without BTF) or
+				  * were unreadable: a tty reader here may be the intended consumer */
 
 struct hv_ev_heartbeat {
 	uint64_t uptime_ms;

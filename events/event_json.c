@@ -206,6 +206,11 @@ static void body(struct jbuf *b, const struct hv_event *ev)
 	case HV_EV_KEYLOGGER:
 		KS("device", ev->u.keylogger.device);
 		KU("keystrokes", ev->u.keylogger.keystrokes);
+		if (ev->u.keylogger.terminal >= HV_KL_TERM_FOREGROUND && ev->u.keylogger.terminal <= HV_KL_TERM_UNKNOWN) {
+			static const char *const tn[3] = { "foreground", "other", "unknown" };   /* appended (issue 15) */
+			key(b, "terminal");
+			put_str(b, tn[ev->u.keylogger.terminal - 1], 11);
+		}
 		break;
 	case HV_EV_HEARTBEAT:
 		KU("uptime_ms", ev->u.heartbeat.uptime_ms);

@@ -163,6 +163,7 @@ static void enc_body(struct wbuf *w, const struct hv_event *ev)
 	case HV_EV_KEYLOGGER:
 		wstr(w, ev->u.keylogger.device, sizeof(ev->u.keylogger.device));
 		w64(w, ev->u.keylogger.keystrokes);
+		w8(w, ev->u.keylogger.terminal);          /* appended (issue 15) */
 		break;
 	case HV_EV_HEARTBEAT:
 		w64(w, ev->u.heartbeat.uptime_ms);
@@ -383,6 +384,8 @@ static void dec_body(struct rbuf *r, struct hv_event *ev)
 	case HV_EV_KEYLOGGER:
 		rstr(r, ev->u.keylogger.device, sizeof(ev->u.keylogger.device));
 		ev->u.keylogger.keystrokes = r64(r);
+		if (r->off < r->len)                        /* appended (issue 15); absent from older senders */
+			ev->u.keylogger.terminal = r8(r);
 		break;
 	case HV_EV_HEARTBEAT:
 		ev->u.heartbeat.uptime_ms = r64(r);

@@ -157,6 +157,7 @@ static void kl_apply(void)
 
 static void report(struct vcpu *v, const struct keylogger_proc *p, uint64_t key_tsc, uint64_t now);
 static uint64_t reader_ident(struct vcpu *v, uint64_t task);
+static enum keylogger_term reader_term(struct vcpu *v, uint64_t task);
 
 /* ---- port 0x60 ------------------------------------------------------------ */
 
@@ -263,8 +264,9 @@ static int keylogger_io(struct vcpu *v, struct hv_icpt *x, void *ctx)
 		if (!guest_task_of(v, GUEST_TASK_CURRENT, &t)) {
 			struct keylogger_proc proc;
 			uint64_t ident = reader_ident(v, t.ptr);
+			enum keylogger_term term = reader_term(v, t.ptr);   /* for the event only: never allowed */
 			hv_spin_lock(&kl_lock);
-			struct keylogger_verdict vd = keylogger_consume_port(&ks, t.pid, t.tgid, ident, t.comm, raw_seq, t0);
+			struct keylogger_verdict vd = keylogger_consume_port(&ks, t.pid, t.tgid, ident, t.comm, raw_seq, term, t0);
 			if (vd.proc)
 				proc = *vd.proc;
 			hv_spin_unlock(&kl_lock);
@@ -306,9 +308,10 @@ static void report(struct vcpu *v, const struct keylogger_proc *p, uint64_t key_
 {
 	uint64_t delay = key_tsc ? tick_tsc_to_ms(now - key_tsc) : 0;
 	pr_warn("keylogger: process %d (%s, tgid %d) consumed %lu keystrokes from %s (K=%u): reported; "
-		"%lu ms after keystroke #%lu (its K-th) was read from port 0x60; tsc=%lu\n", p->pid, p->comm, p->tgid,
-		(unsigned long)p->count, keylogger_dev_name(p->report_dev), ks.k, (unsigned long)delay,
-		(unsigned long)p->report_seq, (unsigned long)now);
+		"%lu ms after keystroke #%lu (its K-th) was read from port 0x60; terminal %s; tsc=%lu\n", p->pid, p->comm,
+		p->tgid, (unsigned long)p->count, keylogger_dev_name(p->report_dev), ks.k, (unsigned long)delay,
+		(unsigned long)p->report_seq, p->report_term == KEYLOGGER_TERM_FG ? "foreground" :
+		p->report_term == KEYLOGGER_TERM_OTHER ? "other" : "unknown", (unsigned long)now);
 	struct hv_event *ev = hv_event_reserve(v->id, HV_EV_KEYLOGGER, HV_EMON_KEYLOGGER);
 	if (!ev)
 		return;                            /* drop counted by the event core */
@@ -316,6 +319,9 @@ static void report(struct vcpu *v, const struct keylogger_proc *p, uint64_t key_
 	hv_strlcpy_bounded(ev->u.keylogger.device, sizeof(ev->u.keylogger.device),
 			   keylogger_dev_name(p->report_dev), 8);
 	ev->u.keylogger.keystrokes = p->count;
+	/* appended (issue 15): how its terminal was judged; "unknown" without the tty structures */
+	ev->u.keylogger.terminal = p->report_term == KEYLOGGER_TERM_FG ? HV_KL_TERM_FOREGROUND :
+				   p->report_term == KEYLOGGER_TERM_OTHER ? HV_KL_TERM_OTHER : HV_KL_TERM_UNKNOWN;
 	hv_event_commit(v->id);
 }
 

@@ -99,6 +99,7 @@ struct keylogger_proc {
 	uint64_t report_tsc;     /* when the event was emitted */
 	uint64_t report_seq;     /* keystroke seq that crossed K */
 	enum keylogger_dev report_dev;
+	uint8_t  report_term;    /* enum keylogger_term of the read that crossed K (the event's `terminal`) */
 };
 
 struct keylogger_state {
@@ -244,7 +245,7 @@ struct keylogger_verdict keylogger_consume_event(struct keylogger_state *st, int
 						 enum keylogger_term term, uint64_t tsc);
 /* A process read keystroke @seq from the i8042 itself (device "port"): counted once. */
 struct keylogger_verdict keylogger_consume_port(struct keylogger_state *st, int32_t pid, int32_t tgid, uint64_t ident,
-						const char *comm, uint64_t seq, uint64_t tsc);
+						const char *comm, uint64_t seq, enum keylogger_term term, uint64_t tsc);
 
 /* A returning system call, from its pt_regs words bx..cs (offsets 40..136, 13
  * words): is it a read that fills user memory, and where? 64-bit: read 0,

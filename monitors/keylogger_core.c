@@ -439,7 +439,7 @@ static uint64_t find_next(const struct keylogger_state *st, uint64_t from, bool 
 
 static struct keylogger_verdict account(struct keylogger_state *st, struct keylogger_proc *p, int32_t pid, int32_t tgid,
 					uint64_t ident, const char *cm, const uint64_t *seqs, size_t nseq, bool ok,
-					struct keylogger_verdict v, uint64_t tsc);
+					enum keylogger_term term, struct keylogger_verdict v, uint64_t tsc);
 
 #define KEYLOGGER_TTY_RECENT 64        /* a tty read must end on one of the last 64 keystrokes */
 #define KEYLOGGER_MAX_CODES  256
@@ -562,14 +562,14 @@ struct keylogger_verdict keylogger_consume_rec(struct keylogger_state *st, int32
 		return v;
 	bool ok = term == KEYLOGGER_TERM_FG &&
 		  (v.dev == KEYLOGGER_DEV_TTY || (v.dev == KEYLOGGER_DEV_INPUT && keylogger_allowed(st, cm)));
-	return account(st, p, pid, tgid, ident, cm, seqs, nseq, ok, v, tsc);
+	return account(st, p, pid, tgid, ident, cm, seqs, nseq, ok, term, v, tsc);
 }
 
 /* @nseq (>= 1) keystrokes @seqs (ascending) consumed by the process (its entry @p,
  * NULL: new) through v.dev: count them, decide the report. */
 static struct keylogger_verdict account(struct keylogger_state *st, struct keylogger_proc *p, int32_t pid, int32_t tgid,
 					uint64_t ident, const char *cm, const uint64_t *seqs, size_t nseq, bool ok,
-					struct keylogger_verdict v, uint64_t tsc)
+					enum keylogger_term term, struct keylogger_verdict v, uint64_t tsc)
 {
 	size_t i;
 	if (!p)
@@ -600,6 +600,7 @@ static struct keylogger_verdict account(struct keylogger_state *st, struct keylo
 		p->reported = true;
 		p->report_tsc = tsc;
 		p->report_dev = v.dev;
+		p->report_term = (uint8_t)term;
 		/* the keystroke that crossed K */
 		uint64_t over = p->count - st->k;      /* < nseq */
 		p->report_seq = seqs[nseq - 1 - (over < nseq ? over : nseq - 1)];
@@ -630,13 +631,13 @@ struct keylogger_verdict keylogger_consume_event(struct keylogger_state *st, int
 		return v;
 	}
 	bool ok = term == KEYLOGGER_TERM_FG && keylogger_allowed(st, cm);
-	return account(st, p, pid, tgid, ident, cm, &s, 1, ok, v, tsc);
+	return account(st, p, pid, tgid, ident, cm, &s, 1, ok, term, v, tsc);
 }
 
 /* ---- raw port reads (issue 15 item 5) ------------------------------------------------- */
 
 struct keylogger_verdict keylogger_consume_port(struct keylogger_state *st, int32_t pid, int32_t tgid, uint64_t ident,
-						const char *comm, uint64_t seq, uint64_t tsc)
+						const char *comm, uint64_t seq, enum keylogger_term term, uint64_t tsc)
 {
 	struct keylogger_verdict v = { KEYLOGGER_DEV_NONE, 0, false, false, NULL };
 	char cm[KEYLOGGER_COMM_LEN];
@@ -647,7 +648,7 @@ struct keylogger_verdict keylogger_consume_port(struct keylogger_state *st, int3
 		return v;                          /* counted already */
 	st->reads_port++;
 	v.dev = KEYLOGGER_DEV_PORT;
-	return account(st, p, pid, tgid, ident, cm, &seq, 1, false, v, tsc);   /* the i8042 itself: never allowed */
+	return account(st, p, pid, tgid, ident, cm, &seq, 1, false, term, v, tsc);   /* the i8042 itself: never allowed */
 }
 
 /* ---- read system calls by ABI ----------------------------------------------------------- */

@@ -86,7 +86,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (op & 0x80) {   /* a raw port read of a recent keystroke */
 				int32_t tgid = 100 + (op >> 2) % 80;
 				uint64_t seq = st.next_seq > data[i] ? st.next_seq - data[i] : 0;
-				struct keylogger_verdict v = keylogger_consume_port(&st, tgid, tgid, op & 0x40, "klraw", seq, tsc);
+				struct keylogger_verdict v = keylogger_consume_port(&st, tgid, tgid, op & 0x40, "klraw", seq,
+												    (enum keylogger_term)(op & 0x20 ? 2 : 0), tsc);
 				if (v.report) {
 					if (!v.proc || keylogger_proc_allowed(v.proc) || v.proc->count < st.k)
 						abort();
@@ -163,7 +164,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t r = p + 1; r < KEYLOGGER_MAX_PROCS; r++)
 			if (st.procs[r].used && st.procs[r].tgid == q->tgid && st.procs[r].ident == q->ident)
 				abort();   /* one entry per reader, whatever names it took */
-		if (q->comm[KEYLOGGER_COMM_LEN - 1] || (q->reported && keylogger_proc_allowed(q)) ||
+		if (q->comm[KEYLOGGER_COMM_LEN - 1] || (q->reported && keylogger_proc_allowed(q)) || q->report_term > 2 ||
 		    q->by_dev[KEYLOGGER_DEV_INPUT] + q->by_dev[KEYLOGGER_DEV_TTY] + q->by_dev[KEYLOGGER_DEV_PORT] != q->count ||
 		    q->cursor[KEYLOGGER_DEV_PORT] >= st.next_seq ||
 		    q->cursor[KEYLOGGER_DEV_INPUT] >= st.next_seq || q->cursor[KEYLOGGER_DEV_TTY] >= st.next_seq)

@@ -150,6 +150,9 @@ upid=$(pid_of kl-uring)
 e=$(printf '%s\n' "$evs" | grep "\"tgid\":$upid,\"comm\":\"\(kl-uring\|iou-wrk-$upid\)\"") || hv_fail "no keylogger event for kl-uring (tgid $upid): $evs"
 printf '%s\n' "$e" | grep -q '"device":"input"' || hv_fail "kl-uring: event device is not input: $e"
 echo "  io_uring reader's event: $e"
+# every reported reader's terminal was read and judged (event field `terminal`, appended): none of them is
+# the foreground of the active console
+printf '%s\n' "$evs" | grep -v '"terminal":"other"' | grep -q . && hv_fail "a keylogger event without \"terminal\":\"other\": $evs"
 shpid=$(pid_of sh)
 ev=$(printf '%s\n' "$evs" | grep "\"pid\":$kpid,\"tgid\":$kpid,\"comm\":\"hvkeylog\"") || hv_fail "no keylogger event for hvkeylog pid $kpid: $evs"
 if [ "$CPUS" -gt 1 ]; then

@@ -465,6 +465,26 @@ static void test_consume_event(void **s)
 	assert_int_equal(keylogger_consume_event(&st, 9, 9, 1, "x", 1, 30, 1, KEYLOGGER_TERM_OTHER, 1).matched, 0);
 }
 
+/* issue 15 item 5 (E): without the tty structures (no BTF) a tty reader cannot be judged: it is
+ * counted like any other and its report says so (the event's `terminal` "unknown") */
+static void test_report_terminal_unknown(void **s)
+{
+	init(2);
+	key(0x1e, 1); key(0x1e, 2);
+	assert_false(read_tty_t(500, "vi", KEYLOGGER_TERM_UNKNOWN, 3).report);
+	struct keylogger_verdict v = read_tty_t(500, "vi", KEYLOGGER_TERM_UNKNOWN, 4);
+	assert_true(v.report);
+	assert_int_equal(v.proc->report_term, KEYLOGGER_TERM_UNKNOWN);
+	assert_int_equal(v.proc->report_dev, KEYLOGGER_DEV_TTY);
+	/* a background reader's report says "other" */
+	init(2);
+	key(0x1e, 1); key(0x1e, 2);
+	read_tty_t(501, "cat", KEYLOGGER_TERM_OTHER, 3);
+	v = read_tty_t(501, "cat", KEYLOGGER_TERM_OTHER, 4);
+	assert_true(v.report);
+	assert_int_equal(v.proc->report_term, KEYLOGGER_TERM_OTHER);
+}
+
 static void test_consume_compat_records(void **s)
 {
 	/* evdev's compat records (i386 reader): 8-byte timeval, then type, code, value */
@@ -496,15 +516,16 @@ static void test_consume_port(void **s)
 	init(3);
 	for (int i = 0; i < 3; i++)
 		key(0x1e, 1 + (uint64_t)i);
-	assert_true(keylogger_consume_port(&st, 900, 900, 0, "sh", 1, 5).proc != NULL);
-	assert_int_equal(keylogger_consume_port(&st, 900, 900, 0, "sh", 1, 6).matched, 0);   /* once per keystroke */
-	assert_false(keylogger_consume_port(&st, 900, 900, 0, "sh", 2, 7).report);
-	struct keylogger_verdict v = keylogger_consume_port(&st, 900, 900, 0, "sh", 3, 8);
+	assert_true(keylogger_consume_port(&st, 900, 900, 0, "sh", 1, KEYLOGGER_TERM_FG, 5).proc != NULL);
+	assert_int_equal(keylogger_consume_port(&st, 900, 900, 0, "sh", 1, KEYLOGGER_TERM_FG, 6).matched, 0);   /* once per keystroke */
+	assert_false(keylogger_consume_port(&st, 900, 900, 0, "sh", 2, KEYLOGGER_TERM_FG, 7).report);
+	struct keylogger_verdict v = keylogger_consume_port(&st, 900, 900, 0, "sh", 3, KEYLOGGER_TERM_FG, 8);
 	assert_true(v.report);                       /* "sh" is on the list: not for the port */
 	assert_int_equal(v.dev, KEYLOGGER_DEV_PORT);
+	assert_int_equal(v.proc->report_term, KEYLOGGER_TERM_FG);   /* the event's `terminal`: even the foreground */
 	assert_int_equal(v.proc->by_dev[KEYLOGGER_DEV_PORT], 3);
 	assert_string_equal(keylogger_dev_name(KEYLOGGER_DEV_PORT), "port");
-	assert_null(keylogger_consume_port(&st, 901, 901, 0, "x", 99, 9).proc);   /* no such keystroke */
+	assert_null(keylogger_consume_port(&st, 901, 901, 0, "x", 99, KEYLOGGER_TERM_FG, 9).proc);   /* no such keystroke */
 }
 
 static void test_read_call(void **s)
@@ -797,6 +818,7 @@ int main(void)
 		cmocka_unit_test(test_vt_name),
 		cmocka_unit_test(test_judge_term),
 		cmocka_unit_test(test_consume_event),
+		cmocka_unit_test(test_report_terminal_unknown),
 		cmocka_unit_test(test_consume_compat_records),
 		cmocka_unit_test(test_consume_port),
 		cmocka_unit_test(test_read_call),

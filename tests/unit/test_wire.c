@@ -188,7 +188,7 @@ static void fill_event(struct hv_event *ev, unsigned type)
 	case HV_EV_CR4_TAMPER: ev->u.cr4.old_cr4 = 1; ev->u.cr4.new_cr4 = 2; ev->u.cr4.rip = 3;
 		ev->u.cr4.blocked = 1; break;
 	case HV_EV_KEYLOGGER: memset(ev->u.keylogger.device, 'd', HV_DEVICE_LEN - 1);
-		ev->u.keylogger.keystrokes = 99; break;
+		ev->u.keylogger.keystrokes = 99; ev->u.keylogger.terminal = HV_KL_TERM_UNKNOWN; break;
 	case HV_EV_HEARTBEAT: ev->u.heartbeat.uptime_ms = 5; ev->u.heartbeat.events = 6;
 		ev->u.heartbeat.drops = 7; break;
 	case HV_EV_DROPS: ev->u.drops.ring_cpu = 1; ev->u.drops.count = 2; ev->u.drops.total = 3; break;
@@ -332,6 +332,22 @@ static void test_decode_rejects(void **state)
 	assert_int_equal(ev.u.hang.vcpu, 1);
 	assert_int_equal(ev.u.hang.scope, 0);
 	assert_int_equal(ev.u.hang.cpus_hung, 0);
+	/* keylogger from an older sender (no appended terminal, issue 15): 0, no "terminal" member */
+	{
+		char js[HV_EVENT_JSON_MAX];
+		fill_event(&ev, HV_EV_KEYLOGGER);
+		n = hv_wire_encode_event(&ev, xb, sizeof(xb));
+		assert_int_equal(hv_wire_decode_event(xb, n, &ev, &used), 0);
+		assert_int_equal(ev.u.keylogger.terminal, HV_KL_TERM_UNKNOWN);
+		hv_event_to_json(&ev, NULL, js, sizeof(js));
+		assert_non_null(strstr(js, ",\"keystrokes\":99,\"terminal\":\"unknown\"}"));
+		xb[2] = (uint8_t)(xb[2] - 1);      /* body length without the appended byte */
+		assert_int_equal(hv_wire_decode_event(xb, n - 1, &ev, &used), 0);
+		assert_int_equal(ev.u.keylogger.keystrokes, 99);
+		assert_int_equal(ev.u.keylogger.terminal, 0);
+		hv_event_to_json(&ev, NULL, js, sizeof(js));
+		assert_null(strstr(js, "\"terminal\""));
+	}
 	/* unknown type: skipped by its length */
 	uint8_t unk[8] = { 200, 1, 4, 0, 1, 2, 3, 4 };
 	assert_int_equal(hv_wire_decode_event(unk, sizeof(unk), &ev, &used), 1);
