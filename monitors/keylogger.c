@@ -602,7 +602,7 @@ static void keylogger_ready(struct vm *vm)
 	if (!have_term)
 		pr_warn("keylogger: the tty structures are unknown (inference: task_struct.signal, signal_struct.tty/pids, "
 			"tty_struct.pgrp/name): no reader can be judged the foreground of its terminal, every reader "
-			"of K keystrokes is reported\n");
+			"of K keystrokes is reported (events: terminal \"unknown\")\n");
 	pr_info("keylogger: syscall exit site %#lx (do_syscall_64 %#lx): probed for %u-%u ms after "
 		"keystrokes; K=%u, %u allowed names\n", (unsigned long)site, (unsigned long)dsc,
 		KEYLOGGER_WINDOW_MIN_MS, KEYLOGGER_WINDOW_MAX_MS, ks.k, ks.nallow);
