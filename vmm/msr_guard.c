@@ -16,6 +16,7 @@
 #define MSR_APIC_BASE  0x1b
 #define MSR_MISC_ENABLE 0x1a0
 #define MSR_XSS        0xda0
+#define MSR_PKG_CST_CONFIG 0xe2
 
 /* The guest's TSC moves by delta: the VMCS offset does, the host TSC not
  * (SDM Vol. 3C 26.6.5: RDTSC/RDTSCP/RDMSR(IA32_TSC) return TSC + offset). */
@@ -87,6 +88,10 @@ int msr_check_write(struct vcpu *v, uint32_t msr, uint64_t val)
 		if (rdmsr_safe(msr, &cur) || msr_misc_enable_write(cur, val, &out))
 			return -1;
 		return wrmsr_safe(msr, out);
+	case MSR_PKG_CST_CONFIG:
+		if (rdmsr_safe(msr, &cur) || !msr_pkg_cst_write_ok(cur, val))
+			return -1;
+		return wrmsr_safe(msr, val);
 	case MSR_XSS:
 		if (!msr_xss_write_ok(val))
 			return -1;

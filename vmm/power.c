@@ -14,6 +14,7 @@
 #include "vmm/tick.h"
 #include "vmm/acpi_sleep.h"
 #include "vmm/deny.h"
+#include "vmm/policy.h"
 #include "lib/console.h"
 #include "arch/x86/cpu.h"
 #include <string.h>
@@ -148,10 +149,11 @@ static void hw_reduced_setup(struct vm *vm, const struct fadt_sleep *fs)
 /*
  * ACPI SystemIO C-states: reading P_LVL2/P_LVL3 (P_BLK + 4/+5 of a Processor()
  * object) enters C2/C3; deeper than C2 the VMX-preemption timer, hvmon's tick,
- * stops (as with MWAIT, hidden for that reason). The read is completed at once
- * without touching the port: it returns 0 as the register does (ACPI 6.5,
- * 4.8.3.5.2) and the guest sees a C-state it left at once, as on an interrupt.
- * Its idle loop stays correct; it saves no power that way (docs/SECURITY.md).
+ * stops (as with MWAIT, hidden for that reason). The read is completed without
+ * touching the port: it returns 0 as the register does (ACPI 6.5, 4.8.3.5.2),
+ * and the vCPU waits in the HLT activity state until an interrupt, as the
+ * C-state would (vmm/cstate_vmx.c; at once when the rules of vmm/cstate.h do
+ * not allow the wait). docs/SECURITY.md "C-states through ACPI I/O ports".
  */
 static int plvl_read(struct vcpu *v, struct hv_icpt *x, void *ctx)
 {
@@ -163,11 +165,130 @@ static int plvl_read(struct vcpu *v, struct hv_icpt *x, void *ctx)
 	for (unsigned k = 0; k < 2; k++) {
 		unsigned b = (uint16_t)(lvl2 + k - x->io.port), bit = (lvl2 + k) & 31;
 		if (b < x->io.size && !(__atomic_fetch_or(&vm->plvl_seen, 1u << bit, __ATOMIC_RELAXED) & (1u << bit)))
-			pr_info("C-state: vCPU%u read P_LVL%u (port %#x): completed at once, not performed "
-				"(C2/C3 would stop the VMX-preemption timer)\n", v->id, 2 + k, lvl2 + k);
+			pr_info("C-state: vCPU%u read P_LVL%u (port %#x): not performed (C2/C3 would stop "
+				"the VMX-preemption timer); the vCPU waits in HLT for an interrupt\n",
+				v->id, 2 + k, lvl2 + k);
 	}
 	x->io.value = 0;
+	cstate_wait_begin(v);
 	return HV_ICPT_DONE;
+}
+
+/* A _CST SystemIO register or an I/O MWAIT port (their reads enter a C-state as
+ * P_LVLx reads do): not performed, read 0, then the same HLT-like wait. */
+static int cst_port_read(struct vcpu *v, struct hv_icpt *x, void *ctx)
+{
+	struct vm *vm = v->vm;
+	uint16_t port = (uint16_t)(uintptr_t)ctx;
+	unsigned bit = port & 31;
+	if (!x->io.in)
+		return HV_ICPT_PASS;
+	__atomic_add_fetch(&vm->cst_reads, 1, __ATOMIC_RELAXED);
+	if (!(__atomic_fetch_or(&vm->cst_seen, 1u << bit, __ATOMIC_RELAXED) & (1u << bit)))
+		pr_info("C-state: vCPU%u read C-state register port %#x: not performed; the vCPU waits in "
+			"HLT for an interrupt\n", v->id, port);
+	x->io.value = 0;
+	cstate_wait_begin(v);
+	return HV_ICPT_DONE;
+}
+
+/* The AML of the DSDT (k = 0) and of the SSDTs (k = 1..16): NULL past the last. */
+static const uint8_t *aml_block(struct vm *vm, const struct acpi_sleep_regs *r, unsigned k, uint32_t *len)
+{
+	if (k == 0) {
+		*len = r->aml ? (uint32_t)r->aml_len : 0;
+		return r->aml;
+	}
+	const uint8_t *t = k <= 16 ? acpi_find_table_nth(vm->bi->acpi_rsdp, "SSDT", k - 1) : NULL;
+	if (!t)
+		return NULL;
+	memcpy(len, t + 4, 4);
+	if (*len < 36)
+		return NULL;
+	*len -= 36;
+	return t + 36;
+}
+
+static void trap_cstate_port(struct vm *vm, uint16_t port, unsigned n, const char *what)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (io_port_intercepted(vm, (uint16_t)(port + i))) {
+			pr_warn("C-states: %s port %#x is already intercepted (not a C-state port here)\n", what,
+				port + i);
+			return;
+		}
+	if (hv_intercept_io(vm, port, n, cst_port_read, (void *)(uintptr_t)port))
+		pr_err("C-states: cannot intercept %s port %#x\n", what, port);
+	else
+		pr_info("C-states: %s port %#x (%u byte%s): reads become HLT-like waits\n", what, port, n,
+			n > 1 ? "s" : "");
+}
+
+/* _CST registers (ACPI 6.5, 8.4.1.1) from every DSDT/SSDT: SystemIO ones are
+ * trapped like P_LVLx (unless they are a P_BLK's); FFH ones are MWAIT hints,
+ * and MWAIT is hidden (#UD). */
+#define CST_MAX 16
+static void cst_setup(struct vm *vm, const struct acpi_sleep_regs *r, const uint16_t *pb, unsigned npb)
+{
+	struct acpi_cst_reg c[CST_MAX];
+	unsigned n = 0, ffh = 0, io = 0;
+	uint32_t len;
+	const uint8_t *aml;
+	for (unsigned k = 0; n < CST_MAX && (aml = aml_block(vm, r, k, &len)) != NULL; k++) {
+		struct acpi_cst_reg more[CST_MAX];
+		unsigned m = acpi_cst_find(aml, len, more, CST_MAX);
+		for (unsigned j = 0; j < m && n < CST_MAX; j++) {
+			unsigned q;
+			for (q = 0; q < n && !(c[q].space == more[j].space && c[q].addr == more[j].addr); q++)
+				;
+			if (q == n)
+				c[n++] = more[j];
+		}
+	}
+	for (unsigned j = 0; j < n; j++) {
+		if (c[j].space == ACPI_SPACE_FFH) {
+			ffh++;
+			continue;
+		}
+		if (c[j].space != ACPI_SPACE_SYSTEM_IO || !c[j].addr || c[j].addr > 0xffff) {
+			pr_warn("C-states: _CST C%u register in address space %u at %#lx: not intercepted\n",
+				c[j].type, c[j].space, (unsigned long)c[j].addr);
+			continue;
+		}
+		uint16_t port = (uint16_t)c[j].addr;
+		unsigned q;
+		for (q = 0; q < npb && (port < pb[q] + 4 || port > pb[q] + 5); q++)
+			;
+		io++;
+		if (q < npb)
+			continue;                       /* a P_LVLx, trapped already */
+		unsigned w = c[j].access >= 1 && c[j].access <= 3 ? 1u << (c[j].access - 1) : 1;
+		if (w > 0x10000u - port)
+			w = 0x10000u - port;
+		trap_cstate_port(vm, port, w, "_CST");
+	}
+	pr_info("C-states: %u _CST register(s) in the DSDT/SSDTs: %u SystemIO, %u FFH (MWAIT: hidden)\n",
+		n, io, ffh);
+}
+
+/* I/O MWAIT redirection left on by the firmware (MSR_PKG_CST_CONFIG_CONTROL[10]):
+ * reads of MSR_PMG_IO_CAPTURE_BASE's ports would become MWAITs. An I/O exit comes
+ * first (the I/O bitmap), so trapping the range keeps them out of the C-states;
+ * the guest cannot turn it on or move it (vmm/policy.c). */
+static void io_mwait_setup(struct vm *vm)
+{
+	uint64_t cfg, cap;
+	uint16_t base;
+	if (rdmsr_safe(0xe2, &cfg))
+		return;
+	if (!(cfg & (1ULL << 10)))
+		return;
+	unsigned n = rdmsr_safe(0xe4, &cap) ? 0 : msr_io_mwait_ports(cfg, cap, &base);
+	if (!n) {
+		pr_warn("C-states: I/O MWAIT redirection is on but MSR_PMG_IO_CAPTURE_BASE names no port\n");
+		return;
+	}
+	trap_cstate_port(vm, base, n, "I/O MWAIT");
 }
 
 #define PBLK_MAX 4
@@ -175,16 +296,12 @@ static void cstate_setup(struct vm *vm, const struct acpi_sleep_regs *r, const s
 {
 	uint16_t pb[PBLK_MAX];
 	unsigned n = 0;
-	if (r->aml)
-		n = acpi_pblk_find(r->aml, r->aml_len, pb, PBLK_MAX);
-	for (unsigned k = 0; k < 16 && n < PBLK_MAX; k++) {   /* Processor() objects are often in SSDTs */
-		const uint8_t *t = acpi_find_table_nth(vm->bi->acpi_rsdp, "SSDT", k);
-		uint32_t len;
-		if (!t)
-			break;
-		memcpy(&len, t + 4, 4);
+	uint32_t len;
+	const uint8_t *aml;
+	/* Processor() objects are often in SSDTs */
+	for (unsigned k = 0; n < PBLK_MAX && (aml = aml_block(vm, r, k, &len)) != NULL; k++) {
 		uint16_t more[PBLK_MAX];
-		unsigned m = acpi_pblk_find(t + 36, len - 36, more, PBLK_MAX);
+		unsigned m = acpi_pblk_find(aml, len, more, PBLK_MAX);
 		for (unsigned j = 0; j < m && n < PBLK_MAX; j++) {
 			unsigned q;
 			for (q = 0; q < n && pb[q] != more[j]; q++)
@@ -197,20 +314,24 @@ static void cstate_setup(struct vm *vm, const struct acpi_sleep_regs *r, const s
 		if (hv_intercept_io(vm, pb[j] + 4, 2, plvl_read, (void *)(uintptr_t)(pb[j] + 4)))
 			pr_err("C-states: cannot intercept P_LVL2/P_LVL3 of P_BLK %#x\n", pb[j]);
 		else
-			pr_info("C-states: P_BLK %#x: reads of P_LVL2 %#x and P_LVL3 %#x completed at once "
+			pr_info("C-states: P_BLK %#x: reads of P_LVL2 %#x and P_LVL3 %#x become HLT-like waits "
 				"(FADT P_LVL2_LAT %u, P_LVL3_LAT %u)\n", pb[j], pb[j] + 4, pb[j] + 5,
 				fs->plvl2_lat, fs->plvl3_lat);
 	}
 	if (!n)
-		pr_info("C-states: no Processor() P_BLK in the DSDT/SSDTs (_CST SystemIO registers are "
-			"not read: no AML interpreter)\n");
+		pr_info("C-states: no Processor() P_BLK in the DSDT/SSDTs\n");
+	cst_setup(vm, r, pb, n);
+	io_mwait_setup(vm);
 }
 
 void power_print_stats(struct vm *vm)
 {
 	uint64_t n = __atomic_load_n(&vm->plvl_reads, __ATOMIC_RELAXED);
-	if (n)
-		hv_printf("hvmon: C-state: %lu P_LVL2/P_LVL3 reads completed at once\n", (unsigned long)n);
+	uint64_t c = __atomic_load_n(&vm->cst_reads, __ATOMIC_RELAXED);
+	if (n || c)
+		hv_printf("hvmon: C-state: %lu P_LVL2/P_LVL3 reads, %lu _CST/I/O MWAIT port reads\n",
+			  (unsigned long)n, (unsigned long)c);
+	cstate_print_stats();
 }
 
 /* The S5 type of PM1a/PM1b from the DSDT, and the status ports. */
@@ -288,7 +409,7 @@ static void halt_watch(struct vcpu *v, uint64_t now, void *ctx)
 	(void)ctx;
 	if (v->id != 0)                 /* an AP halts with IF=0 when offline: only the boot CPU's halt ends a run */
 		return;
-	if (!vcpu_halted(v) || vcpu_if(v)) {
+	if (!vcpu_halted(v) || vcpu_if(v) || v->cstate_wait) {   /* a C-state wait is not a final halt */
 		v->halted_ms = 0;
 		return;
 	}
@@ -312,5 +433,7 @@ int power_setup(struct vm *vm)
 	}
 	if (hv_intercept_io(vm, BOCHS_SHUTDOWN_PORT, 1, bochs_port, NULL))
 		pr_err("cannot intercept port %#x\n", BOCHS_SHUTDOWN_PORT);
+	if (cstate_wait_setup())
+		pr_err("C-states: no wake-up poll: a wait ends only on an external-interrupt exit\n");
 	return tick_register("halt-watch", HALT_WATCH_MS, halt_watch, NULL);
 }

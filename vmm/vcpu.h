@@ -88,7 +88,9 @@ struct vm {
 	uint32_t wake_pending;                 /* a sleep was refused: WAK_STS reads 1 until cleared (atomic) */
 	uint16_t sleep_ctl_port, sleep_sts_port; /* hardware-reduced ACPI sleep registers (SystemIO), 0 if none */
 	uint32_t plvl_seen;                    /* vmm/power.c: P_LVLx ports already logged (bit: port % 32) */
-	uint64_t plvl_reads;                   /* P_LVL2/P_LVL3 reads completed at once (atomic) */
+	uint64_t plvl_reads;                   /* P_LVL2/P_LVL3 reads (atomic) */
+	uint32_t cst_seen;                     /* _CST / I/O MWAIT ports already logged (bit: port % 32) */
+	uint64_t cst_reads;                    /* their reads (atomic) */
 	/* intercepts (vmm/intercept.h) and the controls they imply */
 	struct hv_icpt_sub icpt[HV_MAX_ICPT];
 	uint32_t nr_icpt;                      /* slots in use are below this */
@@ -127,6 +129,8 @@ struct vcpu {
 	uint32_t icpt_gen;                     /* vm->icpt_gen applied to this VMCS */
 	bool icpt_started;                     /* hv_intercept_apply ran: its VMCS follows changes */
 	uint32_t halted_ms;                    /* vmm/power.c: time in HLT with IF=0 */
+	bool cstate_wait;                      /* vmm/cstate_vmx.c: in a C-state port wait (HLT state) */
+	uint64_t cstate_t0;                    /* TSC when it began */
 	uint64_t denied[HV_DENY__COUNT];       /* vmm/deny.c: refused requests by kind */
 	int64_t tsc_offset;                    /* vmm/msr_guard.c: guest TSC - host TSC (VMCS) */
 	uint64_t tsc_adjust;                   /* the guest's IA32_TSC_ADJUST (emulated) */
@@ -194,6 +198,11 @@ void spec_vcpu_setup(struct vcpu *v);
 void spec_before_entry(struct vcpu *v);
 void spec_print_stats(struct vm *vm);
 void power_print_stats(struct vm *vm);   /* vmm/power.c: C-state port reads */
+/* vmm/cstate_vmx.c: the HLT-like wait of a C-state port read (vmm/cstate.h) */
+bool cstate_wait_begin(struct vcpu *v);
+int external_intr_exit(struct vcpu *v);
+int cstate_wait_setup(void);
+void cstate_print_stats(void);
 
 /* vmm/reinject.c: events across exits */
 void vcpu_reinject_idt_vectoring(struct vcpu *v);

@@ -89,7 +89,7 @@ static int unexpected_exit(struct vcpu *v);
 
 static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	[EXIT_EXCEPTION_NMI]   = { exception_exit,       "exception/NMI", true },  /* subscribers: vmm/intercept.h */
-	[EXIT_EXTERNAL_INTR]   = { unexpected_exit,      "external interrupt", false },
+	[EXIT_EXTERNAL_INTR]   = { external_intr_exit,   "external interrupt", false }, /* C-state waits: vmm/cstate_vmx.c */
 	[EXIT_TRIPLE_FAULT]    = { triple_fault_exit,    "triple fault", false },
 	[EXIT_INIT]            = { unexpected_exit,      "INIT signal", false },
 	[EXIT_SIPI]            = { unexpected_exit,      "SIPI", true },

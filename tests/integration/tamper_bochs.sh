@@ -68,7 +68,7 @@ FPID=$!
 hv_boot "$name" --scenario keyscan --modules "$ko $hvko $spko" --megs 256 \
   --cpu-model corei7_skylake_x --ips $IPS \
   --hv-opts "$BAD_OPTS" \
-  --cmdline "console=ttyS0,115200 panic=-1 loglevel=7 keyscan=$REV tsc_early_khz=$((IPS / 1000)) hvtest_xcr0=1 plvl=0xb014,0xb015" \
+  --cmdline "console=ttyS0,115200 panic=-1 loglevel=7 keyscan=$REV tsc_early_khz=$((IPS / 1000)) hvtest_xcr0=1 plvl=0xb014,0xb015 hvcstate=0xb014" \
   --extra 'pci: enabled=1, chipset=i440fx' \
   --extra "e1000: enabled=1, mac=52:54:00:12:34:56, ethmod=slirp"
 sleep 1
@@ -139,12 +139,23 @@ check "denied totals: xcr0 14" grep -aqE '^hvmon: denied requests, vCPU 0: .*xcr
 # issue 17, ACPI SystemIO C-states (Bochs's P_BLK 0xb010)
 grep -a 'C-state' "$T/hvmon"
 check "hvmon found Bochs's P_BLK 0xb010 (SSDT Processor objects) and traps P_LVL2/P_LVL3" \
-  grep -aq 'C-states: P_BLK 0xb010: reads of P_LVL2 0xb014 and P_LVL3 0xb015 completed at once' "$T/hvmon"
-check "the guest's P_LVL2 and P_LVL3 reads: completed at once (read 0), reported" \
+  grep -aq 'C-states: P_BLK 0xb010: reads of P_LVL2 0xb014 and P_LVL3 0xb015 become HLT-like waits' "$T/hvmon"
+check "the guest's P_LVL2 and P_LVL3 reads: not performed (read 0), reported" \
   bash -c "grep -aqE 'HVSPEC: port 0xb014 read 0(x0)?\$' '$T/guest' && grep -aqE 'HVSPEC: port 0xb015 read 0(x0)?\$' '$T/guest' &&
-    grep -aq 'C-state: vCPU0 read P_LVL2 (port 0xb014): completed at once' '$T/hvmon' &&
-    grep -aq 'C-state: vCPU0 read P_LVL3 (port 0xb015): completed at once' '$T/hvmon' &&
-    grep -aqE '^hvmon: C-state: ([2-9]|[1-9][0-9]+) P_LVL2/P_LVL3 reads completed at once' '$T/hvmon'"
+    grep -aq 'C-state: vCPU0 read P_LVL2 (port 0xb014): not performed' '$T/hvmon' &&
+    grep -aq 'C-state: vCPU0 read P_LVL3 (port 0xb015): not performed' '$T/hvmon'"
+# the idle loop (hvspec cstate_loop, 100 entries with interrupts off): each read waits in HLT for an
+# interrupt (>= 100 us: 90 of 100 at least), the loop spans about one timer interrupt per entry
+# (>= 50 jiffies' worth), and the guest's two clocks agree across it (jiffies vs ktime within 20 %)
+cl=$(sed -nE 's/.*HVSPEC: cstate port 0xb014 loops=100 waited=([0-9]+) longest_us=([0-9]+) ktime_ms=([0-9]+) jiffies_ms=([0-9]+) HZ=([0-9]+)$/\1 \2 \3 \4 \5/p' "$T/guest")
+echo "C-state idle loop (waited longest_us ktime_ms jiffies_ms HZ): ${cl:-none}"
+check "idle loop through P_LVL2: 100 reads waited for an interrupt, timers agree (${cl:-no line})" \
+  bash -c "[ -n '$cl' ] && set -- $cl && [ \$1 -ge 90 ] && [ \$4 -ge \$(( 50 * 1000 / \$5 )) ] &&
+    [ \$(( \$3 * 10 )) -ge \$(( \$4 * 8 )) ] && [ \$(( \$3 * 10 )) -le \$(( \$4 * 12 )) ]"
+cs=$(sed -nE 's/^hvmon: C-state: ([0-9]+) waits \(([0-9]+) ended by an external-interrupt exit, ([0-9]+) by the APIC poll, ([0-9]+) otherwise\).*/\1 \2 \3 \4/p' "$T/hvmon")
+check "hvmon: >= 102 P_LVL reads, >= 100 waits, every wait ended (waits exit poll other: ${cs:-none})" \
+  bash -c "grep -aqE '^hvmon: C-state: (10[2-9]|1[1-9][0-9]|[2-9][0-9]{2}|[0-9]{4,}) P_LVL2/P_LVL3 reads' '$T/hvmon' &&
+    [ -n '$cs' ] && set -- $cs && [ \$1 -ge 100 ] && [ \$(( \$2 + \$3 + \$4 )) -ge \$(( \$1 - 1 )) ]"
 echo "tamper_bochs: $fails failure(s)"
 [ -n "${KEEP:-}" ] && echo "kept $T"
 [ $fails = 0 ] && hv_pass "tampered config alarmed; key absent from guest RAM and logs" || hv_fail "$fails check(s) failed"

@@ -249,6 +249,10 @@ static void test_msr_checks(void **st)
 	assert_false(msr_pkg_cst_write_ok(0x1e000003, 0x1e000403));
 	assert_true(msr_pkg_cst_write_ok(0x1e008403, 0x1e008403));
 	assert_true(msr_pkg_cst_write_ok(0x1e000403, 0x1e000003));       /* turning it off */
+	assert_int_equal(msr_policy_write(0x0e2), MSR_CHECK);
+	assert_int_equal(msr_policy_read(0x0e2), MSR_PASS);
+	assert_int_equal(msr_policy_write(0x0e4), MSR_GP);
+	assert_int_equal(msr_policy_read(0x0e4), MSR_PASS);
 	uint16_t base = 0;
 	assert_int_equal(msr_io_mwait_ports(0x1e000003, 0x10414, &base), 0);     /* redirection off */
 	assert_int_equal(msr_io_mwait_ports(0x1e000403, 0x10414, &base), 8);     /* LVL_2 0x414, up to C6 */

@@ -17,6 +17,11 @@ if [ -n "${plvl:-}" ]; then
   for p in $(echo "$plvl" | tr , ' '); do echo "$p" > /sys/module/hvspec/parameters/read_port || exit 1; done
   dmesg | grep -o 'HVSPEC: port.*'
 fi
+# issue 17: an idle loop through a C-state port (hvcstate= on the command line): HLT-like waits
+if [ -n "${hvcstate:-}" ]; then
+  echo "$hvcstate" > /sys/module/hvspec/parameters/cstate_loop || exit 1
+  dmesg | grep -o 'HVSPEC: cstate.*'
+fi
 i=0
 while [ $i -lt ${KEYSCAN_WORK:-20} ]; do /bin/busybox true; sleep 0.5; i=$((i + 1)); done
 dmesg | grep -q 'HVMON-GUEST: keyscan hits=0 ' || exit 1
