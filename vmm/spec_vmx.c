@@ -6,6 +6,7 @@
 #include "vmm/spec.h"
 #include "lib/console.h"
 #include "lib/heap.h"
+#include "vmm/tick.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/layout.h"
 
@@ -47,6 +48,39 @@ static void spec_ctrl_lists(struct vcpu *v, uint64_t host)
 	v->spec_msrs = m;
 }
 
+/*
+ * The guest's IA32_SPEC_CTRL as the exits store it, looked at once a second: a
+ * change is logged with the exit count, an unchanged value at 1, 2, 4, 8... s.
+ * Linux writes SPEC_CTRL at boot (its mitigation base) and again only on a
+ * task's speculation-control change; a value it set that the exits keep
+ * storing across thousands of exits is the guest's value surviving them (the
+ * entries load it back): had hvmon's own value stayed in force, the next exit
+ * would store hvmon's (docs/SECURITY.md, tests/campaign/spec_icelake.sh).
+ */
+#define SPEC_WATCH_MS 1000
+static void spec_watch(struct vcpu *v, uint64_t now, void *ctx)
+{
+	(void)now; (void)ctx;
+	if (!v->spec_msrs)
+		return;
+	uint64_t g = v->spec_msrs[1];
+	if (g != v->spec_seen || !v->spec_seen_exit) {
+		pr_info("speculation: vCPU%u: guest IA32_SPEC_CTRL %#lx at exit %lu (was %#lx); hvmon's %#lx in "
+			"root operation\n", v->id, (unsigned long)g, (unsigned long)v->nr_exits,
+			(unsigned long)v->spec_seen, (unsigned long)rdmsr(MSR_IA32_SPEC_CTRL));
+		v->spec_seen = g;
+		v->spec_seen_exit = v->nr_exits;
+		v->spec_watch_n = 0;
+		return;
+	}
+	uint32_t n = ++v->spec_watch_n;
+	if (!(n & (n - 1)))
+		pr_info("speculation: vCPU%u: guest IA32_SPEC_CTRL %#lx unchanged from exit %lu to exit %lu "
+			"(%lu exits, %u s); hvmon's %#lx in root operation\n", v->id, (unsigned long)g,
+			(unsigned long)v->spec_seen_exit, (unsigned long)v->nr_exits,
+			(unsigned long)(v->nr_exits - v->spec_seen_exit), n, (unsigned long)rdmsr(MSR_IA32_SPEC_CTRL));
+}
+
 void spec_vcpu_setup(struct vcpu *v)
 {
 	struct x86_cpuid r;
@@ -69,6 +103,9 @@ void spec_vcpu_setup(struct vcpu *v)
 		spec_rsb_fill = 1;
 	if (e.switch_spec_ctrl)
 		spec_ctrl_lists(v, e.host_spec_ctrl);
+	static bool watching;           /* one tick client for all vCPUs: registered on the boot CPU */
+	if (v->spec_msrs && v->id == 0 && !watching && tick_register("spec-watch", SPEC_WATCH_MS, spec_watch, NULL) == 0)
+		watching = true;
 	pr_info("speculation: CPU%u: at VM exit: %s%s; %s\n", v->id,
 		!v->spec_msrs ? "IA32_SPEC_CTRL absent, not switched"
 			      : "IA32_SPEC_CTRL switched by the VMCS MSR lists, hvmon's ",

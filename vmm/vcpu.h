@@ -137,6 +137,8 @@ struct vcpu {
 	bool tsc_adjust_valid;
 	uint8_t spec_entry;                    /* vmm/spec_vmx.c: enum spec_entry */
 	uint64_t *spec_msrs;                   /* vmm/spec_vmx.c: VMCS MSR lists (SPEC_CTRL), or NULL */
+	uint64_t spec_seen, spec_seen_exit;    /* spec_watch: the guest's value last seen, since that exit */
+	uint32_t spec_watch_n;                 /* spec_watch: seconds it has been unchanged */
 	void *mon_state[HV_MAX_MONITORS];      /* per-vCPU monitor state (vmm/monitor.h) */
 	/* guest-virtual translations of the exit being handled (guest_read*):
 	 * valid while gtc_exit == nr_exits, i.e. reset at every exit */
