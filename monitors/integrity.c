@@ -84,10 +84,8 @@ static void report(struct vcpu *v, unsigned type, const char *what, uint64_t reg
 {
 	struct guest_task t;
 	bool ok = guest_task_of(v, GUEST_TASK_CURRENT, &t) == 0;
-	struct hv_event *ev = hv_event_reserve(v->id, type, HV_EMON_INTEGRITY);
+	struct hv_event *ev = hv_event_reserve_task(v, type, HV_EMON_INTEGRITY, &t);
 	if (ev) {
-		if (ok)
-			hv_event_set_task(ev, t.pid, t.tgid, t.comm, 16);
 		ev->u.integrity.reg = reg;
 		ev->u.integrity.old_value = old;
 		ev->u.integrity.new_value = val;

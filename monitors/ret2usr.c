@@ -76,10 +76,8 @@ static int r2u_cr4(struct vcpu *v, struct hv_icpt *x, void *ctx)
 		pr_warn("ret2usr: cr4_tamper: MOV CR4 %#lx -> %#lx at RIP %#lx by %d (%s): blocked, CR4 stays %#lx\n",
 			(unsigned long)old, (unsigned long)want, (unsigned long)rip, t.pid, ok ? t.comm : "?",
 			(unsigned long)res.shadow);
-		struct hv_event *ev = hv_event_reserve(v->id, HV_EV_CR4_TAMPER, HV_EMON_RET2USR);
+		struct hv_event *ev = hv_event_reserve_task(v, HV_EV_CR4_TAMPER, HV_EMON_RET2USR, &t);
 		if (ev) {
-			if (ok)
-				hv_event_set_task(ev, t.pid, t.tgid, t.comm, 16);
 			ev->u.cr4.old_cr4 = old;
 			ev->u.cr4.new_cr4 = want;
 			ev->u.cr4.rip = rip;
@@ -124,10 +122,8 @@ static int r2u_pf(struct vcpu *v, struct hv_icpt *x, void *ctx)
 		t.pid, ok ? t.comm : "?", r2u_pf_verdict_name(vd),
 		guest_smep ? "the guest's SMEP (#PF filter)" : "hvmon's SMEP (guest runs without SMEP; #PF filter)",
 		hv_ret2usr_action_name(act));
-	struct hv_event *ev = hv_event_reserve(v->id, HV_EV_RET2USR, HV_EMON_RET2USR);
+	struct hv_event *ev = hv_event_reserve_task(v, HV_EV_RET2USR, HV_EMON_RET2USR, &t);
 	if (ev) {
-		if (ok)
-			hv_event_set_task(ev, t.pid, t.tgid, t.comm, 16);
 		ev->u.ret2usr.rip = ret ? ret : rip;
 		ev->u.ret2usr.user_addr = addr;
 		ev->u.ret2usr.how = HV_R2U_EXEC;

@@ -4,6 +4,7 @@
  */
 #include <string.h>
 #include "vmm/guest.h"
+#include "events/event.h"
 #include "vmm/vcpu.h"
 #include "vmm/gmem.h"
 #include "vmm/probe.h"
@@ -421,4 +422,18 @@ void vcpu_force_cr4(struct vcpu *v, uint64_t bits)
 {
 	(void)v;
 	vmwrite(VMCS_GUEST_CR4, vmread(VMCS_GUEST_CR4) | bits);
+}
+
+struct hv_event *hv_event_reserve_task(struct vcpu *v, unsigned type, unsigned monitor,
+				       const struct guest_task *t)
+{
+	struct guest_task cur;
+	if (!t) {
+		guest_task_of(v, GUEST_TASK_CURRENT, &cur);   /* pid -1 when unreadable */
+		t = &cur;
+	}
+	struct hv_event *ev = hv_event_reserve(v->id, type, monitor);
+	if (ev && t->pid >= 0)
+		hv_event_set_task(ev, t->pid, t->tgid, t->comm, sizeof(t->comm));
+	return ev;
 }

@@ -89,6 +89,14 @@ struct guest_task {
  * Returns 0 when t->ptr and its ids are valid, 1 when only t->ptr is, -1 when
  * the task is unknown. */
 int guest_task_of(struct vcpu *v, uint64_t task, struct guest_task *t);
+/* An event of @type from @monitor on @v's ring, named after a task: @t (one the
+ * caller read already, e.g. for its log line), or with @t NULL the task running
+ * on @v, read now. A task whose ids are unreadable (pid < 0) names nothing.
+ * NULL when the ring is full (counted by the event core); else fill the body and
+ * hv_event_commit(v->id). (One helper for what every monitor's report did.) */
+struct hv_event;
+struct hv_event *hv_event_reserve_task(struct vcpu *v, unsigned type, unsigned monitor,
+				       const struct guest_task *t);
 /* Only the pointer of the task running on @v (one guest read: probe hits). 0 or -1. */
 int guest_current_task(struct vcpu *v, uint64_t *task);
 /* Read @len bytes of this vCPU's per-CPU variable at offset @off of the kernel's

@@ -228,19 +228,16 @@ static void op_tamper(void *ctx, const struct probe_tamper *tp)
 		tp->site->name[0] ? tp->site->name : "?", (unsigned long)tp->gpa,
 		tp->new_gpa ? " -> " : ", rip ", (unsigned long)(tp->new_gpa ? tp->new_gpa : tp->page->writer.rip),
 		tp->rearmed ? ": re-established" : "");
-	struct hv_event *ev = hv_event_reserve(cpu, HV_EV_PROBE_TAMPER, HV_EMON_CORE);
+	const struct probe_writer *w = &tp->page->writer;
+	bool by_writer = w->known && (!strcmp(tp->what, "int3") || !strcmp(tp->what, "rewrite"));
+	struct hv_event *ev = v && !by_writer ? hv_event_reserve_task(v, HV_EV_PROBE_TAMPER, HV_EMON_CORE, NULL)
+					      : hv_event_reserve(cpu, HV_EV_PROBE_TAMPER, HV_EMON_CORE);
 	if (!ev)
 		return;
 	struct hv_ev_probe_tamper *e = &ev->u.probe_tamper;
-	const struct probe_writer *w = &tp->page->writer;
-	bool by_writer = w->known && (!strcmp(tp->what, "int3") || !strcmp(tp->what, "rewrite"));
 	if (by_writer) {
 		hv_event_set_task(ev, w->pid, w->tgid, w->comm, sizeof(w->comm));
 		e->rip = w->rip;
-	} else if (v) {
-		struct guest_task t;
-		if (guest_task_of(v, GUEST_TASK_CURRENT, &t) == 0)
-			hv_event_set_task(ev, t.pid, t.tgid, t.comm, sizeof(t.comm));
 	}
 	e->va = tp->va;
 	e->gpa = tp->gpa;

@@ -47,115 +47,98 @@ static void step(struct sim *m, struct hang_sample x)
 static void run(struct sim *m, uint64_t ms, bool idle, bool kernel, bool if_on, uint64_t task,
 		uint64_t switches)
 {
-	for (uint64_t t = 0; t < ms; t += STEP) {
-		m->now += STEP;
-		struct hang_sample x = { .tsc = m->now, .idle = idle, .kernel = kernel, .if_on = if_on,
-					 .task_valid = true, .task = task, .switches = switches, .rip = 1 };
-		struct hang_verdict vd;
-		if (hang_step(&m->s, &x, &vd)) {
-			m->last = vd;
-			if (vd.recovered)
-				m->recoveries++;
-			else {
-				m->reports++;
-				if (!m->first_report_at)
-					m->first_report_at = m->now;
-			}
-		}
-	}
+	for (uint64_t t = 0; t < ms; t += STEP)
+		step(m, (struct hang_sample){ .idle = idle, .kernel = kernel, .if_on = if_on, .task_valid = true,
+					      .task = task, .switches = switches, .rip = 1 });
+}
+
+/* every test starts with two fresh simulated vCPUs (the one-CPU tests use the first) */
+static int sim_setup(void **st)
+{
+	static struct sim m[2];
+	sim_init(&m[0]);
+	sim_init(&m[1]);
+	*st = m;
+	return 0;
 }
 
 static void test_idle_never_hangs(void **st)
 {
-	(void)st;
-	struct sim m;
-	sim_init(&m);
-	run(&m, 60 * HZ, true, true, true, 0x1000, 0);          /* HLT for a minute */
-	assert_int_equal(m.reports, 0);
+	struct sim *m = *st;
+	run(m, 60 * HZ, true, true, true, 0x1000, 0);          /* HLT for a minute */
+	assert_int_equal(m->reports, 0);
 }
 
 static void test_hard_lockup(void **st)
 {
-	(void)st;
-	struct sim m;
-	sim_init(&m);
-	run(&m, 2 * HZ, true, true, true, 0xa, 0);              /* idle */
-	uint64_t start = m.now;
-	run(&m, 8 * HZ, false, true, false, 0xb, 1);            /* task b switched in, IRQs off */
-	assert_int_equal(m.reports, 1);
-	assert_int_equal(m.last.kind, HANG_HARD);
-	assert_true(m.first_report_at - start >= T);
-	assert_true(m.first_report_at - start <= T + 2 * STEP);
-	run(&m, 1 * HZ, true, true, true, 0xa, 2);              /* back to idle: recovered */
-	assert_int_equal(m.recoveries, 1);
-	assert_int_equal(m.last.kind, HANG_HARD);
-	assert_true(m.last.recovered);
+	struct sim *m = *st;
+	run(m, 2 * HZ, true, true, true, 0xa, 0);              /* idle */
+	uint64_t start = m->now;
+	run(m, 8 * HZ, false, true, false, 0xb, 1);            /* task b switched in, IRQs off */
+	assert_int_equal(m->reports, 1);
+	assert_int_equal(m->last.kind, HANG_HARD);
+	assert_true(m->first_report_at - start >= T);
+	assert_true(m->first_report_at - start <= T + 2 * STEP);
+	run(m, 1 * HZ, true, true, true, 0xa, 2);              /* back to idle: recovered */
+	assert_int_equal(m->recoveries, 1);
+	assert_int_equal(m->last.kind, HANG_HARD);
+	assert_true(m->last.recovered);
 }
 
 static void test_soft_lockup(void **st)
 {
-	(void)st;
-	struct sim m;
-	sim_init(&m);
-	run(&m, 1 * HZ, false, false, true, 0xb, 0);            /* user mode */
-	uint64_t start = m.now;
-	run(&m, 7 * HZ, false, true, true, 0xb, 0);             /* same task stuck in kernel, IF=1 */
-	assert_int_equal(m.reports, 1);
-	assert_int_equal(m.last.kind, HANG_SOFT);
-	assert_true(m.first_report_at - start <= T + 2 * STEP);
-	run(&m, 1 * HZ, false, true, true, 0xc, 0);             /* another task: switch */
-	assert_int_equal(m.recoveries, 1);
+	struct sim *m = *st;
+	run(m, 1 * HZ, false, false, true, 0xb, 0);            /* user mode */
+	uint64_t start = m->now;
+	run(m, 7 * HZ, false, true, true, 0xb, 0);             /* same task stuck in kernel, IF=1 */
+	assert_int_equal(m->reports, 1);
+	assert_int_equal(m->last.kind, HANG_SOFT);
+	assert_true(m->first_report_at - start <= T + 2 * STEP);
+	run(m, 1 * HZ, false, true, true, 0xc, 0);             /* another task: switch */
+	assert_int_equal(m->recoveries, 1);
 }
 
 /* kernel streak starts with IF=1 for a moment, then IF=0: reported as hard, not soft */
 static void test_irqoff_after_kernel_entry_is_hard(void **st)
 {
-	(void)st;
-	struct sim m;
-	sim_init(&m);
-	run(&m, 1 * HZ, false, false, true, 0xb, 0);
-	run(&m, 300, false, true, true, 0xb, 0);                /* syscall entry, IF=1 */
-	run(&m, 8 * HZ, false, true, false, 0xb, 0);            /* cli; spin */
-	assert_int_equal(m.reports, 1);
-	assert_int_equal(m.last.kind, HANG_HARD);
+	struct sim *m = *st;
+	run(m, 1 * HZ, false, false, true, 0xb, 0);
+	run(m, 300, false, true, true, 0xb, 0);                /* syscall entry, IF=1 */
+	run(m, 8 * HZ, false, true, false, 0xb, 0);            /* cli; spin */
+	assert_int_equal(m->reports, 1);
+	assert_int_equal(m->last.kind, HANG_HARD);
 }
 
 static void test_no_switch_user(void **st)
 {
-	(void)st;
-	struct sim m;
-	sim_init(&m);
-	run(&m, 7 * HZ, false, false, true, 0xb, 0);            /* user mode, never a switch */
-	assert_int_equal(m.reports, 1);
-	assert_int_equal(m.last.kind, HANG_NO_SWITCH);
+	struct sim *m = *st;
+	run(m, 7 * HZ, false, false, true, 0xb, 0);            /* user mode, never a switch */
+	assert_int_equal(m->reports, 1);
+	assert_int_equal(m->last.kind, HANG_NO_SWITCH);
 }
 
 /* a busy system: user and kernel time interleaved, switches counted by the probe */
 static void test_busy_no_false_positive(void **st)
 {
-	(void)st;
-	struct sim m;
-	sim_init(&m);
+	struct sim *m = *st;
 	uint64_t sw = 0;
 	for (int i = 0; i < 600; i++) {                          /* 60 s */
-		run(&m, STEP, false, i & 1, (i % 3) != 0, 0xb + (i % 7 == 0), sw);
+		run(m, STEP, false, i & 1, (i % 3) != 0, 0xb + (i % 7 == 0), sw);
 		if (i % 20 == 0)
 			sw++;                                     /* a switch every 2 s */
 	}
-	assert_int_equal(m.reports, 0);
+	assert_int_equal(m->reports, 0);
 }
 
 /* switches seen by the probe count as progress even when the sampled task is the same */
 static void test_switch_count_is_progress(void **st)
 {
-	(void)st;
-	struct sim m;
-	sim_init(&m);
+	struct sim *m = *st;
 	for (int i = 0; i < 100; i++)
-		run(&m, 1 * HZ, false, false, true, 0xb, (uint64_t)i);
-	assert_int_equal(m.reports, 0);
-	run(&m, 6 * HZ, false, false, true, 0xb, 99);           /* now it stops */
-	assert_int_equal(m.reports, 1);
+		run(m, 1 * HZ, false, false, true, 0xb, (uint64_t)i);
+	assert_int_equal(m->reports, 0);
+	run(m, 6 * HZ, false, false, true, 0xb, 99);           /* now it stops */
+	assert_int_equal(m->reports, 1);
 }
 
 static void comm16(char out[16], const char *s)
@@ -182,13 +165,11 @@ static void test_stopper_comm(void **st)
 
 static void test_one_report_per_episode(void **st)
 {
-	(void)st;
-	struct sim m;
-	sim_init(&m);
-	run(&m, 60 * HZ, false, true, true, 0xb, 0);
-	assert_int_equal(m.reports, 1);
-	assert_int_equal(m.recoveries, 0);
-	assert_true(m.last.duration >= T);
+	struct sim *m = *st;
+	run(m, 60 * HZ, false, true, true, 0xb, 0);
+	assert_int_equal(m->reports, 1);
+	assert_int_equal(m->recoveries, 0);
+	assert_true(m->last.duration >= T);
 	assert_string_equal(hang_kind_name(HANG_SOFT), "soft");
 	assert_string_equal(hang_kind_name(HANG_HARD), "hard");
 	assert_string_equal(hang_kind_name(HANG_NO_SWITCH), "no_switch");
@@ -220,51 +201,48 @@ static void fake(struct sim *m, uint64_t ms, bool if_on, bool probe, uint64_t sw
  * sample with IF=1 */
 static void test_fake_liveness_irqoff(void **st)
 {
-	(void)st;
+	struct sim *m = *st;
 	for (int probe = 0; probe < 2; probe++) {
-		struct sim m;
-		sim_init(&m);
-		run(&m, 2 * HZ, false, false, true, TASK_A, 3);  /* user mode */
-		uint64_t start = m.now;
-		fake(&m, 12 * HZ, false, probe, 3);
-		assert_int_equal(m.reports, 1);
-		assert_int_equal(m.last.kind, HANG_HARD);
-		assert_true(m.first_report_at - start >= T);
-		assert_true(m.first_report_at - start <= T + 2 * STEP);
-		assert_int_equal(m.recoveries, 0);
-		assert_true(m.s.idle_claims >= 12 * HZ / STEP / 3 - 1);
+		sim_init(m);
+		run(m, 2 * HZ, false, false, true, TASK_A, 3);  /* user mode */
+		uint64_t start = m->now;
+		fake(m, 12 * HZ, false, probe, 3);
+		assert_int_equal(m->reports, 1);
+		assert_int_equal(m->last.kind, HANG_HARD);
+		assert_true(m->first_report_at - start >= T);
+		assert_true(m->first_report_at - start <= T + 2 * STEP);
+		assert_int_equal(m->recoveries, 0);
+		assert_true(m->s.idle_claims >= 12 * HZ / STEP / 3 - 1);
 		if (probe)
-			assert_true(m.s.task_claims >= 12 * HZ / STEP - 2);
-		step(&m, (struct hang_sample){ .kernel = true, .if_on = true, .switches = 3,
+			assert_true(m->s.task_claims >= 12 * HZ / STEP - 2);
+		step(m, (struct hang_sample){ .kernel = true, .if_on = true, .switches = 3,
 					       .switch_probe = probe, .task_valid = true, .task = TASK_A });
-		assert_int_equal(m.recoveries, 1);
-		assert_int_equal(m.last.kind, HANG_HARD);
-		assert_true(m.last.duration >= 12 * HZ - STEP);
+		assert_int_equal(m->recoveries, 1);
+		assert_int_equal(m->last.kind, HANG_HARD);
+		assert_true(m->last.duration >= 12 * HZ - STEP);
 	}
 }
 
 /* IRQs on: with the probe, task changes it never saw are no progress: soft */
 static void test_fake_liveness_irqon_probe(void **st)
 {
-	(void)st;
-	struct sim m;
-	sim_init(&m);
-	run(&m, 2 * HZ, false, false, true, TASK_A, 7);
-	uint64_t start = m.now;
-	fake(&m, 8 * HZ, true, true, 7);
-	assert_int_equal(m.reports, 1);
-	assert_int_equal(m.last.kind, HANG_SOFT);
-	assert_true(m.first_report_at - start <= T + 2 * STEP);
-	run(&m, 1 * HZ, false, false, true, TASK_A, 8);          /* a probed switch: recovered */
-	assert_int_equal(m.recoveries, 1);
+	struct sim *m = *st;
+	run(m, 2 * HZ, false, false, true, TASK_A, 7);
+	uint64_t start = m->now;
+	fake(m, 8 * HZ, true, true, 7);
+	assert_int_equal(m->reports, 1);
+	assert_int_equal(m->last.kind, HANG_SOFT);
+	assert_true(m->first_report_at - start <= T + 2 * STEP);
+	run(m, 1 * HZ, false, false, true, TASK_A, 8);          /* a probed switch: recovered */
+	assert_int_equal(m->recoveries, 1);
 	/* the same fake seen as progress by the old rules (no probe: each task change
 	 * counts): the idle task alone still is not idle */
-	sim_init(&m);
+	sim_init(m);
 	for (int i = 0; i < 80; i++)
-		step(&m, (struct hang_sample){ .kernel = true, .if_on = true, .switch_probe = true,
+		step(m, (struct hang_sample){ .kernel = true, .if_on = true, .switch_probe = true,
 					       .task_valid = true, .task = IDLE_TASK, .idle_task = true });
-	assert_int_equal(m.reports, 1);
-	assert_int_equal(m.last.kind, HANG_SOFT);
+	assert_int_equal(m->reports, 1);
+	assert_int_equal(m->last.kind, HANG_SOFT);
 }
 
 /* idle is the hardware's word: HLT with IF=1 (NOHZ idle) or IF=0 (an offline CPU's
@@ -272,19 +250,17 @@ static void test_fake_liveness_irqon_probe(void **st)
  * task running, IRQs on or off) is no report either */
 static void test_hw_idle(void **st)
 {
-	(void)st;
-	struct sim m;
-	sim_init(&m);
-	run(&m, 60 * HZ, true, true, false, IDLE_TASK, 0);      /* offline: HLT, IF=0 */
+	struct sim *m = *st;
+	run(m, 60 * HZ, true, true, false, IDLE_TASK, 0);      /* offline: HLT, IF=0 */
 	for (int i = 0; i < 600; i++) {                          /* 60 s of a mostly idle CPU */
 		bool halted = i % 4 != 0;
-		step(&m, (struct hang_sample){ .idle = halted, .kernel = true, .if_on = i % 8 != 0,
+		step(m, (struct hang_sample){ .idle = halted, .kernel = true, .if_on = i % 8 != 0,
 					       .switch_probe = true, .switches = (uint64_t)i / 50,
 					       .task_valid = true, .task = IDLE_TASK, .idle_task = true });
 	}
-	assert_int_equal(m.reports, 0);
-	assert_int_equal(m.s.idle_claims, 150);
-	assert_int_equal(m.s.task_claims, 0);
+	assert_int_equal(m->reports, 0);
+	assert_int_equal(m->s.idle_claims, 150);
+	assert_int_equal(m->s.task_claims, 0);
 }
 
 /* ---- SMP (issue 11): one hang_state per vCPU, stepped in lock-step ---- */
@@ -321,10 +297,8 @@ static void sims(struct sim *m, unsigned n)
  * only, within T + 2 samples; CPU 0 never reports */
 static void test_smp_partial_hard(void **st)
 {
-	(void)st;
-	struct sim m[2];
+	struct sim *m = *st;
 	unsigned hung;
-	sims(m, 2);
 	run2(m, 2, 2 * HZ, "bb");
 	uint64_t start = m[1].now;
 	run2(m, 2, 8 * HZ, "bh");
@@ -342,9 +316,7 @@ static void test_smp_partial_hard(void **st)
 
 static void test_smp_partial_soft_and_fifo(void **st)
 {
-	(void)st;
-	struct sim m[2];
-	sims(m, 2);
+	struct sim *m = *st;
 	run2(m, 2, 1 * HZ, "bb");
 	run2(m, 2, 7 * HZ, "bs");
 	assert_int_equal(m[0].reports, 0);
@@ -359,9 +331,7 @@ static void test_smp_partial_soft_and_fifo(void **st)
 /* 60 s busy on both CPUs, 60 s with one idle: no report at all */
 static void test_smp_busy_and_idle_no_report(void **st)
 {
-	(void)st;
-	struct sim m[2];
-	sims(m, 2);
+	struct sim *m = *st;
 	run2(m, 2, 60 * HZ, "bb");
 	run2(m, 2, 60 * HZ, "bi");
 	run2(m, 2, 60 * HZ, "ib");
@@ -371,10 +341,8 @@ static void test_smp_busy_and_idle_no_report(void **st)
 /* both CPUs stuck: each reports; the second to hang sees a machine hang */
 static void test_smp_machine_hang(void **st)
 {
-	(void)st;
-	struct sim m[2];
+	struct sim *m = *st;
 	unsigned hung;
-	sims(m, 2);
 	run2(m, 2, 1 * HZ, "bb");
 	run2(m, 2, 7 * HZ, "hs");
 	assert_int_equal(m[0].reports, 1);
@@ -400,22 +368,22 @@ static void test_smp_machine_hang(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_idle_never_hangs),
-		cmocka_unit_test(test_hard_lockup),
-		cmocka_unit_test(test_soft_lockup),
-		cmocka_unit_test(test_irqoff_after_kernel_entry_is_hard),
-		cmocka_unit_test(test_no_switch_user),
-		cmocka_unit_test(test_busy_no_false_positive),
-		cmocka_unit_test(test_switch_count_is_progress),
-		cmocka_unit_test(test_one_report_per_episode),
+		cmocka_unit_test_setup(test_idle_never_hangs, sim_setup),
+		cmocka_unit_test_setup(test_hard_lockup, sim_setup),
+		cmocka_unit_test_setup(test_soft_lockup, sim_setup),
+		cmocka_unit_test_setup(test_irqoff_after_kernel_entry_is_hard, sim_setup),
+		cmocka_unit_test_setup(test_no_switch_user, sim_setup),
+		cmocka_unit_test_setup(test_busy_no_false_positive, sim_setup),
+		cmocka_unit_test_setup(test_switch_count_is_progress, sim_setup),
+		cmocka_unit_test_setup(test_one_report_per_episode, sim_setup),
 		cmocka_unit_test(test_stopper_comm),
-		cmocka_unit_test(test_smp_partial_hard),
-		cmocka_unit_test(test_smp_partial_soft_and_fifo),
-		cmocka_unit_test(test_smp_busy_and_idle_no_report),
-		cmocka_unit_test(test_smp_machine_hang),
-		cmocka_unit_test(test_fake_liveness_irqoff),
-		cmocka_unit_test(test_fake_liveness_irqon_probe),
-		cmocka_unit_test(test_hw_idle),
+		cmocka_unit_test_setup(test_smp_partial_hard, sim_setup),
+		cmocka_unit_test_setup(test_smp_partial_soft_and_fifo, sim_setup),
+		cmocka_unit_test_setup(test_smp_busy_and_idle_no_report, sim_setup),
+		cmocka_unit_test_setup(test_smp_machine_hang, sim_setup),
+		cmocka_unit_test_setup(test_fake_liveness_irqoff, sim_setup),
+		cmocka_unit_test_setup(test_fake_liveness_irqon_probe, sim_setup),
+		cmocka_unit_test_setup(test_hw_idle, sim_setup),
 	};
 	return cmocka_run_group_tests_name("hang", tests, NULL, NULL);
 }
