@@ -173,13 +173,15 @@ int probe_guest_view_end(struct probe_table *t, struct probe_page *pg, int cpu)
 
 static void free_site(struct probe_table *t, struct probe_site *s)
 {
-	struct probe_page *pg = &t->pages[s->page];
+	uint32_t s_page = s->page;
+	struct probe_page *pg = &t->pages[s_page];
 	pg->shadow[s->off] = s->orig[0];
 	memset(s, 0, sizeof(*s));
 	if (pg->nsites && --pg->nsites == 0) {
 		t->ops.map_plain(t->ops.ctx, pg);
 		t->ops.free_page(t->ops.ctx, pg->shadow);
 		memset(pg, 0, sizeof(*pg));
+		t->pt.top[s_page] = 0;           /* the slot may hold another VA next */
 	}
 }
 
@@ -519,7 +521,8 @@ void probe_site_label(struct probe_site *s, const char *who, const char *what, u
  * gets its plain mapping back. Each site is reported ("remap"); its bytes on
  * the new page follow the usual rules (recheck_site). 0, or -1 when the probes
  * could not move (the new page is probed already, no memory, unreadable). */
-static int move_page(struct probe_table *t, struct probe_page *pg, uint64_t ngpa, int *blinded)
+static int move_page(struct probe_table *t, struct probe_page *pg, uint64_t ngpa, int *blinded,
+		     const struct probe_writer *by)
 {
 	uint32_t pi = (uint32_t)(pg - t->pages);
 	uint64_t npa;
@@ -558,6 +561,7 @@ static int move_page(struct probe_table *t, struct probe_page *pg, uint64_t ngpa
 		tp.gpa = ogpa + s->off;
 		tp.new_gpa = ngpa + s->off;
 		tp.rearmed = ns && !s->suspended;
+		tp.pt_writer = by;
 		report(t, &tp);
 	}
 	return ns ? 0 : -1;
@@ -588,7 +592,7 @@ static int check_remap(struct probe_table *t, struct probe_page *pg, int *blinde
 		return 0;
 	pg->remap_gpa = 0;
 	pg->remap_seen = 0;
-	if (move_page(t, pg, gpa, blinded)) {
+	if (move_page(t, pg, gpa, blinded, NULL)) {
 		pg->remap_failed = gpa;
 		return 0;
 	}
@@ -709,5 +713,104 @@ int probe_tick(struct probe_table *t, const struct probe_tick_in *in)
 			if (t->pages[i].used)
 				moved += check_remap(t, &t->pages[i], &blinded);
 	check_silent(t, in);
+	return moved;
+}
+
+/* ---- the kernel's page tables (issue 15, docs/PROBES.md "Page tables") ------- */
+
+#define PT_ADDR  0x000ffffffffff000ULL
+#define PT_P     0x1ULL
+#define PT_PS    0x80ULL
+
+static unsigned pt_levels(const struct probe_table *t)
+{
+	return t->pt.la57 ? 4 : 3;            /* below the root: PML4 (LA57), PDPT, PD, PT */
+}
+
+void probe_pt_learn(struct probe_table *t, uint64_t cr3, bool la57)
+{
+	uint64_t root = cr3 & PT_ADDR;
+	if (!root)
+		return;
+	if (la57 != t->pt.la57)
+		memset(t->pt.top, 0, sizeof(t->pt.top));
+	t->pt.la57 = la57;
+	for (int i = 0; i < PROBE_MAX_PAGES; i++) {
+		const struct probe_page *pg = &t->pages[i];
+		uint64_t e;
+		if (!pg->used || t->pt.top[i])
+			continue;
+		unsigned idx = (unsigned)((pg->va >> (la57 ? 48 : 39)) & 511);
+		if (!t->ops.read_phys(t->ops.ctx, root + idx * 8ULL, &e, 8) && (e & PT_P))
+			t->pt.top[i] = e & PT_ADDR;
+	}
+}
+
+int probe_pt_walk(struct probe_table *t, uint64_t top, uint64_t va, uint64_t *gpa, uint64_t tables[4],
+		  unsigned *n)
+{
+	unsigned levels = pt_levels(t);
+	unsigned shift = 12 + 9 * (levels - 1);          /* 39 (PML4) or 30 (PDPT) */
+	uint64_t table = top;
+	*n = 0;
+	for (unsigned l = 0; l < levels; l++, shift -= 9) {
+		uint64_t e;
+		tables[(*n)++] = table;
+		if (t->ops.read_phys(t->ops.ctx, table + ((va >> shift) & 511) * 8ULL, &e, 8) || !(e & PT_P))
+			return -1;
+		bool leaf = l == levels - 1 || ((e & PT_PS) && shift <= 30);   /* 4 KiB, 2 MiB or 1 GiB */
+		if (leaf) {
+			uint64_t size = 1ULL << shift;
+			*gpa = ((e & PT_ADDR & ~(size - 1)) + (va & (size - 1))) & ~0xfffULL;
+			return 0;
+		}
+		table = e & PT_ADDR;
+	}
+	return -1;
+}
+
+unsigned probe_pt_tables(struct probe_table *t, uint64_t *out, unsigned max)
+{
+	unsigned k = 0;
+	for (int i = 0; i < PROBE_MAX_PAGES; i++) {
+		uint64_t tab[4], gpa;
+		unsigned n;
+		if (!t->pages[i].used || !t->pt.top[i] || probe_pt_walk(t, t->pt.top[i], t->pages[i].va, &gpa, tab, &n))
+			continue;
+		for (unsigned j = 0; j < n; j++) {
+			unsigned m = 0;
+			while (m < k && out[m] != tab[j])
+				m++;
+			if (m < k)
+				continue;
+			if (k < max)
+				out[k++] = tab[j];
+			else
+				t->pt.over++;
+		}
+	}
+	return k;
+}
+
+int probe_pt_check(struct probe_table *t, const struct probe_writer *w)
+{
+	int moved = 0, blinded = 0;
+	t->pt.checks++;
+	for (int i = 0; i < PROBE_MAX_PAGES; i++) {
+		struct probe_page *pg = &t->pages[i];
+		uint64_t tab[4], gpa;
+		unsigned n;
+		if (!pg->used || !t->pt.top[i] || probe_pt_walk(t, t->pt.top[i], pg->va, &gpa, tab, &n))
+			continue;
+		if (gpa == pg->gpa || gpa == pg->remap_failed)
+			continue;
+		t->pt.changes++;
+		pg->remap_gpa = 0;
+		pg->remap_seen = 0;
+		if (move_page(t, pg, gpa, &blinded, w))
+			pg->remap_failed = gpa;
+		else
+			moved++;
+	}
 	return moved;
 }

@@ -174,6 +174,9 @@ struct probe_tamper {
 	bool     rearmed;               /* the probe is live again */
 	uint8_t  nbytes;
 	uint8_t  bytes[8];              /* the guest's bytes at the site now */
+	/* remap seen at a write to a protected page-table page: who wrote it
+	 * (NULL: seen by the tick's walk, the task is the one at the check) */
+	const struct probe_writer *pt_writer;
 };
 
 /* Hardware side (vmm/probe_vmx.c; fakes in tests/unit/test_probe.c). */
@@ -204,8 +207,21 @@ struct probe_ops {
 #define PROBE_SILENT_NEWMM    3     /* new address spaces in a window with no hit of the group (this and the last window) */
 #define PROBE_MM_SLOTS        256
 
+/* The kernel's own page tables (issue 15, docs/PROBES.md "Page tables"): the
+ * table pages below the root on the walk of each probed address — shared by
+ * every address space, unlike the per-mm root — are write-protected through
+ * EPT (vmm/page_guard.h) so that a remap in them is seen at the write. */
+#define PROBE_PT_MAX 8          /* table pages protected at most (PDPT, PD, PT: 2-3 for kernel text) */
+struct probe_pt {
+	uint64_t top[PROBE_MAX_PAGES];  /* per pages[]: the table the root's entry for its VA points to (0: unknown) */
+	bool     la57;
+	uint64_t writes, checks, changes, over;   /* written pages seen, re-walks, remaps found, tables beyond PROBE_PT_MAX */
+	struct probe_writer writer;     /* the last write's task and RIP */
+};
+
 struct probe_table {
 	struct probe_ops ops;
+	struct probe_pt pt;
 	struct probe_page pages[PROBE_MAX_PAGES];
 	struct probe_site sites[PROBE_MAX_SITES];
 	uint64_t reflected;     /* int3s that were not ours */
@@ -256,6 +272,24 @@ struct probe_tick_in {
  * probe moves to the new page) and runs the silent check. Returns the number of
  * pages moved (ring -1 then updates its page intercepts and views). */
 int probe_tick(struct probe_table *t, const struct probe_tick_in *in);
+/* The kernel's page tables (struct probe_pt). From a tick in kernel mode: learn
+ * the table below the root for each probed page from the root @cr3 (any kernel
+ * CR3: the kernel half below the root is shared). */
+void probe_pt_learn(struct probe_table *t, uint64_t cr3, bool la57);
+/* Walk @va from @top (the table below the root) through guest-physical reads:
+ * the 4 KiB page's GPA in *gpa and the table pages walked (top first) in
+ * tables[] (*n of them, at most 4). 0, or -1 (not present / unreadable). */
+int probe_pt_walk(struct probe_table *t, uint64_t top, uint64_t va, uint64_t *gpa, uint64_t tables[4],
+		  unsigned *n);
+/* The table pages on the walks of every probed page, without repeats, at most
+ * @max (the rest counted in pt.over). Returns how many. */
+unsigned probe_pt_tables(struct probe_table *t, uint64_t *out, unsigned max);
+/* A protected table page was written (by @w): walk every probed page; one that
+ * maps elsewhere now moves at once (an event "remap" naming the writer; the
+ * tick's two-check rule is for per-mm roots seen with a vCPU's CR3). Returns
+ * the number of pages moved. */
+int probe_pt_check(struct probe_table *t, const struct probe_writer *w);
+
 /* Name a site for reports ("who:what", cut to PROBE_NAME_LEN - 1) and set its flags. */
 void probe_site_label(struct probe_site *s, const char *who, const char *what, uint32_t flags);
 

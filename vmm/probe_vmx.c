@@ -230,6 +230,10 @@ static void op_tamper(void *ctx, const struct probe_tamper *tp)
 		tp->rearmed ? ": re-established" : "");
 	const struct probe_writer *w = &tp->page->writer;
 	bool by_writer = w->known && (!strcmp(tp->what, "int3") || !strcmp(tp->what, "rewrite"));
+	if (tp->pt_writer && tp->pt_writer->known) {   /* a remap seen at the page-table write */
+		w = tp->pt_writer;
+		by_writer = true;
+	}
 	struct hv_event *ev = v && !by_writer ? hv_event_reserve_task(v, HV_EV_PROBE_TAMPER, HV_EMON_CORE, NULL)
 					      : hv_event_reserve(cpu, HV_EV_PROBE_TAMPER, HV_EMON_CORE);
 	if (!ev)
@@ -718,6 +722,95 @@ static int probe_page(struct vcpu *v, struct hv_icpt *x, void *ctx)
 static struct tickhist tamper_ticks;      /* ring -1 ticks per check, under plock */
 static uint64_t tamper_runs;
 
+/* The kernel's own page tables (issue 15, docs/PROBES.md "Page tables"): the
+ * table pages below the root on each probed address's walk are write-protected
+ * through the core's page_guard; a write to one is let through and noted here
+ * (who wrote it), and the next tick on any vCPU protects the page again, then
+ * walks every probed address. Guarded pages are never unguarded (page_guard
+ * has no removal): at most PROBE_PT_MAX, kept across moves. */
+static uint64_t pt_guarded[PROBE_PT_MAX];
+static unsigned npt_guarded;                  /* under pt_busy */
+static bool pt_dirty;                         /* atomic: a guarded table was written */
+static uint32_t pt_busy;                      /* atomic: one vCPU runs the page-table part */
+static uint32_t pt_sig = ~0u;                 /* views_gen + known tops at the last collect */
+
+static int pt_write(struct vcpu *v, struct hv_icpt *x, void *ctx)
+{
+	struct guest_task wt;
+	bool ok = guest_task_of(v, GUEST_TASK_CURRENT, &wt) == 0;   /* guest memory: before plock */
+	hv_spin_lock(&plock);
+	struct probe_writer *w = &probes.pt.writer;
+	w->known = true;
+	w->rip = vcpu_rip(v);
+	w->pid = ok ? wt.pid : -1;
+	w->tgid = ok ? wt.tgid : -1;
+	memcpy(w->comm, ok ? wt.comm : "", ok ? sizeof(wt.comm) : 1);
+	w->comm[sizeof(w->comm) - 1] = 0;
+	probes.pt.writes++;
+	hv_spin_unlock(&plock);
+	__atomic_store_n(&pt_dirty, true, __ATOMIC_RELEASE);
+	return HV_ICPT_PASS;                  /* page_guard opens the page; the write is retried */
+}
+
+static bool pt_is_guarded(uint64_t gpa)
+{
+	for (unsigned i = 0; i < npt_guarded; i++)
+		if (pt_guarded[i] == gpa)
+			return true;
+	return false;
+}
+
+/* From the tick, plock NOT held (page_guard shoots down every CPU's EPT):
+ * protect what was written, re-walk on a write, protect new table pages.
+ * Returns true when a probed page moved. */
+static bool pt_tick(struct vcpu *v, bool kernel_cr3)
+{
+	if (__atomic_exchange_n(&pt_busy, 1, __ATOMIC_ACQUIRE))
+		return false;                 /* another vCPU is at it */
+	bool moved = false;
+	if (__atomic_exchange_n(&pt_dirty, false, __ATOMIC_ACQ_REL)) {
+		for (unsigned i = 0; i < npt_guarded; i++)
+			hv_page_guard_close(pvm, pt_guarded[i]);   /* a later write exits again */
+		hv_spin_lock(&plock);
+		struct probe_writer w = probes.pt.writer;
+		moved = probe_pt_check(&probes, &w) > 0;
+		if (moved) {
+			views_gen++;
+			need_sync = true;
+			sync_page_intercepts(v->vm);
+		}
+		op_end();
+		pt_sig = ~0u;                 /* the walks may have changed: collect again */
+	}
+	uint64_t tabs[PROBE_PT_MAX];
+	unsigned n = 0;
+	hv_spin_lock(&plock);
+	if (kernel_cr3)
+		probe_pt_learn(&probes, vmread(VMCS_GUEST_CR3), vcpu_la57(v));
+	uint32_t sig = views_gen;
+	for (int i = 0; i < PROBE_MAX_PAGES; i++)
+		sig += probes.pt.top[i] != 0;
+	if (sig != pt_sig) {
+		pt_sig = sig;
+		n = probe_pt_tables(&probes, tabs, PROBE_PT_MAX);
+	}
+	hv_spin_unlock(&plock);
+	for (unsigned i = 0; i < n; i++) {
+		if (pt_is_guarded(tabs[i]))
+			continue;
+		if (npt_guarded >= PROBE_PT_MAX) {
+			hv_spin_lock(&plock);
+			probes.pt.over++;
+			hv_spin_unlock(&plock);
+			continue;
+		}
+		if (hv_page_guard(pvm, tabs[i], 4096, pt_write, NULL) == 1)
+			pt_guarded[npt_guarded++] = tabs[i];
+	}
+	__atomic_store_n(&pt_busy, 0, __ATOMIC_RELEASE);
+	return moved;
+}
+
 /* Every PROBE_TICK_MS on each vCPU, never in a probe hit: the sites' bytes in
  * guest memory, the guest's page tables for each probed page (with this vCPU's
  * CR3, in kernel mode), an address-space sample. Bounded: 32 sites, 16 walks. */
@@ -739,6 +832,7 @@ static void probe_tamper_tick(struct vcpu *v, uint64_t now, void *ctx)
 	tamper_runs++;
 	tickhist_add(&tamper_ticks, rdtsc() - t0);
 	op_end();
+	pt_tick(v, in.kernel_cr3);
 	hv_events_ring1_kick(v->id);
 }
 
@@ -786,6 +880,10 @@ void probe_print_stats(void)
 		  (unsigned long)exits_ept_probe, (unsigned long)probes.followed, (unsigned long)probes.dropped);
 	hv_printf("hvmon: probes: %lu exits retried on a rebuilt vCPU view (stale after another CPU's change), "
 		  "%u vCPU views\n", (unsigned long)exits_stale, views_count());
+	hv_printf("hvmon: probes: page tables: %u table pages write-protected (%lu beyond %u), %lu writes seen, "
+		  "%lu walks after a write, %lu remaps found at a write\n", npt_guarded, (unsigned long)probes.pt.over,
+		  PROBE_PT_MAX, (unsigned long)probes.pt.writes, (unsigned long)probes.pt.checks,
+		  (unsigned long)probes.pt.changes);
 	hv_printf("hvmon: probes: suspended sites: %lu returns taken, %lu entries ran the guest's bytes\n",
 		  (unsigned long)probes.ret_suspended, (unsigned long)probes.guest_runs);
 	hv_printf("hvmon: probes: tampering: %lu reports, %lu probes re-armed, %lu pages re-placed after a remap, "

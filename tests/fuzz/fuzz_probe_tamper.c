@@ -4,7 +4,9 @@
  * the page and switches address spaces, tick after tick. Invariants: no crash/UB; every
  * probe stays in the table (tampering never frees a site); a live site holds its int3 in
  * the shadow and a suspended one the guest's byte; a page is probed at one GPA only;
- * reports are bounded per tick (sites + pages + group). */
+ * reports are bounded per tick (sites + pages + group). Also the page-table walks (the
+ * guest's own pages as tables, probe_pt_*) and the catcher int3 of a suspended site that
+ * returns land on (PROBE_F_RETURNS): it always holds an int3 in a clean shadow. */
 #include <stdint.h>
 #include <stddef.h>
 #include <string.h>
@@ -77,13 +79,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint64_t vas[3] = { VA0 + 0x100, VA0 + 0xffc, VA0 + 0x1040 };
 	for (int i = 0; i < 3; i++) {
 		if (probe_add(&t, vas[i], h, NULL, why, sizeof(why))) __builtin_trap();
-		probe_site_label(probe_find(&t, vas[i]), "fuzz", "site", i ? 0 : PROBE_F_EXPECT_NEWMM);
+		probe_site_label(probe_find(&t, vas[i]), "fuzz", "site",
+				 i ? (i == 1 ? PROBE_F_RETURNS : 0) : PROBE_F_EXPECT_NEWMM);
 	}
 	uint64_t now = 1000;
 	for (size_t i = 0; i + 4 <= size; i += 4) {
 		const uint8_t *op = data + i;
 		unsigned g = op[1] % NG, off = (unsigned)(op[2] | op[3] << 8) & 0xfff;
-		switch (op[0] % 6) {
+		switch (op[0] % 7) {
 		case 0:                                  /* the guest writes a byte */
 			guest[g][off] = op[3];
 			break;
@@ -102,6 +105,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 3:                                  /* a probe fires */
 			t.sites[op[1] % 3].hits += op[2] & 1;
 			break;
+		case 4: {                                /* the kernel's page tables: any guest page as root */
+			unsigned before = reports;
+			uint64_t tabs[PROBE_PT_MAX];
+			if (op[3] & 4)
+				memset(t.pt.top, 0, sizeof(t.pt.top));
+			probe_pt_learn(&t, GPA0 + 0x1000ULL * g, op[3] & 1);
+			unsigned n = probe_pt_tables(&t, tabs, op[2] % (PROBE_PT_MAX + 1));
+			if (n > op[2] % (PROBE_PT_MAX + 1)) __builtin_trap();
+			if (op[3] & 2)
+				probe_pt_check(&t, NULL);
+			if (reports - before > PROBE_MAX_SITES) __builtin_trap();
+			break;
+		}
 		default: {                               /* the tick */
 			unsigned before = reports;
 			now += (uint64_t)op[2] * 10000;
@@ -122,6 +138,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			const struct probe_page *pg = &t.pages[ps->page];
 			if (!pg->used || !pg->shadow) __builtin_trap();
 			if (!pg->dirty && !ps->suspended && pg->shadow[ps->off] != 0xcc) __builtin_trap();
+			if (!pg->dirty && ps->suspended && (ps->flags & PROBE_F_RETURNS) && pg->shadow[ps->off] != 0xcc)
+				__builtin_trap();
+			if (probe_bp_action(ps, true) == PROBE_BP_ENTRY && ps->suspended) __builtin_trap();
 		}
 		if (used != 3) __builtin_trap();
 		for (int a = 0; a < PROBE_MAX_PAGES; a++)

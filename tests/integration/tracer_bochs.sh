@@ -60,6 +60,9 @@ assert_marker hvmon 'probes followed a rewrite, 0 dropped' "no probe dropped"
 # issue 15: a busy fork/exec workload on every CPU is no probe tampering (no false alarm, docs/PROBES.md)
 assert_no_marker hvmon '"event":"probe_tamper"' "no probe_tamper event"
 assert_marker hvmon '^hvmon: probes: tampering: 0 reports, [0-9]+ probes re-armed, 0 pages re-placed' "tamper checks ran, nothing found"
+# the kernel's page tables on the probed addresses' walks are write-protected (docs/PROBES.md "Page
+# tables") on 2 CPUs: module loads and the kernel's own writes give no remap
+assert_marker hvmon '^hvmon: probes: page tables: [1-8] table pages write-protected \(0 beyond 8\), [0-9]+ writes seen, [0-9]+ walks after a write, 0 remaps found' "page tables write-protected, no remap"
 assert_marker hvmon 'hvmon: events: [0-9]+ committed, [0-9]+ delivered, 0 dropped' "no event dropped"
 assert_marker hvmon 'proctrace: [0-9]+ events, 0 syscall results lost' "no lost syscall result"
 

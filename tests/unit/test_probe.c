@@ -35,8 +35,15 @@ static int f_va2gpa(void *c, uint64_t va, uint64_t *gpa)
 		*gpa = remap_to + (va - VA0);
 	return 0;
 }
+/* the kernel's page tables for the page-table tests: 6 pages at PTM */
+#define PTM 0x800000ULL
+static uint64_t ptm[6][512];
 static int f_rphys(void *c, uint64_t gpa, void *buf, uint32_t len)
 {
+	if (gpa >= PTM && gpa + len <= PTM + sizeof(ptm)) {
+		memcpy(buf, (uint8_t *)ptm + (gpa - PTM), len);
+		return 0;
+	}
 	if (gpa < GPA0 || gpa + len > GPA0 + 0x3000) return -1;
 	memcpy(buf, &guest[0][0] + (gpa - GPA0), len);
 	return 0;
@@ -657,6 +664,98 @@ static void test_returns_at_suspended(void **st)
 	remap_to = 0;
 }
 
+/* issue 15: the kernel's own page tables below the root, walked from guest-physical
+ * memory; a change found after a write to one of them moves the probe at once and
+ * names the writer */
+static void test_pt_walk_and_write(void **st)
+{
+	char why[128];
+	memset(ptm, 0, sizeof(ptm));
+	/* root PTM, PDPT PTM+1, PD PTM+2, PT PTM+3 (4 KiB pages), spare PT PTM+4, PML5 PTM+5 */
+	const uint64_t P = 1, PS = 0x80;
+	ptm[0][511] = (PTM + 0x1000) | P;
+	ptm[1][(VA0 >> 30) & 511] = (PTM + 0x2000) | P;
+	ptm[2][(VA0 >> 21) & 511] = (PTM + 0x3000) | P;
+	ptm[3][0] = GPA0 | P;
+	ptm[3][1] = (GPA0 + 0x1000) | P;
+	assert_int_equal(probe_add(&T, VA0 + 0x200, h1, NULL, why, sizeof(why)), 0);
+	struct probe_site *s = probe_find(&T, VA0 + 0x200);
+	probe_site_label(s, "proctrace", "do_exit", 0);
+	struct probe_page *pg = probe_find_page(&T, GPA0);
+	unsigned pi = (unsigned)(pg - T.pages);
+	uint64_t tabs[PROBE_PT_MAX], gpa, walked[4];
+	unsigned n;
+	assert_int_equal(probe_pt_tables(&T, tabs, PROBE_PT_MAX), 0);   /* nothing learnt yet */
+	probe_pt_learn(&T, PTM | 0x5, false);       /* (CR3's low bits are no address) */
+	assert_int_equal(T.pt.top[pi], PTM + 0x1000);
+	assert_int_equal(probe_pt_walk(&T, T.pt.top[pi], VA0 + 0x200, &gpa, walked, &n), 0);
+	assert_int_equal(gpa, GPA0);
+	assert_int_equal(n, 3);
+	assert_int_equal(probe_pt_tables(&T, tabs, PROBE_PT_MAX), 3);
+	assert_int_equal(tabs[0], PTM + 0x1000);
+	assert_int_equal(tabs[1], PTM + 0x2000);
+	assert_int_equal(tabs[2], PTM + 0x3000);
+	/* a second probed page on the same tables: no repeats */
+	assert_int_equal(probe_add(&T, VA0 + 0x1010, h1, NULL, why, sizeof(why)), 0);
+	probe_pt_learn(&T, PTM, false);
+	assert_int_equal(probe_pt_tables(&T, tabs, PROBE_PT_MAX), 3);
+	assert_int_equal(probe_pt_tables(&T, tabs, 2), 2);                /* bounded */
+	assert_true(T.pt.over >= 1);
+	/* a write that changed nothing of ours (another entry of the PT): no report */
+	ptm[3][7] = 0x555000 | P;
+	assert_int_equal(probe_pt_check(&T, NULL), 0);
+	assert_int_equal(ntp, 0);
+	/* the rootkit maps a copy of the page: moved at once, the writer named */
+	memcpy(guest[2], guest[0], 4096);
+	ptm[3][0] = (GPA0 + 0x2000) | P;
+	struct probe_writer w = { .known = true, .rip = 0xffffffffc0001234ULL, .pid = 42, .tgid = 42 };
+	assert_int_equal(probe_pt_check(&T, &w), 1);
+	assert_int_equal(pg->gpa, GPA0 + 0x2000);
+	assert_int_equal(pg->shadow[0x200], 0xcc);
+	assert_int_equal(ntp, 1);
+	assert_string_equal(TP[0].what, "remap");
+	assert_string_equal(TPN[0], "proctrace:do_exit");
+	assert_int_equal(TP[0].new_gpa, GPA0 + 0x2200);
+	assert_true(TP[0].rearmed);
+	assert_non_null(TP[0].pt_writer);
+	assert_int_equal(TP[0].pt_writer->pid, 42);
+	assert_int_equal(T.pt.changes, 1);
+	assert_int_equal(probe_pt_check(&T, &w), 0);                      /* stable */
+	/* a 2 MiB mapping split into a new PT (same frames): the new table is on the walk */
+	ptm[4][0] = (GPA0 + 0x2000) | P;
+	ptm[4][1] = (GPA0 + 0x1000) | P;
+	ptm[2][(VA0 >> 21) & 511] = (PTM + 0x4000) | P;
+	assert_int_equal(probe_pt_check(&T, &w), 0);
+	assert_int_equal(probe_pt_tables(&T, tabs, PROBE_PT_MAX), 3);
+	assert_int_equal(tabs[2], PTM + 0x4000);
+	/* a 2 MiB leaf somewhere the probes cannot go (not guest RAM here): reported once, not moved */
+	ptm[2][(VA0 >> 21) & 511] = 0x40000000 | P | PS;
+	assert_int_equal(probe_pt_walk(&T, T.pt.top[pi], VA0 + 0x200, &gpa, walked, &n), 0);
+	assert_int_equal(gpa, 0x40000000 + (VA0 & 0x1fffff));
+	assert_int_equal(n, 2);
+	int before = ntp;
+	assert_int_equal(probe_pt_check(&T, &w), 0);
+	assert_true(ntp > before);
+	assert_false(TP[ntp - 1].rearmed);
+	before = ntp;
+	probe_pt_check(&T, &w);
+	assert_int_equal(ntp, before);                                     /* once per target */
+	/* not present: nothing to compare */
+	ptm[1][(VA0 >> 30) & 511] = 0;
+	assert_int_equal(probe_pt_walk(&T, T.pt.top[pi], VA0 + 0x200, &gpa, walked, &n), -1);
+	assert_int_equal(probe_pt_check(&T, &w), 0);
+	/* 5-level paging: the root is a PML5, the top a PML4 */
+	ptm[1][(VA0 >> 30) & 511] = (PTM + 0x2000) | P;
+	ptm[2][(VA0 >> 21) & 511] = (PTM + 0x3000) | P;
+	ptm[5][511] = PTM | P;
+	memset(T.pt.top, 0, sizeof(T.pt.top));
+	probe_pt_learn(&T, PTM + 0x5000, true);
+	assert_int_equal(T.pt.top[pi], PTM);
+	assert_int_equal(probe_pt_walk(&T, T.pt.top[pi], VA0 + 0x200, &gpa, walked, &n), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(gpa, GPA0 + 0x2000);
+}
+
 static void test_table_full(void **st)
 {
 	char why[128];
@@ -681,6 +780,7 @@ int main(void)
 		cmocka_unit_test_setup(test_tamper_remap, setup),
 		cmocka_unit_test_setup(test_tamper_silent, setup),
 		cmocka_unit_test_setup(test_returns_at_suspended, setup),
+		cmocka_unit_test_setup(test_pt_walk_and_write, setup),
 		cmocka_unit_test_setup(test_table_full, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
