@@ -27,7 +27,7 @@
 struct vm;
 struct vcpu;
 
-#define PAGE_GUARD_MAX_RANGES 16
+#define PAGE_GUARD_MAX_RANGES 24      /* the integrity monitor (<= 12 runs + IDT) and the probes' page tables (<= 8) */
 #define PAGE_GUARD_MAX_OPEN   64
 
 /* Guard [gpa, gpa + size) (4 KiB aligned): @fn sees each write before the page
