@@ -136,10 +136,10 @@ cpa=$(marker_value guest 'HVTAMPER: remap=done' | sed -E 's/.*copy_pa=(0x[0-9a-f
 assert_marker hvmon "\"event\":\"probe_tamper\".*\"what\":\"remap\",\"probe\":\"proctrace:do_exit\",\"va\":\"$dx\",\"gpa\":\"0x[0-9a-f]+\",\"new_gpa\":\"$cpa\",.*\"rearmed\":true" \
   "probe_tamper remap: do_exit moved to the copy at $cpa"
 # the remap is seen at the write to the kernel's page table (its PD page is write-protected through
-# EPT, docs/PROBES.md "Page tables"): the event names the module's code that wrote the PMD (a module
-# address, not kernel text; the tick's walk alone names no RIP)
-assert_marker hvmon "\"event\":\"probe_tamper\".*\"comm\":\"insmod\",\"what\":\"remap\",\"probe\":\"proctrace:do_exit\".*\"rip\":\"0xffffffff[a-f][0-9a-f]{7}\"" \
-  "probe_tamper remap seen at the page-table write, writer insmod in module code"
+# EPT, docs/PROBES.md "Page tables"): the event names the writer and the writing instruction (the
+# kernel's set_pmd the module called; the tick's walk alone names no RIP: "0x0")
+assert_marker hvmon "\"event\":\"probe_tamper\".*\"comm\":\"insmod\",\"what\":\"remap\",\"probe\":\"proctrace:do_exit\".*\"rip\":\"0xffffffff[0-9a-f]{8}\"" \
+  "probe_tamper remap seen at the page-table write: writer insmod and its RIP"
 assert_marker hvmon '^hvmon: probes: page tables: [1-8] table pages write-protected \(0 beyond 8\), [1-9][0-9]* writes seen, [0-9]+ walks after a write, 1 remaps found at a write' "page-table statistics"
 rp=$(marker_value hvmon '"event":"exec".*"argv":\[[^]]*"hvtamper-after-remap"\]' | sed -E 's/.*"pid":([0-9]+),.*/\1/')
 [ -n "$rp" ] || hv_fail "exec after the remap not traced"
