@@ -27,6 +27,7 @@ static unsigned timer_shift;    /* IA32_VMX_MISC[4:0] */
 static bool have_timer;
 static uint64_t timer_exits;
 static struct vm *tvm;
+static uint64_t epoch;          /* the first registration's TSC: every client's deadlines are on its grid */
 
 #define PIT_HZ 1193182ULL
 
@@ -161,8 +162,14 @@ int tick_register(const char *name, uint32_t period_ms, tick_fn fn, void *ctx)
 	if (!c->period)
 		c->period = 1;
 	uint64_t now = rdtsc();
+	/* the first deadline on the common grid (epoch + k * period, after now):
+	 * clients registered a few ms apart with periods that divide each other
+	 * fall due in the same exit instead of one timer exit each */
+	if (!epoch)
+		epoch = now;
+	uint64_t first = epoch + ((now - epoch) / c->period + 1) * c->period;
 	for (unsigned i = 0; i < HV_MAX_CPUS; i++)
-		c->next[i] = now + c->period;
+		c->next[i] = first;
 	nr_clients++;
 	pr_info("tick: %s every %u ms (%lu TSC ticks)\n", name, period_ms, (unsigned long)c->period);
 	return 0;
@@ -220,6 +227,10 @@ void tick_after_exit(struct vcpu *v)
 	uint64_t now = rdtsc();
 	unsigned id = v->id < HV_MAX_CPUS ? v->id : 0;
 	uint64_t next = now + tick_tsc_hz();
+	/* a client due within the next TICK_SLACK_MS (a quarter of its period at
+	 * most: a 1 ms client must not run twice per period) runs in this exit
+	 * rather than arming a timer exit of its own; its grid is kept */
+	uint64_t slack = tick_tsc_hz() / 1000 * TICK_SLACK_MS;
 	bool ran = false;
 	for (uint32_t i = 0; i < nr_clients; i++) {
 		struct tick_client *c = &clients[i];
@@ -234,7 +245,7 @@ void tick_after_exit(struct vcpu *v)
 			if (!w)
 				continue;
 		}
-		if (now >= c->next[id]) {
+		if (now + (slack < c->period / 4 ? slack : c->period / 4) >= c->next[id]) {
 			c->next[id] += c->period;
 			if (c->next[id] <= now)          /* missed several periods: no catch-up burst */
 				c->next[id] = now + c->period;
