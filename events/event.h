@@ -317,6 +317,7 @@ struct hv_ev_text_write {
 	char     region[HV_KIND_LEN];     /* "text", "rodata", "syscall_table", "idt" */
 	char     severity[HV_KIND_LEN];   /* "attack", "patch" (docs/MONITORS.md) */
 	char     writer[HV_KIND_LEN];     /* "text_poke", "kernel", "user" */
+	uint8_t  reverted;       /* 1: hvmon put the page's changed bytes back (integrity_action=block, attack); appended */
 };
 
 struct hv_event {

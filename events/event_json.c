@@ -349,6 +349,7 @@ static void body(struct jbuf *b, const struct hv_event *ev)
 		KU("changed", t->changed);
 		KS("old", o);
 		KS("new", n);
+		KB("reverted", t->reverted);             /* appended (issue 15) */
 		break;
 	}
 	default:

@@ -258,6 +258,7 @@ static void enc_body(struct wbuf *w, const struct hv_event *ev)
 		wstr(w, t->region, sizeof(t->region));
 		wstr(w, t->severity, sizeof(t->severity));
 		wstr(w, t->writer, sizeof(t->writer));
+		w8(w, t->reverted);                      /* appended (issue 15, block for image writes) */
 		break;
 	}
 	default:
@@ -488,6 +489,8 @@ static void dec_body(struct rbuf *r, struct hv_event *ev)
 		rstr(r, t->region, sizeof(t->region));
 		rstr(r, t->severity, sizeof(t->severity));
 		rstr(r, t->writer, sizeof(t->writer));
+		if (r->off < r->len)                        /* appended; absent from older senders */
+			t->reverted = r8(r);
 		break;
 	}
 	default:

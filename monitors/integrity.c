@@ -67,6 +67,7 @@ static uint8_t cur_page[4096];          /* the closer's copy (closing held) */
 static struct integ_window cur_win;     /* the closer's window (closing held) */
 static uint64_t nr_windows, nr_win_full, nr_text_attack, nr_text_patch, nr_paging, nr_dup;
 static uint64_t write_ticks, close_ticks, close_n;
+static uint64_t nr_reverted, nr_revert_fail;    /* integrity_action=block: attack windows put back / not */
 
 static struct integ_vcpu *state_of(struct vcpu *v)
 {
@@ -240,6 +241,26 @@ static int integ_write(struct vcpu *v, struct hv_icpt *x, void *ctx)
 	return HV_ICPT_PASS;
 }
 
+/*
+ * integrity_action=block for an attack on the image: the window's page was
+ * protected again (hv_page_guard_close) before it was read, so the guest cannot
+ * write it while the bytes it changed are put back from the copy taken before
+ * its first write, run by run. A patch is never reverted (integ_should_revert).
+ */
+static bool revert_window(struct vcpu *v, const struct integ_diff *d, enum integ_severity sev)
+{
+	if (!integ_should_revert(sev, blocking(v->vm), d->changed))
+		return false;
+	uint32_t off = 0, len, from = 0;
+	bool ok = true;
+	while ((len = integ_next_run(cur_win.before, cur_page, 4096, from, &off)) != 0) {
+		ok &= hv_page_guard_restore(v->vm, cur_win.page + off, cur_win.before + off, len) == 0;
+		from = off + len;
+	}
+	COUNT(*(ok ? &nr_reverted : &nr_revert_fail), 1);
+	return ok;
+}
+
 /* Close every open window: protect the page again (every CPU), then compare it
  * with the copy from before the first write and report. */
 static void close_windows(struct vcpu *v)
@@ -265,6 +286,7 @@ static void close_windows(struct vcpu *v)
 		integ_diff(cur_win.before, cur_page, 4096, &d);
 		enum integ_severity sev = integ_classify(cur_win.region, cur_win.writer, cur_win.before,
 							 cur_page, 4096, &d);
+		bool reverted = revert_window(v, &d, sev);
 		if (sev == INTEG_SEV_NONE) {
 			COUNT(nr_paging, 1);
 		} else {
@@ -287,14 +309,15 @@ static void close_windows(struct vcpu *v)
 				hv_strlcpy_bounded(t->region, HV_KIND_LEN, integ_region_name(cur_win.region), 15);
 				hv_strlcpy_bounded(t->severity, HV_KIND_LEN, integ_severity_name(sev), 15);
 				hv_strlcpy_bounded(t->writer, HV_KIND_LEN, integ_writer_name(cur_win.writer), 15);
+				t->reverted = reverted;
 				hv_event_commit(v->id);
 			}
 			if (sev == INTEG_SEV_ATTACK)
 				pr_warn("integrity: kernel_text_write: %s GPA %#lx (VA %#lx) by RIP %#lx (%s, %s): %u bytes "
-					"changed\n", integ_region_name(cur_win.region), (unsigned long)cur_win.page,
+					"changed%s\n", integ_region_name(cur_win.region), (unsigned long)cur_win.page,
 					(unsigned long)cur_win.va, (unsigned long)cur_win.rip,
 					integ_writer_name(cur_win.writer), cur_win.task_ok ? cur_win.task.comm : "?",
-					d.changed);
+					d.changed, reverted ? ", reverted" : "");
 		}
 		COUNT(close_ticks, rdtsc() - t0);
 		COUNT(close_n, 1);
@@ -479,14 +502,14 @@ static void integ_print_stats(struct vm *vm)
 	hv_printf("hvmon: integrity: EPT write protection: %lu pages (%lu text, %lu rodata, %lu IDT; %lu left to "
 		  "probes), %lu EPT tables, %lu TSC ticks to protect; %lu write windows (%lu TSC ticks/write exit, "
 		  "%lu TSC ticks/close), %lu kernel_text_write attack, %lu patch, %lu paging-structure, %lu repeated "
-		  "exits, %lu without a copy\n",
+		  "exits, %lu without a copy; %lu reverted (%lu could not be)\n",
 		  (unsigned long)g.pages, (unsigned long)prot_pages[INTEG_R_TEXT], (unsigned long)prot_pages[INTEG_R_RODATA],
 		  (unsigned long)prot_pages[INTEG_R_IDT], (unsigned long)g.skipped, (unsigned long)g.tables,
 		  (unsigned long)prot_ticks, (unsigned long)nr_windows,
 		  (unsigned long)(nr_windows ? write_ticks / nr_windows : 0),
 		  (unsigned long)(close_n ? close_ticks / close_n : 0), (unsigned long)nr_text_attack,
 		  (unsigned long)nr_text_patch, (unsigned long)nr_paging, (unsigned long)nr_dup,
-		  (unsigned long)nr_win_full);
+		  (unsigned long)nr_win_full, (unsigned long)nr_reverted, (unsigned long)nr_revert_fail);
 }
 
 struct hv_monitor_ops integrity_ops = {

@@ -120,6 +120,17 @@ const char *integ_severity_name(unsigned s);     /* "none", "patch", "attack" */
 enum integ_severity integ_classify(enum integ_region r, enum integ_writer w, const uint8_t *old,
 				   const uint8_t *cur, uint32_t n, const struct integ_diff *d);
 
+/* integrity_action=block for image writes: put the page's changed bytes back
+ * at the window's close? Only an attack (never a patch: the kernel's own code
+ * patching must land, or its jump labels and ftrace state would lie), only
+ * with block, and only when something changed. */
+bool integ_should_revert(enum integ_severity s, bool block, uint32_t changed);
+/* The next run of bytes that differ between @old and @cur at or after @from
+ * (first difference to the last one before an equal byte): its offset in @off
+ * and its length returned (0: none left). Reverting run by run writes only
+ * what the guest changed. */
+uint32_t integ_next_run(const uint8_t *old, const uint8_t *cur, uint32_t n, uint32_t from, uint32_t *off);
+
 /* ---- options (monitors/integrity_options.c; docs/OPTIONS.md) ---- */
 enum hv_integrity_action { HV_INTEG_REPORT = 0, HV_INTEG_BLOCK = 1 };
 struct integrity_config {

@@ -192,6 +192,24 @@ bool integ_patch_shape(const uint8_t *old, const uint8_t *cur, uint32_t n, const
 	return true;
 }
 
+bool integ_should_revert(enum integ_severity s, bool block, uint32_t changed)
+{
+	return block && s == INTEG_SEV_ATTACK && changed;
+}
+
+uint32_t integ_next_run(const uint8_t *old, const uint8_t *cur, uint32_t n, uint32_t from, uint32_t *off)
+{
+	uint32_t i = from, e;
+	while (i < n && old[i] == cur[i])
+		i++;
+	if (i >= n)
+		return 0;
+	for (e = i; e < n && old[e] != cur[e]; e++)
+		;
+	*off = i;
+	return e - i;
+}
+
 static const char *const sev_names[] = { "none", "patch", "attack" };
 const char *integ_severity_name(unsigned s)
 {

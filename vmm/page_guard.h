@@ -35,6 +35,11 @@ struct vcpu;
 long hv_page_guard(struct vm *vm, uint64_t gpa, uint64_t size, hv_icpt_fn fn, void *ctx);
 /* Write-protect the open page @gpa again (a no-op if it is not open). */
 void hv_page_guard_close(struct vm *vm, uint64_t gpa);
+/* hvmon's own write into a guarded page that is closed (the subscriber
+ * protected it again first, so the guest cannot write it meanwhile): puts
+ * @len bytes at @gpa back (e.g. a page's bytes from before a refused write).
+ * The range must lie in one guarded, closed, unprobed page of guest RAM. 0 or -1. */
+int hv_page_guard_restore(struct vm *vm, uint64_t gpa, const void *buf, uint32_t len);
 /* Is any page open (one load: a subscriber's tick can skip its closing pass)? */
 bool hv_page_guard_any_open(void);
 /* Pages open now (for a subscriber that closes them all). */
@@ -49,6 +54,7 @@ struct page_guard_stats {
 	uint64_t tables;         /* EPT paging-structure pages the splits took */
 	uint64_t guard_ticks;    /* TSC ticks hv_page_guard spent (all calls) */
 	uint64_t opens, closes;  /* writes let through / pages protected again */
+	uint64_t restores;       /* hv_page_guard_restore calls done */
 	uint64_t open_full;      /* writes that found the open table full (page opened anyway, closed at the next close) */
 };
 void page_guard_get_stats(struct page_guard_stats *s);

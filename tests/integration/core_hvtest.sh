@@ -161,14 +161,25 @@ assert_marker hvmon '^hvmon: probes: tampering: 3 reports, [0-9]+ probes re-arme
 assert_marker guest 'HVMON-GUEST: hvvfork done workers=20 ok=20' "20 vforks blocked together"
 assert_marker hvmon '"event":"trace_lost".*"comm":"hvvfork","what":"fork","reason":"pending_full".*"pending":16' "trace_lost: pending table full"
 # part B: the kernel image write-protected through EPT at boot done; one byte of kernel text and one
-# of sys_call_table changed through a vmap alias (and put back 300 ms later): attack-severity
-# kernel_text_write events by insmod, and the guest went on; ftrace on one function, a static key
-# flip and a module load/unload give no attack-severity event (the kernel's text_poke is "patch")
+# of sys_call_table changed through a vmap alias and read back 300 ms later: attack-severity
+# kernel_text_write events by insmod, and under integrity_action=block the bytes put back by hvmon
+# (the write landed: seen = old ^ 1; 300 ms later the kernel reads the old byte: held = old; the
+# events say reverted); ftrace on one function, a static key flip and a module load/unload give no
+# attack-severity event (the kernel's text_poke is "patch") and nothing of theirs is reverted
 assert_marker hvmon '^hvmon: integrity: EPT write protection: [1-9][0-9]* text \+ [1-9][0-9]* rodata \+ [01] IDT pages' "kernel image write-protected"
-assert_marker guest 'HVTEST: integ text_poke=done .* old=([0-9a-f]{2}) seen=' "text byte changed through an alias"
-assert_marker guest 'HVTEST: integ sct_poke=done ' "sys_call_table byte changed through an alias"
-assert_marker hvmon '"event":"kernel_text_write",.*"comm":"insmod","region":"text","severity":"attack","writer":"kernel",.*"changed":1,' "kernel_text_write: text, attack"
-assert_marker hvmon '"event":"kernel_text_write",.*"comm":"insmod","region":"syscall_table","severity":"attack","writer":"kernel",.*"changed":1,' "kernel_text_write: sys_call_table, attack"
+for what in text sct; do
+  l=$(marker_value guest "HVTEST: integ ${what}_poke=done .* old=[0-9a-f]{2} seen=[0-9a-f]{2} held=[0-9a-f]{2}")
+  [ -n "$l" ] || hv_fail "no '${what}_poke=done ... held=' line: the ${what} byte was not changed through an alias"
+  o=$(sed -E 's/.* old=([0-9a-f]{2}).*/\1/' <<<"$l"); s=$(sed -E 's/.* seen=([0-9a-f]{2}).*/\1/' <<<"$l")
+  h=$(sed -E 's/.* held=([0-9a-f]{2}).*/\1/' <<<"$l")
+  [ $((16#$s)) = $((16#$o ^ 1)) ] || hv_fail "$what: the alias write did not land (old $o, seen $s): $l"
+  [ "$h" = "$o" ] || hv_fail "$what: integrity_action=block did not put the byte back (old $o, held $h): $l"
+  echo "ok: $what byte written through an alias ($o -> $s) and put back by hvmon (held $h)"
+done
+assert_marker hvmon '"event":"kernel_text_write",.*"comm":"insmod","region":"text","severity":"attack","writer":"kernel",.*"changed":1,.*"reverted":true' "kernel_text_write: text, attack, reverted"
+assert_marker hvmon '"event":"kernel_text_write",.*"comm":"insmod","region":"syscall_table","severity":"attack","writer":"kernel",.*"changed":1,.*"reverted":true' "kernel_text_write: sys_call_table, attack, reverted"
+assert_no_marker hvmon '"event":"kernel_text_write",.*"severity":"patch".*"reverted":true' "no patch reverted"
+assert_marker hvmon '^hvmon: integrity: EPT write protection: .* 2 reverted \(0 could not be\)' "exactly the 2 attack windows reverted"
 assert_marker guest 'HVMON-GUEST: hvtest integ ftrace=on fn=[a-z_0-9]+ traced=[1-9]' "ftrace on one function, traced"
 assert_marker guest 'HVMON-GUEST: hvtest integ static_key=flipped' "schedstats static key flipped"
 assert_marker guest 'HVMON-GUEST: hvtest integ module=loaded_unloaded' "module loaded and unloaded"

@@ -226,6 +226,44 @@ static void test_classify(void **st)
 	assert_int_equal(sev(INTEG_R_TEXT, INTEG_W_POKE), INTEG_SEV_ATTACK);   /* 0f alone is no NOPL */
 }
 
+/* integrity_action=block for image writes: only an attack that changed bytes is
+ * reverted, and only the runs of bytes that changed are written back. */
+static void test_revert(void **st)
+{
+	(void)st;
+	assert_true(integ_should_revert(INTEG_SEV_ATTACK, true, 1));
+	assert_false(integ_should_revert(INTEG_SEV_ATTACK, false, 1));   /* report */
+	assert_false(integ_should_revert(INTEG_SEV_PATCH, true, 5));     /* the kernel's patching lands */
+	assert_false(integ_should_revert(INTEG_SEV_NONE, true, 8));      /* A/D bits of a paging structure */
+	assert_false(integ_should_revert(INTEG_SEV_ATTACK, true, 0));    /* made and undone: nothing to put back */
+	page_with((const uint8_t *)"\x55\x48\x89\xe5\x41", (const uint8_t *)"\xe9\x48\x10\x20\x41", 10, 5);
+	pg_new[0] ^= 1;
+	pg_new[4095] ^= 0x80;
+	uint32_t off = 99, len, from = 0, runs[5][2], nr = 0;
+	while ((len = integ_next_run(pg_old, pg_new, 4096, from, &off)) != 0 && nr < 5) {
+		runs[nr][0] = off;
+		runs[nr++][1] = len;
+		from = off + len;
+	}
+	assert_int_equal(nr, 4);
+	assert_int_equal(runs[0][0], 0);                 /* the first byte of the page */
+	assert_int_equal(runs[0][1], 1);
+	assert_int_equal(runs[1][0], 10);                /* e9 over 55; 48 unchanged splits the run */
+	assert_int_equal(runs[1][1], 1);
+	assert_int_equal(runs[2][0], 12);                /* 89 e5 -> 10 20 */
+	assert_int_equal(runs[2][1], 2);
+	assert_int_equal(runs[3][0], 4095);              /* the last byte of the page */
+	assert_int_equal(runs[3][1], 1);
+	assert_int_equal(integ_next_run(pg_old, pg_new, 4096, 14, &off), 1);
+	assert_int_equal(off, 4095);
+	assert_int_equal(integ_next_run(pg_old, pg_new, 4096, 4096, &off), 0);
+	assert_int_equal(integ_next_run(pg_old, pg_old, 4096, 0, &off), 0);
+	/* reverting run by run gives the page back */
+	for (from = 0; (len = integ_next_run(pg_old, pg_new, 4096, from, &off)) != 0; from = off + len)
+		memcpy(pg_new + off, pg_old + off, len);
+	assert_memory_equal(pg_old, pg_new, 4096);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -238,6 +276,7 @@ int main(void)
 		cmocka_unit_test(test_writer),
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_classify),
+		cmocka_unit_test(test_revert),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -228,7 +228,7 @@ static void fill_event(struct hv_event *ev, unsigned type)
 		memset(ev->u.text_write.old_bytes, 0x0f, HV_TEXTW_BYTES);
 		memset(ev->u.text_write.new_bytes, 0xe9, HV_TEXTW_BYTES);
 		strcpy(ev->u.text_write.region, "syscall_table"); strcpy(ev->u.text_write.severity, "attack");
-		strcpy(ev->u.text_write.writer, "kernel");
+		strcpy(ev->u.text_write.writer, "kernel"); ev->u.text_write.reverted = 1;
 		break;
 	}
 }

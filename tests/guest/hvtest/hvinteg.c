@@ -13,8 +13,10 @@
  *  - the IDT moved to a copy (LIDT) for 400 ms, then back;
  *  - (EPT write protection) one byte of kernel text (ktext=) and one byte of
  *    sys_call_table (sct=, the entry of acct(2)) changed through a writable vmap
- *    alias of their page (what a rootkit does when CR0.WP is pinned), kept 300 ms,
- *    then restored.
+ *    alias of their page (what a rootkit does when CR0.WP is pinned), kept 300 ms
+ *    and read back through the kernel's own mapping (held=: with
+ *    integrity_action=block hvmon has put the byte back by then), then restored
+ *    if it still holds the change.
  * attack=0: none of it (a plain module load and unload for the "no false
  * positive" workload). Results: "HVTEST: integ ..." lines in the kernel log.
  */
@@ -104,12 +106,12 @@ static void move_idt(void)
 }
 
 /* Flip one bit of the byte at kernel address @va through a writable alias of its
- * page, keep it @ms, put it back. */
+ * page, keep it @ms, read it back, put it back if the change is still there. */
 static void poke_alias(const char *what, unsigned long va, unsigned int ms)
 {
 	phys_addr_t pa;
 	struct page *pg;
-	u8 *alias, old, now;
+	u8 *alias, old, now, held;
 
 	if (!va) {
 		pr_info("HVTEST: integ %s_poke=noaddr\n", what);
@@ -126,9 +128,12 @@ static void poke_alias(const char *what, unsigned long va, unsigned int ms)
 	WRITE_ONCE(alias[pa & ~PAGE_MASK], old ^ 1);
 	now = READ_ONCE(*(u8 *)va);
 	msleep(ms);
-	WRITE_ONCE(alias[pa & ~PAGE_MASK], old);
+	held = READ_ONCE(*(u8 *)va);
+	if (held != old)
+		WRITE_ONCE(alias[pa & ~PAGE_MASK], old);
 	vunmap(alias);
-	pr_info("HVTEST: integ %s_poke=done va=%px pa=%pa old=%02x seen=%02x\n", what, (void *)va, &pa, old, now);
+	pr_info("HVTEST: integ %s_poke=done va=%px pa=%pa old=%02x seen=%02x held=%02x\n", what, (void *)va, &pa,
+		old, now, held);
 }
 
 static int __init hvinteg_init(void)
