@@ -32,6 +32,7 @@
 #include <asm/set_memory.h>
 #include <linux/vmalloc.h>
 #include <linux/mm.h>
+#include "hvtest_try.h"
 
 static int attack = 1;
 module_param(attack, int, 0444);
@@ -70,14 +71,7 @@ static void clear_wp(void)
 	asm volatile("mov %0, %%cr0" : : "r"(cr0 & ~X86_CR0_WP) : "memory");
 	asm volatile("mov %%cr0, %0" : "=r"(rb));
 	/* a write to read-only memory: lands only if WP is really clear */
-	asm volatile("1: mov %1, %2\n"
-		     "2:\n"
-		     _ASM_EXTABLE(1b, 3f)
-		     ".pushsection .fixup_hvinteg, \"ax\"\n"
-		     "3: movl $1, %0\n"
-		     "   jmp 2b\n"
-		     ".popsection\n"
-		     : "+r"(faulted) : "r"(v), "m"(*(unsigned long *)&hvinteg_ro) : "memory");
+	HVTEST_TRY(faulted, "mov %1, %2", "r"(v), "m"(*(unsigned long *)&hvinteg_ro));
 	asm volatile("mov %0, %%cr0" : : "r"(cr0) : "memory");
 	local_irq_restore(flags);
 	pr_info("HVTEST: integ cr0_wp took_effect=%d ro_write_faulted=%d\n", !(rb & X86_CR0_WP), faulted);

@@ -28,17 +28,7 @@
 #include <asm/fpu/xcr.h>
 #include <linux/delay.h>
 
-/* Run one instruction; a fault on it (#GP, #UD) sets `faulted` and resumes after it
- * (the kernel's exception table, as the *_safe MSR accessors do). */
-#define HVTEST_TRY(faulted, insn, ...)						\
-	asm volatile("1: " insn "\n"						\
-		     "2:\n"							\
-		     _ASM_EXTABLE(1b, 3f)					\
-		     ".pushsection .fixup_hvtest, \"ax\"\n"			\
-		     "3: movl $1, %0\n"						\
-		     "   jmp 2b\n"						\
-		     ".popsection\n"						\
-		     : "+r"(faulted) : __VA_ARGS__ : "memory", "cc")
+#include "hvtest_try.h"
 
 static int triple_fault;
 module_param(triple_fault, int, 0444);
