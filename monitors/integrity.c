@@ -48,6 +48,7 @@ static uint64_t sct_gpa;                /* 0: unknown */
 static uint64_t idt_gpa;                /* the IDT's page, 0: unknown */
 static uint64_t prot_pages[INTEG_R__COUNT], prot_ticks;
 static bool protected_on;
+static uint64_t nr_gap_pages;           /* read-only in the image map, writable in the direct map: not protected */
 /* A write window: from the first write to a protected page (the core opens it)
  * to the tick that protects it again and compares it with the copy taken before. */
 struct integ_window {
@@ -356,6 +357,47 @@ static void protect_run(struct vm *vm, uint64_t gpa, uint64_t end, unsigned regi
 }
 
 /*
+ * The kernel's direct-map offset (page_offset_base): VA - GPA of memory the
+ * kernel allocated — the running task's task_struct (slab, in the direct map),
+ * else the per-CPU area the GS base pointed at during syscall_init. The offset
+ * is PUD-aligned (KASLR randomises it in 1 GiB steps) and in the kernel half;
+ * anything else is no direct-map address. 0: unknown.
+ */
+static uint64_t direct_map_base(struct vcpu *v)
+{
+	struct guest_task t;
+	uint64_t cand[2] = { 0, v->vm->profile.gs_base };
+	if (guest_task_of(v, GUEST_TASK_CURRENT, &t) >= 0)
+		cand[0] = t.ptr;
+	for (unsigned i = 0; i < 2; i++) {
+		struct guest_xlat x;
+		if (!cand[i] || guest_kernel_translate(v, cand[i], &x))
+			continue;
+		uint64_t base = cand[i] - x.gpa;
+		if ((base >> 63) && !(base & ((1ULL << 30) - 1)))
+			return base;
+	}
+	return 0;
+}
+
+/*
+ * Is the read-only, no-execute page at @gpa really read-only data? mark_rodata_ro
+ * frees the text/rodata and rodata/data gaps of the image to the page allocator
+ * (free_kernel_image_pages) and makes them writable through set_memory_rw —
+ * which keeps the image's 2 MiB high mapping read-only (protect_kernel_text_ro)
+ * but makes the direct-map alias writable; any kernel user then writes them
+ * there (seen in Bochs: pipe and page-cache pages of grep, sh). Genuine
+ * read-only data is read-only in its direct-map alias too (set_memory_ro changes
+ * the alias: cpa_process_alias). So: protected only when the alias is not
+ * writable (or not mapped at all).
+ */
+static bool rodata_page(struct vcpu *v, uint64_t dmap, uint64_t gpa)
+{
+	struct guest_xlat a;
+	return guest_kernel_translate(v, dmap + gpa, &a) || !a.writable || a.gpa != gpa;
+}
+
+/*
  * Boot done (this vCPU, this exit): write-protect what the kernel itself mapped
  * read-only in its image — the text and read-only data, __ro_after_init and the
  * system-call table among them — by walking its page tables over the image span
@@ -378,6 +420,9 @@ static void integ_protect(struct vcpu *v)
 	}
 	uint64_t run = 0, run_end = 0;
 	unsigned run_kind = 0;
+	uint64_t dmap = direct_map_base(v);
+	if (!dmap)
+		pr_warn("integrity: the kernel's direct map is unknown: read-only data not protected (text only)\n");
 	for (uint64_t va = pr->runtime_text; va < pr->image_end;) {
 		struct guest_xlat x;
 		uint64_t step = 4096;
@@ -387,6 +432,12 @@ static void integ_protect(struct vcpu *v)
 			step = x.page_size - (va & (x.page_size - 1));
 			ro = !x.writable;
 			kind = x.nx ? INTEG_R_RODATA : INTEG_R_TEXT;
+			if (ro && kind == INTEG_R_RODATA) {
+				step = 4096;            /* page by page: a freed gap shares the 2 MiB page */
+				ro = dmap && rodata_page(v, dmap, x.gpa);
+				if (!ro && dmap)
+					nr_gap_pages++;
+			}
 		}
 		if (va + step > pr->image_end)
 			step = pr->image_end - va;
@@ -424,10 +475,12 @@ static void integ_protect(struct vcpu *v)
 	prot_ticks = rdtsc() - t0;
 	__atomic_store_n(&protected_on, true, __ATOMIC_RELEASE);
 	pr_info("integrity: EPT write protection: %lu text + %lu rodata + %lu IDT pages in %u ranges "
-		"(kernel map %#lx-%#lx), sys_call_table at GPA %#lx; %lu TSC ticks\n",
+		"(kernel map %#lx-%#lx), sys_call_table at GPA %#lx; %lu TSC ticks; %lu freed pages left out "
+		"(writable in the direct map at %#lx)\n",
 		(unsigned long)prot_pages[INTEG_R_TEXT], (unsigned long)prot_pages[INTEG_R_RODATA],
 		(unsigned long)prot_pages[INTEG_R_IDT], nr_granges, (unsigned long)pr->runtime_text,
-		(unsigned long)pr->image_end, (unsigned long)sct_gpa, (unsigned long)prot_ticks);
+		(unsigned long)pr->image_end, (unsigned long)sct_gpa, (unsigned long)prot_ticks,
+		(unsigned long)nr_gap_pages, (unsigned long)dmap);
 }
 
 /* Every 100 ms on every vCPU: boot done at the first CPL 3 seen; then the
