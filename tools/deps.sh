@@ -27,7 +27,7 @@ PACKAGES=(
   busybox-static
   newlib-source
   libcmocka-dev
-  gnu-efi ovmf qemu-system-x86
+  gnu-efi ovmf qemu-system-x86 seabios
   swtpm tpm2-tools libtss2-tcti-swtpm0
   zlib1g-dev liblzma-dev liblz4-dev libzstd-dev libbz2-dev liblzo2-dev
   dwarves gdb
