@@ -7,6 +7,7 @@
  * bytes >= 0x7f as \u00XX (the byte's value; guest strings are bytes, not
  * necessarily UTF-8). Strings are additionally bounded by their field size.
  */
+#include <stddef.h>
 #include "events/event.h"
 
 struct jbuf {
@@ -107,16 +108,169 @@ static void key(struct jbuf *b, const char *k)
 
 #define KU(k, v)  do { key(b, k); put_u64(b, (v)); } while (0)
 #define KI(k, v)  do { key(b, k); put_i64(b, (v)); } while (0)
-#define KX(k, v)  do { key(b, k); put_hex(b, (v)); } while (0)
 #define KS(k, s)  do { key(b, k); put_str(b, (s), sizeof(s)); } while (0)
 #define KB(k, v)  do { key(b, k); puts_raw(b, (v) ? "true" : "false"); } while (0)
 
+/* ---- the body: one field table per event type ----
+ * docs/EVENTS.md is the contract (keys, order, formats); the order of a table
+ * is the order of the keys. The fields that are not one value formatted one
+ * way (exec's argv, the ABI trailer, hang's scope, byte arrays as hex, the
+ * boot's monitor list, a PCI requester id) are kinds of their own. */
+enum jf_kind {
+	JF_I = 1,   /* signed decimal (an int32 field; a 1-byte field is unsigned) */
+	JF_U,       /* unsigned decimal */
+	JF_X,       /* "0x..." string (JSON numbers lose precision above 2^53) */
+	JF_S,       /* escaped string, bounded by the field's size */
+	JF_B,       /* true/false: the field is nonzero */
+	JF_BIT,     /* true/false: the byte has bit @aux */
+	JF_FLAG,    /* "key":true only when the byte has bit @aux */
+	JF_ENUM,    /* a name from enums[@aux] */
+	JF_OENUM,   /* only when the byte is 1..n: names[byte - 1] of enums[@aux] (0: not sent) */
+	JF_ABI,     /* "abi","syscall" when the ABI (this byte) is known; @aux: offset of syscall */
+	JF_ARGV,    /* exec's argv as an array of strings */
+	JF_HEXB,    /* bytes as a hex string; @aux: offset of the u8 count, @size: the array's size */
+	JF_SCOPE,   /* hang: "scope","cpus_hung" when scope is 1 or 2 (appended, issue 11) */
+	JF_MONLIST, /* boot_config: "tracer,hang,..." from the monitor bit mask */
+	JF_BDF,     /* dma_fault: the requester id as "BB:DD.F" */
+};
+
+struct jfield {
+	uint8_t kind;
+	uint8_t size;           /* the field's size (JF_S: up to 255; larger strings are cut to it: none) */
+	uint16_t off;           /* offset in struct hv_event */
+	uint16_t aux;
+	const char *key;
+};
+
+/* enum names: index by value (JE_CLAMP: values past the end use the last, JE_ZERO: the first) */
+enum { JE_BOOL, JE_MASK1, JE_CLAMP, JE_ZERO };
+struct jenum {
+	const char *const *names;
+	uint8_t n, mode;
+};
 static const char *const fork_kinds[] = { "process", "thread" };
 static const char *const r2u_how[] = { "exec", "data", "stack_pivot", "other" };
+static const char *const on_off[] = { "off", "on" };
+static const char *const loaders[] = { "unknown", "multiboot2", "uefi" };
+static const char *const accesses[] = { "read", "write" };
+static const char *const terminals[] = { "foreground", "other", "unknown" };   /* HV_KL_TERM_* */
+enum { EN_FORK, EN_R2U, EN_STATE, EN_LOADER, EN_ACCESS, EN_TERMINAL };
+static const struct jenum enums[] = {
+	[EN_FORK] = { fork_kinds, 2, JE_MASK1 },
+	[EN_R2U] = { r2u_how, 4, JE_CLAMP },
+	[EN_STATE] = { on_off, 2, JE_BOOL },
+	[EN_LOADER] = { loaders, 3, JE_ZERO },
+	[EN_ACCESS] = { accesses, 2, JE_BOOL },
+	[EN_TERMINAL] = { terminals, 3, JE_CLAMP },
+};
+
+#define JSZ(m)        sizeof(((struct hv_event *)0)->u.m)
+#define JOFF(m)       (uint16_t)offsetof(struct hv_event, u.m)
+#define J(k, key_, m) { k, (uint8_t)(JSZ(m) < 255 ? JSZ(m) : 255), JOFF(m), 0, key_ }
+#define JA(k, key_, m, a) { k, 1, JOFF(m), (uint16_t)(a), key_ }
+#define JS(key_, m)   { JF_S, 0, JOFF(m), (uint16_t)JSZ(m), key_ }     /* @aux: the string's size */
+#define JABI(t)       { JF_ABI, 1, JOFF(t.abi), JOFF(t.syscall), NULL }
+#define JHEXB(key_, m, cnt) { JF_HEXB, (uint8_t)JSZ(m), JOFF(m), JOFF(cnt), key_ }
+#define JEND          { 0, 0, 0, 0, NULL }
+
+static const struct jfield jf_exec[] = { J(JF_I, "ppid", exec.ppid), J(JF_U, "uid", exec.uid),
+	JS("filename", exec.filename), { JF_ARGV, 0, 0, 0, "argv" }, JA(JF_BIT, "ok", exec.flags, HV_EXECF_OK),
+	J(JF_I, "err", exec.err), JA(JF_FLAG, "argv_truncated", exec.flags, HV_EXECF_ARGV_TRUNC),
+	JA(JF_FLAG, "filename_truncated", exec.flags, HV_EXECF_PATH_TRUNC),
+	JA(JF_FLAG, "read_failed", exec.flags, HV_EXECF_READ_FAIL), JABI(exec), JEND };
+static const struct jfield jf_fork[] = { J(JF_I, "parent_pid", fork.parent_pid), J(JF_I, "child_pid", fork.child_pid),
+	JA(JF_ENUM, "kind", fork.kind, EN_FORK), J(JF_X, "clone_flags", fork.clone_flags), JABI(fork), JEND };
+static const struct jfield jf_exit[] = { J(JF_I, "code", exit.code), J(JF_I, "signal", exit.signal),
+	J(JF_I, "status", exit.status), JA(JF_FLAG, "core_dumped", exit.flags, HV_EXITF_CORE),
+	JA(JF_FLAG, "kthread", exit.flags, HV_EXITF_KTHREAD), JABI(exit), JEND };
+static const struct jfield jf_hang[] = { JS("kind", hang.kind), J(JF_U, "vcpu", hang.vcpu),
+	J(JF_U, "seconds", hang.seconds), J(JF_X, "rip", hang.rip), { JF_SCOPE, 0, 0, 0, NULL }, JEND };
+static const struct jfield jf_ret2usr[] = { J(JF_X, "rip", ret2usr.rip), J(JF_X, "user_addr", ret2usr.user_addr),
+	JA(JF_ENUM, "how", ret2usr.how, EN_R2U), JEND };
+static const struct jfield jf_cr4[] = { J(JF_X, "old_cr4", cr4.old_cr4), J(JF_X, "new_cr4", cr4.new_cr4),
+	J(JF_X, "rip", cr4.rip), J(JF_B, "blocked", cr4.blocked), JEND };
+static const struct jfield jf_keylogger[] = { JS("device", keylogger.device),
+	J(JF_U, "keystrokes", keylogger.keystrokes),
+	JA(JF_OENUM, "terminal", keylogger.terminal, EN_TERMINAL), JEND };     /* appended (issue 15) */
+static const struct jfield jf_heartbeat[] = { J(JF_U, "uptime_ms", heartbeat.uptime_ms),
+	J(JF_U, "events", heartbeat.events), J(JF_U, "drops", heartbeat.drops), JEND };
+static const struct jfield jf_drops[] = { J(JF_U, "ring_cpu", drops.ring_cpu), J(JF_U, "count", drops.count),
+	J(JF_U, "total", drops.total), JEND };
+static const struct jfield jf_inference[] = { J(JF_B, "ok", inference.ok), JS("kernel", inference.kernel),
+	JS("reason", inference.reason), JEND };
+static const struct jfield jf_monitor_state[] = { JA(JF_ENUM, "state", monitor_state.enabled, EN_STATE),
+	JS("reason", monitor_state.reason), JEND };
+static const struct jfield jf_boot_config[] = { { JF_MONLIST, 1, JOFF(boot_config.monitors), 0, "monitors" },
+	JA(JF_ENUM, "loader", boot_config.loader, EN_LOADER), JS("hvmon_sha256", boot_config.hvmon_sha256),
+	JS("kernel_sha256", boot_config.kernel_sha256), JS("initrd_sha256", boot_config.initrd_sha256),
+	JS("options_sha256", boot_config.options_sha256), JS("options", boot_config.options), JEND };
+static const struct jfield jf_dma_fault[] = { { JF_BDF, 2, JOFF(dma_fault.source), 0, "source" },
+	J(JF_X, "address", dma_fault.addr), JA(JF_ENUM, "access", dma_fault.write, EN_ACCESS),
+	J(JF_U, "reason", dma_fault.reason), J(JF_U, "unit", dma_fault.unit),
+	J(JF_U, "suppressed", dma_fault.suppressed), JEND };
+static const struct jfield jf_denied[] = { JS("what", denied.what), J(JF_X, "reg", denied.reg),
+	J(JF_X, "value", denied.value), J(JF_X, "rip", denied.rip), J(JF_U, "count", denied.count), JEND };
+static const struct jfield jf_trace_lost[] = { JS("what", trace_lost.what), JS("reason", trace_lost.reason),
+	J(JF_U, "count", trace_lost.count), J(JF_U, "pending", trace_lost.pending), JEND };
+static const struct jfield jf_probe_tamper[] = { JS("what", probe_tamper.what), JS("probe", probe_tamper.probe),
+	J(JF_X, "va", probe_tamper.va), J(JF_X, "gpa", probe_tamper.gpa), J(JF_X, "new_gpa", probe_tamper.new_gpa),
+	JHEXB("bytes", probe_tamper.bytes, probe_tamper.nbytes), J(JF_X, "rip", probe_tamper.rip),
+	J(JF_U, "ms", probe_tamper.ms), J(JF_U, "new_mm", probe_tamper.new_mm), J(JF_B, "rearmed", probe_tamper.rearmed),
+	JEND };
+static const struct jfield jf_syscall_hook[] = { JS("what", integrity.what), J(JF_X, "msr", integrity.reg),
+	J(JF_X, "old", integrity.old_value), J(JF_X, "new", integrity.new_value), J(JF_X, "rip", integrity.rip),
+	J(JF_B, "blocked", integrity.blocked), JEND };
+static const struct jfield jf_cr0_wp[] = { J(JF_X, "old", integrity.old_value), J(JF_X, "new", integrity.new_value),
+	J(JF_X, "rip", integrity.rip), J(JF_B, "blocked", integrity.blocked), JEND };
+static const struct jfield jf_idt_write[] = { JS("what", integrity.what), J(JF_X, "old", integrity.old_value),
+	J(JF_X, "new", integrity.new_value), J(JF_U, "limit", integrity.reg), J(JF_X, "rip", integrity.rip),
+	J(JF_B, "blocked", integrity.blocked), JEND };
+static const struct jfield jf_text_write[] = { JS("region", text_write.region), JS("severity", text_write.severity),
+	JS("writer", text_write.writer), J(JF_X, "va", text_write.va), J(JF_X, "gpa", text_write.gpa),
+	J(JF_X, "rip", text_write.rip), J(JF_U, "changed", text_write.changed),
+	JHEXB("old", text_write.old_bytes, text_write.len), JHEXB("new", text_write.new_bytes, text_write.len),
+	J(JF_B, "reverted", text_write.reverted), JEND };                  /* appended (issue 15) */
+
+static const struct jfield *const json_fields[HV_EV__COUNT] = {
+	[HV_EV_EXEC] = jf_exec, [HV_EV_FORK] = jf_fork, [HV_EV_EXIT] = jf_exit,
+	[HV_EV_HANG] = jf_hang, [HV_EV_HANG_RECOVERED] = jf_hang, [HV_EV_RET2USR] = jf_ret2usr,
+	[HV_EV_CR4_TAMPER] = jf_cr4, [HV_EV_KEYLOGGER] = jf_keylogger, [HV_EV_HEARTBEAT] = jf_heartbeat,
+	[HV_EV_DROPS] = jf_drops, [HV_EV_INFERENCE] = jf_inference, [HV_EV_MONITOR_STATE] = jf_monitor_state,
+	[HV_EV_BOOT_CONFIG] = jf_boot_config, [HV_EV_DMA_FAULT] = jf_dma_fault, [HV_EV_DENIED] = jf_denied,
+	[HV_EV_TRACE_LOST] = jf_trace_lost, [HV_EV_PROBE_TAMPER] = jf_probe_tamper,
+	[HV_EV_SYSCALL_HOOK] = jf_syscall_hook, [HV_EV_CR0_WP] = jf_cr0_wp, [HV_EV_IDT_WRITE] = jf_idt_write,
+	[HV_EV_KERNEL_TEXT_WRITE] = jf_text_write,
+};
+
+static uint64_t get_u(const uint8_t *p, unsigned n)
+{
+	uint8_t v1; uint16_t v2; uint32_t v4; uint64_t v8;
+	switch (n) {
+	case 1: __builtin_memcpy(&v1, p, 1); return v1;
+	case 2: __builtin_memcpy(&v2, p, 2); return v2;
+	case 4: __builtin_memcpy(&v4, p, 4); return v4;
+	default: __builtin_memcpy(&v8, p, 8); return v8;
+	}
+}
+
+static int64_t get_i(const uint8_t *p, unsigned n)
+{
+	return n == 4 ? (int64_t)(int32_t)get_u(p, 4) : n == 8 ? (int64_t)get_u(p, 8) : (int64_t)get_u(p, n);
+}
+
+static const char *enum_name(const struct jenum *e, unsigned v)
+{
+	switch (e->mode) {
+	case JE_BOOL:  return e->names[v != 0];
+	case JE_MASK1: return e->names[v & 1];
+	case JE_CLAMP: return e->names[v < e->n ? v : e->n - 1u];
+	default:       return e->names[v < e->n ? v : 0];
+	}
+}
 
 /* Appended (issue 15) to exec, fork and exit: absent when the sender did not
  * tell (HV_ABI_NONE: older senders). */
-static void abi(struct jbuf *b, uint8_t a, int32_t sc)
+static void j_abi(struct jbuf *b, uint8_t a, int32_t sc)
 {
 	const char *n = hv_abi_name(a);
 	if (!n)
@@ -126,234 +280,102 @@ static void abi(struct jbuf *b, uint8_t a, int32_t sc)
 	KI("syscall", sc);
 }
 
+static void j_argv(struct jbuf *b, const struct hv_ev_exec *x)
+{
+	unsigned off = 0, n = 0;
+
+	put(b, '[');
+	while (n < x->argc && n < HV_ARGV_MAX && off < x->argv_len && off < HV_ARGV_BYTES) {
+		if (n)
+			put(b, ',');
+		put_str(b, &x->argv[off], HV_ARGV_BYTES - off);
+		while (off < HV_ARGV_BYTES && x->argv[off])
+			off++;
+		off++;
+		n++;
+	}
+	put(b, ']');
+}
+
+static void j_hexbytes(struct jbuf *b, const uint8_t *by, unsigned cnt, unsigned max)
+{
+	char h[2 * 32 + 1];
+	unsigned n = cnt <= max ? cnt : max;
+	for (unsigned i = 0; i < n; i++) {
+		h[2 * i] = hexd[by[i] >> 4];
+		h[2 * i + 1] = hexd[by[i] & 15];
+	}
+	h[2 * n] = 0;
+	put_str(b, h, sizeof(h));
+}
+
+static void j_monlist(struct jbuf *b, uint8_t monitors)
+{
+	static const char *const mon[5] = { "tracer", "hang", "ret2usr", "keylogger", "integrity" };
+	char m[64];
+	unsigned n = 0;
+	for (int i = 0; i < 5; i++) {
+		if (!(monitors & (1u << i)))
+			continue;
+		if (n)
+			m[n++] = ',';
+		for (const char *q = mon[i]; *q; q++)
+			m[n++] = *q;
+	}
+	m[n] = 0;
+	put_str(b, m, sizeof(m));
+}
+
+static void j_bdf(struct jbuf *b, unsigned s)
+{
+	char bdf[8] = { hexd[s >> 12 & 15], hexd[(s >> 8) & 15], ':', hexd[(s >> 7) & 1], hexd[(s >> 3) & 15],
+			'.', (char)('0' + (s & 7)), 0 };
+	put_str(b, bdf, sizeof(bdf));
+}
+
 static void body(struct jbuf *b, const struct hv_event *ev)
 {
-	const struct hv_ev_exec *x = &ev->u.exec;
+	const uint8_t *base = (const uint8_t *)ev;
+	const struct jfield *f = ev->hdr.type < HV_EV__COUNT ? json_fields[ev->hdr.type] : NULL;
 
-	switch (ev->hdr.type) {
-	case HV_EV_EXEC: {
-		unsigned off = 0, n = 0;
-
-		KI("ppid", x->ppid);
-		KU("uid", x->uid);
-		KS("filename", x->filename);
-		key(b, "argv");
-		put(b, '[');
-		while (n < x->argc && n < HV_ARGV_MAX && off < x->argv_len &&
-		       off < HV_ARGV_BYTES) {
-			if (n)
-				put(b, ',');
-			put_str(b, &x->argv[off], HV_ARGV_BYTES - off);
-			while (off < HV_ARGV_BYTES && x->argv[off])
-				off++;
-			off++;
-			n++;
+	for (; f && f->kind; f++) {
+		const uint8_t *p = base + f->off;
+		switch (f->kind) {
+		case JF_FLAG:
+			if (*p & f->aux)
+				KB(f->key, 1);
+			continue;
+		case JF_OENUM:
+			if (*p >= 1 && *p <= enums[f->aux].n) {
+				key(b, f->key);
+				put_str(b, enums[f->aux].names[*p - 1], 16);
+			}
+			continue;
+		case JF_ABI:
+			j_abi(b, *p, (int32_t)get_u(base + f->aux, 4));
+			continue;
+		case JF_SCOPE:
+			if (ev->u.hang.scope == 1 || ev->u.hang.scope == 2) {
+				key(b, "scope");
+				put_str(b, ev->u.hang.scope == 1 ? "partial" : "machine", 8);
+				KU("cpus_hung", ev->u.hang.cpus_hung);
+			}
+			continue;
 		}
-		put(b, ']');
-		KB("ok", x->flags & HV_EXECF_OK);
-		KI("err", x->err);
-		if (x->flags & HV_EXECF_ARGV_TRUNC)
-			KB("argv_truncated", 1);
-		if (x->flags & HV_EXECF_PATH_TRUNC)
-			KB("filename_truncated", 1);
-		if (x->flags & HV_EXECF_READ_FAIL)
-			KB("read_failed", 1);
-		abi(b, x->abi, x->syscall);
-		break;
-	}
-	case HV_EV_FORK:
-		KI("parent_pid", ev->u.fork.parent_pid);
-		KI("child_pid", ev->u.fork.child_pid);
-		key(b, "kind");
-		put_str(b, fork_kinds[ev->u.fork.kind & 1], 16);
-		KX("clone_flags", ev->u.fork.clone_flags);
-		abi(b, ev->u.fork.abi, ev->u.fork.syscall);
-		break;
-	case HV_EV_EXIT:
-		KI("code", ev->u.exit.code);
-		KI("signal", ev->u.exit.signal);
-		KI("status", ev->u.exit.status);
-		if (ev->u.exit.flags & HV_EXITF_CORE)
-			KB("core_dumped", 1);
-		if (ev->u.exit.flags & HV_EXITF_KTHREAD)
-			KB("kthread", 1);
-		abi(b, ev->u.exit.abi, ev->u.exit.syscall);
-		break;
-	case HV_EV_HANG:
-	case HV_EV_HANG_RECOVERED:
-		KS("kind", ev->u.hang.kind);
-		KU("vcpu", ev->u.hang.vcpu);
-		KU("seconds", ev->u.hang.seconds);
-		KX("rip", ev->u.hang.rip);
-		if (ev->u.hang.scope == 1 || ev->u.hang.scope == 2) {   /* appended (issue 11) */
-			key(b, "scope");
-			put_str(b, ev->u.hang.scope == 1 ? "partial" : "machine", 8);
-			KU("cpus_hung", ev->u.hang.cpus_hung);
+		key(b, f->key);
+		switch (f->kind) {
+		case JF_I:       put_i64(b, get_i(p, f->size)); break;
+		case JF_U:       put_u64(b, get_u(p, f->size)); break;
+		case JF_X:       put_hex(b, get_u(p, f->size)); break;
+		case JF_S:       put_str(b, (const char *)p, f->aux); break;
+		case JF_B:       puts_raw(b, get_u(p, f->size) ? "true" : "false"); break;
+		case JF_BIT:     puts_raw(b, (*p & f->aux) ? "true" : "false"); break;
+		case JF_ENUM:    put_str(b, enum_name(&enums[f->aux], *p), 16); break;
+		case JF_ARGV:    j_argv(b, &ev->u.exec); break;
+		case JF_HEXB:    j_hexbytes(b, p, base[f->aux], f->size); break;
+		case JF_MONLIST: j_monlist(b, *p); break;
+		case JF_BDF:     j_bdf(b, (unsigned)get_u(p, 2)); break;
 		}
-		break;
-	case HV_EV_RET2USR:
-		KX("rip", ev->u.ret2usr.rip);
-		KX("user_addr", ev->u.ret2usr.user_addr);
-		key(b, "how");
-		put_str(b, r2u_how[ev->u.ret2usr.how < 4 ? ev->u.ret2usr.how : 3], 16);
-		break;
-	case HV_EV_CR4_TAMPER:
-		KX("old_cr4", ev->u.cr4.old_cr4);
-		KX("new_cr4", ev->u.cr4.new_cr4);
-		KX("rip", ev->u.cr4.rip);
-		KB("blocked", ev->u.cr4.blocked);
-		break;
-	case HV_EV_KEYLOGGER:
-		KS("device", ev->u.keylogger.device);
-		KU("keystrokes", ev->u.keylogger.keystrokes);
-		if (ev->u.keylogger.terminal >= HV_KL_TERM_FOREGROUND && ev->u.keylogger.terminal <= HV_KL_TERM_UNKNOWN) {
-			static const char *const tn[3] = { "foreground", "other", "unknown" };   /* appended (issue 15) */
-			key(b, "terminal");
-			put_str(b, tn[ev->u.keylogger.terminal - 1], 11);
-		}
-		break;
-	case HV_EV_HEARTBEAT:
-		KU("uptime_ms", ev->u.heartbeat.uptime_ms);
-		KU("events", ev->u.heartbeat.events);
-		KU("drops", ev->u.heartbeat.drops);
-		break;
-	case HV_EV_DROPS:
-		KU("ring_cpu", ev->u.drops.ring_cpu);
-		KU("count", ev->u.drops.count);
-		KU("total", ev->u.drops.total);
-		break;
-	case HV_EV_INFERENCE:
-		KB("ok", ev->u.inference.ok);
-		KS("kernel", ev->u.inference.kernel);
-		KS("reason", ev->u.inference.reason);
-		break;
-	case HV_EV_MONITOR_STATE:
-		key(b, "state");
-		puts_raw(b, ev->u.monitor_state.enabled ? "\"on\"" : "\"off\"");
-		KS("reason", ev->u.monitor_state.reason);
-		break;
-	case HV_EV_BOOT_CONFIG: {
-		static const char *const mon[5] = { "tracer", "hang", "ret2usr", "keylogger", "integrity" };
-		const struct hv_ev_boot_config *c = &ev->u.boot_config;
-		char m[64];
-		unsigned n = 0;
-		for (int i = 0; i < 5; i++) {
-			if (!(c->monitors & (1u << i)))
-				continue;
-			if (n)
-				m[n++] = ',';
-			for (const char *q = mon[i]; *q; q++)
-				m[n++] = *q;
-		}
-		m[n] = 0;
-		KS("monitors", m);
-		key(b, "loader");
-		puts_raw(b, c->loader == 1 ? "\"multiboot2\"" : c->loader == 2 ? "\"uefi\"" : "\"unknown\"");
-		KS("hvmon_sha256", c->hvmon_sha256);
-		KS("kernel_sha256", c->kernel_sha256);
-		KS("initrd_sha256", c->initrd_sha256);
-		KS("options_sha256", c->options_sha256);
-		KS("options", c->options);
-		break;
-	}
-	case HV_EV_DMA_FAULT: {
-		static const char hx[] = "0123456789abcdef";
-		unsigned s = ev->u.dma_fault.source;
-		char bdf[8] = { hx[s >> 12], hx[(s >> 8) & 15], ':', hx[(s >> 7) & 1], hx[(s >> 3) & 15],
-				'.', (char)('0' + (s & 7)), 0 };
-		key(b, "source");
-		put_str(b, bdf, sizeof(bdf));
-		KX("address", ev->u.dma_fault.addr);
-		key(b, "access");
-		puts_raw(b, ev->u.dma_fault.write ? "\"write\"" : "\"read\"");
-		KU("reason", ev->u.dma_fault.reason);
-		KU("unit", ev->u.dma_fault.unit);
-		KU("suppressed", ev->u.dma_fault.suppressed);
-		break;
-	}
-	case HV_EV_DENIED:
-		KS("what", ev->u.denied.what);
-		KX("reg", ev->u.denied.reg);
-		KX("value", ev->u.denied.value);
-		KX("rip", ev->u.denied.rip);
-		KU("count", ev->u.denied.count);
-		break;
-	case HV_EV_TRACE_LOST:
-		KS("what", ev->u.trace_lost.what);
-		KS("reason", ev->u.trace_lost.reason);
-		KU("count", ev->u.trace_lost.count);
-		KU("pending", ev->u.trace_lost.pending);
-		break;
-	case HV_EV_PROBE_TAMPER: {
-		static const char hx[] = "0123456789abcdef";
-		const struct hv_ev_probe_tamper *t = &ev->u.probe_tamper;
-		char by[2 * HV_TAMPER_BYTES + 1];
-		unsigned n = t->nbytes < HV_TAMPER_BYTES ? t->nbytes : HV_TAMPER_BYTES;
-		for (unsigned i = 0; i < n; i++) {
-			by[2 * i] = hx[t->bytes[i] >> 4];
-			by[2 * i + 1] = hx[t->bytes[i] & 15];
-		}
-		by[2 * n] = 0;
-		KS("what", t->what);
-		KS("probe", t->probe);
-		KX("va", t->va);
-		KX("gpa", t->gpa);
-		KX("new_gpa", t->new_gpa);
-		KS("bytes", by);
-		KX("rip", t->rip);
-		KU("ms", t->ms);
-		KU("new_mm", t->new_mm);
-		KB("rearmed", t->rearmed);
-		break;
-	}
-	case HV_EV_SYSCALL_HOOK:
-		KS("what", ev->u.integrity.what);
-		KX("msr", ev->u.integrity.reg);
-		KX("old", ev->u.integrity.old_value);
-		KX("new", ev->u.integrity.new_value);
-		KX("rip", ev->u.integrity.rip);
-		KB("blocked", ev->u.integrity.blocked);
-		break;
-	case HV_EV_CR0_WP:
-		KX("old", ev->u.integrity.old_value);
-		KX("new", ev->u.integrity.new_value);
-		KX("rip", ev->u.integrity.rip);
-		KB("blocked", ev->u.integrity.blocked);
-		break;
-	case HV_EV_IDT_WRITE:
-		KS("what", ev->u.integrity.what);
-		KX("old", ev->u.integrity.old_value);
-		KX("new", ev->u.integrity.new_value);
-		KU("limit", ev->u.integrity.reg);
-		KX("rip", ev->u.integrity.rip);
-		KB("blocked", ev->u.integrity.blocked);
-		break;
-	case HV_EV_KERNEL_TEXT_WRITE: {
-		const struct hv_ev_text_write *t = &ev->u.text_write;
-		static const char hx[] = "0123456789abcdef";
-		char o[2 * HV_TEXTW_BYTES + 1], n[2 * HV_TEXTW_BYTES + 1];
-		unsigned len = t->len <= HV_TEXTW_BYTES ? t->len : HV_TEXTW_BYTES;
-		for (unsigned i = 0; i < len; i++) {
-			o[2 * i] = hx[t->old_bytes[i] >> 4];
-			o[2 * i + 1] = hx[t->old_bytes[i] & 15];
-			n[2 * i] = hx[t->new_bytes[i] >> 4];
-			n[2 * i + 1] = hx[t->new_bytes[i] & 15];
-		}
-		o[2 * len] = n[2 * len] = 0;
-		KS("region", t->region);
-		KS("severity", t->severity);
-		KS("writer", t->writer);
-		KX("va", t->va);
-		KX("gpa", t->gpa);
-		KX("rip", t->rip);
-		KU("changed", t->changed);
-		KS("old", o);
-		KS("new", n);
-		KB("reverted", t->reverted);             /* appended (issue 15) */
-		break;
-	}
-	default:
-		break;
 	}
 }
 

@@ -21,8 +21,9 @@ static void w8(struct wbuf *w, uint8_t v)
 		w->err = 1;
 }
 
-/* n little-endian bytes of v, one bounds check (issue 16: the encoder runs
- * for every event the network sink sends) */
+/* n (1, 2, 4 or 8) little-endian bytes of v, one bounds check (issue 16: the
+ * encoder runs for every event the network sink sends; on a little-endian CPU
+ * each is one store) */
 static inline void wle(struct wbuf *w, uint64_t v, unsigned n)
 {
 	if (w->size - w->len < n) {
@@ -31,32 +32,21 @@ static inline void wle(struct wbuf *w, uint64_t v, unsigned n)
 		return;
 	}
 	uint8_t *d = w->p + w->len;
+	w->len += n;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	switch (n) {
+	case 1: d[0] = (uint8_t)v; return;
+	case 2: { uint16_t x = (uint16_t)v; __builtin_memcpy(d, &x, 2); return; }
+	case 4: { uint32_t x = (uint32_t)v; __builtin_memcpy(d, &x, 4); return; }
+	case 8: __builtin_memcpy(d, &v, 8); return;
+	}
+#endif
 	for (unsigned i = 0; i < n; i++, v >>= 8)
 		d[i] = (uint8_t)v;
-	w->len += n;
 }
 static void w16(struct wbuf *w, uint16_t v) { wle(w, v, 2); }
 static void w32(struct wbuf *w, uint32_t v) { wle(w, v, 4); }
 static void w64(struct wbuf *w, uint64_t v) { wle(w, v, 8); }
-
-/* string: u8 length (no NUL) + bytes; bounded by the field size */
-static void wstr(struct wbuf *w, const char *s, size_t cap)
-{
-	size_t n = 0;
-
-	while (n < cap - 1 && n < 255 && s[n])
-		n++;
-	if (w->size - w->len < n + 1) {
-		w->err = 1;
-		w->len = w->size;
-		return;
-	}
-	uint8_t *d = w->p + w->len;
-	d[0] = (uint8_t)n;
-	for (size_t i = 0; i < n; i++)
-		d[1 + i] = (uint8_t)s[i];
-	w->len += n + 1;
-}
 
 static uint8_t r8(struct rbuf *r)
 {
@@ -90,411 +80,358 @@ static void rstr(struct rbuf *r, char *dst, size_t cap)
 	r->off += n;
 }
 
-/* ---- records ---- */
-static void enc_body(struct wbuf *w, const struct hv_event *ev)
+/* ---- records ----
+ * One field table per event type (docs/PROTOCOL.md "Records" is the contract;
+ * the order of a table is the order on the wire). Encoder and decoder walk the
+ * same table, so a field is described once. WF_OPT marks where fields were
+ * appended to a type: the decoder stops there when the record ends (an older
+ * sender), the encoder always writes them. The few fields that are not one
+ * value (exec's argv, the byte arrays) are kinds of their own. Issue 16: the
+ * encoder runs for every event the network sink sends; integers are copied as
+ * their little-endian bytes and strings a word at a time. */
+enum wf_kind {
+	WF_U8 = 1, WF_U16, WF_U32, WF_U64,   /* integer of that width (signed fields: same bits) */
+	WF_STR,         /* u8 length + bytes, bounded by the field's size - 1 and 255 */
+	WF_OPT,         /* decoder: the record may end here (fields appended later) */
+	WF_ARGV,        /* exec: u8 argc + argc strings from the NUL-separated argv */
+	WF_TAMPER,      /* probe_tamper: u8 n + n bytes */
+	WF_TEXTW,       /* kernel_text_write: u8 len + len old bytes + len new bytes */
+};
+
+struct wfield {
+	uint8_t kind;
+	uint8_t max;            /* WF_U8 on decode: the largest valid value (0: any) */
+	uint16_t off;           /* offset in struct hv_event */
+	uint16_t size;          /* the field's size in struct hv_event */
+};
+
+#define WFS(k, m) { k, 0, (uint16_t)offsetof(struct hv_event, u.m), (uint16_t)sizeof(((struct hv_event *)0)->u.m) }
+#define WU(m)     WFS(sizeof(((struct hv_event *)0)->u.m) == 1 ? WF_U8 : sizeof(((struct hv_event *)0)->u.m) == 2 ? WF_U16 : \
+		      sizeof(((struct hv_event *)0)->u.m) == 4 ? WF_U32 : WF_U64, m)
+#define WS(m)     WFS(WF_STR, m)
+#define WMAX(m, v) { WF_U8, (v), (uint16_t)offsetof(struct hv_event, u.m), 1 }
+#define WOPT      { WF_OPT, 0, 0, 0 }
+#define WEND      { 0, 0, 0, 0 }
+#define WABI(t)   WOPT, WMAX(t.abi, HV_ABI__COUNT - 1), WU(t.syscall)   /* appended (issue 15) */
+
+static const struct wfield wf_exec[] = { WU(exec.ppid), WU(exec.uid), WU(exec.err), WU(exec.flags), WS(exec.filename),
+	WFS(WF_ARGV, exec.argv), WABI(exec), WEND };
+static const struct wfield wf_fork[] = { WU(fork.parent_pid), WU(fork.child_pid), WMAX(fork.kind, HV_FORK_THREAD),
+	WU(fork.clone_flags), WABI(fork), WEND };
+static const struct wfield wf_exit[] = { WU(exit.code),
+	WOPT, WU(exit.status), WU(exit.signal), WU(exit.flags),         /* appended (docs/EVENTS.md) */
+	WABI(exit), WEND };
+static const struct wfield wf_hang[] = { WS(hang.kind), WU(hang.vcpu), WU(hang.seconds), WU(hang.rip),
+	WOPT, WU(hang.scope), WU(hang.cpus_hung), WEND };                /* appended (issue 11) */
+static const struct wfield wf_ret2usr[] = { WU(ret2usr.rip), WU(ret2usr.user_addr), WU(ret2usr.how), WEND };
+static const struct wfield wf_cr4[] = { WU(cr4.old_cr4), WU(cr4.new_cr4), WU(cr4.rip), WU(cr4.blocked), WEND };
+static const struct wfield wf_keylogger[] = { WS(keylogger.device), WU(keylogger.keystrokes),
+	WOPT, WU(keylogger.terminal), WEND };                            /* appended (issue 15) */
+static const struct wfield wf_heartbeat[] = { WU(heartbeat.uptime_ms), WU(heartbeat.events), WU(heartbeat.drops), WEND };
+static const struct wfield wf_drops[] = { WU(drops.ring_cpu), WU(drops.count), WU(drops.total), WEND };
+static const struct wfield wf_inference[] = { WU(inference.ok), WS(inference.kernel), WS(inference.reason), WEND };
+static const struct wfield wf_monitor_state[] = { WU(monitor_state.enabled), WS(monitor_state.reason), WEND };
+static const struct wfield wf_boot_config[] = { WU(boot_config.monitors), WU(boot_config.loader),
+	WS(boot_config.hvmon_sha256), WS(boot_config.kernel_sha256), WS(boot_config.initrd_sha256),
+	WS(boot_config.options_sha256), WS(boot_config.options), WEND };
+static const struct wfield wf_dma_fault[] = { WU(dma_fault.source), WU(dma_fault.write), WU(dma_fault.reason),
+	WU(dma_fault.addr), WU(dma_fault.suppressed), WU(dma_fault.unit), WEND };
+static const struct wfield wf_denied[] = { WU(denied.reg), WU(denied.value), WU(denied.rip), WU(denied.count),
+	WS(denied.what), WEND };
+static const struct wfield wf_trace_lost[] = { WU(trace_lost.count), WU(trace_lost.pending), WS(trace_lost.what),
+	WS(trace_lost.reason), WEND };
+static const struct wfield wf_probe_tamper[] = { WU(probe_tamper.va), WU(probe_tamper.gpa), WU(probe_tamper.new_gpa),
+	WU(probe_tamper.rip), WU(probe_tamper.ms), WU(probe_tamper.new_mm), WU(probe_tamper.rearmed),
+	WFS(WF_TAMPER, probe_tamper.bytes), WS(probe_tamper.what), WS(probe_tamper.probe), WEND };
+static const struct wfield wf_integrity[] = { WU(integrity.reg), WU(integrity.old_value), WU(integrity.new_value),
+	WU(integrity.rip), WU(integrity.blocked), WS(integrity.what), WEND };
+static const struct wfield wf_text_write[] = { WU(text_write.va), WU(text_write.gpa), WU(text_write.rip),
+	WU(text_write.changed), WFS(WF_TEXTW, text_write.old_bytes), WS(text_write.region), WS(text_write.severity),
+	WS(text_write.writer),
+	WOPT, WU(text_write.reverted), WEND };                           /* appended (issue 15, block for image writes) */
+
+static const struct wfield *const wire_fields[HV_EV__COUNT] = {
+	[HV_EV_EXEC] = wf_exec, [HV_EV_FORK] = wf_fork, [HV_EV_EXIT] = wf_exit,
+	[HV_EV_HANG] = wf_hang, [HV_EV_HANG_RECOVERED] = wf_hang, [HV_EV_RET2USR] = wf_ret2usr,
+	[HV_EV_CR4_TAMPER] = wf_cr4, [HV_EV_KEYLOGGER] = wf_keylogger, [HV_EV_HEARTBEAT] = wf_heartbeat,
+	[HV_EV_DROPS] = wf_drops, [HV_EV_INFERENCE] = wf_inference, [HV_EV_MONITOR_STATE] = wf_monitor_state,
+	[HV_EV_BOOT_CONFIG] = wf_boot_config, [HV_EV_DMA_FAULT] = wf_dma_fault, [HV_EV_DENIED] = wf_denied,
+	[HV_EV_TRACE_LOST] = wf_trace_lost, [HV_EV_PROBE_TAMPER] = wf_probe_tamper,
+	[HV_EV_SYSCALL_HOOK] = wf_integrity, [HV_EV_CR0_WP] = wf_integrity, [HV_EV_IDT_WRITE] = wf_integrity,
+	[HV_EV_KERNEL_TEXT_WRITE] = wf_text_write,
+};
+
+/* the integer of @n bytes at @p (a field of struct hv_event, host order) */
+static inline uint64_t field_get(const uint8_t *p, unsigned n)
 {
-	const struct hv_ev_exec *x = &ev->u.exec;
+	switch (n) {
+	case 1: return *p;
+	case 2: { uint16_t v; __builtin_memcpy(&v, p, 2); return v; }
+	case 4: { uint32_t v; __builtin_memcpy(&v, p, 4); return v; }
+	default: { uint64_t v; __builtin_memcpy(&v, p, 8); return v; }
+	}
+}
 
-	switch (ev->hdr.type) {
-	case HV_EV_EXEC: {
-		w32(w, (uint32_t)x->ppid);
-		w32(w, x->uid);
-		w32(w, (uint32_t)x->err);
-		w8(w, x->flags);
-		wstr(w, x->filename, sizeof(x->filename));
-		unsigned n = 0, off = 0;
-		uint8_t argc = x->argc <= HV_ARGV_MAX ? x->argc : HV_ARGV_MAX;
-		size_t argc_at = w->len;
+static inline void field_set(uint8_t *p, unsigned n, uint64_t v)
+{
+	switch (n) {
+	case 1: *p = (uint8_t)v; break;
+	case 2: { uint16_t x = (uint16_t)v; __builtin_memcpy(p, &x, 2); break; }
+	case 4: { uint32_t x = (uint32_t)v; __builtin_memcpy(p, &x, 4); break; }
+	default: __builtin_memcpy(p, &v, 8); break;
+	}
+}
 
-		w8(w, 0);
-		while (n < argc && off < x->argv_len && off < HV_ARGV_BYTES) {
-			size_t cap = HV_ARGV_BYTES - off;
+/* Length of the string at @s, at most @max bytes looked at: 8 bytes per step
+ * while a whole word lies inside the bound (the field), then bytewise. The
+ * lowest set bit of the zero-byte mask is the first NUL (bytes after it can
+ * give false positives, never bytes before). */
+static inline size_t str_len(const char *s, size_t max)
+{
+	size_t n = 0;
 
-			if (cap > HV_ARG_LEN)
-				cap = HV_ARG_LEN;
-			wstr(w, &x->argv[off], cap);
-			while (off < HV_ARGV_BYTES && x->argv[off])
-				off++;
-			off++;
-			n++;
+	for (; n + 8 <= max; n += 8) {
+		uint64_t v;
+		__builtin_memcpy(&v, s + n, 8);
+		uint64_t z = (v - 0x0101010101010101ULL) & ~v & 0x8080808080808080ULL;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+		if (z)
+			return n + ((unsigned)__builtin_ctzll(z) >> 3);
+#else
+		if (z)
+			break;
+#endif
+	}
+	while (n < max && s[n])
+		n++;
+	return n;
+}
+
+/* The encoder writes through a cursor @d below @end; every writer returns the
+ * new cursor or NULL when the record does not fit (one check per field). */
+static inline uint8_t *put_le(uint8_t *d, const uint8_t *end, uint64_t v, unsigned n)
+{
+	if ((size_t)(end - d) < n)
+		return NULL;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	switch (n) {
+	case 1: *d = (uint8_t)v; return d + 1;
+	case 2: { uint16_t x = (uint16_t)v; __builtin_memcpy(d, &x, 2); return d + 2; }
+	case 4: { uint32_t x = (uint32_t)v; __builtin_memcpy(d, &x, 4); return d + 4; }
+	case 8: __builtin_memcpy(d, &v, 8); return d + 8;
+	}
+#endif
+	for (unsigned i = 0; i < n; i++, v >>= 8)
+		d[i] = (uint8_t)v;
+	return d + n;
+}
+
+/* string: u8 length (no NUL) + bytes; at most @cap - 1 (the field) and 255 */
+static inline uint8_t *put_wstr(uint8_t *d, const uint8_t *end, const char *s, size_t cap)
+{
+	size_t n = str_len(s, cap - 1 < 255 ? cap - 1 : 255), i = 0;
+
+	if ((size_t)(end - d) < n + 1)
+		return NULL;
+	*d++ = (uint8_t)n;
+	for (; i + 8 <= n; i += 8)
+		__builtin_memcpy(d + i, s + i, 8);
+	for (; i < n; i++)
+		d[i] = (uint8_t)s[i];
+	return d + n;
+}
+
+static uint8_t *put_argv(uint8_t *d, const uint8_t *end, const struct hv_ev_exec *x)
+{
+	unsigned n = 0, off = 0;
+	uint8_t argc = x->argc <= HV_ARGV_MAX ? x->argc : HV_ARGV_MAX;
+	uint8_t *argc_at = d;
+
+	if (d == end)
+		return NULL;
+	d++;
+	while (n < argc && off < x->argv_len && off < HV_ARGV_BYTES) {
+		size_t cap = HV_ARGV_BYTES - off;
+
+		if (cap > HV_ARG_LEN)
+			cap = HV_ARG_LEN;
+		d = put_wstr(d, end, &x->argv[off], cap);
+		if (!d)
+			return NULL;
+		off += (unsigned)str_len(&x->argv[off], HV_ARGV_BYTES - off) + 1;   /* past its NUL */
+		n++;
+	}
+	*argc_at = (uint8_t)n;
+	return d;
+}
+
+/* u8 count + count bytes from @a, then from @b if given (the count capped at @max) */
+static uint8_t *put_counted(uint8_t *d, const uint8_t *end, unsigned cnt, unsigned max,
+			    const uint8_t *a, const uint8_t *b)
+{
+	unsigned n = cnt <= max ? cnt : max;
+
+	if ((size_t)(end - d) < 1 + n * (b ? 2u : 1u))
+		return NULL;
+	*d++ = (uint8_t)n;
+	for (unsigned i = 0; i < n; i++)
+		*d++ = a[i];
+	for (unsigned i = 0; b && i < n; i++)
+		*d++ = b[i];
+	return d;
+}
+
+static uint8_t *enc_body(uint8_t *d, const uint8_t *end, const struct hv_event *ev)
+{
+	const uint8_t *base = (const uint8_t *)ev;
+
+	for (const struct wfield *f = wire_fields[ev->hdr.type]; f && f->kind && d; f++) {
+		const uint8_t *p = base + f->off;
+		switch (f->kind) {
+		case WF_U8:
+			if (d == end)
+				return NULL;
+			*d++ = *p;
+			break;
+		case WF_U16:
+			d = put_le(d, end, field_get(p, 2), 2);
+			break;
+		case WF_U32:
+			d = put_le(d, end, field_get(p, 4), 4);
+			break;
+		case WF_U64:
+			d = put_le(d, end, field_get(p, 8), 8);
+			break;
+		case WF_STR:
+			d = put_wstr(d, end, (const char *)p, f->size);
+			break;
+		case WF_OPT:
+			break;
+		case WF_ARGV:
+			d = put_argv(d, end, &ev->u.exec);
+			break;
+		case WF_TAMPER:
+			d = put_counted(d, end, ev->u.probe_tamper.nbytes, HV_TAMPER_BYTES, ev->u.probe_tamper.bytes, NULL);
+			break;
+		case WF_TEXTW:
+			d = put_counted(d, end, ev->u.text_write.len, HV_TEXTW_BYTES, ev->u.text_write.old_bytes,
+					ev->u.text_write.new_bytes);
+			break;
 		}
-		if (!w->err)
-			w->p[argc_at] = (uint8_t)n;
-		w8(w, x->abi);                           /* appended (issue 15) */
-		w32(w, (uint32_t)x->syscall);
-		break;
 	}
-	case HV_EV_FORK:
-		w32(w, (uint32_t)ev->u.fork.parent_pid);
-		w32(w, (uint32_t)ev->u.fork.child_pid);
-		w8(w, ev->u.fork.kind);
-		w64(w, ev->u.fork.clone_flags);
-		w8(w, ev->u.fork.abi);                   /* appended (issue 15) */
-		w32(w, (uint32_t)ev->u.fork.syscall);
-		break;
-	case HV_EV_EXIT:
-		w32(w, (uint32_t)ev->u.exit.code);
-		w32(w, (uint32_t)ev->u.exit.status);     /* appended (docs/EVENTS.md) */
-		w8(w, ev->u.exit.signal);
-		w8(w, ev->u.exit.flags);
-		w8(w, ev->u.exit.abi);                   /* appended (issue 15) */
-		w32(w, (uint32_t)ev->u.exit.syscall);
-		break;
-	case HV_EV_HANG:
-	case HV_EV_HANG_RECOVERED:
-		wstr(w, ev->u.hang.kind, sizeof(ev->u.hang.kind));
-		w32(w, ev->u.hang.vcpu);
-		w32(w, ev->u.hang.seconds);
-		w64(w, ev->u.hang.rip);
-		w8(w, ev->u.hang.scope);                 /* appended (issue 11) */
-		w32(w, ev->u.hang.cpus_hung);
-		break;
-	case HV_EV_RET2USR:
-		w64(w, ev->u.ret2usr.rip);
-		w64(w, ev->u.ret2usr.user_addr);
-		w8(w, ev->u.ret2usr.how);
-		break;
-	case HV_EV_CR4_TAMPER:
-		w64(w, ev->u.cr4.old_cr4);
-		w64(w, ev->u.cr4.new_cr4);
-		w64(w, ev->u.cr4.rip);
-		w8(w, ev->u.cr4.blocked);
-		break;
-	case HV_EV_KEYLOGGER:
-		wstr(w, ev->u.keylogger.device, sizeof(ev->u.keylogger.device));
-		w64(w, ev->u.keylogger.keystrokes);
-		w8(w, ev->u.keylogger.terminal);          /* appended (issue 15) */
-		break;
-	case HV_EV_HEARTBEAT:
-		w64(w, ev->u.heartbeat.uptime_ms);
-		w64(w, ev->u.heartbeat.events);
-		w64(w, ev->u.heartbeat.drops);
-		break;
-	case HV_EV_DROPS:
-		w32(w, ev->u.drops.ring_cpu);
-		w64(w, ev->u.drops.count);
-		w64(w, ev->u.drops.total);
-		break;
-	case HV_EV_INFERENCE:
-		w8(w, ev->u.inference.ok);
-		wstr(w, ev->u.inference.kernel, sizeof(ev->u.inference.kernel));
-		wstr(w, ev->u.inference.reason, sizeof(ev->u.inference.reason));
-		break;
-	case HV_EV_MONITOR_STATE:
-		w8(w, ev->u.monitor_state.enabled);
-		wstr(w, ev->u.monitor_state.reason, sizeof(ev->u.monitor_state.reason));
-		break;
-	case HV_EV_BOOT_CONFIG: {
-		const struct hv_ev_boot_config *c = &ev->u.boot_config;
-		w8(w, c->monitors);
-		w8(w, c->loader);
-		wstr(w, c->hvmon_sha256, sizeof(c->hvmon_sha256));
-		wstr(w, c->kernel_sha256, sizeof(c->kernel_sha256));
-		wstr(w, c->initrd_sha256, sizeof(c->initrd_sha256));
-		wstr(w, c->options_sha256, sizeof(c->options_sha256));
-		wstr(w, c->options, sizeof(c->options));
-		break;
-	}
-	case HV_EV_DMA_FAULT:
-		w16(w, ev->u.dma_fault.source);
-		w8(w, ev->u.dma_fault.write);
-		w8(w, ev->u.dma_fault.reason);
-		w64(w, ev->u.dma_fault.addr);
-		w64(w, ev->u.dma_fault.suppressed);
-		w32(w, ev->u.dma_fault.unit);
-		break;
-	case HV_EV_DENIED:
-		w64(w, ev->u.denied.reg);
-		w64(w, ev->u.denied.value);
-		w64(w, ev->u.denied.rip);
-		w64(w, ev->u.denied.count);
-		wstr(w, ev->u.denied.what, sizeof(ev->u.denied.what));
-		break;
-	case HV_EV_TRACE_LOST:
-		w64(w, ev->u.trace_lost.count);
-		w32(w, ev->u.trace_lost.pending);
-		wstr(w, ev->u.trace_lost.what, sizeof(ev->u.trace_lost.what));
-		wstr(w, ev->u.trace_lost.reason, sizeof(ev->u.trace_lost.reason));
-		break;
-	case HV_EV_PROBE_TAMPER: {
-		const struct hv_ev_probe_tamper *t = &ev->u.probe_tamper;
-		unsigned n = t->nbytes < HV_TAMPER_BYTES ? t->nbytes : HV_TAMPER_BYTES;
-		w64(w, t->va);
-		w64(w, t->gpa);
-		w64(w, t->new_gpa);
-		w64(w, t->rip);
-		w64(w, t->ms);
-		w32(w, t->new_mm);
-		w8(w, t->rearmed);
-		w8(w, (uint8_t)n);
-		for (unsigned i = 0; i < n; i++)
-			w8(w, t->bytes[i]);
-		wstr(w, t->what, sizeof(t->what));
-		wstr(w, t->probe, sizeof(t->probe));
-		break;
-	}
-	case HV_EV_SYSCALL_HOOK:
-	case HV_EV_CR0_WP:
-	case HV_EV_IDT_WRITE:
-		w64(w, ev->u.integrity.reg);
-		w64(w, ev->u.integrity.old_value);
-		w64(w, ev->u.integrity.new_value);
-		w64(w, ev->u.integrity.rip);
-		w8(w, ev->u.integrity.blocked);
-		wstr(w, ev->u.integrity.what, sizeof(ev->u.integrity.what));
-		break;
-	case HV_EV_KERNEL_TEXT_WRITE: {
-		const struct hv_ev_text_write *t = &ev->u.text_write;
-		unsigned len = t->len <= HV_TEXTW_BYTES ? t->len : HV_TEXTW_BYTES;
-		w64(w, t->va);
-		w64(w, t->gpa);
-		w64(w, t->rip);
-		w32(w, t->changed);
-		w8(w, (uint8_t)len);
-		for (unsigned i = 0; i < len; i++)
-			w8(w, t->old_bytes[i]);
-		for (unsigned i = 0; i < len; i++)
-			w8(w, t->new_bytes[i]);
-		wstr(w, t->region, sizeof(t->region));
-		wstr(w, t->severity, sizeof(t->severity));
-		wstr(w, t->writer, sizeof(t->writer));
-		w8(w, t->reverted);                      /* appended (issue 15, block for image writes) */
-		break;
-	}
-	default:
-		break;
-	}
+	return d;
 }
 
 size_t hv_wire_encode_event(const struct hv_event *ev, uint8_t *buf, size_t size)
 {
-	struct wbuf w = { .p = buf, .len = 0, .size = size, .err = 0 };
-	size_t body_len;
+	const uint8_t *end = buf + size;
+	uint8_t *d = buf;
 
 	if (ev->hdr.type == HV_EV_NONE || ev->hdr.type >= HV_EV__COUNT || ev->hdr.monitor > 255)
 		return 0;
-	w8(&w, (uint8_t)ev->hdr.type);
-	w8(&w, (uint8_t)ev->hdr.monitor);
-	w16(&w, 0);                               /* patched below */
-	w64(&w, ev->hdr.tsc);
-	w16(&w, ev->hdr.cpu);
-	w16(&w, ev->hdr.flags & HV_EVF_TASK);
-	if (ev->hdr.flags & HV_EVF_TASK) {
-		w32(&w, (uint32_t)ev->hdr.pid);
-		w32(&w, (uint32_t)ev->hdr.tgid);
-		wstr(&w, ev->hdr.comm, sizeof(ev->hdr.comm));
-	}
-	enc_body(&w, ev);
-	if (w.err)
+	if (size < HV_WIRE_REC_HDR_LEN + 12)
 		return 0;
-	body_len = w.len - HV_WIRE_REC_HDR_LEN;
+	d[0] = (uint8_t)ev->hdr.type;
+	d[1] = (uint8_t)ev->hdr.monitor;      /* d[2..3]: the body length, below */
+	d = put_le(d + 4, end, ev->hdr.tsc, 8);
+	d = put_le(d, end, ev->hdr.cpu, 2);
+	d = put_le(d, end, ev->hdr.flags & HV_EVF_TASK, 2);
+	if (ev->hdr.flags & HV_EVF_TASK) {
+		d = put_le(d, end, (uint32_t)ev->hdr.pid, 4);
+		d = d ? put_le(d, end, (uint32_t)ev->hdr.tgid, 4) : NULL;
+		d = d ? put_wstr(d, end, ev->hdr.comm, sizeof(ev->hdr.comm)) : NULL;
+	}
+	d = d ? enc_body(d, end, ev) : NULL;
+	if (!d)
+		return 0;
+	size_t len = (size_t)(d - buf), body_len = len - HV_WIRE_REC_HDR_LEN;
 	buf[2] = (uint8_t)body_len;
 	buf[3] = (uint8_t)(body_len >> 8);
-	return w.len;
+	return len;
 }
 
-/* Appended (issue 15) to exec, fork and exit: absent from older senders (then
- * abi stays HV_ABI_NONE and the JSON has no abi/syscall). */
-static void rd_abi(struct rbuf *r, uint8_t *abi, int32_t *sc)
+static void dec_argv(struct rbuf *r, struct hv_ev_exec *x)
 {
-	if (r->off >= r->len)
-		return;
-	*abi = r8(r);
-	*sc = (int32_t)r32(r);
-	if (*abi >= HV_ABI__COUNT)
+	unsigned argc = r8(r);
+
+	if (argc > HV_ARGV_MAX) {
 		r->err = 1;
+		return;
+	}
+	for (unsigned i = 0; i < argc && !r->err; i++) {
+		size_t cap = HV_ARGV_BYTES - x->argv_len;
+
+		if (cap > HV_ARG_LEN)
+			cap = HV_ARG_LEN;
+		if (cap == 0) {
+			r->err = 1;
+			return;
+		}
+		rstr(r, &x->argv[x->argv_len], cap);
+		if (r->err)
+			return;
+		while (x->argv[x->argv_len])
+			x->argv_len++;
+		x->argv_len++;
+		x->argc++;
+	}
+}
+
+/* u8 count (> max: a hostile length, the record is refused) + the arrays */
+static void dec_counted(struct rbuf *r, uint8_t *cnt, unsigned max, uint8_t *a, uint8_t *b)
+{
+	*cnt = r8(r);
+	if (*cnt > max) {
+		r->err = 1;
+		*cnt = 0;
+		return;
+	}
+	for (unsigned i = 0; i < *cnt; i++)
+		a[i] = r8(r);
+	for (unsigned i = 0; b && i < *cnt; i++)
+		b[i] = r8(r);
 }
 
 static void dec_body(struct rbuf *r, struct hv_event *ev)
 {
-	struct hv_ev_exec *x = &ev->u.exec;
+	uint8_t *base = (uint8_t *)ev;
+	const struct wfield *f = wire_fields[ev->hdr.type];
 
-	switch (ev->hdr.type) {
-	case HV_EV_EXEC: {
-		x->ppid = (int32_t)r32(r);
-		x->uid = r32(r);
-		x->err = (int32_t)r32(r);
-		x->flags = r8(r);
-		rstr(r, x->filename, sizeof(x->filename));
-		unsigned argc = r8(r);
-
-		if (argc > HV_ARGV_MAX) {
-			r->err = 1;
-			return;
-		}
-		for (unsigned i = 0; i < argc && !r->err; i++) {
-			size_t cap = HV_ARGV_BYTES - x->argv_len;
-
-			if (cap > HV_ARG_LEN)
-				cap = HV_ARG_LEN;
-			if (cap == 0) {
+	for (; f && f->kind && !r->err; f++) {
+		uint8_t *p = base + f->off;
+		switch (f->kind) {
+		case WF_U8:
+			*p = r8(r);
+			if (f->max && *p > f->max)
 				r->err = 1;
-				return;
-			}
-			rstr(r, &x->argv[x->argv_len], cap);
-			if (r->err)
-				return;
-			while (x->argv[x->argv_len])
-				x->argv_len++;
-			x->argv_len++;
-			x->argc++;
-		}
-		rd_abi(r, &x->abi, &x->syscall);
-		break;
-	}
-	case HV_EV_FORK:
-		ev->u.fork.parent_pid = (int32_t)r32(r);
-		ev->u.fork.child_pid = (int32_t)r32(r);
-		ev->u.fork.kind = r8(r);
-		ev->u.fork.clone_flags = r64(r);
-		if (ev->u.fork.kind > HV_FORK_THREAD)
-			r->err = 1;
-		rd_abi(r, &ev->u.fork.abi, &ev->u.fork.syscall);
-		break;
-	case HV_EV_EXIT:
-		ev->u.exit.code = (int32_t)r32(r);
-		if (r->off < r->len) {                      /* appended (docs/EVENTS.md); absent from older senders */
-			ev->u.exit.status = (int32_t)r32(r);
-			ev->u.exit.signal = r8(r);
-			ev->u.exit.flags = r8(r);
-		}
-		rd_abi(r, &ev->u.exit.abi, &ev->u.exit.syscall);
-		break;
-	case HV_EV_HANG:
-	case HV_EV_HANG_RECOVERED:
-		rstr(r, ev->u.hang.kind, sizeof(ev->u.hang.kind));
-		ev->u.hang.vcpu = r32(r);
-		ev->u.hang.seconds = r32(r);
-		ev->u.hang.rip = r64(r);
-		if (r->off < r->len) {                      /* appended (issue 11); absent from older senders */
-			ev->u.hang.scope = r8(r);
-			ev->u.hang.cpus_hung = r32(r);
-		}
-		break;
-	case HV_EV_RET2USR:
-		ev->u.ret2usr.rip = r64(r);
-		ev->u.ret2usr.user_addr = r64(r);
-		ev->u.ret2usr.how = r8(r);
-		break;
-	case HV_EV_CR4_TAMPER:
-		ev->u.cr4.old_cr4 = r64(r);
-		ev->u.cr4.new_cr4 = r64(r);
-		ev->u.cr4.rip = r64(r);
-		ev->u.cr4.blocked = r8(r);
-		break;
-	case HV_EV_KEYLOGGER:
-		rstr(r, ev->u.keylogger.device, sizeof(ev->u.keylogger.device));
-		ev->u.keylogger.keystrokes = r64(r);
-		if (r->off < r->len)                        /* appended (issue 15); absent from older senders */
-			ev->u.keylogger.terminal = r8(r);
-		break;
-	case HV_EV_HEARTBEAT:
-		ev->u.heartbeat.uptime_ms = r64(r);
-		ev->u.heartbeat.events = r64(r);
-		ev->u.heartbeat.drops = r64(r);
-		break;
-	case HV_EV_DROPS:
-		ev->u.drops.ring_cpu = r32(r);
-		ev->u.drops.count = r64(r);
-		ev->u.drops.total = r64(r);
-		break;
-	case HV_EV_INFERENCE:
-		ev->u.inference.ok = r8(r);
-		rstr(r, ev->u.inference.kernel, sizeof(ev->u.inference.kernel));
-		rstr(r, ev->u.inference.reason, sizeof(ev->u.inference.reason));
-		break;
-	case HV_EV_MONITOR_STATE:
-		ev->u.monitor_state.enabled = r8(r);
-		rstr(r, ev->u.monitor_state.reason, sizeof(ev->u.monitor_state.reason));
-		break;
-	case HV_EV_BOOT_CONFIG: {
-		struct hv_ev_boot_config *c = &ev->u.boot_config;
-		c->monitors = r8(r);
-		c->loader = r8(r);
-		rstr(r, c->hvmon_sha256, sizeof(c->hvmon_sha256));
-		rstr(r, c->kernel_sha256, sizeof(c->kernel_sha256));
-		rstr(r, c->initrd_sha256, sizeof(c->initrd_sha256));
-		rstr(r, c->options_sha256, sizeof(c->options_sha256));
-		rstr(r, c->options, sizeof(c->options));
-		break;
-	}
-	case HV_EV_DMA_FAULT:
-		ev->u.dma_fault.source = r16(r);
-		ev->u.dma_fault.write = r8(r);
-		ev->u.dma_fault.reason = r8(r);
-		ev->u.dma_fault.addr = r64(r);
-		ev->u.dma_fault.suppressed = r64(r);
-		ev->u.dma_fault.unit = r32(r);
-		break;
-	case HV_EV_DENIED:
-		ev->u.denied.reg = r64(r);
-		ev->u.denied.value = r64(r);
-		ev->u.denied.rip = r64(r);
-		ev->u.denied.count = r64(r);
-		rstr(r, ev->u.denied.what, sizeof(ev->u.denied.what));
-		break;
-	case HV_EV_TRACE_LOST:
-		ev->u.trace_lost.count = r64(r);
-		ev->u.trace_lost.pending = r32(r);
-		rstr(r, ev->u.trace_lost.what, sizeof(ev->u.trace_lost.what));
-		rstr(r, ev->u.trace_lost.reason, sizeof(ev->u.trace_lost.reason));
-		break;
-	case HV_EV_PROBE_TAMPER: {
-		struct hv_ev_probe_tamper *t = &ev->u.probe_tamper;
-		t->va = r64(r);
-		t->gpa = r64(r);
-		t->new_gpa = r64(r);
-		t->rip = r64(r);
-		t->ms = r64(r);
-		t->new_mm = r32(r);
-		t->rearmed = r8(r);
-		t->nbytes = r8(r);
-		if (t->nbytes > HV_TAMPER_BYTES) {      /* hostile length: refuse the record */
-			r->err = 1;
-			t->nbytes = 0;
+			break;
+		case WF_U16:
+			field_set(p, f->size, r16(r));
+			break;
+		case WF_U32:
+			field_set(p, f->size, r32(r));
+			break;
+		case WF_U64:
+			field_set(p, f->size, r64(r));
+			break;
+		case WF_STR:
+			rstr(r, (char *)p, f->size);
+			break;
+		case WF_OPT:
+			if (r->off >= r->len)
+				return;                 /* an older sender: the rest is absent */
+			break;
+		case WF_ARGV:
+			dec_argv(r, &ev->u.exec);
+			break;
+		case WF_TAMPER:
+			dec_counted(r, &ev->u.probe_tamper.nbytes, HV_TAMPER_BYTES, ev->u.probe_tamper.bytes, NULL);
+			break;
+		case WF_TEXTW:
+			dec_counted(r, &ev->u.text_write.len, HV_TEXTW_BYTES, ev->u.text_write.old_bytes,
+				    ev->u.text_write.new_bytes);
 			break;
 		}
-		for (unsigned i = 0; i < t->nbytes; i++)
-			t->bytes[i] = r8(r);
-		rstr(r, t->what, sizeof(t->what));
-		rstr(r, t->probe, sizeof(t->probe));
-		break;
-	}
-	case HV_EV_SYSCALL_HOOK:
-	case HV_EV_CR0_WP:
-	case HV_EV_IDT_WRITE:
-		ev->u.integrity.reg = r64(r);
-		ev->u.integrity.old_value = r64(r);
-		ev->u.integrity.new_value = r64(r);
-		ev->u.integrity.rip = r64(r);
-		ev->u.integrity.blocked = r8(r);
-		rstr(r, ev->u.integrity.what, sizeof(ev->u.integrity.what));
-		break;
-	case HV_EV_KERNEL_TEXT_WRITE: {
-		struct hv_ev_text_write *t = &ev->u.text_write;
-		t->va = r64(r);
-		t->gpa = r64(r);
-		t->rip = r64(r);
-		t->changed = r32(r);
-		t->len = r8(r);
-		if (t->len > HV_TEXTW_BYTES) {
-			r->err = 1;             /* malformed: more bytes than the record holds */
-			t->len = 0;
-			break;
-		}
-		for (unsigned i = 0; i < t->len; i++)
-			t->old_bytes[i] = r8(r);
-		for (unsigned i = 0; i < t->len; i++)
-			t->new_bytes[i] = r8(r);
-		rstr(r, t->region, sizeof(t->region));
-		rstr(r, t->severity, sizeof(t->severity));
-		rstr(r, t->writer, sizeof(t->writer));
-		if (r->off < r->len)                        /* appended; absent from older senders */
-			t->reverted = r8(r);
-		break;
-	}
-	default:
-		break;
 	}
 }
 

@@ -50,11 +50,23 @@ if got != want:
     sys.exit(1)
 PY
 
+# wait until the collector ($CPID) has bound 127.0.0.1:PORT (ss lists the socket; --quiet prints
+# no "listening"): a loaded machine can take seconds to start it, and datagrams sent before the
+# bind are lost — a fixed 2.5 s wait made checks depend on the load (collect_e2e failed that way)
+wait_bound() { # port errfile
+  for _ in $(seq 600); do
+    ss -Hlun "sport = :$1" 2>/dev/null | grep -q . && return
+    kill -0 $CPID 2>/dev/null || return          # it exited (a usage check): nothing to wait for
+    sleep 0.05
+  done
+  echo "collect_e2e: the collector did not bind 127.0.0.1:$1 in 30 s ($2)" >&2
+}
+
 run_collector() { # port outfile errfile args...
   local p=$1 o=$2 e=$3; shift 3
   "$COL" --listen 127.0.0.1:$p --key "$T/key" --out "$o" "$@" 2>"$e" &
   CPID=$!
-  for _ in $(seq 50); do grep -q listening "$e" 2>/dev/null && return; sleep 0.05; done
+  wait_bound $p "$e"
 }
 
 # --- 1. clean run: everything arrives, exit 0, output == sent -----------------
@@ -223,7 +235,7 @@ check "wrong key: nothing written, exit 64+4 (got $rc)" bash -c "test $rc = 68 &
 # write errors are fatal: --out /dev/full exits 1 and says why
 P=$(port)
 "$COL" --listen 127.0.0.1:$P --key "$T/key" --out /dev/full --timeout 5 --count 20 2>"$T/e8" & CPID=$!
-for _ in $(seq 50); do grep -q listening "$T/e8" 2>/dev/null && break; sleep 0.05; done
+wait_bound $P "$T/e8"
 "$SIM" --to 127.0.0.1:$P --key "$T/key" --events 20 2>/dev/null
 wait $CPID; rc=$?
 check "/dev/full: exit 1 (got $rc)" test $rc = 1
@@ -231,14 +243,15 @@ check "/dev/full: error names the cause, summary printed" bash -c "grep -q 'No s
 # stdout closed by the reader: EPIPE is a write error (exit 1, summary), not a silent SIGPIPE death
 P=$(port)
 ( "$COL" --listen 127.0.0.1:$P --key "$T/key" --timeout 5 --count 2000 2>"$T/e8b"; echo $? > "$T/rc8b" ) | head -c 1 >/dev/null &
-for _ in $(seq 50); do grep -q listening "$T/e8b" 2>/dev/null && break; sleep 0.05; done
+CPID=$!
+wait_bound $P "$T/e8b"
 "$SIM" --to 127.0.0.1:$P --key "$T/key" --events 2000 2>/dev/null
 wait
 check "closed pipe: exit 1 with summary (got $(cat "$T/rc8b"))" bash -c "test \$(cat '$T/rc8b') = 1 && grep -q 'summary:' '$T/e8b'"
 # output created 0600 (whatever the umask), symlinks refused
 P=$(port)
 ( umask 022; "$COL" --listen 127.0.0.1:$P --key "$T/key" --out "$T/o8" --timeout 5 --count 10 2>"$T/e8c" ) & CPID=$!
-for _ in $(seq 50); do grep -q listening "$T/e8c" 2>/dev/null && break; sleep 0.05; done
+wait_bound $P "$T/e8c"
 "$SIM" --to 127.0.0.1:$P --key "$T/key" --events 10 2>/dev/null
 wait $CPID
 check "--out created mode 0600" test "$(stat -c %a "$T/o8")" = 600
@@ -248,11 +261,11 @@ check "--out symlink refused: exit 1 (got $rc)" bash -c "test $rc = 1 && grep -q
 # SIGHUP reopens --out (logrotate: move, HUP, the collector writes a new file)
 P=$(port)
 "$COL" --listen 127.0.0.1:$P --key "$T/key" --out "$T/o9" --timeout 10 --count 20 2>"$T/e9" & CPID=$!
-for _ in $(seq 50); do grep -q listening "$T/e9" 2>/dev/null && break; sleep 0.05; done
+wait_bound $P "$T/e9"
 "$SIM" --to 127.0.0.1:$P --key "$T/key" --events 10 --sender 90 2>/dev/null
-for _ in $(seq 50); do [ "$(wc -l < "$T/o9")" = 10 ] && break; sleep 0.05; done
+for _ in $(seq 600); do [ "$(wc -l < "$T/o9")" = 10 ] && break; sleep 0.05; done
 mv "$T/o9" "$T/o9.1"; kill -HUP $CPID
-for _ in $(seq 50); do grep -q 'reopened' "$T/e9" && break; sleep 0.05; done
+for _ in $(seq 600); do grep -q 'reopened' "$T/e9" && break; sleep 0.05; done
 "$SIM" --to 127.0.0.1:$P --key "$T/key" --events 10 --sender 91 2>/dev/null
 wait $CPID; rc=$?
 check "SIGHUP: 10 events in the rotated file, 10 in the new one, exit 0 (got $rc)" \
@@ -260,7 +273,7 @@ check "SIGHUP: 10 events in the rotated file, 10 in the new one, exit 0 (got $rc
 # a flood of the 56-byte forgery seed (issue 18): stderr stays bounded
 P=$(port)
 "$COL" --listen 127.0.0.1:$P --key "$T/key" --out "$T/o10" --timeout 4 2>"$T/e10" & CPID=$!
-for _ in $(seq 50); do grep -q listening "$T/e10" 2>/dev/null && break; sleep 0.05; done
+wait_bound $P "$T/e10"
 python3 - $P <<'PY'
 import socket, sys, time
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -326,17 +339,21 @@ run_collector $P "$T/o13" "$T/e13" --timeout 10 --count 50 --state "$T/state"
 wait $CPID
 check "state: saved at exit (one boot, 0600)" bash -c "test \$(wc -l < '$T/state') = 1 && test \$(stat -c %a '$T/state') = 600"
 P=$(port)
-run_collector $P "$T/o13b" "$T/e13b" --timeout 3 --state "$T/state"
+# --count 1: it exits once the one fresh event below is written, i.e. after every replayed
+# datagram sent before it has been judged (one socket, loopback: received in order); the
+# timeout is only a safety net (a fixed short timeout made this check depend on the load)
+run_collector $P "$T/o13b" "$T/e13b" --timeout 60 --count 1 --state "$T/state"
 python3 - $P "$T/dump13" <<'PY'
 import socket, sys, glob
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 for f in sorted(glob.glob(sys.argv[2] + "/dg-*")):
     s.sendto(open(f, "rb").read()[1:], ("127.0.0.1", int(sys.argv[1])))
 PY
+"$SIM" --to 127.0.0.1:$P --key "$T/key" --events 1 2>/dev/null    # a new boot: accepted
 wait $CPID; rc=$?
 n=$(ls "$T/dump13" | grep -c '^dg-')
-check "state: after a restart, all $n replayed datagrams refused, nothing written (exit 72, got $rc)" \
-      bash -c "test $rc = 72 && test ! -s '$T/o13b' && grep -q 'replays $n ' '$T/e13b' && grep -q 'state: 1 boots remembered' '$T/e13b'"
+check "state: after a restart, all $n replayed datagrams refused, only the new boot's event written (exit 72, got $rc)" \
+      bash -c "test $rc = 72 && test \$(wc -l < '$T/o13b') = 1 && grep -q 'replays $n ' '$T/e13b' && grep -q 'state: 1 boots remembered' '$T/e13b'"
 
 echo "collect_e2e: $fails failure(s)"
 [ $fails = 0 ]
