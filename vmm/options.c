@@ -545,6 +545,13 @@ static const char *v_iommu_selftest(struct hv_options *o, const char *v, size_t 
 	return "expected on|register|off";
 }
 
+static const char *v_probe_pt(struct hv_options *o, const char *v, size_t n)
+{
+	if (s_eq(v, n, "on")) { o->probe_pt = true; return 0; }
+	if (s_eq(v, n, "off")) { o->probe_pt = false; return 0; }
+	return "expected on|off";
+}
+
 static const char *v_novtx(struct hv_options *o, const char *v, size_t n)
 {
 	if (s_eq(v, n, "refuse")) { o->no_vtx = HV_NOVTX_REFUSE; return 0; }
@@ -596,6 +603,7 @@ static const struct {
 	{ "infer", v_infer }, { "bochs_exit", v_bochs_exit },
 	{ "iommu", v_iommu }, { "iommu_selftest", v_iommu_selftest }, { "console_events", v_console_events },
 	{ "smp_bench_ms", v_smp_bench_ms }, { "smp_fail_ap", v_smp_fail_ap },
+	{ "probe_pt", v_probe_pt },
 };
 
 void hv_options_defaults(struct hv_options *o)
@@ -856,6 +864,7 @@ size_t hv_options_format(const struct hv_options *o, char *buf, size_t size)
 	if (o->iommu_selftest) put_s(&w, o->iommu_selftest == 2 ? " iommu_selftest=register" : " iommu_selftest=on");
 	if (o->smp_bench_ms) { put_s(&w, " smp_bench_ms="); put_u(&w, o->smp_bench_ms, 10, 1); }
 	if (o->smp_fail_ap) { put_s(&w, " smp_fail_ap="); put_u(&w, o->smp_fail_ap, 10, 1); }
+	if (o->probe_pt) put_s(&w, " probe_pt=on");
 	if (o->console_events == HV_CEV_ALL) put_s(&w, " console_events=all");
 	else if (o->console_events == HV_CEV_NONE) put_s(&w, " console_events=none");
 	else if (o->console_events == HV_CEV_RATE) {

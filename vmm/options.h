@@ -115,6 +115,8 @@ struct hv_options {
 	uint32_t console_events_rate; /* lines/s of guest time when HV_CEV_RATE (1..HV_CEV_RATE_MAX) */
 	uint32_t smp_bench_ms;        /* benchmark: vCPU 0 runs one EPT shootdown round every N ms (0 = off) */
 	uint32_t smp_fail_ap;         /* tests: the AP with this vCPU id fails its VMXON at bring-up (0 = off) */
+	bool     probe_pt;            /* probe_pt=on: the kernel's page tables on the probed addresses'
+					 * walks write-protected through EPT (docs/PROBES.md "Page tables"); default off */
 };
 
 struct hv_opt_error {

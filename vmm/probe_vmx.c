@@ -765,6 +765,8 @@ static bool pt_is_guarded(uint64_t gpa)
  * Returns true when a probed page moved. */
 static bool pt_tick(struct vcpu *v, bool kernel_cr3)
 {
+	if (!pvm->opt.probe_pt)
+		return false;                 /* off by default (docs/OPTIONS.md) */
 	if (__atomic_exchange_n(&pt_busy, 1, __ATOMIC_ACQUIRE))
 		return false;                 /* another vCPU is at it */
 	bool moved = false;
@@ -880,7 +882,8 @@ void probe_print_stats(void)
 		  (unsigned long)exits_ept_probe, (unsigned long)probes.followed, (unsigned long)probes.dropped);
 	hv_printf("hvmon: probes: %lu exits retried on a rebuilt vCPU view (stale after another CPU's change), "
 		  "%u vCPU views\n", (unsigned long)exits_stale, views_count());
-	hv_printf("hvmon: probes: page tables: %u table pages write-protected (%lu beyond %u), %lu writes seen, "
+	if (pvm->opt.probe_pt)
+		hv_printf("hvmon: probes: page tables: %u table pages write-protected (%lu beyond %u), %lu writes seen, "
 		  "%lu walks after a write, %lu remaps found at a write\n", npt_guarded, (unsigned long)probes.pt.over,
 		  PROBE_PT_MAX, (unsigned long)probes.pt.writes, (unsigned long)probes.pt.checks,
 		  (unsigned long)probes.pt.changes);

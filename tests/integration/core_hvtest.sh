@@ -20,9 +20,10 @@ T=$HV_COL_DIR
 # hang_timeout=2: the TSC-rewind attack spins 7 s with interrupts off (a hard hang hvmon must see,
 # and longer than the 5 s heartbeat period); console_events=all: the checks below read the console;
 # integrity_action=block: the integrity monitor's attacks (hvinteg.ko) must not take effect;
-# integrity_ept=on: the kernel image write-protected through EPT once boot is done
+# integrity_ept=on: the kernel image write-protected through EPT once boot is done; probe_pt=on: the page tables
+# of the probed addresses write-protected through EPT (issue 15 item 2, docs/PROBES.md "Page tables")
 hv_boot "$name" --initrd "$initrd" \
-  --hv-opts "console=com2 log=info hang_timeout=2 integrity_action=block integrity_ept=on $HV_COL_OPTS console_events=all" \
+  --hv-opts "console=com2 log=info hang_timeout=2 integrity_action=block integrity_ept=on probe_pt=on $HV_COL_OPTS console_events=all" \
   --extra 'pci: enabled=1, chipset=i440fx' \
   --extra "e1000: enabled=1, mac=52:54:00:12:34:56, ethmod=slirp"
 sleep 1

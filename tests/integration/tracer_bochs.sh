@@ -47,7 +47,7 @@ fi
 initrd=$(hv_fixture_initrd tracer -m "$HV_TOP/build/tests/guest/tracer-work" "${abi_mods[@]}" "${smp_mods[@]}" --no-load \
   -o "$HV_TOP/build/initramfs/$name.cpio.gz") || exit 1
 for _ in $(seq 1 120); do [ "$(pgrep -c bochs-bin || true)" -lt 2 ] && break; sleep 5; done
-hv_boot "$name" --flavour "$flavour" --initrd "$initrd" --hv-opts "console=com2 log=info monitors=$mons" \
+hv_boot "$name" --flavour "$flavour" --initrd "$initrd" --hv-opts "console=com2 log=info monitors=$mons probe_pt=on" \
   ${smp_cmd:+--cmdline "console=ttyS0,115200 panic=-1 loglevel=7 $smp_cmd"} "${smp_run[@]}"
 assert_status exit marker
 assert_marker hvmon 'hvmon: monitor proctrace: on' "tracer on"

@@ -266,6 +266,12 @@ static void test_key_exactly_32(void **st)
 	assert_int_equal(parse("smp_fail_ap=64"), 1);
 	assert_int_equal(o.smp_fail_ap, 0);
 	assert_int_equal(parse("smp_fail_ap=-1"), 1);
+	/* probe_pt (issue 15: the page tables of probed addresses write-protected; default off) */
+	assert_false(o.probe_pt);
+	assert_int_equal(parse("probe_pt=on"), 0);
+	assert_true(o.probe_pt);
+	assert_int_equal(parse("probe_pt=yes"), 1);
+	assert_string_equal(errs.e[0].why, "expected on|off");
 	/* net_burst (debug) */
 	assert_int_equal(parse("net_burst=10000"), 0);
 	assert_int_equal(o.net_burst, 10000);
