@@ -410,6 +410,40 @@ static uint64_t reader_ident(struct vcpu *v, uint64_t task)
 	return id;
 }
 
+/* The reader's identity and terminal verdict (both for the consumer's judgement),
+ * counted by verdict for the statistics. */
+static enum keylogger_term reader_judge(struct vcpu *v, uint64_t task, uint64_t *ident)
+{
+	enum keylogger_term term = reader_term(v, task);
+	*ident = reader_ident(v, task);
+	__atomic_fetch_add(term == KEYLOGGER_TERM_FG ? &term_fg : term == KEYLOGGER_TERM_OTHER ? &term_other : &term_unknown,
+			   1, __ATOMIC_RELAXED);
+	return term;
+}
+
+/* Under kl_lock: copy what the verdict names (the table entry may be reused once the
+ * lock is dropped) and the TSC of the keystroke a report is about. */
+static void verdict_take(const struct keylogger_verdict *vd, struct keylogger_proc *proc, uint64_t *key_tsc)
+{
+	if (!vd->proc)
+		return;
+	*proc = *vd->proc;
+	const struct keylogger_keystroke *k = vd->report ? keylogger_find_key(&ks, proc->report_seq) : NULL;
+	*key_tsc = k ? k->tsc : 0;
+}
+
+/* After kl_lock: the event, or the one line for an allowed consumer reaching K. */
+static void verdict_act(struct vcpu *v, const struct keylogger_verdict *vd, const struct keylogger_proc *proc,
+			uint64_t key_tsc, uint64_t t0)
+{
+	if (vd->report && vd->proc)
+		report(v, proc, key_tsc, t0);
+	else if (vd->allowed_at_k && vd->proc)
+		pr_info("keylogger: allowed consumer %d (%s, tgid %d) reached %lu keystrokes from %s: "
+			"not reported\n", proc->pid, proc->comm, proc->tgid,
+			(unsigned long)proc->count, keylogger_dev_name(vd->dev));
+}
+
 static void on_sysexit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 {
 	uint64_t t0 = rdtsc();
@@ -459,24 +493,13 @@ static void on_sysexit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 	uint64_t key_tsc = 0;
 	/* who it is, not its name (five checked guest reads; only reads that returned
 	 * data while the window is open get here) */
-	enum keylogger_term term = reader_term(v, t.ptr);
-	uint64_t ident = reader_ident(v, t.ptr);
-	__atomic_fetch_add(term == KEYLOGGER_TERM_FG ? &term_fg : term == KEYLOGGER_TERM_OTHER ? &term_other : &term_unknown,
-			   1, __ATOMIC_RELAXED);
+	uint64_t ident;
+	enum keylogger_term term = reader_judge(v, t.ptr, &ident);
 	hv_spin_lock(&kl_lock);
 	struct keylogger_verdict vd = keylogger_consume_rec(&ks, t.pid, t.tgid, ident, t.comm, kbuf, have, len, a.rec, term, t0);
-	if (vd.proc) {
-		proc = *vd.proc;
-		const struct keylogger_keystroke *k = vd.report ? keylogger_find_key(&ks, proc.report_seq) : NULL;
-		key_tsc = k ? k->tsc : 0;
-	}
+	verdict_take(&vd, &proc, &key_tsc);
 	hv_spin_unlock(&kl_lock);
-	if (vd.report && vd.proc)
-		report(v, &proc, key_tsc, t0);
-	else if (vd.allowed_at_k && vd.proc)
-		pr_info("keylogger: allowed consumer %d (%s, tgid %d) reached %lu keystrokes from %s: "
-			"not reported\n", proc.pid, proc.comm, proc.tgid,
-			(unsigned long)proc.count, keylogger_dev_name(vd.dev));
+	verdict_act(v, &vd, &proc, key_tsc, t0);
 out:;
 	uint64_t dt = rdtsc() - t0;
 	__atomic_fetch_add(&hit_ticks, dt, __ATOMIC_RELAXED);
@@ -513,26 +536,15 @@ static void on_evdev(struct vcpu *v, struct probe_hit *hit, void *ctx)
 		}
 		goto out;
 	}
-	enum keylogger_term term = reader_term(v, t.ptr);
-	uint64_t ident = reader_ident(v, t.ptr);
-	__atomic_fetch_add(term == KEYLOGGER_TERM_FG ? &term_fg : term == KEYLOGGER_TERM_OTHER ? &term_other : &term_unknown,
-			   1, __ATOMIC_RELAXED);
+	uint64_t ident;
+	enum keylogger_term term = reader_judge(v, t.ptr, &ident);
 	struct keylogger_proc proc;
 	uint64_t key_tsc = 0;
 	hv_spin_lock(&kl_lock);
 	struct keylogger_verdict vd = keylogger_consume_event(&ks, t.pid, t.tgid, ident, t.comm, type, code, value, term, t0);
-	if (vd.proc) {
-		proc = *vd.proc;
-		const struct keylogger_keystroke *k = vd.report ? keylogger_find_key(&ks, proc.report_seq) : NULL;
-		key_tsc = k ? k->tsc : 0;
-	}
+	verdict_take(&vd, &proc, &key_tsc);
 	hv_spin_unlock(&kl_lock);
-	if (vd.report && vd.proc)
-		report(v, &proc, key_tsc, t0);
-	else if (vd.allowed_at_k && vd.proc)
-		pr_info("keylogger: allowed consumer %d (%s, tgid %d) reached %lu keystrokes from %s: "
-			"not reported\n", proc.pid, proc.comm, proc.tgid,
-			(unsigned long)proc.count, keylogger_dev_name(vd.dev));
+	verdict_act(v, &vd, &proc, key_tsc, t0);
 out:
 	__atomic_fetch_add(&evdev_ticks, rdtsc() - t0, __ATOMIC_RELAXED);
 }
