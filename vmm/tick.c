@@ -229,8 +229,14 @@ void tick_after_exit(struct vcpu *v)
 	uint64_t next = now + tick_tsc_hz();
 	/* a client due within the next TICK_SLACK_MS (a quarter of its period at
 	 * most: a 1 ms client must not run twice per period) runs in this exit
-	 * rather than arming a timer exit of its own; its grid is kept */
-	uint64_t slack = tick_tsc_hz() / 1000 * TICK_SLACK_MS;
+	 * rather than arming a timer exit of its own; its grid is kept. Only in a
+	 * preemption-timer exit (another client's deadline): a guest exit that
+	 * recurs with the guest's own TSC-driven tick (e.g. the __switch_to probe
+	 * of a tick-driven context switch, IF=0) would otherwise take the early run
+	 * every period, phase-locked to hvmon's grid, and the hang monitor's
+	 * samples would all land with IRQs off (a false `hard` hang in the suite's
+	 * hang_bochs, 2026-12-05) */
+	uint64_t slack = (v->exit_reason & 0xffff) == EXIT_PREEMPT_TIMER ? tick_tsc_hz() / 1000 * TICK_SLACK_MS : 0;
 	bool ran = false;
 	for (uint32_t i = 0; i < nr_clients; i++) {
 		struct tick_client *c = &clients[i];

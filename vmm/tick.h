@@ -30,7 +30,7 @@ struct vcpu;
 #define TICK_SLACK_MS 1
 
 /* Runs in ring -1 on the vCPU that exited (the guest stopped), once per period
- * (up to TICK_SLACK_MS early, to share an exit with another client; late by at
+ * (up to TICK_SLACK_MS early in a preemption-timer exit, to share it with another client; late by at
  * most one exit or one timer period). @now: TSC. */
 typedef void (*tick_fn)(struct vcpu *v, uint64_t now, void *ctx);
 
