@@ -54,11 +54,18 @@ nulls = {k for k, v in vals.items() if v is None}
 na = j["not_applicable"]
 assert not set(na) & set(j["missing"]), "not applicable is not missing"
 assert nulls == set(j["missing"]) | set(na), (nulls ^ (set(j["missing"]) | set(na)))
-# optional parameters (docs/INFER.md: BTF only, issue 15 item 5) may be missing with exit 0
-OPTIONAL = {"signal", "tty", "pids", "name", "pgrp"}
+# optional parameters (docs/INFER.md, issue 15 item 5: five BTF-only offsets, two kallsyms-only
+# symbols) may be missing with exit 0
+OPT_BTF = {"signal", "tty", "pids", "name", "pgrp"}
+OPT_KSYMS = {"input_event_to_user", "fg_console"}
+OPTIONAL = OPT_BTF | OPT_KSYMS
 assert rc == (0 if not set(j["missing"]) - OPTIONAL else 1)
-if s in ("all", "btf"):
-    assert not set(j["missing"]) & OPTIONAL, j["missing"]        # BTF finds them on the pinned kernel
+if s == "all":
+    assert not set(j["missing"]) & OPTIONAL, j["missing"]        # found on the pinned kernel
+if s == "btf":
+    assert not set(j["missing"]) & OPT_BTF, j["missing"]
+if s == "kallsyms":
+    assert not set(j["missing"]) & OPT_KSYMS, j["missing"]
 if s == "patterns":
     assert all("not handled by patterns" in j["missing"][k] for k in OPTIONAL), j["missing"]
 assert j["strategy"] == s and j["banner"].startswith("Linux version ")
@@ -84,8 +91,8 @@ import json, sys
 j = json.load(open(sys.argv[1])); rc = int(sys.argv[2])
 assert j["symbols"]["x64_sys_call"] is None
 assert "sys_call_table directly" in j["not_applicable"]["x64_sys_call"], j["not_applicable"]
-# only the optional BTF-only parameters (docs/INFER.md) may be missing, and only for patterns
-assert set(j["missing"]) <= {"signal", "tty", "pids", "name", "pgrp"}, j["missing"]
+# only the optional BTF-only / kallsyms-only parameters (docs/INFER.md) may be missing, and only for patterns
+assert set(j["missing"]) <= {"signal", "tty", "pids", "name", "pgrp", "input_event_to_user", "fg_console"}, j["missing"]
 assert all("not handled by patterns" in v for v in j["missing"].values()), j["missing"]
 assert rc == 0
 PY
