@@ -167,8 +167,8 @@ e1000: enabled=1, mac=52:54:00:12:34:56, ethmod=slirp' \
 		+"{\"event\":\"boot_config\",\"sender\":\"127.0.0.1:" \
 		+"\"sender_id\":1193046," +",\"seq\":1,\"rec\":0," +"\"monitors\":\"tracer\",\"loader\":\"uefi\"" \
 		+"\"hvmon_sha256\":\"$(sed -n 's/.*hvmon_sha256=\([0-9a-f]*\).*/\1/p' "$T/profile")\"" \
-		+"\"kernel_sha256\":\"$(sha256sum "$kernel" | cut -d' ' -f1)\"" \
-		+"\"initrd_sha256\":\"$(sha256sum "$initrd" | cut -d' ' -f1)\"" \
+		+"\"kernel_sha256\":\"$(sha256sum "$r/boot/vmlinuz-test" | cut -d' ' -f1)\"" \
+		+"\"initrd_sha256\":\"$(sha256sum "$r/boot/initrd.img-test" | cut -d' ' -f1)\"" \
 		+'{"event":"exec"' +'{"event":"fork"' +'{"event":"exit"'
 	n_net=$(grep -c '"event":"exec"' "$work/tamper/collector.out"); n_con=$(grep -ac '"event":"exec"' "$work/tamper/com2.txt")
 	echo "     (collector exit $crc; exec events: $n_net at the collector, $n_con on the console)"
