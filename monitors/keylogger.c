@@ -223,6 +223,15 @@ static int keylogger_io(struct vcpu *v, struct hv_icpt *x, void *ctx)
 	bool data = port <= KEYLOGGER_I8042_DATA && port + size > KEYLOGGER_I8042_DATA;
 	bool raw = size != 1 || port != KEYLOGGER_I8042_DATA || vcpu_cpl(v) != 0;
 	uint64_t raw_seq = 0;
+	if (in && !data) {
+		/* a status read (0x64): performed and passed on, only counted — no shared state,
+		 * so no kl_lock (the driver polls it once per keyboard byte) */
+		uint8_t st = 0, b = 0;
+		*val = io_in_bytes(port, size, &st, &b);
+		__atomic_fetch_add(&io_status, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&io64_ticks, rdtsc() - t0, __ATOMIC_RELAXED);
+		return HV_ICPT_DONE;
+	}
 	hv_spin_lock(&kl_lock);
 	if (!in) {
 		if (data)
@@ -230,10 +239,6 @@ static int keylogger_io(struct vcpu *v, struct hv_icpt *x, void *ctx)
 		else
 			io_cmd++;                  /* controller command */
 		io_out_bytes(port, size, *val, t0);
-	} else if (!data) {
-		uint8_t st = 0, b = 0;
-		*val = io_in_bytes(port, size, &st, &b);   /* a status read: performed, nothing to decode */
-		io_status++;
 	} else {
 		uint8_t st = 0, b = 0;
 		*val = io_in_bytes(port, size, &st, &b);   /* the guest gets the bytes unchanged */
