@@ -102,7 +102,7 @@ static void hang_ready(struct vm *vm)
 static void emit(struct vcpu *v, const struct hang_verdict *vd, uint64_t rip, const struct guest_task *t,
 		 bool ids)
 {
-	int32_t pid = t->pid, tgid = t->tgid;
+	int32_t pid = t->pid;
 	const char *comm = t->comm;
 	uint32_t secs = (uint32_t)(vd->duration / tick_tsc_hz());
 	uint64_t ms = tick_tsc_to_ms(vd->duration);
@@ -127,12 +127,13 @@ static void emit(struct vcpu *v, const struct hang_verdict *vd, uint64_t rip, co
 		hang_kind_name(vd->kind), v->id, scope ? ", " : "", scope ? hang_scope_name(scope) : "",
 		(unsigned long)ms, (unsigned long)rip, ids ? pid : -1,
 		ids ? comm : "?", (unsigned long)rdtsc());
-	struct hv_event *ev = hv_event_reserve(v->id, vd->recovered ? HV_EV_HANG_RECOVERED : HV_EV_HANG,
-					       HV_EMON_HANG);
+	/* @t was sampled earlier (maybe not the task running now): named as given, or no task
+	 * (pid -1) when its ids were unreadable — never the current one read now */
+	static const struct guest_task no_task = { .pid = -1, .tgid = -1 };
+	struct hv_event *ev = hv_event_reserve_task(v, vd->recovered ? HV_EV_HANG_RECOVERED : HV_EV_HANG,
+						    HV_EMON_HANG, ids ? t : &no_task);
 	if (!ev)
 		return;
-	if (ids)
-		hv_event_set_task(ev, pid, tgid, comm, sizeof(t->comm));
 	hv_strlcpy_bounded(ev->u.hang.kind, sizeof(ev->u.hang.kind), hang_kind_name(vd->kind), 16);
 	ev->u.hang.vcpu = v->id;
 	ev->u.hang.seconds = secs;

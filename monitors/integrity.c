@@ -292,12 +292,14 @@ static void close_windows(struct vcpu *v)
 			COUNT(nr_paging, 1);
 		} else {
 			COUNT(*(sev == INTEG_SEV_PATCH ? &nr_text_patch : &nr_text_attack), 1);
-			struct hv_event *ev = hv_event_reserve(v->id, HV_EV_KERNEL_TEXT_WRITE, HV_EMON_INTEGRITY);
+			/* the writer saved when the window opened (maybe on another vCPU): named as
+			 * saved, or no task (pid -1) — never the task running on @v now */
+			static const struct guest_task no_task = { .pid = -1, .tgid = -1 };
+			struct hv_event *ev = hv_event_reserve_task(v, HV_EV_KERNEL_TEXT_WRITE, HV_EMON_INTEGRITY,
+								    cur_win.task_ok ? &cur_win.task : &no_task);
 			if (ev) {
 				struct hv_ev_text_write *t = &ev->u.text_write;
 				ev->hdr.cpu = (uint16_t)cur_win.vcpu;   /* the vCPU that wrote */
-				if (cur_win.task_ok)
-					hv_event_set_task(ev, cur_win.task.pid, cur_win.task.tgid, cur_win.task.comm, 16);
 				t->va = cur_win.va;
 				t->gpa = cur_win.page + (d.changed ? d.first : 0);
 				t->rip = cur_win.rip;
