@@ -621,6 +621,7 @@ void hv_options_defaults(struct hv_options *o)
 	o->net_first = true;
 	o->no_vtx = HV_NOVTX_REFUSE;
 	o->infer = HV_INFER_ALL;
+	o->probe_pt = true;           /* issue 15: remaps seen at the write (docs/PROBES.md "Page tables") */
 }
 
 static bool is_space(char c)
@@ -864,7 +865,7 @@ size_t hv_options_format(const struct hv_options *o, char *buf, size_t size)
 	if (o->iommu_selftest) put_s(&w, o->iommu_selftest == 2 ? " iommu_selftest=register" : " iommu_selftest=on");
 	if (o->smp_bench_ms) { put_s(&w, " smp_bench_ms="); put_u(&w, o->smp_bench_ms, 10, 1); }
 	if (o->smp_fail_ap) { put_s(&w, " smp_fail_ap="); put_u(&w, o->smp_fail_ap, 10, 1); }
-	if (o->probe_pt) put_s(&w, " probe_pt=on");
+	if (!o->probe_pt) put_s(&w, " probe_pt=off");   /* default on (since session 8) */
 	if (o->console_events == HV_CEV_ALL) put_s(&w, " console_events=all");
 	else if (o->console_events == HV_CEV_NONE) put_s(&w, " console_events=none");
 	else if (o->console_events == HV_CEV_RATE) {

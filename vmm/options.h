@@ -116,7 +116,7 @@ struct hv_options {
 	uint32_t smp_bench_ms;        /* benchmark: vCPU 0 runs one EPT shootdown round every N ms (0 = off) */
 	uint32_t smp_fail_ap;         /* tests: the AP with this vCPU id fails its VMXON at bring-up (0 = off) */
 	bool     probe_pt;            /* probe_pt=on: the kernel's page tables on the probed addresses'
-					 * walks write-protected through EPT (docs/PROBES.md "Page tables"); default off */
+					 * walks write-protected through EPT (docs/PROBES.md "Page tables"); default on */
 };
 
 struct hv_opt_error {

@@ -266,7 +266,9 @@ static void test_key_exactly_32(void **st)
 	assert_int_equal(parse("smp_fail_ap=64"), 1);
 	assert_int_equal(o.smp_fail_ap, 0);
 	assert_int_equal(parse("smp_fail_ap=-1"), 1);
-	/* probe_pt (issue 15: the page tables of probed addresses write-protected; default off) */
+	/* probe_pt (issue 15: the page tables of probed addresses write-protected; default on) */
+	assert_true(o.probe_pt);
+	assert_int_equal(parse("probe_pt=off"), 0);
 	assert_false(o.probe_pt);
 	assert_int_equal(parse("probe_pt=on"), 0);
 	assert_true(o.probe_pt);
@@ -489,6 +491,10 @@ static void test_key_redact(void **state)
 	hv_options_format(&o, sum, sizeof(sum));
 	assert_non_null(strstr(sum, " key=<set> "));
 	assert_null(strstr(sum, "00112233"));
+	assert_null(strstr(sum, "probe_pt"));              /* the default (on) is not shown */
+	assert_int_equal(hv_options_parse("probe_pt=off", 12, &o, NULL), 0);
+	hv_options_format(&o, sum, sizeof(sum));
+	assert_non_null(strstr(sum, " probe_pt=off"));
 }
 
 /* issue 18: the network channel needs a hardware RNG unless net_rng opts out */
