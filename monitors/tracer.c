@@ -94,6 +94,11 @@ static int rd_str(void *ctx, uint64_t va, char *buf, uint32_t max)
 	return guest_read_str(ctx, va, buf, max, true);
 }
 
+static const void *rd_view(void *ctx, uint64_t va, uint32_t len)
+{
+	return guest_view(ctx, va, len);
+}
+
 /* Clears the header and the first @body bytes of the union: the event core
  * copies only the header and the type's member into the ring. */
 static void ev_init(struct hv_event *ev, unsigned type, struct vcpu *v, size_t body)
@@ -188,7 +193,7 @@ static void on_return(struct vcpu *v, struct probe_hit *hit, struct tracer_pendi
 	hit->redirect_rsp = hit->rsp;
 	if (p->sc == TR_EXECVE || p->sc == TR_EXECVEAT || p->sc == TR_DO_EXECVEAT ||
 	    p->sc == TR_KERNEL_EXECVE) {
-		struct tracer_reader rd = { .ctx = v, .read = rd_read, .read_str = rd_str };
+		struct tracer_reader rd = { .ctx = v, .read = rd_read, .read_str = rd_str, .view = rd_view };
 		struct hv_ev_exec *x = &p->ev.u.exec;
 		/* filename and argv are read once, here at the return (nothing at the
 		 * entry): the exec's result says where they are */

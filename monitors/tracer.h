@@ -62,6 +62,12 @@ struct tracer_reader {
 	void *ctx;
 	int (*read)(void *ctx, uint64_t va, void *buf, uint32_t len);
 	int (*read_str)(void *ctx, uint64_t va, char *buf, uint32_t max);
+	/* optional (NULL: read copies): a pointer to the @len bytes at @va, all in
+	 * one page, read in place, or NULL (then the caller copies). The bytes may
+	 * change under the caller (guest memory): it bounds every use by @len, never
+	 * by what it reads there. Issue 16: the exec return reads the new stack in
+	 * place instead of copying 2 KiB. */
+	const void *(*view)(void *ctx, uint64_t va, uint32_t len);
 };
 
 /* Fill filename/argv of an exec event from user pointers @filename and @argv
@@ -78,7 +84,10 @@ void tracer_fill_exec_ptrs(struct hv_event *ev, const struct tracer_reader *rd, 
  * them), unlike the caller's strings at entry, which may sit in file-backed pages
  * a fork child has not faulted in yet. Replaces ev's filename/argv and the
  * ARGV/PATH/READ_FAIL flags. Returns 0, or -1 (ev unchanged) when the stack is
- * unreadable or malformed. Bounded: 4096 envp entries, 64 auxv pairs. */
+ * unreadable or malformed. Bounded: 4096 envp entries, 64 auxv pairs (the scan
+ * stops at AT_EXECFN). Filename and argv are cleared only when they hold
+ * something (filename[0], argc or argv_len set): bytes an earlier fill left
+ * past those are not (the tracer's events were cleared by ev_init). */
 int tracer_exec_from_stack(struct hv_event *ev, const struct tracer_reader *rd, uint64_t sp);
 /* The same for a 32-bit image (the new pt_regs' CS is __USER32_CS): argc, argv[],
  * envp[] and auxv are 4-byte words. */

@@ -55,17 +55,22 @@ void tracer_fill_exec_ptrs(struct hv_event *ev, const struct tracer_reader *rd, 
  * right above sp), and one of the strings (issue 16: the exec return reads what
  * the event needs with two copies): later reads inside them are served from the
  * copies, others go to the guest. Each copy stops at the end of its first page
- * (sp's page is mapped; so is argv[0]'s, the lowest string: create_elf_tables). */
+ * (sp's page is mapped; so is argv[0]'s, the lowest string: create_elf_tables).
+ * With a reader's view (issue 16, x16) the two "copies" are the guest's pages
+ * read in place: no 2 KiB copied; every use is bounded by the window's length,
+ * never by the bytes read (the guest may change them meanwhile). */
 #define STACK_WIN 1024
 #define STR_WIN   1024
 struct stack_win {
 	const struct tracer_reader *rd;
 	uint64_t va;
 	uint32_t len;
-	uint8_t b[STACK_WIN];
-	uint64_t sva;                 /* the strings' copy: from argv[0] */
+	const uint8_t *b;             /* the window: buf, or the reader's view */
+	uint64_t sva;                 /* the strings' window: from argv[0] */
 	uint32_t slen;
-	char s[STR_WIN];
+	const char *s;                /* sbuf, or the reader's view */
+	uint8_t buf[STACK_WIN];
+	char sbuf[STR_WIN];
 };
 
 /* The @psz-byte (4 or 8) little-endian word at @va: from the copy without a
@@ -105,18 +110,20 @@ static int win_read(void *ctx, uint64_t va, void *buf, uint32_t len)
 }
 
 /* A string from the strings' copy when its end (the NUL, or @max - 1 bytes: cut,
- * returns 1 as the reader does) lies inside it; else the guest reader. */
+ * returns 1 as the reader does) lies inside it; else the guest reader. The
+ * copy out is the scan's own loop: one pass, and what is returned is what
+ * was scanned even if the guest changes a viewed page meanwhile. */
 static int win_str(void *ctx, uint64_t va, char *buf, uint32_t max)
 {
 	struct stack_win *w = ctx;
 	if (max && va >= w->sva && va - w->sva < w->slen) {
 		const char *p = w->s + (va - w->sva);
 		uint32_t room = w->slen - (uint32_t)(va - w->sva), lim = max - 1 < room ? max - 1 : room, i;
-		for (i = 0; i < lim && p[i]; i++)
-			;
+		char c = 1;
+		for (i = 0; i < lim && (c = p[i]) != 0; i++)
+			buf[i] = c;
 		/* the NUL, or no NUL in max - 1 bytes: cut (as gmem_read_str) */
 		if (i < lim || lim == max - 1) {
-			memcpy(buf, p, i);
 			buf[i] = 0;
 			return i < lim ? 0 : 1;
 		}
@@ -124,9 +131,27 @@ static int win_str(void *ctx, uint64_t va, char *buf, uint32_t max)
 	return w->rd->read_str(w->rd->ctx, va, buf, max);
 }
 
+/* The window of @n bytes at @va (one page): the reader's view, else a copy
+ * into @buf. The length read, 0 when neither worked. */
+static uint32_t win_fill(const struct tracer_reader *rd, uint64_t va, uint32_t n, uint8_t *buf,
+			 const uint8_t **out)
+{
+	const uint8_t *p = rd->view ? rd->view(rd->ctx, va, n) : NULL;
+	if (p) {
+		*out = p;
+		return n;
+	}
+	if (rd->read(rd->ctx, va, buf, n))
+		return 0;
+	*out = buf;
+	return n;
+}
+
 /* The new image's initial stack (fs/binfmt_elf.c create_elf_tables): argc,
  * argv[argc], NULL, envp[], NULL, auxv pairs; every slot is @psz bytes (8, or 4
- * with compat types for a 32-bit image). */
+ * with compat types for a 32-bit image). The scans of envp[] and auxv load
+ * words in the window with one range check (@last: the highest start of a
+ * whole word in it); the rest goes through win_word. */
 static inline __attribute__((always_inline)) int
 exec_from_stack(struct hv_event *ev, const struct tracer_reader *grd, uint64_t sp,
 			   unsigned psz)
@@ -136,19 +161,25 @@ exec_from_stack(struct hv_event *ev, const struct tracer_reader *grd, uint64_t s
 	w.va = sp;
 	w.len = w.slen = 0;
 	w.sva = 0;
+	w.b = w.buf;
+	w.s = w.sbuf;
 	uint32_t n = 4096 - (uint32_t)(sp & 4095);
 	n = n < STACK_WIN ? n : STACK_WIN;
 	if (psz == 4 && (sp >> 32))
 		return -1;                           /* a 32-bit task's stack is below 4 GiB */
-	if (!grd->read(grd->ctx, sp, w.b, n))
-		w.len = n;
+	w.len = win_fill(grd, sp, n, w.buf, &w.b);
+	uint64_t last = w.len >= psz ? sp + (w.len - psz) : 0;
+#define WORD(va, out) ((va) >= sp && (va) <= last ? \
+	((out) = psz == 8 ? ({ uint64_t x_; __builtin_memcpy(&x_, w.b + ((va) - sp), 8); x_; }) \
+			  : ({ uint32_t x_; __builtin_memcpy(&x_, w.b + ((va) - sp), 4); (uint64_t)x_; }), 0) \
+	: win_word(&w, (va), psz, &(out)))
 	uint64_t argc = 0, v, execfn = 0, a0 = 0;
-	if (win_word(&w, sp, psz, &argc) || argc > 0x100000)
+	if (WORD(sp, argc) || argc > 0x100000)
 		return -1;
 	uint64_t p = sp + psz * (argc + 2);          /* past argc, argv[], NULL */
 	unsigned i;
 	for (i = 0; i < 4096; i++, p += psz) {       /* envp[] up to its NULL */
-		if (win_word(&w, p, psz, &v))
+		if (WORD(p, v))
 			return -1;
 		if (!v)
 			break;
@@ -156,33 +187,46 @@ exec_from_stack(struct hv_event *ev, const struct tracer_reader *grd, uint64_t s
 	if (i == 4096)
 		return -1;
 	p += psz;
-	for (i = 0; i < 64; i++, p += 2 * psz) {     /* auxv: (type, value) to AT_NULL */
+	/* auxv: (type, value) up to AT_EXECFN (31), the only entry read; at most
+	 * 64 pairs or AT_NULL */
+	for (i = 0; i < 64; i++, p += 2 * psz) {
 		uint64_t type, val;
-		if (win_word(&w, p, psz, &type) || win_word(&w, p + psz, psz, &val))
+		if (WORD(p, type))
 			return -1;
 		if (type == 0)
 			break;
-		if (type == 31)                      /* AT_EXECFN */
+		if (type == 31) {
+			if (WORD(p + psz, val))
+				return -1;
 			execfn = val;
+			break;
+		}
 	}
+#undef WORD
 	if (!execfn)
 		return -1;
 	/* the strings: argv[0] is the lowest (argv, envp, then the file name above) */
 	if (argc && !win_word(&w, sp + psz, psz, &a0) && a0) {
 		uint32_t sn = 4096 - (uint32_t)(a0 & 4095);
 		sn = sn < STR_WIN ? sn : STR_WIN;
-		if (!grd->read(grd->ctx, a0, w.s, sn)) {
+		const uint8_t *sp8 = NULL;
+		w.slen = win_fill(grd, a0, sn, (uint8_t *)w.sbuf, &sp8);
+		if (w.slen) {
 			w.sva = a0;
-			w.slen = sn;
+			w.s = (const char *)sp8;
 		}
 	}
 	const struct tracer_reader wrd = { .ctx = &w, .read = win_read, .read_str = win_str };
 	struct hv_ev_exec *x = &ev->u.exec;
 	x->flags &= (uint8_t)~(HV_EXECF_ARGV_TRUNC | HV_EXECF_PATH_TRUNC | HV_EXECF_READ_FAIL);
+	/* replace filename and argv: clear what an earlier fill left (nothing
+	 * after the tracer's ev_init, the usual case: no 1 KiB memset per hit) */
+	if (x->argv_len || x->argc)
+		memset(x->argv, 0, sizeof(x->argv));
+	if (x->filename[0])
+		memset(x->filename, 0, sizeof(x->filename));
 	x->argc = 0;
 	x->argv_len = 0;
-	memset(x->argv, 0, sizeof(x->argv));
-	memset(x->filename, 0, sizeof(x->filename));
 	tracer_fill_exec_ptrs(ev, &wrd, execfn, sp + psz, psz);
 	return 0;
 }

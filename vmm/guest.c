@@ -65,6 +65,18 @@ int guest_read(struct vcpu *v, uint64_t va, void *buf, uint32_t len, bool user)
 	return gmem_read(&m, va, buf, len, GMEM_KERNEL_ONLY, NULL) ? -1 : 0;
 }
 
+const void *guest_view(struct vcpu *v, uint64_t va, uint32_t len)
+{
+	struct gmem_mmu m;
+	struct gmem_walk w;
+	if (!len || len > 0x1000 - (va & 0xfff))
+		return NULL;
+	mmu_for(v, &m, vmread(VMCS_GUEST_CR3));
+	if (gmem_translate(&m, va, 0, &w))
+		return NULL;
+	return vm_guest_ram_ptr(v->vm, w.gpa, len);
+}
+
 int guest_read_str(struct vcpu *v, uint64_t va, char *buf, uint32_t max, bool user)
 {
 	struct gmem_mmu m;

@@ -52,6 +52,12 @@ struct guest_xlat {
 int guest_kernel_translate(struct vcpu *v, uint64_t va, struct guest_xlat *out);
 /* Read guest-physical memory (guest RAM only, never hvmon's). 0 or -1. */
 int guest_read_gpa(struct vcpu *v, uint64_t gpa, void *buf, uint32_t len);
+/* A pointer to the @len bytes at guest-virtual @va (user addresses allowed),
+ * all on one page and all guest RAM (the checks of guest_read), read in place
+ * through hvmon's map; NULL when not (the caller reads a copy instead). The
+ * bytes are the guest's own and may change while read (another vCPU): bound
+ * every use by @len, never by their contents. Issue 16: the exec return's stack. */
+const void *guest_view(struct vcpu *v, uint64_t va, uint32_t len);
 /* Read a NUL-terminated string (<= max-1 chars). 0, 1 when cut, -1 unreadable. */
 int guest_read_str(struct vcpu *v, uint64_t va, char *buf, uint32_t max, bool user);
 /* Read a kernel slab object (task_struct, cred, mm_struct: the kernel's direct

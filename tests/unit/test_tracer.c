@@ -451,6 +451,17 @@ static int g_str(void *c, uint64_t va, char *buf, uint32_t max)
 	return 1;
 }
 static const struct tracer_reader RDG = { .read = f_read, .read_str = g_str };
+/* the same with a view (the guest's pages read in place, x16): one page at a
+ * time as guest_view; @view_calls counts them, so the test sees it used */
+static unsigned view_calls;
+static const void *g_view(void *c, uint64_t va, uint32_t len)
+{
+	if (va < BASE || va + len > BASE + sizeof(mem) || !len || len > 0x1000 - (va & 0xfff))
+		return NULL;
+	view_calls++;
+	return mem + (va - BASE);
+}
+static const struct tracer_reader RDV = { .read = f_read, .read_str = g_str, .view = g_view };
 
 static void test_exec_from_stack_strings(void **st)
 {
@@ -475,12 +486,16 @@ static void test_exec_from_stack_strings(void **st)
 			memset(&want, 0, sizeof(want));
 			memset(&got, 0, sizeof(got));
 			tracer_fill_exec_ptrs(&want, &RDG, fn, BASE + 0xc008, 8);
-			assert_int_equal(tracer_exec_from_stack(&got, &RDG, BASE + 0xc000), 0);
-			assert_int_equal(got.u.exec.flags, want.u.exec.flags);
-			assert_string_equal(got.u.exec.filename, want.u.exec.filename);
-			assert_int_equal(got.u.exec.argc, want.u.exec.argc);
-			assert_int_equal(got.u.exec.argv_len, want.u.exec.argv_len);
-			assert_memory_equal(got.u.exec.argv, want.u.exec.argv, sizeof(got.u.exec.argv));
+			for (int rv = 0; rv < 2; rv++) {      /* copies, then views */
+				unsigned vc = view_calls;
+				memset(&got, 0, sizeof(got));
+				assert_int_equal(tracer_exec_from_stack(&got, rv ? &RDV : &RDG, BASE + 0xc000), 0);
+				assert_int_equal(view_calls - vc, rv ? 2u : 0u);
+				assert_memory_equal(&got.u.exec, &want.u.exec, sizeof(got.u.exec));
+			}
+			/* a filled event is replaced, not appended to */
+			assert_int_equal(tracer_exec_from_stack(&got, &RDV, BASE + 0xc000), 0);
+			assert_memory_equal(&got.u.exec, &want.u.exec, sizeof(got.u.exec));
 			runs++;
 		}
 	assert_int_equal(runs, 48);
@@ -507,6 +522,18 @@ static void test_exec_from_stack_strings(void **st)
 	assert_int_equal(tracer_exec_from_stack(&ev, &RDG, BASE + 0xc000), 0);
 	assert_true(ev.u.exec.flags & HV_EXECF_READ_FAIL);
 	assert_string_equal(ev.u.exec.filename, "/bin/b");
+	/* the auxv scan stops at AT_EXECFN: what follows is never read (here: no
+	 * AT_NULL before the end of the readable memory) */
+	memset(mem, 0, sizeof(mem));
+	at = 0x9000;
+	a0 = put_str(&at, "p");
+	fn = put_str(&at, "/bin/p");
+	uint64_t tail[] = { 1, a0, 0, 0, 6, 4096, 31, fn };
+	memcpy(mem + sizeof(mem) - sizeof(tail), tail, sizeof(tail));
+	memset(&ev, 0, sizeof(ev));
+	assert_int_equal(tracer_exec_from_stack(&ev, &RDV, BASE + sizeof(mem) - sizeof(tail)), 0);
+	assert_string_equal(ev.u.exec.filename, "/bin/p");
+	assert_string_equal(hv_exec_arg(&ev, 0), "p");
 }
 
 int main(void)
