@@ -300,7 +300,11 @@ struct hv_ev_integrity {
 	uint64_t rip;            /* guest RIP of the write (idt_write: where the change was seen) */
 	uint8_t  blocked;        /* 1: the write did not take effect (integrity_action=block) */
 	char     what[HV_KIND_LEN];   /* "lstar", "sysenter_cs/esp/eip", "cr0", "idtr", "gdtr" */
+	uint8_t  how;            /* appended (issue 15), idt_write only: HV_INTEG_HOW_*; 0: not sent */
 };
+#define HV_INTEG_HOW_SAMPLE 1    /* "sample": seen by the 100 ms sampling (no descriptor-table exiting) */
+#define HV_INTEG_HOW_LIDT   2    /* "lidt": the LIDT itself (descriptor-table exiting) */
+#define HV_INTEG_HOW_LGDT   3    /* "lgdt": the LGDT itself */
 
 /* kernel_text_write (issue 15, the integrity monitor): a guest write to a page
  * of the kernel image hvmon write-protects through EPT (text, read-only data,

@@ -154,7 +154,8 @@ static const char *const on_off[] = { "off", "on" };
 static const char *const loaders[] = { "unknown", "multiboot2", "uefi" };
 static const char *const accesses[] = { "read", "write" };
 static const char *const terminals[] = { "foreground", "other", "unknown" };   /* HV_KL_TERM_* */
-enum { EN_FORK, EN_R2U, EN_STATE, EN_LOADER, EN_ACCESS, EN_TERMINAL };
+static const char *const integ_how[] = { "sample", "lidt", "lgdt" };             /* HV_INTEG_HOW_* */
+enum { EN_FORK, EN_R2U, EN_STATE, EN_LOADER, EN_ACCESS, EN_TERMINAL, EN_INTEG_HOW };
 static const struct jenum enums[] = {
 	[EN_FORK] = { fork_kinds, 2, JE_MASK1 },
 	[EN_R2U] = { r2u_how, 4, JE_CLAMP },
@@ -162,6 +163,7 @@ static const struct jenum enums[] = {
 	[EN_LOADER] = { loaders, 3, JE_ZERO },
 	[EN_ACCESS] = { accesses, 2, JE_BOOL },
 	[EN_TERMINAL] = { terminals, 3, JE_CLAMP },
+	[EN_INTEG_HOW] = { integ_how, 3, JE_CLAMP },
 };
 
 #define JSZ(m)        sizeof(((struct hv_event *)0)->u.m)
@@ -224,7 +226,8 @@ static const struct jfield jf_cr0_wp[] = { J(JF_X, "old", integrity.old_value), 
 	J(JF_X, "rip", integrity.rip), J(JF_B, "blocked", integrity.blocked), JEND };
 static const struct jfield jf_idt_write[] = { JS("what", integrity.what), J(JF_X, "old", integrity.old_value),
 	J(JF_X, "new", integrity.new_value), J(JF_U, "limit", integrity.reg), J(JF_X, "rip", integrity.rip),
-	J(JF_B, "blocked", integrity.blocked), JEND };
+	J(JF_B, "blocked", integrity.blocked),
+	JA(JF_OENUM, "how", integrity.how, EN_INTEG_HOW), JEND };       /* appended (issue 15) */
 static const struct jfield jf_text_write[] = { JS("region", text_write.region), JS("severity", text_write.severity),
 	JS("writer", text_write.writer), J(JF_X, "va", text_write.va), J(JF_X, "gpa", text_write.gpa),
 	J(JF_X, "rip", text_write.rip), J(JF_U, "changed", text_write.changed),

@@ -145,6 +145,9 @@ static const struct wfield wf_probe_tamper[] = { WU(probe_tamper.va), WU(probe_t
 	WFS(WF_TAMPER, probe_tamper.bytes), WS(probe_tamper.what), WS(probe_tamper.probe), WEND };
 static const struct wfield wf_integrity[] = { WU(integrity.reg), WU(integrity.old_value), WU(integrity.new_value),
 	WU(integrity.rip), WU(integrity.blocked), WS(integrity.what), WEND };
+static const struct wfield wf_idt_write[] = { WU(integrity.reg), WU(integrity.old_value), WU(integrity.new_value),
+	WU(integrity.rip), WU(integrity.blocked), WS(integrity.what),
+	WOPT, WMAX(integrity.how, HV_INTEG_HOW_LGDT), WEND };            /* appended (issue 15, trapped LGDT/LIDT) */
 static const struct wfield wf_text_write[] = { WU(text_write.va), WU(text_write.gpa), WU(text_write.rip),
 	WU(text_write.changed), WFS(WF_TEXTW, text_write.old_bytes), WS(text_write.region), WS(text_write.severity),
 	WS(text_write.writer),
@@ -157,7 +160,7 @@ static const struct wfield *const wire_fields[HV_EV__COUNT] = {
 	[HV_EV_DROPS] = wf_drops, [HV_EV_INFERENCE] = wf_inference, [HV_EV_MONITOR_STATE] = wf_monitor_state,
 	[HV_EV_BOOT_CONFIG] = wf_boot_config, [HV_EV_DMA_FAULT] = wf_dma_fault, [HV_EV_DENIED] = wf_denied,
 	[HV_EV_TRACE_LOST] = wf_trace_lost, [HV_EV_PROBE_TAMPER] = wf_probe_tamper,
-	[HV_EV_SYSCALL_HOOK] = wf_integrity, [HV_EV_CR0_WP] = wf_integrity, [HV_EV_IDT_WRITE] = wf_integrity,
+	[HV_EV_SYSCALL_HOOK] = wf_integrity, [HV_EV_CR0_WP] = wf_integrity, [HV_EV_IDT_WRITE] = wf_idt_write,
 	[HV_EV_KERNEL_TEXT_WRITE] = wf_text_write,
 };
 

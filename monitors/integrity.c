@@ -16,6 +16,7 @@
 #include "vmm/tick.h"
 #include "vmm/introspect.h"
 #include "vmm/page_guard.h"
+#include "vmm/dtr_insn.h"
 #include "lib/console.h"
 #include "lib/spinlock.h"
 #include "arch/x86/cpu.h"
@@ -26,6 +27,7 @@ struct integ_vcpu {
 	struct integ_baseline esp;          /* IA32_SYSENTER_ESP: one per vCPU */
 	struct integ_dtr idtr, gdtr;
 	uint64_t starts;                    /* v->nr_starts the baselines belong to */
+	bool synced, restarted;             /* starts taken after boot done; the guest restarted the vCPU since */
 	uint64_t nr_hook, nr_wp, nr_dtr;    /* occurrences on this vCPU (report rate) */
 };
 
@@ -33,6 +35,10 @@ struct integ_vcpu {
 static struct integ_baseline shared[INTEG_NREG];
 static bool boot_done;
 static uint64_t boot_done_tsc;
+/* IDTR/GDTR trapped (descriptor-table exiting, vmm/dtr.c) from boot done on;
+ * false: sampled on the tick (a processor without the control) */
+static bool dtr_trapped;
+static uint64_t nr_dtr_loads;
 /* statistics of every vCPU (atomic adds) */
 static uint64_t nr_msr_exits, nr_cr0_exits, nr_hooks, nr_wp, nr_dtr, nr_blocked, nr_wp_boot;
 static uint64_t exit_ticks;
@@ -80,9 +86,9 @@ static bool blocking(const struct vm *vm)
 	return ((const struct integrity_config *)hv_monitor_config(vm, &integrity_ops))->action == HV_INTEG_BLOCK;
 }
 
-/* One event of @type for the current task of @v. */
-static void report(struct vcpu *v, unsigned type, const char *what, uint64_t reg, uint64_t old,
-		   uint64_t val, uint64_t rip, bool blocked)
+/* One event of @type for the current task of @v (@how: idt_write's appended field, HV_INTEG_HOW_*). */
+static void report_how(struct vcpu *v, unsigned type, const char *what, uint64_t reg, uint64_t old,
+		       uint64_t val, uint64_t rip, bool blocked, uint8_t how)
 {
 	struct guest_task t;
 	bool ok = guest_task_of(v, GUEST_TASK_CURRENT, &t) == 0;
@@ -93,6 +99,7 @@ static void report(struct vcpu *v, unsigned type, const char *what, uint64_t reg
 		ev->u.integrity.new_value = val;
 		ev->u.integrity.rip = rip;
 		ev->u.integrity.blocked = blocked;
+		ev->u.integrity.how = how;
 		hv_strlcpy_bounded(ev->u.integrity.what, sizeof(ev->u.integrity.what), what, strlen(what));
 		hv_event_commit(v->id);
 	}
@@ -100,6 +107,12 @@ static void report(struct vcpu *v, unsigned type, const char *what, uint64_t reg
 	pr_warn("integrity: %s: %s %#lx -> %#lx at RIP %#lx by %d (%s)%s\n", hv_event_type_name(type), what,
 		(unsigned long)old, (unsigned long)val, (unsigned long)rip, ok ? t.pid : -1, ok ? t.comm : "?",
 		blocked ? ": blocked" : "");
+}
+
+static void report(struct vcpu *v, unsigned type, const char *what, uint64_t reg, uint64_t old,
+		   uint64_t val, uint64_t rip, bool blocked)
+{
+	report_how(v, type, what, reg, old, val, rip, blocked, 0);
 }
 
 /* WRMSR of a watched MSR, before it is performed. */
@@ -168,7 +181,67 @@ static void dtr_check(struct vcpu *v, struct integ_vcpu *s, struct integ_dtr *d,
 		return;
 	COUNT(nr_dtr, 1);
 	if (integ_should_report(++s->nr_dtr))
-		report(v, HV_EV_IDT_WRITE, what, limit, old, base, vcpu_rip(v), false);
+		report_how(v, HV_EV_IDT_WRITE, what, limit, old, base, vcpu_rip(v), false, HV_INTEG_HOW_SAMPLE);
+}
+
+/* The guest restarted @v (INIT/SIPI: CPU offline/online) since its baselines
+ * were taken: new ones, from its first user-mode tick (its bring-up loads
+ * transient tables first). The first call after boot done only syncs. */
+static void sync_starts(struct vcpu *v, struct integ_vcpu *s)
+{
+	if (!s->synced) {
+		s->synced = true;
+		s->starts = v->nr_starts;
+	} else if (s->starts != v->nr_starts) {
+		s->starts = v->nr_starts;
+		s->restarted = true;
+		memset(&s->idtr, 0, sizeof(s->idtr));
+		memset(&s->gdtr, 0, sizeof(s->gdtr));
+	}
+}
+
+/* Same table: both bases map the same guest-physical page (kernel addresses). */
+static bool same_page(struct vcpu *v, uint64_t a, uint64_t b)
+{
+	struct guest_xlat xa, xb;
+	return !guest_kernel_translate(v, a, &xa) && !guest_kernel_translate(v, b, &xb) && xa.gpa == xb.gpa;
+}
+
+/* A trapped LGDT/LIDT (vmm/dtr.c, after its checks, before the load): after
+ * boot done, a table other than the vCPU's baseline is event idt_write, and
+ * with integrity_action=block it is not loaded (the guest resumes after the
+ * instruction with the register unchanged). */
+static int integ_dtr(struct vcpu *v, struct hv_icpt *x, void *ctx)
+{
+	(void)ctx;
+	if (x->dtr.op != DTR_LGDT && x->dtr.op != DTR_LIDT)
+		return HV_ICPT_PASS;
+	uint64_t t0 = rdtsc();
+	struct integ_vcpu *s = state_of(v);
+	bool idt = x->dtr.op == DTR_LIDT;
+	int rc = HV_ICPT_PASS;
+	COUNT(nr_dtr_loads, 1);
+	if (!s || !__atomic_load_n(&boot_done, __ATOMIC_ACQUIRE))
+		goto out;
+	sync_starts(v, s);
+	struct integ_dtr *d = idt ? &s->idtr : &s->gdtr;
+	integ_dtr_baseline(d, x->dtr.old_base, x->dtr.old_limit, s->restarted, vcpu_cpl(v) == 3);
+	bool same = d->set && x->dtr.limit == d->limit && x->dtr.base != d->base && same_page(v, x->dtr.base, d->base);
+	enum integ_dtr_verdict vd = integ_dtr_load(d, x->dtr.base, x->dtr.limit, same);
+	if (vd != INTEG_DTR_CHANGED && vd != INTEG_DTR_EMPTY)
+		goto out;
+	bool block = vd == INTEG_DTR_CHANGED && blocking(v->vm);
+	COUNT(nr_dtr, 1);
+	if (block) {
+		COUNT(nr_blocked, 1);
+		rc = HV_ICPT_DONE;
+	}
+	if (integ_should_report(++s->nr_dtr))
+		report_how(v, HV_EV_IDT_WRITE, idt ? "idtr" : "gdtr", x->dtr.limit, d->base, x->dtr.base, vcpu_rip(v),
+			   block, idt ? HV_INTEG_HOW_LIDT : HV_INTEG_HOW_LGDT);
+out:
+	COUNT(exit_ticks, rdtsc() - t0);
+	return rc;
 }
 
 static unsigned region_of(uint64_t gpa)
@@ -501,6 +574,14 @@ static void integ_tick(struct vcpu *v, uint64_t now, void *ctx)
 			boot_done_tsc = now;
 			pr_info("integrity: boot done: vCPU %u runs user mode (RIP %#lx); CR0.WP, IDTR and GDTR "
 				"watched from now on\n", v->id, (unsigned long)vcpu_rip(v));
+			/* from now on every LGDT/LIDT exits (the boot's own loads never did) */
+			if (!hv_intercept_dtr(v->vm, integ_dtr, NULL)) {
+				__atomic_store_n(&dtr_trapped, true, __ATOMIC_RELEASE);
+				pr_info("integrity: IDTR/GDTR trapped (descriptor-table exiting) from now on\n");
+			} else {
+				pr_info("integrity: no descriptor-table exiting: IDTR/GDTR sampled every %u ms\n",
+					INTEG_TICK_MS);
+			}
 			if (((const struct integrity_config *)hv_monitor_config(v->vm, &integrity_ops))->ept)
 				integ_protect(v);
 			else
@@ -510,10 +591,13 @@ static void integ_tick(struct vcpu *v, uint64_t now, void *ctx)
 	if (__atomic_load_n(&protected_on, __ATOMIC_ACQUIRE) && hv_page_guard_any_open())
 		close_windows(v);
 	/* the guest restarted this vCPU (INIT/SIPI, CPU offline/online): new baselines */
-	if (s->starts != v->nr_starts) {
-		s->starts = v->nr_starts;
-		memset(&s->idtr, 0, sizeof(s->idtr));
-		memset(&s->gdtr, 0, sizeof(s->gdtr));
+	sync_starts(v, s);
+	if (__atomic_load_n(&dtr_trapped, __ATOMIC_ACQUIRE)) {
+		/* trapped: the tick only takes the baselines (the loads are judged at the exit) */
+		bool user = vcpu_cpl(v) == 3;
+		integ_dtr_baseline(&s->idtr, vcpu_idtr_base(v), vcpu_idtr_limit(v), s->restarted, user);
+		integ_dtr_baseline(&s->gdtr, vcpu_gdtr_base(v), vcpu_gdtr_limit(v), s->restarted, user);
+		return;
 	}
 	dtr_check(v, s, &s->idtr, "idtr", vcpu_idtr_base(v), vcpu_idtr_limit(v));
 	dtr_check(v, s, &s->gdtr, "gdtr", vcpu_gdtr_base(v), vcpu_gdtr_limit(v));
@@ -537,7 +621,8 @@ static int integ_setup(struct vm *vm)
 		return -1;
 	}
 	pr_info("integrity: on (action %s): WRMSR LSTAR/SYSENTER_CS/ESP/EIP, MOV to CR0 (WP), IDTR/GDTR "
-		"sampled every %u ms after boot\n", hv_integrity_action_name(blocking(vm)), INTEG_TICK_MS);
+		"after boot (LGDT/LIDT trapped if the CPU has descriptor-table exiting, else sampled every %u ms)\n",
+		hv_integrity_action_name(blocking(vm)), INTEG_TICK_MS);
 	return 0;
 }
 
@@ -546,10 +631,11 @@ static void integ_print_stats(struct vm *vm)
 	(void)vm;
 	uint64_t n = nr_msr_exits + nr_cr0_exits;
 	hv_printf("hvmon: integrity: %lu WRMSR + %lu CR0 exits (%lu TSC ticks/exit), boot done at %lu ms; "
-		  "%lu syscall_hook, %lu cr0_wp (+%lu during boot), %lu idt_write, %lu blocked\n",
+		  "%lu syscall_hook, %lu cr0_wp (+%lu during boot), %lu idt_write, %lu blocked; IDTR/GDTR %s (%lu LGDT/LIDT seen)\n",
 		  (unsigned long)nr_msr_exits, (unsigned long)nr_cr0_exits, (unsigned long)(n ? exit_ticks / n : 0),
 		  (unsigned long)(boot_done ? tick_tsc_to_ms(boot_done_tsc) : 0), (unsigned long)nr_hooks,
-		  (unsigned long)nr_wp, (unsigned long)nr_wp_boot, (unsigned long)nr_dtr, (unsigned long)nr_blocked);
+		  (unsigned long)nr_wp, (unsigned long)nr_wp_boot, (unsigned long)nr_dtr, (unsigned long)nr_blocked,
+		  dtr_trapped ? "trapped" : "sampled", (unsigned long)nr_dtr_loads);
 	if (!protected_on)
 		return;
 	struct page_guard_stats g;

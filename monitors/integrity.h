@@ -75,6 +75,24 @@ struct integ_dtr {
  * reported once; back to the baseline re-arms). */
 bool integ_dtr_sample(struct integ_dtr *d, uint64_t base, uint32_t limit, bool user);
 
+/* A trapped LGDT/LIDT (descriptor-table exiting, vmm/dtr.c) against the
+ * vCPU's baseline @d. @same_table: the new base maps the same guest-physical
+ * page as the baseline's, with the same limit (the kernel's own switch between
+ * the read-only fixmap alias of a CPU's GDT and its writable direct-map
+ * address around LTR, native_load_tr_desc: the same table). */
+enum integ_dtr_verdict {
+	INTEG_DTR_NONE = 0,      /* no baseline yet (before boot done, or a restarted vCPU before user mode) */
+	INTEG_DTR_SAME,          /* the baseline again, or the same table through another address */
+	INTEG_DTR_EMPTY,         /* limit 0: an empty table, which can only end the guest (a reboot
+				  * by triple fault, kexec): reported, never refused */
+	INTEG_DTR_CHANGED,       /* another table: event idt_write, refused under block */
+};
+enum integ_dtr_verdict integ_dtr_load(const struct integ_dtr *d, uint64_t base, uint32_t limit, bool same_table);
+/* Take @d's baseline (base, limit) if it has none and may take one now: not
+ * after a restart of the vCPU (@restarted) unless it runs user mode (@user).
+ * True when @d has a baseline afterwards. */
+bool integ_dtr_baseline(struct integ_dtr *d, uint64_t base, uint32_t limit, bool restarted, bool user);
+
 /* Report the n-th (1-based) occurrence of a kind? The first 16, then powers of 2. */
 bool integ_should_report(uint64_t n);
 

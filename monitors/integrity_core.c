@@ -80,6 +80,27 @@ bool integ_dtr_sample(struct integ_dtr *d, uint64_t base, uint32_t limit, bool u
 	return true;
 }
 
+enum integ_dtr_verdict integ_dtr_load(const struct integ_dtr *d, uint64_t base, uint32_t limit, bool same_table)
+{
+	if (!d->set)
+		return INTEG_DTR_NONE;
+	if ((base == d->base && limit == d->limit) || (same_table && limit == d->limit))
+		return INTEG_DTR_SAME;
+	if (limit == 0)
+		return INTEG_DTR_EMPTY;
+	return INTEG_DTR_CHANGED;
+}
+
+bool integ_dtr_baseline(struct integ_dtr *d, uint64_t base, uint32_t limit, bool restarted, bool user)
+{
+	if (!d->set && (!restarted || user)) {
+		d->set = 1;
+		d->base = base;
+		d->limit = limit;
+	}
+	return d->set != 0;
+}
+
 bool integ_should_report(uint64_t n)
 {
 	return n >= 1 && (n <= 16 || (n & (n - 1)) == 0);

@@ -3,7 +3,7 @@
 HV_SRCS += vmm/main.c \
 	vmm/vmx.c vmm/vmcs.c vmm/vmexit.c vmm/cpuid.c vmm/msr.c vmm/cr.c vmm/insn.c \
 	vmm/io.c vmm/power.c vmm/stop.c vmm/monitor.c vmm/intercept.c vmm/guest.c vmm/acpi.c vmm/deny.c vmm/msr_guard.c vmm/reinject.c vmm/spec_vmx.c vmm/ept.c vmm/guest_boot.c \
-	vmm/smp.c vmm/smp_apic.c vmm/apic_icr.c vmm/cstate_vmx.c
+	vmm/smp.c vmm/smp_apic.c vmm/apic_icr.c vmm/cstate_vmx.c vmm/dtr.c
 $(BUILD)/hv/vmm/apic_icr.o: HV_CFLAGS += $(ZYDIS_DEFS) $(ZYDIS_INC)
 $(BUILD)/hv/vmm/apic_icr.o: $(ZYDIS_HV_LIB)
 

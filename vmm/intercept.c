@@ -94,6 +94,19 @@ int hv_intercept_cr0(struct vm *vm, uint64_t bits, hv_icpt_fn fn, void *ctx)
 	return 0;
 }
 
+int hv_intercept_dtr(struct vm *vm, hv_icpt_fn fn, void *ctx)
+{
+	if (!vm->caps.dtr_exit)
+		return -1;
+	struct hv_icpt_sub *s = new_sub(vm, HV_ICPT_DTR_LOAD, fn, ctx);
+	if (!s)
+		return -1;
+	vm->dtr_exiting = true;
+	vm->icpt_gen++;
+	hv_intercept_changed(vm);
+	return 0;
+}
+
 /* MSR bitmap (SDM 25.6.9): read low 0-0x3ff, read high 0x400, write low 0x800,
  * write high 0xc00; low MSRs 0..0x1fff, high 0xc0000000..0xc0001fff. */
 int hv_intercept_msr_write(struct vm *vm, uint32_t msr, hv_icpt_fn fn, void *ctx)
@@ -196,6 +209,11 @@ int hv_intercept_call(struct vcpu *v, struct hv_icpt *x)
 		return HV_ICPT_PASS;
 	case HV_ICPT_CR0_WRITE:         /* every write: a subscriber may keep bits */
 		EACH_OF_KIND(vm, HV_ICPT_CR0_WRITE, s)
+			if (s->fn(v, x, s->ctx) == HV_ICPT_DONE)
+				return HV_ICPT_DONE;
+		return HV_ICPT_PASS;
+	case HV_ICPT_DTR_LOAD:
+		EACH_OF_KIND(vm, HV_ICPT_DTR_LOAD, s)
 			if (s->fn(v, x, s->ctx) == HV_ICPT_DONE)
 				return HV_ICPT_DONE;
 		return HV_ICPT_PASS;

@@ -28,6 +28,7 @@ enum hv_icpt_kind {
 	HV_ICPT_PAGE,
 	HV_ICPT_IO,
 	HV_ICPT_CR0_WRITE,      /* appended (issue 15): MOV to CR0 changing a subscribed bit */
+	HV_ICPT_DTR_LOAD,       /* appended (issue 15): LGDT/LIDT/LLDT/LTR (descriptor-table exiting) */
 	HV_ICPT__COUNT
 };
 
@@ -60,6 +61,15 @@ struct hv_icpt {
 			uint64_t val;           /* in: what it writes; out: what is performed
 						 * (and what the guest reads back) */
 		} cr0;
+		struct {               /* LGDT/LIDT/LLDT/LTR emulated by the core (vmm/dtr.c), after every
+					* check of the instruction, before the register is loaded */
+			uint8_t  op;            /* enum dtr_op (vmm/dtr_insn.h): DTR_LGDT, DTR_LIDT, DTR_LLDT, DTR_LTR */
+			uint16_t sel;           /* LLDT/LTR: the selector */
+			uint64_t old_base;      /* the register now */
+			uint32_t old_limit;
+			uint64_t base;          /* what the instruction loads (LLDT with a null selector: 0/0) */
+			uint32_t limit;
+		} dtr;
 		struct {               /* IN/OUT (not string), before anything is performed */
 			uint16_t port;
 			uint8_t  size;          /* 1, 2, 4 */
@@ -96,6 +106,14 @@ int hv_intercept_cr0(struct vm *vm, uint64_t bits, hv_icpt_fn fn, void *ctx);
  * switches through the VMCS guest-state area (IA32_SYSENTER_CS/ESP/EIP) the
  * core's default performs the write into that field (SDM 25.4.1). */
 int hv_intercept_msr_write(struct vm *vm, uint32_t msr, hv_icpt_fn fn, void *ctx);
+/* Every LGDT, LIDT, LLDT and LTR (appended, issue 15): turns on
+ * descriptor-table exiting (secondary control bit 2, SDM 25.6.2) on every
+ * vCPU (at once on the vCPU of the calling exit, at their next exit on the
+ * others), so that all eight descriptor-table instructions exit and the core
+ * emulates them (vmm/dtr.c); the loads reach @fn first (HV_ICPT_DONE: not
+ * performed, the guest resumes after the instruction). -1 when the processor
+ * lacks the control (IA32_VMX_PROCBASED_CTLS2 allowed-1 bit 2). */
+int hv_intercept_dtr(struct vm *vm, hv_icpt_fn fn, void *ctx);
 /* EPT violations in the 4 KiB guest-physical page @gpa (the subscriber also
  * owns its EPT mapping). Removed by hv_intercept_page_remove. */
 int hv_intercept_page(struct vm *vm, uint64_t gpa, hv_icpt_fn fn, void *ctx);

@@ -3,6 +3,7 @@
 
 PURE_SRCS := vmm/madt.c vmm/e820.c vmm/linux_boot.c vmm/ept_map.c vmm/ept_view.c vmm/policy.c vmm/options.c vmm/gmem.c vmm/cr0.c
 PURE_SRCS += vmm/acpi_sleep.c vmm/xcr0.c vmm/spec.c vmm/tsc_rate.c vmm/cstate.c   # issue 17
+PURE_SRCS += vmm/dtr_insn.c   # issue 15: descriptor-table instructions (vmm/dtr.c)
 PURE_SRCS := $(wildcard $(PURE_SRCS))
 HV_SRCS += $(PURE_SRCS)
 
@@ -26,6 +27,7 @@ $(eval $(call pure_unit,xcr0,vmm/xcr0.c))
 $(eval $(call pure_unit,tsc_rate,vmm/tsc_rate.c))
 $(eval $(call pure_unit,spec,vmm/spec.c))
 $(eval $(call pure_unit,cstate,vmm/cstate.c))
+$(eval $(call pure_unit,dtr_insn,vmm/dtr_insn.c))
 
 define pure_fuzz
 ifneq ($$(wildcard tests/fuzz/fuzz_$(1).c),)
@@ -37,6 +39,7 @@ $(eval $(call pure_fuzz,linux_boot,vmm/linux_boot.c vmm/e820.c))
 $(eval $(call pure_fuzz,options,vmm/options.c $(MONITOR_TABLE_SRCS)))
 $(eval $(call pure_fuzz,e820,vmm/e820.c))
 $(eval $(call pure_fuzz,gmem,vmm/gmem.c))
+$(eval $(call pure_fuzz,dtr_insn,vmm/dtr_insn.c))
 $(eval $(call pure_fuzz,acpi_sleep,vmm/acpi_sleep.c))
 $(eval $(call pure_fuzz,madt,vmm/madt.c))
 

@@ -47,6 +47,7 @@ void vm_print_exit_stats(struct vm *vm)
 	hv_deny_print_stats(vm);
 	spec_print_stats(vm);
 	power_print_stats(vm);
+	dtr_print_stats();
 	hv_monitors_print_stats(vm);
 	struct heap_stats h;
 	heap_get_stats(&h);

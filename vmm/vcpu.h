@@ -42,6 +42,7 @@ struct vmx_caps {
 	uint32_t pin, proc, proc2, exit, entry;     /* derived control values */
 	uint32_t ept_caps;                          /* EPT_CAP_* */
 	bool nmi_window;                            /* NMI-window exiting usable (virtual NMIs on) */
+	bool dtr_exit;                              /* descriptor-table exiting allowed (secondary bit 2; vmm/dtr.c) */
 };
 
 struct exit_stat {
@@ -98,6 +99,7 @@ struct vm {
 	uint32_t exc_bitmap, pf_mask, pf_match;
 	uint64_t cr4_icpt_bits;
 	uint64_t cr0_icpt_bits;                /* appended (issue 15): CR0 subscribers' bits */
+	bool dtr_exiting;                      /* appended (issue 15): descriptor-table exiting (hv_intercept_dtr) */
 	uint32_t icpt_gen;                     /* bumped when the controls change */
 	/* monitors (vmm/monitor.h): bit i = hv_monitors[i] is set up and running */
 	uint32_t mon_active;
@@ -215,6 +217,9 @@ int vcpu_nmi_exit(struct vcpu *v);
 int nmi_window_exit(struct vcpu *v);
 void vcpu_deliver_nmi(struct vcpu *v);
 void vcpu_inject_pf(struct vcpu *v, uint64_t addr, uint32_t err);
+/* vmm/dtr.c: exit reasons 46/47 (descriptor-table exiting, hv_intercept_dtr) */
+int dtr_exit(struct vcpu *v);
+void dtr_print_stats(void);
 
 /* Full guest state on the console (fatal paths, crash reports). */
 void vcpu_dump_state(struct vcpu *v, const char *why);

@@ -131,8 +131,8 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	[EXIT_TPR_BELOW]       = { unexpected_exit,      "TPR below threshold", false },
 	[EXIT_APIC_ACCESS]     = { unexpected_exit,      "APIC access", true },
 	[EXIT_VIRT_EOI]        = { unexpected_exit,      "virtualized EOI", true },
-	[EXIT_GDTR_IDTR]       = { unexpected_exit,      "GDTR/IDTR access", true },
-	[EXIT_LDTR_TR]         = { unexpected_exit,      "LDTR/TR access", true },
+	[EXIT_GDTR_IDTR]       = { dtr_exit,             "GDTR/IDTR access", true },   /* vmm/dtr.c (hv_intercept_dtr) */
+	[EXIT_LDTR_TR]         = { dtr_exit,             "LDTR/TR access", true },
 	[EXIT_EPT_VIOLATION]   = { ept_violation_exit,   "EPT violation", true }, /* subscribed pages (probes), else hvmon memory */
 	[EXIT_EPT_MISCONFIG]   = { ept_misconfig_exit,   "EPT misconfiguration", false },
 	[EXIT_INVEPT]          = { vmx_instruction_exit, "INVEPT", false },
@@ -258,6 +258,8 @@ void hv_intercept_apply(struct vcpu *v)
 	 * bit joining the mask keeps reading what the guest last wrote */
 	if (vm->cr0_icpt_bits)
 		vmwrite(VMCS_CR0_MASK, vmread(VMCS_CR0_MASK) | vm->cr0_icpt_bits);
+	if (vm->dtr_exiting)
+		vmwrite(VMCS_PROC_CTLS2, vmread(VMCS_PROC_CTLS2) | PROC2_DESC_TABLE_EXIT);
 }
 
 static int triple_fault_exit(struct vcpu *v)

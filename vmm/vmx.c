@@ -91,6 +91,8 @@ int vmx_probe_and_derive(struct vmx_caps *c)
 		   &c->entry, "VM-entry"))
 		return -1;
 
+	/* descriptor-table exiting: off until a subscriber asks (hv_intercept_dtr) */
+	c->dtr_exit = (p2 >> 32 & PROC2_DESC_TABLE_EXIT) != 0;
 	c->ept_vpid_cap = rdmsr(IA32_VMX_EPT_VPID_CAP);
 	c->ept_caps = ept_caps_from_msr(c->ept_vpid_cap);
 	if (!(c->ept_caps & EPT_CAP_WALK4) || !(c->ept_caps & EPT_CAP_WB)) {

@@ -112,14 +112,23 @@ assert_marker hvmon 'integrity: boot done: vCPU [0-9]+ runs user mode' "boot don
 assert_marker guest 'HVTEST: integ lstar_hook took_effect=0' "LSTAR hook blocked (read back: the kernel's entry)"
 assert_marker guest 'HVTEST: integ sysenter_eip_hook took_effect=0' "SYSENTER_EIP hook blocked"
 assert_marker guest 'HVTEST: integ cr0_wp took_effect=0 ro_write_faulted=1' "CR0.WP clear blocked: read-only memory stays read-only"
-assert_marker guest 'HVTEST: integ idt_move=done' "IDT moved to a copy and back"
+assert_marker guest 'HVTEST: integ idt_move=done .*took_effect=0' "IDT move to a copy (400 ms) refused: SIDT reads the original"
+# descriptor-table exiting (vmm/dtr.c): LIDT/LGDT to a copy and back at once, interrupts off (no sampling
+# can see it), refused under block; STR/SLDT (memory and register) and LLDT(0) emulated exactly
+assert_marker hvmon 'integrity: IDTR/GDTR trapped \(descriptor-table exiting\) from now on' "LGDT/LIDT trapped after boot"
+assert_marker guest 'HVTEST: integ idt_swap=done took_effect=0' "IDT swapped for a copy and back at once: refused"
+assert_marker guest 'HVTEST: integ gdt_swap=done took_effect=0' "GDT swapped for a copy and back at once: refused"
+assert_marker guest 'HVTEST: integ sel str_m=0x40 str_r=0x40 sldt_m=0 sldt_r=0 sldt_after=0' "STR/SLDT/LLDT emulated (TR 0x40, no LDT, upper bits cleared)"
+assert_marker hvmon '"event":"idt_write",.*"what":"gdtr",.*"blocked":true,"how":"lgdt"' "idt_write event: LGDT to a copy, blocked"
+n=$(tr -d '\000\r' < "$RUN_DIR/hvmon.log" | grep -acE '^\{"event":"idt_write",.*"what":"idtr",.*"blocked":true,"how":"lidt"' || true)
+[ "$n" = 2 ] || hv_fail "idt_write events for LIDT (the 400 ms move and the swap): $n, expected 2"
+assert_marker hvmon '^hvmon: descriptor-table exits: [1-9]' "descriptor-table exit statistics"
 assert_marker hvmon '"event":"syscall_hook",.*"monitor":"integrity",.*"what":"lstar","msr":"0xc0000082",.*"blocked":true' "syscall_hook event: LSTAR"
 assert_marker hvmon '"event":"syscall_hook",.*"what":"sysenter_eip","msr":"0x176",.*"blocked":true' "syscall_hook event: SYSENTER_EIP"
 assert_marker hvmon '"event":"cr0_wp",.*"comm":"insmod",.*"blocked":true' "cr0_wp event (the insmod task)"
-assert_marker hvmon '"event":"idt_write",.*"what":"idtr",.*"blocked":false' "idt_write event: IDTR moved"
 n=$(tr -d '\000\r' < "$RUN_DIR/hvmon.log" | grep -acE '^\{"event":"(syscall_hook|cr0_wp|idt_write)",' || true)
-[ "$n" = 4 ] || hv_fail "register events: $n, expected 4 (lstar, sysenter_eip, cr0_wp, idtr)"
-assert_marker hvmon '^hvmon: integrity: .* 2 syscall_hook, 1 cr0_wp \(\+0 during boot\), 1 idt_write, 3 blocked' "integrity statistics"
+[ "$n" = 6 ] || hv_fail "register events: $n, expected 6 (lstar, sysenter_eip, cr0_wp, idtr x2, gdtr)"
+assert_marker hvmon '^hvmon: integrity: .* 2 syscall_hook, 1 cr0_wp \(\+0 during boot\), 3 idt_write, 6 blocked; IDTR/GDTR trapped' "integrity statistics"
 # issue 15 (docs/PROBES.md "Tampering"): each attack on a probe is a probe_tamper event, and the
 # probe is re-established: 0xCC over kernel_execve's probe for 1.5 s (reported past the 500 ms grace,
 # with the writer), then a usermode helper's exec is traced again; do_exit's page mapped to a copy

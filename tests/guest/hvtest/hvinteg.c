@@ -11,6 +11,9 @@
  *    back, and a write of a read-only variable tried under it (its own value:
  *    harmless if it lands; a #PF is caught by the exception table), then WP set;
  *  - the IDT moved to a copy (LIDT) for 400 ms, then back;
+ *  - the IDT, then the GDT, swapped for a copy and back at once (interrupts
+ *    off; too fast for any sampling: hvmon must trap LIDT/LGDT), and STR/SLDT/
+ *    LLDT(0) run (emulated by hvmon under descriptor-table exiting);
  *  - (EPT write protection) one byte of kernel text (ktext=) and one byte of
  *    sys_call_table (sct=, the entry of acct(2)) changed through a writable vmap
  *    alias of their page (what a rootkit does when CR0.WP is pinned), kept 300 ms
@@ -79,7 +82,7 @@ static void clear_wp(void)
 
 static void move_idt(void)
 {
-	struct desc_ptr orig, copy;
+	struct desc_ptr orig, copy, now;
 	void *page = (void *)__get_free_page(GFP_KERNEL);
 
 	if (!page) {
@@ -92,11 +95,74 @@ static void move_idt(void)
 	copy.size = orig.size;
 	copy.address = (unsigned long)page;
 	asm volatile("lidt %0" : : "m"(copy) : "memory");
+	asm volatile("sidt %0" : "=m"(now));
 	mdelay(400);                    /* several of hvmon's 100 ms samples */
 	asm volatile("lidt %0" : : "m"(orig) : "memory");
 	preempt_enable();
-	pr_info("HVTEST: integ idt_move=done copy=%px\n", page);
+	pr_info("HVTEST: integ idt_move=done copy=%px took_effect=%d\n", page, now.address == copy.address);
 	free_page((unsigned long)page);
+}
+
+/*
+ * Descriptor-table exiting (hvmon traps LGDT/LIDT): a table swapped for a copy
+ * and back at once, far faster than any sampling sees, with interrupts off
+ * (nothing runs on the copy). @gdt: the GDT, else the IDT. took_effect: SGDT/
+ * SIDT right after the load read the copy's address back (with
+ * integrity_action=block hvmon refused the load: the original).
+ */
+static void swap_table(int gdt)
+{
+	struct desc_ptr orig, copy, now;
+	unsigned long flags;
+	void *page = (void *)__get_free_page(GFP_KERNEL);
+	const char *what = gdt ? "gdt" : "idt";
+
+	if (!page) {
+		pr_info("HVTEST: integ %s_swap=nomem\n", what);
+		return;
+	}
+	local_irq_save(flags);
+	if (gdt)
+		asm volatile("sgdt %0" : "=m"(orig));
+	else
+		asm volatile("sidt %0" : "=m"(orig));
+	memcpy(page, (void *)orig.address, min_t(unsigned long, orig.size + 1UL, PAGE_SIZE));
+	copy.size = orig.size;
+	copy.address = (unsigned long)page;
+	if (gdt) {
+		asm volatile("lgdt %0" : : "m"(copy) : "memory");
+		asm volatile("sgdt %0" : "=m"(now));
+		asm volatile("lgdt %0" : : "m"(orig) : "memory");
+	} else {
+		asm volatile("lidt %0" : : "m"(copy) : "memory");
+		asm volatile("sidt %0" : "=m"(now));
+		asm volatile("lidt %0" : : "m"(orig) : "memory");
+	}
+	local_irq_restore(flags);
+	pr_info("HVTEST: integ %s_swap=done took_effect=%d size=%u\n", what, now.address == copy.address,
+		now.size);
+	free_page((unsigned long)page);
+}
+
+/* STR/SLDT (memory and register forms) and LLDT of the null selector, which
+ * hvmon emulates once descriptor-table exiting is on: the values the kernel set. */
+static void sel_insns(void)
+{
+	u16 tr_m = 0xffff, ldt_m = 0xffff, ldt_after = 0xffff;
+	unsigned long tr_r = ~0UL, ldt_r = ~0UL;
+	unsigned long flags;
+
+	local_irq_save(flags);
+	asm volatile("str %0" : "=m"(tr_m));
+	asm volatile("str %k0" : "=r"(tr_r));
+	asm volatile("sldt %0" : "=m"(ldt_m));
+	asm volatile("sldt %k0" : "=r"(ldt_r));
+	if (ldt_m == 0)                  /* no LDT (insmod has none): loading the null selector changes nothing */
+		asm volatile("lldt %w0" : : "r"((u16)0));
+	asm volatile("sldt %0" : "=m"(ldt_after));
+	local_irq_restore(flags);
+	pr_info("HVTEST: integ sel str_m=%#x str_r=%#lx sldt_m=%#x sldt_r=%#lx sldt_after=%#x\n", tr_m, tr_r, ldt_m,
+		ldt_r, ldt_after);
 }
 
 /* Flip one bit of the byte at kernel address @va through a writable alias of its
@@ -139,6 +205,9 @@ static int __init hvinteg_init(void)
 	hook_msr("sysenter_eip", MSR_IA32_SYSENTER_EIP);
 	clear_wp();
 	move_idt();
+	swap_table(0);
+	swap_table(1);
+	sel_insns();
 	poke_alias("text", ktext, 300);
 	poke_alias("sct", sct ? sct + 163 * 8 : 0, 300);   /* __NR_acct (x86-64) */
 	pr_info("HVTEST: integ end\n");
