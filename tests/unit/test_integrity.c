@@ -105,6 +105,29 @@ static void test_dtr(void **st)
 	assert_int_equal(d.limit, 0xfff);
 }
 
+/* Trapped LGDT/LIDT (descriptor-table exiting): the baseline from boot, the
+ * kernel's own fixmap/direct GDT switch, an empty table, a copy. */
+static void test_dtr_trapped(void **st)
+{
+	(void)st;
+	struct integ_dtr d = { 0 };
+	uint64_t fixmap = 0xfffffe0000001000ull, direct = 0xffff88807fc0c000ull, copy = 0xffff888003a4c000ull;
+	assert_int_equal(integ_dtr_load(&d, copy, 0x7f, false), INTEG_DTR_NONE);      /* no baseline: nothing */
+	/* a restarted vCPU takes it only in user mode; otherwise at once */
+	assert_false(integ_dtr_baseline(&d, 0, 0xffff, true, false));
+	assert_true(integ_dtr_baseline(&d, fixmap, 0x7f, true, true));
+	assert_true(integ_dtr_baseline(&d, copy, 0x7f, false, false));              /* kept: not retaken */
+	assert_int_equal(d.base, fixmap);
+	assert_int_equal(integ_dtr_load(&d, fixmap, 0x7f, false), INTEG_DTR_SAME);
+	assert_int_equal(integ_dtr_load(&d, direct, 0x7f, true), INTEG_DTR_SAME);    /* same page: the LTR dance */
+	assert_int_equal(integ_dtr_load(&d, direct, 0x7f, false), INTEG_DTR_CHANGED);
+	assert_int_equal(integ_dtr_load(&d, copy, 0x7f, false), INTEG_DTR_CHANGED);
+	assert_int_equal(integ_dtr_load(&d, fixmap, 0xff, false), INTEG_DTR_CHANGED); /* a longer table: changed */
+	assert_int_equal(integ_dtr_load(&d, 0, 0, false), INTEG_DTR_EMPTY);          /* kexec / triple-fault reboot */
+	struct integ_dtr e = { 0 };
+	assert_true(integ_dtr_baseline(&e, fixmap, 0x7f, false, false));           /* not restarted: kernel mode too */
+}
+
 static void test_rate(void **st)
 {
 	(void)st;
@@ -272,6 +295,7 @@ int main(void)
 		cmocka_unit_test(test_baseline_race),
 		cmocka_unit_test(test_cr0_wp),
 		cmocka_unit_test(test_dtr),
+		cmocka_unit_test(test_dtr_trapped),
 		cmocka_unit_test(test_rate),
 		cmocka_unit_test(test_writer),
 		cmocka_unit_test(test_diff),

@@ -221,6 +221,8 @@ static void fill_event(struct hv_event *ev, unsigned type)
 		ev->u.integrity.reg = 0xc0000082; ev->u.integrity.old_value = 0xffffffff81a00080ull;
 		ev->u.integrity.new_value = 0xffffffffc0a01000ull; ev->u.integrity.rip = 0xffffffffc0a00010ull;
 		ev->u.integrity.blocked = 1; strcpy(ev->u.integrity.what, "lstar");
+		if (type == HV_EV_IDT_WRITE)
+			ev->u.integrity.how = HV_INTEG_HOW_LGDT;     /* appended (issue 15) */
 		break;
 	case HV_EV_KERNEL_TEXT_WRITE: ev->u.text_write.va = 0xffffc90000123456ull;
 		ev->u.text_write.gpa = 0x5a00123; ev->u.text_write.rip = 0xffffffffc0a00010ull;
@@ -347,6 +349,25 @@ static void test_decode_rejects(void **state)
 		assert_int_equal(ev.u.keylogger.terminal, 0);
 		hv_event_to_json(&ev, NULL, js, sizeof(js));
 		assert_null(strstr(js, "\"terminal\""));
+	}
+	/* idt_write from an older sender (no appended how, issue 15): 0, no "how" member; a value past
+	 * lgdt makes the record malformed */
+	{
+		char js[HV_EVENT_JSON_MAX];
+		fill_event(&ev, HV_EV_IDT_WRITE);
+		n = hv_wire_encode_event(&ev, xb, sizeof(xb));
+		assert_int_equal(hv_wire_decode_event(xb, n, &ev, &used), 0);
+		assert_int_equal(ev.u.integrity.how, HV_INTEG_HOW_LGDT);
+		hv_event_to_json(&ev, NULL, js, sizeof(js));
+		assert_non_null(strstr(js, ",\"blocked\":true,\"how\":\"lgdt\"}"));
+		xb[n - 1] = HV_INTEG_HOW_LGDT + 1;
+		assert_int_equal(hv_wire_decode_event(xb, n, &ev, &used), HV_WIRE_E_RECORD);
+		xb[2] = (uint8_t)(xb[2] - 1);      /* body length without the appended byte */
+		assert_int_equal(hv_wire_decode_event(xb, n - 1, &ev, &used), 0);
+		assert_int_equal(ev.u.integrity.how, 0);
+		assert_true(ev.u.integrity.blocked);
+		hv_event_to_json(&ev, NULL, js, sizeof(js));
+		assert_null(strstr(js, "\"how\""));
 	}
 	/* unknown type: skipped by its length */
 	uint8_t unk[8] = { 200, 1, 4, 0, 1, 2, 3, 4 };
