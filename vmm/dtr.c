@@ -19,7 +19,8 @@
  *    or a paging structure outside guest RAM: #GP(0), counted (`refused`) —
  *    never a write behind the EPT's back;
  *  - the Accessed/Dirty bits: set in the leaf entry that maps the operand (as
- *    the processor does), not in the upper levels.
+ *    the processor does), not in the upper levels;
+ *  - 32-bit/PAE paging outside IA-32e mode is not walked: #GP(0), `refused`.
  */
 #include <string.h>
 #include "vmm/dtr_insn.h"
@@ -127,6 +128,10 @@ static int translate(struct vcpu *v, uint64_t la, unsigned len, const struct dtr
 		     unsigned *np, struct dtr_fault *f)
 {
 	bool paging = (vmread(VMCS_GUEST_CR0) & X86_CR0_PG) != 0;
+	/* 32-bit and PAE paging outside IA-32e mode are not walked (vmm/gmem walks
+	 * 4- and 5-level tables; Linux x86-64 never pages that way): refused */
+	if (paging && !(vmread(VMCS_GUEST_EFER) & X86_EFER_LMA))
+		return 1;
 	struct gmem_mmu m = {
 		.read_phys = vm_guest_ram_read, .ctx = v->vm, .cr3 = vmread(VMCS_GUEST_CR3),
 		.la57 = vcpu_la57(v), .nxe = (vmread(VMCS_GUEST_EFER) & X86_EFER_NXE) != 0,
