@@ -78,6 +78,18 @@ done
   hv_fail "shootdown rounds with CPU 1 in the guest took $((sum / n)) TSC ticks on average: the NMI kick did not make it exit at once"
 assert_marker hvmon 'smp: vCPU 1: .*, [1-9][0-9]* kick NMI exit\(s\)' "vCPU 1 took kick NMIs as exits"
 assert_marker hvmon 'guest wrote IA32_LSTAR' "LSTAR write observed"
+# issue 15 (docs/ARCHITECTURE.md "Descriptor-table exiting"): from boot done the integrity monitor traps
+# LGDT/LIDT, so the core emulates all eight descriptor-table instructions — here CPU 1's five
+# offline/online cycles (the real-mode trampoline's lidtl/lgdtl, the 64-bit GDT/IDT/TR/LDT loads of its
+# bring-up) and everything else the guest runs: no fault reflected, nothing refused, no event
+assert_marker hvmon 'integrity: IDTR/GDTR trapped \(descriptor-table exiting\) from now on' "LGDT/LIDT trapped after boot"
+d=$(marker_value hvmon '^hvmon: descriptor-table exits: ')
+echo "descriptor-table exits: ${d#*exits: }"
+grep -qE 'lgdt [1-9][0-9]* lidt [1-9][0-9]* .* ltr [1-9]' <<<"$d" ||
+  hv_fail "no LGDT/LIDT/LTR emulated (CPU 1's onlines after boot): $d"
+grep -qF 'reflected #GP 0 #SS 0 #NP 0 #PF 0 #UD 0; refused (not plain guest RAM) 0; loads refused by a subscriber 0' <<<"$d" ||
+  hv_fail "descriptor-table instructions of a normal guest faulted or were refused: $d"
+assert_no_marker hvmon '"event":"idt_write"' "no idt_write event in a normal boot with CPU 1 offline/online"
 assert_marker hvmon 'hvmon: guest powered off' "ACPI power-off trapped"
 assert_marker hvmon 'exit statistics, vCPU 0: [1-9][0-9]* exits' "exit statistics"
 assert_marker hvmon '^hvmon: +10 +CPUID +[1-9]' "CPUID exits counted"
