@@ -147,9 +147,11 @@ static int translate(struct vcpu *v, uint64_t la, unsigned len, const struct dtr
 		if (!paging) {
 			q->gpa = la & 0xffffffffULL;    /* no paging: linear is physical (32-bit) */
 		} else {
-			struct gmem_walk w;
+			struct gmem_walk w = { 0 };
 			int rc = gmem_translate(&m, la, 0, &w);
-			struct dtr_pte_rights r = { .present = rc == GMEM_OK, .rsvd = rc == GMEM_ERR_RESERVED,
+			/* a reserved bit: P = 1 and RSVD = 1 in the error code (SDM 4.7) */
+			struct dtr_pte_rights r = { .present = rc == GMEM_OK || rc == GMEM_ERR_RESERVED,
+						    .rsvd = rc == GMEM_ERR_RESERVED,
 						    .writable = w.writable, .user = w.user };
 			if (rc != GMEM_OK && rc != GMEM_ERR_NOT_PRESENT && rc != GMEM_ERR_RESERVED)
 				return 1;               /* a paging structure outside guest RAM */
