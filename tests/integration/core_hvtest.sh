@@ -118,7 +118,7 @@ assert_marker guest 'HVTEST: integ idt_move=done .*took_effect=0' "IDT move to a
 assert_marker hvmon 'integrity: IDTR/GDTR trapped \(descriptor-table exiting\) from now on' "LGDT/LIDT trapped after boot"
 assert_marker guest 'HVTEST: integ idt_swap=done took_effect=0' "IDT swapped for a copy and back at once: refused"
 assert_marker guest 'HVTEST: integ gdt_swap=done took_effect=0' "GDT swapped for a copy and back at once: refused"
-assert_marker guest 'HVTEST: integ sel str_m=0x40 str_r=0x40 sldt_m=0 sldt_r=0 sldt_after=0' "STR/SLDT/LLDT emulated (TR 0x40, no LDT, upper bits cleared)"
+assert_marker guest 'HVTEST: integ sel str_m=0x40 str_r=0x40 sldt_m=0x0 sldt_r=0x0 sldt_after=0x0' "STR/SLDT/LLDT emulated (TR 0x40, no LDT, upper bits cleared)"
 assert_marker hvmon '"event":"idt_write",.*"what":"gdtr",.*"blocked":true,"how":"lgdt"' "idt_write event: LGDT to a copy, blocked"
 n=$(tr -d '\000\r' < "$RUN_DIR/hvmon.log" | grep -acE '^\{"event":"idt_write",.*"what":"idtr",.*"blocked":true,"how":"lidt"' || true)
 [ "$n" = 2 ] || hv_fail "idt_write events for LIDT (the 400 ms move and the swap): $n, expected 2"
