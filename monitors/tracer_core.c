@@ -4,6 +4,7 @@
  * hosted (tests/unit/test_tracer.c). All loops bounded; every guest pointer
  * goes through the reader.
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 #include "monitors/tracer.h"
@@ -168,8 +169,10 @@ exec_from_stack(struct hv_event *ev, const struct tracer_reader *grd, uint64_t s
 	if (psz == 4 && (sp >> 32))
 		return -1;                           /* a 32-bit task's stack is below 4 GiB */
 	w.len = win_fill(grd, sp, n, w.buf, &w.b);
-	uint64_t last = w.len >= psz ? sp + (w.len - psz) : 0;
-#define WORD(va, out) ((va) >= sp && (va) <= last ? \
+	/* no whole word in the window (nothing read): every word from the reader */
+	bool in = w.len >= psz;
+	uint64_t last = in ? sp + (w.len - psz) : 0;
+#define WORD(va, out) (in && (va) >= sp && (va) <= last ? \
 	((out) = psz == 8 ? ({ uint64_t x_; __builtin_memcpy(&x_, w.b + ((va) - sp), 8); x_; }) \
 			  : ({ uint32_t x_; __builtin_memcpy(&x_, w.b + ((va) - sp), 4); (uint64_t)x_; }), 0) \
 	: win_word(&w, (va), psz, &(out)))

@@ -1,6 +1,8 @@
 /* libFuzzer: the tracer's parsers of guest-controlled memory (monitors/tracer_core.c):
  * tracer_exec_from_stack over an arbitrary "user stack" and tracer_fill_exec over
- * arbitrary argv arrays/strings. Invariants: no crash/UB, bounded output. */
+ * arbitrary argv arrays/strings. Invariants: no crash/UB, bounded output; the stack
+ * read through a view (in place, as ring -1 reads it since issue 16) gives the same
+ * result and the same event as through copies. */
 #include <stdint.h>
 #include <stddef.h>
 #include <string.h>
@@ -27,14 +29,28 @@ static int f_str(void *c, uint64_t va, char *buf, uint32_t max)
 	return 1;
 }
 
+/* in place, on one page (as guest_view), with the bounds of f_read */
+static const void *f_view(void *c, uint64_t va, uint32_t len)
+{
+	if (va < BASE || va - BASE > N || len > N - (va - BASE) || !len || len > 0x1000 - (va & 0xfff))
+		return NULL;
+	return D + (va - BASE);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct tracer_reader rd = { .read = f_read, .read_str = f_str };
+	static const struct tracer_reader rdv = { .read = f_read, .read_str = f_str, .view = f_view };
 	D = data;
 	N = size;
-	struct hv_event ev;
+	struct hv_event ev, evv;
 	memset(&ev, 0, sizeof(ev));
-	if (tracer_exec_from_stack(&ev, &rd, BASE) == 0) {
+	memset(&evv, 0, sizeof(evv));
+	int rc = tracer_exec_from_stack(&ev, &rd, BASE);
+	if (rc != tracer_exec_from_stack(&evv, &rdv, BASE) ||
+	    memcmp(&ev.u.exec, &evv.u.exec, sizeof(ev.u.exec)))
+		__builtin_trap();
+	if (rc == 0) {
 		if (ev.u.exec.argc > HV_ARGV_MAX || ev.u.exec.argv_len > HV_ARGV_BYTES ||
 		    memchr(ev.u.exec.filename, 0, HV_PATH_LEN) == NULL)
 			__builtin_trap();

@@ -534,6 +534,12 @@ static void test_exec_from_stack_strings(void **st)
 	assert_int_equal(tracer_exec_from_stack(&ev, &RDV, BASE + sizeof(mem) - sizeof(tail)), 0);
 	assert_string_equal(ev.u.exec.filename, "/bin/p");
 	assert_string_equal(hv_exec_arg(&ev, 0), "p");
+	/* a stack pointer of 0 that nothing maps: no word comes from the (empty)
+	 * window, the reader fails, the event is left alone */
+	memset(&ev, 0, sizeof(ev));
+	assert_int_equal(tracer_exec_from_stack(&ev, &RDV, 0), -1);
+	assert_int_equal(tracer_exec_from_stack32(&ev, &RDV, 0), -1);
+	assert_int_equal(ev.u.exec.argc, 0);
 }
 
 int main(void)
