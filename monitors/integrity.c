@@ -39,6 +39,9 @@ static uint64_t boot_done_tsc;
  * false: sampled on the tick (a processor without the control) */
 static bool dtr_trapped;
 static uint64_t nr_dtr_loads;
+/* each vCPU's v->nr_starts at boot done: a vCPU the guest restarts later has
+ * its baselines taken again, after its bring-up (sync_starts) */
+static uint64_t starts_at_boot[HV_MAX_CPUS];
 /* statistics of every vCPU (atomic adds) */
 static uint64_t nr_msr_exits, nr_cr0_exits, nr_hooks, nr_wp, nr_dtr, nr_blocked, nr_wp_boot;
 static uint64_t exit_ticks;
@@ -184,15 +187,19 @@ static void dtr_check(struct vcpu *v, struct integ_vcpu *s, struct integ_dtr *d,
 		report_how(v, HV_EV_IDT_WRITE, what, limit, old, base, vcpu_rip(v), false, HV_INTEG_HOW_SAMPLE);
 }
 
-/* The guest restarted @v (INIT/SIPI: CPU offline/online) since its baselines
- * were taken: new ones, from its first user-mode tick (its bring-up loads
- * transient tables first). The first call after boot done only syncs. */
+/* The guest restarted @v (INIT/SIPI: CPU offline/online) since boot done or
+ * since its baselines were taken: new ones, from its first user-mode tick (its
+ * bring-up loads transient tables first: the real-mode trampoline's, the early
+ * GDT). Compared with its start count at boot done, so that a vCPU whose first
+ * exit after boot done is in such a bring-up does not take a transient table
+ * as its baseline. */
 static void sync_starts(struct vcpu *v, struct integ_vcpu *s)
 {
 	if (!s->synced) {
 		s->synced = true;
-		s->starts = v->nr_starts;
-	} else if (s->starts != v->nr_starts) {
+		s->starts = v->id < HV_MAX_CPUS ? __atomic_load_n(&starts_at_boot[v->id], __ATOMIC_ACQUIRE) : 0;
+	}
+	if (s->starts != v->nr_starts) {
 		s->starts = v->nr_starts;
 		s->restarted = true;
 		memset(&s->idtr, 0, sizeof(s->idtr));
@@ -570,6 +577,11 @@ static void integ_tick(struct vcpu *v, uint64_t now, void *ctx)
 		if (vcpu_cpl(v) != 3)
 			return;
 		bool f = false;
+		/* before boot_done is seen by anyone (racing vCPUs write the same counts) */
+		for (uint32_t i = 0; i < v->vm->nr_vcpus && i < HV_MAX_CPUS; i++)
+			if (v->vm->vcpus[i])
+				__atomic_store_n(&starts_at_boot[i], __atomic_load_n(&v->vm->vcpus[i]->nr_starts,
+						 __ATOMIC_RELAXED), __ATOMIC_RELEASE);
 		if (__atomic_compare_exchange_n(&boot_done, &f, true, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
 			boot_done_tsc = now;
 			pr_info("integrity: boot done: vCPU %u runs user mode (RIP %#lx); CR0.WP, IDTR and GDTR "
