@@ -29,7 +29,7 @@ fuzz_lwip_CFLAGS := -DHV_LWIP_FUZZ $(LWIP_INC) -w
 HV_SRCS += drivers/pci.c drivers/e1000.c
 UNIT_TESTS += test_e1000
 test_e1000_SRCS := tests/unit/test_e1000.c drivers/pci.c drivers/e1000.c $(NET_SRCS) $(NET_HV_SRCS) \
-	vmm/options.c events/wire.c events/wire_seal.c events/wire_seal_sse2.c events/event.c events/event_ring.c events/event_json.c
+	vmm/options.c events/wire.c events/wire_seal.c events/wire_seal_sse2.c events/wire_seal_aesni.c events/event.c events/event_ring.c events/event_json.c
 test_e1000_LIBS := $(LWIP_HOSTLIB) $(TPBUILD)/mbedtls-host/libmbedcrypto.a
 test_e1000_DEPS := $(LWIP_HOSTLIB) $(TPBUILD)/mbedtls-host/libmbedcrypto.a
 $(BUILD)/host/drivers/net/hvnet_setup.o: HOST_CFLAGS += $(LWIP_INC)
@@ -40,7 +40,7 @@ $(BUILD)/host/drivers/pci.o: HOST_CFLAGS += -DHV_PCI_NO_PIO
 # real event/wire/lwIP/PCI/e1000 code against Bochs' e1000 + slirp.
 # tests/integration/collect_bochs_net.sh boots it.
 NETTEST_SRCS := drivers/net/selftest/main.c events/event.c events/event_ring.c events/event_json.c \
-	events/wire.c events/wire_seal.c events/wire_seal_sse2.c drivers/pci.c \
+	events/wire.c events/wire_seal.c events/wire_seal_sse2.c events/wire_seal_aesni.c drivers/pci.c \
 	drivers/e1000.c $(NET_SRCS) $(NET_HV_SRCS)
 NETTEST_OBJS := $(patsubst %.c,$(BUILD)/hv/%.o,$(NETTEST_SRCS)) $(BUILD)/hv/drivers/net/selftest/boot.o
 $(BUILD)/hv/drivers/net/selftest/main.o: HV_CFLAGS += $(LWIP_INC) -fno-tree-loop-distribute-patterns
@@ -54,7 +54,7 @@ INTEGRATION_PREREQS += $(BUILD)/net-selftest.elf
 # Host benchmark of the network sink's ring -1 path (issue 16): make build/tools/bench_net,
 # then valgrind --tool=callgrind build/tools/bench_net burst|proc N (instructions ≈ Bochs ticks)
 HOST_TOOLS += bench_net
-bench_net_SRCS := tools/bench/bench_net.c drivers/e1000.c drivers/pci.c $(NET_SRCS) events/wire.c events/wire_seal.c events/wire_seal_sse2.c events/event.c \
+bench_net_SRCS := tools/bench/bench_net.c drivers/e1000.c drivers/pci.c $(NET_SRCS) events/wire.c events/wire_seal.c events/wire_seal_sse2.c events/wire_seal_aesni.c events/event.c \
 	events/event_ring.c events/event_json.c
 bench_net_LIBS := $(LWIP_HOSTLIB) $(TPBUILD)/mbedtls-host/libmbedcrypto.a
 bench_net_DEPS := $(LWIP_HOSTLIB) $(TPBUILD)/mbedtls-host/libmbedcrypto.a

@@ -508,12 +508,35 @@ int hv_wire_derive_key_sender(const uint8_t psk[HV_WIRE_KEY_LEN], uint32_t sende
 	return mbedtls_chacha20_crypt(psk, boot_nonce, sender, HV_WIRE_KEY_LEN, zeros, out) ? -1 : 0;
 }
 
+/* Version 2 (issue 16): K_gcm = the first 32 bytes of the ChaCha20 block
+ * under K_b with the 12-byte label "hvmn-aes-gcm" as its nonce, counter 0.
+ * ChaCha20 is a PRF of (counter, nonce) under K_b, so K_gcm is independent of
+ * K_b's bytes: no key serves two algorithms. The label's last four bytes are
+ * not zero, so it is never a version-1 AEAD nonce (seq || 0000) either. */
+int hv_wire_derive_key_gcm(const uint8_t kb[HV_WIRE_KEY_LEN], uint8_t out[HV_WIRE_KEY_LEN])
+{
+	static const uint8_t zeros[HV_WIRE_KEY_LEN];
+	static const uint8_t label[HV_WIRE_NONCE_LEN] = "hvmn-aes-gcm";
+
+	return mbedtls_chacha20_crypt(kb, label, 0, HV_WIRE_KEY_LEN, zeros, out) ? -1 : 0;
+}
+
 int hv_wire_hdr_key(const uint8_t psk[HV_WIRE_KEY_LEN], const struct hv_wire_hdr *h,
 		    uint8_t out[HV_WIRE_KEY_LEN])
 {
+	uint8_t kb[HV_WIRE_KEY_LEN];
+	int rc;
+
 	if (h->flags & HV_WIRE_F_SENDER_KEY)
-		return hv_wire_derive_key_sender(psk, h->sender, h->boot_nonce, out);
-	return hv_wire_derive_key(psk, h->boot_nonce, out);
+		rc = hv_wire_derive_key_sender(psk, h->sender, h->boot_nonce, kb);
+	else
+		rc = hv_wire_derive_key(psk, h->boot_nonce, kb);
+	if (!rc && h->version == HV_WIRE_VERSION_GCM)
+		rc = hv_wire_derive_key_gcm(kb, out);
+	else
+		__builtin_memcpy(out, kb, HV_WIRE_KEY_LEN);
+	mbedtls_platform_zeroize(kb, sizeof(kb));
+	return rc;
 }
 
 /* Boot nonce from a 32-bit random source, with a repetition test (in the
@@ -577,9 +600,10 @@ int hv_wire_parse_header(const uint8_t *d, size_t len, struct hv_wire_hdr *h)
 	h->drops_total = r32(&r);
 	h->nrec = r16(&r);
 	h->payload_len = r16(&r);
-	if (h->version != HV_WIRE_VERSION)
+	if (h->version != HV_WIRE_VERSION && h->version != HV_WIRE_VERSION_GCM)
 		return HV_WIRE_E_VERSION;
 	if (h->hdr_len != HV_WIRE_HDR_LEN || (h->flags & ~HV_WIRE_F_SENDER_KEY) ||
+	    (h->version == HV_WIRE_VERSION_GCM && h->flags != HV_WIRE_F_SENDER_KEY) ||
 	    h->payload_len > HV_WIRE_MAX_PAYLOAD ||
 	    (size_t)HV_WIRE_HDR_LEN + h->payload_len + HV_WIRE_TAG_LEN != len)
 		return HV_WIRE_E_LENGTH;
@@ -596,6 +620,16 @@ int hv_wire_open(const uint8_t key[HV_WIRE_KEY_LEN], uint8_t *d, size_t len,
 	if (rc)
 		return rc;
 	aead_nonce(h->seq, nonce);
+	if (h->version == HV_WIRE_VERSION_GCM) {
+		/* BearSSL's GCM (events/wire_seal.c): its portable AES unless a
+		 * vector guard is installed (ring -1 style); never mbedTLS, whose
+		 * build here has no AES (tools/build-mbedtls.sh) */
+		if (hv_wire_open_gcm(key, nonce, d, HV_WIRE_HDR_LEN, d + HV_WIRE_HDR_LEN, h->payload_len,
+				     d + HV_WIRE_HDR_LEN + h->payload_len))
+			return HV_WIRE_E_AUTH;
+		*payload = d + HV_WIRE_HDR_LEN;
+		return HV_WIRE_OK;
+	}
 	mbedtls_chachapoly_init(&ctx);
 	rc = mbedtls_chachapoly_setkey(&ctx, key);
 	if (!rc)
@@ -633,6 +667,7 @@ int hv_wire_tx_init(struct hv_wire_tx *tx, const uint8_t psk[HV_WIRE_KEY_LEN],
 {
 	if (hv_wire_derive_key_sender(psk, sender, boot_nonce, tx->key))
 		return -1;
+	tx->version = HV_WIRE_VERSION;
 	tx->sender = sender;
 	for (int i = 0; i < HV_WIRE_NONCE_LEN; i++)
 		tx->boot_nonce[i] = boot_nonce[i];
@@ -652,6 +687,18 @@ int hv_wire_tx_init(struct hv_wire_tx *tx, const uint8_t psk[HV_WIRE_KEY_LEN],
 	return 0;
 }
 
+int hv_wire_tx_set_version(struct hv_wire_tx *tx, unsigned version)
+{
+	if (tx->seq || tx->version != HV_WIRE_VERSION)
+		return -1;
+	if (version == HV_WIRE_VERSION)
+		return 0;
+	if (version != HV_WIRE_VERSION_GCM || hv_wire_derive_key_gcm(tx->key, tx->key))
+		return -1;
+	tx->version = HV_WIRE_VERSION_GCM;
+	return 0;
+}
+
 int hv_wire_tx_flush(struct hv_wire_tx *tx)
 {
 	struct wbuf w = { .p = tx->buf, .len = 0, .size = HV_WIRE_HDR_LEN, .err = 0 };
@@ -664,7 +711,7 @@ int hv_wire_tx_flush(struct hv_wire_tx *tx)
 	tx->seq++;
 	w8(&w, HV_WIRE_MAGIC0); w8(&w, HV_WIRE_MAGIC1);
 	w8(&w, HV_WIRE_MAGIC2); w8(&w, HV_WIRE_MAGIC3);
-	w8(&w, HV_WIRE_VERSION);
+	w8(&w, tx->version);
 	w8(&w, HV_WIRE_F_SENDER_KEY);          /* per-boot key bound to the sender id */
 	w16(&w, HV_WIRE_HDR_LEN);
 	w32(&w, tx->sender);
@@ -676,10 +723,14 @@ int hv_wire_tx_flush(struct hv_wire_tx *tx)
 	w16(&w, tx->payload_len);
 	aead_nonce(tx->seq, nonce);
 	uint64_t t0 = tx->clock ? tx->clock() : 0;
-	/* the same AEAD the collector opens with mbedTLS (hv_wire_open); BearSSL
-	 * here for speed (events/wire_seal.h, issue 16) */
-	hv_wire_seal(tx->key, nonce, tx->buf, HV_WIRE_HDR_LEN, tx->buf + HV_WIRE_HDR_LEN,
-		     tx->payload_len, tx->buf + HV_WIRE_HDR_LEN + tx->payload_len);
+	/* BearSSL for speed (events/wire_seal.h, issue 16); version 1 is the
+	 * AEAD the collector opens with mbedTLS (hv_wire_open) */
+	if (tx->version == HV_WIRE_VERSION_GCM)
+		hv_wire_seal_gcm(tx->key, nonce, tx->buf, HV_WIRE_HDR_LEN, tx->buf + HV_WIRE_HDR_LEN,
+				 tx->payload_len, tx->buf + HV_WIRE_HDR_LEN + tx->payload_len);
+	else
+		hv_wire_seal(tx->key, nonce, tx->buf, HV_WIRE_HDR_LEN, tx->buf + HV_WIRE_HDR_LEN,
+			     tx->payload_len, tx->buf + HV_WIRE_HDR_LEN + tx->payload_len);
 	rc = w.err ? -1 : 0;
 	if (tx->clock)
 		tx->seal_ticks += tx->clock() - t0;

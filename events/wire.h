@@ -18,6 +18,9 @@
  * AEAD: ChaCha20-Poly1305 (RFC 8439, mbedTLS), AAD = the 40 header bytes,
  * key = per-boot key K_b = first 32 bytes of ChaCha20(PSK, nonce=boot nonce,
  * counter 0) keystream, AEAD nonce = seq (8 bytes LE) || 4 zero bytes.
+ * Version 2 (appended, issue 16): the same header and rules, AEAD AES-256-GCM
+ * under K_gcm = the first 32 bytes of ChaCha20(K_b, nonce = the label
+ * "hvmn-aes-gcm", counter 0) (hv_wire_derive_key_gcm); flag 1 required.
  */
 #ifndef HVMON_MONITORS_WIRE_H
 #define HVMON_MONITORS_WIRE_H
@@ -30,7 +33,8 @@
 #define HV_WIRE_MAGIC1        'V'
 #define HV_WIRE_MAGIC2        'M'
 #define HV_WIRE_MAGIC3        'N'
-#define HV_WIRE_VERSION       1
+#define HV_WIRE_VERSION       1      /* ChaCha20-Poly1305 */
+#define HV_WIRE_VERSION_GCM   2      /* AES-256-GCM (appended, issue 16) */
 #define HV_WIRE_HDR_LEN       40
 #define HV_WIRE_TAG_LEN       16
 #define HV_WIRE_KEY_LEN       32
@@ -86,7 +90,11 @@ int hv_wire_derive_key(const uint8_t psk[HV_WIRE_KEY_LEN],
 int hv_wire_derive_key_sender(const uint8_t psk[HV_WIRE_KEY_LEN], uint32_t sender,
 			      const uint8_t boot_nonce[HV_WIRE_NONCE_LEN],
 			      uint8_t out[HV_WIRE_KEY_LEN]);
-/* the per-boot key a datagram with header h was sealed with (by its flags) */
+/* version 2: the AES-256-GCM key from the per-boot key K_b (a labelled
+ * derivation: K_b itself is never an AES key) */
+int hv_wire_derive_key_gcm(const uint8_t kb[HV_WIRE_KEY_LEN], uint8_t out[HV_WIRE_KEY_LEN]);
+/* the per-boot key a datagram with header h was sealed with (by its flags and
+ * version) */
 struct hv_wire_hdr;
 int hv_wire_hdr_key(const uint8_t psk[HV_WIRE_KEY_LEN], const struct hv_wire_hdr *h,
 		    uint8_t out[HV_WIRE_KEY_LEN]);
@@ -104,7 +112,8 @@ int hv_wire_open(const uint8_t boot_key[HV_WIRE_KEY_LEN], uint8_t *dgram, size_t
 
 /* ---- sender ---- */
 struct hv_wire_tx {
-	uint8_t  key[HV_WIRE_KEY_LEN];       /* per-boot key */
+	uint8_t  key[HV_WIRE_KEY_LEN];       /* per-boot key of the AEAD in use */
+	uint8_t  version;                    /* HV_WIRE_VERSION or HV_WIRE_VERSION_GCM */
 	uint32_t sender;
 	uint8_t  boot_nonce[HV_WIRE_NONCE_LEN];
 	uint64_t seq;                        /* last sequence number used */
@@ -116,7 +125,7 @@ struct hv_wire_tx {
 	/* statistics */
 	uint64_t datagrams, bytes, events, too_big;
 	uint64_t (*clock)(void);             /* optional (ring -1: rdtsc): seal_ticks counts */
-	uint64_t seal_ticks;                 /* in the AEAD seal (ChaCha20-Poly1305) */
+	uint64_t seal_ticks;                 /* in the AEAD seal */
 	struct hv_event_sink sink;
 	uint8_t  buf[HV_WIRE_MAX_DGRAM];
 };
@@ -125,6 +134,11 @@ int hv_wire_tx_init(struct hv_wire_tx *tx, const uint8_t psk[HV_WIRE_KEY_LEN],
 		    uint32_t sender, const uint8_t boot_nonce[HV_WIRE_NONCE_LEN],
 		    void (*send)(void *ctx, const uint8_t *dgram, size_t len),
 		    void *send_ctx);
+/* Switch a fresh sender (no datagram sent yet) to wire version @version:
+ * HV_WIRE_VERSION_GCM derives the AES-256-GCM key from the per-boot key.
+ * tx_init starts at version 1. Returns -1 for an unknown version, a second
+ * switch, or after the first datagram. */
+int hv_wire_tx_set_version(struct hv_wire_tx *tx, unsigned version);
 /* Append an event; seals and sends the current datagram first if full. */
 int hv_wire_tx_add(struct hv_wire_tx *tx, const struct hv_event *ev);
 /* Seal and send the pending datagram (no-op if empty). */

@@ -33,7 +33,24 @@ struct hv_wire_vec_guard {
 };
 void hv_wire_seal_set_guard(const struct hv_wire_vec_guard *g);   /* NULL: portable only */
 
-/* Seals done so far on each path (log lines, tests). */
+/* ChaCha20-Poly1305 seals done so far on each path (log lines, tests). */
 void hv_wire_seal_counts(uint64_t *vector, uint64_t *portable);
+
+/* ---- AES-256-GCM (wire version 2, docs/PROTOCOL.md; issue 16) ----
+ * SP 800-38D with a 96-bit IV and a 128-bit tag, BearSSL's GCM. With a vector
+ * guard that lets it run and a CPU with AES-NI + PCLMULQDQ (+ SSSE3, SSE4.1):
+ * BearSSL's AES-NI CTR and PCLMULQDQ GHASH (events/wire_seal_aesni.c), else
+ * its portable constant-time AES (aes_ct64) and GHASH (ghash_ctmul64). Same
+ * bytes on both paths. */
+/* CPUID says the AES-NI path can run (read once, general registers only). */
+bool hv_wire_gcm_hw(void);
+void hv_wire_seal_gcm(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *aad, size_t aad_len,
+		      uint8_t *data, size_t len, uint8_t tag[16]);
+/* Decrypt @len bytes at @data in place if the tag verifies: 0; else -1 and
+ * @data is zeroed. */
+int hv_wire_open_gcm(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *aad, size_t aad_len,
+		     uint8_t *data, size_t len, const uint8_t tag[16]);
+/* AES-256-GCM seals done so far with AES-NI (in the guard) and portable. */
+void hv_wire_seal_counts_gcm(uint64_t *hw, uint64_t *portable);
 
 #endif

@@ -8,10 +8,10 @@ MBEDTLS_DEFS := -DMBEDTLS_CONFIG_FILE='"wire_mbedtls_config.h"'
 $(MBEDTLS_HOST)/libmbedcrypto.a $(MBEDTLS_HV)/libmbedcrypto.a: events/wire_mbedtls_config.h tools/build-mbedtls.sh
 	tools/build-mbedtls.sh
 
-WIRE_SRCS := events/wire.c events/wire_seal.c events/wire_seal_sse2.c $(EVENT_SRCS)
+WIRE_SRCS := events/wire.c $(WIRE_SEAL_SRCS) $(EVENT_SRCS)
 
 # ring -1: wire.c with the freestanding mbedTLS (the seal: BearSSL, events/build.mk)
-HV_SRCS += events/wire.c events/wire_seal.c events/wire_seal_sse2.c
+HV_SRCS += events/wire.c $(WIRE_SEAL_SRCS)
 HV_LIBS += $(MBEDTLS_HV)/libmbedcrypto.a
 $(BUILD)/hv/events/wire.o: HV_CFLAGS += -I$(MBEDTLS_HV)/include $(MBEDTLS_DEFS)
 $(BUILD)/hv/events/wire.o: $(MBEDTLS_HV)/libmbedcrypto.a

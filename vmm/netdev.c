@@ -14,6 +14,7 @@
 #include "drivers/net/hvnet_setup.h"
 #include "events/event.h"
 #include "events/ring1.h"
+#include "events/wire.h"
 #include "events/wire_seal.h"
 #include "arch/x86/fpu.h"
 #include "arch/x86/cpu.h"
@@ -377,6 +378,11 @@ int netdev_init(struct vm *vm)
 	pr_info("net: e1000 %02x:%02x.%u BAR0 %#lx up in %lu TSC ticks (%s)\n", d->bus, d->dev, d->fn,
 		(unsigned long)d->bar[0], (unsigned long)(rdtsc() - t0),
 		vm->opt.ip_dhcp ? "DHCP" : "static address");
+	pr_info("net: wire version %u, %s (wire_aead=%s; CPUID %s AES-NI + PCLMULQDQ)\n", hvnet_wire_version(),
+		hvnet_wire_version() == HV_WIRE_VERSION_GCM ? "AES-256-GCM" : "ChaCha20-Poly1305",
+		vm->opt.wire_aead == HV_WAEAD_GCM ? "aes-256-gcm" :
+		vm->opt.wire_aead == HV_WAEAD_CHACHA ? "chacha20-poly1305" : "auto",
+		hv_wire_gcm_hw() ? "has" : "lacks");
 	if (net_hide_apply(vm, d)) {
 		pr_err("net: cannot hide the NIC from the guest: network channel off\n");
 		hv_panic("management NIC visible to the guest");   /* fail closed */
@@ -416,14 +422,19 @@ void netdev_print_stats(void)
 	hv_printf("hvmon: net: wire %lu datagrams, %lu bytes, %lu events (%lu bytes/event)\n",
 		  (unsigned long)dg, (unsigned long)by, (unsigned long)evs,
 		  (unsigned long)(evs ? by / evs : 0));
-	hv_printf("hvmon: net: per datagram: seal (ChaCha20-Poly1305) %lu TSC ticks, send (lwIP UDP/IP/Ethernet "
-		  "+ NIC) %lu, of which the NIC's tx %lu\n", (unsigned long)(dg ? hvnet_seal_ticks() / dg : 0),
+	hv_printf("hvmon: net: per datagram: seal (%s) %lu TSC ticks, send (lwIP UDP/IP/Ethernet "
+		  "+ NIC) %lu, of which the NIC's tx %lu\n",
+		  hvnet_wire_version() == HV_WIRE_VERSION_GCM ? "AES-256-GCM" : "ChaCha20-Poly1305",
+		  (unsigned long)(dg ? hvnet_seal_ticks() / dg : 0),
 		  (unsigned long)(hs.udp_sent ? hs.send_tsc / hs.udp_sent : 0),
 		  (unsigned long)(hs.tx_frames ? hs.nic_tsc / hs.tx_frames : 0));
-	uint64_t sv, sp;
+	uint64_t sv, sp, gv, gp;
 	hv_wire_seal_counts(&sv, &sp);
+	hv_wire_seal_counts_gcm(&gv, &gp);
 	hv_printf("hvmon: net: seal paths: %lu datagrams with SSE2 ChaCha20 (vector state saved and restored "
 		  "around each), %lu portable\n", (unsigned long)sv, (unsigned long)sp);
+	hv_printf("hvmon: net: seal paths: %lu datagrams with AES-NI + PCLMULQDQ AES-256-GCM (vector state saved "
+		  "and restored around each), %lu portable\n", (unsigned long)gv, (unsigned long)gp);
 	uint64_t hz = tick_tsc_hz();
 	hv_printf("hvmon: net: latency record->sent (ring events, TSC %lu kHz): %lu events, min %lu "
 		  "avg %lu max %lu TSC ticks (avg %lu us)\n", (unsigned long)(hz / 1000),

@@ -566,6 +566,14 @@ static const char *v_net_rng(struct hv_options *o, const char *v, size_t n)
 	return "expected hardware|tsc-insecure";
 }
 
+static const char *v_wire_aead(struct hv_options *o, const char *v, size_t n)
+{
+	if (s_eq(v, n, "auto")) { o->wire_aead = HV_WAEAD_AUTO; return 0; }
+	if (s_eq(v, n, "chacha20-poly1305")) { o->wire_aead = HV_WAEAD_CHACHA; return 0; }
+	if (s_eq(v, n, "aes-256-gcm")) { o->wire_aead = HV_WAEAD_GCM; return 0; }
+	return "expected auto|chacha20-poly1305|aes-256-gcm";
+}
+
 static const char *v_infer(struct hv_options *o, const char *v, size_t n)
 {
 	static const char *const names[] = { "patterns", "kallsyms", "btf" };
@@ -600,6 +608,7 @@ static const struct {
 	{ "monitors", v_monitors }, { "collector", v_collector },
 	{ "ip", v_ip }, { "key", v_key }, { "net", v_net }, { "net_burst", v_net_burst }, { "net_burst_rate", v_net_burst_rate }, { "no_vtx", v_novtx },
 	{ "net_rng", v_net_rng },
+	{ "wire_aead", v_wire_aead },
 	{ "infer", v_infer }, { "bochs_exit", v_bochs_exit },
 	{ "iommu", v_iommu }, { "iommu_selftest", v_iommu_selftest }, { "console_events", v_console_events },
 	{ "smp_bench_ms", v_smp_bench_ms }, { "smp_fail_ap", v_smp_fail_ap },
@@ -848,6 +857,10 @@ size_t hv_options_format(const struct hv_options *o, char *buf, size_t size)
 	put_s(&w, " no_vtx="); put_s(&w, hv_no_vtx_name(o->no_vtx));
 	if (o->net_rng_insecure)
 		put_s(&w, " net_rng=tsc-insecure");
+	if (o->wire_aead == HV_WAEAD_CHACHA)
+		put_s(&w, " wire_aead=chacha20-poly1305");
+	else if (o->wire_aead == HV_WAEAD_GCM)
+		put_s(&w, " wire_aead=aes-256-gcm");
 	put_s(&w, " infer=");
 	if (o->infer == HV_INFER_ALL) put_s(&w, "all");
 	else if (!o->infer) put_s(&w, "off");

@@ -33,6 +33,9 @@
 
 enum hv_crash_action { HV_CRASH_HALT = 0, HV_CRASH_RESET = 1 };
 enum hv_no_vtx { HV_NOVTX_REFUSE = 0, HV_NOVTX_BOOT_UNMONITORED = 1 };
+/* wire_aead= (issue 16, docs/OPTIONS.md): the wire version hvmon sends. AUTO:
+ * version 2 (AES-256-GCM) when CPUID has AES-NI + PCLMULQDQ, else version 1. */
+enum hv_wire_aead { HV_WAEAD_AUTO = 0, HV_WAEAD_CHACHA = 1, HV_WAEAD_GCM = 2 };
 enum hv_iommu { HV_IOMMU_AUTO = 0, HV_IOMMU_REQUIRED = 1, HV_IOMMU_OFF = 2 };
 /* console_events= : event lines echoed on the console (docs/OPTIONS.md). DEFAULT
  * resolves at run time: ALL without collector=, NONE with it (the network is the
@@ -97,6 +100,7 @@ struct hv_options {
 	uint8_t  net_bus, net_dev, net_fn;   /* when !net_first */
 	uint8_t  no_vtx;              /* enum hv_no_vtx; default refuse */
 	uint8_t  net_rng_insecure;    /* net_rng=tsc-insecure: network without RDRAND/RDSEED */
+	uint8_t  wire_aead;           /* enum hv_wire_aead (wire_aead=, issue 16); default auto */
 	uint8_t  infer;               /* HV_INFER_* mask, 0 = off; default HV_INFER_ALL */
 	uint32_t net_burst;           /* debug: synthetic events sent once the network is up (0 = none) */
 	/* benchmark (issue 16): net_burst=N events per phase through CPU 0's ring at each

@@ -5,6 +5,7 @@
 #include "drivers/e1000.h"
 #include "events/event.h"
 #include "events/wire.h"
+#include "events/wire_seal.h"
 #include "vmm/options.h"
 
 static struct e1000_dma dma __attribute__((aligned(4096)));
@@ -32,6 +33,7 @@ int hvnet_options_from_strings(struct hvnet_options *o, const char *net, const c
 			       const char *collector, const char *key, const char **err)
 {
 	*o = (struct hvnet_options){ 0 };
+	o->wire_aead = HV_WAEAD_CHACHA;       /* no vector guard there: version 1 */
 	o->net_first = !net || !*net || (net[0] == 'f' && net[1] == 'i');   /* "first" */
 	if (!o->net_first && pci_parse_bdf(net, &o->net_bus, &o->net_dev, &o->net_fn)) {
 		*err = "net=: expected first or a PCI address BB:DD.F";
@@ -75,6 +77,7 @@ int hvnet_options_from_hv(struct hvnet_options *o, const struct hv_options *hv, 
 	o->net_bus = hv->net_bus;
 	o->net_dev = hv->net_dev;
 	o->net_fn = hv->net_fn;
+	o->wire_aead = hv->wire_aead;
 	for (int i = 0; i < 32; i++)
 		o->key[i] = hv->key[i];
 	o->key_len = 32;
@@ -160,6 +163,15 @@ int hvnet_setup(const struct hvnet_platform *p, const struct hvnet_options *o, c
 		*err = "net: key derivation failed";
 		return -1;
 	}
+	/* wire_aead= (issue 16): version 2, AES-256-GCM, whenever the CPU seals it
+	 * with AES-NI + PCLMULQDQ (~5 instructions per byte against ~17 for the
+	 * SSE2 ChaCha20-Poly1305); forced, it runs on BearSSL's portable AES if
+	 * the CPU has neither (slower than version 1, but what was asked for) */
+	if ((o->wire_aead == HV_WAEAD_GCM || (o->wire_aead == HV_WAEAD_AUTO && hv_wire_gcm_hw())) &&
+	    hv_wire_tx_set_version(&tx, HV_WIRE_VERSION_GCM)) {
+		*err = "net: AES-256-GCM key derivation failed";
+		return -1;
+	}
 	tx.clock = wire_clock;
 	hb_interval = o->heartbeat_ms ? o->heartbeat_ms : 5000;
 	hb_last = plat.now_ms();
@@ -237,6 +249,11 @@ void hvnet_flush(void)
 {
 	if (sink_attached)
 		hv_wire_tx_flush(&tx);
+}
+
+unsigned hvnet_wire_version(void)
+{
+	return tx.version;
 }
 
 uint64_t hvnet_seal_ticks(void)

@@ -37,10 +37,11 @@ struct hvnet_options {
 	size_t   key_len;
 	uint32_t sender_id;           /* 0: derived from the MAC's low 4 bytes */
 	uint32_t heartbeat_ms;        /* 0: 5000 */
+	uint8_t  wire_aead;           /* enum hv_wire_aead: 0 auto (AES-256-GCM with AES-NI) */
 };
 
 /* From the option strings (self-test kernel, tests): NULL net = first,
- * NULL ip = dhcp; collector and key required. 0 or -1 (*err). */
+ * NULL ip = dhcp; collector and key required; wire version 1. 0 or -1 (*err). */
 int hvnet_options_from_strings(struct hvnet_options *o, const char *net, const char *ip,
 			       const char *collector, const char *key, const char **err);
 /* From hvmon's parsed options (vmm/options.h). 0 or -1 (*err): no
@@ -68,6 +69,8 @@ void hvnet_flush(void);
 /* wire sender counters: datagrams, bytes (UDP payload) and events sent */
 /* TSC ticks spent sealing datagrams (ChaCha20-Poly1305) since boot */
 uint64_t hvnet_seal_ticks(void);
+/* the wire version the sender uses (1 ChaCha20-Poly1305, 2 AES-256-GCM) */
+unsigned hvnet_wire_version(void);
 void hvnet_wire_stats(uint64_t *datagrams, uint64_t *bytes, uint64_t *events);
 /* The PCI function hvnet_setup took (hidden from the guest), NULL before. */
 struct pci_dev;

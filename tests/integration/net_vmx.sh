@@ -9,8 +9,10 @@
 #    (transport members removed); a burst of NET_BURST (default 10000) synthetic network-only
 #    events (net_burst=) arrives complete and unduplicated, or the collector reports loss;
 #    no forgery/duplicate/replay (collector exit status); heartbeats seen
-#  - issue 16: the guest's vector registers survive hvmon's SSE2 seal — tests/guest/vecstate/hvvec
-#    checks a YMM0-15 + MXCSR pattern while the scenario runs; hvmon sealed with SSE2 only
+#  - issue 16: the guest's vector registers survive hvmon's vector seal — tests/guest/vecstate/hvvec
+#    checks a YMM0-15 + MXCSR pattern while the scenario runs; hvmon sealed every datagram with
+#    AES-NI + PCLMULQDQ (wire version 2, the default on a CPU that has them; version 1's SSE2
+#    ChaCha20 in ring -1 is pkg_deb.sh's boot, wire_aead=chacha20-poly1305)
 #  - the guest (scenario tests/guest/scenarios/net.sh) sees exactly one 82540EM (its own), not
 #    hvmon's: /sys/bus/pci/devices and lspci; hvmon counted hidden configuration reads; the
 #    guest's own e1000 is bound by its driver (and gets a DHCP lease: reported)
@@ -61,7 +63,7 @@ tr -d '\000\r' < "$H" > "$T/hvmon"; tr -d '\000\r' < "$G" > "$T/guest"
 grep -a '^{"event":' "$T/hvmon" > "$T/console"
 grep -a 'net:' "$T/hvmon" | grep -v '^{' | head -20
 grep -a 'HVMON-GUEST: \(pci\|lspci\|netif\|eth0\|net \|vecstate\)' "$T/guest"
-grep -a 'net: seal paths' "$T/hvmon"
+grep -a 'net: seal paths\|net: wire version' "$T/hvmon"
 sed -n 's/.*summary: /collector: /p' "$T/err"
 echo "# wall: $((t1 - t0)) s; console events $(wc -l < "$T/console"); collector lines $(wc -l < "$T/out"); collector exit $crc"
 fails=0
@@ -94,8 +96,11 @@ check "no crash in ring -1, no EPT violation report (guest touching hidden/hvmon
 check "guest vector registers + MXCSR intact across the run (hvvec: rounds, interruptions, 0 bad)" \
   grep -aqE 'HVMON-GUEST: vecstate (ymm|xmm) rounds [1-9][0-9]* gaps [1-9][0-9]* bad 0$' "$T/guest"
 check "hvvec exited 0" grep -aq 'HVMON-GUEST: vecstate exit=0' "$T/guest"
-check "every datagram sealed with SSE2 inside the vector guard (none portable)" \
-  grep -aqE 'hvmon: net: seal paths: [1-9][0-9]* datagrams with SSE2 .*, 0 portable' "$T/hvmon"
+check "wire version 2 (AES-256-GCM) by default: Bochs's CPU model has AES-NI + PCLMULQDQ (issue 16)" \
+  grep -aq 'hvmon: net: wire version 2, AES-256-GCM (wire_aead=auto; CPUID has AES-NI + PCLMULQDQ)' "$T/hvmon"
+check "every datagram sealed with AES-NI + PCLMULQDQ inside the vector guard (none portable, no ChaCha20)" \
+  bash -c "grep -aqE 'hvmon: net: seal paths: [1-9][0-9]* datagrams with AES-NI .*, 0 portable' '$T/hvmon' &&
+           grep -aqE 'hvmon: net: seal paths: 0 datagrams with SSE2 .*, 0 portable' '$T/hvmon'"
 check "collector: heartbeats received" grep -q '"event":"heartbeat"' "$T/out"
 check "collector: boot_config (issue 18) is seq 1 of the boot" grep -qE '^\{"event":"boot_config",.*"seq":1,"rec":0,' "$T/out"
 lost=$(sed -n 's/.*summary: .* lost \([0-9]*\) .*/\1/p' "$T/err")

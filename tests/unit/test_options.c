@@ -517,6 +517,30 @@ static void test_net_rng(void **state)
 	assert_string_equal(e.e[0].why, "expected hardware|tsc-insecure");
 }
 
+/* issue 16: wire_aead= picks the wire version; shown only when forced */
+static void test_wire_aead(void **state)
+{
+	struct hv_options o;
+	struct hv_opt_errors e;
+	char sum[1024];
+	hv_options_defaults(&o);
+	assert_int_equal(o.wire_aead, HV_WAEAD_AUTO);
+	hv_options_format(&o, sum, sizeof(sum));
+	assert_null(strstr(sum, "wire_aead"));
+	assert_int_equal(hv_options_parse("wire_aead=chacha20-poly1305", 64, &o, &e), 0);
+	assert_int_equal(o.wire_aead, HV_WAEAD_CHACHA);
+	hv_options_format(&o, sum, sizeof(sum));
+	assert_non_null(strstr(sum, " wire_aead=chacha20-poly1305"));
+	assert_int_equal(hv_options_parse("wire_aead=aes-256-gcm", 64, &o, &e), 0);
+	assert_int_equal(o.wire_aead, HV_WAEAD_GCM);
+	hv_options_format(&o, sum, sizeof(sum));
+	assert_non_null(strstr(sum, " wire_aead=aes-256-gcm"));
+	assert_int_equal(hv_options_parse("wire_aead=auto", 64, &o, &e), 0);
+	assert_int_equal(o.wire_aead, HV_WAEAD_AUTO);
+	assert_int_equal(hv_options_parse("wire_aead=aes", 64, &o, &e), 1);
+	assert_string_equal(e.e[0].why, "expected auto|chacha20-poly1305|aes-256-gcm");
+}
+
 static void test_wipe_text(void **state)
 {
 	static uint8_t ram[8192 + 64];
@@ -607,6 +631,7 @@ int main(void)
 		cmocka_unit_test(test_key_redact),
 		cmocka_unit_test(test_wipe_text),
 		cmocka_unit_test(test_net_rng),
+		cmocka_unit_test(test_wire_aead),
 		cmocka_unit_test(test_owner_descriptors),
 	};
 	return cmocka_run_group_tests_name("options", tests, NULL, NULL);

@@ -155,6 +155,7 @@ static void test_seal_same_as_mbedtls(void **state)
 	mbedtls_chachapoly_free(&ctx);
 }
 
+
 static void fill_event(struct hv_event *ev, unsigned type)
 {
 	memset(ev, 0, sizeof(*ev));
@@ -402,6 +403,237 @@ static void capture(void *ctx, const uint8_t *d, size_t len)
 static const uint8_t psk[32] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 };
 static const uint8_t nonce[12] = { 0xa, 0xb, 0xc };
 
+/* ---- wire version 2: AES-256-GCM (issue 16) ----
+ * The AES-256 test cases 13-16 of McGrew & Viega's GCM specification (the
+ * vectors NIST's GCM validation uses; taken from BearSSL's test/test_crypto.c
+ * and checked against OpenSSL with python3-cryptography's AESGCM when added),
+ * 96-bit IVs as the wire uses. */
+static const struct gcm_kat { const char *key, *pt, *aad, *iv, *ct, *tag; } gcm_kats[] = {
+	{"0000000000000000000000000000000000000000000000000000000000000000",
+	 "",
+	 "", "000000000000000000000000",
+	 "",
+	 "530f8afbc74536b9a963b4f1c4cb738b"},
+	{"0000000000000000000000000000000000000000000000000000000000000000",
+	 "00000000000000000000000000000000",
+	 "", "000000000000000000000000",
+	 "cea7403d4d606b6e074ec5d3baf39d18",
+	 "d0d1c8a799996bf0265b98b5d48ab919"},
+	{"feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308",
+	 "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b391aafd255",
+	 "", "cafebabefacedbaddecaf888",
+	 "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662898015ad",
+	 "b094dac5d93471bdec1a502270e3cc6c"},
+	{"feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308",
+	 "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a721c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39",
+	 "feedfacedeadbeeffeedfacedeadbeefabaddad2", "cafebabefacedbaddecaf888",
+	 "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662",
+	 "76fc6ece0f4e1768cddf8853bb2d551b"},
+};
+
+static uint64_t gcm_hw0, gcm_port0;
+/* setup: the AES-NI path (host guard; the host CPU must have AES-NI +
+ * PCLMULQDQ, else the test is reported skipped, never passed) */
+static int gcm_path_hw(void **state)
+{
+	path_vector(state);
+	hv_wire_seal_counts_gcm(&gcm_hw0, &gcm_port0);
+	*state = (void *)"gcm-hw";
+	return 0;
+}
+static int gcm_path_portable(void **state)
+{
+	path_portable(state);
+	hv_wire_seal_counts_gcm(&gcm_hw0, &gcm_port0);
+	*state = (void *)"gcm-portable";
+	return 0;
+}
+static int gcm_path_refused(void **state)
+{
+	gcm_path_hw(state);
+	guard_allow = false;
+	*state = (void *)"gcm-refused";
+	return 0;
+}
+/* teardown: every GCM seal took the path the setup chose; no ChaCha20 seal */
+static int gcm_path_check(void **state)
+{
+	uint64_t hw, port, v, p;
+	bool want_hw = !strcmp(*state, "gcm-hw");
+	hv_wire_seal_counts_gcm(&hw, &port);
+	hv_wire_seal_counts(&v, &p);
+	assert_int_equal(v, seals_vec0);
+	assert_int_equal(p, seals_port0);
+	assert_true(want_hw ? hw > gcm_hw0 && port == gcm_port0 : hw == gcm_hw0 && port > gcm_port0);
+	assert_int_equal(guard_ends, want_hw ? guard_begins : 0);
+	assert_true(!strcmp(*state, "gcm-portable") ? guard_begins == 0 : guard_begins > 0);
+	hv_wire_seal_set_guard(NULL);
+	return 0;
+}
+/* teardown of the tests that mix paths on purpose: the AES-NI path ran */
+static int gcm_path_hw_ran(void **state)
+{
+	uint64_t hw, port;
+	hv_wire_seal_counts_gcm(&hw, &port);
+	assert_true(hw > gcm_hw0);
+	assert_int_equal(guard_ends, guard_begins);
+	hv_wire_seal_set_guard(NULL);
+	return 0;
+}
+static void need_gcm_hw(void **state)
+{
+	if (!strcmp(*state, "gcm-portable"))
+		return;
+	if (!hv_wire_gcm_hw()) {
+		hv_wire_seal_set_guard(NULL);
+		skip();                 /* this host has no AES-NI/PCLMULQDQ: not a pass */
+	}
+}
+
+/* the known answers, sealing and opening, on the path the setup chose; a
+ * wrong tag refuses and leaves nothing of the plaintext */
+static void test_gcm_kat(void **state)
+{
+	need_gcm_hw(state);
+	for (size_t i = 0; i < sizeof(gcm_kats) / sizeof(gcm_kats[0]); i++) {
+		const struct gcm_kat *k = &gcm_kats[i];
+		uint8_t key[32], iv[12], aad[64], pt[64], ct[64], tag[16], exp_tag[16], buf[64];
+		size_t n = strlen(k->pt) / 2, na = strlen(k->aad) / 2;
+		unhex(k->key, key); unhex(k->iv, iv); unhex(k->aad, aad);
+		unhex(k->pt, pt); unhex(k->ct, ct); unhex(k->tag, exp_tag);
+		memcpy(buf, pt, n);
+		hv_wire_seal_gcm(key, iv, aad, na, buf, n, tag);
+		if (n)
+			assert_memory_equal(buf, ct, n);
+		assert_memory_equal(tag, exp_tag, 16);
+		assert_int_equal(hv_wire_open_gcm(key, iv, aad, na, buf, n, exp_tag), 0);
+		if (n)
+			assert_memory_equal(buf, pt, n);
+		/* forged: a tag bit, a ciphertext bit, an AAD bit */
+		exp_tag[15] ^= 0x80;
+		memcpy(buf, ct, n);
+		assert_int_equal(hv_wire_open_gcm(key, iv, aad, na, buf, n, exp_tag), -1);
+		for (size_t j = 0; j < n; j++)
+			assert_int_equal(buf[j], 0);
+		exp_tag[15] ^= 0x80;
+		if (n) {
+			memcpy(buf, ct, n);
+			buf[n / 2] ^= 1;
+			assert_int_equal(hv_wire_open_gcm(key, iv, aad, na, buf, n, exp_tag), -1);
+		}
+		if (na) {
+			memcpy(buf, ct, n);
+			aad[0] ^= 1;
+			assert_int_equal(hv_wire_open_gcm(key, iv, aad, na, buf, n, exp_tag), -1);
+		}
+	}
+}
+
+/* AES-NI + PCLMULQDQ (ring -1's path) and BearSSL's portable AES/GHASH (the
+ * collector's) are two implementations of AES and of GHASH: they must agree
+ * on every payload length a datagram can have, both directions. */
+static void test_gcm_paths_agree(void **state)
+{
+	static uint8_t a[HV_WIRE_MAX_PAYLOAD], b[HV_WIRE_MAX_PAYLOAD], pt[HV_WIRE_MAX_PAYLOAD];
+	uint8_t key[32], nonce[12] = { 0 }, aad[HV_WIRE_HDR_LEN], ta[16], tb[16];
+	uint32_t x = 777;
+	need_gcm_hw(state);
+	for (unsigned i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(i * 13 + 1);
+	for (unsigned i = 0; i < sizeof(aad); i++)
+		aad[i] = (uint8_t)(i ^ 0xa5);
+	for (size_t len = 0; len <= HV_WIRE_MAX_PAYLOAD; len += len < 200 ? 1 : 61) {
+		for (size_t i = 0; i < len; i++)
+			pt[i] = (uint8_t)((x = x * 1103515245u + 12345u) >> 16);
+		memcpy(nonce + 4, &len, sizeof(uint32_t));
+		memcpy(a, pt, len);
+		memcpy(b, pt, len);
+		hv_wire_seal_gcm(key, nonce, aad, sizeof(aad), a, len, ta);     /* setup's path */
+		hv_wire_seal_set_guard(NULL);
+		hv_wire_seal_gcm(key, nonce, aad, sizeof(aad), b, len, tb);     /* portable */
+		if (len)
+			assert_memory_equal(a, b, len);
+		assert_memory_equal(ta, tb, 16);
+		assert_int_equal(hv_wire_open_gcm(key, nonce, aad, sizeof(aad), a, len, ta), 0);
+		hv_wire_seal_set_guard(&host_guard);
+		assert_int_equal(hv_wire_open_gcm(key, nonce, aad, sizeof(aad), b, len, tb), 0);
+		if (len) {
+			assert_memory_equal(a, pt, len);
+			assert_memory_equal(b, pt, len);
+		}
+	}
+}
+
+/* A version-2 sender end to end: header version 2 with flag 1, opened by the
+ * collector's own key choice (hv_wire_hdr_key); every bit flip refused; the
+ * AES key is neither the version-1 key of the same boot nor opens as v1. */
+static void test_seal_open_gcm(void **state)
+{
+	static struct hv_wire_tx tx, tx1;
+	struct hv_event ev;
+	struct hv_wire_hdr h;
+	const uint8_t *pl;
+	uint8_t key[32], kb[32], d[HV_WIRE_MAX_DGRAM];
+
+	nsent = 0;
+	assert_int_equal(hv_wire_tx_init(&tx, psk, 0x1234, nonce, capture, NULL), 0);
+	assert_int_equal(hv_wire_tx_set_version(&tx, 7), -1);
+	assert_int_equal(hv_wire_tx_set_version(&tx, HV_WIRE_VERSION_GCM), 0);
+	assert_int_equal(hv_wire_tx_set_version(&tx, HV_WIRE_VERSION_GCM), -1);   /* once */
+	hv_wire_derive_key_sender(psk, 0x1234, nonce, kb);
+	assert_memory_not_equal(tx.key, kb, 32);               /* never the same key bytes */
+	for (int i = 0; i < 4; i++) {
+		fill_event(&ev, HV_EV_EXEC);
+		assert_int_equal(hv_wire_tx_add(&tx, &ev), 0);
+	}
+	assert_int_equal(hv_wire_tx_flush(&tx), 0);
+	assert_int_equal(nsent, 4);
+	for (unsigned k = 0; k < nsent; k++) {
+		memcpy(d, sent[k], sent_len[k]);
+		assert_int_equal(d[4], HV_WIRE_VERSION_GCM);
+		assert_int_equal(d[5], HV_WIRE_F_SENDER_KEY);
+		assert_int_equal(hv_wire_parse_header(d, sent_len[k], &h), 0);
+		assert_int_equal(hv_wire_hdr_key(psk, &h, key), 0);
+		assert_memory_equal(key, tx.key, 32);
+		assert_int_equal(hv_wire_open(key, d, sent_len[k], &h, &pl), 0);
+		assert_int_equal(h.seq, k + 1);
+		assert_int_equal(h.version, HV_WIRE_VERSION_GCM);
+		struct hv_event got;
+		size_t used;
+		assert_int_equal(hv_wire_decode_event(pl, h.payload_len, &got, &used), 0);
+		assert_string_equal(got.u.exec.filename, ev.u.exec.filename);
+	}
+	assert_int_equal(hv_wire_tx_set_version(&tx, HV_WIRE_VERSION_GCM), -1);   /* after seq 1 */
+	assert_null(memmem(sent[0], sent_len[0], "ffffffffffffffff", 16));
+	for (size_t i = 0; i < sent_len[0]; i++) {
+		memcpy(d, sent[0], sent_len[0]);
+		d[i] ^= 0x01;
+		assert_int_not_equal(hv_wire_open(key, d, sent_len[0], &h, &pl), 0);
+	}
+	/* as version 1 (version byte rewritten): the v1 key opens nothing */
+	memcpy(d, sent[0], sent_len[0]);
+	d[4] = HV_WIRE_VERSION;
+	assert_int_equal(hv_wire_parse_header(d, sent_len[0], &h), 0);
+	hv_wire_hdr_key(psk, &h, key);
+	assert_memory_equal(key, kb, 32);
+	assert_int_equal(hv_wire_open(key, d, sent_len[0], &h, &pl), HV_WIRE_E_AUTH);
+	/* the v1 datagram of the same boot does not open as v2 either */
+	nsent = 0;
+	hv_wire_tx_init(&tx1, psk, 0x1234, nonce, capture, NULL);
+	hv_wire_tx_add(&tx1, &ev);
+	hv_wire_tx_flush(&tx1);
+	memcpy(d, sent[0], sent_len[0]);
+	assert_int_equal(d[4], HV_WIRE_VERSION);
+	d[4] = HV_WIRE_VERSION_GCM;
+	assert_int_equal(hv_wire_parse_header(d, sent_len[0], &h), 0);
+	hv_wire_hdr_key(psk, &h, key);
+	assert_int_equal(hv_wire_open(key, d, sent_len[0], &h, &pl), HV_WIRE_E_AUTH);
+	/* version 2 needs the sender-bound key (flag 1) */
+	d[5] = 0;
+	assert_int_equal(hv_wire_parse_header(d, sent_len[0], &h), HV_WIRE_E_LENGTH);
+}
+
+
 static void test_seal_open(void **state)
 {
 	static struct hv_wire_tx tx;
@@ -451,7 +683,7 @@ static void test_seal_open(void **state)
 	memcpy(big, sent[0], HV_WIRE_HDR_LEN);
 	big[38] = 2000 & 0xff; big[39] = 2000 >> 8;
 	assert_int_equal(hv_wire_parse_header(big, sizeof(big), &h), HV_WIRE_E_LENGTH);
-	d[4] = 2;
+	d[4] = 3;                                  /* 1 and 2 exist (issue 16) */
 	assert_int_equal(hv_wire_parse_header(d, sent_len[0], &h), HV_WIRE_E_VERSION);
 	d[0] = 'X';
 	assert_int_equal(hv_wire_parse_header(d, sent_len[0], &h), HV_WIRE_E_MAGIC);
@@ -730,6 +962,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_seal_rfc8439, path_vector, path_check),
 		cmocka_unit_test_setup_teardown(test_seal_same_as_mbedtls, path_vector, path_check),
 		cmocka_unit_test_setup_teardown(test_seal_rfc8439, path_refused, path_check),
+		cmocka_unit_test_setup_teardown(test_gcm_kat, gcm_path_portable, gcm_path_check),
+		cmocka_unit_test_setup_teardown(test_gcm_kat, gcm_path_hw, gcm_path_check),
+		cmocka_unit_test_setup_teardown(test_gcm_kat, gcm_path_refused, gcm_path_check),
+		cmocka_unit_test_setup_teardown(test_gcm_paths_agree, gcm_path_hw, gcm_path_hw_ran),
+		cmocka_unit_test_setup_teardown(test_seal_open_gcm, gcm_path_hw, gcm_path_hw_ran),
 		cmocka_unit_test(test_roundtrip_all_types),
 		cmocka_unit_test(test_decode_rejects),
 		cmocka_unit_test(test_seal_open),
