@@ -6,7 +6,8 @@
  * buggy sender is covered: arbitrary record counts, payloads, sequence
  * numbers, senders and boot nonces. Input layout:
  *   [0]      mode: bit0 set = feed the raw bytes unsealed (forgery path)
- *   [1..4]   sender id   [5] boot nonce selector (one of 4)
+ *   [1..4]   sender id   [5] bits 0-1 boot nonce selector (one of 4),
+ *            bit 2 wire version 2 (AES-256-GCM, issue 16), else version 1
  *   [6..9]   sequence number (low 32 bits)   [10..11] record count
  *   [12..]   plaintext payload (records)
  * Invariants: no crash/sanitizer report; every output line is one JSON
@@ -16,6 +17,7 @@
 #include "tools/hvmon-collect.c"
 #undef main
 #include "mbedtls/chachapoly.h"
+#include "events/wire_seal.h"
 
 static char *obuf;
 static size_t olen;
@@ -50,8 +52,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		uint64_t seq = (uint64_t)data[6] | (uint64_t)data[7] << 8 | (uint64_t)data[8] << 16 | (uint64_t)data[9] << 24;
 		uint16_t nrec = (uint16_t)(data[10] | data[11] << 8);
 		uint8_t key[32], an[12] = { 0 };
+		bool v2 = data[5] & 4;
 		memcpy(d, "HVMN", 4);
-		d[4] = 1; d[5] = 0; d[6] = 40; d[7] = 0;
+		d[4] = v2 ? HV_WIRE_VERSION_GCM : HV_WIRE_VERSION;
+		d[5] = v2 ? HV_WIRE_F_SENDER_KEY : 0;       /* version 2 only with the sender-bound key */
+		d[6] = 40; d[7] = 0;
 		memcpy(d + 8, &sender, 4);
 		memcpy(d + 12, nonce, 12);
 		memcpy(d + 24, &seq, 8);
@@ -59,6 +64,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		d[36] = (uint8_t)nrec; d[37] = (uint8_t)(nrec >> 8);
 		d[38] = (uint8_t)pl; d[39] = (uint8_t)(pl >> 8);
 		memcpy(an, &seq, 8);
+		if (v2) {
+			uint8_t kb[32];
+			hv_wire_derive_key_sender(psk, sender, nonce, kb);
+			hv_wire_derive_key_gcm(kb, key);
+			hv_wire_seal_gcm(key, an, d, 40, (uint8_t *)memcpy(d + 40, data + 12, pl), pl, d + 40 + pl);
+			process_datagram(d, 40 + pl + 16, &from);
+			goto check;
+		}
 		hv_wire_derive_key(psk, nonce, key);
 		mbedtls_chachapoly_context c;
 		mbedtls_chachapoly_init(&c);
@@ -67,6 +80,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		mbedtls_chachapoly_free(&c);
 		process_datagram(d, 40 + pl + 16, &from);
 	}
+check:
 	fclose(out);
 	/* every line one JSON object */
 	for (size_t i = 0; i < olen; ) {

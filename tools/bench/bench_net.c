@@ -145,6 +145,10 @@ int main(int argc, char **argv)
 	if (hv_wire_tx_init(&tx, key, 1, nonce, hvnet_wire_send, NULL) ||
 	    hv_event_sink_register(&tx.sink))
 		return 1;
+	/* BENCH_WIRE=2: wire version 2, AES-256-GCM (issue 16); default 1 */
+	const char *wv = getenv("BENCH_WIRE");
+	if (wv && !strcmp(wv, "2") && hv_wire_tx_set_version(&tx, HV_WIRE_VERSION_GCM))
+		return 1;
 	const char *sp = getenv("BENCH_SEAL");
 	hv_wire_seal_set_guard(sp && !strcmp(sp, "portable") ? NULL : &vec_guard);
 	frames = frame_bytes = 0;
@@ -159,8 +163,8 @@ int main(int argc, char **argv)
 	struct hvnet_stats hs;
 	hv_event_get_stats(&st);
 	hvnet_get_stats(&hs);
-	printf("bench_net %s: %u events, %lu delivered, %lu dropped; %lu datagrams (%lu udp failed), "
-	       "%lu frames, %.1f payload bytes/event; %.0f host ns/event\n", mode, n,
+	printf("bench_net %s (wire v%u): %u events, %lu delivered, %lu dropped; %lu datagrams (%lu udp failed), "
+	       "%lu frames, %.1f payload bytes/event; %.0f host ns/event\n", mode, (unsigned)tx.version, n,
 	       (unsigned long)st.delivered, (unsigned long)st.dropped, (unsigned long)tx.datagrams,
 	       (unsigned long)hs.udp_fail, (unsigned long)frames, (double)tx.bytes / (tx.events ? tx.events : 1),
 	       (t1 - t0) * 1e9 / n);
