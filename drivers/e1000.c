@@ -175,8 +175,10 @@ int e1000_init(struct e1000 *n, volatile void *mmio, const struct e1000_platform
 	wr(n, E1000_RCTL, E1000_RCTL_EN | E1000_RCTL_BAM | E1000_RCTL_SECRC);
 
 	/* TX ring: a descriptor is free when its DD bit is set */
+	n->tx_css = n->tx_cso = -1;                /* no checksum context yet */
 	for (i = 0; i < E1000_NTX; i++) {
-		dma->tx[i].addr = phys(n, dma->txbuf[i]);
+		n->tx_addr[i] = phys(n, dma->txbuf[i]);
+		dma->tx[i].addr = n->tx_addr[i];
 		dma->tx[i].length = 0;
 		dma->tx[i].cmd = 0;
 		dma->tx[i].status = E1000_TXD_STA_DD;
@@ -201,18 +203,12 @@ static bool tx_free(struct e1000 *n)
 	       (tx[(n->tx_tail + 1) % E1000_NTX].status & E1000_TXD_STA_DD);
 }
 
-int e1000_tx(struct e1000 *n, const void *frame, size_t len)
+/* Wait (bounded) until the descriptor at the tail and the one after are free:
+ * at most N-1 descriptors in flight, since TDT == TDH means "empty" to the
+ * device. A full ring is given a bounded time to drain (a 1.5 KB frame takes
+ * ~12 us at 1 Gb/s). */
+static int tx_reserve(struct e1000 *n)
 {
-	struct e1000_tx_desc *d = &n->dma->tx[n->tx_tail];
-	const uint8_t *src = frame;
-
-	if (len < 14 || len > 1518) {
-		n->stats.tx_toobig++;
-		return -1;
-	}
-	/* at most N-1 descriptors in flight: TDT == TDH means "empty" to the
-	 * device, so the one after tail must be free as well. A full ring is
-	 * given a bounded time to drain (a 1.5 KB frame takes ~12 us at 1 Gb/s). */
 	for (unsigned w = 0; w < E1000_TX_WAIT_US && !tx_free(n); w++) {
 		delay(n, 1);
 		barrier();
@@ -221,17 +217,84 @@ int e1000_tx(struct e1000 *n, const void *frame, size_t len)
 		n->stats.tx_full++;
 		return -1;
 	}
-	memcpy(n->dma->txbuf[n->tx_tail], src, len);
-	d->length = (uint16_t)len;
-	d->cso = 0;
-	d->css = 0;
-	d->special = 0;
-	d->cmd = E1000_TXD_CMD_EOP | E1000_TXD_CMD_IFCS | E1000_TXD_CMD_RS;
-	d->status = 0;
+	return 0;
+}
+
+static void tx_push(struct e1000 *n)
+{
 	barrier();
 	n->tx_tail = (n->tx_tail + 1) % E1000_NTX;
 	wr(n, E1000_TDT, n->tx_tail);
+}
+
+/* One frame in one descriptor: legacy (popts 0) or a TCP/IP data descriptor
+ * with POPTS (8254x SDM §3.3; the legacy layout's CSO/CSS bytes become DTYP
+ * and POPTS). */
+static int tx_frame(struct e1000 *n, const void *frame, size_t len, uint8_t popts)
+{
+	struct e1000_tx_desc *d = &n->dma->tx[n->tx_tail];
+
+	if (len < 14 || len > 1518) {
+		n->stats.tx_toobig++;
+		return -1;
+	}
+	if (tx_reserve(n))
+		return -1;
+	memcpy(n->dma->txbuf[n->tx_tail], frame, len);
+	d->addr = n->tx_addr[n->tx_tail];          /* a context descriptor may have used the slot */
+	d->length = (uint16_t)len;
+	d->cso = popts ? E1000_TXD_DTYP_DATA : 0;
+	d->css = popts;
+	d->special = 0;
+	d->cmd = E1000_TXD_CMD_EOP | E1000_TXD_CMD_IFCS | E1000_TXD_CMD_RS |
+		 (popts ? E1000_TXD_CMD_DEXT : 0);
+	d->status = 0;
+	tx_push(n);
 	n->stats.tx_frames++;
+	return 0;
+}
+
+int e1000_tx(struct e1000 *n, const void *frame, size_t len)
+{
+	return tx_frame(n, frame, len, 0);
+}
+
+/* The TCP/IP context descriptor for a UDP checksum over [css, end) stored at
+ * cso (TUCSE 0: to the end of the packet); no IP checksum (IPCSx describe the
+ * IPv4 header only for completeness: IXSM is never set). RS so that the
+ * device writes DD back and the slot becomes free again. */
+static int tx_load_ctx(struct e1000 *n, unsigned css, unsigned cso)
+{
+	struct e1000_tx_ctx *c = (struct e1000_tx_ctx *)&n->dma->tx[n->tx_tail];
+
+	if (tx_reserve(n))
+		return -1;
+	c->ipcss = 14;
+	c->ipcso = 14 + 10;
+	c->ipcse = (uint16_t)(css - 1);
+	c->tucss = (uint8_t)css;
+	c->tucso = (uint8_t)cso;
+	c->tucse = 0;
+	c->cmd_len = E1000_TXC_CMD_DEXT | E1000_TXC_CMD_RS | E1000_TXC_CMD_IP;   /* UDP: TUCMD.TCP clear */
+	c->hdrlen = 0;
+	c->mss = 0;
+	c->status = 0;
+	tx_push(n);
+	n->tx_css = (int)css;
+	n->tx_cso = (int)cso;
+	n->stats.tx_ctx++;
+	return 0;
+}
+
+int e1000_tx_csum(struct e1000 *n, const void *frame, size_t len, unsigned css, unsigned cso)
+{
+	if (css < 15 || css > 255 || cso > 255 || cso < css || (size_t)cso + 2 > len || css >= len)
+		return -1;
+	if (((int)css != n->tx_css || (int)cso != n->tx_cso) && tx_load_ctx(n, css, cso))
+		return -1;
+	if (tx_frame(n, frame, len, E1000_TXD_POPTS_TXSM))
+		return -1;
+	n->stats.tx_csum++;
 	return 0;
 }
 
@@ -276,6 +339,10 @@ bool e1000_link_up(struct e1000 *n)
 }
 
 static int glue_tx(void *ctx, const void *frame, size_t len) { return e1000_tx(ctx, frame, len); }
+static int glue_tx_csum(void *ctx, const void *frame, size_t len, unsigned css, unsigned cso)
+{
+	return e1000_tx_csum(ctx, frame, len, css, cso);
+}
 static int glue_rx(void *ctx, void *buf, size_t cap) { return e1000_rx(ctx, buf, cap); }
 static bool glue_link(void *ctx) { return e1000_link_up(ctx); }
 
@@ -285,6 +352,7 @@ void e1000_hvnet_nic(struct e1000 *n, struct hvnet_nic *out)
 	for (int i = 0; i < 6; i++)
 		out->mac[i] = n->mac[i];
 	out->tx = glue_tx;
+	out->tx_csum = glue_tx_csum;        /* every 8254x offloads TCP/UDP checksums */
 	out->rx = glue_rx;
 	out->link_up = glue_link;
 }

@@ -68,7 +68,18 @@
 #define E1000_TXD_CMD_EOP    0x01
 #define E1000_TXD_CMD_IFCS   0x02
 #define E1000_TXD_CMD_RS     0x08
+#define E1000_TXD_CMD_DEXT   0x20       /* extended (context/data) descriptor */
 #define E1000_TXD_STA_DD     0x01
+/* TCP/IP data descriptor (8254x SDM §3.3, "TCP/IP Data Descriptor"): the
+ * legacy layout's byte 10 holds DTYP in bits 7:4 (0001 = data), byte 13 POPTS */
+#define E1000_TXD_DTYP_DATA  0x10
+#define E1000_TXD_POPTS_IXSM 0x01       /* insert the IP checksum */
+#define E1000_TXD_POPTS_TXSM 0x02       /* insert the TCP/UDP checksum */
+/* TCP/IP context descriptor (8254x SDM §3.3, "TCP/IP Context Descriptor"):
+ * TUCMD bits of its command/length word */
+#define E1000_TXC_CMD_IP     (1u << 25) /* IPv4 (else IPv6) */
+#define E1000_TXC_CMD_RS     (1u << 27) /* report status: DD written back */
+#define E1000_TXC_CMD_DEXT   (1u << 29)
 
 #define E1000_NRX            32
 #define E1000_NTX            32
@@ -87,11 +98,24 @@ struct e1000_rx_desc {
 struct e1000_tx_desc {
 	uint64_t addr;
 	uint16_t length;
-	uint8_t  cso;
+	uint8_t  cso;            /* extended data descriptor: DTYP << 4 */
 	uint8_t  cmd;
 	uint8_t  status;
-	uint8_t  css;
+	uint8_t  css;            /* extended data descriptor: POPTS */
 	uint16_t special;
+} __attribute__((packed));
+
+/* The same 16 bytes as a TCP/IP context descriptor: where the checksums of
+ * the following data descriptors start, go and end (CSE 0: end of packet). */
+struct e1000_tx_ctx {
+	uint8_t  ipcss, ipcso;
+	uint16_t ipcse;
+	uint8_t  tucss, tucso;
+	uint16_t tucse;
+	uint32_t cmd_len;        /* PAYLEN 19:0, DTYP 23:20 (0000 = context), TUCMD 31:24 */
+	uint8_t  status;
+	uint8_t  hdrlen;
+	uint16_t mss;
 } __attribute__((packed));
 
 /* Descriptor rings and buffers: in hvmon memory, DMA-visible at the
@@ -116,6 +140,7 @@ struct e1000_platform {
 struct e1000_stats {
 	uint64_t rx_frames, rx_errors, rx_toobig, rx_fragmented;
 	uint64_t tx_frames, tx_full, tx_toobig;
+	uint64_t tx_csum, tx_ctx;       /* frames with the NIC's UDP checksum; context descriptors */
 };
 
 struct e1000 {
@@ -126,6 +151,8 @@ struct e1000 {
 	bool mac_from_eeprom;
 	unsigned rx_next;        /* next RX descriptor to look at */
 	unsigned tx_tail;        /* next TX descriptor to fill */
+	int tx_css, tx_cso;      /* checksum context loaded in the NIC (-1: none) */
+	uint64_t tx_addr[E1000_NTX];   /* each TX buffer's DMA address (a context descriptor overwrites it) */
 	struct e1000_stats stats;
 };
 
@@ -142,6 +169,13 @@ int e1000_init(struct e1000 *nic, volatile void *mmio, const struct e1000_platfo
  * E1000_TX_WAIT_US for the device to complete one. 0, or -1 (still full /
  * bad length; counted). */
 int e1000_tx(struct e1000 *nic, const void *frame, size_t len);
+/* Queue one frame with the NIC computing a TCP/UDP-style checksum: the
+ * ones'-complement sum of frame[css..len) (the field at cso preloaded with the
+ * pseudo-header sum) complemented and stored at cso (TCP/IP context + data
+ * descriptors, POPTS.TXSM). A context descriptor goes first whenever css/cso
+ * differ from the loaded one. Same returns as e1000_tx; -1 if css/cso are out
+ * of the frame or above 255. */
+int e1000_tx_csum(struct e1000 *nic, const void *frame, size_t len, unsigned css, unsigned cso);
 /* Copy the next good received frame into buf. Returns its length, 0 when
  * none is pending, -1 when a bad/oversized descriptor was dropped (call
  * again for the next one). */

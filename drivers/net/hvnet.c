@@ -21,6 +21,63 @@ static struct hvnet_stats stats;
 static bool up;
 static uint8_t frame_buf[HVNET_MAX_FRAME];
 
+static uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+/* RFC 1071: ones'-complement sum of big-endian 16-bit words, odd byte padded */
+static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i + 1 < n; i += 2)
+		sum += be16(p + i);
+	if (n & 1)
+		sum += (uint32_t)p[n - 1] << 8;
+	return sum;
+}
+
+static uint16_t csum_fold(uint32_t sum)
+{
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (uint16_t)sum;
+}
+
+int hvnet_udp_csum_prep(uint8_t *f, size_t len, bool hw, unsigned *css)
+{
+	size_t ihl, off, ulen;
+	uint32_t sum;
+	uint16_t c;
+
+	if (len < 14 + 20 + 8 || be16(f + 12) != 0x0800 || (f[14] >> 4) != 4)
+		return HVNET_CSUM_NONE;
+	ihl = (size_t)(f[14] & 15) * 4;
+	off = 14 + ihl;
+	if (ihl < 20 || off + 8 > len || f[14 + 9] != 17 || (be16(f + 14 + 6) & 0x3fff))
+		return HVNET_CSUM_NONE;              /* not UDP, or a fragment */
+	ulen = be16(f + off + 4);
+	if (ulen < 8 || off + ulen != len)
+		return HVNET_CSUM_NONE;              /* padded or inconsistent: leave it */
+	/* pseudo-header: source, destination, zero + protocol, UDP length */
+	sum = csum_add(0, f + 14 + 12, 8) + 17 + (uint32_t)ulen;
+	*css = (unsigned)off;
+	if (hw) {
+		c = csum_fold(sum);
+		f[off + 6] = (uint8_t)(c >> 8);
+		f[off + 7] = (uint8_t)c;
+		return HVNET_CSUM_HW;
+	}
+	f[off + 6] = f[off + 7] = 0;
+	c = (uint16_t)~csum_fold(csum_add(sum, f + off, ulen));
+	if (!c)
+		c = 0xffff;                          /* RFC 768: 0 means "no checksum" */
+	f[off + 6] = (uint8_t)(c >> 8);
+	f[off + 7] = (uint8_t)c;
+	return HVNET_CSUM_SW;
+}
+
 static err_t linkoutput(struct netif *n, struct pbuf *p)
 {
 	uint8_t *out = frame_buf;
@@ -32,8 +89,12 @@ static err_t linkoutput(struct netif *n, struct pbuf *p)
 	}
 	/* flatten the chain (one copy; e1000 descriptors take one buffer) */
 	len = pbuf_copy_partial(p, out, p->tot_len, 0);
+	/* UDP checksum by the NIC when it can (issue 16: ~100 instructions per
+	 * event in software), else here; lwIP leaves the field 0 */
+	unsigned css = 0;
+	int ck = hvnet_udp_csum_prep(out, len, nic.tx_csum != NULL, &css);
 	uint64_t t0 = __builtin_ia32_rdtsc();
-	int rc = nic.tx(nic.ctx, out, len);
+	int rc = ck == HVNET_CSUM_HW ? nic.tx_csum(nic.ctx, out, len, css, css + 6) : nic.tx(nic.ctx, out, len);
 	stats.nic_tsc += __builtin_ia32_rdtsc() - t0;
 	if (rc < 0) {
 		stats.tx_fail++;

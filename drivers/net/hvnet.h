@@ -26,6 +26,12 @@ struct hvnet_nic {
 	uint8_t mac[6];
 	/* queue one frame for transmission; 0 ok, <0 ring full/error */
 	int (*tx)(void *ctx, const void *frame, size_t len);
+	/* optional (NULL: none): queue a frame with the NIC finishing a UDP
+	 * checksum — the ones'-complement sum of frame[css..len), the field at cso
+	 * preloaded with the pseudo-header sum, complemented into cso. hvnet hands
+	 * IPv4 UDP frames here; without it hvnet computes the checksum itself
+	 * (lwIP does not: CHECKSUM_GEN_UDP 0, drivers/net/lwipopts.h) */
+	int (*tx_csum)(void *ctx, const void *frame, size_t len, unsigned css, unsigned cso);
 	/* copy the next received frame into buf; bytes, 0 if none, <0 on a
 	 * bad frame (dropped and counted by the driver) */
 	int (*rx)(void *ctx, void *buf, size_t cap);
@@ -53,6 +59,16 @@ void hv_lwip_set_hooks(uint32_t (*now_ms)(void), uint32_t (*rnd)(void),
 uint32_t hv_lwip_rand(void);
 
 int  hvnet_init(const struct hvnet_nic *nic, const struct hvnet_config *cfg);
+
+/* The UDP checksum of an outgoing Ethernet II frame (issue 16: lwIP leaves it
+ * 0). For an unfragmented IPv4 UDP datagram that fills the frame: with hw, the
+ * pseudo-header sum (RFC 768, RFC 1071 arithmetic) goes into the checksum
+ * field for the NIC to finish (HVNET_CSUM_HW, *css = the UDP header's offset);
+ * otherwise the whole checksum is computed here (HVNET_CSUM_SW; 0 sent as
+ * 0xffff). Any other frame is left alone (HVNET_CSUM_NONE). Never reads
+ * outside frame[0..len). */
+enum { HVNET_CSUM_NONE = 0, HVNET_CSUM_HW = 1, HVNET_CSUM_SW = 2 };
+int  hvnet_udp_csum_prep(uint8_t *frame, size_t len, bool hw, unsigned *css);
 void hvnet_poll(void);
 /* Hand one received Ethernet frame to lwIP (what hvnet_poll does per frame;
  * also the host fuzz target's entry). */

@@ -184,19 +184,68 @@ static bool dev_receive(const void *frame, uint16_t len, uint8_t errors)
 static uint8_t txed[64][1600];
 static size_t txed_len[64];
 static unsigned ntxed;
+/* the device's checksum context (8254x SDM §3.3: TCP/IP context descriptor) */
+static unsigned dev_tucss, dev_tucso, dev_tucse, dev_ctx_loaded;
+static uint32_t ones_sum(const uint8_t *p, size_t n, uint32_t sum)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		sum += (uint32_t)p[n - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return sum;
+}
 static void dev_transmit(void)
 {
 	while (regs[E1000_TDH / 4] != regs[E1000_TDT / 4]) {
 		struct e1000_tx_desc *d = &dma.tx[regs[E1000_TDH / 4]];
+		if ((d->cmd & E1000_TXD_CMD_DEXT) && (d->cso >> 4) == 0) {
+			/* context descriptor: remember where checksums go; no frame */
+			const struct e1000_tx_ctx *c = (const void *)d;
+			assert_true(c->cmd_len & E1000_TXC_CMD_DEXT);
+			dev_tucss = c->tucss; dev_tucso = c->tucso; dev_tucse = c->tucse;
+			dev_ctx_loaded++;
+			if (c->cmd_len & E1000_TXC_CMD_RS)
+				d->status |= E1000_TXD_STA_DD;
+			regs[E1000_TDH / 4] = (regs[E1000_TDH / 4] + 1) % E1000_NTX;
+			continue;
+		}
 		assert_true(d->cmd & E1000_TXD_CMD_EOP);
+		uint8_t f[1600];
+		memcpy(f, (void *)(uintptr_t)d->addr, d->length);
+		if (d->cmd & E1000_TXD_CMD_DEXT) {
+			/* data descriptor: DTYP 0001; POPTS.TXSM inserts the sum from
+			 * TUCSS to TUCSE (0: the end), the field's value included */
+			assert_int_equal(d->cso >> 4, 1);
+			assert_int_equal(d->css & E1000_TXD_POPTS_IXSM, 0);
+			if (d->css & E1000_TXD_POPTS_TXSM) {
+				assert_true(dev_ctx_loaded);
+				size_t end = dev_tucse ? dev_tucse + 1u : d->length;
+				uint16_t c = (uint16_t)~ones_sum(f + dev_tucss, end - dev_tucss, 0);
+				f[dev_tucso] = (uint8_t)(c >> 8);
+				f[dev_tucso + 1] = (uint8_t)c;
+			}
+		}
 		if (ntxed < 64) {
-			memcpy(txed[ntxed], (void *)(uintptr_t)d->addr, d->length);
+			memcpy(txed[ntxed], f, d->length);
 			txed_len[ntxed] = d->length;
 		}
 		ntxed++;
 		d->status |= E1000_TXD_STA_DD;
 		regs[E1000_TDH / 4] = (regs[E1000_TDH / 4] + 1) % E1000_NTX;
 	}
+}
+
+/* an IPv4 UDP frame's checksum verifies (RFC 768: pseudo-header + datagram
+ * sums to 0xffff), and is not the "no checksum" 0 */
+static bool udp_csum_ok(const uint8_t *f, size_t len)
+{
+	size_t off = 14 + (size_t)(f[14] & 15) * 4, ulen = (size_t)(f[off + 4] << 8 | f[off + 5]);
+	if (off + ulen != len || (f[off + 6] | f[off + 7]) == 0)
+		return false;
+	uint32_t sum = ones_sum(f + 26, 8, 17 + (uint32_t)ulen);
+	return ones_sum(f + off, ulen, sum) == 0xffff;
 }
 
 static int setup_nic(void **state)
@@ -207,6 +256,7 @@ static int setup_nic(void **state)
 	eeprom_works = true;
 	reset_sticks = false;
 	ntxed = 0;
+	dev_ctx_loaded = 0;
 	regs[E1000_STATUS / 4] = E1000_STATUS_LU;
 	int rc = e1000_init(&nic, NULL, &plat, &dma, &err);
 	if (rc)
@@ -397,6 +447,11 @@ static void test_hvnet_udp_over_e1000(void **state)
 	assert_int_equal(u[36] << 8 | u[37], 5140);
 	assert_memory_equal(&u[42], "hello-collector", 15);
 	assert_int_equal(txed_len[1], 42 + 15);   /* short frame: the device pads it (TCTL.PSP) */
+	/* issue 16: lwIP left the UDP checksum to the NIC (one context
+	 * descriptor, then TXSM data descriptors); what left the device verifies */
+	assert_true(udp_csum_ok(u, txed_len[1]));
+	assert_int_equal(nic.stats.tx_ctx, 1);
+	assert_int_equal(nic.stats.tx_csum, 1);
 
 	/* garbage frames: counted, nothing sent, still works */
 	uint8_t junk[100];
@@ -415,10 +470,90 @@ static void test_hvnet_udp_over_e1000(void **state)
 	dev_transmit();
 	assert_int_equal(ntxed, 3);
 	assert_memory_equal(&txed[2][42], "again", 5);
+	assert_true(udp_csum_ok(txed[2], txed_len[2]));
+	assert_int_equal(nic.stats.tx_ctx, 1);                 /* the context is kept */
+	assert_int_equal(nic.stats.tx_csum, 2);
 	struct hvnet_stats st;
 	hvnet_get_stats(&st);
 	assert_int_equal(st.udp_sent, 2);
 	assert_int_equal(st.rx_frames, 51);            /* 1 ARP reply + 50 junk, all consumed */
+}
+
+/* hvnet_udp_csum_prep: the software checksum and the NIC's (pseudo-header sum
+ * preloaded, sum over the datagram complemented) give the same verifying
+ * value; other frames and truncated ones are left alone, never read past */
+static void test_udp_csum_prep(void **state)
+{
+	static const uint8_t hdr[42] = {
+		0x52, 0x55, 0x0a, 0x00, 0x02, 0x02, 0x52, 0x54, 0x00, 0x12, 0x34, 0x56, 0x08, 0x00,
+		0x45, 0x00, 0x00, 0, 0x12, 0x34, 0x00, 0x00, 0xff, 17, 0, 0,
+		10, 0, 2, 15, 10, 0, 2, 2,
+		0x14, 0x14, 0x14, 0x14, 0, 0, 0xaa, 0xbb };
+	uint8_t f[1514], g[1514];
+	unsigned css;
+	uint32_t x = 99;
+	for (size_t plen = 0; plen <= 1472; plen += plen < 40 ? 1 : 97) {
+		size_t len = 42 + plen, ulen = 8 + plen;
+		memcpy(f, hdr, 42);
+		f[16] = (uint8_t)((20 + ulen) >> 8); f[17] = (uint8_t)(20 + ulen);
+		f[38] = (uint8_t)(ulen >> 8); f[39] = (uint8_t)ulen;
+		for (size_t i = 0; i < plen; i++)
+			f[42 + i] = (uint8_t)((x = x * 1103515245u + 12345u) >> 16);
+		memcpy(g, f, len);
+		assert_int_equal(hvnet_udp_csum_prep(f, len, false, &css), HVNET_CSUM_SW);
+		assert_int_equal(css, 34);
+		assert_true(udp_csum_ok(f, len));
+		assert_int_equal(hvnet_udp_csum_prep(g, len, true, &css), HVNET_CSUM_HW);
+		uint16_t c = (uint16_t)~ones_sum(g + 34, len - 34, 0);   /* what the NIC does */
+		if (!c)
+			c = 0xffff;
+		assert_int_equal(c, f[40] << 8 | f[41]);
+		/* every truncation: not a full datagram, untouched */
+		for (size_t t = 0; t < len; t += len > 200 ? 61 : 1) {
+			memcpy(g, f, t);
+			assert_int_equal(hvnet_udp_csum_prep(g, t, true, &css), HVNET_CSUM_NONE);
+			assert_memory_equal(g, f, t);
+		}
+	}
+	/* ARP, TCP, an IPv4 fragment, a padded frame: left alone */
+	memcpy(f, hdr, 42);
+	f[16] = 0; f[17] = 28; f[38] = 0; f[39] = 8;
+	memcpy(g, f, 60);
+	g[12] = 0x08; g[13] = 0x06;
+	assert_int_equal(hvnet_udp_csum_prep(g, 42, true, &css), HVNET_CSUM_NONE);
+	memcpy(g, f, 42); g[23] = 6;
+	assert_int_equal(hvnet_udp_csum_prep(g, 42, true, &css), HVNET_CSUM_NONE);
+	memcpy(g, f, 42); g[20] = 0x20;                 /* MF */
+	assert_int_equal(hvnet_udp_csum_prep(g, 42, true, &css), HVNET_CSUM_NONE);
+	memcpy(g, f, 42); memset(g + 42, 0, 18);
+	assert_int_equal(hvnet_udp_csum_prep(g, 60, true, &css), HVNET_CSUM_NONE);
+	assert_int_equal(hvnet_udp_csum_prep(f, 42, true, &css), HVNET_CSUM_HW);
+}
+
+/* e1000_tx_csum: argument checks; a new css/cso loads a new context */
+static void test_e1000_tx_csum(void **state)
+{
+	uint8_t f[100];
+	memset(f, 0, sizeof(f));
+	assert_int_equal(e1000_tx_csum(&nic, f, 100, 34, 99), -1);       /* field past the end */
+	assert_int_equal(e1000_tx_csum(&nic, f, 100, 34, 20), -1);       /* cso before css */
+	assert_int_equal(e1000_tx_csum(&nic, f, 100, 300, 306), -1);
+	assert_int_equal(e1000_tx_csum(&nic, f, 100, 34, 40), 0);
+	assert_int_equal(e1000_tx_csum(&nic, f, 100, 34, 40), 0);
+	assert_int_equal(e1000_tx_csum(&nic, f, 100, 38, 44), 0);
+	assert_int_equal(e1000_tx(&nic, f, 100), 0);                     /* legacy between */
+	dev_transmit();
+	assert_int_equal(nic.stats.tx_ctx, 2);
+	assert_int_equal(dev_ctx_loaded, 2);
+	assert_int_equal(ntxed, 4);
+	assert_int_equal(nic.stats.tx_csum, 3);
+	/* the slots the context descriptors used carry frames again */
+	for (int i = 0; i < 3 * E1000_NTX; i++) {
+		assert_int_equal(e1000_tx(&nic, f, 100), 0);
+		dev_transmit();
+	}
+	assert_int_equal(ntxed, 4 + 3 * E1000_NTX);
+	assert_memory_equal(txed[10], f, 100);
 }
 
 static void test_options(void **state)
@@ -510,6 +645,8 @@ int main(void)
 		cmocka_unit_test_setup(test_e1000_rx, setup_nic),
 		cmocka_unit_test_setup(test_e1000_tx, setup_nic),
 		cmocka_unit_test_setup(test_hvnet_udp_over_e1000, setup_nic),
+		cmocka_unit_test(test_udp_csum_prep),
+		cmocka_unit_test_setup(test_e1000_tx_csum, setup_nic),
 		cmocka_unit_test(test_options),
 		cmocka_unit_test(test_options_from_hv),
 	};
