@@ -7,7 +7,7 @@
  * usage: hvmon-collect-sim --to ADDR:PORT --key FILE --events N
  *          [--sender ID] [--lose S,S..] [--dup S,..] [--swap S,..] [--forge K]
  *          [--reboot-replay S,..] [--drops N] [--expect FILE] [--manifest FILE]
- *          [--pace-us U] [--bench] [--dump DIR]
+ *          [--pace-us U] [--bench] [--dump DIR] [--wire-version 1|2]
  *   --lose S      datagram with sequence S is not sent
  *   --dup S       datagram S is sent twice
  *   --swap S      datagram S is sent after S+1
@@ -20,6 +20,7 @@
  *                 (without sender/seq members), in send order
  *   --manifest F  "seq nevents sent|lost" per datagram of the first session
  *   --dump DIR    write fuzz seeds (sealed datagrams, plaintext payloads)
+ *   --wire-version V  1 ChaCha20-Poly1305 (default), 2 AES-256-GCM (issue 16)
  *   --bench       print encoder timing (events/s, bytes/event) to stdout
  *   --fleet N [--seconds S] [--rate D]  benchmark: N senders (ids 0x10000..),
  *                 each its own boot, D datagrams/s in total (default 20000) for S s
@@ -43,6 +44,17 @@
 
 #define MAXLIST 64
 struct list { unsigned n; uint64_t v[MAXLIST]; };
+
+static unsigned wire_version = HV_WIRE_VERSION;    /* --wire-version */
+
+/* hv_wire_tx_init at the wire version asked for */
+static void tx_start(struct hv_wire_tx *tx, const uint8_t psk[32], uint32_t sender, const uint8_t nonce[12],
+		     void (*send)(void *, const uint8_t *, size_t))
+{
+	hv_wire_tx_init(tx, psk, sender, nonce, send, NULL);
+	if (hv_wire_tx_set_version(tx, wire_version))
+		abort();
+}
 
 static void parse_list(const char *s, struct list *l)
 {
@@ -322,6 +334,7 @@ int main(int argc, char **argv)
 		{ "swap", 1, 0, 'w' }, { "forge", 1, 0, 'f' }, { "reboot-replay", 1, 0, 'r' },
 		{ "drops", 1, 0, 'D' }, { "expect", 1, 0, 'e' }, { "manifest", 1, 0, 'm' },
 		{ "pace-us", 1, 0, 'p' }, { "bench", 0, 0, 'b' }, { "dump", 1, 0, 'u' }, { "latency-probe", 1, 0, 'L' },
+		{ "wire-version", 1, 0, 'V' },
 		{ "fleet", 1, 0, 'F' }, { "seconds", 1, 0, 'T' }, { "rate", 1, 0, 'R' }, { 0, 0, 0, 0 }
 	};
 	const char *to = NULL, *keyf = NULL, *expf = NULL, *manf = NULL, *dumpd = NULL;
@@ -352,6 +365,12 @@ int main(int argc, char **argv)
 		case 'b': bench = 1; break;
 		case 'u': dumpd = optarg; break;
 		case 'L': probes = strtoul(optarg, NULL, 10); break;
+		case 'V': wire_version = (unsigned)strtoul(optarg, NULL, 10);
+			if (wire_version != HV_WIRE_VERSION && wire_version != HV_WIRE_VERSION_GCM) {
+				fprintf(stderr, "sim: --wire-version: 1 or 2\n");
+				return 2;
+			}
+			break;
 		default: fprintf(stderr, "sim: bad option\n"); return 2;
 		}
 	}
@@ -392,7 +411,7 @@ int main(int argc, char **argv)
 	}
 
 	static struct hv_wire_tx tx;
-	hv_wire_tx_init(&tx, psk, sender, nonce, store, NULL);
+	tx_start(&tx, psk, sender, nonce, store);
 	tx.drops_total = drops;
 	FILE *ef = expf ? fopen(expf, "w") : NULL;
 	static struct hv_event ev;
@@ -494,7 +513,7 @@ int main(int argc, char **argv)
 				case 3: {                                               /* wrong key */
 					uint8_t k2[32]; memcpy(k2, psk, 32); k2[0] ^= 1;
 					static struct hv_wire_tx t2;
-					hv_wire_tx_init(&t2, k2, sender, nonce, NULL, NULL);
+					tx_start(&t2, k2, sender, nonce, NULL);
 					t2.seq = 1000 + j;
 					make_event(&ev, 7);
 					hv_wire_tx_add(&t2, &ev);
@@ -523,7 +542,7 @@ int main(int argc, char **argv)
 		uint8_t nonce2[12];
 		if (fread(nonce2, 1, 12, ur) != 12) return 1;
 		size_t before = ndg;
-		hv_wire_tx_init(&tx, psk, sender, nonce2, store, NULL);
+		tx_start(&tx, psk, sender, nonce2, store);
 		make_event(&ev, 4242);
 		hv_wire_tx_add(&tx, &ev);
 		hv_wire_tx_flush(&tx);
