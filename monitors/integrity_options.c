@@ -10,7 +10,7 @@ static const struct hv_opt_desc opts[] = {
 	{ .key = "integrity_action", .type = HV_OPT_ENUM, .off = offsetof(struct integrity_config, action),
 	  .names = actions, .def = HV_INTEG_REPORT, .why = "expected report|block" },
 	{ .key = "integrity_ept", .type = HV_OPT_ENUM, .off = offsetof(struct integrity_config, ept),
-	  .names = onoff, .def = 0, .why = "expected on|off" },
+	  .names = onoff, .def = 1, .why = "expected on|off" },   /* on since issue 15 item 3 A (docs/OPTIONS.md) */
 };
 
 const struct hv_opt_owner integrity_options = {

@@ -118,7 +118,7 @@ static void test_all_keys(void **st)
 	assert_int_equal(len, strlen(buf));
 	assert_string_equal(buf, "console=0x2f8 log=debug on_guest_crash=reset monitors=tracer,hang "
 			    "hang_timeout=12 ret2usr_action=kill keylogger_allow=sh,myshell keylogger_k=20 "
-			    "integrity_action=report integrity_ept=off collector=10.0.2.2:5514 ip=10.0.2.15/24,10.0.2.2 key=<set> net=00:04.0 "
+			    "integrity_action=report integrity_ept=on collector=10.0.2.2:5514 ip=10.0.2.15/24,10.0.2.2 key=<set> net=00:04.0 "
 			    "no_vtx=boot-unmonitored infer=patterns,btf");
 	/* truncation keeps a terminated prefix */
 	assert_int_equal(hv_options_format(&o, buf, 10), 9);
