@@ -61,6 +61,7 @@ boot() {
   rm -rf "$run"; mkdir -p "$run"
   python3 "$HV_BOCHS/rfbkeys.py" --bochs-log "$run/bochs.log" --wait-file "$run/guest.log" \
     --wait-re 'HVMON-GUEST: KEYLOG typing' --timeout "$HV_TIMEOUT" --delay 0.07 --text "$text" \
+    --ack-re 'HVMON-GUEST: KEYLOG key pid=([0-9]+) code=' \
     --then 'HVMON-GUEST: KEYLOG raw typing' "$RAWLINE\\n" \
     --then 'HVMON-GUEST: KEYLOG less typing' "$LESSKEYS" > "$HV_TOP/build/runs/$name.rfb" 2>&1 &
   local typist=$!
