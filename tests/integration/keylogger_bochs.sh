@@ -72,6 +72,8 @@ boot() {
   cat "$HV_TOP/build/runs/$name.rfb"
   assert_status exit marker
   assert_no_marker hvmon 'guest crashed|PANIC|EXCEPTION in ring -1' "no crash"
+  # Bochs dropped a typed scan code (its i8042 keeps 16 bytes): the typist outran the guest, not hvmon's fault
+  assert_no_marker bochs 'internal keyboard buffer full' "$name: no scan code dropped by Bochs's keyboard"
   assert_marker guest 'HVMON-GUEST: keylogger scenario done rc=0' "$name: guest consumers finished"
   assert_marker hvmon 'hvmon: guest powered off' "$name: clean power-off"
 }
