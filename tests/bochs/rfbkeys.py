@@ -18,9 +18,10 @@ timeout or protocol error.
 wall clock: key i is sent only when some group value has matched at least i - --ack-lag times in
 --wait-file (a reader printed one line per key it got). Bochs's i8042 keeps at most 16 scan-code bytes
 (keyboard.cc: "internal keyboard buffer full, ignoring scancode") and emulates at ~0.1-0.2x real
-time, so a guest stopped ~0.3 s of its own time (hvmon printing 18 console lines at 115200 baud in
-one exit: keylogger_bochs's nine reports) lets a wall-clock typist put 8+ keys (16+ bytes) into it and
-lose one (issue 15 item 3 A). With the default lag of 3, at most 4 keys (8 bytes) are ever waiting.
+time, so a guest that falls behind a fraction of a second of its own time lets a wall-clock typist put
+8+ keys (16+ bytes) into it and lose one (issue 15 item 3 A: in keylogger_bochs hvmon's nine report
+warnings, each printed synchronously in its exit, ~17 ms at 115200 baud, plus the readers' own serial
+lines per key). With the default lag of 3, at most 4 keys (8 bytes) are ever waiting.
 """
 import argparse, re, socket, struct, sys, threading, time
 
