@@ -126,7 +126,20 @@ enum infer_kind { INFER_K_ADDR, INFER_K_SYSCALL, INFER_K_PERCPU, INFER_K_OFFSET 
 	/* copies an event to user memory (io_uring's workers too), and the active VT's */ \
 	/* index; kallsyms only (INFER_OPTIONAL below) */ \
 	X(INPUT_EVENT_TO_USER,"symbols", "input_event_to_user", INFER_K_ADDR) \
-	X(FG_CONSOLE,       "symbols",  "fg_console",       INFER_K_ADDR)
+	X(FG_CONSOLE,       "symbols",  "fg_console",       INFER_K_ADDR) \
+	/* appended (issue 15 item 3 B, docs/MONITORS.md integrity): the kernel's own lists of */ \
+	/* the text it patches after boot (ftrace's call sites, jump labels, static calls) and */ \
+	/* the two call sites inside ftrace_caller; kallsyms only (INFER_OPTIONAL below) */ \
+	X(MCOUNT_LOC_START, "symbols",  "__start_mcount_loc", INFER_K_ADDR) \
+	X(MCOUNT_LOC_STOP,  "symbols",  "__stop_mcount_loc",  INFER_K_ADDR) \
+	X(JUMP_TABLE_START, "symbols",  "__start___jump_table", INFER_K_ADDR) \
+	X(JUMP_TABLE_STOP,  "symbols",  "__stop___jump_table", INFER_K_ADDR) \
+	X(SCALL_SITES_START,"symbols",  "__start_static_call_sites", INFER_K_ADDR) \
+	X(SCALL_SITES_STOP, "symbols",  "__stop_static_call_sites", INFER_K_ADDR) \
+	X(SCALL_TEXT_START, "symbols",  "__static_call_text_start", INFER_K_ADDR) \
+	X(SCALL_TEXT_END,   "symbols",  "__static_call_text_end", INFER_K_ADDR) \
+	X(FTRACE_CALL,      "symbols",  "ftrace_call",      INFER_K_ADDR) \
+	X(FTRACE_REGS_CALL, "symbols",  "ftrace_regs_call", INFER_K_ADDR)
 
 enum infer_param {
 #define INFER_X_ENUM(id, grp, name, kind) INFER_P_##id,

@@ -381,6 +381,8 @@ enum {
 	W_KCLONE, W_KEXECVE, W_DEC, W_DEC_ISRA, W_DEC_CP,
 	/* appended (issue 15 item 5): the keylogger's evdev copy point and the active VT */
 	W_IETU, W_FGC,
+	/* appended (issue 15 item 3 B): the integrity monitor's patch-site lists (in order of the params) */
+	W_PATCH0, W_PATCH_LAST = W_PATCH0 + (INFER_P_FTRACE_REGS_CALL - INFER_P_MCOUNT_LOC_START),
 	W_SC0, /* then one (__x64_sys_X) and one (sys_X) per syscall */
 };
 static const char *const sc_names[] = {
@@ -669,6 +671,8 @@ int infer_strategy_kallsyms(const struct infer_reader *rd, const struct infer_hi
 	set_want(&w[W_DEC_CP], "do_execveat_common.constprop.0");
 	set_want(&w[W_IETU], "input_event_to_user");
 	set_want(&w[W_FGC], "fg_console");
+	for (int i = W_PATCH0; i <= W_PATCH_LAST; i++)
+		set_want(&w[i], infer_param_name((enum infer_param)(INFER_P_MCOUNT_LOC_START + (i - W_PATCH0))));
 	for (size_t i = 0; i < NSC; i++) {
 		infer_fmt(w[W_SC0 + 2 * i].name, sizeof(w->name), "__x64_sys_%s", sc_names[i]);
 		infer_fmt(w[W_SC0 + 2 * i + 1].name, sizeof(w->name), "sys_%s", sc_names[i]);
@@ -693,6 +697,8 @@ int infer_strategy_kallsyms(const struct infer_reader *rd, const struct infer_hi
 	report_one_of(out, INFER_P_DO_EXECVEAT_COMMON, &w[W_DEC], 3);
 	report(out, INFER_P_INPUT_EVENT_TO_USER, &w[W_IETU]);
 	report(out, INFER_P_FG_CONSOLE, &w[W_FGC]);
+	for (int i = W_PATCH0; i <= W_PATCH_LAST; i++)
+		report(out, (enum infer_param)(INFER_P_MCOUNT_LOC_START + (i - W_PATCH0)), &w[i]);
 	for (size_t i = 0; i < NSC; i++) {
 		const struct want *x = &w[W_SC0 + 2 * i];
 		report(out, sc_params[i], x->count ? x : &w[W_SC0 + 2 * i + 1]);

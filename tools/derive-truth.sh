@@ -121,6 +121,11 @@ symbols["do_execveat_common"] = dec[0] if len(dec) == 1 else None
 # issue 15 item 5: the keylogger's evdev copy point and the active VT's index
 symbols["input_event_to_user"] = addr("input_event_to_user")
 symbols["fg_console"] = addr("fg_console")
+# issue 15 item 3 B: the integrity monitor's patch-site lists and ftrace_caller's two call sites
+for n in ["__start_mcount_loc", "__stop_mcount_loc", "__start___jump_table", "__stop___jump_table",
+          "__start_static_call_sites", "__stop_static_call_sites", "__static_call_text_start",
+          "__static_call_text_end", "ftrace_call", "ftrace_regs_call"]:
+    symbols[n] = addr(n)
 sc = {}
 for n in ["execve", "execveat", "exit", "exit_group", "clone", "clone3", "fork", "vfork",
           "kill", "setuid", "setresuid", "init_module", "finit_module", "read"]:
