@@ -8,6 +8,8 @@
 #include <cmocka.h>
 
 #include "monitors/integrity.h"
+#include "monitors/integrity_sites.h"
+#include <stdlib.h>
 
 #define WP INTEG_CR0_WP
 #define PG INTEG_CR0_PG
@@ -287,6 +289,270 @@ static void test_revert(void **st)
 	assert_memory_equal(pg_old, pg_new, 4096);
 }
 
+
+/* ---- the kernel's patch-site lists (monitors/integrity_sites.c) ---- */
+/* A fake kernel: 64 KiB from KB; text pages 1..3, the lists in pages 8..10. */
+#define KB 0xffffffff81000000ULL
+static uint8_t km[0x10000];
+static int km_fail_at = -1;                     /* a read at this offset fails */
+static bool km_read(void *c, uint64_t va, void *buf, size_t len)
+{
+	(void)c;
+	if (va < KB || va - KB + len > sizeof(km))
+		return false;
+	if (km_fail_at >= 0 && (uint64_t)km_fail_at >= va - KB && (uint64_t)km_fail_at < va - KB + len)
+		return false;
+	memcpy(buf, km + (va - KB), len);
+	return true;
+}
+static const struct integ_site_rd km_rd = { .read = km_read };
+static void put64(uint64_t off, uint64_t v) { memcpy(km + off, &v, 8); }
+static void put32(uint64_t off, uint32_t v) { memcpy(km + off, &v, 4); }
+static void jump_entry(unsigned i, uint64_t code, uint64_t target)
+{
+	uint64_t at = 0x9000 + 16 * i;         /* PC-relative to the entry's own VA */
+	put32(at, (uint32_t)(int32_t)(int64_t)(code - (KB + at)));
+	put32(at + 4, (uint32_t)(int32_t)(int64_t)(target - (KB + at + 4)));
+	put64(at + 8, KB + 0xc000);             /* the key (not used) */
+}
+static void scall_entry(unsigned i, uint64_t addr, bool tail)
+{
+	uint64_t at = 0xa000 + 8 * i;
+	put32(at, (uint32_t)(int32_t)(int64_t)(addr - (KB + at)));
+	put32(at + 4, (uint32_t)(int32_t)(int64_t)(KB + 0xc100 + (tail ? 1 : 0) - (KB + at + 4)));
+}
+static struct integ_site_syms km_syms(void)
+{
+	struct integ_site_syms y = {
+		.base = KB, .end = KB + sizeof(km),
+		.mcount_start = KB + 0x8000, .mcount_stop = KB + 0x8000 + 5 * 8,
+		.jump_start = KB + 0x9000, .jump_stop = KB + 0x9000 + 3 * 16,
+		.scall_start = KB + 0xa000, .scall_stop = KB + 0xa000 + 2 * 8,
+		.tramp_start = KB + 0x3000, .tramp_end = KB + 0x3100,
+		.ftrace_call = KB + 0x2100, .ftrace_regs_call = 0,
+	};
+	return y;
+}
+static void km_setup(void)
+{
+	memset(km, 0xaa, sizeof(km));          /* "code" */
+	km_fail_at = -1;
+	/* ftrace call sites (absolute VAs), unsorted, one outside the image */
+	put64(0x8000, KB + 0x1100);
+	put64(0x8008, KB + 0x1000);
+	put64(0x8010, KB + 0x1ffe);             /* crosses into page 2 */
+	put64(0x8018, 0xffffffffc0001000ULL);   /* a module's: dropped */
+	put64(0x8020, KB + 0x1600);
+	jump_entry(0, KB + 0x1200, KB + 0x1300);        /* 5-byte site */
+	jump_entry(1, KB + 0x1210, KB + 0x1220);        /* 2-byte site */
+	jump_entry(2, KB + 0x1230, 0x1000);             /* target outside: dropped */
+	scall_entry(0, KB + 0x1400, false);
+	scall_entry(1, KB + 0x1500, true);
+	/* the kernel's bytes at the sites */
+	memcpy(km + 0x1000, "\x0f\x1f\x44\x00\x00", 5);
+	memcpy(km + 0x1100, "\x0f\x1f\x44\x00\x00", 5);
+	memcpy(km + 0x1ffe, "\x0f\x1f\x44\x00\x00", 5);
+	memcpy(km + 0x1600, "\x0f\x1f\x44\x00\x00", 5);
+	memcpy(km + 0x1200, "\x0f\x1f\x44\x00\x00", 5);
+	memcpy(km + 0x1210, "\x66\x90", 2);
+	memcpy(km + 0x1400, "\xe8\x00\x01\x00\x00", 5);
+	memcpy(km + 0x1500, "\xe9\x00\x01\x00\x00", 5);
+	memcpy(km + 0x2100, "\xe8\x00\x00\x00\x00", 5);
+	memcpy(km + 0x3000, "\xe9\x00\x10\x00\x00\x0f\xb9\xcc", 8);    /* a static-call trampoline */
+	memcpy(km + 0x3008, "\xc3\xcc\xcc\xcc\xcc\x0f\xb9\xcc", 8);    /* one that returns */
+}
+static struct integ_sites ks;
+static uint8_t kold[4096], knew[4096];
+static const char *why;
+static void *alloc_(size_t n) { return malloc(n); }
+static void ks_build(void)
+{
+	struct integ_site_syms y = km_syms();
+	free(ks.mcount); free(ks.jump); free(ks.scall);
+	integ_sites_build(&ks, &y, &km_rd, alloc_, &why);
+	ks.text_lo = KB;
+	ks.text_hi = KB + 0x8000;
+}
+/* Page @pg of the fake kernel as it is (old) with @n bytes @b written at @off (new, and in km). */
+static bool patch_at(unsigned pg, uint32_t off, const char *b, uint32_t n)
+{
+	memcpy(kold, km + pg * 4096, 4096);
+	memcpy(km + pg * 4096 + off, b, n);
+	memcpy(knew, km + pg * 4096, 4096);
+	bool r = integ_sites_patch(&ks, KB + pg * 4096, kold, knew, 4096, &km_rd);
+	memcpy(km + pg * 4096, kold, 4096);    /* put back */
+	return r;
+}
+/* CALL/JMP rel32 at @site to @target */
+static const char *rel32(uint8_t op, uint64_t site, uint64_t target)
+{
+	static char b[5];
+	int32_t r = (int32_t)(int64_t)(target - (site + 5));
+	b[0] = (char)op;
+	memcpy(b + 1, &r, 4);
+	return b;
+}
+
+static void test_sites_build(void **st)
+{
+	(void)st;
+	km_setup();
+	ks_build();
+	assert_true(ks.ok);
+	assert_null(why);
+	assert_int_equal(ks.n_mcount, 4);
+	assert_int_equal(ks.mcount[0], 0x1000);          /* sorted */
+	assert_int_equal(ks.mcount[3], 0x1ffe);
+	assert_int_equal(ks.n_jump, 2);
+	assert_int_equal(ks.jump[0].code, 0x1200);
+	assert_int_equal(ks.jump[0].target, 0x1300);
+	assert_int_equal(ks.n_scall, 2);
+	assert_int_equal(ks.scall[1], 0x1500 | INTEG_SC_TAIL);
+	assert_int_equal(ks.dropped, 2);
+	assert_string_equal(integ_sites_kind(&ks, KB + 0x1002, &km_rd), "mcount");
+	assert_string_equal(integ_sites_kind(&ks, KB + 0x1211, &km_rd), "jump_label");
+	assert_string_equal(integ_sites_kind(&ks, KB + 0x1404, &km_rd), "static_call");
+	assert_string_equal(integ_sites_kind(&ks, KB + 0x2101, &km_rd), "ftrace_call");
+	assert_string_equal(integ_sites_kind(&ks, KB + 0x300a, &km_rd), "static_call_tramp");
+	assert_null(integ_sites_kind(&ks, KB + 0x1005, &km_rd));
+	assert_null(integ_sites_kind(&ks, KB + 0x3100, &km_rd));
+	/* malformed lists: that list is empty and named, the others are built */
+	struct integ_site_syms y = km_syms();
+	y.mcount_stop = y.mcount_start - 8;              /* inverted */
+	integ_sites_build(&ks, &y, &km_rd, alloc_, &why);
+	assert_int_equal(ks.n_mcount, 0);
+	assert_non_null(strstr(why, "ftrace"));
+	assert_true(ks.ok);                              /* the jump labels */
+	free(ks.jump); free(ks.scall);
+	y = km_syms();
+	y.jump_stop = y.jump_start + 17;                 /* not whole entries */
+	y.scall_stop = y.scall_start + (uint64_t)(INTEG_SITES_MAX_SCALL + 1) * 8;   /* above the cap */
+	integ_sites_build(&ks, &y, &km_rd, alloc_, &why);
+	assert_int_equal(ks.n_jump, 0);
+	assert_int_equal(ks.n_scall, 0);
+	assert_int_equal(ks.n_mcount, 4);
+	free(ks.mcount);
+	y = km_syms();
+	km_fail_at = 0x9010;                             /* unreadable */
+	integ_sites_build(&ks, &y, &km_rd, alloc_, &why);
+	assert_int_equal(ks.n_jump, 0);
+	assert_non_null(strstr(why, "unreadable"));
+	free(ks.mcount); free(ks.jump); free(ks.scall);
+	km_fail_at = -1;
+	y = km_syms();
+	y.mcount_start = y.mcount_stop = 0;
+	y.jump_start = y.jump_stop = 0;
+	integ_sites_build(&ks, &y, &km_rd, alloc_, &why);
+	assert_false(ks.ok);                             /* neither list: the shape rule stays */
+	assert_non_null(why);
+	free(ks.scall);
+	y = km_syms();
+	y.base = 0;
+	assert_int_equal(integ_sites_build(&ks, &y, &km_rd, alloc_, &why), 0);
+	assert_false(ks.ok);
+	memset(&ks, 0, sizeof(ks));
+}
+
+/* The verdicts: a known site holding a form the kernel writes there is a patch;
+ * anything else, at a site or not, is an attack. */
+static void test_sites_verdict(void **st)
+{
+	(void)st;
+	km_setup();
+	ks_build();
+	uint64_t caller = KB + 0x1f00, module = 0xffffffffc0002000ULL, rodata = KB + 0x9000;
+	/* ftrace call site: NOP5 <-> CALL to kernel text or a trampoline in the module area */
+	assert_true(patch_at(1, 0x000, rel32(0xe8, KB + 0x1000, caller), 5));
+	assert_true(patch_at(1, 0x000, rel32(0xe8, KB + 0x1000, module), 5));
+	assert_false(patch_at(1, 0x000, rel32(0xe8, KB + 0x1000, rodata), 5));   /* a call into data */
+	assert_false(patch_at(1, 0x000, rel32(0xe9, KB + 0x1000, caller), 5));   /* JMP: a hook */
+	assert_false(patch_at(1, 0x000, "\xc3", 1));                            /* RET: the function disabled */
+	assert_true(patch_at(1, 0x000, "\xcc", 1));     /* text_poke_bp's first step: int3 on the old NOP's tail */
+	assert_false(patch_at(1, 0x001, "\xcc", 1));                            /* int3 inside the site */
+	assert_false(patch_at(1, 0x000, "\x31\xc0\xc3\x90\x90", 5));
+	/* text_poke_bp's middle step: int3, then the new tail */
+	char mid[5];
+	memcpy(mid, rel32(0xe8, KB + 0x1000, caller), 5);
+	mid[0] = (char)0xcc;
+	assert_true(patch_at(1, 0x000, mid, 5));
+	/* a write beside a site, or one byte past it */
+	assert_false(patch_at(1, 0x005, "\x90", 1));
+	assert_false(patch_at(1, 0x020, "\x0f\x1f\x44\x00\x00", 5));             /* a NOP where no site is */
+	memcpy(km + 0x1000, rel32(0xe8, KB + 0x1000, caller), 5);                /* traced now */
+	assert_true(patch_at(1, 0x000, "\x0f\x1f\x44\x00\x00", 5));              /* and back */
+	memcpy(km + 0x1000, "\x0f\x1f\x44\x00\x00", 5);
+	/* a site across the page end: its bytes in the next page are read */
+	assert_true(patch_at(1, 0xffe, rel32(0xe8, KB + 0x1ffe, caller), 2));
+	memcpy(km + 0x2000 - 2, rel32(0xe8, KB + 0x1ffe, caller), 2);           /* page 1's half landed */
+	assert_true(patch_at(2, 0x000, rel32(0xe8, KB + 0x1ffe, caller) + 2, 3));
+	memcpy(km + 0x2000, "\x0f\x0f\x0f", 3);                                  /* the other half is junk */
+	assert_false(patch_at(1, 0xffe, rel32(0xe8, KB + 0x1ffe, caller), 2));
+	km_setup();
+	/* ftrace_caller's own call */
+	assert_true(patch_at(2, 0x100, rel32(0xe8, KB + 0x2100, caller), 5));
+	assert_false(patch_at(2, 0x100, rel32(0xe9, KB + 0x2100, caller), 5));
+	/* jump labels: the NOP of the site's size or JMP to exactly its target */
+	assert_true(patch_at(1, 0x200, rel32(0xe9, KB + 0x1200, KB + 0x1300), 5));
+	assert_false(patch_at(1, 0x200, rel32(0xe9, KB + 0x1200, KB + 0x1301), 5));
+	assert_false(patch_at(1, 0x200, rel32(0xe8, KB + 0x1200, KB + 0x1300), 5));
+	assert_false(patch_at(1, 0x200, "\xeb\xfe", 2));                         /* a 2-byte form on a 5-byte site */
+	assert_true(patch_at(1, 0x210, "\xeb\x0e", 2));                          /* 0x1212 + 0x0e = 0x1220 */
+	assert_false(patch_at(1, 0x210, "\xeb\x0f", 2));
+	assert_false(patch_at(1, 0x210, "\x0f\x1f\x44\x00\x00", 5));             /* NOP5 over a 2-byte site */
+	/* two sites in one window, and one stray byte more */
+	memcpy(kold, km + 4096, 4096);
+	memcpy(knew, kold, 4096);
+	memcpy(knew + 0x200, rel32(0xe9, KB + 0x1200, KB + 0x1300), 5);
+	memcpy(knew + 0x210, "\xeb\x0e", 2);
+	assert_true(integ_sites_patch(&ks, KB + 4096, kold, knew, 4096, &km_rd));
+	knew[0x300] ^= 1;
+	assert_false(integ_sites_patch(&ks, KB + 4096, kold, knew, 4096, &km_rd));
+	assert_false(integ_sites_patch(&ks, KB + 4096, kold, kold, 4096, &km_rd));   /* nothing changed */
+	/* static calls: CALL/NOP/xor at a call site; JMP/RET at a tail site */
+	assert_true(patch_at(1, 0x400, rel32(0xe8, KB + 0x1400, caller), 5));
+	assert_true(patch_at(1, 0x400, "\x0f\x1f\x44\x00\x00", 5));
+	assert_true(patch_at(1, 0x400, "\x2e\x2e\x2e\x31\xc0", 5));
+	assert_false(patch_at(1, 0x400, rel32(0xe9, KB + 0x1400, caller), 5));
+	assert_true(patch_at(1, 0x500, rel32(0xe9, KB + 0x1500, caller), 5));
+	assert_true(patch_at(1, 0x500, "\xc3\xcc\xcc\xcc\xcc", 5));
+	assert_true(patch_at(1, 0x500, "\xc3", 1));                              /* 5.10: RET, the rest as it was */
+	assert_false(patch_at(1, 0x500, "\xc3\x90\x90\x90\x90", 5));
+	assert_false(patch_at(1, 0x500, rel32(0xe8, KB + 0x1500, caller), 5));
+	/* static-call trampolines: found by their ud1 signature */
+	assert_true(patch_at(3, 0x000, "\xc3\xcc\xcc\xcc\xcc", 5));
+	assert_true(patch_at(3, 0x008, rel32(0xe9, KB + 0x3008, caller), 5));
+	assert_true(patch_at(3, 0x008, rel32(0xe9, KB + 0x3008, module), 5));
+	assert_false(patch_at(3, 0x008, rel32(0xe8, KB + 0x3008, caller), 5));
+	assert_false(patch_at(3, 0x005, "\x90\x90\x90", 3));                     /* the signature itself */
+	assert_false(patch_at(3, 0x010, rel32(0xe9, KB + 0x3010, caller), 5));   /* no trampoline there */
+	/* with the lists: text_poke into text is a patch only at a site */
+	struct integ_diff d;
+	memcpy(kold, km + 4096, 4096);
+	memcpy(knew, kold, 4096);
+	memcpy(knew + 0x100, rel32(0xe9, KB + 0x1100, caller), 5);               /* JMP over an ftrace NOP */
+	integ_diff(kold, knew, 4096, &d);
+	assert_int_equal(integ_classify(INTEG_R_TEXT, INTEG_W_POKE, kold, knew, 4096, &d), INTEG_SEV_PATCH);
+	assert_int_equal(integ_classify_sites(&ks, INTEG_R_TEXT, INTEG_W_POKE, KB + 4096, kold, knew, 4096, &d, &km_rd),
+			 INTEG_SEV_ATTACK);                   /* the shape rule alone said patch */
+	assert_int_equal(integ_classify_sites(NULL, INTEG_R_TEXT, INTEG_W_POKE, KB + 4096, kold, knew, 4096, &d, &km_rd),
+			 INTEG_SEV_PATCH);                    /* no lists: the shape rule */
+	memcpy(knew + 0x100, rel32(0xe8, KB + 0x1100, caller), 5);
+	integ_diff(kold, knew, 4096, &d);
+	assert_int_equal(integ_classify_sites(&ks, INTEG_R_TEXT, INTEG_W_POKE, KB + 4096, kold, knew, 4096, &d, &km_rd),
+			 INTEG_SEV_PATCH);
+	assert_int_equal(integ_classify_sites(&ks, INTEG_R_TEXT, INTEG_W_KERNEL, KB + 4096, kold, knew, 4096, &d, &km_rd),
+			 INTEG_SEV_ATTACK);                   /* not through text_poke */
+	assert_int_equal(integ_classify_sites(&ks, INTEG_R_RODATA, INTEG_W_POKE, KB + 4096, kold, knew, 4096, &d, &km_rd),
+			 INTEG_SEV_ATTACK);
+	assert_int_equal(integ_classify_sites(&ks, INTEG_R_TEXT, INTEG_W_PAGING, KB + 4096, kold, knew, 4096, &d, &km_rd),
+			 INTEG_SEV_NONE);
+	integ_diff(kold, kold, 4096, &d);
+	assert_int_equal(integ_classify_sites(&ks, INTEG_R_TEXT, INTEG_W_POKE, KB + 4096, kold, kold, 4096, &d, &km_rd),
+			 INTEG_SEV_PATCH);                    /* made and undone in the window */
+	free(ks.mcount); free(ks.jump); free(ks.scall);
+	memset(&ks, 0, sizeof(ks));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -301,6 +567,8 @@ int main(void)
 		cmocka_unit_test(test_diff),
 		cmocka_unit_test(test_classify),
 		cmocka_unit_test(test_revert),
+		cmocka_unit_test(test_sites_build),
+		cmocka_unit_test(test_sites_verdict),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
