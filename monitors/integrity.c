@@ -7,6 +7,7 @@
 #include <string.h>
 #include <stdlib.h>
 #include "monitors/integrity.h"
+#include "monitors/integrity_sites.h"
 #include "events/event.h"
 #include "events/ring1.h"
 #include "vmm/vcpu.h"
@@ -78,6 +79,13 @@ static struct integ_window cur_win;     /* the closer's window (closing held) */
 static uint64_t nr_windows, nr_win_full, nr_text_attack, nr_text_patch, nr_paging, nr_dup;
 static uint64_t write_ticks, close_ticks, close_n;
 static uint64_t nr_reverted, nr_revert_fail;    /* integrity_action=block: attack windows put back / not */
+/* The kernel's patch-site lists (monitors/integrity_sites.h), read at the first
+ * LSTAR write (the inference's ready hook): __mcount_loc is init data, gone after
+ * boot; the kernel is trusted until boot is done (docs/MONITORS.md). */
+static struct integ_sites sites;
+static const char *sites_why;
+static uint64_t sites_ticks;
+static uint64_t img_delta;              /* kernel VA - GPA of the image (one physical run) */
 
 static struct integ_vcpu *state_of(struct vcpu *v)
 {
@@ -342,6 +350,12 @@ static bool revert_window(struct vcpu *v, const struct integ_diff *d, enum integ
 	return ok;
 }
 
+/* The sites' bytes outside a window's page: kernel memory now. */
+static bool site_read(void *ctx, uint64_t va, void *buf, size_t len)
+{
+	return guest_read(ctx, va, buf, (uint32_t)len, false) == 0;
+}
+
 /* Close every open window: protect the page again (every CPU), then compare it
  * with the copy from before the first write and report. */
 static void close_windows(struct vcpu *v)
@@ -365,8 +379,10 @@ static void close_windows(struct vcpu *v)
 			memcpy(cur_page, cur_win.before, sizeof(cur_page));
 		struct integ_diff d;
 		integ_diff(cur_win.before, cur_page, 4096, &d);
-		enum integ_severity sev = integ_classify(cur_win.region, cur_win.writer, cur_win.before,
-							 cur_page, 4096, &d);
+		const struct integ_site_rd rd = { .read = site_read, .ctx = v };
+		enum integ_severity sev = integ_classify_sites(&sites, cur_win.region, cur_win.writer,
+							       cur_win.page + img_delta, cur_win.before, cur_page,
+							       4096, &d, &rd);
 		bool reverted = revert_window(v, &d, sev);
 		if (sev == INTEG_SEV_NONE) {
 			COUNT(nr_paging, 1);
@@ -503,6 +519,10 @@ static void integ_protect(struct vcpu *v)
 	uint64_t run = 0, run_end = 0;
 	unsigned run_kind = 0;
 	uint64_t dmap = direct_map_base(v);
+	uint64_t text_lo = 0, text_hi = 0;
+	struct guest_xlat t0x;
+	if (!guest_kernel_translate(v, pr->runtime_text, &t0x))
+		img_delta = pr->runtime_text - t0x.gpa;
 	if (!dmap)
 		pr_warn("integrity: the kernel's direct map is unknown: read-only data not protected (text only)\n");
 	for (uint64_t va = pr->runtime_text; va < pr->image_end;) {
@@ -523,6 +543,10 @@ static void integ_protect(struct vcpu *v)
 		}
 		if (va + step > pr->image_end)
 			step = pr->image_end - va;
+		if (ro && kind == INTEG_R_TEXT) {       /* call targets of the patch-site forms */
+			text_lo = text_lo ? text_lo : va;
+			text_hi = va + step;
+		}
 		if (ro && run_end && kind == run_kind && x.gpa == run_end) {
 			run_end += step;
 		} else {
@@ -554,6 +578,8 @@ static void integ_protect(struct vcpu *v)
 		if (!inside)
 			protect_run(vm, p, p + 4096, INTEG_R_IDT);
 	}
+	sites.text_lo = text_lo;
+	sites.text_hi = text_hi;
 	prot_ticks = rdtsc() - t0;
 	__atomic_store_n(&protected_on, true, __ATOMIC_RELEASE);
 	pr_info("integrity: EPT write protection: %lu text + %lu rodata + %lu IDT pages in %u ranges "
@@ -615,6 +641,46 @@ static void integ_tick(struct vcpu *v, uint64_t now, void *ctx)
 	dtr_check(v, s, &s->gdtr, "gdtr", vcpu_gdtr_base(v), vcpu_gdtr_limit(v));
 }
 
+/* The inference is over (first LSTAR write, the boot CPU, early in start_kernel):
+ * read the kernel's patch-site lists while its init data is still there. */
+static void integ_ready(struct vm *vm)
+{
+	struct vcpu *v = hv_current_vcpu();
+	const struct vm_profile *pr = &vm->profile;
+	if (!((const struct integrity_config *)hv_monitor_config(vm, &integrity_ops))->ept)
+		return;
+	struct integ_site_syms y = {
+		.base = pr->runtime_text, .end = pr->image_end,
+		.mcount_start = introspect_value(vm, INFER_P_MCOUNT_LOC_START),
+		.mcount_stop = introspect_value(vm, INFER_P_MCOUNT_LOC_STOP),
+		.jump_start = introspect_value(vm, INFER_P_JUMP_TABLE_START),
+		.jump_stop = introspect_value(vm, INFER_P_JUMP_TABLE_STOP),
+		.scall_start = introspect_value(vm, INFER_P_SCALL_SITES_START),
+		.scall_stop = introspect_value(vm, INFER_P_SCALL_SITES_STOP),
+		.tramp_start = introspect_value(vm, INFER_P_SCALL_TEXT_START),
+		.tramp_end = introspect_value(vm, INFER_P_SCALL_TEXT_END),
+		.ftrace_call = introspect_value(vm, INFER_P_FTRACE_CALL),
+		.ftrace_regs_call = introspect_value(vm, INFER_P_FTRACE_REGS_CALL),
+	};
+	if (!v) {
+		sites_why = "no vCPU at the inference";
+		return;
+	}
+	const struct integ_site_rd rd = { .read = site_read, .ctx = v };
+	uint64_t t0 = rdtsc();
+	integ_sites_build(&sites, &y, &rd, malloc, &sites_why);
+	sites_ticks = rdtsc() - t0;
+	if (sites.ok)
+		pr_info("integrity: patch sites: %u ftrace, %u jump labels, %u static calls, trampolines %s, "
+			"ftrace_caller calls %u (%u outside the image dropped; %lu TSC ticks)%s%s\n",
+			sites.n_mcount, sites.n_jump, sites.n_scall, sites.tramp_end ? "known" : "unknown",
+			(sites.ftrace_call[0] != 0) + (sites.ftrace_call[1] != 0), sites.dropped,
+			(unsigned long)sites_ticks, sites_why ? "; " : "", sites_why ? sites_why : "");
+	else
+		pr_warn("integrity: patch sites unknown (%s): text_poke writes judged by their shape alone\n",
+			sites_why ? sites_why : "?");
+}
+
 static int integ_setup(struct vm *vm)
 {
 	static const uint32_t msrs[] = { INTEG_MSR_LSTAR, INTEG_MSR_SYSENTER_CS, INTEG_MSR_SYSENTER_ESP,
@@ -667,6 +733,7 @@ static void integ_print_stats(struct vm *vm)
 
 struct hv_monitor_ops integrity_ops = {
 	.setup = integ_setup,
+	.ready = integ_ready,
 	.print_stats = integ_print_stats,
 	.vcpu_state_size = sizeof(struct integ_vcpu),
 };

@@ -192,7 +192,17 @@ done
 assert_marker hvmon '"event":"kernel_text_write",.*"comm":"insmod","region":"text","severity":"attack","writer":"kernel",.*"changed":1,.*"reverted":true' "kernel_text_write: text, attack, reverted"
 assert_marker hvmon '"event":"kernel_text_write",.*"comm":"insmod","region":"syscall_table","severity":"attack","writer":"kernel",.*"changed":1,.*"reverted":true' "kernel_text_write: sys_call_table, attack, reverted"
 assert_no_marker hvmon '"event":"kernel_text_write",.*"severity":"patch".*"reverted":true' "no patch reverted"
-assert_marker hvmon '^hvmon: integrity: EPT write protection: .* 2 reverted \(0 could not be\)' "exactly the 2 attack windows reverted"
+# issue 15 item 3 B: the patch-site lists read at boot (kallsyms: __start_mcount_loc, __start___jump_table,
+# __start_static_call_sites, ...), and the kernel's own text_poke writing `jmp .+5` over the ftrace NOP at
+# __x64_sys_swapoff's entry: the writer and the shape are the kernel's (the shape rule alone said "patch"),
+# the form is not one ftrace writes there -> attack, reverted under block (the NOP read back 300 ms later)
+assert_marker hvmon '^hvmon: integrity: patch sites: [1-9][0-9]{3,} ftrace, [1-9][0-9]{2,} jump labels, [1-9][0-9]* static calls, trampolines known, ftrace_caller calls 2' "patch-site lists read at boot"
+l=$(marker_value guest 'HVTEST: integ fsite_poke=done va=[0-9a-f]+ old=[0-9a-f]{2} seen=[0-9a-f]{2} held=[0-9a-f]{2} restored=[01]')
+[ -n "$l" ] || hv_fail "no 'fsite_poke=done' line: the ftrace site was not poked ($(marker_value guest 'HVTEST: integ fsite_poke=[a-z]+.*'))"
+grep -q ' old=0f seen=e9 held=0f restored=1' <<<"$l" || hv_fail "ftrace site: the jmp did not land or was not put back (want old=0f seen=e9 held=0f): $l"
+echo "ok: jmp over an ftrace NOP through text_poke landed and was put back by hvmon: $l"
+assert_marker hvmon '"event":"kernel_text_write",.*"comm":"insmod","region":"text","severity":"attack","writer":"text_poke",.*"changed":3,"old":"0f1f44","new":"e90000","reverted":true' "kernel_text_write: text_poke over an ftrace site, attack, reverted"
+assert_marker hvmon '^hvmon: integrity: EPT write protection: .* 3 reverted \(0 could not be\)' "exactly the 3 attack windows reverted"
 assert_marker guest 'HVMON-GUEST: hvtest integ ftrace=on fn=[a-z_0-9]+ traced=[1-9]' "ftrace on one function, traced"
 assert_marker guest 'HVMON-GUEST: hvtest integ static_key=flipped' "schedstats static key flipped"
 assert_marker guest 'HVMON-GUEST: hvtest integ module=loaded_unloaded' "module loaded and unloaded"

@@ -19,7 +19,14 @@
  *    alias of their page (what a rootkit does when CR0.WP is pinned), kept 300 ms
  *    and read back through the kernel's own mapping (held=: with
  *    integrity_action=block hvmon has put the byte back by then), then restored
- *    if it still holds the change.
+ *    if it still holds the change;
+ *  - (the patch-site classifier, issue 15 item 3 B) the kernel's own text_poke
+ *    (tpoke=, from /proc/kallsyms) writing `jmp .+5` (e9 00 00 00 00: harmless,
+ *    it jumps to the next instruction) over the 5-byte ftrace NOP at the entry of
+ *    fsite= (a function nobody calls during the test): the writer and the shape
+ *    are the kernel's, the form is not one ftrace writes there (it writes CALL),
+ *    so hvmon must call it an attack and, under block, put the NOP back; read
+ *    back 300 ms later, then restored if it still holds.
  * attack=0: none of it (a plain module load and unload for the "no false
  * positive" workload). Results: "HVTEST: integ ..." lines in the kernel log.
  */
@@ -46,6 +53,13 @@ MODULE_PARM_DESC(ktext, "a kernel text address nobody runs during the test (e.g.
 static unsigned long sct;
 module_param(sct, ulong, 0444);
 MODULE_PARM_DESC(sct, "sys_call_table");
+
+static unsigned long tpoke;
+module_param(tpoke, ulong, 0444);
+MODULE_PARM_DESC(tpoke, "text_poke (the kernel's own text patcher, not exported)");
+static unsigned long fsite;
+module_param(fsite, ulong, 0444);
+MODULE_PARM_DESC(fsite, "a function whose entry is an ftrace NOP nobody traces or calls during the test");
 
 /* in .rodata: read-only once the module is loaded (module_enable_ro) */
 static const unsigned long hvinteg_ro __attribute__((section(".rodata"), used)) = 0x5a5a5a5a;
@@ -196,6 +210,31 @@ static void poke_alias(const char *what, unsigned long va, unsigned int ms)
 		old, now, held);
 }
 
+/* text_poke a non-ftrace form over an ftrace call site (see the header). */
+static void poke_ftrace_site(void)
+{
+	static const u8 nop5[5] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 }, jmp5[5] = { 0xe9, 0, 0, 0, 0 };
+	void *(*poke)(void *addr, const void *opcode, size_t len) = (void *)tpoke;
+	u8 *site = (u8 *)fsite, seen[5], held[5];
+
+	if (!tpoke || !fsite) {
+		pr_info("HVTEST: integ fsite_poke=noaddr\n");
+		return;
+	}
+	if (memcmp(site, nop5, 5)) {
+		pr_info("HVTEST: integ fsite_poke=notnop va=%px first=%02x\n", site, site[0]);
+		return;
+	}
+	poke(site, jmp5, 5);
+	memcpy(seen, site, 5);
+	msleep(300);
+	memcpy(held, site, 5);
+	if (memcmp(held, nop5, 5))
+		poke(site, nop5, 5);
+	pr_info("HVTEST: integ fsite_poke=done va=%px old=%02x seen=%02x held=%02x restored=%d\n", site, nop5[0],
+		seen[0], held[0], memcmp(site, nop5, 5) == 0);
+}
+
 static int __init hvinteg_init(void)
 {
 	pr_info("HVTEST: integ start cpu=%d attack=%d\n", raw_smp_processor_id(), attack);
@@ -210,6 +249,7 @@ static int __init hvinteg_init(void)
 	sel_insns();
 	poke_alias("text", ktext, 300);
 	poke_alias("sct", sct ? sct + 163 * 8 : 0, 300);   /* __NR_acct (x86-64) */
+	poke_ftrace_site();
 	pr_info("HVTEST: integ end\n");
 	return 0;
 }

@@ -49,7 +49,8 @@ chk 'HVTEST: tsc_rewind err=0 rewound=1'
 # hvtest.ko alone and the integrity monitor in report mode
 if [ -f /modules/hvinteg.ko ]; then
   ksym() { sed -n "s/^\([0-9a-f]*\) . $1\$/0x\1/p" /proc/kallsyms | head -1; }
-  insmod /modules/hvinteg.ko ktext="$(ksym __x64_sys_acct)" sct="$(ksym sys_call_table)" ||
+  insmod /modules/hvinteg.ko ktext="$(ksym __x64_sys_acct)" sct="$(ksym sys_call_table)" \
+    tpoke="$(ksym text_poke)" fsite="$(ksym __x64_sys_swapoff)" ||
     { echo "HVMON-GUEST: hvtest check failed: insmod hvinteg"; ok=1; }
   rmmod hvinteg
   # ... and the kernel's own code patching, which must give no attack-severity event: ftrace on one
