@@ -58,105 +58,96 @@ static int32_t s32_at(const uint8_t *p)
 	return (int32_t)v;
 }
 
-static uint32_t build_mcount(struct integ_sites *s, const struct integ_site_syms *y, const struct integ_site_rd *rd,
-			     integ_alloc_fn alloc, uint8_t *buf, const char **why)
+/* One of the kernel's lists: its entries (@esz bytes each, at most @max), how
+ * one becomes a table element (@osz bytes; false: it points outside the image),
+ * how the table sorts, and what *why says when it cannot be read. */
+struct list_desc {
+	uint32_t esz, max, osz;
+	bool (*decode)(const struct integ_sites *s, uint64_t at, const uint8_t *e, void *out);
+	int (*cmp)(const void *, const void *);
+	const char *malformed, *nomem, *unreadable;
+};
+
+/* __mcount_loc: absolute VAs of the ftrace call sites (relocated by the decompressor) */
+static bool dec_mcount(const struct integ_sites *s, uint64_t at, const uint8_t *e, void *out)
 {
-	long n = list_len(y->mcount_start, y->mcount_stop, 8, INTEG_SITES_MAX_MCOUNT), first = -1;
+	uint64_t va;
+	(void)at;
+	memcpy(&va, e, 8);
+	if (!in_image(s, va))
+		return false;
+	*(uint32_t *)out = (uint32_t)(va - s->base);
+	return true;
+}
+
+/* x86-64 jump_entry is PC-relative (HAVE_ARCH_JUMP_LABEL_RELATIVE): code from
+ * its own field, target from its own (4 bytes on); the key is not needed */
+static bool dec_jump(const struct integ_sites *s, uint64_t at, const uint8_t *e, void *out)
+{
+	uint64_t code = at + (uint64_t)(int64_t)s32_at(e), target = at + 4 + (uint64_t)(int64_t)s32_at(e + 4);
+	if (!in_image(s, code) || !in_image(s, target))
+		return false;
+	((struct integ_jl *)out)->code = (uint32_t)(code - s->base);
+	((struct integ_jl *)out)->target = (uint32_t)(target - s->base);
+	return true;
+}
+
+/* struct static_call_site { s32 addr, key; }: both PC-relative; the key's low
+ * bits are flags (STATIC_CALL_SITE_TAIL = 1) */
+static bool dec_scall(const struct integ_sites *s, uint64_t at, const uint8_t *e, void *out)
+{
+	uint64_t addr = at + (uint64_t)(int64_t)s32_at(e), key = at + 4 + (uint64_t)(int64_t)s32_at(e + 4);
+	if (!in_image(s, addr) || addr - s->base >= INTEG_SC_TAIL)
+		return false;
+	*(uint32_t *)out = (uint32_t)(addr - s->base) | ((key & 1) ? INTEG_SC_TAIL : 0);
+	return true;
+}
+
+static const struct list_desc L_MCOUNT = {
+	8, INTEG_SITES_MAX_MCOUNT, 4, dec_mcount, cmp_u32, "ftrace call-site list (__start_mcount_loc) malformed",
+	"no memory for the ftrace call-site list", "ftrace call-site list unreadable" };
+static const struct list_desc L_JUMP = {
+	16, INTEG_SITES_MAX_JUMP, sizeof(struct integ_jl), dec_jump, cmp_jl,
+	"jump-label table (__start___jump_table) malformed", "no memory for the jump-label table",
+	"jump-label table unreadable" };
+static const struct list_desc L_SCALL = {
+	8, INTEG_SITES_MAX_SCALL, 4, dec_scall, cmp_u32,
+	"static-call site list (__start_static_call_sites) malformed", "no memory for the static-call site list",
+	"static-call site list unreadable" };
+
+/* Read the list [start, stop) into a new sorted table (*@table, *@count; empty
+ * and *why set when it is malformed, too big or unreadable). */
+static uint32_t build_list(struct integ_sites *s, const struct list_desc *L, uint64_t start, uint64_t stop,
+			   const struct integ_site_rd *rd, integ_alloc_fn alloc, uint8_t *buf, void **table,
+			   uint32_t *count, const char **why)
+{
+	long n = list_len(start, stop, L->esz, L->max), first = -1;
+	uint8_t *t;
+	*count = 0;
 	if (n <= 0) {
 		if (n < 0)
-			*why = "ftrace call-site list (__start_mcount_loc) malformed";
+			*why = L->malformed;
 		return 0;
 	}
-	if (!(s->mcount = alloc((size_t)n * 4))) {
-		*why = "no memory for the ftrace call-site list";
+	if (!(t = alloc((size_t)n * L->osz))) {
+		*why = L->nomem;
 		return 0;
 	}
+	*table = t;
 	for (long i = 0; i < n; i++) {
-		const uint8_t *e = entry(rd, y->mcount_start, n, 8, i, buf, &first);
-		uint64_t va;
+		const uint8_t *e = entry(rd, start, n, L->esz, i, buf, &first);
 		if (!e) {
-			*why = "ftrace call-site list unreadable";
-			s->n_mcount = 0;
+			*why = L->unreadable;
+			*count = 0;
 			return 0;
 		}
-		memcpy(&va, e, 8);
-		if (in_image(s, va))
-			s->mcount[s->n_mcount++] = (uint32_t)(va - s->base);
+		if (L->decode(s, start + (uint64_t)i * L->esz, e, t + (size_t)*count * L->osz))
+			(*count)++;
 		else
 			s->dropped++;
 	}
-	qsort(s->mcount, s->n_mcount, 4, cmp_u32);
-	return s->n_mcount;
-}
-
-static uint32_t build_jump(struct integ_sites *s, const struct integ_site_syms *y, const struct integ_site_rd *rd,
-			   integ_alloc_fn alloc, uint8_t *buf, const char **why)
-{
-	long n = list_len(y->jump_start, y->jump_stop, 16, INTEG_SITES_MAX_JUMP), first = -1;
-	if (n <= 0) {
-		if (n < 0)
-			*why = "jump-label table (__start___jump_table) malformed";
-		return 0;
-	}
-	if (!(s->jump = alloc((size_t)n * sizeof(*s->jump)))) {
-		*why = "no memory for the jump-label table";
-		return 0;
-	}
-	for (long i = 0; i < n; i++) {
-		const uint8_t *e = entry(rd, y->jump_start, n, 16, i, buf, &first);
-		if (!e) {
-			*why = "jump-label table unreadable";
-			s->n_jump = 0;
-			return 0;
-		}
-		/* x86-64 jump_entry is PC-relative (HAVE_ARCH_JUMP_LABEL_RELATIVE): code
-		 * from its own field, target from its own (4 bytes on) */
-		uint64_t at = y->jump_start + (uint64_t)i * 16;
-		uint64_t code = at + (uint64_t)(int64_t)s32_at(e), target = at + 4 + (uint64_t)(int64_t)s32_at(e + 4);
-		if (in_image(s, code) && in_image(s, target)) {
-			s->jump[s->n_jump].code = (uint32_t)(code - s->base);
-			s->jump[s->n_jump].target = (uint32_t)(target - s->base);
-			s->n_jump++;
-		} else {
-			s->dropped++;
-		}
-	}
-	qsort(s->jump, s->n_jump, sizeof(*s->jump), cmp_jl);
-	return s->n_jump;
-}
-
-static uint32_t build_scall(struct integ_sites *s, const struct integ_site_syms *y, const struct integ_site_rd *rd,
-			    integ_alloc_fn alloc, uint8_t *buf, const char **why)
-{
-	long n = list_len(y->scall_start, y->scall_stop, 8, INTEG_SITES_MAX_SCALL), first = -1;
-	if (n <= 0) {
-		if (n < 0)
-			*why = "static-call site list (__start_static_call_sites) malformed";
-		return 0;
-	}
-	if (!(s->scall = alloc((size_t)n * 4))) {
-		*why = "no memory for the static-call site list";
-		return 0;
-	}
-	for (long i = 0; i < n; i++) {
-		const uint8_t *e = entry(rd, y->scall_start, n, 8, i, buf, &first);
-		if (!e) {
-			*why = "static-call site list unreadable";
-			s->n_scall = 0;
-			return 0;
-		}
-		/* struct static_call_site { s32 addr, key; }: both PC-relative; the key's
-		 * low bits are flags (STATIC_CALL_SITE_TAIL = 1) */
-		uint64_t at = y->scall_start + (uint64_t)i * 8;
-		uint64_t addr = at + (uint64_t)(int64_t)s32_at(e);
-		uint64_t key = at + 4 + (uint64_t)(int64_t)s32_at(e + 4);
-		if (in_image(s, addr) && addr - s->base < INTEG_SC_TAIL)
-			s->scall[s->n_scall++] = (uint32_t)(addr - s->base) | ((key & 1) ? INTEG_SC_TAIL : 0);
-		else
-			s->dropped++;
-	}
-	qsort(s->scall, s->n_scall, 4, cmp_u32);
-	return s->n_scall;
+	qsort(t, *count, L->osz, L->cmp);
+	return *count;
 }
 
 uint32_t integ_sites_build(struct integ_sites *s, const struct integ_site_syms *y,
@@ -171,9 +162,11 @@ uint32_t integ_sites_build(struct integ_sites *s, const struct integ_site_syms *
 	}
 	s->base = y->base;
 	s->end = y->end;
-	uint32_t n = build_mcount(s, y, rd, alloc, buf, &w);
-	n += build_jump(s, y, rd, alloc, buf, &w);
-	n += build_scall(s, y, rd, alloc, buf, &w);
+	uint32_t n = build_list(s, &L_MCOUNT, y->mcount_start, y->mcount_stop, rd, alloc, buf, (void **)&s->mcount,
+				&s->n_mcount, &w);
+	n += build_list(s, &L_JUMP, y->jump_start, y->jump_stop, rd, alloc, buf, (void **)&s->jump, &s->n_jump, &w);
+	n += build_list(s, &L_SCALL, y->scall_start, y->scall_stop, rd, alloc, buf, (void **)&s->scall, &s->n_scall,
+			&w);
 	if (y->tramp_start && y->tramp_end > y->tramp_start && in_image(s, y->tramp_start) && in_image(s, y->tramp_end - 1)) {
 		s->tramp_start = y->tramp_start;
 		s->tramp_end = y->tramp_end;
