@@ -541,6 +541,7 @@ static int move_page(struct probe_table *t, struct probe_page *pg, uint64_t ngpa
 		pg->dirty = false;
 		memset(pg->view, PROBE_VIEW_EXEC, sizeof(pg->view));
 		pg->moves++;
+		pg->mm_remap = 0;
 		t->moves++;
 		for (int i = 0; i < PROBE_MAX_SITES; i++) {
 			struct probe_site *s = &t->sites[i];
@@ -567,8 +568,50 @@ static int move_page(struct probe_table *t, struct probe_page *pg, uint64_t ngpa
 	return ns ? 0 : -1;
 }
 
+/* The VA maps to @gpa under this vCPU's CR3 while the kernel's own tables
+ * below the root (learnt by probe_pt_learn, shared by every address space) still
+ * map the probed page: ONE address space has a private kernel half (its root's
+ * entry points to copied tables, docs/PROBES.md "A private kernel half"). Moving
+ * the probe there would unprobe every other process (and the next check in
+ * another process would move it back): the probe stays, each site is reported
+ * once per target ("remap_mm", the task on this vCPU: the one that runs on the
+ * copy). True when that is the case (the caller does nothing more). */
+static bool check_remap_mm(struct probe_table *t, struct probe_page *pg, uint64_t gpa,
+			   const struct probe_tick_in *in)
+{
+	uint32_t pi = (uint32_t)(pg - t->pages);
+	uint64_t tab[4], sgpa;
+	unsigned n;
+	if (!t->pt.top[pi] || probe_pt_walk(t, t->pt.top[pi], pg->va, &sgpa, tab, &n) || sgpa != pg->gpa)
+		return false;                 /* not known, or the shared tables moved too: a remap for all */
+	pg->remap_gpa = 0;
+	pg->remap_seen = 0;
+	if (gpa == pg->mm_remap || in->halted)
+		return true;                  /* reported already; or the idle task on that process's
+					       * CR3 (lazy TLB): reported when a task runs on it */
+	pg->mm_remap = gpa;
+	t->mm_remaps++;
+	for (int i = 0; i < PROBE_MAX_SITES; i++) {
+		struct probe_site *s = &t->sites[i];
+		if (!s->used || s->page != pi)
+			continue;
+		uint8_t b[8];
+		unsigned nb = s->origlen < sizeof(b) ? s->origlen : sizeof(b);
+		if (t->ops.read_phys(t->ops.ctx, gpa + s->off, b, nb))   /* the copy's bytes at the site */
+			nb = 0;
+		struct probe_tamper tp;
+		tamper_fill(&tp, "remap_mm", s, pg, b, nb);
+		tp.gpa = pg->gpa + s->off;
+		tp.new_gpa = gpa + s->off;
+		tp.rearmed = false;
+		report(t, &tp);
+	}
+	return true;
+}
+
 /* Remap check of one page with the CR3 of this vCPU (kernel mode). */
-static int check_remap(struct probe_table *t, struct probe_page *pg, int *blinded)
+static int check_remap(struct probe_table *t, struct probe_page *pg, int *blinded,
+		       const struct probe_tick_in *in)
 {
 	uint64_t gpa;
 	if (t->ops.va_to_gpa(t->ops.ctx, pg->va, &gpa))
@@ -580,6 +623,8 @@ static int check_remap(struct probe_table *t, struct probe_page *pg, int *blinde
 		pg->remap_failed = 0;
 		return 0;
 	}
+	if (check_remap_mm(t, pg, gpa, in))
+		return 0;
 	if (gpa == pg->remap_failed)
 		return 0;                     /* reported once; the probes stay where they were */
 	if (pg->remap_gpa != gpa) {
@@ -711,7 +756,7 @@ int probe_tick(struct probe_table *t, const struct probe_tick_in *in)
 	if (in->kernel_cr3)
 		for (int i = 0; i < PROBE_MAX_PAGES; i++)
 			if (t->pages[i].used)
-				moved += check_remap(t, &t->pages[i], &blinded);
+				moved += check_remap(t, &t->pages[i], &blinded, in);
 	check_silent(t, in);
 	return moved;
 }

@@ -122,6 +122,7 @@ struct probe_page {
 	uint32_t remap_seen;    /* consecutive checks that saw remap_gpa */
 	uint64_t remap_failed;  /* a remap reported whose page the probes could not move to */
 	uint64_t moves;         /* re-placed on another physical page after a remap */
+	uint64_t mm_remap;      /* the last target of a remap in ONE address space (remap_mm) reported */
 };
 
 /* The EPT leaf of @pg in vCPU @cpu's view (PROBE_SHARED: the shared EPT).
@@ -166,7 +167,7 @@ struct probe_site {
 /* A tampering report (issue 15, docs/PROBES.md "Tampering"): the event
  * probe_tamper's members. */
 struct probe_tamper {
-	const char *what;               /* "int3", "rewrite", "remap", "silent" */
+	const char *what;               /* "int3", "rewrite", "remap", "silent", "remap_mm" */
 	const struct probe_site *site;
 	const struct probe_page *page;  /* page->writer: who wrote (int3, rewrite) */
 	uint64_t va, gpa, new_gpa, ms;
@@ -236,6 +237,7 @@ struct probe_table {
 	uint32_t win_newmm;
 	bool     silent_reported;
 	uint64_t tampers, moves, rearmed, newmm;
+	uint64_t mm_remaps;     /* remap_mm reports: an address space with its own copy of a probed page */
 	/* returns taken at a suspended site; entries at a site suspended by a
 	 * rewrite run on the guest's bytes (PROBE_VIEW_GUEST); by ring -1 */
 	uint64_t ret_suspended, guest_runs;
@@ -266,6 +268,7 @@ struct probe_tick_in {
 	uint64_t tsc_per_ms;
 	bool     kernel_cr3;    /* the vCPU is in kernel mode (CPL 0): its CR3 maps the kernel half */
 	uint64_t cr3;           /* its CR3 (an address-space sample) */
+	bool     halted;        /* in HLT: the idle task, on the last process's CR3 (lazy TLB) */
 };
 /* Reads each site's bytes in the guest page (int3 kept past the grace period,
  * rewrite), walks the guest's page tables for each probed page (remap: the

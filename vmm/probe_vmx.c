@@ -733,6 +733,11 @@ static unsigned npt_guarded;                  /* under pt_busy */
 static bool pt_dirty;                         /* atomic: a guarded table was written */
 static uint32_t pt_busy;                      /* atomic: one vCPU runs the page-table part */
 static uint32_t pt_sig = ~0u;                 /* views_gen + known tops at the last collect */
+/* The write -> re-walk delay (the window in which a remapped probed address runs
+ * unprobed, docs/PROBES.md "Page tables"): TSC of the first write exit since the
+ * last re-walk (atomic, 0: none), and the delays measured at the re-walks. */
+static uint64_t pt_write_tsc;
+static uint64_t pt_delay_last, pt_delay_max;  /* under pt_busy */
 
 static int pt_write(struct vcpu *v, struct hv_icpt *x, void *ctx)
 {
@@ -748,6 +753,8 @@ static int pt_write(struct vcpu *v, struct hv_icpt *x, void *ctx)
 	w->comm[sizeof(w->comm) - 1] = 0;
 	probes.pt.writes++;
 	hv_spin_unlock(&plock);
+	uint64_t none = 0;
+	__atomic_compare_exchange_n(&pt_write_tsc, &none, rdtsc(), false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
 	__atomic_store_n(&pt_dirty, true, __ATOMIC_RELEASE);
 	return HV_ICPT_PASS;                  /* page_guard opens the page; the write is retried */
 }
@@ -760,35 +767,65 @@ static bool pt_is_guarded(uint64_t gpa)
 	return false;
 }
 
-/* From the tick, plock NOT held (page_guard shoots down every CPU's EPT):
- * protect what was written, re-walk on a write, protect new table pages.
- * Returns true when a probed page moved. */
-static bool pt_tick(struct vcpu *v, bool kernel_cr3)
+/* pt_busy held, plock NOT held (page_guard shoots down every CPU's EPT): after
+ * a write to a guarded table, protect the tables again (a later write exits
+ * again), then re-walk every probed address. True when a probed page moved. */
+static bool pt_recheck(struct vcpu *v)
+{
+	if (!__atomic_exchange_n(&pt_dirty, false, __ATOMIC_ACQ_REL))
+		return false;
+	for (unsigned i = 0; i < npt_guarded; i++)
+		hv_page_guard_close(pvm, pt_guarded[i]);
+	uint64_t t0 = __atomic_exchange_n(&pt_write_tsc, 0, __ATOMIC_RELAXED);
+	hv_spin_lock(&plock);
+	struct probe_writer w = probes.pt.writer;
+	bool moved = probe_pt_check(&probes, &w) > 0;
+	if (moved) {
+		views_gen++;
+		need_sync = true;
+		sync_page_intercepts(v->vm);
+	}
+	op_end();
+	if (t0) {
+		pt_delay_last = rdtsc() - t0;
+		if (pt_delay_last > pt_delay_max)
+			pt_delay_max = pt_delay_last;
+	}
+	pt_sig = ~0u;                         /* the walks may have changed: collect again */
+	return moved;
+}
+
+/* The re-walk 1 ms after a write (issue 15 item 2): a lazy tick client armed only
+ * while a guarded table was written (pt_dirty), so a remap of a probed address
+ * leaves the copy unprobed for ~1 ms of guest time instead of up to a 100 ms
+ * period; no exit at all while the tables are quiet. (The write itself cannot be
+ * judged in its own exit: page_guard lets it run after the exit, no MTF.) */
+static bool pt_want(void *ctx)
+{
+	return __atomic_load_n(&pt_dirty, __ATOMIC_RELAXED);
+}
+
+static void pt_soon_tick(struct vcpu *v, uint64_t now, void *ctx)
+{
+	if (__atomic_exchange_n(&pt_busy, 1, __ATOMIC_ACQUIRE))
+		return;                       /* another vCPU is at it */
+	pt_recheck(v);
+	__atomic_store_n(&pt_busy, 0, __ATOMIC_RELEASE);
+	hv_events_ring1_kick(v->id);
+}
+
+/* From the tick, plock NOT held: re-walk after a write (if the 1 ms client has
+ * not yet), protect new table pages. Returns true when a probed page moved. */
+static bool pt_tick(struct vcpu *v)
 {
 	if (!pvm->opt.probe_pt)
-		return false;                 /* off by default (docs/OPTIONS.md) */
+		return false;                 /* probe_pt=off (docs/OPTIONS.md) */
 	if (__atomic_exchange_n(&pt_busy, 1, __ATOMIC_ACQUIRE))
 		return false;                 /* another vCPU is at it */
-	bool moved = false;
-	if (__atomic_exchange_n(&pt_dirty, false, __ATOMIC_ACQ_REL)) {
-		for (unsigned i = 0; i < npt_guarded; i++)
-			hv_page_guard_close(pvm, pt_guarded[i]);   /* a later write exits again */
-		hv_spin_lock(&plock);
-		struct probe_writer w = probes.pt.writer;
-		moved = probe_pt_check(&probes, &w) > 0;
-		if (moved) {
-			views_gen++;
-			need_sync = true;
-			sync_page_intercepts(v->vm);
-		}
-		op_end();
-		pt_sig = ~0u;                 /* the walks may have changed: collect again */
-	}
+	bool moved = pt_recheck(v);
 	uint64_t tabs[PROBE_PT_MAX];
 	unsigned n = 0;
 	hv_spin_lock(&plock);
-	if (kernel_cr3)
-		probe_pt_learn(&probes, vmread(VMCS_GUEST_CR3), vcpu_la57(v));
 	uint32_t sig = views_gen;
 	for (int i = 0; i < PROBE_MAX_PAGES; i++)
 		sig += probes.pt.top[i] != 0;
@@ -823,9 +860,14 @@ static void probe_tamper_tick(struct vcpu *v, uint64_t now, void *ctx)
 	uint64_t t0 = rdtsc();
 	struct probe_tick_in in = {
 		.now = now, .tsc_per_ms = tick_tsc_hz() / 1000, .kernel_cr3 = vcpu_cpl(v) == 0,
-		.cr3 = vmread(VMCS_GUEST_CR3),
+		.cr3 = vmread(VMCS_GUEST_CR3), .halted = vcpu_halted(v),
 	};
 	hv_spin_lock(&plock);
+	/* the kernel's own tables below the root, learnt whatever probe_pt says: the
+	 * remap check tells a private kernel half of one address space (remap_mm)
+	 * from a remap in the tables every process shares */
+	if (in.kernel_cr3)
+		probe_pt_learn(&probes, in.cr3, vcpu_la57(v));
 	if (probe_tick(&probes, &in)) {
 		views_gen++;                  /* a page moved: every view is rebuilt */
 		need_sync = true;
@@ -834,7 +876,7 @@ static void probe_tamper_tick(struct vcpu *v, uint64_t now, void *ctx)
 	tamper_runs++;
 	tickhist_add(&tamper_ticks, rdtsc() - t0);
 	op_end();
-	pt_tick(v, in.kernel_cr3);
+	pt_tick(v);
 	hv_events_ring1_kick(v->id);
 }
 
@@ -846,7 +888,15 @@ int probe_checks_start(void)
 		pr_err("probe: no tick slot: probe tampering is only seen at re-syncs (no int3, remap or silent check)\n");
 		return -1;
 	}
+	if (pvm->opt.probe_pt && tick_register_lazy("probe_pt", 1, pt_soon_tick, NULL, pt_want))
+		pr_warn("probe: no tick slot for the 1 ms page-table re-walk: a remap is acted on at the 100 ms tick\n");
 	return 0;
+}
+
+static uint64_t tsc_us(uint64_t d)
+{
+	uint64_t mhz = tick_tsc_hz() / 1000000;
+	return mhz ? d / mhz : 0;
 }
 
 static unsigned views_count(void)
@@ -884,16 +934,18 @@ void probe_print_stats(void)
 		  "%u vCPU views\n", (unsigned long)exits_stale, views_count());
 	if (pvm->opt.probe_pt)
 		hv_printf("hvmon: probes: page tables: %u table pages write-protected (%lu beyond %u), %lu writes seen, "
-		  "%lu walks after a write, %lu remaps found at a write\n", npt_guarded, (unsigned long)probes.pt.over,
+		  "%lu walks after a write, %lu remaps found at a write; write exit to re-walk: last %lu us, max %lu us\n",
+		  npt_guarded, (unsigned long)probes.pt.over,
 		  PROBE_PT_MAX, (unsigned long)probes.pt.writes, (unsigned long)probes.pt.checks,
-		  (unsigned long)probes.pt.changes);
+		  (unsigned long)probes.pt.changes, (unsigned long)tsc_us(pt_delay_last), (unsigned long)tsc_us(pt_delay_max));
 	hv_printf("hvmon: probes: suspended sites: %lu returns taken, %lu entries ran the guest's bytes\n",
 		  (unsigned long)probes.ret_suspended, (unsigned long)probes.guest_runs);
 	hv_printf("hvmon: probes: tampering: %lu reports, %lu probes re-armed, %lu pages re-placed after a remap, "
-		  "%lu new address spaces; %lu checks, median %lu TSC ticks (p90 %lu)\n", (unsigned long)probes.tampers,
+		  "%lu new address spaces; %lu checks, median %lu TSC ticks (p90 %lu); %lu private copies of probed pages "
+		  "(remap_mm)\n", (unsigned long)probes.tampers,
 		  (unsigned long)probes.rearmed, (unsigned long)probes.moves, (unsigned long)probes.newmm,
 		  (unsigned long)tamper_runs, (unsigned long)tickhist_median(&tamper_ticks),
-		  (unsigned long)tickhist_percentile(&tamper_ticks, 90));
+		  (unsigned long)tickhist_percentile(&tamper_ticks, 90), (unsigned long)probes.mm_remaps);
 	for (int i = 0; i < PROBE_MAX_SITES; i++) {
 		const struct probe_site *s = &probes.sites[i];
 		if (!s->used)

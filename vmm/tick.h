@@ -22,7 +22,7 @@
 struct vm;
 struct vcpu;
 
-#define TICK_MAX_CLIENTS 16   /* 12 in use with every option on (iommu, smp_bench, SPEC_CTRL, C-states) */
+#define TICK_MAX_CLIENTS 16   /* 13 in use with every option on (iommu, smp_bench, SPEC_CTRL, C-states, probe_pt) */
 /* Clients due within this many ms of an exit run in it (issue 15 review: the
  * integrity tick's 100 ms no longer adds timer exits of its own beside the
  * other 100 ms clients); the first deadlines of every client lie on one grid

@@ -756,6 +756,69 @@ static void test_pt_walk_and_write(void **st)
 	assert_int_equal(gpa, GPA0 + 0x2000);
 }
 
+/* issue 15: ONE address space maps the probed VA to a copy (its root's kernel-half
+ * entry points to copied tables) while the kernel's shared tables still map the
+ * probed page: reported once per target as remap_mm, the probe never moves (it
+ * would leave every other process unprobed); a remap in the shared tables still moves */
+static void test_tamper_remap_mm(void **st)
+{
+	char why[128];
+	memset(ptm, 0, sizeof(ptm));
+	const uint64_t P = 1;
+	ptm[0][511] = (PTM + 0x1000) | P;
+	ptm[1][(VA0 >> 30) & 511] = (PTM + 0x2000) | P;
+	ptm[2][(VA0 >> 21) & 511] = (PTM + 0x3000) | P;
+	ptm[3][0] = GPA0 | P;
+	ptm[3][1] = (GPA0 + 0x1000) | P;
+	assert_int_equal(probe_add(&T, VA0 + 0x200, h1, NULL, why, sizeof(why)), 0);
+	assert_int_equal(probe_add(&T, VA0 + 0x104, h2, NULL, why, sizeof(why)), 0);
+	probe_site_label(probe_find(&T, VA0 + 0x200), "proctrace", "kernel_clone", PROBE_F_EXPECT_NEWMM);
+	struct probe_page *pg = probe_find_page(&T, GPA0);
+	uint8_t *shadow0 = pg->shadow;
+	/* the shared tables (learnt from any kernel CR3) map GPA0; this vCPU's CR3 (the
+	 * process with the private kernel half) maps the copy */
+	memcpy(guest[2], guest[0], 4096);
+	probe_pt_learn(&T, PTM, false);
+	remap_to = GPA0 + 0x2000;
+	struct probe_tick_in idle = { .now = 50 * MS, .tsc_per_ms = MS, .kernel_cr3 = true, .cr3 = 0x5000,
+				      .halted = true };
+	assert_int_equal(probe_tick(&T, &idle), 0);    /* the idle task on its CR3: not named */
+	assert_int_equal(ntp, 0);
+	assert_int_equal(tick_at(100, true, 0x5000), 0);
+	assert_int_equal(ntp, 2);                      /* one per site, at the first check in a task */
+	for (int i = 0; i < 2; i++) {
+		assert_string_equal(TP[i].what, "remap_mm");
+		assert_false(TP[i].rearmed);
+		assert_int_equal(TP[i].new_gpa - TP[i].gpa, 0x2000);
+		assert_null(TP[i].pt_writer);
+	}
+	assert_string_equal(TPN[0], "proctrace:kernel_clone");
+	assert_int_equal(TP[0].nbytes, 5);
+	assert_int_equal(TP[0].bytes[0], 0xe8);         /* the copy's bytes: the original call, no int3 */
+	for (uint64_t ms = 200; ms <= 600; ms += 100)
+		assert_int_equal(tick_at(ms, true, 0x5000), 0);   /* never moved, not reported again */
+	assert_int_equal(ntp, 2);
+	assert_int_equal(pg->gpa, GPA0);
+	assert_ptr_equal(pg->shadow, shadow0);
+	assert_int_equal(T.moves, 0);
+	assert_int_equal(T.mm_remaps, 1);
+	/* other processes (the shared view) in between, then the same copy: still once */
+	remap_to = 0;
+	tick_at(700, true, 0x6000);
+	remap_to = GPA0 + 0x2000;
+	tick_at(800, true, 0x5000);
+	assert_int_equal(ntp, 2);
+	/* the shared tables now map the copy too (a remap for everyone): moved, "remap" */
+	ptm[3][0] = (GPA0 + 0x2000) | P;
+	tick_at(900, true, 0x5000);
+	assert_int_equal(tick_at(1000, true, 0x5000), 1);
+	assert_int_equal(pg->gpa, GPA0 + 0x2000);
+	assert_string_equal(TP[ntp - 1].what, "remap");
+	assert_true(TP[ntp - 1].rearmed);
+	assert_int_equal(T.mm_remaps, 1);
+	remap_to = 0;
+}
+
 static void test_table_full(void **st)
 {
 	char why[128];
@@ -781,6 +844,7 @@ int main(void)
 		cmocka_unit_test_setup(test_tamper_silent, setup),
 		cmocka_unit_test_setup(test_returns_at_suspended, setup),
 		cmocka_unit_test_setup(test_pt_walk_and_write, setup),
+		cmocka_unit_test_setup(test_tamper_remap_mm, setup),
 		cmocka_unit_test_setup(test_table_full, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

