@@ -786,7 +786,15 @@ void probe_pt_learn(struct probe_table *t, uint64_t cr3, bool la57)
 		if (!pg->used || t->pt.top[i])
 			continue;
 		unsigned idx = (unsigned)((pg->va >> (la57 ? 48 : 39)) & 511);
-		if (!t->ops.read_phys(t->ops.ctx, root + idx * 8ULL, &e, 8) && (e & PT_P))
+		uint64_t tab[4], gpa;
+		unsigned n;
+		if (t->ops.read_phys(t->ops.ctx, root + idx * 8ULL, &e, 8) || !(e & PT_P))
+			continue;
+		/* only a root that maps the probed page as probed: never KPTI's user
+		 * root (CPL 0 for a few instructions at entry) nor a private kernel
+		 * half of one process (remap_mm), which would then pass for the
+		 * kernel's own tables for good */
+		if (!probe_pt_walk(t, e & PT_ADDR, pg->va, &gpa, tab, &n) && gpa == pg->gpa)
 			t->pt.top[i] = e & PT_ADDR;
 	}
 }

@@ -35,9 +35,9 @@ static int f_va2gpa(void *c, uint64_t va, uint64_t *gpa)
 		*gpa = remap_to + (va - VA0);
 	return 0;
 }
-/* the kernel's page tables for the page-table tests: 6 pages at PTM */
+/* the kernel's page tables for the page-table tests: 8 pages at PTM */
 #define PTM 0x800000ULL
-static uint64_t ptm[6][512];
+static uint64_t ptm[8][512];
 static int f_rphys(void *c, uint64_t gpa, void *buf, uint32_t len)
 {
 	if (gpa >= PTM && gpa + len <= PTM + sizeof(ptm)) {
@@ -778,7 +778,17 @@ static void test_tamper_remap_mm(void **st)
 	/* the shared tables (learnt from any kernel CR3) map GPA0; this vCPU's CR3 (the
 	 * process with the private kernel half) maps the copy */
 	memcpy(guest[2], guest[0], 4096);
+	/* a private root (PTM+5: its own PDPT PTM+6 -> PD PTM+7 -> PT PTM+4 with the copy) is
+	 * never learnt as the kernel's tables: it does not map the probed page */
+	ptm[5][511] = (PTM + 0x6000) | P;
+	ptm[6][(VA0 >> 30) & 511] = (PTM + 0x7000) | P;
+	ptm[7][(VA0 >> 21) & 511] = (PTM + 0x4000) | P;
+	ptm[4][0] = (GPA0 + 0x2000) | P;
+	ptm[4][1] = (GPA0 + 0x1000) | P;
+	probe_pt_learn(&T, PTM + 0x5000, false);
+	assert_int_equal(T.pt.top[pg - T.pages], 0);
 	probe_pt_learn(&T, PTM, false);
+	assert_int_equal(T.pt.top[pg - T.pages], PTM + 0x1000);
 	remap_to = GPA0 + 0x2000;
 	struct probe_tick_in idle = { .now = 50 * MS, .tsc_per_ms = MS, .kernel_cr3 = true, .cr3 = 0x5000,
 				      .halted = true };
