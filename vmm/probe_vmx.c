@@ -737,7 +737,8 @@ static uint32_t pt_sig = ~0u;                 /* views_gen + known tops at the l
  * unprobed, docs/PROBES.md "Page tables"): TSC of the first write exit since the
  * last re-walk (atomic, 0: none), and the delays measured at the re-walks. */
 static uint64_t pt_write_tsc;
-static uint64_t pt_delay_last, pt_delay_max;  /* under pt_busy */
+static uint64_t pt_delay_last, pt_delay_max;  /* under pt_busy: write exit -> re-walk done */
+static uint64_t pt_wait_max, pt_work_max;     /* its parts: until the re-walk starts; the re-walk's own */
 
 static int pt_write(struct vcpu *v, struct hv_icpt *x, void *ctx)
 {
@@ -774,6 +775,7 @@ static bool pt_recheck(struct vcpu *v)
 {
 	if (!__atomic_exchange_n(&pt_dirty, false, __ATOMIC_ACQ_REL))
 		return false;
+	uint64_t t1 = rdtsc();
 	for (unsigned i = 0; i < npt_guarded; i++)
 		hv_page_guard_close(pvm, pt_guarded[i]);
 	uint64_t t0 = __atomic_exchange_n(&pt_write_tsc, 0, __ATOMIC_RELAXED);
@@ -786,10 +788,15 @@ static bool pt_recheck(struct vcpu *v)
 		sync_page_intercepts(v->vm);
 	}
 	op_end();
+	uint64_t t2 = rdtsc();
+	if (t2 - t1 > pt_work_max)
+		pt_work_max = t2 - t1;
 	if (t0) {
-		pt_delay_last = rdtsc() - t0;
+		pt_delay_last = t2 - t0;
 		if (pt_delay_last > pt_delay_max)
 			pt_delay_max = pt_delay_last;
+		if (t1 - t0 > pt_wait_max)
+			pt_wait_max = t1 - t0;
 	}
 	pt_sig = ~0u;                         /* the walks may have changed: collect again */
 	return moved;
@@ -934,10 +941,12 @@ void probe_print_stats(void)
 		  "%u vCPU views\n", (unsigned long)exits_stale, views_count());
 	if (pvm->opt.probe_pt)
 		hv_printf("hvmon: probes: page tables: %u table pages write-protected (%lu beyond %u), %lu writes seen, "
-		  "%lu walks after a write, %lu remaps found at a write; write exit to re-walk: last %lu us, max %lu us\n",
+		  "%lu walks after a write, %lu remaps found at a write; write exit to re-walk: last %lu us, max %lu us "
+		  "(waiting max %lu us, re-walk max %lu us)\n",
 		  npt_guarded, (unsigned long)probes.pt.over,
 		  PROBE_PT_MAX, (unsigned long)probes.pt.writes, (unsigned long)probes.pt.checks,
-		  (unsigned long)probes.pt.changes, (unsigned long)tsc_us(pt_delay_last), (unsigned long)tsc_us(pt_delay_max));
+		  (unsigned long)probes.pt.changes, (unsigned long)tsc_us(pt_delay_last), (unsigned long)tsc_us(pt_delay_max),
+		  (unsigned long)tsc_us(pt_wait_max), (unsigned long)tsc_us(pt_work_max));
 	hv_printf("hvmon: probes: suspended sites: %lu returns taken, %lu entries ran the guest's bytes\n",
 		  (unsigned long)probes.ret_suspended, (unsigned long)probes.guest_runs);
 	hv_printf("hvmon: probes: tampering: %lu reports, %lu probes re-armed, %lu pages re-placed after a remap, "

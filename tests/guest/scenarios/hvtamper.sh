@@ -7,7 +7,9 @@
 # The same int3 sits on kernel_clone meanwhile while a vfork parent blocked in kernel_clone since
 # before returns (hvvfork wait): hvmon must take that return at the suspended site (a fork event).
 ks() { sed -n "s/^\([0-9a-f]*\) [Tt] $1\$/0x\1/p" /proc/kallsyms | head -1; }
-ex=$(ks kernel_execve); dx=$(ks do_exit); ck=$(ks kernel_clone); de=$(ks do_execveat_common)
+# a local symbol may carry a compiler suffix (do_execveat_common.isra.0 on 6.1 cloud)
+ksl() { sed -n "s/^\([0-9a-f]*\) [Tt] $1\(\.[a-z]*\.[0-9]*\)*\$/0x\1/p" /proc/kallsyms | head -1; }
+ex=$(ks kernel_execve); dx=$(ks do_exit); ck=$(ks kernel_clone); de=$(ksl do_execveat_common)
 echo "HVMON-GUEST: hvtamper kernel_execve=${ex:-none} do_exit=${dx:-none} kernel_clone=${ck:-none} do_execveat_common=${de:-none}"
 [ -n "$ex" ] && [ -n "$dx" ] && [ -n "$ck" ] || exit 2
 [ -f /modules/hvtamper.ko ] || exit 3
