@@ -8,12 +8,13 @@
 set -uo pipefail
 . "$(dirname "$0")/../bochs/lib.sh"
 name=core-hvtest
-make -C "$HV_TOP" -s build/hvmon.elf build/tools/hvmon-collect build/tests/guest/hvvfork >/dev/null || hv_fail "build failed"
+make -C "$HV_TOP" -s build/hvmon.elf build/tools/hvmon-collect build/tests/guest/hvvfork build/tests/guest/hvdtr >/dev/null || hv_fail "build failed"
 ko=$("$HV_TOP/tests/guest/build-module.sh" "$HV_TOP/tests/guest/hvtest") || hv_fail "hvtest module build failed"
 mods=(); for k in $ko; do mods+=(-m "$k"); done     # hvtest.ko, hvinteg.ko (issue 15)
 # issue 15: the probe-tampering attacks (tests/guest/scenarios/hvtamper.sh) and the vfork storm
 tko=$("$HV_TOP/tests/guest/build-module.sh" "$HV_TOP/tests/guest/hvtamper") || hv_fail "hvtamper module build failed"
 mods+=(-m "$tko" -m "$HV_TOP/build/tests/guest/hvvfork")
+mods+=(-m "$HV_TOP/build/tests/guest/hvdtr")        # issue 15: user-mode SGDT/SIDT/STR/SLDT under emulation
 initrd=$(hv_fixture_initrd hvtest "${mods[@]}" --no-load -o "$HV_TOP/build/initramfs/$name.cpio.gz") || exit 1
 hv_start_collector --timeout "${HV_TIMEOUT:-600}" --silence 120
 T=$HV_COL_DIR
@@ -122,10 +123,23 @@ assert_marker guest 'HVTEST: integ sel str_m=0x40 str_r=0x40 sldt_m=0x0 sldt_r=0
 assert_marker hvmon '"event":"idt_write",.*"what":"gdtr",.*"blocked":true,"how":"lgdt"' "idt_write event: LGDT to a copy, blocked"
 n=$(tr -d '\000\r' < "$RUN_DIR/hvmon.log" | grep -acE '^\{"event":"idt_write",.*"what":"idtr",.*"blocked":true,"how":"lidt"' || true)
 [ "$n" = 2 ] || hv_fail "idt_write events for LIDT (the 400 ms move and the swap): $n, expected 2"
+# user mode (tests/guest/hvdtr; broadwell_ult has no UMIP, so they exit): the kernel's values (the
+# tables the idt_write events name as baselines), #PF with CR2 and error code as SDM 4.7 (6: user write
+# not present; 7: user write protection), a store split over an unmapped page writes nothing (hvmon's
+# all-or-nothing), #GP for a non-canonical operand; LGDT at CPL 3 is the processor's #GP (before the exit)
+ib=$(json_events hvmon idt_write | grep -a '"what":"idtr"' | head -1 | sed -E 's/.*"old":"(0x[0-9a-f]+)".*/\1/')
+gb=$(json_events hvmon idt_write | grep -a '"what":"gdtr"' | head -1 | sed -E 's/.*"old":"(0x[0-9a-f]+)".*/\1/')
+assert_marker guest "HVDTR: sgdt base=$gb limit=0x7f sidt base=$ib limit=0xfff str_m=0x40 str_r=0x40 sldt_m=0 sldt_r=0\$" \
+  "user-mode SGDT/SIDT/STR/SLDT give the kernel's GDT ($gb), IDT ($ib), TR and LDTR"
+assert_marker guest 'HVDTR: unmapped faulted=1 trap=14 err=6 addr_ok=1' "SGDT to an unmapped page: #PF, error 6, CR2 the operand"
+assert_marker guest 'HVDTR: split faulted=1 trap=14 err=6 addr_ok=1 first_untouched=1' "SGDT split over an unmapped page: #PF at the second page, nothing written"
+assert_marker guest 'HVDTR: readonly faulted=1 trap=14 err=7 addr_ok=1' "SGDT to a read-only page: #PF, error 7"
+assert_marker guest 'HVDTR: noncanonical faulted=1 trap=13 err=0' "SGDT to a non-canonical address: #GP(0)"
+assert_marker guest 'HVDTR: lgdt faulted=1 trap=13 err=0' "LGDT at CPL 3: #GP(0)"
 d=$(marker_value hvmon '^hvmon: descriptor-table exits: ')
 echo "descriptor-table exits: ${d#*exits: }"
-grep -qF 'reflected #GP 0 #SS 0 #NP 0 #PF 0 #UD 0; refused (not plain guest RAM) 0; loads refused by a subscriber 3' <<<"$d" ||
-  hv_fail "descriptor-table exits: want no fault, nothing refused, the 3 attack loads refused: $d"
+grep -qE 'at CPL > 0 ([1-9]|[1-9][0-9]+); reflected #GP 1 #SS 0 #NP 0 #PF 3 #UD 0; refused \(not plain guest RAM\) 0; loads refused by a subscriber 3$' <<<"$d" ||
+  hv_fail "descriptor-table exits: want hvdtr's at CPL 3 with its #GP and 3 #PF, nothing refused, the 3 attack loads refused: $d"
 assert_marker hvmon '"event":"syscall_hook",.*"monitor":"integrity",.*"what":"lstar","msr":"0xc0000082",.*"blocked":true' "syscall_hook event: LSTAR"
 assert_marker hvmon '"event":"syscall_hook",.*"what":"sysenter_eip","msr":"0x176",.*"blocked":true' "syscall_hook event: SYSENTER_EIP"
 assert_marker hvmon '"event":"cr0_wp",.*"comm":"insmod",.*"blocked":true' "cr0_wp event (the insmod task)"

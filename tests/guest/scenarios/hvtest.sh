@@ -72,6 +72,8 @@ if [ -f /modules/hvinteg.ko ]; then
   fi
   insmod /modules/hvinteg.ko attack=0 && rmmod hvinteg && echo "HVMON-GUEST: hvtest integ module=loaded_unloaded"
 fi
+# issue 15: the descriptor-table instructions in user mode, emulated by hvmon (tests/guest/hvdtr)
+[ -x /modules/hvdtr ] && /modules/hvdtr
 # issue 17: the kernel's own S3 (ACPICA): refused by hvmon, the guest resumes at once and stays
 # monitored (the exec below must be traced: core_hvtest.sh checks hvmon's console)
 grep -q mem /sys/power/state || { echo "HVMON-GUEST: hvtest check failed: no S3 in /sys/power/state"; ok=1; }
