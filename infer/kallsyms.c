@@ -383,6 +383,8 @@ enum {
 	W_IETU, W_FGC,
 	/* appended (issue 15 item 3 B): the integrity monitor's patch-site lists (in order of the params) */
 	W_PATCH0, W_PATCH_LAST = W_PATCH0 + (INFER_P_FTRACE_REGS_CALL - INFER_P_MCOUNT_LOC_START),
+	/* appended (issue 15 item 5 gap A): the tty read_iter (static: GCC may suffix a clone) */
+	W_TTYR,
 	W_SC0, /* then one (__x64_sys_X) and one (sys_X) per syscall */
 };
 static const char *const sc_names[] = {
@@ -673,6 +675,7 @@ int infer_strategy_kallsyms(const struct infer_reader *rd, const struct infer_hi
 	set_want(&w[W_FGC], "fg_console");
 	for (int i = W_PATCH0; i <= W_PATCH_LAST; i++)
 		set_want(&w[i], infer_param_name((enum infer_param)(INFER_P_MCOUNT_LOC_START + (i - W_PATCH0))));
+	set_want(&w[W_TTYR], "tty_read");
 	for (size_t i = 0; i < NSC; i++) {
 		infer_fmt(w[W_SC0 + 2 * i].name, sizeof(w->name), "__x64_sys_%s", sc_names[i]);
 		infer_fmt(w[W_SC0 + 2 * i + 1].name, sizeof(w->name), "sys_%s", sc_names[i]);
@@ -699,6 +702,7 @@ int infer_strategy_kallsyms(const struct infer_reader *rd, const struct infer_hi
 	report(out, INFER_P_FG_CONSOLE, &w[W_FGC]);
 	for (int i = W_PATCH0; i <= W_PATCH_LAST; i++)
 		report(out, (enum infer_param)(INFER_P_MCOUNT_LOC_START + (i - W_PATCH0)), &w[i]);
+	report(out, INFER_P_TTY_READ, &w[W_TTYR]);
 	for (size_t i = 0; i < NSC; i++) {
 		const struct want *x = &w[W_SC0 + 2 * i];
 		report(out, sc_params[i], x->count ? x : &w[W_SC0 + 2 * i + 1]);
