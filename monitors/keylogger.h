@@ -300,6 +300,36 @@ struct keylogger_site_reader {
 int keylogger_find_exit_site(const struct keylogger_site_reader *rd, uint64_t entry, uint64_t dispatch, uint64_t table,
 		      uint64_t *site, uint64_t *dsc, char *why, size_t whylen);
 
+/* ---- the tty copy point (monitors/keylogger_site.c; issue 15 item 5) ----------------
+ * Every read of a tty — read(2), readv, io_uring's IORING_OP_READ in an io-wq worker, any
+ * kernel-side reader — runs the tty's read_iter, tty_read() (6.x; Debian's 5.10 has the same
+ * backport), which loops:
+ *     n = ld->ops->read(tty, file, kernel_buf, size, &cookie, offset);   (indirect call)
+ *     copy_to_iter(kernel_buf, n, to);            -> call _copy_to_iter    <- the site
+ * kernel_buf is a 64-byte local (on the reader's kernel stack). A probe at the site sees
+ * every chunk a tty hands a reader (RDI = kernel_buf, RSI = n), in the reader's context,
+ * including a reader already blocked in the line discipline when the probe is placed (it
+ * returns through the site). The tty and the file are the indirect call's first two
+ * arguments; where they live at the site (a callee-saved register or a slot of the frame)
+ * is read from the code. Found by decoding tty_read (inferred from kallsyms): the first
+ * direct call C whose RDI comes from where another call Y's RDX came from (kernel_buf),
+ * with RSI and RDX of C from a register or frame slot (not the constant of
+ * __check_object_size), Y's RDI and RSI likewise (tty, file), and neither location written
+ * (nor RSP moved) between Y and C. Bounded: 400 instructions. */
+enum keylogger_loc_kind { KEYLOGGER_LOC_NONE = 0, KEYLOGGER_LOC_REG, KEYLOGGER_LOC_STACK };
+struct keylogger_loc {
+	uint8_t kind;            /* enum keylogger_loc_kind */
+	uint8_t reg;             /* REG: x86 register number (rbx 3, rbp 5, r12..r15 12..15) */
+	int32_t disp;            /* STACK: [rsp + disp] at the site */
+};
+struct keylogger_tty_site {
+	uint64_t site;           /* the `call _copy_to_iter` (a call rel32) */
+	uint64_t ldisc_call;     /* the line discipline's read call (Y) */
+	struct keylogger_loc tty, file;
+};
+int keylogger_find_tty_copy(const struct keylogger_site_reader *rd, uint64_t tty_read, struct keylogger_tty_site *out,
+			    char *why, size_t whylen);
+
 /* ---- options (monitors/keylogger_options.c; docs/OPTIONS.md) ---- */
 struct keylogger_config {
 	uint32_t k;                               /* keylogger_k=, 1..100000; default 8 */

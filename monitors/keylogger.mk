@@ -26,3 +26,11 @@ hvkeylog: $(KL_GUEST)
 INTEGRATION_PREREQS += $(KL_GUEST)
 .PHONY: hvkeylog
 INTEGRATION_TESTS += tests/integration/keylogger_bochs.sh
+
+# host tool: the probe sites ring -1 would find in a kernel image (checked on the fixture
+# kernels by tests/integration/infer_cli.sh)
+HOST_TOOLS += kl-sites
+kl-sites_SRCS := tools/kl-sites.c tools/kimage.c monitors/keylogger_site.c
+kl-sites_DEPS := $(BUILD)/host/libinfer.a $(INFER_HOST_DEPS) $(ZYDIS_HOST_LIB)
+kl-sites_LIBS := $(INFER_LIB) $(ZYDIS_HOST_LIB) $(KIMAGE_LIBS)
+$(BUILD)/host/tools/kl-sites.o: HOST_CFLAGS += $(ZYDIS_DEFS) $(ZYDIS_INC)

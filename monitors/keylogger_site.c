@@ -148,3 +148,164 @@ int keylogger_find_exit_site(const struct keylogger_site_reader *rd, uint64_t en
 	why_set(why, whylen, "no `dispatch; mov %rax,0x50(%reg); call` in do_syscall_64");
 	return -1;
 }
+
+/* ---- the tty copy point (issue 15 item 5; monitors/keylogger.h) ---------------------------- */
+
+#define TTY_SCAN_MAX  400          /* instructions of tty_read decoded */
+#define TTY_CALLS_MAX 32           /* calls remembered */
+
+struct tty_call {
+	uint64_t va;
+	bool direct;                       /* call rel32 (probe-able) */
+	struct keylogger_loc di, si, dx;   /* where the argument registers were loaded from */
+};
+
+/* A location a value can be kept in across calls: a callee-saved register (SysV: rbx, rbp,
+ * r12..r15) or a slot of the frame ([rsp + disp], no index). */
+static bool loc_of(const ZydisDecodedOperand *o, struct keylogger_loc *l)
+{
+	if (o->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+		ZydisRegister r = o->reg.value;
+		if (ZydisRegisterGetWidth(ZYDIS_MACHINE_MODE_LONG_64, r) != 64 ||
+		    ZydisRegisterGetClass(r) != ZYDIS_REGCLASS_GPR64)
+			return false;
+		int8_t id = ZydisRegisterGetId(r);
+		if (id != 3 && id != 5 && (id < 12 || id > 15))
+			return false;
+		*l = (struct keylogger_loc){ KEYLOGGER_LOC_REG, (uint8_t)id, 0 };
+		return true;
+	}
+	if (o->type == ZYDIS_OPERAND_TYPE_MEMORY && o->mem.base == ZYDIS_REGISTER_RSP &&
+	    o->mem.index == ZYDIS_REGISTER_NONE && o->size == 64 &&
+	    (o->mem.segment == ZYDIS_REGISTER_SS || o->mem.segment == ZYDIS_REGISTER_DS ||
+	     o->mem.segment == ZYDIS_REGISTER_NONE)) {
+		int64_t d = o->mem.disp.has_displacement ? o->mem.disp.value : 0;
+		if (d < 0 || d > 0x1000)
+			return false;
+		*l = (struct keylogger_loc){ KEYLOGGER_LOC_STACK, 0, (int32_t)d };
+		return true;
+	}
+	return false;
+}
+
+static bool loc_eq(const struct keylogger_loc *a, const struct keylogger_loc *b)
+{
+	return a->kind != KEYLOGGER_LOC_NONE && a->kind == b->kind && a->reg == b->reg && a->disp == b->disp;
+}
+
+/* Does @in write location @l (or move RSP, which moves every frame slot)? */
+static bool writes_loc(const struct insn *in, const struct keylogger_loc *l)
+{
+	if (in->mnem == ZYDIS_MNEMONIC_CALL || in->mnem == ZYDIS_MNEMONIC_RET)
+		return false;                  /* RSP back where it was after the call */
+	for (unsigned i = 0; i < in->zi.operand_count; i++) {
+		const ZydisDecodedOperand *o = &in->zo[i];
+		if (!(o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE))
+			continue;
+		if (o->type == ZYDIS_OPERAND_TYPE_REGISTER) {
+			ZydisRegister r = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, o->reg.value);
+			if (r == ZYDIS_REGISTER_RSP && l->kind == KEYLOGGER_LOC_STACK)
+				return true;
+			if (l->kind == KEYLOGGER_LOC_REG && ZydisRegisterGetClass(r) == ZYDIS_REGCLASS_GPR64 &&
+			    ZydisRegisterGetId(r) == l->reg)
+				return true;
+		} else if (o->type == ZYDIS_OPERAND_TYPE_MEMORY && l->kind == KEYLOGGER_LOC_STACK) {
+			if (o->mem.base != ZYDIS_REGISTER_RSP || o->mem.index != ZYDIS_REGISTER_NONE)
+				continue;          /* through another register: not a frame slot we know */
+			int64_t d = o->mem.disp.has_displacement ? o->mem.disp.value : 0;
+			int64_t n = o->size / 8 ? o->size / 8 : 8;
+			if (d < l->disp + 8 && d + n > l->disp)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Track where RDI, RSI and RDX were last loaded from (a `mov` from a location), NONE after any
+ * other write of them. */
+static void track_args(const struct insn *in, struct keylogger_loc *di, struct keylogger_loc *si,
+		       struct keylogger_loc *dx)
+{
+	for (unsigned i = 0; i < in->zi.operand_count; i++) {
+		const ZydisDecodedOperand *o = &in->zo[i];
+		if (!(o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) || o->type != ZYDIS_OPERAND_TYPE_REGISTER)
+			continue;
+		ZydisRegister r = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, o->reg.value);
+		struct keylogger_loc *t = r == ZYDIS_REGISTER_RDI ? di : r == ZYDIS_REGISTER_RSI ? si :
+					  r == ZYDIS_REGISTER_RDX ? dx : NULL;
+		if (!t)
+			continue;
+		*t = (struct keylogger_loc){ 0 };
+		if (i == 0 && in->mnem == ZYDIS_MNEMONIC_MOV && o->reg.value == r && in->zi.operand_count_visible == 2)
+			loc_of(&in->zo[1], t);
+	}
+}
+
+/* No instruction strictly between @lo and @hi writes @l: re-decoded (bounded by the scan). */
+static bool kept_between(const struct keylogger_site_reader *rd, ZydisDecoder *dec, uint64_t fn, uint64_t lo,
+			 uint64_t hi, const struct keylogger_loc *l)
+{
+	struct insn in;
+	uint64_t va = fn;
+	for (int i = 0; i < TTY_SCAN_MAX && va < hi; i++) {
+		if (!decode(rd, dec, va, &in))
+			return false;
+		if (va > lo && writes_loc(&in, l))
+			return false;
+		va += in.len;
+	}
+	return true;
+}
+
+int keylogger_find_tty_copy(const struct keylogger_site_reader *rd, uint64_t tty_read, struct keylogger_tty_site *out,
+			    char *why, size_t whylen)
+{
+	ZydisDecoder dec;
+	struct insn in;
+	struct tty_call calls[TTY_CALLS_MAX];
+	unsigned nc = 0;
+	struct keylogger_loc di = { 0 }, si = { 0 }, dx = { 0 };
+	if (!rd || !rd->read || !tty_read || !out) {
+		why_set(why, whylen, "needs tty_read");
+		return -1;
+	}
+	if (!ZYAN_SUCCESS(ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64))) {
+		why_set(why, whylen, "decoder init failed");
+		return -1;
+	}
+	uint64_t va = tty_read;
+	for (int i = 0; i < TTY_SCAN_MAX && nc < TTY_CALLS_MAX; i++) {
+		if (!decode(rd, &dec, va, &in))
+			break;
+		if (in.mnem == ZYDIS_MNEMONIC_INT3 && i > 0)
+			break;                     /* padding: the function ended */
+		if (in.mnem == ZYDIS_MNEMONIC_CALL) {
+			calls[nc++] = (struct tty_call){ va, in.target != 0, di, si, dx };
+			di = si = dx = (struct keylogger_loc){ 0 };   /* caller-saved: clobbered */
+		} else {
+			track_args(&in, &di, &si, &dx);
+		}
+		va += in.len;
+	}
+	for (unsigned c = 0; c < nc; c++) {
+		const struct tty_call *C = &calls[c];
+		if (!C->direct || !C->di.kind || !C->si.kind || !C->dx.kind)
+			continue;
+		for (unsigned y = 0; y < nc; y++) {
+			const struct tty_call *Y = &calls[y];
+			if (y == c || !loc_eq(&Y->dx, &C->di) || !Y->di.kind || !Y->si.kind || loc_eq(&Y->di, &Y->si))
+				continue;
+			uint64_t lo = Y->va < C->va ? Y->va : C->va, hi = Y->va < C->va ? C->va : Y->va;
+			if (!kept_between(rd, &dec, tty_read, lo, hi, &Y->di) ||
+			    !kept_between(rd, &dec, tty_read, lo, hi, &Y->si))
+				continue;
+			out->site = C->va;
+			out->ldisc_call = Y->va;
+			out->tty = Y->di;
+			out->file = Y->si;
+			return 0;
+		}
+	}
+	why_set(why, whylen, "no `ldisc read(tty, file, buf); call copy(buf, ...)` pair in tty_read");
+	return -1;
+}

@@ -177,9 +177,17 @@ for s, ms in need.items():
 for k in ("entry_SYSCALL_64", "sys_call_table", "__switch_to", "init_task"):
     if symbols[k] is None:
         sys.exit("derive-truth: %s missing from System.map" % k)
+# issue 15 item 5 gap A (not inferred parameters: the independent check of the keylogger's tty copy
+# point, tests/integration/infer_cli.sh): where tty_read ends (the next text symbol) and the target
+# of the call the copy point must be
+text = sorted(int(l.split()[0], 16) for l in open(mapf) if len(l.split()) >= 3 and l.split()[1] in "tTwW")
+tr = sym("tty_read")
+keylogger = {"tty_read_end": None if tr is None else "0x%x" % min(a for a in text if a > tr),
+             "_copy_to_iter": addr("_copy_to_iter")}
 obj = {"banner": banner, "strategy": "truth", "package": "linux-image-%s" % ver,
        "source": "System.map + DWARF (gdb) of linux-image-%s-dbg" % ver,
-       "symbols": symbols, "percpu": percpu, "offsets": offsets, "missing": missing}
+       "symbols": symbols, "percpu": percpu, "offsets": offsets, "missing": missing,
+       "keylogger": keylogger}
 with open(outf, "w") as f:
     json.dump(obj, f, indent=1, sort_keys=False)
     f.write("\n")

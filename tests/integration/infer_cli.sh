@@ -112,5 +112,33 @@ PY
 else
   bad "could not fetch the 5.10 kernel (tests/fixtures.sh kernel 5.10)"
 fi
+# issue 15 item 5 gap A: the keylogger's tty copy point, found in tty_read exactly as ring -1 finds
+# it (build/tools/kl-sites: monitors/keylogger_site.c on what kallsyms inferred), on every fixture
+# kernel: it must be THE call to _copy_to_iter inside tty_read, checked independently from the
+# -dbg package's System.map (tests/truth/*.json: tty_read .. the next text symbol, "keylogger" group; a
+# `call rel32` in it whose target is _copy_to_iter),
+# and the tty and the file must be found somewhere (the runtime check that the tty is the reader's
+# terminal is keylogger_bochs.sh: its foreground shell and less are judged by it)
+KS=$B/tools/kl-sites
+for t in "$top"/tests/truth/linux-image-*.json; do
+  pkg=$(basename "$t" .json)-unsigned
+  img=$("$top/tests/fixtures.sh" kernel "$pkg" 2>/dev/null) || img=
+  if [ -z "$img" ] || [ ! -f "$img" ] || [ ! -x "$KS" ]; then
+    bad "$pkg: kernel image or $KS missing"; continue
+  fi
+  "$KS" "$img" > "$T/ks" 2> "$T/err"; rc=$?
+  read -r start end cti < <(python3 -c 'import json,sys; j=json.load(open(sys.argv[1]))
+print(j["symbols"]["tty_read"], j["keylogger"]["tty_read_end"], j["keylogger"]["_copy_to_iter"])' "$t")
+  python3 - "$T/ks" "$rc" "$start" "$cti" "$end" <<'PY' && ok "$pkg: tty copy point = the call to _copy_to_iter in tty_read ($(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j["tty_copy_site"], "tty", j["tty"], "file", j["file"])' "$T/ks"))" || bad "$pkg: tty copy point $(cat "$T/ks") (exit $rc)"
+import json, sys
+j = json.load(open(sys.argv[1])); rc = int(sys.argv[2]); start = int(sys.argv[3], 16); cti = int(sys.argv[4], 16)
+b = bytes.fromhex(j["tty_read_bytes"])[:int(sys.argv[5], 16) - start]      # tty_read .. the next symbol
+calls = [start + i for i in range(len(b) - 4) if b[i] == 0xe8 and
+         (start + i + 5 + int.from_bytes(b[i + 1:i + 5], "little", signed=True)) & (2**64 - 1) == cti]
+assert rc == 0 and int(j["tty_read"], 16) == start, (rc, j)
+assert len(calls) == 1 and int(j["tty_copy_site"], 16) == calls[0], ([hex(c) for c in calls], j)
+assert j["tty"] != "none" and j["file"] != "none" and j["tty"] != j["file"], j
+PY
+done
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
