@@ -4,6 +4,7 @@
  * (vmm/probe.h) armed only for a window after keystrokes, closed by hvmon's tick
  * (vmm/tick.h), and the `keylogger` event.
  */
+#include <stdio.h>
 #include <string.h>
 #include "monitors/keylogger.h"
 #include "events/event.h"
@@ -66,26 +67,36 @@ static void on_evdev(struct vcpu *v, struct probe_hit *hit, void *ctx);
 static uint64_t evdev_va;
 static bool evdev_placed;                  /* kl_lock */
 static uint64_t evdev_hits, evdev_fail, evdev_ticks;
+/* issue 15 item 5 gaps A, B: the tty copy point (the call to _copy_to_iter in tty_read, found
+ * from the inferred tty_read; 0: unknown or not probe-able), probed with the window's exit
+ * probe: every read path of a tty hands the reader its chunks there (io_uring's workers too),
+ * and the tty it reads is at hand (tty_site.tty) */
+static void on_ttycopy(struct vcpu *v, struct probe_hit *hit, void *ctx);
+static struct keylogger_tty_site tty_site;
+static uint64_t tty_va;
+static bool tty_placed;                    /* kl_lock */
+static uint64_t tty_hits, tty_fail, tty_ticks, tty_unread, tty_not_own;
 
 /* without kl_lock: place (@want) or remove the window's probes; 0 when the exit probe
- * followed (the evdev probe is an addition: *evdev_ok says whether it is in) */
-static int kl_place(bool want, bool *evdev_ok)
+ * followed (the copy probes are additions: *evdev_ok / *tty_ok say whether they are in) */
+static int kl_place(bool want, bool *evdev_ok, bool *tty_ok)
 {
 	int rc;
 	if (want) {
-		/* the copy point first: no evdev read returns between the two placements uncounted */
+		/* the copy points first: no read returns between the placements uncounted */
 		*evdev_ok = evdev_va && !probe_place_quiet(kvm, evdev_va, on_evdev, NULL, "keylogger");
+		*tty_ok = tty_va && !probe_place_quiet(kvm, tty_va, on_ttycopy, NULL, "keylogger");
 		rc = probe_place_quiet(kvm, probe_va, on_sysexit, NULL, "keylogger");
-		if (rc && *evdev_ok) {
-			probe_unplace(kvm, evdev_va, on_evdev, NULL);
-			*evdev_ok = false;
-		}
-		return rc;
+		if (!rc)
+			return 0;
+	} else {
+		rc = probe_unplace(kvm, probe_va, on_sysexit, NULL);
 	}
-	rc = probe_unplace(kvm, probe_va, on_sysexit, NULL);
 	if (*evdev_ok)
 		probe_unplace(kvm, evdev_va, on_evdev, NULL);
-	*evdev_ok = false;
+	if (*tty_ok)
+		probe_unplace(kvm, tty_va, on_ttycopy, NULL);
+	*evdev_ok = *tty_ok = false;
 	return rc;
 }
 
@@ -123,18 +134,21 @@ static void kl_apply(void)
 			return;
 		}
 		kl_busy = true;
-		bool want = want_placed, ev = evdev_placed;
+		bool want = want_placed, ev = evdev_placed, tt = tty_placed;
 		uint64_t open_tsc = want_open_tsc, seq_at = want_seq;
 		hv_spin_unlock(&kl_lock);
 		uint64_t t0 = rdtsc();
-		int rc = kl_place(want, &ev);
+		int rc = kl_place(want, &ev, &tt);
 		uint64_t t1 = rdtsc();
 		hv_spin_lock(&kl_lock);
 		kl_busy = false;
 		evdev_placed = ev;
+		tty_placed = tt;
 		ks.input_at_copy = ev;            /* input records counted at the copy, not at the return */
 		if (want && evdev_va && !ev && !rc)
 			evdev_fail++;
+		if (want && tty_va && !tt && !rc)
+			tty_fail++;
 		if (!want) {
 			disarm_ticks += t1 - t0;
 			placed = false;
@@ -157,7 +171,7 @@ static void kl_apply(void)
 
 static void report(struct vcpu *v, const struct keylogger_proc *p, uint64_t key_tsc, uint64_t now);
 static uint64_t reader_ident(struct vcpu *v, uint64_t task);
-static enum keylogger_term reader_term(struct vcpu *v, uint64_t task);
+static enum keylogger_term reader_term(struct vcpu *v, uint64_t task, uint64_t *ctty);
 
 /* ---- port 0x60 ------------------------------------------------------------ */
 
@@ -273,7 +287,8 @@ static int keylogger_io(struct vcpu *v, struct hv_icpt *x, void *ctx)
 		if (!guest_task_of(v, GUEST_TASK_CURRENT, &t)) {
 			struct keylogger_proc proc;
 			uint64_t ident = reader_ident(v, t.ptr);
-			enum keylogger_term term = reader_term(v, t.ptr);   /* for the event only: never allowed */
+			uint64_t ctty;
+			enum keylogger_term term = reader_term(v, t.ptr, &ctty);   /* for the event only: never allowed */
 			hv_spin_lock(&kl_lock);
 			struct keylogger_verdict vd = keylogger_consume_port(&ks, t.pid, t.tgid, ident, t.comm, raw_seq, term, t0);
 			if (vd.proc)
@@ -379,8 +394,9 @@ static bool have_term;
 static uint64_t fgc_va;                /* fg_console (inferred; 0: unknown, any console counts) */
 static uint64_t term_fg, term_other, term_unknown;
 
-static enum keylogger_term reader_term(struct vcpu *v, uint64_t task)
+static enum keylogger_term reader_term(struct vcpu *v, uint64_t task, uint64_t *ctty)
 {
+	*ctty = 0;
 	if (!have_term || !task)
 		return KEYLOGGER_TERM_UNKNOWN;
 	uint64_t sig, tty, pgrp, fg;
@@ -389,6 +405,7 @@ static enum keylogger_term reader_term(struct vcpu *v, uint64_t task)
 	    guest_read_kobj(v, sig + introspect_value(kvm, INFER_P_SIGNAL_TTY), &tty, 8) ||
 	    guest_read_kobj(v, sig + introspect_value(kvm, INFER_P_SIGNAL_PIDS) + 8 * PIDTYPE_PGID, &pgrp, 8))
 		return KEYLOGGER_TERM_UNKNOWN;
+	*ctty = tty;
 	if (!tty)
 		return KEYLOGGER_TERM_OTHER;              /* no controlling terminal */
 	if (guest_read_kobj(v, tty + introspect_value(kvm, INFER_P_TTY_PGRP), &fg, 8) ||
@@ -417,10 +434,18 @@ static uint64_t reader_ident(struct vcpu *v, uint64_t task)
 
 /* The reader's identity and terminal verdict (both for the consumer's judgement),
  * counted by verdict for the statistics. */
-static enum keylogger_term reader_judge(struct vcpu *v, uint64_t task, uint64_t *ident)
+static enum keylogger_term reader_judge(struct vcpu *v, uint64_t task, uint64_t opened, uint64_t *ident)
 {
-	enum keylogger_term term = reader_term(v, task);
+	uint64_t ctty;
+	enum keylogger_term term = reader_term(v, task, &ctty);
 	*ident = reader_ident(v, task);
+	/* issue 15 item 5 gap B: the tty it reads (0: unknown, a read seen at its return) must be
+	 * its own terminal for it to be the keyboard's consumer */
+	enum keylogger_term by_opened = keylogger_judge_opened(term, opened, ctty);
+	if (by_opened != term) {
+		__atomic_fetch_add(&tty_not_own, 1, __ATOMIC_RELAXED);
+		term = by_opened;
+	}
 	__atomic_fetch_add(term == KEYLOGGER_TERM_FG ? &term_fg : term == KEYLOGGER_TERM_OTHER ? &term_other : &term_unknown,
 			   1, __ATOMIC_RELAXED);
 	return term;
@@ -499,7 +524,7 @@ static void on_sysexit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 	/* who it is, not its name (five checked guest reads; only reads that returned
 	 * data while the window is open get here) */
 	uint64_t ident;
-	enum keylogger_term term = reader_judge(v, t.ptr, &ident);
+	enum keylogger_term term = reader_judge(v, t.ptr, 0, &ident);
 	hv_spin_lock(&kl_lock);
 	struct keylogger_verdict vd = keylogger_consume_rec(&ks, t.pid, t.tgid, ident, t.comm, kbuf, have, len, a.rec, term, t0);
 	verdict_take(&vd, &proc, &key_tsc);
@@ -542,7 +567,7 @@ static void on_evdev(struct vcpu *v, struct probe_hit *hit, void *ctx)
 		goto out;
 	}
 	uint64_t ident;
-	enum keylogger_term term = reader_judge(v, t.ptr, &ident);
+	enum keylogger_term term = reader_judge(v, t.ptr, 0, &ident);
 	struct keylogger_proc proc;
 	uint64_t key_tsc = 0;
 	hv_spin_lock(&kl_lock);
@@ -552,6 +577,44 @@ static void on_evdev(struct vcpu *v, struct probe_hit *hit, void *ctx)
 	verdict_act(v, &vd, &proc, key_tsc, t0);
 out:
 	__atomic_fetch_add(&evdev_ticks, rdtsc() - t0, __ATOMIC_RELAXED);
+}
+
+/* The tty copy point (keylogger_find_tty_copy): `call _copy_to_iter` in tty_read with RDI =
+ * kernel_buf (tty_read's local: the reader's kernel stack), RSI = the chunk's length (<= 64),
+ * the tty in a callee-saved register or a frame slot. The reader is the current task: the
+ * reading thread, or the io_uring worker thread of its process. */
+static void on_ttycopy(struct vcpu *v, struct probe_hit *hit, void *ctx)
+{
+	uint64_t t0 = rdtsc();
+	union guest_regs *r = hit->regs;
+	uint8_t b[KEYLOGGER_TTY_CHUNK_MAX];
+	uint64_t n = r->rsi, tty = 0;
+	__atomic_fetch_add(&tty_hits, 1, __ATOMIC_RELAXED);
+	if (!n || n > sizeof(b) || !(r->rdi >> 63) || guest_read_kstack(v, r->rdi, b, (uint32_t)n)) {
+		__atomic_fetch_add(&tty_unread, 1, __ATOMIC_RELAXED);
+		goto out;
+	}
+	/* the tty it reads: a value compared with its controlling terminal, never followed */
+	if (tty_site.tty.kind == KEYLOGGER_LOC_REG)
+		tty = r->by_index[tty_site.tty.reg & 15];
+	else if (guest_read_kstack(v, hit->rsp + (uint64_t)tty_site.tty.disp, &tty, sizeof(tty)))
+		tty = 0;
+	if (!(tty >> 63))
+		tty = 0;                           /* not a kernel pointer: unknown */
+	struct guest_task t;
+	if (guest_task_of(v, GUEST_TASK_CURRENT, &t))
+		goto out;
+	uint64_t ident;
+	enum keylogger_term term = reader_judge(v, t.ptr, tty, &ident);
+	struct keylogger_proc proc;
+	uint64_t key_tsc = 0;
+	hv_spin_lock(&kl_lock);
+	struct keylogger_verdict vd = keylogger_consume_tty(&ks, t.pid, t.tgid, ident, t.comm, b, n, term, t0);
+	verdict_take(&vd, &proc, &key_tsc);
+	hv_spin_unlock(&kl_lock);
+	verdict_act(v, &vd, &proc, key_tsc, t0);
+out:
+	__atomic_fetch_add(&tty_ticks, rdtsc() - t0, __ATOMIC_RELAXED);
 }
 
 /* ---- setup ------------------------------------------------------------------ */
@@ -613,6 +676,26 @@ static void keylogger_ready(struct vm *vm)
 	if (!evdev_va)
 		pr_warn("keylogger: input_event_to_user unknown or not probe-able: evdev reads are seen at the "
 			"syscall return only (io_uring reads of an input device are not seen)\n");
+	/* issue 15 item 5 gap A: the tty copy point (every read path of a tty), checked once */
+	char twhy[96] = "no tty_read (inference)";
+	if (introspect_have(vm, INFER_P_TTY_READ) &&
+	    !keylogger_find_tty_copy(&rd, introspect_value(vm, INFER_P_TTY_READ), &tty_site, twhy, sizeof(twhy))) {
+		if (!probe_place(vm, tty_site.site, on_ttycopy, NULL, "keylogger")) {
+			probe_unplace(vm, tty_site.site, on_ttycopy, NULL);
+			tty_va = tty_site.site;
+		} else {
+			snprintf(twhy, sizeof(twhy), "the copy call %#lx cannot be probed", (unsigned long)tty_site.site);
+		}
+	}
+	if (tty_va)
+		pr_info("keylogger: tty chunks counted at tty_read's copy %#lx (tty_read %#lx; every read path, io_uring "
+			"included); the tty read is in %s %u%s%#x\n", (unsigned long)tty_va,
+			(unsigned long)introspect_value(vm, INFER_P_TTY_READ),
+			tty_site.tty.kind == KEYLOGGER_LOC_REG ? "register" : "the frame at rsp", tty_site.tty.reg,
+			tty_site.tty.kind == KEYLOGGER_LOC_REG ? "" : "+", (unsigned)tty_site.tty.disp);
+	else
+		pr_warn("keylogger: no tty copy point (%s): tty reads are seen at the syscall return only (io_uring "
+			"reads of a tty are not seen; which tty a reader opened is not known)\n", twhy);
 	fgc_va = introspect_value(vm, INFER_P_FG_CONSOLE);
 	if (!fgc_va)
 		pr_warn("keylogger: fg_console unknown: the foreground of any virtual console counts as the "
@@ -709,6 +792,12 @@ static void keylogger_print_stats(struct vm *vm)
 		  "(%lu key presses), %lu windows without it (placement failed)\n", (unsigned long)evdev_hits,
 		  (unsigned long)(evdev_hits ? evdev_ticks / evdev_hits : 0), (unsigned long)ks.events_seen,
 		  (unsigned long)ks.events_keys, (unsigned long)evdev_fail);
+	hv_printf("hvmon: keylogger: tty copy point: %lu hits (%lu TSC ticks/hit), %lu chunks (%lu typed keys), %lu "
+		  "unreadable, %lu windows without it (placement failed); %lu reads of a tty that is not the reader's "
+		  "own terminal judged other\n", (unsigned long)tty_hits,
+		  (unsigned long)(tty_hits ? tty_ticks / tty_hits : 0), (unsigned long)ks.tty_chunks,
+		  (unsigned long)ks.tty_chunks_keys, (unsigned long)tty_unread, (unsigned long)tty_fail,
+		  (unsigned long)tty_not_own);
 	hv_printf("hvmon: keylogger: raw i8042 reads (not the driver's `in al` at CPL 0): %lu, %lu keystrokes; "
 		  "%lu port keystrokes attributed; %lu compat (i386) reads; %lu windows closed at the cap with a reader "
 		  "still lagging (cap %u ms); probe %s; reader terminals: %lu foreground of a console, %lu other, %lu unknown\n",

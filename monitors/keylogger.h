@@ -129,6 +129,8 @@ struct keylogger_state {
 				  * (keylogger_consume_event, issue 15): a read's input records are then
 				  * not counted again at its return */
 	struct keylogger_proc procs[KEYLOGGER_MAX_PROCS];
+	/* appended (issue 15 item 5 gap A): tty chunks seen at the copy point; those that were typed keys */
+	uint64_t tty_chunks, tty_chunks_keys;
 	/* counters */
 	uint64_t bytes, kbd_bytes, aux_bytes, empty_reads, makes, breaks, ignored;
 	uint64_t ctrl_replies, kbd_replies, outs;
@@ -243,6 +245,19 @@ enum keylogger_term keylogger_judge_term(uint64_t tty, uint64_t fg, uint64_t own
 struct keylogger_verdict keylogger_consume_event(struct keylogger_state *st, int32_t pid, int32_t tgid, uint64_t ident,
 						 const char *comm, uint16_t type, uint16_t code, int32_t value,
 						 enum keylogger_term term, uint64_t tsc);
+/* One chunk (@n <= 256 bytes; the kernel copies <= 64 at a time) a tty handed a reader at the tty
+ * copy point (keylogger_find_tty_copy: every read path of a tty, io_uring's workers included;
+ * issue 15 item 5 gap A): classified and counted as the tty class of keylogger_consume_rec (the
+ * same cursor, so the read's return finds these keystrokes consumed: counted once); allowed
+ * when @term is FG. Not typed keys: dev NONE. */
+struct keylogger_verdict keylogger_consume_tty(struct keylogger_state *st, int32_t pid, int32_t tgid, uint64_t ident,
+					       const char *comm, const uint8_t *buf, size_t n, enum keylogger_term term,
+					       uint64_t tsc);
+/* Which terminal the reader opened (issue 15 item 5 gap B): @opened the tty it reads (the tty
+ * copy point's; 0 unknown), @ctty its controlling terminal. A reader judged FG (the
+ * foreground of the active console) that reads a tty other than its own terminal is OTHER
+ * (another session's terminal; /dev/tty and /dev/tty0 name the same tty_struct). */
+enum keylogger_term keylogger_judge_opened(enum keylogger_term term, uint64_t opened, uint64_t ctty);
 /* A process read keystroke @seq from the i8042 itself (device "port"): counted once. */
 struct keylogger_verdict keylogger_consume_port(struct keylogger_state *st, int32_t pid, int32_t tgid, uint64_t ident,
 						const char *comm, uint64_t seq, enum keylogger_term term, uint64_t tsc);
@@ -316,6 +331,7 @@ int keylogger_find_exit_site(const struct keylogger_site_reader *rd, uint64_t en
  * with RSI and RDX of C from a register or frame slot (not the constant of
  * __check_object_size), Y's RDI and RSI likewise (tty, file), and neither location written
  * (nor RSP moved) between Y and C. Bounded: 400 instructions. */
+#define KEYLOGGER_TTY_CHUNK_MAX 64   /* tty_read copies at most 64 bytes at a time (its kernel_buf) */
 enum keylogger_loc_kind { KEYLOGGER_LOC_NONE = 0, KEYLOGGER_LOC_REG, KEYLOGGER_LOC_STACK };
 struct keylogger_loc {
 	uint8_t kind;            /* enum keylogger_loc_kind */

@@ -461,6 +461,27 @@ static struct keylogger_proc *proc_lookup(struct keylogger_state *st, int32_t tg
 	return p;
 }
 
+/* tty: every byte of @buf (@n <= KEYLOGGER_MAX_CODES) is, in order, the character of a keystroke
+ * after @p's tty cursor (keys without a character and edited-out keys are skipped), the last
+ * one among the KEYLOGGER_TTY_RECENT newest: @seqs gets them. */
+static bool tty_match(const struct keylogger_state *st, const struct keylogger_proc *p, const uint8_t *buf, size_t n,
+		      uint64_t *seqs, size_t *nseq)
+{
+	uint64_t cur = p ? p->cursor[KEYLOGGER_DEV_TTY] : 0;
+	size_t i;
+	*nseq = 0;
+	if (!buf || !n || n > KEYLOGGER_MAX_CODES)
+		return false;
+	for (i = 0; i < n; i++) {
+		uint64_t s = find_next(st, cur + 1, true, buf[i]);
+		if (!s)
+			return false;
+		seqs[(*nseq)++] = s;
+		cur = s;
+	}
+	return seqs[*nseq - 1] + KEYLOGGER_TTY_RECENT >= st->next_seq;
+}
+
 struct keylogger_verdict keylogger_consume(struct keylogger_state *st, int32_t pid, int32_t tgid, const char *comm,
 			     const uint8_t *buf, size_t have, size_t n, uint64_t tsc)
 {
@@ -537,21 +558,7 @@ struct keylogger_verdict keylogger_consume_rec(struct keylogger_state *st, int32
 			cur = s;
 		}
 	} else {
-		/* tty: every byte is, in order, the character of a keystroke after the
-		 * cursor (keys without a character and edited-out keys are skipped) */
-		uint64_t cur = p ? p->cursor[KEYLOGGER_DEV_TTY] : 0;
-		if (have > KEYLOGGER_MAX_CODES) {
-			st->reads_other++;
-			return v;
-		}
-		for (i = 0; i < have; i++) {
-			uint64_t s = find_next(st, cur + 1, true, buf[i]);
-			if (!s)
-				break;
-			seqs[nseq++] = s;
-			cur = s;
-		}
-		if (i < have || !nseq || seqs[nseq - 1] + KEYLOGGER_TTY_RECENT < st->next_seq) {
+		if (!tty_match(st, p, buf, have, seqs, &nseq)) {
 			st->reads_other++;
 			return v;
 		}
@@ -632,6 +639,34 @@ struct keylogger_verdict keylogger_consume_event(struct keylogger_state *st, int
 	}
 	bool ok = term == KEYLOGGER_TERM_FG && keylogger_allowed(st, cm);
 	return account(st, p, pid, tgid, ident, cm, &s, 1, ok, term, v, tsc);
+}
+
+/* ---- tty chunks at the kernel's copy (issue 15 item 5 gap A) ---------------------------- */
+
+struct keylogger_verdict keylogger_consume_tty(struct keylogger_state *st, int32_t pid, int32_t tgid, uint64_t ident,
+					       const char *comm, const uint8_t *buf, size_t n, enum keylogger_term term,
+					       uint64_t tsc)
+{
+	struct keylogger_verdict v = { KEYLOGGER_DEV_NONE, 0, false, false, NULL };
+	uint64_t seqs[KEYLOGGER_MAX_CODES];
+	size_t nseq = 0;
+	char cm[KEYLOGGER_COMM_LEN];
+	st->tty_chunks++;
+	if (st->next_seq == 1)
+		return v;                          /* no keystroke yet */
+	struct keylogger_proc *p = proc_lookup(st, tgid, ident, comm, cm);
+	if (!tty_match(st, p, buf, n, seqs, &nseq))
+		return v;                          /* not typed keys (or read already: counted once) */
+	v.dev = KEYLOGGER_DEV_TTY;
+	st->tty_chunks_keys++;
+	return account(st, p, pid, tgid, ident, cm, seqs, nseq, term == KEYLOGGER_TERM_FG, term, v, tsc);
+}
+
+enum keylogger_term keylogger_judge_opened(enum keylogger_term term, uint64_t opened, uint64_t ctty)
+{
+	if (term == KEYLOGGER_TERM_FG && opened && opened != ctty)
+		return KEYLOGGER_TERM_OTHER;       /* not its own terminal: another session's */
+	return term;
 }
 
 /* ---- raw port reads (issue 15 item 5) ------------------------------------------------- */

@@ -50,6 +50,8 @@ RAWLINE="raw 12345"
 NRAW=$(( ${#RAWLINE} + 1 ))
 LESSKEYS="jjjjjjjjjjjjjjjjjjjq"
 NLESS=${#LESSKEYS}
+TULINE="uring 13579"
+NTU=$(( ${#TULINE} + 1 ))
 make -s -C "$HV_TOP" build/hvmon.elf build/tests/guest/hvkeylog >/dev/null || hv_fail "cannot build hvmon.elf / hvkeylog"
 initrd=$(hv_fixture_initrd keylogger -m "$HV_TOP/build/tests/guest/hvkeylog" -k evdev --kernel "$FLAVOUR" --no-load \
   -o "$HV_TOP/build/initramfs/keylogger-$FLAVOUR.cpio.gz") || exit 1
@@ -63,10 +65,11 @@ boot() {
     --wait-re 'HVMON-GUEST: KEYLOG typing' --timeout "$HV_TIMEOUT" --delay 0.07 --text "$text" \
     --ack-re 'HVMON-GUEST: KEYLOG key pid=([0-9]+) code=' \
     --then 'HVMON-GUEST: KEYLOG raw typing' "$RAWLINE\\n" \
-    --then 'HVMON-GUEST: KEYLOG less typing' "$LESSKEYS" > "$HV_TOP/build/runs/$name.rfb" 2>&1 &
+    --then 'HVMON-GUEST: KEYLOG less typing' "$LESSKEYS" \
+    --then 'HVMON-GUEST: KEYLOG tty uring typing' "$TULINE\\n" > "$HV_TOP/build/runs/$name.rfb" 2>&1 &
   local typist=$!
   hv_boot "$name" --kernel "$(hv_fixture_kernel "$FLAVOUR")" --initrd "$initrd" --hv-opts "$opts" \
-    --cmdline "console=ttyS0,115200 panic=-1 loglevel=4 kl_keys=$keys kl_lines=$lines kl_busy=${KL_BUSY:-0} kl_cpus=$CPUS kl_more=1 kl_raw=$NRAW" \
+    --cmdline "console=ttyS0,115200 panic=-1 loglevel=4 kl_keys=$keys kl_lines=$lines kl_busy=${KL_BUSY:-0} kl_cpus=$CPUS kl_more=1 kl_raw=$NRAW kl_tu=$NTU" \
     --cpus "$CPUS"
   wait "$typist" || { cat "$HV_TOP/build/runs/$name.rfb" >&2; hv_fail "$name: typing failed"; }
   cat "$HV_TOP/build/runs/$name.rfb"
@@ -125,7 +128,7 @@ l2=$(log guest | sed -n "s/.*HVMON-GUEST: TTY pid=$tpid line=\[\(.*\)\]$/\1/p" |
 # exactly one keylogger event per reported reader: hvkeylog (and kl-cpu0 on 2 CPUs), device input, >= K keystrokes;
 # and (issue 15) kl-allowed, kl-preadv2, kl-int80, kl-late, the evdev reader named sh, kl-raw, kl-rename, kl-uring
 evs=$(json_events hvmon keylogger)
-NEV=$((CPUS + 8))
+NEV=$((CPUS + 9))
 [ "$(printf '%s\n' "$evs" | grep -c .)" = "$NEV" ] || hv_fail "expected exactly $NEV keylogger event(s), got: $evs"
 pid_of() { log guest | sed -n "s/.*HVMON-GUEST: KEYLOG ready pid=\([0-9]*\) comm=$1 .*/\1/p" | head -n1; }
 rpid=$(log guest | sed -n 's/.*HVMON-GUEST: KEYLOG raw ready pid=\([0-9]*\) comm=kl-raw .*/\1/p' | head -n1)
@@ -182,7 +185,7 @@ ks=$(printf '%s\n' "$ev" | sed -n 's/.*"keystrokes":\([0-9]*\).*/\1/p')
 [ -n "$ks" ] && [ "$ks" -ge "$K" ] || hv_fail "keylogger event with $ks keystrokes < K=$K"
 # hvmon's own counts
 mk=$(log hvmon | sed -n 's/.*hvmon: keylogger: i8042: .* \([0-9]*\) keystrokes (make codes).*/\1/p')
-[ "$mk" = "$((NKEYS + NLESS + NRAW))" ] || hv_fail "hvmon counted $mk keystrokes (make codes), typed $NKEYS + $NLESS + $NRAW (read raw)"
+[ "$mk" = "$((NKEYS + NLESS + NRAW + NTU))" ] || hv_fail "hvmon counted $mk keystrokes (make codes), typed $NKEYS + $NLESS + $NRAW (read raw) + $NTU"
 nraw=$(log hvmon | sed -n 's/.*hvmon: keylogger: raw i8042 reads (not the driver.s `in al` at CPL 0): \([0-9]*\),.*/\1/p')
 [ -n "$nraw" ] && [ "$nraw" -ge "$NRAW" ] || hv_fail "hvmon saw '$nraw' raw i8042 reads, kl-raw read at least $NRAW bytes with inw"
 cons() { log hvmon | sed -n "s/.*hvmon: keylogger: consumer pid [0-9]* tgid $1 comm $2: \([0-9]*\) keystrokes (input \([0-9]*\), tty \([0-9]*\), port \([0-9]*\)): \([a-z ]*\)$/\1 \2 \3 \4 \5/p"; }
@@ -196,6 +199,24 @@ want_cons "$rpid" kl-raw "$NRAW 0 0 $NRAW reported"
 # one entry across its names (30 keys: renamed after 7, 14, 21, 28), shown under the name of its last read
 want_cons "$npid" 'kl-ren[34]' "$NKEYS $NKEYS 0 0 reported"
 want_cons "$upid" '[a-z0-9-]*' "$NKEYS $NKEYS 0 0 reported"   # kl-uring or its worker iou-wrk-PID (no group: cons numbers them)
+# issue 15 item 5 gaps A, B: the tty copy point (the call to _copy_to_iter in tty_read, found from the
+# inferred tty_read): kl-ttyuring read tty1 through io_uring (not its terminal): reported, device tty,
+# terminal other, every key counted; the shell and less (above: allowed) were judged at the same point,
+# with the tty they read compared with their controlling terminal
+assert_marker hvmon 'keylogger: tty chunks counted at tty_read.s copy 0x[0-9a-f]* \(tty_read 0x[0-9a-f]*; every read path' "tty copy point found and probe-able"
+upid2=$(log guest | sed -n 's/.*HVMON-GUEST: KEYLOG tty ready pid=\([0-9]*\) comm=kl-ttyuring .*/\1/p' | head -n1)
+[ -n "$upid2" ] || hv_fail "kl-ttyuring did not start"
+got=$(log guest | sed -n "s/.*HVMON-GUEST: KEYLOG tty done pid=$upid2 comm=kl-ttyuring bytes=[0-9]* text=\[\(.*\)\]$/\1/p" | head -n1)
+[ "$got" = "$TULINE|" ] || hv_fail "kl-ttyuring read '$got' from tty1 through io_uring, typed '$TULINE|'"
+e=$(printf '%s\n' "$evs" | grep "\"tgid\":$upid2,\"comm\":\"\(kl-ttyuring\|iou-wrk-$upid2\)\"") || hv_fail "no keylogger event for kl-ttyuring (tgid $upid2): $evs"
+printf '%s\n' "$e" | grep -q '"device":"tty"' || hv_fail "kl-ttyuring: event device is not tty: $e"
+echo "  io_uring tty reader's event: $e"
+want_cons "$upid2" '[a-z0-9-]*' "$NTU 0 $NTU 0 reported"
+ntc=$(log hvmon | sed -n 's/.*tty copy point: \([0-9]*\) hits .*, \([0-9]*\) chunks (\([0-9]*\) typed keys), [0-9]* unreadable, \([0-9]*\) windows without it.*/\1 \2 \3 \4/p')
+read -r _ _ tckeys tcmiss <<< "$ntc"
+# typed keys reached tty readers in chunks: the shell's lines (busybox reads a byte at a time), less's
+# keys, kl-ttyuring's line: at least one chunk each, none missed for want of the probe
+[ "${tckeys:-0}" -ge 3 ] && [ "${tcmiss:-1}" = 0 ] || hv_fail "tty copy point: hits/chunks/typed chunks/windows without it '$ntc'"
 assert_marker hvmon 'keylogger: evdev events counted at input_event_to_user 0x[0-9a-f]* .*active console from fg_console 0x[0-9a-f]*[1-9a-f]' "evdev copy point probed, fg_console known"
 nev=$(log hvmon | sed -n 's/.*evdev copy point input_event_to_user: \([0-9]*\) hits.*(\([0-9]*\) key presses), \([0-9]*\) windows without it.*/\1 \2 \3/p')
 read -r _ evkeys evmiss <<< "$nev"
@@ -230,4 +251,4 @@ hv_boot keylogger-off --kernel "$(hv_fixture_kernel "$FLAVOUR")" --initrd "$init
 assert_status marker
 assert_marker hvmon 'monitor keylogger: off \(monitors= option\): port 0x60 intercepted: no, port 0x64: no' "ports 0x60/0x64 not intercepted"
 assert_no_marker hvmon 'keylogger: i8042 data port' "no port-0x60 hook with the monitor off"
-hv_pass "keylogger reported (pid $kpid; the tty1 shell and less in its foreground group ($NLESS keys) not reported; preadv2, int \$0x80, late (3 s), evdev-named-sh and name-allowed evdev readers reported with every key counted; raw inw reader kl-raw reported (device port, $NRAW keys, $nraw raw reads; 0x64 commands watched), kl-rename reported across 4 renames, io_uring reader kl-uring reported$([ "$CPUS" = 1 ] || echo " on CPU 1 with cpu 1, kl-cpu0 pid $zpid on CPU 0 with cpu 0; kl-allowed read on both CPUs, every key counted"), $ks keystrokes, device input), sh on tty1 and kl-allowed not reported; $NKEYS keys typed, counted and received unchanged; monitor off: port 0x60 not in the I/O bitmap ($FLAVOUR)"
+hv_pass "keylogger reported (pid $kpid; the tty1 shell and less in its foreground group ($NLESS keys) not reported; preadv2, int \$0x80, late (3 s), evdev-named-sh and name-allowed evdev readers reported with every key counted; raw inw reader kl-raw reported (device port, $NRAW keys, $nraw raw reads; 0x64 commands watched), kl-rename reported across 4 renames, io_uring reader kl-uring reported, io_uring tty1 reader kl-ttyuring reported (device tty, $NTU keys, tty copy point)$([ "$CPUS" = 1 ] || echo " on CPU 1 with cpu 1, kl-cpu0 pid $zpid on CPU 0 with cpu 0; kl-allowed read on both CPUs, every key counted"), $ks keystrokes, device input), sh on tty1 and kl-allowed not reported; $NKEYS keys typed, counted and received unchanged; monitor off: port 0x60 not in the I/O bitmap ($FLAVOUR)"

@@ -8,10 +8,14 @@
  *   HVMON-GUEST: KEYLOG ready pid=P comm=C dev=/dev/input/eventN name="..."
  *   HVMON-GUEST: KEYLOG key pid=P code=C cpu=X
  *   HVMON-GUEST: KEYLOG done pid=P comm=C presses=N codes=c1,c2,...
- * Usage: hvkeylog N [alt|preadv2|int80|late|raw|rename|uring]  — stop after N key presses (EV_KEY value 1).
+ * Usage: hvkeylog N [alt|preadv2|int80|late|raw|rename|uring|uringtty TTY]  — stop after N key presses (EV_KEY value 1).
  * uring (issue 15): reads through io_uring (raw io_uring_setup/io_uring_enter, no liburing): one
  *   IORING_OP_READ per loop, submitted and waited for in one io_uring_enter; the kernel runs the read
  *   in an io-wq worker thread of this process, which never returns through the syscall exit.
+ * uringtty TTY (issue 15 item 5 gap A): no evdev: opens TTY (O_NOCTTY: not its controlling terminal)
+ *   and reads it through io_uring (IORING_OP_READ on the tty fd, as in uring mode) until N bytes came;
+ *   prints "KEYLOG tty ready pid=P comm=C tty=TTY" and "KEYLOG tty done pid=P comm=C bytes=N text=[...]"
+ *   (the text with \n as "|").
  * rename (issue 15): after every 7th key press it renames itself (prctl PR_SET_NAME kl-ren1, kl-ren2,
  *   ...): hvmon keys a reader by what it is, not its name, so the count goes on (K = 8).
  * preadv2 (issue 15): reads with preadv2(2) (offset -1: the current position) through two
@@ -241,6 +245,36 @@ static int open_keyboard(char *path, size_t plen, char *name, size_t nlen)
 	return fd;
 }
 
+/* uringtty mode: a tty read through io_uring, N bytes */
+static int uring_tty_reader(int want, const char *comm, const char *tty)
+{
+	struct uring u = { .fd = -1 };
+	int fd = open(tty, O_RDONLY | O_NOCTTY);
+	if (fd < 0 || uring_init(&u)) {
+		printf("HVMON-GUEST: KEYLOG error: %s / io_uring: %s\n", tty, strerror(errno));
+		return 2;
+	}
+	printf("HVMON-GUEST: KEYLOG tty ready pid=%d comm=%s tty=%s\n", getpid(), comm, tty);
+	char text[512];
+	int have = 0;
+	while (have < want && have < (int)sizeof(text) - 1) {
+		long r = uring_read(&u, fd, text + have, (unsigned)(sizeof(text) - 1 - (size_t)have));
+		if (r == -EINTR)
+			continue;
+		if (r <= 0) {
+			printf("HVMON-GUEST: KEYLOG error: io_uring read of %s: %s\n", tty, r ? strerror((int)-r) : "EOF");
+			return 3;
+		}
+		have += (int)r;
+	}
+	text[have] = 0;
+	for (int i = 0; i < have; i++)
+		if (text[i] == '\n')
+			text[i] = '|';
+	printf("HVMON-GUEST: KEYLOG tty done pid=%d comm=%s bytes=%d text=[%s]\n", getpid(), comm, have, text);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int want = argc > 1 ? atoi(argv[1]) : 16;
@@ -254,6 +288,8 @@ int main(int argc, char **argv)
 	prctl(PR_GET_NAME, comm);
 	if (!strcmp(mode, "raw"))
 		return raw_reader(want, comm);
+	if (!strcmp(mode, "uringtty"))
+		return uring_tty_reader(want, comm, argc > 3 ? argv[3] : "/dev/tty1");
 	int fd = open_keyboard(path, sizeof(path), name, sizeof(name));
 	if (fd < 0) {
 		printf("HVMON-GUEST: KEYLOG error: no keyboard evdev node (%s)\n", strerror(errno));

@@ -16,7 +16,9 @@
 #                (evdev through io_uring: the reads run in an io-wq worker thread, no syscall returns them);
 #                the tty1 shell then runs less (20 keys, see below); then, once they all
 #                finished, kl-raw reads kl_raw=R (default 10) keys from the i8042 itself (ioperm, the
-#                keyboard interrupt off, `inw` at port 0x5f) after the marker "KEYLOG raw typing"
+#                keyboard interrupt off, `inw` at port 0x5f) after the marker "KEYLOG raw typing";
+#                and last kl-ttyuring reads kl_tu=T (default 12) bytes of /dev/tty1 through io_uring (not
+#                its controlling terminal) after "KEYLOG tty uring typing"
 #   kl_idle=S    first stay idle S guest seconds (idle cost: tests/guest/keylogger/idle_bench.sh);
 #                with kl_keys=0 the scenario ends after that, without consumers
 # Consumers:
@@ -103,6 +105,18 @@ if [ "${kl_more:-0}" = 1 ]; then
   touch /tmp/kl-less-go
 fi
 wait $ttypid || rc=$?
+if [ "${kl_more:-0}" = 1 ]; then
+  # issue 15 item 5 gap A: tty1 read through io_uring (IORING_OP_READ on the tty fd) by kl-ttyuring,
+  # which is not tty1's foreground (no controlling terminal: opened O_NOCTTY) — once the shell and
+  # less are gone, so it is tty1's only reader; the host types kl_tu=T (default 12) keys after
+  # "KEYLOG tty uring typing"
+  cp /modules/hvkeylog /tmp/kl-ttyuring
+  /tmp/kl-ttyuring "${kl_tu:-12}" uringtty /dev/tty1 &
+  tu=$!
+  sleep 1
+  echo "HVMON-GUEST: KEYLOG tty uring typing"
+  wait $tu || rc=$?
+fi
 if [ -n "$busy" ]; then kill $busy; wait $busy 2>/dev/null; echo "HVMON-GUEST: busy dd stopped"; fi
 echo "HVMON-GUEST: keylogger scenario done rc=$rc"
 exit $rc
