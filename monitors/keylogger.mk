@@ -34,3 +34,8 @@ kl-sites_SRCS := tools/kl-sites.c tools/kimage.c monitors/keylogger_site.c
 kl-sites_DEPS := $(BUILD)/host/libinfer.a $(INFER_HOST_DEPS) $(ZYDIS_HOST_LIB)
 kl-sites_LIBS := $(INFER_LIB) $(ZYDIS_HOST_LIB) $(KIMAGE_LIBS)
 $(BUILD)/host/tools/kl-sites.o: HOST_CFLAGS += $(ZYDIS_DEFS) $(ZYDIS_INC)
+
+# libFuzzer: the code finders (exit site, tty copy point) on arbitrary guest code
+FUZZ_TARGETS += fuzz_keylogger_site
+fuzz_keylogger_site_SRCS = tests/fuzz/fuzz_keylogger_site.c monitors/keylogger_site.c $(INFER_FUZZ_SRCS)
+fuzz_keylogger_site_CFLAGS = $(INFER_FUZZ_CFLAGS)

@@ -117,6 +117,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			if (v.matched && !v.proc)
 				abort();
+			if (op & 0x10) {   /* the same bytes as a tty chunk at the kernel's copy (issue 15 gap A) */
+				uint64_t before = st.consumed;
+				v = keylogger_consume_tty(&st, tgid, tgid, op >> 7, comm, data + i, len < 64 ? len : 64, term, tsc);
+				if ((v.matched && (!v.proc || v.dev != KEYLOGGER_DEV_TTY)) || st.consumed != before + v.matched ||
+				    (v.matched && term != KEYLOGGER_TERM_FG && keylogger_proc_allowed(v.proc)))
+					abort();
+				if (v.report) {
+					if (keylogger_proc_allowed(v.proc) || v.proc->count < st.k || !v.proc->reported)
+						abort();
+					reports++;
+				}
+			}
 			i += len;
 			break;
 		}

@@ -801,6 +801,115 @@ static void test_exit_site(void **s)
 	assert_int_equal(keylogger_find_exit_site(&rd, BASE + 0x100, 0, 0, &site, &dsc, why, sizeof(why)), -1);
 }
 
+/* ---- the tty copy point (issue 15 item 5 gaps A, B; synthetic code assembled with GNU as) ---- */
+/* A: tty/file in callee-saved registers (r13/r14, as 5.10's tty_read), the ldisc read indirect;
+ * a __check_object_size-like call (RDX an immediate) before the copy */
+static const uint8_t tty_a[] = {
+	0x41,0x56,0x41,0x55,0x53,0x48,0x83,0xec,0x48,0x49,0x89,0xfd,0x49,0x89,0xf6,0x48,0x8d,0x5c,0x24,0x08,
+	0xeb,0x1e,0xba,0x01,0x00,0x00,0x00,0x48,0x89,0xdf,0xe8,0x2b,0x00,0x00,0x00,0x48,0x8b,0x54,0x24,0x40,
+	0x48,0x8b,0x34,0x24,0x48,0x89,0xdf,0xe8,0x1b,0x00,0x00,0x00,0x48,0x89,0xda,0x4c,0x89,0xf6,0x4c,0x89,
+	0xef,0xff,0xd0,0x85,0xc0,0x7f,0xd3,0x48,0x83,0xc4,0x48,0x5b,0x41,0x5d,0x41,0x5e,0xc3,0xcc,0xc3,0xc3 };
+/* B: endbr64, tty/file in frame slots 0x18/0x10 (as 6.1), the ldisc read through a thunk (a call rel32) */
+static const uint8_t tty_b[] = {
+	0xf3,0x0f,0x1e,0xfa,0x53,0x48,0x83,0xec,0x78,0x48,0x89,0x7c,0x24,0x18,0x48,0x89,0x74,0x24,0x10,0x48,
+	0x8d,0x5c,0x24,0x30,0xeb,0x11,0x48,0x8b,0x54,0x24,0x08,0x48,0x8b,0x34,0x24,0x48,0x89,0xdf,0xe8,0x23,
+	0x00,0x00,0x00,0x48,0x8b,0x74,0x24,0x10,0x48,0x8b,0x7c,0x24,0x18,0x48,0x89,0xda,0x48,0x8b,0x40,0x28,
+	0xe8,0x0b,0x00,0x00,0x00,0x85,0xc0,0x7f,0xd5,0x48,0x83,0xc4,0x78,0x5b,0xc3,0xcc,0xff,0xe0,0xc3 };
+/* C: B without endbr64, the tty slot rewritten (mov %rax,0x18(%rsp)) between the copy and the ldisc call */
+static const uint8_t tty_c[] = {
+	0x53,0x48,0x83,0xec,0x78,0x48,0x89,0x7c,0x24,0x18,0x48,0x89,0x74,0x24,0x10,0x48,0x8d,0x5c,0x24,0x30,
+	0xeb,0x16,0x48,0x8b,0x54,0x24,0x08,0x48,0x8b,0x34,0x24,0x48,0x89,0xdf,0xe8,0x24,0x00,0x00,0x00,0x48,
+	0x89,0x44,0x24,0x18,0x48,0x8b,0x74,0x24,0x10,0x48,0x8b,0x7c,0x24,0x18,0x48,0x89,0xda,0xe8,0x0b,0x00,
+	0x00,0x00,0x85,0xc0,0x7f,0xd4,0x48,0x83,0xc4,0x78,0x5b,0xc3,0xcc,0xff,0xe0,0xc3 };
+
+static int tty_find(const uint8_t *code, size_t n, struct keylogger_tty_site *ts)
+{
+	struct keylogger_site_reader rd = { .ctx = &mem, .read = mem_read };
+	char why[96];
+	memset(&mem, 0, sizeof(mem));
+	mem.base = BASE;
+	memset(mem.b, 0xcc, sizeof(mem.b));
+	put(&mem, BASE + 0x100, code, n);
+	memset(ts, 0, sizeof(*ts));
+	return keylogger_find_tty_copy(&rd, BASE + 0x100, ts, why, sizeof(why));
+}
+
+static void test_tty_copy_site(void **s)
+{
+	struct keylogger_tty_site ts;
+	assert_int_equal(tty_find(tty_a, sizeof(tty_a), &ts), 0);
+	assert_int_equal(ts.site, BASE + 0x100 + 0x2f);          /* the copy, not the check at 0x1e */
+	assert_int_equal(ts.ldisc_call, BASE + 0x100 + 0x3d);
+	assert_int_equal(ts.tty.kind, KEYLOGGER_LOC_REG);
+	assert_int_equal(ts.tty.reg, 13);
+	assert_int_equal(ts.file.kind, KEYLOGGER_LOC_REG);
+	assert_int_equal(ts.file.reg, 14);
+	assert_int_equal(tty_find(tty_b, sizeof(tty_b), &ts), 0);
+	assert_int_equal(ts.site, BASE + 0x100 + 0x26);
+	assert_int_equal(ts.ldisc_call, BASE + 0x100 + 0x3c);
+	assert_int_equal(ts.tty.kind, KEYLOGGER_LOC_STACK);
+	assert_int_equal(ts.tty.disp, 0x18);
+	assert_int_equal(ts.file.kind, KEYLOGGER_LOC_STACK);
+	assert_int_equal(ts.file.disp, 0x10);
+	/* the tty's slot is rewritten between the two calls: where the tty is at the copy is unknown */
+	assert_int_equal(tty_find(tty_c, sizeof(tty_c), &ts), -1);
+	/* no code, no address, no pair */
+	struct keylogger_site_reader rd = { .ctx = &mem, .read = mem_read };
+	assert_int_equal(keylogger_find_tty_copy(&rd, 0, &ts, NULL, 0), -1);
+	assert_int_equal(keylogger_find_tty_copy(&rd, BASE + 0x10000, &ts, NULL, 0), -1);
+	assert_int_equal(tty_find(tty_a, 0x2f, &ts), -1);         /* cut before the copy call */
+}
+
+/* issue 15 item 5 gap A: tty chunks at the kernel's copy; each keystroke counted once per reader */
+static void test_consume_tty_copy(void **s)
+{
+	init(3);
+	key(0x26, 1); key(0x1f, 2); key(0x1c, 3);               /* l s Enter */
+	const uint8_t line[] = "ls\n";
+	/* the foreground of the active console: allowed, noted at K */
+	struct keylogger_verdict v = keylogger_consume_tty(&st, 5, 5, 0x50, "sh", line, 3, KEYLOGGER_TERM_FG, 4);
+	assert_int_equal(v.dev, KEYLOGGER_DEV_TTY);
+	assert_int_equal(v.matched, 3);
+	assert_false(v.report);
+	assert_true(v.allowed_at_k);
+	/* its read's return finds them consumed: not counted again */
+	v = keylogger_consume_rec(&st, 5, 5, 0x50, "sh", line, 3, 3, 24, KEYLOGGER_TERM_FG, 5);
+	assert_int_equal(v.matched, 0);
+	assert_int_equal(st.procs[0].count, 3);
+	/* an io_uring worker of another process, not the terminal's foreground: reported at K */
+	v = keylogger_consume_tty(&st, 71, 7, 0x70, "iou-wrk-7", line, 2, KEYLOGGER_TERM_OTHER, 6);
+	assert_int_equal(v.matched, 2);
+	assert_false(v.report);
+	v = keylogger_consume_tty(&st, 71, 7, 0x70, "iou-wrk-7", line + 2, 1, KEYLOGGER_TERM_OTHER, 7);
+	assert_int_equal(v.matched, 1);
+	assert_true(v.report);
+	assert_int_equal(v.proc->report_dev, KEYLOGGER_DEV_TTY);
+	assert_int_equal(v.proc->report_term, KEYLOGGER_TERM_OTHER);
+	/* the same chunk again, and bytes that were not typed: nothing */
+	assert_int_equal(keylogger_consume_tty(&st, 71, 7, 0x70, "x", line, 3, KEYLOGGER_TERM_OTHER, 8).dev,
+			 KEYLOGGER_DEV_NONE);
+	assert_int_equal(keylogger_consume_tty(&st, 9, 9, 0x90, "x", (const uint8_t *)"xyz", 3, KEYLOGGER_TERM_OTHER,
+					       9).dev, KEYLOGGER_DEV_NONE);
+	assert_int_equal(keylogger_consume_tty(&st, 9, 9, 0x90, "x", line, 0, KEYLOGGER_TERM_OTHER, 9).dev,
+			 KEYLOGGER_DEV_NONE);
+	assert_int_equal(st.tty_chunks, 6);
+	assert_int_equal(st.tty_chunks_keys, 3);
+	/* before any keystroke */
+	init(3);
+	assert_int_equal(keylogger_consume_tty(&st, 9, 9, 0x90, "x", line, 3, KEYLOGGER_TERM_OTHER, 1).dev,
+			 KEYLOGGER_DEV_NONE);
+}
+
+/* issue 15 item 5 gap B: the tty read must be the reader's own terminal */
+static void test_judge_opened(void **s)
+{
+	assert_int_equal(keylogger_judge_opened(KEYLOGGER_TERM_FG, 0x100, 0x100), KEYLOGGER_TERM_FG);
+	assert_int_equal(keylogger_judge_opened(KEYLOGGER_TERM_FG, 0x200, 0x100), KEYLOGGER_TERM_OTHER);
+	assert_int_equal(keylogger_judge_opened(KEYLOGGER_TERM_FG, 0, 0x100), KEYLOGGER_TERM_FG);   /* unknown */
+	assert_int_equal(keylogger_judge_opened(KEYLOGGER_TERM_OTHER, 0x100, 0x100), KEYLOGGER_TERM_OTHER);
+	assert_int_equal(keylogger_judge_opened(KEYLOGGER_TERM_UNKNOWN, 0x200, 0x100), KEYLOGGER_TERM_UNKNOWN);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -817,6 +926,9 @@ int main(void)
 		cmocka_unit_test(test_consume_who_not_name),
 		cmocka_unit_test(test_vt_name),
 		cmocka_unit_test(test_judge_term),
+		cmocka_unit_test(test_tty_copy_site),
+		cmocka_unit_test(test_consume_tty_copy),
+		cmocka_unit_test(test_judge_opened),
 		cmocka_unit_test(test_consume_event),
 		cmocka_unit_test(test_report_terminal_unknown),
 		cmocka_unit_test(test_consume_compat_records),

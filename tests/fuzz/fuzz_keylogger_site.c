@@ -1,0 +1,44 @@
+/*
+ * fuzz_keylogger_site — the keylogger's code finders (monitors/keylogger_site.c) on arbitrary
+ * "guest code": the syscall exit site and the tty copy point (issue 15 item 5) decode what a
+ * hostile kernel puts at the inferred addresses. Both must stay bounded, never read outside what
+ * the reader serves, and what they return must be inside it.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "monitors/keylogger.h"
+
+#define BASE 0xffffffff81000000ull
+struct mem { const uint8_t *b; size_t n; };
+
+static int mem_read(void *ctx, uint64_t va, void *buf, uint32_t len)
+{
+	const struct mem *m = ctx;
+	if (va < BASE || va - BASE > m->n || len > m->n - (va - BASE))
+		return -1;
+	memcpy(buf, m->b + (va - BASE), len);
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	if (size < 2)
+		return 0;
+	struct mem m = { data + 2, size - 2 };
+	struct keylogger_site_reader rd = { .ctx = &m, .read = mem_read };
+	uint64_t start = BASE + data[0] % (m.n ? m.n : 1);
+	struct keylogger_tty_site ts;
+	char why[96];
+	if (!keylogger_find_tty_copy(&rd, start, &ts, why, sizeof(why))) {
+		if (ts.site < BASE || ts.site >= BASE + m.n || ts.ldisc_call < BASE || ts.ldisc_call >= BASE + m.n ||
+		    ts.tty.kind == KEYLOGGER_LOC_NONE || ts.file.kind == KEYLOGGER_LOC_NONE ||
+		    (ts.tty.kind == KEYLOGGER_LOC_REG && ts.tty.reg > 15))
+			abort();
+	}
+	uint64_t site, dsc;
+	if (!keylogger_find_exit_site(&rd, start, data[1] & 1 ? BASE + data[1] : 0, data[1] & 2 ? BASE : 0, &site, &dsc,
+				      why, sizeof(why)) && (site < BASE || site >= BASE + m.n))
+		abort();
+	return 0;
+}
