@@ -689,10 +689,10 @@ static void keylogger_ready(struct vm *vm)
 	}
 	if (tty_va)
 		pr_info("keylogger: tty chunks counted at tty_read's copy %#lx (tty_read %#lx; every read path, io_uring "
-			"included); the tty read is in %s %u%s%#x\n", (unsigned long)tty_va,
+			"included); the tty read is in %s %#x\n", (unsigned long)tty_va,
 			(unsigned long)introspect_value(vm, INFER_P_TTY_READ),
-			tty_site.tty.kind == KEYLOGGER_LOC_REG ? "register" : "the frame at rsp", tty_site.tty.reg,
-			tty_site.tty.kind == KEYLOGGER_LOC_REG ? "" : "+", (unsigned)tty_site.tty.disp);
+			tty_site.tty.kind == KEYLOGGER_LOC_REG ? "register" : "the frame at rsp +",
+			tty_site.tty.kind == KEYLOGGER_LOC_REG ? (unsigned)tty_site.tty.reg : (unsigned)tty_site.tty.disp);
 	else
 		pr_warn("keylogger: no tty copy point (%s): tty reads are seen at the syscall return only (io_uring "
 			"reads of a tty are not seen; which tty a reader opened is not known)\n", twhy);
