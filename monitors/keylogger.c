@@ -144,6 +144,7 @@ static void kl_apply(void)
 		kl_busy = false;
 		evdev_placed = ev;
 		tty_placed = tt;
+		ks.tty_at_copy = tt;              /* tty chunks counted at the copy, not at the return */
 		ks.input_at_copy = ev;            /* input records counted at the copy, not at the return */
 		if (want && evdev_va && !ev && !rc)
 			evdev_fail++;

@@ -131,6 +131,8 @@ struct keylogger_state {
 	struct keylogger_proc procs[KEYLOGGER_MAX_PROCS];
 	/* appended (issue 15 item 5 gap A): tty chunks seen at the copy point; those that were typed keys */
 	uint64_t tty_chunks, tty_chunks_keys;
+	bool     tty_at_copy;    /* the tty copy point is in: a read's bytes that are not input records
+				  * are not matched at its return (they were, chunk by chunk, at the copy) */
 	/* counters */
 	uint64_t bytes, kbd_bytes, aux_bytes, empty_reads, makes, breaks, ignored;
 	uint64_t ctrl_replies, kbd_replies, outs;
@@ -248,7 +250,7 @@ struct keylogger_verdict keylogger_consume_event(struct keylogger_state *st, int
 /* One chunk (@n <= 256 bytes; the kernel copies <= 64 at a time) a tty handed a reader at the tty
  * copy point (keylogger_find_tty_copy: every read path of a tty, io_uring's workers included;
  * issue 15 item 5 gap A): classified and counted as the tty class of keylogger_consume_rec (the
- * same cursor, so the read's return finds these keystrokes consumed: counted once); allowed
+ * same cursor; with st->tty_at_copy the read's return does not match tty data again); allowed
  * when @term is FG. Not typed keys: dev NONE. */
 struct keylogger_verdict keylogger_consume_tty(struct keylogger_state *st, int32_t pid, int32_t tgid, uint64_t ident,
 					       const char *comm, const uint8_t *buf, size_t n, enum keylogger_term term,

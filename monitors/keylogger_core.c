@@ -557,6 +557,11 @@ struct keylogger_verdict keylogger_consume_rec(struct keylogger_state *st, int32
 			seqs[nseq++] = s;
 			cur = s;
 		}
+	} else if (st->tty_at_copy) {
+		/* tty reads are counted chunk by chunk where tty_read copies them (keylogger_consume_tty):
+		 * matching the returned bytes again could take a LATER keystroke with the same character
+		 * (the cursor is already past this one) and so skip keys */
+		return v;
 	} else {
 		if (!tty_match(st, p, buf, have, seqs, &nseq)) {
 			st->reads_other++;

@@ -117,6 +117,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 			if (v.matched && !v.proc)
 				abort();
+			st.tty_at_copy = (op & 0x18) == 0x18;   /* with the copy point, not matched at the return next time */
 			if (op & 0x10) {   /* the same bytes as a tty chunk at the kernel's copy (issue 15 gap A) */
 				uint64_t before = st.consumed;
 				v = keylogger_consume_tty(&st, tgid, tgid, op >> 7, comm, data + i, len < 64 ? len : 64, term, tsc);

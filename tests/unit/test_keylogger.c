@@ -863,19 +863,30 @@ static void test_tty_copy_site(void **s)
 /* issue 15 item 5 gap A: tty chunks at the kernel's copy; each keystroke counted once per reader */
 static void test_consume_tty_copy(void **s)
 {
-	init(3);
-	key(0x26, 1); key(0x1f, 2); key(0x1c, 3);               /* l s Enter */
 	const uint8_t line[] = "ls\n";
+	/* without the flag, the read's return would match the SECOND "ls\n" typed meanwhile (the
+	 * cursor is past the first): the reason tty bytes are not matched at the return */
+	init(3);
+	key(0x26, 1); key(0x1f, 2); key(0x1c, 3); key(0x26, 4); key(0x1f, 5); key(0x1c, 6);   /* ls Enter, twice */
+	assert_int_equal(keylogger_consume_tty(&st, 5, 5, 0x50, "sh", line, 3, KEYLOGGER_TERM_FG, 7).matched, 3);
+	assert_int_equal(keylogger_consume_rec(&st, 5, 5, 0x50, "sh", line, 3, 3, 24, KEYLOGGER_TERM_FG, 8).matched, 3);
+	init(3);
+	st.tty_at_copy = true;
+	key(0x26, 1); key(0x1f, 2); key(0x1c, 3); key(0x26, 4); key(0x1f, 5); key(0x1c, 6);
 	/* the foreground of the active console: allowed, noted at K */
-	struct keylogger_verdict v = keylogger_consume_tty(&st, 5, 5, 0x50, "sh", line, 3, KEYLOGGER_TERM_FG, 4);
+	struct keylogger_verdict v = keylogger_consume_tty(&st, 5, 5, 0x50, "sh", line, 3, KEYLOGGER_TERM_FG, 7);
 	assert_int_equal(v.dev, KEYLOGGER_DEV_TTY);
 	assert_int_equal(v.matched, 3);
 	assert_false(v.report);
 	assert_true(v.allowed_at_k);
-	/* its read's return finds them consumed: not counted again */
-	v = keylogger_consume_rec(&st, 5, 5, 0x50, "sh", line, 3, 3, 24, KEYLOGGER_TERM_FG, 5);
+	/* its read's return: not matched again (the copy point counted it) */
+	v = keylogger_consume_rec(&st, 5, 5, 0x50, "sh", line, 3, 3, 24, KEYLOGGER_TERM_FG, 8);
+	assert_int_equal(v.dev, KEYLOGGER_DEV_NONE);
 	assert_int_equal(v.matched, 0);
 	assert_int_equal(st.procs[0].count, 3);
+	/* ... its next read's copy takes the second line */
+	assert_int_equal(keylogger_consume_tty(&st, 5, 5, 0x50, "sh", line, 3, KEYLOGGER_TERM_FG, 9).matched, 3);
+	assert_int_equal(st.procs[0].count, 6);
 	/* an io_uring worker of another process, not the terminal's foreground: reported at K */
 	v = keylogger_consume_tty(&st, 71, 7, 0x70, "iou-wrk-7", line, 2, KEYLOGGER_TERM_OTHER, 6);
 	assert_int_equal(v.matched, 2);
@@ -885,15 +896,17 @@ static void test_consume_tty_copy(void **s)
 	assert_true(v.report);
 	assert_int_equal(v.proc->report_dev, KEYLOGGER_DEV_TTY);
 	assert_int_equal(v.proc->report_term, KEYLOGGER_TERM_OTHER);
-	/* the same chunk again, and bytes that were not typed: nothing */
+	/* the same chunk again takes the second line; once more, nothing is left; bytes that were
+	 * not typed: nothing */
+	assert_int_equal(keylogger_consume_tty(&st, 71, 7, 0x70, "x", line, 3, KEYLOGGER_TERM_OTHER, 8).matched, 3);
 	assert_int_equal(keylogger_consume_tty(&st, 71, 7, 0x70, "x", line, 3, KEYLOGGER_TERM_OTHER, 8).dev,
 			 KEYLOGGER_DEV_NONE);
 	assert_int_equal(keylogger_consume_tty(&st, 9, 9, 0x90, "x", (const uint8_t *)"xyz", 3, KEYLOGGER_TERM_OTHER,
 					       9).dev, KEYLOGGER_DEV_NONE);
 	assert_int_equal(keylogger_consume_tty(&st, 9, 9, 0x90, "x", line, 0, KEYLOGGER_TERM_OTHER, 9).dev,
 			 KEYLOGGER_DEV_NONE);
-	assert_int_equal(st.tty_chunks, 6);
-	assert_int_equal(st.tty_chunks_keys, 3);
+	assert_int_equal(st.tty_chunks, 8);
+	assert_int_equal(st.tty_chunks_keys, 5);
 	/* before any keystroke */
 	init(3);
 	assert_int_equal(keylogger_consume_tty(&st, 9, 9, 0x90, "x", line, 3, KEYLOGGER_TERM_OTHER, 1).dev,
