@@ -29,7 +29,12 @@
 # 7 keys (K = 8) and is still reported, under its latest name (a reader is its tgid and identity, not its
 # comm). kl-uring reads evdev through io_uring (the reads run in an io-wq worker thread of its process and
 # return through no syscall): hvmon counts evdev events where the kernel copies them (input_event_to_user,
-# inferred) and reports it (its tgid; comm kl-uring or the worker's iou-wrk-PID).
+# inferred) and reports it (its tgid; comm kl-uring or the worker's iou-wrk-PID). Last (issue 15 item 5
+# gaps A, B), once the shell and less are gone, kl-ttyuring reads tty1 through io_uring (IORING_OP_READ on
+# the tty fd; not its controlling terminal): hvmon counts tty chunks where tty_read copies them (the
+# call to _copy_to_iter, found from the code) and reports it (device tty, terminal other, every key),
+# while the shell and less were judged at that point too, with the tty they read compared with their
+# controlling terminal (a wrong tty location would report them).
 # Each reader must have every key counted. Readers are judged by what they are:
 # the shell on tty1 (setsid -c: tty1 is its controlling terminal, it is the foreground group) and then
 # `less` in that group consuming 20 typed keys are not reported (hvmon read the guest's tty structures).
