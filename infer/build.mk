@@ -8,7 +8,7 @@
 # section below, ABOVE the rules (the rules expand these variables at parse time).
 
 INFER_SRCS := $(filter-out infer/patterns%,$(wildcard infer/infer.c infer/json.c \
-	infer/kallsyms.c infer/btf.c)) $(sort $(wildcard infer/patterns*.c))
+	infer/kallsyms.c infer/kallsyms_tty.c infer/btf.c)) $(sort $(wildcard infer/patterns*.c))
 
 INFER_HOST_CFLAGS :=   # extra CFLAGS for hosted infer objects (e.g. -I<zydis include>)
 INFER_HV_CFLAGS   :=   # extra CFLAGS for freestanding infer objects

@@ -385,6 +385,8 @@ enum {
 	W_PATCH0, W_PATCH_LAST = W_PATCH0 + (INFER_P_FTRACE_REGS_CALL - INFER_P_MCOUNT_LOC_START),
 	/* appended (issue 15 item 5 gap A): the tty read_iter (static: GCC may suffix a clone) */
 	W_TTYR,
+	/* appended (issue 15 item 5 gap C): functions whose code gives the five terminal offsets */
+	W_TTYNAME, W_GCTTY, W_TTYPGRP, W_ORPHANED,
 	W_SC0, /* then one (__x64_sys_X) and one (sys_X) per syscall */
 };
 static const char *const sc_names[] = {
@@ -676,6 +678,10 @@ int infer_strategy_kallsyms(const struct infer_reader *rd, const struct infer_hi
 	for (int i = W_PATCH0; i <= W_PATCH_LAST; i++)
 		set_want(&w[i], infer_param_name((enum infer_param)(INFER_P_MCOUNT_LOC_START + (i - W_PATCH0))));
 	set_want(&w[W_TTYR], "tty_read");
+	set_want(&w[W_TTYNAME], "tty_name");
+	set_want(&w[W_GCTTY], "get_current_tty");
+	set_want(&w[W_TTYPGRP], "tty_get_pgrp");
+	set_want(&w[W_ORPHANED], "is_current_pgrp_orphaned");
 	for (size_t i = 0; i < NSC; i++) {
 		infer_fmt(w[W_SC0 + 2 * i].name, sizeof(w->name), "__x64_sys_%s", sc_names[i]);
 		infer_fmt(w[W_SC0 + 2 * i + 1].name, sizeof(w->name), "sys_%s", sc_names[i]);
@@ -703,6 +709,11 @@ int infer_strategy_kallsyms(const struct infer_reader *rd, const struct infer_hi
 	for (int i = W_PATCH0; i <= W_PATCH_LAST; i++)
 		report(out, (enum infer_param)(INFER_P_MCOUNT_LOC_START + (i - W_PATCH0)), &w[i]);
 	report(out, INFER_P_TTY_READ, &w[W_TTYR]);
+	/* issue 15 item 5 gap C: the terminal offsets without BTF, from the code these name */
+	infer_kallsyms_tty_offsets(rd, want_ok(&w[W_TTYNAME]) ? w[W_TTYNAME].value : 0,
+				   want_ok(&w[W_GCTTY]) ? w[W_GCTTY].value : 0,
+				   want_ok(&w[W_TTYPGRP]) ? w[W_TTYPGRP].value : 0,
+				   want_ok(&w[W_ORPHANED]) ? w[W_ORPHANED].value : 0, out);
 	for (size_t i = 0; i < NSC; i++) {
 		const struct want *x = &w[W_SC0 + 2 * i];
 		report(out, sc_params[i], x->count ? x : &w[W_SC0 + 2 * i + 1]);

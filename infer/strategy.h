@@ -130,4 +130,11 @@ size_t infer_fmt(char *buf, size_t size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 size_t infer_vfmt(char *buf, size_t size, const char *fmt, va_list ap);
 
+/* infer/kallsyms_tty.c (issue 15 item 5 gap C): the five terminal offsets (task_struct.signal,
+ * signal_struct.tty/pids, tty_struct.name/pgrp) from the code of tty_name, get_current_tty,
+ * tty_get_pgrp and is_current_pgrp_orphaned (their addresses, 0 = unknown), for the kallsyms
+ * strategy (a kernel without BTF). Sets each found or missing; returns the number found. */
+int infer_kallsyms_tty_offsets(const struct infer_reader *rd, uint64_t tty_name, uint64_t get_current_tty,
+			       uint64_t tty_get_pgrp, uint64_t orphaned, struct infer_profile *out);
+
 #endif
