@@ -54,12 +54,10 @@ bool vcpu_nmi_injectable(struct vcpu *v)
 int vcpu_nmi_exit(struct vcpu *v)
 {
 	struct percpu *p = v->cpu;
-	if (nmi_kick_take(&p->nmi_kick)) {
+	if (nmi_kick_take(&p->nmi_kick))
 		v->nr_kick_exits++;
-	} else {
-		v->nr_guest_nmis++;
+	else
 		__atomic_fetch_add(&p->nmi_pending, 1, __ATOMIC_RELAXED);
-	}
 	nmi_unblock();
 	return HV_RESUME;
 }
@@ -90,6 +88,9 @@ void vcpu_deliver_nmi(struct vcpu *v)
 	case NMI_ACT_INJECT:
 		__atomic_fetch_sub(&p->nmi_pending, 1, __ATOMIC_RELAXED);
 		vmwrite(VMCS_ENTRY_INTR_INFO, INTR_INFO_VALID | INTR_TYPE_NMI | 2);
+		/* counted here, at the injection: a guest NMI may also arrive while
+		 * this CPU is in ring -1 (arch/x86/exception.c), never as an NMI exit */
+		v->nr_guest_nmis++;
 		break;
 	case NMI_ACT_WINDOW:
 		nmi_window(true);

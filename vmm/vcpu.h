@@ -154,7 +154,7 @@ struct vcpu {
 	uint64_t nr_starts;                    /* guest SIPIs that started it */
 	uint64_t nr_apic_writes;               /* emulated xAPIC writes (ICR interception) */
 	uint64_t nr_kick_exits;                /* NMI exits that were hvmon's kicks (arch/x86/nmi.h) */
-	uint64_t nr_guest_nmis;                /* the guest's NMIs hvmon saw and re-injected */
+	uint64_t nr_guest_nmis;                /* the guest's NMIs hvmon injected (seen in an NMI exit or in ring -1) */
 	uint32_t call_activity;                /* guest activity state when it answered the last call */
 	/* the page of %gs:current_task, kept across exits (guest_current_task):
 	 * valid while the kernel GS base is pcpu_gs */
