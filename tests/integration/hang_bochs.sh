@@ -149,9 +149,9 @@ assert_no_marker hvmon "hang #[$DL-$NREP]: recovered" "the deadlock never recove
 [ "$(json_events hvmon hang | wc -l)" -ge "$NREP" ] || hv_fail "hang JSON events missing"
 json_events hvmon hang | grep -q '"kind":"no_switch".*"comm":"rtspin"\|"comm":"rtspin".*"kind":"no_switch"' ||
   hv_fail "no_switch JSON event missing: $(json_events hvmon hang | sed -n 4p)"
-json_events hvmon hang | head -1 | grep -q "\"cpu\":$HCPU,.*\"kind\":\"hard\".*\"vcpu\":$HCPU" || hv_fail "hang event fields: $(json_events hvmon hang | head -1)"
+json_events hvmon hang | sed -n 1p | grep -q "\"cpu\":$HCPU,.*\"kind\":\"hard\".*\"vcpu\":$HCPU" || hv_fail "hang event fields: $(json_events hvmon hang | sed -n 1p)"
 if [ "$CPUS" -gt 1 ]; then
-  json_events hvmon hang | head -1 | grep -q '"scope":"partial","cpus_hung":1' || hv_fail "hang event scope: $(json_events hvmon hang | head -1)"
+  json_events hvmon hang | sed -n 1p | grep -q '"scope":"partial","cpus_hung":1' || hv_fail "hang event scope: $(json_events hvmon hang | sed -n 1p)"
   assert_marker guest "HVMON-GUEST: busy1 end" "the one-CPU-idle phase ran"
   assert_marker guest "HVMON-GUEST: cpus online=0-1" "the guest runs 2 CPUs"
   # the busy phase loaded both CPUs, the next one only CPU 0 (tracer events per CPU between the marks)
@@ -169,7 +169,7 @@ if [ "$CPUS" -gt 1 ]; then
   [ "$b0" -gt 0 ] && [ "$b1" -gt 0 ] || hv_fail "the busy phase did not run on both CPUs (events CPU 0 $b0, CPU 1 $b1)"
   [ "$i0" -gt 0 ] && [ "$i0" -gt $(( 10 * i1 )) ] || hv_fail "the one-CPU phase did not leave CPU 1 idle (events CPU 0 $i0, CPU 1 $i1)"
 else
-  json_events hvmon hang | head -1 | grep -q '"scope":"machine","cpus_hung":1' || hv_fail "hang event scope: $(json_events hvmon hang | head -1)"
+  json_events hvmon hang | sed -n 1p | grep -q '"scope":"machine","cpus_hung":1' || hv_fail "hang event scope: $(json_events hvmon hang | sed -n 1p)"
 fi
 if [ "$CPUS" -gt 1 ]; then
   hv_pass "$flavour, $CPUS CPUs: no hang in $BUSY s busy on both CPUs nor in $BUSY1 s with CPU 1 idle; $((NREP - 1)) injected hangs on CPU 1 reported as partial hangs of vCPU 1 while CPU 0 produced events, then the whole machine (CPU 0 too) as machine:$LAT"

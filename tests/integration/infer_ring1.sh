@@ -67,7 +67,7 @@ for i in $(seq 1 "$runs"); do
   tr -d '\000\r' < "$RUN_DIR/hvmon.log" | grep -a -m1 '^hvmon: inference profile: ' \
     | sed 's/^hvmon: inference profile: //' > /tmp/infer_ring1_run.$$.json
   [ -s /tmp/infer_ring1_run.$$.json ] || hv_fail "no 'inference profile' line in hvmon.log"
-  ev=$(json_events hvmon inference | head -1)
+  ev=$(json_events hvmon inference | sed -n 1p)
   [ -n "$ev" ] || hv_fail "no {\"event\":\"inference\"} line"
   echo "event: $ev"
   stext=$(marker_value guest 'HVMON-GUEST: _stext' | awk '{print $3}')

@@ -10,7 +10,7 @@ hv_boot infer-ring1-off --flavour cloud --scenario boot --hv-opts "console=com2 
 assert_status exit marker
 assert_marker hvmon 'hvmon: WARN: inference: not run: disabled by infer=off' "inference skipped and said so"
 assert_no_marker hvmon 'inference: first IA32_LSTAR write' "no inference with infer=off"
-ev=$(json_events hvmon inference | head -1)
+ev=$(json_events hvmon inference | sed -n 1p)
 [ -n "$ev" ] || hv_fail "no inference event"
 echo "$ev" | grep -q '"ok":false' || hv_fail "inference event not ok=false: $ev"
 echo "$ev" | grep -q 'disabled by infer=off' || hv_fail "inference event without the reason: $ev"

@@ -74,7 +74,7 @@ link_text=$(printf '%x' $((0xffffffff80000000 + pref)))
 tr -d '\000\r' < "$RUN_DIR/hvmon.log" | grep -a -m1 '^hvmon: inference profile: ' \
   | sed 's/^hvmon: inference profile: //' > "$run"
 [ -s "$run" ] || hv_fail "no 'inference profile' line in hvmon.log"
-ev=$(json_events hvmon inference | head -1)
+ev=$(json_events hvmon inference | sed -n 1p)
 [ -n "$ev" ] || hv_fail "no {\"event\":\"inference\"} line"
 stext=$(marker_value guest 'HVMON-GUEST: _stext' | awk '{print $3}')
 [ -n "$stext" ] || hv_fail "guest did not report _stext"

@@ -36,8 +36,8 @@ assert_marker hvmon "kernel executed user address $1 .* in task $2 " "smepoff_ex
 assert_no_marker guest 'FAULTINJ: smepoff_exec returned' "the user page did not run after the CR4 write"
 n=$(json_events hvmon ret2usr | wc -l)
 [ "$n" = 2 ] || hv_fail "expected 2 ret2usr events, got $n"
-json_events hvmon ret2usr | head -1 | grep -q "\"pid\":$pid.*\"user_addr\":\"$addr\".*\"how\":\"exec\"" \
-  || hv_fail "ret2usr event fields: $(json_events hvmon ret2usr | head -1)"
+json_events hvmon ret2usr | sed -n 1p | grep -q "\"pid\":$pid.*\"user_addr\":\"$addr\".*\"how\":\"exec\"" \
+  || hv_fail "ret2usr event fields: $(json_events hvmon ret2usr | sed -n 1p)"
 assert_marker guest 'HVMON-GUEST: alive after 2 attacks' "guest alive after the attacks"
 assert_marker guest 'HVMON-GUEST: scenario ret2usr exit=0' "scenario finished"
 hv_pass "ret2usr detected for both attacks ($addr by $pid $comm), cr4_tamper handled, guest alive"

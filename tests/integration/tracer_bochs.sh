@@ -78,12 +78,12 @@ if [ "$CPUS" -gt 1 ]; then
   set -- $ua
   assert_marker hvmon "kernel executed user address $1 .* in task $2 " "ret2usr from CPU 1 caught"
   assert_no_marker guest 'FAULTINJ: execuser returned' "the user page did not run in kernel mode"
-  json_events hvmon ret2usr | head -1 | grep -q "\"cpu\":1,.*\"pid\":$2.*\"user_addr\":\"$1\"" \
-    || hv_fail "ret2usr event (want cpu 1): $(json_events hvmon ret2usr | head -1)"
+  json_events hvmon ret2usr | sed -n 1p | grep -q "\"cpu\":1,.*\"pid\":$2.*\"user_addr\":\"$1\"" \
+    || hv_fail "ret2usr event (want cpu 1): $(json_events hvmon ret2usr | sed -n 1p)"
   t=$(marker_value guest 'FAULTINJ: smepoff cr4') || hv_fail "smepoff_exec did not run"
   grep -q 'smep_after=1' <<<"$t" || hv_fail "CR4.SMEP cleared on CPU 1 in the guest's view: $t"
-  json_events hvmon cr4_tamper | head -1 | grep -q '"cpu":1,.*"blocked":true' \
-    || hv_fail "cr4_tamper event (want cpu 1, blocked): $(json_events hvmon cr4_tamper | head -1)"
+  json_events hvmon cr4_tamper | sed -n 1p | grep -q '"cpu":1,.*"blocked":true' \
+    || hv_fail "cr4_tamper event (want cpu 1, blocked): $(json_events hvmon cr4_tamper | sed -n 1p)"
   assert_marker guest 'HVMON-GUEST: alive after 2 attacks' "guest alive after the attacks"
   assert_marker guest 'HVMON-GUEST: ret2usr on cpu=1 done' "ret2usr attacks ran on CPU 1"
 fi

@@ -22,6 +22,12 @@ sums=$(awk 'NR == 1 { n = NF; next }
 echo "HVMON-GUEST: smp interrupts-per-cpu $sums"
 for s in $sums; do [ "$s" -gt 0 ] || bad "a CPU took no interrupt ($sums)"; done
 grep -E '^ *(LOC|RES|CAL|TLB):' /proc/interrupts | sed 's/^/HVMON-GUEST: smp irq /'
+# 1 s of user mode on both CPUs first: the integrity monitor's "boot done" is the first CPL 3 its
+# 100 ms tick samples, and only from then on are LGDT/LIDT trapped — core_boot checks that the five
+# onlines below run trapped (a mostly idle init let boot done come after them: i15's run on 872004b)
+spin=
+for c in 0 1; do taskset -c $c sh -c 'while :; do :; done' & spin="$spin $!"; done
+sleep 1; kill $spin; wait $spin 2>/dev/null
 i=1
 while [ $i -le 5 ]; do
   echo 0 > $cpu/cpu1/online || bad "cycle $i: offline refused"
