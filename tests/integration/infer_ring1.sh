@@ -64,8 +64,8 @@ for i in $(seq 1 "$runs"); do
   assert_marker hvmon 'hvmon: guest powered off' "clean power-off"
   assert_no_marker hvmon 'guest crashed|PANIC|EXCEPTION in ring -1' "no crash"
   marker_value hvmon 'hvmon: inference: (cost|KASLR|[0-9]+/)' || true
-  tr -d '\000\r' < "$RUN_DIR/hvmon.log" | grep -a -m1 '^hvmon: inference profile: ' \
-    | sed 's/^hvmon: inference profile: //' > /tmp/infer_ring1_run.$$.json
+  tr -d '\000\r' < "$RUN_DIR/hvmon.log" | grep -a '^hvmon: inference profile: ' \
+    | sed -n '1s/^hvmon: inference profile: //p' > /tmp/infer_ring1_run.$$.json
   [ -s /tmp/infer_ring1_run.$$.json ] || hv_fail "no 'inference profile' line in hvmon.log"
   ev=$(json_events hvmon inference | sed -n 1p)
   [ -n "$ev" ] || hv_fail "no {\"event\":\"inference\"} line"

@@ -71,8 +71,8 @@ echo "ret2usr: execuser by $pid ($comm) at $addr caught; smepoff_exec blocked + 
 # 3. ring -1 profile == hvinfer --json minus the slide
 pref=$(python3 -c 'import struct,sys; d=open(sys.argv[1],"rb").read(0x268); print(struct.unpack_from("<Q",d,0x258)[0])' "$kernel")
 link_text=$(printf '%x' $((0xffffffff80000000 + pref)))
-tr -d '\000\r' < "$RUN_DIR/hvmon.log" | grep -a -m1 '^hvmon: inference profile: ' \
-  | sed 's/^hvmon: inference profile: //' > "$run"
+tr -d '\000\r' < "$RUN_DIR/hvmon.log" | grep -a '^hvmon: inference profile: ' \
+  | sed -n '1s/^hvmon: inference profile: //p' > "$run"
 [ -s "$run" ] || hv_fail "no 'inference profile' line in hvmon.log"
 ev=$(json_events hvmon inference | sed -n 1p)
 [ -n "$ev" ] || hv_fail "no {\"event\":\"inference\"} line"
