@@ -684,6 +684,7 @@ int hv_wire_tx_init(struct hv_wire_tx *tx, const uint8_t psk[HV_WIRE_KEY_LEN],
 	tx->sink.emit = tx_sink_emit;
 	tx->sink.flush = tx_sink_flush;
 	tx->sink.ctx = tx;
+	hv_wire_gcm_key_wipe(&tx->gcm);
 	return 0;
 }
 
@@ -696,6 +697,7 @@ int hv_wire_tx_set_version(struct hv_wire_tx *tx, unsigned version)
 	if (version != HV_WIRE_VERSION_GCM || hv_wire_derive_key_gcm(tx->key, tx->key))
 		return -1;
 	tx->version = HV_WIRE_VERSION_GCM;
+	hv_wire_gcm_key_init(&tx->gcm, tx->key);
 	return 0;
 }
 
@@ -726,8 +728,8 @@ int hv_wire_tx_flush(struct hv_wire_tx *tx)
 	/* BearSSL for speed (events/wire_seal.h, issue 16); version 1 is the
 	 * AEAD the collector opens with mbedTLS (hv_wire_open) */
 	if (tx->version == HV_WIRE_VERSION_GCM)
-		hv_wire_seal_gcm(tx->key, nonce, tx->buf, HV_WIRE_HDR_LEN, tx->buf + HV_WIRE_HDR_LEN,
-				 tx->payload_len, tx->buf + HV_WIRE_HDR_LEN + tx->payload_len);
+		hv_wire_seal_gcm_key(&tx->gcm, nonce, tx->buf, HV_WIRE_HDR_LEN, tx->buf + HV_WIRE_HDR_LEN,
+				     tx->payload_len, tx->buf + HV_WIRE_HDR_LEN + tx->payload_len);
 	else
 		hv_wire_seal(tx->key, nonce, tx->buf, HV_WIRE_HDR_LEN, tx->buf + HV_WIRE_HDR_LEN,
 			     tx->payload_len, tx->buf + HV_WIRE_HDR_LEN + tx->payload_len);

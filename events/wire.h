@@ -28,6 +28,7 @@
 #include <stdint.h>
 #include <stddef.h>
 #include "events/event.h"
+#include "events/wire_seal.h"
 
 #define HV_WIRE_MAGIC0        'H'
 #define HV_WIRE_MAGIC1        'V'
@@ -127,6 +128,9 @@ struct hv_wire_tx {
 	uint64_t (*clock)(void);             /* optional (ring -1: rdtsc): seal_ticks counts */
 	uint64_t seal_ticks;                 /* in the AEAD seal */
 	struct hv_event_sink sink;
+	/* version 2: the AES key's schedule and GHASH key, computed once
+	 * (events/wire_seal.h); in the same memory as key[] above */
+	struct hv_wire_gcm_key gcm;
 	uint8_t  buf[HV_WIRE_MAX_DGRAM];
 };
 /* psk: 32 bytes; boot_nonce: 12 random bytes, new per boot. */

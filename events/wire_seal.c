@@ -89,54 +89,137 @@ static uint32_t gcm_pass(br_gcm_context *gc, const uint8_t nonce[12], const uint
 	return br_gcm_check_tag(gc, tag);
 }
 
+/* The kept state of one AES-256-GCM key (events/wire_seal.h): per path the
+ * CTR key schedule and a GCM context whose H = AES_K(0^128) is computed, both
+ * made at that path's first use. The AES-NI schedule is computed with vector
+ * instructions, so only inside the guard, but it is then plain memory (BearSSL
+ * stores the round keys into skey.skni): any CPU may load it in its own guard
+ * later, so one copy serves every CPU. The GCM contexts point into this
+ * struct (bctx), which must therefore not be moved after the first seal.
+ * br_gcm_reset() rewrites all of a context's per-message state (j0, y, jc,
+ * the counts), so a kept context is reused as it is. */
+struct gcm_state {
+	uint8_t key[32];
+	unsigned have;                          /* GCM_HAVE_* */
+	br_aes_x86ni_ctr_keys hw;
+	br_gcm_context gc_hw;
+	br_aes_ct64_ctr_keys portable;
+	br_gcm_context gc_portable;
+};
+#define GCM_HAVE_HW       1u
+#define GCM_HAVE_PORTABLE 2u
+_Static_assert(sizeof(struct gcm_state) <= sizeof(struct hv_wire_gcm_key),
+	       "HV_WIRE_GCM_KEY_SIZE is too small for BearSSL's contexts");
+_Static_assert(_Alignof(struct gcm_state) <= _Alignof(struct hv_wire_gcm_key),
+	       "struct hv_wire_gcm_key is under-aligned");
+
+static uint64_t n_gcm_sched;
+
+static struct gcm_state *gcm_state(struct hv_wire_gcm_key *k)
+{
+	return (struct gcm_state *)(void *)k->opaque;
+}
+
+/* A wipe the compiler cannot drop as a dead store. */
+static void wipe(void *p, size_t n)
+{
+	memset(p, 0, n);
+	asm volatile("" : : "r"(p) : "memory");
+}
+
+void hv_wire_gcm_key_init(struct hv_wire_gcm_key *k, const uint8_t key[32])
+{
+	struct gcm_state *s = gcm_state(k);
+
+	wipe(k, sizeof(*k));
+	memcpy(s->key, key, sizeof(s->key));
+}
+
+void hv_wire_gcm_key_wipe(struct hv_wire_gcm_key *k)
+{
+	wipe(k, sizeof(*k));
+}
+
+uint64_t hv_wire_gcm_schedules(void)
+{
+	return n_gcm_sched;
+}
+
 /* AES-256-GCM with AES-NI + PCLMULQDQ inside the vector guard when the CPU
  * has them and a guard lets them run, else BearSSL's portable AES and GHASH:
- * the same bytes either way (test_wire). The key schedule and the GHASH key
- * are recomputed per datagram (~1 AES block and 14 AESKEYGENASSIST rounds
- * with AES-NI: small against a 1,400-byte datagram). */
-static uint32_t gcm_run(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *aad, size_t aad_len,
+ * the same bytes either way (test_wire). The key schedule and H of the path
+ * taken are computed at its first use and kept in @k (issue 16 review: they
+ * were recomputed for every datagram, the key being fixed per boot). */
+static uint32_t gcm_run(struct hv_wire_gcm_key *k, const uint8_t nonce[12], const uint8_t *aad, size_t aad_len,
 			uint8_t *data, size_t len, uint8_t tag[16], int encrypt)
 {
 	uint8_t save[HV_WIRE_VEC_SAVE] __attribute__((aligned(16)));
 	const struct hv_wire_vec_guard *g = guard;
-	br_gcm_context gc;
+	struct gcm_state *s = gcm_state(k);
 	uint32_t ok;
 
 	if (g && hv_wire_gcm_hw() && g->begin(save)) {
-		br_aes_x86ni_ctr_keys k;
-
-		br_aes_x86ni_ctr_init(&k, key, 32);
-		br_gcm_init(&gc, &k.vtable, br_ghash_pclmul);
-		ok = gcm_pass(&gc, nonce, aad, aad_len, data, len, tag, encrypt);
+		if (!(s->have & GCM_HAVE_HW)) {
+			br_aes_x86ni_ctr_init(&s->hw, s->key, 32);
+			br_gcm_init(&s->gc_hw, &s->hw.vtable, br_ghash_pclmul);
+			s->have |= GCM_HAVE_HW;
+			n_gcm_sched++;
+		}
+		ok = gcm_pass(&s->gc_hw, nonce, aad, aad_len, data, len, tag, encrypt);
 		g->end(save);
 		n_gcm_hw += (uint64_t)encrypt;
 		return ok;
 	}
-	br_aes_ct64_ctr_keys k;
-
-	br_aes_ct64_ctr_init(&k, key, 32);
-	br_gcm_init(&gc, &k.vtable, br_ghash_ctmul64);
-	ok = gcm_pass(&gc, nonce, aad, aad_len, data, len, tag, encrypt);
+	if (!(s->have & GCM_HAVE_PORTABLE)) {
+		br_aes_ct64_ctr_init(&s->portable, s->key, 32);
+		br_gcm_init(&s->gc_portable, &s->portable.vtable, br_ghash_ctmul64);
+		s->have |= GCM_HAVE_PORTABLE;
+		n_gcm_sched++;
+	}
+	ok = gcm_pass(&s->gc_portable, nonce, aad, aad_len, data, len, tag, encrypt);
 	n_gcm_portable += (uint64_t)encrypt;
 	return ok;
 }
 
+void hv_wire_seal_gcm_key(struct hv_wire_gcm_key *k, const uint8_t nonce[12], const uint8_t *aad,
+			  size_t aad_len, uint8_t *data, size_t len, uint8_t tag[16])
+{
+	gcm_run(k, nonce, aad, aad_len, data, len, tag, 1);
+}
+
+int hv_wire_open_gcm_key(struct hv_wire_gcm_key *k, const uint8_t nonce[12], const uint8_t *aad,
+			 size_t aad_len, uint8_t *data, size_t len, const uint8_t tag[16])
+{
+	uint8_t t[16];
+
+	memcpy(t, tag, sizeof(t));
+	if (gcm_run(k, nonce, aad, aad_len, data, len, t, 0))
+		return 0;
+	memset(data, 0, len);          /* nothing of a forgery is left to use */
+	return -1;
+}
+
+/* One-shot forms (the collector, tests): a key state on the stack, wiped. */
 void hv_wire_seal_gcm(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *aad, size_t aad_len,
 		      uint8_t *data, size_t len, uint8_t tag[16])
 {
-	gcm_run(key, nonce, aad, aad_len, data, len, tag, 1);
+	struct hv_wire_gcm_key k;
+
+	hv_wire_gcm_key_init(&k, key);
+	hv_wire_seal_gcm_key(&k, nonce, aad, aad_len, data, len, tag);
+	hv_wire_gcm_key_wipe(&k);
 }
 
 int hv_wire_open_gcm(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *aad, size_t aad_len,
 		     uint8_t *data, size_t len, const uint8_t tag[16])
 {
-	uint8_t t[16];
+	struct hv_wire_gcm_key k;
+	int rc;
 
-	memcpy(t, tag, sizeof(t));
-	if (gcm_run(key, nonce, aad, aad_len, data, len, t, 0))
-		return 0;
-	memset(data, 0, len);          /* nothing of a forgery is left to use */
-	return -1;
+	hv_wire_gcm_key_init(&k, key);
+	rc = hv_wire_open_gcm_key(&k, nonce, aad, aad_len, data, len, tag);
+	hv_wire_gcm_key_wipe(&k);
+	return rc;
 }
 
 /* One save/restore per datagram (~1,400 bytes, ~30 events): two instructions

@@ -44,12 +44,34 @@ void hv_wire_seal_counts(uint64_t *vector, uint64_t *portable);
  * bytes on both paths. */
 /* CPUID says the AES-NI path can run (read once, general registers only). */
 bool hv_wire_gcm_hw(void);
+/* One-shot seal/open with a raw key (schedule and H computed for this call). */
 void hv_wire_seal_gcm(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *aad, size_t aad_len,
 		      uint8_t *data, size_t len, uint8_t tag[16]);
 /* Decrypt @len bytes at @data in place if the tag verifies: 0; else -1 and
  * @data is zeroed. */
 int hv_wire_open_gcm(const uint8_t key[32], const uint8_t nonce[12], const uint8_t *aad, size_t aad_len,
 		     uint8_t *data, size_t len, const uint8_t tag[16]);
+/* A key whose AES key schedule and GHASH key H = AES_K(0^128) are kept: each
+ * path's pair is computed at that path's first seal or open and reused after
+ * (the sender's key is fixed per boot; issue 16 review). Opaque (BearSSL's
+ * contexts, events/wire_seal.c). The state holds the key and its round keys:
+ * keep it where the key itself is kept (ring -1: the wire sender's struct in
+ * hvmon's .bss, inside the "hvmon image+heap" range that EPT and VT-d hide
+ * from the guest). Not to be copied or moved after the first use (the kept
+ * GCM contexts point into it); one user at a time (the sender's lock). */
+#define HV_WIRE_GCM_KEY_SIZE 1024
+struct hv_wire_gcm_key {
+	uint8_t opaque[HV_WIRE_GCM_KEY_SIZE];
+} __attribute__((aligned(16)));
+void hv_wire_gcm_key_init(struct hv_wire_gcm_key *k, const uint8_t key[32]);
+void hv_wire_gcm_key_wipe(struct hv_wire_gcm_key *k);
+void hv_wire_seal_gcm_key(struct hv_wire_gcm_key *k, const uint8_t nonce[12], const uint8_t *aad,
+			  size_t aad_len, uint8_t *data, size_t len, uint8_t tag[16]);
+int hv_wire_open_gcm_key(struct hv_wire_gcm_key *k, const uint8_t nonce[12], const uint8_t *aad,
+			 size_t aad_len, uint8_t *data, size_t len, const uint8_t tag[16]);
+/* Key schedules (+ H) computed so far, all keys and paths (tests: once per
+ * key and path). */
+uint64_t hv_wire_gcm_schedules(void);
 /* AES-256-GCM seals done so far with AES-NI (in the guard) and portable. */
 void hv_wire_seal_counts_gcm(uint64_t *hw, uint64_t *portable);
 

@@ -529,6 +529,69 @@ static void test_gcm_kat(void **state)
 	}
 }
 
+/* A kept key (hv_wire_gcm_key, the sender's): the known answers again,
+ * sealed and opened three times each with one key state, and the key
+ * schedule + H computed once for the path the setup chose; the other path's
+ * pair is made once more at its first use and gives the same bytes. */
+static void test_gcm_key_kept(void **state)
+{
+	static struct hv_wire_gcm_key kk;
+	need_gcm_hw(state);
+	for (size_t i = 0; i < sizeof(gcm_kats) / sizeof(gcm_kats[0]); i++) {
+		const struct gcm_kat *k = &gcm_kats[i];
+		uint8_t key[32], iv[12], aad[64], pt[64], ct[64], tag[16], exp_tag[16], buf[64];
+		size_t n = strlen(k->pt) / 2, na = strlen(k->aad) / 2;
+		unhex(k->key, key); unhex(k->iv, iv); unhex(k->aad, aad);
+		unhex(k->pt, pt); unhex(k->ct, ct); unhex(k->tag, exp_tag);
+		uint64_t s0 = hv_wire_gcm_schedules();
+		hv_wire_gcm_key_init(&kk, key);
+		assert_int_equal(hv_wire_gcm_schedules(), s0);          /* lazily, at first use */
+		for (int r = 0; r < 3; r++) {
+			memcpy(buf, pt, n);
+			hv_wire_seal_gcm_key(&kk, iv, aad, na, buf, n, tag);
+			if (n)
+				assert_memory_equal(buf, ct, n);
+			assert_memory_equal(tag, exp_tag, 16);
+			assert_int_equal(hv_wire_open_gcm_key(&kk, iv, aad, na, buf, n, exp_tag), 0);
+			if (n)
+				assert_memory_equal(buf, pt, n);
+			exp_tag[0] ^= 1;        /* forged tag: refused, plaintext wiped */
+			memcpy(buf, ct, n);
+			assert_int_equal(hv_wire_open_gcm_key(&kk, iv, aad, na, buf, n, exp_tag), -1);
+			for (size_t j = 0; j < n; j++)
+				assert_int_equal(buf[j], 0);
+			exp_tag[0] ^= 1;
+		}
+		assert_int_equal(hv_wire_gcm_schedules(), s0 + 1);
+		if (strcmp(*state, "gcm-hw"))
+			continue;
+		/* the portable pair at its first use, then kept; AES-NI's still kept */
+		for (int r = 0; r < 2; r++) {
+			hv_wire_seal_set_guard(r ? &host_guard : NULL);
+			memcpy(buf, pt, n);
+			hv_wire_seal_gcm_key(&kk, iv, aad, na, buf, n, tag);
+			if (n)
+				assert_memory_equal(buf, ct, n);
+			assert_memory_equal(tag, exp_tag, 16);
+			hv_wire_seal_set_guard(NULL);
+			memcpy(buf, pt, n);
+			hv_wire_seal_gcm_key(&kk, iv, aad, na, buf, n, tag);
+			assert_memory_equal(tag, exp_tag, 16);
+			hv_wire_seal_set_guard(&host_guard);
+		}
+		assert_int_equal(hv_wire_gcm_schedules(), s0 + 2);
+	}
+	/* a new key in the same state: new schedule, new answers */
+	uint8_t key[32], iv[12], exp_tag[16], tag[16];
+	unhex(gcm_kats[0].key, key); unhex(gcm_kats[0].iv, iv); unhex(gcm_kats[0].tag, exp_tag);
+	hv_wire_gcm_key_init(&kk, key);
+	hv_wire_seal_gcm_key(&kk, iv, NULL, 0, NULL, 0, tag);
+	assert_memory_equal(tag, exp_tag, 16);
+	hv_wire_gcm_key_wipe(&kk);
+	for (size_t j = 0; j < sizeof(kk.opaque); j++)
+		assert_int_equal(kk.opaque[j], 0);
+}
+
 /* AES-NI + PCLMULQDQ (ring -1's path) and BearSSL's portable AES/GHASH (the
  * collector's) are two implementations of AES and of GHASH: they must agree
  * on every payload length a datagram can have, both directions. */
@@ -582,12 +645,14 @@ static void test_seal_open_gcm(void **state)
 	assert_int_equal(hv_wire_tx_set_version(&tx, HV_WIRE_VERSION_GCM), -1);   /* once */
 	hv_wire_derive_key_sender(psk, 0x1234, nonce, kb);
 	assert_memory_not_equal(tx.key, kb, 32);               /* never the same key bytes */
+	uint64_t sched0 = hv_wire_gcm_schedules();
 	for (int i = 0; i < 4; i++) {
 		fill_event(&ev, HV_EV_EXEC);
 		assert_int_equal(hv_wire_tx_add(&tx, &ev), 0);
 	}
 	assert_int_equal(hv_wire_tx_flush(&tx), 0);
 	assert_int_equal(nsent, 4);
+	assert_int_equal(hv_wire_gcm_schedules(), sched0 + 1);  /* 4 seals, one key schedule */
 	for (unsigned k = 0; k < nsent; k++) {
 		memcpy(d, sent[k], sent_len[k]);
 		assert_int_equal(d[4], HV_WIRE_VERSION_GCM);
@@ -965,6 +1030,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gcm_kat, gcm_path_portable, gcm_path_check),
 		cmocka_unit_test_setup_teardown(test_gcm_kat, gcm_path_hw, gcm_path_check),
 		cmocka_unit_test_setup_teardown(test_gcm_kat, gcm_path_refused, gcm_path_check),
+		cmocka_unit_test_setup_teardown(test_gcm_key_kept, gcm_path_portable, gcm_path_check),
+		cmocka_unit_test_setup_teardown(test_gcm_key_kept, gcm_path_hw, gcm_path_hw_ran),
+		cmocka_unit_test_setup_teardown(test_gcm_key_kept, gcm_path_refused, gcm_path_check),
 		cmocka_unit_test_setup_teardown(test_gcm_paths_agree, gcm_path_hw, gcm_path_hw_ran),
 		cmocka_unit_test_setup_teardown(test_seal_open_gcm, gcm_path_hw, gcm_path_hw_ran),
 		cmocka_unit_test(test_roundtrip_all_types),
