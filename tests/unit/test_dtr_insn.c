@@ -69,68 +69,71 @@ static void test_decode_rejects_reserved(void **st)
 	assert_int_equal(dtr_decode(48, 0, 0, &d), -1);                                  /* not 46/47 */
 }
 
+/* One address computation: the CPU state and the last result. */
+struct lin {
+	struct dtr_cpu c;
+	uint64_t la;
+	struct dtr_fault f;
+};
+
+/* Decode exit 46 (a GDTR/IDTR access) from @info and @disp — it must decode —
+ * then the linear address of a @len-byte access: dtr_linear's result, the
+ * address in t->la or the fault in t->f. */
+static int lin(struct lin *t, uint32_t info, uint64_t disp, unsigned len, bool write)
+{
+	struct dtr_insn d;
+
+	assert_int_equal(dtr_decode(46, info, disp, &d), 0);
+	return dtr_linear(&d, &t->c, len, write, &t->la, &t->f);
+}
+
 /* Every addressing form in 64-bit mode: disp only (RIP-relative: the processor
  * gives disp + next RIP), base, base+index*scale, index only, FS/GS bases,
  * 32-bit address size wrap. */
 static void test_linear_long64_forms(void **st)
 {
 	(void)st;
-	struct dtr_cpu c;
-	struct dtr_insn d;
-	struct dtr_fault f;
-	uint64_t la;
-	long64_cpu(&c);
-	c.gpr[0] = 0xffff888000001000ULL;   /* rax */
-	c.gpr[3] = 0x10;                     /* rbx */
-	c.gpr[13] = 0xffffffff81000000ULL;   /* r13 */
-	dtr_decode(46, info_mem(0, 2, DTR_DS, -1, -1, 3), 0xffffffff82000040ULL, &d);
-	assert_int_equal(dtr_linear(&d, &c, 10, false, &la, &f), 0);
-	assert_int_equal(la, 0xffffffff82000040ULL);
-	dtr_decode(46, info_mem(0, 2, DTR_DS, -1, 0, 3), (uint64_t)-8, &d);               /* [rax - 8] */
-	assert_int_equal(dtr_linear(&d, &c, 10, false, &la, &f), 0);
-	assert_int_equal(la, 0xffff888000000ff8ULL);
+	struct lin t;
+	long64_cpu(&t.c);
+	t.c.gpr[0] = 0xffff888000001000ULL;    /* rax */
+	t.c.gpr[3] = 0x10;                     /* rbx */
+	t.c.gpr[13] = 0xffffffff81000000ULL;   /* r13 */
+	assert_int_equal(lin(&t, info_mem(0, 2, DTR_DS, -1, -1, 3), 0xffffffff82000040ULL, 10, false), 0);
+	assert_int_equal(t.la, 0xffffffff82000040ULL);
+	assert_int_equal(lin(&t, info_mem(0, 2, DTR_DS, -1, 0, 3), (uint64_t)-8, 10, false), 0);  /* [rax - 8] */
+	assert_int_equal(t.la, 0xffff888000000ff8ULL);
 	for (unsigned sc = 0; sc < 4; sc++) {                                              /* [r13 + rbx*2^sc + 8] */
-		dtr_decode(46, info_mem(sc, 2, DTR_SS, 3, 13, 0), 8, &d);
-		assert_int_equal(dtr_linear(&d, &c, 10, true, &la, &f), 0);
-		assert_int_equal(la, 0xffffffff81000008ULL + (0x10ULL << sc));
+		assert_int_equal(lin(&t, info_mem(sc, 2, DTR_SS, 3, 13, 0), 8, 10, true), 0);
+		assert_int_equal(t.la, 0xffffffff81000008ULL + (0x10ULL << sc));
 	}
-	dtr_decode(46, info_mem(3, 2, DTR_DS, 3, -1, 0), 0x1000, &d);                      /* [rbx*8 + 0x1000] */
-	assert_int_equal(dtr_linear(&d, &c, 10, true, &la, &f), 0);
-	assert_int_equal(la, 0x1080);
-	c.seg[DTR_GS].base = 0xffff88807fc00000ULL;                                        /* %gs:0x20 */
-	c.seg[DTR_DS].base = 0x12345000;                                                   /* ignored in 64-bit mode */
-	dtr_decode(46, info_mem(0, 2, DTR_GS, -1, -1, 1), 0x20, &d);
-	assert_int_equal(dtr_linear(&d, &c, 10, true, &la, &f), 0);
-	assert_int_equal(la, 0xffff88807fc00020ULL);
-	dtr_decode(46, info_mem(0, 2, DTR_DS, -1, -1, 1), 0x20, &d);
-	assert_int_equal(dtr_linear(&d, &c, 10, true, &la, &f), 0);
-	assert_int_equal(la, 0x20);
-	c.gpr[0] = 0xfffffff0;                                                             /* addr32: wraps at 4 GiB */
-	dtr_decode(46, info_mem(0, 1, DTR_DS, -1, 0, 1), 0x20, &d);
-	assert_int_equal(dtr_linear(&d, &c, 10, true, &la, &f), 0);
-	assert_int_equal(la, 0x10);
+	assert_int_equal(lin(&t, info_mem(3, 2, DTR_DS, 3, -1, 0), 0x1000, 10, true), 0);  /* [rbx*8 + 0x1000] */
+	assert_int_equal(t.la, 0x1080);
+	t.c.seg[DTR_GS].base = 0xffff88807fc00000ULL;                                    /* %gs:0x20 */
+	t.c.seg[DTR_DS].base = 0x12345000;                                               /* ignored in 64-bit mode */
+	assert_int_equal(lin(&t, info_mem(0, 2, DTR_GS, -1, -1, 1), 0x20, 10, true), 0);
+	assert_int_equal(t.la, 0xffff88807fc00020ULL);
+	assert_int_equal(lin(&t, info_mem(0, 2, DTR_DS, -1, -1, 1), 0x20, 10, true), 0);
+	assert_int_equal(t.la, 0x20);
+	t.c.gpr[0] = 0xfffffff0;                                                         /* addr32: wraps at 4 GiB */
+	assert_int_equal(lin(&t, info_mem(0, 1, DTR_DS, -1, 0, 1), 0x20, 10, true), 0);
+	assert_int_equal(t.la, 0x10);
 }
 
 static void test_linear_long64_noncanonical(void **st)
 {
 	(void)st;
-	struct dtr_cpu c;
-	struct dtr_insn d;
-	struct dtr_fault f;
-	uint64_t la;
-	long64_cpu(&c);
-	dtr_decode(46, info_mem(0, 2, DTR_DS, -1, -1, 2), 0x0000800000000000ULL, &d);
-	assert_int_equal(dtr_linear(&d, &c, 10, false, &la, &f), -1);
-	assert_int_equal(f.vector, DTR_VEC_GP);
-	assert_true(f.has_err);
-	assert_int_equal(f.err, 0);
+	struct lin t;
+	long64_cpu(&t.c);
+	assert_int_equal(lin(&t, info_mem(0, 2, DTR_DS, -1, -1, 2), 0x0000800000000000ULL, 10, false), -1);
+	assert_int_equal(t.f.vector, DTR_VEC_GP);
+	assert_true(t.f.has_err);
+	assert_int_equal(t.f.err, 0);
 	/* the last byte crosses into the hole: still non-canonical; through SS: #SS(0) */
-	dtr_decode(46, info_mem(0, 2, DTR_SS, -1, -1, 2), 0x00007ffffffffff8ULL, &d);
-	assert_int_equal(dtr_linear(&d, &c, 10, false, &la, &f), -1);
-	assert_int_equal(f.vector, DTR_VEC_SS);
+	assert_int_equal(lin(&t, info_mem(0, 2, DTR_SS, -1, -1, 2), 0x00007ffffffffff8ULL, 10, false), -1);
+	assert_int_equal(t.f.vector, DTR_VEC_SS);
 	/* 57-bit linear addresses accept it */
-	c.la57 = true;
-	assert_int_equal(dtr_linear(&d, &c, 10, false, &la, &f), 0);
+	t.c.la57 = true;
+	assert_int_equal(lin(&t, info_mem(0, 2, DTR_SS, -1, -1, 2), 0x00007ffffffffff8ULL, 10, false), 0);
 	assert_true(dtr_canonical(0xff00000000000000ULL, true));
 	assert_false(dtr_canonical(0xff00000000000000ULL, false));
 }
@@ -139,55 +142,42 @@ static void test_linear_long64_noncanonical(void **st)
 static void test_linear_real_and_prot(void **st)
 {
 	(void)st;
-	struct dtr_cpu c;
-	struct dtr_insn d;
-	struct dtr_fault f;
-	uint64_t la;
-	memset(&c, 0, sizeof(c));
-	c.mode = DTR_MODE_REAL;
+	struct lin t;
+	memset(&t.c, 0, sizeof(t.c));
+	t.c.mode = DTR_MODE_REAL;
 	for (unsigned i = 0; i < 6; i++)
-		c.seg[i] = (struct dtr_seg){ 0x9a000, 0xffff, 0x93 };
-	c.gpr[6] = 0xfff0;                                                                  /* si */
-	dtr_decode(46, info_mem(0, 0, DTR_DS, -1, -1, 2), 0x1234, &d);
-	assert_int_equal(dtr_linear(&d, &c, 6, false, &la, &f), 0);
-	assert_int_equal(la, 0x9a000 + 0x1234);
-	dtr_decode(46, info_mem(0, 0, DTR_DS, -1, 6, 2), 0x20, &d);                        /* [si + 0x20] wraps at 64 KiB */
-	assert_int_equal(dtr_linear(&d, &c, 6, false, &la, &f), 0);
-	assert_int_equal(la, 0x9a000 + 0x10);
-	dtr_decode(46, info_mem(0, 0, DTR_DS, -1, -1, 2), 0xfffc, &d);                     /* past the 64 KiB limit */
-	assert_int_equal(dtr_linear(&d, &c, 6, false, &la, &f), -1);
-	assert_int_equal(f.vector, DTR_VEC_GP);
-	assert_false(f.has_err);                                                            /* real mode: no error code */
-	dtr_decode(46, info_mem(0, 0, DTR_SS, -1, -1, 0), 0xfffc, &d);
-	assert_int_equal(dtr_linear(&d, &c, 6, true, &la, &f), -1);
-	assert_int_equal(f.vector, DTR_VEC_SS);
+		t.c.seg[i] = (struct dtr_seg){ 0x9a000, 0xffff, 0x93 };
+	t.c.gpr[6] = 0xfff0;                                                              /* si */
+	assert_int_equal(lin(&t, info_mem(0, 0, DTR_DS, -1, -1, 2), 0x1234, 6, false), 0);
+	assert_int_equal(t.la, 0x9a000 + 0x1234);
+	assert_int_equal(lin(&t, info_mem(0, 0, DTR_DS, -1, 6, 2), 0x20, 6, false), 0);  /* [si + 0x20] wraps at 64 KiB */
+	assert_int_equal(t.la, 0x9a000 + 0x10);
+	assert_int_equal(lin(&t, info_mem(0, 0, DTR_DS, -1, -1, 2), 0xfffc, 6, false), -1);  /* past the 64 KiB limit */
+	assert_int_equal(t.f.vector, DTR_VEC_GP);
+	assert_false(t.f.has_err);                                                        /* real mode: no error code */
+	assert_int_equal(lin(&t, info_mem(0, 0, DTR_SS, -1, -1, 0), 0xfffc, 6, true), -1);
+	assert_int_equal(t.f.vector, DTR_VEC_SS);
 	/* protected mode: a store to a read-only data segment, a read of execute-only code, an unusable segment */
-	c.mode = DTR_MODE_PROT;
-	c.seg[DTR_DS] = (struct dtr_seg){ 0, 0xffffffff, 0x91 };                           /* read-only data */
-	dtr_decode(46, info_mem(0, 1, DTR_DS, -1, -1, 0), 0x100, &d);
-	assert_int_equal(dtr_linear(&d, &c, 6, true, &la, &f), -1);
-	assert_int_equal(f.vector, DTR_VEC_GP);
-	assert_true(f.has_err);
-	assert_int_equal(dtr_linear(&d, &c, 6, false, &la, &f), 0);
-	c.seg[DTR_CS] = (struct dtr_seg){ 0, 0xffffffff, 0x99 };                           /* execute-only */
-	dtr_decode(46, info_mem(0, 1, DTR_CS, -1, -1, 2), 0x100, &d);
-	assert_int_equal(dtr_linear(&d, &c, 6, false, &la, &f), -1);
-	c.seg[DTR_ES].ar = DTR_AR_UNUSABLE;
-	dtr_decode(46, info_mem(0, 1, DTR_ES, -1, -1, 2), 0x100, &d);
-	assert_int_equal(dtr_linear(&d, &c, 6, false, &la, &f), -1);
+	t.c.mode = DTR_MODE_PROT;
+	t.c.seg[DTR_DS] = (struct dtr_seg){ 0, 0xffffffff, 0x91 };                       /* read-only data */
+	assert_int_equal(lin(&t, info_mem(0, 1, DTR_DS, -1, -1, 0), 0x100, 6, true), -1);
+	assert_int_equal(t.f.vector, DTR_VEC_GP);
+	assert_true(t.f.has_err);
+	assert_int_equal(lin(&t, info_mem(0, 1, DTR_DS, -1, -1, 0), 0x100, 6, false), 0);
+	t.c.seg[DTR_CS] = (struct dtr_seg){ 0, 0xffffffff, 0x99 };                       /* execute-only */
+	assert_int_equal(lin(&t, info_mem(0, 1, DTR_CS, -1, -1, 2), 0x100, 6, false), -1);
+	t.c.seg[DTR_ES].ar = DTR_AR_UNUSABLE;
+	assert_int_equal(lin(&t, info_mem(0, 1, DTR_ES, -1, -1, 2), 0x100, 6, false), -1);
 	/* expand-down stack: valid above the limit, up to 0xffffffff with B = 1 */
-	c.seg[DTR_SS] = (struct dtr_seg){ 0x1000, 0xfff, 0x4097 };
-	dtr_decode(46, info_mem(0, 1, DTR_SS, -1, -1, 0), 0x800, &d);
-	assert_int_equal(dtr_linear(&d, &c, 6, true, &la, &f), -1);
-	assert_int_equal(f.vector, DTR_VEC_SS);
-	dtr_decode(46, info_mem(0, 1, DTR_SS, -1, -1, 0), 0x2000, &d);
-	assert_int_equal(dtr_linear(&d, &c, 6, true, &la, &f), 0);
-	assert_int_equal(la, 0x3000);
+	t.c.seg[DTR_SS] = (struct dtr_seg){ 0x1000, 0xfff, 0x4097 };
+	assert_int_equal(lin(&t, info_mem(0, 1, DTR_SS, -1, -1, 0), 0x800, 6, true), -1);
+	assert_int_equal(t.f.vector, DTR_VEC_SS);
+	assert_int_equal(lin(&t, info_mem(0, 1, DTR_SS, -1, -1, 0), 0x2000, 6, true), 0);
+	assert_int_equal(t.la, 0x3000);
 	/* the linear address wraps at 4 GiB */
-	c.seg[DTR_DS] = (struct dtr_seg){ 0xfffff000, 0xffffffff, 0x93 };
-	dtr_decode(46, info_mem(0, 1, DTR_DS, -1, -1, 0), 0x2000, &d);
-	assert_int_equal(dtr_linear(&d, &c, 6, true, &la, &f), 0);
-	assert_int_equal(la, 0x1000);
+	t.c.seg[DTR_DS] = (struct dtr_seg){ 0xfffff000, 0xffffffff, 0x93 };
+	assert_int_equal(lin(&t, info_mem(0, 1, DTR_DS, -1, -1, 0), 0x2000, 6, true), 0);
+	assert_int_equal(t.la, 0x1000);
 }
 
 static void test_opsize_prefixes(void **st)
