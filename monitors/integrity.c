@@ -17,6 +17,7 @@
 #include "vmm/tick.h"
 #include "vmm/introspect.h"
 #include "vmm/page_guard.h"
+#include "vmm/probe.h"
 #include "vmm/dtr_insn.h"
 #include "lib/console.h"
 #include "lib/spinlock.h"
@@ -36,6 +37,10 @@ struct integ_vcpu {
 static struct integ_baseline shared[INTEG_NREG];
 static bool boot_done;
 static uint64_t boot_done_tsc;
+/* boot done is pid 1's kernel_execve (integ_init_exec): the probe is placed and
+ * the tick does not decide; false: the tick's first CPL 3 (the fallback) */
+static bool boot_probe;
+static uint64_t nr_user_ticks;          /* ticks that found CPL 3 before boot done */
 /* IDTR/GDTR trapped (descriptor-table exiting, vmm/dtr.c) from boot done on;
  * false: sampled on the tick (a processor without the control) */
 static bool dtr_trapped;
@@ -591,7 +596,62 @@ static void integ_protect(struct vcpu *v)
 		(unsigned long)nr_gap_pages, (unsigned long)dmap);
 }
 
-/* Every 100 ms on every vCPU: boot done at the first CPL 3 seen; then the
+/*
+ * Boot done, on @v now (@how: what said so, for the log): the baselines of the
+ * vCPUs' restarts, LGDT/LIDT trapped from now on, the image write-protected.
+ * Once, whoever comes first (racing vCPUs: the compare-exchange decides).
+ */
+static void boot_finish(struct vcpu *v, uint64_t now, const char *how)
+{
+	bool f = false;
+	/* before boot_done is seen by anyone (racing vCPUs write the same counts) */
+	for (uint32_t i = 0; i < v->vm->nr_vcpus && i < HV_MAX_CPUS; i++)
+		if (v->vm->vcpus[i])
+			__atomic_store_n(&starts_at_boot[i], __atomic_load_n(&v->vm->vcpus[i]->nr_starts,
+					 __ATOMIC_RELAXED), __ATOMIC_RELEASE);
+	if (!__atomic_compare_exchange_n(&boot_done, &f, true, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return;
+	boot_done_tsc = now;
+	pr_info("integrity: boot done: %s on vCPU %u (RIP %#lx, TSC %lu, %lu user-mode ticks before); CR0.WP, "
+		"IDTR and GDTR watched from now on\n", how, v->id, (unsigned long)vcpu_rip(v), (unsigned long)now,
+		(unsigned long)__atomic_load_n(&nr_user_ticks, __ATOMIC_RELAXED));
+	/* from now on every LGDT/LIDT exits (the boot's own loads never did) */
+	if (!hv_intercept_dtr(v->vm, integ_dtr, NULL)) {
+		__atomic_store_n(&dtr_trapped, true, __ATOMIC_RELEASE);
+		pr_info("integrity: IDTR/GDTR trapped (descriptor-table exiting) from now on\n");
+	} else {
+		pr_info("integrity: no descriptor-table exiting: IDTR/GDTR sampled every %u ms\n", INTEG_TICK_MS);
+	}
+	if (((const struct integrity_config *)hv_monitor_config(v->vm, &integrity_ops))->ept)
+		integ_protect(v);
+	else
+		pr_info("integrity: EPT write protection off (integrity_ept=off)\n");
+}
+
+/*
+ * The kernel's own step into user space: pid 1's kernel_execve (run_init_process
+ * in init/main.c's kernel_init, on 5.10 and 6.x after free_initmem, mark_readonly
+ * — mark_rodata_ro — and pti_finalize). A kernel not yet compromised says so
+ * itself, before init's first instruction and before anything early user space
+ * loads (udev, modprobe). The usermode helpers the initcalls may start exec
+ * through kernel_execve too, as other pids: not boot done. A hit the probe takes
+ * as a return (ret_only: the tracer's return trampoline on the same site) is not
+ * an entry. One shot: the probe goes at once.
+ */
+static void integ_init_exec(struct vcpu *v, struct probe_hit *hit, void *ctx)
+{
+	(void)ctx;
+	struct guest_task t;
+	if (hit->ret_only || __atomic_load_n(&boot_done, __ATOMIC_ACQUIRE))
+		return;
+	if (guest_task_of(v, GUEST_TASK_CURRENT, &t) != 0 || t.pid != 1)
+		return;
+	boot_finish(v, rdtsc(), "the kernel execs init (pid 1's kernel_execve)");
+	probe_unplace(v->vm, hit->va, integ_init_exec, NULL);
+}
+
+/* Every 100 ms on every vCPU: boot done at the first CPL 3 seen when the
+ * kernel_execve probe could not be placed (the fallback); then the
  * descriptor-table registers against this vCPU's first sample. */
 static void integ_tick(struct vcpu *v, uint64_t now, void *ctx)
 {
@@ -602,29 +662,12 @@ static void integ_tick(struct vcpu *v, uint64_t now, void *ctx)
 	if (!__atomic_load_n(&boot_done, __ATOMIC_ACQUIRE)) {
 		if (vcpu_cpl(v) != 3)
 			return;
-		bool f = false;
-		/* before boot_done is seen by anyone (racing vCPUs write the same counts) */
-		for (uint32_t i = 0; i < v->vm->nr_vcpus && i < HV_MAX_CPUS; i++)
-			if (v->vm->vcpus[i])
-				__atomic_store_n(&starts_at_boot[i], __atomic_load_n(&v->vm->vcpus[i]->nr_starts,
-						 __ATOMIC_RELAXED), __ATOMIC_RELEASE);
-		if (__atomic_compare_exchange_n(&boot_done, &f, true, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-			boot_done_tsc = now;
-			pr_info("integrity: boot done: vCPU %u runs user mode (RIP %#lx); CR0.WP, IDTR and GDTR "
-				"watched from now on\n", v->id, (unsigned long)vcpu_rip(v));
-			/* from now on every LGDT/LIDT exits (the boot's own loads never did) */
-			if (!hv_intercept_dtr(v->vm, integ_dtr, NULL)) {
-				__atomic_store_n(&dtr_trapped, true, __ATOMIC_RELEASE);
-				pr_info("integrity: IDTR/GDTR trapped (descriptor-table exiting) from now on\n");
-			} else {
-				pr_info("integrity: no descriptor-table exiting: IDTR/GDTR sampled every %u ms\n",
-					INTEG_TICK_MS);
-			}
-			if (((const struct integrity_config *)hv_monitor_config(v->vm, &integrity_ops))->ept)
-				integ_protect(v);
-			else
-				pr_info("integrity: EPT write protection off (integrity_ept=off)\n");
-		}
+		COUNT(nr_user_ticks, 1);
+		if (__atomic_load_n(&boot_probe, __ATOMIC_ACQUIRE))
+			return;         /* the kernel's exec of init decides (integ_init_exec) */
+		boot_finish(v, now, "the first user mode seen by the 100 ms tick");
+		if (!__atomic_load_n(&boot_done, __ATOMIC_ACQUIRE))
+			return;
 	}
 	if (__atomic_load_n(&protected_on, __ATOMIC_ACQUIRE) && hv_page_guard_any_open())
 		close_windows(v);
@@ -641,12 +684,36 @@ static void integ_tick(struct vcpu *v, uint64_t now, void *ctx)
 	dtr_check(v, s, &s->gdtr, "gdtr", vcpu_gdtr_base(v), vcpu_gdtr_limit(v));
 }
 
+/* Boot done from the kernel's exec of init (integ_init_exec) when hvmon can
+ * probe kernel_execve and read the current task's pid; else the tick's first
+ * CPL 3 (the fallback, said on the console). */
+static void place_boot_probe(struct vm *vm)
+{
+	static const enum infer_param need[] = { INFER_P_KERNEL_EXECVE, INFER_P_PCPU_CURRENT_TASK, INFER_P_TASK_PID };
+	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++)
+		if (!introspect_have(vm, need[i])) {
+			pr_warn("integrity: %s unknown (%s): boot done at the first user mode the %u ms tick sees\n",
+				infer_param_name(need[i]), vm->profile.p.p[need[i]].why, INTEG_TICK_MS);
+			return;
+		}
+	uint64_t va = introspect_value(vm, INFER_P_KERNEL_EXECVE);
+	if (probe_place_as(vm, va, integ_init_exec, NULL, "integrity", "kernel_execve", 0)) {
+		pr_warn("integrity: no probe on kernel_execve at %#lx: boot done at the first user mode the %u ms "
+			"tick sees\n", (unsigned long)va, INTEG_TICK_MS);
+		return;
+	}
+	__atomic_store_n(&boot_probe, true, __ATOMIC_RELEASE);
+	pr_info("integrity: boot done will be the kernel's exec of init (probe on kernel_execve at %#lx, pid 1)\n",
+		(unsigned long)va);
+}
+
 /* The inference is over (first LSTAR write, the boot CPU, early in start_kernel):
  * read the kernel's patch-site lists while its init data is still there. */
 static void integ_ready(struct vm *vm)
 {
 	struct vcpu *v = hv_current_vcpu();
 	const struct vm_profile *pr = &vm->profile;
+	place_boot_probe(vm);
 	if (!((const struct integrity_config *)hv_monitor_config(vm, &integrity_ops))->ept)
 		return;
 	struct integ_site_syms y = {

@@ -195,6 +195,29 @@ json_events() {
 # assert_probes_invisible N: the guest's `HVMON-GUEST: KTEXT sym addr bytes` lines (its
 # /proc/kcore reads of probed functions) show original bytes, not int3, at N addresses where
 # hvmon reports a live probe with hits. Prints one line per address.
+# Issue 15 item 3 A (docs/MONITORS.md "Integrity monitor"): the integrity monitor's boot done is the
+# kernel's own exec of init (a probe on kernel_execve, pid 1), not the first user mode a 100 ms tick
+# samples: its line must say so, and it must come before init's first instruction — before the
+# tracer's exec event of pid 1 (emitted at kernel_execve's return) in hvmon's console, with a lower TSC.
+assert_boot_done_at_init() {
+  local f l e n1 n2 t1 t2 khz
+  f=$(_hv_log hvmon)
+  l=$(tr -d '\000\r' < "$f" 2>/dev/null | grep -an 'integrity: boot done: ' | sed -n 1p)
+  [ -n "$l" ] || hv_fail "no 'integrity: boot done' line"
+  grep -qF "the kernel execs init (pid 1's kernel_execve)" <<<"$l" ||
+    hv_fail "integrity's boot done is not the kernel's exec of init: ${l#*:}"
+  e=$(tr -d '\000\r' < "$f" 2>/dev/null | grep -an '{"event":"exec",.*"pid":1,"tgid":1,' | sed -n 1p)
+  [ -n "$e" ] || hv_fail "no exec event of pid 1 (init) from the tracer"
+  n1=${l%%:*}; n2=${e%%:*}
+  t1=$(sed -nE 's/.*, TSC ([0-9]+),.*/\1/p' <<<"$l"); t2=$(sed -nE 's/.*"tsc":([0-9]+),.*/\1/p' <<<"$e")
+  [ -n "$t1" ] && [ -n "$t2" ] || hv_fail "no TSC in the boot-done line or init's exec event"
+  [ "$n1" -lt "$n2" ] && [ "$t1" -lt "$t2" ] ||
+    hv_fail "boot done (line $n1, TSC $t1) is not before init's exec event (line $n2, TSC $t2)"
+  khz=$(marker_value hvmon 'tick: TSC [0-9]+ kHz' | sed -E 's/.*TSC ([0-9]+) kHz.*/\1/')
+  echo "ok: integrity boot done at the kernel's exec of init (hvmon.log line $n1; $(grep -oE '[0-9]+ user-mode ticks before' <<<"$l")):" \
+    "$(( (t2 - t1) / ${khz:-1} )) ms before init's exec event (line $n2)"
+}
+
 assert_probes_invisible() {
   local want=$1 n=0 sym addr bytes hits
   while read -r _ sym addr bytes; do

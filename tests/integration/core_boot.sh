@@ -83,6 +83,8 @@ assert_marker hvmon 'guest wrote IA32_LSTAR' "LSTAR write observed"
 # offline/online cycles (the real-mode trampoline's lidtl/lgdtl, the 64-bit GDT/IDT/TR/LDT loads of its
 # bring-up) and everything else the guest runs: no fault reflected, nothing refused, no event
 assert_marker hvmon 'integrity: IDTR/GDTR trapped \(descriptor-table exiting\) from now on' "LGDT/LIDT trapped after boot"
+# issue 15 item 3 A: boot done (and so the trapping) from the kernel's exec of init, before init runs
+assert_boot_done_at_init
 d=$(marker_value hvmon '^hvmon: descriptor-table exits: ')
 echo "descriptor-table exits: ${d#*exits: }"
 grep -qE 'lgdt [1-9][0-9]* lidt [1-9][0-9]* .* ltr [1-9]' <<<"$d" ||

@@ -109,7 +109,8 @@ assert_no_marker hvmon 'denied msr_write: reg 0x2ff' "the MTRR disable step at C
 # event, blocked, and did not take effect in the guest; nothing else (boot, the S3 restore, the
 # restores of the attacks) is an integrity event
 assert_marker hvmon 'integrity: on \(action block\)' "integrity monitor on, blocking"
-assert_marker hvmon 'integrity: boot done: vCPU [0-9]+ runs user mode' "boot done at the first user mode"
+assert_marker hvmon "integrity: boot done: the kernel execs init \\(pid 1's kernel_execve\\) on vCPU [0-9]+" "boot done at the kernel's exec of init"
+assert_boot_done_at_init
 assert_marker guest 'HVTEST: integ lstar_hook took_effect=0' "LSTAR hook blocked (read back: the kernel's entry)"
 assert_marker guest 'HVTEST: integ sysenter_eip_hook took_effect=0' "SYSENTER_EIP hook blocked"
 assert_marker guest 'HVTEST: integ cr0_wp took_effect=0 ro_write_faulted=1' "CR0.WP clear blocked: read-only memory stays read-only"
