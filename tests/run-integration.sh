@@ -12,7 +12,9 @@
 # Usage: tests/run-integration.sh SCRIPT...   (make test-integration passes INTEGRATION_TESTS)
 # Env: INTEGRATION_TIMEOUT (seconds per script, default 900; a script whose measured duration in
 # tests/integration/durations is over 2/3 of it gets 1.5x its duration); INTEGRATION_JOBS (default 2);
-# HV_RESULTS=FILE appends "pass|fail|skip integration:<name>".
+# HV_RESULTS=FILE appends "pass|fail|skip integration:<name>". Each finished script's wall seconds
+# go to build/test-logs/integration/durations ("NAME SECONDS RC", this call's scripts only): the
+# numbers to refresh tests/integration/durations with after a full run (docs/TESTING.md).
 set -uo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 logs="$top/build/test-logs/integration"; mkdir -p "$logs"
@@ -42,6 +44,7 @@ while read -r _ _ t; do order+=("$t"); done < <(
     sort -k1,1nr -k2,2n)
 
 state=$(mktemp -d); trap 'rm -rf "$state"' EXIT
+: > "$logs/durations"
 
 # run_one SCRIPT: run it, write "rc secs" to $state/<name>
 # tmo_of NAME: the timeout of NAME: INTEGRATION_TIMEOUT, or 1.5x its measured duration when that is longer
@@ -63,6 +66,7 @@ run_one() {
 report() {
   local name=$1 rc secs log="$logs/$1.log" why
   read -r rc secs < "$state/$name.done"
+  echo "$name $secs $rc" >> "$logs/durations"
   case $rc in
     0) echo "ok   integ $name (${secs}s)"; pass=$((pass + 1)); record pass "integration:$name" ;;
     77) echo "SKIP integ $name (${secs}s): $(grep -a -m1 -i 'skip' "$log")"; skip=$((skip + 1))
