@@ -42,8 +42,13 @@ struct keylogger_vcpu {
 static hv_spinlock_t kl_lock = HV_SPINLOCK_INIT;
 static struct vm *kvm;                 /* the guest (set up once) */
 static struct keylogger_state ks;             /* keystrokes and consumers of the whole guest */
-static uint64_t site, dsc;             /* the call in do_syscall_64, do_syscall_64 */
-static uint64_t probe_va;              /* what the window probes: syscall_exit_to_user_mode (every ABI) or @site */
+static uint64_t site, dsc;             /* the call (or tail jump) in do_syscall_64, do_syscall_64 */
+static bool site_tail;                 /* the site is a tail jump (5.10) */
+static uint64_t ret64;                 /* at the exit function's entry, the return address of a 64-bit
+					* syscall (keylogger_find_exit: after the site, or after the entry's
+					* call to do_syscall_64 when the site is a tail jump) */
+static uint64_t probe_va;              /* what the window probes: syscall_exit_to_user_mode (every ABI) or @site;
+					* 0: no exit probe (reduced mode: the copy points only) */
 static bool probe_entry;               /* probe_va is the callee's entry: the return address tells the ABI */
 static bool site_ok, placed, have_tick;   /* placed: the window's probe is in (kl_lock) */
 static uint64_t last_key_tsc, window_open_tsc, window_seq;
@@ -86,11 +91,13 @@ static int kl_place(bool want, bool *evdev_ok, bool *tty_ok)
 		/* the copy points first: no read returns between the placements uncounted */
 		*evdev_ok = evdev_va && !probe_place_quiet(kvm, evdev_va, on_evdev, NULL, "keylogger");
 		*tty_ok = tty_va && !probe_place_quiet(kvm, tty_va, on_ttycopy, NULL, "keylogger");
-		rc = probe_place_quiet(kvm, probe_va, on_sysexit, NULL, "keylogger");
+		/* reduced mode (no exit probe): the window is the copy points alone */
+		rc = probe_va ? probe_place_quiet(kvm, probe_va, on_sysexit, NULL, "keylogger") :
+				(*evdev_ok || *tty_ok) ? 0 : -1;
 		if (!rc)
 			return 0;
 	} else {
-		rc = probe_unplace(kvm, probe_va, on_sysexit, NULL);
+		rc = probe_va ? probe_unplace(kvm, probe_va, on_sysexit, NULL) : 0;
 	}
 	if (*evdev_ok)
 		probe_unplace(kvm, evdev_va, on_evdev, NULL);
@@ -491,7 +498,7 @@ static void on_sysexit(struct vcpu *v, struct probe_hit *hit, void *ctx)
 		uint64_t ret;
 		if (guest_read_kstack(v, hit->rsp, &ret, sizeof(ret)))
 			goto out;
-		compat = ret != site + 5;
+		compat = ret != ret64;
 	}
 	if (guest_read_kstack(v, regs + 40, pr, sizeof(pr)))
 		goto out;
@@ -632,38 +639,37 @@ static void keylogger_ready(struct vm *vm)
 	}
 	struct keylogger_site_reader rd = { .ctx = vm->vcpus[0], .read = site_read };
 	char why[96];
-	if (keylogger_find_exit_site(&rd, introspect_value(vm, INFER_P_ENTRY_SYSCALL_64),
-			      introspect_value(vm, INFER_P_X64_SYS_CALL),
-			      introspect_value(vm, INFER_P_SYS_CALL_TABLE), &site, &dsc, why, sizeof(why))) {
-		pr_warn("keylogger: no syscall exit site: %s; consumers are not attributed\n", why);
-		return;
-	}
-	/* The site is `call syscall_exit_to_user_mode`; probing the callee's entry sees
-	 * the compat entries' returns too (int $0x80, sysenter, compat syscall call it with
-	 * the same pt_regs). Check once that it can be probed (else fall back to the
-	 * site: 64-bit reads only); then it is armed per window only. */
-	uint8_t call[5];
-	probe_va = site;
-	if (!site_read(vm->vcpus[0], site, call, sizeof(call)) && call[0] == 0xe8) {
-		int32_t rel;
-		memcpy(&rel, call + 1, 4);
-		uint64_t callee = site + 5 + (uint64_t)(int64_t)rel;
-		if (!probe_place(vm, callee, on_sysexit, NULL, "keylogger")) {
-			probe_unplace(vm, callee, on_sysexit, NULL);
-			probe_va = callee;
+	struct keylogger_exit ex;
+	if (keylogger_find_exit(&rd, introspect_value(vm, INFER_P_ENTRY_SYSCALL_64),
+				introspect_value(vm, INFER_P_X64_SYS_CALL),
+				introspect_value(vm, INFER_P_SYS_CALL_TABLE), &ex, why, sizeof(why))) {
+		pr_warn("keylogger: no syscall exit site: %s; reduced mode: reads are seen at the evdev and tty "
+			"copy points only (not at their return)\n", why);
+	} else {
+		site = ex.site;
+		dsc = ex.dsc;
+		ret64 = ex.ret64;
+		site_tail = ex.tail;
+		/* The site is `call syscall_exit_to_user_mode` (6.x) or a tail jump to it (5.10);
+		 * probing the target's entry sees the compat entries' returns too (int $0x80,
+		 * sysenter, compat syscall reach it with the same pt_regs), and the return address
+		 * there tells the ABI (ret64). Check once that it can be probed (else fall back to
+		 * a call site: 64-bit reads only; a tail jump is not emulated by the probe engine);
+		 * then it is armed per window only. */
+		if (!probe_place(vm, ex.exit_fn, on_sysexit, NULL, "keylogger")) {
+			probe_unplace(vm, ex.exit_fn, on_sysexit, NULL);
+			probe_va = ex.exit_fn;
 			probe_entry = true;
+		} else if (!ex.tail && !probe_place(vm, site, on_sysexit, NULL, "keylogger")) {
+			probe_unplace(vm, site, on_sysexit, NULL);
+			probe_va = site;
+			pr_warn("keylogger: syscall_exit_to_user_mode cannot be probed: only 64-bit reads are seen\n");
+		} else {
+			pr_warn("keylogger: the syscall exit %#lx (%s %#lx) cannot be probed; reduced mode: reads are "
+				"seen at the evdev and tty copy points only (not at their return)\n",
+				(unsigned long)ex.exit_fn, ex.tail ? "tail jump" : "call", (unsigned long)site);
 		}
 	}
-	if (!probe_entry) {
-		if (probe_place(vm, site, on_sysexit, NULL, "keylogger")) {
-			pr_warn("keylogger: the syscall exit site %#lx cannot be probed; consumers are not "
-				"attributed\n", (unsigned long)site);
-			return;
-		}
-		probe_unplace(vm, site, on_sysexit, NULL);
-		pr_warn("keylogger: syscall_exit_to_user_mode cannot be probed: only 64-bit reads are seen\n");
-	}
-	site_ok = true;
 	/* issue 15: the evdev copy point (io_uring and every other read path of an input
 	 * device), checked once like the exit probe; without it input records are counted
 	 * at the read's return (read, readv, preadv, preadv2, compat: not io_uring) */
@@ -697,6 +703,13 @@ static void keylogger_ready(struct vm *vm)
 	else
 		pr_warn("keylogger: no tty copy point (%s): tty reads are seen at the syscall return only (io_uring "
 			"reads of a tty are not seen; which tty a reader opened is not known)\n", twhy);
+	/* a window needs one probe at least: the exit probe or a copy point (reduced mode) */
+	site_ok = probe_va || evdev_va || tty_va;
+	if (!site_ok) {
+		pr_warn("keylogger: no syscall exit probe and no copy point: keystrokes are counted, consumers are "
+			"not attributed\n");
+		return;
+	}
 	fgc_va = introspect_value(vm, INFER_P_FG_CONSOLE);
 	if (!fgc_va)
 		pr_warn("keylogger: fg_console unknown: the foreground of any virtual console counts as the "
@@ -708,11 +721,18 @@ static void keylogger_ready(struct vm *vm)
 		pr_warn("keylogger: the tty structures are unknown (inference: task_struct.signal, signal_struct.tty/pids, "
 			"tty_struct.pgrp/name): no reader can be judged the foreground of its terminal, every reader "
 			"of K keystrokes is reported (events: terminal \"unknown\")\n");
-	pr_info("keylogger: syscall exit site %#lx (do_syscall_64 %#lx): probed for %u-%u ms after "
-		"keystrokes; K=%u, %u allowed names\n", (unsigned long)site, (unsigned long)dsc,
-		KEYLOGGER_WINDOW_MIN_MS, KEYLOGGER_WINDOW_MAX_MS, ks.k, ks.nallow);
-	pr_info("keylogger: probe at %#lx (%s): 64-bit, x32 and i386 reads\n", (unsigned long)probe_va,
-		probe_entry ? "syscall_exit_to_user_mode, every ABI" : "the site, 64-bit only");
+	if (probe_va) {
+		pr_info("keylogger: syscall exit site %#lx (do_syscall_64 %#lx, %s): probed for %u-%u ms after "
+			"keystrokes; K=%u, %u allowed names\n", (unsigned long)site, (unsigned long)dsc,
+			site_tail ? "tail jump" : "call",
+			KEYLOGGER_WINDOW_MIN_MS, KEYLOGGER_WINDOW_MAX_MS, ks.k, ks.nallow);
+		pr_info("keylogger: probe at %#lx (%s): 64-bit, x32 and i386 reads\n", (unsigned long)probe_va,
+			probe_entry ? "syscall_exit_to_user_mode, every ABI" : "the site, 64-bit only");
+	} else {
+		pr_info("keylogger: reduced mode: no syscall exit probe; evdev and tty copy points probed for %u-%u ms "
+			"after keystrokes; K=%u, %u allowed names\n", KEYLOGGER_WINDOW_MIN_MS, KEYLOGGER_WINDOW_MAX_MS,
+			ks.k, ks.nallow);
+	}
 	if (evdev_va)
 		pr_info("keylogger: evdev events counted at input_event_to_user %#lx (every read path, io_uring "
 			"included); active console from fg_console %#lx\n", (unsigned long)evdev_va,

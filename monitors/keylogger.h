@@ -316,6 +316,26 @@ struct keylogger_site_reader {
  * of the entry, 4 candidates, 96 instructions of each. */
 int keylogger_find_exit_site(const struct keylogger_site_reader *rd, uint64_t entry, uint64_t dispatch, uint64_t table,
 		      uint64_t *site, uint64_t *dsc, char *why, size_t whylen);
+/* The same, with everything the probe needs (issue 15 item 5, the 5.10 shapes). The dispatch
+ * is `call x64_sys_call` (6.x), `call *table(,%rax,8)`, or the handler loaded from the table
+ * (`mov table(,%rax,8),%reg`) and called through `call *%reg` or a retpoline thunk for %reg
+ * (`call __x86_indirect_thunk_<reg>`: 5.10; recognised by its code, built or patched by
+ * alternatives: `call 1f; pause; lfence; ...; 1: mov %reg,(%rsp); ret`, `lfence; jmp *%reg`,
+ * `jmp *%reg`). After the result store the transfer to the exit function is a `call rel32`
+ * (6.x) or a tail jump (5.10: `mov %rbp,%rdi; pop %rbp; jmp syscall_exit_to_user_mode`: the
+ * frame gone, RDI = the pt_regs register of the store, the target neither back in the scanned
+ * code nor a `ret`). Bounded as above, 12 instructions per thunk, 3 hops per tail jump. */
+struct keylogger_exit {
+	uint64_t site;           /* the call or tail jump to the exit function in do_syscall_64 */
+	uint64_t dsc;            /* do_syscall_64 */
+	uint64_t exit_fn;        /* its target: syscall_exit_to_user_mode */
+	uint64_t ret64;          /* the return address on the stack at exit_fn's entry when a 64-bit
+				  * syscall returns: after the site (a call), or after entry_SYSCALL_64's
+				  * call to do_syscall_64 (a tail jump) */
+	bool     tail;           /* the site is a tail jump (not probe-able itself: not emulated) */
+};
+int keylogger_find_exit(const struct keylogger_site_reader *rd, uint64_t entry, uint64_t dispatch, uint64_t table,
+			struct keylogger_exit *out, char *why, size_t whylen);
 
 /* ---- the tty copy point (monitors/keylogger_site.c; issue 15 item 5) ----------------
  * Every read of a tty — read(2), readv, io_uring's IORING_OP_READ in an io-wq worker, any

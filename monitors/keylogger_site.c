@@ -48,17 +48,73 @@ static void why_set(char *why, size_t len, const char *s)
 		snprintf(why, len, "%s", s);
 }
 
-/* Is @in the syscall dispatch: call x64_sys_call, or call *table(,%rax,8)? */
-static bool is_dispatch(const struct insn *in, uint64_t dispatch, uint64_t table)
+/* Is @in `mov table(,%idx,8),%reg` (the handler loaded from the syscall table: retpoline
+ * kernels call it through a thunk, others through `call *%reg`)? Returns the register, else NONE. */
+static ZydisRegister table_load(const struct insn *in, uint64_t table)
+{
+	const ZydisDecodedOperand *o = in->zo;
+	if (!table || in->mnem != ZYDIS_MNEMONIC_MOV || o[0].type != ZYDIS_OPERAND_TYPE_REGISTER ||
+	    o[1].type != ZYDIS_OPERAND_TYPE_MEMORY || o[1].mem.index == ZYDIS_REGISTER_NONE || o[1].mem.scale != 8 ||
+	    !o[1].mem.disp.has_displacement || (uint64_t)o[1].mem.disp.value != table ||
+	    ZydisRegisterGetClass(o[0].reg.value) != ZYDIS_REGCLASS_GPR64)
+		return ZYDIS_REGISTER_NONE;
+	return o[0].reg.value;
+}
+
+/* Is the code at @fn an indirect-branch thunk for @reg (`__x86_indirect_thunk_<reg>`)? Linux's
+ * shapes, as built or as alternatives patch them at boot: the retpoline `call 1f; pause; lfence;
+ * jmp; 1: mov %reg,(%rsp); ret`, `lfence; jmp *%reg`, or plain `jmp *%reg`. Followed: relative
+ * calls/jumps within 64 bytes of @fn; skipped: pause, lfence, nop, int3. Bounded: 12 instructions. */
+static bool is_thunk(const struct keylogger_site_reader *rd, ZydisDecoder *dec, uint64_t fn, ZydisRegister reg)
+{
+	struct insn in;
+	uint64_t va = fn;
+	for (int i = 0; i < 12; i++) {
+		if (!decode(rd, dec, va, &in))
+			return false;
+		const ZydisDecodedOperand *o = in.zo;
+		if ((in.mnem == ZYDIS_MNEMONIC_JMP || in.mnem == ZYDIS_MNEMONIC_CALL) &&
+		    o[0].type == ZYDIS_OPERAND_TYPE_REGISTER)
+			return in.mnem == ZYDIS_MNEMONIC_JMP && o[0].reg.value == reg;
+		if (in.mnem == ZYDIS_MNEMONIC_MOV && o[0].type == ZYDIS_OPERAND_TYPE_MEMORY &&
+		    o[0].mem.base == ZYDIS_REGISTER_RSP && o[0].mem.index == ZYDIS_REGISTER_NONE &&
+		    !o[0].mem.disp.value && o[1].type == ZYDIS_OPERAND_TYPE_REGISTER)
+			return o[1].reg.value == reg;  /* the retpoline's return address := the target */
+		if ((in.mnem == ZYDIS_MNEMONIC_JMP || in.mnem == ZYDIS_MNEMONIC_CALL) &&
+		    o[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && o[0].imm.is_relative) {
+			uint64_t t = va + in.len + (uint64_t)o[0].imm.value.s;
+			if (t < fn || t >= fn + 64)
+				return false;
+			va = t;
+			continue;
+		}
+		if (in.mnem != ZYDIS_MNEMONIC_PAUSE && in.mnem != ZYDIS_MNEMONIC_LFENCE &&
+		    in.mnem != ZYDIS_MNEMONIC_NOP && in.mnem != ZYDIS_MNEMONIC_INT3)
+			return false;
+		va += in.len;
+	}
+	return false;
+}
+
+/* Is @in the syscall dispatch: `call x64_sys_call`, `call *table(,%rax,8)`, or (the handler
+ * loaded from the table into @treg) `call *%treg` or a call to a thunk for @treg (retpoline:
+ * 5.10's `mov table(,%rax,8),%rax; call __x86_indirect_thunk_rax`)? */
+static bool is_dispatch(const struct keylogger_site_reader *rd, ZydisDecoder *dec, const struct insn *in,
+			uint64_t dispatch, uint64_t table, ZydisRegister treg)
 {
 	if (in->mnem != ZYDIS_MNEMONIC_CALL)
 		return false;
 	if (dispatch && in->target == dispatch)
 		return true;
 	const ZydisDecodedOperand *o = &in->zo[0];
-	return table && o->type == ZYDIS_OPERAND_TYPE_MEMORY && o->mem.index != ZYDIS_REGISTER_NONE &&
-	       o->mem.scale == 8 && o->mem.disp.has_displacement &&
-	       (uint64_t)o->mem.disp.value == table;
+	if (table && o->type == ZYDIS_OPERAND_TYPE_MEMORY && o->mem.index != ZYDIS_REGISTER_NONE &&
+	    o->mem.scale == 8 && o->mem.disp.has_displacement && (uint64_t)o->mem.disp.value == table)
+		return true;
+	if (treg == ZYDIS_REGISTER_NONE)
+		return false;
+	if (o->type == ZYDIS_OPERAND_TYPE_REGISTER)
+		return o->reg.value == treg;
+	return in->target && is_thunk(rd, dec, in->target, treg);
 }
 
 /* mov %rax, 0x50(%reg): the result into pt_regs->ax */
@@ -71,48 +127,157 @@ static bool is_result_store(const struct insn *in)
 	       o[1].reg.value == ZYDIS_REGISTER_RAX;
 }
 
-static uint64_t scan_do_syscall(const struct keylogger_site_reader *rd, ZydisDecoder *dec, uint64_t fn,
-				uint64_t dispatch, uint64_t table)
+/* Does @in write @reg (any width)? */
+static bool writes_reg(const struct insn *in, ZydisRegister reg)
+{
+	for (unsigned i = 0; i < in->zi.operand_count; i++) {
+		const ZydisDecodedOperand *o = &in->zo[i];
+		if ((o->actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) && o->type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		    ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, o->reg.value) == reg)
+			return true;
+	}
+	return false;
+}
+
+/* The stack depth below the function's entry along the straight-line path (a tail jump leaves
+ * the frame: depth 0): push/pop, sub/add $imm,%rsp, `mov %rsp,%rbp` ... `leave`. Anything else
+ * that writes RSP (e.g. 6.x's random stack offset `sub %rax,%rsp` before its `leave`) makes it
+ * unknown until a `leave` restores it. */
+struct depth { int64_t d, frame; bool known, have_frame; };
+
+static void depth_step(struct depth *s, const struct insn *in)
+{
+	const ZydisDecodedOperand *o = in->zo;
+	switch (in->mnem) {
+	case ZYDIS_MNEMONIC_PUSH: s->d += 8; return;
+	case ZYDIS_MNEMONIC_POP:  s->d -= 8; return;
+	case ZYDIS_MNEMONIC_LEAVE:
+		s->known = s->have_frame;
+		s->d = s->frame - 8;
+		return;
+	case ZYDIS_MNEMONIC_CALL: case ZYDIS_MNEMONIC_RET:
+		return;                        /* balanced, or the end */
+	default:
+		break;
+	}
+	if (in->mnem == ZYDIS_MNEMONIC_MOV && o[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+	    o[0].reg.value == ZYDIS_REGISTER_RBP && o[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+	    o[1].reg.value == ZYDIS_REGISTER_RSP && s->known) {
+		s->frame = s->d;
+		s->have_frame = true;
+		return;
+	}
+	if (!writes_reg(in, ZYDIS_REGISTER_RSP))
+		return;
+	if ((in->mnem == ZYDIS_MNEMONIC_SUB || in->mnem == ZYDIS_MNEMONIC_ADD) &&
+	    o[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE) {
+		s->d += in->mnem == ZYDIS_MNEMONIC_SUB ? o[1].imm.value.s : -o[1].imm.value.s;
+		return;
+	}
+	s->known = false;
+}
+
+/* A tail jump's target, through at most 2 jumps inside @fn's first 4 KiB (a shared epilogue);
+ * 0 when it lands back in the scanned code [@fn, @end) or on a `ret` (a return thunk). */
+static uint64_t tail_target(const struct keylogger_site_reader *rd, ZydisDecoder *dec, uint64_t fn, uint64_t end,
+			    uint64_t t)
 {
 	struct insn in;
-	uint64_t va = fn;
-	int after = -1;               /* instructions since the result store */
-	bool dispatched = false;
-	for (int i = 0; i < 96; i++) {
-		if (!decode(rd, dec, va, &in))
+	for (int hop = 0; hop < 3; hop++) {
+		if (t >= fn && t < end)
 			return 0;
-		if (!dispatched) {
-			dispatched = is_dispatch(&in, dispatch, table);
-		} else if (after < 0) {
-			if (is_result_store(&in))
-				after = 0;
-			else if (in.mnem == ZYDIS_MNEMONIC_CALL || in.mnem == ZYDIS_MNEMONIC_RET)
-				return 0;
-		} else {
-			if (in.target)
-				return va;        /* the call after the store */
-			if (++after > 4 || in.mnem == ZYDIS_MNEMONIC_RET || in.mnem == ZYDIS_MNEMONIC_JMP)
-				return 0;
-		}
-		if (in.mnem == ZYDIS_MNEMONIC_RET)
+		if (!decode(rd, dec, t, &in) || in.mnem == ZYDIS_MNEMONIC_RET)
 			return 0;
-		va += in.len;
+		if (t >= fn + 4096 || in.mnem != ZYDIS_MNEMONIC_JMP || in.zo[0].type != ZYDIS_OPERAND_TYPE_IMMEDIATE ||
+		    !in.zo[0].imm.is_relative)
+			return t;
+		t = t + in.len + (uint64_t)in.zo[0].imm.value.s;
 	}
 	return 0;
 }
 
-int keylogger_find_exit_site(const struct keylogger_site_reader *rd, uint64_t entry, uint64_t dispatch, uint64_t table,
-		      uint64_t *site, uint64_t *dsc, char *why, size_t whylen)
+/* In do_syscall_64 (@fn): the dispatch, the result store into pt_regs->ax, then within 4
+ * instructions the transfer to the exit function: `call rel32` (6.x), or a tail jump (5.10:
+ * `mov %rbp,%rdi; pop %rbp; jmp syscall_exit_to_user_mode`) with the frame gone (depth 0) and
+ * RDI = the pt_regs register of the store. Fills @out's site, exit_fn and tail. */
+static bool scan_do_syscall(const struct keylogger_site_reader *rd, ZydisDecoder *dec, uint64_t fn,
+			    uint64_t dispatch, uint64_t table, struct keylogger_exit *out)
+{
+	struct insn in;
+	uint64_t va = fn;
+	int after = -1;               /* instructions since the result store */
+	bool dispatched = false, rdi_regs = false;
+	ZydisRegister treg = ZYDIS_REGISTER_NONE, regs = ZYDIS_REGISTER_NONE;
+	struct depth dp = { 0, 0, true, false };
+	for (int i = 0; i < 96; i++) {
+		if (!decode(rd, dec, va, &in))
+			return false;
+		if (!dispatched) {
+			dispatched = is_dispatch(rd, dec, &in, dispatch, table, treg);
+			ZydisRegister t = table_load(&in, table);
+			if (t != ZYDIS_REGISTER_NONE)
+				treg = t;
+			else if (treg != ZYDIS_REGISTER_NONE && writes_reg(&in, treg))
+				treg = ZYDIS_REGISTER_NONE;
+		} else if (after < 0) {
+			if (is_result_store(&in)) {
+				after = 0;
+				regs = ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, in.zo[0].mem.base);
+			} else if (in.mnem == ZYDIS_MNEMONIC_CALL || in.mnem == ZYDIS_MNEMONIC_RET) {
+				return false;
+			}
+		} else {
+			if (in.target) {
+				out->site = va;   /* the call after the store */
+				out->exit_fn = in.target;
+				out->ret64 = va + in.len;
+				out->tail = false;
+				return true;
+			}
+			if (in.mnem == ZYDIS_MNEMONIC_JMP && in.zo[0].type == ZYDIS_OPERAND_TYPE_IMMEDIATE &&
+			    in.zo[0].imm.is_relative && rdi_regs && dp.known && dp.d == 0) {
+				uint64_t t = tail_target(rd, dec, fn, va + in.len,
+							 va + in.len + (uint64_t)in.zo[0].imm.value.s);
+				if (!t)
+					return false;
+				out->site = va;   /* the tail jump after the store */
+				out->exit_fn = t;
+				out->tail = true;
+				return true;
+			}
+			if (++after > 4 || in.mnem == ZYDIS_MNEMONIC_RET || in.mnem == ZYDIS_MNEMONIC_JMP)
+				return false;
+		}
+		if (after >= 0) {
+			/* RDI = the pt_regs pointer: `mov %regs,%rdi`, until RDI or %regs is written */
+			if (in.mnem == ZYDIS_MNEMONIC_MOV && in.zo[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+			    in.zo[0].reg.value == ZYDIS_REGISTER_RDI && in.zo[1].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+			    in.zo[1].reg.value == regs)
+				rdi_regs = true;
+			else if (writes_reg(&in, ZYDIS_REGISTER_RDI))
+				rdi_regs = false;
+		}
+		depth_step(&dp, &in);
+		if (in.mnem == ZYDIS_MNEMONIC_RET)
+			return false;
+		va += in.len;
+	}
+	return false;
+}
+
+int keylogger_find_exit(const struct keylogger_site_reader *rd, uint64_t entry, uint64_t dispatch, uint64_t table,
+			struct keylogger_exit *out, char *why, size_t whylen)
 {
 	ZydisDecoder dec;
 	struct insn in;
-	uint64_t cand[4];
+	uint64_t cand[4], cret[4];
 	int nc = 0;
 	bool regs = false;
-	if (!rd || !rd->read || !entry || (!dispatch && !table)) {
+	if (!rd || !rd->read || !entry || !out || (!dispatch && !table)) {
 		why_set(why, whylen, "needs entry_SYSCALL_64 and x64_sys_call or sys_call_table");
 		return -1;
 	}
+	memset(out, 0, sizeof(*out));
 	if (!ZYAN_SUCCESS(ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64))) {
 		why_set(why, whylen, "decoder init failed");
 		return -1;
@@ -126,8 +291,10 @@ int keylogger_find_exit_site(const struct keylogger_site_reader *rd, uint64_t en
 		    (o[0].reg.value == ZYDIS_REGISTER_RDI || o[0].reg.value == ZYDIS_REGISTER_RSI) &&
 		    o[1].type == ZYDIS_OPERAND_TYPE_REGISTER && o[1].reg.value == ZYDIS_REGISTER_RSP)
 			regs = true;             /* pt_regs = the stack */
-		else if (regs && in.target)
-			cand[nc++] = in.target;
+		else if (regs && in.target) {
+			cand[nc] = in.target;
+			cret[nc++] = va + in.len;    /* the return address do_syscall_64 leaves */
+		}
 		if (in.mnem == ZYDIS_MNEMONIC_SYSRET || in.mnem == ZYDIS_MNEMONIC_IRETQ)
 			break;
 		va += in.len;
@@ -137,16 +304,31 @@ int keylogger_find_exit_site(const struct keylogger_site_reader *rd, uint64_t en
 		return -1;
 	}
 	for (int i = 0; i < nc; i++) {
-		uint64_t s = scan_do_syscall(rd, &dec, cand[i], dispatch, table);
-		if (s) {
-			*site = s;
-			if (dsc)
-				*dsc = cand[i];
+		struct keylogger_exit e = { 0 };
+		if (scan_do_syscall(rd, &dec, cand[i], dispatch, table, &e)) {
+			e.dsc = cand[i];
+			/* at the exit function's entry: a call leaves the site's next instruction; a tail
+			 * jump leaves do_syscall_64's own return address, into entry_SYSCALL_64 */
+			if (e.tail)
+				e.ret64 = cret[i];
+			*out = e;
 			return 0;
 		}
 	}
-	why_set(why, whylen, "no `dispatch; mov %rax,0x50(%reg); call` in do_syscall_64");
+	why_set(why, whylen, "no `dispatch; mov %rax,0x50(%reg); call or tail jmp` in do_syscall_64");
 	return -1;
+}
+
+int keylogger_find_exit_site(const struct keylogger_site_reader *rd, uint64_t entry, uint64_t dispatch, uint64_t table,
+		      uint64_t *site, uint64_t *dsc, char *why, size_t whylen)
+{
+	struct keylogger_exit e;
+	if (keylogger_find_exit(rd, entry, dispatch, table, &e, why, whylen))
+		return -1;
+	*site = e.site;
+	if (dsc)
+		*dsc = e.dsc;
+	return 0;
 }
 
 /* ---- the tty copy point (issue 15 item 5; monitors/keylogger.h) ---------------------------- */

@@ -183,7 +183,10 @@ for k in ("entry_SYSCALL_64", "sys_call_table", "__switch_to", "init_task"):
 text = sorted(int(l.split()[0], 16) for l in open(mapf) if len(l.split()) >= 3 and l.split()[1] in "tTwW")
 tr = sym("tty_read")
 keylogger = {"tty_read_end": None if tr is None else "0x%x" % min(a for a in text if a > tr),
-             "_copy_to_iter": addr("_copy_to_iter")}
+             "_copy_to_iter": addr("_copy_to_iter"),
+             # issue 15 item 5 (5.10): the syscall exit site's function and its target
+             "do_syscall_64": addr("do_syscall_64"),
+             "syscall_exit_to_user_mode": addr("syscall_exit_to_user_mode")}
 obj = {"banner": banner, "strategy": "truth", "package": "linux-image-%s" % ver,
        "source": "System.map + DWARF (gdb) of linux-image-%s-dbg" % ver,
        "symbols": symbols, "percpu": percpu, "offsets": offsets, "missing": missing,

@@ -1,7 +1,8 @@
 /*
  * kl-sites — the keylogger's probe sites in a kernel image, found exactly as ring -1
  * finds them (monitors/keylogger_site.c) from what the inference finds (docs/MONITORS.md
- * "Keylogger detector"): the syscall exit site and the tty copy point in tty_read (with
+ * "Keylogger detector"): the syscall exit site (its call or tail jump, the exit function, the
+ * return address that marks a 64-bit syscall there) and the tty copy point in tty_read (with
  * where the tty and the file are at it). Host check on the fixture kernels
  * (tests/integration/infer_cli.sh compares them with System.map and the code).
  *
@@ -64,10 +65,16 @@ int main(int argc, char **argv)
 	struct infer_hints hints = { 0 };
 	infer_run(&k.reader, &hints, INFER_S_KALLSYMS, &arena, prof);
 	struct keylogger_site_reader rd = { .ctx = &k.reader, .read = rd_read };
-	uint64_t site = 0, dsc = 0;
+	struct keylogger_exit ex = { 0 };
 	char why1[96] = "", why2[96] = "", tl[32], fl[32];
-	int e = keylogger_find_exit_site(&rd, prof->p[INFER_P_ENTRY_SYSCALL_64].value, prof->p[INFER_P_X64_SYS_CALL].value,
-					 prof->p[INFER_P_SYS_CALL_TABLE].value, &site, &dsc, why1, sizeof(why1));
+	int e = keylogger_find_exit(&rd, prof->p[INFER_P_ENTRY_SYSCALL_64].value, prof->p[INFER_P_X64_SYS_CALL].value,
+				    prof->p[INFER_P_SYS_CALL_TABLE].value, &ex, why1, sizeof(why1));
+	/* the 5 bytes at the site and before ret64: the test decodes the call/jmp rel32 itself */
+	uint8_t sb[5] = { 0 }, rb[5] = { 0 };
+	if (!e) {
+		k.reader.read(k.reader.ctx, ex.site, sb, sizeof(sb));
+		k.reader.read(k.reader.ctx, ex.ret64 - 5, rb, sizeof(rb));
+	}
 	struct keylogger_tty_site ts = { 0 };
 	int t = keylogger_find_tty_copy(&rd, prof->p[INFER_P_TTY_READ].found ? prof->p[INFER_P_TTY_READ].value : 0, &ts,
 					why2, sizeof(why2));
@@ -81,9 +88,12 @@ int main(int argc, char **argv)
 		for (size_t i = 0; i < sizeof(code); i++)
 			snprintf(hex + 2 * i, 3, "%02x", code[i]);
 	printf("{\"tty_read_bytes\": \"%s\", ", hex);
+	printf("\"exit_fn\": \"%#llx\", \"ret64\": \"%#llx\", \"tail\": %s, \"site_bytes\": \"%02x%02x%02x%02x%02x\", "
+	       "\"ret64_bytes\": \"%02x%02x%02x%02x%02x\", ", (unsigned long long)ex.exit_fn, (unsigned long long)ex.ret64,
+	       ex.tail ? "true" : "false", sb[0], sb[1], sb[2], sb[3], sb[4], rb[0], rb[1], rb[2], rb[3], rb[4]);
 	printf("\"exit_site\": \"%#llx\", \"do_syscall_64\": \"%#llx\", \"tty_read\": \"%#llx\", \"tty_copy_site\": "
 	       "\"%#llx\", \"ldisc_read_call\": \"%#llx\", \"tty\": \"%s\", \"file\": \"%s\", \"why\": \"%s%s\"}\n",
-	       (unsigned long long)site, (unsigned long long)dsc,
+	       (unsigned long long)ex.site, (unsigned long long)ex.dsc,
 	       (unsigned long long)prof->p[INFER_P_TTY_READ].value, (unsigned long long)ts.site,
 	       (unsigned long long)ts.ldisc_call, tl, fl, why1, why2);
 	kimage_close(&k);

@@ -139,6 +139,27 @@ assert rc == 0 and int(j["tty_read"], 16) == start, (rc, j)
 assert len(calls) == 1 and int(j["tty_copy_site"], 16) == calls[0], ([hex(c) for c in calls], j)
 assert j["tty"] != "none" and j["file"] != "none" and j["tty"] != j["file"], j
 PY
+  # issue 15 item 5 (5.10): the syscall exit site, found as ring -1 finds it (retpoline thunk
+  # dispatch and tail jump on 5.10, call x64_sys_call + call on 6.x), checked against System.map:
+  # do_syscall_64 and its target are the symbols, the site's own bytes are a call/jmp rel32 to
+  # syscall_exit_to_user_mode inside do_syscall_64, and the 64-bit marker is the return address
+  # after the site (a call) or after entry_SYSCALL_64's call to do_syscall_64 (a tail jump)
+  python3 - "$T/ks" "$t" <<'PY' && ok "$pkg: syscall exit site = the $(python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(("tail jmp " if j["tail"] else "call ") + j["exit_site"])' "$T/ks") to syscall_exit_to_user_mode in do_syscall_64" || bad "$pkg: syscall exit site $(cat "$T/ks")"
+import json, sys
+j = json.load(open(sys.argv[1])); t = json.load(open(sys.argv[2]))["keylogger"]
+dsc, exitf = int(t["do_syscall_64"], 16), int(t["syscall_exit_to_user_mode"], 16)
+site, ret64 = int(j["exit_site"], 16), int(j["ret64"], 16)
+def rel32(b, at):                      # (opcode, absolute target) of a 5-byte call/jmp rel32 at @at
+    return b[0], (at + 5 + int.from_bytes(b[1:5], "little", signed=True)) & (2**64 - 1)
+op, tgt = rel32(bytes.fromhex(j["site_bytes"]), site)
+assert int(j["do_syscall_64"], 16) == dsc and int(j["exit_fn"], 16) == exitf, j
+assert dsc < site < dsc + 0x200 and tgt == exitf and op == (0xe9 if j["tail"] else 0xe8), (hex(op), hex(tgt), j)
+if j["tail"]:
+    op, tgt = rel32(bytes.fromhex(j["ret64_bytes"]), ret64 - 5)
+    assert op == 0xe8 and tgt == dsc, ("ret64 is not after a call to do_syscall_64", j)
+else:
+    assert ret64 == site + 5, j
+PY
 done
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -801,6 +801,94 @@ static void test_exit_site(void **s)
 	assert_int_equal(keylogger_find_exit_site(&rd, BASE + 0x100, 0, 0, &site, &dsc, why, sizeof(why)), -1);
 }
 
+/* The 5.10 shape (issue 15 item 5): `mov table(,%rax,8),%rax; call __x86_indirect_thunk_rax;
+ * mov %rax,0x50(%rbp); mov %rbp,%rdi; pop %rbp; jmp syscall_exit_to_user_mode`. @thunk: 0 the
+ * retpoline as built, 1 `jmp *%rax` (alternatives: retpoline off), 2 `lfence; jmp *%rax`, 3 a
+ * thunk for another register (`jmp *%rcx`). @pop: the frame is left before the jump. @exit_ret:
+ * the jump's target is a `ret` (a return thunk, not the exit function). */
+#define T510 (BASE + 0x2800)
+#define X510 (BASE + 0x3000)
+static void build510(struct mem *m, int thunk, bool pop, bool exit_ret)
+{
+	memset(m, 0, sizeof(*m));
+	m->base = BASE;
+	memset(m->b, 0xcc, sizeof(m->b));
+	/* entry: swapgs; mov %rax,%rdi; mov %rsp,%rsi; call do_syscall_64; sysretq */
+	const uint8_t e[] = { 0x0f, 0x01, 0xf8, 0x48, 0x89, 0xc7, 0x48, 0x89, 0xe6 };
+	put(m, BASE + 0x100, e, sizeof(e));
+	call(m, BASE + 0x109, BASE + 0x1000);
+	const uint8_t sr[] = { 0x48, 0x0f, 0x07 };
+	put(m, BASE + 0x10e, sr, 3);
+	/* do_syscall_64(nr, regs): push %rbp; mov %rsi,%rbp; mov 0x82000000(,%rax,8),%rax */
+	const uint8_t pro[] = { 0x55, 0x48, 0x89, 0xf5, 0x48, 0x8b, 0x04, 0xc5, 0x00, 0x00, 0x00, 0x82 };
+	put(m, BASE + 0x1000, pro, sizeof(pro));
+	uint64_t va = BASE + 0x1000 + sizeof(pro);
+	call(m, va, T510);
+	va += 5;
+	const uint8_t st[] = { 0x48, 0x89, 0x45, 0x50, 0x48, 0x89, 0xef };   /* store; mov %rbp,%rdi */
+	put(m, va, st, sizeof(st));
+	va += sizeof(st);
+	if (pop) {
+		const uint8_t p = 0x5d;
+		put(m, va++, &p, 1);
+	}
+	int32_t rel = (int32_t)(X510 - (va + 5));
+	uint8_t j[5] = { 0xe9 };
+	memcpy(j + 1, &rel, 4);
+	put(m, va, j, 5);
+	/* the thunk */
+	static const uint8_t retp[] = { 0xe8, 0x07, 0x00, 0x00, 0x00, 0xf3, 0x90, 0x0f, 0xae, 0xe8, 0xeb, 0xf9,
+					0x48, 0x89, 0x04, 0x24, 0xc3 };
+	static const uint8_t jrax[] = { 0xff, 0xe0 }, lfj[] = { 0x0f, 0xae, 0xe8, 0xff, 0xe0 }, jrcx[] = { 0xff, 0xe1 };
+	const uint8_t *tb[] = { retp, jrax, lfj, jrcx };
+	const size_t tn[] = { sizeof(retp), sizeof(jrax), sizeof(lfj), sizeof(jrcx) };
+	put(m, T510, tb[thunk], tn[thunk]);
+	/* the exit function: push %rbp; ...; ret — or a bare ret */
+	const uint8_t xf[] = { 0x55, 0x5d, 0xc3 }, xr[] = { 0xc3 };
+	put(m, X510, exit_ret ? xr : xf, exit_ret ? 1 : 3);
+}
+
+static void test_exit_site_510(void **s)
+{
+	struct keylogger_site_reader rd = { .ctx = &mem, .read = mem_read };
+	struct keylogger_exit ex;
+	char why[96];
+	const uint64_t tab = 0xffffffff82000000ull, jmp_va = BASE + 0x1000 + 12 + 5 + 7 + 1;
+	for (int thunk = 0; thunk < 3; thunk++) {
+		build510(&mem, thunk, true, false);
+		assert_int_equal(keylogger_find_exit(&rd, BASE + 0x100, 0, tab, &ex, why, sizeof(why)), 0);
+		assert_int_equal(ex.dsc, BASE + 0x1000);
+		assert_int_equal(ex.site, jmp_va);
+		assert_true(ex.tail);
+		assert_int_equal(ex.exit_fn, X510);
+		assert_int_equal(ex.ret64, BASE + 0x109 + 5);   /* after the entry's call to do_syscall_64 */
+		/* the old interface gives the same site */
+		uint64_t site = 0, dsc = 0;
+		assert_int_equal(keylogger_find_exit_site(&rd, BASE + 0x100, 0, tab, &site, &dsc, why, sizeof(why)), 0);
+		assert_int_equal(site, jmp_va);
+	}
+	/* a thunk for another register than the one loaded from the table: not the dispatch */
+	build510(&mem, 3, true, false);
+	assert_int_equal(keylogger_find_exit(&rd, BASE + 0x100, 0, tab, &ex, why, sizeof(why)), -1);
+	/* another table: not the dispatch either */
+	build510(&mem, 0, true, false);
+	assert_int_equal(keylogger_find_exit(&rd, BASE + 0x100, 0, tab + 8, &ex, why, sizeof(why)), -1);
+	/* the frame not left (a jump inside the function, not a tail call) */
+	build510(&mem, 0, false, false);
+	assert_int_equal(keylogger_find_exit(&rd, BASE + 0x100, 0, tab, &ex, why, sizeof(why)), -1);
+	assert_non_null(strstr(why, "do_syscall_64"));
+	/* a jump to a `ret` (a return thunk) is a return, not the exit function */
+	build510(&mem, 0, true, true);
+	assert_int_equal(keylogger_find_exit(&rd, BASE + 0x100, 0, tab, &ex, why, sizeof(why)), -1);
+	/* the 6.x shape through the new interface: a call, ret64 right after it */
+	build(&mem, false, true);
+	assert_int_equal(keylogger_find_exit(&rd, BASE + 0x100, BASE + 0x2000, 0, &ex, why, sizeof(why)), 0);
+	assert_false(ex.tail);
+	assert_int_equal(ex.exit_fn, BASE + 0x3000);
+	assert_int_equal(ex.ret64, ex.site + 5);
+	assert_int_equal(keylogger_find_exit(&rd, BASE + 0x100, BASE + 0x2000, 0, NULL, why, sizeof(why)), -1);
+}
+
 /* ---- the tty copy point (issue 15 item 5 gaps A, B; synthetic code assembled with GNU as) ---- */
 /* A: tty/file in callee-saved registers (r13/r14, as 5.10's tty_read), the ldisc read indirect;
  * a __check_object_size-like call (RDX an immediate) before the copy */
@@ -952,6 +1040,7 @@ int main(void)
 		cmocka_unit_test(test_consume_tty),
 		cmocka_unit_test(test_consume_bounds),
 		cmocka_unit_test(test_exit_site),
+		cmocka_unit_test(test_exit_site_510),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
