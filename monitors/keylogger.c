@@ -459,6 +459,65 @@ static enum keylogger_term reader_judge(struct vcpu *v, uint64_t task, uint64_t 
 	return term;
 }
 
+/* issue 15 item 5 B: an io-wq worker of 5.10 (a kernel thread borrowing the submitter's mm) reads
+ * for the process that owns that mm (keylogger_mm_owner: a bounded, cross-checked walk of the
+ * process list); the last answer is cached and re-checked (its mm and tgid still the same) before
+ * it is used again. Without the offsets, or when no single owner is found, the worker itself is
+ * the reader (a `kthread` reader, counted). */
+static bool have_owner;
+static struct keylogger_task_layout owner_l;
+static hv_spinlock_t owner_lock = HV_SPINLOCK_INIT;      /* the cache below; no guest read under it */
+static uint64_t owner_mm, owner_task;
+static int32_t owner_tgid;
+static uint64_t kt_readers, kt_attributed, kt_unattributed, kt_walks, kt_steps_max;
+
+static int owner_read(void *ctx, uint64_t va, void *buf, uint32_t len)
+{
+	return guest_read_kobj(ctx, va, buf, len);
+}
+
+static void reader_owner(struct vcpu *v, struct guest_task *t)
+{
+	struct keylogger_site_reader rd = { .ctx = v, .read = owner_read };
+	uint64_t mm, task = 0;
+	if (!have_owner || keylogger_kthread_reader(&rd, &owner_l, t->ptr, &mm) != 1)
+		return;
+	__atomic_fetch_add(&kt_readers, 1, __ATOMIC_RELAXED);
+	hv_spin_lock(&owner_lock);
+	uint64_t cmm = owner_mm, ctask = owner_task;
+	int32_t ctgid = owner_tgid;
+	hv_spin_unlock(&owner_lock);
+	if (cmm == mm && ctask) {                 /* re-check the cached owner: still that mm's */
+		uint64_t m2;
+		int32_t tg;
+		if (!guest_read_kobj(v, ctask + owner_l.mm, &m2, 8) && m2 == mm &&
+		    !guest_read_kobj(v, ctask + owner_l.tgid, &tg, 4) && tg == ctgid)
+			task = ctask;
+	}
+	if (!task) {
+		struct keylogger_owner o;
+		int rc = keylogger_mm_owner(&rd, &owner_l, mm, t->ptr, &o);
+		__atomic_fetch_add(&kt_walks, 1, __ATOMIC_RELAXED);
+		if (o.steps > __atomic_load_n(&kt_steps_max, __ATOMIC_RELAXED))
+			__atomic_store_n(&kt_steps_max, o.steps, __ATOMIC_RELAXED);
+		if (!rc) {
+			task = o.task;
+			hv_spin_lock(&owner_lock);
+			owner_mm = mm;
+			owner_task = o.task;
+			owner_tgid = o.tgid;
+			hv_spin_unlock(&owner_lock);
+		}
+	}
+	struct guest_task owner;
+	if (!task || guest_task_of(v, task, &owner)) {
+		__atomic_fetch_add(&kt_unattributed, 1, __ATOMIC_RELAXED);
+		return;                               /* a `kthread` reader: the worker itself */
+	}
+	__atomic_fetch_add(&kt_attributed, 1, __ATOMIC_RELAXED);
+	*t = owner;
+}
+
 /* Under kl_lock: copy what the verdict names (the table entry may be reused once the
  * lock is dropped) and the TSC of the keystroke a report is about. */
 static void verdict_take(const struct keylogger_verdict *vd, struct keylogger_proc *proc, uint64_t *key_tsc)
@@ -574,6 +633,7 @@ static void on_evdev(struct vcpu *v, struct probe_hit *hit, void *ctx)
 		}
 		goto out;
 	}
+	reader_owner(v, &t);                       /* 5.10's io-wq worker: its mm's owner */
 	uint64_t ident;
 	enum keylogger_term term = reader_judge(v, t.ptr, 0, &ident);
 	struct keylogger_proc proc;
@@ -612,6 +672,7 @@ static void on_ttycopy(struct vcpu *v, struct probe_hit *hit, void *ctx)
 	struct guest_task t;
 	if (guest_task_of(v, GUEST_TASK_CURRENT, &t))
 		goto out;
+	reader_owner(v, &t);                       /* 5.10's io-wq worker: its mm's owner */
 	uint64_t ident;
 	enum keylogger_term term = reader_judge(v, t.ptr, tty, &ident);
 	struct keylogger_proc proc;
@@ -711,6 +772,15 @@ static void keylogger_ready(struct vm *vm)
 		return;
 	}
 	fgc_va = introspect_value(vm, INFER_P_FG_CONSOLE);
+	have_owner = introspect_have(vm, INFER_P_INIT_TASK) && introspect_have(vm, INFER_P_TASK_TASKS) &&
+		     introspect_have(vm, INFER_P_TASK_MM) && introspect_have(vm, INFER_P_TASK_REAL_PARENT);
+	owner_l = (struct keylogger_task_layout){
+		introspect_value(vm, INFER_P_INIT_TASK), (uint32_t)introspect_value(vm, INFER_P_TASK_TASKS),
+		(uint32_t)introspect_value(vm, INFER_P_TASK_MM), (uint32_t)introspect_value(vm, INFER_P_TASK_PID),
+		(uint32_t)introspect_value(vm, INFER_P_TASK_TGID), (uint32_t)introspect_value(vm, INFER_P_TASK_REAL_PARENT) };
+	if (!have_owner)
+		pr_warn("keylogger: init_task/task_struct.tasks/mm/real_parent unknown: a kernel thread reading for a "
+			"process (5.10's io_uring workers) is reported as itself\n");
 	if (!fgc_va)
 		pr_warn("keylogger: fg_console unknown: the foreground of any virtual console counts as the "
 			"keyboard's consumer, not only the active one's\n");
@@ -826,6 +896,10 @@ static void keylogger_print_stats(struct vm *vm)
 		  (unsigned long)ks.reads_port, (unsigned long)hits_compat, (unsigned long)late_windows,
 		  KEYLOGGER_WINDOW_LATE_MS, probe_entry ? "syscall_exit_to_user_mode (every ABI)" : "do_syscall_64's site",
 		  (unsigned long)term_fg, (unsigned long)term_other, (unsigned long)term_unknown);
+	hv_printf("hvmon: keylogger: kernel-thread readers with a borrowed mm (5.10 io-wq): %lu reads, %lu attributed "
+		  "to the mm's owner, %lu reported as the kernel thread; %lu process-list walks (max %lu entries)\n",
+		  (unsigned long)kt_readers, (unsigned long)kt_attributed, (unsigned long)kt_unattributed,
+		  (unsigned long)kt_walks, (unsigned long)kt_steps_max);
 	for (unsigned i = 0; i < KEYLOGGER_MAX_PROCS; i++) {
 		const struct keylogger_proc *p = &ks.procs[i];
 		if (!p->used)

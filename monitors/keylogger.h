@@ -368,6 +368,36 @@ struct keylogger_tty_site {
 int keylogger_find_tty_copy(const struct keylogger_site_reader *rd, uint64_t tty_read, struct keylogger_tty_site *out,
 			    char *why, size_t whylen);
 
+/* ---- io-wq kernel threads (monitors/keylogger_core.c; issue 15 item 5 B) -------------------
+ * On 5.10 (before 5.12) io_uring's blocking reads run in io-wq workers (`io_wqe_worker-N`):
+ * kernel threads (children of kthreadd, pid 2) that borrow the submitting process's mm
+ * (kthread_use_mm) while they work. Such a reader is attributed to the process that owns that
+ * mm: found by a bounded walk of the process list (init_task.tasks, at most KEYLOGGER_OWNER_WALK
+ * entries, every read checked, kernel pointers only), cross-checked: the one process (group
+ * leader; not a kernel thread: neither it nor its real parent is kthreadd) whose mm is the
+ * worker's; two such processes (CLONE_VM without CLONE_THREAD), none, an unreadable entry or a
+ * list longer than the bound give none: the caller then reports the worker itself (a documented
+ * `kthread` reader). */
+#define KEYLOGGER_KTHREADD_PID 2
+#define KEYLOGGER_OWNER_WALK   1024
+struct keylogger_task_layout {
+	uint64_t init_task;
+	uint32_t tasks, mm, pid, tgid, real_parent;   /* task_struct offsets (inferred) */
+};
+struct keylogger_owner {
+	uint64_t task;           /* the owner's group leader (task_struct) */
+	int32_t  tgid;
+	unsigned steps;          /* list entries visited */
+	bool     ambiguous;      /* two processes share the mm */
+};
+/* Is @task a kernel thread (it or its real parent is kthreadd) with an mm? 1 and *mm, 0 (not a
+ * kernel thread, or no mm), -1 unreadable. */
+int keylogger_kthread_reader(const struct keylogger_site_reader *rd, const struct keylogger_task_layout *l,
+			     uint64_t task, uint64_t *mm);
+/* The process owning @mm, other than @self (the worker). 0 and @out, else -1. */
+int keylogger_mm_owner(const struct keylogger_site_reader *rd, const struct keylogger_task_layout *l, uint64_t mm,
+		       uint64_t self, struct keylogger_owner *out);
+
 /* ---- options (monitors/keylogger_options.c; docs/OPTIONS.md) ---- */
 struct keylogger_config {
 	uint32_t k;                               /* keylogger_k=, 1..100000; default 8 */

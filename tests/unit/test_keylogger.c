@@ -889,6 +889,94 @@ static void test_exit_site_510(void **s)
 	assert_int_equal(keylogger_find_exit(&rd, BASE + 0x100, BASE + 0x2000, 0, NULL, why, sizeof(why)), -1);
 }
 
+/* ---- io-wq kernel threads (issue 15 item 5 B): the owner of the borrowed mm ---- */
+#define KT_BASE 0xffff888000000000ull
+#define KT_SZ   0x400                       /* one fake task_struct */
+#define KT_N    8
+struct ktmem { uint8_t b[KT_N * KT_SZ]; bool bad[KT_N]; };
+static int kt_read(void *ctx, uint64_t va, void *buf, uint32_t len)
+{
+	struct ktmem *m = ctx;
+	if (va < KT_BASE || va + len > KT_BASE + sizeof(m->b) || m->bad[(va - KT_BASE) / KT_SZ])
+		return -1;
+	memcpy(buf, m->b + (va - KT_BASE), len);
+	return 0;
+}
+static const struct keylogger_task_layout ktl = { KT_BASE, 0x10, 0x20, 0x30, 0x34, 0x38 };
+static uint64_t kt_task(int i) { return KT_BASE + (uint64_t)i * KT_SZ; }
+/* task i: pid, tgid, real parent j, mm; linked in order 0 -> 1 -> ... -> n-1 -> 0 */
+static void kt_set(struct ktmem *m, int i, int32_t pid, int32_t tgid, int parent, uint64_t mm)
+{
+	uint8_t *t = m->b + i * KT_SZ;
+	uint64_t par = kt_task(parent);
+	memcpy(t + ktl.pid, &pid, 4);
+	memcpy(t + ktl.tgid, &tgid, 4);
+	memcpy(t + ktl.real_parent, &par, 8);
+	memcpy(t + ktl.mm, &mm, 8);
+}
+static void kt_link(struct ktmem *m, int n)
+{
+	for (int i = 0; i < n; i++) {
+		uint64_t next = kt_task((i + 1) % n) + ktl.tasks;
+		memcpy(m->b + i * KT_SZ + ktl.tasks, &next, 8);
+	}
+}
+static struct ktmem ktm;
+static void kt_build(void)
+{
+	memset(&ktm, 0, sizeof(ktm));
+	const uint64_t MM = 0xffff888100000000ull;
+	kt_set(&ktm, 0, 0, 0, 0, 0);          /* init_task (swapper) */
+	kt_set(&ktm, 1, 1, 1, 0, MM + 0x1000); /* init */
+	kt_set(&ktm, 2, 2, 2, 0, 0);          /* kthreadd */
+	kt_set(&ktm, 3, 150, 150, 1, MM);     /* the submitting process (a child of init) */
+	kt_set(&ktm, 4, 151, 151, 2, MM);     /* io_wqe_worker-0: a kthread borrowing its mm */
+	kt_set(&ktm, 5, 152, 152, 2, MM);     /* io_wqe_worker-1, borrowing it too */
+	kt_set(&ktm, 6, 160, 160, 3, MM + 0x2000);   /* another process */
+	kt_link(&ktm, 7);
+}
+
+static void test_mm_owner(void **s)
+{
+	struct keylogger_site_reader rd = { .ctx = &ktm, .read = kt_read };
+	const uint64_t MM = 0xffff888100000000ull;
+	struct keylogger_owner o;
+	uint64_t mm;
+	kt_build();
+	/* the worker is a kernel thread with an mm; the process and init are not kernel threads */
+	assert_int_equal(keylogger_kthread_reader(&rd, &ktl, kt_task(4), &mm), 1);
+	assert_int_equal(mm, MM);
+	assert_int_equal(keylogger_kthread_reader(&rd, &ktl, kt_task(3), &mm), 0);
+	assert_int_equal(keylogger_kthread_reader(&rd, &ktl, kt_task(2), &mm), 0);   /* kthreadd: no mm */
+	/* the owner: the process (not the other worker that borrows the same mm) */
+	assert_int_equal(keylogger_mm_owner(&rd, &ktl, MM, kt_task(4), &o), 0);
+	assert_int_equal(o.task, kt_task(3));
+	assert_int_equal(o.tgid, 150);
+	assert_int_equal(o.steps, 7);
+	/* no process with that mm (it exited): none */
+	assert_int_equal(keylogger_mm_owner(&rd, &ktl, MM + 0x5000, kt_task(4), &o), -1);
+	/* two processes share it (CLONE_VM without CLONE_THREAD): ambiguous, none */
+	kt_set(&ktm, 6, 160, 160, 3, MM);
+	assert_int_equal(keylogger_mm_owner(&rd, &ktl, MM, kt_task(4), &o), -1);
+	assert_true(o.ambiguous);
+	/* an unreadable entry: none (trust nothing found so far) */
+	kt_build();
+	ktm.bad[5] = true;
+	assert_int_equal(keylogger_mm_owner(&rd, &ktl, MM, kt_task(4), &o), -1);
+	/* a list that loops without returning to init_task (hostile): bounded, none */
+	kt_build();
+	uint64_t loop = kt_task(3) + ktl.tasks;
+	memcpy(ktm.b + 6 * KT_SZ + ktl.tasks, &loop, 8);      /* 6 -> 3 -> 4 -> 5 -> 6 -> ... */
+	assert_int_equal(keylogger_mm_owner(&rd, &ktl, MM, kt_task(4), &o), -1);
+	assert_int_equal(o.steps, KEYLOGGER_OWNER_WALK);
+	/* a user pointer in the list is not followed */
+	kt_build();
+	uint64_t user = 0x00007fff00000000ull;
+	memcpy(ktm.b + 2 * KT_SZ + ktl.tasks, &user, 8);
+	assert_int_equal(keylogger_mm_owner(&rd, &ktl, MM, kt_task(4), &o), -1);
+	assert_int_equal(keylogger_mm_owner(&rd, &ktl, 0, kt_task(4), &o), -1);
+}
+
 /* ---- the tty copy point (issue 15 item 5 gaps A, B; synthetic code assembled with GNU as) ---- */
 /* A: tty/file in callee-saved registers (r13/r14, as 5.10's tty_read), the ldisc read indirect;
  * a __check_object_size-like call (RDX an immediate) before the copy */
@@ -1041,6 +1129,7 @@ int main(void)
 		cmocka_unit_test(test_consume_bounds),
 		cmocka_unit_test(test_exit_site),
 		cmocka_unit_test(test_exit_site_510),
+		cmocka_unit_test(test_mm_owner),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
