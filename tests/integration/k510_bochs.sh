@@ -9,6 +9,13 @@
 #   3. the ring -1 inference profile, KASLR slide removed, equals `hvinfer --json` of the
 #      same bzImage (tests/integration/infer_ring1_compare.py), and the slide equals the
 #      guest's own _stext minus the link address.
+#   4. (issue 15 item 5) the keylogger on 5.10: its syscall exit site found (the retpoline dispatch and
+#      the tail jump of 5.10's do_syscall_64) and probed at syscall_exit_to_user_mode; keys typed over
+#      RFB (tests/bochs/rfbkeys.py, paced by hvkeylog's acknowledgements) are read by hvkeylog from
+#      evdev (reported, device input, every key counted) and by the shell on tty1 (its controlling
+#      terminal, foreground: counted, not reported); then kl-ttyuring reads tty1 through io_uring
+#      (opened O_NOCTTY: not its terminal; reported, device tty, under its tgid — the io-wq worker's
+#      reads are its process's). tests/guest/scenarios/keylogger510.sh.
 # The hang injections on 5.10 run in hang_bochs_510.sh. Usage: k510_bochs.sh [5.10|FLAVOUR]
 set -eu   # not pipefail: lib.sh greps with -q behind tr (SIGPIPE on big logs)
 . "$(dirname "$0")/../bochs/lib.sh"
@@ -18,14 +25,15 @@ HVINFER="$HV_TOP/build/tools/hvinfer"
 [ -x "$HVINFER" ] || hv_fail "build/tools/hvinfer missing (make tools)"
 [ -f "$HV_TOP/build/hvmon.elf" ] || hv_fail "build/hvmon.elf missing (make)"
 kernel=$(hv_fixture_kernel "$flavour") || exit 1
-make -s -C "$HV_TOP" build/tests/guest/tracer-work build/tests/guest/hv32 >/dev/null ||
-  hv_fail "cannot build tracer-work/hv32"
+make -s -C "$HV_TOP" build/tests/guest/tracer-work build/tests/guest/hv32 build/tests/guest/hvkeylog >/dev/null ||
+  hv_fail "cannot build tracer-work/hv32/hvkeylog"
 umh=$(HV_MODULE_KERNEL=5.10 "$HV_TOP/tests/guest/build-module.sh" "$HV_TOP/tests/guest/hvumh") ||
   hv_fail "hvumh module build against the 5.10 headers failed"
 ko=$(HV_MODULE_KERNEL=5.10 "$HV_TOP/tests/guest/build-module.sh" "$HV_TOP/tests/guest/faultinj") ||
   hv_fail "faultinj module build against the 5.10 headers failed"
 initrd=$(hv_fixture_initrd k510 -m "$HV_TOP/build/tests/guest/tracer-work" -m "$ko" \
-  -m "$HV_TOP/build/tests/guest/hv32" -m "$umh" --no-load \
+  -m "$HV_TOP/build/tests/guest/hv32" -m "$umh" -m "$HV_TOP/build/tests/guest/hvkeylog" \
+  -k evdev --kernel "$flavour" --no-load \
   -o "$HV_TOP/build/initramfs/$name.cpio.gz") || exit 1
 ref=$(mktemp /tmp/k510_ref.XXXXXX.json); run=$(mktemp /tmp/k510_run.XXXXXX.json)
 trap 'rm -f "$ref" "$run"' EXIT
@@ -33,8 +41,18 @@ rc=0; timeout 600 "$HVINFER" --json --strategy all "$kernel" > "$ref" || rc=$?
 [ "$rc" = 0 ] || hv_fail "hvinfer --json --strategy all $kernel: exit $rc (an applicable parameter is missing)"
 
 HV_GUEST_FATAL='Kernel panic|HVMON-GUEST: poweroff failed'     # the ret2usr oopses are expected
+# the keylogger part's typist (keylogger510.sh: kl_keys=14, kl_tu=10 by default)
+KLINE="five ten keys"; NK=$(( ${#KLINE} + 1 )); TULINE="uring 510"; NTU=$(( ${#TULINE} + 1 ))
+rm -rf "$HV_TOP/build/runs/$name"; mkdir -p "$HV_TOP/build/runs/$name"
+python3 "$HV_BOCHS/rfbkeys.py" --bochs-log "$HV_TOP/build/runs/$name/bochs.log" \
+  --wait-file "$HV_TOP/build/runs/$name/guest.log" --wait-re 'HVMON-GUEST: KEYLOG typing' --timeout "$HV_TIMEOUT" \
+  --delay 0.07 --text "$KLINE\\n" --ack-re 'HVMON-GUEST: KEYLOG key pid=([0-9]+) code=' \
+  --then 'HVMON-GUEST: KEYLOG tty uring typing' "$TULINE\\n" > "$HV_TOP/build/runs/$name.rfb" 2>&1 &
+typist=$!
 hv_boot "$name" --kernel "$kernel" --initrd "$initrd" \
-  --hv-opts "console=com2 log=info monitors=tracer,ret2usr ret2usr_action=report"
+  --hv-opts "console=com2 log=info monitors=tracer,ret2usr,keylogger ret2usr_action=report keylogger_k=8"
+wait "$typist" || { cat "$HV_TOP/build/runs/$name.rfb" >&2; hv_fail "typing failed"; }
+cat "$HV_TOP/build/runs/$name.rfb"
 assert_status exit marker
 assert_no_marker guest 'nokaslr' "KASLR must stay on"
 assert_no_marker hvmon 'guest crashed|PANIC|EXCEPTION in ring -1' "no crash"
@@ -83,4 +101,39 @@ slide=$(marker_value hvmon 'hvmon: inference: KASLR slide' | sed -E 's/.*KASLR s
 [ $((slide)) -ne 0 ] || hv_fail "KASLR slide 0: KASLR did not randomize"
 python3 "$HV_TOP/tests/integration/infer_ring1_compare.py" "$ref" "$run" "$slide" "$stext" "$link_text" "$ev" \
   || hv_fail "ring -1 profile (slide $slide removed) differs from hvinfer --json"
-hv_pass "$flavour: tracer one to one, ret2usr caught (5.10-built faultinj), ring -1 profile minus slide $slide == hvinfer --json"
+# 4. the keylogger on 5.10 (issue 15 item 5)
+log() { tr -d '\000\r' < "$RUN_DIR/$1.log"; }
+assert_no_marker bochs 'internal keyboard buffer full' "no scan code dropped by Bochs's keyboard"
+assert_marker guest 'HVMON-GUEST: part keylogger exit=0' "keylogger part finished"
+site=$(marker_value hvmon 'hvmon: keylogger: syscall exit site 0x')
+echo "$site"
+printf '%s\n' "$site" | grep -q '(do_syscall_64 0x[0-9a-f]*, tail jump)' ||
+  hv_fail "no syscall exit site (tail jump) on 5.10: $(log hvmon | grep -a 'keylogger:' | head -5)"
+assert_marker hvmon 'keylogger: probe at 0x[0-9a-f]* \(syscall_exit_to_user_mode, every ABI\)' "exit probe on syscall_exit_to_user_mode"
+kpid=$(log guest | sed -n 's/.*HVMON-GUEST: KEYLOG ready pid=\([0-9]*\) comm=hvkeylog .*/\1/p' | head -n1)
+tpid=$(log guest | sed -n 's/.*HVMON-GUEST: TTY reader pid=\([0-9]*\).*/\1/p' | head -n1)
+upid=$(log guest | sed -n 's/.*HVMON-GUEST: KEYLOG tty ready pid=\([0-9]*\) comm=kl-ttyuring .*/\1/p' | head -n1)
+[ -n "$kpid" ] && [ -n "$tpid" ] && [ -n "$upid" ] || hv_fail "keylogger readers did not start ('$kpid' '$tpid' '$upid')"
+l=$(log guest | sed -n "s/.*HVMON-GUEST: TTY pid=$tpid line=\[\(.*\)\]$/\1/p" | sed -n 1p)
+[ "$l" = "$KLINE" ] || hv_fail "the shell on tty1 read '$l', typed '$KLINE'"
+got=$(log guest | sed -n "s/.*HVMON-GUEST: KEYLOG tty done pid=$upid comm=kl-ttyuring bytes=[0-9]* text=\[\(.*\)\]$/\1/p" | head -n1)
+[ "$got" = "$TULINE|" ] || hv_fail "kl-ttyuring read '$got' from tty1 through io_uring, typed '$TULINE|'"
+evs=$(json_events hvmon keylogger)
+[ "$(printf '%s\n' "$evs" | grep -c .)" = 2 ] || hv_fail "expected 2 keylogger events (hvkeylog, kl-ttyuring), got: $evs"
+e=$(printf '%s\n' "$evs" | grep "\"pid\":$kpid,\"tgid\":$kpid,\"comm\":\"hvkeylog\"") || hv_fail "no keylogger event for hvkeylog $kpid: $evs"
+printf '%s\n' "$e" | grep -q '"device":"input"' || hv_fail "hvkeylog: event device is not input: $e"
+e=$(printf '%s\n' "$evs" | grep "\"tgid\":$upid,\"comm\":\"\(kl-ttyuring\|iou-wrk-$upid\)\"") || hv_fail "no keylogger event for kl-ttyuring (tgid $upid): $evs"
+printf '%s\n' "$e" | grep -q '"device":"tty"' || hv_fail "kl-ttyuring: event device is not tty: $e"
+printf '%s\n' "$e" | grep -q '"terminal":"other"' || hv_fail "kl-ttyuring: event terminal is not other: $e"
+echo "  io_uring tty reader's event: $e"
+cons() { log hvmon | sed -n "s/.*hvmon: keylogger: consumer pid [0-9]* tgid $1 comm $2: \([0-9]*\) keystrokes (input \([0-9]*\), tty \([0-9]*\), port \([0-9]*\)): \([a-z ]*\)$/\1 \2 \3 \4 \5/p"; }
+want_cons() { [ "$(cons "$1" "$2")" = "$3" ] || hv_fail "$2 (pid $1): hvmon saw '$(cons "$1" "$2")', want '$3'"; }
+want_cons "$kpid" hvkeylog "$NK $NK 0 0 reported"
+want_cons "$tpid" sh "$NK 0 $NK 0 allowed"
+want_cons "$upid" '[a-z0-9-]*' "$NTU 0 $NTU 0 reported"
+mk=$(log hvmon | sed -n 's/.*hvmon: keylogger: i8042: .* \([0-9]*\) keystrokes (make codes).*/\1/p')
+[ "$mk" = "$((NK + NTU))" ] || hv_fail "hvmon counted $mk keystrokes (make codes), typed $NK + $NTU"
+log hvmon | grep -a 'hvmon: keylogger: kernel-thread readers\|hvmon: keylogger: tty copy point\|hvmon: keylogger: [0-9]* windows' | sed 's/^/  /'
+echo "keylogger (5.10): exit site found (tail jump), hvkeylog (evdev) and kl-ttyuring (tty1 through io_uring) reported, the tty1 shell not"
+
+hv_pass "$flavour: keylogger on 5.10 (exit site a tail jump; evdev and io_uring tty readers reported, the tty1 shell not), tracer one to one, ret2usr caught (5.10-built faultinj), ring -1 profile minus slide $slide == hvinfer --json"

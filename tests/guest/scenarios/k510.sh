@@ -1,5 +1,6 @@
 # Scenario "k510" (issue 14): one boot of a kernel hvmon has not seen before (Debian 11's 5.10)
-# for several checks — the tracer workload (scenario tracer), then the ret2usr attacks
+# for several checks — the tracer workload (scenario tracer), the keylogger's readers
+# (keylogger510.sh, with /modules/hvkeylog; issue 15 item 5), then the ret2usr attacks
 # (scenario ret2usr) with /modules/faultinj.ko (built against that kernel's headers, loaded
 # here, after the tracer part, so its oopses cannot touch the tracer's record), and the
 # guest's own _stext for the ring -1 profile's KASLR slide. Needs --no-load.
@@ -7,6 +8,9 @@ echo "HVMON-GUEST: _stext $(grep -m1 ' _stext$' /proc/kallsyms | cut -d' ' -f1)"
 sh /scenarios/tracer.sh
 rc1=$?
 echo "HVMON-GUEST: part tracer exit=$rc1"
+# issue 15 item 5: the keylogger's readers on 5.10 (after the tracer's workload, before the oopses)
+rc3=0
+if [ -x /modules/hvkeylog ]; then sh /scenarios/keylogger510.sh; rc3=$?; fi
 # The UART drains the record asynchronously while printk writes synchronously: let it empty
 # before the module's load messages (idle guest time costs almost no wall time in Bochs).
 sleep 3
@@ -16,4 +20,4 @@ sleep 1
 sh /scenarios/ret2usr.sh
 rc2=$?
 echo "HVMON-GUEST: part ret2usr exit=$rc2"
-[ "$rc1" = 0 ] && [ "$rc2" = 0 ]
+[ "$rc1" = 0 ] && [ "$rc2" = 0 ] && [ "$rc3" = 0 ]
