@@ -168,8 +168,16 @@ uint32_t integ_sites_build(struct integ_sites *s, const struct integ_site_syms *
 	n += build_list(s, &L_SCALL, y->scall_start, y->scall_stop, rd, alloc, buf, (void **)&s->scall, &s->n_scall,
 			&w);
 	if (y->tramp_start && y->tramp_end > y->tramp_start && in_image(s, y->tramp_start) && in_image(s, y->tramp_end - 1)) {
-		s->tramp_start = y->tramp_start;
-		s->tramp_end = y->tramp_end;
+		/* the first trampoline as the kernel linked it: JMP rel32 or RET (NULL),
+		 * with the ud1 signature after it (6.x) or the padding of 5.10's layout */
+		uint8_t h[8];
+		if (rd->read(rd->ctx, y->tramp_start, h, sizeof(h)) && (h[0] == 0xe9 || h[0] == 0xc3)) {
+			s->tramp_start = y->tramp_start;
+			s->tramp_end = y->tramp_end;
+			s->tramp_sig = !memcmp(h + 5, "\x0f\xb9\xcc", 3);
+		} else if (!w) {
+			w = "static-call trampolines unreadable or of an unknown form";
+		}
 	}
 	s->ftrace_call[0] = in_image(s, y->ftrace_call) ? y->ftrace_call : 0;
 	s->ftrace_call[1] = in_image(s, y->ftrace_regs_call) ? y->ftrace_regs_call : 0;
@@ -298,8 +306,10 @@ static bool site_ok(const struct integ_sites *s, const struct site *st, const st
 	if (!bytes(v, st->va, b, ob, 5))
 		return false;
 	if (st->kind == K_TRAMP) {
+		/* what follows the 5 bytes (signature or padding) never changes */
 		uint8_t sig[3], osig[3];
-		if (!bytes(v, st->va + 5, sig, osig, 3) || memcmp(sig, "\x0f\xb9\xcc", 3) || memcmp(sig, osig, 3))
+		if (!bytes(v, st->va + 5, sig, osig, 3) || memcmp(sig, osig, 3) ||
+		    (s->tramp_sig && memcmp(sig, "\x0f\xb9\xcc", 3)))
 			return false;
 	}
 	if (form_ok(s, st, b, ob, len))
@@ -336,7 +346,12 @@ static unsigned sites_at(const struct integ_sites *s, uint64_t va, const struct 
 	if (i >= 0 && off - (s->scall[i] & ~INTEG_SC_TAIL) < 5)
 		out[k++] = (struct site){ .va = s->base + (s->scall[i] & ~INTEG_SC_TAIL), .kind = K_SCALL,
 					  .tail = (s->scall[i] & INTEG_SC_TAIL) != 0 };
-	if (va >= s->tramp_start && va < s->tramp_end) {
+	if (va >= s->tramp_start && va < s->tramp_end && !s->tramp_sig) {
+		/* no signature (5.10): one trampoline every INTEG_TRAMP_STRIDE bytes */
+		uint64_t t = s->tramp_start + ((va - s->tramp_start) & ~(uint64_t)(INTEG_TRAMP_STRIDE - 1));
+		if (va - t < 5)
+			out[k++] = (struct site){ .va = t, .kind = K_TRAMP, .tail = true };
+	} else if (va >= s->tramp_start && va < s->tramp_end) {
 		/* a trampoline starts where its ud1 signature follows 5 bytes on */
 		for (uint64_t t = va >= 4 ? va - 4 : 0; t <= va; t++) {
 			uint8_t sig[3], osig[3];

@@ -17,9 +17,13 @@
  *    key; }, key bit 0 = tail call): CALL rel32 (not tail), JMP rel32 (tail),
  *    NOP5, `cs cs cs xor %eax,%eax` (6.x __static_call_return0 inlined), RET
  *    (c3, then int3s or the old bytes);
- *  - static-call trampolines (__static_call_text_start .. _end): a trampoline
- *    is recognised by its `ud1 %esp,%ecx` (0f b9 cc) right after its 5 bytes;
- *    JMP rel32, RET, NOP5.
+ *  - static-call trampolines (__static_call_text_start .. _end): JMP rel32, RET,
+ *    NOP5. A trampoline is recognised by its `ud1 %esp,%ecx` (0f b9 cc) right
+ *    after its 5 bytes (6.x); a kernel without that signature (5.10: the first
+ *    trampoline has none) pads each trampoline to INTEG_TRAMP_STRIDE bytes
+ *    (`.align 4` after 5 bytes), so one starts every 8 bytes from the section's
+ *    start, and its 3 padding bytes never change. (Both layouts: every Debian
+ *    5.10, 6.1 and 6.12 fixture kernel, tools/integ_sites.c.)
  * An int3 on the first byte of any site with the rest of a legitimate form is
  * text_poke_bp's middle step. Everything else in protected text is `attack`:
  * a kprobe's int3 or an optprobe's jump outside these sites too, and the
@@ -55,6 +59,7 @@ struct integ_site_syms {
 #define INTEG_SITES_MAX_MCOUNT (1u << 18)     /* 262,144 ftrace sites (the 6.12 kernel has ~43,000) */
 #define INTEG_SITES_MAX_JUMP   (1u << 16)
 #define INTEG_SITES_MAX_SCALL  (1u << 16)
+#define INTEG_TRAMP_STRIDE     8u         /* a static-call trampoline without a signature: 5 bytes + padding */
 #define INTEG_SC_TAIL          (1u << 31)     /* in integ_sites.scall[]: the site is a tail call */
 
 struct integ_jl { uint32_t code, target; };   /* offsets from base */
@@ -68,6 +73,7 @@ struct integ_sites {
 	uint32_t n_jump;
 	uint32_t *scall, n_scall;             /* offset | INTEG_SC_TAIL, sorted by offset */
 	uint64_t tramp_start, tramp_end;
+	bool tramp_sig;                       /* trampolines carry the ud1 signature (else: 8-byte stride) */
 	uint64_t ftrace_call[2];
 	uint32_t dropped;                     /* entries outside the image (not kept) */
 };

@@ -161,6 +161,31 @@ int main(int argc, char **argv)
 		rel32(b, tail ? 0xe8 : 0xe9, va, text);
 		expect(va, b, 5, false, tail ? "static tail call -> CALL" : "static call -> JMP");
 	}
+	/* static-call trampolines: one every INTEG_TRAMP_STRIDE bytes from the section's start on every
+	 * fixture kernel, with the ud1 signature (6.x) or padding (5.10); both layouts classified */
+	unsigned ntramp = 0;
+	for (uint64_t t = S.tramp_start; S.tramp_end && t + 5 <= S.tramp_end; t += INTEG_TRAMP_STRIDE) {
+		if (!RD.read(RD.ctx, t, cur, 8))
+			continue;
+		ntramp++;
+		check(cur[0] == 0xe9 || cur[0] == 0xc3, "a trampoline (JMP or RET) every 8 bytes", t);
+		if (S.tramp_sig)
+			check(!memcmp(cur + 5, "\x0f\xb9\xcc", 3), "the trampoline's ud1 signature", t);
+		rel32(b, 0xe9, t, text);
+		expect(t, b, 5, true, "trampoline -> JMP kernel text");
+		rel32(b, 0xe9, t, 0xffffffffc0400000ULL);
+		expect(t, b, 5, true, "trampoline -> JMP the module area");
+		expect(t, (const uint8_t *)"\xc3\xcc\xcc\xcc\xcc", 5, true, "trampoline -> RET");
+		rel32(b, 0xe8, t, text);
+		expect(t, b, 5, false, "trampoline -> CALL");
+		rel32(b, 0xe9, t, data);
+		expect(t, b, 5, false, "trampoline -> JMP into data");
+		b[0] = cur[5] ^ 0xff;
+		expect(t + 5, b, 1, false, "a byte after the trampoline (signature or padding)");
+	}
+	printf("integ-sites: %u static-call trampolines (%s)\n", ntramp,
+	       S.tramp_sig ? "ud1 signature" : "no signature: 8-byte stride");
+	check(ntramp > 100, "static-call trampolines found (> 100)", S.tramp_start);
 	printf("integ-sites: %u checks skipped (a site across a page or a rel8 out of reach)\n", skipped);
 	printf("%u passed, %u failed\n", passed, failed);
 	kimage_close(&k);

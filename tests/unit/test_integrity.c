@@ -553,6 +553,44 @@ static void test_sites_verdict(void **st)
 	memset(&ks, 0, sizeof(ks));
 }
 
+/* 5.10's static-call trampolines: no ud1 signature, one every 8 bytes (5 bytes and
+ * `.align 4` padding: 0f 1f 00, or int3s with the return-thunk backports) */
+static void test_sites_tramp_nosig(void **st)
+{
+	(void)st;
+	km_setup();
+	memcpy(km + 0x3000, "\xe9\x00\x10\x00\x00\x0f\x1f\x00", 8);    /* JMP, nopl padding */
+	memcpy(km + 0x3008, "\xe9\x00\x10\x00\x00\xcc\xcc\xcc", 8);    /* JMP, int3 padding */
+	memcpy(km + 0x3010, "\xc3\x90\x90\x90\x90\x0f\x1f\x00", 8);    /* RET (a NULL call) */
+	ks_build();
+	assert_true(ks.ok);
+	assert_false(ks.tramp_sig);
+	assert_int_equal(ks.tramp_start, KB + 0x3000);
+	uint64_t caller = KB + 0x1f00, module = 0xffffffffc0002000ULL;
+	assert_string_equal(integ_sites_kind(&ks, KB + 0x300c, &km_rd), "static_call_tramp");
+	assert_null(integ_sites_kind(&ks, KB + 0x300d, &km_rd));                 /* the padding */
+	/* what static_call_update writes there: JMP to text or a module, RET */
+	assert_true(patch_at(3, 0x008, rel32(0xe9, KB + 0x3008, caller), 5));
+	assert_true(patch_at(3, 0x008, rel32(0xe9, KB + 0x3008, module), 5));
+	assert_true(patch_at(3, 0x000, "\xc3", 1));                              /* RET, the rest as it was */
+	assert_true(patch_at(3, 0x010, rel32(0xe9, KB + 0x3010, caller), 5));
+	assert_true(patch_at(3, 0x0f8, rel32(0xe9, KB + 0x30f8, caller), 5));   /* the last one in the section */
+	/* and not: a CALL, the padding, a trampoline that starts off the stride, outside the section */
+	assert_false(patch_at(3, 0x008, rel32(0xe8, KB + 0x3008, caller), 5));
+	assert_false(patch_at(3, 0x005, "\x90\x90\x90", 3));
+	assert_false(patch_at(3, 0x004, rel32(0xe9, KB + 0x3004, caller), 5));
+	assert_false(patch_at(3, 0x100, rel32(0xe9, KB + 0x3100, caller), 5));
+	/* a first trampoline of no known form: trampolines unknown, the rest of the lists kept */
+	memcpy(km + 0x3000, "\xaa\xaa\xaa\xaa\xaa\xaa\xaa\xaa", 8);
+	ks_build();
+	assert_true(ks.ok);
+	assert_int_equal(ks.tramp_end, 0);
+	assert_non_null(why);
+	assert_false(patch_at(3, 0x008, rel32(0xe9, KB + 0x3008, caller), 5));
+	free(ks.mcount); free(ks.jump); free(ks.scall);
+	memset(&ks, 0, sizeof(ks));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -569,6 +607,7 @@ int main(void)
 		cmocka_unit_test(test_revert),
 		cmocka_unit_test(test_sites_build),
 		cmocka_unit_test(test_sites_verdict),
+		cmocka_unit_test(test_sites_tramp_nosig),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
