@@ -346,7 +346,7 @@ static void on_meet_clone(struct vcpu *v, struct probe_hit *hit, uint64_t task,
 	p->sc = TR_KERNEL_CLONE;
 	p->task = task;
 	p->flags = flags;
-	p->abi = c.abi;
+	p->abi = tracer_abi_fork(c.abi, c.syscall);
 	p->syscall = c.syscall;
 }
 

@@ -109,8 +109,15 @@ int tracer_exec_from_stack32(struct hv_event *ev, const struct tracer_reader *rd
  */
 uint8_t tracer_abi(bool kthread, bool regs_ok, uint64_t cs, uint64_t orig_ax, int32_t *syscall);
 /* do_execveat_common's is_compat (the argv array's pointer width) must agree
- * with the ABI (compat for i386 and x32): otherwise the ABI is HV_ABI_UNKNOWN. */
+ * with the ABI (compat for i386 and x32): otherwise the ABI is HV_ABI_UNKNOWN —
+ * except HV_ABI_X64 with is_compat: `int $0x80` run by 64-bit code (CS 0x33, no
+ * x32 bit) enters through the i386 table, the only other way to the compat
+ * execve, so that is HV_ABI_I386 (docs/TRACER.md "ABI"). */
 uint8_t tracer_abi_check_compat(uint8_t abi, bool is_compat);
+/* A fork's ABI at kernel_clone: HV_ABI_X64 with an i386 fork-family number
+ * (fork 2, clone 120, vfork 190: no x64 call with those numbers reaches
+ * kernel_clone) is `int $0x80` from 64-bit code: HV_ABI_I386. */
+uint8_t tracer_abi_fork(uint8_t abi, int32_t syscall);
 /* The user registers an exec's file name pointer comes from, by ABI (pt_regs
  * bx..di: the i386 ABI passes arguments in ebx, ecx, edx; x64/x32 in rdi, rsi,
  * rdx). */

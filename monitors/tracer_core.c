@@ -344,9 +344,18 @@ uint8_t tracer_abi(bool kthread, bool regs_ok, uint64_t cs, uint64_t orig_ax, in
 
 uint8_t tracer_abi_check_compat(uint8_t abi, bool is_compat)
 {
+	if (abi == HV_ABI_X64 && is_compat)
+		return HV_ABI_I386;          /* int $0x80 from 64-bit code */
 	bool compat = abi == HV_ABI_I386 || abi == HV_ABI_X32;
 	if (abi == HV_ABI_X64 || compat)
 		return compat == is_compat ? abi : HV_ABI_UNKNOWN;
+	return abi;
+}
+
+uint8_t tracer_abi_fork(uint8_t abi, int32_t syscall)
+{
+	if (abi == HV_ABI_X64 && (syscall == 2 || syscall == 120 || syscall == 190))
+		return HV_ABI_I386;          /* int $0x80 from 64-bit code: __ia32_sys_fork/clone/vfork */
 	return abi;
 }
 

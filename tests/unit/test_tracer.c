@@ -273,7 +273,17 @@ static void test_abi(void **st)
 	assert_int_equal(tracer_abi(false, true, 0x2b, 59, &sc), HV_ABI_UNKNOWN);
 	/* is_compat of the argv array must agree */
 	assert_int_equal(tracer_abi_check_compat(HV_ABI_X64, false), HV_ABI_X64);
-	assert_int_equal(tracer_abi_check_compat(HV_ABI_X64, true), HV_ABI_UNKNOWN);
+	assert_int_equal(tracer_abi_check_compat(HV_ABI_X64, true), HV_ABI_I386);   /* int $0x80 from 64-bit code */
+	/* a fork through int $0x80 from 64-bit code: an i386 fork-family number with CS 0x33 */
+	assert_int_equal(tracer_abi_fork(HV_ABI_X64, 2), HV_ABI_I386);
+	assert_int_equal(tracer_abi_fork(HV_ABI_X64, 120), HV_ABI_I386);
+	assert_int_equal(tracer_abi_fork(HV_ABI_X64, 190), HV_ABI_I386);
+	assert_int_equal(tracer_abi_fork(HV_ABI_X64, 57), HV_ABI_X64);
+	assert_int_equal(tracer_abi_fork(HV_ABI_X64, 56), HV_ABI_X64);
+	assert_int_equal(tracer_abi_fork(HV_ABI_X64, 435), HV_ABI_X64);          /* clone3: the same number in both */
+	assert_int_equal(tracer_abi_fork(HV_ABI_I386, 2), HV_ABI_I386);
+	assert_int_equal(tracer_abi_fork(HV_ABI_KERNEL, -1), HV_ABI_KERNEL);
+	assert_int_equal(tracer_abi_fork(HV_ABI_X32, 0x40000000 | 56), HV_ABI_X32);
 	assert_int_equal(tracer_abi_check_compat(HV_ABI_I386, true), HV_ABI_I386);
 	assert_int_equal(tracer_abi_check_compat(HV_ABI_I386, false), HV_ABI_UNKNOWN);
 	assert_int_equal(tracer_abi_check_compat(HV_ABI_X32, true), HV_ABI_X32);
