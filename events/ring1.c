@@ -234,8 +234,11 @@ void hv_events_print_stats(void)
 		  "(%lu events, %lu TSC ticks/event)\n", (unsigned long)st.ticks, (unsigned long)st.tick_events,
 		  (unsigned long)(st.tick_events ? st.tick_tsc / st.tick_events : 0), (unsigned long)st.kicks,
 		  (unsigned long)st.kick_events, (unsigned long)(st.kick_events ? st.kick_tsc / st.kick_events : 0));
+	uint64_t lq, ls;
+	console_log_queued_stats(&lq, &ls);
 	hv_printf("hvmon: console: %lu event lines written, %lu skipped (queue full), %lu not echoed "
-		  "(console_events=%s)\n", (unsigned long)con.echoed, (unsigned long)con.skipped,
-		  (unsigned long)con.suppressed,
-		  echo_mode == HV_CEV_ALL ? "all" : echo_mode == HV_CEV_NONE ? "none" : "rate-limited");
+		  "(console_events=%s); monitors' report lines: %lu queued, %lu skipped (queue full)\n",
+		  (unsigned long)con.echoed, (unsigned long)con.skipped, (unsigned long)con.suppressed,
+		  echo_mode == HV_CEV_ALL ? "all" : echo_mode == HV_CEV_NONE ? "none" : "rate-limited",
+		  (unsigned long)lq, (unsigned long)ls);
 }

@@ -21,6 +21,11 @@ struct evq {
 };
 static struct evq evq[2];
 static int evq_cur = -1;         /* queue whose line is partly in the UART, -1: none */
+/* Producers of queued lines: the event drain (one CPU at a time) and, since the
+ * monitors' report lines are queued too (hv_log_queued), any CPU in an exit: they
+ * take this lock; the UART side (con.lock) only moves tail. */
+static volatile int evq_put_lock;
+static uint64_t log_queued, log_skipped;   /* hv_log_queued lines (under evq_put_lock) */
 
 static void con_lock(void)
 {
@@ -66,7 +71,8 @@ static void evq_out(char c, bool wait)
 
 static bool q_empty(const struct evq *q)
 {
-	return q->head == q->tail;
+	/* head is published once per whole line (console_evq_put): a line is never seen in part */
+	return __atomic_load_n(&q->head, __ATOMIC_ACQUIRE) == q->tail;
 }
 
 /* The queue to send from: the one whose line is in flight, else priority first. */
@@ -120,7 +126,7 @@ void console_evq_init(void *buf, size_t size, bool prio)
 size_t console_evq_room(bool prio)
 {
 	const struct evq *q = &evq[prio];
-	return q->buf ? q->mask + 1 - (size_t)(q->head - q->tail) : 0;
+	return q->buf ? q->mask + 1 - (size_t)(q->head - __atomic_load_n(&q->tail, __ATOMIC_RELAXED)) : 0;
 }
 
 bool console_evq_pending(void)
@@ -128,20 +134,48 @@ bool console_evq_pending(void)
 	return !q_empty(&evq[0]) || !q_empty(&evq[1]);
 }
 
-bool console_evq_put(const char *s, size_t n, bool prio)
+static bool put_lock(void)
+{
+	for (unsigned long i = 0; i < 100000000UL; i++)   /* bounded, as con_lock */
+		if (!__atomic_exchange_n(&evq_put_lock, 1, __ATOMIC_ACQUIRE))
+			return true;
+		else
+			cpu_relax();
+	return false;
+}
+
+static void put_unlock(void)
+{
+	__atomic_store_n(&evq_put_lock, 0, __ATOMIC_RELEASE);
+}
+
+/* Under evq_put_lock. The bytes go in first, then head moves once (release): the
+ * UART side never sees half a line, so a log line never lands inside one. */
+static bool evq_put_locked(const char *s, size_t n, bool prio)
 {
 	struct evq *q = &evq[prio];
 	size_t need = n;
 	for (size_t i = 0; i < n; i++)
 		need += s[i] == '\n';
-	if (need > console_evq_room(prio))
+	if (!q->buf || need > console_evq_room(prio))
 		return false;
+	uint64_t h = q->head;
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '\n')
-			q->buf[q->head++ & q->mask] = '\r';
-		q->buf[q->head++ & q->mask] = s[i];
+			q->buf[h++ & q->mask] = '\r';
+		q->buf[h++ & q->mask] = s[i];
 	}
+	__atomic_store_n(&q->head, h, __ATOMIC_RELEASE);
 	return true;
+}
+
+bool console_evq_put(const char *s, size_t n, bool prio)
+{
+	if (!put_lock())
+		return false;
+	bool ok = evq_put_locked(s, n, prio);
+	put_unlock();
+	return ok;
 }
 
 void console_evq_pump(void)
@@ -196,25 +230,66 @@ int hv_printf(const char *fmt, ...)
 	return n;
 }
 
-void hv_log(unsigned int level, const char *fmt, ...)
+/* "hvmon: TAG" + the message into buf; the length (without NUL), or -1. */
+static int log_format(char *buf, size_t size, unsigned int level, const char *fmt, va_list ap)
 {
 	static const char *const tag[] = { "ERROR: ", "WARN: ", "", "debug: " };
+	int pre = snprintf(buf, size, "hvmon: %s", tag[level & 3]);
+	int n = vsnprintf(buf + pre, size - (size_t)pre, fmt, ap);
+	if (n < 0)
+		return -1;
+	size_t len = (size_t)pre + (size_t)n;
+	return (int)(len > size - 1 ? size - 1 : len);
+}
+
+void hv_log(unsigned int level, const char *fmt, ...)
+{
 	if (level > con.level)
 		return;
 	char buf[512];
-	int pre = snprintf(buf, sizeof(buf), "hvmon: %s", tag[level & 3]);
 	va_list ap;
 	va_start(ap, fmt);
-	int n = vsnprintf(buf + pre, sizeof(buf) - (size_t)pre, fmt, ap);
+	int len = log_format(buf, sizeof(buf), level, fmt, ap);
 	va_end(ap);
-	if (n < 0)
+	if (len < 0)
 		return;
-	size_t len = (size_t)pre + (size_t)n;
-	if (len > sizeof(buf) - 1)
-		len = sizeof(buf) - 1;
 	con_lock();
-	console_write(buf, len);
+	console_write(buf, (size_t)len);
 	con_unlock();
+}
+
+void hv_log_queued(unsigned int level, const char *fmt, ...)
+{
+	if (level > con.level)
+		return;
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int len = log_format(buf, sizeof(buf), level, fmt, ap);
+	va_end(ap);
+	if (len < 0)
+		return;
+	if (len && buf[len - 1] != '\n' && len < (int)sizeof(buf) - 1)
+		buf[len++] = '\n';               /* a queued line is whole: a cut one gets its end */
+	if (!evq[1].buf) {                    /* no queue yet (early boot): as hv_log */
+		con_lock();
+		console_write(buf, (size_t)len);
+		con_unlock();
+		return;
+	}
+	if (!put_lock())
+		return;
+	if (evq_put_locked(buf, (size_t)len, true))
+		log_queued++;
+	else
+		log_skipped++;                /* the queue is full: counted, never waited for */
+	put_unlock();
+}
+
+void console_log_queued_stats(uint64_t *queued, uint64_t *skipped)
+{
+	*queued = __atomic_load_n(&log_queued, __ATOMIC_RELAXED);
+	*skipped = __atomic_load_n(&log_skipped, __ATOMIC_RELAXED);
 }
 
 void hv_panic(const char *fmt, ...)

@@ -46,6 +46,20 @@ int hv_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int hv_vprintf(const char *fmt, va_list ap);
 void hv_log(unsigned int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/*
+ * A log line from a monitor's report path (an exit, a probe hit, a tick): formatted
+ * now (same text as hv_log), then queued in the priority event-line queue and sent
+ * by the console pump as the UART takes it — never waited for in ring -1 (a line
+ * of ~200 bytes is ~17 ms at 115,200 baud, which the guest would wait). Ordered
+ * with the alarm events' lines; hvmon's own hv_log lines may overtake it. Before
+ * the queue exists it is hv_log; when the queue is full the line is skipped and
+ * counted (console_log_queued_stats; the event itself is in the event ring).
+ */
+void hv_log_queued(unsigned int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void console_log_queued_stats(uint64_t *queued, uint64_t *skipped);
+#define pr_warn_queued(...)  hv_log_queued(HV_LOG_WARN, __VA_ARGS__)
+#define pr_info_queued(...)  hv_log_queued(HV_LOG_INFO, __VA_ARGS__)
+
 #define pr_err(...)   hv_log(HV_LOG_ERROR, __VA_ARGS__)
 #define pr_warn(...)  hv_log(HV_LOG_WARN, __VA_ARGS__)
 #define pr_info(...)  hv_log(HV_LOG_INFO, __VA_ARGS__)

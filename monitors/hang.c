@@ -122,7 +122,7 @@ static void emit(struct vcpu *v, const struct hang_verdict *vd, uint64_t rip, co
 	}
 	uint64_t nr = vd->recovered ? __atomic_load_n(&seq, __ATOMIC_RELAXED)
 				    : __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED);
-	pr_warn("hang #%lu: %s %s on vCPU %u%s%s: %lu ms, RIP %#lx, task %d (%s) tsc=%lu\n",
+	pr_warn_queued("hang #%lu: %s %s on vCPU %u%s%s: %lu ms, RIP %#lx, task %d (%s) tsc=%lu\n",
 		(unsigned long)nr, vd->recovered ? "recovered from" : "detected",
 		hang_kind_name(vd->kind), v->id, scope ? ", " : "", scope ? hang_scope_name(scope) : "",
 		(unsigned long)ms, (unsigned long)rip, ids ? pid : -1,
@@ -180,7 +180,7 @@ static void hang_tick(struct vcpu *v, uint64_t now, void *ctx)
 		uint64_t ring1 = 0;     /* TSC ticks in all exit handlers of this vCPU */
 		for (unsigned r = 0; r < EXIT_REASON_MAX; r++)
 			ring1 += v->stats[r].ticks;
-		pr_info("hang: stats: tsc=%lu exits=%lu timer_exits=%lu exc_exits=%lu samples=%lu "
+		pr_info_queued("hang: stats: tsc=%lu exits=%lu timer_exits=%lu exc_exits=%lu samples=%lu "
 			"switches=%lu sample_ticks=%lu ring1_ticks=%lu exc_ticks=%lu timer_ticks=%lu "
 			"idle_claims=%lu task_claims=%lu\n",
 			(unsigned long)now, (unsigned long)v->nr_exits, (unsigned long)ts.timer_exits,

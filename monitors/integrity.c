@@ -120,7 +120,7 @@ static void report_how(struct vcpu *v, unsigned type, const char *what, uint64_t
 		hv_event_commit(v->id);
 	}
 	hv_events_ring1_kick(v->id);
-	pr_warn("integrity: %s: %s %#lx -> %#lx at RIP %#lx by %d (%s)%s\n", hv_event_type_name(type), what,
+	pr_warn_queued("integrity: %s: %s %#lx -> %#lx at RIP %#lx by %d (%s)%s\n", hv_event_type_name(type), what,
 		(unsigned long)old, (unsigned long)val, (unsigned long)rip, ok ? t.pid : -1, ok ? t.comm : "?",
 		blocked ? ": blocked" : "");
 }
@@ -417,7 +417,7 @@ static void close_windows(struct vcpu *v)
 				hv_event_commit(v->id);
 			}
 			if (sev == INTEG_SEV_ATTACK)
-				pr_warn("integrity: kernel_text_write: %s GPA %#lx (VA %#lx) by RIP %#lx (%s, %s): %u bytes "
+				pr_warn_queued("integrity: kernel_text_write: %s GPA %#lx (VA %#lx) by RIP %#lx (%s, %s): %u bytes "
 					"changed%s\n", integ_region_name(cur_win.region), (unsigned long)cur_win.page,
 					(unsigned long)cur_win.va, (unsigned long)cur_win.rip,
 					integ_writer_name(cur_win.writer), cur_win.task_ok ? cur_win.task.comm : "?",

@@ -81,6 +81,7 @@ static struct keylogger_tty_site tty_site;
 static uint64_t tty_va;
 static bool tty_placed;                    /* kl_lock */
 static uint64_t tty_hits, tty_fail, tty_ticks, tty_unread, tty_not_own;
+static uint64_t tty_opened_other;          /* chunks of a tty that is not the reader's controlling terminal */
 
 /* without kl_lock: place (@want) or remove the window's probes; 0 when the exit probe
  * followed (the copy probes are additions: *evdev_ok / *tty_ok say whether they are in) */
@@ -336,17 +337,20 @@ static void keylogger_tick(struct vcpu *v, uint64_t now, void *ctx)
 
 /* @p: a copy of the consumer's entry taken under kl_lock; @key_tsc: when its
  * K-th keystroke was read (0: left the history). Runs without the lock. */
+static uint64_t rep_n, rep_ticks, note_n, note_ticks;   /* report()s and allowed-consumer notes: ring -1 ticks */
+
 static void report(struct vcpu *v, const struct keylogger_proc *p, uint64_t key_tsc, uint64_t now)
 {
+	uint64_t t0 = rdtsc();
 	uint64_t delay = key_tsc ? tick_tsc_to_ms(now - key_tsc) : 0;
-	pr_warn("keylogger: process %d (%s, tgid %d) consumed %lu keystrokes from %s (K=%u): reported; "
+	pr_warn_queued("keylogger: process %d (%s, tgid %d) consumed %lu keystrokes from %s (K=%u): reported; "
 		"%lu ms after keystroke #%lu (its K-th) was read from port 0x60; terminal %s; tsc=%lu\n", p->pid, p->comm,
 		p->tgid, (unsigned long)p->count, keylogger_dev_name(p->report_dev), ks.k, (unsigned long)delay,
 		(unsigned long)p->report_seq, p->report_term == KEYLOGGER_TERM_FG ? "foreground" :
 		p->report_term == KEYLOGGER_TERM_OTHER ? "other" : "unknown", (unsigned long)now);
 	struct hv_event *ev = hv_event_reserve(v->id, HV_EV_KEYLOGGER, HV_EMON_KEYLOGGER);
 	if (!ev)
-		return;                            /* drop counted by the event core */
+		goto out;                          /* drop counted by the event core */
 	hv_event_set_task(ev, p->pid, p->tgid, p->comm, sizeof(p->comm));
 	hv_strlcpy_bounded(ev->u.keylogger.device, sizeof(ev->u.keylogger.device),
 			   keylogger_dev_name(p->report_dev), 8);
@@ -355,6 +359,9 @@ static void report(struct vcpu *v, const struct keylogger_proc *p, uint64_t key_
 	ev->u.keylogger.terminal = p->report_term == KEYLOGGER_TERM_FG ? HV_KL_TERM_FOREGROUND :
 				   p->report_term == KEYLOGGER_TERM_OTHER ? HV_KL_TERM_OTHER : HV_KL_TERM_UNKNOWN;
 	hv_event_commit(v->id);
+out:
+	__atomic_fetch_add(&rep_n, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&rep_ticks, rdtsc() - t0, __ATOMIC_RELAXED);
 }
 
 /* Read the bytes a read returned into @kbuf (up to KEYLOGGER_READ_MAX): the buffer,
@@ -449,6 +456,8 @@ static enum keylogger_term reader_judge(struct vcpu *v, uint64_t task, uint64_t 
 	*ident = reader_ident(v, task);
 	/* issue 15 item 5 gap B: the tty it reads (0: unknown, a read seen at its return) must be
 	 * its own terminal for it to be the keyboard's consumer */
+	if (opened && opened != ctty)
+		__atomic_fetch_add(&tty_opened_other, 1, __ATOMIC_RELAXED);   /* whatever the verdict */
 	enum keylogger_term by_opened = keylogger_judge_opened(term, opened, ctty);
 	if (by_opened != term) {
 		__atomic_fetch_add(&tty_not_own, 1, __ATOMIC_RELAXED);
@@ -533,12 +542,16 @@ static void verdict_take(const struct keylogger_verdict *vd, struct keylogger_pr
 static void verdict_act(struct vcpu *v, const struct keylogger_verdict *vd, const struct keylogger_proc *proc,
 			uint64_t key_tsc, uint64_t t0)
 {
-	if (vd->report && vd->proc)
+	if (vd->report && vd->proc) {
 		report(v, proc, key_tsc, t0);
-	else if (vd->allowed_at_k && vd->proc)
-		pr_info("keylogger: allowed consumer %d (%s, tgid %d) reached %lu keystrokes from %s: "
+	} else if (vd->allowed_at_k && vd->proc) {
+		uint64_t n0 = rdtsc();
+		pr_info_queued("keylogger: allowed consumer %d (%s, tgid %d) reached %lu keystrokes from %s: "
 			"not reported\n", proc->pid, proc->comm, proc->tgid,
 			(unsigned long)proc->count, keylogger_dev_name(vd->dev));
+		__atomic_fetch_add(&note_n, 1, __ATOMIC_RELAXED);
+		__atomic_fetch_add(&note_ticks, rdtsc() - n0, __ATOMIC_RELAXED);
+	}
 }
 
 static void on_sysexit(struct vcpu *v, struct probe_hit *hit, void *ctx)
@@ -885,10 +898,11 @@ static void keylogger_print_stats(struct vm *vm)
 		  (unsigned long)ks.events_keys, (unsigned long)evdev_fail);
 	hv_printf("hvmon: keylogger: tty copy point: %lu hits (%lu TSC ticks/hit), %lu chunks (%lu typed keys), %lu "
 		  "unreadable, %lu windows without it (placement failed); %lu reads of a tty that is not the reader's "
-		  "own terminal judged other\n", (unsigned long)tty_hits,
+		  "own terminal judged other; %lu chunks read from a tty that is not the reader's controlling terminal\n",
+		  (unsigned long)tty_hits,
 		  (unsigned long)(tty_hits ? tty_ticks / tty_hits : 0), (unsigned long)ks.tty_chunks,
 		  (unsigned long)ks.tty_chunks_keys, (unsigned long)tty_unread, (unsigned long)tty_fail,
-		  (unsigned long)tty_not_own);
+		  (unsigned long)tty_not_own, (unsigned long)tty_opened_other);
 	hv_printf("hvmon: keylogger: raw i8042 reads (not the driver's `in al` at CPL 0): %lu, %lu keystrokes; "
 		  "%lu port keystrokes attributed; %lu compat (i386) reads; %lu windows closed at the cap with a reader "
 		  "still lagging (cap %u ms); probe %s; reader terminals: %lu foreground of a console, %lu other, %lu unknown\n",
@@ -900,6 +914,12 @@ static void keylogger_print_stats(struct vm *vm)
 		  "to the mm's owner, %lu reported as the kernel thread; %lu process-list walks (max %lu entries)\n",
 		  (unsigned long)kt_readers, (unsigned long)kt_attributed, (unsigned long)kt_unattributed,
 		  (unsigned long)kt_walks, (unsigned long)kt_steps_max);
+	/* the console line of a report is queued (hv_log_queued), not written: the UART's
+	 * ~17 ms per line is no longer spent in the exit or probe hit that reports */
+	hv_printf("hvmon: keylogger: report lines queued, not written: %lu reports (%lu TSC ticks/report: line "
+		  "formatted and queued, event recorded), %lu allowed-consumer notes (%lu TSC ticks/note)\n",
+		  (unsigned long)rep_n, (unsigned long)(rep_n ? rep_ticks / rep_n : 0), (unsigned long)note_n,
+		  (unsigned long)(note_n ? note_ticks / note_n : 0));
 	for (unsigned i = 0; i < KEYLOGGER_MAX_PROCS; i++) {
 		const struct keylogger_proc *p = &ks.procs[i];
 		if (!p->used)

@@ -73,7 +73,7 @@ static int r2u_cr4(struct vcpu *v, struct hv_icpt *x, void *ctx)
 		uint64_t rip = vcpu_rip(v);
 		struct guest_task t;
 		bool ok = guest_task_of(v, GUEST_TASK_CURRENT, &t) == 0;
-		pr_warn("ret2usr: cr4_tamper: MOV CR4 %#lx -> %#lx at RIP %#lx by %d (%s): blocked, CR4 stays %#lx\n",
+		pr_warn_queued("ret2usr: cr4_tamper: MOV CR4 %#lx -> %#lx at RIP %#lx by %d (%s): blocked, CR4 stays %#lx\n",
 			(unsigned long)old, (unsigned long)want, (unsigned long)rip, t.pid, ok ? t.comm : "?",
 			(unsigned long)res.shadow);
 		struct hv_event *ev = hv_event_reserve_task(v, HV_EV_CR4_TAMPER, HV_EMON_RET2USR, &t);
@@ -117,7 +117,7 @@ static int r2u_pf(struct vcpu *v, struct hv_icpt *x, void *ctx)
 	bool ok = guest_task_of(v, GUEST_TASK_CURRENT, &t) == 0;
 	bool guest_smep = (vcpu_guest_cr4(v) & X86_CR4_SMEP) != 0;
 	unsigned act = action(v->vm);
-	pr_warn("ret2usr: kernel executed user address %#lx (RIP %#lx, caller %#lx) in task %d (%s): %s, "
+	pr_warn_queued("ret2usr: kernel executed user address %#lx (RIP %#lx, caller %#lx) in task %d (%s): %s, "
 		"caught by %s; action %s\n", (unsigned long)addr, (unsigned long)rip, (unsigned long)ret,
 		t.pid, ok ? t.comm : "?", r2u_pf_verdict_name(vd),
 		guest_smep ? "the guest's SMEP (#PF filter)" : "hvmon's SMEP (guest runs without SMEP; #PF filter)",
@@ -131,11 +131,11 @@ static int r2u_pf(struct vcpu *v, struct hv_icpt *x, void *ctx)
 	}
 	hv_events_ring1_kick(v->id);
 	if (act == HV_R2U_HALT) {
-		pr_warn("ret2usr: halt: the faulting fetch is not delivered; the run ends\n");
+		pr_warn_queued("ret2usr: halt: the faulting fetch is not delivered; the run ends\n");
 		hv_stop(HV_STOP_MONITOR_HALT, v, "ret2usr (ret2usr_action=halt)");
 	}
 	if (act == HV_R2U_KILL)
-		pr_warn("ret2usr: kill: #PF (error %#x) delivered to task %d: the guest kernel ends it\n",
+		pr_warn_queued("ret2usr: kill: #PF (error %#x) delivered to task %d: the guest kernel ends it\n",
 			pfec, t.pid);
 	COUNT(pf_ticks, rdtsc() - t0);
 	return HV_ICPT_PASS;

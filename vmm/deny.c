@@ -22,7 +22,7 @@ void hv_deny(struct vcpu *v, enum hv_deny_kind k, uint64_t reg, uint64_t value)
 	if (n > 16 && (n & (n - 1)))
 		return;                         /* report 1..16, then 32, 64, ... only */
 	uint64_t rip = vcpu_rip(v);
-	pr_warn("denied %s: reg %#lx value %#lx rip %#lx (cpu %u, %lu so far)\n", deny_name[k],
+	pr_warn_queued("denied %s: reg %#lx value %#lx rip %#lx (cpu %u, %lu so far)\n", deny_name[k],
 		(unsigned long)reg, (unsigned long)value, (unsigned long)rip, v->id, (unsigned long)n);
 	struct hv_event *ev = hv_event_reserve(v->id, HV_EV_DENIED, HV_EMON_CORE);
 	if (!ev)

@@ -224,7 +224,7 @@ static void op_tamper(void *ctx, const struct probe_tamper *tp)
 {
 	struct vcpu *v = hv_current_vcpu();
 	unsigned cpu = v ? v->id : 0;
-	pr_warn("probe: tamper: %s at %#lx (%s, GPA %#lx%s%#lx)%s\n", tp->what, (unsigned long)tp->va,
+	pr_warn_queued("probe: tamper: %s at %#lx (%s, GPA %#lx%s%#lx)%s\n", tp->what, (unsigned long)tp->va,
 		tp->site->name[0] ? tp->site->name : "?", (unsigned long)tp->gpa,
 		tp->new_gpa ? " -> " : ", rip ", (unsigned long)(tp->new_gpa ? tp->new_gpa : tp->page->writer.rip),
 		tp->rearmed ? ": re-established" : "");
@@ -642,7 +642,7 @@ static int probe_bp(struct vcpu *v, struct hv_icpt *x, void *ctx)
 		if (push && guest_write_u64(v, c.rsp, val)) {
 			/* what the CPU would have done: a #PF on the push, the
 			 * instruction not executed (issue 17: never a halt of ring -1) */
-			pr_warn("probe: emulating %s at %#lx: cannot write the guest stack at %#lx: #PF to the guest\n",
+			pr_warn_queued("probe: emulating %s at %#lx: cannot write the guest stack at %#lx: #PF to the guest\n",
 				insn.text, (unsigned long)rip, (unsigned long)c.rsp);
 			vcpu_inject_pf(v, c.rsp, 0x2);
 			return HV_ICPT_DONE;

@@ -120,6 +120,8 @@ void hv_stop(enum hv_stop_reason reason, struct vcpu *v, const char *why)
 	 * for SIPI), so that nothing runs the guest while the report is printed
 	 * and only this CPU prints it (vmm/smp.h). */
 	smp_stop_others();
+	/* the report lines the monitors queued (hv_log_queued) before anything printed now */
+	console_evq_flush();
 	if (v && reason != HV_STOP_POWER_OFF)
 		vcpu_dump_state(v, why);
 	if (vm)

@@ -57,6 +57,8 @@ LESSKEYS="jjjjjjjjjjjjjjjjjjjq"
 NLESS=${#LESSKEYS}
 TULINE="uring 13579"
 NTU=$(( ${#TULINE} + 1 ))
+OTLINE="other 2468"
+NOT=$(( ${#OTLINE} + 1 ))
 make -s -C "$HV_TOP" build/hvmon.elf build/tests/guest/hvkeylog >/dev/null || hv_fail "cannot build hvmon.elf / hvkeylog"
 initrd=$(hv_fixture_initrd keylogger -m "$HV_TOP/build/tests/guest/hvkeylog" -k evdev --kernel "$FLAVOUR" --no-load \
   -o "$HV_TOP/build/initramfs/keylogger-$FLAVOUR.cpio.gz") || exit 1
@@ -71,10 +73,11 @@ boot() {
     --ack-re 'HVMON-GUEST: KEYLOG key pid=([0-9]+) code=' \
     --then 'HVMON-GUEST: KEYLOG raw typing' "$RAWLINE\\n" \
     --then 'HVMON-GUEST: KEYLOG less typing' "$LESSKEYS" \
-    --then 'HVMON-GUEST: KEYLOG tty uring typing' "$TULINE\\n" > "$HV_TOP/build/runs/$name.rfb" 2>&1 &
+    --then 'HVMON-GUEST: KEYLOG tty uring typing' "$TULINE\\n" \
+    --then 'HVMON-GUEST: KEYLOG other tty typing' "$OTLINE\\n" > "$HV_TOP/build/runs/$name.rfb" 2>&1 &
   local typist=$!
   hv_boot "$name" --kernel "$(hv_fixture_kernel "$FLAVOUR")" --initrd "$initrd" --hv-opts "$opts" \
-    --cmdline "console=ttyS0,115200 panic=-1 loglevel=4 kl_keys=$keys kl_lines=$lines kl_busy=${KL_BUSY:-0} kl_cpus=$CPUS kl_more=1 kl_raw=$NRAW kl_tu=$NTU" \
+    --cmdline "console=ttyS0,115200 panic=-1 loglevel=4 kl_keys=$keys kl_lines=$lines kl_busy=${KL_BUSY:-0} kl_cpus=$CPUS kl_more=1 kl_raw=$NRAW kl_tu=$NTU kl_ot=$NOT kl_less=$NLESS" \
     --cpus "$CPUS"
   wait "$typist" || { cat "$HV_TOP/build/runs/$name.rfb" >&2; hv_fail "$name: typing failed"; }
   cat "$HV_TOP/build/runs/$name.rfb"
@@ -133,7 +136,7 @@ l2=$(log guest | sed -n "s/.*HVMON-GUEST: TTY pid=$tpid line=\[\(.*\)\]$/\1/p" |
 # exactly one keylogger event per reported reader: hvkeylog (and kl-cpu0 on 2 CPUs), device input, >= K keystrokes;
 # and (issue 15) kl-allowed, kl-preadv2, kl-int80, kl-late, the evdev reader named sh, kl-raw, kl-rename, kl-uring
 evs=$(json_events hvmon keylogger)
-NEV=$((CPUS + 9))
+NEV=$((CPUS + 11))   # + kl-otty (another session's terminal) and kl-fgev (the foreground reading evdev, not allowed)
 [ "$(printf '%s\n' "$evs" | grep -c .)" = "$NEV" ] || hv_fail "expected exactly $NEV keylogger event(s), got: $evs"
 pid_of() { log guest | sed -n "s/.*HVMON-GUEST: KEYLOG ready pid=\([0-9]*\) comm=$1 .*/\1/p" | head -n1; }
 rpid=$(log guest | sed -n 's/.*HVMON-GUEST: KEYLOG raw ready pid=\([0-9]*\) comm=kl-raw .*/\1/p' | head -n1)
@@ -163,7 +166,11 @@ printf '%s\n' "$e" | grep -q '"device":"input"' || hv_fail "kl-uring: event devi
 echo "  io_uring reader's event: $e"
 # every reported reader's terminal was read and judged (event field `terminal`, appended): none of them is
 # the foreground of the active console
-printf '%s\n' "$evs" | grep -v '"terminal":"other"' | grep -q . && hv_fail "a keylogger event without \"terminal\":\"other\": $evs"
+# the foreground of the active console (kl-fgev, reading the input device without keylogger_allow=) is the
+# one "foreground" event
+fgpid=$(pid_of kl-fgev)
+[ -n "$fgpid" ] || hv_fail "kl-fgev did not start"
+printf '%s\n' "$evs" | grep -v "\"pid\":$fgpid," | grep -v '"terminal":"other"' | grep -q . && hv_fail "a keylogger event without \"terminal\":\"other\": $evs"
 shpid=$(pid_of sh)
 ev=$(printf '%s\n' "$evs" | grep "\"pid\":$kpid,\"tgid\":$kpid,\"comm\":\"hvkeylog\"") || hv_fail "no keylogger event for hvkeylog pid $kpid: $evs"
 if [ "$CPUS" -gt 1 ]; then
@@ -190,7 +197,7 @@ ks=$(printf '%s\n' "$ev" | sed -n 's/.*"keystrokes":\([0-9]*\).*/\1/p')
 [ -n "$ks" ] && [ "$ks" -ge "$K" ] || hv_fail "keylogger event with $ks keystrokes < K=$K"
 # hvmon's own counts
 mk=$(log hvmon | sed -n 's/.*hvmon: keylogger: i8042: .* \([0-9]*\) keystrokes (make codes).*/\1/p')
-[ "$mk" = "$((NKEYS + NLESS + NRAW + NTU))" ] || hv_fail "hvmon counted $mk keystrokes (make codes), typed $NKEYS + $NLESS + $NRAW (read raw) + $NTU"
+[ "$mk" = "$((NKEYS + NLESS + NRAW + NTU + NOT))" ] || hv_fail "hvmon counted $mk keystrokes (make codes), typed $NKEYS + $NLESS + $NRAW (read raw) + $NTU + $NOT"
 nraw=$(log hvmon | sed -n 's/.*hvmon: keylogger: raw i8042 reads (not the driver.s `in al` at CPL 0): \([0-9]*\),.*/\1/p')
 [ -n "$nraw" ] && [ "$nraw" -ge "$NRAW" ] || hv_fail "hvmon saw '$nraw' raw i8042 reads, kl-raw read at least $NRAW bytes with inw"
 cons() { log hvmon | sed -n "s/.*hvmon: keylogger: consumer pid [0-9]* tgid $1 comm $2: \([0-9]*\) keystrokes (input \([0-9]*\), tty \([0-9]*\), port \([0-9]*\)): \([a-z ]*\)$/\1 \2 \3 \4 \5/p"; }
@@ -233,6 +240,46 @@ assert_marker guest 'HVMON-GUEST: less done rc=0' "less on tty1 ended (q typed)"
 lc=$(log hvmon | sed -n "s/.*hvmon: keylogger: consumer pid [0-9]* tgid [0-9]* comm less: \([0-9]*\) keystrokes (input \([0-9]*\), tty \([0-9]*\), port \([0-9]*\)): \([a-z ]*\)$/\1 \2 \3 \4 \5/p")
 [ "$lc" = "$NLESS 0 $NLESS 0 allowed" ] || hv_fail "less on tty1: hvmon saw '$lc', want '$NLESS 0 $NLESS 0 allowed'"
 printf '%s\n' "$evs" | grep -q '"comm":"less"' && hv_fail "less (foreground of tty1) was reported: $evs"
+# the display-server rule (issue 15 item 5: "identified by more than its name"): two evdev readers in the
+# foreground group of tty1 while less runs; the copy named kl-allowed (in keylogger_allow=) is allowed —
+# while the kl-allowed above, same name in the background, was reported —, kl-fgev (not in it) is reported
+# with terminal "foreground"
+assert_marker guest 'HVMON-GUEST: KEYLOG fg evdev readers done rc=0' "foreground evdev readers got their keys"
+fapid=$(log guest | sed -n 's/.*HVMON-GUEST: KEYLOG ready pid=\([0-9]*\) comm=kl-allowed .*/\1/p' | sed -n 2p)
+[ -n "$fapid" ] || hv_fail "the foreground kl-allowed did not start"
+for p in "$fapid" "$fgpid"; do
+  st=$(log guest | sed -n "s/.*HVMON-GUEST: KEYLOG fg reader pid=$p pgrp=\([0-9]*\) session=[0-9]* tty_nr=\([0-9]*\) tpgid=\([0-9]*\)$/\1 \2 \3/p")
+  read -r pg tn tp <<< "$st"
+  # tty_nr 1025 = device 4:1, tty1; its foreground group is the reader's group
+  [ "${tn:-}" = 1025 ] && [ -n "${pg:-}" ] && [ "$pg" = "${tp:-}" ] || hv_fail "reader $p is not in tty1's foreground group: '$st'"
+done
+want_cons "$fapid" kl-allowed "$NLESS $NLESS 0 0 allowed"
+assert_marker hvmon "keylogger: allowed consumer $fapid \(kl-allowed, tgid $fapid\) reached $K keystrokes from input: not reported" "the foreground kl-allowed (display-server rule) noted at K, not reported"
+want_cons "$fgpid" kl-fgev "$NLESS $NLESS 0 0 reported"
+e=$(printf '%s\n' "$evs" | grep "\"pid\":$fgpid,\"tgid\":$fgpid,\"comm\":\"kl-fgev\"") || hv_fail "no keylogger event for kl-fgev (pid $fgpid): $evs"
+printf '%s\n' "$e" | grep -q '"device":"input","keystrokes":[0-9]*,"terminal":"foreground"' || hv_fail "kl-fgev: not device input, terminal foreground: $e"
+# another session's terminal (issue 15 item 5): kl-otty is the foreground of its own controlling terminal
+# (a pty of its own session) and read(2)s tty1: reported, device tty, terminal other, every key counted
+st=$(log guest | sed -n 's/.*HVMON-GUEST: KEYLOG otty ready pid=\([0-9]*\) comm=kl-otty ctty=\(\/dev\/pts\/[0-9]*\) fg=\([0-9]*\) pgrp=\([0-9]*\) sid=\([0-9]*\) tty=\/dev\/tty1$/\1 \2 \3 \4 \5/p')
+read -r opid octty ofg opg osid <<< "$st"
+[ -n "${opid:-}" ] && [ "$ofg" = "$opg" ] && [ "$osid" = "$opid" ] || hv_fail "kl-otty is not the foreground of its own terminal: '$st'"
+got=$(log guest | sed -n "s/.*HVMON-GUEST: KEYLOG otty done pid=$opid comm=kl-otty bytes=[0-9]* text=\[\(.*\)\]$/\1/p")
+[ "$got" = "$OTLINE|" ] || hv_fail "kl-otty read '$got' from tty1, typed '$OTLINE|'"
+e=$(printf '%s\n' "$evs" | grep "\"pid\":$opid,\"tgid\":$opid,\"comm\":\"kl-otty\"") || hv_fail "no keylogger event for kl-otty (pid $opid): $evs"
+printf '%s\n' "$e" | grep -q '"device":"tty","keystrokes":[0-9]*,"terminal":"other"' || hv_fail "kl-otty: not device tty, terminal other: $e"
+echo "  another session's terminal: kl-otty (foreground of $octty) read tty1: $e"
+want_cons "$opid" kl-otty "$NOT 0 $NOT 0 reported"
+# at the copy point hvmon read which tty each chunk came from: kl-ttyuring's and kl-otty's were not their
+# controlling terminal (the shell's and less's were, or they would have been reported)
+noth=$(log hvmon | sed -n "s/.*; \([0-9]*\) chunks read from a tty that is not the reader's controlling terminal$/\1/p")
+[ -n "$noth" ] && [ "$noth" -ge 2 ] || hv_fail "hvmon saw '$noth' tty chunks read from a tty other than the reader's terminal, want >= 2 (kl-ttyuring, kl-otty)"
+# the report lines are queued, not written in the exit (the console's ~17 ms per line at 115,200 baud)
+rl=$(log hvmon | sed -n 's/.*hvmon: keylogger: report lines queued, not written: \([0-9]*\) reports (\([0-9]*\) TSC ticks\/report.*, \([0-9]*\) allowed-consumer notes (\([0-9]*\) TSC ticks\/note)$/\1 \2 \3 \4/p')
+read -r nrep trep _ _ <<< "$rl"
+[ "${nrep:-0}" = "$NEV" ] || hv_fail "report lines: '$rl', want $NEV reports"
+nw=$(log hvmon | grep -a -c 'hvmon: WARN: keylogger: process [0-9]* (.*) consumed [0-9]* keystrokes from [a-z]* (K=8): reported' || true)
+[ "$nw" = "$NEV" ] || hv_fail "$nw report lines on hvmon's console, want $NEV (queued lines lost?)"
+echo "  report lines: $rl (reports, TSC ticks/report, notes, ticks/note)"
 nfg=$(log hvmon | sed -n 's/.*reader terminals: \([0-9]*\) foreground of a console.*/\1/p')
 [ -n "$nfg" ] && [ "$nfg" -gt 0 ] || hv_fail "hvmon judged no read as the foreground of a console ('$nfg')"
 assert_marker hvmon 'keylogger: probe at 0x[0-9a-f]* \(syscall_exit_to_user_mode, every ABI\)' "exit probe on syscall_exit_to_user_mode"
@@ -256,4 +303,4 @@ hv_boot keylogger-off --kernel "$(hv_fixture_kernel "$FLAVOUR")" --initrd "$init
 assert_status marker
 assert_marker hvmon 'monitor keylogger: off \(monitors= option\): port 0x60 intercepted: no, port 0x64: no' "ports 0x60/0x64 not intercepted"
 assert_no_marker hvmon 'keylogger: i8042 data port' "no port-0x60 hook with the monitor off"
-hv_pass "keylogger reported (pid $kpid; the tty1 shell and less in its foreground group ($NLESS keys) not reported; preadv2, int \$0x80, late (3 s), evdev-named-sh and name-allowed evdev readers reported with every key counted; raw inw reader kl-raw reported (device port, $NRAW keys, $nraw raw reads; 0x64 commands watched), kl-rename reported across 4 renames, io_uring reader kl-uring reported, io_uring tty1 reader kl-ttyuring reported (device tty, $NTU keys, tty copy point)$([ "$CPUS" = 1 ] || echo " on CPU 1 with cpu 1, kl-cpu0 pid $zpid on CPU 0 with cpu 0; kl-allowed read on both CPUs, every key counted"), $ks keystrokes, device input), sh on tty1 and kl-allowed not reported; $NKEYS keys typed, counted and received unchanged; monitor off: port 0x60 not in the I/O bitmap ($FLAVOUR)"
+hv_pass "keylogger reported (pid $kpid; the tty1 shell and less in its foreground group ($NLESS keys) not reported; preadv2, int \$0x80, late (3 s), evdev-named-sh and name-allowed evdev readers reported with every key counted; raw inw reader kl-raw reported (device port, $NRAW keys, $nraw raw reads; 0x64 commands watched), kl-rename reported across 4 renames, io_uring reader kl-uring reported, io_uring tty1 reader kl-ttyuring reported (device tty, $NTU keys, tty copy point), kl-otty (foreground of its own pty) reading tty1 reported (terminal other), foreground evdev readers: kl-allowed allowed, kl-fgev reported (terminal foreground); report lines queued ($trep TSC ticks/report)$([ "$CPUS" = 1 ] || echo " on CPU 1 with cpu 1, kl-cpu0 pid $zpid on CPU 0 with cpu 0; kl-allowed read on both CPUs, every key counted"), $ks keystrokes, device input), sh on tty1 and kl-allowed not reported; $NKEYS keys typed, counted and received unchanged; monitor off: port 0x60 not in the I/O bitmap ($FLAVOUR)"

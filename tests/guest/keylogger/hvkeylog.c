@@ -8,7 +8,7 @@
  *   HVMON-GUEST: KEYLOG ready pid=P comm=C dev=/dev/input/eventN name="..."
  *   HVMON-GUEST: KEYLOG key pid=P code=C cpu=X
  *   HVMON-GUEST: KEYLOG done pid=P comm=C presses=N codes=c1,c2,...
- * Usage: hvkeylog N [alt|preadv2|int80|late|raw|rename|uring|uringtty TTY]  — stop after N key presses (EV_KEY value 1).
+ * Usage: hvkeylog N [alt|preadv2|int80|late|raw|rename|uring|uringtty TTY|ptyread TTY]  — stop after N key presses (EV_KEY value 1).
  * uring (issue 15): reads through io_uring (raw io_uring_setup/io_uring_enter, no liburing): one
  *   IORING_OP_READ per loop, submitted and waited for in one io_uring_enter; the kernel runs the read
  *   in an io-wq worker thread of this process, which never returns through the syscall exit.
@@ -16,6 +16,13 @@
  *   and reads it through io_uring (IORING_OP_READ on the tty fd, as in uring mode) until N bytes came;
  *   prints "KEYLOG tty ready pid=P comm=C tty=TTY" and "KEYLOG tty done pid=P comm=C bytes=N text=[...]"
  *   (the text with \n as "|").
+ * ptyread TTY (issue 15 item 5, "another session's terminal"): no evdev: makes its own session
+ *   (setsid; forks first when it leads a process group) whose controlling terminal is a new pty
+ *   (/dev/ptmx, mounting devpts on /dev/pts when needed; the slave opened without O_NOCTTY, then
+ *   TIOCSCTTY), so it is the foreground process group of its own terminal; then opens TTY (O_NOCTTY)
+ *   and read(2)s it until N bytes came; prints "KEYLOG otty ready pid=P comm=C ctty=/dev/pts/N fg=F
+ *   pgrp=G sid=S tty=TTY" (F = tcgetpgrp of its terminal) and "KEYLOG otty done pid=P comm=C bytes=N
+ *   text=[...]" (\n as "|").
  * rename (issue 15): after every 7th key press it renames itself (prctl PR_SET_NAME kl-ren1, kl-ren2,
  *   ...): hvmon keys a reader by what it is, not its name, so the count goes on (K = 8).
  * preadv2 (issue 15): reads with preadv2(2) (offset -1: the current position) through two
@@ -45,6 +52,11 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/io.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <termios.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <linux/io_uring.h>
@@ -275,6 +287,73 @@ static int uring_tty_reader(int want, const char *comm, const char *tty)
 	return 0;
 }
 
+/* ptyread mode: the foreground of its own terminal (a pty) reading another tty */
+static int pty_tty_reader(int want, const char *comm, const char *tty)
+{
+	if (setsid() < 0) {                   /* a process group leader cannot: its child can */
+		pid_t c = fork();
+		if (c < 0) {
+			printf("HVMON-GUEST: KEYLOG error: fork: %s\n", strerror(errno));
+			return 2;
+		}
+		if (c > 0) {
+			int st = 0;
+			waitpid(c, &st, 0);
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 2;
+		}
+		if (setsid() < 0) {
+			printf("HVMON-GUEST: KEYLOG error: setsid: %s\n", strerror(errno));
+			return 2;
+		}
+	}
+	int m = open("/dev/ptmx", O_RDWR | O_NOCTTY);
+	if (m < 0) {                          /* no devpts at /dev/pts yet */
+		mkdir("/dev/pts", 0755);
+		if (mount("devpts", "/dev/pts", "devpts", 0, "") && errno != EBUSY)
+			printf("HVMON-GUEST: KEYLOG error: mount devpts: %s\n", strerror(errno));
+		m = open("/dev/ptmx", O_RDWR | O_NOCTTY);
+		if (m < 0)
+			m = open("/dev/pts/ptmx", O_RDWR | O_NOCTTY);
+	}
+	int unlock = 0, n = -1;
+	if (m < 0 || ioctl(m, TIOCSPTLCK, &unlock) || ioctl(m, TIOCGPTN, &n)) {
+		printf("HVMON-GUEST: KEYLOG error: pty: %s\n", strerror(errno));
+		return 2;
+	}
+	char pts[32];
+	snprintf(pts, sizeof(pts), "/dev/pts/%d", n);
+	int s = open(pts, O_RDWR);            /* a session leader without a terminal: it becomes its own */
+	if (s < 0 || ioctl(s, TIOCSCTTY, 0)) {
+		printf("HVMON-GUEST: KEYLOG error: %s as the controlling terminal: %s\n", pts, strerror(errno));
+		return 2;
+	}
+	int fd = open(tty, O_RDONLY | O_NOCTTY);
+	if (fd < 0) {
+		printf("HVMON-GUEST: KEYLOG error: %s: %s\n", tty, strerror(errno));
+		return 2;
+	}
+	printf("HVMON-GUEST: KEYLOG otty ready pid=%d comm=%s ctty=%s fg=%d pgrp=%d sid=%d tty=%s\n", getpid(), comm,
+	       pts, (int)tcgetpgrp(s), (int)getpgrp(), (int)getsid(0), tty);
+	char text[512];
+	int have = 0;
+	while (have < want && have < (int)sizeof(text) - 1) {
+		ssize_t r = read(fd, text + have, sizeof(text) - 1 - (size_t)have);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			printf("HVMON-GUEST: KEYLOG error: read of %s: %s\n", tty, r ? strerror(errno) : "EOF");
+			return 3;
+		}
+		have += (int)r;
+	}
+	text[have] = 0;
+	for (int i = 0; i < have; i++)
+		if (text[i] == '\n')
+			text[i] = '|';
+	printf("HVMON-GUEST: KEYLOG otty done pid=%d comm=%s bytes=%d text=[%s]\n", getpid(), comm, have, text);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	int want = argc > 1 ? atoi(argv[1]) : 16;
@@ -288,6 +367,8 @@ int main(int argc, char **argv)
 	prctl(PR_GET_NAME, comm);
 	if (!strcmp(mode, "raw"))
 		return raw_reader(want, comm);
+	if (!strcmp(mode, "ptyread"))
+		return pty_tty_reader(want, comm, argc > 3 ? argv[3] : "/dev/tty1");
 	if (!strcmp(mode, "uringtty"))
 		return uring_tty_reader(want, comm, argc > 3 ? argv[3] : "/dev/tty1");
 	int fd = open_keyboard(path, sizeof(path), name, sizeof(name));

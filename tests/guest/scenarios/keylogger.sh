@@ -17,8 +17,13 @@
 #                the tty1 shell then runs less (20 keys, see below); then, once they all
 #                finished, kl-raw reads kl_raw=R (default 10) keys from the i8042 itself (ioperm, the
 #                keyboard interrupt off, `inw` at port 0x5f) after the marker "KEYLOG raw typing";
-#                and last kl-ttyuring reads kl_tu=T (default 12) bytes of /dev/tty1 through io_uring (not
-#                its controlling terminal) after "KEYLOG tty uring typing"
+#                then kl-ttyuring reads kl_tu=T (default 12) bytes of /dev/tty1 through io_uring (not
+#                its controlling terminal) after "KEYLOG tty uring typing"; last kl-otty, the foreground
+#                of its own terminal (its own session on a new pty), read(2)s kl_ot=O (default 11) bytes
+#                of /dev/tty1 (another session's terminal) after "KEYLOG other tty typing".
+#                While less runs, two evdev readers run in the tty1 shell's foreground group: a copy
+#                named kl-allowed (in the test's keylogger_allow=: the display-server rule allows it)
+#                and kl-fgev (not in it: reported, terminal "foreground"), kl_less=20 key presses each
 #   kl_idle=S    first stay idle S guest seconds (idle cost: tests/guest/keylogger/idle_bench.sh);
 #                with kl_keys=0 the scenario ends after that, without consumers
 # Consumers:
@@ -52,8 +57,15 @@ setsid -c sh -c 'echo "HVMON-GUEST: TTY reader pid=$$"; i=0
   if [ '"${kl_more:-0}"' = 1 ]; then
     while [ ! -e /tmp/kl-less-go ]; do sleep 0.2; done
     seq 1 400 > /tmp/kl-lines
+    mkdir -p /tmp/fg; cp /modules/hvkeylog /tmp/fg/kl-allowed; cp /modules/hvkeylog /tmp/kl-fgev
+    HVKL_QUIET=1 /tmp/fg/kl-allowed '"${kl_less:-20}"' & fa=$!
+    HVKL_QUIET=1 /tmp/kl-fgev '"${kl_less:-20}"' & fb=$!
+    for p in $fa $fb; do set -- $(cat /proc/$p/stat)
+      echo "HVMON-GUEST: KEYLOG fg reader pid=$1 pgrp=$5 session=$6 tty_nr=$7 tpgid=$8"; done
     (sleep 1; echo "HVMON-GUEST: KEYLOG less typing") &
     less /tmp/kl-lines > /dev/tty1; echo "HVMON-GUEST: less done rc=$?"
+    frc=0; wait $fa || frc=$?; wait $fb || frc=$?
+    echo "HVMON-GUEST: KEYLOG fg evdev readers done rc=$frc"
   fi' < /dev/tty1 &
 ttypid=$!
 cp /modules/hvkeylog /tmp/kl-allowed
@@ -116,6 +128,14 @@ if [ "${kl_more:-0}" = 1 ]; then
   sleep 1
   echo "HVMON-GUEST: KEYLOG tty uring typing"
   wait $tu || rc=$?
+  # issue 15 item 5, "another session's terminal": kl-otty is the foreground of its own controlling
+  # terminal (a pty of its own session) and read(2)s /dev/tty1, tty1's only reader now
+  cp /modules/hvkeylog /tmp/kl-otty
+  /tmp/kl-otty "${kl_ot:-11}" ptyread /dev/tty1 &
+  ot=$!
+  sleep 1
+  echo "HVMON-GUEST: KEYLOG other tty typing"
+  wait $ot || rc=$?
 fi
 if [ -n "$busy" ]; then kill $busy; wait $busy 2>/dev/null; echo "HVMON-GUEST: busy dd stopped"; fi
 echo "HVMON-GUEST: keylogger scenario done rc=$rc"
