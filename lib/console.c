@@ -269,8 +269,11 @@ void hv_log_queued(unsigned int level, const char *fmt, ...)
 	va_end(ap);
 	if (len < 0)
 		return;
-	if (len && buf[len - 1] != '\n' && len < (int)sizeof(buf) - 1)
-		buf[len++] = '\n';               /* a queued line is whole: a cut one gets its end */
+	if (len && buf[len - 1] != '\n') {   /* a queued line is whole: a cut one gets its end */
+		if (len < (int)sizeof(buf) - 1)
+			len++;
+		buf[len - 1] = '\n';
+	}
 	if (!evq[1].buf) {                    /* no queue yet (early boot): as hv_log */
 		con_lock();
 		console_write(buf, (size_t)len);

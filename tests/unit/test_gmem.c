@@ -263,6 +263,26 @@ static void test_five_level(void **st)
 	assert_int_equal(w.fail_level, 5);
 }
 
+/* issue 15 item 5: the user-half check every monitor applies to a guest pointer (the keylogger's
+ * read buffers and iovecs, ret2usr's fetch addresses): with 5-level paging user buffers reach 2^56 - 1 */
+static void test_user_va(void **st)
+{
+	(void)st;
+	assert_true(gmem_user_va(0, false));
+	assert_true(gmem_user_va(0x00007fffffffffffULL, false));
+	assert_false(gmem_user_va(0x0000800000000000ULL, false));   /* 2^47: non-canonical with 4 levels */
+	assert_false(gmem_user_va(0xffff888000000000ULL, false));   /* kernel half */
+	assert_true(gmem_user_va(0x0000800000000000ULL, true));     /* 2^47: a user buffer with LA57 */
+	assert_true(gmem_user_va(0x00ff7f0000001000ULL, true));     /* near the top of the 57-bit user half */
+	assert_true(gmem_user_va(0x00ffffffffffffffULL, true));
+	assert_false(gmem_user_va(0x0100000000000000ULL, true));    /* 2^56: non-canonical with 5 levels */
+	assert_false(gmem_user_va(0xff11000000000000ULL, true));    /* 5-level kernel half */
+	/* a buffer's last byte is checked too: one that crosses the top is refused */
+	uint64_t base = 0x00fffffffffff000ULL, len = 0x2000;
+	assert_true(gmem_user_va(base, true));
+	assert_false(gmem_user_va(base + len - 1, true));
+}
+
 static void test_read_across_pages(void **st)
 {
 	(void)st;
@@ -399,6 +419,7 @@ int main(void)
 		cmocka_unit_test(test_tcache),
 		cmocka_unit_test(test_translate_failures),
 		cmocka_unit_test(test_five_level),
+		cmocka_unit_test(test_user_va),
 		cmocka_unit_test(test_read_across_pages),
 		cmocka_unit_test(test_read_str),
 		cmocka_unit_test(test_random_mappings),
