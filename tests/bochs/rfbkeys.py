@@ -9,7 +9,7 @@ guest marker first (--wait-file/--wait-re).
 
 Usage:
   rfbkeys.py --bochs-log RUN/bochs.log [--wait-file RUN/guest.log --wait-re REGEX] [--timeout S]
-             [--delay S] --text TEXT          (\\n in TEXT = Return)
+             [--delay S] [--hold] --text TEXT          (\\n in TEXT = Return)
 The RFB port is read from the Bochs log line "listening for connections on port N" (each Bochs
 instance takes the first free port 5900..5949). Prints "rfbkeys: typed N keys" on success; exit 1 on
 timeout or protocol error.
@@ -127,6 +127,8 @@ def main():
     ap.add_argument('--then', nargs=2, action='append', default=[], metavar=('RE', 'TEXT'),
                     help='afterwards wait for RE in --wait-file and type TEXT (repeatable; same connection)')
     ap.add_argument('--ack-re', help='pace the first text by the guest: REGEX with one group (see above)')
+    ap.add_argument('--hold', action='store_true',
+                    help='after typing, keep the connection (and drain it) until Bochs closes it')
     ap.add_argument('--ack-lag', type=int, default=3, help='keys typed ahead of the last one acknowledged')
     a = ap.parse_args()
     text = a.text.replace('\\n', '\n')
@@ -166,10 +168,16 @@ def main():
             s.sendall(struct.pack('>BBxxI', 4, 0, ks))
             time.sleep(a.delay)
             n += 1
-    time.sleep(0.5)
+    print('rfbkeys: typed %d keys' % n + (' (%.1f s waited for the guest)' % waited if ack else ''), flush=True)
+    if a.hold:
+        # keep reading until Bochs closes the connection (it exits): a client that closes first
+        # leaves Bochs writing screen updates (the guest still echoes the last keys) to a closed
+        # socket, and the SIGPIPE ends Bochs before the guest's power-off (bochs rc 141)
+        t.join(max(0.0, deadline - time.time()))
+    else:
+        time.sleep(0.5)
     stop.set()
     s.close()
-    print('rfbkeys: typed %d keys' % n + (' (%.1f s waited for the guest)' % waited if ack else ''), flush=True)
     return 0
 
 

@@ -69,7 +69,7 @@ boot() {
   local name=$1 opts=$2 keys=$3 lines=$4 text=$5 run="$HV_TOP/build/runs/$1"
   rm -rf "$run"; mkdir -p "$run"
   python3 "$HV_BOCHS/rfbkeys.py" --bochs-log "$run/bochs.log" --wait-file "$run/guest.log" \
-    --wait-re 'HVMON-GUEST: KEYLOG typing' --timeout "$HV_TIMEOUT" --delay 0.07 --text "$text" \
+    --wait-re 'HVMON-GUEST: KEYLOG typing' --timeout "$HV_TIMEOUT" --delay 0.07 --hold --text "$text" \
     --ack-re 'HVMON-GUEST: KEYLOG key pid=([0-9]+) code=' \
     --then 'HVMON-GUEST: KEYLOG raw typing' "$RAWLINE\\n" \
     --then 'HVMON-GUEST: KEYLOG less typing' "$LESSKEYS" \
