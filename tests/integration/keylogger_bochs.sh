@@ -35,6 +35,13 @@
 # call to _copy_to_iter, found from the code) and reports it (device tty, terminal other, every key),
 # while the shell and less were judged at that point too, with the tty they read compared with their
 # controlling terminal (a wrong tty location would report them).
+# Then (issue 15 item 5, "another session's terminal") kl-otty, the foreground of its own controlling terminal
+# (its own session on a new pty), read(2)s tty1: reported, device tty, terminal other, its chunk counted
+# among those read from a tty that is not the reader's controlling terminal. While less runs, two evdev
+# readers in tty1's foreground group: a copy named kl-allowed (in keylogger_allow=) is allowed while the
+# background kl-allowed is reported (the display-server rule: the name and the foreground of the active
+# console), kl-fgev (not in the list) is reported with terminal "foreground". Every report's console line is
+# queued, not written in the exit (docs/EVENTS.md): one line per event, ticks per report printed.
 # Each reader must have every key counted. Readers are judged by what they are:
 # the shell on tty1 (setsid -c: tty1 is its controlling terminal, it is the foreground group) and then
 # `less` in that group consuming 20 typed keys are not reported (hvmon read the guest's tty structures).
