@@ -13,7 +13,9 @@
 #      the tail jump of 5.10's do_syscall_64) and probed at syscall_exit_to_user_mode; keys typed over
 #      RFB (tests/bochs/rfbkeys.py, paced by hvkeylog's acknowledgements) are read by hvkeylog from
 #      evdev (reported, device input, every key counted) and by the shell on tty1 (its controlling
-#      terminal, foreground: counted, not reported); then kl-ttyuring reads tty1 through io_uring
+#      terminal, foreground: counted, not reported) and by kl-int80 through `int $0x80` (a compat
+#      read: reported; the exit probe tells it from the 64-bit ones by the return address at
+#      syscall_exit_to_user_mode's entry); then kl-ttyuring reads tty1 through io_uring
 #      (opened O_NOCTTY: not its terminal; reported, device tty, under its tgid — the io-wq worker's
 #      reads are its process's). tests/guest/scenarios/keylogger510.sh.
 # The hang injections on 5.10 run in hang_bochs_510.sh. Usage: k510_bochs.sh [5.10|FLAVOUR]
@@ -119,7 +121,7 @@ l=$(log guest | sed -n "s/.*HVMON-GUEST: TTY pid=$tpid line=\[\(.*\)\]$/\1/p" | 
 got=$(log guest | sed -n "s/.*HVMON-GUEST: KEYLOG tty done pid=$upid comm=kl-ttyuring bytes=[0-9]* text=\[\(.*\)\]$/\1/p" | head -n1)
 [ "$got" = "$TULINE|" ] || hv_fail "kl-ttyuring read '$got' from tty1 through io_uring, typed '$TULINE|'"
 evs=$(json_events hvmon keylogger)
-[ "$(printf '%s\n' "$evs" | grep -c .)" = 2 ] || hv_fail "expected 2 keylogger events (hvkeylog, kl-ttyuring), got: $evs"
+[ "$(printf '%s\n' "$evs" | grep -c .)" = 3 ] || hv_fail "expected 3 keylogger events (hvkeylog, kl-int80, kl-ttyuring), got: $evs"
 e=$(printf '%s\n' "$evs" | grep "\"pid\":$kpid,\"tgid\":$kpid,\"comm\":\"hvkeylog\"") || hv_fail "no keylogger event for hvkeylog $kpid: $evs"
 printf '%s\n' "$e" | grep -q '"device":"input"' || hv_fail "hvkeylog: event device is not input: $e"
 e=$(printf '%s\n' "$evs" | grep "\"tgid\":$upid,\"comm\":\"\(kl-ttyuring\|iou-wrk-$upid\)\"") || hv_fail "no keylogger event for kl-ttyuring (tgid $upid): $evs"
@@ -129,11 +131,27 @@ echo "  io_uring tty reader's event: $e"
 cons() { log hvmon | sed -n "s/.*hvmon: keylogger: consumer pid [0-9]* tgid $1 comm $2: \([0-9]*\) keystrokes (input \([0-9]*\), tty \([0-9]*\), port \([0-9]*\)): \([a-z ]*\)$/\1 \2 \3 \4 \5/p"; }
 want_cons() { [ "$(cons "$1" "$2")" = "$3" ] || hv_fail "$2 (pid $1): hvmon saw '$(cons "$1" "$2")', want '$3'"; }
 want_cons "$kpid" hvkeylog "$NK $NK 0 0 reported"
+ipid=$(log guest | sed -n 's/.*HVMON-GUEST: KEYLOG ready pid=\([0-9]*\) comm=kl-int80 .*/\1/p' | head -n1)
+[ -n "$ipid" ] || hv_fail "kl-int80 did not start"
+codes=$(log guest | sed -n "s/.*HVMON-GUEST: KEYLOG done pid=$kpid comm=hvkeylog presses=[0-9]* codes=\([0-9,]*\).*/\1/p" | head -n1)
+got=$(log guest | sed -n "s/.*HVMON-GUEST: KEYLOG done pid=$ipid comm=kl-int80 presses=[0-9]* codes=\([0-9,]*\).*/\1/p" | head -n1)
+[ -n "$codes" ] && [ "$got" = "$codes" ] || hv_fail "kl-int80 read key codes '$got', hvkeylog '$codes'"
+e=$(printf '%s\n' "$evs" | grep "\"pid\":$ipid,\"tgid\":$ipid,\"comm\":\"kl-int80\"") || hv_fail "no keylogger event for kl-int80 $ipid: $evs"
+printf '%s\n' "$e" | grep -q '"device":"input"' || hv_fail "kl-int80: event device is not input: $e"
+want_cons "$ipid" kl-int80 "$NK $NK 0 0 reported"
+# the ABI at syscall_exit_to_user_mode's entry (the tail-jump marker): compat reads seen, and 64-bit
+# reads inspected besides them (with a wrong marker every read would look compat, and a 64-bit read(0)
+# would be i386's restart_syscall: never inspected)
+nri=$(log hvmon | sed -n 's/.*exit-site hits ([^)]*), \([0-9]*\) reads inspected.*/\1/p')
+nc=$(log hvmon | sed -n 's/.* \([0-9]*\) compat (i386) reads;.*/\1/p')
+[ -n "$nc" ] && [ "$nc" -gt 0 ] && [ -n "$nri" ] && [ "$nri" -gt "$nc" ] ||
+  hv_fail "exit probe ABI on 5.10: '$nc' compat reads of '$nri' reads inspected (want 0 < compat < inspected)"
+echo "  exit probe on 5.10: $nri reads inspected, $nc of them compat (kl-int80)"
 want_cons "$tpid" sh "$NK 0 $NK 0 allowed"
 want_cons "$upid" '[a-z0-9-]*' "$NTU 0 $NTU 0 reported"
 mk=$(log hvmon | sed -n 's/.*hvmon: keylogger: i8042: .* \([0-9]*\) keystrokes (make codes).*/\1/p')
 [ "$mk" = "$((NK + NTU))" ] || hv_fail "hvmon counted $mk keystrokes (make codes), typed $NK + $NTU"
 log hvmon | grep -a 'hvmon: keylogger: kernel-thread readers\|hvmon: keylogger: tty copy point\|hvmon: keylogger: [0-9]* windows' | sed 's/^/  /'
-echo "keylogger (5.10): exit site found (tail jump), hvkeylog (evdev) and kl-ttyuring (tty1 through io_uring) reported, the tty1 shell not"
+echo "keylogger (5.10): exit site found (tail jump), hvkeylog (evdev), kl-int80 (evdev, int \$0x80) and kl-ttyuring (tty1 through io_uring) reported, the tty1 shell not"
 
-hv_pass "$flavour: keylogger on 5.10 (exit site a tail jump; evdev and io_uring tty readers reported, the tty1 shell not), tracer one to one, ret2usr caught (5.10-built faultinj), ring -1 profile minus slide $slide == hvinfer --json"
+hv_pass "$flavour: keylogger on 5.10 (exit site a tail jump; evdev (64-bit and int \$0x80) and io_uring tty readers reported, the tty1 shell not), tracer one to one, ret2usr caught (5.10-built faultinj), ring -1 profile minus slide $slide == hvinfer --json"
