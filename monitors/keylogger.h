@@ -368,7 +368,7 @@ struct keylogger_tty_site {
 int keylogger_find_tty_copy(const struct keylogger_site_reader *rd, uint64_t tty_read, struct keylogger_tty_site *out,
 			    char *why, size_t whylen);
 
-/* ---- io-wq kernel threads (monitors/keylogger_core.c; issue 15 item 5 B) -------------------
+/* ---- io-wq kernel threads (monitors/keylogger_site.c; issue 15 item 5 B) -------------------
  * On 5.10 (before 5.12) io_uring's blocking reads run in io-wq workers (`io_wqe_worker-N`):
  * kernel threads (children of kthreadd, pid 2) that borrow the submitting process's mm
  * (kthread_use_mm) while they work. Such a reader is attributed to the process that owns that

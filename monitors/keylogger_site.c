@@ -1,6 +1,7 @@
 /*
- * keylogger_site — find the syscall exit site the keylogger detector probes
- * (monitors/keylogger.h, docs/MONITORS.md). Pure: guest memory through a reader
+ * keylogger_site — find the syscall exit site the keylogger detector probes, the tty copy
+ * point, and the owner of an io-wq kernel thread's borrowed mm (monitors/keylogger.h,
+ * docs/MONITORS.md). Pure: guest memory through a reader
  * callback, Zydis for decoding; bounded scans, every read may fail.
  *
  * OS design pattern: the 64-bit syscall entry (IA32_LSTAR) saves pt_regs on the
@@ -490,4 +491,80 @@ int keylogger_find_tty_copy(const struct keylogger_site_reader *rd, uint64_t tty
 	}
 	why_set(why, whylen, "no `ldisc read(tty, file, buf); call copy(buf, ...)` pair in tty_read");
 	return -1;
+}
+
+/* ---- io-wq kernel threads (5.10): the process that owns the borrowed mm ---------------- */
+
+static int owner_rd(const struct keylogger_site_reader *rd, uint64_t va, void *buf, uint32_t len)
+{
+	return va >> 63 ? rd->read(rd->ctx, va, buf, len) : -1;     /* kernel pointers only */
+}
+
+/* Is @task a kernel thread: its real parent is kthreadd (pid 2), which starts every kthread? */
+static int owner_is_kthread(const struct keylogger_site_reader *rd, const struct keylogger_task_layout *l,
+			    uint64_t task, bool *kt)
+{
+	uint64_t parent;
+	int32_t pid, ppid;
+	if (owner_rd(rd, task + l->pid, &pid, 4) || owner_rd(rd, task + l->real_parent, &parent, 8) ||
+	    owner_rd(rd, parent + l->pid, &ppid, 4))
+		return -1;
+	*kt = pid == KEYLOGGER_KTHREADD_PID || ppid == KEYLOGGER_KTHREADD_PID;
+	return 0;
+}
+
+int keylogger_kthread_reader(const struct keylogger_site_reader *rd, const struct keylogger_task_layout *l,
+			     uint64_t task, uint64_t *mm)
+{
+	bool kt;
+	*mm = 0;
+	if (!rd || !rd->read || !l || owner_is_kthread(rd, l, task, &kt))
+		return -1;
+	if (!kt)
+		return 0;
+	if (owner_rd(rd, task + l->mm, mm, 8))
+		return -1;
+	return *mm ? 1 : 0;
+}
+
+int keylogger_mm_owner(const struct keylogger_site_reader *rd, const struct keylogger_task_layout *l, uint64_t mm,
+		       uint64_t self, struct keylogger_owner *out)
+{
+	uint64_t p = l->init_task, found = 0;
+	int32_t found_tgid = -1;
+	memset(out, 0, sizeof(*out));
+	if (!rd || !rd->read || !mm || !l->init_task)
+		return -1;
+	for (unsigned i = 0; i < KEYLOGGER_OWNER_WALK; i++) {
+		uint64_t next, tmm;
+		out->steps = i + 1;
+		if (owner_rd(rd, p + l->tasks, &next, 8))
+			return -1;                     /* unreadable: trust nothing found so far */
+		uint64_t t = next - l->tasks;
+		if (t == l->init_task) {               /* the whole list, once */
+			if (!found)
+				return -1;
+			out->task = found;
+			out->tgid = found_tgid;
+			return 0;
+		}
+		if (owner_rd(rd, t + l->mm, &tmm, 8))
+			return -1;
+		if (tmm == mm && t != self) {
+			bool kt;
+			int32_t tgid;
+			if (owner_is_kthread(rd, l, t, &kt) || owner_rd(rd, t + l->tgid, &tgid, 4))
+				return -1;
+			if (!kt) {                     /* another kernel thread borrowing it: not the owner */
+				if (found && tgid != found_tgid) {
+					out->ambiguous = true;   /* two processes share the mm (CLONE_VM) */
+					return -1;
+				}
+				found = t;
+				found_tgid = tgid;
+			}
+		}
+		p = t;
+	}
+	return -1;                                     /* longer than the bound, or a loop */
 }

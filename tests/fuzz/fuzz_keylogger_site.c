@@ -1,7 +1,8 @@
 /*
  * fuzz_keylogger_site — the keylogger's code finders (monitors/keylogger_site.c) on arbitrary
  * "guest code": the syscall exit site and the tty copy point (issue 15 item 5) decode what a
- * hostile kernel puts at the inferred addresses. Both must stay bounded, never read outside what
+ * hostile kernel puts at the inferred addresses; and the io-wq owner walk over a hostile process
+ * list (issue 15 item 5 B). Both must stay bounded, never read outside what
  * the reader serves, and what they return must be inside it.
  */
 #include <stdint.h>
@@ -43,5 +44,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				 sizeof(why)) &&
 	    (ex.site < BASE || ex.site >= BASE + m.n || (ex.tail && (ex.exit_fn < BASE || ex.exit_fn >= BASE + m.n))))
 		abort();
+	/* issue 15 item 5 B: the io-wq owner walk over a hostile process list (the same bytes as task
+	 * structs at BASE, offsets from the input): bounded, and an owner found is inside the memory */
+	if (m.n >= 16) {
+		struct keylogger_task_layout l = { BASE, data[0] & 0x78, (data[1] & 0x78) + 8, 0x40, 0x44, 0x48 };
+		struct keylogger_owner o;
+		uint64_t mm = 0;
+		memcpy(&mm, m.b + (m.n - 8), 8);
+		if (keylogger_kthread_reader(&rd, &l, BASE, &mm) < -1)
+			abort();
+		if (!keylogger_mm_owner(&rd, &l, mm | 1, BASE + 8, &o) &&
+		    (o.task < BASE - 0x100 || o.task >= BASE + m.n || o.steps > KEYLOGGER_OWNER_WALK))
+			abort();
+		if (o.steps > KEYLOGGER_OWNER_WALK)
+			abort();
+	}
 	return 0;
 }
