@@ -17,7 +17,8 @@
 #      read: reported; the exit probe tells it from the 64-bit ones by the return address at
 #      syscall_exit_to_user_mode's entry); then kl-ttyuring reads tty1 through io_uring
 #      (opened O_NOCTTY: not its terminal; reported, device tty, under its tgid — the io-wq worker's
-#      reads are its process's). tests/guest/scenarios/keylogger510.sh.
+#      reads are its process's). tests/guest/scenarios/keylogger510.sh. The typist holds the RFB
+#      connection until Bochs exits (--hold: a closed client socket can kill Bochs with SIGPIPE).
 # The hang injections on 5.10 run in hang_bochs_510.sh. Usage: k510_bochs.sh [5.10|FLAVOUR]
 set -eu   # not pipefail: lib.sh greps with -q behind tr (SIGPIPE on big logs)
 . "$(dirname "$0")/../bochs/lib.sh"
@@ -49,7 +50,7 @@ rm -rf "$HV_TOP/build/runs/$name"; mkdir -p "$HV_TOP/build/runs/$name"
 python3 "$HV_BOCHS/rfbkeys.py" --bochs-log "$HV_TOP/build/runs/$name/bochs.log" \
   --wait-file "$HV_TOP/build/runs/$name/guest.log" --wait-re 'HVMON-GUEST: KEYLOG typing' --timeout "$HV_TIMEOUT" \
   --delay 0.07 --text "$KLINE\\n" --ack-re 'HVMON-GUEST: KEYLOG key pid=([0-9]+) code=' \
-  --then 'HVMON-GUEST: KEYLOG tty uring typing' "$TULINE\\n" > "$HV_TOP/build/runs/$name.rfb" 2>&1 &
+  --then 'HVMON-GUEST: KEYLOG tty uring typing' "$TULINE\\n" --hold > "$HV_TOP/build/runs/$name.rfb" 2>&1 &
 typist=$!
 hv_boot "$name" --kernel "$kernel" --initrd "$initrd" \
   --hv-opts "console=com2 log=info monitors=tracer,ret2usr,keylogger ret2usr_action=report keylogger_k=8"
