@@ -142,7 +142,10 @@ enum infer_kind { INFER_K_ADDR, INFER_K_SYSCALL, INFER_K_PERCPU, INFER_K_OFFSET 
 	X(FTRACE_REGS_CALL, "symbols",  "ftrace_regs_call", INFER_K_ADDR) \
 	/* appended (issue 15 item 5 gap A): every tty's read_iter, where the keylogger finds */ \
 	/* the copy of each chunk a tty hands a reader (io_uring's workers too); kallsyms only */ \
-	X(TTY_READ,         "symbols",  "tty_read",         INFER_K_ADDR)
+	X(TTY_READ,         "symbols",  "tty_read",         INFER_K_ADDR) \
+	/* appended (issue 15 item 3 B): the jump inside ftrace_caller that 5.10's function-graph */ \
+	/* tracer rewrites (ftrace_enable_ftrace_graph_caller; gone in 5.16+); kallsyms only */ \
+	X(FTRACE_GRAPH_CALL,"symbols",  "ftrace_graph_call", INFER_K_ADDR)
 
 enum infer_param {
 #define INFER_X_ENUM(id, grp, name, kind) INFER_P_##id,

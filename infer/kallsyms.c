@@ -387,6 +387,8 @@ enum {
 	W_TTYR,
 	/* appended (issue 15 item 5 gap C): functions whose code gives the five terminal offsets */
 	W_TTYNAME, W_GCTTY, W_TTYPGRP, W_ORPHANED,
+	/* appended (issue 15 item 3 B): 5.10's function-graph jump in ftrace_caller */
+	W_GCALL,
 	W_SC0, /* then one (__x64_sys_X) and one (sys_X) per syscall */
 };
 static const char *const sc_names[] = {
@@ -678,6 +680,7 @@ int infer_strategy_kallsyms(const struct infer_reader *rd, const struct infer_hi
 	for (int i = W_PATCH0; i <= W_PATCH_LAST; i++)
 		set_want(&w[i], infer_param_name((enum infer_param)(INFER_P_MCOUNT_LOC_START + (i - W_PATCH0))));
 	set_want(&w[W_TTYR], "tty_read");
+	set_want(&w[W_GCALL], "ftrace_graph_call");
 	set_want(&w[W_TTYNAME], "tty_name");
 	set_want(&w[W_GCTTY], "get_current_tty");
 	set_want(&w[W_TTYPGRP], "tty_get_pgrp");
@@ -709,6 +712,11 @@ int infer_strategy_kallsyms(const struct infer_reader *rd, const struct infer_hi
 	for (int i = W_PATCH0; i <= W_PATCH_LAST; i++)
 		report(out, (enum infer_param)(INFER_P_MCOUNT_LOC_START + (i - W_PATCH0)), &w[i]);
 	report(out, INFER_P_TTY_READ, &w[W_TTYR]);
+	if (w[W_GCALL].count)
+		report(out, INFER_P_FTRACE_GRAPH_CALL, &w[W_GCALL]);
+	else
+		infer_set_na(out, INFER_P_FTRACE_GRAPH_CALL, "absent (no ftrace_graph_call in kallsyms: the "
+			     "function-graph tracer patches no jump in ftrace_caller, 5.16+)");
 	/* issue 15 item 5 gap C: the terminal offsets without BTF, from the code these name */
 	infer_kallsyms_tty_offsets(rd, want_ok(&w[W_TTYNAME]) ? w[W_TTYNAME].value : 0,
 				   want_ok(&w[W_GCTTY]) ? w[W_GCTTY].value : 0,

@@ -82,6 +82,7 @@ static bool closing;                    /* one vCPU closes windows at a time */
 static uint8_t cur_page[4096];          /* the closer's copy (closing held) */
 static struct integ_window cur_win;     /* the closer's window (closing held) */
 static uint64_t nr_windows, nr_win_full, nr_text_attack, nr_text_patch, nr_paging, nr_dup;
+static uint64_t nr_text_unverified;     /* kprobe/optprobe/SMP-alternative forms off the lists */
 static uint64_t write_ticks, close_ticks, close_n;
 static uint64_t nr_reverted, nr_revert_fail;    /* integrity_action=block: attack windows put back / not */
 /* The kernel's patch-site lists (monitors/integrity_sites.h), read at the first
@@ -392,7 +393,8 @@ static void close_windows(struct vcpu *v)
 		if (sev == INTEG_SEV_NONE) {
 			COUNT(nr_paging, 1);
 		} else {
-			COUNT(*(sev == INTEG_SEV_PATCH ? &nr_text_patch : &nr_text_attack), 1);
+			COUNT(*(sev == INTEG_SEV_PATCH ? &nr_text_patch :
+				sev == INTEG_SEV_UNVERIFIED ? &nr_text_unverified : &nr_text_attack), 1);
 			/* the writer saved when the window opened (maybe on another vCPU): named as
 			 * saved, or no task (pid -1) — never the task running on @v now */
 			static const struct guest_task no_task = { .pid = -1, .tgid = -1 };
@@ -416,9 +418,10 @@ static void close_windows(struct vcpu *v)
 				t->reverted = reverted;
 				hv_event_commit(v->id);
 			}
-			if (sev == INTEG_SEV_ATTACK)
-				pr_warn_queued("integrity: kernel_text_write: %s GPA %#lx (VA %#lx) by RIP %#lx (%s, %s): %u bytes "
-					"changed%s\n", integ_region_name(cur_win.region), (unsigned long)cur_win.page,
+			if (sev == INTEG_SEV_ATTACK || sev == INTEG_SEV_UNVERIFIED)
+				pr_warn_queued("integrity: kernel_text_write%s: %s GPA %#lx (VA %#lx) by RIP %#lx (%s, %s): %u bytes "
+					"changed%s\n", sev == INTEG_SEV_UNVERIFIED ? " (unverified: a kprobe's form)" : "",
+					integ_region_name(cur_win.region), (unsigned long)cur_win.page,
 					(unsigned long)cur_win.va, (unsigned long)cur_win.rip,
 					integ_writer_name(cur_win.writer), cur_win.task_ok ? cur_win.task.comm : "?",
 					d.changed, reverted ? ", reverted" : "");
@@ -728,6 +731,8 @@ static void integ_ready(struct vm *vm)
 		.tramp_end = introspect_value(vm, INFER_P_SCALL_TEXT_END),
 		.ftrace_call = introspect_value(vm, INFER_P_FTRACE_CALL),
 		.ftrace_regs_call = introspect_value(vm, INFER_P_FTRACE_REGS_CALL),
+		.ftrace_graph_call = introspect_have(vm, INFER_P_FTRACE_GRAPH_CALL) ?
+				     introspect_value(vm, INFER_P_FTRACE_GRAPH_CALL) : 0,
 	};
 	if (!v) {
 		sites_why = "no vCPU at the inference";
@@ -739,9 +744,10 @@ static void integ_ready(struct vm *vm)
 	sites_ticks = rdtsc() - t0;
 	if (sites.ok)
 		pr_info("integrity: patch sites: %u ftrace, %u jump labels, %u static calls, trampolines %s, "
-			"ftrace_caller calls %u (%u outside the image dropped; %lu TSC ticks)%s%s\n",
+			"ftrace_caller calls %u, function-graph jump %s (%u outside the image dropped; %lu TSC ticks)%s%s\n",
 			sites.n_mcount, sites.n_jump, sites.n_scall, sites.tramp_end ? "known" : "unknown",
-			(sites.ftrace_call[0] != 0) + (sites.ftrace_call[1] != 0), sites.dropped,
+			(sites.ftrace_call[0] != 0) + (sites.ftrace_call[1] != 0), sites.graph_call ? "known" : "none",
+			sites.dropped,
 			(unsigned long)sites_ticks, sites_why ? "; " : "", sites_why ? sites_why : "");
 	else
 		pr_warn("integrity: patch sites unknown (%s): text_poke writes judged by their shape alone\n",
@@ -788,14 +794,16 @@ static void integ_print_stats(struct vm *vm)
 	hv_printf("hvmon: integrity: EPT write protection: %lu pages (%lu text, %lu rodata, %lu IDT; %lu left to "
 		  "probes), %lu EPT tables, %lu TSC ticks to protect; %lu write windows (%lu TSC ticks/write exit, "
 		  "%lu TSC ticks/close), %lu kernel_text_write attack, %lu patch, %lu paging-structure, %lu repeated "
-		  "exits, %lu without a copy; %lu reverted (%lu could not be)\n",
+		  "exits, %lu without a copy; %lu reverted (%lu could not be); %lu unverified (kprobe/optprobe/SMP "
+		  "lock forms off the kernel's lists; %u int3s followed, %lu not)\n",
 		  (unsigned long)g.pages, (unsigned long)prot_pages[INTEG_R_TEXT], (unsigned long)prot_pages[INTEG_R_RODATA],
 		  (unsigned long)prot_pages[INTEG_R_IDT], (unsigned long)g.skipped, (unsigned long)g.tables,
 		  (unsigned long)prot_ticks, (unsigned long)nr_windows,
 		  (unsigned long)(nr_windows ? write_ticks / nr_windows : 0),
 		  (unsigned long)(close_n ? close_ticks / close_n : 0), (unsigned long)nr_text_attack,
 		  (unsigned long)nr_text_patch, (unsigned long)nr_paging, (unsigned long)nr_dup,
-		  (unsigned long)nr_win_full, (unsigned long)nr_reverted, (unsigned long)nr_revert_fail);
+		  (unsigned long)nr_win_full, (unsigned long)nr_reverted, (unsigned long)nr_revert_fail,
+		  (unsigned long)nr_text_unverified, sites.n_kp, (unsigned long)sites.kp_full);
 }
 
 struct hv_monitor_ops integrity_ops = {

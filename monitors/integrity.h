@@ -130,8 +130,13 @@ void integ_diff(const uint8_t *old, const uint8_t *cur, uint32_t n, struct integ
  * behind an unchanged int3 (text_poke_bp's middle step). */
 bool integ_patch_shape(const uint8_t *old, const uint8_t *cur, uint32_t n, const struct integ_diff *d);
 
-enum integ_severity { INTEG_SEV_NONE = 0, INTEG_SEV_PATCH, INTEG_SEV_ATTACK };
-const char *integ_severity_name(unsigned s);     /* "none", "patch", "attack" */
+/* INTEG_SEV_UNVERIFIED (appended, issue 15 item 3 B): a form the kernel writes
+ * through text_poke at an address on none of its lists — a kprobe's int3, an
+ * optprobe's jump into the executable area, an SMP lock prefix — which any
+ * module may place through the same API: reported, never reverted
+ * (monitors/integrity_sites.h, docs/MONITORS.md). */
+enum integ_severity { INTEG_SEV_NONE = 0, INTEG_SEV_PATCH, INTEG_SEV_ATTACK, INTEG_SEV_UNVERIFIED };
+const char *integ_severity_name(unsigned s);     /* "none", "patch", "attack", "unverified" */
 /* The severity of a write window: "patch" only for text written through
  * text_poke's alias in a patch shape; paging-structure updates are not
  * reported; everything else is an attack. */

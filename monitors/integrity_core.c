@@ -231,10 +231,10 @@ uint32_t integ_next_run(const uint8_t *old, const uint8_t *cur, uint32_t n, uint
 	return e - i;
 }
 
-static const char *const sev_names[] = { "none", "patch", "attack" };
+static const char *const sev_names[] = { "none", "patch", "attack", "unverified" };
 const char *integ_severity_name(unsigned s)
 {
-	return s < 3 ? sev_names[s] : "?";
+	return s < 4 ? sev_names[s] : "?";
 }
 
 enum integ_severity integ_classify(enum integ_region r, enum integ_writer w, const uint8_t *old,

@@ -181,6 +181,7 @@ uint32_t integ_sites_build(struct integ_sites *s, const struct integ_site_syms *
 	}
 	s->ftrace_call[0] = in_image(s, y->ftrace_call) ? y->ftrace_call : 0;
 	s->ftrace_call[1] = in_image(s, y->ftrace_regs_call) ? y->ftrace_regs_call : 0;
+	s->graph_call = in_image(s, y->ftrace_graph_call) ? y->ftrace_graph_call : 0;
 	s->ok = s->n_mcount || s->n_jump;
 	if (!s->ok && !w)
 		w = "neither the ftrace call sites nor the jump labels are known";
@@ -190,9 +191,9 @@ uint32_t integ_sites_build(struct integ_sites *s, const struct integ_site_syms *
 
 /* ---- the verdict ---- */
 
-enum { K_MCOUNT = 1, K_FCALL, K_JUMP, K_SCALL, K_TRAMP };
+enum { K_MCOUNT = 1, K_FCALL, K_JUMP, K_SCALL, K_TRAMP, K_GCALL };
 static const char *const kind_names[] = { NULL, "mcount", "ftrace_call", "jump_label", "static_call",
-					  "static_call_tramp" };
+					  "static_call_tramp", "ftrace_graph_call" };
 
 struct site {
 	uint64_t va;
@@ -257,6 +258,13 @@ static uint64_t rel32_target(uint64_t va, const uint8_t *b)
 	return va + 5 + (uint64_t)(int64_t)s32_at(b + 1);
 }
 
+/* Kernel text (the image when its text span is unknown). */
+static bool in_text(const struct integ_sites *s, uint64_t t)
+{
+	uint64_t lo = s->text_hi ? s->text_lo : s->base, hi = s->text_hi ? s->text_hi : s->end;
+	return t >= lo && t < hi;
+}
+
 /* A call/jump target the kernel's patchers use: kernel text, or the module and
  * executable area (ftrace/BPF trampolines, module functions) outside the image. */
 static bool target_ok(const struct integ_sites *s, uint64_t t)
@@ -276,6 +284,8 @@ static bool form_ok(const struct integ_sites *s, const struct site *st, const ui
 		return nop5(b) || (b[0] == 0xe8 && target_ok(s, rel32_target(st->va, b)));
 	case K_FCALL:
 		return b[0] == 0xe8 && target_ok(s, rel32_target(st->va, b));
+	case K_GCALL:   /* 5.10: jmp ftrace_stub (off) or jmp ftrace_graph_caller (on), both kernel text */
+		return b[0] == 0xe9 && in_text(s, rel32_target(st->va, b));
 	case K_JUMP: {
 		/* the site's size from the form it had (2 or 5; unknown behind an int3) */
 		bool was5 = nop5(ob) || ob[0] == 0xe9, was2 = !memcmp(ob, NOP2, 2) || ob[0] == 0xeb;
@@ -338,6 +348,8 @@ static unsigned sites_at(const struct integ_sites *s, uint64_t va, const struct 
 	for (unsigned j = 0; j < 2; j++)
 		if (s->ftrace_call[j] && va >= s->ftrace_call[j] && va - s->ftrace_call[j] < 5)
 			out[k++] = (struct site){ .va = s->ftrace_call[j], .kind = K_FCALL };
+	if (s->graph_call && va >= s->graph_call && va - s->graph_call < 5)
+		out[k++] = (struct site){ .va = s->graph_call, .kind = K_GCALL };
 	i = s->n_jump ? last_le(&s->jump[0].code, s->n_jump, off, sizeof(struct integ_jl)) : -1;
 	if (i >= 0 && off - s->jump[i].code < 5)
 		out[k++] = (struct site){ .va = s->base + s->jump[i].code, .kind = K_JUMP,
@@ -364,36 +376,144 @@ static unsigned sites_at(const struct integ_sites *s, uint64_t va, const struct 
 	return k;
 }
 
+/* ---- unverified forms: kprobes, optprobes, SMP alternatives (integrity_sites.h) ---- */
+
+struct kp_pend {
+	uint64_t va;
+	uint8_t orig[5];
+	bool add;                  /* record (an arm), else forget (disarmed) */
+};
+#define KP_PEND 16
+
+/* A JMP rel32 (or text_poke_bp's int3 in front of its rel32) at @va into the
+ * module/executable area outside the image: an optprobe's jump to its detour. */
+static bool optprobe_jump(const struct integ_sites *s, uint64_t va, const uint8_t *b)
+{
+	uint64_t t = rel32_target(va, b);
+	return (b[0] == 0xe9 || b[0] == 0xcc) && t >= MOD_LO && t < MOD_HI && !(t >= s->base && t < s->end);
+}
+
+/* Does a changed byte in [va, va + 5) lie in a listed site? (kprobes refuse them) */
+static bool touches_site(const struct integ_sites *s, const struct view *v, uint64_t va, const uint8_t *b,
+			 const uint8_t *ob)
+{
+	struct site c[6];
+	for (unsigned k = 0; k < 5; k++)
+		if (b[k] != ob[k] && sites_at(s, va + k, v, c))
+			return true;
+	return false;
+}
+
+static const struct integ_kp *kp_find(const struct integ_sites *s, uint64_t va)
+{
+	for (uint32_t i = 0; i < s->n_kp && i < INTEG_SITES_MAX_KP; i++)
+		if (va >= s->kp[i].va && va - s->kp[i].va < 5)
+			return &s->kp[i];
+	return NULL;
+}
+
+static void pend(struct kp_pend *p, unsigned *np, uint64_t va, const uint8_t *orig, bool add)
+{
+	if (*np >= KP_PEND)
+		return;                 /* judged all the same; not followed (kp_full counts it) */
+	p[*np].va = va;
+	memcpy(p[*np].orig, orig, 5);
+	p[*np].add = add;
+	(*np)++;
+}
+
+/* The change whose first byte is at @a: an unverified form? Its end (VA), or 0. */
+static uint64_t kp_run(const struct integ_sites *s, const struct view *v, uint64_t a, struct kp_pend *p,
+		       unsigned *np)
+{
+	uint8_t b[5], ob[5];
+	const struct integ_kp *r = kp_find(s, a);
+	uint64_t at = r ? r->va : a;
+	if (!bytes(v, at, b, ob, 5) || touches_site(s, v, at, b, ob))
+		return 0;
+	if (r) {
+		if (!memcmp(b, r->orig, 5)) {
+			pend(p, np, at, r->orig, false);            /* disarmed */
+			return at + 5;
+		}
+		if ((b[0] == 0xcc && !memcmp(b + 1, r->orig + 1, 4)) || optprobe_jump(s, at, b))
+			return at + 5;                              /* armed, or optimized (or on the way) */
+		return 0;
+	}
+	if (ob[0] != 0xcc && ((b[0] == 0xcc && !memcmp(b + 1, ob + 1, 4)) || optprobe_jump(s, at, b))) {
+		pend(p, np, at, ob, true);                      /* armed (and maybe optimized at once) */
+		return at + 5;
+	}
+	bool rest = !memcmp(b + 1, ob + 1, 4);
+	if (rest && ob[0] == 0xcc)
+		return at + 1;                                  /* an int3 hvmon holds no record of, removed */
+	if (rest && (ob[0] == 0xf0 || ob[0] == 0x3e) && (b[0] == 0xf0 || b[0] == 0x3e))
+		return at + 1;                                  /* SMP alternatives: lock <-> ds */
+	return 0;
+}
+
+/* The page's verdict: every change in a listed site holding a legitimate form
+ * (patch); with @p, else an unverified form (unverified); else attack. */
+static enum integ_severity judge(const struct integ_sites *s, const struct view *v, struct kp_pend *p, unsigned *np)
+{
+	enum integ_severity sev = INTEG_SEV_PATCH;
+	uint32_t i = 0;
+	while (i < v->n) {
+		if (v->old[i] == v->cur[i]) {
+			i++;
+			continue;
+		}
+		struct site c[6];
+		uint64_t va = v->page_va + i;
+		unsigned k = sites_at(s, va, v, c);
+		uint64_t end = 0;
+		for (unsigned j = 0; j < k && !end; j++) {
+			uint32_t len;
+			if (site_ok(s, &c[j], v, &len) && va < c[j].va + len)
+				end = c[j].va + len;
+		}
+		if (!end && !k && p && (end = kp_run(s, v, va, p, np)) != 0)
+			sev = INTEG_SEV_UNVERIFIED;
+		if (!end)
+			return INTEG_SEV_ATTACK;
+		i = (uint32_t)(end - v->page_va);  /* the next change needs a site of its own */
+	}
+	return sev;
+}
+
 bool integ_sites_patch(const struct integ_sites *s, uint64_t page_va, const uint8_t *old, const uint8_t *cur,
 		       uint32_t n, const struct integ_site_rd *rd)
 {
 	const struct view v = { .page_va = page_va, .old = old, .cur = cur, .n = n, .rd = rd };
-	uint32_t i = 0;
-	bool any = false;
-	if (!s->ok)
+	if (!s->ok || !memcmp(old, cur, n))
 		return false;
-	while (i < n) {
-		if (old[i] == cur[i]) {
-			i++;
-			continue;
-		}
-		any = true;
-		struct site c[5];
-		unsigned k = sites_at(s, page_va + i, &v, c);
-		uint64_t end = 0;
-		for (unsigned j = 0; j < k && !end; j++) {
-			uint32_t len;
-			if (site_ok(s, &c[j], &v, &len) && page_va + i < c[j].va + len)
-				end = c[j].va + len;
-		}
-		if (!end)
-			return false;
-		i = (uint32_t)(end - page_va);  /* the next change needs a site of its own */
-	}
-	return any;
+	return judge(s, &v, NULL, NULL) == INTEG_SEV_PATCH;
 }
 
-enum integ_severity integ_classify_sites(const struct integ_sites *s, enum integ_region r, enum integ_writer w,
+static void kp_commit(struct integ_sites *s, const struct kp_pend *p, unsigned np, bool over)
+{
+	for (unsigned i = 0; i < np; i++) {
+		uint32_t j = 0;
+		while (j < s->n_kp && s->kp[j].va != p[i].va)
+			j++;
+		if (!p[i].add) {
+			if (j < s->n_kp)
+				s->kp[j] = s->kp[--s->n_kp];
+		} else if (j == s->n_kp) {
+			if (s->n_kp < INTEG_SITES_MAX_KP) {
+				s->kp[s->n_kp].va = p[i].va;
+				memcpy(s->kp[s->n_kp].orig, p[i].orig, 5);
+				s->n_kp++;
+			} else {
+				s->kp_full++;
+			}
+		}
+	}
+	if (over)
+		s->kp_full++;
+}
+
+enum integ_severity integ_classify_sites(struct integ_sites *s, enum integ_region r, enum integ_writer w,
 					uint64_t page_va, const uint8_t *old, const uint8_t *cur, uint32_t n,
 					const struct integ_diff *d, const struct integ_site_rd *rd)
 {
@@ -401,14 +521,22 @@ enum integ_severity integ_classify_sites(const struct integ_sites *s, enum integ
 		return integ_classify(r, w, old, cur, n, d);     /* no lists: the shape rule */
 	if (w == INTEG_W_PAGING)
 		return INTEG_SEV_NONE;
-	if (r == INTEG_R_TEXT && w == INTEG_W_POKE && (!d->changed || integ_sites_patch(s, page_va, old, cur, n, rd)))
+	if (r != INTEG_R_TEXT || w != INTEG_W_POKE)
+		return INTEG_SEV_ATTACK;
+	if (!d->changed)
 		return INTEG_SEV_PATCH;
-	return INTEG_SEV_ATTACK;
+	const struct view v = { .page_va = page_va, .old = old, .cur = cur, .n = n, .rd = rd };
+	struct kp_pend p[KP_PEND];
+	unsigned np = 0;
+	enum integ_severity sev = judge(s, &v, p, &np);
+	if (sev != INTEG_SEV_ATTACK)
+		kp_commit(s, p, np, np >= KP_PEND);
+	return sev;
 }
 
 const char *integ_sites_kind(const struct integ_sites *s, uint64_t va, const struct integ_site_rd *rd)
 {
-	struct site c[5];
+	struct site c[6];
 	const struct view v = { .page_va = 0, .n = 0, .rd = rd };
 	return sites_at(s, va, &v, c) ? kind_names[c[0].kind] : NULL;
 }

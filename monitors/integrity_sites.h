@@ -54,6 +54,7 @@ struct integ_site_syms {
 	uint64_t scall_start, scall_stop;
 	uint64_t tramp_start, tramp_end;      /* __static_call_text_start/_end */
 	uint64_t ftrace_call, ftrace_regs_call;
+	uint64_t ftrace_graph_call;           /* 5.10's function-graph jump in ftrace_caller (0: none) */
 };
 
 #define INTEG_SITES_MAX_MCOUNT (1u << 18)     /* 262,144 ftrace sites (the 6.12 kernel has ~43,000) */
@@ -61,6 +62,7 @@ struct integ_site_syms {
 #define INTEG_SITES_MAX_SCALL  (1u << 16)
 #define INTEG_TRAMP_STRIDE     8u         /* a static-call trampoline without a signature: 5 bytes + padding */
 #define INTEG_SC_TAIL          (1u << 31)     /* in integ_sites.scall[]: the site is a tail call */
+#define INTEG_SITES_MAX_KP     64             /* kprobe int3s followed at once */
 
 struct integ_jl { uint32_t code, target; };   /* offsets from base */
 
@@ -75,7 +77,15 @@ struct integ_sites {
 	uint64_t tramp_start, tramp_end;
 	bool tramp_sig;                       /* trampolines carry the ud1 signature (else: 8-byte stride) */
 	uint64_t ftrace_call[2];
+	uint64_t graph_call;                  /* ftrace_graph_call: JMP rel32 into kernel text (5.10) */
 	uint32_t dropped;                     /* entries outside the image (not kept) */
+	/* The int3s hvmon saw a text_poke write at addresses on none of the lists
+	 * (kprobes): where, and the 5 bytes that were there before (the optprobe's
+	 * jump covers them). hvmon's own record, not the kernel's kprobe table: a
+	 * later change there is judged against what was there (integ_classify_sites). */
+	struct integ_kp { uint64_t va; uint8_t orig[5]; } kp[INTEG_SITES_MAX_KP];
+	uint32_t n_kp;
+	uint64_t kp_full;                     /* int3s not recorded: the table was full */
 };
 
 /* Allocation for the tables: ring -1's heap or the host's. */
@@ -100,11 +110,28 @@ bool integ_sites_patch(const struct integ_sites *s, uint64_t page_va, const uint
 		       uint32_t n, const struct integ_site_rd *rd);
 
 /* integ_classify with the lists: a write through text_poke's alias into text is
- * `patch` only when integ_sites_patch says so (or nothing changed), any other
- * write `attack`, the page walker's A/D updates nothing. Without lists (@s NULL
- * or not ok: a kernel without them in kallsyms) it is integ_classify (the shape
- * rule, docs/MONITORS.md). */
-enum integ_severity integ_classify_sites(const struct integ_sites *s, enum integ_region r, enum integ_writer w,
+ * `patch` only when integ_sites_patch says so (or nothing changed); `unverified`
+ * when every change outside the listed sites is one the kernel's kprobes or SMP
+ * alternatives write there (below); any other write `attack`; the page
+ * walker's A/D updates nothing. Without lists (@s NULL or not ok: a kernel
+ * without them in kallsyms) it is integ_classify (the shape rule,
+ * docs/MONITORS.md).
+ * Unverified forms, each a run of changes inside 5 bytes from its first byte A,
+ * none on a listed site, written through text_poke into text:
+ *  - a kprobe armed: one byte, an int3 over what was not one (A recorded in
+ *    s->kp with the 5 bytes before, unless the verdict is attack);
+ *  - at a recorded A, the 5 bytes now: what was there (disarmed: the record
+ *    goes), an int3 with the rest as it was (armed; optprobe undone), an int3
+ *    or JMP rel32 with a jump into the module/executable area outside the image
+ *    (an optprobe: text_poke_bp's steps and its result);
+ *  - a new A whose 5 bytes went straight to an optprobe's jump or its middle
+ *    step (armed and optimized within one window: the optimizer runs a few
+ *    jiffies after the arm);
+ *  - one byte from an int3 to another byte at an address hvmon holds no record
+ *    of (a kprobe armed before boot done, or while the record was full);
+ *  - one byte between the lock prefix (f0) and ds (3e): SMP alternatives.
+ * @s is updated (the records) only when the verdict is not attack. */
+enum integ_severity integ_classify_sites(struct integ_sites *s, enum integ_region r, enum integ_writer w,
 					uint64_t page_va, const uint8_t *old, const uint8_t *cur, uint32_t n,
 					const struct integ_diff *d, const struct integ_site_rd *rd);
 

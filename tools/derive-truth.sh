@@ -128,6 +128,8 @@ for n in ["__start_mcount_loc", "__stop_mcount_loc", "__start___jump_table", "__
     symbols[n] = addr(n)
 # issue 15 item 5 gap A: every tty's read_iter (the keylogger's tty copy point is found in it)
 symbols["tty_read"] = addr("tty_read")
+# issue 15 item 3 B: 5.10's function-graph jump inside ftrace_caller (absent from 5.16 on)
+symbols["ftrace_graph_call"] = addr("ftrace_graph_call")
 sc = {}
 for n in ["execve", "execveat", "exit", "exit_group", "clone", "clone3", "fork", "vfork",
           "kill", "setuid", "setresuid", "init_module", "finit_module", "read"]:

@@ -81,6 +81,7 @@ int main(int argc, char **argv)
 		.scall_start = V(SCALL_SITES_START), .scall_stop = V(SCALL_SITES_STOP),
 		.tramp_start = V(SCALL_TEXT_START), .tramp_end = V(SCALL_TEXT_END),
 		.ftrace_call = V(FTRACE_CALL), .ftrace_regs_call = V(FTRACE_REGS_CALL),
+		.ftrace_graph_call = V(FTRACE_GRAPH_CALL),
 	};
 	RD.read = k.reader.read;
 	RD.ctx = k.reader.ctx;

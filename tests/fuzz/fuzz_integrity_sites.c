@@ -58,6 +58,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		.scall_start = pick(data, 5), .scall_stop = pick(data, 6),
 		.tramp_start = pick(data, 7), .tramp_end = pick(data, 8),
 		.ftrace_call = pick(data, 9), .ftrace_regs_call = pick(data, 10),
+		.ftrace_graph_call = pick(data, 13),
 	};
 	const struct integ_site_rd rd = { .read = rd_mem };
 	struct integ_sites s;
@@ -99,6 +100,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool v1 = integ_sites_patch(&s, page_va, old, cur, 4096, &rd);
 	bool v2 = integ_sites_patch(&s, page_va, old, cur, 4096, &rd);
 	if (v1 != v2)
+		abort();
+	/* the verdict with the kprobe records (issue 15 item 3 B): patch exactly when the lists say
+	 * so, the records bounded; then the window undone, judged against what was recorded */
+	struct integ_diff d;
+	integ_diff(old, cur, 4096, &d);
+	enum integ_severity sv = integ_classify_sites(&s, INTEG_R_TEXT, INTEG_W_POKE, page_va, old, cur, 4096, &d, &rd);
+	if (s.ok && (sv == INTEG_SEV_PATCH) != (v1 || !d.changed))
+		abort();
+	if (sv > INTEG_SEV_UNVERIFIED || s.n_kp > INTEG_SITES_MAX_KP)
+		abort();
+	integ_diff(cur, old, 4096, &d);
+	sv = integ_classify_sites(&s, INTEG_R_TEXT, INTEG_W_POKE, page_va, cur, old, 4096, &d, &rd);
+	if (sv > INTEG_SEV_UNVERIFIED || s.n_kp > INTEG_SITES_MAX_KP)
 		abort();
 	(void)integ_sites_kind(&s, page_va + (data[3] << 4), &rd);
 	free(s.mcount);

@@ -290,6 +290,19 @@ assert_marker hvmon '^hvmon: integrity: EPT write protection: .* 3 reverted \(0 
 assert_marker guest 'HVMON-GUEST: hvtest integ ftrace=on fn=[a-z_0-9]+ traced=[1-9]' "ftrace on one function, traced"
 assert_marker guest 'HVMON-GUEST: hvtest integ static_key=flipped' "schedstats static key flipped"
 assert_marker guest 'HVMON-GUEST: hvtest integ module=loaded_unloaded' "module loaded and unloaded"
+# issue 15 item 3 B: two kprobes through kprobe_events, enabled and removed under integrity_action=block —
+# at do_sys_openat2's entry (an ftrace site: kprobes on ftrace, `patch`) and a few bytes in (text_poke's
+# int3, then the optprobe's jump into the executable area: on none of the kernel's lists, `unverified`,
+# never reverted): both fired (kprobe_profile's hit counts), and no attack-severity event (checked below)
+l=$(marker_value guest 'HVMON-GUEST: hvtest integ kprobe')
+echo "kprobes: ${l#*kprobe }"
+grep -qE 'off=[0-9]+ ' <<<"$l" || hv_fail "no kprobe placed inside do_sys_openat2: $l"
+grep -qE ' hvk [1-9][0-9]* ' <<<"$l" && grep -qE ' hvk2 [1-9][0-9]* ' <<<"$l" || hv_fail "a kprobe did not fire: $l"
+assert_marker hvmon '"event":"kernel_text_write",.*"region":"text","severity":"unverified","writer":"text_poke",.*"reverted":false' \
+  "the kprobe's int3 by text_poke: kernel_text_write at severity unverified, not reverted"
+u=$(marker_value hvmon '^hvmon: integrity: EPT write protection: .*; [0-9]+ unverified')
+grep -qE '; [1-9][0-9]* unverified' <<<"$u" || hv_fail "no unverified window counted: ${u##*;}"
+echo "integrity: ${u##*reverted}"
 assert_marker hvmon '"event":"kernel_text_write",.*"region":"text","severity":"patch","writer":"text_poke"' "the kernel's own patching seen, at severity patch"
 bad=$(tr -d '\000\r' < "$RUN_DIR/hvmon.log" | grep -a '^{"event":"kernel_text_write",' | grep -a '"severity":"attack"' | grep -avc '"comm":"insmod"' || true)
 [ "$bad" = 0 ] || hv_fail "$bad attack-severity kernel_text_write events not from the attack module: $(grep -a '"severity":"attack"' "$RUN_DIR/hvmon.log" | grep -av '"comm":"insmod"' | head -3)"

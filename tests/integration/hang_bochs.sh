@@ -38,6 +38,7 @@ esac
 CPUS=${HANG_CPUS:-2}; HCPU=0; smp_cmd=""; smp_run=""; NREP=5; cev=""
 T=${HANG_T:-5}; N=${HANG_N:-7}
 FAKE=${HANG_FAKE:-0}; tests=irqoff,preemptoff,spinlock,rtspin
+GRAPH=${HANG_GRAPH:-0}
 [ "$FAKE" = 1 ] && { tests=$tests,fakelive; NREP=6; }
 DL=$NREP   # the report number of the final deadlock
 stop="hvmon:hang #$NREP: detected"
@@ -62,7 +63,7 @@ initrd=$(hv_fixture_initrd hang -m "$ko" -m "$HV_TOP/build/tests/guest/rtspin" -
   -o "$HV_TOP/build/initramfs/$name.cpio.gz") || exit 1
 HV_GUEST_FATAL='Kernel panic|HVMON-GUEST: poweroff failed'
 hv_boot "$name" --flavour "$flavour" --initrd "$initrd" --hv-opts "console=com2 log=info hang_timeout=$T${cev:+ $cev}" \
-  --cmdline "console=ttyS0,115200 panic=-1 loglevel=7 fi_busy=$BUSY fi_secs=$N fi_final=deadlock fi_tests=$tests $smp_cmd" \
+  --cmdline "console=ttyS0,115200 panic=-1 loglevel=7 fi_busy=$BUSY fi_secs=$N fi_final=deadlock fi_tests=$tests fi_graph=$GRAPH $smp_cmd" \
   --stop-on "$stop" $smp_run
 assert_no_marker hvmon 'guest crashed|PANIC|EXCEPTION in ring -1' "no crash"
 assert_marker hvmon 'tick: TSC [0-9]+ kHz' "TSC calibrated"
@@ -170,6 +171,17 @@ if [ "$CPUS" -gt 1 ]; then
   [ "$i0" -gt 0 ] && [ "$i0" -gt $(( 10 * i1 )) ] || hv_fail "the one-CPU phase did not leave CPU 1 idle (events CPU 0 $i0, CPU 1 $i1)"
 else
   json_events hvmon hang | sed -n 1p | grep -q '"scope":"machine","cpus_hung":1' || hv_fail "hang event scope: $(json_events hvmon hang | sed -n 1p)"
+fi
+if [ "$GRAPH" = 1 ]; then
+  # issue 15 item 3 B: the function-graph tracer on and off (5.10 rewrites ftrace_graph_call, a jmp in
+  # ftrace_caller, besides ksys_sync's ftrace site): at severity patch, none attack, in the whole boot;
+  # item 3 A: integrity's boot done is the kernel's exec of init
+  assert_marker hvmon '^hvmon: integrity: patch sites: .*function-graph jump known' "ftrace_graph_call known (5.10)"
+  assert_marker guest 'HVMON-GUEST: graph tracer on fn=ksys_sync traced=[1-9][0-9]*, off again' "function_graph on ksys_sync traced, then off"
+  assert_marker hvmon '"event":"kernel_text_write",.*"severity":"patch","writer":"text_poke"' "the tracer's rewrites seen, at severity patch"
+  assert_no_marker hvmon '"event":"kernel_text_write",.*"severity":"(attack|unverified)"' "no attack (or unverified) kernel_text_write with function_graph on 5.10"
+  echo "  function_graph: $(json_events hvmon kernel_text_write | grep -c '"severity":"patch"') patch windows, 0 attack"
+  assert_boot_done_at_init
 fi
 if [ "$CPUS" -gt 1 ]; then
   hv_pass "$flavour, $CPUS CPUs: no hang in $BUSY s busy on both CPUs nor in $BUSY1 s with CPU 1 idle; $((NREP - 1)) injected hangs on CPU 1 reported as partial hangs of vCPU 1 while CPU 0 produced events, then the whole machine (CPU 0 too) as machine:$LAT"

@@ -330,6 +330,7 @@ static struct integ_site_syms km_syms(void)
 		.scall_start = KB + 0xa000, .scall_stop = KB + 0xa000 + 2 * 8,
 		.tramp_start = KB + 0x3000, .tramp_end = KB + 0x3100,
 		.ftrace_call = KB + 0x2100, .ftrace_regs_call = 0,
+		.ftrace_graph_call = KB + 0x2200,
 	};
 	return y;
 }
@@ -358,6 +359,7 @@ static void km_setup(void)
 	memcpy(km + 0x1400, "\xe8\x00\x01\x00\x00", 5);
 	memcpy(km + 0x1500, "\xe9\x00\x01\x00\x00", 5);
 	memcpy(km + 0x2100, "\xe8\x00\x00\x00\x00", 5);
+	memcpy(km + 0x2200, "\xe9\x0b\x00\x00\x00", 5);      /* 5.10: ftrace_graph_call: jmp ftrace_stub */
 	memcpy(km + 0x3000, "\xe9\x00\x10\x00\x00\x0f\xb9\xcc", 8);    /* a static-call trampoline */
 	memcpy(km + 0x3008, "\xc3\xcc\xcc\xcc\xcc\x0f\xb9\xcc", 8);    /* one that returns */
 }
@@ -414,6 +416,8 @@ static void test_sites_build(void **st)
 	assert_string_equal(integ_sites_kind(&ks, KB + 0x1404, &km_rd), "static_call");
 	assert_string_equal(integ_sites_kind(&ks, KB + 0x2101, &km_rd), "ftrace_call");
 	assert_string_equal(integ_sites_kind(&ks, KB + 0x300a, &km_rd), "static_call_tramp");
+	assert_string_equal(integ_sites_kind(&ks, KB + 0x2204, &km_rd), "ftrace_graph_call");
+	assert_null(integ_sites_kind(&ks, KB + 0x2205, &km_rd));
 	assert_null(integ_sites_kind(&ks, KB + 0x1005, &km_rd));
 	assert_null(integ_sites_kind(&ks, KB + 0x3100, &km_rd));
 	/* malformed lists: that list is empty and named, the others are built */
@@ -491,6 +495,13 @@ static void test_sites_verdict(void **st)
 	/* ftrace_caller's own call */
 	assert_true(patch_at(2, 0x100, rel32(0xe8, KB + 0x2100, caller), 5));
 	assert_false(patch_at(2, 0x100, rel32(0xe9, KB + 0x2100, caller), 5));
+	/* 5.10's ftrace_graph_call: JMP rel32 into kernel text (ftrace_graph_caller / ftrace_stub), by
+	 * text_poke_bp (its int3 step too); not a CALL, not a jump out of the kernel's text */
+	assert_true(patch_at(2, 0x200, rel32(0xe9, KB + 0x2200, caller), 5));
+	assert_true(patch_at(2, 0x200, "\xcc", 1));
+	assert_false(patch_at(2, 0x200, rel32(0xe9, KB + 0x2200, module), 5));
+	assert_false(patch_at(2, 0x200, rel32(0xe9, KB + 0x2200, rodata), 5));
+	assert_false(patch_at(2, 0x200, rel32(0xe8, KB + 0x2200, caller), 5));
 	/* jump labels: the NOP of the site's size or JMP to exactly its target */
 	assert_true(patch_at(1, 0x200, rel32(0xe9, KB + 0x1200, KB + 0x1300), 5));
 	assert_false(patch_at(1, 0x200, rel32(0xe9, KB + 0x1200, KB + 0x1301), 5));
@@ -591,6 +602,103 @@ static void test_sites_tramp_nosig(void **st)
 	memset(&ks, 0, sizeof(ks));
 }
 
+/* One window on page @pg: @n bytes @b written at @off; the verdict with the lists (records updated). */
+static enum integ_severity win(unsigned pg, uint32_t off, const char *b, uint32_t n, enum integ_writer w)
+{
+	struct integ_diff d;
+	memcpy(kold, km + pg * 4096, 4096);
+	memcpy(km + pg * 4096 + off, b, n);
+	memcpy(knew, km + pg * 4096, 4096);
+	integ_diff(kold, knew, 4096, &d);
+	return integ_classify_sites(&ks, INTEG_R_TEXT, w, KB + pg * 4096, kold, knew, 4096, &d, &km_rd);
+}
+
+/* Issue 15 item 3 B: the kernel's writes at addresses on none of its lists (kprobes, optprobes,
+ * SMP alternatives) are "unverified", never "patch"; anything else there stays "attack". A
+ * kprobe's life at KB + 0x1700 (no site): arm, optimize, unoptimize, disarm. */
+static void test_sites_unverified(void **st)
+{
+	(void)st;
+	km_setup();
+	ks_build();
+	uint64_t kp = KB + 0x1700, detour = 0xffffffffc0100000ULL, caller = KB + 0x1f00;
+	memcpy(km + 0x1700, "\x41\x54\x49\x89\xf4", 5);      /* push %r12; mov %rsi,%r12 */
+	assert_false(patch_at(1, 0x700, "\xcc", 1));          /* never a patch */
+	assert_int_equal(win(1, 0x700, "\xcc", 1, INTEG_W_POKE), INTEG_SEV_UNVERIFIED);       /* armed */
+	assert_int_equal(ks.n_kp, 1);
+	assert_int_equal(ks.kp[0].va, kp);
+	assert_memory_equal(ks.kp[0].orig, "\x41\x54\x49\x89\xf4", 5);
+	char j[5];
+	memcpy(j, rel32(0xe9, kp, detour), 5);
+	char mid[5] = { (char)0xcc };
+	memcpy(mid + 1, j + 1, 4);
+	assert_int_equal(win(1, 0x701, mid + 1, 4, INTEG_W_POKE), INTEG_SEV_UNVERIFIED);    /* optimizing: int3 + rel32 */
+	assert_int_equal(win(1, 0x700, j, 1, INTEG_W_POKE), INTEG_SEV_UNVERIFIED);          /* optimized: jmp detour */
+	assert_memory_equal(km + 0x1700, j, 5);
+	assert_int_equal(win(1, 0x700, "\xcc\x54\x49\x89\xf4", 5, INTEG_W_POKE), INTEG_SEV_UNVERIFIED); /* unoptimized */
+	assert_int_equal(win(1, 0x700, "\x41", 1, INTEG_W_POKE), INTEG_SEV_UNVERIFIED);   /* disarmed */
+	assert_int_equal(ks.n_kp, 0);
+	/* armed and optimized within one window */
+	assert_int_equal(win(1, 0x700, j, 5, INTEG_W_POKE), INTEG_SEV_UNVERIFIED);
+	assert_int_equal(ks.n_kp, 1);
+	assert_int_equal(win(1, 0x700, "\xcc\x54\x49\x89\xf4", 5, INTEG_W_POKE), INTEG_SEV_UNVERIFIED);
+	/* at a recorded kprobe, anything but its forms is an attack (and the record stays) */
+	assert_int_equal(win(1, 0x700, rel32(0xe9, kp, caller), 5, INTEG_W_POKE), INTEG_SEV_ATTACK);  /* jump into the kernel */
+	memcpy(km + 0x1700, "\xcc\x54\x49\x89\xf4", 5);
+	assert_int_equal(win(1, 0x700, "\x90", 1, INTEG_W_POKE), INTEG_SEV_ATTACK);     /* not what was there */
+	memcpy(km + 0x1700, "\xcc\x54\x49\x89\xf4", 5);
+	assert_int_equal(win(1, 0x701, "\x90\x90", 2, INTEG_W_POKE), INTEG_SEV_ATTACK); /* the tail behind the int3 */
+	memcpy(km + 0x1700, "\xcc\x54\x49\x89\xf4", 5);
+	assert_int_equal(ks.n_kp, 1);
+	assert_int_equal(win(1, 0x700, "\x41", 1, INTEG_W_POKE), INTEG_SEV_UNVERIFIED);
+	assert_int_equal(ks.n_kp, 0);
+	/* no record: an int3 removed (armed before boot done) is unverified; other bytes are not */
+	memcpy(km + 0x1800, "\xcc\x89\xe5\x90\x90", 5);
+	assert_int_equal(win(1, 0x800, "\x55", 1, INTEG_W_POKE), INTEG_SEV_UNVERIFIED);
+	assert_int_equal(win(1, 0x800, "\x48\x31", 2, INTEG_W_POKE), INTEG_SEV_ATTACK);
+	/* a jump out of the image only from an int3 or an arm; into the kernel's text never */
+	assert_int_equal(win(1, 0x900, rel32(0xe9, KB + 0x1900, caller), 5, INTEG_W_POKE), INTEG_SEV_ATTACK);
+	assert_int_equal(win(1, 0x900, "\xc3", 1, INTEG_W_POKE), INTEG_SEV_ATTACK);
+	assert_int_equal(win(1, 0x900, "\x31\xc0\xc3", 3, INTEG_W_POKE), INTEG_SEV_ATTACK);
+	/* SMP alternatives: one byte between lock and ds */
+	memcpy(km + 0x1a00, "\x3e\x0f\xb1\x17\x90", 5);
+	assert_int_equal(win(1, 0xa00, "\xf0", 1, INTEG_W_POKE), INTEG_SEV_UNVERIFIED);
+	assert_int_equal(win(1, 0xa00, "\x3e", 1, INTEG_W_POKE), INTEG_SEV_UNVERIFIED);
+	/* an int3 on a listed site is judged by the site (the middle of text_poke_bp: patch), a kprobe
+	 * never sits there; a stray change beside a kprobe makes the window an attack */
+	assert_int_equal(win(1, 0x000, "\xcc", 1, INTEG_W_POKE), INTEG_SEV_PATCH);
+	memcpy(km + 0x1000, "\x0f", 1);
+	memcpy(kold, km + 4096, 4096);
+	memcpy(knew, kold, 4096);
+	knew[0xb00] = (char)0xcc;
+	knew[0xc00] ^= 1;
+	struct integ_diff d;
+	integ_diff(kold, knew, 4096, &d);
+	assert_int_equal(integ_classify_sites(&ks, INTEG_R_TEXT, INTEG_W_POKE, KB + 4096, kold, knew, 4096, &d, &km_rd),
+			 INTEG_SEV_ATTACK);
+	assert_int_equal(ks.n_kp, 0);                  /* an attack window records nothing */
+	/* only through text_poke, only in text */
+	assert_int_equal(win(1, 0xd00, "\xcc", 1, INTEG_W_KERNEL), INTEG_SEV_ATTACK);
+	memcpy(kold, km + 4096, 4096);
+	memcpy(knew, kold, 4096);
+	knew[0xe00] = (char)0xcc;
+	integ_diff(kold, knew, 4096, &d);
+	assert_int_equal(integ_classify_sites(&ks, INTEG_R_RODATA, INTEG_W_POKE, KB + 4096, kold, knew, 4096, &d, &km_rd),
+			 INTEG_SEV_ATTACK);
+	/* never reverted, named */
+	assert_false(integ_should_revert(INTEG_SEV_UNVERIFIED, true, 1));
+	assert_string_equal(integ_severity_name(INTEG_SEV_UNVERIFIED), "unverified");
+	/* the record is bounded: kprobes beyond it are still unverified, counted as not followed */
+	for (unsigned i = 0; i < INTEG_SITES_MAX_KP + 2; i++) {
+		uint32_t off = 0x100 + 8 * i;              /* page 4: no sites */
+		assert_int_equal(win(4, off, "\xcc", 1, INTEG_W_POKE), INTEG_SEV_UNVERIFIED);
+	}
+	assert_int_equal(ks.n_kp, INTEG_SITES_MAX_KP);
+	assert_int_equal(ks.kp_full, 2);
+	free(ks.mcount); free(ks.jump); free(ks.scall);
+	memset(&ks, 0, sizeof(ks));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -608,6 +716,7 @@ int main(void)
 		cmocka_unit_test(test_sites_build),
 		cmocka_unit_test(test_sites_verdict),
 		cmocka_unit_test(test_sites_tramp_nosig),
+		cmocka_unit_test(test_sites_unverified),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -43,6 +43,22 @@ done
 # faultinj is loaded by init (hv_boot --modules), or shipped with --no-load next to rtspin
 [ -w /proc/faultinj ] || [ ! -f /modules/faultinj.ko ] || { insmod /modules/faultinj.ko; echo "HVMON-GUEST: insmod faultinj rc=$?"; }
 [ -w /proc/faultinj ] || { echo "HVMON-GUEST: no /proc/faultinj"; exit 2; }
+# fi_graph=1 (issue 15 item 3 B; hang_bochs_510.sh): the function-graph tracer on one function and off
+# again. On 5.10 it rewrites ftrace_graph_call (a jmp inside ftrace_caller) besides the function's
+# ftrace site: the integrity monitor must call both `patch`, not `attack`
+if [ "${fi_graph:-0}" = 1 ]; then
+  tr=/sys/kernel/tracing
+  [ -d $tr/events ] || mount -t tracefs nodev $tr 2>/dev/null
+  if echo ksys_sync > $tr/set_ftrace_filter && echo function_graph > $tr/current_tracer; then
+    sync; sleep 1; sync
+    n=$(grep -c ksys_sync $tr/trace)
+    echo nop > $tr/current_tracer; echo > $tr/set_ftrace_filter
+    sleep 1
+    echo "HVMON-GUEST: graph tracer on fn=ksys_sync traced=$n, off again"
+  else
+    echo "HVMON-GUEST: graph tracer unavailable"
+  fi
+fi
 khz=$(dmesg | sed -n 's/.*FAULTINJ: ready tsc_khz=\([0-9]*\).*/\1/p' | tail -n1)
 # user-mode scheduler starvation (no_switch): SCHED_FIFO 99 spinner, RT throttling off
 rtspin() {

@@ -67,6 +67,26 @@ if [ -f /modules/hvinteg.ko ]; then
   else
     echo "HVMON-GUEST: hvtest integ ftrace=unavailable"
   fi
+  # issue 15 item 3 B: kprobes through kprobe_events — one at do_sys_openat2's entry (an ftrace site:
+  # kprobes on ftrace, `patch`) and one a few bytes in (the first offset the kernel accepts: an
+  # instruction boundary): text_poke's int3, then the optprobe's jump — on none of the kernel's lists,
+  # so `unverified`, never reverted under integrity_action=block. Both must fire (kprobe_profile's hit
+  # counts), the guest must keep working; then both removed (unoptimized, disarmed)
+  if [ -w $tr/kprobe_events ]; then
+    off=""
+    echo 'p:hvk do_sys_openat2' > $tr/kprobe_events
+    for o in 5 6 7 8 9 10 11 12 13 14 15 16; do
+      echo "p:hvk2 do_sys_openat2+$o" >> $tr/kprobe_events 2>/dev/null && { off=$o; break; }
+    done
+    echo 1 > $tr/events/kprobes/enable
+    cat /proc/version > /dev/null; sleep 1; cat /proc/version > /dev/null; sleep 1; cat /proc/version > /dev/null
+    prof=$(tr -s ' ' < $tr/kprobe_profile | tr '\n' ';')
+    echo 0 > $tr/events/kprobes/enable; echo > $tr/kprobe_events
+    sleep 1; cat /proc/version > /dev/null
+    echo "HVMON-GUEST: hvtest integ kprobe off=${off:-none} profile=$prof"
+  else
+    echo "HVMON-GUEST: hvtest integ kprobe=unavailable"
+  fi
   if echo 1 > /proc/sys/kernel/sched_schedstats; then
     sleep 1; echo 0 > /proc/sys/kernel/sched_schedstats; echo "HVMON-GUEST: hvtest integ static_key=flipped"
   fi
