@@ -715,8 +715,8 @@ int infer_strategy_kallsyms(const struct infer_reader *rd, const struct infer_hi
 	if (w[W_GCALL].count)
 		report(out, INFER_P_FTRACE_GRAPH_CALL, &w[W_GCALL]);
 	else
-		infer_set_na(out, INFER_P_FTRACE_GRAPH_CALL, "absent (no ftrace_graph_call in kallsyms: the "
-			     "function-graph tracer patches no jump in ftrace_caller, 5.16+)");
+		infer_set_na(out, INFER_P_FTRACE_GRAPH_CALL, "absent (no jump in ftrace_caller for the "
+			     "function-graph tracer: 5.16+)");
 	/* issue 15 item 5 gap C: the terminal offsets without BTF, from the code these name */
 	infer_kallsyms_tty_offsets(rd, want_ok(&w[W_TTYNAME]) ? w[W_TTYNAME].value : 0,
 				   want_ok(&w[W_GCTTY]) ? w[W_GCTTY].value : 0,

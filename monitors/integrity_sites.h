@@ -25,10 +25,11 @@
  *    start, and its 3 padding bytes never change. (Both layouts: every Debian
  *    5.10, 6.1 and 6.12 fixture kernel, tools/integ_sites.c.)
  * An int3 on the first byte of any site with the rest of a legitimate form is
- * text_poke_bp's middle step. Everything else in protected text is `attack`:
- * a kprobe's int3 or an optprobe's jump outside these sites too, and the
- * alternatives (applied before boot done), ftrace_graph_call (5.10's graph
- * tracer) and module text are not covered (docs/MONITORS.md).
+ * text_poke_bp's middle step. 5.10's ftrace_graph_call (the graph tracer's jmp
+ * in ftrace_caller): JMP rel32 into kernel text. A kprobe's int3, an optprobe's
+ * jump or an SMP lock prefix off these sites is `unverified`
+ * (integ_classify_sites); everything else in protected text is `attack`
+ * (docs/MONITORS.md).
  * Pure logic over an ops reader: host-tested (tests/unit/test_integrity.c, with
  * the fixture kernels' real tables) and fuzzed (tests/fuzz/fuzz_integrity_sites.c).
  */
