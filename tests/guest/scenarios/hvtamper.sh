@@ -6,9 +6,11 @@
 # `hvvfork silent` gets a private kernel half (hvtamper.ko's /proc/hvtamper_silent) and forks.
 # The same int3 sits on kernel_clone meanwhile while a vfork parent blocked in kernel_clone since
 # before returns (hvvfork wait): hvmon must take that return at the suspended site (a fork event).
-ks() { sed -n "s/^\([0-9a-f]*\) [Tt] $1\$/0x\1/p" /proc/kallsyms | head -1; }
+# one pass over /proc/kallsyms (each read of it costs the guest ~3 s in Bochs), then lookups in that
+kall=$(grep -E ' [Tt] (kernel_execve|do_exit|kernel_clone|do_execveat_common(\.[a-z]*\.[0-9]*)*)$' /proc/kallsyms)
+ks() { printf '%s\n' "$kall" | sed -n "s/^\([0-9a-f]*\) [Tt] $1\$/0x\1/p" | head -1; }
 # a local symbol may carry a compiler suffix (do_execveat_common.isra.0 on 6.1 cloud)
-ksl() { sed -n "s/^\([0-9a-f]*\) [Tt] $1\(\.[a-z]*\.[0-9]*\)*\$/0x\1/p" /proc/kallsyms | head -1; }
+ksl() { printf '%s\n' "$kall" | sed -n "s/^\([0-9a-f]*\) [Tt] $1\(\.[a-z]*\.[0-9]*\)*\$/0x\1/p" | head -1; }
 ex=$(ks kernel_execve); dx=$(ks do_exit); ck=$(ks kernel_clone); de=$(ksl do_execveat_common)
 echo "HVMON-GUEST: hvtamper kernel_execve=${ex:-none} do_exit=${dx:-none} kernel_clone=${ck:-none} do_execveat_common=${de:-none}"
 [ -n "$ex" ] && [ -n "$dx" ] && [ -n "$ck" ] || exit 2

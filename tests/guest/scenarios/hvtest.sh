@@ -48,49 +48,7 @@ chk 'HVTEST: tsc_rewind err=0 rewound=1'
 # only when the image has it (core_hvtest.sh); core_boot.sh runs this scenario on each CPU with
 # hvtest.ko alone and the integrity monitor in report mode
 if [ -f /modules/hvinteg.ko ]; then
-  ksym() { sed -n "s/^\([0-9a-f]*\) . $1\$/0x\1/p" /proc/kallsyms | head -1; }
-  insmod /modules/hvinteg.ko ktext="$(ksym __x64_sys_acct)" sct="$(ksym sys_call_table)" \
-    tpoke="$(ksym text_poke)" fsite="$(ksym __x64_sys_swapoff)" ||
-    { echo "HVMON-GUEST: hvtest check failed: insmod hvinteg"; ok=1; }
-  rmmod hvinteg
-  # ... and the kernel's own code patching, which must give no attack-severity event: ftrace on one
-  # function (ksys_sync, which sync(1) calls), a static key flipped (schedstats), a module loaded and unloaded
-  tr=/sys/kernel/tracing
-  [ -d $tr/events ] || mount -t tracefs nodev $tr 2>/dev/null
-  fn=""
-  for f in ksys_sync do_sys_openat2; do echo $f > $tr/set_ftrace_filter 2>/dev/null && { fn=$f; break; }; done
-  if [ -n "$fn" ] && echo function > $tr/current_tracer; then
-    sync; cat /proc/version > /dev/null; sync; sleep 1
-    n=$(grep -c " $fn" $tr/trace)
-    echo nop > $tr/current_tracer; echo > $tr/set_ftrace_filter
-    echo "HVMON-GUEST: hvtest integ ftrace=on fn=$fn traced=$n"
-  else
-    echo "HVMON-GUEST: hvtest integ ftrace=unavailable"
-  fi
-  # issue 15 item 3 B: kprobes through kprobe_events — one at do_sys_openat2's entry (an ftrace site:
-  # kprobes on ftrace, `patch`) and one a few bytes in (the first offset the kernel accepts: an
-  # instruction boundary): text_poke's int3, then the optprobe's jump — on none of the kernel's lists,
-  # so `unverified`, never reverted under integrity_action=block. Both must fire (kprobe_profile's hit
-  # counts), the guest must keep working; then both removed (unoptimized, disarmed)
-  if [ -w $tr/kprobe_events ]; then
-    off=""
-    echo 'p:hvk do_sys_openat2' > $tr/kprobe_events
-    for o in 5 6 7 8 9 10 11 12 13 14 15 16; do
-      echo "p:hvk2 do_sys_openat2+$o" >> $tr/kprobe_events 2>/dev/null && { off=$o; break; }
-    done
-    echo 1 > $tr/events/kprobes/enable
-    cat /proc/version > /dev/null; sleep 1; cat /proc/version > /dev/null; sleep 1; cat /proc/version > /dev/null
-    prof=$(tr -s ' ' < $tr/kprobe_profile | tr '\n' ';')
-    echo 0 > $tr/events/kprobes/enable; echo > $tr/kprobe_events
-    sleep 1; cat /proc/version > /dev/null
-    echo "HVMON-GUEST: hvtest integ kprobe off=${off:-none} profile=$prof"
-  else
-    echo "HVMON-GUEST: hvtest integ kprobe=unavailable"
-  fi
-  if echo 1 > /proc/sys/kernel/sched_schedstats; then
-    sleep 1; echo 0 > /proc/sys/kernel/sched_schedstats; echo "HVMON-GUEST: hvtest integ static_key=flipped"
-  fi
-  insmod /modules/hvinteg.ko attack=0 && rmmod hvinteg && echo "HVMON-GUEST: hvtest integ module=loaded_unloaded"
+  sh /scenarios/hvinteg.sh || ok=1
 fi
 # issue 15: the descriptor-table instructions in user mode, emulated by hvmon (tests/guest/hvdtr)
 [ -x /modules/hvdtr ] && /modules/hvdtr
