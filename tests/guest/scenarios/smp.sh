@@ -22,9 +22,10 @@ sums=$(awk 'NR == 1 { n = NF; next }
 echo "HVMON-GUEST: smp interrupts-per-cpu $sums"
 for s in $sums; do [ "$s" -gt 0 ] || bad "a CPU took no interrupt ($sums)"; done
 grep -E '^ *(LOC|RES|CAL|TLB):' /proc/interrupts | sed 's/^/HVMON-GUEST: smp irq /'
-# 1 s of user mode on both CPUs first: the integrity monitor's "boot done" is the first CPL 3 its
-# 100 ms tick samples, and only from then on are LGDT/LIDT trapped — core_boot checks that the five
-# onlines below run trapped (a mostly idle init let boot done come after them: i15's run on 872004b)
+# 1 s of user mode on both CPUs first: kept from when the integrity monitor's "boot done" was the first
+# CPL 3 its 100 ms tick sampled (a mostly idle init let it come after the onlines: i15's run on 872004b);
+# since issue 15 item 3 A it is pid 1's kernel_execve, before init runs, and core_boot checks that the
+# five onlines below run with LGDT/LIDT trapped
 spin=
 for c in 0 1; do taskset -c $c sh -c 'while :; do :; done' & spin="$spin $!"; done
 sleep 1; kill $spin; wait $spin 2>/dev/null
