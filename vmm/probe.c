@@ -10,6 +10,13 @@
 #include "vmm/probe.h"
 #include "vmm/zyreg.h"
 
+/* x86-64 page-table entries (SDM Vol. 3A 4.5) */
+#define PT_ADDR  0x000ffffffffff000ULL
+#define PT_P     0x1ULL
+#define PT_PS    0x80ULL
+#define PT_HALF  256                          /* root entries of the user half */
+
+
 static void set_why(char *why, size_t n, const char *s)
 {
 	if (why && n) {
@@ -182,6 +189,7 @@ static void free_site(struct probe_table *t, struct probe_site *s)
 		t->ops.free_page(t->ops.ctx, pg->shadow);
 		memset(pg, 0, sizeof(*pg));
 		t->pt.top[s_page] = 0;           /* the slot may hold another VA next */
+		t->pt.root_e[s_page] = 0;
 	}
 }
 
@@ -609,6 +617,104 @@ static bool check_remap_mm(struct probe_table *t, struct probe_page *pg, uint64_
 	return true;
 }
 
+/* The root entry of @root for @pg's VA when it is a private kernel half (docs/PROBES.md
+ * "A private kernel half"): the entry is not the kernel's (learnt by probe_pt_learn),
+ * the walk below it maps the probed VA to another page, and the kernel's own tables
+ * below the root still map the probed page (else it is a remap for everyone: check_remap,
+ * probe_pt_check). Returns the other page (0: not the case); the entry's address in *slot. */
+static uint64_t private_copy(struct probe_table *t, const struct probe_page *pg, uint64_t root, uint64_t *slot)
+{
+	uint32_t pi = (uint32_t)(pg - t->pages);
+	uint64_t top = t->pt.top[pi], e, tab[4], gpa, sgpa;
+	unsigned n;
+	if (!top || !root)
+		return 0;
+	*slot = root + ((pg->va >> (t->pt.la57 ? 48 : 39)) & 511) * 8ULL;
+	if (t->ops.read_phys(t->ops.ctx, *slot, &e, 8) || !(e & PT_P) || (e & PT_ADDR) == top)
+		return 0;
+	if (probe_pt_walk(t, e & PT_ADDR, pg->va, &gpa, tab, &n) || gpa == pg->gpa)
+		return 0;
+	if (probe_pt_walk(t, top, pg->va, &sgpa, tab, &n) || sgpa != pg->gpa)
+		return 0;
+	return gpa;
+}
+
+/* Put the kernel's root entry @want back at @slot (one 8-byte store, then read
+ * back). Linux gives every mm the kernel half of swapper_pg_dir at pgd_alloc and
+ * never changes those entries on 4-level paging: the entry is what the kernel
+ * itself put there. True when the slot holds it now. */
+static bool restore_root_entry(struct probe_table *t, uint64_t slot, uint64_t want)
+{
+	uint64_t e;
+	if (!want || !t->ops.write_phys64 || t->ops.write_phys64(t->ops.ctx, slot, want))
+		return false;
+	return !t->ops.read_phys(t->ops.ctx, slot, &e, 8) && e == want;
+}
+
+/* A private kernel half in the address space this vCPU runs (any mode: its kernel
+ * root, probe_kernel_root): every probed page its root maps to a copy is reported
+ * once per copy ("remap_mm", the task on this vCPU) and the root's entry is put back
+ * to the kernel's, so that the process's forks and execs run the probed pages again
+ * ("rearmed"; each time it is seen: an attacker who writes it again is undone at the
+ * next check). The copies themselves are never probed: their lifetime is the
+ * attacker's. @priv[i]: page i was handled here. Not in HLT (the idle task on the
+ * last process's CR3: reported when a task runs on it). */
+static void check_private_halves(struct probe_table *t, const struct probe_tick_in *in, bool *priv)
+{
+	uint64_t copy[PROBE_MAX_PAGES] = { 0 }, slot[PROBE_MAX_PAGES] = { 0 };
+	bool ok[PROBE_MAX_PAGES] = { false }, any = false;
+	if (in->halted)
+		return;
+	uint64_t root = probe_kernel_root(t, in->cr3, in->kernel_cr3);
+	for (int i = 0; i < PROBE_MAX_PAGES; i++) {
+		if (t->pages[i].used)
+			copy[i] = private_copy(t, &t->pages[i], root, &slot[i]);
+		priv[i] = copy[i] != 0;
+		any |= priv[i];
+	}
+	if (!any)
+		return;
+	if (!in->kernel_cr3)
+		t->mm_user++;
+	for (int i = 0; i < PROBE_MAX_PAGES; i++) {
+		if (!copy[i])
+			continue;
+		int j = 0;
+		while (j < i && !(copy[j] && slot[j] == slot[i]))
+			j++;
+		if (j < i) {                          /* the same root entry (kernel text shares one) */
+			ok[i] = ok[j];
+			continue;
+		}
+		ok[i] = restore_root_entry(t, slot[i], t->pt.root_e[i]);
+		t->mm_restores += ok[i];
+	}
+	for (int i = 0; i < PROBE_MAX_PAGES; i++) {
+		struct probe_page *pg = &t->pages[i];
+		if (!copy[i] || copy[i] == pg->mm_remap)
+			continue;                     /* reported already (put back again if it came back) */
+		pg->mm_remap = copy[i];
+		pg->remap_gpa = 0;
+		pg->remap_seen = 0;
+		t->mm_remaps++;
+		for (int k = 0; k < PROBE_MAX_SITES; k++) {
+			struct probe_site *s = &t->sites[k];
+			if (!s->used || s->page != (uint32_t)i)
+				continue;
+			uint8_t b[8];
+			unsigned nb = s->origlen < sizeof(b) ? s->origlen : sizeof(b);
+			if (t->ops.read_phys(t->ops.ctx, copy[i] + s->off, b, nb))   /* the copy's bytes */
+				nb = 0;
+			struct probe_tamper tp;
+			tamper_fill(&tp, "remap_mm", s, pg, b, nb);
+			tp.gpa = pg->gpa + s->off;
+			tp.new_gpa = copy[i] + s->off;
+			tp.rearmed = ok[i] && !s->suspended;
+			report(t, &tp);
+		}
+	}
+}
+
 /* Remap check of one page with the CR3 of this vCPU (kernel mode). */
 static int check_remap(struct probe_table *t, struct probe_page *pg, int *blinded,
 		       const struct probe_tick_in *in)
@@ -674,23 +780,82 @@ static void check_site_bytes(struct probe_table *t, struct probe_site *s, const 
 	report(t, &tp);
 }
 
-/* A new address space (CR3 root never seen, of the last PROBE_MM_SLOTS)? Keyed
- * by the page-table root without PCID bits and without bit 12: KPTI's user and
- * kernel roots are the two halves of one 8 KiB pair (two adjacent roots without
- * KPTI count once: an undercount, the safe side). */
-static bool mm_new(struct probe_table *t, uint64_t cr3)
+/* A root entry as an address space's identity: its table and present bit only
+ * (KPTI's kernel copy of a user entry adds NX, the CPU sets Accessed) */
+static uint64_t pt_norm(uint64_t e)
 {
-	uint64_t key = cr3 & 0x000ffffffffff000ULL & ~0x1000ULL;
+	return e & PT_P ? e & (PT_ADDR | PT_P) : 0;
+}
+
+/* A fingerprint of the user half of root @root (its 256 entries, normalised):
+ * a root page freed by one process and reused by a new one points to other
+ * user tables (allocated for the new process). 0 when unreadable. */
+static uint64_t user_fp(struct probe_table *t, uint64_t root)
+{
+	uint64_t e[32], h = 0xcbf29ce484222325ULL;      /* FNV-1a over 64-bit words */
+	for (unsigned c = 0; c < PT_HALF; c += 32) {
+		if (t->ops.read_phys(t->ops.ctx, root + c * 8ULL, e, sizeof(e)))
+			return 0;
+		for (unsigned i = 0; i < 32; i++) {
+			h ^= pt_norm(e[i]);
+			h *= 0x100000001b3ULL;
+		}
+	}
+	return h;
+}
+
+/* A new address space? Keyed by the page-table root without PCID bits and
+ * without bit 12 (KPTI's user and kernel roots are the two halves of one 8 KiB
+ * pair; two adjacent roots without KPTI count once: an undercount, the safe
+ * side) AND the fingerprint of its user half: the same root with other user
+ * tables is a new process on a reused root page (the roots of short-lived
+ * processes are freed and reused at once). When the table is full the least
+ * recently seen is forgotten. */
+static bool mm_new(struct probe_table *t, uint64_t cr3, uint64_t now)
+{
+	uint64_t root = cr3 & PT_ADDR, key = root & ~0x1000ULL;
 	if (!key)
 		return false;
-	for (uint32_t i = 0; i < t->mm.n; i++)
-		if (t->mm.key[i] == key)
-			return false;
-	t->mm.key[t->mm.next] = key;
-	t->mm.next = (t->mm.next + 1) % PROBE_MM_SLOTS;
-	if (t->mm.n < PROBE_MM_SLOTS)
-		t->mm.n++;
+	uint64_t fp = user_fp(t, root);
+	uint32_t old = 0;
+	for (uint32_t i = 0; i < t->mm.n; i++) {
+		if (t->mm.key[i] == key) {
+			bool same = t->mm.fp[i] == fp;
+			t->mm.fp[i] = fp;
+			t->mm.seen[i] = now;
+			return !same;
+		}
+		if (t->mm.seen[i] < t->mm.seen[old])
+			old = i;
+	}
+	uint32_t i = t->mm.n < PROBE_MM_SLOTS ? t->mm.n++ : old;
+	t->mm.key[i] = key;
+	t->mm.fp[i] = fp;
+	t->mm.seen[i] = now;
 	return true;
+}
+
+uint64_t probe_kernel_root(struct probe_table *t, uint64_t cr3, bool kernel_mode)
+{
+	uint64_t root = cr3 & PT_ADDR;
+	if (!root || kernel_mode || !(root & 0x1000))
+		return root;
+	/* KPTI's pair: every user entry of the kernel root is mirrored into the
+	 * user root (pti_set_user_pgtbl); a page next to a root that is not its
+	 * pair (no KPTI: 4 KiB roots) does not agree with it */
+	uint64_t k = root & ~0x1000ULL, a[32], b[32];
+	bool any = false;
+	for (unsigned c = 0; c < PT_HALF; c += 32) {
+		if (t->ops.read_phys(t->ops.ctx, k + c * 8ULL, a, sizeof(a)) ||
+		    t->ops.read_phys(t->ops.ctx, root + c * 8ULL, b, sizeof(b)))
+			return root;
+		for (unsigned i = 0; i < 32; i++) {
+			if (pt_norm(a[i]) != pt_norm(b[i]))
+				return root;
+			any |= pt_norm(a[i]) != 0;
+		}
+	}
+	return any ? k : root;
 }
 
 /* Silent: the group of PROBE_F_EXPECT_NEWMM sites had no hit in this window
@@ -700,7 +865,7 @@ static bool mm_new(struct probe_table *t, uint64_t cr3)
  * their bytes. */
 static void check_silent(struct probe_table *t, const struct probe_tick_in *in)
 {
-	if (mm_new(t, in->cr3)) {
+	if (mm_new(t, in->cr3, in->now)) {
 		t->win_newmm++;
 		t->newmm++;
 	}
@@ -750,22 +915,20 @@ static void check_silent(struct probe_table *t, const struct probe_tick_in *in)
 int probe_tick(struct probe_table *t, const struct probe_tick_in *in)
 {
 	int moved = 0, blinded = 0;
+	bool priv[PROBE_MAX_PAGES] = { false };
 	for (int i = 0; i < PROBE_MAX_SITES; i++)
 		if (t->sites[i].used)
 			check_site_bytes(t, &t->sites[i], in);
+	check_private_halves(t, in, priv);
 	if (in->kernel_cr3)
 		for (int i = 0; i < PROBE_MAX_PAGES; i++)
-			if (t->pages[i].used)
+			if (t->pages[i].used && !priv[i])
 				moved += check_remap(t, &t->pages[i], &blinded, in);
 	check_silent(t, in);
 	return moved;
 }
 
 /* ---- the kernel's page tables (issue 15, docs/PROBES.md "Page tables") ------- */
-
-#define PT_ADDR  0x000ffffffffff000ULL
-#define PT_P     0x1ULL
-#define PT_PS    0x80ULL
 
 static unsigned pt_levels(const struct probe_table *t)
 {
@@ -777,8 +940,10 @@ void probe_pt_learn(struct probe_table *t, uint64_t cr3, bool la57)
 	uint64_t root = cr3 & PT_ADDR;
 	if (!root)
 		return;
-	if (la57 != t->pt.la57)
+	if (la57 != t->pt.la57) {
 		memset(t->pt.top, 0, sizeof(t->pt.top));
+		memset(t->pt.root_e, 0, sizeof(t->pt.root_e));
+	}
 	t->pt.la57 = la57;
 	for (int i = 0; i < PROBE_MAX_PAGES; i++) {
 		const struct probe_page *pg = &t->pages[i];
@@ -794,8 +959,10 @@ void probe_pt_learn(struct probe_table *t, uint64_t cr3, bool la57)
 		 * root (CPL 0 for a few instructions at entry) nor a private kernel
 		 * half of one process (remap_mm), which would then pass for the
 		 * kernel's own tables for good */
-		if (!probe_pt_walk(t, e & PT_ADDR, pg->va, &gpa, tab, &n) && gpa == pg->gpa)
+		if (!probe_pt_walk(t, e & PT_ADDR, pg->va, &gpa, tab, &n) && gpa == pg->gpa) {
 			t->pt.top[i] = e & PT_ADDR;
+			t->pt.root_e[i] = e;
+		}
 	}
 }
 

@@ -199,6 +199,10 @@ struct probe_ops {
 	int (*map_plain)(void *ctx, struct probe_page *pg);
 	/* the guest blinded (or tried to blind) a probe (issue 15): report it */
 	void (*tamper)(void *ctx, const struct probe_tamper *tp);
+	/* store one aligned 8-byte page-table entry into guest RAM, atomically (a private
+	 * kernel half's root entry put back, docs/PROBES.md "A private kernel half");
+	 * NULL: never restored. 0 or -1 (refused: not guest RAM, a probed page) */
+	int (*write_phys64)(void *ctx, uint64_t gpa, uint64_t val);
 };
 
 /* Tampering rules (docs/PROBES.md "Tampering"). */
@@ -206,7 +210,7 @@ struct probe_ops {
 #define PROBE_REMAP_CHECKS    2     /* consecutive checks that must see a remap before the probe moves */
 #define PROBE_SILENT_WIN_MS   1000  /* window of the silent check */
 #define PROBE_SILENT_NEWMM    3     /* new address spaces in a window with no hit of the group (this and the last window) */
-#define PROBE_MM_SLOTS        256
+#define PROBE_MM_SLOTS        256   /* address spaces remembered (least recently seen forgotten first) */
 
 /* The kernel's own page tables (issue 15, docs/PROBES.md "Page tables"): the
  * table pages below the root on the walk of each probed address — shared by
@@ -215,6 +219,7 @@ struct probe_ops {
 #define PROBE_PT_MAX 8          /* table pages protected at most (PDPT, PD, PT: 2-3 for kernel text) */
 struct probe_pt {
 	uint64_t top[PROBE_MAX_PAGES];  /* per pages[]: the table the root's entry for its VA points to (0: unknown) */
+	uint64_t root_e[PROBE_MAX_PAGES];   /* ... and that root entry itself (what pgd_alloc gives every mm) */
 	bool     la57;
 	uint64_t writes, checks, changes, over;   /* written pages seen, re-walks, remaps found, tables beyond PROBE_PT_MAX */
 	struct probe_writer writer;     /* the last write's task and RIP */
@@ -229,15 +234,21 @@ struct probe_table {
 	uint64_t dropped;       /* sites blinded by a rewrite hvmon cannot emulate (kept, suspended) */
 	uint64_t followed;       /* sites re-decoded after the guest rewrote them */
 	/* tampering checks (probe_tick) */
+	/* address spaces seen (silent check): the root (KPTI pair as one) and a
+	 * fingerprint of its user half, so that a root page freed and reused by a
+	 * new process is a new address space; when full, the least recently seen
+	 * is forgotten */
 	struct {
-		uint64_t key[PROBE_MM_SLOTS];   /* address spaces (CR3 roots) seen */
-		uint32_t n, next;
+		uint64_t key[PROBE_MM_SLOTS], fp[PROBE_MM_SLOTS], seen[PROBE_MM_SLOTS];
+		uint32_t n;
 	} mm;
 	uint64_t win_start, win_hits_base, prev_win_hits;
 	uint32_t win_newmm;
 	bool     silent_reported;
 	uint64_t tampers, moves, rearmed, newmm;
 	uint64_t mm_remaps;     /* remap_mm reports: an address space with its own copy of a probed page */
+	uint64_t mm_restores;   /* private kernel-half root entries put back to the kernel's (each time seen) */
+	uint64_t mm_user;       /* private kernel halves found from a user-mode sample (KPTI pair) */
 	/* returns taken at a suspended site; entries at a site suspended by a
 	 * rewrite run on the guest's bytes (PROBE_VIEW_GUEST); by ring -1 */
 	uint64_t ret_suspended, guest_runs;
@@ -275,6 +286,12 @@ struct probe_tick_in {
  * probe moves to the new page) and runs the silent check. Returns the number of
  * pages moved (ring -1 then updates its page intercepts and views). */
 int probe_tick(struct probe_table *t, const struct probe_tick_in *in);
+/* The root of the kernel half of the address space a vCPU runs (issue 15): in
+ * kernel mode CR3's root; in user mode with KPTI (CR3 bit 12 set) the other page of
+ * the 8 KiB pair when the two pages' user halves agree (Linux mirrors every user
+ * entry into the user root, pti_set_user_pgtbl), else CR3's root (no KPTI: the
+ * user CR3 maps the kernel too). 0: none. */
+uint64_t probe_kernel_root(struct probe_table *t, uint64_t cr3, bool kernel_mode);
 /* The kernel's page tables (struct probe_pt). From a tick in kernel mode: learn
  * the table below the root for each probed page from the root @cr3 (any kernel
  * CR3: the kernel half below the root is shared). */

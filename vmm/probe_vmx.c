@@ -90,6 +90,21 @@ static int op_read_virt(void *ctx, uint64_t va, void *buf, uint32_t len)
 	return gmem_read(&m, va, buf, len, GMEM_KERNEL_ONLY, NULL) ? -1 : 0;
 }
 
+/* A private kernel half's root entry put back (issue 15, docs/PROBES.md "A private
+ * kernel half"): from the tick, plock held, on the vCPU that runs that address
+ * space (its root cannot be freed meanwhile). One aligned 8-byte store, as the
+ * CPU's own page-table writes are; guest RAM only, never hvmon's memory or a probed
+ * page. The guest's TLB is flushed by the shootdown after the operation (INVEPT
+ * invalidates combined mappings, SDM Vol. 3C 28.4.3.1). */
+static int op_write_phys64(void *ctx, uint64_t gpa, uint64_t val)
+{
+	if ((gpa & 7) || !vm_is_guest_ram(pvm, gpa, 8) || probe_find_page(&probes, gpa & ~0xfffULL))
+		return -1;
+	__atomic_store_n((uint64_t *)hv_phys_to_ptr(gpa), val, __ATOMIC_RELEASE);
+	need_sync = true;
+	return 0;
+}
+
 static uint8_t *op_alloc_page(void *ctx, uint64_t *pa)
 {
 	uint8_t *p = nfree ? free_pages[--nfree] : page_alloc();
@@ -368,7 +383,7 @@ int probe_vm_init(struct vm *vm)
 		.va_to_gpa = op_va_to_gpa, .read_phys = vm_guest_ram_read, .read_virt = op_read_virt,
 		.alloc_page = op_alloc_page, .free_page = op_free_page,
 		.map = op_map, .map_plain = op_map_plain,
-		.tamper = op_tamper,
+		.tamper = op_tamper, .write_phys64 = op_write_phys64,
 	};
 	pvm = vm;
 	probe_table_init(&probes, &ops);
@@ -951,10 +966,11 @@ void probe_print_stats(void)
 		  (unsigned long)probes.ret_suspended, (unsigned long)probes.guest_runs);
 	hv_printf("hvmon: probes: tampering: %lu reports, %lu probes re-armed, %lu pages re-placed after a remap, "
 		  "%lu new address spaces; %lu checks, median %lu TSC ticks (p90 %lu); %lu private copies of probed pages "
-		  "(remap_mm)\n", (unsigned long)probes.tampers,
+		  "(remap_mm); %lu private kernel halves put back, %lu seen in user mode\n", (unsigned long)probes.tampers,
 		  (unsigned long)probes.rearmed, (unsigned long)probes.moves, (unsigned long)probes.newmm,
 		  (unsigned long)tamper_runs, (unsigned long)tickhist_median(&tamper_ticks),
-		  (unsigned long)tickhist_percentile(&tamper_ticks, 90), (unsigned long)probes.mm_remaps);
+		  (unsigned long)tickhist_percentile(&tamper_ticks, 90), (unsigned long)probes.mm_remaps,
+		  (unsigned long)probes.mm_restores, (unsigned long)probes.mm_user);
 	for (int i = 0; i < PROBE_MAX_SITES; i++) {
 		const struct probe_site *s = &probes.sites[i];
 		if (!s->used)

@@ -35,9 +35,9 @@ static int f_va2gpa(void *c, uint64_t va, uint64_t *gpa)
 		*gpa = remap_to + (va - VA0);
 	return 0;
 }
-/* the kernel's page tables for the page-table tests: 8 pages at PTM */
+/* the kernel's page tables for the page-table tests: 12 pages at PTM */
 #define PTM 0x800000ULL
-static uint64_t ptm[8][512];
+static uint64_t ptm[12][512];
 static int f_rphys(void *c, uint64_t gpa, void *buf, uint32_t len)
 {
 	if (gpa >= PTM && gpa + len <= PTM + sizeof(ptm)) {
@@ -46,6 +46,15 @@ static int f_rphys(void *c, uint64_t gpa, void *buf, uint32_t len)
 	}
 	if (gpa < GPA0 || gpa + len > GPA0 + 0x3000) return -1;
 	memcpy(buf, &guest[0][0] + (gpa - GPA0), len);
+	return 0;
+}
+/* page-table entries hvmon writes (a private kernel half put back): only into ptm */
+static int wphys_n;
+static int f_wphys64(void *c, uint64_t gpa, uint64_t val)
+{
+	if ((gpa & 7) || gpa < PTM || gpa + 8 > PTM + sizeof(ptm)) return -1;
+	ptm[(gpa - PTM) / 4096][(gpa & 0xfff) / 8] = val;
+	wphys_n++;
 	return 0;
 }
 static int f_rvirt(void *c, uint64_t va, void *buf, uint32_t len)
@@ -104,7 +113,7 @@ static void f_tamper(void *c, const struct probe_tamper *tp)
 static const struct probe_ops OPS = {
 	.va_to_gpa = f_va2gpa, .read_phys = f_rphys, .read_virt = f_rvirt, .alloc_page = f_alloc,
 	.free_page = f_free, .map = f_map, .map_plain = f_plain,
-	.tamper = f_tamper,
+	.tamper = f_tamper, .write_phys64 = f_wphys64,
 };
 static struct probe_table T;
 static int hits;
@@ -129,6 +138,8 @@ static int setup(void **st)
 	ntp = 0;
 	memset(TP, 0, sizeof(TP));
 	remap_to = 0;
+	wphys_n = 0;
+	memset(ptm, 0, sizeof(ptm));
 	return 0;
 }
 
@@ -829,6 +840,156 @@ static void test_tamper_remap_mm(void **st)
 	remap_to = 0;
 }
 
+/* issue 15: a private kernel half is put back (its root entry := the kernel's), found
+ * from a kernel-mode sample (CR3's root) or a user-mode one (KPTI: the other page of
+ * the 8 KiB pair, when the two agree on the user half); the copies are never probed */
+static const uint64_t PP = 1, NX = 1ULL << 63, AB = 0x20;
+static void private_half_tables(void)
+{
+	/* the kernel: root PTM -> PDPT PTM+1 -> PD PTM+2 -> PT PTM+3 -> GPA0 */
+	ptm[0][511] = (PTM + 0x1000) | PP | 0x62;
+	ptm[1][(VA0 >> 30) & 511] = (PTM + 0x2000) | PP;
+	ptm[2][(VA0 >> 21) & 511] = (PTM + 0x3000) | PP;
+	ptm[3][0] = GPA0 | PP;
+	ptm[3][1] = (GPA0 + 0x1000) | PP;
+	/* the attacker's tables: PDPT PTM+6 -> PD PTM+7 -> PT PTM+4 with the copy (guest[2]) */
+	ptm[6][(VA0 >> 30) & 511] = (PTM + 0x7000) | PP;
+	ptm[7][(VA0 >> 21) & 511] = (PTM + 0x4000) | PP;
+	ptm[4][0] = (GPA0 + 0x2000) | PP;
+	ptm[4][1] = (GPA0 + 0x1000) | PP;
+	/* a process: kernel root PTM+8 (its user half: one entry), KPTI user root PTM+9 */
+	ptm[8][0] = 0x7000000 | PP | NX;
+	ptm[9][0] = 0x7000000 | PP | AB;
+	ptm[8][511] = ptm[0][511];
+	ptm[9][511] = 0x7100000 | PP;        /* KPTI's user tables: the entry trampoline only */
+}
+
+static void test_private_half_put_back(void **st)
+{
+	char why[128];
+	private_half_tables();
+	assert_int_equal(probe_add(&T, VA0 + 0x200, h1, NULL, why, sizeof(why)), 0);
+	assert_int_equal(probe_add(&T, VA0 + 0x1010, h2, NULL, why, sizeof(why)), 0);   /* 2nd page */
+	probe_site_label(probe_find(&T, VA0 + 0x200), "proctrace", "kernel_clone", PROBE_F_EXPECT_NEWMM);
+	struct probe_page *pg = probe_find_page(&T, GPA0);
+	uint8_t *shadow0 = pg->shadow;
+	memcpy(guest[2], guest[0], 4096);
+	probe_pt_learn(&T, PTM, false);
+	assert_int_equal(T.pt.root_e[pg - T.pages], ptm[0][511]);
+	/* the pair: user root PTM+9 -> kernel root PTM+8; not a pair -> CR3's own root */
+	assert_int_equal(probe_kernel_root(&T, PTM + 0x9000 + 3, false), PTM + 0x8000);
+	assert_int_equal(probe_kernel_root(&T, PTM + 0x9000, true), PTM + 0x9000);
+	assert_int_equal(probe_kernel_root(&T, PTM + 0x1000, false), PTM + 0x1000);   /* PTM's user half: empty */
+	ptm[9][7] = 0x7200000 | PP;
+	assert_int_equal(probe_kernel_root(&T, PTM + 0x9000, false), PTM + 0x9000);
+	ptm[9][7] = 0;
+	/* clean process: nothing, no write */
+	assert_int_equal(tick_at(100, false, PTM + 0x9000), 0);
+	assert_int_equal(tick_at(200, true, PTM + 0x8000), 0);
+	assert_int_equal(ntp, 0);
+	assert_int_equal(wphys_n, 0);
+	/* the attacker gives it a private kernel half; a user-mode sample finds it */
+	ptm[8][511] = (PTM + 0x6000) | PP | 0x62;
+	struct probe_tick_in idle = { .now = 250 * MS, .tsc_per_ms = MS, .kernel_cr3 = true, .cr3 = PTM + 0x8000,
+				      .halted = true };
+	assert_int_equal(probe_tick(&T, &idle), 0);       /* the idle task on its CR3: nothing */
+	assert_int_equal(ntp, 0);
+	assert_int_equal(tick_at(300, false, PTM + 0x9000 + 5), 0);
+	assert_int_equal(ntp, 1);                          /* kernel_clone's page; the 2nd page is not copied */
+	assert_string_equal(TP[0].what, "remap_mm");
+	assert_string_equal(TPN[0], "proctrace:kernel_clone");
+	assert_true(TP[0].rearmed);                        /* put back: it runs the probed page again */
+	assert_int_equal(TP[0].new_gpa, GPA0 + 0x2200);
+	assert_int_equal(TP[0].gpa, GPA0 + 0x200);
+	assert_int_equal(TP[0].bytes[0], 0xe8);            /* the copy's bytes */
+	assert_int_equal(ptm[8][511], ptm[0][511]);        /* the kernel's entry, flags and all */
+	assert_int_equal(wphys_n, 1);
+	assert_int_equal(T.mm_restores, 1);
+	assert_int_equal(T.mm_user, 1);
+	/* the probe never moved; the copy is not probed (no page for it) */
+	assert_int_equal(pg->gpa, GPA0);
+	assert_ptr_equal(pg->shadow, shadow0);
+	assert_null(probe_find_page(&T, GPA0 + 0x2000));
+	assert_int_equal(T.moves, 0);
+	/* stable now */
+	for (uint64_t ms = 400; ms <= 700; ms += 100)
+		assert_int_equal(tick_at(ms, ms & 1, PTM + 0x8000), 0);
+	assert_int_equal(ntp, 1);
+	assert_int_equal(wphys_n, 1);
+	/* the attacker writes it again: put back again at the next check, not reported again */
+	ptm[8][511] = (PTM + 0x6000) | PP | 0x62;
+	assert_int_equal(tick_at(800, true, PTM + 0x8000), 0);
+	assert_int_equal(ptm[8][511], ptm[0][511]);
+	assert_int_equal(ntp, 1);
+	assert_int_equal(T.mm_restores, 2);
+	/* the copy reused for someone's data: nothing of hvmon's there, nothing reported */
+	memset(guest[2], 0x41, 4096);
+	assert_int_equal(tick_at(900, true, PTM + 0x8000), 0);
+	assert_int_equal(ntp, 1);
+	assert_null(probe_find_page(&T, GPA0 + 0x2000));
+	/* both pages copied (page 1 onto the same frame), and a write hvmon may not make
+	 * (refused): reported, not re-armed */
+	ptm[7][(VA0 >> 21) & 511] = (PTM + 0x5000) | PP;
+	ptm[5][0] = (GPA0 + 0x2000) | PP;                  /* another copy of page 0 ... */
+	ptm[5][1] = (GPA0 + 0x2000) | PP;                  /* ... and page 1 on the same frame */
+	memcpy(guest[2], guest[0], 4096);
+	ptm[8][511] = (PTM + 0x6000) | PP | 0x62;
+	T.ops.write_phys64 = NULL;
+	assert_int_equal(tick_at(1000, true, PTM + 0x8000), 0);
+	assert_int_equal(ntp, 2);                          /* page 1: new; page 0: the same copy, once */
+	assert_string_equal(TP[1].what, "remap_mm");
+	assert_int_equal(TP[1].va, VA0 + 0x1010);
+	assert_false(TP[1].rearmed);
+	assert_int_equal(ptm[8][511], (PTM + 0x6000) | PP | 0x62);
+	assert_int_equal(T.mm_restores, 2);
+	assert_int_equal(pg->gpa, GPA0);
+	T.ops.write_phys64 = f_wphys64;
+	/* a remap of the kernel's own tables is no private half: it moves (two checks) */
+	ptm[8][511] = ptm[0][511];
+	ptm[3][0] = (GPA0 + 0x2000) | PP;
+	remap_to = GPA0 + 0x2000;
+	tick_at(1100, true, PTM + 0x8000);
+	assert_int_equal(tick_at(1200, true, PTM + 0x8000), 1);
+	assert_string_equal(TP[ntp - 1].what, "remap");
+	assert_int_equal(pg->gpa, GPA0 + 0x2000);
+	remap_to = 0;
+}
+
+/* issue 15: the silent check's address spaces: a root page reused by a new process
+ * (other user tables) is a new address space; KPTI's pair is one; the least
+ * recently seen is forgotten first */
+static void test_silent_mm_identity(void **st)
+{
+	const uint64_t R = PTM + 0x8000;
+	ptm[8][0] = 0x7000000 | PP | NX;
+	ptm[9][0] = 0x7000000 | PP | AB;
+	tick_at(100, true, R);
+	assert_int_equal(T.newmm, 1);
+	tick_at(200, false, R + 0x1000);                   /* its KPTI user root: the same */
+	tick_at(300, true, R | 0x3);                       /* PCID bits: the same */
+	assert_int_equal(T.newmm, 1);
+	/* the process exits, a new one gets the same root page with its own tables */
+	ptm[8][0] = 0x7300000 | PP | NX;
+	ptm[8][255] = 0x7400000 | PP | NX;
+	tick_at(400, true, R);
+	assert_int_equal(T.newmm, 2);
+	tick_at(500, true, R);
+	assert_int_equal(T.newmm, 2);
+	/* full: 256 others, R seen now and then, is never forgotten */
+	uint64_t ms = 600;
+	for (unsigned i = 0; i < PROBE_MM_SLOTS + 20; i++) {
+		tick_at(ms += 100, true, 0x40000000 + 0x2000ULL * i);
+		if (i % 50 == 0)
+			tick_at(ms += 100, true, R);
+	}
+	assert_int_equal(T.newmm, 2 + PROBE_MM_SLOTS + 20);
+	assert_int_equal(T.mm.n, PROBE_MM_SLOTS);
+	tick_at(ms += 100, true, R);
+	assert_int_equal(T.newmm, 2 + PROBE_MM_SLOTS + 20);
+	tick_at(ms += 100, true, 0x40000000);               /* the oldest: forgotten, new again */
+	assert_int_equal(T.newmm, 3 + PROBE_MM_SLOTS + 20);
+}
+
 static void test_table_full(void **st)
 {
 	char why[128];
@@ -855,6 +1016,8 @@ int main(void)
 		cmocka_unit_test_setup(test_returns_at_suspended, setup),
 		cmocka_unit_test_setup(test_pt_walk_and_write, setup),
 		cmocka_unit_test_setup(test_tamper_remap_mm, setup),
+		cmocka_unit_test_setup(test_private_half_put_back, setup),
+		cmocka_unit_test_setup(test_silent_mm_identity, setup),
 		cmocka_unit_test_setup(test_table_full, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
