@@ -6,10 +6,13 @@
  * the shadow and a suspended one the guest's byte; a page is probed at one GPA only;
  * reports are bounded per tick (sites + pages + group). Also the page-table walks (the
  * guest's own pages as tables, probe_pt_*) and the catcher int3 of a suspended site that
- * returns land on (PROBE_F_RETURNS): it always holds an int3 in a clean shadow. */
+ * returns land on (PROBE_F_RETURNS): it always holds an int3 in a clean shadow. A private
+ * kernel half put back (the guest's pages as roots, kernel and user mode) writes only a
+ * kernel-half entry of the sampled root or its KPTI pair, and only the kernel's learnt entry. */
 #include <stdint.h>
 #include <stddef.h>
 #include <string.h>
+#include <stdbool.h>
 #include "vmm/probe.h"
 
 #define VA0  0xffffffff81000000ULL
@@ -49,6 +52,22 @@ static uint8_t *f_alloc(void *c, uint64_t *pa)
 	return p;
 }
 static void f_free(void *c, uint8_t *p) { }
+static struct probe_table t;
+static uint64_t tick_root;                   /* the CR3 root of the tick running now (0: none) */
+static int f_wphys64(void *c, uint64_t gpa, uint64_t val)
+{
+	uint64_t pg = gpa & ~0xfffULL;
+	bool known = false;
+	for (int i = 0; i < PROBE_MAX_PAGES; i++)
+		known |= t.pt.root_e[i] == val && val;
+	if ((gpa & 7) || (gpa & 0xfff) / 8 < 256 || !tick_root || (pg != tick_root && pg != (tick_root & ~0x1000ULL)) ||
+	    !known)
+		__builtin_trap();
+	if (gpa < GPA0 || gpa + 8 > GPA0 + NG * 0x1000)
+		return -1;                        /* (not this fake's RAM: refused, as ring -1 refuses) */
+	memcpy(&guest[0][0] + (gpa - GPA0), &val, 8);
+	return 0;
+}
 static int f_map(void *c, struct probe_page *pg, int cpu) { return 0; }
 static int f_plain(void *c, struct probe_page *pg) { return 0; }
 static void f_tamper(void *c, const struct probe_tamper *tp)
@@ -66,8 +85,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const struct probe_ops ops = {
 		.va_to_gpa = f_va2gpa, .read_phys = f_rphys, .read_virt = f_rvirt, .alloc_page = f_alloc,
 		.free_page = f_free, .map = f_map, .map_plain = f_plain, .tamper = f_tamper,
+		.write_phys64 = f_wphys64,
 	};
-	static struct probe_table t;
 	char why[128];
 	memset(guest, 0x90, sizeof(guest));
 	memcpy(&guest[0][0x100], NOP5, 5);
@@ -121,9 +140,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		default: {                               /* the tick */
 			unsigned before = reports;
 			now += (uint64_t)op[2] * 10000;
+			/* a root among the guest's pages (the tables are its bytes) or elsewhere */
+			uint64_t cr3 = op[3] & 8 ? GPA0 + 0x1000ULL * g + (op[3] >> 4) : (uint64_t)op[3] << 13;
 			struct probe_tick_in in = { .now = now, .tsc_per_ms = 1000, .kernel_cr3 = op[1] & 1,
-						    .cr3 = (uint64_t)op[3] << 13 };
+						    .cr3 = cr3, .halted = (op[1] & 6) == 6 };
+			tick_root = cr3 & ~0xfffULL;
 			probe_tick(&t, &in);
+			tick_root = 0;
 			if (reports - before > 3 + PROBE_MAX_PAGES + 3) __builtin_trap();
 			break;
 		}

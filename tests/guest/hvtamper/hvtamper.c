@@ -27,8 +27,14 @@
  *     without its int3s); every other entry maps the kernel's own frames. The
  *     kernel's shared tables are not written, so neither the byte checks nor the
  *     write-protected page tables see anything; the process's fork and exec
- *     entries run on the unprobed copies. Its children get the kernel's own
- *     kernel half at fork (pgd_alloc copies it from swapper_pg_dir).
+ *     entries run on the unprobed copies until hvmon puts its root entry back.
+ *     Its children get the kernel's own kernel half at fork (pgd_alloc copies it
+ *     from swapper_pg_dir).
+ *  4. hold_va (the tracer's kernel_clone probe): a process that writes "1" to
+ *     /proc/hvtamper_hold gets the guest's int3 written over that entry (as in 1,
+ *     a die notifier steps over it) until it writes "0": every fork meanwhile
+ *     runs the guest's int3, not hvmon's probe (hvvfork hold: probes that stop
+ *     firing while new processes appear, hvmon's "silent" check).
  * Every result is one "HVTAMPER: key=value" line in the kernel log.
  */
 #include <linux/module.h>
@@ -43,6 +49,9 @@
 #include <linux/proc_fs.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
+#include <linux/mutex.h>
+#include <linux/rcupdate.h>
+#include <linux/uaccess.h>
 #include <asm/pgtable.h>
 #include <asm/tlbflush.h>
 
@@ -60,6 +69,9 @@ module_param(silent_va, ulong, 0444);
 MODULE_PARM_DESC(silent_va, "kernel text address: a private unprobed copy of its page for the process that writes /proc/hvtamper_silent");
 module_param(silent_vb, ulong, 0444);
 MODULE_PARM_DESC(silent_vb, "kernel text address: the same, a second page");
+static unsigned long hold_va;
+module_param(hold_va, ulong, 0444);
+MODULE_PARM_DESC(hold_va, "kernel text address: 0xCC over it while /proc/hvtamper_hold says 1");
 static unsigned int hold_ms = 1500;
 module_param(hold_ms, uint, 0444);
 
@@ -303,6 +315,64 @@ static ssize_t silent_write(struct file *f, const char __user *buf, size_t len, 
 
 static const struct proc_ops silent_ops = { .proc_write = silent_write };
 
+/* ---- 4. the guest's int3 held on a fork entry while processes appear ------ */
+
+static unsigned int hold_len;
+static u8 hold_orig;
+static atomic_t hold_hits;
+static DEFINE_MUTEX(hold_lock);
+
+static int hold_die(struct notifier_block *nb, unsigned long val, void *data)
+{
+	struct die_args *a = data;
+
+	if (val == DIE_INT3 && hold_len && a->regs->ip - 1 == hold_va) {
+		a->regs->ip = hold_va + hold_len;
+		atomic_inc(&hold_hits);
+		return NOTIFY_STOP;
+	}
+	return NOTIFY_DONE;
+}
+static struct notifier_block hold_nb = { .notifier_call = hold_die };
+
+static ssize_t hold_write(struct file *f, const char __user *buf, size_t len, loff_t *off)
+{
+	char c;
+	int rc = 0;
+
+	if (!len || get_user(c, buf))
+		return -EFAULT;
+	mutex_lock(&hold_lock);
+	if (c == '1' && !hold_len) {
+		u8 b[5];
+
+		memcpy(b, (void *)hold_va, sizeof(b));
+		hold_len = step_len(b);
+		hold_orig = b[0];
+		if (!hold_len) {
+			rc = -EINVAL;
+		} else {
+			atomic_set(&hold_hits, 0);
+			register_die_notifier(&hold_nb);
+			rc = poke(hold_va, 0xcc);
+		}
+		pr_info("HVTAMPER: hold=on pid=%d comm=%s bytes=%5phN rc=%d\n", task_pid_nr(current),
+			current->comm, b, rc);
+	} else if (c == '0' && hold_len) {
+		rc = poke(hold_va, hold_orig);
+		/* a CPU may still be at the int3: the notifier stays until it is done */
+		synchronize_rcu();
+		unregister_die_notifier(&hold_nb);
+		pr_info("HVTAMPER: hold=off stepped=%d restored=%d rc=%d\n", atomic_read(&hold_hits),
+			*(volatile u8 *)hold_va == hold_orig, rc);
+		hold_len = 0;
+	}
+	mutex_unlock(&hold_lock);
+	return rc ? rc : len;
+}
+
+static const struct proc_ops hold_ops = { .proc_write = hold_write };
+
 static int __init hvtamper_init(void)
 {
 	if (int3_va)
@@ -311,6 +381,8 @@ static int __init hvtamper_init(void)
 		attack_remap();
 	if (silent_va && silent_vb && !proc_create("hvtamper_silent", 0200, NULL, &silent_ops))
 		pr_info("HVTAMPER: silent=failed proc\n");
+	if (hold_va && !proc_create("hvtamper_hold", 0200, NULL, &hold_ops))
+		pr_info("HVTAMPER: hold=failed proc\n");
 	return 0;
 }
 
