@@ -15,19 +15,22 @@
  * `hvvfork silent N` (issue 15, docs/PROBES.md "A private kernel half"): names
  * itself "hvsilent", asks hvtamper.ko for a private kernel half (a write to
  * /proc/hvtamper_silent: its fork and exec entries then run on unprobed copies),
- * reads /dev/zero for 300 ms (kernel work, as any process does: hvmon's 100 ms
- * check sees the private half there and puts the kernel's back), then forks N
- * children, one every ~200 ms; each child spins 150 ms in user mode and _exits;
- * between forks the parent reads /dev/zero again. It prints its pid, the
+ * spins 300 ms in user mode (hvmon's 100 ms check samples it there: it finds the
+ * private half from the user-mode CR3, KPTI's pair, and puts the kernel's back),
+ * then forks N children, one every ~200 ms; each child spins 150 ms in user mode
+ * and _exits; between forks the parent reads /dev/zero (kernel work). It prints its pid, the
  * children's pids and how many ended well, then execs `true hvsilent-exec` (an
  * exec of the process that had the private half).
  *
  * `hvvfork hold N` (issue 15, docs/PROBES.md "Tampering", silent): names itself
  * "hvhold", has hvtamper.ko hold the guest's int3 on kernel_clone's entry
  * (/proc/hvtamper_hold), stays quiet 2.2 s (no fork, no exec: two of hvmon's 1 s
- * windows with no fork/exec probe hit), then forks N children at once that all
- * spin 2.5 s in user mode together (distinct address spaces, sampled by hvmon's
- * tick), waits for them and has the int3 taken away.
+ * windows with no fork/exec probe hit), then forks N children at once; 500 ms
+ * later child i spins alone in user mode in its own 200 ms slot (i * 200 ms on),
+ * so hvmon's 100 ms tick samples each of them, and all stay alive until the last
+ * slot is over (distinct page-table roots); the parent then spins 1.2 s itself
+ * (the check that ends the window runs in it), waits for them and has the int3
+ * taken away.
  */
 #include <sys/prctl.h>
 #include <stdio.h>
@@ -98,9 +101,9 @@ static int silent_mode(int n)
 		close(fd);
 	int zfd = open("/dev/zero", O_RDONLY);
 	long t1 = now_ms();
-	while (zfd >= 0 && now_ms() - t1 < 300)
-		if (read(zfd, zero, sizeof(zero)) <= 0)
-			break;
+	volatile unsigned long y = 0;
+	while (now_ms() - t1 < 300)
+		y++;
 	for (int i = 0; i < n && i < 32; i++) {
 		pid_t c = fork();
 		if (c == 0) {
@@ -133,6 +136,21 @@ static int silent_mode(int n)
 	return 1;
 }
 
+/* sleep until / spin in user mode until CLOCK_MONOTONIC reaches @t ms */
+static void until_ms(long t)
+{
+	long d = t - now_ms();
+	if (d > 0)
+		sleep_ms(d);
+}
+
+static void spin_until_ms(long t)
+{
+	volatile unsigned long x = 0;
+	while (now_ms() < t)
+		x++;
+}
+
 static int hold_mode(int n)
 {
 	char pids[512] = "";
@@ -141,13 +159,13 @@ static int hold_mode(int n)
 	int fd = open("/proc/hvtamper_hold", O_WRONLY);
 	int held = fd >= 0 && write(fd, "1", 1) == 1;
 	sleep_ms(2200);
+	long t0 = now_ms(), slots = 500 + 200L * (n < 32 ? n : 32);
 	for (int i = 0; i < n && i < 32; i++) {
 		pid_t c = fork();
 		if (c == 0) {
-			long t0 = now_ms();
-			volatile unsigned long x = 0;
-			while (now_ms() - t0 < 2500)
-				x++;
+			until_ms(t0 + 500 + 200L * i);
+			spin_until_ms(t0 + 500 + 200L * (i + 1));
+			until_ms(t0 + slots + 100);
 			_exit(0);
 		}
 		if (c > 0) {
@@ -155,6 +173,8 @@ static int hold_mode(int n)
 			snprintf(pids + strlen(pids), sizeof(pids) - strlen(pids), "%s%d", i ? "," : "", (int)c);
 		}
 	}
+	until_ms(t0 + slots + 100);
+	spin_until_ms(t0 + slots + 1300);
 	for (int i = 0; i < started; i++) {
 		int st;
 		if (wait(&st) > 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0)
