@@ -524,6 +524,14 @@ void probe_site_label(struct probe_site *s, const char *who, const char *what, u
 	s->flags = flags;
 }
 
+void probe_site_claim(struct probe_site *s, const char *who, const char *what, uint32_t flags)
+{
+	if (!s->name[0] || (what && *what && (flags & ~s->flags)))
+		probe_site_label(s, who, what, flags | s->flags);
+	else
+		s->flags |= flags;
+}
+
 /* The guest's page tables map the probed page's VA to @ngpa now (a copy of
  * the page, e.g.): re-place the page's probes there. The old physical page
  * gets its plain mapping back. Each site is reported ("remap"); its bytes on

@@ -312,6 +312,12 @@ int probe_pt_check(struct probe_table *t, const struct probe_writer *w);
 
 /* Name a site for reports ("who:what", cut to PROBE_NAME_LEN - 1) and set its flags. */
 void probe_site_label(struct probe_site *s, const char *who, const char *what, uint32_t flags);
+/* A placer @who adds its handler to site @s (several monitors may share a site): the
+ * site's flags gain @flags; it is (re)named "who:what" when it has no name yet, or when
+ * this placer names it and brings flags the site did not have (the tamper reports are
+ * about that duty: the tracer's fork/exec group keeps its name when another monitor
+ * probes the same entry, before or after it). */
+void probe_site_claim(struct probe_site *s, const char *who, const char *what, uint32_t flags);
 
 void probe_table_init(struct probe_table *t, const struct probe_ops *ops);
 

@@ -454,8 +454,8 @@ static int place(struct vm *vm, uint64_t va, probe_handler_fn fn, void *ctx, con
 	if (!rc)
 		views_gen++;                  /* every vCPU rebuilds its view at its next exit */
 	struct probe_site *s = rc ? NULL : probe_find(&probes, va);
-	if (s && (what || !s->name[0]))
-		probe_site_label(s, who, what, flags | s->flags);
+	if (s)
+		probe_site_claim(s, who, what, flags);
 	uint64_t gpa = s ? probes.pages[s->page].gpa + s->off : 0;
 	struct probe_insn insn = s ? s->insn : (struct probe_insn){ 0 };
 	if (!rc)

@@ -990,6 +990,31 @@ static void test_silent_mm_identity(void **st)
 	assert_int_equal(T.newmm, 3 + PROBE_MM_SLOTS + 20);
 }
 
+/* a site shared by several monitors keeps the name of the one whose duty (flags) it carries */
+static void test_site_claim(void **st)
+{
+	struct probe_site s;
+	memset(&s, 0, sizeof(s));
+	probe_site_claim(&s, "proctrace", "kernel_execve", PROBE_F_EXPECT_NEWMM | PROBE_F_RETURNS);
+	probe_site_claim(&s, "integrity", "kernel_execve", 0);            /* later, no new duty */
+	assert_string_equal(s.name, "proctrace:kernel_execve");
+	probe_site_claim(&s, "keylogger", NULL, 0);
+	assert_string_equal(s.name, "proctrace:kernel_execve");
+	assert_int_equal(s.flags, PROBE_F_EXPECT_NEWMM | PROBE_F_RETURNS);
+	memset(&s, 0, sizeof(s));
+	probe_site_claim(&s, "integrity", "kernel_execve", 0);            /* first */
+	assert_string_equal(s.name, "integrity:kernel_execve");
+	probe_site_claim(&s, "proctrace", "kernel_execve", PROBE_F_EXPECT_NEWMM);
+	assert_string_equal(s.name, "proctrace:kernel_execve");
+	probe_site_claim(&s, "other", "x", PROBE_F_EXPECT_NEWMM);          /* nothing new */
+	assert_string_equal(s.name, "proctrace:kernel_execve");
+	memset(&s, 0, sizeof(s));
+	probe_site_claim(&s, "hang", NULL, 0);
+	assert_string_equal(s.name, "hang");
+	probe_site_claim(&s, "proctrace", "do_exit", PROBE_F_RETURNS);
+	assert_string_equal(s.name, "proctrace:do_exit");
+}
+
 static void test_table_full(void **st)
 {
 	char why[128];
@@ -1018,6 +1043,7 @@ int main(void)
 		cmocka_unit_test_setup(test_tamper_remap_mm, setup),
 		cmocka_unit_test_setup(test_private_half_put_back, setup),
 		cmocka_unit_test_setup(test_silent_mm_identity, setup),
+		cmocka_unit_test_setup(test_site_claim, setup),
 		cmocka_unit_test_setup(test_table_full, setup),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -261,8 +261,10 @@ static u64 *private_below(u64 *tbl, unsigned int i, u64 **mine, unsigned int *nm
 	return n;
 }
 
-/* @root's kernel-half entry for @vas -> private tables with copies of their pages */
-static int private_half(u64 *root, const unsigned long *vas, unsigned int nva, unsigned long *copy_pa)
+/* @root's kernel-half entry for @vas -> private tables with copies of their pages: the
+ * entry to write in *newe, its slot in *slot (written by the caller) */
+static int private_half(u64 *root, const unsigned long *vas, unsigned int nva, unsigned long *copy_pa,
+			u64 *newe, unsigned int *slot)
 {
 	unsigned int i4 = pgd_index(vas[0]), k, nmine = 0;
 	u64 *mine[8], *pud, e4 = root[i4];
@@ -291,7 +293,8 @@ static int private_half(u64 *root, const unsigned long *vas, unsigned int nva, u
 		pt[pte_index(va)] = (pt[pte_index(va)] & ~PTE_PFN_MASK & ~(u64)_PAGE_GLOBAL) | __pa(copy);
 		copy_pa[k] = __pa(copy) + (va & ~PAGE_MASK);
 	}
-	WRITE_ONCE(root[i4], (e4 & ~PTE_PFN_MASK) | __pa(pud));
+	*newe = (e4 & ~PTE_PFN_MASK) | __pa(pud);
+	*slot = i4;
 	return 0;
 }
 
@@ -299,17 +302,24 @@ static ssize_t silent_write(struct file *f, const char __user *buf, size_t len, 
 {
 	unsigned long vas[2] = { silent_va, silent_vb }, cpa[2] = { 0, 0 };
 	struct mm_struct *mm = current->mm;
+	unsigned int slot = 0;
+	u64 newe = 0;
 	int rc;
 
 	if (!mm || !silent_va || !silent_vb)
 		return -EINVAL;
 	/* the kernel's root of this process (with KPTI the user root is the next page) */
 	mmap_write_lock(mm);
-	rc = private_half((u64 *)mm->pgd, vas, 2, cpa);
+	rc = private_half((u64 *)mm->pgd, vas, 2, cpa, &newe, &slot);
 	mmap_write_unlock(mm);
-	on_each_cpu(flush_all, NULL, 1);
+	/* the line first (a slow console write), the root entry last: the private half
+	 * takes effect just before the return to user mode */
 	pr_info("HVTAMPER: silent=%s pid=%d comm=%s copy_a=%#lx copy_b=%#lx rc=%d\n", rc ? "failed" : "done",
 		task_pid_nr(current), current->comm, cpa[0], cpa[1], rc);
+	if (!rc) {
+		WRITE_ONCE(((u64 *)mm->pgd)[slot], newe);
+		on_each_cpu(flush_all, NULL, 1);
+	}
 	return rc ? rc : len;
 }
 
