@@ -18,6 +18,12 @@ $(TRACER_HV32): tests/guest/tracer/hv32.c
 	@mkdir -p $(dir $@)
 	gcc -m32 -static -nostdlib -ffreestanding -fno-pic -fno-stack-protector -O2 -Wall -o $@ $<
 INTEGRATION_PREREQS += $(TRACER_HV32)
+# issue 15: a static x86-64 program whose fork/exec/exit go through int $0x80 (the i386 table from 64-bit code)
+TRACER_HV64I80 := $(BUILD)/tests/guest/hv64i80
+$(TRACER_HV64I80): tests/guest/tracer/hv64i80.c
+	@mkdir -p $(dir $@)
+	gcc -static -nostdlib -ffreestanding -fno-pic -no-pie -fno-stack-protector -O2 -Wall -o $@ $<
+INTEGRATION_PREREQS += $(TRACER_HV64I80)
 INTEGRATION_TESTS += tests/integration/tracer_bochs.sh
 
 # libFuzzer: guest-stack / argv parsing

@@ -36,7 +36,7 @@ HVINFER="$HV_TOP/build/tools/hvinfer"
 [ -f "$HV_TOP/build/hvmon.elf" ] || hv_fail "build/hvmon.elf missing (make)"
 kernel=$(hv_fixture_kernel "$flavour") || exit 1
 make -s -C "$HV_TOP" build/tests/guest/tracer-work build/tests/guest/hv32 build/tests/guest/hvkeylog \
-  build/tests/guest/hvvfork build/tests/guest/hvdtr >/dev/null || hv_fail "cannot build tracer-work/hv32/hvkeylog/hvvfork/hvdtr"
+  build/tests/guest/hvvfork build/tests/guest/hvdtr build/tests/guest/hv64i80 >/dev/null || hv_fail "cannot build tracer-work/hv32/hvkeylog/hvvfork/hvdtr"
 umh=$(HV_MODULE_KERNEL=5.10 "$HV_TOP/tests/guest/build-module.sh" "$HV_TOP/tests/guest/hvumh") ||
   hv_fail "hvumh module build against the 5.10 headers failed"
 ko=$(HV_MODULE_KERNEL=5.10 "$HV_TOP/tests/guest/build-module.sh" "$HV_TOP/tests/guest/faultinj") ||
@@ -51,6 +51,7 @@ done
 initrd=$(hv_fixture_initrd k510 -m "$HV_TOP/build/tests/guest/tracer-work" -m "$ko" \
   -m "$HV_TOP/build/tests/guest/hv32" -m "$umh" -m "$HV_TOP/build/tests/guest/hvkeylog" \
   "${hmods[@]}" -m "$HV_TOP/build/tests/guest/hvvfork" -m "$HV_TOP/build/tests/guest/hvdtr" \
+  -m "$HV_TOP/build/tests/guest/hv64i80" \
   -k evdev --kernel "$flavour" --no-load \
   -o "$HV_TOP/build/initramfs/$name.cpio.gz") || exit 1
 ref=$(mktemp /tmp/k510_ref.XXXXXX.json); run=$(mktemp /tmp/k510_run.XXXXXX.json)
@@ -93,7 +94,7 @@ other=$(json_events hvmon trace_lost | grep -avc '"comm":"hvvfork","what":"fork"
 [ "$other" = 0 ] || hv_fail "trace_lost events other than hvvfork's pending-table overflow: $other"
 [ "$lost" = 0 ] && [ -z "$maxc" ] || { [ -n "$maxc" ] && [ "$maxc" -le "$lost" ] && [ "$lost" -lt $((2 * maxc)) ]; } ||
   hv_fail "$lost syscall results lost, trace_lost reported up to ${maxc:-none}: a loss not reported"
-python3 "$HV_TOP/tests/integration/tracer_compare.py" --abi "$RUN_DIR/hvmon.log" "$RUN_DIR/guest.log" \
+python3 "$HV_TOP/tests/integration/tracer_compare.py" --abi --int80-64 "$RUN_DIR/hvmon.log" "$RUN_DIR/guest.log" \
   || hv_fail "tracer events do not match the workload's record (5.10)"
 assert_probes_invisible 3 > /dev/null
 echo "tracer: events match one to one; 3 probed functions read back original bytes"

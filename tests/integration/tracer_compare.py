@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Compare the process tracer's events (hvmon console) with the guest workload's own
 record (tests/guest/tracer/tracer-work.c), one to one, for the workload's process tree.
-Usage: tracer_compare.py [--cpus=C0,C1,...] [--abi] HVMON_LOG GUEST_LOG   -> exit 0 when they match, 1 otherwise.
+Usage: tracer_compare.py [--cpus=C0,C1,...] [--abi [--int80-64]] HVMON_LOG GUEST_LOG   -> exit 0 when they match, 1 otherwise.
 --cpus: the guest ran the workload once per CPU in that order, pinned with taskset (issue 11): each run is
 compared on its own and every event of its tree must carry that `cpu`.
 --abi (issue 15): every event of the (64-bit) workload's tree says "abi":"x64"; and the guest's
 i386 program (tests/guest/tracer/hv32.c, "HVMON-GUEST: I386 parent=P child=C ...") and usermode
 helper (tests/guest/hvumh, "HVMON-GUEST: UMH pid=H ret=R") ran, and the events of their tasks are
-exactly the expected ones, ABI and syscall number included."""
+exactly the expected ones, ABI and syscall number included.
+--int80-64 (with --abi): also the 64-bit program that forks/execs/exits through int $0x80
+(tests/guest/tracer/hv64i80.c, "HVMON-GUEST: I80X64 parent=P child=C status=0xS")."""
 import json, re, sys
 from collections import Counter
 
@@ -130,7 +132,7 @@ def check_set(label, want, evs, pids):
     return 1 if want != got else 0
 
 
-def check_abis(guest, evs, recs):
+def check_abis(guest, evs, recs, i80x64=None):
     """issue 15: the 64-bit workload says x64; the i386 program and the usermode helper are exact"""
     rc = 0
     root = {r['pid'] for r in recs if r['event'] == 'exec' and r['filename'] == '/modules/tracer-work'}
@@ -166,6 +168,26 @@ def check_abis(guest, evs, recs):
         ('exit', 'i386', 1, c, 4, 0),                   # exit = 1 (vDSO entry or int $0x80)
         ('exit', 'i386', 1, p, 3, 0),
     ], evs, {p, c})
+    if i80x64 is not None:
+        m = None
+        for l in lines(guest):
+            m = re.search(r'HVMON-GUEST: I80X64 parent=(\d+) child=(\d+) status=0x([0-9a-f]+)', l) or m
+        if not m:
+            print('no "HVMON-GUEST: I80X64" line: the 64-bit int $0x80 program did not run')
+            return 1
+        p, c, st = int(m.group(1)), int(m.group(2)), int(m.group(3), 16)
+        print('64-bit int $0x80 program: parent %d, child %d, wait status %#x' % (p, c, st))
+        if st != 0:
+            print('WRONG STATUS: the child (busybox true) exited with status %#x (want 0)' % st)
+            rc = 1
+        rc |= check_set('int $0x80 from 64-bit code', [
+            ('fork', 'x64', None, None, p),             # the shell forks the program
+            ('exec', 'x64', 59, p, '/modules/hv64i80', ('/modules/hv64i80',), True),
+            ('fork', 'i386', 2, p, c),                  # CS 0x33, i386 fork = 2: told apart
+            ('exec', 'i386', 11, c, '/bin/busybox', ('/bin/busybox', 'true', 'hv64i80-child'), True),
+            ('exit', 'x64', 231, c, 0, 0),              # busybox: a 64-bit exit_group
+            ('exit', 'x64', 1, p, 6, 0),                # int $0x80 exit: not decidable (docs/TRACER.md)
+        ], evs, {p, c})
     if not umh:
         print('no "HVMON-GUEST: UMH" line: the usermode helper module did not run')
         return 1
@@ -189,6 +211,10 @@ def main():
     if '--abi' in args:
         abi = True
         args.remove('--abi')
+    i80x64 = None
+    if '--int80-64' in args:          # also tests/guest/tracer/hv64i80 (k510_bochs.sh)
+        i80x64 = True
+        args.remove('--int80-64')
     if args and args[0].startswith('--cpus='):
         # the guest ran the workload once per listed CPU, pinned (taskset), in this order
         cpus = [int(c) for c in args[0][len('--cpus='):].split(',')]
@@ -216,7 +242,7 @@ def main():
     if not runs[0]:
         print('no REC lines in the guest log')
         return 1
-    rc = check_abis(guest, evs, [r for run in runs for r in run]) if abi else 0
+    rc = check_abis(guest, evs, [r for run in runs for r in run], i80x64) if abi else 0
     if cpus is None:
         return max(rc, compare([r for run in runs for r in run], evs))
     if len(runs) != len(cpus):

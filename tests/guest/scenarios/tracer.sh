@@ -18,6 +18,11 @@ other_abis() {
     /modules/hv32
     echo "HVMON-GUEST: hv32 exit=$?"
   fi
+  # a 64-bit program's fork/exec/exit through int $0x80 (k510_bochs.sh puts it in the image)
+  if [ -x /modules/hv64i80 ]; then
+    /modules/hv64i80
+    echo "HVMON-GUEST: hv64i80 exit=$?"
+  fi
   if [ -f /modules/hvumh.ko ]; then
     sleep 3                  # the UART drains the line above before the module's kernel lines
     insmod /modules/hvumh.ko || echo "HVMON-GUEST: insmod hvumh failed"
