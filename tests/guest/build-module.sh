@@ -30,8 +30,11 @@ mkdir -p "$(dirname "$out")"
 exec 9>"$out.lock"
 flock 9
 stamp="$out/.built-from"
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$kdir ${mkargs[*]:-}" ] && ls "$out"/*.ko >/dev/null 2>&1 &&
-   [ -z "$(find "$src" -newer "$stamp" -print -quit)" ]; then
+# Keyed on the sources' content, not their times: a source rewritten while a build ran (a git
+# rebase) is newer than nothing the stamp could record, and a time check then kept the old .ko.
+srchash=$(cd "$src" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-64)
+want="$kdir ${mkargs[*]:-} $srchash"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && ls "$out"/*.ko >/dev/null 2>&1; then
   ls "$out"/*.ko
   exit 0
 fi
@@ -41,4 +44,4 @@ if ! make -C "$kdir" M="$out" ${mkargs[@]+"${mkargs[@]}"} modules > "$out/build.
   cat "$out/build.log" >&2; die "module build failed ($out/build.log)"
 fi
 ls "$out"/*.ko 2>/dev/null || die "no .ko produced in $out"
-echo "$kdir ${mkargs[*]:-}" > "$stamp"
+echo "$want" > "$stamp"
