@@ -264,6 +264,14 @@ static void test_profile_hvmon_hash(void **state)
 	((Elf64_Ehdr *)elf)->e_shnum = 0;
 	assert_int_equal(prof_hvmon_sha256(elf, n, got, err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "section headers"));
+	/* a read-only range far larger than the file is not an image (no 64 MiB of zeros hashed) */
+	n = mini_elf(elf, sizeof(elf), false, &ro);
+	((Elf64_Shdr *)(elf + 0x3000))[2].sh_size = 64u << 20;
+	assert_int_equal(prof_hvmon_sha256(elf, n, got, err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "larger than the file"));
+	/* a range just within file + 2 MiB is still hashed (zeros past the file bytes) */
+	((Elf64_Shdr *)(elf + 0x3000))[2].sh_size = (2u << 20) - 0x140;
+	assert_int_equal(prof_hvmon_sha256(elf, n, got, err, sizeof(err)), 0);
 }
 
 /* under GRUB a gzip/xz module is hashed decompressed, under UEFI as is */
