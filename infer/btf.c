@@ -560,6 +560,15 @@ int infer_strategy_btf(const struct infer_reader *rd, const struct infer_hints *
 					  fields[i].member, why);
 		}
 	}
+	/* issue 15 item 1: TS_COMPAT's word, as an offset from the task pointer (thread_info is
+	 * task_struct's first member on x86-64; the sum is taken anyway) */
+	uint64_t off;
+	if (infer_btf_offset_in(b, "task_struct", "thread_info", "status", &off, &why)) {
+		infer_set_found(out, INFER_P_TI_STATUS, off);
+		n++;
+	} else {
+		infer_set_missing(out, INFER_P_TI_STATUS, "task_struct.thread_info.status: %s", why);
+	}
 	percpu(b, out, INFER_P_PCPU_CURRENT_TASK, "current_task", "current_task");
 	percpu(b, out, INFER_P_PCPU_TOP_OF_STACK, "cpu_current_top_of_stack", "top_of_stack");
 	n += out->p[INFER_P_PCPU_CURRENT_TASK].found + out->p[INFER_P_PCPU_TOP_OF_STACK].found;

@@ -309,7 +309,7 @@ bool infer_param_optional(enum infer_param p)
 {
 	return (p >= INFER_P_TASK_SIGNAL && p <= INFER_P_TTY_PGRP) || p == INFER_P_INPUT_EVENT_TO_USER ||
 	       p == INFER_P_FG_CONSOLE || (p >= INFER_P_MCOUNT_LOC_START && p <= INFER_P_FTRACE_REGS_CALL) ||
-	       p == INFER_P_TTY_READ || p == INFER_P_FTRACE_GRAPH_CALL;
+	       p == INFER_P_TTY_READ || p == INFER_P_FTRACE_GRAPH_CALL || p == INFER_P_TI_STATUS;
 }
 
 bool infer_profile_complete(const struct infer_profile *p)

@@ -145,7 +145,11 @@ enum infer_kind { INFER_K_ADDR, INFER_K_SYSCALL, INFER_K_PERCPU, INFER_K_OFFSET 
 	X(TTY_READ,         "symbols",  "tty_read",         INFER_K_ADDR) \
 	/* appended (issue 15 item 3 B): the jump inside ftrace_caller that 5.10's function-graph */ \
 	/* tracer rewrites (ftrace_enable_ftrace_graph_caller; gone in 5.16+); kallsyms only */ \
-	X(FTRACE_GRAPH_CALL,"symbols",  "ftrace_graph_call", INFER_K_ADDR)
+	X(FTRACE_GRAPH_CALL,"symbols",  "ftrace_graph_call", INFER_K_ADDR) \
+	/* appended (issue 15 item 1, docs/TRACER.md "ABI"): thread_info.status, where the kernel */ \
+	/* marks a task inside an i386 syscall (TS_COMPAT); an offset from the task pointer */ \
+	/* (x86-64's thread_info is task_struct's first member); kallsyms (code) + BTF, optional */ \
+	X(TI_STATUS,        "thread_info", "status",        INFER_K_OFFSET)
 
 enum infer_param {
 #define INFER_X_ENUM(id, grp, name, kind) INFER_P_##id,

@@ -389,6 +389,8 @@ enum {
 	W_TTYNAME, W_GCTTY, W_TTYPGRP, W_ORPHANED,
 	/* appended (issue 15 item 3 B): 5.10's function-graph jump in ftrace_caller */
 	W_GCALL,
+	/* appended (issue 15 item 1): the compat syscall entries whose code gives thread_info.status */
+	W_FAST32, W_INT80, W_INT80E,
 	W_SC0, /* then one (__x64_sys_X) and one (sys_X) per syscall */
 };
 static const char *const sc_names[] = {
@@ -685,6 +687,9 @@ int infer_strategy_kallsyms(const struct infer_reader *rd, const struct infer_hi
 	set_want(&w[W_GCTTY], "get_current_tty");
 	set_want(&w[W_TTYPGRP], "tty_get_pgrp");
 	set_want(&w[W_ORPHANED], "is_current_pgrp_orphaned");
+	set_want(&w[W_FAST32], "__do_fast_syscall_32");
+	set_want(&w[W_INT80], "do_int80_syscall_32");
+	set_want(&w[W_INT80E], "do_int80_emulation");
 	for (size_t i = 0; i < NSC; i++) {
 		infer_fmt(w[W_SC0 + 2 * i].name, sizeof(w->name), "__x64_sys_%s", sc_names[i]);
 		infer_fmt(w[W_SC0 + 2 * i + 1].name, sizeof(w->name), "sys_%s", sc_names[i]);
@@ -722,6 +727,12 @@ int infer_strategy_kallsyms(const struct infer_reader *rd, const struct infer_hi
 				   want_ok(&w[W_GCTTY]) ? w[W_GCTTY].value : 0,
 				   want_ok(&w[W_TTYPGRP]) ? w[W_TTYPGRP].value : 0,
 				   want_ok(&w[W_ORPHANED]) ? w[W_ORPHANED].value : 0, out);
+	/* issue 15 item 1: TS_COMPAT's word, from the compat entries' code (an ambiguous name is not used) */
+	static const char *const ti_names[] = { "__do_fast_syscall_32", "do_int80_syscall_32", "do_int80_emulation" };
+	uint64_t ti_fns[3];
+	for (int i = 0; i < 3; i++)
+		ti_fns[i] = want_ok(&w[W_FAST32 + i]) ? w[W_FAST32 + i].value : 0;
+	infer_kallsyms_ti_status(rd, ti_fns, ti_names, 3, out);
 	for (size_t i = 0; i < NSC; i++) {
 		const struct want *x = &w[W_SC0 + 2 * i];
 		report(out, sc_params[i], x->count ? x : &w[W_SC0 + 2 * i + 1]);

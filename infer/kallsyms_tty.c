@@ -198,3 +198,87 @@ int infer_kallsyms_tty_offsets(const struct infer_reader *rd, uint64_t tty_name,
 	}
 	return n;
 }
+
+/*
+ * Issue 15 item 1 (docs/TRACER.md "ABI"): thread_info.status, where the i386 syscall entries mark
+ * the task with TS_COMPAT (0x2) before dispatching (`current_thread_info()->status |= TS_COMPAT`).
+ * On the 8 fixture kernels both compat entries have the shape
+ *   mov %gs:cur,%rC; ... orl $0x2,STATUS(%rC)
+ * (__do_fast_syscall_32: sysenter / compat syscall; do_int80_syscall_32 on 5.10, do_int80_emulation
+ * on 6.1/6.12 — there after a call, with current loaded again), STATUS 8 on 5.10, 16 on 6.1/6.12.
+ * x86-64's thread_info is task_struct's first member, so STATUS is an offset from the task pointer.
+ * Every function given must show it and all must agree. Bounded: 64 instructions per function.
+ */
+#define TI_MAX 64
+
+static bool ts_compat_or(const struct infer_reader *rd, ZydisDecoder *dec, uint64_t fn, int64_t *status)
+{
+	struct tinsn in;
+	int cur = -1;
+	for (int i = 0; i < TI_MAX && fn; i++, fn += in.zi.length) {
+		if (!tdecode(rd, dec, fn, &in))
+			return false;
+		const ZydisDecodedOperand *o = in.zo;
+		int r = gs_load(&in);
+		if (r >= 0) {
+			cur = r;
+			continue;
+		}
+		if (in.zi.mnemonic == ZYDIS_MNEMONIC_CALL) {
+			if (cur >= 0 && cur != 3 && cur != 5 && cur < 12)
+				cur = -1;                  /* a caller-saved register does not survive */
+			continue;
+		}
+		/* a linear walk: 6.1's do_int80_emulation jumps over an alternative (the stack
+		 * offset randomisation) before the orl; the shape below must still match */
+		if (in.zi.mnemonic == ZYDIS_MNEMONIC_RET || in.zi.mnemonic == ZYDIS_MNEMONIC_INT3)
+			return false;
+		if (in.zi.mnemonic == ZYDIS_MNEMONIC_OR && in.zi.operand_count_visible == 2 &&
+		    o[0].type == ZYDIS_OPERAND_TYPE_MEMORY && o[0].size == 32 && cur >= 0 &&
+		    gpr(o[0].mem.base) == cur && o[0].mem.index == ZYDIS_REGISTER_NONE &&
+		    o[0].mem.segment != ZYDIS_REGISTER_GS && o[0].mem.segment != ZYDIS_REGISTER_FS &&
+		    o[1].type == ZYDIS_OPERAND_TYPE_IMMEDIATE && o[1].imm.value.u == 2) {
+			*status = o[0].mem.disp.has_displacement ? o[0].mem.disp.value : 0;
+			return *status > 0 && *status < 0x100 && !(*status & 3);   /* a u32 in thread_info's head */
+		}
+		/* any other write to the register that holds current ends what it holds */
+		if (cur >= 0 && in.zi.operand_count_visible >= 1 && o[0].type == ZYDIS_OPERAND_TYPE_REGISTER &&
+		    (o[0].actions & ZYDIS_OPERAND_ACTION_MASK_WRITE) &&
+		    gpr(ZydisRegisterGetLargestEnclosing(ZYDIS_MACHINE_MODE_LONG_64, o[0].reg.value)) == cur)
+			cur = -1;
+	}
+	return false;
+}
+
+int infer_kallsyms_ti_status(const struct infer_reader *rd, const uint64_t *fns, const char *const *names,
+			     size_t n, struct infer_profile *out)
+{
+	ZydisDecoder dec;
+	if (!rd || !rd->read || !ZYAN_SUCCESS(ZydisDecoderInit(&dec, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64)))
+		return 0;
+	int64_t val = -1;
+	size_t seen = 0;
+	for (size_t i = 0; i < n; i++) {
+		int64_t s = 0;
+		if (!fns[i])
+			continue;
+		seen++;
+		if (!ts_compat_or(rd, &dec, fns[i], &s)) {
+			infer_set_missing(out, INFER_P_TI_STATUS, "no `orl $0x2,D(current)` in %s", names[i]);
+			return 0;
+		}
+		if (val >= 0 && s != val) {
+			infer_set_missing(out, INFER_P_TI_STATUS, "the compat entries disagree (%lld, %lld)",
+					  (long long)val, (long long)s);
+			return 0;
+		}
+		val = s;
+	}
+	if (!seen) {
+		infer_set_missing(out, INFER_P_TI_STATUS, "no compat syscall entry (__do_fast_syscall_32, "
+				  "do_int80_syscall_32/do_int80_emulation)");
+		return 0;
+	}
+	infer_set_found(out, INFER_P_TI_STATUS, (uint64_t)val);
+	return 1;
+}

@@ -461,7 +461,8 @@ int infer_strategy_patterns(const struct infer_reader *rd, const struct infer_hi
 	for (int p = 0; p < INFER_NPARAMS; p++) {
 		if (infer_param_optional((enum infer_param)p))
 			miss_if_unset(out, (enum infer_param)p, infer_param_kind(p) == INFER_K_ADDR ?
-				      "not handled by patterns (kallsyms only)" : "not handled by patterns (BTF only)");
+				      "not handled by patterns (kallsyms only)" :
+				      "not handled by patterns (kallsyms and BTF only)");
 		miss_if_unset(out, (enum infer_param)p, "not reached (an earlier step failed)");
 		if (out->p[p].found)
 			found++;

@@ -137,4 +137,10 @@ size_t infer_vfmt(char *buf, size_t size, const char *fmt, va_list ap);
 int infer_kallsyms_tty_offsets(const struct infer_reader *rd, uint64_t tty_name, uint64_t get_current_tty,
 			       uint64_t tty_get_pgrp, uint64_t orphaned, struct infer_profile *out);
 
+/* infer/kallsyms_tty.c (issue 15 item 1): thread_info.status (TS_COMPAT's word) from the
+ * `orl $0x2,D(current)` at the start of the compat syscall entries fns[0..n) (0 = not in this
+ * kernel; names for the reasons): all present ones must show it and agree. Returns 1 when found. */
+int infer_kallsyms_ti_status(const struct infer_reader *rd, const uint64_t *fns, const char *const *names,
+			     size_t n, struct infer_profile *out);
+
 #endif

@@ -40,6 +40,7 @@ static struct vm *tvm;          /* the guest (set up once) */
  * each through introspect_value) */
 static struct {
 	uint64_t mm, top_of_stack, kca_exit_signal, real_parent, tgid, cred, uid;
+	uint64_t ti_status;      /* thread_info.status (optional): 0 = not inferred */
 } toff;
 /* Pending returns are VM-wide, not per vCPU: a task may be preempted inside the
  * syscall and return on another CPU. pend_lock serialises claiming a slot
@@ -313,6 +314,13 @@ static void on_do_exit(struct vcpu *v, struct probe_hit *hit, uint64_t task)
 	set_task(v, &ev, task);
 	call_abi(v, hit, task, false, &c);
 	tracer_exit_status(&ev.u.exit, r->rdi, c.mm == 0);
+	/* int $0x80 from 64-bit code: the registers say x64; TS_COMPAT says i386 (read only
+	 * when it can change the answer; one bounded, checked 4-byte read of the task) */
+	if (toff.ti_status && (c.abi == HV_ABI_X64 || c.abi == HV_ABI_X32)) {
+		uint32_t st = 0;
+		bool ok = !guest_read_kobj(v, task + toff.ti_status, &st, 4);
+		c.abi = tracer_abi_exit(c.abi, ok, st);
+	}
 	ev.u.exit.abi = c.abi;
 	ev.u.exit.syscall = c.syscall;
 	emit(v, &ev);
@@ -567,6 +575,8 @@ static void tracer_offsets(struct vm *vm)
 	toff.tgid = introspect_value(vm, INFER_P_TASK_TGID);
 	toff.cred = introspect_value(vm, INFER_P_TASK_CRED);
 	toff.uid = introspect_value(vm, INFER_P_CRED_UID);
+	/* optional (issue 15 item 1): without it an exit's ABI is the registers' */
+	toff.ti_status = introspect_have(vm, INFER_P_TI_STATUS) ? introspect_value(vm, INFER_P_TI_STATUS) : 0;
 }
 
 static void tracer_ready(struct vm *vm)

@@ -118,6 +118,16 @@ uint8_t tracer_abi_check_compat(uint8_t abi, bool is_compat);
  * (fork 2, clone 120, vfork 190: no x64 call with those numbers reaches
  * kernel_clone) is `int $0x80` from 64-bit code: HV_ABI_I386. */
 uint8_t tracer_abi_fork(uint8_t abi, int32_t syscall);
+/* An exit's ABI at do_exit (issue 15 item 1): the kernel's TS_COMPAT mark in
+ * thread_info.status (set by the i386 syscall entries, cleared on every return to
+ * user mode) says whether the task is inside an i386 syscall — the one thing the
+ * registers cannot say for `int $0x80` from 64-bit code. @status is the word read
+ * (@status_ok false: not inferred or unreadable, then the registers' @abi stands).
+ * Set: x64 (CS 0x33) or i386 -> HV_ABI_I386; x32 -> HV_ABI_UNKNOWN (x32 numbers
+ * enter through the 64-bit entry, which never sets it). Clear: @abi. Kernel and
+ * unknown stay. */
+#define TRACER_TS_COMPAT 0x2u
+uint8_t tracer_abi_exit(uint8_t abi, bool status_ok, uint32_t status);
 /* The user registers an exec's file name pointer comes from, by ABI (pt_regs
  * bx..di: the i386 ABI passes arguments in ebx, ecx, edx; x64/x32 in rdi, rsi,
  * rdx). */

@@ -359,6 +359,15 @@ uint8_t tracer_abi_fork(uint8_t abi, int32_t syscall)
 	return abi;
 }
 
+uint8_t tracer_abi_exit(uint8_t abi, bool status_ok, uint32_t status)
+{
+	if (!status_ok || !(status & TRACER_TS_COMPAT))
+		return abi;
+	if (abi == HV_ABI_X64 || abi == HV_ABI_I386)
+		return HV_ABI_I386;          /* inside an i386 syscall: int $0x80 from 64-bit code too */
+	return abi == HV_ABI_X32 ? HV_ABI_UNKNOWN : abi;
+}
+
 bool tracer_lost_reported(uint64_t n)
 {
 	return n && !(n & (n - 1));

@@ -65,6 +65,8 @@ for m in tty pids; do
   echo "printf \"signal_struct.$m %lu\\n\", (unsigned long)&((struct signal_struct *)0)->$m" >> "$gdbcmds"
 done
 echo "printf \"tty_struct.name %lu\\n\", (unsigned long)&((struct tty_struct *)0)->name" >> "$gdbcmds"
+# issue 15 item 1: TS_COMPAT's word, as an offset from the task pointer (thread_info is task_struct's first member)
+echo "printf \"thread_info.status %lu\\n\", (unsigned long)&((struct task_struct *)0)->thread_info.status" >> "$gdbcmds"
 # pcpu_hot exists on 6.2+ only: separate command files, since gdb stops a
 # sourced file at its first error but goes on with the next -x file.
 gx=(-x "$gdbcmds")
@@ -153,7 +155,7 @@ else:
     percpu["top_of_stack"] = None
 
 offsets = {"task_struct": {}, "cred": {}, "mm_struct": {}, "kernel_clone_args": {},
-           "signal_struct": {}, "tty_struct": {}}
+           "signal_struct": {}, "tty_struct": {}, "thread_info": {}}
 for k, v in facts.items():
     s, _, m = k.partition(".")
     if s in offsets and k != "tss.sp1":
@@ -171,7 +173,8 @@ need = {"task_struct": ["pid", "tgid", "comm", "real_parent", "parent", "mm", "c
                         "real_cred", "tasks", "group_leader", "signal"],
         "cred": ["uid", "euid", "gid"], "mm_struct": ["pgd"],
         "kernel_clone_args": ["exit_signal"],
-        "signal_struct": ["tty", "pids"], "tty_struct": ["name", "pgrp"]}
+        "signal_struct": ["tty", "pids"], "tty_struct": ["name", "pgrp"],
+        "thread_info": ["status"]}
 for s, ms in need.items():
     for m in ms:
         if m not in offsets[s]:

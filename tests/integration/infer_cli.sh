@@ -56,7 +56,8 @@ assert not set(na) & set(j["missing"]), "not applicable is not missing"
 assert nulls == set(j["missing"]) | set(na), (nulls ^ (set(j["missing"]) | set(na)))
 # optional parameters (docs/INFER.md, issue 15 item 5: five BTF-only offsets, two kallsyms-only
 # symbols; issue 15 gap A: tty_read) may be missing with exit 0
-OPT_BTF = {"signal", "tty", "pids", "name", "pgrp"}
+# issue 15 item 1: thread_info.status (TS_COMPAT's word), kallsyms (code) and BTF like the five
+OPT_BTF = {"signal", "tty", "pids", "name", "pgrp", "status"}
 OPT_KSYMS = {"input_event_to_user", "fg_console",
              # issue 15 item 3 B: the integrity monitor's patch-site lists (docs/INFER.md)
              "__start_mcount_loc", "__stop_mcount_loc", "__start___jump_table", "__stop___jump_table",
@@ -104,7 +105,7 @@ assert set(j["missing"]) <= {"signal", "tty", "pids", "name", "pgrp", "input_eve
                              "__start_mcount_loc", "__stop_mcount_loc", "__start___jump_table", "__stop___jump_table",
                              "__start_static_call_sites", "__stop_static_call_sites", "__static_call_text_start",
                              "__static_call_text_end", "ftrace_call", "ftrace_regs_call", "tty_read",
-                             "ftrace_graph_call"}, j["missing"]
+                             "ftrace_graph_call", "status"}, j["missing"]
 assert all("not handled by patterns" in v for v in j["missing"].values()), j["missing"]
 assert rc == 0
 PY

@@ -9,6 +9,6 @@ set -uo pipefail
 # The optional parameters (docs/INFER.md "Optional parameters": the keylogger's terminal offsets,
 # issue 15 item 5) come from BTF only; patterns reports them with exactly this reason, a value is
 # still compared. `all` must find them (BTF) like every other field.
-infer_truth_run patterns banner,symbols,syscalls,percpu,offsets complete 'patterns: not handled by patterns \((BTF|kallsyms) only\)'
+infer_truth_run patterns banner,symbols,syscalls,percpu,offsets complete 'patterns: not handled by patterns \((kallsyms and BTF|kallsyms) only\)'
 infer_truth_run all banner,symbols,syscalls,percpu,offsets complete
 infer_truth_summary

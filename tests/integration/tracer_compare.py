@@ -186,7 +186,7 @@ def check_abis(guest, evs, recs, i80x64=None):
             ('fork', 'i386', 2, p, c),                  # CS 0x33, i386 fork = 2: told apart
             ('exec', 'i386', 11, c, '/bin/busybox', ('/bin/busybox', 'true', 'hv64i80-child'), True),
             ('exit', 'x64', 231, c, 0, 0),              # busybox: a 64-bit exit_group
-            ('exit', 'x64', 1, p, 6, 0),                # int $0x80 exit: not decidable (docs/TRACER.md)
+            ('exit', 'i386', 1, p, 6, 0),               # int $0x80 exit: TS_COMPAT in thread_info.status
         ], evs, {p, c})
     if not umh:
         print('no "HVMON-GUEST: UMH" line: the usermode helper module did not run')

@@ -283,6 +283,18 @@ static void test_abi(void **st)
 	assert_int_equal(tracer_abi_fork(HV_ABI_X64, 435), HV_ABI_X64);          /* clone3: the same number in both */
 	assert_int_equal(tracer_abi_fork(HV_ABI_I386, 2), HV_ABI_I386);
 	assert_int_equal(tracer_abi_fork(HV_ABI_KERNEL, -1), HV_ABI_KERNEL);
+	/* exit: TS_COMPAT in thread_info.status (issue 15 item 1) */
+	assert_int_equal(tracer_abi_exit(HV_ABI_X64, true, 0x2), HV_ABI_I386);       /* int $0x80 from 64-bit code */
+	assert_int_equal(tracer_abi_exit(HV_ABI_X64, true, 0x82), HV_ABI_I386);      /* other status bits */
+	assert_int_equal(tracer_abi_exit(HV_ABI_X64, true, 0x0), HV_ABI_X64);
+	assert_int_equal(tracer_abi_exit(HV_ABI_X64, true, 0xfffffffd), HV_ABI_X64); /* every bit but TS_COMPAT */
+	assert_int_equal(tracer_abi_exit(HV_ABI_X64, false, 0x2), HV_ABI_X64);      /* unreadable: the registers */
+	assert_int_equal(tracer_abi_exit(HV_ABI_I386, true, 0x2), HV_ABI_I386);
+	assert_int_equal(tracer_abi_exit(HV_ABI_I386, true, 0x0), HV_ABI_I386);      /* killed outside a syscall */
+	assert_int_equal(tracer_abi_exit(HV_ABI_X32, true, 0x2), HV_ABI_UNKNOWN);    /* contradiction */
+	assert_int_equal(tracer_abi_exit(HV_ABI_X32, true, 0x0), HV_ABI_X32);
+	assert_int_equal(tracer_abi_exit(HV_ABI_KERNEL, true, 0x2), HV_ABI_KERNEL);
+	assert_int_equal(tracer_abi_exit(HV_ABI_UNKNOWN, true, 0x2), HV_ABI_UNKNOWN);
 	assert_int_equal(tracer_abi_fork(HV_ABI_X32, 0x40000000 | 56), HV_ABI_X32);
 	assert_int_equal(tracer_abi_check_compat(HV_ABI_I386, true), HV_ABI_I386);
 	assert_int_equal(tracer_abi_check_compat(HV_ABI_I386, false), HV_ABI_UNKNOWN);

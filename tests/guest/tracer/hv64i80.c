@@ -11,8 +11,8 @@
  *             code 6 (exit, int $0x80, 1).
  * The tracer must report: fork P->C "abi":"i386" 2 and exec C "i386" 11 (told
  * from the kernel's state: the fork-family number, the compat argv); the exits
- * as the registers say: C "x64" 231 (busybox's exit_group), P "x64" 1 (an exit
- * cannot be told apart: docs/TRACER.md).
+ * C "x64" 231 (busybox's exit_group) and P "i386" 1 (the kernel's TS_COMPAT mark
+ * in thread_info.status, an inferred parameter: docs/TRACER.md).
  */
 #define NR_exit 1
 #define NR_fork 2
