@@ -320,6 +320,8 @@ static void on_do_exit(struct vcpu *v, struct probe_hit *hit, uint64_t task)
 		uint32_t st = 0;
 		bool ok = !guest_read_kobj(v, task + toff.ti_status, &st, 4);
 		c.abi = tracer_abi_exit(c.abi, ok, st);
+		if (c.abi == HV_ABI_UNKNOWN)
+			c.syscall = -1;      /* as tracer_abi gives it (docs/EVENTS.md) */
 	}
 	ev.u.exit.abi = c.abi;
 	ev.u.exit.syscall = c.syscall;
